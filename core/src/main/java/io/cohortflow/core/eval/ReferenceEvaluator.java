@@ -1,0 +1,158 @@
+package io.cohortflow.core.eval;
+
+import io.cohortflow.core.definition.Context;
+import io.cohortflow.core.definition.Pred;
+import io.cohortflow.core.definition.Val;
+import io.cohortflow.core.event.Event;
+import io.cohortflow.core.event.Values;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The meaning of the language, written as plainly as possible: evaluation of a resolved definition
+ * (no {@code segment-ref} left) over a user's whole visible history at an instant {@code now}.
+ *
+ * <p>This is the specification the incremental engine is tested against, and the evaluator of the
+ * definitions the engine cannot maintain from aggregates (sequences and visit containers): those
+ * cost time proportional to the user's bounded history.
+ *
+ * <p>Semantics in brief: a container holds in a scope when one of its units (a hit, a visit, the
+ * visitor) inside its window satisfies its predicate. A dimension comparison holds for a unit when
+ * one of the unit's hits satisfies it; a metric comparison compares the aggregate over the unit.
+ */
+public final class ReferenceEvaluator {
+    private final long now;
+
+    /**
+     * @param now the evaluation instant: windows are (now - length, now].
+     */
+    public ReferenceEvaluator(long now) {
+        this.now = now;
+    }
+
+    public long now() {
+        return now;
+    }
+
+    /** Whether the top container holds over {@code history} (sorted by time). */
+    public boolean holds(Pred.Container top, List<Event> history) {
+        return container(top, history);
+    }
+
+    /** Whether some unit of {@code c} within {@code scope} satisfies it. */
+    boolean container(Pred.Container c, List<Event> scope) {
+        List<Event> visible = windowed(c, scope);
+        int matching = 0;
+        for (List<Event> unit : units(c.context(), visible)) {
+            if (pred(c.pred(), unit) && ++matching >= c.atLeast()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    List<Event> windowed(Pred.Container c, List<Event> scope) {
+        if (c.window() == null) {
+            return scope;
+        }
+        List<Event> out = new ArrayList<>(scope.size());
+        for (Event e : scope) {
+            if (c.window().visible(e.time(), now)) {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    static List<List<Event>> units(Context ctx, List<Event> scope) {
+        switch (ctx) {
+            case HITS:
+                {
+                    List<List<Event>> out = new ArrayList<>(scope.size());
+                    for (Event e : scope) {
+                        out.add(List.of(e));
+                    }
+                    return out;
+                }
+            case VISITS:
+                {
+                    Map<String, List<Event>> visits = new LinkedHashMap<>();
+                    for (Event e : scope) {
+                        visits.computeIfAbsent(Metrics.visitKey(e), k -> new ArrayList<>()).add(e);
+                    }
+                    return new ArrayList<>(visits.values());
+                }
+            default:
+                return scope.isEmpty() ? List.of() : List.of(scope);
+        }
+    }
+
+    /** Whether {@code p} holds for one unit (a list of hits in time order). */
+    public boolean pred(Pred p, List<Event> unit) {
+        if (p instanceof Pred.Container c) {
+            return container(c, unit);
+        }
+        if (p instanceof Pred.And a) {
+            for (Pred x : a.preds()) {
+                if (!pred(x, unit)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        if (p instanceof Pred.Or o) {
+            for (Pred x : o.preds()) {
+                if (pred(x, unit)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        if (p instanceof Pred.Not n) {
+            return !pred(n.pred(), unit);
+        }
+        if (p instanceof Pred.Without w) {
+            return !pred(w.pred(), unit);
+        }
+        if (p instanceof Pred.Compare c) {
+            if (c.val().aggregate()) {
+                return Comparisons.testNumber(c, Metrics.aggregate(c.val(), unit));
+            }
+            String path = ((Val.Attr) c.val()).name().substring("variables/".length());
+            for (Event e : unit) {
+                if (Comparisons.test(c, Values.dimension(e, path))) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        if (p instanceof Pred.Exists x) {
+            if (x.val().aggregate()) {
+                return (Metrics.aggregate(x.val(), unit) != 0) != x.negated();
+            }
+            String path = ((Val.Attr) x.val()).name().substring("variables/".length());
+            for (Event e : unit) {
+                if ((Values.dimension(e, path) != null) != x.negated()) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        if (p instanceof Pred.EventExists x) {
+            boolean found = false;
+            for (Event e : unit) {
+                if (e.name().equals(x.event())) {
+                    found = true;
+                    break;
+                }
+            }
+            return found != x.negated();
+        }
+        if (p instanceof Pred.Sequence s) {
+            return new SequenceMatcher(this, s, unit).matches();
+        }
+        throw new IllegalStateException("unresolved segment-ref reached evaluation: " + p);
+    }
+}

@@ -1,0 +1,283 @@
+package io.cohortflow.core.eval;
+
+import io.cohortflow.core.definition.Context;
+import io.cohortflow.core.definition.Pred;
+import io.cohortflow.core.definition.SeqItem;
+import io.cohortflow.core.event.Event;
+import io.cohortflow.core.event.Values;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Whether a unit's hits contain a sequence. A step matches an interval of hit positions: one hit
+ * for a hit checkpoint, a whole visit for a visits container, the span of its members for {@code
+ * sequence-and}. Each step starts after the previous one ends. Restrictions bound the gap from the
+ * end of one step to the start of the next: {@code within N} means at most N units (time, hits,
+ * visits or dimension-value changes), {@code after N} at least N. An excluded checkpoint must not
+ * occur wholly inside the gap it sits in. {@code sequence-prefix} (suffix) holds when the sequence
+ * occurs with at least one hit before (after) it.
+ *
+ * <p>The search is exhaustive with memoisation, so it finds a match whenever one exists (not just
+ * the greedy earliest one): "A A B" matches "A then B within 1 hit".
+ */
+final class SequenceMatcher {
+
+    /** One step of the sequence, and what constrains the gap before it. */
+    private record Step(
+            Pred checkpoint,
+            SeqItem.Group group,
+            List<SeqItem> restrictions,
+            List<Pred> exclusions) {}
+
+    private final ReferenceEvaluator eval;
+    private final List<Event> hits;
+    private final List<Step> steps = new ArrayList<>();
+    private final List<Pred> trailingExclusions = new ArrayList<>();
+    private final Map<Pred, List<int[]>> intervalCache = new HashMap<>();
+    private final Set<Long> failed = new HashSet<>();
+    private int[] visitOrdinal;
+
+    SequenceMatcher(ReferenceEvaluator eval, Pred.Sequence s, List<Event> hits) {
+        this.eval = eval;
+        this.hits = hits;
+        List<SeqItem> restrictions = new ArrayList<>();
+        List<Pred> exclusions = new ArrayList<>();
+        boolean excludeNext = false;
+        Pred any =
+                new Pred.Exists(
+                        new io.cohortflow.core.definition.Val.Attr("variables/name"), false, null);
+        if (s.kind() == Pred.SequenceKind.PREFIX) {
+            steps.add(new Step(any, null, List.of(), List.of()));
+        }
+        for (SeqItem it : s.stream()) {
+            if (it instanceof SeqItem.ExcludeNext) {
+                excludeNext = true;
+            } else if (it instanceof SeqItem.Checkpoint c && excludeNext) {
+                exclusions.add(c.pred());
+                excludeNext = false;
+            } else if (it instanceof SeqItem.Checkpoint c) {
+                steps.add(
+                        new Step(
+                                c.pred(),
+                                null,
+                                List.copyOf(restrictions),
+                                List.copyOf(exclusions)));
+                restrictions.clear();
+                exclusions.clear();
+            } else if (it instanceof SeqItem.Group g) {
+                steps.add(new Step(null, g, List.copyOf(restrictions), List.copyOf(exclusions)));
+                restrictions.clear();
+                exclusions.clear();
+            } else {
+                restrictions.add(it);
+            }
+        }
+        trailingExclusions.addAll(exclusions);
+        if (s.kind() == Pred.SequenceKind.SUFFIX) {
+            steps.add(new Step(any, null, List.of(), List.copyOf(trailingExclusions)));
+            trailingExclusions.clear();
+        }
+    }
+
+    boolean matches() {
+        return !hits.isEmpty() && match(0, -1);
+    }
+
+    private boolean match(int k, int prevEnd) {
+        if (k == steps.size()) {
+            for (Pred x : trailingExclusions) {
+                for (int[] iv : intervals(x)) {
+                    if (iv[0] > prevEnd) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        }
+        long key = ((long) k << 32) | (prevEnd + 1);
+        if (failed.contains(key)) {
+            return false;
+        }
+        Step step = steps.get(k);
+        for (int[] cand : candidates(step, prevEnd + 1)) {
+            if (k > 0 && !restrictionsHold(step.restrictions(), prevEnd, cand[0])) {
+                continue;
+            }
+            if (excluded(step.exclusions(), prevEnd, cand[0])) {
+                continue;
+            }
+            if (match(k + 1, cand[1])) {
+                return true;
+            }
+        }
+        failed.add(key);
+        return false;
+    }
+
+    private List<int[]> candidates(Step step, int lb) {
+        if (step.group() == null) {
+            return from(intervals(step.checkpoint()), lb);
+        }
+        SeqItem.Group g = step.group();
+        if (!g.all()) {
+            List<int[]> out = new ArrayList<>();
+            for (Pred p : g.checkpoints()) {
+                out.addAll(from(intervals(p), lb));
+            }
+            return out;
+        }
+        // sequence-and: every member occurs at or after lb; the step spans from the earliest
+        // member start to any end e such that every member has an occurrence ending by e.
+        int start = Integer.MAX_VALUE;
+        List<List<int[]>> members = new ArrayList<>();
+        Set<Integer> ends = new java.util.TreeSet<>();
+        for (Pred p : g.checkpoints()) {
+            List<int[]> m = from(intervals(p), lb);
+            if (m.isEmpty()) {
+                return List.of();
+            }
+            members.add(m);
+            for (int[] iv : m) {
+                start = Math.min(start, iv[0]);
+                ends.add(iv[1]);
+            }
+        }
+        List<int[]> out = new ArrayList<>();
+        for (int e : ends) {
+            boolean all = true;
+            for (List<int[]> m : members) {
+                boolean some = false;
+                for (int[] iv : m) {
+                    if (iv[1] <= e) {
+                        some = true;
+                        break;
+                    }
+                }
+                all &= some;
+            }
+            if (all) {
+                out.add(new int[] {start, e});
+            }
+        }
+        return out;
+    }
+
+    private static List<int[]> from(List<int[]> all, int lb) {
+        List<int[]> out = new ArrayList<>();
+        for (int[] iv : all) {
+            if (iv[0] >= lb) {
+                out.add(iv);
+            }
+        }
+        return out;
+    }
+
+    /** Every interval where the checkpoint holds, in start order. */
+    private List<int[]> intervals(Pred checkpoint) {
+        List<int[]> cached = intervalCache.get(checkpoint);
+        if (cached != null) {
+            return cached;
+        }
+        List<int[]> out = new ArrayList<>();
+        if (checkpoint instanceof Pred.Container c && c.context() == Context.VISITS) {
+            Map<String, int[]> span = new java.util.LinkedHashMap<>();
+            Map<String, List<Event>> visitHits = new HashMap<>();
+            for (int i = 0; i < hits.size(); i++) {
+                String v = Metrics.visitKey(hits.get(i));
+                int idx = i;
+                span.computeIfAbsent(v, x -> new int[] {idx, idx})[1] = i;
+                visitHits.computeIfAbsent(v, x -> new ArrayList<>()).add(hits.get(i));
+            }
+            for (Map.Entry<String, int[]> e : span.entrySet()) {
+                List<Event> visit = eval.windowed(c, visitHits.get(e.getKey()));
+                if (!visit.isEmpty() && eval.pred(c.pred(), visit)) {
+                    out.add(e.getValue());
+                }
+            }
+            out.sort((a, b) -> Integer.compare(a[0], b[0]));
+        } else {
+            for (int i = 0; i < hits.size(); i++) {
+                if (eval.pred(checkpoint, List.of(hits.get(i)))) {
+                    out.add(new int[] {i, i});
+                }
+            }
+        }
+        intervalCache.put(checkpoint, out);
+        return out;
+    }
+
+    private boolean excluded(List<Pred> exclusions, int prevEnd, int nextStart) {
+        for (Pred x : exclusions) {
+            for (int[] iv : intervals(x)) {
+                if (iv[0] > prevEnd && iv[1] < nextStart) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private boolean restrictionsHold(List<SeqItem> restrictions, int prevEnd, int nextStart) {
+        for (SeqItem r : restrictions) {
+            long gap;
+            long limit;
+            SeqItem.Limit kind;
+            if (r instanceof SeqItem.TimeRestriction t) {
+                long from = hits.get(prevEnd).time();
+                long to = hits.get(nextStart).time();
+                long bound = t.unit().plus(from, t.count());
+                boolean ok = t.limit() == SeqItem.Limit.WITHIN ? to <= bound : to >= bound;
+                if (!ok) {
+                    return false;
+                }
+                continue;
+            } else if (r instanceof SeqItem.ContainerRestriction c) {
+                gap =
+                        c.context() == Context.HITS
+                                ? nextStart - prevEnd
+                                : visitOrdinals()[nextStart] - visitOrdinals()[prevEnd];
+                limit = c.count();
+                kind = c.limit();
+            } else {
+                SeqItem.DimensionRestriction d = (SeqItem.DimensionRestriction) r;
+                gap = changes(d.attr().substring("variables/".length()), prevEnd, nextStart);
+                limit = d.count();
+                kind = d.limit();
+            }
+            if (kind == SeqItem.Limit.WITHIN ? gap > limit : gap < limit) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private int changes(String path, int from, int to) {
+        int n = 0;
+        for (int i = from + 1; i <= to; i++) {
+            String a = Values.text(Values.dimension(hits.get(i - 1), path));
+            String b = Values.text(Values.dimension(hits.get(i), path));
+            if (!Objects.equals(a, b)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** The ordinal of each hit's visit, by first appearance. */
+    private int[] visitOrdinals() {
+        if (visitOrdinal == null) {
+            visitOrdinal = new int[hits.size()];
+            Map<String, Integer> seen = new HashMap<>();
+            for (int i = 0; i < hits.size(); i++) {
+                visitOrdinal[i] =
+                        seen.computeIfAbsent(Metrics.visitKey(hits.get(i)), k -> seen.size());
+            }
+        }
+        return visitOrdinal;
+    }
+}
