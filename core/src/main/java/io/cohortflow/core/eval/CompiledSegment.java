@@ -1,0 +1,31 @@
+package io.cohortflow.core.eval;
+
+import io.cohortflow.core.definition.Definition;
+import io.cohortflow.core.definition.Window;
+import java.util.List;
+import java.util.Set;
+import javax.annotation.Nullable;
+
+/**
+ * A live segment ready for evaluation. Either incremental (a {@link Formula} over shared counters:
+ * constant cost per event) or history-evaluated (sequences, visit containers: evaluated by {@link
+ * ReferenceEvaluator} over the user's bounded history, only for events that can change it).
+ *
+ * @param relevantNames for history-evaluated segments, the event names that can change the answer
+ *     (null: any event can)
+ * @param windows the windows of the definition, whose expiries are the instants a history-evaluated
+ *     answer can change without a new event
+ */
+public record CompiledSegment(
+        String id,
+        long version,
+        Definition definition,
+        @Nullable Formula formula,
+        List<CounterSpec> counters,
+        @Nullable Set<String> relevantNames,
+        List<Window> windows) {
+
+    public boolean incremental() {
+        return formula != null;
+    }
+}

@@ -1,0 +1,158 @@
+package io.cohortflow.core.eval;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import javax.annotation.Nullable;
+
+/**
+ * The entries of one counter for one user, oldest first: time, value (sums) and key (distinct
+ * counts). Small by construction: a count compared with small thresholds keeps only its newest few
+ * entries; other counters keep the matching events within their window.
+ */
+public final class CounterState {
+    private long[] times;
+    private double[] values;
+    private String[] keys;
+    private int size;
+    private double sum;
+    @Nullable private Map<String, Integer> distinct;
+
+    CounterState() {
+        this(new long[2], new double[2], new String[2], 0);
+    }
+
+    CounterState(long[] times, double[] values, String[] keys, int size) {
+        this.times = times;
+        this.values = values;
+        this.keys = keys;
+        this.size = size;
+        recompute();
+    }
+
+    public int size() {
+        return size;
+    }
+
+    public long time(int i) {
+        return times[i];
+    }
+
+    public double value(int i) {
+        return values[i];
+    }
+
+    @Nullable
+    public String key(int i) {
+        return keys[i];
+    }
+
+    /**
+     * Inserts in time order; with a retention limit, keeps only the newest {@code retain}. Returns
+     * whether the entry was kept.
+     */
+    boolean add(long time, double value, @Nullable String key, int retain) {
+        if (size >= retain) {
+            if (time < times[0]) {
+                return false; // older than everything kept: it can never matter
+            }
+            removeFirst(1);
+        }
+        if (size == times.length) {
+            int n = Math.max(4, size * 2);
+            times = Arrays.copyOf(times, n);
+            values = Arrays.copyOf(values, n);
+            keys = Arrays.copyOf(keys, n);
+        }
+        int i = size;
+        while (i > 0 && times[i - 1] > time) {
+            i--;
+        }
+        System.arraycopy(times, i, times, i + 1, size - i);
+        System.arraycopy(values, i, values, i + 1, size - i);
+        System.arraycopy(keys, i, keys, i + 1, size - i);
+        times[i] = time;
+        values[i] = value;
+        keys[i] = key;
+        size++;
+        if (i == size - 1) {
+            sum += value; // appended: the same left-to-right sum as over the history
+        } else {
+            recomputeSum();
+        }
+        if (key != null) {
+            distinct().merge(key, 1, Integer::sum);
+        }
+        return true;
+    }
+
+    /**
+     * Drops entries that no longer count at {@code now}: expired by window or horizon, or at or
+     * before the history floor. Returns whether anything was dropped.
+     */
+    boolean evict(CounterSpec spec, long now, long floor, long horizonMillis) {
+        int n = 0;
+        while (n < size && (times[n] <= floor || now >= spec.expiry(times[n], horizonMillis))) {
+            n++;
+        }
+        if (n > 0) {
+            removeFirst(n);
+        }
+        return n > 0;
+    }
+
+    /** When the oldest entry stops counting, or {@link Long#MAX_VALUE} when empty. */
+    long nextExpiry(CounterSpec spec, long horizonMillis) {
+        return size == 0 ? Long.MAX_VALUE : spec.expiry(times[0], horizonMillis);
+    }
+
+    /** The counter's value: count, sum or distinct count. */
+    double value(CounterSpec.Kind kind) {
+        return switch (kind) {
+            case COUNT -> size;
+            case SUM -> sum;
+            case DISTINCT, VISITS -> distinct == null ? 0 : distinct.size();
+        };
+    }
+
+    private void removeFirst(int n) {
+        for (int i = 0; i < n; i++) {
+            String k = keys[i];
+            if (k != null) {
+                distinct().computeIfPresent(k, (x, c) -> c == 1 ? null : c - 1);
+            }
+        }
+        System.arraycopy(times, n, times, 0, size - n);
+        System.arraycopy(values, n, values, 0, size - n);
+        System.arraycopy(keys, n, keys, 0, size - n);
+        Arrays.fill(keys, size - n, size, null);
+        size -= n;
+        // Recomputed rather than decremented, so floating-point error never accumulates.
+        recomputeSum();
+    }
+
+    private void recompute() {
+        recomputeSum();
+        distinct = null;
+        for (int i = 0; i < size; i++) {
+            if (keys[i] != null) {
+                distinct().merge(keys[i], 1, Integer::sum);
+            }
+        }
+    }
+
+    private void recomputeSum() {
+        double s = 0;
+        for (int i = 0; i < size; i++) {
+            s += values[i];
+        }
+        sum = s;
+    }
+
+    private Map<String, Integer> distinct() {
+        if (distinct == null) {
+            distinct = new HashMap<>();
+        }
+        return distinct;
+    }
+}

@@ -1,0 +1,44 @@
+package io.cohortflow.core.eval;
+
+import io.cohortflow.core.event.Event;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/** An in-memory {@link EventHistory}, for the synchronous preview, tests and benchmarks. */
+public final class ListHistory implements EventHistory {
+    private final ArrayList<Event> events = new ArrayList<>();
+
+    @Override
+    public List<Event> events() {
+        return Collections.unmodifiableList(events);
+    }
+
+    @Override
+    public void insert(Event e) {
+        int i = events.size();
+        while (i > 0 && events.get(i - 1).time() > e.time()) {
+            i--;
+        }
+        events.add(i, e);
+    }
+
+    @Override
+    public void removeUpTo(long upTo) {
+        int n = 0;
+        while (n < events.size() && events.get(n).time() <= upTo) {
+            n++;
+        }
+        events.subList(0, n).clear();
+    }
+
+    @Override
+    public int size() {
+        return events.size();
+    }
+
+    @Override
+    public long oldestTime() {
+        return events.get(0).time();
+    }
+}

@@ -1,0 +1,236 @@
+package io.cohortflow.core.eval;
+
+import io.cohortflow.core.definition.Definition;
+import io.cohortflow.core.definition.Problem;
+import io.cohortflow.core.definition.SegmentResolver;
+import io.cohortflow.core.event.Event;
+import io.cohortflow.core.event.Values;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import javax.annotation.Nullable;
+
+/**
+ * The live segments, compiled and indexed by what can change them: counters by an anchor value
+ * (usually the event name), history-evaluated segments by relevant event names. Immutable: a change
+ * of definitions yields a new catalog, so an evaluation never sees a half-applied change.
+ */
+public final class SegmentCatalog {
+
+    /** A stored definition and its version. */
+    public record Source(Definition definition, long version) {}
+
+    /** The catalog after a change, the segments whose meaning changed, and any problems. */
+    public record Update(SegmentCatalog catalog, Set<String> changed, List<Problem> problems) {
+        public boolean ok() {
+            return problems.isEmpty();
+        }
+    }
+
+    private static final SegmentCatalog EMPTY = new SegmentCatalog(Map.of(), Map.of());
+
+    private final Map<String, Source> sources;
+    private final Map<String, CompiledSegment> segments;
+
+    private final Map<Long, CounterSpec> counters = new HashMap<>();
+    private final Map<String, Map<String, List<CounterSpec>>> anchored = new HashMap<>();
+    private final List<CounterSpec> unanchored = new ArrayList<>();
+    private final Map<Long, List<CompiledSegment>> byCounter = new HashMap<>();
+    private final Map<String, List<CompiledSegment>> historyByName = new HashMap<>();
+    private final List<CompiledSegment> historyAnyEvent = new ArrayList<>();
+    private final List<CompiledSegment> historySegments = new ArrayList<>();
+
+    private SegmentCatalog(Map<String, Source> sources, Map<String, CompiledSegment> segments) {
+        this.sources = sources;
+        this.segments = segments;
+        for (CompiledSegment s : segments.values()) {
+            if (s.incremental()) {
+                for (CounterSpec c : s.counters()) {
+                    if (counters.putIfAbsent(c.id(), c) == null) {
+                        index(c);
+                    }
+                    byCounter.computeIfAbsent(c.id(), k -> new ArrayList<>()).add(s);
+                }
+            } else {
+                historySegments.add(s);
+                if (s.relevantNames() == null) {
+                    historyAnyEvent.add(s);
+                } else {
+                    for (String n : s.relevantNames()) {
+                        historyByName.computeIfAbsent(n, k -> new ArrayList<>()).add(s);
+                    }
+                }
+            }
+        }
+    }
+
+    private void index(CounterSpec c) {
+        if (c.anchor() == null) {
+            unanchored.add(c);
+            return;
+        }
+        Map<String, List<CounterSpec>> byValue =
+                anchored.computeIfAbsent(c.anchor().path(), k -> new HashMap<>());
+        for (String v : c.anchor().values()) {
+            byValue.computeIfAbsent(v, k -> new ArrayList<>()).add(c);
+        }
+    }
+
+    public static SegmentCatalog empty() {
+        return EMPTY;
+    }
+
+    /**
+     * Adds or replaces segment {@code id}. Segments that reference it are recompiled too and
+     * reported as changed. On a problem (unknown reference, cycle) the catalog is unchanged.
+     */
+    public Update put(String id, long version, Definition definition) {
+        Map<String, Source> next = new LinkedHashMap<>(sources);
+        next.put(id, new Source(definition, version));
+        return rebuild(next, id, false);
+    }
+
+    /**
+     * Removes segment {@code id}. Segments that reference it can no longer be evaluated: they are
+     * removed as well, reported as changed, and named in the problems.
+     */
+    public Update remove(String id) {
+        if (!sources.containsKey(id)) {
+            return new Update(this, Set.of(), List.of());
+        }
+        Map<String, Source> next = new LinkedHashMap<>(sources);
+        next.remove(id);
+        return rebuild(next, id, true);
+    }
+
+    private Update rebuild(Map<String, Source> next, String id, boolean removal) {
+        Set<String> changed = new LinkedHashSet<>();
+        changed.add(id);
+        changed.addAll(dependents(next, id));
+        List<Problem> problems = new ArrayList<>();
+        Map<String, CompiledSegment> compiled = new LinkedHashMap<>(segments);
+        for (String s : changed) {
+            compiled.remove(s);
+            Source src = next.get(s);
+            if (src == null) {
+                continue;
+            }
+            SegmentResolver.Result r =
+                    SegmentResolver.resolve(
+                            src.definition(),
+                            s,
+                            ref -> next.get(ref) == null ? null : next.get(ref).definition());
+            if (r.definition() == null) {
+                if (!removal) {
+                    return new Update(this, Set.of(), r.problems());
+                }
+                next.remove(s);
+                problems.add(
+                        Problem.error(
+                                "dependency_removed",
+                                "",
+                                "segment " + s + " referenced " + id + " and was removed with it"));
+                continue;
+            }
+            compiled.put(s, SegmentCompiler.compile(s, src.version(), r.definition()));
+        }
+        return new Update(
+                new SegmentCatalog(Map.copyOf(next), Collections.unmodifiableMap(compiled)),
+                Collections.unmodifiableSet(changed),
+                List.copyOf(problems));
+    }
+
+    /** Every segment that references {@code id}, directly or through others. */
+    private static Set<String> dependents(Map<String, Source> defs, String id) {
+        Set<String> out = new LinkedHashSet<>();
+        boolean grew = true;
+        while (grew) {
+            grew = false;
+            for (Map.Entry<String, Source> e : defs.entrySet()) {
+                if (out.contains(e.getKey()) || e.getKey().equals(id)) {
+                    continue;
+                }
+                Set<String> refs =
+                        SegmentResolver.references(e.getValue().definition().container());
+                if (refs.contains(id) || !Collections.disjoint(refs, out)) {
+                    out.add(e.getKey());
+                    grew = true;
+                }
+            }
+        }
+        return out;
+    }
+
+    public Optional<CompiledSegment> segment(String id) {
+        return Optional.ofNullable(segments.get(id));
+    }
+
+    public Collection<CompiledSegment> segments() {
+        return segments.values();
+    }
+
+    @Nullable
+    public Definition definition(String id) {
+        Source s = sources.get(id);
+        return s == null ? null : s.definition();
+    }
+
+    public int size() {
+        return segments.size();
+    }
+
+    // ---- lookups for the engine ------------------------------------------------------------
+
+    @Nullable
+    CounterSpec counterSpec(long id) {
+        return counters.get(id);
+    }
+
+    Collection<CounterSpec> counters() {
+        return counters.values();
+    }
+
+    List<CompiledSegment> segmentsOf(long counterId) {
+        return byCounter.getOrDefault(counterId, List.of());
+    }
+
+    List<CompiledSegment> historySegments() {
+        return historySegments;
+    }
+
+    /** The counters an event may change: those anchored on one of its values, and the rest. */
+    void countersFor(Event e, Collection<CounterSpec> out) {
+        out.addAll(unanchored);
+        for (Map.Entry<String, Map<String, List<CounterSpec>>> byPath : anchored.entrySet()) {
+            Object v = Values.dimension(e, byPath.getKey());
+            if (v == null) {
+                continue;
+            }
+            for (Object x : Values.elements(v)) {
+                String text = Values.text(x);
+                if (text != null) {
+                    List<CounterSpec> cs = byPath.getValue().get(text);
+                    if (cs != null) {
+                        out.addAll(cs);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The history-evaluated segments an event with this name may change. */
+    void historySegmentsFor(Event e, Collection<CompiledSegment> out) {
+        out.addAll(historyAnyEvent);
+        List<CompiledSegment> named = historyByName.get(e.name());
+        if (named != null) {
+            out.addAll(named);
+        }
+    }
+}

@@ -1,0 +1,372 @@
+package io.cohortflow.core.eval;
+
+import io.cohortflow.core.definition.Window;
+import io.cohortflow.core.event.Event;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The operations the job, the backfill and the synchronous API call on one user's state. Stateless
+ * itself: the caller loads the user's {@link UserProfile} and {@link EventHistory}, calls one
+ * operation, and stores them back.
+ *
+ * <p>Time is event time: a user's "now" is the latest event time seen or the watermark passed to
+ * {@link #advanceTo}, never the wall clock, so a replay of history gives the answers the live
+ * stream gave. A late event (older than the user's now) is placed in order and counts wherever it
+ * is still visible; one older than the horizon, or at or before the history floor, changes nothing
+ * and is reported as ignored.
+ *
+ * <p>Cost of one event: the counters anchored on its values (plus unanchored ones) are updated, and
+ * only the segments reading a changed counter are re-evaluated; history-evaluated segments run only
+ * when the event's name can affect them. Unrelated segments cost nothing.
+ */
+public final class SegmentEngine {
+
+    /** The membership changes of one call, and the events that changed nothing (and why). */
+    public record Outcome(List<MembershipChange> changes, List<Ignored> ignored) {}
+
+    /** Event {@code index} of the call was ignored for {@code reason}. */
+    public record Ignored(int index, String reason) {}
+
+    /** Machine-readable reason for an event older than the horizon (or the history floor). */
+    public static final String TOO_OLD = "older_than_horizon";
+
+    private final EngineConfig config;
+    private final long horizon;
+
+    public SegmentEngine(EngineConfig config) {
+        this.config = config;
+        this.horizon = config.horizonMillis();
+    }
+
+    public EngineConfig config() {
+        return config;
+    }
+
+    /** Whether an event's time is too far ahead of {@code wallClock} to be believed. */
+    public boolean tooFarInFuture(Event e, long wallClock) {
+        return e.time() > wallClock + config.maxFutureSkew().toMillis();
+    }
+
+    /** Applies a user's new events in order and returns the membership changes. */
+    public Outcome onEvents(
+            UserProfile p, EventHistory h, SegmentCatalog catalog, List<Event> events) {
+        List<MembershipChange> changes = new ArrayList<>();
+        List<Ignored> ignored = new ArrayList<>();
+        for (int i = 0; i < events.size(); i++) {
+            Event e = events.get(i);
+            if (e.time() <= p.floor || (p.now != Long.MIN_VALUE && e.time() + horizon <= p.now)) {
+                ignored.add(new Ignored(i, TOO_OLD));
+                continue;
+            }
+            onEvent(p, h, catalog, e, changes);
+        }
+        return new Outcome(changes, ignored);
+    }
+
+    private void onEvent(
+            UserProfile p,
+            EventHistory h,
+            SegmentCatalog catalog,
+            Event e,
+            List<MembershipChange> out) {
+        h.insert(e);
+        boolean floorMoved = false;
+        while (h.size() > config.historyCap()) {
+            long oldest = h.oldestTime();
+            h.removeUpTo(oldest);
+            p.floor = Math.max(p.floor, oldest);
+            floorMoved = true;
+        }
+        p.now = Math.max(p.now, e.time());
+        evictHistory(p, h);
+
+        Set<CompiledSegment> due = new LinkedHashSet<>();
+        if (e.time() > p.floor) {
+            List<CounterSpec> specs = new ArrayList<>();
+            catalog.countersFor(e, specs);
+            for (CounterSpec spec : specs) {
+                CounterState s = p.counters.get(spec.id());
+                boolean fresh = s == null;
+                if (fresh) {
+                    s = new CounterState();
+                }
+                if (!spec.contribute(e, s)) {
+                    continue;
+                }
+                s.evict(spec, p.now, p.floor, horizon);
+                if (fresh && s.size() > 0) {
+                    p.counters.put(spec.id(), s);
+                } else if (!fresh && s.size() == 0) {
+                    p.counters.remove(spec.id());
+                }
+                p.nextExpiry = Math.min(p.nextExpiry, s.nextExpiry(spec, horizon));
+                due.addAll(catalog.segmentsOf(spec.id()));
+            }
+            catalog.historySegmentsFor(e, due);
+        }
+        if (floorMoved || p.now >= p.nextExpiry) {
+            sweep(p, catalog, due);
+        }
+        evaluate(p, h, due, out);
+    }
+
+    /**
+     * Evaluates segments whose definitions are new or changed, for this user, from the stored
+     * history (their counters are rebuilt), and exits the user from segments no longer live.
+     */
+    public List<MembershipChange> onDefinitionsChanged(
+            UserProfile p, EventHistory h, SegmentCatalog catalog, Set<String> changed) {
+        List<MembershipChange> out = new ArrayList<>();
+        Iterator<Map.Entry<String, Membership>> it = p.memberships.entrySet().iterator();
+        while (it.hasNext()) {
+            Map.Entry<String, Membership> m = it.next();
+            if (catalog.segment(m.getKey()).isEmpty()) {
+                if (m.getValue().member()) {
+                    out.add(
+                            new MembershipChange(
+                                    m.getKey(),
+                                    MembershipChange.Kind.EXITED,
+                                    p.now,
+                                    m.getValue().version()));
+                }
+                it.remove();
+                p.rechecks.remove(m.getKey());
+            }
+        }
+        p.rechecks.keySet().removeIf(id -> catalog.segment(id).isEmpty());
+        p.counters.keySet().removeIf(id -> catalog.counterSpec(id) == null);
+        if (p.now == Long.MIN_VALUE) {
+            return out; // no events yet: nothing to evaluate
+        }
+        evictHistory(p, h);
+        List<Event> view = null;
+        Set<CompiledSegment> due = new LinkedHashSet<>();
+        for (String id : changed) {
+            Optional<CompiledSegment> seg = catalog.segment(id);
+            if (seg.isEmpty()) {
+                continue;
+            }
+            for (CounterSpec spec : seg.get().counters()) {
+                if (view == null) {
+                    view = visible(p, h);
+                }
+                CounterState s = new CounterState();
+                for (Event e : view) {
+                    spec.contribute(e, s);
+                }
+                s.evict(spec, p.now, p.floor, horizon);
+                if (s.size() > 0) {
+                    p.counters.put(spec.id(), s);
+                } else {
+                    p.counters.remove(spec.id());
+                }
+            }
+            due.add(seg.get());
+        }
+        evaluate(p, h, due, out);
+        recomputeNextExpiry(p, catalog);
+        return out;
+    }
+
+    /**
+     * Moves the user's clock to {@code time} (a timer or watermark) and exits memberships that
+     * lapsed by then.
+     */
+    public List<MembershipChange> advanceTo(
+            UserProfile p, EventHistory h, SegmentCatalog catalog, long time) {
+        List<MembershipChange> out = new ArrayList<>();
+        if (p.now == Long.MIN_VALUE || time <= p.now && p.now < p.nextExpiry) {
+            return out;
+        }
+        p.now = Math.max(p.now, time);
+        evictHistory(p, h);
+        if (p.now >= p.nextExpiry) {
+            Set<CompiledSegment> due = new LinkedHashSet<>();
+            sweep(p, catalog, due);
+            evaluate(p, h, due, out);
+        }
+        return out;
+    }
+
+    /** The ids of the segments the user is a member of, sorted. */
+    public List<String> cohorts(UserProfile p) {
+        TreeSet<String> ids = new TreeSet<>();
+        p.memberships.forEach(
+                (id, m) -> {
+                    if (m.member()) {
+                        ids.add(id);
+                    }
+                });
+        return List.copyOf(ids);
+    }
+
+    /**
+     * Why the user is or is not in a segment: every predicate's truth and the aggregates behind it,
+     * evaluated over the stored history at the user's now.
+     */
+    public Optional<Explanation> explain(
+            UserProfile p, EventHistory h, SegmentCatalog catalog, String segmentId) {
+        return catalog.segment(segmentId)
+                .map(
+                        s ->
+                                new Explainer(new ReferenceEvaluator(p.now))
+                                        .explain(s.definition().container(), visible(p, h)));
+    }
+
+    /**
+     * The answer of the reference evaluator over the whole visible history: what every other path
+     * must agree with. For tests and for the synchronous preview of drafts.
+     */
+    public boolean holdsFromScratch(UserProfile p, EventHistory h, CompiledSegment s) {
+        if (p.now == Long.MIN_VALUE) {
+            return false;
+        }
+        return new ReferenceEvaluator(p.now).holds(s.definition().container(), visible(p, h));
+    }
+
+    // ---- internals -------------------------------------------------------------------------
+
+    private void evictHistory(UserProfile p, EventHistory h) {
+        long cutoff = p.now - horizon; // events at or before it are outside the horizon
+        if (h.size() > 0 && h.oldestTime() <= cutoff) {
+            h.removeUpTo(cutoff);
+        }
+    }
+
+    private List<Event> visible(UserProfile p, EventHistory h) {
+        List<Event> all = h.events();
+        List<Event> out = new ArrayList<>(all.size());
+        for (Event e : all) {
+            if (e.time() > p.floor && p.now < e.time() + horizon) {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    /** Evicts every counter, collects the segments affected, and fires due rechecks. */
+    private void sweep(UserProfile p, SegmentCatalog catalog, Set<CompiledSegment> due) {
+        Iterator<Map.Entry<Long, CounterState>> it = p.counters.entrySet().iterator();
+        while (it.hasNext()) {
+            Map.Entry<Long, CounterState> c = it.next();
+            CounterSpec spec = catalog.counterSpec(c.getKey());
+            if (spec == null) {
+                it.remove(); // its definitions are gone
+                continue;
+            }
+            if (c.getValue().evict(spec, p.now, p.floor, horizon)) {
+                due.addAll(catalog.segmentsOf(spec.id()));
+                if (c.getValue().size() == 0) {
+                    it.remove();
+                }
+            }
+        }
+        Iterator<Map.Entry<String, Long>> r = p.rechecks.entrySet().iterator();
+        while (r.hasNext()) {
+            Map.Entry<String, Long> e = r.next();
+            if (e.getValue() <= p.now) {
+                r.remove();
+                catalog.segment(e.getKey()).ifPresent(due::add);
+            }
+        }
+        p.memberships.values().removeIf(m -> !m.member() && m.exitedAt() + horizon <= p.now);
+        recomputeNextExpiry(p, catalog);
+    }
+
+    private void recomputeNextExpiry(UserProfile p, SegmentCatalog catalog) {
+        long next = Long.MAX_VALUE;
+        for (Map.Entry<Long, CounterState> c : p.counters.entrySet()) {
+            CounterSpec spec = catalog.counterSpec(c.getKey());
+            if (spec != null) {
+                next = Math.min(next, c.getValue().nextExpiry(spec, horizon));
+            }
+        }
+        for (long t : p.rechecks.values()) {
+            next = Math.min(next, t);
+        }
+        p.nextExpiry = next;
+    }
+
+    private void evaluate(
+            UserProfile p, EventHistory h, Set<CompiledSegment> due, List<MembershipChange> out) {
+        List<Event> view = null;
+        ReferenceEvaluator ref = null;
+        for (CompiledSegment s : due) {
+            boolean holds;
+            if (s.incremental()) {
+                holds = s.formula().holds(p);
+            } else {
+                if (view == null) {
+                    view = visible(p, h);
+                    ref = new ReferenceEvaluator(p.now);
+                }
+                holds = ref.holds(s.definition().container(), view);
+                scheduleRecheck(p, s, view);
+            }
+            apply(p, s, holds, out);
+        }
+    }
+
+    /** The next instant an event leaves one of the segment's windows or the horizon. */
+    private void scheduleRecheck(UserProfile p, CompiledSegment s, List<Event> view) {
+        long next = Long.MAX_VALUE;
+        if (!view.isEmpty()) {
+            next = view.get(0).time() + horizon;
+        }
+        for (Window w : s.windows()) {
+            for (Event e : view) {
+                if (w.visible(e.time(), p.now)) {
+                    next = Math.min(next, w.expiry(e.time()));
+                    break; // expiry grows with time: the oldest visible event expires first
+                }
+            }
+        }
+        if (next == Long.MAX_VALUE) {
+            p.rechecks.remove(s.id());
+        } else {
+            p.rechecks.put(s.id(), next);
+            p.nextExpiry = Math.min(p.nextExpiry, next);
+        }
+    }
+
+    private static void apply(
+            UserProfile p, CompiledSegment s, boolean holds, List<MembershipChange> out) {
+        Membership cur = p.memberships.get(s.id());
+        boolean was = cur != null && cur.member();
+        if (holds && !was) {
+            p.memberships.put(
+                    s.id(),
+                    new Membership(
+                            Membership.Status.REALIZED, s.version(), p.now, p.now, Long.MIN_VALUE));
+            out.add(
+                    new MembershipChange(
+                            s.id(), MembershipChange.Kind.ENTERED, p.now, s.version()));
+        } else if (holds) {
+            p.memberships.put(
+                    s.id(),
+                    new Membership(
+                            Membership.Status.EXISTING,
+                            s.version(),
+                            cur.enteredAt(),
+                            p.now,
+                            Long.MIN_VALUE));
+        } else if (was) {
+            p.memberships.put(
+                    s.id(),
+                    new Membership(
+                            Membership.Status.EXITED,
+                            s.version(),
+                            cur.enteredAt(),
+                            cur.lastQualifiedAt(),
+                            p.now));
+            out.add(new MembershipChange(s.id(), MembershipChange.Kind.EXITED, p.now, s.version()));
+        }
+    }
+}

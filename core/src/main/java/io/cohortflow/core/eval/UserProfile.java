@@ -1,0 +1,69 @@
+package io.cohortflow.core.eval;
+
+import java.util.HashMap;
+import java.util.Map;
+import javax.annotation.Nullable;
+
+/**
+ * A user's state besides the event history: the user's clock, the history floor, the counters the
+ * live definitions need, the memberships, and when history-evaluated memberships must be checked
+ * again. Only non-empty counters are stored; an absent counter is empty.
+ */
+public final class UserProfile {
+    /** The latest event time seen (or watermark applied); {@link Long#MIN_VALUE} before any. */
+    long now = Long.MIN_VALUE;
+
+    /** Events at or before this time were dropped by the history cap and count nowhere. */
+    long floor = Long.MIN_VALUE;
+
+    final Map<Long, CounterState> counters = new HashMap<>();
+    final Map<String, Membership> memberships = new HashMap<>();
+
+    /** History-evaluated segment id to the instant its answer may change without a new event. */
+    final Map<String, Long> rechecks = new HashMap<>();
+
+    /**
+     * A lower bound of the next instant anything expires (a counter entry or a recheck), so that
+     * timers fire in time; a sweep at a too-early instant just recomputes it.
+     */
+    long nextExpiry = Long.MAX_VALUE;
+
+    public long now() {
+        return now;
+    }
+
+    public long floor() {
+        return floor;
+    }
+
+    @Nullable
+    CounterState counter(long id) {
+        return counters.get(id);
+    }
+
+    public Map<String, Membership> memberships() {
+        return java.util.Collections.unmodifiableMap(memberships);
+    }
+
+    /** The next instant at which a membership may lapse without a new event; MAX_VALUE if none. */
+    public long nextExpiry() {
+        return nextExpiry;
+    }
+
+    public boolean isEmpty() {
+        return counters.isEmpty() && memberships.isEmpty() && rechecks.isEmpty();
+    }
+
+    /** Number of counters held, for state-size reporting. */
+    public int counterCount() {
+        return counters.size();
+    }
+
+    Map<Long, CounterState> counters() {
+        return counters;
+    }
+
+    Map<String, Long> rechecks() {
+        return rechecks;
+    }
+}
