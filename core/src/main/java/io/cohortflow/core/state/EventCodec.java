@@ -1,0 +1,150 @@
+package io.cohortflow.core.state;
+
+import io.cohortflow.core.event.Event;
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import javax.annotation.Nullable;
+
+/**
+ * The compact binary form of an event in user state: tagged property values, integral numbers as
+ * varints. Versioned by its first byte so stored state can evolve.
+ */
+public final class EventCodec {
+    private static final int VERSION = 1;
+    private static final int NULL = 0;
+    private static final int STRING = 1;
+    private static final int INTEGRAL = 2;
+    private static final int DOUBLE = 3;
+    private static final int TRUE = 4;
+    private static final int FALSE = 5;
+    private static final int LIST = 6;
+    private static final int MAP = 7;
+
+    private EventCodec() {}
+
+    public static void write(Event e, DataOutput out) throws IOException {
+        out.writeByte(VERSION);
+        out.writeUTF(e.name());
+        out.writeLong(e.time());
+        nullableString(e.viewId(), out);
+        nullableString(e.sessionId(), out);
+        map(e.properties(), out);
+    }
+
+    public static Event read(DataInput in) throws IOException {
+        int version = in.readUnsignedByte();
+        if (version != VERSION) {
+            throw new IOException("unknown event encoding version " + version);
+        }
+        String name = in.readUTF();
+        long time = in.readLong();
+        String view = nullableString(in);
+        String session = nullableString(in);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> props = (Map<String, Object>) value(in, MAP);
+        return new Event(name, time, props, view, session);
+    }
+
+    private static void nullableString(@Nullable String s, DataOutput out) throws IOException {
+        out.writeBoolean(s != null);
+        if (s != null) {
+            out.writeUTF(s);
+        }
+    }
+
+    @Nullable
+    private static String nullableString(DataInput in) throws IOException {
+        return in.readBoolean() ? in.readUTF() : null;
+    }
+
+    private static void map(Map<String, Object> m, DataOutput out) throws IOException {
+        Varints.writeInt(out, m.size());
+        for (Map.Entry<String, Object> e : m.entrySet()) {
+            out.writeUTF(e.getKey());
+            value(e.getValue(), out);
+        }
+    }
+
+    private static void value(@Nullable Object v, DataOutput out) throws IOException {
+        if (v == null) {
+            out.writeByte(NULL);
+        } else if (v instanceof String s) {
+            out.writeByte(STRING);
+            out.writeUTF(s);
+        } else if (v instanceof Number n) {
+            double d = n.doubleValue();
+            if (d == Math.rint(d) && Math.abs(d) < 1e15 && !(d == 0 && 1 / d < 0)) {
+                out.writeByte(INTEGRAL);
+                Varints.writeSigned(out, (long) d);
+            } else {
+                out.writeByte(DOUBLE);
+                out.writeDouble(d);
+            }
+        } else if (v instanceof Boolean b) {
+            out.writeByte(b ? TRUE : FALSE);
+        } else if (v instanceof List<?> l) {
+            out.writeByte(LIST);
+            Varints.writeInt(out, l.size());
+            for (Object x : l) {
+                value(x, out);
+            }
+        } else if (v instanceof Map<?, ?> m) {
+            out.writeByte(MAP);
+            @SuppressWarnings("unchecked")
+            Map<String, Object> sm = (Map<String, Object>) m;
+            map(sm, out);
+        } else {
+            throw new IOException("not a JSON value: " + v.getClass());
+        }
+    }
+
+    @Nullable
+    private static Object value(DataInput in) throws IOException {
+        return value(in, in.readUnsignedByte());
+    }
+
+    @Nullable
+    private static Object value(DataInput in, int tag) throws IOException {
+        switch (tag) {
+            case NULL:
+                return null;
+            case STRING:
+                return in.readUTF();
+            case INTEGRAL:
+                return (double) Varints.readSigned(in);
+            case DOUBLE:
+                return in.readDouble();
+            case TRUE:
+                return Boolean.TRUE;
+            case FALSE:
+                return Boolean.FALSE;
+            case LIST:
+                {
+                    int n = Varints.readInt(in);
+                    List<Object> l = new ArrayList<>(Math.min(n, 1024));
+                    for (int i = 0; i < n; i++) {
+                        l.add(value(in));
+                    }
+                    return Collections.unmodifiableList(l);
+                }
+            case MAP:
+                {
+                    int n = Varints.readInt(in);
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    for (int i = 0; i < n; i++) {
+                        String k = in.readUTF();
+                        m.put(k, value(in));
+                    }
+                    return Collections.unmodifiableMap(m);
+                }
+            default:
+                throw new IOException("unknown value tag " + tag);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package io.cohortflow.core.state;
+
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+
+/** LEB128 variable-length integers with zig-zag for signed values: small numbers, few bytes. */
+public final class Varints {
+    private Varints() {}
+
+    public static void writeUnsigned(DataOutput out, long v) throws IOException {
+        while ((v & ~0x7FL) != 0) {
+            out.writeByte((int) ((v & 0x7F) | 0x80));
+            v >>>= 7;
+        }
+        out.writeByte((int) v);
+    }
+
+    public static long readUnsigned(DataInput in) throws IOException {
+        long v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            byte b = in.readByte();
+            v |= (long) (b & 0x7F) << shift;
+            if ((b & 0x80) == 0) {
+                return v;
+            }
+        }
+        throw new IOException("malformed varint");
+    }
+
+    public static void writeSigned(DataOutput out, long v) throws IOException {
+        writeUnsigned(out, (v << 1) ^ (v >> 63));
+    }
+
+    public static long readSigned(DataInput in) throws IOException {
+        long u = readUnsigned(in);
+        return (u >>> 1) ^ -(u & 1);
+    }
+
+    public static void writeInt(DataOutput out, int v) throws IOException {
+        writeUnsigned(out, v & 0xFFFFFFFFL);
+    }
+
+    public static int readInt(DataInput in) throws IOException {
+        long v = readUnsigned(in);
+        if (v > Integer.MAX_VALUE) {
+            throw new IOException("length out of range: " + v);
+        }
+        return (int) v;
+    }
+}

@@ -1,0 +1,419 @@
+package io.cohortflow.core.validation;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.definition.Attributes;
+import io.cohortflow.core.definition.Context;
+import io.cohortflow.core.definition.Definition;
+import io.cohortflow.core.definition.DefinitionParser;
+import io.cohortflow.core.definition.DefinitionWriter;
+import io.cohortflow.core.definition.Pred;
+import io.cohortflow.core.definition.Problem;
+import io.cohortflow.core.definition.SegmentResolver;
+import io.cohortflow.core.definition.SeqItem;
+import io.cohortflow.core.definition.Val;
+import io.cohortflow.core.definition.Window;
+import io.cohortflow.core.eval.EngineConfig;
+import io.cohortflow.core.eval.SegmentCatalog;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+import javax.annotation.Nullable;
+
+/**
+ * Validates a submitted definition: syntax (the parser), meaning (context nesting, operand types,
+ * references and cycles), guardrails, and what the engine can run. Never throws on bad input.
+ */
+public final class DefinitionValidator {
+
+    /**
+     * What a definition is validated against.
+     *
+     * @param selfId the id of the segment being validated, or null for a draft
+     * @param segments the current definition of another segment, or null if there is none
+     * @param knownAttributes the {@code variables/} paths that the data view's event schemas
+     *     declare, or null when the data view declares none (then nothing is warned about)
+     */
+    public record Target(
+            @Nullable String selfId,
+            Function<String, Definition> segments,
+            @Nullable Set<String> knownAttributes) {
+
+        public static Target standalone() {
+            return new Target(null, id -> null, null);
+        }
+    }
+
+    private final Guardrails guardrails;
+    private final EngineConfig engine;
+
+    public DefinitionValidator(Guardrails guardrails, EngineConfig engine) {
+        this.guardrails = guardrails;
+        this.engine = engine;
+    }
+
+    public ValidationResult validate(@Nullable JsonNode json, Target target) {
+        DefinitionParser.Result parsed = DefinitionParser.parse(json);
+        List<Problem> problems = new ArrayList<>(parsed.problems());
+        Definition d = parsed.definition();
+        Set<String> features = new TreeSet<>();
+        String evaluation = null;
+        List<ValidationResult.ProductReason> unsupported = new ArrayList<>();
+        if (d != null) {
+            new Checker(problems, features, target).check(d);
+            SegmentResolver.Result resolved =
+                    SegmentResolver.resolve(d, target.selfId(), target.segments());
+            problems.addAll(resolved.problems());
+            if (resolved.definition() != null && problems.stream().noneMatch(Problem::isError)) {
+                evaluation = plan(resolved.definition());
+                windowBeyondHorizon(resolved.definition(), unsupported, problems);
+            }
+        }
+        List<Problem> errors = problems.stream().filter(Problem::isError).toList();
+        List<Problem> warnings = problems.stream().filter(p -> !p.isError()).toList();
+        boolean valid = errors.isEmpty();
+        List<String> products = new ArrayList<>();
+        if (valid) {
+            for (String p : ValidationResult.PRODUCTS) {
+                if (unsupported.stream().noneMatch(u -> u.product().equals(p))) {
+                    products.add(p);
+                }
+            }
+        }
+        String message =
+                valid
+                        ? (unsupported.isEmpty()
+                                ? "Segment definition is valid"
+                                : "Segment definition is valid for " + String.join(", ", products))
+                        : errors.size() == 1
+                                ? errors.get(0).message()
+                                : errors.size() + " errors; the first: " + errors.get(0).message();
+        return new ValidationResult(
+                valid,
+                message,
+                List.copyOf(products),
+                List.copyOf(unsupported),
+                ValidationResult.VALIDATOR_VERSION,
+                List.copyOf(features),
+                errors,
+                warnings,
+                evaluation,
+                valid ? d : null);
+    }
+
+    private static String plan(Definition resolved) {
+        SegmentCatalog.Update u = SegmentCatalog.empty().put("draft", 0, resolved);
+        return u.catalog()
+                .segment("draft")
+                .map(s -> s.incremental() ? "incremental" : "history")
+                .orElse(null);
+    }
+
+    private void windowBeyondHorizon(
+            Definition d,
+            List<ValidationResult.ProductReason> unsupported,
+            List<Problem> problems) {
+        long horizon = engine.horizonMillis();
+        io.cohortflow.core.definition.Visitor.walk(
+                d.container(),
+                p -> {
+                    if (p instanceof Pred.Container c && c.window() != null) {
+                        Window w = c.window();
+                        if (w.unit().approxMillis(w.count()) > horizon && unsupported.isEmpty()) {
+                            String reason =
+                                    "a window of "
+                                            + w.count()
+                                            + " "
+                                            + w.unit().json()
+                                            + " exceeds the history horizon of "
+                                            + engine.horizon().toDays()
+                                            + " days kept in live state";
+                            unsupported.add(
+                                    new ValidationResult.ProductReason("streaming", reason));
+                            unsupported.add(new ValidationResult.ProductReason("sync", reason));
+                            problems.add(
+                                    Problem.warning(
+                                            "window_exceeds_horizon",
+                                            "",
+                                            reason + "; live evaluation sees only the horizon"));
+                        }
+                    }
+                });
+    }
+
+    /** The semantic checks, walking the tree with JSON pointers. */
+    private final class Checker {
+        private final List<Problem> problems;
+        private final Set<String> features;
+        private final Target target;
+        private int aggregates;
+        private int predicates;
+        private boolean depthReported;
+
+        Checker(List<Problem> problems, Set<String> features, Target target) {
+            this.problems = problems;
+            this.features = features;
+            this.target = target;
+        }
+
+        void check(Definition d) {
+            features.add("function_segment_def");
+            pred(d.container(), "/container", Context.VISITORS, 1);
+            if (aggregates > guardrails.maxAggregates()) {
+                guard(
+                        "too_many_aggregates",
+                        "/container",
+                        "the definition has "
+                                + aggregates
+                                + " aggregate comparisons; the limit is "
+                                + guardrails.maxAggregates());
+            }
+            if (predicates > guardrails.maxPredicates()) {
+                guard(
+                        "too_many_predicates",
+                        "/container",
+                        "the definition has "
+                                + predicates
+                                + " predicates; the limit is "
+                                + guardrails.maxPredicates());
+            }
+        }
+
+        private void pred(Pred p, String ptr, Context scope, int depth) {
+            predicates++;
+            feature(DefinitionWriter.pred(p).path("func").asText());
+            if (depth > guardrails.maxDepth() && !depthReported) {
+                depthReported = true;
+                guard(
+                        "too_deep",
+                        ptr,
+                        "predicates nest "
+                                + depth
+                                + " levels deep here; the limit is "
+                                + guardrails.maxDepth());
+            }
+            if (p instanceof Pred.Container c) {
+                if (c.context().compareTo(scope) > 0) {
+                    problems.add(
+                            Problem.error(
+                                    "context_nesting",
+                                    ptr + "/context",
+                                    "a "
+                                            + c.context().json()
+                                            + " container cannot sit inside a "
+                                            + scope.json()
+                                            + " container: containers nest visitors > visits >"
+                                            + " hits"));
+                }
+                if (c.atLeast() > 1 && c.context() == Context.VISITORS) {
+                    problems.add(
+                            Problem.error(
+                                    "invalid_value",
+                                    ptr + "/at_least",
+                                    "a visitors container has one unit, the visitor: at_least"
+                                            + " must be 1"));
+                }
+                if (c.window() != null) {
+                    features.add("extension_window");
+                }
+                if (c.atLeast() > 1) {
+                    features.add("extension_at_least");
+                }
+                pred(c.pred(), ptr + "/pred", c.context(), depth + 1);
+            } else if (p instanceof Pred.And a) {
+                children(a.preds(), ptr + "/preds", scope, depth);
+            } else if (p instanceof Pred.Or o) {
+                children(o.preds(), ptr + "/preds", scope, depth);
+            } else if (p instanceof Pred.Not n) {
+                pred(n.pred(), ptr + "/pred", scope, depth + 1);
+            } else if (p instanceof Pred.Without w) {
+                pred(w.pred(), ptr + "/pred", scope, depth + 1);
+            } else if (p instanceof Pred.SegmentRef r) {
+                Definition target = this.target.segments().apply(r.id());
+                if (target != null && target.container().context().compareTo(scope) > 0) {
+                    problems.add(
+                            Problem.error(
+                                    "context_nesting",
+                                    ptr,
+                                    "segment "
+                                            + r.id()
+                                            + " is a "
+                                            + target.container().context().json()
+                                            + " segment and cannot be used inside a "
+                                            + scope.json()
+                                            + " container"));
+                }
+            } else if (p instanceof Pred.Compare c) {
+                val(c.val(), ptr + "/val");
+                if (c.val().aggregate()) {
+                    aggregates++;
+                    if (!c.op().arg().numeric()) {
+                        problems.add(
+                                Problem.error(
+                                        "type_mismatch",
+                                        ptr + "/func",
+                                        "\""
+                                                + c.op().json()
+                                                + "\" compares strings, but "
+                                                + describe(c.val())
+                                                + " is a number; use eq, gt, lt, ge, le, range or"
+                                                + " eq-in"));
+                    }
+                } else if (c.op().negationOf() != null && scope != Context.HITS) {
+                    problems.add(
+                            Problem.warning(
+                                    "negation_scope",
+                                    ptr + "/func",
+                                    "\""
+                                            + c.op().json()
+                                            + "\" in a "
+                                            + scope.json()
+                                            + " container holds when any one hit differs; to"
+                                            + " exclude "
+                                            + scope.json()
+                                            + " with a matching hit, use \"without\" around the"
+                                            + " positive comparison"));
+                }
+            } else if (p instanceof Pred.Exists x) {
+                val(x.val(), ptr + "/val");
+                if (x.val().aggregate()) {
+                    aggregates++;
+                }
+            } else if (p instanceof Pred.EventExists) {
+                features.add("function_event");
+            } else if (p instanceof Pred.Sequence s) {
+                sequence(s, ptr, scope, depth);
+            }
+        }
+
+        private void children(List<Pred> ps, String ptr, Context scope, int depth) {
+            for (int i = 0; i < ps.size(); i++) {
+                pred(ps.get(i), ptr + "/" + i, scope, depth + 1);
+            }
+        }
+
+        private void sequence(Pred.Sequence s, String ptr, Context scope, int depth) {
+            if (scope == Context.HITS) {
+                problems.add(
+                        Problem.error(
+                                "context_nesting",
+                                ptr,
+                                "a sequence orders several hits: it needs a visits or visitors"
+                                        + " container, not a hits container"));
+            }
+            int steps = 0;
+            for (int i = 0; i < s.stream().size(); i++) {
+                SeqItem it = s.stream().get(i);
+                String ip = ptr + "/stream/" + i;
+                if (it instanceof SeqItem.Checkpoint c) {
+                    steps++;
+                    checkpoint(c.pred(), ip, scope, depth);
+                } else if (it instanceof SeqItem.Group g) {
+                    steps++;
+                    feature(g.all() ? "sequence-and" : "sequence-or");
+                    for (int j = 0; j < g.checkpoints().size(); j++) {
+                        checkpoint(g.checkpoints().get(j), ip + "/checkpoints/" + j, scope, depth);
+                    }
+                } else if (it instanceof SeqItem.ExcludeNext) {
+                    feature("exclude-next-checkpoint");
+                } else if (it instanceof SeqItem.TimeRestriction) {
+                    feature("time-restriction");
+                } else if (it instanceof SeqItem.ContainerRestriction r) {
+                    feature("container-restriction");
+                    if (r.context() == Context.VISITS && scope == Context.VISITS) {
+                        problems.add(
+                                Problem.error(
+                                        "context_nesting",
+                                        ip + "/context",
+                                        "inside one visit, a gap cannot be counted in visits"));
+                    }
+                } else if (it instanceof SeqItem.DimensionRestriction r) {
+                    feature("dimension-restriction");
+                    attribute(r.attr(), ip + "/attr/name");
+                }
+            }
+            if (steps > guardrails.maxSequenceSteps()) {
+                guard(
+                        "too_many_sequence_steps",
+                        ptr + "/stream",
+                        "the sequence has "
+                                + steps
+                                + " checkpoints; the limit is "
+                                + guardrails.maxSequenceSteps());
+            }
+        }
+
+        private void checkpoint(Pred p, String ptr, Context scope, int depth) {
+            if (p instanceof Pred.Container c && c.context() == Context.VISITORS) {
+                problems.add(
+                        Problem.error(
+                                "context_nesting",
+                                ptr + "/context",
+                                "a sequence checkpoint is a hit or a visit, not a visitor"));
+            }
+            Context cpScope =
+                    p instanceof Pred.Container c && c.context() == Context.VISITS
+                            ? Context.VISITS
+                            : Context.HITS;
+            if (cpScope == Context.VISITS && scope == Context.VISITS) {
+                problems.add(
+                        Problem.error(
+                                "context_nesting",
+                                ptr + "/context",
+                                "a visit checkpoint cannot sit in a sequence within one visit"));
+            }
+            pred(p, ptr, p instanceof Pred.Container ? scope : Context.HITS, depth + 1);
+        }
+
+        private void val(Val v, String ptr) {
+            if (v instanceof Val.Attr a) {
+                feature("attr");
+                if (a.isDimension()) {
+                    attribute(a.name(), ptr + "/name");
+                }
+            } else if (v instanceof Val.Total) {
+                feature("total");
+            } else if (v instanceof Val.TotalDistinct t) {
+                feature("total-distinct");
+                attribute(t.field(), ptr + "/field/name");
+            }
+        }
+
+        private void attribute(String name, String ptr) {
+            Set<String> known = target.knownAttributes();
+            if (known == null || !name.startsWith(Attributes.VARIABLES)) {
+                return;
+            }
+            String path = Attributes.dimension(name);
+            if (path.equals(Attributes.NAME)
+                    || path.equals(Attributes.VIEW_ID)
+                    || path.equals(Attributes.SESSION_ID)
+                    || known.contains(path)) {
+                return;
+            }
+            problems.add(
+                    Problem.warning(
+                            "unknown_attribute",
+                            ptr,
+                            "no event schema of this data view declares \""
+                                    + path
+                                    + "\"; the comparison can only match events that carry it"));
+        }
+
+        private void feature(String func) {
+            features.add("function_" + func.replace('-', '_'));
+        }
+
+        private void guard(String code, String ptr, String message) {
+            problems.add(new Problem(guardrails.severity(), code, ptr, message));
+        }
+
+        private String describe(Val v) {
+            if (v instanceof Val.Attr a) {
+                return a.name();
+            }
+            return v instanceof Val.Total ? "total" : "total-distinct";
+        }
+    }
+}

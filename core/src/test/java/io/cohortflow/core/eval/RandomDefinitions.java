@@ -1,0 +1,202 @@
+package io.cohortflow.core.eval;
+
+import io.cohortflow.core.definition.Context;
+import io.cohortflow.core.definition.Definition;
+import io.cohortflow.core.definition.Op;
+import io.cohortflow.core.definition.Pred;
+import io.cohortflow.core.definition.SeqItem;
+import io.cohortflow.core.definition.TimeUnit;
+import io.cohortflow.core.definition.Val;
+import io.cohortflow.core.definition.Window;
+import io.cohortflow.core.event.Event;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/** Seeded generators of definitions and event streams over a small vocabulary, so they interact. */
+final class RandomDefinitions {
+    static final List<String> NAMES = List.of("A", "B", "C");
+    static final List<String> CATS = List.of("x", "y", "z");
+    static final List<String> SESSIONS = List.of("s1", "s2", "s3");
+
+    private final Random r;
+
+    RandomDefinitions(Random r) {
+        this.r = r;
+    }
+
+    Definition definition() {
+        Context ctx = pick(Context.values());
+        return new Definition(container(ctx, 0, true), Definition.CURRENT_VERSION, null);
+    }
+
+    private Pred.Container container(Context ctx, int depth, boolean top) {
+        Window w = r.nextInt(3) == 0 ? window() : null;
+        int atLeast = ctx != Context.VISITORS && r.nextInt(4) == 0 ? 2 + r.nextInt(2) : 1;
+        return new Pred.Container(ctx, pred(ctx, depth + 1), w, atLeast, null);
+    }
+
+    private Window window() {
+        return switch (r.nextInt(6)) {
+            case 0 -> new Window(10, TimeUnit.MINUTE);
+            case 1 -> new Window(2, TimeUnit.HOUR);
+            case 2 -> new Window(1, TimeUnit.DAY);
+            case 3 -> new Window(3, TimeUnit.DAY);
+            case 4 -> new Window(1, TimeUnit.WEEK);
+            default -> new Window(1, TimeUnit.MONTH);
+        };
+    }
+
+    private Pred pred(Context scope, int depth) {
+        int k = r.nextInt(depth >= 3 ? 6 : 11);
+        switch (k) {
+            case 0:
+            case 1:
+            case 2:
+                return dimension();
+            case 3:
+                return new Pred.EventExists(pick(NAMES), r.nextBoolean(), null);
+            case 4:
+            case 5:
+                return aggregate();
+            case 6:
+                {
+                    Context c = pick(Context.values());
+                    if (c.compareTo(scope) > 0) {
+                        c = scope;
+                    }
+                    return container(c, depth, false);
+                }
+            case 7:
+                return new Pred.And(List.of(pred(scope, depth + 1), pred(scope, depth + 1)), null);
+            case 8:
+                return new Pred.Or(List.of(pred(scope, depth + 1), pred(scope, depth + 1)), null);
+            case 9:
+                return r.nextBoolean()
+                        ? new Pred.Not(pred(scope, depth + 1), null)
+                        : new Pred.Without(pred(scope, depth + 1), null);
+            default:
+                return scope == Context.HITS ? dimension() : sequence(scope);
+        }
+    }
+
+    private Pred dimension() {
+        Val cat = new Val.Attr("variables/cat");
+        Val n = new Val.Attr("variables/n");
+        return switch (r.nextInt(9)) {
+            case 0 -> Pred.Compare.str(Op.STREQ, cat, pick(CATS));
+            case 1 -> Pred.Compare.str(Op.NOT_STREQ, cat, pick(CATS));
+            case 2 -> Pred.Compare.str(Op.STREQ, new Val.Attr("variables/name"), pick(NAMES));
+            case 3 -> Pred.Compare.num(Op.GT, n, r.nextInt(5));
+            case 4 -> Pred.Compare.strs(Op.STREQ_IN, cat, List.of(pick(CATS), pick(CATS)));
+            case 5 -> new Pred.Exists(new Val.Attr("variables/tags"), r.nextBoolean(), null);
+            case 6 ->
+                    Pred.Compare.str(
+                            Op.CONTAINS, new Val.Attr("variables/tags"), "t" + r.nextInt(3));
+            case 7 -> Pred.Compare.range(n, (double) r.nextInt(3), r.nextBoolean() ? null : 3.0);
+            default ->
+                    new Pred.And(
+                            List.of(
+                                    Pred.Compare.str(
+                                            Op.STREQ, new Val.Attr("variables/name"), pick(NAMES)),
+                                    Pred.Compare.str(Op.STREQ, cat, pick(CATS))),
+                            null);
+        };
+    }
+
+    private Pred aggregate() {
+        int t = r.nextInt(4);
+        return switch (r.nextInt(8)) {
+            case 0 -> Pred.Compare.num(Op.GE, new Val.Attr("metrics/occurrences"), 1 + t);
+            case 1 -> Pred.Compare.num(Op.LT, new Val.Attr("metrics/occurrences"), 1 + t);
+            case 2 -> Pred.Compare.num(Op.GE, new Val.Attr("metrics/n"), 2 + t * 2);
+            case 3 -> Pred.Compare.num(Op.EQ, new Val.Attr("metrics/" + pick(NAMES)), t);
+            case 4 -> Pred.Compare.num(Op.GE, new Val.Attr("metrics/visits"), 1 + t);
+            case 5 -> Pred.Compare.num(Op.GE, new Val.TotalDistinct("variables/cat"), 1 + t % 3);
+            case 6 -> Pred.Compare.num(Op.EQ, new Val.Attr("metrics/visitors"), t % 2);
+            default -> Pred.Compare.range(new Val.Total(pick(NAMES)), 1.0, (double) (1 + t));
+        };
+    }
+
+    private Pred sequence(Context scope) {
+        List<SeqItem> items = new ArrayList<>();
+        int steps = 2 + r.nextInt(2);
+        for (int i = 0; i < steps; i++) {
+            if (i > 0) {
+                switch (r.nextInt(6)) {
+                    case 0 ->
+                            items.add(
+                                    new SeqItem.TimeRestriction(
+                                            r.nextBoolean()
+                                                    ? SeqItem.Limit.WITHIN
+                                                    : SeqItem.Limit.AFTER,
+                                            1 + r.nextInt(3),
+                                            TimeUnit.HOUR,
+                                            null));
+                    case 1 ->
+                            items.add(
+                                    new SeqItem.ContainerRestriction(
+                                            r.nextBoolean()
+                                                    ? SeqItem.Limit.WITHIN
+                                                    : SeqItem.Limit.AFTER,
+                                            1 + r.nextInt(2),
+                                            Context.HITS,
+                                            null));
+                    case 2 -> {
+                        items.add(new SeqItem.ExcludeNext(null));
+                        items.add(new SeqItem.Checkpoint(dimension()));
+                    }
+                    default -> {}
+                }
+            }
+            if (r.nextInt(5) == 0) {
+                items.add(
+                        new SeqItem.Group(
+                                r.nextBoolean(), List.of(dimension(), dimension()), null));
+            } else {
+                items.add(new SeqItem.Checkpoint(dimension()));
+            }
+        }
+        Pred.SequenceKind kind =
+                switch (r.nextInt(6)) {
+                    case 0 -> Pred.SequenceKind.PREFIX;
+                    case 1 -> Pred.SequenceKind.SUFFIX;
+                    default -> Pred.SequenceKind.SEQUENCE;
+                };
+        return new Pred.Sequence(kind, List.copyOf(items), null);
+    }
+
+    Event event(long time) {
+        Map<String, Object> props = new java.util.LinkedHashMap<>();
+        if (r.nextInt(5) > 0) {
+            props.put("cat", pick(CATS));
+        }
+        if (r.nextInt(3) > 0) {
+            props.put("n", (double) r.nextInt(4));
+        }
+        if (r.nextInt(3) == 0) {
+            props.put("tags", List.of("t" + r.nextInt(3), "t" + r.nextInt(3)));
+        }
+        String session = r.nextInt(5) == 0 ? null : pick(SESSIONS);
+        return new Event(pick(NAMES), time, props, null, session);
+    }
+
+    /** A gap between events: mostly minutes, sometimes hours or days, sometimes backwards. */
+    long gap() {
+        return switch (r.nextInt(10)) {
+            case 0 -> -r.nextInt(3 * 3_600_000);
+            case 1, 2 -> r.nextInt(2 * 86_400_000);
+            case 3 -> 0;
+            default -> r.nextInt(30 * 60_000);
+        };
+    }
+
+    private <T> T pick(List<T> xs) {
+        return xs.get(r.nextInt(xs.size()));
+    }
+
+    private <T> T pick(T[] xs) {
+        return xs[r.nextInt(xs.length)];
+    }
+}
