@@ -91,15 +91,21 @@ public final class SegmentEngine {
         if (e.time() > p.floor) {
             List<CounterSpec> specs = new ArrayList<>();
             catalog.countersFor(e, specs);
+            boolean minDropped = false;
             for (CounterSpec spec : specs) {
                 CounterState s = p.counters.get(spec.id());
                 boolean fresh = s == null;
                 if (fresh) {
                     s = new CounterState();
                 }
+                long oldestBefore = s.nextExpiry(spec, horizon);
                 if (!spec.contribute(e, s)) {
                     continue;
                 }
+                // A count at its retention limit drops its oldest entry; if that entry was the
+                // next to expire, the profile's next expiry moves later and is recomputed below.
+                minDropped |=
+                        oldestBefore == p.nextExpiry && s.nextExpiry(spec, horizon) > oldestBefore;
                 s.evict(spec, p.now, p.floor, horizon);
                 if (fresh && s.size() > 0) {
                     p.counters.put(spec.id(), s);
@@ -108,6 +114,9 @@ public final class SegmentEngine {
                 }
                 p.nextExpiry = Math.min(p.nextExpiry, s.nextExpiry(spec, horizon));
                 due.addAll(catalog.segmentsOf(spec.id()));
+            }
+            if (minDropped) {
+                recomputeNextExpiry(p, catalog);
             }
             catalog.historySegmentsFor(e, due);
         }
