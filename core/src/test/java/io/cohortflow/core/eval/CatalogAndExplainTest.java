@@ -1,0 +1,91 @@
+package io.cohortflow.core.eval;
+
+import static io.cohortflow.core.Fixture.DAY;
+import static io.cohortflow.core.Fixture.T0;
+import static io.cohortflow.core.Fixture.def;
+import static io.cohortflow.core.Fixture.ev;
+import static io.cohortflow.core.Fixture.visitors;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cohortflow.core.Fixture;
+import org.junit.jupiter.api.Test;
+
+class CatalogAndExplainTest {
+    static final String BUYER = visitors("{\"func\":\"event-exists\",\"evt\":\"Purchase\"}");
+    static final String READER = visitors("{\"func\":\"event-exists\",\"evt\":\"Pageview\"}");
+
+    @Test
+    void a_reference_is_inlined_and_follows_edits_of_its_target() {
+        Fixture f = new Fixture();
+        f.define("buyer", BUYER);
+        f.define(
+                "loyal",
+                visitors(
+                        "{\"func\":\"and\",\"preds\":[{\"func\":\"segment-ref\",\"id\":\"buyer\"},"
+                                + "{\"func\":\"event-exists\",\"evt\":\"Login\"}]}"));
+        f.send(ev("Login", T0), ev("Pageview", T0 + 1));
+        assertThat(f.cohorts()).isEmpty();
+        // Redefining "buyer" as a reader makes "loyal" users enter too.
+        assertThat(f.define("buyer", READER))
+                .extracting(MembershipChange::segmentId)
+                .containsExactlyInAnyOrder("buyer", "loyal");
+    }
+
+    @Test
+    void a_cycle_is_rejected_and_leaves_the_catalog_unchanged() {
+        SegmentCatalog c = SegmentCatalog.empty().put("a", 1, def(BUYER)).catalog();
+        c = c.put("b", 1, def(visitors("{\"func\":\"segment-ref\",\"id\":\"a\"}"))).catalog();
+        SegmentCatalog.Update u =
+                c.put("a", 2, def(visitors("{\"func\":\"segment-ref\",\"id\":\"b\"}")));
+        assertThat(u.ok()).isFalse();
+        assertThat(u.problems().get(0).code()).isEqualTo("segment_cycle");
+        assertThat(u.catalog()).isSameAs(c);
+    }
+
+    @Test
+    void removing_a_referenced_segment_removes_its_dependents_and_says_so() {
+        SegmentCatalog c = SegmentCatalog.empty().put("a", 1, def(BUYER)).catalog();
+        c = c.put("b", 1, def(visitors("{\"func\":\"segment-ref\",\"id\":\"a\"}"))).catalog();
+        SegmentCatalog.Update u = c.remove("a");
+        assertThat(u.changed()).containsExactly("a", "b");
+        assertThat(u.catalog().size()).isZero();
+        assertThat(u.problems()).extracting(p -> p.code()).containsExactly("dependency_removed");
+    }
+
+    @Test
+    void identical_aggregates_are_shared_between_segments() {
+        SegmentCatalog c = SegmentCatalog.empty().put("a", 1, def(BUYER)).catalog();
+        c =
+                c.put(
+                                "b",
+                                1,
+                                def(
+                                        visitors(
+                                                "{\"func\":\"or\",\"preds\":[{\"func\":\"event-exists\",\"evt\":\"Purchase\","
+                                                        + "\"description\":\"same counter, other words\"},{\"func\":\"event-exists\",\"evt\":\"Refund\"}]}")))
+                        .catalog();
+        // visitor non-emptiness, Purchase, Refund: three counters, not four.
+        assertThat(c.counters()).hasSize(3);
+    }
+
+    @Test
+    void explain_shows_each_predicate_and_the_aggregates_behind_it() {
+        Fixture f = new Fixture();
+        f.define(
+                "big",
+                visitors(
+                        "{\"func\":\"and\",\"preds\":[{\"func\":\"event-exists\",\"evt\":\"Purchase\"},"
+                                + "{\"func\":\"gt\",\"val\":{\"func\":\"attr\",\"name\":\"metrics/revenue\"},\"num\":100}]}"));
+        f.send(ev("Purchase", T0, "revenue", 60), ev("Purchase", T0 + DAY, "revenue", 30));
+        Explanation e = f.engine.explain(f.profile, f.history, f.catalog, "big").orElseThrow();
+        assertThat(e.holds()).isFalse();
+        assertThat(e.units()).isEqualTo(1);
+        Explanation and = e.children().get(0);
+        assertThat(and.func()).isEqualTo("and");
+        assertThat(and.children().get(0).holds()).isTrue();
+        assertThat(and.children().get(0).value()).isEqualTo(2.0);
+        assertThat(and.children().get(1).holds()).isFalse();
+        assertThat(and.children().get(1).value()).isEqualTo(90.0);
+        assertThat(and.children().get(1).pointer()).isEqualTo("/container/pred/preds/1");
+    }
+}

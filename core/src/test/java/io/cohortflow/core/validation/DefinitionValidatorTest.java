@@ -1,0 +1,178 @@
+package io.cohortflow.core.validation;
+
+import static io.cohortflow.core.Fixture.json;
+import static io.cohortflow.core.Fixture.visitors;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cohortflow.core.Fixture;
+import io.cohortflow.core.definition.Definition;
+import io.cohortflow.core.definition.Problem;
+import io.cohortflow.core.eval.EngineConfig;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class DefinitionValidatorTest {
+    private final DefinitionValidator validator =
+            new DefinitionValidator(Guardrails.DEFAULT, EngineConfig.DEFAULT);
+
+    private ValidationResult validate(String def) {
+        return validator.validate(json(def), DefinitionValidator.Target.standalone());
+    }
+
+    @Test
+    void a_valid_definition_answers_in_adobes_shape() {
+        ValidationResult v =
+                validate(
+                        visitors(
+                                "{\"func\":\"range\",\"val\":{\"func\":\"attr\",\"name\":\"metrics/revenue\"},\"low\":100,\"high\":null}"));
+        assertThat(v.valid()).isTrue();
+        assertThat(v.message()).isEqualTo("Segment definition is valid");
+        assertThat(v.supportedProducts()).containsExactly("streaming", "batch", "sync");
+        assertThat(v.validatorVersion()).isEqualTo("1.0.0");
+        assertThat(v.supportedFeatures())
+                .contains(
+                        "function_range",
+                        "function_attr",
+                        "function_container",
+                        "function_segment_def");
+        assertThat(v.errors()).isEmpty();
+        assertThat(v.evaluation()).isEqualTo("incremental");
+    }
+
+    @Test
+    void sequences_are_evaluated_over_history() {
+        ValidationResult v =
+                validate(
+                        visitors(
+                                "{\"func\":\"sequence\",\"stream\":[{\"func\":\"event-exists\",\"evt\":\"A\"},{\"func\":\"event-exists\",\"evt\":\"B\"}]}"));
+        assertThat(v.valid()).isTrue();
+        assertThat(v.evaluation()).isEqualTo("history");
+        assertThat(v.supportedFeatures()).contains("function_sequence", "function_event_exists");
+    }
+
+    @Test
+    void a_larger_context_inside_a_smaller_one_is_an_error_with_its_pointer() {
+        ValidationResult v =
+                validate(
+                        "{\"func\":\"segment-def\",\"container\":{\"func\":\"container\",\"context\":\"hits\",\"pred\":"
+                                + "{\"func\":\"container\",\"context\":\"visitors\",\"pred\":{\"func\":\"event-exists\",\"evt\":\"A\"}}}}");
+        assertThat(v.valid()).isFalse();
+        assertThat(v.supportedProducts()).isEmpty();
+        assertThat(v.errors())
+                .singleElement()
+                .satisfies(
+                        p -> {
+                            assertThat(p.code()).isEqualTo("context_nesting");
+                            assertThat(p.pointer()).isEqualTo("/container/pred/context");
+                        });
+    }
+
+    @Test
+    void string_comparisons_on_metrics_are_type_errors() {
+        ValidationResult v =
+                validate(
+                        visitors(
+                                "{\"func\":\"contains\",\"val\":{\"func\":\"attr\",\"name\":\"metrics/revenue\"},\"str\":\"1\"}"));
+        assertThat(v.errors()).extracting(Problem::code).containsExactly("type_mismatch");
+    }
+
+    @Test
+    void negated_comparisons_in_a_visitor_container_warn_about_their_scope() {
+        ValidationResult v =
+                validate(
+                        visitors(
+                                "{\"func\":\"not-streq\",\"val\":{\"func\":\"attr\",\"name\":\"variables/category\"},\"str\":\"news\"}"));
+        assertThat(v.valid()).isTrue();
+        assertThat(v.warnings()).extracting(Problem::code).containsExactly("negation_scope");
+    }
+
+    @Test
+    void guardrails_are_errors_or_warnings_as_configured() {
+        StringBuilder deep = new StringBuilder("{\"func\":\"event-exists\",\"evt\":\"A\"}");
+        for (int i = 0; i < 15; i++) {
+            deep = new StringBuilder("{\"func\":\"not\",\"pred\":" + deep + "}");
+        }
+        String def = visitors(deep.toString());
+        assertThat(validate(def).errors()).extracting(Problem::code).containsExactly("too_deep");
+        DefinitionValidator lenient =
+                new DefinitionValidator(
+                        new Guardrails(12, 10, 20, 200, Problem.Severity.WARNING),
+                        EngineConfig.DEFAULT);
+        ValidationResult v = lenient.validate(json(def), DefinitionValidator.Target.standalone());
+        assertThat(v.valid()).isTrue();
+        assertThat(v.warnings()).extracting(Problem::code).containsExactly("too_deep");
+    }
+
+    @Test
+    void too_many_sequence_steps_is_reported() {
+        StringBuilder stream = new StringBuilder();
+        for (int i = 0; i < 11; i++) {
+            stream.append(i == 0 ? "" : ",").append("{\"func\":\"event-exists\",\"evt\":\"A\"}");
+        }
+        ValidationResult v =
+                validate(visitors("{\"func\":\"sequence\",\"stream\":[" + stream + "]}"));
+        assertThat(v.errors()).extracting(Problem::code).containsExactly("too_many_sequence_steps");
+    }
+
+    @Test
+    void references_resolve_and_cycles_are_rejected() {
+        Definition a = Fixture.def(visitors("{\"func\":\"segment-ref\",\"id\":\"b\"}"));
+        Map<String, Definition> store = Map.of("a", a);
+        ValidationResult cyclic =
+                validator.validate(
+                        json(visitors("{\"func\":\"segment-ref\",\"id\":\"a\"}")),
+                        new DefinitionValidator.Target("b", store::get, null));
+        assertThat(cyclic.errors())
+                .singleElement()
+                .satisfies(
+                        p -> {
+                            assertThat(p.code()).isEqualTo("segment_cycle");
+                            assertThat(p.message()).contains("b -> a -> b");
+                        });
+        ValidationResult unknown = validate(visitors("{\"func\":\"segment-ref\",\"id\":\"nope\"}"));
+        assertThat(unknown.errors()).extracting(Problem::code).containsExactly("unknown_segment");
+    }
+
+    @Test
+    void attributes_no_schema_declares_are_warned_about() {
+        ValidationResult v =
+                validator.validate(
+                        json(
+                                visitors(
+                                        "{\"func\":\"streq\",\"val\":{\"func\":\"attr\",\"name\":\"variables/catgory\"},\"str\":\"sport\"}")),
+                        new DefinitionValidator.Target(
+                                null, id -> null, Set.of("category", "url")));
+        assertThat(v.valid()).isTrue();
+        assertThat(v.warnings())
+                .singleElement()
+                .satisfies(
+                        p -> {
+                            assertThat(p.code()).isEqualTo("unknown_attribute");
+                            assertThat(p.pointer()).isEqualTo("/container/pred/val/name");
+                        });
+    }
+
+    @Test
+    void a_window_beyond_the_horizon_is_batch_only() {
+        ValidationResult v =
+                validate(
+                        "{\"func\":\"segment-def\",\"container\":{\"func\":\"container\",\"context\":\"visitors\","
+                                + "\"window\":{\"count\":1,\"unit\":\"year\"},\"pred\":{\"func\":\"event-exists\",\"evt\":\"A\"}}}");
+        assertThat(v.valid()).isTrue();
+        assertThat(v.supportedProducts()).containsExactly("batch");
+        assertThat(v.unsupportedProducts())
+                .extracting(ValidationResult.ProductReason::product)
+                .containsExactly("streaming", "sync");
+        assertThat(v.unsupportedProducts().get(0).reason()).contains("horizon");
+    }
+
+    @Test
+    void invalid_json_shapes_give_errors_not_exceptions() {
+        ValidationResult v =
+                validator.validate(
+                        json("\"just a string\""), DefinitionValidator.Target.standalone());
+        assertThat(v.valid()).isFalse();
+        assertThat(v.message()).contains("JSON object");
+    }
+}
