@@ -99,6 +99,7 @@ public final class SegmentEngine {
                     s = new CounterState();
                 }
                 long oldestBefore = s.nextExpiry(spec, horizon);
+                double valueBefore = s.value(spec.kind());
                 if (!spec.contribute(e, s)) {
                     continue;
                 }
@@ -113,7 +114,11 @@ public final class SegmentEngine {
                     p.counters.remove(spec.id());
                 }
                 p.nextExpiry = Math.min(p.nextExpiry, s.nextExpiry(spec, horizon));
-                due.addAll(catalog.segmentsOf(spec.id()));
+                // Formulas read counter values only: a count at its retention limit that took a
+                // newer entry kept its value, and none of its segments can have changed.
+                if (s.value(spec.kind()) != valueBefore) {
+                    due.addAll(catalog.segmentsOf(spec.id()));
+                }
             }
             if (minDropped) {
                 recomputeNextExpiry(p, catalog);
