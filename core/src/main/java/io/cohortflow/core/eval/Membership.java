@@ -1,9 +1,10 @@
 package io.cohortflow.core.eval;
 
 /**
- * A user's standing in one segment. {@code realized}: entered at the latest evaluation; {@code
- * existing}: qualified before and still does; {@code exited}: no longer qualifies. Times are event
- * times in epoch milliseconds; {@code exitedAt} is {@link Long#MIN_VALUE} while a member.
+ * A user's standing in one segment. {@code realized}: entered at the user's now; {@code existing}:
+ * entered earlier and still qualifies; {@code exited}: no longer qualifies. Times are event times
+ * in epoch milliseconds: when it entered, when it last qualified (the user's now for a member, the
+ * exit instant for an exited one), and when it exited ({@link Long#MIN_VALUE} while a member).
  */
 public record Membership(
         Status status, long version, long enteredAt, long lastQualifiedAt, long exitedAt) {

@@ -41,8 +41,24 @@ public final class UserProfile {
         return counters.get(id);
     }
 
+    /**
+     * The memberships as of the user's now: a member is {@code realized} at the instant it entered
+     * and {@code existing} after, and last qualified now; an exited membership last qualified at
+     * the instant it exited.
+     */
     public Map<String, Membership> memberships() {
-        return java.util.Collections.unmodifiableMap(memberships);
+        Map<String, Membership> out = new java.util.TreeMap<>();
+        memberships.forEach((id, m) -> out.put(id, asOfNow(m)));
+        return java.util.Collections.unmodifiableMap(out);
+    }
+
+    private Membership asOfNow(Membership m) {
+        if (!m.member()) {
+            return m;
+        }
+        Membership.Status status =
+                m.enteredAt() == now ? Membership.Status.REALIZED : Membership.Status.EXISTING;
+        return new Membership(status, m.version(), m.enteredAt(), now, m.exitedAt());
     }
 
     /** The next instant at which a membership may lapse without a new event; MAX_VALUE if none. */

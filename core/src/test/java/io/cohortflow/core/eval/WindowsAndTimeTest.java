@@ -125,6 +125,7 @@ class WindowsAndTimeTest {
         m = f.profile.memberships().get("sport");
         assertThat(m.status()).isEqualTo(Membership.Status.EXITED);
         assertThat(m.exitedAt()).isEqualTo(T0 + HOUR + 30 * DAY);
+        assertThat(m.lastQualifiedAt()).isEqualTo(m.exitedAt());
     }
 
     @Test
