@@ -363,23 +363,24 @@ public final class SegmentEngine {
                     new MembershipChange(
                             s.id(), MembershipChange.Kind.ENTERED, p.now, s.version()));
         } else if (holds) {
-            p.memberships.put(
-                    s.id(),
-                    new Membership(
-                            Membership.Status.EXISTING,
-                            s.version(),
-                            cur.enteredAt(),
-                            p.now,
-                            Long.MIN_VALUE));
+            // Still a member: nothing to store, unless an edit moved it to a new version. Status
+            // and last qualification time of members are derived from the user's now.
+            if (cur.version() != s.version()) {
+                p.memberships.put(
+                        s.id(),
+                        new Membership(
+                                cur.status(),
+                                s.version(),
+                                cur.enteredAt(),
+                                cur.lastQualifiedAt(),
+                                Long.MIN_VALUE));
+            }
         } else if (was) {
+            // It qualified up to now, the instant it stopped.
             p.memberships.put(
                     s.id(),
                     new Membership(
-                            Membership.Status.EXITED,
-                            s.version(),
-                            cur.enteredAt(),
-                            cur.lastQualifiedAt(),
-                            p.now));
+                            Membership.Status.EXITED, s.version(), cur.enteredAt(), p.now, p.now));
             out.add(new MembershipChange(s.id(), MembershipChange.Kind.EXITED, p.now, s.version()));
         }
     }
