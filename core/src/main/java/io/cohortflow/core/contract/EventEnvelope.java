@@ -1,0 +1,30 @@
+package io.cohortflow.core.contract;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+import javax.annotation.Nullable;
+
+/**
+ * A record on the events topic: one user's events, in order. Events are the segmentation API's JSON
+ * ({@code name}, {@code time}, {@code properties}, {@code view_id}, {@code session_id}). With a
+ * {@code request_id}, the job answers on the replies topic with the user's full cohort list after
+ * these events (an empty list is a pure lookup).
+ *
+ * @param validate when false, the job validates the events against their schemas after segmentation
+ *     and sends invalid ones to the dead-letter topic
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record EventEnvelope(
+        @JsonProperty("workspace") String workspace,
+        @JsonProperty("user_id") String userId,
+        @JsonProperty("events") List<JsonNode> events,
+        @JsonProperty("request_id") @Nullable String requestId,
+        @JsonProperty("activations") boolean activations,
+        @JsonProperty("validate") boolean validate) {
+
+    public String key() {
+        return Keys.of(workspace, userId);
+    }
+}

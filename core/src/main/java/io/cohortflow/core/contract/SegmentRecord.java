@@ -1,0 +1,38 @@
+package io.cohortflow.core.contract;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Map;
+import javax.annotation.Nullable;
+
+/**
+ * The part of a segment record on the definitions topic that the job reads. The service writes a
+ * superset (name, owner, tags, ...); readers ignore what they do not know.
+ *
+ * <p>Writes are ordered by the log: a record names the version it {@code replaces} (0 for a
+ * creation), and every reader applies it only when that is the version it holds, so all readers
+ * agree on which of two concurrent writes won.
+ *
+ * @param activations activation platform to enabled, for the segmentation API's activations
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record SegmentRecord(
+        @JsonProperty("workspace") String workspace,
+        @JsonProperty("id") String id,
+        @JsonProperty("version") long version,
+        @JsonProperty("replaces") long replaces,
+        @JsonProperty("published") boolean published,
+        @JsonProperty("deleted") boolean deleted,
+        @JsonProperty("definition") @Nullable JsonNode definition,
+        @JsonProperty("activations") @Nullable Map<String, Boolean> activations) {
+
+    public String key() {
+        return Keys.of(workspace, id);
+    }
+
+    /** Whether the job evaluates it: published and not deleted. */
+    public boolean live() {
+        return published && !deleted && definition != null;
+    }
+}
