@@ -52,6 +52,15 @@ public final class CounterState {
      * whether the entry was kept.
      */
     boolean add(long time, double value, @Nullable String key, int retain) {
+        if (key != null && distinct != null && distinct.containsKey(key)) {
+            // A distinct count needs only the newest entry of each value: a value counts while
+            // its newest entry is visible. So the state holds at most one entry per value.
+            int j = indexOfKey(key);
+            if (times[j] >= time) {
+                return false;
+            }
+            removeAt(j);
+        }
         if (size >= retain) {
             if (time < times[0]) {
                 return false; // older than everything kept: it can never matter
@@ -113,6 +122,28 @@ public final class CounterState {
             case SUM -> sum;
             case DISTINCT, VISITS -> distinct == null ? 0 : distinct.size();
         };
+    }
+
+    private int indexOfKey(String key) {
+        for (int i = 0; i < size; i++) {
+            if (key.equals(keys[i])) {
+                return i;
+            }
+        }
+        throw new IllegalStateException("distinct value without an entry: " + key);
+    }
+
+    private void removeAt(int j) {
+        String k = keys[j];
+        if (k != null) {
+            distinct().computeIfPresent(k, (x, c) -> c == 1 ? null : c - 1);
+        }
+        System.arraycopy(times, j + 1, times, j, size - j - 1);
+        System.arraycopy(values, j + 1, values, j, size - j - 1);
+        System.arraycopy(keys, j + 1, keys, j, size - j - 1);
+        keys[size - 1] = null;
+        size--;
+        recomputeSum();
     }
 
     private void removeFirst(int n) {

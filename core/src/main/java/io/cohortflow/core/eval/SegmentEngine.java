@@ -321,11 +321,25 @@ public final class SegmentEngine {
                     view = visible(p, h);
                     ref = new ReferenceEvaluator(p.now);
                 }
-                holds = ref.holds(s.definition().container(), view);
-                scheduleRecheck(p, s, view);
+                // The answer depends only on the events the segment is relevant to (see
+                // SegmentCompiler.relevance), so the others need not even be looked at.
+                List<Event> scope =
+                        s.relevantNames() == null ? view : named(view, s.relevantNames());
+                holds = ref.holds(s.definition().container(), scope);
+                scheduleRecheck(p, s, scope);
             }
             apply(p, s, holds, out);
         }
+    }
+
+    private static List<Event> named(List<Event> view, Set<String> names) {
+        List<Event> out = new ArrayList<>();
+        for (Event e : view) {
+            if (names.contains(e.name())) {
+                out.add(e);
+            }
+        }
+        return out;
     }
 
     /** The next instant an event leaves one of the segment's windows or the horizon. */

@@ -19,12 +19,14 @@ public final class BenchMain {
         Options opts = new OptionsBuilder().include(EngineBenchmark.class.getSimpleName()).build();
         Collection<RunResult> results = new Runner(opts).run();
         System.out.println();
-        System.out.println("definitions  µs/event  events/s/core  budget(µs)  verdict");
+        System.out.println(
+                "mix          definitions  µs/event  events/s/core  budget(µs)  verdict");
         for (RunResult r : results) {
             double us = r.getPrimaryResult().getScore();
             String defs = r.getParams().getParam("definitions");
             System.out.printf(
-                    "%11s  %8.2f  %13.0f  %10.1f  %s%n",
+                    "%-11s  %11s  %8.2f  %13.0f  %10.1f  %s%n",
+                    r.getParams().getParam("mix"),
                     defs,
                     us,
                     1e6 / us,

@@ -46,6 +46,10 @@ public class EngineBenchmark {
     @Param({"10", "100", "1000"})
     public int definitions;
 
+    /** {@code mixed}: the workload's mix; {@code incremental}: without sequences and visits. */
+    @Param({"mixed", "incremental"})
+    public String mix;
+
     private SegmentEngine engine;
     private SegmentCatalog catalog;
     private UserProfile[] profiles;
@@ -57,7 +61,7 @@ public class EngineBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         engine = new SegmentEngine(EngineConfig.DEFAULT);
-        catalog = Workload.catalog(definitions);
+        catalog = Workload.catalog(definitions, mix.equals("incremental"));
         profiles = new UserProfile[USERS];
         histories = new ListHistory[USERS];
         for (int i = 0; i < USERS; i++) {
@@ -112,7 +116,8 @@ public class EngineBenchmark {
             historyEvents += histories[i].size();
         }
         System.out.printf(
-                "%nSTATE definitions=%d users=%d avg_profile_bytes=%d avg_history_events=%d avg_history_bytes=%d avg_event_bytes=%d%n",
+                "%nSTATE mix=%s definitions=%d users=%d avg_profile_bytes=%d avg_history_events=%d avg_history_bytes=%d avg_event_bytes=%d%n",
+                mix,
                 definitions,
                 USERS,
                 profileBytes / USERS,

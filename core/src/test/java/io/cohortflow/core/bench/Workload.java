@@ -30,11 +30,22 @@ public final class Workload {
 
     /** Definition number {@code i} of the mix, deterministic. */
     public static String definition(int i) {
+        return definition(i, false);
+    }
+
+    /**
+     * @param incrementalOnly replace the sequences and visit containers of the mix (15%) by
+     *     windowed counts, for figures of the incremental path alone
+     */
+    public static String definition(int i, boolean incrementalOnly) {
         Random r = new Random(i * 7919L);
         String name = name(r.nextInt(NAMES / 4)); // popular events are referenced most
         String cat = "c" + r.nextInt(CATEGORIES);
         int days = 1 + r.nextInt(30);
         int kind = i % 20;
+        if (incrementalOnly && kind >= 17) {
+            kind = kind - 17;
+        }
         String pred;
         if (kind < 8) { // windowed "N+ events of a kind in the last D days"
             pred =
@@ -98,11 +109,13 @@ public final class Workload {
                 + "\"}";
     }
 
-    public static SegmentCatalog catalog(int definitions) {
+    public static SegmentCatalog catalog(int definitions, boolean incrementalOnly) {
         SegmentCatalog c = SegmentCatalog.empty();
         for (int i = 0; i < definitions; i++) {
             try {
-                Definition d = DefinitionParser.parse(JSON.readTree(definition(i))).definition();
+                Definition d =
+                        DefinitionParser.parse(JSON.readTree(definition(i, incrementalOnly)))
+                                .definition();
                 SegmentCatalog.Update u = c.put("s" + i, 1, d);
                 if (!u.ok()) {
                     throw new IllegalStateException(u.problems().toString());
