@@ -1,0 +1,144 @@
+package io.cohortflow.job;
+
+import io.cohortflow.job.kafka.KafkaConnectors;
+import io.cohortflow.job.model.DefinitionUpdate;
+import io.cohortflow.job.model.Inbound;
+import io.cohortflow.job.model.KafkaMessage;
+import java.nio.file.Path;
+import org.apache.flink.api.common.eventtime.Watermark;
+import org.apache.flink.api.common.eventtime.WatermarkGenerator;
+import org.apache.flink.api.common.eventtime.WatermarkOutput;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.datastream.BroadcastStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * The topology, in one screen. Sources and sinks are arguments: {@link #main} plugs in Kafka, tests
+ * plug in finite sources and collecting sinks.
+ *
+ * <pre>
+ * events (Kafka) --keyBy user--> Segmentation (broadcast: definitions) --> memberships (EOS)
+ *                                                                    \--> replies, dead letters,
+ *                                                                         applied, wake-ups (ALO)
+ * </pre>
+ */
+public final class CohortflowJob {
+    private final Source<Inbound, ?, ?> events;
+    private final Source<DefinitionUpdate, ?, ?> definitions;
+    private final Sink<KafkaMessage> memberships;
+    private final Sink<KafkaMessage> side;
+    private final JobConfig config;
+    private final SegmentationFunction.Settings settings;
+
+    public CohortflowJob(
+            Source<Inbound, ?, ?> events,
+            Source<DefinitionUpdate, ?, ?> definitions,
+            Sink<KafkaMessage> memberships,
+            Sink<KafkaMessage> side,
+            JobConfig config,
+            SegmentationFunction.Settings settings) {
+        this.events = events;
+        this.definitions = definitions;
+        this.memberships = memberships;
+        this.side = side;
+        this.config = config;
+        this.settings = settings;
+    }
+
+    public void build(StreamExecutionEnvironment env) {
+        DataStream<Inbound> in =
+                env.fromSource(events, eventTime(config), "Events")
+                        .uid("events-source")
+                        .name("Events");
+        BroadcastStream<DefinitionUpdate> defs =
+                env.fromSource(definitions, neverHoldsBackWatermarks(), "Definitions")
+                        .uid("definitions-source")
+                        .name("Definitions")
+                        .setParallelism(1)
+                        .broadcast(Descriptors.DEFINITIONS, Descriptors.PROGRESS);
+        SingleOutputStreamOperator<KafkaMessage> segmented =
+                in.keyBy(Inbound::getKey)
+                        .connect(defs)
+                        .process(new SegmentationFunction(settings))
+                        .uid("segmentation")
+                        .name("Segmentation");
+        segmented.sinkTo(memberships).uid("memberships-sink").name("Memberships (exactly once)");
+        segmented
+                .getSideOutput(Descriptors.SIDE)
+                .sinkTo(side)
+                .uid("side-sink")
+                .name("Replies, dead letters, applied (at least once)");
+    }
+
+    /**
+     * Event time from the events, bounded out-of-orderness; an idle partition does not hold the
+     * watermark back. A timestamp far in the future (a bad client clock) is clamped to the wall
+     * clock plus the allowed skew, so one bad event cannot fire everybody's timers early.
+     */
+    static WatermarkStrategy<Inbound> eventTime(JobConfig c) {
+        long skew = c.maxFutureSkew().toMillis();
+        return WatermarkStrategy.<Inbound>forBoundedOutOfOrderness(c.outOfOrderness())
+                .withTimestampAssigner(
+                        (in, ts) -> Math.min(in.eventTime, System.currentTimeMillis() + skew))
+                .withIdleness(c.idleness());
+    }
+
+    /** Definitions carry no event time: the broadcast side must never hold the watermark back. */
+    static WatermarkStrategy<DefinitionUpdate> neverHoldsBackWatermarks() {
+        return WatermarkStrategy.forGenerator(
+                ctx ->
+                        new WatermarkGenerator<>() {
+                            @Override
+                            public void onEvent(DefinitionUpdate u, long ts, WatermarkOutput out) {}
+
+                            @Override
+                            public void onPeriodicEmit(WatermarkOutput out) {
+                                out.emitWatermark(new Watermark(Long.MAX_VALUE));
+                            }
+                        });
+    }
+
+    /**
+     * The Flink configuration the job needs: RocksDB with incremental checkpoints, exactly-once
+     * checkpointing, no Kryo fallback.
+     */
+    public static Configuration flinkConfiguration(JobConfig c) {
+        Configuration f = new Configuration();
+        f.setString("state.backend.type", "rocksdb");
+        f.setString("execution.checkpointing.incremental", "true");
+        f.setString("execution.checkpointing.dir", c.checkpointDir());
+        f.setString("execution.checkpointing.interval", c.checkpointInterval().toMillis() + " ms");
+        f.setString("execution.checkpointing.mode", "EXACTLY_ONCE");
+        f.setString(
+                "execution.checkpointing.externalized-checkpoint-retention",
+                "RETAIN_ON_CANCELLATION");
+        f.setString("pipeline.generic-types", "false");
+        // Replies wait on this pipeline: flush buffers quickly rather than fill them.
+        f.setString("execution.buffer-timeout.interval", "5 ms");
+        f.setString("parallelism.default", Integer.toString(c.parallelism()));
+        return f;
+    }
+
+    /** Runs the job against Kafka with settings from {@code cohortflow.properties} and env. */
+    public static void main(String[] args) throws Exception {
+        Path file = Path.of(args.length > 0 ? args[0] : "cohortflow.properties");
+        JobConfig c = JobConfig.from(JobConfig.load(file, System.getenv()));
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(flinkConfiguration(c));
+        long end = KafkaConnectors.definitionsEndOffset(c);
+        new CohortflowJob(
+                        KafkaConnectors.events(c),
+                        KafkaConnectors.definitions(c),
+                        KafkaConnectors.memberships(c),
+                        KafkaConnectors.side(c),
+                        c,
+                        SegmentationFunction.Settings.of(c, end, true))
+                .build(env);
+        env.execute("cohortflow");
+    }
+}

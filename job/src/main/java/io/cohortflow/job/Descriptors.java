@@ -1,0 +1,50 @@
+package io.cohortflow.job;
+
+import io.cohortflow.core.eval.UserProfile;
+import io.cohortflow.core.event.Event;
+import io.cohortflow.job.model.DefinitionUpdate;
+import io.cohortflow.job.model.HistoryMeta;
+import io.cohortflow.job.model.KafkaMessage;
+import io.cohortflow.job.state.EventSerializer;
+import io.cohortflow.job.state.ProfileSerializer;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.base.LongSerializer;
+import org.apache.flink.util.OutputTag;
+
+/** Every state descriptor and side output of the job, declared once for topology and tests. */
+public final class Descriptors {
+    private Descriptors() {}
+
+    /** Per user: clock, counters, memberships (core's codec). */
+    public static final ValueStateDescriptor<UserProfile> PROFILE =
+            new ValueStateDescriptor<>("profile", ProfileSerializer.INSTANCE);
+
+    /** Per user: the event history, one entry per event. */
+    public static final MapStateDescriptor<Long, Event> HISTORY =
+            new MapStateDescriptor<>("history", LongSerializer.INSTANCE, EventSerializer.INSTANCE);
+
+    public static final ValueStateDescriptor<HistoryMeta> HISTORY_META =
+            new ValueStateDescriptor<>("history-meta", TypeInformation.of(HistoryMeta.class));
+
+    /** Per user: the event-time timer currently registered, so it is registered once. */
+    public static final ValueStateDescriptor<Long> TIMER =
+            new ValueStateDescriptor<>("timer", LongSerializer.INSTANCE);
+
+    /** Broadcast: workspace/segment to the record applied for it. */
+    public static final MapStateDescriptor<String, DefinitionUpdate> DEFINITIONS =
+            new MapStateDescriptor<>(
+                    "definitions", Types.STRING, TypeInformation.of(DefinitionUpdate.class));
+
+    /** Broadcast: the definitions-topic offset read so far, under {@link #OFFSET}. */
+    public static final MapStateDescriptor<String, Long> PROGRESS =
+            new MapStateDescriptor<>("definitions-progress", Types.STRING, Types.LONG);
+
+    public static final String OFFSET = "offset";
+
+    /** Replies, dead letters, applied reports and wake-ups: the at-least-once outputs. */
+    public static final OutputTag<KafkaMessage> SIDE =
+            new OutputTag<>("side", TypeInformation.of(KafkaMessage.class));
+}

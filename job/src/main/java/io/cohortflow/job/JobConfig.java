@@ -1,0 +1,134 @@
+package io.cohortflow.job;
+
+import io.cohortflow.core.contract.TopicNames;
+import io.cohortflow.core.eval.EngineConfig;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The job's settings, each with a named key and a default, in one place. Read from a properties
+ * file and overridden by environment variables: key {@code kafka.bootstrap} is {@code
+ * COHORTFLOW_KAFKA_BOOTSTRAP} (upper case, dots and dashes as underscores).
+ */
+public record JobConfig(
+        String bootstrap,
+        TopicNames topics,
+        String groupId,
+        int parallelism,
+        String checkpointDir,
+        Duration checkpointInterval,
+        Duration horizon,
+        int historyCap,
+        Duration maxFutureSkew,
+        Duration outOfOrderness,
+        Duration idleness,
+        String transactionalIdPrefix,
+        Duration transactionTimeout) {
+
+    public static final String BOOTSTRAP = "kafka.bootstrap";
+    public static final String GROUP_ID = "job.group-id";
+    public static final String PARALLELISM = "job.parallelism";
+    public static final String CHECKPOINT_DIR = "job.checkpoint-dir";
+    public static final String CHECKPOINT_INTERVAL = "job.checkpoint-interval";
+    public static final String HORIZON = "state.horizon";
+    public static final String HISTORY_CAP = "state.history-cap";
+    public static final String MAX_FUTURE_SKEW = "events.max-future-skew";
+    public static final String OUT_OF_ORDERNESS = "events.out-of-orderness";
+    public static final String IDLENESS = "events.idleness";
+    public static final String TRANSACTIONAL_ID_PREFIX = "kafka.transactional-id-prefix";
+    public static final String TRANSACTION_TIMEOUT = "kafka.transaction-timeout";
+    public static final String TOPIC_DEFINITIONS = "topics.definitions";
+    public static final String TOPIC_EVENTS = "topics.events";
+    public static final String TOPIC_MEMBERSHIPS = "topics.memberships";
+    public static final String TOPIC_REPLIES = "topics.replies";
+    public static final String TOPIC_DEAD_LETTER = "topics.dead-letter";
+    public static final String TOPIC_APPLIED = "topics.applied";
+
+    public static JobConfig defaults() {
+        return from(Map.of());
+    }
+
+    /** The settings given, defaults for the rest. */
+    public static JobConfig from(Map<String, String> s) {
+        TopicNames d = TopicNames.DEFAULT;
+        return new JobConfig(
+                s.getOrDefault(BOOTSTRAP, "127.0.0.1:9092"),
+                new TopicNames(
+                        s.getOrDefault(TOPIC_DEFINITIONS, d.definitions()),
+                        s.getOrDefault(TOPIC_EVENTS, d.events()),
+                        s.getOrDefault(TOPIC_MEMBERSHIPS, d.memberships()),
+                        s.getOrDefault(TOPIC_REPLIES, d.replies()),
+                        s.getOrDefault(TOPIC_DEAD_LETTER, d.deadLetter()),
+                        s.getOrDefault(TOPIC_APPLIED, d.applied())),
+                s.getOrDefault(GROUP_ID, "cohortflow-job"),
+                Integer.parseInt(s.getOrDefault(PARALLELISM, "2")),
+                s.getOrDefault(
+                        CHECKPOINT_DIR,
+                        Path.of("data", "checkpoints").toAbsolutePath().toUri().toString()),
+                Duration.parse(s.getOrDefault(CHECKPOINT_INTERVAL, "PT10S")),
+                Duration.parse(s.getOrDefault(HORIZON, "P90D")),
+                Integer.parseInt(s.getOrDefault(HISTORY_CAP, "1000")),
+                Duration.parse(s.getOrDefault(MAX_FUTURE_SKEW, "PT5M")),
+                Duration.parse(s.getOrDefault(OUT_OF_ORDERNESS, "PT5S")),
+                Duration.parse(s.getOrDefault(IDLENESS, "PT30S")),
+                s.getOrDefault(TRANSACTIONAL_ID_PREFIX, "cohortflow-memberships"),
+                Duration.parse(s.getOrDefault(TRANSACTION_TIMEOUT, "PT10M")));
+    }
+
+    /** A properties file (optional) overridden by {@code COHORTFLOW_*} environment variables. */
+    public static Map<String, String> load(Path file, Map<String, String> env) throws IOException {
+        Map<String, String> out = new HashMap<>();
+        if (file != null && Files.exists(file)) {
+            Properties p = new Properties();
+            try (Reader r = Files.newBufferedReader(file)) {
+                p.load(r);
+            }
+            p.forEach((k, v) -> out.put(k.toString(), v.toString()));
+        }
+        for (String key : keys()) {
+            String v = env.get(envName(key));
+            if (v != null) {
+                out.put(key, v);
+            }
+        }
+        return out;
+    }
+
+    public static String envName(String key) {
+        return "COHORTFLOW_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    static String[] keys() {
+        return new String[] {
+            BOOTSTRAP,
+            GROUP_ID,
+            PARALLELISM,
+            CHECKPOINT_DIR,
+            CHECKPOINT_INTERVAL,
+            HORIZON,
+            HISTORY_CAP,
+            MAX_FUTURE_SKEW,
+            OUT_OF_ORDERNESS,
+            IDLENESS,
+            TRANSACTIONAL_ID_PREFIX,
+            TRANSACTION_TIMEOUT,
+            TOPIC_DEFINITIONS,
+            TOPIC_EVENTS,
+            TOPIC_MEMBERSHIPS,
+            TOPIC_REPLIES,
+            TOPIC_DEAD_LETTER,
+            TOPIC_APPLIED
+        };
+    }
+
+    public EngineConfig engine() {
+        return new EngineConfig(horizon, historyCap, maxFutureSkew);
+    }
+}

@@ -1,0 +1,541 @@
+package io.cohortflow.job;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.AppliedRecord;
+import io.cohortflow.core.contract.DeadLetterRecord;
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.core.contract.Keys;
+import io.cohortflow.core.contract.MembershipRecord;
+import io.cohortflow.core.contract.ReplyRecord;
+import io.cohortflow.core.contract.SegmentRecord;
+import io.cohortflow.core.contract.TopicNames;
+import io.cohortflow.core.definition.DefinitionParser;
+import io.cohortflow.core.eval.EngineConfig;
+import io.cohortflow.core.eval.MembershipChange;
+import io.cohortflow.core.eval.SegmentCatalog;
+import io.cohortflow.core.eval.SegmentEngine;
+import io.cohortflow.core.eval.UserProfile;
+import io.cohortflow.core.event.Event;
+import io.cohortflow.job.model.DefinitionUpdate;
+import io.cohortflow.job.model.EventsCodec;
+import io.cohortflow.job.model.Inbound;
+import io.cohortflow.job.model.KafkaMessage;
+import io.cohortflow.job.state.MapStateHistory;
+import java.io.IOException;
+import java.io.Serializable;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import javax.annotation.Nullable;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.BroadcastState;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.streaming.api.TimerService;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one stateful operator: per user, it loads state, hands events, timers and definition changes
+ * to core's {@link SegmentEngine}, stores state and emits what changed. Memberships go to the main
+ * output (exactly-once sink); replies, dead letters, applied reports and wake-ups to the {@link
+ * Descriptors#SIDE} output (at-least-once, low-latency sink).
+ *
+ * <p>Definitions: records of the definitions topic are applied in log order when the version they
+ * replace is the one held (so concurrent writers agree), kept in broadcast state, compiled into a
+ * catalog per workspace, and applied to every user this subtask holds. Until the definitions topic
+ * has been read to the offset it had when the job was built, events are stored in each user's
+ * history but not evaluated (a partial set of definitions would emit wrong memberships); once it
+ * has, every user is evaluated from history at once. Synchronous requests meanwhile get a 503
+ * reply.
+ *
+ * <p>Timers: a user's next lapse instant is an event-time timer. A definition change reaches users
+ * through {@code applyToKeyedState}, which cannot register timers; when it moves a user's lapse
+ * earlier, the operator sends that user a wake-up through the events topic, whose processing
+ * registers the timer.
+ */
+public class SegmentationFunction
+        extends KeyedBroadcastProcessFunction<String, Inbound, DefinitionUpdate, KafkaMessage> {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(SegmentationFunction.class);
+
+    /** What the function needs from the job's configuration; serializable with the function. */
+    public record Settings(
+            long horizonMillis,
+            int historyCap,
+            long maxFutureSkewMillis,
+            TopicNames topics,
+            long definitionsEndOffset,
+            boolean orderedState)
+            implements Serializable {
+
+        public static Settings of(JobConfig c, long definitionsEndOffset, boolean orderedState) {
+            return new Settings(
+                    c.horizon().toMillis(),
+                    c.historyCap(),
+                    c.maxFutureSkew().toMillis(),
+                    c.topics(),
+                    definitionsEndOffset,
+                    orderedState);
+        }
+    }
+
+    private final Settings settings;
+
+    private transient SegmentEngine engine;
+    private transient ValueState<UserProfile> profileState;
+    private transient ValueState<Long> timerState;
+    private transient MapStateHistory history;
+    private transient Map<String, SegmentCatalog> catalogs;
+    private transient Map<String, Map<String, Boolean>> activations;
+    private transient boolean ready;
+
+    public SegmentationFunction(Settings settings) {
+        this.settings = settings;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        engine =
+                new SegmentEngine(
+                        new EngineConfig(
+                                Duration.ofMillis(settings.horizonMillis()),
+                                settings.historyCap(),
+                                Duration.ofMillis(settings.maxFutureSkewMillis())));
+        profileState = getRuntimeContext().getState(Descriptors.PROFILE);
+        timerState = getRuntimeContext().getState(Descriptors.TIMER);
+        MapState<Long, Event> map = getRuntimeContext().getMapState(Descriptors.HISTORY);
+        history =
+                new MapStateHistory(
+                        map,
+                        getRuntimeContext().getState(Descriptors.HISTORY_META),
+                        settings.orderedState());
+    }
+
+    // ---- events --------------------------------------------------------------------------
+
+    @Override
+    public void processElement(Inbound in, ReadOnlyContext ctx, Collector<KafkaMessage> out)
+            throws Exception {
+        loadCatalogs(ctx.getBroadcastState(Descriptors.DEFINITIONS));
+        checkReady(ctx.getBroadcastState(Descriptors.PROGRESS));
+        Consumer<KafkaMessage> side = m -> ctx.output(Descriptors.SIDE, m);
+        if (!in.valid()) {
+            side.accept(deadLetter(in, in.reason, in.detail, in.rawValue));
+            if (in.requestId != null) {
+                side.accept(errorReply(in, "invalid_request", String.valueOf(in.detail), 400));
+            }
+            return;
+        }
+        List<Event> events = new ArrayList<>();
+        long wall = ctx.timerService().currentProcessingTime();
+        for (Event e : EventsCodec.decode(in.events)) {
+            if (engine.tooFarInFuture(e, wall)) {
+                side.accept(
+                        deadLetter(
+                                in,
+                                "future_event",
+                                "event time "
+                                        + Instant.ofEpochMilli(e.time())
+                                        + " is more than "
+                                        + Duration.ofMillis(settings.maxFutureSkewMillis())
+                                        + " ahead of the clock",
+                                eventJson(e)));
+            } else {
+                events.add(e);
+            }
+        }
+        UserProfile profile = profile();
+        history.load();
+        SegmentCatalog catalog = ready ? catalog(in.workspace) : SegmentCatalog.empty();
+        SegmentEngine.Outcome outcome = engine.onEvents(profile, history, catalog, events);
+        for (SegmentEngine.Ignored ig : outcome.ignored()) {
+            Event e = events.get(ig.index());
+            side.accept(
+                    deadLetter(
+                            in,
+                            ig.reason(),
+                            "event time "
+                                    + Instant.ofEpochMilli(e.time())
+                                    + " is older than the history horizon; it changes nothing",
+                            eventJson(e)));
+        }
+        emit(in.workspace, in.userId, outcome.changes(), out::collect);
+        save(profile);
+        registerTimer(profile, ctx.timerService());
+        if (in.requestId != null) {
+            side.accept(
+                    ready
+                            ? reply(in, profile)
+                            : errorReply(
+                                    in,
+                                    "definitions_loading",
+                                    "the job is still reading the segment definitions; retry shortly",
+                                    503));
+        }
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<KafkaMessage> out)
+            throws Exception {
+        loadCatalogs(ctx.getBroadcastState(Descriptors.DEFINITIONS));
+        checkReady(ctx.getBroadcastState(Descriptors.PROGRESS));
+        timerState.clear();
+        UserProfile profile = profileState.value();
+        if (profile == null) {
+            return;
+        }
+        history.load();
+        String key = ctx.getCurrentKey();
+        String workspace = Keys.workspace(key);
+        SegmentCatalog catalog = ready ? catalog(workspace) : SegmentCatalog.empty();
+        List<MembershipChange> changes = engine.advanceTo(profile, history, catalog, timestamp);
+        emit(workspace, Keys.id(key), changes, out::collect);
+        save(profile);
+        registerTimer(profile, ctx.timerService());
+    }
+
+    private void registerTimer(UserProfile profile, TimerService timers) throws IOException {
+        long next = profile.nextExpiry();
+        Long registered = timerState.value();
+        if (next != Long.MAX_VALUE && (registered == null || next < registered)) {
+            timers.registerEventTimeTimer(next);
+            timerState.update(next);
+        }
+    }
+
+    // ---- definitions ---------------------------------------------------------------------
+
+    @Override
+    public void processBroadcastElement(
+            DefinitionUpdate u, Context ctx, Collector<KafkaMessage> out) throws Exception {
+        BroadcastState<String, DefinitionUpdate> defs =
+                ctx.getBroadcastState(Descriptors.DEFINITIONS);
+        BroadcastState<String, Long> progress = ctx.getBroadcastState(Descriptors.PROGRESS);
+        loadCatalogs(defs);
+        checkReady(progress);
+        boolean wasReady = ready;
+        Consumer<KafkaMessage> side = m -> ctx.output(Descriptors.SIDE, m);
+
+        SegmentRecord record = parse(u, side);
+        Set<String> changed = Set.of();
+        String workspace = null;
+        if (record != null) {
+            workspace = record.workspace();
+            changed = apply(record, u, defs, side);
+        }
+        progress.put(Descriptors.OFFSET, u.offset);
+        checkReady(progress);
+
+        if (ready && !wasReady) {
+            LOG.info("definitions read to offset {}: evaluating every user", u.offset);
+            evaluateAll(ctx, out, null, null);
+        } else if (ready && !changed.isEmpty()) {
+            evaluateAll(ctx, out, workspace, changed);
+        }
+        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
+        if (record != null && !changed.isEmpty()) {
+            for (String id : changed) {
+                AppliedRecord a =
+                        new AppliedRecord(
+                                record.workspace(),
+                                id,
+                                versionOf(defs, Keys.of(record.workspace(), id)),
+                                u.offset,
+                                Instant.now().toString(),
+                                subtask,
+                                parallelism);
+                side.accept(
+                        KafkaMessage.json(
+                                settings.topics().applied(),
+                                Keys.of(record.workspace(), id) + "#" + subtask,
+                                a));
+            }
+        }
+    }
+
+    @Nullable
+    private SegmentRecord parse(DefinitionUpdate u, Consumer<KafkaMessage> side) {
+        if (u.value == null) {
+            return null; // a tombstone: segments are deleted by a record with deleted=true
+        }
+        try {
+            SegmentRecord r = Json.read(u.value, SegmentRecord.class);
+            if (r.workspace() == null || r.id() == null || r.version() < 1) {
+                throw new IOException("a segment record needs workspace, id and a version >= 1");
+            }
+            return r;
+        } catch (IOException e) {
+            side.accept(definitionDeadLetter(u, "invalid_definition", e.getMessage()));
+            return null;
+        }
+    }
+
+    /**
+     * Applies a record if it replaces the version held; returns the segments whose meaning changed.
+     */
+    private Set<String> apply(
+            SegmentRecord r,
+            DefinitionUpdate u,
+            BroadcastState<String, DefinitionUpdate> defs,
+            Consumer<KafkaMessage> side)
+            throws Exception {
+        String key = r.key();
+        long held = versionOf(defs, key);
+        if (r.replaces() != held) {
+            return Set.of(); // a concurrent write that lost: every reader ignores it alike
+        }
+        defs.put(key, u);
+        SegmentCatalog catalog = catalog(r.workspace());
+        SegmentCatalog.Update update;
+        if (r.live()) {
+            DefinitionParser.Result parsed = DefinitionParser.parse(r.definition());
+            if (!parsed.ok()) {
+                side.accept(
+                        definitionDeadLetter(
+                                u, "invalid_definition", parsed.problems().toString()));
+                update = catalog.remove(r.id());
+            } else {
+                update = catalog.put(r.id(), r.version(), parsed.definition());
+                if (!update.ok()) {
+                    side.accept(
+                            definitionDeadLetter(
+                                    u, "invalid_definition", update.problems().toString()));
+                    update = catalog.remove(r.id());
+                }
+            }
+        } else {
+            update = catalog.remove(r.id());
+        }
+        catalogs.put(r.workspace(), update.catalog());
+        activations.put(key, r.activations() == null ? Map.of() : r.activations());
+        Set<String> changed = new LinkedHashSet<>(update.changed());
+        changed.add(r.id());
+        return changed;
+    }
+
+    /**
+     * Re-evaluates users of this subtask: of one workspace for the changed segments, or (when the
+     * definitions have just been read to their end) every user for every segment.
+     */
+    private void evaluateAll(
+            Context ctx,
+            Collector<KafkaMessage> out,
+            @Nullable String onlyWorkspace,
+            @Nullable Set<String> changed)
+            throws Exception {
+        ctx.applyToKeyedState(
+                Descriptors.PROFILE,
+                (key, state) -> {
+                    String workspace = Keys.workspace(key);
+                    if (onlyWorkspace != null && !onlyWorkspace.equals(workspace)) {
+                        return;
+                    }
+                    UserProfile profile = state.value();
+                    if (profile == null) {
+                        return;
+                    }
+                    history.load();
+                    SegmentCatalog catalog = catalog(workspace);
+                    Set<String> ids = changed;
+                    if (ids == null) {
+                        ids = new LinkedHashSet<>();
+                        for (var s : catalog.segments()) {
+                            ids.add(s.id());
+                        }
+                    }
+                    List<MembershipChange> changes =
+                            engine.onDefinitionsChanged(profile, history, catalog, ids);
+                    emit(workspace, Keys.id(key), changes, out::collect);
+                    state.update(profile);
+                    Long registered = timerState.value();
+                    long next = profile.nextExpiry();
+                    if (next != Long.MAX_VALUE && (registered == null || next < registered)) {
+                        ctx.output(Descriptors.SIDE, wakeUp(workspace, Keys.id(key)));
+                    }
+                });
+    }
+
+    // ---- catalogs ----------------------------------------------------------------------------
+
+    /** After a restore the catalogs are rebuilt from broadcast state, in log order. */
+    private void loadCatalogs(ReadOnlyBroadcastState<String, DefinitionUpdate> defs)
+            throws Exception {
+        if (catalogs != null) {
+            return;
+        }
+        catalogs = new HashMap<>();
+        activations = new HashMap<>();
+        TreeMap<Long, DefinitionUpdate> byOffset = new TreeMap<>();
+        for (Map.Entry<String, DefinitionUpdate> e : defs.immutableEntries()) {
+            byOffset.put(e.getValue().offset, e.getValue());
+        }
+        for (DefinitionUpdate u : byOffset.values()) {
+            SegmentRecord r = Json.read(u.value, SegmentRecord.class);
+            activations.put(r.key(), r.activations() == null ? Map.of() : r.activations());
+            if (r.live()) {
+                DefinitionParser.Result parsed = DefinitionParser.parse(r.definition());
+                if (parsed.ok()) {
+                    SegmentCatalog.Update up =
+                            catalog(r.workspace()).put(r.id(), r.version(), parsed.definition());
+                    if (up.ok()) {
+                        catalogs.put(r.workspace(), up.catalog());
+                    }
+                }
+            }
+        }
+    }
+
+    private void checkReady(ReadOnlyBroadcastState<String, Long> progress) throws Exception {
+        if (ready) {
+            return;
+        }
+        Long offset = progress.get(Descriptors.OFFSET);
+        long read = offset == null ? -1 : offset;
+        ready = read >= settings.definitionsEndOffset() - 1;
+    }
+
+    private SegmentCatalog catalog(String workspace) {
+        return catalogs.getOrDefault(workspace, SegmentCatalog.empty());
+    }
+
+    private static long versionOf(ReadOnlyBroadcastState<String, DefinitionUpdate> defs, String key)
+            throws Exception {
+        DefinitionUpdate held = defs.get(key);
+        return held == null ? 0 : Json.read(held.value, SegmentRecord.class).version();
+    }
+
+    // ---- state -------------------------------------------------------------------------------
+
+    private UserProfile profile() throws IOException {
+        UserProfile p = profileState.value();
+        return p == null ? new UserProfile() : p;
+    }
+
+    private void save(UserProfile p) throws IOException {
+        if (p.isEmpty() && history.size() == 0) {
+            profileState.clear();
+        } else {
+            profileState.update(p);
+        }
+    }
+
+    // ---- outputs -----------------------------------------------------------------------------
+
+    private void emit(
+            String workspace,
+            String userId,
+            List<MembershipChange> changes,
+            Consumer<KafkaMessage> out) {
+        for (MembershipChange c : changes) {
+            MembershipRecord m =
+                    new MembershipRecord(
+                            workspace,
+                            userId,
+                            c.segmentId(),
+                            c.kind().json(),
+                            Instant.ofEpochMilli(c.time()).toString(),
+                            c.version());
+            out.accept(KafkaMessage.json(settings.topics().memberships(), m.key(), m));
+        }
+    }
+
+    private KafkaMessage reply(Inbound in, UserProfile profile) {
+        List<String> cohorts = engine.cohorts(profile);
+        Map<String, List<String>> act = null;
+        if (in.activations) {
+            act = new TreeMap<>();
+            for (String id : cohorts) {
+                Map<String, Boolean> platforms =
+                        activations.getOrDefault(Keys.of(in.workspace, id), Map.of());
+                for (Map.Entry<String, Boolean> p : platforms.entrySet()) {
+                    if (Boolean.TRUE.equals(p.getValue())) {
+                        act.computeIfAbsent(p.getKey(), k -> new ArrayList<>()).add(id);
+                    }
+                }
+            }
+        }
+        return KafkaMessage.json(
+                settings.topics().replies(),
+                in.requestId,
+                new ReplyRecord(in.requestId, in.userId, cohorts, act, null));
+    }
+
+    private KafkaMessage errorReply(Inbound in, String code, String message, int status) {
+        return KafkaMessage.json(
+                settings.topics().replies(),
+                in.requestId,
+                new ReplyRecord(
+                        in.requestId,
+                        in.userId,
+                        null,
+                        null,
+                        new ReplyRecord.Error(code, message, status)));
+    }
+
+    private KafkaMessage deadLetter(
+            Inbound in, String reason, @Nullable String detail, @Nullable String value) {
+        return KafkaMessage.json(
+                settings.topics().deadLetter(),
+                in.rawKey,
+                new DeadLetterRecord(
+                        reason,
+                        detail == null ? reason : detail,
+                        in.topic,
+                        in.partition,
+                        in.offset,
+                        in.rawKey,
+                        value));
+    }
+
+    private KafkaMessage definitionDeadLetter(DefinitionUpdate u, String reason, String detail) {
+        return KafkaMessage.json(
+                settings.topics().deadLetter(),
+                u.key,
+                new DeadLetterRecord(
+                        reason,
+                        detail,
+                        settings.topics().definitions(),
+                        0,
+                        u.offset,
+                        u.key,
+                        u.value == null
+                                ? null
+                                : new String(u.value, java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    private KafkaMessage wakeUp(String workspace, String userId) {
+        Map<String, Object> env = new java.util.LinkedHashMap<>();
+        env.put("workspace", workspace);
+        env.put("user_id", userId);
+        env.put("events", List.of());
+        env.put("wake", true);
+        return KafkaMessage.json(settings.topics().events(), Keys.of(workspace, userId), env);
+    }
+
+    private static String eventJson(Event e) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("name", e.name());
+        m.put("time", Instant.ofEpochMilli(e.time()).toString());
+        m.put("properties", e.properties());
+        if (e.viewId() != null) {
+            m.put("view_id", e.viewId());
+        }
+        if (e.sessionId() != null) {
+            m.put("session_id", e.sessionId());
+        }
+        JsonNode n = Json.MAPPER.valueToTree(m);
+        return n.toString();
+    }
+}

@@ -1,0 +1,123 @@
+package io.cohortflow.job.kafka;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.core.contract.Keys;
+import io.cohortflow.core.event.Event;
+import io.cohortflow.core.event.EventJson;
+import io.cohortflow.job.model.EventsCodec;
+import io.cohortflow.job.model.Inbound;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import javax.annotation.Nullable;
+
+/**
+ * Turns one raw record of the events topic into an {@link Inbound}: a parsed envelope, or the raw
+ * record with a machine-readable reason. Never throws: bad input must not fail the job.
+ */
+public final class InboundParser {
+    /** More events than this in one envelope is not a user's behaviour but a producer bug. */
+    public static final int MAX_EVENTS = 1_000;
+
+    private InboundParser() {}
+
+    public static Inbound parse(
+            @Nullable byte[] key,
+            @Nullable byte[] value,
+            String topic,
+            int partition,
+            long offset,
+            long timestamp) {
+        Inbound in = new Inbound();
+        in.topic = topic;
+        in.partition = partition;
+        in.offset = offset;
+        in.eventTime = timestamp;
+        in.rawKey = key == null ? null : new String(key, StandardCharsets.UTF_8);
+        String text = value == null ? null : new String(value, StandardCharsets.UTF_8);
+        if (value == null) {
+            return reject(in, "invalid_envelope", "the record has no value", null);
+        }
+        JsonNode root;
+        try {
+            root = Json.MAPPER.readTree(value);
+        } catch (Exception e) {
+            return reject(in, "malformed_json", firstLine(e.getMessage()), text);
+        }
+        if (root == null || !root.isObject()) {
+            return reject(in, "invalid_envelope", "the value is not a JSON object", text);
+        }
+        String workspace = text(root, "workspace");
+        String user = text(root, "user_id");
+        if (workspace == null || workspace.isEmpty() || workspace.contains("/")) {
+            return reject(in, "invalid_envelope", "workspace: required, without '/'", text);
+        }
+        if (user == null || user.isEmpty()) {
+            return reject(in, "invalid_envelope", "user_id: required", text);
+        }
+        in.workspace = workspace;
+        in.userId = user;
+        in.key = Keys.of(workspace, user);
+        in.requestId = text(root, "request_id");
+        in.activations = root.path("activations").asBoolean(false);
+        in.validate = root.path("validate").asBoolean(false);
+        in.wake = root.path("wake").asBoolean(false);
+        JsonNode events = root.get("events");
+        if (events == null && root.has("event")) {
+            events = Json.MAPPER.createArrayNode().add(root.get("event")); // one-event shorthand
+        }
+        if (events == null || !events.isArray()) {
+            return reject(in, "invalid_envelope", "events: required, an array", text);
+        }
+        if (events.size() > MAX_EVENTS) {
+            return reject(
+                    in, "invalid_envelope", "events: at most " + MAX_EVENTS + " per record", text);
+        }
+        List<Event> parsed = new ArrayList<>(events.size());
+        List<String> problems = new ArrayList<>();
+        for (int i = 0; i < events.size(); i++) {
+            EventJson.Parsed p = EventJson.parse(events.get(i));
+            if (p.ok()) {
+                parsed.add(p.event());
+                in.eventTime =
+                        parsed.size() == 1
+                                ? p.event().time()
+                                : Math.max(in.eventTime, p.event().time());
+            } else {
+                for (String err : p.errors()) {
+                    problems.add("events[" + i + "]." + err);
+                }
+            }
+        }
+        if (!problems.isEmpty()) {
+            return reject(in, "invalid_event", String.join("; ", problems), text);
+        }
+        in.events = EventsCodec.encode(parsed);
+        return in;
+    }
+
+    private static Inbound reject(Inbound in, String reason, String detail, @Nullable String raw) {
+        in.reason = reason;
+        in.detail = detail;
+        in.rawValue = raw;
+        if (in.key.isEmpty() && in.workspace.isEmpty()) {
+            in.key = ""; // unattributable input gathers on one key; it only goes to dead letter
+        }
+        return in;
+    }
+
+    @Nullable
+    private static String text(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        return v != null && v.isTextual() ? v.textValue() : null;
+    }
+
+    private static String firstLine(@Nullable String s) {
+        if (s == null) {
+            return "malformed JSON";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}

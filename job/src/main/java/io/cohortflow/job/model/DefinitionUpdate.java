@@ -1,0 +1,18 @@
+package io.cohortflow.job.model;
+
+import javax.annotation.Nullable;
+
+/** One record of the definitions topic, raw: parsed by the operator, which owns the rules. */
+public class DefinitionUpdate {
+    @Nullable public String key;
+    @Nullable public byte[] value;
+    public long offset;
+
+    public DefinitionUpdate() {}
+
+    public DefinitionUpdate(@Nullable String key, @Nullable byte[] value, long offset) {
+        this.key = key;
+        this.value = value;
+        this.offset = offset;
+    }
+}

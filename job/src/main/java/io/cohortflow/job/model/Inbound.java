@@ -1,0 +1,50 @@
+package io.cohortflow.job.model;
+
+import javax.annotation.Nullable;
+
+/**
+ * One record of the events topic as the job sees it: either a parsed envelope (events encoded
+ * compactly with {@code EventCodec}) or, when {@code reason} is set, input that cannot be used,
+ * kept raw for the dead-letter topic. A Flink POJO: no Kryo.
+ */
+public class Inbound {
+    /** {@code workspace/user}, or "" for input too broken to name its user. */
+    public String key = "";
+
+    public String workspace = "";
+    public String userId = "";
+    @Nullable public String requestId;
+    public boolean activations;
+    public boolean validate;
+
+    /** An envelope the job sent itself so that a user's timer is registered (see WakeUp). */
+    public boolean wake;
+
+    /** The events, encoded by {@link EventsCodec}. */
+    public byte[] events = new byte[0];
+
+    /** The latest event time of the envelope (or the record timestamp), for watermarks. */
+    public long eventTime;
+
+    /** Why the record cannot be used (a dead-letter reason), or null. */
+    @Nullable public String reason;
+
+    @Nullable public String detail;
+
+    // Where it came from, for the dead-letter record.
+    public String topic = "";
+    public int partition;
+    public long offset;
+    @Nullable public String rawKey;
+    @Nullable public String rawValue;
+
+    public Inbound() {}
+
+    public String getKey() {
+        return key;
+    }
+
+    public boolean valid() {
+        return reason == null;
+    }
+}

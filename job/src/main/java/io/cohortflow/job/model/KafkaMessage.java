@@ -1,0 +1,34 @@
+package io.cohortflow.job.model;
+
+import io.cohortflow.core.contract.Json;
+import java.nio.charset.StandardCharsets;
+import javax.annotation.Nullable;
+
+/** A record for a Kafka topic: every output of the job is one of these. A Flink POJO. */
+public class KafkaMessage {
+    public String topic = "";
+    @Nullable public String key;
+    public byte[] value = new byte[0];
+
+    public KafkaMessage() {}
+
+    public KafkaMessage(String topic, @Nullable String key, byte[] value) {
+        this.topic = topic;
+        this.key = key;
+        this.value = value;
+    }
+
+    /** A message whose value is a contract record as JSON. */
+    public static KafkaMessage json(String topic, @Nullable String key, Object record) {
+        return new KafkaMessage(topic, key, Json.bytes(record));
+    }
+
+    public String valueText() {
+        return new String(value, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public String toString() {
+        return topic + " " + key + " " + valueText();
+    }
+}

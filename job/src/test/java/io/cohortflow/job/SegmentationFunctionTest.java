@@ -1,0 +1,257 @@
+package io.cohortflow.job;
+
+import static io.cohortflow.job.TestRecords.DAY;
+import static io.cohortflow.job.TestRecords.HOUR;
+import static io.cohortflow.job.TestRecords.T0;
+import static io.cohortflow.job.TestRecords.envelope;
+import static io.cohortflow.job.TestRecords.event;
+import static io.cohortflow.job.TestRecords.everPurchased;
+import static io.cohortflow.job.TestRecords.inbound;
+import static io.cohortflow.job.TestRecords.segment;
+import static io.cohortflow.job.TestRecords.threePageviewsIn;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.core.contract.TopicNames;
+import io.cohortflow.job.model.DefinitionUpdate;
+import io.cohortflow.job.model.Inbound;
+import io.cohortflow.job.model.KafkaMessage;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The operator on a test harness: broadcast elements first, then events; outputs and timers. */
+class SegmentationFunctionTest {
+    private static final TopicNames TOPICS = TopicNames.DEFAULT;
+    private KeyedBroadcastOperatorTestHarness<String, Inbound, DefinitionUpdate, KafkaMessage> h;
+
+    private KeyedBroadcastOperatorTestHarness<String, Inbound, DefinitionUpdate, KafkaMessage>
+            harness(long definitionsEnd) throws Exception {
+        SegmentationFunction f =
+                new SegmentationFunction(
+                        new SegmentationFunction.Settings(
+                                90 * DAY, 1000, 5 * 60_000, TOPICS, definitionsEnd, false));
+        h =
+                ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
+                        f,
+                        Inbound::getKey,
+                        Types.STRING,
+                        Descriptors.DEFINITIONS,
+                        Descriptors.PROGRESS);
+        h.setProcessingTime(T0 + 30 * DAY); // the wall clock, for the future-skew check
+        return h;
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        if (h != null) {
+            h.close();
+        }
+    }
+
+    private void send(String json, long ts) throws Exception {
+        h.processElement(inbound(json), ts);
+    }
+
+    private List<JsonNode> memberships() throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        for (KafkaMessage m : h.extractOutputValues()) {
+            assertThat(m.topic).isEqualTo(TOPICS.memberships());
+            out.add(Json.MAPPER.readTree(m.value));
+        }
+        return out;
+    }
+
+    private List<JsonNode> side(String topic) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        var q = h.getSideOutput(Descriptors.SIDE);
+        if (q == null) {
+            return out;
+        }
+        for (StreamRecord<KafkaMessage> r : q) {
+            if (r.getValue().topic.equals(topic)) {
+                out.add(Json.MAPPER.readTree(r.getValue().value));
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void events_after_a_definition_enter_the_user_and_a_timer_exits_it_when_the_window_lapses()
+            throws Exception {
+        harness(0);
+        h.processBroadcastElement(
+                segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 0), 0);
+        send(
+                envelope("ws", "u1", null, event("Pageview", T0), event("Pageview", T0 + HOUR)),
+                T0 + HOUR);
+        assertThat(memberships()).isEmpty();
+        send(envelope("ws", "u1", "r1", event("Pageview", T0 + 2 * HOUR)), T0 + 2 * HOUR);
+        List<JsonNode> m = memberships();
+        assertThat(m).hasSize(1);
+        assertThat(m.get(0).get("change").asText()).isEqualTo("entered");
+        assertThat(m.get(0).get("segment_id").asText()).isEqualTo("readers");
+        assertThat(m.get(0).get("user_id").asText()).isEqualTo("u1");
+        assertThat(m.get(0).get("version").asLong()).isEqualTo(1);
+        JsonNode reply = side(TOPICS.replies()).get(0);
+        assertThat(reply.get("request_id").asText()).isEqualTo("r1");
+        assertThat(reply.get("cohorts")).hasSize(1);
+        assertThat(reply.at("/activations/gam/0").asText()).isEqualTo("readers");
+        assertThat(reply.at("/activations/dv360").isMissingNode()).isTrue();
+        assertThat(h.numEventTimeTimers()).isEqualTo(1);
+
+        h.processBroadcastWatermark(
+                new Watermark(Long.MAX_VALUE)); // as the job's definitions source
+        h.processWatermark(new Watermark(T0 + 7 * DAY - 1));
+        assertThat(memberships()).hasSize(1);
+        h.processWatermark(new Watermark(T0 + 7 * DAY));
+        List<JsonNode> after = memberships();
+        assertThat(after).hasSize(2);
+        assertThat(after.get(1).get("change").asText()).isEqualTo("exited");
+        assertThat(after.get(1).get("time").asText()).isEqualTo("2024-01-22T00:00:00Z");
+        // the next entry of the counter expires later: one timer, to clean it up on time
+        assertThat(h.numEventTimeTimers()).isEqualTo(1);
+    }
+
+    @Test
+    void a_definition_published_after_the_events_enters_known_users_and_wakes_them_for_timers()
+            throws Exception {
+        harness(0);
+        send(
+                envelope(
+                        "ws",
+                        "u1",
+                        null,
+                        event("Pageview", T0),
+                        event("Pageview", T0 + 1),
+                        event("Pageview", T0 + 2)),
+                T0);
+        send(
+                envelope(
+                        "other",
+                        "u1",
+                        null,
+                        event("Pageview", T0),
+                        event("Pageview", T0 + 1),
+                        event("Pageview", T0 + 2)),
+                T0);
+        assertThat(memberships()).isEmpty();
+        h.processBroadcastElement(
+                segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 0), 0);
+        List<JsonNode> m = memberships();
+        assertThat(m).hasSize(1); // the other workspace's user is untouched
+        assertThat(m.get(0).get("change").asText()).isEqualTo("entered");
+        List<JsonNode> wake = side(TOPICS.events());
+        assertThat(wake).hasSize(1);
+        assertThat(wake.get(0).get("wake").asBoolean()).isTrue();
+        List<JsonNode> applied = side(TOPICS.applied());
+        assertThat(applied).hasSize(1);
+        assertThat(applied.get(0).get("version").asLong()).isEqualTo(1);
+    }
+
+    @Test
+    void a_deleted_or_unpublished_definition_exits_its_members() throws Exception {
+        harness(0);
+        h.processBroadcastElement(
+                segment("ws", "buyers", 1, 0, true, false, everPurchased(), 0), 0);
+        send(envelope("ws", "u1", null, event("Purchase", T0)), T0);
+        h.processBroadcastElement(
+                segment("ws", "buyers", 2, 1, false, false, everPurchased(), 1), 0);
+        List<JsonNode> m = memberships();
+        assertThat(m)
+                .extracting(n -> n.get("change").asText())
+                .containsExactly("entered", "exited");
+        assertThat(m.get(1).get("version").asLong()).isEqualTo(1);
+    }
+
+    @Test
+    void a_write_that_replaces_a_stale_version_is_ignored_by_every_reader() throws Exception {
+        harness(0);
+        h.processBroadcastElement(
+                segment("ws", "buyers", 1, 0, true, false, everPurchased(), 0), 0);
+        h.processBroadcastElement(
+                segment("ws", "buyers", 2, 1, true, false, threePageviewsIn(1), 1), 0);
+        // a concurrent writer also replaced version 1: it lost
+        h.processBroadcastElement(
+                segment("ws", "buyers", 2, 1, false, true, everPurchased(), 2), 0);
+        send(
+                envelope(
+                        "ws",
+                        "u1",
+                        null,
+                        event("Pageview", T0),
+                        event("Pageview", T0 + 1),
+                        event("Pageview", T0 + 2)),
+                T0);
+        assertThat(memberships()).hasSize(1);
+    }
+
+    @Test
+    void bad_input_goes_to_the_dead_letter_topic_with_its_reason() throws Exception {
+        harness(0);
+        send("{not json", 0);
+        send("{\"workspace\":\"ws\",\"events\":[]}", 0);
+        send(envelope("ws", "u1", "r9", "{\"name\":\"Pageview\",\"properties\":{}}"), 0);
+        send(envelope("ws", "u1", null, event("Pageview", T0 + 31 * DAY)), 0);
+        List<JsonNode> dl = side(TOPICS.deadLetter());
+        assertThat(dl)
+                .extracting(n -> n.get("reason").asText())
+                .containsExactly(
+                        "malformed_json", "invalid_envelope", "invalid_event", "future_event");
+        assertThat(dl.get(0).get("value").asText()).isEqualTo("{not json");
+        assertThat(dl.get(2).get("detail").asText()).contains("events[0].time: required");
+        JsonNode reply = side(TOPICS.replies()).get(0);
+        assertThat(reply.at("/error/status").asInt()).isEqualTo(400);
+    }
+
+    @Test
+    void events_before_the_definitions_are_read_are_kept_and_evaluated_once_they_are()
+            throws Exception {
+        harness(2); // the definitions topic had two records when the job was built
+        h.processBroadcastElement(
+                segment("ws", "buyers", 1, 0, true, false, everPurchased(), 0), 0);
+        send(envelope("ws", "u1", "r1", event("Purchase", T0)), T0);
+        assertThat(memberships()).isEmpty();
+        assertThat(side(TOPICS.replies()).get(0).at("/error/status").asInt()).isEqualTo(503);
+        h.processBroadcastElement(
+                segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 1), 0);
+        assertThat(memberships())
+                .extracting(n -> n.get("segment_id").asText())
+                .containsExactly("buyers");
+    }
+
+    @Test
+    void state_survives_a_snapshot_and_restore() throws Exception {
+        harness(0);
+        h.processBroadcastElement(
+                segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 0), 0);
+        send(envelope("ws", "u1", null, event("Pageview", T0), event("Pageview", T0 + 1)), T0);
+        var snapshot = h.snapshot(1, 1);
+        h.close();
+        h =
+                new KeyedBroadcastOperatorTestHarness<>(
+                        new CoBroadcastWithKeyedOperator<>(
+                                new SegmentationFunction(
+                                        new SegmentationFunction.Settings(
+                                                90 * DAY, 1000, 5 * 60_000, TOPICS, 0, false)),
+                                List.of(Descriptors.DEFINITIONS, Descriptors.PROGRESS)),
+                        Inbound::getKey,
+                        Types.STRING,
+                        1,
+                        1,
+                        0);
+        h.setProcessingTime(T0 + 30 * DAY);
+        h.initializeState(snapshot);
+        h.open();
+        send(envelope("ws", "u1", null, event("Pageview", T0 + 2)), T0);
+        assertThat(memberships()).hasSize(1);
+    }
+}
