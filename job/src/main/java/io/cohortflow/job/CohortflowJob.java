@@ -5,7 +5,6 @@ import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
 import java.nio.file.Path;
-import org.apache.flink.api.common.eventtime.Watermark;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -33,7 +32,7 @@ public final class CohortflowJob {
     private final Sink<KafkaMessage> memberships;
     private final Sink<KafkaMessage> side;
     private final JobConfig config;
-    private final SegmentationFunction.Settings settings;
+    private final SegmentationFunction function;
 
     public CohortflowJob(
             Source<Inbound, ?, ?> events,
@@ -41,13 +40,13 @@ public final class CohortflowJob {
             Sink<KafkaMessage> memberships,
             Sink<KafkaMessage> side,
             JobConfig config,
-            SegmentationFunction.Settings settings) {
+            SegmentationFunction function) {
         this.events = events;
         this.definitions = definitions;
         this.memberships = memberships;
         this.side = side;
         this.config = config;
-        this.settings = settings;
+        this.function = function;
     }
 
     public void build(StreamExecutionEnvironment env) {
@@ -64,7 +63,7 @@ public final class CohortflowJob {
         SingleOutputStreamOperator<KafkaMessage> segmented =
                 in.keyBy(Inbound::getKey)
                         .connect(defs)
-                        .process(new SegmentationFunction(settings))
+                        .process(function)
                         .uid("segmentation")
                         .name("Segmentation");
         segmented.sinkTo(memberships).uid("memberships-sink").name("Memberships (exactly once)");
@@ -88,7 +87,11 @@ public final class CohortflowJob {
                 .withIdleness(c.idleness());
     }
 
-    /** Definitions carry no event time: the broadcast side must never hold the watermark back. */
+    /**
+     * Definitions carry no event time: the broadcast side declares itself idle, so the operator's
+     * watermark is the events' alone. (Emitting a maximal watermark instead would release every
+     * timer whenever the events go idle.)
+     */
     static WatermarkStrategy<DefinitionUpdate> neverHoldsBackWatermarks() {
         return WatermarkStrategy.forGenerator(
                 ctx ->
@@ -98,7 +101,7 @@ public final class CohortflowJob {
 
                             @Override
                             public void onPeriodicEmit(WatermarkOutput out) {
-                                out.emitWatermark(new Watermark(Long.MAX_VALUE));
+                                out.markIdle();
                             }
                         });
     }
@@ -137,7 +140,7 @@ public final class CohortflowJob {
                         KafkaConnectors.memberships(c),
                         KafkaConnectors.side(c),
                         c,
-                        SegmentationFunction.Settings.of(c, end, true))
+                        new SegmentationFunction(SegmentationFunction.Settings.of(c, end, true)))
                 .build(env);
         env.execute("cohortflow");
     }

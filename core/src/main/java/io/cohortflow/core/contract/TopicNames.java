@@ -18,7 +18,8 @@ public record TopicNames(
         String memberships,
         String replies,
         String deadLetter,
-        String applied) {
+        String applied)
+        implements java.io.Serializable {
 
     public static final TopicNames DEFAULT =
             new TopicNames(

@@ -33,7 +33,9 @@ public final class InboundParser {
         in.topic = topic;
         in.partition = partition;
         in.offset = offset;
-        in.eventTime = timestamp;
+        // Records without events (lookups, wake-ups, bad input) carry no event time: they must not
+        // move the watermark (a wake-up's Kafka timestamp is the wall clock).
+        in.eventTime = Long.MIN_VALUE;
         in.rawKey = key == null ? null : new String(key, StandardCharsets.UTF_8);
         String text = value == null ? null : new String(value, StandardCharsets.UTF_8);
         if (value == null) {

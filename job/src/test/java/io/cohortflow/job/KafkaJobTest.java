@@ -1,0 +1,197 @@
+package io.cohortflow.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.job.kafka.KafkaConnectors;
+import io.cohortflow.kafka.CohortflowTopics;
+import io.cohortflow.kafka.EmbeddedKafka;
+import io.cohortflow.kafka.KafkaTopics;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Shared set-up of the whole-graph tests: a real KRaft broker for the class, the production Kafka
+ * connectors, RocksDB with frequent checkpoints, and helpers to produce and read topics.
+ */
+abstract class KafkaJobTest {
+    static EmbeddedKafka kafka;
+    static KafkaProducer<String, String> producer;
+
+    @TempDir Path dir;
+
+    @BeforeAll
+    static void startKafka() {
+        kafka = EmbeddedKafka.start();
+        producer =
+                new KafkaProducer<>(
+                        Map.of(
+                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                kafka.bootstrapServers(),
+                                ProducerConfig.LINGER_MS_CONFIG,
+                                "0"),
+                        new StringSerializer(),
+                        new StringSerializer());
+    }
+
+    @AfterAll
+    static void stopKafka() {
+        producer.close();
+        kafka.close();
+    }
+
+    /** A configuration with topics of its own (so tests in one class do not see each other). */
+    JobConfig config(String prefix, Map<String, String> extra) {
+        Map<String, String> s = new HashMap<>();
+        s.put(JobConfig.BOOTSTRAP, kafka.bootstrapServers());
+        s.put(JobConfig.GROUP_ID, prefix + "-job");
+        s.put(JobConfig.PARALLELISM, "2");
+        s.put(JobConfig.CHECKPOINT_DIR, dir.resolve("checkpoints").toUri().toString());
+        s.put(JobConfig.CHECKPOINT_INTERVAL, "PT0.5S");
+        s.put(JobConfig.OUT_OF_ORDERNESS, "PT0S");
+        s.put(JobConfig.IDLENESS, "PT1S");
+        s.put(JobConfig.TRANSACTIONAL_ID_PREFIX, prefix + "-tx");
+        s.put(JobConfig.TOPIC_DEFINITIONS, prefix + ".definitions");
+        s.put(JobConfig.TOPIC_EVENTS, prefix + ".events");
+        s.put(JobConfig.TOPIC_MEMBERSHIPS, prefix + ".memberships");
+        s.put(JobConfig.TOPIC_REPLIES, prefix + ".replies");
+        s.put(JobConfig.TOPIC_DEAD_LETTER, prefix + ".dead-letter");
+        s.put(JobConfig.TOPIC_APPLIED, prefix + ".applied");
+        s.putAll(extra);
+        JobConfig c = JobConfig.from(s);
+        CohortflowTopics.ensure(kafka.bootstrapServers(), c.topics(), 2);
+        return c;
+    }
+
+    JobClient start(JobConfig c, SegmentationFunction function, Configuration extra)
+            throws Exception {
+        Configuration conf = CohortflowJob.flinkConfiguration(c);
+        conf.addAll(extra);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        new CohortflowJob(
+                        KafkaConnectors.events(c),
+                        KafkaConnectors.definitions(c),
+                        KafkaConnectors.memberships(c),
+                        KafkaConnectors.side(c),
+                        c,
+                        function)
+                .build(env);
+        return env.executeAsync("cohortflow-test");
+    }
+
+    JobClient start(JobConfig c) throws Exception {
+        return start(
+                c,
+                new SegmentationFunction(
+                        SegmentationFunction.Settings.of(
+                                c, KafkaConnectors.definitionsEndOffset(c), true)),
+                new Configuration());
+    }
+
+    void produce(String topic, String key, String value) {
+        try {
+            producer.send(new ProducerRecord<>(topic, key, value)).get();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    void events(JobConfig c, String workspace, String user, String... events) {
+        produce(
+                c.topics().events(),
+                workspace + "/" + user,
+                TestRecords.envelope(workspace, user, null, events));
+    }
+
+    void segment(
+            JobConfig c,
+            String workspace,
+            String id,
+            long version,
+            long replaces,
+            boolean published,
+            boolean deleted,
+            String def) {
+        produce(
+                c.topics().definitions(),
+                workspace + "/" + id + "@" + version,
+                TestRecords.segmentJson(workspace, id, version, replaces, published, deleted, def));
+    }
+
+    static List<JsonNode> read(String topic, IsolationLevel isolation) {
+        List<JsonNode> out = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r :
+                KafkaTopics.drain(
+                        kafka.bootstrapServers(), topic, isolation, Duration.ofSeconds(30))) {
+            try {
+                out.add(Json.MAPPER.readTree(new String(r.value(), StandardCharsets.UTF_8)));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return out;
+    }
+
+    /** Reads committed records until {@code done} holds, or fails after a timeout. */
+    static List<JsonNode> awaitCommitted(
+            String topic, Predicate<List<JsonNode>> done, Duration timeout)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<JsonNode> got = read(topic, IsolationLevel.READ_COMMITTED);
+        while (!done.test(got)) {
+            if (System.nanoTime() > deadline) {
+                String prefix = topic.substring(0, topic.indexOf('.'));
+                throw new AssertionError(
+                        "timed out waiting on "
+                                + topic
+                                + "; have "
+                                + got
+                                + "; applied: "
+                                + read(prefix + ".applied", IsolationLevel.READ_UNCOMMITTED)
+                                + "; dead letters: "
+                                + read(prefix + ".dead-letter", IsolationLevel.READ_UNCOMMITTED));
+            }
+            Thread.sleep(200);
+            got = read(topic, IsolationLevel.READ_COMMITTED);
+        }
+        return got;
+    }
+
+    static long count(List<JsonNode> records, String field, String value) {
+        return records.stream().filter(r -> value.equals(r.path(field).asText())).count();
+    }
+
+    static void assertNoDuplicates(List<JsonNode> memberships) {
+        List<String> keys = new ArrayList<>();
+        for (JsonNode m : memberships) {
+            keys.add(
+                    m.get("user_id").asText()
+                            + "|"
+                            + m.get("segment_id").asText()
+                            + "|"
+                            + m.get("change").asText()
+                            + "|"
+                            + m.get("time").asText());
+        }
+        assertThat(keys).doesNotHaveDuplicates();
+    }
+}
