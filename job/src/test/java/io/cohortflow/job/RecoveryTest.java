@@ -1,0 +1,123 @@
+package io.cohortflow.job;
+
+import static io.cohortflow.job.TestRecords.event;
+import static io.cohortflow.job.TestRecords.everPurchased;
+import static io.cohortflow.job.TestRecords.threePageviewsIn;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.job.kafka.KafkaConnectors;
+import io.cohortflow.job.model.Inbound;
+import io.cohortflow.job.model.KafkaMessage;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.util.Collector;
+import org.junit.jupiter.api.Test;
+
+/** Failure and restart: exactly-once memberships across a crash, state across a savepoint. */
+class RecoveryTest extends KafkaJobTest {
+    private static final Duration WAIT = Duration.ofSeconds(90);
+
+    /** Fails once, after a number of events, as a crashing task would. */
+    static final class FailingOnce extends SegmentationFunction {
+        static final AtomicInteger seen = new AtomicInteger();
+        static final AtomicBoolean failed = new AtomicBoolean();
+        private final int after;
+
+        FailingOnce(Settings settings, int after) {
+            super(settings);
+            this.after = after;
+        }
+
+        @Override
+        public void processElement(Inbound in, ReadOnlyContext ctx, Collector<KafkaMessage> out)
+                throws Exception {
+            if (seen.incrementAndGet() > after && failed.compareAndSet(false, true)) {
+                throw new IllegalStateException("injected failure after " + after + " records");
+            }
+            super.processElement(in, ctx, out);
+        }
+    }
+
+    @Test
+    void a_failure_mid_stream_loses_and_duplicates_no_membership_change() throws Exception {
+        JobConfig c = config("crash", Map.of());
+        long t0 = Instant.now().minus(Duration.ofDays(1)).toEpochMilli();
+        segment(c, "ws", "buyers", 1, 0, true, false, everPurchased());
+        int users = 120;
+        for (int i = 0; i < users; i++) {
+            events(c, "ws", "u" + i, event("Purchase", t0 + i));
+        }
+        Configuration restart = new Configuration();
+        restart.setString("restart-strategy.type", "fixed-delay");
+        restart.setString("restart-strategy.fixed-delay.attempts", "3");
+        restart.setString("restart-strategy.fixed-delay.delay", "200 ms");
+        SegmentationFunction.Settings settings =
+                SegmentationFunction.Settings.of(c, KafkaConnectors.definitionsEndOffset(c), true);
+        JobClient job = start(c, new FailingOnce(settings, 60), restart);
+        try {
+            List<JsonNode> m =
+                    awaitCommitted(c.topics().memberships(), r -> r.size() >= users, WAIT);
+            Thread.sleep(2_000); // a few more checkpoints: any duplicate would surface now
+            m =
+                    read(
+                            c.topics().memberships(),
+                            org.apache.kafka.common.IsolationLevel.READ_COMMITTED);
+            assertThat(FailingOnce.failed.get()).isTrue();
+            assertThat(m).hasSize(users);
+            assertNoDuplicates(m);
+        } finally {
+            job.cancel().get();
+        }
+    }
+
+    @Test
+    void a_restart_from_a_savepoint_keeps_user_state() throws Exception {
+        JobConfig c = config("savepoint", Map.of());
+        long t0 = Instant.now().minus(Duration.ofDays(1)).toEpochMilli();
+        segment(c, "ws", "readers", 1, 0, true, false, threePageviewsIn(7));
+        JobClient first = start(c);
+        events(c, "ws", "frank", event("Pageview", t0), event("Pageview", t0 + 1000));
+        // The second user's three views prove the first job processed what came before them.
+        events(
+                c,
+                "ws",
+                "grace",
+                event("Pageview", t0),
+                event("Pageview", t0 + 1),
+                event("Pageview", t0 + 2));
+        awaitCommitted(c.topics().memberships(), r -> count(r, "user_id", "grace") == 1, WAIT);
+        String savepoint =
+                first.stopWithSavepoint(
+                                false,
+                                dir.resolve("savepoints").toUri().toString(),
+                                SavepointFormatType.CANONICAL)
+                        .get();
+
+        Configuration restore = new Configuration();
+        restore.setString("execution.state-recovery.path", savepoint);
+        JobClient second =
+                start(
+                        c,
+                        new SegmentationFunction(
+                                SegmentationFunction.Settings.of(
+                                        c, KafkaConnectors.definitionsEndOffset(c), true)),
+                        restore);
+        try {
+            events(c, "ws", "frank", event("Pageview", t0 + 2000));
+            List<JsonNode> m =
+                    awaitCommitted(
+                            c.topics().memberships(), r -> count(r, "user_id", "frank") == 1, WAIT);
+            assertThat(m).hasSize(2);
+        } finally {
+            second.cancel().get();
+        }
+    }
+}
