@@ -1,0 +1,215 @@
+package io.cohortflow.service;
+
+import io.cohortflow.service.api.App;
+import io.cohortflow.service.api.Controller;
+import io.cohortflow.service.auth.ApiKeys;
+import io.cohortflow.service.config.ServiceConfig;
+import io.cohortflow.service.limits.WorkspaceLimits;
+import io.cohortflow.service.metrics.ServiceMetrics;
+import io.cohortflow.service.segments.SegmentService;
+import io.cohortflow.service.segments.Templates;
+import io.cohortflow.service.store.DefinitionStore;
+import io.cohortflow.service.store.KafkaSegmentLog;
+import io.cohortflow.service.store.PropagationTracker;
+import io.javalin.Javalin;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The definitions service as one startable unit: Kafka-backed store, propagation tracker and the
+ * HTTP app. A launcher embeds it with {@code new DefinitionsService(config).start()}; {@link #main}
+ * runs it alone.
+ */
+public final class DefinitionsService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DefinitionsService.class);
+
+    private final ServiceConfig config;
+    private final List<Controller> extra;
+    private DefinitionStore store;
+    private KafkaSegmentLog log;
+    private PropagationTracker tracker;
+    private ExecutorService callbacks;
+    private Javalin app;
+
+    public DefinitionsService(ServiceConfig config) {
+        this(config, List.of());
+    }
+
+    /**
+     * @param extra more controllers (e.g. the segmentation API) served by the same app
+     */
+    public DefinitionsService(ServiceConfig config, List<Controller> extra) {
+        this.config = config;
+        this.extra = List.copyOf(extra);
+    }
+
+    /** Creates missing topics, rebuilds the store from the log, then listens. */
+    public synchronized DefinitionsService start() {
+        if (config.createTopics()) {
+            ensureTopics();
+        }
+        callbacks =
+                Executors.newFixedThreadPool(
+                        4,
+                        r -> {
+                            Thread t = new Thread(r, "definitions-write-callbacks");
+                            t.setDaemon(true);
+                            return t;
+                        });
+        log = new KafkaSegmentLog(config.bootstrapServers(), config.topics().definitions());
+        store = new DefinitionStore(log, config.writeTimeout(), callbacks);
+        store.start(config.startupTimeout());
+        tracker = new PropagationTracker(config.bootstrapServers(), config.topics().applied());
+        tracker.start();
+        ServiceMetrics metrics = new ServiceMetrics();
+        metrics.gauge(
+                "cohortflow.store.lag",
+                "definitions records not yet applied by this replica",
+                () -> store.lag());
+        metrics.gauge(
+                "cohortflow.store.segments",
+                "segments in the store, deleted included",
+                store::size);
+        metrics.gauge(
+                "cohortflow.store.offset",
+                "last definitions offset processed",
+                store::processedOffset);
+        metrics.gauge(
+                "cohortflow.store.rejected",
+                "records that lost the compare-and-set",
+                store::rejectedCount);
+        metrics.gauge(
+                "cohortflow.store.writes.committed",
+                "writes of this replica that won",
+                store::committedWrites);
+        metrics.gauge(
+                "cohortflow.store.writes.conflicted",
+                "writes of this replica answered 409",
+                store::conflictedWrites);
+        metrics.gauge(
+                "cohortflow.store.writes.failed",
+                "writes of this replica that timed out or failed",
+                store::failedWrites);
+        SegmentService segments =
+                new SegmentService(
+                        store,
+                        tracker,
+                        Templates.shipped(),
+                        config.dataViews(),
+                        config.maxVersions(),
+                        Clock.systemUTC());
+        App.Services services =
+                new App.Services(
+                        segments,
+                        new ApiKeys(config.apiKeys()),
+                        new WorkspaceLimits(
+                                config.requestsPerMinute(), config.concurrentRequests()),
+                        metrics,
+                        this::readiness,
+                        config.maxBodyBytes());
+        app = App.create(services, extra);
+        app.start(config.host(), config.port());
+        LOG.info("definitions service listening on http://{}:{}", config.host(), app.port());
+        return this;
+    }
+
+    private Map<String, Object> readiness() {
+        Map<String, Object> r = new LinkedHashMap<>();
+        boolean ready = store != null && store.ready() && log.alive();
+        r.put("ready", ready);
+        r.put("storeRebuilt", store != null && store.ready());
+        r.put("logFollowed", log != null && log.alive());
+        r.put("lag", store == null ? -1 : store.lag());
+        r.put("segments", store == null ? 0 : store.size());
+        return r;
+    }
+
+    private void ensureTopics() {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        try (Admin admin = Admin.create(p)) {
+            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            for (String t : List.of(config.topics().definitions(), config.topics().applied())) {
+                if (existing.contains(t)) {
+                    continue;
+                }
+                // One partition orders every write; compaction keeps each segment's latest record.
+                NewTopic nt =
+                        new NewTopic(t, Optional.of(1), Optional.empty())
+                                .configs(Map.of("cleanup.policy", "compact"));
+                try {
+                    admin.createTopics(List.of(nt)).all().get(30, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw e;
+                    }
+                }
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(
+                    "cannot create the topics on " + config.bootstrapServers(), e);
+        }
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    public DefinitionStore store() {
+        return store;
+    }
+
+    public PropagationTracker propagation() {
+        return tracker;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (app != null) {
+            app.stop();
+        }
+        if (tracker != null) {
+            tracker.close();
+        }
+        if (store != null) {
+            store.close();
+        }
+        if (callbacks != null) {
+            callbacks.shutdownNow();
+        }
+    }
+
+    /**
+     * Runs the service: configuration from the file named by the first argument or {@code
+     * COHORTFLOW_CONFIG}, then the environment.
+     */
+    public static void main(String[] args) {
+        String file = args.length > 0 ? args[0] : System.getenv("COHORTFLOW_CONFIG");
+        ServiceConfig config =
+                ServiceConfig.load(file == null ? null : Path.of(file), System.getenv());
+        if (config.apiKeys().isEmpty()) {
+            LOG.warn(
+                    "no API key is provisioned: set {} and {} or configure {}*",
+                    ServiceConfig.ENV_API_KEY,
+                    ServiceConfig.ENV_ORG,
+                    ServiceConfig.API_KEYS);
+        }
+        DefinitionsService service = new DefinitionsService(config).start();
+        Runtime.getRuntime().addShutdownHook(new Thread(service::close, "definitions-shutdown"));
+    }
+}

@@ -1,0 +1,183 @@
+package io.cohortflow.service.api;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.service.ServiceException;
+import io.cohortflow.service.auth.ApiKeys;
+import io.cohortflow.service.auth.Principal;
+import io.cohortflow.service.limits.WorkspaceLimits;
+import io.cohortflow.service.metrics.ServiceMetrics;
+import io.cohortflow.service.segments.SegmentService;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import io.javalin.json.JavalinJackson;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.function.Supplier;
+
+/**
+ * The app factory: takes the services, returns the configured (not started) {@link Javalin}. Every
+ * route goes through one wrapper that authenticates, applies the workspace limits and rejects
+ * undeclared query parameters before the controller runs; failures are mapped in {@link Errors}.
+ * More controllers (the segmentation API) plug in through {@link #create(Services, List)}.
+ */
+public final class App {
+    public static final String PRINCIPAL = "cohortflow.principal";
+    private static final String ROUTE = "cohortflow.route";
+    private static final String STARTED = "cohortflow.started";
+    private static final String HELD = "cohortflow.bulkhead";
+
+    /**
+     * What the HTTP layer needs.
+     *
+     * @param ready whether the store has rebuilt and follows the log, with details for /ready
+     */
+    public record Services(
+            SegmentService segments,
+            ApiKeys keys,
+            WorkspaceLimits limits,
+            ServiceMetrics metrics,
+            Supplier<Map<String, Object>> ready,
+            long maxBodyBytes) {}
+
+    private App() {}
+
+    public static Javalin create(Services s) {
+        return create(s, List.of());
+    }
+
+    public static Javalin create(Services s, List<Controller> more) {
+        String openapi = resource("/openapi.yaml");
+        List<Controller> controllers = new ArrayList<>();
+        controllers.add(new SegmentsController(s.segments()));
+        controllers.add(new MetadataController(s.segments()));
+        controllers.addAll(more);
+        return Javalin.create(
+                config -> {
+                    config.jsonMapper(new JavalinJackson(Json.MAPPER, false));
+                    config.http.maxRequestSize = s.maxBodyBytes();
+                    config.startup.showJavalinBanner = false;
+                    Errors.register(config);
+                    config.routes.before(ctx -> ctx.attribute(STARTED, System.nanoTime()));
+                    config.routes.after(ctx -> finish(s, ctx));
+                    Router router =
+                            (route, handler) -> {
+                                Handler h = guarded(s, route, handler);
+                                switch (route.method()) {
+                                    case GET -> config.routes.get(route.path(), h);
+                                    case POST -> config.routes.post(route.path(), h);
+                                    case PUT -> config.routes.put(route.path(), h);
+                                    case DELETE -> config.routes.delete(route.path(), h);
+                                }
+                            };
+                    controllers.forEach(c -> c.register(router));
+                    router.route(ApiRoutes.HEALTH, ctx -> ctx.json(Map.of("status", "UP")));
+                    router.route(
+                            ApiRoutes.READY,
+                            ctx -> {
+                                Map<String, Object> r = s.ready().get();
+                                ctx.status(Boolean.TRUE.equals(r.get("ready")) ? 200 : 503).json(r);
+                            });
+                    router.route(
+                            ApiRoutes.METRICS,
+                            ctx ->
+                                    ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
+                                            .result(s.metrics().scrape()));
+                    router.route(
+                            ApiRoutes.OPENAPI,
+                            ctx -> ctx.contentType("application/yaml").result(openapi));
+                });
+    }
+
+    private static Handler guarded(Services s, ApiRoutes.Route route, Handler handler) {
+        return ctx -> {
+            ctx.attribute(ROUTE, route.path());
+            if (route.authenticated()) {
+                Principal p = authenticate(s, ctx);
+                OptionalLong wait = s.limits().tryRequest(p.workspace());
+                if (wait.isPresent()) {
+                    s.metrics().limited("rate");
+                    ctx.header("Retry-After", Long.toString(wait.getAsLong()));
+                    throw new ServiceException(
+                            429,
+                            "too_many_requests",
+                            "more than the allowed requests a minute for org "
+                                    + p.workspace()
+                                    + "; retry after "
+                                    + wait.getAsLong()
+                                    + " s");
+                }
+                if (!s.limits().tryEnter(p.workspace())) {
+                    s.metrics().limited("concurrency");
+                    ctx.header("Retry-After", "1");
+                    throw new ServiceException(
+                            429,
+                            "too_many_requests",
+                            "too many concurrent requests for org " + p.workspace());
+                }
+                ctx.attribute(HELD, p.workspace());
+                ctx.attribute(PRINCIPAL, p);
+            }
+            Params.onlyDeclared(ctx, route.query());
+            handler.handle(ctx);
+        };
+    }
+
+    private static Principal authenticate(Services s, Context ctx) {
+        ApiKeys.Outcome o =
+                s.keys()
+                        .authenticate(
+                                ctx.header("x-api-key"),
+                                ctx.header("Authorization"),
+                                ctx.header("x-gw-ims-org-id"));
+        if (o instanceof ApiKeys.Outcome.Rejected r) {
+            if (r.status() == 401) {
+                ctx.header("WWW-Authenticate", "Bearer");
+            }
+            throw new ServiceException(r.status(), r.code(), r.message());
+        }
+        return ((ApiKeys.Outcome.Authenticated) o).principal();
+    }
+
+    /** Runs after the response is complete (futures included): frees the slot, records timing. */
+    private static void finish(Services s, Context ctx) {
+        String held = ctx.attribute(HELD);
+        if (held != null) {
+            ctx.attribute(HELD, null);
+            s.limits().release(held);
+        }
+        Long started = ctx.attribute(STARTED);
+        String route = ctx.attribute(ROUTE);
+        if (started != null) {
+            s.metrics()
+                    .request(
+                            ctx.method().name(),
+                            route == null ? "unmatched" : route,
+                            ctx.statusCode(),
+                            Duration.ofNanos(System.nanoTime() - started));
+        }
+    }
+
+    private static String resource(String name) {
+        try (InputStream in = App.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException(name + " is missing from the classpath");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static ObjectNode object() {
+        return Json.MAPPER.createObjectNode();
+    }
+}

@@ -1,0 +1,166 @@
+package io.cohortflow.service.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.service.ServiceException;
+import io.cohortflow.service.store.ConflictException;
+import io.cohortflow.service.store.StoreUnavailableException;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.javalin.validation.ValidationException;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place where failures become HTTP answers. Every error has the same body:
+ *
+ * <pre>{"errorCode": "...", "errorDescription": "...", "errorId": "uuid", "status": 400,
+ *  "errors": [{"severity", "code", "pointer", "message"}]}</pre>
+ *
+ * ({@code errors} only when there are structured details).
+ */
+public final class Errors {
+    private static final Logger LOG = LoggerFactory.getLogger(Errors.class);
+
+    private Errors() {}
+
+    public static void register(JavalinConfig config) {
+        config.routes.exception(
+                ServiceException.class,
+                (e, ctx) -> write(ctx, e.status(), e.code(), e.getMessage(), e.details()));
+        config.routes.exception(
+                ConflictException.class,
+                (e, ctx) -> write(ctx, 409, "conflict", e.getMessage(), List.of()));
+        config.routes.exception(
+                StoreUnavailableException.class,
+                (e, ctx) -> {
+                    ctx.header("Retry-After", "1");
+                    write(ctx, 503, "store_unavailable", e.getMessage(), List.of());
+                });
+        config.routes.exception(
+                ValidationException.class,
+                (e, ctx) -> {
+                    var first = e.getErrors().entrySet().iterator().next();
+                    String field = first.getKey();
+                    String msg =
+                            first.getValue().isEmpty()
+                                    ? "invalid"
+                                    : first.getValue().get(0).getMessage();
+                    write(ctx, 400, "invalid_parameter", field + ": " + msg, List.of());
+                });
+        config.routes.exception(
+                JsonProcessingException.class,
+                (e, ctx) ->
+                        write(
+                                ctx,
+                                400,
+                                "malformed_json",
+                                "the body is not valid JSON: " + e.getOriginalMessage(),
+                                List.of()));
+        config.routes.exception(
+                HttpResponseException.class,
+                (e, ctx) ->
+                        write(
+                                ctx,
+                                e.getStatus(),
+                                codeFor(e.getStatus()),
+                                e.getMessage(),
+                                List.of()));
+        config.routes.exception(
+                CompletionException.class,
+                (e, ctx) -> {
+                    Throwable c = e.getCause() == null ? e : e.getCause();
+                    dispatch(ctx, c);
+                });
+        config.routes.exception(Exception.class, (e, ctx) -> internal(ctx, e));
+        // Javalin's own 404 for unknown paths and 405s arrive here as statuses.
+        config.routes.error(
+                404,
+                ctx -> {
+                    if (ctx.result() == null || ctx.result().isEmpty()) {
+                        write(
+                                ctx,
+                                404,
+                                "not_found",
+                                "no such endpoint: " + ctx.method() + " " + ctx.path(),
+                                List.of());
+                    }
+                });
+    }
+
+    private static void dispatch(Context ctx, Throwable c) {
+        if (c instanceof ServiceException s) {
+            write(ctx, s.status(), s.code(), s.getMessage(), s.details());
+        } else if (c instanceof ConflictException) {
+            write(ctx, 409, "conflict", c.getMessage(), List.of());
+        } else if (c instanceof StoreUnavailableException) {
+            ctx.header("Retry-After", "1");
+            write(ctx, 503, "store_unavailable", c.getMessage(), List.of());
+        } else if (c instanceof HttpResponseException h) {
+            write(ctx, h.getStatus(), codeFor(h.getStatus()), h.getMessage(), List.of());
+        } else {
+            internal(ctx, c);
+        }
+    }
+
+    private static void internal(Context ctx, Throwable e) {
+        String id = UUID.randomUUID().toString();
+        LOG.error("internal error {} on {} {}", id, ctx.method(), ctx.path(), e);
+        writeWithId(
+                ctx,
+                500,
+                "internal_error",
+                "an internal error occurred; quote errorId " + id + " when reporting it",
+                List.of(),
+                id);
+    }
+
+    private static String codeFor(int status) {
+        return switch (status) {
+            case 400 -> "bad_request";
+            case 401 -> "unauthorized";
+            case 403 -> "forbidden";
+            case 404 -> "not_found";
+            case 405 -> "method_not_allowed";
+            case 413 -> "body_too_large";
+            case 415 -> "unsupported_media_type";
+            case 429 -> "too_many_requests";
+            default -> status >= 500 ? "internal_error" : "error";
+        };
+    }
+
+    public static void write(
+            Context ctx,
+            int status,
+            String code,
+            String message,
+            List<Map<String, Object>> details) {
+        writeWithId(ctx, status, code, message, details, UUID.randomUUID().toString());
+    }
+
+    private static void writeWithId(
+            Context ctx,
+            int status,
+            String code,
+            String message,
+            List<Map<String, Object>> details,
+            String id) {
+        ObjectNode body = Json.MAPPER.createObjectNode();
+        body.put("errorCode", code);
+        body.put("errorDescription", message);
+        body.put("errorId", id);
+        body.put("status", status);
+        if (!details.isEmpty()) {
+            ArrayNode arr = body.putArray("errors");
+            details.forEach(d -> arr.add(Json.MAPPER.valueToTree(d)));
+        }
+        ctx.status(status).json(body);
+    }
+}

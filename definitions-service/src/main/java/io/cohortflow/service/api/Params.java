@@ -1,0 +1,122 @@
+package io.cohortflow.service.api;
+
+import io.cohortflow.service.ServiceException;
+import io.javalin.http.Context;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
+import javax.annotation.Nullable;
+
+/** Typed query parameters shared by the controllers. */
+final class Params {
+    private Params() {}
+
+    /** The locales of the spec; messages are not translated, the choice is echoed back. */
+    static final Set<String> LOCALES =
+            Set.of("en_US", "fr_FR", "ja_JP", "de_DE", "es_ES", "ko_KR", "pt_BR", "zh_CN", "zh_TW");
+
+    static final Set<String> EXPANSIONS =
+            Set.of(
+                    "reportSuiteName",
+                    "ownerFullName",
+                    "modified",
+                    "tags",
+                    "compatibility",
+                    "definition",
+                    "publishingStatus",
+                    "definitionLastModified",
+                    "categories",
+                    "activations",
+                    "propagation");
+
+    /** Validates {@code locale} and sets Content-Language. */
+    static String locale(Context ctx) {
+        String l = ctx.queryParam("locale");
+        if (l == null || l.isBlank()) {
+            l = "en_US";
+        }
+        if (!LOCALES.contains(l)) {
+            throw ServiceException.badRequest(
+                    "invalid_parameter",
+                    "locale must be one of " + LOCALES.stream().sorted().toList() + ", got " + l);
+        }
+        ctx.header("Content-Language", l.replace('_', '-'));
+        return l;
+    }
+
+    /** A comma-delimited list; null when the parameter is absent. */
+    static @Nullable List<String> list(Context ctx, String name) {
+        List<String> values = ctx.queryParams(name);
+        if (values.isEmpty()) {
+            return null;
+        }
+        return values.stream()
+                .flatMap(v -> Arrays.stream(v.split(",")))
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .toList();
+    }
+
+    static Set<String> expansion(Context ctx, Set<String> whenAbsent) {
+        List<String> e = list(ctx, "expansion");
+        if (e == null) {
+            return whenAbsent;
+        }
+        Set<String> out = new LinkedHashSet<>();
+        for (String x : e) {
+            if (!EXPANSIONS.contains(x)) {
+                throw ServiceException.badRequest(
+                        "invalid_parameter",
+                        "expansion value '"
+                                + x
+                                + "' is not one of "
+                                + EXPANSIONS.stream().sorted().toList());
+            }
+            out.add(x);
+        }
+        return out;
+    }
+
+    static <E extends Enum<E>> E enumValue(Context ctx, String name, Class<E> type, E dflt) {
+        String v = ctx.queryParam(name);
+        if (v == null || v.isBlank()) {
+            return dflt;
+        }
+        try {
+            return Enum.valueOf(type, v.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw ServiceException.badRequest(
+                    "invalid_parameter",
+                    name
+                            + " must be one of "
+                            + Arrays.stream(type.getEnumConstants())
+                                    .map(c -> c.name().toLowerCase(Locale.ROOT))
+                                    .collect(Collectors.joining(", "))
+                            + ", got "
+                            + v);
+        }
+    }
+
+    static int integer(Context ctx, String name, int dflt, int min, int max) {
+        return ctx.queryParamAsClass(name, Integer.class)
+                .check(v -> v >= min && v <= max, "must be between " + min + " and " + max)
+                .getOrDefault(dflt);
+    }
+
+    /** Rejects query parameters the route does not declare. */
+    static void onlyDeclared(Context ctx, Set<String> declared) {
+        for (String q : ctx.queryParamMap().keySet()) {
+            if (!declared.contains(q)) {
+                throw ServiceException.badRequest(
+                        "unknown_parameter",
+                        "unknown query parameter '"
+                                + q
+                                + "'; this endpoint accepts "
+                                + declared.stream().sorted().toList());
+            }
+        }
+    }
+}

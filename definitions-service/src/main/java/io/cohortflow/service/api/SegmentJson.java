@@ -1,0 +1,168 @@
+package io.cohortflow.service.api;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.core.definition.Problem;
+import io.cohortflow.core.validation.ValidationResult;
+import io.cohortflow.service.segments.SegmentService;
+import io.cohortflow.service.store.StoredSegment;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The segment object of the spec. Without {@code expansion} a segment shows id, name, description,
+ * rsid, owner id, created and version (and template/deleted when true); each expansion value adds
+ * its field. Write endpoints answer with every field when no expansion is asked for, as the spec's
+ * examples show.
+ */
+final class SegmentJson {
+    private SegmentJson() {}
+
+    static final Set<String> EVERYTHING =
+            Set.of(
+                    "reportSuiteName",
+                    "ownerFullName",
+                    "modified",
+                    "tags",
+                    "compatibility",
+                    "definition",
+                    "publishingStatus",
+                    "definitionLastModified",
+                    "categories");
+
+    static ObjectNode segment(SegmentService svc, SegmentService.View v, Set<String> expansion) {
+        StoredSegment s = v.segment();
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.put("id", s.id());
+        o.put("name", s.name());
+        if (s.description() != null) {
+            o.put("description", s.description());
+        }
+        o.put("rsid", s.rsid());
+        if (expansion.contains("reportSuiteName")) {
+            o.put("reportSuiteName", svc.reportSuiteName(s.rsid()));
+        }
+        ObjectNode owner = o.putObject("owner");
+        owner.put("id", s.owner().id());
+        if (expansion.contains("ownerFullName")) {
+            owner.put("name", s.owner().name());
+            owner.put("login", s.owner().login());
+        }
+        if (expansion.contains("definition")) {
+            o.set("definition", s.definition());
+        }
+        if (expansion.contains("compatibility")) {
+            o.set("compatibility", compatibility(svc.compatibility(v)));
+        }
+        if (expansion.contains("tags")) {
+            o.set("tags", tags(s.tags()));
+        }
+        if (expansion.contains("categories")) {
+            ArrayNode c = o.putArray("categories");
+            s.categories().forEach(c::add);
+        }
+        if (expansion.contains("publishingStatus")) {
+            ObjectNode ps = o.putObject("publishingStatus");
+            ps.put("published", s.published());
+            ps.put("status", s.published() ? "published" : "unpublished");
+        }
+        if (expansion.contains("activations")) {
+            o.set(
+                    "activations",
+                    Json.MAPPER.valueToTree(
+                            s.activations() == null ? java.util.Map.of() : s.activations()));
+        }
+        if (expansion.contains("propagation") && !v.template()) {
+            o.set("propagation", propagation(svc.propagationOf(v)));
+        }
+        if (expansion.contains("modified")) {
+            o.put("modified", s.modified());
+        }
+        o.put("created", s.created());
+        if (expansion.contains("definitionLastModified")) {
+            o.put("definitionLastModified", s.definitionLastModified());
+        }
+        o.put("version", s.version());
+        if (v.template()) {
+            o.put("template", true);
+        }
+        if (s.deleted()) {
+            o.put("deleted", true);
+        }
+        return o;
+    }
+
+    static ArrayNode tags(List<StoredSegment.Tag> tags) {
+        ArrayNode a = Json.MAPPER.createArrayNode();
+        tags.forEach(t -> a.add(Json.MAPPER.valueToTree(t)));
+        return a;
+    }
+
+    /** Adobe's validation shape, snake_case, plus errors and warnings with pointers. */
+    static ObjectNode compatibility(ValidationResult r) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.put("valid", r.valid());
+        o.put("message", r.message());
+        ArrayNode sp = o.putArray("supported_products");
+        r.supportedProducts().forEach(sp::add);
+        if (!r.unsupportedProducts().isEmpty()) {
+            ArrayNode up = o.putArray("unsupported_products");
+            r.unsupportedProducts()
+                    .forEach(
+                            u ->
+                                    up.addObject()
+                                            .put("product", u.product())
+                                            .put("reason", u.reason()));
+        }
+        o.put("validator_version", r.validatorVersion());
+        ArrayNode f = o.putArray("supported_features");
+        r.supportedFeatures().forEach(f::add);
+        if (r.evaluation() != null) {
+            o.put("evaluation", r.evaluation());
+        }
+        o.set("errors", problems(r.errors()));
+        o.set("warnings", problems(r.warnings()));
+        return o;
+    }
+
+    private static ArrayNode problems(List<Problem> ps) {
+        ArrayNode a = Json.MAPPER.createArrayNode();
+        for (Problem p : ps) {
+            a.addObject()
+                    .put("severity", p.severity().name().toLowerCase(java.util.Locale.ROOT))
+                    .put("code", p.code())
+                    .put("pointer", p.pointer())
+                    .put("message", p.message());
+        }
+        return a;
+    }
+
+    static ObjectNode propagation(SegmentService.Propagation p) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.put("id", p.id());
+        o.put("version", p.version());
+        o.put("offset", p.offset());
+        o.put("live", p.live());
+        o.put("applied", p.status().applied());
+        if (p.status().appliedAt() != null) {
+            o.put("appliedAt", p.status().appliedAt());
+        } else {
+            o.putNull("appliedAt");
+        }
+        o.put("subtasksReported", p.status().subtasksReported());
+        o.put("parallelism", p.status().parallelism());
+        return o;
+    }
+
+    static ObjectNode share(SegmentService.ShareView s) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.put("shareId", s.share().shareId());
+        o.put("componentType", "segment");
+        o.put("componentId", s.componentId());
+        o.put("shareToId", s.share().shareToId());
+        o.put("shareToType", s.share().shareToType());
+        o.put("created", s.share().created());
+        return o;
+    }
+}

@@ -1,0 +1,231 @@
+package io.cohortflow.service.api;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.service.ServiceException;
+import io.cohortflow.service.auth.Principal;
+import io.cohortflow.service.segments.SegmentInput;
+import io.cohortflow.service.segments.SegmentService;
+import io.cohortflow.service.segments.SegmentService.IncludeType;
+import io.cohortflow.service.segments.SegmentService.SortProperty;
+import io.javalin.http.Context;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/** The Segments API over HTTP: parameters in, {@link SegmentService} calls, JSON out. */
+public final class SegmentsController implements Controller {
+    private final SegmentService segments;
+
+    public SegmentsController(SegmentService segments) {
+        this.segments = segments;
+    }
+
+    @Override
+    public void register(Router r) {
+        r.route(ApiRoutes.LIST_SEGMENTS, this::list);
+        r.route(ApiRoutes.CREATE_SEGMENT, this::create);
+        r.route(ApiRoutes.VALIDATE, this::validate);
+        r.route(ApiRoutes.GET_SEGMENT, this::get);
+        r.route(ApiRoutes.UPDATE_SEGMENT, this::update);
+        r.route(ApiRoutes.DELETE_SEGMENT, this::delete);
+        r.route(ApiRoutes.PUBLISH, ctx -> publish(ctx, true));
+        r.route(ApiRoutes.UNPUBLISH, ctx -> publish(ctx, false));
+        r.route(ApiRoutes.VERSIONS, this::versions);
+        r.route(ApiRoutes.VERSION, this::version);
+        r.route(ApiRoutes.ROLLBACK, this::rollback);
+        r.route(ApiRoutes.PROPAGATION, this::propagation);
+    }
+
+    static Principal principal(Context ctx) {
+        return ctx.attribute(App.PRINCIPAL);
+    }
+
+    private static String id(Context ctx) {
+        return ctx.pathParamAsClass("id", String.class)
+                .check(s -> !s.isBlank() && s.length() <= 200, "must be a segment id")
+                .get();
+    }
+
+    private void list(Context ctx) {
+        Params.locale(ctx);
+        List<String> ids = Params.list(ctx, "segmentFilter");
+        List<String> rsids = Params.list(ctx, "rsids");
+        List<String> tagNames = Params.list(ctx, "tagNames");
+        String published = ctx.queryParam("filterByPublishedSegments");
+        Boolean pub =
+                switch (published == null ? "all" : published.trim().toLowerCase(Locale.ROOT)) {
+                    case "all", "" -> null;
+                    case "true" -> true;
+                    case "false" -> false;
+                    default ->
+                            throw ServiceException.badRequest(
+                                    "invalid_parameter",
+                                    "filterByPublishedSegments must be all, true or false, got "
+                                            + published);
+                };
+        Set<IncludeType> include = EnumSet.noneOf(IncludeType.class);
+        List<String> inc = Params.list(ctx, "includeType");
+        if (inc != null) {
+            for (String i : inc) {
+                try {
+                    include.add(IncludeType.valueOf(i.toUpperCase(Locale.ROOT)));
+                } catch (IllegalArgumentException e) {
+                    throw ServiceException.badRequest(
+                            "invalid_parameter",
+                            "includeType must be shared, all or templates, got " + i);
+                }
+            }
+        }
+        String dir = ctx.queryParam("sortDirection");
+        boolean asc = dir == null || dir.isBlank() || dir.equalsIgnoreCase("ASC");
+        if (!asc && !dir.equalsIgnoreCase("DESC")) {
+            throw ServiceException.badRequest(
+                    "invalid_parameter", "sortDirection must be ASC or DESC, got " + dir);
+        }
+        SegmentService.ListQuery q =
+                new SegmentService.ListQuery(
+                        ids == null ? null : new HashSet<>(ids),
+                        rsids == null ? null : new HashSet<>(rsids),
+                        ctx.queryParam("name"),
+                        tagNames == null
+                                ? null
+                                : new HashSet<>(
+                                        tagNames.stream()
+                                                .map(t -> t.toLowerCase(Locale.ROOT))
+                                                .toList()),
+                        pub,
+                        include,
+                        Params.enumValue(ctx, "sortProperty", SortProperty.class, SortProperty.ID),
+                        asc,
+                        Params.integer(ctx, "limit", 10, 1, 1000),
+                        Params.integer(ctx, "page", 0, 0, 1_000_000));
+        Set<String> expansion = Params.expansion(ctx, Set.of());
+        SegmentService.Page<SegmentService.View> page = segments.listPage(principal(ctx), q);
+        ArrayNode out = Json.MAPPER.createArrayNode();
+        page.items().forEach(v -> out.add(SegmentJson.segment(segments, v, expansion)));
+        ctx.header("X-Total-Count", Integer.toString(page.total()));
+        ctx.header("X-Total-Pages", Integer.toString((page.total() + q.limit() - 1) / q.limit()));
+        ctx.json(out);
+    }
+
+    private void get(Context ctx) {
+        Params.locale(ctx);
+        Set<String> expansion = Params.expansion(ctx, Set.of());
+        ctx.json(SegmentJson.segment(segments, segments.get(principal(ctx), id(ctx)), expansion));
+    }
+
+    private void answer(
+            Context ctx,
+            CompletableFuture<SegmentService.View> write,
+            Set<String> expansion,
+            int status) {
+        ctx.future(
+                () ->
+                        write.thenAccept(
+                                v ->
+                                        ctx.status(status)
+                                                .json(
+                                                        SegmentJson.segment(
+                                                                segments, v, expansion))));
+    }
+
+    private void create(Context ctx) throws Exception {
+        Params.locale(ctx);
+        Set<String> expansion = Params.expansion(ctx, SegmentJson.EVERYTHING);
+        SegmentInput in = SegmentInput.parse(Bodies.json(ctx));
+        // Adobe answers 200 with the created object; so do we, with its id.
+        answer(ctx, segments.create(principal(ctx), in), expansion, 200);
+    }
+
+    private void update(Context ctx) throws Exception {
+        Params.locale(ctx);
+        Set<String> expansion = Params.expansion(ctx, SegmentJson.EVERYTHING);
+        String id = id(ctx);
+        var body = Bodies.json(ctx);
+        if (body.isObject() && body.has("id") && !body.get("id").asText().equals(id)) {
+            throw ServiceException.badRequest(
+                    "invalid_body", "the body's id differs from the path's");
+        }
+        SegmentInput in = SegmentInput.parse(body);
+        answer(ctx, segments.update(principal(ctx), id, in), expansion, 200);
+    }
+
+    private void delete(Context ctx) {
+        Params.locale(ctx);
+        CompletableFuture<SegmentService.View> done = segments.delete(principal(ctx), id(ctx));
+        ctx.future(
+                () ->
+                        done.thenAccept(
+                                v -> {
+                                    ObjectNode o = Json.MAPPER.createObjectNode();
+                                    o.put("status", "ok");
+                                    o.put("message", "Segment deleted successfully");
+                                    o.put("id", v.segment().id());
+                                    o.put("version", v.segment().version());
+                                    ctx.json(o);
+                                }));
+    }
+
+    private void publish(Context ctx, boolean published) {
+        Params.locale(ctx);
+        Set<String> expansion = Params.expansion(ctx, SegmentJson.EVERYTHING);
+        answer(ctx, segments.publish(principal(ctx), id(ctx), published), expansion, 200);
+    }
+
+    private void validate(Context ctx) throws Exception {
+        Params.locale(ctx);
+        var result = segments.validate(principal(ctx), ctx.queryParam("rsid"), Bodies.json(ctx));
+        ctx.json(SegmentJson.compatibility(result));
+    }
+
+    private void versions(Context ctx) {
+        Params.locale(ctx);
+        ArrayNode out = Json.MAPPER.createArrayNode();
+        for (SegmentService.VersionInfo v : segments.versions(principal(ctx), id(ctx))) {
+            ObjectNode o = out.addObject();
+            o.put("version", v.version());
+            o.put("change", v.change());
+            o.put("modified", v.modified());
+            o.putObject("modifiedBy")
+                    .put("id", v.modifiedBy().id())
+                    .put("name", v.modifiedBy().name());
+            o.put("name", v.name());
+            o.put("published", v.published());
+            o.put("deleted", v.deleted());
+            o.put("current", v.current());
+        }
+        ctx.json(out);
+    }
+
+    private static long versionParam(Context ctx) {
+        return ctx.pathParamAsClass("version", Long.class)
+                .check(v -> v >= 1, "must be a version number >= 1")
+                .get();
+    }
+
+    private void version(Context ctx) {
+        Params.locale(ctx);
+        Set<String> expansion = Params.expansion(ctx, SegmentJson.EVERYTHING);
+        ctx.json(
+                SegmentJson.segment(
+                        segments,
+                        segments.version(principal(ctx), id(ctx), versionParam(ctx)),
+                        expansion));
+    }
+
+    private void rollback(Context ctx) {
+        Params.locale(ctx);
+        Set<String> expansion = Params.expansion(ctx, SegmentJson.EVERYTHING);
+        answer(ctx, segments.rollback(principal(ctx), id(ctx), versionParam(ctx)), expansion, 200);
+    }
+
+    private void propagation(Context ctx) {
+        Params.locale(ctx);
+        ctx.json(SegmentJson.propagation(segments.propagation(principal(ctx), id(ctx))));
+    }
+}

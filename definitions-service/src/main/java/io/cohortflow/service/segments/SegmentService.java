@@ -1,0 +1,696 @@
+package io.cohortflow.service.segments;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.definition.Definition;
+import io.cohortflow.core.definition.DefinitionParser;
+import io.cohortflow.core.definition.DefinitionWriter;
+import io.cohortflow.core.definition.Problem;
+import io.cohortflow.core.eval.EngineConfig;
+import io.cohortflow.core.validation.DefinitionValidator;
+import io.cohortflow.core.validation.Guardrails;
+import io.cohortflow.core.validation.ValidationResult;
+import io.cohortflow.service.ServiceException;
+import io.cohortflow.service.auth.Principal;
+import io.cohortflow.service.auth.Role;
+import io.cohortflow.service.store.DefinitionStore;
+import io.cohortflow.service.store.PropagationTracker;
+import io.cohortflow.service.store.StoredSegment;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import javax.annotation.Nullable;
+
+/**
+ * The Segments API's behaviour, free of HTTP: visibility and permissions, listing, every kind of
+ * edit as a new immutable version written through the {@link DefinitionStore}, validation,
+ * versions, tags, shares and propagation status.
+ *
+ * <p>Visibility: a principal sees its own segments, those shared with it (to its owner id or to the
+ * whole workspace) and the templates; an admin sees every segment of its workspace. Editing needs
+ * the write role and ownership, or the admin role. Templates are never editable.
+ */
+public final class SegmentService {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** How a list is sorted. */
+    public enum SortProperty {
+        ID,
+        NAME,
+        MODIFIED_DATE
+    }
+
+    /** Which segments beyond the caller's own a list includes. */
+    public enum IncludeType {
+        SHARED,
+        ALL,
+        TEMPLATES
+    }
+
+    /**
+     * GET /segments, typed.
+     *
+     * @param published null for all
+     */
+    public record ListQuery(
+            @Nullable Set<String> ids,
+            @Nullable Set<String> rsids,
+            @Nullable String name,
+            @Nullable Set<String> tagNames,
+            @Nullable Boolean published,
+            Set<IncludeType> include,
+            SortProperty sort,
+            boolean ascending,
+            int limit,
+            int page) {}
+
+    /** A page of a list and the total it was cut from. */
+    public record Page<T>(List<T> items, int total) {}
+
+    /** A segment with the log offset of its current version (-1 for templates). */
+    public record View(StoredSegment segment, long offset, boolean template) {}
+
+    /** One entry of a version list. */
+    public record VersionInfo(
+            long version,
+            String change,
+            String modified,
+            StoredSegment.Owner modifiedBy,
+            String name,
+            boolean published,
+            boolean deleted,
+            boolean current) {}
+
+    /** Propagation of a segment's current version to the job. */
+    public record Propagation(
+            String id, long version, long offset, boolean live, PropagationTracker.Status status) {}
+
+    /** Tags of one segment, for the Tags API. */
+    public record TagItem(String componentId, List<StoredSegment.Tag> tags) {}
+
+    /** A share with the segment it belongs to. */
+    public record ShareView(String componentId, StoredSegment.Share share) {}
+
+    private final DefinitionStore store;
+    private final PropagationTracker propagation;
+    private final Templates templates;
+    private final Map<String, String> dataViews;
+    private final DefinitionValidator validator;
+    private final int maxVersions;
+    private final Clock clock;
+
+    public SegmentService(
+            DefinitionStore store,
+            PropagationTracker propagation,
+            Templates templates,
+            Map<String, String> dataViews,
+            int maxVersions,
+            Clock clock) {
+        this.store = store;
+        this.propagation = propagation;
+        this.templates = templates;
+        this.dataViews = Map.copyOf(dataViews);
+        this.validator = new DefinitionValidator(Guardrails.DEFAULT, EngineConfig.DEFAULT);
+        this.maxVersions = maxVersions;
+        this.clock = clock;
+    }
+
+    // ---- reads ----
+
+    public List<View> list(Principal p, ListQuery q, Consumer<Integer> total) {
+        Page<View> page = listPage(p, q);
+        total.accept(page.total());
+        return page.items();
+    }
+
+    public Page<View> listPage(Principal p, ListQuery q) {
+        if (q.include().contains(IncludeType.ALL) && !p.can(Role.ADMIN)) {
+            throw ServiceException.forbidden("includeType=all needs the admin role");
+        }
+        Stream<View> own =
+                store.all(p.workspace()).stream()
+                        .map(e -> new View(e.segment(), e.offset(), false))
+                        .filter(v -> !v.segment().deleted())
+                        .filter(
+                                v ->
+                                        q.include().contains(IncludeType.ALL)
+                                                || v.segment().owner().id() == p.ownerId()
+                                                || q.include().contains(IncludeType.SHARED)
+                                                        && sharedWith(v.segment(), p));
+        Stream<View> tpl =
+                q.include().contains(IncludeType.TEMPLATES)
+                        ? templates.all().stream().map(t -> new View(t, -1, true))
+                        : Stream.empty();
+        Comparator<View> order =
+                switch (q.sort()) {
+                    case ID -> Comparator.comparing(v -> v.segment().id());
+                    case NAME ->
+                            Comparator.<View, String>comparing(
+                                            v -> v.segment().name().toLowerCase(Locale.ROOT))
+                                    .thenComparing(v -> v.segment().id());
+                    case MODIFIED_DATE ->
+                            Comparator.<View, Instant>comparing(
+                                            v -> Instant.parse(v.segment().modified()))
+                                    .thenComparing(v -> v.segment().id());
+                };
+        if (!q.ascending()) {
+            order = order.reversed();
+        }
+        List<View> all =
+                Stream.concat(own, tpl)
+                        .filter(v -> q.ids() == null || q.ids().contains(v.segment().id()))
+                        .filter(v -> q.rsids() == null || q.rsids().contains(v.segment().rsid()))
+                        .filter(
+                                v ->
+                                        q.name() == null
+                                                || v.segment()
+                                                        .name()
+                                                        .toLowerCase(Locale.ROOT)
+                                                        .contains(
+                                                                q.name().toLowerCase(Locale.ROOT)))
+                        .filter(
+                                v ->
+                                        q.tagNames() == null
+                                                || v.segment().tags().stream()
+                                                        .anyMatch(
+                                                                t ->
+                                                                        q.tagNames()
+                                                                                .contains(
+                                                                                        t.name()
+                                                                                                .toLowerCase(
+                                                                                                        Locale
+                                                                                                                .ROOT))))
+                        .filter(
+                                v ->
+                                        q.published() == null
+                                                || v.segment().published() == q.published())
+                        .sorted(order)
+                        .toList();
+        long from = (long) q.page() * q.limit();
+        List<View> items =
+                from >= all.size()
+                        ? List.of()
+                        : all.subList((int) from, (int) Math.min(all.size(), from + q.limit()));
+        return new Page<>(items, all.size());
+    }
+
+    /** One segment, deleted ones included (a soft delete keeps it readable by id). */
+    public View get(Principal p, String id) {
+        Optional<StoredSegment> t = templates.get(id);
+        if (t.isPresent()) {
+            return new View(t.get(), -1, true);
+        }
+        DefinitionStore.Entry e =
+                store.get(p.workspace(), id)
+                        .orElseThrow(() -> ServiceException.notFound("segment " + id));
+        if (!canSee(p, e.segment())) {
+            throw ServiceException.forbidden(
+                    "segment " + id + " is neither yours nor shared with you");
+        }
+        return new View(e.segment(), e.offset(), false);
+    }
+
+    public String reportSuiteName(String rsid) {
+        return dataViews.getOrDefault(rsid, rsid);
+    }
+
+    public Map<String, String> dataViews() {
+        return dataViews;
+    }
+
+    private static boolean sharedWith(StoredSegment s, Principal p) {
+        return s.shares().stream()
+                .anyMatch(
+                        sh ->
+                                sh.shareToType().equals("all")
+                                        || sh.shareToType().equals("user")
+                                                && sh.shareToId() == p.ownerId());
+    }
+
+    private static boolean canSee(Principal p, StoredSegment s) {
+        return s.owner().id() == p.ownerId() || p.can(Role.ADMIN) || sharedWith(s, p);
+    }
+
+    private DefinitionStore.Entry editable(Principal p, String id) {
+        if (templates.get(id).isPresent()) {
+            throw new ServiceException(
+                    403,
+                    "template_read_only",
+                    "templates are read-only; create a segment from its definition");
+        }
+        if (!p.can(Role.WRITE)) {
+            throw ServiceException.forbidden("this API key has the read role only");
+        }
+        DefinitionStore.Entry e =
+                store.get(p.workspace(), id)
+                        .orElseThrow(() -> ServiceException.notFound("segment " + id));
+        if (e.segment().owner().id() != p.ownerId() && !p.can(Role.ADMIN)) {
+            throw ServiceException.forbidden("only the owner or an admin can change segment " + id);
+        }
+        return e;
+    }
+
+    private static void notDeleted(StoredSegment s) {
+        if (s.deleted()) {
+            throw new ServiceException(
+                    404,
+                    "deleted",
+                    "segment " + s.id() + " is deleted; roll back to a version to restore it");
+        }
+    }
+
+    // ---- validation ----
+
+    /** POST /segments/validate: the definition as a draft of the workspace. */
+    public ValidationResult validate(Principal p, String rsid, @Nullable JsonNode definition) {
+        requireDataView(rsid);
+        return validator.validate(definition, target(p.workspace(), null));
+    }
+
+    /** The compatibility of a stored or template segment, against the current store. */
+    public ValidationResult compatibility(View v) {
+        return validator.validate(
+                v.segment().definition(),
+                target(v.template() ? "*" : v.segment().workspace(), v.segment().id()));
+    }
+
+    private DefinitionValidator.Target target(String workspace, @Nullable String selfId) {
+        return new DefinitionValidator.Target(
+                selfId,
+                ref -> {
+                    Optional<StoredSegment> s =
+                            templates
+                                    .get(ref)
+                                    .or(
+                                            () ->
+                                                    store.get(workspace, ref)
+                                                            .map(DefinitionStore.Entry::segment))
+                                    .filter(x -> !x.deleted());
+                    if (s.isEmpty() || s.get().definition() == null) {
+                        return null;
+                    }
+                    Definition d = DefinitionParser.parse(s.get().definition()).definition();
+                    return d;
+                },
+                null);
+    }
+
+    private void requireDataView(@Nullable String rsid) {
+        if (rsid == null || rsid.isBlank()) {
+            throw ServiceException.badRequest(
+                    "missing_rsid", "rsid (the data view id) is required");
+        }
+        if (!dataViews.containsKey(rsid)) {
+            throw ServiceException.badRequest(
+                    "unknown_rsid",
+                    "unknown data view '" + rsid + "'; this workspace has " + dataViews.keySet());
+        }
+    }
+
+    /** Validates for a write and returns the canonical form, or throws 400 with pointers. */
+    private JsonNode canonical(String workspace, @Nullable String selfId, JsonNode definition) {
+        ValidationResult r = validator.validate(definition, target(workspace, selfId));
+        if (!r.valid()) {
+            List<Map<String, Object>> details = new ArrayList<>();
+            for (Problem pr : r.errors()) {
+                details.add(
+                        SegmentInput.problem(
+                                "/definition" + pr.pointer(), pr.code(), pr.message()));
+            }
+            throw new ServiceException(400, "invalid_definition", r.message(), details);
+        }
+        return DefinitionWriter.write(r.definition());
+    }
+
+    // ---- writes ----
+
+    private String now() {
+        return Instant.now(clock).truncatedTo(ChronoUnit.MILLIS).toString();
+    }
+
+    private static StoredSegment.Owner owner(Principal p) {
+        return new StoredSegment.Owner(p.ownerId(), p.ownerName(), p.ownerLogin());
+    }
+
+    public CompletableFuture<View> create(Principal p, SegmentInput in) {
+        if (!p.can(Role.WRITE)) {
+            throw ServiceException.forbidden("this API key has the read role only");
+        }
+        List<Map<String, Object>> missing = new ArrayList<>();
+        if (in.name() == null) {
+            missing.add(SegmentInput.problem("/name", "required", "name is required"));
+        }
+        if (in.rsid() == null) {
+            missing.add(SegmentInput.problem("/rsid", "required", "rsid is required"));
+        }
+        if (in.definition() == null) {
+            missing.add(SegmentInput.problem("/definition", "required", "definition is required"));
+        }
+        if (!missing.isEmpty()) {
+            throw new ServiceException(
+                    400, "missing_field", missing.get(0).get("message") + "", missing);
+        }
+        requireDataView(in.rsid());
+        String id = newId(p.workspace());
+        JsonNode def = canonical(p.workspace(), id, in.definition());
+        String now = now();
+        StoredSegment s =
+                new StoredSegment(
+                        p.workspace(),
+                        id,
+                        1,
+                        0,
+                        in.published() == null || in.published(),
+                        false,
+                        def,
+                        in.activations(),
+                        in.name(),
+                        in.description(),
+                        in.rsid(),
+                        owner(p),
+                        List.of(),
+                        in.categories() == null ? List.of() : in.categories(),
+                        List.of(),
+                        now,
+                        now,
+                        now,
+                        owner(p),
+                        "create",
+                        List.of());
+        return write(s);
+    }
+
+    private CompletableFuture<View> write(StoredSegment s) {
+        return store.write(s).thenApply(e -> new View(e.segment(), e.offset(), false));
+    }
+
+    private static void checkExpected(StoredSegment current, @Nullable Long expected) {
+        if (expected != null && expected != current.version()) {
+            throw new ServiceException(
+                    409,
+                    "version_conflict",
+                    "segment "
+                            + current.id()
+                            + " is at version "
+                            + current.version()
+                            + ", not "
+                            + expected);
+        }
+    }
+
+    /** PUT: a partial update; only the fields present change. */
+    public CompletableFuture<View> update(Principal p, String id, SegmentInput in) {
+        StoredSegment cur = editable(p, id).segment();
+        notDeleted(cur);
+        checkExpected(cur, in.expectedVersion());
+        StoredSegment.Builder b = cur.next("update", owner(p), now(), maxVersions);
+        if (in.name() != null) {
+            b.name = in.name();
+        }
+        if (in.hasDescription()) {
+            b.description = in.description();
+        }
+        if (in.rsid() != null) {
+            requireDataView(in.rsid());
+            b.rsid = in.rsid();
+        }
+        if (in.definition() != null) {
+            JsonNode def = canonical(p.workspace(), id, in.definition());
+            if (!def.equals(cur.definition())) {
+                b.definition = def;
+                b.definitionChanged = true;
+            }
+        }
+        if (in.published() != null) {
+            b.published = in.published();
+        }
+        if (in.categories() != null) {
+            b.categories = in.categories();
+        }
+        if (in.activations() != null) {
+            b.activations = in.activations();
+        }
+        return write(b.build());
+    }
+
+    public CompletableFuture<View> delete(Principal p, String id) {
+        StoredSegment cur = editable(p, id).segment();
+        notDeleted(cur);
+        StoredSegment.Builder b = cur.next("delete", owner(p), now(), maxVersions);
+        b.deleted = true;
+        return write(b.build());
+    }
+
+    public CompletableFuture<View> publish(Principal p, String id, boolean published) {
+        StoredSegment cur = editable(p, id).segment();
+        notDeleted(cur);
+        StoredSegment.Builder b =
+                cur.next(published ? "publish" : "unpublish", owner(p), now(), maxVersions);
+        b.published = published;
+        return write(b.build());
+    }
+
+    // ---- versions ----
+
+    private static List<StoredSegment> versionsOf(StoredSegment s) {
+        List<StoredSegment> all = new ArrayList<>();
+        all.add(s.snapshot());
+        if (s.history() != null) {
+            all.addAll(s.history());
+        }
+        return all;
+    }
+
+    public List<VersionInfo> versions(Principal p, String id) {
+        View v = get(p, id);
+        long current = v.segment().version();
+        return versionsOf(v.segment()).stream()
+                .map(
+                        s ->
+                                new VersionInfo(
+                                        s.version(),
+                                        s.change(),
+                                        s.modified(),
+                                        s.modifiedBy(),
+                                        s.name(),
+                                        s.published(),
+                                        s.deleted(),
+                                        s.version() == current))
+                .toList();
+    }
+
+    public View version(Principal p, String id, long version) {
+        View v = get(p, id);
+        return versionsOf(v.segment()).stream()
+                .filter(s -> s.version() == version)
+                .findFirst()
+                .map(
+                        s ->
+                                new View(
+                                        s,
+                                        v.segment().version() == version ? v.offset() : -1,
+                                        v.template()))
+                .orElseThrow(
+                        () ->
+                                ServiceException.notFound(
+                                        "version " + version + " of segment " + id));
+    }
+
+    /** A new version whose content (not tags or shares) is that of {@code version}. */
+    public CompletableFuture<View> rollback(Principal p, String id, long version) {
+        StoredSegment cur = editable(p, id).segment();
+        StoredSegment old =
+                versionsOf(cur).stream()
+                        .filter(s -> s.version() == version)
+                        .findFirst()
+                        .orElseThrow(
+                                () ->
+                                        ServiceException.notFound(
+                                                "version " + version + " of segment " + id));
+        if (old.deleted()) {
+            throw ServiceException.badRequest(
+                    "invalid_version",
+                    "version " + version + " is a deletion; roll back to a version before it");
+        }
+        StoredSegment.Builder b = cur.next("rollback", owner(p), now(), maxVersions);
+        b.name = old.name();
+        b.description = old.description();
+        b.rsid = old.rsid();
+        b.published = old.published();
+        b.deleted = false;
+        b.categories = old.categories();
+        b.activations = old.activations();
+        if (old.definition() != null && !old.definition().equals(cur.definition())) {
+            b.definition = old.definition();
+            b.definitionChanged = true;
+        }
+        return write(b.build());
+    }
+
+    // ---- propagation ----
+
+    public Propagation propagation(Principal p, String id) {
+        View v = get(p, id);
+        return propagationOf(v);
+    }
+
+    public Propagation propagationOf(View v) {
+        StoredSegment s = v.segment();
+        PropagationTracker.Status st =
+                v.template()
+                        ? new PropagationTracker.Status(false, 0, 0, null)
+                        : propagation.status(s.workspace(), s.id(), s.version(), v.offset());
+        return new Propagation(s.id(), s.version(), v.offset(), s.published() && !s.deleted(), st);
+    }
+
+    // ---- tags ----
+
+    /** A tag's id: derived from workspace and name, so replicas and restarts agree on it. */
+    public static long tagId(String workspace, String name) {
+        try {
+            byte[] d =
+                    MessageDigest.getInstance("SHA-256")
+                            .digest(
+                                    (workspace + "\u0000" + name.toLowerCase(Locale.ROOT))
+                                            .getBytes(StandardCharsets.UTF_8));
+            long v = 0;
+            for (int i = 0; i < 6; i++) {
+                v = (v << 8) | (d[i] & 0xff);
+            }
+            return v + 1;
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Every tag used by a segment the caller can see, by name. */
+    public List<StoredSegment.Tag> tags(Principal p) {
+        Map<String, StoredSegment.Tag> byName = new LinkedHashMap<>();
+        store.all(p.workspace()).stream()
+                .map(DefinitionStore.Entry::segment)
+                .filter(s -> !s.deleted() && canSee(p, s))
+                .sorted(Comparator.comparing(StoredSegment::modified))
+                .forEach(
+                        s ->
+                                s.tags()
+                                        .forEach(
+                                                t ->
+                                                        byName.put(
+                                                                t.name().toLowerCase(Locale.ROOT),
+                                                                t)));
+        return byName.values().stream()
+                .sorted(Comparator.comparing(t -> t.name().toLowerCase(Locale.ROOT)))
+                .toList();
+    }
+
+    public List<TagItem> tagsOf(Principal p, List<String> ids) {
+        return ids.stream().map(id -> new TagItem(id, get(p, id).segment().tags())).toList();
+    }
+
+    /** Tag input: a name and optional description. */
+    public record TagInput(String name, @Nullable String description) {}
+
+    /** Replaces the tags of one segment. */
+    public CompletableFuture<TagItem> setTags(Principal p, String id, List<TagInput> tags) {
+        StoredSegment cur = editable(p, id).segment();
+        notDeleted(cur);
+        Map<String, StoredSegment.Tag> byName = new LinkedHashMap<>();
+        for (TagInput t : tags) {
+            String name = t.name().trim();
+            byName.put(
+                    name.toLowerCase(Locale.ROOT),
+                    new StoredSegment.Tag(tagId(p.workspace(), name), name, t.description()));
+        }
+        StoredSegment.Builder b = cur.next("tags", owner(p), now(), maxVersions);
+        b.tags = List.copyOf(byName.values());
+        return store.write(b.build()).thenApply(e -> new TagItem(id, e.segment().tags()));
+    }
+
+    // ---- shares ----
+
+    public List<ShareView> shares(Principal p, String id) {
+        View v = get(p, id);
+        return v.segment().shares().stream().map(s -> new ShareView(id, s)).toList();
+    }
+
+    public CompletableFuture<ShareView> share(
+            Principal p, String id, long shareToId, String shareToType) {
+        if (!shareToType.equals("user") && !shareToType.equals("all")) {
+            throw ServiceException.badRequest("invalid_value", "shareToType must be user or all");
+        }
+        StoredSegment cur = editable(p, id).segment();
+        notDeleted(cur);
+        long sid = (RANDOM.nextLong() >>> 12) + 1;
+        StoredSegment.Share share =
+                new StoredSegment.Share(sid, shareType(shareToType, shareToId), shareToType, now());
+        List<StoredSegment.Share> list = new ArrayList<>(cur.shares());
+        list.removeIf(
+                s ->
+                        s.shareToType().equals(share.shareToType())
+                                && s.shareToId() == share.shareToId());
+        list.add(share);
+        StoredSegment.Builder b = cur.next("shares", owner(p), now(), maxVersions);
+        b.shares = list;
+        return store.write(b.build()).thenApply(e -> new ShareView(id, share));
+    }
+
+    private static long shareType(String type, long id) {
+        return type.equals("all") ? 0 : id;
+    }
+
+    public CompletableFuture<Void> unshare(Principal p, long shareId) {
+        DefinitionStore.Entry holder =
+                store.all(p.workspace()).stream()
+                        .filter(
+                                e ->
+                                        e.segment().shares().stream()
+                                                .anyMatch(s -> s.shareId() == shareId))
+                        .findFirst()
+                        .orElseThrow(() -> ServiceException.notFound("share " + shareId));
+        StoredSegment cur = editable(p, holder.segment().id()).segment();
+        StoredSegment.Builder b = cur.next("shares", owner(p), now(), maxVersions);
+        b.shares = cur.shares().stream().filter(s -> s.shareId() != shareId).toList();
+        return store.write(b.build()).thenApply(e -> null);
+    }
+
+    public List<ShareView> sharedToMe(Principal p) {
+        List<ShareView> out = new ArrayList<>();
+        store.all(p.workspace()).stream()
+                .map(DefinitionStore.Entry::segment)
+                .filter(s -> !s.deleted() && s.owner().id() != p.ownerId())
+                .sorted(Comparator.comparing(StoredSegment::id))
+                .forEach(
+                        s ->
+                                s.shares().stream()
+                                        .filter(
+                                                sh ->
+                                                        sh.shareToType().equals("all")
+                                                                || sh.shareToId() == p.ownerId())
+                                        .forEach(sh -> out.add(new ShareView(s.id(), sh))));
+        return out;
+    }
+
+    private static String newId(String workspace) {
+        byte[] b = new byte[12];
+        RANDOM.nextBytes(b);
+        return "s"
+                + Integer.toUnsignedString(workspace.hashCode() % 1_000_000_000 & 0x7fffffff)
+                + "_"
+                + HexFormat.of().formatHex(b);
+    }
+}

@@ -1,0 +1,266 @@
+package io.cohortflow.service.store;
+
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.core.contract.Keys;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.PriorityQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The definition store: an in-memory view of the definitions topic, rebuilt from its beginning on
+ * start, and writes through the log.
+ *
+ * <p>Consistency: every record names the version it replaces. The view applies a record only if
+ * that is the version it holds (and the record's version is the next one), so the log order decides
+ * between concurrent writers and every replica, and the job, agree. A writer waits until its own
+ * view has processed its record's offset (read-your-writes) and then looks at whether its version
+ * is the one recorded at that offset: if not, another write won and it gets a {@link
+ * ConflictException}.
+ */
+public final class DefinitionStore implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DefinitionStore.class);
+
+    /** A segment as the view holds it, with the offset of the record that made it current. */
+    public record Entry(StoredSegment segment, long offset) {}
+
+    private final SegmentLog log;
+    private final Duration writeTimeout;
+    private final Executor callbacks;
+    private final Map<String, Map<String, Entry>> byWorkspace = new ConcurrentHashMap<>();
+    // key -> version -> offset of the record that applied it; decides who won a race.
+    private final Map<String, Map<Long, Long>> versionOffsets = new ConcurrentHashMap<>();
+    private final PriorityQueue<Waiter> waiters = new PriorityQueue<>();
+    private final CountDownLatch rebuilt = new CountDownLatch(1);
+    private final AtomicLong applied = new AtomicLong();
+    private final AtomicLong rejected = new AtomicLong();
+    private final AtomicLong unreadable = new AtomicLong();
+    private final AtomicLong committed = new AtomicLong();
+    private final AtomicLong conflicts = new AtomicLong();
+    private final AtomicLong failures = new AtomicLong();
+    private volatile long processed = -1;
+    private volatile long startEnd = 0;
+
+    private record Waiter(long offset, CompletableFuture<Void> done) implements Comparable<Waiter> {
+        @Override
+        public int compareTo(Waiter o) {
+            return Long.compare(offset, o.offset);
+        }
+    }
+
+    /**
+     * @param callbacks where write completions run, so neither the log's reader thread nor its
+     *     producer thread does request work
+     */
+    public DefinitionStore(SegmentLog log, Duration writeTimeout, Executor callbacks) {
+        this.log = log;
+        this.writeTimeout = writeTimeout;
+        this.callbacks = callbacks;
+    }
+
+    /** Replays the log and blocks until the view holds everything written before start. */
+    public void start(Duration timeout) {
+        startEnd =
+                log.start(
+                        new SegmentLog.Sink() {
+                            @Override
+                            public void accept(long offset, byte[] value) {
+                                apply(offset, value);
+                            }
+
+                            @Override
+                            public void processedUpTo(long offset) {
+                                advance(offset);
+                            }
+                        });
+        if (startEnd == 0) {
+            rebuilt.countDown();
+        }
+        try {
+            if (!rebuilt.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException(
+                        "the definition store did not rebuild from the log within " + timeout);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while rebuilding the store", e);
+        }
+        LOG.info("definition store rebuilt: {} segments from {} records", size(), processed + 1);
+    }
+
+    /** Whether the view has caught up with the log as it was at start. */
+    public boolean ready() {
+        return rebuilt.getCount() == 0;
+    }
+
+    private void apply(long offset, byte[] value) {
+        StoredSegment s;
+        try {
+            s = value == null ? null : Json.read(value, StoredSegment.class);
+        } catch (IOException e) {
+            unreadable.incrementAndGet();
+            LOG.warn(
+                    "skipping an unreadable definitions record at offset {}: {}",
+                    offset,
+                    e.getMessage());
+            return;
+        }
+        if (s == null || s.workspace() == null || s.id() == null || s.owner() == null) {
+            unreadable.incrementAndGet();
+            return;
+        }
+        Map<String, Entry> ws =
+                byWorkspace.computeIfAbsent(s.workspace(), w -> new ConcurrentHashMap<>());
+        Entry current = ws.get(s.id());
+        long held = current == null ? 0 : current.segment().version();
+        if (s.replaces() != held || s.version() != held + 1) {
+            // The log-ordered compare-and-set: a write based on a version we no longer hold lost.
+            rejected.incrementAndGet();
+            return;
+        }
+        ws.put(s.id(), new Entry(s, offset));
+        versionOffsets
+                .computeIfAbsent(s.key(), k -> new ConcurrentHashMap<>())
+                .put(s.version(), offset);
+        applied.incrementAndGet();
+    }
+
+    private void advance(long offset) {
+        List<Waiter> due = new ArrayList<>();
+        synchronized (waiters) {
+            processed = Math.max(processed, offset);
+            while (!waiters.isEmpty() && waiters.peek().offset <= offset) {
+                due.add(waiters.poll());
+            }
+        }
+        if (offset + 1 >= startEnd) {
+            rebuilt.countDown();
+        }
+        due.forEach(w -> w.done.complete(null));
+    }
+
+    private CompletableFuture<Void> awaitProcessed(long offset) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        synchronized (waiters) {
+            if (processed >= offset) {
+                done.complete(null);
+            } else {
+                waiters.add(new Waiter(offset, done));
+            }
+        }
+        return done;
+    }
+
+    /**
+     * Writes {@code next} (whose {@code replaces} names the version it was derived from) and
+     * completes once this view has applied it, or with {@link ConflictException} when another write
+     * to the segment was ordered first, or {@link StoreUnavailableException} on timeout.
+     */
+    public CompletableFuture<Entry> write(StoredSegment next) {
+        byte[] bytes = Json.bytes(next);
+        String key = next.key();
+        return log.append(key, bytes)
+                .thenCompose(offset -> awaitProcessed(offset).thenApply(v -> offset))
+                .orTimeout(writeTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                .handleAsync(
+                        (offset, error) -> {
+                            if (error != null) {
+                                failures.incrementAndGet();
+                                Throwable cause =
+                                        error instanceof java.util.concurrent.CompletionException
+                                                ? error.getCause()
+                                                : error;
+                                throw new StoreUnavailableException(
+                                        cause instanceof TimeoutException
+                                                ? "the definitions log did not confirm the write within "
+                                                        + writeTimeout
+                                                : "the definitions log refused the write: "
+                                                        + cause.getMessage(),
+                                        cause);
+                            }
+                            Long won =
+                                    versionOffsets.getOrDefault(key, Map.of()).get(next.version());
+                            if (won == null || won.longValue() != offset) {
+                                conflicts.incrementAndGet();
+                                throw new ConflictException(
+                                        "segment "
+                                                + next.id()
+                                                + " was changed concurrently; version "
+                                                + next.replaces()
+                                                + " is no longer current");
+                            }
+                            committed.incrementAndGet();
+                            return new Entry(next, offset);
+                        },
+                        callbacks);
+    }
+
+    public Optional<Entry> get(String workspace, String id) {
+        return Optional.ofNullable(byWorkspace.getOrDefault(workspace, Map.of()).get(id));
+    }
+
+    /** Every segment of a workspace, deleted ones included. */
+    public Collection<Entry> all(String workspace) {
+        return byWorkspace.getOrDefault(workspace, Map.of()).values();
+    }
+
+    public int size() {
+        return byWorkspace.values().stream().mapToInt(Map::size).sum();
+    }
+
+    public long processedOffset() {
+        return processed;
+    }
+
+    public long lag() {
+        return log.lag();
+    }
+
+    public long appliedCount() {
+        return applied.get();
+    }
+
+    public long rejectedCount() {
+        return rejected.get();
+    }
+
+    /** Writes that won, lost to a concurrent write, or failed (timeout or log error). */
+    public long committedWrites() {
+        return committed.get();
+    }
+
+    public long conflictedWrites() {
+        return conflicts.get();
+    }
+
+    public long failedWrites() {
+        return failures.get();
+    }
+
+    public long unreadableCount() {
+        return unreadable.get();
+    }
+
+    /** The workspace part of a key, for readers of other topics keyed the same way. */
+    public static String workspaceOf(String key) {
+        return Keys.workspace(key);
+    }
+
+    @Override
+    public void close() {
+        log.close();
+    }
+}

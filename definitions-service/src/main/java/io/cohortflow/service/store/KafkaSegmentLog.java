@@ -1,0 +1,156 @@
+package io.cohortflow.service.store;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The definitions topic (one partition, compacted) as a {@link SegmentLog}. The reader is not in a
+ * consumer group: every replica reads the whole partition from the beginning, as Schema Registry
+ * reads {@code _schemas}.
+ */
+public final class KafkaSegmentLog implements SegmentLog {
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaSegmentLog.class);
+
+    private final TopicPartition partition;
+    private final KafkaProducer<String, byte[]> producer;
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private volatile boolean running = true;
+    private volatile long position = 0;
+    private volatile long end = -1;
+    private Thread reader;
+
+    public KafkaSegmentLog(String bootstrap, String topic) {
+        this.partition = new TopicPartition(topic, 0);
+        String instance = UUID.randomUUID().toString().substring(0, 8);
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "cohortflow-definitions-writer-" + instance);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        // Each write is a user waiting for an answer: send at once rather than batch.
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        c.put(ConsumerConfig.CLIENT_ID_CONFIG, "cohortflow-definitions-reader-" + instance);
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        // Read-your-writes latency is bounded by how long an idle fetch waits for new data.
+        c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 20);
+        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+        consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    @Override
+    public long start(Sink sink) {
+        consumer.assign(List.of(partition));
+        consumer.seekToBeginning(List.of(partition));
+        Map<TopicPartition, Long> ends =
+                consumer.endOffsets(List.of(partition), Duration.ofSeconds(30));
+        long startEnd = ends.getOrDefault(partition, 0L);
+        reader = new Thread(() -> follow(sink), "definitions-reader");
+        reader.setDaemon(true);
+        reader.start();
+        return startEnd;
+    }
+
+    private void follow(Sink sink) {
+        long lastReported = -2;
+        try {
+            while (running) {
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+                for (ConsumerRecord<byte[], byte[]> r : records.records(partition)) {
+                    sink.accept(r.offset(), r.value());
+                }
+                // The position skips gaps (compacted records, markers), so report it rather than
+                // the last record's offset.
+                position = consumer.position(partition);
+                if (position - 1 != lastReported) {
+                    lastReported = position - 1;
+                    sink.processedUpTo(lastReported);
+                }
+                Long e =
+                        consumer.currentLag(partition).isPresent()
+                                ? position + consumer.currentLag(partition).getAsLong()
+                                : null;
+                if (e != null) {
+                    end = e;
+                }
+            }
+        } catch (WakeupException e) {
+            if (running) {
+                LOG.error("definitions reader woken unexpectedly", e);
+            }
+        } catch (RuntimeException e) {
+            LOG.error("definitions reader stopped: the store no longer follows the log", e);
+            running = false;
+        } finally {
+            consumer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    /** Whether the reader thread still follows the log. */
+    public boolean alive() {
+        return running && reader != null && reader.isAlive();
+    }
+
+    @Override
+    public CompletableFuture<Long> append(String key, byte[] value) {
+        CompletableFuture<Long> done = new CompletableFuture<>();
+        try {
+            producer.send(
+                    new ProducerRecord<>(partition.topic(), 0, key, value),
+                    (meta, error) -> {
+                        if (error != null) {
+                            done.completeExceptionally(error);
+                        } else {
+                            done.complete(meta.offset());
+                        }
+                    });
+        } catch (RuntimeException e) {
+            done.completeExceptionally(e);
+        }
+        return done;
+    }
+
+    @Override
+    public long lag() {
+        return end < 0 ? -1 : Math.max(0, end - position);
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        if (reader == null) {
+            consumer.close(Duration.ZERO);
+        } else {
+            consumer.wakeup();
+            try {
+                reader.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        producer.close(Duration.ofSeconds(5));
+    }
+}

@@ -1,0 +1,170 @@
+package io.cohortflow.service.store;
+
+import io.cohortflow.core.contract.AppliedRecord;
+import io.cohortflow.core.contract.Json;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.annotation.Nullable;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows the job's {@code cohortflow.applied} topic: for each segment, the latest version each
+ * subtask reported applied. A version is live everywhere once every subtask reported it (or a later
+ * one).
+ */
+public final class PropagationTracker implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PropagationTracker.class);
+
+    /**
+     * What the job has done with one segment version.
+     *
+     * @param subtasksReported how many subtasks applied this version or a later one
+     * @param parallelism the job's parallelism as reported, 0 when nothing was reported
+     * @param appliedAt when the last subtask applied it, once all did
+     */
+    public record Status(
+            boolean applied, int subtasksReported, int parallelism, @Nullable String appliedAt) {}
+
+    /** Where applied reports come from; the Kafka reader or a test. */
+    private final Map<String, Map<Integer, AppliedRecord>> reports = new ConcurrentHashMap<>();
+
+    private final @Nullable KafkaConsumer<byte[], byte[]> consumer;
+    private final @Nullable String topic;
+    private volatile boolean running = true;
+    private @Nullable Thread reader;
+
+    /** Without a broker: reports come only through {@link #accept}. */
+    public PropagationTracker() {
+        this.consumer = null;
+        this.topic = null;
+    }
+
+    public PropagationTracker(String bootstrap, String topic) {
+        this.topic = topic;
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        c.put(
+                ConsumerConfig.CLIENT_ID_CONFIG,
+                "cohortflow-applied-reader-" + UUID.randomUUID().toString().substring(0, 8));
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+        this.consumer =
+                new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    public void start() {
+        if (consumer == null) {
+            return;
+        }
+        reader = new Thread(this::follow, "applied-reader");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    private void follow() {
+        KafkaConsumer<byte[], byte[]> c = consumer;
+        try {
+            // The job creates the topic; until it exists there is nothing to report.
+            List<TopicPartition> parts = List.of();
+            while (running && parts.isEmpty()) {
+                List<PartitionInfo> infos = c.partitionsFor(topic, Duration.ofSeconds(5));
+                parts =
+                        infos == null
+                                ? List.of()
+                                : infos.stream()
+                                        .map(i -> new TopicPartition(i.topic(), i.partition()))
+                                        .toList();
+                if (parts.isEmpty()) {
+                    Thread.sleep(1000);
+                }
+            }
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            while (running) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
+                    if (r.value() == null) {
+                        continue;
+                    }
+                    try {
+                        accept(Json.read(r.value(), AppliedRecord.class));
+                    } catch (IOException e) {
+                        LOG.warn(
+                                "skipping an unreadable applied record at {}: {}",
+                                r.offset(),
+                                e.getMessage());
+                    }
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.error("applied reader stopped: propagation status is frozen", e);
+        } finally {
+            c.close(Duration.ofSeconds(2));
+        }
+    }
+
+    /** Records one subtask's report; a later version of the same subtask replaces it. */
+    public void accept(AppliedRecord r) {
+        if (r == null || r.workspace() == null || r.id() == null) {
+            return;
+        }
+        reports.computeIfAbsent(r.workspace() + "/" + r.id(), k -> new ConcurrentHashMap<>())
+                .merge(r.subtask(), r, (old, neu) -> neu.offset() >= old.offset() ? neu : old);
+    }
+
+    /** The status of the version written at {@code offset}. */
+    public Status status(String workspace, String id, long version, long offset) {
+        Map<Integer, AppliedRecord> bySubtask =
+                reports.getOrDefault(workspace + "/" + id, Map.of());
+        int parallelism =
+                bySubtask.values().stream().mapToInt(AppliedRecord::parallelism).max().orElse(0);
+        List<AppliedRecord> done =
+                bySubtask.values().stream()
+                        .filter(r -> r.offset() >= offset || r.version() >= version)
+                        .toList();
+        boolean applied = parallelism > 0 && done.size() >= parallelism;
+        String at =
+                applied
+                        ? done.stream()
+                                .map(AppliedRecord::appliedAt)
+                                .filter(a -> a != null)
+                                .max(String::compareTo)
+                                .orElse(null)
+                        : null;
+        return new Status(applied, done.size(), parallelism, at);
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        if (consumer != null) {
+            if (reader == null) {
+                consumer.close(Duration.ZERO);
+            } else {
+                consumer.wakeup();
+                try {
+                    reader.join(5000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+}
