@@ -101,9 +101,12 @@ final class Params {
     }
 
     static int integer(Context ctx, String name, int dflt, int min, int max) {
+        if (ctx.queryParam(name) == null) {
+            return dflt;
+        }
         return ctx.queryParamAsClass(name, Integer.class)
                 .check(v -> v >= min && v <= max, "must be between " + min + " and " + max)
-                .getOrDefault(dflt);
+                .get();
     }
 
     /** Rejects query parameters the route does not declare. */

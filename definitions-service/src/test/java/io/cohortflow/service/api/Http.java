@@ -1,0 +1,110 @@
+package io.cohortflow.service.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.Json;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** A small HTTP client for tests: Adobe-style credentials, JSON answers. */
+public final class Http {
+    public record Response(int status, String body, HttpResponse<String> raw) {
+        public JsonNode json() {
+            try {
+                return Json.MAPPER.readTree(body);
+            } catch (IOException e) {
+                throw new AssertionError("not JSON: " + body, e);
+            }
+        }
+
+        public String header(String name) {
+            return raw.headers().firstValue(name).orElse(null);
+        }
+
+        @Override
+        public String toString() {
+            return status + " " + body;
+        }
+    }
+
+    private static final HttpClient CLIENT =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final String base;
+    private final Map<String, String> headers = new LinkedHashMap<>();
+
+    public Http(int port) {
+        this.base = "http://127.0.0.1:" + port;
+    }
+
+    /** The same client, authenticated with a key (as bearer token too) in an org. */
+    public Http as(String key, String org) {
+        Http h = new Http(base);
+        h.headers.put("x-api-key", key);
+        h.headers.put("Authorization", "Bearer " + key);
+        h.headers.put("x-gw-ims-org-id", org);
+        return h;
+    }
+
+    private Http(String base) {
+        this.base = base;
+    }
+
+    public Http header(String name, String value) {
+        Http h = new Http(base);
+        h.headers.putAll(headers);
+        if (value == null) {
+            h.headers.remove(name);
+        } else {
+            h.headers.put(name, value);
+        }
+        return h;
+    }
+
+    public Response get(String path) {
+        return send("GET", path, null);
+    }
+
+    public Response delete(String path) {
+        return send("DELETE", path, null);
+    }
+
+    public Response post(String path, Object body) {
+        return send("POST", path, body);
+    }
+
+    public Response put(String path, Object body) {
+        return send("PUT", path, body);
+    }
+
+    public Response send(String method, String path, Object body) {
+        try {
+            String text =
+                    body == null
+                            ? null
+                            : body instanceof String s ? s : Json.MAPPER.writeValueAsString(body);
+            HttpRequest.Builder b =
+                    HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
+            headers.forEach(b::header);
+            if (text != null) {
+                b.header("Content-Type", "application/json");
+            }
+            b.method(
+                    method,
+                    text == null
+                            ? HttpRequest.BodyPublishers.noBody()
+                            : HttpRequest.BodyPublishers.ofString(text));
+            HttpResponse<String> r = CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            return new Response(r.statusCode(), r.body(), r);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package io.cohortflow.service.api;
+
+import io.cohortflow.service.auth.ApiKeys;
+import io.cohortflow.service.auth.Role;
+import io.cohortflow.service.limits.WorkspaceLimits;
+import io.cohortflow.service.metrics.ServiceMetrics;
+import io.cohortflow.service.segments.SegmentService;
+import io.cohortflow.service.segments.Templates;
+import io.cohortflow.service.store.DefinitionStore;
+import io.cohortflow.service.store.InMemorySegmentLog;
+import io.cohortflow.service.store.PropagationTracker;
+import io.javalin.Javalin;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The real app on a random port over the in-memory log: every HTTP behaviour without a broker.
+ * Keys: {@code alice} (write, owner 1), {@code bob} (write, owner 2), {@code reader} (read, owner
+ * 3), {@code admin} (admin, owner 4) in org {@code acme}; {@code eve} (admin) in {@code other}.
+ */
+public final class TestApp implements AutoCloseable {
+    public final InMemorySegmentLog log = new InMemorySegmentLog();
+    public final PropagationTracker propagation = new PropagationTracker();
+    public final DefinitionStore store;
+    public final Javalin app;
+    public final Http http;
+    private final ExecutorService callbacks = Executors.newFixedThreadPool(2);
+
+    public TestApp() {
+        this(100_000, 100);
+    }
+
+    public TestApp(int perMinute, int concurrent) {
+        this(new WorkspaceLimits(perMinute, concurrent), 64 * 1024);
+    }
+
+    public TestApp(WorkspaceLimits limits, long maxBody) {
+        store = new DefinitionStore(log, Duration.ofSeconds(5), callbacks);
+        store.start(Duration.ofSeconds(5));
+        SegmentService svc =
+                new SegmentService(
+                        store,
+                        propagation,
+                        Templates.shipped(),
+                        Map.of("default", "Default data view", "web", "Web site"),
+                        5,
+                        Clock.systemUTC());
+        ApiKeys keys =
+                new ApiKeys(
+                        List.of(
+                                key("alice", "acme", 1, Role.WRITE),
+                                key("bob", "acme", 2, Role.WRITE),
+                                key("reader", "acme", 3, Role.READ),
+                                key("admin", "acme", 4, Role.ADMIN),
+                                key("eve", "other", 5, Role.ADMIN)));
+        app =
+                App.create(
+                        new App.Services(
+                                svc,
+                                keys,
+                                limits,
+                                new ServiceMetrics(),
+                                () -> Map.of("ready", store.ready()),
+                                maxBody));
+        app.start("127.0.0.1", 0);
+        http = new Http(app.port());
+    }
+
+    static ApiKeys.Entry key(String name, String org, long owner, Role role) {
+        return new ApiKeys.Entry(
+                name,
+                ApiKeys.hash(name + "-key"),
+                null,
+                org,
+                owner,
+                name + " Name",
+                name + "@example.com",
+                role);
+    }
+
+    /** A client authenticated as one of the keys above. */
+    public Http as(String name) {
+        String org = name.equals("eve") ? "other" : "acme";
+        return http.as(name + "-key", org);
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+        store.close();
+        callbacks.shutdownNow();
+    }
+}
