@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 /**
@@ -34,6 +35,8 @@ public final class App {
     private static final String ROUTE = "cohortflow.route";
     private static final String STARTED = "cohortflow.started";
     private static final String HELD = "cohortflow.bulkhead";
+    private static final String ASYNC = "cohortflow.async";
+    private static final String FINISH = "cohortflow.finish";
 
     /**
      * What the HTTP layer needs.
@@ -66,7 +69,12 @@ public final class App {
                     config.http.maxRequestSize = s.maxBodyBytes();
                     config.startup.showJavalinBanner = false;
                     Errors.register(config);
-                    config.routes.before(ctx -> ctx.attribute(STARTED, System.nanoTime()));
+                    config.routes.before(
+                            ctx -> {
+                                long now = System.nanoTime();
+                                ctx.attribute(STARTED, now);
+                                ctx.attribute(FINISH, finisher(s, ctx, now));
+                            });
                     config.routes.after(ctx -> finish(s, ctx));
                     Router router =
                             (route, handler) -> {
@@ -147,14 +155,50 @@ public final class App {
         return ((ApiKeys.Outcome.Authenticated) o).principal();
     }
 
-    /** Runs after the response is complete (futures included): frees the slot, records timing. */
+    /**
+     * Answers with {@code work}'s outcome without holding a Jetty thread. Javalin runs after-
+     * handlers as soon as the handler returns, so the workspace's concurrency slot and the latency
+     * timer are finished here, when the work is done, rather than there.
+     */
+    public static void async(Context ctx, CompletableFuture<?> work) {
+        ctx.attribute(ASYNC, Boolean.TRUE);
+        Runnable done = ctx.attribute(FINISH);
+        ctx.future(
+                () ->
+                        work.whenComplete(
+                                (r, e) -> {
+                                    if (done != null) {
+                                        done.run();
+                                    }
+                                }));
+    }
+
     private static void finish(Services s, Context ctx) {
-        String held = ctx.attribute(HELD);
-        if (held != null) {
-            ctx.attribute(HELD, null);
-            s.limits().release(held);
+        if (ctx.attribute(ASYNC) == null) {
+            Runnable done = ctx.attribute(FINISH);
+            if (done != null) {
+                done.run();
+            }
         }
-        Long started = ctx.attribute(STARTED);
+    }
+
+    /** Frees the slot and records the latency, once. */
+    private static Runnable finisher(Services s, Context ctx, long started) {
+        java.util.concurrent.atomic.AtomicBoolean once =
+                new java.util.concurrent.atomic.AtomicBoolean();
+        return () -> {
+            if (!once.compareAndSet(false, true)) {
+                return;
+            }
+            String held = ctx.attribute(HELD);
+            if (held != null) {
+                s.limits().release(held);
+            }
+            record(s, ctx, started);
+        };
+    }
+
+    private static void record(Services s, Context ctx, Long started) {
         String route = ctx.attribute(ROUTE);
         if (started != null) {
             s.metrics()

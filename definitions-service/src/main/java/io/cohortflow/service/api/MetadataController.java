@@ -158,14 +158,14 @@ public final class MetadataController implements Controller {
                                                     }));
         }
         CompletableFuture<List<SegmentService.TagItem>> done = all;
-        ctx.future(
-                () ->
-                        done.thenAccept(
-                                list -> {
-                                    ArrayNode out = Json.MAPPER.createArrayNode();
-                                    list.forEach(t -> out.add(tagItem(t)));
-                                    ctx.json(out);
-                                }));
+        App.async(
+                ctx,
+                done.thenAccept(
+                        list -> {
+                            ArrayNode out = Json.MAPPER.createArrayNode();
+                            list.forEach(t -> out.add(tagItem(t)));
+                            ctx.json(out);
+                        }));
     }
 
     private void removeTags(Context ctx) {
@@ -176,15 +176,15 @@ public final class MetadataController implements Controller {
             all = all.thenCompose(v -> segments.setTags(p, id, List.of()).thenApply(t -> null));
         }
         CompletableFuture<Void> done = all;
-        ctx.future(
-                () ->
-                        done.thenAccept(
-                                v ->
-                                        ctx.json(
-                                                Json.MAPPER
-                                                        .createObjectNode()
-                                                        .put("status", "ok")
-                                                        .put("message", "tags removed"))));
+        App.async(
+                ctx,
+                done.thenAccept(
+                        v ->
+                                ctx.json(
+                                        Json.MAPPER
+                                                .createObjectNode()
+                                                .put("status", "ok")
+                                                .put("message", "tags removed"))));
     }
 
     private void componentShares(Context ctx) {
@@ -226,21 +226,21 @@ public final class MetadataController implements Controller {
                         b.get("componentId").asText(),
                         b.path("shareToId").asLong(0),
                         type);
-        ctx.future(() -> done.thenAccept(s -> ctx.json(SegmentJson.share(s))));
+        App.async(ctx, done.thenAccept(s -> ctx.json(SegmentJson.share(s))));
     }
 
     private void deleteShare(Context ctx) {
         long shareId = ctx.pathParamAsClass("shareId", Long.class).get();
         var done = segments.unshare(SegmentsController.principal(ctx), shareId);
-        ctx.future(
-                () ->
-                        done.thenAccept(
-                                v ->
-                                        ctx.json(
-                                                Json.MAPPER
-                                                        .createObjectNode()
-                                                        .put("status", "ok")
-                                                        .put("message", "share removed"))));
+        App.async(
+                ctx,
+                done.thenAccept(
+                        v ->
+                                ctx.json(
+                                        Json.MAPPER
+                                                .createObjectNode()
+                                                .put("status", "ok")
+                                                .put("message", "share removed"))));
     }
 
     private void sharedToMe(Context ctx) {

@@ -124,14 +124,10 @@ public final class SegmentsController implements Controller {
             CompletableFuture<SegmentService.View> write,
             Set<String> expansion,
             int status) {
-        ctx.future(
-                () ->
-                        write.thenAccept(
-                                v ->
-                                        ctx.status(status)
-                                                .json(
-                                                        SegmentJson.segment(
-                                                                segments, v, expansion))));
+        App.async(
+                ctx,
+                write.thenAccept(
+                        v -> ctx.status(status).json(SegmentJson.segment(segments, v, expansion))));
     }
 
     private void create(Context ctx) throws Exception {
@@ -158,17 +154,17 @@ public final class SegmentsController implements Controller {
     private void delete(Context ctx) {
         Params.locale(ctx);
         CompletableFuture<SegmentService.View> done = segments.delete(principal(ctx), id(ctx));
-        ctx.future(
-                () ->
-                        done.thenAccept(
-                                v -> {
-                                    ObjectNode o = Json.MAPPER.createObjectNode();
-                                    o.put("status", "ok");
-                                    o.put("message", "Segment deleted successfully");
-                                    o.put("id", v.segment().id());
-                                    o.put("version", v.segment().version());
-                                    ctx.json(o);
-                                }));
+        App.async(
+                ctx,
+                done.thenAccept(
+                        v -> {
+                            ObjectNode o = Json.MAPPER.createObjectNode();
+                            o.put("status", "ok");
+                            o.put("message", "Segment deleted successfully");
+                            o.put("id", v.segment().id());
+                            o.put("version", v.segment().version());
+                            ctx.json(o);
+                        }));
     }
 
     private void publish(Context ctx, boolean published) {

@@ -1,0 +1,297 @@
+package io.cohortflow.service.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cohortflow.service.limits.WorkspaceLimits;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Credentials, per-org limits and the bad-input table, on a real server. */
+class AuthLimitsAndBadInputTest {
+    static TestApp t;
+
+    @BeforeAll
+    static void start() {
+        t = new TestApp();
+    }
+
+    @AfterAll
+    static void stop() {
+        t.close();
+    }
+
+    @Test
+    void no_api_key_gives_401_with_the_error_shape() {
+        Http.Response r = t.http.get("/segments");
+        assertThat(r.status()).isEqualTo(401);
+        assertThat(r.json().get("errorCode").asText()).isEqualTo("missing_api_key");
+        assertThat(r.header("WWW-Authenticate")).isEqualTo("Bearer");
+    }
+
+    @Test
+    void a_wrong_key_a_wrong_token_or_no_org_gives_401() {
+        assertThat(t.http.as("wrong-key", "acme").get("/segments").status()).isEqualTo(401);
+        assertThat(
+                        t.as("alice")
+                                .header("Authorization", "Bearer nope")
+                                .get("/segments")
+                                .json()
+                                .get("errorCode")
+                                .asText())
+                .isEqualTo("invalid_token");
+        assertThat(
+                        t.as("alice")
+                                .header("Authorization", null)
+                                .get("/segments")
+                                .json()
+                                .get("errorCode")
+                                .asText())
+                .isEqualTo("missing_token");
+        assertThat(
+                        t.as("alice")
+                                .header("x-gw-ims-org-id", null)
+                                .get("/segments")
+                                .json()
+                                .get("errorCode")
+                                .asText())
+                .isEqualTo("missing_org");
+    }
+
+    @Test
+    void a_key_used_for_another_org_gives_403() {
+        Http.Response r = t.as("alice").header("x-gw-ims-org-id", "other").get("/segments");
+        assertThat(r.status()).isEqualTo(403);
+        assertThat(r.json().get("errorCode").asText()).isEqualTo("forbidden_org");
+    }
+
+    @Test
+    void another_workspace_never_sees_a_segment() {
+        String id =
+                t.as("alice")
+                        .post("/segments", Defs.body("private", Defs.mobile()))
+                        .json()
+                        .get("id")
+                        .asText();
+        assertThat(t.as("eve").get("/segments/" + id).status()).isEqualTo(404);
+        assertThat(t.as("eve").get("/segments?includeType=all&segmentFilter=" + id).json())
+                .isEmpty();
+    }
+
+    @Test
+    void health_ready_metrics_and_openapi_need_no_credentials() {
+        assertThat(t.http.get("/health").status()).isEqualTo(200);
+        assertThat(t.http.get("/ready").json().get("ready").asBoolean()).isTrue();
+        t.as("alice").get("/segments");
+        assertThat(t.http.get("/metrics").body())
+                .contains("cohortflow_http_requests_seconds_count")
+                .contains("route=\"/segments\"");
+        assertThat(t.http.get("/openapi.yaml").body()).startsWith("openapi:");
+    }
+
+    static Stream<Arguments> badInputs() {
+        return Stream.of(
+                Arguments.of(
+                        "malformed JSON",
+                        "POST",
+                        "/segments",
+                        "{\"name\": ",
+                        400,
+                        "malformed_json"),
+                Arguments.of(
+                        "duplicate keys",
+                        "POST",
+                        "/segments",
+                        "{\"name\":\"a\",\"name\":\"b\"}",
+                        400,
+                        "malformed_json"),
+                Arguments.of("empty body", "POST", "/segments", "", 400, "missing_body"),
+                Arguments.of("an array body", "POST", "/segments", "[]", 400, "invalid_body"),
+                Arguments.of(
+                        "unknown field",
+                        "POST",
+                        "/segments",
+                        "{\"name\":\"a\",\"rsid\":\"default\",\"definition\":{},\"colour\":\"red\"}",
+                        400,
+                        "invalid_body"),
+                Arguments.of(
+                        "name of the wrong type",
+                        "POST",
+                        "/segments",
+                        "{\"name\":12,\"rsid\":\"default\",\"definition\":{}}",
+                        400,
+                        "invalid_body"),
+                Arguments.of(
+                        "definition of the wrong type",
+                        "POST",
+                        "/segments",
+                        "{\"name\":\"a\",\"rsid\":\"default\",\"definition\":\"x\"}",
+                        400,
+                        "invalid_body"),
+                Arguments.of(
+                        "published of the wrong type",
+                        "POST",
+                        "/segments",
+                        "{\"name\":\"a\",\"rsid\":\"default\",\"definition\":{},\"published\":\"yes\"}",
+                        400,
+                        "invalid_body"),
+                Arguments.of(
+                        "tags in the body",
+                        "POST",
+                        "/segments",
+                        "{\"name\":\"a\",\"rsid\":\"default\",\"definition\":{},\"tags\":[]}",
+                        400,
+                        "invalid_body"),
+                Arguments.of(
+                        "missing name",
+                        "POST",
+                        "/segments",
+                        "{\"rsid\":\"default\",\"definition\":{}}",
+                        400,
+                        "missing_field"),
+                Arguments.of(
+                        "unknown rsid",
+                        "POST",
+                        "/segments",
+                        "{\"name\":\"a\",\"rsid\":\"nope\",\"definition\":" + Defs.mobile() + "}",
+                        400,
+                        "unknown_rsid"),
+                Arguments.of(
+                        "invalid definition",
+                        "POST",
+                        "/segments",
+                        "{\"name\":\"a\",\"rsid\":\"default\",\"definition\":"
+                                + Defs.unknownFunction()
+                                + "}",
+                        400,
+                        "invalid_definition"),
+                Arguments.of(
+                        "empty definition",
+                        "POST",
+                        "/segments",
+                        "{\"name\":\"a\",\"rsid\":\"default\",\"definition\":{}}",
+                        400,
+                        "invalid_definition"),
+                Arguments.of(
+                        "oversized body",
+                        "POST",
+                        "/segments",
+                        "{\"name\":\"" + "x".repeat(70_000) + "\"}",
+                        413,
+                        "body_too_large"),
+                Arguments.of(
+                        "unknown query parameter",
+                        "GET",
+                        "/segments?sortProprety=name",
+                        null,
+                        400,
+                        "unknown_parameter"),
+                Arguments.of(
+                        "non-numeric version",
+                        "GET",
+                        "/segments/s1/versions/abc",
+                        null,
+                        400,
+                        "invalid_parameter"),
+                Arguments.of(
+                        "tag items not an array",
+                        "PUT",
+                        "/componentmetadata/tags/tagitems",
+                        "{}",
+                        400,
+                        "invalid_body"));
+    }
+
+    @ParameterizedTest(name = "{0} gives {4}")
+    @MethodSource("badInputs")
+    void bad_input_gives_a_clear_error(
+            String what, String method, String path, String body, int status, String code) {
+        Http.Response r = t.as("alice").send(method, path, body);
+        assertThat(r.status()).as(r.toString()).isEqualTo(status);
+        assertThat(r.json().get("errorCode").asText()).as(r.toString()).isEqualTo(code);
+        assertThat(r.json().get("errorDescription").asText()).isNotBlank();
+    }
+
+    @Test
+    void field_errors_carry_json_pointers() {
+        Http.Response r =
+                t.as("alice")
+                        .post(
+                                "/segments",
+                                "{\"name\":1,\"rsid\":true,\"definition\":{},\"extra\":0}");
+        assertThat(r.json().get("errors").findValuesAsText("pointer"))
+                .contains("/name", "/rsid", "/extra");
+    }
+
+    @Test
+    void more_than_the_requests_a_minute_gives_429_with_Retry_After() {
+        try (TestApp limited = new TestApp(3, 6)) {
+            Http alice = limited.as("alice");
+            for (int i = 0; i < 3; i++) {
+                assertThat(alice.get("/segments").status()).isEqualTo(200);
+            }
+            Http.Response r = alice.get("/segments");
+            assertThat(r.status()).isEqualTo(429);
+            assertThat(r.json().get("errorCode").asText()).isEqualTo("too_many_requests");
+            assertThat(Long.parseLong(r.header("Retry-After"))).isBetween(1L, 60L);
+            // Another org has its own budget.
+            assertThat(limited.as("eve").get("/segments").status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void the_rate_limit_refills_after_its_period() throws Exception {
+        try (TestApp limited =
+                new TestApp(new WorkspaceLimits(2, Duration.ofMillis(500), 6), 1024)) {
+            Http alice = limited.as("alice");
+            alice.get("/segments");
+            alice.get("/segments");
+            assertThat(alice.get("/segments").status()).isEqualTo(429);
+            Thread.sleep(600);
+            assertThat(alice.get("/segments").status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void more_concurrent_requests_than_allowed_gives_429_and_slots_are_freed() throws Exception {
+        try (TestApp limited = new TestApp(1000, 2)) {
+            Http alice = limited.as("alice");
+            limited.log.hold();
+            List<CompletableFuture<Http.Response>> inFlight = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                inFlight.add(
+                        CompletableFuture.supplyAsync(
+                                () -> alice.post("/segments", Defs.body("held", Defs.mobile()))));
+            }
+            long deadline = System.currentTimeMillis() + 5000;
+            while (limited.log.size() < 0 && System.currentTimeMillis() < deadline) {
+                Thread.sleep(10);
+            }
+            Http.Response third = null;
+            while (System.currentTimeMillis() < deadline) {
+                third = alice.get("/segments");
+                if (third.status() == 429) {
+                    break;
+                }
+                Thread.sleep(20);
+            }
+            assertThat(third.status()).isEqualTo(429);
+            assertThat(third.header("Retry-After")).isEqualTo("1");
+            limited.log.release();
+            for (CompletableFuture<Http.Response> f : inFlight) {
+                assertThat(f.get().status()).isEqualTo(200);
+            }
+            // Both slots were released when the async responses completed.
+            assertThat(alice.get("/segments").status()).isEqualTo(200);
+            assertThat(alice.get("/segments").status()).isEqualTo(200);
+        }
+    }
+}

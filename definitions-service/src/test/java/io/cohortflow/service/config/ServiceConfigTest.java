@@ -1,0 +1,104 @@
+package io.cohortflow.service.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.cohortflow.service.auth.ApiKeys;
+import io.cohortflow.service.auth.Role;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ServiceConfigTest {
+
+    @Test
+    void defaults_listen_on_loopback_8080_with_the_spec_limits() {
+        ServiceConfig c = ServiceConfig.defaults();
+        assertThat(c.host()).isEqualTo("127.0.0.1");
+        assertThat(c.port()).isEqualTo(8080);
+        assertThat(c.bootstrapServers()).isEqualTo("127.0.0.1:9092");
+        assertThat(c.topics().definitions()).isEqualTo("cohortflow.definitions");
+        assertThat(c.topics().applied()).isEqualTo("cohortflow.applied");
+        assertThat(c.requestsPerMinute()).isEqualTo(60);
+        assertThat(c.concurrentRequests()).isEqualTo(6);
+        assertThat(c.writeTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.maxVersions()).isEqualTo(50);
+        assertThat(c.dataViews()).containsEntry("default", "Default data view");
+        assertThat(c.apiKeys()).isEmpty();
+    }
+
+    @Test
+    void a_file_overrides_defaults_and_the_environment_overrides_the_file(@TempDir Path dir)
+            throws Exception {
+        Path f = dir.resolve("service.properties");
+        Files.writeString(
+                f,
+                String.join(
+                        "\n",
+                        "cohortflow.service.port=9000",
+                        "cohortflow.limits.requestsPerMinute=120",
+                        "cohortflow.topics.definitions=defs",
+                        "cohortflow.dataViews=default:Main,web:Web",
+                        "cohortflow.apiKeys.ci.key=secret-1",
+                        "cohortflow.apiKeys.ci.org=acme",
+                        "cohortflow.apiKeys.ci.role=write",
+                        "cohortflow.apiKeys.ci.ownerId=7"));
+        ServiceConfig c =
+                ServiceConfig.load(
+                        f,
+                        Map.of(
+                                "COHORTFLOW_SERVICE_PORT",
+                                "9100",
+                                "COHORTFLOW_LIMITS_CONCURRENT",
+                                "2"));
+        assertThat(c.port()).isEqualTo(9100);
+        assertThat(c.requestsPerMinute()).isEqualTo(120);
+        assertThat(c.concurrentRequests()).isEqualTo(2);
+        assertThat(c.topics().definitions()).isEqualTo("defs");
+        assertThat(c.dataViews()).containsEntry("web", "Web").containsEntry("default", "Main");
+        ApiKeys.Entry k = c.apiKeys().get(0);
+        assertThat(k.role()).isEqualTo(Role.WRITE);
+        assertThat(k.ownerId()).isEqualTo(7);
+        assertThat(k.keyHash()).startsWith("sha256:").doesNotContain("secret-1");
+        assertThat(new ApiKeys(c.apiKeys()).authenticate("secret-1", "Bearer secret-1", "acme"))
+                .isInstanceOf(ApiKeys.Outcome.Authenticated.class);
+    }
+
+    @Test
+    void the_environment_provisions_a_full_rights_key() {
+        ServiceConfig c =
+                ServiceConfig.from(
+                        Map.of(), Map.of("COHORTFLOW_API_KEY", "k1", "COHORTFLOW_ORG", "acme"));
+        assertThat(c.apiKeys())
+                .singleElement()
+                .satisfies(
+                        k -> {
+                            assertThat(k.role()).isEqualTo(Role.ADMIN);
+                            assertThat(k.org()).isEqualTo("acme");
+                        });
+        var ok = new ApiKeys(c.apiKeys()).authenticate("k1", "Bearer k1", "acme");
+        assertThat(ok).isInstanceOf(ApiKeys.Outcome.Authenticated.class);
+    }
+
+    @Test
+    void invalid_values_are_refused_with_the_key_named() {
+        assertThatThrownBy(
+                        () ->
+                                ServiceConfig.from(
+                                        Map.of("cohortflow.service.port", "eighty"), Map.of()))
+                .hasMessageContaining("cohortflow.service.port");
+        assertThatThrownBy(
+                        () ->
+                                ServiceConfig.from(
+                                        Map.of("cohortflow.limits.concurrent", "0"), Map.of()))
+                .hasMessageContaining("at least 1");
+        assertThatThrownBy(
+                        () ->
+                                ServiceConfig.from(
+                                        Map.of("cohortflow.apiKeys.x.org", "acme"), Map.of()))
+                .hasMessageContaining("key or keyHash");
+    }
+}
