@@ -37,6 +37,7 @@ public final class App {
     private static final String HELD = "cohortflow.bulkhead";
     private static final String ASYNC = "cohortflow.async";
     private static final String FINISH = "cohortflow.finish";
+    private static final String FAILURE = "cohortflow.failure";
 
     /**
      * What the HTTP layer needs.
@@ -194,18 +195,19 @@ public final class App {
             if (held != null) {
                 s.limits().release(held);
             }
-            record(s, ctx, started);
+            Throwable failure = ctx.attribute(FAILURE);
+            record(s, ctx, started, failure == null ? null : Errors.statusOf(failure));
         };
     }
 
-    private static void record(Services s, Context ctx, Long started) {
+    private static void record(Services s, Context ctx, Long started, Integer failedWith) {
         String route = ctx.attribute(ROUTE);
         if (started != null) {
             s.metrics()
                     .request(
                             ctx.method().name(),
                             route == null ? "unmatched" : route,
-                            ctx.statusCode(),
+                            failedWith != null ? failedWith : ctx.statusCode(),
                             Duration.ofNanos(System.nanoTime() - started));
         }
     }

@@ -313,10 +313,24 @@ class SegmentsApiTest {
 
     @Test
     void list_defaults_to_ten_per_page() {
-        Http r = t.as("reader");
-        // reader owns nothing, so use templates: seven shipped, all visible.
-        assertThat(r.get("/segments?includeType=templates").json().size()).isEqualTo(7);
-        assertThat(r.get("/segments?includeType=templates&limit=3").json().size()).isEqualTo(3);
+        for (int i = 0; i < 11; i++) {
+            create(admin, "page-" + i, Defs.mobile());
+        }
+        Http.Response r = admin.get("/segments");
+        assertThat(r.json().size()).isEqualTo(10);
+        assertThat(Integer.parseInt(r.header("X-Total-Count"))).isGreaterThanOrEqualTo(11);
+        assertThat(reader.get("/segments?includeType=templates&limit=3").json().size())
+                .isEqualTo(3);
+    }
+
+    @Test
+    void a_409_is_counted_under_its_status_in_the_metrics() {
+        String id = create(alice, "Metered", Defs.mobile()).get("id").asText();
+        assertThat(alice.put("/segments/" + id, Defs.map("name", "x", "version", 7)).status())
+                .isEqualTo(409);
+        assertThat(t.http.get("/metrics").body())
+                .containsPattern(
+                        "cohortflow_http_requests_seconds_count\\{[^}]*method=\"PUT\",route=\"/segments/\\{id\\}\",status=\"409\"");
     }
 
     @Test
