@@ -147,8 +147,9 @@ public final class EmbeddedKafka implements AutoCloseable {
                                 "format",
                                 "--config",
                                 config.toString(),
-                                "--cluster-id",
-                                clusterId,
+                                // One argument: an id may start with '-' (URL-safe base64), which
+                                // a separate argument would make look like an option.
+                                "--cluster-id=" + clusterId,
                                 "--ignore-formatted"
                             },
                             ps);

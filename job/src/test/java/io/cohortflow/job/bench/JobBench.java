@@ -1,0 +1,396 @@
+package io.cohortflow.job.bench;
+
+import io.cohortflow.core.bench.Workload;
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.core.contract.TopicNames;
+import io.cohortflow.core.event.Event;
+import io.cohortflow.job.CohortflowJob;
+import io.cohortflow.job.JobConfig;
+import io.cohortflow.job.SegmentationFunction;
+import io.cohortflow.job.kafka.DefinitionDeserializer;
+import io.cohortflow.job.kafka.InboundDeserializer;
+import io.cohortflow.job.kafka.KafkaConnectors;
+import io.cohortflow.job.model.DefinitionUpdate;
+import io.cohortflow.job.model.EventsCodec;
+import io.cohortflow.job.model.Inbound;
+import io.cohortflow.job.model.KafkaMessage;
+import io.cohortflow.kafka.CohortflowTopics;
+import io.cohortflow.kafka.EmbeddedKafka;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.sink2.SinkWriter;
+import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.datagen.source.DataGeneratorSource;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * The job's benchmark harness. In one run, on RocksDB with incremental checkpoints every 5 s and
+ * parallelism 2, it measures and prints:
+ *
+ * <ol>
+ *   <li>the floor: a generator into a keyed function doing one MapState get and put per event;
+ *   <li>the job on the same generator at the given number of users, for each definition count, as
+ *       events/s and as a ratio of the floor, with checkpointed state bytes per user;
+ *   <li>the time from publishing one new definition to it being applied to every user held;
+ *   <li>Kafka to job to Kafka on the embedded broker (JSON in, exactly-once memberships out).
+ * </ol>
+ *
+ * System properties: {@code events} (default 3 000 000), {@code users} (1 000 000), {@code
+ * definitions} (comma-separated, default 10,1000), {@code kafkaEvents} (500 000).
+ */
+public final class JobBench {
+    private static final long EVENTS = Long.getLong("events", 3_000_000);
+    private static final int USERS = Integer.getInteger("users", 1_000_000);
+    private static final long KAFKA_EVENTS = Long.getLong("kafkaEvents", 500_000);
+    private static final long BASE = Instant.now().minus(Duration.ofDays(20)).toEpochMilli();
+
+    /** Event time advances so that the run spans 10 days, inside every window's reach. */
+    private static final long STEP = Duration.ofDays(10).toMillis() / Math.max(1, EVENTS);
+
+    /** Events generated so far; the late definition waits for all of them. */
+    static final AtomicLong GENERATED = new AtomicLong();
+
+    static final AtomicLong LATE_PUBLISHED_AT = new AtomicLong();
+    static final ConcurrentLinkedQueue<String> APPLIED = new ConcurrentLinkedQueue<>();
+
+    public static void main(String[] args) throws Exception {
+        List<String> report = new ArrayList<>();
+        report.add(
+                String.format(
+                        "machine: %d cores, JVM max heap %d MiB",
+                        Runtime.getRuntime().availableProcessors(),
+                        Runtime.getRuntime().maxMemory() >> 20));
+        report.add(
+                String.format(
+                        "events=%d users=%d state=rocksdb incremental checkpoints every 5 s, parallelism 2",
+                        EVENTS, USERS));
+        double floor = floor();
+        report.add(String.format("floor (one MapState get+put per event): %.0f events/s", floor));
+        for (String d : System.getProperty("definitions", "10,1000").split(",")) {
+            int defs = Integer.parseInt(d.trim());
+            report.addAll(job(defs, floor));
+        }
+        report.add(kafka());
+        System.out.println();
+        System.out.println("==== Cohortflow job benchmark ====");
+        report.forEach(System.out::println);
+    }
+
+    private static Configuration flink(Path checkpoints) {
+        Configuration c = CohortflowJob.flinkConfiguration(config(checkpoints, Map.of()));
+        c.setString("execution.checkpointing.interval", "5 s");
+        c.setString("taskmanager.memory.managed.size", "1g");
+        return c;
+    }
+
+    private static JobConfig config(Path checkpoints, Map<String, String> extra) {
+        Map<String, String> s = new HashMap<>(extra);
+        s.put(JobConfig.CHECKPOINT_DIR, checkpoints.toUri().toString());
+        s.put(JobConfig.PARALLELISM, "2");
+        return JobConfig.from(s);
+    }
+
+    // ---- the floor ---------------------------------------------------------------------------
+
+    static final class GetPut extends KeyedProcessFunction<String, Inbound, Long> {
+        private transient MapState<Long, Long> state;
+
+        @Override
+        public void open(OpenContext ctx) {
+            state =
+                    getRuntimeContext()
+                            .getMapState(new MapStateDescriptor<>("floor", Types.LONG, Types.LONG));
+        }
+
+        @Override
+        public void processElement(Inbound in, Context ctx, Collector<Long> out) throws Exception {
+            Long v = state.get(1L);
+            state.put(1L, v == null ? 1 : v + 1);
+        }
+    }
+
+    private static double floor() throws Exception {
+        Path dir = Files.createTempDirectory("bench-floor");
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(flink(dir));
+        env.fromSource(
+                        new DataGeneratorSource<>(
+                                JobBench::event, EVENTS, TypeInformation.of(Inbound.class)),
+                        org.apache.flink.api.common.eventtime.WatermarkStrategy.noWatermarks(),
+                        "generator")
+                .keyBy(Inbound::getKey)
+                .process(new GetPut())
+                .sinkTo(new DiscardingSink<>());
+        long t = System.nanoTime();
+        env.execute("floor");
+        double secs = (System.nanoTime() - t) / 1e9;
+        delete(dir);
+        return EVENTS / secs;
+    }
+
+    // ---- the job -------------------------------------------------------------------------------
+
+    private static Inbound event(Long i) {
+        GENERATED.incrementAndGet();
+        Random r = new Random(i * 31 + 7);
+        int user = (int) (i % USERS);
+        Event e = Workload.event(r, BASE + i * STEP, (int) (i / USERS) % 5);
+        Inbound in = new Inbound();
+        in.workspace = "ws";
+        in.userId = "u" + user;
+        in.key = "ws/u" + user;
+        in.events = EventsCodec.encode(List.of(e));
+        in.eventTime = e.time();
+        return in;
+    }
+
+    private static List<String> job(int definitions, double floor) throws Exception {
+        GENERATED.set(0);
+        APPLIED.clear();
+        Path dir = Files.createTempDirectory("bench-job");
+        JobConfig c = config(dir, Map.of());
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(flink(dir));
+        DataGeneratorSource<DefinitionUpdate> defSource =
+                new DataGeneratorSource<>(
+                        new Definitions(definitions),
+                        definitions + 1,
+                        TypeInformation.of(DefinitionUpdate.class));
+        new CohortflowJob(
+                        new DataGeneratorSource<>(
+                                JobBench::event, EVENTS, TypeInformation.of(Inbound.class)),
+                        defSource,
+                        new DiscardingSink<>(),
+                        new AppliedCollector(),
+                        c,
+                        new SegmentationFunction(SegmentationFunction.Settings.of(c, 0, true)))
+                .build(env);
+        long t = System.nanoTime();
+        env.execute("job-" + definitions);
+        double secs = (System.nanoTime() - t) / 1e9;
+        long lateApplied = 0;
+        for (String a : APPLIED) {
+            var n = Json.MAPPER.readTree(a);
+            if (n.get("id").asText().equals("late")) {
+                lateApplied =
+                        Math.max(
+                                lateApplied,
+                                Instant.parse(n.get("applied_at").asText()).toEpochMilli());
+            }
+        }
+        double applySecs = (lateApplied - LATE_PUBLISHED_AT.get()) / 1000.0;
+        double eventSecs = secs - applySecs - 2.0;
+        double rate = EVENTS / eventSecs;
+        long stateBytes = size(dir);
+        delete(dir);
+        return List.of(
+                String.format(
+                        "job, %d definitions: %.0f events/s (%.2f of the floor); checkpointed state %d MiB = %d bytes/user",
+                        definitions, rate, rate / floor, stateBytes >> 20, stateBytes / USERS),
+                String.format(
+                        "job, %d definitions: one new definition applied to %d users in %.2f s (publish to applied on every subtask)",
+                        definitions, USERS, applySecs));
+    }
+
+    /** The workload's definitions, then a late one once every event has been generated. */
+    static final class Definitions
+            implements org.apache.flink.connector.datagen.source.GeneratorFunction<
+                    Long, DefinitionUpdate> {
+        private final int definitions;
+
+        Definitions(int definitions) {
+            this.definitions = definitions;
+        }
+
+        @Override
+        public DefinitionUpdate map(Long i) throws Exception {
+            if (i < definitions) {
+                return update("s" + i, Workload.definition(i.intValue()), i);
+            }
+            while (GENERATED.get() < EVENTS) {
+                Thread.sleep(20);
+            }
+            Thread.sleep(2_000); // let the pipeline drain, so the figure is the apply alone
+            LATE_PUBLISHED_AT.set(System.currentTimeMillis());
+            return update("late", Workload.definition(7), definitions);
+        }
+    }
+
+    private static DefinitionUpdate update(String id, String definition, long offset) {
+        String json =
+                "{\"workspace\":\"ws\",\"id\":\""
+                        + id
+                        + "\",\"version\":1,\"replaces\":0,\"published\":true,\"deleted\":false,\"definition\":"
+                        + definition
+                        + "}";
+        return new DefinitionUpdate("ws/" + id, json.getBytes(StandardCharsets.UTF_8), offset);
+    }
+
+    /** Records applied reports (and drops the rest of the side output). */
+    static final class AppliedCollector implements Sink<KafkaMessage> {
+        @Override
+        public SinkWriter<KafkaMessage> createWriter(WriterInitContext context) {
+            return new SinkWriter<>() {
+                @Override
+                public void write(KafkaMessage m, Context ctx) {
+                    if (m.topic.equals(TopicNames.DEFAULT.applied())) {
+                        APPLIED.add(m.valueText());
+                    }
+                }
+
+                @Override
+                public void flush(boolean endOfInput) {}
+
+                @Override
+                public void close() {}
+            };
+        }
+    }
+
+    // ---- Kafka end to end ----------------------------------------------------------------------
+
+    private static String kafka() throws Exception {
+        Path dir = Files.createTempDirectory("bench-kafka");
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            Map<String, String> s = new HashMap<>();
+            s.put(JobConfig.BOOTSTRAP, kafka.bootstrapServers());
+            JobConfig c = config(dir, s);
+            c =
+                    JobConfig.from(
+                            new HashMap<>(
+                                    Map.of(
+                                            JobConfig.BOOTSTRAP,
+                                            kafka.bootstrapServers(),
+                                            JobConfig.CHECKPOINT_DIR,
+                                            dir.toUri().toString())));
+            CohortflowTopics.ensure(kafka.bootstrapServers(), c.topics(), 2);
+            try (KafkaProducer<String, String> p =
+                    new KafkaProducer<>(
+                            Map.of(
+                                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                    kafka.bootstrapServers(),
+                                    ProducerConfig.LINGER_MS_CONFIG,
+                                    "20",
+                                    ProducerConfig.BATCH_SIZE_CONFIG,
+                                    "262144"),
+                            new StringSerializer(),
+                            new StringSerializer())) {
+                for (int i = 0; i < 10; i++) {
+                    p.send(
+                            new ProducerRecord<>(
+                                    c.topics().definitions(),
+                                    "ws/s" + i,
+                                    "{\"workspace\":\"ws\",\"id\":\"s"
+                                            + i
+                                            + "\",\"version\":1,\"replaces\":0,\"published\":true,\"deleted\":false,\"definition\":"
+                                            + Workload.definition(i)
+                                            + "}"));
+                }
+                Random r = new Random(1);
+                for (long i = 0; i < KAFKA_EVENTS; i++) {
+                    Event e = Workload.event(r, BASE + i * 1000, 0);
+                    String user = "u" + (i % 100_000);
+                    String ev =
+                            "{\"name\":\""
+                                    + e.name()
+                                    + "\",\"time\":\""
+                                    + Instant.ofEpochMilli(e.time())
+                                    + "\",\"properties\":"
+                                    + Json.MAPPER.writeValueAsString(e.properties())
+                                    + "}";
+                    p.send(
+                            new ProducerRecord<>(
+                                    c.topics().events(),
+                                    "ws/" + user,
+                                    "{\"workspace\":\"ws\",\"user_id\":\""
+                                            + user
+                                            + "\",\"events\":["
+                                            + ev
+                                            + "]}"));
+                }
+                p.flush();
+            }
+            StreamExecutionEnvironment env =
+                    StreamExecutionEnvironment.getExecutionEnvironment(flink(dir));
+            KafkaSource<Inbound> bounded =
+                    KafkaSource.<Inbound>builder()
+                            .setBootstrapServers(c.bootstrap())
+                            .setTopics(c.topics().events())
+                            .setGroupId("bench")
+                            .setStartingOffsets(OffsetsInitializer.earliest())
+                            .setBounded(OffsetsInitializer.latest())
+                            .setDeserializer(new InboundDeserializer())
+                            .build();
+            KafkaSource<DefinitionUpdate> defs =
+                    KafkaSource.<DefinitionUpdate>builder()
+                            .setBootstrapServers(c.bootstrap())
+                            .setTopics(c.topics().definitions())
+                            .setGroupId("bench-defs")
+                            .setStartingOffsets(OffsetsInitializer.earliest())
+                            .setBounded(OffsetsInitializer.latest())
+                            .setDeserializer(new DefinitionDeserializer())
+                            .build();
+            new CohortflowJob(
+                            bounded,
+                            defs,
+                            KafkaConnectors.memberships(c),
+                            KafkaConnectors.side(c),
+                            c,
+                            new SegmentationFunction(SegmentationFunction.Settings.of(c, 10, true)))
+                    .build(env);
+            long t = System.nanoTime();
+            env.execute("kafka");
+            double secs = (System.nanoTime() - t) / 1e9;
+            return String.format(
+                    "Kafka -> job -> Kafka (embedded broker, JSON envelopes, 10 definitions, 100 000 users, exactly-once memberships): %d events in %.1f s = %.0f events/s",
+                    KAFKA_EVENTS, secs, KAFKA_EVENTS / secs);
+        } finally {
+            delete(dir);
+        }
+    }
+
+    // ---- files ---------------------------------------------------------------------------------
+
+    private static long size(Path dir) throws IOException {
+        // The latest checkpoint's files: incremental checkpoints share files under "shared".
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        }
+    }
+
+    private static void delete(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private JobBench() {}
+}
