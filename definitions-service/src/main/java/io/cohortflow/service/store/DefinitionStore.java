@@ -172,7 +172,12 @@ public final class DefinitionStore implements AutoCloseable {
     public CompletableFuture<Entry> write(StoredSegment next) {
         byte[] bytes = Json.bytes(next);
         String key = next.key();
-        return log.append(key, bytes)
+        // Every write gets a key of its own. With the segment's key, compaction would keep only
+        // the last record per segment, which may be a write that lost; readers rebuilding from the
+        // compacted log could then neither apply it nor see the winner. Unique keys make the log
+        // the immutable version history that every reader replays with the same rule.
+        String recordKey = key + "@" + next.version() + "/" + java.util.UUID.randomUUID();
+        return log.append(recordKey, bytes)
                 .thenCompose(offset -> awaitProcessed(offset).thenApply(v -> offset))
                 .orTimeout(writeTimeout.toMillis(), TimeUnit.MILLISECONDS)
                 .handleAsync(
