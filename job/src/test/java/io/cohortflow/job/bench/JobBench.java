@@ -183,6 +183,7 @@ public final class JobBench {
                 new DataGeneratorSource<>(
                         new Definitions(definitions),
                         definitions + 1,
+                        new AfterTheEvents(definitions),
                         TypeInformation.of(DefinitionUpdate.class));
         new CohortflowJob(
                         new DataGeneratorSource<>(
@@ -207,7 +208,7 @@ public final class JobBench {
             }
         }
         double applySecs = (lateApplied - LATE_PUBLISHED_AT.get()) / 1000.0;
-        double eventSecs = secs - applySecs - 2.0;
+        double eventSecs = secs - applySecs - 3.0;
         double rate = EVENTS / eventSecs;
         long stateBytes = size(dir);
         delete(dir);
@@ -220,7 +221,7 @@ public final class JobBench {
                         definitions, USERS, applySecs));
     }
 
-    /** The workload's definitions, then a late one once every event has been generated. */
+    /** The workload's definitions, then a late one (see {@link AfterTheEvents}). */
     static final class Definitions
             implements org.apache.flink.connector.datagen.source.GeneratorFunction<
                     Long, DefinitionUpdate> {
@@ -231,16 +232,54 @@ public final class JobBench {
         }
 
         @Override
-        public DefinitionUpdate map(Long i) throws Exception {
+        public DefinitionUpdate map(Long i) {
             if (i < definitions) {
                 return update("s" + i, Workload.definition(i.intValue()), i);
             }
-            while (GENERATED.get() < EVENTS) {
-                Thread.sleep(20);
-            }
-            Thread.sleep(2_000); // let the pipeline drain, so the figure is the apply alone
             LATE_PUBLISHED_AT.set(System.currentTimeMillis());
             return update("late", Workload.definition(7), definitions);
+        }
+    }
+
+    /**
+     * Holds back the late definition until every event was generated and the pipeline has drained,
+     * without blocking the source's thread (which must keep handling checkpoint barriers, or the
+     * aligned checkpoint would stall the events behind it).
+     */
+    static final class AfterTheEvents
+            implements org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy<
+                    org.apache.flink.api.connector.source.SourceSplit> {
+        private final int definitions;
+
+        AfterTheEvents(int definitions) {
+            this.definitions = definitions;
+        }
+
+        @Override
+        public org.apache.flink.api.connector.source.util.ratelimit.RateLimiter<
+                        org.apache.flink.api.connector.source.SourceSplit>
+                createRateLimiter(int parallelism) {
+            return new org.apache.flink.api.connector.source.util.ratelimit.RateLimiter<>() {
+                private int given;
+
+                @Override
+                public java.util.concurrent.CompletionStage<Void> acquire(int permits) {
+                    if (given++ < definitions) {
+                        return java.util.concurrent.CompletableFuture.completedFuture(null);
+                    }
+                    return java.util.concurrent.CompletableFuture.runAsync(
+                            () -> {
+                                try {
+                                    while (GENERATED.get() < EVENTS) {
+                                        Thread.sleep(20);
+                                    }
+                                    Thread.sleep(3_000); // let the pipeline drain
+                                } catch (InterruptedException e) {
+                                    Thread.currentThread().interrupt();
+                                }
+                            });
+                }
+            };
         }
     }
 
