@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.service.ServiceException;
+import io.cohortflow.service.segmentation.SegmentationException;
 import io.cohortflow.service.store.ConflictException;
 import io.cohortflow.service.store.StoreUnavailableException;
 import io.javalin.config.JavalinConfig;
@@ -32,6 +33,7 @@ public final class Errors {
     private Errors() {}
 
     public static void register(JavalinConfig config) {
+        config.routes.exception(SegmentationException.class, (e, ctx) -> CcsErrors.write(ctx, e));
         config.routes.exception(
                 ServiceException.class,
                 (e, ctx) -> write(ctx, e.status(), e.code(), e.getMessage(), e.details()));
@@ -96,7 +98,9 @@ public final class Errors {
     }
 
     private static void dispatch(Context ctx, Throwable c) {
-        if (c instanceof ServiceException s) {
+        if (c instanceof SegmentationException s) {
+            CcsErrors.write(ctx, s);
+        } else if (c instanceof ServiceException s) {
             write(ctx, s.status(), s.code(), s.getMessage(), s.details());
         } else if (c instanceof ConflictException) {
             write(ctx, 409, "conflict", c.getMessage(), List.of());
@@ -113,7 +117,9 @@ public final class Errors {
     /** The status a failure is answered with. */
     static int statusOf(Throwable e) {
         Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-        if (c instanceof ServiceException s) {
+        if (c instanceof SegmentationException s) {
+            return s.status();
+        } else if (c instanceof ServiceException s) {
             return s.status();
         } else if (c instanceof ConflictException) {
             return 409;
@@ -167,6 +173,18 @@ public final class Errors {
             String message,
             List<Map<String, Object>> details,
             String id) {
+        if (CcsErrors.applies(ctx)) {
+            // The segmentation and schemas APIs answer their spec's shape, whatever failed.
+            CcsErrors.write(
+                    ctx,
+                    status,
+                    code,
+                    message,
+                    details.isEmpty()
+                            ? (status >= 500 ? "errorId " + id : null)
+                            : details.toString());
+            return;
+        }
         ObjectNode body = Json.MAPPER.createObjectNode();
         body.put("errorCode", code);
         body.put("errorDescription", message);

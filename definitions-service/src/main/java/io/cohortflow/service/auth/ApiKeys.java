@@ -75,6 +75,29 @@ public final class ApiKeys {
     }
 
     /**
+     * Checks a bare key, as the segmentation API sends it ({@code k} or {@code X-Api-Key}): the key
+     * alone names its workspace, so there is no org header and no bearer token. 401 when missing or
+     * unknown.
+     */
+    public Outcome authenticateKey(@Nullable String apiKey) {
+        if (apiKey == null || apiKey.isBlank()) {
+            return new Outcome.Rejected(
+                    401,
+                    "missing_api_key",
+                    "an API key is required: the k query parameter or the X-Api-Key header");
+        }
+        Optional<Entry> found =
+                entries.stream().filter(e -> matches(e.keyHash(), apiKey.trim())).findFirst();
+        if (found.isEmpty()) {
+            return new Outcome.Rejected(401, "invalid_api_key", "the API key is not valid");
+        }
+        Entry e = found.get();
+        return new Outcome.Authenticated(
+                new Principal(
+                        e.name(), e.org(), e.ownerId(), e.ownerName(), e.ownerLogin(), e.role()));
+    }
+
+    /**
      * Checks Adobe-style credentials: {@code x-api-key}, {@code Authorization: Bearer} and the org
      * header. 401 for missing or wrong credentials, 403 when the key belongs to another org.
      */

@@ -1,0 +1,175 @@
+package io.cohortflow.service.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.service.auth.ApiKeys;
+import io.cohortflow.service.auth.Principal;
+import io.cohortflow.service.auth.Role;
+import io.cohortflow.service.segmentation.EventSchemas;
+import io.cohortflow.service.segmentation.SegmentationException;
+import io.cohortflow.service.segmentation.SegmentationService;
+import io.javalin.http.Context;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * HTTP only: {@code POST /ccs/v1/segmentation} and the event-schemas API. Keys come from the {@code
+ * k} query parameter or the {@code X-Api-Key} header and name the workspace; failures are the
+ * spec's {@code HttpErrorResponse} ({@link CcsErrors}).
+ */
+public final class SegmentationController implements Controller {
+    public static final ApiRoutes.Route SEGMENTATION =
+            new ApiRoutes.Route(
+                    ApiRoutes.Method.POST,
+                    "/ccs/v1/segmentation",
+                    Set.of("k", "activations", "synchronous-validation"),
+                    false);
+    public static final ApiRoutes.Route LIST_SCHEMAS =
+            new ApiRoutes.Route(ApiRoutes.Method.GET, "/schemas", Set.of("k"), false);
+    public static final ApiRoutes.Route GET_SCHEMA =
+            new ApiRoutes.Route(ApiRoutes.Method.GET, "/schemas/{name}", Set.of("k"), false);
+    public static final ApiRoutes.Route PUT_SCHEMA =
+            new ApiRoutes.Route(ApiRoutes.Method.PUT, "/schemas/{name}", Set.of("k"), false);
+    public static final ApiRoutes.Route DELETE_SCHEMA =
+            new ApiRoutes.Route(ApiRoutes.Method.DELETE, "/schemas/{name}", Set.of("k"), false);
+    public static final List<ApiRoutes.Route> ROUTES =
+            List.of(SEGMENTATION, LIST_SCHEMAS, GET_SCHEMA, PUT_SCHEMA, DELETE_SCHEMA);
+
+    private final SegmentationService segmentation;
+    private final EventSchemas schemas;
+    private final ApiKeys keys;
+
+    public SegmentationController(
+            SegmentationService segmentation, EventSchemas schemas, ApiKeys keys) {
+        this.segmentation = segmentation;
+        this.schemas = schemas;
+        this.keys = keys;
+    }
+
+    @Override
+    public void register(Router router) {
+        router.route(SEGMENTATION, this::segment);
+        router.route(LIST_SCHEMAS, this::listSchemas);
+        router.route(GET_SCHEMA, this::getSchema);
+        router.route(PUT_SCHEMA, this::putSchema);
+        router.route(DELETE_SCHEMA, this::deleteSchema);
+    }
+
+    private void segment(Context ctx) throws Exception {
+        String requestId = CcsErrors.requestId(ctx);
+        Principal p = authenticate(ctx);
+        SegmentationService.Options options =
+                new SegmentationService.Options(
+                        flag(ctx, "activations"), flag(ctx, "synchronous-validation"));
+        JsonNode body = body(ctx);
+        App.async(
+                ctx,
+                segmentation
+                        .segment(p.workspace(), body, options, requestId)
+                        .thenAccept(answer -> ctx.json(answer)));
+    }
+
+    private void listSchemas(Context ctx) {
+        CcsErrors.requestId(ctx);
+        Principal p = authenticate(ctx);
+        ctx.json(Map.of("schemas", schemas.list(p.workspace())));
+    }
+
+    private void getSchema(Context ctx) {
+        CcsErrors.requestId(ctx);
+        Principal p = authenticate(ctx);
+        String name = ctx.pathParam("name");
+        ctx.json(
+                schemas.get(p.workspace(), name)
+                        .orElseThrow(
+                                () ->
+                                        new SegmentationException(
+                                                404,
+                                                "not_found",
+                                                "no schema for event " + name,
+                                                null)));
+    }
+
+    private void putSchema(Context ctx) throws Exception {
+        CcsErrors.requestId(ctx);
+        Principal p = writer(ctx);
+        String name = ctx.pathParam("name");
+        JsonNode schema = body(ctx);
+        boolean exists = schemas.get(p.workspace(), name).isPresent();
+        App.async(
+                ctx,
+                schemas.put(p.workspace(), name, schema)
+                        .thenAccept(s -> ctx.status(exists ? 200 : 201).json(s)));
+    }
+
+    private void deleteSchema(Context ctx) {
+        CcsErrors.requestId(ctx);
+        Principal p = writer(ctx);
+        String name = ctx.pathParam("name");
+        App.async(
+                ctx,
+                schemas.delete(p.workspace(), name)
+                        .thenAccept(
+                                deleted -> {
+                                    if (!deleted) {
+                                        throw new SegmentationException(
+                                                404,
+                                                "not_found",
+                                                "no schema for event " + name,
+                                                null);
+                                    }
+                                    ctx.status(204);
+                                }));
+    }
+
+    private Principal writer(Context ctx) {
+        Principal p = authenticate(ctx);
+        if (!p.can(Role.WRITE)) {
+            throw new SegmentationException(
+                    403, "forbidden", "this API key may only read schemas", "role " + p.role());
+        }
+        return p;
+    }
+
+    private Principal authenticate(Context ctx) {
+        String key = ctx.queryParam("k");
+        if (key == null || key.isBlank()) {
+            key = ctx.header("X-Api-Key");
+        }
+        ApiKeys.Outcome o = keys.authenticateKey(key);
+        if (o instanceof ApiKeys.Outcome.Rejected r) {
+            throw new SegmentationException(r.status(), r.code(), r.message(), null);
+        }
+        return ((ApiKeys.Outcome.Authenticated) o).principal();
+    }
+
+    private static boolean flag(Context ctx, String name) {
+        String v = ctx.queryParam(name);
+        if (v == null || v.isBlank()) {
+            return false;
+        }
+        return switch (v.trim().toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default ->
+                    throw SegmentationException.badRequest(
+                            "invalid_parameter", name + " must be true or false", name + ": " + v);
+        };
+    }
+
+    private static JsonNode body(Context ctx) {
+        String text = ctx.body();
+        if (text.isBlank()) {
+            throw SegmentationException.badRequest(
+                    "invalid_request", "a JSON body is required", "body: empty");
+        }
+        try {
+            return Json.MAPPER.readTree(text);
+        } catch (Exception e) {
+            throw SegmentationException.badRequest(
+                    "malformed_json", "the body is not valid JSON", e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,280 @@
+package io.cohortflow.service.segmentation;
+
+import io.cohortflow.core.contract.Json;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BiFunction;
+import java.util.function.Predicate;
+import javax.annotation.Nullable;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A key-value table whose only source of truth is a compacted, single-partition topic, the pattern
+ * of the definition store (and of Confluent Schema Registry's {@code _schemas}): every replica
+ * reads the partition from the beginning into memory, writes go to the log, and a writer answers
+ * only once its own reader has applied the record's offset (read-your-writes).
+ *
+ * <p>Concurrent writers are ordered by the log: each record is folded into the current value by
+ * {@code merge(current, incoming)}, which every reader applies in the same order, so every replica
+ * agrees. (Alias bindings use first-writer-wins: {@code merge} keeps the current value.)
+ */
+final class CompactedTable<V> implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(CompactedTable.class);
+
+    private final String bootstrap;
+    private final String topic;
+    private final Class<V> type;
+    private final BiFunction<V, V, V> merge;
+    private final Duration writeTimeout;
+    private final Map<String, V> view = new ConcurrentHashMap<>();
+
+    /** Offset to the futures waiting until the reader has applied it. */
+    private final ConcurrentSkipListMap<Long, List<Runnable>> waiting =
+            new ConcurrentSkipListMap<>();
+
+    private volatile long applied = -1;
+    private volatile boolean running;
+    private KafkaProducer<String, byte[]> producer;
+    private KafkaConsumer<String, byte[]> consumer;
+    private Thread reader;
+
+    /**
+     * @param merge the value to hold given the current one (never null when called) and a newer
+     *     record's; a null record value (tombstone) removes the key
+     */
+    CompactedTable(
+            String bootstrap,
+            String topic,
+            Class<V> type,
+            BiFunction<V, V, V> merge,
+            Duration writeTimeout) {
+        this.bootstrap = bootstrap;
+        this.topic = topic;
+        this.type = type;
+        this.merge = merge;
+        this.writeTimeout = writeTimeout;
+    }
+
+    /** Creates the topic when missing, reads it to its end offset, then follows it. */
+    void start(Duration timeout) {
+        ensureTopic();
+        Map<String, Object> p =
+                Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                        ProducerConfig.ACKS_CONFIG, "all",
+                        ProducerConfig.LINGER_MS_CONFIG, "0");
+        producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        Map<String, Object> c =
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrap,
+                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                        false,
+                        // Bounds the read-your-writes wait while the partition is idle.
+                        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
+                        10);
+        consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
+        TopicPartition tp = new TopicPartition(topic, 0);
+        consumer.assign(List.of(tp));
+        consumer.seekToBeginning(List.of(tp));
+        long end = consumer.endOffsets(List.of(tp), timeout).get(tp);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (consumer.position(tp) < end) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(
+                        "could not read " + topic + " to its end offset " + end + " in " + timeout);
+            }
+            poll();
+        }
+        running = true;
+        reader = new Thread(this::follow, "table-reader-" + topic);
+        reader.setDaemon(true);
+        reader.start();
+        LOG.info("{}: {} keys rebuilt up to offset {}", topic, view.size(), end);
+    }
+
+    private void ensureTopic() {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (Admin admin = Admin.create(p)) {
+            if (admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(topic)) {
+                return;
+            }
+            NewTopic t =
+                    new NewTopic(topic, Optional.of(1), Optional.empty())
+                            .configs(Map.of("cleanup.policy", "compact"));
+            try {
+                admin.createTopics(List.of(t)).all().get(30, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot create topic " + topic, e);
+        }
+    }
+
+    private void follow() {
+        while (running) {
+            try {
+                poll();
+            } catch (WakeupException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.warn("{}: reader failed, retrying", topic, e);
+                sleep();
+            }
+        }
+    }
+
+    private void poll() {
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+            apply(r);
+            applied = r.offset();
+        }
+        // Complete the writers whose offset is now applied.
+        while (!waiting.isEmpty() && waiting.firstKey() <= applied) {
+            Map.Entry<Long, List<Runnable>> e = waiting.pollFirstEntry();
+            if (e != null) {
+                e.getValue().forEach(Runnable::run);
+            }
+        }
+    }
+
+    private void apply(ConsumerRecord<String, byte[]> r) {
+        if (r.key() == null) {
+            return;
+        }
+        if (r.value() == null) {
+            view.remove(r.key());
+            return;
+        }
+        try {
+            V incoming = Json.read(r.value(), type);
+            view.merge(r.key(), incoming, merge);
+        } catch (Exception e) {
+            LOG.warn("{}: skipping unreadable record at offset {}", topic, r.offset(), e);
+        }
+    }
+
+    Optional<V> get(String key) {
+        return Optional.ofNullable(view.get(key));
+    }
+
+    /** The values whose key passes {@code keys}, unordered. */
+    List<V> values(Predicate<String> keys) {
+        List<V> out = new ArrayList<>();
+        view.forEach(
+                (k, v) -> {
+                    if (keys.test(k)) {
+                        out.add(v);
+                    }
+                });
+        return out;
+    }
+
+    /**
+     * Writes {@code value} (null: a tombstone) and completes with what the table holds for the key
+     * once this replica's reader has applied the write: the caller learns whether it won.
+     */
+    CompletableFuture<Optional<V>> write(String key, @Nullable V value) {
+        CompletableFuture<Optional<V>> done = new CompletableFuture<>();
+        byte[] bytes = value == null ? null : Json.bytes(value);
+        producer.send(
+                new ProducerRecord<>(topic, 0, key, bytes),
+                (meta, error) -> {
+                    if (error != null) {
+                        done.completeExceptionally(error);
+                        return;
+                    }
+                    long offset = meta.offset();
+                    Runnable complete = () -> done.complete(get(key));
+                    waiting.computeIfAbsent(
+                                    offset, o -> new java.util.concurrent.CopyOnWriteArrayList<>())
+                            .add(complete);
+                    // The reader may have passed the offset before we registered.
+                    if (applied >= offset) {
+                        List<Runnable> late = waiting.remove(offset);
+                        if (late != null) {
+                            late.forEach(Runnable::run);
+                        }
+                    }
+                });
+        return done.orTimeout(writeTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                .exceptionallyCompose(
+                        e -> {
+                            Throwable c =
+                                    e instanceof java.util.concurrent.CompletionException
+                                                    && e.getCause() != null
+                                            ? e.getCause()
+                                            : e;
+                            return CompletableFuture.failedFuture(
+                                    c instanceof TimeoutException
+                                            ? new TimeoutException(
+                                                    topic
+                                                            + " did not confirm a write in "
+                                                            + writeTimeout)
+                                            : c);
+                        });
+    }
+
+    int size() {
+        return view.size();
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(500);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        if (consumer != null) {
+            consumer.wakeup();
+        }
+        if (reader != null) {
+            try {
+                reader.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (consumer != null && (reader == null || !reader.isAlive())) {
+            consumer.close();
+        }
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(5));
+        }
+    }
+}

@@ -1,0 +1,238 @@
+package io.cohortflow.service.segmentation;
+
+import io.cohortflow.core.contract.DeadLetterRecord;
+import io.cohortflow.core.contract.EventEnvelope;
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.core.contract.ReplyRecord;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Request/reply with the job over Kafka (DESIGN section 3): an envelope with a request id goes to
+ * the events topic keyed by workspace + user, and the job's {@link ReplyRecord} comes back on the
+ * replies topic keyed by that id. One consumer thread follows every replies partition from the end
+ * (no consumer group: each replica sees every reply and keeps those it waits for) and completes the
+ * waiting future; no Jetty thread ever waits on Kafka.
+ */
+public final class JobClient implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(JobClient.class);
+
+    /** Why a request got no answer. */
+    public static final class NoReply extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final boolean jobSilent;
+
+        NoReply(String message, boolean jobSilent, Throwable cause) {
+            super(message, cause);
+            this.jobSilent = jobSilent;
+        }
+
+        /** True when no reply at all arrived while this request waited: the job is not running. */
+        public boolean jobSilent() {
+            return jobSilent;
+        }
+    }
+
+    private final String bootstrap;
+    private final SegmentationConfig config;
+    private final Map<String, CompletableFuture<ReplyRecord>> pending = new ConcurrentHashMap<>();
+    private final AtomicLong lastReplyNanos =
+            new AtomicLong(System.nanoTime() - 3_600_000_000_000L);
+    private volatile boolean running;
+    private KafkaProducer<String, byte[]> producer;
+    private KafkaConsumer<String, byte[]> consumer;
+    private Thread reader;
+
+    public JobClient(String bootstrap, SegmentationConfig config) {
+        this.bootstrap = bootstrap;
+        this.config = config;
+    }
+
+    public void start() {
+        Map<String, Object> p =
+                Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrap,
+                        // Latency first: send each record at once rather than wait for a batch.
+                        ProducerConfig.LINGER_MS_CONFIG,
+                        "0",
+                        ProducerConfig.ACKS_CONFIG,
+                        "all",
+                        // Fail a send fast when the broker is gone: the request has a deadline.
+                        ProducerConfig.MAX_BLOCK_MS_CONFIG,
+                        Long.toString(config.timeout().toMillis()),
+                        ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
+                        Long.toString(Math.max(config.timeout().toMillis(), 1_000) + 1_000),
+                        ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG,
+                        Long.toString(Math.max(config.timeout().toMillis(), 1_000)));
+        producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        Map<String, Object> c =
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrap,
+                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                        false,
+                        // The broker answers a fetch as soon as one byte is there; this only
+                        // bounds how long an empty fetch is parked, so keep it short.
+                        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
+                        5,
+                        ConsumerConfig.FETCH_MIN_BYTES_CONFIG,
+                        1);
+        consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
+        List<TopicPartition> parts = new ArrayList<>();
+        for (PartitionInfo i :
+                consumer.partitionsFor(config.topics().replies(), Duration.ofSeconds(30))) {
+            parts.add(new TopicPartition(i.topic(), i.partition()));
+        }
+        consumer.assign(parts);
+        consumer.seekToEnd(parts);
+        // Resolve the positions now, so no reply sent after start() returns can be skipped.
+        parts.forEach(consumer::position);
+        running = true;
+        reader = new Thread(this::follow, "segmentation-replies");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    private void follow() {
+        while (running) {
+            try {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                    lastReplyNanos.set(System.nanoTime());
+                    if (r.key() == null) {
+                        continue;
+                    }
+                    CompletableFuture<ReplyRecord> f = pending.remove(r.key());
+                    if (f == null) {
+                        continue; // another replica's, or one that already timed out
+                    }
+                    try {
+                        f.complete(Json.read(r.value(), ReplyRecord.class));
+                    } catch (Exception e) {
+                        f.completeExceptionally(e);
+                    }
+                }
+            } catch (WakeupException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.warn("replies reader failed; retrying", e);
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    /**
+     * Sends the envelope and completes with the job's reply; fails with {@link NoReply} after the
+     * configured timeout or when the envelope could not be written.
+     */
+    public CompletableFuture<ReplyRecord> request(EventEnvelope envelope) {
+        String id = envelope.requestId();
+        long started = System.nanoTime();
+        CompletableFuture<ReplyRecord> f = new CompletableFuture<>();
+        pending.put(id, f);
+        producer.send(
+                new ProducerRecord<>(
+                        config.topics().events(), envelope.key(), Json.bytes(envelope)),
+                (meta, error) -> {
+                    if (error != null) {
+                        pending.remove(id);
+                        f.completeExceptionally(
+                                new NoReply(
+                                        "the events could not be written to Kafka: "
+                                                + error.getMessage(),
+                                        true,
+                                        error));
+                    }
+                });
+        return f.orTimeout(config.timeout().toMillis(), TimeUnit.MILLISECONDS)
+                .exceptionallyCompose(
+                        e -> {
+                            pending.remove(id);
+                            Throwable c =
+                                    e instanceof java.util.concurrent.CompletionException
+                                                    && e.getCause() != null
+                                            ? e.getCause()
+                                            : e;
+                            if (c instanceof NoReply) {
+                                return CompletableFuture.failedFuture(c);
+                            }
+                            boolean silent = lastReplyNanos.get() < started;
+                            return CompletableFuture.failedFuture(
+                                    new NoReply(
+                                            silent
+                                                    ? "the segmentation job did not answer in "
+                                                            + config.timeout().toMillis()
+                                                            + " ms and has sent no reply since; it"
+                                                            + " is not running"
+                                                    : "the segmentation job did not answer in "
+                                                            + config.timeout().toMillis()
+                                                            + " ms",
+                                            silent,
+                                            c));
+                        });
+    }
+
+    /** Fire and forget: a dead letter for an event that failed asynchronous validation. */
+    public void deadLetter(String key, DeadLetterRecord record) {
+        producer.send(
+                new ProducerRecord<>(config.topics().deadLetter(), key, Json.bytes(record)),
+                (m, e) -> {
+                    if (e != null) {
+                        LOG.warn("could not write a dead letter for {}", key, e);
+                    }
+                });
+    }
+
+    public int inFlight() {
+        return pending.size();
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        if (consumer != null) {
+            consumer.wakeup();
+        }
+        if (reader != null) {
+            try {
+                reader.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (consumer != null) {
+            consumer.close();
+        }
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(5));
+        }
+        pending.values()
+                .forEach(f -> f.completeExceptionally(new NoReply("shutting down", true, null)));
+    }
+}

@@ -1,0 +1,88 @@
+package io.cohortflow.service.segmentation;
+
+import io.cohortflow.service.api.Controller;
+import io.cohortflow.service.api.SegmentationController;
+import io.cohortflow.service.auth.ApiKeys;
+import io.cohortflow.service.config.ServiceConfig;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The segmentation API's parts and their lifecycle: alias bindings and event schemas (each rebuilt
+ * from its compacted topic), the request/reply client of the job, and the controller that serves
+ * them through {@link io.cohortflow.service.DefinitionsService}'s app. Start it before the service,
+ * close it after.
+ */
+public final class SegmentationModule implements AutoCloseable {
+    private final ServiceConfig service;
+    private final SegmentationConfig config;
+    private AliasBindings aliases;
+    private EventSchemas schemas;
+    private JobClient job;
+    private ExecutorService background;
+    private SegmentationController controller;
+
+    public SegmentationModule(ServiceConfig service, SegmentationConfig config) {
+        this.service = service;
+        this.config = config;
+    }
+
+    public synchronized SegmentationModule start() {
+        Duration startup = service.startupTimeout();
+        aliases =
+                new AliasBindings(
+                        service.bootstrapServers(), config.aliasesTopic(), config.writeTimeout());
+        aliases.start(startup);
+        schemas =
+                new EventSchemas(
+                        service.bootstrapServers(), config.schemasTopic(), config.writeTimeout());
+        schemas.start(startup);
+        job = new JobClient(service.bootstrapServers(), config);
+        job.start();
+        // Asynchronous validation runs off the request path, on one thread of its own.
+        background =
+                Executors.newSingleThreadExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "segmentation-async-validation");
+                            t.setDaemon(true);
+                            return t;
+                        });
+        SegmentationService segmentation =
+                new SegmentationService(
+                        config, job, aliases, schemas, background, Clock.systemUTC());
+        controller =
+                new SegmentationController(segmentation, schemas, new ApiKeys(service.apiKeys()));
+        return this;
+    }
+
+    public List<Controller> controllers() {
+        return List.of(controller);
+    }
+
+    public AliasBindings aliases() {
+        return aliases;
+    }
+
+    public EventSchemas schemas() {
+        return schemas;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (background != null) {
+            background.shutdownNow();
+        }
+        if (job != null) {
+            job.close();
+        }
+        if (schemas != null) {
+            schemas.close();
+        }
+        if (aliases != null) {
+            aliases.close();
+        }
+    }
+}

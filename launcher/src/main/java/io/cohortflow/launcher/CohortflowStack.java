@@ -1,0 +1,232 @@
+package io.cohortflow.launcher;
+
+import io.cohortflow.core.contract.TopicNames;
+import io.cohortflow.job.CohortflowJob;
+import io.cohortflow.job.JobConfig;
+import io.cohortflow.job.SegmentationFunction;
+import io.cohortflow.job.kafka.KafkaConnectors;
+import io.cohortflow.kafka.CohortflowTopics;
+import io.cohortflow.kafka.EmbeddedKafka;
+import io.cohortflow.service.DefinitionsService;
+import io.cohortflow.service.config.ServiceConfig;
+import io.cohortflow.service.segmentation.SegmentationConfig;
+import io.cohortflow.service.segmentation.SegmentationModule;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole system in one JVM (DESIGN sections 1 and 9): the real KRaft broker, the job on a Flink
+ * mini cluster with RocksDB, and the service with the segmentation API. Broker log, checkpoints and
+ * savepoints live under one data directory; the job restores from the newest snapshot there, so a
+ * restart keeps definitions, alias bindings, schemas and user state.
+ */
+public final class CohortflowStack implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(CohortflowStack.class);
+
+    private final LauncherConfig config;
+    private final Map<String, String> env;
+    private EmbeddedKafka kafka;
+    private JobConfig jobConfig;
+    private JobClient job;
+    private SegmentationModule segmentation;
+    private DefinitionsService service;
+
+    private CohortflowStack(LauncherConfig config, Map<String, String> env) {
+        this.config = config;
+        this.env = env;
+    }
+
+    /** Starts everything, or fails with a clear message (e.g. a port already taken). */
+    public static CohortflowStack start(LauncherConfig config, Map<String, String> env) {
+        CohortflowStack s = new CohortflowStack(config, env);
+        try {
+            s.startAll();
+            return s;
+        } catch (RuntimeException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    private void startAll() {
+        ServiceConfig serviceConfig = ServiceConfig.from(config.properties(), env);
+        // Fail before anything starts when a port is taken, naming the port.
+        EmbeddedKafka.requireFree(config.kafkaPort());
+        if (serviceConfig.port() != 0) {
+            EmbeddedKafka.requireFree(serviceConfig.port());
+        }
+        kafka =
+                EmbeddedKafka.start(
+                        new EmbeddedKafka.Settings(
+                                config.kafkaPort(), config.dataDir().resolve("kafka")));
+        String bootstrap = kafka.bootstrapServers();
+        jobConfig = jobConfig(bootstrap);
+        CohortflowTopics.ensure(bootstrap, jobConfig.topics(), config.eventPartitions());
+        startJob();
+        serviceConfig = serviceConfig.withBootstrap(bootstrap);
+        SegmentationConfig segConfig = SegmentationConfig.from(config.properties(), env);
+        segmentation = new SegmentationModule(serviceConfig, segConfig).start();
+        service = new DefinitionsService(serviceConfig, segmentation.controllers()).start();
+    }
+
+    private JobConfig jobConfig(String bootstrap) {
+        Map<String, String> s = new HashMap<>();
+        try {
+            s.putAll(JobConfig.load(null, env));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        config.properties().forEach(s::putIfAbsent);
+        s.put(JobConfig.BOOTSTRAP, bootstrap);
+        s.putIfAbsent(
+                JobConfig.CHECKPOINT_DIR,
+                config.dataDir().resolve("checkpoints").toUri().toString());
+        s.putIfAbsent(JobConfig.PARALLELISM, Integer.toString(config.eventPartitions()));
+        return JobConfig.from(s);
+    }
+
+    /** Starts the job, restoring from the newest checkpoint or savepoint in the data directory. */
+    public synchronized void startJob() {
+        if (job != null) {
+            throw new IllegalStateException("the job is already running");
+        }
+        Configuration conf = CohortflowJob.flinkConfiguration(jobConfig);
+        // The mini cluster's REST endpoint: loopback and any free port, never a fixed one.
+        conf.setString("rest.bind-address", "127.0.0.1");
+        conf.setString("rest.address", "127.0.0.1");
+        conf.setString("rest.bind-port", "0");
+        Optional<Path> snapshot = latestSnapshot();
+        if (snapshot.isPresent()) {
+            conf.setString("execution.state-recovery.path", snapshot.get().toUri().toString());
+            // CLAIM: the job owns the snapshot and deletes it once subsumed, so the data
+            // directory does not grow by one snapshot per restart.
+            conf.setString("execution.state-recovery.claim-mode", "CLAIM");
+            LOG.info("restoring the job from {}", snapshot.get());
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        long end = KafkaConnectors.definitionsEndOffset(jobConfig);
+        new CohortflowJob(
+                        KafkaConnectors.events(jobConfig),
+                        KafkaConnectors.definitions(jobConfig),
+                        KafkaConnectors.memberships(jobConfig),
+                        KafkaConnectors.side(jobConfig),
+                        jobConfig,
+                        new SegmentationFunction(
+                                SegmentationFunction.Settings.of(jobConfig, end, true)))
+                .build(env);
+        try {
+            job = env.executeAsync("cohortflow");
+        } catch (Exception e) {
+            throw new IllegalStateException("the job did not start", e);
+        }
+        LOG.info("job {} running on a local mini cluster (RocksDB)", job.getJobID());
+    }
+
+    /**
+     * Stops the job with a final savepoint (memberships committed, state kept), or cancels it
+     * (keeping the last checkpoint) if that does not finish in time.
+     */
+    public synchronized void stopJob() {
+        if (job == null) {
+            return;
+        }
+        Path savepoints = config.dataDir().resolve("savepoints");
+        try {
+            String where =
+                    job.stopWithSavepoint(
+                                    false,
+                                    savepoints.toUri().toString(),
+                                    SavepointFormatType.CANONICAL)
+                            .get(config.stopTimeout().toSeconds(), TimeUnit.SECONDS);
+            LOG.info("job stopped with savepoint {}", where);
+        } catch (Exception e) {
+            LOG.warn(
+                    "no final savepoint ({}); cancelling, the last checkpoint is kept",
+                    e.toString());
+            try {
+                job.cancel().get(30, TimeUnit.SECONDS);
+            } catch (Exception c) {
+                LOG.warn("cancelling the job failed", c);
+            }
+        }
+        try {
+            job.getJobExecutionResult().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // A cancelled job ends exceptionally; all that matters is that it ended.
+        }
+        job = null;
+    }
+
+    /** The newest {@code _metadata} under checkpoints/ and savepoints/, by modification time. */
+    Optional<Path> latestSnapshot() {
+        Path root = config.dataDir();
+        Optional<Path> best = Optional.empty();
+        FileTime bestTime = null;
+        for (Path dir : new Path[] {root.resolve("checkpoints"), root.resolve("savepoints")}) {
+            if (!Files.isDirectory(dir)) {
+                continue;
+            }
+            try (Stream<Path> s = Files.walk(dir, 3)) {
+                for (Path m :
+                        s.filter(p -> p.getFileName().toString().equals("_metadata")).toList()) {
+                    FileTime t = Files.getLastModifiedTime(m);
+                    if (bestTime == null || t.compareTo(bestTime) > 0) {
+                        bestTime = t;
+                        best = Optional.of(m.getParent());
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return best;
+    }
+
+    public int httpPort() {
+        return service.port();
+    }
+
+    public String bootstrapServers() {
+        return kafka.bootstrapServers();
+    }
+
+    public TopicNames topics() {
+        return jobConfig.topics();
+    }
+
+    public SegmentationModule segmentation() {
+        return segmentation;
+    }
+
+    /** Service first (no new requests), then the job (final savepoint), then the broker. */
+    @Override
+    public synchronized void close() {
+        if (service != null) {
+            service.close();
+            service = null;
+        }
+        if (segmentation != null) {
+            segmentation.close();
+            segmentation = null;
+        }
+        stopJob();
+        if (kafka != null) {
+            kafka.close();
+            kafka = null;
+        }
+    }
+}
