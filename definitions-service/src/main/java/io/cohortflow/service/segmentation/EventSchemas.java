@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.networknt.schema.Error;
 import com.networknt.schema.InputFormat;
 import com.networknt.schema.Schema;
+import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
 import io.cohortflow.core.contract.Keys;
@@ -43,6 +44,11 @@ public final class EventSchemas implements AutoCloseable {
             SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
     private final Map<String, Compiled> compiled = new ConcurrentHashMap<>();
 
+    /** The 2020-12 meta-schema (shipped inside the library): a schema must validate against it. */
+    private final Schema meta =
+            registry.getSchema(
+                    SchemaLocation.of(SpecificationVersion.DRAFT_2020_12.getDialectId()));
+
     public EventSchemas(String bootstrap, String topic, Duration writeTimeout) {
         this.table =
                 new CompactedTable<>(
@@ -69,6 +75,13 @@ public final class EventSchemas implements AutoCloseable {
         if (schema == null || !(schema.isObject() || schema.isBoolean())) {
             throw SegmentationException.badRequest(
                     "invalid_schema", "a JSON Schema is a JSON object", "body: not an object");
+        }
+        List<Error> wrong = meta.validate(schema.toString(), InputFormat.JSON);
+        if (!wrong.isEmpty()) {
+            throw SegmentationException.badRequest(
+                    "invalid_schema",
+                    "the body is not a valid JSON Schema (draft 2020-12)",
+                    String.join("; ", wrong.stream().map(EventSchemas::describe).toList()));
         }
         try {
             registry.getSchema(schema.toString(), InputFormat.JSON).initializeValidators();
@@ -127,8 +140,7 @@ public final class EventSchemas implements AutoCloseable {
     }
 
     private static String describe(Error e) {
-        String where = e.getInstanceLocation() == null ? "" : e.getInstanceLocation().toString();
-        return (where.isEmpty() ? "$" : where) + ": " + e.getMessage();
+        return e.toString(); // "/properties/words: string found, integer expected"
     }
 
     @Override

@@ -1,0 +1,530 @@
+package io.cohortflow.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.kafka.KafkaTopics;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.IsolationLevel;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole embedded stack, shared by the class: the real broker, the job on a mini cluster with
+ * RocksDB, the service with the segmentation API, all through HTTP as a client sees them.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class WholeStackEndToEndTest {
+    @TempDir static Path data;
+    static CohortflowStack stack;
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static String sport;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Map<String, String> props =
+                Map.ofEntries(
+                        Map.entry(LauncherConfig.DATA_DIR, data.toString()),
+                        Map.entry(LauncherConfig.KAFKA_PORT, "0"),
+                        Map.entry("cohortflow.service.port", "0"),
+                        Map.entry("cohortflow.segmentation.timeoutMs", "2000"),
+                        Map.entry("job.checkpoint-interval", "PT1S"),
+                        Map.entry("events.idleness", "PT1S"),
+                        Map.entry("cohortflow.apiKeys.admin.key", "admin-key"),
+                        Map.entry("cohortflow.apiKeys.admin.org", "acme"),
+                        Map.entry("cohortflow.apiKeys.admin.role", "admin"),
+                        Map.entry("cohortflow.apiKeys.reader.key", "read-key"),
+                        Map.entry("cohortflow.apiKeys.reader.org", "acme"),
+                        Map.entry("cohortflow.apiKeys.reader.role", "read"),
+                        Map.entry("cohortflow.apiKeys.other.key", "other-key"),
+                        Map.entry("cohortflow.apiKeys.other.org", "globex"),
+                        Map.entry("cohortflow.apiKeys.other.role", "admin"));
+        stack = CohortflowStack.start(LauncherConfig.from(props, Map.of()), Map.of());
+        sport =
+                createSegment(
+                        "Sport readers",
+                        "{\"func\":\"streq\",\"val\":{\"func\":\"attr\",\"name\":\"variables/section\"},\"str\":\"sport\"}",
+                        "{\"gam\":true,\"xandr\":false}");
+        awaitApplied(sport);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    // ---- state, lookups, activations --------------------------------------------------------
+
+    @Test
+    void state_persists_across_requests_and_an_empty_event_list_is_a_pure_lookup()
+            throws Exception {
+        String user = UUID.randomUUID().toString();
+        JsonNode first = ok(segment("admin-key", "", userBody(user, event("Pageview", "news"))));
+        assertThat(first.get("user_id").asText()).isEqualTo(user);
+        assertThat(cohorts(first)).doesNotContain(sport);
+        JsonNode second = ok(segment("admin-key", "", userBody(user, event("Pageview", "sport"))));
+        assertThat(cohorts(second)).contains(sport);
+        JsonNode lookup =
+                ok(segment("admin-key", "", "{\"user_id\":\"" + user + "\",\"events\":[]}"));
+        assertThat(cohorts(lookup)).contains(sport);
+        JsonNode noEvents = ok(segment("admin-key", "", "{\"user_id\":\"" + user + "\"}"));
+        assertThat(cohorts(noEvents)).contains(sport);
+        assertThat(noEvents.has("activations")).isFalse();
+    }
+
+    @Test
+    void activations_map_each_enabled_platform_to_the_users_cohorts() throws Exception {
+        String user = UUID.randomUUID().toString();
+        JsonNode r =
+                ok(
+                        segment(
+                                "admin-key",
+                                "&activations=true",
+                                userBody(user, event("Pageview", "sport"))));
+        assertThat(r.get("activations").get("gam")).extracting(JsonNode::asText).contains(sport);
+        assertThat(r.get("activations").has("xandr")).isFalse();
+    }
+
+    @Test
+    void only_the_keys_workspace_segments_are_evaluated() throws Exception {
+        String user = UUID.randomUUID().toString();
+        JsonNode r = ok(segment("other-key", "", userBody(user, event("Pageview", "sport"))));
+        assertThat(cohorts(r)).isEmpty();
+    }
+
+    @Test
+    void the_key_is_accepted_in_the_X_Api_Key_header() throws Exception {
+        HttpResponse<String> r =
+                send(
+                        HttpRequest.newBuilder(uri("/ccs/v1/segmentation"))
+                                .header("X-Api-Key", "admin-key")
+                                .POST(body("{\"user_id\":\"" + UUID.randomUUID() + "\"}")));
+        assertThat(r.statusCode()).isEqualTo(200);
+    }
+
+    // ---- identity ---------------------------------------------------------------------------
+
+    @Test
+    void an_alias_gets_a_new_user_once_and_resolves_to_it_afterwards() throws Exception {
+        String alias = "{\"alias\":{\"tag\":\"email_sha256\",\"id\":\"" + UUID.randomUUID() + "\"}";
+        JsonNode first =
+                ok(
+                        segment(
+                                "admin-key",
+                                "",
+                                alias + ",\"events\":[" + event("Pageview", "sport") + "]}"));
+        String user = first.get("user_id").asText();
+        assertThat(UUID.fromString(user).toString()).isEqualTo(user);
+        JsonNode again = ok(segment("admin-key", "", alias + "}"));
+        assertThat(again.get("user_id").asText()).isEqualTo(user);
+        assertThat(cohorts(again)).contains(sport);
+    }
+
+    @Test
+    void prioritised_aliases_take_the_user_of_the_strongest_bound_alias_and_bind_the_others()
+            throws Exception {
+        String a = UUID.randomUUID().toString();
+        String b = UUID.randomUUID().toString();
+        String c = UUID.randomUUID().toString();
+        String userA = ok(segment("admin-key", "", aliasBody("crm", a))).get("user_id").asText();
+        String userB = ok(segment("admin-key", "", aliasBody("cookie", b))).get("user_id").asText();
+        assertThat(userA).isNotEqualTo(userB);
+        // crm (priority 0) outranks cookie (priority 1); the unbound device id joins crm's user.
+        String body =
+                "{\"aliases\":[{\"priority\":1,\"tag\":\"cookie\",\"id\":\""
+                        + b
+                        + "\"},{\"priority\":0,\"tag\":\"crm\",\"id\":\""
+                        + a
+                        + "\"},{\"priority\":2,\"tag\":\"device\",\"id\":\""
+                        + c
+                        + "\"}]}";
+        assertThat(ok(segment("admin-key", "", body)).get("user_id").asText()).isEqualTo(userA);
+        assertThat(ok(segment("admin-key", "", aliasBody("device", c))).get("user_id").asText())
+                .isEqualTo(userA);
+        // A binding is never moved: cookie stays with its first user.
+        assertThat(ok(segment("admin-key", "", aliasBody("cookie", b))).get("user_id").asText())
+                .isEqualTo(userB);
+    }
+
+    @Test
+    void prioritised_aliases_none_of_them_bound_mint_one_user_for_all() throws Exception {
+        String a = UUID.randomUUID().toString();
+        String b = UUID.randomUUID().toString();
+        String body =
+                "{\"aliases\":[{\"priority\":0,\"tag\":\"crm\",\"id\":\""
+                        + a
+                        + "\"},{\"priority\":1,\"tag\":\"cookie\",\"id\":\""
+                        + b
+                        + "\"}]}";
+        String user = ok(segment("admin-key", "", body)).get("user_id").asText();
+        assertThat(ok(segment("admin-key", "", aliasBody("crm", a))).get("user_id").asText())
+                .isEqualTo(user);
+        assertThat(ok(segment("admin-key", "", aliasBody("cookie", b))).get("user_id").asText())
+                .isEqualTo(user);
+    }
+
+    // ---- schemas and validation -------------------------------------------------------------
+
+    static final String ARTICLE_SCHEMA =
+            "{\"type\":\"object\",\"properties\":{\"properties\":{\"type\":\"object\","
+                    + "\"required\":[\"section\",\"words\"],"
+                    + "\"properties\":{\"words\":{\"type\":\"integer\"}}}}}";
+
+    @Test
+    void event_schemas_are_created_read_listed_replaced_and_deleted() throws Exception {
+        String name = "Schema" + UUID.randomUUID().toString().substring(0, 8);
+        HttpResponse<String> created = schema("PUT", name, "admin-key", ARTICLE_SCHEMA);
+        assertThat(created.statusCode()).isEqualTo(201);
+        assertThat(Json.MAPPER.readTree(created.body()).get("version").asLong()).isEqualTo(1);
+        assertThat(schema("GET", name, "read-key", null).statusCode()).isEqualTo(200);
+        HttpResponse<String> list = send(HttpRequest.newBuilder(uri("/schemas?k=read-key")).GET());
+        assertThat(list.body()).contains(name);
+        HttpResponse<String> replaced = schema("PUT", name, "admin-key", "{\"type\":\"object\"}");
+        assertThat(replaced.statusCode()).isEqualTo(200);
+        assertThat(Json.MAPPER.readTree(replaced.body()).get("version").asLong()).isEqualTo(2);
+        assertThat(schema("PUT", name, "read-key", "{}").statusCode()).isEqualTo(403);
+        assertThat(schema("DELETE", name, "admin-key", null).statusCode()).isEqualTo(204);
+        HttpResponse<String> gone = schema("GET", name, "admin-key", null);
+        assertThat(gone.statusCode()).isEqualTo(404);
+        assertErrorBody(gone, 404, "not_found");
+        assertThat(schema("GET", name, "other-key", null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void a_schema_that_is_not_json_schema_is_refused() throws Exception {
+        HttpResponse<String> r = schema("PUT", "Broken", "admin-key", "{\"type\":42}");
+        assertErrorBody(r, 400, "invalid_schema");
+    }
+
+    @Test
+    void synchronous_validation_refuses_an_event_that_breaks_its_schema_naming_it()
+            throws Exception {
+        assertThat(schema("PUT", "Article", "admin-key", ARTICLE_SCHEMA).statusCode())
+                .isIn(200, 201);
+        String user = UUID.randomUUID().toString();
+        String good =
+                "{\"name\":\"Article\",\"time\":\""
+                        + Instant.now()
+                        + "\",\"properties\":{\"section\":\"sport\",\"words\":300}}";
+        String bad =
+                "{\"name\":\"Article\",\"time\":\""
+                        + Instant.now()
+                        + "\",\"properties\":{\"section\":\"sport\",\"words\":\"many\"}}";
+        HttpResponse<String> r =
+                segment(
+                        "admin-key",
+                        "&synchronous-validation=true",
+                        "{\"user_id\":\"" + user + "\",\"events\":[" + good + "," + bad + "]}");
+        JsonNode e = assertErrorBody(r, 400, "schema_violation");
+        assertThat(e.get("message").asText()).contains("events[1]");
+        assertThat(e.get("cause").asText()).contains("events[1]").contains("words");
+        // Nothing was applied: the user is still unknown to the job.
+        assertThat(cohorts(ok(segment("admin-key", "", "{\"user_id\":\"" + user + "\"}"))))
+                .isEmpty();
+        assertThat(
+                        ok(segment(
+                                        "admin-key",
+                                        "&synchronous-validation=true",
+                                        "{\"user_id\":\"" + user + "\",\"events\":[" + good + "]}"))
+                                .get("cohorts"))
+                .extracting(JsonNode::asText)
+                .contains(sport);
+    }
+
+    @Test
+    void without_synchronous_validation_an_invalid_event_is_segmented_then_dead_lettered()
+            throws Exception {
+        assertThat(schema("PUT", "Article", "admin-key", ARTICLE_SCHEMA).statusCode())
+                .isIn(200, 201);
+        String user = UUID.randomUUID().toString();
+        String bad =
+                "{\"name\":\"Article\",\"time\":\""
+                        + Instant.now()
+                        + "\",\"properties\":{\"section\":\"sport\"}}";
+        JsonNode r =
+                ok(
+                        segment(
+                                "admin-key",
+                                "",
+                                "{\"user_id\":\"" + user + "\",\"events\":[" + bad + "]}"));
+        assertThat(cohorts(r)).contains(sport);
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        List<JsonNode> letters = List.of();
+        while (System.nanoTime() < deadline) {
+            letters = deadLetters(user);
+            if (!letters.isEmpty()) {
+                break;
+            }
+            Thread.sleep(200);
+        }
+        assertThat(letters).hasSize(1);
+        assertThat(letters.get(0).get("reason").asText()).isEqualTo("schema_violation");
+        assertThat(letters.get(0).get("detail").asText()).contains("words");
+        assertThat(letters.get(0).get("value").asText()).contains("\"Article\"");
+    }
+
+    // ---- bad requests -----------------------------------------------------------------------
+
+    @Test
+    void bad_requests_get_400_with_the_spec_error_body() throws Exception {
+        String user = "\"user_id\":\"" + UUID.randomUUID() + "\"";
+        StringBuilder eleven = new StringBuilder();
+        for (int i = 0; i < 11; i++) {
+            eleven.append(i == 0 ? "" : ",").append(event("Pageview", "x"));
+        }
+        Map<String, String> cases =
+                Map.ofEntries(
+                        Map.entry("{" + user + ",\"events\":[" + eleven + "]}", "too_many_events"),
+                        Map.entry("{\"events\":[]}", "invalid_user_identifier"),
+                        Map.entry(
+                                "{" + user + ",\"alias\":{\"tag\":\"t\",\"id\":\"i\"}}",
+                                "invalid_user_identifier"),
+                        Map.entry("{\"user_id\":\"not-a-uuid\"}", "invalid_user_identifier"),
+                        Map.entry("{\"alias\":{\"tag\":\"t\"}}", "invalid_user_identifier"),
+                        Map.entry(
+                                "{\"aliases\":[{\"tag\":\"t\",\"id\":\"i\"}]}",
+                                "invalid_user_identifier"),
+                        Map.entry("{\"aliases\":[]}", "invalid_user_identifier"),
+                        Map.entry(
+                                "{" + user + ",\"events\":[{\"name\":\"P\",\"properties\":{}}]}",
+                                "invalid_event"),
+                        Map.entry(
+                                "{"
+                                        + user
+                                        + ",\"events\":[{\"name\":\"P\",\"time\":\"yesterday\",\"properties\":{}}]}",
+                                "invalid_event"),
+                        Map.entry(
+                                "{"
+                                        + user
+                                        + ",\"events\":[{\"name\":\"P\",\"time\":\"2024-01-15T10:30:00Z\"}]}",
+                                "invalid_event"),
+                        Map.entry(
+                                "{"
+                                        + user
+                                        + ",\"events\":[{\"name\":\"P\",\"time\":\"2024-01-15T10:30:00Z\",\"properties\":{},\"view_id\":\"v1\"}]}",
+                                "invalid_event"),
+                        Map.entry(
+                                "{"
+                                        + user
+                                        + ",\"events\":[{\"name\":\"P\",\"time\":\""
+                                        + Instant.now().plus(Duration.ofHours(1))
+                                        + "\",\"properties\":{}}]}",
+                                "invalid_event"),
+                        Map.entry("{" + user + ",\"userid\":\"x\"}", "invalid_request"),
+                        Map.entry("{" + user + ",", "malformed_json"),
+                        Map.entry("[]", "invalid_request"));
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            HttpResponse<String> r = segment("admin-key", "", c.getKey());
+            assertThat(r.statusCode()).as(c.getKey()).isEqualTo(400);
+            assertErrorBody(r, 400, c.getValue());
+        }
+        assertErrorBody(
+                segment("admin-key", "&activations=maybe", "{" + user + "}"),
+                400,
+                "invalid_parameter");
+        assertErrorBody(
+                segment("admin-key", "&activation=true", "{" + user + "}"),
+                400,
+                "unknown_parameter");
+    }
+
+    @Test
+    void a_missing_or_unknown_key_gets_401_with_the_spec_error_body() throws Exception {
+        String body = "{\"user_id\":\"" + UUID.randomUUID() + "\"}";
+        assertErrorBody(
+                send(HttpRequest.newBuilder(uri("/ccs/v1/segmentation")).POST(body(body))),
+                401,
+                "missing_api_key");
+        assertErrorBody(segment("nope", "", body), 401, "invalid_api_key");
+    }
+
+    // ---- the job away -----------------------------------------------------------------------
+
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void with_the_job_stopped_requests_get_503_and_succeed_again_once_it_is_back()
+            throws Exception {
+        String user = UUID.randomUUID().toString();
+        ok(segment("admin-key", "", userBody(user, event("Pageview", "sport"))));
+        stack.stopJob();
+        try {
+            HttpResponse<String> r = segment("admin-key", "", "{\"user_id\":\"" + user + "\"}");
+            JsonNode e = assertErrorBody(r, 503, "segmentation_unavailable");
+            assertThat(r.headers().firstValue("Retry-After")).isPresent();
+            assertThat(e.get("message").asText()).contains("did not answer");
+        } finally {
+            stack.startJob();
+        }
+        // Restored from the stop's savepoint: the user's state is still there.
+        JsonNode back = awaitOk("{\"user_id\":\"" + user + "\"}", Duration.ofSeconds(60));
+        assertThat(cohorts(back)).contains(sport);
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------
+
+    static String event(String name, String section) {
+        return "{\"name\":\""
+                + name
+                + "\",\"time\":\""
+                + Instant.now()
+                + "\",\"session_id\":\""
+                + UUID.randomUUID()
+                + "\",\"properties\":{\"section\":\""
+                + section
+                + "\"}}";
+    }
+
+    static String userBody(String user, String... events) {
+        return "{\"user_id\":\"" + user + "\",\"events\":[" + String.join(",", events) + "]}";
+    }
+
+    static String aliasBody(String tag, String id) {
+        return "{\"alias\":{\"tag\":\"" + tag + "\",\"id\":\"" + id + "\"}}";
+    }
+
+    static List<String> cohorts(JsonNode r) {
+        List<String> out = new ArrayList<>();
+        r.get("cohorts").forEach(c -> out.add(c.asText()));
+        return out;
+    }
+
+    static URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + stack.httpPort() + path);
+    }
+
+    static HttpRequest.BodyPublisher body(String s) {
+        return HttpRequest.BodyPublishers.ofString(s, StandardCharsets.UTF_8);
+    }
+
+    static HttpResponse<String> send(HttpRequest.Builder b) throws Exception {
+        return HTTP.send(
+                b.header("Content-Type", "application/json")
+                        .timeout(Duration.ofSeconds(30))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    static HttpResponse<String> segment(String key, String query, String json) throws Exception {
+        return send(
+                HttpRequest.newBuilder(uri("/ccs/v1/segmentation?k=" + key + query))
+                        .POST(body(json)));
+    }
+
+    static HttpResponse<String> schema(String method, String name, String key, String json)
+            throws Exception {
+        return send(
+                HttpRequest.newBuilder(uri("/schemas/" + name + "?k=" + key))
+                        .method(
+                                method,
+                                json == null ? HttpRequest.BodyPublishers.noBody() : body(json)));
+    }
+
+    static JsonNode ok(HttpResponse<String> r) throws Exception {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return Json.MAPPER.readTree(r.body());
+    }
+
+    static JsonNode awaitOk(String json, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        HttpResponse<String> r = segment("admin-key", "", json);
+        while (r.statusCode() != 200 && System.nanoTime() < deadline) {
+            Thread.sleep(250);
+            r = segment("admin-key", "", json);
+        }
+        return ok(r);
+    }
+
+    /** The spec's HttpErrorResponse: request_id and error{type,status_code,status,code,...}. */
+    static JsonNode assertErrorBody(HttpResponse<String> r, int status, String type)
+            throws Exception {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+        JsonNode b = Json.MAPPER.readTree(r.body());
+        assertThat(b.get("request_id").asText()).isNotBlank();
+        JsonNode e = b.get("error");
+        assertThat(e.get("type").asText()).as(r.body()).isEqualTo(type);
+        assertThat(e.get("status_code").asInt()).isEqualTo(status);
+        assertThat(e.get("status").asText()).isNotBlank();
+        assertThat(e.get("code").isInt()).isTrue();
+        assertThat(e.get("message").asText()).isNotBlank();
+        assertThat(e.get("docs").asText()).startsWith("http");
+        return e;
+    }
+
+    static String createSegment(String name, String pred, String activations) throws Exception {
+        String def =
+                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\",\"context\":\"visitors\",\"pred\":"
+                        + pred
+                        + "}}";
+        HttpResponse<String> r =
+                send(
+                        adobe(HttpRequest.newBuilder(uri("/segments")))
+                                .POST(
+                                        body(
+                                                "{\"name\":\""
+                                                        + name
+                                                        + "\",\"rsid\":\"default\",\"definition\":"
+                                                        + def
+                                                        + ",\"activations\":"
+                                                        + activations
+                                                        + "}")));
+        return ok(r).get("id").asText();
+    }
+
+    static HttpRequest.Builder adobe(HttpRequest.Builder b) {
+        return b.header("x-api-key", "admin-key")
+                .header("Authorization", "Bearer admin-key")
+                .header("x-gw-ims-org-id", "acme");
+    }
+
+    static void awaitApplied(String id) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            HttpResponse<String> r =
+                    send(
+                            adobe(HttpRequest.newBuilder(uri("/segments/" + id + "/propagation")))
+                                    .GET());
+            if (r.statusCode() == 200
+                    && Json.MAPPER.readTree(r.body()).path("applied").asBoolean()) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("the job did not apply segment " + id);
+    }
+
+    static List<JsonNode> deadLetters(String user) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r :
+                KafkaTopics.drain(
+                        stack.bootstrapServers(),
+                        stack.topics().deadLetter(),
+                        IsolationLevel.READ_UNCOMMITTED,
+                        Duration.ofSeconds(10))) {
+            if (r.key() != null
+                    && new String(r.key(), StandardCharsets.UTF_8).endsWith("/" + user)) {
+                out.add(Json.MAPPER.readTree(r.value()));
+            }
+        }
+        return out;
+    }
+}
