@@ -16,8 +16,8 @@ public interface EventHistory {
     /** Adds an event at its place in time order, after events of the same time. */
     void insert(Event e);
 
-    /** Removes every event with {@code time <= upTo}. */
-    void removeUpTo(long upTo);
+    /** Removes every event with {@code time <= upTo} and returns them. */
+    List<Event> removeUpTo(long upTo);
 
     int size();
 

@@ -24,12 +24,15 @@ public final class ListHistory implements EventHistory {
     }
 
     @Override
-    public void removeUpTo(long upTo) {
+    public List<Event> removeUpTo(long upTo) {
         int n = 0;
         while (n < events.size() && events.get(n).time() <= upTo) {
             n++;
         }
-        events.subList(0, n).clear();
+        List<Event> head = events.subList(0, n);
+        List<Event> removed = List.copyOf(head);
+        head.clear();
+        return removed;
     }
 
     @Override

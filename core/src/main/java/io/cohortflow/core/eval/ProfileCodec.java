@@ -28,6 +28,12 @@ public final class ProfileCodec {
         out.writeLong(p.now);
         out.writeLong(p.floor);
         out.writeLong(p.nextExpiry);
+        out.writeLong(p.lastEventTime);
+        Varints.writeInt(out, p.names.size());
+        for (Map.Entry<String, Integer> e : p.names.entrySet()) {
+            out.writeUTF(e.getKey());
+            Varints.writeInt(out, e.getValue());
+        }
         Varints.writeInt(out, p.counters.size());
         for (Map.Entry<Long, CounterState> e : p.counters.entrySet()) {
             out.writeLong(e.getKey());
@@ -59,6 +65,11 @@ public final class ProfileCodec {
         p.now = in.readLong();
         p.floor = in.readLong();
         p.nextExpiry = in.readLong();
+        p.lastEventTime = in.readLong();
+        int names = Varints.readInt(in);
+        for (int i = 0; i < names; i++) {
+            p.names.put(in.readUTF(), Varints.readInt(in));
+        }
         int counters = Varints.readInt(in);
         for (int i = 0; i < counters; i++) {
             long id = in.readLong();

@@ -77,10 +77,12 @@ public final class SegmentEngine {
             Event e,
             List<MembershipChange> out) {
         h.insert(e);
+        p.names.merge(e.name(), 1, Integer::sum);
+        p.lastEventTime = Math.max(p.lastEventTime, e.time());
         boolean floorMoved = false;
         while (h.size() > config.historyCap()) {
             long oldest = h.oldestTime();
-            h.removeUpTo(oldest);
+            forget(p, h.removeUpTo(oldest));
             p.floor = Math.max(p.floor, oldest);
             floorMoved = true;
         }
@@ -168,6 +170,9 @@ public final class SegmentEngine {
                 continue;
             }
             for (CounterSpec spec : seg.get().counters()) {
+                if (buildWithoutHistory(p, spec)) {
+                    continue;
+                }
                 if (view == null) {
                     view = visible(p, h);
                 }
@@ -250,8 +255,51 @@ public final class SegmentEngine {
     private void evictHistory(UserProfile p, EventHistory h) {
         long cutoff = p.now - horizon; // events at or before it are outside the horizon
         if (h.size() > 0 && h.oldestTime() <= cutoff) {
-            h.removeUpTo(cutoff);
+            forget(p, h.removeUpTo(cutoff));
         }
+    }
+
+    /** Keeps the per-name counts in step with the history. */
+    private static void forget(UserProfile p, List<Event> removed) {
+        for (Event e : removed) {
+            p.names.computeIfPresent(e.name(), (n, c) -> c == 1 ? null : c - 1);
+        }
+    }
+
+    /**
+     * Builds a counter without reading the history when that is exact: a counter anchored on event
+     * names the history does not hold is empty, and a "latest event" counter (any event, newest
+     * entry only) holds just the latest event inserted. Returns false when the history is needed.
+     */
+    private boolean buildWithoutHistory(UserProfile p, CounterSpec spec) {
+        Anchor a = spec.anchor();
+        if (a != null && a.path().equals(io.cohortflow.core.definition.Attributes.NAME)) {
+            for (String v : a.values()) {
+                if (p.names.containsKey(v)) {
+                    return false;
+                }
+            }
+            p.counters.remove(spec.id());
+            return true;
+        }
+        if (spec.kind() == CounterSpec.Kind.COUNT
+                && spec.retain() == 1
+                && spec.key().endsWith("|*")) {
+            if (p.names.isEmpty()) {
+                p.counters.remove(spec.id());
+                return true;
+            }
+            CounterState s = new CounterState();
+            s.add(p.lastEventTime, 1, null, 1);
+            s.evict(spec, p.now, p.floor, horizon);
+            if (s.size() > 0) {
+                p.counters.put(spec.id(), s);
+            } else {
+                p.counters.remove(spec.id());
+            }
+            return true;
+        }
+        return false;
     }
 
     private List<Event> visible(UserProfile p, EventHistory h) {
@@ -317,14 +365,22 @@ public final class SegmentEngine {
             if (s.incremental()) {
                 holds = s.formula().holds(p);
             } else {
-                if (view == null) {
-                    view = visible(p, h);
+                if (ref == null) {
                     ref = new ReferenceEvaluator(p.now);
                 }
                 // The answer depends only on the events the segment is relevant to (see
-                // SegmentCompiler.relevance), so the others need not even be looked at.
-                List<Event> scope =
-                        s.relevantNames() == null ? view : named(view, s.relevantNames());
+                // SegmentCompiler.relevance), so the others need not even be looked at; when the
+                // history holds none of them, it need not be read at all.
+                List<Event> scope;
+                if (s.relevantNames() != null
+                        && java.util.Collections.disjoint(s.relevantNames(), p.names.keySet())) {
+                    scope = List.of();
+                } else {
+                    if (view == null) {
+                        view = visible(p, h);
+                    }
+                    scope = s.relevantNames() == null ? view : named(view, s.relevantNames());
+                }
                 holds = ref.holds(s.definition().container(), scope);
                 scheduleRecheck(p, s, scope);
             }

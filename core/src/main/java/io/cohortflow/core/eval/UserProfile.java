@@ -16,6 +16,15 @@ public final class UserProfile {
     /** Events at or before this time were dropped by the history cap and count nowhere. */
     long floor = Long.MIN_VALUE;
 
+    /**
+     * How many events of each name the history holds, and the latest event time inserted: enough to
+     * build many counters of a new definition without reading the history (see {@code
+     * SegmentEngine.onDefinitionsChanged}).
+     */
+    final Map<String, Integer> names = new HashMap<>();
+
+    long lastEventTime = Long.MIN_VALUE;
+
     final Map<Long, CounterState> counters = new HashMap<>();
     final Map<String, Membership> memberships = new HashMap<>();
 
@@ -67,7 +76,7 @@ public final class UserProfile {
     }
 
     public boolean isEmpty() {
-        return counters.isEmpty() && memberships.isEmpty() && rechecks.isEmpty();
+        return counters.isEmpty() && memberships.isEmpty() && rechecks.isEmpty() && names.isEmpty();
     }
 
     /** Number of counters held, for state-size reporting. */

@@ -91,14 +91,17 @@ public final class MapStateHistory implements EventHistory {
     }
 
     @Override
-    public void removeUpTo(long upTo) {
+    public List<Event> removeUpTo(long upTo) {
         long limit = (upTo << SEQ_BITS) | ((1L << SEQ_BITS) - 1);
+        List<Event> removed = new ArrayList<>();
         try {
             long oldest = Long.MAX_VALUE;
             Iterator<Map.Entry<Long, Event>> it = map.iterator();
             while (it.hasNext()) {
-                long k = it.next().getKey();
+                Map.Entry<Long, Event> e = it.next();
+                long k = e.getKey();
                 if (k <= limit) {
+                    removed.add(e.getValue());
                     it.remove();
                     meta.size--;
                 } else {
@@ -110,6 +113,7 @@ public final class MapStateHistory implements EventHistory {
             }
             meta.oldestKey = oldest;
             saveMeta();
+            return removed;
         } catch (Exception e) {
             throw new IllegalStateException("evicting history", e);
         }

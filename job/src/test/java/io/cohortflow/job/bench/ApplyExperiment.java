@@ -1,0 +1,70 @@
+package io.cohortflow.job.bench;
+
+import static io.cohortflow.job.TestRecords.T0;
+import static io.cohortflow.job.TestRecords.envelope;
+import static io.cohortflow.job.TestRecords.event;
+import static io.cohortflow.job.TestRecords.inbound;
+import static io.cohortflow.job.TestRecords.segment;
+import static io.cohortflow.job.TestRecords.threePageviewsIn;
+
+import io.cohortflow.core.contract.TopicNames;
+import io.cohortflow.job.Descriptors;
+import io.cohortflow.job.SegmentationFunction;
+import io.cohortflow.job.model.DefinitionUpdate;
+import io.cohortflow.job.model.Inbound;
+import io.cohortflow.job.model.KafkaMessage;
+import java.util.List;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
+import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
+import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
+
+/** How long applying one definition to N users takes on RocksDB, in one subtask. */
+public final class ApplyExperiment {
+    public static void main(String[] args) throws Exception {
+        int users = Integer.parseInt(args.length > 0 ? args[0] : "20000");
+        var h =
+                new KeyedBroadcastOperatorTestHarness<
+                        String, Inbound, DefinitionUpdate, KafkaMessage>(
+                        new CoBroadcastWithKeyedOperator<>(
+                                new SegmentationFunction(
+                                        new SegmentationFunction.Settings(
+                                                90L * 86_400_000,
+                                                1000,
+                                                300_000,
+                                                TopicNames.DEFAULT,
+                                                0,
+                                                true)),
+                                List.of(Descriptors.DEFINITIONS, Descriptors.PROGRESS)),
+                        Inbound::getKey,
+                        Types.STRING,
+                        1,
+                        1,
+                        0);
+        h.setStateBackend(new EmbeddedRocksDBStateBackend(true));
+        h.setProcessingTime(T0 + 10L * 86_400_000);
+        h.open();
+        long t = System.nanoTime();
+        for (int u = 0; u < users; u++) {
+            h.processElement(
+                    inbound(
+                            envelope(
+                                    "ws",
+                                    "u" + u,
+                                    null,
+                                    event("Pageview", T0 + u),
+                                    event("Click", T0 + u + 1))),
+                    T0);
+        }
+        System.out.printf("%d users written in %.2f s%n", users, (System.nanoTime() - t) / 1e9);
+        for (int d = 0; d < 3; d++) {
+            t = System.nanoTime();
+            h.processBroadcastElement(
+                    segment("ws", "s" + d, 1, 0, true, false, threePageviewsIn(7 + d), d), 0);
+            System.out.printf(
+                    "definition %d applied to %d users in %.2f s%n",
+                    d, users, (System.nanoTime() - t) / 1e9);
+        }
+        h.close();
+    }
+}
