@@ -7,8 +7,6 @@ import io.cohortflow.core.event.Event;
 import io.cohortflow.job.CohortflowJob;
 import io.cohortflow.job.JobConfig;
 import io.cohortflow.job.SegmentationFunction;
-import io.cohortflow.job.kafka.DefinitionDeserializer;
-import io.cohortflow.job.kafka.InboundDeserializer;
 import io.cohortflow.job.kafka.KafkaConnectors;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.EventsCodec;
@@ -40,8 +38,6 @@ import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.datagen.source.DataGeneratorSource;
-import org.apache.flink.connector.kafka.source.KafkaSource;
-import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
@@ -187,16 +183,26 @@ public final class JobBench {
                         TypeInformation.of(DefinitionUpdate.class));
         new CohortflowJob(
                         new DataGeneratorSource<>(
-                                JobBench::event, EVENTS, TypeInformation.of(Inbound.class)),
+                                JobBench::event,
+                                Long.MAX_VALUE,
+                                new StopAfter(EVENTS),
+                                TypeInformation.of(Inbound.class)),
                         defSource,
                         new DiscardingSink<>(),
                         new AppliedCollector(),
                         c,
                         new SegmentationFunction(SegmentationFunction.Settings.of(c, 0, true)))
                 .build(env);
-        long t = System.nanoTime();
-        env.execute("job-" + definitions);
-        double secs = (System.nanoTime() - t) / 1e9;
+        long start = System.currentTimeMillis();
+        org.apache.flink.core.execution.JobClient client = env.executeAsync("job-" + definitions);
+        // The sources never end (an ended source would release a final watermark and fire every
+        // timer of every user): wait for the late definition on both subtasks, then cancel.
+        long deadline = System.currentTimeMillis() + Duration.ofMinutes(40).toMillis();
+        while (APPLIED.stream().filter(a -> a.contains("\"id\":\"late\"")).count() < 2
+                && System.currentTimeMillis() < deadline) {
+            Thread.sleep(100);
+        }
+        client.cancel().get();
         long lateApplied = 0;
         for (String a : APPLIED) {
             var n = Json.MAPPER.readTree(a);
@@ -208,7 +214,9 @@ public final class JobBench {
             }
         }
         double applySecs = (lateApplied - LATE_PUBLISHED_AT.get()) / 1000.0;
-        double eventSecs = secs - applySecs - 3.0;
+        // Generation is held to processing by backpressure; the late definition follows 3 s
+        // after the last event was generated.
+        double eventSecs = (LATE_PUBLISHED_AT.get() - 3_000 - start) / 1000.0;
         double rate = EVENTS / eventSecs;
         long stateBytes = size(dir);
         delete(dir);
@@ -219,6 +227,36 @@ public final class JobBench {
                 String.format(
                         "job, %d definitions: one new definition applied to %d users in %.2f s (publish to applied on every subtask)",
                         definitions, USERS, applySecs));
+    }
+
+    /**
+     * Lets through {@code total} events across all readers, then none, without ending the source.
+     */
+    static final class StopAfter
+            implements org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy<
+                    org.apache.flink.api.connector.source.SourceSplit> {
+        private final long total;
+
+        StopAfter(long total) {
+            this.total = total;
+        }
+
+        @Override
+        public org.apache.flink.api.connector.source.util.ratelimit.RateLimiter<
+                        org.apache.flink.api.connector.source.SourceSplit>
+                createRateLimiter(int parallelism) {
+            long mine = total / parallelism;
+            return new org.apache.flink.api.connector.source.util.ratelimit.RateLimiter<>() {
+                private long given;
+
+                @Override
+                public java.util.concurrent.CompletionStage<Void> acquire(int permits) {
+                    return given++ < mine
+                            ? java.util.concurrent.CompletableFuture.completedFuture(null)
+                            : new java.util.concurrent.CompletableFuture<>();
+                }
+            };
+        }
     }
 
     /** The workload's definitions, then a late one (see {@link AfterTheEvents}). */
@@ -379,35 +417,53 @@ public final class JobBench {
             }
             StreamExecutionEnvironment env =
                     StreamExecutionEnvironment.getExecutionEnvironment(flink(dir));
-            KafkaSource<Inbound> bounded =
-                    KafkaSource.<Inbound>builder()
-                            .setBootstrapServers(c.bootstrap())
-                            .setTopics(c.topics().events())
-                            .setGroupId("bench")
-                            .setStartingOffsets(OffsetsInitializer.earliest())
-                            .setBounded(OffsetsInitializer.latest())
-                            .setDeserializer(new InboundDeserializer())
-                            .build();
-            KafkaSource<DefinitionUpdate> defs =
-                    KafkaSource.<DefinitionUpdate>builder()
-                            .setBootstrapServers(c.bootstrap())
-                            .setTopics(c.topics().definitions())
-                            .setGroupId("bench-defs")
-                            .setStartingOffsets(OffsetsInitializer.earliest())
-                            .setBounded(OffsetsInitializer.latest())
-                            .setDeserializer(new DefinitionDeserializer())
-                            .build();
             new CohortflowJob(
-                            bounded,
-                            defs,
+                            KafkaConnectors.events(c),
+                            KafkaConnectors.definitions(c),
                             KafkaConnectors.memberships(c),
                             KafkaConnectors.side(c),
                             c,
                             new SegmentationFunction(SegmentationFunction.Settings.of(c, 10, true)))
                     .build(env);
             long t = System.nanoTime();
-            env.execute("kafka");
+            org.apache.flink.core.execution.JobClient client = env.executeAsync("kafka");
+            // A lookup per user of a sample, after all events: in-order per partition, so their
+            // replies arrive once everything before them was processed.
+            int markers = 200;
+            try (KafkaProducer<String, String> p =
+                    new KafkaProducer<>(
+                            Map.of(
+                                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                    kafka.bootstrapServers()),
+                            new StringSerializer(),
+                            new StringSerializer())) {
+                for (int i = 0; i < markers; i++) {
+                    String user = "u" + (i * 499 % 100_000);
+                    p.send(
+                            new ProducerRecord<>(
+                                    c.topics().events(),
+                                    "ws/" + user,
+                                    "{\"workspace\":\"ws\",\"user_id\":\""
+                                            + user
+                                            + "\",\"request_id\":\"m"
+                                            + i
+                                            + "\",\"events\":[]}"));
+                }
+            }
+            long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
+            while (io.cohortflow.kafka.KafkaTopics.drainValues(
+                                    kafka.bootstrapServers(),
+                                    c.topics().replies(),
+                                    org.apache.kafka.common.IsolationLevel.READ_UNCOMMITTED)
+                            .size()
+                    < markers) {
+                if (System.nanoTime() > deadline) {
+                    break;
+                }
+                Thread.sleep(500);
+            }
             double secs = (System.nanoTime() - t) / 1e9;
+            client.cancel().get();
             return String.format(
                     "Kafka -> job -> Kafka (embedded broker, JSON envelopes, 10 definitions, 100 000 users, exactly-once memberships): %d events in %.1f s = %.0f events/s",
                     KAFKA_EVENTS, secs, KAFKA_EVENTS / secs);
