@@ -28,4 +28,18 @@ public record CompiledSegment(
     public boolean incremental() {
         return formula != null;
     }
+
+    /**
+     * Identity by id and version: segments are collected into sets on the hot path, and the
+     * record's default hash would walk the whole definition and formula on every insertion.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof CompiledSegment c && c.id.equals(id) && c.version == version;
+    }
+
+    @Override
+    public int hashCode() {
+        return id.hashCode() * 31 + Long.hashCode(version);
+    }
 }

@@ -57,6 +57,17 @@ record CounterSpec(
         return new CounterSpec(hash(key), key, kind, field, hits, window, anchor, retain);
     }
 
+    /** Identity is the id: the record's default hash would walk the predicate's lambdas. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof CounterSpec c && c.id == id;
+    }
+
+    @Override
+    public int hashCode() {
+        return Long.hashCode(id);
+    }
+
     /** When an entry at {@code time} stops counting. */
     long expiry(long time, long horizonMillis) {
         long byHorizon = time + horizonMillis;

@@ -213,12 +213,19 @@ public final class SegmentCatalog {
             if (v == null) {
                 continue;
             }
-            for (Object x : Values.elements(v)) {
+            List<?> elements = Values.elements(v);
+            // A list value may name several anchor values of one counter: add it once.
+            Set<CounterSpec> seen = elements.size() > 1 ? new java.util.HashSet<>() : null;
+            for (Object x : elements) {
                 String text = Values.text(x);
                 if (text != null) {
                     List<CounterSpec> cs = byPath.getValue().get(text);
                     if (cs != null) {
-                        out.addAll(cs);
+                        for (CounterSpec c : cs) {
+                            if (seen == null || seen.add(c)) {
+                                out.add(c);
+                            }
+                        }
                     }
                 }
             }

@@ -38,7 +38,8 @@ final class SequenceMatcher {
     private final List<Event> hits;
     private final List<Step> steps = new ArrayList<>();
     private final List<Pred> trailingExclusions = new ArrayList<>();
-    private final Map<Pred, List<int[]>> intervalCache = new HashMap<>();
+    // By identity: checkpoints are the definition's own nodes, and a deep hash per lookup is waste.
+    private final Map<Pred, List<int[]>> intervalCache = new java.util.IdentityHashMap<>();
     private final Set<Long> failed = new HashSet<>();
     private int[] visitOrdinal;
 

@@ -165,6 +165,20 @@ class WindowsAndTimeTest {
     }
 
     @Test
+    void a_list_value_naming_an_anchor_twice_counts_once() {
+        Fixture f = new Fixture();
+        f.define(
+                "tagged",
+                """
+                {"func":"segment-def","container":{"func":"container","context":"hits","at_least":2,
+                 "pred":{"func":"streq-in","val":{"func":"attr","name":"variables/tags"},"list":["ai","ml"]}}}""");
+        f.send(ev("Pageview", T0, "tags", List.of("ai", "ml")));
+        assertThat(f.member("tagged")).isFalse();
+        f.send(ev("Pageview", T0 + 1, "tags", List.of("ai")));
+        assertThat(f.member("tagged")).isTrue();
+    }
+
+    @Test
     void unrelated_events_touch_no_counter_of_an_anchored_segment() {
         Fixture f = new Fixture();
         f.define("sport", SPORT_READER);
