@@ -36,7 +36,7 @@ public final class AliasBindings implements AutoCloseable {
         // First writer wins: a later record for a bound alias never rebinds it.
         this.table =
                 new CompactedTable<>(
-                        bootstrap, topic, Binding.class, (cur, inc) -> cur, writeTimeout);
+                        bootstrap, topic, Binding.class, (cur, inc) -> cur, writeTimeout, true);
     }
 
     public void start(Duration timeout) {

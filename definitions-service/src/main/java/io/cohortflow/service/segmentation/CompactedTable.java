@@ -52,6 +52,7 @@ final class CompactedTable<V> implements AutoCloseable {
     private final Class<V> type;
     private final BiFunction<V, V, V> merge;
     private final Duration writeTimeout;
+    private final boolean keyPerWrite;
     private final Map<String, V> view = new ConcurrentHashMap<>();
 
     /** Offset to the futures waiting until the reader has applied it. */
@@ -74,6 +75,23 @@ final class CompactedTable<V> implements AutoCloseable {
             Class<V> type,
             BiFunction<V, V, V> merge,
             Duration writeTimeout) {
+        this(bootstrap, topic, type, merge, writeTimeout, false);
+    }
+
+    /**
+     * @param keyPerWrite give every write a record key of its own ({@code key#uuid}). Needed when
+     *     the first write of a key must win: compaction keeps a key's last record, which would
+     *     otherwise be the loser of a race, and a replica rebuilding from the compacted log would
+     *     then hold the loser's value. (Tombstones are not used in this mode.)
+     */
+    CompactedTable(
+            String bootstrap,
+            String topic,
+            Class<V> type,
+            BiFunction<V, V, V> merge,
+            Duration writeTimeout,
+            boolean keyPerWrite) {
+        this.keyPerWrite = keyPerWrite;
         this.bootstrap = bootstrap;
         this.topic = topic;
         this.type = type;
@@ -172,16 +190,22 @@ final class CompactedTable<V> implements AutoCloseable {
         if (r.key() == null) {
             return;
         }
+        String key = tableKey(r.key());
         if (r.value() == null) {
-            view.remove(r.key());
+            view.remove(key);
             return;
         }
         try {
             V incoming = Json.read(r.value(), type);
-            view.merge(r.key(), incoming, merge);
+            view.merge(key, incoming, merge);
         } catch (Exception e) {
             LOG.warn("{}: skipping unreadable record at offset {}", topic, r.offset(), e);
         }
+    }
+
+    private String tableKey(String recordKey) {
+        int hash = keyPerWrite ? recordKey.lastIndexOf('#') : -1;
+        return hash < 0 ? recordKey : recordKey.substring(0, hash);
     }
 
     Optional<V> get(String key) {
@@ -207,8 +231,9 @@ final class CompactedTable<V> implements AutoCloseable {
     CompletableFuture<Optional<V>> write(String key, @Nullable V value) {
         CompletableFuture<Optional<V>> done = new CompletableFuture<>();
         byte[] bytes = value == null ? null : Json.bytes(value);
+        String recordKey = keyPerWrite ? key + "#" + java.util.UUID.randomUUID() : key;
         producer.send(
-                new ProducerRecord<>(topic, 0, key, bytes),
+                new ProducerRecord<>(topic, 0, recordKey, bytes),
                 (meta, error) -> {
                     if (error != null) {
                         done.completeExceptionally(error);

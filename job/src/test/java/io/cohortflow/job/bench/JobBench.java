@@ -59,8 +59,11 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *   <li>Kafka to job to Kafka on the embedded broker (JSON in, exactly-once memberships out).
  * </ol>
  *
- * System properties: {@code events} (default 3 000 000), {@code users} (1 000 000), {@code
- * definitions} (comma-separated, default 10,1000), {@code kafkaEvents} (500 000).
+ * System properties of the benchmark's JVM (pass them with {@code java -D...}; {@code mvn -D} does
+ * not reach the forked JVM): {@code events} (default 3 000 000), {@code users} (1 000 000), {@code
+ * definitions} (comma-separated, default 10,1000), {@code kafkaEvents} (500 000), {@code
+ * only=kafka} for the Kafka run alone. Each figure is printed as soon as it is measured ({@code
+ * FIGURE} lines), and the event rate every 10 s ({@code PROGRESS}).
  */
 public final class JobBench {
     private static final long EVENTS = Long.getLong("events", 3_000_000);
@@ -88,16 +91,43 @@ public final class JobBench {
                 String.format(
                         "events=%d users=%d state=rocksdb incremental checkpoints every 5 s, parallelism 2",
                         EVENTS, USERS));
+        if ("kafka".equals(System.getProperty("only"))) {
+            System.out.println("FIGURE " + kafka());
+            return;
+        }
+        Thread progress = new Thread(JobBench::progress, "bench-progress");
+        progress.setDaemon(true);
+        progress.start();
         double floor = floor();
         report.add(String.format("floor (one MapState get+put per event): %.0f events/s", floor));
+        System.out.println("FIGURE " + report.get(report.size() - 1));
         for (String d : System.getProperty("definitions", "10,1000").split(",")) {
             int defs = Integer.parseInt(d.trim());
-            report.addAll(job(defs, floor));
+            List<String> figures = job(defs, floor);
+            figures.forEach(f -> System.out.println("FIGURE " + f));
+            report.addAll(figures);
         }
         report.add(kafka());
         System.out.println();
         System.out.println("==== Cohortflow job benchmark ====");
         report.forEach(System.out::println);
+    }
+
+    /** Prints the generation rate every 10 s: held to the processing rate by backpressure. */
+    private static void progress() {
+        long last = GENERATED.get();
+        while (true) {
+            try {
+                Thread.sleep(10_000);
+            } catch (InterruptedException e) {
+                return;
+            }
+            long now = GENERATED.get();
+            System.out.printf(
+                    "PROGRESS generated %d events, %.0f events/s over the last 10 s%n",
+                    now, (now - last) / 10.0);
+            last = now;
+        }
     }
 
     private static Configuration flink(Path checkpoints) {
