@@ -87,13 +87,19 @@ class OpenApiCoverageTest {
                 served.add(m + " " + e.endpoint.path);
             }
         }
-        assertThat(served).isEqualTo(documented().keySet());
+        // This app is the Segments API alone; the segmentation routes are served when the
+        // segmentation module is installed (the launcher), and are checked below from their table.
+        Set<String> expected = new TreeSet<>(documented().keySet());
+        SegmentationController.ROUTES.forEach(r -> expected.remove(r.method() + " " + r.path()));
+        assertThat(served).isEqualTo(expected);
     }
 
     @Test
     void every_route_accepts_exactly_the_documented_query_parameters() {
         Map<String, Set<String>> table = new TreeMap<>();
         ApiRoutes.ALL.forEach(
+                r -> table.put(r.method() + " " + r.path(), new TreeSet<>(r.query())));
+        SegmentationController.ROUTES.forEach(
                 r -> table.put(r.method() + " " + r.path(), new TreeSet<>(r.query())));
         assertThat(table).isEqualTo(documented());
     }
