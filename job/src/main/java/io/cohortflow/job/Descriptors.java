@@ -3,7 +3,6 @@ package io.cohortflow.job;
 import io.cohortflow.core.eval.UserProfile;
 import io.cohortflow.core.event.Event;
 import io.cohortflow.job.model.DefinitionUpdate;
-import io.cohortflow.job.model.HistoryMeta;
 import io.cohortflow.job.model.KafkaMessage;
 import io.cohortflow.job.state.EventSerializer;
 import io.cohortflow.job.state.ProfileSerializer;
@@ -25,13 +24,6 @@ public final class Descriptors {
     /** Per user: the event history, one entry per event. */
     public static final MapStateDescriptor<Long, Event> HISTORY =
             new MapStateDescriptor<>("history", LongSerializer.INSTANCE, EventSerializer.INSTANCE);
-
-    public static final ValueStateDescriptor<HistoryMeta> HISTORY_META =
-            new ValueStateDescriptor<>("history-meta", TypeInformation.of(HistoryMeta.class));
-
-    /** Per user: the event-time timer currently registered, so it is registered once. */
-    public static final ValueStateDescriptor<Long> TIMER =
-            new ValueStateDescriptor<>("timer", LongSerializer.INSTANCE);
 
     /** Broadcast: workspace/segment to the record applied for it. */
     public static final MapStateDescriptor<String, DefinitionUpdate> DEFINITIONS =

@@ -94,7 +94,6 @@ public class SegmentationFunction
 
     private transient SegmentEngine engine;
     private transient ValueState<UserProfile> profileState;
-    private transient ValueState<Long> timerState;
     private transient MapStateHistory history;
     private transient Map<String, SegmentCatalog> catalogs;
     private transient Map<String, Map<String, Boolean>> activations;
@@ -113,13 +112,8 @@ public class SegmentationFunction
                                 settings.historyCap(),
                                 Duration.ofMillis(settings.maxFutureSkewMillis())));
         profileState = getRuntimeContext().getState(Descriptors.PROFILE);
-        timerState = getRuntimeContext().getState(Descriptors.TIMER);
         MapState<Long, Event> map = getRuntimeContext().getMapState(Descriptors.HISTORY);
-        history =
-                new MapStateHistory(
-                        map,
-                        getRuntimeContext().getState(Descriptors.HISTORY_META),
-                        settings.orderedState());
+        history = new MapStateHistory(map, settings.orderedState());
     }
 
     // ---- events --------------------------------------------------------------------------
@@ -156,7 +150,6 @@ public class SegmentationFunction
             }
         }
         UserProfile profile = profile();
-        history.load();
         SegmentCatalog catalog = ready ? catalog(in.workspace) : SegmentCatalog.empty();
         SegmentEngine.Outcome outcome = engine.onEvents(profile, history, catalog, events);
         for (SegmentEngine.Ignored ig : outcome.ignored()) {
@@ -171,8 +164,8 @@ public class SegmentationFunction
                             eventJson(e)));
         }
         emit(in.workspace, in.userId, outcome.changes(), out::collect);
-        save(profile);
         registerTimer(profile, ctx.timerService());
+        save(profile);
         if (in.requestId != null) {
             side.accept(
                     ready
@@ -190,27 +183,28 @@ public class SegmentationFunction
             throws Exception {
         loadCatalogs(ctx.getBroadcastState(Descriptors.DEFINITIONS));
         checkReady(ctx.getBroadcastState(Descriptors.PROGRESS));
-        timerState.clear();
         UserProfile profile = profileState.value();
         if (profile == null) {
             return;
         }
-        history.load();
+        if (timestamp == profile.scheduledWakeUp()) {
+            profile.scheduledWakeUp(Long.MAX_VALUE); // this timer is spent
+        }
         String key = ctx.getCurrentKey();
         String workspace = Keys.workspace(key);
         SegmentCatalog catalog = ready ? catalog(workspace) : SegmentCatalog.empty();
         List<MembershipChange> changes = engine.advanceTo(profile, history, catalog, timestamp);
         emit(workspace, Keys.id(key), changes, out::collect);
-        save(profile);
         registerTimer(profile, ctx.timerService());
+        save(profile);
     }
 
-    private void registerTimer(UserProfile profile, TimerService timers) throws IOException {
+    /** Registers the user's next lapse instant once (the profile remembers what is registered). */
+    private static void registerTimer(UserProfile profile, TimerService timers) {
         long next = profile.nextExpiry();
-        Long registered = timerState.value();
-        if (next != Long.MAX_VALUE && (registered == null || next < registered)) {
+        if (next != Long.MAX_VALUE && next < profile.scheduledWakeUp()) {
             timers.registerEventTimeTimer(next);
-            timerState.update(next);
+            profile.scheduledWakeUp(next);
         }
     }
 
@@ -346,7 +340,6 @@ public class SegmentationFunction
                     if (profile == null) {
                         return;
                     }
-                    history.load();
                     SegmentCatalog catalog = catalog(workspace);
                     Set<String> ids = changed;
                     if (ids == null) {
@@ -359,9 +352,8 @@ public class SegmentationFunction
                             engine.onDefinitionsChanged(profile, history, catalog, ids);
                     emit(workspace, Keys.id(key), changes, out::collect);
                     state.update(profile);
-                    Long registered = timerState.value();
                     long next = profile.nextExpiry();
-                    if (next != Long.MAX_VALUE && (registered == null || next < registered)) {
+                    if (next != Long.MAX_VALUE && next < profile.scheduledWakeUp()) {
                         ctx.output(Descriptors.SIDE, wakeUp(workspace, Keys.id(key)));
                     }
                 });
@@ -424,7 +416,7 @@ public class SegmentationFunction
     }
 
     private void save(UserProfile p) throws IOException {
-        if (p.isEmpty() && history.size() == 0) {
+        if (p.isEmpty() && p.historySize() == 0) {
             profileState.clear();
         } else {
             profileState.update(p);

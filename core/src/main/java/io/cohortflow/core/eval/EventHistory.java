@@ -13,14 +13,18 @@ public interface EventHistory {
     /** The events, oldest first. May read the whole store: only the engine's slow paths call it. */
     List<Event> events();
 
-    /** Adds an event at its place in time order, after events of the same time. */
-    void insert(Event e);
+    /**
+     * Adds an event at its place in time order, after events of the same time. {@code sequence}
+     * grows with every insert of this user (the engine keeps it), so a store can make a unique,
+     * ordered key without reading first.
+     */
+    void insert(Event e, long sequence);
 
-    /** Removes every event with {@code time <= upTo} and returns them. */
-    List<Event> removeUpTo(long upTo);
+    /** Removes every event with {@code time <= upTo}. */
+    Removal removeUpTo(long upTo);
 
-    int size();
-
-    /** The time of the oldest event; only called when {@code size() > 0}. */
-    long oldestTime();
+    /**
+     * What a removal took, and the time of the oldest event left ({@link Long#MAX_VALUE}: none).
+     */
+    record Removal(List<Event> removed, long oldestLeft) {}
 }

@@ -15,7 +15,7 @@ public final class ListHistory implements EventHistory {
     }
 
     @Override
-    public void insert(Event e) {
+    public void insert(Event e, long sequence) {
         int i = events.size();
         while (i > 0 && events.get(i - 1).time() > e.time()) {
             i--;
@@ -24,7 +24,7 @@ public final class ListHistory implements EventHistory {
     }
 
     @Override
-    public List<Event> removeUpTo(long upTo) {
+    public Removal removeUpTo(long upTo) {
         int n = 0;
         while (n < events.size() && events.get(n).time() <= upTo) {
             n++;
@@ -32,16 +32,10 @@ public final class ListHistory implements EventHistory {
         List<Event> head = events.subList(0, n);
         List<Event> removed = List.copyOf(head);
         head.clear();
-        return removed;
+        return new Removal(removed, events.isEmpty() ? Long.MAX_VALUE : events.get(0).time());
     }
 
-    @Override
     public int size() {
         return events.size();
-    }
-
-    @Override
-    public long oldestTime() {
-        return events.get(0).time();
     }
 }

@@ -29,6 +29,10 @@ public final class ProfileCodec {
         out.writeLong(p.floor);
         out.writeLong(p.nextExpiry);
         out.writeLong(p.lastEventTime);
+        Varints.writeInt(out, p.historySize);
+        out.writeLong(p.historyOldest);
+        Varints.writeUnsigned(out, p.insertions);
+        out.writeLong(p.scheduledWakeUp);
         Varints.writeInt(out, p.names.size());
         for (Map.Entry<String, Integer> e : p.names.entrySet()) {
             out.writeUTF(e.getKey());
@@ -66,6 +70,10 @@ public final class ProfileCodec {
         p.floor = in.readLong();
         p.nextExpiry = in.readLong();
         p.lastEventTime = in.readLong();
+        p.historySize = Varints.readInt(in);
+        p.historyOldest = in.readLong();
+        p.insertions = Varints.readUnsigned(in);
+        p.scheduledWakeUp = in.readLong();
         int names = Varints.readInt(in);
         for (int i = 0; i < names; i++) {
             p.names.put(in.readUTF(), Varints.readInt(in));

@@ -76,12 +76,14 @@ public final class SegmentEngine {
             SegmentCatalog catalog,
             Event e,
             List<MembershipChange> out) {
-        h.insert(e);
+        h.insert(e, p.insertions++);
+        p.historySize++;
+        p.historyOldest = Math.min(p.historyOldest, e.time());
         p.names.merge(e.name(), 1, Integer::sum);
         p.lastEventTime = Math.max(p.lastEventTime, e.time());
         boolean floorMoved = false;
-        while (h.size() > config.historyCap()) {
-            long oldest = h.oldestTime();
+        while (p.historySize > config.historyCap()) {
+            long oldest = p.historyOldest;
             forget(p, h.removeUpTo(oldest));
             p.floor = Math.max(p.floor, oldest);
             floorMoved = true;
@@ -254,14 +256,16 @@ public final class SegmentEngine {
 
     private void evictHistory(UserProfile p, EventHistory h) {
         long cutoff = p.now - horizon; // events at or before it are outside the horizon
-        if (h.size() > 0 && h.oldestTime() <= cutoff) {
+        if (p.historySize > 0 && p.historyOldest <= cutoff) {
             forget(p, h.removeUpTo(cutoff));
         }
     }
 
     /** Keeps the per-name counts in step with the history. */
-    private static void forget(UserProfile p, List<Event> removed) {
-        for (Event e : removed) {
+    private static void forget(UserProfile p, EventHistory.Removal removal) {
+        p.historySize -= removal.removed().size();
+        p.historyOldest = removal.oldestLeft();
+        for (Event e : removal.removed()) {
             p.names.computeIfPresent(e.name(), (n, c) -> c == 1 ? null : c - 1);
         }
     }

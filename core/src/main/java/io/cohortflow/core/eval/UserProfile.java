@@ -25,6 +25,18 @@ public final class UserProfile {
 
     long lastEventTime = Long.MIN_VALUE;
 
+    /** Events in the history, the oldest one's time, and inserts so far (for store keys). */
+    int historySize;
+
+    long historyOldest = Long.MAX_VALUE;
+    long insertions;
+
+    /**
+     * The caller's record of the wake-up (timer) it has registered for this user, so that it
+     * registers each instant once; {@link Long#MAX_VALUE} for none. The engine never reads it.
+     */
+    long scheduledWakeUp = Long.MAX_VALUE;
+
     final Map<Long, CounterState> counters = new HashMap<>();
     final Map<String, Membership> memberships = new HashMap<>();
 
@@ -39,6 +51,18 @@ public final class UserProfile {
 
     public long now() {
         return now;
+    }
+
+    public int historySize() {
+        return historySize;
+    }
+
+    public long scheduledWakeUp() {
+        return scheduledWakeUp;
+    }
+
+    public void scheduledWakeUp(long instant) {
+        scheduledWakeUp = instant;
     }
 
     public long floor() {

@@ -80,7 +80,8 @@ class WindowsAndTimeTest {
                 f.engine.onEvents(f.profile, f.history, f.catalog, List.of(sport(T0 + 2 * DAY)));
         assertThat(o.ignored())
                 .containsExactly(new SegmentEngine.Ignored(0, SegmentEngine.TOO_OLD));
-        assertThat(f.history.size()).isEqualTo(1);
+        assertThat(f.history.events()).hasSize(1);
+        assertThat(f.profile.historySize()).isEqualTo(1);
     }
 
     @Test
@@ -91,7 +92,8 @@ class WindowsAndTimeTest {
         assertThat(f.member("sport")).isTrue();
         f.send(ev("Other", T0 + 3 * HOUR));
         // The oldest article fell off the history, so only two remain: the user exits.
-        assertThat(f.history.size()).isEqualTo(3);
+        assertThat(f.history.events()).hasSize(3);
+        assertThat(f.profile.historySize()).isEqualTo(3);
         assertThat(f.member("sport")).isFalse();
     }
 

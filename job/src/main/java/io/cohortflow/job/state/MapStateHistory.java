@@ -2,64 +2,37 @@ package io.cohortflow.job.state;
 
 import io.cohortflow.core.eval.EventHistory;
 import io.cohortflow.core.event.Event;
-import io.cohortflow.job.model.HistoryMeta;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.state.MapState;
-import org.apache.flink.api.common.state.ValueState;
 
 /**
  * A user's event history in a {@link MapState}: one entry per event, keyed by {@code time << 16 |
- * n} (n distinguishes events of the same millisecond in arrival order), so an insert writes one
- * entry instead of rewriting the history. Size and oldest key live in a small value state.
+ * (sequence & 0xFFFF)} with the engine's per-user insert sequence, so an insert is one write (no
+ * read to find a free key) and events of the same millisecond keep their arrival order. Size and
+ * oldest time are kept by the engine in the user's profile, so neither needs a read here.
  *
  * <p>On RocksDB the map iterates in key order (big-endian longs, non-negative times), which the
  * eviction relies on to stop early; on the heap backend it sorts.
  */
 public final class MapStateHistory implements EventHistory {
     private static final int SEQ_BITS = 16;
+    private static final long SEQ_MASK = (1L << SEQ_BITS) - 1;
 
     private final MapState<Long, Event> map;
-    private final ValueState<HistoryMeta> metaState;
     private final boolean ordered;
-    private HistoryMeta meta;
 
-    public MapStateHistory(
-            MapState<Long, Event> map, ValueState<HistoryMeta> metaState, boolean ordered) {
+    public MapStateHistory(MapState<Long, Event> map, boolean ordered) {
         this.map = map;
-        this.metaState = metaState;
         this.ordered = ordered;
-    }
-
-    /** Re-reads the metadata for the current key; call once per key before use. */
-    public MapStateHistory load() {
-        try {
-            meta = metaState.value();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        if (meta == null) {
-            meta = new HistoryMeta();
-        }
-        return this;
-    }
-
-    private void saveMeta() throws Exception {
-        if (meta.size == 0) {
-            metaState.clear();
-        } else {
-            metaState.update(meta);
-        }
     }
 
     @Override
     public List<Event> events() {
         try {
-            List<Map.Entry<Long, Event>> entries = new ArrayList<>(meta.size);
+            List<Map.Entry<Long, Event>> entries = new ArrayList<>();
             for (Map.Entry<Long, Event> e : map.entries()) {
                 entries.add(Map.entry(e.getKey(), e.getValue()));
             }
@@ -75,27 +48,20 @@ public final class MapStateHistory implements EventHistory {
     }
 
     @Override
-    public void insert(Event e) {
+    public void insert(Event e, long sequence) {
         try {
-            long key = e.time() << SEQ_BITS;
-            while (map.contains(key)) {
-                key++; // same millisecond: keep arrival order
-            }
-            map.put(key, e);
-            meta.size++;
-            meta.oldestKey = Math.min(meta.oldestKey, key);
-            saveMeta();
+            map.put((e.time() << SEQ_BITS) | (sequence & SEQ_MASK), e);
         } catch (Exception ex) {
             throw new IllegalStateException("writing history", ex);
         }
     }
 
     @Override
-    public List<Event> removeUpTo(long upTo) {
-        long limit = (upTo << SEQ_BITS) | ((1L << SEQ_BITS) - 1);
+    public Removal removeUpTo(long upTo) {
+        long limit = (upTo << SEQ_BITS) | SEQ_MASK;
         List<Event> removed = new ArrayList<>();
+        long oldest = Long.MAX_VALUE;
         try {
-            long oldest = Long.MAX_VALUE;
             Iterator<Map.Entry<Long, Event>> it = map.iterator();
             while (it.hasNext()) {
                 Map.Entry<Long, Event> e = it.next();
@@ -103,7 +69,6 @@ public final class MapStateHistory implements EventHistory {
                 if (k <= limit) {
                     removed.add(e.getValue());
                     it.remove();
-                    meta.size--;
                 } else {
                     oldest = Math.min(oldest, k);
                     if (ordered) {
@@ -111,21 +76,9 @@ public final class MapStateHistory implements EventHistory {
                     }
                 }
             }
-            meta.oldestKey = oldest;
-            saveMeta();
-            return removed;
         } catch (Exception e) {
             throw new IllegalStateException("evicting history", e);
         }
-    }
-
-    @Override
-    public int size() {
-        return meta.size;
-    }
-
-    @Override
-    public long oldestTime() {
-        return meta.oldestKey >> SEQ_BITS;
+        return new Removal(removed, oldest == Long.MAX_VALUE ? Long.MAX_VALUE : oldest >> SEQ_BITS);
     }
 }
