@@ -115,8 +115,4 @@ public final class KafkaTopics {
         }
         return out;
     }
-
-    static Map<String, String> copy(Map<String, String> m) {
-        return new HashMap<>(m);
-    }
 }

@@ -19,7 +19,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.function.DoublePredicate;
 import java.util.function.Predicate;
@@ -429,9 +428,5 @@ final class SegmentCompiler {
             out.addAll(r);
         }
         return Set.copyOf(out);
-    }
-
-    static boolean sameWindow(@Nullable Window a, @Nullable Window b) {
-        return Objects.equals(a, b);
     }
 }

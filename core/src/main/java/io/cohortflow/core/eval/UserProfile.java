@@ -107,12 +107,4 @@ public final class UserProfile {
     public int counterCount() {
         return counters.size();
     }
-
-    Map<Long, CounterState> counters() {
-        return counters;
-    }
-
-    Map<String, Long> rechecks() {
-        return rechecks;
-    }
 }

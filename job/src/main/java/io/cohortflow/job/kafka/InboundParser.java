@@ -103,9 +103,6 @@ public final class InboundParser {
         in.reason = reason;
         in.detail = detail;
         in.rawValue = raw;
-        if (in.key.isEmpty() && in.workspace.isEmpty()) {
-            in.key = ""; // unattributable input gathers on one key; it only goes to dead letter
-        }
         return in;
     }
 

@@ -5,13 +5,22 @@ import io.cohortflow.core.eval.UserProfile;
 import java.io.IOException;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
-import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
-/** Flink serializer of a user's profile, delegating to core's versioned binary codec. */
-public final class ProfileSerializer extends TypeSerializerSingleton<UserProfile> {
+/** Flink serializer of a user's profile (mutable), delegating to core's {@link ProfileCodec}. */
+public final class ProfileSerializer extends CodecSerializer<UserProfile> {
     public static final ProfileSerializer INSTANCE = new ProfileSerializer();
+
+    @Override
+    void write(UserProfile p, DataOutputView out) throws IOException {
+        ProfileCodec.write(p, out);
+    }
+
+    @Override
+    UserProfile read(DataInputView in) throws IOException {
+        return ProfileCodec.read(in);
+    }
 
     @Override
     public boolean isImmutableType() {
@@ -29,41 +38,10 @@ public final class ProfileSerializer extends TypeSerializerSingleton<UserProfile
     }
 
     @Override
-    public UserProfile copy(UserProfile from, UserProfile reuse) {
-        return copy(from);
-    }
-
-    @Override
-    public int getLength() {
-        return -1;
-    }
-
-    @Override
-    public void serialize(UserProfile p, DataOutputView out) throws IOException {
-        ProfileCodec.write(p, out);
-    }
-
-    @Override
-    public UserProfile deserialize(DataInputView in) throws IOException {
-        return ProfileCodec.read(in);
-    }
-
-    @Override
-    public UserProfile deserialize(UserProfile reuse, DataInputView in) throws IOException {
-        return deserialize(in);
-    }
-
-    @Override
-    public void copy(DataInputView in, DataOutputView out) throws IOException {
-        serialize(deserialize(in), out);
-    }
-
-    @Override
     public TypeSerializerSnapshot<UserProfile> snapshotConfiguration() {
         return new Snapshot();
     }
 
-    /** The codec carries its own version byte, so the snapshot needs no configuration. */
     public static final class Snapshot extends SimpleTypeSerializerSnapshot<UserProfile> {
         public Snapshot() {
             super(() -> INSTANCE);
