@@ -1,10 +1,13 @@
 package io.cohortflow.job;
 
+import io.cohortflow.job.backfill.Cutover;
 import io.cohortflow.job.kafka.KafkaConnectors;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
+import java.io.IOException;
 import java.nio.file.Path;
+import javax.annotation.Nullable;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -124,24 +127,64 @@ public final class CohortflowJob {
         // Replies wait on this pipeline: flush buffers quickly rather than fill them.
         f.setString("execution.buffer-timeout.interval", "5 ms");
         f.setString("parallelism.default", Integer.toString(c.parallelism()));
+        f.setString("pipeline.max-parallelism", Integer.toString(c.maxParallelism()));
         return f;
     }
 
-    /** Runs the job against Kafka with settings from {@code cohortflow.properties} and env. */
+    /**
+     * The job on Kafka. With a backfill's cut-over (setting {@link JobConfig#BOOTSTRAP_MANIFEST}),
+     * it skips the events the backfill counted and, started from the backfill's savepoint, reads
+     * the events topic from the cut-over's offsets.
+     */
+    public static CohortflowJob onKafka(JobConfig c) throws IOException {
+        Cutover cutover = cutover(c);
+        SegmentationFunction.Settings settings =
+                SegmentationFunction.Settings.of(c, KafkaConnectors.definitionsEndOffset(c), true);
+        if (cutover != null) {
+            settings = settings.countingFrom(cutover.cutoverMillis());
+        }
+        return new CohortflowJob(
+                KafkaConnectors.events(c, cutover),
+                KafkaConnectors.definitions(c),
+                KafkaConnectors.memberships(c),
+                KafkaConnectors.side(c),
+                c,
+                new SegmentationFunction(settings));
+    }
+
+    /** The backfill's cut-over this job was bootstrapped from, if any (checked to fit). */
+    @Nullable
+    public static Cutover cutover(JobConfig c) throws IOException {
+        if (c.bootstrapManifest().isEmpty()) {
+            return null;
+        }
+        Cutover cutover = Cutover.read(c.bootstrapManifest());
+        if (cutover.maxParallelism() != c.maxParallelism()
+                || !cutover.eventsTopic().equals(c.topics().events())) {
+            throw new IllegalArgumentException(
+                    "the bootstrap savepoint was written for max parallelism "
+                            + cutover.maxParallelism()
+                            + " and topic "
+                            + cutover.eventsTopic()
+                            + "; this job has "
+                            + c.maxParallelism()
+                            + " and "
+                            + c.topics().events());
+        }
+        return cutover;
+    }
+
+    /**
+     * Runs the job against Kafka with settings from {@code cohortflow.properties} and env. To start
+     * from a backfill, submit with its savepoint ({@code flink run -s <savepoint>}) and set {@code
+     * job.bootstrap} to the same directory.
+     */
     public static void main(String[] args) throws Exception {
         Path file = Path.of(args.length > 0 ? args[0] : "cohortflow.properties");
         JobConfig c = JobConfig.from(JobConfig.load(file, System.getenv()));
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(flinkConfiguration(c));
-        long end = KafkaConnectors.definitionsEndOffset(c);
-        new CohortflowJob(
-                        KafkaConnectors.events(c),
-                        KafkaConnectors.definitions(c),
-                        KafkaConnectors.memberships(c),
-                        KafkaConnectors.side(c),
-                        c,
-                        new SegmentationFunction(SegmentationFunction.Settings.of(c, end, true)))
-                .build(env);
+        onKafka(c).build(env);
         env.execute("cohortflow");
     }
 }

@@ -4,6 +4,7 @@ import io.cohortflow.core.eval.UserProfile;
 import io.cohortflow.core.event.Event;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.KafkaMessage;
+import io.cohortflow.job.model.UserState;
 import io.cohortflow.job.state.EventSerializer;
 import io.cohortflow.job.state.ProfileSerializer;
 import org.apache.flink.api.common.state.MapStateDescriptor;
@@ -39,4 +40,12 @@ public final class Descriptors {
     /** Replies, dead letters, applied reports and wake-ups: the at-least-once outputs. */
     public static final OutputTag<KafkaMessage> SIDE =
             new OutputTag<>("side", TypeInformation.of(KafkaMessage.class));
+
+    /** Backfill only: each user's memberships as of the end of the input. */
+    public static final OutputTag<KafkaMessage> SNAPSHOT =
+            new OutputTag<>("snapshot", TypeInformation.of(KafkaMessage.class));
+
+    /** Backfill only: each user's whole state at the end, for the bootstrap savepoint. */
+    public static final OutputTag<UserState> STATE =
+            new OutputTag<>("state", TypeInformation.of(UserState.class));
 }

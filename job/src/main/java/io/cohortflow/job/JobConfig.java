@@ -22,6 +22,7 @@ public record JobConfig(
         TopicNames topics,
         String groupId,
         int parallelism,
+        int maxParallelism,
         String checkpointDir,
         Duration checkpointInterval,
         Duration horizon,
@@ -30,11 +31,26 @@ public record JobConfig(
         Duration outOfOrderness,
         Duration idleness,
         String transactionalIdPrefix,
-        Duration transactionTimeout) {
+        Duration transactionTimeout,
+        String bootstrapManifest) {
 
     public static final String BOOTSTRAP = "kafka.bootstrap";
     public static final String GROUP_ID = "job.group-id";
     public static final String PARALLELISM = "job.parallelism";
+
+    /**
+     * Key groups: the most subtasks the job can ever scale to. Savepoints (and the backfill's
+     * bootstrap savepoint) only restore into a job with the same value.
+     */
+    public static final String MAX_PARALLELISM = "job.max-parallelism";
+
+    /**
+     * A backfill's cut-over file ({@code cohortflow-cutover.json}): events before its instant are
+     * skipped (the backfill counted them) and, when the job starts without state of its own, it
+     * reads the events topic from the offsets the file names.
+     */
+    public static final String BOOTSTRAP_MANIFEST = "job.bootstrap";
+
     public static final String CHECKPOINT_DIR = "job.checkpoint-dir";
     public static final String CHECKPOINT_INTERVAL = "job.checkpoint-interval";
     public static final String HORIZON = "state.horizon";
@@ -69,6 +85,7 @@ public record JobConfig(
                         s.getOrDefault(TOPIC_APPLIED, d.applied())),
                 s.getOrDefault(GROUP_ID, "cohortflow-job"),
                 Integer.parseInt(s.getOrDefault(PARALLELISM, "2")),
+                Integer.parseInt(s.getOrDefault(MAX_PARALLELISM, "128")),
                 s.getOrDefault(
                         CHECKPOINT_DIR,
                         Path.of("data", "checkpoints").toAbsolutePath().toUri().toString()),
@@ -79,7 +96,8 @@ public record JobConfig(
                 Duration.parse(s.getOrDefault(OUT_OF_ORDERNESS, "PT5S")),
                 Duration.parse(s.getOrDefault(IDLENESS, "PT30S")),
                 s.getOrDefault(TRANSACTIONAL_ID_PREFIX, "cohortflow-memberships"),
-                Duration.parse(s.getOrDefault(TRANSACTION_TIMEOUT, "PT10M")));
+                Duration.parse(s.getOrDefault(TRANSACTION_TIMEOUT, "PT10M")),
+                s.getOrDefault(BOOTSTRAP_MANIFEST, ""));
     }
 
     /** A properties file (optional) overridden by {@code COHORTFLOW_*} environment variables. */
@@ -110,6 +128,8 @@ public record JobConfig(
             BOOTSTRAP,
             GROUP_ID,
             PARALLELISM,
+            MAX_PARALLELISM,
+            BOOTSTRAP_MANIFEST,
             CHECKPOINT_DIR,
             CHECKPOINT_INTERVAL,
             HORIZON,

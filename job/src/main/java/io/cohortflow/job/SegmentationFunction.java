@@ -11,6 +11,7 @@ import io.cohortflow.core.contract.SegmentRecord;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.core.definition.DefinitionParser;
 import io.cohortflow.core.eval.EngineConfig;
+import io.cohortflow.core.eval.Membership;
 import io.cohortflow.core.eval.MembershipChange;
 import io.cohortflow.core.eval.SegmentCatalog;
 import io.cohortflow.core.eval.SegmentEngine;
@@ -20,6 +21,7 @@ import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.EventsCodec;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
+import io.cohortflow.job.model.UserState;
 import io.cohortflow.job.state.MapStateHistory;
 import java.io.IOException;
 import java.io.Serializable;
@@ -69,16 +71,49 @@ public class SegmentationFunction
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(SegmentationFunction.class);
 
-    /** What the function needs from the job's configuration; serializable with the function. */
+    /**
+     * What the function needs from the job's configuration; serializable with the function.
+     *
+     * @param countFrom events before this instant are skipped: a backfill counted them (the
+     *     cut-over of a bootstrapped job), or they are outside a backfill's range
+     * @param countUntil events at or after this instant are skipped (a backfill's end)
+     * @param asOf a backfill's end: lapses up to it are applied, later ones left to the streaming
+     *     job, and at it each user's memberships and state are emitted ({@link
+     *     Descriptors#SNAPSHOT}, {@link Descriptors#STATE}); {@code Long.MAX_VALUE} when streaming
+     */
     public record Settings(
             long horizonMillis,
             int historyCap,
             long maxFutureSkewMillis,
             TopicNames topics,
             long definitionsEndOffset,
-            boolean orderedState)
+            boolean orderedState,
+            long countFrom,
+            long countUntil,
+            long asOf)
             implements Serializable {
 
+        /** Streaming over every event. */
+        public Settings(
+                long horizonMillis,
+                int historyCap,
+                long maxFutureSkewMillis,
+                TopicNames topics,
+                long definitionsEndOffset,
+                boolean orderedState) {
+            this(
+                    horizonMillis,
+                    historyCap,
+                    maxFutureSkewMillis,
+                    topics,
+                    definitionsEndOffset,
+                    orderedState,
+                    Long.MIN_VALUE,
+                    Long.MAX_VALUE,
+                    Long.MAX_VALUE);
+        }
+
+        /** The streaming job. */
         public static Settings of(JobConfig c, long definitionsEndOffset, boolean orderedState) {
             return new Settings(
                     c.horizon().toMillis(),
@@ -87,6 +122,46 @@ public class SegmentationFunction
                     c.topics(),
                     definitionsEndOffset,
                     orderedState);
+        }
+
+        /**
+         * A backfill over events in {@code [from, until)}, with memberships as of {@code until}. In
+         * batch mode definitions are read before any event, so nothing waits for them (end offset
+         * 0), and keyed state is an unordered hash map.
+         */
+        public static Settings backfill(JobConfig c, long from, long until) {
+            return new Settings(
+                    c.horizon().toMillis(),
+                    c.historyCap(),
+                    c.maxFutureSkew().toMillis(),
+                    c.topics(),
+                    0,
+                    false,
+                    from,
+                    until,
+                    until);
+        }
+
+        /** The streaming job bootstrapped by a backfill that counted events before {@code t}. */
+        public Settings countingFrom(long t) {
+            return new Settings(
+                    horizonMillis,
+                    historyCap,
+                    maxFutureSkewMillis,
+                    topics,
+                    definitionsEndOffset,
+                    orderedState,
+                    t,
+                    countUntil,
+                    asOf);
+        }
+
+        boolean backfill() {
+            return asOf != Long.MAX_VALUE;
+        }
+
+        boolean counts(Event e) {
+            return e.time() >= countFrom && e.time() < countUntil;
         }
     }
 
@@ -134,6 +209,9 @@ public class SegmentationFunction
         List<Event> events = new ArrayList<>();
         long wall = ctx.timerService().currentProcessingTime();
         for (Event e : EventsCodec.decode(in.events)) {
+            if (!settings.counts(e)) {
+                continue; // counted by the backfill this job was bootstrapped from, or out of range
+            }
             if (engine.tooFarInFuture(e, wall)) {
                 side.accept(
                         deadLetter(
@@ -165,6 +243,11 @@ public class SegmentationFunction
         }
         emit(in.workspace, in.userId, outcome.changes(), out::collect);
         registerTimer(profile, ctx.timerService());
+        if (settings.backfill()) {
+            // Batch mode fires a key's timers once its records are done: this one takes the
+            // user's snapshot after every lapse up to the end has been applied.
+            ctx.timerService().registerEventTimeTimer(settings.asOf());
+        }
         save(profile);
         if (in.requestId != null) {
             side.accept(
@@ -193,19 +276,55 @@ public class SegmentationFunction
         String key = ctx.getCurrentKey();
         String workspace = Keys.workspace(key);
         SegmentCatalog catalog = ready ? catalog(workspace) : SegmentCatalog.empty();
-        List<MembershipChange> changes = engine.advanceTo(profile, history, catalog, timestamp);
-        emit(workspace, Keys.id(key), changes, out::collect);
+        boolean end = timestamp == settings.asOf();
+        // The end-of-backfill timer only looks: advancing the user's clock to it would differ from
+        // a streaming job, whose clocks move with events and lapses only.
+        if (!end || profile.nextExpiry() <= timestamp) {
+            List<MembershipChange> changes = engine.advanceTo(profile, history, catalog, timestamp);
+            emit(workspace, Keys.id(key), changes, out::collect);
+        }
         registerTimer(profile, ctx.timerService());
+        if (end) {
+            snapshot(workspace, Keys.id(key), profile, ctx);
+        }
         save(profile);
     }
 
-    /** Registers the user's next lapse instant once (the profile remembers what is registered). */
-    private static void registerTimer(UserProfile profile, TimerService timers) {
+    /**
+     * Registers the user's next lapse instant once (the profile remembers what is registered). A
+     * backfill leaves lapses after its end to the streaming job it bootstraps (the savepoint holds
+     * them as timers), rather than firing them all as its input ends.
+     */
+    private void registerTimer(UserProfile profile, TimerService timers) {
         long next = profile.nextExpiry();
-        if (next != Long.MAX_VALUE && next < profile.scheduledWakeUp()) {
+        if (next != Long.MAX_VALUE && next <= settings.asOf() && next < profile.scheduledWakeUp()) {
             timers.registerEventTimeTimer(next);
             profile.scheduledWakeUp(next);
         }
+    }
+
+    /** A backfill's result for one user: memberships as of its end, and the whole state. */
+    private void snapshot(
+            String workspace, String userId, UserProfile profile, OnTimerContext ctx) {
+        for (Map.Entry<String, Membership> m : profile.memberships().entrySet()) {
+            Membership ms = m.getValue();
+            if (ms.member()) {
+                MembershipRecord r =
+                        new MembershipRecord(
+                                workspace,
+                                userId,
+                                m.getKey(),
+                                MembershipChange.Kind.ENTERED.json(),
+                                Instant.ofEpochMilli(ms.enteredAt()).toString(),
+                                ms.version());
+                ctx.output(
+                        Descriptors.SNAPSHOT,
+                        KafkaMessage.json(settings.topics().memberships(), r.key(), r));
+            }
+        }
+        ctx.output(
+                Descriptors.STATE,
+                UserState.of(Keys.of(workspace, userId), profile, history.entries()));
     }
 
     // ---- definitions ---------------------------------------------------------------------

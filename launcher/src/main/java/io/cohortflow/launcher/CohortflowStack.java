@@ -3,8 +3,7 @@ package io.cohortflow.launcher;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.job.CohortflowJob;
 import io.cohortflow.job.JobConfig;
-import io.cohortflow.job.SegmentationFunction;
-import io.cohortflow.job.kafka.KafkaConnectors;
+import io.cohortflow.job.backfill.Cutover;
 import io.cohortflow.kafka.CohortflowTopics;
 import io.cohortflow.kafka.EmbeddedKafka;
 import io.cohortflow.service.DefinitionsService;
@@ -117,18 +116,16 @@ public final class CohortflowStack implements AutoCloseable {
             conf.setString("execution.state-recovery.claim-mode", "CLAIM");
             LOG.info("restoring the job from {}", snapshot.get());
         }
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        long end = KafkaConnectors.definitionsEndOffset(jobConfig);
-        new CohortflowJob(
-                        KafkaConnectors.events(jobConfig),
-                        KafkaConnectors.definitions(jobConfig),
-                        KafkaConnectors.memberships(jobConfig),
-                        KafkaConnectors.side(jobConfig),
-                        jobConfig,
-                        new SegmentationFunction(
-                                SegmentationFunction.Settings.of(jobConfig, end, true)))
-                .build(env);
         try {
+            Cutover cutover = CohortflowJob.cutover(jobConfig);
+            if (snapshot.isEmpty() && cutover != null) {
+                // First start after a backfill: its savepoint, left in place (NO_CLAIM).
+                conf.setString("execution.state-recovery.path", cutover.savepoint());
+                LOG.info("starting the job from the backfill savepoint {}", cutover.savepoint());
+            }
+            StreamExecutionEnvironment env =
+                    StreamExecutionEnvironment.getExecutionEnvironment(conf);
+            CohortflowJob.onKafka(jobConfig).build(env);
             job = env.executeAsync("cohortflow");
         } catch (Exception e) {
             throw new IllegalStateException("the job did not start", e);

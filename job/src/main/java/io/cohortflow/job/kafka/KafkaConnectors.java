@@ -1,19 +1,24 @@
 package io.cohortflow.job.kafka;
 
 import io.cohortflow.job.JobConfig;
+import io.cohortflow.job.backfill.Cutover;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import javax.annotation.Nullable;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
@@ -27,14 +32,26 @@ public final class KafkaConnectors {
      * Events from the group's committed offsets (earliest for a new group). Fetch waits are short
      * because synchronous requests wait on this path.
      */
-    @SuppressWarnings("deprecation")
     public static KafkaSource<Inbound> events(JobConfig c) {
+        return events(c, null);
+    }
+
+    /**
+     * Events; a job bootstrapped by a backfill starts at the cut-over's offsets (used only while
+     * the source has no state of its own, i.e. on the start from the bootstrap savepoint).
+     */
+    @SuppressWarnings("deprecation")
+    public static KafkaSource<Inbound> events(JobConfig c, @Nullable Cutover cutover) {
+        OffsetsInitializer start =
+                cutover == null
+                        ? OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST)
+                        : OffsetsInitializer.offsets(
+                                cutover.startingOffsets(), OffsetResetStrategy.EARLIEST);
         return KafkaSource.<Inbound>builder()
                 .setBootstrapServers(c.bootstrap())
                 .setTopics(c.topics().events())
                 .setGroupId(c.groupId())
-                .setStartingOffsets(
-                        OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setStartingOffsets(start)
                 .setDeserializer(new InboundDeserializer())
                 .setProperty(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "5")
                 .setProperty("partition.discovery.interval.ms", "30000")
@@ -52,6 +69,40 @@ public final class KafkaConnectors {
                 .setDeserializer(new DefinitionDeserializer())
                 .setProperty(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50")
                 .build();
+    }
+
+    /** Definitions as they are now, for a bounded (backfill) run. */
+    public static KafkaSource<DefinitionUpdate> definitionsNow(JobConfig c) {
+        return KafkaSource.<DefinitionUpdate>builder()
+                .setBootstrapServers(c.bootstrap())
+                .setTopics(c.topics().definitions())
+                .setGroupId(c.groupId() + "-backfill-definitions")
+                .setStartingOffsets(OffsetsInitializer.earliest())
+                .setBounded(OffsetsInitializer.latest())
+                .setDeserializer(new DefinitionDeserializer())
+                .build();
+    }
+
+    /**
+     * Per partition of the events topic, the first offset whose record timestamp is at or after
+     * {@code time} (the end offset when there is none): every record before it has an earlier
+     * timestamp.
+     */
+    public static Map<Integer, Long> eventOffsetsAt(JobConfig c, long time) {
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer(c)) {
+            List<TopicPartition> parts = partitions(consumer, c.topics().events());
+            Map<TopicPartition, Long> query = new HashMap<>();
+            parts.forEach(p -> query.put(p, time));
+            Map<TopicPartition, OffsetAndTimestamp> found =
+                    consumer.offsetsForTimes(query, Duration.ofSeconds(30));
+            Map<TopicPartition, Long> ends = consumer.endOffsets(parts, Duration.ofSeconds(30));
+            Map<Integer, Long> out = new TreeMap<>();
+            for (TopicPartition p : parts) {
+                OffsetAndTimestamp o = found.get(p);
+                out.put(p.partition(), o == null ? ends.get(p) : o.offset());
+            }
+            return out;
+        }
     }
 
     /**
@@ -88,25 +139,31 @@ public final class KafkaConnectors {
      * that far (see SegmentationFunction).
      */
     public static long definitionsEndOffset(JobConfig c) {
-        Map<String, Object> cfg =
-                Map.of(
-                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        c.bootstrap(),
-                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-                        false);
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(
-                        cfg, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> parts = new ArrayList<>();
-            for (PartitionInfo p :
-                    consumer.partitionsFor(c.topics().definitions(), Duration.ofSeconds(30))) {
-                parts.add(new TopicPartition(p.topic(), p.partition()));
-            }
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer(c)) {
+            List<TopicPartition> parts = partitions(consumer, c.topics().definitions());
             long end = 0;
             for (long e : consumer.endOffsets(parts, Duration.ofSeconds(30)).values()) {
                 end = Math.max(end, e);
             }
             return end;
         }
+    }
+
+    private static KafkaConsumer<byte[], byte[]> consumer(JobConfig c) {
+        Map<String, Object> cfg =
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        c.bootstrap(),
+                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                        false);
+        return new KafkaConsumer<>(cfg, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    private static List<TopicPartition> partitions(KafkaConsumer<?, ?> consumer, String topic) {
+        List<TopicPartition> parts = new ArrayList<>();
+        for (PartitionInfo p : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
+            parts.add(new TopicPartition(p.topic(), p.partition()));
+        }
+        return parts;
     }
 }

@@ -31,6 +31,14 @@ public final class MapStateHistory implements EventHistory {
 
     @Override
     public List<Event> events() {
+        List<Map.Entry<Long, Event>> entries = entries();
+        List<Event> out = new ArrayList<>(entries.size());
+        entries.forEach(e -> out.add(e.getValue()));
+        return out;
+    }
+
+    /** The entries with their keys, oldest first. */
+    public List<Map.Entry<Long, Event>> entries() {
         try {
             List<Map.Entry<Long, Event>> entries = new ArrayList<>();
             for (Map.Entry<Long, Event> e : map.entries()) {
@@ -39,9 +47,7 @@ public final class MapStateHistory implements EventHistory {
             if (!ordered) {
                 entries.sort(Map.Entry.comparingByKey());
             }
-            List<Event> out = new ArrayList<>(entries.size());
-            entries.forEach(e -> out.add(e.getValue()));
-            return out;
+            return entries;
         } catch (Exception e) {
             throw new IllegalStateException("reading history", e);
         }

@@ -1,0 +1,257 @@
+package io.cohortflow.job.backfill;
+
+import io.cohortflow.job.CohortflowJob;
+import io.cohortflow.job.Descriptors;
+import io.cohortflow.job.JobConfig;
+import io.cohortflow.job.SegmentationFunction;
+import io.cohortflow.job.kafka.KafkaConnectors;
+import io.cohortflow.job.model.DefinitionUpdate;
+import io.cohortflow.job.model.Inbound;
+import io.cohortflow.job.model.KafkaMessage;
+import io.cohortflow.job.model.UserState;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import javax.annotation.Nullable;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.serialization.Encoder;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.file.sink.FileSink;
+import org.apache.flink.connector.file.src.FileSource;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.state.api.OperatorIdentifier;
+import org.apache.flink.state.api.OperatorTransformation;
+import org.apache.flink.state.api.SavepointWriter;
+import org.apache.flink.streaming.api.datastream.BroadcastStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.filesystem.OutputFileConfig;
+
+/**
+ * The backfill, in one screen: the streaming job's operator run in BATCH mode over history.
+ *
+ * <pre>
+ * history files --keyBy user--> Segmentation (batch; broadcast: definitions, read first)
+ *     --> memberships as of the end (files, optionally the topic)
+ *     --> transitions (files, optional), dead letters (files, optionally the topic)
+ *     --> every user's state --> bootstrap savepoint for the streaming job (optional)
+ * </pre>
+ *
+ * Batch mode sorts each user's events by time and fires a user's timers once the user's events are
+ * done; the operator applies lapses up to the end of history and leaves later ones, as timers in
+ * the savepoint, to the streaming job.
+ */
+public final class Backfill {
+    /** The streaming operator's uid: the savepoint's state must land on it. */
+    static final String STREAMING_OPERATOR = "segmentation";
+
+    private final Source<Inbound, ?, ?> history;
+    private final Source<DefinitionUpdate, ?, ?> definitions;
+    private final Sink<KafkaMessage> memberships;
+    @Nullable private final Sink<KafkaMessage> transitions;
+    private final Sink<KafkaMessage> deadLetters;
+    @Nullable private final Sink<KafkaMessage> publish;
+    @Nullable private final String savepoint;
+    private final BackfillOptions options;
+    private final JobConfig config;
+
+    public Backfill(
+            Source<Inbound, ?, ?> history,
+            Source<DefinitionUpdate, ?, ?> definitions,
+            Sink<KafkaMessage> memberships,
+            @Nullable Sink<KafkaMessage> transitions,
+            Sink<KafkaMessage> deadLetters,
+            @Nullable Sink<KafkaMessage> publish,
+            @Nullable String savepoint,
+            BackfillOptions options,
+            JobConfig config) {
+        this.history = history;
+        this.definitions = definitions;
+        this.memberships = memberships;
+        this.transitions = transitions;
+        this.deadLetters = deadLetters;
+        this.publish = publish;
+        this.savepoint = savepoint;
+        this.options = options;
+        this.config = config;
+    }
+
+    public void build(StreamExecutionEnvironment env) {
+        String workspace = options.workspace();
+        DataStream<Inbound> events =
+                env.fromSource(history, eventTimestamps(), "History")
+                        .uid("history-source")
+                        .filter(
+                                in ->
+                                        workspace == null
+                                                || !in.valid()
+                                                || workspace.equals(in.workspace))
+                        .uid("workspace-filter")
+                        .name("Workspace " + (workspace == null ? "(all)" : workspace));
+        BroadcastStream<DefinitionUpdate> defs =
+                env.fromSource(definitions, WatermarkStrategy.noWatermarks(), "Definitions")
+                        .uid("definitions-source")
+                        .setParallelism(1)
+                        .broadcast(Descriptors.DEFINITIONS, Descriptors.PROGRESS);
+        SegmentationFunction.Settings settings =
+                SegmentationFunction.Settings.backfill(config, options.from(), options.until());
+        SingleOutputStreamOperator<KafkaMessage> segmented =
+                events.keyBy(Inbound::getKey)
+                        .connect(defs)
+                        .process(new SegmentationFunction(settings))
+                        .uid("backfill-segmentation")
+                        .name("Segmentation (batch)");
+        DataStream<KafkaMessage> snapshot = segmented.getSideOutput(Descriptors.SNAPSHOT);
+        snapshot.sinkTo(memberships).uid("memberships-sink").name("Memberships as of the end");
+        if (transitions != null) {
+            segmented.sinkTo(transitions).uid("transitions-sink").name("Transitions");
+        }
+        String deadLetterTopic = config.topics().deadLetter();
+        DataStream<KafkaMessage> dead =
+                segmented
+                        .getSideOutput(Descriptors.SIDE)
+                        .filter(m -> m.topic.equals(deadLetterTopic)) // not applied reports
+                        .uid("dead-letter-filter");
+        dead.sinkTo(deadLetters).uid("dead-letter-sink").name("Dead letters");
+        if (publish != null) {
+            // Each message names its topic: memberships and dead letters share one sink.
+            snapshot.union(dead).sinkTo(publish).uid("publish-sink").name("Kafka");
+        }
+        if (savepoint != null) {
+            DataStream<UserState> states = segmented.getSideOutput(Descriptors.STATE);
+            SavepointWriter.newSavepoint(env, config.maxParallelism())
+                    .withOperator(
+                            OperatorIdentifier.forUid(STREAMING_OPERATOR),
+                            OperatorTransformation.bootstrapWith(states)
+                                    .keyBy(UserState::getKey, Types.STRING)
+                                    .transform(new StateWriter()))
+                    .write(savepoint);
+        }
+    }
+
+    /** Batch mode needs no watermarks, but it sorts each key's records by these timestamps. */
+    static WatermarkStrategy<Inbound> eventTimestamps() {
+        return WatermarkStrategy.<Inbound>noWatermarks()
+                .withTimestampAssigner((in, ts) -> in.eventTime);
+    }
+
+    /** The streaming job's configuration, in BATCH mode. */
+    public static Configuration flinkConfiguration(JobConfig c) {
+        Configuration f = CohortflowJob.flinkConfiguration(c);
+        f.setString("execution.runtime-mode", "BATCH");
+        return f;
+    }
+
+    /** JSON lines files of event envelopes (plain or compressed). */
+    public static FileSource<Inbound> historyFiles(List<String> inputs) {
+        List<Path> paths = new ArrayList<>();
+        inputs.forEach(i -> paths.add(new Path(i)));
+        return FileSource.forBulkFileFormat(JsonLinesFormat.events(), paths.toArray(Path[]::new))
+                .build();
+    }
+
+    public static FileSource<DefinitionUpdate> definitionsFile(String file) {
+        return FileSource.forBulkFileFormat(JsonLinesFormat.definitions(), new Path(file)).build();
+    }
+
+    /** One JSON record per line, under {@code dir}, in files named {@code part-*.jsonl}. */
+    public static FileSink<KafkaMessage> jsonLines(String dir) {
+        Encoder<KafkaMessage> encoder =
+                (m, out) -> {
+                    out.write(m.value);
+                    out.write('\n');
+                };
+        return FileSink.forRowFormat(new Path(dir), encoder)
+                .withOutputFileConfig(
+                        OutputFileConfig.builder()
+                                .withPartPrefix("part")
+                                .withPartSuffix(".jsonl")
+                                .build())
+                .build();
+    }
+
+    /** Runs a backfill; see {@link BackfillOptions#USAGE} and docs/backfill.md. */
+    public static void main(String[] args) throws Exception {
+        BackfillOptions o;
+        try {
+            o = BackfillOptions.parse(args, Instant.now());
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+            return;
+        }
+        JobConfig c = JobConfig.from(JobConfig.load(o.config(), System.getenv()));
+        JobExecutionResult result = run(o, c, new Configuration());
+        System.out.printf(
+                "backfill done in %d ms: memberships as of %s in %s%s%n",
+                result.getNetRuntime(),
+                Instant.ofEpochMilli(o.until()),
+                o.output(),
+                o.savepoint() == null
+                        ? ""
+                        : "; bootstrap savepoint and " + Cutover.FILE + " in " + o.savepoint());
+    }
+
+    /**
+     * Builds and runs a backfill to completion; with a savepoint, then writes its cut-over file
+     * (offsets resolved before the run, so events arriving meanwhile lie after them).
+     */
+    public static JobExecutionResult run(BackfillOptions o, JobConfig c, Configuration extra)
+            throws Exception {
+        Cutover cutover = null;
+        if (o.savepoint() != null) {
+            // A producer's record timestamp is its clock when it sent; an event is accepted up to
+            // the allowed skew ahead of that clock. So every event at or after the cut-over has a
+            // record timestamp after cut-over minus skew.
+            long earliest = o.until() - c.maxFutureSkew().toMillis();
+            Map<Integer, Long> offsets = KafkaConnectors.eventOffsetsAt(c, earliest);
+            cutover =
+                    new Cutover(
+                            o.savepoint(),
+                            Instant.ofEpochMilli(o.until()).toString(),
+                            c.topics().events(),
+                            offsets,
+                            c.maxParallelism());
+        }
+        Configuration f = flinkConfiguration(c);
+        if (o.savepoint() != null) {
+            // The savepoint writer hands its own metadata records (TaggedOperatorSubtaskState)
+            // between its operators as a generic type; every record of ours stays a POJO. Kryo's
+            // field-by-field copy cannot instantiate some of the handles inside on JDK 17, but
+            // they are Serializable: Java serialization moves them.
+            f.setString("pipeline.generic-types", "true");
+            f.setString(
+                    "pipeline.serialization-config",
+                    "[org.apache.flink.runtime.checkpoint.OperatorSubtaskState: {type: kryo,"
+                            + " kryo-type: default,"
+                            + " class: com.esotericsoftware.kryo.serializers.JavaSerializer}]");
+        }
+        f.addAll(extra);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(f);
+        String out = o.output();
+        new Backfill(
+                        historyFiles(o.inputs()),
+                        o.definitionsFile() == null
+                                ? KafkaConnectors.definitionsNow(c)
+                                : definitionsFile(o.definitionsFile()),
+                        jsonLines(out + "/memberships"),
+                        o.transitions() ? jsonLines(out + "/transitions") : null,
+                        jsonLines(out + "/dead-letters"),
+                        o.publish() ? KafkaConnectors.side(c) : null,
+                        o.savepoint(),
+                        o,
+                        c)
+                .build(env);
+        JobExecutionResult result = env.execute("cohortflow-backfill");
+        if (cutover != null) {
+            cutover.write();
+        }
+        return result;
+    }
+}

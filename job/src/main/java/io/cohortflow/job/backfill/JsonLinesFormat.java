@@ -1,0 +1,141 @@
+package io.cohortflow.job.backfill;
+
+import io.cohortflow.job.kafka.InboundParser;
+import io.cohortflow.job.model.DefinitionUpdate;
+import io.cohortflow.job.model.Inbound;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import javax.annotation.Nullable;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.file.src.FileSourceSplit;
+import org.apache.flink.connector.file.src.compression.StandardDeCompressors;
+import org.apache.flink.connector.file.src.reader.BulkFormat;
+import org.apache.flink.connector.file.src.util.CheckpointedPosition;
+import org.apache.flink.connector.file.src.util.IteratorResultIterator;
+import org.apache.flink.core.fs.FSDataInputStream;
+import org.apache.flink.core.fs.FileSystem;
+
+/**
+ * JSON lines files, plain or compressed (by extension: {@code .gz}, {@code .bz2}, {@code .xz},
+ * {@code .deflate}), one record per non-blank line. A bulk format rather than a stream format
+ * because the parser needs the file's path: a malformed line is dead-lettered as {@code file:line},
+ * so whoever wrote the file can find it. Files are not split (compressed ones cannot be, and line
+ * numbers need the whole file).
+ */
+public final class JsonLinesFormat<T> implements BulkFormat<T, FileSourceSplit> {
+    private static final long serialVersionUID = 1L;
+    private static final int BATCH = 512;
+
+    /** Turns one line into a record; never throws (bad input must not fail the job). */
+    @FunctionalInterface
+    public interface LineParser<T> extends Serializable {
+        T parse(String file, long line, byte[] value);
+    }
+
+    private final LineParser<T> parser;
+    private final TypeInformation<T> type;
+
+    public JsonLinesFormat(LineParser<T> parser, TypeInformation<T> type) {
+        this.parser = parser;
+        this.type = type;
+    }
+
+    /** Event envelopes, exactly as on the events topic. */
+    public static JsonLinesFormat<Inbound> events() {
+        return new JsonLinesFormat<>(
+                (file, line, value) ->
+                        InboundParser.parse(null, value, file, 0, line, Long.MIN_VALUE),
+                TypeInformation.of(Inbound.class));
+    }
+
+    /** Segment records, exactly as on the definitions topic; line order is log order. */
+    public static JsonLinesFormat<DefinitionUpdate> definitions() {
+        return new JsonLinesFormat<>(
+                (file, line, value) -> new DefinitionUpdate(file + ":" + line, value, line),
+                TypeInformation.of(DefinitionUpdate.class));
+    }
+
+    @Override
+    public Reader<T> createReader(Configuration config, FileSourceSplit split) throws IOException {
+        return new LineReader<>(parser, split, 0);
+    }
+
+    @Override
+    public Reader<T> restoreReader(Configuration config, FileSourceSplit split) throws IOException {
+        long done =
+                split.getReaderPosition()
+                        .map(CheckpointedPosition::getRecordsAfterOffset)
+                        .orElse(0L);
+        return new LineReader<>(parser, split, done);
+    }
+
+    @Override
+    public boolean isSplittable() {
+        return false;
+    }
+
+    @Override
+    public TypeInformation<T> getProducedType() {
+        return type;
+    }
+
+    private static final class LineReader<T> implements Reader<T> {
+        private final LineParser<T> parser;
+        private final String file;
+        private final BufferedReader in;
+        private long line; // lines read, blank ones included: records name their line
+        private long records; // records emitted: the position a restore skips to
+
+        LineReader(LineParser<T> parser, FileSourceSplit split, long skip) throws IOException {
+            this.parser = parser;
+            this.file = split.path().toString();
+            FileSystem fs = split.path().getFileSystem();
+            FSDataInputStream raw = fs.open(split.path());
+            var decompressor = StandardDeCompressors.getDecompressorForFileName(file);
+            InputStream stream = decompressor == null ? raw : decompressor.create(raw);
+            this.in = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8));
+            while (records < skip && nextLine() != null) {
+                records++;
+            }
+        }
+
+        @Nullable
+        private String nextLine() throws IOException {
+            String s;
+            do {
+                s = in.readLine();
+                line++;
+            } while (s != null && s.isBlank());
+            return s;
+        }
+
+        @Nullable
+        @Override
+        public RecordIterator<T> readBatch() throws IOException {
+            List<T> batch = new ArrayList<>(BATCH);
+            long first = records;
+            String s;
+            while (batch.size() < BATCH && (s = nextLine()) != null) {
+                batch.add(parser.parse(file, line, s.getBytes(StandardCharsets.UTF_8)));
+                records++;
+            }
+            if (batch.isEmpty()) {
+                return null;
+            }
+            return new IteratorResultIterator<>(
+                    batch.iterator(), CheckpointedPosition.NO_OFFSET, first);
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
+        }
+    }
+}

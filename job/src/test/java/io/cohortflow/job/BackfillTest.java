@@ -1,0 +1,308 @@
+package io.cohortflow.job;
+
+import static io.cohortflow.job.TestRecords.DAY;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.core.definition.DefinitionWriter;
+import io.cohortflow.core.eval.RandomDefinitionsAccess;
+import io.cohortflow.core.event.Event;
+import io.cohortflow.job.backfill.Backfill;
+import io.cohortflow.job.backfill.BackfillOptions;
+import io.cohortflow.job.backfill.Cutover;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import java.util.zip.GZIPOutputStream;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The backfill against the streaming job, over generated histories (random definitions and events,
+ * seeded): the same events give the same memberships in BATCH mode as streaming, and a streaming
+ * job bootstrapped from a backfill's savepoint plus the live tail after the cut-over ends where
+ * streaming over everything ends.
+ */
+class BackfillTest extends KafkaJobTest {
+    private static final Duration WAIT = Duration.ofSeconds(90);
+    private static final int USERS = 40;
+    private static final int DEFINITIONS = 10;
+
+    /** Generated history: each user's events, in a time span ending before {@code until}. */
+    private record History(List<Record> records) {}
+
+    private record Record(String user, Event event, long arrival) {}
+
+    @ParameterizedTest
+    @ValueSource(longs = {7, 19})
+    void backfill_equals_streaming_and_bootstrap_plus_tail_equals_streaming(long seed)
+            throws Exception {
+        Random r = new Random(seed);
+        long until = Instant.now().minus(Duration.ofDays(1)).toEpochMilli();
+        long cutover = until - 6 * DAY;
+        JobConfig all = config("bf" + seed + "a", Map.of());
+        History h = generate(r, all, until - 20 * DAY, until);
+
+        // Every event, in arrival order (slightly out of event-time order), on the events topic
+        // with its event time as the record timestamp, as a live producer would write it.
+        for (Record rec : h.records()) {
+            producer.send(
+                            new ProducerRecord<>(
+                                    all.topics().events(),
+                                    null,
+                                    rec.event().time(),
+                                    "ws/" + rec.user(),
+                                    envelope(rec.user(), List.of(rec.event()))))
+                    .get();
+        }
+        // A tick in every partition one millisecond after the end: the watermark (no
+        // out-of-orderness in tests) reaches `until` exactly, the backfill's as-of instant.
+        for (int p = 0; p < 2; p++) {
+            long t = until + 1;
+            producer.send(
+                            new ProducerRecord<>(
+                                    all.topics().events(),
+                                    p,
+                                    t,
+                                    "clock/" + p,
+                                    envelope("clock", "tick" + p, t)))
+                    .get();
+        }
+
+        // 1. Backfill over everything: memberships as of `until`.
+        Path everything = writeHistory(h, Long.MAX_VALUE, "all");
+        Path outAll = dir.resolve("out-all");
+        Backfill.run(options(everything, outAll, until, null), all, new Configuration());
+        Set<String> expected = rows(outAll.resolve("memberships"));
+        assertThat(expected).isNotEmpty();
+        List<JsonNode> dead = jsonLines(outAll.resolve("dead-letters"));
+        assertThat(dead).hasSize(1);
+        assertThat(dead.get(0).get("reason").asText()).isEqualTo("malformed_json");
+        assertThat(dead.get(0).get("topic").asText()).endsWith("history-1.jsonl");
+        assertThat(dead.get(0).get("offset").asLong()).isEqualTo(2);
+
+        // 2. Streaming over everything ends in the same memberships.
+        JobClient streaming = start(all);
+        try {
+            awaitFold(all, Set.of(), expected);
+        } finally {
+            streaming.cancel().get();
+        }
+
+        // 3. Backfill up to the cut-over, with a bootstrap savepoint.
+        Path before = writeHistory(h, cutover, "before");
+        Path outBefore = dir.resolve("out-before");
+        String savepoint = dir.resolve("bootstrap").toUri().toString();
+        Backfill.run(options(before, outBefore, cutover, savepoint), all, new Configuration());
+        Set<String> atCutover = rows(outBefore.resolve("memberships"));
+        assertThat(atCutover).isNotEqualTo(expected); // the tail matters
+        Cutover written = Cutover.read(savepoint);
+        assertThat(written.cutoverMillis()).isEqualTo(cutover);
+        long skipped = written.offsets().values().stream().mapToLong(Long::longValue).sum();
+        assertThat(skipped).isPositive().isLessThan(h.records().size());
+
+        // 4. The streaming job from that savepoint, reading the live tail from the cut-over.
+        Map<String, String> tail = new HashMap<>();
+        tail.put(JobConfig.TOPIC_EVENTS, all.topics().events());
+        tail.put(JobConfig.TOPIC_DEFINITIONS, all.topics().definitions());
+        tail.put(JobConfig.BOOTSTRAP_MANIFEST, savepoint);
+        JobConfig boot = config("bf" + seed + "b", tail);
+        Configuration restore = CohortflowJob.flinkConfiguration(boot);
+        restore.setString("execution.state-recovery.path", savepoint);
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(restore);
+        CohortflowJob.onKafka(boot).build(env);
+        JobClient bootstrapped = env.executeAsync("cohortflow-bootstrapped");
+        try {
+            awaitFold(boot, atCutover, expected);
+        } finally {
+            bootstrapped.cancel().get();
+        }
+    }
+
+    // ---- generation -------------------------------------------------------------------------
+
+    private History generate(Random r, JobConfig c, long start, long until) {
+        for (int i = 0; i < DEFINITIONS; i++) {
+            segment(
+                    c,
+                    "ws",
+                    "s" + i,
+                    1,
+                    0,
+                    true,
+                    false,
+                    DefinitionWriter.write(RandomDefinitionsAccess.definition(r)).toString());
+        }
+        List<Record> records = new ArrayList<>();
+        for (int u = 0; u < USERS; u++) {
+            long t = start + r.nextInt((int) (5 * DAY / 1000)) * 1000L;
+            int n = 5 + r.nextInt(30);
+            for (int i = 0; i < n && t < until; i++) {
+                records.add(
+                        new Record(
+                                "u" + u,
+                                RandomDefinitionsAccess.event(r, t),
+                                t + r.nextInt(3_600_000)));
+                t += r.nextInt(3) == 0 ? r.nextInt((int) (2 * DAY)) : r.nextInt(3_600_000);
+            }
+        }
+        records.sort(Comparator.comparingLong(Record::arrival));
+        return new History(records);
+    }
+
+    /**
+     * The events before {@code end} as two files, one of them gzipped, one event per line but some
+     * lines with two; plus one malformed line (line 2 of the first file).
+     */
+    private Path writeHistory(History h, long end, String name) throws IOException {
+        Path d = Files.createDirectories(dir.resolve(name));
+        List<Record> kept = h.records().stream().filter(x -> x.event().time() < end).toList();
+        try (Writer plain = Files.newBufferedWriter(d.resolve("history-1.jsonl"));
+                OutputStream gz =
+                        new GZIPOutputStream(
+                                Files.newOutputStream(d.resolve("history-2.jsonl.gz")))) {
+            plain.write("\n{\"workspace\": \"ws\", oops\n"); // a blank line 1, a bad line 2
+            int i = 0;
+            while (i < kept.size()) {
+                Record x = kept.get(i);
+                List<Event> events = new ArrayList<>(List.of(x.event()));
+                if (i + 1 < kept.size() && kept.get(i + 1).user().equals(x.user()) && i % 2 == 0) {
+                    events.add(kept.get(++i).event());
+                }
+                String line = envelope(x.user(), events) + "\n";
+                if (x.user().hashCode() % 2 == 0) {
+                    plain.write(line);
+                } else {
+                    gz.write(line.getBytes(StandardCharsets.UTF_8));
+                }
+                i++;
+            }
+        }
+        return d;
+    }
+
+    private static BackfillOptions options(Path input, Path output, long until, String savepoint) {
+        return new BackfillOptions(
+                List.of(input.toUri().toString()),
+                Long.MIN_VALUE,
+                until,
+                "ws",
+                output.toString(),
+                false,
+                false,
+                savepoint,
+                null,
+                null);
+    }
+
+    private static String envelope(String user, List<Event> events) {
+        Map<String, Object> env = new LinkedHashMap<>();
+        env.put("workspace", "ws");
+        env.put("user_id", user);
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (Event e : events) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", e.name());
+            m.put("time", Instant.ofEpochMilli(e.time()).toString());
+            m.put("properties", e.properties());
+            if (e.sessionId() != null) {
+                // The wire wants UUIDs; the generator's few names map to fixed ones.
+                m.put(
+                        "session_id",
+                        java.util
+                                .UUID
+                                .nameUUIDFromBytes(e.sessionId().getBytes(StandardCharsets.UTF_8))
+                                .toString());
+            }
+            list.add(m);
+        }
+        env.put("events", list);
+        return Json.MAPPER.valueToTree(env).toString();
+    }
+
+    private static String envelope(String workspace, String user, long time) {
+        return TestRecords.envelope(workspace, user, null, TestRecords.event("Tick", time));
+    }
+
+    // ---- reading results --------------------------------------------------------------------
+
+    private static List<JsonNode> jsonLines(Path dir) throws IOException {
+        List<JsonNode> out = new ArrayList<>();
+        if (!Files.exists(dir)) {
+            return out;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".jsonl")).toList()) {
+                for (String line : Files.readAllLines(f)) {
+                    out.add(Json.MAPPER.readTree(line));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A backfill's memberships as {@code user|segment}. */
+    private static Set<String> rows(Path dir) throws IOException {
+        Set<String> out = new TreeSet<>();
+        for (JsonNode m : jsonLines(dir)) {
+            assertThat(m.get("change").asText()).isEqualTo("entered");
+            out.add(m.get("user_id").asText() + "|" + m.get("segment_id").asText());
+        }
+        return out;
+    }
+
+    /**
+     * Waits until {@code start} with the job's committed transitions applied is {@code expected}.
+     */
+    private static void awaitFold(JobConfig c, Set<String> start, Set<String> expected)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        Set<String> got =
+                fold(start, read(c.topics().memberships(), IsolationLevel.READ_COMMITTED));
+        while (!got.equals(expected) && System.nanoTime() < deadline) {
+            Thread.sleep(500);
+            got = fold(start, read(c.topics().memberships(), IsolationLevel.READ_COMMITTED));
+        }
+        assertThat(got)
+                .as(
+                        "memberships of %s; dead letters: %s",
+                        c.topics().memberships(),
+                        read(c.topics().deadLetter(), IsolationLevel.READ_UNCOMMITTED))
+                .isEqualTo(expected);
+    }
+
+    private static Set<String> fold(Set<String> start, List<JsonNode> transitions) {
+        Set<String> members = new TreeSet<>(start);
+        for (JsonNode m : transitions) {
+            String k = m.get("user_id").asText() + "|" + m.get("segment_id").asText();
+            if (m.get("change").asText().equals("entered")) {
+                members.add(k);
+            } else {
+                members.remove(k);
+            }
+        }
+        return members;
+    }
+}
