@@ -5,6 +5,7 @@
 # COHORTFLOW_DATADIR says otherwise. Ctrl-C stops it cleanly.
 #
 #   launcher/run.sh [cohortflow.properties]
+#   launcher/run.sh backfill --input <files> --output <dir> [...]   (docs/backfill.md)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -14,6 +15,12 @@ if [[ -z "$jar" || ! -d launcher/target/lib ]] \
                   \( -path '*/src/main/*' -o -name pom.xml \) -type f -newer "$jar" 2>/dev/null | head -1)" ]]; then
   echo "building (mvn package -pl launcher -am, tests skipped)..." >&2
   mvn -q -B -ntp package -DskipTests -pl launcher -am
+fi
+# A backfill: a batch run of the job over history files, against the same broker (9092).
+if [[ "${1:-}" == backfill ]]; then
+  shift
+  exec java ${COHORTFLOW_JAVA_OPTS:--Xmx2g} \
+    -cp "launcher/target/classes:launcher/target/lib/*" io.cohortflow.job.backfill.Backfill "$@"
 fi
 # A key with full rights for the first five minutes, unless you provision your own.
 if [[ -z "${COHORTFLOW_API_KEY:-}" ]]; then

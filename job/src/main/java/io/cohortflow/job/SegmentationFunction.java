@@ -277,13 +277,26 @@ public class SegmentationFunction
         String workspace = Keys.workspace(key);
         SegmentCatalog catalog = ready ? catalog(workspace) : SegmentCatalog.empty();
         boolean end = timestamp == settings.asOf();
-        // The end-of-backfill timer only looks: advancing the user's clock to it would differ from
-        // a streaming job, whose clocks move with events and lapses only.
-        if (!end || profile.nextExpiry() <= timestamp) {
-            List<MembershipChange> changes = engine.advanceTo(profile, history, catalog, timestamp);
-            emit(workspace, Keys.id(key), changes, out::collect);
+        List<MembershipChange> changes = new ArrayList<>();
+        // The end-of-backfill timer does not move the user's clock to the end: a streaming job's
+        // clocks move with events and lapses only.
+        if (!end) {
+            changes.addAll(engine.advanceTo(profile, history, catalog, timestamp));
         }
-        registerTimer(profile, ctx.timerService());
+        if (settings.backfill()) {
+            // Batch mode ignores timers registered while a key's timers fire (its watermark is at
+            // the end of time then), so the lapses that follow, up to the end, are applied here,
+            // each at its own instant as a streaming job's timers would.
+            long done = end ? Long.MIN_VALUE : timestamp;
+            long next;
+            while ((next = profile.nextExpiry()) <= settings.asOf() && next > done) {
+                changes.addAll(engine.advanceTo(profile, history, catalog, next));
+                done = next;
+            }
+        } else {
+            registerTimer(profile, ctx.timerService());
+        }
+        emit(workspace, Keys.id(key), changes, out::collect);
         if (end) {
             snapshot(workspace, Keys.id(key), profile, ctx);
         }

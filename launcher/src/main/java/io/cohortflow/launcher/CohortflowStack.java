@@ -98,7 +98,10 @@ public final class CohortflowStack implements AutoCloseable {
         return JobConfig.from(s);
     }
 
-    /** Starts the job, restoring from the newest checkpoint or savepoint in the data directory. */
+    /**
+     * Starts the job, restoring from the newest checkpoint or savepoint in the data directory, or
+     * from a backfill's bootstrap savepoint ({@code job.bootstrap}) when that is newer.
+     */
     public synchronized void startJob() {
         if (job != null) {
             throw new IllegalStateException("the job is already running");
@@ -108,20 +111,21 @@ public final class CohortflowStack implements AutoCloseable {
         conf.setString("rest.bind-address", "127.0.0.1");
         conf.setString("rest.address", "127.0.0.1");
         conf.setString("rest.bind-port", "0");
-        Optional<Path> snapshot = latestSnapshot();
-        if (snapshot.isPresent()) {
-            conf.setString("execution.state-recovery.path", snapshot.get().toUri().toString());
-            // CLAIM: the job owns the snapshot and deletes it once subsumed, so the data
-            // directory does not grow by one snapshot per restart.
-            conf.setString("execution.state-recovery.claim-mode", "CLAIM");
-            LOG.info("restoring the job from {}", snapshot.get());
-        }
         try {
+            Optional<Path> snapshot = latestSnapshot();
             Cutover cutover = CohortflowJob.cutover(jobConfig);
-            if (snapshot.isEmpty() && cutover != null) {
-                // First start after a backfill: its savepoint, left in place (NO_CLAIM).
+            if (cutover != null && newerThan(cutover, snapshot)) {
+                // A backfill written after the job's own last snapshot: start from it, left in
+                // place (NO_CLAIM). Later starts find the job's own, newer, checkpoints.
                 conf.setString("execution.state-recovery.path", cutover.savepoint());
                 LOG.info("starting the job from the backfill savepoint {}", cutover.savepoint());
+            } else if (snapshot.isPresent()) {
+                conf.setString(
+                        "execution.state-recovery.path", snapshot.get().toUri().toString());
+                // CLAIM: the job owns the snapshot and deletes it once subsumed, so the data
+                // directory does not grow by one snapshot per restart.
+                conf.setString("execution.state-recovery.claim-mode", "CLAIM");
+                LOG.info("restoring the job from {}", snapshot.get());
             }
             StreamExecutionEnvironment env =
                     StreamExecutionEnvironment.getExecutionEnvironment(conf);
@@ -166,6 +170,14 @@ public final class CohortflowStack implements AutoCloseable {
             // A cancelled job ends exceptionally; all that matters is that it ended.
         }
         job = null;
+    }
+
+    private static boolean newerThan(Cutover cutover, Optional<Path> snapshot) throws IOException {
+        if (snapshot.isEmpty()) {
+            return true;
+        }
+        long written = cutover.writtenAt();
+        return written > Files.getLastModifiedTime(snapshot.get().resolve("_metadata")).toMillis();
     }
 
     /** The newest {@code _metadata} under checkpoints/ and savepoints/, by modification time. */

@@ -129,6 +129,9 @@ public final class Backfill {
                     .withOperator(
                             OperatorIdentifier.forUid(STREAMING_OPERATOR),
                             OperatorTransformation.bootstrapWith(states)
+                                    // The same key groups for the shuffle and for the state
+                                    // written (left unset, the shuffle may use others).
+                                    .setMaxParallelism(config.maxParallelism())
                                     .keyBy(UserState::getKey, Types.STRING)
                                     .transform(new StateWriter()))
                     .write(savepoint);
@@ -142,9 +145,24 @@ public final class Backfill {
     }
 
     /** The streaming job's configuration, in BATCH mode. */
-    public static Configuration flinkConfiguration(JobConfig c) {
+    public static Configuration flinkConfiguration(JobConfig c, boolean writesSavepoint) {
         Configuration f = CohortflowJob.flinkConfiguration(c);
         f.setString("execution.runtime-mode", "BATCH");
+        // The adaptive batch scheduler would pick each vertex's parallelism from the data size;
+        // the savepoint writer's key groups assume the parallelism the graph was built with.
+        f.setString("execution.batch.adaptive.auto-parallelism.enabled", "false");
+        if (writesSavepoint) {
+            // The savepoint writer hands its own metadata records (TaggedOperatorSubtaskState)
+            // between its operators as a generic type; every record of ours stays a POJO. Kryo's
+            // field-by-field copy cannot instantiate some of the handles inside on JDK 17, but
+            // they are Serializable: Java serialization moves them.
+            f.setString("pipeline.generic-types", "true");
+            f.setString(
+                    "pipeline.serialization-config",
+                    "[org.apache.flink.runtime.checkpoint.OperatorSubtaskState: {type: kryo,"
+                            + " kryo-type: default,"
+                            + " class: com.esotericsoftware.kryo.serializers.JavaSerializer}]");
+        }
         return f;
     }
 
@@ -198,6 +216,23 @@ public final class Backfill {
                         : "; bootstrap savepoint and " + Cutover.FILE + " in " + o.savepoint());
     }
 
+    /** The backfill the options describe: files, the topic or a file of definitions, sinks. */
+    public static Backfill of(BackfillOptions o, JobConfig c) {
+        String out = o.output();
+        return new Backfill(
+                historyFiles(o.inputs()),
+                o.definitionsFile() == null
+                        ? KafkaConnectors.definitionsNow(c)
+                        : definitionsFile(o.definitionsFile()),
+                jsonLines(out + "/memberships"),
+                o.transitions() ? jsonLines(out + "/transitions") : null,
+                jsonLines(out + "/dead-letters"),
+                o.publish() ? KafkaConnectors.side(c) : null,
+                o.savepoint(),
+                o,
+                c);
+    }
+
     /**
      * Builds and runs a backfill to completion; with a savepoint, then writes its cut-over file
      * (offsets resolved before the run, so events arriving meanwhile lie after them).
@@ -219,35 +254,10 @@ public final class Backfill {
                             offsets,
                             c.maxParallelism());
         }
-        Configuration f = flinkConfiguration(c);
-        if (o.savepoint() != null) {
-            // The savepoint writer hands its own metadata records (TaggedOperatorSubtaskState)
-            // between its operators as a generic type; every record of ours stays a POJO. Kryo's
-            // field-by-field copy cannot instantiate some of the handles inside on JDK 17, but
-            // they are Serializable: Java serialization moves them.
-            f.setString("pipeline.generic-types", "true");
-            f.setString(
-                    "pipeline.serialization-config",
-                    "[org.apache.flink.runtime.checkpoint.OperatorSubtaskState: {type: kryo,"
-                            + " kryo-type: default,"
-                            + " class: com.esotericsoftware.kryo.serializers.JavaSerializer}]");
-        }
+        Configuration f = flinkConfiguration(c, o.savepoint() != null);
         f.addAll(extra);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(f);
-        String out = o.output();
-        new Backfill(
-                        historyFiles(o.inputs()),
-                        o.definitionsFile() == null
-                                ? KafkaConnectors.definitionsNow(c)
-                                : definitionsFile(o.definitionsFile()),
-                        jsonLines(out + "/memberships"),
-                        o.transitions() ? jsonLines(out + "/transitions") : null,
-                        jsonLines(out + "/dead-letters"),
-                        o.publish() ? KafkaConnectors.side(c) : null,
-                        o.savepoint(),
-                        o,
-                        c)
-                .build(env);
+        of(o, c).build(env);
         JobExecutionResult result = env.execute("cohortflow-backfill");
         if (cutover != null) {
             cutover.write();
