@@ -17,6 +17,7 @@ import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
+import io.cohortflow.job.model.UserState;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -119,6 +120,115 @@ class SegmentationFunctionTest {
         assertThat(after.get(1).get("time").asText()).isEqualTo("2024-01-22T00:00:00Z");
         // the next entry of the counter expires later: one timer, to clean it up on time
         assertThat(h.numEventTimeTimers()).isEqualTo(1);
+    }
+
+    @Test
+    void a_backfill_applies_lapses_up_to_its_end_at_their_instants_and_snapshots_each_user()
+            throws Exception {
+        long until = T0 + 9 * DAY;
+        h =
+                ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
+                        new SegmentationFunction(
+                                new SegmentationFunction.Settings(
+                                        90 * DAY,
+                                        1000,
+                                        5 * 60_000,
+                                        TOPICS,
+                                        0,
+                                        false,
+                                        Long.MIN_VALUE,
+                                        until,
+                                        until)),
+                        Inbound::getKey,
+                        Types.STRING,
+                        Descriptors.DEFINITIONS,
+                        Descriptors.PROGRESS);
+        h.setProcessingTime(T0 + 30 * DAY);
+        h.processBroadcastElement(
+                segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 0), 0);
+        h.processBroadcastElement(
+                segment("ws", "buyers", 1, 0, true, false, everPurchased(), 1), 0);
+        send(
+                envelope(
+                        "ws",
+                        "u1",
+                        null,
+                        event("Pageview", T0),
+                        event("Pageview", T0 + HOUR),
+                        event("Pageview", T0 + 2 * HOUR),
+                        event("Purchase", T0 + DAY),
+                        event("Pageview", T0 + 3 * DAY),
+                        event("Purchase", until)), // at the end: not part of this history
+                T0);
+
+        // As batch mode does once the user's events are done: every timer up to the end fires.
+        h.processBroadcastWatermark(new Watermark(Long.MAX_VALUE));
+        h.processWatermark(new Watermark(until));
+
+        List<JsonNode> m = memberships();
+        assertThat(m)
+                .extracting(
+                        j ->
+                                j.get("segment_id").asText()
+                                        + " "
+                                        + j.get("change").asText()
+                                        + " "
+                                        + j.get("time").asText())
+                .containsExactly(
+                        "readers entered 2024-01-15T02:00:00Z",
+                        "buyers entered 2024-01-16T00:00:00Z",
+                        // four pageviews in the window until T0+7d, three until T0+7d+1h: the
+                        // second lapse happens while timers fire, at its own instant
+                        "readers exited 2024-01-22T01:00:00Z");
+        List<JsonNode> snapshot = new ArrayList<>();
+        for (StreamRecord<KafkaMessage> r : h.getSideOutput(Descriptors.SNAPSHOT)) {
+            snapshot.add(Json.MAPPER.readTree(r.getValue().value));
+        }
+        assertThat(snapshot).hasSize(1);
+        assertThat(snapshot.get(0).get("segment_id").asText()).isEqualTo("buyers");
+        assertThat(snapshot.get(0).get("time").asText()).isEqualTo("2024-01-16T00:00:00Z");
+        var states = new ArrayList<>(h.getSideOutput(Descriptors.STATE));
+        assertThat(states).hasSize(1);
+        UserState state = states.get(0).getValue();
+        assertThat(state.key).isEqualTo("ws/u1");
+        assertThat(state.events()).hasSize(5); // the event at the end is left to the stream
+        // The user's clock stays at its last lapse (the end does not move it), and the lapse
+        // after the end is left to the streaming job, as a timer of the savepoint.
+        assertThat(state.profile().memberships().get("buyers").lastQualifiedAt())
+                .isEqualTo(T0 + 7 * DAY + 2 * HOUR);
+        assertThat(state.profile().nextExpiry()).isEqualTo(T0 + 10 * DAY);
+    }
+
+    @Test
+    void a_job_bootstrapped_by_a_backfill_skips_the_events_before_the_cut_over() throws Exception {
+        long cutover = T0 + DAY;
+        h =
+                ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
+                        new SegmentationFunction(
+                                new SegmentationFunction.Settings(
+                                                90 * DAY, 1000, 5 * 60_000, TOPICS, 0, false)
+                                        .countingFrom(cutover)),
+                        Inbound::getKey,
+                        Types.STRING,
+                        Descriptors.DEFINITIONS,
+                        Descriptors.PROGRESS);
+        h.setProcessingTime(T0 + 30 * DAY);
+        h.processBroadcastElement(
+                segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 0), 0);
+        send(
+                envelope(
+                        "ws",
+                        "u1",
+                        null,
+                        event("Pageview", T0),
+                        event("Pageview", cutover - 1),
+                        event("Pageview", cutover),
+                        event("Pageview", cutover + 1)),
+                cutover);
+        assertThat(memberships()).isEmpty(); // two counted, not three
+        send(envelope("ws", "u1", null, event("Pageview", cutover + 2)), cutover);
+        assertThat(memberships()).hasSize(1);
+        assertThat(side(TOPICS.deadLetter())).isEmpty(); // skipped, not bad
     }
 
     @Test

@@ -99,8 +99,8 @@ public final class CohortflowStack implements AutoCloseable {
     }
 
     /**
-     * Starts the job, restoring from the newest checkpoint or savepoint in the data directory, or
-     * from a backfill's bootstrap savepoint ({@code job.bootstrap}) when that is newer.
+     * Starts the job, restoring from the newest checkpoint or savepoint in the data directory, or,
+     * the first time it is named, from a backfill's bootstrap savepoint ({@code job.bootstrap}).
      */
     public synchronized void startJob() {
         if (job != null) {
@@ -114,9 +114,14 @@ public final class CohortflowStack implements AutoCloseable {
         try {
             Optional<Path> snapshot = latestSnapshot();
             Cutover cutover = CohortflowJob.cutover(jobConfig);
-            if (cutover != null && newerThan(cutover, snapshot)) {
-                // A backfill written after the job's own last snapshot: start from it, left in
-                // place (NO_CLAIM). Later starts find the job's own, newer, checkpoints.
+            Path used = config.dataDir().resolve("bootstrap-used");
+            boolean bootstrap =
+                    cutover != null
+                            && !(Files.exists(used)
+                                    && Files.readString(used).equals(cutover.savepoint()));
+            if (bootstrap) {
+                // A backfill not started from yet: it replaces the job's state, left in place
+                // (NO_CLAIM). Later starts, with the setting still there, use the job's own.
                 conf.setString("execution.state-recovery.path", cutover.savepoint());
                 LOG.info("starting the job from the backfill savepoint {}", cutover.savepoint());
             } else if (snapshot.isPresent()) {
@@ -131,6 +136,9 @@ public final class CohortflowStack implements AutoCloseable {
                     StreamExecutionEnvironment.getExecutionEnvironment(conf);
             CohortflowJob.onKafka(jobConfig).build(env);
             job = env.executeAsync("cohortflow");
+            if (bootstrap) {
+                Files.writeString(used, cutover.savepoint());
+            }
         } catch (Exception e) {
             throw new IllegalStateException("the job did not start", e);
         }
@@ -170,14 +178,6 @@ public final class CohortflowStack implements AutoCloseable {
             // A cancelled job ends exceptionally; all that matters is that it ended.
         }
         job = null;
-    }
-
-    private static boolean newerThan(Cutover cutover, Optional<Path> snapshot) throws IOException {
-        if (snapshot.isEmpty()) {
-            return true;
-        }
-        long written = cutover.writtenAt();
-        return written > Files.getLastModifiedTime(snapshot.get().resolve("_metadata")).toMillis();
     }
 
     /** The newest {@code _metadata} under checkpoints/ and savepoints/, by modification time. */

@@ -51,12 +51,6 @@ public record Cutover(
         }
     }
 
-    /** When this file was written (its modification time). */
-    public long writtenAt() throws IOException {
-        Path file = new Path(savepoint, FILE);
-        return file.getFileSystem().getFileStatus(file).getModificationTime();
-    }
-
     /** Reads a cut-over file, given its path or its savepoint directory's. */
     public static Cutover read(String location) throws IOException {
         Path file = new Path(location);

@@ -1,0 +1,191 @@
+package io.cohortflow.job;
+
+import static io.cohortflow.job.TestRecords.DAY;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.core.contract.TopicNames;
+import io.cohortflow.core.definition.DefinitionWriter;
+import io.cohortflow.core.eval.RandomDefinitionsAccess;
+import io.cohortflow.core.event.Event;
+import io.cohortflow.job.kafka.InboundParser;
+import io.cohortflow.job.model.DefinitionUpdate;
+import io.cohortflow.job.model.Inbound;
+import io.cohortflow.job.model.KafkaMessage;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The operator's two modes against each other over many generated histories (seeded): streaming
+ * (events in arrival order, slightly out of order, the watermark following them) and backfill (each
+ * user's events in time order, then the user's timers up to the end, as batch mode runs them) end
+ * in the same memberships. The mini-cluster version with Kafka and files is {@link BackfillTest};
+ * this one covers many more histories in a second.
+ */
+class BackfillEqualsStreamingTest {
+    private static final TopicNames TOPICS = TopicNames.DEFAULT;
+    private static final long HORIZON = 90 * DAY;
+
+    private record Arrival(String user, Event event, long at) {}
+
+    @Test
+    void backfill_and_streaming_end_in_the_same_memberships() throws Exception {
+        int members = 0;
+        for (long seed = 0; seed < 60; seed++) {
+            Random r = new Random(seed);
+            long start = Instant.parse("2026-10-01T00:00:00Z").toEpochMilli();
+            long until = start + 20 * DAY;
+            List<DefinitionUpdate> defs = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                String json =
+                        DefinitionWriter.write(RandomDefinitionsAccess.definition(r)).toString();
+                defs.add(TestRecords.segment("ws", "s" + i, 1, 0, true, false, json, i));
+            }
+            List<Arrival> arrivals = new ArrayList<>();
+            for (int u = 0; u < 6; u++) {
+                long t = start + r.nextInt(3 * 86_400) * 1000L;
+                for (int i = 0, n = 3 + r.nextInt(20); i < n && t < until; i++) {
+                    arrivals.add(
+                            new Arrival(
+                                    "u" + u,
+                                    RandomDefinitionsAccess.event(r, t),
+                                    t + r.nextInt(3_600_000)));
+                    t += r.nextInt(3) == 0 ? r.nextInt((int) (2 * DAY)) : r.nextInt(3_600_000);
+                }
+            }
+            Set<String> streaming = streaming(defs, arrivals, until);
+            Set<String> backfill = backfill(defs, arrivals, until);
+            assertThat(backfill).as("seed %d", seed).isEqualTo(streaming);
+            members += backfill.size();
+        }
+        assertThat(members).as("histories where someone is in a segment").isGreaterThan(60);
+    }
+
+    private static Set<String> streaming(List<DefinitionUpdate> defs, List<Arrival> in, long until)
+            throws Exception {
+        var h =
+                harness(
+                        new SegmentationFunction.Settings(
+                                HORIZON, 1000, 300_000, TOPICS, 0, false));
+        try (h) {
+            defs.forEach(d -> broadcast(h, d));
+            // As the job's definitions source: it never holds the watermark back.
+            h.processBroadcastWatermark(new Watermark(Long.MAX_VALUE));
+            List<Arrival> byArrival = new ArrayList<>(in);
+            byArrival.sort(Comparator.comparingLong(Arrival::at));
+            long max = Long.MIN_VALUE;
+            for (Arrival a : byArrival) {
+                h.processElement(inbound(a.user(), a.event()), a.event().time());
+                max = Math.max(max, a.event().time());
+                h.processWatermark(new Watermark(max - 1)); // no out-of-orderness allowed
+            }
+            h.processWatermark(new Watermark(until));
+            Set<String> members = new TreeSet<>();
+            for (KafkaMessage m : h.extractOutputValues()) {
+                JsonNode j = Json.MAPPER.readTree(m.value);
+                String k = j.get("user_id").asText() + "|" + j.get("segment_id").asText();
+                if (j.get("change").asText().equals("entered")) {
+                    members.add(k);
+                } else {
+                    members.remove(k);
+                }
+            }
+            return members;
+        }
+    }
+
+    private static Set<String> backfill(List<DefinitionUpdate> defs, List<Arrival> in, long until)
+            throws Exception {
+        var h =
+                harness(
+                        new SegmentationFunction.Settings(
+                                HORIZON,
+                                1000,
+                                300_000,
+                                TOPICS,
+                                0,
+                                false,
+                                Long.MIN_VALUE,
+                                until,
+                                until));
+        try (h) {
+            defs.forEach(d -> broadcast(h, d));
+            // As the job's definitions source: it never holds the watermark back.
+            h.processBroadcastWatermark(new Watermark(Long.MAX_VALUE));
+            List<Arrival> byUserAndTime = new ArrayList<>(in);
+            byUserAndTime.sort(
+                    Comparator.comparing(Arrival::user).thenComparingLong(a -> a.event().time()));
+            for (Arrival a : byUserAndTime) {
+                h.processElement(inbound(a.user(), a.event()), a.event().time());
+            }
+            h.processWatermark(new Watermark(until)); // every user's timers up to the end
+            Set<String> members = new TreeSet<>();
+            var snapshot = h.getSideOutput(Descriptors.SNAPSHOT);
+            for (StreamRecord<KafkaMessage> m :
+                    snapshot == null ? List.<StreamRecord<KafkaMessage>>of() : snapshot) {
+                JsonNode j = Json.MAPPER.readTree(m.getValue().value);
+                members.add(j.get("user_id").asText() + "|" + j.get("segment_id").asText());
+            }
+            return members;
+        }
+    }
+
+    private static KeyedBroadcastOperatorTestHarness<
+                    String, Inbound, DefinitionUpdate, KafkaMessage>
+            harness(SegmentationFunction.Settings settings) throws Exception {
+        var h =
+                ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
+                        new SegmentationFunction(settings),
+                        Inbound::getKey,
+                        Types.STRING,
+                        Descriptors.DEFINITIONS,
+                        Descriptors.PROGRESS);
+        h.setProcessingTime(Instant.parse("2026-12-01T00:00:00Z").toEpochMilli());
+        return h;
+    }
+
+    private static void broadcast(
+            KeyedBroadcastOperatorTestHarness<String, Inbound, DefinitionUpdate, KafkaMessage> h,
+            DefinitionUpdate d) {
+        try {
+            h.processBroadcastElement(d, 0);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Inbound inbound(String user, Event e) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", e.name());
+        m.put("time", Instant.ofEpochMilli(e.time()).toString());
+        m.put("properties", e.properties());
+        if (e.sessionId() != null) {
+            m.put(
+                    "session_id",
+                    UUID.nameUUIDFromBytes(e.sessionId().getBytes(StandardCharsets.UTF_8))
+                            .toString());
+        }
+        Map<String, Object> env = new LinkedHashMap<>();
+        env.put("workspace", "ws");
+        env.put("user_id", user);
+        env.put("events", List.of(m));
+        byte[] value = Json.MAPPER.valueToTree(env).toString().getBytes(StandardCharsets.UTF_8);
+        return InboundParser.parse(null, value, TOPICS.events(), 0, 0, 0);
+    }
+}

@@ -1,0 +1,107 @@
+package io.cohortflow.job.backfill;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class BackfillOptionsTest {
+    private static final Instant NOW = Instant.parse("2026-11-23T12:00:00Z");
+
+    @Test
+    void every_option() {
+        BackfillOptions o =
+                BackfillOptions.parse(
+                        new String[] {
+                            "--input",
+                            "a.jsonl,dir/",
+                            "--input",
+                            "b.jsonl.gz",
+                            "--output",
+                            "out",
+                            "--from",
+                            "2026-10-01T00:00:00Z",
+                            "--until",
+                            "2026-11-01T00:00:00Z",
+                            "--workspace",
+                            "ws",
+                            "--savepoint",
+                            "file:///tmp/sp",
+                            "--definitions-file",
+                            "segments.jsonl",
+                            "--config",
+                            "cohortflow.properties",
+                            "--transitions",
+                            "--publish"
+                        },
+                        NOW);
+        assertThat(o.inputs()).containsExactly("a.jsonl", "dir/", "b.jsonl.gz");
+        assertThat(o.output()).isEqualTo("out");
+        assertThat(o.from()).isEqualTo(Instant.parse("2026-10-01T00:00:00Z").toEpochMilli());
+        assertThat(o.until()).isEqualTo(Instant.parse("2026-11-01T00:00:00Z").toEpochMilli());
+        assertThat(o.workspace()).isEqualTo("ws");
+        assertThat(o.savepoint()).isEqualTo("file:///tmp/sp");
+        assertThat(o.definitionsFile()).isEqualTo("segments.jsonl");
+        assertThat(o.config()).isEqualTo(Path.of("cohortflow.properties"));
+        assertThat(o.transitions()).isTrue();
+        assertThat(o.publish()).isTrue();
+    }
+
+    @Test
+    void defaults_all_history_up_to_now_every_workspace_no_savepoint() {
+        BackfillOptions o =
+                BackfillOptions.parse(new String[] {"--input", "h", "--output", "o"}, NOW);
+        assertThat(o.from()).isEqualTo(Long.MIN_VALUE);
+        assertThat(o.until()).isEqualTo(NOW.toEpochMilli());
+        assertThat(o.workspace()).isNull();
+        assertThat(o.savepoint()).isNull();
+        assertThat(o.definitionsFile()).isNull();
+        assertThat(o.inputs()).isEqualTo(List.of("h"));
+        assertThat(o.transitions()).isFalse();
+        assertThat(o.publish()).isFalse();
+    }
+
+    @Test
+    void bad_command_lines_say_what_is_wrong() {
+        assertThatThrownBy(() -> BackfillOptions.parse(new String[] {"--output", "o"}, NOW))
+                .hasMessageContaining("--input and --output are required")
+                .hasMessageContaining("usage:");
+        assertThatThrownBy(
+                        () ->
+                                BackfillOptions.parse(
+                                        new String[] {"--input", "h", "--output", "o", "--x"}, NOW))
+                .hasMessageContaining("unknown option --x");
+        assertThatThrownBy(
+                        () ->
+                                BackfillOptions.parse(
+                                        new String[] {"--input", "h", "--output", "o", "--until"},
+                                        NOW))
+                .hasMessageContaining("--until needs a value");
+        assertThatThrownBy(
+                        () ->
+                                BackfillOptions.parse(
+                                        new String[] {
+                                            "--input", "h", "--output", "o", "--until", "yesterday"
+                                        },
+                                        NOW))
+                .hasMessageContaining("--until: not an ISO-8601 instant");
+        assertThatThrownBy(
+                        () ->
+                                BackfillOptions.parse(
+                                        new String[] {
+                                            "--input",
+                                            "h",
+                                            "--output",
+                                            "o",
+                                            "--from",
+                                            "2026-11-02T00:00:00Z",
+                                            "--until",
+                                            "2026-11-01T00:00:00Z"
+                                        },
+                                        NOW))
+                .hasMessageContaining("--from must be before --until");
+    }
+}
