@@ -195,6 +195,9 @@ class KubernetesManifestsTest {
         assertThat(flink.path("execution.checkpointing.incremental").asText()).isEqualTo("true");
         int events = partitions("cohortflow.events");
         int maxParallelism = flink.path("pipeline.max-parallelism").asInt();
+        // The job sets pipeline.max-parallelism itself, from job.max-parallelism.
+        assertThat(env)
+                .containsEntry("COHORTFLOW_JOB_MAX_PARALLELISM", Integer.toString(maxParallelism));
         // More subtasks than partitions would idle; key groups bound any future parallelism,
         // and should split evenly at the parallelism chosen.
         assertThat(parallelism).isLessThanOrEqualTo(events);

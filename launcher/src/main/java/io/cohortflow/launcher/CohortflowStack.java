@@ -125,8 +125,7 @@ public final class CohortflowStack implements AutoCloseable {
                 conf.setString("execution.state-recovery.path", cutover.savepoint());
                 LOG.info("starting the job from the backfill savepoint {}", cutover.savepoint());
             } else if (snapshot.isPresent()) {
-                conf.setString(
-                        "execution.state-recovery.path", snapshot.get().toUri().toString());
+                conf.setString("execution.state-recovery.path", snapshot.get().toUri().toString());
                 // CLAIM: the job owns the snapshot and deletes it once subsumed, so the data
                 // directory does not grow by one snapshot per restart.
                 conf.setString("execution.state-recovery.claim-mode", "CLAIM");
