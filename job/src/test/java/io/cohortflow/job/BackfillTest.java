@@ -141,6 +141,50 @@ class BackfillTest extends KafkaJobTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void publish_writes_the_memberships_and_dead_letters_to_their_topics_too() throws Exception {
+        JobConfig c = config("bfpub", Map.of());
+        segment(c, "ws", "buyers", 1, 0, true, false, TestRecords.everPurchased());
+        long t = Instant.now().minus(Duration.ofDays(3)).toEpochMilli();
+        Path input = Files.createDirectories(dir.resolve("pub"));
+        Files.writeString(
+                input.resolve("h.jsonl"),
+                TestRecords.envelope("ws", "ann", null, TestRecords.event("Purchase", t))
+                        + "\n"
+                        + TestRecords.envelope("ws", "bob", null, TestRecords.event("Click", t))
+                        + "\n"
+                        + TestRecords.envelope(
+                                "other", "cy", null, TestRecords.event("Purchase", t))
+                        + "\n"
+                        + "{\"workspace\":\"ws\"}\n");
+        BackfillOptions o =
+                new BackfillOptions(
+                        List.of(input.toString()),
+                        Long.MIN_VALUE,
+                        Instant.now().toEpochMilli(),
+                        "ws",
+                        dir.resolve("pub-out").toString(),
+                        true,
+                        true,
+                        null,
+                        null,
+                        null);
+        Backfill.run(o, c, new Configuration());
+
+        List<JsonNode> members = read(c.topics().memberships(), IsolationLevel.READ_COMMITTED);
+        assertThat(members).hasSize(1); // ann; cy is another workspace's
+        assertThat(members.get(0).get("user_id").asText()).isEqualTo("ann");
+        assertThat(members.get(0).get("change").asText()).isEqualTo("entered");
+        List<JsonNode> dead = read(c.topics().deadLetter(), IsolationLevel.READ_COMMITTED);
+        assertThat(dead).hasSize(1);
+        assertThat(dead.get(0).get("reason").asText()).isEqualTo("invalid_envelope");
+        assertThat(dead.get(0).get("offset").asLong()).isEqualTo(4);
+        // --transitions: what the streaming job would have emitted over the history
+        assertThat(jsonLines(dir.resolve("pub-out").resolve("transitions")))
+                .extracting(j -> j.get("user_id").asText() + " " + j.get("change").asText())
+                .containsExactly("ann entered");
+    }
+
     // ---- generation -------------------------------------------------------------------------
 
     private History generate(Random r, JobConfig c, long start, long until) {
