@@ -124,18 +124,21 @@ public final class Backfill {
             snapshot.union(dead).sinkTo(publish).uid("publish-sink").name("Kafka");
         }
         if (savepoint != null) {
-            DataStream<UserState> states = segmented.getSideOutput(Descriptors.STATE);
-            SavepointWriter.newSavepoint(env, config.maxParallelism())
-                    .withOperator(
-                            OperatorIdentifier.forUid(STREAMING_OPERATOR),
-                            OperatorTransformation.bootstrapWith(states)
-                                    // The same key groups for the shuffle and for the state
-                                    // written (left unset, the shuffle may use others).
-                                    .setMaxParallelism(config.maxParallelism())
-                                    .keyBy(UserState::getKey, Types.STRING)
-                                    .transform(new StateWriter()))
-                    .write(savepoint);
+            writeSavepoint(env, segmented.getSideOutput(Descriptors.STATE), savepoint);
         }
+    }
+
+    /** Every user's state under the streaming operator's uid, in the streaming job's key groups. */
+    private void writeSavepoint(
+            StreamExecutionEnvironment env, DataStream<UserState> states, String path) {
+        SavepointWriter.newSavepoint(env, config.maxParallelism())
+                .withOperator(
+                        OperatorIdentifier.forUid(STREAMING_OPERATOR),
+                        OperatorTransformation.bootstrapWith(states)
+                                .setMaxParallelism(config.maxParallelism())
+                                .keyBy(UserState::getKey, Types.STRING)
+                                .transform(new StateWriter()))
+                .write(path);
     }
 
     /** Batch mode needs no watermarks, but it sorts each key's records by these timestamps. */
