@@ -1,0 +1,188 @@
+package io.cohortflow.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.job.JobConfig;
+import io.cohortflow.job.backfill.Backfill;
+import io.cohortflow.job.backfill.BackfillOptions;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.flink.configuration.Configuration;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The documented local flow of docs/backfill.md on the embedded stack: a backfill against the
+ * running stack's broker, a restart naming its savepoint (users are answered from the backfilled
+ * state, live events count on top), and a further restart with the setting still there, which keeps
+ * the job's own newer state instead of going back to the backfill.
+ */
+class BootstrapFromBackfillTest {
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @TempDir Path data;
+    @TempDir Path work;
+
+    @Test
+    void the_stack_starts_from_a_backfill_once_then_from_its_own_state() throws Exception {
+        String fan = UUID.randomUUID().toString();
+        String reader = UUID.randomUUID().toString();
+        long t = Instant.now().minus(Duration.ofDays(3)).toEpochMilli();
+        Path history = Files.createDirectories(work.resolve("history"));
+        Files.writeString(
+                history.resolve("events.jsonl"),
+                envelope(fan, "sport", t) + "\n" + envelope(reader, "news", t) + "\n");
+        String savepoint = work.resolve("bootstrap").toUri().toString();
+
+        try (CohortflowStack stack = CohortflowStack.start(config(Map.of()), Map.of())) {
+            defineSportReaders(stack);
+            JobConfig job = JobConfig.from(Map.of(JobConfig.BOOTSTRAP, stack.bootstrapServers()));
+            Backfill.run(
+                    new BackfillOptions(
+                            List.of(history.toString()),
+                            Long.MIN_VALUE,
+                            Instant.now().toEpochMilli(),
+                            null,
+                            work.resolve("out").toString(),
+                            false,
+                            false,
+                            savepoint,
+                            null,
+                            null),
+                    job,
+                    new Configuration());
+        }
+        assertThat(lines(work.resolve("out").resolve("memberships")))
+                .singleElement()
+                .asString()
+                .contains(fan, "sport-readers");
+
+        Map<String, String> bootstrap = Map.of(JobConfig.BOOTSTRAP_MANIFEST, savepoint);
+        try (CohortflowStack stack = CohortflowStack.start(config(bootstrap), Map.of())) {
+            assertThat(cohorts(stack, fan, null)).containsExactly("sport-readers");
+            assertThat(cohorts(stack, reader, null)).isEmpty();
+            // A live event on top of the backfilled history.
+            assertThat(cohorts(stack, reader, event("sport"))).containsExactly("sport-readers");
+            stack.stopJob(); // a final savepoint: the job's own state, newer than the backfill
+        }
+        assertThat(data.resolve("bootstrap-used")).hasContent(savepoint);
+
+        try (CohortflowStack stack = CohortflowStack.start(config(bootstrap), Map.of())) {
+            // Started from its own savepoint: the live event is still counted.
+            assertThat(cohorts(stack, reader, null)).containsExactly("sport-readers");
+            assertThat(cohorts(stack, fan, null)).containsExactly("sport-readers");
+        }
+    }
+
+    private LauncherConfig config(Map<String, String> extra) {
+        Map<String, String> props = new HashMap<>();
+        props.put(LauncherConfig.DATA_DIR, data.toString());
+        props.put(LauncherConfig.KAFKA_PORT, "0");
+        props.put("cohortflow.service.port", "0");
+        props.put("cohortflow.segmentation.timeoutMs", "5000");
+        props.put("job.checkpoint-interval", "PT1S");
+        props.put("events.idleness", "PT1S");
+        props.put("cohortflow.apiKeys.admin.key", "admin-key");
+        props.put("cohortflow.apiKeys.admin.org", "acme");
+        props.put("cohortflow.apiKeys.admin.role", "admin");
+        props.putAll(extra);
+        return LauncherConfig.from(props, Map.of());
+    }
+
+    private static List<String> lines(Path dir) throws Exception {
+        List<String> out = new java.util.ArrayList<>();
+        try (var files = Files.walk(dir)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                out.addAll(Files.readAllLines(f));
+            }
+        }
+        return out;
+    }
+
+    /** A segment record on the definitions topic, as the service writes it. */
+    private static void defineSportReaders(CohortflowStack stack) throws Exception {
+        String record =
+                "{\"workspace\":\"acme\",\"id\":\"sport-readers\",\"version\":1,\"replaces\":0,"
+                        + "\"published\":true,\"deleted\":false,\"name\":\"Sport readers\","
+                        + "\"definition\":{\"func\":\"segment-def\",\"version\":[1,0,0],"
+                        + "\"container\":{\"func\":\"container\",\"context\":\"visitors\","
+                        + "\"pred\":{\"func\":\"streq\",\"val\":{\"func\":\"attr\","
+                        + "\"name\":\"variables/section\"},\"str\":\"sport\"}}}}";
+        try (KafkaProducer<String, String> p =
+                new KafkaProducer<>(
+                        Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers()),
+                        new StringSerializer(),
+                        new StringSerializer())) {
+            p.send(
+                            new ProducerRecord<>(
+                                    stack.topics().definitions(),
+                                    "acme/sport-readers@1/" + UUID.randomUUID(),
+                                    record))
+                    .get();
+        }
+    }
+
+    private static String envelope(String user, String section, long time) {
+        return "{\"workspace\":\"acme\",\"user_id\":\""
+                + user
+                + "\",\"events\":["
+                + event(section, time)
+                + "]}";
+    }
+
+    /** A live event: after the cut-over (the backfill's end), so the job counts it. */
+    private static String event(String section) {
+        return event(section, Instant.now().toEpochMilli());
+    }
+
+    private static String event(String section, long time) {
+        return "{\"name\":\"Pageview\",\"time\":\""
+                + Instant.ofEpochMilli(time)
+                + "\",\"properties\":{\"section\":\""
+                + section
+                + "\"}}";
+    }
+
+    /** The user's cohorts through the segmentation API, waiting while the job is starting. */
+    private static List<String> cohorts(CohortflowStack stack, String user, String event)
+            throws Exception {
+        String body =
+                "{\"user_id\":\"" + user + "\",\"events\":[" + (event == null ? "" : event) + "]}";
+        HttpRequest request =
+                HttpRequest.newBuilder(
+                                URI.create(
+                                        "http://127.0.0.1:"
+                                                + stack.httpPort()
+                                                + "/ccs/v1/segmentation?k=admin-key"))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        HttpResponse<String> r = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+        while (r.statusCode() == 503 && System.nanoTime() < deadline) {
+            Thread.sleep(250);
+            r = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+        }
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode cohorts = Json.MAPPER.readTree(r.body()).get("cohorts");
+        return Json.MAPPER.convertValue(
+                cohorts,
+                Json.MAPPER.getTypeFactory().constructCollectionType(List.class, String.class));
+    }
+}
