@@ -130,20 +130,15 @@ public class SegmentationFunction
          * 0), and keyed state is an unordered hash map.
          */
         public static Settings backfill(JobConfig c, long from, long until) {
-            return new Settings(
-                    c.horizon().toMillis(),
-                    c.historyCap(),
-                    c.maxFutureSkew().toMillis(),
-                    c.topics(),
-                    0,
-                    false,
-                    from,
-                    until,
-                    until);
+            return of(c, 0, false).counting(from, until, until);
         }
 
         /** The streaming job bootstrapped by a backfill that counted events before {@code t}. */
         public Settings countingFrom(long t) {
+            return counting(t, countUntil, asOf);
+        }
+
+        private Settings counting(long from, long until, long end) {
             return new Settings(
                     horizonMillis,
                     historyCap,
@@ -151,9 +146,9 @@ public class SegmentationFunction
                     topics,
                     definitionsEndOffset,
                     orderedState,
-                    t,
-                    countUntil,
-                    asOf);
+                    from,
+                    until,
+                    end);
         }
 
         boolean backfill() {

@@ -9,21 +9,16 @@ import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.core.definition.DefinitionWriter;
 import io.cohortflow.core.eval.RandomDefinitionsAccess;
 import io.cohortflow.core.event.Event;
-import io.cohortflow.job.kafka.InboundParser;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.UUID;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -171,21 +166,6 @@ class BackfillEqualsStreamingTest {
     }
 
     private static Inbound inbound(String user, Event e) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", e.name());
-        m.put("time", Instant.ofEpochMilli(e.time()).toString());
-        m.put("properties", e.properties());
-        if (e.sessionId() != null) {
-            m.put(
-                    "session_id",
-                    UUID.nameUUIDFromBytes(e.sessionId().getBytes(StandardCharsets.UTF_8))
-                            .toString());
-        }
-        Map<String, Object> env = new LinkedHashMap<>();
-        env.put("workspace", "ws");
-        env.put("user_id", user);
-        env.put("events", List.of(m));
-        byte[] value = Json.MAPPER.valueToTree(env).toString().getBytes(StandardCharsets.UTF_8);
-        return InboundParser.parse(null, value, TOPICS.events(), 0, 0, 0);
+        return TestRecords.inbound(TestRecords.envelope("ws", user, List.of(e)));
     }
 }

@@ -22,7 +22,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -73,7 +72,7 @@ class BackfillTest extends KafkaJobTest {
                                     null,
                                     rec.event().time(),
                                     "ws/" + rec.user(),
-                                    envelope(rec.user(), List.of(rec.event()))))
+                                    TestRecords.envelope("ws", rec.user(), List.of(rec.event()))))
                     .get();
         }
         // A tick in every partition one millisecond after the end: the watermark (no
@@ -235,7 +234,7 @@ class BackfillTest extends KafkaJobTest {
                 if (i + 1 < kept.size() && kept.get(i + 1).user().equals(x.user()) && i % 2 == 0) {
                     events.add(kept.get(++i).event());
                 }
-                String line = envelope(x.user(), events) + "\n";
+                String line = TestRecords.envelope("ws", x.user(), events) + "\n";
                 if (x.user().hashCode() % 2 == 0) {
                     plain.write(line);
                 } else {
@@ -259,31 +258,6 @@ class BackfillTest extends KafkaJobTest {
                 savepoint,
                 null,
                 null);
-    }
-
-    private static String envelope(String user, List<Event> events) {
-        Map<String, Object> env = new LinkedHashMap<>();
-        env.put("workspace", "ws");
-        env.put("user_id", user);
-        List<Map<String, Object>> list = new ArrayList<>();
-        for (Event e : events) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("name", e.name());
-            m.put("time", Instant.ofEpochMilli(e.time()).toString());
-            m.put("properties", e.properties());
-            if (e.sessionId() != null) {
-                // The wire wants UUIDs; the generator's few names map to fixed ones.
-                m.put(
-                        "session_id",
-                        java.util
-                                .UUID
-                                .nameUUIDFromBytes(e.sessionId().getBytes(StandardCharsets.UTF_8))
-                                .toString());
-            }
-            list.add(m);
-        }
-        env.put("events", list);
-        return Json.MAPPER.valueToTree(env).toString();
     }
 
     private static String envelope(String workspace, String user, long time) {

@@ -1,10 +1,17 @@
 package io.cohortflow.job;
 
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.core.event.Event;
 import io.cohortflow.job.kafka.InboundParser;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.Inbound;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 
 /** Builders of the job's inputs from the JSON a producer would send. */
 public final class TestRecords {
@@ -91,6 +98,32 @@ public final class TestRecords {
                 + ",\"events\":["
                 + String.join(",", events)
                 + "]}";
+    }
+
+    /**
+     * An envelope of events of core's model, as a producer would send it. Generators name sessions
+     * freely; the wire wants UUIDs, so each name maps to a fixed one.
+     */
+    public static String envelope(String workspace, String user, List<Event> events) {
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (Event e : events) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", e.name());
+            m.put("time", Instant.ofEpochMilli(e.time()).toString());
+            m.put("properties", e.properties());
+            if (e.sessionId() != null) {
+                m.put(
+                        "session_id",
+                        UUID.nameUUIDFromBytes(e.sessionId().getBytes(StandardCharsets.UTF_8))
+                                .toString());
+            }
+            list.add(m);
+        }
+        Map<String, Object> env = new LinkedHashMap<>();
+        env.put("workspace", workspace);
+        env.put("user_id", user);
+        env.put("events", list);
+        return Json.MAPPER.valueToTree(env).toString();
     }
 
     public static Inbound inbound(String json) {

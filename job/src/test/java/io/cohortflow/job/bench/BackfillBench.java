@@ -1,7 +1,6 @@
 package io.cohortflow.job.bench;
 
 import io.cohortflow.core.bench.Workload;
-import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.event.Event;
 import io.cohortflow.job.JobConfig;
 import io.cohortflow.job.TestRecords;
@@ -18,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -157,21 +155,8 @@ public final class BackfillBench {
             Random r = new Random(i * 31 + 7);
             int user = (int) (i % USERS);
             Event e = Workload.event(r, from + i * step, (int) (i / USERS) % 5);
-            Map<String, Object> ev = new LinkedHashMap<>();
-            ev.put("name", e.name());
-            ev.put("time", Instant.ofEpochMilli(e.time()).toString());
-            ev.put("properties", e.properties());
-            ev.put(
-                    "session_id",
-                    java.util
-                            .UUID
-                            .nameUUIDFromBytes(e.sessionId().getBytes(StandardCharsets.UTF_8))
-                            .toString());
-            Map<String, Object> env = new LinkedHashMap<>();
-            env.put("workspace", "ws");
-            env.put("user_id", "u" + user);
-            env.put("events", List.of(ev));
-            writers.get((int) (i % FILES)).write(Json.MAPPER.writeValueAsString(env));
+            writers.get((int) (i % FILES))
+                    .write(TestRecords.envelope("ws", "u" + user, List.of(e)));
             writers.get((int) (i % FILES)).write('\n');
         }
         for (Writer w : writers) {
