@@ -174,10 +174,6 @@ public final class DefinitionsService implements AutoCloseable {
         return store;
     }
 
-    public PropagationTracker propagation() {
-        return tracker;
-    }
-
     @Override
     public synchronized void close() {
         if (app != null) {

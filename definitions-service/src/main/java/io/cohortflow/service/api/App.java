@@ -1,6 +1,5 @@
 package io.cohortflow.service.api;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.service.ServiceException;
 import io.cohortflow.service.auth.ApiKeys;
@@ -35,9 +34,6 @@ public final class App {
     private static final String ROUTE = "cohortflow.route";
     private static final String STARTED = "cohortflow.started";
     private static final String HELD = "cohortflow.bulkhead";
-    private static final String ASYNC = "cohortflow.async";
-    private static final String FINISH = "cohortflow.finish";
-    private static final String FAILURE = "cohortflow.failure";
 
     /**
      * What the HTTP layer needs.
@@ -70,12 +66,9 @@ public final class App {
                     config.http.maxRequestSize = s.maxBodyBytes();
                     config.startup.showJavalinBanner = false;
                     Errors.register(config);
-                    config.routes.before(
-                            ctx -> {
-                                long now = System.nanoTime();
-                                ctx.attribute(STARTED, now);
-                                ctx.attribute(FINISH, finisher(s, ctx, now));
-                            });
+                    config.routes.before(ctx -> ctx.attribute(STARTED, System.nanoTime()));
+                    // After-handlers run once a request's future is done and its failure mapped,
+                    // so the slot is held and the latency and status counted for the whole work.
                     config.routes.after(ctx -> finish(s, ctx));
                     Router router =
                             (route, handler) -> {
@@ -156,58 +149,28 @@ public final class App {
         return ((ApiKeys.Outcome.Authenticated) o).principal();
     }
 
-    /**
-     * Answers with {@code work}'s outcome without holding a Jetty thread. Javalin runs after-
-     * handlers as soon as the handler returns, so the workspace's concurrency slot and the latency
-     * timer are finished here, when the work is done, rather than there.
-     */
+    /** Answers with {@code work}'s outcome without holding a Jetty thread. */
     public static void async(Context ctx, CompletableFuture<?> work) {
-        ctx.attribute(ASYNC, Boolean.TRUE);
-        Runnable done = ctx.attribute(FINISH);
-        ctx.future(
-                () ->
-                        work.whenComplete(
-                                (r, e) -> {
-                                    if (done != null) {
-                                        done.run();
-                                    }
-                                }));
+        ctx.future(() -> work);
     }
 
+    /** Frees the workspace's concurrency slot and records the request. */
     private static void finish(Services s, Context ctx) {
-        if (ctx.attribute(ASYNC) == null) {
-            Runnable done = ctx.attribute(FINISH);
-            if (done != null) {
-                done.run();
-            }
+        String held = ctx.attribute(HELD);
+        if (held != null) {
+            s.limits().release(held);
         }
+        record(s, ctx, ctx.attribute(STARTED));
     }
 
-    /** Frees the slot and records the latency, once. */
-    private static Runnable finisher(Services s, Context ctx, long started) {
-        java.util.concurrent.atomic.AtomicBoolean once =
-                new java.util.concurrent.atomic.AtomicBoolean();
-        return () -> {
-            if (!once.compareAndSet(false, true)) {
-                return;
-            }
-            String held = ctx.attribute(HELD);
-            if (held != null) {
-                s.limits().release(held);
-            }
-            Throwable failure = ctx.attribute(FAILURE);
-            record(s, ctx, started, failure == null ? null : Errors.statusOf(failure));
-        };
-    }
-
-    private static void record(Services s, Context ctx, Long started, Integer failedWith) {
+    private static void record(Services s, Context ctx, Long started) {
         String route = ctx.attribute(ROUTE);
         if (started != null) {
             s.metrics()
                     .request(
                             ctx.method().name(),
                             route == null ? "unmatched" : route,
-                            failedWith != null ? failedWith : ctx.statusCode(),
+                            ctx.statusCode(),
                             Duration.ofNanos(System.nanoTime() - started));
         }
     }
@@ -221,9 +184,5 @@ public final class App {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    static ObjectNode object() {
-        return Json.MAPPER.createObjectNode();
     }
 }

@@ -114,23 +114,6 @@ public final class Errors {
         }
     }
 
-    /** The status a failure is answered with. */
-    static int statusOf(Throwable e) {
-        Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-        if (c instanceof SegmentationException s) {
-            return s.status();
-        } else if (c instanceof ServiceException s) {
-            return s.status();
-        } else if (c instanceof ConflictException) {
-            return 409;
-        } else if (c instanceof StoreUnavailableException) {
-            return 503;
-        } else if (c instanceof HttpResponseException h) {
-            return h.getStatus();
-        }
-        return 500;
-    }
-
     private static void internal(Context ctx, Throwable e) {
         String id = UUID.randomUUID().toString();
         LOG.error("internal error {} on {} {}", id, ctx.method(), ctx.path(), e);

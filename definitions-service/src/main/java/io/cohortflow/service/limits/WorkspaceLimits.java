@@ -65,10 +65,4 @@ public final class WorkspaceLimits {
     public void release(String workspace) {
         bulkheads.bulkhead(workspace).onComplete();
     }
-
-    public int inFlight(String workspace) {
-        Bulkhead b = bulkheads.bulkhead(workspace);
-        return b.getBulkheadConfig().getMaxConcurrentCalls()
-                - b.getMetrics().getAvailableConcurrentCalls();
-    }
 }

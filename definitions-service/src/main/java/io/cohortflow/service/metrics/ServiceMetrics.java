@@ -29,13 +29,6 @@ public final class ServiceMetrics {
                 .increment();
     }
 
-    public void writeOutcome(String outcome) {
-        Counter.builder("cohortflow.store.writes")
-                .tag("outcome", outcome)
-                .register(registry)
-                .increment();
-    }
-
     /** Registers a gauge read at scrape time. */
     public void gauge(String name, String description, Supplier<Number> value) {
         io.micrometer.core.instrument.Gauge.builder(name, value)

@@ -95,10 +95,6 @@ public final class AliasBindings implements AutoCloseable {
                         });
     }
 
-    public int size() {
-        return table.size();
-    }
-
     @Override
     public void close() {
         table.close();

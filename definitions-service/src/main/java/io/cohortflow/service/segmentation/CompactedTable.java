@@ -104,9 +104,16 @@ final class CompactedTable<V> implements AutoCloseable {
         ensureTopic();
         Map<String, Object> p =
                 Map.of(
-                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                        ProducerConfig.ACKS_CONFIG, "all",
-                        ProducerConfig.LINGER_MS_CONFIG, "0");
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrap,
+                        ProducerConfig.ACKS_CONFIG,
+                        "all",
+                        ProducerConfig.LINGER_MS_CONFIG,
+                        "0",
+                        // send() runs on the request's thread: it must not block past the
+                        // write's own deadline (Kafka's default is 60 s) on missing metadata.
+                        ProducerConfig.MAX_BLOCK_MS_CONFIG,
+                        Long.toString(writeTimeout.toMillis()));
         producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
         Map<String, Object> c =
                 Map.of(
@@ -268,10 +275,6 @@ final class CompactedTable<V> implements AutoCloseable {
                                                             + writeTimeout)
                                             : c);
                         });
-    }
-
-    int size() {
-        return view.size();
     }
 
     private static void sleep() {

@@ -209,10 +209,6 @@ public final class JobClient implements AutoCloseable {
                 });
     }
 
-    public int inFlight() {
-        return pending.size();
-    }
-
     @Override
     public void close() {
         running = false;
@@ -226,7 +222,9 @@ public final class JobClient implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        if (consumer != null) {
+        // A consumer is not thread-safe: close it only once its reader has stopped, or the close
+        // throws and the producer and the pending requests below are never dealt with.
+        if (consumer != null && (reader == null || !reader.isAlive())) {
             consumer.close();
         }
         if (producer != null) {

@@ -57,10 +57,6 @@ public record SegmentationConfig(
         }
     }
 
-    public static SegmentationConfig defaults() {
-        return from(Map.of(), Map.of());
-    }
-
     /** Properties first, then their environment overrides, then the defaults. */
     public static SegmentationConfig from(Map<String, String> props, Map<String, String> env) {
         Map<String, String> s = new HashMap<>(DEFAULTS);
@@ -93,10 +89,5 @@ public record SegmentationConfig(
 
     public static String envName(String key) {
         return key.toUpperCase(Locale.ROOT).replace('.', '_');
-    }
-
-    public SegmentationConfig withTimeout(Duration t) {
-        return new SegmentationConfig(
-                topics, aliasesTopic, schemasTopic, t, writeTimeout, maxEvents, maxFutureSkew);
     }
 }

@@ -62,14 +62,6 @@ public final class SegmentationModule implements AutoCloseable {
         return List.of(controller);
     }
 
-    public AliasBindings aliases() {
-        return aliases;
-    }
-
-    public EventSchemas schemas() {
-        return schemas;
-    }
-
     @Override
     public synchronized void close() {
         if (background != null) {

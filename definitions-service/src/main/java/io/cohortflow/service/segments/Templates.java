@@ -72,10 +72,6 @@ public final class Templates {
         }
     }
 
-    public static boolean isTemplateId(String id) {
-        return id.startsWith(PREFIX);
-    }
-
     public Optional<StoredSegment> get(String id) {
         return Optional.ofNullable(byId.get(id));
     }

@@ -1,7 +1,6 @@
 package io.cohortflow.service.store;
 
 import io.cohortflow.core.contract.Json;
-import io.cohortflow.core.contract.Keys;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -257,11 +256,6 @@ public final class DefinitionStore implements AutoCloseable {
 
     public long unreadableCount() {
         return unreadable.get();
-    }
-
-    /** The workspace part of a key, for readers of other topics keyed the same way. */
-    public static String workspaceOf(String key) {
-        return Keys.workspace(key);
     }
 
     @Override

@@ -49,6 +49,9 @@ public final class KafkaSegmentLog implements SegmentLog {
         p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
         p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        // send() runs on the request's thread: block at most as long as a request waits for its
+        // write (the store's default write timeout), not Kafka's default 60 s.
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
         producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
         Properties c = new Properties();
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);

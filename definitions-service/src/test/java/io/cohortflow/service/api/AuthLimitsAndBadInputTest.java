@@ -261,6 +261,39 @@ class AuthLimitsAndBadInputTest {
     }
 
     @Test
+    void a_write_that_loses_a_race_is_counted_as_409_in_the_metrics() throws Exception {
+        try (TestApp app = new TestApp(1000, 6)) {
+            Http alice = app.as("alice");
+            String id =
+                    alice.post("/segments", Defs.body("raced", Defs.mobile()))
+                            .json()
+                            .get("id")
+                            .asText();
+            app.log.hold();
+            List<CompletableFuture<Http.Response>> racing = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                String name = "raced-" + i;
+                racing.add(
+                        CompletableFuture.supplyAsync(
+                                () -> alice.put("/segments/" + id, Defs.map("name", name))));
+            }
+            long deadline = System.currentTimeMillis() + 5000;
+            while (app.log.heldCount() < 2 && System.currentTimeMillis() < deadline) {
+                Thread.sleep(10);
+            }
+            app.log.release();
+            List<Integer> statuses = new ArrayList<>();
+            for (CompletableFuture<Http.Response> f : racing) {
+                statuses.add(f.get().status());
+            }
+            assertThat(statuses).containsExactlyInAnyOrder(200, 409);
+            assertThat(app.http.get("/metrics").body())
+                    .containsPattern(
+                            "cohortflow_http_requests_seconds_count\\{[^}]*method=\"PUT\",route=\"/segments/\\{id\\}\",status=\"409\"\\} 1");
+        }
+    }
+
+    @Test
     void more_concurrent_requests_than_allowed_gives_429_and_slots_are_freed() throws Exception {
         try (TestApp limited = new TestApp(1000, 2)) {
             Http alice = limited.as("alice");
@@ -272,9 +305,10 @@ class AuthLimitsAndBadInputTest {
                                 () -> alice.post("/segments", Defs.body("held", Defs.mobile()))));
             }
             long deadline = System.currentTimeMillis() + 5000;
-            while (limited.log.size() < 0 && System.currentTimeMillis() < deadline) {
+            while (limited.log.heldCount() < 2 && System.currentTimeMillis() < deadline) {
                 Thread.sleep(10);
             }
+            assertThat(limited.log.heldCount()).isEqualTo(2); // both hold their slot now
             Http.Response third = null;
             while (System.currentTimeMillis() < deadline) {
                 third = alice.get("/segments");

@@ -86,6 +86,11 @@ public final class InMemorySegmentLog implements SegmentLog {
         todo.forEach(Runnable::run);
     }
 
+    /** Writes waiting for {@link #release()}. */
+    public synchronized int heldCount() {
+        return held.size();
+    }
+
     public synchronized int size() {
         return records.size();
     }
