@@ -82,16 +82,22 @@ public final class SegmentEngine {
         p.names.merge(e.name(), 1, Integer::sum);
         p.lastEventTime = Math.max(p.lastEventTime, e.time());
         boolean floorMoved = false;
+        Set<CompiledSegment> due = new LinkedHashSet<>();
         while (p.historySize > config.historyCap()) {
             long oldest = p.historyOldest;
-            forget(p, h.removeUpTo(oldest));
+            EventHistory.Removal removal = h.removeUpTo(oldest);
+            forget(p, removal);
+            // Counters learn of the new floor in the sweep below; segments evaluated over the
+            // history must be evaluated again without the events that fell off.
+            for (Event gone : removal.removed()) {
+                catalog.historySegmentsFor(gone, due);
+            }
             p.floor = Math.max(p.floor, oldest);
             floorMoved = true;
         }
         p.now = Math.max(p.now, e.time());
         evictHistory(p, h);
 
-        Set<CompiledSegment> due = new LinkedHashSet<>();
         if (e.time() > p.floor) {
             List<CounterSpec> specs = new ArrayList<>();
             catalog.countersFor(e, specs);

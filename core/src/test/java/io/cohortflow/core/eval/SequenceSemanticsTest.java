@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cohortflow.core.Fixture;
 import io.cohortflow.core.event.Event;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** Adobe's documented semantics of sequential segments, on the engine and the reference alike. */
@@ -45,6 +46,17 @@ class SequenceSemanticsTest {
 
     private static Event at(String name, long minutes) {
         return ev(name, T0 + minutes * MINUTE);
+    }
+
+    @Test
+    void an_event_the_history_cap_drops_no_longer_completes_a_sequence() {
+        Fixture f = new Fixture(new EngineConfig(Duration.ofDays(90), 3, Duration.ofMinutes(5)));
+        f.define("s", seq("sequence", hit("A"), hit("B")));
+        f.send(at("A", 0), at("B", 1));
+        assertThat(f.member("s")).isTrue();
+        f.send(at("C", 2), at("D", 3)); // A falls off the capped history
+        assertThat(f.member("s")).isFalse();
+        f.checkAgreement();
     }
 
     @Test
