@@ -80,9 +80,11 @@ record CounterSpec(
      * dimension, for VISITS its visit.
      */
     boolean contribute(Event e, CounterState state) {
-        if (!hits.test(e)) {
-            return false;
-        }
+        return hits.test(e) && add(e, state);
+    }
+
+    /** Adds an event known to hit; whether the state changed. */
+    boolean add(Event e, CounterState state) {
         switch (kind) {
             case COUNT:
                 return state.add(e.time(), 1, null, retain);

@@ -103,6 +103,10 @@ public final class SegmentEngine {
             catalog.countersFor(e, specs);
             boolean minDropped = false;
             for (CounterSpec spec : specs) {
+                // Unanchored counters are candidates for every event: test before allocating.
+                if (!spec.hits().test(e)) {
+                    continue;
+                }
                 CounterState s = p.counters.get(spec.id());
                 boolean fresh = s == null;
                 if (fresh) {
@@ -110,7 +114,7 @@ public final class SegmentEngine {
                 }
                 long oldestBefore = s.nextExpiry(spec, horizon);
                 double valueBefore = s.value(spec.kind());
-                if (!spec.contribute(e, s)) {
+                if (!spec.add(e, s)) {
                     continue;
                 }
                 // A count at its retention limit drops its oldest entry; if that entry was the
