@@ -34,8 +34,4 @@ public final class Attributes {
     public static String metric(String attr) {
         return attr.substring(METRICS.length());
     }
-
-    public static String variable(String name) {
-        return VARIABLES + name;
-    }
 }

@@ -56,11 +56,6 @@ public enum TimeUnit {
         return epochMillis + chrono.getDuration().toMillis() * amount;
     }
 
-    /** The instant {@code count} of these units before {@code epochMillis}. */
-    public long minus(long epochMillis, long count) {
-        return plus(epochMillis, -count);
-    }
-
     /** An upper bound of the length of {@code count} units, for comparing windows to horizons. */
     public long approxMillis(long count) {
         long amount = this == QUARTER ? count * 3 : count;

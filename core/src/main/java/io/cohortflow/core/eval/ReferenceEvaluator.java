@@ -32,10 +32,6 @@ public final class ReferenceEvaluator {
         this.now = now;
     }
 
-    public long now() {
-        return now;
-    }
-
     /** Whether the top container holds over {@code history} (sorted by time). */
     public boolean holds(Pred.Container top, List<Event> history) {
         return container(top, history);

@@ -45,7 +45,6 @@ public final class SegmentCatalog {
     private final Map<Long, List<CompiledSegment>> byCounter = new HashMap<>();
     private final Map<String, List<CompiledSegment>> historyByName = new HashMap<>();
     private final List<CompiledSegment> historyAnyEvent = new ArrayList<>();
-    private final List<CompiledSegment> historySegments = new ArrayList<>();
 
     private SegmentCatalog(Map<String, Source> sources, Map<String, CompiledSegment> segments) {
         this.sources = sources;
@@ -59,7 +58,6 @@ public final class SegmentCatalog {
                     byCounter.computeIfAbsent(c.id(), k -> new ArrayList<>()).add(s);
                 }
             } else {
-                historySegments.add(s);
                 if (s.relevantNames() == null) {
                     historyAnyEvent.add(s);
                 } else {
@@ -176,12 +174,6 @@ public final class SegmentCatalog {
         return segments.values();
     }
 
-    @Nullable
-    public Definition definition(String id) {
-        Source s = sources.get(id);
-        return s == null ? null : s.definition();
-    }
-
     public int size() {
         return segments.size();
     }
@@ -199,10 +191,6 @@ public final class SegmentCatalog {
 
     List<CompiledSegment> segmentsOf(long counterId) {
         return byCounter.getOrDefault(counterId, List.of());
-    }
-
-    List<CompiledSegment> historySegments() {
-        return historySegments;
     }
 
     /** The counters an event may change: those anchored on one of its values, and the rest. */

@@ -45,10 +45,6 @@ public final class SegmentEngine {
         this.horizon = config.horizonMillis();
     }
 
-    public EngineConfig config() {
-        return config;
-    }
-
     /** Whether an event's time is too far ahead of {@code wallClock} to be believed. */
     public boolean tooFarInFuture(Event e, long wallClock) {
         return e.time() > wallClock + config.maxFutureSkew().toMillis();

@@ -65,10 +65,6 @@ public final class UserProfile {
         scheduledWakeUp = instant;
     }
 
-    public long floor() {
-        return floor;
-    }
-
     @Nullable
     CounterState counter(long id) {
         return counters.get(id);
