@@ -57,6 +57,21 @@ public final class JobClient implements AutoCloseable {
     private final String bootstrap;
     private final SegmentationConfig config;
     private final Map<String, CompletableFuture<ReplyRecord>> pending = new ConcurrentHashMap<>();
+
+    /**
+     * Completes requests off the reader thread: whatever is chained on a request (building and
+     * writing its response) runs where its future completes, and one slow response must not hold
+     * back every other reply behind it.
+     */
+    private final java.util.concurrent.ExecutorService answers =
+            java.util.concurrent.Executors.newFixedThreadPool(
+                    2,
+                    r -> {
+                        Thread t = new Thread(r, "segmentation-answers");
+                        t.setDaemon(true);
+                        return t;
+                    });
+
     private final AtomicLong lastReplyNanos =
             new AtomicLong(System.nanoTime() - 3_600_000_000_000L);
     private volatile boolean running;
@@ -127,11 +142,15 @@ public final class JobClient implements AutoCloseable {
                     if (f == null) {
                         continue; // another replica's, or one that already timed out
                     }
-                    try {
-                        f.complete(Json.read(r.value(), ReplyRecord.class));
-                    } catch (Exception e) {
-                        f.completeExceptionally(e);
-                    }
+                    byte[] value = r.value();
+                    answers.execute(
+                            () -> {
+                                try {
+                                    f.complete(Json.read(value, ReplyRecord.class));
+                                } catch (Exception e) {
+                                    f.completeExceptionally(e);
+                                }
+                            });
                 }
             } catch (WakeupException e) {
                 return;
@@ -230,6 +249,7 @@ public final class JobClient implements AutoCloseable {
         if (producer != null) {
             producer.close(Duration.ofSeconds(5));
         }
+        answers.shutdown();
         pending.values()
                 .forEach(f -> f.completeExceptionally(new NoReply("shutting down", true, null)));
     }
