@@ -431,10 +431,7 @@ public final class SegmentService {
         }
         if (in.definition() != null) {
             JsonNode def = canonical(p.workspace(), id, in.definition());
-            if (!def.equals(cur.definition())) {
-                b.definition = def;
-                b.definitionChanged = true;
-            }
+            b.definition = def;
         }
         if (in.published() != null) {
             b.published = in.published();
@@ -535,9 +532,8 @@ public final class SegmentService {
         b.deleted = false;
         b.categories = old.categories();
         b.activations = old.activations();
-        if (old.definition() != null && !old.definition().equals(cur.definition())) {
+        if (old.definition() != null) {
             b.definition = old.definition();
-            b.definitionChanged = true;
         }
         return write(b.build());
     }

@@ -127,7 +127,6 @@ public record StoredSegment(
         public List<Tag> tags;
         public List<String> categories;
         public List<Share> shares;
-        public boolean definitionChanged;
 
         Builder(StoredSegment base, String change, Owner by, String now, int maxVersions) {
             this.base = base;
@@ -175,7 +174,9 @@ public record StoredSegment(
                     shares,
                     base.created,
                     now,
-                    definitionChanged ? now : base.definitionLastModified,
+                    java.util.Objects.equals(definition, base.definition)
+                            ? base.definitionLastModified
+                            : now,
                     by,
                     change,
                     maxVersions > 1 ? List.copyOf(h) : List.of());
