@@ -1,5 +1,6 @@
 package io.cohortflow.core.definition;
 
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
@@ -18,6 +19,9 @@ public enum TimeUnit {
     MONTH(ChronoUnit.MONTHS),
     QUARTER(ChronoUnit.MONTHS),
     YEAR(ChronoUnit.YEARS);
+
+    /** Counts beyond any meaningful length (a billion units): treated as endless. */
+    private static final long MAX_COUNT = 1_000_000_000L;
 
     private final ChronoUnit chrono;
 
@@ -43,26 +47,51 @@ public enum TimeUnit {
         return Optional.empty();
     }
 
-    /** The instant {@code count} of these units after {@code epochMillis}. */
+    /**
+     * The instant {@code count} (not negative) of these units after {@code epochMillis}, saturating
+     * at {@code Long.MAX_VALUE}: a window longer than time itself never lets an event go, rather
+     * than wrapping round (or throwing) in the middle of an evaluation.
+     */
     public long plus(long epochMillis, long count) {
-        long amount = this == QUARTER ? count * 3 : count;
-        if (this == MONTH || this == QUARTER || this == YEAR) {
-            return Instant.ofEpochMilli(epochMillis)
-                    .atOffset(ZoneOffset.UTC)
-                    .plus(amount, chrono)
-                    .toInstant()
-                    .toEpochMilli();
+        if (count > MAX_COUNT) {
+            return Long.MAX_VALUE;
         }
-        return epochMillis + chrono.getDuration().toMillis() * amount;
+        long amount = this == QUARTER ? count * 3 : count;
+        try {
+            if (this == MONTH || this == QUARTER || this == YEAR) {
+                return Instant.ofEpochMilli(epochMillis)
+                        .atOffset(ZoneOffset.UTC)
+                        .plus(amount, chrono)
+                        .toInstant()
+                        .toEpochMilli();
+            }
+            return Math.addExact(
+                    epochMillis, Math.multiplyExact(chrono.getDuration().toMillis(), amount));
+        } catch (ArithmeticException | DateTimeException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
-    /** An upper bound of the length of {@code count} units, for comparing windows to horizons. */
+    /**
+     * An upper bound of the length of {@code count} units, for comparing windows to horizons;
+     * saturating at {@code Long.MAX_VALUE} (an overflow here once hid a 1e9-year window from the
+     * horizon check).
+     */
     public long approxMillis(long count) {
+        if (count > MAX_COUNT) {
+            return Long.MAX_VALUE;
+        }
         long amount = this == QUARTER ? count * 3 : count;
-        return switch (this) {
-            case MONTH, QUARTER -> amount * 31L * 86_400_000L;
-            case YEAR -> amount * 366L * 86_400_000L;
-            default -> chrono.getDuration().toMillis() * amount;
-        };
+        long unit =
+                switch (this) {
+                    case MONTH, QUARTER -> 31L * 86_400_000L;
+                    case YEAR -> 366L * 86_400_000L;
+                    default -> chrono.getDuration().toMillis();
+                };
+        try {
+            return Math.multiplyExact(unit, amount);
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
     }
 }

@@ -17,7 +17,10 @@ import java.util.Map;
  * serializer delegates here, so no Kryo is involved.
  */
 public final class ProfileCodec {
-    private static final int VERSION = 1;
+    /** Version 1 wrote strings with {@code writeUTF}, at most 65 535 bytes; still read. */
+    private static final int LEGACY = 1;
+
+    private static final int VERSION = 2;
     private static final int HAS_VALUES = 1;
     private static final int HAS_KEYS = 2;
 
@@ -35,7 +38,7 @@ public final class ProfileCodec {
         out.writeLong(p.scheduledWakeUp);
         Varints.writeInt(out, p.names.size());
         for (Map.Entry<String, Integer> e : p.names.entrySet()) {
-            out.writeUTF(e.getKey());
+            Varints.writeString(out, e.getKey());
             Varints.writeInt(out, e.getValue());
         }
         Varints.writeInt(out, p.counters.size());
@@ -46,7 +49,7 @@ public final class ProfileCodec {
         Varints.writeInt(out, p.memberships.size());
         for (Map.Entry<String, Membership> e : p.memberships.entrySet()) {
             Membership m = e.getValue();
-            out.writeUTF(e.getKey());
+            Varints.writeString(out, e.getKey());
             out.writeByte(m.status().ordinal());
             Varints.writeUnsigned(out, m.version());
             out.writeLong(m.enteredAt());
@@ -55,16 +58,17 @@ public final class ProfileCodec {
         }
         Varints.writeInt(out, p.rechecks.size());
         for (Map.Entry<String, Long> e : p.rechecks.entrySet()) {
-            out.writeUTF(e.getKey());
+            Varints.writeString(out, e.getKey());
             out.writeLong(e.getValue());
         }
     }
 
     public static UserProfile read(DataInput in) throws IOException {
         int version = in.readUnsignedByte();
-        if (version != VERSION) {
+        if (version != VERSION && version != LEGACY) {
             throw new IOException("unknown profile encoding version " + version);
         }
+        boolean legacy = version == LEGACY;
         UserProfile p = new UserProfile();
         p.now = in.readLong();
         p.floor = in.readLong();
@@ -76,17 +80,17 @@ public final class ProfileCodec {
         p.scheduledWakeUp = in.readLong();
         int names = Varints.readInt(in);
         for (int i = 0; i < names; i++) {
-            p.names.put(in.readUTF(), Varints.readInt(in));
+            p.names.put(string(in, legacy), Varints.readInt(in));
         }
         int counters = Varints.readInt(in);
         for (int i = 0; i < counters; i++) {
             long id = in.readLong();
-            p.counters.put(id, counter(in));
+            p.counters.put(id, counter(in, legacy));
         }
         int memberships = Varints.readInt(in);
         Membership.Status[] statuses = Membership.Status.values();
         for (int i = 0; i < memberships; i++) {
-            String id = in.readUTF();
+            String id = string(in, legacy);
             Membership.Status status = statuses[in.readUnsignedByte()];
             long v = Varints.readUnsigned(in);
             long entered = in.readLong();
@@ -96,7 +100,7 @@ public final class ProfileCodec {
         }
         int rechecks = Varints.readInt(in);
         for (int i = 0; i < rechecks; i++) {
-            p.rechecks.put(in.readUTF(), in.readLong());
+            p.rechecks.put(string(in, legacy), in.readLong());
         }
         return p;
     }
@@ -124,12 +128,12 @@ public final class ProfileCodec {
                 out.writeDouble(s.value(i));
             }
             if (keys) {
-                out.writeUTF(s.key(i));
+                Varints.writeString(out, s.key(i));
             }
         }
     }
 
-    private static CounterState counter(DataInput in) throws IOException {
+    private static CounterState counter(DataInput in, boolean legacy) throws IOException {
         int n = Varints.readInt(in);
         int flags = in.readUnsignedByte();
         long[] times = new long[Math.max(n, 2)];
@@ -142,9 +146,13 @@ public final class ProfileCodec {
             prev = t;
             values[i] =
                     (flags & HAS_VALUES) != 0 ? in.readDouble() : (flags & HAS_KEYS) != 0 ? 0 : 1;
-            keys[i] = (flags & HAS_KEYS) != 0 ? in.readUTF() : null;
+            keys[i] = (flags & HAS_KEYS) != 0 ? string(in, legacy) : null;
         }
         return new CounterState(times, values, keys, n);
+    }
+
+    private static String string(DataInput in, boolean legacy) throws IOException {
+        return legacy ? in.readUTF() : Varints.readString(in);
     }
 
     /** Convenience for tests and size reports. */

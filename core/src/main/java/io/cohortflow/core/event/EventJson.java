@@ -1,9 +1,9 @@
 package io.cohortflow.core.event;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -16,9 +16,22 @@ import javax.annotation.Nullable;
 /**
  * Events to and from the JSON of the segmentation API ({@code name}, {@code time} as ISO 8601,
  * {@code properties}, optional {@code view_id} and {@code session_id} UUIDs). Parsing reports every
- * violation rather than throwing.
+ * violation rather than throwing, within {@link EventLimits} and the absolute time range: this is
+ * the one parser of events for the synchronous API, the job and the backfill.
  */
 public final class EventJson {
+    /**
+     * The earliest event time accepted anywhere: Kafka refuses negative record timestamps, and an
+     * event's time becomes its records' timestamps.
+     */
+    public static final long EARLIEST = 0L;
+
+    /** The latest event time accepted anywhere (the last instant ISO 8601 writes with 4 digits). */
+    public static final long LATEST = Instant.parse("9999-12-31T23:59:59.999Z").toEpochMilli();
+
+    private static final String TIME_FORMAT =
+            "time: must be an ISO 8601 date-time such as 2024-01-15T10:30:00Z";
+
     private EventJson() {}
 
     /** A parsed event, or the reasons it is not one (each naming the offending field). */
@@ -28,10 +41,24 @@ public final class EventJson {
         }
     }
 
+    /** Parses within the default limits. */
     public static Parsed parse(@Nullable JsonNode n) {
+        return parse(n, EventLimits.DEFAULT);
+    }
+
+    public static Parsed parse(@Nullable JsonNode n, EventLimits limits) {
         List<String> errors = new ArrayList<>();
         if (n == null || !n.isObject()) {
             return new Parsed(null, List.of("an event is a JSON object"));
+        }
+        int chars = Size.chars(n, limits.maxEventChars());
+        if (chars > limits.maxEventChars()) {
+            return new Parsed(
+                    null,
+                    List.of(
+                            "the event is larger than "
+                                    + limits.maxEventChars()
+                                    + " characters of JSON"));
         }
         String name = null;
         JsonNode nameNode = n.get("name");
@@ -39,6 +66,8 @@ public final class EventJson {
             errors.add("name: required");
         } else if (!nameNode.isTextual() || nameNode.textValue().isBlank()) {
             errors.add("name: must be a non-empty string");
+        } else if (nameNode.textValue().length() > limits.maxNameLength()) {
+            errors.add("name: longer than " + limits.maxNameLength() + " characters");
         } else {
             name = nameNode.textValue();
         }
@@ -47,10 +76,7 @@ public final class EventJson {
         if (timeNode == null || timeNode.isNull()) {
             errors.add("time: required");
         } else {
-            time = time(timeNode);
-            if (time == null) {
-                errors.add("time: must be an ISO 8601 date-time such as 2024-01-15T10:30:00Z");
-            }
+            time = time(timeNode, errors);
         }
         Map<String, Object> props = null;
         JsonNode p = n.get("properties");
@@ -58,7 +84,7 @@ public final class EventJson {
             errors.add("properties: required (use {} for none)");
         } else if (!p.isObject()) {
             errors.add("properties: must be a JSON object");
-        } else {
+        } else if (Size.check(p, limits, errors)) {
             props = object(p);
         }
         String view = uuid(n, "view_id", errors);
@@ -69,20 +95,43 @@ public final class EventJson {
         return new Parsed(new Event(name, time, props, view, session), List.of());
     }
 
+    /** The time in epoch milliseconds within [{@link #EARLIEST}, {@link #LATEST}], else null. */
     @Nullable
-    private static Long time(JsonNode t) {
+    private static Long time(JsonNode t, List<String> errors) {
+        Long millis;
         if (t.isIntegralNumber()) {
-            return t.longValue(); // epoch milliseconds, accepted for producers that send them
+            // Epoch milliseconds, accepted for producers that send them; a number past a long's
+            // range must not wrap round into an ordinary-looking time.
+            millis = t.canConvertToLong() ? t.longValue() : null;
+        } else if (t.isTextual() && t.textValue().length() <= 64) {
+            millis = iso(t.textValue());
+        } else {
+            millis = null;
         }
-        if (!t.isTextual()) {
+        if (millis == null) {
+            errors.add(TIME_FORMAT);
             return null;
         }
+        if (millis < EARLIEST) {
+            errors.add("time: before 1970-01-01T00:00:00Z, the earliest accepted event time");
+            return null;
+        }
+        if (millis > LATEST) {
+            errors.add("time: after 9999-12-31T23:59:59.999Z, the latest accepted event time");
+            return null;
+        }
+        return millis;
+    }
+
+    @Nullable
+    private static Long iso(String s) {
         try {
-            return OffsetDateTime.parse(t.textValue()).toInstant().toEpochMilli();
-        } catch (DateTimeParseException e) {
+            return OffsetDateTime.parse(s).toInstant().toEpochMilli();
+        } catch (DateTimeException | ArithmeticException e) {
             try {
-                return Instant.parse(t.textValue()).toEpochMilli();
-            } catch (DateTimeParseException e2) {
+                // Years beyond a long's milliseconds (+-292 million) overflow here: not a time.
+                return Instant.parse(s).toEpochMilli();
+            } catch (DateTimeException | ArithmeticException e2) {
                 return null;
             }
         }
@@ -94,7 +143,7 @@ public final class EventJson {
         if (v == null || v.isNull()) {
             return null;
         }
-        if (v.isTextual()) {
+        if (v.isTextual() && v.textValue().length() <= 36) {
             try {
                 UUID.fromString(v.textValue());
                 return v.textValue();

@@ -13,10 +13,13 @@ import javax.annotation.Nullable;
 
 /**
  * The compact binary form of an event in user state: tagged property values, integral numbers as
- * varints. Versioned by its first byte so stored state can evolve.
+ * varints. Versioned by its first byte so stored state can evolve: version 1 wrote strings with
+ * {@code writeUTF} (at most 65 535 bytes) and is still read; version 2 writes length-prefixed UTF-8
+ * of any length.
  */
 public final class EventCodec {
-    private static final int VERSION = 1;
+    private static final int LEGACY = 1;
+    private static final int VERSION = 2;
     private static final int NULL = 0;
     private static final int STRING = 1;
     private static final int INTEGRAL = 2;
@@ -30,7 +33,7 @@ public final class EventCodec {
 
     public static void write(Event e, DataOutput out) throws IOException {
         out.writeByte(VERSION);
-        out.writeUTF(e.name());
+        Varints.writeString(out, e.name());
         out.writeLong(e.time());
         nullableString(e.viewId(), out);
         nullableString(e.sessionId(), out);
@@ -39,34 +42,39 @@ public final class EventCodec {
 
     public static Event read(DataInput in) throws IOException {
         int version = in.readUnsignedByte();
-        if (version != VERSION) {
+        if (version != VERSION && version != LEGACY) {
             throw new IOException("unknown event encoding version " + version);
         }
-        String name = in.readUTF();
+        boolean legacy = version == LEGACY;
+        String name = string(in, legacy);
         long time = in.readLong();
-        String view = nullableString(in);
-        String session = nullableString(in);
+        String view = nullableString(in, legacy);
+        String session = nullableString(in, legacy);
         @SuppressWarnings("unchecked")
-        Map<String, Object> props = (Map<String, Object>) value(in, MAP);
+        Map<String, Object> props = (Map<String, Object>) value(in, MAP, legacy);
         return new Event(name, time, props, view, session);
     }
 
     private static void nullableString(@Nullable String s, DataOutput out) throws IOException {
         out.writeBoolean(s != null);
         if (s != null) {
-            out.writeUTF(s);
+            Varints.writeString(out, s);
         }
     }
 
     @Nullable
-    private static String nullableString(DataInput in) throws IOException {
-        return in.readBoolean() ? in.readUTF() : null;
+    private static String nullableString(DataInput in, boolean legacy) throws IOException {
+        return in.readBoolean() ? string(in, legacy) : null;
+    }
+
+    private static String string(DataInput in, boolean legacy) throws IOException {
+        return legacy ? in.readUTF() : Varints.readString(in);
     }
 
     private static void map(Map<String, Object> m, DataOutput out) throws IOException {
         Varints.writeInt(out, m.size());
         for (Map.Entry<String, Object> e : m.entrySet()) {
-            out.writeUTF(e.getKey());
+            Varints.writeString(out, e.getKey());
             value(e.getValue(), out);
         }
     }
@@ -76,7 +84,7 @@ public final class EventCodec {
             out.writeByte(NULL);
         } else if (v instanceof String s) {
             out.writeByte(STRING);
-            out.writeUTF(s);
+            Varints.writeString(out, s);
         } else if (v instanceof Number n) {
             double d = n.doubleValue();
             if (d == Math.rint(d) && Math.abs(d) < 1e15 && !(d == 0 && 1 / d < 0)) {
@@ -105,17 +113,17 @@ public final class EventCodec {
     }
 
     @Nullable
-    private static Object value(DataInput in) throws IOException {
-        return value(in, in.readUnsignedByte());
+    private static Object value(DataInput in, boolean legacy) throws IOException {
+        return value(in, in.readUnsignedByte(), legacy);
     }
 
     @Nullable
-    private static Object value(DataInput in, int tag) throws IOException {
+    private static Object value(DataInput in, int tag, boolean legacy) throws IOException {
         switch (tag) {
             case NULL:
                 return null;
             case STRING:
-                return in.readUTF();
+                return string(in, legacy);
             case INTEGRAL:
                 return (double) Varints.readSigned(in);
             case DOUBLE:
@@ -129,7 +137,7 @@ public final class EventCodec {
                     int n = Varints.readInt(in);
                     List<Object> l = new ArrayList<>(Math.min(n, 1024));
                     for (int i = 0; i < n; i++) {
-                        l.add(value(in));
+                        l.add(value(in, legacy));
                     }
                     return Collections.unmodifiableList(l);
                 }
@@ -138,8 +146,8 @@ public final class EventCodec {
                     int n = Varints.readInt(in);
                     Map<String, Object> m = new LinkedHashMap<>();
                     for (int i = 0; i < n; i++) {
-                        String k = in.readUTF();
-                        m.put(k, value(in));
+                        String k = string(in, legacy);
+                        m.put(k, value(in, legacy));
                     }
                     return Collections.unmodifiableMap(m);
                 }

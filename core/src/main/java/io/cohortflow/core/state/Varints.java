@@ -3,8 +3,13 @@ package io.cohortflow.core.state;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 
-/** LEB128 variable-length integers with zig-zag for signed values: small numbers, few bytes. */
+/**
+ * LEB128 variable-length integers with zig-zag for signed values: small numbers, few bytes. Also
+ * strings as a varint byte length and their UTF-8 bytes: unlike {@link DataOutput#writeUTF}, whose
+ * 65 535-byte limit let one long property value fail the job, any length the edge accepts fits.
+ */
 public final class Varints {
     private Varints() {}
 
@@ -47,5 +52,17 @@ public final class Varints {
             throw new IOException("length out of range: " + v);
         }
         return (int) v;
+    }
+
+    public static void writeString(DataOutput out, String s) throws IOException {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        writeInt(out, b.length);
+        out.write(b);
+    }
+
+    public static String readString(DataInput in) throws IOException {
+        byte[] b = new byte[readInt(in)];
+        in.readFully(b);
+        return new String(b, StandardCharsets.UTF_8);
     }
 }

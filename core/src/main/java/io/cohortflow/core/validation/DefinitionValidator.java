@@ -10,6 +10,7 @@ import io.cohortflow.core.definition.Pred;
 import io.cohortflow.core.definition.Problem;
 import io.cohortflow.core.definition.SegmentResolver;
 import io.cohortflow.core.definition.SeqItem;
+import io.cohortflow.core.definition.TimeUnit;
 import io.cohortflow.core.definition.Val;
 import io.cohortflow.core.definition.Window;
 import io.cohortflow.core.eval.EngineConfig;
@@ -142,6 +143,12 @@ public final class DefinitionValidator {
                 });
     }
 
+    /**
+     * The longest window or time restriction: past it a length means nothing for behavioural data,
+     * and bounding it keeps every instant the engine computes far inside a long.
+     */
+    public static final long MAX_DURATION_DAYS = 100L * 366;
+
     /** The semantic checks, walking the tree with JSON pointers. */
     private final class Checker {
         private final List<Problem> problems;
@@ -216,6 +223,7 @@ public final class DefinitionValidator {
                 }
                 if (c.window() != null) {
                     features.add("extension_window");
+                    duration(c.window().count(), c.window().unit(), ptr + "/window");
                 }
                 if (c.atLeast() > 1) {
                     features.add("extension_at_least");
@@ -317,8 +325,9 @@ public final class DefinitionValidator {
                     }
                 } else if (it instanceof SeqItem.ExcludeNext) {
                     feature("exclude-next-checkpoint");
-                } else if (it instanceof SeqItem.TimeRestriction) {
+                } else if (it instanceof SeqItem.TimeRestriction t) {
                     feature("time-restriction");
+                    duration(t.count(), t.unit(), ip);
                 } else if (it instanceof SeqItem.ContainerRestriction r) {
                     feature("container-restriction");
                     if (r.context() == Context.VISITS && scope == Context.VISITS) {
@@ -399,6 +408,20 @@ public final class DefinitionValidator {
                             "no event schema of this data view declares \""
                                     + path
                                     + "\"; the comparison can only match events that carry it"));
+        }
+
+        private void duration(long count, TimeUnit unit, String ptr) {
+            if (unit.approxMillis(count) > MAX_DURATION_DAYS * 86_400_000L) {
+                problems.add(
+                        Problem.error(
+                                "duration_too_long",
+                                ptr + "/count",
+                                count
+                                        + " "
+                                        + unit.json()
+                                        + " is longer than the longest window or time"
+                                        + " restriction, 100 years"));
+            }
         }
 
         private void feature(String func) {

@@ -54,4 +54,35 @@ class CodecTest {
             assertThat(Varints.readSigned(in)).isEqualTo(v);
         }
     }
+
+    @Test
+    void strings_longer_than_64_kib_round_trip() throws IOException {
+        String big = "ü".repeat(70_000); // 140 000 bytes of UTF-8
+        Event e = new Event(big, 0L, Map.of(big, big, "l", List.of(big)), big, null);
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        EventCodec.write(e, new DataOutputStream(b));
+        Event back =
+                EventCodec.read(new DataInputStream(new ByteArrayInputStream(b.toByteArray())));
+        assertThat(back).isEqualTo(e);
+    }
+
+    @Test
+    void events_stored_by_the_first_encoding_are_still_read() throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(b);
+        out.writeByte(1); // version 1: strings by writeUTF
+        out.writeUTF("Pageview");
+        out.writeLong(42L);
+        out.writeBoolean(false);
+        out.writeBoolean(true);
+        out.writeUTF("s1");
+        Varints.writeInt(out, 1);
+        out.writeUTF("section");
+        out.writeByte(1); // a string
+        out.writeUTF("sport");
+        Event back =
+                EventCodec.read(new DataInputStream(new ByteArrayInputStream(b.toByteArray())));
+        assertThat(back)
+                .isEqualTo(new Event("Pageview", 42L, Map.of("section", "sport"), null, "s1"));
+    }
 }

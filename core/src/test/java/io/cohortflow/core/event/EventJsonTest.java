@@ -1,0 +1,84 @@
+package io.cohortflow.core.event;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import org.junit.jupiter.api.Test;
+
+class EventJsonTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final EventLimits SMALL = new EventLimits(10, 5, 20, 6, 2, 400);
+
+    private static JsonNode event(String time, String properties) throws IOException {
+        return JSON.readTree(
+                "{\"name\":\"P\",\"time\":" + time + ",\"properties\":" + properties + "}");
+    }
+
+    private static EventJson.Parsed parse(String time, String properties) throws IOException {
+        return EventJson.parse(event(time, properties), SMALL);
+    }
+
+    @Test
+    void a_time_before_1970_is_refused_as_a_number_and_as_a_string() throws IOException {
+        assertThat(parse("-86400000", "{}").errors())
+                .containsExactly(
+                        "time: before 1970-01-01T00:00:00Z, the earliest accepted event time");
+        assertThat(parse("\"1969-12-31T00:00:00Z\"", "{}").errors())
+                .containsExactly(
+                        "time: before 1970-01-01T00:00:00Z, the earliest accepted event time");
+        assertThat(parse("0", "{}").event().time()).isZero();
+    }
+
+    @Test
+    void times_past_the_year_9999_or_a_long_are_refused_without_an_exception() throws IOException {
+        assertThat(parse("\"+10000-01-01T00:00:00Z\"", "{}").errors())
+                .containsExactly(
+                        "time: after 9999-12-31T23:59:59.999Z, the latest accepted event time");
+        assertThat(parse("\"+300000000-01-01T00:00:00Z\"", "{}").errors())
+                .singleElement()
+                .asString()
+                .startsWith("time: must be an ISO 8601");
+        assertThat(parse("\"-300000000-01-01T00:00:00Z\"", "{}").ok()).isFalse();
+        assertThat(parse("123456789012345678901234567890", "{}").errors())
+                .singleElement()
+                .asString()
+                .startsWith("time: must be an ISO 8601");
+        assertThat(parse("9223372036854775807", "{}").ok()).isFalse();
+    }
+
+    @Test
+    void each_size_limit_is_named_in_its_error() throws IOException {
+        assertThat(parse("0", "{\"a\":\"123456789012345678901\"}").errors())
+                .containsExactly("properties.a: longer than 20 characters");
+        assertThat(parse("0", "{\"abcdef\":1}").errors())
+                .containsExactly("properties: a property name is longer than 5 characters");
+        assertThat(parse("0", "{\"a\":[1,2,3,4,5,6,7]}").errors())
+                .containsExactly("properties: more than 6 values");
+        assertThat(parse("0", "{\"a\":{\"b\":{\"c\":1}}}").errors())
+                .containsExactly("properties.a.b: nested deeper than 2 levels");
+        assertThat(parse("0", "{\"a\":1e999}").errors())
+                .containsExactly("properties.a: a number out of range");
+        assertThat(
+                        EventJson.parse(
+                                        JSON.readTree(
+                                                "{\"name\":\"12345678901\",\"time\":0,"
+                                                        + "\"properties\":{}}"),
+                                        SMALL)
+                                .errors())
+                .containsExactly("name: longer than 10 characters");
+        String big = "{\"a\":\"" + "x".repeat(19) + "\",\"b\":\"" + "x".repeat(19) + "\"}";
+        EventLimits tight = new EventLimits(10, 5, 20, 6, 2, 60);
+        assertThat(EventJson.parse(event("0", big), tight).errors())
+                .containsExactly("the event is larger than 60 characters of JSON");
+    }
+
+    @Test
+    void an_event_within_the_limits_parses() throws IOException {
+        EventJson.Parsed p =
+                parse("\"2024-01-15T10:30:00Z\"", "{\"a\":[1,\"x\"],\"b\":{\"c\":true}}");
+        assertThat(p.errors()).isEmpty();
+        assertThat(p.event().properties()).containsKey("a");
+    }
+}
