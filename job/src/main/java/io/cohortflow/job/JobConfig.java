@@ -2,6 +2,7 @@ package io.cohortflow.job;
 
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.core.eval.EngineConfig;
+import io.cohortflow.core.event.EventLimits;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -32,7 +33,9 @@ public record JobConfig(
         Duration idleness,
         String transactionalIdPrefix,
         Duration transactionTimeout,
-        String bootstrapManifest) {
+        String bootstrapManifest,
+        int poisonAttempts,
+        EventLimits eventLimits) {
 
     public static final String BOOTSTRAP = "kafka.bootstrap";
     public static final String GROUP_ID = "job.group-id";
@@ -60,6 +63,16 @@ public record JobConfig(
     public static final String IDLENESS = "events.idleness";
     public static final String TRANSACTIONAL_ID_PREFIX = "kafka.transactional-id-prefix";
     public static final String TRANSACTION_TIMEOUT = "kafka.transaction-timeout";
+
+    /** Times a record may fail the task before the job skips it to the dead-letter topic. */
+    public static final String POISON_ATTEMPTS = "job.poison-attempts";
+
+    public static final String MAX_NAME_LENGTH = "events.max-name-length";
+    public static final String MAX_KEY_LENGTH = "events.max-key-length";
+    public static final String MAX_STRING_LENGTH = "events.max-string-length";
+    public static final String MAX_VALUES = "events.max-values";
+    public static final String MAX_DEPTH = "events.max-depth";
+    public static final String MAX_EVENT_CHARS = "events.max-event-chars";
     public static final String TOPIC_DEFINITIONS = "topics.definitions";
     public static final String TOPIC_EVENTS = "topics.events";
     public static final String TOPIC_MEMBERSHIPS = "topics.memberships";
@@ -97,7 +110,29 @@ public record JobConfig(
                 Duration.parse(s.getOrDefault(IDLENESS, "PT30S")),
                 s.getOrDefault(TRANSACTIONAL_ID_PREFIX, "cohortflow-memberships"),
                 Duration.parse(s.getOrDefault(TRANSACTION_TIMEOUT, "PT10M")),
-                s.getOrDefault(BOOTSTRAP_MANIFEST, ""));
+                s.getOrDefault(BOOTSTRAP_MANIFEST, ""),
+                Integer.parseInt(
+                        s.getOrDefault(
+                                POISON_ATTEMPTS,
+                                Integer.toString(
+                                        SegmentationFunction.Settings.DEFAULT_POISON_ATTEMPTS))),
+                eventLimits(s));
+    }
+
+    private static EventLimits eventLimits(Map<String, String> s) {
+        EventLimits d = EventLimits.DEFAULT;
+        return new EventLimits(
+                intOr(s, MAX_NAME_LENGTH, d.maxNameLength()),
+                intOr(s, MAX_KEY_LENGTH, d.maxKeyLength()),
+                intOr(s, MAX_STRING_LENGTH, d.maxStringLength()),
+                intOr(s, MAX_VALUES, d.maxValues()),
+                intOr(s, MAX_DEPTH, d.maxDepth()),
+                intOr(s, MAX_EVENT_CHARS, d.maxEventChars()));
+    }
+
+    private static int intOr(Map<String, String> s, String key, int fallback) {
+        String v = s.get(key);
+        return v == null ? fallback : Integer.parseInt(v.trim());
     }
 
     /** A properties file (optional) overridden by {@code COHORTFLOW_*} environment variables. */
@@ -139,6 +174,13 @@ public record JobConfig(
             IDLENESS,
             TRANSACTIONAL_ID_PREFIX,
             TRANSACTION_TIMEOUT,
+            POISON_ATTEMPTS,
+            MAX_NAME_LENGTH,
+            MAX_KEY_LENGTH,
+            MAX_STRING_LENGTH,
+            MAX_VALUES,
+            MAX_DEPTH,
+            MAX_EVENT_CHARS,
             TOPIC_DEFINITIONS,
             TOPIC_EVENTS,
             TOPIC_MEMBERSHIPS,

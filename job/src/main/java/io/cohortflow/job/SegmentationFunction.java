@@ -23,6 +23,7 @@ import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
 import io.cohortflow.job.model.UserState;
 import io.cohortflow.job.state.MapStateHistory;
+import io.cohortflow.job.state.StateAccessException;
 import java.io.IOException;
 import java.io.Serializable;
 import java.time.Duration;
@@ -90,8 +91,12 @@ public class SegmentationFunction
             boolean orderedState,
             long countFrom,
             long countUntil,
-            long asOf)
+            long asOf,
+            int poisonAttempts)
             implements Serializable {
+
+        /** Failed attempts after which a record that keeps failing its task is skipped. */
+        public static final int DEFAULT_POISON_ATTEMPTS = 3;
 
         /** Streaming over every event. */
         public Settings(
@@ -110,7 +115,8 @@ public class SegmentationFunction
                     orderedState,
                     Long.MIN_VALUE,
                     Long.MAX_VALUE,
-                    Long.MAX_VALUE);
+                    Long.MAX_VALUE,
+                    DEFAULT_POISON_ATTEMPTS);
         }
 
         /** The streaming job. */
@@ -121,7 +127,11 @@ public class SegmentationFunction
                     c.maxFutureSkew().toMillis(),
                     c.topics(),
                     definitionsEndOffset,
-                    orderedState);
+                    orderedState,
+                    Long.MIN_VALUE,
+                    Long.MAX_VALUE,
+                    Long.MAX_VALUE,
+                    c.poisonAttempts());
         }
 
         /**
@@ -148,7 +158,8 @@ public class SegmentationFunction
                     orderedState,
                     from,
                     until,
-                    end);
+                    end,
+                    poisonAttempts);
         }
 
         boolean backfill() {
@@ -169,6 +180,9 @@ public class SegmentationFunction
     private transient Map<String, Map<String, Boolean>> activations;
     private transient boolean ready;
 
+    /** Why a definition applied by the current broadcast element was refused, by segment key. */
+    private transient Map<String, String> rejections;
+
     public SegmentationFunction(Settings settings) {
         this.settings = settings;
     }
@@ -184,16 +198,80 @@ public class SegmentationFunction
         profileState = getRuntimeContext().getState(Descriptors.PROFILE);
         MapState<Long, Event> map = getRuntimeContext().getMapState(Descriptors.HISTORY);
         history = new MapStateHistory(map, settings.orderedState());
+        rejections = new HashMap<>();
     }
 
     // ---- events --------------------------------------------------------------------------
 
+    /**
+     * One record, isolated: whatever the record makes the engine throw goes to the dead-letter
+     * topic (and a waiting request gets an error reply) and the job goes on, so no client input can
+     * fail the task. What escapes (the state backend failing) fails the task as it should, and
+     * {@link PoisonRecords} skips a record that keeps doing so.
+     */
     @Override
     public void processElement(Inbound in, ReadOnlyContext ctx, Collector<KafkaMessage> out)
             throws Exception {
         loadCatalogs(ctx.getBroadcastState(Descriptors.DEFINITIONS));
         checkReady(ctx.getBroadcastState(Descriptors.PROGRESS));
         Consumer<KafkaMessage> side = m -> ctx.output(Descriptors.SIDE, m);
+        String position =
+                PoisonRecords.position(
+                        getRuntimeContext().getJobInfo().getJobId().toString(),
+                        in.topic,
+                        in.partition,
+                        in.offset);
+        int failures = PoisonRecords.failures(position);
+        if (failures >= settings.poisonAttempts()) {
+            LOG.error("skipping {} after it failed the task {} times", position, failures);
+            side.accept(
+                    deadLetter(
+                            in,
+                            "poison_record",
+                            "the record failed the job " + failures + " times and was skipped",
+                            in.rawValue));
+            replyFailed(in, side);
+            PoisonRecords.forget(position);
+            return;
+        }
+        try {
+            process(in, ctx, out, side);
+        } catch (StateAccessException e) {
+            PoisonRecords.failed(position);
+            throw e;
+        } catch (RuntimeException | StackOverflowError e) {
+            LOG.warn("record {} could not be evaluated; dead-lettered", position, e);
+            side.accept(
+                    deadLetter(
+                            in,
+                            "evaluation_failed",
+                            "the job could not evaluate this record: " + e,
+                            in.rawValue == null ? envelopeJson(in) : in.rawValue));
+            replyFailed(in, side);
+        } catch (Exception | Error e) {
+            PoisonRecords.failed(position);
+            throw e;
+        }
+    }
+
+    private void replyFailed(Inbound in, Consumer<KafkaMessage> side) {
+        if (in.requestId != null) {
+            side.accept(
+                    errorReply(
+                            in,
+                            "processing_failed",
+                            "the events could not be processed; they were sent to the dead-letter"
+                                    + " topic",
+                            500));
+        }
+    }
+
+    private void process(
+            Inbound in,
+            ReadOnlyContext ctx,
+            Collector<KafkaMessage> out,
+            Consumer<KafkaMessage> side)
+            throws Exception {
         if (!in.valid()) {
             side.accept(deadLetter(in, in.reason, in.detail, in.rawValue));
             if (in.requestId != null) {
@@ -368,15 +446,19 @@ public class SegmentationFunction
         int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
         if (record != null && !changed.isEmpty()) {
             for (String id : changed) {
+                String segmentKey = Keys.of(record.workspace(), id);
+                String rejected = rejections.remove(segmentKey);
                 AppliedRecord a =
                         new AppliedRecord(
                                 record.workspace(),
                                 id,
-                                versionOf(defs, Keys.of(record.workspace(), id)),
+                                versionOf(defs, segmentKey),
                                 u.offset,
                                 Instant.now().toString(),
                                 subtask,
-                                parallelism);
+                                parallelism,
+                                rejected == null ? AppliedRecord.APPLIED : AppliedRecord.REJECTED,
+                                rejected);
                 side.accept(
                         KafkaMessage.json(
                                 settings.topics().applied(),
@@ -421,20 +503,25 @@ public class SegmentationFunction
         SegmentCatalog catalog = catalog(r.workspace());
         SegmentCatalog.Update update;
         if (r.live()) {
-            DefinitionParser.Result parsed = DefinitionParser.parse(r.definition());
-            if (!parsed.ok()) {
-                side.accept(
-                        definitionDeadLetter(
-                                u, "invalid_definition", parsed.problems().toString()));
+            String problem;
+            try {
+                DefinitionParser.Result parsed = DefinitionParser.parse(r.definition());
+                update = parsed.ok() ? catalog.put(r.id(), r.version(), parsed.definition()) : null;
+                problem =
+                        !parsed.ok()
+                                ? parsed.problems().toString()
+                                : update.ok() ? null : update.problems().toString();
+            } catch (RuntimeException | StackOverflowError e) {
+                // The service validates before it writes; a definition the engine still cannot
+                // compile is refused here, not allowed to fail the job on every restart.
+                LOG.warn("segment {} version {} could not be compiled", key, r.version(), e);
+                update = null;
+                problem = "the job could not compile the definition: " + e;
+            }
+            if (problem != null) {
+                side.accept(definitionDeadLetter(u, "invalid_definition", problem));
+                rejections.put(key, problem);
                 update = catalog.remove(r.id());
-            } else {
-                update = catalog.put(r.id(), r.version(), parsed.definition());
-                if (!update.ok()) {
-                    side.accept(
-                            definitionDeadLetter(
-                                    u, "invalid_definition", update.problems().toString()));
-                    update = catalog.remove(r.id());
-                }
             }
         } else {
             update = catalog.remove(r.id());
@@ -456,6 +543,7 @@ public class SegmentationFunction
             @Nullable String onlyWorkspace,
             @Nullable Set<String> changed)
             throws Exception {
+        int[] failed = {0};
         ctx.applyToKeyedState(
                 Descriptors.PROFILE,
                 (key, state) -> {
@@ -475,8 +563,23 @@ public class SegmentationFunction
                             ids.add(s.id());
                         }
                     }
-                    List<MembershipChange> changes =
-                            engine.onDefinitionsChanged(profile, history, catalog, ids);
+                    List<MembershipChange> changes;
+                    try {
+                        changes = engine.onDefinitionsChanged(profile, history, catalog, ids);
+                    } catch (StateAccessException e) {
+                        throw e;
+                    } catch (RuntimeException | StackOverflowError e) {
+                        // One user's state the engine cannot evaluate must not stop the others
+                        // (nor fail the job on every restart); the user keeps their state.
+                        failed[0]++;
+                        if (failed[0] == 1) {
+                            LOG.warn("re-evaluating {} failed", key, e);
+                            ctx.output(
+                                    Descriptors.SIDE,
+                                    userDeadLetter(key, "evaluation_failed", e.toString()));
+                        }
+                        return;
+                    }
                     emit(workspace, Keys.id(key), changes, out::collect);
                     state.update(profile);
                     long next = profile.nextExpiry();
@@ -484,6 +587,9 @@ public class SegmentationFunction
                         ctx.output(Descriptors.SIDE, wakeUp(workspace, Keys.id(key)));
                     }
                 });
+        if (failed[0] > 0) {
+            LOG.warn("re-evaluation failed for {} users; they keep their state", failed[0]);
+        }
     }
 
     // ---- catalogs ----------------------------------------------------------------------------
@@ -501,17 +607,23 @@ public class SegmentationFunction
             byOffset.put(e.getValue().offset, e.getValue());
         }
         for (DefinitionUpdate u : byOffset.values()) {
-            SegmentRecord r = Json.read(u.value, SegmentRecord.class);
-            activations.put(r.key(), r.activations() == null ? Map.of() : r.activations());
-            if (r.live()) {
-                DefinitionParser.Result parsed = DefinitionParser.parse(r.definition());
-                if (parsed.ok()) {
-                    SegmentCatalog.Update up =
-                            catalog(r.workspace()).put(r.id(), r.version(), parsed.definition());
-                    if (up.ok()) {
-                        catalogs.put(r.workspace(), up.catalog());
+            try {
+                SegmentRecord r = Json.read(u.value, SegmentRecord.class);
+                activations.put(r.key(), r.activations() == null ? Map.of() : r.activations());
+                if (r.live()) {
+                    DefinitionParser.Result parsed = DefinitionParser.parse(r.definition());
+                    if (parsed.ok()) {
+                        SegmentCatalog.Update up =
+                                catalog(r.workspace())
+                                        .put(r.id(), r.version(), parsed.definition());
+                        if (up.ok()) {
+                            catalogs.put(r.workspace(), up.catalog());
+                        }
                     }
                 }
+            } catch (IOException | RuntimeException | StackOverflowError e) {
+                // Refused when it arrived (dead-lettered then); a restore must not fail on it.
+                LOG.warn("definition at offset {} skipped on restore", u.offset, e);
             }
         }
     }
@@ -641,6 +753,31 @@ public class SegmentationFunction
         env.put("events", List.of());
         env.put("wake", true);
         return KafkaMessage.json(settings.topics().events(), Keys.of(workspace, userId), env);
+    }
+
+    private KafkaMessage userDeadLetter(String key, String reason, String detail) {
+        return KafkaMessage.json(
+                settings.topics().deadLetter(),
+                key,
+                new DeadLetterRecord(
+                        reason, detail, settings.topics().events(), -1, -1, key, null));
+    }
+
+    /** A parsed envelope back as JSON, for its dead letter (the raw text is not kept). */
+    @Nullable
+    private static String envelopeJson(Inbound in) {
+        try {
+            StringBuilder b = new StringBuilder("{\"workspace\":");
+            b.append(Json.MAPPER.writeValueAsString(in.workspace)).append(",\"user_id\":");
+            b.append(Json.MAPPER.writeValueAsString(in.userId)).append(",\"events\":[");
+            List<Event> events = EventsCodec.decode(in.events);
+            for (int i = 0; i < events.size(); i++) {
+                b.append(i == 0 ? "" : ",").append(eventJson(events.get(i)));
+            }
+            return b.append("]}").toString();
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     private static String eventJson(Event e) {

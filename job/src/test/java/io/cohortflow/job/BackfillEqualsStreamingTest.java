@@ -118,7 +118,8 @@ class BackfillEqualsStreamingTest {
                                 false,
                                 Long.MIN_VALUE,
                                 until,
-                                until));
+                                until,
+                                SegmentationFunction.Settings.DEFAULT_POISON_ATTEMPTS));
         try (h) {
             defs.forEach(d -> broadcast(h, d));
             // As the job's definitions source: it never holds the watermark back.

@@ -138,7 +138,8 @@ class SegmentationFunctionTest {
                                         false,
                                         Long.MIN_VALUE,
                                         until,
-                                        until)),
+                                        until,
+                                        SegmentationFunction.Settings.DEFAULT_POISON_ATTEMPTS)),
                         Inbound::getKey,
                         Types.STRING,
                         Descriptors.DEFINITIONS,
@@ -363,5 +364,71 @@ class SegmentationFunctionTest {
         h.open();
         send(envelope("ws", "u1", null, event("Pageview", T0 + 2)), T0);
         assertThat(memberships()).hasSize(1);
+    }
+
+    @Test
+    void a_record_the_engine_cannot_evaluate_is_dead_lettered_and_the_next_one_is_served()
+            throws Exception {
+        harness(0);
+        h.processBroadcastElement(
+                segment("ws", "buyers", 1, 0, true, false, everPurchased(), 0), 0);
+        Inbound broken = inbound(envelope("ws", "u1", "r1", event("Purchase", T0)));
+        broken.events = new byte[] {1, 2, 3}; // not the events codec: decoding throws
+        h.processElement(broken, T0);
+        JsonNode dead = side(TOPICS.deadLetter()).get(0);
+        assertThat(dead.get("reason").asText()).isEqualTo("evaluation_failed");
+        JsonNode reply = side(TOPICS.replies()).get(0);
+        assertThat(reply.at("/error/status").asInt()).isEqualTo(500);
+        assertThat(reply.at("/error/message").asText()).doesNotContain("Exception");
+
+        send(envelope("ws", "u1", "r2", event("Purchase", T0 + HOUR)), T0 + HOUR);
+        assertThat(memberships()).hasSize(1);
+        assertThat(side(TOPICS.replies()).get(1).get("cohorts")).hasSize(1);
+    }
+
+    @Test
+    void a_record_that_failed_the_task_the_allowed_times_is_skipped_to_the_dead_letter_topic()
+            throws Exception {
+        harness(0);
+        h.processBroadcastElement(
+                segment("ws", "buyers", 1, 0, true, false, everPurchased(), 0), 0);
+        Inbound in = inbound(envelope("ws", "u1", "r1", event("Purchase", T0)));
+        in.offset = 41;
+        String position =
+                PoisonRecords.position(
+                        h.getEnvironment().getJobID().toString(), in.topic, in.partition, 41);
+        for (int i = 0; i < SegmentationFunction.Settings.DEFAULT_POISON_ATTEMPTS; i++) {
+            PoisonRecords.failed(position); // as the task failures before this attempt did
+        }
+        h.processElement(in, T0);
+        assertThat(memberships()).isEmpty();
+        JsonNode dead = side(TOPICS.deadLetter()).get(0);
+        assertThat(dead.get("reason").asText()).isEqualTo("poison_record");
+        assertThat(dead.get("offset").asLong()).isEqualTo(41);
+        assertThat(side(TOPICS.replies()).get(0).at("/error/status").asInt()).isEqualTo(500);
+        assertThat(PoisonRecords.failures(position)).isZero();
+    }
+
+    @Test
+    void a_definition_the_job_cannot_compile_is_reported_rejected_and_holds_no_members()
+            throws Exception {
+        harness(0);
+        String refToNothing =
+                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":"
+                        + "{\"func\":\"container\",\"context\":\"visitors\",\"pred\":"
+                        + "{\"func\":\"segment-ref\",\"id\":\"missing\"}}}";
+        h.processBroadcastElement(segment("ws", "broken", 1, 0, true, false, refToNothing, 0), 0);
+        JsonNode applied = side(TOPICS.applied()).get(0);
+        assertThat(applied.get("status").asText()).isEqualTo("rejected");
+        assertThat(applied.get("reason").asText()).isNotBlank();
+        assertThat(side(TOPICS.deadLetter()).get(0).get("reason").asText())
+                .isEqualTo("invalid_definition");
+
+        h.processBroadcastElement(segment("ws", "ok", 1, 0, true, false, everPurchased(), 1), 0);
+        assertThat(side(TOPICS.applied()).get(1).get("status").asText()).isEqualTo("applied");
+        send(envelope("ws", "u1", "r1", event("Purchase", T0)), T0);
+        assertThat(side(TOPICS.replies()).get(0).get("cohorts"))
+                .extracting(JsonNode::asText)
+                .containsExactly("ok");
     }
 }

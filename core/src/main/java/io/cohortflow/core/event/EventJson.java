@@ -26,8 +26,11 @@ public final class EventJson {
      */
     public static final long EARLIEST = 0L;
 
-    /** The latest event time accepted anywhere (the last instant ISO 8601 writes with 4 digits). */
-    public static final long LATEST = Instant.parse("9999-12-31T23:59:59.999Z").toEpochMilli();
+    /**
+     * The latest event time accepted anywhere, whatever the future skew allows: far enough for any
+     * clock, and it keeps {@code time << 16} (the job's history keys) inside a long.
+     */
+    public static final long LATEST = Instant.parse("3000-01-01T00:00:00Z").toEpochMilli() - 1;
 
     private static final String TIME_FORMAT =
             "time: must be an ISO 8601 date-time such as 2024-01-15T10:30:00Z";
@@ -117,7 +120,7 @@ public final class EventJson {
             return null;
         }
         if (millis > LATEST) {
-            errors.add("time: after 9999-12-31T23:59:59.999Z, the latest accepted event time");
+            errors.add("time: after 2999-12-31T23:59:59.999Z, the latest accepted event time");
             return null;
         }
         return millis;

@@ -1,5 +1,7 @@
 package io.cohortflow.core.event;
 
+import java.io.Serializable;
+
 /**
  * How big one event may be. The synchronous API answers 400 beyond these and the job sends such an
  * event to the dead-letter topic, so no client can make a user's state (or a record) unbounded.
@@ -19,7 +21,8 @@ public record EventLimits(
         int maxStringLength,
         int maxValues,
         int maxDepth,
-        int maxEventChars) {
+        int maxEventChars)
+        implements Serializable {
 
     public static final EventLimits DEFAULT = new EventLimits(256, 256, 8_192, 512, 8, 65_536);
 

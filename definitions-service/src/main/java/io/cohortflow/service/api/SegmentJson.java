@@ -152,6 +152,9 @@ final class SegmentJson {
         }
         o.put("subtasksReported", p.status().subtasksReported());
         o.put("parallelism", p.status().parallelism());
+        if (p.status().rejected() != null) {
+            o.put("rejected", p.status().rejected());
+        }
         return o;
     }
 

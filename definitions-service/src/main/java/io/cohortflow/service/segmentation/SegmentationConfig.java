@@ -1,6 +1,8 @@
 package io.cohortflow.service.segmentation;
 
 import io.cohortflow.core.contract.TopicNames;
+import io.cohortflow.core.eval.EngineConfig;
+import io.cohortflow.core.event.EventLimits;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
@@ -18,6 +20,11 @@ import java.util.Map;
  * @param timeout how long a request waits for the job's reply before 503/504
  * @param maxEvents events a request may carry (the spec's 10)
  * @param maxFutureSkew how far ahead of the clock an event time may be (the job's limit)
+ * @param horizon how far behind the clock an event time may be (the job's history horizon): an
+ *     older event could change no state, so it is refused rather than silently ignored
+ * @param eventLimits how big one event may be (the job's limits)
+ * @param maxAliases aliases one request may name
+ * @param maxAliasLength characters of an alias's tag or id
  */
 public record SegmentationConfig(
         TopicNames topics,
@@ -26,7 +33,11 @@ public record SegmentationConfig(
         Duration timeout,
         Duration writeTimeout,
         int maxEvents,
-        Duration maxFutureSkew) {
+        Duration maxFutureSkew,
+        Duration horizon,
+        EventLimits eventLimits,
+        int maxAliases,
+        int maxAliasLength) {
 
     public static final String TOPIC_EVENTS = "cohortflow.topics.events";
     public static final String TOPIC_REPLIES = "cohortflow.topics.replies";
@@ -36,17 +47,35 @@ public record SegmentationConfig(
     public static final String TIMEOUT_MS = "cohortflow.segmentation.timeoutMs";
     public static final String MAX_EVENTS = "cohortflow.segmentation.maxEvents";
     public static final String MAX_FUTURE_SKEW = "cohortflow.segmentation.maxFutureSkew";
+    public static final String HORIZON = "cohortflow.segmentation.horizon";
+    public static final String MAX_NAME_LENGTH = "cohortflow.segmentation.maxNameLength";
+    public static final String MAX_KEY_LENGTH = "cohortflow.segmentation.maxKeyLength";
+    public static final String MAX_STRING_LENGTH = "cohortflow.segmentation.maxStringLength";
+    public static final String MAX_VALUES = "cohortflow.segmentation.maxValues";
+    public static final String MAX_DEPTH = "cohortflow.segmentation.maxDepth";
+    public static final String MAX_EVENT_CHARS = "cohortflow.segmentation.maxEventChars";
+    public static final String MAX_ALIASES = "cohortflow.segmentation.maxAliases";
+    public static final String MAX_ALIAS_LENGTH = "cohortflow.segmentation.maxAliasLength";
 
     public static final Map<String, String> DEFAULTS =
-            Map.of(
-                    TOPIC_EVENTS, TopicNames.DEFAULT.events(),
-                    TOPIC_REPLIES, TopicNames.DEFAULT.replies(),
-                    TOPIC_DEAD_LETTER, TopicNames.DEFAULT.deadLetter(),
-                    TOPIC_ALIASES, "cohortflow.aliases",
-                    TOPIC_SCHEMAS, "cohortflow.schemas",
-                    TIMEOUT_MS, "5000",
-                    MAX_EVENTS, "10",
-                    MAX_FUTURE_SKEW, "PT5M");
+            Map.ofEntries(
+                    Map.entry(TOPIC_EVENTS, TopicNames.DEFAULT.events()),
+                    Map.entry(TOPIC_REPLIES, TopicNames.DEFAULT.replies()),
+                    Map.entry(TOPIC_DEAD_LETTER, TopicNames.DEFAULT.deadLetter()),
+                    Map.entry(TOPIC_ALIASES, "cohortflow.aliases"),
+                    Map.entry(TOPIC_SCHEMAS, "cohortflow.schemas"),
+                    Map.entry(TIMEOUT_MS, "5000"),
+                    Map.entry(MAX_EVENTS, "10"),
+                    Map.entry(MAX_FUTURE_SKEW, EngineConfig.DEFAULT.maxFutureSkew().toString()),
+                    Map.entry(HORIZON, EngineConfig.DEFAULT.horizon().toString()),
+                    Map.entry(MAX_NAME_LENGTH, "" + EventLimits.DEFAULT.maxNameLength()),
+                    Map.entry(MAX_KEY_LENGTH, "" + EventLimits.DEFAULT.maxKeyLength()),
+                    Map.entry(MAX_STRING_LENGTH, "" + EventLimits.DEFAULT.maxStringLength()),
+                    Map.entry(MAX_VALUES, "" + EventLimits.DEFAULT.maxValues()),
+                    Map.entry(MAX_DEPTH, "" + EventLimits.DEFAULT.maxDepth()),
+                    Map.entry(MAX_EVENT_CHARS, "" + EventLimits.DEFAULT.maxEventChars()),
+                    Map.entry(MAX_ALIASES, "16"),
+                    Map.entry(MAX_ALIAS_LENGTH, "512"));
 
     public SegmentationConfig {
         if (maxEvents < 0) {
@@ -54,6 +83,13 @@ public record SegmentationConfig(
         }
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException(TIMEOUT_MS + " must be positive");
+        }
+        if (horizon.isNegative() || horizon.isZero()) {
+            throw new IllegalArgumentException(HORIZON + " must be positive");
+        }
+        if (maxAliases < 1 || maxAliasLength < 1) {
+            throw new IllegalArgumentException(
+                    MAX_ALIASES + " and " + MAX_ALIAS_LENGTH + " must be at least 1");
         }
     }
 
@@ -84,7 +120,17 @@ public record SegmentationConfig(
                 timeout,
                 Duration.ofSeconds(10),
                 Integer.parseInt(s.get(MAX_EVENTS)),
-                Duration.parse(s.get(MAX_FUTURE_SKEW)));
+                Duration.parse(s.get(MAX_FUTURE_SKEW)),
+                Duration.parse(s.get(HORIZON)),
+                new EventLimits(
+                        Integer.parseInt(s.get(MAX_NAME_LENGTH)),
+                        Integer.parseInt(s.get(MAX_KEY_LENGTH)),
+                        Integer.parseInt(s.get(MAX_STRING_LENGTH)),
+                        Integer.parseInt(s.get(MAX_VALUES)),
+                        Integer.parseInt(s.get(MAX_DEPTH)),
+                        Integer.parseInt(s.get(MAX_EVENT_CHARS))),
+                Integer.parseInt(s.get(MAX_ALIASES)),
+                Integer.parseInt(s.get(MAX_ALIAS_LENGTH)));
     }
 
     public static String envName(String key) {

@@ -20,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
+import javax.annotation.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -220,8 +221,10 @@ public final class SegmentationService {
             if (!FIELDS.contains(f)) {
                 throw SegmentationException.badRequest(
                         "invalid_request",
-                        "unknown field '" + f + "'; a request has user_id, alias, aliases, events",
-                        f + ": unknown field");
+                        "unknown field '"
+                                + shorten(f)
+                                + "'; a request has user_id, alias, aliases, events",
+                        shorten(f) + ": unknown field");
             }
         }
         JsonNode userId = present(body, "user_id");
@@ -237,9 +240,7 @@ public final class SegmentationService {
         if (userId != null) {
             if (!userId.isTextual() || !isUuid(userId.textValue())) {
                 throw SegmentationException.badRequest(
-                        "invalid_user_identifier",
-                        "user_id must be a UUID",
-                        "user_id: " + userId.toString());
+                        "invalid_user_identifier", "user_id must be a UUID", "user_id: not a UUID");
             }
             return new Identity(userId.textValue(), null);
         }
@@ -251,6 +252,12 @@ public final class SegmentationService {
                     "invalid_user_identifier",
                     "aliases must be a non-empty array of {priority, tag, id}",
                     "aliases: " + (list.isArray() ? "empty" : "not an array"));
+        }
+        if (list.size() > config.maxAliases()) {
+            throw SegmentationException.badRequest(
+                    "too_many_aliases",
+                    "a request names at most " + config.maxAliases() + " aliases",
+                    "aliases: " + list.size() + " given");
         }
         List<AliasBindings.Alias> out = new ArrayList<>();
         Set<Integer> priorities = new HashSet<>();
@@ -267,7 +274,7 @@ public final class SegmentationService {
         return new Identity(null, out);
     }
 
-    private static AliasBindings.Alias alias(JsonNode n, String where, boolean prioritised) {
+    private AliasBindings.Alias alias(JsonNode n, String where, boolean prioritised) {
         if (!n.isObject()) {
             throw SegmentationException.badRequest(
                     "invalid_user_identifier",
@@ -290,13 +297,24 @@ public final class SegmentationService {
         return new AliasBindings.Alias(tag, id, priority);
     }
 
-    private static String nonEmpty(JsonNode n, String field, String where) {
+    private String nonEmpty(JsonNode n, String field, String where) {
         JsonNode v = n.get(field);
         if (v == null || !v.isTextual() || v.textValue().isEmpty()) {
             throw SegmentationException.badRequest(
                     "invalid_user_identifier",
                     where + "." + field + " is required, a non-empty string",
-                    where + "." + field + ": " + (v == null ? "missing" : v.toString()));
+                    where + "." + field + ": " + (v == null ? "missing" : "not a string"));
+        }
+        if (v.textValue().length() > config.maxAliasLength()) {
+            throw SegmentationException.badRequest(
+                    "invalid_user_identifier",
+                    where
+                            + "."
+                            + field
+                            + " is longer than "
+                            + config.maxAliasLength()
+                            + " characters",
+                    where + "." + field + ": " + v.textValue().length() + " characters");
         }
         return v.textValue();
     }
@@ -317,34 +335,55 @@ public final class SegmentationService {
                     "events: " + events.size() + " given");
         }
         List<JsonNode> out = new ArrayList<>(events.size());
-        long latest = clock.millis() + config.maxFutureSkew().toMillis();
+        long now = clock.millis();
         for (int i = 0; i < events.size(); i++) {
-            EventJson.Parsed p = EventJson.parse(events.get(i));
+            EventJson.Parsed p = EventJson.parse(events.get(i), config.eventLimits());
             if (!p.ok()) {
                 String prefix = "events[" + i + "].";
                 throw SegmentationException.badRequest(
                         "invalid_event",
-                        "events[" + i + "] is not a valid event",
+                        "events[" + i + "] is not a valid event: " + p.errors().get(0),
                         prefix + String.join("; " + prefix, p.errors()));
             }
-            if (p.event().time() > latest) {
+            String late = timeProblem(p.event().time(), now);
+            if (late != null) {
                 throw SegmentationException.badRequest(
                         "invalid_event",
-                        "events["
-                                + i
-                                + "] is more than "
-                                + config.maxFutureSkew()
-                                + " in the future",
+                        "events[" + i + "] is " + late,
                         "events["
                                 + i
                                 + "].time: "
                                 + Instant.ofEpochMilli(p.event().time())
-                                + " is after "
-                                + Instant.ofEpochMilli(latest));
+                                + " (now "
+                                + Instant.ofEpochMilli(now)
+                                + ")");
             }
             out.add(events.get(i));
         }
         return out;
+    }
+
+    /**
+     * The accepted window of event times at the edge: from {@code now - horizon} (an older event
+     * could change no state) to {@code now + maxFutureSkew} (client clocks are not trusted). The
+     * job holds the same skew against its clock, and the horizon against each user's latest event.
+     */
+    @Nullable
+    private String timeProblem(long time, long now) {
+        if (time > now + config.maxFutureSkew().toMillis()) {
+            return "more than " + config.maxFutureSkew() + " in the future";
+        }
+        if (time < now - config.horizon().toMillis()) {
+            return "older than the history horizon of "
+                    + config.horizon().toDays()
+                    + " days: it could change no state";
+        }
+        return null;
+    }
+
+    /** A client's text quoted in an error, cut so an error body stays small. */
+    private static String shorten(String s) {
+        return s.length() <= 64 ? s : s.substring(0, 64) + "...";
     }
 
     private static JsonNode present(JsonNode body, String field) {

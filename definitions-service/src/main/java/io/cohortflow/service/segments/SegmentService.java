@@ -549,7 +549,7 @@ public final class SegmentService {
         StoredSegment s = v.segment();
         PropagationTracker.Status st =
                 v.template()
-                        ? new PropagationTracker.Status(false, 0, 0, null)
+                        ? PropagationTracker.Status.NONE
                         : propagation.status(s.workspace(), s.id(), s.version(), v.offset());
         return new Propagation(s.id(), s.version(), v.offset(), s.published() && !s.deleted(), st);
     }

@@ -34,9 +34,17 @@ public final class PropagationTracker implements AutoCloseable {
      * @param subtasksReported how many subtasks applied this version or a later one
      * @param parallelism the job's parallelism as reported, 0 when nothing was reported
      * @param appliedAt when the last subtask applied it, once all did
+     * @param rejected why the job refused this version (it could not compile it), or null
      */
     public record Status(
-            boolean applied, int subtasksReported, int parallelism, @Nullable String appliedAt) {}
+            boolean applied,
+            int subtasksReported,
+            int parallelism,
+            @Nullable String appliedAt,
+            @Nullable String rejected) {
+
+        public static final Status NONE = new Status(false, 0, 0, null, null);
+    }
 
     /** Where applied reports come from; the Kafka reader or a test. */
     private final Map<String, Map<Integer, AppliedRecord>> reports = new ConcurrentHashMap<>();
@@ -139,7 +147,13 @@ public final class PropagationTracker implements AutoCloseable {
                 bySubtask.values().stream()
                         .filter(r -> r.offset() >= offset || r.version() >= version)
                         .toList();
-        boolean applied = parallelism > 0 && done.size() >= parallelism;
+        String rejected =
+                done.stream()
+                        .filter(r -> r.rejected() && r.version() == version)
+                        .map(r -> r.reason() == null ? "rejected by the job" : r.reason())
+                        .findFirst()
+                        .orElse(null);
+        boolean applied = rejected == null && parallelism > 0 && done.size() >= parallelism;
         String at =
                 applied
                         ? done.stream()
@@ -148,7 +162,7 @@ public final class PropagationTracker implements AutoCloseable {
                                 .max(String::compareTo)
                                 .orElse(null)
                         : null;
-        return new Status(applied, done.size(), parallelism, at);
+        return new Status(applied, done.size(), parallelism, at, rejected);
     }
 
     @Override

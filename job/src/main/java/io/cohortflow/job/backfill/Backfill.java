@@ -1,5 +1,6 @@
 package io.cohortflow.job.backfill;
 
+import io.cohortflow.core.event.EventLimits;
 import io.cohortflow.job.CohortflowJob;
 import io.cohortflow.job.Descriptors;
 import io.cohortflow.job.JobConfig;
@@ -170,10 +171,11 @@ public final class Backfill {
     }
 
     /** JSON lines files of event envelopes (plain or compressed). */
-    public static FileSource<Inbound> historyFiles(List<String> inputs) {
+    public static FileSource<Inbound> historyFiles(List<String> inputs, EventLimits limits) {
         List<Path> paths = new ArrayList<>();
         inputs.forEach(i -> paths.add(new Path(i)));
-        return FileSource.forBulkFileFormat(JsonLinesFormat.events(), paths.toArray(Path[]::new))
+        return FileSource.forBulkFileFormat(
+                        JsonLinesFormat.events(limits), paths.toArray(Path[]::new))
                 .build();
     }
 
@@ -223,7 +225,7 @@ public final class Backfill {
     public static Backfill of(BackfillOptions o, JobConfig c) {
         String out = o.output();
         return new Backfill(
-                historyFiles(o.inputs()),
+                historyFiles(o.inputs(), c.eventLimits()),
                 o.definitionsFile() == null
                         ? KafkaConnectors.definitionsNow(c)
                         : definitionsFile(o.definitionsFile()),

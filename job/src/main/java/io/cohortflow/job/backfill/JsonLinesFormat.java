@@ -1,5 +1,6 @@
 package io.cohortflow.job.backfill;
 
+import io.cohortflow.core.event.EventLimits;
 import io.cohortflow.job.kafka.InboundParser;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.Inbound;
@@ -47,11 +48,16 @@ public final class JsonLinesFormat<T> implements BulkFormat<T, FileSourceSplit> 
         this.type = type;
     }
 
-    /** Event envelopes, exactly as on the events topic. */
+    /** Event envelopes, exactly as on the events topic, within the default event limits. */
     public static JsonLinesFormat<Inbound> events() {
+        return events(EventLimits.DEFAULT);
+    }
+
+    /** Event envelopes, exactly as on the events topic. */
+    public static JsonLinesFormat<Inbound> events(EventLimits limits) {
         return new JsonLinesFormat<>(
                 (file, line, value) ->
-                        InboundParser.parse(null, value, file, 0, line, Long.MIN_VALUE),
+                        InboundParser.parse(null, value, file, 0, line, Long.MIN_VALUE, limits),
                 TypeInformation.of(Inbound.class));
     }
 

@@ -1,5 +1,6 @@
 package io.cohortflow.job.kafka;
 
+import io.cohortflow.core.event.EventLimits;
 import io.cohortflow.job.model.Inbound;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
@@ -10,11 +11,23 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 public final class InboundDeserializer implements KafkaRecordDeserializationSchema<Inbound> {
     private static final long serialVersionUID = 1L;
 
+    private final EventLimits limits;
+
+    public InboundDeserializer(EventLimits limits) {
+        this.limits = limits;
+    }
+
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> r, Collector<Inbound> out) {
         out.collect(
                 InboundParser.parse(
-                        r.key(), r.value(), r.topic(), r.partition(), r.offset(), r.timestamp()));
+                        r.key(),
+                        r.value(),
+                        r.topic(),
+                        r.partition(),
+                        r.offset(),
+                        r.timestamp(),
+                        limits));
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.Keys;
 import io.cohortflow.core.event.Event;
 import io.cohortflow.core.event.EventJson;
+import io.cohortflow.core.event.EventLimits;
 import io.cohortflow.job.model.EventsCodec;
 import io.cohortflow.job.model.Inbound;
 import java.nio.charset.StandardCharsets;
@@ -22,6 +23,7 @@ public final class InboundParser {
 
     private InboundParser() {}
 
+    /** Within the default event limits. */
     public static Inbound parse(
             @Nullable byte[] key,
             @Nullable byte[] value,
@@ -29,6 +31,17 @@ public final class InboundParser {
             int partition,
             long offset,
             long timestamp) {
+        return parse(key, value, topic, partition, offset, timestamp, EventLimits.DEFAULT);
+    }
+
+    public static Inbound parse(
+            @Nullable byte[] key,
+            @Nullable byte[] value,
+            String topic,
+            int partition,
+            long offset,
+            long timestamp,
+            EventLimits limits) {
         Inbound in = new Inbound();
         in.topic = topic;
         in.partition = partition;
@@ -79,7 +92,7 @@ public final class InboundParser {
         List<Event> parsed = new ArrayList<>(events.size());
         List<String> problems = new ArrayList<>();
         for (int i = 0; i < events.size(); i++) {
-            EventJson.Parsed p = EventJson.parse(events.get(i));
+            EventJson.Parsed p = EventJson.parse(events.get(i), limits);
             if (p.ok()) {
                 parsed.add(p.event());
                 in.eventTime =

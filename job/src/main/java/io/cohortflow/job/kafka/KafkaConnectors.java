@@ -52,7 +52,7 @@ public final class KafkaConnectors {
                 .setTopics(c.topics().events())
                 .setGroupId(c.groupId())
                 .setStartingOffsets(start)
-                .setDeserializer(new InboundDeserializer())
+                .setDeserializer(new InboundDeserializer(c.eventLimits()))
                 .setProperty(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "5")
                 .setProperty("partition.discovery.interval.ms", "30000")
                 .setProperty("commit.offsets.on.checkpoint", "true")

@@ -49,7 +49,7 @@ public final class MapStateHistory implements EventHistory {
             }
             return entries;
         } catch (Exception e) {
-            throw new IllegalStateException("reading history", e);
+            throw new StateAccessException("reading history", e);
         }
     }
 
@@ -58,7 +58,7 @@ public final class MapStateHistory implements EventHistory {
         try {
             map.put((e.time() << SEQ_BITS) | (sequence & SEQ_MASK), e);
         } catch (Exception ex) {
-            throw new IllegalStateException("writing history", ex);
+            throw new StateAccessException("writing history", ex);
         }
     }
 
@@ -83,7 +83,7 @@ public final class MapStateHistory implements EventHistory {
                 }
             }
         } catch (Exception e) {
-            throw new IllegalStateException("evicting history", e);
+            throw new StateAccessException("evicting history", e);
         }
         return new Removal(removed, oldest == Long.MAX_VALUE ? Long.MAX_VALUE : oldest >> SEQ_BITS);
     }

@@ -2,6 +2,7 @@ package io.cohortflow.job.bench;
 
 import io.cohortflow.core.bench.Workload;
 import io.cohortflow.core.event.Event;
+import io.cohortflow.core.event.EventLimits;
 import io.cohortflow.job.JobConfig;
 import io.cohortflow.job.TestRecords;
 import io.cohortflow.job.backfill.Backfill;
@@ -114,7 +115,8 @@ public final class BackfillBench {
         conf.addAll(f);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.fromSource(
-                        Backfill.historyFiles(List.of(input.toUri().toString())),
+                        Backfill.historyFiles(
+                                List.of(input.toUri().toString()), EventLimits.DEFAULT),
                         WatermarkStrategy.<Inbound>noWatermarks()
                                 .withTimestampAssigner((in, ts) -> in.eventTime),
                         "History")
