@@ -36,6 +36,9 @@ import org.slf4j.LoggerFactory;
 public final class CohortflowStack implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CohortflowStack.class);
 
+    /** Properties with this prefix are Flink options, handed to the mini cluster. */
+    public static final String FLINK_PREFIX = "flink.";
+
     private final LauncherConfig config;
     private final Map<String, String> env;
     private EmbeddedKafka kafka;
@@ -111,6 +114,15 @@ public final class CohortflowStack implements AutoCloseable {
         conf.setString("rest.bind-address", "127.0.0.1");
         conf.setString("rest.address", "127.0.0.1");
         conf.setString("rest.bind-port", "0");
+        // Flink's own options, for what the job's settings do not cover (metric reporters, say):
+        // a property "flink.<option>" sets <option> on the mini cluster.
+        config.properties()
+                .forEach(
+                        (k, v) -> {
+                            if (k.startsWith(FLINK_PREFIX)) {
+                                conf.setString(k.substring(FLINK_PREFIX.length()), v);
+                            }
+                        });
         try {
             Optional<Path> snapshot = latestSnapshot();
             Cutover cutover = CohortflowJob.cutover(jobConfig);

@@ -159,8 +159,11 @@ public final class SegmentationService {
         return unavailable("segmentation failed", c);
     }
 
-    private static String causeOf(Throwable t) {
-        return t.getCause() == null ? t.getMessage() : t.getCause().toString();
+    /** What went wrong, for the error body: our own words, never a library's class or message. */
+    private static String causeOf(JobClient.NoReply n) {
+        return n.jobSilent()
+                ? "no reply from the job: it is not running or not consuming"
+                : "the job did not reply within the timeout";
     }
 
     private static SegmentationException unavailable(String what, Throwable e) {
@@ -168,11 +171,14 @@ public final class SegmentationService {
         if (c instanceof SegmentationException s) {
             return s;
         }
+        LOG.warn("{}", what, c);
         return new SegmentationException(
                 c instanceof TimeoutException ? 504 : 503,
                 "segmentation_unavailable",
                 what + "; retry shortly",
-                c.toString());
+                c instanceof TimeoutException
+                        ? "the broker did not answer in time"
+                        : "the broker could not be reached");
     }
 
     /** After the answer: events that break their schema go to the dead-letter topic. */

@@ -1,5 +1,7 @@
 package io.cohortflow.job.kafka;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.Keys;
@@ -8,6 +10,7 @@ import io.cohortflow.core.event.EventJson;
 import io.cohortflow.core.event.EventLimits;
 import io.cohortflow.job.model.EventsCodec;
 import io.cohortflow.job.model.Inbound;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,8 +60,21 @@ public final class InboundParser {
         JsonNode root;
         try {
             root = Json.MAPPER.readTree(value);
-        } catch (Exception e) {
-            return reject(in, "malformed_json", firstLine(e.getMessage()), text);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            return reject(
+                    in,
+                    "malformed_json",
+                    at == null
+                            ? "the value is not valid JSON"
+                            : "the value is not valid JSON (line "
+                                    + at.getLineNr()
+                                    + ", column "
+                                    + at.getColumnNr()
+                                    + ")",
+                    text);
+        } catch (IOException e) {
+            return reject(in, "malformed_json", "the value is not valid JSON", text);
         }
         if (root == null || !root.isObject()) {
             return reject(in, "invalid_envelope", "the value is not a JSON object", text);
@@ -123,13 +139,5 @@ public final class InboundParser {
     private static String text(JsonNode n, String field) {
         JsonNode v = n.get(field);
         return v != null && v.isTextual() ? v.textValue() : null;
-    }
-
-    private static String firstLine(@Nullable String s) {
-        if (s == null) {
-            return "malformed JSON";
-        }
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
     }
 }

@@ -1,0 +1,363 @@
+package io.cohortflow.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.kafka.KafkaTopics;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Input meant to hurt, through the running stack as a client (or a producer writing to the events
+ * topic directly) would send it: each gets its clear error or its dead letter, Flink never restarts
+ * the job, the next ordinary request still answers, and a restart afterwards comes up healthy.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class HostileInputEndToEndTest {
+    @TempDir static Path data;
+    static CohortflowStack stack;
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static String sport;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Map<String, String> props = new HashMap<>();
+        props.put(LauncherConfig.DATA_DIR, data.toString());
+        props.put(LauncherConfig.KAFKA_PORT, "0");
+        props.put("cohortflow.service.port", "0");
+        props.put("cohortflow.segmentation.timeoutMs", "5000");
+        props.put("job.checkpoint-interval", "PT1S");
+        props.put("events.idleness", "PT1S");
+        props.put("cohortflow.apiKeys.admin.key", "admin-key");
+        props.put("cohortflow.apiKeys.admin.org", "acme");
+        props.put("cohortflow.apiKeys.admin.role", "admin");
+        props.put(RestartCounter.PROPERTY, RestartCounter.class.getName());
+        stack = CohortflowStack.start(LauncherConfig.from(props, Map.of()), Map.of());
+        sport =
+                createSegment(
+                        "{\"func\":\"streq\",\"val\":{\"func\":\"attr\",\"name\":\"variables/section\"},\"str\":\"sport\"}");
+        awaitApplied(sport);
+        assertThat(RestartCounter.jobsSeen()).as("the restart gauge is wired").isPositive();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void hostile_requests_get_400_in_the_spec_body_and_the_next_request_is_served()
+            throws Exception {
+        long restartsBefore = RestartCounter.restarts();
+        String deep = "1";
+        for (int i = 0; i < 40; i++) {
+            deep = "{\"a\":" + deep + "}";
+        }
+        StringBuilder many = new StringBuilder("{");
+        for (int i = 0; i < 600; i++) {
+            many.append(i == 0 ? "" : ",").append("\"p").append(i).append("\":1");
+        }
+        many.append('}');
+        StringBuilder aliases = new StringBuilder("[");
+        for (int i = 0; i < 17; i++) {
+            aliases.append(i == 0 ? "" : ",")
+                    .append("{\"priority\":")
+                    .append(i)
+                    .append(",\"tag\":\"t\",\"id\":\"a")
+                    .append(i)
+                    .append("\"}");
+        }
+        aliases.append(']');
+        Map<String, String> cases = new LinkedHashMap<>();
+        cases.put(events(eventWithTime("-86400000", "{}")), "before 1970");
+        cases.put(events(eventWithTime("\"1969-12-31T23:59:59Z\"", "{}")), "before 1970");
+        cases.put(events(eventWithTime("\"+300000000-01-01T00:00:00Z\"", "{}")), "ISO 8601");
+        cases.put(events(eventWithTime("\"-300000000-01-01T00:00:00Z\"", "{}")), "ISO 8601");
+        cases.put(events(eventWithTime("123456789012345678901234567890", "{}")), "ISO 8601");
+        cases.put(
+                events(eventWithTime("\"" + Instant.now().minus(Duration.ofDays(91)) + "\"", "{}")),
+                "older than the history horizon");
+        cases.put(
+                events(eventWithTime(now(), "{\"s\":\"" + "x".repeat(10_000) + "\"}")),
+                "longer than 8192 characters");
+        cases.put(
+                events(eventWithTime(now(), "{\"s\":\"" + "x".repeat(70_000) + "\"}")),
+                "larger than 65536 characters");
+        cases.put(events(eventWithTime(now(), many.toString())), "more than 512 values");
+        cases.put(events(eventWithTime(now(), deep)), "nested deeper than 8 levels");
+        cases.put(events(eventWithTime(now(), "{\"n\":1e999}")), "a number out of range");
+        cases.put(
+                "{\"user_id\":\""
+                        + UUID.randomUUID()
+                        + "\",\"events\":[{\"name\":\""
+                        + "n".repeat(300)
+                        + "\",\"time\":"
+                        + now()
+                        + ",\"properties\":{}}]}",
+                "longer than 256 characters");
+        cases.put("{\"aliases\":" + aliases + "}", "at most 16 aliases");
+        cases.put(
+                "{\"alias\":{\"tag\":\"email\",\"id\":\"" + "i".repeat(600) + "\"}}",
+                "longer than 512 characters");
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            HttpResponse<String> r = segmentation(c.getKey());
+            String what = c.getKey().substring(0, Math.min(120, c.getKey().length()));
+            assertThat(r.statusCode()).as(what + " -> " + r.body()).isEqualTo(400);
+            JsonNode e = Json.MAPPER.readTree(r.body()).get("error");
+            assertThat(e.get("status_code").asInt()).isEqualTo(400);
+            assertThat(e.get("message").asText() + " " + e.path("cause").asText())
+                    .as(what)
+                    .contains(c.getValue());
+            assertThat(r.body()).as(what).doesNotContainPattern("[a-z]+\\.[a-z]+\\.[A-Z]");
+        }
+        assertServed();
+        assertThat(RestartCounter.restarts()).isEqualTo(restartsBefore);
+    }
+
+    @Test
+    @Order(2)
+    void windows_past_any_meaningful_length_are_refused_when_the_segment_is_written()
+            throws Exception {
+        String def =
+                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
+                        + "\"context\":\"hits\",\"window\":{\"count\":1000000000,\"unit\":\"year\"},"
+                        + "\"pred\":{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/P\"}}}}";
+        HttpResponse<String> r =
+                send(
+                        adobe(HttpRequest.newBuilder(uri("/segments")))
+                                .POST(
+                                        body(
+                                                "{\"name\":\"Forever\",\"rsid\":\"default\",\"definition\":"
+                                                        + def
+                                                        + "}")));
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        assertThat(r.body()).contains("duration_too_long");
+        assertServed();
+    }
+
+    @Test
+    @Order(3)
+    void records_written_to_the_events_topic_directly_become_dead_letters_not_restarts()
+            throws Exception {
+        long restartsBefore = RestartCounter.restarts();
+        String user = UUID.randomUUID().toString();
+        List<String> hostile = new ArrayList<>();
+        hostile.add(envelope(user, eventWithTime("-86400000", "{}"))); // once looped the job
+        hostile.add(envelope(user, eventWithTime(now(), "{\"s\":\"" + "x".repeat(70_000) + "\"}")));
+        hostile.add(envelope(user, eventWithTime("\"+300000000-01-01T00:00:00Z\"", "{}")));
+        hostile.add("{\"workspace\":\"acme\",\"user_id\":\"" + user + "\",\"events\":[");
+        // Near the broker's record limit, and all quotes and backslashes: escaped whole in its
+        // dead letter it would be twice the limit, and the sink would fail on it for ever.
+        hostile.add(
+                "{\"workspace\":\"acme\",\"user_id\":\""
+                        + user
+                        + "\",\"events\":[{\"name\":\""
+                        + "\\\"".repeat(450_000));
+        try (KafkaProducer<byte[], byte[]> p = producer()) {
+            for (String v : hostile) {
+                p.send(
+                                new ProducerRecord<>(
+                                        stack.topics().events(),
+                                        ("acme/" + user).getBytes(StandardCharsets.UTF_8),
+                                        v.getBytes(StandardCharsets.UTF_8)))
+                        .get();
+            }
+        }
+        List<JsonNode> letters = awaitDeadLetters(user, hostile.size());
+        assertThat(letters)
+                .extracting(l -> l.get("reason").asText())
+                .containsExactlyInAnyOrder(
+                        "invalid_event",
+                        "invalid_event",
+                        "invalid_event",
+                        "malformed_json",
+                        "malformed_json");
+        assertThat(letters)
+                .anySatisfy(l -> assertThat(l.get("value").asText()).endsWith("...[cut]"));
+        assertServed();
+        assertThat(RestartCounter.restarts()).isEqualTo(restartsBefore);
+    }
+
+    @Test
+    @Order(4)
+    void after_the_hostile_run_a_restart_comes_up_healthy() throws Exception {
+        String user = UUID.randomUUID().toString();
+        assertThat(cohorts(ok(segmentation(userBody(user, "sport"))))).contains(sport);
+        stack.stopJob();
+        stack.startJob();
+        JsonNode again = awaitOk("{\"user_id\":\"" + user + "\"}", Duration.ofSeconds(60));
+        assertThat(cohorts(again)).contains(sport);
+        assertServed();
+        assertThat(RestartCounter.restarts()).isZero();
+    }
+
+    // ---- helpers --------------------------------------------------------------------------
+
+    private static void assertServed() throws Exception {
+        String user = UUID.randomUUID().toString();
+        assertThat(cohorts(ok(segmentation(userBody(user, "sport"))))).containsExactly(sport);
+    }
+
+    private static String now() {
+        return "\"" + Instant.now() + "\"";
+    }
+
+    private static String eventWithTime(String time, String properties) {
+        return "{\"name\":\"Pageview\",\"time\":" + time + ",\"properties\":" + properties + "}";
+    }
+
+    private static String events(String event) {
+        return "{\"user_id\":\"" + UUID.randomUUID() + "\",\"events\":[" + event + "]}";
+    }
+
+    private static String envelope(String user, String event) {
+        return "{\"workspace\":\"acme\",\"user_id\":\"" + user + "\",\"events\":[" + event + "]}";
+    }
+
+    private static String userBody(String user, String section) {
+        return events(eventWithTime(now(), "{\"section\":\"" + section + "\"}"))
+                .replaceFirst("\"user_id\":\"[^\"]+\"", "\"user_id\":\"" + user + "\"");
+    }
+
+    private static List<String> cohorts(JsonNode r) {
+        List<String> out = new ArrayList<>();
+        r.get("cohorts").forEach(c -> out.add(c.asText()));
+        return out;
+    }
+
+    private static JsonNode ok(HttpResponse<String> r) throws Exception {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return Json.MAPPER.readTree(r.body());
+    }
+
+    private static JsonNode awaitOk(String json, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        HttpResponse<String> r = segmentation(json);
+        while (r.statusCode() != 200 && System.nanoTime() < deadline) {
+            Thread.sleep(250);
+            r = segmentation(json);
+        }
+        return ok(r);
+    }
+
+    private static List<JsonNode> awaitDeadLetters(String user, int atLeast) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        List<JsonNode> out = List.of();
+        while (System.nanoTime() < deadline) {
+            out = new ArrayList<>();
+            for (ConsumerRecord<byte[], byte[]> r :
+                    KafkaTopics.drain(
+                            stack.bootstrapServers(),
+                            stack.topics().deadLetter(),
+                            IsolationLevel.READ_UNCOMMITTED,
+                            Duration.ofSeconds(5))) {
+                if (r.key() != null
+                        && new String(r.key(), StandardCharsets.UTF_8).endsWith("/" + user)) {
+                    out.add(Json.MAPPER.readTree(r.value()));
+                }
+            }
+            if (out.size() >= atLeast) {
+                return out;
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError(
+                "dead letters of " + user + ": " + out.stream().map(l -> l.get("reason")).toList());
+    }
+
+    private static KafkaProducer<byte[], byte[]> producer() {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1_000_000);
+        return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    private static String createSegment(String pred) throws Exception {
+        String def =
+                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\",\"context\":\"visitors\",\"pred\":"
+                        + pred
+                        + "}}";
+        HttpResponse<String> r =
+                send(
+                        adobe(HttpRequest.newBuilder(uri("/segments")))
+                                .POST(
+                                        body(
+                                                "{\"name\":\"Sport\",\"rsid\":\"default\",\"definition\":"
+                                                        + def
+                                                        + "}")));
+        return ok(r).get("id").asText();
+    }
+
+    private static void awaitApplied(String id) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            HttpResponse<String> r =
+                    send(
+                            adobe(HttpRequest.newBuilder(uri("/segments/" + id + "/propagation")))
+                                    .GET());
+            if (r.statusCode() == 200
+                    && Json.MAPPER.readTree(r.body()).path("applied").asBoolean()) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("the job did not apply segment " + id);
+    }
+
+    private static HttpRequest.Builder adobe(HttpRequest.Builder b) {
+        return b.header("x-api-key", "admin-key")
+                .header("Authorization", "Bearer admin-key")
+                .header("x-gw-ims-org-id", "acme");
+    }
+
+    private static HttpResponse<String> segmentation(String json) throws Exception {
+        return send(
+                HttpRequest.newBuilder(uri("/ccs/v1/segmentation?k=admin-key")).POST(body(json)));
+    }
+
+    private static URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + stack.httpPort() + path);
+    }
+
+    private static HttpRequest.BodyPublisher body(String s) {
+        return HttpRequest.BodyPublishers.ofString(s, StandardCharsets.UTF_8);
+    }
+
+    private static HttpResponse<String> send(HttpRequest.Builder b) throws Exception {
+        return HTTP.send(
+                b.header("Content-Type", "application/json")
+                        .timeout(Duration.ofSeconds(30))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+}
