@@ -551,7 +551,9 @@ public final class SegmentService {
                 v.template()
                         ? PropagationTracker.Status.NONE
                         : propagation.status(s.workspace(), s.id(), s.version(), v.offset());
-        return new Propagation(s.id(), s.version(), v.offset(), s.published() && !s.deleted(), st);
+        // A version the job refused is not live, whatever its flags say.
+        boolean live = s.published() && !s.deleted() && st.rejected() == null;
+        return new Propagation(s.id(), s.version(), v.offset(), live, st);
     }
 
     // ---- tags ----
