@@ -376,7 +376,7 @@ public final class SegmentService {
     }
 
     /** Writes a version within the record budget (see {@link SegmentLimits}). */
-    private CompletableFuture<DefinitionStore.Entry> store(
+    private CompletableFuture<DefinitionStore.Entry> writeWithinBudget(
             StoredSegment next, @Nullable StoredSegment current) {
         if (!next.change().equals("delete")) {
             limits.checkRecord(next, current);
@@ -385,7 +385,8 @@ public final class SegmentService {
     }
 
     private CompletableFuture<View> write(StoredSegment next, @Nullable StoredSegment current) {
-        return store(next, current).thenApply(e -> new View(e.segment(), e.offset(), false));
+        return writeWithinBudget(next, current)
+                .thenApply(e -> new View(e.segment(), e.offset(), false));
     }
 
     private static void checkExpected(StoredSegment current, @Nullable Long expected) {
@@ -611,7 +612,8 @@ public final class SegmentService {
         }
         StoredSegment.Builder b = cur.next("tags", owner(p), now());
         b.tags = List.copyOf(byName.values());
-        return store(b.build(), cur).thenApply(e -> new TagItem(id, e.segment().tags()));
+        return writeWithinBudget(b.build(), cur)
+                .thenApply(e -> new TagItem(id, e.segment().tags()));
     }
 
     // ---- shares ----
@@ -640,7 +642,7 @@ public final class SegmentService {
         limits.checkShares(list.size());
         StoredSegment.Builder b = cur.next("shares", owner(p), now());
         b.shares = list;
-        return store(b.build(), cur).thenApply(e -> new ShareView(id, share));
+        return writeWithinBudget(b.build(), cur).thenApply(e -> new ShareView(id, share));
     }
 
     private static long shareType(String type, long id) {
@@ -659,7 +661,7 @@ public final class SegmentService {
         StoredSegment cur = editable(p, holder.segment().id()).segment();
         StoredSegment.Builder b = cur.next("shares", owner(p), now());
         b.shares = cur.shares().stream().filter(s -> s.shareId() != shareId).toList();
-        return store(b.build(), cur).thenApply(e -> null);
+        return writeWithinBudget(b.build(), cur).thenApply(e -> null);
     }
 
     public List<ShareView> sharedToMe(Principal p) {
