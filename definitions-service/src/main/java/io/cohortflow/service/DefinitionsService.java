@@ -72,7 +72,7 @@ public final class DefinitionsService implements AutoCloseable {
                             return t;
                         });
         log = new KafkaSegmentLog(config.bootstrapServers(), config.topics().definitions());
-        store = new DefinitionStore(log, config.writeTimeout(), callbacks);
+        store = new DefinitionStore(log, config.writeTimeout(), callbacks, config.maxVersions());
         store.start(config.startupTimeout());
         tracker = new PropagationTracker(config.bootstrapServers(), config.topics().applied());
         tracker.start();
@@ -111,7 +111,7 @@ public final class DefinitionsService implements AutoCloseable {
                         tracker,
                         Templates.shipped(),
                         config.dataViews(),
-                        config.maxVersions(),
+                        config.segmentLimits(),
                         Clock.systemUTC());
         App.Services services =
                 new App.Services(

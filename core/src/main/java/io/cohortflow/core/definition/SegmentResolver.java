@@ -9,29 +9,73 @@ import javax.annotation.Nullable;
 
 /**
  * Inlines {@code segment-ref}s: each reference becomes the referenced segment's top container, so
- * evaluation never looks anything up. Unknown ids and cycles are errors.
+ * evaluation never looks anything up. Unknown ids, refused ids and cycles are errors, and so is a
+ * result larger than a node budget: inlining multiplies (25 references to a segment of 25
+ * references to a segment of 25 ... is 25^depth nodes), so a tree of small definitions can expand
+ * without bound.
  */
 public final class SegmentResolver {
+
+    /**
+     * The most predicate nodes a resolved definition may have wherever it is resolved, the job
+     * included: a backstop against exponential inlining. The service's own, usually lower, limit
+     * ({@code Guardrails.maxResolvedPredicates}) may not exceed it, so nothing the service accepts
+     * is refused by the job.
+     */
+    public static final int MAX_RESOLVED_NODES = 10_000;
+
+    /** The code of the problem reported when the resolved definition exceeds its node budget. */
+    public static final String TOO_LARGE = "too_many_resolved_predicates";
 
     /** The resolved definition, or the problems that prevent it. */
     public record Result(@Nullable Definition definition, List<Problem> problems) {}
 
     private final Function<String, Definition> lookup;
+    private final Function<String, Problem> refusal;
+    private final int maxNodes;
     private final List<Problem> problems = new ArrayList<>();
     private final Set<String> stack = new LinkedHashSet<>();
+    private int nodes;
+    private boolean overflow;
+    // The pointer of the reference of the resolved definition itself that is being inlined:
+    // pointers met deeper are inside other segments and mean nothing to the submitter.
+    private @Nullable String outerRef;
 
-    private SegmentResolver(Function<String, Definition> lookup) {
+    private SegmentResolver(
+            Function<String, Definition> lookup, Function<String, Problem> refusal, int maxNodes) {
         this.lookup = lookup;
+        this.refusal = refusal;
+        this.maxNodes = maxNodes;
     }
 
     /**
+     * Resolves with no refused ids and the {@link #MAX_RESOLVED_NODES} backstop.
+     *
      * @param selfId the id of the segment being resolved (null for a draft), so a reference to
      *     itself is reported as a cycle
      * @param lookup the current definition of a segment id, or null when there is none
      */
     public static Result resolve(
             Definition d, @Nullable String selfId, Function<String, Definition> lookup) {
-        SegmentResolver r = new SegmentResolver(lookup);
+        return resolve(d, selfId, lookup, id -> null, MAX_RESOLVED_NODES);
+    }
+
+    /**
+     * @param selfId the id of the segment being resolved (null for a draft), so a reference to
+     *     itself is reported as a cycle
+     * @param lookup the current definition of a segment id, or null when there is none
+     * @param refusal why an existing segment may still not be referenced, as a problem (its pointer
+     *     is replaced by the reference's), or null when it may
+     * @param maxNodes the most predicate nodes the resolved definition may have; beyond it
+     *     resolution stops with a {@link #TOO_LARGE} error at the reference that crossed it
+     */
+    public static Result resolve(
+            Definition d,
+            @Nullable String selfId,
+            Function<String, Definition> lookup,
+            Function<String, Problem> refusal,
+            int maxNodes) {
+        SegmentResolver r = new SegmentResolver(lookup, refusal, maxNodes);
         if (selfId != null) {
             r.stack.add(selfId);
         }
@@ -57,6 +101,9 @@ public final class SegmentResolver {
     }
 
     private Pred pred(Pred p, String ptr) {
+        if (overflow) {
+            return p; // the result is refused anyway: stop expanding
+        }
         if (p instanceof Pred.SegmentRef r) {
             if (stack.contains(r.id())) {
                 List<String> path = new ArrayList<>(stack);
@@ -68,6 +115,12 @@ public final class SegmentResolver {
                                 "segment references form a cycle: " + String.join(" -> ", path)));
                 return p;
             }
+            Problem refused = refusal.apply(r.id());
+            if (refused != null) {
+                problems.add(
+                        new Problem(refused.severity(), refused.code(), ptr, refused.message()));
+                return p;
+            }
             Definition target = lookup.apply(r.id());
             if (target == null) {
                 problems.add(
@@ -77,10 +130,35 @@ public final class SegmentResolver {
                                 "segment-ref names an unknown segment \"" + r.id() + "\""));
                 return p;
             }
+            boolean outermost = outerRef == null;
+            if (outermost) {
+                outerRef = ptr;
+            }
             stack.add(r.id());
             Pred inlined = pred(target.container(), ptr);
             stack.remove(r.id());
+            if (outermost) {
+                outerRef = null;
+            }
             return inlined;
+        }
+        if (++nodes > maxNodes) {
+            overflow = true;
+            String at = outerRef != null ? outerRef : ptr;
+            problems.add(
+                    Problem.error(
+                            TOO_LARGE,
+                            at,
+                            outerRef != null
+                                    ? "with its segment-refs inlined the definition has more than "
+                                            + maxNodes
+                                            + " predicates (the limit) once this reference is"
+                                            + " expanded; reference fewer or smaller segments"
+                                    : "the definition has more than "
+                                            + maxNodes
+                                            + " predicates; the limit is "
+                                            + maxNodes));
+            return p;
         }
         return Visitor.mapChildren(p, (child, field) -> pred(child, ptr + field));
     }

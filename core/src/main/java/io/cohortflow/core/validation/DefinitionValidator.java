@@ -35,11 +35,22 @@ public final class DefinitionValidator {
      * @param segments the current definition of another segment, or null if there is none
      * @param knownAttributes the {@code variables/} paths that the data view's event schemas
      *     declare, or null when the data view declares none (then nothing is warned about)
+     * @param refusal why an existing segment may not be referenced (a problem; its pointer is
+     *     replaced by the reference's), or null when it may
      */
     public record Target(
             @Nullable String selfId,
             Function<String, Definition> segments,
-            @Nullable Set<String> knownAttributes) {
+            @Nullable Set<String> knownAttributes,
+            Function<String, Problem> refusal) {
+
+        /** A target where every existing segment may be referenced. */
+        public Target(
+                @Nullable String selfId,
+                Function<String, Definition> segments,
+                @Nullable Set<String> knownAttributes) {
+            this(selfId, segments, knownAttributes, id -> null);
+        }
 
         public static Target standalone() {
             return new Target(null, id -> null, null);
@@ -64,7 +75,12 @@ public final class DefinitionValidator {
         if (d != null) {
             new Checker(problems, features, target).check(d);
             SegmentResolver.Result resolved =
-                    SegmentResolver.resolve(d, target.selfId(), target.segments());
+                    SegmentResolver.resolve(
+                            d,
+                            target.selfId(),
+                            target.segments(),
+                            target.refusal(),
+                            guardrails.maxResolvedPredicates());
             problems.addAll(resolved.problems());
             if (resolved.definition() != null && problems.stream().noneMatch(Problem::isError)) {
                 evaluation = plan(resolved.definition());

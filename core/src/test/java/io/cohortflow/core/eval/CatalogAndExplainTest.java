@@ -8,6 +8,7 @@ import static io.cohortflow.core.Fixture.visitors;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cohortflow.core.Fixture;
+import io.cohortflow.core.definition.Problem;
 import org.junit.jupiter.api.Test;
 
 class CatalogAndExplainTest {
@@ -39,6 +40,25 @@ class CatalogAndExplainTest {
                 c.put("a", 2, def(visitors("{\"func\":\"segment-ref\",\"id\":\"b\"}")));
         assertThat(u.ok()).isFalse();
         assertThat(u.problems().get(0).code()).isEqualTo("segment_cycle");
+        assertThat(u.catalog()).isSameAs(c);
+    }
+
+    @Test
+    void
+            a_definition_that_inlines_past_the_backstop_is_rejected_and_leaves_the_catalog_unchanged() {
+        StringBuilder hundred = new StringBuilder();
+        for (int i = 0; i < 100; i++) {
+            hundred.append(i == 0 ? "" : ",").append("{\"func\":\"segment-ref\",\"id\":\"ID\"}");
+        }
+        String orOf = visitors("{\"func\":\"or\",\"preds\":[" + hundred + "]}");
+        SegmentCatalog c = SegmentCatalog.empty().put("a", 1, def(BUYER)).catalog();
+        c = c.put("b", 1, def(orOf.replace("ID", "a"))).catalog();
+        // 100 references to b (202 nodes each): 20 202 nodes, past the 10 000 the job accepts.
+        SegmentCatalog.Update u = c.put("c", 1, def(orOf.replace("ID", "b")));
+        assertThat(u.ok()).isFalse();
+        assertThat(u.problems())
+                .extracting(Problem::code)
+                .containsExactly("too_many_resolved_predicates");
         assertThat(u.catalog()).isSameAs(c);
     }
 

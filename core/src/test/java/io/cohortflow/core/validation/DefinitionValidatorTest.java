@@ -3,11 +3,14 @@ package io.cohortflow.core.validation;
 import static io.cohortflow.core.Fixture.json;
 import static io.cohortflow.core.Fixture.visitors;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.groups.Tuple.tuple;
 
 import io.cohortflow.core.Fixture;
 import io.cohortflow.core.definition.Definition;
 import io.cohortflow.core.definition.Problem;
 import io.cohortflow.core.eval.EngineConfig;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -97,7 +100,7 @@ class DefinitionValidatorTest {
         assertThat(validate(def).errors()).extracting(Problem::code).containsExactly("too_deep");
         DefinitionValidator lenient =
                 new DefinitionValidator(
-                        new Guardrails(12, 10, 20, 200, Problem.Severity.WARNING),
+                        new Guardrails(12, 10, 20, 200, 1000, Problem.Severity.WARNING),
                         EngineConfig.DEFAULT);
         ValidationResult v = lenient.validate(json(def), DefinitionValidator.Target.standalone());
         assertThat(v.valid()).isTrue();
@@ -174,5 +177,96 @@ class DefinitionValidatorTest {
                         json("\"just a string\""), DefinitionValidator.Target.standalone());
         assertThat(v.valid()).isFalse();
         assertThat(v.message()).contains("JSON object");
+    }
+
+    /** An or of {@code n} references to {@code id}. */
+    private static String refs(String id, int n) {
+        StringBuilder preds = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            preds.append(i == 0 ? "" : ",")
+                    .append("{\"func\":\"segment-ref\",\"id\":\"")
+                    .append(id)
+                    .append("\"}");
+        }
+        return visitors("{\"func\":\"or\",\"preds\":[" + preds + "]}");
+    }
+
+    @Test
+    void
+            references_that_expand_exponentially_are_refused_at_the_reference_that_crossed_the_limit() {
+        // 25 tiny leaves, then three levels of 25 references each: 25^3 = 15 625 leaves inlined,
+        // although every single definition is far below the per-definition guardrails.
+        Map<String, Definition> store = new HashMap<>();
+        StringBuilder leaves = new StringBuilder();
+        for (int i = 0; i < 25; i++) {
+            store.put(
+                    "leaf" + i,
+                    Fixture.def(visitors("{\"func\":\"event-exists\",\"evt\":\"E" + i + "\"}")));
+            leaves.append(i == 0 ? "" : ",")
+                    .append("{\"func\":\"segment-ref\",\"id\":\"leaf" + i + "\"}");
+        }
+        store.put("l1", Fixture.def(visitors("{\"func\":\"or\",\"preds\":[" + leaves + "]}")));
+        store.put("l2", Fixture.def(refs("l1", 25)));
+        DefinitionValidator.Target target = new DefinitionValidator.Target(null, store::get, null);
+
+        // l1 inlines to 52 nodes (its container, its or, 25 leaves of 2): 2 + 19 * 52 = 990 fit
+        // the default 1 000, a 20th reference crosses it.
+        assertThat(validator.validate(json(refs("l1", 19)), target).valid()).isTrue();
+        assertThat(validator.validate(json(refs("l1", 20)), target).errors())
+                .extracting(Problem::code, Problem::pointer)
+                .containsExactly(tuple("too_many_resolved_predicates", "/container/pred/preds/19"));
+        ValidationResult top = validator.validate(json(refs("l2", 25)), target);
+
+        assertThat(top.valid()).isFalse();
+        assertThat(top.errors())
+                .singleElement()
+                .satisfies(
+                        p -> {
+                            assertThat(p.code()).isEqualTo("too_many_resolved_predicates");
+                            assertThat(p.pointer()).isEqualTo("/container/pred/preds/0");
+                            assertThat(p.message()).contains("1000");
+                        });
+    }
+
+    @Test
+    void the_resolved_size_limit_is_configurable_and_bounded_by_the_jobs_backstop() {
+        Map<String, Definition> store =
+                Map.of("a", Fixture.def(visitors("{\"func\":\"event-exists\",\"evt\":\"A\"}")));
+        DefinitionValidator tight =
+                new DefinitionValidator(
+                        Guardrails.DEFAULT.withMaxResolvedPredicates(10), EngineConfig.DEFAULT);
+        ValidationResult v =
+                tight.validate(
+                        json(refs("a", 5)), new DefinitionValidator.Target(null, store::get, null));
+        assertThat(v.errors())
+                .extracting(Problem::code, Problem::pointer)
+                .containsExactly(tuple("too_many_resolved_predicates", "/container/pred/preds/4"));
+        assertThatThrownBy(() -> Guardrails.DEFAULT.withMaxResolvedPredicates(10_001))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("10000");
+    }
+
+    @Test
+    void a_reference_the_target_refuses_is_an_error_with_the_targets_code_at_the_reference() {
+        Map<String, Definition> store =
+                Map.of("draft", Fixture.def(visitors("{\"func\":\"event-exists\",\"evt\":\"A\"}")));
+        ValidationResult v =
+                validator.validate(
+                        json(refs("draft", 1)),
+                        new DefinitionValidator.Target(
+                                null,
+                                store::get,
+                                null,
+                                id ->
+                                        Problem.error(
+                                                "unpublished_segment", "", id + " is a draft")));
+        assertThat(v.errors())
+                .singleElement()
+                .satisfies(
+                        p -> {
+                            assertThat(p.code()).isEqualTo("unpublished_segment");
+                            assertThat(p.pointer()).isEqualTo("/container/pred/preds/0");
+                            assertThat(p.message()).isEqualTo("draft is a draft");
+                        });
     }
 }

@@ -120,15 +120,10 @@ public final class MetadataController implements Controller {
             List<SegmentService.TagInput> tags = new ArrayList<>();
             for (int j = 0; j < item.get("tags").size(); j++) {
                 JsonNode t = item.get("tags").get(j);
-                if (!t.path("name").isTextual()
-                        || t.get("name").asText().isBlank()
-                        || t.get("name").asText().length() > 100) {
+                // Lengths and counts are the service's configurable limits (SegmentLimits).
+                if (!t.path("name").isTextual() || t.get("name").asText().isBlank()) {
                     throw ServiceException.badRequest(
-                            "invalid_body",
-                            at
-                                    + "/tags/"
-                                    + j
-                                    + "/name must be a non-empty string of at most 100 characters");
+                            "invalid_body", at + "/tags/" + j + "/name must be a non-empty string");
                 }
                 tags.add(
                         new SegmentService.TagInput(

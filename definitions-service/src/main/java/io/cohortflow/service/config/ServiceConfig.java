@@ -3,6 +3,7 @@ package io.cohortflow.service.config;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.service.auth.ApiKeys;
 import io.cohortflow.service.auth.Role;
+import io.cohortflow.service.segments.SegmentLimits;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
@@ -35,8 +36,9 @@ import javax.annotation.Nullable;
  * @param maxBodyBytes the largest request body accepted (413 beyond)
  * @param writeTimeout how long a write waits for the log to acknowledge and replay it
  * @param startupTimeout how long start waits for the store to rebuild from the topic
- * @param maxVersions how many past versions a segment record keeps (they live in the record, so
- *     compaction cannot drop them)
+ * @param maxVersions how many versions of each segment the store keeps in memory for the versions
+ *     API (the log keeps every one)
+ * @param segmentLimits how large a segment's fields and record may be
  * @param dataViews the data views (rsid to friendly name) of every workspace
  * @param apiKeys the provisioned keys, already hashed
  */
@@ -52,6 +54,7 @@ public record ServiceConfig(
         Duration writeTimeout,
         Duration startupTimeout,
         int maxVersions,
+        SegmentLimits segmentLimits,
         Map<String, String> dataViews,
         List<ApiKeys.Entry> apiKeys) {
 
@@ -67,6 +70,20 @@ public record ServiceConfig(
     public static final String WRITE_TIMEOUT_MS = "cohortflow.store.writeTimeoutMs";
     public static final String STARTUP_TIMEOUT_MS = "cohortflow.store.startupTimeoutMs";
     public static final String MAX_VERSIONS = "cohortflow.store.maxVersions";
+    public static final String MAX_RECORD_BYTES = "cohortflow.store.maxRecordBytes";
+    public static final String MAX_NAME_CHARS = "cohortflow.segments.maxNameChars";
+    public static final String MAX_DESCRIPTION_CHARS = "cohortflow.segments.maxDescriptionChars";
+    public static final String MAX_TAGS = "cohortflow.segments.maxTags";
+    public static final String MAX_TAG_CHARS = "cohortflow.segments.maxTagChars";
+    public static final String MAX_TAG_DESCRIPTION_CHARS =
+            "cohortflow.segments.maxTagDescriptionChars";
+    public static final String MAX_CATEGORIES = "cohortflow.segments.maxCategories";
+    public static final String MAX_CATEGORY_CHARS = "cohortflow.segments.maxCategoryChars";
+    public static final String MAX_ACTIVATIONS = "cohortflow.segments.maxActivations";
+    public static final String MAX_SHARES = "cohortflow.segments.maxShares";
+    public static final String MAX_DEFINITION_BYTES = "cohortflow.segments.maxDefinitionBytes";
+    public static final String MAX_RESOLVED_PREDICATES =
+            "cohortflow.segments.maxResolvedPredicates";
     public static final String DATA_VIEWS = "cohortflow.dataViews";
 
     /** Prefix of key entries: {@code cohortflow.apiKeys.<name>.key|keyHash|org|role|...}. */
@@ -93,6 +110,25 @@ public record ServiceConfig(
                     Map.entry(WRITE_TIMEOUT_MS, "10000"),
                     Map.entry(STARTUP_TIMEOUT_MS, "60000"),
                     Map.entry(MAX_VERSIONS, "50"),
+                    Map.entry(MAX_RECORD_BYTES, "" + SegmentLimits.DEFAULT.maxRecordBytes()),
+                    Map.entry(MAX_NAME_CHARS, "" + SegmentLimits.DEFAULT.maxNameChars()),
+                    Map.entry(
+                            MAX_DESCRIPTION_CHARS,
+                            "" + SegmentLimits.DEFAULT.maxDescriptionChars()),
+                    Map.entry(MAX_TAGS, "" + SegmentLimits.DEFAULT.maxTags()),
+                    Map.entry(MAX_TAG_CHARS, "" + SegmentLimits.DEFAULT.maxTagChars()),
+                    Map.entry(
+                            MAX_TAG_DESCRIPTION_CHARS,
+                            "" + SegmentLimits.DEFAULT.maxTagDescriptionChars()),
+                    Map.entry(MAX_CATEGORIES, "" + SegmentLimits.DEFAULT.maxCategories()),
+                    Map.entry(MAX_CATEGORY_CHARS, "" + SegmentLimits.DEFAULT.maxCategoryChars()),
+                    Map.entry(MAX_ACTIVATIONS, "" + SegmentLimits.DEFAULT.maxActivations()),
+                    Map.entry(MAX_SHARES, "" + SegmentLimits.DEFAULT.maxShares()),
+                    Map.entry(
+                            MAX_DEFINITION_BYTES, "" + SegmentLimits.DEFAULT.maxDefinitionBytes()),
+                    Map.entry(
+                            MAX_RESOLVED_PREDICATES,
+                            "" + SegmentLimits.DEFAULT.maxResolvedPredicates()),
                     Map.entry(DATA_VIEWS, "default:Default data view"));
 
     public ServiceConfig {
@@ -168,6 +204,19 @@ public record ServiceConfig(
                 Duration.ofMillis(integer(v, WRITE_TIMEOUT_MS)),
                 Duration.ofMillis(integer(v, STARTUP_TIMEOUT_MS)),
                 integer(v, MAX_VERSIONS),
+                new SegmentLimits(
+                        integer(v, MAX_NAME_CHARS),
+                        integer(v, MAX_DESCRIPTION_CHARS),
+                        integer(v, MAX_TAGS),
+                        integer(v, MAX_TAG_CHARS),
+                        integer(v, MAX_TAG_DESCRIPTION_CHARS),
+                        integer(v, MAX_CATEGORIES),
+                        integer(v, MAX_CATEGORY_CHARS),
+                        integer(v, MAX_ACTIVATIONS),
+                        integer(v, MAX_SHARES),
+                        integer(v, MAX_DEFINITION_BYTES),
+                        integer(v, MAX_RECORD_BYTES),
+                        integer(v, MAX_RESOLVED_PREDICATES)),
                 dataViews(v.get(DATA_VIEWS)),
                 apiKeys(props, env));
     }
@@ -274,6 +323,7 @@ public record ServiceConfig(
                 writeTimeout,
                 startupTimeout,
                 maxVersions,
+                segmentLimits,
                 dataViews,
                 apiKeys);
     }
@@ -291,6 +341,7 @@ public record ServiceConfig(
                 writeTimeout,
                 startupTimeout,
                 maxVersions,
+                segmentLimits,
                 dataViews,
                 apiKeys);
     }
@@ -308,6 +359,7 @@ public record ServiceConfig(
                 writeTimeout,
                 startupTimeout,
                 maxVersions,
+                segmentLimits,
                 dataViews,
                 apiKeys);
     }
@@ -325,6 +377,7 @@ public record ServiceConfig(
                 writeTimeout,
                 startupTimeout,
                 maxVersions,
+                segmentLimits,
                 dataViews,
                 keys);
     }

@@ -48,8 +48,9 @@ public record SegmentInput(
                     "template",
                     "deleted",
                     "propagation");
-    public static final int MAX_NAME = 255;
-    public static final int MAX_DESCRIPTION = 4000;
+    // Lengths of name and description are configurable limits (SegmentLimits), checked by the
+    // service; the rsid names a configured data view, so any longer one is unknown anyway.
+    private static final int MAX_RSID = 255;
 
     public static SegmentInput parse(@Nullable JsonNode body) {
         if (body == null || !body.isObject()) {
@@ -69,12 +70,12 @@ public record SegmentInput(
                                 errors.add(problem("/" + f, "unknown_field", "unknown field " + f));
                             }
                         });
-        String name = text(body, "name", MAX_NAME, errors);
+        String name = text(body, "name", Integer.MAX_VALUE, errors);
         if (name != null && name.isBlank()) {
             errors.add(problem("/name", "invalid_value", "name cannot be blank"));
         }
-        String description = text(body, "description", MAX_DESCRIPTION, errors);
-        String rsid = text(body, "rsid", 255, errors);
+        String description = text(body, "description", Integer.MAX_VALUE, errors);
+        String rsid = text(body, "rsid", MAX_RSID, errors);
         JsonNode definition = null;
         if (body.has("definition")) {
             definition = body.get("definition");

@@ -1,13 +1,10 @@
 package io.cohortflow.service.segments;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.cohortflow.core.definition.Definition;
-import io.cohortflow.core.definition.DefinitionParser;
 import io.cohortflow.core.definition.DefinitionWriter;
 import io.cohortflow.core.definition.Problem;
 import io.cohortflow.core.eval.EngineConfig;
 import io.cohortflow.core.validation.DefinitionValidator;
-import io.cohortflow.core.validation.Guardrails;
 import io.cohortflow.core.validation.ValidationResult;
 import io.cohortflow.service.ServiceException;
 import io.cohortflow.service.auth.Principal;
@@ -111,7 +108,8 @@ public final class SegmentService {
     private final Templates templates;
     private final Map<String, String> dataViews;
     private final DefinitionValidator validator;
-    private final int maxVersions;
+    private final References references;
+    private final SegmentLimits limits;
     private final Clock clock;
 
     public SegmentService(
@@ -119,14 +117,15 @@ public final class SegmentService {
             PropagationTracker propagation,
             Templates templates,
             Map<String, String> dataViews,
-            int maxVersions,
+            SegmentLimits limits,
             Clock clock) {
         this.store = store;
         this.propagation = propagation;
         this.templates = templates;
         this.dataViews = Map.copyOf(dataViews);
-        this.validator = new DefinitionValidator(Guardrails.DEFAULT, EngineConfig.DEFAULT);
-        this.maxVersions = maxVersions;
+        this.validator = new DefinitionValidator(limits.guardrails(), EngineConfig.DEFAULT);
+        this.references = new References(store, templates);
+        this.limits = limits;
         this.clock = clock;
     }
 
@@ -279,35 +278,14 @@ public final class SegmentService {
     /** POST /segments/validate: the definition as a draft of the workspace. */
     public ValidationResult validate(Principal p, String rsid, @Nullable JsonNode definition) {
         requireDataView(rsid);
-        return validator.validate(definition, target(p.workspace(), null));
+        return validator.validate(definition, references.target(p.workspace(), null));
     }
 
     /** The compatibility of a stored or template segment, against the current store. */
     public ValidationResult compatibility(View v) {
         return validator.validate(
                 v.segment().definition(),
-                target(v.template() ? "*" : v.segment().workspace(), v.segment().id()));
-    }
-
-    private DefinitionValidator.Target target(String workspace, @Nullable String selfId) {
-        return new DefinitionValidator.Target(
-                selfId,
-                ref -> {
-                    Optional<StoredSegment> s =
-                            templates
-                                    .get(ref)
-                                    .or(
-                                            () ->
-                                                    store.get(workspace, ref)
-                                                            .map(DefinitionStore.Entry::segment))
-                                    .filter(x -> !x.deleted());
-                    if (s.isEmpty() || s.get().definition() == null) {
-                        return null;
-                    }
-                    Definition d = DefinitionParser.parse(s.get().definition()).definition();
-                    return d;
-                },
-                null);
+                references.target(v.template() ? "*" : v.segment().workspace(), v.segment().id()));
     }
 
     private void requireDataView(@Nullable String rsid) {
@@ -322,9 +300,9 @@ public final class SegmentService {
         }
     }
 
-    /** Validates for a write and returns the canonical form, or throws 400 with pointers. */
+    /** Validates for a write and returns the canonical form, or throws 400/413 with pointers. */
     private JsonNode canonical(String workspace, @Nullable String selfId, JsonNode definition) {
-        ValidationResult r = validator.validate(definition, target(workspace, selfId));
+        ValidationResult r = validator.validate(definition, references.target(workspace, selfId));
         if (!r.valid()) {
             List<Map<String, Object>> details = new ArrayList<>();
             for (Problem pr : r.errors()) {
@@ -334,7 +312,9 @@ public final class SegmentService {
             }
             throw new ServiceException(400, "invalid_definition", r.message(), details);
         }
-        return DefinitionWriter.write(r.definition());
+        JsonNode canonical = DefinitionWriter.write(r.definition());
+        limits.checkDefinition(canonical);
+        return canonical;
     }
 
     // ---- writes ----
@@ -366,6 +346,7 @@ public final class SegmentService {
                     400, "missing_field", missing.get(0).get("message") + "", missing);
         }
         requireDataView(in.rsid());
+        limits.checkInput(in);
         String id = newId(p.workspace());
         JsonNode def = canonical(p.workspace(), id, in.definition());
         String now = now();
@@ -390,13 +371,22 @@ public final class SegmentService {
                         now,
                         now,
                         owner(p),
-                        "create",
-                        List.of());
-        return write(s);
+                        "create");
+        return write(s, null);
     }
 
-    private CompletableFuture<View> write(StoredSegment s) {
-        return store.write(s).thenApply(e -> new View(e.segment(), e.offset(), false));
+    /** Writes a version within the record budget (see {@link SegmentLimits}). */
+    private CompletableFuture<DefinitionStore.Entry> writeWithinBudget(
+            StoredSegment next, @Nullable StoredSegment current) {
+        if (!next.change().equals("delete")) {
+            limits.checkRecord(next, current);
+        }
+        return store.write(next);
+    }
+
+    private CompletableFuture<View> write(StoredSegment next, @Nullable StoredSegment current) {
+        return writeWithinBudget(next, current)
+                .thenApply(e -> new View(e.segment(), e.offset(), false));
     }
 
     private static void checkExpected(StoredSegment current, @Nullable Long expected) {
@@ -418,7 +408,8 @@ public final class SegmentService {
         StoredSegment cur = editable(p, id).segment();
         notDeleted(cur);
         checkExpected(cur, in.expectedVersion());
-        StoredSegment.Builder b = cur.next("update", owner(p), now(), maxVersions);
+        limits.checkInput(in);
+        StoredSegment.Builder b = cur.next("update", owner(p), now());
         if (in.name() != null) {
             b.name = in.name();
         }
@@ -442,41 +433,41 @@ public final class SegmentService {
         if (in.activations() != null) {
             b.activations = in.activations();
         }
-        return write(b.build());
+        return write(b.build(), cur);
     }
 
     public CompletableFuture<View> delete(Principal p, String id) {
         StoredSegment cur = editable(p, id).segment();
         notDeleted(cur);
-        StoredSegment.Builder b = cur.next("delete", owner(p), now(), maxVersions);
+        StoredSegment.Builder b = cur.next("delete", owner(p), now());
         b.deleted = true;
-        return write(b.build());
+        return write(b.build(), cur);
     }
 
     public CompletableFuture<View> publish(Principal p, String id, boolean published) {
         StoredSegment cur = editable(p, id).segment();
         notDeleted(cur);
-        StoredSegment.Builder b =
-                cur.next(published ? "publish" : "unpublish", owner(p), now(), maxVersions);
+        if (published && cur.definition() != null) {
+            // Going live: its references must still be live too (they may have changed since).
+            canonical(p.workspace(), id, cur.definition());
+        }
+        StoredSegment.Builder b = cur.next(published ? "publish" : "unpublish", owner(p), now());
         b.published = published;
-        return write(b.build());
+        return write(b.build(), cur);
     }
 
     // ---- versions ----
 
-    private static List<StoredSegment> versionsOf(StoredSegment s) {
-        List<StoredSegment> all = new ArrayList<>();
-        all.add(s.snapshot());
-        if (s.history() != null) {
-            all.addAll(s.history());
-        }
-        return all;
+    /** The versions the store keeps, newest first; a template has its one. */
+    private List<StoredSegment> versionsOf(View v) {
+        StoredSegment s = v.segment();
+        return v.template() ? List.of(s) : store.versions(s.workspace(), s.id());
     }
 
     public List<VersionInfo> versions(Principal p, String id) {
         View v = get(p, id);
         long current = v.segment().version();
-        return versionsOf(v.segment()).stream()
+        return versionsOf(v).stream()
                 .map(
                         s ->
                                 new VersionInfo(
@@ -493,7 +484,7 @@ public final class SegmentService {
 
     public View version(Principal p, String id, long version) {
         View v = get(p, id);
-        return versionsOf(v.segment()).stream()
+        return versionsOf(v).stream()
                 .filter(s -> s.version() == version)
                 .findFirst()
                 .map(
@@ -508,11 +499,15 @@ public final class SegmentService {
                                         "version " + version + " of segment " + id));
     }
 
-    /** A new version whose content (not tags or shares) is that of {@code version}. */
+    /**
+     * A new version whose content (not tags or shares) is that of {@code version}, validated like
+     * any write: the other segments have changed since, so the old definition may now close a
+     * cycle, name a segment that is gone or unpublished, or exceed the guardrails.
+     */
     public CompletableFuture<View> rollback(Principal p, String id, long version) {
         StoredSegment cur = editable(p, id).segment();
         StoredSegment old =
-                versionsOf(cur).stream()
+                store.versions(p.workspace(), id).stream()
                         .filter(s -> s.version() == version)
                         .findFirst()
                         .orElseThrow(
@@ -524,7 +519,9 @@ public final class SegmentService {
                     "invalid_version",
                     "version " + version + " is a deletion; roll back to a version before it");
         }
-        StoredSegment.Builder b = cur.next("rollback", owner(p), now(), maxVersions);
+        requireDataView(old.rsid());
+        limits.checkRestored(old);
+        StoredSegment.Builder b = cur.next("rollback", owner(p), now());
         b.name = old.name();
         b.description = old.description();
         b.rsid = old.rsid();
@@ -533,9 +530,9 @@ public final class SegmentService {
         b.categories = old.categories();
         b.activations = old.activations();
         if (old.definition() != null) {
-            b.definition = old.definition();
+            b.definition = canonical(p.workspace(), id, old.definition());
         }
-        return write(b.build());
+        return write(b.build(), cur);
     }
 
     // ---- propagation ----
@@ -607,6 +604,7 @@ public final class SegmentService {
     public CompletableFuture<TagItem> setTags(Principal p, String id, List<TagInput> tags) {
         StoredSegment cur = editable(p, id).segment();
         notDeleted(cur);
+        limits.checkTags(tags);
         Map<String, StoredSegment.Tag> byName = new LinkedHashMap<>();
         for (TagInput t : tags) {
             String name = t.name().trim();
@@ -614,9 +612,10 @@ public final class SegmentService {
                     name.toLowerCase(Locale.ROOT),
                     new StoredSegment.Tag(tagId(p.workspace(), name), name, t.description()));
         }
-        StoredSegment.Builder b = cur.next("tags", owner(p), now(), maxVersions);
+        StoredSegment.Builder b = cur.next("tags", owner(p), now());
         b.tags = List.copyOf(byName.values());
-        return store.write(b.build()).thenApply(e -> new TagItem(id, e.segment().tags()));
+        return writeWithinBudget(b.build(), cur)
+                .thenApply(e -> new TagItem(id, e.segment().tags()));
     }
 
     // ---- shares ----
@@ -642,9 +641,10 @@ public final class SegmentService {
                         s.shareToType().equals(share.shareToType())
                                 && s.shareToId() == share.shareToId());
         list.add(share);
-        StoredSegment.Builder b = cur.next("shares", owner(p), now(), maxVersions);
+        limits.checkShares(list.size());
+        StoredSegment.Builder b = cur.next("shares", owner(p), now());
         b.shares = list;
-        return store.write(b.build()).thenApply(e -> new ShareView(id, share));
+        return writeWithinBudget(b.build(), cur).thenApply(e -> new ShareView(id, share));
     }
 
     private static long shareType(String type, long id) {
@@ -661,9 +661,9 @@ public final class SegmentService {
                         .findFirst()
                         .orElseThrow(() -> ServiceException.notFound("share " + shareId));
         StoredSegment cur = editable(p, holder.segment().id()).segment();
-        StoredSegment.Builder b = cur.next("shares", owner(p), now(), maxVersions);
+        StoredSegment.Builder b = cur.next("shares", owner(p), now());
         b.shares = cur.shares().stream().filter(s -> s.shareId() != shareId).toList();
-        return store.write(b.build()).thenApply(e -> null);
+        return writeWithinBudget(b.build(), cur).thenApply(e -> null);
     }
 
     public List<ShareView> sharedToMe(Principal p) {

@@ -63,8 +63,7 @@ public final class Templates {
                                 SHIPPED,
                                 SHIPPED,
                                 OWNER,
-                                "create",
-                                List.of()));
+                                "create"));
             }
             return new Templates(list);
         } catch (IOException e) {

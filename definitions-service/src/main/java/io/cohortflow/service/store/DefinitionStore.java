@@ -1,6 +1,7 @@
 package io.cohortflow.service.store;
 
 import io.cohortflow.core.contract.Json;
+import io.cohortflow.core.contract.Keys;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,6 +30,11 @@ import org.slf4j.LoggerFactory;
  * view has processed its record's offset (read-your-writes) and then looks at whether its version
  * is the one recorded at that offset: if not, another write won and it gets a {@link
  * ConflictException}.
+ *
+ * <p>Versions: every applied record is a version of its segment. The view keeps the last {@code
+ * maxVersions} of each (the log keeps them all), so the versions API needs no history inside a
+ * record and a record stays as small as one version. Versions share an unchanged definition instead
+ * of each holding a copy.
  */
 public final class DefinitionStore implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DefinitionStore.class);
@@ -39,9 +45,13 @@ public final class DefinitionStore implements AutoCloseable {
     private final SegmentLog log;
     private final Duration writeTimeout;
     private final Executor callbacks;
+    private final int maxVersions;
     private final Map<String, Map<String, Entry>> byWorkspace = new ConcurrentHashMap<>();
     // key -> version -> offset of the record that applied it; decides who won a race.
     private final Map<String, Map<Long, Long>> versionOffsets = new ConcurrentHashMap<>();
+    // key -> the last maxVersions applied versions, newest first; replaced, never mutated, so
+    // readers on request threads see a consistent list.
+    private final Map<String, List<StoredSegment>> versions = new ConcurrentHashMap<>();
     private final PriorityQueue<Waiter> waiters = new PriorityQueue<>();
     private final CountDownLatch rebuilt = new CountDownLatch(1);
     private final AtomicLong applied = new AtomicLong();
@@ -63,11 +73,18 @@ public final class DefinitionStore implements AutoCloseable {
     /**
      * @param callbacks where write completions run, so neither the log's reader thread nor its
      *     producer thread does request work
+     * @param maxVersions how many versions of each segment, the current one included, the view
+     *     keeps for the versions API
      */
-    public DefinitionStore(SegmentLog log, Duration writeTimeout, Executor callbacks) {
+    public DefinitionStore(
+            SegmentLog log, Duration writeTimeout, Executor callbacks, int maxVersions) {
+        if (maxVersions < 1) {
+            throw new IllegalArgumentException("maxVersions must be at least 1");
+        }
         this.log = log;
         this.writeTimeout = writeTimeout;
         this.callbacks = callbacks;
+        this.maxVersions = maxVersions;
     }
 
     /** Replays the log and blocks until the view holds everything written before start. */
@@ -130,6 +147,16 @@ public final class DefinitionStore implements AutoCloseable {
             rejected.incrementAndGet();
             return;
         }
+        List<StoredSegment> older = versions.getOrDefault(s.key(), List.of());
+        if (!older.isEmpty()
+                && s.definition() != null
+                && s.definition().equals(older.get(0).definition())) {
+            s = s.withDefinition(older.get(0).definition());
+        }
+        List<StoredSegment> kept = new ArrayList<>(Math.min(older.size() + 1, maxVersions));
+        kept.add(s);
+        kept.addAll(older.subList(0, Math.min(older.size(), maxVersions - 1)));
+        versions.put(s.key(), List.copyOf(kept));
         ws.put(s.id(), new Entry(s, offset));
         versionOffsets
                 .computeIfAbsent(s.key(), k -> new ConcurrentHashMap<>())
@@ -214,6 +241,14 @@ public final class DefinitionStore implements AutoCloseable {
 
     public Optional<Entry> get(String workspace, String id) {
         return Optional.ofNullable(byWorkspace.getOrDefault(workspace, Map.of()).get(id));
+    }
+
+    /**
+     * The versions of a segment the view keeps, newest (the current one) first; empty when there is
+     * no such segment.
+     */
+    public List<StoredSegment> versions(String workspace, String id) {
+        return versions.getOrDefault(Keys.of(workspace, id), List.of());
     }
 
     /** Every segment of a workspace, deleted ones included. */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.Keys;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import javax.annotation.Nullable;
 
 /**
@@ -13,10 +14,13 @@ import javax.annotation.Nullable;
  * SegmentRecord} (same names for the fields the job reads) plus everything the Segments API shows.
  * Immutable; each edit is a new record with {@code version = replaces + 1}.
  *
+ * <p>A record holds one version only. Its previous versions are the earlier records of the log
+ * (every write has a key of its own, so compaction never removes one), replayed by {@link
+ * DefinitionStore}: a record's size is bounded by its own fields, however often it was edited.
+ * Records written before carried a {@code history} array of past versions; readers ignore it.
+ *
  * @param change what this version did: create, update, delete, publish, unpublish, tags, shares,
  *     rollback
- * @param history the previous versions, newest first, without their own history; kept inside the
- *     record because compaction keeps only the latest record of a key
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record StoredSegment(
@@ -39,8 +43,7 @@ public record StoredSegment(
         @JsonProperty("modified") String modified,
         @JsonProperty("definitionLastModified") String definitionLastModified,
         @JsonProperty("modifiedBy") Owner modifiedBy,
-        @JsonProperty("change") String change,
-        @JsonProperty("history") @Nullable List<StoredSegment> history) {
+        @JsonProperty("change") String change) {
 
     public StoredSegment {
         tags = tags == null ? List.of() : List.copyOf(tags);
@@ -76,8 +79,8 @@ public record StoredSegment(
         return Keys.of(workspace, id);
     }
 
-    /** This version without its history: what {@link #history} holds. */
-    public StoredSegment snapshot() {
+    /** This version with another (equal) definition instance: versions share unchanged ones. */
+    StoredSegment withDefinition(@Nullable JsonNode shared) {
         return new StoredSegment(
                 workspace,
                 id,
@@ -85,7 +88,7 @@ public record StoredSegment(
                 replaces,
                 published,
                 deleted,
-                definition,
+                shared,
                 activations,
                 name,
                 description,
@@ -98,16 +101,15 @@ public record StoredSegment(
                 modified,
                 definitionLastModified,
                 modifiedBy,
-                change,
-                null);
+                change);
     }
 
     /**
      * The next version of this segment: the caller fills the content, this fills the bookkeeping
-     * (version, replaces, history capped at {@code maxVersions} - 1 older entries).
+     * (version, replaces, modified, definitionLastModified).
      */
-    public Builder next(String change, Owner by, String now, int maxVersions) {
-        return new Builder(this, change, by, now, maxVersions);
+    public Builder next(String change, Owner by, String now) {
+        return new Builder(this, change, by, now);
     }
 
     /** Mutable only while one edit is composed. */
@@ -116,7 +118,6 @@ public record StoredSegment(
         private final String change;
         private final Owner by;
         private final String now;
-        private final int maxVersions;
         public boolean published;
         public boolean deleted;
         public @Nullable JsonNode definition;
@@ -128,12 +129,11 @@ public record StoredSegment(
         public List<String> categories;
         public List<Share> shares;
 
-        Builder(StoredSegment base, String change, Owner by, String now, int maxVersions) {
+        Builder(StoredSegment base, String change, Owner by, String now) {
             this.base = base;
             this.change = change;
             this.by = by;
             this.now = now;
-            this.maxVersions = maxVersions;
             published = base.published;
             deleted = base.deleted;
             definition = base.definition;
@@ -147,15 +147,6 @@ public record StoredSegment(
         }
 
         public StoredSegment build() {
-            List<StoredSegment> older = base.history == null ? List.of() : base.history;
-            java.util.ArrayList<StoredSegment> h = new java.util.ArrayList<>();
-            h.add(base.snapshot());
-            for (StoredSegment s : older) {
-                if (h.size() >= maxVersions - 1) {
-                    break;
-                }
-                h.add(s);
-            }
             return new StoredSegment(
                     base.workspace,
                     base.id,
@@ -174,12 +165,9 @@ public record StoredSegment(
                     shares,
                     base.created,
                     now,
-                    java.util.Objects.equals(definition, base.definition)
-                            ? base.definitionLastModified
-                            : now,
+                    Objects.equals(definition, base.definition) ? base.definitionLastModified : now,
                     by,
-                    change,
-                    maxVersions > 1 ? List.copyOf(h) : List.of());
+                    change);
         }
     }
 }

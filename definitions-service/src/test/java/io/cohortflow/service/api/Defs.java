@@ -3,6 +3,7 @@ package io.cohortflow.service.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohortflow.core.contract.Json;
+import java.util.List;
 import java.util.Map;
 
 /** Definitions and bodies used across tests. */
@@ -28,6 +29,31 @@ public final class Defs {
         return parse(
                 "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"segment\",\"context\":\"hits\","
                         + "\"pred\":{\"func\":\"no-such-func\",\"val\":{\"func\":\"attr\",\"name\":\"variables/x\"}}}}");
+    }
+
+    /** A visitors segment of users who sent event {@code name}. */
+    public static JsonNode event(String name) {
+        return visitors("{\"func\":\"event-exists\",\"evt\":\"" + name + "\"}");
+    }
+
+    /** A visitors segment: an or of one segment-ref to each id (repeats allowed). */
+    public static JsonNode refs(List<String> ids) {
+        StringBuilder preds = new StringBuilder();
+        for (String id : ids) {
+            preds.append(preds.length() == 0 ? "" : ",")
+                    .append("{\"func\":\"segment-ref\",\"id\":\"")
+                    .append(id)
+                    .append("\"}");
+        }
+        return visitors("{\"func\":\"or\",\"preds\":[" + preds + "]}");
+    }
+
+    private static JsonNode visitors(String pred) {
+        return parse(
+                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
+                        + "\"context\":\"visitors\",\"pred\":"
+                        + pred
+                        + "}}");
     }
 
     public static ObjectNode body(String name, JsonNode def) {

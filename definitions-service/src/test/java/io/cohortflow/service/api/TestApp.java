@@ -4,6 +4,7 @@ import io.cohortflow.service.auth.ApiKeys;
 import io.cohortflow.service.auth.Role;
 import io.cohortflow.service.limits.WorkspaceLimits;
 import io.cohortflow.service.metrics.ServiceMetrics;
+import io.cohortflow.service.segments.SegmentLimits;
 import io.cohortflow.service.segments.SegmentService;
 import io.cohortflow.service.segments.Templates;
 import io.cohortflow.service.store.DefinitionStore;
@@ -38,8 +39,17 @@ public final class TestApp implements AutoCloseable {
         this(new WorkspaceLimits(perMinute, concurrent), 64 * 1024);
     }
 
+    /** Default request limits, these segment limits. */
+    public TestApp(SegmentLimits segmentLimits) {
+        this(new WorkspaceLimits(100_000, 100), 64 * 1024, segmentLimits);
+    }
+
     public TestApp(WorkspaceLimits limits, long maxBody) {
-        store = new DefinitionStore(log, Duration.ofSeconds(5), callbacks);
+        this(limits, maxBody, SegmentLimits.DEFAULT);
+    }
+
+    public TestApp(WorkspaceLimits limits, long maxBody, SegmentLimits segmentLimits) {
+        store = new DefinitionStore(log, Duration.ofSeconds(5), callbacks, 5);
         store.start(Duration.ofSeconds(5));
         SegmentService svc =
                 new SegmentService(
@@ -47,7 +57,7 @@ public final class TestApp implements AutoCloseable {
                         propagation,
                         Templates.shipped(),
                         Map.of("default", "Default data view", "web", "Web site"),
-                        5,
+                        segmentLimits,
                         Clock.systemUTC());
         ApiKeys keys =
                 new ApiKeys(

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cohortflow.service.auth.ApiKeys;
 import io.cohortflow.service.auth.Role;
+import io.cohortflow.service.segments.SegmentLimits;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,8 +27,39 @@ class ServiceConfigTest {
         assertThat(c.concurrentRequests()).isEqualTo(6);
         assertThat(c.writeTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(c.maxVersions()).isEqualTo(50);
+        assertThat(c.segmentLimits()).isEqualTo(SegmentLimits.DEFAULT);
         assertThat(c.dataViews()).containsEntry("default", "Default data view");
         assertThat(c.apiKeys()).isEmpty();
+    }
+
+    @Test
+    void segment_limits_are_overridden_by_key_and_a_record_budget_beyond_the_broker_is_refused() {
+        ServiceConfig c =
+                ServiceConfig.from(
+                        Map.of("cohortflow.segments.maxTags", "10"),
+                        Map.of(
+                                "COHORTFLOW_STORE_MAXRECORDBYTES", "100000",
+                                "COHORTFLOW_SEGMENTS_MAXRESOLVEDPREDICATES", "500"));
+        assertThat(c.segmentLimits().maxTags()).isEqualTo(10);
+        assertThat(c.segmentLimits().maxRecordBytes()).isEqualTo(100_000);
+        assertThat(c.segmentLimits().guardrails().maxResolvedPredicates()).isEqualTo(500);
+        assertThat(c.segmentLimits().maxDescriptionChars()).isEqualTo(4000);
+        assertThatThrownBy(
+                        () ->
+                                ServiceConfig.from(
+                                        Map.of("cohortflow.store.maxRecordBytes", "2000000"),
+                                        Map.of()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("broker");
+        assertThatThrownBy(
+                        () ->
+                                ServiceConfig.from(
+                                        Map.of(
+                                                "cohortflow.segments.maxResolvedPredicates",
+                                                "20000"),
+                                        Map.of()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("10000");
     }
 
     @Test

@@ -3,6 +3,8 @@ package io.cohortflow.service.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohortflow.core.contract.AppliedRecord;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.SegmentRecord;
@@ -19,13 +21,17 @@ import io.cohortflow.service.config.ServiceConfig;
 import io.cohortflow.service.store.ConflictException;
 import io.cohortflow.service.store.DefinitionStore;
 import io.cohortflow.service.store.StoredSegment;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -139,9 +145,9 @@ class KafkaStoreEndToEndTest {
                             .asText();
             awaitVersion(client(b), id, 1);
             StoredSegment base = a.store().get("acme", id).orElseThrow().segment();
-            StoredSegment.Builder fromA = base.next("update", base.owner(), base.modified(), 10);
+            StoredSegment.Builder fromA = base.next("update", base.owner(), base.modified());
             fromA.name = "A";
-            StoredSegment.Builder fromB = base.next("update", base.owner(), base.modified(), 10);
+            StoredSegment.Builder fromB = base.next("update", base.owner(), base.modified());
             fromB.name = "B";
             // Both bypass the local version check: only the log decides.
             CompletableFuture<DefinitionStore.Entry> wa = a.store().write(fromA.build());
@@ -243,6 +249,146 @@ class KafkaStoreEndToEndTest {
             }
             assertThat(status.get("applied").asBoolean()).as(status.toString()).isTrue();
             assertThat(status.get("appliedAt").asText()).isEqualTo("2026-11-23T12:00:01Z");
+        }
+    }
+
+    /** The sizes in bytes of this segment's records on the definitions topic, in log order. */
+    static List<Integer> recordSizesOf(String id) {
+        return KafkaTopics.drainValues(
+                        kafka.bootstrapServers(),
+                        TopicNames.DEFAULT.definitions(),
+                        IsolationLevel.READ_COMMITTED)
+                .stream()
+                .filter(v -> v != null && v.contains("\"" + id + "\""))
+                .map(v -> v.getBytes(StandardCharsets.UTF_8).length)
+                .toList();
+    }
+
+    @Test
+    void a_segment_edited_many_times_with_large_tags_and_descriptions_stays_editable_and_deletable()
+            throws Exception {
+        String id;
+        try (DefinitionsService s = new DefinitionsService(config).start()) {
+            Http h = client(s);
+            id = h.post("/segments", Defs.body("Grown", Defs.mobile())).json().get("id").asText();
+            List<Map<String, Object>> tags = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                tags.add(
+                        Defs.map(
+                                "name",
+                                ("t" + i + "-").repeat(40).substring(0, 100),
+                                "description",
+                                "d".repeat(500)));
+            }
+            Http.Response tagged =
+                    h.put(
+                            "/componentmetadata/tags/tagitems",
+                            List.of(
+                                    Defs.map(
+                                            "componentType",
+                                            "segment",
+                                            "componentId",
+                                            id,
+                                            "tags",
+                                            tags)));
+            assertThat(tagged.status()).as(tagged.toString()).isEqualTo(200);
+            // Each version is about 37 KB: with up to 50 versions inside every record, as before,
+            // the record passed the broker's 1 MB after some 27 edits and the segment was stuck.
+            for (int i = 0; i < 60; i++) {
+                Http.Response r =
+                        h.put(
+                                "/segments/" + id,
+                                Defs.map("description", (i + "-").repeat(2000).substring(0, 4000)));
+                assertThat(r.status()).as("edit %d: %s", i, r).isEqualTo(200);
+            }
+            assertThat(recordSizesOf(id))
+                    .hasSize(62)
+                    .allSatisfy(n -> assertThat(n).isLessThan(48_000));
+
+            Http.Response tooLong =
+                    h.put("/segments/" + id, Defs.map("description", "x".repeat(4001)));
+            assertThat(tooLong.status()).isEqualTo(400);
+            assertThat(tooLong.json().get("errorCode").asText()).isEqualTo("limit_exceeded");
+            JsonNode huge =
+                    Defs.parse(
+                            "{\"func\":\"segment-def\",\"container\":{\"func\":\"container\","
+                                    + "\"context\":\"hits\",\"pred\":{\"func\":\"streq\",\"val\":"
+                                    + "{\"func\":\"attr\",\"name\":\"variables/x\"},\"str\":\""
+                                    + "x".repeat(70_000)
+                                    + "\"}}}");
+            Http.Response tooLarge = h.put("/segments/" + id, Defs.map("definition", huge));
+            assertThat(tooLarge.status()).as(tooLarge.toString()).isEqualTo(413);
+            assertThat(tooLarge.json().get("errorCode").asText()).isEqualTo("definition_too_large");
+        }
+        try (DefinitionsService again = new DefinitionsService(config).start()) {
+            Http h = client(again);
+            JsonNode versions = h.get("/segments/" + id + "/versions").json();
+            assertThat(versions).hasSize(50);
+            assertThat(versions.get(0).get("version").asLong()).isEqualTo(62);
+            assertThat(h.post("/segments/" + id + "/versions/20/rollback", null).status())
+                    .isEqualTo(200);
+            assertThat(h.delete("/segments/" + id).status()).isEqualTo(200);
+            assertThat(h.get("/segments/" + id).json().get("deleted").asBoolean()).isTrue();
+        }
+    }
+
+    @Test
+    void
+            a_legacy_record_carrying_its_history_near_the_broker_limit_can_still_be_edited_and_deleted()
+                    throws Exception {
+        String id = "s1_legacy" + System.nanoTime();
+        StoredSegment.Owner owner = new StoredSegment.Owner(1, "CI", "ci@acme");
+        StoredSegment v1 =
+                new StoredSegment(
+                        "acme",
+                        id,
+                        1,
+                        0,
+                        true,
+                        false,
+                        Defs.mobile(),
+                        null,
+                        "Legacy",
+                        "x".repeat(4000),
+                        "default",
+                        owner,
+                        List.of(),
+                        List.of(),
+                        List.of(),
+                        "2026-01-01T00:00:00Z",
+                        "2026-01-01T00:00:00Z",
+                        "2026-01-01T00:00:00Z",
+                        owner,
+                        "create");
+        // As the service wrote records before: past versions inside, here about 900 KB of them.
+        ObjectNode legacy = Json.MAPPER.valueToTree(v1);
+        ArrayNode history = legacy.putArray("history");
+        for (int i = 0; i < 20; i++) {
+            history.addObject().put("version", 0).put("description", "h".repeat(45_000));
+        }
+        byte[] value = Json.MAPPER.writeValueAsBytes(legacy);
+        assertThat(value.length).isGreaterThan(900_000);
+        Properties p = new Properties();
+        p.put("bootstrap.servers", kafka.bootstrapServers());
+        try (KafkaProducer<String, byte[]> producer =
+                new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+            producer.send(
+                            new ProducerRecord<>(
+                                    TopicNames.DEFAULT.definitions(),
+                                    "acme/" + id + "@1/legacy",
+                                    value))
+                    .get();
+        }
+        try (DefinitionsService s = new DefinitionsService(config).start()) {
+            Http h = client(s);
+            assertThat(h.get("/segments/" + id).json().get("name").asText()).isEqualTo("Legacy");
+            Http.Response edit = h.put("/segments/" + id, Defs.map("name", "Legacy, edited"));
+            assertThat(edit.status()).as(edit.toString()).isEqualTo(200);
+            assertThat(h.delete("/segments/" + id).status()).isEqualTo(200);
+            List<Integer> sizes = recordSizesOf(id);
+            assertThat(sizes).hasSize(3);
+            assertThat(sizes.get(1)).isLessThan(10_000);
+            assertThat(sizes.get(2)).isLessThan(10_000);
         }
     }
 

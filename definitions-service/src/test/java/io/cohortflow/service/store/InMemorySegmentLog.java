@@ -95,6 +95,11 @@ public final class InMemorySegmentLog implements SegmentLog {
         return records.size();
     }
 
+    /** The size in bytes of the largest record written so far. */
+    public synchronized int largestRecordBytes() {
+        return records.stream().mapToInt(r -> r == null ? 0 : r.length).max().orElse(0);
+    }
+
     @Override
     public long lag() {
         return 0;

@@ -1,0 +1,257 @@
+package io.cohortflow.service.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.service.segments.SegmentLimits;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What a client can store is bounded (fields, definition, record) and what a definition may
+ * reference is checked on every write, rollback and publish included. The real app over the
+ * in-memory log, once with the default limits and once with a small record budget.
+ */
+class SegmentLimitsAndReferencesTest {
+    static TestApp t;
+    static TestApp small;
+    static Http alice;
+
+    @BeforeAll
+    static void start() {
+        t = new TestApp();
+        alice = t.as("alice");
+        small =
+                new TestApp(
+                        new SegmentLimits(
+                                255, 4000, 50, 100, 500, 50, 100, 20, 200, 1000, 6000, 1000));
+    }
+
+    @AfterAll
+    static void stop() {
+        t.close();
+        small.close();
+    }
+
+    static String create(Http who, String name, JsonNode def) {
+        Http.Response r = who.post("/segments", Defs.body(name, def));
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        return r.json().get("id").asText();
+    }
+
+    static Http.Response setTags(Http who, String id, int n, int descriptionChars) {
+        List<Map<String, Object>> tags = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            tags.add(
+                    Defs.map(
+                            "name",
+                            ("tag" + i + "-").repeat(20).substring(0, 100),
+                            "description",
+                            "d".repeat(descriptionChars)));
+        }
+        return who.put(
+                "/componentmetadata/tags/tagitems",
+                List.of(Defs.map("componentType", "segment", "componentId", id, "tags", tags)));
+    }
+
+    static JsonNode firstError(Http.Response r) {
+        return r.json().get("errors").get(0);
+    }
+
+    @Test
+    void a_segment_edited_sixty_times_with_the_largest_fields_keeps_records_of_one_version_each() {
+        String id = create(alice, "Grown", Defs.mobile());
+        assertThat(setTags(alice, id, 50, 500).status()).isEqualTo(200);
+        for (int i = 0; i < 60; i++) {
+            Http.Response r =
+                    alice.put(
+                            "/segments/" + id,
+                            Defs.map("description", (i + "-").repeat(2000).substring(0, 4000)));
+            assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        }
+        // One version is about 37 KB (50 tags of 600 characters, a 4 000-character description);
+        // with past versions inside the record, as before, it was several times that.
+        assertThat(t.log.largestRecordBytes()).isLessThan(48_000);
+        JsonNode versions = alice.get("/segments/" + id + "/versions").json();
+        assertThat(versions).hasSize(5);
+        assertThat(versions.get(0).get("version").asLong()).isEqualTo(62);
+        assertThat(alice.post("/segments/" + id + "/versions/60/rollback", null).status())
+                .isEqualTo(200);
+        assertThat(alice.delete("/segments/" + id).status()).isEqualTo(200);
+    }
+
+    @Test
+    void fields_over_their_limits_are_400_limit_exceeded_with_a_pointer_for_each() {
+        Map<String, Object> body =
+                Defs.map(
+                        "name",
+                        "n".repeat(256),
+                        "rsid",
+                        "default",
+                        "definition",
+                        Defs.mobile(),
+                        "categories",
+                        Collections.nCopies(51, "c").stream().map(c -> c + Math.random()).toList());
+        Http.Response r = alice.post("/segments", body);
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.json().get("errorCode").asText()).isEqualTo("limit_exceeded");
+        assertThat(r.json().get("errors").findValuesAsText("pointer"))
+                .containsExactly("/name", "/categories");
+        String id = create(alice, "Bounded", Defs.mobile());
+        Http.Response d = alice.put("/segments/" + id, Defs.map("description", "x".repeat(4001)));
+        assertThat(d.status()).isEqualTo(400);
+        assertThat(firstError(d).get("pointer").asText()).isEqualTo("/description");
+        assertThat(firstError(d).get("code").asText()).isEqualTo("too_long");
+        Http.Response tooMany = setTags(alice, id, 51, 1);
+        assertThat(tooMany.status()).isEqualTo(400);
+        assertThat(firstError(tooMany).get("pointer").asText()).isEqualTo("/tags");
+        Http.Response tooLong = setTags(alice, id, 1, 501);
+        assertThat(tooLong.status()).isEqualTo(400);
+        assertThat(firstError(tooLong).get("pointer").asText()).isEqualTo("/tags/0/description");
+        assertThat(alice.get("/segments/" + id).json().get("version").asLong()).isEqualTo(1);
+    }
+
+    @Test
+    void a_definition_over_its_byte_limit_is_413_definition_too_large() {
+        // Forty events of long names: about 2 400 bytes against a limit of 1 000.
+        StringBuilder preds = new StringBuilder();
+        for (String name : Collections.nCopies(40, "an-event-with-a-rather-long-name")) {
+            preds.append(preds.length() == 0 ? "" : ",")
+                    .append("{\"func\":\"event-exists\",\"evt\":\"")
+                    .append(name)
+                    .append("\"}");
+        }
+        JsonNode big =
+                Defs.parse(
+                        "{\"func\":\"segment-def\",\"container\":{\"func\":\"container\",\"context\":\"visitors\","
+                                + "\"pred\":{\"func\":\"or\",\"preds\":["
+                                + preds
+                                + "]}}}");
+        Http.Response r = small.as("alice").post("/segments", Defs.body("Big", big));
+        assertThat(r.status()).as(r.toString()).isEqualTo(413);
+        assertThat(r.json().get("errorCode").asText()).isEqualTo("definition_too_large");
+        assertThat(firstError(r).get("pointer").asText()).isEqualTo("/definition");
+    }
+
+    @Test
+    void
+            a_write_that_would_grow_the_record_past_its_budget_is_413_and_the_segment_stays_editable() {
+        Http a = small.as("alice");
+        Http.Response c =
+                a.post(
+                        "/segments",
+                        Defs.map(
+                                "name",
+                                "Near the budget",
+                                "rsid",
+                                "default",
+                                "description",
+                                "x".repeat(3000),
+                                "definition",
+                                Defs.mobile()));
+        assertThat(c.status()).as(c.toString()).isEqualTo(200);
+        String id = c.json().get("id").asText();
+        Http.Response tags = setTags(a, id, 10, 500);
+        assertThat(tags.status()).isEqualTo(413);
+        assertThat(tags.json().get("errorCode").asText()).isEqualTo("segment_too_large");
+        assertThat(a.put("/segments/" + id, Defs.map("name", "Still editable")).status())
+                .isEqualTo(200);
+        assertThat(a.delete("/segments/" + id).status()).isEqualTo(200);
+    }
+
+    @Test
+    void
+            twenty_five_segments_referencing_each_other_in_levels_are_refused_once_they_expand_too_far() {
+        List<String> leaves = new ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            leaves.add(create(alice, "Leaf " + i, Defs.event("E" + i)));
+        }
+        String level1 = create(alice, "Level 1", Defs.refs(leaves));
+        // 25 references to level 1 inline 25 * 25 leaves (1 302 predicates); the 20th crosses
+        // the default limit of 1 000.
+        JsonNode level2 = Defs.refs(Collections.nCopies(25, level1));
+        Http.Response r = alice.post("/segments", Defs.body("Level 2", level2));
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.json().get("errorCode").asText()).isEqualTo("invalid_definition");
+        assertThat(firstError(r).get("code").asText()).isEqualTo("too_many_resolved_predicates");
+        assertThat(firstError(r).get("pointer").asText())
+                .isEqualTo("/definition/container/pred/preds/19");
+        assertThat(alice.put("/segments/" + leaves.get(0), Defs.map("definition", level2)).status())
+                .isEqualTo(400);
+        JsonNode v = alice.post("/segments/validate?rsid=default", level2).json();
+        assertThat(v.get("valid").asBoolean()).isFalse();
+        assertThat(v.at("/errors/0/code").asText()).isEqualTo("too_many_resolved_predicates");
+        assertThat(v.at("/errors/0/pointer").asText()).isEqualTo("/container/pred/preds/19");
+        assertThat(
+                        alice.post(
+                                        "/segments",
+                                        Defs.body(
+                                                "Level 2, smaller",
+                                                Defs.refs(Collections.nCopies(19, level1))))
+                                .status())
+                .isEqualTo(200);
+    }
+
+    @Test
+    void a_rollback_that_would_close_a_reference_cycle_is_400_like_the_edit_it_repeats() {
+        String a = create(alice, "A", Defs.event("A"));
+        String b = create(alice, "B refs A", Defs.refs(List.of(a)));
+        assertThat(alice.put("/segments/" + b, Defs.map("definition", Defs.event("B"))).status())
+                .isEqualTo(200);
+        assertThat(
+                        alice.put("/segments/" + a, Defs.map("definition", Defs.refs(List.of(b))))
+                                .status())
+                .isEqualTo(200);
+        Http.Response edit =
+                alice.put("/segments/" + b, Defs.map("definition", Defs.refs(List.of(a))));
+        assertThat(edit.status()).isEqualTo(400);
+        assertThat(firstError(edit).get("code").asText()).isEqualTo("segment_cycle");
+
+        Http.Response rollback = alice.post("/segments/" + b + "/versions/1/rollback", null);
+
+        assertThat(rollback.status()).isEqualTo(400);
+        assertThat(firstError(rollback).get("code").asText()).isEqualTo("segment_cycle");
+        assertThat(alice.get("/segments/" + b).json().get("version").asLong()).isEqualTo(2);
+    }
+
+    @Test
+    void references_to_templates_and_unpublished_segments_are_400_with_their_own_codes() {
+        String template =
+                alice.get("/segments?includeType=templates&sortDirection=DESC&limit=1")
+                        .json()
+                        .get(0)
+                        .get("id")
+                        .asText();
+        assertThat(template).startsWith("tpl_");
+        Http.Response toTemplate =
+                alice.post("/segments", Defs.body("Refs a template", Defs.refs(List.of(template))));
+        assertThat(toTemplate.status()).isEqualTo(400);
+        assertThat(firstError(toTemplate).get("code").asText()).isEqualTo("template_reference");
+        assertThat(firstError(toTemplate).get("pointer").asText())
+                .isEqualTo("/definition/container/pred/preds/0");
+
+        String draft =
+                alice.post("/segments", Defs.body("Draft", Defs.event("D")).put("published", false))
+                        .json()
+                        .get("id")
+                        .asText();
+        Http.Response toDraft =
+                alice.post("/segments", Defs.body("Refs a draft", Defs.refs(List.of(draft))));
+        assertThat(toDraft.status()).isEqualTo(400);
+        assertThat(firstError(toDraft).get("code").asText()).isEqualTo("unpublished_segment");
+
+        assertThat(alice.post("/segments/" + draft + "/publish", null).status()).isEqualTo(200);
+        String user = create(alice, "Refs a published segment", Defs.refs(List.of(draft)));
+        // Unpublishing is always allowed; publishing the referrer again is checked.
+        assertThat(alice.post("/segments/" + user + "/unpublish", null).status()).isEqualTo(200);
+        assertThat(alice.post("/segments/" + draft + "/unpublish", null).status()).isEqualTo(200);
+        Http.Response publish = alice.post("/segments/" + user + "/publish", null);
+        assertThat(publish.status()).isEqualTo(400);
+        assertThat(firstError(publish).get("code").asText()).isEqualTo("unpublished_segment");
+    }
+}
