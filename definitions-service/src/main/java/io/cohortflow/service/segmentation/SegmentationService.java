@@ -149,17 +149,17 @@ public final class SegmentationService {
             return s;
         }
         if (c instanceof JobClient.NoReply n) {
+            // NoReply's message is ours; its cause (a Kafka or timeout exception) is only logged.
+            if (n.getCause() != null) {
+                LOG.debug("no reply from the segmentation job", n.getCause());
+            }
             return n.jobSilent()
                     ? new SegmentationException(
-                            503, "segmentation_unavailable", n.getMessage(), causeOf(n))
+                            503, "segmentation_unavailable", n.getMessage(), "no reply")
                     : new SegmentationException(
-                            504, "segmentation_timeout", n.getMessage(), causeOf(n));
+                            504, "segmentation_timeout", n.getMessage(), "no reply in time");
         }
         return unavailable("segmentation failed", c);
-    }
-
-    private static String causeOf(Throwable t) {
-        return t.getCause() == null ? t.getMessage() : t.getCause().toString();
     }
 
     private static SegmentationException unavailable(String what, Throwable e) {
@@ -167,11 +167,13 @@ public final class SegmentationService {
         if (c instanceof SegmentationException s) {
             return s;
         }
+        // What failed is logged; the client is told only what it can act on (retry).
+        LOG.warn("{}", what, c);
         return new SegmentationException(
                 c instanceof TimeoutException ? 504 : 503,
                 "segmentation_unavailable",
                 what + "; retry shortly",
-                c.toString());
+                c instanceof TimeoutException ? "timed out" : "a dependency failed");
     }
 
     /** After the answer: events that break their schema go to the dead-letter topic. */

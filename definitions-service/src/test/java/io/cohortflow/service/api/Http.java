@@ -3,10 +3,12 @@ package io.cohortflow.service.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.Json;
 import java.io.IOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -81,23 +83,56 @@ public final class Http {
         return send("PUT", path, body);
     }
 
+    /** What the server answers to {@code request} written as is on a new connection. */
+    public static Raw raw(int port, String request) {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            int end = answer.indexOf("\r\n\r\n");
+            String head = end < 0 ? answer : answer.substring(0, end);
+            String body = end < 0 ? "" : answer.substring(end + 4);
+            int status = Integer.parseInt(head.substring(9, 12));
+            return new Raw(status, head, body);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** A raw answer: the status, the status line and headers as sent, the body. */
+    public record Raw(int status, String head, String body) {
+        public JsonNode json() {
+            try {
+                return Json.MAPPER.readTree(body);
+            } catch (IOException e) {
+                throw new AssertionError("not JSON: " + head + "\n\n" + body, e);
+            }
+        }
+    }
+
     public Response send(String method, String path, Object body) {
         try {
-            String text =
+            byte[] bytes =
                     body == null
                             ? null
-                            : body instanceof String s ? s : Json.MAPPER.writeValueAsString(body);
+                            : body instanceof byte[] raw
+                                    ? raw
+                                    : (body instanceof String s
+                                                    ? s
+                                                    : Json.MAPPER.writeValueAsString(body))
+                                            .getBytes(StandardCharsets.UTF_8);
             HttpRequest.Builder b =
                     HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
             headers.forEach(b::header);
-            if (text != null) {
+            if (bytes != null) {
                 b.header("Content-Type", "application/json");
             }
             b.method(
                     method,
-                    text == null
+                    bytes == null
                             ? HttpRequest.BodyPublishers.noBody()
-                            : HttpRequest.BodyPublishers.ofString(text));
+                            : HttpRequest.BodyPublishers.ofByteArray(bytes));
             HttpResponse<String> r = CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
             return new Response(r.statusCode(), r.body(), r);
         } catch (IOException e) {
