@@ -73,7 +73,7 @@ class HostileInputTest {
                         "a number is longer than 100"),
                 Arguments.of(
                         "a string over the body limit",
-                        "{\"name\":\"" + "x".repeat(70_000) + "\"}",
+                        "{\"name\":\"" + "x".repeat(300_000) + "\"}",
                         "larger than the 65536 bytes"),
                 Arguments.of("invalid UTF-8", invalidUtf8, "not valid UTF-8"),
                 Arguments.of("not JSON at all", "<xml>hello</xml>", "not valid JSON at line 1"),
