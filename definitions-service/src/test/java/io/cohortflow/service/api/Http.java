@@ -2,7 +2,9 @@ package io.cohortflow.service.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.Json;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,6 +14,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** A small HTTP client for tests: Adobe-style credentials, JSON answers. */
 public final class Http {
@@ -83,18 +87,37 @@ public final class Http {
         return send("PUT", path, body);
     }
 
-    /** What the server answers to {@code request} written as is on a new connection. */
+    /**
+     * What the server answers to {@code request} written as is on a new connection. Reads the head
+     * and then {@code Content-Length} bytes, not to the end of the stream: a server may keep the
+     * connection open to drain a body it has already refused.
+     */
     public static Raw raw(int port, String request) {
         try (Socket s = new Socket("127.0.0.1", port)) {
             s.setSoTimeout(10_000);
-            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
-            s.getOutputStream().flush();
-            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            int end = answer.indexOf("\r\n\r\n");
-            String head = end < 0 ? answer : answer.substring(0, end);
-            String body = end < 0 ? "" : answer.substring(end + 4);
-            int status = Integer.parseInt(head.substring(9, 12));
-            return new Raw(status, head, body);
+            try {
+                s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+                s.getOutputStream().flush();
+            } catch (IOException e) {
+                // The server may have answered and closed before reading everything: read on.
+            }
+            InputStream in = s.getInputStream();
+            ByteArrayOutputStream head = new ByteArrayOutputStream();
+            while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+                int b = in.read();
+                if (b < 0) {
+                    break;
+                }
+                head.write(b);
+            }
+            String h = head.toString(StandardCharsets.ISO_8859_1).strip();
+            Matcher length = Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(h);
+            byte[] body =
+                    length.find()
+                            ? in.readNBytes(Integer.parseInt(length.group(1)))
+                            : in.readAllBytes();
+            int status = Integer.parseInt(h.substring(9, 12));
+            return new Raw(status, h, new String(body, StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -9,6 +9,7 @@ import io.cohortflow.kafka.CohortflowTopics;
 import io.cohortflow.kafka.EmbeddedKafka;
 import io.cohortflow.service.DefinitionsService;
 import io.cohortflow.service.api.Defs;
+import io.cohortflow.service.api.HostileInputTest;
 import io.cohortflow.service.api.Http;
 import io.cohortflow.service.auth.ApiKeys;
 import io.cohortflow.service.auth.Role;
@@ -192,6 +193,18 @@ class SegmentationHostileInputTest {
         assertThat(e.get("cause").asText())
                 .contains("pattern '^(.*a){10}$'")
                 .contains("could not be checked");
+    }
+
+    @Test
+    void a_25_MB_number_is_refused_with_413_in_the_segmentation_shape() {
+        for (String path : List.of("/ccs/v1/segmentation?k=ci-key", "/schemas/big?k=ci-key")) {
+            Http.Raw r =
+                    HostileInputTest.twentyFiveMegabyteNumber(
+                            service.port(), path.startsWith("/ccs") ? "POST" : "PUT", path, "");
+            assertThat(r.status()).as(r.toString()).isEqualTo(413);
+            assertThat(r.json().get("error").get("type").asText()).isEqualTo("body_too_large");
+            assertNoLeak(r.body());
+        }
     }
 
     @ParameterizedTest(name = "{0} gives a clear 4xx in the segmentation shape")
