@@ -36,6 +36,12 @@ public final class App {
     private static final String HELD = "cohortflow.bulkhead";
 
     /**
+     * The request line and headers together (Jetty's default, stated so the 414 and 431 answers can
+     * say it): a longer URI is a 414, larger headers a 431.
+     */
+    static final int MAX_HEADER_BYTES = 8192;
+
+    /**
      * What the HTTP layer needs.
      *
      * @param ready whether the store has rebuilt and follows the log, with details for /ready
@@ -64,8 +70,22 @@ public final class App {
                 config -> {
                     config.jsonMapper(new JavalinJackson(Json.MAPPER, false));
                     config.http.maxRequestSize = s.maxBodyBytes();
+                    // An existing path with another method (or an invented one) is a 405, not a
+                    // 404 that would suggest the path itself is wrong.
+                    config.http.prefer405over404 = true;
                     config.startup.showJavalinBanner = false;
-                    Errors.register(config);
+                    config.jetty.modifyHttpConfiguration(
+                            http -> http.setRequestHeaderSize(MAX_HEADER_BYTES));
+                    // Jetty answers some requests before Javalin sees them; without this its
+                    // answers are HTML pages naming the server.
+                    config.jetty.modifyServer(
+                            server ->
+                                    server.setErrorHandler(
+                                            new JettyErrors(
+                                                    s.metrics(),
+                                                    s.maxBodyBytes(),
+                                                    MAX_HEADER_BYTES)));
+                    Errors.register(config, s.maxBodyBytes());
                     config.routes.before(ctx -> ctx.attribute(STARTED, System.nanoTime()));
                     // After-handlers run once a request's future is done and its failure mapped,
                     // so the slot is held and the latency and status counted for the whole work.

@@ -39,25 +39,36 @@ public final class CcsErrors {
                     Map.entry("malformed_json", 1008),
                     Map.entry("body_too_large", 1009),
                     Map.entry("invalid_request_at_job", 1010),
-                    Map.entry("too_many_aliases", 1011),
+                    Map.entry("bad_request", 1011),
+                    Map.entry("too_many_aliases", 1012),
                     Map.entry("missing_api_key", 2001),
                     Map.entry("invalid_api_key", 2002),
                     Map.entry("forbidden", 3001),
                     Map.entry("not_found", 4001),
                     Map.entry("method_not_allowed", 4051),
+                    Map.entry("uri_too_long", 4141),
+                    Map.entry("headers_too_large", 4311),
                     Map.entry("too_many_requests", 4291),
                     Map.entry("internal_error", 5001),
                     Map.entry("processing_failed", 5002),
                     Map.entry("segmentation_unavailable", 5031),
                     Map.entry("definitions_loading", 5032),
                     Map.entry("store_unavailable", 5033),
-                    Map.entry("segmentation_timeout", 5041));
+                    Map.entry("segmentation_timeout", 5041),
+                    Map.entry("http_version_not_supported", 5051));
 
     private CcsErrors() {}
 
     static boolean applies(Context ctx) {
-        String p = ctx.path();
-        return p.startsWith("/ccs/") || p.equals("/schemas") || p.startsWith("/schemas/");
+        return applies(ctx.path());
+    }
+
+    /** Whether a request to {@code path} is answered in this shape. */
+    static boolean applies(@Nullable String path) {
+        return path != null
+                && (path.startsWith("/ccs/")
+                        || path.equals("/schemas")
+                        || path.startsWith("/schemas/"));
     }
 
     /** The request id of this request, made on first use. */
@@ -80,8 +91,14 @@ public final class CcsErrors {
 
     static void write(
             Context ctx, int status, String type, String message, @Nullable String cause) {
+        ctx.status(status).json(body(requestId(ctx), status, type, message, cause));
+    }
+
+    /** The body alone, for answers written where there is no Javalin context (Jetty's). */
+    static ObjectNode body(
+            String requestId, int status, String type, String message, @Nullable String cause) {
         ObjectNode body = Json.MAPPER.createObjectNode();
-        body.put("request_id", requestId(ctx));
+        body.put("request_id", requestId);
         ObjectNode error = body.putObject("error");
         error.put("type", type);
         error.put("status_code", status);
@@ -92,6 +109,6 @@ public final class CcsErrors {
         if (cause != null) {
             error.put("cause", cause);
         }
-        ctx.status(status).json(body);
+        return body;
     }
 }

@@ -25,14 +25,21 @@ import org.slf4j.LoggerFactory;
  * <pre>{"errorCode": "...", "errorDescription": "...", "errorId": "uuid", "status": 400,
  *  "errors": [{"severity", "code", "pointer", "message"}]}</pre>
  *
- * ({@code errors} only when there are structured details).
+ * ({@code errors} only when there are structured details). Descriptions are our own words: an
+ * exception's message (the JSON reader's, Kafka's, a library's) is logged, never sent, since it
+ * names classes and settings a client can neither act on nor should see. What Jetty refuses before
+ * Javalin runs is answered by {@link JettyErrors} in the same shapes.
  */
 public final class Errors {
     private static final Logger LOG = LoggerFactory.getLogger(Errors.class);
 
     private Errors() {}
 
-    public static void register(JavalinConfig config) {
+    /**
+     * Maps every failure a handler can raise; {@code maxBodyBytes} is quoted in the 413's
+     * description.
+     */
+    public static void register(JavalinConfig config, long maxBodyBytes) {
         config.routes.exception(SegmentationException.class, (e, ctx) -> CcsErrors.write(ctx, e));
         config.routes.exception(
                 ServiceException.class,
@@ -59,27 +66,14 @@ public final class Errors {
                 });
         config.routes.exception(
                 JsonProcessingException.class,
-                (e, ctx) ->
-                        write(
-                                ctx,
-                                400,
-                                "malformed_json",
-                                "the body is not valid JSON: " + e.getOriginalMessage(),
-                                List.of()));
+                (e, ctx) -> write(ctx, 400, "malformed_json", Bodies.describe(e), List.of()));
         config.routes.exception(
-                HttpResponseException.class,
-                (e, ctx) ->
-                        write(
-                                ctx,
-                                e.getStatus(),
-                                codeFor(e.getStatus()),
-                                e.getMessage(),
-                                List.of()));
+                HttpResponseException.class, (e, ctx) -> javalin(ctx, e, maxBodyBytes));
         config.routes.exception(
                 CompletionException.class,
                 (e, ctx) -> {
                     Throwable c = e.getCause() == null ? e : e.getCause();
-                    dispatch(ctx, c);
+                    dispatch(ctx, c, maxBodyBytes);
                 });
         config.routes.exception(Exception.class, (e, ctx) -> internal(ctx, e));
         // Javalin's own 404 for unknown paths and 405s arrive here as statuses.
@@ -97,7 +91,22 @@ public final class Errors {
                 });
     }
 
-    private static void dispatch(Context ctx, Throwable c) {
+    /**
+     * Javalin's own answers (404, 405, 413, ...): our description where we have one, its short
+     * reason phrase otherwise.
+     */
+    private static void javalin(Context ctx, HttpResponseException e, long maxBodyBytes) {
+        int status = e.getStatus();
+        String message =
+                switch (status) {
+                    case 405 -> "method " + ctx.method() + " is not allowed on " + ctx.path();
+                    case 413 -> "the body is larger than the " + maxBodyBytes + " bytes allowed";
+                    default -> e.getMessage();
+                };
+        write(ctx, status, codeFor(status), message, List.of());
+    }
+
+    private static void dispatch(Context ctx, Throwable c, long maxBodyBytes) {
         if (c instanceof SegmentationException s) {
             CcsErrors.write(ctx, s);
         } else if (c instanceof ServiceException s) {
@@ -108,7 +117,9 @@ public final class Errors {
             ctx.header("Retry-After", "1");
             write(ctx, 503, "store_unavailable", c.getMessage(), List.of());
         } else if (c instanceof HttpResponseException h) {
-            write(ctx, h.getStatus(), codeFor(h.getStatus()), h.getMessage(), List.of());
+            javalin(ctx, h, maxBodyBytes);
+        } else if (c instanceof JsonProcessingException j) {
+            write(ctx, 400, "malformed_json", Bodies.describe(j), List.of());
         } else {
             internal(ctx, c);
         }
@@ -126,7 +137,7 @@ public final class Errors {
                 id);
     }
 
-    private static String codeFor(int status) {
+    static String codeFor(int status) {
         return switch (status) {
             case 400 -> "bad_request";
             case 401 -> "unauthorized";
@@ -134,8 +145,11 @@ public final class Errors {
             case 404 -> "not_found";
             case 405 -> "method_not_allowed";
             case 413 -> "body_too_large";
+            case 414 -> "uri_too_long";
             case 415 -> "unsupported_media_type";
             case 429 -> "too_many_requests";
+            case 431 -> "headers_too_large";
+            case 505 -> "http_version_not_supported";
             default -> status >= 500 ? "internal_error" : "error";
         };
     }
@@ -168,6 +182,12 @@ public final class Errors {
                             : details.toString());
             return;
         }
+        ctx.status(status).json(body(status, code, message, details, id));
+    }
+
+    /** The Segments API's body alone, for answers written where there is no Javalin context. */
+    static ObjectNode body(
+            int status, String code, String message, List<Map<String, Object>> details, String id) {
         ObjectNode body = Json.MAPPER.createObjectNode();
         body.put("errorCode", code);
         body.put("errorDescription", message);
@@ -177,6 +197,6 @@ public final class Errors {
             ArrayNode arr = body.putArray("errors");
             details.forEach(d -> arr.add(Json.MAPPER.valueToTree(d)));
         }
-        ctx.status(status).json(body);
+        return body;
     }
 }

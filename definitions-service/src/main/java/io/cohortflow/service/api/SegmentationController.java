@@ -1,7 +1,7 @@
 package io.cohortflow.service.api;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.cohortflow.core.contract.Json;
 import io.cohortflow.service.auth.ApiKeys;
 import io.cohortflow.service.auth.Principal;
 import io.cohortflow.service.auth.Role;
@@ -9,6 +9,7 @@ import io.cohortflow.service.segmentation.EventSchemas;
 import io.cohortflow.service.segmentation.SegmentationException;
 import io.cohortflow.service.segmentation.SegmentationService;
 import io.javalin.http.Context;
+import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -160,16 +161,21 @@ public final class SegmentationController implements Controller {
     }
 
     private static JsonNode body(Context ctx) {
-        String text = ctx.body();
-        if (text.isBlank()) {
+        byte[] bytes = ctx.bodyAsBytes();
+        JsonNode body;
+        try {
+            body = bytes.length == 0 ? null : Bodies.lenient(bytes);
+        } catch (JsonProcessingException e) {
+            throw SegmentationException.badRequest(
+                    "malformed_json", "the body is not valid JSON", Bodies.describe(e));
+        } catch (IOException e) {
+            throw SegmentationException.badRequest(
+                    "malformed_json", "the body is not valid JSON", "the body could not be read");
+        }
+        if (body == null || body.isMissingNode()) {
             throw SegmentationException.badRequest(
                     "invalid_request", "a JSON body is required", "body: empty");
         }
-        try {
-            return Json.MAPPER.readTree(text);
-        } catch (Exception e) {
-            throw SegmentationException.badRequest(
-                    "malformed_json", "the body is not valid JSON", e.getMessage());
-        }
+        return body;
     }
 }

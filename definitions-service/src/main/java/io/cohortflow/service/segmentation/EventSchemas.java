@@ -2,21 +2,27 @@ package io.cohortflow.service.segmentation;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.networknt.schema.AbsoluteIri;
 import com.networknt.schema.Error;
 import com.networknt.schema.InputFormat;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SchemaRegistryConfig;
 import com.networknt.schema.SpecificationVersion;
 import io.cohortflow.core.contract.Keys;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Event schemas: one JSON Schema per event name per workspace, checked with networknt's
@@ -25,6 +31,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * delete is a tombstone. An event whose name has no schema is not checked: schemas are opt-in.
  */
 public final class EventSchemas implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EventSchemas.class);
 
     /**
      * One schema record. The schema validates the whole event ({@code name}, {@code time}, ...).
@@ -40,9 +47,26 @@ public final class EventSchemas implements AutoCloseable {
     private record Compiled(long version, String modified, Schema schema) {}
 
     private final CompactedTable<EventSchema> table;
+
+    /**
+     * The registry every schema is compiled by. Its loader may read only the meta-schemas shipped
+     * inside the library: a schema is written by a client, so anything it names must never be
+     * fetched (a file, a URL, a resource on the classpath). {@link #check} refuses such references
+     * first; this is the second wall. Its patterns run on {@link BoundedRegex}.
+     */
     private final SchemaRegistry registry =
-            SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
+            SchemaRegistry.withDefaultDialect(
+                    SpecificationVersion.DRAFT_2020_12,
+                    b ->
+                            b.schemaLoader(l -> l.allow(EventSchemas::isMetaSchema))
+                                    .schemaRegistryConfig(
+                                            SchemaRegistryConfig.builder()
+                                                    .regularExpressionFactory(new BoundedRegex())
+                                                    .build()));
+
     private final Map<String, Compiled> compiled = new ConcurrentHashMap<>();
+
+    private static final Set<String> REFERENCES = Set.of("$ref", "$dynamicRef", "$recursiveRef");
 
     /** The 2020-12 meta-schema (shipped inside the library): a schema must validate against it. */
     private final Schema meta =
@@ -76,6 +100,7 @@ public final class EventSchemas implements AutoCloseable {
             throw SegmentationException.badRequest(
                     "invalid_schema", "a JSON Schema is a JSON object", "body: not an object");
         }
+        selfContained(schema, "");
         List<Error> wrong = meta.validate(schema.toString(), InputFormat.JSON);
         if (!wrong.isEmpty()) {
             throw SegmentationException.badRequest(
@@ -86,9 +111,69 @@ public final class EventSchemas implements AutoCloseable {
         try {
             registry.getSchema(schema.toString(), InputFormat.JSON).initializeValidators();
         } catch (RuntimeException e) {
+            for (Throwable c = e; c != null; c = c.getCause()) {
+                if (c instanceof BoundedRegex.Invalid) {
+                    throw SegmentationException.badRequest(
+                            "invalid_schema",
+                            "the body is not a usable JSON Schema",
+                            c.getMessage());
+                }
+            }
+            // The library's messages name its classes and internals: log them, answer in ours.
+            LOG.debug("schema refused by the validator", e);
             throw SegmentationException.badRequest(
-                    "invalid_schema", "the body is not a usable JSON Schema", e.getMessage());
+                    "invalid_schema",
+                    "the body is not a usable JSON Schema",
+                    "the validator could not compile it");
         }
+    }
+
+    /**
+     * Refuses what would make the validator read anything but the schema itself: a reference
+     * ({@code $ref}, {@code $dynamicRef}, {@code $recursiveRef}) that is not a {@code #...} pointer
+     * into the same document, and a {@code $schema} that is not one of the drafts shipped with the
+     * library. Walks the whole tree, so a reference hidden in an unknown keyword is refused too.
+     */
+    private static void selfContained(JsonNode node, String pointer) {
+        if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                selfContained(node.get(i), pointer + "/" + i);
+            }
+            return;
+        }
+        if (!node.isObject()) {
+            return;
+        }
+        Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+        while (fields.hasNext()) {
+            Map.Entry<String, JsonNode> f = fields.next();
+            String at = pointer + "/" + f.getKey().replace("~", "~0").replace("/", "~1");
+            JsonNode v = f.getValue();
+            if (REFERENCES.contains(f.getKey())
+                    && v.isTextual()
+                    && !v.textValue().startsWith("#")) {
+                throw SegmentationException.badRequest(
+                        "invalid_schema",
+                        "a schema may only refer within itself ('#/...'); it is never resolved"
+                                + " against files or URLs",
+                        at + ": " + BoundedRegex.quote(v.textValue()));
+            }
+            if (f.getKey().equals("$schema")
+                    && v.isTextual()
+                    && SpecificationVersion.fromDialectId(v.textValue()).isEmpty()) {
+                throw SegmentationException.badRequest(
+                        "invalid_schema",
+                        "$schema must name a JSON Schema draft (4, 6, 7, 2019-09 or 2020-12)",
+                        at + ": " + BoundedRegex.quote(v.textValue()));
+            }
+            selfContained(v, at);
+        }
+    }
+
+    private static boolean isMetaSchema(AbsoluteIri iri) {
+        String s = iri.toString();
+        return s.startsWith("https://json-schema.org/draft/")
+                || s.startsWith("http://json-schema.org/draft-");
     }
 
     /** Creates or replaces; completes with the stored record once this replica has read it back. */
@@ -135,8 +220,23 @@ public final class EventSchemas implements AutoCloseable {
             c = new Compiled(es.version(), es.modified(), schema);
             compiled.put(key, c);
         }
-        List<Error> errors = c.schema().validate(event.toString(), InputFormat.JSON);
-        return errors.stream().map(EventSchemas::describe).toList();
+        try {
+            List<Error> errors = c.schema().validate(event.toString(), InputFormat.JSON);
+            return errors.stream().map(EventSchemas::describe).toList();
+        } catch (BoundedRegex.TooCostly e) {
+            // Refused rather than let through unchecked: the schema's author asked for a check.
+            return List.of(
+                    ": the schema's pattern "
+                            + e.pattern()
+                            + " needs more than "
+                            + BoundedRegex.MAX_READS
+                            + " steps on a value of this event, so the event could not be checked");
+        } catch (RuntimeException e) {
+            // A schema stored before a check was added may not compile now: refuse the event
+            // rather than fail the request with a 500 or let it through unchecked.
+            LOG.warn("the event schema {} could not be used", key, e);
+            return List.of(": its event schema could not be used; write the schema again");
+        }
     }
 
     private static String describe(Error e) {

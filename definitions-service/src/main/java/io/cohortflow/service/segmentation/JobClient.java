@@ -181,12 +181,10 @@ public final class JobClient implements AutoCloseable {
                 (meta, error) -> {
                     if (error != null) {
                         pending.remove(id);
+                        // The producer's message is for the log (the caller logs the cause).
                         f.completeExceptionally(
                                 new NoReply(
-                                        "the events could not be written to Kafka: "
-                                                + error.getMessage(),
-                                        true,
-                                        error));
+                                        "the events could not be written to Kafka", true, error));
                     }
                 });
         return f.orTimeout(config.timeout().toMillis(), TimeUnit.MILLISECONDS)

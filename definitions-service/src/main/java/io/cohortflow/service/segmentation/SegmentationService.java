@@ -150,20 +150,17 @@ public final class SegmentationService {
             return s;
         }
         if (c instanceof JobClient.NoReply n) {
+            // NoReply's message is ours; its cause (a Kafka or timeout exception) is only logged.
+            if (n.getCause() != null) {
+                LOG.debug("no reply from the segmentation job", n.getCause());
+            }
             return n.jobSilent()
                     ? new SegmentationException(
-                            503, "segmentation_unavailable", n.getMessage(), causeOf(n))
+                            503, "segmentation_unavailable", n.getMessage(), "no reply")
                     : new SegmentationException(
-                            504, "segmentation_timeout", n.getMessage(), causeOf(n));
+                            504, "segmentation_timeout", n.getMessage(), "no reply in time");
         }
         return unavailable("segmentation failed", c);
-    }
-
-    /** What went wrong, for the error body: our own words, never a library's class or message. */
-    private static String causeOf(JobClient.NoReply n) {
-        return n.jobSilent()
-                ? "no reply from the job: it is not running or not consuming"
-                : "the job did not reply within the timeout";
     }
 
     private static SegmentationException unavailable(String what, Throwable e) {
@@ -171,6 +168,7 @@ public final class SegmentationService {
         if (c instanceof SegmentationException s) {
             return s;
         }
+        // What failed is logged; the client is told only what it can act on (retry).
         LOG.warn("{}", what, c);
         return new SegmentationException(
                 c instanceof TimeoutException ? 504 : 503,

@@ -214,12 +214,15 @@ public final class DefinitionStore implements AutoCloseable {
                                         error instanceof java.util.concurrent.CompletionException
                                                 ? error.getCause()
                                                 : error;
+                                if (!(cause instanceof TimeoutException)) {
+                                    // Kafka's reason is for the log; the client may only retry.
+                                    LOG.warn("the definitions log refused a write", cause);
+                                }
                                 throw new StoreUnavailableException(
                                         cause instanceof TimeoutException
                                                 ? "the definitions log did not confirm the write within "
                                                         + writeTimeout
-                                                : "the definitions log refused the write: "
-                                                        + cause.getMessage(),
+                                                : "the definitions log refused the write",
                                         cause);
                             }
                             Long won =

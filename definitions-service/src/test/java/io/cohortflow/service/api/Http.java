@@ -2,14 +2,20 @@ package io.cohortflow.service.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.Json;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** A small HTTP client for tests: Adobe-style credentials, JSON answers. */
 public final class Http {
@@ -81,23 +87,75 @@ public final class Http {
         return send("PUT", path, body);
     }
 
+    /**
+     * What the server answers to {@code request} written as is on a new connection. Reads the head
+     * and then {@code Content-Length} bytes, not to the end of the stream: a server may keep the
+     * connection open to drain a body it has already refused.
+     */
+    public static Raw raw(int port, String request) {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            try {
+                s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+                s.getOutputStream().flush();
+            } catch (IOException e) {
+                // The server may have answered and closed before reading everything: read on.
+            }
+            InputStream in = s.getInputStream();
+            ByteArrayOutputStream head = new ByteArrayOutputStream();
+            while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+                int b = in.read();
+                if (b < 0) {
+                    break;
+                }
+                head.write(b);
+            }
+            String h = head.toString(StandardCharsets.ISO_8859_1).strip();
+            Matcher length = Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(h);
+            byte[] body =
+                    length.find()
+                            ? in.readNBytes(Integer.parseInt(length.group(1)))
+                            : in.readAllBytes();
+            int status = Integer.parseInt(h.substring(9, 12));
+            return new Raw(status, h, new String(body, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** A raw answer: the status, the status line and headers as sent, the body. */
+    public record Raw(int status, String head, String body) {
+        public JsonNode json() {
+            try {
+                return Json.MAPPER.readTree(body);
+            } catch (IOException e) {
+                throw new AssertionError("not JSON: " + head + "\n\n" + body, e);
+            }
+        }
+    }
+
     public Response send(String method, String path, Object body) {
         try {
-            String text =
+            byte[] bytes =
                     body == null
                             ? null
-                            : body instanceof String s ? s : Json.MAPPER.writeValueAsString(body);
+                            : body instanceof byte[] raw
+                                    ? raw
+                                    : (body instanceof String s
+                                                    ? s
+                                                    : Json.MAPPER.writeValueAsString(body))
+                                            .getBytes(StandardCharsets.UTF_8);
             HttpRequest.Builder b =
                     HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
             headers.forEach(b::header);
-            if (text != null) {
+            if (bytes != null) {
                 b.header("Content-Type", "application/json");
             }
             b.method(
                     method,
-                    text == null
+                    bytes == null
                             ? HttpRequest.BodyPublishers.noBody()
-                            : HttpRequest.BodyPublishers.ofString(text));
+                            : HttpRequest.BodyPublishers.ofByteArray(bytes));
             HttpResponse<String> r = CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
             return new Response(r.statusCode(), r.body(), r);
         } catch (IOException e) {

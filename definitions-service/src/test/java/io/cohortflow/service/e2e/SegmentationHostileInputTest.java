@@ -1,0 +1,223 @@
+package io.cohortflow.service.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.TopicNames;
+import io.cohortflow.kafka.CohortflowTopics;
+import io.cohortflow.kafka.EmbeddedKafka;
+import io.cohortflow.service.DefinitionsService;
+import io.cohortflow.service.api.Defs;
+import io.cohortflow.service.api.HostileInputTest;
+import io.cohortflow.service.api.Http;
+import io.cohortflow.service.auth.ApiKeys;
+import io.cohortflow.service.auth.Role;
+import io.cohortflow.service.config.ServiceConfig;
+import io.cohortflow.service.segmentation.SegmentationConfig;
+import io.cohortflow.service.segmentation.SegmentationModule;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The segmentation and schemas APIs against hostile input, on the real service over an in-JVM
+ * broker (no job runs: every request here is answered before the job would be asked).
+ */
+class SegmentationHostileInputTest {
+    static final Pattern LEAK =
+            Pattern.compile(
+                    "[a-z]+\\.[a-z]+\\.[A-Z]|Exception|Constraints|Feature|jackson|jetty|javalin"
+                            + "|java\\.|networknt",
+                    Pattern.CASE_INSENSITIVE);
+
+    static EmbeddedKafka kafka;
+    static SegmentationModule segmentation;
+    static DefinitionsService service;
+    static Http http;
+
+    @BeforeAll
+    static void start() {
+        kafka = EmbeddedKafka.start();
+        CohortflowTopics.ensure(kafka.bootstrapServers(), TopicNames.DEFAULT, 1);
+        ServiceConfig config =
+                ServiceConfig.defaults()
+                        .withBootstrap(kafka.bootstrapServers())
+                        .withPort(0)
+                        .withLimits(100_000, 100)
+                        .withApiKeys(
+                                List.of(
+                                        new ApiKeys.Entry(
+                                                "ci",
+                                                ApiKeys.hash("ci-key"),
+                                                null,
+                                                "acme",
+                                                1,
+                                                "CI",
+                                                "ci@acme",
+                                                Role.ADMIN)));
+        segmentation =
+                new SegmentationModule(config, SegmentationConfig.from(Map.of(), Map.of())).start();
+        service = new DefinitionsService(config, segmentation.controllers()).start();
+        http = new Http(service.port());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (service != null) {
+            service.close();
+        }
+        if (segmentation != null) {
+            segmentation.close();
+        }
+        kafka.close();
+    }
+
+    static void assertNoLeak(String body) {
+        Matcher m = LEAK.matcher(body);
+        assertThat(m.find()).as("names an internal: %s", body).isFalse();
+    }
+
+    /** The segmentation API's error, checked for its shape. */
+    static JsonNode error(Http.Response r, int status, String type) {
+        assertThat(r.status()).as(r.toString()).isEqualTo(status);
+        JsonNode e = r.json().get("error");
+        assertThat(e.get("type").asText()).as(r.toString()).isEqualTo(type);
+        assertThat(e.get("status_code").asInt()).isEqualTo(status);
+        assertThat(r.json().get("request_id").asText()).isNotBlank();
+        assertNoLeak(r.body());
+        return e;
+    }
+
+    static Http.Response putSchema(String name, String schema) {
+        return http.put("/schemas/" + name + "?k=ci-key", schema);
+    }
+
+    static Stream<Arguments> outsideReferences() {
+        return Stream.of(
+                Arguments.of("/$ref", "{\"$ref\": \"file:///etc/passwd\"}"),
+                Arguments.of(
+                        "/properties/properties/$ref",
+                        "{\"properties\": {\"properties\": {\"$ref\": \"file:///etc/passwd\"}}}"),
+                Arguments.of("/$ref", "{\"$ref\": \"http://127.0.0.1:9/schema.json\"}"),
+                Arguments.of("/$ref", "{\"$ref\": \"classpath:log4j2.xml\"}"),
+                Arguments.of("/$ref", "{\"$ref\": \"other.json#/x\"}"),
+                Arguments.of(
+                        "/$defs/a/$dynamicRef",
+                        "{\"$defs\": {\"a\": {\"$dynamicRef\": \"file:///etc/passwd\"}}}"),
+                Arguments.of(
+                        "/anyOf/0/x-hidden/$ref",
+                        "{\"anyOf\": [{\"x-hidden\": {\"$ref\": \"file:///etc/hosts\"}}]}"),
+                Arguments.of("/$schema", "{\"$schema\": \"file:///etc/passwd\"}"));
+    }
+
+    @ParameterizedTest(name = "a reference at {0} is refused")
+    @MethodSource("outsideReferences")
+    void PUT_a_schema_referring_outside_itself_gives_400(String pointer, String schema) {
+        JsonNode e = error(putSchema("referring", schema), 400, "invalid_schema");
+        assertThat(e.get("cause").asText()).startsWith(pointer + ":");
+        assertThat(http.get("/schemas/referring?k=ci-key").status()).isEqualTo(404);
+    }
+
+    @Test
+    void a_file_a_schema_refers_to_is_never_read(@TempDir Path dir) throws Exception {
+        Path secret = dir.resolve("secret.json");
+        Files.writeString(secret, "{\"description\": \"SECRET-MARKER-42\", \"type\": \"string\"}");
+        Http.Response r =
+                putSchema(
+                        "secret",
+                        "{\"properties\": {\"name\": {\"$ref\": \"" + secret.toUri() + "\"}}}");
+        error(r, 400, "invalid_schema");
+        assertThat(r.body()).doesNotContain("SECRET-MARKER-42");
+    }
+
+    @Test
+    void PUT_a_schema_referring_within_itself_gives_201() {
+        Http.Response r =
+                putSchema(
+                        "local",
+                        "{\"$defs\": {\"s\": {\"type\": \"string\"}},"
+                                + " \"properties\": {\"name\": {\"$ref\": \"#/$defs/s\"}}}");
+        assertThat(r.status()).as(r.toString()).isEqualTo(201);
+    }
+
+    @Test
+    void PUT_a_pattern_that_is_no_regular_expression_gives_400_in_our_words() {
+        JsonNode e =
+                error(
+                        putSchema(
+                                "badregex", "{\"properties\": {\"name\": {\"pattern\": \"(a\"}}}"),
+                        400,
+                        "invalid_schema");
+        assertThat(e.get("cause").asText())
+                .contains("pattern '(a' is not a valid regular expression");
+    }
+
+    @Test
+    void a_pattern_that_would_run_away_refuses_the_event_with_400_instead_of_hanging() {
+        // ^(.*a){10}$ backtracks through every split of the a's on a value that does not match:
+        // billions of steps for 40 characters without the bound.
+        String schema =
+                "{\"properties\": {\"properties\": {\"properties\":"
+                        + " {\"url\": {\"type\": \"string\", \"pattern\": \"^(.*a){10}$\"}}}}}";
+        Http.Response put = putSchema("runaway", schema);
+        assertThat(put.status()).as(put.toString()).isIn(200, 201);
+        Map<String, Object> event =
+                Map.of(
+                        "name",
+                        "runaway",
+                        "time",
+                        Instant.now().toString(),
+                        "properties",
+                        Map.of("url", "a".repeat(40) + "!"));
+        Http.Response r =
+                http.post(
+                        "/ccs/v1/segmentation?k=ci-key&synchronous-validation=true",
+                        Defs.map(
+                                "user_id", UUID.randomUUID().toString(), "events", List.of(event)));
+        JsonNode e = error(r, 400, "schema_violation");
+        assertThat(e.get("message").asText()).contains("events[0] (runaway)");
+        assertThat(e.get("cause").asText())
+                .contains("pattern '^(.*a){10}$'")
+                .contains("could not be checked");
+    }
+
+    @Test
+    void a_25_MB_number_is_refused_with_413_in_the_segmentation_shape() {
+        for (String path : List.of("/ccs/v1/segmentation?k=ci-key", "/schemas/big?k=ci-key")) {
+            Http.Raw r =
+                    HostileInputTest.twentyFiveMegabyteNumber(
+                            service.port(), path.startsWith("/ccs") ? "POST" : "PUT", path, "");
+            assertThat(r.status()).as(r.toString()).isEqualTo(413);
+            assertThat(r.json().get("error").get("type").asText()).isEqualTo("body_too_large");
+            assertNoLeak(r.body());
+        }
+    }
+
+    @ParameterizedTest(name = "{0} gives a clear 4xx in the segmentation shape")
+    @MethodSource("io.cohortflow.service.api.HostileInputTest#hostileBodies")
+    void a_hostile_body_gives_a_clear_4xx_in_the_segmentation_shape(
+            String what, Object body, String says) {
+        assumeFalse(what.equals("a key given twice"), "here the last duplicate wins, by design");
+        for (String path : List.of("/ccs/v1/segmentation?k=ci-key", "/schemas/hostile?k=ci-key")) {
+            Http.Response r = http.send(path.startsWith("/ccs") ? "POST" : "PUT", path, body);
+            assertThat(r.status()).as(what + " " + path + ": " + r).isIn(400, 413);
+            JsonNode e = r.json().get("error");
+            assertThat(e.get("type").asText()).isIn("malformed_json", "body_too_large");
+            assertNoLeak(r.body());
+        }
+    }
+}
