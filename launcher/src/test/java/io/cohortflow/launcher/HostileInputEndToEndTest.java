@@ -145,7 +145,7 @@ class HostileInputEndToEndTest {
     }
 
     @Test
-    @Order(2)
+    @Order(1)
     void windows_past_any_meaningful_length_are_refused_when_the_segment_is_written()
             throws Exception {
         String def =
@@ -162,6 +162,59 @@ class HostileInputEndToEndTest {
                                                         + "}")));
         assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
         assertThat(r.body()).contains("duration_too_long");
+        assertServed();
+    }
+
+    @Test
+    @Order(2)
+    void the_service_edge_answers_hostile_schemas_methods_and_headers_in_the_spec_shape()
+            throws Exception {
+        // A schema that would read a file (or a URL) is refused, and nothing is read.
+        HttpResponse<String> ref = schema("Ref", "{\"$ref\":\"file:///etc/passwd\"}");
+        assertThat(ref.statusCode()).as(ref.body()).isEqualTo(400);
+        assertThat(ref.body()).doesNotContain("root:");
+        // A pattern that backtracks for ever is stored, but checking an event with it is bounded.
+        HttpResponse<String> runaway =
+                schema(
+                        "Runaway",
+                        "{\"type\":\"object\",\"properties\":{\"properties\":{\"type\":\"object\","
+                                + "\"properties\":{\"s\":{\"type\":\"string\",\"pattern\":\"^(.*a){10}$\"}}}}}");
+        assertThat(runaway.statusCode()).as(runaway.body()).isIn(200, 201);
+        long started = System.nanoTime();
+        HttpResponse<String> checked =
+                send(
+                        HttpRequest.newBuilder(
+                                        uri(
+                                                "/ccs/v1/segmentation?k=admin-key"
+                                                        + "&synchronous-validation=true"))
+                                .POST(
+                                        body(
+                                                "{\"user_id\":\""
+                                                        + UUID.randomUUID()
+                                                        + "\",\"events\":[{\"name\":\"Runaway\",\"time\":"
+                                                        + now()
+                                                        + ",\"properties\":{\"s\":\""
+                                                        + "a".repeat(5_000)
+                                                        + "b\"}}]}")));
+        assertThat(checked.statusCode()).as(checked.body()).isEqualTo(400);
+        assertThat(Duration.ofNanos(System.nanoTime() - started))
+                .isLessThan(Duration.ofSeconds(20));
+        // Jetty's own refusals and invented methods get JSON, never HTML.
+        HttpResponse<String> invented =
+                send(HttpRequest.newBuilder(uri("/segments")).method("FOO", body("{}")));
+        assertThat(invented.statusCode()).isEqualTo(405);
+        assertThat(Json.MAPPER.readTree(invented.body()).isObject()).isTrue();
+        HttpResponse<String> headers =
+                send(
+                        HttpRequest.newBuilder(uri("/ccs/v1/segmentation?k=admin-key"))
+                                .header("X-Big", "h".repeat(20_000))
+                                .POST(body("{}")));
+        assertThat(headers.statusCode()).isEqualTo(431);
+        assertThat(Json.MAPPER.readTree(headers.body()).get("error").get("status_code").asInt())
+                .isEqualTo(431);
+        for (HttpResponse<String> r : List.of(ref, checked, invented, headers)) {
+            assertThat(r.body()).doesNotContainPattern("[a-z]+\\.[a-z]+\\.[A-Z]|Exception|<html");
+        }
         assertServed();
     }
 
@@ -332,6 +385,11 @@ class HostileInputEndToEndTest {
             Thread.sleep(200);
         }
         throw new AssertionError("the job did not apply segment " + id);
+    }
+
+    private static HttpResponse<String> schema(String event, String json) throws Exception {
+        return send(
+                HttpRequest.newBuilder(uri("/schemas/" + event + "?k=admin-key")).PUT(body(json)));
     }
 
     private static HttpRequest.Builder adobe(HttpRequest.Builder b) {
