@@ -15,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -91,16 +90,7 @@ class BootstrapFromBackfillTest {
     }
 
     private LauncherConfig config(Map<String, String> extra) {
-        Map<String, String> props = new HashMap<>();
-        props.put(LauncherConfig.DATA_DIR, data.toString());
-        props.put(LauncherConfig.KAFKA_PORT, "0");
-        props.put("cohortflow.service.port", "0");
-        props.put("cohortflow.segmentation.timeoutMs", "5000");
-        props.put("job.checkpoint-interval", "PT1S");
-        props.put("events.idleness", "PT1S");
-        props.put("cohortflow.apiKeys.admin.key", "admin-key");
-        props.put("cohortflow.apiKeys.admin.org", "acme");
-        props.put("cohortflow.apiKeys.admin.role", "admin");
+        Map<String, String> props = StackClient.testProperties(data);
         props.putAll(extra);
         return LauncherConfig.from(props, Map.of());
     }

@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.Json;
-import io.cohortflow.kafka.KafkaTopics;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -14,17 +11,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -43,27 +37,20 @@ import org.junit.jupiter.api.io.TempDir;
 class HostileInputEndToEndTest {
     @TempDir static Path data;
     static CohortflowStack stack;
-    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static final StackClient API = new StackClient(() -> stack);
     static String sport;
 
     @BeforeAll
     static void start() throws Exception {
-        Map<String, String> props = new HashMap<>();
-        props.put(LauncherConfig.DATA_DIR, data.toString());
-        props.put(LauncherConfig.KAFKA_PORT, "0");
-        props.put("cohortflow.service.port", "0");
-        props.put("cohortflow.segmentation.timeoutMs", "5000");
-        props.put("job.checkpoint-interval", "PT1S");
-        props.put("events.idleness", "PT1S");
-        props.put("cohortflow.apiKeys.admin.key", "admin-key");
-        props.put("cohortflow.apiKeys.admin.org", "acme");
-        props.put("cohortflow.apiKeys.admin.role", "admin");
+        Map<String, String> props = StackClient.testProperties(data);
         props.put(RestartCounter.PROPERTY, RestartCounter.class.getName());
         stack = CohortflowStack.start(LauncherConfig.from(props, Map.of()), Map.of());
         sport =
-                createSegment(
-                        "{\"func\":\"streq\",\"val\":{\"func\":\"attr\",\"name\":\"variables/section\"},\"str\":\"sport\"}");
-        awaitApplied(sport);
+                API.createSegment(
+                        "Sport",
+                        "{\"func\":\"streq\",\"val\":{\"func\":\"attr\",\"name\":\"variables/section\"},\"str\":\"sport\"}",
+                        "{}");
+        API.awaitApplied(sport);
         assertThat(RestartCounter.jobsSeen()).as("the restart gauge is wired").isPositive();
     }
 
@@ -153,10 +140,10 @@ class HostileInputEndToEndTest {
                         + "\"context\":\"hits\",\"window\":{\"count\":1000000000,\"unit\":\"year\"},"
                         + "\"pred\":{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/P\"}}}}";
         HttpResponse<String> r =
-                send(
-                        adobe(HttpRequest.newBuilder(uri("/segments")))
+                API.send(
+                        StackClient.adobe(HttpRequest.newBuilder(API.uri("/segments")))
                                 .POST(
-                                        body(
+                                        StackClient.body(
                                                 "{\"name\":\"Forever\",\"rsid\":\"default\",\"definition\":"
                                                         + def
                                                         + "}")));
@@ -182,13 +169,13 @@ class HostileInputEndToEndTest {
         assertThat(runaway.statusCode()).as(runaway.body()).isIn(200, 201);
         long started = System.nanoTime();
         HttpResponse<String> checked =
-                send(
+                API.send(
                         HttpRequest.newBuilder(
-                                        uri(
+                                        API.uri(
                                                 "/ccs/v1/segmentation?k=admin-key"
                                                         + "&synchronous-validation=true"))
                                 .POST(
-                                        body(
+                                        StackClient.body(
                                                 "{\"user_id\":\""
                                                         + UUID.randomUUID()
                                                         + "\",\"events\":[{\"name\":\"Runaway\",\"time\":"
@@ -201,14 +188,16 @@ class HostileInputEndToEndTest {
                 .isLessThan(Duration.ofSeconds(20));
         // Jetty's own refusals and invented methods get JSON, never HTML.
         HttpResponse<String> invented =
-                send(HttpRequest.newBuilder(uri("/segments")).method("FOO", body("{}")));
+                API.send(
+                        HttpRequest.newBuilder(API.uri("/segments"))
+                                .method("FOO", StackClient.body("{}")));
         assertThat(invented.statusCode()).isEqualTo(405);
         assertThat(Json.MAPPER.readTree(invented.body()).isObject()).isTrue();
         HttpResponse<String> headers =
-                send(
-                        HttpRequest.newBuilder(uri("/ccs/v1/segmentation?k=admin-key"))
+                API.send(
+                        HttpRequest.newBuilder(API.uri("/ccs/v1/segmentation?k=admin-key"))
                                 .header("X-Big", "h".repeat(20_000))
-                                .POST(body("{}")));
+                                .POST(StackClient.body("{}")));
         assertThat(headers.statusCode()).isEqualTo(431);
         assertThat(Json.MAPPER.readTree(headers.body()).get("error").get("status_code").asInt())
                 .isEqualTo(431);
@@ -265,11 +254,12 @@ class HostileInputEndToEndTest {
     @Order(4)
     void after_the_hostile_run_a_restart_comes_up_healthy() throws Exception {
         String user = UUID.randomUUID().toString();
-        assertThat(cohorts(ok(segmentation(userBody(user, "sport"))))).contains(sport);
+        assertThat(StackClient.cohorts(StackClient.ok(segmentation(userBody(user, "sport")))))
+                .contains(sport);
         stack.stopJob();
         stack.startJob();
-        JsonNode again = awaitOk("{\"user_id\":\"" + user + "\"}", Duration.ofSeconds(60));
-        assertThat(cohorts(again)).contains(sport);
+        JsonNode again = API.awaitOk("{\"user_id\":\"" + user + "\"}", Duration.ofSeconds(60));
+        assertThat(StackClient.cohorts(again)).contains(sport);
         assertServed();
         assertThat(RestartCounter.restarts()).isZero();
     }
@@ -278,7 +268,8 @@ class HostileInputEndToEndTest {
 
     private static void assertServed() throws Exception {
         String user = UUID.randomUUID().toString();
-        assertThat(cohorts(ok(segmentation(userBody(user, "sport"))))).containsExactly(sport);
+        assertThat(StackClient.cohorts(StackClient.ok(segmentation(userBody(user, "sport")))))
+                .containsExactly(sport);
     }
 
     private static String now() {
@@ -302,50 +293,21 @@ class HostileInputEndToEndTest {
                 .replaceFirst("\"user_id\":\"[^\"]+\"", "\"user_id\":\"" + user + "\"");
     }
 
-    private static List<String> cohorts(JsonNode r) {
-        List<String> out = new ArrayList<>();
-        r.get("cohorts").forEach(c -> out.add(c.asText()));
-        return out;
-    }
-
-    private static JsonNode ok(HttpResponse<String> r) throws Exception {
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        return Json.MAPPER.readTree(r.body());
-    }
-
-    private static JsonNode awaitOk(String json, Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        HttpResponse<String> r = segmentation(json);
-        while (r.statusCode() != 200 && System.nanoTime() < deadline) {
-            Thread.sleep(250);
-            r = segmentation(json);
-        }
-        return ok(r);
-    }
-
     private static List<JsonNode> awaitDeadLetters(String user, int atLeast) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        List<JsonNode> out = List.of();
-        while (System.nanoTime() < deadline) {
-            out = new ArrayList<>();
-            for (ConsumerRecord<byte[], byte[]> r :
-                    KafkaTopics.drain(
-                            stack.bootstrapServers(),
-                            stack.topics().deadLetter(),
-                            IsolationLevel.READ_UNCOMMITTED,
-                            Duration.ofSeconds(5))) {
-                if (r.key() != null
-                        && new String(r.key(), StandardCharsets.UTF_8).endsWith("/" + user)) {
-                    out.add(Json.MAPPER.readTree(r.value()));
-                }
-            }
-            if (out.size() >= atLeast) {
-                return out;
-            }
+        List<JsonNode> out = API.deadLetters(user);
+        while (out.size() < atLeast && System.nanoTime() < deadline) {
             Thread.sleep(500);
+            out = API.deadLetters(user);
         }
-        throw new AssertionError(
-                "dead letters of " + user + ": " + out.stream().map(l -> l.get("reason")).toList());
+        if (out.size() < atLeast) {
+            throw new AssertionError(
+                    "dead letters of "
+                            + user
+                            + ": "
+                            + out.stream().map(l -> l.get("reason")).toList());
+        }
+        return out;
     }
 
     private static KafkaProducer<byte[], byte[]> producer() {
@@ -355,67 +317,13 @@ class HostileInputEndToEndTest {
         return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
-    private static String createSegment(String pred) throws Exception {
-        String def =
-                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\",\"context\":\"visitors\",\"pred\":"
-                        + pred
-                        + "}}";
-        HttpResponse<String> r =
-                send(
-                        adobe(HttpRequest.newBuilder(uri("/segments")))
-                                .POST(
-                                        body(
-                                                "{\"name\":\"Sport\",\"rsid\":\"default\",\"definition\":"
-                                                        + def
-                                                        + "}")));
-        return ok(r).get("id").asText();
-    }
-
-    private static void awaitApplied(String id) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            HttpResponse<String> r =
-                    send(
-                            adobe(HttpRequest.newBuilder(uri("/segments/" + id + "/propagation")))
-                                    .GET());
-            if (r.statusCode() == 200
-                    && Json.MAPPER.readTree(r.body()).path("applied").asBoolean()) {
-                return;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("the job did not apply segment " + id);
-    }
-
     private static HttpResponse<String> schema(String event, String json) throws Exception {
-        return send(
-                HttpRequest.newBuilder(uri("/schemas/" + event + "?k=admin-key")).PUT(body(json)));
-    }
-
-    private static HttpRequest.Builder adobe(HttpRequest.Builder b) {
-        return b.header("x-api-key", "admin-key")
-                .header("Authorization", "Bearer admin-key")
-                .header("x-gw-ims-org-id", "acme");
+        return API.send(
+                HttpRequest.newBuilder(API.uri("/schemas/" + event + "?k=admin-key"))
+                        .PUT(StackClient.body(json)));
     }
 
     private static HttpResponse<String> segmentation(String json) throws Exception {
-        return send(
-                HttpRequest.newBuilder(uri("/ccs/v1/segmentation?k=admin-key")).POST(body(json)));
-    }
-
-    private static URI uri(String path) {
-        return URI.create("http://127.0.0.1:" + stack.httpPort() + path);
-    }
-
-    private static HttpRequest.BodyPublisher body(String s) {
-        return HttpRequest.BodyPublishers.ofString(s, StandardCharsets.UTF_8);
-    }
-
-    private static HttpResponse<String> send(HttpRequest.Builder b) throws Exception {
-        return HTTP.send(
-                b.header("Content-Type", "application/json")
-                        .timeout(Duration.ofSeconds(30))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
+        return API.segment(StackClient.ADMIN_KEY, "", json);
     }
 }

@@ -4,21 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.Json;
-import io.cohortflow.kafka.KafkaTopics;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.IsolationLevel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -35,28 +29,21 @@ import org.junit.jupiter.api.io.TempDir;
 class WholeStackEndToEndTest {
     @TempDir static Path data;
     static CohortflowStack stack;
-    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static final StackClient API = new StackClient(() -> stack);
     static String sport;
 
     @BeforeAll
     static void start() throws Exception {
-        Map<String, String> props =
+        Map<String, String> props = StackClient.testProperties(data);
+        props.put("cohortflow.segmentation.timeoutMs", "2000");
+        props.putAll(
                 Map.ofEntries(
-                        Map.entry(LauncherConfig.DATA_DIR, data.toString()),
-                        Map.entry(LauncherConfig.KAFKA_PORT, "0"),
-                        Map.entry("cohortflow.service.port", "0"),
-                        Map.entry("cohortflow.segmentation.timeoutMs", "2000"),
-                        Map.entry("job.checkpoint-interval", "PT1S"),
-                        Map.entry("events.idleness", "PT1S"),
-                        Map.entry("cohortflow.apiKeys.admin.key", "admin-key"),
-                        Map.entry("cohortflow.apiKeys.admin.org", "acme"),
-                        Map.entry("cohortflow.apiKeys.admin.role", "admin"),
                         Map.entry("cohortflow.apiKeys.reader.key", "read-key"),
                         Map.entry("cohortflow.apiKeys.reader.org", "acme"),
                         Map.entry("cohortflow.apiKeys.reader.role", "read"),
                         Map.entry("cohortflow.apiKeys.other.key", "other-key"),
                         Map.entry("cohortflow.apiKeys.other.org", "globex"),
-                        Map.entry("cohortflow.apiKeys.other.role", "admin"));
+                        Map.entry("cohortflow.apiKeys.other.role", "admin")));
         stack = CohortflowStack.start(LauncherConfig.from(props, Map.of()), Map.of());
         sport =
                 createSegment(
@@ -403,31 +390,23 @@ class WholeStackEndToEndTest {
     }
 
     static List<String> cohorts(JsonNode r) {
-        List<String> out = new ArrayList<>();
-        r.get("cohorts").forEach(c -> out.add(c.asText()));
-        return out;
+        return StackClient.cohorts(r);
     }
 
     static URI uri(String path) {
-        return URI.create("http://127.0.0.1:" + stack.httpPort() + path);
+        return API.uri(path);
     }
 
     static HttpRequest.BodyPublisher body(String s) {
-        return HttpRequest.BodyPublishers.ofString(s, StandardCharsets.UTF_8);
+        return StackClient.body(s);
     }
 
     static HttpResponse<String> send(HttpRequest.Builder b) throws Exception {
-        return HTTP.send(
-                b.header("Content-Type", "application/json")
-                        .timeout(Duration.ofSeconds(30))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
+        return API.send(b);
     }
 
     static HttpResponse<String> segment(String key, String query, String json) throws Exception {
-        return send(
-                HttpRequest.newBuilder(uri("/ccs/v1/segmentation?k=" + key + query))
-                        .POST(body(json)));
+        return API.segment(key, query, json);
     }
 
     static HttpResponse<String> schema(String method, String name, String key, String json)
@@ -440,18 +419,11 @@ class WholeStackEndToEndTest {
     }
 
     static JsonNode ok(HttpResponse<String> r) throws Exception {
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        return Json.MAPPER.readTree(r.body());
+        return StackClient.ok(r);
     }
 
     static JsonNode awaitOk(String json, Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        HttpResponse<String> r = segment("admin-key", "", json);
-        while (r.statusCode() != 200 && System.nanoTime() < deadline) {
-            Thread.sleep(250);
-            r = segment("admin-key", "", json);
-        }
-        return ok(r);
+        return API.awaitOk(json, timeout);
     }
 
     /** The spec's HttpErrorResponse: request_id and error{type,status_code,status,code,...}. */
@@ -471,60 +443,18 @@ class WholeStackEndToEndTest {
     }
 
     static String createSegment(String name, String pred, String activations) throws Exception {
-        String def =
-                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\",\"context\":\"visitors\",\"pred\":"
-                        + pred
-                        + "}}";
-        HttpResponse<String> r =
-                send(
-                        adobe(HttpRequest.newBuilder(uri("/segments")))
-                                .POST(
-                                        body(
-                                                "{\"name\":\""
-                                                        + name
-                                                        + "\",\"rsid\":\"default\",\"definition\":"
-                                                        + def
-                                                        + ",\"activations\":"
-                                                        + activations
-                                                        + "}")));
-        return ok(r).get("id").asText();
+        return API.createSegment(name, pred, activations);
     }
 
     static HttpRequest.Builder adobe(HttpRequest.Builder b) {
-        return b.header("x-api-key", "admin-key")
-                .header("Authorization", "Bearer admin-key")
-                .header("x-gw-ims-org-id", "acme");
+        return StackClient.adobe(b);
     }
 
     static void awaitApplied(String id) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            HttpResponse<String> r =
-                    send(
-                            adobe(HttpRequest.newBuilder(uri("/segments/" + id + "/propagation")))
-                                    .GET());
-            if (r.statusCode() == 200
-                    && Json.MAPPER.readTree(r.body()).path("applied").asBoolean()) {
-                return;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("the job did not apply segment " + id);
+        API.awaitApplied(id);
     }
 
     static List<JsonNode> deadLetters(String user) throws Exception {
-        List<JsonNode> out = new ArrayList<>();
-        for (ConsumerRecord<byte[], byte[]> r :
-                KafkaTopics.drain(
-                        stack.bootstrapServers(),
-                        stack.topics().deadLetter(),
-                        IsolationLevel.READ_UNCOMMITTED,
-                        Duration.ofSeconds(10))) {
-            if (r.key() != null
-                    && new String(r.key(), StandardCharsets.UTF_8).endsWith("/" + user)) {
-                out.add(Json.MAPPER.readTree(r.value()));
-            }
-        }
-        return out;
+        return API.deadLetters(user);
     }
 }
