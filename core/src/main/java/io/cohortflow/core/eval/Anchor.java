@@ -3,8 +3,24 @@ package io.cohortflow.core.eval;
 import java.util.Set;
 
 /**
- * A necessary condition of a hit predicate: it can only hold for an event whose dimension {@code
- * path} has one of {@code values} (by text). Lets the engine look up, per event, just the
- * aggregates that event can change instead of testing all of them.
+ * A necessary condition for an event to change a counter, on one dimension: the catalog indexes
+ * counters by it, so an event is tested only against the counters it can change (hash lookups by
+ * value, binary searches over thresholds) instead of against all of them. Only necessary: the
+ * counter's own hit predicate still decides.
  */
-record Anchor(String path, Set<String> values) {}
+sealed interface Anchor {
+    /** The dimension, as {@code Values.dimension} reads it. */
+    String path();
+
+    /** Some element of the dimension has one of {@code values} as its text. */
+    record Equals(String path, Set<String> values) implements Anchor {}
+
+    /** Some element of the dimension is a number above {@code bound} (or equal, when inclusive). */
+    record Above(String path, double bound, boolean inclusive) implements Anchor {}
+
+    /** Some element of the dimension is a number below {@code bound} (or equal, when inclusive). */
+    record Below(String path, double bound, boolean inclusive) implements Anchor {}
+
+    /** The dimension has a value. */
+    record Present(String path) implements Anchor {}
+}

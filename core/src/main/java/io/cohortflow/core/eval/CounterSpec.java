@@ -4,20 +4,25 @@ import io.cohortflow.core.definition.Window;
 import io.cohortflow.core.event.Event;
 import io.cohortflow.core.event.Values;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.function.Predicate;
 import javax.annotation.Nullable;
 
 /**
  * An incrementally maintained aggregate over a user's recent events: of the events that satisfy
  * {@code hits} and lie within {@code window} (and the horizon), how many ({@link Kind#COUNT}), the
- * sum of a metric ({@link Kind#SUM}), or how many distinct values of a dimension or visits ({@link
- * Kind#DISTINCT}, {@link Kind#VISITS}).
+ * sum of a metric ({@link Kind#SUM}), how many distinct values of a dimension or visits ({@link
+ * Kind#DISTINCT}, {@link Kind#VISITS}), or the largest or smallest number a dimension took ({@link
+ * Kind#MAX}, {@link Kind#MIN}: one per dimension and window serves every threshold compared with
+ * it, where a count per threshold would be touched by every event above it).
  *
  * <p>Counters are shared by every definition that needs the same one: {@code id} is a hash of the
  * canonical description, stable across restarts, and is what user state stores.
  *
  * @param retain for a count that is only compared with small thresholds, how many of the newest
  *     entries are kept (the rest cannot change any answer); {@link Integer#MAX_VALUE} otherwise
+ * @param anchors necessary conditions for an event to change the counter, any one of them (none:
+ *     any event may); see {@link AnchorIndex}
  */
 record CounterSpec(
         long id,
@@ -26,14 +31,21 @@ record CounterSpec(
         @Nullable String field,
         Predicate<Event> hits,
         @Nullable Window window,
-        @Nullable Anchor anchor,
+        List<Anchor> anchors,
         int retain) {
 
     enum Kind {
         COUNT,
         SUM,
         DISTINCT,
-        VISITS
+        VISITS,
+        MAX,
+        MIN;
+
+        /** The value without entries: no number at all for MAX and MIN, so every test fails. */
+        double empty() {
+            return this == MAX || this == MIN ? Double.NaN : 0;
+        }
     }
 
     static CounterSpec of(
@@ -42,7 +54,7 @@ record CounterSpec(
             String hitKey,
             Predicate<Event> hits,
             @Nullable Window window,
-            @Nullable Anchor anchor,
+            List<Anchor> anchors,
             int retain) {
         String key =
                 kind
@@ -54,7 +66,8 @@ record CounterSpec(
                         + (retain == Integer.MAX_VALUE ? "" : retain)
                         + "|"
                         + hitKey;
-        return new CounterSpec(hash(key), key, kind, field, hits, window, anchor, retain);
+        return new CounterSpec(
+                hash(key), key, kind, field, hits, window, List.copyOf(anchors), retain);
     }
 
     /** Identity is the id: the record's default hash would walk the predicate's lambdas. */
@@ -77,7 +90,8 @@ record CounterSpec(
     /**
      * Adds the entries an event contributes, returning whether any was added: for COUNT one (value
      * 1), for SUM one with the metric's value (none when 0), for DISTINCT one per value of the
-     * dimension, for VISITS its visit.
+     * dimension, for VISITS its visit, for MAX and MIN the extreme number among the dimension's
+     * elements (none without one).
      */
     boolean contribute(Event e, CounterState state) {
         return hits.test(e) && add(e, state);
@@ -95,6 +109,23 @@ record CounterSpec(
                 }
             case VISITS:
                 return state.add(e.time(), 0, Metrics.visitKey(e), retain);
+            case MAX:
+            case MIN:
+                {
+                    // MIN keeps the negated numbers in the same staircase as MAX.
+                    double sign = kind == Kind.MAX ? 1 : -1;
+                    double best = Double.NaN;
+                    Object v = Values.dimension(e, field);
+                    if (v != null) {
+                        for (Object x : Values.elements(v)) {
+                            Double d = x instanceof List ? null : Values.number(x);
+                            if (d != null && !(sign * d <= best)) {
+                                best = sign * d;
+                            }
+                        }
+                    }
+                    return !Double.isNaN(best) && state.addExtreme(e.time(), best);
+                }
             default:
                 {
                     Object v = Values.dimension(e, field);

@@ -96,6 +96,44 @@ public final class CounterState {
     }
 
     /**
+     * Adds a number to a MAX staircase: entries by time ascending with values strictly descending,
+     * so the oldest entry holds the largest value still visible. An entry that is no later and no
+     * larger than another expires no later (expiry grows with time) and never decides the maximum,
+     * so it is not kept: the staircase stays as short as the distinct value levels. Late events
+     * insert in time order. Returns whether the entry was kept.
+     */
+    boolean addExtreme(long time, double value) {
+        int pos = 0;
+        while (pos < size && times[pos] < time) {
+            pos++;
+        }
+        if (pos < size && values[pos] >= value) {
+            return false; // a later (or same-time) entry at least as large
+        }
+        int from = pos;
+        while (from > 0 && values[from - 1] <= value) {
+            from--;
+        }
+        int to = pos < size && times[pos] == time ? pos + 1 : pos; // same time, smaller value
+        int removed = to - from;
+        if (removed == 0 && size == times.length) {
+            int n = Math.max(4, size * 2);
+            times = Arrays.copyOf(times, n);
+            values = Arrays.copyOf(values, n);
+            keys = Arrays.copyOf(keys, n);
+        }
+        int shift = 1 - removed;
+        if (shift != 0) {
+            System.arraycopy(times, to, times, to + shift, size - to);
+            System.arraycopy(values, to, values, to + shift, size - to);
+        }
+        times[from] = time;
+        values[from] = value;
+        size += shift;
+        return true;
+    }
+
+    /**
      * Drops entries that no longer count at {@code now}: expired by window or horizon, or at or
      * before the history floor. Returns whether anything was dropped.
      */
@@ -121,6 +159,8 @@ public final class CounterState {
             case COUNT -> size;
             case SUM -> sum;
             case DISTINCT, VISITS -> distinct == null ? 0 : distinct.size();
+            case MAX -> size == 0 ? Double.NaN : values[0];
+            case MIN -> size == 0 ? Double.NaN : -values[0];
         };
     }
 

@@ -1,7 +1,9 @@
 package io.cohortflow.core.eval;
 
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.DoublePredicate;
+import javax.annotation.Nullable;
 
 /**
  * A definition compiled to a boolean formula over counters: evaluating it reads a few numbers and
@@ -11,6 +13,19 @@ sealed interface Formula {
 
     /** Whether the formula holds given the user's (already evicted) counters. */
     boolean holds(UserProfile profile);
+
+    /** Every counter test in the formula. */
+    default void tests(Consumer<Test> out) {
+        if (this instanceof All a) {
+            a.parts().forEach(f -> f.tests(out));
+        } else if (this instanceof Any a) {
+            a.parts().forEach(f -> f.tests(out));
+        } else if (this instanceof Not n) {
+            n.part().tests(out);
+        } else {
+            out.accept((Test) this);
+        }
+    }
 
     record All(List<Formula> parts) implements Formula {
         @Override
@@ -43,12 +58,18 @@ sealed interface Formula {
         }
     }
 
-    /** A test of one counter's value. */
-    record Test(CounterSpec counter, DoublePredicate test) implements Formula {
+    /**
+     * A test of one counter's value.
+     *
+     * @param pivots the values at which the outcome can change (it is constant between two of them
+     *     and beyond them); null when unknown
+     */
+    record Test(CounterSpec counter, DoublePredicate test, @Nullable double[] pivots)
+            implements Formula {
         @Override
         public boolean holds(UserProfile profile) {
             CounterState s = profile.counter(counter.id());
-            double v = s == null ? 0 : s.value(counter.kind());
+            double v = s == null ? counter.kind().empty() : s.value(counter.kind());
             return test.test(v);
         }
     }

@@ -4,7 +4,6 @@ import io.cohortflow.core.definition.Definition;
 import io.cohortflow.core.definition.Problem;
 import io.cohortflow.core.definition.SegmentResolver;
 import io.cohortflow.core.event.Event;
-import io.cohortflow.core.event.Values;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -40,9 +39,8 @@ public final class SegmentCatalog {
     private final Map<String, CompiledSegment> segments;
 
     private final Map<Long, CounterSpec> counters = new HashMap<>();
-    private final Map<String, Map<String, List<CounterSpec>>> anchored = new HashMap<>();
-    private final List<CounterSpec> unanchored = new ArrayList<>();
-    private final Map<Long, List<CompiledSegment>> byCounter = new HashMap<>();
+    private final AnchorIndex index;
+    private final Map<Long, Readers> readers;
     private final Map<String, List<CompiledSegment>> historyByName = new HashMap<>();
     private final List<CompiledSegment> historyAnyEvent = new ArrayList<>();
 
@@ -52,10 +50,7 @@ public final class SegmentCatalog {
         for (CompiledSegment s : segments.values()) {
             if (s.incremental()) {
                 for (CounterSpec c : s.counters()) {
-                    if (counters.putIfAbsent(c.id(), c) == null) {
-                        index(c);
-                    }
-                    byCounter.computeIfAbsent(c.id(), k -> new ArrayList<>()).add(s);
+                    counters.putIfAbsent(c.id(), c);
                 }
             } else {
                 if (s.relevantNames() == null) {
@@ -67,18 +62,8 @@ public final class SegmentCatalog {
                 }
             }
         }
-    }
-
-    private void index(CounterSpec c) {
-        if (c.anchor() == null) {
-            unanchored.add(c);
-            return;
-        }
-        Map<String, List<CounterSpec>> byValue =
-                anchored.computeIfAbsent(c.anchor().path(), k -> new HashMap<>());
-        for (String v : c.anchor().values()) {
-            byValue.computeIfAbsent(v, k -> new ArrayList<>()).add(c);
-        }
+        index = new AnchorIndex(counters.values());
+        readers = Readers.of(segments.values());
     }
 
     public static SegmentCatalog empty() {
@@ -93,6 +78,43 @@ public final class SegmentCatalog {
         Map<String, Source> next = new LinkedHashMap<>(sources);
         next.put(id, new Source(definition, version));
         return rebuild(next, id, false);
+    }
+
+    /**
+     * Adds or replaces many segments in one rebuild (a restore, a bulk load): a put per segment
+     * would rebuild the catalog's indexes once per segment. A segment that cannot be compiled
+     * (unknown reference, cycle) is left out and named in the problems; the others go in.
+     */
+    public Update putAll(Map<String, Definition> definitions, long version) {
+        Map<String, Source> next = new LinkedHashMap<>(sources);
+        definitions.forEach((id, d) -> next.put(id, new Source(d, version)));
+        Set<String> changed = new LinkedHashSet<>(definitions.keySet());
+        for (String id : definitions.keySet()) {
+            if (sources.containsKey(id)) {
+                changed.addAll(dependents(next, id)); // a replaced segment's referrers recompile
+            }
+        }
+        List<Problem> problems = new ArrayList<>();
+        Map<String, CompiledSegment> compiled = new LinkedHashMap<>(segments);
+        for (String s : changed) {
+            compiled.remove(s);
+            Source src = next.get(s);
+            SegmentResolver.Result r =
+                    SegmentResolver.resolve(
+                            src.definition(),
+                            s,
+                            ref -> next.get(ref) == null ? null : next.get(ref).definition());
+            if (r.definition() == null) {
+                problems.addAll(r.problems());
+                continue;
+            }
+            compiled.put(s, SegmentCompiler.compile(s, src.version(), r.definition()));
+        }
+        next.keySet().retainAll(compiled.keySet());
+        return new Update(
+                new SegmentCatalog(Map.copyOf(next), Collections.unmodifiableMap(compiled)),
+                Collections.unmodifiableSet(changed),
+                List.copyOf(problems));
     }
 
     /**
@@ -189,35 +211,18 @@ public final class SegmentCatalog {
         return counters.values();
     }
 
-    List<CompiledSegment> segmentsOf(long counterId) {
-        return byCounter.getOrDefault(counterId, List.of());
+    /** The segments whose answer may differ now that a counter moved from one value to another. */
+    void segmentsCrossing(
+            long counterId, double before, double after, Collection<CompiledSegment> out) {
+        Readers r = readers.get(counterId);
+        if (r != null) {
+            r.crossing(counters.get(counterId).kind(), before, after, out);
+        }
     }
 
-    /** The counters an event may change: those anchored on one of its values, and the rest. */
-    void countersFor(Event e, Collection<CounterSpec> out) {
-        out.addAll(unanchored);
-        for (Map.Entry<String, Map<String, List<CounterSpec>>> byPath : anchored.entrySet()) {
-            Object v = Values.dimension(e, byPath.getKey());
-            if (v == null) {
-                continue;
-            }
-            List<?> elements = Values.elements(v);
-            // A list value may name several anchor values of one counter: add it once.
-            Set<CounterSpec> seen = elements.size() > 1 ? new java.util.HashSet<>() : null;
-            for (Object x : elements) {
-                String text = Values.text(x);
-                if (text != null) {
-                    List<CounterSpec> cs = byPath.getValue().get(text);
-                    if (cs != null) {
-                        for (CounterSpec c : cs) {
-                            if (seen == null || seen.add(c)) {
-                                out.add(c);
-                            }
-                        }
-                    }
-                }
-            }
-        }
+    /** The counters an event may change (see {@link AnchorIndex}), each once. */
+    void countersFor(Event e, List<CounterSpec> out) {
+        index.probe(e, out);
     }
 
     /** The history-evaluated segments an event with this name may change. */

@@ -34,6 +34,9 @@ final class SegmentCompiler {
     /** Evaluator for predicates without windows, where "now" does not matter. */
     private static final ReferenceEvaluator TIMELESS = new ReferenceEvaluator(0);
 
+    /** A profile without events: every counter reads 0. Never written. */
+    private static final UserProfile EMPTY = new UserProfile();
+
     /** Counts compared with thresholds above this keep all their entries. */
     private static final int MAX_RETAIN = 1_000;
 
@@ -82,16 +85,27 @@ final class SegmentCompiler {
                 if (c.atLeast() > 1) {
                     return new Formula.Any(List.of()); // one visitor can never be N > 1 units
                 }
+                Formula pred = visitor(c.pred(), w);
+                // The container needs the visitor present (an event in the window). Without one,
+                // every counter the predicate reads (windows within w) is 0, so where the predicate
+                // is false on an empty profile the presence test is implied and dropped: exact,
+                // and it keeps a user's first event (or a lapse of presence) from making every
+                // such segment due.
+                if (!pred.holds(EMPTY)) {
+                    return pred;
+                }
                 return new Formula.All(
                         List.of(
                                 test(
                                         counter(CounterSpec.Kind.COUNT, null, null, w, 1),
-                                        v -> v >= 1),
-                                visitor(c.pred(), w)));
+                                        v -> v >= 1,
+                                        1),
+                                pred));
             case HITS:
                 {
                     int n = c.atLeast();
-                    return test(counter(CounterSpec.Kind.COUNT, null, c.pred(), w, n), v -> v >= n);
+                    return test(
+                            counter(CounterSpec.Kind.COUNT, null, c.pred(), w, n), v -> v >= n, n);
                 }
             default:
                 throw new NotIncremental();
@@ -121,29 +135,77 @@ final class SegmentCompiler {
         }
         if (p instanceof Pred.Compare c) {
             if (c.val().aggregate()) {
-                return aggregate(c.val(), w, v -> Comparisons.testNumber(c, v), retainFor(c));
+                return aggregate(
+                        c.val(), w, v -> Comparisons.testNumber(c, v), pivots(c), retainFor(c));
             }
-            return test(counter(CounterSpec.Kind.COUNT, null, p, w, 1), v -> v >= 1);
+            Formula extreme = extreme(c, w);
+            if (extreme != null) {
+                return extreme;
+            }
+            return test(counter(CounterSpec.Kind.COUNT, null, p, w, 1), v -> v >= 1, 1);
         }
         if (p instanceof Pred.Exists x) {
             if (x.val().aggregate()) {
                 boolean neg = x.negated();
-                return aggregate(x.val(), w, v -> (v != 0) != neg, 1);
+                return aggregate(x.val(), w, v -> (v != 0) != neg, new double[] {0}, 1);
             }
-            return test(counter(CounterSpec.Kind.COUNT, null, p, w, 1), v -> v >= 1);
+            return test(counter(CounterSpec.Kind.COUNT, null, p, w, 1), v -> v >= 1, 1);
         }
         if (p instanceof Pred.EventExists x) {
             Pred positive = new Pred.EventExists(x.event(), false, null);
             DoublePredicate t = x.negated() ? v -> v == 0 : v -> v >= 1;
-            return test(counter(CounterSpec.Kind.COUNT, null, positive, w, 1), t);
+            return test(
+                    counter(CounterSpec.Kind.COUNT, null, positive, w, 1), t, x.negated() ? 0 : 1);
         }
         throw new NotIncremental(); // sequences
     }
 
-    private Formula aggregate(Val val, @Nullable Window w, DoublePredicate t, int retain) {
+    /**
+     * "Some event in the window has a number above (below) N" as the largest (smallest) number of
+     * the dimension in the window, compared with N: one counter per dimension and window for every
+     * threshold. Null for other comparisons.
+     */
+    @Nullable
+    private Formula extreme(Pred.Compare c, @Nullable Window w) {
+        String path = Attributes.dimension(((Val.Attr) c.val()).name());
+        double n = c.num() == null ? Double.NaN : c.num();
+        return switch (c.op()) {
+            case GT -> test(extremeCounter(CounterSpec.Kind.MAX, path, w), v -> v > n, n);
+            case GE -> test(extremeCounter(CounterSpec.Kind.MAX, path, w), v -> v >= n, n);
+            case LT -> test(extremeCounter(CounterSpec.Kind.MIN, path, w), v -> v < n, n);
+            case LE -> test(extremeCounter(CounterSpec.Kind.MIN, path, w), v -> v <= n, n);
+            default -> null;
+        };
+    }
+
+    private CounterSpec extremeCounter(CounterSpec.Kind kind, String path, @Nullable Window w) {
+        return register(
+                CounterSpec.of(
+                        kind,
+                        path,
+                        "*",
+                        e -> true,
+                        w,
+                        presence(path).map(List::<Anchor>of).orElse(List.of()),
+                        Integer.MAX_VALUE));
+    }
+
+    private Formula aggregate(
+            Val val, @Nullable Window w, DoublePredicate t, double[] pivots, int retain) {
         if (val instanceof Val.TotalDistinct td) {
             String path = Attributes.dimension(td.field());
-            return test(counter(CounterSpec.Kind.DISTINCT, path, null, w, Integer.MAX_VALUE), t);
+            return test(
+                    register(
+                            CounterSpec.of(
+                                    CounterSpec.Kind.DISTINCT,
+                                    path,
+                                    "*",
+                                    e -> true,
+                                    w,
+                                    presence(path).map(List::<Anchor>of).orElse(List.of()),
+                                    Integer.MAX_VALUE)),
+                    t,
+                    pivots);
         }
         String metric =
                 val instanceof Val.Total tot
@@ -151,16 +213,58 @@ final class SegmentCompiler {
                         : Attributes.metric(((Val.Attr) val).name());
         switch (metric) {
             case Attributes.OCCURRENCES:
-                return test(counter(CounterSpec.Kind.COUNT, null, null, w, retain), t);
+                return test(counter(CounterSpec.Kind.COUNT, null, null, w, retain), t, pivots);
             case Attributes.VISITS:
-                return test(counter(CounterSpec.Kind.VISITS, null, null, w, Integer.MAX_VALUE), t);
+                return test(
+                        counter(CounterSpec.Kind.VISITS, null, null, w, Integer.MAX_VALUE),
+                        t,
+                        pivots);
             case Attributes.VISITORS:
                 return test(
                         counter(CounterSpec.Kind.COUNT, null, null, w, 1),
-                        v -> t.test(Math.min(v, 1)));
+                        v -> t.test(Math.min(v, 1)),
+                        (double[]) null); // tested on min(v, 1): any change may matter
             default:
-                return test(counter(CounterSpec.Kind.SUM, metric, null, w, Integer.MAX_VALUE), t);
+                return test(
+                        register(
+                                CounterSpec.of(
+                                        CounterSpec.Kind.SUM,
+                                        metric,
+                                        "*",
+                                        e -> true,
+                                        w,
+                                        sumAnchors(metric),
+                                        Integer.MAX_VALUE)),
+                        t,
+                        pivots);
         }
+    }
+
+    /**
+     * An event adds to the sum of metric {@code m} when its property {@code m} is a number, or when
+     * it is named {@code m} (see {@link Metrics#perEvent}): both are anchors. A metric named like a
+     * dimension of its own (name, view or session id) reads the property while the index would read
+     * the dimension, so it stays unanchored.
+     */
+    private static List<Anchor> sumAnchors(String metric) {
+        if (special(metric)) {
+            return List.of();
+        }
+        return List.of(
+                new Anchor.Equals(Attributes.NAME, Set.of(metric)), new Anchor.Present(metric));
+    }
+
+    /** A presence anchor on {@code path}, or none where every event has it (the name). */
+    private static java.util.Optional<Anchor> presence(String path) {
+        return path.equals(Attributes.NAME)
+                ? java.util.Optional.empty()
+                : java.util.Optional.of(new Anchor.Present(path));
+    }
+
+    private static boolean special(String path) {
+        return path.equals(Attributes.NAME)
+                || path.equals(Attributes.VIEW_ID)
+                || path.equals(Attributes.SESSION_ID);
     }
 
     /** How many newest entries a count needs so every comparison in {@code c} stays exact. */
@@ -188,8 +292,35 @@ final class SegmentCompiler {
         return (int) Math.floor(max) + 2;
     }
 
-    private static Formula test(CounterSpec c, DoublePredicate t) {
-        return new Formula.Test(c, t);
+    /**
+     * A test of a counter's value whose outcome can change only when the value reaches or passes
+     * one of {@code pivots} (null: at any change), so that a counter that moved re-evaluates just
+     * the segments whose thresholds it crossed.
+     */
+    private static Formula test(CounterSpec c, DoublePredicate t, @Nullable double... pivots) {
+        return new Formula.Test(c, t, pivots);
+    }
+
+    /** The numbers a comparison's outcome can change at. */
+    private static double[] pivots(Pred.Compare c) {
+        List<Double> all = new ArrayList<>();
+        if (c.num() != null) {
+            all.add(c.num());
+        }
+        if (c.nums() != null) {
+            all.addAll(c.nums());
+        }
+        if (c.low() != null) {
+            all.add(c.low());
+        }
+        if (c.high() != null) {
+            all.add(c.high());
+        }
+        double[] out = new double[all.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = all.get(i);
+        }
+        return out;
     }
 
     private CounterSpec counter(
@@ -201,7 +332,19 @@ final class SegmentCompiler {
         Predicate<Event> hits = hitPred == null ? e -> true : hit(hitPred);
         String key = hitPred == null ? "*" : canonical(hitPred);
         Anchor anchor = hitPred == null ? null : anchor(hitPred);
-        CounterSpec spec = CounterSpec.of(kind, field, key, hits, w, anchor, retain);
+        return register(
+                CounterSpec.of(
+                        kind,
+                        field,
+                        key,
+                        hits,
+                        w,
+                        anchor == null ? List.of() : List.of(anchor),
+                        retain));
+    }
+
+    /** One counter per identity, shared by every part of the definition that needs it. */
+    private CounterSpec register(CounterSpec spec) {
         CounterSpec existing = counters.putIfAbsent(spec.id(), spec);
         return existing == null ? spec : existing;
     }
@@ -297,26 +440,37 @@ final class SegmentCompiler {
         return found[0];
     }
 
-    /** A necessary condition on one dimension for {@code p} to hold for a hit, if there is one. */
+    /**
+     * The most selective necessary condition on one dimension for {@code p} to hold for a hit: an
+     * equality (the event name first), else a numeric threshold, else the dimension's presence;
+     * null when there is none (negations, for which an absent value qualifies).
+     */
     @Nullable
     static Anchor anchor(Pred p) {
+        Anchor.Equals eq = equality(p);
+        return eq != null ? eq : weaker(p);
+    }
+
+    /** An equality anchor: {@code streq}, {@code streq-in}, {@code event-exists}, or OR of them. */
+    @Nullable
+    static Anchor.Equals equality(Pred p) {
         if (p instanceof Pred.Compare c && !c.val().aggregate()) {
             String path = Attributes.dimension(((Val.Attr) c.val()).name());
             if (c.op() == Op.STREQ) {
-                return new Anchor(path, Set.of(c.str()));
+                return new Anchor.Equals(path, Set.of(c.str()));
             }
             if (c.op() == Op.STREQ_IN) {
-                return new Anchor(path, Set.copyOf(c.strs()));
+                return new Anchor.Equals(path, Set.copyOf(c.strs()));
             }
             return null;
         }
         if (p instanceof Pred.EventExists x && !x.negated()) {
-            return new Anchor(Attributes.NAME, Set.of(x.event()));
+            return new Anchor.Equals(Attributes.NAME, Set.of(x.event()));
         }
         if (p instanceof Pred.And a) {
-            Anchor best = null;
+            Anchor.Equals best = null;
             for (Pred x : a.preds()) {
-                Anchor an = anchor(x);
+                Anchor.Equals an = equality(x);
                 if (an != null && (best == null || an.path().equals(Attributes.NAME))) {
                     best = an;
                 }
@@ -327,17 +481,63 @@ final class SegmentCompiler {
             String path = null;
             Set<String> values = new HashSet<>();
             for (Pred x : o.preds()) {
-                Anchor an = anchor(x);
+                Anchor.Equals an = equality(x);
                 if (an == null || (path != null && !path.equals(an.path()))) {
                     return null;
                 }
                 path = an.path();
                 values.addAll(an.values());
             }
-            return new Anchor(path, Set.copyOf(values));
+            return new Anchor.Equals(path, Set.copyOf(values));
         }
         if (p instanceof Pred.Container c && c.window() == null && c.atLeast() == 1) {
-            return anchor(c.pred());
+            return equality(c.pred());
+        }
+        return null;
+    }
+
+    /**
+     * A threshold or presence anchor: a positive comparison needs a value (a numeric one a number
+     * past its bound), a positive {@code exists} a value. Of an AND, a threshold before presence.
+     */
+    @Nullable
+    private static Anchor weaker(Pred p) {
+        if (p instanceof Pred.Compare c && !c.val().aggregate()) {
+            if (c.op().negationOf() != null) {
+                return null; // an absent value satisfies a negated comparison
+            }
+            String path = Attributes.dimension(((Val.Attr) c.val()).name());
+            Anchor threshold =
+                    switch (c.op()) {
+                        case GT -> new Anchor.Above(path, c.num(), false);
+                        case GE, EQ -> new Anchor.Above(path, c.num(), true);
+                        case LT -> new Anchor.Below(path, c.num(), false);
+                        case LE -> new Anchor.Below(path, c.num(), true);
+                        case RANGE ->
+                                c.low() != null
+                                        ? new Anchor.Above(path, c.low(), true)
+                                        : c.high() != null
+                                                ? new Anchor.Below(path, c.high(), true)
+                                                : null;
+                        default -> null;
+                    };
+            return threshold != null ? threshold : presence(path).orElse(null);
+        }
+        if (p instanceof Pred.Exists x && !x.val().aggregate() && !x.negated()) {
+            return presence(Attributes.dimension(((Val.Attr) x.val()).name())).orElse(null);
+        }
+        if (p instanceof Pred.And a) {
+            Anchor best = null;
+            for (Pred x : a.preds()) {
+                Anchor an = weaker(x);
+                if (an != null && (best == null || best instanceof Anchor.Present)) {
+                    best = an;
+                }
+            }
+            return best;
+        }
+        if (p instanceof Pred.Container c && c.window() == null && c.atLeast() == 1) {
+            return weaker(c.pred());
         }
         return null;
     }
@@ -386,7 +586,7 @@ final class SegmentCompiler {
             return Set.of(x.event());
         }
         if (p instanceof Pred.Compare c && !c.val().aggregate()) {
-            Anchor a = anchor(c);
+            Anchor.Equals a = equality(c);
             return a != null && a.path().equals(Attributes.NAME) ? a.values() : null;
         }
         if (p instanceof Pred.Sequence s && s.kind() == Pred.SequenceKind.SEQUENCE) {
@@ -405,7 +605,7 @@ final class SegmentCompiler {
                     if (cp instanceof Pred.Container k && k.context() != Context.HITS) {
                         return null;
                     }
-                    Anchor a = anchor(cp);
+                    Anchor.Equals a = equality(cp);
                     if (a == null || !a.path().equals(Attributes.NAME) || hasWindow(cp)) {
                         return null;
                     }

@@ -39,10 +39,16 @@ public final class SegmentEngine {
 
     private final EngineConfig config;
     private final long horizon;
+    private final EngineStats stats = new EngineStats();
 
     public SegmentEngine(EngineConfig config) {
         this.config = config;
         this.horizon = config.horizonMillis();
+    }
+
+    /** The work this engine has done (counted, not timed). */
+    public EngineStats stats() {
+        return stats;
     }
 
     /** Whether an event's time is too far ahead of {@code wallClock} to be believed. */
@@ -100,6 +106,7 @@ public final class SegmentEngine {
             boolean minDropped = false;
             for (CounterSpec spec : specs) {
                 // Unanchored counters are candidates for every event: test before allocating.
+                stats.countersTested++;
                 if (!spec.hits().test(e)) {
                     continue;
                 }
@@ -113,6 +120,7 @@ public final class SegmentEngine {
                 if (!spec.add(e, s)) {
                     continue;
                 }
+                stats.countersUpdated++;
                 // A count at its retention limit drops its oldest entry; if that entry was the
                 // next to expire, the profile's next expiry moves later and is recomputed below.
                 minDropped |=
@@ -124,11 +132,10 @@ public final class SegmentEngine {
                     p.counters.remove(spec.id());
                 }
                 p.nextExpiry = Math.min(p.nextExpiry, s.nextExpiry(spec, horizon));
-                // Formulas read counter values only: a count at its retention limit that took a
-                // newer entry kept its value, and none of its segments can have changed.
-                if (s.value(spec.kind()) != valueBefore) {
-                    due.addAll(catalog.segmentsOf(spec.id()));
-                }
+                // Formulas read counter values only, and a test's outcome changes only where the
+                // value reaches one of its pivots: segments whose thresholds the value did not
+                // cross (or a count at its retention limit that kept its value) are not due.
+                catalog.segmentsCrossing(spec.id(), valueBefore, s.value(spec.kind()), due);
             }
             if (minDropped) {
                 recomputeNextExpiry(p, catalog);
@@ -282,8 +289,9 @@ public final class SegmentEngine {
      * entry only) holds just the latest event inserted. Returns false when the history is needed.
      */
     private boolean buildWithoutHistory(UserProfile p, CounterSpec spec) {
-        Anchor a = spec.anchor();
-        if (a != null && a.path().equals(io.cohortflow.core.definition.Attributes.NAME)) {
+        if (spec.anchors().size() == 1
+                && spec.anchors().get(0) instanceof Anchor.Equals a
+                && a.path().equals(io.cohortflow.core.definition.Attributes.NAME)) {
             for (String v : a.values()) {
                 if (p.names.containsKey(v)) {
                     return false;
@@ -325,6 +333,7 @@ public final class SegmentEngine {
 
     /** Evicts every counter, collects the segments affected, and fires due rechecks. */
     private void sweep(UserProfile p, SegmentCatalog catalog, Set<CompiledSegment> due) {
+        stats.sweeps++;
         Iterator<Map.Entry<Long, CounterState>> it = p.counters.entrySet().iterator();
         while (it.hasNext()) {
             Map.Entry<Long, CounterState> c = it.next();
@@ -333,8 +342,9 @@ public final class SegmentEngine {
                 it.remove(); // its definitions are gone
                 continue;
             }
+            double before = c.getValue().value(spec.kind());
             if (c.getValue().evict(spec, p.now, p.floor, horizon)) {
-                due.addAll(catalog.segmentsOf(spec.id()));
+                catalog.segmentsCrossing(spec.id(), before, c.getValue().value(spec.kind()), due);
                 if (c.getValue().size() == 0) {
                     it.remove();
                 }
@@ -373,8 +383,10 @@ public final class SegmentEngine {
         for (CompiledSegment s : due) {
             boolean holds;
             if (s.incremental()) {
+                stats.formulasEvaluated++;
                 holds = s.formula().holds(p);
             } else {
+                stats.historyEvaluations++;
                 if (ref == null) {
                     ref = new ReferenceEvaluator(p.now);
                 }

@@ -84,8 +84,9 @@ class CatalogAndExplainTest {
                                                 "{\"func\":\"or\",\"preds\":[{\"func\":\"event-exists\",\"evt\":\"Purchase\","
                                                         + "\"description\":\"same counter, other words\"},{\"func\":\"event-exists\",\"evt\":\"Refund\"}]}")))
                         .catalog();
-        // visitor non-emptiness, Purchase, Refund: three counters, not four.
-        assertThat(c.counters()).hasSize(3);
+        // Purchase and Refund: two counters, not three (and no visitor presence test: both
+        // predicates are false without events, which implies it).
+        assertThat(c.counters()).hasSize(2);
     }
 
     @Test
@@ -107,5 +108,22 @@ class CatalogAndExplainTest {
         assertThat(and.children().get(1).holds()).isFalse();
         assertThat(and.children().get(1).value()).isEqualTo(90.0);
         assertThat(and.children().get(1).pointer()).isEqualTo("/container/pred/preds/1");
+    }
+
+    @Test
+    void a_visitor_presence_test_is_kept_only_where_the_predicate_holds_without_events() {
+        SegmentCatalog c =
+                SegmentCatalog.empty()
+                        .put(
+                                "absent",
+                                1,
+                                def(
+                                        visitors(
+                                                "{\"func\":\"not-event-exists\",\"evt\":\"Purchase\"}")))
+                        .catalog();
+        // "never purchased" holds on an empty profile: it needs the visitor to exist.
+        assertThat(c.counters()).hasSize(2);
+        c = SegmentCatalog.empty().put("buyer", 1, def(BUYER)).catalog();
+        assertThat(c.counters()).hasSize(1);
     }
 }

@@ -84,6 +84,9 @@ final class RandomDefinitions {
     private Pred dimension() {
         Val cat = new Val.Attr("variables/cat");
         Val n = new Val.Attr("variables/n");
+        if (r.nextInt(3) == 0) {
+            return threshold();
+        }
         return switch (r.nextInt(9)) {
             case 0 -> Pred.Compare.str(Op.STREQ, cat, pick(CATS));
             case 1 -> Pred.Compare.str(Op.NOT_STREQ, cat, pick(CATS));
@@ -102,6 +105,36 @@ final class RandomDefinitions {
                                             Op.STREQ, new Val.Attr("variables/name"), pick(NAMES)),
                                     Pred.Compare.str(Op.STREQ, cat, pick(CATS))),
                             null);
+        };
+    }
+
+    /**
+     * Numeric comparisons of every kind on a plain, a nested and a list-valued property: the
+     * threshold anchors and the largest/smallest aggregates must agree with the reference.
+     */
+    private Pred threshold() {
+        Val v =
+                new Val.Attr(
+                        switch (r.nextInt(3)) {
+                            case 0 -> "variables/n";
+                            case 1 -> "variables/obj.x";
+                            default -> "variables/nums";
+                        });
+        double t = r.nextInt(5) - 1;
+        return switch (r.nextInt(10)) {
+            case 0 -> Pred.Compare.num(Op.GT, v, t);
+            case 1 -> Pred.Compare.num(Op.GE, v, t);
+            case 2 -> Pred.Compare.num(Op.LT, v, t);
+            case 3 -> Pred.Compare.num(Op.LE, v, t);
+            case 4 -> Pred.Compare.num(Op.EQ, v, t);
+            case 5 -> Pred.Compare.num(Op.NOT_EQ, v, t);
+            case 6 ->
+                    r.nextBoolean()
+                            ? Pred.Compare.range(v, t, r.nextBoolean() ? null : t + 2)
+                            : Pred.Compare.range(v, null, t + 2);
+            case 7 -> new Pred.Exists(v, r.nextBoolean(), null);
+            case 8 -> Pred.Compare.str(Op.STARTS_WITH, new Val.Attr("variables/cat"), "x");
+            default -> Pred.Compare.str(Op.NOT_STREQ, new Val.Attr("variables/obj.x"), "1");
         };
     }
 
@@ -177,6 +210,12 @@ final class RandomDefinitions {
         }
         if (r.nextInt(3) == 0) {
             props.put("tags", List.of("t" + r.nextInt(3), "t" + r.nextInt(3)));
+        }
+        if (r.nextInt(3) == 0) {
+            props.put("obj", Map.of("x", (double) (r.nextInt(6) - 2)));
+        }
+        if (r.nextInt(3) == 0) {
+            props.put("nums", List.of((double) (r.nextInt(6) - 2), String.valueOf(r.nextInt(4))));
         }
         String session = r.nextInt(5) == 0 ? null : pick(SESSIONS);
         return new Event(pick(NAMES), time, props, null, session);

@@ -1,0 +1,167 @@
+package io.cohortflow.core.eval;
+
+import io.cohortflow.core.event.Event;
+import io.cohortflow.core.event.Values;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The counters of a catalog indexed by their {@link Anchor}s, in the spirit of a rule engine's
+ * alpha network: equality anchors in hash maps probed by the event's values, numeric thresholds in
+ * sorted arrays probed by binary search, presence by dimension. What an event probes costs the
+ * counters it can change, not the counters that exist. Immutable once built.
+ */
+final class AnchorIndex {
+    private final Map<String, Map<String, List<CounterSpec>>> equal = new HashMap<>();
+    private final Map<String, Thresholds> above = new HashMap<>();
+    private final Map<String, Thresholds> below = new HashMap<>();
+    private final Map<String, List<CounterSpec>> present = new HashMap<>();
+    private final List<CounterSpec> unanchored = new ArrayList<>();
+    private final Set<String> paths = new HashSet<>();
+
+    /** Whether one event can reach a counter twice (several anchors of one counter). */
+    private boolean repeats;
+
+    AnchorIndex(Collection<CounterSpec> counters) {
+        Map<String, List<Threshold>> up = new HashMap<>();
+        Map<String, List<Threshold>> down = new HashMap<>();
+        for (CounterSpec c : counters) {
+            if (c.anchors().isEmpty()) {
+                unanchored.add(c);
+                continue;
+            }
+            repeats |= c.anchors().size() > 1;
+            for (Anchor a : c.anchors()) {
+                paths.add(a.path());
+                if (a instanceof Anchor.Equals e) {
+                    Map<String, List<CounterSpec>> byValue =
+                            equal.computeIfAbsent(e.path(), k -> new HashMap<>());
+                    for (String v : e.values()) {
+                        byValue.computeIfAbsent(v, k -> new ArrayList<>()).add(c);
+                    }
+                } else if (a instanceof Anchor.Above x) {
+                    up.computeIfAbsent(x.path(), k -> new ArrayList<>())
+                            .add(new Threshold(x.bound(), x.inclusive(), c));
+                } else if (a instanceof Anchor.Below x) {
+                    down.computeIfAbsent(x.path(), k -> new ArrayList<>())
+                            .add(new Threshold(x.bound(), x.inclusive(), c));
+                } else {
+                    present.computeIfAbsent(a.path(), k -> new ArrayList<>()).add(c);
+                }
+            }
+        }
+        up.forEach((p, ts) -> above.put(p, new Thresholds(ts)));
+        down.forEach((p, ts) -> below.put(p, new Thresholds(ts)));
+    }
+
+    /** The counters {@code e} may change: each at most once. */
+    void probe(Event e, List<CounterSpec> out) {
+        out.addAll(unanchored);
+        boolean lists = false;
+        for (String path : paths) {
+            Object v = Values.dimension(e, path);
+            if (v == null) {
+                continue;
+            }
+            List<CounterSpec> p = present.get(path);
+            if (p != null) {
+                out.addAll(p);
+            }
+            List<?> elements = Values.elements(v);
+            lists |= elements.size() > 1;
+            Map<String, List<CounterSpec>> byValue = equal.get(path);
+            Thresholds up = above.get(path);
+            Thresholds down = below.get(path);
+            for (Object x : elements) {
+                if (byValue != null) {
+                    String text = Values.text(x);
+                    List<CounterSpec> cs = text == null ? null : byValue.get(text);
+                    if (cs != null) {
+                        out.addAll(cs);
+                    }
+                }
+                if (up != null || down != null) {
+                    Double d = x instanceof List ? null : Values.number(x);
+                    if (d != null) {
+                        if (up != null) {
+                            up.above(d, out);
+                        }
+                        if (down != null) {
+                            down.below(d, out);
+                        }
+                    }
+                }
+            }
+        }
+        if ((repeats || lists) && out.size() > 1) {
+            Set<CounterSpec> seen = new HashSet<>();
+            out.removeIf(c -> !seen.add(c));
+        }
+    }
+
+    private record Threshold(double bound, boolean inclusive, CounterSpec counter) {}
+
+    /** Thresholds of one dimension, by bound ascending. */
+    private static final class Thresholds {
+        private final double[] bounds;
+        private final boolean[] inclusive;
+        private final CounterSpec[] counters;
+
+        Thresholds(List<Threshold> ts) {
+            ts.sort(Comparator.comparingDouble(Threshold::bound));
+            bounds = new double[ts.size()];
+            inclusive = new boolean[ts.size()];
+            counters = new CounterSpec[ts.size()];
+            for (int i = 0; i < ts.size(); i++) {
+                bounds[i] = ts.get(i).bound();
+                inclusive[i] = ts.get(i).inclusive();
+                counters[i] = ts.get(i).counter();
+            }
+        }
+
+        /** Counters whose bound {@code d} is above (or at, when inclusive). */
+        void above(double d, List<CounterSpec> out) {
+            int i = firstAtLeast(d);
+            out.addAll(Arrays.asList(counters).subList(0, i));
+            for (; i < bounds.length && bounds[i] == d; i++) {
+                if (inclusive[i]) {
+                    out.add(counters[i]);
+                }
+            }
+        }
+
+        /** Counters whose bound {@code d} is below (or at, when inclusive). */
+        void below(double d, List<CounterSpec> out) {
+            int i = firstAtLeast(d);
+            int j = i;
+            for (; j < bounds.length && bounds[j] == d; j++) {
+                if (inclusive[j]) {
+                    out.add(counters[j]);
+                }
+            }
+            out.addAll(Arrays.asList(counters).subList(j, bounds.length));
+        }
+
+        /** The first index whose bound is at least {@code d} (the length when none is). */
+        private int firstAtLeast(double d) {
+            int lo = 0;
+            int hi = bounds.length;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (bounds[mid] < d) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            return lo;
+        }
+    }
+}

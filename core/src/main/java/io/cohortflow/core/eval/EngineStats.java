@@ -1,0 +1,62 @@
+package io.cohortflow.core.eval;
+
+/**
+ * How much work the engine did, counted rather than timed, so a test can assert that the cost of an
+ * event does not grow with unrelated segments and a benchmark can say where the time goes.
+ * Cumulative since the engine was made or {@link #reset}; as single-threaded as the engine's
+ * callers (one per operator instance).
+ */
+public final class EngineStats {
+    long countersTested;
+    long countersUpdated;
+    long formulasEvaluated;
+    long historyEvaluations;
+    long sweeps;
+
+    /** Counters whose hit predicate was tested against an event. */
+    public long countersTested() {
+        return countersTested;
+    }
+
+    /** Counters an event changed. */
+    public long countersUpdated() {
+        return countersUpdated;
+    }
+
+    /** Incremental segments whose formula was evaluated. */
+    public long formulasEvaluated() {
+        return formulasEvaluated;
+    }
+
+    /** History-evaluated segments evaluated over the stored events. */
+    public long historyEvaluations() {
+        return historyEvaluations;
+    }
+
+    /** Full passes over a user's counters and rechecks (on lapses and history drops). */
+    public long sweeps() {
+        return sweeps;
+    }
+
+    public void reset() {
+        countersTested = 0;
+        countersUpdated = 0;
+        formulasEvaluated = 0;
+        historyEvaluations = 0;
+        sweeps = 0;
+    }
+
+    @Override
+    public String toString() {
+        return "tested="
+                + countersTested
+                + " updated="
+                + countersUpdated
+                + " formulas="
+                + formulasEvaluated
+                + " history="
+                + historyEvaluations
+                + " sweeps="
+                + sweeps;
+    }
+}

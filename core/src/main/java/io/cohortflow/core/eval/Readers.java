@@ -1,0 +1,126 @@
+package io.cohortflow.core.eval;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The segments that read one counter, indexed by the values at which their tests of it can change
+ * outcome: when the counter moves from one value to another, only the segments with a pivot between
+ * the two (inclusive) are evaluated again, so a counter read by thousands of thresholds (a largest
+ * page depth, a revenue sum) costs the thresholds it crossed. Segments whose tests give no pivots
+ * are evaluated at every change.
+ */
+final class Readers {
+    private final List<CompiledSegment> all;
+    private final List<CompiledSegment> always;
+    private final double[] pivots;
+    private final CompiledSegment[] atPivot;
+
+    private Readers(
+            List<CompiledSegment> all,
+            List<CompiledSegment> always,
+            double[] pivots,
+            CompiledSegment[] atPivot) {
+        this.all = all;
+        this.always = always;
+        this.pivots = pivots;
+        this.atPivot = atPivot;
+    }
+
+    /** Every counter's readers among {@code segments} (the incremental ones). */
+    static Map<Long, Readers> of(Collection<CompiledSegment> segments) {
+        Map<Long, List<CompiledSegment>> all = new HashMap<>();
+        Map<Long, List<CompiledSegment>> always = new HashMap<>();
+        Map<Long, List<Map.Entry<Double, CompiledSegment>>> pivoted = new HashMap<>();
+        for (CompiledSegment s : segments) {
+            if (!s.incremental()) {
+                continue;
+            }
+            Map<Long, Boolean> seen = new HashMap<>();
+            s.formula()
+                    .tests(
+                            t -> {
+                                long id = t.counter().id();
+                                if (seen.putIfAbsent(id, true) == null) {
+                                    all.computeIfAbsent(id, k -> new ArrayList<>()).add(s);
+                                }
+                                if (t.pivots() == null) {
+                                    always.computeIfAbsent(id, k -> new ArrayList<>()).add(s);
+                                } else {
+                                    for (double p : t.pivots()) {
+                                        pivoted.computeIfAbsent(id, k -> new ArrayList<>())
+                                                .add(Map.entry(p, s));
+                                    }
+                                }
+                            });
+        }
+        Map<Long, Readers> out = new HashMap<>();
+        for (Map.Entry<Long, List<CompiledSegment>> e : all.entrySet()) {
+            List<Map.Entry<Double, CompiledSegment>> ps =
+                    pivoted.getOrDefault(e.getKey(), new ArrayList<>());
+            ps.sort(Comparator.comparingDouble(Map.Entry::getKey));
+            double[] pivots = new double[ps.size()];
+            CompiledSegment[] at = new CompiledSegment[ps.size()];
+            for (int i = 0; i < ps.size(); i++) {
+                pivots[i] = ps.get(i).getKey();
+                at[i] = ps.get(i).getValue();
+            }
+            out.put(
+                    e.getKey(),
+                    new Readers(
+                            List.copyOf(e.getValue()),
+                            List.copyOf(always.getOrDefault(e.getKey(), List.of())),
+                            pivots,
+                            at));
+        }
+        return out;
+    }
+
+    private static double orderable(CounterSpec.Kind kind, double v) {
+        if (!Double.isNaN(v)) {
+            return v;
+        }
+        return switch (kind) {
+            case MAX -> Double.NEGATIVE_INFINITY;
+            case MIN -> Double.POSITIVE_INFINITY;
+            default -> v;
+        };
+    }
+
+    /**
+     * Adds the readers whose outcome may differ between the counter's values {@code before} and
+     * {@code after}. An empty MAX (NaN, which no test of it passes: they all ask for a value above
+     * a bound) stands below every pivot, an empty MIN above every pivot.
+     */
+    void crossing(
+            CounterSpec.Kind kind, double before, double after, Collection<CompiledSegment> out) {
+        before = orderable(kind, before);
+        after = orderable(kind, after);
+        if (Double.isNaN(before) || Double.isNaN(after)) {
+            out.addAll(all);
+            return;
+        }
+        if (before == after) {
+            return;
+        }
+        out.addAll(always);
+        double lo = Math.min(before, after);
+        double hi = Math.max(before, after);
+        int i = Arrays.binarySearch(pivots, lo);
+        if (i < 0) {
+            i = -i - 1;
+        } else {
+            while (i > 0 && pivots[i - 1] == lo) {
+                i--; // the first of equal pivots
+            }
+        }
+        for (; i < pivots.length && pivots[i] <= hi; i++) {
+            out.add(atPivot[i]);
+        }
+    }
+}
