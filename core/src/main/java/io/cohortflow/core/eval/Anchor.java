@@ -15,6 +15,18 @@ sealed interface Anchor {
     /** Some element of the dimension has one of {@code values} as its text. */
     record Equals(String path, Set<String> values) implements Anchor {}
 
+    /**
+     * Both equalities at once, on two dimensions ({@code name = X and category = c}): probed by the
+     * pair of the event's values, so an event named X reaches only the counters of its own
+     * category, not those of every category.
+     */
+    record EqualsBoth(Equals first, Equals second) implements Anchor {
+        @Override
+        public String path() {
+            return first.path();
+        }
+    }
+
     /** Some element of the dimension is a number above {@code bound} (or equal, when inclusive). */
     record Above(String path, double bound, boolean inclusive) implements Anchor {}
 

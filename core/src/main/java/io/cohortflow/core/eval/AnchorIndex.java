@@ -20,6 +20,7 @@ import java.util.Set;
  */
 final class AnchorIndex {
     private final Map<String, Map<String, List<CounterSpec>>> equal = new HashMap<>();
+    private final Map<List<String>, Map<String, List<CounterSpec>>> pairs = new HashMap<>();
     private final Map<String, Thresholds> above = new HashMap<>();
     private final Map<String, Thresholds> below = new HashMap<>();
     private final Map<String, List<CounterSpec>> present = new HashMap<>();
@@ -40,7 +41,18 @@ final class AnchorIndex {
             repeats |= c.anchors().size() > 1;
             for (Anchor a : c.anchors()) {
                 paths.add(a.path());
-                if (a instanceof Anchor.Equals e) {
+                if (a instanceof Anchor.EqualsBoth b) {
+                    paths.add(b.second().path());
+                    Map<String, List<CounterSpec>> byKey =
+                            pairs.computeIfAbsent(
+                                    List.of(b.first().path(), b.second().path()),
+                                    k -> new HashMap<>());
+                    for (String v1 : b.first().values()) {
+                        for (String v2 : b.second().values()) {
+                            byKey.computeIfAbsent(pairKey(v1, v2), k -> new ArrayList<>()).add(c);
+                        }
+                    }
+                } else if (a instanceof Anchor.Equals e) {
                     Map<String, List<CounterSpec>> byValue =
                             equal.computeIfAbsent(e.path(), k -> new HashMap<>());
                     for (String v : e.values()) {
@@ -100,10 +112,38 @@ final class AnchorIndex {
                 }
             }
         }
+        for (Map.Entry<List<String>, Map<String, List<CounterSpec>>> pair : pairs.entrySet()) {
+            Object v1 = Values.dimension(e, pair.getKey().get(0));
+            Object v2 = v1 == null ? null : Values.dimension(e, pair.getKey().get(1));
+            if (v2 == null) {
+                continue;
+            }
+            List<?> xs = Values.elements(v1);
+            List<?> ys = Values.elements(v2);
+            lists |= xs.size() > 1 || ys.size() > 1;
+            for (Object x : xs) {
+                String tx = Values.text(x);
+                if (tx == null) {
+                    continue;
+                }
+                for (Object y : ys) {
+                    String ty = Values.text(y);
+                    List<CounterSpec> cs = ty == null ? null : pair.getValue().get(pairKey(tx, ty));
+                    if (cs != null) {
+                        out.addAll(cs);
+                    }
+                }
+            }
+        }
         if ((repeats || lists) && out.size() > 1) {
             Set<CounterSpec> seen = new HashSet<>();
             out.removeIf(c -> !seen.add(c));
         }
+    }
+
+    /** Two values as one key; the separator cannot occur in JSON text from the parser. */
+    private static String pairKey(String first, String second) {
+        return first + '\u0000' + second;
     }
 
     private record Threshold(double bound, boolean inclusive, CounterSpec counter) {}

@@ -447,8 +447,49 @@ final class SegmentCompiler {
      */
     @Nullable
     static Anchor anchor(Pred p) {
+        Anchor both = equalityPair(p);
+        if (both != null) {
+            return both;
+        }
         Anchor.Equals eq = equality(p);
         return eq != null ? eq : weaker(p);
+    }
+
+    /** Of the probe keys a pair of equalities may produce, the most the index takes. */
+    private static final int MAX_PAIR_KEYS = 64;
+
+    /**
+     * Two equalities of an AND on different dimensions, the event name first, else the two with the
+     * fewest values; null when there are not two, or they would make too many probe keys.
+     */
+    @Nullable
+    private static Anchor.EqualsBoth equalityPair(Pred p) {
+        if (p instanceof Pred.Container c && c.window() == null && c.atLeast() == 1) {
+            return equalityPair(c.pred());
+        }
+        if (!(p instanceof Pred.And a)) {
+            return null;
+        }
+        List<Anchor.Equals> atoms = new ArrayList<>();
+        for (Pred x : a.preds()) {
+            Anchor.Equals e = equality(x);
+            if (e != null && atoms.stream().noneMatch(o -> o.path().equals(e.path()))) {
+                atoms.add(e);
+            }
+        }
+        if (atoms.size() < 2) {
+            return null;
+        }
+        atoms.sort(
+                java.util.Comparator.comparing(
+                                (Anchor.Equals e) -> !e.path().equals(Attributes.NAME))
+                        .thenComparingInt(e -> e.values().size()));
+        Anchor.Equals first = atoms.get(0);
+        Anchor.Equals second = atoms.get(1);
+        if ((long) first.values().size() * second.values().size() > MAX_PAIR_KEYS) {
+            return null;
+        }
+        return new Anchor.EqualsBoth(first, second);
     }
 
     /** An equality anchor: {@code streq}, {@code streq-in}, {@code event-exists}, or OR of them. */

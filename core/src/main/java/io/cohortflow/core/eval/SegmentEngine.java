@@ -289,9 +289,13 @@ public final class SegmentEngine {
      * entry only) holds just the latest event inserted. Returns false when the history is needed.
      */
     private boolean buildWithoutHistory(UserProfile p, CounterSpec spec) {
-        if (spec.anchors().size() == 1
-                && spec.anchors().get(0) instanceof Anchor.Equals a
-                && a.path().equals(io.cohortflow.core.definition.Attributes.NAME)) {
+        Anchor.Equals a =
+                spec.anchors().size() != 1
+                        ? null
+                        : spec.anchors().get(0) instanceof Anchor.EqualsBoth b
+                                ? b.first()
+                                : spec.anchors().get(0) instanceof Anchor.Equals e ? e : null;
+        if (a != null && a.path().equals(io.cohortflow.core.definition.Attributes.NAME)) {
             for (String v : a.values()) {
                 if (p.names.containsKey(v)) {
                     return false;
