@@ -15,6 +15,9 @@ import javax.annotation.Nullable;
  *     (null: any event can)
  * @param windows the windows of the definition, whose expiries are the instants a history-evaluated
  *     answer can change without a new event
+ * @param visitGate for a definition that is one visit container ({@code visitors{visits{P}}}) whose
+ *     P needs an event of one of these names in the visit: a new event changes the answer only when
+ *     its visit holds one of them (null: no such gate)
  */
 public record CompiledSegment(
         String id,
@@ -23,7 +26,8 @@ public record CompiledSegment(
         @Nullable Formula formula,
         List<CounterSpec> counters,
         @Nullable Set<String> relevantNames,
-        List<Window> windows) {
+        List<Window> windows,
+        @Nullable Set<String> visitGate) {
 
     public boolean incremental() {
         return formula != null;

@@ -11,6 +11,7 @@ public final class EngineStats {
     long countersUpdated;
     long formulasEvaluated;
     long historyEvaluations;
+    long historySkips;
     long sweeps;
 
     /** Counters whose hit predicate was tested against an event. */
@@ -33,6 +34,11 @@ public final class EngineStats {
         return historyEvaluations;
     }
 
+    /** Visit containers an event could not change (its visit lacks the names they need). */
+    public long historySkips() {
+        return historySkips;
+    }
+
     /** Full passes over a user's counters and rechecks (on lapses and history drops). */
     public long sweeps() {
         return sweeps;
@@ -43,6 +49,7 @@ public final class EngineStats {
         countersUpdated = 0;
         formulasEvaluated = 0;
         historyEvaluations = 0;
+        historySkips = 0;
         sweeps = 0;
     }
 
@@ -56,6 +63,8 @@ public final class EngineStats {
                 + formulasEvaluated
                 + " history="
                 + historyEvaluations
+                + " skipped="
+                + historySkips
                 + " sweeps="
                 + sweeps;
     }

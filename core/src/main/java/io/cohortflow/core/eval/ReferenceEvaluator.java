@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import javax.annotation.Nullable;
 
 /**
  * The meaning of the language, written as plainly as possible: evaluation of a resolved definition
@@ -24,6 +25,11 @@ import java.util.Map;
  */
 public final class ReferenceEvaluator {
     private final long now;
+
+    // The visits of the last scope grouped: the engine evaluates many visit containers over the
+    // same (unmodified) history list at one instant, and grouping it is most of their cost.
+    @Nullable private List<Event> groupedScope;
+    @Nullable private List<List<Event>> groupedVisits;
 
     /**
      * @param now the evaluation instant: windows are (now - length, now].
@@ -41,7 +47,7 @@ public final class ReferenceEvaluator {
     boolean container(Pred.Container c, List<Event> scope) {
         List<Event> visible = windowed(c, scope);
         int matching = 0;
-        for (List<Event> unit : units(c.context(), visible)) {
+        for (List<Event> unit : unitsOf(c.context(), visible)) {
             if (pred(c.pred(), unit) && ++matching >= c.atLeast()) {
                 return true;
             }
@@ -60,6 +66,17 @@ public final class ReferenceEvaluator {
             }
         }
         return out;
+    }
+
+    private List<List<Event>> unitsOf(Context ctx, List<Event> scope) {
+        if (ctx != Context.VISITS) {
+            return units(ctx, scope);
+        }
+        if (scope != groupedScope) {
+            groupedVisits = units(ctx, scope);
+            groupedScope = scope;
+        }
+        return groupedVisits;
     }
 
     static List<List<Event>> units(Context ctx, List<Event> scope) {

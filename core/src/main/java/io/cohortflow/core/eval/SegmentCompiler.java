@@ -63,7 +63,14 @@ final class SegmentCompiler {
         try {
             Formula f = c.container(resolved.container(), null);
             return new CompiledSegment(
-                    id, version, resolved, f, List.copyOf(c.counters.values()), null, List.of());
+                    id,
+                    version,
+                    resolved,
+                    f,
+                    List.copyOf(c.counters.values()),
+                    null,
+                    List.of(),
+                    null);
         } catch (NotIncremental e) {
             return new CompiledSegment(
                     id,
@@ -72,7 +79,8 @@ final class SegmentCompiler {
                     null,
                     List.of(),
                     relevance(resolved.container()),
-                    List.copyOf(windows));
+                    List.copyOf(windows),
+                    visitGate(resolved.container()));
         }
     }
 
@@ -654,6 +662,57 @@ final class SegmentCompiler {
                 }
             }
             return Set.copyOf(out);
+        }
+        return null;
+    }
+
+    /**
+     * For {@code visitors{visits{P}}}: the event names one of which every visit satisfying P holds.
+     * A visit without them satisfies P neither before nor after an event joins it, so an event
+     * whose visit holds none of them leaves the answer as it was.
+     */
+    @Nullable
+    static Set<String> visitGate(Pred.Container top) {
+        if (top.context() == Context.VISITORS
+                && top.pred() instanceof Pred.Container v
+                && v.context() == Context.VISITS) {
+            return requiredNames(v.pred());
+        }
+        return null;
+    }
+
+    /** Names one of which any unit satisfying {@code p} contains an event of; null if unknown. */
+    @Nullable
+    private static Set<String> requiredNames(Pred p) {
+        if (p instanceof Pred.EventExists x) {
+            return x.negated() ? null : Set.of(x.event());
+        }
+        if (p instanceof Pred.Compare c && !c.val().aggregate()) {
+            Anchor.Equals a = equality(c);
+            return a != null && a.path().equals(Attributes.NAME) ? a.values() : null;
+        }
+        if (p instanceof Pred.And a) {
+            for (Pred x : a.preds()) {
+                Set<String> r = requiredNames(x);
+                if (r != null) {
+                    return r;
+                }
+            }
+            return null;
+        }
+        if (p instanceof Pred.Or o) {
+            Set<String> out = new HashSet<>();
+            for (Pred x : o.preds()) {
+                Set<String> r = requiredNames(x);
+                if (r == null) {
+                    return null;
+                }
+                out.addAll(r);
+            }
+            return Set.copyOf(out);
+        }
+        if (p instanceof Pred.Container c && c.context() == Context.HITS) {
+            return requiredNames(c.pred());
         }
         return null;
     }

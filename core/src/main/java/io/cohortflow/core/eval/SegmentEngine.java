@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import javax.annotation.Nullable;
 
 /**
  * The operations the job, the backfill and the synchronous API call on one user's state. Stateless
@@ -85,6 +86,10 @@ public final class SegmentEngine {
         p.lastEventTime = Math.max(p.lastEventTime, e.time());
         boolean floorMoved = false;
         Set<CompiledSegment> due = new LinkedHashSet<>();
+        // History-evaluated segments this event may change (others come from dropped events and
+        // lapses, and are always evaluated).
+        Set<CompiledSegment> byEvent = new LinkedHashSet<>();
+        Set<String> visitNames = Set.of();
         while (p.historySize > config.historyCap()) {
             long oldest = p.historyOldest;
             EventHistory.Removal removal = h.removeUpTo(oldest);
@@ -140,12 +145,40 @@ public final class SegmentEngine {
             if (minDropped) {
                 recomputeNextExpiry(p, catalog);
             }
-            catalog.historySegmentsFor(e, due);
+            catalog.historySegmentsFor(e, byEvent);
         }
         if (floorMoved || p.now >= p.nextExpiry) {
             sweep(p, catalog, due);
         }
-        evaluate(p, h, due, out);
+        List<Event> view = null;
+        for (CompiledSegment s : byEvent) {
+            if (s.visitGate() == null || due.contains(s)) {
+                due.add(s);
+                continue;
+            }
+            // Due only because of this event: a visit container changes only if the event's visit
+            // holds one of the names a satisfying visit needs.
+            if (view == null) {
+                view = visible(p, h);
+                visitNames = namesOfVisit(view, Metrics.visitKey(e));
+            }
+            if (!java.util.Collections.disjoint(s.visitGate(), visitNames)) {
+                due.add(s);
+            } else {
+                stats.historySkips++;
+            }
+        }
+        evaluate(p, h, due, view, out);
+    }
+
+    private static Set<String> namesOfVisit(List<Event> view, String visit) {
+        Set<String> names = new java.util.HashSet<>();
+        for (Event x : view) {
+            if (Metrics.visitKey(x).equals(visit)) {
+                names.add(x.name());
+            }
+        }
+        return names;
     }
 
     /**
@@ -382,7 +415,16 @@ public final class SegmentEngine {
 
     private void evaluate(
             UserProfile p, EventHistory h, Set<CompiledSegment> due, List<MembershipChange> out) {
-        List<Event> view = null;
+        evaluate(p, h, due, null, out);
+    }
+
+    /** {@code view}: the visible history when the caller already read it, else null. */
+    private void evaluate(
+            UserProfile p,
+            EventHistory h,
+            Set<CompiledSegment> due,
+            @Nullable List<Event> view,
+            List<MembershipChange> out) {
         ReferenceEvaluator ref = null;
         for (CompiledSegment s : due) {
             boolean holds;

@@ -28,19 +28,23 @@ class IncrementalEqualsScratchTest {
     void incremental_evaluation_equals_evaluation_from_scratch_at_every_step() {
         long incremental = 0;
         long history = 0;
+        long skips = 0;
         for (int run = 0; run < RUNS; run++) {
             long seed = 0xC0FFEEL * 31 + run;
             try {
                 int[] kinds = runOnce(seed);
                 incremental += kinds[0];
                 history += kinds[1];
+                skips += kinds[2];
             } catch (AssertionError e) {
                 throw new AssertionError("seed " + seed + ": " + e.getMessage(), e);
             }
         }
-        // Both evaluation paths must have been exercised for the property to mean anything.
+        // Both evaluation paths (and the skipped visit evaluations) must have been exercised for
+        // the property to mean anything.
         assertThat(incremental).isGreaterThan(RUNS);
         assertThat(history).isGreaterThan(RUNS / 4);
+        assertThat(skips).as("visit evaluations skipped by the gate").isGreaterThan(RUNS / 4);
     }
 
     private static int[] runOnce(long seed) {
@@ -48,7 +52,7 @@ class IncrementalEqualsScratchTest {
         RandomDefinitions gen = new RandomDefinitions(r);
         Fixture f = new Fixture(CONFIG);
         List<String> ids = new ArrayList<>();
-        int[] kinds = new int[2];
+        int[] kinds = new int[3];
         int defs = 1 + r.nextInt(4);
         long t = Fixture.T0;
         for (int step = 0; step < 60; step++) {
@@ -78,6 +82,7 @@ class IncrementalEqualsScratchTest {
             f.profile = ProfileCodec.fromBytes(ProfileCodec.toBytes(f.profile));
             f.checkAgreement();
         }
+        kinds[2] = (int) f.engine.stats().historySkips();
         return kinds;
     }
 }

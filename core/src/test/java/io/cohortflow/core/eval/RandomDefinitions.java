@@ -27,8 +27,46 @@ final class RandomDefinitions {
     }
 
     Definition definition() {
+        if (r.nextInt(6) == 0) {
+            return new Definition(visitOf(), Definition.CURRENT_VERSION, null);
+        }
         Context ctx = pick(Context.values());
         return new Definition(container(ctx, 0, true), Definition.CURRENT_VERSION, null);
+    }
+
+    /**
+     * {@code visitors{visits{P}}} where P needs a named event and counts the visit: the shape ("a
+     * visit with a purchase and 3+ events") whose evaluation the engine skips for events whose
+     * visit cannot satisfy P.
+     */
+    private Pred.Container visitOf() {
+        Pred named =
+                r.nextBoolean()
+                        ? new Pred.EventExists(pick(NAMES), false, null)
+                        : Pred.Compare.str(Op.STREQ, new Val.Attr("variables/name"), pick(NAMES));
+        Pred p =
+                switch (r.nextInt(3)) {
+                    case 0 -> named;
+                    case 1 ->
+                            new Pred.And(
+                                    List.of(
+                                            named,
+                                            Pred.Compare.num(
+                                                    r.nextBoolean() ? Op.GE : Op.LT,
+                                                    new Val.Attr("metrics/occurrences"),
+                                                    1 + r.nextInt(3))),
+                                    null);
+                    default -> new Pred.And(List.of(named, pred(Context.VISITS, 2)), null);
+                };
+        Pred.Container visits =
+                new Pred.Container(
+                        Context.VISITS,
+                        p,
+                        r.nextInt(3) == 0 ? window() : null,
+                        r.nextInt(4) == 0 ? 2 : 1,
+                        null);
+        return new Pred.Container(
+                Context.VISITORS, visits, r.nextInt(3) == 0 ? window() : null, 1, null);
     }
 
     private Pred.Container container(Context ctx, int depth, boolean top) {
