@@ -67,9 +67,63 @@ class BackfillEqualsStreamingTest {
             Set<String> streaming = streaming(defs, arrivals, until);
             Set<String> backfill = backfill(defs, arrivals, until);
             assertThat(backfill).as("seed %d", seed).isEqualTo(streaming);
+            assertThat(buffered(defs, arrivals, until))
+                    .as("seed %d, events before the definitions", seed)
+                    .isEqualTo(backfill);
             members += backfill.size();
         }
         assertThat(members).as("histories where someone is in a segment").isGreaterThan(60);
+    }
+
+    /**
+     * Streaming where half the events arrive before the definitions are read to their end (the job
+     * buffers them, then evaluates every user at once), with the job's wake-ups fed back as the
+     * events topic would.
+     */
+    private static Set<String> buffered(List<DefinitionUpdate> defs, List<Arrival> in, long until)
+            throws Exception {
+        var h =
+                harness(
+                        new SegmentationFunction.Settings(
+                                HORIZON, 1000, 300_000, TOPICS, defs.size(), false));
+        try (h) {
+            List<Arrival> byArrival = new ArrayList<>(in);
+            byArrival.sort(Comparator.comparingLong(Arrival::at));
+            long max = Long.MIN_VALUE;
+            int half = byArrival.size() / 2;
+            for (int i = 0; i < byArrival.size(); i++) {
+                if (i == half) {
+                    defs.forEach(d -> broadcast(h, d));
+                    h.processBroadcastWatermark(new Watermark(Long.MAX_VALUE));
+                    var side = h.getSideOutput(Descriptors.SIDE);
+                    for (StreamRecord<KafkaMessage> m :
+                            side == null
+                                    ? List.<StreamRecord<KafkaMessage>>of()
+                                    : List.copyOf(side)) {
+                        if (m.getValue().topic.equals(TOPICS.events())) {
+                            h.processElement(
+                                    TestRecords.inbound(m.getValue().valueText()), Long.MIN_VALUE);
+                        }
+                    }
+                }
+                Arrival a = byArrival.get(i);
+                h.processElement(inbound(a.user(), a.event()), a.event().time());
+                max = Math.max(max, a.event().time());
+                h.processWatermark(new Watermark(max - 1));
+            }
+            h.processWatermark(new Watermark(until));
+            Set<String> members = new TreeSet<>();
+            for (KafkaMessage m : h.extractOutputValues()) {
+                JsonNode j = Json.MAPPER.readTree(m.value);
+                String k = j.get("user_id").asText() + "|" + j.get("segment_id").asText();
+                if (j.get("change").asText().equals("entered")) {
+                    members.add(k);
+                } else {
+                    members.remove(k);
+                }
+            }
+            return members;
+        }
     }
 
     private static Set<String> streaming(List<DefinitionUpdate> defs, List<Arrival> in, long until)

@@ -196,7 +196,8 @@ class BackfillTest extends KafkaJobTest {
                     0,
                     true,
                     false,
-                    DefinitionWriter.write(RandomDefinitionsAccess.definition(r)).toString());
+                    DefinitionWriter.write(RandomDefinitionsAccess.classicDefinition(r))
+                            .toString());
         }
         List<Record> records = new ArrayList<>();
         for (int u = 0; u < USERS; u++) {
@@ -206,7 +207,7 @@ class BackfillTest extends KafkaJobTest {
                 records.add(
                         new Record(
                                 "u" + u,
-                                RandomDefinitionsAccess.event(r, t),
+                                RandomDefinitionsAccess.classicEvent(r, t),
                                 t + r.nextInt(3_600_000)));
                 t += r.nextInt(3) == 0 ? r.nextInt((int) (2 * DAY)) : r.nextInt(3_600_000);
             }
