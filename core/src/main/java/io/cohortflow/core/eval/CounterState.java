@@ -148,6 +148,43 @@ public final class CounterState {
         return n > 0;
     }
 
+    /**
+     * The first entry still counting at {@code now}: the ones before it expired (window or horizon)
+     * or lie at or below the floor, but may not have been evicted yet.
+     */
+    int firstVisible(CounterSpec spec, long now, long floor, long horizonMillis) {
+        int n = 0;
+        while (n < size && (times[n] <= floor || now >= spec.expiry(times[n], horizonMillis))) {
+            n++;
+        }
+        return n;
+    }
+
+    /** The value over the entries from {@code from} on (see {@link #value(CounterSpec.Kind)}). */
+    double valueFrom(CounterSpec.Kind kind, int from) {
+        if (from == 0) {
+            return value(kind);
+        }
+        return switch (kind) {
+            // One entry per value (distinct) or visit: the count of entries is the count of keys.
+            case COUNT, DISTINCT, VISITS -> size - from;
+            case SUM -> {
+                double s = 0;
+                for (int i = from; i < size; i++) {
+                    s += values[i];
+                }
+                yield s;
+            }
+            case MAX -> from >= size ? Double.NaN : values[from];
+            case MIN -> from >= size ? Double.NaN : -values[from];
+        };
+    }
+
+    /** When entry {@code i} stops counting. */
+    long expiryOf(int i, CounterSpec spec, long horizonMillis) {
+        return spec.expiry(times[i], horizonMillis);
+    }
+
     /** When the oldest entry stops counting, or {@link Long#MAX_VALUE} when empty. */
     long nextExpiry(CounterSpec spec, long horizonMillis) {
         return size == 0 ? Long.MAX_VALUE : spec.expiry(times[0], horizonMillis);

@@ -11,8 +11,12 @@ import javax.annotation.Nullable;
  */
 sealed interface Formula {
 
-    /** Whether the formula holds given the user's (already evicted) counters. */
-    boolean holds(UserProfile profile);
+    /**
+     * Whether the formula holds at the user's now. Counters are read as of now: entries past their
+     * expiry that were not evicted yet (no membership could flip when they expired, so nothing woke
+     * the user) do not count.
+     */
+    boolean holds(UserProfile profile, long horizonMillis);
 
     /** Every counter test in the formula. */
     default void tests(Consumer<Test> out) {
@@ -29,9 +33,9 @@ sealed interface Formula {
 
     record All(List<Formula> parts) implements Formula {
         @Override
-        public boolean holds(UserProfile profile) {
+        public boolean holds(UserProfile profile, long horizonMillis) {
             for (Formula f : parts) {
-                if (!f.holds(profile)) {
+                if (!f.holds(profile, horizonMillis)) {
                     return false;
                 }
             }
@@ -41,9 +45,9 @@ sealed interface Formula {
 
     record Any(List<Formula> parts) implements Formula {
         @Override
-        public boolean holds(UserProfile profile) {
+        public boolean holds(UserProfile profile, long horizonMillis) {
             for (Formula f : parts) {
-                if (f.holds(profile)) {
+                if (f.holds(profile, horizonMillis)) {
                     return true;
                 }
             }
@@ -53,8 +57,8 @@ sealed interface Formula {
 
     record Not(Formula part) implements Formula {
         @Override
-        public boolean holds(UserProfile profile) {
-            return !part.holds(profile);
+        public boolean holds(UserProfile profile, long horizonMillis) {
+            return !part.holds(profile, horizonMillis);
         }
     }
 
@@ -64,12 +68,18 @@ sealed interface Formula {
      * @param pivots the values at which the outcome can change (it is constant between two of them
      *     and beyond them); null when unknown
      */
-    record Test(CounterSpec counter, DoublePredicate test, @Nullable double[] pivots)
+    record Test(CounterSpec counter, DoublePredicate test, @Nullable Pivot[] pivots)
             implements Formula {
         @Override
-        public boolean holds(UserProfile profile) {
+        public boolean holds(UserProfile profile, long horizonMillis) {
             CounterState s = profile.counter(counter.id());
-            double v = s == null ? counter.kind().empty() : s.value(counter.kind());
+            double v =
+                    s == null
+                            ? counter.kind().empty()
+                            : s.valueFrom(
+                                    counter.kind(),
+                                    s.firstVisible(
+                                            counter, profile.now, profile.floor, horizonMillis));
             return test.test(v);
         }
     }

@@ -1,7 +1,6 @@
 package io.cohortflow.core.eval;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -18,13 +17,13 @@ import java.util.Map;
 final class Readers {
     private final List<CompiledSegment> all;
     private final List<CompiledSegment> always;
-    private final double[] pivots;
+    private final Pivot[] pivots;
     private final CompiledSegment[] atPivot;
 
     private Readers(
             List<CompiledSegment> all,
             List<CompiledSegment> always,
-            double[] pivots,
+            Pivot[] pivots,
             CompiledSegment[] atPivot) {
         this.all = all;
         this.always = always;
@@ -36,7 +35,7 @@ final class Readers {
     static Map<Long, Readers> of(Collection<CompiledSegment> segments) {
         Map<Long, List<CompiledSegment>> all = new HashMap<>();
         Map<Long, List<CompiledSegment>> always = new HashMap<>();
-        Map<Long, List<Map.Entry<Double, CompiledSegment>>> pivoted = new HashMap<>();
+        Map<Long, List<Map.Entry<Pivot, CompiledSegment>>> pivoted = new HashMap<>();
         for (CompiledSegment s : segments) {
             if (!s.incremental()) {
                 continue;
@@ -52,7 +51,7 @@ final class Readers {
                                 if (t.pivots() == null) {
                                     always.computeIfAbsent(id, k -> new ArrayList<>()).add(s);
                                 } else {
-                                    for (double p : t.pivots()) {
+                                    for (Pivot p : t.pivots()) {
                                         pivoted.computeIfAbsent(id, k -> new ArrayList<>())
                                                 .add(Map.entry(p, s));
                                     }
@@ -61,10 +60,10 @@ final class Readers {
         }
         Map<Long, Readers> out = new HashMap<>();
         for (Map.Entry<Long, List<CompiledSegment>> e : all.entrySet()) {
-            List<Map.Entry<Double, CompiledSegment>> ps =
+            List<Map.Entry<Pivot, CompiledSegment>> ps =
                     pivoted.getOrDefault(e.getKey(), new ArrayList<>());
-            ps.sort(Comparator.comparingDouble(Map.Entry::getKey));
-            double[] pivots = new double[ps.size()];
+            ps.sort(Comparator.comparingDouble(x -> x.getKey().at()));
+            Pivot[] pivots = new Pivot[ps.size()];
             CompiledSegment[] at = new CompiledSegment[ps.size()];
             for (int i = 0; i < ps.size(); i++) {
                 pivots[i] = ps.get(i).getKey();
@@ -79,6 +78,47 @@ final class Readers {
                             at));
         }
         return out;
+    }
+
+    /**
+     * Whether some reader's outcome may differ between values {@code a} and {@code b}: a pivot
+     * between them, or a reader without pivots and a change.
+     */
+    boolean mayFlip(CounterSpec.Kind kind, double a, double b) {
+        a = orderable(kind, a);
+        b = orderable(kind, b);
+        if (Double.isNaN(a) || Double.isNaN(b)) {
+            return true;
+        }
+        if (a == b) {
+            return false;
+        }
+        if (!always.isEmpty()) {
+            return true;
+        }
+        double lo = Math.min(a, b);
+        double hi = Math.max(a, b);
+        for (int i = firstAtLeast(lo); i < pivots.length && pivots[i].at() <= hi; i++) {
+            if (pivots[i].crossedBy(lo, hi)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The first pivot at or above {@code v}. */
+    private int firstAtLeast(double v) {
+        int lo = 0;
+        int hi = pivots.length;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (pivots[mid].at() < v) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
     }
 
     private static double orderable(CounterSpec.Kind kind, double v) {
@@ -111,16 +151,10 @@ final class Readers {
         out.addAll(always);
         double lo = Math.min(before, after);
         double hi = Math.max(before, after);
-        int i = Arrays.binarySearch(pivots, lo);
-        if (i < 0) {
-            i = -i - 1;
-        } else {
-            while (i > 0 && pivots[i - 1] == lo) {
-                i--; // the first of equal pivots
+        for (int i = firstAtLeast(lo); i < pivots.length && pivots[i].at() <= hi; i++) {
+            if (pivots[i].crossedBy(lo, hi)) {
+                out.add(atPivot[i]);
             }
-        }
-        for (; i < pivots.length && pivots[i] <= hi; i++) {
-            out.add(atPivot[i]);
         }
     }
 }

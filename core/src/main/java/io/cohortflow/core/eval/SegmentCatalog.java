@@ -211,6 +211,14 @@ public final class SegmentCatalog {
         return counters.values();
     }
 
+    /**
+     * Whether some segment reading the counter may answer differently at {@code a} and {@code b}.
+     */
+    boolean mayFlip(long counterId, double a, double b) {
+        Readers r = readers.get(counterId);
+        return r != null && r.mayFlip(counters.get(counterId).kind(), a, b);
+    }
+
     /** The segments whose answer may differ now that a counter moved from one value to another. */
     void segmentsCrossing(
             long counterId, double before, double after, Collection<CompiledSegment> out) {

@@ -99,7 +99,7 @@ final class SegmentCompiler {
                 // is false on an empty profile the presence test is implied and dropped: exact,
                 // and it keeps a user's first event (or a lapse of presence) from making every
                 // such segment due.
-                if (!pred.holds(EMPTY)) {
+                if (!pred.holds(EMPTY, 0)) {
                     return pred;
                 }
                 return new Formula.All(
@@ -107,13 +107,15 @@ final class SegmentCompiler {
                                 test(
                                         counter(CounterSpec.Kind.COUNT, null, null, w, 1),
                                         v -> v >= 1,
-                                        1),
+                                        Pivot.upper(1)),
                                 pred));
             case HITS:
                 {
                     int n = c.atLeast();
                     return test(
-                            counter(CounterSpec.Kind.COUNT, null, c.pred(), w, n), v -> v >= n, n);
+                            counter(CounterSpec.Kind.COUNT, null, c.pred(), w, n),
+                            v -> v >= n,
+                            Pivot.upper(n));
                 }
             default:
                 throw new NotIncremental();
@@ -150,20 +152,21 @@ final class SegmentCompiler {
             if (extreme != null) {
                 return extreme;
             }
-            return test(counter(CounterSpec.Kind.COUNT, null, p, w, 1), v -> v >= 1, 1);
+            return test(
+                    counter(CounterSpec.Kind.COUNT, null, p, w, 1), v -> v >= 1, Pivot.upper(1));
         }
         if (p instanceof Pred.Exists x) {
             if (x.val().aggregate()) {
                 boolean neg = x.negated();
-                return aggregate(x.val(), w, v -> (v != 0) != neg, new double[] {0}, 1);
+                return aggregate(x.val(), w, v -> (v != 0) != neg, new Pivot[] {Pivot.point(0)}, 1);
             }
-            return test(counter(CounterSpec.Kind.COUNT, null, p, w, 1), v -> v >= 1, 1);
+            return test(
+                    counter(CounterSpec.Kind.COUNT, null, p, w, 1), v -> v >= 1, Pivot.upper(1));
         }
         if (p instanceof Pred.EventExists x) {
             Pred positive = new Pred.EventExists(x.event(), false, null);
             DoublePredicate t = x.negated() ? v -> v == 0 : v -> v >= 1;
-            return test(
-                    counter(CounterSpec.Kind.COUNT, null, positive, w, 1), t, x.negated() ? 0 : 1);
+            return test(counter(CounterSpec.Kind.COUNT, null, positive, w, 1), t, Pivot.upper(1));
         }
         throw new NotIncremental(); // sequences
     }
@@ -178,10 +181,20 @@ final class SegmentCompiler {
         String path = Attributes.dimension(((Val.Attr) c.val()).name());
         double n = c.num() == null ? Double.NaN : c.num();
         return switch (c.op()) {
-            case GT -> test(extremeCounter(CounterSpec.Kind.MAX, path, w), v -> v > n, n);
-            case GE -> test(extremeCounter(CounterSpec.Kind.MAX, path, w), v -> v >= n, n);
-            case LT -> test(extremeCounter(CounterSpec.Kind.MIN, path, w), v -> v < n, n);
-            case LE -> test(extremeCounter(CounterSpec.Kind.MIN, path, w), v -> v <= n, n);
+            case GT ->
+                    test(extremeCounter(CounterSpec.Kind.MAX, path, w), v -> v > n, Pivot.lower(n));
+            case GE ->
+                    test(
+                            extremeCounter(CounterSpec.Kind.MAX, path, w),
+                            v -> v >= n,
+                            Pivot.upper(n));
+            case LT ->
+                    test(extremeCounter(CounterSpec.Kind.MIN, path, w), v -> v < n, Pivot.upper(n));
+            case LE ->
+                    test(
+                            extremeCounter(CounterSpec.Kind.MIN, path, w),
+                            v -> v <= n,
+                            Pivot.lower(n));
             default -> null;
         };
     }
@@ -199,7 +212,7 @@ final class SegmentCompiler {
     }
 
     private Formula aggregate(
-            Val val, @Nullable Window w, DoublePredicate t, double[] pivots, int retain) {
+            Val val, @Nullable Window w, DoublePredicate t, Pivot[] pivots, int retain) {
         if (val instanceof Val.TotalDistinct td) {
             String path = Attributes.dimension(td.field());
             return test(
@@ -231,7 +244,7 @@ final class SegmentCompiler {
                 return test(
                         counter(CounterSpec.Kind.COUNT, null, null, w, 1),
                         v -> t.test(Math.min(v, 1)),
-                        (double[]) null); // tested on min(v, 1): any change may matter
+                        (Pivot[]) null); // tested on min(v, 1): any change may matter
             default:
                 return test(
                         register(
@@ -305,30 +318,38 @@ final class SegmentCompiler {
      * one of {@code pivots} (null: at any change), so that a counter that moved re-evaluates just
      * the segments whose thresholds it crossed.
      */
-    private static Formula test(CounterSpec c, DoublePredicate t, @Nullable double... pivots) {
+    private static Formula test(CounterSpec c, DoublePredicate t, @Nullable Pivot... pivots) {
         return new Formula.Test(c, t, pivots);
     }
 
-    /** The numbers a comparison's outcome can change at. */
-    private static double[] pivots(Pred.Compare c) {
-        List<Double> all = new ArrayList<>();
-        if (c.num() != null) {
-            all.add(c.num());
+    /** The values a comparison's outcome can change at, each with its side. */
+    private static Pivot[] pivots(Pred.Compare c) {
+        Op op = c.op().negationOf() != null ? c.op().negationOf() : c.op();
+        List<Pivot> out = new ArrayList<>();
+        switch (op) {
+            case GT -> out.add(Pivot.lower(c.num()));
+            case GE -> out.add(Pivot.upper(c.num()));
+            case LT -> out.add(Pivot.upper(c.num()));
+            case LE -> out.add(Pivot.lower(c.num()));
+            case RANGE -> {
+                if (c.low() != null) {
+                    out.add(Pivot.upper(c.low()));
+                }
+                if (c.high() != null) {
+                    out.add(Pivot.lower(c.high()));
+                }
+            }
+            case EQ_IN -> c.nums().forEach(n -> out.add(Pivot.point(n)));
+            default -> {
+                if (c.num() != null) {
+                    out.add(Pivot.point(c.num()));
+                }
+                if (c.nums() != null) {
+                    c.nums().forEach(n -> out.add(Pivot.point(n)));
+                }
+            }
         }
-        if (c.nums() != null) {
-            all.addAll(c.nums());
-        }
-        if (c.low() != null) {
-            all.add(c.low());
-        }
-        if (c.high() != null) {
-            all.add(c.high());
-        }
-        double[] out = new double[all.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = all.get(i);
-        }
-        return out;
+        return out.toArray(Pivot[]::new);
     }
 
     private CounterSpec counter(

@@ -104,11 +104,16 @@ public final class SegmentEngine {
         }
         p.now = Math.max(p.now, e.time());
         evictHistory(p, h);
+        // Lapses due by now first, with the values formulas last saw: an entry that expired
+        // since then must cross its thresholds before the event's own changes are counted.
+        if (floorMoved || p.now >= p.nextExpiry) {
+            sweep(p, catalog, due);
+        }
 
+        boolean recompute = false;
         if (e.time() > p.floor) {
             List<CounterSpec> specs = new ArrayList<>();
             catalog.countersFor(e, specs);
-            boolean minDropped = false;
             for (CounterSpec spec : specs) {
                 // Unanchored counters are candidates for every event: test before allocating.
                 stats.countersTested++;
@@ -120,35 +125,34 @@ public final class SegmentEngine {
                 if (fresh) {
                     s = new CounterState();
                 }
-                long oldestBefore = s.nextExpiry(spec, horizon);
-                double valueBefore = s.value(spec.kind());
+                // As formulas read it: entries past their expiry may not have been evicted yet.
+                double valueBefore =
+                        s.valueFrom(spec.kind(), s.firstVisible(spec, p.now, p.floor, horizon));
+                long wakeBefore = fresh ? Long.MAX_VALUE : wakeFor(p, catalog, spec, s);
                 if (!spec.add(e, s)) {
                     continue;
                 }
                 stats.countersUpdated++;
-                // A count at its retention limit drops its oldest entry; if that entry was the
-                // next to expire, the profile's next expiry moves later and is recomputed below.
-                minDropped |=
-                        oldestBefore == p.nextExpiry && s.nextExpiry(spec, horizon) > oldestBefore;
                 s.evict(spec, p.now, p.floor, horizon);
                 if (fresh && s.size() > 0) {
                     p.counters.put(spec.id(), s);
                 } else if (!fresh && s.size() == 0) {
                     p.counters.remove(spec.id());
                 }
-                p.nextExpiry = Math.min(p.nextExpiry, s.nextExpiry(spec, horizon));
+                long wakeAfter = wakeFor(p, catalog, spec, s);
+                // The user's wake-up is the earliest of all counters': when it was this counter's
+                // and moved later (a count at its retention limit, a new maximum), find the next.
+                recompute |= wakeBefore == p.nextExpiry && wakeAfter > wakeBefore;
+                p.nextExpiry = Math.min(p.nextExpiry, wakeAfter);
                 // Formulas read counter values only, and a test's outcome changes only where the
                 // value reaches one of its pivots: segments whose thresholds the value did not
                 // cross (or a count at its retention limit that kept its value) are not due.
                 catalog.segmentsCrossing(spec.id(), valueBefore, s.value(spec.kind()), due);
             }
-            if (minDropped) {
-                recomputeNextExpiry(p, catalog);
-            }
             catalog.historySegmentsFor(e, byEvent);
         }
-        if (floorMoved || p.now >= p.nextExpiry) {
-            sweep(p, catalog, due);
+        if (recompute) {
+            recomputeNextExpiry(p, catalog);
         }
         List<Event> view = null;
         for (CompiledSegment s : byEvent) {
@@ -379,9 +383,30 @@ public final class SegmentEngine {
                 it.remove(); // its definitions are gone
                 continue;
             }
-            double before = c.getValue().value(spec.kind());
-            if (c.getValue().evict(spec, p.now, p.floor, horizon)) {
-                catalog.segmentsCrossing(spec.id(), before, c.getValue().value(spec.kind()), due);
+            // The stored value includes entries that expired since the last evaluation: formulas
+            // may have read it or any value on the way to the value now (entries leave oldest
+            // first). The kinds that only fall (MIN: rise) span that range from its two ends; a
+            // sum may rise and fall on the way, so its range is taken over every step.
+            CounterState s = c.getValue();
+            double before = s.value(spec.kind());
+            double lo = before;
+            double hi = before;
+            if (spec.kind() == CounterSpec.Kind.SUM) {
+                int from = s.firstVisible(spec, p.now, p.floor, horizon);
+                double v = before;
+                for (int j = 0; j < from; j++) {
+                    v -= s.value(j);
+                    lo = Math.min(lo, v);
+                    hi = Math.max(hi, v);
+                }
+            }
+            if (s.evict(spec, p.now, p.floor, horizon)) {
+                double after = s.value(spec.kind());
+                if (spec.kind() == CounterSpec.Kind.SUM) {
+                    catalog.segmentsCrossing(spec.id(), lo, hi, due);
+                } else {
+                    catalog.segmentsCrossing(spec.id(), before, after, due);
+                }
                 if (c.getValue().size() == 0) {
                     it.remove();
                 }
@@ -399,18 +424,68 @@ public final class SegmentEngine {
         recomputeNextExpiry(p, catalog);
     }
 
+    /**
+     * The next instant the user must be woken: where a membership may flip (a counter's value
+     * crosses a threshold some segment tests, a history-evaluated answer may change), else once
+     * everything held has expired, to clear it. Entries that expire without flipping anything are
+     * left in place and read as expired (see {@link Formula#holds}): a user seen once is woken for
+     * the memberships that end, not for every entry of every counter.
+     */
     private void recomputeNextExpiry(UserProfile p, SegmentCatalog catalog) {
         long next = Long.MAX_VALUE;
+        long cleanup = Long.MIN_VALUE;
         for (Map.Entry<Long, CounterState> c : p.counters.entrySet()) {
             CounterSpec spec = catalog.counterSpec(c.getKey());
-            if (spec != null) {
-                next = Math.min(next, c.getValue().nextExpiry(spec, horizon));
+            CounterState s = c.getValue();
+            if (spec != null && s.size() > 0) {
+                next = Math.min(next, wakeFor(p, catalog, spec, s));
+                cleanup = Math.max(cleanup, s.expiryOf(s.size() - 1, spec, horizon));
             }
         }
         for (long t : p.rechecks.values()) {
             next = Math.min(next, t);
         }
-        p.nextExpiry = next;
+        for (Membership m : p.memberships.values()) {
+            if (!m.member()) {
+                cleanup = Math.max(cleanup, m.exitedAt() + horizon);
+            }
+        }
+        p.nextExpiry = Math.min(next, cleanup == Long.MIN_VALUE ? Long.MAX_VALUE : cleanup);
+    }
+
+    /**
+     * The first expiry instant of {@code s} at which a segment reading it may answer differently
+     * than now, or {@link Long#MAX_VALUE}.
+     */
+    private long wakeFor(UserProfile p, SegmentCatalog catalog, CounterSpec spec, CounterState s) {
+        CounterSpec.Kind kind = spec.kind();
+        int from = s.firstVisible(spec, p.now, p.floor, horizon);
+        if (from >= s.size()) {
+            return Long.MAX_VALUE;
+        }
+        if (kind == CounterSpec.Kind.SUM) {
+            // Not monotone: the values passed through since now, as entries leave one by one.
+            double v = s.valueFrom(kind, from);
+            double lo = v;
+            double hi = v;
+            for (int j = from; j < s.size(); j++) {
+                v -= s.value(j);
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+                if (catalog.mayFlip(spec.id(), lo, hi)) {
+                    return s.expiryOf(j, spec, horizon);
+                }
+            }
+            return Long.MAX_VALUE;
+        }
+        // The other kinds only fall (or, for MIN, rise) as entries leave, oldest first.
+        double v0 = s.valueFrom(kind, from);
+        for (int j = from + 1; j <= s.size(); j++) {
+            if (catalog.mayFlip(spec.id(), v0, s.valueFrom(kind, j))) {
+                return s.expiryOf(j - 1, spec, horizon);
+            }
+        }
+        return Long.MAX_VALUE;
     }
 
     private void evaluate(
@@ -430,7 +505,7 @@ public final class SegmentEngine {
             boolean holds;
             if (s.incremental()) {
                 stats.formulasEvaluated++;
-                holds = s.formula().holds(p);
+                holds = s.formula().holds(p, horizon);
             } else {
                 stats.historyEvaluations++;
                 if (ref == null) {

@@ -64,19 +64,38 @@ class IncrementalEqualsScratchTest {
                         .isEqualTo(d);
                 String id = "seg" + ids.size();
                 ids.add(id);
+                if (System.getProperty("debugSeed", "").equals(Long.toString(seed))) {
+                    System.err.println("DEBUGDEF " + id + " " + DefinitionWriter.write(d));
+                }
                 f.define(id, DefinitionWriter.write(d).toString());
                 kinds[f.catalog.segment(id).get().incremental() ? 0 : 1]++;
             } else if (action == 1 && !ids.isEmpty()) {
                 f.remove(ids.remove(r.nextInt(ids.size())));
             } else if (action == 2) {
+                if (System.getProperty("debugSeed", "").equals(Long.toString(seed))) {
+                    System.err.println("DEBUGEV step " + step + " advance");
+                }
                 t += r.nextInt(3) * 86_400_000L;
                 f.advanceTo(t);
             } else if (action == 3 && f.profile.nextExpiry() != Long.MAX_VALUE) {
+                if (System.getProperty("debugSeed", "").equals(Long.toString(seed))) {
+                    System.err.println("DEBUGEV step " + step + " timer " + f.profile.nextExpiry());
+                }
                 t = Math.max(t, f.profile.nextExpiry());
                 f.advanceTo(f.profile.nextExpiry()); // what a timer does
             } else {
                 t += gen.gap();
-                f.send(gen.event(t));
+                io.cohortflow.core.event.Event ev = gen.event(t);
+                if (System.getProperty("debugSeed", "").equals(Long.toString(seed))) {
+                    System.err.println(
+                            "DEBUGEV step "
+                                    + step
+                                    + " "
+                                    + ev
+                                    + " nextExpiry="
+                                    + f.profile.nextExpiry());
+                }
+                f.send(ev);
             }
             // Round-trip the state through its codec, as the job does at every access.
             f.profile = ProfileCodec.fromBytes(ProfileCodec.toBytes(f.profile));
