@@ -193,11 +193,13 @@ class SegmentationFunctionTest {
         UserState state = states.get(0).getValue();
         assertThat(state.key).isEqualTo("ws/u1");
         assertThat(state.events()).hasSize(5); // the event at the end is left to the stream
-        // The user's clock stays at its last lapse (the end does not move it), and the lapse
-        // after the end is left to the streaming job, as a timer of the savepoint.
+        // The user's clock stays at its last lapse, the readers' exit (the end does not move it;
+        // entries that expire without changing anything wake nobody), and the next lapse, after
+        // the end, is left to the streaming job as a timer of the savepoint: the purchase leaving
+        // the 90-day horizon.
         assertThat(state.profile().memberships().get("buyers").lastQualifiedAt())
-                .isEqualTo(T0 + 7 * DAY + 2 * HOUR);
-        assertThat(state.profile().nextExpiry()).isEqualTo(T0 + 10 * DAY);
+                .isEqualTo(T0 + 7 * DAY + HOUR);
+        assertThat(state.profile().nextExpiry()).isEqualTo(T0 + 91 * DAY);
     }
 
     @Test
