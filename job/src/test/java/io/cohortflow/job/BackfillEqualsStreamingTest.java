@@ -112,18 +112,23 @@ class BackfillEqualsStreamingTest {
                 h.processWatermark(new Watermark(max - 1));
             }
             h.processWatermark(new Watermark(until));
-            Set<String> members = new TreeSet<>();
-            for (KafkaMessage m : h.extractOutputValues()) {
-                JsonNode j = Json.MAPPER.readTree(m.value);
-                String k = j.get("user_id").asText() + "|" + j.get("segment_id").asText();
-                if (j.get("change").asText().equals("entered")) {
-                    members.add(k);
-                } else {
-                    members.remove(k);
-                }
-            }
-            return members;
+            return members(h.extractOutputValues());
         }
+    }
+
+    /** The memberships the transitions leave, as {@code user|segment}. */
+    private static Set<String> members(List<KafkaMessage> transitions) throws Exception {
+        Set<String> members = new TreeSet<>();
+        for (KafkaMessage m : transitions) {
+            JsonNode j = Json.MAPPER.readTree(m.value);
+            String k = j.get("user_id").asText() + "|" + j.get("segment_id").asText();
+            if (j.get("change").asText().equals("entered")) {
+                members.add(k);
+            } else {
+                members.remove(k);
+            }
+        }
+        return members;
     }
 
     private static Set<String> streaming(List<DefinitionUpdate> defs, List<Arrival> in, long until)
@@ -145,17 +150,7 @@ class BackfillEqualsStreamingTest {
                 h.processWatermark(new Watermark(max - 1)); // no out-of-orderness allowed
             }
             h.processWatermark(new Watermark(until));
-            Set<String> members = new TreeSet<>();
-            for (KafkaMessage m : h.extractOutputValues()) {
-                JsonNode j = Json.MAPPER.readTree(m.value);
-                String k = j.get("user_id").asText() + "|" + j.get("segment_id").asText();
-                if (j.get("change").asText().equals("entered")) {
-                    members.add(k);
-                } else {
-                    members.remove(k);
-                }
-            }
-            return members;
+            return members(h.extractOutputValues());
         }
     }
 

@@ -101,7 +101,8 @@ public final class Workload {
                 + "}}";
     }
 
-    private static String eq(String attr, String value) {
+    /** A {@code streq} of an attribute, as JSON. */
+    public static String eq(String attr, String value) {
         return "{\"func\":\"streq\",\"val\":{\"func\":\"attr\",\"name\":\""
                 + attr
                 + "\"},\"str\":\""

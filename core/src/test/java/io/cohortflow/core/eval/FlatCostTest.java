@@ -1,5 +1,6 @@
 package io.cohortflow.core.eval;
 
+import static io.cohortflow.core.bench.Workload.eq;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -158,14 +159,6 @@ class FlatCostTest {
                 + "\"context\":\"visitors\",\"pred\":"
                 + pred
                 + "}}";
-    }
-
-    private static String eq(String attr, String value) {
-        return "{\"func\":\"streq\",\"val\":{\"func\":\"attr\",\"name\":\""
-                + attr
-                + "\"},\"str\":\""
-                + value
-                + "\"}";
     }
 
     private static SegmentCatalog catalog(Map<String, String> defs) {
