@@ -44,6 +44,7 @@ import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.streaming.runtime.tasks.ExceptionInChainedOperatorException;
 import org.apache.flink.util.Collector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -236,8 +237,9 @@ public class SegmentationFunction
         }
         try {
             process(in, ctx, out, side);
-        } catch (StateAccessException e) {
-            PoisonRecords.failed(position);
+        } catch (StateAccessException | ExceptionInChainedOperatorException e) {
+            // The state backend or a chained sink failed: not the record's fault, so neither a
+            // dead letter nor a strike against it; the task fails and restarts from a checkpoint.
             throw e;
         } catch (RuntimeException | StackOverflowError e) {
             LOG.warn("record {} could not be evaluated; dead-lettered", position, e);
@@ -354,7 +356,19 @@ public class SegmentationFunction
         // The end-of-backfill timer does not move the user's clock to the end: a streaming job's
         // clocks move with events and lapses only.
         if (!end) {
-            changes.addAll(engine.advanceTo(profile, history, catalog, timestamp));
+            try {
+                changes.addAll(engine.advanceTo(profile, history, catalog, timestamp));
+            } catch (StateAccessException e) {
+                throw e;
+            } catch (RuntimeException | StackOverflowError e) {
+                // A lapse the engine cannot apply must not restart the job on every restore
+                // (the timer would fire again): the user keeps their state, and it is reported.
+                LOG.warn("lapse at {} of {} could not be applied", timestamp, key, e);
+                ctx.output(
+                        Descriptors.SIDE,
+                        userDeadLetter(key, "evaluation_failed", "a lapse failed: " + e));
+                return;
+            }
         }
         if (settings.backfill()) {
             // Batch mode ignores timers registered while a key's timers fire (its watermark is at
@@ -717,9 +731,7 @@ public class SegmentationFunction
 
     private KafkaMessage deadLetter(
             Inbound in, String reason, @Nullable String detail, @Nullable String value) {
-        return KafkaMessage.json(
-                settings.topics().deadLetter(),
-                in.rawKey,
+        DeadLetterRecord d =
                 new DeadLetterRecord(
                         reason,
                         detail == null ? reason : detail,
@@ -727,7 +739,9 @@ public class SegmentationFunction
                         in.partition,
                         in.offset,
                         in.rawKey,
-                        value));
+                        value);
+        // Keyed by the record's key as cut in the body: a dead letter must fit in a record.
+        return KafkaMessage.json(settings.topics().deadLetter(), d.key(), d);
     }
 
     private KafkaMessage definitionDeadLetter(DefinitionUpdate u, String reason, String detail) {

@@ -20,7 +20,11 @@ public final class ProfileCodec {
     /** Version 1 wrote strings with {@code writeUTF}, at most 65 535 bytes; still read. */
     private static final int LEGACY = 1;
 
-    private static final int VERSION = 2;
+    private static final int VERSION = 3;
+
+    /** Version 2 had no counters version: its counters were compiled by engine v1. */
+    private static final int WITHOUT_COUNTERS_VERSION = 2;
+
     private static final int HAS_VALUES = 1;
     private static final int HAS_KEYS = 2;
 
@@ -61,11 +65,12 @@ public final class ProfileCodec {
             Varints.writeString(out, e.getKey());
             out.writeLong(e.getValue());
         }
+        Varints.writeInt(out, p.countersVersion);
     }
 
     public static UserProfile read(DataInput in) throws IOException {
         int version = in.readUnsignedByte();
-        if (version != VERSION && version != LEGACY) {
+        if (version != VERSION && version != WITHOUT_COUNTERS_VERSION && version != LEGACY) {
             throw new IOException("unknown profile encoding version " + version);
         }
         boolean legacy = version == LEGACY;
@@ -102,6 +107,7 @@ public final class ProfileCodec {
         for (int i = 0; i < rechecks; i++) {
             p.rechecks.put(string(in, legacy), in.readLong());
         }
+        p.countersVersion = version == VERSION ? Varints.readInt(in) : 1;
         return p;
     }
 

@@ -27,7 +27,9 @@ public final class ReferenceEvaluator {
     private final long now;
 
     // The visits of the last scope grouped: the engine evaluates many visit containers over the
-    // same (unmodified) history list at one instant, and grouping it is most of their cost.
+    // same (unmodified) history list at one instant, and grouping it is most of their cost. Only
+    // in evaluators made for one evaluation ({@link #forOneEvaluation}): a shared one would race.
+    private final boolean cacheVisits;
     @Nullable private List<Event> groupedScope;
     @Nullable private List<List<Event>> groupedVisits;
 
@@ -35,7 +37,20 @@ public final class ReferenceEvaluator {
      * @param now the evaluation instant: windows are (now - length, now].
      */
     public ReferenceEvaluator(long now) {
+        this(now, false);
+    }
+
+    private ReferenceEvaluator(long now, boolean cacheVisits) {
         this.now = now;
+        this.cacheVisits = cacheVisits;
+    }
+
+    /**
+     * An evaluator for one thread and one history list at a time, which groups that list into
+     * visits once for all the visit containers evaluated over it.
+     */
+    static ReferenceEvaluator forOneEvaluation(long now) {
+        return new ReferenceEvaluator(now, true);
     }
 
     /** Whether the top container holds over {@code history} (sorted by time). */
@@ -69,7 +84,7 @@ public final class ReferenceEvaluator {
     }
 
     private List<List<Event>> unitsOf(Context ctx, List<Event> scope) {
-        if (ctx != Context.VISITS) {
+        if (ctx != Context.VISITS || !cacheVisits) {
             return units(ctx, scope);
         }
         if (scope != groupedScope) {

@@ -61,6 +61,7 @@ public final class SegmentEngine {
     public Outcome onEvents(
             UserProfile p, EventHistory h, SegmentCatalog catalog, List<Event> events) {
         List<MembershipChange> changes = new ArrayList<>();
+        catchUp(p, h, catalog, changes);
         List<Ignored> ignored = new ArrayList<>();
         for (int i = 0; i < events.size(); i++) {
             Event e = events.get(i);
@@ -253,6 +254,7 @@ public final class SegmentEngine {
     public List<MembershipChange> advanceTo(
             UserProfile p, EventHistory h, SegmentCatalog catalog, long time) {
         List<MembershipChange> out = new ArrayList<>();
+        catchUp(p, h, catalog, out);
         if (p.now == Long.MIN_VALUE || time <= p.now && p.now < p.nextExpiry) {
             return out;
         }
@@ -264,6 +266,22 @@ public final class SegmentEngine {
             evaluate(p, h, due, out);
         }
         return out;
+    }
+
+    /**
+     * Rebuilds the counters of a profile compiled by an older engine from the user's history and
+     * evaluates every segment, emitting only what really changed. Not against an empty catalog (the
+     * job's before its definitions are read): that would end every membership.
+     */
+    private void catchUp(
+            UserProfile p, EventHistory h, SegmentCatalog catalog, List<MembershipChange> out) {
+        if (p.countersVersion == UserProfile.COUNTERS || catalog.size() == 0) {
+            return;
+        }
+        p.countersVersion = UserProfile.COUNTERS;
+        Set<String> all = new LinkedHashSet<>();
+        catalog.segments().forEach(s -> all.add(s.id()));
+        out.addAll(onDefinitionsChanged(p, h, catalog, all));
     }
 
     /** The ids of the segments the user is a member of, sorted. */
@@ -509,7 +527,7 @@ public final class SegmentEngine {
             } else {
                 stats.historyEvaluations++;
                 if (ref == null) {
-                    ref = new ReferenceEvaluator(p.now);
+                    ref = ReferenceEvaluator.forOneEvaluation(p.now);
                 }
                 // The answer depends only on the events the segment is relevant to (see
                 // SegmentCompiler.relevance), so the others need not even be looked at; when the

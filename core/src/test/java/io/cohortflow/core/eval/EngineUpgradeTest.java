@@ -1,0 +1,64 @@
+package io.cohortflow.core.eval;
+
+import static io.cohortflow.core.Fixture.DAY;
+import static io.cohortflow.core.Fixture.T0;
+import static io.cohortflow.core.Fixture.ev;
+import static io.cohortflow.core.Fixture.visitors;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cohortflow.core.Fixture;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A profile written by the engine before v2 (its counters compiled otherwise: a count per threshold
+ * where v2 keeps one maximum) is rebuilt from the user's history on its next use, so a job restored
+ * from an older savepoint answers as if it had run v2 all along.
+ */
+class EngineUpgradeTest {
+    private static final String DEEP_READER =
+            visitors(
+                    "{\"func\":\"gt\",\"val\":{\"func\":\"attr\",\"name\":\"variables/depth\"},\"num\":50}");
+
+    @Test
+    void a_profile_of_the_previous_engine_is_rebuilt_from_history_on_its_next_event() {
+        Fixture f = new Fixture();
+        f.define("deep", DEEP_READER);
+        f.send(ev("Pageview", T0, "depth", 80));
+        assertThat(f.member("deep")).isTrue();
+
+        // As a savepoint of the previous engine holds it: encoding version 2, no counters version,
+        // and none of its counters known to this engine.
+        f.profile.counters.clear();
+        byte[] v3 = ProfileCodec.toBytes(f.profile);
+        byte[] v2 = Arrays.copyOf(v3, v3.length - 1); // the trailing counters version
+        v2[0] = 2;
+        f.profile = ProfileCodec.fromBytes(v2);
+        assertThat(f.profile.countersVersion).isEqualTo(1);
+
+        // A shallow page view alone would read depth 10 as the largest: the deep one is in the
+        // history, so the user stays in the segment.
+        List<MembershipChange> changes =
+                f.engine
+                        .onEvents(
+                                f.profile,
+                                f.history,
+                                f.catalog,
+                                List.of(ev("Pageview", T0 + DAY, "depth", 10)))
+                        .changes();
+        assertThat(changes).isEmpty();
+        assertThat(f.member("deep")).isTrue();
+        // What the next evaluation will read: the largest depth of the history, not of the one
+        // event seen since the restore.
+        assertThat(
+                        f.catalog
+                                .segment("deep")
+                                .orElseThrow()
+                                .formula()
+                                .holds(f.profile, EngineConfig.DEFAULT.horizonMillis()))
+                .isTrue();
+        assertThat(f.profile.countersVersion).isEqualTo(UserProfile.COUNTERS);
+        f.checkAgreement();
+    }
+}
