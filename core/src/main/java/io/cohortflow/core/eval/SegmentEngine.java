@@ -69,6 +69,13 @@ public final class SegmentEngine {
                 ignored.add(new Ignored(i, TOO_OLD));
                 continue;
             }
+            // Lapses due before this event happen first, at their own instants, as their timers
+            // would have (an event can overtake a timer the watermark has not fired yet): an exit
+            // keeps its time, and an exit followed by a re-entry is not merged into nothing.
+            // Each lapse moves the user's now, and the next lapse is strictly later, so this ends.
+            while (p.now != Long.MIN_VALUE && p.now < p.nextExpiry && p.nextExpiry < e.time()) {
+                changes.addAll(advanceTo(p, h, catalog, p.nextExpiry));
+            }
             onEvent(p, h, catalog, e, changes);
         }
         return new Outcome(changes, ignored);

@@ -187,4 +187,23 @@ class WindowsAndTimeTest {
         f.send(ev("Click", T0), ev("Pageview", T0 + 1, "category", "news"));
         assertThat(f.profile.counterCount()).isZero();
     }
+
+    @Test
+    void a_lapse_an_event_overtakes_still_happens_at_its_own_instant() {
+        Fixture f = new Fixture();
+        f.define(
+                "recent",
+                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
+                        + "\"context\":\"visitors\",\"window\":{\"count\":1,\"unit\":\"day\"},"
+                        + "\"pred\":{\"func\":\"event-exists\",\"evt\":\"Purchase\"}}}");
+        f.send(ev("Purchase", T0));
+        // No timer fired before the next event (the watermark was behind): the lapse at T0 + 1 day
+        // is still an exit at its instant, and the new purchase a new entry.
+        List<MembershipChange> changes = f.send(ev("Purchase", T0 + 2 * DAY));
+        assertThat(changes)
+                .containsExactly(
+                        new MembershipChange("recent", MembershipChange.Kind.EXITED, T0 + DAY, 1),
+                        new MembershipChange(
+                                "recent", MembershipChange.Kind.ENTERED, T0 + 2 * DAY, 1));
+    }
 }
