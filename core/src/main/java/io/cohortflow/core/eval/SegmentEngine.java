@@ -134,9 +134,16 @@ public final class SegmentEngine {
                     s = new CounterState();
                 }
                 // As formulas read it: entries past their expiry may not have been evicted yet.
-                double valueBefore =
-                        s.valueFrom(spec.kind(), s.firstVisible(spec, p.now, p.floor, horizon));
-                long wakeBefore = fresh ? Long.MAX_VALUE : wakeFor(p, catalog, spec, s);
+                int visible = s.firstVisible(spec, p.now, p.floor, horizon);
+                double valueBefore = s.valueFrom(spec.kind(), visible);
+                // Only needed when it may be the user's wake-up: it is never before the first
+                // visible entry's expiry.
+                long wakeBefore =
+                        fresh
+                                        || visible >= s.size()
+                                        || s.expiryOf(visible, spec, horizon) > p.nextExpiry
+                                ? Long.MAX_VALUE
+                                : wakeFor(p, catalog, spec, s);
                 if (!spec.add(e, s)) {
                     continue;
                 }
