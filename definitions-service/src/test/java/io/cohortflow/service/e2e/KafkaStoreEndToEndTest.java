@@ -42,26 +42,30 @@ class KafkaStoreEndToEndTest {
     static EmbeddedKafka kafka;
     static ServiceConfig config;
 
+    /** The service on a free port against {@code bootstrap}, with the admin key {@code ci-key}. */
+    static ServiceConfig ciConfig(String bootstrap) {
+        return ServiceConfig.defaults()
+                .withBootstrap(bootstrap)
+                .withPort(0)
+                .withLimits(100_000, 100)
+                .withApiKeys(
+                        List.of(
+                                new ApiKeys.Entry(
+                                        "ci",
+                                        ApiKeys.hash("ci-key"),
+                                        null,
+                                        "acme",
+                                        1,
+                                        "CI",
+                                        "ci@acme",
+                                        Role.ADMIN)));
+    }
+
     @BeforeAll
     static void startBroker() {
         kafka = EmbeddedKafka.start();
         CohortflowTopics.ensure(kafka.bootstrapServers(), TopicNames.DEFAULT, 2);
-        config =
-                ServiceConfig.defaults()
-                        .withBootstrap(kafka.bootstrapServers())
-                        .withPort(0)
-                        .withLimits(100_000, 100)
-                        .withApiKeys(
-                                List.of(
-                                        new ApiKeys.Entry(
-                                                "ci",
-                                                ApiKeys.hash("ci-key"),
-                                                null,
-                                                "acme",
-                                                1,
-                                                "CI",
-                                                "ci@acme",
-                                                Role.ADMIN)));
+        config = ciConfig(kafka.bootstrapServers());
     }
 
     @AfterAll

@@ -11,8 +11,6 @@ import io.cohortflow.service.DefinitionsService;
 import io.cohortflow.service.api.Defs;
 import io.cohortflow.service.api.HostileInputTest;
 import io.cohortflow.service.api.Http;
-import io.cohortflow.service.auth.ApiKeys;
-import io.cohortflow.service.auth.Role;
 import io.cohortflow.service.config.ServiceConfig;
 import io.cohortflow.service.segmentation.SegmentationConfig;
 import io.cohortflow.service.segmentation.SegmentationModule;
@@ -53,22 +51,7 @@ class SegmentationHostileInputTest {
     static void start() {
         kafka = EmbeddedKafka.start();
         CohortflowTopics.ensure(kafka.bootstrapServers(), TopicNames.DEFAULT, 1);
-        ServiceConfig config =
-                ServiceConfig.defaults()
-                        .withBootstrap(kafka.bootstrapServers())
-                        .withPort(0)
-                        .withLimits(100_000, 100)
-                        .withApiKeys(
-                                List.of(
-                                        new ApiKeys.Entry(
-                                                "ci",
-                                                ApiKeys.hash("ci-key"),
-                                                null,
-                                                "acme",
-                                                1,
-                                                "CI",
-                                                "ci@acme",
-                                                Role.ADMIN)));
+        ServiceConfig config = KafkaStoreEndToEndTest.ciConfig(kafka.bootstrapServers());
         segmentation =
                 new SegmentationModule(config, SegmentationConfig.from(Map.of(), Map.of())).start();
         service = new DefinitionsService(config, segmentation.controllers()).start();
