@@ -115,11 +115,11 @@ public final class Fixture {
     }
 
     public boolean member(String id) {
-        return engine.cohorts(profile).contains(id);
+        return engine.cohorts(profile, catalog).contains(id);
     }
 
     public List<String> cohorts() {
-        return engine.cohorts(profile);
+        return engine.cohorts(profile, catalog);
     }
 
     /** Incremental answers must equal evaluation from scratch, for every live segment. */

@@ -31,11 +31,17 @@ public final class Descriptors {
             new MapStateDescriptor<>(
                     "definitions", Types.STRING, TypeInformation.of(DefinitionUpdate.class));
 
-    /** Broadcast: the definitions-topic offset read so far, under {@link #OFFSET}. */
+    /**
+     * Broadcast: the definitions-topic offset read so far, under {@link #OFFSET}, and each
+     * segment's ordinal (core's {@code SegmentOrdinals}: profiles store memberships under it) under
+     * {@link #ORDINAL} + workspace/segment.
+     */
     public static final MapStateDescriptor<String, Long> PROGRESS =
             new MapStateDescriptor<>("definitions-progress", Types.STRING, Types.LONG);
 
     public static final String OFFSET = "offset";
+
+    public static final String ORDINAL = "ordinal:";
 
     /** Replies, dead letters, applied reports and wake-ups: the at-least-once outputs. */
     public static final OutputTag<KafkaMessage> SIDE =

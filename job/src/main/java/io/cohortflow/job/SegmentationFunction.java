@@ -15,6 +15,7 @@ import io.cohortflow.core.eval.Membership;
 import io.cohortflow.core.eval.MembershipChange;
 import io.cohortflow.core.eval.SegmentCatalog;
 import io.cohortflow.core.eval.SegmentEngine;
+import io.cohortflow.core.eval.SegmentOrdinals;
 import io.cohortflow.core.eval.UserProfile;
 import io.cohortflow.core.event.Event;
 import io.cohortflow.job.model.DefinitionUpdate;
@@ -213,7 +214,9 @@ public class SegmentationFunction
     @Override
     public void processElement(Inbound in, ReadOnlyContext ctx, Collector<KafkaMessage> out)
             throws Exception {
-        loadCatalogs(ctx.getBroadcastState(Descriptors.DEFINITIONS));
+        loadCatalogs(
+                ctx.getBroadcastState(Descriptors.DEFINITIONS),
+                ctx.getBroadcastState(Descriptors.PROGRESS));
         checkReady(ctx.getBroadcastState(Descriptors.PROGRESS));
         Consumer<KafkaMessage> side = m -> ctx.output(Descriptors.SIDE, m);
         String position =
@@ -339,7 +342,9 @@ public class SegmentationFunction
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<KafkaMessage> out)
             throws Exception {
-        loadCatalogs(ctx.getBroadcastState(Descriptors.DEFINITIONS));
+        loadCatalogs(
+                ctx.getBroadcastState(Descriptors.DEFINITIONS),
+                ctx.getBroadcastState(Descriptors.PROGRESS));
         checkReady(ctx.getBroadcastState(Descriptors.PROGRESS));
         UserProfile profile = profileState.value();
         if (profile == null) {
@@ -406,7 +411,7 @@ public class SegmentationFunction
     /** A backfill's result for one user: memberships as of its end, and the whole state. */
     private void snapshot(
             String workspace, String userId, UserProfile profile, OnTimerContext ctx) {
-        for (Map.Entry<String, Membership> m : profile.memberships().entrySet()) {
+        for (Map.Entry<String, Membership> m : profile.memberships(catalog(workspace)).entrySet()) {
             Membership ms = m.getValue();
             if (ms.member()) {
                 MembershipRecord r =
@@ -435,7 +440,7 @@ public class SegmentationFunction
         BroadcastState<String, DefinitionUpdate> defs =
                 ctx.getBroadcastState(Descriptors.DEFINITIONS);
         BroadcastState<String, Long> progress = ctx.getBroadcastState(Descriptors.PROGRESS);
-        loadCatalogs(defs);
+        loadCatalogs(defs, progress);
         checkReady(progress);
         boolean wasReady = ready;
         Consumer<KafkaMessage> side = m -> ctx.output(Descriptors.SIDE, m);
@@ -445,7 +450,7 @@ public class SegmentationFunction
         String workspace = null;
         if (record != null) {
             workspace = record.workspace();
-            changed = apply(record, u, defs, side);
+            changed = apply(record, u, defs, progress, side);
         }
         progress.put(Descriptors.OFFSET, u.offset);
         checkReady(progress);
@@ -506,6 +511,7 @@ public class SegmentationFunction
             SegmentRecord r,
             DefinitionUpdate u,
             BroadcastState<String, DefinitionUpdate> defs,
+            BroadcastState<String, Long> progress,
             Consumer<KafkaMessage> side)
             throws Exception {
         String key = r.key();
@@ -541,6 +547,7 @@ public class SegmentationFunction
             update = catalog.remove(r.id());
         }
         catalogs.put(r.workspace(), update.catalog());
+        storeOrdinals(r.workspace(), update.catalog().ordinals(), progress);
         activations.put(key, r.activations() == null ? Map.of() : r.activations());
         Set<String> changed = new LinkedHashSet<>(update.changed());
         changed.add(r.id());
@@ -608,14 +615,32 @@ public class SegmentationFunction
 
     // ---- catalogs ----------------------------------------------------------------------------
 
-    /** After a restore the catalogs are rebuilt from broadcast state, in log order. */
-    private void loadCatalogs(ReadOnlyBroadcastState<String, DefinitionUpdate> defs)
+    /**
+     * After a restore the catalogs are rebuilt from broadcast state, in log order, numbering
+     * segments as they were numbered before (state from before ordinals were stored numbers them in
+     * log order, as every subtask does alike; its profiles name segments by id).
+     */
+    private void loadCatalogs(
+            ReadOnlyBroadcastState<String, DefinitionUpdate> defs,
+            ReadOnlyBroadcastState<String, Long> progress)
             throws Exception {
         if (catalogs != null) {
             return;
         }
         catalogs = new HashMap<>();
         activations = new HashMap<>();
+        Map<String, Map<String, Integer>> ordinals = new HashMap<>();
+        for (Map.Entry<String, Long> e : progress.immutableEntries()) {
+            if (e.getKey().startsWith(Descriptors.ORDINAL)) {
+                String key = e.getKey().substring(Descriptors.ORDINAL.length());
+                ordinals.computeIfAbsent(Keys.workspace(key), w -> new HashMap<>())
+                        .put(Keys.id(key), e.getValue().intValue());
+            }
+        }
+        ordinals.forEach(
+                (workspace, table) ->
+                        catalogs.put(
+                                workspace, SegmentCatalog.empty(SegmentOrdinals.restore(table))));
         TreeMap<Long, DefinitionUpdate> byOffset = new TreeMap<>();
         for (Map.Entry<String, DefinitionUpdate> e : defs.immutableEntries()) {
             byOffset.put(e.getValue().offset, e.getValue());
@@ -639,6 +664,19 @@ public class SegmentationFunction
                 // Refused when it arrived (dead-lettered then); a restore must not fail on it.
                 LOG.warn("definition at offset {} skipped on restore", u.offset, e);
             }
+        }
+    }
+
+    /** Stores the numbers a catalog gave out since the last call, so that a restore keeps them. */
+    private static void storeOrdinals(
+            String workspace, SegmentOrdinals ordinals, BroadcastState<String, Long> progress)
+            throws Exception {
+        for (int n = ordinals.size() - 1; n >= 0; n--) {
+            String key = Descriptors.ORDINAL + Keys.of(workspace, ordinals.idOf(n));
+            if (progress.contains(key)) {
+                return; // numbers are given out in order: the older ones are stored
+            }
+            progress.put(key, (long) n);
         }
     }
 
@@ -697,7 +735,7 @@ public class SegmentationFunction
     }
 
     private KafkaMessage reply(Inbound in, UserProfile profile) {
-        List<String> cohorts = engine.cohorts(profile);
+        List<String> cohorts = engine.cohorts(profile, catalog(in.workspace));
         Map<String, List<String>> act = null;
         if (in.activations) {
             act = new TreeMap<>();

@@ -14,12 +14,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.TopicNames;
+import io.cohortflow.core.eval.SegmentCatalog;
+import io.cohortflow.core.eval.SegmentOrdinals;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
 import io.cohortflow.job.model.UserState;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
@@ -197,7 +200,10 @@ class SegmentationFunctionTest {
         // entries that expire without changing anything wake nobody), and the next lapse, after
         // the end, is left to the streaming job as a timer of the savepoint: the purchase leaving
         // the 90-day horizon.
-        assertThat(state.profile().memberships().get("buyers").lastQualifiedAt())
+        // Segments are numbered in the order the definitions log put them in the catalog.
+        SegmentCatalog numbering =
+                SegmentCatalog.empty(SegmentOrdinals.restore(Map.of("readers", 0, "buyers", 1)));
+        assertThat(state.profile().memberships(numbering).get("buyers").lastQualifiedAt())
                 .isEqualTo(T0 + 7 * DAY + HOUR);
         assertThat(state.profile().nextExpiry()).isEqualTo(T0 + 91 * DAY);
     }
@@ -347,7 +353,35 @@ class SegmentationFunctionTest {
         h.processBroadcastElement(
                 segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 0), 0);
         send(envelope("ws", "u1", null, event("Pageview", T0), event("Pageview", T0 + 1)), T0);
-        var snapshot = h.snapshot(1, 1);
+        restore(h.snapshot(1, 1));
+        send(envelope("ws", "u1", null, event("Pageview", T0 + 2)), T0);
+        assertThat(memberships()).hasSize(1);
+    }
+
+    @Test
+    void a_restore_numbers_segments_as_the_profiles_were_stored_not_by_latest_record()
+            throws Exception {
+        harness(0);
+        h.processBroadcastElement(
+                segment("ws", "buyers", 1, 0, true, false, everPurchased(), 0), 0);
+        h.processBroadcastElement(
+                segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 1), 0);
+        send(envelope("ws", "u1", null, event("Purchase", T0)), T0);
+        assertThat(memberships()).hasSize(1);
+        // An edit: buyers' latest record now comes after readers' in the log.
+        h.processBroadcastElement(
+                segment("ws", "buyers", 2, 1, true, false, everPurchased(), 2), 0);
+        restore(h.snapshot(1, 1));
+
+        send(envelope("ws", "u1", "r1", event("Signup", T0 + 1)), T0 + 1);
+        assertThat(side(TOPICS.replies()).get(0).get("cohorts"))
+                .extracting(JsonNode::asText)
+                .containsExactly("buyers");
+    }
+
+    /** Replaces the harness with a new operator restored from {@code snapshot}. */
+    private void restore(org.apache.flink.runtime.checkpoint.OperatorSubtaskState snapshot)
+            throws Exception {
         h.close();
         h =
                 new KeyedBroadcastOperatorTestHarness<>(
@@ -364,8 +398,6 @@ class SegmentationFunctionTest {
         h.setProcessingTime(T0 + 30 * DAY);
         h.initializeState(snapshot);
         h.open();
-        send(envelope("ws", "u1", null, event("Pageview", T0 + 2)), T0);
-        assertThat(memberships()).hasSize(1);
     }
 
     @Test

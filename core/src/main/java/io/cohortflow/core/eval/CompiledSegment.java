@@ -11,6 +11,8 @@ import javax.annotation.Nullable;
  * constant cost per event) or history-evaluated (sequences, visit containers: evaluated by {@link
  * ReferenceEvaluator} over the user's bounded history, only for events that can change it).
  *
+ * @param ordinal the segment's number in its workspace (see {@link SegmentOrdinals}): a profile
+ *     stores its memberships under it
  * @param relevantNames for history-evaluated segments, the event names that can change the answer
  *     (null: any event can)
  * @param windows the windows of the definition, whose expiries are the instants a history-evaluated
@@ -21,6 +23,7 @@ import javax.annotation.Nullable;
  */
 public record CompiledSegment(
         String id,
+        int ordinal,
         long version,
         Definition definition,
         @Nullable Formula formula,

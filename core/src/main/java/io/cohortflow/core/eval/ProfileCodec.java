@@ -9,6 +9,7 @@ import java.io.DataOutput;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -20,10 +21,13 @@ public final class ProfileCodec {
     /** Version 1 wrote strings with {@code writeUTF}, at most 65 535 bytes; still read. */
     private static final int LEGACY = 1;
 
-    private static final int VERSION = 3;
+    private static final int VERSION = 4;
 
-    /** Version 2 had no counters version: its counters were compiled by engine v1. */
-    private static final int WITHOUT_COUNTERS_VERSION = 2;
+    /**
+     * Version 3 keyed memberships and rechecks by segment id; still read, as is version 2, which
+     * had no counters version either (its counters were compiled by engine v1).
+     */
+    private static final int BY_SEGMENT_ID = 3;
 
     private static final int HAS_VALUES = 1;
     private static final int HAS_KEYS = 2;
@@ -32,6 +36,13 @@ public final class ProfileCodec {
 
     public static void write(UserProfile p, DataOutput out) throws IOException {
         out.writeByte(VERSION);
+        writeHead(p, out);
+        writeRows(p, out);
+        Varints.writeInt(out, p.countersVersion);
+    }
+
+    /** What every version from 2 on writes first: clock, history bookkeeping, names, counters. */
+    static void writeHead(UserProfile p, DataOutput out) throws IOException {
         out.writeLong(p.now);
         out.writeLong(p.floor);
         out.writeLong(p.nextExpiry);
@@ -50,27 +61,49 @@ public final class ProfileCodec {
             out.writeLong(e.getKey());
             counter(e.getValue(), out);
         }
-        Varints.writeInt(out, p.memberships.size());
-        for (Map.Entry<String, Membership> e : p.memberships.entrySet()) {
-            Membership m = e.getValue();
-            Varints.writeString(out, e.getKey());
-            out.writeByte(m.status().ordinal());
-            Varints.writeUnsigned(out, m.version());
-            out.writeLong(m.enteredAt());
-            Varints.writeSigned(out, m.lastQualifiedAt() - m.enteredAt());
-            out.writeLong(m.exitedAt());
+    }
+
+    private static void writeRows(UserProfile p, DataOutput out) throws IOException {
+        // Ordinals ascending as gaps, times as distances from the user's now: a membership is a
+        // few bytes instead of a segment id and three raw longs.
+        long base = base(p);
+        OrdinalRows m = p.memberships;
+        Varints.writeInt(out, m.size());
+        int previous = -1;
+        for (int row = 0; row < m.size(); row++) {
+            Varints.writeInt(out, m.ordinal(row) - previous - 1);
+            previous = m.ordinal(row);
+            Varints.writeUnsigned(out, m.get(row, UserProfile.VERSION));
+            Varints.writeSigned(out, base - m.get(row, UserProfile.ENTERED));
+            long exited = m.get(row, UserProfile.EXITED);
+            Varints.writeSigned(out, exited == Long.MIN_VALUE ? 0 : base - exited + 1);
         }
         Varints.writeInt(out, p.rechecks.size());
-        for (Map.Entry<String, Long> e : p.rechecks.entrySet()) {
+        previous = -1;
+        for (int row = 0; row < p.rechecks.size(); row++) {
+            Varints.writeInt(out, p.rechecks.ordinal(row) - previous - 1);
+            previous = p.rechecks.ordinal(row);
+            Varints.writeSigned(out, p.rechecks.get(row, 0) - base);
+        }
+        // Rows of a version 3 profile no catalog has numbered yet.
+        Map<String, Membership> legacy =
+                p.legacyMemberships == null ? Map.of() : p.legacyMemberships;
+        Map<String, Long> legacyRechecks = p.legacyRechecks == null ? Map.of() : p.legacyRechecks;
+        Varints.writeInt(out, legacy.size());
+        for (Map.Entry<String, Membership> e : legacy.entrySet()) {
+            Varints.writeString(out, e.getKey());
+            legacyMembership(e.getValue(), out);
+        }
+        Varints.writeInt(out, legacyRechecks.size());
+        for (Map.Entry<String, Long> e : legacyRechecks.entrySet()) {
             Varints.writeString(out, e.getKey());
             out.writeLong(e.getValue());
         }
-        Varints.writeInt(out, p.countersVersion);
     }
 
     public static UserProfile read(DataInput in) throws IOException {
         int version = in.readUnsignedByte();
-        if (version != VERSION && version != WITHOUT_COUNTERS_VERSION && version != LEGACY) {
+        if (version < LEGACY || version > VERSION) {
             throw new IOException("unknown profile encoding version " + version);
         }
         boolean legacy = version == LEGACY;
@@ -92,23 +125,69 @@ public final class ProfileCodec {
             long id = in.readLong();
             p.counters.put(id, counter(in, legacy));
         }
-        int memberships = Varints.readInt(in);
-        Membership.Status[] statuses = Membership.Status.values();
-        for (int i = 0; i < memberships; i++) {
-            String id = string(in, legacy);
-            Membership.Status status = statuses[in.readUnsignedByte()];
-            long v = Varints.readUnsigned(in);
-            long entered = in.readLong();
-            long last = entered + Varints.readSigned(in);
-            long exited = in.readLong();
-            p.memberships.put(id, new Membership(status, v, entered, last, exited));
+        if (version == VERSION) {
+            long base = base(p);
+            int memberships = Varints.readInt(in);
+            int ordinal = -1;
+            for (int i = 0; i < memberships; i++) {
+                ordinal += Varints.readInt(in) + 1;
+                int row = p.memberships.upsert(ordinal);
+                p.memberships.set(row, UserProfile.VERSION, Varints.readUnsigned(in));
+                p.memberships.set(row, UserProfile.ENTERED, base - Varints.readSigned(in));
+                long exited = Varints.readSigned(in);
+                p.memberships.set(
+                        row, UserProfile.EXITED, exited == 0 ? Long.MIN_VALUE : base - exited + 1);
+            }
+            int rechecks = Varints.readInt(in);
+            ordinal = -1;
+            for (int i = 0; i < rechecks; i++) {
+                ordinal += Varints.readInt(in) + 1;
+                p.rechecks.set(p.rechecks.upsert(ordinal), 0, base + Varints.readSigned(in));
+            }
         }
-        int rechecks = Varints.readInt(in);
-        for (int i = 0; i < rechecks; i++) {
-            p.rechecks.put(string(in, legacy), in.readLong());
+        int legacyMemberships = Varints.readInt(in);
+        if (legacyMemberships > 0) {
+            p.legacyMemberships = new HashMap<>();
         }
-        p.countersVersion = version == VERSION ? Varints.readInt(in) : 1;
+        for (int i = 0; i < legacyMemberships; i++) {
+            p.legacyMemberships.put(string(in, legacy), legacyMembership(in));
+        }
+        int legacyRechecks = Varints.readInt(in);
+        if (legacyMemberships > 0 || legacyRechecks > 0) {
+            p.legacyRechecks = new HashMap<>();
+            if (p.legacyMemberships == null) {
+                p.legacyMemberships = new HashMap<>();
+            }
+        }
+        for (int i = 0; i < legacyRechecks; i++) {
+            p.legacyRechecks.put(string(in, legacy), in.readLong());
+        }
+        p.countersVersion =
+                version == VERSION || version == BY_SEGMENT_ID ? Varints.readInt(in) : 1;
         return p;
+    }
+
+    /** Memberships and rechecks are stored relative to the user's now. */
+    private static long base(UserProfile p) {
+        return p.now == Long.MIN_VALUE ? 0 : p.now;
+    }
+
+    /** A membership as versions 1 to 3 stored it (under its segment id). */
+    static void legacyMembership(Membership m, DataOutput out) throws IOException {
+        out.writeByte(m.status().ordinal());
+        Varints.writeUnsigned(out, m.version());
+        out.writeLong(m.enteredAt());
+        Varints.writeSigned(out, m.lastQualifiedAt() - m.enteredAt());
+        out.writeLong(m.exitedAt());
+    }
+
+    private static Membership legacyMembership(DataInput in) throws IOException {
+        Membership.Status status = Membership.Status.values()[in.readUnsignedByte()];
+        long v = Varints.readUnsigned(in);
+        long entered = in.readLong();
+        long last = entered + Varints.readSigned(in);
+        long exited = in.readLong();
+        return new Membership(status, v, entered, last, exited);
     }
 
     private static void counter(CounterState s, DataOutput out) throws IOException {

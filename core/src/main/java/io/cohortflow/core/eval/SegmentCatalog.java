@@ -33,10 +33,15 @@ public final class SegmentCatalog {
         }
     }
 
-    private static final SegmentCatalog EMPTY = new SegmentCatalog(Map.of(), Map.of());
+    private static final SegmentCatalog EMPTY =
+            new SegmentCatalog(Map.of(), Map.of(), SegmentOrdinals.NONE);
 
     private final Map<String, Source> sources;
     private final Map<String, CompiledSegment> segments;
+    private final SegmentOrdinals ordinals;
+
+    /** Live segments by ordinal (null where a number's segment is not live). */
+    private final CompiledSegment[] byOrdinal;
 
     private final Map<Long, CounterSpec> counters = new HashMap<>();
     private final AnchorIndex index;
@@ -44,10 +49,16 @@ public final class SegmentCatalog {
     private final Map<String, List<CompiledSegment>> historyByName = new HashMap<>();
     private final List<CompiledSegment> historyAnyEvent = new ArrayList<>();
 
-    private SegmentCatalog(Map<String, Source> sources, Map<String, CompiledSegment> segments) {
+    private SegmentCatalog(
+            Map<String, Source> sources,
+            Map<String, CompiledSegment> segments,
+            SegmentOrdinals ordinals) {
         this.sources = sources;
         this.segments = segments;
+        this.ordinals = ordinals;
+        this.byOrdinal = new CompiledSegment[ordinals.size()];
         for (CompiledSegment s : segments.values()) {
+            byOrdinal[s.ordinal()] = s;
             if (s.incremental()) {
                 for (CounterSpec c : s.counters()) {
                     counters.putIfAbsent(c.id(), c);
@@ -71,13 +82,21 @@ public final class SegmentCatalog {
     }
 
     /**
+     * An empty catalog that numbers segments as {@code ordinals} did: a reader restoring its
+     * definitions starts here, so that profiles stored before the restore read right.
+     */
+    public static SegmentCatalog empty(SegmentOrdinals ordinals) {
+        return new SegmentCatalog(Map.of(), Map.of(), ordinals);
+    }
+
+    /**
      * Adds or replaces segment {@code id}. Segments that reference it are recompiled too and
      * reported as changed. On a problem (unknown reference, cycle) the catalog is unchanged.
      */
     public Update put(String id, long version, Definition definition) {
         Map<String, Source> next = new LinkedHashMap<>(sources);
         next.put(id, new Source(definition, version));
-        return rebuild(next, id, false);
+        return rebuild(next, id, false, ordinals.with(List.of(id)));
     }
 
     /**
@@ -88,6 +107,7 @@ public final class SegmentCatalog {
     public Update putAll(Map<String, Definition> definitions, long version) {
         Map<String, Source> next = new LinkedHashMap<>(sources);
         definitions.forEach((id, d) -> next.put(id, new Source(d, version)));
+        SegmentOrdinals numbered = ordinals.with(definitions.keySet());
         Set<String> changed = new LinkedHashSet<>(definitions.keySet());
         for (String id : definitions.keySet()) {
             if (sources.containsKey(id)) {
@@ -108,11 +128,13 @@ public final class SegmentCatalog {
                 problems.addAll(r.problems());
                 continue;
             }
-            compiled.put(s, SegmentCompiler.compile(s, src.version(), r.definition()));
+            compiled.put(
+                    s, SegmentCompiler.compile(s, numbered.of(s), src.version(), r.definition()));
         }
         next.keySet().retainAll(compiled.keySet());
         return new Update(
-                new SegmentCatalog(Map.copyOf(next), Collections.unmodifiableMap(compiled)),
+                new SegmentCatalog(
+                        Map.copyOf(next), Collections.unmodifiableMap(compiled), numbered),
                 Collections.unmodifiableSet(changed),
                 List.copyOf(problems));
     }
@@ -127,10 +149,11 @@ public final class SegmentCatalog {
         }
         Map<String, Source> next = new LinkedHashMap<>(sources);
         next.remove(id);
-        return rebuild(next, id, true);
+        return rebuild(next, id, true, ordinals);
     }
 
-    private Update rebuild(Map<String, Source> next, String id, boolean removal) {
+    private Update rebuild(
+            Map<String, Source> next, String id, boolean removal, SegmentOrdinals numbered) {
         Set<String> changed = new LinkedHashSet<>();
         changed.add(id);
         changed.addAll(dependents(next, id));
@@ -159,10 +182,12 @@ public final class SegmentCatalog {
                                 "segment " + s + " referenced " + id + " and was removed with it"));
                 continue;
             }
-            compiled.put(s, SegmentCompiler.compile(s, src.version(), r.definition()));
+            compiled.put(
+                    s, SegmentCompiler.compile(s, numbered.of(s), src.version(), r.definition()));
         }
         return new Update(
-                new SegmentCatalog(Map.copyOf(next), Collections.unmodifiableMap(compiled)),
+                new SegmentCatalog(
+                        Map.copyOf(next), Collections.unmodifiableMap(compiled), numbered),
                 Collections.unmodifiableSet(changed),
                 List.copyOf(problems));
     }
@@ -198,6 +223,17 @@ public final class SegmentCatalog {
 
     public int size() {
         return segments.size();
+    }
+
+    /** The numbers of this catalog's segments, including those since removed. */
+    public SegmentOrdinals ordinals() {
+        return ordinals;
+    }
+
+    /** The live segment numbered {@code ordinal}, or null. */
+    @Nullable
+    CompiledSegment segmentAt(int ordinal) {
+        return ordinal >= 0 && ordinal < byOrdinal.length ? byOrdinal[ordinal] : null;
     }
 
     // ---- lookups for the engine ------------------------------------------------------------

@@ -50,7 +50,7 @@ final class SegmentCompiler {
 
     private SegmentCompiler() {}
 
-    static CompiledSegment compile(String id, long version, Definition resolved) {
+    static CompiledSegment compile(String id, int ordinal, long version, Definition resolved) {
         SegmentCompiler c = new SegmentCompiler();
         List<Window> windows = new ArrayList<>();
         Visitor.walk(
@@ -64,6 +64,7 @@ final class SegmentCompiler {
             Formula f = c.container(resolved.container(), null);
             return new CompiledSegment(
                     id,
+                    ordinal,
                     version,
                     resolved,
                     f,
@@ -74,6 +75,7 @@ final class SegmentCompiler {
         } catch (NotIncremental e) {
             return new CompiledSegment(
                     id,
+                    ordinal,
                     version,
                     resolved,
                     null,

@@ -207,23 +207,25 @@ public final class SegmentEngine {
     public List<MembershipChange> onDefinitionsChanged(
             UserProfile p, EventHistory h, SegmentCatalog catalog, Set<String> changed) {
         List<MembershipChange> out = new ArrayList<>();
-        Iterator<Map.Entry<String, Membership>> it = p.memberships.entrySet().iterator();
-        while (it.hasNext()) {
-            Map.Entry<String, Membership> m = it.next();
-            if (catalog.segment(m.getKey()).isEmpty()) {
-                if (m.getValue().member()) {
-                    out.add(
-                            new MembershipChange(
-                                    m.getKey(),
-                                    MembershipChange.Kind.EXITED,
-                                    p.now,
-                                    m.getValue().version()));
-                }
-                it.remove();
-                p.rechecks.remove(m.getKey());
-            }
-        }
-        p.rechecks.keySet().removeIf(id -> catalog.segment(id).isEmpty());
+        adoptLegacyRows(p, catalog, out);
+        p.memberships.removeIf(
+                row -> {
+                    int ordinal = p.memberships.ordinal(row);
+                    if (catalog.segmentAt(ordinal) != null) {
+                        return false;
+                    }
+                    String id = catalog.ordinals().idOf(ordinal);
+                    if (p.member(row) && id != null) {
+                        out.add(
+                                new MembershipChange(
+                                        id,
+                                        MembershipChange.Kind.EXITED,
+                                        p.now,
+                                        p.memberships.get(row, UserProfile.VERSION)));
+                    }
+                    return true;
+                });
+        p.rechecks.removeIf(row -> catalog.segmentAt(p.rechecks.ordinal(row)) == null);
         p.counters.keySet().removeIf(id -> catalog.counterSpec(id) == null);
         if (p.now == Long.MIN_VALUE) {
             return out; // no events yet: nothing to evaluate
@@ -289,7 +291,11 @@ public final class SegmentEngine {
      */
     private void catchUp(
             UserProfile p, EventHistory h, SegmentCatalog catalog, List<MembershipChange> out) {
-        if (p.countersVersion == UserProfile.COUNTERS || catalog.size() == 0) {
+        if (catalog.size() == 0) {
+            return;
+        }
+        adoptLegacyRows(p, catalog, out);
+        if (p.countersVersion == UserProfile.COUNTERS) {
             return;
         }
         p.countersVersion = UserProfile.COUNTERS;
@@ -298,15 +304,51 @@ public final class SegmentEngine {
         out.addAll(onDefinitionsChanged(p, h, catalog, all));
     }
 
-    /** The ids of the segments the user is a member of, sorted. */
-    public List<String> cohorts(UserProfile p) {
-        TreeSet<String> ids = new TreeSet<>();
-        p.memberships.forEach(
+    /**
+     * Moves the memberships and rechecks of a profile stored before segments had ordinals under
+     * their ordinals. A membership of a segment the catalog never numbered belongs to a segment no
+     * longer live: it exits, as {@link #onDefinitionsChanged} would have made it.
+     */
+    private static void adoptLegacyRows(
+            UserProfile p, SegmentCatalog catalog, List<MembershipChange> out) {
+        if (p.legacyMemberships == null) {
+            return;
+        }
+        p.legacyMemberships.forEach(
                 (id, m) -> {
-                    if (m.member()) {
-                        ids.add(id);
+                    int ordinal = catalog.ordinals().of(id);
+                    if (ordinal >= 0) {
+                        int row = p.memberships.upsert(ordinal);
+                        p.memberships.set(row, UserProfile.VERSION, m.version());
+                        p.memberships.set(row, UserProfile.ENTERED, m.enteredAt());
+                        p.memberships.set(row, UserProfile.EXITED, m.exitedAt());
+                    } else if (m.member()) {
+                        out.add(
+                                new MembershipChange(
+                                        id, MembershipChange.Kind.EXITED, p.now, m.version()));
                     }
                 });
+        p.legacyRechecks.forEach(
+                (id, at) -> {
+                    int ordinal = catalog.ordinals().of(id);
+                    if (ordinal >= 0) {
+                        p.rechecks.set(p.rechecks.upsert(ordinal), 0, at);
+                    }
+                });
+        p.legacyMemberships = null;
+        p.legacyRechecks = null;
+    }
+
+    /** The ids of the segments the user is a member of, sorted. */
+    public List<String> cohorts(UserProfile p, SegmentCatalog catalog) {
+        TreeSet<String> ids = new TreeSet<>();
+        p.memberships(catalog)
+                .forEach(
+                        (id, m) -> {
+                            if (m.member()) {
+                                ids.add(id);
+                            }
+                        });
         return List.copyOf(ids);
     }
 
@@ -444,15 +486,21 @@ public final class SegmentEngine {
                 }
             }
         }
-        Iterator<Map.Entry<String, Long>> r = p.rechecks.entrySet().iterator();
-        while (r.hasNext()) {
-            Map.Entry<String, Long> e = r.next();
-            if (e.getValue() <= p.now) {
-                r.remove();
-                catalog.segment(e.getKey()).ifPresent(due::add);
-            }
-        }
-        p.memberships.values().removeIf(m -> !m.member() && m.exitedAt() + horizon <= p.now);
+        p.rechecks.removeIf(
+                row -> {
+                    if (p.rechecks.get(row, 0) > p.now) {
+                        return false;
+                    }
+                    CompiledSegment s = catalog.segmentAt(p.rechecks.ordinal(row));
+                    if (s != null) {
+                        due.add(s);
+                    }
+                    return true;
+                });
+        p.memberships.removeIf(
+                row ->
+                        !p.member(row)
+                                && p.memberships.get(row, UserProfile.EXITED) + horizon <= p.now);
         recomputeNextExpiry(p, catalog);
     }
 
@@ -474,12 +522,12 @@ public final class SegmentEngine {
                 cleanup = Math.max(cleanup, s.expiryOf(s.size() - 1, spec, horizon));
             }
         }
-        for (long t : p.rechecks.values()) {
-            next = Math.min(next, t);
+        for (int row = 0; row < p.rechecks.size(); row++) {
+            next = Math.min(next, p.rechecks.get(row, 0));
         }
-        for (Membership m : p.memberships.values()) {
-            if (!m.member()) {
-                cleanup = Math.max(cleanup, m.exitedAt() + horizon);
+        for (int row = 0; row < p.memberships.size(); row++) {
+            if (!p.member(row)) {
+                cleanup = Math.max(cleanup, p.memberships.get(row, UserProfile.EXITED) + horizon);
             }
         }
         p.nextExpiry = Math.min(next, cleanup == Long.MIN_VALUE ? Long.MAX_VALUE : cleanup);
@@ -588,44 +636,34 @@ public final class SegmentEngine {
             }
         }
         if (next == Long.MAX_VALUE) {
-            p.rechecks.remove(s.id());
+            p.rechecks.remove(s.ordinal());
         } else {
-            p.rechecks.put(s.id(), next);
+            p.rechecks.set(p.rechecks.upsert(s.ordinal()), 0, next);
             p.nextExpiry = Math.min(p.nextExpiry, next);
         }
     }
 
     private static void apply(
             UserProfile p, CompiledSegment s, boolean holds, List<MembershipChange> out) {
-        Membership cur = p.memberships.get(s.id());
-        boolean was = cur != null && cur.member();
+        OrdinalRows rows = p.memberships;
+        int row = rows.find(s.ordinal());
+        boolean was = row >= 0 && p.member(row);
         if (holds && !was) {
-            p.memberships.put(
-                    s.id(),
-                    new Membership(
-                            Membership.Status.REALIZED, s.version(), p.now, p.now, Long.MIN_VALUE));
+            row = rows.upsert(s.ordinal());
+            rows.set(row, UserProfile.VERSION, s.version());
+            rows.set(row, UserProfile.ENTERED, p.now);
+            rows.set(row, UserProfile.EXITED, Long.MIN_VALUE);
             out.add(
                     new MembershipChange(
                             s.id(), MembershipChange.Kind.ENTERED, p.now, s.version()));
         } else if (holds) {
-            // Still a member: nothing to store, unless an edit moved it to a new version. Status
-            // and last qualification time of members are derived from the user's now.
-            if (cur.version() != s.version()) {
-                p.memberships.put(
-                        s.id(),
-                        new Membership(
-                                cur.status(),
-                                s.version(),
-                                cur.enteredAt(),
-                                cur.lastQualifiedAt(),
-                                Long.MIN_VALUE));
-            }
+            // Still a member: only an edit that moved it to a new version is stored. Status and
+            // last qualification time of members are derived from the user's now.
+            rows.set(row, UserProfile.VERSION, s.version());
         } else if (was) {
             // It qualified up to now, the instant it stopped.
-            p.memberships.put(
-                    s.id(),
-                    new Membership(
-                            Membership.Status.EXITED, s.version(), cur.enteredAt(), p.now, p.now));
+            rows.set(row, UserProfile.VERSION, s.version());
+            rows.set(row, UserProfile.EXITED, p.now);
             out.add(new MembershipChange(s.id(), MembershipChange.Kind.EXITED, p.now, s.version()));
         }
     }

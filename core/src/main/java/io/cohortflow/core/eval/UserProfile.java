@@ -49,10 +49,32 @@ public final class UserProfile {
     static final int COUNTERS = 2;
 
     final Map<Long, CounterState> counters = new HashMap<>();
-    final Map<String, Membership> memberships = new HashMap<>();
 
-    /** History-evaluated segment id to the instant its answer may change without a new event. */
-    final Map<String, Long> rechecks = new HashMap<>();
+    /**
+     * Memberships by segment ordinal: version, entered at, and exited at ({@link Long#MIN_VALUE}
+     * while a member). Status and last qualification time follow from these and the user's now.
+     * Exited rows stay for the horizon, so a lookup can say when the user left.
+     */
+    final OrdinalRows memberships = new OrdinalRows(3);
+
+    static final int VERSION = 0;
+    static final int ENTERED = 1;
+    static final int EXITED = 2;
+
+    /**
+     * History-evaluated segment ordinal to the instant its answer may change without a new event
+     * (column 0).
+     */
+    final OrdinalRows rechecks = new OrdinalRows(1);
+
+    /**
+     * Memberships and rechecks of a profile stored before segments had ordinals, keyed by segment
+     * id; the engine moves them under ordinals on the profile's next use with a catalog. Null
+     * otherwise.
+     */
+    @Nullable Map<String, Membership> legacyMemberships;
+
+    @Nullable Map<String, Long> legacyRechecks;
 
     /**
      * A lower bound of the next instant anything expires (a counter entry or a recheck), so that
@@ -81,15 +103,37 @@ public final class UserProfile {
         return counters.get(id);
     }
 
+    boolean member(int row) {
+        return memberships.get(row, EXITED) == Long.MIN_VALUE;
+    }
+
     /**
-     * The memberships as of the user's now: a member is {@code realized} at the instant it entered
-     * and {@code existing} after, and last qualified now; an exited membership last qualified at
-     * the instant it exited.
+     * The memberships as of the user's now, by segment id: a member is {@code realized} at the
+     * instant it entered and {@code existing} after, and last qualified now; an exited membership
+     * last qualified at the instant it exited. {@code catalog} names the ordinals.
      */
-    public Map<String, Membership> memberships() {
+    public Map<String, Membership> memberships(SegmentCatalog catalog) {
         Map<String, Membership> out = new java.util.TreeMap<>();
-        memberships.forEach((id, m) -> out.put(id, asOfNow(m)));
+        for (int row = 0; row < memberships.size(); row++) {
+            String id = catalog.ordinals().idOf(memberships.ordinal(row));
+            if (id != null) {
+                out.put(id, membership(row));
+            }
+        }
+        if (legacyMemberships != null) {
+            legacyMemberships.forEach((id, m) -> out.put(id, asOfNow(m)));
+        }
         return java.util.Collections.unmodifiableMap(out);
+    }
+
+    Membership membership(int row) {
+        return asOfNow(
+                new Membership(
+                        member(row) ? Membership.Status.EXISTING : Membership.Status.EXITED,
+                        memberships.get(row, VERSION),
+                        memberships.get(row, ENTERED),
+                        memberships.get(row, EXITED),
+                        memberships.get(row, EXITED)));
     }
 
     private Membership asOfNow(Membership m) {
@@ -107,7 +151,11 @@ public final class UserProfile {
     }
 
     public boolean isEmpty() {
-        return counters.isEmpty() && memberships.isEmpty() && rechecks.isEmpty() && names.isEmpty();
+        return counters.isEmpty()
+                && memberships.isEmpty()
+                && rechecks.isEmpty()
+                && names.isEmpty()
+                && legacyMemberships == null;
     }
 
     /** Number of counters held, for state-size reporting. */

@@ -7,7 +7,6 @@ import static io.cohortflow.core.Fixture.visitors;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cohortflow.core.Fixture;
-import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +21,8 @@ class EngineUpgradeTest {
                     "{\"func\":\"gt\",\"val\":{\"func\":\"attr\",\"name\":\"variables/depth\"},\"num\":50}");
 
     @Test
-    void a_profile_of_the_previous_engine_is_rebuilt_from_history_on_its_next_event() {
+    void a_profile_of_the_previous_engine_is_rebuilt_from_history_on_its_next_event()
+            throws Exception {
         Fixture f = new Fixture();
         f.define("deep", DEEP_READER);
         f.send(ev("Pageview", T0, "depth", 80));
@@ -31,10 +31,7 @@ class EngineUpgradeTest {
         // As a savepoint of the previous engine holds it: encoding version 2, no counters version,
         // and none of its counters known to this engine.
         f.profile.counters.clear();
-        byte[] v3 = ProfileCodec.toBytes(f.profile);
-        byte[] v2 = Arrays.copyOf(v3, v3.length - 1); // the trailing counters version
-        v2[0] = 2;
-        f.profile = ProfileCodec.fromBytes(v2);
+        f.profile = ProfileCodec.fromBytes(PreviousProfileCodec.write(f.profile, f.catalog, 2));
         assertThat(f.profile.countersVersion).isEqualTo(1);
 
         // A shallow page view alone would read depth 10 as the largest: the deep one is in the

@@ -87,7 +87,7 @@ class ValidDefinitionsEvaluateTest {
                 engine.onEvents(profile, history, catalog, List.of(e));
             }
             profile = ProfileCodec.fromBytes(ProfileCodec.toBytes(profile));
-            engine.cohorts(profile);
+            engine.cohorts(profile, catalog);
         }
     }
 

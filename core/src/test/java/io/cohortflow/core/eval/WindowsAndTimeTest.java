@@ -116,15 +116,15 @@ class WindowsAndTimeTest {
         Fixture f = new Fixture();
         f.define("sport", SPORT_READER);
         f.send(sport(T0), sport(T0 + HOUR), sport(T0 + 2 * HOUR));
-        Membership m = f.profile.memberships().get("sport");
+        Membership m = f.profile.memberships(f.catalog).get("sport");
         assertThat(m.status()).isEqualTo(Membership.Status.REALIZED);
         assertThat(m.enteredAt()).isEqualTo(T0 + 2 * HOUR);
         f.send(sport(T0 + 3 * HOUR));
-        m = f.profile.memberships().get("sport");
+        m = f.profile.memberships(f.catalog).get("sport");
         assertThat(m.status()).isEqualTo(Membership.Status.EXISTING);
         assertThat(m.lastQualifiedAt()).isEqualTo(T0 + 3 * HOUR);
         f.advanceTo(f.profile.nextExpiry());
-        m = f.profile.memberships().get("sport");
+        m = f.profile.memberships(f.catalog).get("sport");
         assertThat(m.status()).isEqualTo(Membership.Status.EXITED);
         assertThat(m.exitedAt()).isEqualTo(T0 + HOUR + 30 * DAY);
         assertThat(m.lastQualifiedAt()).isEqualTo(m.exitedAt());

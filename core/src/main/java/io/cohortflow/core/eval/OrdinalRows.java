@@ -1,0 +1,100 @@
+package io.cohortflow.core.eval;
+
+import java.util.Arrays;
+
+/**
+ * Rows of a few longs keyed by a segment ordinal, sorted by ordinal in flat arrays: a user's
+ * memberships and rechecks. A profile is read for one event and put away again, so the few hundred
+ * rows a user holds sit in two arrays rather than in a few hundred map entries and boxed values
+ * spread over the heap.
+ */
+final class OrdinalRows {
+    private final int columns;
+    private int[] keys = new int[0];
+    private long[] values = new long[0];
+    private int size;
+
+    OrdinalRows(int columns) {
+        this.columns = columns;
+    }
+
+    int size() {
+        return size;
+    }
+
+    boolean isEmpty() {
+        return size == 0;
+    }
+
+    /** The row of {@code ordinal}, or a negative number when there is none. */
+    int find(int ordinal) {
+        return Arrays.binarySearch(keys, 0, size, ordinal);
+    }
+
+    int ordinal(int row) {
+        return keys[row];
+    }
+
+    long get(int row, int column) {
+        return values[row * columns + column];
+    }
+
+    void set(int row, int column, long value) {
+        values[row * columns + column] = value;
+    }
+
+    /** The row of {@code ordinal}, inserted (its values zero) when there was none. */
+    int upsert(int ordinal) {
+        int at = find(ordinal);
+        if (at >= 0) {
+            return at;
+        }
+        at = -at - 1;
+        if (size == keys.length) {
+            int n = Math.max(4, size + (size >> 1));
+            keys = Arrays.copyOf(keys, n);
+            values = Arrays.copyOf(values, n * columns);
+        }
+        System.arraycopy(keys, at, keys, at + 1, size - at);
+        System.arraycopy(values, at * columns, values, (at + 1) * columns, (size - at) * columns);
+        keys[at] = ordinal;
+        Arrays.fill(values, at * columns, (at + 1) * columns, 0L);
+        size++;
+        return at;
+    }
+
+    void removeAt(int row) {
+        System.arraycopy(keys, row + 1, keys, row, size - row - 1);
+        System.arraycopy(
+                values, (row + 1) * columns, values, row * columns, (size - row - 1) * columns);
+        size--;
+    }
+
+    void remove(int ordinal) {
+        int at = find(ordinal);
+        if (at >= 0) {
+            removeAt(at);
+        }
+    }
+
+    /** Whether a row should go; see {@link #removeIf}. */
+    interface RowTest {
+        boolean test(int row);
+    }
+
+    /** Removes the rows {@code test} picks, in one pass. */
+    void removeIf(RowTest test) {
+        int kept = 0;
+        for (int row = 0; row < size; row++) {
+            if (test.test(row)) {
+                continue;
+            }
+            if (kept != row) {
+                keys[kept] = keys[row];
+                System.arraycopy(values, row * columns, values, kept * columns, columns);
+            }
+            kept++;
+        }
+        size = kept;
+    }
+}

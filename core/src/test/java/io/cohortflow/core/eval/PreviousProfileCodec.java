@@ -1,0 +1,39 @@
+package io.cohortflow.core.eval;
+
+import io.cohortflow.core.state.Varints;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.Map;
+
+/**
+ * Profiles as savepoints written before segment ordinals hold them (encoding versions 2 and 3:
+ * memberships and rechecks under segment ids), for the tests of their upgrade.
+ */
+final class PreviousProfileCodec {
+    private PreviousProfileCodec() {}
+
+    /** {@code p} in encoding version 3, or 2 without the trailing counters version. */
+    static byte[] write(UserProfile p, SegmentCatalog catalog, int version) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeByte(version);
+        ProfileCodec.writeHead(p, out);
+        Map<String, Membership> memberships = p.memberships(catalog);
+        Varints.writeInt(out, memberships.size());
+        for (Map.Entry<String, Membership> e : memberships.entrySet()) {
+            Varints.writeString(out, e.getKey());
+            ProfileCodec.legacyMembership(e.getValue(), out);
+        }
+        Varints.writeInt(out, p.rechecks.size());
+        for (int row = 0; row < p.rechecks.size(); row++) {
+            Varints.writeString(out, catalog.ordinals().idOf(p.rechecks.ordinal(row)));
+            out.writeLong(p.rechecks.get(row, 0));
+        }
+        if (version == 3) {
+            Varints.writeInt(out, p.countersVersion);
+        }
+        out.flush();
+        return bytes.toByteArray();
+    }
+}
