@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * a failure names the seed that reproduces it.
  */
 class IncrementalEqualsScratchTest {
-    private static final int RUNS = 400;
+    private static final int RUNS = 1000;
     private static final EngineConfig CONFIG =
             new EngineConfig(Duration.ofDays(5), 25, Duration.ofMinutes(5));
 
@@ -29,13 +31,16 @@ class IncrementalEqualsScratchTest {
         long incremental = 0;
         long history = 0;
         long skips = 0;
+        long together = 0;
+        Set<String> seen = new TreeSet<>();
         for (int run = 0; run < RUNS; run++) {
             long seed = 0xC0FFEEL * 31 + run;
             try {
-                int[] kinds = runOnce(seed);
+                int[] kinds = runOnce(seed, seen);
                 incremental += kinds[0];
                 history += kinds[1];
                 skips += kinds[2];
+                together += kinds[3];
             } catch (AssertionError e) {
                 throw new AssertionError("seed " + seed + ": " + e.getMessage(), e);
             }
@@ -45,32 +50,77 @@ class IncrementalEqualsScratchTest {
         assertThat(incremental).isGreaterThan(RUNS);
         assertThat(history).isGreaterThan(RUNS / 4);
         assertThat(skips).as("visit evaluations skipped by the gate").isGreaterThan(RUNS / 4);
+        // Definitions meet other live definitions (shared counters, references, ordinals).
+        assertThat(together).as("live segments beside each new definition").isGreaterThan(RUNS);
+        // And every kind of construct the generator knows (a kind never generated is a kind never
+        // tested: an earlier generator drew relevant-name sets in 4 % of definitions).
+        List<String> kinds = new ArrayList<>(EXPECTED_KINDS);
+        for (String n : RandomDefinitions.MANY_NAMES) {
+            kinds.add("event name " + n);
+        }
+        assertThat(seen).containsAll(kinds);
     }
 
-    private static int[] runOnce(long seed) {
+    private static final List<String> EXPECTED_KINDS =
+            List.of(
+                    "numeric range",
+                    "nested property path",
+                    "list-valued property",
+                    "visit container",
+                    "segment-ref",
+                    "window of minutes",
+                    "window of a quarter",
+                    "window of years",
+                    "sequence sequence",
+                    "sequence prefix",
+                    "sequence suffix",
+                    "sequence time restriction within",
+                    "sequence time restriction after",
+                    "sequence container restriction within",
+                    "sequence container restriction after",
+                    "sequence dimension restriction",
+                    "sequence exclusion",
+                    "sequence-and",
+                    "sequence-or");
+
+    private static int[] runOnce(long seed, Set<String> seen) {
         Random r = new Random(seed);
         RandomDefinitions gen = new RandomDefinitions(r);
         Fixture f = new Fixture(CONFIG);
         List<String> ids = new ArrayList<>();
-        int[] kinds = new int[3];
-        int defs = 1 + r.nextInt(4);
+        List<String> removed = new ArrayList<>();
+        int together = 0;
+        int next = 0;
+        int[] kinds = new int[4];
+        int defs = 1 + r.nextInt(5);
         long t = Fixture.T0;
         for (int step = 0; step < 60; step++) {
             int action = r.nextInt(20);
-            if (ids.size() < defs && (step == 0 || action == 0)) {
-                Definition d = gen.definition();
+            if (ids.size() < defs && (step == 0 || action == 0 || action == 4 || action == 5)) {
+                List<String> live = new ArrayList<>();
+                f.catalog.segments().forEach(s -> live.add(s.id()));
+                Definition d = gen.definition(live);
+                together += live.size();
                 assertThat(DefinitionParser.parse(DefinitionWriter.write(d)).definition())
                         .as("parse(write(d)) == d")
                         .isEqualTo(d);
-                String id = "seg" + ids.size();
+                // Now and then a removed segment comes back (to its old ordinal).
+                String id =
+                        !removed.isEmpty() && r.nextInt(3) == 0
+                                ? removed.remove(r.nextInt(removed.size()))
+                                : "seg" + next++;
                 ids.add(id);
                 if (System.getProperty("debugSeed", "").equals(Long.toString(seed))) {
                     System.err.println("DEBUGDEF " + id + " " + DefinitionWriter.write(d));
                 }
                 f.define(id, DefinitionWriter.write(d).toString());
                 kinds[f.catalog.segment(id).get().incremental() ? 0 : 1]++;
-            } else if (action == 1 && !ids.isEmpty()) {
-                f.remove(ids.remove(r.nextInt(ids.size())));
+            } else if (action == 1 && !ids.isEmpty() && r.nextInt(3) == 0) {
+                String id = ids.remove(r.nextInt(ids.size()));
+                removed.add(id);
+                f.remove(id);
+                // Segments that referenced it went with it.
+                ids.removeIf(x -> f.catalog.segment(x).isEmpty());
             } else if (action == 2) {
                 if (System.getProperty("debugSeed", "").equals(Long.toString(seed))) {
                     System.err.println("DEBUGEV step " + step + " advance");
@@ -102,6 +152,8 @@ class IncrementalEqualsScratchTest {
             f.checkAgreement();
         }
         kinds[2] = (int) f.engine.stats().historySkips();
+        kinds[3] = together;
+        seen.addAll(gen.seen);
         return kinds;
     }
 }

@@ -14,13 +14,29 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
-/** Seeded generators of definitions and event streams over a small vocabulary, so they interact. */
+/**
+ * Seeded generators of definitions and event streams over a small vocabulary, so they interact. The
+ * extended vocabulary has twelve event names, most events drawn from the first three (so
+ * definitions and events still meet), and records in {@link #seen} every kind of construct it
+ * generated, so a property test can show that each kind was exercised.
+ */
 final class RandomDefinitions {
     static final List<String> NAMES = List.of("A", "B", "C");
+
+    /** The extended vocabulary's names: the first three common, the rest rare. */
+    static final List<String> MANY_NAMES =
+            List.of("A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L");
+
     static final List<String> CATS = List.of("x", "y", "z");
     static final List<String> SESSIONS = List.of("s1", "s2", "s3");
 
     private final Random r;
+
+    /** The kinds of construct generated so far (extended vocabulary), see the class comment. */
+    final java.util.Set<String> seen = new java.util.TreeSet<>();
+
+    /** Segments a new definition may reference with {@code segment-ref}. */
+    private List<String> referable = List.of();
 
     /** False: the vocabulary before the engine v2 shapes (see {@link RandomDefinitionsAccess}). */
     private final boolean extended;
@@ -34,8 +50,19 @@ final class RandomDefinitions {
         this.extended = extended;
     }
 
+    /** A definition that may reference (with {@code segment-ref}) one of {@code referable}. */
+    Definition definition(List<String> referable) {
+        this.referable = List.copyOf(referable);
+        try {
+            return definition();
+        } finally {
+            this.referable = List.of();
+        }
+    }
+
     Definition definition() {
         if (extended && r.nextInt(6) == 0) {
+            seen.add("visit container");
             return new Definition(visitOf(), Definition.CURRENT_VERSION, null);
         }
         Context ctx = pick(Context.values());
@@ -50,8 +77,8 @@ final class RandomDefinitions {
     private Pred.Container visitOf() {
         Pred named =
                 r.nextBoolean()
-                        ? new Pred.EventExists(pick(NAMES), false, null)
-                        : Pred.Compare.str(Op.STREQ, new Val.Attr("variables/name"), pick(NAMES));
+                        ? new Pred.EventExists(name(), false, null)
+                        : Pred.Compare.str(Op.STREQ, new Val.Attr("variables/name"), name());
         Pred p =
                 switch (r.nextInt(3)) {
                     case 0 -> named;
@@ -84,6 +111,16 @@ final class RandomDefinitions {
     }
 
     private Window window() {
+        if (extended && r.nextInt(4) == 0) {
+            // Minutes to years: the longest are clipped by the horizon, the shortest lapse
+            // between two events.
+            return switch (r.nextInt(4)) {
+                case 0 -> seen(new Window(1, TimeUnit.MINUTE), "window of minutes");
+                case 1 -> seen(new Window(1, TimeUnit.QUARTER), "window of a quarter");
+                case 2 -> seen(new Window(1, TimeUnit.YEAR), "window of years");
+                default -> seen(new Window(30, TimeUnit.MINUTE), "window of minutes");
+            };
+        }
         return switch (r.nextInt(6)) {
             case 0 -> new Window(10, TimeUnit.MINUTE);
             case 1 -> new Window(2, TimeUnit.HOUR);
@@ -102,7 +139,11 @@ final class RandomDefinitions {
             case 2:
                 return dimension();
             case 3:
-                return new Pred.EventExists(pick(NAMES), r.nextBoolean(), null);
+                if (!referable.isEmpty() && r.nextInt(3) == 0) {
+                    seen.add("segment-ref");
+                    return new Pred.SegmentRef(pick(referable), null);
+                }
+                return new Pred.EventExists(name(), r.nextBoolean(), null);
             case 4:
             case 5:
                 return aggregate();
@@ -136,19 +177,23 @@ final class RandomDefinitions {
         return switch (r.nextInt(9)) {
             case 0 -> Pred.Compare.str(Op.STREQ, cat, pick(CATS));
             case 1 -> Pred.Compare.str(Op.NOT_STREQ, cat, pick(CATS));
-            case 2 -> Pred.Compare.str(Op.STREQ, new Val.Attr("variables/name"), pick(NAMES));
+            case 2 -> Pred.Compare.str(Op.STREQ, new Val.Attr("variables/name"), name());
             case 3 -> Pred.Compare.num(Op.GT, n, r.nextInt(5));
             case 4 -> Pred.Compare.strs(Op.STREQ_IN, cat, List.of(pick(CATS), pick(CATS)));
             case 5 -> new Pred.Exists(new Val.Attr("variables/tags"), r.nextBoolean(), null);
             case 6 ->
                     Pred.Compare.str(
                             Op.CONTAINS, new Val.Attr("variables/tags"), "t" + r.nextInt(3));
-            case 7 -> Pred.Compare.range(n, (double) r.nextInt(3), r.nextBoolean() ? null : 3.0);
+            case 7 ->
+                    seen(
+                            Pred.Compare.range(
+                                    n, (double) r.nextInt(3), r.nextBoolean() ? null : 3.0),
+                            "numeric range");
             default ->
                     new Pred.And(
                             List.of(
                                     Pred.Compare.str(
-                                            Op.STREQ, new Val.Attr("variables/name"), pick(NAMES)),
+                                            Op.STREQ, new Val.Attr("variables/name"), name()),
                                     Pred.Compare.str(Op.STREQ, cat, pick(CATS))),
                             null);
         };
@@ -159,13 +204,13 @@ final class RandomDefinitions {
      * threshold anchors and the largest/smallest aggregates must agree with the reference.
      */
     private Pred threshold() {
-        Val v =
-                new Val.Attr(
-                        switch (r.nextInt(3)) {
-                            case 0 -> "variables/n";
-                            case 1 -> "variables/obj.x";
-                            default -> "variables/nums";
-                        });
+        String path =
+                switch (r.nextInt(3)) {
+                    case 0 -> "variables/n";
+                    case 1 -> seen("variables/obj.x", "nested property path");
+                    default -> seen("variables/nums", "list-valued property");
+                };
+        Val v = new Val.Attr(path);
         double t = r.nextInt(5) - 1;
         return switch (r.nextInt(10)) {
             case 0 -> Pred.Compare.num(Op.GT, v, t);
@@ -190,11 +235,11 @@ final class RandomDefinitions {
             case 0 -> Pred.Compare.num(Op.GE, new Val.Attr("metrics/occurrences"), 1 + t);
             case 1 -> Pred.Compare.num(Op.LT, new Val.Attr("metrics/occurrences"), 1 + t);
             case 2 -> Pred.Compare.num(Op.GE, new Val.Attr("metrics/n"), 2 + t * 2);
-            case 3 -> Pred.Compare.num(Op.EQ, new Val.Attr("metrics/" + pick(NAMES)), t);
+            case 3 -> Pred.Compare.num(Op.EQ, new Val.Attr("metrics/" + name()), t);
             case 4 -> Pred.Compare.num(Op.GE, new Val.Attr("metrics/visits"), 1 + t);
             case 5 -> Pred.Compare.num(Op.GE, new Val.TotalDistinct("variables/cat"), 1 + t % 3);
             case 6 -> Pred.Compare.num(Op.EQ, new Val.Attr("metrics/visitors"), t % 2);
-            default -> Pred.Compare.range(new Val.Total(pick(NAMES)), 1.0, (double) (1 + t));
+            default -> Pred.Compare.range(new Val.Total(name()), 1.0, (double) (1 + t));
         };
     }
 
@@ -203,7 +248,7 @@ final class RandomDefinitions {
         int steps = 2 + r.nextInt(2);
         for (int i = 0; i < steps; i++) {
             if (i > 0) {
-                switch (r.nextInt(6)) {
+                switch (r.nextInt(extended ? 7 : 6)) {
                     case 0 ->
                             items.add(
                                     new SeqItem.TimeRestriction(
@@ -225,7 +270,19 @@ final class RandomDefinitions {
                     case 2 -> {
                         items.add(new SeqItem.ExcludeNext(null));
                         items.add(new SeqItem.Checkpoint(dimension()));
+                        seen.add("sequence exclusion");
                     }
+                    case 6 ->
+                            items.add(
+                                    seen(
+                                            new SeqItem.DimensionRestriction(
+                                                    r.nextBoolean()
+                                                            ? SeqItem.Limit.WITHIN
+                                                            : SeqItem.Limit.AFTER,
+                                                    1 + r.nextInt(2),
+                                                    "variables/cat",
+                                                    null),
+                                            "sequence dimension restriction"));
                     default -> {}
                 }
             }
@@ -243,6 +300,16 @@ final class RandomDefinitions {
                     case 1 -> Pred.SequenceKind.SUFFIX;
                     default -> Pred.SequenceKind.SEQUENCE;
                 };
+        seen.add("sequence " + kind.name().toLowerCase(java.util.Locale.ROOT));
+        for (SeqItem it : items) {
+            if (it instanceof SeqItem.TimeRestriction t) {
+                seen.add("sequence time restriction " + t.limit().json());
+            } else if (it instanceof SeqItem.ContainerRestriction c) {
+                seen.add("sequence container restriction " + c.limit().json());
+            } else if (it instanceof SeqItem.Group g) {
+                seen.add(g.all() ? "sequence-and" : "sequence-or");
+            }
+        }
         return new Pred.Sequence(kind, List.copyOf(items), null);
     }
 
@@ -264,7 +331,7 @@ final class RandomDefinitions {
             props.put("nums", List.of((double) (r.nextInt(6) - 2), String.valueOf(r.nextInt(4))));
         }
         String session = r.nextInt(5) == 0 ? null : pick(SESSIONS);
-        return new Event(pick(NAMES), time, props, null, session);
+        return new Event(name(), time, props, null, session);
     }
 
     /** A gap between events: mostly minutes, sometimes hours or days, sometimes backwards. */
@@ -275,6 +342,23 @@ final class RandomDefinitions {
             case 3 -> 0;
             default -> r.nextInt(30 * 60_000);
         };
+    }
+
+    /** An event name: in the extended vocabulary one of twelve, the first three most often. */
+    private String name() {
+        if (!extended) {
+            return pick(NAMES);
+        }
+        String n = r.nextInt(10) < 7 ? pick(NAMES) : pick(MANY_NAMES);
+        seen.add("event name " + n);
+        return n;
+    }
+
+    private <T> T seen(T generated, String kind) {
+        if (extended) {
+            seen.add(kind);
+        }
+        return generated;
     }
 
     private <T> T pick(List<T> xs) {
