@@ -20,6 +20,11 @@ import javax.annotation.Nullable;
  * @param visitGate for a definition that is one visit container ({@code visitors{visits{P}}}) whose
  *     P needs an event of one of these names in the visit: a new event changes the answer only when
  *     its visit holds one of them (null: no such gate)
+ * @param appendMonotone for history-evaluated segments: an event appended to the history cannot end
+ *     a membership (see {@link AppendRules#monotone})
+ * @param completingNames for history-evaluated segments: the names one of which an appended event
+ *     has whenever it starts a membership (null: any event may; see {@link
+ *     AppendRules#completingNames})
  */
 public record CompiledSegment(
         String id,
@@ -30,7 +35,9 @@ public record CompiledSegment(
         List<CounterSpec> counters,
         @Nullable Set<String> relevantNames,
         List<Window> windows,
-        @Nullable Set<String> visitGate) {
+        @Nullable Set<String> visitGate,
+        boolean appendMonotone,
+        @Nullable Set<String> completingNames) {
 
     public boolean incremental() {
         return formula != null;

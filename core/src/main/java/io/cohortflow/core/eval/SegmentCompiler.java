@@ -71,6 +71,8 @@ final class SegmentCompiler {
                     List.copyOf(c.counters.values()),
                     null,
                     List.of(),
+                    null,
+                    false,
                     null);
         } catch (NotIncremental e) {
             return new CompiledSegment(
@@ -82,7 +84,9 @@ final class SegmentCompiler {
                     List.of(),
                     relevance(resolved.container()),
                     List.copyOf(windows),
-                    visitGate(resolved.container()));
+                    visitGate(resolved.container()),
+                    AppendRules.monotone(resolved.container()),
+                    AppendRules.completingNames(resolved.container()));
         }
     }
 

@@ -87,6 +87,9 @@ public final class SegmentEngine {
             SegmentCatalog catalog,
             Event e,
             List<MembershipChange> out) {
+        // The newest event of the history: what it can change is known at compile time (see
+        // AppendRules). One at the same instant as the newest is inserted after it.
+        boolean appended = e.time() >= p.now;
         h.insert(e, p.insertions++);
         p.historySize++;
         p.historyOldest = Math.min(p.historyOldest, e.time());
@@ -171,7 +174,14 @@ public final class SegmentEngine {
         }
         List<Event> view = null;
         for (CompiledSegment s : byEvent) {
-            if (s.visitGate() == null || due.contains(s)) {
+            if (due.contains(s)) {
+                continue;
+            }
+            if (appended && unchangedByAppending(p, s, e)) {
+                stats.historySkips++;
+                continue;
+            }
+            if (s.visitGate() == null) {
                 due.add(s);
                 continue;
             }
@@ -188,6 +198,20 @@ public final class SegmentEngine {
             }
         }
         evaluate(p, h, due, view, out);
+    }
+
+    /**
+     * Whether an event appended to the history (none dropped, no recheck due: such segments are due
+     * already) leaves a history-evaluated segment's answer as it was: a member of a monotone
+     * definition stays one, and a non-member can enter only through an event with a completing
+     * name.
+     */
+    private static boolean unchangedByAppending(UserProfile p, CompiledSegment s, Event e) {
+        int row = p.memberships.find(s.ordinal());
+        if (row >= 0 && p.member(row)) {
+            return s.appendMonotone();
+        }
+        return s.completingNames() != null && !s.completingNames().contains(e.name());
     }
 
     private static Set<String> namesOfVisit(List<Event> view, String visit) {
