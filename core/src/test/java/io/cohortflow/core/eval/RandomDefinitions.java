@@ -22,20 +22,12 @@ final class RandomDefinitions {
 
     private final Random r;
 
-    /** False: the vocabulary before the engine v2 shapes (see {@link RandomDefinitionsAccess}). */
-    private final boolean extended;
-
     RandomDefinitions(Random r) {
-        this(r, true);
-    }
-
-    RandomDefinitions(Random r, boolean extended) {
         this.r = r;
-        this.extended = extended;
     }
 
     Definition definition() {
-        if (extended && r.nextInt(6) == 0) {
+        if (r.nextInt(6) == 0) {
             return new Definition(visitOf(), Definition.CURRENT_VERSION, null);
         }
         Context ctx = pick(Context.values());
@@ -130,7 +122,7 @@ final class RandomDefinitions {
     private Pred dimension() {
         Val cat = new Val.Attr("variables/cat");
         Val n = new Val.Attr("variables/n");
-        if (extended && r.nextInt(3) == 0) {
+        if (r.nextInt(3) == 0) {
             return threshold();
         }
         return switch (r.nextInt(9)) {
@@ -257,10 +249,10 @@ final class RandomDefinitions {
         if (r.nextInt(3) == 0) {
             props.put("tags", List.of("t" + r.nextInt(3), "t" + r.nextInt(3)));
         }
-        if (extended && r.nextInt(3) == 0) {
+        if (r.nextInt(3) == 0) {
             props.put("obj", Map.of("x", (double) (r.nextInt(6) - 2)));
         }
-        if (extended && r.nextInt(3) == 0) {
+        if (r.nextInt(3) == 0) {
             props.put("nums", List.of((double) (r.nextInt(6) - 2), String.valueOf(r.nextInt(4))));
         }
         String session = r.nextInt(5) == 0 ? null : pick(SESSIONS);
