@@ -67,7 +67,9 @@ import org.slf4j.LoggerFactory;
  * <p>Timers: a user's next lapse instant is an event-time timer. A definition change reaches users
  * through {@code applyToKeyedState}, which cannot register timers; when it moves a user's lapse
  * earlier, the operator sends that user a wake-up through the events topic, whose processing
- * registers the timer.
+ * registers the timer. Lapses already at or before the watermark when a record is processed (a
+ * wake-up that arrives late, a late event) are applied at once: a timer registered there would fire
+ * only when the watermark next moves, which it never does while the events are idle.
  */
 public class SegmentationFunction
         extends KeyedBroadcastProcessFunction<String, Inbound, DefinitionUpdate, KafkaMessage> {
@@ -320,6 +322,13 @@ public class SegmentationFunction
                             eventJson(e)));
         }
         emit(in.workspace, in.userId, outcome.changes(), out::collect);
+        if (ready && !settings.backfill()) {
+            emit(
+                    in.workspace,
+                    in.userId,
+                    lapsesDue(profile, catalog, ctx.timerService().currentWatermark()),
+                    out::collect);
+        }
         registerTimer(profile, ctx.timerService());
         if (settings.backfill()) {
             // Batch mode fires a key's timers once its records are done: this one takes the
@@ -393,6 +402,25 @@ public class SegmentationFunction
             snapshot(workspace, Keys.id(key), profile, ctx);
         }
         save(profile);
+    }
+
+    /**
+     * Applies the user's lapses at or before the watermark now, each at its own instant, as their
+     * timers would have. A timer registered at or before the current watermark fires only when the
+     * watermark next moves, which it never does while the events are idle: a wake-up (sent when a
+     * definition change moved the user's lapse earlier) that arrives after the watermark passed
+     * that lapse would otherwise leave the membership in place until more events come.
+     */
+    private List<MembershipChange> lapsesDue(
+            UserProfile profile, SegmentCatalog catalog, long watermark) {
+        List<MembershipChange> changes = new ArrayList<>();
+        long done = Long.MIN_VALUE;
+        long next;
+        while ((next = profile.nextExpiry()) <= watermark && next > done) {
+            changes.addAll(engine.advanceTo(profile, history, catalog, next));
+            done = next;
+        }
+        return changes;
     }
 
     /**

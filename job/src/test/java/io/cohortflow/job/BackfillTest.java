@@ -11,6 +11,7 @@ import io.cohortflow.core.event.Event;
 import io.cohortflow.job.backfill.Backfill;
 import io.cohortflow.job.backfill.BackfillOptions;
 import io.cohortflow.job.backfill.Cutover;
+import io.cohortflow.kafka.KafkaTopics;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.Writer;
@@ -60,6 +61,15 @@ class BackfillTest extends KafkaJobTest {
         Random r = new Random(seed);
         long until = Instant.now().minus(Duration.ofDays(1)).toEpochMilli();
         long cutover = until - 6 * DAY;
+        // The history goes on the events topic with its event times as record timestamps (the
+        // cut-over's offsets are looked up by timestamp), up to 21 days old: kept for ever, or the
+        // broker's retention (7 days) would delete most of it at its next check, maybe before the
+        // job has read it.
+        KafkaTopics.ensure(
+                kafka.bootstrapServers(),
+                List.of(
+                        new KafkaTopics.Spec(
+                                "bf" + seed + "a.events", 2, Map.of("retention.ms", "-1"))));
         JobConfig all = config("bf" + seed + "a", Map.of());
         History h = generate(r, all, until - 20 * DAY, until);
 
@@ -196,8 +206,7 @@ class BackfillTest extends KafkaJobTest {
                     0,
                     true,
                     false,
-                    DefinitionWriter.write(RandomDefinitionsAccess.classicDefinition(r))
-                            .toString());
+                    DefinitionWriter.write(RandomDefinitionsAccess.definition(r)).toString());
         }
         List<Record> records = new ArrayList<>();
         for (int u = 0; u < USERS; u++) {
@@ -207,7 +216,7 @@ class BackfillTest extends KafkaJobTest {
                 records.add(
                         new Record(
                                 "u" + u,
-                                RandomDefinitionsAccess.classicEvent(r, t),
+                                RandomDefinitionsAccess.event(r, t),
                                 t + r.nextInt(3_600_000)));
                 t += r.nextInt(3) == 0 ? r.nextInt((int) (2 * DAY)) : r.nextInt(3_600_000);
             }

@@ -277,6 +277,42 @@ class SegmentationFunctionTest {
     }
 
     @Test
+    void a_wake_up_that_arrives_after_the_watermark_passed_the_lapse_applies_it_at_once()
+            throws Exception {
+        harness(0);
+        send(
+                envelope(
+                        "ws",
+                        "u1",
+                        null,
+                        event("Pageview", T0),
+                        event("Pageview", T0 + 1),
+                        event("Pageview", T0 + 2)),
+                T0 + 2);
+        // Other users' events moved the watermark past u1's window; then the events go idle.
+        h.processBroadcastWatermark(new Watermark(Long.MAX_VALUE));
+        h.processWatermark(new Watermark(T0 + 30 * DAY));
+        h.processBroadcastElement(
+                segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 0), 0);
+        assertThat(memberships())
+                .extracting(n -> n.get("change").asText())
+                .containsExactly("entered");
+        List<JsonNode> wake = side(TOPICS.events());
+        assertThat(wake).hasSize(1);
+
+        // The wake-up comes back through the events topic, with no event time of its own. A timer
+        // registered now, before the watermark, would fire only when the watermark next moves,
+        // which idle events never make it do: the lapse is due, so it is applied at its instant.
+        h.processElement(inbound(wake.get(0).toString()), Long.MIN_VALUE);
+        List<JsonNode> m = memberships();
+        assertThat(m)
+                .extracting(n -> n.get("change").asText())
+                .containsExactly("entered", "exited");
+        assertThat(m.get(1).get("time").asText())
+                .isEqualTo(java.time.Instant.ofEpochMilli(T0 + 7 * DAY).toString());
+    }
+
+    @Test
     void a_deleted_or_unpublished_definition_exits_its_members() throws Exception {
         harness(0);
         h.processBroadcastElement(

@@ -7,6 +7,7 @@ import static io.cohortflow.job.TestRecords.threePageviewsIn;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.kafka.KafkaTopics;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -24,6 +25,7 @@ class StreamingJobTest extends KafkaJobTest {
         JobConfig c = config("e2e", Map.of());
         // Event times close to now, so none is rejected as from the future.
         long t0 = Instant.now().minus(Duration.ofDays(20)).toEpochMilli();
+        long started = System.currentTimeMillis();
         segment(c, "ws", "buyers", 1, 0, true, false, everPurchased());
         JobClient job = start(c);
         try {
@@ -63,6 +65,16 @@ class StreamingJobTest extends KafkaJobTest {
             assertThat(Instant.parse(bobExit.get("time").asText()).toEpochMilli())
                     .isEqualTo(t0 + 7 * DAY);
             assertNoDuplicates(all);
+            // Stamped with the clock when written, not with the 20-day-old event times: the
+            // broker's retention (7 days) goes by record timestamps and would delete them.
+            assertThat(
+                            KafkaTopics.drain(
+                                    kafka.bootstrapServers(),
+                                    c.topics().memberships(),
+                                    IsolationLevel.READ_COMMITTED,
+                                    WAIT))
+                    .isNotEmpty()
+                    .allSatisfy(r -> assertThat(r.timestamp()).isGreaterThanOrEqualTo(started));
 
             List<JsonNode> applied = read(c.topics().applied(), IsolationLevel.READ_UNCOMMITTED);
             assertThat(applied)

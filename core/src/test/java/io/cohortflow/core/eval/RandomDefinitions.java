@@ -16,14 +16,14 @@ import java.util.Random;
 
 /**
  * Seeded generators of definitions and event streams over a small vocabulary, so they interact. The
- * extended vocabulary has twelve event names, most events drawn from the first three (so
- * definitions and events still meet), and records in {@link #seen} every kind of construct it
- * generated, so a property test can show that each kind was exercised.
+ * vocabulary has twelve event names, most events drawn from the first three (so definitions and
+ * events still meet), and records in {@link #seen} every kind of construct it generated, so a
+ * property test can show that each kind was exercised.
  */
 final class RandomDefinitions {
     static final List<String> NAMES = List.of("A", "B", "C");
 
-    /** The extended vocabulary's names: the first three common, the rest rare. */
+    /** The names of events: the first three common, the rest rare. */
     static final List<String> MANY_NAMES =
             List.of("A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L");
 
@@ -32,22 +32,14 @@ final class RandomDefinitions {
 
     private final Random r;
 
-    /** The kinds of construct generated so far (extended vocabulary), see the class comment. */
+    /** The kinds of construct generated so far, see the class comment. */
     final java.util.Set<String> seen = new java.util.TreeSet<>();
 
     /** Segments a new definition may reference with {@code segment-ref}. */
     private List<String> referable = List.of();
 
-    /** False: the vocabulary before the engine v2 shapes (see {@link RandomDefinitionsAccess}). */
-    private final boolean extended;
-
     RandomDefinitions(Random r) {
-        this(r, true);
-    }
-
-    RandomDefinitions(Random r, boolean extended) {
         this.r = r;
-        this.extended = extended;
     }
 
     /** A definition that may reference (with {@code segment-ref}) one of {@code referable}. */
@@ -61,7 +53,7 @@ final class RandomDefinitions {
     }
 
     Definition definition() {
-        if (extended && r.nextInt(6) == 0) {
+        if (r.nextInt(6) == 0) {
             seen.add("visit container");
             return new Definition(visitOf(), Definition.CURRENT_VERSION, null);
         }
@@ -111,7 +103,7 @@ final class RandomDefinitions {
     }
 
     private Window window() {
-        if (extended && r.nextInt(4) == 0) {
+        if (r.nextInt(4) == 0) {
             // Minutes to years: the longest are clipped by the horizon, the shortest lapse
             // between two events.
             return switch (r.nextInt(4)) {
@@ -171,7 +163,7 @@ final class RandomDefinitions {
     private Pred dimension() {
         Val cat = new Val.Attr("variables/cat");
         Val n = new Val.Attr("variables/n");
-        if (extended && r.nextInt(3) == 0) {
+        if (r.nextInt(3) == 0) {
             return threshold();
         }
         return switch (r.nextInt(9)) {
@@ -248,7 +240,7 @@ final class RandomDefinitions {
         int steps = 2 + r.nextInt(2);
         for (int i = 0; i < steps; i++) {
             if (i > 0) {
-                switch (r.nextInt(extended ? 7 : 6)) {
+                switch (r.nextInt(7)) {
                     case 0 ->
                             items.add(
                                     new SeqItem.TimeRestriction(
@@ -324,10 +316,10 @@ final class RandomDefinitions {
         if (r.nextInt(3) == 0) {
             props.put("tags", List.of("t" + r.nextInt(3), "t" + r.nextInt(3)));
         }
-        if (extended && r.nextInt(3) == 0) {
+        if (r.nextInt(3) == 0) {
             props.put("obj", Map.of("x", (double) (r.nextInt(6) - 2)));
         }
-        if (extended && r.nextInt(3) == 0) {
+        if (r.nextInt(3) == 0) {
             props.put("nums", List.of((double) (r.nextInt(6) - 2), String.valueOf(r.nextInt(4))));
         }
         String session = r.nextInt(5) == 0 ? null : pick(SESSIONS);
@@ -344,20 +336,15 @@ final class RandomDefinitions {
         };
     }
 
-    /** An event name: in the extended vocabulary one of twelve, the first three most often. */
+    /** An event name: one of twelve, the first three most often. */
     private String name() {
-        if (!extended) {
-            return pick(NAMES);
-        }
         String n = r.nextInt(10) < 7 ? pick(NAMES) : pick(MANY_NAMES);
         seen.add("event name " + n);
         return n;
     }
 
     private <T> T seen(T generated, String kind) {
-        if (extended) {
-            seen.add(kind);
-        }
+        seen.add(kind);
         return generated;
     }
 

@@ -6,9 +6,12 @@ import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * Every output is a {@link KafkaMessage} naming its own topic. A record's timestamp is the time of
- * the event or timer behind it; one Kafka refuses (negative) is left to the broker's clock, since a
- * {@code ProducerRecord} that throws here fails the job on every restart.
+ * Every output is a {@link KafkaMessage} naming its own topic. A record's Kafka timestamp is the
+ * clock when it is written (the producer's), never the time of the event or timer behind it, which
+ * the record's body carries: brokers delete and roll log segments by record timestamps, so an
+ * output stamped with an event older than its topic's retention (a late event, a replayed history,
+ * a dead-lettered event older than the horizon) would be deleted at the broker's next retention
+ * check, before consumers read it.
  */
 public final class MessageSerializer implements KafkaRecordSerializationSchema<KafkaMessage> {
     private static final long serialVersionUID = 1L;
@@ -17,7 +20,6 @@ public final class MessageSerializer implements KafkaRecordSerializationSchema<K
     public ProducerRecord<byte[], byte[]> serialize(
             KafkaMessage m, KafkaSinkContext ctx, Long timestamp) {
         byte[] key = m.key == null ? null : m.key.getBytes(StandardCharsets.UTF_8);
-        Long ts = timestamp == null || timestamp < 0 ? null : timestamp;
-        return new ProducerRecord<>(m.topic, null, ts, key, m.value);
+        return new ProducerRecord<>(m.topic, null, null, key, m.value);
     }
 }
