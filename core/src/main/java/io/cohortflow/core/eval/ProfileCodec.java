@@ -131,12 +131,14 @@ public final class ProfileCodec {
             int ordinal = -1;
             for (int i = 0; i < memberships; i++) {
                 ordinal += Varints.readInt(in) + 1;
-                int row = p.memberships.upsert(ordinal);
-                p.memberships.set(row, UserProfile.VERSION, Varints.readUnsigned(in));
-                p.memberships.set(row, UserProfile.ENTERED, base - Varints.readSigned(in));
+                long segmentVersion = Varints.readUnsigned(in);
+                long entered = base - Varints.readSigned(in);
                 long exited = Varints.readSigned(in);
-                p.memberships.set(
-                        row, UserProfile.EXITED, exited == 0 ? Long.MIN_VALUE : base - exited + 1);
+                p.putMembership(
+                        ordinal,
+                        segmentVersion,
+                        entered,
+                        exited == 0 ? Long.MIN_VALUE : base - exited + 1);
             }
             int rechecks = Varints.readInt(in);
             ordinal = -1;

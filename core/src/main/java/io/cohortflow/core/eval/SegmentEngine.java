@@ -99,7 +99,7 @@ public final class SegmentEngine {
         Set<CompiledSegment> due = new LinkedHashSet<>();
         // History-evaluated segments this event may change (others come from dropped events and
         // lapses, and are always evaluated).
-        Set<CompiledSegment> byEvent = new LinkedHashSet<>();
+        List<CompiledSegment> byEvent = new ArrayList<>();
         Set<String> visitNames = Set.of();
         while (p.historySize > config.historyCap()) {
             long oldest = p.historyOldest;
@@ -207,8 +207,7 @@ public final class SegmentEngine {
      * name.
      */
     private static boolean unchangedByAppending(UserProfile p, CompiledSegment s, Event e) {
-        int row = p.memberships.find(s.ordinal());
-        if (row >= 0 && p.member(row)) {
+        if (p.isMember(s.ordinal())) {
             return s.appendMonotone();
         }
         return s.completingNames() != null && !s.completingNames().contains(e.name());
@@ -232,7 +231,7 @@ public final class SegmentEngine {
             UserProfile p, EventHistory h, SegmentCatalog catalog, Set<String> changed) {
         List<MembershipChange> out = new ArrayList<>();
         adoptLegacyRows(p, catalog, out);
-        p.memberships.removeIf(
+        p.removeMemberships(
                 row -> {
                     int ordinal = p.memberships.ordinal(row);
                     if (catalog.segmentAt(ordinal) != null) {
@@ -342,10 +341,7 @@ public final class SegmentEngine {
                 (id, m) -> {
                     int ordinal = catalog.ordinals().of(id);
                     if (ordinal >= 0) {
-                        int row = p.memberships.upsert(ordinal);
-                        p.memberships.set(row, UserProfile.VERSION, m.version());
-                        p.memberships.set(row, UserProfile.ENTERED, m.enteredAt());
-                        p.memberships.set(row, UserProfile.EXITED, m.exitedAt());
+                        p.putMembership(ordinal, m.version(), m.enteredAt(), m.exitedAt());
                     } else if (m.member()) {
                         out.add(
                                 new MembershipChange(
@@ -521,7 +517,7 @@ public final class SegmentEngine {
                     }
                     return true;
                 });
-        p.memberships.removeIf(
+        p.removeMemberships(
                 row ->
                         !p.member(row)
                                 && p.memberships.get(row, UserProfile.EXITED) + horizon <= p.now);
@@ -669,25 +665,21 @@ public final class SegmentEngine {
 
     private static void apply(
             UserProfile p, CompiledSegment s, boolean holds, List<MembershipChange> out) {
-        OrdinalRows rows = p.memberships;
-        int row = rows.find(s.ordinal());
-        boolean was = row >= 0 && p.member(row);
+        boolean was = p.isMember(s.ordinal());
         if (holds && !was) {
-            row = rows.upsert(s.ordinal());
-            rows.set(row, UserProfile.VERSION, s.version());
-            rows.set(row, UserProfile.ENTERED, p.now);
-            rows.set(row, UserProfile.EXITED, Long.MIN_VALUE);
+            p.putMembership(s.ordinal(), s.version(), p.now, Long.MIN_VALUE);
             out.add(
                     new MembershipChange(
                             s.id(), MembershipChange.Kind.ENTERED, p.now, s.version()));
         } else if (holds) {
             // Still a member: only an edit that moved it to a new version is stored. Status and
             // last qualification time of members are derived from the user's now.
-            rows.set(row, UserProfile.VERSION, s.version());
+            p.memberships.set(p.memberships.find(s.ordinal()), UserProfile.VERSION, s.version());
         } else if (was) {
             // It qualified up to now, the instant it stopped.
-            rows.set(row, UserProfile.VERSION, s.version());
-            rows.set(row, UserProfile.EXITED, p.now);
+            int row = p.memberships.find(s.ordinal());
+            p.putMembership(
+                    s.ordinal(), s.version(), p.memberships.get(row, UserProfile.ENTERED), p.now);
             out.add(new MembershipChange(s.id(), MembershipChange.Kind.EXITED, p.now, s.version()));
         }
     }

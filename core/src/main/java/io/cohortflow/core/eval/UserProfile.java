@@ -108,6 +108,52 @@ public final class UserProfile {
     }
 
     /**
+     * One bit per segment ordinal, set while the user is a member: the engine asks "is the user a
+     * member" for most segments an event touches, and a bit answers without searching the rows.
+     * Derived from the rows (never stored); {@link #putMembership} and {@link #removeMemberships}
+     * keep the two in step.
+     */
+    private long[] memberBits = new long[0];
+
+    boolean isMember(int ordinal) {
+        int word = ordinal >>> 6;
+        return word < memberBits.length && (memberBits[word] & (1L << ordinal)) != 0;
+    }
+
+    /** Stores segment {@code ordinal}'s membership ({@code exitedAt} MIN_VALUE: a member). */
+    int putMembership(int ordinal, long version, long enteredAt, long exitedAt) {
+        int row = memberships.upsert(ordinal);
+        memberships.set(row, VERSION, version);
+        memberships.set(row, ENTERED, enteredAt);
+        memberships.set(row, EXITED, exitedAt);
+        int word = ordinal >>> 6;
+        if (word >= memberBits.length) {
+            memberBits = java.util.Arrays.copyOf(memberBits, word + 1);
+        }
+        if (exitedAt == Long.MIN_VALUE) {
+            memberBits[word] |= 1L << ordinal;
+        } else {
+            memberBits[word] &= ~(1L << ordinal);
+        }
+        return row;
+    }
+
+    /** Removes the membership rows {@code test} picks. */
+    void removeMemberships(OrdinalRows.RowTest test) {
+        memberships.removeIf(
+                row -> {
+                    if (!test.test(row)) {
+                        return false;
+                    }
+                    int ordinal = memberships.ordinal(row);
+                    if (ordinal >>> 6 < memberBits.length) {
+                        memberBits[ordinal >>> 6] &= ~(1L << ordinal);
+                    }
+                    return true;
+                });
+    }
+
+    /**
      * The memberships as of the user's now, by segment id: a member is {@code realized} at the
      * instant it entered and {@code existing} after, and last qualified now; an exited membership
      * last qualified at the instant it exited. {@code catalog} names the ordinals.
