@@ -19,21 +19,21 @@ import java.util.Set;
  * counters it can change, not the counters that exist. Immutable once built.
  */
 final class AnchorIndex {
-    private final Map<String, Map<String, List<CounterSpec>>> equal = new HashMap<>();
-    private final Map<List<String>, Map<String, List<CounterSpec>>> pairs = new HashMap<>();
+    private final Map<String, Map<String, List<CounterStore>>> equal = new HashMap<>();
+    private final Map<List<String>, Map<String, List<CounterStore>>> pairs = new HashMap<>();
     private final Map<String, Thresholds> above = new HashMap<>();
     private final Map<String, Thresholds> below = new HashMap<>();
-    private final Map<String, List<CounterSpec>> present = new HashMap<>();
-    private final List<CounterSpec> unanchored = new ArrayList<>();
+    private final Map<String, List<CounterStore>> present = new HashMap<>();
+    private final List<CounterStore> unanchored = new ArrayList<>();
     private final Set<String> paths = new HashSet<>();
 
     /** Whether one event can reach a counter twice (several anchors of one counter). */
     private boolean repeats;
 
-    AnchorIndex(Collection<CounterSpec> counters) {
+    AnchorIndex(Collection<CounterStore> counters) {
         Map<String, List<Threshold>> up = new HashMap<>();
         Map<String, List<Threshold>> down = new HashMap<>();
-        for (CounterSpec c : counters) {
+        for (CounterStore c : counters) {
             if (c.anchors().isEmpty()) {
                 unanchored.add(c);
                 continue;
@@ -43,7 +43,7 @@ final class AnchorIndex {
                 paths.add(a.path());
                 if (a instanceof Anchor.EqualsBoth b) {
                     paths.add(b.second().path());
-                    Map<String, List<CounterSpec>> byKey =
+                    Map<String, List<CounterStore>> byKey =
                             pairs.computeIfAbsent(
                                     List.of(b.first().path(), b.second().path()),
                                     k -> new HashMap<>());
@@ -53,7 +53,7 @@ final class AnchorIndex {
                         }
                     }
                 } else if (a instanceof Anchor.Equals e) {
-                    Map<String, List<CounterSpec>> byValue =
+                    Map<String, List<CounterStore>> byValue =
                             equal.computeIfAbsent(e.path(), k -> new HashMap<>());
                     for (String v : e.values()) {
                         byValue.computeIfAbsent(v, k -> new ArrayList<>()).add(c);
@@ -74,7 +74,7 @@ final class AnchorIndex {
     }
 
     /** The counters {@code e} may change: each at most once. */
-    void probe(Event e, List<CounterSpec> out) {
+    void probe(Event e, List<CounterStore> out) {
         out.addAll(unanchored);
         boolean lists = false;
         for (String path : paths) {
@@ -82,19 +82,19 @@ final class AnchorIndex {
             if (v == null) {
                 continue;
             }
-            List<CounterSpec> p = present.get(path);
+            List<CounterStore> p = present.get(path);
             if (p != null) {
                 out.addAll(p);
             }
             List<?> elements = Values.elements(v);
             lists |= elements.size() > 1;
-            Map<String, List<CounterSpec>> byValue = equal.get(path);
+            Map<String, List<CounterStore>> byValue = equal.get(path);
             Thresholds up = above.get(path);
             Thresholds down = below.get(path);
             for (Object x : elements) {
                 if (byValue != null) {
                     String text = Values.text(x);
-                    List<CounterSpec> cs = text == null ? null : byValue.get(text);
+                    List<CounterStore> cs = text == null ? null : byValue.get(text);
                     if (cs != null) {
                         out.addAll(cs);
                     }
@@ -112,7 +112,7 @@ final class AnchorIndex {
                 }
             }
         }
-        for (Map.Entry<List<String>, Map<String, List<CounterSpec>>> pair : pairs.entrySet()) {
+        for (Map.Entry<List<String>, Map<String, List<CounterStore>>> pair : pairs.entrySet()) {
             Object v1 = Values.dimension(e, pair.getKey().get(0));
             Object v2 = v1 == null ? null : Values.dimension(e, pair.getKey().get(1));
             if (v2 == null) {
@@ -128,7 +128,8 @@ final class AnchorIndex {
                 }
                 for (Object y : ys) {
                     String ty = Values.text(y);
-                    List<CounterSpec> cs = ty == null ? null : pair.getValue().get(pairKey(tx, ty));
+                    List<CounterStore> cs =
+                            ty == null ? null : pair.getValue().get(pairKey(tx, ty));
                     if (cs != null) {
                         out.addAll(cs);
                     }
@@ -136,7 +137,7 @@ final class AnchorIndex {
             }
         }
         if ((repeats || lists) && out.size() > 1) {
-            Set<CounterSpec> seen = new HashSet<>();
+            Set<CounterStore> seen = new HashSet<>();
             out.removeIf(c -> !seen.add(c));
         }
     }
@@ -146,19 +147,19 @@ final class AnchorIndex {
         return first + '\u0000' + second;
     }
 
-    private record Threshold(double bound, boolean inclusive, CounterSpec counter) {}
+    private record Threshold(double bound, boolean inclusive, CounterStore counter) {}
 
     /** Thresholds of one dimension, by bound ascending. */
     private static final class Thresholds {
         private final double[] bounds;
         private final boolean[] inclusive;
-        private final CounterSpec[] counters;
+        private final CounterStore[] counters;
 
         Thresholds(List<Threshold> ts) {
             ts.sort(Comparator.comparingDouble(Threshold::bound));
             bounds = new double[ts.size()];
             inclusive = new boolean[ts.size()];
-            counters = new CounterSpec[ts.size()];
+            counters = new CounterStore[ts.size()];
             for (int i = 0; i < ts.size(); i++) {
                 bounds[i] = ts.get(i).bound();
                 inclusive[i] = ts.get(i).inclusive();
@@ -167,7 +168,7 @@ final class AnchorIndex {
         }
 
         /** Counters whose bound {@code d} is above (or at, when inclusive). */
-        void above(double d, List<CounterSpec> out) {
+        void above(double d, List<CounterStore> out) {
             int i = firstAtLeast(d);
             out.addAll(Arrays.asList(counters).subList(0, i));
             for (; i < bounds.length && bounds[i] == d; i++) {
@@ -178,7 +179,7 @@ final class AnchorIndex {
         }
 
         /** Counters whose bound {@code d} is below (or at, when inclusive). */
-        void below(double d, List<CounterSpec> out) {
+        void below(double d, List<CounterStore> out) {
             int i = firstAtLeast(d);
             int j = i;
             for (; j < bounds.length && bounds[j] == d; j++) {

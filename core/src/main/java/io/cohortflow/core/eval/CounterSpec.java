@@ -2,7 +2,6 @@ package io.cohortflow.core.eval;
 
 import io.cohortflow.core.definition.Window;
 import io.cohortflow.core.event.Event;
-import io.cohortflow.core.event.Values;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.Predicate;
@@ -17,7 +16,9 @@ import javax.annotation.Nullable;
  * it, where a count per threshold would be touched by every event above it).
  *
  * <p>Counters are shared by every definition that needs the same one: {@code id} is a hash of the
- * canonical description, stable across restarts, and is what user state stores.
+ * canonical description, stable across restarts. Counters that count the same events the same way,
+ * through different windows or retentions, read one {@link CounterStore} ({@code store}, a hash of
+ * the description without window and retention), which is what user state stores.
  *
  * @param retain for a count that is only compared with small thresholds, how many of the newest
  *     entries are kept (the rest cannot change any answer); {@link Integer#MAX_VALUE} otherwise
@@ -26,13 +27,15 @@ import javax.annotation.Nullable;
  */
 record CounterSpec(
         long id,
+        long store,
         String key,
         Kind kind,
         @Nullable String field,
         Predicate<Event> hits,
         @Nullable Window window,
         List<Anchor> anchors,
-        int retain) {
+        int retain)
+        implements Lifetime {
 
     enum Kind {
         COUNT,
@@ -56,6 +59,7 @@ record CounterSpec(
             @Nullable Window window,
             List<Anchor> anchors,
             int retain) {
+        String stored = kind + "|" + (field == null ? "" : field) + "|" + hitKey;
         String key =
                 kind
                         + "|"
@@ -67,7 +71,15 @@ record CounterSpec(
                         + "|"
                         + hitKey;
         return new CounterSpec(
-                hash(key), key, kind, field, hits, window, List.copyOf(anchors), retain);
+                hash(key),
+                hash(stored),
+                key,
+                kind,
+                field,
+                hits,
+                window,
+                List.copyOf(anchors),
+                retain);
     }
 
     /** Identity is the id: the record's default hash would walk the predicate's lambdas. */
@@ -81,66 +93,11 @@ record CounterSpec(
         return Long.hashCode(id);
     }
 
-    /** When an entry at {@code time} stops counting. */
-    long expiry(long time, long horizonMillis) {
+    /** When an entry at {@code time} stops counting for this counter's readers. */
+    @Override
+    public long expiry(long time, long horizonMillis) {
         long byHorizon = time + horizonMillis;
         return window == null ? byHorizon : Math.min(byHorizon, window.expiry(time));
-    }
-
-    /**
-     * Adds the entries an event contributes, returning whether any was added: for COUNT one (value
-     * 1), for SUM one with the metric's value (none when 0), for DISTINCT one per value of the
-     * dimension, for VISITS its visit, for MAX and MIN the extreme number among the dimension's
-     * elements (none without one).
-     */
-    boolean contribute(Event e, CounterState state) {
-        return hits.test(e) && add(e, state);
-    }
-
-    /** Adds an event known to hit; whether the state changed. */
-    boolean add(Event e, CounterState state) {
-        switch (kind) {
-            case COUNT:
-                return state.add(e.time(), 1, null, retain);
-            case SUM:
-                {
-                    double v = Metrics.perEvent(e, field);
-                    return v != 0 && state.add(e.time(), v, null, retain);
-                }
-            case VISITS:
-                return state.add(e.time(), 0, Metrics.visitKey(e), retain);
-            case MAX:
-            case MIN:
-                {
-                    // MIN keeps the negated numbers in the same staircase as MAX.
-                    double sign = kind == Kind.MAX ? 1 : -1;
-                    double best = Double.NaN;
-                    Object v = Values.dimension(e, field);
-                    if (v != null) {
-                        for (Object x : Values.elements(v)) {
-                            Double d = x instanceof List ? null : Values.number(x);
-                            if (d != null && !(sign * d <= best)) {
-                                best = sign * d;
-                            }
-                        }
-                    }
-                    return !Double.isNaN(best) && state.addExtreme(e.time(), best);
-                }
-            default:
-                {
-                    Object v = Values.dimension(e, field);
-                    boolean added = false;
-                    if (v != null) {
-                        for (Object x : Values.elements(v)) {
-                            String k = Metrics.distinctKey(x);
-                            if (k != null) {
-                                added |= state.add(e.time(), 0, k, retain);
-                            }
-                        }
-                    }
-                    return added;
-                }
-        }
     }
 
     /** 64-bit FNV-1a followed by a murmur finaliser: ids must not collide across counters. */

@@ -137,7 +137,7 @@ public final class CounterState {
      * Drops entries that no longer count at {@code now}: expired by window or horizon, or at or
      * before the history floor. Returns whether anything was dropped.
      */
-    boolean evict(CounterSpec spec, long now, long floor, long horizonMillis) {
+    boolean evict(Lifetime spec, long now, long floor, long horizonMillis) {
         int n = 0;
         while (n < size && (times[n] <= floor || now >= spec.expiry(times[n], horizonMillis))) {
             n++;
@@ -152,7 +152,7 @@ public final class CounterState {
      * The first entry still counting at {@code now}: the ones before it expired (window or horizon)
      * or lie at or below the floor, but may not have been evicted yet.
      */
-    int firstVisible(CounterSpec spec, long now, long floor, long horizonMillis) {
+    int firstVisible(Lifetime spec, long now, long floor, long horizonMillis) {
         int n = 0;
         while (n < size && (times[n] <= floor || now >= spec.expiry(times[n], horizonMillis))) {
             n++;
@@ -181,12 +181,12 @@ public final class CounterState {
     }
 
     /** When entry {@code i} stops counting. */
-    long expiryOf(int i, CounterSpec spec, long horizonMillis) {
+    long expiryOf(int i, Lifetime spec, long horizonMillis) {
         return spec.expiry(times[i], horizonMillis);
     }
 
     /** When the oldest entry stops counting, or {@link Long#MAX_VALUE} when empty. */
-    long nextExpiry(CounterSpec spec, long horizonMillis) {
+    long nextExpiry(Lifetime spec, long horizonMillis) {
         return size == 0 ? Long.MAX_VALUE : spec.expiry(times[0], horizonMillis);
     }
 

@@ -72,7 +72,7 @@ sealed interface Formula {
             implements Formula {
         @Override
         public boolean holds(UserProfile profile, long horizonMillis) {
-            CounterState s = profile.counter(counter.id());
+            CounterState s = profile.counter(counter.store());
             double v =
                     s == null
                             ? counter.kind().empty()

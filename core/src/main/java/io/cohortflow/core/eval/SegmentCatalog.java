@@ -44,6 +44,7 @@ public final class SegmentCatalog {
     private final CompiledSegment[] byOrdinal;
 
     private final Map<Long, CounterSpec> counters = new HashMap<>();
+    private final Map<Long, CounterStore> stores = new HashMap<>();
     private final AnchorIndex index;
     private final Map<Long, Readers> readers;
     private final Map<String, List<CompiledSegment>> historyByName = new HashMap<>();
@@ -73,7 +74,10 @@ public final class SegmentCatalog {
                 }
             }
         }
-        index = new AnchorIndex(counters.values());
+        for (CounterStore store : CounterStore.group(counters.values())) {
+            stores.put(store.id(), store);
+        }
+        index = new AnchorIndex(stores.values());
         readers = Readers.of(segments.values());
     }
 
@@ -243,6 +247,16 @@ public final class SegmentCatalog {
         return counters.get(id);
     }
 
+    Collection<CounterStore> stores() {
+        return stores.values();
+    }
+
+    /** The store a profile keeps under {@code id}, or null when no live segment reads it. */
+    @Nullable
+    CounterStore counterStore(long id) {
+        return stores.get(id);
+    }
+
     Collection<CounterSpec> counters() {
         return counters.values();
     }
@@ -264,8 +278,8 @@ public final class SegmentCatalog {
         }
     }
 
-    /** The counters an event may change (see {@link AnchorIndex}), each once. */
-    void countersFor(Event e, List<CounterSpec> out) {
+    /** The stored counters an event may change (see {@link AnchorIndex}), each once. */
+    void countersFor(Event e, List<CounterStore> out) {
         index.probe(e, out);
     }
 

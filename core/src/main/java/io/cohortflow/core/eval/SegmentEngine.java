@@ -90,6 +90,8 @@ public final class SegmentEngine {
         // The newest event of the history: what it can change is known at compile time (see
         // AppendRules). One at the same instant as the newest is inserted after it.
         boolean appended = e.time() >= p.now;
+        long previousNow = p.now;
+        long previousFloor = p.floor;
         h.insert(e, p.insertions++);
         p.historySize++;
         p.historyOldest = Math.min(p.historyOldest, e.time());
@@ -118,54 +120,67 @@ public final class SegmentEngine {
         // Lapses due by now first, with the values formulas last saw: an entry that expired
         // since then must cross its thresholds before the event's own changes are counted.
         if (floorMoved || p.now >= p.nextExpiry) {
-            sweep(p, catalog, due);
+            sweep(p, catalog, due, previousNow, previousFloor);
         }
 
         boolean recompute = false;
         if (e.time() > p.floor) {
-            List<CounterSpec> specs = new ArrayList<>();
-            catalog.countersFor(e, specs);
-            for (CounterSpec spec : specs) {
+            List<CounterStore> stores = new ArrayList<>();
+            catalog.countersFor(e, stores);
+            for (CounterStore store : stores) {
                 // Unanchored counters are candidates for every event: test before allocating.
                 stats.countersTested++;
-                if (!spec.hits().test(e)) {
+                if (!store.hits().test(e)) {
                     continue;
                 }
-                CounterState s = p.counters.get(spec.id());
+                CounterState s = p.counters.get(store.id());
                 boolean fresh = s == null;
                 if (fresh) {
                     s = new CounterState();
                 }
-                // As formulas read it: entries past their expiry may not have been evicted yet.
-                int visible = s.firstVisible(spec, p.now, p.floor, horizon);
-                double valueBefore = s.valueFrom(spec.kind(), visible);
-                // Only needed when it may be the user's wake-up: it is never before the first
-                // visible entry's expiry.
-                long wakeBefore =
-                        fresh
-                                        || visible >= s.size()
-                                        || s.expiryOf(visible, spec, horizon) > p.nextExpiry
-                                ? Long.MAX_VALUE
-                                : wakeFor(p, catalog, spec, s);
-                if (!spec.add(e, s)) {
+                // Each reader's value as formulas read it (entries past their expiry may not have
+                // been evicted yet), and the earliest wake-up of its readers.
+                List<CounterSpec> views = store.views();
+                double[] before = new double[views.size()];
+                long wakeBefore = Long.MAX_VALUE;
+                for (int i = 0; i < before.length; i++) {
+                    CounterSpec v = views.get(i);
+                    int visible = s.firstVisible(v, p.now, p.floor, horizon);
+                    before[i] = s.valueFrom(v.kind(), visible);
+                    // Only needed when it may be the user's wake-up: it is never before the
+                    // first visible entry's expiry.
+                    if (!fresh
+                            && visible < s.size()
+                            && s.expiryOf(visible, v, horizon) <= p.nextExpiry) {
+                        wakeBefore = Math.min(wakeBefore, wakeFor(p, catalog, v, s));
+                    }
+                }
+                if (!store.add(e, s)) {
                     continue;
                 }
                 stats.countersUpdated++;
-                s.evict(spec, p.now, p.floor, horizon);
+                s.evict(store, p.now, p.floor, horizon);
                 if (fresh && s.size() > 0) {
-                    p.counters.put(spec.id(), s);
+                    p.counters.put(store.id(), s);
                 } else if (!fresh && s.size() == 0) {
-                    p.counters.remove(spec.id());
+                    p.counters.remove(store.id());
                 }
-                long wakeAfter = wakeFor(p, catalog, spec, s);
+                long wakeAfter = Long.MAX_VALUE;
+                for (int i = 0; i < before.length; i++) {
+                    CounterSpec v = views.get(i);
+                    wakeAfter = Math.min(wakeAfter, wakeFor(p, catalog, v, s));
+                    // Formulas read counter values only, and a test's outcome changes only where
+                    // the value reaches one of its pivots: segments whose thresholds the value
+                    // did not cross (or a count at its retention limit that kept its value) are
+                    // not due.
+                    double after =
+                            s.valueFrom(v.kind(), s.firstVisible(v, p.now, p.floor, horizon));
+                    catalog.segmentsCrossing(v.id(), before[i], after, due);
+                }
                 // The user's wake-up is the earliest of all counters': when it was this counter's
                 // and moved later (a count at its retention limit, a new maximum), find the next.
                 recompute |= wakeBefore == p.nextExpiry && wakeAfter > wakeBefore;
                 p.nextExpiry = Math.min(p.nextExpiry, wakeAfter);
-                // Formulas read counter values only, and a test's outcome changes only where the
-                // value reaches one of its pivots: segments whose thresholds the value did not
-                // cross (or a count at its retention limit that kept its value) are not due.
-                catalog.segmentsCrossing(spec.id(), valueBefore, s.value(spec.kind()), due);
             }
             catalog.historySegmentsFor(e, byEvent);
         }
@@ -249,20 +264,24 @@ public final class SegmentEngine {
                     return true;
                 });
         p.rechecks.removeIf(row -> catalog.segmentAt(p.rechecks.ordinal(row)) == null);
-        p.counters.keySet().removeIf(id -> catalog.counterSpec(id) == null);
+        p.counters.keySet().removeIf(id -> catalog.counterStore(id) == null);
         if (p.now == Long.MIN_VALUE) {
             return out; // no events yet: nothing to evaluate
         }
         evictHistory(p, h);
         List<Event> view = null;
         Set<CompiledSegment> due = new LinkedHashSet<>();
+        Set<Long> rebuilt = new java.util.HashSet<>();
         for (String id : changed) {
             Optional<CompiledSegment> seg = catalog.segment(id);
             if (seg.isEmpty()) {
                 continue;
             }
             for (CounterSpec spec : seg.get().counters()) {
-                if (buildWithoutHistory(p, spec)) {
+                // The whole store: a new reader may read a longer window or more entries than
+                // the store kept for the others.
+                CounterStore store = catalog.counterStore(spec.store());
+                if (!rebuilt.add(store.id()) || buildWithoutHistory(p, store)) {
                     continue;
                 }
                 if (view == null) {
@@ -270,13 +289,13 @@ public final class SegmentEngine {
                 }
                 CounterState s = new CounterState();
                 for (Event e : view) {
-                    spec.contribute(e, s);
+                    store.contribute(e, s);
                 }
-                s.evict(spec, p.now, p.floor, horizon);
+                s.evict(store, p.now, p.floor, horizon);
                 if (s.size() > 0) {
-                    p.counters.put(spec.id(), s);
+                    p.counters.put(store.id(), s);
                 } else {
-                    p.counters.remove(spec.id());
+                    p.counters.remove(store.id());
                 }
             }
             due.add(seg.get());
@@ -297,11 +316,12 @@ public final class SegmentEngine {
         if (p.now == Long.MIN_VALUE || time <= p.now && p.now < p.nextExpiry) {
             return out;
         }
+        long previousNow = p.now;
         p.now = Math.max(p.now, time);
         evictHistory(p, h);
         if (p.now >= p.nextExpiry) {
             Set<CompiledSegment> due = new LinkedHashSet<>();
-            sweep(p, catalog, due);
+            sweep(p, catalog, due, previousNow, p.floor);
             evaluate(p, h, due, out);
         }
         return out;
@@ -419,7 +439,7 @@ public final class SegmentEngine {
      * names the history does not hold is empty, and a "latest event" counter (any event, newest
      * entry only) holds just the latest event inserted. Returns false when the history is needed.
      */
-    private boolean buildWithoutHistory(UserProfile p, CounterSpec spec) {
+    private boolean buildWithoutHistory(UserProfile p, CounterStore spec) {
         Anchor.Equals a =
                 spec.anchors().size() != 1
                         ? null
@@ -437,7 +457,7 @@ public final class SegmentEngine {
         }
         if (spec.kind() == CounterSpec.Kind.COUNT
                 && spec.retain() == 1
-                && spec.key().endsWith("|*")) {
+                && spec.views().get(0).key().endsWith("|*")) {
             if (p.names.isEmpty()) {
                 p.counters.remove(spec.id());
                 return true;
@@ -466,44 +486,53 @@ public final class SegmentEngine {
         return out;
     }
 
-    /** Evicts every counter, collects the segments affected, and fires due rechecks. */
-    private void sweep(UserProfile p, SegmentCatalog catalog, Set<CompiledSegment> due) {
+    /**
+     * Evicts every counter, collects the segments affected, and fires due rechecks. Formulas last
+     * read the counters as of {@code previousNow} and {@code previousFloor} (every flip before then
+     * woke the user at its instant): each reader's value since then spans the range from that value
+     * to the value now, entries leaving oldest first.
+     */
+    private void sweep(
+            UserProfile p,
+            SegmentCatalog catalog,
+            Set<CompiledSegment> due,
+            long previousNow,
+            long previousFloor) {
         stats.sweeps++;
         Iterator<Map.Entry<Long, CounterState>> it = p.counters.entrySet().iterator();
         while (it.hasNext()) {
             Map.Entry<Long, CounterState> c = it.next();
-            CounterSpec spec = catalog.counterSpec(c.getKey());
-            if (spec == null) {
+            CounterStore store = catalog.counterStore(c.getKey());
+            if (store == null) {
                 it.remove(); // its definitions are gone
                 continue;
             }
-            // The stored value includes entries that expired since the last evaluation: formulas
-            // may have read it or any value on the way to the value now (entries leave oldest
-            // first). The kinds that only fall (MIN: rise) span that range from its two ends; a
-            // sum may rise and fall on the way, so its range is taken over every step.
             CounterState s = c.getValue();
-            double before = s.value(spec.kind());
-            double lo = before;
-            double hi = before;
-            if (spec.kind() == CounterSpec.Kind.SUM) {
-                int from = s.firstVisible(spec, p.now, p.floor, horizon);
-                double v = before;
-                for (int j = 0; j < from; j++) {
-                    v -= s.value(j);
-                    lo = Math.min(lo, v);
-                    hi = Math.max(hi, v);
+            for (CounterSpec v : store.views()) {
+                int was = s.firstVisible(v, previousNow, previousFloor, horizon);
+                int is = s.firstVisible(v, p.now, p.floor, horizon);
+                if (is == was) {
+                    continue;
+                }
+                double before = s.valueFrom(v.kind(), was);
+                if (v.kind() == CounterSpec.Kind.SUM) {
+                    // A sum may rise and fall on the way: its range is taken over every step.
+                    double x = before;
+                    double lo = before;
+                    double hi = before;
+                    for (int j = was; j < is; j++) {
+                        x -= s.value(j);
+                        lo = Math.min(lo, x);
+                        hi = Math.max(hi, x);
+                    }
+                    catalog.segmentsCrossing(v.id(), lo, hi, due);
+                } else {
+                    // The other kinds only fall (MIN: rise): the two ends span the range.
+                    catalog.segmentsCrossing(v.id(), before, s.valueFrom(v.kind(), is), due);
                 }
             }
-            if (s.evict(spec, p.now, p.floor, horizon)) {
-                double after = s.value(spec.kind());
-                if (spec.kind() == CounterSpec.Kind.SUM) {
-                    catalog.segmentsCrossing(spec.id(), lo, hi, due);
-                } else {
-                    catalog.segmentsCrossing(spec.id(), before, after, due);
-                }
-                if (c.getValue().size() == 0) {
-                    it.remove();
-                }
+            if (s.evict(store, p.now, p.floor, horizon) && s.size() == 0) {
+                it.remove();
             }
         }
         p.rechecks.removeIf(
@@ -535,11 +564,13 @@ public final class SegmentEngine {
         long next = Long.MAX_VALUE;
         long cleanup = Long.MIN_VALUE;
         for (Map.Entry<Long, CounterState> c : p.counters.entrySet()) {
-            CounterSpec spec = catalog.counterSpec(c.getKey());
+            CounterStore store = catalog.counterStore(c.getKey());
             CounterState s = c.getValue();
-            if (spec != null && s.size() > 0) {
-                next = Math.min(next, wakeFor(p, catalog, spec, s));
-                cleanup = Math.max(cleanup, s.expiryOf(s.size() - 1, spec, horizon));
+            if (store != null && s.size() > 0) {
+                for (CounterSpec v : store.views()) {
+                    next = Math.min(next, wakeFor(p, catalog, v, s));
+                }
+                cleanup = Math.max(cleanup, s.expiryOf(s.size() - 1, store, horizon));
             }
         }
         for (int row = 0; row < p.rechecks.size(); row++) {

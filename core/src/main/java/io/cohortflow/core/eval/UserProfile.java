@@ -38,15 +38,16 @@ public final class UserProfile {
     long scheduledWakeUp = Long.MAX_VALUE;
 
     /**
-     * How this profile's counters were compiled: {@link #COUNTERS}, or 1 for profiles written
-     * before engine v2 (a count per threshold where there is now one maximum, presence counters
-     * since dropped). A profile from an older compiler is rebuilt from its history on its next use
-     * (see {@code SegmentEngine}), so a savepoint taken before an upgrade restores right.
+     * How this profile's counters were compiled: {@link #COUNTERS}; 1 for profiles written before
+     * engine v2 (a count per threshold where there is now one maximum, presence counters since
+     * dropped), 2 for those written before counters of different windows shared one store. A
+     * profile from an older compiler is rebuilt from its history on its next use (see {@code
+     * SegmentEngine}), so a savepoint taken before an upgrade restores right.
      */
     int countersVersion = COUNTERS;
 
     /** The counter layout of this engine. */
-    static final int COUNTERS = 2;
+    static final int COUNTERS = 3;
 
     final Map<Long, CounterState> counters = new HashMap<>();
 

@@ -81,7 +81,8 @@ class IncrementalEqualsScratchTest {
                     "sequence dimension restriction",
                     "sequence exclusion",
                     "sequence-and",
-                    "sequence-or");
+                    "sequence-or",
+                    "store read through several windows");
 
     private static int[] runOnce(long seed, Set<String> seen) {
         Random r = new Random(seed);
@@ -115,6 +116,11 @@ class IncrementalEqualsScratchTest {
                 }
                 f.define(id, DefinitionWriter.write(d).toString());
                 kinds[f.catalog.segment(id).get().incremental() ? 0 : 1]++;
+                for (CounterStore store : f.catalog.stores()) {
+                    if (store.views().stream().map(CounterSpec::window).distinct().count() > 1) {
+                        seen.add("store read through several windows");
+                    }
+                }
             } else if (action == 1 && !ids.isEmpty() && r.nextInt(3) == 0) {
                 String id = ids.remove(r.nextInt(ids.size()));
                 removed.add(id);

@@ -42,10 +42,13 @@ class WakeUpsTest {
             totalEvents += events;
             java.util.Set<Long> instants = new java.util.HashSet<>();
             for (java.util.Map.Entry<Long, CounterState> c : p.counters.entrySet()) {
-                CounterSpec spec = catalog.counterSpec(c.getKey());
-                for (int i = 0; i < c.getValue().size(); i++) {
-                    instants.add(
-                            c.getValue().expiryOf(i, spec, EngineConfig.DEFAULT.horizonMillis()));
+                // Every instant an entry leaves some reader's window.
+                for (CounterSpec spec : catalog.counterStore(c.getKey()).views()) {
+                    for (int i = 0; i < c.getValue().size(); i++) {
+                        instants.add(
+                                c.getValue()
+                                        .expiryOf(i, spec, EngineConfig.DEFAULT.horizonMillis()));
+                    }
                 }
             }
             totalInstants += instants.size();

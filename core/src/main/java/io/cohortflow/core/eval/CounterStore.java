@@ -1,0 +1,151 @@
+package io.cohortflow.core.eval;
+
+import io.cohortflow.core.definition.Window;
+import io.cohortflow.core.event.Event;
+import io.cohortflow.core.event.Values;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Predicate;
+import javax.annotation.Nullable;
+
+/**
+ * The stored entries behind every {@link CounterSpec} that counts the same events the same way,
+ * whatever its window or retention: "3+ sport page views in 7 days" and "1+ in 30 days" read one
+ * store, each through its own window. An event updates a store once however many windows read it,
+ * and a user keeps one list of entries: those of the longest window that reads it, and as many of
+ * the newest as the most demanding count needs.
+ *
+ * @param id the stored counter's key in a profile (a hash of kind, field and hit predicate)
+ * @param windows the windows its readers read through, or null when one reads up to the horizon
+ * @param views the counters read through this store, one per window and retention
+ */
+record CounterStore(
+        long id,
+        CounterSpec.Kind kind,
+        @Nullable String field,
+        Predicate<Event> hits,
+        List<Anchor> anchors,
+        int retain,
+        @Nullable List<Window> windows,
+        List<CounterSpec> views)
+        implements Lifetime {
+
+    /** The store of {@code views}, which share one {@link CounterSpec#store()}. */
+    static CounterStore of(List<CounterSpec> views) {
+        CounterSpec first = views.get(0);
+        int retain = 0;
+        Set<Window> windows = new LinkedHashSet<>();
+        boolean unbounded = false;
+        for (CounterSpec v : views) {
+            retain = Math.max(retain, v.retain());
+            if (v.window() == null) {
+                unbounded = true;
+            } else {
+                windows.add(v.window());
+            }
+        }
+        return new CounterStore(
+                first.store(),
+                first.kind(),
+                first.field(),
+                first.hits(),
+                first.anchors(),
+                retain,
+                unbounded ? null : List.copyOf(windows),
+                List.copyOf(views));
+    }
+
+    /** Identity is the id: the record's default hash would walk the predicate's lambdas. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof CounterStore c && c.id == id;
+    }
+
+    @Override
+    public int hashCode() {
+        return Long.hashCode(id);
+    }
+
+    /** An entry counts while some reader's window (and the horizon) still holds it. */
+    @Override
+    public long expiry(long time, long horizonMillis) {
+        long byHorizon = time + horizonMillis;
+        if (windows == null) {
+            return byHorizon;
+        }
+        long latest = Long.MIN_VALUE;
+        for (Window w : windows) {
+            latest = Math.max(latest, w.expiry(time));
+        }
+        return Math.min(byHorizon, latest);
+    }
+
+    /**
+     * Adds the entries an event contributes, returning whether any was added: for COUNT one (value
+     * 1), for SUM one with the metric's value (none when 0), for DISTINCT one per value of the
+     * dimension, for VISITS its visit, for MAX and MIN the extreme number among the dimension's
+     * elements (none without one).
+     */
+    boolean contribute(Event e, CounterState state) {
+        return hits.test(e) && add(e, state);
+    }
+
+    /** Adds an event known to hit; whether the state changed. */
+    boolean add(Event e, CounterState state) {
+        switch (kind) {
+            case COUNT:
+                return state.add(e.time(), 1, null, retain);
+            case SUM:
+                {
+                    double v = Metrics.perEvent(e, field);
+                    return v != 0 && state.add(e.time(), v, null, retain);
+                }
+            case VISITS:
+                return state.add(e.time(), 0, Metrics.visitKey(e), retain);
+            case MAX:
+            case MIN:
+                {
+                    // MIN keeps the negated numbers in the same staircase as MAX.
+                    double sign = kind == CounterSpec.Kind.MAX ? 1 : -1;
+                    double best = Double.NaN;
+                    Object v = Values.dimension(e, field);
+                    if (v != null) {
+                        for (Object x : Values.elements(v)) {
+                            Double d = x instanceof List ? null : Values.number(x);
+                            if (d != null && !(sign * d <= best)) {
+                                best = sign * d;
+                            }
+                        }
+                    }
+                    return !Double.isNaN(best) && state.addExtreme(e.time(), best);
+                }
+            default:
+                {
+                    Object v = Values.dimension(e, field);
+                    boolean added = false;
+                    if (v != null) {
+                        for (Object x : Values.elements(v)) {
+                            String k = Metrics.distinctKey(x);
+                            if (k != null) {
+                                added |= state.add(e.time(), 0, k, retain);
+                            }
+                        }
+                    }
+                    return added;
+                }
+        }
+    }
+
+    /** Groups counters by store, in their order. */
+    static List<CounterStore> group(Iterable<CounterSpec> specs) {
+        java.util.Map<Long, List<CounterSpec>> byStore = new java.util.LinkedHashMap<>();
+        for (CounterSpec s : specs) {
+            byStore.computeIfAbsent(s.store(), k -> new ArrayList<>()).add(s);
+        }
+        List<CounterStore> out = new ArrayList<>();
+        byStore.values().forEach(v -> out.add(of(v)));
+        return out;
+    }
+}
