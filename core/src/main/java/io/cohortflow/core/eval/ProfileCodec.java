@@ -21,7 +21,10 @@ public final class ProfileCodec {
     /** Version 1 wrote strings with {@code writeUTF}, at most 65 535 bytes; still read. */
     private static final int LEGACY = 1;
 
-    private static final int VERSION = 4;
+    private static final int VERSION = 5;
+
+    /** Version 4 wrote the clock fields and each counter's first time as raw longs; still read. */
+    private static final int ABSOLUTE_TIMES = 4;
 
     /**
      * Version 3 keyed memberships and rechecks by segment id; still read, as is version 2, which
@@ -36,21 +39,25 @@ public final class ProfileCodec {
 
     public static void write(UserProfile p, DataOutput out) throws IOException {
         out.writeByte(VERSION);
-        writeHead(p, out);
+        writeHead(p, out, true);
         writeRows(p, out);
         Varints.writeInt(out, p.countersVersion);
     }
 
-    /** What every version from 2 on writes first: clock, history bookkeeping, names, counters. */
-    static void writeHead(UserProfile p, DataOutput out) throws IOException {
+    /**
+     * What every version from 2 on writes first: clock, history bookkeeping, names, counters. With
+     * {@code relative} (version 5 on) every instant but the user's now is a distance from it.
+     */
+    static void writeHead(UserProfile p, DataOutput out, boolean relative) throws IOException {
         out.writeLong(p.now);
-        out.writeLong(p.floor);
-        out.writeLong(p.nextExpiry);
-        out.writeLong(p.lastEventTime);
+        long base = base(p);
+        instant(out, p.floor, base, relative);
+        instant(out, p.nextExpiry, base, relative);
+        instant(out, p.lastEventTime, base, relative);
         Varints.writeInt(out, p.historySize);
-        out.writeLong(p.historyOldest);
+        instant(out, p.historyOldest, base, relative);
         Varints.writeUnsigned(out, p.insertions);
-        out.writeLong(p.scheduledWakeUp);
+        instant(out, p.scheduledWakeUp, base, relative);
         Varints.writeInt(out, p.names.size());
         for (Map.Entry<String, Integer> e : p.names.entrySet()) {
             Varints.writeString(out, e.getKey());
@@ -59,7 +66,7 @@ public final class ProfileCodec {
         Varints.writeInt(out, p.counters.size());
         for (Map.Entry<Long, CounterState> e : p.counters.entrySet()) {
             out.writeLong(e.getKey());
-            counter(e.getValue(), out);
+            counter(e.getValue(), out, base, relative);
         }
     }
 
@@ -107,15 +114,17 @@ public final class ProfileCodec {
             throw new IOException("unknown profile encoding version " + version);
         }
         boolean legacy = version == LEGACY;
+        boolean relative = version > ABSOLUTE_TIMES;
         UserProfile p = new UserProfile();
         p.now = in.readLong();
-        p.floor = in.readLong();
-        p.nextExpiry = in.readLong();
-        p.lastEventTime = in.readLong();
+        long base = base(p);
+        p.floor = instant(in, base, relative);
+        p.nextExpiry = instant(in, base, relative);
+        p.lastEventTime = instant(in, base, relative);
         p.historySize = Varints.readInt(in);
-        p.historyOldest = in.readLong();
+        p.historyOldest = instant(in, base, relative);
         p.insertions = Varints.readUnsigned(in);
-        p.scheduledWakeUp = in.readLong();
+        p.scheduledWakeUp = instant(in, base, relative);
         int names = Varints.readInt(in);
         for (int i = 0; i < names; i++) {
             p.names.put(string(in, legacy), Varints.readInt(in));
@@ -123,10 +132,9 @@ public final class ProfileCodec {
         int counters = Varints.readInt(in);
         for (int i = 0; i < counters; i++) {
             long id = in.readLong();
-            p.counters.put(id, counter(in, legacy));
+            p.counters.put(id, counter(in, legacy, base, relative));
         }
-        if (version == VERSION) {
-            long base = base(p);
+        if (version >= ABSOLUTE_TIMES) {
             int memberships = Varints.readInt(in);
             int ordinal = -1;
             for (int i = 0; i < memberships; i++) {
@@ -164,14 +172,38 @@ public final class ProfileCodec {
         for (int i = 0; i < legacyRechecks; i++) {
             p.legacyRechecks.put(string(in, legacy), in.readLong());
         }
-        p.countersVersion =
-                version == VERSION || version == BY_SEGMENT_ID ? Varints.readInt(in) : 1;
+        p.countersVersion = version >= BY_SEGMENT_ID ? Varints.readInt(in) : 1;
         return p;
     }
 
     /** Memberships and rechecks are stored relative to the user's now. */
     private static long base(UserProfile p) {
         return p.now == Long.MIN_VALUE ? 0 : p.now;
+    }
+
+    /** An instant as a distance from {@code base}, or the two "none" values, in a varint. */
+    private static void instant(DataOutput out, long t, long base, boolean relative)
+            throws IOException {
+        if (!relative) {
+            out.writeLong(t);
+        } else if (t == Long.MIN_VALUE || t == Long.MAX_VALUE) {
+            Varints.writeUnsigned(out, t == Long.MIN_VALUE ? 0 : 1);
+        } else {
+            long d = t - base;
+            Varints.writeUnsigned(out, 2 + ((d << 1) ^ (d >> 63)));
+        }
+    }
+
+    private static long instant(DataInput in, long base, boolean relative) throws IOException {
+        if (!relative) {
+            return in.readLong();
+        }
+        long v = Varints.readUnsigned(in);
+        if (v < 2) {
+            return v == 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+        long z = v - 2;
+        return base + ((z >>> 1) ^ -(z & 1));
     }
 
     /** A membership as versions 1 to 3 stored it (under its segment id). */
@@ -192,7 +224,8 @@ public final class ProfileCodec {
         return new Membership(status, v, entered, last, exited);
     }
 
-    private static void counter(CounterState s, DataOutput out) throws IOException {
+    private static void counter(CounterState s, DataOutput out, long base, boolean relative)
+            throws IOException {
         int n = s.size();
         boolean values = false;
         boolean keys = false;
@@ -206,7 +239,7 @@ public final class ProfileCodec {
         for (int i = 0; i < n; i++) {
             long t = s.time(i);
             if (i == 0) {
-                out.writeLong(t);
+                instant(out, t, base, relative);
             } else {
                 Varints.writeUnsigned(out, t - prev);
             }
@@ -220,7 +253,8 @@ public final class ProfileCodec {
         }
     }
 
-    private static CounterState counter(DataInput in, boolean legacy) throws IOException {
+    private static CounterState counter(DataInput in, boolean legacy, long base, boolean relative)
+            throws IOException {
         int n = Varints.readInt(in);
         int flags = in.readUnsignedByte();
         long[] times = new long[Math.max(n, 2)];
@@ -228,7 +262,7 @@ public final class ProfileCodec {
         String[] keys = new String[Math.max(n, 2)];
         long prev = 0;
         for (int i = 0; i < n; i++) {
-            long t = i == 0 ? in.readLong() : prev + Varints.readUnsigned(in);
+            long t = i == 0 ? instant(in, base, relative) : prev + Varints.readUnsigned(in);
             times[i] = t;
             prev = t;
             values[i] =

@@ -18,7 +18,7 @@ final class PreviousProfileCodec {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
         out.writeByte(version);
-        ProfileCodec.writeHead(p, out);
+        ProfileCodec.writeHead(p, out, false);
         Map<String, Membership> memberships = p.memberships(catalog);
         Varints.writeInt(out, memberships.size());
         for (Map.Entry<String, Membership> e : memberships.entrySet()) {

@@ -1,0 +1,59 @@
+package io.cohortflow.core.eval;
+
+import static io.cohortflow.core.Fixture.DAY;
+import static io.cohortflow.core.Fixture.T0;
+import static io.cohortflow.core.Fixture.ev;
+import static io.cohortflow.core.Fixture.visitors;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cohortflow.core.Fixture;
+import org.junit.jupiter.api.Test;
+
+/** The profile's encoding keeps every field, the "none" instants included. */
+class ProfileCodecTest {
+
+    @Test
+    void a_profile_without_events_keeps_its_none_instants() {
+        UserProfile p = ProfileCodec.fromBytes(ProfileCodec.toBytes(new UserProfile()));
+        assertThat(p.now).isEqualTo(Long.MIN_VALUE);
+        assertThat(p.floor).isEqualTo(Long.MIN_VALUE);
+        assertThat(p.nextExpiry).isEqualTo(Long.MAX_VALUE);
+        assertThat(p.historyOldest).isEqualTo(Long.MAX_VALUE);
+        assertThat(p.scheduledWakeUp).isEqualTo(Long.MAX_VALUE);
+        assertThat(p.isEmpty()).isTrue();
+    }
+
+    @Test
+    void instants_before_and_after_the_users_now_survive_the_round_trip() {
+        Fixture f = new Fixture();
+        f.define(
+                "week",
+                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
+                        + "\"context\":\"hits\",\"window\":{\"count\":7,\"unit\":\"day\"},"
+                        + "\"pred\":{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/A\"}}}}");
+        f.define(
+                "ever",
+                visitors(
+                        "{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/B\"}}"));
+        f.send(ev("B", T0), ev("A", T0 + 3 * DAY), ev("A", T0 + 5 * DAY));
+        f.profile.floor = T0 - 1;
+        f.profile.scheduledWakeUp(f.profile.nextExpiry());
+        UserProfile p = ProfileCodec.fromBytes(ProfileCodec.toBytes(f.profile));
+        assertThat(p.now).isEqualTo(T0 + 5 * DAY);
+        assertThat(p.floor).isEqualTo(T0 - 1);
+        assertThat(p.nextExpiry).isEqualTo(f.profile.nextExpiry).isGreaterThan(p.now);
+        assertThat(p.scheduledWakeUp()).isEqualTo(f.profile.nextExpiry);
+        assertThat(p.historyOldest).isEqualTo(T0);
+        assertThat(p.lastEventTime).isEqualTo(T0 + 5 * DAY);
+        assertThat(p.counters.keySet()).isEqualTo(f.profile.counters.keySet());
+        p.counters.forEach(
+                (id, s) -> {
+                    CounterState was = f.profile.counters.get(id);
+                    assertThat(s.size()).isEqualTo(was.size());
+                    for (int i = 0; i < s.size(); i++) {
+                        assertThat(s.time(i)).isEqualTo(was.time(i));
+                    }
+                });
+        assertThat(p.memberships(f.catalog)).isEqualTo(f.profile.memberships(f.catalog));
+    }
+}
