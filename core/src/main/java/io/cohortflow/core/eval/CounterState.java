@@ -150,14 +150,22 @@ public final class CounterState {
 
     /**
      * The first entry still counting at {@code now}: the ones before it expired (window or horizon)
-     * or lie at or below the floor, but may not have been evicted yet.
+     * or lie at or below the floor, but may not have been evicted yet. Entries are in time order
+     * and a later entry expires no earlier, so the expired ones are a prefix: found by binary
+     * search, as a store kept for a long window may hold many entries a short one no longer sees.
      */
     int firstVisible(Lifetime spec, long now, long floor, long horizonMillis) {
-        int n = 0;
-        while (n < size && (times[n] <= floor || now >= spec.expiry(times[n], horizonMillis))) {
-            n++;
+        int lo = 0;
+        int hi = size;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (times[mid] <= floor || now >= spec.expiry(times[mid], horizonMillis)) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
         }
-        return n;
+        return lo;
     }
 
     /** The value over the entries from {@code from} on (see {@link #value(CounterSpec.Kind)}). */
