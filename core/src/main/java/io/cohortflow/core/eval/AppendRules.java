@@ -27,6 +27,8 @@ import javax.annotation.Nullable;
  *   <li>{@link #completingNames}: the event names one of which the new event has whenever it turns
  *       the definition true. A sequence that did not match before and matches now uses the newest
  *       event, which can only be its last step.
+ *   <li>{@link #visitLocal}: for {@code visitors{visits{P}}}, the new event changes its own visit
+ *       only; a user no visit of whom satisfied P becomes a member exactly when that visit does.
  * </ul>
  */
 final class AppendRules {
@@ -68,6 +70,18 @@ final class AppendRules {
             return true;
         }
         return false; // not, without, and anything else
+    }
+
+    /**
+     * Whether {@code top} is {@code visitors{visits{P}}} with one satisfying visit enough: for a
+     * non-member, evaluating P over the appended event's visit gives the answer.
+     */
+    static boolean visitLocal(Pred.Container top) {
+        return top.context() == Context.VISITORS
+                && top.atLeast() == 1
+                && top.pred() instanceof Pred.Container v
+                && v.context() == Context.VISITS
+                && v.atLeast() == 1;
     }
 
     /** {@code >=}, {@code >} or an open-topped range of a count no event can lower. */

@@ -25,6 +25,8 @@ import javax.annotation.Nullable;
  * @param completingNames for history-evaluated segments: the names one of which an appended event
  *     has whenever it starts a membership (null: any event may; see {@link
  *     AppendRules#completingNames})
+ * @param visitLocal for a visit container: a non-member enters through an appended event only if
+ *     the event's visit satisfies it (see {@link AppendRules#visitLocal})
  */
 public record CompiledSegment(
         String id,
@@ -37,7 +39,8 @@ public record CompiledSegment(
         List<Window> windows,
         @Nullable Set<String> visitGate,
         boolean appendMonotone,
-        @Nullable Set<String> completingNames) {
+        @Nullable Set<String> completingNames,
+        boolean visitLocal) {
 
     public boolean incremental() {
         return formula != null;

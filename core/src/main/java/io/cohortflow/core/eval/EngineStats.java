@@ -13,6 +13,7 @@ public final class EngineStats {
     long historyEvaluations;
     long historySkips;
     long sweeps;
+    long visitEvaluations;
 
     /** Counters whose hit predicate was tested against an event. */
     public long countersTested() {
@@ -34,9 +35,17 @@ public final class EngineStats {
         return historyEvaluations;
     }
 
-    /** Visit containers an event could not change (its visit lacks the names they need). */
+    /**
+     * History-evaluated segments an event could not change, proven without reading the history (its
+     * visit lacks the names they need; see also {@code AppendRules}).
+     */
     public long historySkips() {
         return historySkips;
+    }
+
+    /** Visit containers evaluated over the event's visit alone instead of the history. */
+    public long visitEvaluations() {
+        return visitEvaluations;
     }
 
     /** Full passes over a user's counters and rechecks (on lapses and history drops). */
@@ -51,6 +60,7 @@ public final class EngineStats {
         historyEvaluations = 0;
         historySkips = 0;
         sweeps = 0;
+        visitEvaluations = 0;
     }
 
     @Override

@@ -73,7 +73,8 @@ final class SegmentCompiler {
                     List.of(),
                     null,
                     false,
-                    null);
+                    null,
+                    false);
         } catch (NotIncremental e) {
             return new CompiledSegment(
                     id,
@@ -86,7 +87,8 @@ final class SegmentCompiler {
                     List.copyOf(windows),
                     visitGate(resolved.container()),
                     AppendRules.monotone(resolved.container()),
-                    AppendRules.completingNames(resolved.container()));
+                    AppendRules.completingNames(resolved.container()),
+                    AppendRules.visitLocal(resolved.container()));
         }
     }
 

@@ -102,7 +102,9 @@ public final class SegmentEngine {
         // History-evaluated segments this event may change (others come from dropped events and
         // lapses, and are always evaluated).
         List<CompiledSegment> byEvent = new ArrayList<>();
-        Set<String> visitNames = Set.of();
+        Set<String> visitNames = new java.util.HashSet<>();
+        List<Event> visit = List.of();
+        Set<CompiledSegment> local = null;
         while (p.historySize > config.historyCap()) {
             long oldest = p.historyOldest;
             EventHistory.Removal removal = h.removeUpTo(oldest);
@@ -204,16 +206,33 @@ public final class SegmentEngine {
             // holds one of the names a satisfying visit needs.
             if (view == null) {
                 view = visible(p, h);
-                visitNames = namesOfVisit(view, Metrics.visitKey(e));
+                visit = ofVisit(view, Metrics.visitKey(e));
+                for (Event x : visit) {
+                    visitNames.add(x.name());
+                }
             }
-            if (!java.util.Collections.disjoint(s.visitGate(), visitNames)) {
-                due.add(s);
-            } else {
+            if (java.util.Collections.disjoint(s.visitGate(), visitNames)) {
                 stats.historySkips++;
+                continue;
+            }
+            due.add(s);
+            if (appended && s.visitLocal() && !p.isMember(s.ordinal())) {
+                // The event changed its own visit only, and no other visit satisfied the
+                // container: the answer is that visit's.
+                if (local == null) {
+                    local = new java.util.HashSet<>();
+                }
+                local.add(s);
             }
         }
-        evaluate(p, h, due, view, out);
+        evaluate(p, h, due, view, local == null ? null : new Narrowed(local, visit), out);
     }
+
+    /**
+     * History-evaluated segments that an appended event can change only through its own visit:
+     * evaluated over that visit alone.
+     */
+    private record Narrowed(Set<CompiledSegment> segments, List<Event> visit) {}
 
     /**
      * Whether an event appended to the history (none dropped, no recheck due: such segments are due
@@ -228,14 +247,14 @@ public final class SegmentEngine {
         return s.completingNames() != null && !s.completingNames().contains(e.name());
     }
 
-    private static Set<String> namesOfVisit(List<Event> view, String visit) {
-        Set<String> names = new java.util.HashSet<>();
+    private static List<Event> ofVisit(List<Event> view, String visit) {
+        List<Event> out = new ArrayList<>();
         for (Event x : view) {
             if (Metrics.visitKey(x).equals(visit)) {
-                names.add(x.name());
+                out.add(x);
             }
         }
-        return names;
+        return out;
     }
 
     /**
@@ -621,7 +640,7 @@ public final class SegmentEngine {
 
     private void evaluate(
             UserProfile p, EventHistory h, Set<CompiledSegment> due, List<MembershipChange> out) {
-        evaluate(p, h, due, null, out);
+        evaluate(p, h, due, null, null, out);
     }
 
     /** {@code view}: the visible history when the caller already read it, else null. */
@@ -630,6 +649,7 @@ public final class SegmentEngine {
             EventHistory h,
             Set<CompiledSegment> due,
             @Nullable List<Event> view,
+            @Nullable Narrowed narrowed,
             List<MembershipChange> out) {
         ReferenceEvaluator ref = null;
         for (CompiledSegment s : due) {
@@ -638,7 +658,6 @@ public final class SegmentEngine {
                 stats.formulasEvaluated++;
                 holds = s.formula().holds(p, horizon);
             } else {
-                stats.historyEvaluations++;
                 if (ref == null) {
                     ref = ReferenceEvaluator.forOneEvaluation(p.now);
                 }
@@ -646,6 +665,24 @@ public final class SegmentEngine {
                 // SegmentCompiler.relevance), so the others need not even be looked at; when the
                 // history holds none of them, it need not be read at all.
                 List<Event> scope;
+                if (narrowed != null && narrowed.segments().contains(s)) {
+                    stats.visitEvaluations++;
+                    scope =
+                            s.relevantNames() == null
+                                    ? narrowed.visit()
+                                    : named(narrowed.visit(), s.relevantNames());
+                    holds = ref.holds(s.definition().container(), scope);
+                    // The recheck from every event the segment reads: events its visit gate
+                    // skipped were never counted in (their expiry matters once their visit holds
+                    // the names it needs). A scan for the oldest visible, not an evaluation.
+                    scheduleRecheck(
+                            p,
+                            s,
+                            s.relevantNames() == null ? view : named(view, s.relevantNames()));
+                    apply(p, s, holds, out);
+                    continue;
+                }
+                stats.historyEvaluations++;
                 if (s.relevantNames() != null
                         && java.util.Collections.disjoint(s.relevantNames(), p.names.keySet())) {
                     scope = List.of();
@@ -672,8 +709,14 @@ public final class SegmentEngine {
         return out;
     }
 
-    /** The next instant an event leaves one of the segment's windows or the horizon. */
     private void scheduleRecheck(UserProfile p, CompiledSegment s, List<Event> view) {
+        storeRecheck(p, s, recheckOf(p, s, view));
+    }
+
+    /**
+     * The next instant an event of {@code view} leaves one of the segment's windows or the horizon.
+     */
+    private long recheckOf(UserProfile p, CompiledSegment s, List<Event> view) {
         long next = Long.MAX_VALUE;
         if (!view.isEmpty()) {
             next = view.get(0).time() + horizon;
@@ -686,6 +729,10 @@ public final class SegmentEngine {
                 }
             }
         }
+        return next;
+    }
+
+    private static void storeRecheck(UserProfile p, CompiledSegment s, long next) {
         if (next == Long.MAX_VALUE) {
             p.rechecks.remove(s.ordinal());
         } else {
