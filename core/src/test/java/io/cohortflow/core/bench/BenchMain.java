@@ -1,23 +1,67 @@
 package io.cohortflow.core.bench;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
-import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.CommandLineOptionException;
+import org.openjdk.jmh.runner.options.CommandLineOptions;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
- * Runs the core benchmarks and prints each figure against the target: the job must sustain about
+ * Runs the core benchmarks and prints each figure against its target: the job must sustain about
  * 100 000 events/s on two cores, so the engine's share of one event must stay well under 20 µs on
- * one core (the other half of the budget goes to RocksDB, serialization and Kafka).
+ * one core (the other half of the budget goes to RocksDB, serialization and Kafka); against its
+ * peer, Cohortflow must be at least as fast as Esper on the cohorts both express.
+ *
+ * <p>The first argument selects: {@code engine} (the default: {@link EngineBenchmark}), {@code
+ * peer} ({@link PeerBenchmark}, a few minutes more, mostly Esper compiling and filling its per-user
+ * state), or {@code all}. Further arguments are JMH's own options ({@code -wi 1 -i 1 -w 1s -r 1s -p
+ * definitions=10} for a smoke run), applied over the classes' annotations.
  */
 public final class BenchMain {
     private static final double ENGINE_BUDGET_MICROS = 20.0;
+    private static final double PEER_GOAL = 1.0;
 
-    public static void main(String[] args) throws RunnerException {
-        Options opts = new OptionsBuilder().include(EngineBenchmark.class.getSimpleName()).build();
-        Collection<RunResult> results = new Runner(opts).run();
+    public static void main(String[] args) throws RunnerException, CommandLineOptionException {
+        String which = args.length > 0 && !args[0].startsWith("-") ? args[0] : "engine";
+        List<String> jmhArgs = new ArrayList<>(List.of(args));
+        if (!jmhArgs.isEmpty() && !jmhArgs.get(0).startsWith("-")) {
+            jmhArgs.remove(0);
+        }
+        ChainedOptionsBuilder opts =
+                new OptionsBuilder().parent(new CommandLineOptions(jmhArgs.toArray(new String[0])));
+        switch (which) {
+            case "engine" -> opts.include(EngineBenchmark.class.getSimpleName());
+            case "peer" -> opts.include(PeerBenchmark.class.getSimpleName());
+            case "all" ->
+                    opts.include(EngineBenchmark.class.getSimpleName())
+                            .include(PeerBenchmark.class.getSimpleName());
+            default ->
+                    throw new IllegalArgumentException(
+                            "first argument: engine, peer or all, not " + which);
+        }
+        Collection<RunResult> results = new Runner(opts.build()).run();
+        List<RunResult> engine = new ArrayList<>();
+        List<RunResult> peer = new ArrayList<>();
+        for (RunResult r : results) {
+            String name = r.getParams().getBenchmark();
+            (name.contains(PeerBenchmark.class.getSimpleName()) ? peer : engine).add(r);
+        }
+        if (!engine.isEmpty()) {
+            printEngine(engine);
+        }
+        if (!peer.isEmpty()) {
+            printPeer(peer);
+        }
+    }
+
+    private static void printEngine(List<RunResult> results) {
         System.out.println();
         System.out.println(
                 "mix          definitions  µs/event  events/s/core  budget(µs)  verdict");
@@ -32,6 +76,42 @@ public final class BenchMain {
                     1e6 / us,
                     ENGINE_BUDGET_MICROS,
                     us <= ENGINE_BUDGET_MICROS ? "within budget" : "OVER BUDGET");
+        }
+    }
+
+    /** Esper's time over Cohortflow's, per number of cohorts: above 1.0x Cohortflow is faster. */
+    private static void printPeer(List<RunResult> results) {
+        Map<Integer, Map<String, RunResult>> byCohorts = new TreeMap<>();
+        for (RunResult r : results) {
+            byCohorts
+                    .computeIfAbsent(
+                            Integer.parseInt(r.getParams().getParam("definitions")),
+                            k -> new TreeMap<>())
+                    .put(r.getParams().getParam("engine"), r);
+        }
+        System.out.println();
+        System.out.println(
+                "cohorts  cohortflow µs/event (±)  esper µs/event (±)  ratio esper/cohortflow  goal  verdict");
+        for (Map.Entry<Integer, Map<String, RunResult>> e : byCohorts.entrySet()) {
+            RunResult c = e.getValue().get("cohortflow");
+            RunResult s = e.getValue().get("esper");
+            if (c == null || s == null) {
+                System.out.printf("%7d  (both engines are needed for a ratio)%n", e.getKey());
+                continue;
+            }
+            double cs = c.getPrimaryResult().getScore();
+            double ss = s.getPrimaryResult().getScore();
+            double ratio = ss / cs;
+            System.out.printf(
+                    "%7d  %12.2f (%8.2f)  %9.2f (%8.2f)  %21.2fx  %3.1fx  %s%n",
+                    e.getKey(),
+                    cs,
+                    c.getPrimaryResult().getScoreError(),
+                    ss,
+                    s.getPrimaryResult().getScoreError(),
+                    ratio,
+                    PEER_GOAL,
+                    ratio >= PEER_GOAL ? "goal met" : "BELOW GOAL");
         }
     }
 }

@@ -10,6 +10,8 @@ import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
+import java.util.stream.IntStream;
+import javax.annotation.Nullable;
 
 /**
  * A synthetic publisher: 40 event names, 20 categories, and definitions of mixed kinds in the
@@ -20,6 +22,15 @@ import java.util.Random;
 public final class Workload {
     public static final int NAMES = 40;
     public static final int CATEGORIES = 20;
+
+    // The kinds of definition(i, ...), which i % 20 picks: windowed counts below FIRST_FILTER,
+    // then property filters, sums, distinct counts / event presence, sequences, visit containers.
+    public static final int FIRST_FILTER = 8;
+    public static final int FIRST_SUM = 12;
+    public static final int FIRST_DISTINCT = 15;
+    public static final int FIRST_SEQUENCE = 17;
+    public static final int VISITS = 19;
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private Workload() {}
@@ -34,59 +45,104 @@ public final class Workload {
     }
 
     /**
-     * @param incrementalOnly replace the sequences and visit containers of the mix (15%) by
-     *     windowed counts, for figures of the incremental path alone
+     * The drawn parameters of definition {@code i}, for a peer engine that needs them typed rather
+     * than as JSON.
+     *
+     * @param kind {@code i % 20}, after the replacement {@code incrementalOnly} makes: below {@link
+     *     #FIRST_FILTER} a windowed count, then property filters, sums, distinct counts / event
+     *     presence, sequences, visit containers
+     * @param name the event name the definition references
+     * @param category the category it references (windowed counts and property filters)
+     * @param days the window (windowed counts and sums)
+     * @param number the kind's number: the count's {@code at_least}, the depth a filter exceeds,
+     *     the revenue a sum exceeds, the distinct categories required
+     * @param second the second step of a sequence, else null
      */
-    public static String definition(int i, boolean incrementalOnly) {
+    public record Params(
+            int kind,
+            String name,
+            String category,
+            int days,
+            int number,
+            @Nullable String second) {}
+
+    /** The parameters of definition {@code i} (see {@link #definition(int, boolean)}). */
+    public static Params params(int i, boolean incrementalOnly) {
         Random r = new Random(i * 7919L);
         String name = name(r.nextInt(NAMES / 4)); // popular events are referenced most
         String cat = "c" + r.nextInt(CATEGORIES);
         int days = 1 + r.nextInt(30);
         int kind = i % 20;
-        if (incrementalOnly && kind >= 17) {
-            kind = kind - 17;
+        if (incrementalOnly && kind >= FIRST_SEQUENCE) {
+            kind = kind - FIRST_SEQUENCE;
         }
+        int number = 0;
+        String second = null;
+        if (kind < FIRST_FILTER) {
+            number = 1 + r.nextInt(5);
+        } else if (kind < FIRST_SUM) {
+            number = r.nextInt(80);
+        } else if (kind < FIRST_DISTINCT) {
+            number = 50 + r.nextInt(500);
+        } else if (kind < FIRST_SEQUENCE) {
+            number = 3 + r.nextInt(5);
+        } else if (kind < VISITS) {
+            second = name(r.nextInt(NAMES));
+        }
+        return new Params(kind, name, cat, days, number, second);
+    }
+
+    /**
+     * @param incrementalOnly replace the sequences and visit containers of the mix (15%) by
+     *     windowed counts, for figures of the incremental path alone
+     */
+    public static String definition(int i, boolean incrementalOnly) {
+        Params d = params(i, incrementalOnly);
+        String name = d.name();
+        String cat = d.category();
+        int days = d.days();
+        int kind = d.kind();
         String pred;
-        if (kind < 8) { // windowed "N+ events of a kind in the last D days"
+        if (kind < FIRST_FILTER) { // windowed "N+ events of a kind in the last D days"
             pred =
                     "{\"func\":\"container\",\"context\":\"hits\",\"window\":{\"count\":"
                             + days
                             + ",\"unit\":\"day\"},\"at_least\":"
-                            + (1 + r.nextInt(5))
+                            + d.number()
                             + ",\"pred\":{\"func\":\"and\",\"preds\":["
                             + eq("variables/name", name)
                             + ","
                             + eq("variables/category", cat)
                             + "]}}";
-        } else if (kind < 12) { // property filters
+        } else if (kind < FIRST_SUM) { // property filters
             pred =
                     "{\"func\":\"and\",\"preds\":["
                             + eq("variables/category", cat)
                             + ",{\"func\":\"gt\",\"val\":{\"func\":\"attr\",\"name\":\"variables/depth\"},\"num\":"
-                            + r.nextInt(80)
+                            + d.number()
                             + "}]}";
-        } else if (kind < 15) { // sums
+        } else if (kind < FIRST_DISTINCT) { // sums
             pred =
                     "{\"func\":\"container\",\"context\":\"visitors\",\"window\":{\"count\":"
                             + days
                             + ",\"unit\":\"day\"},\"pred\":{\"func\":\"gt\",\"val\":{\"func\":\"attr\",\"name\":\"metrics/revenue\"},\"num\":"
-                            + (50 + r.nextInt(500))
+                            + d.number()
                             + "}}";
-        } else if (kind < 17) { // distinct counts, OR of event presence
+        } else if (kind < FIRST_SEQUENCE) { // distinct counts, OR of event presence
             pred =
                     "{\"func\":\"or\",\"preds\":[{\"func\":\"ge\",\"val\":{\"func\":\"total-distinct\",\"field\":"
                             + "{\"func\":\"attr\",\"name\":\"variables/category\"}},\"num\":"
-                            + (3 + r.nextInt(5))
+                            + d.number()
                             + "},"
                             + "{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/"
                             + name
                             + "\"}}]}";
-        } else if (kind < 19) { // sequences
+        } else if (kind < VISITS) { // sequences
             pred =
                     "{\"func\":\"sequence\",\"stream\":["
                             + eq("variables/name", name)
                             + ",{\"func\":\"time-restriction\",\"limit\":\"within\",\"count\":1,\"unit\":\"day\"},"
-                            + eq("variables/name", name(r.nextInt(NAMES)))
+                            + eq("variables/name", d.second())
                             + "]}";
         } else { // visit containers
             pred =
@@ -111,8 +167,13 @@ public final class Workload {
     }
 
     public static SegmentCatalog catalog(int definitions, boolean incrementalOnly) {
+        return catalog(IntStream.range(0, definitions).toArray(), incrementalOnly);
+    }
+
+    /** The definitions numbered {@code indices}, each under the id {@code "s" + i}. */
+    public static SegmentCatalog catalog(int[] indices, boolean incrementalOnly) {
         SegmentCatalog c = SegmentCatalog.empty();
-        for (int i = 0; i < definitions; i++) {
+        for (int i : indices) {
             try {
                 Definition d =
                         DefinitionParser.parse(JSON.readTree(definition(i, incrementalOnly)))
