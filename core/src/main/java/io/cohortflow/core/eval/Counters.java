@@ -1,0 +1,266 @@
+package io.cohortflow.core.eval;
+
+import io.cohortflow.core.definition.Attributes;
+import io.cohortflow.core.event.Event;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * A user's counters kept in step with events and time: updated by the events that hit them, evicted
+ * as their entries leave every reader's window, rebuilt from the history for new definitions. Each
+ * change names the incremental segments whose thresholds it crossed ({@link SegmentEngine}
+ * evaluates them), and the instant a counter's value next crosses a threshold is where the user
+ * must be woken.
+ */
+final class Counters {
+    private final long horizon;
+    private final EngineStats stats;
+
+    Counters(long horizon, EngineStats stats) {
+        this.horizon = horizon;
+        this.stats = stats;
+    }
+
+    /**
+     * Counts an event (after the history floor) in the stores it hits and adds the segments whose
+     * thresholds moved to {@code due}. Returns whether the user's wake-up must be computed again:
+     * it was a store's that the event moved later.
+     */
+    boolean onEvent(UserProfile p, SegmentCatalog catalog, Event e, Set<CompiledSegment> due) {
+        boolean recompute = false;
+        List<CounterStore> stores = new ArrayList<>();
+        catalog.countersFor(e, stores);
+        for (CounterStore store : stores) {
+            // Unanchored counters are candidates for every event: test before allocating.
+            stats.countersTested++;
+            if (!store.hits().test(e)) {
+                continue;
+            }
+            CounterState s = p.counters.get(store.id());
+            boolean fresh = s == null;
+            if (fresh) {
+                s = new CounterState();
+            }
+            // Each reader's value as formulas read it (entries past their expiry may not have
+            // been evicted yet), and the earliest wake-up of its readers.
+            List<CounterSpec> views = store.views();
+            double[] before = new double[views.size()];
+            long wakeBefore = Long.MAX_VALUE;
+            for (int i = 0; i < before.length; i++) {
+                CounterSpec v = views.get(i);
+                int visible = s.firstVisible(v, p.now, p.floor, horizon);
+                before[i] = s.valueFrom(v.kind(), visible);
+                // Only needed when it may be the user's wake-up: it is never before the first
+                // visible entry's expiry.
+                if (!fresh
+                        && visible < s.size()
+                        && s.expiryOf(visible, v, horizon) <= p.nextExpiry) {
+                    wakeBefore = Math.min(wakeBefore, wakeFor(p, catalog, v, s));
+                }
+            }
+            if (!store.add(e, s)) {
+                continue;
+            }
+            stats.countersUpdated++;
+            s.evict(store, p.now, p.floor, horizon);
+            if (fresh && s.size() > 0) {
+                p.counters.put(store.id(), s);
+            } else if (!fresh && s.size() == 0) {
+                p.counters.remove(store.id());
+            }
+            long wakeAfter = Long.MAX_VALUE;
+            for (int i = 0; i < before.length; i++) {
+                CounterSpec v = views.get(i);
+                wakeAfter = Math.min(wakeAfter, wakeFor(p, catalog, v, s));
+                // Formulas read counter values only, and a test's outcome changes only where the
+                // value reaches one of its pivots: segments whose thresholds the value did not
+                // cross (or a count at its retention limit that kept its value) are not due.
+                double after = s.valueFrom(v.kind(), s.firstVisible(v, p.now, p.floor, horizon));
+                catalog.segmentsCrossing(v.id(), before[i], after, due);
+            }
+            // The user's wake-up is the earliest of all counters': when it was this counter's and
+            // moved later (a count at its retention limit, a new maximum), find the next.
+            recompute |= wakeBefore == p.nextExpiry && wakeAfter > wakeBefore;
+            p.nextExpiry = Math.min(p.nextExpiry, wakeAfter);
+        }
+        return recompute;
+    }
+
+    /**
+     * Evicts every counter and collects the segments affected. Formulas last read the counters as
+     * of {@code previousNow} and {@code previousFloor} (every flip before then woke the user at its
+     * instant): each reader's value since then spans the range from that value to the value now,
+     * entries leaving oldest first.
+     */
+    void sweep(
+            UserProfile p,
+            SegmentCatalog catalog,
+            Set<CompiledSegment> due,
+            long previousNow,
+            long previousFloor) {
+        Iterator<Map.Entry<Long, CounterState>> it = p.counters.entrySet().iterator();
+        while (it.hasNext()) {
+            Map.Entry<Long, CounterState> c = it.next();
+            CounterStore store = catalog.counterStore(c.getKey());
+            if (store == null) {
+                it.remove(); // its definitions are gone
+                continue;
+            }
+            CounterState s = c.getValue();
+            for (CounterSpec v : store.views()) {
+                int was = s.firstVisible(v, previousNow, previousFloor, horizon);
+                int is = s.firstVisible(v, p.now, p.floor, horizon);
+                if (is == was) {
+                    continue;
+                }
+                double before = s.valueFrom(v.kind(), was);
+                if (v.kind() == CounterSpec.Kind.SUM) {
+                    // A sum may rise and fall on the way: its range is taken over every step.
+                    double x = before;
+                    double lo = before;
+                    double hi = before;
+                    for (int j = was; j < is; j++) {
+                        x -= s.value(j);
+                        lo = Math.min(lo, x);
+                        hi = Math.max(hi, x);
+                    }
+                    catalog.segmentsCrossing(v.id(), lo, hi, due);
+                } else {
+                    // The other kinds only fall (MIN: rise): the two ends span the range.
+                    catalog.segmentsCrossing(v.id(), before, s.valueFrom(v.kind(), is), due);
+                }
+            }
+            if (s.evict(store, p.now, p.floor, horizon) && s.size() == 0) {
+                it.remove();
+            }
+        }
+    }
+
+    /**
+     * Rebuilds the stores {@code segment} reads (each once per call, as {@code rebuilt} records): a
+     * new reader may read a longer window or more entries than a store kept for the others. {@code
+     * view} gives the visible history, read only when a store needs it.
+     */
+    void rebuild(
+            UserProfile p,
+            SegmentCatalog catalog,
+            CompiledSegment segment,
+            Set<Long> rebuilt,
+            Supplier<List<Event>> view) {
+        for (CounterSpec spec : segment.counters()) {
+            CounterStore store = catalog.counterStore(spec.store());
+            if (!rebuilt.add(store.id()) || buildWithoutHistory(p, store)) {
+                continue;
+            }
+            CounterState s = new CounterState();
+            for (Event e : view.get()) {
+                store.contribute(e, s);
+            }
+            keep(p, store, s);
+        }
+    }
+
+    /**
+     * Builds a store without reading the history when that is exact: a store anchored on event
+     * names the history does not hold is empty, and a "latest event" store (any event, newest entry
+     * only) holds just the latest event inserted. Returns false when the history is needed.
+     */
+    private boolean buildWithoutHistory(UserProfile p, CounterStore store) {
+        Anchor.Equals a =
+                store.anchors().size() != 1
+                        ? null
+                        : store.anchors().get(0) instanceof Anchor.EqualsBoth b
+                                ? b.first()
+                                : store.anchors().get(0) instanceof Anchor.Equals e ? e : null;
+        if (a != null && a.path().equals(Attributes.NAME)) {
+            for (String v : a.values()) {
+                if (p.names.containsKey(v)) {
+                    return false;
+                }
+            }
+            p.counters.remove(store.id());
+            return true;
+        }
+        if (store.kind() == CounterSpec.Kind.COUNT
+                && store.retain() == 1
+                && store.views().get(0).key().endsWith("|*")) {
+            CounterState s = new CounterState();
+            if (!p.names.isEmpty()) {
+                s.add(p.lastEventTime, 1, null, 1);
+            }
+            keep(p, store, s);
+            return true;
+        }
+        return false;
+    }
+
+    /** Stores {@code s} as the user's {@code store}, evicted to now; an empty one is not kept. */
+    private void keep(UserProfile p, CounterStore store, CounterState s) {
+        s.evict(store, p.now, p.floor, horizon);
+        if (s.size() > 0) {
+            p.counters.put(store.id(), s);
+        } else {
+            p.counters.remove(store.id());
+        }
+    }
+
+    /**
+     * The earliest instant some counter's value crosses a threshold a segment tests, and the
+     * instant every entry has expired, as {@code {wake, cleanup}} ({@link Long#MAX_VALUE} and
+     * {@link Long#MIN_VALUE} for none).
+     */
+    long[] nextInstants(UserProfile p, SegmentCatalog catalog) {
+        long next = Long.MAX_VALUE;
+        long cleanup = Long.MIN_VALUE;
+        for (Map.Entry<Long, CounterState> c : p.counters.entrySet()) {
+            CounterStore store = catalog.counterStore(c.getKey());
+            CounterState s = c.getValue();
+            if (store != null && s.size() > 0) {
+                for (CounterSpec v : store.views()) {
+                    next = Math.min(next, wakeFor(p, catalog, v, s));
+                }
+                cleanup = Math.max(cleanup, s.expiryOf(s.size() - 1, store, horizon));
+            }
+        }
+        return new long[] {next, cleanup};
+    }
+
+    /**
+     * The first expiry instant of {@code s} at which a segment reading it through {@code spec} may
+     * answer differently than now, or {@link Long#MAX_VALUE}.
+     */
+    private long wakeFor(UserProfile p, SegmentCatalog catalog, CounterSpec spec, CounterState s) {
+        CounterSpec.Kind kind = spec.kind();
+        int from = s.firstVisible(spec, p.now, p.floor, horizon);
+        if (from >= s.size()) {
+            return Long.MAX_VALUE;
+        }
+        if (kind == CounterSpec.Kind.SUM) {
+            // Not monotone: the values passed through since now, as entries leave one by one.
+            double v = s.valueFrom(kind, from);
+            double lo = v;
+            double hi = v;
+            for (int j = from; j < s.size(); j++) {
+                v -= s.value(j);
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+                if (catalog.mayFlip(spec.id(), lo, hi)) {
+                    return s.expiryOf(j, spec, horizon);
+                }
+            }
+            return Long.MAX_VALUE;
+        }
+        // The other kinds only fall (or, for MIN, rise) as entries leave, oldest first.
+        double v0 = s.valueFrom(kind, from);
+        for (int j = from + 1; j <= s.size(); j++) {
+            if (catalog.mayFlip(spec.id(), v0, s.valueFrom(kind, j))) {
+                return s.expiryOf(j - 1, spec, horizon);
+            }
+        }
+        return Long.MAX_VALUE;
+    }
+}

@@ -1,0 +1,262 @@
+package io.cohortflow.core.eval;
+
+import io.cohortflow.core.definition.Window;
+import io.cohortflow.core.event.Event;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import javax.annotation.Nullable;
+
+/**
+ * The segments evaluated over a user's stored events (sequences, visit containers): which of them
+ * an event can change, evaluation over the fewest events that decide the answer, and the instants
+ * (rechecks) at which an answer can change without an event, as events leave a window or the
+ * horizon.
+ */
+final class HistorySegments {
+    private final long horizon;
+    private final EngineStats stats;
+
+    HistorySegments(long horizon, EngineStats stats) {
+        this.horizon = horizon;
+        this.stats = stats;
+    }
+
+    /**
+     * What one operation on one user reads of the history: read once, and only if some segment
+     * needs it.
+     */
+    final class Scope {
+        private final UserProfile p;
+        private final EventHistory h;
+        @Nullable private List<Event> view;
+        @Nullable private ReferenceEvaluator ref;
+
+        /** The appended event's visit, and the segments to evaluate over it alone. */
+        private List<Event> visit = List.of();
+
+        @Nullable private Set<CompiledSegment> local;
+
+        private Scope(UserProfile p, EventHistory h) {
+            this.p = p;
+            this.h = h;
+        }
+
+        /** The events still visible at the user's now, oldest first. */
+        List<Event> view() {
+            if (view == null) {
+                view = visible(p, h);
+            }
+            return view;
+        }
+
+        private ReferenceEvaluator ref() {
+            if (ref == null) {
+                ref = ReferenceEvaluator.forOneEvaluation(p.now);
+            }
+            return ref;
+        }
+    }
+
+    Scope scope(UserProfile p, EventHistory h) {
+        return new Scope(p, h);
+    }
+
+    /**
+     * The events of {@code h} still visible at the user's now (after the floor, in the horizon).
+     */
+    List<Event> visible(UserProfile p, EventHistory h) {
+        List<Event> all = h.events();
+        List<Event> out = new ArrayList<>(all.size());
+        for (Event e : all) {
+            if (e.time() > p.floor && p.now < e.time() + horizon) {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Adds to {@code due} the history-evaluated segments event {@code e} may change, those not
+     * already due. An {@code appended} event (the newest of the history, none dropped, no recheck
+     * due: such segments are due already) skips what the compiler proved it cannot change (see
+     * {@link AppendRules}), and a visit container changes only if the event's visit holds one of
+     * the names a satisfying visit needs.
+     */
+    void collectDue(
+            UserProfile p,
+            SegmentCatalog catalog,
+            Event e,
+            boolean appended,
+            Set<CompiledSegment> due,
+            Scope scope) {
+        List<CompiledSegment> byEvent = new ArrayList<>();
+        catalog.historySegmentsFor(e, byEvent);
+        Set<String> visitNames = null;
+        for (CompiledSegment s : byEvent) {
+            if (due.contains(s)) {
+                continue;
+            }
+            if (appended && unchangedByAppending(p, s, e)) {
+                stats.historySkips++;
+                continue;
+            }
+            if (s.visitGate() == null) {
+                due.add(s);
+                continue;
+            }
+            if (visitNames == null) {
+                scope.visit = ofVisit(scope.view(), Metrics.visitKey(e));
+                visitNames = new HashSet<>();
+                for (Event x : scope.visit) {
+                    visitNames.add(x.name());
+                }
+            }
+            if (Collections.disjoint(s.visitGate(), visitNames)) {
+                stats.historySkips++;
+                continue;
+            }
+            due.add(s);
+            if (appended && s.visitLocal() && !p.isMember(s.ordinal())) {
+                // The event changed its own visit only, and no other visit satisfied the
+                // container: the answer is that visit's.
+                if (scope.local == null) {
+                    scope.local = new HashSet<>();
+                }
+                scope.local.add(s);
+            }
+        }
+    }
+
+    /**
+     * A member of a monotone definition stays one, and a non-member can enter only through an event
+     * with a completing name.
+     */
+    private static boolean unchangedByAppending(UserProfile p, CompiledSegment s, Event e) {
+        if (p.isMember(s.ordinal())) {
+            return s.appendMonotone();
+        }
+        return s.completingNames() != null && !s.completingNames().contains(e.name());
+    }
+
+    /** Evaluates {@code s} at the user's now and schedules its next recheck. */
+    boolean evaluate(UserProfile p, CompiledSegment s, Scope scope) {
+        List<Event> events;
+        boolean holds;
+        if (scope.local != null && scope.local.contains(s)) {
+            stats.visitEvaluations++;
+            List<Event> visit = scope.visit;
+            holds =
+                    scope.ref()
+                            .holds(
+                                    s.definition().container(),
+                                    s.relevantNames() == null
+                                            ? visit
+                                            : named(visit, s.relevantNames()));
+            // The recheck from every event the segment reads: events its visit gate skipped
+            // were never counted in (their expiry matters once their visit holds the names it
+            // needs). A scan for the oldest visible, not an evaluation.
+            events =
+                    s.relevantNames() == null
+                            ? scope.view()
+                            : named(scope.view(), s.relevantNames());
+        } else {
+            stats.historyEvaluations++;
+            // The answer depends only on the events the segment is relevant to (see
+            // SegmentCompiler.relevance), so the others need not even be looked at; when the
+            // history holds none of them, it need not be read at all.
+            if (s.relevantNames() != null
+                    && Collections.disjoint(s.relevantNames(), p.names.keySet())) {
+                events = List.of();
+            } else {
+                events =
+                        s.relevantNames() == null
+                                ? scope.view()
+                                : named(scope.view(), s.relevantNames());
+            }
+            holds = scope.ref().holds(s.definition().container(), events);
+        }
+        storeRecheck(p, s, recheckOf(p, s, events));
+        return holds;
+    }
+
+    /** Adds the segments whose recheck is due by the user's now, and forgets those rechecks. */
+    void collectRechecks(UserProfile p, SegmentCatalog catalog, Set<CompiledSegment> due) {
+        p.rechecks.removeIf(
+                row -> {
+                    if (p.rechecks.get(row, 0) > p.now) {
+                        return false;
+                    }
+                    CompiledSegment s = catalog.segmentAt(p.rechecks.ordinal(row));
+                    if (s != null) {
+                        due.add(s);
+                    }
+                    return true;
+                });
+    }
+
+    /** Forgets the rechecks of segments no longer live. */
+    static void forgetRemoved(UserProfile p, SegmentCatalog catalog) {
+        p.rechecks.removeIf(row -> catalog.segmentAt(p.rechecks.ordinal(row)) == null);
+    }
+
+    /** The earliest recheck, or {@link Long#MAX_VALUE}. */
+    static long nextRecheck(UserProfile p) {
+        long next = Long.MAX_VALUE;
+        for (int row = 0; row < p.rechecks.size(); row++) {
+            next = Math.min(next, p.rechecks.get(row, 0));
+        }
+        return next;
+    }
+
+    /**
+     * The next instant an event of {@code events} leaves one of the segment's windows or the
+     * horizon.
+     */
+    private long recheckOf(UserProfile p, CompiledSegment s, List<Event> events) {
+        long next = Long.MAX_VALUE;
+        if (!events.isEmpty()) {
+            next = events.get(0).time() + horizon;
+        }
+        for (Window w : s.windows()) {
+            for (Event e : events) {
+                if (w.visible(e.time(), p.now)) {
+                    next = Math.min(next, w.expiry(e.time()));
+                    break; // expiry grows with time: the oldest visible event expires first
+                }
+            }
+        }
+        return next;
+    }
+
+    private static void storeRecheck(UserProfile p, CompiledSegment s, long next) {
+        if (next == Long.MAX_VALUE) {
+            p.rechecks.remove(s.ordinal());
+        } else {
+            p.rechecks.set(p.rechecks.upsert(s.ordinal()), 0, next);
+            p.nextExpiry = Math.min(p.nextExpiry, next);
+        }
+    }
+
+    private static List<Event> named(List<Event> events, Set<String> names) {
+        List<Event> out = new ArrayList<>();
+        for (Event e : events) {
+            if (names.contains(e.name())) {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    private static List<Event> ofVisit(List<Event> events, String visit) {
+        List<Event> out = new ArrayList<>();
+        for (Event x : events) {
+            if (Metrics.visitKey(x).equals(visit)) {
+                out.add(x);
+            }
+        }
+        return out;
+    }
+}
