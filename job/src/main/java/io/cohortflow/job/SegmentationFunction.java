@@ -245,8 +245,11 @@ public class SegmentationFunction
         } catch (StateAccessException | ExceptionInChainedOperatorException e) {
             // The state backend or a chained sink failed: not the record's fault, so neither a
             // dead letter nor a strike against it; the task fails and restarts from a checkpoint.
+            history.rollback();
             throw e;
         } catch (RuntimeException | StackOverflowError e) {
+            // The record changed nothing (see process): the user's state is as it was.
+            history.rollback();
             LOG.warn("record {} could not be evaluated; dead-lettered", position, e);
             side.accept(
                     deadLetter(
@@ -256,6 +259,7 @@ public class SegmentationFunction
                             in.rawValue == null ? envelopeJson(in) : in.rawValue));
             replyFailed(in, side);
         } catch (Exception | Error e) {
+            history.rollback();
             PoisonRecords.failed(position);
             throw e;
         }
@@ -307,9 +311,36 @@ public class SegmentationFunction
                 events.add(e);
             }
         }
+        // The record's changes to the user's state happen together or not at all: the history's
+        // writes are held back until the profile is saved, and what the record emits is sent
+        // after both, so a record that fails halfway (a dead letter) changed nothing.
+        history.begin();
         UserProfile profile = profile();
         SegmentCatalog catalog = ready ? catalog(in.workspace) : SegmentCatalog.empty();
         SegmentEngine.Outcome outcome = engine.onEvents(profile, history, catalog, events);
+        List<MembershipChange> changes = new ArrayList<>(outcome.changes());
+        if (ready && !settings.backfill()) {
+            changes.addAll(lapsesDue(profile, catalog, ctx.timerService().currentWatermark()));
+        }
+        KafkaMessage reply = null;
+        if (in.requestId != null) {
+            reply =
+                    ready
+                            ? reply(in, profile)
+                            : errorReply(
+                                    in,
+                                    "definitions_loading",
+                                    "the job is still reading the segment definitions; retry shortly",
+                                    503);
+        }
+        registerTimer(profile, ctx.timerService());
+        if (settings.backfill()) {
+            // Batch mode fires a key's timers once its records are done: this one takes the
+            // user's snapshot after every lapse up to the end has been applied.
+            ctx.timerService().registerEventTimeTimer(settings.asOf());
+        }
+        save(profile);
+        history.commit();
         for (SegmentEngine.Ignored ig : outcome.ignored()) {
             Event e = events.get(ig.index());
             side.accept(
@@ -321,30 +352,9 @@ public class SegmentationFunction
                                     + " is older than the history horizon; it changes nothing",
                             eventJson(e)));
         }
-        emit(in.workspace, in.userId, outcome.changes(), out::collect);
-        if (ready && !settings.backfill()) {
-            emit(
-                    in.workspace,
-                    in.userId,
-                    lapsesDue(profile, catalog, ctx.timerService().currentWatermark()),
-                    out::collect);
-        }
-        registerTimer(profile, ctx.timerService());
-        if (settings.backfill()) {
-            // Batch mode fires a key's timers once its records are done: this one takes the
-            // user's snapshot after every lapse up to the end has been applied.
-            ctx.timerService().registerEventTimeTimer(settings.asOf());
-        }
-        save(profile);
-        if (in.requestId != null) {
-            side.accept(
-                    ready
-                            ? reply(in, profile)
-                            : errorReply(
-                                    in,
-                                    "definitions_loading",
-                                    "the job is still reading the segment definitions; retry shortly",
-                                    503));
+        emit(in.workspace, in.userId, changes, out::collect);
+        if (reply != null) {
+            side.accept(reply);
         }
     }
 
@@ -369,14 +379,17 @@ public class SegmentationFunction
         List<MembershipChange> changes = new ArrayList<>();
         // The end-of-backfill timer does not move the user's clock to the end: a streaming job's
         // clocks move with events and lapses only.
+        history.begin(); // written with the profile, or not at all (see process)
         if (!end) {
             try {
                 changes.addAll(engine.advanceTo(profile, history, catalog, timestamp));
             } catch (StateAccessException e) {
+                history.rollback();
                 throw e;
             } catch (RuntimeException | StackOverflowError e) {
                 // A lapse the engine cannot apply must not restart the job on every restore
                 // (the timer would fire again): the user keeps their state, and it is reported.
+                history.rollback();
                 LOG.warn("lapse at {} of {} could not be applied", timestamp, key, e);
                 ctx.output(
                         Descriptors.SIDE,
@@ -397,11 +410,12 @@ public class SegmentationFunction
         } else {
             registerTimer(profile, ctx.timerService());
         }
+        save(profile);
+        history.commit();
         emit(workspace, Keys.id(key), changes, out::collect);
         if (end) {
             snapshot(workspace, Keys.id(key), profile, ctx);
         }
-        save(profile);
     }
 
     /**
@@ -613,13 +627,17 @@ public class SegmentationFunction
                         }
                     }
                     List<MembershipChange> changes;
+                    history.begin();
                     try {
                         changes = engine.onDefinitionsChanged(profile, history, catalog, ids);
                     } catch (StateAccessException e) {
+                        history.rollback();
                         throw e;
                     } catch (RuntimeException | StackOverflowError e) {
                         // One user's state the engine cannot evaluate must not stop the others
-                        // (nor fail the job on every restart); the user keeps their state.
+                        // (nor fail the job on every restart); the user keeps their state, its
+                        // history included.
+                        history.rollback();
                         failed[0]++;
                         if (failed[0] == 1) {
                             LOG.warn("re-evaluating {} failed", key, e);
@@ -629,8 +647,9 @@ public class SegmentationFunction
                         }
                         return;
                     }
-                    emit(workspace, Keys.id(key), changes, out::collect);
                     state.update(profile);
+                    history.commit();
+                    emit(workspace, Keys.id(key), changes, out::collect);
                     long next = profile.nextExpiry();
                     if (next != Long.MAX_VALUE && next < profile.scheduledWakeUp()) {
                         ctx.output(Descriptors.SIDE, wakeUp(workspace, Keys.id(key)));

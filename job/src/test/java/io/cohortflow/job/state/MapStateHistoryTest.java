@@ -1,0 +1,124 @@
+package io.cohortflow.job.state;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cohortflow.core.eval.EventHistory;
+import io.cohortflow.core.event.Event;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.flink.api.common.state.MapState;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The history's writes of one record land together with the profile or not at all: held back
+ * between begin and commit, visible to the record meanwhile, forgotten on rollback.
+ */
+class MapStateHistoryTest {
+    private final TreeMap<Long, Event> stored = new TreeMap<>();
+    private final MapStateHistory history = new MapStateHistory(new SortedMapState(stored), true);
+
+    private static Event ev(String name, long time) {
+        return new Event(name, time, Map.of(), null, null);
+    }
+
+    @Test
+    void writes_outside_a_record_go_straight_through() {
+        history.insert(ev("A", 10), 0);
+        assertThat(stored).hasSize(1);
+        EventHistory.Removal r = history.removeUpTo(10);
+        assertThat(r.removed()).extracting(Event::name).containsExactly("A");
+        assertThat(stored).isEmpty();
+    }
+
+    @Test
+    void a_rolled_back_record_leaves_the_stored_history_as_it_was() {
+        history.insert(ev("A", 10), 0);
+        history.insert(ev("B", 20), 1);
+        history.begin();
+        history.insert(ev("C", 30), 2);
+        EventHistory.Removal r = history.removeUpTo(15);
+        assertThat(r.removed()).extracting(Event::name).containsExactly("A");
+        assertThat(r.oldestLeft()).isEqualTo(20);
+        // The record sees its own writes.
+        assertThat(history.events()).extracting(Event::name).containsExactly("B", "C");
+        assertThat(stored).hasSize(2); // nothing written yet
+        history.rollback();
+        assertThat(history.events()).extracting(Event::name).containsExactly("A", "B");
+    }
+
+    @Test
+    void a_committed_record_writes_its_inserts_and_removals_together() {
+        history.insert(ev("A", 10), 0);
+        history.begin();
+        history.insert(ev("B", 20), 1);
+        history.insert(ev("C", 5), 2); // late: before the stored one
+        EventHistory.Removal r = history.removeUpTo(7);
+        assertThat(r.removed()).extracting(Event::name).containsExactly("C");
+        assertThat(r.oldestLeft()).isEqualTo(10);
+        history.commit();
+        assertThat(stored.values()).extracting(Event::name).containsExactly("A", "B");
+        // After the commit, writes go straight through again.
+        history.insert(ev("D", 30), 3);
+        assertThat(stored).hasSize(3);
+    }
+
+    /** A {@link MapState} over a sorted map, as RocksDB iterates: by key. */
+    private record SortedMapState(TreeMap<Long, Event> map) implements MapState<Long, Event> {
+        @Override
+        public Event get(Long key) {
+            return map.get(key);
+        }
+
+        @Override
+        public void put(Long key, Event value) {
+            map.put(key, value);
+        }
+
+        @Override
+        public void putAll(Map<Long, Event> m) {
+            map.putAll(m);
+        }
+
+        @Override
+        public void remove(Long key) {
+            map.remove(key);
+        }
+
+        @Override
+        public boolean contains(Long key) {
+            return map.containsKey(key);
+        }
+
+        @Override
+        public Iterable<Map.Entry<Long, Event>> entries() {
+            return List.copyOf(map.entrySet());
+        }
+
+        @Override
+        public Iterable<Long> keys() {
+            return List.copyOf(map.keySet());
+        }
+
+        @Override
+        public Iterable<Event> values() {
+            return List.copyOf(map.values());
+        }
+
+        @Override
+        public Iterator<Map.Entry<Long, Event>> iterator() {
+            return map.entrySet().iterator();
+        }
+
+        @Override
+        public boolean isEmpty() {
+            return map.isEmpty();
+        }
+
+        @Override
+        public void clear() {
+            map.clear();
+        }
+    }
+}
