@@ -209,11 +209,13 @@ final class Counters {
     }
 
     /**
-     * The earliest instant some counter's value crosses a threshold a segment tests, and the
-     * instant every entry has expired, as {@code {wake, cleanup}} ({@link Long#MAX_VALUE} and
-     * {@link Long#MIN_VALUE} for none).
+     * When the user's counters next matter: {@code wake}, the earliest instant some counter's value
+     * crosses a threshold a segment tests ({@link Long#MAX_VALUE} for none); {@code cleanup}, the
+     * instant every entry has expired ({@link Long#MIN_VALUE} for none).
      */
-    long[] nextInstants(UserProfile p, SegmentCatalog catalog) {
+    record Instants(long wake, long cleanup) {}
+
+    Instants nextInstants(UserProfile p, SegmentCatalog catalog) {
         long next = Long.MAX_VALUE;
         long cleanup = Long.MIN_VALUE;
         for (Map.Entry<Long, CounterState> c : p.counters.entrySet()) {
@@ -226,7 +228,7 @@ final class Counters {
                 cleanup = Math.max(cleanup, s.expiryOf(s.size() - 1, store, horizon));
             }
         }
-        return new long[] {next, cleanup};
+        return new Instants(next, cleanup);
     }
 
     /**

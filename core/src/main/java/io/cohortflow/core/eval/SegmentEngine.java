@@ -334,9 +334,9 @@ public final class SegmentEngine {
      * the memberships that end, not for every entry of every counter.
      */
     private void recomputeNextExpiry(UserProfile p, SegmentCatalog catalog) {
-        long[] c = counters.nextInstants(p, catalog);
-        long next = Math.min(c[0], HistorySegments.nextRecheck(p));
-        long cleanup = c[1];
+        Counters.Instants c = counters.nextInstants(p, catalog);
+        long next = Math.min(c.wake(), HistorySegments.nextRecheck(p));
+        long cleanup = c.cleanup();
         for (int row = 0; row < p.memberships.size(); row++) {
             if (!p.member(row)) {
                 cleanup = Math.max(cleanup, p.memberships.get(row, UserProfile.EXITED) + horizon);
