@@ -692,25 +692,38 @@ public class SegmentationFunction
         for (Map.Entry<String, DefinitionUpdate> e : defs.immutableEntries()) {
             byOffset.put(e.getValue().offset, e.getValue());
         }
-        for (DefinitionUpdate u : byOffset.values()) {
-            try {
-                SegmentRecord r = Json.read(u.value, SegmentRecord.class);
-                activations.put(r.key(), r.activations() == null ? Map.of() : r.activations());
-                if (r.live()) {
-                    DefinitionParser.Result parsed = DefinitionParser.parse(r.definition());
-                    if (parsed.ok()) {
-                        SegmentCatalog.Update up =
-                                catalog(r.workspace())
-                                        .put(r.id(), r.version(), parsed.definition());
-                        if (up.ok()) {
-                            catalogs.put(r.workspace(), up.catalog());
+        // In log order, then again for those whose references were not in the catalog yet: a
+        // segment is held under its latest record only, so a referenced segment edited after its
+        // referrer comes after it here although the referrer compiled when it arrived.
+        List<DefinitionUpdate> pending = new ArrayList<>(byOffset.values());
+        boolean progressed = true;
+        while (!pending.isEmpty() && progressed) {
+            progressed = false;
+            List<DefinitionUpdate> again = new ArrayList<>();
+            for (DefinitionUpdate u : pending) {
+                try {
+                    SegmentRecord r = Json.read(u.value, SegmentRecord.class);
+                    activations.put(r.key(), r.activations() == null ? Map.of() : r.activations());
+                    if (r.live()) {
+                        DefinitionParser.Result parsed = DefinitionParser.parse(r.definition());
+                        if (parsed.ok()) {
+                            SegmentCatalog.Update up =
+                                    catalog(r.workspace())
+                                            .put(r.id(), r.version(), parsed.definition());
+                            if (up.ok()) {
+                                catalogs.put(r.workspace(), up.catalog());
+                                progressed = true;
+                            } else {
+                                again.add(u);
+                            }
                         }
                     }
+                } catch (IOException | RuntimeException | StackOverflowError e) {
+                    // Refused when it arrived (dead-lettered then); a restore must not fail on it.
+                    LOG.warn("definition at offset {} skipped on restore", u.offset, e);
                 }
-            } catch (IOException | RuntimeException | StackOverflowError e) {
-                // Refused when it arrived (dead-lettered then); a restore must not fail on it.
-                LOG.warn("definition at offset {} skipped on restore", u.offset, e);
             }
+            pending = again;
         }
     }
 

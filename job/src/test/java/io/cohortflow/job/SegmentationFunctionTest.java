@@ -415,6 +415,26 @@ class SegmentationFunctionTest {
                 .containsExactly("buyers");
     }
 
+    @Test
+    void a_restore_keeps_a_segment_that_references_one_edited_after_it() throws Exception {
+        harness(0);
+        h.processBroadcastElement(
+                segment("ws", "buyers", 1, 0, true, false, everPurchased(), 0), 0);
+        String refBuyers =
+                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\",\"context\":\"visitors\","
+                        + "\"pred\":{\"func\":\"segment-ref\",\"id\":\"buyers\"}}}";
+        h.processBroadcastElement(segment("ws", "refbuyers", 1, 0, true, false, refBuyers, 1), 0);
+        // An edit of the referenced segment: its latest record now comes after the referrer's.
+        h.processBroadcastElement(
+                segment("ws", "buyers", 2, 1, true, false, everPurchased(), 2), 0);
+        restore(h.snapshot(1, 1));
+
+        send(envelope("ws", "u1", "r1", event("Purchase", T0)), T0);
+        assertThat(side(TOPICS.replies()).get(0).get("cohorts"))
+                .extracting(JsonNode::asText)
+                .containsExactly("buyers", "refbuyers");
+    }
+
     /** Replaces the harness with a new operator restored from {@code snapshot}. */
     private void restore(org.apache.flink.runtime.checkpoint.OperatorSubtaskState snapshot)
             throws Exception {

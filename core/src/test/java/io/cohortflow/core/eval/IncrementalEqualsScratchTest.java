@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
  * a failure names the seed that reproduces it.
  */
 class IncrementalEqualsScratchTest {
-    private static final int RUNS = 1000;
+    private static final int RUNS = Integer.getInteger("runs", 1000);
+    private static final long SEED_BASE = Long.getLong("seedBase", 0xC0FFEEL * 31);
     private static final EngineConfig CONFIG =
             new EngineConfig(Duration.ofDays(5), 25, Duration.ofMinutes(5));
 
@@ -34,7 +35,7 @@ class IncrementalEqualsScratchTest {
         long together = 0;
         Set<String> seen = new TreeSet<>();
         for (int run = 0; run < RUNS; run++) {
-            long seed = 0xC0FFEEL * 31 + run;
+            long seed = SEED_BASE + run;
             try {
                 int[] kinds = runOnce(seed, seen);
                 incremental += kinds[0];
