@@ -13,6 +13,7 @@ import io.cohortflow.core.definition.DefinitionParser;
 import io.cohortflow.core.eval.EngineConfig;
 import io.cohortflow.core.eval.Membership;
 import io.cohortflow.core.eval.MembershipChange;
+import io.cohortflow.core.eval.ProfileCodec;
 import io.cohortflow.core.eval.SegmentCatalog;
 import io.cohortflow.core.eval.SegmentEngine;
 import io.cohortflow.core.eval.SegmentOrdinals;
@@ -79,6 +80,8 @@ public class SegmentationFunction
     /**
      * What the function needs from the job's configuration; serializable with the function.
      *
+     * @param orderedState keyed state is RocksDB's: map state iterates in key order, and a value
+     *     read is a deserialized copy (a heap backend hands out the stored object itself)
      * @param countFrom events before this instant are skipped: a backfill counted them (the
      *     cut-over of a bootstrapped job), or they are outside a backfill's range
      * @param countUntil events at or after this instant are skipped (a backfill's end)
@@ -365,7 +368,7 @@ public class SegmentationFunction
                 ctx.getBroadcastState(Descriptors.DEFINITIONS),
                 ctx.getBroadcastState(Descriptors.PROGRESS));
         checkReady(ctx.getBroadcastState(Descriptors.PROGRESS));
-        UserProfile profile = profileState.value();
+        UserProfile profile = detached(profileState.value());
         if (profile == null) {
             return;
         }
@@ -614,7 +617,7 @@ public class SegmentationFunction
                     if (onlyWorkspace != null && !onlyWorkspace.equals(workspace)) {
                         return;
                     }
-                    UserProfile profile = state.value();
+                    UserProfile profile = detached(state.value());
                     if (profile == null) {
                         return;
                     }
@@ -762,8 +765,21 @@ public class SegmentationFunction
     // ---- state -------------------------------------------------------------------------------
 
     private UserProfile profile() throws IOException {
-        UserProfile p = profileState.value();
+        UserProfile p = detached(profileState.value());
         return p == null ? new UserProfile() : p;
+    }
+
+    /**
+     * The stored profile, or a copy of it where the state backend hands out the stored object
+     * itself (the heap backends: tests, the batch backfill): the engine changes the profile it is
+     * given, and a record that fails halfway must leave the stored one as it was (as RocksDB, which
+     * hands out a deserialized copy, does by itself).
+     */
+    @Nullable
+    private UserProfile detached(@Nullable UserProfile stored) {
+        return stored == null || settings.orderedState()
+                ? stored
+                : ProfileCodec.fromBytes(ProfileCodec.toBytes(stored));
     }
 
     private void save(UserProfile p) throws IOException {

@@ -11,8 +11,11 @@ import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Review probes of the append rules: time-driven flips of skipped segments, ties. */
-class AppendRulesReviewTest {
+/**
+ * Where the append rules skip evaluations, time-driven flips and ties still answer as the reference
+ * does (the fixture compares the two after every step).
+ */
+class AppendRulesTest {
     private static Event ev(String name, long t, String session) {
         return new Event(name, t, Map.of(), null, session);
     }
