@@ -61,6 +61,17 @@ class SegmentationFunctionTest {
         }
     }
 
+    /** User u1 of {@code workspace} viewing three pages at T0, T0 + 1 ms and T0 + 2 ms. */
+    private static String threePageviews(String workspace) {
+        return envelope(
+                workspace,
+                "u1",
+                null,
+                event("Pageview", T0),
+                event("Pageview", T0 + 1),
+                event("Pageview", T0 + 2));
+    }
+
     private void send(String json, long ts) throws Exception {
         h.processElement(inbound(json), ts);
     }
@@ -244,24 +255,8 @@ class SegmentationFunctionTest {
     void a_definition_published_after_the_events_enters_known_users_and_wakes_them_for_timers()
             throws Exception {
         harness(0);
-        send(
-                envelope(
-                        "ws",
-                        "u1",
-                        null,
-                        event("Pageview", T0),
-                        event("Pageview", T0 + 1),
-                        event("Pageview", T0 + 2)),
-                T0);
-        send(
-                envelope(
-                        "other",
-                        "u1",
-                        null,
-                        event("Pageview", T0),
-                        event("Pageview", T0 + 1),
-                        event("Pageview", T0 + 2)),
-                T0);
+        send(threePageviews("ws"), T0);
+        send(threePageviews("other"), T0);
         assertThat(memberships()).isEmpty();
         h.processBroadcastElement(
                 segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 0), 0);
@@ -280,15 +275,7 @@ class SegmentationFunctionTest {
     void a_wake_up_that_arrives_after_the_watermark_passed_the_lapse_applies_it_at_once()
             throws Exception {
         harness(0);
-        send(
-                envelope(
-                        "ws",
-                        "u1",
-                        null,
-                        event("Pageview", T0),
-                        event("Pageview", T0 + 1),
-                        event("Pageview", T0 + 2)),
-                T0 + 2);
+        send(threePageviews("ws"), T0 + 2);
         // Other users' events moved the watermark past u1's window; then the events go idle.
         h.processBroadcastWatermark(new Watermark(Long.MAX_VALUE));
         h.processWatermark(new Watermark(T0 + 30 * DAY));
@@ -337,15 +324,7 @@ class SegmentationFunctionTest {
         // a concurrent writer also replaced version 1: it lost
         h.processBroadcastElement(
                 segment("ws", "buyers", 2, 1, false, true, everPurchased(), 2), 0);
-        send(
-                envelope(
-                        "ws",
-                        "u1",
-                        null,
-                        event("Pageview", T0),
-                        event("Pageview", T0 + 1),
-                        event("Pageview", T0 + 2)),
-                T0);
+        send(threePageviews("ws"), T0);
         assertThat(memberships()).hasSize(1);
     }
 

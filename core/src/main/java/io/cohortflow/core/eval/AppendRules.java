@@ -7,7 +7,6 @@ import io.cohortflow.core.definition.Pred;
 import io.cohortflow.core.definition.SeqItem;
 import io.cohortflow.core.definition.Val;
 import io.cohortflow.core.definition.Visitor;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import javax.annotation.Nullable;
@@ -123,20 +122,10 @@ final class AppendRules {
         return names(p);
     }
 
+    /** Some part turned true: the union of the parts' names (none known without parts). */
     @Nullable
     private static Set<String> union(List<Pred> ps) {
-        if (ps.isEmpty()) {
-            return null;
-        }
-        Set<String> out = new HashSet<>();
-        for (Pred x : ps) {
-            Set<String> r = completingNames(x);
-            if (r == null) {
-                return null;
-            }
-            out.addAll(r);
-        }
-        return Set.copyOf(out);
+        return ps.isEmpty() ? null : SegmentCompiler.union(ps, AppendRules::completingNames);
     }
 
     /**

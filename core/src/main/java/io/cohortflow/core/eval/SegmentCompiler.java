@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.DoublePredicate;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import javax.annotation.Nullable;
 
@@ -730,15 +731,7 @@ final class SegmentCompiler {
             return null;
         }
         if (p instanceof Pred.Or o) {
-            Set<String> out = new HashSet<>();
-            for (Pred x : o.preds()) {
-                Set<String> r = requiredNames(x);
-                if (r == null) {
-                    return null;
-                }
-                out.addAll(r);
-            }
-            return Set.copyOf(out);
+            return union(o.preds(), SegmentCompiler::requiredNames);
         }
         if (p instanceof Pred.Container c && c.context() == Context.HITS) {
             return requiredNames(c.pred());
@@ -748,9 +741,15 @@ final class SegmentCompiler {
 
     @Nullable
     private static Set<String> union(List<Pred> ps) {
+        return union(ps, SegmentCompiler::relevance);
+    }
+
+    /** The union of {@code names} over {@code ps}, or null when it is null for any of them. */
+    @Nullable
+    static Set<String> union(List<Pred> ps, Function<Pred, Set<String>> names) {
         Set<String> out = new HashSet<>();
         for (Pred x : ps) {
-            Set<String> r = relevance(x);
+            Set<String> r = names.apply(x);
             if (r == null) {
                 return null;
             }

@@ -250,14 +250,22 @@ public final class SegmentEngine {
 
     /** The ids of the segments the user is a member of, sorted. */
     public List<String> cohorts(UserProfile p, SegmentCatalog catalog) {
+        // Answered per synchronous request: from the rows, without building every membership.
         TreeSet<String> ids = new TreeSet<>();
-        p.memberships(catalog)
-                .forEach(
-                        (id, m) -> {
-                            if (m.member()) {
-                                ids.add(id);
-                            }
-                        });
+        for (int row = 0; row < p.memberships.size(); row++) {
+            String id = catalog.ordinals().idOf(p.memberships.ordinal(row));
+            if (p.member(row) && id != null) {
+                ids.add(id);
+            }
+        }
+        if (p.legacyMemberships != null) {
+            p.legacyMemberships.forEach(
+                    (id, m) -> {
+                        if (m.member()) {
+                            ids.add(id);
+                        }
+                    });
+        }
         return List.copyOf(ids);
     }
 

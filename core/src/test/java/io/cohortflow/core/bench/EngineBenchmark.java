@@ -86,13 +86,7 @@ public class EngineBenchmark {
         int u = next++ % USERS;
         Event proto = events[next & (EVENTS - 1)];
         time += 100;
-        Event e =
-                new Event(
-                        proto.name(),
-                        time,
-                        proto.properties(),
-                        null,
-                        proto.sessionId() + (time / 3_600_000));
+        Event e = Workload.at(proto, time);
         return engine.onEvents(profiles[u], histories[u], catalog, List.of(e)).changes().size();
     }
 

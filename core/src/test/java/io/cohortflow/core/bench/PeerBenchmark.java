@@ -132,13 +132,7 @@ public class PeerBenchmark {
         int u = next++ % users;
         Event proto = events[next & (EVENTS - 1)];
         time += 100;
-        Event e =
-                new Event(
-                        proto.name(),
-                        time,
-                        proto.properties(),
-                        null,
-                        proto.sessionId() + (time / 3_600_000));
+        Event e = Workload.at(proto, time);
         if (esper != null) {
             esper.onEvent(u, e);
             return (int) esper.entered();

@@ -157,6 +157,19 @@ public final class Workload {
                 + "}}";
     }
 
+    /**
+     * Event {@code proto} of the workload moved to {@code time}; its session rolls over every hour
+     * of event time, as a visitor's visits do.
+     */
+    public static Event at(Event proto, long time) {
+        return new Event(
+                proto.name(),
+                time,
+                proto.properties(),
+                null,
+                proto.sessionId() + (time / 3_600_000));
+    }
+
     /** A {@code streq} of an attribute, as JSON. */
     public static String eq(String attr, String value) {
         return "{\"func\":\"streq\",\"val\":{\"func\":\"attr\",\"name\":\""
