@@ -728,6 +728,9 @@ public class SegmentationFunction
             }
             pending = again;
         }
+        for (DefinitionUpdate u : pending) {
+            LOG.warn("definition at offset {} not restored: its references are not live", u.offset);
+        }
     }
 
     /** Stores the numbers a catalog gave out since the last call, so that a restore keeps them. */
