@@ -3,9 +3,7 @@ package io.cohortflow.core.eval;
 import io.cohortflow.core.definition.Attributes;
 import io.cohortflow.core.event.Event;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -102,15 +100,13 @@ final class Counters {
             Set<CompiledSegment> due,
             long previousNow,
             long previousFloor) {
-        Iterator<Map.Entry<Long, CounterState>> it = p.counters.entrySet().iterator();
-        while (it.hasNext()) {
-            Map.Entry<Long, CounterState> c = it.next();
-            CounterStore store = catalog.counterStore(c.getKey());
+        for (int i = 0; i < p.counters.size(); i++) {
+            CounterStore store = catalog.counterStore(p.counters.key(i));
             if (store == null) {
-                it.remove(); // its definitions are gone
+                p.counters.removeAt(i--); // its definitions are gone
                 continue;
             }
-            CounterState s = c.getValue();
+            CounterState s = p.counters.value(i);
             for (CounterSpec v : store.views()) {
                 int was = s.firstVisible(v, previousNow, previousFloor, horizon);
                 int is = s.firstVisible(v, p.now, p.floor, horizon);
@@ -135,7 +131,7 @@ final class Counters {
                 }
             }
             if (s.evict(store, p.now, p.floor, horizon) && s.size() == 0) {
-                it.remove();
+                p.counters.removeAt(i--);
             }
         }
     }
@@ -218,9 +214,9 @@ final class Counters {
     Instants nextInstants(UserProfile p, SegmentCatalog catalog) {
         long next = Long.MAX_VALUE;
         long cleanup = Long.MIN_VALUE;
-        for (Map.Entry<Long, CounterState> c : p.counters.entrySet()) {
-            CounterStore store = catalog.counterStore(c.getKey());
-            CounterState s = c.getValue();
+        for (int i = 0; i < p.counters.size(); i++) {
+            CounterStore store = catalog.counterStore(p.counters.key(i));
+            CounterState s = p.counters.value(i);
             if (store != null && s.size() > 0) {
                 for (CounterSpec v : store.views()) {
                     next = Math.min(next, wakeFor(p, catalog, v, s));
@@ -238,7 +234,8 @@ final class Counters {
     private long wakeFor(UserProfile p, SegmentCatalog catalog, CounterSpec spec, CounterState s) {
         CounterSpec.Kind kind = spec.kind();
         int from = s.firstVisible(spec, p.now, p.floor, horizon);
-        if (from >= s.size()) {
+        Readers readers = catalog.readers(spec.id());
+        if (from >= s.size() || readers == null) {
             return Long.MAX_VALUE;
         }
         if (kind == CounterSpec.Kind.SUM) {
@@ -250,7 +247,7 @@ final class Counters {
                 v -= s.value(j);
                 lo = Math.min(lo, v);
                 hi = Math.max(hi, v);
-                if (catalog.mayFlip(spec.id(), lo, hi)) {
+                if (readers.mayFlip(kind, lo, hi)) {
                     return s.expiryOf(j, spec, horizon);
                 }
             }
@@ -259,7 +256,7 @@ final class Counters {
         // The other kinds only fall (or, for MIN, rise) as entries leave, oldest first.
         double v0 = s.valueFrom(kind, from);
         for (int j = from + 1; j <= s.size(); j++) {
-            if (catalog.mayFlip(spec.id(), v0, s.valueFrom(kind, j))) {
+            if (readers.mayFlip(kind, v0, s.valueFrom(kind, j))) {
                 return s.expiryOf(j - 1, spec, horizon);
             }
         }

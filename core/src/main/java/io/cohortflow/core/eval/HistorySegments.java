@@ -3,7 +3,6 @@ package io.cohortflow.core.eval;
 import io.cohortflow.core.definition.Window;
 import io.cohortflow.core.event.Event;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -92,10 +91,48 @@ final class HistorySegments {
             boolean appended,
             Set<CompiledSegment> due,
             Scope scope) {
-        List<CompiledSegment> byEvent = new ArrayList<>();
-        catalog.historySegmentsFor(e, byEvent);
-        Set<String> visitNames = null;
-        for (CompiledSegment s : byEvent) {
+        collectUngated(p, catalog.ungatedAnyEvent(), e, appended, due);
+        collectUngated(p, catalog.ungatedFor(e), e, appended, due);
+        if (!catalog.mayChangeGated(e)) {
+            return;
+        }
+        // Visit containers are indexed by the names of their gates: probed with the names of the
+        // event's visit, only those whose gate the visit holds are candidates.
+        scope.visit = ofVisit(scope.view(), Metrics.visitKey(e));
+        Set<String> visitNames = new HashSet<>();
+        for (Event x : scope.visit) {
+            if (!visitNames.add(x.name())) {
+                continue;
+            }
+            for (CompiledSegment s : catalog.gatedBy(x.name())) {
+                if (due.contains(s)
+                        || (s.relevantNames() != null && !s.relevantNames().contains(e.name()))) {
+                    continue;
+                }
+                if (appended && unchangedByAppending(p, s, e)) {
+                    stats.historySkips++;
+                    continue;
+                }
+                due.add(s);
+                if (appended && s.visitLocal() && !p.isMember(s.ordinal())) {
+                    // The event changed its own visit only, and no other visit satisfied the
+                    // container: the answer is that visit's.
+                    if (scope.local == null) {
+                        scope.local = new HashSet<>();
+                    }
+                    scope.local.add(s);
+                }
+            }
+        }
+    }
+
+    private void collectUngated(
+            UserProfile p,
+            List<CompiledSegment> candidates,
+            Event e,
+            boolean appended,
+            Set<CompiledSegment> due) {
+        for (CompiledSegment s : candidates) {
             if (due.contains(s)) {
                 continue;
             }
@@ -103,30 +140,7 @@ final class HistorySegments {
                 stats.historySkips++;
                 continue;
             }
-            if (s.visitGate() == null) {
-                due.add(s);
-                continue;
-            }
-            if (visitNames == null) {
-                scope.visit = ofVisit(scope.view(), Metrics.visitKey(e));
-                visitNames = new HashSet<>();
-                for (Event x : scope.visit) {
-                    visitNames.add(x.name());
-                }
-            }
-            if (Collections.disjoint(s.visitGate(), visitNames)) {
-                stats.historySkips++;
-                continue;
-            }
             due.add(s);
-            if (appended && s.visitLocal() && !p.isMember(s.ordinal())) {
-                // The event changed its own visit only, and no other visit satisfied the
-                // container: the answer is that visit's.
-                if (scope.local == null) {
-                    scope.local = new HashSet<>();
-                }
-                scope.local.add(s);
-            }
         }
     }
 
@@ -167,8 +181,7 @@ final class HistorySegments {
             // The answer depends only on the events the segment is relevant to (see
             // SegmentCompiler.relevance), so the others need not even be looked at; when the
             // history holds none of them, it need not be read at all.
-            if (s.relevantNames() != null
-                    && Collections.disjoint(s.relevantNames(), p.names.keySet())) {
+            if (s.relevantNames() != null && !holdsAny(p, s.relevantNames())) {
                 events = List.of();
             } else {
                 events =
@@ -238,6 +251,16 @@ final class HistorySegments {
             p.rechecks.set(p.rechecks.upsert(s.ordinal()), 0, next);
             p.nextExpiry = Math.min(p.nextExpiry, next);
         }
+    }
+
+    /** Whether the user's history holds an event of one of {@code names} (a handful). */
+    private static boolean holdsAny(UserProfile p, Set<String> names) {
+        for (String n : names) {
+            if (p.names.containsKey(n)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static List<Event> named(List<Event> events, Set<String> names) {

@@ -64,9 +64,9 @@ public final class ProfileCodec {
             Varints.writeInt(out, e.getValue());
         }
         Varints.writeInt(out, p.counters.size());
-        for (Map.Entry<Long, CounterState> e : p.counters.entrySet()) {
-            out.writeLong(e.getKey());
-            counter(e.getValue(), out, base, relative);
+        for (int i = 0; i < p.counters.size(); i++) {
+            out.writeLong(p.counters.key(i));
+            counter(p.counters.value(i), out, base, relative);
         }
     }
 

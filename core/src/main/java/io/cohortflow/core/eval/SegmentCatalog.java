@@ -47,8 +47,17 @@ public final class SegmentCatalog {
     private final Map<Long, CounterStore> stores = new HashMap<>();
     private final AnchorIndex index;
     private final Map<Long, Readers> readers;
+    // History-evaluated segments by what can change them: any event, events of a name, or (visit
+    // containers with a gate) an event whose visit holds one of the gate's names.
     private final Map<String, List<CompiledSegment>> historyByName = new HashMap<>();
     private final List<CompiledSegment> historyAnyEvent = new ArrayList<>();
+    private final Map<String, List<CompiledSegment>> byVisitGate = new HashMap<>();
+    private final List<CompiledSegment> gated = new ArrayList<>();
+
+    /** Names whose events may change a gated segment (when {@link #gatedAnyEvent} is false). */
+    private final Set<String> gatedNames = new java.util.HashSet<>();
+
+    private boolean gatedAnyEvent;
 
     private SegmentCatalog(
             Map<String, Source> sources,
@@ -63,6 +72,16 @@ public final class SegmentCatalog {
             if (s.incremental()) {
                 for (CounterSpec c : s.counters()) {
                     counters.putIfAbsent(c.id(), c);
+                }
+            } else if (s.visitGate() != null) {
+                gated.add(s);
+                for (String n : s.visitGate()) {
+                    byVisitGate.computeIfAbsent(n, k -> new ArrayList<>()).add(s);
+                }
+                if (s.relevantNames() == null) {
+                    gatedAnyEvent = true;
+                } else {
+                    gatedNames.addAll(s.relevantNames());
                 }
             } else {
                 if (s.relevantNames() == null) {
@@ -261,12 +280,10 @@ public final class SegmentCatalog {
         return counters.values();
     }
 
-    /**
-     * Whether some segment reading the counter may answer differently at {@code a} and {@code b}.
-     */
-    boolean mayFlip(long counterId, double a, double b) {
-        Readers r = readers.get(counterId);
-        return r != null && r.mayFlip(counters.get(counterId).kind(), a, b);
+    /** The segments reading counter {@code counterId}, or null when none does. */
+    @Nullable
+    Readers readers(long counterId) {
+        return readers.get(counterId);
     }
 
     /** The segments whose answer may differ now that a counter moved from one value to another. */
@@ -283,12 +300,34 @@ public final class SegmentCatalog {
         index.probe(e, out);
     }
 
-    /** The history-evaluated segments an event with this name may change. */
+    /** The history-evaluated segments an event with this name may change, gated or not. */
     void historySegmentsFor(Event e, Collection<CompiledSegment> out) {
         out.addAll(historyAnyEvent);
-        List<CompiledSegment> named = historyByName.get(e.name());
-        if (named != null) {
-            out.addAll(named);
+        out.addAll(ungatedFor(e));
+        for (CompiledSegment s : gated) {
+            if (s.relevantNames() == null || s.relevantNames().contains(e.name())) {
+                out.add(s);
+            }
         }
+    }
+
+    /** The history-evaluated segments without a visit gate that any event may change. */
+    List<CompiledSegment> ungatedAnyEvent() {
+        return historyAnyEvent;
+    }
+
+    /** The history-evaluated segments without a visit gate that events of e's name may change. */
+    List<CompiledSegment> ungatedFor(Event e) {
+        return historyByName.getOrDefault(e.name(), List.of());
+    }
+
+    /** Whether some visit container with a gate may be changed by an event of e's name. */
+    boolean mayChangeGated(Event e) {
+        return gatedAnyEvent || gatedNames.contains(e.name());
+    }
+
+    /** The visit containers whose gate holds {@code name}. */
+    List<CompiledSegment> gatedBy(String name) {
+        return byVisitGate.getOrDefault(name, List.of());
     }
 }

@@ -98,7 +98,7 @@ public final class SegmentEngine {
         p.names.merge(e.name(), 1, Integer::sum);
         p.lastEventTime = Math.max(p.lastEventTime, e.time());
         boolean floorMoved = false;
-        Set<CompiledSegment> due = new LinkedHashSet<>();
+        Set<CompiledSegment> due = new DueSet();
         while (p.historySize > config.historyCap()) {
             long oldest = p.historyOldest;
             EventHistory.Removal removal = h.removeUpTo(oldest);
@@ -154,13 +154,13 @@ public final class SegmentEngine {
                     return true;
                 });
         HistorySegments.forgetRemoved(p, catalog);
-        p.counters.keySet().removeIf(id -> catalog.counterStore(id) == null);
+        p.counters.removeIf(id -> catalog.counterStore(id) == null);
         if (p.now == Long.MIN_VALUE) {
             return out; // no events yet: nothing to evaluate
         }
         evictHistory(p, h);
         HistorySegments.Scope scope = history.scope(p, h);
-        Set<CompiledSegment> due = new LinkedHashSet<>();
+        Set<CompiledSegment> due = new DueSet();
         Set<Long> rebuilt = new java.util.HashSet<>();
         for (String id : changed) {
             Optional<CompiledSegment> seg = catalog.segment(id);
@@ -189,7 +189,7 @@ public final class SegmentEngine {
         p.now = Math.max(p.now, time);
         evictHistory(p, h);
         if (p.now >= p.nextExpiry) {
-            Set<CompiledSegment> due = new LinkedHashSet<>();
+            Set<CompiledSegment> due = new DueSet();
             sweep(p, catalog, due, previousNow, p.floor);
             evaluate(p, due, history.scope(p, h), out);
         }

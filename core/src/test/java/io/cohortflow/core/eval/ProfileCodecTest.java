@@ -45,15 +45,16 @@ class ProfileCodecTest {
         assertThat(p.scheduledWakeUp()).isEqualTo(f.profile.nextExpiry);
         assertThat(p.historyOldest).isEqualTo(T0);
         assertThat(p.lastEventTime).isEqualTo(T0 + 5 * DAY);
-        assertThat(p.counters.keySet()).isEqualTo(f.profile.counters.keySet());
-        p.counters.forEach(
-                (id, s) -> {
-                    CounterState was = f.profile.counters.get(id);
-                    assertThat(s.size()).isEqualTo(was.size());
-                    for (int i = 0; i < s.size(); i++) {
-                        assertThat(s.time(i)).isEqualTo(was.time(i));
-                    }
-                });
+        assertThat(p.counters.size()).isEqualTo(f.profile.counters.size());
+        for (int k = 0; k < p.counters.size(); k++) {
+            assertThat(p.counters.key(k)).isEqualTo(f.profile.counters.key(k));
+            CounterState s = p.counters.value(k);
+            CounterState was = f.profile.counters.value(k);
+            assertThat(s.size()).isEqualTo(was.size());
+            for (int i = 0; i < s.size(); i++) {
+                assertThat(s.time(i)).isEqualTo(was.time(i));
+            }
+        }
         assertThat(p.memberships(f.catalog)).isEqualTo(f.profile.memberships(f.catalog));
     }
 }

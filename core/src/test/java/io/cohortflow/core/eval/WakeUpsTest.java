@@ -41,13 +41,12 @@ class WakeUpsTest {
             }
             totalEvents += events;
             java.util.Set<Long> instants = new java.util.HashSet<>();
-            for (java.util.Map.Entry<Long, CounterState> c : p.counters.entrySet()) {
+            for (int k = 0; k < p.counters.size(); k++) {
                 // Every instant an entry leaves some reader's window.
-                for (CounterSpec spec : catalog.counterStore(c.getKey()).views()) {
-                    for (int i = 0; i < c.getValue().size(); i++) {
-                        instants.add(
-                                c.getValue()
-                                        .expiryOf(i, spec, EngineConfig.DEFAULT.horizonMillis()));
+                CounterState c = p.counters.value(k);
+                for (CounterSpec spec : catalog.counterStore(p.counters.key(k)).views()) {
+                    for (int i = 0; i < c.size(); i++) {
+                        instants.add(c.expiryOf(i, spec, EngineConfig.DEFAULT.horizonMillis()));
                     }
                 }
             }

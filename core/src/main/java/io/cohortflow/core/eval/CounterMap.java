@@ -1,0 +1,88 @@
+package io.cohortflow.core.eval;
+
+import java.util.Arrays;
+import java.util.function.LongPredicate;
+
+/**
+ * A user's counter states by store id: sorted primitive keys beside their values. A profile holds a
+ * few dozen stores and looks one up per store an event hits; a binary search over a {@code long[]}
+ * costs no boxing and no node per entry, and iterates (and so encodes) in key order.
+ */
+final class CounterMap {
+    private long[] keys = new long[0];
+    private CounterState[] values = new CounterState[0];
+    private int size;
+
+    int size() {
+        return size;
+    }
+
+    boolean isEmpty() {
+        return size == 0;
+    }
+
+    long key(int i) {
+        return keys[i];
+    }
+
+    CounterState value(int i) {
+        return values[i];
+    }
+
+    CounterState get(long key) {
+        int i = Arrays.binarySearch(keys, 0, size, key);
+        return i >= 0 ? values[i] : null;
+    }
+
+    void put(long key, CounterState value) {
+        int i = Arrays.binarySearch(keys, 0, size, key);
+        if (i >= 0) {
+            values[i] = value;
+            return;
+        }
+        i = -i - 1;
+        if (size == keys.length) {
+            int n = Math.max(4, size + (size >> 1));
+            keys = Arrays.copyOf(keys, n);
+            values = Arrays.copyOf(values, n);
+        }
+        System.arraycopy(keys, i, keys, i + 1, size - i);
+        System.arraycopy(values, i, values, i + 1, size - i);
+        keys[i] = key;
+        values[i] = value;
+        size++;
+    }
+
+    void remove(long key) {
+        int i = Arrays.binarySearch(keys, 0, size, key);
+        if (i >= 0) {
+            removeAt(i);
+        }
+    }
+
+    /** Removes the entries whose key {@code test} accepts. */
+    void removeIf(LongPredicate test) {
+        int kept = 0;
+        for (int i = 0; i < size; i++) {
+            if (!test.test(keys[i])) {
+                keys[kept] = keys[i];
+                values[kept] = values[i];
+                kept++;
+            }
+        }
+        Arrays.fill(values, kept, size, null);
+        size = kept;
+    }
+
+    /** Removes entry {@code i}; the entries after it move down one place. */
+    void removeAt(int i) {
+        System.arraycopy(keys, i + 1, keys, i, size - i - 1);
+        System.arraycopy(values, i + 1, values, i, size - i - 1);
+        values[--size] = null;
+    }
+
+    void clear() {
+        Arrays.fill(values, 0, size, null);
+        size = 0;
+    }
+}

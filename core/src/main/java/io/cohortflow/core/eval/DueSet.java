@@ -1,0 +1,53 @@
+package io.cohortflow.core.eval;
+
+import java.util.AbstractSet;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * The segments one operation must evaluate, each once, in the order they became due. Keyed by
+ * segment ordinal (one catalog's segments have distinct ordinals): adding and testing are a bit
+ * operation, where a hash set would hash the segment on every insertion, and the engine inserts on
+ * every counter that crosses a threshold.
+ */
+final class DueSet extends AbstractSet<CompiledSegment> {
+    private long[] bits = new long[2];
+    private final List<CompiledSegment> order = new ArrayList<>();
+
+    @Override
+    public boolean add(CompiledSegment s) {
+        int word = s.ordinal() >>> 6;
+        if (word >= bits.length) {
+            bits = Arrays.copyOf(bits, Math.max(word + 1, bits.length * 2));
+        }
+        long bit = 1L << s.ordinal();
+        if ((bits[word] & bit) != 0) {
+            return false;
+        }
+        bits[word] |= bit;
+        order.add(s);
+        return true;
+    }
+
+    @Override
+    public boolean contains(Object o) {
+        if (!(o instanceof CompiledSegment s)) {
+            return false;
+        }
+        int word = s.ordinal() >>> 6;
+        return word < bits.length && (bits[word] & (1L << s.ordinal())) != 0;
+    }
+
+    /** In the order the segments were added. */
+    @Override
+    public Iterator<CompiledSegment> iterator() {
+        return java.util.Collections.unmodifiableList(order).iterator();
+    }
+
+    @Override
+    public int size() {
+        return order.size();
+    }
+}
