@@ -78,7 +78,7 @@ final class Counters {
                 // value reaches one of its pivots: segments whose thresholds the value did not
                 // cross (or a count at its retention limit that kept its value) are not due.
                 double after = s.valueFrom(v.kind(), s.firstVisible(v, p.now, p.floor, horizon));
-                catalog.segmentsCrossing(v.id(), before[i], after, due);
+                catalog.segmentsCrossing(v, before[i], after, due);
             }
             // The user's wake-up is the earliest of all counters': when it was this counter's and
             // moved later (a count at its retention limit, a new maximum), find the next.
@@ -124,10 +124,10 @@ final class Counters {
                         lo = Math.min(lo, x);
                         hi = Math.max(hi, x);
                     }
-                    catalog.segmentsCrossing(v.id(), lo, hi, due);
+                    catalog.segmentsCrossing(v, lo, hi, due);
                 } else {
                     // The other kinds only fall (MIN: rise): the two ends span the range.
-                    catalog.segmentsCrossing(v.id(), before, s.valueFrom(v.kind(), is), due);
+                    catalog.segmentsCrossing(v, before, s.valueFrom(v.kind(), is), due);
                 }
             }
             if (s.evict(store, p.now, p.floor, horizon) && s.size() == 0) {
@@ -252,6 +252,14 @@ final class Counters {
                 }
             }
             return Long.MAX_VALUE;
+        }
+        if (kind == CounterSpec.Kind.COUNT
+                || kind == CounterSpec.Kind.DISTINCT
+                || kind == CounterSpec.Kind.VISITS) {
+            // One entry per unit counted: the value from entry j on is size - j, so the first
+            // flip is found among the pivots, not by trying each entry.
+            long flip = readers.firstFlipFalling(s.size() - from);
+            return flip < 0 ? Long.MAX_VALUE : s.expiryOf(s.size() - (int) flip - 1, spec, horizon);
         }
         // The other kinds only fall (or, for MIN, rise) as entries leave, oldest first.
         double v0 = s.valueFrom(kind, from);

@@ -20,7 +20,7 @@ final class Readers {
     private final Pivot[] pivots;
     private final CompiledSegment[] atPivot;
 
-    private Readers(
+    Readers(
             List<CompiledSegment> all,
             List<CompiledSegment> always,
             Pivot[] pivots,
@@ -104,6 +104,40 @@ final class Readers {
             }
         }
         return false;
+    }
+
+    /**
+     * For a count falling one by one from {@code from} (entries leaving a window): the largest
+     * value below {@code from} at which some reader may answer differently than at {@code from}
+     * (the first {@code v} for which {@link #mayFlip} holds), or -1 when none down to 0 does. A
+     * count of many entries read by small thresholds would otherwise be tested once per entry.
+     */
+    long firstFlipFalling(long from) {
+        if (from <= 0) {
+            return -1;
+        }
+        if (!always.isEmpty()) {
+            return from - 1;
+        }
+        // A pivot at `at` is crossed on the way down first at the largest integer below it
+        // (UPPER: `at` itself belongs above) or at it (LOWER, POINT); never above `at`, so the
+        // walk down the sorted pivots stops once they lie at or below the best found.
+        long best = -1;
+        for (int i = firstAtLeast(Math.nextUp((double) from)) - 1;
+                i >= 0 && pivots[i].at() > best;
+                i--) {
+            Pivot p = pivots[i];
+            long at =
+                    p.side() == Pivot.Side.UPPER
+                            ? (long) Math.ceil(p.at()) - 1
+                            : (long) Math.floor(p.at());
+            // A count at a POINT's value flips on leaving it, whatever it falls to.
+            boolean reached = p.side() == Pivot.Side.LOWER ? p.at() < from : p.at() <= from;
+            if (reached) {
+                best = Math.max(best, Math.min(at, from - 1));
+            }
+        }
+        return best;
     }
 
     /** The first pivot at or above {@code v}. */

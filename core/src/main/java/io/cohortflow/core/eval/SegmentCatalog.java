@@ -46,7 +46,7 @@ public final class SegmentCatalog {
     private final Map<Long, CounterSpec> counters = new HashMap<>();
     private final Map<Long, CounterStore> stores = new HashMap<>();
     private final AnchorIndex index;
-    private final Map<Long, Readers> readers;
+    private final LongMap<Readers> readers = new LongMap<>();
     // History-evaluated segments by what can change them: any event, events of a name, or (visit
     // containers with a gate) an event whose visit holds one of the gate's names.
     private final Map<String, List<CompiledSegment>> historyByName = new HashMap<>();
@@ -97,7 +97,7 @@ public final class SegmentCatalog {
             stores.put(store.id(), store);
         }
         index = new AnchorIndex(stores.values());
-        readers = Readers.of(segments.values());
+        Readers.of(segments.values()).forEach(readers::put);
     }
 
     public static SegmentCatalog empty() {
@@ -288,10 +288,10 @@ public final class SegmentCatalog {
 
     /** The segments whose answer may differ now that a counter moved from one value to another. */
     void segmentsCrossing(
-            long counterId, double before, double after, Collection<CompiledSegment> out) {
-        Readers r = readers.get(counterId);
+            CounterSpec counter, double before, double after, Collection<CompiledSegment> out) {
+        Readers r = readers.get(counter.id());
         if (r != null) {
-            r.crossing(counters.get(counterId).kind(), before, after, out);
+            r.crossing(counter.kind(), before, after, out);
         }
     }
 

@@ -49,7 +49,7 @@ public final class UserProfile {
     /** The counter layout of this engine. */
     static final int COUNTERS = 3;
 
-    final CounterMap counters = new CounterMap();
+    final LongMap<CounterState> counters = new LongMap<>();
 
     /**
      * Memberships by segment ordinal: version, entered at, and exited at ({@link Long#MIN_VALUE}

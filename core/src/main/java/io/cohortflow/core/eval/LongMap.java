@@ -2,15 +2,17 @@ package io.cohortflow.core.eval;
 
 import java.util.Arrays;
 import java.util.function.LongPredicate;
+import javax.annotation.Nullable;
 
 /**
- * A user's counter states by store id: sorted primitive keys beside their values. A profile holds a
- * few dozen stores and looks one up per store an event hits; a binary search over a {@code long[]}
- * costs no boxing and no node per entry, and iterates (and so encodes) in key order.
+ * Values by a long key (a counter's id), as sorted primitive keys beside their values: a user's
+ * counter states, a catalog's readers per counter. Looked up several times per event; a binary
+ * search over a {@code long[]} costs no boxing and no node per entry, and iterates (and so encodes)
+ * in key order.
  */
-final class CounterMap {
+final class LongMap<V> {
     private long[] keys = new long[0];
-    private CounterState[] values = new CounterState[0];
+    private Object[] values = new Object[0];
     private int size;
 
     int size() {
@@ -25,16 +27,19 @@ final class CounterMap {
         return keys[i];
     }
 
-    CounterState value(int i) {
-        return values[i];
+    @SuppressWarnings("unchecked")
+    V value(int i) {
+        return (V) values[i];
     }
 
-    CounterState get(long key) {
+    @Nullable
+    @SuppressWarnings("unchecked")
+    V get(long key) {
         int i = Arrays.binarySearch(keys, 0, size, key);
-        return i >= 0 ? values[i] : null;
+        return i >= 0 ? (V) values[i] : null;
     }
 
-    void put(long key, CounterState value) {
+    void put(long key, V value) {
         int i = Arrays.binarySearch(keys, 0, size, key);
         if (i >= 0) {
             values[i] = value;
