@@ -7,14 +7,15 @@ import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import javax.annotation.Nullable;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -26,7 +27,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * <pre>
  * events (Kafka) --keyBy user--> Segmentation (broadcast: definitions) --> memberships (EOS)
  *                                                                    \--> replies, dead letters,
- *                                                                         applied, wake-ups (ALO)
+ *                                                                         applied (ALO)
  * </pre>
  */
 public final class CohortflowJob {
@@ -57,16 +58,19 @@ public final class CohortflowJob {
                 env.fromSource(events, eventTime(config), "Events")
                         .uid("events-source")
                         .name("Events");
-        BroadcastStream<DefinitionUpdate> defs =
+        DataStream<DefinitionUpdate> defs =
                 env.fromSource(definitions, neverHoldsBackWatermarks(), "Definitions")
                         .uid("definitions-source")
                         .name("Definitions")
                         .setParallelism(1)
-                        .broadcast(Descriptors.DEFINITIONS, Descriptors.PROGRESS);
+                        .broadcast();
         SingleOutputStreamOperator<KafkaMessage> segmented =
                 in.keyBy(Inbound::getKey)
                         .connect(defs)
-                        .process(function)
+                        .transform(
+                                "Segmentation",
+                                TypeInformation.of(KafkaMessage.class),
+                                new SegmentationOperator(function))
                         .uid("segmentation")
                         .name("Segmentation");
         segmented.sinkTo(memberships).uid("memberships-sink").name("Memberships (exactly once)");
@@ -78,16 +82,21 @@ public final class CohortflowJob {
     }
 
     /**
-     * Event time from the events, bounded out-of-orderness; an idle partition does not hold the
-     * watermark back. A timestamp far in the future (a bad client clock) is clamped to the wall
+     * Event time from the events, bounded out-of-orderness; a partition idle for the idleness
+     * period follows the wall clock (see {@link IdleAwareWatermarks}), so lapses happen on time
+     * without traffic. A timestamp far in the future (a bad client clock) is clamped to the wall
      * clock plus the allowed skew, so one bad event cannot fire everybody's timers early.
      */
     static WatermarkStrategy<Inbound> eventTime(JobConfig c) {
         long skew = c.maxFutureSkew().toMillis();
-        return WatermarkStrategy.<Inbound>forBoundedOutOfOrderness(c.outOfOrderness())
+        Duration outOfOrderness = c.outOfOrderness(); // the strategy is serialized: no config
+        Duration idleness = c.idleness();
+        return WatermarkStrategy.<Inbound>forGenerator(
+                        ctx ->
+                                new IdleAwareWatermarks(
+                                        outOfOrderness, idleness, System::currentTimeMillis))
                 .withTimestampAssigner(
-                        (in, ts) -> Math.min(in.eventTime, System.currentTimeMillis() + skew))
-                .withIdleness(c.idleness());
+                        (in, ts) -> Math.min(in.eventTime, System.currentTimeMillis() + skew));
     }
 
     /**

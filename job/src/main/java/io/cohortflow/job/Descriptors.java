@@ -43,7 +43,7 @@ public final class Descriptors {
 
     public static final String ORDINAL = "ordinal:";
 
-    /** Replies, dead letters, applied reports and wake-ups: the at-least-once outputs. */
+    /** Replies, dead letters and applied reports: the at-least-once outputs. */
     public static final OutputTag<KafkaMessage> SIDE =
             new OutputTag<>("side", TypeInformation.of(KafkaMessage.class));
 

@@ -54,23 +54,23 @@ import org.slf4j.LoggerFactory;
 /**
  * The one stateful operator: per user, it loads state, hands events, timers and definition changes
  * to core's {@link SegmentEngine}, stores state and emits what changed. Memberships go to the main
- * output (exactly-once sink); replies, dead letters, applied reports and wake-ups to the {@link
+ * output (exactly-once sink); replies, dead letters and applied reports to the {@link
  * Descriptors#SIDE} output (at-least-once, low-latency sink).
  *
  * <p>Definitions: records of the definitions topic are applied in log order when the version they
- * replace is the one held (so concurrent writers agree), kept in broadcast state, compiled into a
- * catalog per workspace, and applied to every user this subtask holds. Until the definitions topic
- * has been read to the offset it had when the job was built, events are stored in each user's
- * history but not evaluated (a partial set of definitions would emit wrong memberships); once it
- * has, every user is evaluated from history at once. Synchronous requests meanwhile get a 503
- * reply.
+ * replace is the one held (so concurrent writers agree), kept in broadcast state, and compiled into
+ * a catalog per workspace stamped with the record's offset (its epoch, see {@link SegmentCatalog}).
+ * Applying a record touches no user: each user is brought up to the catalog by the engine on their
+ * next event or timer, and {@link SegmentationOperator}'s sweep visits the quiet ones ({@link
+ * #visit}) in slices between records. Until the definitions topic has been read to the offset it
+ * had when the job was built, events are stored in each user's history but not evaluated (a partial
+ * set of definitions would emit wrong memberships), and synchronous requests get a 503 reply; then
+ * the users catch up the same way.
  *
- * <p>Timers: a user's next lapse instant is an event-time timer. A definition change reaches users
- * through {@code applyToKeyedState}, which cannot register timers; when it moves a user's lapse
- * earlier, the operator sends that user a wake-up through the events topic, whose processing
- * registers the timer. Lapses already at or before the watermark when a record is processed (a
- * wake-up that arrives late, a late event) are applied at once: a timer registered there would fire
- * only when the watermark next moves, which it never does while the events are idle.
+ * <p>Timers: a user's next lapse instant is an event-time timer. Lapses already at or before the
+ * watermark when a user is visited (a late event, a sweep) are applied at once: a timer registered
+ * there would fire only when the watermark next moves, which it never does while the events are
+ * idle.
  */
 public class SegmentationFunction
         extends KeyedBroadcastProcessFunction<String, Inbound, DefinitionUpdate, KafkaMessage> {
@@ -189,6 +189,9 @@ public class SegmentationFunction
 
     /** Why a definition applied by the current broadcast element was refused, by segment key. */
     private transient Map<String, String> rejections;
+
+    /** A change since the last {@link #takeSweep} that every user of this subtask must see. */
+    private transient boolean sweepWanted;
 
     public SegmentationFunction(Settings settings) {
         this.settings = settings;
@@ -492,19 +495,17 @@ public class SegmentationFunction
 
         SegmentRecord record = parse(u, side);
         Set<String> changed = Set.of();
-        String workspace = null;
         if (record != null) {
-            workspace = record.workspace();
             changed = apply(record, u, defs, progress, side);
         }
         progress.put(Descriptors.OFFSET, u.offset);
         checkReady(progress);
 
         if (ready && !wasReady) {
-            LOG.info("definitions read to offset {}: evaluating every user", u.offset);
-            evaluateAll(ctx, out, null, null);
+            LOG.info("definitions read to offset {}: every user is evaluated", u.offset);
+            sweepWanted = true;
         } else if (ready && !changed.isEmpty()) {
-            evaluateAll(ctx, out, workspace, changed);
+            sweepWanted = true;
         }
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
         int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
@@ -521,7 +522,7 @@ public class SegmentationFunction
                                 Instant.now().toString(),
                                 subtask,
                                 parallelism,
-                                rejected == null ? AppliedRecord.APPLIED : AppliedRecord.REJECTED,
+                                rejected == null ? AppliedRecord.LIVE : AppliedRecord.REJECTED,
                                 rejected);
                 side.accept(
                         KafkaMessage.json(
@@ -571,7 +572,10 @@ public class SegmentationFunction
             String problem;
             try {
                 DefinitionParser.Result parsed = DefinitionParser.parse(r.definition());
-                update = parsed.ok() ? catalog.put(r.id(), r.version(), parsed.definition()) : null;
+                update =
+                        parsed.ok()
+                                ? catalog.put(r.id(), r.version(), parsed.definition(), epoch(u))
+                                : null;
                 problem =
                         !parsed.ok()
                                 ? parsed.problems().toString()
@@ -586,10 +590,10 @@ public class SegmentationFunction
             if (problem != null) {
                 side.accept(definitionDeadLetter(u, "invalid_definition", problem));
                 rejections.put(key, problem);
-                update = catalog.remove(r.id());
+                update = catalog.remove(r.id(), epoch(u));
             }
         } else {
-            update = catalog.remove(r.id());
+            update = catalog.remove(r.id(), epoch(u));
         }
         catalogs.put(r.workspace(), update.catalog());
         storeOrdinals(r.workspace(), update.catalog().ordinals(), progress);
@@ -600,67 +604,138 @@ public class SegmentationFunction
     }
 
     /**
-     * Re-evaluates users of this subtask: of one workspace for the changed segments, or (when the
-     * definitions have just been read to their end) every user for every segment.
+     * Whether a definitions change since the last call must reach every user of this subtask: the
+     * operator then starts a sweep (see {@link SegmentationOperator}).
      */
-    private void evaluateAll(
-            Context ctx,
-            Collector<KafkaMessage> out,
-            @Nullable String onlyWorkspace,
-            @Nullable Set<String> changed)
+    boolean takeSweep() {
+        boolean wanted = sweepWanted;
+        sweepWanted = false;
+        return wanted;
+    }
+
+    /** Whether the definitions have been read far enough for users to be evaluated. */
+    boolean ready(
+            ReadOnlyBroadcastState<String, DefinitionUpdate> defs,
+            ReadOnlyBroadcastState<String, Long> progress)
             throws Exception {
-        int[] failed = {0};
-        ctx.applyToKeyedState(
-                Descriptors.PROFILE,
-                (key, state) -> {
-                    String workspace = Keys.workspace(key);
-                    if (onlyWorkspace != null && !onlyWorkspace.equals(workspace)) {
-                        return;
-                    }
-                    UserProfile profile = detached(state.value());
-                    if (profile == null) {
-                        return;
-                    }
-                    SegmentCatalog catalog = catalog(workspace);
-                    Set<String> ids = changed;
-                    if (ids == null) {
-                        ids = new LinkedHashSet<>();
-                        for (var s : catalog.segments()) {
-                            ids.add(s.id());
-                        }
-                    }
-                    List<MembershipChange> changes;
-                    history.begin();
-                    try {
-                        changes = engine.onDefinitionsChanged(profile, history, catalog, ids);
-                    } catch (StateAccessException e) {
-                        history.rollback();
-                        throw e;
-                    } catch (RuntimeException | StackOverflowError e) {
-                        // One user's state the engine cannot evaluate must not stop the others
-                        // (nor fail the job on every restart); the user keeps their state, its
-                        // history included.
-                        history.rollback();
-                        failed[0]++;
-                        if (failed[0] == 1) {
-                            LOG.warn("re-evaluating {} failed", key, e);
-                            ctx.output(
-                                    Descriptors.SIDE,
-                                    userDeadLetter(key, "evaluation_failed", e.toString()));
-                        }
-                        return;
-                    }
-                    state.update(profile);
-                    history.commit();
-                    emit(workspace, Keys.id(key), changes, out::collect);
-                    long next = profile.nextExpiry();
-                    if (next != Long.MAX_VALUE && next < profile.scheduledWakeUp()) {
-                        ctx.output(Descriptors.SIDE, wakeUp(workspace, Keys.id(key)));
-                    }
-                });
-        if (failed[0] > 0) {
-            LOG.warn("re-evaluation failed for {} users; they keep their state", failed[0]);
+        loadCatalogs(defs, progress);
+        checkReady(progress);
+        return ready;
+    }
+
+    /** Keyed state is RocksDB's (see {@link Settings#orderedState}). */
+    boolean orderedState() {
+        return settings.orderedState();
+    }
+
+    /** The definitions-topic offset read so far, -1 for none: what a sweep starting now reaches. */
+    long definitionsRead(ReadOnlyBroadcastState<String, Long> progress) throws Exception {
+        Long offset = progress.get(Descriptors.OFFSET);
+        return offset == null ? -1 : offset;
+    }
+
+    /**
+     * The sweep's visit to the current user: brings them up to their workspace's catalog, as their
+     * next event or timer would, registers their next lapse and emits what changed. A user the
+     * engine cannot evaluate keeps their state (reported once per sweep by the caller's {@code
+     * failures}); returns whether the user was behind.
+     */
+    boolean visit(
+            String key,
+            ReadOnlyBroadcastState<String, DefinitionUpdate> defs,
+            ReadOnlyBroadcastState<String, Long> progress,
+            TimerService timers,
+            Consumer<KafkaMessage> out,
+            Consumer<KafkaMessage> side,
+            int[] failures)
+            throws Exception {
+        loadCatalogs(defs, progress);
+        checkReady(progress);
+        if (!ready) {
+            return false;
         }
+        UserProfile profile = detached(profileState.value());
+        String workspace = Keys.workspace(key);
+        SegmentCatalog catalog = catalog(workspace);
+        if (profile == null || !engine.behind(profile, catalog)) {
+            return false;
+        }
+        List<MembershipChange> changes;
+        history.begin(); // written with the profile, or not at all (see process)
+        try {
+            changes = new ArrayList<>(engine.catchUp(profile, history, catalog));
+            changes.addAll(lapsesDue(profile, catalog, timers.currentWatermark()));
+        } catch (StateAccessException e) {
+            history.rollback();
+            throw e;
+        } catch (RuntimeException | StackOverflowError e) {
+            // One user the engine cannot evaluate must not stop the others (nor fail the job on
+            // every restart): they keep their state, and their next event is dead-lettered.
+            history.rollback();
+            if (failures[0]++ == 0) {
+                LOG.warn("bringing {} up to the definitions failed", key, e);
+                side.accept(userDeadLetter(key, "evaluation_failed", e.toString()));
+            }
+            return true;
+        }
+        registerTimer(profile, timers);
+        save(profile);
+        history.commit();
+        emit(workspace, Keys.id(key), changes, out);
+        return true;
+    }
+
+    /**
+     * The reports that every user of this subtask has been brought up to the segments changed by
+     * records at offsets in {@code (after, through]}: one per live segment (a removed or refused
+     * one has nothing to apply).
+     */
+    List<KafkaMessage> appliedToAll(
+            long after,
+            long through,
+            ReadOnlyBroadcastState<String, DefinitionUpdate> defs,
+            ReadOnlyBroadcastState<String, Long> progress)
+            throws Exception {
+        loadCatalogs(defs, progress);
+        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
+        String now = Instant.now().toString();
+        List<KafkaMessage> reports = new ArrayList<>();
+        for (Map.Entry<String, SegmentCatalog> c : catalogs.entrySet()) {
+            String workspace = c.getKey();
+            SegmentCatalog catalog = c.getValue();
+            for (String id : catalog.changedSince(after + 1)) {
+                long offset = catalog.changedAt(id) - 1;
+                if (offset > through || catalog.segment(id).isEmpty()) {
+                    continue;
+                }
+                AppliedRecord a =
+                        new AppliedRecord(
+                                workspace,
+                                id,
+                                catalog.segment(id).get().version(),
+                                offset,
+                                now,
+                                subtask,
+                                parallelism,
+                                AppliedRecord.APPLIED,
+                                null);
+                reports.add(
+                        KafkaMessage.json(
+                                settings.topics().applied(),
+                                Keys.of(workspace, id) + "#" + subtask,
+                                a));
+            }
+        }
+        return reports;
+    }
+
+    /**
+     * A record's epoch in the catalogs: its offset plus one, since epoch 0 means "no change" (see
+     * {@link SegmentCatalog#epoch}) and the first record of a topic is at offset 0.
+     */
+    private static long epoch(DefinitionUpdate u) {
+        return u.offset + 1;
     }
 
     // ---- catalogs ----------------------------------------------------------------------------
@@ -707,19 +782,24 @@ public class SegmentationFunction
                 try {
                     SegmentRecord r = Json.read(u.value, SegmentRecord.class);
                     activations.put(r.key(), r.activations() == null ? Map.of() : r.activations());
-                    if (r.live()) {
-                        DefinitionParser.Result parsed = DefinitionParser.parse(r.definition());
-                        if (parsed.ok()) {
-                            SegmentCatalog.Update up =
-                                    catalog(r.workspace())
-                                            .put(r.id(), r.version(), parsed.definition());
-                            if (up.ok()) {
-                                catalogs.put(r.workspace(), up.catalog());
-                                progressed = true;
-                            } else {
-                                again.add(u);
-                            }
+                    DefinitionParser.Result parsed =
+                            r.live() ? DefinitionParser.parse(r.definition()) : null;
+                    if (parsed != null && parsed.ok()) {
+                        SegmentCatalog.Update up =
+                                catalog(r.workspace())
+                                        .put(r.id(), r.version(), parsed.definition(), epoch(u));
+                        if (up.ok()) {
+                            catalogs.put(r.workspace(), up.catalog());
+                            progressed = true;
+                        } else {
+                            again.add(u);
                         }
+                    } else {
+                        // Deleted, unpublished or refused: its removal still stamps the catalog,
+                        // as a profile stored before the restore may hold a membership of it.
+                        catalogs.put(
+                                r.workspace(),
+                                catalog(r.workspace()).remove(r.id(), epoch(u)).catalog());
                     }
                 } catch (IOException | RuntimeException | StackOverflowError e) {
                     // Refused when it arrived (dead-lettered then); a restore must not fail on it.
@@ -730,6 +810,8 @@ public class SegmentationFunction
         }
         for (DefinitionUpdate u : pending) {
             LOG.warn("definition at offset {} not restored: its references are not live", u.offset);
+            SegmentRecord r = Json.read(u.value, SegmentRecord.class);
+            catalogs.put(r.workspace(), catalog(r.workspace()).remove(r.id(), epoch(u)).catalog());
         }
     }
 
@@ -875,15 +957,6 @@ public class SegmentationFunction
                         u.value == null
                                 ? null
                                 : new String(u.value, java.nio.charset.StandardCharsets.UTF_8)));
-    }
-
-    private KafkaMessage wakeUp(String workspace, String userId) {
-        Map<String, Object> env = new java.util.LinkedHashMap<>();
-        env.put("workspace", workspace);
-        env.put("user_id", userId);
-        env.put("events", List.of());
-        env.put("wake", true);
-        return KafkaMessage.json(settings.topics().events(), Keys.of(workspace, userId), env);
     }
 
     private KafkaMessage userDeadLetter(String key, String reason, String detail) {

@@ -23,7 +23,6 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
-import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -77,8 +76,7 @@ class BackfillEqualsStreamingTest {
 
     /**
      * Streaming where half the events arrive before the definitions are read to their end (the job
-     * buffers them, then evaluates every user at once), with the job's wake-ups fed back as the
-     * events topic would.
+     * buffers them; then users catch up at their next event or when the sweep visits them).
      */
     private static Set<String> buffered(List<DefinitionUpdate> defs, List<Arrival> in, long until)
             throws Exception {
@@ -95,16 +93,9 @@ class BackfillEqualsStreamingTest {
                 if (i == half) {
                     defs.forEach(d -> broadcast(h, d));
                     h.processBroadcastWatermark(new Watermark(Long.MAX_VALUE));
-                    var side = h.getSideOutput(Descriptors.SIDE);
-                    for (StreamRecord<KafkaMessage> m :
-                            side == null
-                                    ? List.<StreamRecord<KafkaMessage>>of()
-                                    : List.copyOf(side)) {
-                        if (m.getValue().topic.equals(TOPICS.events())) {
-                            h.processElement(
-                                    TestRecords.inbound(m.getValue().valueText()), Long.MIN_VALUE);
-                        }
-                    }
+                }
+                if (i == half + half / 2) {
+                    TestRecords.sweep(h); // half-way through the rest, quiet users catch up
                 }
                 Arrival a = byArrival.get(i);
                 h.processElement(inbound(a.user(), a.event()), a.event().time());
@@ -195,13 +186,15 @@ class BackfillEqualsStreamingTest {
                     String, Inbound, DefinitionUpdate, KafkaMessage>
             harness(SegmentationFunction.Settings settings) throws Exception {
         var h =
-                ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
-                        new SegmentationFunction(settings),
+                new KeyedBroadcastOperatorTestHarness<>(
+                        new SegmentationOperator(new SegmentationFunction(settings)),
                         Inbound::getKey,
                         Types.STRING,
-                        Descriptors.DEFINITIONS,
-                        Descriptors.PROGRESS);
+                        1,
+                        1,
+                        0);
         h.setProcessingTime(Instant.parse("2026-12-01T00:00:00Z").toEpochMilli());
+        h.open();
         return h;
     }
 

@@ -23,8 +23,8 @@ import io.cohortflow.job.model.UserState;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import javax.annotation.Nullable;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
@@ -36,22 +36,51 @@ import org.junit.jupiter.api.Test;
 class SegmentationFunctionTest {
     private static final TopicNames TOPICS = TopicNames.DEFAULT;
     private KeyedBroadcastOperatorTestHarness<String, Inbound, DefinitionUpdate, KafkaMessage> h;
+    private SegmentationOperator op;
 
     private KeyedBroadcastOperatorTestHarness<String, Inbound, DefinitionUpdate, KafkaMessage>
             harness(long definitionsEnd) throws Exception {
-        SegmentationFunction f =
-                new SegmentationFunction(
-                        new SegmentationFunction.Settings(
-                                90 * DAY, 1000, 5 * 60_000, TOPICS, definitionsEnd, false));
-        h =
-                ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
-                        f,
-                        Inbound::getKey,
-                        Types.STRING,
-                        Descriptors.DEFINITIONS,
-                        Descriptors.PROGRESS);
+        return harness(definitionsEnd, SegmentationOperator.SLICE_NANOS, null);
+    }
+
+    /**
+     * The streaming operator over heap state, restored from {@code snapshot} when not null, its
+     * sweep's slices {@code sliceNanos} long (0: one user per slice).
+     */
+    private KeyedBroadcastOperatorTestHarness<String, Inbound, DefinitionUpdate, KafkaMessage>
+            harness(
+                    long definitionsEnd,
+                    long sliceNanos,
+                    @Nullable org.apache.flink.runtime.checkpoint.OperatorSubtaskState snapshot)
+                    throws Exception {
+        if (h != null) {
+            h.close();
+        }
+        // Serialized and back, as it reaches a task.
+        op =
+                org.apache.flink.util.InstantiationUtil.clone(
+                        new SegmentationOperator(
+                                new SegmentationFunction(
+                                        new SegmentationFunction.Settings(
+                                                90 * DAY,
+                                                1000,
+                                                5 * 60_000,
+                                                TOPICS,
+                                                definitionsEnd,
+                                                false)),
+                                sliceNanos));
+        // 128 key groups, as a job's default: the sweep's cursor is a key group.
+        h = new KeyedBroadcastOperatorTestHarness<>(op, Inbound::getKey, Types.STRING, 128, 1, 0);
         h.setProcessingTime(T0 + 30 * DAY); // the wall clock, for the future-skew check
+        if (snapshot != null) {
+            h.initializeState(snapshot);
+        }
+        h.open();
         return h;
+    }
+
+    private void sweep() throws Exception {
+        TestRecords.sweep(h);
     }
 
     @AfterEach
@@ -252,7 +281,7 @@ class SegmentationFunctionTest {
     }
 
     @Test
-    void a_definition_published_after_the_events_enters_known_users_and_wakes_them_for_timers()
+    void a_definition_published_after_the_events_reaches_quiet_users_through_the_sweep()
             throws Exception {
         harness(0);
         send(threePageviews("ws"), T0);
@@ -260,20 +289,27 @@ class SegmentationFunctionTest {
         assertThat(memberships()).isEmpty();
         h.processBroadcastElement(
                 segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 0), 0);
+        // Applying the definition touched no user: it is live, and the sweep is to come.
+        assertThat(memberships()).isEmpty();
+        assertThat(side(TOPICS.applied()))
+                .extracting(n -> n.get("status").asText())
+                .containsExactly("live");
+        sweep();
         List<JsonNode> m = memberships();
         assertThat(m).hasSize(1); // the other workspace's user is untouched
         assertThat(m.get(0).get("change").asText()).isEqualTo("entered");
-        List<JsonNode> wake = side(TOPICS.events());
-        assertThat(wake).hasSize(1);
-        assertThat(wake.get(0).get("wake").asBoolean()).isTrue();
+        assertThat(h.numEventTimeTimers()).isEqualTo(1); // registered by the sweep itself
+        assertThat(side(TOPICS.events())).isEmpty(); // no wake-up through the events topic
         List<JsonNode> applied = side(TOPICS.applied());
-        assertThat(applied).hasSize(1);
-        assertThat(applied.get(0).get("version").asLong()).isEqualTo(1);
+        assertThat(applied)
+                .extracting(n -> n.get("status").asText())
+                .containsExactly("live", "applied");
+        assertThat(applied.get(1).get("version").asLong()).isEqualTo(1);
+        assertThat(applied.get(1).get("offset").asLong()).isZero();
     }
 
     @Test
-    void a_wake_up_that_arrives_after_the_watermark_passed_the_lapse_applies_it_at_once()
-            throws Exception {
+    void a_sweep_that_finds_a_lapse_behind_the_watermark_applies_it_at_once() throws Exception {
         harness(0);
         send(threePageviews("ws"), T0 + 2);
         // Other users' events moved the watermark past u1's window; then the events go idle.
@@ -281,16 +317,10 @@ class SegmentationFunctionTest {
         h.processWatermark(new Watermark(T0 + 30 * DAY));
         h.processBroadcastElement(
                 segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 0), 0);
-        assertThat(memberships())
-                .extracting(n -> n.get("change").asText())
-                .containsExactly("entered");
-        List<JsonNode> wake = side(TOPICS.events());
-        assertThat(wake).hasSize(1);
-
-        // The wake-up comes back through the events topic, with no event time of its own. A timer
-        // registered now, before the watermark, would fire only when the watermark next moves,
-        // which idle events never make it do: the lapse is due, so it is applied at its instant.
-        h.processElement(inbound(wake.get(0).toString()), Long.MIN_VALUE);
+        // A timer registered now, before the watermark, would fire only when the watermark next
+        // moves, which idle events never make it do: the lapse is due, so it is applied at its
+        // instant.
+        sweep();
         List<JsonNode> m = memberships();
         assertThat(m)
                 .extracting(n -> n.get("change").asText())
@@ -307,6 +337,7 @@ class SegmentationFunctionTest {
         send(envelope("ws", "u1", null, event("Purchase", T0)), T0);
         h.processBroadcastElement(
                 segment("ws", "buyers", 2, 1, false, false, everPurchased(), 1), 0);
+        sweep();
         List<JsonNode> m = memberships();
         assertThat(m)
                 .extracting(n -> n.get("change").asText())
@@ -357,9 +388,15 @@ class SegmentationFunctionTest {
         assertThat(side(TOPICS.replies()).get(0).at("/error/status").asInt()).isEqualTo(503);
         h.processBroadcastElement(
                 segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 1), 0);
+        sweep();
         assertThat(memberships())
                 .extracting(n -> n.get("segment_id").asText())
                 .containsExactly("buyers");
+        // The first sweep covers every definition read so far.
+        assertThat(side(TOPICS.applied()))
+                .filteredOn(n -> n.get("status").asText().equals("applied"))
+                .extracting(n -> n.get("id").asText())
+                .containsExactlyInAnyOrder("buyers", "readers");
     }
 
     @Test
@@ -417,22 +454,101 @@ class SegmentationFunctionTest {
     /** Replaces the harness with a new operator restored from {@code snapshot}. */
     private void restore(org.apache.flink.runtime.checkpoint.OperatorSubtaskState snapshot)
             throws Exception {
-        h.close();
-        h =
-                new KeyedBroadcastOperatorTestHarness<>(
-                        new CoBroadcastWithKeyedOperator<>(
-                                new SegmentationFunction(
-                                        new SegmentationFunction.Settings(
-                                                90 * DAY, 1000, 5 * 60_000, TOPICS, 0, false)),
-                                List.of(Descriptors.DEFINITIONS, Descriptors.PROGRESS)),
-                        Inbound::getKey,
-                        Types.STRING,
-                        1,
-                        1,
-                        0);
-        h.setProcessingTime(T0 + 30 * DAY);
-        h.initializeState(snapshot);
-        h.open();
+        harness(0, SegmentationOperator.SLICE_NANOS, snapshot);
+    }
+
+    /**
+     * One slice of the sweep while events flow (a record of another workspace's user, which no
+     * definition concerns): the next slice waits for the pause, so each call runs one.
+     */
+    private void sliceBetweenRecords(int i) throws Exception {
+        send(envelope("other", "x" + i, null, event("Pageview", T0)), T0);
+        h.setProcessingTime(h.getProcessingTime() + SegmentationOperator.BUSY_PAUSE_MILLIS);
+    }
+
+    @Test
+    void events_a_restored_job_takes_before_its_definitions_are_read_count_once_they_are()
+            throws Exception {
+        harness(0);
+        h.processBroadcastElement(
+                segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 0), 0);
+        send(envelope("ws", "u1", null, event("Pageview", T0), event("Pageview", T0 + 1)), T0);
+        // Restored where the definitions topic holds one more record than was read.
+        harness(2, SegmentationOperator.SLICE_NANOS, h.snapshot(1, 1));
+        send(envelope("ws", "u1", null, event("Pageview", T0 + 2)), T0);
+        assertThat(memberships()).isEmpty(); // stored, not evaluated: definitions are loading
+        h.processBroadcastElement(
+                segment("ws", "buyers", 1, 0, true, false, everPurchased(), 1), 0);
+        sweep();
+        assertThat(memberships())
+                .extracting(n -> n.get("segment_id").asText())
+                .containsExactly("readers");
+    }
+
+    @Test
+    void a_sweep_interrupted_by_a_failure_resumes_after_the_restore_and_enters_each_user_once()
+            throws Exception {
+        harness(0, 0, null); // one user per slice
+        int users = 60;
+        for (int u = 0; u < users; u++) {
+            send(envelope("ws", "u" + u, null, event("Purchase", T0)), T0);
+        }
+        h.processBroadcastElement(
+                segment("ws", "buyers", 1, 0, true, false, everPurchased(), 0), 0);
+        for (int i = 0; i < users / 2; i++) {
+            sliceBetweenRecords(i);
+        }
+        List<JsonNode> before = memberships();
+        assertThat(before).hasSizeBetween(1, users - 1);
+        assertThat(side(TOPICS.applied()))
+                .extracting(n -> n.get("status").asText())
+                .containsExactly("live");
+
+        // The task fails; the last checkpoint was taken just now.
+        harness(0, 0, h.snapshot(1, 1));
+        sweep();
+        List<JsonNode> after = memberships();
+        java.util.Set<String> entered = new java.util.HashSet<>();
+        for (JsonNode n : before) {
+            assertThat(entered.add(n.get("user_id").asText())).isTrue();
+        }
+        for (JsonNode n : after) {
+            assertThat(entered.add(n.get("user_id").asText())).as("entered twice").isTrue();
+        }
+        assertThat(entered).hasSize(users);
+        // The restored sweep skipped the key groups visited before the failure (the keys are the
+        // users and the other workspace's users whose records the slices ran between).
+        assertThat(op.usersVisited()).isLessThan(users + users / 2);
+        assertThat(side(TOPICS.applied()))
+                .extracting(n -> n.get("status").asText())
+                .containsExactly("applied");
+    }
+
+    @Test
+    void a_change_during_a_sweep_is_covered_by_a_second_sweep() throws Exception {
+        harness(0, 0, null);
+        for (int u = 0; u < 10; u++) {
+            send(envelope("ws", "u" + u, null, event("Purchase", T0)), T0);
+        }
+        h.processBroadcastElement(
+                segment("ws", "buyers", 1, 0, true, false, everPurchased(), 0), 0);
+        sliceBetweenRecords(0);
+        h.processBroadcastElement(
+                segment("ws", "buyers", 2, 1, false, false, everPurchased(), 1), 0);
+        sweep();
+        // Every user entered (if reached before the unpublish) and exited, or never entered.
+        java.util.Map<String, List<String>> byUser = new java.util.TreeMap<>();
+        for (JsonNode n : memberships()) {
+            byUser.computeIfAbsent(n.get("user_id").asText(), k -> new ArrayList<>())
+                    .add(n.get("change").asText());
+        }
+        byUser.values().forEach(c -> assertThat(c).containsExactly("entered", "exited"));
+        send(envelope("ws", "u0", "r1", event("Purchase", T0 + 1)), T0 + 1);
+        assertThat(side(TOPICS.replies()).get(0).get("cohorts")).isEmpty();
+        List<JsonNode> applied = side(TOPICS.applied());
+        assertThat(applied)
+                .filteredOn(n -> n.get("status").asText().equals("applied"))
+                .isEmpty(); // unpublished: nothing left to apply
     }
 
     @Test
@@ -494,7 +610,7 @@ class SegmentationFunctionTest {
                 .isEqualTo("invalid_definition");
 
         h.processBroadcastElement(segment("ws", "ok", 1, 0, true, false, everPurchased(), 1), 0);
-        assertThat(side(TOPICS.applied()).get(1).get("status").asText()).isEqualTo("applied");
+        assertThat(side(TOPICS.applied()).get(1).get("status").asText()).isEqualTo("live");
         send(envelope("ws", "u1", "r1", event("Purchase", T0)), T0);
         assertThat(side(TOPICS.replies()).get(0).get("cohorts"))
                 .extracting(JsonNode::asText)

@@ -76,9 +76,47 @@ class StreamingJobTest extends KafkaJobTest {
                     .isNotEmpty()
                     .allSatisfy(r -> assertThat(r.timestamp()).isGreaterThanOrEqualTo(started));
 
+            // Each subtask reports each definition live, then applied once its sweep is done.
             List<JsonNode> applied = read(c.topics().applied(), IsolationLevel.READ_UNCOMMITTED);
-            assertThat(applied)
-                    .anySatisfy(a -> assertThat(a.get("id").asText()).isEqualTo("readers"));
+            for (String id : List.of("buyers", "readers")) {
+                for (String status : List.of("live", "applied")) {
+                    assertThat(applied)
+                            .filteredOn(a -> a.get("id").asText().equals(id))
+                            .filteredOn(a -> a.get("status").asText().equals(status))
+                            .extracting(a -> a.get("subtask").asInt())
+                            .as("%s %s", id, status)
+                            .contains(0, 1);
+                }
+            }
+        } finally {
+            job.cancel().get();
+        }
+    }
+
+    @Test
+    void on_an_idle_stream_a_one_minute_window_lapses_on_time_with_no_other_traffic()
+            throws Exception {
+        JobConfig c = config("idle", Map.of(JobConfig.IDLENESS, "PT1S"));
+        String pageviewInTheLastMinute =
+                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
+                        + "\"context\":\"hits\",\"window\":{\"count\":1,\"unit\":\"minute\"},\"at_least\":1,"
+                        + "\"pred\":{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/Pageview\"}}}}";
+        segment(c, "ws", "just-now", 1, 0, true, false, pageviewInTheLastMinute);
+        JobClient job = start(c);
+        try {
+            long at = System.currentTimeMillis() - 45_000;
+            events(c, "ws", "erin", event("Pageview", at));
+            // Nothing else arrives: the exit comes when the wall clock passes the window's end.
+            List<JsonNode> all =
+                    awaitCommitted(
+                            c.topics().memberships(),
+                            m -> count(m, "change", "exited") == 1,
+                            Duration.ofSeconds(90));
+            assertThat(all)
+                    .extracting(m -> m.get("change").asText())
+                    .containsExactly("entered", "exited");
+            assertThat(Instant.parse(all.get(1).get("time").asText()).toEpochMilli())
+                    .isEqualTo(at + 60_000);
         } finally {
             job.cancel().get();
         }

@@ -5,6 +5,7 @@ import io.cohortflow.core.event.Event;
 import io.cohortflow.job.kafka.InboundParser;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.Inbound;
+import io.cohortflow.job.model.KafkaMessage;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -12,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
 
 /** Builders of the job's inputs from the JSON a producer would send. */
 public final class TestRecords {
@@ -132,4 +134,20 @@ public final class TestRecords {
     }
 
     private TestRecords() {}
+
+    /**
+     * Runs the sweep of the harness's {@link SegmentationOperator} (its processing-time slices)
+     * until it has visited every user.
+     */
+    static void sweep(
+            KeyedBroadcastOperatorTestHarness<String, Inbound, DefinitionUpdate, KafkaMessage> h)
+            throws Exception {
+        SegmentationOperator op = (SegmentationOperator) h.getOperator();
+        for (int i = 0; i < 100_000 && op.sweeping(); i++) {
+            h.setProcessingTime(h.getProcessingTime() + SegmentationOperator.BUSY_PAUSE_MILLIS);
+        }
+        if (op.sweeping()) {
+            throw new AssertionError("the sweep did not end");
+        }
+    }
 }

@@ -21,7 +21,10 @@ public final class ProfileCodec {
     /** Version 1 wrote strings with {@code writeUTF}, at most 65 535 bytes; still read. */
     private static final int LEGACY = 1;
 
-    private static final int VERSION = 5;
+    private static final int VERSION = 6;
+
+    /** Version 5 had no definitions epoch (read as 0: brought up to date on first use). */
+    private static final int EPOCHS = 6;
 
     /** Version 4 wrote the clock fields and each counter's first time as raw longs; still read. */
     private static final int ABSOLUTE_TIMES = 4;
@@ -42,6 +45,7 @@ public final class ProfileCodec {
         writeHead(p, out, true);
         writeRows(p, out);
         Varints.writeInt(out, p.countersVersion);
+        Varints.writeUnsigned(out, p.definitionsEpoch);
     }
 
     /**
@@ -173,6 +177,7 @@ public final class ProfileCodec {
             p.legacyRechecks.put(string(in, legacy), in.readLong());
         }
         p.countersVersion = version >= BY_SEGMENT_ID ? Varints.readInt(in) : 1;
+        p.definitionsEpoch = version >= EPOCHS ? Varints.readUnsigned(in) : 0;
         return p;
     }
 

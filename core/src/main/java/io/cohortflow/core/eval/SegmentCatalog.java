@@ -20,6 +20,12 @@ import javax.annotation.Nullable;
  * The live segments, compiled and indexed by what can change them: counters by an anchor value
  * (usually the event name), history-evaluated segments by relevant event names. Immutable: a change
  * of definitions yields a new catalog, so an evaluation never sees a half-applied change.
+ *
+ * <p>Every change is stamped with an epoch (the job uses the definitions-topic offset of the
+ * record; callers without one get the next number). A profile remembers the epoch it was evaluated
+ * at, and {@link SegmentEngine} brings it up to the catalog's on its next operation with the
+ * segments {@link #changedSince} then: a change costs nothing when it is applied, and each user
+ * pays for it when next seen (or when a sweep visits them).
  */
 public final class SegmentCatalog {
 
@@ -34,11 +40,16 @@ public final class SegmentCatalog {
     }
 
     private static final SegmentCatalog EMPTY =
-            new SegmentCatalog(Map.of(), Map.of(), SegmentOrdinals.NONE);
+            new SegmentCatalog(Map.of(), Map.of(), SegmentOrdinals.NONE, Map.of(), 0);
 
     private final Map<String, Source> sources;
     private final Map<String, CompiledSegment> segments;
     private final SegmentOrdinals ordinals;
+
+    /** The epoch of each segment's last change, removed segments included. */
+    private final Map<String, Long> changedAt;
+
+    private final long epoch;
 
     /** Live segments by ordinal (null where a number's segment is not live). */
     private final CompiledSegment[] byOrdinal;
@@ -62,10 +73,14 @@ public final class SegmentCatalog {
     private SegmentCatalog(
             Map<String, Source> sources,
             Map<String, CompiledSegment> segments,
-            SegmentOrdinals ordinals) {
+            SegmentOrdinals ordinals,
+            Map<String, Long> changedAt,
+            long epoch) {
         this.sources = sources;
         this.segments = segments;
         this.ordinals = ordinals;
+        this.changedAt = changedAt;
+        this.epoch = epoch;
         this.byOrdinal = new CompiledSegment[ordinals.size()];
         for (CompiledSegment s : segments.values()) {
             byOrdinal[s.ordinal()] = s;
@@ -109,17 +124,48 @@ public final class SegmentCatalog {
      * definitions starts here, so that profiles stored before the restore read right.
      */
     public static SegmentCatalog empty(SegmentOrdinals ordinals) {
-        return new SegmentCatalog(Map.of(), Map.of(), ordinals);
+        return new SegmentCatalog(Map.of(), Map.of(), ordinals, Map.of(), 0);
     }
 
     /**
-     * Adds or replaces segment {@code id}. Segments that reference it are recompiled too and
-     * reported as changed. On a problem (unknown reference, cycle) the catalog is unchanged.
+     * The epoch of the latest change: 0 for a catalog no change reached (the job's, before its
+     * definitions are read), against which no profile is brought up to date.
      */
+    public long epoch() {
+        return epoch;
+    }
+
+    /** The segments (live or removed) changed after {@code epoch}. */
+    public Set<String> changedSince(long epoch) {
+        Set<String> out = new LinkedHashSet<>();
+        changedAt.forEach(
+                (id, at) -> {
+                    if (at > epoch) {
+                        out.add(id);
+                    }
+                });
+        return out;
+    }
+
+    /** The epoch of segment {@code id}'s last change, 0 for none. */
+    public long changedAt(String id) {
+        return changedAt.getOrDefault(id, 0L);
+    }
+
+    /** {@link #put(String, long, Definition, long)} at the next epoch. */
     public Update put(String id, long version, Definition definition) {
+        return put(id, version, definition, epoch + 1);
+    }
+
+    /**
+     * Adds or replaces segment {@code id}, a change at epoch {@code at}. Segments that reference it
+     * are recompiled too and reported as changed. On a problem (unknown reference, cycle) the
+     * catalog is unchanged.
+     */
+    public Update put(String id, long version, Definition definition, long at) {
         Map<String, Source> next = new LinkedHashMap<>(sources);
         next.put(id, new Source(definition, version));
-        return rebuild(next, id, false, ordinals.with(List.of(id)));
+        return rebuild(next, id, false, ordinals.with(List.of(id)), at);
     }
 
     /**
@@ -157,26 +203,80 @@ public final class SegmentCatalog {
         next.keySet().retainAll(compiled.keySet());
         return new Update(
                 new SegmentCatalog(
-                        Map.copyOf(next), Collections.unmodifiableMap(compiled), numbered),
+                        Map.copyOf(next),
+                        Collections.unmodifiableMap(compiled),
+                        numbered,
+                        stamped(changed, epoch + 1, next),
+                        epoch + 1),
                 Collections.unmodifiableSet(changed),
                 List.copyOf(problems));
     }
 
-    /**
-     * Removes segment {@code id}. Segments that reference it can no longer be evaluated: they are
-     * removed as well, reported as changed, and named in the problems.
-     */
+    /** {@link #remove(String, long)} at the next epoch. */
     public Update remove(String id) {
+        return remove(id, epoch + 1);
+    }
+
+    /**
+     * Removes segment {@code id}, a change at epoch {@code at}. Segments that reference it can no
+     * longer be evaluated: they are removed as well, reported as changed, and named in the
+     * problems. Removing a segment the catalog does not hold changes no segment but is stamped all
+     * the same: a profile may hold a membership of it from before a restore.
+     */
+    public Update remove(String id, long at) {
         if (!sources.containsKey(id)) {
-            return new Update(this, Set.of(), List.of());
+            return new Update(
+                    new SegmentCatalog(
+                            sources,
+                            segments,
+                            ordinals,
+                            stamped(Set.of(id), at, sources),
+                            Math.max(epoch, at)),
+                    Set.of(),
+                    List.of());
         }
         Map<String, Source> next = new LinkedHashMap<>(sources);
         next.remove(id);
-        return rebuild(next, id, true, ordinals);
+        return rebuild(next, id, true, ordinals, at);
+    }
+
+    /**
+     * The change stamps after segments {@code changed} changed at {@code at}. A segment evaluates
+     * its references inlined, so it changed whenever one of them did: on a restore, which replays
+     * each segment's latest record only, a referrer is put after a segment it references that was
+     * edited later, and must carry that later stamp as it did before the restore.
+     */
+    private Map<String, Long> stamped(Set<String> changed, long at, Map<String, Source> next) {
+        Map<String, Long> out = new HashMap<>(changedAt);
+        for (String s : changed) {
+            out.put(s, at);
+        }
+        boolean grew = true;
+        while (grew) {
+            grew = false;
+            for (String s : changed) {
+                Source src = next.get(s);
+                if (src == null) {
+                    continue;
+                }
+                for (String ref : SegmentResolver.references(src.definition().container())) {
+                    Long t = out.get(ref);
+                    if (t != null && t > out.get(s)) {
+                        out.put(s, t);
+                        grew = true;
+                    }
+                }
+            }
+        }
+        return Map.copyOf(out);
     }
 
     private Update rebuild(
-            Map<String, Source> next, String id, boolean removal, SegmentOrdinals numbered) {
+            Map<String, Source> next,
+            String id,
+            boolean removal,
+            SegmentOrdinals numbered,
+            long at) {
         Set<String> changed = new LinkedHashSet<>();
         changed.add(id);
         changed.addAll(dependents(next, id));
@@ -210,7 +310,11 @@ public final class SegmentCatalog {
         }
         return new Update(
                 new SegmentCatalog(
-                        Map.copyOf(next), Collections.unmodifiableMap(compiled), numbered),
+                        Map.copyOf(next),
+                        Collections.unmodifiableMap(compiled),
+                        numbered,
+                        stamped(changed, at, next),
+                        Math.max(epoch, at)),
                 Collections.unmodifiableSet(changed),
                 List.copyOf(problems));
     }

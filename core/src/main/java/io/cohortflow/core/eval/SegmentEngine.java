@@ -129,10 +129,32 @@ public final class SegmentEngine {
     }
 
     /**
+     * Brings the user up to the catalog's epoch (see {@link SegmentCatalog}) and returns what that
+     * changed: the segments changed since the profile's epoch are evaluated from the stored
+     * history, memberships of segments no longer live exit. Every operation does this first; the
+     * job's sweep calls it alone, for users with no events or lapses of their own. Nothing is done
+     * against a catalog at epoch 0 (the job's before its definitions are read): that would end
+     * every membership.
+     */
+    public List<MembershipChange> catchUp(UserProfile p, EventHistory h, SegmentCatalog catalog) {
+        List<MembershipChange> out = new ArrayList<>();
+        catchUp(p, h, catalog, out);
+        return out;
+    }
+
+    /** Whether {@link #catchUp} has anything to do for this profile. */
+    public boolean behind(UserProfile p, SegmentCatalog catalog) {
+        return catalog.epoch() != 0
+                && (p.definitionsEpoch < catalog.epoch()
+                        || p.countersVersion != UserProfile.COUNTERS
+                        || p.legacyMemberships != null);
+    }
+
+    /**
      * Evaluates segments whose definitions are new or changed, for this user, from the stored
      * history (their counters are rebuilt), and exits the user from segments no longer live.
      */
-    public List<MembershipChange> onDefinitionsChanged(
+    private List<MembershipChange> definitionsChanged(
             UserProfile p, EventHistory h, SegmentCatalog catalog, Set<String> changed) {
         List<MembershipChange> out = new ArrayList<>();
         adoptLegacyRows(p, catalog, out);
@@ -197,29 +219,42 @@ public final class SegmentEngine {
     }
 
     /**
-     * Rebuilds the counters of a profile compiled by an older engine from the user's history and
-     * evaluates every segment, emitting only what really changed. Not against an empty catalog (the
-     * job's before its definitions are read): that would end every membership.
+     * See {@link #catchUp(UserProfile, EventHistory, SegmentCatalog)}. A profile whose counters an
+     * older engine compiled has them rebuilt from the history and every segment evaluated, emitting
+     * only what really changed.
      */
     private void catchUp(
             UserProfile p, EventHistory h, SegmentCatalog catalog, List<MembershipChange> out) {
-        if (catalog.size() == 0) {
+        if (catalog.epoch() == 0) {
+            // No definitions known (the job's before they are read): what this operation does
+            // is counted by no segment, so every segment must evaluate the user again later.
+            p.definitionsEpoch = 0;
+            return;
+        }
+        if (!behind(p, catalog)) {
             return;
         }
         adoptLegacyRows(p, catalog, out);
-        if (p.countersVersion == UserProfile.COUNTERS) {
-            return;
+        Set<String> changed;
+        if (p.countersVersion != UserProfile.COUNTERS) {
+            p.countersVersion = UserProfile.COUNTERS;
+            changed = new LinkedHashSet<>();
+            for (CompiledSegment s : catalog.segments()) {
+                changed.add(s.id());
+            }
+        } else if (p.now == Long.MIN_VALUE) {
+            changed = Set.of(); // no events yet: nothing held, nothing to evaluate
+        } else {
+            changed = catalog.changedSince(p.definitionsEpoch);
         }
-        p.countersVersion = UserProfile.COUNTERS;
-        Set<String> all = new LinkedHashSet<>();
-        catalog.segments().forEach(s -> all.add(s.id()));
-        out.addAll(onDefinitionsChanged(p, h, catalog, all));
+        p.definitionsEpoch = catalog.epoch();
+        out.addAll(definitionsChanged(p, h, catalog, changed));
     }
 
     /**
      * Moves the memberships and rechecks of a profile stored before segments had ordinals under
      * their ordinals. A membership of a segment the catalog never numbered belongs to a segment no
-     * longer live: it exits, as {@link #onDefinitionsChanged} would have made it.
+     * longer live: it exits, as {@link #definitionsChanged} would have made it.
      */
     private static void adoptLegacyRows(
             UserProfile p, SegmentCatalog catalog, List<MembershipChange> out) {

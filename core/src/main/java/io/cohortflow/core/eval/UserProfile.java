@@ -19,7 +19,7 @@ public final class UserProfile {
     /**
      * How many events of each name the history holds, and the latest event time inserted: enough to
      * build many counters of a new definition without reading the history (see {@code
-     * SegmentEngine.onDefinitionsChanged}).
+     * SegmentEngine#catchUp}).
      */
     final Map<String, Integer> names = new HashMap<>();
 
@@ -48,6 +48,13 @@ public final class UserProfile {
 
     /** The counter layout of this engine. */
     static final int COUNTERS = 3;
+
+    /**
+     * The catalog epoch this profile was last brought up to ({@link SegmentCatalog#epoch}): the
+     * definitions changed since are applied to it on its next operation. 0 for a new profile and
+     * for one stored before epochs (evaluated again for every segment, once).
+     */
+    long definitionsEpoch;
 
     final LongMap<CounterState> counters = new LongMap<>();
 

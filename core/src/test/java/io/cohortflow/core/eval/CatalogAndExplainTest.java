@@ -73,6 +73,68 @@ class CatalogAndExplainTest {
     }
 
     @Test
+    void each_change_is_stamped_with_its_epoch_and_a_referrer_with_its_references() {
+        String ref = visitors("{\"func\":\"segment-ref\",\"id\":\"a\"}");
+        SegmentCatalog c = SegmentCatalog.empty().put("a", 1, def(BUYER), 10).catalog();
+        c = c.put("b", 1, def(ref), 20).catalog();
+        c = c.put("x", 1, def(READER), 30).catalog();
+        assertThat(c.epoch()).isEqualTo(30);
+        assertThat(c.changedSince(15)).containsExactlyInAnyOrder("b", "x");
+        // An edit of "a" changes "b" too.
+        c = c.put("a", 2, def(READER), 40).catalog();
+        assertThat(c.changedSince(30)).containsExactlyInAnyOrder("a", "b");
+
+        // A restore replays each segment's latest record, referrers after their references: "b"
+        // (its record at 20) is put after "a" (40) and must still read as changed at 40.
+        SegmentCatalog restored = SegmentCatalog.empty().put("a", 2, def(READER), 40).catalog();
+        restored = restored.put("x", 1, def(READER), 30).catalog();
+        restored = restored.put("b", 1, def(ref), 20).catalog();
+        assertThat(restored.epoch()).isEqualTo(40);
+        assertThat(restored.changedSince(30)).isEqualTo(c.changedSince(30));
+        assertThat(restored.changedSince(35)).containsExactlyInAnyOrder("a", "b");
+    }
+
+    @Test
+    void removing_a_segment_the_catalog_does_not_hold_is_still_a_change() {
+        SegmentCatalog c = SegmentCatalog.empty().put("a", 1, def(BUYER), 5).catalog();
+        SegmentCatalog.Update u = c.remove("gone", 9);
+        assertThat(u.changed()).isEmpty();
+        assertThat(u.catalog().epoch()).isEqualTo(9);
+        assertThat(u.catalog().changedSince(5)).containsExactly("gone");
+    }
+
+    @Test
+    void a_user_catches_up_with_changes_at_their_next_event_only_once() {
+        Fixture f = new Fixture();
+        f.lazy = true;
+        f.send(ev("Purchase", T0));
+        f.define("buyer", BUYER);
+        assertThat(f.cohorts()).isEmpty(); // not applied to the user yet
+        assertThat(f.engine.behind(f.profile, f.catalog)).isTrue();
+        assertThat(f.send(ev("Pageview", T0 + 1)))
+                .extracting(MembershipChange::segmentId)
+                .containsExactly("buyer");
+        assertThat(f.engine.behind(f.profile, f.catalog)).isFalse();
+        f.remove("buyer");
+        assertThat(f.catchUp())
+                .extracting(MembershipChange::kind)
+                .containsExactly(MembershipChange.Kind.EXITED);
+    }
+
+    @Test
+    void events_applied_while_no_definitions_are_known_are_counted_once_they_are() {
+        Fixture f = new Fixture();
+        f.define("buyer", BUYER);
+        f.send(ev("Pageview", T0));
+        SegmentCatalog loaded = f.catalog;
+        f.catalog = SegmentCatalog.empty(loaded.ordinals()); // a job restarting: nothing read yet
+        f.send(ev("Purchase", T0 + 1));
+        f.catalog = loaded; // read again, at the same epoch the user had reached
+        assertThat(f.engine.behind(f.profile, f.catalog)).isTrue();
+        assertThat(f.catchUp()).extracting(MembershipChange::segmentId).containsExactly("buyer");
+    }
+
+    @Test
     void identical_aggregates_are_shared_between_segments() {
         SegmentCatalog c = SegmentCatalog.empty().put("a", 1, def(BUYER)).catalog();
         c =

@@ -89,6 +89,9 @@ class IncrementalEqualsScratchTest {
         Random r = new Random(seed);
         RandomDefinitions gen = new RandomDefinitions(r);
         Fixture f = new Fixture(CONFIG);
+        // Half the runs apply definition changes lazily, as the job does: at the user's next
+        // event or lapse, or when a sweep reaches them.
+        f.lazy = r.nextBoolean();
         List<String> ids = new ArrayList<>();
         List<String> removed = new ArrayList<>();
         int together = 0;
@@ -128,6 +131,8 @@ class IncrementalEqualsScratchTest {
                 f.remove(id);
                 // Segments that referenced it went with it.
                 ids.removeIf(x -> f.catalog.segment(x).isEmpty());
+            } else if (action == 6 && f.lazy) {
+                f.catchUp();
             } else if (action == 2) {
                 if (System.getProperty("debugSeed", "").equals(Long.toString(seed))) {
                     System.err.println("DEBUGEV step " + step + " advance");

@@ -74,7 +74,8 @@ class ValidDefinitionsEvaluateTest {
         for (int step = 0; step < 40; step++) {
             int action = r.nextInt(10);
             if (action == 0) {
-                engine.onDefinitionsChanged(profile, history, catalog, u.changed());
+                profile.definitionsEpoch = 0; // as if every segment had just changed
+                engine.catchUp(profile, history, catalog);
             } else if (action == 1 && profile.nextExpiry() != Long.MAX_VALUE) {
                 t = Math.max(t, profile.nextExpiry());
                 engine.advanceTo(profile, history, catalog, profile.nextExpiry());

@@ -144,6 +144,12 @@ final class SegmentJson {
         o.put("version", p.version());
         o.put("offset", p.offset());
         o.put("live", p.live());
+        o.put("inEffect", p.status().inEffect());
+        if (p.status().inEffectAt() != null) {
+            o.put("inEffectAt", p.status().inEffectAt());
+        } else {
+            o.putNull("inEffectAt");
+        }
         o.put("applied", p.status().applied());
         if (p.status().appliedAt() != null) {
             o.put("appliedAt", p.status().appliedAt());

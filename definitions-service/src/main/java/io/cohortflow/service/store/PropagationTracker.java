@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Follows the job's {@code cohortflow.applied} topic: for each segment, the latest version each
- * subtask reported applied. A version is live everywhere once every subtask reported it (or a later
- * one).
+ * subtask reported live (it evaluates new events with it) and applied (every user it holds was
+ * brought up to it). A version is in effect once every subtask reported it live, applied once every
+ * subtask reported it applied (or a later version so).
  */
 public final class PropagationTracker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PropagationTracker.class);
@@ -31,23 +32,43 @@ public final class PropagationTracker implements AutoCloseable {
     /**
      * What the job has done with one segment version.
      *
+     * @param inEffect every subtask evaluates new events with this version (or a later one); each
+     *     user is brought up to it at their next event or lapse, or by the subtask's sweep
+     * @param inEffectAt when the last subtask put it in effect, once all did
+     * @param applied every subtask brought every user it holds up to this version (or a later one)
      * @param subtasksReported how many subtasks applied this version or a later one
      * @param parallelism the job's parallelism as reported, 0 when nothing was reported
      * @param appliedAt when the last subtask applied it, once all did
      * @param rejected why the job refused this version (it could not compile it), or null
      */
     public record Status(
+            boolean inEffect,
+            @Nullable String inEffectAt,
             boolean applied,
             int subtasksReported,
             int parallelism,
             @Nullable String appliedAt,
             @Nullable String rejected) {
 
-        public static final Status NONE = new Status(false, 0, 0, null, null);
+        public static final Status NONE = new Status(false, null, false, 0, 0, null, null);
     }
 
-    /** Where applied reports come from; the Kafka reader or a test. */
-    private final Map<String, Map<Integer, AppliedRecord>> reports = new ConcurrentHashMap<>();
+    /** The latest report of each kind from one subtask. */
+    private record Reports(@Nullable AppliedRecord live, @Nullable AppliedRecord applied) {
+        Reports with(AppliedRecord r) {
+            // An applied report says live too; a rejection is what the version is.
+            AppliedRecord l = later(live, r);
+            AppliedRecord a =
+                    AppliedRecord.APPLIED.equals(r.status()) ? later(applied, r) : applied;
+            return new Reports(l, a);
+        }
+
+        private static AppliedRecord later(@Nullable AppliedRecord old, AppliedRecord neu) {
+            return old == null || neu.offset() >= old.offset() ? neu : old;
+        }
+    }
+
+    private final Map<String, Map<Integer, Reports>> reports = new ConcurrentHashMap<>();
 
     private final @Nullable KafkaConsumer<byte[], byte[]> consumer;
     private final @Nullable String topic;
@@ -134,35 +155,58 @@ public final class PropagationTracker implements AutoCloseable {
             return;
         }
         reports.computeIfAbsent(r.workspace() + "/" + r.id(), k -> new ConcurrentHashMap<>())
-                .merge(r.subtask(), r, (old, neu) -> neu.offset() >= old.offset() ? neu : old);
+                .merge(r.subtask(), new Reports(null, null).with(r), (old, neu) -> old.with(r));
     }
 
     /** The status of the version written at {@code offset}. */
     public Status status(String workspace, String id, long version, long offset) {
-        Map<Integer, AppliedRecord> bySubtask =
-                reports.getOrDefault(workspace + "/" + id, Map.of());
+        Map<Integer, Reports> bySubtask = reports.getOrDefault(workspace + "/" + id, Map.of());
         int parallelism =
-                bySubtask.values().stream().mapToInt(AppliedRecord::parallelism).max().orElse(0);
-        List<AppliedRecord> done =
                 bySubtask.values().stream()
-                        .filter(r -> r.offset() >= offset || r.version() >= version)
-                        .toList();
+                        .map(Reports::live)
+                        .filter(r -> r != null)
+                        .mapToInt(AppliedRecord::parallelism)
+                        .max()
+                        .orElse(0);
+        List<AppliedRecord> live = reached(bySubtask, Reports::live, version, offset);
+        List<AppliedRecord> applied = reached(bySubtask, Reports::applied, version, offset);
         String rejected =
-                done.stream()
+                live.stream()
                         .filter(r -> r.rejected() && r.version() == version)
                         .map(r -> r.reason() == null ? "rejected by the job" : r.reason())
                         .findFirst()
                         .orElse(null);
-        boolean applied = rejected == null && parallelism > 0 && done.size() >= parallelism;
-        String at =
-                applied
-                        ? done.stream()
-                                .map(AppliedRecord::appliedAt)
-                                .filter(a -> a != null)
-                                .max(String::compareTo)
-                                .orElse(null)
-                        : null;
-        return new Status(applied, done.size(), parallelism, at, rejected);
+        boolean inEffect = rejected == null && parallelism > 0 && live.size() >= parallelism;
+        boolean done = rejected == null && parallelism > 0 && applied.size() >= parallelism;
+        return new Status(
+                inEffect,
+                inEffect ? latest(live) : null,
+                done,
+                applied.size(),
+                parallelism,
+                done ? latest(applied) : null,
+                rejected);
+    }
+
+    /** The reports of the given kind for this version or a later one, one per subtask. */
+    private static List<AppliedRecord> reached(
+            Map<Integer, Reports> bySubtask,
+            java.util.function.Function<Reports, AppliedRecord> kind,
+            long version,
+            long offset) {
+        return bySubtask.values().stream()
+                .map(kind)
+                .filter(r -> r != null && (r.offset() >= offset || r.version() >= version))
+                .toList();
+    }
+
+    @Nullable
+    private static String latest(List<AppliedRecord> reports) {
+        return reports.stream()
+                .map(AppliedRecord::appliedAt)
+                .filter(a -> a != null)
+                .max(String::compareTo)
+                .orElse(null);
     }
 
     @Override

@@ -465,6 +465,25 @@ class SegmentsApiTest {
         assertThat(p.get("applied").asBoolean()).isFalse();
         long offset = p.get("offset").asLong();
         assertThat(offset).isGreaterThanOrEqualTo(0);
+        // Both subtasks put it in effect (new events see it), then swept their users.
+        for (int subtask = 0; subtask < 2; subtask++) {
+            t.propagation.accept(
+                    new AppliedRecord(
+                            "acme",
+                            id,
+                            1,
+                            offset,
+                            "2026-11-23T09:59:5" + subtask + "Z",
+                            subtask,
+                            2,
+                            AppliedRecord.LIVE,
+                            null));
+        }
+        JsonNode live = alice.get("/segments/" + id + "/propagation").json();
+        assertThat(live.get("inEffect").asBoolean()).isTrue();
+        assertThat(live.get("inEffectAt").asText()).isEqualTo("2026-11-23T09:59:51Z");
+        assertThat(live.get("applied").asBoolean()).isFalse();
+        assertThat(live.get("subtasksReported").asInt()).isZero();
         t.propagation.accept(
                 new AppliedRecord("acme", id, 1, offset, "2026-11-23T10:00:00Z", 0, 2));
         assertThat(alice.get("/segments/" + id + "/propagation").json().get("applied").asBoolean())
@@ -472,6 +491,7 @@ class SegmentsApiTest {
         t.propagation.accept(
                 new AppliedRecord("acme", id, 1, offset, "2026-11-23T10:00:01Z", 1, 2));
         JsonNode done = alice.get("/segments/" + id + "/propagation").json();
+        assertThat(done.get("inEffect").asBoolean()).isTrue();
         assertThat(done.get("applied").asBoolean()).isTrue();
         assertThat(done.get("appliedAt").asText()).isEqualTo("2026-11-23T10:00:01Z");
         assertThat(done.get("subtasksReported").asInt()).isEqualTo(2);

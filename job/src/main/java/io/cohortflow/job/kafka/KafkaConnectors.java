@@ -121,8 +121,8 @@ public final class KafkaConnectors {
     }
 
     /**
-     * Replies, dead letters, applied reports, wake-ups: at least once and sent at once (no linger),
-     * since synchronous requests wait for replies and transactions would hold them back until a
+     * Replies, dead letters, applied reports: at least once and sent at once (no linger), since
+     * synchronous requests wait for replies and transactions would hold them back until a
      * checkpoint.
      */
     public static KafkaSink<KafkaMessage> side(JobConfig c) {

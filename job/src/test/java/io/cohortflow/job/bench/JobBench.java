@@ -55,7 +55,10 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *   <li>the floor: a generator into a keyed function doing one MapState get and put per event;
  *   <li>the job on the same generator at the given number of users, for each definition count, as
  *       events/s and as a ratio of the floor, with checkpointed state bytes per user;
- *   <li>the time from publishing one new definition to it being applied to every user held;
+ *   <li>a rollout: one new definition published halfway through the events, the time from
+ *       publishing it to it being live on every subtask (new events see it) and to it being applied
+ *       to every user held (the sweeps done), and the event rate while the sweeps ran as a share of
+ *       the rate before;
  *   <li>Kafka to job to Kafka on the embedded broker (JSON in, exactly-once memberships out).
  * </ol>
  *
@@ -78,7 +81,14 @@ public final class JobBench {
     static final AtomicLong GENERATED = new AtomicLong();
 
     static final AtomicLong LATE_PUBLISHED_AT = new AtomicLong();
-    static final ConcurrentLinkedQueue<String> APPLIED = new ConcurrentLinkedQueue<>();
+    static final AtomicLong GENERATED_AT_PUBLISH = new AtomicLong();
+
+    /** When the last event was generated (0 until then). */
+    static final AtomicLong DONE_AT = new AtomicLong();
+
+    /** Applied reports, each with the events generated when it arrived. */
+    static final ConcurrentLinkedQueue<Map.Entry<String, Long>> APPLIED =
+            new ConcurrentLinkedQueue<>();
 
     public static void main(String[] args) throws Exception {
         List<String> report = new ArrayList<>();
@@ -185,7 +195,9 @@ public final class JobBench {
     // ---- the job -------------------------------------------------------------------------------
 
     private static Inbound event(Long i) {
-        GENERATED.incrementAndGet();
+        if (GENERATED.incrementAndGet() == EVENTS) {
+            DONE_AT.set(System.currentTimeMillis());
+        }
         Random r = new Random(i * 31 + 7);
         int user = (int) (i % USERS);
         Event e = Workload.event(r, BASE + i * STEP, (int) (i / USERS) % 5);
@@ -200,6 +212,7 @@ public final class JobBench {
 
     private static List<String> job(int definitions, double floor) throws Exception {
         GENERATED.set(0);
+        DONE_AT.set(0);
         APPLIED.clear();
         Path dir = Files.createTempDirectory("bench-job");
         JobConfig c = config(dir, Map.of());
@@ -226,28 +239,25 @@ public final class JobBench {
         long start = System.currentTimeMillis();
         org.apache.flink.core.execution.JobClient client = env.executeAsync("job-" + definitions);
         // The sources never end (an ended source would release a final watermark and fire every
-        // timer of every user): wait for the late definition on both subtasks, then cancel.
+        // timer of every user): wait for every event and for the late definition applied on both
+        // subtasks, then cancel.
         long deadline = System.currentTimeMillis() + Duration.ofMinutes(40).toMillis();
-        while (APPLIED.stream().filter(a -> a.contains("\"id\":\"late\"")).count() < 2
+        while ((reports("late", "applied").size() < 2 || DONE_AT.get() == 0)
                 && System.currentTimeMillis() < deadline) {
             Thread.sleep(100);
         }
         client.cancel().get();
-        long lateApplied = 0;
-        for (String a : APPLIED) {
-            var n = Json.MAPPER.readTree(a);
-            if (n.get("id").asText().equals("late")) {
-                lateApplied =
-                        Math.max(
-                                lateApplied,
-                                Instant.parse(n.get("applied_at").asText()).toEpochMilli());
-            }
-        }
-        double applySecs = (lateApplied - LATE_PUBLISHED_AT.get()) / 1000.0;
-        // Generation is held to processing by backpressure; the late definition follows 3 s
-        // after the last event was generated.
-        double eventSecs = (LATE_PUBLISHED_AT.get() - 3_000 - start) / 1000.0;
-        double rate = EVENTS / eventSecs;
+        long published = LATE_PUBLISHED_AT.get();
+        Map.Entry<Long, Long> live = last(reports("late", "live"));
+        Map.Entry<Long, Long> applied = last(reports("late", "applied"));
+        // Generation is held to processing by backpressure: events generated are events taken.
+        double before = GENERATED_AT_PUBLISH.get() / ((published - start) / 1000.0);
+        long rolloutEnd = Math.min(applied.getKey(), DONE_AT.get());
+        long during =
+                (rolloutEnd == applied.getKey() ? applied.getValue() : EVENTS)
+                        - GENERATED_AT_PUBLISH.get();
+        double duringRate = during / Math.max(0.001, (rolloutEnd - published) / 1000.0);
+        double rate = EVENTS / ((DONE_AT.get() - start) / 1000.0);
         long stateBytes = size(dir);
         delete(dir);
         return List.of(
@@ -255,8 +265,33 @@ public final class JobBench {
                         "job, %d definitions: %.0f events/s (%.2f of the floor); checkpointed state %d MiB = %d bytes/user",
                         definitions, rate, rate / floor, stateBytes >> 20, stateBytes / USERS),
                 String.format(
-                        "job, %d definitions: one new definition applied to %d users in %.2f s (publish to applied on every subtask)",
-                        definitions, USERS, applySecs));
+                        "job, %d definitions: one new definition published mid-stream: live on every subtask in %.2f s, applied to all %d users in %.2f s; events/s while the sweeps ran %.0f = %.2f of the %.0f before",
+                        definitions,
+                        (live.getKey() - published) / 1000.0,
+                        USERS,
+                        (applied.getKey() - published) / 1000.0,
+                        duringRate,
+                        duringRate / before,
+                        before));
+    }
+
+    /** The applied reports of segment {@code id} with {@code status}: (time, events generated). */
+    private static List<Map.Entry<Long, Long>> reports(String id, String status) throws Exception {
+        List<Map.Entry<Long, Long>> out = new ArrayList<>();
+        for (Map.Entry<String, Long> a : APPLIED) {
+            var n = Json.MAPPER.readTree(a.getKey());
+            if (n.get("id").asText().equals(id) && n.get("status").asText().equals(status)) {
+                out.add(
+                        Map.entry(
+                                Instant.parse(n.get("applied_at").asText()).toEpochMilli(),
+                                a.getValue()));
+            }
+        }
+        return out;
+    }
+
+    private static Map.Entry<Long, Long> last(List<Map.Entry<Long, Long>> reports) {
+        return reports.stream().max(Map.Entry.comparingByKey()).orElse(Map.entry(0L, 0L));
     }
 
     /**
@@ -305,14 +340,15 @@ public final class JobBench {
                 return update("s" + i, Workload.definition(i.intValue()), i);
             }
             LATE_PUBLISHED_AT.set(System.currentTimeMillis());
+            GENERATED_AT_PUBLISH.set(GENERATED.get());
             return update("late", Workload.definition(7), definitions);
         }
     }
 
     /**
-     * Holds back the late definition until every event was generated and the pipeline has drained,
-     * without blocking the source's thread (which must keep handling checkpoint barriers, or the
-     * aligned checkpoint would stall the events behind it).
+     * Holds back the late definition until half the events were generated, without blocking the
+     * source's thread (which must keep handling checkpoint barriers, or the aligned checkpoint
+     * would stall the events behind it).
      */
     static final class AfterTheEvents
             implements org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy<
@@ -338,10 +374,9 @@ public final class JobBench {
                     return java.util.concurrent.CompletableFuture.runAsync(
                             () -> {
                                 try {
-                                    while (GENERATED.get() < EVENTS) {
+                                    while (GENERATED.get() < EVENTS / 2) {
                                         Thread.sleep(20);
                                     }
-                                    Thread.sleep(3_000); // let the pipeline drain
                                 } catch (InterruptedException e) {
                                     Thread.currentThread().interrupt();
                                 }
@@ -369,7 +404,7 @@ public final class JobBench {
                 @Override
                 public void write(KafkaMessage m, Context ctx) {
                     if (m.topic.equals(TopicNames.DEFAULT.applied())) {
-                        APPLIED.add(m.valueText());
+                        APPLIED.add(Map.entry(m.valueText(), GENERATED.get()));
                     }
                 }
 

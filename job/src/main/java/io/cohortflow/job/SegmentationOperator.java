@@ -1,0 +1,292 @@
+package io.cohortflow.job;
+
+import io.cohortflow.job.model.DefinitionUpdate;
+import io.cohortflow.job.model.Inbound;
+import io.cohortflow.job.model.KafkaMessage;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import javax.annotation.Nullable;
+import org.apache.flink.api.common.state.BroadcastState;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.runtime.state.KeyedStateBackend;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.streaming.api.SimpleTimerService;
+import org.apache.flink.streaming.api.TimerService;
+import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The segmentation operator: {@link SegmentationFunction} for records, timers and definitions, plus
+ * the sweep that brings quiet users up to changed definitions without stopping the stream.
+ *
+ * <p>A definitions change touches no user when it is applied (see {@link SegmentationFunction}).
+ * Users with events or lapses catch up on their own; the others are visited by a sweep over this
+ * subtask's keys: slices of at most {@link #SLICE_NANOS} run from processing-time callbacks, which
+ * the task runs between records, and while records keep arriving each slice is followed by a pause
+ * three times as long, so the stream keeps three quarters of the task's time. With no records the
+ * sweep runs back to back. When a sweep has visited every key it reports the changes it covered as
+ * applied to all users ({@code cohortflow.applied}, status {@code applied}); a change that arrives
+ * meanwhile is covered by another sweep right after.
+ *
+ * <p>Keys are visited in key-group order (RocksDB iterates its keys so; the heap backend's are
+ * sorted so): the last key group fully visited is checkpointed, and a restored sweep skips the
+ * groups before it. Restored under another parallelism, it starts over.
+ */
+public class SegmentationOperator
+        extends CoBroadcastWithKeyedOperator<String, Inbound, DefinitionUpdate, KafkaMessage> {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(SegmentationOperator.class);
+
+    /** The longest a slice of the sweep holds the task. */
+    static final long SLICE_NANOS = 5_000_000;
+
+    /** The pause after a slice while records arrive: the stream keeps 3/4 of the time. */
+    static final long BUSY_PAUSE_MILLIS = 15;
+
+    /** No sweep, or none reported yet. */
+    private static final long NONE = -2;
+
+    private static final ListStateDescriptor<Long> SWEEP =
+            new ListStateDescriptor<>("definitions-sweep", Types.LONG);
+
+    private final SegmentationFunction function;
+    private final long sliceNanos;
+
+    private transient ListState<Long> sweepState;
+    private transient TimerService timers;
+
+    // Set in initializeState: the operator reaches its task serialized, and a deserialized
+    // object's transient fields hold 0 and false whatever their declarations say.
+
+    /** The definitions offset the running sweep brings users up to; {@link #NONE} when idle. */
+    private transient long target;
+
+    /** The offset through which sweeps have been reported applied to all users. */
+    private transient long reported;
+
+    /** The last key group the running sweep has fully visited (-1: none). */
+    private transient int doneGroup;
+
+    private transient boolean again;
+    private transient boolean scheduled;
+    private transient long recordsSinceSlice;
+    private transient int failures;
+    @Nullable private transient Stream<String> keyStream;
+    @Nullable private transient Iterator<String> keys;
+    private transient int group;
+    private transient long visited;
+
+    public SegmentationOperator(SegmentationFunction function) {
+        this(function, SLICE_NANOS);
+    }
+
+    /** With slices of {@code sliceNanos} (each visits at least one user). */
+    SegmentationOperator(SegmentationFunction function, long sliceNanos) {
+        super(function, List.of(Descriptors.DEFINITIONS, Descriptors.PROGRESS));
+        this.function = function;
+        this.sliceNanos = sliceNanos;
+    }
+
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        target = NONE;
+        reported = NONE;
+        doneGroup = -1;
+        group = -1;
+        again = false;
+        sweepState = context.getOperatorStateStore().getListState(SWEEP);
+        if (!context.isRestored()) {
+            return;
+        }
+        List<Long> saved = new java.util.ArrayList<>();
+        sweepState.get().forEach(saved::add);
+        if (saved.size() == 4) {
+            target = saved.get(0);
+            reported = saved.get(1);
+            doneGroup = saved.get(2).intValue();
+            again = saved.get(3) != 0;
+            if (target != NONE && !ownsGroup(doneGroup)) {
+                doneGroup = -1; // rescaled: the groups are not the ones it visited
+            }
+        } else {
+            // State from before sweeps (its profiles carry no definitions epoch), or several
+            // subtasks' after a rescale: one sweep brings every user held here up to date.
+            again = true;
+        }
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        // The timer service the function's context uses (one per name and operator).
+        timers =
+                new SimpleTimerService(
+                        getInternalTimerService(
+                                "user-timers", VoidNamespaceSerializer.INSTANCE, this));
+        if (target != NONE || again) {
+            schedule(0);
+        }
+    }
+
+    @Override
+    public void processElement1(StreamRecord<Inbound> element) throws Exception {
+        recordsSinceSlice++;
+        super.processElement1(element);
+    }
+
+    @Override
+    public void processElement2(StreamRecord<DefinitionUpdate> element) throws Exception {
+        super.processElement2(element);
+        if (function.takeSweep()) {
+            again = true;
+            schedule(0);
+        }
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        sweepState.update(List.of(target, reported, (long) doneGroup, again ? 1L : 0L));
+    }
+
+    @Override
+    public void close() throws Exception {
+        closeKeys();
+        super.close();
+    }
+
+    /** Whether a sweep is running or wanted. */
+    public boolean sweeping() {
+        return target != NONE || again;
+    }
+
+    /** Users visited by sweeps since this operator was opened. */
+    public long usersVisited() {
+        return visited;
+    }
+
+    private void schedule(long delayMillis) {
+        if (scheduled) {
+            return;
+        }
+        scheduled = true;
+        long now = getProcessingTimeService().getCurrentProcessingTime();
+        getProcessingTimeService().registerTimer(now + delayMillis, t -> slice());
+    }
+
+    /** One slice of the sweep: users visited until the slice's time is up or the keys end. */
+    private void slice() throws Exception {
+        scheduled = false;
+        // Records arrived since the last slice: the stream is busy, and gets its pause.
+        boolean busy = recordsSinceSlice > 0;
+        recordsSinceSlice = 0;
+        BroadcastState<String, DefinitionUpdate> defs =
+                getOperatorStateBackend().getBroadcastState(Descriptors.DEFINITIONS);
+        BroadcastState<String, Long> progress =
+                getOperatorStateBackend().getBroadcastState(Descriptors.PROGRESS);
+        if (target == NONE) {
+            if (!again) {
+                return;
+            }
+            if (!function.ready(defs, progress)) {
+                schedule(100); // restored before the definitions were read to their end
+                return;
+            }
+            again = false;
+            target = function.definitionsRead(progress);
+            doneGroup = -1;
+            failures = 0;
+        }
+        if (keys == null) {
+            openKeys();
+        }
+        Consumer<KafkaMessage> out = m -> output.collect(new StreamRecord<>(m));
+        Consumer<KafkaMessage> side = m -> output.collect(Descriptors.SIDE, new StreamRecord<>(m));
+        int[] failed = {failures};
+        long deadline = System.nanoTime() + sliceNanos;
+        boolean first = true;
+        while (keys.hasNext() && (first || System.nanoTime() < deadline)) {
+            String key = keys.next();
+            int g = keyGroup(key);
+            if (g <= doneGroup) {
+                continue; // visited before the restore
+            }
+            if (group != -1 && g != group) {
+                doneGroup = group;
+            }
+            group = g;
+            first = false;
+            visited++;
+            setCurrentKey(key);
+            function.visit(key, defs, progress, timers, out, side, failed);
+        }
+        failures = failed[0];
+        if (keys.hasNext()) {
+            schedule(busy ? BUSY_PAUSE_MILLIS : 0);
+            return;
+        }
+        closeKeys();
+        for (KafkaMessage m : function.appliedToAll(reported, target, defs, progress)) {
+            side.accept(m);
+        }
+        if (failures > 0) {
+            LOG.warn("sweep to offset {}: {} users could not be evaluated", target, failures);
+        }
+        reported = Math.max(reported, target);
+        target = NONE;
+        doneGroup = -1;
+        if (again) {
+            schedule(0);
+        }
+    }
+
+    private void openKeys() {
+        KeyedStateBackend<String> backend = getKeyedStateBackend();
+        Stream<String> all = backend.getKeys(Descriptors.PROFILE.getName(), VoidNamespace.INSTANCE);
+        if (!function.orderedState()) {
+            // The heap backend's keys are in no order, and its maps must not change while
+            // iterated: a sorted copy.
+            List<String> copy = all.sorted(Comparator.comparingInt(this::keyGroup)).toList();
+            all.close();
+            all = copy.stream();
+        }
+        keyStream = all;
+        keys = all.iterator();
+        group = -1;
+    }
+
+    private void closeKeys() {
+        if (keyStream != null) {
+            keyStream.close();
+        }
+        keyStream = null;
+        keys = null;
+    }
+
+    private int keyGroup(String key) {
+        return KeyGroupRangeAssignment.assignToKeyGroup(
+                key, getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks());
+    }
+
+    private boolean ownsGroup(int g) {
+        var task = getRuntimeContext().getTaskInfo();
+        return g == -1
+                || KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex(
+                                task.getMaxNumberOfParallelSubtasks(),
+                                task.getNumberOfParallelSubtasks(),
+                                task.getIndexOfThisSubtask())
+                        .contains(g);
+    }
+}

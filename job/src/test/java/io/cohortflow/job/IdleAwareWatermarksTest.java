@@ -1,0 +1,80 @@
+package io.cohortflow.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cohortflow.job.model.Inbound;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.flink.api.common.eventtime.Watermark;
+import org.apache.flink.api.common.eventtime.WatermarkOutput;
+import org.junit.jupiter.api.Test;
+
+class IdleAwareWatermarksTest {
+    private static final long WALL = 1_800_000_000_000L;
+    private final AtomicLong clock = new AtomicLong(WALL);
+    private final List<Long> emitted = new ArrayList<>();
+    private final WatermarkOutput out =
+            new WatermarkOutput() {
+                @Override
+                public void emitWatermark(Watermark w) {
+                    emitted.add(w.getTimestamp());
+                }
+
+                @Override
+                public void markIdle() {}
+
+                @Override
+                public void markActive() {}
+            };
+    private final IdleAwareWatermarks w =
+            new IdleAwareWatermarks(Duration.ofSeconds(5), Duration.ofSeconds(30), clock::get);
+
+    private long last() {
+        return emitted.get(emitted.size() - 1);
+    }
+
+    @Test
+    void a_busy_partition_keeps_its_events_time_even_far_behind_the_clock() {
+        long old = WALL - Duration.ofDays(3).toMillis(); // a backlog being read
+        for (int i = 0; i < 100; i++) {
+            clock.addAndGet(1_000);
+            w.onEvent(new Inbound(), old + i * 1_000, out);
+            w.onPeriodicEmit(out);
+        }
+        assertThat(last()).isEqualTo(old + 99_000 - 5_000 - 1);
+    }
+
+    @Test
+    void an_idle_partition_follows_the_wall_clock_less_the_allowed_delay() {
+        w.onEvent(new Inbound(), WALL - 60_000, out);
+        clock.addAndGet(29_999);
+        w.onPeriodicEmit(out);
+        assertThat(last()).isEqualTo(WALL - 60_000 - 5_001);
+        clock.addAndGet(1);
+        w.onPeriodicEmit(out);
+        assertThat(last()).isEqualTo(WALL + 30_000 - 5_001);
+        clock.addAndGet(10_000);
+        w.onPeriodicEmit(out);
+        assertThat(last()).isEqualTo(WALL + 40_000 - 5_001);
+    }
+
+    @Test
+    void lookups_carry_no_time_and_do_not_keep_a_partition_busy() {
+        clock.addAndGet(20_000);
+        w.onEvent(new Inbound(), Long.MIN_VALUE, out);
+        clock.addAndGet(10_000);
+        w.onPeriodicEmit(out);
+        assertThat(last()).isEqualTo(WALL + 30_000 - 5_001);
+    }
+
+    @Test
+    void the_watermark_never_goes_back() {
+        clock.addAndGet(30_000);
+        w.onPeriodicEmit(out); // idle: the clock's time
+        w.onEvent(new Inbound(), WALL - 1_000_000, out); // an old event wakes it up
+        w.onPeriodicEmit(out);
+        assertThat(emitted).hasSize(1).isSorted();
+    }
+}
