@@ -1,22 +1,17 @@
 package io.cohortflow.job;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.AppliedRecord;
-import io.cohortflow.core.contract.DeadLetterRecord;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.Keys;
 import io.cohortflow.core.contract.MembershipRecord;
-import io.cohortflow.core.contract.ReplyRecord;
 import io.cohortflow.core.contract.SegmentRecord;
 import io.cohortflow.core.contract.TopicNames;
-import io.cohortflow.core.definition.DefinitionParser;
 import io.cohortflow.core.eval.EngineConfig;
 import io.cohortflow.core.eval.Membership;
 import io.cohortflow.core.eval.MembershipChange;
 import io.cohortflow.core.eval.ProfileCodec;
 import io.cohortflow.core.eval.SegmentCatalog;
 import io.cohortflow.core.eval.SegmentEngine;
-import io.cohortflow.core.eval.SegmentOrdinals;
 import io.cohortflow.core.eval.UserProfile;
 import io.cohortflow.core.event.Event;
 import io.cohortflow.job.model.DefinitionUpdate;
@@ -31,8 +26,6 @@ import java.io.Serializable;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -183,12 +176,9 @@ public class SegmentationFunction
     private transient SegmentEngine engine;
     private transient ValueState<UserProfile> profileState;
     private transient MapStateHistory history;
-    private transient Map<String, SegmentCatalog> catalogs;
-    private transient Map<String, Map<String, Boolean>> activations;
+    private transient Catalogs catalogs;
+    private transient Outputs outputs;
     private transient boolean ready;
-
-    /** Why a definition applied by the current broadcast element was refused, by segment key. */
-    private transient Map<String, String> rejections;
 
     /** A change since the last {@link #takeSweep} that every user of this subtask must see. */
     private transient boolean sweepWanted;
@@ -208,7 +198,8 @@ public class SegmentationFunction
         profileState = getRuntimeContext().getState(Descriptors.PROFILE);
         MapState<Long, Event> map = getRuntimeContext().getMapState(Descriptors.HISTORY);
         history = new MapStateHistory(map, settings.orderedState());
-        rejections = new HashMap<>();
+        catalogs = new Catalogs();
+        outputs = new Outputs(settings.topics());
     }
 
     // ---- events --------------------------------------------------------------------------
@@ -222,7 +213,7 @@ public class SegmentationFunction
     @Override
     public void processElement(Inbound in, ReadOnlyContext ctx, Collector<KafkaMessage> out)
             throws Exception {
-        loadCatalogs(
+        catalogs.load(
                 ctx.getBroadcastState(Descriptors.DEFINITIONS),
                 ctx.getBroadcastState(Descriptors.PROGRESS));
         checkReady(ctx.getBroadcastState(Descriptors.PROGRESS));
@@ -237,7 +228,7 @@ public class SegmentationFunction
         if (failures >= settings.poisonAttempts()) {
             LOG.error("skipping {} after it failed the task {} times", position, failures);
             side.accept(
-                    deadLetter(
+                    outputs.deadLetter(
                             in,
                             "poison_record",
                             "the record failed the job " + failures + " times and was skipped",
@@ -258,11 +249,11 @@ public class SegmentationFunction
             history.rollback();
             LOG.warn("record {} could not be evaluated; dead-lettered", position, e);
             side.accept(
-                    deadLetter(
+                    outputs.deadLetter(
                             in,
                             "evaluation_failed",
                             "the job could not evaluate this record: " + e,
-                            in.rawValue == null ? envelopeJson(in) : in.rawValue));
+                            in.rawValue == null ? Outputs.envelopeJson(in) : in.rawValue));
             replyFailed(in, side);
         } catch (Exception | Error e) {
             history.rollback();
@@ -274,7 +265,7 @@ public class SegmentationFunction
     private void replyFailed(Inbound in, Consumer<KafkaMessage> side) {
         if (in.requestId != null) {
             side.accept(
-                    errorReply(
+                    outputs.errorReply(
                             in,
                             "processing_failed",
                             "the events could not be processed; they were sent to the dead-letter"
@@ -290,9 +281,10 @@ public class SegmentationFunction
             Consumer<KafkaMessage> side)
             throws Exception {
         if (!in.valid()) {
-            side.accept(deadLetter(in, in.reason, in.detail, in.rawValue));
+            side.accept(outputs.deadLetter(in, in.reason, in.detail, in.rawValue));
             if (in.requestId != null) {
-                side.accept(errorReply(in, "invalid_request", String.valueOf(in.detail), 400));
+                side.accept(
+                        outputs.errorReply(in, "invalid_request", String.valueOf(in.detail), 400));
             }
             return;
         }
@@ -304,7 +296,7 @@ public class SegmentationFunction
             }
             if (engine.tooFarInFuture(e, wall)) {
                 side.accept(
-                        deadLetter(
+                        outputs.deadLetter(
                                 in,
                                 "future_event",
                                 "event time "
@@ -312,7 +304,7 @@ public class SegmentationFunction
                                         + " is more than "
                                         + Duration.ofMillis(settings.maxFutureSkewMillis())
                                         + " ahead of the clock",
-                                eventJson(e)));
+                                Outputs.eventJson(e)));
             } else {
                 events.add(e);
             }
@@ -333,7 +325,7 @@ public class SegmentationFunction
             reply =
                     ready
                             ? reply(in, profile)
-                            : errorReply(
+                            : outputs.errorReply(
                                     in,
                                     "definitions_loading",
                                     "the job is still reading the segment definitions; retry shortly",
@@ -350,13 +342,13 @@ public class SegmentationFunction
         for (SegmentEngine.Ignored ig : outcome.ignored()) {
             Event e = events.get(ig.index());
             side.accept(
-                    deadLetter(
+                    outputs.deadLetter(
                             in,
                             ig.reason(),
                             "event time "
                                     + Instant.ofEpochMilli(e.time())
                                     + " is older than the history horizon; it changes nothing",
-                            eventJson(e)));
+                            Outputs.eventJson(e)));
         }
         emit(in.workspace, in.userId, changes, out::collect);
         if (reply != null) {
@@ -367,7 +359,7 @@ public class SegmentationFunction
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<KafkaMessage> out)
             throws Exception {
-        loadCatalogs(
+        catalogs.load(
                 ctx.getBroadcastState(Descriptors.DEFINITIONS),
                 ctx.getBroadcastState(Descriptors.PROGRESS));
         checkReady(ctx.getBroadcastState(Descriptors.PROGRESS));
@@ -399,7 +391,7 @@ public class SegmentationFunction
                 LOG.warn("lapse at {} of {} could not be applied", timestamp, key, e);
                 ctx.output(
                         Descriptors.SIDE,
-                        userDeadLetter(key, "evaluation_failed", "a lapse failed: " + e));
+                        outputs.userDeadLetter(key, "evaluation_failed", "a lapse failed: " + e));
                 return;
             }
         }
@@ -488,16 +480,21 @@ public class SegmentationFunction
         BroadcastState<String, DefinitionUpdate> defs =
                 ctx.getBroadcastState(Descriptors.DEFINITIONS);
         BroadcastState<String, Long> progress = ctx.getBroadcastState(Descriptors.PROGRESS);
-        loadCatalogs(defs, progress);
+        catalogs.load(defs, progress);
         checkReady(progress);
         boolean wasReady = ready;
         Consumer<KafkaMessage> side = m -> ctx.output(Descriptors.SIDE, m);
 
         SegmentRecord record = parse(u, side);
-        Set<String> changed = Set.of();
+        Catalogs.Applied applied = new Catalogs.Applied(Set.of(), null);
         if (record != null) {
-            changed = apply(record, u, defs, progress, side);
+            applied = catalogs.apply(record, u, defs, progress);
+            if (applied.refused() != null) {
+                side.accept(
+                        outputs.definitionDeadLetter(u, "invalid_definition", applied.refused()));
+            }
         }
+        Set<String> changed = applied.changed();
         progress.put(Descriptors.OFFSET, u.offset);
         checkReady(progress);
 
@@ -509,27 +506,21 @@ public class SegmentationFunction
         }
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
         int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
-        if (record != null && !changed.isEmpty()) {
-            for (String id : changed) {
-                String segmentKey = Keys.of(record.workspace(), id);
-                String rejected = rejections.remove(segmentKey);
-                AppliedRecord a =
-                        new AppliedRecord(
-                                record.workspace(),
-                                id,
-                                versionOf(defs, segmentKey),
-                                u.offset,
-                                Instant.now().toString(),
-                                subtask,
-                                parallelism,
-                                rejected == null ? AppliedRecord.LIVE : AppliedRecord.REJECTED,
-                                rejected);
-                side.accept(
-                        KafkaMessage.json(
-                                settings.topics().applied(),
-                                Keys.of(record.workspace(), id) + "#" + subtask,
-                                a));
-            }
+        for (String id : changed) {
+            // The record's own segment may be refused; those it changed with it are live.
+            String rejected = id.equals(record.id()) ? applied.refused() : null;
+            side.accept(
+                    outputs.applied(
+                            new AppliedRecord(
+                                    record.workspace(),
+                                    id,
+                                    Catalogs.versionOf(defs, Keys.of(record.workspace(), id)),
+                                    u.offset,
+                                    Instant.now().toString(),
+                                    subtask,
+                                    parallelism,
+                                    rejected == null ? AppliedRecord.LIVE : AppliedRecord.REJECTED,
+                                    rejected)));
         }
     }
 
@@ -545,62 +536,9 @@ public class SegmentationFunction
             }
             return r;
         } catch (IOException e) {
-            side.accept(definitionDeadLetter(u, "invalid_definition", e.getMessage()));
+            side.accept(outputs.definitionDeadLetter(u, "invalid_definition", e.getMessage()));
             return null;
         }
-    }
-
-    /**
-     * Applies a record if it replaces the version held; returns the segments whose meaning changed.
-     */
-    private Set<String> apply(
-            SegmentRecord r,
-            DefinitionUpdate u,
-            BroadcastState<String, DefinitionUpdate> defs,
-            BroadcastState<String, Long> progress,
-            Consumer<KafkaMessage> side)
-            throws Exception {
-        String key = r.key();
-        long held = versionOf(defs, key);
-        if (r.replaces() != held) {
-            return Set.of(); // a concurrent write that lost: every reader ignores it alike
-        }
-        defs.put(key, u);
-        SegmentCatalog catalog = catalog(r.workspace());
-        SegmentCatalog.Update update;
-        if (r.live()) {
-            String problem;
-            try {
-                DefinitionParser.Result parsed = DefinitionParser.parse(r.definition());
-                update =
-                        parsed.ok()
-                                ? catalog.put(r.id(), r.version(), parsed.definition(), epoch(u))
-                                : null;
-                problem =
-                        !parsed.ok()
-                                ? parsed.problems().toString()
-                                : update.ok() ? null : update.problems().toString();
-            } catch (RuntimeException | StackOverflowError e) {
-                // The service validates before it writes; a definition the engine still cannot
-                // compile is refused here, not allowed to fail the job on every restart.
-                LOG.warn("segment {} version {} could not be compiled", key, r.version(), e);
-                update = null;
-                problem = "the job could not compile the definition: " + e;
-            }
-            if (problem != null) {
-                side.accept(definitionDeadLetter(u, "invalid_definition", problem));
-                rejections.put(key, problem);
-                update = catalog.remove(r.id(), epoch(u));
-            }
-        } else {
-            update = catalog.remove(r.id(), epoch(u));
-        }
-        catalogs.put(r.workspace(), update.catalog());
-        storeOrdinals(r.workspace(), update.catalog().ordinals(), progress);
-        activations.put(key, r.activations() == null ? Map.of() : r.activations());
-        Set<String> changed = new LinkedHashSet<>(update.changed());
-        changed.add(r.id());
-        return changed;
     }
 
     /**
@@ -618,7 +556,7 @@ public class SegmentationFunction
             ReadOnlyBroadcastState<String, DefinitionUpdate> defs,
             ReadOnlyBroadcastState<String, Long> progress)
             throws Exception {
-        loadCatalogs(defs, progress);
+        catalogs.load(defs, progress);
         checkReady(progress);
         return ready;
     }
@@ -649,7 +587,7 @@ public class SegmentationFunction
             Consumer<KafkaMessage> side,
             int[] failures)
             throws Exception {
-        loadCatalogs(defs, progress);
+        catalogs.load(defs, progress);
         checkReady(progress);
         if (!ready) {
             return false;
@@ -674,7 +612,7 @@ public class SegmentationFunction
             history.rollback();
             if (failures[0]++ == 0) {
                 LOG.warn("bringing {} up to the definitions failed", key, e);
-                side.accept(userDeadLetter(key, "evaluation_failed", e.toString()));
+                side.accept(outputs.userDeadLetter(key, "evaluation_failed", e.toString()));
             }
             return true;
         }
@@ -696,12 +634,12 @@ public class SegmentationFunction
             ReadOnlyBroadcastState<String, DefinitionUpdate> defs,
             ReadOnlyBroadcastState<String, Long> progress)
             throws Exception {
-        loadCatalogs(defs, progress);
+        catalogs.load(defs, progress);
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
         int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
         String now = Instant.now().toString();
         List<KafkaMessage> reports = new ArrayList<>();
-        for (Map.Entry<String, SegmentCatalog> c : catalogs.entrySet()) {
+        for (Map.Entry<String, SegmentCatalog> c : catalogs.all().entrySet()) {
             String workspace = c.getKey();
             SegmentCatalog catalog = c.getValue();
             for (String id : catalog.changedSince(after + 1)) {
@@ -709,124 +647,24 @@ public class SegmentationFunction
                 if (offset > through || catalog.segment(id).isEmpty()) {
                     continue;
                 }
-                AppliedRecord a =
-                        new AppliedRecord(
-                                workspace,
-                                id,
-                                catalog.segment(id).get().version(),
-                                offset,
-                                now,
-                                subtask,
-                                parallelism,
-                                AppliedRecord.APPLIED,
-                                null);
                 reports.add(
-                        KafkaMessage.json(
-                                settings.topics().applied(),
-                                Keys.of(workspace, id) + "#" + subtask,
-                                a));
+                        outputs.applied(
+                                new AppliedRecord(
+                                        workspace,
+                                        id,
+                                        catalog.segment(id).get().version(),
+                                        offset,
+                                        now,
+                                        subtask,
+                                        parallelism,
+                                        AppliedRecord.APPLIED,
+                                        null)));
             }
         }
         return reports;
     }
 
-    /**
-     * A record's epoch in the catalogs: its offset plus one, since epoch 0 means "no change" (see
-     * {@link SegmentCatalog#epoch}) and the first record of a topic is at offset 0.
-     */
-    private static long epoch(DefinitionUpdate u) {
-        return u.offset + 1;
-    }
-
     // ---- catalogs ----------------------------------------------------------------------------
-
-    /**
-     * After a restore the catalogs are rebuilt from broadcast state, in log order, numbering
-     * segments as they were numbered before (state from before ordinals were stored numbers them in
-     * log order, as every subtask does alike; its profiles name segments by id).
-     */
-    private void loadCatalogs(
-            ReadOnlyBroadcastState<String, DefinitionUpdate> defs,
-            ReadOnlyBroadcastState<String, Long> progress)
-            throws Exception {
-        if (catalogs != null) {
-            return;
-        }
-        catalogs = new HashMap<>();
-        activations = new HashMap<>();
-        Map<String, Map<String, Integer>> ordinals = new HashMap<>();
-        for (Map.Entry<String, Long> e : progress.immutableEntries()) {
-            if (e.getKey().startsWith(Descriptors.ORDINAL)) {
-                String key = e.getKey().substring(Descriptors.ORDINAL.length());
-                ordinals.computeIfAbsent(Keys.workspace(key), w -> new HashMap<>())
-                        .put(Keys.id(key), e.getValue().intValue());
-            }
-        }
-        ordinals.forEach(
-                (workspace, table) ->
-                        catalogs.put(
-                                workspace, SegmentCatalog.empty(SegmentOrdinals.restore(table))));
-        TreeMap<Long, DefinitionUpdate> byOffset = new TreeMap<>();
-        for (Map.Entry<String, DefinitionUpdate> e : defs.immutableEntries()) {
-            byOffset.put(e.getValue().offset, e.getValue());
-        }
-        // In log order, then again for those whose references were not in the catalog yet: a
-        // segment is held under its latest record only, so a referenced segment edited after its
-        // referrer comes after it here although the referrer compiled when it arrived.
-        List<DefinitionUpdate> pending = new ArrayList<>(byOffset.values());
-        boolean progressed = true;
-        while (!pending.isEmpty() && progressed) {
-            progressed = false;
-            List<DefinitionUpdate> again = new ArrayList<>();
-            for (DefinitionUpdate u : pending) {
-                try {
-                    SegmentRecord r = Json.read(u.value, SegmentRecord.class);
-                    activations.put(r.key(), r.activations() == null ? Map.of() : r.activations());
-                    DefinitionParser.Result parsed =
-                            r.live() ? DefinitionParser.parse(r.definition()) : null;
-                    if (parsed != null && parsed.ok()) {
-                        SegmentCatalog.Update up =
-                                catalog(r.workspace())
-                                        .put(r.id(), r.version(), parsed.definition(), epoch(u));
-                        if (up.ok()) {
-                            catalogs.put(r.workspace(), up.catalog());
-                            progressed = true;
-                        } else {
-                            again.add(u);
-                        }
-                    } else {
-                        // Deleted, unpublished or refused: its removal still stamps the catalog,
-                        // as a profile stored before the restore may hold a membership of it.
-                        catalogs.put(
-                                r.workspace(),
-                                catalog(r.workspace()).remove(r.id(), epoch(u)).catalog());
-                    }
-                } catch (IOException | RuntimeException | StackOverflowError e) {
-                    // Refused when it arrived (dead-lettered then); a restore must not fail on it.
-                    LOG.warn("definition at offset {} skipped on restore", u.offset, e);
-                }
-            }
-            pending = again;
-        }
-        for (DefinitionUpdate u : pending) {
-            LOG.warn("definition at offset {} not restored: its references are not live", u.offset);
-            SegmentRecord r = Json.read(u.value, SegmentRecord.class);
-            catalogs.put(r.workspace(), catalog(r.workspace()).remove(r.id(), epoch(u)).catalog());
-        }
-    }
-
-    /** Stores the numbers a catalog gave out since the last call, so that a restore keeps them. */
-    private static void storeOrdinals(
-            String workspace, SegmentOrdinals ordinals, BroadcastState<String, Long> progress)
-            throws Exception {
-        for (int n = ordinals.size() - 1; n >= 0; n--) {
-            String key = Descriptors.ORDINAL + Keys.of(workspace, ordinals.idOf(n));
-            if (progress.contains(key)) {
-                return; // numbers are given out in order: the older ones are stored
-            }
-            progress.put(key, (long) n);
-        }
-    }
 
     private void checkReady(ReadOnlyBroadcastState<String, Long> progress) throws Exception {
         if (ready) {
@@ -838,13 +676,7 @@ public class SegmentationFunction
     }
 
     private SegmentCatalog catalog(String workspace) {
-        return catalogs.getOrDefault(workspace, SegmentCatalog.empty());
-    }
-
-    private static long versionOf(ReadOnlyBroadcastState<String, DefinitionUpdate> defs, String key)
-            throws Exception {
-        DefinitionUpdate held = defs.get(key);
-        return held == null ? 0 : Json.read(held.value, SegmentRecord.class).version();
+        return catalogs.catalog(workspace);
     }
 
     // ---- state -------------------------------------------------------------------------------
@@ -883,119 +715,24 @@ public class SegmentationFunction
             List<MembershipChange> changes,
             Consumer<KafkaMessage> out) {
         for (MembershipChange c : changes) {
-            MembershipRecord m =
-                    new MembershipRecord(
-                            workspace,
-                            userId,
-                            c.segmentId(),
-                            c.kind().json(),
-                            Instant.ofEpochMilli(c.time()).toString(),
-                            c.version());
-            out.accept(KafkaMessage.json(settings.topics().memberships(), m.key(), m));
+            out.accept(outputs.membership(workspace, userId, c));
         }
     }
 
     private KafkaMessage reply(Inbound in, UserProfile profile) {
-        List<String> cohorts = engine.cohorts(profile, catalog(in.workspace));
+        List<String> cohorts = engine.cohorts(profile, catalogs.catalog(in.workspace));
         Map<String, List<String>> act = null;
         if (in.activations) {
             act = new TreeMap<>();
             for (String id : cohorts) {
-                Map<String, Boolean> platforms =
-                        activations.getOrDefault(Keys.of(in.workspace, id), Map.of());
-                for (Map.Entry<String, Boolean> p : platforms.entrySet()) {
+                for (Map.Entry<String, Boolean> p :
+                        catalogs.activations(Keys.of(in.workspace, id)).entrySet()) {
                     if (Boolean.TRUE.equals(p.getValue())) {
                         act.computeIfAbsent(p.getKey(), k -> new ArrayList<>()).add(id);
                     }
                 }
             }
         }
-        return KafkaMessage.json(
-                settings.topics().replies(),
-                in.requestId,
-                new ReplyRecord(in.requestId, in.userId, cohorts, act, null));
-    }
-
-    private KafkaMessage errorReply(Inbound in, String code, String message, int status) {
-        return KafkaMessage.json(
-                settings.topics().replies(),
-                in.requestId,
-                new ReplyRecord(
-                        in.requestId,
-                        in.userId,
-                        null,
-                        null,
-                        new ReplyRecord.Error(code, message, status)));
-    }
-
-    private KafkaMessage deadLetter(
-            Inbound in, String reason, @Nullable String detail, @Nullable String value) {
-        DeadLetterRecord d =
-                new DeadLetterRecord(
-                        reason,
-                        detail == null ? reason : detail,
-                        in.topic,
-                        in.partition,
-                        in.offset,
-                        in.rawKey,
-                        value);
-        // Keyed by the record's key as cut in the body: a dead letter must fit in a record.
-        return KafkaMessage.json(settings.topics().deadLetter(), d.key(), d);
-    }
-
-    private KafkaMessage definitionDeadLetter(DefinitionUpdate u, String reason, String detail) {
-        return KafkaMessage.json(
-                settings.topics().deadLetter(),
-                u.key,
-                new DeadLetterRecord(
-                        reason,
-                        detail,
-                        settings.topics().definitions(),
-                        0,
-                        u.offset,
-                        u.key,
-                        u.value == null
-                                ? null
-                                : new String(u.value, java.nio.charset.StandardCharsets.UTF_8)));
-    }
-
-    private KafkaMessage userDeadLetter(String key, String reason, String detail) {
-        return KafkaMessage.json(
-                settings.topics().deadLetter(),
-                key,
-                new DeadLetterRecord(
-                        reason, detail, settings.topics().events(), -1, -1, key, null));
-    }
-
-    /** A parsed envelope back as JSON, for its dead letter (the raw text is not kept). */
-    @Nullable
-    private static String envelopeJson(Inbound in) {
-        try {
-            StringBuilder b = new StringBuilder("{\"workspace\":");
-            b.append(Json.MAPPER.writeValueAsString(in.workspace)).append(",\"user_id\":");
-            b.append(Json.MAPPER.writeValueAsString(in.userId)).append(",\"events\":[");
-            List<Event> events = EventsCodec.decode(in.events);
-            for (int i = 0; i < events.size(); i++) {
-                b.append(i == 0 ? "" : ",").append(eventJson(events.get(i)));
-            }
-            return b.append("]}").toString();
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-    }
-
-    private static String eventJson(Event e) {
-        Map<String, Object> m = new java.util.LinkedHashMap<>();
-        m.put("name", e.name());
-        m.put("time", Instant.ofEpochMilli(e.time()).toString());
-        m.put("properties", e.properties());
-        if (e.viewId() != null) {
-            m.put("view_id", e.viewId());
-        }
-        if (e.sessionId() != null) {
-            m.put("session_id", e.sessionId());
-        }
-        JsonNode n = Json.MAPPER.valueToTree(m);
-        return n.toString();
+        return outputs.reply(in, cohorts, act);
     }
 }

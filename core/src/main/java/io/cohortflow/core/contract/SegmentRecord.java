@@ -31,6 +31,21 @@ public record SegmentRecord(
         return Keys.of(workspace, id);
     }
 
+    /**
+     * The rule every reader of the definitions log applies (the service's replicas, the job): a
+     * record of version {@code version} that replaces {@code replaces} is applied only when the
+     * reader holds version {@code replaces} and the record is the next one. A write based on a
+     * version since replaced lost a race, and is ignored everywhere alike.
+     */
+    public static boolean follows(long replaces, long version, long held) {
+        return replaces == held && version == held + 1;
+    }
+
+    /** {@link #follows(long, long, long)} for this record. */
+    public boolean follows(long held) {
+        return follows(replaces, version, held);
+    }
+
     /** Whether the job evaluates it: published and not deleted. */
     public boolean live() {
         return published && !deleted && definition != null;

@@ -2,6 +2,7 @@ package io.cohortflow.service.store;
 
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.Keys;
+import io.cohortflow.core.contract.SegmentRecord;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -142,7 +143,7 @@ public final class DefinitionStore implements AutoCloseable {
                 byWorkspace.computeIfAbsent(s.workspace(), w -> new ConcurrentHashMap<>());
         Entry current = ws.get(s.id());
         long held = current == null ? 0 : current.segment().version();
-        if (s.replaces() != held || s.version() != held + 1) {
+        if (!SegmentRecord.follows(s.replaces(), s.version(), held)) {
             // The log-ordered compare-and-set: a write based on a version we no longer hold lost.
             rejected.incrementAndGet();
             return;

@@ -1,0 +1,211 @@
+package io.cohortflow.job;
+
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.core.contract.Keys;
+import io.cohortflow.core.contract.SegmentRecord;
+import io.cohortflow.core.definition.DefinitionParser;
+import io.cohortflow.core.eval.SegmentCatalog;
+import io.cohortflow.core.eval.SegmentOrdinals;
+import io.cohortflow.job.model.DefinitionUpdate;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import javax.annotation.Nullable;
+import org.apache.flink.api.common.state.BroadcastState;
+import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A subtask's compiled definitions: one {@link SegmentCatalog} per workspace, kept in step with the
+ * definitions log (applied in log order, each change stamped with its record's epoch) and rebuilt
+ * from broadcast state after a restore. Plus each segment's activation map, for replies.
+ */
+final class Catalogs {
+    private static final Logger LOG = LoggerFactory.getLogger(Catalogs.class);
+
+    /**
+     * What applying a record did.
+     *
+     * @param changed the segments whose meaning changed (empty for a write that lost a race)
+     * @param refused why the job refused a live definition (it could not compile it), or null
+     */
+    record Applied(Set<String> changed, @Nullable String refused) {}
+
+    private static final Applied LOST = new Applied(Set.of(), null);
+
+    @Nullable private Map<String, SegmentCatalog> catalogs;
+    private final Map<String, Map<String, Boolean>> activations = new HashMap<>();
+
+    /**
+     * A record's epoch in the catalogs: its offset plus one, since epoch 0 means "no change" (see
+     * {@link SegmentCatalog#epoch}) and the first record of a topic is at offset 0.
+     */
+    static long epoch(DefinitionUpdate u) {
+        return u.offset + 1;
+    }
+
+    /** The version of segment {@code key} the broadcast state holds, 0 for none. */
+    static long versionOf(ReadOnlyBroadcastState<String, DefinitionUpdate> defs, String key)
+            throws Exception {
+        DefinitionUpdate held = defs.get(key);
+        return held == null ? 0 : Json.read(held.value, SegmentRecord.class).version();
+    }
+
+    SegmentCatalog catalog(String workspace) {
+        return catalogs == null
+                ? SegmentCatalog.empty()
+                : catalogs.getOrDefault(workspace, SegmentCatalog.empty());
+    }
+
+    /** Every workspace's catalog. */
+    Map<String, SegmentCatalog> all() {
+        return catalogs == null ? Map.of() : Collections.unmodifiableMap(catalogs);
+    }
+
+    /** Platform to enabled for segment {@code key} (workspace/segment). */
+    Map<String, Boolean> activations(String key) {
+        return activations.getOrDefault(key, Map.of());
+    }
+
+    /**
+     * Applies a record when it follows the version held ({@link SegmentRecord#follows}): a live
+     * definition is compiled into its workspace's catalog (or, if the job cannot compile it,
+     * removed from it and reported refused), any other record removes the segment.
+     */
+    Applied apply(
+            SegmentRecord r,
+            DefinitionUpdate u,
+            BroadcastState<String, DefinitionUpdate> defs,
+            BroadcastState<String, Long> progress)
+            throws Exception {
+        String key = r.key();
+        if (!r.follows(versionOf(defs, key))) {
+            return LOST; // a concurrent write that lost: every reader ignores it alike
+        }
+        defs.put(key, u);
+        SegmentCatalog catalog = catalog(r.workspace());
+        SegmentCatalog.Update update = null;
+        String problem = null;
+        if (r.live()) {
+            try {
+                DefinitionParser.Result parsed = DefinitionParser.parse(r.definition());
+                if (parsed.ok()) {
+                    update = catalog.put(r.id(), r.version(), parsed.definition(), epoch(u));
+                    problem = update.ok() ? null : update.problems().toString();
+                } else {
+                    problem = parsed.problems().toString();
+                }
+            } catch (RuntimeException | StackOverflowError e) {
+                // The service validates before it writes; a definition the engine still cannot
+                // compile is refused here, not allowed to fail the job on every restart.
+                LOG.warn("segment {} version {} could not be compiled", key, r.version(), e);
+                problem = "the job could not compile the definition: " + e;
+            }
+        }
+        if (update == null || problem != null) {
+            update = catalog.remove(r.id(), epoch(u));
+        }
+        catalogs.put(r.workspace(), update.catalog());
+        storeOrdinals(r.workspace(), update.catalog().ordinals(), progress);
+        activations.put(key, r.activations() == null ? Map.of() : r.activations());
+        Set<String> changed = new LinkedHashSet<>(update.changed());
+        changed.add(r.id());
+        return new Applied(changed, problem);
+    }
+
+    /**
+     * Builds the catalogs from broadcast state, once: after a restore, in log order, numbering
+     * segments as they were numbered before (state from before ordinals were stored numbers them in
+     * log order, as every subtask does alike; its profiles name segments by id), and stamping each
+     * segment as the live job did (see docs/job.md): its record's epoch, for a referrer the latest
+     * of what it references, and a removal for a record that is not a live, compilable definition.
+     */
+    void load(
+            ReadOnlyBroadcastState<String, DefinitionUpdate> defs,
+            ReadOnlyBroadcastState<String, Long> progress)
+            throws Exception {
+        if (catalogs != null) {
+            return;
+        }
+        catalogs = new HashMap<>();
+        Map<String, Map<String, Integer>> ordinals = new HashMap<>();
+        for (Map.Entry<String, Long> e : progress.immutableEntries()) {
+            if (e.getKey().startsWith(Descriptors.ORDINAL)) {
+                String key = e.getKey().substring(Descriptors.ORDINAL.length());
+                ordinals.computeIfAbsent(Keys.workspace(key), w -> new HashMap<>())
+                        .put(Keys.id(key), e.getValue().intValue());
+            }
+        }
+        ordinals.forEach(
+                (workspace, table) ->
+                        catalogs.put(
+                                workspace, SegmentCatalog.empty(SegmentOrdinals.restore(table))));
+        TreeMap<Long, DefinitionUpdate> byOffset = new TreeMap<>();
+        for (Map.Entry<String, DefinitionUpdate> e : defs.immutableEntries()) {
+            byOffset.put(e.getValue().offset, e.getValue());
+        }
+        // In log order, then again for those whose references were not in the catalog yet: a
+        // segment is held under its latest record only, so a referenced segment edited after its
+        // referrer comes after it here although the referrer compiled when it arrived.
+        List<DefinitionUpdate> pending = new ArrayList<>(byOffset.values());
+        boolean progressed = true;
+        while (!pending.isEmpty() && progressed) {
+            progressed = false;
+            List<DefinitionUpdate> again = new ArrayList<>();
+            for (DefinitionUpdate u : pending) {
+                try {
+                    SegmentRecord r = Json.read(u.value, SegmentRecord.class);
+                    activations.put(r.key(), r.activations() == null ? Map.of() : r.activations());
+                    DefinitionParser.Result parsed =
+                            r.live() ? DefinitionParser.parse(r.definition()) : null;
+                    if (parsed != null && parsed.ok()) {
+                        SegmentCatalog.Update up =
+                                catalog(r.workspace())
+                                        .put(r.id(), r.version(), parsed.definition(), epoch(u));
+                        if (up.ok()) {
+                            catalogs.put(r.workspace(), up.catalog());
+                            progressed = true;
+                        } else {
+                            again.add(u);
+                        }
+                    } else {
+                        remove(r, u);
+                    }
+                } catch (IOException | RuntimeException | StackOverflowError e) {
+                    // Refused when it arrived (dead-lettered then); a restore must not fail on it.
+                    LOG.warn("definition at offset {} skipped on restore", u.offset, e);
+                }
+            }
+            pending = again;
+        }
+        for (DefinitionUpdate u : pending) {
+            LOG.warn("definition at offset {} not restored: its references are not live", u.offset);
+            remove(Json.read(u.value, SegmentRecord.class), u);
+        }
+    }
+
+    /** The record's segment out of its catalog, stamped (a profile may hold a membership of it). */
+    private void remove(SegmentRecord r, DefinitionUpdate u) {
+        catalogs.put(r.workspace(), catalog(r.workspace()).remove(r.id(), epoch(u)).catalog());
+    }
+
+    /** Stores the numbers a catalog gave out since the last call, so that a restore keeps them. */
+    private static void storeOrdinals(
+            String workspace, SegmentOrdinals ordinals, BroadcastState<String, Long> progress)
+            throws Exception {
+        for (int n = ordinals.size() - 1; n >= 0; n--) {
+            String key = Descriptors.ORDINAL + Keys.of(workspace, ordinals.idOf(n));
+            if (progress.contains(key)) {
+                return; // numbers are given out in order: the older ones are stored
+            }
+            progress.put(key, (long) n);
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package io.cohortflow.job;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.AppliedRecord;
+import io.cohortflow.core.contract.DeadLetterRecord;
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.core.contract.Keys;
+import io.cohortflow.core.contract.MembershipRecord;
+import io.cohortflow.core.contract.ReplyRecord;
+import io.cohortflow.core.contract.TopicNames;
+import io.cohortflow.core.eval.MembershipChange;
+import io.cohortflow.core.event.Event;
+import io.cohortflow.job.model.DefinitionUpdate;
+import io.cohortflow.job.model.EventsCodec;
+import io.cohortflow.job.model.Inbound;
+import io.cohortflow.job.model.KafkaMessage;
+import java.io.IOException;
+import java.io.Serializable;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import javax.annotation.Nullable;
+
+/**
+ * The records the segmentation operator writes, each to its topic under its key: membership
+ * changes, replies, dead letters and applied reports.
+ */
+final class Outputs implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final TopicNames topics;
+
+    Outputs(TopicNames topics) {
+        this.topics = topics;
+    }
+
+    KafkaMessage membership(String workspace, String userId, MembershipChange c) {
+        MembershipRecord m =
+                new MembershipRecord(
+                        workspace,
+                        userId,
+                        c.segmentId(),
+                        c.kind().json(),
+                        Instant.ofEpochMilli(c.time()).toString(),
+                        c.version());
+        return KafkaMessage.json(topics.memberships(), m.key(), m);
+    }
+
+    /** The reply to a request: the user's cohorts, and per platform those activated on it. */
+    KafkaMessage reply(
+            Inbound in, List<String> cohorts, @Nullable Map<String, List<String>> activations) {
+        return KafkaMessage.json(
+                topics.replies(),
+                in.requestId,
+                new ReplyRecord(in.requestId, in.userId, cohorts, activations, null));
+    }
+
+    /** One subtask's report on one segment (keyed per subtask: each keeps its latest). */
+    KafkaMessage applied(AppliedRecord a) {
+        return KafkaMessage.json(
+                topics.applied(), Keys.of(a.workspace(), a.id()) + "#" + a.subtask(), a);
+    }
+
+    KafkaMessage errorReply(Inbound in, String code, String message, int status) {
+        return KafkaMessage.json(
+                topics.replies(),
+                in.requestId,
+                new ReplyRecord(
+                        in.requestId,
+                        in.userId,
+                        null,
+                        null,
+                        new ReplyRecord.Error(code, message, status)));
+    }
+
+    KafkaMessage deadLetter(
+            Inbound in, String reason, @Nullable String detail, @Nullable String value) {
+        DeadLetterRecord d =
+                new DeadLetterRecord(
+                        reason,
+                        detail == null ? reason : detail,
+                        in.topic,
+                        in.partition,
+                        in.offset,
+                        in.rawKey,
+                        value);
+        // Keyed by the record's key as cut in the body: a dead letter must fit in a record.
+        return KafkaMessage.json(topics.deadLetter(), d.key(), d);
+    }
+
+    KafkaMessage definitionDeadLetter(DefinitionUpdate u, String reason, String detail) {
+        return KafkaMessage.json(
+                topics.deadLetter(),
+                u.key,
+                new DeadLetterRecord(
+                        reason,
+                        detail,
+                        topics.definitions(),
+                        0,
+                        u.offset,
+                        u.key,
+                        u.value == null
+                                ? null
+                                : new String(u.value, java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    KafkaMessage userDeadLetter(String key, String reason, String detail) {
+        return KafkaMessage.json(
+                topics.deadLetter(),
+                key,
+                new DeadLetterRecord(reason, detail, topics.events(), -1, -1, key, null));
+    }
+
+    /** A parsed envelope back as JSON, for its dead letter (the raw text is not kept). */
+    @Nullable
+    static String envelopeJson(Inbound in) {
+        try {
+            StringBuilder b = new StringBuilder("{\"workspace\":");
+            b.append(Json.MAPPER.writeValueAsString(in.workspace)).append(",\"user_id\":");
+            b.append(Json.MAPPER.writeValueAsString(in.userId)).append(",\"events\":[");
+            List<Event> events = EventsCodec.decode(in.events);
+            for (int i = 0; i < events.size(); i++) {
+                b.append(i == 0 ? "" : ",").append(eventJson(events.get(i)));
+            }
+            return b.append("]}").toString();
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    static String eventJson(Event e) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("name", e.name());
+        m.put("time", Instant.ofEpochMilli(e.time()).toString());
+        m.put("properties", e.properties());
+        if (e.viewId() != null) {
+            m.put("view_id", e.viewId());
+        }
+        if (e.sessionId() != null) {
+            m.put("session_id", e.sessionId());
+        }
+        JsonNode n = Json.MAPPER.valueToTree(m);
+        return n.toString();
+    }
+}
