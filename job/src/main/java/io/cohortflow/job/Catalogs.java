@@ -33,12 +33,16 @@ final class Catalogs {
     /**
      * What applying a record did.
      *
-     * @param changed the segments whose meaning changed (empty for a write that lost a race)
+     * @param changed the record's segment and those that changed with it (empty for a write that
+     *     lost a race)
      * @param refused why the job refused a live definition (it could not compile it), or null
+     * @param effective whether some user may answer differently: false for a write that lost and
+     *     for a new version that changes only metadata (name, tags, activations), which no user
+     *     needs to see
      */
-    record Applied(Set<String> changed, @Nullable String refused) {}
+    record Applied(Set<String> changed, @Nullable String refused, boolean effective) {}
 
-    private static final Applied LOST = new Applied(Set.of(), null);
+    static final Applied NOTHING = new Applied(Set.of(), null, false);
 
     @Nullable private Map<String, SegmentCatalog> catalogs;
     private final Map<String, Map<String, Boolean>> activations = new HashMap<>();
@@ -87,7 +91,7 @@ final class Catalogs {
             throws Exception {
         String key = r.key();
         if (!r.follows(versionOf(defs, key))) {
-            return LOST; // a concurrent write that lost: every reader ignores it alike
+            return NOTHING; // a concurrent write that lost: every reader ignores it alike
         }
         defs.put(key, u);
         SegmentCatalog catalog = catalog(r.workspace());
@@ -116,8 +120,9 @@ final class Catalogs {
         storeOrdinals(r.workspace(), update.catalog().ordinals(), progress);
         activations.put(key, r.activations() == null ? Map.of() : r.activations());
         Set<String> changed = new LinkedHashSet<>(update.changed());
+        boolean effective = !changed.isEmpty() || problem != null;
         changed.add(r.id());
-        return new Applied(changed, problem);
+        return new Applied(changed, problem, effective);
     }
 
     /**

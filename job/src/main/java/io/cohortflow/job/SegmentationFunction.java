@@ -486,7 +486,7 @@ public class SegmentationFunction
         Consumer<KafkaMessage> side = m -> ctx.output(Descriptors.SIDE, m);
 
         SegmentRecord record = parse(u, side);
-        Catalogs.Applied applied = new Catalogs.Applied(Set.of(), null);
+        Catalogs.Applied applied = Catalogs.NOTHING;
         if (record != null) {
             applied = catalogs.apply(record, u, defs, progress);
             if (applied.refused() != null) {
@@ -501,7 +501,7 @@ public class SegmentationFunction
         if (ready && !wasReady) {
             LOG.info("definitions read to offset {}: every user is evaluated", u.offset);
             sweepWanted = true;
-        } else if (ready && !changed.isEmpty()) {
+        } else if (ready && applied.effective()) {
             sweepWanted = true;
         }
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
@@ -519,9 +519,17 @@ public class SegmentationFunction
                                     Instant.now().toString(),
                                     subtask,
                                     parallelism,
-                                    rejected == null ? AppliedRecord.LIVE : AppliedRecord.REJECTED,
+                                    status(applied, rejected),
                                     rejected)));
         }
+    }
+
+    /** A metadata-only version needs no user visited: it is applied as soon as it is live. */
+    private static String status(Catalogs.Applied applied, @Nullable String rejected) {
+        if (rejected != null) {
+            return AppliedRecord.REJECTED;
+        }
+        return applied.effective() ? AppliedRecord.LIVE : AppliedRecord.APPLIED;
     }
 
     @Nullable

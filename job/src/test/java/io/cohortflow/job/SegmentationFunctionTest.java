@@ -360,6 +360,29 @@ class SegmentationFunctionTest {
     }
 
     @Test
+    void a_new_version_that_changes_only_metadata_changes_nothing_in_the_job() throws Exception {
+        harness(0);
+        h.processBroadcastElement(
+                segment("ws", "buyers", 1, 0, true, false, everPurchased(), 0), 0);
+        send(envelope("ws", "u1", null, event("Purchase", T0)), T0);
+        sweep();
+        int before = side(TOPICS.applied()).size();
+        // Version 2: the same definition (a new name or tags, which the job does not read).
+        h.processBroadcastElement(
+                segment("ws", "buyers", 2, 1, true, false, everPurchased(), 1), 0);
+        assertThat(op.sweeping()).isFalse(); // no user to visit
+        List<JsonNode> applied = side(TOPICS.applied());
+        assertThat(applied).hasSize(before + 1);
+        assertThat(applied.get(before).get("status").asText()).isEqualTo("applied");
+        assertThat(applied.get(before).get("version").asLong()).isEqualTo(2);
+        assertThat(memberships()).hasSize(1); // the entry of version 1, nothing since
+        send(envelope("ws", "u1", "r1", event("Click", T0 + 1)), T0 + 1);
+        assertThat(side(TOPICS.replies()).get(0).get("cohorts"))
+                .extracting(JsonNode::asText)
+                .containsExactly("buyers");
+    }
+
+    @Test
     void bad_input_goes_to_the_dead_letter_topic_with_its_reason() throws Exception {
         harness(0);
         send("{not json", 0);

@@ -160,11 +160,30 @@ public final class SegmentCatalog {
     /**
      * Adds or replaces segment {@code id}, a change at epoch {@code at}. Segments that reference it
      * are recompiled too and reported as changed. On a problem (unknown reference, cycle) the
-     * catalog is unchanged.
+     * catalog is unchanged. A new version of a live segment with the same definition changes no
+     * answer: it is reported as no change and not stamped.
      */
     public Update put(String id, long version, Definition definition, long at) {
         Map<String, Source> next = new LinkedHashMap<>(sources);
         next.put(id, new Source(definition, version));
+        Source held = sources.get(id);
+        if (held != null && held.definition().equals(definition) && segments.containsKey(id)) {
+            // A new version with the same definition (a new name, tags, activations): no segment
+            // answers differently, so nothing is stamped and no user is evaluated again; the
+            // segment carries its new version from now on.
+            Map<String, CompiledSegment> compiled = new LinkedHashMap<>(segments);
+            CompiledSegment s = segments.get(id);
+            compiled.put(id, SegmentCompiler.compile(id, s.ordinal(), version, s.definition()));
+            return new Update(
+                    new SegmentCatalog(
+                            Map.copyOf(next),
+                            Collections.unmodifiableMap(compiled),
+                            ordinals,
+                            changedAt,
+                            epoch),
+                    Set.of(),
+                    List.of());
+        }
         return rebuild(next, id, false, ordinals.with(List.of(id)), at);
     }
 

@@ -95,6 +95,19 @@ class CatalogAndExplainTest {
     }
 
     @Test
+    void a_new_version_with_the_same_definition_is_no_change() {
+        SegmentCatalog c = SegmentCatalog.empty().put("a", 1, def(BUYER), 5).catalog();
+        SegmentCatalog.Update u = c.put("a", 2, def(BUYER), 9);
+        assertThat(u.changed()).isEmpty();
+        assertThat(u.catalog().epoch()).isEqualTo(5);
+        assertThat(u.catalog().segment("a").get().version()).isEqualTo(2);
+        assertThat(u.catalog().segment("a").get().ordinal())
+                .isEqualTo(c.segment("a").get().ordinal());
+        // A different definition is a change.
+        assertThat(u.catalog().put("a", 3, def(READER), 11).changed()).containsExactly("a");
+    }
+
+    @Test
     void removing_a_segment_the_catalog_does_not_hold_is_still_a_change() {
         SegmentCatalog c = SegmentCatalog.empty().put("a", 1, def(BUYER), 5).catalog();
         SegmentCatalog.Update u = c.remove("gone", 9);
