@@ -436,13 +436,19 @@ public class SegmentationFunction
     }
 
     /**
-     * Registers the user's next lapse instant once (the profile remembers what is registered). A
-     * backfill leaves lapses after its end to the streaming job it bootstraps (the savepoint holds
-     * them as timers), rather than firing them all as its input ends.
+     * Registers the user's next lapse instant once (the profile remembers what is registered), and
+     * deletes the timer it supersedes: only the earliest lapse needs a timer, as each lapse
+     * computes the next, and a stale one would wake the user for nothing. A backfill leaves lapses
+     * after its end to the streaming job it bootstraps (the savepoint holds them as timers), rather
+     * than firing them all as its input ends.
      */
     private void registerTimer(UserProfile profile, TimerService timers) {
         long next = profile.nextExpiry();
-        if (next != Long.MAX_VALUE && next <= settings.asOf() && next < profile.scheduledWakeUp()) {
+        long scheduled = profile.scheduledWakeUp();
+        if (next != Long.MAX_VALUE && next <= settings.asOf() && next < scheduled) {
+            if (scheduled != Long.MAX_VALUE && scheduled != settings.asOf()) {
+                timers.deleteEventTimeTimer(scheduled); // not the backfill's end-of-input timer
+            }
             timers.registerEventTimeTimer(next);
             profile.scheduledWakeUp(next);
         }

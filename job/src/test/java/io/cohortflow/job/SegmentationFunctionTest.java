@@ -360,6 +360,26 @@ class SegmentationFunctionTest {
     }
 
     @Test
+    void a_lapse_that_moves_earlier_replaces_the_users_timer() throws Exception {
+        harness(0);
+        h.processBroadcastElement(
+                segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 0), 0);
+        h.processBroadcastElement(
+                segment("ws", "daily", 1, 0, true, false, threePageviewsIn(1), 1), 0);
+        send(envelope("ws", "u1", null, event("Pageview", T0), event("Pageview", T0 + 1)), T0);
+        send(envelope("ws", "u1", null, event("Pageview", T0 + 2)), T0);
+        // Both entered; the one-day window lapses first: one timer, at its instant.
+        assertThat(memberships()).hasSize(2);
+        assertThat(h.numEventTimeTimers()).isEqualTo(1);
+        h.processBroadcastWatermark(new Watermark(Long.MAX_VALUE));
+        h.processWatermark(new Watermark(T0 + DAY));
+        assertThat(memberships())
+                .extracting(n -> n.get("segment_id").asText() + " " + n.get("change").asText())
+                .containsExactly("readers entered", "daily entered", "daily exited");
+        assertThat(h.numEventTimeTimers()).isEqualTo(1); // the seven-day lapse's
+    }
+
+    @Test
     void a_new_version_that_changes_only_metadata_changes_nothing_in_the_job() throws Exception {
         harness(0);
         h.processBroadcastElement(
