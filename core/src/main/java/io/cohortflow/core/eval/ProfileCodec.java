@@ -21,10 +21,13 @@ public final class ProfileCodec {
     /** Version 1 wrote strings with {@code writeUTF}, at most 65 535 bytes; still read. */
     private static final int LEGACY = 1;
 
-    private static final int VERSION = 6;
+    private static final int VERSION = 7;
 
     /** Version 5 had no definitions epoch (read as 0: brought up to date on first use). */
     private static final int EPOCHS = 6;
+
+    /** Version 6 wrote memberships row by row (gap, version, entered, exited); still read. */
+    private static final int COLUMNS = 7;
 
     /** Version 4 wrote the clock fields and each counter's first time as raw longs; still read. */
     private static final int ABSOLUTE_TIMES = 4;
@@ -75,22 +78,10 @@ public final class ProfileCodec {
     }
 
     private static void writeRows(UserProfile p, DataOutput out) throws IOException {
-        // Ordinals ascending as gaps, times as distances from the user's now: a membership is a
-        // few bytes instead of a segment id and three raw longs.
+        writeMemberships(p, out);
         long base = base(p);
-        OrdinalRows m = p.memberships;
-        Varints.writeInt(out, m.size());
-        int previous = -1;
-        for (int row = 0; row < m.size(); row++) {
-            Varints.writeInt(out, m.ordinal(row) - previous - 1);
-            previous = m.ordinal(row);
-            Varints.writeUnsigned(out, m.get(row, UserProfile.VERSION));
-            Varints.writeSigned(out, base - m.get(row, UserProfile.ENTERED));
-            long exited = m.get(row, UserProfile.EXITED);
-            Varints.writeSigned(out, exited == Long.MIN_VALUE ? 0 : base - exited + 1);
-        }
         Varints.writeInt(out, p.rechecks.size());
-        previous = -1;
+        int previous = -1;
         for (int row = 0; row < p.rechecks.size(); row++) {
             Varints.writeInt(out, p.rechecks.ordinal(row) - previous - 1);
             previous = p.rechecks.ordinal(row);
@@ -109,6 +100,112 @@ public final class ProfileCodec {
         for (Map.Entry<String, Long> e : legacyRechecks.entrySet()) {
             Varints.writeString(out, e.getKey());
             out.writeLong(e.getValue());
+        }
+    }
+
+    /**
+     * Memberships by column, since a user holds hundreds and their entry times repeat: ordinals
+     * ascending as gaps (a byte each); segment versions (small numbers: a byte each); entry times
+     * as indices into the user's distinct entry instants (one event makes many segments true at
+     * once: a few dozen instants for hundreds of rows), the instants as distances from the user's
+     * now; exit times for the rows of former members only. About three bytes a membership, where
+     * row by row (version 6) took eight.
+     */
+    private static void writeMemberships(UserProfile p, DataOutput out) throws IOException {
+        long base = base(p);
+        OrdinalRows m = p.memberships;
+        int n = m.size();
+        Varints.writeInt(out, n);
+        int previous = -1;
+        for (int row = 0; row < n; row++) {
+            Varints.writeInt(out, m.ordinal(row) - previous - 1);
+            previous = m.ordinal(row);
+        }
+        for (int row = 0; row < n; row++) {
+            Varints.writeUnsigned(out, m.get(row, UserProfile.VERSION));
+        }
+        // Entry instants: distinct distances from now, ascending, as gaps; then an index per row.
+        long[] distances = new long[n];
+        for (int r = 0; r < n; r++) {
+            distances[r] = base - m.get(r, UserProfile.ENTERED);
+        }
+        long[] distinct = java.util.Arrays.stream(distances).distinct().sorted().toArray();
+        Varints.writeInt(out, distinct.length);
+        long last = 0;
+        for (int i = 0; i < distinct.length; i++) {
+            Varints.writeSigned(out, distinct[i] - last);
+            last = distinct[i];
+        }
+        for (int r = 0; r < n; r++) {
+            Varints.writeInt(out, java.util.Arrays.binarySearch(distinct, distances[r]));
+        }
+        // Exits: how many, then (row gap, distance from now) for each former member.
+        int exited = 0;
+        for (int r = 0; r < n; r++) {
+            exited += m.get(r, UserProfile.EXITED) == Long.MIN_VALUE ? 0 : 1;
+        }
+        Varints.writeInt(out, exited);
+        int previousRow = -1;
+        for (int r = 0; r < n; r++) {
+            long at = m.get(r, UserProfile.EXITED);
+            if (at != Long.MIN_VALUE) {
+                Varints.writeInt(out, r - previousRow - 1);
+                previousRow = r;
+                Varints.writeSigned(out, base - at);
+            }
+        }
+    }
+
+    private static void readMemberships(UserProfile p, DataInput in, long base) throws IOException {
+        int n = Varints.readInt(in);
+        int[] ordinals = new int[n];
+        int ordinal = -1;
+        for (int r = 0; r < n; r++) {
+            ordinal += Varints.readInt(in) + 1;
+            ordinals[r] = ordinal;
+        }
+        long[] versions = new long[n];
+        for (int r = 0; r < n; r++) {
+            versions[r] = Varints.readUnsigned(in);
+        }
+        long[] distinct = new long[Varints.readInt(in)];
+        long last = 0;
+        for (int i = 0; i < distinct.length; i++) {
+            last += Varints.readSigned(in);
+            distinct[i] = last;
+        }
+        long[] entered = new long[n];
+        for (int r = 0; r < n; r++) {
+            entered[r] = base - distinct[Varints.readInt(in)];
+        }
+        long[] exited = new long[n];
+        java.util.Arrays.fill(exited, Long.MIN_VALUE);
+        int exits = Varints.readInt(in);
+        int r = -1;
+        for (int i = 0; i < exits; i++) {
+            r += Varints.readInt(in) + 1;
+            exited[r] = base - Varints.readSigned(in);
+        }
+        for (int i = 0; i < n; i++) {
+            p.putMembership(ordinals[i], versions[i], entered[i], exited[i]);
+        }
+    }
+
+    /** Versions 4 to 6: memberships row by row. */
+    private static void readMembershipRows(UserProfile p, DataInput in, long base)
+            throws IOException {
+        int memberships = Varints.readInt(in);
+        int ordinal = -1;
+        for (int i = 0; i < memberships; i++) {
+            ordinal += Varints.readInt(in) + 1;
+            long segmentVersion = Varints.readUnsigned(in);
+            long entered = base - Varints.readSigned(in);
+            long exited = Varints.readSigned(in);
+            p.putMembership(
+                    ordinal,
+                    segmentVersion,
+                    entered,
+                    exited == 0 ? Long.MIN_VALUE : base - exited + 1);
         }
     }
 
@@ -139,21 +236,13 @@ public final class ProfileCodec {
             p.counters.put(id, counter(in, legacy, base, relative));
         }
         if (version >= ABSOLUTE_TIMES) {
-            int memberships = Varints.readInt(in);
-            int ordinal = -1;
-            for (int i = 0; i < memberships; i++) {
-                ordinal += Varints.readInt(in) + 1;
-                long segmentVersion = Varints.readUnsigned(in);
-                long entered = base - Varints.readSigned(in);
-                long exited = Varints.readSigned(in);
-                p.putMembership(
-                        ordinal,
-                        segmentVersion,
-                        entered,
-                        exited == 0 ? Long.MIN_VALUE : base - exited + 1);
+            if (version >= COLUMNS) {
+                readMemberships(p, in, base);
+            } else {
+                readMembershipRows(p, in, base);
             }
             int rechecks = Varints.readInt(in);
-            ordinal = -1;
+            int ordinal = -1;
             for (int i = 0; i < rechecks; i++) {
                 ordinal += Varints.readInt(in) + 1;
                 p.rechecks.set(p.rechecks.upsert(ordinal), 0, base + Varints.readSigned(in));

@@ -36,4 +36,37 @@ final class PreviousProfileCodec {
         out.flush();
         return bytes.toByteArray();
     }
+
+    /** {@code p} in encoding version 6: memberships row by row, times relative to now. */
+    static byte[] writeRowByRow(UserProfile p) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeByte(6);
+        ProfileCodec.writeHead(p, out, true);
+        long base = p.now == Long.MIN_VALUE ? 0 : p.now;
+        OrdinalRows m = p.memberships;
+        Varints.writeInt(out, m.size());
+        int previous = -1;
+        for (int row = 0; row < m.size(); row++) {
+            Varints.writeInt(out, m.ordinal(row) - previous - 1);
+            previous = m.ordinal(row);
+            Varints.writeUnsigned(out, m.get(row, UserProfile.VERSION));
+            Varints.writeSigned(out, base - m.get(row, UserProfile.ENTERED));
+            long exited = m.get(row, UserProfile.EXITED);
+            Varints.writeSigned(out, exited == Long.MIN_VALUE ? 0 : base - exited + 1);
+        }
+        Varints.writeInt(out, p.rechecks.size());
+        previous = -1;
+        for (int row = 0; row < p.rechecks.size(); row++) {
+            Varints.writeInt(out, p.rechecks.ordinal(row) - previous - 1);
+            previous = p.rechecks.ordinal(row);
+            Varints.writeSigned(out, p.rechecks.get(row, 0) - base);
+        }
+        Varints.writeInt(out, 0); // no legacy memberships
+        Varints.writeInt(out, 0); // nor rechecks
+        Varints.writeInt(out, p.countersVersion);
+        Varints.writeUnsigned(out, p.definitionsEpoch);
+        out.flush();
+        return bytes.toByteArray();
+    }
 }

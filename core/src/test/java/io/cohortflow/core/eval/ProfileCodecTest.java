@@ -57,4 +57,48 @@ class ProfileCodecTest {
         }
         assertThat(p.memberships(f.catalog)).isEqualTo(f.profile.memberships(f.catalog));
     }
+
+    /** Many memberships entered by a few events, some exited, one at another version. */
+    private static Fixture manyMemberships() {
+        Fixture f = new Fixture();
+        for (int i = 0; i < 40; i++) {
+            f.define(
+                    "s" + i,
+                    visitors(
+                            "{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/"
+                                    + (char) ('A' + i % 4)
+                                    + "\"}}"));
+        }
+        f.define(
+                "week",
+                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
+                        + "\"context\":\"hits\",\"window\":{\"count\":7,\"unit\":\"day\"},"
+                        + "\"pred\":{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/E\"}}}}");
+        f.send(ev("A", T0), ev("B", T0 + DAY), ev("E", T0 + DAY), ev("C", T0 + 2 * DAY));
+        f.advanceTo(T0 + 9 * DAY); // "week" exits
+        f.send(ev("D", T0 + 9 * DAY + 1));
+        return f;
+    }
+
+    @Test
+    void memberships_by_column_survive_the_round_trip_in_a_fraction_of_the_bytes()
+            throws Exception {
+        Fixture f = manyMemberships();
+        UserProfile p = ProfileCodec.fromBytes(ProfileCodec.toBytes(f.profile));
+        assertThat(p.memberships(f.catalog)).isEqualTo(f.profile.memberships(f.catalog));
+        assertThat(p.memberships(f.catalog).get("week").member()).isFalse();
+        assertThat(p.memberships.size()).isEqualTo(41);
+        int columns = ProfileCodec.toBytes(f.profile).length;
+        int rows = PreviousProfileCodec.writeRowByRow(f.profile).length;
+        assertThat(columns).isLessThan(rows - 41 * 3);
+    }
+
+    @Test
+    void a_profile_written_row_by_row_is_still_read() throws Exception {
+        Fixture f = manyMemberships();
+        UserProfile p = ProfileCodec.fromBytes(PreviousProfileCodec.writeRowByRow(f.profile));
+        assertThat(p.memberships(f.catalog)).isEqualTo(f.profile.memberships(f.catalog));
+        assertThat(p.rechecks.size()).isEqualTo(f.profile.rechecks.size());
+        assertThat(p.definitionsEpoch).isEqualTo(f.profile.definitionsEpoch);
+    }
 }
