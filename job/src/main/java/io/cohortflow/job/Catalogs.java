@@ -118,6 +118,13 @@ final class Catalogs {
         }
         catalogs.put(r.workspace(), update.catalog());
         storeOrdinals(r.workspace(), update.catalog().ordinals(), progress);
+        // A refusal is remembered, so that a restore refuses the record too (it might compile
+        // then, a segment it references having come since, but no user ever saw it live).
+        if (problem != null) {
+            progress.put(Descriptors.REFUSED + key, u.offset);
+        } else {
+            progress.remove(Descriptors.REFUSED + key);
+        }
         activations.put(key, r.activations() == null ? Map.of() : r.activations());
         Set<String> changed = new LinkedHashSet<>(update.changed());
         boolean effective = !changed.isEmpty() || problem != null;
@@ -165,27 +172,41 @@ final class Catalogs {
             progressed = false;
             List<DefinitionUpdate> again = new ArrayList<>();
             for (DefinitionUpdate u : pending) {
+                SegmentRecord r;
                 try {
-                    SegmentRecord r = Json.read(u.value, SegmentRecord.class);
-                    activations.put(r.key(), r.activations() == null ? Map.of() : r.activations());
-                    DefinitionParser.Result parsed =
-                            r.live() ? DefinitionParser.parse(r.definition()) : null;
-                    if (parsed != null && parsed.ok()) {
-                        SegmentCatalog.Update up =
-                                catalog(r.workspace())
-                                        .put(r.id(), r.version(), parsed.definition(), epoch(u));
-                        if (up.ok()) {
-                            catalogs.put(r.workspace(), up.catalog());
-                            progressed = true;
-                        } else {
-                            again.add(u);
-                        }
-                    } else {
-                        remove(r, u);
-                    }
-                } catch (IOException | RuntimeException | StackOverflowError e) {
+                    r = Json.read(u.value, SegmentRecord.class);
+                } catch (IOException | RuntimeException e) {
                     // Refused when it arrived (dead-lettered then); a restore must not fail on it.
                     LOG.warn("definition at offset {} skipped on restore", u.offset, e);
+                    continue;
+                }
+                activations.put(r.key(), r.activations() == null ? Map.of() : r.activations());
+                Long refusedAt = progress.get(Descriptors.REFUSED + r.key());
+                if (!r.live() || (refusedAt != null && refusedAt == u.offset)) {
+                    // Deleted, unpublished, or refused when it arrived (it may compile now that
+                    // a segment it references exists, but the users never saw it live): its
+                    // removal still stamps the catalog, as a profile may hold a membership of it.
+                    remove(r, u);
+                    continue;
+                }
+                try {
+                    DefinitionParser.Result parsed = DefinitionParser.parse(r.definition());
+                    SegmentCatalog.Update up =
+                            parsed.ok()
+                                    ? catalog(r.workspace())
+                                            .put(r.id(), r.version(), parsed.definition(), epoch(u))
+                                    : null;
+                    if (up == null) {
+                        remove(r, u);
+                    } else if (up.ok()) {
+                        catalogs.put(r.workspace(), up.catalog());
+                        progressed = true;
+                    } else {
+                        again.add(u);
+                    }
+                } catch (RuntimeException | StackOverflowError e) {
+                    LOG.warn("definition at offset {} refused on restore", u.offset, e);
+                    remove(r, u);
                 }
             }
             pending = again;

@@ -34,7 +34,8 @@ public final class Descriptors {
     /**
      * Broadcast: the definitions-topic offset read so far, under {@link #OFFSET}, and each
      * segment's ordinal (core's {@code SegmentOrdinals}: profiles store memberships under it) under
-     * {@link #ORDINAL} + workspace/segment.
+     * {@link #ORDINAL} + workspace/segment, and the offset of a segment's record the job refused
+     * under {@link #REFUSED} + workspace/segment.
      */
     public static final MapStateDescriptor<String, Long> PROGRESS =
             new MapStateDescriptor<>("definitions-progress", Types.STRING, Types.LONG);
@@ -42,6 +43,9 @@ public final class Descriptors {
     public static final String OFFSET = "offset";
 
     public static final String ORDINAL = "ordinal:";
+
+    /** Under it + workspace/segment: the offset of a live record the job refused. */
+    public static final String REFUSED = "refused:";
 
     /** Replies, dead letters and applied reports: the at-least-once outputs. */
     public static final OutputTag<KafkaMessage> SIDE =

@@ -13,22 +13,36 @@ import org.apache.flink.api.common.eventtime.WatermarkOutput;
  * delay. Without the second rule, time would stop with the traffic: a one-minute cohort would keep
  * an idle stream's users for good, and a lookup would still answer memberships that lapsed.
  *
- * <p>Only an idle partition follows the wall clock: one with a backlog (a replay, a restart
- * catching up) keeps its events' time, so the timers of users whose older events are still to come
- * do not fire early; and the operator's watermark is the least of its partitions'. Records without
+ * <p>Only a partition that was live follows the wall clock: its last event was at most {@link
+ * #LIVE_LAG} (or the idleness period, if longer) behind the clock when it arrived, which leaves
+ * room for clients that send their events in batches. One whose events were older (a replay of
+ * history, a restart catching up days of backlog) keeps its events' time, so the timers of users
+ * whose older events are still to come do not fire early; and the operator's watermark is the least
+ * of its partitions'. A generator that has seen no event (a partition without traffic, or the
+ * source reader's own generator, which Flink keeps beside the partitions' and records never reach)
+ * declares itself idle, so that it holds nothing back and moves nothing forward. Records without
  * events (lookups) carry no event time and do not count as activity.
  */
 final class IdleAwareWatermarks implements WatermarkGenerator<Inbound> {
+    /** How far behind the clock a partition's events may be for it to count as live. */
+    static final Duration LIVE_LAG = Duration.ofMinutes(10);
+
     private final long delay;
     private final long idleness;
+    private final long liveLag;
     private final LongSupplier clock;
     private long maxTimestamp = Long.MIN_VALUE;
+
+    /** The clock when the latest event arrived, and how far behind it the latest time was. */
     private long lastEventAt;
+
+    private long lagAtLastEvent = Long.MAX_VALUE;
     private long emitted = Long.MIN_VALUE;
 
     IdleAwareWatermarks(Duration outOfOrderness, Duration idleness, LongSupplier clock) {
         this.delay = outOfOrderness.toMillis();
         this.idleness = idleness.toMillis();
+        this.liveLag = Math.max(this.idleness, LIVE_LAG.toMillis());
         this.clock = clock;
         this.lastEventAt = clock.getAsLong();
     }
@@ -40,13 +54,21 @@ final class IdleAwareWatermarks implements WatermarkGenerator<Inbound> {
         }
         maxTimestamp = Math.max(maxTimestamp, timestamp);
         lastEventAt = clock.getAsLong();
+        lagAtLastEvent = lastEventAt - maxTimestamp;
     }
 
     @Override
     public void onPeriodicEmit(WatermarkOutput out) {
         long now = clock.getAsLong();
-        long next = maxTimestamp == Long.MIN_VALUE ? Long.MIN_VALUE : maxTimestamp - delay - 1;
-        if (now - lastEventAt >= idleness) {
+        boolean idle = now - lastEventAt >= idleness;
+        if (maxTimestamp == Long.MIN_VALUE) {
+            if (idle) {
+                out.markIdle();
+            }
+            return;
+        }
+        long next = maxTimestamp - delay - 1;
+        if (idle && lagAtLastEvent <= liveLag) {
             next = Math.max(next, now - delay - 1);
         }
         if (next > emitted) {

@@ -507,6 +507,8 @@ public class SegmentationFunction
         if (ready && !wasReady) {
             LOG.info("definitions read to offset {}: every user is evaluated", u.offset);
             sweepWanted = true;
+            // Until now events were stored, not evaluated: nothing was live before.
+            reports(AppliedRecord.LIVE, -2, u.offset, defs, progress).forEach(side);
         } else if (ready && applied.effective()) {
             sweepWanted = true;
         }
@@ -515,6 +517,9 @@ public class SegmentationFunction
         for (String id : changed) {
             // The record's own segment may be refused; those it changed with it are live.
             String rejected = id.equals(record.id()) ? applied.refused() : null;
+            if (rejected == null && !wasReady) {
+                continue; // reported live (above) once the definitions are read to their end
+            }
             side.accept(
                     outputs.applied(
                             new AppliedRecord(
@@ -638,11 +643,13 @@ public class SegmentationFunction
     }
 
     /**
-     * The reports that every user of this subtask has been brought up to the segments changed by
-     * records at offsets in {@code (after, through]}: one per live segment (a removed or refused
-     * one has nothing to apply).
+     * Reports with {@code status} for the segments changed by records at offsets in {@code (after,
+     * through]}: one per live segment (a removed or refused one has nothing to apply). {@link
+     * AppliedRecord#APPLIED} when a sweep has brought every user of this subtask up to them, {@link
+     * AppliedRecord#LIVE} when the definitions are read far enough for users to be evaluated.
      */
-    List<KafkaMessage> appliedToAll(
+    List<KafkaMessage> reports(
+            String status,
             long after,
             long through,
             ReadOnlyBroadcastState<String, DefinitionUpdate> defs,
@@ -671,7 +678,7 @@ public class SegmentationFunction
                                         now,
                                         subtask,
                                         parallelism,
-                                        AppliedRecord.APPLIED,
+                                        status,
                                         null)));
             }
         }

@@ -1,5 +1,6 @@
 package io.cohortflow.job;
 
+import io.cohortflow.core.contract.AppliedRecord;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
@@ -112,17 +113,22 @@ public class SegmentationOperator
         }
         List<Long> saved = new java.util.ArrayList<>();
         sweepState.get().forEach(saved::add);
-        if (saved.size() == 4) {
+        var task = getRuntimeContext().getTaskInfo();
+        if (saved.size() == 6
+                && saved.get(4) == task.getNumberOfParallelSubtasks()
+                && saved.get(5) == task.getIndexOfThisSubtask()) {
             target = saved.get(0);
             reported = saved.get(1);
             doneGroup = saved.get(2).intValue();
             again = saved.get(3) != 0;
-            if (target != NONE && !ownsGroup(doneGroup)) {
-                doneGroup = -1; // rescaled: the groups are not the ones it visited
-            }
         } else {
-            // State from before sweeps (its profiles carry no definitions epoch), or several
-            // subtasks' after a rescale: one sweep brings every user held here up to date.
+            // State from before sweeps (its profiles carry no definitions epoch), or from another
+            // parallelism (this subtask's key groups were others' and their sweeps went as far as
+            // they went): one sweep brings every user held here up to date. What was reported
+            // applied everywhere stays so.
+            for (int i = 1; i < saved.size(); i += 6) {
+                reported = reported == NONE ? saved.get(i) : Math.min(reported, saved.get(i));
+            }
             again = true;
         }
     }
@@ -158,7 +164,15 @@ public class SegmentationOperator
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
-        sweepState.update(List.of(target, reported, (long) doneGroup, again ? 1L : 0L));
+        var task = getRuntimeContext().getTaskInfo();
+        sweepState.update(
+                List.of(
+                        target,
+                        reported,
+                        (long) doneGroup,
+                        again ? 1L : 0L,
+                        (long) task.getNumberOfParallelSubtasks(),
+                        (long) task.getIndexOfThisSubtask()));
     }
 
     @Override
@@ -196,14 +210,16 @@ public class SegmentationOperator
                 getOperatorStateBackend().getBroadcastState(Descriptors.DEFINITIONS);
         BroadcastState<String, Long> progress =
                 getOperatorStateBackend().getBroadcastState(Descriptors.PROGRESS);
+        if (target == NONE && !again) {
+            return;
+        }
+        if (!function.ready(defs, progress)) {
+            // Restored before the definitions were read to their end: no user can be evaluated
+            // yet, and a sweep that visited them now would report what it did not do.
+            schedule(100);
+            return;
+        }
         if (target == NONE) {
-            if (!again) {
-                return;
-            }
-            if (!function.ready(defs, progress)) {
-                schedule(100); // restored before the definitions were read to their end
-                return;
-            }
             again = false;
             target = function.definitionsRead(progress);
             doneGroup = -1;
@@ -238,13 +254,20 @@ public class SegmentationOperator
             return;
         }
         closeKeys();
-        for (KafkaMessage m : function.appliedToAll(reported, target, defs, progress)) {
-            side.accept(m);
+        if (failures == 0) {
+            for (KafkaMessage m :
+                    function.reports(AppliedRecord.APPLIED, reported, target, defs, progress)) {
+                side.accept(m);
+            }
+            reported = Math.max(reported, target);
+        } else {
+            // Not applied to all: those users keep their state until their next event, which
+            // dead-letters the record that cannot be evaluated. The definitions stay in effect.
+            LOG.warn(
+                    "sweep to offset {}: {} users could not be evaluated; not reported applied",
+                    target,
+                    failures);
         }
-        if (failures > 0) {
-            LOG.warn("sweep to offset {}: {} users could not be evaluated", target, failures);
-        }
-        reported = Math.max(reported, target);
         target = NONE;
         doneGroup = -1;
         if (again) {
@@ -278,15 +301,5 @@ public class SegmentationOperator
     private int keyGroup(String key) {
         return KeyGroupRangeAssignment.assignToKeyGroup(
                 key, getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks());
-    }
-
-    private boolean ownsGroup(int g) {
-        var task = getRuntimeContext().getTaskInfo();
-        return g == -1
-                || KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex(
-                                task.getMaxNumberOfParallelSubtasks(),
-                                task.getNumberOfParallelSubtasks(),
-                                task.getIndexOfThisSubtask())
-                        .contains(g);
     }
 }

@@ -15,6 +15,7 @@ class IdleAwareWatermarksTest {
     private static final long WALL = 1_800_000_000_000L;
     private final AtomicLong clock = new AtomicLong(WALL);
     private final List<Long> emitted = new ArrayList<>();
+    private boolean idle;
     private final WatermarkOutput out =
             new WatermarkOutput() {
                 @Override
@@ -23,7 +24,9 @@ class IdleAwareWatermarksTest {
                 }
 
                 @Override
-                public void markIdle() {}
+                public void markIdle() {
+                    idle = true;
+                }
 
                 @Override
                 public void markActive() {}
@@ -48,10 +51,10 @@ class IdleAwareWatermarksTest {
 
     @Test
     void an_idle_partition_follows_the_wall_clock_less_the_allowed_delay() {
-        w.onEvent(new Inbound(), WALL - 60_000, out);
+        w.onEvent(new Inbound(), WALL - 10_000, out); // live: ten seconds behind the clock
         clock.addAndGet(29_999);
         w.onPeriodicEmit(out);
-        assertThat(last()).isEqualTo(WALL - 60_000 - 5_001);
+        assertThat(last()).isEqualTo(WALL - 10_000 - 5_001);
         clock.addAndGet(1);
         w.onPeriodicEmit(out);
         assertThat(last()).isEqualTo(WALL + 30_000 - 5_001);
@@ -62,6 +65,7 @@ class IdleAwareWatermarksTest {
 
     @Test
     void lookups_carry_no_time_and_do_not_keep_a_partition_busy() {
+        w.onEvent(new Inbound(), WALL - 1_000, out);
         clock.addAndGet(20_000);
         w.onEvent(new Inbound(), Long.MIN_VALUE, out);
         clock.addAndGet(10_000);
@@ -70,11 +74,30 @@ class IdleAwareWatermarksTest {
     }
 
     @Test
+    void a_partition_whose_last_events_were_far_behind_the_clock_never_follows_it() {
+        long old = WALL - Duration.ofDays(2).toMillis(); // the end of a backlog, or a held reader
+        w.onEvent(new Inbound(), old, out);
+        clock.addAndGet(Duration.ofMinutes(10).toMillis());
+        w.onPeriodicEmit(out);
+        assertThat(last()).isEqualTo(old - 5_001);
+    }
+
+    @Test
+    void a_generator_without_events_declares_itself_idle_and_moves_nothing() {
+        clock.addAndGet(30_000);
+        w.onPeriodicEmit(out);
+        assertThat(emitted).isEmpty();
+        assertThat(idle).isTrue();
+    }
+
+    @Test
     void the_watermark_never_goes_back() {
+        w.onEvent(new Inbound(), WALL - 1_000, out);
         clock.addAndGet(30_000);
         w.onPeriodicEmit(out); // idle: the clock's time
         w.onEvent(new Inbound(), WALL - 1_000_000, out); // an old event wakes it up
         w.onPeriodicEmit(out);
-        assertThat(emitted).hasSize(1).isSorted();
+        assertThat(emitted).isSorted();
+        assertThat(last()).isEqualTo(WALL + 30_000 - 5_001);
     }
 }

@@ -90,6 +90,15 @@ public final class UserProfile {
      */
     long nextExpiry = Long.MAX_VALUE;
 
+    /**
+     * Makes the profile evaluated against every segment again on its next operation (or sweep): for
+     * a profile brought from another reader of the definitions (a backfill fed a file of
+     * definitions), whose epochs need not be this reader's.
+     */
+    public void forgetDefinitionsEpoch() {
+        definitionsEpoch = 0;
+    }
+
     public long now() {
         return now;
     }

@@ -39,6 +39,10 @@ final class StateWriter extends KeyedStateBootstrapFunction<String, UserState> {
             ctx.timerService().registerEventTimeTimer(next);
         }
         profile.scheduledWakeUp(next);
+        // The backfill numbered definitions by its own reading (a file's lines, or the topic's
+        // offsets): the streaming job evaluates each user once against every segment, as it did
+        // when its definitions were applied to every user at start-up.
+        profile.forgetDefinitionsEpoch();
         profiles.update(profile);
     }
 }
