@@ -618,6 +618,7 @@ public class SegmentationFunction
             return false;
         }
         List<MembershipChange> changes;
+        long lapseBefore = profile.nextExpiry();
         history.begin(); // written with the profile, or not at all (see process)
         try {
             changes = new ArrayList<>(engine.catchUp(profile, history, catalog));
@@ -633,6 +634,14 @@ public class SegmentationFunction
                 LOG.warn("bringing {} up to the definitions failed", key, e);
                 side.accept(outputs.userDeadLetter(key, "evaluation_failed", e.toString()));
             }
+            return true;
+        }
+        if (changes.isEmpty() && profile.nextExpiry() == lapseBefore) {
+            // Nothing a reader of the user's state could tell: most users of a large catalog,
+            // for most changes. Not writing their state keeps the sweep to reads (and out of the
+            // stream's way); they catch up again, identically, at their next event, which
+            // stores it.
+            history.rollback();
             return true;
         }
         registerTimer(profile, timers);

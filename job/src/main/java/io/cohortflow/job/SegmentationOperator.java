@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * Users with events or lapses catch up on their own; the others are visited by a sweep over this
  * subtask's keys: slices of at most {@link #SLICE_NANOS} run from processing-time callbacks, which
  * the task runs between records, and while records keep arriving each slice is followed by a pause
- * three times as long, so the stream keeps three quarters of the task's time. With no records the
- * sweep runs back to back. When a sweep has visited every key it reports the changes it covered as
+ * four times as long, so the stream keeps four fifths of the task's time. With no records the sweep
+ * runs back to back. When a sweep has visited every key it reports the changes it covered as
  * applied to all users ({@code cohortflow.applied}, status {@code applied}); a change that arrives
  * meanwhile is covered by another sweep right after.
  *
@@ -52,8 +52,8 @@ public class SegmentationOperator
     /** The longest a slice of the sweep holds the task. */
     static final long SLICE_NANOS = 5_000_000;
 
-    /** The pause after a slice while records arrive: the stream keeps 3/4 of the time. */
-    static final long BUSY_PAUSE_MILLIS = 15;
+    /** The pause after a slice while records arrive: the stream keeps 4/5 of the time. */
+    static final long BUSY_PAUSE_MILLIS = 20;
 
     /** No sweep, or none reported yet. */
     private static final long NONE = -2;

@@ -129,7 +129,16 @@ public final class ProfileCodec {
         for (int r = 0; r < n; r++) {
             distances[r] = base - m.get(r, UserProfile.ENTERED);
         }
-        long[] distinct = java.util.Arrays.stream(distances).distinct().sorted().toArray();
+        // Written per event by the job: sorted and de-duplicated in place, no streams.
+        long[] sorted = distances.clone();
+        java.util.Arrays.sort(sorted);
+        int k = 0;
+        for (int r = 0; r < n; r++) {
+            if (k == 0 || sorted[r] != sorted[k - 1]) {
+                sorted[k++] = sorted[r];
+            }
+        }
+        long[] distinct = java.util.Arrays.copyOf(sorted, k);
         Varints.writeInt(out, distinct.length);
         long last = 0;
         for (int i = 0; i < distinct.length; i++) {

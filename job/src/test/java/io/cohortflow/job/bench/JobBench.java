@@ -52,7 +52,10 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * parallelism 2, it measures and prints:
  *
  * <ol>
- *   <li>the floor: a generator into a keyed function doing one MapState get and put per event;
+ *   <li>the floor: a generator into a keyed function doing one MapState get and put per event, and
+ *       two floor-plus variants that show what each part of the job's per-event state access costs:
+ *       a 400-byte value read and written per event (a profile), and that plus one blind 50-byte
+ *       MapState put (a history entry);
  *   <li>the job on the same generator at the given number of users, for each definition count, as
  *       events/s and as a ratio of the floor, with checkpointed state bytes per user;
  *   <li>a rollout: one new definition published halfway through the events, the time from
@@ -108,9 +111,23 @@ public final class JobBench {
         Thread progress = new Thread(JobBench::progress, "bench-progress");
         progress.setDaemon(true);
         progress.start();
-        double floor = floor();
+        double floor = floor(new GetPut());
         report.add(String.format("floor (one MapState get+put per event): %.0f events/s", floor));
         System.out.println("FIGURE " + report.get(report.size() - 1));
+        if (!"false".equals(System.getProperty("floorPlus"))) {
+            double value = floor(new ValueGetPut(false));
+            report.add(
+                    String.format(
+                            "floor plus: a 400-byte value get+put per event: %.0f events/s (%.2f of the floor)",
+                            value, value / floor));
+            System.out.println("FIGURE " + report.get(report.size() - 1));
+            double both = floor(new ValueGetPut(true));
+            report.add(
+                    String.format(
+                            "floor plus: that and a blind 50-byte MapState put: %.0f events/s (%.2f of the floor)",
+                            both, both / floor));
+            System.out.println("FIGURE " + report.get(report.size() - 1));
+        }
         for (String d : System.getProperty("definitions", "10,1000").split(",")) {
             int defs = Integer.parseInt(d.trim());
             List<String> figures = job(defs, floor);
@@ -173,7 +190,53 @@ public final class JobBench {
         }
     }
 
-    private static double floor() throws Exception {
+    /** A 400-byte value read and written per event, and with {@code history} a 50-byte put. */
+    static final class ValueGetPut extends KeyedProcessFunction<String, Inbound, Long> {
+        private final boolean history;
+        private transient org.apache.flink.api.common.state.ValueState<byte[]> profile;
+        private transient MapState<Long, byte[]> entries;
+
+        ValueGetPut(boolean history) {
+            this.history = history;
+        }
+
+        @Override
+        public void open(OpenContext ctx) {
+            profile =
+                    getRuntimeContext()
+                            .getState(
+                                    new org.apache.flink.api.common.state.ValueStateDescriptor<>(
+                                            "profile",
+                                            org.apache.flink.api.common.typeinfo
+                                                    .PrimitiveArrayTypeInfo
+                                                    .BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+            entries =
+                    getRuntimeContext()
+                            .getMapState(
+                                    new MapStateDescriptor<>(
+                                            "history",
+                                            Types.LONG,
+                                            org.apache.flink.api.common.typeinfo
+                                                    .PrimitiveArrayTypeInfo
+                                                    .BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        }
+
+        @Override
+        public void processElement(Inbound in, Context ctx, Collector<Long> out) throws Exception {
+            byte[] v = profile.value();
+            if (v == null) {
+                v = new byte[400];
+            }
+            v[0]++;
+            profile.update(v);
+            if (history) {
+                entries.put(in.eventTime, new byte[50]);
+            }
+        }
+    }
+
+    private static double floor(KeyedProcessFunction<String, Inbound, Long> function)
+            throws Exception {
         Path dir = Files.createTempDirectory("bench-floor");
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(flink(dir));
@@ -183,7 +246,7 @@ public final class JobBench {
                         org.apache.flink.api.common.eventtime.WatermarkStrategy.noWatermarks(),
                         "generator")
                 .keyBy(Inbound::getKey)
-                .process(new GetPut())
+                .process(function)
                 .sinkTo(new DiscardingSink<>());
         long t = System.nanoTime();
         env.execute("floor");
