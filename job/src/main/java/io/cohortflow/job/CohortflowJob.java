@@ -56,11 +56,11 @@ public final class CohortflowJob {
     public void build(StreamExecutionEnvironment env) {
         DataStream<Inbound> in =
                 env.fromSource(events, eventTime(config), "Events")
-                        .uid("events-source")
+                        .uid(Uids.EVENTS_SOURCE)
                         .name("Events");
         DataStream<DefinitionUpdate> defs =
                 env.fromSource(definitions, neverHoldsBackWatermarks(), "Definitions")
-                        .uid("definitions-source")
+                        .uid(Uids.DEFINITIONS_SOURCE)
                         .name("Definitions")
                         .setParallelism(1)
                         .broadcast();
@@ -71,13 +71,13 @@ public final class CohortflowJob {
                                 "Segmentation",
                                 TypeInformation.of(KafkaMessage.class),
                                 new SegmentationOperator(function))
-                        .uid("segmentation")
+                        .uid(Uids.SEGMENTATION)
                         .name("Segmentation");
-        segmented.sinkTo(memberships).uid("memberships-sink").name("Memberships (exactly once)");
+        segmented.sinkTo(memberships).uid(Uids.MEMBERSHIPS_SINK).name("Memberships (exactly once)");
         segmented
                 .getSideOutput(Descriptors.SIDE)
                 .sinkTo(side)
-                .uid("side-sink")
+                .uid(Uids.SIDE_SINK)
                 .name("Replies, dead letters, applied (at least once)");
     }
 

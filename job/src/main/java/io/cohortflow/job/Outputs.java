@@ -61,16 +61,12 @@ final class Outputs implements Serializable {
                 topics.applied(), Keys.of(a.workspace(), a.id()) + "#" + a.subtask(), a);
     }
 
-    KafkaMessage errorReply(Inbound in, String code, String message, int status) {
+    KafkaMessage errorReply(Inbound in, String code, String message) {
         return KafkaMessage.json(
                 topics.replies(),
                 in.requestId,
                 new ReplyRecord(
-                        in.requestId,
-                        in.userId,
-                        null,
-                        null,
-                        new ReplyRecord.Error(code, message, status)));
+                        in.requestId, in.userId, null, null, new ReplyRecord.Error(code, message)));
     }
 
     KafkaMessage deadLetter(

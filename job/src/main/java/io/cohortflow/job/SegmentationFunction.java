@@ -4,6 +4,7 @@ import io.cohortflow.core.contract.AppliedRecord;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.Keys;
 import io.cohortflow.core.contract.MembershipRecord;
+import io.cohortflow.core.contract.ReplyRecord;
 import io.cohortflow.core.contract.SegmentRecord;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.core.eval.EngineConfig;
@@ -267,10 +268,9 @@ public class SegmentationFunction
             side.accept(
                     outputs.errorReply(
                             in,
-                            "processing_failed",
+                            ReplyRecord.PROCESSING_FAILED,
                             "the events could not be processed; they were sent to the dead-letter"
-                                    + " topic",
-                            500));
+                                    + " topic"));
         }
     }
 
@@ -284,7 +284,8 @@ public class SegmentationFunction
             side.accept(outputs.deadLetter(in, in.reason, in.detail, in.rawValue));
             if (in.requestId != null) {
                 side.accept(
-                        outputs.errorReply(in, "invalid_request", String.valueOf(in.detail), 400));
+                        outputs.errorReply(
+                                in, ReplyRecord.INVALID_REQUEST, String.valueOf(in.detail)));
             }
             return;
         }
@@ -327,9 +328,8 @@ public class SegmentationFunction
                             ? reply(in, profile)
                             : outputs.errorReply(
                                     in,
-                                    "definitions_loading",
-                                    "the job is still reading the segment definitions; retry shortly",
-                                    503);
+                                    ReplyRecord.DEFINITIONS_LOADING,
+                                    "the job is still reading the segment definitions; retry shortly");
         }
         registerTimer(profile, ctx.timerService());
         if (settings.backfill()) {

@@ -417,7 +417,7 @@ class SegmentationFunctionTest {
         assertThat(dl.get(0).get("value").asText()).isEqualTo("{not json");
         assertThat(dl.get(2).get("detail").asText()).contains("events[0].time: required");
         JsonNode reply = side(TOPICS.replies()).get(0);
-        assertThat(reply.at("/error/status").asInt()).isEqualTo(400);
+        assertThat(reply.at("/error/code").asText()).isEqualTo("invalid_request");
     }
 
     @Test
@@ -428,7 +428,8 @@ class SegmentationFunctionTest {
                 segment("ws", "buyers", 1, 0, true, false, everPurchased(), 0), 0);
         send(envelope("ws", "u1", "r1", event("Purchase", T0)), T0);
         assertThat(memberships()).isEmpty();
-        assertThat(side(TOPICS.replies()).get(0).at("/error/status").asInt()).isEqualTo(503);
+        assertThat(side(TOPICS.replies()).get(0).at("/error/code").asText())
+                .isEqualTo("definitions_loading");
         h.processBroadcastElement(
                 segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 1), 0);
         sweep();
@@ -606,7 +607,7 @@ class SegmentationFunctionTest {
         JsonNode dead = side(TOPICS.deadLetter()).get(0);
         assertThat(dead.get("reason").asText()).isEqualTo("evaluation_failed");
         JsonNode reply = side(TOPICS.replies()).get(0);
-        assertThat(reply.at("/error/status").asInt()).isEqualTo(500);
+        assertThat(reply.at("/error/code").asText()).isEqualTo("processing_failed");
         assertThat(reply.at("/error/message").asText()).doesNotContain("Exception");
 
         send(envelope("ws", "u1", "r2", event("Purchase", T0 + HOUR)), T0 + HOUR);
@@ -633,7 +634,8 @@ class SegmentationFunctionTest {
         JsonNode dead = side(TOPICS.deadLetter()).get(0);
         assertThat(dead.get("reason").asText()).isEqualTo("poison_record");
         assertThat(dead.get("offset").asLong()).isEqualTo(41);
-        assertThat(side(TOPICS.replies()).get(0).at("/error/status").asInt()).isEqualTo(500);
+        assertThat(side(TOPICS.replies()).get(0).at("/error/code").asText())
+                .isEqualTo("processing_failed");
         assertThat(PoisonRecords.failures(position)).isZero();
     }
 

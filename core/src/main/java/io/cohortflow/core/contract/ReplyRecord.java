@@ -18,11 +18,21 @@ public record ReplyRecord(
         @JsonProperty("activations") @Nullable Map<String, List<String>> activations,
         @JsonProperty("error") @Nullable Error error) {
 
+    /** The request was not valid (the service validates first: a safety net). */
+    public static final String INVALID_REQUEST = "invalid_request";
+
+    /** The events could not be evaluated; they went to the dead-letter topic. */
+    public static final String PROCESSING_FAILED = "processing_failed";
+
+    /** The job is still reading the definitions: a retry shortly will be answered. */
+    public static final String DEFINITIONS_LOADING = "definitions_loading";
+
     /**
-     * {@code code} is machine-readable ({@code invalid_event}, ...); {@code status} the HTTP one.
+     * What went wrong, as a machine-readable {@code code} (the constants above) and a message for
+     * people. The job says what happened; the service chooses the HTTP status. ({@code status} was
+     * the job's choice of HTTP status in records written before; it is not read.)
      */
+    @JsonIgnoreProperties(ignoreUnknown = true)
     public record Error(
-            @JsonProperty("code") String code,
-            @JsonProperty("message") String message,
-            @JsonProperty("status") int status) {}
+            @JsonProperty("code") String code, @JsonProperty("message") String message) {}
 }

@@ -124,10 +124,11 @@ public final class SegmentationService {
     private static Map<String, Object> answer(ReplyRecord reply, Options options) {
         if (reply.error() != null) {
             ReplyRecord.Error e = reply.error();
+            int status = httpStatus(e.code());
             throw new SegmentationException(
-                    e.status() == 503 || e.status() == 400 ? e.status() : 500,
+                    status,
                     e.code(),
-                    e.status() == 503
+                    status == 503
                             ? "segmentation is not available yet: " + e.message()
                             : e.message(),
                     e.message());
@@ -139,6 +140,15 @@ public final class SegmentationService {
             out.put("activations", reply.activations() == null ? Map.of() : reply.activations());
         }
         return out;
+    }
+
+    /** The HTTP status of the job's answer: the job says what happened, the API what it means. */
+    static int httpStatus(String code) {
+        return switch (code == null ? "" : code) {
+            case ReplyRecord.INVALID_REQUEST -> 400;
+            case ReplyRecord.DEFINITIONS_LOADING -> 503;
+            default -> 500;
+        };
     }
 
     private RuntimeException translate(Throwable error) {

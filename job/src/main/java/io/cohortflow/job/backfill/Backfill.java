@@ -50,7 +50,7 @@ import org.apache.flink.streaming.api.functions.sink.filesystem.OutputFileConfig
  */
 public final class Backfill {
     /** The streaming operator's uid: the savepoint's state must land on it. */
-    static final String STREAMING_OPERATOR = "segmentation";
+    static final String STREAMING_OPERATOR = io.cohortflow.job.Uids.SEGMENTATION;
 
     private final Source<Inbound, ?, ?> history;
     private final Source<DefinitionUpdate, ?, ?> definitions;
