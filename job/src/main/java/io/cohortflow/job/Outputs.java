@@ -41,9 +41,21 @@ final class Outputs implements Serializable {
                         userId,
                         c.segmentId(),
                         c.kind().json(),
-                        Instant.ofEpochMilli(c.time()).toString(),
+                        time(c.time()),
                         c.version());
-        return KafkaMessage.json(topics.memberships(), m.key(), m);
+        return new KafkaMessage(topics.memberships(), m.key(), m.toJson());
+    }
+
+    // The changes of one event or lapse share their instant: its text is made once.
+    private transient long lastMillis = Long.MIN_VALUE;
+    private transient String lastText;
+
+    private String time(long millis) {
+        if (millis != lastMillis || lastText == null) {
+            lastText = Instant.ofEpochMilli(millis).toString();
+            lastMillis = millis;
+        }
+        return lastText;
     }
 
     /** The reply to a request: the user's cohorts, and per platform those activated on it. */

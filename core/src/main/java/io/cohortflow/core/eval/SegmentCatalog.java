@@ -49,6 +49,9 @@ public final class SegmentCatalog {
     /** The epoch of each segment's last change, removed segments included. */
     private final Map<String, Long> changedAt;
 
+    /** The same stamps, latest first, for {@link #changedSince}; built on first use. */
+    @Nullable private volatile Map.Entry<String, Long>[] byEpoch;
+
     private final long epoch;
 
     /** Live segments by ordinal (null where a number's segment is not live). */
@@ -135,15 +138,26 @@ public final class SegmentCatalog {
         return epoch;
     }
 
-    /** The segments (live or removed) changed after {@code epoch}. */
+    /**
+     * The segments (live or removed) changed after {@code epoch}. Asked once per user after each
+     * change (at their next event or by the sweep), so it reads the latest stamps only, not every
+     * segment's.
+     */
     public Set<String> changedSince(long epoch) {
+        Map.Entry<String, Long>[] latestFirst = byEpoch;
+        if (latestFirst == null) {
+            @SuppressWarnings("unchecked")
+            Map.Entry<String, Long>[] sorted = changedAt.entrySet().toArray(new Map.Entry[0]);
+            java.util.Arrays.sort(sorted, (a, b) -> Long.compare(b.getValue(), a.getValue()));
+            byEpoch = latestFirst = sorted;
+        }
         Set<String> out = new LinkedHashSet<>();
-        changedAt.forEach(
-                (id, at) -> {
-                    if (at > epoch) {
-                        out.add(id);
-                    }
-                });
+        for (Map.Entry<String, Long> e : latestFirst) {
+            if (e.getValue() <= epoch) {
+                break;
+            }
+            out.add(e.getKey());
+        }
         return out;
     }
 

@@ -69,7 +69,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * not reach the forked JVM): {@code events} (default 3 000 000), {@code users} (1 000 000), {@code
  * definitions} (comma-separated, default 10,1000), {@code kafkaEvents} (500 000), {@code
  * only=kafka} for the Kafka run alone. Each figure is printed as soon as it is measured ({@code
- * FIGURE} lines), and the event rate every 10 s ({@code PROGRESS}).
+ * FIGURE} lines), and the event rate every 10 s ({@code PROGRESS}). {@code checkpointInterval}
+ * (default "5 s") sets the checkpoint interval of every run.
  */
 public final class JobBench {
     private static final long EVENTS = Long.getLong("events", 3_000_000);
@@ -102,8 +103,8 @@ public final class JobBench {
                         Runtime.getRuntime().maxMemory() >> 20));
         report.add(
                 String.format(
-                        "events=%d users=%d state=rocksdb incremental checkpoints every 5 s, parallelism 2",
-                        EVENTS, USERS));
+                        "events=%d users=%d state=rocksdb incremental checkpoints every %s, parallelism 2",
+                        EVENTS, USERS, System.getProperty("checkpointInterval", "5 s")));
         if ("kafka".equals(System.getProperty("only"))) {
             System.out.println("FIGURE " + kafka());
             return;
@@ -161,7 +162,9 @@ public final class JobBench {
 
     private static Configuration flink(Path checkpoints) {
         Configuration c = CohortflowJob.flinkConfiguration(config(checkpoints, Map.of()));
-        c.setString("execution.checkpointing.interval", "5 s");
+        c.setString(
+                "execution.checkpointing.interval",
+                System.getProperty("checkpointInterval", "5 s"));
         c.setString("taskmanager.memory.managed.size", "1g");
         return c;
     }
