@@ -102,7 +102,7 @@ public record JobConfig(
                 s.getOrDefault(
                         CHECKPOINT_DIR,
                         Path.of("data", "checkpoints").toAbsolutePath().toUri().toString()),
-                Duration.parse(s.getOrDefault(CHECKPOINT_INTERVAL, "PT10S")),
+                Duration.parse(s.getOrDefault(CHECKPOINT_INTERVAL, "PT1.5S")),
                 Duration.parse(s.getOrDefault(HORIZON, "P90D")),
                 Integer.parseInt(s.getOrDefault(HISTORY_CAP, "1000")),
                 Duration.parse(s.getOrDefault(MAX_FUTURE_SKEW, "PT5M")),

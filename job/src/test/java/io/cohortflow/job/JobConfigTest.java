@@ -21,7 +21,7 @@ class JobConfigTest {
         assertThat(c.horizon()).isEqualTo(Duration.ofDays(90));
         assertThat(c.historyCap()).isEqualTo(1000);
         assertThat(c.maxFutureSkew()).isEqualTo(Duration.ofMinutes(5));
-        assertThat(c.checkpointInterval()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.checkpointInterval()).isEqualTo(Duration.ofMillis(1500));
         assertThat(c.transactionTimeout()).isLessThanOrEqualTo(Duration.ofMinutes(15));
         assertThat(c.checkpointDir()).startsWith("file:").endsWith("data/checkpoints");
     }
