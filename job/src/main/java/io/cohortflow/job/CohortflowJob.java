@@ -147,8 +147,8 @@ public final class CohortflowJob {
      */
     public static CohortflowJob onKafka(JobConfig c) throws IOException {
         Cutover cutover = cutover(c);
-        SegmentationFunction.Settings settings =
-                SegmentationFunction.Settings.of(c, KafkaConnectors.definitionsEndOffset(c), true);
+        SegmentationSettings settings =
+                SegmentationSettings.of(c, KafkaConnectors.definitionsEndOffset(c), true);
         if (cutover != null) {
             settings = settings.countingFrom(cutover.cutoverMillis());
         }

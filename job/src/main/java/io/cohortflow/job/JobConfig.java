@@ -114,8 +114,7 @@ public record JobConfig(
                 Integer.parseInt(
                         s.getOrDefault(
                                 POISON_ATTEMPTS,
-                                Integer.toString(
-                                        SegmentationFunction.Settings.DEFAULT_POISON_ATTEMPTS))),
+                                Integer.toString(SegmentationSettings.DEFAULT_POISON_ATTEMPTS))),
                 eventLimits(s));
     }
 

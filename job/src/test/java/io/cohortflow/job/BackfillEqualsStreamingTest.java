@@ -82,7 +82,7 @@ class BackfillEqualsStreamingTest {
             throws Exception {
         var h =
                 harness(
-                        new SegmentationFunction.Settings(
+                        new SegmentationSettings(
                                 HORIZON, 1000, 300_000, TOPICS, defs.size(), false));
         try (h) {
             List<Arrival> byArrival = new ArrayList<>(in);
@@ -124,10 +124,7 @@ class BackfillEqualsStreamingTest {
 
     private static Set<String> streaming(List<DefinitionUpdate> defs, List<Arrival> in, long until)
             throws Exception {
-        var h =
-                harness(
-                        new SegmentationFunction.Settings(
-                                HORIZON, 1000, 300_000, TOPICS, 0, false));
+        var h = harness(new SegmentationSettings(HORIZON, 1000, 300_000, TOPICS, 0, false));
         try (h) {
             defs.forEach(d -> broadcast(h, d));
             // As the job's definitions source: it never holds the watermark back.
@@ -149,7 +146,7 @@ class BackfillEqualsStreamingTest {
             throws Exception {
         var h =
                 harness(
-                        new SegmentationFunction.Settings(
+                        new SegmentationSettings(
                                 HORIZON,
                                 1000,
                                 300_000,
@@ -159,7 +156,7 @@ class BackfillEqualsStreamingTest {
                                 Long.MIN_VALUE,
                                 until,
                                 until,
-                                SegmentationFunction.Settings.DEFAULT_POISON_ATTEMPTS));
+                                SegmentationSettings.DEFAULT_POISON_ATTEMPTS));
         try (h) {
             defs.forEach(d -> broadcast(h, d));
             // As the job's definitions source: it never holds the watermark back.
@@ -184,7 +181,7 @@ class BackfillEqualsStreamingTest {
 
     private static KeyedBroadcastOperatorTestHarness<
                     String, Inbound, DefinitionUpdate, KafkaMessage>
-            harness(SegmentationFunction.Settings settings) throws Exception {
+            harness(SegmentationSettings settings) throws Exception {
         var h =
                 new KeyedBroadcastOperatorTestHarness<>(
                         new SegmentationOperator(new SegmentationFunction(settings)),

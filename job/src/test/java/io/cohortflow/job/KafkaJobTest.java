@@ -105,8 +105,7 @@ abstract class KafkaJobTest {
         return start(
                 c,
                 new SegmentationFunction(
-                        SegmentationFunction.Settings.of(
-                                c, KafkaConnectors.definitionsEndOffset(c), true)),
+                        SegmentationSettings.of(c, KafkaConnectors.definitionsEndOffset(c), true)),
                 new Configuration());
     }
 

@@ -31,7 +31,7 @@ class RecoveryTest extends KafkaJobTest {
         static final AtomicBoolean failed = new AtomicBoolean();
         private final int after;
 
-        FailingOnce(Settings settings, int after) {
+        FailingOnce(SegmentationSettings settings, int after) {
             super(settings);
             this.after = after;
         }
@@ -59,8 +59,8 @@ class RecoveryTest extends KafkaJobTest {
         restart.setString("restart-strategy.type", "fixed-delay");
         restart.setString("restart-strategy.fixed-delay.attempts", "3");
         restart.setString("restart-strategy.fixed-delay.delay", "200 ms");
-        SegmentationFunction.Settings settings =
-                SegmentationFunction.Settings.of(c, KafkaConnectors.definitionsEndOffset(c), true);
+        SegmentationSettings settings =
+                SegmentationSettings.of(c, KafkaConnectors.definitionsEndOffset(c), true);
         JobClient job = start(c, new FailingOnce(settings, 60), restart);
         try {
             List<JsonNode> m =
@@ -107,7 +107,7 @@ class RecoveryTest extends KafkaJobTest {
                 start(
                         c,
                         new SegmentationFunction(
-                                SegmentationFunction.Settings.of(
+                                SegmentationSettings.of(
                                         c, KafkaConnectors.definitionsEndOffset(c), true)),
                         restore);
         try {

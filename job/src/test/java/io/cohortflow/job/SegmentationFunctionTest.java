@@ -61,7 +61,7 @@ class SegmentationFunctionTest {
                 org.apache.flink.util.InstantiationUtil.clone(
                         new SegmentationOperator(
                                 new SegmentationFunction(
-                                        new SegmentationFunction.Settings(
+                                        new SegmentationSettings(
                                                 90 * DAY,
                                                 1000,
                                                 5 * 60_000,
@@ -172,7 +172,7 @@ class SegmentationFunctionTest {
         h =
                 ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
                         new SegmentationFunction(
-                                new SegmentationFunction.Settings(
+                                new SegmentationSettings(
                                         90 * DAY,
                                         1000,
                                         5 * 60_000,
@@ -182,7 +182,7 @@ class SegmentationFunctionTest {
                                         Long.MIN_VALUE,
                                         until,
                                         until,
-                                        SegmentationFunction.Settings.DEFAULT_POISON_ATTEMPTS)),
+                                        SegmentationSettings.DEFAULT_POISON_ATTEMPTS)),
                         Inbound::getKey,
                         Types.STRING,
                         Descriptors.DEFINITIONS,
@@ -254,7 +254,7 @@ class SegmentationFunctionTest {
         h =
                 ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
                         new SegmentationFunction(
-                                new SegmentationFunction.Settings(
+                                new SegmentationSettings(
                                                 90 * DAY, 1000, 5 * 60_000, TOPICS, 0, false)
                                         .countingFrom(cutover)),
                         Inbound::getKey,
@@ -626,7 +626,7 @@ class SegmentationFunctionTest {
         String position =
                 PoisonRecords.position(
                         h.getEnvironment().getJobID().toString(), in.topic, in.partition, 41);
-        for (int i = 0; i < SegmentationFunction.Settings.DEFAULT_POISON_ATTEMPTS; i++) {
+        for (int i = 0; i < SegmentationSettings.DEFAULT_POISON_ATTEMPTS; i++) {
             PoisonRecords.failed(position); // as the task failures before this attempt did
         }
         h.processElement(in, T0);

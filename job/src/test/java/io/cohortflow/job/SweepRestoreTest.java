@@ -41,7 +41,7 @@ class SweepRestoreTest {
                 org.apache.flink.util.InstantiationUtil.clone(
                         new SegmentationOperator(
                                 new SegmentationFunction(
-                                        new SegmentationFunction.Settings(
+                                        new SegmentationSettings(
                                                 90 * DAY,
                                                 1000,
                                                 5 * 60_000,

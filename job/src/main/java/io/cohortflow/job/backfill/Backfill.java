@@ -5,6 +5,7 @@ import io.cohortflow.job.CohortflowJob;
 import io.cohortflow.job.Descriptors;
 import io.cohortflow.job.JobConfig;
 import io.cohortflow.job.SegmentationFunction;
+import io.cohortflow.job.SegmentationSettings;
 import io.cohortflow.job.kafka.KafkaConnectors;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.Inbound;
@@ -100,8 +101,8 @@ public final class Backfill {
                         .uid("definitions-source")
                         .setParallelism(1)
                         .broadcast(Descriptors.DEFINITIONS, Descriptors.PROGRESS);
-        SegmentationFunction.Settings settings =
-                SegmentationFunction.Settings.backfill(config, options.from(), options.until());
+        SegmentationSettings settings =
+                SegmentationSettings.backfill(config, options.from(), options.until());
         SingleOutputStreamOperator<KafkaMessage> segmented =
                 events.keyBy(Inbound::getKey)
                         .connect(defs)

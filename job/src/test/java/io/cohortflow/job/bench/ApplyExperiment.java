@@ -10,6 +10,7 @@ import static io.cohortflow.job.TestRecords.threePageviewsIn;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.job.SegmentationFunction;
 import io.cohortflow.job.SegmentationOperator;
+import io.cohortflow.job.SegmentationSettings;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
@@ -28,7 +29,7 @@ public final class ApplyExperiment {
         SegmentationOperator op =
                 new SegmentationOperator(
                         new SegmentationFunction(
-                                new SegmentationFunction.Settings(
+                                new SegmentationSettings(
                                         90L * 86_400_000,
                                         1000,
                                         300_000,

@@ -7,6 +7,7 @@ import io.cohortflow.core.event.Event;
 import io.cohortflow.job.CohortflowJob;
 import io.cohortflow.job.JobConfig;
 import io.cohortflow.job.SegmentationFunction;
+import io.cohortflow.job.SegmentationSettings;
 import io.cohortflow.job.kafka.KafkaConnectors;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.EventsCodec;
@@ -302,7 +303,7 @@ public final class JobBench {
                         new DiscardingSink<>(),
                         new AppliedCollector(),
                         c,
-                        new SegmentationFunction(SegmentationFunction.Settings.of(c, 0, true)))
+                        new SegmentationFunction(SegmentationSettings.of(c, 0, true)))
                 .build(env);
         long start = System.currentTimeMillis();
         org.apache.flink.core.execution.JobClient client = env.executeAsync("job-" + definitions);
@@ -565,7 +566,7 @@ public final class JobBench {
                             KafkaConnectors.memberships(c),
                             KafkaConnectors.side(c),
                             c,
-                            new SegmentationFunction(SegmentationFunction.Settings.of(c, 10, true)))
+                            new SegmentationFunction(SegmentationSettings.of(c, 10, true)))
                     .build(env);
             long t = System.nanoTime();
             org.apache.flink.core.execution.JobClient client = env.executeAsync("kafka");
