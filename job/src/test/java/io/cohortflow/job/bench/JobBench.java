@@ -167,6 +167,9 @@ public final class JobBench {
                 "execution.checkpointing.interval",
                 System.getProperty("checkpointInterval", "5 s"));
         c.setString("taskmanager.memory.managed.size", "1g");
+        if (System.getProperty("bloom") != null) { // an A/B of the job's Bloom filters
+            c.setString("state.backend.rocksdb.use-bloom-filter", System.getProperty("bloom"));
+        }
         return c;
     }
 
