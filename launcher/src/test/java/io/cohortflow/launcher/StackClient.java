@@ -133,8 +133,14 @@ final class StackClient {
                     send(
                             adobe(HttpRequest.newBuilder(uri("/segments/" + id + "/propagation")))
                                     .GET());
-            if (r.statusCode() == 200
-                    && Json.MAPPER.readTree(r.body()).path("applied").asBoolean()) {
+            JsonNode p = r.statusCode() == 200 ? Json.MAPPER.readTree(r.body()) : null;
+            if (p != null && p.path("applied").asBoolean()) {
+                // Applied to every user means in effect first, no later than applied.
+                if (!p.path("inEffect").asBoolean()
+                        || p.path("inEffectAt").asText().compareTo(p.path("appliedAt").asText())
+                                > 0) {
+                    throw new AssertionError("applied but not in effect before: " + p);
+                }
                 return;
             }
             Thread.sleep(200);

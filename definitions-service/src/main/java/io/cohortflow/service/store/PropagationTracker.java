@@ -56,10 +56,15 @@ public final class PropagationTracker implements AutoCloseable {
     /** The latest report of each kind from one subtask. */
     private record Reports(@Nullable AppliedRecord live, @Nullable AppliedRecord applied) {
         Reports with(AppliedRecord r) {
-            // An applied report says live too; a rejection is what the version is.
-            AppliedRecord l = later(live, r);
-            AppliedRecord a =
-                    AppliedRecord.APPLIED.equals(r.status()) ? later(applied, r) : applied;
+            // An applied report says live too, but the time it went live is the live report's
+            // (compaction may have removed that one: then the applied report stands for both). A
+            // rejection is what the version is.
+            boolean appliedReport = AppliedRecord.APPLIED.equals(r.status());
+            AppliedRecord l =
+                    appliedReport && live != null && live.offset() >= r.offset()
+                            ? live
+                            : later(live, r);
+            AppliedRecord a = appliedReport ? later(applied, r) : applied;
             return new Reports(l, a);
         }
 

@@ -492,6 +492,8 @@ class SegmentsApiTest {
                 new AppliedRecord("acme", id, 1, offset, "2026-11-23T10:00:01Z", 1, 2));
         JsonNode done = alice.get("/segments/" + id + "/propagation").json();
         assertThat(done.get("inEffect").asBoolean()).isTrue();
+        // Still when it went live, not when it was applied.
+        assertThat(done.get("inEffectAt").asText()).isEqualTo("2026-11-23T09:59:51Z");
         assertThat(done.get("applied").asBoolean()).isTrue();
         assertThat(done.get("appliedAt").asText()).isEqualTo("2026-11-23T10:00:01Z");
         assertThat(done.get("subtasksReported").asInt()).isEqualTo(2);
