@@ -43,10 +43,7 @@ class SegmentationFunctionTest {
         return harness(definitionsEnd, SegmentationOperator.SLICE_NANOS, null);
     }
 
-    /**
-     * The streaming operator over heap state, restored from {@code snapshot} when not null, its
-     * sweep's slices {@code sliceNanos} long (0: one user per slice).
-     */
+    /** The streaming operator (see {@link TestRecords#operator}), replacing the open one. */
     private KeyedBroadcastOperatorTestHarness<String, Inbound, DefinitionUpdate, KafkaMessage>
             harness(
                     long definitionsEnd,
@@ -56,26 +53,8 @@ class SegmentationFunctionTest {
         if (h != null) {
             h.close();
         }
-        // Serialized and back, as it reaches a task.
-        op =
-                org.apache.flink.util.InstantiationUtil.clone(
-                        new SegmentationOperator(
-                                new SegmentationFunction(
-                                        new SegmentationSettings(
-                                                90 * DAY,
-                                                1000,
-                                                5 * 60_000,
-                                                TOPICS,
-                                                definitionsEnd,
-                                                false)),
-                                sliceNanos));
-        // 128 key groups, as a job's default: the sweep's cursor is a key group.
-        h = new KeyedBroadcastOperatorTestHarness<>(op, Inbound::getKey, Types.STRING, 128, 1, 0);
-        h.setProcessingTime(T0 + 30 * DAY); // the wall clock, for the future-skew check
-        if (snapshot != null) {
-            h.initializeState(snapshot);
-        }
-        h.open();
+        h = TestRecords.operator(definitionsEnd, sliceNanos, 1, 0, snapshot);
+        op = (SegmentationOperator) h.getOperator();
         return h;
     }
 
@@ -253,10 +232,7 @@ class SegmentationFunctionTest {
         long cutover = T0 + DAY;
         h =
                 ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
-                        new SegmentationFunction(
-                                new SegmentationSettings(
-                                                90 * DAY, 1000, 5 * 60_000, TOPICS, 0, false)
-                                        .countingFrom(cutover)),
+                        new SegmentationFunction(TestRecords.streaming(0).countingFrom(cutover)),
                         Inbound::getKey,
                         Types.STRING,
                         Descriptors.DEFINITIONS,

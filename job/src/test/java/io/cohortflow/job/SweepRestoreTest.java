@@ -1,6 +1,5 @@
 package io.cohortflow.job;
 
-import static io.cohortflow.job.TestRecords.DAY;
 import static io.cohortflow.job.TestRecords.T0;
 import static io.cohortflow.job.TestRecords.envelope;
 import static io.cohortflow.job.TestRecords.event;
@@ -17,7 +16,6 @@ import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -29,6 +27,7 @@ import org.junit.jupiter.api.Test;
 class SweepRestoreTest {
     private static final TopicNames TOPICS = TopicNames.DEFAULT;
 
+    /** The streaming operator, one user per slice (see {@link TestRecords#operator}). */
     private static KeyedBroadcastOperatorTestHarness<
                     String, Inbound, DefinitionUpdate, KafkaMessage>
             harness(
@@ -37,27 +36,7 @@ class SweepRestoreTest {
                     int subtask,
                     OperatorSubtaskState snapshot)
                     throws Exception {
-        SegmentationOperator op =
-                org.apache.flink.util.InstantiationUtil.clone(
-                        new SegmentationOperator(
-                                new SegmentationFunction(
-                                        new SegmentationSettings(
-                                                90 * DAY,
-                                                1000,
-                                                5 * 60_000,
-                                                TOPICS,
-                                                definitionsEnd,
-                                                false)),
-                                0)); // one user per slice
-        var h =
-                new KeyedBroadcastOperatorTestHarness<>(
-                        op, Inbound::getKey, Types.STRING, 128, parallelism, subtask);
-        h.setProcessingTime(T0 + 30 * DAY);
-        if (snapshot != null) {
-            h.initializeState(snapshot);
-        }
-        h.open();
-        return h;
+        return TestRecords.operator(definitionsEnd, 0, parallelism, subtask, snapshot);
     }
 
     private static List<String> entered(

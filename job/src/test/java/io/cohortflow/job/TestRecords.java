@@ -1,6 +1,7 @@
 package io.cohortflow.job;
 
 import io.cohortflow.core.contract.Json;
+import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.core.event.Event;
 import io.cohortflow.job.kafka.InboundParser;
 import io.cohortflow.job.model.DefinitionUpdate;
@@ -13,7 +14,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import javax.annotation.Nullable;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
+import org.apache.flink.util.InstantiationUtil;
 
 /** Builders of the job's inputs from the JSON a producer would send. */
 public final class TestRecords {
@@ -149,5 +154,40 @@ public final class TestRecords {
         if (op.sweeping()) {
             throw new AssertionError("the sweep did not end");
         }
+    }
+
+    /** The streaming settings of the harness tests: 90-day horizon, heap state. */
+    static SegmentationSettings streaming(long definitionsEnd) {
+        return new SegmentationSettings(
+                90 * DAY, 1000, 5 * 60_000, TopicNames.DEFAULT, definitionsEnd, false);
+    }
+
+    /**
+     * The streaming operator on a harness, open: serialized and back first, as it reaches a task;
+     * 128 key groups, as a job's default (the sweep's cursor is a key group); the wall clock 30
+     * days after {@link #T0}; restored from {@code snapshot} when not null; its sweep's slices
+     * {@code sliceNanos} long (0: one user per slice).
+     */
+    static KeyedBroadcastOperatorTestHarness<String, Inbound, DefinitionUpdate, KafkaMessage>
+            operator(
+                    long definitionsEnd,
+                    long sliceNanos,
+                    int parallelism,
+                    int subtask,
+                    @Nullable OperatorSubtaskState snapshot)
+                    throws Exception {
+        SegmentationOperator op =
+                InstantiationUtil.clone(
+                        new SegmentationOperator(
+                                new SegmentationFunction(streaming(definitionsEnd)), sliceNanos));
+        var h =
+                new KeyedBroadcastOperatorTestHarness<>(
+                        op, Inbound::getKey, Types.STRING, 128, parallelism, subtask);
+        h.setProcessingTime(T0 + 30 * DAY); // the wall clock, for the future-skew check
+        if (snapshot != null) {
+            h.initializeState(snapshot);
+        }
+        h.open();
+        return h;
     }
 }

@@ -125,28 +125,27 @@ public final class ProfileCodec {
             Varints.writeUnsigned(out, m.get(row, UserProfile.VERSION));
         }
         // Entry instants: distinct distances from now, ascending, as gaps; then an index per row.
-        long[] distances = new long[n];
+        // Written per event by the job: one array, sorted and de-duplicated in place.
+        long[] distinct = new long[n];
         for (int r = 0; r < n; r++) {
-            distances[r] = base - m.get(r, UserProfile.ENTERED);
+            distinct[r] = base - m.get(r, UserProfile.ENTERED);
         }
-        // Written per event by the job: sorted and de-duplicated in place, no streams.
-        long[] sorted = distances.clone();
-        java.util.Arrays.sort(sorted);
+        java.util.Arrays.sort(distinct);
         int k = 0;
         for (int r = 0; r < n; r++) {
-            if (k == 0 || sorted[r] != sorted[k - 1]) {
-                sorted[k++] = sorted[r];
+            if (k == 0 || distinct[r] != distinct[k - 1]) {
+                distinct[k++] = distinct[r];
             }
         }
-        long[] distinct = java.util.Arrays.copyOf(sorted, k);
-        Varints.writeInt(out, distinct.length);
+        Varints.writeInt(out, k);
         long last = 0;
-        for (int i = 0; i < distinct.length; i++) {
+        for (int i = 0; i < k; i++) {
             Varints.writeSigned(out, distinct[i] - last);
             last = distinct[i];
         }
         for (int r = 0; r < n; r++) {
-            Varints.writeInt(out, java.util.Arrays.binarySearch(distinct, distances[r]));
+            long d = base - m.get(r, UserProfile.ENTERED);
+            Varints.writeInt(out, java.util.Arrays.binarySearch(distinct, 0, k, d));
         }
         // Exits: how many, then (row gap, distance from now) for each former member.
         int exited = 0;
