@@ -111,10 +111,9 @@ public class SegmentationFunction
     @Override
     public void processElement(Inbound in, ReadOnlyContext ctx, Collector<KafkaMessage> out)
             throws Exception {
-        catalogs.load(
+        ready(
                 ctx.getBroadcastState(Descriptors.DEFINITIONS),
                 ctx.getBroadcastState(Descriptors.PROGRESS));
-        checkReady(ctx.getBroadcastState(Descriptors.PROGRESS));
         Consumer<KafkaMessage> side = m -> ctx.output(Descriptors.SIDE, m);
         String position =
                 PoisonRecords.position(
@@ -256,10 +255,9 @@ public class SegmentationFunction
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<KafkaMessage> out)
             throws Exception {
-        catalogs.load(
+        ready(
                 ctx.getBroadcastState(Descriptors.DEFINITIONS),
                 ctx.getBroadcastState(Descriptors.PROGRESS));
-        checkReady(ctx.getBroadcastState(Descriptors.PROGRESS));
         UserProfile profile = detached(profileState.value());
         if (profile == null) {
             return;
@@ -383,9 +381,7 @@ public class SegmentationFunction
         BroadcastState<String, DefinitionUpdate> defs =
                 ctx.getBroadcastState(Descriptors.DEFINITIONS);
         BroadcastState<String, Long> progress = ctx.getBroadcastState(Descriptors.PROGRESS);
-        catalogs.load(defs, progress);
-        checkReady(progress);
-        boolean wasReady = ready;
+        boolean wasReady = ready(defs, progress);
         Consumer<KafkaMessage> side = m -> ctx.output(Descriptors.SIDE, m);
 
         SegmentRecord record = parse(u, side);
@@ -467,7 +463,10 @@ public class SegmentationFunction
         return wanted;
     }
 
-    /** Whether the definitions have been read far enough for users to be evaluated. */
+    /**
+     * Whether the definitions have been read far enough for users to be evaluated; builds the
+     * catalogs from broadcast state first, once (after a restore).
+     */
     boolean ready(
             ReadOnlyBroadcastState<String, DefinitionUpdate> defs,
             ReadOnlyBroadcastState<String, Long> progress)
@@ -503,9 +502,7 @@ public class SegmentationFunction
             Consumer<KafkaMessage> side,
             int[] failures)
             throws Exception {
-        catalogs.load(defs, progress);
-        checkReady(progress);
-        if (!ready) {
+        if (!ready(defs, progress)) {
             return false;
         }
         UserProfile profile = detached(profileState.value());
