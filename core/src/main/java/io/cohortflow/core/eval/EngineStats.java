@@ -14,6 +14,7 @@ public final class EngineStats {
     long historySkips;
     long sweeps;
     long visitEvaluations;
+    long historyReads;
 
     /** Counters whose hit predicate was tested against an event. */
     public long countersTested() {
@@ -48,6 +49,14 @@ public final class EngineStats {
         return visitEvaluations;
     }
 
+    /**
+     * Operations that read the user's stored events (in the job, a RocksDB iteration), whatever
+     * they then evaluated over them.
+     */
+    public long historyReads() {
+        return historyReads;
+    }
+
     /** Full passes over a user's counters and rechecks (on lapses and history drops). */
     public long sweeps() {
         return sweeps;
@@ -61,6 +70,7 @@ public final class EngineStats {
         historySkips = 0;
         sweeps = 0;
         visitEvaluations = 0;
+        historyReads = 0;
     }
 
     @Override
@@ -76,6 +86,8 @@ public final class EngineStats {
                 + " skipped="
                 + historySkips
                 + " sweeps="
-                + sweeps;
+                + sweeps
+                + " reads="
+                + historyReads;
     }
 }

@@ -46,6 +46,7 @@ final class HistorySegments {
         /** The events still visible at the user's now, oldest first. */
         List<Event> view() {
             if (view == null) {
+                stats.historyReads++;
                 view = visible(p, h);
             }
             return view;

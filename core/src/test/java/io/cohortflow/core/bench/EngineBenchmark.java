@@ -113,7 +113,7 @@ public class EngineBenchmark {
         double n = next;
         EngineStats w = engine.stats();
         System.out.printf(
-                "%nWORK mix=%s definitions=%d per_event: counters_tested=%.1f counters_updated=%.1f formulas=%.1f history_evaluations=%.2f visit_evaluations=%.2f sweeps=%.3f%n",
+                "%nWORK mix=%s definitions=%d per_event: counters_tested=%.1f counters_updated=%.1f formulas=%.1f history_evaluations=%.2f visit_evaluations=%.2f history_reads=%.2f sweeps=%.3f%n",
                 mix,
                 definitions,
                 w.countersTested() / n,
@@ -121,6 +121,7 @@ public class EngineBenchmark {
                 w.formulasEvaluated() / n,
                 w.historyEvaluations() / n,
                 w.visitEvaluations() / n,
+                w.historyReads() / n,
                 w.sweeps() / n);
         System.out.printf(
                 "%nSTATE mix=%s definitions=%d users=%d avg_profile_bytes=%d avg_history_events=%d avg_history_bytes=%d avg_event_bytes=%d%n",

@@ -1,0 +1,76 @@
+package io.cohortflow.core.eval;
+
+import static io.cohortflow.core.Fixture.MINUTE;
+import static io.cohortflow.core.Fixture.T0;
+import static io.cohortflow.core.Fixture.visitors;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cohortflow.core.Fixture;
+import io.cohortflow.core.event.Event;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Visit containers over visits that interleave or lose events to the history cap and the horizon:
+ * every step checks the engine against evaluation from scratch ({@link Fixture#send}).
+ */
+class VisitContainersTest {
+    private static final String VISIT_WITH_A_AND_B =
+            visitors(
+                    "{\"func\":\"container\",\"context\":\"visits\",\"pred\":{\"func\":\"and\",\"preds\":["
+                            + exists("A")
+                            + ","
+                            + exists("B")
+                            + "]}}");
+
+    private static String exists(String name) {
+        return "{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/"
+                + name
+                + "\"}}";
+    }
+
+    private static Event ev(String name, long time, String session) {
+        return new Event(name, time, Map.of(), null, session);
+    }
+
+    @Test
+    void interleaved_visits_are_told_apart() {
+        Fixture f = new Fixture();
+        f.define("ab", VISIT_WITH_A_AND_B);
+        long t = T0;
+        f.send(ev("A", t += MINUTE, "s1"), ev("B", t += MINUTE, "s2"));
+        assertThat(f.member("ab")).isFalse();
+        f.send(ev("C", t += MINUTE, "s2"), ev("B", t += MINUTE, "s1"));
+        assertThat(f.member("ab")).isTrue();
+    }
+
+    @Test
+    void a_visit_cut_by_the_history_cap_counts_only_the_events_left() {
+        Fixture f = new Fixture(new EngineConfig(Duration.ofDays(30), 3, Duration.ofMinutes(5)));
+        f.define(
+                "four",
+                visitors(
+                        "{\"func\":\"container\",\"context\":\"visits\",\"pred\":{\"func\":\"and\",\"preds\":["
+                                + exists("D")
+                                + ",{\"func\":\"ge\",\"val\":{\"func\":\"attr\",\"name\":\"metrics/occurrences\"},\"num\":4}]}}"));
+        long t = T0;
+        f.send(ev("A", t += MINUTE, "s1"), ev("B", t += MINUTE, "s1"), ev("C", t += MINUTE, "s1"));
+        f.send(ev("D", t += MINUTE, "s1"));
+        assertThat(f.member("four")).as("the first event fell off the history").isFalse();
+    }
+
+    @Test
+    void a_visit_cut_by_the_horizon_counts_only_the_events_left() {
+        Fixture f = new Fixture(new EngineConfig(Duration.ofDays(1), 100, Duration.ofMinutes(5)));
+        f.define(
+                "two",
+                visitors(
+                        "{\"func\":\"container\",\"context\":\"visits\",\"pred\":{\"func\":\"and\",\"preds\":["
+                                + exists("D")
+                                + ",{\"func\":\"ge\",\"val\":{\"func\":\"attr\",\"name\":\"metrics/occurrences\"},\"num\":2}]}}"));
+        f.send(ev("A", T0, "s1"));
+        f.send(ev("D", T0 + Duration.ofDays(2).toMillis(), "s1"));
+        assertThat(f.member("two")).as("the first event left the horizon").isFalse();
+    }
+}
