@@ -35,7 +35,14 @@ public record MembershipRecord(
     }
 
     private static StringBuilder quote(StringBuilder b, String s) {
-        com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(s, b);
-        return b;
+        // Ids and times rarely hold a character JSON escapes: those are copied as they are.
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == '"' || c == '\\') {
+                com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(s, b);
+                return b;
+            }
+        }
+        return b.append(s);
     }
 }

@@ -33,6 +33,9 @@ final class HistorySegments {
         @Nullable private List<Event> view;
         @Nullable private ReferenceEvaluator ref;
 
+        /** The event this operation stored, if any. */
+        @Nullable private Event stored;
+
         /** The appended event's visit, and the segments to evaluate over it alone. */
         private List<Event> visit = List.of();
 
@@ -46,8 +49,14 @@ final class HistorySegments {
         /** The events still visible at the user's now, oldest first. */
         List<Event> view() {
             if (view == null) {
-                stats.historyReads++;
-                view = visible(p, h);
+                if (stored != null && p.historySize == 1 && p.historyOldest == stored.time()) {
+                    // The event just stored is the only one (a user's first, say): nothing to
+                    // read. (Had the cap or the horizon taken it, the one left would be older.)
+                    view = visible(p, stored) ? List.of(stored) : List.of();
+                } else {
+                    stats.historyReads++;
+                    view = visible(p, h);
+                }
             }
             return view;
         }
@@ -64,6 +73,13 @@ final class HistorySegments {
         return new Scope(p, h);
     }
 
+    /** The scope of an operation that stored {@code stored}. */
+    Scope scope(UserProfile p, EventHistory h, Event stored) {
+        Scope s = new Scope(p, h);
+        s.stored = stored;
+        return s;
+    }
+
     /**
      * The events of {@code h} still visible at the user's now (after the floor, in the horizon).
      */
@@ -71,11 +87,15 @@ final class HistorySegments {
         List<Event> all = h.events();
         List<Event> out = new ArrayList<>(all.size());
         for (Event e : all) {
-            if (e.time() > p.floor && p.now < e.time() + horizon) {
+            if (visible(p, e)) {
                 out.add(e);
             }
         }
         return out;
+    }
+
+    private boolean visible(UserProfile p, Event e) {
+        return e.time() > p.floor && p.now < e.time() + horizon;
     }
 
     /**

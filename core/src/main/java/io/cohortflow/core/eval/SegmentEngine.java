@@ -118,7 +118,7 @@ public final class SegmentEngine {
         if (floorMoved || p.now >= p.nextExpiry) {
             sweep(p, catalog, due, previousNow, previousFloor);
         }
-        HistorySegments.Scope scope = history.scope(p, h);
+        HistorySegments.Scope scope = history.scope(p, h, e);
         if (e.time() > p.floor) {
             if (counters.onEvent(p, catalog, e, due)) {
                 recomputeNextExpiry(p, catalog);

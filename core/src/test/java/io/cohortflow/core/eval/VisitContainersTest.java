@@ -73,4 +73,17 @@ class VisitContainersTest {
         f.send(ev("D", T0 + Duration.ofDays(2).toMillis(), "s1"));
         assertThat(f.member("two")).as("the first event left the horizon").isFalse();
     }
+
+    @Test
+    void a_late_event_the_cap_drops_at_once_leaves_the_history_as_it_was() {
+        Fixture f = new Fixture(new EngineConfig(Duration.ofDays(30), 1, Duration.ofMinutes(5)));
+        f.define(
+                "any",
+                visitors(
+                        "{\"func\":\"container\",\"context\":\"visits\",\"pred\":"
+                                + "{\"func\":\"ge\",\"val\":{\"func\":\"attr\",\"name\":\"metrics/occurrences\"},\"num\":1}}"));
+        f.send(ev("B", T0 + 10 * MINUTE, "s1"));
+        f.send(ev("A", T0 + 5 * MINUTE, "s1"));
+        assertThat(f.member("any")).as("the one event left is still visible").isTrue();
+    }
 }
