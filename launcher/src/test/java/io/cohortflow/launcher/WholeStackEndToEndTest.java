@@ -10,6 +10,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -43,7 +44,13 @@ class WholeStackEndToEndTest {
                         Map.entry("cohortflow.apiKeys.reader.role", "read"),
                         Map.entry("cohortflow.apiKeys.other.key", "other-key"),
                         Map.entry("cohortflow.apiKeys.other.org", "globex"),
-                        Map.entry("cohortflow.apiKeys.other.role", "admin")));
+                        Map.entry("cohortflow.apiKeys.other.role", "admin"),
+                        Map.entry("cohortflow.apiKeys.limited.key", "limited-key"),
+                        Map.entry("cohortflow.apiKeys.limited.org", "initech"),
+                        Map.entry("cohortflow.apiKeys.limited.role", "admin"),
+                        Map.entry(
+                                "cohortflow.segmentation.workspace.initech.requestsPerSecond",
+                                "2")));
         stack = CohortflowStack.start(LauncherConfig.from(props, Map.of()), Map.of());
         sport =
                 createSegment(
@@ -107,6 +114,27 @@ class WholeStackEndToEndTest {
                                 .header("X-Api-Key", "admin-key")
                                 .POST(body("{\"user_id\":\"" + UUID.randomUUID() + "\"}")));
         assertThat(r.statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void a_workspace_over_its_requests_a_second_gets_429_and_the_others_are_answered()
+            throws Exception {
+        String user = UUID.randomUUID().toString();
+        // Five quick requests span at most two one-second windows: at most four are answered.
+        List<HttpResponse<String>> answers = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            answers.add(segment("limited-key", "", userBody(user, event("Pageview", "news"))));
+        }
+        assertThat(answers).extracting(HttpResponse::statusCode).contains(200, 429);
+        HttpResponse<String> refused =
+                answers.stream().filter(r -> r.statusCode() == 429).findFirst().orElseThrow();
+        JsonNode error = Json.MAPPER.readTree(refused.body()).get("error");
+        assertThat(error.get("type").asText()).isEqualTo("too_many_requests");
+        assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+        long answered = answers.stream().filter(r -> r.statusCode() == 200).count();
+        assertThat(answered).isBetween(2L, 4L);
+        // Another workspace is answered meanwhile.
+        ok(segment("admin-key", "", userBody(UUID.randomUUID().toString())));
     }
 
     // ---- identity ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.service.auth.ApiKeys;
 import io.cohortflow.service.auth.Principal;
 import io.cohortflow.service.auth.Role;
+import io.cohortflow.service.limits.WorkspaceLimits;
 import io.cohortflow.service.segmentation.EventSchemas;
 import io.cohortflow.service.segmentation.SegmentationException;
 import io.cohortflow.service.segmentation.SegmentationService;
@@ -13,6 +14,7 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -41,12 +43,17 @@ public final class SegmentationController implements Controller {
     private final SegmentationService segmentation;
     private final EventSchemas schemas;
     private final ApiKeys keys;
+    private final WorkspaceLimits limits;
 
     public SegmentationController(
-            SegmentationService segmentation, EventSchemas schemas, ApiKeys keys) {
+            SegmentationService segmentation,
+            EventSchemas schemas,
+            ApiKeys keys,
+            WorkspaceLimits limits) {
         this.segmentation = segmentation;
         this.schemas = schemas;
         this.keys = keys;
+        this.limits = limits;
     }
 
     @Override
@@ -61,15 +68,56 @@ public final class SegmentationController implements Controller {
     private void segment(Context ctx) throws Exception {
         String requestId = CcsErrors.requestId(ctx);
         Principal p = authenticate(ctx);
-        SegmentationService.Options options =
-                new SegmentationService.Options(
-                        flag(ctx, "activations"), flag(ctx, "synchronous-validation"));
-        JsonNode body = body(ctx);
-        App.async(
-                ctx,
-                segmentation
-                        .segment(p.workspace(), body, options, requestId)
-                        .thenAccept(answer -> ctx.json(answer)));
+        String workspace = p.workspace();
+        enter(ctx, workspace);
+        try {
+            SegmentationService.Options options =
+                    new SegmentationService.Options(
+                            flag(ctx, "activations"), flag(ctx, "synchronous-validation"));
+            JsonNode body = body(ctx);
+            App.async(
+                    ctx,
+                    segmentation
+                            .segment(workspace, body, options, requestId)
+                            .whenComplete((answer, failure) -> limits.release(workspace))
+                            .thenAccept(answer -> ctx.json(answer)));
+        } catch (Exception | Error e) {
+            limits.release(workspace);
+            throw e;
+        }
+    }
+
+    /**
+     * Takes one of the workspace's requests this second and one of its slots in flight, or refuses
+     * the request at once: one workspace cannot take the job's whole capacity from the others.
+     */
+    private void enter(Context ctx, String workspace) {
+        OptionalLong wait = limits.tryRequest(workspace);
+        if (wait.isPresent()) {
+            ctx.header("Retry-After", Long.toString(wait.getAsLong()));
+            throw new SegmentationException(
+                    429,
+                    "too_many_requests",
+                    "more than "
+                            + limits.limitOf(workspace).permitsPerPeriod()
+                            + " segmentation requests a second for org "
+                            + workspace
+                            + "; retry after "
+                            + wait.getAsLong()
+                            + " s",
+                    null);
+        }
+        if (!limits.tryEnter(workspace)) {
+            ctx.header("Retry-After", "1");
+            throw new SegmentationException(
+                    429,
+                    "too_many_requests",
+                    "more than "
+                            + limits.limitOf(workspace).concurrent()
+                            + " segmentation requests in flight for org "
+                            + workspace,
+                    null);
+        }
     }
 
     private void listSchemas(Context ctx) {

@@ -8,14 +8,27 @@ import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import io.github.resilience4j.ratelimiter.RateLimiterRegistry;
 import io.github.resilience4j.ratelimiter.internal.AtomicRateLimiter;
 import java.time.Duration;
+import java.util.Map;
 import java.util.OptionalLong;
 
 /**
- * The spec's limits per workspace: requests a minute (a resilience4j {@link RateLimiter}) and
- * requests in flight (a {@link Bulkhead}). Neither waits: a request over a limit is refused at
- * once, with how long to wait before retrying.
+ * Limits per workspace: requests a period (a resilience4j {@link RateLimiter}) and requests in
+ * flight (a {@link Bulkhead}), the same for every workspace unless one has its own. Neither waits:
+ * a request over a limit is refused at once, with how long to wait before retrying.
  */
 public final class WorkspaceLimits {
+    /** One workspace's limits: requests a period and requests in flight. */
+    public record Limit(int permitsPerPeriod, int concurrent) {
+        public Limit {
+            if (permitsPerPeriod < 1 || concurrent < 1) {
+                throw new IllegalArgumentException(
+                        "limits must be at least 1: " + permitsPerPeriod + ", " + concurrent);
+            }
+        }
+    }
+
+    private final Duration period;
+    private final Map<String, Limit> own;
     private final RateLimiterRegistry rates;
     private final BulkheadRegistry bulkheads;
 
@@ -24,19 +37,57 @@ public final class WorkspaceLimits {
     }
 
     public WorkspaceLimits(int permitsPerPeriod, Duration period, int concurrent) {
-        rates =
-                RateLimiterRegistry.of(
-                        RateLimiterConfig.custom()
-                                .limitForPeriod(permitsPerPeriod)
-                                .limitRefreshPeriod(period)
-                                .timeoutDuration(Duration.ZERO)
-                                .build());
-        bulkheads =
-                BulkheadRegistry.of(
-                        BulkheadConfig.custom()
-                                .maxConcurrentCalls(concurrent)
-                                .maxWaitDuration(Duration.ZERO)
-                                .build());
+        this(new Limit(permitsPerPeriod, concurrent), period, Map.of());
+    }
+
+    /**
+     * @param own workspaces with limits of their own
+     */
+    public WorkspaceLimits(Limit limit, Duration period, Map<String, Limit> own) {
+        this.period = period;
+        this.own = Map.copyOf(own);
+        rates = RateLimiterRegistry.of(rateConfig(limit));
+        bulkheads = BulkheadRegistry.of(bulkheadConfig(limit));
+    }
+
+    private RateLimiterConfig rateConfig(Limit limit) {
+        return RateLimiterConfig.custom()
+                .limitForPeriod(limit.permitsPerPeriod())
+                .limitRefreshPeriod(period)
+                .timeoutDuration(Duration.ZERO)
+                .build();
+    }
+
+    private static BulkheadConfig bulkheadConfig(Limit limit) {
+        return BulkheadConfig.custom()
+                .maxConcurrentCalls(limit.concurrent())
+                .maxWaitDuration(Duration.ZERO)
+                .build();
+    }
+
+    /** The limits {@code workspace} runs under. */
+    public Limit limitOf(String workspace) {
+        Limit l = own.get(workspace);
+        if (l != null) {
+            return l;
+        }
+        RateLimiterConfig r = rates.getDefaultConfig();
+        return new Limit(
+                r.getLimitForPeriod(), bulkheads.getDefaultConfig().getMaxConcurrentCalls());
+    }
+
+    private RateLimiter rateLimiter(String workspace) {
+        Limit l = own.get(workspace);
+        return l == null
+                ? rates.rateLimiter(workspace)
+                : rates.rateLimiter(workspace, () -> rateConfig(l));
+    }
+
+    private Bulkhead bulkhead(String workspace) {
+        Limit l = own.get(workspace);
+        return l == null
+                ? bulkheads.bulkhead(workspace)
+                : bulkheads.bulkhead(workspace, () -> bulkheadConfig(l));
     }
 
     /**
@@ -45,7 +96,7 @@ public final class WorkspaceLimits {
      * @return empty when allowed, else the seconds to wait before a retry can succeed
      */
     public OptionalLong tryRequest(String workspace) {
-        RateLimiter rl = rates.rateLimiter(workspace);
+        RateLimiter rl = rateLimiter(workspace);
         if (rl.acquirePermission()) {
             return OptionalLong.empty();
         }
@@ -59,10 +110,10 @@ public final class WorkspaceLimits {
 
     /** Takes one in-flight slot; the caller must {@link #release} it when the response is done. */
     public boolean tryEnter(String workspace) {
-        return bulkheads.bulkhead(workspace).tryAcquirePermission();
+        return bulkhead(workspace).tryAcquirePermission();
     }
 
     public void release(String workspace) {
-        bulkheads.bulkhead(workspace).onComplete();
+        bulkhead(workspace).onComplete();
     }
 }

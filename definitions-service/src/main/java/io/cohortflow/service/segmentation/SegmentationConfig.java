@@ -3,10 +3,12 @@ package io.cohortflow.service.segmentation;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.core.eval.EngineConfig;
 import io.cohortflow.core.event.EventLimits;
+import io.cohortflow.service.limits.WorkspaceLimits;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The segmentation API's settings, each with its key and default in one place. Read from the same
@@ -25,6 +27,11 @@ import java.util.Map;
  * @param eventLimits how big one event may be (the job's limits)
  * @param maxAliases aliases one request may name
  * @param maxAliasLength characters of an alias's tag or id
+ * @param limit requests a second and requests in flight of one workspace, beyond which a request
+ *     gets 429 at once
+ * @param workspaceLimits workspaces with limits of their own ({@code
+ *     cohortflow.segmentation.workspace.<org>.requestsPerSecond} and {@code .maxInFlight}, from the
+ *     properties only: an environment variable's name cannot spell every org)
  */
 public record SegmentationConfig(
         TopicNames topics,
@@ -37,7 +44,9 @@ public record SegmentationConfig(
         Duration horizon,
         EventLimits eventLimits,
         int maxAliases,
-        int maxAliasLength) {
+        int maxAliasLength,
+        WorkspaceLimits.Limit limit,
+        Map<String, WorkspaceLimits.Limit> workspaceLimits) {
 
     public static final String TOPIC_EVENTS = "cohortflow.topics.events";
     public static final String TOPIC_REPLIES = "cohortflow.topics.replies";
@@ -56,6 +65,9 @@ public record SegmentationConfig(
     public static final String MAX_EVENT_CHARS = "cohortflow.segmentation.maxEventChars";
     public static final String MAX_ALIASES = "cohortflow.segmentation.maxAliases";
     public static final String MAX_ALIAS_LENGTH = "cohortflow.segmentation.maxAliasLength";
+    public static final String REQUESTS_PER_SECOND = "cohortflow.segmentation.requestsPerSecond";
+    public static final String MAX_IN_FLIGHT = "cohortflow.segmentation.maxInFlight";
+    public static final String WORKSPACE = "cohortflow.segmentation.workspace.";
 
     public static final Map<String, String> DEFAULTS =
             Map.ofEntries(
@@ -75,7 +87,9 @@ public record SegmentationConfig(
                     Map.entry(MAX_DEPTH, "" + EventLimits.DEFAULT.maxDepth()),
                     Map.entry(MAX_EVENT_CHARS, "" + EventLimits.DEFAULT.maxEventChars()),
                     Map.entry(MAX_ALIASES, "16"),
-                    Map.entry(MAX_ALIAS_LENGTH, "512"));
+                    Map.entry(MAX_ALIAS_LENGTH, "512"),
+                    Map.entry(REQUESTS_PER_SECOND, "2000"),
+                    Map.entry(MAX_IN_FLIGHT, "256"));
 
     public SegmentationConfig {
         if (maxEvents < 0) {
@@ -130,7 +144,39 @@ public record SegmentationConfig(
                         Integer.parseInt(s.get(MAX_DEPTH)),
                         Integer.parseInt(s.get(MAX_EVENT_CHARS))),
                 Integer.parseInt(s.get(MAX_ALIASES)),
-                Integer.parseInt(s.get(MAX_ALIAS_LENGTH)));
+                Integer.parseInt(s.get(MAX_ALIAS_LENGTH)),
+                new WorkspaceLimits.Limit(
+                        Integer.parseInt(s.get(REQUESTS_PER_SECOND)),
+                        Integer.parseInt(s.get(MAX_IN_FLIGHT))),
+                workspaceLimits(props, s));
+    }
+
+    /** The workspaces named in {@code cohortflow.segmentation.workspace.<org>.<limit>} keys. */
+    private static Map<String, WorkspaceLimits.Limit> workspaceLimits(
+            Map<String, String> props, Map<String, String> settings) {
+        String rate = REQUESTS_PER_SECOND.substring(REQUESTS_PER_SECOND.lastIndexOf('.'));
+        String inFlight = MAX_IN_FLIGHT.substring(MAX_IN_FLIGHT.lastIndexOf('.'));
+        Map<String, WorkspaceLimits.Limit> out = new TreeMap<>();
+        for (String key : props.keySet()) {
+            if (!key.startsWith(WORKSPACE)) {
+                continue;
+            }
+            String rest = key.substring(WORKSPACE.length());
+            if (!rest.endsWith(rate) && !rest.endsWith(inFlight)) {
+                throw new IllegalArgumentException(
+                        key
+                                + ": a workspace's limits are "
+                                + rate.substring(1)
+                                + " and "
+                                + inFlight.substring(1));
+            }
+            String org = rest.substring(0, rest.lastIndexOf('.'));
+            String r =
+                    props.getOrDefault(WORKSPACE + org + rate, settings.get(REQUESTS_PER_SECOND));
+            String f = props.getOrDefault(WORKSPACE + org + inFlight, settings.get(MAX_IN_FLIGHT));
+            out.put(org, new WorkspaceLimits.Limit(Integer.parseInt(r), Integer.parseInt(f)));
+        }
+        return out;
     }
 
     public static String envName(String key) {

@@ -4,6 +4,7 @@ import io.cohortflow.service.api.Controller;
 import io.cohortflow.service.api.SegmentationController;
 import io.cohortflow.service.auth.ApiKeys;
 import io.cohortflow.service.config.ServiceConfig;
+import io.cohortflow.service.limits.WorkspaceLimits;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -53,8 +54,12 @@ public final class SegmentationModule implements AutoCloseable {
         SegmentationService segmentation =
                 new SegmentationService(
                         config, job, aliases, schemas, background, Clock.systemUTC());
+        WorkspaceLimits limits =
+                new WorkspaceLimits(
+                        config.limit(), Duration.ofSeconds(1), config.workspaceLimits());
         controller =
-                new SegmentationController(segmentation, schemas, new ApiKeys(service.apiKeys()));
+                new SegmentationController(
+                        segmentation, schemas, new ApiKeys(service.apiKeys()), limits);
         return this;
     }
 

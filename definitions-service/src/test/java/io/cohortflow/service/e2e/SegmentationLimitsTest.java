@@ -1,0 +1,124 @@
+package io.cohortflow.service.e2e;
+
+import static io.cohortflow.service.e2e.SegmentationHostileInputTest.error;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cohortflow.core.contract.TopicNames;
+import io.cohortflow.kafka.CohortflowTopics;
+import io.cohortflow.kafka.EmbeddedKafka;
+import io.cohortflow.service.DefinitionsService;
+import io.cohortflow.service.api.Http;
+import io.cohortflow.service.auth.ApiKeys;
+import io.cohortflow.service.auth.Role;
+import io.cohortflow.service.config.ServiceConfig;
+import io.cohortflow.service.segmentation.SegmentationConfig;
+import io.cohortflow.service.segmentation.SegmentationModule;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The segmentation API's limits per workspace, on the real service over an in-JVM broker with no
+ * job: acme may make 3 requests a second, globex have 1 in flight; every other limit is the
+ * default. Requests the limits let through fail later (a bad body, or no job to answer), which is
+ * what makes them quick or slow at will.
+ */
+class SegmentationLimitsTest {
+    static EmbeddedKafka kafka;
+    static SegmentationModule segmentation;
+    static DefinitionsService service;
+    static Http http;
+
+    @BeforeAll
+    static void start() {
+        kafka = EmbeddedKafka.start();
+        CohortflowTopics.ensure(kafka.bootstrapServers(), TopicNames.DEFAULT, 1);
+        ServiceConfig config =
+                KafkaStoreEndToEndTest.ciConfig(kafka.bootstrapServers())
+                        .withApiKeys(
+                                List.of(
+                                        key("ci", "ci-key", "acme"),
+                                        key("other", "other-key", "globex"),
+                                        key("third", "third-key", "initech")));
+        segmentation =
+                new SegmentationModule(
+                                config,
+                                SegmentationConfig.from(
+                                        Map.of(
+                                                SegmentationConfig.TIMEOUT_MS,
+                                                "1500",
+                                                SegmentationConfig.WORKSPACE
+                                                        + "acme.requestsPerSecond",
+                                                "3",
+                                                SegmentationConfig.WORKSPACE + "globex.maxInFlight",
+                                                "1"),
+                                        Map.of()))
+                        .start();
+        service = new DefinitionsService(config, segmentation.controllers()).start();
+        http = new Http(service.port());
+    }
+
+    static ApiKeys.Entry key(String name, String key, String org) {
+        return new ApiKeys.Entry(
+                name, ApiKeys.hash(key), null, org, 1, name, name + "@" + org, Role.ADMIN);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (service != null) {
+            service.close();
+        }
+        if (segmentation != null) {
+            segmentation.close();
+        }
+        kafka.close();
+    }
+
+    static Http.Response segment(String key, String body) {
+        return http.post("/ccs/v1/segmentation?k=" + key, body);
+    }
+
+    @Test
+    void a_workspace_over_its_requests_a_second_gets_429_with_retry_after_and_others_do_not() {
+        // Seven quick requests span at most two one-second windows: at most six get through.
+        List<Http.Response> answers = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            answers.add(segment("ci-key", "{}"));
+        }
+        List<Http.Response> refused = answers.stream().filter(r -> r.status() == 429).toList();
+        assertThat(refused).as("%s", answers).isNotEmpty();
+        assertThat(answers).filteredOn(r -> r.status() == 400).hasSizeBetween(3, 6);
+        Http.Response r = refused.get(0);
+        error(r, 429, "too_many_requests");
+        assertThat(r.json().get("error").get("message").asText())
+                .contains("3 segmentation requests a second");
+        assertThat(Integer.parseInt(r.header("Retry-After"))).isBetween(1, 1);
+
+        // Another workspace's requests are its own.
+        for (int i = 0; i < 7; i++) {
+            assertThat(segment("third-key", "{}").status()).isEqualTo(400);
+        }
+    }
+
+    @Test
+    void a_workspace_with_its_requests_in_flight_gets_429_until_one_ends() throws Exception {
+        String waits = "{\"user_id\":\"" + UUID.randomUUID() + "\"}";
+        CompletableFuture<Http.Response> first =
+                CompletableFuture.supplyAsync(() -> segment("other-key", waits));
+        Thread.sleep(500); // the first waits for a reply no job sends (1.5 s)
+        Http.Response second = segment("other-key", waits);
+        error(second, 429, "too_many_requests");
+        assertThat(second.header("Retry-After")).isEqualTo("1");
+        assertThat(second.json().get("error").get("message").asText())
+                .contains("1 segmentation requests in flight");
+        assertThat(segment("third-key", "{}").status()).as("another workspace").isEqualTo(400);
+
+        assertThat(first.get().status()).isEqualTo(503);
+        assertThat(segment("other-key", "{}").status()).as("the slot is free again").isEqualTo(400);
+    }
+}
