@@ -7,7 +7,10 @@ import io.cohortflow.job.model.KafkaMessage;
 import io.cohortflow.job.model.UserState;
 import io.cohortflow.job.state.EventSerializer;
 import io.cohortflow.job.state.ProfileSerializer;
+import java.time.Duration;
+import java.util.List;
 import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -25,6 +28,24 @@ public final class Descriptors {
     /** Per user: the event history, one entry per event. */
     public static final MapStateDescriptor<Long, Event> HISTORY =
             new MapStateDescriptor<>("history", LongSerializer.INSTANCE, EventSerializer.INSTANCE);
+
+    /**
+     * Per user: the cohorts answered to each request that carried an idempotency key, by key, kept
+     * for {@code window} after the answer (state time-to-live in processing time; RocksDB drops
+     * expired entries as it compacts, and an expired one is never read).
+     */
+    public static MapStateDescriptor<String, List<String>> answeredRequests(Duration window) {
+        MapStateDescriptor<String, List<String>> d =
+                new MapStateDescriptor<>(
+                        "answered-requests", Types.STRING, Types.LIST(Types.STRING));
+        d.enableTimeToLive(
+                StateTtlConfig.newBuilder(window)
+                        .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                        .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                        .cleanupInRocksdbCompactFilter(1000)
+                        .build());
+        return d;
+    }
 
     /** Broadcast: workspace/segment to the record applied for it. */
     public static final MapStateDescriptor<String, DefinitionUpdate> DEFINITIONS =

@@ -35,7 +35,8 @@ public record JobConfig(
         Duration transactionTimeout,
         String bootstrapManifest,
         int poisonAttempts,
-        EventLimits eventLimits) {
+        EventLimits eventLimits,
+        Duration idempotencyWindow) {
 
     public static final String BOOTSTRAP = "kafka.bootstrap";
     public static final String GROUP_ID = "job.group-id";
@@ -58,6 +59,10 @@ public record JobConfig(
     public static final String CHECKPOINT_INTERVAL = "job.checkpoint-interval";
     public static final String HORIZON = "state.horizon";
     public static final String HISTORY_CAP = "state.history-cap";
+
+    /** How long the job keeps a request's answer for a retry with the same idempotency key. */
+    public static final String IDEMPOTENCY_WINDOW = "state.idempotency-window";
+
     public static final String MAX_FUTURE_SKEW = "events.max-future-skew";
     public static final String OUT_OF_ORDERNESS = "events.out-of-orderness";
     public static final String IDLENESS = "events.idleness";
@@ -115,7 +120,11 @@ public record JobConfig(
                         s.getOrDefault(
                                 POISON_ATTEMPTS,
                                 Integer.toString(SegmentationSettings.DEFAULT_POISON_ATTEMPTS))),
-                eventLimits(s));
+                eventLimits(s),
+                Duration.parse(
+                        s.getOrDefault(
+                                IDEMPOTENCY_WINDOW,
+                                SegmentationSettings.DEFAULT_IDEMPOTENCY_WINDOW.toString())));
     }
 
     private static EventLimits eventLimits(Map<String, String> s) {
@@ -168,6 +177,7 @@ public record JobConfig(
             CHECKPOINT_INTERVAL,
             HORIZON,
             HISTORY_CAP,
+            IDEMPOTENCY_WINDOW,
             MAX_FUTURE_SKEW,
             OUT_OF_ORDERNESS,
             IDLENESS,

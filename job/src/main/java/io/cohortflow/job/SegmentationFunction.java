@@ -74,6 +74,7 @@ public class SegmentationFunction
     private transient SegmentEngine engine;
     private transient ValueState<UserProfile> profileState;
     private transient MapStateHistory history;
+    private transient MapState<String, List<String>> answered;
     private transient Catalogs catalogs;
     private transient Outputs outputs;
     private transient boolean ready;
@@ -96,6 +97,11 @@ public class SegmentationFunction
         profileState = getRuntimeContext().getState(Descriptors.PROFILE);
         MapState<Long, Event> map = getRuntimeContext().getMapState(Descriptors.HISTORY);
         history = new MapStateHistory(map, settings.orderedState());
+        answered =
+                getRuntimeContext()
+                        .getMapState(
+                                Descriptors.answeredRequests(
+                                        Duration.ofMillis(settings.idempotencyWindowMillis())));
         catalogs = new Catalogs();
         outputs = new Outputs(settings.topics());
     }
@@ -185,6 +191,12 @@ public class SegmentationFunction
             }
             return;
         }
+        List<String> first = in.idempotencyKey == null ? null : answered.get(in.idempotencyKey);
+        if (first != null) {
+            // A retry of a request already answered: its events were applied then.
+            side.accept(reply(in, first));
+            return;
+        }
         List<Event> events = new ArrayList<>();
         long wall = ctx.timerService().currentProcessingTime();
         for (Event e : EventsCodec.decode(in.events)) {
@@ -218,14 +230,16 @@ public class SegmentationFunction
             changes.addAll(lapsesDue(profile, catalog, ctx.timerService().currentWatermark()));
         }
         KafkaMessage reply = null;
-        if (in.requestId != null) {
+        List<String> cohorts = null;
+        if (in.requestId != null && ready) {
+            cohorts = engine.cohorts(profile, catalog);
+            reply = reply(in, cohorts);
+        } else if (in.requestId != null) {
             reply =
-                    ready
-                            ? reply(in, profile)
-                            : outputs.errorReply(
-                                    in,
-                                    ReplyRecord.DEFINITIONS_LOADING,
-                                    "the job is still reading the segment definitions; retry shortly");
+                    outputs.errorReply(
+                            in,
+                            ReplyRecord.DEFINITIONS_LOADING,
+                            "the job is still reading the segment definitions; retry shortly");
         }
         registerTimer(profile, ctx.timerService());
         if (settings.backfill()) {
@@ -235,6 +249,9 @@ public class SegmentationFunction
         }
         save(profile);
         history.commit();
+        if (cohorts != null && in.idempotencyKey != null) {
+            answered.put(in.idempotencyKey, cohorts);
+        }
         for (SegmentEngine.Ignored ig : outcome.ignored()) {
             Event e = events.get(ig.index());
             side.accept(
@@ -643,8 +660,7 @@ public class SegmentationFunction
         }
     }
 
-    private KafkaMessage reply(Inbound in, UserProfile profile) {
-        List<String> cohorts = engine.cohorts(profile, catalogs.catalog(in.workspace));
+    private KafkaMessage reply(Inbound in, List<String> cohorts) {
         Map<String, List<String>> act = null;
         if (in.activations) {
             act = new TreeMap<>();

@@ -16,6 +16,8 @@ import java.io.Serializable;
  * @param asOf a backfill's end: lapses up to it are applied, later ones left to the streaming job,
  *     and at it each user's memberships and state are emitted ({@link Descriptors#SNAPSHOT}, {@link
  *     Descriptors#STATE}); {@code Long.MAX_VALUE} when streaming
+ * @param idempotencyWindowMillis how long a request's answer is kept for a retry with the same
+ *     idempotency key
  */
 public record SegmentationSettings(
         long horizonMillis,
@@ -27,11 +29,16 @@ public record SegmentationSettings(
         long countFrom,
         long countUntil,
         long asOf,
-        int poisonAttempts)
+        int poisonAttempts,
+        long idempotencyWindowMillis)
         implements Serializable {
 
     /** Failed attempts after which a record that keeps failing its task is skipped. */
     public static final int DEFAULT_POISON_ATTEMPTS = 3;
+
+    /** How long an answer is kept for a retry, when not configured. */
+    public static final java.time.Duration DEFAULT_IDEMPOTENCY_WINDOW =
+            java.time.Duration.ofHours(24);
 
     /** Streaming over every event. */
     public SegmentationSettings(
@@ -51,7 +58,8 @@ public record SegmentationSettings(
                 Long.MIN_VALUE,
                 Long.MAX_VALUE,
                 Long.MAX_VALUE,
-                DEFAULT_POISON_ATTEMPTS);
+                DEFAULT_POISON_ATTEMPTS,
+                DEFAULT_IDEMPOTENCY_WINDOW.toMillis());
     }
 
     /** The streaming job. */
@@ -67,7 +75,8 @@ public record SegmentationSettings(
                 Long.MIN_VALUE,
                 Long.MAX_VALUE,
                 Long.MAX_VALUE,
-                c.poisonAttempts());
+                c.poisonAttempts(),
+                c.idempotencyWindow().toMillis());
     }
 
     /**
@@ -95,7 +104,8 @@ public record SegmentationSettings(
                 from,
                 until,
                 end,
-                poisonAttempts);
+                poisonAttempts,
+                idempotencyWindowMillis);
     }
 
     boolean backfill() {

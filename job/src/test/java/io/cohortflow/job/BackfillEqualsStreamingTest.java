@@ -156,7 +156,8 @@ class BackfillEqualsStreamingTest {
                                 Long.MIN_VALUE,
                                 until,
                                 until,
-                                SegmentationSettings.DEFAULT_POISON_ATTEMPTS));
+                                SegmentationSettings.DEFAULT_POISON_ATTEMPTS,
+                                SegmentationSettings.DEFAULT_IDEMPOTENCY_WINDOW.toMillis()));
         try (h) {
             defs.forEach(d -> broadcast(h, d));
             // As the job's definitions source: it never holds the watermark back.

@@ -161,7 +161,9 @@ class SegmentationFunctionTest {
                                         Long.MIN_VALUE,
                                         until,
                                         until,
-                                        SegmentationSettings.DEFAULT_POISON_ATTEMPTS)),
+                                        SegmentationSettings.DEFAULT_POISON_ATTEMPTS,
+                                        SegmentationSettings.DEFAULT_IDEMPOTENCY_WINDOW
+                                                .toMillis())),
                         Inbound::getKey,
                         Types.STRING,
                         Descriptors.DEFINITIONS,
@@ -417,6 +419,52 @@ class SegmentationFunctionTest {
                 .filteredOn(n -> n.get("status").asText().equals("applied"))
                 .extracting(n -> n.get("id").asText())
                 .containsExactlyInAnyOrder("buyers", "readers");
+    }
+
+    private static String withKey(String envelope, String key) {
+        return envelope.replace(
+                "\"request_id\"", "\"idempotency_key\":\"" + key + "\",\"request_id\"");
+    }
+
+    @Test
+    void a_retry_with_the_same_idempotency_key_gets_the_first_answer_and_applies_nothing()
+            throws Exception {
+        harness(0);
+        h.processBroadcastElement(
+                segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 0), 0);
+        String first =
+                withKey(
+                        envelope(
+                                "ws", "u1", "r1", event("Pageview", T0), event("Pageview", T0 + 1)),
+                        "k-1");
+        send(first, T0);
+        // The job fails and restarts from its checkpoint; the client retries meanwhile.
+        restore(h.snapshot(1, 1));
+        send(first.replace("\"r1\"", "\"r2\""), T0 + 2);
+        assertThat(memberships()).as("two page views, not four").isEmpty();
+        List<JsonNode> replies = side(TOPICS.replies());
+        assertThat(replies).hasSize(1); // the restored harness holds the second only
+        assertThat(replies.get(0).get("request_id").asText()).isEqualTo("r2");
+        assertThat(replies.get(0).get("cohorts")).isEmpty();
+
+        send(withKey(envelope("ws", "u1", "r3", event("Pageview", T0 + 3)), "k-2"), T0 + 3);
+        assertThat(memberships()).extracting(m -> m.get("change").asText()).contains("entered");
+        JsonNode third = side(TOPICS.replies()).get(1);
+        assertThat(third.get("cohorts")).extracting(JsonNode::asText).containsExactly("readers");
+        // The first key still answers as it did, whatever happened since.
+        send(first.replace("\"r1\"", "\"r4\""), T0 + 4);
+        assertThat(side(TOPICS.replies()).get(2).get("cohorts")).isEmpty();
+    }
+
+    @Test
+    void an_idempotency_key_without_a_request_or_too_long_is_an_invalid_envelope() {
+        assertThat(inbound(withKey(envelope("ws", "u1", "r1"), "k")).valid()).isTrue();
+        assertThat(inbound(withKey(envelope("ws", "u1", "r1"), "k".repeat(129))).valid()).isFalse();
+        assertThat(
+                        inbound(
+                                        "{\"workspace\":\"ws\",\"user_id\":\"u1\",\"idempotency_key\":\"k\",\"events\":[]}")
+                                .valid())
+                .isFalse();
     }
 
     @Test

@@ -137,6 +137,41 @@ class WholeStackEndToEndTest {
         ok(segment("admin-key", "", userBody(UUID.randomUUID().toString())));
     }
 
+    @Test
+    void a_retry_with_the_same_idempotency_key_gets_the_first_answer_and_counts_nothing_twice()
+            throws Exception {
+        String twoSport =
+                createSegment(
+                        "Two sport pages",
+                        "{\"func\":\"container\",\"context\":\"hits\",\"at_least\":2,\"pred\":"
+                                + "{\"func\":\"streq\",\"val\":{\"func\":\"attr\",\"name\":\"variables/section\"},\"str\":\"sport\"}}",
+                        "{}");
+        awaitApplied(twoSport);
+        String user = UUID.randomUUID().toString();
+        String body = userBody(user, event("Pageview", "sport"));
+        String key = "retry-" + UUID.randomUUID();
+        JsonNode first = ok(keyed(key, body));
+        assertThat(cohorts(first)).contains(sport).doesNotContain(twoSport);
+        // The client did not hear the answer and sends the same request again.
+        JsonNode retry = ok(keyed(key, body));
+        assertThat(cohorts(retry)).isEqualTo(cohorts(first));
+        // One sport page so far, not two: the next one makes two.
+        JsonNode next = ok(segment("admin-key", "", userBody(user, event("Pageview", "sport"))));
+        assertThat(cohorts(next)).contains(twoSport);
+
+        HttpResponse<String> bad = keyed("x".repeat(129), body);
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(Json.MAPPER.readTree(bad.body()).at("/error/type").asText())
+                .isEqualTo("invalid_request");
+    }
+
+    static HttpResponse<String> keyed(String key, String json) throws Exception {
+        return send(
+                HttpRequest.newBuilder(uri("/ccs/v1/segmentation?k=admin-key"))
+                        .header("Idempotency-Key", key)
+                        .POST(body(json)));
+    }
+
     // ---- identity ---------------------------------------------------------------------------
 
     @Test

@@ -14,6 +14,9 @@ import javax.annotation.Nullable;
  *
  * @param validate when false, the job validates the events against their schemas after segmentation
  *     and sends invalid ones to the dead-letter topic
+ * @param idempotencyKey with a {@code request_id}: the client's key for the request; a later
+ *     request of the same user with the same key, within the job's idempotency window, is answered
+ *     with this one's cohorts and its events are not applied again
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record EventEnvelope(
@@ -22,7 +25,11 @@ public record EventEnvelope(
         @JsonProperty("events") List<JsonNode> events,
         @JsonProperty("request_id") @Nullable String requestId,
         @JsonProperty("activations") boolean activations,
-        @JsonProperty("validate") boolean validate) {
+        @JsonProperty("validate") boolean validate,
+        @JsonProperty("idempotency_key") @Nullable String idempotencyKey) {
+
+    /** The longest idempotency key accepted (the service refuses longer, the job ignores them). */
+    public static final int MAX_IDEMPOTENCY_KEY = 128;
 
     public String key() {
         return Keys.of(workspace, userId);

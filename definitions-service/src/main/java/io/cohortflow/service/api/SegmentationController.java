@@ -40,6 +40,9 @@ public final class SegmentationController implements Controller {
     public static final List<ApiRoutes.Route> ROUTES =
             List.of(SEGMENTATION, LIST_SCHEMAS, GET_SCHEMA, PUT_SCHEMA, DELETE_SCHEMA);
 
+    /** A client's key for a request: a retry with the same key is answered without applying. */
+    public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
     private final SegmentationService segmentation;
     private final EventSchemas schemas;
     private final ApiKeys keys;
@@ -73,7 +76,9 @@ public final class SegmentationController implements Controller {
         try {
             SegmentationService.Options options =
                     new SegmentationService.Options(
-                            flag(ctx, "activations"), flag(ctx, "synchronous-validation"));
+                            flag(ctx, "activations"),
+                            flag(ctx, "synchronous-validation"),
+                            ctx.header(IDEMPOTENCY_KEY));
             JsonNode body = body(ctx);
             App.async(
                     ctx,

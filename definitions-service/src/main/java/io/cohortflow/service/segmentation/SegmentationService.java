@@ -33,8 +33,40 @@ public final class SegmentationService {
     private static final Logger LOG = LoggerFactory.getLogger(SegmentationService.class);
     private static final Set<String> FIELDS = Set.of("user_id", "alias", "aliases", "events");
 
-    /** The query options of one request. */
-    public record Options(boolean activations, boolean synchronousValidation) {}
+    /**
+     * The options of one request.
+     *
+     * @param idempotencyKey the client's key for the request ({@code Idempotency-Key}), or null
+     */
+    public record Options(
+            boolean activations,
+            boolean synchronousValidation,
+            @javax.annotation.Nullable String idempotencyKey) {
+
+        public Options {
+            if (idempotencyKey != null && !validKey(idempotencyKey)) {
+                throw SegmentationException.badRequest(
+                        "invalid_request",
+                        "the Idempotency-Key header must be 1 to "
+                                + EventEnvelope.MAX_IDEMPOTENCY_KEY
+                                + " visible ASCII characters",
+                        "Idempotency-Key: " + idempotencyKey.length() + " characters");
+            }
+        }
+
+        private static boolean validKey(String key) {
+            if (key.isEmpty() || key.length() > EventEnvelope.MAX_IDEMPOTENCY_KEY) {
+                return false;
+            }
+            for (int i = 0; i < key.length(); i++) {
+                char c = key.charAt(i);
+                if (c < 0x21 || c > 0x7e) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
 
     private final SegmentationConfig config;
     private final JobClient job;
@@ -101,7 +133,8 @@ public final class SegmentationService {
                                                 events,
                                                 requestId,
                                                 options.activations(),
-                                                options.synchronousValidation())))
+                                                options.synchronousValidation(),
+                                                options.idempotencyKey())))
                 .handle(
                         (reply, error) -> {
                             if (error != null) {

@@ -3,6 +3,7 @@ package io.cohortflow.job.kafka;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.EventEnvelope;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.Keys;
 import io.cohortflow.core.event.Event;
@@ -91,6 +92,19 @@ public final class InboundParser {
         in.userId = user;
         in.key = Keys.of(workspace, user);
         in.requestId = text(root, "request_id");
+        in.idempotencyKey = text(root, "idempotency_key");
+        if (in.idempotencyKey != null
+                && (in.requestId == null
+                        || in.idempotencyKey.isEmpty()
+                        || in.idempotencyKey.length() > EventEnvelope.MAX_IDEMPOTENCY_KEY)) {
+            return reject(
+                    in,
+                    "invalid_envelope",
+                    "idempotency_key: with a request_id, 1 to "
+                            + EventEnvelope.MAX_IDEMPOTENCY_KEY
+                            + " characters",
+                    text);
+        }
         in.activations = root.path("activations").asBoolean(false);
         in.validate = root.path("validate").asBoolean(false);
         in.wake = root.path("wake").asBoolean(false);

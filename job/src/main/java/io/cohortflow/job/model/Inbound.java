@@ -14,6 +14,10 @@ public class Inbound {
     public String workspace = "";
     public String userId = "";
     @Nullable public String requestId;
+
+    /** The client's key for a request (see {@code EventEnvelope#idempotencyKey}), or null. */
+    @Nullable public String idempotencyKey;
+
     public boolean activations;
     public boolean validate;
 
