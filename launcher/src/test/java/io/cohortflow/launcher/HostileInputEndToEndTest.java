@@ -256,10 +256,23 @@ class HostileInputEndToEndTest {
         String user = UUID.randomUUID().toString();
         assertThat(StackClient.cohorts(StackClient.ok(segmentation(userBody(user, "sport")))))
                 .contains(sport);
+        // A request with an idempotency key, answered before the restart...
+        String reader = UUID.randomUUID().toString();
+        String key = "before-restart-" + reader;
+        assertThat(StackClient.cohorts(StackClient.ok(keyed(key, userBody(reader, "news")))))
+                .doesNotContain(sport);
         stack.stopJob();
         stack.startJob();
         JsonNode again = API.awaitOk("{\"user_id\":\"" + user + "\"}", Duration.ofSeconds(60));
         assertThat(StackClient.cohorts(again)).contains(sport);
+        // ... is still remembered after it: a retry with the key gets the first answer and its
+        // (here different) events are not applied.
+        assertThat(StackClient.cohorts(StackClient.ok(keyed(key, userBody(reader, "sport")))))
+                .doesNotContain(sport);
+        assertThat(
+                        StackClient.cohorts(
+                                StackClient.ok(segmentation("{\"user_id\":\"" + reader + "\"}"))))
+                .doesNotContain(sport);
         assertServed();
         assertThat(RestartCounter.restarts()).isZero();
     }
@@ -321,6 +334,14 @@ class HostileInputEndToEndTest {
         return API.send(
                 HttpRequest.newBuilder(API.uri("/schemas/" + event + "?k=admin-key"))
                         .PUT(StackClient.body(json)));
+    }
+
+    private static HttpResponse<String> keyed(String key, String json) throws Exception {
+        return API.send(
+                java.net.http.HttpRequest.newBuilder(
+                                API.uri("/ccs/v1/segmentation?k=" + StackClient.ADMIN_KEY))
+                        .header("Idempotency-Key", key)
+                        .POST(StackClient.body(json)));
     }
 
     private static HttpResponse<String> segmentation(String json) throws Exception {
