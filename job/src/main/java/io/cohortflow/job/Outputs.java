@@ -3,6 +3,7 @@ package io.cohortflow.job;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.AppliedRecord;
 import io.cohortflow.core.contract.DeadLetterRecord;
+import io.cohortflow.core.contract.Heartbeat;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.Keys;
 import io.cohortflow.core.contract.MembershipRecord;
@@ -60,11 +61,14 @@ final class Outputs implements Serializable {
 
     /** The reply to a request: the user's cohorts, and per platform those activated on it. */
     KafkaMessage reply(
-            Inbound in, List<String> cohorts, @Nullable Map<String, List<String>> activations) {
+            Inbound in,
+            List<String> cohorts,
+            @Nullable Map<String, List<String>> activations,
+            boolean replayed) {
         return KafkaMessage.json(
                 topics.replies(),
                 in.requestId,
-                new ReplyRecord(in.requestId, in.userId, cohorts, activations, null));
+                new ReplyRecord(in.requestId, in.userId, cohorts, activations, null, replayed));
     }
 
     /** One subtask's report on one segment (keyed per subtask: each keeps its latest). */
@@ -73,12 +77,25 @@ final class Outputs implements Serializable {
                 topics.applied(), Keys.of(a.workspace(), a.id()) + "#" + a.subtask(), a);
     }
 
+    /** A subtask's sign of life on the replies topic (see {@link Heartbeat}). */
+    KafkaMessage heartbeat(int subtask, long at) {
+        return KafkaMessage.json(
+                topics.replies(),
+                Heartbeat.key(subtask),
+                new Heartbeat(subtask, java.time.Instant.ofEpochMilli(at).toString()));
+    }
+
     KafkaMessage errorReply(Inbound in, String code, String message) {
         return KafkaMessage.json(
                 topics.replies(),
                 in.requestId,
                 new ReplyRecord(
-                        in.requestId, in.userId, null, null, new ReplyRecord.Error(code, message)));
+                        in.requestId,
+                        in.userId,
+                        null,
+                        null,
+                        new ReplyRecord.Error(code, message),
+                        false));
     }
 
     KafkaMessage deadLetter(

@@ -194,7 +194,7 @@ public class SegmentationFunction
         List<String> first = in.idempotencyKey == null ? null : answered.get(in.idempotencyKey);
         if (first != null) {
             // A retry of a request already answered: its events were applied then.
-            side.accept(reply(in, first));
+            side.accept(reply(in, first, true));
             return;
         }
         List<Event> events = new ArrayList<>();
@@ -233,7 +233,7 @@ public class SegmentationFunction
         List<String> cohorts = null;
         if (in.requestId != null && ready) {
             cohorts = engine.cohorts(profile, catalog);
-            reply = reply(in, cohorts);
+            reply = reply(in, cohorts, false);
         } else if (in.requestId != null) {
             reply =
                     outputs.errorReply(
@@ -660,7 +660,16 @@ public class SegmentationFunction
         }
     }
 
-    private KafkaMessage reply(Inbound in, List<String> cohorts) {
+    /**
+     * This subtask's heartbeat at {@code at}, or null for a backfill (no one waits for its
+     * replies).
+     */
+    @Nullable
+    KafkaMessage heartbeat(int subtask, long at) {
+        return settings.backfill() ? null : outputs.heartbeat(subtask, at);
+    }
+
+    private KafkaMessage reply(Inbound in, List<String> cohorts, boolean replayed) {
         Map<String, List<String>> act = null;
         if (in.activations) {
             act = new TreeMap<>();
@@ -673,6 +682,6 @@ public class SegmentationFunction
                 }
             }
         }
-        return outputs.reply(in, cohorts, act);
+        return outputs.reply(in, cohorts, act, replayed);
     }
 }

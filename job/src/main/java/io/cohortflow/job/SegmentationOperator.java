@@ -55,6 +55,9 @@ public class SegmentationOperator
     /** The pause after a slice while records arrive: the stream keeps 4/5 of the time. */
     static final long BUSY_PAUSE_MILLIS = 20;
 
+    /** How often each subtask writes its heartbeat to the replies topic. */
+    static final long HEARTBEAT_MILLIS = 1_000;
+
     /** No sweep, or none reported yet. */
     private static final long NONE = -2;
 
@@ -63,6 +66,7 @@ public class SegmentationOperator
 
     private final SegmentationFunction function;
     private final long sliceNanos;
+    private final long heartbeatMillis;
 
     private transient ListState<Long> sweepState;
     private transient TimerService timers;
@@ -94,9 +98,15 @@ public class SegmentationOperator
 
     /** With slices of {@code sliceNanos} (each visits at least one user). */
     SegmentationOperator(SegmentationFunction function, long sliceNanos) {
+        this(function, sliceNanos, HEARTBEAT_MILLIS);
+    }
+
+    /** ... and a heartbeat every {@code heartbeatMillis} (0: none). */
+    SegmentationOperator(SegmentationFunction function, long sliceNanos, long heartbeatMillis) {
         super(function, List.of(Descriptors.DEFINITIONS, Descriptors.PROGRESS));
         this.function = function;
         this.sliceNanos = sliceNanos;
+        this.heartbeatMillis = heartbeatMillis;
     }
 
     @Override
@@ -144,6 +154,31 @@ public class SegmentationOperator
         if (target != NONE || again) {
             schedule(0);
         }
+        if (heartbeatMillis > 0) {
+            heartbeatAfter(getProcessingTimeService().getCurrentProcessingTime());
+        }
+    }
+
+    /**
+     * From a processing-time callback, as the sweep's slices: a task that runs no callbacks (stuck,
+     * or gone) writes none, and the service then says the job is not running.
+     */
+    private void heartbeatAfter(long now) {
+        getProcessingTimeService()
+                .registerTimer(
+                        now + heartbeatMillis,
+                        t -> {
+                            KafkaMessage m =
+                                    function.heartbeat(
+                                            getRuntimeContext()
+                                                    .getTaskInfo()
+                                                    .getIndexOfThisSubtask(),
+                                            t);
+                            if (m != null) {
+                                output.collect(Descriptors.SIDE, new StreamRecord<>(m));
+                                heartbeatAfter(t);
+                            }
+                        });
     }
 
     @Override

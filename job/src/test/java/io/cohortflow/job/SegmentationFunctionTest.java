@@ -468,6 +468,24 @@ class SegmentationFunctionTest {
     }
 
     @Test
+    void each_subtask_writes_a_heartbeat_to_the_replies_topic_every_second() throws Exception {
+        h = TestRecords.operator(0, SegmentationOperator.SLICE_NANOS, 2, 1, null, 1_000);
+        long start = h.getProcessingTime();
+        h.setProcessingTime(start + 999);
+        assertThat(side(TOPICS.replies())).isEmpty();
+        h.setProcessingTime(start + 1_000);
+        h.setProcessingTime(start + 2_500);
+        List<JsonNode> beats = side(TOPICS.replies());
+        assertThat(beats).hasSize(2);
+        assertThat(beats.get(0).get("heartbeat").asInt()).isEqualTo(1);
+        assertThat(beats.get(1).get("at").asText())
+                .isEqualTo(java.time.Instant.ofEpochMilli(start + 2_000).toString());
+        assertThat(h.getSideOutput(Descriptors.SIDE))
+                .extracting(r -> r.getValue().key)
+                .containsOnly("heartbeat#1");
+    }
+
+    @Test
     void state_survives_a_snapshot_and_restore() throws Exception {
         harness(0);
         h.processBroadcastElement(

@@ -166,7 +166,8 @@ public final class TestRecords {
      * The streaming operator on a harness, open: serialized and back first, as it reaches a task;
      * 128 key groups, as a job's default (the sweep's cursor is a key group); the wall clock 30
      * days after {@link #T0}; restored from {@code snapshot} when not null; its sweep's slices
-     * {@code sliceNanos} long (0: one user per slice).
+     * {@code sliceNanos} long (0: one user per slice); no heartbeats, so that the side output holds
+     * what the test's records caused.
      */
     static KeyedBroadcastOperatorTestHarness<String, Inbound, DefinitionUpdate, KafkaMessage>
             operator(
@@ -176,10 +177,25 @@ public final class TestRecords {
                     int subtask,
                     @Nullable OperatorSubtaskState snapshot)
                     throws Exception {
+        return operator(definitionsEnd, sliceNanos, parallelism, subtask, snapshot, 0);
+    }
+
+    /** ... writing a heartbeat every {@code heartbeatMillis} of processing time (0: none). */
+    static KeyedBroadcastOperatorTestHarness<String, Inbound, DefinitionUpdate, KafkaMessage>
+            operator(
+                    long definitionsEnd,
+                    long sliceNanos,
+                    int parallelism,
+                    int subtask,
+                    @Nullable OperatorSubtaskState snapshot,
+                    long heartbeatMillis)
+                    throws Exception {
         SegmentationOperator op =
                 InstantiationUtil.clone(
                         new SegmentationOperator(
-                                new SegmentationFunction(streaming(definitionsEnd)), sliceNanos));
+                                new SegmentationFunction(streaming(definitionsEnd)),
+                                sliceNanos,
+                                heartbeatMillis));
         var h =
                 new KeyedBroadcastOperatorTestHarness<>(
                         op, Inbound::getKey, Types.STRING, 128, parallelism, subtask);

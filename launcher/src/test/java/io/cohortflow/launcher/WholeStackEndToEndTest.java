@@ -150,10 +150,14 @@ class WholeStackEndToEndTest {
         String user = UUID.randomUUID().toString();
         String body = userBody(user, event("Pageview", "sport"));
         String key = "retry-" + UUID.randomUUID();
-        JsonNode first = ok(keyed(key, body));
+        HttpResponse<String> firstResponse = keyed(key, body);
+        assertThat(firstResponse.headers().firstValue("Idempotent-Replayed")).isEmpty();
+        JsonNode first = ok(firstResponse);
         assertThat(cohorts(first)).contains(sport).doesNotContain(twoSport);
         // The client did not hear the answer and sends the same request again.
-        JsonNode retry = ok(keyed(key, body));
+        HttpResponse<String> retryResponse = keyed(key, body);
+        assertThat(retryResponse.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+        JsonNode retry = ok(retryResponse);
         assertThat(cohorts(retry)).isEqualTo(cohorts(first));
         // One sport page so far, not two: the next one makes two.
         JsonNode next = ok(segment("admin-key", "", userBody(user, event("Pageview", "sport"))));

@@ -9,6 +9,9 @@ import javax.annotation.Nullable;
 /**
  * The job's answer to an envelope with a request id: the user's cohorts after its events, the
  * activations when asked, or an error.
+ *
+ * @param replayed the answer of an earlier request with the same idempotency key: this request's
+ *     events were not applied
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record ReplyRecord(
@@ -16,7 +19,8 @@ public record ReplyRecord(
         @JsonProperty("user_id") String userId,
         @JsonProperty("cohorts") @Nullable List<String> cohorts,
         @JsonProperty("activations") @Nullable Map<String, List<String>> activations,
-        @JsonProperty("error") @Nullable Error error) {
+        @JsonProperty("error") @Nullable Error error,
+        @JsonProperty("replayed") boolean replayed) {
 
     /** The request was not valid (the service validates first: a safety net). */
     public static final String INVALID_REQUEST = "invalid_request";

@@ -83,7 +83,7 @@ public final class CcsErrors {
     }
 
     static void write(Context ctx, SegmentationException e) {
-        if (e.status() == 503) {
+        if (e.status() == 503 || e.status() == 504) {
             ctx.header("Retry-After", "1");
         }
         write(ctx, e.status(), e.type(), e.getMessage(), e.detail());

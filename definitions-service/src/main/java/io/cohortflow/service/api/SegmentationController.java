@@ -43,6 +43,9 @@ public final class SegmentationController implements Controller {
     /** A client's key for a request: a retry with the same key is answered without applying. */
     public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
 
+    /** On an answer given to an earlier request with the same key. */
+    public static final String REPLAYED = "Idempotent-Replayed";
+
     private final SegmentationService segmentation;
     private final EventSchemas schemas;
     private final ApiKeys keys;
@@ -85,7 +88,13 @@ public final class SegmentationController implements Controller {
                     segmentation
                             .segment(workspace, body, options, requestId)
                             .whenComplete((answer, failure) -> limits.release(workspace))
-                            .thenAccept(answer -> ctx.json(answer)));
+                            .thenAccept(
+                                    answer -> {
+                                        if (answer.replayed()) {
+                                            ctx.header(REPLAYED, "true");
+                                        }
+                                        ctx.json(answer.body());
+                                    }));
         } catch (Exception | Error e) {
             limits.release(workspace);
             throw e;

@@ -48,7 +48,11 @@ public final class JobClient implements AutoCloseable {
             this.jobSilent = jobSilent;
         }
 
-        /** True when no reply at all arrived while this request waited: the job is not running. */
+        /**
+         * True when nothing arrived on the replies topic while this request waited, neither a reply
+         * nor one of the heartbeats each subtask of a running job writes every second: the job is
+         * not running.
+         */
         public boolean jobSilent() {
             return jobSilent;
         }
@@ -72,7 +76,7 @@ public final class JobClient implements AutoCloseable {
                         return t;
                     });
 
-    private final AtomicLong lastReplyNanos =
+    private final AtomicLong lastRecordNanos =
             new AtomicLong(System.nanoTime() - 3_600_000_000_000L);
     private volatile boolean running;
     private KafkaProducer<String, byte[]> producer;
@@ -134,7 +138,7 @@ public final class JobClient implements AutoCloseable {
         while (running) {
             try {
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-                    lastReplyNanos.set(System.nanoTime());
+                    lastRecordNanos.set(System.nanoTime());
                     if (r.key() == null) {
                         continue;
                     }
@@ -199,14 +203,14 @@ public final class JobClient implements AutoCloseable {
                             if (c instanceof NoReply) {
                                 return CompletableFuture.failedFuture(c);
                             }
-                            boolean silent = lastReplyNanos.get() < started;
+                            boolean silent = lastRecordNanos.get() < started;
                             return CompletableFuture.failedFuture(
                                     new NoReply(
                                             silent
                                                     ? "the segmentation job did not answer in "
                                                             + config.timeout().toMillis()
-                                                            + " ms and has sent no reply since; it"
-                                                            + " is not running"
+                                                            + " ms and has sent no reply or heartbeat"
+                                                            + " since; it is not running"
                                                     : "the segmentation job did not answer in "
                                                             + config.timeout().toMillis()
                                                             + " ms",

@@ -91,10 +91,13 @@ public final class SegmentationService {
     }
 
     /**
-     * Segments one user. Completes with the response body ({@code user_id}, {@code cohorts}, and
-     * {@code activations} when asked).
+     * An answer: the response body ({@code user_id}, {@code cohorts}, and {@code activations} when
+     * asked), and whether it is an earlier request's (same idempotency key: nothing was applied).
      */
-    public CompletableFuture<Map<String, Object>> segment(
+    public record Answer(Map<String, Object> body, boolean replayed) {}
+
+    /** Segments one user. */
+    public CompletableFuture<Answer> segment(
             String workspace, JsonNode body, Options options, String requestId) {
         Identity identity = identity(body);
         List<JsonNode> events = events(body);
@@ -141,7 +144,10 @@ public final class SegmentationService {
                                 throw new CompletionException(translate(error));
                             }
                             Map<String, Object> out = answer(reply, options);
-                            if (!options.synchronousValidation() && !events.isEmpty()) {
+                            // A replay applied nothing: its events are not checked either.
+                            if (!options.synchronousValidation()
+                                    && !events.isEmpty()
+                                    && !reply.replayed()) {
                                 background.execute(
                                         () ->
                                                 validateLater(
@@ -150,7 +156,7 @@ public final class SegmentationService {
                                                         events,
                                                         requestId));
                             }
-                            return out;
+                            return new Answer(out, reply.replayed());
                         });
     }
 
