@@ -56,6 +56,11 @@ public final class AliasBindings implements AutoCloseable {
      * The user the aliases name: the one bound to the strongest bound alias, or a new UUID when
      * none is bound. Every unbound alias is bound to that user before the future completes, so the
      * answer is durable.
+     *
+     * <p>A new user is minted in two steps: the strongest alias is bound first, and the others are
+     * bound to whichever user won it. Two replicas minting for the same new aliases at once thus
+     * bind every alias to one user (the first binding of the strongest alias in log order), where
+     * binding them all at once could give each alias to whichever replica wrote it first.
      */
     public CompletableFuture<String> resolve(String workspace, List<Alias> aliases) {
         List<Alias> byPriority = new ArrayList<>(aliases);
@@ -73,26 +78,33 @@ public final class AliasBindings implements AutoCloseable {
         if (unbound.isEmpty()) {
             return CompletableFuture.completedFuture(user);
         }
-        boolean minted = user == null;
-        String candidate = minted ? UUID.randomUUID().toString() : user;
+        if (user != null) {
+            String bound = user;
+            return bind(workspace, unbound, bound).thenApply(v -> bound);
+        }
+        // None is bound: the strongest alias is unbound[0].
+        Alias strongest = unbound.get(0);
+        String candidate = UUID.randomUUID().toString();
+        return bind(workspace, List.of(strongest), candidate)
+                .thenCompose(
+                        v -> {
+                            String winner = lookup(workspace, strongest).orElse(candidate);
+                            return bind(workspace, unbound.subList(1, unbound.size()), winner)
+                                    .thenApply(w -> winner);
+                        });
+    }
+
+    /** Binds each of {@code aliases} to {@code user} unless bound already (first writer wins). */
+    private CompletableFuture<Void> bind(String workspace, List<Alias> aliases, String user) {
         String now = Instant.now().toString();
         List<CompletableFuture<Optional<Binding>>> writes = new ArrayList<>();
-        for (Alias a : unbound) {
+        for (Alias a : aliases) {
             writes.add(
                     table.write(
                             key(workspace, a.tag(), a.id()),
-                            new Binding(workspace, a.tag(), a.id(), candidate, now)));
+                            new Binding(workspace, a.tag(), a.id(), user, now)));
         }
-        return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new))
-                .thenApply(
-                        v -> {
-                            if (!minted) {
-                                return candidate;
-                            }
-                            // Another replica may have bound the strongest alias first: its user
-                            // is the answer, whatever we wrote.
-                            return lookup(workspace, byPriority.get(0)).orElse(candidate);
-                        });
+        return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
     }
 
     @Override

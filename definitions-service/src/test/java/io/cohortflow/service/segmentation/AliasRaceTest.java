@@ -1,0 +1,90 @@
+package io.cohortflow.service.segmentation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cohortflow.kafka.EmbeddedKafka;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two service replicas (two {@link AliasBindings} over one real broker) minting a user for the same
+ * new aliases at the same instant: every alias ends up bound to one user, the one both answer.
+ */
+class AliasRaceTest {
+    static EmbeddedKafka kafka;
+    static AliasBindings one;
+    static AliasBindings two;
+
+    @BeforeAll
+    static void start() {
+        kafka = EmbeddedKafka.start();
+        one = new AliasBindings(kafka.bootstrapServers(), "race.aliases", Duration.ofSeconds(10));
+        one.start(Duration.ofSeconds(30));
+        two = new AliasBindings(kafka.bootstrapServers(), "race.aliases", Duration.ofSeconds(10));
+        two.start(Duration.ofSeconds(30));
+    }
+
+    @AfterAll
+    static void stop() {
+        one.close();
+        two.close();
+        kafka.close();
+    }
+
+    @Test
+    void two_replicas_minting_for_the_same_new_aliases_bind_them_all_to_one_user()
+            throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 40; round++) {
+                // Listed weakest first by one replica and strongest first by the other, so that
+                // their writes interleave differently.
+                List<AliasBindings.Alias> aliases = new ArrayList<>();
+                for (int p = 0; p < 4; p++) {
+                    aliases.add(new AliasBindings.Alias("tag" + p, "r" + round + "-" + p, p));
+                }
+                List<AliasBindings.Alias> reversed = new ArrayList<>(aliases);
+                java.util.Collections.reverse(reversed);
+                CyclicBarrier together = new CyclicBarrier(2);
+                CompletableFuture<String> a =
+                        CompletableFuture.supplyAsync(
+                                () -> {
+                                    await(together);
+                                    return one.resolve("acme", aliases).join();
+                                },
+                                pool);
+                CompletableFuture<String> b =
+                        CompletableFuture.supplyAsync(
+                                () -> {
+                                    await(together);
+                                    return two.resolve("acme", reversed).join();
+                                },
+                                pool);
+                String user = a.get();
+                assertThat(b.get()).as("round %d", round).isEqualTo(user);
+                for (AliasBindings.Alias alias : aliases) {
+                    assertThat(one.lookup("acme", alias)).as("round %d", round).hasValue(user);
+                    assertThat(two.lookup("acme", alias)).as("round %d", round).hasValue(user);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static void await(CyclicBarrier b) {
+        try {
+            b.await();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
