@@ -27,7 +27,11 @@ import java.util.concurrent.locks.LockSupport;
  * carries 1 to 10 events of one of 10 000 users; three segments are live.
  *
  * <p>Args: rates (default {@code 200,500,1000}) and seconds per rate (default 10, at most 60).
- * Prints p50 / p99 / p99.9 / max in milliseconds and the error count per rate.
+ * Prints p50 / p99 / p99.9 / max in milliseconds, the error count (429s apart), and the CPU time
+ * the process spent per request (broker, job, service and this load generator share the JVM; the
+ * machine's cores bound what it can do: {@code cpu %} is of all of them) per rate. The benchmark's
+ * workspace has its own limits, high enough never to refuse (the defaults would, with 429s, at
+ * overload).
  */
 public final class LatencyBenchmark {
     public static void main(String[] args) throws Exception {
@@ -38,19 +42,17 @@ public final class LatencyBenchmark {
         int seconds = Math.min(60, args.length > 1 ? Integer.parseInt(args[1]) : 10);
         Path data = Files.createTempDirectory("cohortflow-bench");
         Map<String, String> props =
-                Map.of(
-                        LauncherConfig.DATA_DIR,
-                        data.toString(),
-                        LauncherConfig.KAFKA_PORT,
-                        "0",
-                        "cohortflow.service.port",
-                        "0",
-                        "cohortflow.apiKeys.bench.key",
-                        "bench-key",
-                        "cohortflow.apiKeys.bench.org",
-                        "bench",
-                        "cohortflow.apiKeys.bench.role",
-                        "admin");
+                Map.ofEntries(
+                        Map.entry(
+                                "cohortflow.segmentation.workspace.bench.requestsPerSecond",
+                                "1000000"),
+                        Map.entry("cohortflow.segmentation.workspace.bench.maxInFlight", "1000000"),
+                        Map.entry(LauncherConfig.DATA_DIR, data.toString()),
+                        Map.entry(LauncherConfig.KAFKA_PORT, "0"),
+                        Map.entry("cohortflow.service.port", "0"),
+                        Map.entry("cohortflow.apiKeys.bench.key", "bench-key"),
+                        Map.entry("cohortflow.apiKeys.bench.org", "bench"),
+                        Map.entry("cohortflow.apiKeys.bench.role", "admin"));
         try (CohortflowStack stack =
                 CohortflowStack.start(LauncherConfig.from(props, Map.of()), Map.of())) {
             String base = "http://127.0.0.1:" + stack.httpPort();
@@ -101,18 +103,45 @@ public final class LatencyBenchmark {
             // Warm-up: JIT, connections, the job's first checkpoint; not measured.
             run(http, base, users, 200, 5);
             System.out.printf(
-                    "%n%-8s %8s %8s %8s %8s %8s %8s%n",
-                    "rate/s", "sent", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "errors");
+                    "%n%-8s %8s %8s %8s %8s %8s %8s %8s %11s %6s%n",
+                    "rate/s",
+                    "sent",
+                    "p50 ms",
+                    "p99 ms",
+                    "p99.9 ms",
+                    "max ms",
+                    "errors",
+                    "429s",
+                    "cpu ms/req",
+                    "cpu %");
+            var os =
+                    (com.sun.management.OperatingSystemMXBean)
+                            java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+            int cores = Runtime.getRuntime().availableProcessors();
             for (int rate : rates) {
+                long cpu0 = os.getProcessCpuTime();
+                long wall0 = System.nanoTime();
                 Result r = run(http, base, users, rate, seconds);
+                double cpu = os.getProcessCpuTime() - cpu0;
+                double wall = System.nanoTime() - wall0;
                 System.out.printf(
-                        "%-8d %8d %8.1f %8.1f %8.1f %8.1f %8d%n",
-                        rate, r.sent, r.p(0.50), r.p(0.99), r.p(0.999), r.p(1.0), r.errors);
+                        "%-8d %8d %8.1f %8.1f %8.1f %8.1f %8d %8d %11.2f %6.0f%n",
+                        rate,
+                        r.sent,
+                        r.p(0.50),
+                        r.p(0.99),
+                        r.p(0.999),
+                        r.p(1.0),
+                        r.errors,
+                        r.refused,
+                        cpu / r.sent / 1e6,
+                        100 * cpu / wall / cores);
             }
         }
     }
 
-    record Result(int sent, long[] nanos, int errors) {
+    /** {@code errors}: every answer but 200 (timeouts included); {@code refused}: the 429s. */
+    record Result(int sent, long[] nanos, int errors, int refused) {
         double p(double q) {
             if (nanos.length == 0) {
                 return Double.NaN;
@@ -129,6 +158,7 @@ public final class LatencyBenchmark {
         SplittableRandom random = new SplittableRandom(rate);
         ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
         AtomicInteger errors = new AtomicInteger();
+        AtomicInteger refused = new AtomicInteger();
         List<CompletableFuture<?>> inFlight = new ArrayList<>(total);
         URI uri = URI.create(base + "/ccs/v1/segmentation?k=bench-key&activations=true");
         long start = System.nanoTime();
@@ -154,13 +184,16 @@ public final class LatencyBenchmark {
                                         if (e != null || r.statusCode() != 200) {
                                             errors.incrementAndGet();
                                         }
+                                        if (e == null && r.statusCode() == 429) {
+                                            refused.incrementAndGet();
+                                        }
                                         return null;
                                     }));
         }
         CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new))
                 .get(60, TimeUnit.SECONDS);
         long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
-        return new Result(total, sorted, errors.get());
+        return new Result(total, sorted, errors.get(), refused.get());
     }
 
     static String body(String user, int events, SplittableRandom random) {
