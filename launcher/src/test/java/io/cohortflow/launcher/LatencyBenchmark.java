@@ -30,10 +30,15 @@ import java.util.concurrent.locks.LockSupport;
  * Prints p50 / p99 / p99.9 / max in milliseconds, the error count (429s apart), and the CPU time
  * the process spent per request (broker, job, service and this load generator share the JVM; the
  * machine's cores bound what it can do: {@code cpu %} is of all of them) per rate. The benchmark's
- * workspace has its own limits, high enough never to refuse (the defaults would, with 429s, at
- * overload).
+ * workspace has limits of its own: no rate limit, and 1 000 requests in flight, beyond which the
+ * service answers 429 at once. The generator itself keeps at most {@link #MAX_IN_FLIGHT} requests
+ * open (each holds a connection, two file descriptors in this one process: unbounded, an overloaded
+ * stack ran the broker out of them); a request due while it is at that bound is not sent, and
+ * counted as {@code unsent}.
  */
 public final class LatencyBenchmark {
+    static final int MAX_IN_FLIGHT = 1_500;
+
     public static void main(String[] args) throws Exception {
         int[] rates =
                 Arrays.stream((args.length > 0 ? args[0] : "200,500,1000").split(","))
@@ -46,7 +51,7 @@ public final class LatencyBenchmark {
                         Map.entry(
                                 "cohortflow.segmentation.workspace.bench.requestsPerSecond",
                                 "1000000"),
-                        Map.entry("cohortflow.segmentation.workspace.bench.maxInFlight", "1000000"),
+                        Map.entry("cohortflow.segmentation.workspace.bench.maxInFlight", "1000"),
                         Map.entry(LauncherConfig.DATA_DIR, data.toString()),
                         Map.entry(LauncherConfig.KAFKA_PORT, "0"),
                         Map.entry("cohortflow.service.port", "0"),
@@ -103,9 +108,10 @@ public final class LatencyBenchmark {
             // Warm-up: JIT, connections, the job's first checkpoint; not measured.
             run(http, base, users, 200, 5);
             System.out.printf(
-                    "%n%-8s %8s %8s %8s %8s %8s %8s %8s %11s %6s%n",
+                    "%n%-8s %8s %8s %8s %8s %8s %8s %8s %8s %11s %6s%n",
                     "rate/s",
                     "sent",
+                    "unsent",
                     "p50 ms",
                     "p99 ms",
                     "p99.9 ms",
@@ -125,9 +131,10 @@ public final class LatencyBenchmark {
                 double cpu = os.getProcessCpuTime() - cpu0;
                 double wall = System.nanoTime() - wall0;
                 System.out.printf(
-                        "%-8d %8d %8.1f %8.1f %8.1f %8.1f %8d %8d %11.2f %6.0f%n",
+                        "%-8d %8d %8d %8.1f %8.1f %8.1f %8.1f %8d %8d %11.2f %6.0f%n",
                         rate,
                         r.sent,
+                        r.unsent,
                         r.p(0.50),
                         r.p(0.99),
                         r.p(0.999),
@@ -141,7 +148,7 @@ public final class LatencyBenchmark {
     }
 
     /** {@code errors}: every answer but 200 (timeouts included); {@code refused}: the 429s. */
-    record Result(int sent, long[] nanos, int errors, int refused) {
+    record Result(int sent, int unsent, long[] nanos, int errors, int refused) {
         double p(double q) {
             if (nanos.length == 0) {
                 return Double.NaN;
@@ -159,6 +166,8 @@ public final class LatencyBenchmark {
         ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
         AtomicInteger errors = new AtomicInteger();
         AtomicInteger refused = new AtomicInteger();
+        java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(MAX_IN_FLIGHT);
+        int unsent = 0;
         List<CompletableFuture<?>> inFlight = new ArrayList<>(total);
         URI uri = URI.create(base + "/ccs/v1/segmentation?k=bench-key&activations=true");
         long start = System.nanoTime();
@@ -170,6 +179,10 @@ public final class LatencyBenchmark {
             }
             String body =
                     body(users.get(random.nextInt(users.size())), 1 + random.nextInt(10), random);
+            if (!slots.tryAcquire()) {
+                unsent++;
+                continue;
+            }
             inFlight.add(
                     http.sendAsync(
                                     HttpRequest.newBuilder(uri)
@@ -180,6 +193,7 @@ public final class LatencyBenchmark {
                                     HttpResponse.BodyHandlers.discarding())
                             .handle(
                                     (r, e) -> {
+                                        slots.release();
                                         latencies.add(System.nanoTime() - scheduled);
                                         if (e != null || r.statusCode() != 200) {
                                             errors.incrementAndGet();
@@ -193,7 +207,7 @@ public final class LatencyBenchmark {
         CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new))
                 .get(60, TimeUnit.SECONDS);
         long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
-        return new Result(total, sorted, errors.get(), refused.get());
+        return new Result(total - unsent, unsent, sorted, errors.get(), refused.get());
     }
 
     static String body(String user, int events, SplittableRandom random) {

@@ -121,9 +121,10 @@ final class CompactedTable<V> implements AutoCloseable {
                         bootstrap,
                         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
                         false,
-                        // Bounds the read-your-writes wait while the partition is idle.
+                        // A write is read back as soon as it lands (a parked fetch is answered
+                        // then): the wait only spares the broker an idle reader's polling.
                         ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
-                        10);
+                        500);
         consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
         TopicPartition tp = new TopicPartition(topic, 0);
         consumer.assign(List.of(tp));

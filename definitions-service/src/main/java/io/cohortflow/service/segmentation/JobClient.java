@@ -112,10 +112,11 @@ public final class JobClient implements AutoCloseable {
                         bootstrap,
                         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
                         false,
-                        // The broker answers a fetch as soon as one byte is there; this only
-                        // bounds how long an empty fetch is parked, so keep it short.
+                        // The broker answers a parked fetch as soon as a reply lands (min bytes 1):
+                        // a long wait costs no latency, a short one has the idle reader ask again
+                        // and again (at 5 ms, a good share of an idle stack's CPU).
                         ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
-                        5,
+                        500,
                         ConsumerConfig.FETCH_MIN_BYTES_CONFIG,
                         1);
         consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());

@@ -58,8 +58,9 @@ public final class KafkaSegmentLog implements SegmentLog {
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, "cohortflow-definitions-reader-" + instance);
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        // Read-your-writes latency is bounded by how long an idle fetch waits for new data.
-        c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 20);
+        // A write is read back as soon as it lands (a parked fetch is answered then): the wait
+        // only spares the broker an idle reader's polling.
+        c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 500);
         c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
         consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }

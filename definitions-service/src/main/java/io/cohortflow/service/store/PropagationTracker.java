@@ -95,7 +95,7 @@ public final class PropagationTracker implements AutoCloseable {
                 "cohortflow-applied-reader-" + UUID.randomUUID().toString().substring(0, 8));
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+        c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 500); // answered as soon as a report lands
         this.consumer =
                 new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }

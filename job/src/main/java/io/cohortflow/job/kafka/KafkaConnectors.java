@@ -53,7 +53,9 @@ public final class KafkaConnectors {
                 .setGroupId(c.groupId())
                 .setStartingOffsets(start)
                 .setDeserializer(new InboundDeserializer(c.eventLimits()))
-                .setProperty(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "5")
+                // A parked fetch is answered as soon as a record lands (min bytes 1): a long
+                // wait costs no latency, a short one has idle readers poll the broker hard.
+                .setProperty(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "500")
                 .setProperty("partition.discovery.interval.ms", "30000")
                 .setProperty("commit.offsets.on.checkpoint", "true")
                 .build();
@@ -67,7 +69,7 @@ public final class KafkaConnectors {
                 .setGroupId(c.groupId() + "-definitions")
                 .setStartingOffsets(OffsetsInitializer.earliest())
                 .setDeserializer(new DefinitionDeserializer())
-                .setProperty(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50")
+                .setProperty(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "500")
                 .build();
     }
 
