@@ -202,6 +202,10 @@ public final class Backfill {
 
     /** Runs a backfill; see {@link BackfillOptions#USAGE} and docs/backfill.md. */
     public static void main(String[] args) throws Exception {
+        if (args.length == 1 && (args[0].equals("--help") || args[0].equals("-h"))) {
+            System.out.println(BackfillOptions.USAGE);
+            return;
+        }
         BackfillOptions o;
         try {
             o = BackfillOptions.parse(args, Instant.now());
