@@ -185,13 +185,15 @@ final class CompactedTable<V> implements AutoCloseable {
             apply(r);
             applied = r.offset();
         }
-        // Complete the writers whose offset is now applied.
-        while (!waiting.isEmpty() && waiting.firstKey() <= applied) {
-            Map.Entry<Long, List<Runnable>> e = waiting.pollFirstEntry();
-            if (e != null) {
-                e.getValue().forEach(Runnable::run);
+        // Complete the writers whose offset is now applied (outside the lock: completing runs
+        // what the writer chained on it).
+        List<Runnable> due = new ArrayList<>();
+        synchronized (waiting) {
+            while (!waiting.isEmpty() && waiting.firstKey() <= applied) {
+                due.addAll(waiting.pollFirstEntry().getValue());
             }
         }
+        due.forEach(Runnable::run);
     }
 
     private void apply(ConsumerRecord<String, byte[]> r) {
@@ -249,15 +251,18 @@ final class CompactedTable<V> implements AutoCloseable {
                     }
                     long offset = meta.offset();
                     Runnable complete = () -> done.complete(get(key));
-                    waiting.computeIfAbsent(
-                                    offset, o -> new java.util.concurrent.CopyOnWriteArrayList<>())
-                            .add(complete);
-                    // The reader may have passed the offset before we registered.
-                    if (applied >= offset) {
-                        List<Runnable> late = waiting.remove(offset);
-                        if (late != null) {
-                            late.forEach(Runnable::run);
+                    // Registering and the reader's draining exclude each other: registering
+                    // into a list the reader had just taken out of the map lost the write's
+                    // confirmation (a request then timed out although its binding was there).
+                    boolean passed;
+                    synchronized (waiting) {
+                        passed = applied >= offset;
+                        if (!passed) {
+                            waiting.computeIfAbsent(offset, o -> new ArrayList<>()).add(complete);
                         }
+                    }
+                    if (passed) {
+                        complete.run();
                     }
                 });
         return done.orTimeout(writeTimeout.toMillis(), TimeUnit.MILLISECONDS)
