@@ -260,7 +260,8 @@ public record ServiceConfig(
             }
             String token = props.get(p + "token");
             String tokenHash = props.get(p + "tokenHash");
-            long ownerId = Long.parseLong(props.getOrDefault(p + "ownerId", "1"));
+            String owner = props.get(p + "ownerId");
+            long ownerId = owner == null ? ownerOf(name) : Long.parseLong(owner.trim());
             String ownerName = props.getOrDefault(p + "ownerName", name);
             String ownerLogin = props.getOrDefault(p + "ownerLogin", name + "@" + org);
             Role role = Role.parse(props.getOrDefault(p + "role", "read"));
@@ -284,6 +285,21 @@ public record ServiceConfig(
                             Role.ADMIN));
         }
         return keys;
+    }
+
+    /**
+     * The owner id of a key configured without one: its own, derived from its name (stable across
+     * restarts and edits of the other keys). With one default for all (it was 1, the environment's
+     * administrator), every write key owned every other key's segments. 53 bits, so that a
+     * JavaScript client reads it exactly.
+     */
+    static long ownerOf(String keyName) {
+        java.util.UUID u =
+                java.util.UUID.nameUUIDFromBytes(
+                        ("cohortflow api key " + keyName)
+                                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        long id = u.getMostSignificantBits() & 0x1F_FFFF_FFFF_FFFFL;
+        return id <= 1 ? id + 2 : id; // never the environment administrator's 1
     }
 
     private static String require(Map<String, String> props, String key) {

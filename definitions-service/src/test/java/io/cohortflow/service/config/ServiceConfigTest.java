@@ -9,6 +9,7 @@ import io.cohortflow.service.segments.SegmentLimits;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -97,6 +98,26 @@ class ServiceConfigTest {
         assertThat(k.keyHash()).startsWith("sha256:").doesNotContain("secret-1");
         assertThat(new ApiKeys(c.apiKeys()).authenticate("secret-1", "Bearer secret-1", "acme"))
                 .isInstanceOf(ApiKeys.Outcome.Authenticated.class);
+    }
+
+    @Test
+    void keys_without_an_owner_id_each_own_what_they_create() {
+        Map<String, String> props =
+                Map.of(
+                        "cohortflow.apiKeys.a.key", "secret-a",
+                        "cohortflow.apiKeys.a.org", "acme",
+                        "cohortflow.apiKeys.a.role", "write",
+                        "cohortflow.apiKeys.b.key", "secret-b",
+                        "cohortflow.apiKeys.b.org", "acme",
+                        "cohortflow.apiKeys.b.role", "write");
+        List<ApiKeys.Entry> keys = ServiceConfig.from(props, Map.of()).apiKeys();
+        assertThat(keys).extracting(ApiKeys.Entry::ownerId).doesNotHaveDuplicates();
+        assertThat(keys).extracting(ApiKeys.Entry::ownerId).doesNotContain(1L);
+        // The same key keeps its owner across restarts.
+        assertThat(ServiceConfig.from(props, Map.of()).apiKeys())
+                .extracting(ApiKeys.Entry::ownerId)
+                .containsExactlyInAnyOrderElementsOf(
+                        keys.stream().map(ApiKeys.Entry::ownerId).toList());
     }
 
     @Test
