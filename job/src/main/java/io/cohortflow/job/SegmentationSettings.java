@@ -40,28 +40,6 @@ public record SegmentationSettings(
     public static final java.time.Duration DEFAULT_IDEMPOTENCY_WINDOW =
             java.time.Duration.ofHours(24);
 
-    /** Streaming over every event. */
-    public SegmentationSettings(
-            long horizonMillis,
-            int historyCap,
-            long maxFutureSkewMillis,
-            TopicNames topics,
-            long definitionsEndOffset,
-            boolean orderedState) {
-        this(
-                horizonMillis,
-                historyCap,
-                maxFutureSkewMillis,
-                topics,
-                definitionsEndOffset,
-                orderedState,
-                Long.MIN_VALUE,
-                Long.MAX_VALUE,
-                Long.MAX_VALUE,
-                DEFAULT_POISON_ATTEMPTS,
-                DEFAULT_IDEMPOTENCY_WINDOW.toMillis());
-    }
-
     /** The streaming job. */
     public static SegmentationSettings of(
             JobConfig c, long definitionsEndOffset, boolean orderedState) {

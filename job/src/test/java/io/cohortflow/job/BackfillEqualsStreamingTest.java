@@ -80,10 +80,7 @@ class BackfillEqualsStreamingTest {
      */
     private static Set<String> buffered(List<DefinitionUpdate> defs, List<Arrival> in, long until)
             throws Exception {
-        var h =
-                harness(
-                        new SegmentationSettings(
-                                HORIZON, 1000, 300_000, TOPICS, defs.size(), false));
+        var h = harness(SegmentationSettings.of(JobConfig.defaults(), defs.size(), false));
         try (h) {
             List<Arrival> byArrival = new ArrayList<>(in);
             byArrival.sort(Comparator.comparingLong(Arrival::at));
@@ -124,7 +121,7 @@ class BackfillEqualsStreamingTest {
 
     private static Set<String> streaming(List<DefinitionUpdate> defs, List<Arrival> in, long until)
             throws Exception {
-        var h = harness(new SegmentationSettings(HORIZON, 1000, 300_000, TOPICS, 0, false));
+        var h = harness(SegmentationSettings.of(JobConfig.defaults(), 0, false));
         try (h) {
             defs.forEach(d -> broadcast(h, d));
             // As the job's definitions source: it never holds the watermark back.
@@ -144,20 +141,7 @@ class BackfillEqualsStreamingTest {
 
     private static Set<String> backfill(List<DefinitionUpdate> defs, List<Arrival> in, long until)
             throws Exception {
-        var h =
-                harness(
-                        new SegmentationSettings(
-                                HORIZON,
-                                1000,
-                                300_000,
-                                TOPICS,
-                                0,
-                                false,
-                                Long.MIN_VALUE,
-                                until,
-                                until,
-                                SegmentationSettings.DEFAULT_POISON_ATTEMPTS,
-                                SegmentationSettings.DEFAULT_IDEMPOTENCY_WINDOW.toMillis()));
+        var h = harness(SegmentationSettings.backfill(JobConfig.defaults(), Long.MIN_VALUE, until));
         try (h) {
             defs.forEach(d -> broadcast(h, d));
             // As the job's definitions source: it never holds the watermark back.

@@ -151,19 +151,8 @@ class SegmentationFunctionTest {
         h =
                 ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
                         new SegmentationFunction(
-                                new SegmentationSettings(
-                                        90 * DAY,
-                                        1000,
-                                        5 * 60_000,
-                                        TOPICS,
-                                        0,
-                                        false,
-                                        Long.MIN_VALUE,
-                                        until,
-                                        until,
-                                        SegmentationSettings.DEFAULT_POISON_ATTEMPTS,
-                                        SegmentationSettings.DEFAULT_IDEMPOTENCY_WINDOW
-                                                .toMillis())),
+                                SegmentationSettings.backfill(
+                                        JobConfig.defaults(), Long.MIN_VALUE, until)),
                         Inbound::getKey,
                         Types.STRING,
                         Descriptors.DEFINITIONS,

@@ -1,7 +1,6 @@
 package io.cohortflow.job;
 
 import io.cohortflow.core.contract.Json;
-import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.core.event.Event;
 import io.cohortflow.job.kafka.InboundParser;
 import io.cohortflow.job.model.DefinitionUpdate;
@@ -158,8 +157,7 @@ public final class TestRecords {
 
     /** The streaming settings of the harness tests: 90-day horizon, heap state. */
     static SegmentationSettings streaming(long definitionsEnd) {
-        return new SegmentationSettings(
-                90 * DAY, 1000, 5 * 60_000, TopicNames.DEFAULT, definitionsEnd, false);
+        return SegmentationSettings.of(JobConfig.defaults(), definitionsEnd, false);
     }
 
     /**

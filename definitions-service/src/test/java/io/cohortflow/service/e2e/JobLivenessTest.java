@@ -6,13 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.cohortflow.core.contract.Heartbeat;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.TopicNames;
-import io.cohortflow.kafka.CohortflowTopics;
-import io.cohortflow.kafka.EmbeddedKafka;
-import io.cohortflow.service.DefinitionsService;
 import io.cohortflow.service.api.Http;
-import io.cohortflow.service.config.ServiceConfig;
 import io.cohortflow.service.segmentation.SegmentationConfig;
-import io.cohortflow.service.segmentation.SegmentationModule;
 import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
@@ -35,35 +30,20 @@ import org.junit.jupiter.api.Test;
  * job's subtask writes them ({@link Heartbeat}), on the real service over an in-JVM broker.
  */
 class JobLivenessTest {
-    static EmbeddedKafka kafka;
-    static SegmentationModule segmentation;
-    static DefinitionsService service;
+    static ServiceOnBroker stack;
     static Http http;
 
     @BeforeAll
     static void start() {
-        kafka = EmbeddedKafka.start();
-        CohortflowTopics.ensure(kafka.bootstrapServers(), TopicNames.DEFAULT, 1);
-        ServiceConfig config = KafkaStoreEndToEndTest.ciConfig(kafka.bootstrapServers());
-        segmentation =
-                new SegmentationModule(
-                                config,
-                                SegmentationConfig.from(
-                                        Map.of(SegmentationConfig.TIMEOUT_MS, "1500"), Map.of()))
-                        .start();
-        service = new DefinitionsService(config, segmentation.controllers()).start();
-        http = new Http(service.port());
+        stack = ServiceOnBroker.start(Map.of(SegmentationConfig.TIMEOUT_MS, "1500"));
+        http = stack.http;
     }
 
     @AfterAll
     static void stop() {
-        if (service != null) {
-            service.close();
+        if (stack != null) {
+            stack.close();
         }
-        if (segmentation != null) {
-            segmentation.close();
-        }
-        kafka.close();
     }
 
     static Http.Response lookup() {
@@ -81,7 +61,9 @@ class JobLivenessTest {
         ScheduledExecutorService beats = Executors.newSingleThreadScheduledExecutor();
         try (KafkaProducer<String, byte[]> producer =
                 new KafkaProducer<>(
-                        Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
+                        Map.of(
+                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                stack.kafka.bootstrapServers()),
                         new StringSerializer(),
                         new ByteArraySerializer())) {
             beats.scheduleAtFixedRate(

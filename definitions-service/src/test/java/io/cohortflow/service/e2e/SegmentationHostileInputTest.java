@@ -4,16 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.cohortflow.core.contract.TopicNames;
-import io.cohortflow.kafka.CohortflowTopics;
-import io.cohortflow.kafka.EmbeddedKafka;
-import io.cohortflow.service.DefinitionsService;
 import io.cohortflow.service.api.Defs;
 import io.cohortflow.service.api.HostileInputTest;
 import io.cohortflow.service.api.Http;
-import io.cohortflow.service.config.ServiceConfig;
-import io.cohortflow.service.segmentation.SegmentationConfig;
-import io.cohortflow.service.segmentation.SegmentationModule;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -42,31 +35,20 @@ class SegmentationHostileInputTest {
                             + "|java\\.|networknt",
                     Pattern.CASE_INSENSITIVE);
 
-    static EmbeddedKafka kafka;
-    static SegmentationModule segmentation;
-    static DefinitionsService service;
+    static ServiceOnBroker stack;
     static Http http;
 
     @BeforeAll
     static void start() {
-        kafka = EmbeddedKafka.start();
-        CohortflowTopics.ensure(kafka.bootstrapServers(), TopicNames.DEFAULT, 1);
-        ServiceConfig config = KafkaStoreEndToEndTest.ciConfig(kafka.bootstrapServers());
-        segmentation =
-                new SegmentationModule(config, SegmentationConfig.from(Map.of(), Map.of())).start();
-        service = new DefinitionsService(config, segmentation.controllers()).start();
-        http = new Http(service.port());
+        stack = ServiceOnBroker.start(Map.of());
+        http = stack.http;
     }
 
     @AfterAll
     static void stop() {
-        if (service != null) {
-            service.close();
+        if (stack != null) {
+            stack.close();
         }
-        if (segmentation != null) {
-            segmentation.close();
-        }
-        kafka.close();
     }
 
     static void assertNoLeak(String body) {
@@ -183,7 +165,7 @@ class SegmentationHostileInputTest {
         for (String path : List.of("/ccs/v1/segmentation?k=ci-key", "/schemas/big?k=ci-key")) {
             Http.Raw r =
                     HostileInputTest.twentyFiveMegabyteNumber(
-                            service.port(), path.startsWith("/ccs") ? "POST" : "PUT", path, "");
+                            stack.port(), path.startsWith("/ccs") ? "POST" : "PUT", path, "");
             assertThat(r.status()).as(r.toString()).isEqualTo(413);
             assertThat(r.json().get("error").get("type").asText()).isEqualTo("body_too_large");
             assertNoLeak(r.body());

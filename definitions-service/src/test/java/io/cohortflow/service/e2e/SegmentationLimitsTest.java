@@ -3,16 +3,10 @@ package io.cohortflow.service.e2e;
 import static io.cohortflow.service.e2e.SegmentationHostileInputTest.error;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.cohortflow.core.contract.TopicNames;
-import io.cohortflow.kafka.CohortflowTopics;
-import io.cohortflow.kafka.EmbeddedKafka;
-import io.cohortflow.service.DefinitionsService;
 import io.cohortflow.service.api.Http;
 import io.cohortflow.service.auth.ApiKeys;
 import io.cohortflow.service.auth.Role;
-import io.cohortflow.service.config.ServiceConfig;
 import io.cohortflow.service.segmentation.SegmentationConfig;
-import io.cohortflow.service.segmentation.SegmentationModule;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -29,38 +23,27 @@ import org.junit.jupiter.api.Test;
  * what makes them quick or slow at will.
  */
 class SegmentationLimitsTest {
-    static EmbeddedKafka kafka;
-    static SegmentationModule segmentation;
-    static DefinitionsService service;
+    static ServiceOnBroker stack;
     static Http http;
 
     @BeforeAll
     static void start() {
-        kafka = EmbeddedKafka.start();
-        CohortflowTopics.ensure(kafka.bootstrapServers(), TopicNames.DEFAULT, 1);
-        ServiceConfig config =
-                KafkaStoreEndToEndTest.ciConfig(kafka.bootstrapServers())
-                        .withApiKeys(
-                                List.of(
-                                        key("ci", "ci-key", "acme"),
-                                        key("other", "other-key", "globex"),
-                                        key("third", "third-key", "initech")));
-        segmentation =
-                new SegmentationModule(
-                                config,
-                                SegmentationConfig.from(
-                                        Map.of(
-                                                SegmentationConfig.TIMEOUT_MS,
-                                                "1500",
-                                                SegmentationConfig.WORKSPACE
-                                                        + "acme.requestsPerSecond",
-                                                "3",
-                                                SegmentationConfig.WORKSPACE + "globex.maxInFlight",
-                                                "1"),
-                                        Map.of()))
-                        .start();
-        service = new DefinitionsService(config, segmentation.controllers()).start();
-        http = new Http(service.port());
+        stack =
+                ServiceOnBroker.start(
+                        c ->
+                                c.withApiKeys(
+                                        List.of(
+                                                key("ci", "ci-key", "acme"),
+                                                key("other", "other-key", "globex"),
+                                                key("third", "third-key", "initech"))),
+                        Map.of(
+                                SegmentationConfig.TIMEOUT_MS,
+                                "1500",
+                                SegmentationConfig.WORKSPACE + "acme.requestsPerSecond",
+                                "3",
+                                SegmentationConfig.WORKSPACE + "globex.maxInFlight",
+                                "1"));
+        http = stack.http;
     }
 
     static ApiKeys.Entry key(String name, String key, String org) {
@@ -70,13 +53,9 @@ class SegmentationLimitsTest {
 
     @AfterAll
     static void stop() {
-        if (service != null) {
-            service.close();
+        if (stack != null) {
+            stack.close();
         }
-        if (segmentation != null) {
-            segmentation.close();
-        }
-        kafka.close();
     }
 
     static Http.Response segment(String key, String body) {

@@ -7,7 +7,7 @@ import static io.cohortflow.job.TestRecords.inbound;
 import static io.cohortflow.job.TestRecords.segment;
 import static io.cohortflow.job.TestRecords.threePageviewsIn;
 
-import io.cohortflow.core.contract.TopicNames;
+import io.cohortflow.job.JobConfig;
 import io.cohortflow.job.SegmentationFunction;
 import io.cohortflow.job.SegmentationOperator;
 import io.cohortflow.job.SegmentationSettings;
@@ -29,13 +29,7 @@ public final class ApplyExperiment {
         SegmentationOperator op =
                 new SegmentationOperator(
                         new SegmentationFunction(
-                                new SegmentationSettings(
-                                        90L * 86_400_000,
-                                        1000,
-                                        300_000,
-                                        TopicNames.DEFAULT,
-                                        0,
-                                        true)));
+                                SegmentationSettings.of(JobConfig.defaults(), 0, true)));
         var h =
                 new KeyedBroadcastOperatorTestHarness<
                         String, Inbound, DefinitionUpdate, KafkaMessage>(
