@@ -4,6 +4,7 @@ import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.Keys;
 import io.cohortflow.core.contract.SegmentRecord;
 import io.cohortflow.core.definition.DefinitionParser;
+import io.cohortflow.core.eval.CatalogBuilder;
 import io.cohortflow.core.eval.SegmentCatalog;
 import io.cohortflow.core.eval.SegmentOrdinals;
 import io.cohortflow.job.model.DefinitionUpdate;
@@ -26,6 +27,10 @@ import org.slf4j.LoggerFactory;
  * A subtask's compiled definitions: one {@link SegmentCatalog} per workspace, kept in step with the
  * definitions log (applied in log order, each change stamped with its record's epoch) and rebuilt
  * from broadcast state after a restore. Plus each segment's activation map, for replies.
+ *
+ * <p>Each workspace's definitions are held in a {@link CatalogBuilder}, so a record costs the
+ * segments it changes; the catalog users are evaluated against is built when first asked for after
+ * a change, once for a burst of records (a job reading its log at start-up, a restore).
  */
 final class Catalogs {
     private static final Logger LOG = LoggerFactory.getLogger(Catalogs.class);
@@ -44,7 +49,7 @@ final class Catalogs {
 
     static final Applied NOTHING = new Applied(Set.of(), null, false);
 
-    @Nullable private Map<String, SegmentCatalog> catalogs;
+    @Nullable private Map<String, CatalogBuilder> catalogs;
     private final Map<String, Map<String, Boolean>> activations = new HashMap<>();
 
     /**
@@ -63,14 +68,21 @@ final class Catalogs {
     }
 
     SegmentCatalog catalog(String workspace) {
-        return catalogs == null
-                ? SegmentCatalog.empty()
-                : catalogs.getOrDefault(workspace, SegmentCatalog.empty());
+        CatalogBuilder b = catalogs == null ? null : catalogs.get(workspace);
+        return b == null ? SegmentCatalog.empty() : b.build();
     }
 
     /** Every workspace's catalog. */
     Map<String, SegmentCatalog> all() {
-        return catalogs == null ? Map.of() : Collections.unmodifiableMap(catalogs);
+        Map<String, SegmentCatalog> all = new HashMap<>();
+        if (catalogs != null) {
+            catalogs.forEach((workspace, b) -> all.put(workspace, b.build()));
+        }
+        return Collections.unmodifiableMap(all);
+    }
+
+    private CatalogBuilder builder(String workspace) {
+        return catalogs.computeIfAbsent(workspace, w -> new CatalogBuilder());
     }
 
     /** Platform to enabled for segment {@code key} (workspace/segment). */
@@ -94,8 +106,8 @@ final class Catalogs {
             return NOTHING; // a concurrent write that lost: every reader ignores it alike
         }
         defs.put(key, u);
-        SegmentCatalog catalog = catalog(r.workspace());
-        SegmentCatalog.Update update = null;
+        CatalogBuilder catalog = builder(r.workspace());
+        CatalogBuilder.Change update = null;
         String problem = null;
         if (r.live()) {
             try {
@@ -116,8 +128,7 @@ final class Catalogs {
         if (update == null || problem != null) {
             update = catalog.remove(r.id(), epoch(u));
         }
-        catalogs.put(r.workspace(), update.catalog());
-        storeOrdinals(r.workspace(), update.catalog().ordinals(), progress);
+        storeOrdinals(r.workspace(), catalog, progress);
         // A refusal is remembered, so that a restore refuses the record too (it might compile
         // then, a segment it references having come since, but no user ever saw it live).
         if (problem != null) {
@@ -158,7 +169,7 @@ final class Catalogs {
         ordinals.forEach(
                 (workspace, table) ->
                         catalogs.put(
-                                workspace, SegmentCatalog.empty(SegmentOrdinals.restore(table))));
+                                workspace, new CatalogBuilder(SegmentOrdinals.restore(table))));
         TreeMap<Long, DefinitionUpdate> byOffset = new TreeMap<>();
         for (Map.Entry<String, DefinitionUpdate> e : defs.immutableEntries()) {
             byOffset.put(e.getValue().offset, e.getValue());
@@ -191,15 +202,14 @@ final class Catalogs {
                 }
                 try {
                     DefinitionParser.Result parsed = DefinitionParser.parse(r.definition());
-                    SegmentCatalog.Update up =
+                    CatalogBuilder.Change up =
                             parsed.ok()
-                                    ? catalog(r.workspace())
+                                    ? builder(r.workspace())
                                             .put(r.id(), r.version(), parsed.definition(), epoch(u))
                                     : null;
                     if (up == null) {
                         remove(r, u);
                     } else if (up.ok()) {
-                        catalogs.put(r.workspace(), up.catalog());
                         progressed = true;
                     } else {
                         again.add(u);
@@ -219,14 +229,14 @@ final class Catalogs {
 
     /** The record's segment out of its catalog, stamped (a profile may hold a membership of it). */
     private void remove(SegmentRecord r, DefinitionUpdate u) {
-        catalogs.put(r.workspace(), catalog(r.workspace()).remove(r.id(), epoch(u)).catalog());
+        builder(r.workspace()).remove(r.id(), epoch(u));
     }
 
     /** Stores the numbers a catalog gave out since the last call, so that a restore keeps them. */
     private static void storeOrdinals(
-            String workspace, SegmentOrdinals ordinals, BroadcastState<String, Long> progress)
+            String workspace, CatalogBuilder ordinals, BroadcastState<String, Long> progress)
             throws Exception {
-        for (int n = ordinals.size() - 1; n >= 0; n--) {
+        for (int n = ordinals.ordinalCount() - 1; n >= 0; n--) {
             String key = Descriptors.ORDINAL + Keys.of(workspace, ordinals.idOf(n));
             if (progress.contains(key)) {
                 return; // numbers are given out in order: the older ones are stored

@@ -4,11 +4,7 @@ import io.cohortflow.core.definition.Definition;
 import io.cohortflow.core.definition.Problem;
 import io.cohortflow.core.definition.SegmentResolver;
 import io.cohortflow.core.event.Event;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -29,8 +25,13 @@ import javax.annotation.Nullable;
  */
 public final class SegmentCatalog {
 
-    /** A stored definition and its version. */
-    public record Source(Definition definition, long version) {}
+    /** A stored definition, its version, and the segments it references (for their changes). */
+    record Source(Definition definition, long version, Set<String> references) {
+        static Source of(Definition definition, long version) {
+            return new Source(
+                    definition, version, SegmentResolver.references(definition.container()));
+        }
+    }
 
     /** The catalog after a change, the segments whose meaning changed, and any problems. */
     public record Update(SegmentCatalog catalog, Set<String> changed, List<Problem> problems) {
@@ -57,23 +58,10 @@ public final class SegmentCatalog {
     /** Live segments by ordinal (null where a number's segment is not live). */
     private final CompiledSegment[] byOrdinal;
 
-    private final Map<Long, CounterSpec> counters = new HashMap<>();
-    private final Map<Long, CounterStore> stores = new HashMap<>();
-    private final AnchorIndex index;
-    private final LongMap<Readers> readers = new LongMap<>();
-    // History-evaluated segments by what can change them: any event, events of a name, or (visit
-    // containers with a gate) an event whose visit holds one of the gate's names.
-    private final Map<String, List<CompiledSegment>> historyByName = new HashMap<>();
-    private final List<CompiledSegment> historyAnyEvent = new ArrayList<>();
-    private final Map<String, List<CompiledSegment>> byVisitGate = new HashMap<>();
-    private final List<CompiledSegment> gated = new ArrayList<>();
+    /** Built at the first lookup, so that a catalog no event reads costs no indexing. */
+    @Nullable private volatile CatalogIndex index;
 
-    /** Names whose events may change a gated segment (when {@link #gatedAnyEvent} is false). */
-    private final Set<String> gatedNames = new java.util.HashSet<>();
-
-    private boolean gatedAnyEvent;
-
-    private SegmentCatalog(
+    SegmentCatalog(
             Map<String, Source> sources,
             Map<String, CompiledSegment> segments,
             SegmentOrdinals ordinals,
@@ -87,35 +75,7 @@ public final class SegmentCatalog {
         this.byOrdinal = new CompiledSegment[ordinals.size()];
         for (CompiledSegment s : segments.values()) {
             byOrdinal[s.ordinal()] = s;
-            if (s.incremental()) {
-                for (CounterSpec c : s.counters()) {
-                    counters.putIfAbsent(c.id(), c);
-                }
-            } else if (s.visitGate() != null) {
-                gated.add(s);
-                for (String n : s.visitGate()) {
-                    byVisitGate.computeIfAbsent(n, k -> new ArrayList<>()).add(s);
-                }
-                if (s.relevantNames() == null) {
-                    gatedAnyEvent = true;
-                } else {
-                    gatedNames.addAll(s.relevantNames());
-                }
-            } else {
-                if (s.relevantNames() == null) {
-                    historyAnyEvent.add(s);
-                } else {
-                    for (String n : s.relevantNames()) {
-                        historyByName.computeIfAbsent(n, k -> new ArrayList<>()).add(s);
-                    }
-                }
-            }
         }
-        for (CounterStore store : CounterStore.group(counters.values())) {
-            stores.put(store.id(), store);
-        }
-        index = new AnchorIndex(stores.values());
-        Readers.of(segments.values()).forEach(readers::put);
     }
 
     public static SegmentCatalog empty() {
@@ -172,77 +132,18 @@ public final class SegmentCatalog {
     }
 
     /**
-     * Adds or replaces segment {@code id}, a change at epoch {@code at}. Segments that reference it
-     * are recompiled too and reported as changed. On a problem (unknown reference, cycle) the
-     * catalog is unchanged. A new version of a live segment with the same definition changes no
-     * answer: it is reported as no change and not stamped.
+     * This catalog with segment {@code id} added or replaced at epoch {@code at}, by the rules of
+     * {@link CatalogBuilder#put}; on a problem, this catalog.
      */
     public Update put(String id, long version, Definition definition, long at) {
-        Map<String, Source> next = new LinkedHashMap<>(sources);
-        next.put(id, new Source(definition, version));
-        Source held = sources.get(id);
-        if (held != null && held.definition().equals(definition) && segments.containsKey(id)) {
-            // A new version with the same definition (a new name, tags, activations): no segment
-            // answers differently, so nothing is stamped and no user is evaluated again; the
-            // segment carries its new version from now on.
-            Map<String, CompiledSegment> compiled = new LinkedHashMap<>(segments);
-            CompiledSegment s = segments.get(id);
-            compiled.put(id, SegmentCompiler.compile(id, s.ordinal(), version, s.definition()));
-            return new Update(
-                    new SegmentCatalog(
-                            Map.copyOf(next),
-                            Collections.unmodifiableMap(compiled),
-                            ordinals,
-                            changedAt,
-                            epoch),
-                    Set.of(),
-                    List.of());
-        }
-        return rebuild(next, id, false, ordinals.with(List.of(id)), at);
+        CatalogBuilder b = new CatalogBuilder(this);
+        return updated(b, b.put(id, version, definition, at));
     }
 
-    /**
-     * Adds or replaces many segments in one rebuild (a restore, a bulk load): a put per segment
-     * would rebuild the catalog's indexes once per segment. A segment that cannot be compiled
-     * (unknown reference, cycle) is left out and named in the problems; the others go in.
-     */
+    /** This catalog with many segments added or replaced, see {@link CatalogBuilder#putAll}. */
     public Update putAll(Map<String, Definition> definitions, long version) {
-        Map<String, Source> next = new LinkedHashMap<>(sources);
-        definitions.forEach((id, d) -> next.put(id, new Source(d, version)));
-        SegmentOrdinals numbered = ordinals.with(definitions.keySet());
-        Set<String> changed = new LinkedHashSet<>(definitions.keySet());
-        for (String id : definitions.keySet()) {
-            if (sources.containsKey(id)) {
-                changed.addAll(dependents(next, id)); // a replaced segment's referrers recompile
-            }
-        }
-        List<Problem> problems = new ArrayList<>();
-        Map<String, CompiledSegment> compiled = new LinkedHashMap<>(segments);
-        for (String s : changed) {
-            compiled.remove(s);
-            Source src = next.get(s);
-            SegmentResolver.Result r =
-                    SegmentResolver.resolve(
-                            src.definition(),
-                            s,
-                            ref -> next.get(ref) == null ? null : next.get(ref).definition());
-            if (r.definition() == null) {
-                problems.addAll(r.problems());
-                continue;
-            }
-            compiled.put(
-                    s, SegmentCompiler.compile(s, numbered.of(s), src.version(), r.definition()));
-        }
-        next.keySet().retainAll(compiled.keySet());
-        return new Update(
-                new SegmentCatalog(
-                        Map.copyOf(next),
-                        Collections.unmodifiableMap(compiled),
-                        numbered,
-                        stamped(changed, epoch + 1, next),
-                        epoch + 1),
-                Collections.unmodifiableSet(changed),
-                List.copyOf(problems));
+        CatalogBuilder b = new CatalogBuilder(this);
+        return updated(b, b.putAll(definitions, version));
     }
 
     /** {@link #remove(String, long)} at the next epoch. */
@@ -251,126 +152,28 @@ public final class SegmentCatalog {
     }
 
     /**
-     * Removes segment {@code id}, a change at epoch {@code at}. Segments that reference it can no
-     * longer be evaluated: they are removed as well, reported as changed, and named in the
-     * problems. Removing a segment the catalog does not hold changes no segment but is stamped all
-     * the same: a profile may hold a membership of it from before a restore.
+     * This catalog without segment {@code id} (nor the segments referencing it), a change at epoch
+     * {@code at}, by the rules of {@link CatalogBuilder#remove}.
      */
     public Update remove(String id, long at) {
-        if (!sources.containsKey(id)) {
-            return new Update(
-                    new SegmentCatalog(
-                            sources,
-                            segments,
-                            ordinals,
-                            stamped(Set.of(id), at, sources),
-                            Math.max(epoch, at)),
-                    Set.of(),
-                    List.of());
-        }
-        Map<String, Source> next = new LinkedHashMap<>(sources);
-        next.remove(id);
-        return rebuild(next, id, true, ordinals, at);
+        CatalogBuilder b = new CatalogBuilder(this);
+        return updated(b, b.remove(id, at));
     }
 
-    /**
-     * The change stamps after segments {@code changed} changed at {@code at}. A segment evaluates
-     * its references inlined, so it changed whenever one of them did: on a restore, which replays
-     * each segment's latest record only, a referrer is put after a segment it references that was
-     * edited later, and must carry that later stamp as it did before the restore.
-     */
-    private Map<String, Long> stamped(Set<String> changed, long at, Map<String, Source> next) {
-        Map<String, Long> out = new HashMap<>(changedAt);
-        for (String s : changed) {
-            out.put(s, at);
-        }
-        boolean grew = true;
-        while (grew) {
-            grew = false;
-            for (String s : changed) {
-                Source src = next.get(s);
-                if (src == null) {
-                    continue;
-                }
-                for (String ref : SegmentResolver.references(src.definition().container())) {
-                    Long t = out.get(ref);
-                    if (t != null && t > out.get(s)) {
-                        out.put(s, t);
-                        grew = true;
-                    }
-                }
-            }
-        }
-        return Map.copyOf(out);
+    private static Update updated(CatalogBuilder b, CatalogBuilder.Change c) {
+        return new Update(b.build(), c.changed(), c.problems());
     }
 
-    private Update rebuild(
-            Map<String, Source> next,
-            String id,
-            boolean removal,
-            SegmentOrdinals numbered,
-            long at) {
-        Set<String> changed = new LinkedHashSet<>();
-        changed.add(id);
-        changed.addAll(dependents(next, id));
-        List<Problem> problems = new ArrayList<>();
-        Map<String, CompiledSegment> compiled = new LinkedHashMap<>(segments);
-        for (String s : changed) {
-            compiled.remove(s);
-            Source src = next.get(s);
-            if (src == null) {
-                continue;
-            }
-            SegmentResolver.Result r =
-                    SegmentResolver.resolve(
-                            src.definition(),
-                            s,
-                            ref -> next.get(ref) == null ? null : next.get(ref).definition());
-            if (r.definition() == null) {
-                if (!removal) {
-                    return new Update(this, Set.of(), r.problems());
-                }
-                next.remove(s);
-                problems.add(
-                        Problem.error(
-                                "dependency_removed",
-                                "",
-                                "segment " + s + " referenced " + id + " and was removed with it"));
-                continue;
-            }
-            compiled.put(
-                    s, SegmentCompiler.compile(s, numbered.of(s), src.version(), r.definition()));
-        }
-        return new Update(
-                new SegmentCatalog(
-                        Map.copyOf(next),
-                        Collections.unmodifiableMap(compiled),
-                        numbered,
-                        stamped(changed, at, next),
-                        Math.max(epoch, at)),
-                Collections.unmodifiableSet(changed),
-                List.copyOf(problems));
+    Map<String, Source> sources() {
+        return sources;
     }
 
-    /** Every segment that references {@code id}, directly or through others. */
-    private static Set<String> dependents(Map<String, Source> defs, String id) {
-        Set<String> out = new LinkedHashSet<>();
-        boolean grew = true;
-        while (grew) {
-            grew = false;
-            for (Map.Entry<String, Source> e : defs.entrySet()) {
-                if (out.contains(e.getKey()) || e.getKey().equals(id)) {
-                    continue;
-                }
-                Set<String> refs =
-                        SegmentResolver.references(e.getValue().definition().container());
-                if (refs.contains(id) || !Collections.disjoint(refs, out)) {
-                    out.add(e.getKey());
-                    grew = true;
-                }
-            }
-        }
-        return out;
+    Map<String, CompiledSegment> segmentsById() {
+        return segments;
+    }
+
+    Map<String, Long> changeStamps() {
+        return changedAt;
     }
 
     public Optional<CompiledSegment> segment(String id) {
@@ -398,35 +201,48 @@ public final class SegmentCatalog {
 
     // ---- lookups for the engine ------------------------------------------------------------
 
+    private CatalogIndex index() {
+        CatalogIndex i = index;
+        if (i == null) {
+            synchronized (this) {
+                i = index;
+                if (i == null) {
+                    index = i = new CatalogIndex(segments.values());
+                }
+            }
+        }
+        return i;
+    }
+
     @Nullable
     CounterSpec counterSpec(long id) {
-        return counters.get(id);
+        return index().counters.get(id);
     }
 
     Collection<CounterStore> stores() {
-        return stores.values();
+        return index().stores.values();
     }
 
     /** The store a profile keeps under {@code id}, or null when no live segment reads it. */
     @Nullable
     CounterStore counterStore(long id) {
-        return stores.get(id);
+        return index().stores.get(id);
     }
 
     Collection<CounterSpec> counters() {
-        return counters.values();
+        return index().counters.values();
     }
 
     /** The segments reading counter {@code counterId}, or null when none does. */
     @Nullable
     Readers readers(long counterId) {
-        return readers.get(counterId);
+        return index().readers.get(counterId);
     }
 
     /** The segments whose answer may differ now that a counter moved from one value to another. */
     void segmentsCrossing(
             CounterSpec counter, double before, double after, Collection<CompiledSegment> out) {
-        Readers r = readers.get(counter.id());
+        Readers r = index().readers.get(counter.id());
         if (r != null) {
             r.crossing(counter.kind(), before, after, out);
         }
@@ -434,14 +250,15 @@ public final class SegmentCatalog {
 
     /** The stored counters an event may change (see {@link AnchorIndex}), each once. */
     void countersFor(Event e, List<CounterStore> out) {
-        index.probe(e, out);
+        index().anchors.probe(e, out);
     }
 
     /** The history-evaluated segments an event with this name may change, gated or not. */
     void historySegmentsFor(Event e, Collection<CompiledSegment> out) {
-        out.addAll(historyAnyEvent);
+        CatalogIndex x = index();
+        out.addAll(x.historyAnyEvent);
         out.addAll(ungatedFor(e));
-        for (CompiledSegment s : gated) {
+        for (CompiledSegment s : x.gated) {
             if (s.relevantNames() == null || s.relevantNames().contains(e.name())) {
                 out.add(s);
             }
@@ -450,21 +267,22 @@ public final class SegmentCatalog {
 
     /** The history-evaluated segments without a visit gate that any event may change. */
     List<CompiledSegment> ungatedAnyEvent() {
-        return historyAnyEvent;
+        return index().historyAnyEvent;
     }
 
     /** The history-evaluated segments without a visit gate that events of e's name may change. */
     List<CompiledSegment> ungatedFor(Event e) {
-        return historyByName.getOrDefault(e.name(), List.of());
+        return index().historyByName.getOrDefault(e.name(), List.of());
     }
 
     /** Whether some visit container with a gate may be changed by an event of e's name. */
     boolean mayChangeGated(Event e) {
-        return gatedAnyEvent || gatedNames.contains(e.name());
+        CatalogIndex x = index();
+        return x.gatedAnyEvent || x.gatedNames.contains(e.name());
     }
 
     /** The visit containers whose gate holds {@code name}. */
     List<CompiledSegment> gatedBy(String name) {
-        return byVisitGate.getOrDefault(name, List.of());
+        return index().byVisitGate.getOrDefault(name, List.of());
     }
 }

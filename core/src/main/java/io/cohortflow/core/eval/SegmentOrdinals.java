@@ -1,8 +1,5 @@
 package io.cohortflow.core.eval;
 
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import javax.annotation.Nullable;
@@ -47,24 +44,9 @@ public final class SegmentOrdinals {
         return new SegmentOrdinals(Map.copyOf(stored), List.of(ids));
     }
 
-    /** The table with numbers for {@code newIds} not yet numbered, in their order. */
-    SegmentOrdinals with(Collection<String> newIds) {
-        Map<String, Integer> nextById = null;
-        List<String> nextIds = null;
-        for (String id : newIds) {
-            if ((nextById == null ? byId : nextById).containsKey(id)) {
-                continue;
-            }
-            if (nextById == null) {
-                nextById = new HashMap<>(byId);
-                nextIds = new ArrayList<>(ids);
-            }
-            nextById.put(id, nextIds.size());
-            nextIds.add(id);
-        }
-        return nextById == null
-                ? this
-                : new SegmentOrdinals(Map.copyOf(nextById), List.copyOf(nextIds));
+    /** A snapshot of a table being built (see {@link CatalogBuilder}). */
+    static SegmentOrdinals of(Map<String, Integer> byId, List<String> ids) {
+        return new SegmentOrdinals(Map.copyOf(byId), List.copyOf(ids));
     }
 
     /** The number of {@code id}, or -1 when it has none. */
@@ -82,6 +64,11 @@ public final class SegmentOrdinals {
     /** How many numbers are given out. */
     public int size() {
         return ids.size();
+    }
+
+    /** The numbered ids, in number order. */
+    List<String> ids() {
+        return ids;
     }
 
     /** Segment id to number, for a reader to store beside its definitions. */

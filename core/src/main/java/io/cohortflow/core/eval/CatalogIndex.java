@@ -1,0 +1,68 @@
+package io.cohortflow.core.eval;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What a catalog's segments are found by when an event arrives: counters by anchor, each counter's
+ * readers by pivot, history-evaluated segments by the names that can change them. Built from the
+ * compiled segments alone, once per catalog and only when an evaluation first asks (see {@link
+ * SegmentCatalog}): a burst of definition changes then costs one build, not one per change.
+ * Immutable once built.
+ */
+final class CatalogIndex {
+    final Map<Long, CounterSpec> counters = new HashMap<>();
+    final Map<Long, CounterStore> stores = new HashMap<>();
+    final AnchorIndex anchors;
+    final LongMap<Readers> readers = new LongMap<>();
+
+    // History-evaluated segments by what can change them: any event, events of a name, or (visit
+    // containers with a gate) an event whose visit holds one of the gate's names.
+    final Map<String, List<CompiledSegment>> historyByName = new HashMap<>();
+    final List<CompiledSegment> historyAnyEvent = new ArrayList<>();
+    final Map<String, List<CompiledSegment>> byVisitGate = new HashMap<>();
+    final List<CompiledSegment> gated = new ArrayList<>();
+
+    /** Names whose events may change a gated segment (when {@link #gatedAnyEvent} is false). */
+    final Set<String> gatedNames = new HashSet<>();
+
+    final boolean gatedAnyEvent;
+
+    CatalogIndex(Collection<CompiledSegment> segments) {
+        boolean anyEvent = false;
+        for (CompiledSegment s : segments) {
+            if (s.incremental()) {
+                for (CounterSpec c : s.counters()) {
+                    counters.putIfAbsent(c.id(), c);
+                }
+            } else if (s.visitGate() != null) {
+                gated.add(s);
+                for (String n : s.visitGate()) {
+                    byVisitGate.computeIfAbsent(n, k -> new ArrayList<>()).add(s);
+                }
+                if (s.relevantNames() == null) {
+                    anyEvent = true;
+                } else {
+                    gatedNames.addAll(s.relevantNames());
+                }
+            } else if (s.relevantNames() == null) {
+                historyAnyEvent.add(s);
+            } else {
+                for (String n : s.relevantNames()) {
+                    historyByName.computeIfAbsent(n, k -> new ArrayList<>()).add(s);
+                }
+            }
+        }
+        gatedAnyEvent = anyEvent;
+        for (CounterStore store : CounterStore.group(counters.values())) {
+            stores.put(store.id(), store);
+        }
+        anchors = new AnchorIndex(stores.values());
+        Readers.of(segments).forEach(readers::put);
+    }
+}
