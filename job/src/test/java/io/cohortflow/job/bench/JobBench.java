@@ -58,7 +58,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *       a 400-byte value read and written per event (a profile), and that plus one blind 50-byte
  *       MapState put (a history entry);
  *   <li>the job on the same generator at the given number of users, for each definition count, as
- *       events/s and as a ratio of the floor, with checkpointed state bytes per user;
+ *       events/s and as a ratio of the floor, with the membership changes it emitted per event (its
+ *       output, which grows with the number of related segments) and checkpointed state bytes per
+ *       user; the definitions are read first, as the real job reads its log before evaluating;
  *   <li>a rollout: one new definition published halfway through the events, the time from
  *       publishing it to it being live on every subtask (new events see it) and to it being applied
  *       to every user held (the sweeps done), and the event rate while the sweeps ran as a share of
@@ -285,6 +287,7 @@ public final class JobBench {
     private static List<String> job(int definitions, double floor) throws Exception {
         GENERATED.set(0);
         DONE_AT.set(0);
+        MEMBERSHIPS.set(0);
         APPLIED.clear();
         Path dir = Files.createTempDirectory("bench-job");
         JobConfig c = config(dir, Map.of());
@@ -303,10 +306,12 @@ public final class JobBench {
                                 new StopAfter(EVENTS),
                                 TypeInformation.of(Inbound.class)),
                         defSource,
-                        new DiscardingSink<>(),
+                        new MembershipCounter(),
                         new AppliedCollector(),
                         c,
-                        new SegmentationFunction(SegmentationSettings.of(c, 0, true)))
+                        // As the real job starts: users are evaluated once the definitions
+                        // the log held at start are read (the late one comes after them).
+                        new SegmentationFunction(SegmentationSettings.of(c, definitions, true)))
                 .build(env);
         long start = System.currentTimeMillis();
         org.apache.flink.core.execution.JobClient client = env.executeAsync("job-" + definitions);
@@ -337,12 +342,19 @@ public final class JobBench {
                                 / Math.max(0.001, (DONE_AT.get() - applied.getKey()) / 1000.0)
                         : Double.NaN;
         double rate = EVENTS / ((DONE_AT.get() - start) / 1000.0);
+        long memberships = MEMBERSHIPS.get();
         long stateBytes = size(dir);
         delete(dir);
         return List.of(
                 String.format(
-                        "job, %d definitions: %.0f events/s (%.2f of the floor); checkpointed state %d MiB = %d bytes/user",
-                        definitions, rate, rate / floor, stateBytes >> 20, stateBytes / USERS),
+                        "job, %d definitions: %.0f events/s (%.2f of the floor); %.1f membership changes out per event (%.0f/s); checkpointed state %d MiB = %d bytes/user",
+                        definitions,
+                        rate,
+                        rate / floor,
+                        memberships / (double) EVENTS,
+                        memberships / ((DONE_AT.get() - start) / 1000.0),
+                        stateBytes >> 20,
+                        stateBytes / USERS),
                 String.format(
                         "job, %d definitions: one new definition published mid-stream: live on every subtask in %.2f s, applied to all %d users in %.2f s; events/s while the sweeps ran %.0f = %.2f of the %.0f before, %.2f of the %.0f after",
                         definitions,
@@ -478,6 +490,28 @@ public final class JobBench {
     }
 
     /** Records applied reports (and drops the rest of the side output). */
+    /** Membership changes the job emitted in the current phase (counted, then discarded). */
+    static final AtomicLong MEMBERSHIPS = new AtomicLong();
+
+    /** Counts the membership changes: the job's output, which grows with related segments. */
+    static final class MembershipCounter implements Sink<KafkaMessage> {
+        @Override
+        public SinkWriter<KafkaMessage> createWriter(WriterInitContext context) {
+            return new SinkWriter<>() {
+                @Override
+                public void write(KafkaMessage m, Context ctx) {
+                    MEMBERSHIPS.incrementAndGet();
+                }
+
+                @Override
+                public void flush(boolean endOfInput) {}
+
+                @Override
+                public void close() {}
+            };
+        }
+    }
+
     static final class AppliedCollector implements Sink<KafkaMessage> {
         @Override
         public SinkWriter<KafkaMessage> createWriter(WriterInitContext context) {
