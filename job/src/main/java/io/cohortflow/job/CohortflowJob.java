@@ -120,7 +120,7 @@ public final class CohortflowJob {
 
     /**
      * The Flink configuration the job needs: RocksDB with incremental checkpoints, exactly-once
-     * checkpointing, no Kryo fallback.
+     * checkpointing, no Kryo fallback, records handed between chained operators without copies.
      */
     public static Configuration flinkConfiguration(JobConfig c) {
         Configuration f = new Configuration();
@@ -136,6 +136,10 @@ public final class CohortflowJob {
                 "execution.checkpointing.externalized-checkpoint-retention",
                 "RETAIN_ON_CANCELLATION");
         f.setString("pipeline.generic-types", "false");
+        // The operator's records go on to chained sinks: without reuse each one is deep-copied on
+        // the way (3 % of the operator's thread at 1 000 definitions, 18 records per event). No
+        // function of the job keeps or changes a record after handing it on.
+        f.setString("pipeline.object-reuse", "true");
         // Replies wait on this pipeline: flush buffers quickly rather than fill them.
         f.setString("execution.buffer-timeout.interval", "5 ms");
         f.setString("parallelism.default", Integer.toString(c.parallelism()));

@@ -35,16 +35,25 @@ final class Outputs implements Serializable {
         this.topics = topics;
     }
 
-    KafkaMessage membership(String workspace, String userId, MembershipChange c) {
-        MembershipRecord m =
-                new MembershipRecord(
-                        workspace,
-                        userId,
-                        c.segmentId(),
-                        c.kind().json(),
-                        time(c.time()),
-                        c.version());
-        return new KafkaMessage(topics.memberships(), m.key(), m.toJson());
+    /** Writes one user's membership changes, keyed by the user (see {@link Keys#of}). */
+    void memberships(
+            String workspace,
+            String userId,
+            List<MembershipChange> changes,
+            java.util.function.Consumer<KafkaMessage> out) {
+        if (changes.isEmpty()) {
+            return;
+        }
+        String key = Keys.of(workspace, userId);
+        MembershipRecord.Writer json = new MembershipRecord.Writer(workspace, userId);
+        for (MembershipChange c : changes) {
+            out.accept(
+                    new KafkaMessage(
+                            topics.memberships(),
+                            key,
+                            json.json(
+                                    c.segmentId(), c.kind().json(), time(c.time()), c.version())));
+        }
     }
 
     // The changes of one event or lapse share their instant: its text is made once.

@@ -1,11 +1,8 @@
 package io.cohortflow.job;
 
-import io.cohortflow.core.contract.AppliedRecord;
-import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.Keys;
 import io.cohortflow.core.contract.MembershipRecord;
 import io.cohortflow.core.contract.ReplyRecord;
-import io.cohortflow.core.contract.SegmentRecord;
 import io.cohortflow.core.eval.EngineConfig;
 import io.cohortflow.core.eval.Membership;
 import io.cohortflow.core.eval.MembershipChange;
@@ -27,12 +24,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.function.Consumer;
 import javax.annotation.Nullable;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
 import org.apache.flink.api.common.state.ValueState;
@@ -49,20 +43,14 @@ import org.slf4j.LoggerFactory;
  * output (exactly-once sink); replies, dead letters and applied reports to the {@link
  * Descriptors#SIDE} output (at-least-once, low-latency sink).
  *
- * <p>Definitions: records of the definitions topic are applied in log order when the version they
- * replace is the one held (so concurrent writers agree), kept in broadcast state, and compiled into
- * a catalog per workspace stamped with the record's offset (its epoch, see {@link SegmentCatalog}).
- * Applying a record touches no user: each user is brought up to the catalog by the engine on their
- * next event or timer, and {@link SegmentationOperator}'s sweep visits the quiet ones ({@link
- * #visit}) in slices between records. Until the definitions topic has been read to the offset it
- * had when the job was built, events are stored in each user's history but not evaluated (a partial
- * set of definitions would emit wrong memberships), and synchronous requests get a 503 reply; then
- * the users catch up the same way.
+ * <p>Definitions: {@link LiveDefinitions} applies the definitions log and says when users can be
+ * evaluated (until then events are stored in each user's history, not evaluated, and synchronous
+ * requests get a 503 reply). Applying a record touches no user: each user is brought up to the
+ * catalog by the engine on their next event or timer, and {@link SegmentationOperator}'s sweep
+ * visits the quiet ones ({@link #visit}) in slices between records.
  *
- * <p>Timers: a user's next lapse instant is an event-time timer. Lapses already at or before the
- * watermark when a user is visited (a late event, a sweep) are applied at once: a timer registered
- * there would fire only when the watermark next moves, which it never does while the events are
- * idle.
+ * <p>Timers: a user's next lapse instant is an event-time timer ({@link Lapses}). Lapses already at
+ * or before the watermark when a user is visited (a late event, a sweep) are applied at once.
  */
 public class SegmentationFunction
         extends KeyedBroadcastProcessFunction<String, Inbound, DefinitionUpdate, KafkaMessage> {
@@ -74,13 +62,10 @@ public class SegmentationFunction
     private transient SegmentEngine engine;
     private transient ValueState<UserProfile> profileState;
     private transient MapStateHistory history;
+    private transient Lapses lapses;
     private transient MapState<String, List<String>> answered;
-    private transient Catalogs catalogs;
     private transient Outputs outputs;
-    private transient boolean ready;
-
-    /** A change since the last {@link #takeSweep} that every user of this subtask must see. */
-    private transient boolean sweepWanted;
+    private transient LiveDefinitions definitions;
 
     public SegmentationFunction(SegmentationSettings settings) {
         this.settings = settings;
@@ -97,13 +82,14 @@ public class SegmentationFunction
         profileState = getRuntimeContext().getState(Descriptors.PROFILE);
         MapState<Long, Event> map = getRuntimeContext().getMapState(Descriptors.HISTORY);
         history = new MapStateHistory(map, settings.orderedState());
+        lapses = new Lapses(engine, history, settings.asOf());
         answered =
                 getRuntimeContext()
                         .getMapState(
                                 Descriptors.answeredRequests(
                                         Duration.ofMillis(settings.idempotencyWindowMillis())));
-        catalogs = new Catalogs();
         outputs = new Outputs(settings.topics());
+        definitions = new LiveDefinitions(settings.definitionsEndOffset(), outputs);
     }
 
     // ---- events --------------------------------------------------------------------------
@@ -117,7 +103,7 @@ public class SegmentationFunction
     @Override
     public void processElement(Inbound in, ReadOnlyContext ctx, Collector<KafkaMessage> out)
             throws Exception {
-        ready(
+        definitions.ready(
                 ctx.getBroadcastState(Descriptors.DEFINITIONS),
                 ctx.getBroadcastState(Descriptors.PROGRESS));
         Consumer<KafkaMessage> side = m -> ctx.output(Descriptors.SIDE, m);
@@ -223,15 +209,20 @@ public class SegmentationFunction
         // after both, so a record that fails halfway (a dead letter) changed nothing.
         history.begin();
         UserProfile profile = profile();
-        SegmentCatalog catalog = ready ? catalog(in.workspace) : SegmentCatalog.empty();
+        SegmentCatalog catalog = definitions.evaluating(in.workspace);
         SegmentEngine.Outcome outcome = engine.onEvents(profile, history, catalog, events);
         List<MembershipChange> changes = new ArrayList<>(outcome.changes());
-        if (ready && !settings.backfill()) {
-            changes.addAll(lapsesDue(profile, catalog, ctx.timerService().currentWatermark()));
+        if (definitions.isReady() && !settings.backfill()) {
+            changes.addAll(
+                    lapses.apply(
+                            profile,
+                            catalog,
+                            Long.MIN_VALUE,
+                            ctx.timerService().currentWatermark()));
         }
         KafkaMessage reply = null;
         List<String> cohorts = null;
-        if (in.requestId != null && ready) {
+        if (in.requestId != null && definitions.isReady()) {
             cohorts = engine.cohorts(profile, catalog);
             reply = reply(in, cohorts, false);
         } else if (in.requestId != null) {
@@ -241,7 +232,7 @@ public class SegmentationFunction
                             ReplyRecord.DEFINITIONS_LOADING,
                             "the job is still reading the segment definitions; retry shortly");
         }
-        registerTimer(profile, ctx.timerService());
+        lapses.register(profile, ctx.timerService());
         if (settings.backfill()) {
             // Batch mode fires a key's timers once its records are done: this one takes the
             // user's snapshot after every lapse up to the end has been applied.
@@ -272,7 +263,7 @@ public class SegmentationFunction
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<KafkaMessage> out)
             throws Exception {
-        ready(
+        definitions.ready(
                 ctx.getBroadcastState(Descriptors.DEFINITIONS),
                 ctx.getBroadcastState(Descriptors.PROGRESS));
         UserProfile profile = detached(profileState.value());
@@ -284,7 +275,7 @@ public class SegmentationFunction
         }
         String key = ctx.getCurrentKey();
         String workspace = Keys.workspace(key);
-        SegmentCatalog catalog = ready ? catalog(workspace) : SegmentCatalog.empty();
+        SegmentCatalog catalog = definitions.evaluating(workspace);
         boolean end = timestamp == settings.asOf();
         List<MembershipChange> changes = new ArrayList<>();
         // The end-of-backfill timer does not move the user's clock to the end: a streaming job's
@@ -311,14 +302,11 @@ public class SegmentationFunction
             // Batch mode ignores timers registered while a key's timers fire (its watermark is at
             // the end of time then), so the lapses that follow, up to the end, are applied here,
             // each at its own instant as a streaming job's timers would.
-            long done = end ? Long.MIN_VALUE : timestamp;
-            long next;
-            while ((next = profile.nextExpiry()) <= settings.asOf() && next > done) {
-                changes.addAll(engine.advanceTo(profile, history, catalog, next));
-                done = next;
-            }
+            changes.addAll(
+                    lapses.apply(
+                            profile, catalog, end ? Long.MIN_VALUE : timestamp, settings.asOf()));
         } else {
-            registerTimer(profile, ctx.timerService());
+            lapses.register(profile, ctx.timerService());
         }
         save(profile);
         history.commit();
@@ -328,48 +316,11 @@ public class SegmentationFunction
         }
     }
 
-    /**
-     * Applies the user's lapses at or before the watermark now, each at its own instant, as their
-     * timers would have. A timer registered at or before the current watermark fires only when the
-     * watermark next moves, which it never does while the events are idle: a wake-up (sent when a
-     * definition change moved the user's lapse earlier) that arrives after the watermark passed
-     * that lapse would otherwise leave the membership in place until more events come.
-     */
-    private List<MembershipChange> lapsesDue(
-            UserProfile profile, SegmentCatalog catalog, long watermark) {
-        List<MembershipChange> changes = new ArrayList<>();
-        long done = Long.MIN_VALUE;
-        long next;
-        while ((next = profile.nextExpiry()) <= watermark && next > done) {
-            changes.addAll(engine.advanceTo(profile, history, catalog, next));
-            done = next;
-        }
-        return changes;
-    }
-
-    /**
-     * Registers the user's next lapse instant once (the profile remembers what is registered), and
-     * deletes the timer it supersedes: only the earliest lapse needs a timer, as each lapse
-     * computes the next, and a stale one would wake the user for nothing. A backfill leaves lapses
-     * after its end to the streaming job it bootstraps (the savepoint holds them as timers), rather
-     * than firing them all as its input ends.
-     */
-    private void registerTimer(UserProfile profile, TimerService timers) {
-        long next = profile.nextExpiry();
-        long scheduled = profile.scheduledWakeUp();
-        if (next != Long.MAX_VALUE && next <= settings.asOf() && next < scheduled) {
-            if (scheduled != Long.MAX_VALUE && scheduled != settings.asOf()) {
-                timers.deleteEventTimeTimer(scheduled); // not the backfill's end-of-input timer
-            }
-            timers.registerEventTimeTimer(next);
-            profile.scheduledWakeUp(next);
-        }
-    }
-
     /** A backfill's result for one user: memberships as of its end, and the whole state. */
     private void snapshot(
             String workspace, String userId, UserProfile profile, OnTimerContext ctx) {
-        for (Map.Entry<String, Membership> m : profile.memberships(catalog(workspace)).entrySet()) {
+        for (Map.Entry<String, Membership> m :
+                profile.memberships(definitions.catalog(workspace)).entrySet()) {
             Membership ms = m.getValue();
             if (ms.member()) {
                 MembershipRecord r =
@@ -395,113 +346,23 @@ public class SegmentationFunction
     @Override
     public void processBroadcastElement(
             DefinitionUpdate u, Context ctx, Collector<KafkaMessage> out) throws Exception {
-        BroadcastState<String, DefinitionUpdate> defs =
-                ctx.getBroadcastState(Descriptors.DEFINITIONS);
-        BroadcastState<String, Long> progress = ctx.getBroadcastState(Descriptors.PROGRESS);
-        boolean wasReady = ready(defs, progress);
-        Consumer<KafkaMessage> side = m -> ctx.output(Descriptors.SIDE, m);
-
-        SegmentRecord record = parse(u, side);
-        Catalogs.Applied applied = Catalogs.NOTHING;
-        if (record != null) {
-            applied = catalogs.apply(record, u, defs, progress);
-            if (applied.refused() != null) {
-                side.accept(
-                        outputs.definitionDeadLetter(u, "invalid_definition", applied.refused()));
-            }
-        }
-        Set<String> changed = applied.changed();
-        progress.put(Descriptors.OFFSET, u.offset);
-        checkReady(progress);
-
-        if (ready && !wasReady) {
-            LOG.info("definitions read to offset {}: every user is evaluated", u.offset);
-            sweepWanted = true;
-            // Until now events were stored, not evaluated: nothing was live before.
-            reports(AppliedRecord.LIVE, -2, u.offset, defs, progress).forEach(side);
-        } else if (ready && applied.effective()) {
-            sweepWanted = true;
-        }
-        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-        int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
-        for (String id : changed) {
-            // The record's own segment may be refused; those it changed with it are live.
-            String rejected = id.equals(record.id()) ? applied.refused() : null;
-            if (rejected == null && !wasReady) {
-                continue; // reported live (above) once the definitions are read to their end
-            }
-            side.accept(
-                    outputs.applied(
-                            new AppliedRecord(
-                                    record.workspace(),
-                                    id,
-                                    Catalogs.versionOf(defs, Keys.of(record.workspace(), id)),
-                                    u.offset,
-                                    Instant.now().toString(),
-                                    subtask,
-                                    parallelism,
-                                    status(applied, rejected),
-                                    rejected)));
-        }
+        definitions.apply(
+                u,
+                ctx.getBroadcastState(Descriptors.DEFINITIONS),
+                ctx.getBroadcastState(Descriptors.PROGRESS),
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(),
+                m -> ctx.output(Descriptors.SIDE, m));
     }
 
-    /** A metadata-only version needs no user visited: it is applied as soon as it is live. */
-    private static String status(Catalogs.Applied applied, @Nullable String rejected) {
-        if (rejected != null) {
-            return AppliedRecord.REJECTED;
-        }
-        return applied.effective() ? AppliedRecord.LIVE : AppliedRecord.APPLIED;
-    }
-
-    @Nullable
-    private SegmentRecord parse(DefinitionUpdate u, Consumer<KafkaMessage> side) {
-        if (u.value == null) {
-            return null; // a tombstone: segments are deleted by a record with deleted=true
-        }
-        try {
-            SegmentRecord r = Json.read(u.value, SegmentRecord.class);
-            if (r.workspace() == null || r.id() == null || r.version() < 1) {
-                throw new IOException("a segment record needs workspace, id and a version >= 1");
-            }
-            return r;
-        } catch (IOException e) {
-            side.accept(outputs.definitionDeadLetter(u, "invalid_definition", e.getMessage()));
-            return null;
-        }
-    }
-
-    /**
-     * Whether a definitions change since the last call must reach every user of this subtask: the
-     * operator then starts a sweep (see {@link SegmentationOperator}).
-     */
-    boolean takeSweep() {
-        boolean wanted = sweepWanted;
-        sweepWanted = false;
-        return wanted;
-    }
-
-    /**
-     * Whether the definitions have been read far enough for users to be evaluated; builds the
-     * catalogs from broadcast state first, once (after a restore).
-     */
-    boolean ready(
-            ReadOnlyBroadcastState<String, DefinitionUpdate> defs,
-            ReadOnlyBroadcastState<String, Long> progress)
-            throws Exception {
-        catalogs.load(defs, progress);
-        checkReady(progress);
-        return ready;
+    /** The subtask's definitions: readiness, catalogs, sweeps wanted and their reports. */
+    LiveDefinitions definitions() {
+        return definitions;
     }
 
     /** Keyed state is RocksDB's (see {@link SegmentationSettings#orderedState}). */
     boolean orderedState() {
         return settings.orderedState();
-    }
-
-    /** The definitions-topic offset read so far, -1 for none: what a sweep starting now reaches. */
-    long definitionsRead(ReadOnlyBroadcastState<String, Long> progress) throws Exception {
-        Long offset = progress.get(Descriptors.OFFSET);
-        return offset == null ? -1 : offset;
     }
 
     /**
@@ -519,12 +380,12 @@ public class SegmentationFunction
             Consumer<KafkaMessage> side,
             int[] failures)
             throws Exception {
-        if (!ready(defs, progress)) {
+        if (!definitions.ready(defs, progress)) {
             return false;
         }
         UserProfile profile = detached(profileState.value());
         String workspace = Keys.workspace(key);
-        SegmentCatalog catalog = catalog(workspace);
+        SegmentCatalog catalog = definitions.catalog(workspace);
         if (profile == null || !engine.behind(profile, catalog)) {
             return false;
         }
@@ -533,7 +394,8 @@ public class SegmentationFunction
         history.begin(); // written with the profile, or not at all (see process)
         try {
             changes = new ArrayList<>(engine.catchUp(profile, history, catalog));
-            changes.addAll(lapsesDue(profile, catalog, timers.currentWatermark()));
+            changes.addAll(
+                    lapses.apply(profile, catalog, Long.MIN_VALUE, timers.currentWatermark()));
         } catch (StateAccessException e) {
             history.rollback();
             throw e;
@@ -555,69 +417,11 @@ public class SegmentationFunction
             history.rollback();
             return true;
         }
-        registerTimer(profile, timers);
+        lapses.register(profile, timers);
         save(profile);
         history.commit();
         emit(workspace, Keys.id(key), changes, out);
         return true;
-    }
-
-    /**
-     * Reports with {@code status} for the segments changed by records at offsets in {@code (after,
-     * through]}: one per live segment (a removed or refused one has nothing to apply). {@link
-     * AppliedRecord#APPLIED} when a sweep has brought every user of this subtask up to them, {@link
-     * AppliedRecord#LIVE} when the definitions are read far enough for users to be evaluated.
-     */
-    List<KafkaMessage> reports(
-            String status,
-            long after,
-            long through,
-            ReadOnlyBroadcastState<String, DefinitionUpdate> defs,
-            ReadOnlyBroadcastState<String, Long> progress)
-            throws Exception {
-        catalogs.load(defs, progress);
-        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-        int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
-        String now = Instant.now().toString();
-        List<KafkaMessage> reports = new ArrayList<>();
-        for (Map.Entry<String, SegmentCatalog> c : catalogs.all().entrySet()) {
-            String workspace = c.getKey();
-            SegmentCatalog catalog = c.getValue();
-            for (String id : catalog.changedSince(after + 1)) {
-                long offset = catalog.changedAt(id) - 1;
-                if (offset > through || catalog.segment(id).isEmpty()) {
-                    continue;
-                }
-                reports.add(
-                        outputs.applied(
-                                new AppliedRecord(
-                                        workspace,
-                                        id,
-                                        catalog.segment(id).get().version(),
-                                        offset,
-                                        now,
-                                        subtask,
-                                        parallelism,
-                                        status,
-                                        null)));
-            }
-        }
-        return reports;
-    }
-
-    // ---- catalogs ----------------------------------------------------------------------------
-
-    private void checkReady(ReadOnlyBroadcastState<String, Long> progress) throws Exception {
-        if (ready) {
-            return;
-        }
-        Long offset = progress.get(Descriptors.OFFSET);
-        long read = offset == null ? -1 : offset;
-        ready = read >= settings.definitionsEndOffset() - 1;
-    }
-
-    private SegmentCatalog catalog(String workspace) {
-        return catalogs.catalog(workspace);
     }
 
     // ---- state -------------------------------------------------------------------------------
@@ -655,9 +459,7 @@ public class SegmentationFunction
             String userId,
             List<MembershipChange> changes,
             Consumer<KafkaMessage> out) {
-        for (MembershipChange c : changes) {
-            out.accept(outputs.membership(workspace, userId, c));
-        }
+        outputs.memberships(workspace, userId, changes, out);
     }
 
     /**
@@ -670,18 +472,10 @@ public class SegmentationFunction
     }
 
     private KafkaMessage reply(Inbound in, List<String> cohorts, boolean replayed) {
-        Map<String, List<String>> act = null;
-        if (in.activations) {
-            act = new TreeMap<>();
-            for (String id : cohorts) {
-                for (Map.Entry<String, Boolean> p :
-                        catalogs.activations(Keys.of(in.workspace, id)).entrySet()) {
-                    if (Boolean.TRUE.equals(p.getValue())) {
-                        act.computeIfAbsent(p.getKey(), k -> new ArrayList<>()).add(id);
-                    }
-                }
-            }
-        }
-        return outputs.reply(in, cohorts, act, replayed);
+        return outputs.reply(
+                in,
+                cohorts,
+                in.activations ? definitions.activations(in.workspace, cohorts) : null,
+                replayed);
     }
 }

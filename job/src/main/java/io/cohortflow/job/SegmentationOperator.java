@@ -190,7 +190,7 @@ public class SegmentationOperator
     @Override
     public void processElement2(StreamRecord<DefinitionUpdate> element) throws Exception {
         super.processElement2(element);
-        if (function.takeSweep()) {
+        if (function.definitions().takeSweep()) {
             again = true;
             schedule(0);
         }
@@ -248,7 +248,7 @@ public class SegmentationOperator
         if (target == NONE && !again) {
             return;
         }
-        if (!function.ready(defs, progress)) {
+        if (!function.definitions().ready(defs, progress)) {
             // Restored before the definitions were read to their end: no user can be evaluated
             // yet, and a sweep that visited them now would report what it did not do.
             schedule(100);
@@ -256,7 +256,7 @@ public class SegmentationOperator
         }
         if (target == NONE) {
             again = false;
-            target = function.definitionsRead(progress);
+            target = LiveDefinitions.read(progress);
             doneGroup = -1;
             failures = 0;
         }
@@ -291,7 +291,15 @@ public class SegmentationOperator
         closeKeys();
         if (failures == 0) {
             for (KafkaMessage m :
-                    function.reports(AppliedRecord.APPLIED, reported, target, defs, progress)) {
+                    function.definitions()
+                            .reports(
+                                    AppliedRecord.APPLIED,
+                                    reported,
+                                    target,
+                                    getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                                    getRuntimeContext()
+                                            .getTaskInfo()
+                                            .getNumberOfParallelSubtasks())) {
                 side.accept(m);
             }
             reported = Math.max(reported, target);

@@ -41,4 +41,32 @@ class MembershipRecordTest {
             assertThat(Json.read(m.toJson(), MembershipRecord.class)).isEqualTo(m);
         }
     }
+
+    @Test
+    void one_writer_writes_many_records_of_a_user_each_as_its_own() throws Exception {
+        Random r = new Random(5);
+        for (int u = 0; u < 200; u++) {
+            String workspace = text(r);
+            String user = text(r);
+            MembershipRecord.Writer w = new MembershipRecord.Writer(workspace, user);
+            String[] times = {"2026-12-02T10:00:00Z", text(r), "2026-12-02T10:00:01.500Z"};
+            for (int i = 0; i < 20; i++) {
+                // Times repeat and change (the writer keeps the last one's bytes), ids are
+                // plain or need escaping, lengths outgrow the first buffer.
+                MembershipRecord m =
+                        new MembershipRecord(
+                                workspace,
+                                user,
+                                i % 7 == 0 ? "x".repeat(300) + text(r) : text(r),
+                                r.nextBoolean() ? "entered" : "exited",
+                                times[r.nextInt(times.length)],
+                                r.nextLong());
+                assertThat(
+                                Json.read(
+                                        w.json(m.segmentId(), m.change(), m.time(), m.version()),
+                                        MembershipRecord.class))
+                        .isEqualTo(m);
+            }
+        }
+    }
 }

@@ -1,0 +1,65 @@
+package io.cohortflow.job;
+
+import io.cohortflow.core.eval.EventHistory;
+import io.cohortflow.core.eval.MembershipChange;
+import io.cohortflow.core.eval.SegmentCatalog;
+import io.cohortflow.core.eval.SegmentEngine;
+import io.cohortflow.core.eval.UserProfile;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.streaming.api.TimerService;
+
+/**
+ * A user's lapses in the job: applied when due, each at its own instant, and one event-time timer
+ * for the next. Only the earliest lapse needs a timer, as each lapse computes the next, so a
+ * superseded timer is deleted rather than left to wake the user for nothing.
+ */
+final class Lapses {
+    private final SegmentEngine engine;
+    private final EventHistory history;
+
+    /** The end of a backfill's input ({@link Long#MAX_VALUE} for the streaming job). */
+    private final long asOf;
+
+    Lapses(SegmentEngine engine, EventHistory history, long asOf) {
+        this.engine = engine;
+        this.history = history;
+        this.asOf = asOf;
+    }
+
+    /**
+     * Applies the user's lapses in {@code (after, through]}, each at its own instant, as their
+     * timers would have. Called with the watermark when a user is visited (a late event, a sweep):
+     * a timer registered at or before the current watermark fires only when the watermark next
+     * moves, which it never does while the events are idle. A backfill calls it with its end, as
+     * batch mode ignores the timers registered while a key's timers fire.
+     */
+    List<MembershipChange> apply(UserProfile p, SegmentCatalog catalog, long after, long through) {
+        List<MembershipChange> changes = new ArrayList<>();
+        long done = after;
+        long next;
+        while ((next = p.nextExpiry()) <= through && next > done) {
+            changes.addAll(engine.advanceTo(p, history, catalog, next));
+            done = next;
+        }
+        return changes;
+    }
+
+    /**
+     * Registers the user's next lapse instant once (the profile remembers what is registered), and
+     * deletes the timer it supersedes. A backfill leaves lapses after its end to the streaming job
+     * it bootstraps (the savepoint holds them as timers), rather than firing them all as its input
+     * ends.
+     */
+    void register(UserProfile p, TimerService timers) {
+        long next = p.nextExpiry();
+        long scheduled = p.scheduledWakeUp();
+        if (next != Long.MAX_VALUE && next <= asOf && next < scheduled) {
+            if (scheduled != Long.MAX_VALUE && scheduled != asOf) {
+                timers.deleteEventTimeTimer(scheduled); // not the backfill's end-of-input timer
+            }
+            timers.registerEventTimeTimer(next);
+            p.scheduledWakeUp(next);
+        }
+    }
+}
