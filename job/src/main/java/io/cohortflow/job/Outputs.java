@@ -86,12 +86,16 @@ final class Outputs implements Serializable {
                 topics.applied(), Keys.of(a.workspace(), a.id()) + "#" + a.subtask(), a);
     }
 
-    /** A subtask's sign of life on the replies topic (see {@link Heartbeat}). */
-    KafkaMessage heartbeat(int subtask, long at) {
+    /** A subtask's sign of life on the replies topic, with its limits (see {@link Heartbeat}). */
+    KafkaMessage heartbeat(int subtask, long at, long maxFutureSkewMillis, long horizonMillis) {
         return KafkaMessage.json(
                 topics.replies(),
                 Heartbeat.key(subtask),
-                new Heartbeat(subtask, java.time.Instant.ofEpochMilli(at).toString()));
+                new Heartbeat(
+                        subtask,
+                        java.time.Instant.ofEpochMilli(at).toString(),
+                        maxFutureSkewMillis,
+                        horizonMillis));
     }
 
     KafkaMessage errorReply(Inbound in, String code, String message) {

@@ -468,7 +468,10 @@ public class SegmentationFunction
      */
     @Nullable
     KafkaMessage heartbeat(int subtask, long at) {
-        return settings.backfill() ? null : outputs.heartbeat(subtask, at);
+        return settings.backfill()
+                ? null
+                : outputs.heartbeat(
+                        subtask, at, settings.maxFutureSkewMillis(), settings.horizonMillis());
     }
 
     private KafkaMessage reply(Inbound in, List<String> cohorts, boolean replayed) {

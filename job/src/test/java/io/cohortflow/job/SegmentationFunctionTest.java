@@ -469,6 +469,12 @@ class SegmentationFunctionTest {
         assertThat(beats.get(0).get("heartbeat").asInt()).isEqualTo(1);
         assertThat(beats.get(1).get("at").asText())
                 .isEqualTo(java.time.Instant.ofEpochMilli(start + 2_000).toString());
+        // The job's limits on event times, which the service checks requests against.
+        JobConfig defaults = JobConfig.defaults();
+        assertThat(beats.get(0).get("max_future_skew_ms").asLong())
+                .isEqualTo(defaults.maxFutureSkew().toMillis());
+        assertThat(beats.get(0).get("horizon_ms").asLong())
+                .isEqualTo(defaults.horizon().toMillis());
         assertThat(h.getSideOutput(Descriptors.SIDE))
                 .extracting(r -> r.getValue().key)
                 .containsOnly("heartbeat#1");

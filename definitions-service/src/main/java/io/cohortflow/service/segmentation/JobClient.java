@@ -2,6 +2,7 @@ package io.cohortflow.service.segmentation;
 
 import io.cohortflow.core.contract.DeadLetterRecord;
 import io.cohortflow.core.contract.EventEnvelope;
+import io.cohortflow.core.contract.Heartbeat;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.ReplyRecord;
 import java.time.Duration;
@@ -76,6 +77,15 @@ public final class JobClient implements AutoCloseable {
                         return t;
                     });
 
+    /**
+     * The limits on event times the running job announced in its latest heartbeat, or null before
+     * one carrying them arrived: requests are checked against the job's own limits.
+     */
+    private volatile @javax.annotation.Nullable EventTimeLimits announced;
+
+    /** How far ahead of the clock, and behind it, an event time may be. */
+    public record EventTimeLimits(Duration maxFutureSkew, Duration horizon) {}
+
     private final AtomicLong lastRecordNanos =
             new AtomicLong(System.nanoTime() - 3_600_000_000_000L);
     private volatile boolean running;
@@ -143,6 +153,10 @@ public final class JobClient implements AutoCloseable {
                     if (r.key() == null) {
                         continue;
                     }
+                    if (Heartbeat.isKey(r.key())) {
+                        noteLimits(r.value());
+                        continue;
+                    }
                     CompletableFuture<ReplyRecord> f = pending.remove(r.key());
                     if (f == null) {
                         continue; // another replica's, or one that already timed out
@@ -169,6 +183,29 @@ public final class JobClient implements AutoCloseable {
                 }
             }
         }
+    }
+
+    private void noteLimits(byte[] value) {
+        try {
+            Heartbeat h = Json.read(value, Heartbeat.class);
+            if (h.maxFutureSkewMillis() != null && h.horizonMillis() != null) {
+                announced =
+                        new EventTimeLimits(
+                                Duration.ofMillis(h.maxFutureSkewMillis()),
+                                Duration.ofMillis(h.horizonMillis()));
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            LOG.debug("unreadable heartbeat on the replies topic", e);
+        }
+    }
+
+    /**
+     * The limits the job announced (see {@link Heartbeat}), or the configured ones until a
+     * heartbeat carrying them has arrived.
+     */
+    public EventTimeLimits eventTimeLimits() {
+        EventTimeLimits a = announced;
+        return a != null ? a : new EventTimeLimits(config.maxFutureSkew(), config.horizon());
     }
 
     /**

@@ -418,17 +418,20 @@ public final class SegmentationService {
 
     /**
      * The accepted window of event times at the edge: from {@code now - horizon} (an older event
-     * could change no state) to {@code now + maxFutureSkew} (client clocks are not trusted). The
-     * job holds the same skew against its clock, and the horizon against each user's latest event.
+     * could change no state) to {@code now + maxFutureSkew} (client clocks are not trusted). Both
+     * are the running job's, from its heartbeats (the configured ones until the first): an event
+     * the service accepts is one the job counts. The job holds the same skew against its clock, and
+     * the horizon against each user's latest event.
      */
     @Nullable
     private String timeProblem(long time, long now) {
-        if (time > now + config.maxFutureSkew().toMillis()) {
-            return "more than " + config.maxFutureSkew() + " in the future";
+        JobClient.EventTimeLimits limits = job.eventTimeLimits();
+        if (time > now + limits.maxFutureSkew().toMillis()) {
+            return "more than " + limits.maxFutureSkew() + " in the future";
         }
-        if (time < now - config.horizon().toMillis()) {
+        if (time < now - limits.horizon().toMillis()) {
             return "older than the history horizon of "
-                    + config.horizon().toDays()
+                    + limits.horizon().toDays()
                     + " days: it could change no state";
         }
         return null;

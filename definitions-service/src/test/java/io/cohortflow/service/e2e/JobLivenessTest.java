@@ -6,9 +6,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.cohortflow.core.contract.Heartbeat;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.TopicNames;
+import io.cohortflow.service.api.Defs;
 import io.cohortflow.service.api.Http;
 import io.cohortflow.service.segmentation.SegmentationConfig;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Executors;
@@ -73,7 +76,11 @@ class JobLivenessTest {
                                             TopicNames.DEFAULT.replies(),
                                             Heartbeat.key(0),
                                             Json.bytes(
-                                                    new Heartbeat(0, Instant.now().toString())))),
+                                                    new Heartbeat(
+                                                            0,
+                                                            Instant.now().toString(),
+                                                            null,
+                                                            null)))),
                     0,
                     300,
                     TimeUnit.MILLISECONDS);
@@ -84,5 +91,68 @@ class JobLivenessTest {
         } finally {
             beats.shutdownNow();
         }
+    }
+
+    static Http.Response withEventAt(Instant time) {
+        return http.post(
+                "/ccs/v1/segmentation?k=ci-key",
+                Defs.map(
+                        "user_id",
+                        UUID.randomUUID().toString(),
+                        "events",
+                        List.of(
+                                Map.of(
+                                        "name",
+                                        "Pageview",
+                                        "time",
+                                        time.toString(),
+                                        "properties",
+                                        Map.of()))));
+    }
+
+    @Test
+    void events_are_checked_against_the_limits_the_running_job_announces() throws Exception {
+        // Before any heartbeat: the configured limit (5 minutes), so 3 minutes ahead passes the
+        // service and waits for a job that is not there.
+        Http.Response before = withEventAt(Instant.now().plus(Duration.ofMinutes(3)));
+        assertThat(before.status()).as(before.toString()).isEqualTo(503);
+
+        // A job whose limit is one minute says so in its heartbeats: the same event is refused at
+        // the edge, as the job would have dead-lettered it after answering.
+        try (KafkaProducer<String, byte[]> producer =
+                new KafkaProducer<>(
+                        Map.of(
+                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                stack.kafka.bootstrapServers()),
+                        new StringSerializer(),
+                        new ByteArraySerializer())) {
+            producer.send(
+                            new ProducerRecord<>(
+                                    TopicNames.DEFAULT.replies(),
+                                    Heartbeat.key(1),
+                                    Json.bytes(
+                                            new Heartbeat(
+                                                    1,
+                                                    Instant.now().toString(),
+                                                    Duration.ofMinutes(1).toMillis(),
+                                                    Duration.ofDays(2).toMillis()))))
+                    .get();
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        Http.Response ahead;
+        do {
+            ahead = withEventAt(Instant.now().plus(Duration.ofMinutes(3)));
+        } while (ahead.status() != 400 && System.nanoTime() < deadline);
+        assertThat(error(ahead, 400, "invalid_event").get("message").asText())
+                .contains("more than PT1M in the future");
+        // And its horizon: three days back is older than the job keeps.
+        assertThat(
+                        error(
+                                        withEventAt(Instant.now().minus(Duration.ofDays(3))),
+                                        400,
+                                        "invalid_event")
+                                .get("message")
+                                .asText())
+                .contains("older than the history horizon of 2 days");
     }
 }
