@@ -4,7 +4,7 @@ import io.cohortflow.core.contract.TopicNames;
 import java.util.List;
 import java.util.Map;
 
-/** The topics of DESIGN section 2 with the configs each needs. */
+/** The topics of docs/architecture.md ("Topics") with the configs each needs. */
 public final class CohortflowTopics {
     private CohortflowTopics() {}
 

@@ -1,7 +1,7 @@
 package io.cohortflow.core.contract;
 
 /**
- * The Kafka topics between the parts (DESIGN section 2). Names are configurable; these are the
+ * The Kafka topics between the parts (docs/architecture.md, "Topics"). Names are configurable; these are the
  * defaults.
  *
  * @param definitions compacted, one partition: {@link SegmentRecord}s keyed by {@link

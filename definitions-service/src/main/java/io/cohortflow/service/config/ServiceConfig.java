@@ -89,7 +89,10 @@ public record ServiceConfig(
     /** Prefix of key entries: {@code cohortflow.apiKeys.<name>.key|keyHash|org|role|...}. */
     public static final String API_KEYS = "cohortflow.apiKeys.";
 
-    /** The environment variables that provision a full-rights key at start (DESIGN section 9). */
+    /**
+     * The environment variables that provision a full-rights key at start (docs/architecture.md,
+     * "Defaults").
+     */
     public static final String ENV_API_KEY = "COHORTFLOW_API_KEY";
 
     public static final String ENV_API_TOKEN = "COHORTFLOW_API_TOKEN";

@@ -74,7 +74,7 @@ public class HostileInputTest {
                 Arguments.of("invalid UTF-8", invalidUtf8, "not valid UTF-8"),
                 Arguments.of("not JSON at all", "<xml>hello</xml>", "not valid JSON at line 1"),
                 Arguments.of(
-                        "trailing garbage", "{\"name\":\"a\"} trailing", "at line 1, column 22"),
+                        "trailing garbage", "{\"name\":\"a\"} trailing", "at line 1, column 14"),
                 Arguments.of(
                         "a second JSON value", "{\"name\":\"a\"} {}", "more after the JSON value"),
                 Arguments.of("a cut-off body", "{\"name\": [1, 2", "ends before"),
