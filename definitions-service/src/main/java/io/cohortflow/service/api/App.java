@@ -64,7 +64,7 @@ public final class App {
         String openapi = resource("/openapi.yaml");
         List<Controller> controllers = new ArrayList<>();
         controllers.add(new SegmentsController(s.segments()));
-        controllers.add(new MetadataController(s.segments()));
+        controllers.add(new MetadataController(s.segments().metadata()));
         controllers.addAll(more);
         return Javalin.create(
                 config -> {

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.service.ServiceException;
-import io.cohortflow.service.segments.SegmentService;
+import io.cohortflow.service.segments.SegmentMetadata;
 import io.cohortflow.service.store.StoredSegment;
 import io.javalin.http.Context;
 import java.util.ArrayList;
@@ -18,9 +18,9 @@ import java.util.concurrent.CompletableFuture;
  * The Tags and Shares endpoints the spec points to (Adobe's componentmetadata API), for segments.
  */
 public final class MetadataController implements Controller {
-    private final SegmentService segments;
+    private final SegmentMetadata segments;
 
-    public MetadataController(SegmentService segments) {
+    public MetadataController(SegmentMetadata segments) {
         this.segments = segments;
     }
 
@@ -76,7 +76,7 @@ public final class MetadataController implements Controller {
                                 .toList()));
     }
 
-    private static ObjectNode tagItem(SegmentService.TagItem t) {
+    private static ObjectNode tagItem(SegmentMetadata.TagItem t) {
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("componentType", "segment");
         o.put("componentId", t.componentId());
@@ -117,7 +117,7 @@ public final class MetadataController implements Controller {
                                 }
                             });
             segmentType(item.path("componentType").asText(null));
-            List<SegmentService.TagInput> tags = new ArrayList<>();
+            List<SegmentMetadata.TagInput> tags = new ArrayList<>();
             for (int j = 0; j < item.get("tags").size(); j++) {
                 JsonNode t = item.get("tags").get(j);
                 // Lengths and counts are the service's configurable limits (SegmentLimits).
@@ -126,7 +126,7 @@ public final class MetadataController implements Controller {
                             "invalid_body", at + "/tags/" + j + "/name must be a non-empty string");
                 }
                 tags.add(
-                        new SegmentService.TagInput(
+                        new SegmentMetadata.TagInput(
                                 t.get("name").asText(),
                                 t.path("description").isTextual()
                                         ? t.get("description").asText()
@@ -136,11 +136,11 @@ public final class MetadataController implements Controller {
         }
         var p = SegmentsController.principal(ctx);
         // One write per segment, in order; each is its own compare-and-set.
-        CompletableFuture<List<SegmentService.TagItem>> all =
+        CompletableFuture<List<SegmentMetadata.TagItem>> all =
                 CompletableFuture.completedFuture(new ArrayList<>());
         for (Object[] it : items) {
             @SuppressWarnings("unchecked")
-            List<SegmentService.TagInput> tags = (List<SegmentService.TagInput>) it[1];
+            List<SegmentMetadata.TagInput> tags = (List<SegmentMetadata.TagInput>) it[1];
             String id = (String) it[0];
             all =
                     all.thenCompose(
@@ -152,7 +152,7 @@ public final class MetadataController implements Controller {
                                                         return acc;
                                                     }));
         }
-        CompletableFuture<List<SegmentService.TagItem>> done = all;
+        CompletableFuture<List<SegmentMetadata.TagItem>> done = all;
         App.async(
                 ctx,
                 done.thenAccept(

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.definition.Problem;
 import io.cohortflow.core.validation.ValidationResult;
+import io.cohortflow.service.segments.SegmentMetadata;
 import io.cohortflow.service.segments.SegmentService;
 import io.cohortflow.service.store.StoredSegment;
 import java.util.List;
@@ -164,7 +165,7 @@ final class SegmentJson {
         return o;
     }
 
-    static ObjectNode share(SegmentService.ShareView s) {
+    static ObjectNode share(SegmentMetadata.ShareView s) {
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("shareId", s.share().shareId());
         o.put("componentType", "segment");

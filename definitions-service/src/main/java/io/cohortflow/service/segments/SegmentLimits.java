@@ -117,7 +117,7 @@ public record SegmentLimits(
     }
 
     /** Checks the tags of a tags write. */
-    public void checkTags(List<SegmentService.TagInput> tags) {
+    public void checkTags(List<SegmentMetadata.TagInput> tags) {
         List<Map<String, Object>> errors = new ArrayList<>();
         if (tags.size() > maxTags) {
             errors.add(tooMany("/tags", "tags", tags.size(), maxTags));

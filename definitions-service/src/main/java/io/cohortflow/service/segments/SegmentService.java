@@ -12,9 +12,6 @@ import io.cohortflow.service.auth.Role;
 import io.cohortflow.service.store.DefinitionStore;
 import io.cohortflow.service.store.PropagationTracker;
 import io.cohortflow.service.store.StoredSegment;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
@@ -22,7 +19,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -97,12 +93,7 @@ public final class SegmentService {
     public record Propagation(
             String id, long version, long offset, boolean live, PropagationTracker.Status status) {}
 
-    /** Tags of one segment, for the Tags API. */
-    public record TagItem(String componentId, List<StoredSegment.Tag> tags) {}
-
-    /** A share with the segment it belongs to. */
-    public record ShareView(String componentId, StoredSegment.Share share) {}
-
+    private final SegmentMetadata metadata;
     private final DefinitionStore store;
     private final PropagationTracker propagation;
     private final Templates templates;
@@ -126,7 +117,13 @@ public final class SegmentService {
         this.validator = new DefinitionValidator(limits.guardrails(), EngineConfig.DEFAULT);
         this.references = new References(store, templates);
         this.limits = limits;
+        this.metadata = new SegmentMetadata(this, store, limits);
         this.clock = clock;
+    }
+
+    /** Tags and shares of the segments, under the same access rules. */
+    public SegmentMetadata metadata() {
+        return metadata;
     }
 
     // ---- reads ----
@@ -232,20 +229,24 @@ public final class SegmentService {
         return dataViews;
     }
 
-    private static boolean sharedWith(StoredSegment s, Principal p) {
-        return s.shares().stream()
-                .anyMatch(
-                        sh ->
-                                sh.shareToType().equals("all")
-                                        || sh.shareToType().equals("user")
-                                                && sh.shareToId() == p.ownerId());
+    /**
+     * Whether {@code s} is shared with the caller: with everyone, or with the caller's owner id.
+     */
+    static boolean sharedWith(StoredSegment s, Principal p) {
+        return s.shares().stream().anyMatch(sh -> sharesWith(sh, p));
     }
 
-    private static boolean canSee(Principal p, StoredSegment s) {
+    /** Whether one share reaches the caller: the one rule for listing and for access. */
+    static boolean sharesWith(StoredSegment.Share sh, Principal p) {
+        return sh.shareToType().equals("all")
+                || sh.shareToType().equals("user") && sh.shareToId() == p.ownerId();
+    }
+
+    static boolean canSee(Principal p, StoredSegment s) {
         return s.owner().id() == p.ownerId() || p.can(Role.ADMIN) || sharedWith(s, p);
     }
 
-    private DefinitionStore.Entry editable(Principal p, String id) {
+    DefinitionStore.Entry editable(Principal p, String id) {
         if (templates.get(id).isPresent()) {
             throw new ServiceException(
                     403,
@@ -264,7 +265,7 @@ public final class SegmentService {
         return e;
     }
 
-    private static void notDeleted(StoredSegment s) {
+    static void notDeleted(StoredSegment s) {
         if (s.deleted()) {
             throw new ServiceException(
                     404,
@@ -319,11 +320,11 @@ public final class SegmentService {
 
     // ---- writes ----
 
-    private String now() {
+    String now() {
         return Instant.now(clock).truncatedTo(ChronoUnit.MILLIS).toString();
     }
 
-    private static StoredSegment.Owner owner(Principal p) {
+    static StoredSegment.Owner owner(Principal p) {
         return new StoredSegment.Owner(p.ownerId(), p.ownerName(), p.ownerLogin());
     }
 
@@ -376,7 +377,7 @@ public final class SegmentService {
     }
 
     /** Writes a version within the record budget (see {@link SegmentLimits}). */
-    private CompletableFuture<DefinitionStore.Entry> writeWithinBudget(
+    CompletableFuture<DefinitionStore.Entry> writeWithinBudget(
             StoredSegment next, @Nullable StoredSegment current) {
         if (!next.change().equals("delete")) {
             limits.checkRecord(next, current);
@@ -551,136 +552,6 @@ public final class SegmentService {
         // A version the job refused is not live, whatever its flags say.
         boolean live = s.published() && !s.deleted() && st.rejected() == null;
         return new Propagation(s.id(), s.version(), v.offset(), live, st);
-    }
-
-    // ---- tags ----
-
-    /** A tag's id: derived from workspace and name, so replicas and restarts agree on it. */
-    public static long tagId(String workspace, String name) {
-        try {
-            byte[] d =
-                    MessageDigest.getInstance("SHA-256")
-                            .digest(
-                                    (workspace + "\u0000" + name.toLowerCase(Locale.ROOT))
-                                            .getBytes(StandardCharsets.UTF_8));
-            long v = 0;
-            for (int i = 0; i < 6; i++) {
-                v = (v << 8) | (d[i] & 0xff);
-            }
-            return v + 1;
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** Every tag used by a segment the caller can see, by name. */
-    public List<StoredSegment.Tag> tags(Principal p) {
-        Map<String, StoredSegment.Tag> byName = new LinkedHashMap<>();
-        store.all(p.workspace()).stream()
-                .map(DefinitionStore.Entry::segment)
-                .filter(s -> !s.deleted() && canSee(p, s))
-                .sorted(Comparator.comparing(StoredSegment::modified))
-                .forEach(
-                        s ->
-                                s.tags()
-                                        .forEach(
-                                                t ->
-                                                        byName.put(
-                                                                t.name().toLowerCase(Locale.ROOT),
-                                                                t)));
-        return byName.values().stream()
-                .sorted(Comparator.comparing(t -> t.name().toLowerCase(Locale.ROOT)))
-                .toList();
-    }
-
-    public List<TagItem> tagsOf(Principal p, List<String> ids) {
-        return ids.stream().map(id -> new TagItem(id, get(p, id).segment().tags())).toList();
-    }
-
-    /** Tag input: a name and optional description. */
-    public record TagInput(String name, @Nullable String description) {}
-
-    /** Replaces the tags of one segment. */
-    public CompletableFuture<TagItem> setTags(Principal p, String id, List<TagInput> tags) {
-        StoredSegment cur = editable(p, id).segment();
-        notDeleted(cur);
-        limits.checkTags(tags);
-        Map<String, StoredSegment.Tag> byName = new LinkedHashMap<>();
-        for (TagInput t : tags) {
-            String name = t.name().trim();
-            byName.put(
-                    name.toLowerCase(Locale.ROOT),
-                    new StoredSegment.Tag(tagId(p.workspace(), name), name, t.description()));
-        }
-        StoredSegment.Builder b = cur.next("tags", owner(p), now());
-        b.tags = List.copyOf(byName.values());
-        return writeWithinBudget(b.build(), cur)
-                .thenApply(e -> new TagItem(id, e.segment().tags()));
-    }
-
-    // ---- shares ----
-
-    public List<ShareView> shares(Principal p, String id) {
-        View v = get(p, id);
-        return v.segment().shares().stream().map(s -> new ShareView(id, s)).toList();
-    }
-
-    public CompletableFuture<ShareView> share(
-            Principal p, String id, long shareToId, String shareToType) {
-        if (!shareToType.equals("user") && !shareToType.equals("all")) {
-            throw ServiceException.badRequest("invalid_value", "shareToType must be user or all");
-        }
-        StoredSegment cur = editable(p, id).segment();
-        notDeleted(cur);
-        long sid = (RANDOM.nextLong() >>> 12) + 1;
-        StoredSegment.Share share =
-                new StoredSegment.Share(sid, shareType(shareToType, shareToId), shareToType, now());
-        List<StoredSegment.Share> list = new ArrayList<>(cur.shares());
-        list.removeIf(
-                s ->
-                        s.shareToType().equals(share.shareToType())
-                                && s.shareToId() == share.shareToId());
-        list.add(share);
-        limits.checkShares(list.size());
-        StoredSegment.Builder b = cur.next("shares", owner(p), now());
-        b.shares = list;
-        return writeWithinBudget(b.build(), cur).thenApply(e -> new ShareView(id, share));
-    }
-
-    private static long shareType(String type, long id) {
-        return type.equals("all") ? 0 : id;
-    }
-
-    public CompletableFuture<Void> unshare(Principal p, long shareId) {
-        DefinitionStore.Entry holder =
-                store.all(p.workspace()).stream()
-                        .filter(
-                                e ->
-                                        e.segment().shares().stream()
-                                                .anyMatch(s -> s.shareId() == shareId))
-                        .findFirst()
-                        .orElseThrow(() -> ServiceException.notFound("share " + shareId));
-        StoredSegment cur = editable(p, holder.segment().id()).segment();
-        StoredSegment.Builder b = cur.next("shares", owner(p), now());
-        b.shares = cur.shares().stream().filter(s -> s.shareId() != shareId).toList();
-        return writeWithinBudget(b.build(), cur).thenApply(e -> null);
-    }
-
-    public List<ShareView> sharedToMe(Principal p) {
-        List<ShareView> out = new ArrayList<>();
-        store.all(p.workspace()).stream()
-                .map(DefinitionStore.Entry::segment)
-                .filter(s -> !s.deleted() && s.owner().id() != p.ownerId())
-                .sorted(Comparator.comparing(StoredSegment::id))
-                .forEach(
-                        s ->
-                                s.shares().stream()
-                                        .filter(
-                                                sh ->
-                                                        sh.shareToType().equals("all")
-                                                                || sh.shareToId() == p.ownerId())
-                                        .forEach(sh -> out.add(new ShareView(s.id(), sh))));
-        return out;
     }
 
     private static String newId(String workspace) {

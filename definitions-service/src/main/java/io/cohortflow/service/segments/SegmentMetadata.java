@@ -1,0 +1,172 @@
+package io.cohortflow.service.segments;
+
+import io.cohortflow.service.ServiceException;
+import io.cohortflow.service.auth.Principal;
+import io.cohortflow.service.store.DefinitionStore;
+import io.cohortflow.service.store.StoredSegment;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import javax.annotation.Nullable;
+
+/**
+ * A segment's metadata besides its definition, for the Tags and Shares endpoints: each change is a
+ * new version of the segment, written through {@link SegmentService} under its access rules.
+ */
+public final class SegmentMetadata {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final SegmentService segments;
+    private final DefinitionStore store;
+    private final SegmentLimits limits;
+
+    SegmentMetadata(SegmentService segments, DefinitionStore store, SegmentLimits limits) {
+        this.segments = segments;
+        this.store = store;
+        this.limits = limits;
+    }
+
+    /** Tags of one segment, for the Tags API. */
+    public record TagItem(String componentId, List<StoredSegment.Tag> tags) {}
+
+    /** A share with the segment it belongs to. */
+    public record ShareView(String componentId, StoredSegment.Share share) {}
+
+    // ---- tags ----
+
+    /** A tag's id: derived from workspace and name, so replicas and restarts agree on it. */
+    public static long tagId(String workspace, String name) {
+        try {
+            byte[] d =
+                    MessageDigest.getInstance("SHA-256")
+                            .digest(
+                                    (workspace + "\u0000" + name.toLowerCase(Locale.ROOT))
+                                            .getBytes(StandardCharsets.UTF_8));
+            long v = 0;
+            for (int i = 0; i < 6; i++) {
+                v = (v << 8) | (d[i] & 0xff);
+            }
+            return v + 1;
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Every tag used by a segment the caller can see, by name. */
+    public List<StoredSegment.Tag> tags(Principal p) {
+        Map<String, StoredSegment.Tag> byName = new LinkedHashMap<>();
+        store.all(p.workspace()).stream()
+                .map(DefinitionStore.Entry::segment)
+                .filter(s -> !s.deleted() && SegmentService.canSee(p, s))
+                .sorted(Comparator.comparing(StoredSegment::modified))
+                .forEach(
+                        s ->
+                                s.tags()
+                                        .forEach(
+                                                t ->
+                                                        byName.put(
+                                                                t.name().toLowerCase(Locale.ROOT),
+                                                                t)));
+        return byName.values().stream()
+                .sorted(Comparator.comparing(t -> t.name().toLowerCase(Locale.ROOT)))
+                .toList();
+    }
+
+    public List<TagItem> tagsOf(Principal p, List<String> ids) {
+        return ids.stream()
+                .map(id -> new TagItem(id, segments.get(p, id).segment().tags()))
+                .toList();
+    }
+
+    /** Tag input: a name and optional description. */
+    public record TagInput(String name, @Nullable String description) {}
+
+    /** Replaces the tags of one segment. */
+    public CompletableFuture<TagItem> setTags(Principal p, String id, List<TagInput> tags) {
+        StoredSegment cur = segments.editable(p, id).segment();
+        SegmentService.notDeleted(cur);
+        limits.checkTags(tags);
+        Map<String, StoredSegment.Tag> byName = new LinkedHashMap<>();
+        for (TagInput t : tags) {
+            String name = t.name().trim();
+            byName.put(
+                    name.toLowerCase(Locale.ROOT),
+                    new StoredSegment.Tag(tagId(p.workspace(), name), name, t.description()));
+        }
+        StoredSegment.Builder b = cur.next("tags", SegmentService.owner(p), segments.now());
+        b.tags = List.copyOf(byName.values());
+        return segments.writeWithinBudget(b.build(), cur)
+                .thenApply(e -> new TagItem(id, e.segment().tags()));
+    }
+
+    // ---- shares ----
+
+    public List<ShareView> shares(Principal p, String id) {
+        SegmentService.View v = segments.get(p, id);
+        return v.segment().shares().stream().map(s -> new ShareView(id, s)).toList();
+    }
+
+    public CompletableFuture<ShareView> share(
+            Principal p, String id, long shareToId, String shareToType) {
+        if (!shareToType.equals("user") && !shareToType.equals("all")) {
+            throw ServiceException.badRequest("invalid_value", "shareToType must be user or all");
+        }
+        StoredSegment cur = segments.editable(p, id).segment();
+        SegmentService.notDeleted(cur);
+        long sid = (RANDOM.nextLong() >>> 12) + 1;
+        StoredSegment.Share share =
+                new StoredSegment.Share(
+                        sid, shareType(shareToType, shareToId), shareToType, segments.now());
+        List<StoredSegment.Share> list = new ArrayList<>(cur.shares());
+        list.removeIf(
+                s ->
+                        s.shareToType().equals(share.shareToType())
+                                && s.shareToId() == share.shareToId());
+        list.add(share);
+        limits.checkShares(list.size());
+        StoredSegment.Builder b = cur.next("shares", SegmentService.owner(p), segments.now());
+        b.shares = list;
+        return segments.writeWithinBudget(b.build(), cur).thenApply(e -> new ShareView(id, share));
+    }
+
+    private static long shareType(String type, long id) {
+        return type.equals("all") ? 0 : id;
+    }
+
+    public CompletableFuture<Void> unshare(Principal p, long shareId) {
+        DefinitionStore.Entry holder =
+                store.all(p.workspace()).stream()
+                        .filter(
+                                e ->
+                                        e.segment().shares().stream()
+                                                .anyMatch(s -> s.shareId() == shareId))
+                        .findFirst()
+                        .orElseThrow(() -> ServiceException.notFound("share " + shareId));
+        StoredSegment cur = segments.editable(p, holder.segment().id()).segment();
+        StoredSegment.Builder b = cur.next("shares", SegmentService.owner(p), segments.now());
+        b.shares = cur.shares().stream().filter(s -> s.shareId() != shareId).toList();
+        return segments.writeWithinBudget(b.build(), cur).thenApply(e -> null);
+    }
+
+    public List<ShareView> sharedToMe(Principal p) {
+        List<ShareView> out = new ArrayList<>();
+        store.all(p.workspace()).stream()
+                .map(DefinitionStore.Entry::segment)
+                .filter(s -> !s.deleted() && s.owner().id() != p.ownerId())
+                .sorted(Comparator.comparing(StoredSegment::id))
+                .forEach(
+                        s ->
+                                s.shares().stream()
+                                        .filter(sh -> SegmentService.sharesWith(sh, p))
+                                        .forEach(sh -> out.add(new ShareView(s.id(), sh))));
+        return out;
+    }
+}
