@@ -4,6 +4,7 @@ import io.cohortflow.service.api.App;
 import io.cohortflow.service.api.Controller;
 import io.cohortflow.service.auth.ApiKeys;
 import io.cohortflow.service.config.ServiceConfig;
+import io.cohortflow.service.kafka.Follower;
 import io.cohortflow.service.limits.WorkspaceLimits;
 import io.cohortflow.service.metrics.ServiceMetrics;
 import io.cohortflow.service.segments.SegmentService;
@@ -14,6 +15,7 @@ import io.cohortflow.service.store.PropagationTracker;
 import io.javalin.Javalin;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +42,7 @@ public final class DefinitionsService implements AutoCloseable {
 
     private final ServiceConfig config;
     private final List<Controller> extra;
+    private final List<Follower<?, ?>> extraReaders;
     private DefinitionStore store;
     private KafkaSegmentLog log;
     private PropagationTracker tracker;
@@ -47,15 +50,19 @@ public final class DefinitionsService implements AutoCloseable {
     private Javalin app;
 
     public DefinitionsService(ServiceConfig config) {
-        this(config, List.of());
+        this(config, List.of(), List.of());
     }
 
     /**
      * @param extra more controllers (e.g. the segmentation API) served by the same app
+     * @param extraReaders the Kafka readers those controllers need: the replica is ready only while
+     *     every one follows its topic
      */
-    public DefinitionsService(ServiceConfig config, List<Controller> extra) {
+    public DefinitionsService(
+            ServiceConfig config, List<Controller> extra, List<Follower<?, ?>> extraReaders) {
         this.config = config;
         this.extra = List.copyOf(extra);
+        this.extraReaders = List.copyOf(extraReaders);
     }
 
     /** Creates missing topics, rebuilds the store from the log, then listens. */
@@ -128,12 +135,34 @@ public final class DefinitionsService implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Ready while the store has been rebuilt and every Kafka reader follows its topic (the
+     * definitions log, the applied reports, and those of the extra controllers): a replica whose
+     * reader stopped answers from tables that no longer move, and must be taken out of service.
+     */
     private Map<String, Object> readiness() {
         Map<String, Object> r = new LinkedHashMap<>();
-        boolean ready = store != null && store.ready() && log.alive();
+        Map<String, Boolean> readers = new LinkedHashMap<>();
+        List<Follower<?, ?>> all = new ArrayList<>();
+        if (log != null && log.follower() != null) {
+            all.add(log.follower());
+        }
+        if (tracker != null && tracker.follower() != null) {
+            all.add(tracker.follower());
+        }
+        all.addAll(extraReaders);
+        for (Follower<?, ?> f : all) {
+            readers.put(f.name(), f.healthy());
+        }
+        boolean ready =
+                store != null
+                        && store.ready()
+                        && log.alive()
+                        && !readers.containsValue(Boolean.FALSE);
         r.put("ready", ready);
         r.put("storeRebuilt", store != null && store.ready());
         r.put("logFollowed", log != null && log.alive());
+        r.put("readers", readers);
         r.put("lag", store == null ? -1 : store.lag());
         r.put("segments", store == null ? 0 : store.size());
         return r;

@@ -28,7 +28,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The whole system in one JVM (DESIGN sections 1 and 9): the real KRaft broker, the job on a Flink
+ * The whole system in one JVM (docs/architecture.md): the real KRaft broker, the job on a Flink
  * mini cluster with RocksDB, and the service with the segmentation API. Broker log, checkpoints and
  * savepoints live under one data directory; the job restores from the newest snapshot there, so a
  * restart keeps definitions, alias bindings, schemas and user state.
@@ -82,7 +82,10 @@ public final class CohortflowStack implements AutoCloseable {
         serviceConfig = serviceConfig.withBootstrap(bootstrap);
         SegmentationConfig segConfig = SegmentationConfig.from(config.properties(), env);
         segmentation = new SegmentationModule(serviceConfig, segConfig).start();
-        service = new DefinitionsService(serviceConfig, segmentation.controllers()).start();
+        service =
+                new DefinitionsService(
+                                serviceConfig, segmentation.controllers(), segmentation.readers())
+                        .start();
     }
 
     private JobConfig jobConfig(String bootstrap) {

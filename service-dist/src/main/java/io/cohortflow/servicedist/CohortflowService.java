@@ -54,7 +54,9 @@ public final class CohortflowService implements AutoCloseable {
                 new SegmentationModule(config, SegmentationConfig.from(props, env)).start();
         try {
             DefinitionsService service =
-                    new DefinitionsService(config, segmentation.controllers()).start();
+                    new DefinitionsService(
+                                    config, segmentation.controllers(), segmentation.readers())
+                            .start();
             return new CohortflowService(segmentation, service);
         } catch (RuntimeException e) {
             segmentation.close();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohortflow.core.contract.Json;
+import io.cohortflow.service.Failures;
 import io.cohortflow.service.ServiceException;
 import io.cohortflow.service.segmentation.SegmentationException;
 import io.cohortflow.service.store.ConflictException;
@@ -72,8 +73,7 @@ public final class Errors {
         config.routes.exception(
                 CompletionException.class,
                 (e, ctx) -> {
-                    Throwable c = e.getCause() == null ? e : e.getCause();
-                    dispatch(ctx, c, maxBodyBytes);
+                    dispatch(ctx, Failures.cause(e), maxBodyBytes);
                 });
         config.routes.exception(Exception.class, (e, ctx) -> internal(ctx, e));
         // Javalin's own 404 for unknown paths and 405s arrive here as statuses.

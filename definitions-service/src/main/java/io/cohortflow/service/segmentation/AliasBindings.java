@@ -12,7 +12,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Which user an alias names (DESIGN section 3). Bindings live in a compacted topic ({@link
+ * Which user an alias names (docs/architecture.md). Bindings live in a compacted topic ({@link
  * CompactedTable}); the first binding of an alias in log order wins for ever, so two replicas that
  * mint a user for the same new alias at once agree on the first one written, and a restart reads
  * the same bindings back.
@@ -105,6 +105,11 @@ public final class AliasBindings implements AutoCloseable {
                             new Binding(workspace, a.tag(), a.id(), user, now)));
         }
         return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
+    }
+
+    /** The table's reader, for readiness. */
+    public io.cohortflow.service.kafka.Follower<String, byte[]> follower() {
+        return table.follower();
     }
 
     @Override

@@ -1,6 +1,8 @@
 package io.cohortflow.service.segmentation;
 
 import io.cohortflow.core.contract.Json;
+import io.cohortflow.service.Failures;
+import io.cohortflow.service.kafka.Follower;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,13 +22,13 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -60,10 +62,8 @@ final class CompactedTable<V> implements AutoCloseable {
             new ConcurrentSkipListMap<>();
 
     private volatile long applied = -1;
-    private volatile boolean running;
     private KafkaProducer<String, byte[]> producer;
-    private KafkaConsumer<String, byte[]> consumer;
-    private Thread reader;
+    private Follower<String, byte[]> follower;
 
     /**
      * @param merge the value to hold given the current one (never null when called) and a newer
@@ -121,28 +121,48 @@ final class CompactedTable<V> implements AutoCloseable {
                         bootstrap,
                         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
                         false,
+                        // Resuming after a failure at an offset no longer there: read again.
+                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                        "earliest",
                         // A write is read back as soon as it lands (a parked fetch is answered
                         // then): the wait only spares the broker an idle reader's polling.
                         ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
                         500);
-        consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
         TopicPartition tp = new TopicPartition(topic, 0);
-        consumer.assign(List.of(tp));
-        consumer.seekToBeginning(List.of(tp));
-        long end = consumer.endOffsets(List.of(tp), timeout).get(tp);
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (consumer.position(tp) < end) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException(
-                        "could not read " + topic + " to its end offset " + end + " in " + timeout);
-            }
-            poll();
-        }
-        running = true;
-        reader = new Thread(this::follow, "table-reader-" + topic);
-        reader.setDaemon(true);
-        reader.start();
-        LOG.info("{}: {} keys rebuilt up to offset {}", topic, view.size(), end);
+        follower =
+                new Follower<>(
+                        topic,
+                        () ->
+                                new KafkaConsumer<>(
+                                        c, new StringDeserializer(), new ByteArrayDeserializer()),
+                        new Follower.Reader<>() {
+                            @Override
+                            public void open(
+                                    KafkaConsumer<String, byte[]> consumer,
+                                    Map<TopicPartition, Long> positions) {
+                                Follower.assignFromBeginning(consumer, List.of(tp), positions);
+                            }
+
+                            @Override
+                            public void accept(
+                                    ConsumerRecords<String, byte[]> records,
+                                    KafkaConsumer<String, byte[]> consumer) {
+                                applyAll(records);
+                            }
+                        },
+                        Duration.ofMillis(100));
+        follower.startCaughtUp(timeout);
+        LOG.info("{}: {} keys rebuilt up to offset {}", topic, view.size(), applied);
+    }
+
+    /** Whether the table still follows its topic. */
+    boolean healthy() {
+        return follower != null && follower.healthy();
+    }
+
+    /** The table's reader, for readiness. */
+    Follower<String, byte[]> follower() {
+        return follower;
     }
 
     private void ensureTopic() {
@@ -167,21 +187,8 @@ final class CompactedTable<V> implements AutoCloseable {
         }
     }
 
-    private void follow() {
-        while (running) {
-            try {
-                poll();
-            } catch (WakeupException e) {
-                return;
-            } catch (RuntimeException e) {
-                LOG.warn("{}: reader failed, retrying", topic, e);
-                sleep();
-            }
-        }
-    }
-
-    private void poll() {
-        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+    private void applyAll(ConsumerRecords<String, byte[]> records) {
+        for (ConsumerRecord<String, byte[]> r : records) {
             apply(r);
             applied = r.offset();
         }
@@ -268,11 +275,7 @@ final class CompactedTable<V> implements AutoCloseable {
         return done.orTimeout(writeTimeout.toMillis(), TimeUnit.MILLISECONDS)
                 .exceptionallyCompose(
                         e -> {
-                            Throwable c =
-                                    e instanceof java.util.concurrent.CompletionException
-                                                    && e.getCause() != null
-                                            ? e.getCause()
-                                            : e;
+                            Throwable c = Failures.cause(e);
                             return CompletableFuture.failedFuture(
                                     c instanceof TimeoutException
                                             ? new TimeoutException(
@@ -283,29 +286,10 @@ final class CompactedTable<V> implements AutoCloseable {
                         });
     }
 
-    private static void sleep() {
-        try {
-            Thread.sleep(500);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     @Override
     public void close() {
-        running = false;
-        if (consumer != null) {
-            consumer.wakeup();
-        }
-        if (reader != null) {
-            try {
-                reader.join(5_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        if (consumer != null && (reader == null || !reader.isAlive())) {
-            consumer.close();
+        if (follower != null) {
+            follower.close();
         }
         if (producer != null) {
             producer.close(Duration.ofSeconds(5));

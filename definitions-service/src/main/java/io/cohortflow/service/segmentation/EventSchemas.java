@@ -243,6 +243,11 @@ public final class EventSchemas implements AutoCloseable {
         return e.toString(); // "/properties/words: string found, integer expected"
     }
 
+    /** The table's reader, for readiness. */
+    public io.cohortflow.service.kafka.Follower<String, byte[]> follower() {
+        return table.follower();
+    }
+
     @Override
     public void close() {
         table.close();

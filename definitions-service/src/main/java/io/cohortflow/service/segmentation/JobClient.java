@@ -5,6 +5,8 @@ import io.cohortflow.core.contract.EventEnvelope;
 import io.cohortflow.core.contract.Heartbeat;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.ReplyRecord;
+import io.cohortflow.service.Failures;
+import io.cohortflow.service.kafka.Follower;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,13 +17,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -30,11 +32,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Request/reply with the job over Kafka (DESIGN section 3): an envelope with a request id goes to
- * the events topic keyed by workspace + user, and the job's {@link ReplyRecord} comes back on the
- * replies topic keyed by that id. One consumer thread follows every replies partition from the end
- * (no consumer group: each replica sees every reply and keeps those it waits for) and completes the
- * waiting future; no Jetty thread ever waits on Kafka.
+ * Request/reply with the job over Kafka (docs/architecture.md): an envelope with a request id goes
+ * to the events topic keyed by workspace + user, and the job's {@link ReplyRecord} comes back on
+ * the replies topic keyed by that id. One consumer thread follows every replies partition from the
+ * end (no consumer group: each replica sees every reply and keeps those it waits for) and completes
+ * the waiting future; no Jetty thread ever waits on Kafka.
  */
 public final class JobClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(JobClient.class);
@@ -88,10 +90,8 @@ public final class JobClient implements AutoCloseable {
 
     private final AtomicLong lastRecordNanos =
             new AtomicLong(System.nanoTime() - 3_600_000_000_000L);
-    private volatile boolean running;
     private KafkaProducer<String, byte[]> producer;
-    private KafkaConsumer<String, byte[]> consumer;
-    private Thread reader;
+    private Follower<String, byte[]> replies;
 
     public JobClient(String bootstrap, SegmentationConfig config) {
         this.bootstrap = bootstrap;
@@ -129,60 +129,75 @@ public final class JobClient implements AutoCloseable {
                         500,
                         ConsumerConfig.FETCH_MIN_BYTES_CONFIG,
                         1);
-        consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
-        List<TopicPartition> parts = new ArrayList<>();
-        for (PartitionInfo i :
-                consumer.partitionsFor(config.topics().replies(), Duration.ofSeconds(30))) {
-            parts.add(new TopicPartition(i.topic(), i.partition()));
-        }
-        consumer.assign(parts);
-        consumer.seekToEnd(parts);
-        // Resolve the positions now, so no reply sent after start() returns can be skipped.
-        parts.forEach(consumer::position);
-        running = true;
-        reader = new Thread(this::follow, "segmentation-replies");
-        reader.setDaemon(true);
-        reader.start();
+        replies =
+                new Follower<>(
+                        "replies",
+                        () ->
+                                new KafkaConsumer<>(
+                                        c, new StringDeserializer(), new ByteArrayDeserializer()),
+                        new Follower.Reader<>() {
+                            @Override
+                            public void open(
+                                    KafkaConsumer<String, byte[]> consumer,
+                                    Map<TopicPartition, Long> positions) {
+                                List<TopicPartition> parts = new ArrayList<>();
+                                for (PartitionInfo i :
+                                        consumer.partitionsFor(
+                                                config.topics().replies(),
+                                                Duration.ofSeconds(30))) {
+                                    parts.add(new TopicPartition(i.topic(), i.partition()));
+                                }
+                                consumer.assign(parts);
+                                if (positions.isEmpty()) {
+                                    consumer.seekToEnd(parts);
+                                    // Resolve the positions now, so no reply sent after start()
+                                    // returns can be skipped.
+                                    parts.forEach(consumer::position);
+                                } else {
+                                    positions.forEach(consumer::seek);
+                                }
+                            }
+
+                            @Override
+                            public void accept(
+                                    ConsumerRecords<String, byte[]> records,
+                                    KafkaConsumer<String, byte[]> consumer) {
+                                for (ConsumerRecord<String, byte[]> r : records) {
+                                    read(r);
+                                }
+                            }
+                        },
+                        Duration.ofMillis(100));
+        replies.start();
     }
 
-    private void follow() {
-        while (running) {
-            try {
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-                    lastRecordNanos.set(System.nanoTime());
-                    if (r.key() == null) {
-                        continue;
-                    }
-                    if (Heartbeat.isKey(r.key())) {
-                        noteLimits(r.value());
-                        continue;
-                    }
-                    CompletableFuture<ReplyRecord> f = pending.remove(r.key());
-                    if (f == null) {
-                        continue; // another replica's, or one that already timed out
-                    }
-                    byte[] value = r.value();
-                    answers.execute(
-                            () -> {
-                                try {
-                                    f.complete(Json.read(value, ReplyRecord.class));
-                                } catch (Exception e) {
-                                    f.completeExceptionally(e);
-                                }
-                            });
-                }
-            } catch (WakeupException e) {
-                return;
-            } catch (RuntimeException e) {
-                LOG.warn("replies reader failed; retrying", e);
-                try {
-                    Thread.sleep(200);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
+    private void read(ConsumerRecord<String, byte[]> r) {
+        lastRecordNanos.set(System.nanoTime());
+        if (r.key() == null) {
+            return;
         }
+        if (Heartbeat.isKey(r.key())) {
+            noteLimits(r.value());
+            return;
+        }
+        CompletableFuture<ReplyRecord> f = pending.remove(r.key());
+        if (f == null) {
+            return; // another replica's, or one that already timed out
+        }
+        byte[] value = r.value();
+        answers.execute(
+                () -> {
+                    try {
+                        f.complete(Json.read(value, ReplyRecord.class));
+                    } catch (Exception e) {
+                        f.completeExceptionally(e);
+                    }
+                });
+    }
+
+    /** The reader of the replies topic, for readiness. */
+    public Follower<String, byte[]> follower() {
+        return replies;
     }
 
     private void noteLimits(byte[] value) {
@@ -233,11 +248,7 @@ public final class JobClient implements AutoCloseable {
                 .exceptionallyCompose(
                         e -> {
                             pending.remove(id);
-                            Throwable c =
-                                    e instanceof java.util.concurrent.CompletionException
-                                                    && e.getCause() != null
-                                            ? e.getCause()
-                                            : e;
+                            Throwable c = Failures.cause(e);
                             if (c instanceof NoReply) {
                                 return CompletableFuture.failedFuture(c);
                             }
@@ -270,21 +281,8 @@ public final class JobClient implements AutoCloseable {
 
     @Override
     public void close() {
-        running = false;
-        if (consumer != null) {
-            consumer.wakeup();
-        }
-        if (reader != null) {
-            try {
-                reader.join(5_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        // A consumer is not thread-safe: close it only once its reader has stopped, or the close
-        // throws and the producer and the pending requests below are never dealt with.
-        if (consumer != null && (reader == null || !reader.isAlive())) {
-            consumer.close();
+        if (replies != null) {
+            replies.close();
         }
         if (producer != null) {
             producer.close(Duration.ofSeconds(5));

@@ -4,6 +4,7 @@ import io.cohortflow.service.api.Controller;
 import io.cohortflow.service.api.SegmentationController;
 import io.cohortflow.service.auth.ApiKeys;
 import io.cohortflow.service.config.ServiceConfig;
+import io.cohortflow.service.kafka.Follower;
 import io.cohortflow.service.limits.WorkspaceLimits;
 import java.time.Clock;
 import java.time.Duration;
@@ -65,6 +66,11 @@ public final class SegmentationModule implements AutoCloseable {
 
     public List<Controller> controllers() {
         return List.of(controller);
+    }
+
+    /** The Kafka readers the segmentation API needs: readiness reports each. */
+    public List<Follower<?, ?>> readers() {
+        return List.of(aliases.follower(), schemas.follower(), job.follower());
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.cohortflow.core.contract.EventEnvelope;
 import io.cohortflow.core.contract.Keys;
 import io.cohortflow.core.contract.ReplyRecord;
 import io.cohortflow.core.event.EventJson;
+import io.cohortflow.service.Failures;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -191,10 +192,7 @@ public final class SegmentationService {
     }
 
     private RuntimeException translate(Throwable error) {
-        Throwable c = error;
-        while (c instanceof CompletionException && c.getCause() != null) {
-            c = c.getCause();
-        }
+        Throwable c = Failures.cause(error);
         if (c instanceof SegmentationException s) {
             return s;
         }
@@ -213,7 +211,7 @@ public final class SegmentationService {
     }
 
     private static SegmentationException unavailable(String what, Throwable e) {
-        Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        Throwable c = Failures.cause(e);
         if (c instanceof SegmentationException s) {
             return s;
         }

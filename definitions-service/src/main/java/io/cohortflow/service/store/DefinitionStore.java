@@ -3,6 +3,7 @@ package io.cohortflow.service.store;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.Keys;
 import io.cohortflow.core.contract.SegmentRecord;
+import io.cohortflow.service.Failures;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -211,10 +212,7 @@ public final class DefinitionStore implements AutoCloseable {
                         (offset, error) -> {
                             if (error != null) {
                                 failures.incrementAndGet();
-                                Throwable cause =
-                                        error instanceof java.util.concurrent.CompletionException
-                                                ? error.getCause()
-                                                : error;
+                                Throwable cause = Failures.cause(error);
                                 if (!(cause instanceof TimeoutException)) {
                                     // Kafka's reason is for the log; the client may only retry.
                                     LOG.warn("the definitions log refused a write", cause);

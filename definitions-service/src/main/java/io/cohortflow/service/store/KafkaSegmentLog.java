@@ -1,11 +1,13 @@
 package io.cohortflow.service.store;
 
+import io.cohortflow.service.kafka.Follower;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import javax.annotation.Nullable;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -14,12 +16,9 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The definitions topic (one partition, compacted) as a {@link SegmentLog}. The reader is not in a
@@ -27,15 +26,13 @@ import org.slf4j.LoggerFactory;
  * reads {@code _schemas}.
  */
 public final class KafkaSegmentLog implements SegmentLog {
-    private static final Logger LOG = LoggerFactory.getLogger(KafkaSegmentLog.class);
-
     private final TopicPartition partition;
     private final KafkaProducer<String, byte[]> producer;
-    private final KafkaConsumer<byte[], byte[]> consumer;
-    private volatile boolean running = true;
+    private final Properties consumerConfig;
     private volatile long position = 0;
     private volatile long end = -1;
-    private Thread reader;
+    private long startEnd;
+    private @Nullable Follower<byte[], byte[]> follower;
 
     public KafkaSegmentLog(String bootstrap, String topic) {
         this.partition = new TopicPartition(topic, 0);
@@ -57,65 +54,78 @@ public final class KafkaSegmentLog implements SegmentLog {
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, "cohortflow-definitions-reader-" + instance);
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        // After a failure the reader resumes where it stopped; an offset no longer there is read
+        // again from the start, which the store ignores (each record applies once, see
+        // DefinitionStore).
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         // A write is read back as soon as it lands (a parked fetch is answered then): the wait
         // only spares the broker an idle reader's polling.
         c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 500);
         c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
-        consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        consumerConfig = c;
     }
 
     @Override
     public long start(Sink sink) {
-        consumer.assign(List.of(partition));
-        consumer.seekToBeginning(List.of(partition));
-        Map<TopicPartition, Long> ends =
-                consumer.endOffsets(List.of(partition), Duration.ofSeconds(30));
-        long startEnd = ends.getOrDefault(partition, 0L);
-        reader = new Thread(() -> follow(sink), "definitions-reader");
-        reader.setDaemon(true);
-        reader.start();
+        follower =
+                new Follower<>(
+                        "definitions",
+                        () ->
+                                new KafkaConsumer<>(
+                                        consumerConfig,
+                                        new ByteArrayDeserializer(),
+                                        new ByteArrayDeserializer()),
+                        new Follower.Reader<>() {
+                            private long lastReported = -2;
+
+                            @Override
+                            public void open(
+                                    KafkaConsumer<byte[], byte[]> consumer,
+                                    Map<TopicPartition, Long> positions) {
+                                Follower.assignFromBeginning(
+                                        consumer, List.of(partition), positions);
+                                if (!positions.isEmpty()) {
+                                    return; // a restart: the end at start is known
+                                }
+                                startEnd =
+                                        consumer.endOffsets(
+                                                        List.of(partition), Duration.ofSeconds(30))
+                                                .getOrDefault(partition, 0L);
+                            }
+
+                            @Override
+                            public void accept(
+                                    ConsumerRecords<byte[], byte[]> records,
+                                    KafkaConsumer<byte[], byte[]> consumer) {
+                                for (ConsumerRecord<byte[], byte[]> r :
+                                        records.records(partition)) {
+                                    sink.accept(r.offset(), r.value());
+                                }
+                                // The position skips gaps (compacted records, markers), so
+                                // report it rather than the last record's offset.
+                                position = consumer.position(partition);
+                                if (position - 1 != lastReported) {
+                                    lastReported = position - 1;
+                                    sink.processedUpTo(lastReported);
+                                }
+                                if (consumer.currentLag(partition).isPresent()) {
+                                    end = position + consumer.currentLag(partition).getAsLong();
+                                }
+                            }
+                        },
+                        Duration.ofMillis(200));
+        follower.start();
         return startEnd;
     }
 
-    private void follow(Sink sink) {
-        long lastReported = -2;
-        try {
-            while (running) {
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
-                for (ConsumerRecord<byte[], byte[]> r : records.records(partition)) {
-                    sink.accept(r.offset(), r.value());
-                }
-                // The position skips gaps (compacted records, markers), so report it rather than
-                // the last record's offset.
-                position = consumer.position(partition);
-                if (position - 1 != lastReported) {
-                    lastReported = position - 1;
-                    sink.processedUpTo(lastReported);
-                }
-                Long e =
-                        consumer.currentLag(partition).isPresent()
-                                ? position + consumer.currentLag(partition).getAsLong()
-                                : null;
-                if (e != null) {
-                    end = e;
-                }
-            }
-        } catch (WakeupException e) {
-            if (running) {
-                LOG.error("definitions reader woken unexpectedly", e);
-            }
-        } catch (RuntimeException e) {
-            LOG.error("definitions reader stopped: the store no longer follows the log", e);
-            running = false;
-        } finally {
-            consumer.close(Duration.ofSeconds(2));
-        }
+    /** Whether the reader still follows the log. */
+    public boolean alive() {
+        return follower != null && follower.healthy();
     }
 
-    /** Whether the reader thread still follows the log. */
-    public boolean alive() {
-        return running && reader != null && reader.isAlive();
+    /** The reader, for readiness. */
+    public @Nullable Follower<byte[], byte[]> follower() {
+        return follower;
     }
 
     @Override
@@ -144,16 +154,8 @@ public final class KafkaSegmentLog implements SegmentLog {
 
     @Override
     public void close() {
-        running = false;
-        if (reader == null) {
-            consumer.close(Duration.ZERO);
-        } else {
-            consumer.wakeup();
-            try {
-                reader.join(5000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        if (follower != null) {
+            follower.close();
         }
         producer.close(Duration.ofSeconds(5));
     }

@@ -2,6 +2,7 @@ package io.cohortflow.service.store;
 
 import io.cohortflow.core.contract.AppliedRecord;
 import io.cohortflow.core.contract.Json;
+import io.cohortflow.service.kafka.Follower;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -12,10 +13,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import javax.annotation.Nullable;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,19 +76,14 @@ public final class PropagationTracker implements AutoCloseable {
 
     private final Map<String, Map<Integer, Reports>> reports = new ConcurrentHashMap<>();
 
-    private final @Nullable KafkaConsumer<byte[], byte[]> consumer;
-    private final @Nullable String topic;
-    private volatile boolean running = true;
-    private @Nullable Thread reader;
+    private final @Nullable Follower<byte[], byte[]> follower;
 
     /** Without a broker: reports come only through {@link #accept}. */
     public PropagationTracker() {
-        this.consumer = null;
-        this.topic = null;
+        this.follower = null;
     }
 
     public PropagationTracker(String bootstrap, String topic) {
-        this.topic = topic;
         Properties c = new Properties();
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         c.put(
@@ -96,61 +92,67 @@ public final class PropagationTracker implements AutoCloseable {
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 500); // answered as soon as a report lands
-        this.consumer =
-                new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.follower =
+                new Follower<>(
+                        "applied",
+                        () ->
+                                new KafkaConsumer<>(
+                                        c,
+                                        new ByteArrayDeserializer(),
+                                        new ByteArrayDeserializer()),
+                        new Follower.Reader<>() {
+                            @Override
+                            public void open(
+                                    KafkaConsumer<byte[], byte[]> consumer,
+                                    Map<TopicPartition, Long> positions) {
+                                // The job creates the topic; until it exists there is nothing to
+                                // report (an empty assignment: the follower asks again).
+                                List<PartitionInfo> infos =
+                                        consumer.partitionsFor(topic, Duration.ofSeconds(1));
+                                List<TopicPartition> parts =
+                                        infos == null
+                                                ? List.of()
+                                                : infos.stream()
+                                                        .map(
+                                                                i ->
+                                                                        new TopicPartition(
+                                                                                i.topic(),
+                                                                                i.partition()))
+                                                        .toList();
+                                Follower.assignFromBeginning(consumer, parts, positions);
+                            }
+
+                            @Override
+                            public void accept(
+                                    ConsumerRecords<byte[], byte[]> records,
+                                    KafkaConsumer<byte[], byte[]> consumer) {
+                                for (ConsumerRecord<byte[], byte[]> r : records) {
+                                    read(r);
+                                }
+                            }
+                        },
+                        Duration.ofMillis(500));
     }
 
     public void start() {
-        if (consumer == null) {
-            return;
+        if (follower != null) {
+            follower.start();
         }
-        reader = new Thread(this::follow, "applied-reader");
-        reader.setDaemon(true);
-        reader.start();
     }
 
-    private void follow() {
-        KafkaConsumer<byte[], byte[]> c = consumer;
+    /** The reader of the applied topic, for readiness; null without a broker. */
+    public @Nullable Follower<byte[], byte[]> follower() {
+        return follower;
+    }
+
+    private void read(ConsumerRecord<byte[], byte[]> r) {
+        if (r.value() == null) {
+            return;
+        }
         try {
-            // The job creates the topic; until it exists there is nothing to report.
-            List<TopicPartition> parts = List.of();
-            while (running && parts.isEmpty()) {
-                List<PartitionInfo> infos = c.partitionsFor(topic, Duration.ofSeconds(5));
-                parts =
-                        infos == null
-                                ? List.of()
-                                : infos.stream()
-                                        .map(i -> new TopicPartition(i.topic(), i.partition()))
-                                        .toList();
-                if (parts.isEmpty()) {
-                    Thread.sleep(1000);
-                }
-            }
-            c.assign(parts);
-            c.seekToBeginning(parts);
-            while (running) {
-                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
-                    if (r.value() == null) {
-                        continue;
-                    }
-                    try {
-                        accept(Json.read(r.value(), AppliedRecord.class));
-                    } catch (IOException e) {
-                        LOG.warn(
-                                "skipping an unreadable applied record at {}: {}",
-                                r.offset(),
-                                e.getMessage());
-                    }
-                }
-            }
-        } catch (WakeupException e) {
-            // closing
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-            LOG.error("applied reader stopped: propagation status is frozen", e);
-        } finally {
-            c.close(Duration.ofSeconds(2));
+            accept(Json.read(r.value(), AppliedRecord.class));
+        } catch (IOException e) {
+            LOG.warn("skipping an unreadable applied record at {}: {}", r.offset(), e.getMessage());
         }
     }
 
@@ -216,18 +218,8 @@ public final class PropagationTracker implements AutoCloseable {
 
     @Override
     public void close() {
-        running = false;
-        if (consumer != null) {
-            if (reader == null) {
-                consumer.close(Duration.ZERO);
-            } else {
-                consumer.wakeup();
-                try {
-                    reader.join(5000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
+        if (follower != null) {
+            follower.close();
         }
     }
 }

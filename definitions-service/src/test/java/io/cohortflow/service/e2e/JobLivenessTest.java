@@ -49,6 +49,14 @@ class JobLivenessTest {
         }
     }
 
+    /** Writes to the replies topic as a job's subtask does. */
+    static KafkaProducer<String, byte[]> producer() {
+        return new KafkaProducer<>(
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka.bootstrapServers()),
+                new StringSerializer(),
+                new ByteArraySerializer());
+    }
+
     static Http.Response lookup() {
         return http.post(
                 "/ccs/v1/segmentation?k=ci-key", "{\"user_id\":\"" + UUID.randomUUID() + "\"}");
@@ -62,13 +70,7 @@ class JobLivenessTest {
         assertThat(none.json().at("/error/message").asText()).contains("not running");
 
         ScheduledExecutorService beats = Executors.newSingleThreadScheduledExecutor();
-        try (KafkaProducer<String, byte[]> producer =
-                new KafkaProducer<>(
-                        Map.of(
-                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                                stack.kafka.bootstrapServers()),
-                        new StringSerializer(),
-                        new ByteArraySerializer())) {
+        try (KafkaProducer<String, byte[]> producer = producer()) {
             beats.scheduleAtFixedRate(
                     () ->
                             producer.send(
@@ -119,13 +121,7 @@ class JobLivenessTest {
 
         // A job whose limit is one minute says so in its heartbeats: the same event is refused at
         // the edge, as the job would have dead-lettered it after answering.
-        try (KafkaProducer<String, byte[]> producer =
-                new KafkaProducer<>(
-                        Map.of(
-                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                                stack.kafka.bootstrapServers()),
-                        new StringSerializer(),
-                        new ByteArraySerializer())) {
+        try (KafkaProducer<String, byte[]> producer = producer()) {
             producer.send(
                             new ProducerRecord<>(
                                     TopicNames.DEFAULT.replies(),

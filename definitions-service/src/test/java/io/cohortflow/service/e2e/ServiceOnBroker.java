@@ -30,7 +30,9 @@ final class ServiceOnBroker implements AutoCloseable {
         segmentation =
                 new SegmentationModule(c, SegmentationConfig.from(segmentationProperties, Map.of()))
                         .start();
-        service = new DefinitionsService(c, segmentation.controllers()).start();
+        service =
+                new DefinitionsService(c, segmentation.controllers(), segmentation.readers())
+                        .start();
         http = new Http(service.port());
     }
 
@@ -45,6 +47,11 @@ final class ServiceOnBroker implements AutoCloseable {
 
     int port() {
         return service.port();
+    }
+
+    /** The segmentation API's Kafka readers (aliases, schemas, replies). */
+    java.util.List<io.cohortflow.service.kafka.Follower<?, ?>> segmentationReaders() {
+        return segmentation.readers();
     }
 
     @Override
