@@ -1,8 +1,8 @@
 package io.cohortflow.core.contract;
 
 /**
- * The Kafka topics between the parts (docs/architecture.md, "Topics"). Names are configurable; these are the
- * defaults.
+ * The Kafka topics between the parts (docs/architecture.md, "Topics"). Names are configurable;
+ * these are the defaults.
  *
  * @param definitions compacted, one partition: {@link SegmentRecord}s keyed by {@link
  *     SegmentRecord#key}; the source of truth for definitions
