@@ -62,64 +62,8 @@ public final class LatencyBenchmark {
                 CohortflowStack.start(LauncherConfig.from(props, Map.of()), Map.of())) {
             String base = "http://127.0.0.1:" + stack.httpPort();
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-            for (String[] seg :
-                    new String[][] {
-                        {
-                            "sport",
-                            "{\"func\":\"streq\",\"val\":{\"func\":\"attr\",\"name\":\"variables/section\"},\"str\":\"sport\"}"
-                        },
-                        {
-                            "news",
-                            "{\"func\":\"streq\",\"val\":{\"func\":\"attr\",\"name\":\"variables/section\"},\"str\":\"news\"}"
-                        },
-                        {
-                            "heavy",
-                            "{\"func\":\"ge\",\"val\":{\"func\":\"total\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/Pageview\"}},\"num\":5}"
-                        }
-                    }) {
-                String def =
-                        "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\",\"context\":\"visitors\",\"pred\":"
-                                + seg[1]
-                                + "}}";
-                HttpResponse<String> r =
-                        http.send(
-                                HttpRequest.newBuilder(URI.create(base + "/segments"))
-                                        .header("x-api-key", "bench-key")
-                                        .header("Authorization", "Bearer bench-key")
-                                        .header("x-gw-ims-org-id", "bench")
-                                        .header("Content-Type", "application/json")
-                                        .POST(
-                                                HttpRequest.BodyPublishers.ofString(
-                                                        "{\"name\":\""
-                                                                + seg[0]
-                                                                + "\",\"rsid\":\"default\",\"definition\":"
-                                                                + def
-                                                                + ",\"activations\":{\"gam\":true}}"))
-                                        .build(),
-                                HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() != 200) {
-                    throw new IllegalStateException("segment not created: " + r.body());
-                }
-            }
-            List<String> users = new ArrayList<>();
-            for (int i = 0; i < 10_000; i++) {
-                users.add(UUID.randomUUID().toString());
-            }
-            // Warm-up: JIT, connections, the job's first checkpoint; not measured.
-            run(http, base, users, 200, 5);
-            System.out.printf(
-                    "%n%-8s %8s %8s %8s %8s %8s %8s %8s %8s %11s %6s%n",
-                    "rate/s",
-                    "sent",
-                    "unsent",
-                    "p50 ms",
-                    "p99 ms",
-                    "p99.9 ms",
-                    "max ms",
-                    "errors",
-                    "429s",
-                    "cpu ms/req",
-                    "cpu %");
+            List<String> users = prepare(http, base);
+            System.out.printf("%n%s %11s %6s%n", HEADER, "cpu ms/req", "cpu %");
             var os =
                     (com.sun.management.OperatingSystemMXBean)
                             java.lang.management.ManagementFactory.getOperatingSystemMXBean();
@@ -131,24 +75,92 @@ public final class LatencyBenchmark {
                 double cpu = os.getProcessCpuTime() - cpu0;
                 double wall = System.nanoTime() - wall0;
                 System.out.printf(
-                        "%-8d %8d %8d %8.1f %8.1f %8.1f %8.1f %8d %8d %11.2f %6.0f%n",
-                        rate,
-                        r.sent,
-                        r.unsent,
-                        r.p(0.50),
-                        r.p(0.99),
-                        r.p(0.999),
-                        r.p(1.0),
-                        r.errors,
-                        r.refused,
-                        cpu / r.sent / 1e6,
-                        100 * cpu / wall / cores);
+                        "%s %11.2f %6.0f%n",
+                        r.row(rate), cpu / r.sent / 1e6, 100 * cpu / wall / cores);
+            }
+        }
+    }
+
+    /** The columns every shape prints first (see {@link Result#row}). */
+    static final String HEADER =
+            String.format(
+                    "%-8s %8s %8s %8s %8s %8s %8s %8s %8s",
+                    "rate/s",
+                    "sent",
+                    "unsent",
+                    "p50 ms",
+                    "p99 ms",
+                    "p99.9 ms",
+                    "max ms",
+                    "errors",
+                    "429s");
+
+    /**
+     * Creates the segments, makes 10 000 user ids and warms the stack up for 5 s at 200/s (JIT,
+     * connections, the job's first checkpoint; not measured); returns the users.
+     */
+    static List<String> prepare(HttpClient http, String base) throws Exception {
+        createSegments(http, base);
+        List<String> users = new ArrayList<>();
+        for (int i = 0; i < 10_000; i++) {
+            users.add(UUID.randomUUID().toString());
+        }
+        run(http, base, users, 200, 5);
+        return users;
+    }
+
+    /** The three segments every run evaluates, created through the Segments API. */
+    static void createSegments(HttpClient http, String base) throws Exception {
+        for (String[] seg :
+                new String[][] {
+                    {
+                        "sport",
+                        "{\"func\":\"streq\",\"val\":{\"func\":\"attr\",\"name\":\"variables/section\"},\"str\":\"sport\"}"
+                    },
+                    {
+                        "news",
+                        "{\"func\":\"streq\",\"val\":{\"func\":\"attr\",\"name\":\"variables/section\"},\"str\":\"news\"}"
+                    },
+                    {
+                        "heavy",
+                        "{\"func\":\"ge\",\"val\":{\"func\":\"total\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/Pageview\"}},\"num\":5}"
+                    }
+                }) {
+            String def =
+                    "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\",\"context\":\"visitors\",\"pred\":"
+                            + seg[1]
+                            + "}}";
+            HttpResponse<String> r =
+                    http.send(
+                            HttpRequest.newBuilder(URI.create(base + "/segments"))
+                                    .header("x-api-key", "bench-key")
+                                    .header("Authorization", "Bearer bench-key")
+                                    .header("x-gw-ims-org-id", "bench")
+                                    .header("Content-Type", "application/json")
+                                    .POST(
+                                            HttpRequest.BodyPublishers.ofString(
+                                                    "{\"name\":\""
+                                                            + seg[0]
+                                                            + "\",\"rsid\":\"default\",\"definition\":"
+                                                            + def
+                                                            + ",\"activations\":{\"gam\":true}}"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                throw new IllegalStateException("segment not created: " + r.body());
             }
         }
     }
 
     /** {@code errors}: every answer but 200 (timeouts included); {@code refused}: the 429s. */
     record Result(int sent, int unsent, long[] nanos, int errors, int refused) {
+        /** The {@link #HEADER} columns for this result at {@code rate}. */
+        String row(int rate) {
+            return String.format(
+                    "%-8d %8d %8d %8.1f %8.1f %8.1f %8.1f %8d %8d",
+                    rate, sent, unsent, p(0.50), p(0.99), p(0.999), p(1.0), errors, refused);
+        }
+
         double p(double q) {
             if (nanos.length == 0) {
                 return Double.NaN;

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import javax.annotation.Nullable;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -176,7 +177,7 @@ public final class Follower<K, V> implements AutoCloseable {
                 }
             } catch (RuntimeException e) {
                 if (!running) {
-                    break; // closing: the interrupt of close() reached the consumer
+                    break; // closing
                 }
                 failing = true;
                 restarts++;
@@ -191,14 +192,24 @@ public final class Follower<K, V> implements AutoCloseable {
         closeQuietly();
     }
 
+    /**
+     * Waits {@code millis} unless closed meanwhile (notified, not interrupted: an interrupt that
+     * reached a consumer would make its close fail). Returns whether to go on.
+     */
     private boolean pause(long millis) {
-        try {
-            Thread.sleep(millis);
-            return running;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        synchronized (this) {
+            long left;
+            while (running && (left = until - System.nanoTime()) > 0) {
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(this, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
         }
+        return running;
     }
 
     private void closeQuietly() {
@@ -248,7 +259,9 @@ public final class Follower<K, V> implements AutoCloseable {
         if (wasRunning && c != null) {
             c.wakeup();
         }
-        t.interrupt(); // a restart's back-off sleep
+        synchronized (this) {
+            notifyAll(); // a restart's back-off
+        }
         try {
             t.join(5_000);
         } catch (InterruptedException e) {

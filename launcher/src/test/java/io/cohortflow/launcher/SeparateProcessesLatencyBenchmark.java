@@ -1,0 +1,260 @@
+package io.cohortflow.launcher;
+
+import io.cohortflow.core.contract.TopicNames;
+import io.cohortflow.job.CohortflowJob;
+import io.cohortflow.job.JobConfig;
+import io.cohortflow.kafka.CohortflowTopics;
+import io.cohortflow.kafka.EmbeddedKafka;
+import io.cohortflow.service.DefinitionsService;
+import io.cohortflow.service.config.ServiceConfig;
+import io.cohortflow.service.segmentation.SegmentationConfig;
+import io.cohortflow.service.segmentation.SegmentationModule;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * {@link LatencyBenchmark} with broker, job and service as separate processes, as deployed: a KRaft
+ * broker JVM, the job in its own JVM (a local Flink cluster, RocksDB, parallelism 2), the service
+ * in its own, and this JVM as the load generator. Besides latency it prints each process's CPU time
+ * per request (from {@code /proc/<pid>/stat}), which says where a request's cost goes.
+ *
+ * <pre>
+ * java -cp "launcher/target/test-classes:launcher/target/classes:launcher/target/lib/*" \
+ *   io.cohortflow.launcher.SeparateProcessesLatencyBenchmark 100,200,500 15
+ * </pre>
+ *
+ * <p>The same class is each child's main: {@code broker <dir>}, {@code job <bootstrap> <dir>},
+ * {@code service <bootstrap>}; each prints {@code READY <address>} and runs until its standard
+ * input closes.
+ */
+public final class SeparateProcessesLatencyBenchmark {
+    private static final long TICKS_PER_SECOND = 100; // Linux USER_HZ
+
+    public static void main(String[] args) throws Exception {
+        if (args.length > 0 && List.of("broker", "job", "service").contains(args[0])) {
+            child(args);
+            return;
+        }
+        int[] rates =
+                Arrays.stream((args.length > 0 ? args[0] : "100,200,500").split(","))
+                        .mapToInt(Integer::parseInt)
+                        .toArray();
+        int seconds = Math.min(60, args.length > 1 ? Integer.parseInt(args[1]) : 10);
+        Path data = Files.createTempDirectory("cohortflow-processes");
+        List<Process> started = new ArrayList<>();
+        try {
+            Map<String, Process> parts = new LinkedHashMap<>();
+            Process broker = spawn(started, "broker", data.resolve("kafka").toString());
+            String bootstrap = ready(broker);
+            parts.put("broker", broker);
+            Process job = spawn(started, "job", bootstrap, data.resolve("job").toString());
+            ready(job);
+            parts.put("job", job);
+            Process service = spawn(started, "service", bootstrap);
+            String base = "http://127.0.0.1:" + ready(service);
+            parts.put("service", service);
+
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            awaitAnswers(http, base);
+            List<String> users = LatencyBenchmark.prepare(http, base);
+            System.out.printf(
+                    "%n%s  %s%n",
+                    LatencyBenchmark.HEADER,
+                    "cpu ms/request: broker / job / service / generator; machine cpu %");
+            var os =
+                    (com.sun.management.OperatingSystemMXBean)
+                            java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+            int cores = Runtime.getRuntime().availableProcessors();
+            for (int rate : rates) {
+                Map<String, Long> before = cpuNanos(parts);
+                long self0 = os.getProcessCpuTime();
+                long wall0 = System.nanoTime();
+                LatencyBenchmark.Result r = LatencyBenchmark.run(http, base, users, rate, seconds);
+                double wall = System.nanoTime() - wall0;
+                Map<String, Long> after = cpuNanos(parts);
+                double self = os.getProcessCpuTime() - self0;
+                double total = self;
+                StringBuilder perPart = new StringBuilder();
+                for (String part : parts.keySet()) {
+                    double used = after.get(part) - before.get(part);
+                    total += used;
+                    perPart.append(String.format("%.2f / ", used / r.sent() / 1e6));
+                }
+                perPart.append(
+                        String.format(
+                                "%.2f; %.0f %%",
+                                self / r.sent() / 1e6, 100 * total / wall / cores));
+                System.out.printf("%s  %s%n", r.row(rate), perPart);
+            }
+        } finally {
+            // Closing a child's standard input stops it cleanly; what does not stop is killed.
+            for (int i = started.size() - 1; i >= 0; i--) {
+                Process p = started.get(i);
+                p.getOutputStream().close();
+                if (!p.waitFor(20, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            }
+        }
+    }
+
+    private static Process spawn(List<Process> started, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add(args[0].equals("job") ? "-Xmx3g" : "-Xmx1g");
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(SeparateProcessesLatencyBenchmark.class.getName());
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        started.add(p);
+        return p;
+    }
+
+    /** The address a child printed once ready ({@code READY <address>}). */
+    private static String ready(Process p) throws IOException {
+        BufferedReader out =
+                new BufferedReader(
+                        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        String line;
+        while ((line = out.readLine()) != null) {
+            if (line.startsWith("READY ")) {
+                String address = line.substring("READY ".length());
+                // Keep draining the child's output, so that it never blocks on a full pipe.
+                Thread drain =
+                        new Thread(
+                                () -> {
+                                    try {
+                                        while (out.readLine() != null) {
+                                            // discarded
+                                        }
+                                    } catch (IOException e) {
+                                        // the child ended
+                                    }
+                                });
+                drain.setDaemon(true);
+                drain.start();
+                return address;
+            }
+        }
+        throw new IllegalStateException("a child process ended before it was ready");
+    }
+
+    /** Waits until the job answers a lookup: it has read the definitions and runs. */
+    private static void awaitAnswers(HttpClient http, String base) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        URI uri = URI.create(base + "/ccs/v1/segmentation?k=bench-key");
+        while (true) {
+            HttpResponse<String> r =
+                    http.send(
+                            HttpRequest.newBuilder(uri)
+                                    .header("Content-Type", "application/json")
+                                    .POST(
+                                            HttpRequest.BodyPublishers.ofString(
+                                                    "{\"user_id\":\"" + UUID.randomUUID() + "\"}"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() == 200) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the job did not answer in 180 s: " + r.body());
+            }
+            Thread.sleep(500);
+        }
+    }
+
+    /** CPU time (user + system) of each process, from /proc. */
+    private static Map<String, Long> cpuNanos(Map<String, Process> parts) throws IOException {
+        Map<String, Long> out = new HashMap<>();
+        for (Map.Entry<String, Process> e : parts.entrySet()) {
+            String stat =
+                    Files.readString(Path.of("/proc", Long.toString(e.getValue().pid()), "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
+            out.put(e.getKey(), ticks * 1_000_000_000L / TICKS_PER_SECOND);
+        }
+        return out;
+    }
+
+    // ---- the children ----------------------------------------------------------------------
+
+    private static void child(String[] args) throws Exception {
+        switch (args[0]) {
+            case "broker" -> {
+                try (EmbeddedKafka kafka =
+                        EmbeddedKafka.start(new EmbeddedKafka.Settings(0, Path.of(args[1])))) {
+                    CohortflowTopics.ensure(kafka.bootstrapServers(), TopicNames.DEFAULT, 2);
+                    announce(kafka.bootstrapServers());
+                }
+            }
+            case "job" -> {
+                Map<String, String> s = new HashMap<>();
+                s.put(JobConfig.BOOTSTRAP, args[1]);
+                s.put(JobConfig.CHECKPOINT_DIR, Path.of(args[2]).toUri().toString());
+                s.put(JobConfig.PARALLELISM, "2");
+                JobConfig c = JobConfig.from(s);
+                Configuration conf = CohortflowJob.flinkConfiguration(c);
+                conf.setString("rest.bind-address", "127.0.0.1");
+                conf.setString("rest.bind-port", "0");
+                StreamExecutionEnvironment env =
+                        StreamExecutionEnvironment.getExecutionEnvironment(conf);
+                CohortflowJob.onKafka(c).build(env);
+                var client = env.executeAsync("cohortflow");
+                announce(client.getJobID().toString());
+                client.cancel().get(30, TimeUnit.SECONDS);
+            }
+            case "service" -> {
+                Map<String, String> p = new HashMap<>();
+                p.put(ServiceConfig.BOOTSTRAP, args[1]);
+                p.put(ServiceConfig.PORT, "0");
+                p.put(ServiceConfig.HOST, "127.0.0.1");
+                p.put("cohortflow.apiKeys.bench.key", "bench-key");
+                p.put("cohortflow.apiKeys.bench.org", "bench");
+                p.put("cohortflow.apiKeys.bench.role", "admin");
+                p.put("cohortflow.segmentation.workspace.bench.requestsPerSecond", "1000000");
+                p.put("cohortflow.segmentation.workspace.bench.maxInFlight", "1000");
+                ServiceConfig config = ServiceConfig.from(p, Map.of());
+                try (SegmentationModule segmentation =
+                                new SegmentationModule(config, SegmentationConfig.from(p, Map.of()))
+                                        .start();
+                        DefinitionsService service =
+                                new DefinitionsService(
+                                                config,
+                                                segmentation.controllers(),
+                                                segmentation.readers())
+                                        .start()) {
+                    announce(Integer.toString(service.port()));
+                }
+            }
+            default -> throw new IllegalArgumentException(args[0]);
+        }
+    }
+
+    /** Says the child is ready, then waits for its standard input to close. */
+    private static void announce(String address) throws IOException {
+        System.out.println("READY " + address);
+        System.out.flush();
+        while (System.in.read() >= 0) {
+            // the parent never writes: read returns -1 when it closes the pipe
+        }
+    }
+}
