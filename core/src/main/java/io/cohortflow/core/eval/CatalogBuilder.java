@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -228,7 +227,7 @@ public final class CatalogBuilder {
     public Change putAll(Map<String, Definition> definitions, long version) {
         built = null;
         Set<String> changed = new LinkedHashSet<>(definitions.keySet());
-        Set<String> replaced = new HashSet<>();
+        Set<String> replaced = new LinkedHashSet<>(); // in input order: changed stays ordered
         for (Map.Entry<String, Definition> e : definitions.entrySet()) {
             SegmentCatalog.Source held = sources.get(e.getKey());
             if (held != null) {

@@ -9,6 +9,7 @@ import java.util.function.Supplier;
 import javax.annotation.Nullable;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
@@ -77,6 +78,7 @@ public final class Follower<K, V> implements AutoCloseable {
     private final Map<TopicPartition, Long> positions = new HashMap<>();
 
     private volatile boolean running;
+    private volatile boolean closed;
     private volatile boolean failing;
     private volatile @Nullable Throwable stoppedBy;
     private volatile long restarts;
@@ -99,7 +101,7 @@ public final class Follower<K, V> implements AutoCloseable {
      */
     public void start() {
         consumer = consumers.get();
-        reader.open(consumer, Map.of());
+        open();
         follow();
     }
 
@@ -111,7 +113,7 @@ public final class Follower<K, V> implements AutoCloseable {
      */
     public void startCaughtUp(Duration timeout) {
         consumer = consumers.get();
-        reader.open(consumer, Map.of());
+        open();
         Map<TopicPartition, Long> ends = consumer.endOffsets(consumer.assignment(), timeout);
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!reached(ends)) {
@@ -121,7 +123,23 @@ public final class Follower<K, V> implements AutoCloseable {
             }
             reader.accept(consumer.poll(pollTimeout), consumer);
         }
+        notePositions();
         follow();
+    }
+
+    /**
+     * Has the reader assign and seek the current consumer, and notes where that put it: a restart
+     * before the first poll must resume there, not where a fresh start would begin.
+     */
+    private void open() {
+        reader.open(consumer, Map.copyOf(positions));
+        notePositions();
+    }
+
+    private void notePositions() {
+        for (TopicPartition tp : consumer.assignment()) {
+            positions.put(tp, consumer.position(tp));
+        }
     }
 
     private boolean reached(Map<TopicPartition, Long> ends) {
@@ -134,6 +152,9 @@ public final class Follower<K, V> implements AutoCloseable {
     }
 
     private void follow() {
+        if (closed) {
+            return;
+        }
         running = true;
         Thread t = new Thread(this::loop, name + "-reader");
         t.setDaemon(true);
@@ -146,29 +167,32 @@ public final class Follower<K, V> implements AutoCloseable {
         while (running) {
             try {
                 if (consumer == null) {
-                    consumer = consumers.get();
-                    reader.open(consumer, Map.copyOf(positions));
+                    consumer = consumers.get(); // set first, so that close() can wake it
+                    if (closed) {
+                        break;
+                    }
+                    open();
                 }
                 if (consumer.assignment().isEmpty()) {
                     // Nothing to follow yet (a topic another part creates): ask again later.
                     if (!pause(1_000)) {
                         break;
                     }
-                    reader.open(consumer, Map.copyOf(positions));
+                    open();
                     continue;
                 }
                 ConsumerRecords<K, V> records = consumer.poll(pollTimeout);
                 try {
                     reader.accept(records, consumer);
+                } catch (KafkaException e) {
+                    throw e; // from the consumer calls a reader may make: the consumer's failure
                 } catch (RuntimeException | Error e) {
                     stoppedBy = e;
                     LOG.error("{}: reading stopped, the replica is no longer ready", name, e);
                     running = false;
                     break;
                 }
-                for (TopicPartition tp : consumer.assignment()) {
-                    positions.put(tp, consumer.position(tp));
-                }
+                notePositions();
                 failing = false;
                 backoff = FIRST_BACKOFF_MILLIS;
             } catch (WakeupException e) {
@@ -248,6 +272,7 @@ public final class Follower<K, V> implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         boolean wasRunning = running;
         running = false;
         Thread t = thread;

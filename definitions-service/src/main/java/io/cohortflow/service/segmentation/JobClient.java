@@ -136,6 +136,8 @@ public final class JobClient implements AutoCloseable {
                                 new KafkaConsumer<>(
                                         c, new StringDeserializer(), new ByteArrayDeserializer()),
                         new Follower.Reader<>() {
+                            private boolean started;
+
                             @Override
                             public void open(
                                     KafkaConsumer<String, byte[]> consumer,
@@ -148,14 +150,22 @@ public final class JobClient implements AutoCloseable {
                                     parts.add(new TopicPartition(i.topic(), i.partition()));
                                 }
                                 consumer.assign(parts);
-                                if (positions.isEmpty()) {
-                                    consumer.seekToEnd(parts);
-                                    // Resolve the positions now, so no reply sent after start()
-                                    // returns can be skipped.
-                                    parts.forEach(consumer::position);
-                                } else {
-                                    positions.forEach(consumer::seek);
+                                for (TopicPartition tp : parts) {
+                                    Long at = positions.get(tp);
+                                    if (at != null) {
+                                        consumer.seek(tp, at);
+                                    } else if (!started) {
+                                        // At start only what comes next matters (the follower
+                                        // resolves the position before start() returns, so no
+                                        // reply sent after it can be skipped).
+                                        consumer.seekToEnd(List.of(tp));
+                                    } else {
+                                        // A partition that appeared since start holds nothing
+                                        // older than this client.
+                                        consumer.seekToBeginning(List.of(tp));
+                                    }
                                 }
+                                started = true;
                             }
 
                             @Override

@@ -63,7 +63,12 @@ public final class DefinitionStore implements AutoCloseable {
     private final AtomicLong conflicts = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
     private volatile long processed = -1;
-    private volatile long startEnd = 0;
+
+    /**
+     * The log's end offset at start; unknown (MAX_VALUE) until {@link SegmentLog#start} returns, as
+     * its reader may already be processing: nothing counts as rebuilt before it is known.
+     */
+    private volatile long startEnd = Long.MAX_VALUE;
 
     private record Waiter(long offset, CompletableFuture<Void> done) implements Comparable<Waiter> {
         @Override
@@ -91,7 +96,7 @@ public final class DefinitionStore implements AutoCloseable {
 
     /** Replays the log and blocks until the view holds everything written before start. */
     public void start(Duration timeout) {
-        startEnd =
+        long end =
                 log.start(
                         new SegmentLog.Sink() {
                             @Override
@@ -104,8 +109,11 @@ public final class DefinitionStore implements AutoCloseable {
                                 advance(offset);
                             }
                         });
-        if (startEnd == 0) {
-            rebuilt.countDown();
+        startEnd = end;
+        synchronized (waiters) {
+            if (processed + 1 >= end) {
+                rebuilt.countDown(); // the reader got there before the end was known
+            }
         }
         try {
             if (!rebuilt.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

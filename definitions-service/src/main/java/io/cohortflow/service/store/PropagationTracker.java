@@ -107,8 +107,12 @@ public final class PropagationTracker implements AutoCloseable {
                                     Map<TopicPartition, Long> positions) {
                                 // The job creates the topic; until it exists there is nothing to
                                 // report (an empty assignment: the follower asks again).
-                                List<PartitionInfo> infos =
-                                        consumer.partitionsFor(topic, Duration.ofSeconds(1));
+                                List<PartitionInfo> infos;
+                                try {
+                                    infos = consumer.partitionsFor(topic, Duration.ofSeconds(1));
+                                } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                                    infos = null; // slow metadata at boot: asked again later
+                                }
                                 List<TopicPartition> parts =
                                         infos == null
                                                 ? List.of()

@@ -116,6 +116,31 @@ class FollowerTest {
         };
     }
 
+    /** Reads what comes to {@code topic} after start (as the replies reader does). */
+    static Follower.Reader<String, String> fromEnd(String topic, List<String> seen) {
+        return new Follower.Reader<>() {
+            @Override
+            public void open(
+                    KafkaConsumer<String, String> consumer, Map<TopicPartition, Long> positions) {
+                TopicPartition tp = new TopicPartition(topic, 0);
+                consumer.assign(List.of(tp));
+                Long at = positions.get(tp);
+                if (at == null) {
+                    consumer.seekToEnd(List.of(tp));
+                } else {
+                    consumer.seek(tp, at);
+                }
+            }
+
+            @Override
+            public void accept(
+                    ConsumerRecords<String, String> records,
+                    KafkaConsumer<String, String> consumer) {
+                records.forEach(r -> seen.add(r.value()));
+            }
+        };
+    }
+
     static void await(BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!condition.getAsBoolean()) {
@@ -146,6 +171,27 @@ class FollowerTest {
             // Every record once, in order: the new consumer started where the old one stopped.
             assertThat(seen).containsExactly("a", "b", "c", "d", "e");
             assertThat(f.stoppedBy()).isNull();
+        }
+    }
+
+    @Test
+    void a_failure_before_the_first_poll_resumes_where_start_put_the_reader() throws Exception {
+        createTopic("early");
+        send("early", "old");
+        AtomicBoolean fail = new AtomicBoolean(true); // the very first poll fails
+        List<String> seen = new CopyOnWriteArrayList<>();
+        try (Follower<String, String> f =
+                new Follower<>(
+                        "early",
+                        () -> consumer(fail),
+                        fromEnd("early", seen),
+                        Duration.ofMillis(50))) {
+            f.start();
+            send("early", "new"); // after start, before the restart's new consumer
+            await(() -> f.restarts() == 1);
+            await(() -> seen.size() == 1);
+            // Not skipped: the new consumer resumed at start's position, not at the end again.
+            assertThat(seen).containsExactly("new");
         }
     }
 
