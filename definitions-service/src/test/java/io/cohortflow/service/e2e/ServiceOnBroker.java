@@ -21,10 +21,20 @@ final class ServiceOnBroker implements AutoCloseable {
     final Http http;
     private final SegmentationModule segmentation;
     private final DefinitionsService service;
+    private final boolean ownsBroker;
 
     private ServiceOnBroker(
             UnaryOperator<ServiceConfig> config, Map<String, String> segmentationProperties) {
-        kafka = EmbeddedKafka.start();
+        this(EmbeddedKafka.start(), true, config, segmentationProperties);
+    }
+
+    private ServiceOnBroker(
+            EmbeddedKafka kafka,
+            boolean ownsBroker,
+            UnaryOperator<ServiceConfig> config,
+            Map<String, String> segmentationProperties) {
+        this.kafka = kafka;
+        this.ownsBroker = ownsBroker;
         CohortflowTopics.ensure(kafka.bootstrapServers(), TopicNames.DEFAULT, 1);
         ServiceConfig c = config.apply(KafkaStoreEndToEndTest.ciConfig(kafka.bootstrapServers()));
         segmentation =
@@ -34,6 +44,13 @@ final class ServiceOnBroker implements AutoCloseable {
                 new DefinitionsService(c, segmentation.controllers(), segmentation.readers())
                         .start();
         http = new Http(service.port());
+    }
+
+    /** Another replica on {@code other}'s broker (closing it leaves the broker running). */
+    static ServiceOnBroker beside(
+            ServiceOnBroker other, Map<String, String> segmentationProperties) {
+        return new ServiceOnBroker(
+                other.kafka, false, UnaryOperator.identity(), segmentationProperties);
     }
 
     static ServiceOnBroker start(Map<String, String> segmentationProperties) {
@@ -58,6 +75,8 @@ final class ServiceOnBroker implements AutoCloseable {
     public void close() {
         service.close();
         segmentation.close();
-        kafka.close();
+        if (ownsBroker) {
+            kafka.close();
+        }
     }
 }
