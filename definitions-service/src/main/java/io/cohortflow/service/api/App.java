@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
@@ -124,26 +123,11 @@ public final class App {
             ctx.attribute(ROUTE, route.path());
             if (route.authenticated()) {
                 Principal p = authenticate(s, ctx);
-                OptionalLong wait = s.limits().tryRequest(p.workspace());
-                if (wait.isPresent()) {
-                    s.metrics().limited("rate");
-                    ctx.header("Retry-After", Long.toString(wait.getAsLong()));
-                    throw new ServiceException(
-                            429,
-                            "too_many_requests",
-                            "more than the allowed requests a minute for org "
-                                    + p.workspace()
-                                    + "; retry after "
-                                    + wait.getAsLong()
-                                    + " s");
-                }
-                if (!s.limits().tryEnter(p.workspace())) {
-                    s.metrics().limited("concurrency");
-                    ctx.header("Retry-After", "1");
-                    throw new ServiceException(
-                            429,
-                            "too_many_requests",
-                            "too many concurrent requests for org " + p.workspace());
+                WorkspaceLimits.Refusal no = s.limits().admit(p.workspace(), "requests");
+                if (no != null) {
+                    s.metrics().limited(no.inFlight() ? "concurrency" : "rate");
+                    ctx.header("Retry-After", Long.toString(no.retryAfterSeconds()));
+                    throw new ServiceException(429, "too_many_requests", no.message());
                 }
                 ctx.attribute(HELD, p.workspace());
                 ctx.attribute(PRINCIPAL, p);

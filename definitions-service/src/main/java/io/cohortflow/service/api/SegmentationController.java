@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -106,31 +105,10 @@ public final class SegmentationController implements Controller {
      * the request at once: one workspace cannot take the job's whole capacity from the others.
      */
     private void enter(Context ctx, String workspace) {
-        OptionalLong wait = limits.tryRequest(workspace);
-        if (wait.isPresent()) {
-            ctx.header("Retry-After", Long.toString(wait.getAsLong()));
-            throw new SegmentationException(
-                    429,
-                    "too_many_requests",
-                    "more than "
-                            + limits.limitOf(workspace).permitsPerPeriod()
-                            + " segmentation requests a second for org "
-                            + workspace
-                            + "; retry after "
-                            + wait.getAsLong()
-                            + " s",
-                    null);
-        }
-        if (!limits.tryEnter(workspace)) {
-            ctx.header("Retry-After", "1");
-            throw new SegmentationException(
-                    429,
-                    "too_many_requests",
-                    "more than "
-                            + limits.limitOf(workspace).concurrent()
-                            + " segmentation requests in flight for org "
-                            + workspace,
-                    null);
+        WorkspaceLimits.Refusal no = limits.admit(workspace, "segmentation requests");
+        if (no != null) {
+            ctx.header("Retry-After", Long.toString(no.retryAfterSeconds()));
+            throw new SegmentationException(429, "too_many_requests", no.message(), null);
         }
     }
 

@@ -91,6 +91,55 @@ public final class WorkspaceLimits {
     }
 
     /**
+     * Why a request was refused: over the workspace's rate ({@code inFlight} false) or its requests
+     * in flight; {@code retryAfterSeconds} for the Retry-After header; {@code message} for the
+     * error body.
+     */
+    public record Refusal(boolean inFlight, long retryAfterSeconds, String message) {}
+
+    /**
+     * The one admission rule of every limited route: takes a request permit of {@code workspace},
+     * then a slot in flight (which the caller must {@link #release}), or refuses at once. {@code
+     * what} names the requests in the message ("segmentation requests").
+     *
+     * @return null when admitted
+     */
+    public @javax.annotation.Nullable Refusal admit(String workspace, String what) {
+        OptionalLong wait = tryRequest(workspace);
+        if (wait.isPresent()) {
+            return new Refusal(
+                    false,
+                    wait.getAsLong(),
+                    "more than "
+                            + limitOf(workspace).permitsPerPeriod()
+                            + " "
+                            + what
+                            + (period.equals(Duration.ofMinutes(1))
+                                    ? " a minute"
+                                    : period.equals(Duration.ofSeconds(1))
+                                            ? " a second"
+                                            : " per " + period)
+                            + " for org "
+                            + workspace
+                            + "; retry after "
+                            + wait.getAsLong()
+                            + " s");
+        }
+        if (!tryEnter(workspace)) {
+            return new Refusal(
+                    true,
+                    1,
+                    "more than "
+                            + limitOf(workspace).concurrent()
+                            + " "
+                            + what
+                            + " in flight for org "
+                            + workspace);
+        }
+        return null;
+    }
+
+    /**
      * Takes one request permit of {@code workspace}.
      *
      * @return empty when allowed, else the seconds to wait before a retry can succeed
