@@ -5,8 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.service.api.Http;
 import io.cohortflow.service.kafka.Follower;
+import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,11 +35,10 @@ class ReadinessTest {
             Follower<?, ?> aliases = stack.segmentationReaders().get(0);
             aliases.close(); // as a reader that died would be
 
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            Http.Response after;
-            do {
-                after = stack.http.get("/ready");
-            } while (after.status() == 200 && System.nanoTime() < deadline);
+            Http.Response after =
+                    Awaitility.await()
+                            .atMost(Duration.ofSeconds(10))
+                            .until(() -> stack.http.get("/ready"), r -> r.status() != 200);
             assertThat(after.status()).as(after.toString()).isEqualTo(503);
             assertThat(after.json().at("/readers/cohortflow.aliases").asBoolean()).isFalse();
             assertThat(after.json().at("/readers/definitions").asBoolean()).isTrue();
