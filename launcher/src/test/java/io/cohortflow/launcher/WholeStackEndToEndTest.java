@@ -37,6 +37,9 @@ class WholeStackEndToEndTest {
     static void start() throws Exception {
         Map<String, String> props = StackClient.testProperties(data);
         props.put("cohortflow.segmentation.timeoutMs", "2000");
+        // The job's own limit, tighter than the service's default of five minutes: the service
+        // must refuse what the job would dead-letter (it learns the limit from the heartbeats).
+        props.put("events.max-future-skew", "PT2M");
         props.putAll(
                 Map.ofEntries(
                         Map.entry("cohortflow.apiKeys.reader.key", "read-key"),
@@ -400,6 +403,23 @@ class WholeStackEndToEndTest {
                 segment("admin-key", "&activation=true", "{" + user + "}"),
                 400,
                 "unknown_parameter");
+    }
+
+    @Test
+    void an_event_past_the_jobs_own_future_limit_is_refused_by_the_service() throws Exception {
+        String body =
+                "{\"user_id\":\""
+                        + UUID.randomUUID()
+                        + "\",\"events\":[{\"name\":\"P\",\"time\":\""
+                        + Instant.now().plus(Duration.ofMinutes(3))
+                        + "\",\"properties\":{}}]}";
+        // Until the job's first heartbeat the service applies its own five minutes.
+        HttpResponse<String> r =
+                org.awaitility.Awaitility.await()
+                        .atMost(Duration.ofSeconds(10))
+                        .until(() -> segment("admin-key", "", body), x -> x.statusCode() == 400);
+        assertErrorBody(r, 400, "invalid_event");
+        assertThat(r.body()).contains("more than PT2M in the future");
     }
 
     @Test

@@ -31,6 +31,23 @@ public record EventEnvelope(
     /** The longest idempotency key accepted (the service refuses longer, the job ignores them). */
     public static final int MAX_IDEMPOTENCY_KEY = 128;
 
+    /**
+     * The one rule for an idempotency key, applied by the service to the header and by the job to
+     * the envelope: 1 to {@link #MAX_IDEMPOTENCY_KEY} visible ASCII characters.
+     */
+    public static boolean validIdempotencyKey(String key) {
+        if (key.isEmpty() || key.length() > MAX_IDEMPOTENCY_KEY) {
+            return false;
+        }
+        for (int i = 0; i < key.length(); i++) {
+            char c = key.charAt(i);
+            if (c < 0x21 || c > 0x7e) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public String key() {
         return Keys.of(workspace, userId);
     }

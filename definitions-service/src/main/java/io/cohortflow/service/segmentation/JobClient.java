@@ -85,6 +85,9 @@ public final class JobClient implements AutoCloseable {
      */
     private volatile @javax.annotation.Nullable EventTimeLimits announced;
 
+    /** The service's own settings, until a heartbeat announces the job's. */
+    private final EventTimeLimits configured;
+
     /** How far ahead of the clock, and behind it, an event time may be. */
     public record EventTimeLimits(Duration maxFutureSkew, Duration horizon) {}
 
@@ -96,6 +99,7 @@ public final class JobClient implements AutoCloseable {
     public JobClient(String bootstrap, SegmentationConfig config) {
         this.bootstrap = bootstrap;
         this.config = config;
+        this.configured = new EventTimeLimits(config.maxFutureSkew(), config.horizon());
     }
 
     public void start() {
@@ -230,7 +234,7 @@ public final class JobClient implements AutoCloseable {
      */
     public EventTimeLimits eventTimeLimits() {
         EventTimeLimits a = announced;
-        return a != null ? a : new EventTimeLimits(config.maxFutureSkew(), config.horizon());
+        return a != null ? a : configured;
     }
 
     /**

@@ -45,7 +45,7 @@ public final class SegmentationService {
             @javax.annotation.Nullable String idempotencyKey) {
 
         public Options {
-            if (idempotencyKey != null && !validKey(idempotencyKey)) {
+            if (idempotencyKey != null && !EventEnvelope.validIdempotencyKey(idempotencyKey)) {
                 throw SegmentationException.badRequest(
                         "invalid_request",
                         "the Idempotency-Key header must be 1 to "
@@ -53,19 +53,6 @@ public final class SegmentationService {
                                 + " visible ASCII characters",
                         "Idempotency-Key: " + idempotencyKey.length() + " characters");
             }
-        }
-
-        private static boolean validKey(String key) {
-            if (key.isEmpty() || key.length() > EventEnvelope.MAX_IDEMPOTENCY_KEY) {
-                return false;
-            }
-            for (int i = 0; i < key.length(); i++) {
-                char c = key.charAt(i);
-                if (c < 0x21 || c > 0x7e) {
-                    return false;
-                }
-            }
-            return true;
         }
     }
 

@@ -95,14 +95,13 @@ public final class InboundParser {
         in.idempotencyKey = text(root, "idempotency_key");
         if (in.idempotencyKey != null
                 && (in.requestId == null
-                        || in.idempotencyKey.isEmpty()
-                        || in.idempotencyKey.length() > EventEnvelope.MAX_IDEMPOTENCY_KEY)) {
+                        || !EventEnvelope.validIdempotencyKey(in.idempotencyKey))) {
             return reject(
                     in,
                     "invalid_envelope",
                     "idempotency_key: with a request_id, 1 to "
                             + EventEnvelope.MAX_IDEMPOTENCY_KEY
-                            + " characters",
+                            + " visible ASCII characters",
                     text);
         }
         in.activations = root.path("activations").asBoolean(false);
