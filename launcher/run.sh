@@ -2,10 +2,12 @@
 # Starts the whole system in one process on 127.0.0.1: the KRaft broker (9092), the job on a Flink
 # mini cluster with RocksDB, and the service (8080). Builds first when the sources are newer than
 # the last build. Data (broker log, checkpoints, savepoints) goes to ./data unless
-# COHORTFLOW_DATADIR says otherwise. Ctrl-C stops it cleanly.
+# COHORTFLOW_DATA_DIR says otherwise. Ctrl-C stops it cleanly.
 #
-#   launcher/run.sh [cohortflow.properties]
+#   launcher/run.sh [cohortflow.properties]                          the whole system
 #   launcher/run.sh backfill --input <files> --output <dir> [...]   (docs/backfill.md)
+#   launcher/run.sh segments list|get|validate|create [...]         a client for scripts
+#   launcher/run.sh --help                                          every command and option
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -16,16 +18,20 @@ if [[ -z "$jar" || ! -d launcher/target/lib ]] \
   echo "building (mvn package -pl launcher -am, tests skipped)..." >&2
   mvn -q -B -ntp package -DskipTests -pl launcher -am
 fi
-# A backfill: a batch run of the job over history files, against the same broker (9092).
-if [[ "${1:-}" == backfill ]]; then
-  shift
-  exec java ${COHORTFLOW_JAVA_OPTS:--Xmx2g} \
-    -cp "launcher/target/classes:launcher/target/lib/*" io.cohortflow.job.backfill.Backfill "$@"
-fi
-# A key with full rights for the first five minutes, unless you provision your own.
-if [[ -z "${COHORTFLOW_API_KEY:-}" ]]; then
+# The JVM's memory by command: a backfill sorts history, the client and the help need little.
+starts=no
+case "${1:-}" in
+  backfill) heap=-Xmx2g ;;
+  segments | help | -h | --help | -V | --version) heap=-Xmx256m ;;
+  *) heap=-Xmx1g starts=yes ;;
+esac
+# A key with full rights for the first five minutes, unless you provision your own; the segments
+# client uses the same one against the system started here.
+if [[ -z "${COHORTFLOW_API_KEY:-}" && "${1:-}" != backfill ]]; then
   export COHORTFLOW_API_KEY=dev-key COHORTFLOW_ORG="${COHORTFLOW_ORG:-demo}"
-  echo "no COHORTFLOW_API_KEY set: using API key 'dev-key' for workspace '$COHORTFLOW_ORG' (loopback only)" >&2
+  if [[ $starts == yes ]]; then
+    echo "no COHORTFLOW_API_KEY set: using API key 'dev-key' for workspace '$COHORTFLOW_ORG' (loopback only)" >&2
+  fi
 fi
-exec java ${COHORTFLOW_JAVA_OPTS:--Xmx1g} \
+exec java ${COHORTFLOW_JAVA_OPTS:-$heap} \
   -cp "launcher/target/classes:launcher/target/lib/*" io.cohortflow.launcher.Cohortflow "$@"

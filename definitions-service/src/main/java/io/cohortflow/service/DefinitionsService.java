@@ -13,7 +13,6 @@ import io.cohortflow.service.store.DefinitionStore;
 import io.cohortflow.service.store.KafkaSegmentLog;
 import io.cohortflow.service.store.PropagationTracker;
 import io.javalin.Javalin;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -217,24 +216,5 @@ public final class DefinitionsService implements AutoCloseable {
         if (callbacks != null) {
             callbacks.shutdownNow();
         }
-    }
-
-    /**
-     * Runs the service: configuration from the file named by the first argument or {@code
-     * COHORTFLOW_CONFIG}, then the environment.
-     */
-    public static void main(String[] args) {
-        String file = args.length > 0 ? args[0] : System.getenv("COHORTFLOW_CONFIG");
-        ServiceConfig config =
-                ServiceConfig.load(file == null ? null : Path.of(file), System.getenv());
-        if (config.apiKeys().isEmpty()) {
-            LOG.warn(
-                    "no API key is provisioned: set {} and {} or configure {}*",
-                    ServiceConfig.ENV_API_KEY,
-                    ServiceConfig.ENV_ORG,
-                    ServiceConfig.API_KEYS);
-        }
-        DefinitionsService service = new DefinitionsService(config).start();
-        Runtime.getRuntime().addShutdownHook(new Thread(service::close, "definitions-shutdown"));
     }
 }

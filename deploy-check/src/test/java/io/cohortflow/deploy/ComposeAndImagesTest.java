@@ -97,10 +97,10 @@ class ComposeAndImagesTest {
         assertThat(Repo.jobEnvNames()).containsAll(job.keySet());
         assertThat(Repo.serviceEnvNames()).containsAll(service.keySet());
         String advertised = services.at("/kafka/environment/KAFKA_ADVERTISED_LISTENERS").asText();
-        assertThat(advertised).contains("//" + job.get("COHORTFLOW_KAFKA_BOOTSTRAP"));
-        assertThat(advertised).contains("//" + service.get("COHORTFLOW_KAFKA_BOOTSTRAPSERVERS"));
+        assertThat(advertised).contains("//" + job.get("COHORTFLOW_KAFKA_BOOTSTRAP_SERVERS"));
+        assertThat(advertised).contains("//" + service.get("COHORTFLOW_KAFKA_BOOTSTRAP_SERVERS"));
         assertThat(services.at("/topics/environment/BOOTSTRAP").asText())
-                .isEqualTo(job.get("COHORTFLOW_KAFKA_BOOTSTRAP"));
+                .isEqualTo(job.get("COHORTFLOW_KAFKA_BOOTSTRAP_SERVERS"));
         int parallelism = Integer.parseInt(job.get("COHORTFLOW_JOB_PARALLELISM"));
         int partitions = services.at("/topics/environment/EVENT_PARTITIONS").asInt();
         Properties tm = new Properties();

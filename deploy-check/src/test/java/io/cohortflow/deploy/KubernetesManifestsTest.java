@@ -211,7 +211,7 @@ class KubernetesManifestsTest {
                         .asLong();
         assertThat(Duration.parse(env.get("COHORTFLOW_KAFKA_TRANSACTION_TIMEOUT")).toMillis())
                 .isLessThan(brokerMax);
-        assertThat(env.get("COHORTFLOW_KAFKA_BOOTSTRAP")).isEqualTo(bootstrap());
+        assertThat(env.get("COHORTFLOW_KAFKA_BOOTSTRAP_SERVERS")).isEqualTo(bootstrap());
     }
 
     // ---- the topics ----
@@ -256,7 +256,7 @@ class KubernetesManifestsTest {
         config.fieldNames().forEachRemaining(names::add);
         secret.fieldNames().forEachRemaining(names::add);
         assertThat(Repo.serviceEnvNames()).containsAll(names);
-        assertThat(config.path("COHORTFLOW_KAFKA_BOOTSTRAPSERVERS").asText())
+        assertThat(config.path("COHORTFLOW_KAFKA_BOOTSTRAP_SERVERS").asText())
                 .isEqualTo(bootstrap());
         List<String> refs = new ArrayList<>();
         container

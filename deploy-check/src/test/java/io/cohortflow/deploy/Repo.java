@@ -5,8 +5,6 @@ import io.cohortflow.service.config.ServiceConfig;
 import io.cohortflow.service.segmentation.SegmentationConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,26 +31,20 @@ final class Repo {
 
     private Repo() {}
 
-    /** Every environment variable the job reads: {@code COHORTFLOW_} + each JobConfig key. */
+    /**
+     * Every environment variable the job reads under its current name (deprecated names work but a
+     * manifest of this repository uses none).
+     */
     static Set<String> jobEnvNames() {
         Set<String> out = new TreeSet<>();
-        for (Field f : JobConfig.class.getFields()) {
-            if (Modifier.isStatic(f.getModifiers()) && f.getType() == String.class) {
-                try {
-                    out.add(JobConfig.envName((String) f.get(null)));
-                } catch (IllegalAccessException e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-        }
+        JobConfig.ALL.forEach(s -> out.add(s.envName()));
         return out;
     }
 
-    /** Every environment variable the service container reads. */
+    /** Every environment variable the service container reads, likewise. */
     static Set<String> serviceEnvNames() {
         Set<String> out = new TreeSet<>();
-        ServiceConfig.DEFAULTS.keySet().forEach(k -> out.add(ServiceConfig.envName(k)));
-        SegmentationConfig.DEFAULTS.keySet().forEach(k -> out.add(SegmentationConfig.envName(k)));
+        SegmentationConfig.ALL.forEach(s -> out.add(s.envName()));
         out.addAll(
                 List.of(
                         ServiceConfig.ENV_API_KEY,

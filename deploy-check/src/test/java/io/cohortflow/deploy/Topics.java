@@ -1,9 +1,9 @@
 package io.cohortflow.deploy;
 
+import io.cohortflow.core.config.CommonSettings;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.kafka.CohortflowTopics;
 import io.cohortflow.kafka.KafkaTopics;
-import io.cohortflow.service.segmentation.SegmentationConfig;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -20,9 +20,11 @@ final class Topics {
         for (KafkaTopics.Spec s : CohortflowTopics.specs(TopicNames.DEFAULT, eventPartitions)) {
             out.put(s.name(), s);
         }
-        for (String key :
-                new String[] {SegmentationConfig.TOPIC_ALIASES, SegmentationConfig.TOPIC_SCHEMAS}) {
-            String name = SegmentationConfig.DEFAULTS.get(key);
+        for (String name :
+                new String[] {
+                    CommonSettings.TOPIC_ALIASES.defaultText(),
+                    CommonSettings.TOPIC_SCHEMAS.defaultText()
+                }) {
             out.put(name, new KafkaTopics.Spec(name, 1, Map.of("cleanup.policy", "compact")));
         }
         return out;

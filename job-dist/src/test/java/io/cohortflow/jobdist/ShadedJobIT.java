@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cohortflow.core.config.CommonSettings;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.job.JobConfig;
 import io.cohortflow.kafka.CohortflowTopics;
@@ -205,15 +206,13 @@ class ShadedJobIT {
         env.keySet().removeIf(k -> k.startsWith("COHORTFLOW_") || k.startsWith("FLINK_"));
         env.put("FLINK_CONF_DIR", conf.toString());
         String id = UUID.randomUUID().toString();
-        env.put(JobConfig.envName(JobConfig.BOOTSTRAP), bootstrap);
-        env.put(JobConfig.envName(JobConfig.PARALLELISM), "2");
-        env.put(
-                JobConfig.envName(JobConfig.CHECKPOINT_DIR),
-                run.resolve("checkpoints").toUri().toString());
+        env.put(CommonSettings.KAFKA_BOOTSTRAP_SERVERS.envName(), bootstrap);
+        env.put(JobConfig.PARALLELISM.envName(), "2");
+        env.put(JobConfig.CHECKPOINT_DIR.envName(), run.resolve("checkpoints").toUri().toString());
         // Memberships commit with the checkpoint after them: a short interval, a short test.
-        env.put(JobConfig.envName(JobConfig.CHECKPOINT_INTERVAL), "PT1S");
-        env.put(JobConfig.envName(JobConfig.GROUP_ID), "it-" + id);
-        env.put(JobConfig.envName(JobConfig.TRANSACTIONAL_ID_PREFIX), "it-" + id);
+        env.put(JobConfig.CHECKPOINT_INTERVAL.envName(), "PT1S");
+        env.put(JobConfig.GROUP_ID.envName(), "it-" + id);
+        env.put(JobConfig.TRANSACTIONAL_ID_PREFIX.envName(), "it-" + id);
         pb.redirectErrorStream(true);
         pb.redirectOutput(run.resolve("job.log").toFile());
         return pb.start();

@@ -1,13 +1,17 @@
 package io.cohortflow.job;
 
+import io.cohortflow.core.config.Settings;
 import io.cohortflow.job.backfill.Cutover;
 import io.cohortflow.job.kafka.KafkaConnectors;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import javax.annotation.Nullable;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;
@@ -19,6 +23,8 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The topology, in one screen. Sources and sinks are arguments: {@link #main} plugs in Kafka, tests
@@ -31,6 +37,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * </pre>
  */
 public final class CohortflowJob {
+    private static final Logger LOG = LoggerFactory.getLogger(CohortflowJob.class);
+
     private final Source<Inbound, ?, ?> events;
     private final Source<DefinitionUpdate, ?, ?> definitions;
     private final Sink<KafkaMessage> memberships;
@@ -191,15 +199,23 @@ public final class CohortflowJob {
     }
 
     /**
-     * Runs the job against Kafka with settings from {@code cohortflow.properties} and env. To start
+     * Runs the job against Kafka. Settings (docs/configuration.md): environment variables over the
+     * properties file (the first argument, else {@code cohortflow.properties} when present) over
+     * Flink's configuration ({@code -Dcohortflow.job.parallelism=4}) over the defaults. To start
      * from a backfill, submit with its savepoint ({@code flink run -s <savepoint>}) and set {@code
-     * job.bootstrap} to the same directory.
+     * cohortflow.job.bootstrap} to its cut-over file.
      */
     public static void main(String[] args) throws Exception {
         Path file = Path.of(args.length > 0 ? args[0] : "cohortflow.properties");
-        JobConfig c = JobConfig.from(JobConfig.load(file, System.getenv()));
-        StreamExecutionEnvironment env =
-                StreamExecutionEnvironment.getExecutionEnvironment(flinkConfiguration(c));
+        Map<String, String> properties =
+                args.length > 0 || Files.exists(file) ? Settings.readProperties(file) : Map.of();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        Settings settings =
+                FlinkSettings.layered(
+                        env.getConfiguration(), JobConfig.ALL, properties, System.getenv());
+        JobConfig c = JobConfig.from(settings);
+        settings.warnings(JobConfig.ALL, List.of("COHORTFLOW_JAVA_OPTS")).forEach(LOG::warn);
+        env.configure(flinkConfiguration(c));
         onKafka(c).build(env);
         env.execute("cohortflow");
     }

@@ -1,22 +1,29 @@
 package io.cohortflow.job;
 
+import static io.cohortflow.core.config.CommonSettings.HORIZON;
+import static io.cohortflow.core.config.CommonSettings.KAFKA_BOOTSTRAP_SERVERS;
+import static io.cohortflow.core.config.CommonSettings.MAX_FUTURE_SKEW;
+
+import io.cohortflow.core.config.CommonSettings;
+import io.cohortflow.core.config.Setting;
+import io.cohortflow.core.config.Settings;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.core.eval.EngineConfig;
 import io.cohortflow.core.event.EventLimits;
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Locale;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 
 /**
- * The job's settings, each with a named key and a default, in one place. Read from a properties
- * file and overridden by environment variables: key {@code kafka.bootstrap} is {@code
- * COHORTFLOW_KAFKA_BOOTSTRAP} (upper case, dots and dashes as underscores).
+ * The job's settings, read through the one vocabulary of {@link Settings} (docs/configuration.md):
+ * keys {@code cohortflow.job.*}, {@code cohortflow.state.*}, {@code cohortflow.events.*} and the
+ * shared ones of {@link CommonSettings}; each overridden by its environment variable ({@code
+ * cohortflow.job.parallelism} by {@code COHORTFLOW_JOB_PARALLELISM}). The job's keys before this
+ * scheme ({@code job.parallelism}) are read as deprecated names, and the environment variables of
+ * those keys are the same as now but for the broker ({@code COHORTFLOW_KAFKA_BOOTSTRAP}, now {@code
+ * COHORTFLOW_KAFKA_BOOTSTRAP_SERVERS}).
  */
 public record JobConfig(
         String bootstrap,
@@ -38,165 +45,196 @@ public record JobConfig(
         EventLimits eventLimits,
         Duration idempotencyWindow) {
 
-    public static final String BOOTSTRAP = "kafka.bootstrap";
-    public static final String GROUP_ID = "job.group-id";
-    public static final String PARALLELISM = "job.parallelism";
+    public static final Setting<String> GROUP_ID =
+            Setting.text(
+                            "cohortflow.job.group-id",
+                            "cohortflow-job",
+                            "The job's Kafka consumer group (offsets live in checkpoints; the"
+                                    + " group only shows progress to Kafka tools).")
+                    .deprecated("job.group-id");
+
+    public static final Setting<Integer> PARALLELISM =
+            Setting.integer(
+                            "cohortflow.job.parallelism",
+                            2,
+                            1,
+                            32_768,
+                            "Subtasks of the job; at most the events topic's partitions are"
+                                    + " useful.")
+                    .deprecated("job.parallelism");
 
     /**
      * Key groups: the most subtasks the job can ever scale to. Savepoints (and the backfill's
      * bootstrap savepoint) only restore into a job with the same value.
      */
-    public static final String MAX_PARALLELISM = "job.max-parallelism";
+    public static final Setting<Integer> MAX_PARALLELISM =
+            Setting.integer(
+                            "cohortflow.job.max-parallelism",
+                            128,
+                            1,
+                            32_768,
+                            "Key groups: the most subtasks the job can ever scale to; savepoints"
+                                    + " restore only into a job with the same value.")
+                    .deprecated("job.max-parallelism");
 
     /**
      * A backfill's cut-over file ({@code cohortflow-cutover.json}): events before its instant are
      * skipped (the backfill counted them) and, when the job starts without state of its own, it
      * reads the events topic from the offsets the file names.
      */
-    public static final String BOOTSTRAP_MANIFEST = "job.bootstrap";
+    public static final Setting<String> BOOTSTRAP_MANIFEST =
+            Setting.text(
+                            "cohortflow.job.bootstrap",
+                            "",
+                            "A backfill's cut-over file: the job skips the events the backfill"
+                                    + " counted and, started without state, reads the events"
+                                    + " topic from the offsets it names (docs/backfill.md).")
+                    .deprecated("job.bootstrap");
 
-    public static final String CHECKPOINT_DIR = "job.checkpoint-dir";
-    public static final String CHECKPOINT_INTERVAL = "job.checkpoint-interval";
-    public static final String HORIZON = "state.horizon";
-    public static final String HISTORY_CAP = "state.history-cap";
+    public static final Setting<String> CHECKPOINT_DIR =
+            Setting.text(
+                            "cohortflow.job.checkpoint-dir",
+                            "data/checkpoints",
+                            "Where checkpoints go: a URI (file:, s3:) or a local path, relative"
+                                    + " to the working directory.")
+                    .deprecated("job.checkpoint-dir");
+
+    public static final Setting<Duration> CHECKPOINT_INTERVAL =
+            Setting.duration(
+                            "cohortflow.job.checkpoint-interval",
+                            Duration.ofMillis(1_500),
+                            false,
+                            "How often the job checkpoints; memberships become visible to"
+                                    + " read_committed consumers at each checkpoint.")
+                    .deprecated("job.checkpoint-interval");
+
+    public static final Setting<Integer> HISTORY_CAP =
+            Setting.integer(
+                            "cohortflow.state.history-cap",
+                            EngineConfig.DEFAULT.historyCap(),
+                            1,
+                            1_000_000,
+                            "The most events kept per user; beyond it the oldest are dropped.")
+                    .deprecated("state.history-cap");
 
     /** How long the job keeps a request's answer for a retry with the same idempotency key. */
-    public static final String IDEMPOTENCY_WINDOW = "state.idempotency-window";
+    public static final Setting<Duration> IDEMPOTENCY_WINDOW =
+            Setting.duration(
+                            "cohortflow.state.idempotency-window",
+                            SegmentationSettings.DEFAULT_IDEMPOTENCY_WINDOW,
+                            false,
+                            "How long a request's answer is kept for a retry with the same"
+                                    + " Idempotency-Key.")
+                    .deprecated("state.idempotency-window");
 
-    public static final String MAX_FUTURE_SKEW = "events.max-future-skew";
-    public static final String OUT_OF_ORDERNESS = "events.out-of-orderness";
-    public static final String IDLENESS = "events.idleness";
-    public static final String TRANSACTIONAL_ID_PREFIX = "kafka.transactional-id-prefix";
-    public static final String TRANSACTION_TIMEOUT = "kafka.transaction-timeout";
+    public static final Setting<Duration> OUT_OF_ORDERNESS =
+            Setting.duration(
+                            "cohortflow.events.out-of-orderness",
+                            Duration.ofSeconds(5),
+                            true,
+                            "How late an event may arrive behind the newest one and still count"
+                                    + " before windows close (the watermark's lag).")
+                    .deprecated("events.out-of-orderness");
+
+    public static final Setting<Duration> IDLENESS =
+            Setting.duration(
+                            "cohortflow.events.idleness",
+                            Duration.ofSeconds(30),
+                            false,
+                            "After this long without events, event time follows the wall clock"
+                                    + " so lapses happen on an idle stream.")
+                    .deprecated("events.idleness");
+
+    public static final Setting<String> TRANSACTIONAL_ID_PREFIX =
+            Setting.text(
+                            "cohortflow.kafka.transactional-id-prefix",
+                            "cohortflow-memberships",
+                            "Prefix of the exactly-once sink's transactional ids: unique per job"
+                                    + " on a cluster.")
+                    .deprecated("kafka.transactional-id-prefix");
+
+    public static final Setting<Duration> TRANSACTION_TIMEOUT =
+            Setting.duration(
+                            "cohortflow.kafka.transaction-timeout",
+                            Duration.ofMinutes(10),
+                            false,
+                            "The memberships sink's transaction timeout: at most the broker's"
+                                    + " transaction.max.timeout.ms, longer than a restart.")
+                    .deprecated("kafka.transaction-timeout");
 
     /** Times a record may fail the task before the job skips it to the dead-letter topic. */
-    public static final String POISON_ATTEMPTS = "job.poison-attempts";
+    public static final Setting<Integer> POISON_ATTEMPTS =
+            Setting.integer(
+                            "cohortflow.job.poison-attempts",
+                            SegmentationSettings.DEFAULT_POISON_ATTEMPTS,
+                            1,
+                            100,
+                            "Times a record may fail the task before the job sends it to the"
+                                    + " dead-letter topic and goes on.")
+                    .deprecated("job.poison-attempts");
 
-    public static final String MAX_NAME_LENGTH = "events.max-name-length";
-    public static final String MAX_KEY_LENGTH = "events.max-key-length";
-    public static final String MAX_STRING_LENGTH = "events.max-string-length";
-    public static final String MAX_VALUES = "events.max-values";
-    public static final String MAX_DEPTH = "events.max-depth";
-    public static final String MAX_EVENT_CHARS = "events.max-event-chars";
-    public static final String TOPIC_DEFINITIONS = "topics.definitions";
-    public static final String TOPIC_EVENTS = "topics.events";
-    public static final String TOPIC_MEMBERSHIPS = "topics.memberships";
-    public static final String TOPIC_REPLIES = "topics.replies";
-    public static final String TOPIC_DEAD_LETTER = "topics.dead-letter";
-    public static final String TOPIC_APPLIED = "topics.applied";
+    /** The job's own settings, without the shared ones of {@link CommonSettings}. */
+    public static final List<Setting<?>> OWN =
+            List.of(
+                    GROUP_ID,
+                    PARALLELISM,
+                    MAX_PARALLELISM,
+                    BOOTSTRAP_MANIFEST,
+                    CHECKPOINT_DIR,
+                    CHECKPOINT_INTERVAL,
+                    HISTORY_CAP,
+                    IDEMPOTENCY_WINDOW,
+                    OUT_OF_ORDERNESS,
+                    IDLENESS,
+                    TRANSACTIONAL_ID_PREFIX,
+                    TRANSACTION_TIMEOUT,
+                    POISON_ATTEMPTS);
+
+    /** Every setting the job reads. */
+    public static final List<Setting<?>> ALL = concat(CommonSettings.ALL, OWN);
+
+    static List<Setting<?>> concat(List<Setting<?>> a, List<Setting<?>> b) {
+        List<Setting<?>> all = new ArrayList<>(a);
+        all.addAll(b);
+        return List.copyOf(all);
+    }
 
     public static JobConfig defaults() {
-        return from(Map.of());
+        return from(Settings.empty());
     }
 
-    /** The settings given, defaults for the rest. */
-    public static JobConfig from(Map<String, String> s) {
-        TopicNames d = TopicNames.DEFAULT;
+    /** Properties given as a map (tests, the benchmarks), no environment. */
+    public static JobConfig from(Map<String, String> properties) {
+        return from(Settings.of(properties));
+    }
+
+    public static JobConfig from(Settings s) {
         return new JobConfig(
-                s.getOrDefault(BOOTSTRAP, "127.0.0.1:9092"),
-                new TopicNames(
-                        s.getOrDefault(TOPIC_DEFINITIONS, d.definitions()),
-                        s.getOrDefault(TOPIC_EVENTS, d.events()),
-                        s.getOrDefault(TOPIC_MEMBERSHIPS, d.memberships()),
-                        s.getOrDefault(TOPIC_REPLIES, d.replies()),
-                        s.getOrDefault(TOPIC_DEAD_LETTER, d.deadLetter()),
-                        s.getOrDefault(TOPIC_APPLIED, d.applied())),
-                s.getOrDefault(GROUP_ID, "cohortflow-job"),
-                Integer.parseInt(s.getOrDefault(PARALLELISM, "2")),
-                Integer.parseInt(s.getOrDefault(MAX_PARALLELISM, "128")),
-                s.getOrDefault(
-                        CHECKPOINT_DIR,
-                        Path.of("data", "checkpoints").toAbsolutePath().toUri().toString()),
-                Duration.parse(s.getOrDefault(CHECKPOINT_INTERVAL, "PT1.5S")),
-                Duration.parse(s.getOrDefault(HORIZON, "P90D")),
-                Integer.parseInt(s.getOrDefault(HISTORY_CAP, "1000")),
-                Duration.parse(s.getOrDefault(MAX_FUTURE_SKEW, "PT5M")),
-                Duration.parse(s.getOrDefault(OUT_OF_ORDERNESS, "PT5S")),
-                Duration.parse(s.getOrDefault(IDLENESS, "PT30S")),
-                s.getOrDefault(TRANSACTIONAL_ID_PREFIX, "cohortflow-memberships"),
-                Duration.parse(s.getOrDefault(TRANSACTION_TIMEOUT, "PT10M")),
-                s.getOrDefault(BOOTSTRAP_MANIFEST, ""),
-                Integer.parseInt(
-                        s.getOrDefault(
-                                POISON_ATTEMPTS,
-                                Integer.toString(SegmentationSettings.DEFAULT_POISON_ATTEMPTS))),
-                eventLimits(s),
-                Duration.parse(
-                        s.getOrDefault(
-                                IDEMPOTENCY_WINDOW,
-                                SegmentationSettings.DEFAULT_IDEMPOTENCY_WINDOW.toString())));
+                s.get(KAFKA_BOOTSTRAP_SERVERS),
+                CommonSettings.topics(s),
+                s.get(GROUP_ID),
+                s.get(PARALLELISM),
+                s.get(MAX_PARALLELISM),
+                uri(s.get(CHECKPOINT_DIR)),
+                s.get(CHECKPOINT_INTERVAL),
+                s.get(HORIZON),
+                s.get(HISTORY_CAP),
+                s.get(MAX_FUTURE_SKEW),
+                s.get(OUT_OF_ORDERNESS),
+                s.get(IDLENESS),
+                s.get(TRANSACTIONAL_ID_PREFIX),
+                s.get(TRANSACTION_TIMEOUT),
+                s.get(BOOTSTRAP_MANIFEST),
+                s.get(POISON_ATTEMPTS),
+                CommonSettings.eventLimits(s),
+                s.get(IDEMPOTENCY_WINDOW));
     }
 
-    private static EventLimits eventLimits(Map<String, String> s) {
-        EventLimits d = EventLimits.DEFAULT;
-        return new EventLimits(
-                intOr(s, MAX_NAME_LENGTH, d.maxNameLength()),
-                intOr(s, MAX_KEY_LENGTH, d.maxKeyLength()),
-                intOr(s, MAX_STRING_LENGTH, d.maxStringLength()),
-                intOr(s, MAX_VALUES, d.maxValues()),
-                intOr(s, MAX_DEPTH, d.maxDepth()),
-                intOr(s, MAX_EVENT_CHARS, d.maxEventChars()));
-    }
-
-    private static int intOr(Map<String, String> s, String key, int fallback) {
-        String v = s.get(key);
-        return v == null ? fallback : Integer.parseInt(v.trim());
-    }
-
-    /** A properties file (optional) overridden by {@code COHORTFLOW_*} environment variables. */
-    public static Map<String, String> load(Path file, Map<String, String> env) throws IOException {
-        Map<String, String> out = new HashMap<>();
-        if (file != null && Files.exists(file)) {
-            Properties p = new Properties();
-            try (Reader r = Files.newBufferedReader(file)) {
-                p.load(r);
-            }
-            p.forEach((k, v) -> out.put(k.toString(), v.toString()));
-        }
-        for (String key : keys()) {
-            String v = env.get(envName(key));
-            if (v != null) {
-                out.put(key, v);
-            }
-        }
-        return out;
-    }
-
-    public static String envName(String key) {
-        return "COHORTFLOW_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
-    }
-
-    static String[] keys() {
-        return new String[] {
-            BOOTSTRAP,
-            GROUP_ID,
-            PARALLELISM,
-            MAX_PARALLELISM,
-            BOOTSTRAP_MANIFEST,
-            CHECKPOINT_DIR,
-            CHECKPOINT_INTERVAL,
-            HORIZON,
-            HISTORY_CAP,
-            IDEMPOTENCY_WINDOW,
-            MAX_FUTURE_SKEW,
-            OUT_OF_ORDERNESS,
-            IDLENESS,
-            TRANSACTIONAL_ID_PREFIX,
-            TRANSACTION_TIMEOUT,
-            POISON_ATTEMPTS,
-            MAX_NAME_LENGTH,
-            MAX_KEY_LENGTH,
-            MAX_STRING_LENGTH,
-            MAX_VALUES,
-            MAX_DEPTH,
-            MAX_EVENT_CHARS,
-            TOPIC_DEFINITIONS,
-            TOPIC_EVENTS,
-            TOPIC_MEMBERSHIPS,
-            TOPIC_REPLIES,
-            TOPIC_DEAD_LETTER,
-            TOPIC_APPLIED
-        };
+    /** A URI as it is; a local path as the absolute {@code file:} URI Flink wants. */
+    static String uri(String location) {
+        return location.matches("[a-zA-Z][a-zA-Z0-9+.-]*:.*")
+                ? location
+                : Path.of(location).toAbsolutePath().toUri().toString();
     }
 
     public EngineConfig engine() {

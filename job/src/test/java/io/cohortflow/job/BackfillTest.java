@@ -4,6 +4,7 @@ import static io.cohortflow.job.TestRecords.DAY;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.config.CommonSettings;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.definition.DefinitionWriter;
 import io.cohortflow.core.eval.RandomDefinitionsAccess;
@@ -133,9 +134,9 @@ class BackfillTest extends KafkaJobTest {
 
         // 4. The streaming job from that savepoint, reading the live tail from the cut-over.
         Map<String, String> tail = new HashMap<>();
-        tail.put(JobConfig.TOPIC_EVENTS, all.topics().events());
-        tail.put(JobConfig.TOPIC_DEFINITIONS, all.topics().definitions());
-        tail.put(JobConfig.BOOTSTRAP_MANIFEST, savepoint);
+        tail.put(CommonSettings.TOPIC_EVENTS.key(), all.topics().events());
+        tail.put(CommonSettings.TOPIC_DEFINITIONS.key(), all.topics().definitions());
+        tail.put(JobConfig.BOOTSTRAP_MANIFEST.key(), savepoint);
         JobConfig boot = config("bf" + seed + "b", tail);
         Configuration restore = CohortflowJob.flinkConfiguration(boot);
         restore.setString("execution.state-recovery.path", savepoint);

@@ -3,6 +3,7 @@ package io.cohortflow.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.config.CommonSettings;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.job.kafka.KafkaConnectors;
 import io.cohortflow.kafka.CohortflowTopics;
@@ -62,23 +63,23 @@ abstract class KafkaJobTest {
     /** A configuration with topics of its own (so tests in one class do not see each other). */
     JobConfig config(String prefix, Map<String, String> extra) {
         Map<String, String> s = new HashMap<>();
-        s.put(JobConfig.BOOTSTRAP, kafka.bootstrapServers());
-        s.put(JobConfig.GROUP_ID, prefix + "-job");
-        s.put(JobConfig.PARALLELISM, "2");
-        s.put(JobConfig.CHECKPOINT_DIR, dir.resolve("checkpoints").toUri().toString());
-        s.put(JobConfig.CHECKPOINT_INTERVAL, "PT0.5S");
-        s.put(JobConfig.OUT_OF_ORDERNESS, "PT0S");
+        s.put(CommonSettings.KAFKA_BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers());
+        s.put(JobConfig.GROUP_ID.key(), prefix + "-job");
+        s.put(JobConfig.PARALLELISM.key(), "2");
+        s.put(JobConfig.CHECKPOINT_DIR.key(), dir.resolve("checkpoints").toUri().toString());
+        s.put(JobConfig.CHECKPOINT_INTERVAL.key(), "PT0.5S");
+        s.put(JobConfig.OUT_OF_ORDERNESS.key(), "PT0S");
         // The tests' event times are days old: on an idle stream time would jump to the wall
         // clock (and every window lapse) after the idleness period. Time moves with events here;
         // the idle-stream test sets its own.
-        s.put(JobConfig.IDLENESS, "PT10M");
-        s.put(JobConfig.TRANSACTIONAL_ID_PREFIX, prefix + "-tx");
-        s.put(JobConfig.TOPIC_DEFINITIONS, prefix + ".definitions");
-        s.put(JobConfig.TOPIC_EVENTS, prefix + ".events");
-        s.put(JobConfig.TOPIC_MEMBERSHIPS, prefix + ".memberships");
-        s.put(JobConfig.TOPIC_REPLIES, prefix + ".replies");
-        s.put(JobConfig.TOPIC_DEAD_LETTER, prefix + ".dead-letter");
-        s.put(JobConfig.TOPIC_APPLIED, prefix + ".applied");
+        s.put(JobConfig.IDLENESS.key(), "PT10M");
+        s.put(JobConfig.TRANSACTIONAL_ID_PREFIX.key(), prefix + "-tx");
+        s.put(CommonSettings.TOPIC_DEFINITIONS.key(), prefix + ".definitions");
+        s.put(CommonSettings.TOPIC_EVENTS.key(), prefix + ".events");
+        s.put(CommonSettings.TOPIC_MEMBERSHIPS.key(), prefix + ".memberships");
+        s.put(CommonSettings.TOPIC_REPLIES.key(), prefix + ".replies");
+        s.put(CommonSettings.TOPIC_DEAD_LETTER.key(), prefix + ".dead-letter");
+        s.put(CommonSettings.TOPIC_APPLIED.key(), prefix + ".applied");
         s.putAll(extra);
         JobConfig c = JobConfig.from(s);
         CohortflowTopics.ensure(kafka.bootstrapServers(), c.topics(), 2);

@@ -1,5 +1,7 @@
 package io.cohortflow.launcher;
 
+import io.cohortflow.core.config.CommonSettings;
+import io.cohortflow.core.config.Settings;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.job.CohortflowJob;
 import io.cohortflow.job.JobConfig;
@@ -15,8 +17,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -36,25 +36,20 @@ import org.slf4j.LoggerFactory;
 public final class CohortflowStack implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CohortflowStack.class);
 
-    /** Properties with this prefix are Flink options, handed to the mini cluster. */
-    public static final String FLINK_PREFIX = "flink.";
-
     private final LauncherConfig config;
-    private final Map<String, String> env;
     private EmbeddedKafka kafka;
     private JobConfig jobConfig;
     private JobClient job;
     private SegmentationModule segmentation;
     private DefinitionsService service;
 
-    private CohortflowStack(LauncherConfig config, Map<String, String> env) {
+    private CohortflowStack(LauncherConfig config) {
         this.config = config;
-        this.env = env;
     }
 
     /** Starts everything, or fails with a clear message (e.g. a port already taken). */
-    public static CohortflowStack start(LauncherConfig config, Map<String, String> env) {
-        CohortflowStack s = new CohortflowStack(config, env);
+    public static CohortflowStack start(LauncherConfig config) {
+        CohortflowStack s = new CohortflowStack(config);
         try {
             s.startAll();
             return s;
@@ -65,7 +60,8 @@ public final class CohortflowStack implements AutoCloseable {
     }
 
     private void startAll() {
-        ServiceConfig serviceConfig = ServiceConfig.from(config.properties(), env);
+        Settings settings = config.settings();
+        ServiceConfig serviceConfig = ServiceConfig.from(settings);
         // Fail before anything starts when a port is taken, naming the port.
         EmbeddedKafka.requireFree(config.kafkaPort());
         if (serviceConfig.port() != 0) {
@@ -75,33 +71,26 @@ public final class CohortflowStack implements AutoCloseable {
                 EmbeddedKafka.start(
                         new EmbeddedKafka.Settings(
                                 config.kafkaPort(), config.dataDir().resolve("kafka")));
-        String bootstrap = kafka.bootstrapServers();
-        jobConfig = jobConfig(bootstrap);
-        CohortflowTopics.ensure(bootstrap, jobConfig.topics(), config.eventPartitions());
+        // Every part on the embedded broker, whatever the file says of another cluster.
+        settings = settings.with(CommonSettings.KAFKA_BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+        jobConfig =
+                JobConfig.from(
+                        settings.withDefault(
+                                        JobConfig.CHECKPOINT_DIR,
+                                        config.dataDir().resolve("checkpoints").toUri().toString())
+                                .withDefault(
+                                        JobConfig.PARALLELISM,
+                                        Integer.toString(config.eventPartitions())));
+        CohortflowTopics.ensure(
+                kafka.bootstrapServers(), jobConfig.topics(), config.eventPartitions());
         startJob();
-        serviceConfig = serviceConfig.withBootstrap(bootstrap);
-        SegmentationConfig segConfig = SegmentationConfig.from(config.properties(), env);
-        segmentation = new SegmentationModule(serviceConfig, segConfig).start();
+        serviceConfig = ServiceConfig.from(settings);
+        segmentation =
+                new SegmentationModule(serviceConfig, SegmentationConfig.from(settings)).start();
         service =
                 new DefinitionsService(
                                 serviceConfig, segmentation.controllers(), segmentation.readers())
                         .start();
-    }
-
-    private JobConfig jobConfig(String bootstrap) {
-        Map<String, String> s = new HashMap<>();
-        try {
-            s.putAll(JobConfig.load(null, env));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        config.properties().forEach(s::putIfAbsent);
-        s.put(JobConfig.BOOTSTRAP, bootstrap);
-        s.putIfAbsent(
-                JobConfig.CHECKPOINT_DIR,
-                config.dataDir().resolve("checkpoints").toUri().toString());
-        s.putIfAbsent(JobConfig.PARALLELISM, Integer.toString(config.eventPartitions()));
-        return JobConfig.from(s);
     }
 
     /**
@@ -119,13 +108,12 @@ public final class CohortflowStack implements AutoCloseable {
         conf.setString("rest.bind-port", "0");
         // Flink's own options, for what the job's settings do not cover (metric reporters, say):
         // a property "flink.<option>" sets <option> on the mini cluster.
-        config.properties()
+        config.settings()
+                .withPrefix(LauncherConfig.FLINK_PREFIX)
                 .forEach(
-                        (k, v) -> {
-                            if (k.startsWith(FLINK_PREFIX)) {
-                                conf.setString(k.substring(FLINK_PREFIX.length()), v);
-                            }
-                        });
+                        (k, v) ->
+                                conf.setString(
+                                        k.substring(LauncherConfig.FLINK_PREFIX.length()), v));
         try {
             Optional<Path> snapshot = latestSnapshot();
             Cutover cutover = CohortflowJob.cutover(jobConfig);

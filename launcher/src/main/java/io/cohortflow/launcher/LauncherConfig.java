@@ -1,67 +1,78 @@
 package io.cohortflow.launcher;
 
-import java.io.IOException;
-import java.io.Reader;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import io.cohortflow.core.config.Setting;
+import io.cohortflow.core.config.Settings;
+import io.cohortflow.job.JobConfig;
+import io.cohortflow.service.segmentation.SegmentationConfig;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Locale;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import javax.annotation.Nullable;
 
 /**
- * What the one-process system needs beyond the service's and the job's own settings, each with its
- * key and default here. The same properties file feeds {@code ServiceConfig}, {@code JobConfig} and
- * {@code SegmentationConfig}; environment variables override ({@code cohortflow.dataDir} by {@code
- * COHORTFLOW_DATADIR}).
+ * What the one-process system needs beyond the service's and the job's own settings. The same
+ * {@link Settings} (one properties file, then the environment) feed {@code ServiceConfig}, {@code
+ * SegmentationConfig} and {@code JobConfig}; docs/configuration.md lists every key.
  *
  * @param dataDir broker log and Flink checkpoints/savepoints: keep it and a restart keeps
  *     definitions, aliases, schemas and user state
  * @param kafkaPort the embedded broker's port on 127.0.0.1
  * @param eventPartitions partitions of the events topic (the job's useful parallelism)
- * @param properties every key of the file, handed on to the parts
+ * @param settings every setting, handed on to the parts
  */
-public record LauncherConfig(
-        Path dataDir, int kafkaPort, int eventPartitions, Map<String, String> properties) {
+public record LauncherConfig(Path dataDir, int kafkaPort, int eventPartitions, Settings settings) {
 
-    public static final String DATA_DIR = "cohortflow.dataDir";
-    public static final String KAFKA_PORT = "cohortflow.kafka.port";
-    public static final String EVENT_PARTITIONS = "cohortflow.kafka.eventPartitions";
+    public static final Setting<String> DATA_DIR =
+            Setting.text(
+                            "cohortflow.data-dir",
+                            "data",
+                            "Where the one-process system keeps the broker's log, checkpoints and"
+                                    + " savepoints; keep it and a restart keeps everything.")
+                    .deprecated("cohortflow.dataDir");
+    public static final Setting<Integer> KAFKA_PORT =
+            Setting.integer(
+                    "cohortflow.kafka.port",
+                    9092,
+                    0,
+                    65_535,
+                    "The embedded broker's port on 127.0.0.1; 0 for any free one.");
+    public static final Setting<Integer> EVENT_PARTITIONS =
+            Setting.integer(
+                            "cohortflow.kafka.event-partitions",
+                            2,
+                            1,
+                            1_024,
+                            "Partitions of the events topic the launcher creates (the job's"
+                                    + " useful parallelism).")
+                    .deprecated("cohortflow.kafka.eventPartitions");
 
-    public static final Map<String, String> DEFAULTS =
-            Map.of(DATA_DIR, "data", KAFKA_PORT, "9092", EVENT_PARTITIONS, "2");
+    /** Properties with this prefix are Flink options, handed to the mini cluster. */
+    public static final String FLINK_PREFIX = "flink.";
 
-    public static LauncherConfig load(@Nullable Path file, Map<String, String> env) {
-        Map<String, String> props = new HashMap<>();
-        if (file != null) {
-            Properties p = new Properties();
-            try (Reader r = Files.newBufferedReader(file)) {
-                p.load(r);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read configuration " + file, e);
-            }
-            p.forEach((k, v) -> props.put(k.toString(), v.toString()));
-        }
-        return from(props, env);
+    public static final List<Setting<?>> OWN = List.of(DATA_DIR, KAFKA_PORT, EVENT_PARTITIONS);
+
+    /** Every setting the one-process system reads, the parts' included (each once). */
+    public static final List<Setting<?>> ALL = all();
+
+    private static List<Setting<?>> all() {
+        List<Setting<?>> all = new ArrayList<>(SegmentationConfig.ALL);
+        all.addAll(JobConfig.OWN);
+        all.addAll(OWN);
+        return List.copyOf(all);
     }
 
-    public static LauncherConfig from(Map<String, String> props, Map<String, String> env) {
-        Map<String, String> v = new HashMap<>(DEFAULTS);
-        v.putAll(props);
-        for (String k : DEFAULTS.keySet()) {
-            String e = env.get(k.toUpperCase(Locale.ROOT).replace('.', '_'));
-            if (e != null && !e.isBlank()) {
-                v.put(k, e.trim());
-            }
-        }
+    /** Properties (a file's, or a test's) under the environment. */
+    public static LauncherConfig from(Map<String, String> properties, Map<String, String> env) {
+        return from(Settings.of(properties, env));
+    }
+
+    public static LauncherConfig from(Settings s) {
         return new LauncherConfig(
-                Path.of(v.get(DATA_DIR)).toAbsolutePath(),
-                Integer.parseInt(v.get(KAFKA_PORT)),
-                Integer.parseInt(v.get(EVENT_PARTITIONS)),
-                Map.copyOf(props));
+                Path.of(s.get(DATA_DIR)).toAbsolutePath(),
+                s.get(KAFKA_PORT),
+                s.get(EVENT_PARTITIONS),
+                s);
     }
 
     /** How long a clean stop waits for the job's final savepoint before cancelling it. */

@@ -3,6 +3,7 @@ package io.cohortflow.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.config.CommonSettings;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.job.JobConfig;
 import io.cohortflow.job.backfill.Backfill;
@@ -49,9 +50,13 @@ class BootstrapFromBackfillTest {
                 envelope(fan, "sport", t) + "\n" + envelope(reader, "news", t) + "\n");
         String savepoint = work.resolve("bootstrap").toUri().toString();
 
-        try (CohortflowStack stack = CohortflowStack.start(config(Map.of()), Map.of())) {
+        try (CohortflowStack stack = CohortflowStack.start(config(Map.of()))) {
             defineSportReaders(stack);
-            JobConfig job = JobConfig.from(Map.of(JobConfig.BOOTSTRAP, stack.bootstrapServers()));
+            JobConfig job =
+                    JobConfig.from(
+                            Map.of(
+                                    CommonSettings.KAFKA_BOOTSTRAP_SERVERS.key(),
+                                    stack.bootstrapServers()));
             Backfill.run(
                     new BackfillOptions(
                             List.of(history.toString()),
@@ -72,8 +77,8 @@ class BootstrapFromBackfillTest {
                 .asString()
                 .contains(fan, "sport-readers");
 
-        Map<String, String> bootstrap = Map.of(JobConfig.BOOTSTRAP_MANIFEST, savepoint);
-        try (CohortflowStack stack = CohortflowStack.start(config(bootstrap), Map.of())) {
+        Map<String, String> bootstrap = Map.of(JobConfig.BOOTSTRAP_MANIFEST.key(), savepoint);
+        try (CohortflowStack stack = CohortflowStack.start(config(bootstrap))) {
             assertThat(cohorts(stack, fan, null)).containsExactly("sport-readers");
             assertThat(cohorts(stack, reader, null)).isEmpty();
             // A live event on top of the backfilled history.
@@ -82,7 +87,7 @@ class BootstrapFromBackfillTest {
         }
         assertThat(data.resolve("bootstrap-used")).hasContent(savepoint);
 
-        try (CohortflowStack stack = CohortflowStack.start(config(bootstrap), Map.of())) {
+        try (CohortflowStack stack = CohortflowStack.start(config(bootstrap))) {
             // Started from its own savepoint: the live event is still counted.
             assertThat(cohorts(stack, reader, null)).containsExactly("sport-readers");
             assertThat(cohorts(stack, fan, null)).containsExactly("sport-readers");

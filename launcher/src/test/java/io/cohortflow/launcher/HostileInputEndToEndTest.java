@@ -44,7 +44,7 @@ class HostileInputEndToEndTest {
     static void start() throws Exception {
         Map<String, String> props = StackClient.testProperties(data);
         props.put(RestartCounter.PROPERTY, RestartCounter.class.getName());
-        stack = CohortflowStack.start(LauncherConfig.from(props, Map.of()), Map.of());
+        stack = CohortflowStack.start(LauncherConfig.from(props, Map.of()));
         sport =
                 API.createSegment(
                         "Sport",

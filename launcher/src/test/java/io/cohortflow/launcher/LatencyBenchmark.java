@@ -49,17 +49,16 @@ public final class LatencyBenchmark {
         Map<String, String> props =
                 Map.ofEntries(
                         Map.entry(
-                                "cohortflow.segmentation.workspace.bench.requestsPerSecond",
+                                "cohortflow.segmentation.workspace.bench.requests-per-second",
                                 "1000000"),
-                        Map.entry("cohortflow.segmentation.workspace.bench.maxInFlight", "1000"),
-                        Map.entry(LauncherConfig.DATA_DIR, data.toString()),
-                        Map.entry(LauncherConfig.KAFKA_PORT, "0"),
+                        Map.entry("cohortflow.segmentation.workspace.bench.max-in-flight", "1000"),
+                        Map.entry(LauncherConfig.DATA_DIR.key(), data.toString()),
+                        Map.entry(LauncherConfig.KAFKA_PORT.key(), "0"),
                         Map.entry("cohortflow.service.port", "0"),
-                        Map.entry("cohortflow.apiKeys.bench.key", "bench-key"),
-                        Map.entry("cohortflow.apiKeys.bench.org", "bench"),
-                        Map.entry("cohortflow.apiKeys.bench.role", "admin"));
-        try (CohortflowStack stack =
-                CohortflowStack.start(LauncherConfig.from(props, Map.of()), Map.of())) {
+                        Map.entry("cohortflow.api-keys.bench.key", "bench-key"),
+                        Map.entry("cohortflow.api-keys.bench.org", "bench"),
+                        Map.entry("cohortflow.api-keys.bench.role", "admin"));
+        try (CohortflowStack stack = CohortflowStack.start(LauncherConfig.from(props, Map.of()))) {
             String base = "http://127.0.0.1:" + stack.httpPort();
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             List<String> users = prepare(http, base);

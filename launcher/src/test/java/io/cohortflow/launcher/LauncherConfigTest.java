@@ -25,8 +25,16 @@ class LauncherConfigTest {
     void the_environment_overrides_the_file() {
         LauncherConfig c =
                 LauncherConfig.from(
-                        Map.of(LauncherConfig.DATA_DIR, "a", LauncherConfig.KAFKA_PORT, "1"),
-                        Map.of("COHORTFLOW_DATADIR", dir.toString(), "COHORTFLOW_KAFKA_PORT", "2"));
+                        Map.of(
+                                LauncherConfig.DATA_DIR.key(),
+                                "a",
+                                LauncherConfig.KAFKA_PORT.key(),
+                                "1"),
+                        Map.of(
+                                "COHORTFLOW_DATA_DIR",
+                                dir.toString(),
+                                "COHORTFLOW_KAFKA_PORT",
+                                "2"));
         assertThat(c.dataDir()).isEqualTo(dir);
         assertThat(c.kafkaPort()).isEqualTo(2);
     }
@@ -38,14 +46,14 @@ class LauncherConfigTest {
             LauncherConfig c =
                     LauncherConfig.from(
                             Map.of(
-                                    LauncherConfig.DATA_DIR,
+                                    LauncherConfig.DATA_DIR.key(),
                                     dir.toString(),
-                                    LauncherConfig.KAFKA_PORT,
+                                    LauncherConfig.KAFKA_PORT.key(),
                                     "0",
                                     "cohortflow.service.port",
                                     Integer.toString(port)),
                             Map.of());
-            assertThatThrownBy(() -> CohortflowStack.start(c, Map.of()))
+            assertThatThrownBy(() -> CohortflowStack.start(c))
                     .hasMessageContaining("port " + port)
                     .hasMessageContaining("already in use");
         }

@@ -1,5 +1,6 @@
 package io.cohortflow.launcher;
 
+import io.cohortflow.core.config.CommonSettings;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.job.CohortflowJob;
 import io.cohortflow.job.JobConfig;
@@ -208,9 +209,9 @@ public final class SeparateProcessesLatencyBenchmark {
             }
             case "job" -> {
                 Map<String, String> s = new HashMap<>();
-                s.put(JobConfig.BOOTSTRAP, args[1]);
-                s.put(JobConfig.CHECKPOINT_DIR, Path.of(args[2]).toUri().toString());
-                s.put(JobConfig.PARALLELISM, "2");
+                s.put(CommonSettings.KAFKA_BOOTSTRAP_SERVERS.key(), args[1]);
+                s.put(JobConfig.CHECKPOINT_DIR.key(), Path.of(args[2]).toUri().toString());
+                s.put(JobConfig.PARALLELISM.key(), "2");
                 JobConfig c = JobConfig.from(s);
                 Configuration conf = CohortflowJob.flinkConfiguration(c);
                 conf.setString("rest.bind-address", "127.0.0.1");
@@ -224,14 +225,14 @@ public final class SeparateProcessesLatencyBenchmark {
             }
             case "service" -> {
                 Map<String, String> p = new HashMap<>();
-                p.put(ServiceConfig.BOOTSTRAP, args[1]);
-                p.put(ServiceConfig.PORT, "0");
-                p.put(ServiceConfig.HOST, "127.0.0.1");
-                p.put("cohortflow.apiKeys.bench.key", "bench-key");
-                p.put("cohortflow.apiKeys.bench.org", "bench");
-                p.put("cohortflow.apiKeys.bench.role", "admin");
-                p.put("cohortflow.segmentation.workspace.bench.requestsPerSecond", "1000000");
-                p.put("cohortflow.segmentation.workspace.bench.maxInFlight", "1000");
+                p.put(CommonSettings.KAFKA_BOOTSTRAP_SERVERS.key(), args[1]);
+                p.put(ServiceConfig.PORT.key(), "0");
+                p.put(ServiceConfig.HOST.key(), "127.0.0.1");
+                p.put("cohortflow.api-keys.bench.key", "bench-key");
+                p.put("cohortflow.api-keys.bench.org", "bench");
+                p.put("cohortflow.api-keys.bench.role", "admin");
+                p.put("cohortflow.segmentation.workspace.bench.requests-per-second", "1000000");
+                p.put("cohortflow.segmentation.workspace.bench.max-in-flight", "1000");
                 ServiceConfig config = ServiceConfig.from(p, Map.of());
                 try (SegmentationModule segmentation =
                                 new SegmentationModule(config, SegmentationConfig.from(p, Map.of()))

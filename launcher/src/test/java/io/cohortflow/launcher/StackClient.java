@@ -40,15 +40,15 @@ final class StackClient {
     /** What every test stack runs with: loopback, free ports, fast checkpoints, the admin key. */
     static Map<String, String> testProperties(Path data) {
         Map<String, String> p = new HashMap<>();
-        p.put(LauncherConfig.DATA_DIR, data.toString());
-        p.put(LauncherConfig.KAFKA_PORT, "0");
+        p.put(LauncherConfig.DATA_DIR.key(), data.toString());
+        p.put(LauncherConfig.KAFKA_PORT.key(), "0");
         p.put("cohortflow.service.port", "0");
-        p.put("cohortflow.segmentation.timeoutMs", "5000");
-        p.put("job.checkpoint-interval", "PT1S");
-        p.put("events.idleness", "PT1S");
-        p.put("cohortflow.apiKeys.admin.key", ADMIN_KEY);
-        p.put("cohortflow.apiKeys.admin.org", ORG);
-        p.put("cohortflow.apiKeys.admin.role", "admin");
+        p.put("cohortflow.segmentation.timeout", "5000 ms");
+        p.put("cohortflow.job.checkpoint-interval", "PT1S");
+        p.put("cohortflow.events.idleness", "PT1S");
+        p.put("cohortflow.api-keys.admin.key", ADMIN_KEY);
+        p.put("cohortflow.api-keys.admin.org", ORG);
+        p.put("cohortflow.api-keys.admin.role", "admin");
         return p;
     }
 
@@ -105,11 +105,15 @@ final class StackClient {
     }
 
     /** Creates a published visitors segment around {@code pred}; returns its id. */
+    /** A visitor-level definition of one predicate. */
+    static String definition(String pred) {
+        return "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\",\"context\":\"visitors\",\"pred\":"
+                + pred
+                + "}}";
+    }
+
     String createSegment(String name, String pred, String activations) throws Exception {
-        String def =
-                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\",\"context\":\"visitors\",\"pred\":"
-                        + pred
-                        + "}}";
+        String def = definition(pred);
         HttpResponse<String> r =
                 send(
                         adobe(HttpRequest.newBuilder(uri("/segments")))

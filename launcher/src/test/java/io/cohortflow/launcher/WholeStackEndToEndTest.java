@@ -36,25 +36,25 @@ class WholeStackEndToEndTest {
     @BeforeAll
     static void start() throws Exception {
         Map<String, String> props = StackClient.testProperties(data);
-        props.put("cohortflow.segmentation.timeoutMs", "2000");
+        props.put("cohortflow.segmentation.timeout", "2000 ms");
         // The job's own limit, tighter than the service's default of five minutes: the service
         // must refuse what the job would dead-letter (it learns the limit from the heartbeats).
-        props.put("events.max-future-skew", "PT2M");
+        props.put("cohortflow.events.max-future-skew", "PT2M");
         props.putAll(
                 Map.ofEntries(
-                        Map.entry("cohortflow.apiKeys.reader.key", "read-key"),
-                        Map.entry("cohortflow.apiKeys.reader.org", "acme"),
-                        Map.entry("cohortflow.apiKeys.reader.role", "read"),
-                        Map.entry("cohortflow.apiKeys.other.key", "other-key"),
-                        Map.entry("cohortflow.apiKeys.other.org", "globex"),
-                        Map.entry("cohortflow.apiKeys.other.role", "admin"),
-                        Map.entry("cohortflow.apiKeys.limited.key", "limited-key"),
-                        Map.entry("cohortflow.apiKeys.limited.org", "initech"),
-                        Map.entry("cohortflow.apiKeys.limited.role", "admin"),
+                        Map.entry("cohortflow.api-keys.reader.key", "read-key"),
+                        Map.entry("cohortflow.api-keys.reader.org", "acme"),
+                        Map.entry("cohortflow.api-keys.reader.role", "read"),
+                        Map.entry("cohortflow.api-keys.other.key", "other-key"),
+                        Map.entry("cohortflow.api-keys.other.org", "globex"),
+                        Map.entry("cohortflow.api-keys.other.role", "admin"),
+                        Map.entry("cohortflow.api-keys.limited.key", "limited-key"),
+                        Map.entry("cohortflow.api-keys.limited.org", "initech"),
+                        Map.entry("cohortflow.api-keys.limited.role", "admin"),
                         Map.entry(
-                                "cohortflow.segmentation.workspace.initech.requestsPerSecond",
+                                "cohortflow.segmentation.workspace.initech.requests-per-second",
                                 "2")));
-        stack = CohortflowStack.start(LauncherConfig.from(props, Map.of()), Map.of());
+        stack = CohortflowStack.start(LauncherConfig.from(props, Map.of()));
         sport =
                 createSegment(
                         "Sport readers",
@@ -68,6 +68,78 @@ class WholeStackEndToEndTest {
         if (stack != null) {
             stack.close();
         }
+    }
+
+    // ---- the command line's segments client --------------------------------------------------
+
+    @Test
+    void the_segments_client_creates_finds_and_validates_with_exit_codes(@TempDir Path dir)
+            throws Exception {
+        String url = "http://127.0.0.1:" + stack.httpPort();
+        String[] auth = {"--url", url, "--api-key", "admin-key", "--org", "acme"};
+        Path segment =
+                java.nio.file.Files.writeString(
+                        dir.resolve("segment.json"),
+                        "{\"name\":\"CLI readers\",\"rsid\":\"default\",\"definition\":"
+                                + StackClient.definition(
+                                        "{\"func\":\"streq\",\"val\":{\"func\":\"attr\","
+                                                + "\"name\":\"variables/section\"},\"str\":\"cli\"}")
+                                + "}");
+        Cli created =
+                Cli.run(concat(new String[] {"segments", "create", segment.toString()}, auth));
+        assertThat(created.code).as(created.err).isZero();
+        String id = Json.MAPPER.readTree(created.out).get("id").asText();
+
+        Cli got = Cli.run(concat(new String[] {"segments", "get", id}, auth));
+        assertThat(got.code).isZero();
+        assertThat(Json.MAPPER.readTree(got.out).get("name").asText()).isEqualTo("CLI readers");
+
+        Cli listed = Cli.run(concat(new String[] {"segments", "list", "--name", "cli read"}, auth));
+        assertThat(listed.code).isZero();
+        assertThat(Json.MAPPER.readTree(listed.out))
+                .extracting(n -> n.get("id").asText())
+                .containsExactly(id);
+
+        assertThat(
+                        Cli.run(
+                                        concat(
+                                                new String[] {
+                                                    "segments", "validate", segment.toString()
+                                                },
+                                                auth))
+                                .code)
+                .isZero();
+        Path bad =
+                java.nio.file.Files.writeString(
+                        dir.resolve("bad.json"),
+                        "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
+                                + "\"context\":\"visitors\",\"pred\":{\"func\":\"streq-typo\"}}}");
+        Cli invalid = Cli.run(concat(new String[] {"segments", "validate", bad.toString()}, auth));
+        assertThat(invalid.code).isEqualTo(1);
+        assertThat(Json.MAPPER.readTree(invalid.out).get("valid").asBoolean()).isFalse();
+
+        Cli missing = Cli.run(concat(new String[] {"segments", "get", "s0_nothing"}, auth));
+        assertThat(missing.code).isEqualTo(1);
+        assertThat(missing.err).contains("errorCode");
+    }
+
+    /** One run of the command line, its exit code and what it printed. */
+    record Cli(int code, String out, String err) {
+        static Cli run(String... args) {
+            java.io.StringWriter out = new java.io.StringWriter();
+            java.io.StringWriter err = new java.io.StringWriter();
+            picocli.CommandLine cli = Cohortflow.commandLine();
+            cli.setOut(new java.io.PrintWriter(out, true));
+            cli.setErr(new java.io.PrintWriter(err, true));
+            int code = cli.execute(args);
+            return new Cli(code, out.toString(), err.toString());
+        }
+    }
+
+    static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     // ---- state, lookups, activations --------------------------------------------------------

@@ -1,18 +1,12 @@
 package io.cohortflow.servicedist;
 
+import io.cohortflow.core.config.Settings;
 import io.cohortflow.service.DefinitionsService;
 import io.cohortflow.service.config.ServiceConfig;
 import io.cohortflow.service.segmentation.SegmentationConfig;
 import io.cohortflow.service.segmentation.SegmentationModule;
-import java.io.IOException;
-import java.io.Reader;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
-import java.util.Properties;
-import javax.annotation.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +36,13 @@ public final class CohortflowService implements AutoCloseable {
      * (its store rebuilt from the definitions topic).
      */
     public static CohortflowService start(Map<String, String> props, Map<String, String> env) {
-        ServiceConfig config = ServiceConfig.from(props, env);
+        return start(Settings.of(props, env));
+    }
+
+    public static CohortflowService start(Settings settings) {
+        ServiceConfig config = ServiceConfig.from(settings);
+        SegmentationConfig segmentationConfig = SegmentationConfig.from(settings);
+        settings.warnings(SegmentationConfig.ALL, SegmentationConfig.FAMILIES).forEach(LOG::warn);
         if (config.apiKeys().isEmpty()) {
             LOG.warn(
                     "no API key is provisioned: set {} and {} or configure {}*",
@@ -51,7 +51,7 @@ public final class CohortflowService implements AutoCloseable {
                     ServiceConfig.API_KEYS);
         }
         SegmentationModule segmentation =
-                new SegmentationModule(config, SegmentationConfig.from(props, env)).start();
+                new SegmentationModule(config, segmentationConfig).start();
         try {
             DefinitionsService service =
                     new DefinitionsService(
@@ -75,25 +75,20 @@ public final class CohortflowService implements AutoCloseable {
         segmentation.close();
     }
 
-    /** Reads a properties file; a missing name means no file. */
-    static Map<String, String> properties(@Nullable String file) {
-        Map<String, String> props = new HashMap<>();
-        if (file == null || file.isBlank()) {
-            return props;
-        }
-        Properties p = new Properties();
-        try (Reader r = Files.newBufferedReader(Path.of(file))) {
-            p.load(r);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read configuration " + file, e);
-        }
-        p.stringPropertyNames().forEach(k -> props.put(k, p.getProperty(k).trim()));
-        return props;
-    }
-
     public static void main(String[] args) {
         String file = args.length > 0 ? args[0] : System.getenv("COHORTFLOW_CONFIG");
-        CohortflowService s = start(properties(file), System.getenv());
+        CohortflowService s;
+        try {
+            s =
+                    start(
+                            Settings.load(
+                                    file == null || file.isBlank() ? null : Path.of(file),
+                                    System.getenv()));
+        } catch (IllegalArgumentException e) {
+            System.err.println("cohortflow service: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         // SIGTERM (a pod's stop) closes the service before the JVM exits, so in-flight requests
         // are answered and the Kafka clients leave cleanly.
         Runtime.getRuntime().addShutdownHook(new Thread(s::close, "cohortflow-service-shutdown"));

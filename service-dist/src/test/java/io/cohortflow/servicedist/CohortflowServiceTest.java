@@ -2,6 +2,8 @@ package io.cohortflow.servicedist;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cohortflow.core.config.CommonSettings;
+import io.cohortflow.core.config.Settings;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.kafka.CohortflowTopics;
 import io.cohortflow.kafka.EmbeddedKafka;
@@ -38,17 +40,17 @@ class CohortflowServiceTest {
         service =
                 CohortflowService.start(
                         Map.of(
-                                ServiceConfig.PORT,
+                                ServiceConfig.PORT.key(),
                                 "0",
-                                ServiceConfig.BOOTSTRAP,
+                                CommonSettings.KAFKA_BOOTSTRAP_SERVERS.key(),
                                 kafka.bootstrapServers()),
                         Map.of(
                                 ServiceConfig.ENV_API_KEY,
                                 "test-key",
                                 ServiceConfig.ENV_ORG,
                                 "acme",
-                                SegmentationConfig.envName(SegmentationConfig.TIMEOUT_MS),
-                                "300"));
+                                SegmentationConfig.TIMEOUT.envName(),
+                                "300 ms"));
     }
 
     @AfterAll
@@ -89,9 +91,7 @@ class CohortflowServiceTest {
     void properties_file_is_read_and_trimmed(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("service.properties");
         Files.writeString(f, "cohortflow.service.port = 9000 \n");
-        assertThat(CohortflowService.properties(f.toString()))
-                .containsEntry(ServiceConfig.PORT, "9000");
-        assertThat(CohortflowService.properties(null)).isEmpty();
+        assertThat(ServiceConfig.from(Settings.load(f, Map.of())).port()).isEqualTo(9000);
     }
 
     private static HttpResponse<String> get(String path) throws Exception {

@@ -1,30 +1,26 @@
 package io.cohortflow.service.config;
 
+import io.cohortflow.core.config.CommonSettings;
+import io.cohortflow.core.config.InvalidSettingException;
+import io.cohortflow.core.config.Setting;
+import io.cohortflow.core.config.Settings;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.service.auth.ApiKeys;
 import io.cohortflow.service.auth.Role;
 import io.cohortflow.service.segments.SegmentLimits;
-import java.io.IOException;
-import java.io.Reader;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TreeSet;
-import javax.annotation.Nullable;
 
 /**
- * The service's whole configuration: every key, its default and its parsing live here, so the
- * launcher, the tests and the docs agree. Values come from one properties file, then environment
- * variables ({@code cohortflow.limits.concurrent} is overridden by {@code
- * COHORTFLOW_LIMITS_CONCURRENT}), then nothing else.
+ * The Segments API's configuration: its settings (docs/configuration.md) declared here in the one
+ * vocabulary of {@link Settings}, the shared ones in {@link CommonSettings}. An environment
+ * variable overrides the properties file ({@code cohortflow.limits.concurrent} by {@code
+ * COHORTFLOW_LIMITS_CONCURRENT}); the camel-case keys of before are read as deprecated names.
  *
  * @param host the interface to listen on; loopback by default so nothing is exposed by accident
  * @param port the HTTP port, 0 for any free one
@@ -58,81 +54,207 @@ public record ServiceConfig(
         Map<String, String> dataViews,
         List<ApiKeys.Entry> apiKeys) {
 
-    public static final String HOST = "cohortflow.service.host";
-    public static final String PORT = "cohortflow.service.port";
-    public static final String MAX_BODY_BYTES = "cohortflow.service.maxBodyBytes";
-    public static final String BOOTSTRAP = "cohortflow.kafka.bootstrapServers";
-    public static final String CREATE_TOPICS = "cohortflow.kafka.createTopics";
-    public static final String TOPIC_DEFINITIONS = "cohortflow.topics.definitions";
-    public static final String TOPIC_APPLIED = "cohortflow.topics.applied";
-    public static final String REQUESTS_PER_MINUTE = "cohortflow.limits.requestsPerMinute";
-    public static final String CONCURRENT = "cohortflow.limits.concurrent";
-    public static final String WRITE_TIMEOUT_MS = "cohortflow.store.writeTimeoutMs";
-    public static final String STARTUP_TIMEOUT_MS = "cohortflow.store.startupTimeoutMs";
-    public static final String MAX_VERSIONS = "cohortflow.store.maxVersions";
-    public static final String MAX_RECORD_BYTES = "cohortflow.store.maxRecordBytes";
-    public static final String MAX_NAME_CHARS = "cohortflow.segments.maxNameChars";
-    public static final String MAX_DESCRIPTION_CHARS = "cohortflow.segments.maxDescriptionChars";
-    public static final String MAX_TAGS = "cohortflow.segments.maxTags";
-    public static final String MAX_TAG_CHARS = "cohortflow.segments.maxTagChars";
-    public static final String MAX_TAG_DESCRIPTION_CHARS =
-            "cohortflow.segments.maxTagDescriptionChars";
-    public static final String MAX_CATEGORIES = "cohortflow.segments.maxCategories";
-    public static final String MAX_CATEGORY_CHARS = "cohortflow.segments.maxCategoryChars";
-    public static final String MAX_ACTIVATIONS = "cohortflow.segments.maxActivations";
-    public static final String MAX_SHARES = "cohortflow.segments.maxShares";
-    public static final String MAX_DEFINITION_BYTES = "cohortflow.segments.maxDefinitionBytes";
-    public static final String MAX_RESOLVED_PREDICATES =
-            "cohortflow.segments.maxResolvedPredicates";
-    public static final String DATA_VIEWS = "cohortflow.dataViews";
+    public static final Setting<String> HOST =
+            Setting.text(
+                    "cohortflow.service.host",
+                    "127.0.0.1",
+                    "The interface the HTTP server listens on; loopback unless you mean it.");
+    public static final Setting<Integer> PORT =
+            Setting.integer(
+                    "cohortflow.service.port",
+                    8080,
+                    0,
+                    65_535,
+                    "The HTTP port; 0 for any free one.");
+    public static final Setting<Integer> MAX_BODY_BYTES =
+            Setting.integer(
+                            "cohortflow.service.max-body-bytes",
+                            262_144,
+                            1_024,
+                            Integer.MAX_VALUE,
+                            "The largest request body accepted (413 beyond).")
+                    .deprecated("cohortflow.service.maxBodyBytes");
+    public static final Setting<Boolean> CREATE_TOPICS =
+            Setting.bool(
+                            "cohortflow.kafka.create-topics",
+                            true,
+                            "Create the service's topics when missing (off where the deployment"
+                                    + " creates them).")
+                    .deprecated("cohortflow.kafka.createTopics");
+    public static final Setting<Integer> REQUESTS_PER_MINUTE =
+            Setting.integer(
+                            "cohortflow.limits.requests-per-minute",
+                            60,
+                            1,
+                            Integer.MAX_VALUE,
+                            "Segments API requests a minute per workspace (the spec's 60).")
+                    .deprecated("cohortflow.limits.requestsPerMinute");
+    public static final Setting<Integer> CONCURRENT =
+            Setting.integer(
+                    "cohortflow.limits.concurrent",
+                    6,
+                    1,
+                    Integer.MAX_VALUE,
+                    "Segments API requests in flight per workspace (the spec's 6).");
+    public static final Setting<Duration> WRITE_TIMEOUT =
+            Setting.duration(
+                            "cohortflow.store.write-timeout",
+                            Duration.ofSeconds(10),
+                            false,
+                            "How long a write waits for the definitions log to take and replay it.")
+                    .deprecatedMillis("cohortflow.store.writeTimeoutMs");
+    public static final Setting<Duration> STARTUP_TIMEOUT =
+            Setting.duration(
+                            "cohortflow.store.startup-timeout",
+                            Duration.ofSeconds(60),
+                            false,
+                            "How long start-up waits for the store to rebuild from the log.")
+                    .deprecatedMillis("cohortflow.store.startupTimeoutMs");
+    public static final Setting<Integer> MAX_VERSIONS =
+            Setting.integer(
+                            "cohortflow.store.max-versions",
+                            50,
+                            1,
+                            10_000,
+                            "Versions of each segment kept in memory for the versions API.")
+                    .deprecated("cohortflow.store.maxVersions");
+    public static final Setting<Integer> MAX_RECORD_BYTES =
+            segmentLimit(
+                    "cohortflow.store.max-record-bytes",
+                    SegmentLimits.DEFAULT.maxRecordBytes(),
+                    "Largest definitions record, in bytes.");
+    public static final Setting<Integer> MAX_NAME_CHARS =
+            segmentLimit(
+                    "cohortflow.segments.max-name-chars",
+                    SegmentLimits.DEFAULT.maxNameChars(),
+                    "Longest segment name.");
+    public static final Setting<Integer> MAX_DESCRIPTION_CHARS =
+            segmentLimit(
+                    "cohortflow.segments.max-description-chars",
+                    SegmentLimits.DEFAULT.maxDescriptionChars(),
+                    "Longest segment description.");
+    public static final Setting<Integer> MAX_TAGS =
+            segmentLimit(
+                    "cohortflow.segments.max-tags",
+                    SegmentLimits.DEFAULT.maxTags(),
+                    "Most tags on a segment.");
+    public static final Setting<Integer> MAX_TAG_CHARS =
+            segmentLimit(
+                    "cohortflow.segments.max-tag-chars",
+                    SegmentLimits.DEFAULT.maxTagChars(),
+                    "Longest tag name.");
+    public static final Setting<Integer> MAX_TAG_DESCRIPTION_CHARS =
+            segmentLimit(
+                    "cohortflow.segments.max-tag-description-chars",
+                    SegmentLimits.DEFAULT.maxTagDescriptionChars(),
+                    "Longest tag description.");
+    public static final Setting<Integer> MAX_CATEGORIES =
+            segmentLimit(
+                    "cohortflow.segments.max-categories",
+                    SegmentLimits.DEFAULT.maxCategories(),
+                    "Most categories on a segment.");
+    public static final Setting<Integer> MAX_CATEGORY_CHARS =
+            segmentLimit(
+                    "cohortflow.segments.max-category-chars",
+                    SegmentLimits.DEFAULT.maxCategoryChars(),
+                    "Longest category.");
+    public static final Setting<Integer> MAX_ACTIVATIONS =
+            segmentLimit(
+                    "cohortflow.segments.max-activations",
+                    SegmentLimits.DEFAULT.maxActivations(),
+                    "Most activations on a segment.");
+    public static final Setting<Integer> MAX_SHARES =
+            segmentLimit(
+                    "cohortflow.segments.max-shares",
+                    SegmentLimits.DEFAULT.maxShares(),
+                    "Most shares of a segment.");
+    public static final Setting<Integer> MAX_DEFINITION_BYTES =
+            segmentLimit(
+                    "cohortflow.segments.max-definition-bytes",
+                    SegmentLimits.DEFAULT.maxDefinitionBytes(),
+                    "Largest definition JSON, in bytes.");
+    public static final Setting<Integer> MAX_RESOLVED_PREDICATES =
+            segmentLimit(
+                    "cohortflow.segments.max-resolved-predicates",
+                    SegmentLimits.DEFAULT.maxResolvedPredicates(),
+                    "Most predicates of a definition once its segment references are inlined.");
+    public static final Setting<String> DATA_VIEWS =
+            Setting.text(
+                            "cohortflow.data-views",
+                            "default:Default data view",
+                            "Data views (rsid:friendly name, comma separated) of every workspace;"
+                                    + " 'default' is always one.")
+                    .deprecated("cohortflow.dataViews");
 
-    /** Prefix of key entries: {@code cohortflow.apiKeys.<name>.key|keyHash|org|role|...}. */
-    public static final String API_KEYS = "cohortflow.apiKeys.";
+    /**
+     * Prefix of key entries: {@code cohortflow.api-keys.<name>.key|key-hash|token|token-hash|org|
+     * role|owner-id|owner-name|owner-login}.
+     */
+    public static final String API_KEYS = "cohortflow.api-keys.";
+
+    /** The prefix of those entries before the one key scheme, with camel-case fields. */
+    static final String OLD_API_KEYS = "cohortflow.apiKeys.";
 
     /**
      * The environment variables that provision a full-rights key at start (docs/architecture.md,
-     * "Defaults").
+     * "Defaults"). They are not settings of their own: they make an entry of {@link #API_KEYS}.
      */
     public static final String ENV_API_KEY = "COHORTFLOW_API_KEY";
 
     public static final String ENV_API_TOKEN = "COHORTFLOW_API_TOKEN";
     public static final String ENV_ORG = "COHORTFLOW_ORG";
 
-    /** The defaults, in one place. */
-    public static final Map<String, String> DEFAULTS =
-            Map.ofEntries(
-                    Map.entry(HOST, "127.0.0.1"),
-                    Map.entry(PORT, "8080"),
-                    Map.entry(MAX_BODY_BYTES, "262144"),
-                    Map.entry(BOOTSTRAP, "127.0.0.1:9092"),
-                    Map.entry(CREATE_TOPICS, "true"),
-                    Map.entry(TOPIC_DEFINITIONS, TopicNames.DEFAULT.definitions()),
-                    Map.entry(TOPIC_APPLIED, TopicNames.DEFAULT.applied()),
-                    Map.entry(REQUESTS_PER_MINUTE, "60"),
-                    Map.entry(CONCURRENT, "6"),
-                    Map.entry(WRITE_TIMEOUT_MS, "10000"),
-                    Map.entry(STARTUP_TIMEOUT_MS, "60000"),
-                    Map.entry(MAX_VERSIONS, "50"),
-                    Map.entry(MAX_RECORD_BYTES, "" + SegmentLimits.DEFAULT.maxRecordBytes()),
-                    Map.entry(MAX_NAME_CHARS, "" + SegmentLimits.DEFAULT.maxNameChars()),
-                    Map.entry(
-                            MAX_DESCRIPTION_CHARS,
-                            "" + SegmentLimits.DEFAULT.maxDescriptionChars()),
-                    Map.entry(MAX_TAGS, "" + SegmentLimits.DEFAULT.maxTags()),
-                    Map.entry(MAX_TAG_CHARS, "" + SegmentLimits.DEFAULT.maxTagChars()),
-                    Map.entry(
-                            MAX_TAG_DESCRIPTION_CHARS,
-                            "" + SegmentLimits.DEFAULT.maxTagDescriptionChars()),
-                    Map.entry(MAX_CATEGORIES, "" + SegmentLimits.DEFAULT.maxCategories()),
-                    Map.entry(MAX_CATEGORY_CHARS, "" + SegmentLimits.DEFAULT.maxCategoryChars()),
-                    Map.entry(MAX_ACTIVATIONS, "" + SegmentLimits.DEFAULT.maxActivations()),
-                    Map.entry(MAX_SHARES, "" + SegmentLimits.DEFAULT.maxShares()),
-                    Map.entry(
-                            MAX_DEFINITION_BYTES, "" + SegmentLimits.DEFAULT.maxDefinitionBytes()),
-                    Map.entry(
-                            MAX_RESOLVED_PREDICATES,
-                            "" + SegmentLimits.DEFAULT.maxResolvedPredicates()),
-                    Map.entry(DATA_VIEWS, "default:Default data view"));
+    /** The service's own settings, without the shared ones of {@link CommonSettings}. */
+    public static final List<Setting<?>> OWN =
+            List.of(
+                    HOST,
+                    PORT,
+                    MAX_BODY_BYTES,
+                    CREATE_TOPICS,
+                    REQUESTS_PER_MINUTE,
+                    CONCURRENT,
+                    WRITE_TIMEOUT,
+                    STARTUP_TIMEOUT,
+                    MAX_VERSIONS,
+                    MAX_RECORD_BYTES,
+                    MAX_NAME_CHARS,
+                    MAX_DESCRIPTION_CHARS,
+                    MAX_TAGS,
+                    MAX_TAG_CHARS,
+                    MAX_TAG_DESCRIPTION_CHARS,
+                    MAX_CATEGORIES,
+                    MAX_CATEGORY_CHARS,
+                    MAX_ACTIVATIONS,
+                    MAX_SHARES,
+                    MAX_DEFINITION_BYTES,
+                    MAX_RESOLVED_PREDICATES,
+                    DATA_VIEWS);
+
+    /** Families of keys and variables the service reads besides its settings. */
+    public static final List<String> FAMILIES =
+            List.of(API_KEYS, OLD_API_KEYS, ENV_API_KEY, ENV_API_TOKEN, ENV_ORG);
+
+    /** A segment limit; its old key was the same in camel case. */
+    private static Setting<Integer> segmentLimit(String key, int defaultValue, String description) {
+        String area = key.substring(0, key.lastIndexOf('.') + 1);
+        String name = key.substring(area.length());
+        return Setting.integer(key, defaultValue, 1, Integer.MAX_VALUE, description)
+                .deprecated(area + camel(name));
+    }
+
+    private static String camel(String kebab) {
+        StringBuilder b = new StringBuilder();
+        boolean up = false;
+        for (char c : kebab.toCharArray()) {
+            if (c == '-') {
+                up = true;
+            } else {
+                b.append(up ? Character.toUpperCase(c) : c);
+                up = false;
+            }
+        }
+        return b.toString();
+    }
 
     public ServiceConfig {
         if (port < 0 || port > 65535) {
@@ -140,9 +262,6 @@ public record ServiceConfig(
         }
         if (requestsPerMinute < 1 || concurrentRequests < 1) {
             throw new IllegalArgumentException("rate limits must be at least 1");
-        }
-        if (maxVersions < 1) {
-            throw new IllegalArgumentException(MAX_VERSIONS + " must be at least 1");
         }
         if (!dataViews.containsKey("default")) {
             throw new IllegalArgumentException(
@@ -154,74 +273,54 @@ public record ServiceConfig(
 
     /** Defaults only, no keys: for tests and embedding. */
     public static ServiceConfig defaults() {
-        return from(Map.of(), Map.of());
+        return from(Settings.empty());
     }
 
-    /** Reads {@code file} (when present) and then the environment. */
-    public static ServiceConfig load(@Nullable Path file, Map<String, String> env) {
-        Map<String, String> props = new HashMap<>();
-        if (file != null) {
-            Properties p = new Properties();
-            try (Reader r = Files.newBufferedReader(file)) {
-                p.load(r);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read configuration " + file, e);
-            }
-            p.stringPropertyNames().forEach(k -> props.put(k, p.getProperty(k).trim()));
-        }
-        return from(props, env);
-    }
-
-    /** The environment variable that overrides {@code key}. */
-    public static String envName(String key) {
-        return key.replace('.', '_').replace('-', '_').toUpperCase(Locale.ROOT);
-    }
-
+    /** Properties (a file's, or a test's) under the environment. */
     public static ServiceConfig from(Map<String, String> props, Map<String, String> env) {
-        Map<String, String> v = new HashMap<>(DEFAULTS);
-        v.putAll(props);
-        for (String key : new TreeSet<>(DEFAULTS.keySet())) {
-            String e = env.get(envName(key));
-            if (e != null && !e.isBlank()) {
-                v.put(key, e.trim());
-            }
-        }
-        TopicNames t = TopicNames.DEFAULT;
-        TopicNames topics =
-                new TopicNames(
-                        v.get(TOPIC_DEFINITIONS),
-                        t.events(),
-                        t.memberships(),
-                        t.replies(),
-                        t.deadLetter(),
-                        v.get(TOPIC_APPLIED));
+        return from(Settings.of(props, env));
+    }
+
+    /**
+     * The Segments API's settings and the shared ones ({@code SegmentationConfig} adds its own).
+     */
+    public static final List<Setting<?>> ALL = concat(CommonSettings.ALL, OWN);
+
+    private static List<Setting<?>> concat(List<Setting<?>> a, List<Setting<?>> b) {
+        List<Setting<?>> all = new ArrayList<>(a);
+        all.addAll(b);
+        return List.copyOf(all);
+    }
+
+    public static ServiceConfig from(Settings s) {
+        TopicNames topics = CommonSettings.topics(s);
         return new ServiceConfig(
-                v.get(HOST),
-                integer(v, PORT),
-                v.get(BOOTSTRAP),
+                s.get(HOST),
+                s.get(PORT),
+                s.get(CommonSettings.KAFKA_BOOTSTRAP_SERVERS),
                 topics,
-                bool(v, CREATE_TOPICS),
-                integer(v, REQUESTS_PER_MINUTE),
-                integer(v, CONCURRENT),
-                integer(v, MAX_BODY_BYTES),
-                Duration.ofMillis(integer(v, WRITE_TIMEOUT_MS)),
-                Duration.ofMillis(integer(v, STARTUP_TIMEOUT_MS)),
-                integer(v, MAX_VERSIONS),
+                s.get(CREATE_TOPICS),
+                s.get(REQUESTS_PER_MINUTE),
+                s.get(CONCURRENT),
+                s.get(MAX_BODY_BYTES),
+                s.get(WRITE_TIMEOUT),
+                s.get(STARTUP_TIMEOUT),
+                s.get(MAX_VERSIONS),
                 new SegmentLimits(
-                        integer(v, MAX_NAME_CHARS),
-                        integer(v, MAX_DESCRIPTION_CHARS),
-                        integer(v, MAX_TAGS),
-                        integer(v, MAX_TAG_CHARS),
-                        integer(v, MAX_TAG_DESCRIPTION_CHARS),
-                        integer(v, MAX_CATEGORIES),
-                        integer(v, MAX_CATEGORY_CHARS),
-                        integer(v, MAX_ACTIVATIONS),
-                        integer(v, MAX_SHARES),
-                        integer(v, MAX_DEFINITION_BYTES),
-                        integer(v, MAX_RECORD_BYTES),
-                        integer(v, MAX_RESOLVED_PREDICATES)),
-                dataViews(v.get(DATA_VIEWS)),
-                apiKeys(props, env));
+                        s.get(MAX_NAME_CHARS),
+                        s.get(MAX_DESCRIPTION_CHARS),
+                        s.get(MAX_TAGS),
+                        s.get(MAX_TAG_CHARS),
+                        s.get(MAX_TAG_DESCRIPTION_CHARS),
+                        s.get(MAX_CATEGORIES),
+                        s.get(MAX_CATEGORY_CHARS),
+                        s.get(MAX_ACTIVATIONS),
+                        s.get(MAX_SHARES),
+                        s.get(MAX_DEFINITION_BYTES),
+                        s.get(MAX_RECORD_BYTES),
+                        s.get(MAX_RESOLVED_PREDICATES)),
+                dataViews(s.get(DATA_VIEWS)),
+                apiKeys(s));
     }
 
     private static Map<String, String> dataViews(String spec) {
@@ -240,47 +339,69 @@ public record ServiceConfig(
         return views;
     }
 
-    private static List<ApiKeys.Entry> apiKeys(Map<String, String> props, Map<String, String> env) {
+    /**
+     * The keys of {@code cohortflow.api-keys.<name>.*} entries (or of the older {@code
+     * cohortflow.apiKeys.<name>.*} ones, fields in camel case), and the one the environment
+     * provisions.
+     */
+    private static List<ApiKeys.Entry> apiKeys(Settings s) {
+        Map<String, String> props = new HashMap<>(s.withPrefix(API_KEYS));
+        s.withPrefix(OLD_API_KEYS)
+                .forEach(
+                        (k, v) -> {
+                            String rest = k.substring(OLD_API_KEYS.length());
+                            int dot = rest.lastIndexOf('.');
+                            String current =
+                                    API_KEYS
+                                            + rest.substring(0, dot + 1)
+                                            + kebab(rest.substring(dot + 1));
+                            s.noteDeprecated(k, current);
+                            props.putIfAbsent(current, v);
+                        });
         List<ApiKeys.Entry> keys = new ArrayList<>();
         TreeSet<String> names = new TreeSet<>();
         for (String k : props.keySet()) {
-            if (k.startsWith(API_KEYS)) {
-                String rest = k.substring(API_KEYS.length());
-                int dot = rest.indexOf('.');
-                if (dot > 0) {
-                    names.add(rest.substring(0, dot));
-                }
+            String rest = k.substring(API_KEYS.length());
+            int dot = rest.indexOf('.');
+            if (dot > 0) {
+                names.add(rest.substring(0, dot));
             }
         }
         for (String name : names) {
             String p = API_KEYS + name + ".";
             String org = require(props, p + "org");
-            String keyHash = props.get(p + "keyHash");
+            String keyHash = props.get(p + "key-hash");
             String key = props.get(p + "key");
             if ((keyHash == null) == (key == null)) {
-                throw new IllegalArgumentException(
-                        "API key '" + name + "' needs exactly one of " + p + "key or keyHash");
+                throw new InvalidSettingException(
+                        "API key '" + name + "' needs exactly one of " + p + "key or key-hash");
             }
             String token = props.get(p + "token");
-            String tokenHash = props.get(p + "tokenHash");
-            String owner = props.get(p + "ownerId");
-            long ownerId = owner == null ? ownerOf(name) : Long.parseLong(owner.trim());
-            String ownerName = props.getOrDefault(p + "ownerName", name);
-            String ownerLogin = props.getOrDefault(p + "ownerLogin", name + "@" + org);
+            String tokenHash = props.get(p + "token-hash");
+            String owner = props.get(p + "owner-id");
+            long ownerId;
+            try {
+                ownerId = owner == null ? ownerOf(name) : Long.parseLong(owner.trim());
+            } catch (NumberFormatException e) {
+                throw new InvalidSettingException(
+                        p + "owner-id must be an integer, got '" + owner + "'");
+            }
+            String ownerName = props.getOrDefault(p + "owner-name", name);
+            String ownerLogin = props.getOrDefault(p + "owner-login", name + "@" + org);
             Role role = Role.parse(props.getOrDefault(p + "role", "read"));
             String kh = keyHash != null ? keyHash : ApiKeys.hash(key);
             String th = tokenHash != null ? tokenHash : token != null ? ApiKeys.hash(token) : null;
             keys.add(new ApiKeys.Entry(name, kh, th, org, ownerId, ownerName, ownerLogin, role));
         }
-        String envKey = env.get(ENV_API_KEY);
-        if (envKey != null && !envKey.isBlank()) {
-            String org = env.getOrDefault(ENV_ORG, "default");
-            String token = env.get(ENV_API_TOKEN);
+        String envKey = s.env(ENV_API_KEY);
+        if (envKey != null) {
+            String org = s.env(ENV_ORG) == null ? "default" : s.env(ENV_ORG);
+            String token = s.env(ENV_API_TOKEN);
             keys.add(
                     new ApiKeys.Entry(
                             "env",
-                            ApiKeys.hash(envKey.trim()),
-                            token == null || token.isBlank() ? null : ApiKeys.hash(token.trim()),
+                            ApiKeys.hash(envKey),
+                            token == null ? null : ApiKeys.hash(token),
                             org,
                             1,
                             "Administrator",
@@ -288,6 +409,18 @@ public record ServiceConfig(
                             Role.ADMIN));
         }
         return keys;
+    }
+
+    private static String kebab(String camel) {
+        StringBuilder b = new StringBuilder();
+        for (char c : camel.toCharArray()) {
+            if (Character.isUpperCase(c)) {
+                b.append('-').append(Character.toLowerCase(c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
     }
 
     /**
@@ -308,25 +441,9 @@ public record ServiceConfig(
     private static String require(Map<String, String> props, String key) {
         String v = props.get(key);
         if (v == null || v.isBlank()) {
-            throw new IllegalArgumentException("missing configuration key " + key);
+            throw new InvalidSettingException("missing configuration key " + key);
         }
         return v;
-    }
-
-    private static int integer(Map<String, String> v, String key) {
-        try {
-            return Integer.parseInt(v.get(key).trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be an integer, got " + v.get(key));
-        }
-    }
-
-    private static boolean bool(Map<String, String> v, String key) {
-        String s = v.get(key).trim().toLowerCase(Locale.ROOT);
-        if (!s.equals("true") && !s.equals("false")) {
-            throw new IllegalArgumentException(key + " must be true or false, got " + s);
-        }
-        return Boolean.parseBoolean(s);
     }
 
     public ServiceConfig withPort(int p) {

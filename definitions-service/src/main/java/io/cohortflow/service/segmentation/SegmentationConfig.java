@@ -1,20 +1,23 @@
 package io.cohortflow.service.segmentation;
 
+import io.cohortflow.core.config.CommonSettings;
+import io.cohortflow.core.config.InvalidSettingException;
+import io.cohortflow.core.config.Setting;
+import io.cohortflow.core.config.Settings;
 import io.cohortflow.core.contract.TopicNames;
-import io.cohortflow.core.eval.EngineConfig;
 import io.cohortflow.core.event.EventLimits;
+import io.cohortflow.service.config.ServiceConfig;
 import io.cohortflow.service.limits.WorkspaceLimits;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Locale;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The segmentation API's settings, each with its key and default in one place. Read from the same
- * properties file as {@link io.cohortflow.service.config.ServiceConfig}, overridden by environment
- * variables ({@code cohortflow.segmentation.timeoutMs} by {@code
- * COHORTFLOW_SEGMENTATION_TIMEOUTMS}).
+ * The segmentation API's settings (docs/configuration.md), in the one vocabulary of {@link
+ * Settings}: its own keys here, the topics and the event limits shared with the job in {@link
+ * CommonSettings} (the job announces its own skew and horizon, which win once heard).
  *
  * @param topics events, replies and dead-letter topics (the job's contract)
  * @param aliasesTopic compacted, one partition: alias bindings
@@ -48,138 +51,145 @@ public record SegmentationConfig(
         WorkspaceLimits.Limit limit,
         Map<String, WorkspaceLimits.Limit> workspaceLimits) {
 
-    public static final String TOPIC_EVENTS = "cohortflow.topics.events";
-    public static final String TOPIC_REPLIES = "cohortflow.topics.replies";
-    public static final String TOPIC_DEAD_LETTER = "cohortflow.topics.deadLetter";
-    public static final String TOPIC_ALIASES = "cohortflow.topics.aliases";
-    public static final String TOPIC_SCHEMAS = "cohortflow.topics.schemas";
-    public static final String TIMEOUT_MS = "cohortflow.segmentation.timeoutMs";
-    public static final String MAX_EVENTS = "cohortflow.segmentation.maxEvents";
-    public static final String MAX_FUTURE_SKEW = "cohortflow.segmentation.maxFutureSkew";
-    public static final String HORIZON = "cohortflow.segmentation.horizon";
-    public static final String MAX_NAME_LENGTH = "cohortflow.segmentation.maxNameLength";
-    public static final String MAX_KEY_LENGTH = "cohortflow.segmentation.maxKeyLength";
-    public static final String MAX_STRING_LENGTH = "cohortflow.segmentation.maxStringLength";
-    public static final String MAX_VALUES = "cohortflow.segmentation.maxValues";
-    public static final String MAX_DEPTH = "cohortflow.segmentation.maxDepth";
-    public static final String MAX_EVENT_CHARS = "cohortflow.segmentation.maxEventChars";
-    public static final String MAX_ALIASES = "cohortflow.segmentation.maxAliases";
-    public static final String MAX_ALIAS_LENGTH = "cohortflow.segmentation.maxAliasLength";
-    public static final String REQUESTS_PER_SECOND = "cohortflow.segmentation.requestsPerSecond";
-    public static final String MAX_IN_FLIGHT = "cohortflow.segmentation.maxInFlight";
+    public static final Setting<Duration> TIMEOUT =
+            Setting.duration(
+                            "cohortflow.segmentation.timeout",
+                            Duration.ofSeconds(5),
+                            false,
+                            "How long a request waits for the job's answer before 504 (503 when"
+                                    + " the job is not running).")
+                    .deprecatedMillis("cohortflow.segmentation.timeoutMs");
+    public static final Setting<Integer> MAX_EVENTS =
+            Setting.integer(
+                            "cohortflow.segmentation.max-events",
+                            10,
+                            0,
+                            10_000,
+                            "Events one request may carry (the spec's 10).")
+                    .deprecated("cohortflow.segmentation.maxEvents");
+    public static final Setting<Integer> MAX_ALIASES =
+            Setting.integer(
+                            "cohortflow.segmentation.max-aliases",
+                            16,
+                            1,
+                            10_000,
+                            "Aliases one request may name.")
+                    .deprecated("cohortflow.segmentation.maxAliases");
+    public static final Setting<Integer> MAX_ALIAS_LENGTH =
+            Setting.integer(
+                            "cohortflow.segmentation.max-alias-length",
+                            512,
+                            1,
+                            65_536,
+                            "Characters of an alias's tag or id.")
+                    .deprecated("cohortflow.segmentation.maxAliasLength");
+    public static final Setting<Integer> REQUESTS_PER_SECOND =
+            Setting.integer(
+                            "cohortflow.segmentation.requests-per-second",
+                            2_000,
+                            1,
+                            Integer.MAX_VALUE,
+                            "Segmentation requests a second per workspace, beyond which 429.")
+                    .deprecated("cohortflow.segmentation.requestsPerSecond");
+    public static final Setting<Integer> MAX_IN_FLIGHT =
+            Setting.integer(
+                            "cohortflow.segmentation.max-in-flight",
+                            256,
+                            1,
+                            Integer.MAX_VALUE,
+                            "Segmentation requests in flight per workspace, beyond which 429.")
+                    .deprecated("cohortflow.segmentation.maxInFlight");
+
+    /**
+     * Limits of one workspace: {@code cohortflow.segmentation.workspace.<org>.requests-per-second}
+     * and {@code .max-in-flight} (properties only: a variable's name cannot spell every org).
+     */
     public static final String WORKSPACE = "cohortflow.segmentation.workspace.";
 
-    public static final Map<String, String> DEFAULTS =
-            Map.ofEntries(
-                    Map.entry(TOPIC_EVENTS, TopicNames.DEFAULT.events()),
-                    Map.entry(TOPIC_REPLIES, TopicNames.DEFAULT.replies()),
-                    Map.entry(TOPIC_DEAD_LETTER, TopicNames.DEFAULT.deadLetter()),
-                    Map.entry(TOPIC_ALIASES, "cohortflow.aliases"),
-                    Map.entry(TOPIC_SCHEMAS, "cohortflow.schemas"),
-                    Map.entry(TIMEOUT_MS, "5000"),
-                    Map.entry(MAX_EVENTS, "10"),
-                    Map.entry(MAX_FUTURE_SKEW, EngineConfig.DEFAULT.maxFutureSkew().toString()),
-                    Map.entry(HORIZON, EngineConfig.DEFAULT.horizon().toString()),
-                    Map.entry(MAX_NAME_LENGTH, "" + EventLimits.DEFAULT.maxNameLength()),
-                    Map.entry(MAX_KEY_LENGTH, "" + EventLimits.DEFAULT.maxKeyLength()),
-                    Map.entry(MAX_STRING_LENGTH, "" + EventLimits.DEFAULT.maxStringLength()),
-                    Map.entry(MAX_VALUES, "" + EventLimits.DEFAULT.maxValues()),
-                    Map.entry(MAX_DEPTH, "" + EventLimits.DEFAULT.maxDepth()),
-                    Map.entry(MAX_EVENT_CHARS, "" + EventLimits.DEFAULT.maxEventChars()),
-                    Map.entry(MAX_ALIASES, "16"),
-                    Map.entry(MAX_ALIAS_LENGTH, "512"),
-                    Map.entry(REQUESTS_PER_SECOND, "2000"),
-                    Map.entry(MAX_IN_FLIGHT, "256"));
+    /** The segmentation API's own settings, without the service's and the shared ones. */
+    public static final List<Setting<?>> OWN =
+            List.of(
+                    TIMEOUT,
+                    MAX_EVENTS,
+                    MAX_ALIASES,
+                    MAX_ALIAS_LENGTH,
+                    REQUESTS_PER_SECOND,
+                    MAX_IN_FLIGHT);
+
+    /**
+     * Families of keys and variables the service process reads besides its settings: API keys,
+     * per-workspace limits, the file's name and the JVM's options.
+     */
+    public static final List<String> FAMILIES =
+            concat(
+                    ServiceConfig.FAMILIES,
+                    List.of(WORKSPACE, "COHORTFLOW_CONFIG", "COHORTFLOW_JAVA_OPTS"));
+
+    /** Every setting the service process reads: the Segments API's, these and the shared ones. */
+    public static final List<Setting<?>> ALL = concat(ServiceConfig.ALL, OWN);
+
+    private static <T> List<T> concat(List<? extends T> a, List<? extends T> b) {
+        List<T> out = new ArrayList<>(a);
+        out.addAll(b);
+        return List.copyOf(out);
+    }
 
     public SegmentationConfig {
-        if (maxEvents < 0) {
-            throw new IllegalArgumentException(MAX_EVENTS + " must be at least 0");
-        }
         if (timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException(TIMEOUT_MS + " must be positive");
-        }
-        if (horizon.isNegative() || horizon.isZero()) {
-            throw new IllegalArgumentException(HORIZON + " must be positive");
-        }
-        if (maxAliases < 1 || maxAliasLength < 1) {
-            throw new IllegalArgumentException(
-                    MAX_ALIASES + " and " + MAX_ALIAS_LENGTH + " must be at least 1");
+            throw new IllegalArgumentException(TIMEOUT + " must be positive");
         }
     }
 
-    /** Properties first, then their environment overrides, then the defaults. */
+    /** Properties (a file's, or a test's) under the environment. */
     public static SegmentationConfig from(Map<String, String> props, Map<String, String> env) {
-        Map<String, String> s = new HashMap<>(DEFAULTS);
-        for (String k : DEFAULTS.keySet()) {
-            if (props.containsKey(k)) {
-                s.put(k, props.get(k));
-            }
-            String e = env.get(envName(k));
-            if (e != null) {
-                s.put(k, e);
-            }
-        }
-        TopicNames d = TopicNames.DEFAULT;
-        Duration timeout = Duration.ofMillis(Long.parseLong(s.get(TIMEOUT_MS)));
-        return new SegmentationConfig(
-                new TopicNames(
-                        props.getOrDefault("cohortflow.topics.definitions", d.definitions()),
-                        s.get(TOPIC_EVENTS),
-                        d.memberships(),
-                        s.get(TOPIC_REPLIES),
-                        s.get(TOPIC_DEAD_LETTER),
-                        props.getOrDefault("cohortflow.topics.applied", d.applied())),
-                s.get(TOPIC_ALIASES),
-                s.get(TOPIC_SCHEMAS),
-                timeout,
-                Duration.ofSeconds(10),
-                Integer.parseInt(s.get(MAX_EVENTS)),
-                Duration.parse(s.get(MAX_FUTURE_SKEW)),
-                Duration.parse(s.get(HORIZON)),
-                new EventLimits(
-                        Integer.parseInt(s.get(MAX_NAME_LENGTH)),
-                        Integer.parseInt(s.get(MAX_KEY_LENGTH)),
-                        Integer.parseInt(s.get(MAX_STRING_LENGTH)),
-                        Integer.parseInt(s.get(MAX_VALUES)),
-                        Integer.parseInt(s.get(MAX_DEPTH)),
-                        Integer.parseInt(s.get(MAX_EVENT_CHARS))),
-                Integer.parseInt(s.get(MAX_ALIASES)),
-                Integer.parseInt(s.get(MAX_ALIAS_LENGTH)),
-                new WorkspaceLimits.Limit(
-                        Integer.parseInt(s.get(REQUESTS_PER_SECOND)),
-                        Integer.parseInt(s.get(MAX_IN_FLIGHT))),
-                workspaceLimits(props, s));
+        return from(Settings.of(props, env));
     }
 
-    /** The workspaces named in {@code cohortflow.segmentation.workspace.<org>.<limit>} keys. */
-    private static Map<String, WorkspaceLimits.Limit> workspaceLimits(
-            Map<String, String> props, Map<String, String> settings) {
-        String rate = REQUESTS_PER_SECOND.substring(REQUESTS_PER_SECOND.lastIndexOf('.'));
-        String inFlight = MAX_IN_FLIGHT.substring(MAX_IN_FLIGHT.lastIndexOf('.'));
+    public static SegmentationConfig from(Settings s) {
+        return new SegmentationConfig(
+                CommonSettings.topics(s),
+                s.get(CommonSettings.TOPIC_ALIASES),
+                s.get(CommonSettings.TOPIC_SCHEMAS),
+                s.get(TIMEOUT),
+                Duration.ofSeconds(10),
+                s.get(MAX_EVENTS),
+                s.get(CommonSettings.MAX_FUTURE_SKEW),
+                s.get(CommonSettings.HORIZON),
+                CommonSettings.eventLimits(s),
+                s.get(MAX_ALIASES),
+                s.get(MAX_ALIAS_LENGTH),
+                new WorkspaceLimits.Limit(s.get(REQUESTS_PER_SECOND), s.get(MAX_IN_FLIGHT)),
+                workspaceLimits(s));
+    }
+
+    /**
+     * The workspaces named in {@code cohortflow.segmentation.workspace.<org>.<limit>} keys, each
+     * limit read as a setting of its own (defaulting to the global one), so a bad value is named
+     * like any other.
+     */
+    private static Map<String, WorkspaceLimits.Limit> workspaceLimits(Settings s) {
         Map<String, WorkspaceLimits.Limit> out = new TreeMap<>();
-        for (String key : props.keySet()) {
-            if (!key.startsWith(WORKSPACE)) {
-                continue;
-            }
+        String[] limits = {"requests-per-second", "max-in-flight"};
+        String[] old = {"requestsPerSecond", "maxInFlight"};
+        for (String key : s.withPrefix(WORKSPACE).keySet()) {
             String rest = key.substring(WORKSPACE.length());
-            if (!rest.endsWith(rate) && !rest.endsWith(inFlight)) {
-                throw new IllegalArgumentException(
-                        key
-                                + ": a workspace's limits are "
-                                + rate.substring(1)
-                                + " and "
-                                + inFlight.substring(1));
+            int dot = rest.lastIndexOf('.');
+            String limit = dot < 0 ? "" : rest.substring(dot + 1);
+            if (!List.of(limits).contains(limit) && !List.of(old).contains(limit)) {
+                throw new InvalidSettingException(
+                        key + ": a workspace's limits are " + limits[0] + " and " + limits[1]);
             }
-            String org = rest.substring(0, rest.lastIndexOf('.'));
-            String r =
-                    props.getOrDefault(WORKSPACE + org + rate, settings.get(REQUESTS_PER_SECOND));
-            String f = props.getOrDefault(WORKSPACE + org + inFlight, settings.get(MAX_IN_FLIGHT));
-            out.put(org, new WorkspaceLimits.Limit(Integer.parseInt(r), Integer.parseInt(f)));
+            String org = rest.substring(0, dot);
+            Setting<Integer> rate =
+                    Setting.integer(WORKSPACE + org + "." + limits[0], 1, 1, Integer.MAX_VALUE, "")
+                            .deprecated(WORKSPACE + org + "." + old[0])
+                            .withDefault(Integer.toString(s.get(REQUESTS_PER_SECOND)));
+            Setting<Integer> inFlight =
+                    Setting.integer(WORKSPACE + org + "." + limits[1], 1, 1, Integer.MAX_VALUE, "")
+                            .deprecated(WORKSPACE + org + "." + old[1])
+                            .withDefault(Integer.toString(s.get(MAX_IN_FLIGHT)));
+            out.put(org, new WorkspaceLimits.Limit(s.get(rate), s.get(inFlight)));
         }
         return out;
-    }
-
-    public static String envName(String key) {
-        return key.toUpperCase(Locale.ROOT).replace('.', '_');
     }
 }

@@ -3,6 +3,7 @@ package io.cohortflow.service.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.cohortflow.core.config.Settings;
 import io.cohortflow.service.auth.ApiKeys;
 import io.cohortflow.service.auth.Role;
 import io.cohortflow.service.segments.SegmentLimits;
@@ -37,10 +38,10 @@ class ServiceConfigTest {
     void segment_limits_are_overridden_by_key_and_a_record_budget_beyond_the_broker_is_refused() {
         ServiceConfig c =
                 ServiceConfig.from(
-                        Map.of("cohortflow.segments.maxTags", "10"),
+                        Map.of("cohortflow.segments.max-tags", "10"),
                         Map.of(
-                                "COHORTFLOW_STORE_MAXRECORDBYTES", "100000",
-                                "COHORTFLOW_SEGMENTS_MAXRESOLVEDPREDICATES", "500"));
+                                "COHORTFLOW_STORE_MAX_RECORD_BYTES", "100000",
+                                "COHORTFLOW_SEGMENTS_MAX_RESOLVED_PREDICATES", "500"));
         assertThat(c.segmentLimits().maxTags()).isEqualTo(10);
         assertThat(c.segmentLimits().maxRecordBytes()).isEqualTo(100_000);
         assertThat(c.segmentLimits().guardrails().maxResolvedPredicates()).isEqualTo(500);
@@ -48,7 +49,7 @@ class ServiceConfigTest {
         assertThatThrownBy(
                         () ->
                                 ServiceConfig.from(
-                                        Map.of("cohortflow.store.maxRecordBytes", "2000000"),
+                                        Map.of("cohortflow.store.max-record-bytes", "2000000"),
                                         Map.of()))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("broker");
@@ -56,7 +57,7 @@ class ServiceConfigTest {
                         () ->
                                 ServiceConfig.from(
                                         Map.of(
-                                                "cohortflow.segments.maxResolvedPredicates",
+                                                "cohortflow.segments.max-resolved-predicates",
                                                 "20000"),
                                         Map.of()))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -72,21 +73,22 @@ class ServiceConfigTest {
                 String.join(
                         "\n",
                         "cohortflow.service.port=9000",
-                        "cohortflow.limits.requestsPerMinute=120",
+                        "cohortflow.limits.requests-per-minute=120",
                         "cohortflow.topics.definitions=defs",
-                        "cohortflow.dataViews=default:Main,web:Web",
-                        "cohortflow.apiKeys.ci.key=secret-1",
-                        "cohortflow.apiKeys.ci.org=acme",
-                        "cohortflow.apiKeys.ci.role=write",
-                        "cohortflow.apiKeys.ci.ownerId=7"));
+                        "cohortflow.data-views=default:Main,web:Web",
+                        "cohortflow.api-keys.ci.key=secret-1",
+                        "cohortflow.api-keys.ci.org=acme",
+                        "cohortflow.api-keys.ci.role=write",
+                        "cohortflow.api-keys.ci.owner-id=7"));
         ServiceConfig c =
-                ServiceConfig.load(
-                        f,
-                        Map.of(
-                                "COHORTFLOW_SERVICE_PORT",
-                                "9100",
-                                "COHORTFLOW_LIMITS_CONCURRENT",
-                                "2"));
+                ServiceConfig.from(
+                        Settings.load(
+                                f,
+                                Map.of(
+                                        "COHORTFLOW_SERVICE_PORT",
+                                        "9100",
+                                        "COHORTFLOW_LIMITS_CONCURRENT",
+                                        "2")));
         assertThat(c.port()).isEqualTo(9100);
         assertThat(c.requestsPerMinute()).isEqualTo(120);
         assertThat(c.concurrentRequests()).isEqualTo(2);
@@ -101,15 +103,42 @@ class ServiceConfigTest {
     }
 
     @Test
+    void the_keys_of_before_the_one_scheme_are_read_as_deprecated_names() {
+        Settings s =
+                Settings.of(
+                        Map.of(
+                                "cohortflow.limits.requestsPerMinute", "120",
+                                "cohortflow.store.writeTimeoutMs", "2500",
+                                "cohortflow.dataViews", "default:Main",
+                                "cohortflow.apiKeys.ci.key", "secret-1",
+                                "cohortflow.apiKeys.ci.org", "acme",
+                                "cohortflow.apiKeys.ci.ownerId", "7"),
+                        Map.of("COHORTFLOW_KAFKA_BOOTSTRAPSERVERS", "10.0.0.1:9092"));
+        ServiceConfig c = ServiceConfig.from(s);
+        assertThat(c.requestsPerMinute()).isEqualTo(120);
+        assertThat(c.writeTimeout()).isEqualTo(Duration.ofMillis(2500));
+        assertThat(c.dataViews()).containsEntry("default", "Main");
+        assertThat(c.bootstrapServers()).isEqualTo("10.0.0.1:9092");
+        assertThat(c.apiKeys()).singleElement().extracting(ApiKeys.Entry::ownerId).isEqualTo(7L);
+        assertThat(s.deprecationsUsed())
+                .contains(
+                        "COHORTFLOW_KAFKA_BOOTSTRAPSERVERS is deprecated: use"
+                                + " cohortflow.kafka.bootstrap-servers"
+                                + " (COHORTFLOW_KAFKA_BOOTSTRAP_SERVERS)",
+                        "cohortflow.apiKeys.ci.ownerId is deprecated: use"
+                                + " cohortflow.api-keys.ci.owner-id");
+    }
+
+    @Test
     void keys_without_an_owner_id_each_own_what_they_create() {
         Map<String, String> props =
                 Map.of(
-                        "cohortflow.apiKeys.a.key", "secret-a",
-                        "cohortflow.apiKeys.a.org", "acme",
-                        "cohortflow.apiKeys.a.role", "write",
-                        "cohortflow.apiKeys.b.key", "secret-b",
-                        "cohortflow.apiKeys.b.org", "acme",
-                        "cohortflow.apiKeys.b.role", "write");
+                        "cohortflow.api-keys.a.key", "secret-a",
+                        "cohortflow.api-keys.a.org", "acme",
+                        "cohortflow.api-keys.a.role", "write",
+                        "cohortflow.api-keys.b.key", "secret-b",
+                        "cohortflow.api-keys.b.org", "acme",
+                        "cohortflow.api-keys.b.role", "write");
         List<ApiKeys.Entry> keys = ServiceConfig.from(props, Map.of()).apiKeys();
         assertThat(keys).extracting(ApiKeys.Entry::ownerId).doesNotHaveDuplicates();
         assertThat(keys).extracting(ApiKeys.Entry::ownerId).doesNotContain(1L);
@@ -151,7 +180,7 @@ class ServiceConfigTest {
         assertThatThrownBy(
                         () ->
                                 ServiceConfig.from(
-                                        Map.of("cohortflow.apiKeys.x.org", "acme"), Map.of()))
-                .hasMessageContaining("key or keyHash");
+                                        Map.of("cohortflow.api-keys.x.org", "acme"), Map.of()))
+                .hasMessageContaining("key or key-hash");
     }
 }

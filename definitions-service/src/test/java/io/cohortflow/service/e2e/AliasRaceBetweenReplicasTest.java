@@ -38,7 +38,7 @@ class AliasRaceBetweenReplicasTest {
     @Test
     void two_replicas_minting_for_the_same_new_aliases_bind_them_all_to_one_user()
             throws Exception {
-        Map<String, String> quick = Map.of(SegmentationConfig.TIMEOUT_MS, "500");
+        Map<String, String> quick = Map.of(SegmentationConfig.TIMEOUT.key(), "500 ms");
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try (ServiceOnBroker one = ServiceOnBroker.start(quick);
                 ServiceOnBroker two = ServiceOnBroker.beside(one, quick)) {

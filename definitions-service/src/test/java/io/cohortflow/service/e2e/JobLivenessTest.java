@@ -39,7 +39,7 @@ class JobLivenessTest {
 
     @BeforeAll
     static void start() {
-        stack = ServiceOnBroker.start(Map.of(SegmentationConfig.TIMEOUT_MS, "1500"));
+        stack = ServiceOnBroker.start(Map.of(SegmentationConfig.TIMEOUT.key(), "1500 ms"));
         http = stack.http;
     }
 

@@ -37,11 +37,11 @@ class SegmentationLimitsTest {
                                                 key("other", "other-key", "globex"),
                                                 key("third", "third-key", "initech"))),
                         Map.of(
-                                SegmentationConfig.TIMEOUT_MS,
-                                "1500",
-                                SegmentationConfig.WORKSPACE + "acme.requestsPerSecond",
+                                SegmentationConfig.TIMEOUT.key(),
+                                "1500 ms",
+                                SegmentationConfig.WORKSPACE + "acme.requests-per-second",
                                 "3",
-                                SegmentationConfig.WORKSPACE + "globex.maxInFlight",
+                                SegmentationConfig.WORKSPACE + "globex.max-in-flight",
                                 "1"));
         http = stack.http;
     }

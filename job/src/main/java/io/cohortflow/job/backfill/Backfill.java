@@ -34,6 +34,7 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.filesystem.OutputFileConfig;
+import picocli.CommandLine;
 
 /**
  * The backfill, in one screen: the streaming job's operator run in BATCH mode over history.
@@ -200,30 +201,9 @@ public final class Backfill {
                 .build();
     }
 
-    /** Runs a backfill; see {@link BackfillOptions#USAGE} and docs/backfill.md. */
-    public static void main(String[] args) throws Exception {
-        if (args.length == 1 && (args[0].equals("--help") || args[0].equals("-h"))) {
-            System.out.println(BackfillOptions.USAGE);
-            return;
-        }
-        BackfillOptions o;
-        try {
-            o = BackfillOptions.parse(args, Instant.now());
-        } catch (IllegalArgumentException e) {
-            System.err.println(e.getMessage());
-            System.exit(2);
-            return;
-        }
-        JobConfig c = JobConfig.from(JobConfig.load(o.config(), System.getenv()));
-        JobExecutionResult result = run(o, c, new Configuration());
-        System.out.printf(
-                "backfill done in %d ms: memberships as of %s in %s%s%n",
-                result.getNetRuntime(),
-                Instant.ofEpochMilli(o.until()),
-                o.output(),
-                o.savepoint() == null
-                        ? ""
-                        : "; bootstrap savepoint and " + Cutover.FILE + " in " + o.savepoint());
+    /** Runs a backfill from its command line ({@link BackfillCommand}, docs/backfill.md). */
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new BackfillCommand()).execute(args));
     }
 
     /** The backfill the options describe: files, the topic or a file of definitions, sinks. */

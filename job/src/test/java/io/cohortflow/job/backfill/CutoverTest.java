@@ -3,6 +3,7 @@ package io.cohortflow.job.backfill;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.cohortflow.core.config.CommonSettings;
 import io.cohortflow.job.CohortflowJob;
 import io.cohortflow.job.JobConfig;
 import java.nio.file.Path;
@@ -38,24 +39,24 @@ class CutoverTest {
         String savepoint = dir.toUri().toString();
         new Cutover(savepoint, "2026-11-16T00:00:00Z", "cohortflow.events", Map.of(0, 0L), 64)
                 .write();
-        JobConfig job = JobConfig.from(Map.of(JobConfig.BOOTSTRAP_MANIFEST, savepoint));
+        JobConfig job = JobConfig.from(Map.of(JobConfig.BOOTSTRAP_MANIFEST.key(), savepoint));
         assertThatThrownBy(() -> CohortflowJob.cutover(job))
                 .hasMessageContaining("max parallelism 64")
                 .hasMessageContaining("this job has 128");
         JobConfig otherTopic =
                 JobConfig.from(
                         Map.of(
-                                JobConfig.BOOTSTRAP_MANIFEST, savepoint,
-                                JobConfig.MAX_PARALLELISM, "64",
-                                JobConfig.TOPIC_EVENTS, "other.events"));
+                                JobConfig.BOOTSTRAP_MANIFEST.key(), savepoint,
+                                JobConfig.MAX_PARALLELISM.key(), "64",
+                                CommonSettings.TOPIC_EVENTS.key(), "other.events"));
         assertThatThrownBy(() -> CohortflowJob.cutover(otherTopic))
                 .hasMessageContaining("other.events");
         JobConfig fits =
                 JobConfig.from(
                         Map.of(
-                                JobConfig.BOOTSTRAP_MANIFEST,
+                                JobConfig.BOOTSTRAP_MANIFEST.key(),
                                 savepoint,
-                                JobConfig.MAX_PARALLELISM,
+                                JobConfig.MAX_PARALLELISM.key(),
                                 "64"));
         assertThat(CohortflowJob.cutover(fits).cutoverMillis())
                 .isEqualTo(java.time.Instant.parse("2026-11-16T00:00:00Z").toEpochMilli());

@@ -62,7 +62,7 @@ public final class BackfillBench {
                                 + "\n");
             }
         }
-        JobConfig c = JobConfig.from(Map.of(JobConfig.PARALLELISM, "2"));
+        JobConfig c = JobConfig.from(Map.of(JobConfig.PARALLELISM.key(), "2"));
         Configuration flink = new Configuration();
         flink.setString("taskmanager.memory.managed.size", "1g");
 

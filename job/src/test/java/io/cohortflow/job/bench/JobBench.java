@@ -1,6 +1,7 @@
 package io.cohortflow.job.bench;
 
 import io.cohortflow.core.bench.Workload;
+import io.cohortflow.core.config.CommonSettings;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.core.event.Event;
@@ -177,8 +178,8 @@ public final class JobBench {
 
     private static JobConfig config(Path checkpoints, Map<String, String> extra) {
         Map<String, String> s = new HashMap<>(extra);
-        s.put(JobConfig.CHECKPOINT_DIR, checkpoints.toUri().toString());
-        s.put(JobConfig.PARALLELISM, "2");
+        s.put(JobConfig.CHECKPOINT_DIR.key(), checkpoints.toUri().toString());
+        s.put(JobConfig.PARALLELISM.key(), "2");
         return JobConfig.from(s);
     }
 
@@ -538,15 +539,15 @@ public final class JobBench {
         Path dir = Files.createTempDirectory("bench-kafka");
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             Map<String, String> s = new HashMap<>();
-            s.put(JobConfig.BOOTSTRAP, kafka.bootstrapServers());
+            s.put(CommonSettings.KAFKA_BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers());
             JobConfig c = config(dir, s);
             c =
                     JobConfig.from(
                             new HashMap<>(
                                     Map.of(
-                                            JobConfig.BOOTSTRAP,
+                                            CommonSettings.KAFKA_BOOTSTRAP_SERVERS.key(),
                                             kafka.bootstrapServers(),
-                                            JobConfig.CHECKPOINT_DIR,
+                                            JobConfig.CHECKPOINT_DIR.key(),
                                             dir.toUri().toString())));
             CohortflowTopics.ensure(kafka.bootstrapServers(), c.topics(), 2);
             try (KafkaProducer<String, String> p =

@@ -1,5 +1,6 @@
 package io.cohortflow.job.bench;
 
+import io.cohortflow.core.config.CommonSettings;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.job.CohortflowJob;
 import io.cohortflow.job.JobConfig;
@@ -60,10 +61,10 @@ public final class VisibilityBench {
         Path dir = Files.createTempDirectory("bench-visibility");
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             Map<String, String> s = new HashMap<>();
-            s.put(JobConfig.BOOTSTRAP, kafka.bootstrapServers());
-            s.put(JobConfig.CHECKPOINT_DIR, dir.toUri().toString());
-            s.put(JobConfig.CHECKPOINT_INTERVAL, interval.toString());
-            s.put(JobConfig.PARALLELISM, "2");
+            s.put(CommonSettings.KAFKA_BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers());
+            s.put(JobConfig.CHECKPOINT_DIR.key(), dir.toUri().toString());
+            s.put(JobConfig.CHECKPOINT_INTERVAL.key(), interval.toString());
+            s.put(JobConfig.PARALLELISM.key(), "2");
             JobConfig c = JobConfig.from(s);
             CohortflowTopics.ensure(kafka.bootstrapServers(), c.topics(), 2);
             Map<String, Object> pc = new HashMap<>();

@@ -1,0 +1,168 @@
+package io.cohortflow.job.backfill;
+
+import io.cohortflow.core.config.Settings;
+import io.cohortflow.job.JobConfig;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import javax.annotation.Nullable;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.configuration.Configuration;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code cohortflow backfill}: the backfill's command line (docs/backfill.md). The launcher's CLI
+ * mounts it as a subcommand and {@link Backfill#main} runs it alone (a cluster's {@code flink run
+ * -c ...Backfill}), so both read the same options. Exit codes: 0 done, 1 the run failed, 2 the
+ * command line or the settings are wrong.
+ */
+@Command(
+        name = "backfill",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Runs the job's operator in batch over history files: memberships as of --until, and"
+                    + " optionally a bootstrap savepoint the streaming job starts from.",
+            "Instants are ISO-8601, e.g. 2026-11-01T00:00:00Z."
+        },
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:done", "1:the run failed", "2:wrong options or settings"})
+public final class BackfillCommand implements Callable<Integer> {
+    @Spec CommandLine.Model.CommandSpec spec;
+
+    @Option(
+            names = "--input",
+            required = true,
+            split = ",",
+            paramLabel = "<file|dir>",
+            description =
+                    "Event envelopes, one per line (JSON lines, optionally gzipped); repeatable or"
+                            + " comma-separated.")
+    List<String> inputs = new ArrayList<>();
+
+    @Option(
+            names = "--output",
+            required = true,
+            paramLabel = "<dir>",
+            description = "Where memberships/, dead-letters/ and transitions/ go.")
+    String output;
+
+    @Option(
+            names = "--from",
+            paramLabel = "<instant>",
+            description = "Leave out events before this instant (default: none).")
+    @Nullable
+    String from;
+
+    @Option(
+            names = "--until",
+            paramLabel = "<instant>",
+            description =
+                    "The end of history: memberships as of it, events at or after it left out,"
+                            + " the cut-over of a bootstrap (default: now).")
+    @Nullable
+    String until;
+
+    @Option(
+            names = "--workspace",
+            paramLabel = "<id>",
+            description = "Only this workspace's events (default: all).")
+    @Nullable
+    String workspace;
+
+    @Option(
+            names = "--savepoint",
+            paramLabel = "<dir>",
+            description = "Write a bootstrap savepoint and its cut-over file here.")
+    @Nullable
+    String savepoint;
+
+    @Option(
+            names = "--definitions-file",
+            paramLabel = "<segments.jsonl>",
+            description = "Read segment records from this file instead of the definitions topic.")
+    @Nullable
+    String definitionsFile;
+
+    @Option(
+            names = "--transitions",
+            description = "Also write every entered/exited transition, as the streaming job would.")
+    boolean transitions;
+
+    @Option(
+            names = "--publish",
+            description = "Also write memberships and dead letters to their Kafka topics.")
+    boolean publish;
+
+    @Option(
+            names = "--config",
+            paramLabel = "<cohortflow.properties>",
+            description =
+                    "The job's settings (docs/configuration.md); COHORTFLOW_* variables override"
+                            + " them.")
+    @Nullable
+    Path config;
+
+    /** The options as one run's value; {@code now} stands in for a missing {@code --until}. */
+    BackfillOptions options(Instant now) {
+        long fromMillis = instant("--from", from, Long.MIN_VALUE);
+        long untilMillis = instant("--until", until, now.toEpochMilli());
+        if (fromMillis >= untilMillis) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "--from must be before --until");
+        }
+        return new BackfillOptions(
+                List.copyOf(inputs),
+                fromMillis,
+                untilMillis,
+                workspace,
+                output,
+                transitions,
+                publish,
+                savepoint,
+                definitionsFile,
+                config);
+    }
+
+    private long instant(String option, @Nullable String value, long otherwise) {
+        if (value == null) {
+            return otherwise;
+        }
+        try {
+            return Instant.parse(value).toEpochMilli();
+        } catch (DateTimeParseException e) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    option + ": not an ISO-8601 instant (e.g. 2026-11-01T00:00:00Z): " + value);
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        BackfillOptions o = options(Instant.now());
+        JobConfig c;
+        try {
+            c = JobConfig.from(Settings.load(o.config(), System.getenv()));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+        JobExecutionResult result = Backfill.run(o, c, new Configuration());
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf(
+                "backfill done in %d ms: memberships as of %s in %s%s%n",
+                result.getNetRuntime(),
+                Instant.ofEpochMilli(o.until()),
+                o.output(),
+                o.savepoint() == null
+                        ? ""
+                        : "; bootstrap savepoint and " + Cutover.FILE + " in " + o.savepoint());
+        out.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,119 @@
+package io.cohortflow.launcher;
+
+import io.cohortflow.core.config.Settings;
+import io.cohortflow.service.segmentation.SegmentationConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import javax.annotation.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code cohortflow run [file]}: starts the whole system in this process and stops it cleanly on
+ * Ctrl-C (SIGINT/SIGTERM run the shutdown hook: service, then the job with a final savepoint, then
+ * the broker). Also what {@code cohortflow} alone does.
+ */
+@Command(
+        name = "run",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Starts the whole system in this process on 127.0.0.1: the Kafka broker (9092), the job"
+                    + " on a Flink mini cluster with RocksDB, and the service (8080). Ctrl-C stops"
+                    + " it cleanly.",
+            "Settings: the properties file, then COHORTFLOW_* environment variables, then the"
+                    + " defaults (docs/configuration.md). Data goes to ./data unless"
+                    + " COHORTFLOW_DATA_DIR says otherwise."
+        },
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:stopped cleanly",
+            "1:could not start (a port in use, say)",
+            "2:wrong arguments or settings"
+        })
+final class RunCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
+
+    /** Environment variables the launcher's scripts and CLI read besides the settings. */
+    static final List<String> FAMILIES = families();
+
+    @Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(
+            arity = "0..1",
+            paramLabel = "<cohortflow.properties>",
+            description = "The settings file (default: $COHORTFLOW_CONFIG, else none).")
+    @Nullable
+    Path config;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        LauncherConfig config = configuration();
+        CohortflowStack stack;
+        try {
+            stack = CohortflowStack.start(config);
+        } catch (RuntimeException e) {
+            spec.commandLine().getErr().println("cohortflow could not start: " + e.getMessage());
+            LOG.debug("start failed", e);
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime()
+                .addShutdownHook(
+                        new Thread(
+                                () -> {
+                                    LOG.info("stopping");
+                                    stack.close();
+                                    LOG.info("stopped");
+                                    stopped.countDown();
+                                },
+                                "cohortflow-shutdown"));
+        spec.commandLine()
+                .getOut()
+                .printf(
+                        "%ncohortflow is up: service http://127.0.0.1:%d  kafka %s  data %s%n"
+                                + "Ctrl-C stops it.%n%n",
+                        stack.httpPort(), stack.bootstrapServers(), config.dataDir());
+        spec.commandLine().getOut().flush();
+        stopped.await();
+        return 0;
+    }
+
+    /**
+     * The settings to start with: the file named (or {@code COHORTFLOW_CONFIG}'s), then the
+     * environment; a usage error (exit 2) naming the file or the key otherwise.
+     */
+    LauncherConfig configuration() {
+        Path file = config;
+        String fromEnv = System.getenv("COHORTFLOW_CONFIG");
+        if (file == null && fromEnv != null && !fromEnv.isBlank()) {
+            file = Path.of(fromEnv);
+        }
+        if (file != null && !Files.isRegularFile(file)) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "no configuration file " + file);
+        }
+        try {
+            Settings settings = Settings.load(file, System.getenv());
+            LauncherConfig c = LauncherConfig.from(settings);
+            settings.warnings(LauncherConfig.ALL, FAMILIES).forEach(LOG::warn);
+            return c;
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+    }
+
+    private static List<String> families() {
+        List<String> out = new ArrayList<>(SegmentationConfig.FAMILIES);
+        out.add(LauncherConfig.FLINK_PREFIX);
+        out.add(SegmentsCommand.ENV_URL);
+        return List.copyOf(out);
+    }
+}

@@ -1,0 +1,325 @@
+package io.cohortflow.launcher;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.Json;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.StringJoiner;
+import java.util.concurrent.Callable;
+import javax.annotation.Nullable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code cohortflow segments list|get|validate|create}: the Segments API of a running service for
+ * scripts. Prints the service's JSON answer on standard output; an error answer goes to standard
+ * error with exit code 1 (and a definition found invalid by {@code validate} exits 1 too), a
+ * service that cannot be reached exits 3.
+ */
+@Command(
+        name = "segments",
+        mixinStandardHelpOptions = true,
+        description = "A client of a running service's Segments API, for scripts.",
+        subcommands = {
+            SegmentsCommand.ListSegments.class,
+            SegmentsCommand.GetSegment.class,
+            SegmentsCommand.Validate.class,
+            SegmentsCommand.Create.class
+        },
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:done",
+            "1:the service answered an error, or the definition is not valid",
+            "2:wrong arguments",
+            "3:the service could not be reached"
+        })
+final class SegmentsCommand {
+    static final String ENV_URL = "COHORTFLOW_URL";
+    static final int UNREACHABLE = 3;
+
+    private SegmentsCommand() {}
+
+    /** Where the service is and who asks: options every subcommand takes. */
+    static final class Service {
+        @Option(
+                names = "--url",
+                defaultValue = "${env:COHORTFLOW_URL:-http://127.0.0.1:8080}",
+                description = "The service (default: $COHORTFLOW_URL, else ${DEFAULT-VALUE}).")
+        URI url;
+
+        @Option(
+                names = "--api-key",
+                defaultValue = "${env:COHORTFLOW_API_KEY}",
+                description = "The API key (default: $COHORTFLOW_API_KEY).")
+        @Nullable
+        String apiKey;
+
+        @Option(
+                names = "--token",
+                defaultValue = "${env:COHORTFLOW_API_TOKEN}",
+                description = "The bearer token (default: $COHORTFLOW_API_TOKEN, else the key).")
+        @Nullable
+        String token;
+
+        @Option(
+                names = "--org",
+                defaultValue = "${env:COHORTFLOW_ORG}",
+                description = "The workspace (default: $COHORTFLOW_ORG).")
+        @Nullable
+        String org;
+
+        @Option(
+                names = "--timeout",
+                defaultValue = "30",
+                description = "Seconds to wait for an answer (default: ${DEFAULT-VALUE}).")
+        int timeoutSeconds;
+
+        /** The service's answer, or null after saying on standard error that none came. */
+        @Nullable
+        HttpResponse<String> request(
+                CommandLine cmd, String method, String path, @Nullable String body) {
+            if (apiKey == null || apiKey.isBlank() || org == null || org.isBlank()) {
+                throw new CommandLine.ParameterException(
+                        cmd,
+                        "an API key and a workspace are needed: --api-key and --org, or"
+                                + " COHORTFLOW_API_KEY and COHORTFLOW_ORG");
+            }
+            HttpRequest.Builder b =
+                    HttpRequest.newBuilder(url.resolve(path))
+                            .timeout(Duration.ofSeconds(timeoutSeconds))
+                            .header("x-api-key", apiKey)
+                            .header("Authorization", "Bearer " + (token == null ? apiKey : token))
+                            .header("x-gw-ims-org-id", org)
+                            .header("Accept", "application/json");
+            if (body == null) {
+                b.method(method, HttpRequest.BodyPublishers.noBody());
+            } else {
+                b.header("Content-Type", "application/json")
+                        .method(method, HttpRequest.BodyPublishers.ofString(body));
+            }
+            try {
+                return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            } catch (IOException e) {
+                cmd.getErr().println("cohortflow: no answer from " + url + ": " + e);
+                cmd.getErr().flush();
+                return null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+
+        /** Sends and prints: see {@link #print}. */
+        int send(CommandLine cmd, String method, String path, @Nullable String body) {
+            return print(cmd, request(cmd, method, path, body));
+        }
+    }
+
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    /**
+     * Prints an answer: 0 with its JSON on standard output, 1 with an error's body on standard
+     * error, 3 when there was none.
+     */
+    static int print(CommandLine cmd, @Nullable HttpResponse<String> r) {
+        if (r == null) {
+            return UNREACHABLE;
+        }
+        boolean ok = r.statusCode() < 400;
+        PrintWriter out = ok ? cmd.getOut() : cmd.getErr();
+        out.println(pretty(r.body()));
+        out.flush();
+        return ok ? 0 : 1;
+    }
+
+    static String pretty(String body) {
+        try {
+            JsonNode n = Json.MAPPER.readTree(body);
+            return Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(n);
+        } catch (IOException e) {
+            return body; // not JSON (a proxy's error page): as it came
+        }
+    }
+
+    /** A JSON document from a file, or standard input for {@code -}. */
+    static String read(String file) throws IOException {
+        return file.equals("-")
+                ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
+                : Files.readString(Path.of(file));
+    }
+
+    static String query(Map<String, Object> params) {
+        StringJoiner q = new StringJoiner("&", "?", "");
+        q.setEmptyValue("");
+        params.forEach(
+                (k, v) -> {
+                    if (v != null) {
+                        q.add(k + "=" + URLEncoder.encode(v.toString(), StandardCharsets.UTF_8));
+                    }
+                });
+        return q.toString();
+    }
+
+    @Command(
+            name = "list",
+            mixinStandardHelpOptions = true,
+            description = "Lists segments (GET /segments), as JSON.")
+    static final class ListSegments implements Callable<Integer> {
+        @Mixin Service service;
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--name", description = "Names containing this text.")
+        @Nullable
+        String name;
+
+        @Option(names = "--tag", description = "Segments with any of these tags (comma-separated).")
+        @Nullable
+        String tags;
+
+        @Option(names = "--published", description = "all, true or false (default: all).")
+        @Nullable
+        String published;
+
+        @Option(names = "--include-type", description = "shared, all or templates.")
+        @Nullable
+        String includeType;
+
+        @Option(names = "--expansion", description = "Extra fields, comma-separated.")
+        @Nullable
+        String expansion;
+
+        @Option(names = "--sort", description = "id, name or modified_date.")
+        @Nullable
+        String sortProperty;
+
+        @Option(names = "--desc", description = "Sort descending.")
+        boolean descending;
+
+        @Option(names = "--limit", description = "Page size, 1 to 1000 (default: the API's 10).")
+        @Nullable
+        Integer limit;
+
+        @Option(names = "--page", description = "0-based page.")
+        @Nullable
+        Integer page;
+
+        @Override
+        public Integer call() {
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("name", name);
+            p.put("tagNames", tags);
+            p.put("filterByPublishedSegments", published);
+            p.put("includeType", includeType);
+            p.put("expansion", expansion);
+            p.put("sortProperty", sortProperty);
+            p.put("sortDirection", descending ? "DESC" : null);
+            p.put("limit", limit);
+            p.put("page", page);
+            return service.send(spec.commandLine(), "GET", "/segments" + query(p), null);
+        }
+    }
+
+    @Command(
+            name = "get",
+            mixinStandardHelpOptions = true,
+            description = "Shows one segment (GET /segments/{id}), as JSON.")
+    static final class GetSegment implements Callable<Integer> {
+        @Mixin Service service;
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+        @Parameters(paramLabel = "<id>", description = "The segment's id.")
+        String id;
+
+        @Option(names = "--expansion", description = "Extra fields, comma-separated.")
+        @Nullable
+        String expansion;
+
+        @Override
+        public Integer call() {
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("expansion", expansion);
+            String path = "/segments/" + URLEncoder.encode(id, StandardCharsets.UTF_8) + query(p);
+            return service.send(spec.commandLine(), "GET", path, null);
+        }
+    }
+
+    @Command(
+            name = "validate",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Validates a definition (POST /segments/validate): exit 0 when valid, 1 when"
+                            + " not, with the service's answer either way.")
+    static final class Validate implements Callable<Integer> {
+        @Mixin Service service;
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+        @Parameters(
+                paramLabel = "<definition.json|->",
+                description =
+                        "The definition (or a whole segment with a 'definition'); - reads"
+                                + " standard input.")
+        String file;
+
+        @Option(
+                names = "--rsid",
+                defaultValue = "default",
+                description = "The data view to validate against (default: ${DEFAULT-VALUE}).")
+        String rsid;
+
+        @Override
+        public Integer call() throws IOException {
+            JsonNode doc = Json.MAPPER.readTree(read(file));
+            JsonNode definition = doc.has("definition") ? doc.get("definition") : doc;
+            CommandLine cmd = spec.commandLine();
+            HttpResponse<String> r =
+                    service.request(
+                            cmd,
+                            "POST",
+                            "/segments/validate" + query(Map.of("rsid", rsid)),
+                            Json.MAPPER.writeValueAsString(definition));
+            int code = print(cmd, r);
+            if (code != 0) {
+                return code;
+            }
+            return Json.MAPPER.readTree(r.body()).path("valid").asBoolean(false) ? 0 : 1;
+        }
+    }
+
+    @Command(
+            name = "create",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Creates a segment (POST /segments) from a JSON document with name, rsid and"
+                            + " definition; prints the created segment.")
+    static final class Create implements Callable<Integer> {
+        @Mixin Service service;
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+        @Parameters(
+                paramLabel = "<segment.json|->",
+                description = "The segment; - reads standard input.")
+        String file;
+
+        @Override
+        public Integer call() throws IOException {
+            String body = read(file);
+            Json.MAPPER.readTree(body); // refuse what is not JSON here, with the parser's words
+            return service.send(spec.commandLine(), "POST", "/segments", body);
+        }
+    }
+}

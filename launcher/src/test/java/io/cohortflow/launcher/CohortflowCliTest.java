@@ -1,0 +1,109 @@
+package io.cohortflow.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code cohortflow}'s command line without a running system: usage, errors and exit codes. */
+class CohortflowCliTest {
+    final StringWriter out = new StringWriter();
+    final StringWriter err = new StringWriter();
+
+    int run(String... args) {
+        out.getBuffer().setLength(0);
+        err.getBuffer().setLength(0);
+        CommandLine cli = Cohortflow.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        return cli.execute(args);
+    }
+
+    @Test
+    void help_on_every_command_exits_0_and_names_its_options() {
+        assertThat(run("--help")).isZero();
+        assertThat(out.toString())
+                .startsWith("Usage: cohortflow")
+                .contains("run", "backfill", "segments", "Exit codes:")
+                .doesNotContain("Exception");
+        assertThat(run("backfill", "--help")).isZero();
+        assertThat(out.toString()).contains("--input", "--output", "--savepoint", "--until");
+        assertThat(run("segments", "list", "--help")).isZero();
+        assertThat(out.toString()).contains("--url", "--api-key", "--org", "--name");
+        assertThat(run("help", "segments")).isZero();
+        assertThat(out.toString()).contains("list", "get", "validate", "create");
+        assertThat(run("--version")).isZero();
+        assertThat(out.toString()).startsWith("cohortflow ");
+    }
+
+    @Test
+    void wrong_arguments_exit_2_saying_what_is_wrong() {
+        assertThat(run("--port", "8080")).isEqualTo(2);
+        assertThat(err.toString()).contains("Unknown option: '--port'").contains("Usage:");
+        assertThat(run("nowhere.properties")).isEqualTo(2);
+        assertThat(err.toString()).contains("no configuration file nowhere.properties");
+        assertThat(run("backfill", "--input", "h", "--output", "o", "--until", "yesterday"))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains("--until: not an ISO-8601 instant");
+        assertThat(run("backfill", "--output", "o")).isEqualTo(2);
+        assertThat(err.toString()).contains("Missing required option: '--input=<file|dir>'");
+        assertThat(run("segments", "get")).isEqualTo(2);
+        assertThat(err.toString()).contains("Missing required parameter: '<id>'");
+    }
+
+    @Test
+    void a_setting_that_does_not_parse_exits_2_naming_the_key(@TempDir Path dir) throws Exception {
+        Path file =
+                Files.writeString(dir.resolve("c.properties"), "cohortflow.kafka.port=ninety\n");
+        assertThat(run(file.toString())).isEqualTo(2);
+        assertThat(err.toString())
+                .contains("cohortflow.kafka.port must be an integer from 0 to 65535, got 'ninety'");
+    }
+
+    @Test
+    void the_file_named_is_the_one_started_with(@TempDir Path dir) throws Exception {
+        Path file =
+                Files.writeString(
+                        dir.resolve("c.properties"),
+                        "cohortflow.kafka.port=19092\ncohortflow.kafka.eventPartitions=3\n");
+        CommandLine cli = new CommandLine(new RunCommand());
+        cli.parseArgs(file.toString());
+        LauncherConfig c = ((RunCommand) cli.getCommand()).configuration();
+        assertThat(c.kafkaPort()).isEqualTo(19092);
+        assertThat(c.eventPartitions()).isEqualTo(3);
+        assertThat(c.settings().deprecationsUsed())
+                .containsExactly(
+                        "cohortflow.kafka.eventPartitions is deprecated: use"
+                                + " cohortflow.kafka.event-partitions"
+                                + " (COHORTFLOW_KAFKA_EVENT_PARTITIONS)");
+    }
+
+    @Test
+    void the_segments_client_needs_a_key_and_says_when_nothing_answers() throws Exception {
+        assertThat(run("segments", "list", "--api-key", "", "--org", "")).isEqualTo(2);
+        assertThat(err.toString()).contains("an API key and a workspace are needed");
+        int closed;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        assertThat(
+                        run(
+                                "segments",
+                                "list",
+                                "--url",
+                                "http://127.0.0.1:" + closed,
+                                "--api-key",
+                                "k",
+                                "--org",
+                                "o"))
+                .isEqualTo(3);
+        assertThat(err.toString()).contains("no answer from http://127.0.0.1:" + closed);
+    }
+}
