@@ -25,7 +25,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import javax.annotation.Nullable;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
@@ -34,6 +33,7 @@ import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.streaming.runtime.tasks.ExceptionInChainedOperatorException;
 import org.apache.flink.util.Collector;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -466,8 +466,7 @@ public class SegmentationFunction
      * This subtask's heartbeat at {@code at}, or null for a backfill (no one waits for its
      * replies).
      */
-    @Nullable
-    KafkaMessage heartbeat(int subtask, long at) {
+    @Nullable KafkaMessage heartbeat(int subtask, long at) {
         return settings.backfill()
                 ? null
                 : outputs.heartbeat(

@@ -23,12 +23,12 @@ import io.cohortflow.job.model.UserState;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import javax.annotation.Nullable;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -48,7 +48,7 @@ class SegmentationFunctionTest {
             harness(
                     long definitionsEnd,
                     long sliceNanos,
-                    @Nullable org.apache.flink.runtime.checkpoint.OperatorSubtaskState snapshot)
+                    org.apache.flink.runtime.checkpoint.@Nullable OperatorSubtaskState snapshot)
                     throws Exception {
         if (h != null) {
             h.close();

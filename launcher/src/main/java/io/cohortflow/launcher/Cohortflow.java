@@ -3,7 +3,7 @@ package io.cohortflow.launcher;
 import io.cohortflow.job.backfill.BackfillCommand;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -41,8 +41,7 @@ public final class Cohortflow implements Callable<Integer> {
             arity = "0..1",
             paramLabel = "<cohortflow.properties>",
             description = "The settings file for 'run' (default: $COHORTFLOW_CONFIG, else none).")
-    @Nullable
-    Path config;
+    @Nullable Path config;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

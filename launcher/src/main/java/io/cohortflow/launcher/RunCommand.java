@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -50,8 +50,7 @@ final class RunCommand implements Callable<Integer> {
             arity = "0..1",
             paramLabel = "<cohortflow.properties>",
             description = "The settings file (default: $COHORTFLOW_CONFIG, else none).")
-    @Nullable
-    Path config;
+    @Nullable Path config;
 
     @Override
     public Integer call() throws InterruptedException {

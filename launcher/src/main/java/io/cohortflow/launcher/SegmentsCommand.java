@@ -17,7 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.StringJoiner;
 import java.util.concurrent.Callable;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -65,22 +65,19 @@ final class SegmentsCommand {
                 names = "--api-key",
                 defaultValue = "${env:COHORTFLOW_API_KEY}",
                 description = "The API key (default: $COHORTFLOW_API_KEY).")
-        @Nullable
-        String apiKey;
+        @Nullable String apiKey;
 
         @Option(
                 names = "--token",
                 defaultValue = "${env:COHORTFLOW_API_TOKEN}",
                 description = "The bearer token (default: $COHORTFLOW_API_TOKEN, else the key).")
-        @Nullable
-        String token;
+        @Nullable String token;
 
         @Option(
                 names = "--org",
                 defaultValue = "${env:COHORTFLOW_ORG}",
                 description = "The workspace (default: $COHORTFLOW_ORG).")
-        @Nullable
-        String org;
+        @Nullable String org;
 
         @Option(
                 names = "--timeout",
@@ -89,8 +86,7 @@ final class SegmentsCommand {
         int timeoutSeconds;
 
         /** The service's answer, or null after saying on standard error that none came. */
-        @Nullable
-        HttpResponse<String> request(
+        @Nullable HttpResponse<String> request(
                 CommandLine cmd, String method, String path, @Nullable String body) {
             if (apiKey == null || apiKey.isBlank() || org == null || org.isBlank()) {
                 throw new CommandLine.ParameterException(
@@ -184,39 +180,31 @@ final class SegmentsCommand {
         @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
         @Option(names = "--name", description = "Names containing this text.")
-        @Nullable
-        String name;
+        @Nullable String name;
 
         @Option(names = "--tag", description = "Segments with any of these tags (comma-separated).")
-        @Nullable
-        String tags;
+        @Nullable String tags;
 
         @Option(names = "--published", description = "all, true or false (default: all).")
-        @Nullable
-        String published;
+        @Nullable String published;
 
         @Option(names = "--include-type", description = "shared, all or templates.")
-        @Nullable
-        String includeType;
+        @Nullable String includeType;
 
         @Option(names = "--expansion", description = "Extra fields, comma-separated.")
-        @Nullable
-        String expansion;
+        @Nullable String expansion;
 
         @Option(names = "--sort", description = "id, name or modified_date.")
-        @Nullable
-        String sortProperty;
+        @Nullable String sortProperty;
 
         @Option(names = "--desc", description = "Sort descending.")
         boolean descending;
 
         @Option(names = "--limit", description = "Page size, 1 to 1000 (default: the API's 10).")
-        @Nullable
-        Integer limit;
+        @Nullable Integer limit;
 
         @Option(names = "--page", description = "0-based page.")
-        @Nullable
-        Integer page;
+        @Nullable Integer page;
 
         @Override
         public Integer call() {
@@ -246,8 +234,7 @@ final class SegmentsCommand {
         String id;
 
         @Option(names = "--expansion", description = "Extra fields, comma-separated.")
-        @Nullable
-        String expansion;
+        @Nullable String expansion;
 
         @Override
         public Integer call() {

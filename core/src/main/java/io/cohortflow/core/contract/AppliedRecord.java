@@ -1,7 +1,7 @@
 package io.cohortflow.core.contract;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The job's report that one of its subtasks applied a definition version: {@link #LIVE} as soon as

@@ -1,7 +1,7 @@
 package io.cohortflow.core.contract;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Input that could not be used, kept with why. {@code reason} is machine-readable ({@code

@@ -2,7 +2,7 @@ package io.cohortflow.core.contract;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A record on the replies topic, keyed {@code heartbeat#<subtask>}, that each subtask of a running

@@ -1,7 +1,7 @@
 package io.cohortflow.core.definition;
 
 import java.util.List;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A parsed segment definition: {@code {"func":"segment-def","version":[1,0,0],"container":{...}}}.

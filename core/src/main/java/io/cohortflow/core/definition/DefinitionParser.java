@@ -7,7 +7,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The tolerant parser: accepts the spellings Adobe's documents use ({@code segment-def} or {@code
@@ -722,8 +722,7 @@ public final class DefinitionParser {
         }
     }
 
-    @Nullable
-    private SeqItem.Limit limit(JsonNode n, String ptr) {
+    private SeqItem.@Nullable Limit limit(JsonNode n, String ptr) {
         String l = reqText(n, ptr, "limit");
         if (l == null) {
             return null;

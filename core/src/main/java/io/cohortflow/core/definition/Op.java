@@ -3,7 +3,7 @@ package io.cohortflow.core.definition;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /** The comparison functions of the language, each with the operand it takes. */
 public enum Op {

@@ -1,7 +1,7 @@
 package io.cohortflow.core.definition;
 
 import java.util.List;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A node of the definition tree. Records, so two trees are equal exactly when they mean the same
@@ -9,8 +9,7 @@ import javax.annotation.Nullable;
  */
 public sealed interface Pred {
 
-    @Nullable
-    String description();
+    @Nullable String description();
 
     /**
      * A container: holds when at least {@code atLeast} (default 1) of the units of {@code context}

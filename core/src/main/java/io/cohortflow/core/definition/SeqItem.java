@@ -1,7 +1,7 @@
 package io.cohortflow.core.definition;
 
 import java.util.List;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /** An element of a sequence's {@code stream}: a checkpoint, a group, or a restriction. */
 public sealed interface SeqItem {

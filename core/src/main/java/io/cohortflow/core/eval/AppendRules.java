@@ -9,7 +9,7 @@ import io.cohortflow.core.definition.Val;
 import io.cohortflow.core.definition.Visitor;
 import java.util.List;
 import java.util.Set;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What an event appended to a user's history (the newest, none dropped, no window boundary passed)

@@ -4,7 +4,7 @@ import io.cohortflow.core.definition.Op;
 import io.cohortflow.core.definition.Pred;
 import io.cohortflow.core.event.Values;
 import java.util.List;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The meaning of every comparison function on one value. A negated function ({@code not-x}) is

@@ -4,7 +4,7 @@ import io.cohortflow.core.definition.Definition;
 import io.cohortflow.core.definition.Window;
 import java.util.List;
 import java.util.Set;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A live segment ready for evaluation. Either incremental (a {@link Formula} over shared counters:

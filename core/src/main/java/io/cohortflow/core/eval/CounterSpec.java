@@ -5,7 +5,7 @@ import io.cohortflow.core.event.Event;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.Predicate;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An incrementally maintained aggregate over a user's recent events: of the events that satisfy

@@ -3,7 +3,7 @@ package io.cohortflow.core.eval;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The entries of one counter for one user, oldest first: time, value (sums) and key (distinct

@@ -1,7 +1,7 @@
 package io.cohortflow.core.eval;
 
 import java.util.List;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Why a predicate holds or not for a user. {@code pointer} locates the node in the resolved

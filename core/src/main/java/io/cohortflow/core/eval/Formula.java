@@ -3,7 +3,7 @@ package io.cohortflow.core.eval;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.DoublePredicate;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A definition compiled to a boolean formula over counters: evaluating it reads a few numbers and

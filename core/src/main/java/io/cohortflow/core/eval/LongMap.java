@@ -2,7 +2,7 @@ package io.cohortflow.core.eval;
 
 import java.util.Arrays;
 import java.util.function.LongPredicate;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Values by a long key (a counter's id), as sorted primitive keys beside their values: a user's

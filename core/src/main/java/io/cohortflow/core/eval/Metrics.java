@@ -7,7 +7,7 @@ import io.cohortflow.core.event.Values;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the aggregates of the language count. {@code metrics/occurrences}: events; {@code

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The live segments, compiled and indexed by what can change them: counters by an anchor value
@@ -194,8 +194,7 @@ public final class SegmentCatalog {
     }
 
     /** The live segment numbered {@code ordinal}, or null. */
-    @Nullable
-    CompiledSegment segmentAt(int ordinal) {
+    @Nullable CompiledSegment segmentAt(int ordinal) {
         return ordinal >= 0 && ordinal < byOrdinal.length ? byOrdinal[ordinal] : null;
     }
 
@@ -214,8 +213,7 @@ public final class SegmentCatalog {
         return i;
     }
 
-    @Nullable
-    CounterSpec counterSpec(long id) {
+    @Nullable CounterSpec counterSpec(long id) {
         return index().counters.get(id);
     }
 
@@ -224,8 +222,7 @@ public final class SegmentCatalog {
     }
 
     /** The store a profile keeps under {@code id}, or null when no live segment reads it. */
-    @Nullable
-    CounterStore counterStore(long id) {
+    @Nullable CounterStore counterStore(long id) {
         return index().stores.get(id);
     }
 
@@ -234,8 +231,7 @@ public final class SegmentCatalog {
     }
 
     /** The segments reading counter {@code counterId}, or null when none does. */
-    @Nullable
-    Readers readers(long counterId) {
+    @Nullable Readers readers(long counterId) {
         return index().readers.get(counterId);
     }
 

@@ -23,7 +23,7 @@ import java.util.Set;
 import java.util.function.DoublePredicate;
 import java.util.function.Function;
 import java.util.function.Predicate;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Compiles a resolved definition. Visitor- and hit-level logic (comparisons, exists, event-exists,
@@ -500,8 +500,7 @@ final class SegmentCompiler {
      * Two equalities of an AND on different dimensions, the event name first, else the two with the
      * fewest values; null when there are not two, or they would make too many probe keys.
      */
-    @Nullable
-    private static Anchor.EqualsBoth equalityPair(Pred p) {
+    private static Anchor.@Nullable EqualsBoth equalityPair(Pred p) {
         if (p instanceof Pred.Container c && c.window() == null && c.atLeast() == 1) {
             return equalityPair(c.pred());
         }
@@ -531,8 +530,7 @@ final class SegmentCompiler {
     }
 
     /** An equality anchor: {@code streq}, {@code streq-in}, {@code event-exists}, or OR of them. */
-    @Nullable
-    static Anchor.Equals equality(Pred p) {
+    static Anchor.@Nullable Equals equality(Pred p) {
         if (p instanceof Pred.Compare c && !c.val().aggregate()) {
             String path = Attributes.dimension(((Val.Attr) c.val()).name());
             if (c.op() == Op.STREQ) {

@@ -2,7 +2,7 @@ package io.cohortflow.core.eval;
 
 import java.util.List;
 import java.util.Map;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Dense small numbers for the segments of one workspace, under which a profile stores its

@@ -2,7 +2,7 @@ package io.cohortflow.core.eval;
 
 import java.util.HashMap;
 import java.util.Map;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A user's state besides the event history: the user's clock, the history floor, the counters the
@@ -115,8 +115,7 @@ public final class UserProfile {
         scheduledWakeUp = instant;
     }
 
-    @Nullable
-    CounterState counter(long id) {
+    @Nullable CounterState counter(long id) {
         return counters.get(id);
     }
 

@@ -2,7 +2,7 @@ package io.cohortflow.core.event;
 
 import java.util.Map;
 import java.util.Objects;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One behavioural event of a user. {@code time} is the event time in epoch milliseconds; {@code

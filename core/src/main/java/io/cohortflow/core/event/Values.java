@@ -3,7 +3,7 @@ package io.cohortflow.core.event;
 import io.cohortflow.core.definition.Attributes;
 import java.util.List;
 import java.util.Map;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /** Reading attributes of events and coercing JSON values, the same way everywhere. */
 public final class Values {

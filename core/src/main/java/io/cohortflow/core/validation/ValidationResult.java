@@ -3,7 +3,7 @@ package io.cohortflow.core.validation;
 import io.cohortflow.core.definition.Definition;
 import io.cohortflow.core.definition.Problem;
 import java.util.List;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Adobe's validation answer ({@code valid}, {@code message}, {@code supported_products}, {@code

@@ -20,7 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The peer cohorts of {@link PeerBenchmark} as Esper EPL (Esper is GPL-2.0: test scope only, never
@@ -246,8 +246,7 @@ final class EsperPeer implements AutoCloseable {
      * The changes since {@link #recordChanges()}, in order: an exit at the instant the window
      * ended; an exit and an entry at one instant are no change.
      */
-    @Nullable
-    List<Change> changes() {
+    @Nullable List<Change> changes() {
         return changes;
     }
 

@@ -10,6 +10,7 @@ import io.github.resilience4j.ratelimiter.internal.AtomicRateLimiter;
 import java.time.Duration;
 import java.util.Map;
 import java.util.OptionalLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Limits per workspace: requests a period (a resilience4j {@link RateLimiter}) and requests in
@@ -104,7 +105,7 @@ public final class WorkspaceLimits {
      *
      * @return null when admitted
      */
-    public @javax.annotation.Nullable Refusal admit(String workspace, String what) {
+    public @Nullable Refusal admit(String workspace, String what) {
         OptionalLong wait = tryRequest(workspace);
         if (wait.isPresent()) {
             return new Refusal(

@@ -28,6 +28,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,7 +84,7 @@ public final class JobClient implements AutoCloseable {
      * The limits on event times the running job announced in its latest heartbeat, or null before
      * one carrying them arrived: requests are checked against the job's own limits.
      */
-    private volatile @javax.annotation.Nullable EventTimeLimits announced;
+    private volatile @Nullable EventTimeLimits announced;
 
     /** The service's own settings, until a heartbeat announces the job's. */
     private final EventTimeLimits configured;

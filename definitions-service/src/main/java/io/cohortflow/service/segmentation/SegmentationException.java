@@ -1,6 +1,6 @@
 package io.cohortflow.service.segmentation;
 
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A segmentation-API failure the caller can act on: the HTTP status, a stable {@code type} and, in

@@ -21,7 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,9 +40,7 @@ public final class SegmentationService {
      * @param idempotencyKey the client's key for the request ({@code Idempotency-Key}), or null
      */
     public record Options(
-            boolean activations,
-            boolean synchronousValidation,
-            @javax.annotation.Nullable String idempotencyKey) {
+            boolean activations, boolean synchronousValidation, @Nullable String idempotencyKey) {
 
         public Options {
             if (idempotencyKey != null && !EventEnvelope.validIdempotencyKey(idempotencyKey)) {

@@ -6,7 +6,7 @@ import io.cohortflow.core.validation.DefinitionValidator;
 import io.cohortflow.service.store.DefinitionStore;
 import io.cohortflow.service.store.StoredSegment;
 import java.util.Optional;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a {@code segment-ref} may name: a segment of the same workspace that is published and not

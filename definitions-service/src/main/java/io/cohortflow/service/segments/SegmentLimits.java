@@ -9,7 +9,7 @@ import io.cohortflow.service.store.StoredSegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How large what a client stores may be. A segment is one record of the definitions topic, and the

@@ -7,7 +7,7 @@ import io.cohortflow.core.contract.Keys;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One record of the definitions topic as the service writes it: a superset of core's {@code

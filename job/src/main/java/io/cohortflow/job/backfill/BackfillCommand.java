@@ -9,9 +9,9 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import javax.annotation.Nullable;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -57,8 +57,7 @@ public final class BackfillCommand implements Callable<Integer> {
             names = "--from",
             paramLabel = "<instant>",
             description = "Leave out events before this instant (default: none).")
-    @Nullable
-    String from;
+    @Nullable String from;
 
     @Option(
             names = "--until",
@@ -66,29 +65,25 @@ public final class BackfillCommand implements Callable<Integer> {
             description =
                     "The end of history: memberships as of it, events at or after it left out,"
                             + " the cut-over of a bootstrap (default: now).")
-    @Nullable
-    String until;
+    @Nullable String until;
 
     @Option(
             names = "--workspace",
             paramLabel = "<id>",
             description = "Only this workspace's events (default: all).")
-    @Nullable
-    String workspace;
+    @Nullable String workspace;
 
     @Option(
             names = "--savepoint",
             paramLabel = "<dir>",
             description = "Write a bootstrap savepoint and its cut-over file here.")
-    @Nullable
-    String savepoint;
+    @Nullable String savepoint;
 
     @Option(
             names = "--definitions-file",
             paramLabel = "<segments.jsonl>",
             description = "Read segment records from this file instead of the definitions topic.")
-    @Nullable
-    String definitionsFile;
+    @Nullable String definitionsFile;
 
     @Option(
             names = "--transitions",
@@ -106,8 +101,7 @@ public final class BackfillCommand implements Callable<Integer> {
             description =
                     "The job's settings (docs/configuration.md); COHORTFLOW_* variables override"
                             + " them.")
-    @Nullable
-    Path config;
+    @Nullable Path config;
 
     /** The options as one run's value; {@code now} stands in for a missing {@code --until}. */
     BackfillOptions options(Instant now) {

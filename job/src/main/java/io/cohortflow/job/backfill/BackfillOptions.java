@@ -3,7 +3,7 @@ package io.cohortflow.job.backfill;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 
 /**

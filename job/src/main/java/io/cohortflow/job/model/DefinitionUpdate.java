@@ -1,6 +1,6 @@
 package io.cohortflow.job.model;
 
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /** One record of the definitions topic, raw: parsed by the operator, which owns the rules. */
 public class DefinitionUpdate {

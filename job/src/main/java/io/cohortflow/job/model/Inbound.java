@@ -1,6 +1,6 @@
 package io.cohortflow.job.model;
 
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One record of the events topic as the job sees it: either a parsed envelope (events encoded

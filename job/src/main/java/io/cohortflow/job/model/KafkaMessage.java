@@ -2,7 +2,7 @@ package io.cohortflow.job.model;
 
 import io.cohortflow.core.contract.Json;
 import java.nio.charset.StandardCharsets;
-import javax.annotation.Nullable;
+import org.jspecify.annotations.Nullable;
 
 /** A record for a Kafka topic: every output of the job is one of these. A Flink POJO. */
 public class KafkaMessage {
