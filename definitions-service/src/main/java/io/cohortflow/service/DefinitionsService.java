@@ -5,6 +5,7 @@ import io.cohortflow.service.api.Controller;
 import io.cohortflow.service.auth.ApiKeys;
 import io.cohortflow.service.config.ServiceConfig;
 import io.cohortflow.service.kafka.Follower;
+import io.cohortflow.service.kafka.Topics;
 import io.cohortflow.service.limits.WorkspaceLimits;
 import io.cohortflow.service.metrics.ServiceMetrics;
 import io.cohortflow.service.segments.SegmentService;
@@ -18,16 +19,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,7 +60,8 @@ public final class DefinitionsService implements AutoCloseable {
     /** Creates missing topics, rebuilds the store from the log, then listens. */
     public synchronized DefinitionsService start() {
         if (config.createTopics()) {
-            ensureTopics();
+            // The service's tables: the definitions log, applied reports, aliases and schemas.
+            Topics.ensure(config.bootstrapServers(), config.topics().tables());
         }
         callbacks =
                 Executors.newFixedThreadPool(
@@ -165,33 +159,6 @@ public final class DefinitionsService implements AutoCloseable {
         r.put("lag", store == null ? -1 : store.lag());
         r.put("segments", store == null ? 0 : store.size());
         return r;
-    }
-
-    private void ensureTopics() {
-        Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        try (Admin admin = Admin.create(p)) {
-            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
-            for (String t : List.of(config.topics().definitions(), config.topics().applied())) {
-                if (existing.contains(t)) {
-                    continue;
-                }
-                // One partition orders every write; compaction keeps each segment's latest record.
-                NewTopic nt =
-                        new NewTopic(t, Optional.of(1), Optional.empty())
-                                .configs(Map.of("cleanup.policy", "compact"));
-                try {
-                    admin.createTopics(List.of(nt)).all().get(30, TimeUnit.SECONDS);
-                } catch (java.util.concurrent.ExecutionException e) {
-                    if (!(e.getCause() instanceof TopicExistsException)) {
-                        throw e;
-                    }
-                }
-            }
-        } catch (Exception e) {
-            throw new IllegalStateException(
-                    "cannot create the topics on " + config.bootstrapServers(), e);
-        }
     }
 
     public int port() {

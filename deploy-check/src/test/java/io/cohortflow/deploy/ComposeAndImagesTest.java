@@ -3,7 +3,7 @@ package io.cohortflow.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.cohortflow.kafka.KafkaTopics;
+import io.cohortflow.core.contract.TopicSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -128,8 +128,8 @@ class ComposeAndImagesTest {
     @Test
     void the_topic_script_creates_the_codes_topics_with_the_codes_configs() {
         int marker = 97; // stands for "$partitions", the events topic's count
-        Map<String, KafkaTopics.Spec> expected = Topics.expected(marker);
-        Map<String, KafkaTopics.Spec> script = new LinkedHashMap<>();
+        Map<String, TopicSpec> expected = Topics.expected(marker);
+        Map<String, TopicSpec> script = new LinkedHashMap<>();
         Pattern line = Pattern.compile("^topic (\\S+) (\\S+)((?: \\S+=\\S+)*)$");
         for (String l : Repo.read(DOCKER.resolve("create-topics.sh")).lines().toList()) {
             Matcher m = line.matcher(l.strip());
@@ -144,7 +144,7 @@ class ComposeAndImagesTest {
                     configs.put(c.substring(0, c.indexOf('=')), c.substring(c.indexOf('=') + 1));
                 }
             }
-            script.put(m.group(1), new KafkaTopics.Spec(m.group(1), partitions, configs));
+            script.put(m.group(1), new TopicSpec(m.group(1), partitions, configs));
         }
         assertThat(script).isEqualTo(expected);
         JsonNode topics = services.path("topics");

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.cohortflow.kafka.KafkaTopics;
+import io.cohortflow.core.contract.TopicSpec;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -222,9 +222,9 @@ class KubernetesManifestsTest {
         objects.values().stream()
                 .filter(o -> o.path("kind").asText().equals("KafkaTopic"))
                 .forEach(o -> topics.put(o.at("/spec/topicName").asText(), o.path("spec")));
-        Map<String, KafkaTopics.Spec> expected = Topics.expected(partitions("cohortflow.events"));
+        Map<String, TopicSpec> expected = Topics.expected(partitions("cohortflow.events"));
         assertThat(topics.keySet()).containsExactlyInAnyOrderElementsOf(expected.keySet());
-        for (KafkaTopics.Spec s : expected.values()) {
+        for (TopicSpec s : expected.values()) {
             JsonNode t = topics.get(s.name());
             assertThat(t.path("partitions").asInt()).as(s.name()).isEqualTo(s.partitions());
             int replicas = t.path("replicas").asInt();

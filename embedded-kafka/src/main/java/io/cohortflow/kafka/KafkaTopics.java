@@ -1,5 +1,6 @@
 package io.cohortflow.kafka;
 
+import io.cohortflow.core.contract.TopicSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -22,20 +23,21 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
-/** Creating topics with their configs, and reading a topic to its end. */
+/**
+ * Test support: creating topics with their configs on a test broker, and reading a topic to its
+ * end. (The service's {@code Topics} creates them for the running system; the job's tests cannot
+ * see the service, hence this copy of a dozen lines.)
+ */
 public final class KafkaTopics {
     private KafkaTopics() {}
 
-    /** A topic to create: name, partitions and topic-level configs. */
-    public record Spec(String name, int partitions, Map<String, String> configs) {}
-
     /** Creates the topics that do not exist yet; existing ones are left as they are. */
-    public static void ensure(String bootstrap, Collection<Spec> specs) {
+    public static void ensure(String bootstrap, Collection<TopicSpec> specs) {
         try (Admin admin =
                 Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> missing = new ArrayList<>();
-            for (Spec s : specs) {
+            for (TopicSpec s : specs) {
                 if (!existing.contains(s.name())) {
                     missing.add(
                             new NewTopic(s.name(), Optional.of(s.partitions()), Optional.empty())

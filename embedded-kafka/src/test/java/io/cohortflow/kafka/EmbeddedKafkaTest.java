@@ -3,6 +3,7 @@ package io.cohortflow.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.cohortflow.core.contract.TopicSpec;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,10 +30,9 @@ class EmbeddedKafkaTest {
         try (EmbeddedKafka kafka = EmbeddedKafka.start(settings)) {
             KafkaTopics.ensure(
                     kafka.bootstrapServers(),
-                    List.of(new KafkaTopics.Spec("t", 2, Map.of("cleanup.policy", "compact"))));
+                    List.of(new TopicSpec("t", 2, Map.of("cleanup.policy", "compact"))));
             // creating again is harmless
-            KafkaTopics.ensure(
-                    kafka.bootstrapServers(), List.of(new KafkaTopics.Spec("t", 2, Map.of())));
+            KafkaTopics.ensure(kafka.bootstrapServers(), List.of(new TopicSpec("t", 2, Map.of())));
             try (Admin admin =
                     Admin.create(
                             Map.of(

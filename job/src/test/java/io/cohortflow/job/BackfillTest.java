@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.config.CommonSettings;
 import io.cohortflow.core.contract.Json;
+import io.cohortflow.core.contract.TopicSpec;
 import io.cohortflow.core.definition.DefinitionWriter;
 import io.cohortflow.core.eval.RandomDefinitionsAccess;
 import io.cohortflow.core.event.Event;
@@ -68,9 +69,7 @@ class BackfillTest extends KafkaJobTest {
         // job has read it.
         KafkaTopics.ensure(
                 kafka.bootstrapServers(),
-                List.of(
-                        new KafkaTopics.Spec(
-                                "bf" + seed + "a.events", 2, Map.of("retention.ms", "-1"))));
+                List.of(new TopicSpec("bf" + seed + "a.events", 2, Map.of("retention.ms", "-1"))));
         JobConfig all = config("bf" + seed + "a", Map.of());
         History h = generate(r, all, until - 20 * DAY, until);
 

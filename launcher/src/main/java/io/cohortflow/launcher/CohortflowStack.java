@@ -6,11 +6,10 @@ import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.job.CohortflowJob;
 import io.cohortflow.job.JobConfig;
 import io.cohortflow.job.backfill.Cutover;
-import io.cohortflow.kafka.CohortflowTopics;
 import io.cohortflow.kafka.EmbeddedKafka;
-import io.cohortflow.service.DefinitionsService;
+import io.cohortflow.service.CohortflowServer;
 import io.cohortflow.service.config.ServiceConfig;
-import io.cohortflow.service.segmentation.SegmentationConfig;
+import io.cohortflow.service.kafka.Topics;
 import io.cohortflow.service.segmentation.SegmentationModule;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,8 +39,7 @@ public final class CohortflowStack implements AutoCloseable {
     private EmbeddedKafka kafka;
     private JobConfig jobConfig;
     private JobClient job;
-    private SegmentationModule segmentation;
-    private DefinitionsService service;
+    private CohortflowServer service;
 
     private CohortflowStack(LauncherConfig config) {
         this.config = config;
@@ -81,16 +79,9 @@ public final class CohortflowStack implements AutoCloseable {
                                 .withDefault(
                                         JobConfig.PARALLELISM,
                                         Integer.toString(config.eventPartitions())));
-        CohortflowTopics.ensure(
-                kafka.bootstrapServers(), jobConfig.topics(), config.eventPartitions());
+        Topics.ensure(kafka.bootstrapServers(), jobConfig.topics().specs(config.eventPartitions()));
         startJob();
-        serviceConfig = ServiceConfig.from(settings);
-        segmentation =
-                new SegmentationModule(serviceConfig, SegmentationConfig.from(settings)).start();
-        service =
-                new DefinitionsService(
-                                serviceConfig, segmentation.controllers(), segmentation.readers())
-                        .start();
+        service = CohortflowServer.start(settings);
     }
 
     /**
@@ -220,7 +211,7 @@ public final class CohortflowStack implements AutoCloseable {
     }
 
     public SegmentationModule segmentation() {
-        return segmentation;
+        return service.segmentation();
     }
 
     /** Service first (no new requests), then the job (final savepoint), then the broker. */
@@ -229,10 +220,6 @@ public final class CohortflowStack implements AutoCloseable {
         if (service != null) {
             service.close();
             service = null;
-        }
-        if (segmentation != null) {
-            segmentation.close();
-            segmentation = null;
         }
         stopJob();
         if (kafka != null) {

@@ -7,6 +7,7 @@ import io.cohortflow.core.config.Settings;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.kafka.CohortflowTopics;
 import io.cohortflow.kafka.EmbeddedKafka;
+import io.cohortflow.service.CohortflowServer;
 import io.cohortflow.service.config.ServiceConfig;
 import io.cohortflow.service.segmentation.SegmentationConfig;
 import java.net.URI;
@@ -31,7 +32,7 @@ class CohortflowServiceTest {
     private static final HttpClient HTTP =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static EmbeddedKafka kafka;
-    private static CohortflowService service;
+    private static CohortflowServer service;
 
     @BeforeAll
     static void start() {
@@ -39,18 +40,19 @@ class CohortflowServiceTest {
         CohortflowTopics.ensure(kafka.bootstrapServers(), TopicNames.DEFAULT, 2);
         service =
                 CohortflowService.start(
-                        Map.of(
-                                ServiceConfig.PORT.key(),
-                                "0",
-                                CommonSettings.KAFKA_BOOTSTRAP_SERVERS.key(),
-                                kafka.bootstrapServers()),
-                        Map.of(
-                                ServiceConfig.ENV_API_KEY,
-                                "test-key",
-                                ServiceConfig.ENV_ORG,
-                                "acme",
-                                SegmentationConfig.TIMEOUT.envName(),
-                                "300 ms"));
+                        Settings.of(
+                                Map.of(
+                                        ServiceConfig.PORT.key(),
+                                        "0",
+                                        CommonSettings.KAFKA_BOOTSTRAP_SERVERS.key(),
+                                        kafka.bootstrapServers()),
+                                Map.of(
+                                        ServiceConfig.ENV_API_KEY,
+                                        "test-key",
+                                        ServiceConfig.ENV_ORG,
+                                        "acme",
+                                        SegmentationConfig.TIMEOUT.envName(),
+                                        "300 ms")));
     }
 
     @AfterAll

@@ -48,12 +48,12 @@ public final class CommonSettings {
     public static final Setting<String> TOPIC_ALIASES =
             Setting.text(
                     "cohortflow.topics.aliases",
-                    "cohortflow.aliases",
+                    TopicNames.DEFAULT.aliases(),
                     "Alias bindings of the segmentation API (compacted).");
     public static final Setting<String> TOPIC_SCHEMAS =
             Setting.text(
                     "cohortflow.topics.schemas",
-                    "cohortflow.schemas",
+                    TopicNames.DEFAULT.schemas(),
                     "Event schemas (compacted).");
 
     public static final Setting<Duration> MAX_FUTURE_SKEW =
@@ -135,7 +135,9 @@ public final class CommonSettings {
                 s.get(TOPIC_MEMBERSHIPS),
                 s.get(TOPIC_REPLIES),
                 s.get(TOPIC_DEAD_LETTER),
-                s.get(TOPIC_APPLIED));
+                s.get(TOPIC_APPLIED),
+                s.get(TOPIC_ALIASES),
+                s.get(TOPIC_SCHEMAS));
     }
 
     public static EventLimits eventLimits(Settings s) {

@@ -1,5 +1,9 @@
 package io.cohortflow.core.contract;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
 /**
  * The Kafka topics between the parts (docs/architecture.md, "Topics"). Names are configurable;
  * these are the defaults.
@@ -11,6 +15,8 @@ package io.cohortflow.core.contract;
  * @param replies {@link ReplyRecord}s keyed by request id, at-least-once and low latency
  * @param deadLetter {@link DeadLetterRecord}s: bad input and the reason
  * @param applied {@link AppliedRecord}s: which definition versions the job has applied
+ * @param aliases compacted, one partition: the segmentation API's alias bindings
+ * @param schemas compacted, one partition: event schemas
  */
 public record TopicNames(
         String definitions,
@@ -18,7 +24,9 @@ public record TopicNames(
         String memberships,
         String replies,
         String deadLetter,
-        String applied)
+        String applied,
+        String aliases,
+        String schemas)
         implements java.io.Serializable {
 
     public static final TopicNames DEFAULT =
@@ -28,5 +36,37 @@ public record TopicNames(
                     "cohortflow.memberships",
                     "cohortflow.replies",
                     "cohortflow.dead-letter",
-                    "cohortflow.applied");
+                    "cohortflow.applied",
+                    "cohortflow.aliases",
+                    "cohortflow.schemas");
+
+    /**
+     * Every topic with what it needs.
+     *
+     * @param eventPartitions partitions of the events topic and of the topics keyed like it: the
+     *     upper bound of useful job parallelism
+     */
+    public List<TopicSpec> specs(int eventPartitions) {
+        List<TopicSpec> all = new ArrayList<>(tables());
+        all.add(new TopicSpec(events, eventPartitions, Map.of()));
+        all.add(new TopicSpec(memberships, eventPartitions, Map.of()));
+        // Replies are read within seconds of their writing; an hour covers any reader's restart.
+        all.add(new TopicSpec(replies, eventPartitions, Map.of("retention.ms", "3600000")));
+        all.add(new TopicSpec(deadLetter, 1, Map.of()));
+        return List.copyOf(all);
+    }
+
+    /**
+     * The compacted tables, one partition each: the definitions log (one partition orders every
+     * write; compaction keeps what each key's latest record says), the applied reports, aliases and
+     * schemas. The service creates these when missing ({@code cohortflow.kafka.create-topics}).
+     */
+    public List<TopicSpec> tables() {
+        Map<String, String> compact = Map.of("cleanup.policy", "compact");
+        return List.of(
+                new TopicSpec(definitions, 1, compact),
+                new TopicSpec(applied, 1, compact),
+                new TopicSpec(aliases, 1, compact),
+                new TopicSpec(schemas, 1, compact));
+    }
 }

@@ -2,7 +2,6 @@ package io.cohortflow.service.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohortflow.core.contract.Json;
-import io.cohortflow.service.segmentation.SegmentationException;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
 import java.util.Map;
@@ -80,13 +79,6 @@ public final class CcsErrors {
             ctx.header("X-Request-Id", id);
         }
         return id;
-    }
-
-    static void write(Context ctx, SegmentationException e) {
-        if (e.status() == 503 || e.status() == 504) {
-            ctx.header("Retry-After", "1");
-        }
-        write(ctx, e.status(), e.type(), e.getMessage(), e.detail());
     }
 
     static void write(

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.service.Failures;
 import io.cohortflow.service.ServiceException;
-import io.cohortflow.service.segmentation.SegmentationException;
 import io.cohortflow.service.store.ConflictException;
 import io.cohortflow.service.store.StoreUnavailableException;
 import io.javalin.config.JavalinConfig;
@@ -41,10 +40,7 @@ public final class Errors {
      * description.
      */
     public static void register(JavalinConfig config, long maxBodyBytes) {
-        config.routes.exception(SegmentationException.class, (e, ctx) -> CcsErrors.write(ctx, e));
-        config.routes.exception(
-                ServiceException.class,
-                (e, ctx) -> write(ctx, e.status(), e.code(), e.getMessage(), e.details()));
+        config.routes.exception(ServiceException.class, (e, ctx) -> write(ctx, e));
         config.routes.exception(
                 ConflictException.class,
                 (e, ctx) -> write(ctx, 409, "conflict", e.getMessage(), List.of()));
@@ -107,10 +103,8 @@ public final class Errors {
     }
 
     private static void dispatch(Context ctx, Throwable c, long maxBodyBytes) {
-        if (c instanceof SegmentationException s) {
-            CcsErrors.write(ctx, s);
-        } else if (c instanceof ServiceException s) {
-            write(ctx, s.status(), s.code(), s.getMessage(), s.details());
+        if (c instanceof ServiceException s) {
+            write(ctx, s);
         } else if (c instanceof ConflictException) {
             write(ctx, 409, "conflict", c.getMessage(), List.of());
         } else if (c instanceof StoreUnavailableException) {
@@ -123,6 +117,21 @@ public final class Errors {
         } else {
             internal(ctx, c);
         }
+    }
+
+    /**
+     * A failure of the one family, in the shape of the API called; a 503 or 504 says when to retry.
+     */
+    static void write(Context ctx, ServiceException e) {
+        if ((e.status() == 503 || e.status() == 504)
+                && ctx.res().getHeader("Retry-After") == null) {
+            ctx.header("Retry-After", "1");
+        }
+        if (e.detail() != null && CcsErrors.applies(ctx)) {
+            CcsErrors.write(ctx, e.status(), e.code(), e.getMessage(), e.detail());
+            return;
+        }
+        write(ctx, e.status(), e.code(), e.getMessage(), e.details());
     }
 
     private static void internal(Context ctx, Throwable e) {

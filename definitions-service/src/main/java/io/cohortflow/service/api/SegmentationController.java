@@ -2,12 +2,12 @@ package io.cohortflow.service.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.service.ServiceException;
 import io.cohortflow.service.auth.ApiKeys;
 import io.cohortflow.service.auth.Principal;
 import io.cohortflow.service.auth.Role;
 import io.cohortflow.service.limits.WorkspaceLimits;
 import io.cohortflow.service.segmentation.EventSchemas;
-import io.cohortflow.service.segmentation.SegmentationException;
 import io.cohortflow.service.segmentation.SegmentationService;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -108,7 +108,7 @@ public final class SegmentationController implements Controller {
         WorkspaceLimits.Refusal no = limits.admit(workspace, "segmentation requests");
         if (no != null) {
             ctx.header("Retry-After", Long.toString(no.retryAfterSeconds()));
-            throw new SegmentationException(429, "too_many_requests", no.message(), null);
+            throw ServiceException.withDetail(429, "too_many_requests", no.message(), null);
         }
     }
 
@@ -126,7 +126,7 @@ public final class SegmentationController implements Controller {
                 schemas.get(p.workspace(), name)
                         .orElseThrow(
                                 () ->
-                                        new SegmentationException(
+                                        ServiceException.withDetail(
                                                 404,
                                                 "not_found",
                                                 "no schema for event " + name,
@@ -155,7 +155,7 @@ public final class SegmentationController implements Controller {
                         .thenAccept(
                                 deleted -> {
                                     if (!deleted) {
-                                        throw new SegmentationException(
+                                        throw ServiceException.withDetail(
                                                 404,
                                                 "not_found",
                                                 "no schema for event " + name,
@@ -168,7 +168,7 @@ public final class SegmentationController implements Controller {
     private Principal writer(Context ctx) {
         Principal p = authenticate(ctx);
         if (!p.can(Role.WRITE)) {
-            throw new SegmentationException(
+            throw ServiceException.withDetail(
                     403, "forbidden", "this API key may only read schemas", "role " + p.role());
         }
         return p;
@@ -181,7 +181,7 @@ public final class SegmentationController implements Controller {
         }
         ApiKeys.Outcome o = keys.authenticateKey(key);
         if (o instanceof ApiKeys.Outcome.Rejected r) {
-            throw new SegmentationException(r.status(), r.code(), r.message(), null);
+            throw ServiceException.withDetail(r.status(), r.code(), r.message(), null);
         }
         return ((ApiKeys.Outcome.Authenticated) o).principal();
     }
@@ -195,7 +195,7 @@ public final class SegmentationController implements Controller {
             case "true" -> true;
             case "false" -> false;
             default ->
-                    throw SegmentationException.badRequest(
+                    throw ServiceException.badRequest(
                             "invalid_parameter", name + " must be true or false", name + ": " + v);
         };
     }
@@ -206,14 +206,14 @@ public final class SegmentationController implements Controller {
         try {
             body = bytes.length == 0 ? null : Bodies.lenient(bytes);
         } catch (JsonProcessingException e) {
-            throw SegmentationException.badRequest(
+            throw ServiceException.badRequest(
                     "malformed_json", "the body is not valid JSON", Bodies.describe(e));
         } catch (IOException e) {
-            throw SegmentationException.badRequest(
+            throw ServiceException.badRequest(
                     "malformed_json", "the body is not valid JSON", "the body could not be read");
         }
         if (body == null || body.isMissingNode()) {
-            throw SegmentationException.badRequest(
+            throw ServiceException.badRequest(
                     "invalid_request", "a JSON body is required", "body: empty");
         }
         return body;

@@ -11,6 +11,7 @@ import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SchemaRegistryConfig;
 import com.networknt.schema.SpecificationVersion;
 import io.cohortflow.core.contract.Keys;
+import io.cohortflow.service.ServiceException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
@@ -97,13 +98,13 @@ public final class EventSchemas implements AutoCloseable {
     /** Compiles {@code schema} or throws a 400 saying why it is not a usable JSON Schema. */
     public void check(JsonNode schema) {
         if (schema == null || !(schema.isObject() || schema.isBoolean())) {
-            throw SegmentationException.badRequest(
+            throw ServiceException.badRequest(
                     "invalid_schema", "a JSON Schema is a JSON object", "body: not an object");
         }
         selfContained(schema, "");
         List<Error> wrong = meta.validate(schema.toString(), InputFormat.JSON);
         if (!wrong.isEmpty()) {
-            throw SegmentationException.badRequest(
+            throw ServiceException.badRequest(
                     "invalid_schema",
                     "the body is not a valid JSON Schema (draft 2020-12)",
                     String.join("; ", wrong.stream().map(EventSchemas::describe).toList()));
@@ -113,7 +114,7 @@ public final class EventSchemas implements AutoCloseable {
         } catch (RuntimeException e) {
             for (Throwable c = e; c != null; c = c.getCause()) {
                 if (c instanceof BoundedRegex.Invalid) {
-                    throw SegmentationException.badRequest(
+                    throw ServiceException.badRequest(
                             "invalid_schema",
                             "the body is not a usable JSON Schema",
                             c.getMessage());
@@ -121,7 +122,7 @@ public final class EventSchemas implements AutoCloseable {
             }
             // The library's messages name its classes and internals: log them, answer in ours.
             LOG.debug("schema refused by the validator", e);
-            throw SegmentationException.badRequest(
+            throw ServiceException.badRequest(
                     "invalid_schema",
                     "the body is not a usable JSON Schema",
                     "the validator could not compile it");
@@ -152,7 +153,7 @@ public final class EventSchemas implements AutoCloseable {
             if (REFERENCES.contains(f.getKey())
                     && v.isTextual()
                     && !v.textValue().startsWith("#")) {
-                throw SegmentationException.badRequest(
+                throw ServiceException.badRequest(
                         "invalid_schema",
                         "a schema may only refer within itself ('#/...'); it is never resolved"
                                 + " against files or URLs",
@@ -161,7 +162,7 @@ public final class EventSchemas implements AutoCloseable {
             if (f.getKey().equals("$schema")
                     && v.isTextual()
                     && SpecificationVersion.fromDialectId(v.textValue()).isEmpty()) {
-                throw SegmentationException.badRequest(
+                throw ServiceException.badRequest(
                         "invalid_schema",
                         "$schema must name a JSON Schema draft (4, 6, 7, 2019-09 or 2020-12)",
                         at + ": " + BoundedRegex.quote(v.textValue()));

@@ -20,8 +20,6 @@ import java.util.TreeMap;
  * CommonSettings} (the job announces its own skew and horizon, which win once heard).
  *
  * @param topics events, replies and dead-letter topics (the job's contract)
- * @param aliasesTopic compacted, one partition: alias bindings
- * @param schemasTopic compacted, one partition: event schemas
  * @param timeout how long a request waits for the job's reply before 503/504
  * @param maxEvents events a request may carry (the spec's 10)
  * @param maxFutureSkew how far ahead of the clock an event time may be (the job's limit)
@@ -38,8 +36,6 @@ import java.util.TreeMap;
  */
 public record SegmentationConfig(
         TopicNames topics,
-        String aliasesTopic,
-        String schemasTopic,
         Duration timeout,
         Duration writeTimeout,
         int maxEvents,
@@ -148,8 +144,6 @@ public record SegmentationConfig(
     public static SegmentationConfig from(Settings s) {
         return new SegmentationConfig(
                 CommonSettings.topics(s),
-                s.get(CommonSettings.TOPIC_ALIASES),
-                s.get(CommonSettings.TOPIC_SCHEMAS),
                 s.get(TIMEOUT),
                 Duration.ofSeconds(10),
                 s.get(MAX_EVENTS),

@@ -5,6 +5,7 @@ import io.cohortflow.service.api.SegmentationController;
 import io.cohortflow.service.auth.ApiKeys;
 import io.cohortflow.service.config.ServiceConfig;
 import io.cohortflow.service.kafka.Follower;
+import io.cohortflow.service.kafka.Topics;
 import io.cohortflow.service.limits.WorkspaceLimits;
 import java.time.Clock;
 import java.time.Duration;
@@ -34,13 +35,22 @@ public final class SegmentationModule implements AutoCloseable {
 
     public synchronized SegmentationModule start() {
         Duration startup = service.startupTimeout();
+        if (service.createTopics()) {
+            // The tables this module reads; the definitions service creates the same set, so
+            // either may start first.
+            Topics.ensure(service.bootstrapServers(), service.topics().tables());
+        }
         aliases =
                 new AliasBindings(
-                        service.bootstrapServers(), config.aliasesTopic(), config.writeTimeout());
+                        service.bootstrapServers(),
+                        config.topics().aliases(),
+                        config.writeTimeout());
         aliases.start(startup);
         schemas =
                 new EventSchemas(
-                        service.bootstrapServers(), config.schemasTopic(), config.writeTimeout());
+                        service.bootstrapServers(),
+                        config.topics().schemas(),
+                        config.writeTimeout());
         schemas.start(startup);
         job = new JobClient(service.bootstrapServers(), config);
         job.start();

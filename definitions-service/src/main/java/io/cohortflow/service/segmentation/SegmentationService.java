@@ -7,6 +7,7 @@ import io.cohortflow.core.contract.Keys;
 import io.cohortflow.core.contract.ReplyRecord;
 import io.cohortflow.core.event.EventJson;
 import io.cohortflow.service.Failures;
+import io.cohortflow.service.ServiceException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,7 +28,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The segmentation API without HTTP: checks a request, resolves the user, sends the events through
- * the job and turns its reply into the response. Every failure is a {@link SegmentationException}
+ * the job and turns its reply into the response. Every failure is a {@link ServiceException}
  * (possibly inside the returned future).
  */
 public final class SegmentationService {
@@ -44,7 +45,7 @@ public final class SegmentationService {
 
         public Options {
             if (idempotencyKey != null && !EventEnvelope.validIdempotencyKey(idempotencyKey)) {
-                throw SegmentationException.badRequest(
+                throw ServiceException.badRequest(
                         "invalid_request",
                         "the Idempotency-Key header must be 1 to "
                                 + EventEnvelope.MAX_IDEMPOTENCY_KEY
@@ -91,7 +92,7 @@ public final class SegmentationService {
             for (int i = 0; i < events.size(); i++) {
                 List<String> v = schemas.violations(workspace, events.get(i));
                 if (!v.isEmpty()) {
-                    throw SegmentationException.badRequest(
+                    throw ServiceException.badRequest(
                             "schema_violation",
                             "events["
                                     + i
@@ -150,7 +151,7 @@ public final class SegmentationService {
         if (reply.error() != null) {
             ReplyRecord.Error e = reply.error();
             int status = httpStatus(e.code());
-            throw new SegmentationException(
+            throw ServiceException.withDetail(
                     status,
                     e.code(),
                     status == 503
@@ -178,7 +179,7 @@ public final class SegmentationService {
 
     private RuntimeException translate(Throwable error) {
         Throwable c = Failures.cause(error);
-        if (c instanceof SegmentationException s) {
+        if (c instanceof ServiceException s) {
             return s;
         }
         if (c instanceof JobClient.NoReply n) {
@@ -187,22 +188,22 @@ public final class SegmentationService {
                 LOG.debug("no reply from the segmentation job", n.getCause());
             }
             return n.jobSilent()
-                    ? new SegmentationException(
+                    ? ServiceException.withDetail(
                             503, "segmentation_unavailable", n.getMessage(), "no reply")
-                    : new SegmentationException(
+                    : ServiceException.withDetail(
                             504, "segmentation_timeout", n.getMessage(), "no reply in time");
         }
         return unavailable("segmentation failed", c);
     }
 
-    private static SegmentationException unavailable(String what, Throwable e) {
+    private static ServiceException unavailable(String what, Throwable e) {
         Throwable c = Failures.cause(e);
-        if (c instanceof SegmentationException s) {
+        if (c instanceof ServiceException s) {
             return s;
         }
         // What failed is logged; the client is told only what it can act on (retry).
         LOG.warn("{}", what, c);
-        return new SegmentationException(
+        return ServiceException.withDetail(
                 c instanceof TimeoutException ? 504 : 503,
                 "segmentation_unavailable",
                 what + "; retry shortly",
@@ -248,14 +249,14 @@ public final class SegmentationService {
 
     private Identity identity(JsonNode body) {
         if (body == null || !body.isObject()) {
-            throw SegmentationException.badRequest(
+            throw ServiceException.badRequest(
                     "invalid_request", "the body must be a JSON object", "body: not an object");
         }
         Iterator<String> names = body.fieldNames();
         while (names.hasNext()) {
             String f = names.next();
             if (!FIELDS.contains(f)) {
-                throw SegmentationException.badRequest(
+                throw ServiceException.badRequest(
                         "invalid_request",
                         "unknown field '"
                                 + shorten(f)
@@ -268,14 +269,14 @@ public final class SegmentationService {
         JsonNode list = present(body, "aliases");
         int given = (userId != null ? 1 : 0) + (alias != null ? 1 : 0) + (list != null ? 1 : 0);
         if (given != 1) {
-            throw SegmentationException.badRequest(
+            throw ServiceException.badRequest(
                     "invalid_user_identifier",
                     "give exactly one of user_id, alias and aliases",
                     given == 0 ? "none was given" : given + " were given");
         }
         if (userId != null) {
             if (!userId.isTextual() || !isUuid(userId.textValue())) {
-                throw SegmentationException.badRequest(
+                throw ServiceException.badRequest(
                         "invalid_user_identifier", "user_id must be a UUID", "user_id: not a UUID");
             }
             return new Identity(userId.textValue(), null);
@@ -284,13 +285,13 @@ public final class SegmentationService {
             return new Identity(null, List.of(alias(alias, "alias", false)));
         }
         if (!list.isArray() || list.isEmpty()) {
-            throw SegmentationException.badRequest(
+            throw ServiceException.badRequest(
                     "invalid_user_identifier",
                     "aliases must be a non-empty array of {priority, tag, id}",
                     "aliases: " + (list.isArray() ? "empty" : "not an array"));
         }
         if (list.size() > config.maxAliases()) {
-            throw SegmentationException.badRequest(
+            throw ServiceException.badRequest(
                     "too_many_aliases",
                     "a request names at most " + config.maxAliases() + " aliases",
                     "aliases: " + list.size() + " given");
@@ -300,7 +301,7 @@ public final class SegmentationService {
         for (int i = 0; i < list.size(); i++) {
             AliasBindings.Alias a = alias(list.get(i), "aliases[" + i + "]", true);
             if (!priorities.add(a.priority())) {
-                throw SegmentationException.badRequest(
+                throw ServiceException.badRequest(
                         "invalid_user_identifier",
                         "two aliases have the same priority " + a.priority(),
                         "aliases[" + i + "].priority: duplicate");
@@ -312,7 +313,7 @@ public final class SegmentationService {
 
     private AliasBindings.Alias alias(JsonNode n, String where, boolean prioritised) {
         if (!n.isObject()) {
-            throw SegmentationException.badRequest(
+            throw ServiceException.badRequest(
                     "invalid_user_identifier",
                     where + " must be an object with tag and id",
                     where + ": not an object");
@@ -323,7 +324,7 @@ public final class SegmentationService {
         if (prioritised) {
             JsonNode p = n.get("priority");
             if (p == null || !p.canConvertToInt() || !p.isIntegralNumber()) {
-                throw SegmentationException.badRequest(
+                throw ServiceException.badRequest(
                         "invalid_user_identifier",
                         where + ".priority is required, an integer (0 is the strongest)",
                         where + ".priority: " + (p == null ? "missing" : p.toString()));
@@ -336,13 +337,13 @@ public final class SegmentationService {
     private String nonEmpty(JsonNode n, String field, String where) {
         JsonNode v = n.get(field);
         if (v == null || !v.isTextual() || v.textValue().isEmpty()) {
-            throw SegmentationException.badRequest(
+            throw ServiceException.badRequest(
                     "invalid_user_identifier",
                     where + "." + field + " is required, a non-empty string",
                     where + "." + field + ": " + (v == null ? "missing" : "not a string"));
         }
         if (v.textValue().length() > config.maxAliasLength()) {
-            throw SegmentationException.badRequest(
+            throw ServiceException.badRequest(
                     "invalid_user_identifier",
                     where
                             + "."
@@ -361,11 +362,11 @@ public final class SegmentationService {
             return List.of(); // a pure lookup
         }
         if (!events.isArray()) {
-            throw SegmentationException.badRequest(
+            throw ServiceException.badRequest(
                     "invalid_event", "events must be an array", "events: not an array");
         }
         if (events.size() > config.maxEvents()) {
-            throw SegmentationException.badRequest(
+            throw ServiceException.badRequest(
                     "too_many_events",
                     "a request carries at most " + config.maxEvents() + " events",
                     "events: " + events.size() + " given");
@@ -376,14 +377,14 @@ public final class SegmentationService {
             EventJson.Parsed p = EventJson.parse(events.get(i), config.eventLimits());
             if (!p.ok()) {
                 String prefix = "events[" + i + "].";
-                throw SegmentationException.badRequest(
+                throw ServiceException.badRequest(
                         "invalid_event",
                         "events[" + i + "] is not a valid event: " + p.errors().get(0),
                         prefix + String.join("; " + prefix, p.errors()));
             }
             String late = timeProblem(p.event().time(), now);
             if (late != null) {
-                throw SegmentationException.badRequest(
+                throw ServiceException.badRequest(
                         "invalid_event",
                         "events[" + i + "] is " + late,
                         "events["

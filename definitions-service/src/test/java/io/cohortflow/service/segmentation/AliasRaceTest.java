@@ -2,10 +2,13 @@ package io.cohortflow.service.segmentation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cohortflow.core.contract.TopicSpec;
 import io.cohortflow.kafka.EmbeddedKafka;
+import io.cohortflow.service.kafka.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -26,6 +29,9 @@ class AliasRaceTest {
     @BeforeAll
     static void start() {
         kafka = EmbeddedKafka.start();
+        Topics.ensure(
+                kafka.bootstrapServers(),
+                List.of(new TopicSpec("race.aliases", 1, Map.of("cleanup.policy", "compact"))));
         one = new AliasBindings(kafka.bootstrapServers(), "race.aliases", Duration.ofSeconds(10));
         one.start(Duration.ofSeconds(30));
         two = new AliasBindings(kafka.bootstrapServers(), "race.aliases", Duration.ofSeconds(10));
@@ -34,8 +40,12 @@ class AliasRaceTest {
 
     @AfterAll
     static void stop() {
-        one.close();
-        two.close();
+        if (one != null) {
+            one.close();
+        }
+        if (two != null) {
+            two.close();
+        }
         kafka.close();
     }
 
