@@ -26,6 +26,7 @@ public final class ApiRoutes {
 
     static final Set<String> LOCALE = Set.of("locale");
     static final Set<String> LOCALE_EXPANSION = Set.of("locale", "expansion");
+    static final Set<String> LOCALE_EXPANSION_FORCE = Set.of("locale", "expansion", "force");
 
     public static final Route LIST_SEGMENTS =
             new Route(
@@ -52,13 +53,13 @@ public final class ApiRoutes {
     public static final Route GET_SEGMENT =
             new Route(Method.GET, "/segments/{id}", LOCALE_EXPANSION, true);
     public static final Route UPDATE_SEGMENT =
-            new Route(Method.PUT, "/segments/{id}", LOCALE_EXPANSION, true);
+            new Route(Method.PUT, "/segments/{id}", LOCALE_EXPANSION_FORCE, true);
     public static final Route DELETE_SEGMENT =
-            new Route(Method.DELETE, "/segments/{id}", LOCALE, true);
+            new Route(Method.DELETE, "/segments/{id}", Set.of("locale", "force"), true);
     public static final Route PUBLISH =
             new Route(Method.POST, "/segments/{id}/publish", LOCALE_EXPANSION, true);
     public static final Route UNPUBLISH =
-            new Route(Method.POST, "/segments/{id}/unpublish", LOCALE_EXPANSION, true);
+            new Route(Method.POST, "/segments/{id}/unpublish", LOCALE_EXPANSION_FORCE, true);
     public static final Route VERSIONS =
             new Route(Method.GET, "/segments/{id}/versions", LOCALE, true);
     public static final Route VERSION =
@@ -67,10 +68,12 @@ public final class ApiRoutes {
             new Route(
                     Method.POST,
                     "/segments/{id}/versions/{version}/rollback",
-                    LOCALE_EXPANSION,
+                    LOCALE_EXPANSION_FORCE,
                     true);
     public static final Route PROPAGATION =
             new Route(Method.GET, "/segments/{id}/propagation", LOCALE, true);
+    public static final Route DEPENDENTS =
+            new Route(Method.GET, "/segments/{id}/dependents", LOCALE_EXPANSION, true);
 
     public static final Route LIST_TAGS =
             new Route(Method.GET, "/componentmetadata/tags", Set.of("limit", "page"), true);
@@ -127,6 +130,7 @@ public final class ApiRoutes {
                     VERSION,
                     ROLLBACK,
                     PROPAGATION,
+                    DEPENDENTS,
                     LIST_TAGS,
                     SEARCH_TAGS,
                     TAGS_BY_NAME,

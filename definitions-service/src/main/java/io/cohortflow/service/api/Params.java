@@ -100,6 +100,21 @@ final class Params {
         }
     }
 
+    /** {@code ?force=true}: do what a safety check would refuse (false when absent). */
+    static boolean force(Context ctx) {
+        String v = ctx.queryParam("force");
+        if (v == null) {
+            return false;
+        }
+        return switch (v.trim().toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default ->
+                    throw ServiceException.badRequest(
+                            "invalid_parameter", "force: must be true or false, got " + v);
+        };
+    }
+
     static int integer(Context ctx, String name, int dflt, int min, int max) {
         if (ctx.queryParam(name) == null) {
             return dflt;

@@ -35,6 +35,7 @@ public final class SegmentsController implements Controller {
         r.route(ApiRoutes.DELETE_SEGMENT, this::delete);
         r.route(ApiRoutes.PUBLISH, ctx -> publish(ctx, true));
         r.route(ApiRoutes.UNPUBLISH, ctx -> publish(ctx, false));
+        r.route(ApiRoutes.DEPENDENTS, this::dependents);
         r.route(ApiRoutes.VERSIONS, this::versions);
         r.route(ApiRoutes.VERSION, this::version);
         r.route(ApiRoutes.ROLLBACK, this::rollback);
@@ -148,12 +149,13 @@ public final class SegmentsController implements Controller {
                     "invalid_body", "the body's id differs from the path's");
         }
         SegmentInput in = SegmentInput.parse(body);
-        answer(ctx, segments.update(principal(ctx), id, in), expansion, 200);
+        answer(ctx, segments.update(principal(ctx), id, in, Params.force(ctx)), expansion, 200);
     }
 
     private void delete(Context ctx) {
         Params.locale(ctx);
-        CompletableFuture<SegmentService.View> done = segments.delete(principal(ctx), id(ctx));
+        CompletableFuture<SegmentService.View> done =
+                segments.delete(principal(ctx), id(ctx), Params.force(ctx));
         App.async(
                 ctx,
                 done.thenAccept(
@@ -170,7 +172,8 @@ public final class SegmentsController implements Controller {
     private void publish(Context ctx, boolean published) {
         Params.locale(ctx);
         Set<String> expansion = Params.expansion(ctx, SegmentJson.EVERYTHING);
-        answer(ctx, segments.publish(principal(ctx), id(ctx), published), expansion, 200);
+        boolean force = !published && Params.force(ctx);
+        answer(ctx, segments.publish(principal(ctx), id(ctx), published, force), expansion, 200);
     }
 
     private void validate(Context ctx) throws Exception {
@@ -217,7 +220,22 @@ public final class SegmentsController implements Controller {
     private void rollback(Context ctx) {
         Params.locale(ctx);
         Set<String> expansion = Params.expansion(ctx, SegmentJson.EVERYTHING);
-        answer(ctx, segments.rollback(principal(ctx), id(ctx), versionParam(ctx)), expansion, 200);
+        answer(
+                ctx,
+                segments.rollback(principal(ctx), id(ctx), versionParam(ctx), Params.force(ctx)),
+                expansion,
+                200);
+    }
+
+    /** The segments that reference this one, in the list's shape. */
+    private void dependents(Context ctx) {
+        Params.locale(ctx);
+        Set<String> expansion = Params.expansion(ctx, SegmentJson.EVERYTHING);
+        ArrayNode out = Json.MAPPER.createArrayNode();
+        for (SegmentService.View v : segments.dependents(principal(ctx), id(ctx))) {
+            out.add(SegmentJson.segment(segments, v, expansion));
+        }
+        ctx.json(out);
     }
 
     private void propagation(Context ctx) {

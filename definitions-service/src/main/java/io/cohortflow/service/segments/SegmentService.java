@@ -100,6 +100,7 @@ public final class SegmentService {
     private final Map<String, String> dataViews;
     private final DefinitionValidator validator;
     private final References references;
+    private final Dependents dependents;
     private final SegmentLimits limits;
     private final Clock clock;
 
@@ -116,6 +117,7 @@ public final class SegmentService {
         this.dataViews = Map.copyOf(dataViews);
         this.validator = new DefinitionValidator(limits.guardrails(), EngineConfig.DEFAULT);
         this.references = new References(store, templates);
+        this.dependents = new Dependents(store);
         this.limits = limits;
         this.metadata = new SegmentMetadata(this, store, limits);
         this.clock = clock;
@@ -404,10 +406,16 @@ public final class SegmentService {
         }
     }
 
-    /** PUT: a partial update; only the fields present change. */
-    public CompletableFuture<View> update(Principal p, String id, SegmentInput in) {
+    /**
+     * PUT: a partial update; only the fields present change. Unpublishing a segment that published
+     * segments reference needs {@code force}.
+     */
+    public CompletableFuture<View> update(Principal p, String id, SegmentInput in, boolean force) {
         StoredSegment cur = editable(p, id).segment();
         notDeleted(cur);
+        if (!force && cur.published() && Boolean.FALSE.equals(in.published())) {
+            dependents.requireNone(p, cur, "unpublish", true);
+        }
         checkExpected(cur, in.expectedVersion());
         limits.checkInput(in);
         StoredSegment.Builder b = cur.next("update", owner(p), now());
@@ -437,17 +445,26 @@ public final class SegmentService {
         return write(b.build(), cur);
     }
 
-    public CompletableFuture<View> delete(Principal p, String id) {
+    /** Soft delete; a segment that others reference needs {@code force}. */
+    public CompletableFuture<View> delete(Principal p, String id, boolean force) {
         StoredSegment cur = editable(p, id).segment();
         notDeleted(cur);
+        if (!force) {
+            dependents.requireNone(p, cur, "delete", false);
+        }
         StoredSegment.Builder b = cur.next("delete", owner(p), now());
         b.deleted = true;
         return write(b.build(), cur);
     }
 
-    public CompletableFuture<View> publish(Principal p, String id, boolean published) {
+    /** Publish or unpublish; unpublishing one that published segments reference needs force. */
+    public CompletableFuture<View> publish(
+            Principal p, String id, boolean published, boolean force) {
         StoredSegment cur = editable(p, id).segment();
         notDeleted(cur);
+        if (!published && !force && cur.published()) {
+            dependents.requireNone(p, cur, "unpublish", true);
+        }
         if (published && cur.definition() != null) {
             // Going live: its references must still be live too (they may have changed since).
             canonical(p.workspace(), id, cur.definition());
@@ -505,7 +522,7 @@ public final class SegmentService {
      * any write: the other segments have changed since, so the old definition may now close a
      * cycle, name a segment that is gone or unpublished, or exceed the guardrails.
      */
-    public CompletableFuture<View> rollback(Principal p, String id, long version) {
+    public CompletableFuture<View> rollback(Principal p, String id, long version, boolean force) {
         StoredSegment cur = editable(p, id).segment();
         StoredSegment old =
                 store.versions(p.workspace(), id).stream()
@@ -522,6 +539,9 @@ public final class SegmentService {
         }
         requireDataView(old.rsid());
         limits.checkRestored(old);
+        if (!force && cur.published() && !cur.deleted() && !old.published()) {
+            dependents.requireNone(p, cur, "roll back to an unpublished version", true);
+        }
         StoredSegment.Builder b = cur.next("rollback", owner(p), now());
         b.name = old.name();
         b.description = old.description();
@@ -537,6 +557,15 @@ public final class SegmentService {
     }
 
     // ---- propagation ----
+
+    /** The segments that reference this one directly, those the caller may see; deleted aside. */
+    public List<View> dependents(Principal p, String id) {
+        StoredSegment s = get(p, id).segment();
+        return dependents.of(s.workspace(), s.id(), false).stream()
+                .filter(d -> canSee(p, d))
+                .map(d -> get(p, d.id()))
+                .toList();
+    }
 
     public Propagation propagation(Principal p, String id) {
         View v = get(p, id);

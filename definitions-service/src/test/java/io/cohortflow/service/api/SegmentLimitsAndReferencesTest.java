@@ -254,4 +254,47 @@ class SegmentLimitsAndReferencesTest {
         assertThat(publish.status()).isEqualTo(400);
         assertThat(firstError(publish).get("code").asText()).isEqualTo("unpublished_segment");
     }
+
+    @Test
+    void a_referenced_segment_is_not_deleted_or_unpublished_without_force() {
+        String base = create(alice, "Base", Defs.event("B"));
+        String user = create(alice, "Uses base", Defs.refs(List.of(base)));
+        String other = create(alice, "Also uses base", Defs.refs(List.of(base, base)));
+
+        Http.Response deps = alice.get("/segments/" + base + "/dependents");
+        assertThat(deps.status()).isEqualTo(200);
+        assertThat(deps.json())
+                .extracting(n -> n.get("id").asText())
+                .containsExactlyInAnyOrder(user, other);
+        assertThat(alice.get("/segments/" + user + "/dependents").json()).isEmpty();
+
+        Http.Response delete = alice.delete("/segments/" + base);
+        assertThat(delete.status()).as(delete.toString()).isEqualTo(409);
+        assertThat(delete.json().get("errorCode").asText()).isEqualTo("referenced_segment");
+        assertThat(delete.json().get("errorDescription").asText())
+                .contains("referenced by 2 segments")
+                .contains("force=true");
+        assertThat(delete.json().get("errors"))
+                .extracting(n -> n.get("id").asText())
+                .containsExactlyInAnyOrder(user, other);
+        Http.Response unpublish = alice.post("/segments/" + base + "/unpublish", null);
+        assertThat(unpublish.status()).isEqualTo(409);
+        Http.Response unpublishByPut = alice.put("/segments/" + base, Defs.map("published", false));
+        assertThat(unpublishByPut.status()).isEqualTo(409);
+        assertThat(alice.get("/segments/" + base).json().get("version").asLong()).isEqualTo(1);
+
+        // Once the referrers are gone or drafts, the segment may go: drafts are checked again
+        // when they are published, deleted segments never are.
+        assertThat(alice.delete("/segments/" + other).status()).isEqualTo(200);
+        assertThat(alice.post("/segments/" + user + "/unpublish", null).status()).isEqualTo(200);
+        assertThat(alice.post("/segments/" + base + "/unpublish", null).status()).isEqualTo(200);
+        Http.Response deleteWithDraft = alice.delete("/segments/" + base);
+        assertThat(deleteWithDraft.status()).isEqualTo(409);
+        assertThat(deleteWithDraft.json().get("errorDescription").asText())
+                .contains("referenced by 1 segment;");
+        Http.Response forced = alice.delete("/segments/" + base + "?force=true");
+        assertThat(forced.status()).as(forced.toString()).isEqualTo(200);
+        assertThat(alice.get("/segments/" + base).json().get("deleted").asBoolean()).isTrue();
+        assertThat(alice.delete("/segments/" + user + "?force=maybe").status()).isEqualTo(400);
+    }
 }
