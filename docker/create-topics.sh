@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Creates Cohortflow's topics with the configs the code expects: embedded-kafka's CohortflowTopics
+# Creates Cohortflow's topics with the configs the code expects (core's TopicNames.specs):
 # (definitions, events, memberships, replies, dead letters, applied) and the service's compacted
-# tables (aliases, schemas). deploy-check compares every `topic` line below with the code.
+# tables (aliases, schemas, audiences). deploy-check compares every `topic` line below with the code.
 # Idempotent: an existing topic is left as it is. Run by docker/compose.yaml's `topics` container.
 set -euo pipefail
 bootstrap="${BOOTSTRAP:-kafka:9092}"
@@ -26,4 +26,5 @@ topic cohortflow.dead-letter 1
 topic cohortflow.applied 1 cleanup.policy=compact
 topic cohortflow.aliases 1 cleanup.policy=compact
 topic cohortflow.schemas 1 cleanup.policy=compact
+topic cohortflow.audiences 1 cleanup.policy=compact
 echo "cohortflow topics ready on $bootstrap"

@@ -8,6 +8,7 @@ import io.cohortflow.service.kafka.Follower;
 import io.cohortflow.service.kafka.Topics;
 import io.cohortflow.service.limits.WorkspaceLimits;
 import io.cohortflow.service.metrics.ServiceMetrics;
+import io.cohortflow.service.segments.Audiences;
 import io.cohortflow.service.segments.SegmentService;
 import io.cohortflow.service.segments.Templates;
 import io.cohortflow.service.store.DefinitionStore;
@@ -38,6 +39,7 @@ public final class DefinitionsService implements AutoCloseable {
     private DefinitionStore store;
     private KafkaSegmentLog log;
     private PropagationTracker tracker;
+    private Audiences audiences;
     private ExecutorService callbacks;
     private Javalin app;
 
@@ -76,6 +78,12 @@ public final class DefinitionsService implements AutoCloseable {
         store.start(config.startupTimeout());
         tracker = new PropagationTracker(config.bootstrapServers(), config.topics().applied());
         tracker.start();
+        audiences =
+                new Audiences(
+                        config.bootstrapServers(),
+                        config.topics().audiences(),
+                        config.writeTimeout());
+        audiences.start(config.startupTimeout());
         ServiceMetrics metrics = new ServiceMetrics();
         metrics.gauge(
                 "cohortflow.store.lag",
@@ -112,6 +120,7 @@ public final class DefinitionsService implements AutoCloseable {
                         Templates.shipped(),
                         config.dataViews(),
                         config.segmentLimits(),
+                        audiences,
                         Clock.systemUTC());
         App.Services services =
                 new App.Services(
@@ -142,6 +151,9 @@ public final class DefinitionsService implements AutoCloseable {
         }
         if (tracker != null && tracker.follower() != null) {
             all.add(tracker.follower());
+        }
+        if (audiences != null && audiences.follower() != null) {
+            all.add(audiences.follower());
         }
         all.addAll(extraReaders);
         for (Follower<?, ?> f : all) {
@@ -176,6 +188,9 @@ public final class DefinitionsService implements AutoCloseable {
         }
         if (tracker != null) {
             tracker.close();
+        }
+        if (audiences != null) {
+            audiences.close();
         }
         if (store != null) {
             store.close();

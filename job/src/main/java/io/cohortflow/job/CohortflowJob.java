@@ -3,6 +3,7 @@ package io.cohortflow.job;
 import io.cohortflow.core.config.Settings;
 import io.cohortflow.job.backfill.Cutover;
 import io.cohortflow.job.kafka.KafkaConnectors;
+import io.cohortflow.job.model.AudienceDelta;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
@@ -32,8 +33,9 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * events (Kafka) --keyBy user--> Segmentation (broadcast: definitions) --> memberships (EOS)
- *                                                                    \--> replies, dead letters,
- *                                                                         applied (ALO)
+ *                                   |          \--> replies, dead letters, applied (ALO)
+ *                                   \--> changes summed per segment and minute
+ *                                         --keyBy segment--> Audiences --> audiences (EOS)
  * </pre>
  */
 public final class CohortflowJob {
@@ -81,7 +83,21 @@ public final class CohortflowJob {
                                 new SegmentationOperator(function))
                         .uid(Uids.SEGMENTATION)
                         .name("Segmentation");
-        segmented.sinkTo(memberships).uid(Uids.MEMBERSHIPS_SINK).name("Memberships (exactly once)");
+        DataStream<KafkaMessage> audiences =
+                segmented
+                        .getSideOutput(Descriptors.AUDIENCE)
+                        .keyBy(AudienceDelta::key)
+                        .process(
+                                new AudienceFunction(
+                                        config.topics().audiences(),
+                                        config.audienceSeriesInterval().toMillis()))
+                        .uid(Uids.AUDIENCES)
+                        .name("Audiences");
+        segmented
+                .union(audiences)
+                .sinkTo(memberships)
+                .uid(Uids.MEMBERSHIPS_SINK)
+                .name("Memberships and audiences (exactly once)");
         segmented
                 .getSideOutput(Descriptors.SIDE)
                 .sinkTo(side)

@@ -2,6 +2,7 @@ package io.cohortflow.job;
 
 import io.cohortflow.core.eval.UserProfile;
 import io.cohortflow.core.event.Event;
+import io.cohortflow.job.model.AudienceDelta;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.KafkaMessage;
 import io.cohortflow.job.model.UserState;
@@ -71,6 +72,34 @@ public final class Descriptors {
     /** Replies, dead letters and applied reports: the at-least-once outputs. */
     public static final OutputTag<KafkaMessage> SIDE =
             new OutputTag<>("side", TypeInformation.of(KafkaMessage.class));
+
+    /** Membership changes summed per segment and minute, to the audience counts. */
+    public static final OutputTag<AudienceDelta> AUDIENCE =
+            new OutputTag<>("audience", TypeInformation.of(AudienceDelta.class));
+
+    /** Per segment: the members now. */
+    public static final ValueStateDescriptor<Long> AUDIENCE_SIZE =
+            new ValueStateDescriptor<>("audience-size", Types.LONG);
+
+    /** Per segment: the event time of the newest change counted. */
+    public static final ValueStateDescriptor<Long> AUDIENCE_AS_OF =
+            new ValueStateDescriptor<>("audience-as-of", Types.LONG);
+
+    /** Per segment: the processing time its series are next published (none pending: absent). */
+    public static final ValueStateDescriptor<Long> AUDIENCE_PUBLISH =
+            new ValueStateDescriptor<>("audience-publish", Types.LONG);
+
+    /**
+     * Per segment and granularity (minute, hour, day): period start to {entered, exited}, for the
+     * periods the series keep.
+     */
+    public static MapStateDescriptor<Long, long[]> audienceSeries(String granularity) {
+        return new MapStateDescriptor<>(
+                "audience-" + granularity,
+                Types.LONG,
+                org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo
+                        .LONG_PRIMITIVE_ARRAY_TYPE_INFO);
+    }
 
     /** Backfill only: each user's memberships as of the end of the input. */
     public static final OutputTag<KafkaMessage> SNAPSHOT =

@@ -43,7 +43,8 @@ public record JobConfig(
         String bootstrapManifest,
         int poisonAttempts,
         EventLimits eventLimits,
-        Duration idempotencyWindow) {
+        Duration idempotencyWindow,
+        Duration audienceSeriesInterval) {
 
     public static final Setting<String> GROUP_ID =
             Setting.text(
@@ -173,6 +174,14 @@ public record JobConfig(
                                     + " dead-letter topic and goes on.")
                     .deprecated("job.poison-attempts");
 
+    public static final Setting<Duration> AUDIENCE_SERIES_INTERVAL =
+            Setting.duration(
+                    "cohortflow.job.audience-series-interval",
+                    Duration.ofMillis(AudienceFunction.SERIES_INTERVAL_MILLIS),
+                    false,
+                    "How often, at most, a segment's entered/exited series are published to the"
+                            + " audiences topic (its size goes out with every change).");
+
     /** The job's own settings, without the shared ones of {@link CommonSettings}. */
     public static final List<Setting<?>> OWN =
             List.of(
@@ -188,7 +197,8 @@ public record JobConfig(
                     IDLENESS,
                     TRANSACTIONAL_ID_PREFIX,
                     TRANSACTION_TIMEOUT,
-                    POISON_ATTEMPTS);
+                    POISON_ATTEMPTS,
+                    AUDIENCE_SERIES_INTERVAL);
 
     /** Every setting the job reads. */
     public static final List<Setting<?>> ALL = concat(CommonSettings.ALL, OWN);
@@ -227,7 +237,8 @@ public record JobConfig(
                 s.get(BOOTSTRAP_MANIFEST),
                 s.get(POISON_ATTEMPTS),
                 CommonSettings.eventLimits(s),
-                s.get(IDEMPOTENCY_WINDOW));
+                s.get(IDEMPOTENCY_WINDOW),
+                s.get(AUDIENCE_SERIES_INTERVAL));
     }
 
     /** A URI as it is; a local path as the absolute {@code file:} URI Flink wants. */

@@ -66,6 +66,7 @@ public class SegmentationFunction
     private transient MapState<String, List<String>> answered;
     private transient Outputs outputs;
     private transient LiveDefinitions definitions;
+    private transient AudienceDeltas audiences;
 
     public SegmentationFunction(SegmentationSettings settings) {
         this.settings = settings;
@@ -90,6 +91,12 @@ public class SegmentationFunction
                                         Duration.ofMillis(settings.idempotencyWindowMillis())));
         outputs = new Outputs(settings.topics());
         definitions = new LiveDefinitions(settings.definitionsEndOffset(), outputs);
+        audiences = new AudienceDeltas();
+    }
+
+    /** The membership changes of this subtask not yet handed to the audience counts. */
+    AudienceDeltas audiences() {
+        return audiences;
     }
 
     // ---- events --------------------------------------------------------------------------
@@ -460,6 +467,7 @@ public class SegmentationFunction
             List<MembershipChange> changes,
             Consumer<KafkaMessage> out) {
         outputs.memberships(workspace, userId, changes, out);
+        audiences.add(workspace, changes);
     }
 
     /**

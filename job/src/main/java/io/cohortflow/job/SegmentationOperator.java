@@ -109,6 +109,27 @@ public class SegmentationOperator
         this.heartbeatMillis = heartbeatMillis;
     }
 
+    /**
+     * The audience sums go out just before the barrier: they are then in the checkpoint that holds
+     * the changes they count, with no state of their own.
+     */
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        flushAudiences();
+    }
+
+    @Override
+    public void finish() throws Exception {
+        flushAudiences();
+        super.finish();
+    }
+
+    private void flushAudiences() {
+        function.audiences()
+                .drain(d -> output.collect(Descriptors.AUDIENCE, new StreamRecord<>(d)));
+    }
+
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
@@ -185,6 +206,9 @@ public class SegmentationOperator
     public void processElement1(StreamRecord<Inbound> element) throws Exception {
         recordsSinceSlice++;
         super.processElement1(element);
+        if (function.audiences().full()) {
+            flushAudiences();
+        }
     }
 
     @Override
@@ -284,6 +308,9 @@ public class SegmentationOperator
             function.visit(key, defs, progress, timers, out, side, failed);
         }
         failures = failed[0];
+        if (function.audiences().full()) {
+            flushAudiences();
+        }
         if (keys.hasNext()) {
             schedule(busy ? BUSY_PAUSE_MILLIS : 0);
             return;

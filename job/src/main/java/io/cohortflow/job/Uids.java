@@ -13,6 +13,9 @@ public final class Uids {
     /** The stateful operator: users' state, timers, the definitions' broadcast state. */
     public static final String SEGMENTATION = "segmentation";
 
+    /** Per segment: its audience size and entered/exited series. */
+    public static final String AUDIENCES = "audiences";
+
     public static final String MEMBERSHIPS_SINK = "memberships-sink";
     public static final String SIDE_SINK = "side-sink";
 }

@@ -80,6 +80,7 @@ abstract class KafkaJobTest {
         s.put(CommonSettings.TOPIC_REPLIES.key(), prefix + ".replies");
         s.put(CommonSettings.TOPIC_DEAD_LETTER.key(), prefix + ".dead-letter");
         s.put(CommonSettings.TOPIC_APPLIED.key(), prefix + ".applied");
+        s.put(CommonSettings.TOPIC_AUDIENCES.key(), prefix + ".audiences");
         s.putAll(extra);
         JobConfig c = JobConfig.from(s);
         CohortflowTopics.ensure(kafka.bootstrapServers(), c.topics(), 2);

@@ -46,6 +46,7 @@ final class StackClient {
         p.put("cohortflow.segmentation.timeout", "5000 ms");
         p.put("cohortflow.job.checkpoint-interval", "PT1S");
         p.put("cohortflow.events.idleness", "PT1S");
+        p.put("cohortflow.job.audience-series-interval", "500 ms");
         p.put("cohortflow.api-keys.admin.key", ADMIN_KEY);
         p.put("cohortflow.api-keys.admin.org", ORG);
         p.put("cohortflow.api-keys.admin.role", "admin");

@@ -70,6 +70,120 @@ class WholeStackEndToEndTest {
         }
     }
 
+    // ---- audiences -------------------------------------------------------------------------
+
+    @Test
+    void a_segments_audience_is_its_members_now_and_over_time() throws Exception {
+        String id =
+                createSegment(
+                        "Audience readers",
+                        "{\"func\":\"streq\",\"val\":{\"func\":\"attr\",\"name\":\"variables/section\"},\"str\":\"audience\"}",
+                        "{}");
+        awaitApplied(id);
+        int members = 7;
+        for (int i = 0; i < members; i++) {
+            ok(
+                    segment(
+                            "admin-key",
+                            "",
+                            userBody(UUID.randomUUID().toString(), event("Pageview", "audience"))));
+        }
+        // Another user's unrelated event counts for nobody.
+        ok(
+                segment(
+                        "admin-key",
+                        "",
+                        userBody(UUID.randomUUID().toString(), event("Pageview", "news"))));
+
+        JsonNode audience =
+                awaitAudience(
+                        id,
+                        "granularity=minute",
+                        a ->
+                                a.get("size").asLong() == members
+                                        && a.get("series").size() > 0
+                                        && a.get("series")
+                                                        .get(a.get("series").size() - 1)
+                                                        .get("size")
+                                                        .asLong()
+                                                == members);
+        assertThat(audience.get("asOf").asText()).isNotEmpty();
+        long entered = 0;
+        for (JsonNode p : audience.get("series")) {
+            entered += p.get("entered").asLong();
+        }
+        assertThat(entered).isEqualTo(members);
+        assertThat(audience.get("series").size()).isEqualTo(24 * 60);
+
+        JsonNode one =
+                ok(
+                        send(
+                                adobe(
+                                        HttpRequest.newBuilder(
+                                                uri(
+                                                        "/segments/"
+                                                                + id
+                                                                + "?expansion=audienceSize")))));
+        assertThat(one.get("audienceSize").asLong()).isEqualTo(members);
+        JsonNode listed =
+                ok(
+                        send(
+                                adobe(
+                                        HttpRequest.newBuilder(
+                                                uri(
+                                                        "/segments?expansion=audienceSize&name=Audience%20readers")))));
+        assertThat(listed.get(0).get("audienceSize").asLong()).isEqualTo(members);
+
+        HttpResponse<String> badGranularity =
+                send(
+                        adobe(
+                                HttpRequest.newBuilder(
+                                        uri("/segments/" + id + "/audience?granularity=week"))));
+        assertThat(badGranularity.statusCode()).isEqualTo(400);
+        HttpResponse<String> backwards =
+                send(
+                        adobe(
+                                HttpRequest.newBuilder(
+                                        uri(
+                                                "/segments/"
+                                                        + id
+                                                        + "/audience?from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z"))));
+        assertThat(backwards.statusCode()).isEqualTo(400);
+
+        // Deleted, its members leave it, and the audience follows.
+        assertThat(
+                        send(adobe(
+                                        HttpRequest.newBuilder(
+                                                        uri("/segments/" + id + "?force=true"))
+                                                .DELETE()))
+                                .statusCode())
+                .isEqualTo(200);
+        awaitAudience(id, "granularity=day", a -> a.get("size").asLong() == 0);
+    }
+
+    static JsonNode awaitAudience(
+            String id, String query, java.util.function.Predicate<JsonNode> done) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        JsonNode last = null;
+        while (System.nanoTime() < deadline) {
+            last =
+                    ok(
+                            send(
+                                    adobe(
+                                            HttpRequest.newBuilder(
+                                                    uri(
+                                                            "/segments/"
+                                                                    + id
+                                                                    + "/audience?"
+                                                                    + query)))));
+            if (done.test(last)) {
+                return last;
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError("audience never as expected: " + last);
+    }
+
     // ---- the command line's segments client --------------------------------------------------
 
     @Test

@@ -56,6 +56,13 @@ public final class CommonSettings {
                     TopicNames.DEFAULT.schemas(),
                     "Event schemas (compacted).");
 
+    public static final Setting<String> TOPIC_AUDIENCES =
+            Setting.text(
+                    "cohortflow.topics.audiences",
+                    TopicNames.DEFAULT.audiences(),
+                    "Each segment's audience size and entered/exited series, from the job"
+                            + " (compacted).");
+
     public static final Setting<Duration> MAX_FUTURE_SKEW =
             Setting.duration(
                             "cohortflow.events.max-future-skew",
@@ -119,6 +126,7 @@ public final class CommonSettings {
                     TOPIC_APPLIED,
                     TOPIC_ALIASES,
                     TOPIC_SCHEMAS,
+                    TOPIC_AUDIENCES,
                     MAX_FUTURE_SKEW,
                     HORIZON,
                     MAX_NAME_LENGTH,
@@ -137,7 +145,8 @@ public final class CommonSettings {
                 s.get(TOPIC_DEAD_LETTER),
                 s.get(TOPIC_APPLIED),
                 s.get(TOPIC_ALIASES),
-                s.get(TOPIC_SCHEMAS));
+                s.get(TOPIC_SCHEMAS),
+                s.get(TOPIC_AUDIENCES));
     }
 
     public static EventLimits eventLimits(Settings s) {

@@ -17,6 +17,8 @@ import java.util.Map;
  * @param applied {@link AppliedRecord}s: which definition versions the job has applied
  * @param aliases compacted, one partition: the segmentation API's alias bindings
  * @param schemas compacted, one partition: event schemas
+ * @param audiences compacted, one partition: {@link AudienceRecord}s, each segment's size now and
+ *     its entered/exited series
  */
 public record TopicNames(
         String definitions,
@@ -26,7 +28,8 @@ public record TopicNames(
         String deadLetter,
         String applied,
         String aliases,
-        String schemas)
+        String schemas,
+        String audiences)
         implements java.io.Serializable {
 
     public static final TopicNames DEFAULT =
@@ -38,7 +41,8 @@ public record TopicNames(
                     "cohortflow.dead-letter",
                     "cohortflow.applied",
                     "cohortflow.aliases",
-                    "cohortflow.schemas");
+                    "cohortflow.schemas",
+                    "cohortflow.audiences");
 
     /**
      * Every topic with what it needs.
@@ -67,6 +71,7 @@ public record TopicNames(
                 new TopicSpec(definitions, 1, compact),
                 new TopicSpec(applied, 1, compact),
                 new TopicSpec(aliases, 1, compact),
-                new TopicSpec(schemas, 1, compact));
+                new TopicSpec(schemas, 1, compact),
+                new TopicSpec(audiences, 1, compact));
     }
 }

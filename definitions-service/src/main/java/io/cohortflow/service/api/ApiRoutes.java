@@ -72,6 +72,12 @@ public final class ApiRoutes {
                     true);
     public static final Route PROPAGATION =
             new Route(Method.GET, "/segments/{id}/propagation", LOCALE, true);
+    public static final Route AUDIENCE =
+            new Route(
+                    Method.GET,
+                    "/segments/{id}/audience",
+                    Set.of("locale", "granularity", "from", "to"),
+                    true);
     public static final Route DEPENDENTS =
             new Route(Method.GET, "/segments/{id}/dependents", LOCALE_EXPANSION, true);
 
@@ -131,6 +137,7 @@ public final class ApiRoutes {
                     ROLLBACK,
                     PROPAGATION,
                     DEPENDENTS,
+                    AUDIENCE,
                     LIST_TAGS,
                     SEARCH_TAGS,
                     TAGS_BY_NAME,

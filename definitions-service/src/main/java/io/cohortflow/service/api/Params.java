@@ -2,6 +2,8 @@ package io.cohortflow.service.api;
 
 import io.cohortflow.service.ServiceException;
 import io.javalin.http.Context;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -30,7 +32,8 @@ final class Params {
                     "definitionLastModified",
                     "categories",
                     "activations",
-                    "propagation");
+                    "propagation",
+                    "audienceSize");
 
     /** Validates {@code locale} and sets Content-Language. */
     static String locale(Context ctx) {
@@ -113,6 +116,21 @@ final class Params {
                     throw ServiceException.badRequest(
                             "invalid_parameter", "force: must be true or false, got " + v);
         };
+    }
+
+    /** An optional ISO-8601 instant ({@code 2026-11-01T00:00:00Z}), or a 400 naming it. */
+    static @Nullable Instant instant(Context ctx, String name) {
+        String v = ctx.queryParam(name);
+        if (v == null || v.isBlank()) {
+            return null;
+        }
+        try {
+            return Instant.parse(v.trim());
+        } catch (DateTimeParseException e) {
+            throw ServiceException.badRequest(
+                    "invalid_parameter",
+                    name + ": not an ISO-8601 instant (e.g. 2026-11-01T00:00:00Z): " + v);
+        }
     }
 
     static int integer(Context ctx, String name, int dflt, int min, int max) {

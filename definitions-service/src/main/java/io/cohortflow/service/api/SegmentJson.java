@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.definition.Problem;
 import io.cohortflow.core.validation.ValidationResult;
+import io.cohortflow.service.segments.Audiences;
 import io.cohortflow.service.segments.SegmentMetadata;
 import io.cohortflow.service.segments.SegmentService;
 import io.cohortflow.service.store.StoredSegment;
@@ -74,6 +75,9 @@ final class SegmentJson {
                     Json.MAPPER.valueToTree(
                             s.activations() == null ? java.util.Map.of() : s.activations()));
         }
+        if (expansion.contains("audienceSize") && !v.template()) {
+            o.put("audienceSize", svc.audienceSize(v));
+        }
         if (expansion.contains("propagation") && !v.template()) {
             o.set("propagation", propagation(svc.propagationOf(v)));
         }
@@ -137,6 +141,28 @@ final class SegmentJson {
                     .put("message", p.message());
         }
         return a;
+    }
+
+    /** A segment's audience: its size now and the series asked for. */
+    static ObjectNode audience(String id, Audiences.Audience a) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.put("id", id);
+        o.put("size", a.size());
+        if (a.asOf() == null) {
+            o.putNull("asOf");
+        } else {
+            o.put("asOf", a.asOf().toString());
+        }
+        o.put("granularity", a.granularity().json());
+        ArrayNode series = o.putArray("series");
+        for (Audiences.Period p : a.series()) {
+            series.addObject()
+                    .put("start", p.start().toString())
+                    .put("entered", p.entered())
+                    .put("exited", p.exited())
+                    .put("size", p.size());
+        }
+        return o;
     }
 
     static ObjectNode propagation(SegmentService.Propagation p) {

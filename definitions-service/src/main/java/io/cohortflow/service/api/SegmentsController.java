@@ -2,6 +2,7 @@ package io.cohortflow.service.api;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cohortflow.core.contract.AudienceRecord;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.service.ServiceException;
 import io.cohortflow.service.auth.Principal;
@@ -10,6 +11,7 @@ import io.cohortflow.service.segments.SegmentService;
 import io.cohortflow.service.segments.SegmentService.IncludeType;
 import io.cohortflow.service.segments.SegmentService.SortProperty;
 import io.javalin.http.Context;
+import java.time.Instant;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
@@ -36,6 +38,7 @@ public final class SegmentsController implements Controller {
         r.route(ApiRoutes.PUBLISH, ctx -> publish(ctx, true));
         r.route(ApiRoutes.UNPUBLISH, ctx -> publish(ctx, false));
         r.route(ApiRoutes.DEPENDENTS, this::dependents);
+        r.route(ApiRoutes.AUDIENCE, this::audience);
         r.route(ApiRoutes.VERSIONS, this::versions);
         r.route(ApiRoutes.VERSION, this::version);
         r.route(ApiRoutes.ROLLBACK, this::rollback);
@@ -225,6 +228,24 @@ public final class SegmentsController implements Controller {
                 segments.rollback(principal(ctx), id(ctx), versionParam(ctx), Params.force(ctx)),
                 expansion,
                 200);
+    }
+
+    /** The size now and a series of entered, exited and size per period. */
+    private void audience(Context ctx) {
+        Params.locale(ctx);
+        AudienceRecord.Granularity g =
+                Params.enumValue(
+                        ctx,
+                        "granularity",
+                        AudienceRecord.Granularity.class,
+                        AudienceRecord.Granularity.DAY);
+        Instant from = Params.instant(ctx, "from");
+        Instant to = Params.instant(ctx, "to");
+        if (from != null && to != null && !from.isBefore(to)) {
+            throw ServiceException.badRequest("invalid_parameter", "from must be before to");
+        }
+        String id = id(ctx);
+        ctx.json(SegmentJson.audience(id, segments.audience(principal(ctx), id, g, from, to)));
     }
 
     /** The segments that reference this one, in the list's shape. */

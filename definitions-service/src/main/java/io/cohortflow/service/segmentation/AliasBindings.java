@@ -2,6 +2,7 @@ package io.cohortflow.service.segmentation;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.cohortflow.core.contract.Keys;
+import io.cohortflow.service.kafka.CompactedTable;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

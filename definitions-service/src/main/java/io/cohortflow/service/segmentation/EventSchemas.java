@@ -12,6 +12,7 @@ import com.networknt.schema.SchemaRegistryConfig;
 import com.networknt.schema.SpecificationVersion;
 import io.cohortflow.core.contract.Keys;
 import io.cohortflow.service.ServiceException;
+import io.cohortflow.service.kafka.CompactedTable;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;

@@ -1,6 +1,7 @@
 package io.cohortflow.service.segments;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.AudienceRecord;
 import io.cohortflow.core.definition.DefinitionWriter;
 import io.cohortflow.core.definition.Problem;
 import io.cohortflow.core.eval.EngineConfig;
@@ -101,6 +102,7 @@ public final class SegmentService {
     private final DefinitionValidator validator;
     private final References references;
     private final Dependents dependents;
+    private final Audiences audiences;
     private final SegmentLimits limits;
     private final Clock clock;
 
@@ -110,8 +112,10 @@ public final class SegmentService {
             Templates templates,
             Map<String, String> dataViews,
             SegmentLimits limits,
+            Audiences audiences,
             Clock clock) {
         this.store = store;
+        this.audiences = audiences;
         this.propagation = propagation;
         this.templates = templates;
         this.dataViews = Map.copyOf(dataViews);
@@ -557,6 +561,25 @@ public final class SegmentService {
     }
 
     // ---- propagation ----
+
+    /** The members of a visible segment now, as the job counted them (0 for a template). */
+    public long audienceSize(View v) {
+        return v.template() ? 0 : audiences.size(v.segment().workspace(), v.segment().id());
+    }
+
+    /** The audience of a segment the caller may see: the size now and a series of periods. */
+    public Audiences.Audience audience(
+            Principal p,
+            String id,
+            AudienceRecord.Granularity granularity,
+            @Nullable Instant from,
+            @Nullable Instant to) {
+        View v = get(p, id);
+        if (v.template()) {
+            return new Audiences.Audience(0, null, granularity, List.of());
+        }
+        return audiences.audience(p.workspace(), id, granularity, from, to);
+    }
 
     /** The segments that reference this one directly, those the caller may see; deleted aside. */
     public List<View> dependents(Principal p, String id) {

@@ -4,6 +4,7 @@ import io.cohortflow.service.auth.ApiKeys;
 import io.cohortflow.service.auth.Role;
 import io.cohortflow.service.limits.WorkspaceLimits;
 import io.cohortflow.service.metrics.ServiceMetrics;
+import io.cohortflow.service.segments.Audiences;
 import io.cohortflow.service.segments.SegmentLimits;
 import io.cohortflow.service.segments.SegmentService;
 import io.cohortflow.service.segments.Templates;
@@ -58,6 +59,8 @@ public final class TestApp implements AutoCloseable {
                         Templates.shipped(),
                         Map.of("default", "Default data view", "web", "Web site"),
                         segmentLimits,
+                        // Never started: no job here, so every segment's audience is empty.
+                        new Audiences("127.0.0.1:1", "cohortflow.audiences", Duration.ofSeconds(1)),
                         Clock.systemUTC());
         ApiKeys keys =
                 new ApiKeys(

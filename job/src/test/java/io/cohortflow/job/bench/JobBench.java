@@ -490,18 +490,27 @@ public final class JobBench {
         return new DefinitionUpdate("ws/" + id, json.getBytes(StandardCharsets.UTF_8), offset);
     }
 
-    /** Records applied reports (and drops the rest of the side output). */
     /** Membership changes the job emitted in the current phase (counted, then discarded). */
     static final AtomicLong MEMBERSHIPS = new AtomicLong();
 
-    /** Counts the membership changes: the job's output, which grows with related segments. */
+    /** Audience records the job emitted in the current phase (counted apart, then discarded). */
+    static final AtomicLong AUDIENCES = new AtomicLong();
+
+    /**
+     * Counts the membership changes, the job's output, which grows with related segments, and apart
+     * from them the audience records that go to the same exactly-once sink.
+     */
     static final class MembershipCounter implements Sink<KafkaMessage> {
         @Override
         public SinkWriter<KafkaMessage> createWriter(WriterInitContext context) {
             return new SinkWriter<>() {
                 @Override
                 public void write(KafkaMessage m, Context ctx) {
-                    MEMBERSHIPS.incrementAndGet();
+                    if (m.topic.endsWith("audiences")) {
+                        AUDIENCES.incrementAndGet();
+                    } else {
+                        MEMBERSHIPS.incrementAndGet();
+                    }
                 }
 
                 @Override

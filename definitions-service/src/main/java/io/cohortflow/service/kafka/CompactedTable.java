@@ -1,8 +1,7 @@
-package io.cohortflow.service.segmentation;
+package io.cohortflow.service.kafka;
 
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.service.Failures;
-import io.cohortflow.service.kafka.Follower;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * {@code merge(current, incoming)}, which every reader applies in the same order, so every replica
  * agrees. (Alias bindings use first-writer-wins: {@code merge} keeps the current value.)
  */
-final class CompactedTable<V> implements AutoCloseable {
+public final class CompactedTable<V> implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CompactedTable.class);
 
     private final String bootstrap;
@@ -64,7 +63,7 @@ final class CompactedTable<V> implements AutoCloseable {
      * @param merge the value to hold given the current one (never null when called) and a newer
      *     record's; a null record value (tombstone) removes the key
      */
-    CompactedTable(
+    public CompactedTable(
             String bootstrap,
             String topic,
             Class<V> type,
@@ -79,7 +78,7 @@ final class CompactedTable<V> implements AutoCloseable {
      *     otherwise be the loser of a race, and a replica rebuilding from the compacted log would
      *     then hold the loser's value. (Tombstones are not used in this mode.)
      */
-    CompactedTable(
+    public CompactedTable(
             String bootstrap,
             String topic,
             Class<V> type,
@@ -95,7 +94,7 @@ final class CompactedTable<V> implements AutoCloseable {
     }
 
     /** Reads the topic to its end offset, then follows it. */
-    void start(Duration timeout) {
+    public void start(Duration timeout) {
         Map<String, Object> p =
                 Map.of(
                         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
@@ -150,12 +149,12 @@ final class CompactedTable<V> implements AutoCloseable {
     }
 
     /** Whether the table still follows its topic. */
-    boolean healthy() {
+    public boolean healthy() {
         return follower != null && follower.healthy();
     }
 
     /** The table's reader, for readiness. */
-    Follower<String, byte[]> follower() {
+    public Follower<String, byte[]> follower() {
         return follower;
     }
 
@@ -197,12 +196,12 @@ final class CompactedTable<V> implements AutoCloseable {
         return hash < 0 ? recordKey : recordKey.substring(0, hash);
     }
 
-    Optional<V> get(String key) {
+    public Optional<V> get(String key) {
         return Optional.ofNullable(view.get(key));
     }
 
     /** The values whose key passes {@code keys}, unordered. */
-    List<V> values(Predicate<String> keys) {
+    public List<V> values(Predicate<String> keys) {
         List<V> out = new ArrayList<>();
         view.forEach(
                 (k, v) -> {
@@ -217,7 +216,7 @@ final class CompactedTable<V> implements AutoCloseable {
      * Writes {@code value} (null: a tombstone) and completes with what the table holds for the key
      * once this replica's reader has applied the write: the caller learns whether it won.
      */
-    CompletableFuture<Optional<V>> write(String key, @Nullable V value) {
+    public CompletableFuture<Optional<V>> write(String key, @Nullable V value) {
         CompletableFuture<Optional<V>> done = new CompletableFuture<>();
         byte[] bytes = value == null ? null : Json.bytes(value);
         String recordKey = keyPerWrite ? key + "#" + java.util.UUID.randomUUID() : key;
