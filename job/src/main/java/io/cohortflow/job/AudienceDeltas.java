@@ -18,8 +18,21 @@ final class AudienceDeltas {
     static final int MAX_PENDING = 50_000;
 
     private final Map<String, AudienceDelta> pending = new HashMap<>();
+    private boolean counting;
+
+    /**
+     * Sums are kept only once the streaming operator, which hands them on, says so: a backfill runs
+     * the function under Flink's plain operator and takes its audiences from the members at the
+     * end.
+     */
+    void start() {
+        counting = true;
+    }
 
     void add(String workspace, List<MembershipChange> changes) {
+        if (!counting) {
+            return;
+        }
         for (MembershipChange c : changes) {
             long minute = Math.floorDiv(c.time(), 60_000L) * 60_000L;
             AudienceDelta d =

@@ -7,7 +7,6 @@ import io.cohortflow.job.model.AudienceDelta;
 import io.cohortflow.job.model.KafkaMessage;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -35,10 +34,8 @@ public class AudienceFunction extends KeyedProcessFunction<String, AudienceDelta
     private final String topic;
     private final long seriesIntervalMillis;
 
-    private transient ValueState<Long> size;
-    private transient ValueState<Long> asOf;
+    private transient AudienceState audience;
     private transient ValueState<Long> publish;
-    private transient Map<Granularity, MapState<Long, long[]>> series;
 
     public AudienceFunction(String topic) {
         this(topic, SERIES_INTERVAL_MILLIS);
@@ -51,32 +48,16 @@ public class AudienceFunction extends KeyedProcessFunction<String, AudienceDelta
 
     @Override
     public void open(OpenContext openContext) {
-        size = getRuntimeContext().getState(Descriptors.AUDIENCE_SIZE);
-        asOf = getRuntimeContext().getState(Descriptors.AUDIENCE_AS_OF);
+        audience = new AudienceState(getRuntimeContext());
         publish = getRuntimeContext().getState(Descriptors.AUDIENCE_PUBLISH);
-        series = new EnumMap<>(Granularity.class);
-        for (Granularity g : Granularity.values()) {
-            series.put(g, getRuntimeContext().getMapState(Descriptors.audienceSeries(g.json())));
-        }
     }
 
     @Override
     public void processElement(AudienceDelta d, Context ctx, Collector<KafkaMessage> out)
             throws Exception {
-        long now = value(size) + d.entered - d.exited;
-        long newest = Math.max(asOf.value() == null ? Long.MIN_VALUE : asOf.value(), d.newest);
-        size.update(now);
-        asOf.update(newest);
-        for (Granularity g : Granularity.values()) {
-            MapState<Long, long[]> periods = series.get(g);
-            long start = Math.floorDiv(d.minute, g.millis) * g.millis;
-            long[] counts = periods.get(start);
-            counts = counts == null ? new long[2] : counts;
-            counts[0] += d.entered;
-            counts[1] += d.exited;
-            periods.put(start, counts);
-        }
-        out.collect(message(ctx.getCurrentKey(), now, newest, AudienceRecord.NOW, List.of()));
+        long now = audience.add(d);
+        out.collect(
+                message(ctx.getCurrentKey(), now, audience.asOf(), AudienceRecord.NOW, List.of()));
         if (publish.value() == null) {
             long at = ctx.timerService().currentProcessingTime() + seriesIntervalMillis;
             ctx.timerService().registerProcessingTimeTimer(at);
@@ -84,13 +65,19 @@ public class AudienceFunction extends KeyedProcessFunction<String, AudienceDelta
         }
     }
 
+    /**
+     * The series, and the size again: a timer the backfill registered for a bootstrapped segment
+     * fires at the start and publishes both before any change arrives.
+     */
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<KafkaMessage> out)
             throws Exception {
         publish.clear();
-        long newest = asOf.value() == null ? 0 : asOf.value();
+        long newest = Math.max(0, audience.asOf());
+        long size = audience.size();
+        out.collect(message(ctx.getCurrentKey(), size, newest, AudienceRecord.NOW, List.of()));
         for (Granularity g : Granularity.values()) {
-            MapState<Long, long[]> periods = series.get(g);
+            MapState<Long, long[]> periods = audience.periods(g);
             long oldest = Math.floorDiv(newest, g.millis) * g.millis - (g.kept - 1) * g.millis;
             TreeMap<Long, long[]> kept = new TreeMap<>();
             List<Long> expired = new ArrayList<>();
@@ -110,7 +97,7 @@ public class AudienceFunction extends KeyedProcessFunction<String, AudienceDelta
                             points.add(
                                     new AudienceRecord.Point(
                                             Instant.ofEpochMilli(start).toString(), c[0], c[1])));
-            out.collect(message(ctx.getCurrentKey(), value(size), newest, g.json(), points));
+            out.collect(message(ctx.getCurrentKey(), size, newest, g.json(), points));
         }
     }
 
@@ -129,10 +116,5 @@ public class AudienceFunction extends KeyedProcessFunction<String, AudienceDelta
                         granularity,
                         points);
         return KafkaMessage.json(topic, r.key(), r);
-    }
-
-    private static long value(ValueState<Long> state) throws java.io.IOException {
-        Long v = state.value();
-        return v == null ? 0 : v;
     }
 }

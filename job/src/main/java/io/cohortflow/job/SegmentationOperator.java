@@ -167,6 +167,7 @@ public class SegmentationOperator
     @Override
     public void open() throws Exception {
         super.open();
+        function.audiences().start();
         // The timer service the function's context uses (one per name and operator).
         timers =
                 new SimpleTimerService(

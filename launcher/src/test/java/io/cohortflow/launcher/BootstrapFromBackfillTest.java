@@ -81,8 +81,11 @@ class BootstrapFromBackfillTest {
         try (CohortflowStack stack = CohortflowStack.start(config(bootstrap))) {
             assertThat(cohorts(stack, fan, null)).containsExactly("sport-readers");
             assertThat(cohorts(stack, reader, null)).isEmpty();
+            // The audience counts start from the backfilled members, not from zero.
+            awaitAudience(stack, 1);
             // A live event on top of the backfilled history.
             assertThat(cohorts(stack, reader, event("sport"))).containsExactly("sport-readers");
+            awaitAudience(stack, 2);
             stack.stopJob(); // a final savepoint: the job's own state, newer than the backfill
         }
         assertThat(data.resolve("bootstrap-used")).hasContent(savepoint);
@@ -92,6 +95,30 @@ class BootstrapFromBackfillTest {
             assertThat(cohorts(stack, reader, null)).containsExactly("sport-readers");
             assertThat(cohorts(stack, fan, null)).containsExactly("sport-readers");
         }
+    }
+
+    /** Waits until the newest committed size of sport-readers on the audiences topic is this. */
+    private static void awaitAudience(CohortflowStack stack, long size) {
+        org.awaitility.Awaitility.await()
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(250))
+                .until(
+                        () -> {
+                            long last = -1;
+                            for (String v :
+                                    io.cohortflow.kafka.KafkaTopics.drainValues(
+                                            stack.bootstrapServers(),
+                                            stack.topics().audiences(),
+                                            org.apache.kafka.common.IsolationLevel
+                                                    .READ_COMMITTED)) {
+                                var r = io.cohortflow.core.contract.Json.MAPPER.readTree(v);
+                                if (r.get("segment_id").asText().equals("sport-readers")
+                                        && r.get("granularity").asText().equals("now")) {
+                                    last = r.get("size").asLong();
+                                }
+                            }
+                            return last == size;
+                        });
     }
 
     private LauncherConfig config(Map<String, String> extra) {

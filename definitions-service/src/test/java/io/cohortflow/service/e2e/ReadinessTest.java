@@ -27,6 +27,7 @@ class ReadinessTest {
                     .containsExactly(
                             "definitions",
                             "applied",
+                            "cohortflow.audiences",
                             "cohortflow.aliases",
                             "cohortflow.schemas",
                             "replies");

@@ -6,7 +6,9 @@ import io.cohortflow.job.Descriptors;
 import io.cohortflow.job.JobConfig;
 import io.cohortflow.job.SegmentationFunction;
 import io.cohortflow.job.SegmentationSettings;
+import io.cohortflow.job.Uids;
 import io.cohortflow.job.kafka.KafkaConnectors;
+import io.cohortflow.job.model.AudienceDelta;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
@@ -43,7 +45,7 @@ import picocli.CommandLine;
  * history files --keyBy user--> Segmentation (batch; broadcast: definitions, read first)
  *     --> memberships as of the end (files, optionally the topic)
  *     --> transitions (files, optional), dead letters (files, optionally the topic)
- *     --> every user's state --> bootstrap savepoint for the streaming job (optional)
+ *     --> every user's state, each segment's members --> bootstrap savepoint (optional)
  * </pre>
  *
  * Batch mode sorts each user's events by time and fires a user's timers once the user's events are
@@ -127,13 +129,23 @@ public final class Backfill {
             snapshot.union(dead).sinkTo(publish).uid("publish-sink").name("Kafka");
         }
         if (savepoint != null) {
-            writeSavepoint(env, segmented.getSideOutput(Descriptors.STATE), savepoint);
+            writeSavepoint(
+                    env,
+                    segmented.getSideOutput(Descriptors.STATE),
+                    snapshot.map(AudienceBootstrap::held).uid("audience-held").name("Held"),
+                    savepoint);
         }
     }
 
-    /** Every user's state under the streaming operator's uid, in the streaming job's key groups. */
+    /**
+     * Every user's state under the streaming operator's uid, and each segment's audience (its
+     * members at the end) under the audience counts', in the streaming job's key groups.
+     */
     private void writeSavepoint(
-            StreamExecutionEnvironment env, DataStream<UserState> states, String path) {
+            StreamExecutionEnvironment env,
+            DataStream<UserState> states,
+            DataStream<AudienceDelta> held,
+            String path) {
         SavepointWriter.newSavepoint(env, config.maxParallelism())
                 .withOperator(
                         OperatorIdentifier.forUid(STREAMING_OPERATOR),
@@ -141,6 +153,12 @@ public final class Backfill {
                                 .setMaxParallelism(config.maxParallelism())
                                 .keyBy(UserState::getKey, Types.STRING)
                                 .transform(new StateWriter()))
+                .withOperator(
+                        OperatorIdentifier.forUid(Uids.AUDIENCES),
+                        OperatorTransformation.bootstrapWith(held)
+                                .setMaxParallelism(config.maxParallelism())
+                                .keyBy(AudienceDelta::key, Types.STRING)
+                                .transform(new AudienceBootstrap()))
                 .write(path);
     }
 
