@@ -37,6 +37,8 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -304,21 +306,30 @@ class BackfillTest extends KafkaJobTest {
     /**
      * Waits until {@code start} with the job's committed transitions applied is {@code expected}.
      */
-    private static void awaitFold(JobConfig c, Set<String> start, Set<String> expected)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        Set<String> got =
-                fold(start, read(c.topics().memberships(), IsolationLevel.READ_COMMITTED));
-        while (!got.equals(expected) && System.nanoTime() < deadline) {
-            Thread.sleep(500);
-            got = fold(start, read(c.topics().memberships(), IsolationLevel.READ_COMMITTED));
+    private static void awaitFold(JobConfig c, Set<String> start, Set<String> expected) {
+        try {
+            Awaitility.await()
+                    .atMost(WAIT)
+                    .pollInterval(Duration.ofMillis(500))
+                    .until(
+                            () ->
+                                    fold(
+                                            start,
+                                            read(
+                                                    c.topics().memberships(),
+                                                    IsolationLevel.READ_COMMITTED)),
+                            expected::equals);
+        } catch (ConditionTimeoutException e) {
+            // The timeout names the last fold; the dead letters may tell why it fell short.
+            throw new AssertionError(
+                    "memberships of "
+                            + c.topics().memberships()
+                            + " never became "
+                            + expected
+                            + "; dead letters: "
+                            + read(c.topics().deadLetter(), IsolationLevel.READ_UNCOMMITTED),
+                    e);
         }
-        assertThat(got)
-                .as(
-                        "memberships of %s; dead letters: %s",
-                        c.topics().memberships(),
-                        read(c.topics().deadLetter(), IsolationLevel.READ_UNCOMMITTED))
-                .isEqualTo(expected);
     }
 
     private static Set<String> fold(Set<String> start, List<JsonNode> transitions) {

@@ -26,6 +26,8 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -157,27 +159,24 @@ abstract class KafkaJobTest {
 
     /** Reads committed records until {@code done} holds, or fails after a timeout. */
     static List<JsonNode> awaitCommitted(
-            String topic, Predicate<List<JsonNode>> done, Duration timeout)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        List<JsonNode> got = read(topic, IsolationLevel.READ_COMMITTED);
-        while (!done.test(got)) {
-            if (System.nanoTime() > deadline) {
-                String prefix = topic.substring(0, topic.indexOf('.'));
-                throw new AssertionError(
-                        "timed out waiting on "
-                                + topic
-                                + "; have "
-                                + got
-                                + "; applied: "
-                                + read(prefix + ".applied", IsolationLevel.READ_UNCOMMITTED)
-                                + "; dead letters: "
-                                + read(prefix + ".dead-letter", IsolationLevel.READ_UNCOMMITTED));
-            }
-            Thread.sleep(200);
-            got = read(topic, IsolationLevel.READ_COMMITTED);
+            String topic, Predicate<List<JsonNode>> done, Duration timeout) {
+        try {
+            return Awaitility.await()
+                    .atMost(timeout)
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(() -> read(topic, IsolationLevel.READ_COMMITTED), done);
+        } catch (ConditionTimeoutException e) {
+            // The timeout names what the topic had; what the job applied and refused tells why.
+            String prefix = topic.substring(0, topic.indexOf('.'));
+            throw new AssertionError(
+                    "timed out waiting on "
+                            + topic
+                            + "; applied: "
+                            + read(prefix + ".applied", IsolationLevel.READ_UNCOMMITTED)
+                            + "; dead letters: "
+                            + read(prefix + ".dead-letter", IsolationLevel.READ_UNCOMMITTED),
+                    e);
         }
-        return got;
     }
 
     static long count(List<JsonNode> records, String field, String value) {

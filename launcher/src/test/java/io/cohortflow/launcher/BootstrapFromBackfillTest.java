@@ -24,6 +24,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -195,12 +196,13 @@ class BootstrapFromBackfillTest {
                         .header("Content-Type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofString(body))
                         .build();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        HttpResponse<String> r = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
-        while (r.statusCode() == 503 && System.nanoTime() < deadline) {
-            Thread.sleep(250);
-            r = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
-        }
+        HttpResponse<String> r =
+                Awaitility.await()
+                        .atMost(Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(250))
+                        .until(
+                                () -> HTTP.send(request, HttpResponse.BodyHandlers.ofString()),
+                                answer -> answer.statusCode() != 503);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         JsonNode cohorts = Json.MAPPER.readTree(r.body()).get("cohorts");
         return Json.MAPPER.convertValue(

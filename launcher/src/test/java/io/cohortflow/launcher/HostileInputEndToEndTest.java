@@ -20,6 +20,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -306,21 +307,12 @@ class HostileInputEndToEndTest {
                 .replaceFirst("\"user_id\":\"[^\"]+\"", "\"user_id\":\"" + user + "\"");
     }
 
-    private static List<JsonNode> awaitDeadLetters(String user, int atLeast) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        List<JsonNode> out = API.deadLetters(user);
-        while (out.size() < atLeast && System.nanoTime() < deadline) {
-            Thread.sleep(500);
-            out = API.deadLetters(user);
-        }
-        if (out.size() < atLeast) {
-            throw new AssertionError(
-                    "dead letters of "
-                            + user
-                            + ": "
-                            + out.stream().map(l -> l.get("reason")).toList());
-        }
-        return out;
+    private static List<JsonNode> awaitDeadLetters(String user, int atLeast) {
+        return Awaitility.await()
+                .alias("at least " + atLeast + " dead letters of " + user)
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(500))
+                .until(() -> API.deadLetters(user), out -> out.size() >= atLeast);
     }
 
     private static KafkaProducer<byte[], byte[]> producer() {

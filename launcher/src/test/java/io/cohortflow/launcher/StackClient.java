@@ -16,9 +16,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.IsolationLevel;
+import org.awaitility.Awaitility;
 
 /**
  * A client of a running stack for end-to-end tests: its HTTP APIs as the admin key of org {@code
@@ -77,14 +79,14 @@ final class StackClient {
     }
 
     /** Asks until the answer is 200 (the job may be starting), then returns its body. */
-    JsonNode awaitOk(String json, Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        HttpResponse<String> r = segment(ADMIN_KEY, "", json);
-        while (r.statusCode() != 200 && System.nanoTime() < deadline) {
-            Thread.sleep(250);
-            r = segment(ADMIN_KEY, "", json);
-        }
-        return ok(r);
+    JsonNode awaitOk(String json, Duration timeout) {
+        AtomicReference<JsonNode> body = new AtomicReference<>();
+        // ok() asserts the 200, so a timeout reports the last answer's body.
+        Awaitility.await()
+                .atMost(timeout)
+                .pollInterval(Duration.ofMillis(250))
+                .untilAsserted(() -> body.set(ok(segment(ADMIN_KEY, "", json))));
+        return body.get();
     }
 
     static JsonNode ok(HttpResponse<String> r) throws Exception {
@@ -131,26 +133,27 @@ final class StackClient {
     }
 
     /** Waits until every subtask of the job has applied the segment's current version. */
-    void awaitApplied(String id) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            HttpResponse<String> r =
-                    send(
-                            adobe(HttpRequest.newBuilder(uri("/segments/" + id + "/propagation")))
-                                    .GET());
-            JsonNode p = r.statusCode() == 200 ? Json.MAPPER.readTree(r.body()) : null;
-            if (p != null && p.path("applied").asBoolean()) {
-                // Applied to every user means in effect first, no later than applied.
-                if (!p.path("inEffect").asBoolean()
-                        || p.path("inEffectAt").asText().compareTo(p.path("appliedAt").asText())
-                                > 0) {
-                    throw new AssertionError("applied but not in effect before: " + p);
-                }
-                return;
-            }
-            Thread.sleep(200);
+    void awaitApplied(String id) {
+        JsonNode p =
+                Awaitility.await()
+                        .alias("the job applies segment " + id)
+                        .atMost(Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(200))
+                        .until(() -> propagation(id), s -> s.path("applied").asBoolean());
+        // Applied to every user means in effect first, no later than applied.
+        if (!p.path("inEffect").asBoolean()
+                || p.path("inEffectAt").asText().compareTo(p.path("appliedAt").asText()) > 0) {
+            throw new AssertionError("applied but not in effect before: " + p);
         }
-        throw new AssertionError("the job did not apply segment " + id);
+    }
+
+    /** The segment's propagation status, or an empty object while it cannot be had. */
+    private JsonNode propagation(String id) throws Exception {
+        HttpResponse<String> r =
+                send(adobe(HttpRequest.newBuilder(uri("/segments/" + id + "/propagation"))).GET());
+        return r.statusCode() == 200
+                ? Json.MAPPER.readTree(r.body())
+                : Json.MAPPER.createObjectNode();
     }
 
     /** The dead letters keyed to {@code user}, as the topic holds them now. */

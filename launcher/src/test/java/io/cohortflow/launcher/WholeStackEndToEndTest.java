@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -511,15 +512,11 @@ class WholeStackEndToEndTest {
                                 "",
                                 "{\"user_id\":\"" + user + "\",\"events\":[" + bad + "]}"));
         assertThat(cohorts(r)).contains(sport);
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        List<JsonNode> letters = List.of();
-        while (System.nanoTime() < deadline) {
-            letters = deadLetters(user);
-            if (!letters.isEmpty()) {
-                break;
-            }
-            Thread.sleep(200);
-        }
+        List<JsonNode> letters =
+                Awaitility.await()
+                        .atMost(Duration.ofSeconds(20))
+                        .pollInterval(Duration.ofMillis(200))
+                        .until(() -> deadLetters(user), l -> !l.isEmpty());
         assertThat(letters).hasSize(1);
         assertThat(letters.get(0).get("reason").asText()).isEqualTo("schema_violation");
         assertThat(letters.get(0).get("detail").asText()).contains("words");
@@ -601,7 +598,7 @@ class WholeStackEndToEndTest {
                         + "\",\"properties\":{}}]}";
         // Until the job's first heartbeat the service applies its own five minutes.
         HttpResponse<String> r =
-                org.awaitility.Awaitility.await()
+                Awaitility.await()
                         .atMost(Duration.ofSeconds(10))
                         .until(() -> segment("admin-key", "", body), x -> x.statusCode() == 400);
         assertErrorBody(r, 400, "invalid_event");

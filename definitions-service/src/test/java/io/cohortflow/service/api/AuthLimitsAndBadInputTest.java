@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -255,6 +256,7 @@ class AuthLimitsAndBadInputTest {
             alice.get("/segments");
             alice.get("/segments");
             assertThat(alice.get("/segments").status()).isEqualTo(429);
+            // Lets the 500 ms window pass: the test is that time alone refills the budget.
             Thread.sleep(600);
             assertThat(alice.get("/segments").status()).isEqualTo(200);
         }
@@ -277,10 +279,11 @@ class AuthLimitsAndBadInputTest {
                         CompletableFuture.supplyAsync(
                                 () -> alice.put("/segments/" + id, Defs.map("name", name))));
             }
-            long deadline = System.currentTimeMillis() + 5000;
-            while (app.log.heldCount() < 2 && System.currentTimeMillis() < deadline) {
-                Thread.sleep(10);
-            }
+            // Both writes must be held at the log at once for one of them to lose the race.
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(5))
+                    .pollInterval(Duration.ofMillis(10))
+                    .until(() -> app.log.heldCount() >= 2);
             app.log.release();
             List<Integer> statuses = new ArrayList<>();
             for (CompletableFuture<Http.Response> f : racing) {
@@ -304,19 +307,16 @@ class AuthLimitsAndBadInputTest {
                         CompletableFuture.supplyAsync(
                                 () -> alice.post("/segments", Defs.body("held", Defs.mobile()))));
             }
-            long deadline = System.currentTimeMillis() + 5000;
-            while (limited.log.heldCount() < 2 && System.currentTimeMillis() < deadline) {
-                Thread.sleep(10);
-            }
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(5))
+                    .pollInterval(Duration.ofMillis(10))
+                    .until(() -> limited.log.heldCount() >= 2);
             assertThat(limited.log.heldCount()).isEqualTo(2); // both hold their slot now
-            Http.Response third = null;
-            while (System.currentTimeMillis() < deadline) {
-                third = alice.get("/segments");
-                if (third.status() == 429) {
-                    break;
-                }
-                Thread.sleep(20);
-            }
+            Http.Response third =
+                    Awaitility.await()
+                            .atMost(Duration.ofSeconds(5))
+                            .pollInterval(Duration.ofMillis(20))
+                            .until(() -> alice.get("/segments"), r -> r.status() == 429);
             assertThat(third.status()).isEqualTo(429);
             assertThat(third.header("Retry-After")).isEqualTo("1");
             limited.log.release();

@@ -124,6 +124,7 @@ class SegmentsApiTest {
     @Test
     void PUT_with_a_new_definition_moves_definitionLastModified() throws Exception {
         JsonNode s = create(alice, "Def change", Defs.mobile());
+        // Lets the clock move on, so that the new timestamp can differ from the first.
         Thread.sleep(5);
         JsonNode u =
                 alice.put(

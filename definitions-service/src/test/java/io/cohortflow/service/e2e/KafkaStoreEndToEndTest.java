@@ -22,6 +22,7 @@ import io.cohortflow.service.store.ConflictException;
 import io.cohortflow.service.store.DefinitionStore;
 import io.cohortflow.service.store.StoredSegment;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +34,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -242,15 +244,13 @@ class KafkaStoreEndToEndTest {
                             .get();
                 }
             }
-            long deadline = System.currentTimeMillis() + 15_000;
-            JsonNode status = null;
-            while (System.currentTimeMillis() < deadline) {
-                status = h.get("/segments/" + id + "/propagation").json();
-                if (status.get("applied").asBoolean()) {
-                    break;
-                }
-                Thread.sleep(100);
-            }
+            JsonNode status =
+                    Awaitility.await()
+                            .atMost(Duration.ofSeconds(15))
+                            .pollInterval(Duration.ofMillis(100))
+                            .until(
+                                    () -> h.get("/segments/" + id + "/propagation").json(),
+                                    current -> current.get("applied").asBoolean());
             assertThat(status.get("applied").asBoolean()).as(status.toString()).isTrue();
             assertThat(status.get("appliedAt").asText()).isEqualTo("2026-11-23T12:00:01Z");
         }
@@ -396,15 +396,13 @@ class KafkaStoreEndToEndTest {
         }
     }
 
-    static void awaitVersion(Http h, String id, long version) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (System.currentTimeMillis() < deadline) {
-            Http.Response r = h.get("/segments/" + id);
-            if (r.status() == 200 && r.json().get("version").asLong() >= version) {
-                return;
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("segment " + id + " never reached version " + version);
+    static void awaitVersion(Http h, String id, long version) {
+        Awaitility.await()
+                .alias("segment " + id + " reaches version " + version)
+                .atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(20))
+                .until(
+                        () -> h.get("/segments/" + id),
+                        r -> r.status() == 200 && r.json().get("version").asLong() >= version);
     }
 }

@@ -213,6 +213,7 @@ class FollowerTest {
             send("defect", "boom", "b");
             await(() -> !f.healthy());
             assertThat(f.stoppedBy()).hasMessage("a defect in the reader");
+            // Gives a wrongly still-running follower the time to read "b": nothing must come.
             Thread.sleep(300);
             assertThat(seen).containsExactly("a"); // nothing read past the defect
         }
@@ -228,6 +229,7 @@ class FollowerTest {
                         collect("later", seen, "-"),
                         Duration.ofMillis(50))) {
             f.start();
+            // Lets the follower run a while without its topic: it must stay healthy meanwhile.
             Thread.sleep(300);
             assertThat(f.healthy()).isTrue();
             createTopic("later");
