@@ -19,11 +19,13 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.common.IsolationLevel;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -155,28 +157,30 @@ class AudienceTest extends KafkaJobTest {
      * Waits until, for every segment, the newest committed size equals the members by the committed
      * memberships (entered minus exited), and returns the sizes.
      */
-    private Map<String, Long> awaitAudiencesMatchMemberships(JobConfig c) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        Map<String, Long> members = Map.of();
-        Map<String, Long> sizes = Map.of();
-        while (System.nanoTime() < deadline) {
-            members = new TreeMap<>();
-            for (JsonNode m : read(c.topics().memberships(), IsolationLevel.READ_COMMITTED)) {
-                members.merge(
-                        m.get("segment_id").asText(),
-                        m.get("change").asText().equals("entered") ? 1L : -1L,
-                        Long::sum);
-            }
-            sizes = new TreeMap<>();
-            for (Map.Entry<String, JsonNode> e : latest(c, "now").entrySet()) {
-                sizes.put(e.getKey(), e.getValue().get("size").asLong());
-            }
-            if (!members.isEmpty() && members.equals(sizes)) {
-                return sizes;
-            }
-            Thread.sleep(500);
-        }
-        throw new AssertionError("audiences " + sizes + " never matched memberships " + members);
+    private Map<String, Long> awaitAudiencesMatchMemberships(JobConfig c) {
+        AtomicReference<Map<String, Long>> sizes = new AtomicReference<>();
+        AtomicReference<Map<String, Long>> members = new AtomicReference<>();
+        Awaitility.await()
+                .atMost(WAIT)
+                .pollInterval(Duration.ofMillis(500))
+                .alias("audiences equal to the members of the memberships topic")
+                .until(
+                        () -> {
+                            Map<String, Long> m = new TreeMap<>();
+                            for (JsonNode r :
+                                    read(c.topics().memberships(), IsolationLevel.READ_COMMITTED)) {
+                                m.merge(
+                                        r.get("segment_id").asText(),
+                                        r.get("change").asText().equals("entered") ? 1L : -1L,
+                                        Long::sum);
+                            }
+                            Map<String, Long> s = new TreeMap<>();
+                            latest(c, "now").forEach((k, v) -> s.put(k, v.get("size").asLong()));
+                            members.set(m);
+                            sizes.set(s);
+                            return !m.isEmpty() && m.equals(s);
+                        });
+        return sizes.get();
     }
 
     /** The newest committed audience record of each segment at a granularity. */

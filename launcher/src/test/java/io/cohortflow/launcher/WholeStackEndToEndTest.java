@@ -163,26 +163,23 @@ class WholeStackEndToEndTest {
     }
 
     static JsonNode awaitAudience(
-            String id, String query, java.util.function.Predicate<JsonNode> done) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        JsonNode last = null;
-        while (System.nanoTime() < deadline) {
-            last =
-                    ok(
-                            send(
-                                    adobe(
-                                            HttpRequest.newBuilder(
-                                                    uri(
-                                                            "/segments/"
-                                                                    + id
-                                                                    + "/audience?"
-                                                                    + query)))));
-            if (done.test(last)) {
-                return last;
-            }
-            Thread.sleep(250);
-        }
-        throw new AssertionError("audience never as expected: " + last);
+            String id, String query, java.util.function.Predicate<JsonNode> done) {
+        return Awaitility.await()
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(250))
+                .alias("the audience of " + id + " as expected")
+                .until(
+                        () ->
+                                ok(
+                                        send(
+                                                adobe(
+                                                        HttpRequest.newBuilder(
+                                                                uri(
+                                                                        "/segments/"
+                                                                                + id
+                                                                                + "/audience?"
+                                                                                + query))))),
+                        done);
     }
 
     // ---- the command line's segments client --------------------------------------------------

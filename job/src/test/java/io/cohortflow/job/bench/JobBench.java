@@ -289,6 +289,7 @@ public final class JobBench {
         GENERATED.set(0);
         DONE_AT.set(0);
         MEMBERSHIPS.set(0);
+        AUDIENCES.set(0);
         APPLIED.clear();
         Path dir = Files.createTempDirectory("bench-job");
         JobConfig c = config(dir, Map.of());
@@ -348,12 +349,13 @@ public final class JobBench {
         delete(dir);
         return List.of(
                 String.format(
-                        "job, %d definitions: %.0f events/s (%.2f of the floor); %.1f membership changes out per event (%.0f/s); checkpointed state %d MiB = %d bytes/user",
+                        "job, %d definitions: %.0f events/s (%.2f of the floor); %.1f membership changes out per event (%.0f/s); %.3f audience records per event; checkpointed state %d MiB = %d bytes/user",
                         definitions,
                         rate,
                         rate / floor,
                         memberships / (double) EVENTS,
                         memberships / ((DONE_AT.get() - start) / 1000.0),
+                        AUDIENCES.get() / (double) EVENTS,
                         stateBytes >> 20,
                         stateBytes / USERS),
                 String.format(
