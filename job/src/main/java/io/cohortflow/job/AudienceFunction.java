@@ -9,21 +9,18 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.MapState;
-import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
  * Each segment's audience, keyed by workspace/segment: the members now (the sum of the entered and
  * exited changes the segmentation operator counted) and the entered/exited counts per minute, hour
- * and day of event time. It publishes the size at once with every change it receives (one record
- * per segment and checkpoint of each upstream subtask at most), and the series at most once per
- * {@code seriesIntervalMillis} of processing time, pruned to the periods {@link AudienceRecord}
- * keeps. Its state and its records go with the memberships' checkpoints, so the size is exact
- * through failures and rescaling.
+ * and day of event time ({@link AudienceState}). It publishes a changed segment's size at most
+ * every {@link #SIZE_INTERVAL_MILLIS} and its series at most every {@code seriesIntervalMillis} of
+ * processing time, so its records follow the segments that change, not the changes. Its state and
+ * records go with the memberships' checkpoints, so the size is exact through failures and
+ * rescaling.
  */
 public class AudienceFunction extends KeyedProcessFunction<String, AudienceDelta, KafkaMessage> {
     private static final long serialVersionUID = 1L;
@@ -31,11 +28,13 @@ public class AudienceFunction extends KeyedProcessFunction<String, AudienceDelta
     /** How often, at most, a segment's series are published by default. */
     public static final long SERIES_INTERVAL_MILLIS = 30_000;
 
+    /** How often, at most, a changed segment's size is published. */
+    static final long SIZE_INTERVAL_MILLIS = 1_000;
+
     private final String topic;
     private final long seriesIntervalMillis;
 
     private transient AudienceState audience;
-    private transient ValueState<Long> publish;
 
     public AudienceFunction(String topic) {
         this(topic, SERIES_INTERVAL_MILLIS);
@@ -49,55 +48,44 @@ public class AudienceFunction extends KeyedProcessFunction<String, AudienceDelta
     @Override
     public void open(OpenContext openContext) {
         audience = new AudienceState(getRuntimeContext());
-        publish = getRuntimeContext().getState(Descriptors.AUDIENCE_PUBLISH);
     }
 
     @Override
     public void processElement(AudienceDelta d, Context ctx, Collector<KafkaMessage> out)
             throws Exception {
-        long now = audience.add(d);
-        out.collect(
-                message(ctx.getCurrentKey(), now, audience.asOf(), AudienceRecord.NOW, List.of()));
-        if (publish.value() == null) {
-            long at = ctx.timerService().currentProcessingTime() + seriesIntervalMillis;
-            ctx.timerService().registerProcessingTimeTimer(at);
-            publish.update(at);
-        }
+        audience.add(d);
+        long now = ctx.timerService().currentProcessingTime();
+        audience.schedule(
+                ctx.timerService(),
+                now + Math.min(SIZE_INTERVAL_MILLIS, seriesIntervalMillis),
+                now + seriesIntervalMillis);
     }
 
-    /**
-     * The series, and the size again: a timer the backfill registered for a bootstrapped segment
-     * fires at the start and publishes both before any change arrives.
-     */
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<KafkaMessage> out)
             throws Exception {
-        publish.clear();
+        boolean size = audience.takeSize(timestamp);
+        boolean series = audience.takeSeries(timestamp);
+        if (!size && !series) {
+            return;
+        }
+        String key = ctx.getCurrentKey();
+        long members = audience.size();
         long newest = Math.max(0, audience.asOf());
-        long size = audience.size();
-        out.collect(message(ctx.getCurrentKey(), size, newest, AudienceRecord.NOW, List.of()));
+        out.collect(message(key, members, newest, AudienceRecord.NOW, List.of()));
+        if (!series) {
+            return;
+        }
         for (Granularity g : Granularity.values()) {
-            MapState<Long, long[]> periods = audience.periods(g);
-            long oldest = Math.floorDiv(newest, g.millis) * g.millis - (g.kept - 1) * g.millis;
-            TreeMap<Long, long[]> kept = new TreeMap<>();
-            List<Long> expired = new ArrayList<>();
-            for (Map.Entry<Long, long[]> e : periods.entries()) {
-                if (e.getKey() < oldest) {
-                    expired.add(e.getKey());
-                } else {
-                    kept.put(e.getKey(), e.getValue());
-                }
+            List<AudienceRecord.Point> points = new ArrayList<>();
+            for (Map.Entry<Long, long[]> e : audience.series(g).entrySet()) {
+                points.add(
+                        new AudienceRecord.Point(
+                                Instant.ofEpochMilli(e.getKey()).toString(),
+                                e.getValue()[0],
+                                e.getValue()[1]));
             }
-            for (Long k : expired) {
-                periods.remove(k);
-            }
-            List<AudienceRecord.Point> points = new ArrayList<>(kept.size());
-            kept.forEach(
-                    (start, c) ->
-                            points.add(
-                                    new AudienceRecord.Point(
-                                            Instant.ofEpochMilli(start).toString(), c[0], c[1])));
-            out.collect(message(ctx.getCurrentKey(), size, newest, g.json(), points));
+            out.collect(message(key, members, newest, g.json(), points));
         }
     }
 

@@ -44,6 +44,7 @@ public final class CohortflowJob {
     private final Source<Inbound, ?, ?> events;
     private final Source<DefinitionUpdate, ?, ?> definitions;
     private final Sink<KafkaMessage> memberships;
+    private final Sink<KafkaMessage> audiences;
     private final Sink<KafkaMessage> side;
     private final JobConfig config;
     private final SegmentationFunction function;
@@ -52,12 +53,14 @@ public final class CohortflowJob {
             Source<Inbound, ?, ?> events,
             Source<DefinitionUpdate, ?, ?> definitions,
             Sink<KafkaMessage> memberships,
+            Sink<KafkaMessage> audiences,
             Sink<KafkaMessage> side,
             JobConfig config,
             SegmentationFunction function) {
         this.events = events;
         this.definitions = definitions;
         this.memberships = memberships;
+        this.audiences = audiences;
         this.side = side;
         this.config = config;
         this.function = function;
@@ -83,21 +86,21 @@ public final class CohortflowJob {
                                 new SegmentationOperator(function))
                         .uid(Uids.SEGMENTATION)
                         .name("Segmentation");
-        DataStream<KafkaMessage> audiences =
-                segmented
-                        .getSideOutput(Descriptors.AUDIENCE)
-                        .keyBy(AudienceDelta::key)
-                        .process(
-                                new AudienceFunction(
-                                        config.topics().audiences(),
-                                        config.audienceSeriesInterval().toMillis()))
-                        .uid(Uids.AUDIENCES)
-                        .name("Audiences");
+        // The memberships sink stays chained to the operator: 18 records an event at 1 000
+        // segments would cost their serialization through the network stack otherwise.
+        segmented.sinkTo(memberships).uid(Uids.MEMBERSHIPS_SINK).name("Memberships (exactly once)");
         segmented
-                .union(audiences)
-                .sinkTo(memberships)
-                .uid(Uids.MEMBERSHIPS_SINK)
-                .name("Memberships and audiences (exactly once)");
+                .getSideOutput(Descriptors.AUDIENCE)
+                .keyBy(AudienceDelta::key)
+                .process(
+                        new AudienceFunction(
+                                config.topics().audiences(),
+                                config.audienceSeriesInterval().toMillis()))
+                .uid(Uids.AUDIENCES)
+                .name("Audiences")
+                .sinkTo(audiences)
+                .uid(Uids.AUDIENCES_SINK)
+                .name("Audiences (exactly once)");
         segmented
                 .getSideOutput(Descriptors.SIDE)
                 .sinkTo(side)
@@ -187,6 +190,7 @@ public final class CohortflowJob {
                 KafkaConnectors.events(c, cutover),
                 KafkaConnectors.definitions(c),
                 KafkaConnectors.memberships(c),
+                KafkaConnectors.audiences(c),
                 KafkaConnectors.side(c),
                 c,
                 new SegmentationFunction(settings));

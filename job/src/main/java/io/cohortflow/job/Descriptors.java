@@ -85,13 +85,17 @@ public final class Descriptors {
     public static final ValueStateDescriptor<Long> AUDIENCE_AS_OF =
             new ValueStateDescriptor<>("audience-as-of", Types.LONG);
 
+    /** Per segment: the processing time its size is next published (none pending: absent). */
+    public static final ValueStateDescriptor<Long> AUDIENCE_NEXT_SIZE =
+            new ValueStateDescriptor<>("audience-next-size", Types.LONG);
+
     /** Per segment: the processing time its series are next published (none pending: absent). */
-    public static final ValueStateDescriptor<Long> AUDIENCE_PUBLISH =
-            new ValueStateDescriptor<>("audience-publish", Types.LONG);
+    public static final ValueStateDescriptor<Long> AUDIENCE_NEXT_SERIES =
+            new ValueStateDescriptor<>("audience-next-series", Types.LONG);
 
     /**
-     * Per segment and granularity (minute, hour, day): period start to {entered, exited}, for the
-     * periods the series keep.
+     * Per segment and granularity (minute, hour): period start to {entered, exited}, for the
+     * periods the series keep (days are summed from hours).
      */
     public static MapStateDescriptor<Long, long[]> audienceSeries(String granularity) {
         return new MapStateDescriptor<>(

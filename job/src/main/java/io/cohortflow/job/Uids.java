@@ -18,4 +18,5 @@ public final class Uids {
 
     public static final String MEMBERSHIPS_SINK = "memberships-sink";
     public static final String SIDE_SINK = "side-sink";
+    public static final String AUDIENCES_SINK = "audiences-sink";
 }

@@ -98,6 +98,7 @@ abstract class KafkaJobTest {
                         KafkaConnectors.events(c),
                         KafkaConnectors.definitions(c),
                         KafkaConnectors.memberships(c),
+                        KafkaConnectors.audiences(c),
                         KafkaConnectors.side(c),
                         c,
                         function)

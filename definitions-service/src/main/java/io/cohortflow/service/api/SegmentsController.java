@@ -7,9 +7,10 @@ import io.cohortflow.core.contract.Json;
 import io.cohortflow.service.ServiceException;
 import io.cohortflow.service.auth.Principal;
 import io.cohortflow.service.segments.SegmentInput;
+import io.cohortflow.service.segments.SegmentList;
+import io.cohortflow.service.segments.SegmentList.IncludeType;
+import io.cohortflow.service.segments.SegmentList.SortProperty;
 import io.cohortflow.service.segments.SegmentService;
-import io.cohortflow.service.segments.SegmentService.IncludeType;
-import io.cohortflow.service.segments.SegmentService.SortProperty;
 import io.javalin.http.Context;
 import java.time.Instant;
 import java.util.EnumSet;
@@ -91,8 +92,8 @@ public final class SegmentsController implements Controller {
             throw ServiceException.badRequest(
                     "invalid_parameter", "sortDirection must be ASC or DESC, got " + dir);
         }
-        SegmentService.ListQuery q =
-                new SegmentService.ListQuery(
+        SegmentList.Query q =
+                new SegmentList.Query(
                         ids == null ? null : new HashSet<>(ids),
                         rsids == null ? null : new HashSet<>(rsids),
                         ctx.queryParam("name"),
@@ -109,7 +110,7 @@ public final class SegmentsController implements Controller {
                         Params.integer(ctx, "limit", 10, 1, 1000),
                         Params.integer(ctx, "page", 0, 0, 1_000_000));
         Set<String> expansion = Params.expansion(ctx, Set.of());
-        SegmentService.Page<SegmentService.View> page = segments.listPage(principal(ctx), q);
+        SegmentList.Page<SegmentService.View> page = segments.listPage(principal(ctx), q);
         ArrayNode out = Json.MAPPER.createArrayNode();
         page.items().forEach(v -> out.add(SegmentJson.segment(segments, v, expansion)));
         ctx.header("X-Total-Count", Integer.toString(page.total()));

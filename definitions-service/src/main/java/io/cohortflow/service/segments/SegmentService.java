@@ -18,15 +18,12 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
@@ -41,40 +38,6 @@ import org.jspecify.annotations.Nullable;
  */
 public final class SegmentService {
     private static final SecureRandom RANDOM = new SecureRandom();
-
-    /** How a list is sorted. */
-    public enum SortProperty {
-        ID,
-        NAME,
-        MODIFIED_DATE
-    }
-
-    /** Which segments beyond the caller's own a list includes. */
-    public enum IncludeType {
-        SHARED,
-        ALL,
-        TEMPLATES
-    }
-
-    /**
-     * GET /segments, typed.
-     *
-     * @param published null for all
-     */
-    public record ListQuery(
-            @Nullable Set<String> ids,
-            @Nullable Set<String> rsids,
-            @Nullable String name,
-            @Nullable Set<String> tagNames,
-            @Nullable Boolean published,
-            Set<IncludeType> include,
-            SortProperty sort,
-            boolean ascending,
-            int limit,
-            int page) {}
-
-    /** A page of a list and the total it was cut from. */
-    public record Page<T>(List<T> items, int total) {}
 
     /** A segment with the log offset of its current version (-1 for templates). */
     public record View(StoredSegment segment, long offset, boolean template) {}
@@ -134,14 +97,10 @@ public final class SegmentService {
 
     // ---- reads ----
 
-    public List<View> list(Principal p, ListQuery q, Consumer<Integer> total) {
-        Page<View> page = listPage(p, q);
-        total.accept(page.total());
-        return page.items();
-    }
-
-    public Page<View> listPage(Principal p, ListQuery q) {
-        if (q.include().contains(IncludeType.ALL) && !p.can(Role.ADMIN)) {
+    /** GET /segments: the caller's own, shared and template segments the query selects. */
+    public SegmentList.Page<View> listPage(Principal p, SegmentList.Query q) {
+        Set<SegmentList.IncludeType> include = q.include();
+        if (include.contains(SegmentList.IncludeType.ALL) && !p.can(Role.ADMIN)) {
             throw ServiceException.forbidden("includeType=all needs the admin role");
         }
         Stream<View> own =
@@ -150,65 +109,15 @@ public final class SegmentService {
                         .filter(v -> !v.segment().deleted())
                         .filter(
                                 v ->
-                                        q.include().contains(IncludeType.ALL)
+                                        include.contains(SegmentList.IncludeType.ALL)
                                                 || v.segment().owner().id() == p.ownerId()
-                                                || q.include().contains(IncludeType.SHARED)
+                                                || include.contains(SegmentList.IncludeType.SHARED)
                                                         && sharedWith(v.segment(), p));
         Stream<View> tpl =
-                q.include().contains(IncludeType.TEMPLATES)
+                include.contains(SegmentList.IncludeType.TEMPLATES)
                         ? templates.all().stream().map(t -> new View(t, -1, true))
                         : Stream.empty();
-        Comparator<View> order =
-                switch (q.sort()) {
-                    case ID -> Comparator.comparing(v -> v.segment().id());
-                    case NAME ->
-                            Comparator.<View, String>comparing(
-                                            v -> v.segment().name().toLowerCase(Locale.ROOT))
-                                    .thenComparing(v -> v.segment().id());
-                    case MODIFIED_DATE ->
-                            Comparator.<View, Instant>comparing(
-                                            v -> Instant.parse(v.segment().modified()))
-                                    .thenComparing(v -> v.segment().id());
-                };
-        if (!q.ascending()) {
-            order = order.reversed();
-        }
-        List<View> all =
-                Stream.concat(own, tpl)
-                        .filter(v -> q.ids() == null || q.ids().contains(v.segment().id()))
-                        .filter(v -> q.rsids() == null || q.rsids().contains(v.segment().rsid()))
-                        .filter(
-                                v ->
-                                        q.name() == null
-                                                || v.segment()
-                                                        .name()
-                                                        .toLowerCase(Locale.ROOT)
-                                                        .contains(
-                                                                q.name().toLowerCase(Locale.ROOT)))
-                        .filter(
-                                v ->
-                                        q.tagNames() == null
-                                                || v.segment().tags().stream()
-                                                        .anyMatch(
-                                                                t ->
-                                                                        q.tagNames()
-                                                                                .contains(
-                                                                                        t.name()
-                                                                                                .toLowerCase(
-                                                                                                        Locale
-                                                                                                                .ROOT))))
-                        .filter(
-                                v ->
-                                        q.published() == null
-                                                || v.segment().published() == q.published())
-                        .sorted(order)
-                        .toList();
-        long from = (long) q.page() * q.limit();
-        List<View> items =
-                from >= all.size()
-                        ? List.of()
-                        : all.subList((int) from, (int) Math.min(all.size(), from + q.limit()));
-        return new Page<>(items, all.size());
+        return SegmentList.page(Stream.concat(own, tpl), View::segment, q);
     }
 
     /** One segment, deleted ones included (a soft delete keeps it readable by id). */

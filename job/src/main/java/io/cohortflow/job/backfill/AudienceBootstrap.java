@@ -25,12 +25,7 @@ final class AudienceBootstrap extends KeyedStateBootstrapFunction<String, Audien
     static AudienceDelta held(KafkaMessage snapshot) throws IOException {
         MembershipRecord m = Json.read(snapshot.value, MembershipRecord.class);
         long at = Instant.parse(m.time()).toEpochMilli();
-        AudienceDelta d =
-                new AudienceDelta(
-                        m.workspace(), m.segmentId(), Math.floorDiv(at, 60_000L) * 60_000L);
-        d.entered = 1;
-        d.newest = at;
-        return d;
+        return AudienceDelta.entered(m.workspace(), m.segmentId(), at);
     }
 
     @Override
@@ -42,6 +37,6 @@ final class AudienceBootstrap extends KeyedStateBootstrapFunction<String, Audien
     public void processElement(AudienceDelta d, Context ctx) throws Exception {
         counts.add(d);
         // Due at once in the streaming job: it publishes the size and series when it starts.
-        ctx.timerService().registerProcessingTimeTimer(1);
+        counts.schedule(ctx.timerService(), 1, 1);
     }
 }

@@ -123,6 +123,21 @@ public final class KafkaConnectors {
     }
 
     /**
+     * Audiences exactly once, like the memberships they count (committed on the same checkpoints),
+     * under a transactional id prefix of their own.
+     */
+    public static KafkaSink<KafkaMessage> audiences(JobConfig c) {
+        return KafkaSink.<KafkaMessage>builder()
+                .setBootstrapServers(c.bootstrap())
+                .setRecordSerializer(new MessageSerializer())
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(c.transactionalIdPrefix() + "-audiences")
+                .setProperty(
+                        "transaction.timeout.ms", Long.toString(c.transactionTimeout().toMillis()))
+                .build();
+    }
+
+    /**
      * Replies, dead letters, applied reports: at least once and sent at once (no linger), since
      * synchronous requests wait for replies and transactions would hold them back until a
      * checkpoint.

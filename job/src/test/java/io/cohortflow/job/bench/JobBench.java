@@ -309,6 +309,7 @@ public final class JobBench {
                                 TypeInformation.of(Inbound.class)),
                         defSource,
                         new MembershipCounter(),
+                        new MembershipCounter(),
                         new AppliedCollector(),
                         c,
                         // As the real job starts: users are evaluated once the definitions
@@ -613,6 +614,7 @@ public final class JobBench {
                             KafkaConnectors.events(c),
                             KafkaConnectors.definitions(c),
                             KafkaConnectors.memberships(c),
+                            KafkaConnectors.audiences(c),
                             KafkaConnectors.side(c),
                             c,
                             new SegmentationFunction(SegmentationSettings.of(c, 10, true)))
