@@ -80,10 +80,18 @@ public final class JobBench {
     private static final long EVENTS = Long.getLong("events", 3_000_000);
     private static final int USERS = Integer.getInteger("users", 1_000_000);
     private static final long KAFKA_EVENTS = Long.getLong("kafkaEvents", 500_000);
-    private static final long BASE = Instant.now().minus(Duration.ofDays(20)).toEpochMilli();
 
-    /** Event time advances so that the run spans 10 days, inside every window's reach. */
-    private static final long STEP = Duration.ofDays(10).toMillis() / Math.max(1, EVENTS);
+    /**
+     * How much event time the run's events span ({@code span}, a duration; default 10 days, inside
+     * every window's reach). A span of about the run's own length ({@code -Dspan=PT1M}) gives event
+     * time that moves with the clock, as live traffic's does; the default compresses days into the
+     * run, as a job catching up a backlog sees them.
+     */
+    private static final Duration SPAN = Duration.parse(System.getProperty("span", "P10D"));
+
+    private static final long BASE = Instant.now().minus(SPAN.multipliedBy(2)).toEpochMilli();
+
+    private static final long STEP = Math.max(1, SPAN.toMillis() / Math.max(1, EVENTS));
 
     /** Events generated so far; the late definition waits for all of them. */
     static final AtomicLong GENERATED = new AtomicLong();
