@@ -7,8 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.job.kafka.KafkaConnectors;
-import io.cohortflow.job.model.Inbound;
-import io.cohortflow.job.model.KafkaMessage;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -17,13 +15,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.util.Collector;
 import org.apache.kafka.common.IsolationLevel;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -35,27 +30,6 @@ import org.junit.jupiter.api.Test;
  */
 class AudienceTest extends KafkaJobTest {
     private static final Duration WAIT = Duration.ofSeconds(90);
-
-    /** Fails once, after a number of events, as a crashing task would. */
-    static final class FailingOnce extends SegmentationFunction {
-        static final AtomicInteger seen = new AtomicInteger();
-        static final AtomicBoolean failed = new AtomicBoolean();
-        private final int after;
-
-        FailingOnce(SegmentationSettings settings, int after) {
-            super(settings);
-            this.after = after;
-        }
-
-        @Override
-        public void processElement(Inbound in, ReadOnlyContext ctx, Collector<KafkaMessage> out)
-                throws Exception {
-            if (seen.incrementAndGet() > after && failed.compareAndSet(false, true)) {
-                throw new IllegalStateException("injected failure after " + after + " records");
-            }
-            super.processElement(in, ctx, out);
-        }
-    }
 
     @Test
     void sizes_equal_the_members_after_random_traffic_a_failure_and_a_rescale() throws Exception {
@@ -69,6 +43,7 @@ class AudienceTest extends KafkaJobTest {
         restart.setString("restart-strategy.type", "fixed-delay");
         restart.setString("restart-strategy.fixed-delay.attempts", "3");
         restart.setString("restart-strategy.fixed-delay.delay", "200 ms");
+        FailingOnce.reset();
         JobClient first =
                 start(
                         c,

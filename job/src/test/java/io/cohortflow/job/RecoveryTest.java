@@ -7,44 +7,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.job.kafka.KafkaConnectors;
-import io.cohortflow.job.model.Inbound;
-import io.cohortflow.job.model.KafkaMessage;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.util.Collector;
 import org.junit.jupiter.api.Test;
 
 /** Failure and restart: exactly-once memberships across a crash, state across a savepoint. */
 class RecoveryTest extends KafkaJobTest {
     private static final Duration WAIT = Duration.ofSeconds(90);
-
-    /** Fails once, after a number of events, as a crashing task would. */
-    static final class FailingOnce extends SegmentationFunction {
-        static final AtomicInteger seen = new AtomicInteger();
-        static final AtomicBoolean failed = new AtomicBoolean();
-        private final int after;
-
-        FailingOnce(SegmentationSettings settings, int after) {
-            super(settings);
-            this.after = after;
-        }
-
-        @Override
-        public void processElement(Inbound in, ReadOnlyContext ctx, Collector<KafkaMessage> out)
-                throws Exception {
-            if (seen.incrementAndGet() > after && failed.compareAndSet(false, true)) {
-                throw new IllegalStateException("injected failure after " + after + " records");
-            }
-            super.processElement(in, ctx, out);
-        }
-    }
 
     @Test
     void a_failure_mid_stream_loses_and_duplicates_no_membership_change() throws Exception {
@@ -61,6 +35,7 @@ class RecoveryTest extends KafkaJobTest {
         restart.setString("restart-strategy.fixed-delay.delay", "200 ms");
         SegmentationSettings settings =
                 SegmentationSettings.of(c, KafkaConnectors.definitionsEndOffset(c), true);
+        FailingOnce.reset();
         JobClient job = start(c, new FailingOnce(settings, 60), restart);
         try {
             List<JsonNode> m =

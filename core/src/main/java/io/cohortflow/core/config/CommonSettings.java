@@ -176,21 +176,6 @@ public final class CommonSettings {
                         Integer.MAX_VALUE,
                         description)
                 .deprecated("events." + name)
-                .deprecated("cohortflow.segmentation." + camel(name));
-    }
-
-    /** {@code max-name-length} as the service's old keys spelt it: {@code maxNameLength}. */
-    static String camel(String kebab) {
-        StringBuilder b = new StringBuilder();
-        boolean up = false;
-        for (char c : kebab.toCharArray()) {
-            if (c == '-') {
-                up = true;
-            } else {
-                b.append(up ? Character.toUpperCase(c) : c);
-                up = false;
-            }
-        }
-        return b.toString();
+                .deprecated("cohortflow.segmentation." + Setting.camelCase(name));
     }
 }

@@ -165,6 +165,24 @@ public final class Setting<T> {
         return k.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 
+    /**
+     * A kebab-case name as the camel-case keys of before spelt it ({@code max-name-length} is
+     * {@code maxNameLength}): for declaring those keys as deprecated names.
+     */
+    public static String camelCase(String kebab) {
+        StringBuilder b = new StringBuilder();
+        boolean up = false;
+        for (char c : kebab.toCharArray()) {
+            if (c == '-') {
+                up = true;
+            } else {
+                b.append(up ? Character.toUpperCase(c) : c);
+                up = false;
+            }
+        }
+        return b.toString();
+    }
+
     /** A value in this setting's form, or an error that names the key and what it takes. */
     T parse(String text) {
         try {

@@ -239,21 +239,7 @@ public record ServiceConfig(
         String area = key.substring(0, key.lastIndexOf('.') + 1);
         String name = key.substring(area.length());
         return Setting.integer(key, defaultValue, 1, Integer.MAX_VALUE, description)
-                .deprecated(area + camel(name));
-    }
-
-    private static String camel(String kebab) {
-        StringBuilder b = new StringBuilder();
-        boolean up = false;
-        for (char c : kebab.toCharArray()) {
-            if (c == '-') {
-                up = true;
-            } else {
-                b.append(up ? Character.toUpperCase(c) : c);
-                up = false;
-            }
-        }
-        return b.toString();
+                .deprecated(area + Setting.camelCase(name));
     }
 
     public ServiceConfig {
