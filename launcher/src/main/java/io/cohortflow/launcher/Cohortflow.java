@@ -47,7 +47,23 @@ public final class Cohortflow implements Callable<Integer> {
 
     /** The command line, ready to execute; tests give it their own output streams. */
     public static CommandLine commandLine() {
-        return new CommandLine(new Cohortflow());
+        CommandLine cli = new CommandLine(new Cohortflow());
+        // What is wrong and where to read more, not the whole usage under every mistake.
+        cli.setParameterExceptionHandler(
+                (e, args) -> {
+                    CommandLine cmd = e.getCommandLine();
+                    cmd.getErr().println("cohortflow: " + e.getMessage());
+                    if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, cmd.getErr())) {
+                        cmd.getErr()
+                                .println(
+                                        "Try '"
+                                                + cmd.getCommandSpec().qualifiedName()
+                                                + " --help' for more information.");
+                    }
+                    cmd.getErr().flush();
+                    return cmd.getCommandSpec().exitCodeOnInvalidInput();
+                });
+        return cli;
     }
 
     @Override

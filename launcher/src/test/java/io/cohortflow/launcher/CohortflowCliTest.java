@@ -46,7 +46,10 @@ class CohortflowCliTest {
     @Test
     void wrong_arguments_exit_2_saying_what_is_wrong() {
         assertThat(run("--port", "8080")).isEqualTo(2);
-        assertThat(err.toString()).contains("Unknown option: '--port'").contains("Usage:");
+        assertThat(err.toString())
+                .contains("cohortflow: Unknown option: '--port'")
+                .contains("Try 'cohortflow --help' for more information.")
+                .doesNotContain("Usage:");
         assertThat(run("nowhere.properties")).isEqualTo(2);
         assertThat(err.toString()).contains("no configuration file nowhere.properties");
         assertThat(run("backfill", "--input", "h", "--output", "o", "--until", "yesterday"))
@@ -64,7 +67,8 @@ class CohortflowCliTest {
                 Files.writeString(dir.resolve("c.properties"), "cohortflow.kafka.port=ninety\n");
         assertThat(run(file.toString())).isEqualTo(2);
         assertThat(err.toString())
-                .contains("cohortflow.kafka.port must be an integer from 0 to 65535, got 'ninety'");
+                .contains("cohortflow.kafka.port must be an integer from 0 to 65535, got 'ninety'")
+                .contains("Try 'cohortflow run --help'");
     }
 
     @Test
