@@ -8,6 +8,7 @@ import io.cohortflow.core.contract.Json;
 import io.cohortflow.job.JobConfig;
 import io.cohortflow.job.backfill.Backfill;
 import io.cohortflow.job.backfill.BackfillOptions;
+import io.cohortflow.kafka.KafkaTopics;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,6 +24,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -100,19 +102,18 @@ class BootstrapFromBackfillTest {
 
     /** Waits until the newest committed size of sport-readers on the audiences topic is this. */
     private static void awaitAudience(CohortflowStack stack, long size) {
-        org.awaitility.Awaitility.await()
+        Awaitility.await()
                 .atMost(Duration.ofSeconds(60))
                 .pollInterval(Duration.ofMillis(250))
                 .until(
                         () -> {
                             long last = -1;
                             for (String v :
-                                    io.cohortflow.kafka.KafkaTopics.drainValues(
+                                    KafkaTopics.drainValues(
                                             stack.bootstrapServers(),
                                             stack.topics().audiences(),
-                                            org.apache.kafka.common.IsolationLevel
-                                                    .READ_COMMITTED)) {
-                                var r = io.cohortflow.core.contract.Json.MAPPER.readTree(v);
+                                            IsolationLevel.READ_COMMITTED)) {
+                                var r = Json.MAPPER.readTree(v);
                                 if (r.get("segment_id").asText().equals("sport-readers")
                                         && r.get("granularity").asText().equals("now")) {
                                     last = r.get("size").asLong();

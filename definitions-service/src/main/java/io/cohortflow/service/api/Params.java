@@ -103,10 +103,13 @@ final class Params {
         }
     }
 
-    /** {@code ?force=true}: do what a safety check would refuse (false when absent). */
-    static boolean force(Context ctx) {
-        String v = ctx.queryParam("force");
-        if (v == null) {
+    /**
+     * A boolean query parameter ({@code ?force=true}, {@code ?activations=true}): false when absent
+     * or blank, a 400 naming it unless true or false.
+     */
+    static boolean flag(Context ctx, String name) {
+        String v = ctx.queryParam(name);
+        if (v == null || v.isBlank()) {
             return false;
         }
         return switch (v.trim().toLowerCase(Locale.ROOT)) {
@@ -114,7 +117,7 @@ final class Params {
             case "false" -> false;
             default ->
                     throw ServiceException.badRequest(
-                            "invalid_parameter", "force: must be true or false, got " + v);
+                            "invalid_parameter", name + " must be true or false", name + ": " + v);
         };
     }
 

@@ -12,7 +12,6 @@ import io.cohortflow.service.segmentation.SegmentationService;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -78,8 +77,8 @@ public final class SegmentationController implements Controller {
         try {
             SegmentationService.Options options =
                     new SegmentationService.Options(
-                            flag(ctx, "activations"),
-                            flag(ctx, "synchronous-validation"),
+                            Params.flag(ctx, "activations"),
+                            Params.flag(ctx, "synchronous-validation"),
                             ctx.header(IDEMPOTENCY_KEY));
             JsonNode body = body(ctx);
             App.async(
@@ -184,20 +183,6 @@ public final class SegmentationController implements Controller {
             throw ServiceException.withDetail(r.status(), r.code(), r.message(), null);
         }
         return ((ApiKeys.Outcome.Authenticated) o).principal();
-    }
-
-    private static boolean flag(Context ctx, String name) {
-        String v = ctx.queryParam(name);
-        if (v == null || v.isBlank()) {
-            return false;
-        }
-        return switch (v.trim().toLowerCase(Locale.ROOT)) {
-            case "true" -> true;
-            case "false" -> false;
-            default ->
-                    throw ServiceException.badRequest(
-                            "invalid_parameter", name + " must be true or false", name + ": " + v);
-        };
     }
 
     private static JsonNode body(Context ctx) {

@@ -153,13 +153,17 @@ public final class SegmentsController implements Controller {
                     "invalid_body", "the body's id differs from the path's");
         }
         SegmentInput in = SegmentInput.parse(body);
-        answer(ctx, segments.update(principal(ctx), id, in, Params.force(ctx)), expansion, 200);
+        answer(
+                ctx,
+                segments.update(principal(ctx), id, in, Params.flag(ctx, "force")),
+                expansion,
+                200);
     }
 
     private void delete(Context ctx) {
         Params.locale(ctx);
         CompletableFuture<SegmentService.View> done =
-                segments.delete(principal(ctx), id(ctx), Params.force(ctx));
+                segments.delete(principal(ctx), id(ctx), Params.flag(ctx, "force"));
         App.async(
                 ctx,
                 done.thenAccept(
@@ -176,7 +180,7 @@ public final class SegmentsController implements Controller {
     private void publish(Context ctx, boolean published) {
         Params.locale(ctx);
         Set<String> expansion = Params.expansion(ctx, SegmentJson.EVERYTHING);
-        boolean force = !published && Params.force(ctx);
+        boolean force = !published && Params.flag(ctx, "force");
         answer(ctx, segments.publish(principal(ctx), id(ctx), published, force), expansion, 200);
     }
 
@@ -226,7 +230,8 @@ public final class SegmentsController implements Controller {
         Set<String> expansion = Params.expansion(ctx, SegmentJson.EVERYTHING);
         answer(
                 ctx,
-                segments.rollback(principal(ctx), id(ctx), versionParam(ctx), Params.force(ctx)),
+                segments.rollback(
+                        principal(ctx), id(ctx), versionParam(ctx), Params.flag(ctx, "force")),
                 expansion,
                 200);
     }
