@@ -23,6 +23,7 @@ topic cohortflow.events "$partitions"
 topic cohortflow.memberships "$partitions"
 topic cohortflow.replies "$partitions" retention.ms=3600000
 topic cohortflow.dead-letter 1
+topic cohortflow.estimates 1 retention.ms=3600000
 topic cohortflow.applied 1 cleanup.policy=compact
 topic cohortflow.aliases 1 cleanup.policy=compact
 topic cohortflow.schemas 1 cleanup.policy=compact

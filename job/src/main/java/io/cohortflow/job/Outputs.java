@@ -3,6 +3,7 @@ package io.cohortflow.job;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.AppliedRecord;
 import io.cohortflow.core.contract.DeadLetterRecord;
+import io.cohortflow.core.contract.EstimatePart;
 import io.cohortflow.core.contract.Heartbeat;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.Keys;
@@ -133,13 +134,18 @@ final class Outputs implements Serializable {
                 new DeadLetterRecord(
                         reason,
                         detail,
-                        topics.definitions(),
+                        u.estimate ? topics.estimates() : topics.definitions(),
                         0,
                         u.offset,
                         u.key,
                         u.value == null
                                 ? null
                                 : new String(u.value, java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    /** One subtask's part of an estimate, on the replies topic (see {@link EstimatePart#key}). */
+    KafkaMessage estimatePart(EstimatePart part) {
+        return KafkaMessage.json(topics.replies(), EstimatePart.key(part.requestId()), part);
     }
 
     KafkaMessage userDeadLetter(String key, String reason, String detail) {

@@ -3,6 +3,7 @@ package io.cohortflow.job;
 import io.cohortflow.core.contract.Keys;
 import io.cohortflow.core.contract.MembershipRecord;
 import io.cohortflow.core.contract.ReplyRecord;
+import io.cohortflow.core.eval.CompiledSegment;
 import io.cohortflow.core.eval.EngineConfig;
 import io.cohortflow.core.eval.Membership;
 import io.cohortflow.core.eval.MembershipChange;
@@ -360,6 +361,20 @@ public class SegmentationFunction
                 getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
                 getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(),
                 m -> ctx.output(Descriptors.SIDE, m));
+    }
+
+    /**
+     * Whether a draft holds for the current user at {@code at} (see {@link SegmentEngine#holdsAt}):
+     * reads their state and changes none. For estimates ({@link DraftEstimates}).
+     */
+    boolean holdsDraft(CompiledSegment draft, long at) throws IOException {
+        UserProfile p = profileState.value();
+        return p != null && engine.holdsAt(p, history, draft, at);
+    }
+
+    /** The records this function writes, for the operator's own (estimates). */
+    Outputs outputs() {
+        return outputs;
     }
 
     /** The subtask's definitions: readiness, catalogs, sweeps wanted and their reports. */

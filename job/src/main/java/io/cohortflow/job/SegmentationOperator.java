@@ -55,6 +55,9 @@ public class SegmentationOperator
     /** The pause after a slice while records arrive: the stream keeps 4/5 of the time. */
     static final long BUSY_PAUSE_MILLIS = 20;
 
+    /** The pause after an estimate's slice while records arrive: the stream keeps half. */
+    static final long ESTIMATE_PAUSE_MILLIS = 5;
+
     /** How often each subtask writes its heartbeat to the replies topic. */
     static final long HEARTBEAT_MILLIS = 1_000;
 
@@ -91,6 +94,11 @@ public class SegmentationOperator
     @Nullable private transient Iterator<String> keys;
     private transient int group;
     private transient long visited;
+
+    private transient DraftEstimates estimates;
+    private transient DraftEstimates.Users users;
+    private transient boolean estimateScheduled;
+    private transient long recordsSinceEstimate;
 
     public SegmentationOperator(SegmentationFunction function) {
         this(function, SLICE_NANOS);
@@ -168,6 +176,14 @@ public class SegmentationOperator
     public void open() throws Exception {
         super.open();
         function.audiences().start();
+        var task = getRuntimeContext().getTaskInfo();
+        estimates =
+                new DraftEstimates(
+                        function,
+                        function.outputs(),
+                        task.getIndexOfThisSubtask(),
+                        task.getNumberOfParallelSubtasks());
+        users = new EstimatedUsers();
         // The timer service the function's context uses (one per name and operator).
         timers =
                 new SimpleTimerService(
@@ -206,6 +222,7 @@ public class SegmentationOperator
     @Override
     public void processElement1(StreamRecord<Inbound> element) throws Exception {
         recordsSinceSlice++;
+        recordsSinceEstimate++;
         super.processElement1(element);
         if (function.audiences().full()) {
             flushAudiences();
@@ -214,6 +231,14 @@ public class SegmentationOperator
 
     @Override
     public void processElement2(StreamRecord<DefinitionUpdate> element) throws Exception {
+        if (element.getValue().estimate) {
+            estimates.submit(
+                    element.getValue(),
+                    getProcessingTimeService().getCurrentProcessingTime(),
+                    m -> output.collect(Descriptors.SIDE, new StreamRecord<>(m)));
+            scheduleEstimate(0);
+            return;
+        }
         super.processElement2(element);
         if (function.definitions().takeSweep()) {
             again = true;
@@ -238,6 +263,9 @@ public class SegmentationOperator
     @Override
     public void close() throws Exception {
         closeKeys();
+        if (estimates != null) {
+            estimates.close();
+        }
         super.close();
     }
 
@@ -346,7 +374,64 @@ public class SegmentationOperator
         }
     }
 
+    private void scheduleEstimate(long delayMillis) {
+        if (estimateScheduled) {
+            return;
+        }
+        estimateScheduled = true;
+        long now = getProcessingTimeService().getCurrentProcessingTime();
+        getProcessingTimeService().registerTimer(now + delayMillis, t -> estimateSlice(t));
+    }
+
+    /** One slice of the running estimates (see {@link DraftEstimates}). */
+    private void estimateSlice(long now) throws Exception {
+        estimateScheduled = false;
+        boolean busy = recordsSinceEstimate > 0;
+        recordsSinceEstimate = 0;
+        boolean ready =
+                function.definitions()
+                        .ready(
+                                getOperatorStateBackend()
+                                        .getBroadcastState(Descriptors.DEFINITIONS),
+                                getOperatorStateBackend().getBroadcastState(Descriptors.PROGRESS));
+        estimates.work(
+                System.nanoTime() + sliceNanos,
+                ready,
+                now,
+                users,
+                m -> output.collect(Descriptors.SIDE, new StreamRecord<>(m)));
+        if (estimates.pending()) {
+            scheduleEstimate(busy ? ESTIMATE_PAUSE_MILLIS : 0);
+        }
+    }
+
+    /** The operator's users and clock, lent to estimates. */
+    private final class EstimatedUsers implements DraftEstimates.Users {
+        @Override
+        public Stream<String> keys() {
+            return userKeys();
+        }
+
+        @Override
+        public void select(String key) {
+            setCurrentKey(key);
+        }
+
+        @Override
+        public long watermark() {
+            return timers.currentWatermark();
+        }
+    }
+
     private void openKeys() {
+        Stream<String> all = userKeys();
+        keyStream = all;
+        keys = all.iterator();
+        group = -1;
+    }
+
+    /** The users held by this subtask, in key-group order. */
+    private Stream<String> userKeys() {
         KeyedStateBackend<String> backend = getKeyedStateBackend();
         Stream<String> all = backend.getKeys(Descriptors.PROFILE.getName(), VoidNamespace.INSTANCE);
         if (!function.orderedState()) {
@@ -356,9 +441,7 @@ public class SegmentationOperator
             all.close();
             all = copy.stream();
         }
-        keyStream = all;
-        keys = all.iterator();
-        group = -1;
+        return all;
     }
 
     private void closeKeys() {

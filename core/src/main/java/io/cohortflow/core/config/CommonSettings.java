@@ -63,6 +63,12 @@ public final class CommonSettings {
                     "Each segment's audience size and entered/exited series, from the job"
                             + " (compacted).");
 
+    public static final Setting<String> TOPIC_ESTIMATES =
+            Setting.text(
+                    "cohortflow.topics.estimates",
+                    TopicNames.DEFAULT.estimates(),
+                    "Requests to estimate a draft's audience, read by every subtask of the job.");
+
     public static final Setting<Duration> MAX_FUTURE_SKEW =
             Setting.duration(
                             "cohortflow.events.max-future-skew",
@@ -127,6 +133,7 @@ public final class CommonSettings {
                     TOPIC_ALIASES,
                     TOPIC_SCHEMAS,
                     TOPIC_AUDIENCES,
+                    TOPIC_ESTIMATES,
                     MAX_FUTURE_SKEW,
                     HORIZON,
                     MAX_NAME_LENGTH,
@@ -146,7 +153,8 @@ public final class CommonSettings {
                 s.get(TOPIC_APPLIED),
                 s.get(TOPIC_ALIASES),
                 s.get(TOPIC_SCHEMAS),
-                s.get(TOPIC_AUDIENCES));
+                s.get(TOPIC_AUDIENCES),
+                s.get(TOPIC_ESTIMATES));
     }
 
     public static EventLimits eventLimits(Settings s) {

@@ -19,6 +19,8 @@ import java.util.Map;
  * @param schemas compacted, one partition: event schemas
  * @param audiences compacted, one partition: {@link AudienceRecord}s, each segment's size now and
  *     its entered/exited series
+ * @param estimates one partition, kept an hour: {@link EstimateRequest}s, read by every subtask of
+ *     the job beside the definitions
  */
 public record TopicNames(
         String definitions,
@@ -29,7 +31,8 @@ public record TopicNames(
         String applied,
         String aliases,
         String schemas,
-        String audiences)
+        String audiences,
+        String estimates)
         implements java.io.Serializable {
 
     public static final TopicNames DEFAULT =
@@ -42,7 +45,8 @@ public record TopicNames(
                     "cohortflow.applied",
                     "cohortflow.aliases",
                     "cohortflow.schemas",
-                    "cohortflow.audiences");
+                    "cohortflow.audiences",
+                    "cohortflow.estimates");
 
     /**
      * Every topic with what it needs.
@@ -57,6 +61,8 @@ public record TopicNames(
         // Replies are read within seconds of their writing; an hour covers any reader's restart.
         all.add(new TopicSpec(replies, eventPartitions, Map.of("retention.ms", "3600000")));
         all.add(new TopicSpec(deadLetter, 1, Map.of()));
+        // A request is answered within seconds or not at all; an hour covers a job's restart.
+        all.add(new TopicSpec(estimates, 1, Map.of("retention.ms", "3600000")));
         return List.copyOf(all);
     }
 

@@ -84,10 +84,15 @@ final class HistorySegments {
      * The events of {@code h} still visible at the user's now (after the floor, in the horizon).
      */
     List<Event> visible(UserProfile p, EventHistory h) {
+        return visible(p, h, p.now);
+    }
+
+    /** The stored events still visible at {@code now} (no earlier than the user's now). */
+    List<Event> visible(UserProfile p, EventHistory h, long now) {
         List<Event> all = h.events();
         List<Event> out = new ArrayList<>(all.size());
         for (Event e : all) {
-            if (visible(p, e)) {
+            if (e.time() > p.floor && now < e.time() + horizon) {
                 out.add(e);
             }
         }

@@ -330,6 +330,22 @@ public final class SegmentEngine {
                 .holds(s.definition().container(), history.visible(p, h));
     }
 
+    /**
+     * Whether segment {@code s} holds for the user at {@code at}, or at their now when that is
+     * later, by the reference evaluator over their visible history: what the user's membership
+     * would be had the segment been live all along and the user's lapses applied up to {@code at}
+     * (a job evaluates a new segment so, see {@link #catchUp}). Reads the profile and history and
+     * changes neither: a draft's estimate and preview use it.
+     */
+    public boolean holdsAt(UserProfile p, EventHistory h, CompiledSegment s, long at) {
+        if (p.now == Long.MIN_VALUE) {
+            return false;
+        }
+        long now = Math.max(p.now, at);
+        return new ReferenceEvaluator(now)
+                .holds(s.definition().container(), history.visible(p, h, now));
+    }
+
     // ---- internals -------------------------------------------------------------------------
 
     private void evictHistory(UserProfile p, EventHistory h) {

@@ -61,14 +61,18 @@ public final class KafkaConnectors {
                 .build();
     }
 
-    /** Definitions always from the beginning: the topic is the source of truth. */
+    /**
+     * Definitions always from the beginning: the topic is the source of truth. The same source
+     * reads the estimates topic, whose requests every subtask must see like a definition (requests
+     * read after their deadline, as a new job reads the topic's last hour, are skipped).
+     */
     public static KafkaSource<DefinitionUpdate> definitions(JobConfig c) {
         return KafkaSource.<DefinitionUpdate>builder()
                 .setBootstrapServers(c.bootstrap())
-                .setTopics(c.topics().definitions())
+                .setTopics(c.topics().definitions(), c.topics().estimates())
                 .setGroupId(c.groupId() + "-definitions")
                 .setStartingOffsets(OffsetsInitializer.earliest())
-                .setDeserializer(new DefinitionDeserializer())
+                .setDeserializer(new DefinitionDeserializer(c.topics().estimates()))
                 .setProperty(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "500")
                 .build();
     }
