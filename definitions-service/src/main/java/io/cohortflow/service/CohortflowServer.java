@@ -43,7 +43,10 @@ public final class CohortflowServer implements AutoCloseable {
         try {
             DefinitionsService service =
                     new DefinitionsService(
-                                    config, segmentation.controllers(), segmentation.readers())
+                                    config,
+                                    segmentation.controllers(),
+                                    segmentation.readers(),
+                                    segmentation.estimator())
                             .start();
             return new CohortflowServer(segmentation, service);
         } catch (RuntimeException e) {

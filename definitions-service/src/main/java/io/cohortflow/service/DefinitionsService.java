@@ -9,6 +9,7 @@ import io.cohortflow.service.kafka.Topics;
 import io.cohortflow.service.limits.WorkspaceLimits;
 import io.cohortflow.service.metrics.ServiceMetrics;
 import io.cohortflow.service.segments.Audiences;
+import io.cohortflow.service.segments.DraftEstimator;
 import io.cohortflow.service.segments.SegmentService;
 import io.cohortflow.service.segments.Templates;
 import io.cohortflow.service.store.DefinitionStore;
@@ -36,6 +37,7 @@ public final class DefinitionsService implements AutoCloseable {
     private final ServiceConfig config;
     private final List<Controller> extra;
     private final List<Follower<?, ?>> extraReaders;
+    private final DraftEstimator estimator;
     private DefinitionStore store;
     private KafkaSegmentLog log;
     private PropagationTracker tracker;
@@ -44,19 +46,24 @@ public final class DefinitionsService implements AutoCloseable {
     private Javalin app;
 
     public DefinitionsService(ServiceConfig config) {
-        this(config, List.of(), List.of());
+        this(config, List.of(), List.of(), DraftEstimator.NONE);
     }
 
     /**
      * @param extra more controllers (e.g. the segmentation API) served by the same app
      * @param extraReaders the Kafka readers those controllers need: the replica is ready only while
      *     every one follows its topic
+     * @param estimator draft estimates through the segmentation job
      */
     public DefinitionsService(
-            ServiceConfig config, List<Controller> extra, List<Follower<?, ?>> extraReaders) {
+            ServiceConfig config,
+            List<Controller> extra,
+            List<Follower<?, ?>> extraReaders,
+            DraftEstimator estimator) {
         this.config = config;
         this.extra = List.copyOf(extra);
         this.extraReaders = List.copyOf(extraReaders);
+        this.estimator = estimator;
     }
 
     /** Creates missing topics, rebuilds the store from the log, then listens. */
@@ -125,6 +132,7 @@ public final class DefinitionsService implements AutoCloseable {
         App.Services services =
                 new App.Services(
                         segments,
+                        estimator,
                         new ApiKeys(config.apiKeys()),
                         new WorkspaceLimits(
                                 config.requestsPerMinute(), config.concurrentRequests()),

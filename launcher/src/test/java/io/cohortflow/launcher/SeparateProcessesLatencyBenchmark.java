@@ -6,10 +6,8 @@ import io.cohortflow.job.CohortflowJob;
 import io.cohortflow.job.JobConfig;
 import io.cohortflow.kafka.CohortflowTopics;
 import io.cohortflow.kafka.EmbeddedKafka;
-import io.cohortflow.service.DefinitionsService;
+import io.cohortflow.service.CohortflowServer;
 import io.cohortflow.service.config.ServiceConfig;
-import io.cohortflow.service.segmentation.SegmentationConfig;
-import io.cohortflow.service.segmentation.SegmentationModule;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -233,16 +231,10 @@ public final class SeparateProcessesLatencyBenchmark {
                 p.put("cohortflow.api-keys.bench.role", "admin");
                 p.put("cohortflow.segmentation.workspace.bench.requests-per-second", "1000000");
                 p.put("cohortflow.segmentation.workspace.bench.max-in-flight", "1000");
-                ServiceConfig config = ServiceConfig.from(p, Map.of());
-                try (SegmentationModule segmentation =
-                                new SegmentationModule(config, SegmentationConfig.from(p, Map.of()))
-                                        .start();
-                        DefinitionsService service =
-                                new DefinitionsService(
-                                                config,
-                                                segmentation.controllers(),
-                                                segmentation.readers())
-                                        .start()) {
+                // Wired as the service's own entry point wires it.
+                try (CohortflowServer service =
+                        CohortflowServer.start(
+                                io.cohortflow.core.config.Settings.of(p, Map.of()))) {
                     announce(Integer.toString(service.port()));
                 }
             }

@@ -162,6 +162,74 @@ class WholeStackEndToEndTest {
         awaitAudience(id, "granularity=day", a -> a.get("size").asLong() == 0);
     }
 
+    @Test
+    void a_drafts_estimate_over_everyone_is_the_count_publishing_it_gives() throws Exception {
+        String pred =
+                "{\"func\":\"streq\",\"val\":{\"func\":\"attr\",\"name\":\"variables/section\"},\"str\":\"estimated\"}";
+        int members = 12;
+        for (int i = 0; i < 30; i++) {
+            String section = i < members ? "estimated" : "not-estimated";
+            ok(
+                    segment(
+                            "admin-key",
+                            "",
+                            userBody(UUID.randomUUID().toString(), event("Pageview", section))));
+        }
+        String draft = "{\"name\":\"Draft\",\"definition\":" + StackClient.definition(pred) + "}";
+        JsonNode all = estimate(draft, "sample=100000");
+        assertThat(all.get("exact").asBoolean()).isTrue();
+        assertThat(all.get("size").asLong()).isEqualTo(members);
+        assertThat(all.get("interval").get("low").asLong()).isEqualTo(members);
+        assertThat(all.get("interval").get("high").asLong()).isEqualTo(members);
+        long population = all.get("sample").get("population").asLong();
+        assertThat(population).isGreaterThanOrEqualTo(30);
+        assertThat(all.get("sample").get("users").asLong()).isEqualTo(population);
+        assertThat(all.get("sample").get("subtasks").asInt()).isEqualTo(2);
+
+        // A sample of ten: an estimate with an interval, over the same population.
+        JsonNode some = estimate(draft, "sample=10");
+        assertThat(some.get("exact").asBoolean()).isFalse();
+        assertThat(some.get("sample").get("users").asLong()).isEqualTo(10);
+        assertThat(some.get("sample").get("population").asLong()).isEqualTo(population);
+        long low = some.get("interval").get("low").asLong();
+        long high = some.get("interval").get("high").asLong();
+        assertThat(some.get("size").asLong()).isBetween(low, high);
+        assertThat(high).isLessThanOrEqualTo(population);
+
+        // Published, the same definition holds as many members as the estimate said.
+        String id = createSegment("Estimated readers", pred, "{}");
+        awaitApplied(id);
+        awaitAudience(id, "granularity=day", a -> a.get("size").asLong() == members);
+
+        HttpResponse<String> invalid =
+                send(
+                        adobe(HttpRequest.newBuilder(uri("/segments/estimate")))
+                                .POST(StackClient.body("{\"func\":\"segment-def\"}")));
+        assertThat(invalid.statusCode()).isEqualTo(400);
+        assertThat(Json.MAPPER.readTree(invalid.body()).get("errorCode").asText())
+                .isEqualTo("invalid_definition");
+    }
+
+    /** {@code POST /segments/estimate?<query>}, waiting while the job starts (503). */
+    static JsonNode estimate(String body, String query) throws Exception {
+        HttpResponse<String> r =
+                Awaitility.await()
+                        .atMost(Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(250))
+                        .alias("an estimate")
+                        .until(
+                                () ->
+                                        send(
+                                                adobe(
+                                                                HttpRequest.newBuilder(
+                                                                        uri(
+                                                                                "/segments/estimate?"
+                                                                                        + query)))
+                                                        .POST(StackClient.body(body))),
+                                answer -> answer.statusCode() != 503);
+        return ok(r);
+    }
+
     static JsonNode awaitAudience(
             String id, String query, java.util.function.Predicate<JsonNode> done) {
         return Awaitility.await()

@@ -50,6 +50,8 @@ public final class ApiRoutes {
             new Route(Method.POST, "/segments", LOCALE_EXPANSION, true);
     public static final Route VALIDATE =
             new Route(Method.POST, "/segments/validate", Set.of("rsid", "locale"), true);
+    public static final Route ESTIMATE =
+            new Route(Method.POST, "/segments/estimate", Set.of("sample", "locale"), true);
     public static final Route GET_SEGMENT =
             new Route(Method.GET, "/segments/{id}", LOCALE_EXPANSION, true);
     public static final Route UPDATE_SEGMENT =
@@ -127,6 +129,7 @@ public final class ApiRoutes {
                     LIST_SEGMENTS,
                     CREATE_SEGMENT,
                     VALIDATE,
+                    ESTIMATE,
                     GET_SEGMENT,
                     UPDATE_SEGMENT,
                     DELETE_SEGMENT,

@@ -6,6 +6,7 @@ import io.cohortflow.service.auth.ApiKeys;
 import io.cohortflow.service.auth.Principal;
 import io.cohortflow.service.limits.WorkspaceLimits;
 import io.cohortflow.service.metrics.ServiceMetrics;
+import io.cohortflow.service.segments.DraftEstimator;
 import io.cohortflow.service.segments.SegmentService;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -47,6 +48,7 @@ public final class App {
      */
     public record Services(
             SegmentService segments,
+            DraftEstimator estimator,
             ApiKeys keys,
             WorkspaceLimits limits,
             ServiceMetrics metrics,
@@ -62,7 +64,7 @@ public final class App {
     public static Javalin create(Services s, List<Controller> more) {
         String openapi = resource("/openapi.yaml");
         List<Controller> controllers = new ArrayList<>();
-        controllers.add(new SegmentsController(s.segments()));
+        controllers.add(new SegmentsController(s.segments(), s.estimator()));
         controllers.add(new MetadataController(s.segments().metadata()));
         controllers.addAll(more);
         return Javalin.create(

@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.definition.Problem;
+import io.cohortflow.core.estimate.AudienceEstimate;
 import io.cohortflow.core.validation.ValidationResult;
 import io.cohortflow.service.segments.Audiences;
+import io.cohortflow.service.segments.DraftEstimator;
 import io.cohortflow.service.segments.SegmentMetadata;
 import io.cohortflow.service.segments.SegmentService;
 import io.cohortflow.service.store.StoredSegment;
@@ -162,6 +164,29 @@ final class SegmentJson {
                     .put("exited", p.exited())
                     .put("size", p.size());
         }
+        return o;
+    }
+
+    static ObjectNode estimate(DraftEstimator.Estimate e) {
+        AudienceEstimate a = e.estimate();
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.put("size", a.size());
+        o.put("exact", a.exact());
+        o.putObject("interval")
+                .put("low", a.low())
+                .put("high", a.high())
+                .put("confidence", a.confidence());
+        o.putObject("sample")
+                .put("users", a.sampled())
+                .put("matched", a.matched())
+                .put("population", a.population())
+                .put("subtasks", e.subtasks());
+        if (e.evaluatedAt() == null) {
+            o.putNull("evaluatedAt");
+        } else {
+            o.put("evaluatedAt", e.evaluatedAt().toString());
+        }
+        o.put("durationMs", e.took().toMillis());
         return o;
     }
 

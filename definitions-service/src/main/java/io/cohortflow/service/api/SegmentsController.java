@@ -1,11 +1,14 @@
 package io.cohortflow.service.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohortflow.core.contract.AudienceRecord;
+import io.cohortflow.core.contract.EstimateRequest;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.service.ServiceException;
 import io.cohortflow.service.auth.Principal;
+import io.cohortflow.service.segments.DraftEstimator;
 import io.cohortflow.service.segments.SegmentInput;
 import io.cohortflow.service.segments.SegmentList;
 import io.cohortflow.service.segments.SegmentList.IncludeType;
@@ -23,9 +26,11 @@ import java.util.concurrent.CompletableFuture;
 /** The Segments API over HTTP: parameters in, {@link SegmentService} calls, JSON out. */
 public final class SegmentsController implements Controller {
     private final SegmentService segments;
+    private final DraftEstimator estimator;
 
-    public SegmentsController(SegmentService segments) {
+    public SegmentsController(SegmentService segments, DraftEstimator estimator) {
         this.segments = segments;
+        this.estimator = estimator;
     }
 
     @Override
@@ -33,6 +38,7 @@ public final class SegmentsController implements Controller {
         r.route(ApiRoutes.LIST_SEGMENTS, this::list);
         r.route(ApiRoutes.CREATE_SEGMENT, this::create);
         r.route(ApiRoutes.VALIDATE, this::validate);
+        r.route(ApiRoutes.ESTIMATE, this::estimate);
         r.route(ApiRoutes.GET_SEGMENT, this::get);
         r.route(ApiRoutes.UPDATE_SEGMENT, this::update);
         r.route(ApiRoutes.DELETE_SEGMENT, this::delete);
@@ -188,6 +194,28 @@ public final class SegmentsController implements Controller {
         Params.locale(ctx);
         var result = segments.validate(principal(ctx), ctx.queryParam("rsid"), Bodies.json(ctx));
         ctx.json(SegmentJson.compatibility(result));
+    }
+
+    /**
+     * The audience a draft would have: the body is the draft segment (its {@code definition} is
+     * read) or the definition itself, as for validate.
+     */
+    private void estimate(Context ctx) throws Exception {
+        Params.locale(ctx);
+        var body = Bodies.json(ctx);
+        JsonNode definition =
+                body.isObject() && body.has("definition") ? body.get("definition") : body;
+        Integer sample =
+                ctx.queryParam("sample") == null
+                        ? null
+                        : Params.integer(ctx, "sample", 0, 1, EstimateRequest.MAX_SAMPLE);
+        Principal p = principal(ctx);
+        JsonNode draft = segments.draft(p, definition);
+        App.async(
+                ctx,
+                estimator
+                        .estimate(p.workspace(), draft, sample)
+                        .thenAccept(e -> ctx.json(SegmentJson.estimate(e))));
     }
 
     private void versions(Context ctx) {

@@ -1,6 +1,8 @@
 package io.cohortflow.service.segmentation;
 
 import io.cohortflow.core.contract.DeadLetterRecord;
+import io.cohortflow.core.contract.EstimatePart;
+import io.cohortflow.core.contract.EstimateRequest;
 import io.cohortflow.core.contract.EventEnvelope;
 import io.cohortflow.core.contract.Heartbeat;
 import io.cohortflow.core.contract.Json;
@@ -65,6 +67,22 @@ public final class JobClient implements AutoCloseable {
     private final String bootstrap;
     private final SegmentationConfig config;
     private final Map<String, CompletableFuture<ReplyRecord>> pending = new ConcurrentHashMap<>();
+
+    /** Estimates waiting for their parts, by request id. */
+    private final Map<String, Parts> estimates = new ConcurrentHashMap<>();
+
+    /** An estimate's parts as they arrive: complete with one per subtask, or at the first error. */
+    private static final class Parts {
+        final CompletableFuture<List<EstimatePart>> done = new CompletableFuture<>();
+        private final Map<Integer, EstimatePart> bySubtask = new java.util.TreeMap<>();
+
+        synchronized void add(EstimatePart part) {
+            bySubtask.put(part.subtask(), part);
+            if (part.error() != null || bySubtask.size() >= part.subtasks()) {
+                done.complete(List.copyOf(bySubtask.values()));
+            }
+        }
+    }
 
     /**
      * Completes requests off the reader thread: whatever is chained on a request (building and
@@ -195,6 +213,17 @@ public final class JobClient implements AutoCloseable {
             noteLimits(r.value());
             return;
         }
+        if (r.key().startsWith(EstimatePart.KEY_PREFIX)) {
+            Parts parts = estimates.get(r.key().substring(EstimatePart.KEY_PREFIX.length()));
+            if (parts != null) {
+                try {
+                    parts.add(Json.read(r.value(), EstimatePart.class));
+                } catch (java.io.IOException | RuntimeException e) {
+                    LOG.warn("unreadable estimate part {}", r.key(), e);
+                }
+            }
+            return;
+        }
         CompletableFuture<ReplyRecord> f = pending.remove(r.key());
         if (f == null) {
             return; // another replica's, or one that already timed out
@@ -259,10 +288,41 @@ public final class JobClient implements AutoCloseable {
                                         "the events could not be written to Kafka", true, error));
                     }
                 });
-        return f.orTimeout(config.timeout().toMillis(), TimeUnit.MILLISECONDS)
+        return awaited(f, started, config.timeout(), () -> pending.remove(id));
+    }
+
+    /**
+     * Sends an estimate request to every subtask of the job (the estimates topic) and completes
+     * with their parts, one per subtask, or at the first part with an error; fails with {@link
+     * NoReply} after {@code timeout} or when the request could not be written.
+     */
+    public CompletableFuture<List<EstimatePart>> estimate(EstimateRequest r, Duration timeout) {
+        String id = r.requestId();
+        long started = System.nanoTime();
+        Parts parts = new Parts();
+        estimates.put(id, parts);
+        producer.send(
+                new ProducerRecord<>(config.topics().estimates(), id, Json.bytes(r)),
+                (meta, error) -> {
+                    if (error != null) {
+                        estimates.remove(id);
+                        parts.done.completeExceptionally(
+                                new NoReply(
+                                        "the estimate could not be written to Kafka", true, error));
+                    }
+                });
+        // Completed off the reader thread, like replies (see answers).
+        return awaited(parts.done.thenApplyAsync(p -> p, answers), started, timeout, () -> {})
+                .whenComplete((p, e) -> estimates.remove(id));
+    }
+
+    /** {@code f} within {@code timeout}, else {@link NoReply} saying whether the job is silent. */
+    private <T> CompletableFuture<T> awaited(
+            CompletableFuture<T> f, long started, Duration timeout, Runnable forget) {
+        return f.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                 .exceptionallyCompose(
                         e -> {
-                            pending.remove(id);
+                            forget.run();
                             Throwable c = Failures.cause(e);
                             if (c instanceof NoReply) {
                                 return CompletableFuture.failedFuture(c);
@@ -272,11 +332,11 @@ public final class JobClient implements AutoCloseable {
                                     new NoReply(
                                             silent
                                                     ? "the segmentation job did not answer in "
-                                                            + config.timeout().toMillis()
+                                                            + timeout.toMillis()
                                                             + " ms and has sent no reply or heartbeat"
                                                             + " since; it is not running"
                                                     : "the segmentation job did not answer in "
-                                                            + config.timeout().toMillis()
+                                                            + timeout.toMillis()
                                                             + " ms",
                                             silent,
                                             c));
@@ -305,5 +365,11 @@ public final class JobClient implements AutoCloseable {
         answers.shutdown();
         pending.values()
                 .forEach(f -> f.completeExceptionally(new NoReply("shutting down", true, null)));
+        estimates
+                .values()
+                .forEach(
+                        p ->
+                                p.done.completeExceptionally(
+                                        new NoReply("shutting down", true, null)));
     }
 }

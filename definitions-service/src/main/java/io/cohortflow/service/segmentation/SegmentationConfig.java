@@ -4,6 +4,7 @@ import io.cohortflow.core.config.CommonSettings;
 import io.cohortflow.core.config.InvalidSettingException;
 import io.cohortflow.core.config.Setting;
 import io.cohortflow.core.config.Settings;
+import io.cohortflow.core.contract.EstimateRequest;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.core.event.EventLimits;
 import io.cohortflow.service.config.ServiceConfig;
@@ -30,6 +31,8 @@ import java.util.TreeMap;
  * @param maxAliasLength characters of an alias's tag or id
  * @param limit requests a second and requests in flight of one workspace, beyond which a request
  *     gets 429 at once
+ * @param estimateTimeout how long an estimate waits for every subtask's part
+ * @param estimateSample users an estimate samples when the request does not say
  * @param workspaceLimits workspaces with limits of their own ({@code
  *     cohortflow.segmentation.workspace.<org>.requestsPerSecond} and {@code .maxInFlight}, from the
  *     properties only: an environment variable's name cannot spell every org)
@@ -45,6 +48,8 @@ public record SegmentationConfig(
         int maxAliases,
         int maxAliasLength,
         WorkspaceLimits.Limit limit,
+        Duration estimateTimeout,
+        int estimateSample,
         Map<String, WorkspaceLimits.Limit> workspaceLimits) {
 
     public static final Setting<Duration> TIMEOUT =
@@ -96,6 +101,21 @@ public record SegmentationConfig(
                             "Segmentation requests in flight per workspace, beyond which 429.")
                     .deprecated("cohortflow.segmentation.maxInFlight");
 
+    public static final Setting<Duration> ESTIMATE_TIMEOUT =
+            Setting.duration(
+                    "cohortflow.segmentation.estimate-timeout",
+                    Duration.ofSeconds(30),
+                    false,
+                    "How long POST /segments/estimate waits for the job to sample and evaluate"
+                            + " before 504.");
+    public static final Setting<Integer> ESTIMATE_SAMPLE =
+            Setting.integer(
+                    "cohortflow.segmentation.estimate-sample",
+                    10_000,
+                    1,
+                    EstimateRequest.MAX_SAMPLE,
+                    "Users an estimate evaluates when the request names no sample size.");
+
     /**
      * Limits of one workspace: {@code cohortflow.segmentation.workspace.<org>.requests-per-second}
      * and {@code .max-in-flight} (properties only: a variable's name cannot spell every org).
@@ -110,7 +130,9 @@ public record SegmentationConfig(
                     MAX_ALIASES,
                     MAX_ALIAS_LENGTH,
                     REQUESTS_PER_SECOND,
-                    MAX_IN_FLIGHT);
+                    MAX_IN_FLIGHT,
+                    ESTIMATE_TIMEOUT,
+                    ESTIMATE_SAMPLE);
 
     /**
      * Families of keys and variables the service process reads besides its settings: API keys,
@@ -153,6 +175,8 @@ public record SegmentationConfig(
                 s.get(MAX_ALIASES),
                 s.get(MAX_ALIAS_LENGTH),
                 new WorkspaceLimits.Limit(s.get(REQUESTS_PER_SECOND), s.get(MAX_IN_FLIGHT)),
+                s.get(ESTIMATE_TIMEOUT),
+                s.get(ESTIMATE_SAMPLE),
                 workspaceLimits(s));
     }
 

@@ -7,6 +7,7 @@ import io.cohortflow.service.config.ServiceConfig;
 import io.cohortflow.service.kafka.Follower;
 import io.cohortflow.service.kafka.Topics;
 import io.cohortflow.service.limits.WorkspaceLimits;
+import io.cohortflow.service.segments.DraftEstimator;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -27,6 +28,7 @@ public final class SegmentationModule implements AutoCloseable {
     private JobClient job;
     private ExecutorService background;
     private SegmentationController controller;
+    private Estimates estimates;
 
     public SegmentationModule(ServiceConfig service, SegmentationConfig config) {
         this.service = service;
@@ -65,6 +67,7 @@ public final class SegmentationModule implements AutoCloseable {
         SegmentationService segmentation =
                 new SegmentationService(
                         config, job, aliases, schemas, background, Clock.systemUTC());
+        estimates = new Estimates(job, config, Clock.systemUTC());
         WorkspaceLimits limits =
                 new WorkspaceLimits(
                         config.limit(), Duration.ofSeconds(1), config.workspaceLimits());
@@ -72,6 +75,11 @@ public final class SegmentationModule implements AutoCloseable {
                 new SegmentationController(
                         segmentation, schemas, new ApiKeys(service.apiKeys()), limits);
         return this;
+    }
+
+    /** Draft estimates through the job, for the Segments API's {@code POST /segments/estimate}. */
+    public DraftEstimator estimator() {
+        return estimates;
     }
 
     public List<Controller> controllers() {

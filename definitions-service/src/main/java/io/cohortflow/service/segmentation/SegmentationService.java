@@ -2,6 +2,7 @@ package io.cohortflow.service.segmentation;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.DeadLetterRecord;
+import io.cohortflow.core.contract.EstimatePart;
 import io.cohortflow.core.contract.EventEnvelope;
 import io.cohortflow.core.contract.Keys;
 import io.cohortflow.core.contract.ReplyRecord;
@@ -173,11 +174,13 @@ public final class SegmentationService {
         return switch (code == null ? "" : code) {
             case ReplyRecord.INVALID_REQUEST -> 400;
             case ReplyRecord.DEFINITIONS_LOADING -> 503;
+            case EstimatePart.BUSY -> 429;
             default -> 500;
         };
     }
 
-    private RuntimeException translate(Throwable error) {
+    /** A failure to reach the job, as the API answers it. */
+    static RuntimeException translate(Throwable error) {
         Throwable c = Failures.cause(error);
         if (c instanceof ServiceException s) {
             return s;

@@ -197,6 +197,23 @@ public final class SegmentService {
         return validator.validate(definition, references.target(p.workspace(), null));
     }
 
+    /**
+     * A draft for an estimate or a preview: validated for the caller's workspace like a write (400
+     * with pointers), in its canonical form.
+     */
+    public JsonNode draft(Principal p, @Nullable JsonNode definition) {
+        if (definition == null || definition.isNull() || definition.isMissingNode()) {
+            throw new ServiceException(
+                    400,
+                    "invalid_definition",
+                    "definition is required",
+                    List.of(
+                            SegmentInput.problem(
+                                    "/definition", "required", "definition is required")));
+        }
+        return canonical(p.workspace(), null, definition);
+    }
+
     /** The compatibility of a stored or template segment, against the current store. */
     public ValidationResult compatibility(View v) {
         return validator.validate(

@@ -202,6 +202,29 @@ class SegmentsApiTest {
     }
 
     @Test
+    void estimate_validates_the_draft_like_a_write_and_needs_the_job() {
+        Http.Response bad =
+                reader.post("/segments/estimate", Defs.body("x", Defs.unknownFunction()));
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.json().get("errorCode").asText()).isEqualTo("invalid_definition");
+        assertThat(bad.json().get("errors").get(0).get("pointer").asText())
+                .startsWith("/definition/container/pred");
+        Http.Response none = reader.post("/segments/estimate", Defs.map("name", "no definition"));
+        assertThat(none.status()).isEqualTo(400);
+        assertThat(none.json().get("errors").get(0).get("pointer").asText())
+                .startsWith("/definition");
+        Http.Response sample = reader.post("/segments/estimate?sample=0", Defs.mobile());
+        assertThat(sample.status()).isEqualTo(400);
+        assertThat(sample.json().get("errorCode").asText()).isEqualTo("invalid_parameter");
+        // Valid, as a bare definition or inside a draft segment: this app runs without the job.
+        for (JsonNode body : List.of(Defs.mobile(), Defs.body("draft", Defs.mobile()))) {
+            Http.Response r = reader.post("/segments/estimate?sample=500", body);
+            assertThat(r.status()).as(r.toString()).isEqualTo(503);
+            assertThat(r.json().get("errorCode").asText()).isEqualTo("estimate_unavailable");
+        }
+    }
+
+    @Test
     void POST_with_an_invalid_definition_gives_400_with_pointers_into_the_body() {
         Http.Response r = alice.post("/segments", Defs.body("Broken", Defs.unknownFunction()));
         assertThat(r.status()).isEqualTo(400);

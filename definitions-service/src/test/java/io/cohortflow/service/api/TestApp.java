@@ -74,6 +74,8 @@ public final class TestApp implements AutoCloseable {
                 App.create(
                         new App.Services(
                                 svc,
+                                // No job here: an estimate answers 503 once its draft is valid.
+                                io.cohortflow.service.segments.DraftEstimator.NONE,
                                 keys,
                                 limits,
                                 new ServiceMetrics(),

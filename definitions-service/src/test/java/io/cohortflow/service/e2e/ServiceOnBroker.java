@@ -41,7 +41,11 @@ final class ServiceOnBroker implements AutoCloseable {
                 new SegmentationModule(c, SegmentationConfig.from(segmentationProperties, Map.of()))
                         .start();
         service =
-                new DefinitionsService(c, segmentation.controllers(), segmentation.readers())
+                new DefinitionsService(
+                                c,
+                                segmentation.controllers(),
+                                segmentation.readers(),
+                                segmentation.estimator())
                         .start();
         http = new Http(service.port());
     }
