@@ -83,6 +83,18 @@ public record JobConfig(
      * skipped (the backfill counted them) and, when the job starts without state of its own, it
      * reads the events topic from the offsets the file names.
      */
+    /**
+     * The running job's Flink REST endpoint, for commands that ask it for a savepoint (the members
+     * export). The launcher sets it to its mini cluster's.
+     */
+    public static final Setting<String> FLINK_REST_URL =
+            Setting.text(
+                    "cohortflow.job.flink-rest-url",
+                    "",
+                    "The running job's Flink REST endpoint (e.g. http://jobmanager:8081): the"
+                            + " members export takes a savepoint through it; empty: it reads the"
+                            + " newest checkpoint instead.");
+
     public static final Setting<String> BOOTSTRAP_MANIFEST =
             Setting.text(
                             "cohortflow.job.bootstrap",
@@ -198,7 +210,8 @@ public record JobConfig(
                     TRANSACTIONAL_ID_PREFIX,
                     TRANSACTION_TIMEOUT,
                     POISON_ATTEMPTS,
-                    AUDIENCE_SERIES_INTERVAL);
+                    AUDIENCE_SERIES_INTERVAL,
+                    FLINK_REST_URL);
 
     /** Every setting the job reads. */
     public static final List<Setting<?>> ALL = concat(CommonSettings.ALL, OWN);

@@ -83,6 +83,7 @@ abstract class KafkaJobTest {
         s.put(CommonSettings.TOPIC_DEAD_LETTER.key(), prefix + ".dead-letter");
         s.put(CommonSettings.TOPIC_APPLIED.key(), prefix + ".applied");
         s.put(CommonSettings.TOPIC_AUDIENCES.key(), prefix + ".audiences");
+        s.put(CommonSettings.TOPIC_ESTIMATES.key(), prefix + ".estimates");
         s.putAll(extra);
         JobConfig c = JobConfig.from(s);
         CohortflowTopics.ensure(kafka.bootstrapServers(), c.topics(), 2);

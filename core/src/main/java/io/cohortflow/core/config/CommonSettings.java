@@ -69,6 +69,13 @@ public final class CommonSettings {
                     TopicNames.DEFAULT.estimates(),
                     "Requests to estimate a draft's audience, read by every subtask of the job.");
 
+    public static final Setting<String> EXPORT_DIR =
+            Setting.text(
+                    "cohortflow.export.dir",
+                    "exports",
+                    "Where members exports go (the export command writes, the service's"
+                            + " GET /segments/{id}/members reads the newest).");
+
     public static final Setting<Duration> MAX_FUTURE_SKEW =
             Setting.duration(
                             "cohortflow.events.max-future-skew",
@@ -134,6 +141,7 @@ public final class CommonSettings {
                     TOPIC_SCHEMAS,
                     TOPIC_AUDIENCES,
                     TOPIC_ESTIMATES,
+                    EXPORT_DIR,
                     MAX_FUTURE_SKEW,
                     HORIZON,
                     MAX_NAME_LENGTH,
