@@ -10,6 +10,7 @@ import io.cohortflow.service.limits.WorkspaceLimits;
 import io.cohortflow.service.metrics.ServiceMetrics;
 import io.cohortflow.service.segments.Audiences;
 import io.cohortflow.service.segments.DraftEstimator;
+import io.cohortflow.service.segments.MemberExports;
 import io.cohortflow.service.segments.SegmentService;
 import io.cohortflow.service.segments.Templates;
 import io.cohortflow.service.store.DefinitionStore;
@@ -133,6 +134,7 @@ public final class DefinitionsService implements AutoCloseable {
                 new App.Services(
                         segments,
                         estimator,
+                        new MemberExports(config.exportDir()),
                         new ApiKeys(config.apiKeys()),
                         new WorkspaceLimits(
                                 config.requestsPerMinute(), config.concurrentRequests()),

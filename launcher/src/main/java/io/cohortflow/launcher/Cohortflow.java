@@ -1,6 +1,7 @@
 package io.cohortflow.launcher;
 
 import io.cohortflow.job.backfill.BackfillCommand;
+import io.cohortflow.job.export.ExportCommand;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
@@ -10,9 +11,10 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code cohortflow}, the command line of {@code launcher/run.sh}: with no command (or {@code run})
- * it starts the whole system; {@code backfill} runs a backfill; {@code segments} is a client of a
- * running service for scripts. {@code --help} on each; exit codes 0 (done), 1 (failed), 2 (wrong
- * arguments or settings), 3 (the service could not be reached).
+ * it starts the whole system; {@code backfill} runs a backfill; {@code export-members} writes the
+ * members of segments from the job's state; {@code segments} is a client of a running service for
+ * scripts. {@code --help} on each; exit codes 0 (done), 1 (failed), 2 (wrong arguments or
+ * settings), 3 (the service could not be reached).
  */
 @Command(
         name = "cohortflow",
@@ -48,6 +50,11 @@ public final class Cohortflow implements Callable<Integer> {
     /** The command line, ready to execute; tests give it their own output streams. */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Cohortflow());
+        // Beside the one-process system, the export finds its snapshots, its exports directory
+        // and the running job's REST endpoint in the data directory.
+        cli.addSubcommand(
+                "export-members",
+                new ExportCommand(s -> LauncherConfig.from(s).withDataDirDefaults()));
         // What is wrong and where to read more, not the whole usage under every mistake.
         cli.setParameterExceptionHandler(
                 (e, args) -> {

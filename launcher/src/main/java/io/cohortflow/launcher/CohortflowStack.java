@@ -6,6 +6,7 @@ import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.job.CohortflowJob;
 import io.cohortflow.job.JobConfig;
 import io.cohortflow.job.backfill.Cutover;
+import io.cohortflow.job.export.ExportCommand;
 import io.cohortflow.kafka.EmbeddedKafka;
 import io.cohortflow.service.CohortflowServer;
 import io.cohortflow.service.config.ServiceConfig;
@@ -71,14 +72,17 @@ public final class CohortflowStack implements AutoCloseable {
                                 config.kafkaPort(), config.dataDir().resolve("kafka")));
         // Every part on the embedded broker, whatever the file says of another cluster.
         settings = settings.with(CommonSettings.KAFKA_BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+        settings =
+                new LauncherConfig(
+                                config.dataDir(),
+                                config.kafkaPort(),
+                                config.eventPartitions(),
+                                settings)
+                        .withDataDirDefaults();
         jobConfig =
                 JobConfig.from(
                         settings.withDefault(
-                                        JobConfig.CHECKPOINT_DIR,
-                                        config.dataDir().resolve("checkpoints").toUri().toString())
-                                .withDefault(
-                                        JobConfig.PARALLELISM,
-                                        Integer.toString(config.eventPartitions())));
+                                JobConfig.PARALLELISM, Integer.toString(config.eventPartitions())));
         Topics.ensure(kafka.bootstrapServers(), jobConfig.topics().specs(config.eventPartitions()));
         startJob();
         service = CohortflowServer.start(settings);
@@ -93,10 +97,12 @@ public final class CohortflowStack implements AutoCloseable {
             throw new IllegalStateException("the job is already running");
         }
         Configuration conf = CohortflowJob.flinkConfiguration(jobConfig);
-        // The mini cluster's REST endpoint: loopback and any free port, never a fixed one.
+        // The mini cluster's REST endpoint: loopback and a free port, named in the data directory
+        // for the commands run beside the system (the members export asks it for a savepoint).
+        int restPort = freePort();
         conf.setString("rest.bind-address", "127.0.0.1");
         conf.setString("rest.address", "127.0.0.1");
-        conf.setString("rest.bind-port", "0");
+        conf.setString("rest.bind-port", Integer.toString(restPort));
         // Flink's own options, for what the job's settings do not cover (metric reporters, say):
         // a property "flink.<option>" sets <option> on the mini cluster.
         config.settings()
@@ -128,7 +134,10 @@ public final class CohortflowStack implements AutoCloseable {
             StreamExecutionEnvironment env =
                     StreamExecutionEnvironment.getExecutionEnvironment(conf);
             CohortflowJob.onKafka(jobConfig).build(env);
-            job = env.executeAsync("cohortflow");
+            job = env.executeAsync(ExportCommand.JOB_NAME);
+            Files.writeString(
+                    config.dataDir().resolve(LauncherConfig.FLINK_REST_FILE),
+                    "http://127.0.0.1:" + restPort);
             if (bootstrap) {
                 Files.writeString(used, cutover.savepoint());
             }
@@ -145,6 +154,11 @@ public final class CohortflowStack implements AutoCloseable {
     public synchronized void stopJob() {
         if (job == null) {
             return;
+        }
+        try {
+            Files.deleteIfExists(config.dataDir().resolve(LauncherConfig.FLINK_REST_FILE));
+        } catch (IOException e) {
+            LOG.warn("could not remove {}", LauncherConfig.FLINK_REST_FILE, e);
         }
         Path savepoints = config.dataDir().resolve("savepoints");
         try {
@@ -171,6 +185,14 @@ public final class CohortflowStack implements AutoCloseable {
             // A cancelled job ends exceptionally; all that matters is that it ended.
         }
         job = null;
+    }
+
+    private static int freePort() {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The newest {@code _metadata} under checkpoints/ and savepoints/, by modification time. */

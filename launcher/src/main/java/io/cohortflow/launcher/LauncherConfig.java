@@ -1,9 +1,13 @@
 package io.cohortflow.launcher;
 
+import io.cohortflow.core.config.CommonSettings;
 import io.cohortflow.core.config.Setting;
 import io.cohortflow.core.config.Settings;
 import io.cohortflow.job.JobConfig;
 import io.cohortflow.service.segmentation.SegmentationConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -73,6 +77,33 @@ public record LauncherConfig(Path dataDir, int kafkaPort, int eventPartitions, S
                 s.get(KAFKA_PORT),
                 s.get(EVENT_PARTITIONS),
                 s);
+    }
+
+    /** The file in the data directory naming the running job's Flink REST endpoint. */
+    static final String FLINK_REST_FILE = "flink-rest-url";
+
+    /**
+     * The settings with what the one-process system keeps in its data directory: the job's
+     * checkpoints, the members exports, and (while it runs) the job's Flink REST endpoint, which
+     * the launcher writes at start. The system and the commands run beside it ({@code
+     * export-members}) read the same.
+     */
+    public Settings withDataDirDefaults() {
+        Settings out =
+                settings.withDefault(
+                                JobConfig.CHECKPOINT_DIR,
+                                dataDir.resolve("checkpoints").toUri().toString())
+                        .withDefault(
+                                CommonSettings.EXPORT_DIR, dataDir.resolve("exports").toString());
+        Path rest = dataDir.resolve(FLINK_REST_FILE);
+        try {
+            if (Files.exists(rest)) {
+                out = out.withDefault(JobConfig.FLINK_REST_URL, Files.readString(rest).trim());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
     }
 
     /** How long a clean stop waits for the job's final savepoint before cancelling it. */

@@ -303,6 +303,64 @@ class WholeStackEndToEndTest {
         assertThat(missing.err).contains("errorCode");
     }
 
+    @Test
+    void exported_members_are_the_segments_members_and_page_through_the_api(@TempDir Path dir)
+            throws Exception {
+        String pred =
+                "{\"func\":\"streq\",\"val\":{\"func\":\"attr\",\"name\":\"variables/section\"},\"str\":\"exported\"}";
+        String id = createSegment("Exported readers", pred, "{}");
+        awaitApplied(id);
+        java.util.Set<String> expected = new java.util.TreeSet<>();
+        for (int i = 0; i < 7; i++) {
+            String user = UUID.randomUUID().toString();
+            boolean member = i < 5;
+            if (member) {
+                expected.add(user);
+            }
+            ok(
+                    segment(
+                            "admin-key",
+                            "",
+                            userBody(user, event("Pageview", member ? "exported" : "news"))));
+        }
+        awaitAudience(id, "granularity=day", a -> a.get("size").asLong() == 5);
+        HttpResponse<String> none =
+                send(adobe(HttpRequest.newBuilder(uri("/segments/" + id + "/members"))));
+        assertThat(none.statusCode()).isEqualTo(404);
+        assertThat(none.body()).contains("no_export").contains("export-members");
+
+        // The command beside the running system: a savepoint through the job's REST endpoint.
+        Path config = dir.resolve("cohortflow.properties");
+        java.nio.file.Files.writeString(
+                config,
+                LauncherConfig.DATA_DIR.key() + "=" + data.toString().replace("\\", "/") + "\n");
+        Cli export = Cli.run("export-members", "--config", config.toString(), "--segment", id);
+        assertThat(export.code).as(export.err).isZero();
+        assertThat(export.err).contains("taking a savepoint");
+        assertThat(export.out).contains("exported 5 members");
+
+        java.util.Set<String> paged = new java.util.TreeSet<>();
+        String cursor = null;
+        do {
+            JsonNode page =
+                    ok(
+                            send(
+                                    adobe(
+                                            HttpRequest.newBuilder(
+                                                    uri(
+                                                            "/segments/"
+                                                                    + id
+                                                                    + "/members?limit=2"
+                                                                    + (cursor == null
+                                                                            ? ""
+                                                                            : "&cursor="
+                                                                                    + cursor))))));
+            page.get("members").forEach(m -> paged.add(m.get("userId").asText()));
+            cursor = page.get("nextCursor").isNull() ? null : page.get("nextCursor").asText();
+        } while (cursor != null);
+        assertThat(paged).isEqualTo(expected);
+    }
+
     /** One run of the command line, its exit code and what it printed. */
     record Cli(int code, String out, String err) {
         static Cli run(String... args) {

@@ -80,6 +80,12 @@ public final class ApiRoutes {
                     "/segments/{id}/audience",
                     Set.of("locale", "granularity", "from", "to"),
                     true);
+    public static final Route MEMBERS =
+            new Route(
+                    Method.GET,
+                    "/segments/{id}/members",
+                    Set.of("locale", "limit", "cursor"),
+                    true);
     public static final Route DEPENDENTS =
             new Route(Method.GET, "/segments/{id}/dependents", LOCALE_EXPANSION, true);
 
@@ -141,6 +147,7 @@ public final class ApiRoutes {
                     PROPAGATION,
                     DEPENDENTS,
                     AUDIENCE,
+                    MEMBERS,
                     LIST_TAGS,
                     SEARCH_TAGS,
                     TAGS_BY_NAME,

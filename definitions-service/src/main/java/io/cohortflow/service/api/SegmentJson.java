@@ -3,11 +3,13 @@ package io.cohortflow.service.api;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohortflow.core.contract.Json;
+import io.cohortflow.core.contract.MembersExport;
 import io.cohortflow.core.definition.Problem;
 import io.cohortflow.core.estimate.AudienceEstimate;
 import io.cohortflow.core.validation.ValidationResult;
 import io.cohortflow.service.segments.Audiences;
 import io.cohortflow.service.segments.DraftEstimator;
+import io.cohortflow.service.segments.MemberExports;
 import io.cohortflow.service.segments.SegmentMetadata;
 import io.cohortflow.service.segments.SegmentService;
 import io.cohortflow.service.store.StoredSegment;
@@ -163,6 +165,28 @@ final class SegmentJson {
                     .put("entered", p.entered())
                     .put("exited", p.exited())
                     .put("size", p.size());
+        }
+        return o;
+    }
+
+    static ObjectNode members(String id, MemberExports.Page page) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.put("id", id);
+        o.putObject("export")
+                .put("id", page.export().id())
+                .put("asOf", page.export().snapshotAt())
+                .put("createdAt", page.export().createdAt());
+        ArrayNode members = o.putArray("members");
+        for (MembersExport.Member m : page.members()) {
+            members.addObject()
+                    .put("userId", m.userId())
+                    .put("enteredAt", m.enteredAt())
+                    .put("version", m.version());
+        }
+        if (page.next() == null) {
+            o.putNull("nextCursor");
+        } else {
+            o.put("nextCursor", page.next());
         }
         return o;
     }

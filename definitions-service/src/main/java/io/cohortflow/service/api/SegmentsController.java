@@ -9,6 +9,7 @@ import io.cohortflow.core.contract.Json;
 import io.cohortflow.service.ServiceException;
 import io.cohortflow.service.auth.Principal;
 import io.cohortflow.service.segments.DraftEstimator;
+import io.cohortflow.service.segments.MemberExports;
 import io.cohortflow.service.segments.SegmentInput;
 import io.cohortflow.service.segments.SegmentList;
 import io.cohortflow.service.segments.SegmentList.IncludeType;
@@ -27,10 +28,13 @@ import java.util.concurrent.CompletableFuture;
 public final class SegmentsController implements Controller {
     private final SegmentService segments;
     private final DraftEstimator estimator;
+    private final MemberExports exports;
 
-    public SegmentsController(SegmentService segments, DraftEstimator estimator) {
+    public SegmentsController(
+            SegmentService segments, DraftEstimator estimator, MemberExports exports) {
         this.segments = segments;
         this.estimator = estimator;
+        this.exports = exports;
     }
 
     @Override
@@ -46,6 +50,7 @@ public final class SegmentsController implements Controller {
         r.route(ApiRoutes.UNPUBLISH, ctx -> publish(ctx, false));
         r.route(ApiRoutes.DEPENDENTS, this::dependents);
         r.route(ApiRoutes.AUDIENCE, this::audience);
+        r.route(ApiRoutes.MEMBERS, this::members);
         r.route(ApiRoutes.VERSIONS, this::versions);
         r.route(ApiRoutes.VERSION, this::version);
         r.route(ApiRoutes.ROLLBACK, this::rollback);
@@ -280,6 +285,21 @@ public final class SegmentsController implements Controller {
         }
         String id = id(ctx);
         ctx.json(SegmentJson.audience(id, segments.audience(principal(ctx), id, g, from, to)));
+    }
+
+    /** A page of the segment's members, from the newest members export that covers it. */
+    private void members(Context ctx) {
+        Params.locale(ctx);
+        int limit = Params.integer(ctx, "limit", 1000, 1, 10_000);
+        String cursor = ctx.queryParam("cursor");
+        SegmentService.View v = segments.get(principal(ctx), id(ctx));
+        MemberExports.Page page =
+                exports.page(
+                        v.segment().workspace(),
+                        v.segment().id(),
+                        limit,
+                        cursor == null || cursor.isBlank() ? null : cursor);
+        ctx.json(SegmentJson.members(v.segment().id(), page));
     }
 
     /** The segments that reference this one, in the list's shape. */

@@ -8,6 +8,7 @@ import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.service.auth.ApiKeys;
 import io.cohortflow.service.auth.Role;
 import io.cohortflow.service.segments.SegmentLimits;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,6 +38,7 @@ import java.util.TreeSet;
  * @param segmentLimits how large a segment's fields and record may be
  * @param dataViews the data views (rsid to friendly name) of every workspace
  * @param apiKeys the provisioned keys, already hashed
+ * @param exportDir where members exports are read from (the newest covering a segment)
  */
 public record ServiceConfig(
         String host,
@@ -52,7 +54,8 @@ public record ServiceConfig(
         int maxVersions,
         SegmentLimits segmentLimits,
         Map<String, String> dataViews,
-        List<ApiKeys.Entry> apiKeys) {
+        List<ApiKeys.Entry> apiKeys,
+        Path exportDir) {
 
     public static final Setting<String> HOST =
             Setting.text(
@@ -306,7 +309,8 @@ public record ServiceConfig(
                         s.get(MAX_RECORD_BYTES),
                         s.get(MAX_RESOLVED_PREDICATES)),
                 dataViews(s.get(DATA_VIEWS)),
-                apiKeys(s));
+                apiKeys(s),
+                Path.of(s.get(CommonSettings.EXPORT_DIR)));
     }
 
     private static Map<String, String> dataViews(String spec) {
@@ -447,7 +451,8 @@ public record ServiceConfig(
                 maxVersions,
                 segmentLimits,
                 dataViews,
-                apiKeys);
+                apiKeys,
+                exportDir);
     }
 
     public ServiceConfig withBootstrap(String b) {
@@ -465,7 +470,8 @@ public record ServiceConfig(
                 maxVersions,
                 segmentLimits,
                 dataViews,
-                apiKeys);
+                apiKeys,
+                exportDir);
     }
 
     public ServiceConfig withLimits(int perMinute, int concurrent) {
@@ -483,7 +489,8 @@ public record ServiceConfig(
                 maxVersions,
                 segmentLimits,
                 dataViews,
-                apiKeys);
+                apiKeys,
+                exportDir);
     }
 
     public ServiceConfig withApiKeys(List<ApiKeys.Entry> keys) {
@@ -501,6 +508,7 @@ public record ServiceConfig(
                 maxVersions,
                 segmentLimits,
                 dataViews,
-                keys);
+                keys,
+                exportDir);
     }
 }

@@ -49,6 +49,17 @@ public final class TestApp implements AutoCloseable {
         this(limits, maxBody, SegmentLimits.DEFAULT);
     }
 
+    /** The exports directory this app's members API reads (empty: tests write exports there). */
+    public final java.nio.file.Path exportDir = tempDir();
+
+    private static java.nio.file.Path tempDir() {
+        try {
+            return java.nio.file.Files.createTempDirectory("cohortflow-exports");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     public TestApp(WorkspaceLimits limits, long maxBody, SegmentLimits segmentLimits) {
         store = new DefinitionStore(log, Duration.ofSeconds(5), callbacks, 5);
         store.start(Duration.ofSeconds(5));
@@ -76,6 +87,7 @@ public final class TestApp implements AutoCloseable {
                                 svc,
                                 // No job here: an estimate answers 503 once its draft is valid.
                                 io.cohortflow.service.segments.DraftEstimator.NONE,
+                                new io.cohortflow.service.segments.MemberExports(exportDir),
                                 keys,
                                 limits,
                                 new ServiceMetrics(),
