@@ -67,8 +67,9 @@ class AudienceTest extends KafkaJobTest {
             events.add(event("Ping", at + 20));
             events(c, "ws", "u" + i, events.toArray(String[]::new));
         }
+        Map<String, Long> before;
         try {
-            awaitAudiencesMatchMemberships(c);
+            before = awaitAudiencesMatchMemberships(c, m -> true);
             assertThat(FailingOnce.failed.get()).isTrue();
             assertThat(read(c.topics().memberships(), IsolationLevel.READ_COMMITTED))
                     .as("readers left as their windows lapsed")
@@ -111,8 +112,12 @@ class AudienceTest extends KafkaJobTest {
                         event("Pageview", later + i + 2),
                         event("Pageview", later + i + 3));
             }
-            Map<String, Long> sizes = awaitAudiencesMatchMemberships(c);
-            assertThat(sizes.get("buyers")).isGreaterThanOrEqualTo(50);
+            // Until the 50 new buyers are counted (before them, the sizes match the members too).
+            long buyersBefore = before.getOrDefault("buyers", 0L);
+            Map<String, Long> sizes =
+                    awaitAudiencesMatchMemberships(
+                            c, m -> m.getOrDefault("buyers", 0L) == buyersBefore + 50);
+            assertThat(sizes.get("buyers")).isEqualTo(buyersBefore + 50);
             assertThat(sizes.get("readers")).isGreaterThanOrEqualTo(1);
             // The series add up: entered minus exited over the kept days is the size (all the
             // traffic is within 30 days).
@@ -130,9 +135,11 @@ class AudienceTest extends KafkaJobTest {
 
     /**
      * Waits until, for every segment, the newest committed size equals the members by the committed
-     * memberships (entered minus exited), and returns the sizes.
+     * memberships (entered minus exited) and those members are {@code complete}, and returns the
+     * sizes.
      */
-    private Map<String, Long> awaitAudiencesMatchMemberships(JobConfig c) {
+    private Map<String, Long> awaitAudiencesMatchMemberships(
+            JobConfig c, java.util.function.Predicate<Map<String, Long>> complete) {
         AtomicReference<Map<String, Long>> sizes = new AtomicReference<>();
         AtomicReference<Map<String, Long>> members = new AtomicReference<>();
         Awaitility.await()
@@ -153,7 +160,7 @@ class AudienceTest extends KafkaJobTest {
                             latest(c, "now").forEach((k, v) -> s.put(k, v.get("size").asLong()));
                             members.set(m);
                             sizes.set(s);
-                            return !m.isEmpty() && m.equals(s);
+                            return !m.isEmpty() && m.equals(s) && complete.test(m);
                         });
         return sizes.get();
     }
