@@ -18,7 +18,7 @@ topic() { # name partitions [config=value ...]
     --topic "$name" --partitions "$parts" --replication-factor "$rf" "${configs[@]}"
 }
 
-topic cohortflow.definitions 1 cleanup.policy=compact
+topic cohortflow.definitions 1 cleanup.policy=compact segment.ms=3600000
 topic cohortflow.events "$partitions"
 topic cohortflow.memberships "$partitions"
 topic cohortflow.replies "$partitions" retention.ms=3600000

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +45,7 @@ public final class DefinitionsService implements AutoCloseable {
     private PropagationTracker tracker;
     private Audiences audiences;
     private ExecutorService callbacks;
+    private java.util.concurrent.ScheduledExecutorService compaction;
     private Javalin app;
 
     public DefinitionsService(ServiceConfig config) {
@@ -84,6 +86,15 @@ public final class DefinitionsService implements AutoCloseable {
         log = new KafkaSegmentLog(config.bootstrapServers(), config.topics().definitions());
         store = new DefinitionStore(log, config.writeTimeout(), callbacks, config.maxVersions());
         store.start(config.startupTimeout());
+        compaction =
+                Executors.newSingleThreadScheduledExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "definitions-compaction");
+                            t.setDaemon(true);
+                            return t;
+                        });
+        long every = config.compactInterval().toMillis();
+        compaction.scheduleWithFixedDelay(this::compact, 0, every, TimeUnit.MILLISECONDS);
         tracker = new PropagationTracker(config.bootstrapServers(), config.topics().applied());
         tracker.start();
         audiences =
@@ -148,6 +159,27 @@ public final class DefinitionsService implements AutoCloseable {
     }
 
     /**
+     * Tombstones what the definitions log no longer needs (see {@link DefinitionStore#compact}).
+     */
+    private void compact() {
+        if (store.supersededCount() == 0) {
+            return;
+        }
+        try {
+            int n =
+                    store.compact()
+                            .get(config.writeTimeout().toMillis() * 10, TimeUnit.MILLISECONDS);
+            LOG.info("tombstoned {} definitions records no reader needs", n);
+        } catch (Exception e) {
+            // Kept for the next round: nothing is lost by compacting later.
+            LOG.warn(
+                    "compacting the definitions log failed; retried in {}",
+                    config.compactInterval(),
+                    e);
+        }
+    }
+
+    /**
      * Ready while the store has been rebuilt and every Kafka reader follows its topic (the
      * definitions log, the applied reports, and those of the extra controllers): a replica whose
      * reader stopped answers from tables that no longer move, and must be taken out of service.
@@ -195,6 +227,9 @@ public final class DefinitionsService implements AutoCloseable {
     public synchronized void close() {
         if (app != null) {
             app.stop();
+        }
+        if (compaction != null) {
+            compaction.shutdownNow();
         }
         if (tracker != null) {
             tracker.close();

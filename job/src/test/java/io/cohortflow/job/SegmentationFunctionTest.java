@@ -327,6 +327,21 @@ class SegmentationFunctionTest {
     }
 
     @Test
+    void a_compacted_log_is_read_from_the_oldest_version_it_kept() throws Exception {
+        harness(0);
+        // Versions 1-45 and a lost write were compacted away; a tombstone is still there.
+        h.processBroadcastElement(new DefinitionUpdate("ws/buyers@3/x", null, 0), 0);
+        h.processBroadcastElement(
+                segment("ws", "buyers", 46, 45, true, false, everPurchased(), 1), 0);
+        h.processBroadcastElement(
+                segment("ws", "buyers", 47, 46, true, false, threePageviewsIn(1), 2), 0);
+        send(threePageviews("ws"), T0);
+        List<JsonNode> m = memberships();
+        assertThat(m).hasSize(1);
+        assertThat(m.get(0).get("version").asLong()).isEqualTo(47);
+    }
+
+    @Test
     void a_lapse_that_moves_earlier_replaces_the_users_timer() throws Exception {
         harness(0);
         h.processBroadcastElement(

@@ -36,9 +36,15 @@ public record SegmentRecord(
      * record of version {@code version} that replaces {@code replaces} is applied only when the
      * reader holds version {@code replaces} and the record is the next one. A write based on a
      * version since replaced lost a race, and is ignored everywhere alike.
+     *
+     * <p>A reader that holds nothing of the segment ({@code held} 0) applies the first record it
+     * reads of it, whatever it replaces: in a log read from its beginning that is the segment's
+     * first version, and in a log whose older records were compacted away (the service tombstones
+     * the versions past those it keeps, and the writes that lost: docs/service.md, "Compaction") it
+     * is the oldest version kept, which every reader then starts from alike.
      */
     public static boolean follows(long replaces, long version, long held) {
-        return replaces == held && version == held + 1;
+        return held == 0 ? version >= 1 : replaces == held && version == held + 1;
     }
 
     /** {@link #follows(long, long, long)} for this record. */

@@ -39,6 +39,7 @@ import java.util.TreeSet;
  * @param dataViews the data views (rsid to friendly name) of every workspace
  * @param apiKeys the provisioned keys, already hashed
  * @param exportDir where members exports are read from (the newest covering a segment)
+ * @param compactInterval how often the store tombstones the definitions records no reader needs
  */
 public record ServiceConfig(
         String host,
@@ -55,7 +56,8 @@ public record ServiceConfig(
         SegmentLimits segmentLimits,
         Map<String, String> dataViews,
         List<ApiKeys.Entry> apiKeys,
-        Path exportDir) {
+        Path exportDir,
+        Duration compactInterval) {
 
     public static final Setting<String> HOST =
             Setting.text(
@@ -121,6 +123,14 @@ public record ServiceConfig(
                             10_000,
                             "Versions of each segment kept in memory for the versions API.")
                     .deprecated("cohortflow.store.maxVersions");
+    public static final Setting<Duration> COMPACT_INTERVAL =
+            Setting.duration(
+                    "cohortflow.store.compact-interval",
+                    Duration.ofMinutes(10),
+                    false,
+                    "How often the store tombstones the definitions records no reader needs"
+                            + " (versions past max-versions, writes that lost a race), so the"
+                            + " topic and start-up grow with the segments, not the edits.");
     public static final Setting<Integer> MAX_RECORD_BYTES =
             segmentLimit(
                     "cohortflow.store.max-record-bytes",
@@ -219,6 +229,7 @@ public record ServiceConfig(
                     WRITE_TIMEOUT,
                     STARTUP_TIMEOUT,
                     MAX_VERSIONS,
+                    COMPACT_INTERVAL,
                     MAX_RECORD_BYTES,
                     MAX_NAME_CHARS,
                     MAX_DESCRIPTION_CHARS,
@@ -310,7 +321,8 @@ public record ServiceConfig(
                         s.get(MAX_RESOLVED_PREDICATES)),
                 dataViews(s.get(DATA_VIEWS)),
                 apiKeys(s),
-                Path.of(s.get(CommonSettings.EXPORT_DIR)));
+                Path.of(s.get(CommonSettings.EXPORT_DIR)),
+                s.get(COMPACT_INTERVAL));
     }
 
     private static Map<String, String> dataViews(String spec) {
@@ -452,7 +464,8 @@ public record ServiceConfig(
                 segmentLimits,
                 dataViews,
                 apiKeys,
-                exportDir);
+                exportDir,
+                compactInterval);
     }
 
     public ServiceConfig withBootstrap(String b) {
@@ -471,7 +484,8 @@ public record ServiceConfig(
                 segmentLimits,
                 dataViews,
                 apiKeys,
-                exportDir);
+                exportDir,
+                compactInterval);
     }
 
     public ServiceConfig withLimits(int perMinute, int concurrent) {
@@ -490,7 +504,8 @@ public record ServiceConfig(
                 segmentLimits,
                 dataViews,
                 apiKeys,
-                exportDir);
+                exportDir,
+                compactInterval);
     }
 
     public ServiceConfig withApiKeys(List<ApiKeys.Entry> keys) {
@@ -509,6 +524,7 @@ public record ServiceConfig(
                 segmentLimits,
                 dataViews,
                 keys,
-                exportDir);
+                exportDir,
+                compactInterval);
     }
 }

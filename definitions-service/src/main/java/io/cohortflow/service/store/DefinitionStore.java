@@ -8,10 +8,12 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.PriorityQueue;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -19,6 +21,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,6 +58,11 @@ public final class DefinitionStore implements AutoCloseable {
     // readers on request threads see a consistent list.
     private final Map<String, List<StoredSegment>> versions = new ConcurrentHashMap<>();
     private final PriorityQueue<Waiter> waiters = new PriorityQueue<>();
+    // key -> the record keys of the kept versions, newest first (the reader thread's alone).
+    private final Map<String, java.util.ArrayDeque<String>> keptRecords = new HashMap<>();
+    // Record keys the log no longer needs (versions past those kept, writes that lost), to be
+    // tombstoned by compact(); a tombstone read back (anyone's) takes its key out.
+    private final Set<String> superseded = ConcurrentHashMap.newKeySet();
     private final CountDownLatch rebuilt = new CountDownLatch(1);
     private final AtomicLong applied = new AtomicLong();
     private final AtomicLong rejected = new AtomicLong();
@@ -100,8 +108,8 @@ public final class DefinitionStore implements AutoCloseable {
                 log.start(
                         new SegmentLog.Sink() {
                             @Override
-                            public void accept(long offset, byte[] value) {
-                                apply(offset, value);
+                            public void accept(long offset, String key, byte[] value) {
+                                apply(offset, key, value);
                             }
 
                             @Override
@@ -132,10 +140,14 @@ public final class DefinitionStore implements AutoCloseable {
         return rebuilt.getCount() == 0;
     }
 
-    private void apply(long offset, byte[] value) {
+    private void apply(long offset, String recordKey, byte @Nullable [] value) {
+        if (value == null) {
+            superseded.remove(recordKey); // tombstoned: compaction takes the record
+            return;
+        }
         StoredSegment s;
         try {
-            s = value == null ? null : Json.read(value, StoredSegment.class);
+            s = Json.read(value, StoredSegment.class);
         } catch (IOException e) {
             unreadable.incrementAndGet();
             LOG.warn(
@@ -144,7 +156,7 @@ public final class DefinitionStore implements AutoCloseable {
                     e.getMessage());
             return;
         }
-        if (s == null || s.workspace() == null || s.id() == null || s.owner() == null) {
+        if (s.workspace() == null || s.id() == null || s.owner() == null) {
             unreadable.incrementAndGet();
             return;
         }
@@ -155,7 +167,14 @@ public final class DefinitionStore implements AutoCloseable {
         if (!SegmentRecord.follows(s.replaces(), s.version(), held)) {
             // The log-ordered compare-and-set: a write based on a version we no longer hold lost.
             rejected.incrementAndGet();
+            superseded.add(recordKey);
             return;
+        }
+        java.util.ArrayDeque<String> records =
+                keptRecords.computeIfAbsent(s.key(), k -> new java.util.ArrayDeque<>());
+        records.addFirst(recordKey);
+        while (records.size() > maxVersions) {
+            superseded.add(records.removeLast());
         }
         List<StoredSegment> older = versions.getOrDefault(s.key(), List.of());
         if (!older.isEmpty()
@@ -211,7 +230,8 @@ public final class DefinitionStore implements AutoCloseable {
         // Every write gets a key of its own. With the segment's key, compaction would keep only
         // the last record per segment, which may be a write that lost; readers rebuilding from the
         // compacted log could then neither apply it nor see the winner. Unique keys make the log
-        // the immutable version history that every reader replays with the same rule.
+        // the version history that every reader replays with the same rule; compact() tombstones
+        // what no reader needs (old versions, lost writes), never a segment's newest version.
         String recordKey = key + "@" + next.version() + "/" + java.util.UUID.randomUUID();
         return log.append(recordKey, bytes)
                 .thenCompose(offset -> awaitProcessed(offset).thenApply(v -> offset))
@@ -247,6 +267,28 @@ public final class DefinitionStore implements AutoCloseable {
                             return new Entry(next, offset);
                         },
                         callbacks);
+    }
+
+    /**
+     * Tombstones the records the log no longer needs: every version of a segment past the {@code
+     * maxVersions} kept (the versions API shows no more), and every write that lost a race (no
+     * reader ever applies it). Compaction then removes them, so the log, and a replica's start-up,
+     * grow with the segments and not with every edit ever made. Safe from any replica at any time
+     * (readers skip tombstones; one written twice is harmless). Completes with the number written.
+     */
+    public CompletableFuture<Integer> compact() {
+        List<String> keys = List.copyOf(superseded);
+        List<CompletableFuture<Long>> writes = new ArrayList<>(keys.size());
+        for (String k : keys) {
+            writes.add(log.append(k, null));
+        }
+        return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new))
+                .thenApply(v -> keys.size());
+    }
+
+    /** Records this replica has seen that compaction may remove (not yet tombstoned). */
+    public int supersededCount() {
+        return superseded.size();
     }
 
     public Optional<Entry> get(String workspace, String id) {

@@ -99,7 +99,15 @@ public final class KafkaSegmentLog implements SegmentLog {
                                     KafkaConsumer<byte[], byte[]> consumer) {
                                 for (ConsumerRecord<byte[], byte[]> r :
                                         records.records(partition)) {
-                                    sink.accept(r.offset(), r.value());
+                                    sink.accept(
+                                            r.offset(),
+                                            r.key() == null
+                                                    ? ""
+                                                    : new String(
+                                                            r.key(),
+                                                            java.nio.charset.StandardCharsets
+                                                                    .UTF_8),
+                                            r.value());
                                 }
                                 // The position skips gaps (compacted records, markers), so
                                 // report it rather than the last record's offset.
@@ -129,7 +137,7 @@ public final class KafkaSegmentLog implements SegmentLog {
     }
 
     @Override
-    public CompletableFuture<Long> append(String key, byte[] value) {
+    public CompletableFuture<Long> append(String key, byte @Nullable [] value) {
         CompletableFuture<Long> done = new CompletableFuture<>();
         try {
             producer.send(

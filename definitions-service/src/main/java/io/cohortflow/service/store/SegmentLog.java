@@ -1,6 +1,7 @@
 package io.cohortflow.service.store;
 
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The ordered log behind the store: Kafka in production, an in-memory fake in handler tests. One
@@ -10,7 +11,8 @@ public interface SegmentLog extends AutoCloseable {
 
     /** Receives every record of the log in offset order, on one thread. */
     interface Sink {
-        void accept(long offset, byte[] value);
+        /** A record; {@code value} null for a tombstone. */
+        void accept(long offset, String key, byte @Nullable [] value);
 
         /** Everything up to and including {@code offset} has been handed to {@link #accept}. */
         void processedUpTo(long offset);
@@ -24,8 +26,10 @@ public interface SegmentLog extends AutoCloseable {
      */
     long start(Sink sink);
 
-    /** Appends a record; completes with its offset once durable. */
-    CompletableFuture<Long> append(String key, byte[] value);
+    /**
+     * Appends a record ({@code value} null: a tombstone); completes with its offset once durable.
+     */
+    CompletableFuture<Long> append(String key, byte @Nullable [] value);
 
     /** Records written to the log that the reader has not processed yet; -1 when unknown. */
     long lag();

@@ -13,6 +13,7 @@ import java.util.concurrent.Executors;
  */
 public final class InMemorySegmentLog implements SegmentLog {
     private final List<byte[]> records = new ArrayList<>();
+    private final List<String> keys = new ArrayList<>();
     private final ExecutorService reader =
             Executors.newSingleThreadExecutor(
                     r -> {
@@ -27,16 +28,18 @@ public final class InMemorySegmentLog implements SegmentLog {
     /** Records already in the log before start, e.g. from another writer. */
     public synchronized void preload(byte[] value) {
         records.add(value);
+        keys.add("preloaded-" + keys.size());
     }
 
     @Override
     public synchronized long start(Sink s) {
         this.sink = s;
-        List<byte[]> copy = List.copyOf(records);
+        List<byte[]> copy = new ArrayList<>(records);
+        List<String> copyKeys = List.copyOf(keys);
         reader.execute(
                 () -> {
                     for (int i = 0; i < copy.size(); i++) {
-                        s.accept(i, copy.get(i));
+                        s.accept(i, copyKeys.get(i), copy.get(i));
                     }
                     if (!copy.isEmpty()) {
                         s.processedUpTo(copy.size() - 1);
@@ -47,17 +50,19 @@ public final class InMemorySegmentLog implements SegmentLog {
 
     @Override
     public CompletableFuture<Long> append(String key, byte[] value) {
+        // (value null: a tombstone, kept as a record as Kafka keeps it until compaction)
         CompletableFuture<Long> done = new CompletableFuture<>();
         Runnable write =
                 () -> {
                     long offset;
                     synchronized (this) {
                         records.add(value);
+                        keys.add(key);
                         offset = records.size() - 1;
                     }
                     reader.execute(
                             () -> {
-                                sink.accept(offset, value);
+                                sink.accept(offset, key, value);
                                 sink.processedUpTo(offset);
                             });
                     done.complete(offset);
