@@ -25,10 +25,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code cohortflow segments list|get|validate|create}: the Segments API of a running service for
- * scripts. Prints the service's JSON answer on standard output; an error answer goes to standard
- * error with exit code 1 (and a definition found invalid by {@code validate} exits 1 too), a
- * service that cannot be reached exits 3.
+ * {@code cohortflow segments list|get|validate|estimate|create}: the Segments API of a running
+ * service for scripts. Prints the service's JSON answer on standard output; an error answer goes to
+ * standard error with exit code 1 (and a definition found invalid by {@code validate} exits 1 too),
+ * a service that cannot be reached exits 3.
  */
 @Command(
         name = "segments",
@@ -38,6 +38,7 @@ import picocli.CommandLine.Parameters;
             SegmentsCommand.ListSegments.class,
             SegmentsCommand.GetSegment.class,
             SegmentsCommand.Validate.class,
+            SegmentsCommand.Estimate.class,
             SegmentsCommand.Create.class
         },
         exitCodeListHeading = "%nExit codes:%n",
@@ -284,6 +285,40 @@ final class SegmentsCommand {
                 return code;
             }
             return Json.MAPPER.readTree(r.body()).path("valid").asBoolean(false) ? 0 : 1;
+        }
+    }
+
+    @Command(
+            name = "estimate",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Estimates a draft's audience (POST /segments/estimate): the job evaluates it"
+                            + " over a uniform sample of the users it holds; prints the size, its"
+                            + " 95 % interval and the sample.")
+    static final class Estimate implements Callable<Integer> {
+        @Mixin Service service;
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+        @Parameters(
+                paramLabel = "<definition.json|->",
+                description =
+                        "The draft definition (or a whole segment with a 'definition'); - reads"
+                                + " standard input.")
+        String file;
+
+        @Option(
+                names = "--sample",
+                paramLabel = "<users>",
+                description = "Users to evaluate, 1 to 100 000 (default: the service's, 10 000).")
+        @Nullable Integer sample;
+
+        @Override
+        public Integer call() throws IOException {
+            String body = read(file);
+            Json.MAPPER.readTree(body); // refuse what is not JSON here, with the parser's words
+            Map<String, Object> q = new LinkedHashMap<>();
+            q.put("sample", sample);
+            return service.send(spec.commandLine(), "POST", "/segments/estimate" + query(q), body);
         }
     }
 

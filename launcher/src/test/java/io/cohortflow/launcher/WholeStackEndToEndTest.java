@@ -186,6 +186,25 @@ class WholeStackEndToEndTest {
         assertThat(all.get("sample").get("users").asLong()).isEqualTo(population);
         assertThat(all.get("sample").get("subtasks").asInt()).isEqualTo(2);
 
+        // The command line's client says the same.
+        Path draftFile = java.nio.file.Files.createTempFile(data, "draft", ".json");
+        java.nio.file.Files.writeString(draftFile, draft);
+        Cli cli =
+                Cli.run(
+                        "segments",
+                        "estimate",
+                        draftFile.toString(),
+                        "--sample",
+                        "100000",
+                        "--url",
+                        "http://127.0.0.1:" + stack.httpPort(),
+                        "--api-key",
+                        "admin-key",
+                        "--org",
+                        "acme");
+        assertThat(cli.code).as(cli.err).isZero();
+        assertThat(Json.MAPPER.readTree(cli.out).get("size").asLong()).isEqualTo(members);
+
         // A sample of ten: an estimate with an interval, over the same population.
         JsonNode some = estimate(draft, "sample=10");
         assertThat(some.get("exact").asBoolean()).isFalse();

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -59,6 +60,11 @@ public final class CompactedTable<V> implements AutoCloseable {
     private KafkaProducer<String, byte[]> producer;
     private Follower<String, byte[]> follower;
 
+    // With a record key per write: the record key of each key's held value, and the records whose
+    // value no key holds (writes that lost to the one held), for compact() to tombstone.
+    private final Map<String, String> holders = new ConcurrentHashMap<>();
+    private final Set<String> superseded = ConcurrentHashMap.newKeySet();
+
     /**
      * @param merge the value to hold given the current one (never null when called) and a newer
      *     record's; a null record value (tombstone) removes the key
@@ -76,7 +82,9 @@ public final class CompactedTable<V> implements AutoCloseable {
      * @param keyPerWrite give every write a record key of its own ({@code key#uuid}). Needed when
      *     the first write of a key must win: compaction keeps a key's last record, which would
      *     otherwise be the loser of a race, and a replica rebuilding from the compacted log would
-     *     then hold the loser's value. (Tombstones are not used in this mode.)
+     *     then hold the loser's value. In this mode a tombstone names a record: the held value's
+     *     removes the key, another's only lets compaction take a record no reader needs ({@link
+     *     #compact}).
      */
     public CompactedTable(
             String bootstrap,
@@ -180,12 +188,26 @@ public final class CompactedTable<V> implements AutoCloseable {
         }
         String key = tableKey(r.key());
         if (r.value() == null) {
-            view.remove(key);
+            if (!keyPerWrite || r.key().equals(holders.get(key))) {
+                view.remove(key);
+                holders.remove(key);
+            }
+            superseded.remove(r.key());
             return;
         }
         try {
             V incoming = Json.read(r.value(), type);
-            view.merge(key, incoming, merge);
+            V held = view.merge(key, incoming, merge);
+            if (keyPerWrite) {
+                if (held == incoming) {
+                    String before = holders.put(key, r.key());
+                    if (before != null) {
+                        superseded.add(before);
+                    }
+                } else {
+                    superseded.add(r.key());
+                }
+            }
         } catch (Exception e) {
             LOG.warn("{}: skipping unreadable record at offset {}", topic, r.offset(), e);
         }
@@ -255,6 +277,36 @@ public final class CompactedTable<V> implements AutoCloseable {
                                                             + writeTimeout)
                                             : c);
                         });
+    }
+
+    /**
+     * Tombstones the records no reader needs (with a record key per write: the writes whose value
+     * no key holds, e.g. a binding that lost to an earlier one), so that compaction keeps one
+     * record per key. Safe from any replica at any time. Completes with the number written.
+     */
+    public CompletableFuture<Integer> compact() {
+        List<String> keys = List.copyOf(superseded);
+        List<CompletableFuture<Void>> sent = new ArrayList<>();
+        for (String k : keys) {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            producer.send(
+                    new ProducerRecord<>(topic, 0, k, null),
+                    (meta, error) -> {
+                        if (error != null) {
+                            done.completeExceptionally(error);
+                        } else {
+                            done.complete(null);
+                        }
+                    });
+            sent.add(done);
+        }
+        return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new))
+                .thenApply(v -> keys.size());
+    }
+
+    /** Records compaction may remove that this replica has not tombstoned yet. */
+    public int supersededCount() {
+        return superseded.size();
     }
 
     @Override

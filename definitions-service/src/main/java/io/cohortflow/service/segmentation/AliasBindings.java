@@ -44,6 +44,16 @@ public final class AliasBindings implements AutoCloseable {
         table.start(timeout);
     }
 
+    /**
+     * Tombstones the bindings that lost to an earlier one (two replicas minting for one alias at
+     * once), so the topic holds one record per alias (see {@link CompactedTable#compact}).
+     */
+    public java.util.concurrent.CompletableFuture<Integer> compact() {
+        return table.supersededCount() == 0
+                ? java.util.concurrent.CompletableFuture.completedFuture(0)
+                : table.compact();
+    }
+
     static String key(String workspace, String tag, String id) {
         // Length-prefixed so that no tag/id pair can collide with another.
         return Keys.of(workspace, tag.length() + ":" + tag + ":" + id);

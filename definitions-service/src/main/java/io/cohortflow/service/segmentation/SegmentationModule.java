@@ -27,6 +27,7 @@ public final class SegmentationModule implements AutoCloseable {
     private EventSchemas schemas;
     private JobClient job;
     private ExecutorService background;
+    private java.util.concurrent.ScheduledExecutorService compaction;
     private SegmentationController controller;
     private Estimates estimates;
 
@@ -48,6 +49,19 @@ public final class SegmentationModule implements AutoCloseable {
                         config.topics().aliases(),
                         config.writeTimeout());
         aliases.start(startup);
+        compaction =
+                Executors.newSingleThreadScheduledExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "aliases-compaction");
+                            t.setDaemon(true);
+                            return t;
+                        });
+        // Rarely anything: a binding loses only when two replicas mint for one alias at once.
+        compaction.scheduleWithFixedDelay(
+                () -> aliases.compact(),
+                0,
+                service.compactInterval().toMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
         schemas =
                 new EventSchemas(
                         service.bootstrapServers(),
@@ -95,6 +109,9 @@ public final class SegmentationModule implements AutoCloseable {
     public synchronized void close() {
         if (background != null) {
             background.shutdownNow();
+        }
+        if (compaction != null) {
+            compaction.shutdownNow();
         }
         if (job != null) {
             job.close();
