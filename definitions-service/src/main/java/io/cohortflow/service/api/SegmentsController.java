@@ -151,7 +151,7 @@ public final class SegmentsController implements Controller {
         Set<String> expansion = Params.expansion(ctx, SegmentJson.EVERYTHING);
         SegmentInput in = SegmentInput.parse(Bodies.json(ctx));
         // Adobe answers 200 with the created object; so do we, with its id.
-        answer(ctx, segments.create(principal(ctx), in), expansion, 200);
+        answer(ctx, segments.edits().create(principal(ctx), in), expansion, 200);
     }
 
     private void update(Context ctx) throws Exception {
@@ -166,7 +166,7 @@ public final class SegmentsController implements Controller {
         SegmentInput in = SegmentInput.parse(body);
         answer(
                 ctx,
-                segments.update(principal(ctx), id, in, Params.flag(ctx, "force")),
+                segments.edits().update(principal(ctx), id, in, Params.flag(ctx, "force")),
                 expansion,
                 200);
     }
@@ -174,7 +174,7 @@ public final class SegmentsController implements Controller {
     private void delete(Context ctx) {
         Params.locale(ctx);
         CompletableFuture<SegmentService.View> done =
-                segments.delete(principal(ctx), id(ctx), Params.flag(ctx, "force"));
+                segments.edits().delete(principal(ctx), id(ctx), Params.flag(ctx, "force"));
         App.async(
                 ctx,
                 done.thenAccept(
@@ -192,7 +192,11 @@ public final class SegmentsController implements Controller {
         Params.locale(ctx);
         Set<String> expansion = Params.expansion(ctx, SegmentJson.EVERYTHING);
         boolean force = !published && Params.flag(ctx, "force");
-        answer(ctx, segments.publish(principal(ctx), id(ctx), published, force), expansion, 200);
+        answer(
+                ctx,
+                segments.edits().publish(principal(ctx), id(ctx), published, force),
+                expansion,
+                200);
     }
 
     private void validate(Context ctx) throws Exception {
@@ -263,8 +267,12 @@ public final class SegmentsController implements Controller {
         Set<String> expansion = Params.expansion(ctx, SegmentJson.EVERYTHING);
         answer(
                 ctx,
-                segments.rollback(
-                        principal(ctx), id(ctx), versionParam(ctx), Params.flag(ctx, "force")),
+                segments.edits()
+                        .rollback(
+                                principal(ctx),
+                                id(ctx),
+                                versionParam(ctx),
+                                Params.flag(ctx, "force")),
                 expansion,
                 200);
     }

@@ -19,17 +19,24 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A segment's metadata besides its definition, for the Tags and Shares endpoints: each change is a
- * new version of the segment, written through {@link SegmentService} under its access rules.
+ * new version of the segment, written through {@link SegmentEdits} under {@link SegmentService}'s
+ * access rules.
  */
 public final class SegmentMetadata {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final SegmentService segments;
+    private final SegmentEdits edits;
     private final DefinitionStore store;
     private final SegmentLimits limits;
 
-    SegmentMetadata(SegmentService segments, DefinitionStore store, SegmentLimits limits) {
+    SegmentMetadata(
+            SegmentService segments,
+            SegmentEdits edits,
+            DefinitionStore store,
+            SegmentLimits limits) {
         this.segments = segments;
+        this.edits = edits;
         this.store = store;
         this.limits = limits;
     }
@@ -101,9 +108,9 @@ public final class SegmentMetadata {
                     name.toLowerCase(Locale.ROOT),
                     new StoredSegment.Tag(tagId(p.workspace(), name), name, t.description()));
         }
-        StoredSegment.Builder b = cur.next("tags", SegmentService.owner(p), segments.now());
+        StoredSegment.Builder b = cur.next("tags", SegmentEdits.owner(p), edits.now());
         b.tags = List.copyOf(byName.values());
-        return segments.writeWithinBudget(b.build(), cur)
+        return edits.writeWithinBudget(b.build(), cur)
                 .thenApply(e -> new TagItem(id, e.segment().tags()));
     }
 
@@ -124,7 +131,7 @@ public final class SegmentMetadata {
         long sid = (RANDOM.nextLong() >>> 12) + 1;
         StoredSegment.Share share =
                 new StoredSegment.Share(
-                        sid, shareType(shareToType, shareToId), shareToType, segments.now());
+                        sid, shareType(shareToType, shareToId), shareToType, edits.now());
         List<StoredSegment.Share> list = new ArrayList<>(cur.shares());
         list.removeIf(
                 s ->
@@ -132,9 +139,9 @@ public final class SegmentMetadata {
                                 && s.shareToId() == share.shareToId());
         list.add(share);
         limits.checkShares(list.size());
-        StoredSegment.Builder b = cur.next("shares", SegmentService.owner(p), segments.now());
+        StoredSegment.Builder b = cur.next("shares", SegmentEdits.owner(p), edits.now());
         b.shares = list;
-        return segments.writeWithinBudget(b.build(), cur).thenApply(e -> new ShareView(id, share));
+        return edits.writeWithinBudget(b.build(), cur).thenApply(e -> new ShareView(id, share));
     }
 
     private static long shareType(String type, long id) {
@@ -151,9 +158,9 @@ public final class SegmentMetadata {
                         .findFirst()
                         .orElseThrow(() -> ServiceException.notFound("share " + shareId));
         StoredSegment cur = segments.editable(p, holder.segment().id()).segment();
-        StoredSegment.Builder b = cur.next("shares", SegmentService.owner(p), segments.now());
+        StoredSegment.Builder b = cur.next("shares", SegmentEdits.owner(p), edits.now());
         b.shares = cur.shares().stream().filter(s -> s.shareId() != shareId).toList();
-        return segments.writeWithinBudget(b.build(), cur).thenApply(e -> null);
+        return edits.writeWithinBudget(b.build(), cur).thenApply(e -> null);
     }
 
     public List<ShareView> sharedToMe(Principal p) {

@@ -5,12 +5,8 @@ import io.cohortflow.core.contract.EstimatePart;
 import io.cohortflow.core.contract.EstimateRequest;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.estimate.AudienceEstimate;
-import io.cohortflow.job.CohortflowJob;
 import io.cohortflow.job.JobConfig;
-import io.cohortflow.job.SegmentationFunction;
-import io.cohortflow.job.SegmentationSettings;
 import io.cohortflow.job.model.DefinitionUpdate;
-import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,22 +62,16 @@ public final class EstimateBench {
         JobConfig c = JobBench.config(dir, Map.of());
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(JobBench.flink(dir));
-        new CohortflowJob(
-                        new DataGeneratorSource<>(
-                                JobBench::event,
-                                Long.MAX_VALUE,
-                                new JobBench.StopAfter(EVENTS),
-                                TypeInformation.of(Inbound.class)),
+        JobBench.generated(
+                        c,
+                        EVENTS,
                         new DataGeneratorSource<>(
                                 new Requests(),
                                 DEFINITIONS + SAMPLES.length,
                                 new OneAtATime(),
                                 TypeInformation.of(DefinitionUpdate.class)),
-                        new JobBench.MembershipCounter(),
-                        new JobBench.MembershipCounter(),
-                        new PartCollector(),
-                        c,
-                        new SegmentationFunction(SegmentationSettings.of(c, DEFINITIONS, true)))
+                        DEFINITIONS,
+                        new PartCollector())
                 .build(env);
         org.apache.flink.core.execution.JobClient client = env.executeAsync("estimates");
         long deadline = System.currentTimeMillis() + Duration.ofMinutes(30).toMillis();

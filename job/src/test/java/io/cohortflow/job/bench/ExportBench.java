@@ -3,15 +3,11 @@ package io.cohortflow.job.bench;
 import io.cohortflow.core.bench.Workload;
 import io.cohortflow.core.contract.MembersExport;
 import io.cohortflow.core.eval.UserProfile;
-import io.cohortflow.job.CohortflowJob;
 import io.cohortflow.job.Descriptors;
 import io.cohortflow.job.JobConfig;
-import io.cohortflow.job.SegmentationFunction;
-import io.cohortflow.job.SegmentationSettings;
 import io.cohortflow.job.Uids;
 import io.cohortflow.job.export.MembersExporter;
 import io.cohortflow.job.model.DefinitionUpdate;
-import io.cohortflow.job.model.Inbound;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -61,21 +57,15 @@ public final class ExportBench {
         JobConfig c = JobBench.config(dir, Map.of());
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(JobBench.flink(dir));
-        new CohortflowJob(
-                        new DataGeneratorSource<>(
-                                JobBench::event,
-                                Long.MAX_VALUE,
-                                new JobBench.StopAfter(EVENTS),
-                                TypeInformation.of(Inbound.class)),
+        JobBench.generated(
+                        c,
+                        EVENTS,
                         new DataGeneratorSource<>(
                                 i -> JobBench.update("s" + i, Workload.definition(i.intValue()), i),
                                 DEFINITIONS,
                                 TypeInformation.of(DefinitionUpdate.class)),
-                        new JobBench.MembershipCounter(),
-                        new JobBench.MembershipCounter(),
-                        new JobBench.MembershipCounter(),
-                        c,
-                        new SegmentationFunction(SegmentationSettings.of(c, DEFINITIONS, true)))
+                        DEFINITIONS,
+                        new DiscardingSink<>())
                 .build(env);
         org.apache.flink.core.execution.JobClient job = env.executeAsync("export-bench-state");
         while (JobBench.DONE_AT.get() == 0) {

@@ -38,6 +38,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -314,21 +315,9 @@ public final class JobBench {
                         definitions + 1,
                         new AfterTheEvents(definitions),
                         TypeInformation.of(DefinitionUpdate.class));
-        new CohortflowJob(
-                        new DataGeneratorSource<>(
-                                JobBench::event,
-                                Long.MAX_VALUE,
-                                new StopAfter(EVENTS),
-                                TypeInformation.of(Inbound.class)),
-                        defSource,
-                        new MembershipCounter(),
-                        new MembershipCounter(),
-                        new AppliedCollector(),
-                        c,
-                        // As the real job starts: users are evaluated once the definitions
-                        // the log held at start are read (the late one comes after them).
-                        new SegmentationFunction(SegmentationSettings.of(c, definitions, true)))
-                .build(env);
+        // As the real job starts: users are evaluated once the definitions the log held at
+        // start are read (the late one comes after them).
+        generated(c, EVENTS, defSource, definitions, new AppliedCollector()).build(env);
         long start = System.currentTimeMillis();
         org.apache.flink.core.execution.JobClient client = env.executeAsync("job-" + definitions);
         // The sources never end (an ended source would release a final watermark and fire every
@@ -504,6 +493,31 @@ public final class JobBench {
                         + definition
                         + "}";
         return new DefinitionUpdate("ws/" + id, json.getBytes(StandardCharsets.UTF_8), offset);
+    }
+
+    /**
+     * The job on {@code events} generated events (never ending: see {@link StopAfter}), with the
+     * definitions from {@code definitions} (the first {@code live} of them read before users are
+     * evaluated), memberships and audiences counted, side records to {@code side}.
+     */
+    static CohortflowJob generated(
+            JobConfig c,
+            long events,
+            Source<DefinitionUpdate, ?, ?> definitions,
+            int live,
+            Sink<KafkaMessage> side) {
+        return new CohortflowJob(
+                new DataGeneratorSource<>(
+                        JobBench::event,
+                        Long.MAX_VALUE,
+                        new StopAfter(events),
+                        TypeInformation.of(Inbound.class)),
+                definitions,
+                new MembershipCounter(),
+                new MembershipCounter(),
+                side,
+                c,
+                new SegmentationFunction(SegmentationSettings.of(c, live, true)));
     }
 
     /** Membership changes the job emitted in the current phase (counted, then discarded). */
