@@ -83,24 +83,26 @@ public final class CohortflowJob {
                         .transform(
                                 "Segmentation",
                                 TypeInformation.of(KafkaMessage.class),
-                                new SegmentationOperator(function))
+                                new SegmentationOperator(function, config.audiences()))
                         .uid(Uids.SEGMENTATION)
                         .name("Segmentation");
         // The memberships sink stays chained to the operator: 18 records an event at 1 000
         // segments would cost their serialization through the network stack otherwise.
         segmented.sinkTo(memberships).uid(Uids.MEMBERSHIPS_SINK).name("Memberships (exactly once)");
-        segmented
-                .getSideOutput(Descriptors.AUDIENCE)
-                .keyBy(AudienceDelta::key)
-                .process(
-                        new AudienceFunction(
-                                config.topics().audiences(),
-                                config.audienceSeriesInterval().toMillis()))
-                .uid(Uids.AUDIENCES)
-                .name("Audiences")
-                .sinkTo(audiences)
-                .uid(Uids.AUDIENCES_SINK)
-                .name("Audiences (exactly once)");
+        if (config.audiences()) {
+            segmented
+                    .getSideOutput(Descriptors.AUDIENCE)
+                    .keyBy(AudienceDelta::key)
+                    .process(
+                            new AudienceFunction(
+                                    config.topics().audiences(),
+                                    config.audienceSeriesInterval().toMillis()))
+                    .uid(Uids.AUDIENCES)
+                    .name("Audiences")
+                    .sinkTo(audiences)
+                    .uid(Uids.AUDIENCES_SINK)
+                    .name("Audiences (exactly once)");
+        }
         segmented
                 .getSideOutput(Descriptors.SIDE)
                 .sinkTo(side)

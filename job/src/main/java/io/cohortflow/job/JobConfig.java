@@ -44,7 +44,8 @@ public record JobConfig(
         int poisonAttempts,
         EventLimits eventLimits,
         Duration idempotencyWindow,
-        Duration audienceSeriesInterval) {
+        Duration audienceSeriesInterval,
+        boolean audiences) {
 
     public static final Setting<String> GROUP_ID =
             Setting.text(
@@ -194,6 +195,14 @@ public record JobConfig(
                     "How often, at most, a segment's entered/exited series are published to the"
                             + " audiences topic (its size goes out with every change).");
 
+    public static final Setting<Boolean> AUDIENCES =
+            Setting.bool(
+                    "cohortflow.job.audiences",
+                    true,
+                    "Count each segment's audience (size, entered/exited series) on the audiences"
+                            + " topic. Off, the job does no counting and GET"
+                            + " /segments/{id}/audience answers nothing counted.");
+
     /** The job's own settings, without the shared ones of {@link CommonSettings}. */
     public static final List<Setting<?>> OWN =
             List.of(
@@ -211,6 +220,7 @@ public record JobConfig(
                     TRANSACTION_TIMEOUT,
                     POISON_ATTEMPTS,
                     AUDIENCE_SERIES_INTERVAL,
+                    AUDIENCES,
                     FLINK_REST_URL);
 
     /** Every setting the job reads. */
@@ -251,7 +261,8 @@ public record JobConfig(
                 s.get(POISON_ATTEMPTS),
                 CommonSettings.eventLimits(s),
                 s.get(IDEMPOTENCY_WINDOW),
-                s.get(AUDIENCE_SERIES_INTERVAL));
+                s.get(AUDIENCE_SERIES_INTERVAL),
+                s.get(AUDIENCES));
     }
 
     /** A URI as it is; a local path as the absolute {@code file:} URI Flink wants. */

@@ -70,6 +70,7 @@ public class SegmentationOperator
     private final SegmentationFunction function;
     private final long sliceNanos;
     private final long heartbeatMillis;
+    private boolean countAudiences = true;
 
     private transient ListState<Long> sweepState;
     private transient TimerService timers;
@@ -102,6 +103,12 @@ public class SegmentationOperator
 
     public SegmentationOperator(SegmentationFunction function) {
         this(function, SLICE_NANOS);
+    }
+
+    /** ... counting audiences or not (see {@link JobConfig#AUDIENCES}). */
+    public SegmentationOperator(SegmentationFunction function, boolean countAudiences) {
+        this(function, SLICE_NANOS, HEARTBEAT_MILLIS);
+        this.countAudiences = countAudiences;
     }
 
     /** With slices of {@code sliceNanos} (each visits at least one user). */
@@ -175,7 +182,9 @@ public class SegmentationOperator
     @Override
     public void open() throws Exception {
         super.open();
-        function.audiences().start();
+        if (countAudiences) {
+            function.audiences().start();
+        }
         var task = getRuntimeContext().getTaskInfo();
         estimates =
                 new DraftEstimates(

@@ -29,6 +29,43 @@ class JobConfigTest {
         assertThat(c.checkpointInterval()).isEqualTo(Duration.ofMillis(1500));
         assertThat(c.transactionTimeout()).isLessThanOrEqualTo(Duration.ofMinutes(15));
         assertThat(c.checkpointDir()).startsWith("file:").endsWith("data/checkpoints");
+        assertThat(c.audiences()).isTrue();
+    }
+
+    @Test
+    void without_audiences_the_topology_has_no_audience_counting() {
+        for (boolean audiences : new boolean[] {true, false}) {
+            JobConfig c =
+                    JobConfig.from(Map.of(JobConfig.AUDIENCES.key(), Boolean.toString(audiences)));
+            org.apache.flink.streaming.api.environment.StreamExecutionEnvironment env =
+                    org.apache.flink.streaming.api.environment.StreamExecutionEnvironment
+                            .getExecutionEnvironment();
+            var sink =
+                    new org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink<
+                            io.cohortflow.job.model.KafkaMessage>();
+            new CohortflowJob(
+                            new org.apache.flink.connector.datagen.source.DataGeneratorSource<>(
+                                    i -> new io.cohortflow.job.model.Inbound(),
+                                    1,
+                                    org.apache.flink.api.common.typeinfo.TypeInformation.of(
+                                            io.cohortflow.job.model.Inbound.class)),
+                            new org.apache.flink.connector.datagen.source.DataGeneratorSource<>(
+                                    i -> new io.cohortflow.job.model.DefinitionUpdate(),
+                                    1,
+                                    org.apache.flink.api.common.typeinfo.TypeInformation.of(
+                                            io.cohortflow.job.model.DefinitionUpdate.class)),
+                            sink,
+                            sink,
+                            sink,
+                            c,
+                            new SegmentationFunction(SegmentationSettings.of(c, 0, true)))
+                    .build(env);
+            assertThat(
+                            env.getStreamGraph().getStreamNodes().stream()
+                                    .anyMatch(n -> n.getOperatorName().equals("Audiences")))
+                    .as("audiences " + audiences)
+                    .isEqualTo(audiences);
+        }
     }
 
     @Test

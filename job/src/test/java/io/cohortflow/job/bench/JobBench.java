@@ -142,11 +142,16 @@ public final class JobBench {
                 System.out.println("FIGURE " + report.get(report.size() - 1));
             }
         }
+        // -Daudiences=true,false: each definition count with the audience counting and without
+        // (cohortflow.job.audiences), alternately, for the cost of counting in one run.
+        String[] audiences = System.getProperty("audiences", "true").split(",");
         for (String d : System.getProperty("definitions", "10,1000").split(",")) {
             int defs = Integer.parseInt(d.trim());
-            List<String> figures = job(defs, floor);
-            figures.forEach(f -> System.out.println("FIGURE " + f));
-            report.addAll(figures);
+            for (String a : audiences) {
+                List<String> figures = job(defs, floor, Boolean.parseBoolean(a.trim()));
+                figures.forEach(f -> System.out.println("FIGURE " + f));
+                report.addAll(figures);
+            }
         }
         if (KAFKA_EVENTS > 0) {
             report.add(kafka());
@@ -299,14 +304,15 @@ public final class JobBench {
         return in;
     }
 
-    private static List<String> job(int definitions, double floor) throws Exception {
+    private static List<String> job(int definitions, double floor, boolean audiences)
+            throws Exception {
         GENERATED.set(0);
         DONE_AT.set(0);
         MEMBERSHIPS.set(0);
         AUDIENCES.set(0);
         APPLIED.clear();
         Path dir = Files.createTempDirectory("bench-job");
-        JobConfig c = config(dir, Map.of());
+        JobConfig c = config(dir, Map.of(JobConfig.AUDIENCES.key(), Boolean.toString(audiences)));
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(flink(dir));
         DataGeneratorSource<DefinitionUpdate> defSource =
@@ -352,8 +358,9 @@ public final class JobBench {
         delete(dir);
         return List.of(
                 String.format(
-                        "job, %d definitions: %.0f events/s (%.2f of the floor); %.1f membership changes out per event (%.0f/s); %.3f audience records per event; checkpointed state %d MiB = %d bytes/user",
+                        "job, %d definitions%s: %.0f events/s (%.2f of the floor); %.1f membership changes out per event (%.0f/s); %.3f audience records per event; checkpointed state %d MiB = %d bytes/user",
                         definitions,
+                        audiences ? "" : " without audiences",
                         rate,
                         rate / floor,
                         memberships / (double) EVENTS,
