@@ -30,6 +30,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 import org.apache.flink.configuration.Configuration;
@@ -113,6 +114,30 @@ class BackfillTest extends KafkaJobTest {
         assertThat(dead.get(0).get("topic").asText()).endsWith("history-1.jsonl");
         assertThat(dead.get(0).get("offset").asLong()).isEqualTo(2);
 
+        // 1b. The same history as a CSV file and as JSON rows, read through the Table API and
+        // mapped by SQL from their own column names: the same memberships.
+        for (String format : List.of("csv", "json")) {
+            Path table = writeTable(h, format);
+            Path outTable = dir.resolve("out-" + format);
+            BackfillOptions o = options(everything, outTable, until, null);
+            o =
+                    new BackfillOptions(
+                            List.of(),
+                            table.toString(),
+                            o.from(),
+                            o.until(),
+                            o.workspace(),
+                            o.output(),
+                            false,
+                            false,
+                            null,
+                            null,
+                            null);
+            Backfill.run(o, all, new Configuration());
+            assertThat(rows(outTable.resolve("memberships"))).as(format).isEqualTo(expected);
+            assertThat(jsonLines(outTable.resolve("dead-letters"))).as(format).isEmpty();
+        }
+
         // 2. Streaming over everything ends in the same memberships.
         JobClient streaming = start(all);
         try {
@@ -171,6 +196,7 @@ class BackfillTest extends KafkaJobTest {
         BackfillOptions o =
                 new BackfillOptions(
                         List.of(input.toString()),
+                        null,
                         Long.MIN_VALUE,
                         Instant.now().toEpochMilli(),
                         "ws",
@@ -231,6 +257,61 @@ class BackfillTest extends KafkaJobTest {
      * The events before {@code end} as two files, one of them gzipped, one event per line but some
      * lines with two; plus one malformed line (line 2 of the first file).
      */
+    /**
+     * The history as a table of the given format with columns of its own (visitor, action, ts in
+     * epoch milliseconds, the properties as JSON text, session), and the SQL file that defines it
+     * and maps it to events.
+     */
+    private Path writeTable(History h, String format) throws IOException {
+        Path d = Files.createDirectories(dir.resolve("table-" + format));
+        try (Writer w = Files.newBufferedWriter(d.resolve("history." + format))) {
+            for (Record x : h.records()) {
+                Event e = x.event();
+                String session =
+                        e.sessionId() == null
+                                ? ""
+                                : UUID.nameUUIDFromBytes(
+                                                e.sessionId().getBytes(StandardCharsets.UTF_8))
+                                        .toString();
+                String props = Json.MAPPER.writeValueAsString(e.properties());
+                if (format.equals("csv")) {
+                    w.write(
+                            x.user()
+                                    + ","
+                                    + e.name()
+                                    + ","
+                                    + e.time()
+                                    + ",\""
+                                    + props.replace("\"", "\"\"")
+                                    + "\","
+                                    + session
+                                    + "\n");
+                } else {
+                    Map<String, Object> row = new java.util.LinkedHashMap<>();
+                    row.put("visitor", x.user());
+                    row.put("action", e.name());
+                    row.put("ts", e.time());
+                    row.put("props", props);
+                    row.put("session", session);
+                    w.write(Json.MAPPER.writeValueAsString(row) + "\n");
+                }
+            }
+        }
+        Path sql = dir.resolve("history-" + format + ".sql");
+        Files.writeString(
+                sql,
+                "CREATE TABLE history (visitor STRING, action STRING, ts BIGINT, props STRING,"
+                        + " session STRING) WITH ('connector' = 'filesystem', 'path' = '"
+                        + d.resolve("history." + format).toUri()
+                        + "', 'format' = '"
+                        + format
+                        + "');\n"
+                        + "SELECT visitor AS user_id, action AS name, ts AS `time`,"
+                        + " props AS properties, NULLIF(session, '') AS session_id"
+                        + " FROM history;\n");
+        return sql;
+    }
+
     private Path writeHistory(History h, long end, String name) throws IOException {
         Path d = Files.createDirectories(dir.resolve(name));
         List<Record> kept = h.records().stream().filter(x -> x.event().time() < end).toList();
@@ -261,6 +342,7 @@ class BackfillTest extends KafkaJobTest {
     private static BackfillOptions options(Path input, Path output, long until, String savepoint) {
         return new BackfillOptions(
                 List.of(input.toUri().toString()),
+                null,
                 Long.MIN_VALUE,
                 until,
                 "ws",

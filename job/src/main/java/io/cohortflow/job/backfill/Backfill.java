@@ -56,7 +56,7 @@ public final class Backfill {
     /** The streaming operator's uid: the savepoint's state must land on it. */
     static final String STREAMING_OPERATOR = io.cohortflow.job.Uids.SEGMENTATION;
 
-    private final Source<Inbound, ?, ?> history;
+    private final History history;
     private final Source<DefinitionUpdate, ?, ?> definitions;
     private final Sink<KafkaMessage> memberships;
     @Nullable private final Sink<KafkaMessage> transitions;
@@ -66,8 +66,29 @@ public final class Backfill {
     private final BackfillOptions options;
     private final JobConfig config;
 
+    /** Where the history comes from: files of envelopes, or a table through the Table API. */
+    @FunctionalInterface
+    public interface History {
+        DataStream<Inbound> read(StreamExecutionEnvironment env);
+
+        /** JSON lines files of event envelopes (plain or compressed). */
+        static History files(List<String> inputs, EventLimits limits) {
+            return env ->
+                    env.fromSource(historyFiles(inputs, limits), eventTimestamps(), "History")
+                            .uid("history-source");
+        }
+
+        /** A table and its mapping to events, in SQL ({@link TableHistory}). */
+        static History table(String sql, @Nullable String workspace, EventLimits limits) {
+            return env ->
+                    TableHistory.read(env, sql, workspace, limits)
+                            .assignTimestampsAndWatermarks(eventTimestamps())
+                            .uid("history-table");
+        }
+    }
+
     public Backfill(
-            Source<Inbound, ?, ?> history,
+            History history,
             Source<DefinitionUpdate, ?, ?> definitions,
             Sink<KafkaMessage> memberships,
             @Nullable Sink<KafkaMessage> transitions,
@@ -90,8 +111,7 @@ public final class Backfill {
     public void build(StreamExecutionEnvironment env) {
         String workspace = options.workspace();
         DataStream<Inbound> events =
-                env.fromSource(history, eventTimestamps(), "History")
-                        .uid("history-source")
+                history.read(env)
                         .filter(
                                 in ->
                                         workspace == null
@@ -190,6 +210,14 @@ public final class Backfill {
         return f;
     }
 
+    private static String readTable(String file) {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of(file));
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot read --input-table " + file + ": " + e, e);
+        }
+    }
+
     /** JSON lines files of event envelopes (plain or compressed). */
     public static FileSource<Inbound> historyFiles(List<String> inputs, EventLimits limits) {
         List<Path> paths = new ArrayList<>();
@@ -228,7 +256,9 @@ public final class Backfill {
     public static Backfill of(BackfillOptions o, JobConfig c) {
         String out = o.output();
         return new Backfill(
-                historyFiles(o.inputs(), c.eventLimits()),
+                o.inputTable() == null
+                        ? History.files(o.inputs(), c.eventLimits())
+                        : History.table(readTable(o.inputTable()), o.workspace(), c.eventLimits()),
                 o.definitionsFile() == null
                         ? KafkaConnectors.definitionsNow(c)
                         : definitionsFile(o.definitionsFile()),

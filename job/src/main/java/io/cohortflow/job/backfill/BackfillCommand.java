@@ -38,13 +38,22 @@ public final class BackfillCommand implements Callable<Integer> {
 
     @Option(
             names = "--input",
-            required = true,
             split = ",",
             paramLabel = "<file|dir>",
             description =
                     "Event envelopes, one per line (JSON lines, optionally gzipped); repeatable or"
                             + " comma-separated.")
     List<String> inputs = new ArrayList<>();
+
+    @Option(
+            names = "--input-table",
+            paramLabel = "<history.sql>",
+            description =
+                    "Instead of --input: a SQL file defining tables (CREATE TABLE ... WITH"
+                            + " ('connector' = 'filesystem', 'format' = 'csv' | 'json', ...)) and,"
+                            + " last, the query mapping their columns to user_id, name, time"
+                            + " [, workspace, properties, session_id, view_id] (docs/backfill.md).")
+    @Nullable String inputTable;
 
     @Option(
             names = "--output",
@@ -111,8 +120,13 @@ public final class BackfillCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(
                     spec.commandLine(), "--from must be before --until");
         }
+        if (inputs.isEmpty() == (inputTable == null)) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "give either --input or --input-table (one of them)");
+        }
         return new BackfillOptions(
                 List.copyOf(inputs),
+                inputTable,
                 fromMillis,
                 untilMillis,
                 workspace,

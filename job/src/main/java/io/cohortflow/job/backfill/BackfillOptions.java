@@ -10,6 +10,8 @@ import picocli.CommandLine;
  * What one backfill run does, from its command line ({@link BackfillCommand}).
  *
  * @param inputs files or directories of event envelopes (JSON lines, optionally compressed)
+ * @param inputTable a SQL file: tables, then the query mapping them to events ({@link
+ *     TableHistory}), read instead of {@code inputs}
  * @param from events before this instant are left out (none by default)
  * @param until the end of history: events at or after it are left out, memberships are as of it,
  *     and it is the cut-over instant of a bootstrap (default: the start of the run)
@@ -24,6 +26,7 @@ import picocli.CommandLine;
  */
 public record BackfillOptions(
         List<String> inputs,
+        @Nullable String inputTable,
         long from,
         long until,
         @Nullable String workspace,

@@ -67,7 +67,26 @@ class BackfillOptionsTest {
     @Test
     void bad_command_lines_say_what_is_wrong() {
         assertThatThrownBy(() -> BackfillOptions.parse(new String[] {"--output", "o"}, NOW))
-                .hasMessageContaining("Missing required option: '--input=<file|dir>'");
+                .hasMessageContaining("give either --input or --input-table");
+        assertThatThrownBy(
+                        () ->
+                                BackfillOptions.parse(
+                                        new String[] {
+                                            "--input",
+                                            "h",
+                                            "--input-table",
+                                            "t.sql",
+                                            "--output",
+                                            "o"
+                                        },
+                                        NOW))
+                .hasMessageContaining("give either --input or --input-table");
+        assertThat(
+                        BackfillOptions.parse(
+                                        new String[] {"--input-table", "t.sql", "--output", "o"},
+                                        NOW)
+                                .inputTable())
+                .isEqualTo("t.sql");
         assertThatThrownBy(
                         () ->
                                 BackfillOptions.parse(

@@ -74,6 +74,7 @@ public final class BackfillBench {
         BackfillOptions o =
                 new BackfillOptions(
                         List.of(input.toUri().toString()),
+                        null,
                         Long.MIN_VALUE,
                         until,
                         null,

@@ -1,0 +1,259 @@
+package io.cohortflow.job.backfill;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.core.event.EventLimits;
+import io.cohortflow.job.kafka.InboundParser;
+import io.cohortflow.job.model.Inbound;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.table.api.Table;
+import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
+import org.apache.flink.types.Row;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * History through Flink's Table API (docs/backfill.md, "History in other formats"): tables defined
+ * in SQL ({@code CREATE TABLE ... WITH ('connector' = 'filesystem', 'format' = 'csv' | 'json',
+ * ...)}, or any connector on the classpath) and one query that maps their columns to events:
+ *
+ * <pre>
+ * SELECT visitor AS user_id, 'demo' AS workspace, action AS name, ts AS `time`,
+ *        JSON_OBJECT('section' VALUE section) AS properties FROM history
+ * </pre>
+ *
+ * <p>Columns: {@code user_id}, {@code name} and {@code time} (a timestamp, epoch milliseconds or
+ * ISO-8601 text) are required; {@code workspace} (else the backfill's {@code --workspace}), {@code
+ * properties} (a JSON object's text, a map or a row), {@code session_id} and {@code view_id} are
+ * optional. Each row becomes the envelope of one event and is read by the same parser as the JSON
+ * lines input ({@link InboundParser}), so the same rules hold and a row that breaks them goes to
+ * the dead letters with its row number.
+ */
+public final class TableHistory {
+    /** Columns the mapping must produce. */
+    static final List<String> REQUIRED = List.of("user_id", "name", "time");
+
+    /** Columns the mapping may produce. */
+    static final List<String> KNOWN =
+            List.of("user_id", "name", "time", "workspace", "properties", "session_id", "view_id");
+
+    private TableHistory() {}
+
+    /**
+     * The events of the mapped table, as the JSON lines input gives them.
+     *
+     * @param sql statements defining the tables, then the query mapping them to events (the last
+     *     statement), {@code ;}-separated
+     * @param workspace the workspace of rows without a {@code workspace} column
+     * @throws IllegalArgumentException when the statements fail or the mapping lacks a column
+     */
+    public static DataStream<Inbound> read(
+            StreamExecutionEnvironment env,
+            String sql,
+            @Nullable String workspace,
+            EventLimits limits) {
+        List<String> statements = statements(sql);
+        if (statements.isEmpty()) {
+            throw new IllegalArgumentException("the table file holds no statement");
+        }
+        String query = statements.get(statements.size() - 1);
+        StreamTableEnvironment tables = StreamTableEnvironment.create(env);
+        for (String statement : statements.subList(0, statements.size() - 1)) {
+            try {
+                tables.executeSql(statement);
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(
+                        "the table definition failed: " + rootMessage(e), e);
+            }
+        }
+        Table mapped;
+        try {
+            mapped = tables.sqlQuery(query);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("the mapping query failed: " + rootMessage(e), e);
+        }
+        List<String> columns = mapped.getResolvedSchema().getColumnNames();
+        List<String> missing = new ArrayList<>();
+        for (String c : REQUIRED) {
+            if (!columns.contains(c)) {
+                missing.add(c);
+            }
+        }
+        if (workspace == null && !columns.contains("workspace")) {
+            missing.add("workspace (or --workspace)");
+        }
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "the mapping query must name the columns "
+                            + missing
+                            + " (it gives "
+                            + columns
+                            + "; known: "
+                            + KNOWN
+                            + ")");
+        }
+        return tables.toDataStream(mapped)
+                .map(new RowToEvent(columns, workspace, limits))
+                .returns(TypeInformation.of(Inbound.class))
+                .name("Rows to events");
+    }
+
+    /** The statements of a SQL text, split at semicolons outside quotes; blank ones dropped. */
+    static List<String> statements(String sql) {
+        List<String> out = new ArrayList<>();
+        StringBuilder b = new StringBuilder();
+        char quote = 0;
+        for (int i = 0; i < sql.length(); i++) {
+            char c = sql.charAt(i);
+            if (quote != 0) {
+                if (c == quote) {
+                    quote = 0;
+                }
+            } else if (c == '\'' || c == '`' || c == '"') {
+                quote = c;
+            } else if (c == ';') {
+                add(out, b);
+                continue;
+            }
+            b.append(c);
+        }
+        add(out, b);
+        return out;
+    }
+
+    private static void add(List<String> out, StringBuilder b) {
+        String s = b.toString().strip();
+        if (!s.isEmpty()) {
+            out.add(s);
+        }
+        b.setLength(0);
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable c = e;
+        while (c.getCause() != null && c.getCause() != c) {
+            c = c.getCause();
+        }
+        return c.getMessage() == null ? c.toString() : c.getMessage();
+    }
+
+    /** One row as one event's envelope, parsed by the JSON lines input's rules. */
+    static final class RowToEvent extends RichMapFunction<Row, Inbound> {
+        private static final long serialVersionUID = 1L;
+
+        private final List<String> columns;
+        @Nullable private final String workspace;
+        private final EventLimits limits;
+        private transient long row;
+        private transient String source;
+
+        RowToEvent(List<String> columns, @Nullable String workspace, EventLimits limits) {
+            this.columns = List.copyOf(columns);
+            this.workspace = workspace;
+            this.limits = limits;
+        }
+
+        @Override
+        public void open(OpenContext context) {
+            source = "table#" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        }
+
+        @Override
+        public Inbound map(Row r) {
+            long position = row++;
+            ObjectNode envelope = Json.MAPPER.createObjectNode();
+            ObjectNode event = Json.MAPPER.createObjectNode();
+            String problem = null;
+            try {
+                Object ws = field(r, "workspace");
+                envelope.put("workspace", ws == null ? workspace : ws.toString());
+                envelope.set("user_id", text(field(r, "user_id")));
+                event.set("name", text(field(r, "name")));
+                event.set("time", time(field(r, "time")));
+                Object props = field(r, "properties");
+                if (props != null) {
+                    event.set("properties", properties(props));
+                }
+                for (String id : List.of("session_id", "view_id")) {
+                    Object v = field(r, id);
+                    if (v != null) {
+                        event.put(id, v.toString());
+                    }
+                }
+            } catch (RuntimeException e) {
+                problem = e.getMessage();
+            }
+            ArrayNode events = envelope.putArray("events");
+            events.add(event);
+            byte[] value = Json.bytes(envelope);
+            Inbound in =
+                    InboundParser.parse(null, value, source, 0, position, Long.MIN_VALUE, limits);
+            if (problem != null && in.valid()) {
+                in.reason = "invalid_row";
+                in.detail = problem;
+            }
+            return in;
+        }
+
+        @Nullable
+        private Object field(Row r, String name) {
+            int i = columns.indexOf(name);
+            return i < 0 ? null : r.getField(i);
+        }
+
+        private static JsonNode text(@Nullable Object v) {
+            return v == null
+                    ? Json.MAPPER.nullNode()
+                    : Json.MAPPER.getNodeFactory().textNode(v.toString());
+        }
+
+        /** A timestamp as ISO-8601 (a zone-less one read as UTC), epoch millis as they are. */
+        private static JsonNode time(@Nullable Object v) {
+            if (v instanceof Instant i) {
+                return Json.MAPPER.getNodeFactory().textNode(i.toString());
+            }
+            if (v instanceof LocalDateTime t) {
+                return Json.MAPPER
+                        .getNodeFactory()
+                        .textNode(t.toInstant(ZoneOffset.UTC).toString());
+            }
+            if (v instanceof Number n) {
+                return Json.MAPPER
+                        .getNodeFactory()
+                        .textNode(Instant.ofEpochMilli(n.longValue()).toString());
+            }
+            return text(v);
+        }
+
+        private static JsonNode properties(Object v) {
+            if (v instanceof Map<?, ?> m) {
+                ObjectNode o = Json.MAPPER.createObjectNode();
+                m.forEach((k, x) -> o.set(String.valueOf(k), Json.MAPPER.valueToTree(x)));
+                return o;
+            }
+            if (v instanceof Row row) {
+                ObjectNode o = Json.MAPPER.createObjectNode();
+                for (String f : row.getFieldNames(true)) {
+                    o.set(f, Json.MAPPER.valueToTree(row.getField(f)));
+                }
+                return o;
+            }
+            try {
+                return Json.MAPPER.readTree(v.toString());
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("properties is not a JSON object: " + v);
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package io.cohortflow.job.backfill;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.cohortflow.core.event.Event;
+import io.cohortflow.core.event.EventLimits;
+import io.cohortflow.job.model.EventsCodec;
+import io.cohortflow.job.model.Inbound;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.CloseableIterator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The documented example of docs/backfill.md: a CSV export with its own columns, mapped by SQL. */
+class TableHistoryTest {
+    @TempDir Path dir;
+
+    private List<Inbound> read(String sql, String workspace) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setRuntimeMode(RuntimeExecutionMode.BATCH);
+        env.setParallelism(1);
+        List<Inbound> out = new ArrayList<>();
+        try (CloseableIterator<Inbound> it =
+                TableHistory.read(env, sql, workspace, EventLimits.DEFAULT).executeAndCollect()) {
+            it.forEachRemaining(out::add);
+        }
+        out.sort(Comparator.comparingLong(in -> in.offset));
+        return out;
+    }
+
+    @Test
+    void a_csv_export_with_its_own_columns_becomes_events_and_a_bad_row_a_dead_letter()
+            throws Exception {
+        Path csv = dir.resolve("views.csv");
+        Files.writeString(
+                csv,
+                "v1,/home,sport,1764547200000\n"
+                        + "v2,/news,news,1764547260000\n"
+                        + ",/nobody,news,1764547320000\n");
+        String sql =
+                "CREATE TABLE page_views (visitor STRING, page STRING, section STRING, ts BIGINT)\n"
+                        + "  WITH ('connector' = 'filesystem', 'path' = '"
+                        + csv.toUri()
+                        + "', 'format' = 'csv');\n"
+                        + "SELECT visitor AS user_id, 'demo' AS workspace, 'Pageview' AS name,"
+                        + " ts AS `time`,\n"
+                        + "       JSON_OBJECT('page' VALUE page, 'section' VALUE section) AS"
+                        + " properties\n"
+                        + "  FROM page_views;\n";
+        List<Inbound> in = read(sql, null);
+        assertThat(in).hasSize(3);
+        assertThat(in.get(0).valid()).isTrue();
+        assertThat(in.get(0).key).isEqualTo("demo/v1");
+        Event e = EventsCodec.decode(in.get(0).events).get(0);
+        assertThat(e.name()).isEqualTo("Pageview");
+        assertThat(e.time()).isEqualTo(1764547200000L);
+        assertThat(e.properties()).containsEntry("page", "/home").containsEntry("section", "sport");
+        assertThat(in.get(1).valid()).isTrue();
+        assertThat(in.get(2).valid()).as("a row without a user").isFalse();
+        assertThat(in.get(2).topic).isEqualTo("table#0");
+        assertThat(in.get(2).offset).isEqualTo(2);
+    }
+
+    @Test
+    void a_mapping_without_a_required_column_is_refused_naming_it() {
+        Path csv = dir.resolve("x.csv");
+        String sql =
+                "CREATE TABLE x (a STRING, ts BIGINT) WITH ('connector' = 'filesystem', 'path' = '"
+                        + csv.toUri()
+                        + "', 'format' = 'csv');\n"
+                        + "SELECT a AS user_id, ts AS `time` FROM x";
+        assertThatThrownBy(() -> read(sql, "demo"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("[name]");
+        assertThatThrownBy(() -> read("SELECT nope FROM nowhere", "demo"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("the mapping query failed");
+        assertThat(
+                        TableHistory.statements(
+                                "CREATE TABLE t (s STRING) WITH ('a' = ';');\nSELECT 1;"))
+                .hasSize(2);
+    }
+}
