@@ -63,6 +63,7 @@ class BootstrapFromBackfillTest {
             Backfill.run(
                     new BackfillOptions(
                             List.of(history.toString()),
+                            null,
                             Long.MIN_VALUE,
                             Instant.now().toEpochMilli(),
                             null,

@@ -56,7 +56,7 @@ class CohortflowCliTest {
                 .isEqualTo(2);
         assertThat(err.toString()).contains("--until: not an ISO-8601 instant");
         assertThat(run("backfill", "--output", "o")).isEqualTo(2);
-        assertThat(err.toString()).contains("Missing required option: '--input=<file|dir>'");
+        assertThat(err.toString()).contains("give either --input or --input-table");
         assertThat(run("segments", "get")).isEqualTo(2);
         assertThat(err.toString()).contains("Missing required parameter: '<id>'");
     }
