@@ -116,7 +116,7 @@ class BackfillTest extends KafkaJobTest {
 
         // 1b. The same history as a CSV file and as JSON rows, read through the Table API and
         // mapped by SQL from their own column names: the same memberships.
-        for (String format : List.of("csv", "json")) {
+        for (String format : List.of("csv", "json", "parquet")) {
             Path table = writeTable(h, format);
             Path outTable = dir.resolve("out-" + format);
             BackfillOptions o = options(everything, outTable, until, null);
@@ -262,7 +262,10 @@ class BackfillTest extends KafkaJobTest {
      * epoch milliseconds, the properties as JSON text, session), and the SQL file that defines it
      * and maps it to events.
      */
-    private Path writeTable(History h, String format) throws IOException {
+    private Path writeTable(History h, String format) throws Exception {
+        if (format.equals("parquet")) {
+            return writeParquet(writeTable(h, "csv"));
+        }
         Path d = Files.createDirectories(dir.resolve("table-" + format));
         try (Writer w = Files.newBufferedWriter(d.resolve("history." + format))) {
             for (Record x : h.records()) {
@@ -309,6 +312,33 @@ class BackfillTest extends KafkaJobTest {
                         + "SELECT visitor AS user_id, action AS name, ts AS `time`,"
                         + " props AS properties, NULLIF(session, '') AS session_id"
                         + " FROM history;\n");
+        return sql;
+    }
+
+    /** The CSV table's rows as Parquet files, written by the Table API; its SQL file for them. */
+    private Path writeParquet(Path csvSql) throws Exception {
+        Path d = dir.resolve("table-parquet");
+        String csvTable = Files.readString(csvSql).split(";")[0];
+        org.apache.flink.table.api.TableEnvironment t =
+                org.apache.flink.table.api.TableEnvironment.create(
+                        org.apache.flink.table.api.EnvironmentSettings.inBatchMode());
+        t.executeSql(csvTable);
+        String columns = "(visitor STRING, action STRING, ts BIGINT, props STRING, session STRING)";
+        t.executeSql(
+                "CREATE TABLE pq "
+                        + columns
+                        + " WITH ('connector' = 'filesystem', 'path' = '"
+                        + d.toUri()
+                        + "', 'format' = 'parquet')");
+        t.executeSql("INSERT INTO pq SELECT * FROM history").await();
+        Path sql = dir.resolve("history-parquet.sql");
+        Files.writeString(
+                sql,
+                Files.readString(csvSql)
+                        .replace(
+                                dir.resolve("table-csv").resolve("history.csv").toUri().toString(),
+                                d.toUri().toString())
+                        .replace("'format' = 'csv'", "'format' = 'parquet'"));
         return sql;
     }
 
