@@ -103,40 +103,63 @@ public final class BackfillBench {
             if (!Files.exists(csv.resolve("_done"))) {
                 generateCsv(input, csv);
             }
-            Path sql = dir.resolve("history-csv.sql");
-            Files.writeString(
-                    sql,
-                    "CREATE TABLE history (visitor STRING, action STRING, ts BIGINT, props STRING,"
-                            + " session STRING) WITH ('connector' = 'filesystem', 'path' = '"
-                            + csv.resolve("data").toUri()
-                            + "', 'format' = 'csv');\n"
-                            + "SELECT visitor AS user_id, 'ws' AS workspace, action AS name,"
-                            + " ts AS `time`, props AS properties,"
-                            + " NULLIF(session, '') AS session_id FROM history");
-            Path tableOut = dir.resolve("out-table");
-            deleteRecursively(tableOut);
-            BackfillOptions t =
-                    new BackfillOptions(
-                            List.of(),
-                            sql.toString(),
-                            Long.MIN_VALUE,
-                            until,
-                            null,
-                            tableOut.toString(),
-                            false,
-                            false,
-                            tableOut.resolve("savepoint").toUri().toString(),
-                            defs.toString(),
-                            null);
-            JobExecutionResult tr = runOffline(t, c, flink);
-            double tableRate = EVENTS * 1000.0 / tr.getNetRuntime();
-            System.out.printf(
-                    "backfill through the Table API over CSV, the same events, with bootstrap savepoint: %.1f s = %.0f events/s (%.2f of the JSON lines backfill); %d memberships as of the end%n",
-                    tr.getNetRuntime() / 1000.0,
-                    tableRate,
-                    tableRate / rate,
-                    countLines(tableOut.resolve("memberships")));
+            String columns =
+                    "(visitor STRING, action STRING, ts BIGINT, props STRING, session STRING)";
+            String mapping =
+                    "SELECT visitor AS user_id, 'ws' AS workspace, action AS name, ts AS `time`,"
+                            + " props AS properties, NULLIF(session, '') AS session_id FROM history";
+            Path parquet = dir.resolve("history-" + EVENTS + "-" + USERS + "-parquet");
+            if (!Files.exists(parquet.resolve("_done"))) {
+                org.apache.flink.table.api.TableEnvironment t =
+                        org.apache.flink.table.api.TableEnvironment.create(
+                                org.apache.flink.table.api.EnvironmentSettings.inBatchMode());
+                t.executeSql(table("history", columns, csv.resolve("data"), "csv"));
+                t.executeSql(table("pq", columns, parquet.resolve("data"), "parquet"));
+                t.executeSql("INSERT INTO pq SELECT * FROM history").await();
+                Files.writeString(parquet.resolve("_done"), "");
+            }
+            for (String format : List.of("csv", "parquet")) {
+                Path data = (format.equals("csv") ? csv : parquet).resolve("data");
+                Path sql = dir.resolve("history-" + format + ".sql");
+                Files.writeString(sql, table("history", columns, data, format) + ";\n" + mapping);
+                Path tableOut = dir.resolve("out-" + format);
+                deleteRecursively(tableOut);
+                BackfillOptions t =
+                        new BackfillOptions(
+                                List.of(),
+                                sql.toString(),
+                                Long.MIN_VALUE,
+                                until,
+                                null,
+                                tableOut.toString(),
+                                false,
+                                false,
+                                tableOut.resolve("savepoint").toUri().toString(),
+                                defs.toString(),
+                                null);
+                JobExecutionResult tr = runOffline(t, c, flink);
+                double tableRate = EVENTS * 1000.0 / tr.getNetRuntime();
+                System.out.printf(
+                        "backfill through the Table API over %s, the same events, with bootstrap savepoint: %.1f s = %.0f events/s (%.2f of the JSON lines backfill); %d memberships as of the end%n",
+                        format,
+                        tr.getNetRuntime() / 1000.0,
+                        tableRate,
+                        tableRate / rate,
+                        countLines(tableOut.resolve("memberships")));
+            }
         }
+    }
+
+    private static String table(String name, String columns, Path data, String format) {
+        return "CREATE TABLE "
+                + name
+                + " "
+                + columns
+                + " WITH ('connector' = 'filesystem', 'path' = '"
+                + data.toUri()
+                + "', 'format' = '"
+                + format
+                + "')";
     }
 
     /** The JSON lines history as plain CSV files with columns of their own. */
