@@ -69,6 +69,60 @@ class TableHistoryTest {
     }
 
     @Test
+    void a_kafka_topic_of_json_rows_with_their_own_names_is_read_to_its_end() throws Exception {
+        try (io.cohortflow.kafka.EmbeddedKafka kafka = io.cohortflow.kafka.EmbeddedKafka.start()) {
+            io.cohortflow.kafka.KafkaTopics.ensure(
+                    kafka.bootstrapServers(),
+                    List.of(
+                            new io.cohortflow.core.contract.TopicSpec(
+                                    "clicks", 2, java.util.Map.of())));
+            java.util.Properties p = new java.util.Properties();
+            p.put("bootstrap.servers", kafka.bootstrapServers());
+            try (org.apache.kafka.clients.producer.KafkaProducer<String, String> producer =
+                    new org.apache.kafka.clients.producer.KafkaProducer<>(
+                            p,
+                            new org.apache.kafka.common.serialization.StringSerializer(),
+                            new org.apache.kafka.common.serialization.StringSerializer())) {
+                for (int i = 0; i < 20; i++) {
+                    producer.send(
+                                    new org.apache.kafka.clients.producer.ProducerRecord<>(
+                                            "clicks",
+                                            "c" + i,
+                                            "{\"who\":\"u"
+                                                    + (i % 5)
+                                                    + "\",\"what\":\"Click\",\"at\":\"2026-12-01T10:00:"
+                                                    + (10 + i)
+                                                    + "Z\",\"attrs\":{\"button\":\"b"
+                                                    + i
+                                                    + "\"}}"))
+                            .get();
+                }
+            }
+            String sql =
+                    "CREATE TABLE clicks (who STRING, what STRING, `at` STRING,"
+                            + " attrs MAP<STRING, STRING>) WITH ('connector' = 'kafka', 'topic' ="
+                            + " 'clicks', 'properties.bootstrap.servers' = '"
+                            + kafka.bootstrapServers()
+                            + "', 'scan.startup.mode' = 'earliest-offset',"
+                            + " 'scan.bounded.mode' = 'latest-offset', 'format' = 'json');\n"
+                            + "SELECT who AS user_id, what AS name, `at` AS `time`, attrs AS properties"
+                            + " FROM clicks";
+            List<Inbound> in = read(sql, "demo");
+            assertThat(in).hasSize(20).allMatch(Inbound::valid);
+            assertThat(in).extracting(i -> i.workspace).containsOnly("demo");
+            Event e =
+                    in.stream()
+                            .map(i -> EventsCodec.decode(i.events).get(0))
+                            .filter(x -> x.properties().get("button").equals("b7"))
+                            .findFirst()
+                            .orElseThrow();
+            assertThat(e.name()).isEqualTo("Click");
+            assertThat(e.time())
+                    .isEqualTo(java.time.Instant.parse("2026-12-01T10:00:17Z").toEpochMilli());
+        }
+    }
+
+    @Test
     void a_mapping_without_a_required_column_is_refused_naming_it() {
         Path csv = dir.resolve("x.csv");
         String sql =
