@@ -132,10 +132,35 @@ class BackfillTest extends KafkaJobTest {
                             false,
                             null,
                             null,
-                            null);
+                            null,
+                            io.cohortflow.job.backfill.BackfillOptions.JSON_LINES);
             Backfill.run(o, all, new Configuration());
             assertThat(rows(outTable.resolve("memberships"))).as(format).isEqualTo(expected);
             assertThat(jsonLines(outTable.resolve("dead-letters"))).as(format).isEmpty();
+        }
+
+        // 1c. The memberships written as CSV and as Parquet through the Table API: the same rows.
+        for (String format : List.of("csv", "parquet")) {
+            BackfillOptions base =
+                    options(everything, dir.resolve("out-as-" + format), until, null);
+            BackfillOptions o =
+                    new BackfillOptions(
+                            base.inputs(),
+                            null,
+                            base.from(),
+                            base.until(),
+                            base.workspace(),
+                            base.output(),
+                            false,
+                            false,
+                            null,
+                            null,
+                            null,
+                            format);
+            Backfill.run(o, all, new Configuration());
+            assertThat(tableRows(dir.resolve("out-as-" + format).resolve("memberships"), format))
+                    .as(format)
+                    .isEqualTo(expected);
         }
 
         // 2. Streaming over everything ends in the same memberships.
@@ -205,7 +230,8 @@ class BackfillTest extends KafkaJobTest {
                         true,
                         null,
                         null,
-                        null);
+                        null,
+                        io.cohortflow.job.backfill.BackfillOptions.JSON_LINES);
         Backfill.run(o, c, new Configuration());
 
         List<JsonNode> members = read(c.topics().memberships(), IsolationLevel.READ_COMMITTED);
@@ -381,7 +407,8 @@ class BackfillTest extends KafkaJobTest {
                 false,
                 savepoint,
                 null,
-                null);
+                null,
+                io.cohortflow.job.backfill.BackfillOptions.JSON_LINES);
     }
 
     private static String envelope(String workspace, String user, long time) {
@@ -400,6 +427,31 @@ class BackfillTest extends KafkaJobTest {
                 for (String line : Files.readAllLines(f)) {
                     out.add(Json.MAPPER.readTree(line));
                 }
+            }
+        }
+        return out;
+    }
+
+    /** Memberships written as a table of {@code format}, read back: {@code user|segment}. */
+    private static Set<String> tableRows(Path dir, String format) throws Exception {
+        org.apache.flink.table.api.TableEnvironment t =
+                org.apache.flink.table.api.TableEnvironment.create(
+                        org.apache.flink.table.api.EnvironmentSettings.inBatchMode());
+        t.executeSql(
+                "CREATE TABLE m (workspace STRING, user_id STRING, segment_id STRING, change STRING,"
+                        + " `time` STRING, version BIGINT) WITH ('connector' = 'filesystem',"
+                        + " 'path' = '"
+                        + dir.toUri()
+                        + "', 'format' = '"
+                        + format
+                        + "')");
+        Set<String> out = new TreeSet<>();
+        try (org.apache.flink.util.CloseableIterator<org.apache.flink.types.Row> it =
+                t.executeSql("SELECT user_id, segment_id, change FROM m").collect()) {
+            while (it.hasNext()) {
+                org.apache.flink.types.Row r = it.next();
+                assertThat(r.getField(2)).isEqualTo("entered");
+                out.add(r.getField(0) + "|" + r.getField(1));
             }
         }
         return out;

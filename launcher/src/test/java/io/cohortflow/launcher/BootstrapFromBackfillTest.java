@@ -72,7 +72,8 @@ class BootstrapFromBackfillTest {
                             false,
                             savepoint,
                             null,
-                            null),
+                            null,
+                            io.cohortflow.job.backfill.BackfillOptions.JSON_LINES),
                     job,
                     new Configuration());
         }

@@ -58,7 +58,7 @@ public final class Backfill {
 
     private final History history;
     private final Source<DefinitionUpdate, ?, ?> definitions;
-    private final Sink<KafkaMessage> memberships;
+    private final Output memberships;
     @Nullable private final Sink<KafkaMessage> transitions;
     private final Sink<KafkaMessage> deadLetters;
     @Nullable private final Sink<KafkaMessage> publish;
@@ -87,10 +87,26 @@ public final class Backfill {
         }
     }
 
+    /** Where the memberships as of the end go: a sink of JSON lines, or a table of a format. */
+    @FunctionalInterface
+    public interface Output {
+        void write(DataStream<KafkaMessage> records);
+
+        static Output sink(Sink<KafkaMessage> sink) {
+            return records ->
+                    records.sinkTo(sink).uid("memberships-sink").name("Memberships as of the end");
+        }
+
+        /** Through the Table API, as {@code csv}, {@code parquet} or {@code json} files. */
+        static Output table(String dir, String format) {
+            return records -> MembershipTable.write(records, dir, format);
+        }
+    }
+
     public Backfill(
             History history,
             Source<DefinitionUpdate, ?, ?> definitions,
-            Sink<KafkaMessage> memberships,
+            Output memberships,
             @Nullable Sink<KafkaMessage> transitions,
             Sink<KafkaMessage> deadLetters,
             @Nullable Sink<KafkaMessage> publish,
@@ -133,7 +149,7 @@ public final class Backfill {
                         .uid("backfill-segmentation")
                         .name("Segmentation (batch)");
         DataStream<KafkaMessage> snapshot = segmented.getSideOutput(Descriptors.SNAPSHOT);
-        snapshot.sinkTo(memberships).uid("memberships-sink").name("Memberships as of the end");
+        memberships.write(snapshot);
         if (transitions != null) {
             segmented.sinkTo(transitions).uid("transitions-sink").name("Transitions");
         }
@@ -262,7 +278,9 @@ public final class Backfill {
                 o.definitionsFile() == null
                         ? KafkaConnectors.definitionsNow(c)
                         : definitionsFile(o.definitionsFile()),
-                jsonLines(out + "/memberships"),
+                o.outputFormat().equals(BackfillOptions.JSON_LINES)
+                        ? Output.sink(jsonLines(out + "/memberships"))
+                        : Output.table(out + "/memberships", o.outputFormat()),
                 o.transitions() ? jsonLines(out + "/transitions") : null,
                 jsonLines(out + "/dead-letters"),
                 o.publish() ? KafkaConnectors.side(c) : null,

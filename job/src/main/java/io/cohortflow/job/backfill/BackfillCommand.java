@@ -105,6 +105,16 @@ public final class BackfillCommand implements Callable<Integer> {
     boolean publish;
 
     @Option(
+            names = "--output-format",
+            defaultValue = BackfillOptions.JSON_LINES,
+            paramLabel = "jsonl|csv|parquet|json",
+            description =
+                    "The memberships' format (default ${DEFAULT-VALUE}: the topic's records); csv,"
+                            + " parquet and json write columns workspace, user_id, segment_id,"
+                            + " change, time, version through the Table API.")
+    String outputFormat = BackfillOptions.JSON_LINES;
+
+    @Option(
             names = "--config",
             paramLabel = "<cohortflow.properties>",
             description =
@@ -119,6 +129,14 @@ public final class BackfillCommand implements Callable<Integer> {
         if (fromMillis >= untilMillis) {
             throw new CommandLine.ParameterException(
                     spec.commandLine(), "--from must be before --until");
+        }
+        if (!BackfillOptions.OUTPUT_FORMATS.contains(outputFormat)) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "--output-format must be one of "
+                            + BackfillOptions.OUTPUT_FORMATS
+                            + ", got "
+                            + outputFormat);
         }
         if (inputs.isEmpty() == (inputTable == null)) {
             throw new CommandLine.ParameterException(
@@ -135,7 +153,8 @@ public final class BackfillCommand implements Callable<Integer> {
                 publish,
                 savepoint,
                 definitionsFile,
-                config);
+                config,
+                outputFormat);
     }
 
     private long instant(String option, @Nullable String value, long otherwise) {

@@ -23,6 +23,8 @@ import picocli.CommandLine;
  * @param savepoint write a bootstrap savepoint (and its cut-over file) here
  * @param definitionsFile read segment records from this JSON lines file instead of the topic
  * @param config the job's properties file (Kafka, topics, horizon, ...)
+ * @param outputFormat the memberships' format: {@link #JSON_LINES}, or a Table API file format
+ *     ({@code csv}, {@code parquet}, {@code json})
  */
 public record BackfillOptions(
         List<String> inputs,
@@ -35,7 +37,15 @@ public record BackfillOptions(
         boolean publish,
         @Nullable String savepoint,
         @Nullable String definitionsFile,
-        @Nullable Path config) {
+        @Nullable Path config,
+        String outputFormat) {
+
+    /** The memberships as the topic's JSON, one record per line (the default). */
+    public static final String JSON_LINES = "jsonl";
+
+    /** The formats {@code --output-format} takes. */
+    public static final java.util.List<String> OUTPUT_FORMATS =
+            java.util.List.of(JSON_LINES, "csv", "parquet", "json");
 
     /**
      * The options of a command line, as {@code cohortflow backfill} reads them; an {@link

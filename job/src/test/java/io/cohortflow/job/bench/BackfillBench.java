@@ -85,7 +85,8 @@ public final class BackfillBench {
                         false,
                         out.resolve("savepoint").toUri().toString(),
                         defs.toString(),
-                        null);
+                        null,
+                        io.cohortflow.job.backfill.BackfillOptions.JSON_LINES);
         JobExecutionResult r = runOffline(o, c, flink);
         double rate = EVENTS * 1000.0 / r.getNetRuntime();
         long members = countLines(out.resolve("memberships"));
@@ -136,7 +137,8 @@ public final class BackfillBench {
                                 false,
                                 tableOut.resolve("savepoint").toUri().toString(),
                                 defs.toString(),
-                                null);
+                                null,
+                                io.cohortflow.job.backfill.BackfillOptions.JSON_LINES);
                 JobExecutionResult tr = runOffline(t, c, flink);
                 double tableRate = EVENTS * 1000.0 / tr.getNetRuntime();
                 System.out.printf(

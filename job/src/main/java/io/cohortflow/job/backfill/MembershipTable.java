@@ -1,0 +1,65 @@
+package io.cohortflow.job.backfill;
+
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.core.contract.MembershipRecord;
+import io.cohortflow.job.model.KafkaMessage;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.table.api.bridge.java.StreamStatementSet;
+import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
+import org.apache.flink.types.Row;
+
+/**
+ * Membership records written through the Table API as a file table of another format ({@code csv},
+ * {@code parquet}, {@code json}): columns {@code workspace, user_id, segment_id, change, time,
+ * version}, as the memberships topic's records hold them. The insert is attached to the job's own
+ * graph, so it runs with the rest of the backfill.
+ */
+final class MembershipTable {
+    static final String[] COLUMNS = {
+        "workspace", "user_id", "segment_id", "change", "time", "version"
+    };
+
+    private MembershipTable() {}
+
+    static void write(DataStream<KafkaMessage> memberships, String dir, String format) {
+        TypeInformation<Row> type =
+                Types.ROW_NAMED(
+                        COLUMNS,
+                        Types.STRING,
+                        Types.STRING,
+                        Types.STRING,
+                        Types.STRING,
+                        Types.STRING,
+                        Types.LONG);
+        DataStream<Row> rows =
+                memberships
+                        .map(
+                                m -> {
+                                    MembershipRecord r = Json.read(m.value, MembershipRecord.class);
+                                    return Row.of(
+                                            r.workspace(),
+                                            r.userId(),
+                                            r.segmentId(),
+                                            r.change(),
+                                            r.time(),
+                                            r.version());
+                                })
+                        .returns(type)
+                        .name("Memberships as rows");
+        StreamTableEnvironment tables =
+                StreamTableEnvironment.create(memberships.getExecutionEnvironment());
+        tables.executeSql(
+                "CREATE TEMPORARY TABLE memberships_out (workspace STRING, user_id STRING,"
+                        + " segment_id STRING, change STRING, `time` STRING, version BIGINT) WITH"
+                        + " ('connector' = 'filesystem', 'path' = '"
+                        + dir.replace("'", "''")
+                        + "', 'format' = '"
+                        + format
+                        + "')");
+        StreamStatementSet set = tables.createStatementSet();
+        set.addInsert("memberships_out", tables.fromDataStream(rows));
+        set.attachAsDataStream();
+    }
+}
