@@ -116,7 +116,7 @@ class BackfillTest extends KafkaJobTest {
 
         // 1b. The same history as a CSV file and as JSON rows, read through the Table API and
         // mapped by SQL from their own column names: the same memberships.
-        for (String format : List.of("csv", "json", "parquet")) {
+        for (String format : List.of("csv", "json", "parquet", "avro")) {
             Path table = writeTable(h, format);
             Path outTable = dir.resolve("out-" + format);
             BackfillOptions o = options(everything, outTable, until, null);
@@ -289,8 +289,8 @@ class BackfillTest extends KafkaJobTest {
      * and maps it to events.
      */
     private Path writeTable(History h, String format) throws Exception {
-        if (format.equals("parquet")) {
-            return writeParquet(writeTable(h, "csv"));
+        if (format.equals("parquet") || format.equals("avro")) {
+            return writeConverted(writeTable(h, "csv"), format);
         }
         Path d = Files.createDirectories(dir.resolve("table-" + format));
         try (Writer w = Files.newBufferedWriter(d.resolve("history." + format))) {
@@ -341,9 +341,11 @@ class BackfillTest extends KafkaJobTest {
         return sql;
     }
 
-    /** The CSV table's rows as Parquet files, written by the Table API; its SQL file for them. */
-    private Path writeParquet(Path csvSql) throws Exception {
-        Path d = dir.resolve("table-parquet");
+    /**
+     * The CSV table's rows as files of {@code format}, written by the Table API; their SQL file.
+     */
+    private Path writeConverted(Path csvSql, String format) throws Exception {
+        Path d = dir.resolve("table-" + format);
         String csvTable = Files.readString(csvSql).split(";")[0];
         org.apache.flink.table.api.TableEnvironment t =
                 org.apache.flink.table.api.TableEnvironment.create(
@@ -355,16 +357,18 @@ class BackfillTest extends KafkaJobTest {
                         + columns
                         + " WITH ('connector' = 'filesystem', 'path' = '"
                         + d.toUri()
-                        + "', 'format' = 'parquet')");
+                        + "', 'format' = '"
+                        + format
+                        + "')");
         t.executeSql("INSERT INTO pq SELECT * FROM history").await();
-        Path sql = dir.resolve("history-parquet.sql");
+        Path sql = dir.resolve("history-" + format + ".sql");
         Files.writeString(
                 sql,
                 Files.readString(csvSql)
                         .replace(
                                 dir.resolve("table-csv").resolve("history.csv").toUri().toString(),
                                 d.toUri().toString())
-                        .replace("'format' = 'csv'", "'format' = 'parquet'"));
+                        .replace("'format' = 'csv'", "'format' = '" + format + "'"));
         return sql;
     }
 
