@@ -129,16 +129,46 @@ class MembersExportTest extends KafkaJobTest {
                 assertThat(Files.readAllLines(f).get(0)).isEqualTo(MembersExport.CSV_HEADER);
             }
         }
+        // As Parquet for a warehouse, partitioned by workspace and segment: every member.
+        MembersExport parquet =
+                export(null, dir.resolve("savepoints"), exports, MembersExport.PARQUET, null, null);
+        assertThat(parquet.pageable()).isFalse();
+        org.apache.flink.table.api.TableEnvironment t =
+                org.apache.flink.table.api.TableEnvironment.create(
+                        org.apache.flink.table.api.EnvironmentSettings.inBatchMode());
+        t.executeSql(
+                "CREATE TABLE m (user_id STRING, entered_at STRING, version BIGINT, workspace"
+                        + " STRING, segment_id STRING) PARTITIONED BY (workspace, segment_id) WITH"
+                        + " ('connector' = 'filesystem', 'path' = '"
+                        + exports.resolve(parquet.id()).resolve("members").toUri()
+                        + "', 'format' = 'parquet')");
+        TreeSet<String> fromParquet = new TreeSet<>();
+        try (org.apache.flink.util.CloseableIterator<org.apache.flink.types.Row> it =
+                t.executeSql("SELECT workspace, segment_id, user_id, entered_at FROM m")
+                        .collect()) {
+            it.forEachRemaining(
+                    r ->
+                            fromParquet.add(
+                                    r.getField(0)
+                                            + "/"
+                                            + r.getField(1)
+                                            + "/"
+                                            + r.getField(2)
+                                            + "@"
+                                            + r.getField(3)));
+        }
+        assertThat(fromParquet).isEqualTo(members);
+
         // Older exports beyond --keep are gone; the manifest is the last thing written.
         assertThat(MembersExport.complete(exports)).hasSizeLessThanOrEqualTo(3);
         assertThat(
                         Json.read(
                                         Files.readAllBytes(
-                                                exports.resolve(csv.id())
+                                                exports.resolve(parquet.id())
                                                         .resolve(MembersExport.MANIFEST)),
                                         MembersExport.class)
                                 .members())
-                .isEqualTo(buyers.size());
+                .isEqualTo(members.size());
     }
 
     private static MembersExport export(

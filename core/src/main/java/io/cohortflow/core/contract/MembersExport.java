@@ -24,7 +24,7 @@ import org.jspecify.annotations.Nullable;
  * @param createdAt when the export finished (ISO 8601)
  * @param snapshot the checkpoint or savepoint read
  * @param snapshotAt when that snapshot was written (ISO 8601): the members are as of then
- * @param format {@code jsonl} or {@code csv}
+ * @param format {@code jsonl}, {@code csv} or {@code parquet}
  * @param workspace the workspace exported, or null for all
  * @param segments the segments exported, or null for all of the workspace's
  * @param users users read
@@ -46,6 +46,14 @@ public record MembersExport(
     public static final String MANIFEST = "manifest.json";
     public static final String JSON_LINES = "jsonl";
     public static final String CSV = "csv";
+
+    /**
+     * Parquet, for a warehouse: files partitioned Hive-style ({@code
+     * members/workspace=<ws>/segment_id=<id>/part-*.parquet}, the partition columns in the path),
+     * not paged by the service.
+     */
+    public static final String PARQUET = "parquet";
+
     public static final String CSV_HEADER = "user_id,segment_id,entered_at,version";
 
     /** One member: the user, the segment, when they entered, the segment version they hold. */
@@ -70,6 +78,11 @@ public record MembersExport(
             }
             return new Member(workspace, f.get(0), f.get(1), f.get(2), Long.parseLong(f.get(3)));
         }
+    }
+
+    /** Whether the service pages over this export: JSON lines and CSV, read line by line. */
+    public boolean pageable() {
+        return format.equals(JSON_LINES) || format.equals(CSV);
     }
 
     /** Whether this export holds the members of {@code segment} of {@code workspace}. */

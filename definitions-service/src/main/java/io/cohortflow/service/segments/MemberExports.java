@@ -99,14 +99,15 @@ public final class MemberExports {
                     "no members export yet: run 'cohortflow export-members' (docs/exports.md)");
         }
         for (int i = all.size() - 1; i >= 0; i--) {
-            if (manifest(all.get(i)).covers(workspace, segment)) {
+            MembersExport m = manifest(all.get(i));
+            if (m.pageable() && m.covers(workspace, segment)) {
                 return all.get(i);
             }
         }
         throw new ServiceException(
                 404,
                 "no_export",
-                "no members export covers segment "
+                "no members export in JSON lines or CSV covers segment "
                         + segment
                         + ": run 'cohortflow export-members --workspace "
                         + workspace

@@ -85,8 +85,10 @@ class MembersApiTest {
                 id,
                 member(id, "u1") + "\n" + member(id, "u2") + "\n" + member(id, "u3") + "\n",
                 member(id, "u4") + "\n" + member(id, "u5") + "\n");
-        // A newer export of another segment only: the older one still answers for this one.
+        // A newer export of another segment only, and a newer Parquet export of everything (for a
+        // warehouse, not paged): the older one still answers for this one.
         export("20261203T000001000Z", MembersExport.CSV, List.of("other"), "other");
+        export("20261203T000009000Z", MembersExport.PARQUET, null, "nothing-pageable");
 
         List<String> users = new ArrayList<>();
         String cursor = null;

@@ -58,8 +58,10 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(
             names = "--format",
             defaultValue = "jsonl",
-            paramLabel = "jsonl|csv",
-            description = "JSON lines (default) or CSV with a header.")
+            paramLabel = "jsonl|csv|parquet",
+            description =
+                    "JSON lines (default), CSV with a header (both paged by the service), or"
+                            + " Parquet partitioned by workspace and segment (for a warehouse).")
     String format;
 
     @Option(
@@ -106,9 +108,10 @@ public final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!format.equals(MembersExport.JSON_LINES) && !format.equals(MembersExport.CSV)) {
+        if (!List.of(MembersExport.JSON_LINES, MembersExport.CSV, MembersExport.PARQUET)
+                .contains(format)) {
             throw new CommandLine.ParameterException(
-                    spec.commandLine(), "--format must be jsonl or csv, got " + format);
+                    spec.commandLine(), "--format must be jsonl, csv or parquet, got " + format);
         }
         if (keep < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--keep must be >= 1");

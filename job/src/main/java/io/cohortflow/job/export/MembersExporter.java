@@ -38,6 +38,7 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.state.api.OperatorIdentifier;
 import org.apache.flink.state.api.SavepointReader;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.filesystem.BucketAssigner;
 import org.apache.flink.streaming.api.functions.sink.filesystem.OutputFileConfig;
@@ -166,17 +167,26 @@ public final class MembersExporter {
         SavepointReader reader =
                 SavepointReader.read(
                         env, snapshot.toUri().toString(), new EmbeddedRocksDBStateBackend());
-        reader.readKeyedState(
-                        OperatorIdentifier.forUid(Uids.SEGMENTATION),
-                        new MemberReader(ordinals, o.workspace(), o.segments(), o.format()),
-                        Types.STRING,
-                        TypeInformation.of(MemberLine.class))
-                // The state reader's source hands on a null for a key that yields no record
-                // (a user without a membership held): not a member line.
-                .filter(m -> m != null)
-                .name("Members")
-                .sinkTo(files(dir.resolve("members"), o.format()))
-                .name("Member files");
+        boolean parquet = o.format().equals(MembersExport.PARQUET);
+        DataStream<MemberLine> lines =
+                reader.readKeyedState(
+                                OperatorIdentifier.forUid(Uids.SEGMENTATION),
+                                new MemberReader(
+                                        ordinals,
+                                        o.workspace(),
+                                        o.segments(),
+                                        parquet ? MembersExport.JSON_LINES : o.format()),
+                                Types.STRING,
+                                TypeInformation.of(MemberLine.class))
+                        // The state reader's source hands on a null for a key that yields no
+                        // record (a user without a membership held): not a member line.
+                        .filter(m -> m != null)
+                        .name("Members");
+        if (parquet) {
+            MemberTable.write(lines, dir.resolve("members"));
+        } else {
+            lines.sinkTo(files(dir.resolve("members"), o.format())).name("Member files");
+        }
         JobClient job = env.executeAsync("cohortflow-export-members");
         while (true) {
             try {
