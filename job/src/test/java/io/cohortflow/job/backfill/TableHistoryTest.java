@@ -7,7 +7,6 @@ import io.cohortflow.core.event.Event;
 import io.cohortflow.core.event.EventLimits;
 import io.cohortflow.job.model.EventsCodec;
 import io.cohortflow.job.model.Inbound;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -36,25 +35,36 @@ class TableHistoryTest {
     }
 
     @Test
-    void a_csv_export_with_its_own_columns_becomes_events_and_a_bad_row_a_dead_letter()
+    void a_parquet_export_with_its_own_columns_becomes_events_and_a_bad_row_a_dead_letter()
             throws Exception {
-        Path csv = dir.resolve("views.csv");
-        Files.writeString(
-                csv,
-                "v1,/home,sport,1764547200000\n"
-                        + "v2,/news,news,1764547260000\n"
-                        + ",/nobody,news,1764547320000\n");
+        // The warehouse's export, written here as Parquet by the Table API.
+        Path views = dir.resolve("views");
+        org.apache.flink.table.api.TableEnvironment t =
+                org.apache.flink.table.api.TableEnvironment.create(
+                        org.apache.flink.table.api.EnvironmentSettings.inBatchMode());
+        t.executeSql(
+                "CREATE TABLE export (visitor STRING, page STRING, section STRING, ts BIGINT)"
+                        + " WITH ('connector' = 'filesystem', 'path' = '"
+                        + views.toUri()
+                        + "', 'format' = 'parquet')");
+        t.executeSql(
+                        "INSERT INTO export VALUES ('v1', '/home', 'sport', 1764547200000),"
+                                + " ('v2', '/news', 'news', 1764547260000),"
+                                + " (CAST(NULL AS STRING), '/nobody', 'news', 1764547320000)")
+                .await();
+        // The documented mapping (docs/backfill.md), word for word but the path.
         String sql =
                 "CREATE TABLE page_views (visitor STRING, page STRING, section STRING, ts BIGINT)\n"
                         + "  WITH ('connector' = 'filesystem', 'path' = '"
-                        + csv.toUri()
-                        + "', 'format' = 'csv');\n"
+                        + views.toUri()
+                        + "', 'format' = 'parquet');\n"
                         + "SELECT visitor AS user_id, 'demo' AS workspace, 'Pageview' AS name,"
                         + " ts AS `time`,\n"
                         + "       JSON_OBJECT('page' VALUE page, 'section' VALUE section) AS"
                         + " properties\n"
                         + "  FROM page_views;\n";
-        List<Inbound> in = read(sql, null);
+        List<Inbound> in = new ArrayList<>(read(sql, null));
+        in.sort(Comparator.comparing(i -> i.valid() ? i.key : "~"));
         assertThat(in).hasSize(3);
         assertThat(in.get(0).valid()).isTrue();
         assertThat(in.get(0).key).isEqualTo("demo/v1");
@@ -65,7 +75,6 @@ class TableHistoryTest {
         assertThat(in.get(1).valid()).isTrue();
         assertThat(in.get(2).valid()).as("a row without a user").isFalse();
         assertThat(in.get(2).topic).isEqualTo("table#0");
-        assertThat(in.get(2).offset).isEqualTo(2);
     }
 
     @Test
