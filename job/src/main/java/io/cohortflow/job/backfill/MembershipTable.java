@@ -2,12 +2,11 @@ package io.cohortflow.job.backfill;
 
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.MembershipRecord;
+import io.cohortflow.job.FileTables;
 import io.cohortflow.job.model.KafkaMessage;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.datastream.DataStream;
-import org.apache.flink.table.api.bridge.java.StreamStatementSet;
-import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.types.Row;
 
 /**
@@ -48,18 +47,13 @@ final class MembershipTable {
                                 })
                         .returns(type)
                         .name("Memberships as rows");
-        StreamTableEnvironment tables =
-                StreamTableEnvironment.create(memberships.getExecutionEnvironment());
-        tables.executeSql(
-                "CREATE TEMPORARY TABLE memberships_out (workspace STRING, user_id STRING,"
-                        + " segment_id STRING, change STRING, `time` STRING, version BIGINT) WITH"
-                        + " ('connector' = 'filesystem', 'path' = '"
-                        + dir.replace("'", "''")
-                        + "', 'format' = '"
-                        + format
-                        + "')");
-        StreamStatementSet set = tables.createStatementSet();
-        set.addInsert("memberships_out", tables.fromDataStream(rows));
-        set.attachAsDataStream();
+        FileTables.insert(
+                rows,
+                "memberships_out",
+                "workspace STRING, user_id STRING, segment_id STRING, change STRING,"
+                        + " `time` STRING, version BIGINT",
+                null,
+                dir,
+                format);
     }
 }

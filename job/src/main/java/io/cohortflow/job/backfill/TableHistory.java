@@ -154,6 +154,7 @@ public final class TableHistory {
 
         private final List<String> columns;
         @Nullable private final String workspace;
+        private transient Map<String, Integer> positions;
         private final EventLimits limits;
         private transient long row;
         private transient String source;
@@ -167,6 +168,10 @@ public final class TableHistory {
         @Override
         public void open(OpenContext context) {
             source = "table#" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+            positions = new java.util.HashMap<>();
+            for (int i = 0; i < columns.size(); i++) {
+                positions.put(columns.get(i), i);
+            }
         }
 
         @Override
@@ -208,8 +213,8 @@ public final class TableHistory {
 
         @Nullable
         private Object field(Row r, String name) {
-            int i = columns.indexOf(name);
-            return i < 0 ? null : r.getField(i);
+            Integer i = positions.get(name);
+            return i == null ? null : r.getField(i);
         }
 
         private static JsonNode text(@Nullable Object v) {

@@ -2,12 +2,11 @@ package io.cohortflow.job.export;
 
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.MembersExport;
+import io.cohortflow.job.FileTables;
 import java.nio.file.Path;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.datastream.DataStream;
-import org.apache.flink.table.api.bridge.java.StreamStatementSet;
-import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.types.Row;
 
 /**
@@ -44,17 +43,13 @@ final class MemberTable {
                                 })
                         .returns(type)
                         .name("Members as rows");
-        StreamTableEnvironment tables =
-                StreamTableEnvironment.create(jsonLines.getExecutionEnvironment());
-        tables.executeSql(
-                "CREATE TEMPORARY TABLE members_out (user_id STRING, entered_at STRING,"
-                        + " version BIGINT, workspace STRING, segment_id STRING)"
-                        + " PARTITIONED BY (workspace, segment_id) WITH ('connector' ="
-                        + " 'filesystem', 'path' = '"
-                        + dir.toUri().toString().replace("'", "''")
-                        + "', 'format' = 'parquet')");
-        StreamStatementSet set = tables.createStatementSet();
-        set.addInsert("members_out", tables.fromDataStream(rows));
-        set.attachAsDataStream();
+        FileTables.insert(
+                rows,
+                "members_out",
+                "user_id STRING, entered_at STRING, version BIGINT, workspace STRING,"
+                        + " segment_id STRING",
+                "workspace, segment_id",
+                dir.toUri().toString(),
+                MembersExport.PARQUET);
     }
 }
