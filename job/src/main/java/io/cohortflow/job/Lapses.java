@@ -5,7 +5,6 @@ import io.cohortflow.core.eval.MembershipChange;
 import io.cohortflow.core.eval.SegmentCatalog;
 import io.cohortflow.core.eval.SegmentEngine;
 import io.cohortflow.core.eval.UserProfile;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.streaming.api.TimerService;
 
@@ -35,14 +34,7 @@ final class Lapses {
      * batch mode ignores the timers registered while a key's timers fire.
      */
     List<MembershipChange> apply(UserProfile p, SegmentCatalog catalog, long after, long through) {
-        List<MembershipChange> changes = new ArrayList<>();
-        long done = after;
-        long next;
-        while ((next = p.nextExpiry()) <= through && next > done) {
-            changes.addAll(engine.advanceTo(p, history, catalog, next));
-            done = next;
-        }
-        return changes;
+        return engine.lapsesThrough(p, history, catalog, after, through);
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.cohortflow.core.estimate;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.definition.Definition;
 import io.cohortflow.core.definition.DefinitionParser;
 import io.cohortflow.core.definition.Problem;
 import io.cohortflow.core.eval.CompiledSegment;
@@ -30,6 +31,23 @@ public final class Drafts {
             throw new IllegalArgumentException(describe(u.problems()));
         }
         return u.catalog().segment(DRAFT_ID).orElseThrow();
+    }
+
+    /** A draft compiled as the one segment of a catalog of its own. */
+    public record Alone(SegmentCatalog catalog, CompiledSegment segment) {}
+
+    /**
+     * A resolved draft (no {@code segment-ref} left) compiled alone, for evaluating it where no
+     * workspace catalog is at hand (a preview).
+     *
+     * @throws IllegalArgumentException with the problems when it does not compile
+     */
+    public static Alone alone(Definition resolved) {
+        SegmentCatalog.Update u = SegmentCatalog.empty().put(DRAFT_ID, 1, resolved);
+        if (!u.ok()) {
+            throw new IllegalArgumentException(describe(u.problems()));
+        }
+        return new Alone(u.catalog(), u.catalog().segment(DRAFT_ID).orElseThrow());
     }
 
     private static String describe(java.util.List<Problem> problems) {

@@ -219,6 +219,24 @@ public final class SegmentEngine {
     }
 
     /**
+     * Applies the user's lapses in {@code (after, through]}, each at its own instant, as timers
+     * firing at each would: the user's clock moves from lapse to lapse, not to {@code through}
+     * itself (a user's clock moves with their events and lapses only). What the job does when it
+     * visits a user at a watermark, and what a preview does up to its instant.
+     */
+    public List<MembershipChange> lapsesThrough(
+            UserProfile p, EventHistory h, SegmentCatalog catalog, long after, long through) {
+        List<MembershipChange> changes = new ArrayList<>();
+        long done = after;
+        long next;
+        while ((next = p.nextExpiry()) <= through && next > done) {
+            changes.addAll(advanceTo(p, h, catalog, next));
+            done = next;
+        }
+        return changes;
+    }
+
+    /**
      * See {@link #catchUp(UserProfile, EventHistory, SegmentCatalog)}. A profile whose counters an
      * older engine compiled has them rebuilt from the history and every segment evaluated, emitting
      * only what really changed.
@@ -310,12 +328,19 @@ public final class SegmentEngine {
      */
     public Optional<Explanation> explain(
             UserProfile p, EventHistory h, SegmentCatalog catalog, String segmentId) {
-        return catalog.segment(segmentId)
-                .map(
-                        s ->
-                                new Explainer(new ReferenceEvaluator(p.now))
-                                        .explain(
-                                                s.definition().container(), history.visible(p, h)));
+        return catalog.segment(segmentId).map(s -> explainAt(p, h, s, p.now));
+    }
+
+    /**
+     * Why segment {@code s} holds or not at {@code at} (or at the user's now when that is later):
+     * the explanation of {@link #holdsAt}, whose answer is its root's. Reads the profile and
+     * history and changes neither.
+     */
+    public Explanation explainAt(UserProfile p, EventHistory h, CompiledSegment s, long at) {
+        long now = Math.max(p.now, at);
+        List<Event> visible = p.now == Long.MIN_VALUE ? List.of() : history.visible(p, h, now);
+        return new Explainer(new ReferenceEvaluator(now))
+                .explain(s.definition().container(), visible);
     }
 
     /**

@@ -43,6 +43,9 @@ final class SequenceMatcher {
     private final Set<Long> failed = new HashSet<>();
     private int[] visitOrdinal;
 
+    // The interval each step took in the match found (set as the search returns from it).
+    private int[][] chosen;
+
     SequenceMatcher(ReferenceEvaluator eval, Pred.Sequence s, List<Event> hits) {
         this.eval = eval;
         this.hits = hits;
@@ -86,7 +89,31 @@ final class SequenceMatcher {
     }
 
     boolean matches() {
+        chosen = new int[steps.size()][];
         return !hits.isEmpty() && match(0, -1);
+    }
+
+    /**
+     * After {@link #matches}: per step, the positions of the unit that satisfy it on their own, and
+     * the hits of the match found (null when there was none). Steps are the sequence's, with the
+     * one any hit satisfies before a prefix's (after a suffix's).
+     */
+    List<Explanation.Step> explainSteps(boolean matched) {
+        List<Explanation.Step> out = new ArrayList<>(steps.size());
+        for (int k = 0; k < steps.size(); k++) {
+            List<Explanation.Hit> hitsOfStep = null;
+            if (matched && chosen[k] != null) {
+                hitsOfStep = new ArrayList<>();
+                for (int i = chosen[k][0]; i <= chosen[k][1]; i++) {
+                    Event e = hits.get(i);
+                    hitsOfStep.add(
+                            new Explanation.Hit(
+                                    e.name(), java.time.Instant.ofEpochMilli(e.time()).toString()));
+                }
+            }
+            out.add(new Explanation.Step(candidates(steps.get(k), 0).size(), hitsOfStep));
+        }
+        return out;
     }
 
     private boolean match(int k, int prevEnd) {
@@ -113,6 +140,7 @@ final class SequenceMatcher {
                 continue;
             }
             if (match(k + 1, cand[1])) {
+                chosen[k] = cand;
                 return true;
             }
         }
