@@ -45,7 +45,9 @@ public record JobConfig(
         EventLimits eventLimits,
         Duration idempotencyWindow,
         Duration audienceSeriesInterval,
-        boolean audiences) {
+        boolean audiences,
+        Duration userTtl,
+        Map<String, Duration> workspaceUserTtl) {
 
     public static final Setting<String> GROUP_ID =
             Setting.text(
@@ -203,6 +205,21 @@ public record JobConfig(
                             + " topic. Off, the job does no counting and GET"
                             + " /segments/{id}/audience answers nothing counted.");
 
+    public static final Setting<Duration> USER_TTL =
+            Setting.duration(
+                    "cohortflow.state.user-ttl",
+                    Duration.ZERO,
+                    true,
+                    "How long a user with no new event is kept: past it (event time) their state"
+                            + " is removed and their memberships exit. 0 keeps users for ever;"
+                            + " cohortflow.job.workspace.<org>.user-ttl sets it per workspace.");
+
+    /**
+     * Settings of one workspace: {@code cohortflow.job.workspace.<org>.user-ttl} (properties only:
+     * a variable's name cannot spell every org).
+     */
+    public static final String WORKSPACE = "cohortflow.job.workspace.";
+
     /** The job's own settings, without the shared ones of {@link CommonSettings}. */
     public static final List<Setting<?>> OWN =
             List.of(
@@ -221,6 +238,7 @@ public record JobConfig(
                     POISON_ATTEMPTS,
                     AUDIENCE_SERIES_INTERVAL,
                     AUDIENCES,
+                    USER_TTL,
                     FLINK_REST_URL);
 
     /** Every setting the job reads. */
@@ -262,7 +280,31 @@ public record JobConfig(
                 CommonSettings.eventLimits(s),
                 s.get(IDEMPOTENCY_WINDOW),
                 s.get(AUDIENCE_SERIES_INTERVAL),
-                s.get(AUDIENCES));
+                s.get(AUDIENCES),
+                s.get(USER_TTL),
+                workspaceUserTtl(s));
+    }
+
+    /**
+     * The workspaces named in {@code cohortflow.job.workspace.<org>.user-ttl} keys, each read as a
+     * setting of its own, so a bad value is named like any other.
+     */
+    private static Map<String, Duration> workspaceUserTtl(Settings s) {
+        Map<String, Duration> out = new java.util.TreeMap<>();
+        for (String key : s.withPrefix(WORKSPACE).keySet()) {
+            if (!key.endsWith(".user-ttl") || key.length() <= WORKSPACE.length() + 9) {
+                throw new io.cohortflow.core.config.InvalidSettingException(
+                        key + ": a workspace's job setting is user-ttl");
+            }
+            String org = key.substring(WORKSPACE.length(), key.length() - ".user-ttl".length());
+            out.put(org, s.get(Setting.duration(key, Duration.ZERO, true, "")));
+        }
+        return Map.copyOf(out);
+    }
+
+    /** How long a user of {@code workspace} with no new event is kept; zero for ever. */
+    public Duration userTtl(String workspace) {
+        return workspaceUserTtl.getOrDefault(workspace, userTtl);
     }
 
     /** A URI as it is; a local path as the absolute {@code file:} URI Flink wants. */

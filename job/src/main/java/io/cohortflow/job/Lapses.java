@@ -42,9 +42,12 @@ final class Lapses {
      * deletes the timer it supersedes. A backfill leaves lapses after its end to the streaming job
      * it bootstraps (the savepoint holds them as timers), rather than firing them all as its input
      * ends.
+     *
+     * @param expiry when the user's state expires for want of new events ({@link Long#MAX_VALUE}:
+     *     never), woken for like a lapse
      */
-    void register(UserProfile p, TimerService timers) {
-        long next = p.nextExpiry();
+    void register(UserProfile p, TimerService timers, long expiry) {
+        long next = Math.min(p.nextExpiry(), expiry);
         long scheduled = p.scheduledWakeUp();
         if (next != Long.MAX_VALUE && next <= asOf && next < scheduled) {
             if (scheduled != Long.MAX_VALUE && scheduled != asOf) {

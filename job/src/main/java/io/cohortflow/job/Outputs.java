@@ -10,6 +10,8 @@ import io.cohortflow.core.contract.Keys;
 import io.cohortflow.core.contract.MembershipRecord;
 import io.cohortflow.core.contract.ReplyRecord;
 import io.cohortflow.core.contract.TopicNames;
+import io.cohortflow.core.contract.UserMembership;
+import io.cohortflow.core.eval.Explanation;
 import io.cohortflow.core.eval.MembershipChange;
 import io.cohortflow.core.event.Event;
 import io.cohortflow.job.model.DefinitionUpdate;
@@ -79,6 +81,30 @@ final class Outputs implements Serializable {
                 topics.replies(),
                 in.requestId,
                 new ReplyRecord(in.requestId, in.userId, cohorts, activations, null, replayed));
+    }
+
+    /**
+     * The reply to a request about the user's state (see {@code EventEnvelope#op}): whether the job
+     * knew the user, and the memberships or explanation asked for.
+     */
+    KafkaMessage userReply(
+            Inbound in,
+            boolean known,
+            @Nullable List<UserMembership> memberships,
+            @Nullable Explanation explanation) {
+        return KafkaMessage.json(
+                topics.replies(),
+                in.requestId,
+                new ReplyRecord(
+                        in.requestId,
+                        in.userId,
+                        null,
+                        null,
+                        null,
+                        false,
+                        known,
+                        memberships,
+                        explanation));
     }
 
     /** One subtask's report on one segment (keyed per subtask: each keeps its latest). */

@@ -1,5 +1,6 @@
 package io.cohortflow.job;
 
+import io.cohortflow.core.contract.EventEnvelope;
 import io.cohortflow.core.contract.Keys;
 import io.cohortflow.core.contract.MembershipRecord;
 import io.cohortflow.core.contract.ReplyRecord;
@@ -68,6 +69,7 @@ public class SegmentationFunction
     private transient Outputs outputs;
     private transient LiveDefinitions definitions;
     private transient AudienceDeltas audiences;
+    private transient UserRequests requests;
 
     public SegmentationFunction(SegmentationSettings settings) {
         this.settings = settings;
@@ -93,6 +95,7 @@ public class SegmentationFunction
         outputs = new Outputs(settings.topics());
         definitions = new LiveDefinitions(settings.definitionsEndOffset(), outputs);
         audiences = new AudienceDeltas();
+        requests = new UserRequests(engine, outputs);
     }
 
     /** The membership changes of this subtask not yet handed to the audience counts. */
@@ -185,6 +188,10 @@ public class SegmentationFunction
             }
             return;
         }
+        if (EventEnvelope.ERASE.equals(in.op)) {
+            erase(in, ctx, out, side);
+            return;
+        }
         List<String> first = in.idempotencyKey == null ? null : answered.get(in.idempotencyKey);
         if (first != null) {
             // A retry of a request already answered: its events were applied then.
@@ -216,7 +223,8 @@ public class SegmentationFunction
         // writes are held back until the profile is saved, and what the record emits is sent
         // after both, so a record that fails halfway (a dead letter) changed nothing.
         history.begin();
-        UserProfile profile = profile();
+        UserProfile stored = detached(profileState.value());
+        UserProfile profile = stored == null ? new UserProfile() : stored;
         SegmentCatalog catalog = definitions.evaluating(in.workspace);
         SegmentEngine.Outcome outcome = engine.onEvents(profile, history, catalog, events);
         List<MembershipChange> changes = new ArrayList<>(outcome.changes());
@@ -230,7 +238,9 @@ public class SegmentationFunction
         }
         KafkaMessage reply = null;
         List<String> cohorts = null;
-        if (in.requestId != null && definitions.isReady()) {
+        if (in.requestId != null && definitions.isReady() && in.op != null) {
+            reply = requests.answer(in, stored != null, profile, history, catalog);
+        } else if (in.requestId != null && definitions.isReady()) {
             cohorts = engine.cohorts(profile, catalog);
             reply = reply(in, cohorts, false);
         } else if (in.requestId != null) {
@@ -240,7 +250,7 @@ public class SegmentationFunction
                             ReplyRecord.DEFINITIONS_LOADING,
                             "the job is still reading the segment definitions; retry shortly");
         }
-        lapses.register(profile, ctx.timerService());
+        register(profile, in.workspace, ctx.timerService());
         if (settings.backfill()) {
             // Batch mode fires a key's timers once its records are done: this one takes the
             // user's snapshot after every lapse up to the end has been applied.
@@ -268,6 +278,52 @@ public class SegmentationFunction
         }
     }
 
+    /**
+     * Erases the user: every membership they hold ends ({@code exited} records, audience counts
+     * down), then their profile, history, answered requests and pending lapse timer go, and the
+     * reply says so. Refused while the definitions are loading (the memberships could not all be
+     * named). A replay of the record after a restore from an earlier checkpoint erases again.
+     */
+    private void erase(
+            Inbound in,
+            ReadOnlyContext ctx,
+            Collector<KafkaMessage> out,
+            Consumer<KafkaMessage> side)
+            throws Exception {
+        if (!definitions.isReady()) {
+            side.accept(
+                    outputs.errorReply(
+                            in,
+                            ReplyRecord.DEFINITIONS_LOADING,
+                            "the job is still reading the segment definitions; retry shortly"));
+            return;
+        }
+        UserProfile stored = profileState.value();
+        UserProfile profile = stored == null ? new UserProfile() : stored;
+        SegmentCatalog catalog = definitions.catalog(in.workspace);
+        List<MembershipChange> exits =
+                UserRequests.exits(profile, catalog, ctx.timerService().currentWatermark());
+        KafkaMessage reply = requests.erased(in, stored != null, profile, catalog, exits);
+        forget(profile, ctx.timerService());
+        emit(in.workspace, in.userId, exits, out::collect);
+        side.accept(reply);
+    }
+
+    /** Removes every piece of the user's state and their pending timer. */
+    private void forget(UserProfile profile, TimerService timers) throws Exception {
+        if (profile.scheduledWakeUp() != Long.MAX_VALUE) {
+            timers.deleteEventTimeTimer(profile.scheduledWakeUp());
+        }
+        profileState.clear();
+        history.clear();
+        answered.clear();
+    }
+
+    /** Registers the user's next wake-up: their next lapse, or their state's expiry if sooner. */
+    private void register(UserProfile profile, String workspace, TimerService timers) {
+        lapses.register(profile, timers, settings.expiry(workspace, profile.lastEventTime()));
+    }
+
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<KafkaMessage> out)
             throws Exception {
@@ -285,6 +341,13 @@ public class SegmentationFunction
         String workspace = Keys.workspace(key);
         SegmentCatalog catalog = definitions.evaluating(workspace);
         boolean end = timestamp == settings.asOf();
+        if (!end && timestamp >= settings.expiry(workspace, profile.lastEventTime())) {
+            // No event for the workspace's user TTL: the user goes, as an erasure does.
+            List<MembershipChange> exits = UserRequests.exits(profile, catalog, timestamp);
+            forget(profile, ctx.timerService());
+            emit(workspace, Keys.id(key), exits, out::collect);
+            return;
+        }
         List<MembershipChange> changes = new ArrayList<>();
         // The end-of-backfill timer does not move the user's clock to the end: a streaming job's
         // clocks move with events and lapses only.
@@ -314,7 +377,7 @@ public class SegmentationFunction
                     lapses.apply(
                             profile, catalog, end ? Long.MIN_VALUE : timestamp, settings.asOf()));
         } else {
-            lapses.register(profile, ctx.timerService());
+            register(profile, workspace, ctx.timerService());
         }
         save(profile);
         history.commit();
@@ -439,7 +502,7 @@ public class SegmentationFunction
             history.rollback();
             return true;
         }
-        lapses.register(profile, timers);
+        register(profile, workspace, timers);
         save(profile);
         history.commit();
         emit(workspace, Keys.id(key), changes, out);
@@ -447,11 +510,6 @@ public class SegmentationFunction
     }
 
     // ---- state -------------------------------------------------------------------------------
-
-    private UserProfile profile() throws IOException {
-        UserProfile p = detached(profileState.value());
-        return p == null ? new UserProfile() : p;
-    }
 
     /**
      * The stored profile, or a copy of it where the state backend hands out the stored object

@@ -18,6 +18,8 @@ import java.io.Serializable;
  *     Descriptors#STATE}); {@code Long.MAX_VALUE} when streaming
  * @param idempotencyWindowMillis how long a request's answer is kept for a retry with the same
  *     idempotency key
+ * @param userTtlMillis how long a user with no new event is kept (0: for ever), and per workspace
+ *     where it differs
  */
 public record SegmentationSettings(
         long horizonMillis,
@@ -30,7 +32,9 @@ public record SegmentationSettings(
         long countUntil,
         long asOf,
         int poisonAttempts,
-        long idempotencyWindowMillis)
+        long idempotencyWindowMillis,
+        long userTtlMillis,
+        java.util.HashMap<String, Long> workspaceUserTtlMillis)
         implements Serializable {
 
     /** Failed attempts after which a record that keeps failing its task is skipped. */
@@ -54,7 +58,9 @@ public record SegmentationSettings(
                 Long.MAX_VALUE,
                 Long.MAX_VALUE,
                 c.poisonAttempts(),
-                c.idempotencyWindow().toMillis());
+                c.idempotencyWindow().toMillis(),
+                c.userTtl().toMillis(),
+                userTtls(c));
     }
 
     /**
@@ -83,7 +89,28 @@ public record SegmentationSettings(
                 until,
                 end,
                 poisonAttempts,
-                idempotencyWindowMillis);
+                idempotencyWindowMillis,
+                userTtlMillis,
+                workspaceUserTtlMillis);
+    }
+
+    private static java.util.HashMap<String, Long> userTtls(JobConfig c) {
+        java.util.HashMap<String, Long> out = new java.util.HashMap<>();
+        c.workspaceUserTtl().forEach((ws, d) -> out.put(ws, d.toMillis()));
+        return out;
+    }
+
+    /**
+     * When a user of {@code workspace} whose latest event was at {@code lastEvent} expires, or
+     * {@link Long#MAX_VALUE} for never (no TTL, no event, a backfill: its users are handed to the
+     * streaming job whole).
+     */
+    long expiry(String workspace, long lastEvent) {
+        long ttl = workspaceUserTtlMillis.getOrDefault(workspace, userTtlMillis);
+        if (ttl <= 0 || lastEvent == Long.MIN_VALUE || backfill()) {
+            return Long.MAX_VALUE;
+        }
+        return lastEvent > Long.MAX_VALUE - ttl ? Long.MAX_VALUE : lastEvent + ttl;
     }
 
     boolean backfill() {

@@ -178,6 +178,17 @@ public final class TestRecords {
         return operator(definitionsEnd, sliceNanos, parallelism, subtask, snapshot, 0);
     }
 
+    /** The streaming operator with {@code settings}, open, as {@link #operator} otherwise. */
+    static KeyedBroadcastOperatorTestHarness<String, Inbound, DefinitionUpdate, KafkaMessage>
+            operator(SegmentationSettings settings) throws Exception {
+        return open(
+                new SegmentationOperator(
+                        new SegmentationFunction(settings), SegmentationOperator.SLICE_NANOS, 0),
+                1,
+                0,
+                null);
+    }
+
     /** ... writing a heartbeat every {@code heartbeatMillis} of processing time (0: none). */
     static KeyedBroadcastOperatorTestHarness<String, Inbound, DefinitionUpdate, KafkaMessage>
             operator(
@@ -188,12 +199,25 @@ public final class TestRecords {
                     @Nullable OperatorSubtaskState snapshot,
                     long heartbeatMillis)
                     throws Exception {
-        SegmentationOperator op =
-                InstantiationUtil.clone(
-                        new SegmentationOperator(
-                                new SegmentationFunction(streaming(definitionsEnd)),
-                                sliceNanos,
-                                heartbeatMillis));
+        return open(
+                new SegmentationOperator(
+                        new SegmentationFunction(streaming(definitionsEnd)),
+                        sliceNanos,
+                        heartbeatMillis),
+                parallelism,
+                subtask,
+                snapshot);
+    }
+
+    private static KeyedBroadcastOperatorTestHarness<
+                    String, Inbound, DefinitionUpdate, KafkaMessage>
+            open(
+                    SegmentationOperator operator,
+                    int parallelism,
+                    int subtask,
+                    @Nullable OperatorSubtaskState snapshot)
+                    throws Exception {
+        SegmentationOperator op = InstantiationUtil.clone(operator);
         var h =
                 new KeyedBroadcastOperatorTestHarness<>(
                         op, Inbound::getKey, Types.STRING, 128, parallelism, subtask);

@@ -1,6 +1,7 @@
 package io.cohortflow.core.contract;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
@@ -17,6 +18,10 @@ import org.jspecify.annotations.Nullable;
  * @param idempotencyKey with a {@code request_id}: the client's key for the request; a later
  *     request of the same user with the same key, within the job's idempotency window, is answered
  *     with this one's cohorts and its events are not applied again
+ * @param op what the request asks of the user's state besides segmenting their events (null:
+ *     segmentation): {@link #MEMBERSHIPS}, {@link #EXPLAIN} or {@link #ERASE}, each with a request
+ *     id and no events
+ * @param segment for {@link #EXPLAIN}: the segment to explain
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record EventEnvelope(
@@ -26,7 +31,53 @@ public record EventEnvelope(
         @JsonProperty("request_id") @Nullable String requestId,
         @JsonProperty("activations") boolean activations,
         @JsonProperty("validate") boolean validate,
-        @JsonProperty("idempotency_key") @Nullable String idempotencyKey) {
+        @JsonProperty("idempotency_key") @Nullable String idempotencyKey,
+        @JsonProperty("op") @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String op,
+        @JsonProperty("segment") @JsonInclude(JsonInclude.Include.NON_NULL)
+                @Nullable String segment) {
+
+    /** Answer with every membership of the user, with status and times (no events applied). */
+    public static final String MEMBERSHIPS = "memberships";
+
+    /** Answer with the explanation of one segment for the user (no events applied). */
+    public static final String EXPLAIN = "explain";
+
+    /** Remove the user's state, ending every membership, and answer once done. */
+    public static final String ERASE = "erase";
+
+    /** A segmentation request (or, without a request id, events only). */
+    public EventEnvelope(
+            String workspace,
+            String userId,
+            List<JsonNode> events,
+            @Nullable String requestId,
+            boolean activations,
+            boolean validate,
+            @Nullable String idempotencyKey) {
+        this(
+                workspace,
+                userId,
+                events,
+                requestId,
+                activations,
+                validate,
+                idempotencyKey,
+                null,
+                null);
+    }
+
+    /**
+     * A request about the user's state ({@link #MEMBERSHIPS}, {@link #EXPLAIN}, {@link #ERASE}).
+     */
+    public static EventEnvelope about(
+            String workspace,
+            String userId,
+            String requestId,
+            String op,
+            @Nullable String segment) {
+        return new EventEnvelope(
+                workspace, userId, List.of(), requestId, false, false, null, op, segment);
+    }
 
     /** The longest idempotency key accepted (the service refuses longer, the job ignores them). */
     public static final int MAX_IDEMPOTENCY_KEY = 128;

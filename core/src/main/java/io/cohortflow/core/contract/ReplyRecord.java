@@ -1,7 +1,9 @@
 package io.cohortflow.core.contract;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.cohortflow.core.eval.Explanation;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -12,6 +14,11 @@ import org.jspecify.annotations.Nullable;
  *
  * @param replayed the answer of an earlier request with the same idempotency key: this request's
  *     events were not applied
+ * @param known for a request about the user's state: whether the job held any state of the user (an
+ *     erased or never-seen user is not known)
+ * @param memberships for {@code memberships}: every membership the job holds for the user; for
+ *     {@code erase}: those the erasure ended
+ * @param explanation for {@code explain}: the segment's predicates for the user, now
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record ReplyRecord(
@@ -20,7 +27,26 @@ public record ReplyRecord(
         @JsonProperty("cohorts") @Nullable List<String> cohorts,
         @JsonProperty("activations") @Nullable Map<String, List<String>> activations,
         @JsonProperty("error") @Nullable Error error,
-        @JsonProperty("replayed") boolean replayed) {
+        @JsonProperty("replayed") boolean replayed,
+        @JsonProperty("known") @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable Boolean known,
+        @JsonProperty("memberships") @JsonInclude(JsonInclude.Include.NON_NULL)
+                @Nullable List<UserMembership> memberships,
+        @JsonProperty("explanation") @JsonInclude(JsonInclude.Include.NON_NULL)
+                @Nullable Explanation explanation) {
+
+    /** A segmentation reply. */
+    public ReplyRecord(
+            String requestId,
+            String userId,
+            @Nullable List<String> cohorts,
+            @Nullable Map<String, List<String>> activations,
+            @Nullable Error error,
+            boolean replayed) {
+        this(requestId, userId, cohorts, activations, error, replayed, null, null, null);
+    }
+
+    /** The segment to explain is not live in the user's workspace. */
+    public static final String UNKNOWN_SEGMENT = "unknown_segment";
 
     /** The request was not valid (the service validates first: a safety net). */
     public static final String INVALID_REQUEST = "invalid_request";

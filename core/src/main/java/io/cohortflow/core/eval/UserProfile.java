@@ -103,6 +103,11 @@ public final class UserProfile {
         return now;
     }
 
+    /** The latest event time the user's history received; {@link Long#MIN_VALUE} before any. */
+    public long lastEventTime() {
+        return lastEventTime;
+    }
+
     public int historySize() {
         return historySize;
     }

@@ -106,7 +106,15 @@ public final class InboundParser {
         }
         in.activations = root.path("activations").asBoolean(false);
         in.validate = root.path("validate").asBoolean(false);
-        in.wake = root.path("wake").asBoolean(false);
+        in.op = text(root, "op");
+        in.segment = text(root, "segment");
+        if (in.op != null) {
+            String problem = requestProblem(in, root);
+            if (problem != null) {
+                return reject(in, "invalid_envelope", problem, text);
+            }
+            return in;
+        }
         JsonNode events = root.get("events");
         if (events == null && root.has("event")) {
             events = Json.MAPPER.createArrayNode().add(root.get("event")); // one-event shorthand
@@ -139,6 +147,26 @@ public final class InboundParser {
         }
         in.events = EventsCodec.encode(parsed);
         return in;
+    }
+
+    /** What is wrong with a request about the user's state ({@code op} set), or null. */
+    @Nullable
+    private static String requestProblem(Inbound in, JsonNode root) {
+        if (!List.of(EventEnvelope.MEMBERSHIPS, EventEnvelope.EXPLAIN, EventEnvelope.ERASE)
+                .contains(in.op)) {
+            return "op: one of memberships, explain, erase";
+        }
+        if (in.requestId == null) {
+            return "op " + in.op + ": needs a request_id";
+        }
+        JsonNode events = root.get("events");
+        if (events != null && !(events.isArray() && events.isEmpty())) {
+            return "op " + in.op + ": carries no events";
+        }
+        if (in.op.equals(EventEnvelope.EXPLAIN) && (in.segment == null || in.segment.isEmpty())) {
+            return "op explain: needs a segment";
+        }
+        return null;
     }
 
     private static Inbound reject(Inbound in, String reason, String detail, @Nullable String raw) {

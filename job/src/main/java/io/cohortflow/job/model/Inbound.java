@@ -21,8 +21,14 @@ public class Inbound {
     public boolean activations;
     public boolean validate;
 
-    /** An envelope the job sent itself so that a user's timer is registered (see WakeUp). */
-    public boolean wake;
+    /**
+     * What a request asks of the user's state besides segmenting ({@code EventEnvelope#op}), or
+     * null for segmentation.
+     */
+    @Nullable public String op;
+
+    /** The segment an {@code explain} request names. */
+    @Nullable public String segment;
 
     /** The events, encoded by {@link EventsCodec}. */
     public byte[] events = new byte[0];

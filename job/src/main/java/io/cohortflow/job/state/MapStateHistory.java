@@ -79,6 +79,12 @@ public final class MapStateHistory implements EventHistory {
         buffering = false;
     }
 
+    /** Removes the whole history at once (an erased user), and what was held back. */
+    public void clear() {
+        rollback();
+        map.clear();
+    }
+
     /** The entries with their keys, oldest first. */
     public List<Map.Entry<Long, Event>> entries() {
         try {

@@ -1,0 +1,258 @@
+package io.cohortflow.job;
+
+import static io.cohortflow.job.TestRecords.DAY;
+import static io.cohortflow.job.TestRecords.HOUR;
+import static io.cohortflow.job.TestRecords.T0;
+import static io.cohortflow.job.TestRecords.envelope;
+import static io.cohortflow.job.TestRecords.event;
+import static io.cohortflow.job.TestRecords.everPurchased;
+import static io.cohortflow.job.TestRecords.inbound;
+import static io.cohortflow.job.TestRecords.segment;
+import static io.cohortflow.job.TestRecords.threePageviewsIn;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.core.contract.TopicNames;
+import io.cohortflow.job.model.DefinitionUpdate;
+import io.cohortflow.job.model.Inbound;
+import io.cohortflow.job.model.KafkaMessage;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Requests about one user's state on the operator: memberships with status and times, explain,
+ * erasure, and the state TTL that erases inactive users.
+ */
+class UserRequestsTest {
+    private static final TopicNames TOPICS = TopicNames.DEFAULT;
+    private KeyedBroadcastOperatorTestHarness<String, Inbound, DefinitionUpdate, KafkaMessage> h;
+
+    @AfterEach
+    void close() throws Exception {
+        if (h != null) {
+            h.close();
+        }
+    }
+
+    private void start(SegmentationSettings settings) throws Exception {
+        h = TestRecords.operator(settings);
+        h.processBroadcastElement(
+                segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 0), 0);
+        h.processBroadcastElement(
+                segment("ws", "buyers", 1, 0, true, false, everPurchased(), 1), 0);
+    }
+
+    private void start() throws Exception {
+        start(TestRecords.streaming(0));
+    }
+
+    /** u1: three page views at T0, T0 + 1 h, T0 + 2 h (a reader from the third) and a purchase. */
+    private void readerAndBuyer() throws Exception {
+        h.processElement(
+                inbound(
+                        envelope(
+                                "ws",
+                                "u1",
+                                null,
+                                event("Purchase", T0),
+                                event("Pageview", T0),
+                                event("Pageview", T0 + HOUR),
+                                event("Pageview", T0 + 2 * HOUR))),
+                T0);
+    }
+
+    /** Event time moves to {@code t} (the definitions source's watermark is at the end). */
+    private void watermark(long t) throws Exception {
+        h.processBroadcastWatermark(new Watermark(Long.MAX_VALUE));
+        h.processWatermark(new Watermark(t));
+    }
+
+    private static String ask(String user, String requestId, String op, String segment) {
+        return "{\"workspace\":\"ws\",\"user_id\":\""
+                + user
+                + "\",\"request_id\":\""
+                + requestId
+                + "\",\"op\":\""
+                + op
+                + "\""
+                + (segment == null ? "" : ",\"segment\":\"" + segment + "\"")
+                + "}";
+    }
+
+    private JsonNode reply(String op, String user, String segment) throws Exception {
+        String id = "r" + System.nanoTime();
+        h.processElement(inbound(ask(user, id, op, segment)), T0);
+        for (JsonNode r : side(TOPICS.replies())) {
+            if (r.path("request_id").asText().equals(id)) {
+                return r;
+            }
+        }
+        throw new AssertionError("no reply to " + id);
+    }
+
+    private List<JsonNode> side(String topic) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        var q = h.getSideOutput(Descriptors.SIDE);
+        if (q != null) {
+            for (StreamRecord<KafkaMessage> r : q) {
+                if (r.getValue().topic.equals(topic)) {
+                    out.add(Json.MAPPER.readTree(r.getValue().value));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Keys holding a profile or history (a user erased holds neither). */
+    private long usersWithState() throws Exception {
+        var backend = h.getOperator().getKeyedStateBackend();
+        long n = 0;
+        for (String state : List.of(Descriptors.PROFILE.getName(), Descriptors.HISTORY.getName())) {
+            try (var keys =
+                    backend.getKeys(state, org.apache.flink.runtime.state.VoidNamespace.INSTANCE)) {
+                n += keys.count();
+            }
+        }
+        return n;
+    }
+
+    private List<JsonNode> memberships() throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        for (KafkaMessage m : h.extractOutputValues()) {
+            out.add(Json.MAPPER.readTree(m.value));
+        }
+        return out;
+    }
+
+    @Test
+    void a_lookup_lists_each_membership_with_its_status_times_and_version() throws Exception {
+        start();
+        readerAndBuyer();
+        JsonNode r = reply("memberships", "u1", null);
+        assertThat(r.get("known").asBoolean()).isTrue();
+        assertThat(r.get("memberships")).hasSize(2);
+        JsonNode buyers = r.at("/memberships/0");
+        assertThat(buyers.get("segment_id").asText()).isEqualTo("buyers");
+        assertThat(buyers.get("status").asText()).isEqualTo("existing");
+        assertThat(buyers.get("entered_at").asText()).isEqualTo("2024-01-15T00:00:00Z");
+        assertThat(buyers.get("last_qualified_at").asText()).isEqualTo("2024-01-15T02:00:00Z");
+        assertThat(buyers.has("exited_at")).isFalse();
+        assertThat(buyers.get("segment_version").asLong()).isEqualTo(1);
+        // Entered at the user's latest instant: realized.
+        assertThat(r.at("/memberships/1/status").asText()).isEqualTo("realized");
+
+        // The reader's window lapses a week after the first page view: exited, and when.
+        watermark(T0 + 7 * DAY);
+        JsonNode later = reply("memberships", "u1", null);
+        JsonNode readers = later.at("/memberships/1");
+        assertThat(readers.get("status").asText()).isEqualTo("exited");
+        assertThat(readers.get("exited_at").asText()).isEqualTo("2024-01-22T00:00:00Z");
+        assertThat(readers.get("last_qualified_at").asText()).isEqualTo("2024-01-22T00:00:00Z");
+    }
+
+    @Test
+    void a_lookup_of_a_user_the_job_never_saw_is_unknown_and_stores_nothing() throws Exception {
+        start();
+        JsonNode r = reply("memberships", "nobody", null);
+        assertThat(r.get("known").asBoolean()).isFalse();
+        assertThat(r.get("memberships")).isEmpty();
+        assertThat(reply("memberships", "nobody", null).get("known").asBoolean()).isFalse();
+    }
+
+    @Test
+    void explain_shows_the_tree_behind_the_membership_and_an_unknown_segment_is_an_error()
+            throws Exception {
+        start();
+        readerAndBuyer();
+        JsonNode e = reply("explain", "u1", "readers").get("explanation");
+        assertThat(e.get("holds").asBoolean()).isTrue();
+        assertThat(e.get("func").asText()).isEqualTo("container");
+        assertThat(e.get("units").asInt()).isEqualTo(4);
+        assertThat(e.get("matching_units").asInt()).isEqualTo(3);
+        assertThat(e.get("at_least").asInt()).isEqualTo(3);
+        assertThat(e.at("/window/count").asInt()).isEqualTo(7);
+        assertThat(e.at("/children/0/definition/func").asText()).isEqualTo("event-exists");
+
+        JsonNode error = reply("explain", "u1", "nope");
+        assertThat(error.at("/error/code").asText()).isEqualTo("unknown_segment");
+    }
+
+    @Test
+    void erasure_exits_every_membership_removes_the_state_and_its_timer() throws Exception {
+        start();
+        readerAndBuyer();
+        memberships(); // the entries
+        h.getOutput().clear();
+        assertThat(h.numEventTimeTimers()).isEqualTo(1); // the reader's lapse
+
+        JsonNode r = reply("erase", "u1", null);
+        assertThat(r.get("known").asBoolean()).isTrue();
+        assertThat(r.get("memberships"))
+                .extracting(m -> m.get("status").asText())
+                .containsOnly("exited");
+        List<JsonNode> exits = memberships();
+        assertThat(exits).extracting(m -> m.get("change").asText()).containsOnly("exited");
+        assertThat(exits)
+                .extracting(m -> m.get("segment_id").asText())
+                .containsExactlyInAnyOrder("buyers", "readers");
+        assertThat(h.numEventTimeTimers()).isZero();
+        assertThat(usersWithState()).isZero();
+
+        JsonNode after = reply("memberships", "u1", null);
+        assertThat(after.get("known").asBoolean()).isFalse();
+        assertThat(after.get("memberships")).isEmpty();
+        // Erasing again is harmless and says there was nothing.
+        assertThat(reply("erase", "u1", null).get("known").asBoolean()).isFalse();
+        // New events after the erasure start a new user from nothing.
+        h.processElement(inbound(envelope("ws", "u1", null, event("Pageview", T0 + 3 * HOUR))), T0);
+        JsonNode fresh = reply("memberships", "u1", null);
+        assertThat(fresh.get("known").asBoolean()).isTrue();
+        assertThat(fresh.get("memberships")).isEmpty();
+    }
+
+    @Test
+    void a_user_with_no_event_for_the_workspaces_ttl_is_removed_and_exits() throws Exception {
+        JobConfig c =
+                JobConfig.from(
+                        Map.of(
+                                "cohortflow.state.user-ttl", "P30D",
+                                "cohortflow.job.workspace.ws.user-ttl", "P2D"));
+        assertThat(c.userTtl("other")).hasDays(30);
+        start(SegmentationSettings.of(c, 0, false));
+        readerAndBuyer();
+        h.getOutput().clear();
+        watermark(T0 + 2 * HOUR + 2 * DAY - 1);
+        assertThat(reply("memberships", "u1", null).get("known").asBoolean()).isTrue();
+        watermark(T0 + 2 * HOUR + 2 * DAY);
+        List<JsonNode> exits = memberships();
+        assertThat(exits).extracting(m -> m.get("change").asText()).containsOnly("exited");
+        assertThat(exits).hasSize(2);
+        assertThat(exits.get(0).get("time").asText()).isEqualTo("2024-01-17T02:00:00Z");
+        assertThat(reply("memberships", "u1", null).get("known").asBoolean()).isFalse();
+        assertThat(usersWithState()).isZero();
+    }
+
+    @Test
+    void a_request_about_a_user_is_checked_like_any_envelope() {
+        assertThat(inbound(ask("u1", "r", "drop", null)).detail).contains("op: one of");
+        assertThat(inbound("{\"workspace\":\"ws\",\"user_id\":\"u1\",\"op\":\"erase\"}").detail)
+                .contains("needs a request_id");
+        assertThat(inbound(ask("u1", "r", "explain", null)).detail).contains("needs a segment");
+        assertThat(
+                        inbound(
+                                        "{\"workspace\":\"ws\",\"user_id\":\"u1\",\"request_id\":\"r\","
+                                                + "\"op\":\"memberships\",\"events\":["
+                                                + event("Pageview", T0)
+                                                + "]}")
+                                .detail)
+                .contains("carries no events");
+        assertThat(inbound(ask("u1", "r", "memberships", null)).valid()).isTrue();
+    }
+}
