@@ -236,7 +236,8 @@ public final class CohortflowJob {
                 FlinkSettings.layered(
                         env.getConfiguration(), JobConfig.ALL, properties, System.getenv());
         JobConfig c = JobConfig.from(settings);
-        settings.warnings(JobConfig.ALL, List.of("COHORTFLOW_JAVA_OPTS")).forEach(LOG::warn);
+        settings.warnings(JobConfig.ALL, List.of("COHORTFLOW_JAVA_OPTS", JobConfig.WORKSPACE))
+                .forEach(LOG::warn);
         env.configure(flinkConfiguration(c));
         onKafka(c).build(env);
         env.execute("cohortflow");

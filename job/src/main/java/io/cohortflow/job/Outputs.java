@@ -114,7 +114,8 @@ final class Outputs implements Serializable {
     }
 
     /** A subtask's sign of life on the replies topic, with its limits (see {@link Heartbeat}). */
-    KafkaMessage heartbeat(int subtask, long at, long maxFutureSkewMillis, long horizonMillis) {
+    KafkaMessage heartbeat(
+            int subtask, long at, long maxFutureSkewMillis, long horizonMillis, int historyCap) {
         return KafkaMessage.json(
                 topics.replies(),
                 Heartbeat.key(subtask),
@@ -122,7 +123,8 @@ final class Outputs implements Serializable {
                         subtask,
                         java.time.Instant.ofEpochMilli(at).toString(),
                         maxFutureSkewMillis,
-                        horizonMillis));
+                        horizonMillis,
+                        historyCap));
     }
 
     KafkaMessage errorReply(Inbound in, String code, String message) {

@@ -551,7 +551,11 @@ public class SegmentationFunction
         return settings.backfill()
                 ? null
                 : outputs.heartbeat(
-                        subtask, at, settings.maxFutureSkewMillis(), settings.horizonMillis());
+                        subtask,
+                        at,
+                        settings.maxFutureSkewMillis(),
+                        settings.horizonMillis(),
+                        settings.historyCap());
     }
 
     private KafkaMessage reply(Inbound in, List<String> cohorts, boolean replayed) {

@@ -50,8 +50,12 @@ final class UserRequests {
                         ReplyRecord.UNKNOWN_SEGMENT,
                         "segment " + in.segment + " is not live in workspace " + in.workspace);
             }
+            Membership m = profile.memberships(catalog).get(in.segment);
             return outputs.userReply(
-                    in, known, null, engine.explainAt(profile, history, s.get(), profile.now()));
+                    in,
+                    known,
+                    m == null ? List.of() : List.of(UserMembership.of(in.segment, m)),
+                    engine.explainAt(profile, history, s.get(), profile.now()));
         }
         List<UserMembership> out = new ArrayList<>();
         for (Map.Entry<String, Membership> m : profile.memberships(catalog).entrySet()) {

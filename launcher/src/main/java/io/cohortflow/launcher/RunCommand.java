@@ -112,6 +112,7 @@ final class RunCommand implements Callable<Integer> {
     private static List<String> families() {
         List<String> out = new ArrayList<>(SegmentationConfig.FAMILIES);
         out.add(LauncherConfig.FLINK_PREFIX);
+        out.add(io.cohortflow.job.JobConfig.WORKSPACE);
         out.add(SegmentsCommand.ENV_URL);
         return List.copyOf(out);
     }

@@ -15,13 +15,24 @@ import org.jspecify.annotations.Nullable;
  * @param maxFutureSkewMillis how far ahead of the job's clock an event may be (null from a job
  *     written before heartbeats carried it)
  * @param horizonMillis the job's history horizon (null likewise)
+ * @param historyCap the most events the job keeps per user (null likewise): with the two above, the
+ *     engine settings a preview evaluates drafts with, as the job would
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Heartbeat(
         @JsonProperty("heartbeat") int subtask,
         @JsonProperty("at") String at,
         @JsonProperty("max_future_skew_ms") @Nullable Long maxFutureSkewMillis,
-        @JsonProperty("horizon_ms") @Nullable Long horizonMillis) {
+        @JsonProperty("horizon_ms") @Nullable Long horizonMillis,
+        @JsonProperty("history_cap") @Nullable Integer historyCap) {
+
+    public Heartbeat(
+            int subtask,
+            String at,
+            @Nullable Long maxFutureSkewMillis,
+            @Nullable Long horizonMillis) {
+        this(subtask, at, maxFutureSkewMillis, horizonMillis, null);
+    }
 
     /** The record key of {@code subtask}'s heartbeats. */
     public static String key(int subtask) {

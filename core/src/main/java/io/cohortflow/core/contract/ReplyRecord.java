@@ -17,7 +17,8 @@ import org.jspecify.annotations.Nullable;
  * @param known for a request about the user's state: whether the job held any state of the user (an
  *     erased or never-seen user is not known)
  * @param memberships for {@code memberships}: every membership the job holds for the user; for
- *     {@code erase}: those the erasure ended
+ *     {@code explain}: the explained segment's, if the user has one; for {@code erase}: those the
+ *     erasure ended
  * @param explanation for {@code explain}: the segment's predicates for the user, now
  */
 @JsonIgnoreProperties(ignoreUnknown = true)

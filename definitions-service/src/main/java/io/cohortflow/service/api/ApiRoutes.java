@@ -52,6 +52,8 @@ public final class ApiRoutes {
             new Route(Method.POST, "/segments/validate", Set.of("rsid", "locale"), true);
     public static final Route ESTIMATE =
             new Route(Method.POST, "/segments/estimate", Set.of("sample", "locale"), true);
+    public static final Route PREVIEW =
+            new Route(Method.POST, "/segments/preview", Set.of("locale"), true);
     public static final Route GET_SEGMENT =
             new Route(Method.GET, "/segments/{id}", LOCALE_EXPANSION, true);
     public static final Route UPDATE_SEGMENT =
@@ -136,6 +138,7 @@ public final class ApiRoutes {
                     CREATE_SEGMENT,
                     VALIDATE,
                     ESTIMATE,
+                    PREVIEW,
                     GET_SEGMENT,
                     UPDATE_SEGMENT,
                     DELETE_SEGMENT,

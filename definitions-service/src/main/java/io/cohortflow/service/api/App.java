@@ -7,6 +7,7 @@ import io.cohortflow.service.auth.Principal;
 import io.cohortflow.service.limits.WorkspaceLimits;
 import io.cohortflow.service.metrics.ServiceMetrics;
 import io.cohortflow.service.segments.DraftEstimator;
+import io.cohortflow.service.segments.DraftPreviews;
 import io.cohortflow.service.segments.MemberExports;
 import io.cohortflow.service.segments.SegmentService;
 import io.javalin.Javalin;
@@ -66,7 +67,12 @@ public final class App {
     public static Javalin create(Services s, List<Controller> more) {
         String openapi = resource("/openapi.yaml");
         List<Controller> controllers = new ArrayList<>();
-        controllers.add(new SegmentsController(s.segments(), s.estimator(), s.exports()));
+        controllers.add(
+                new SegmentsController(
+                        s.segments(),
+                        s.estimator(),
+                        new DraftPreviews(s.segments(), s.estimator(), java.time.Clock.systemUTC()),
+                        s.exports()));
         controllers.add(new MetadataController(s.segments().metadata()));
         controllers.addAll(more);
         return Javalin.create(

@@ -6,15 +6,20 @@ import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.MembersExport;
 import io.cohortflow.core.definition.Problem;
 import io.cohortflow.core.estimate.AudienceEstimate;
+import io.cohortflow.core.estimate.Preview;
+import io.cohortflow.core.eval.MembershipChange;
 import io.cohortflow.core.validation.ValidationResult;
 import io.cohortflow.service.segments.Audiences;
 import io.cohortflow.service.segments.DraftEstimator;
+import io.cohortflow.service.segments.DraftPreviews;
 import io.cohortflow.service.segments.MemberExports;
 import io.cohortflow.service.segments.SegmentMetadata;
 import io.cohortflow.service.segments.SegmentService;
 import io.cohortflow.service.store.StoredSegment;
+import java.time.Instant;
 import java.util.List;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The segment object of the spec. Without {@code expansion} a segment shows id, name, description,
@@ -212,6 +217,40 @@ final class SegmentJson {
         }
         o.put("durationMs", e.took().toMillis());
         return o;
+    }
+
+    static ObjectNode preview(DraftPreviews.Answer a) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.put("at", a.at().toString());
+        ArrayNode users = o.putArray("users");
+        for (DraftPreviews.UserPreview u : a.users()) {
+            Preview.Result r = u.result();
+            ObjectNode n = users.addObject();
+            n.put("userId", u.userId());
+            n.put("member", r.member());
+            putInstant(n, "enteredAt", r.enteredAt());
+            putInstant(n, "lapsesAt", r.lapsesAt());
+            ArrayNode changes = n.putArray("changes");
+            for (MembershipChange c : r.changes()) {
+                changes.addObject()
+                        .put("change", c.kind().json())
+                        .put("time", Instant.ofEpochMilli(c.time()).toString());
+            }
+            ArrayNode ignored = n.putArray("ignored");
+            for (Preview.Ignored i : r.ignored()) {
+                ignored.addObject().put("index", i.index()).put("reason", i.reason());
+            }
+            n.set("explanation", Json.MAPPER.valueToTree(r.explanation()));
+        }
+        return o;
+    }
+
+    private static void putInstant(ObjectNode o, String field, @Nullable Long millis) {
+        if (millis == null) {
+            o.putNull(field);
+        } else {
+            o.put(field, Instant.ofEpochMilli(millis).toString());
+        }
     }
 
     static ObjectNode propagation(SegmentService.Propagation p) {

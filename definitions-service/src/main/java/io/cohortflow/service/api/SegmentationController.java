@@ -46,8 +46,7 @@ public final class SegmentationController implements Controller {
 
     private final SegmentationService segmentation;
     private final EventSchemas schemas;
-    private final ApiKeys keys;
-    private final WorkspaceLimits limits;
+    private final CcsAccess access;
 
     public SegmentationController(
             SegmentationService segmentation,
@@ -56,8 +55,7 @@ public final class SegmentationController implements Controller {
             WorkspaceLimits limits) {
         this.segmentation = segmentation;
         this.schemas = schemas;
-        this.keys = keys;
-        this.limits = limits;
+        this.access = new CcsAccess(keys, limits);
     }
 
     @Override
@@ -73,7 +71,7 @@ public final class SegmentationController implements Controller {
         String requestId = CcsErrors.requestId(ctx);
         Principal p = authenticate(ctx);
         String workspace = p.workspace();
-        enter(ctx, workspace);
+        access.enter(ctx, workspace);
         try {
             SegmentationService.Options options =
                     new SegmentationService.Options(
@@ -85,7 +83,7 @@ public final class SegmentationController implements Controller {
                     ctx,
                     segmentation
                             .segment(workspace, body, options, requestId)
-                            .whenComplete((answer, failure) -> limits.release(workspace))
+                            .whenComplete((answer, failure) -> access.release(workspace))
                             .thenAccept(
                                     answer -> {
                                         if (answer.replayed()) {
@@ -94,20 +92,8 @@ public final class SegmentationController implements Controller {
                                         ctx.json(answer.body());
                                     }));
         } catch (Exception | Error e) {
-            limits.release(workspace);
+            access.release(workspace);
             throw e;
-        }
-    }
-
-    /**
-     * Takes one of the workspace's requests this second and one of its slots in flight, or refuses
-     * the request at once: one workspace cannot take the job's whole capacity from the others.
-     */
-    private void enter(Context ctx, String workspace) {
-        WorkspaceLimits.Refusal no = limits.admit(workspace, "segmentation requests");
-        if (no != null) {
-            ctx.header("Retry-After", Long.toString(no.retryAfterSeconds()));
-            throw ServiceException.withDetail(429, "too_many_requests", no.message(), null);
         }
     }
 
@@ -174,15 +160,7 @@ public final class SegmentationController implements Controller {
     }
 
     private Principal authenticate(Context ctx) {
-        String key = ctx.queryParam("k");
-        if (key == null || key.isBlank()) {
-            key = ctx.header("X-Api-Key");
-        }
-        ApiKeys.Outcome o = keys.authenticateKey(key);
-        if (o instanceof ApiKeys.Outcome.Rejected r) {
-            throw ServiceException.withDetail(r.status(), r.code(), r.message(), null);
-        }
-        return ((ApiKeys.Outcome.Authenticated) o).principal();
+        return access.authenticate(ctx);
     }
 
     private static JsonNode body(Context ctx) {

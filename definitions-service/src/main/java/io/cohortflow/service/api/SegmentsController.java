@@ -9,6 +9,7 @@ import io.cohortflow.core.contract.Json;
 import io.cohortflow.service.ServiceException;
 import io.cohortflow.service.auth.Principal;
 import io.cohortflow.service.segments.DraftEstimator;
+import io.cohortflow.service.segments.DraftPreviews;
 import io.cohortflow.service.segments.MemberExports;
 import io.cohortflow.service.segments.SegmentInput;
 import io.cohortflow.service.segments.SegmentList;
@@ -28,12 +29,17 @@ import java.util.concurrent.CompletableFuture;
 public final class SegmentsController implements Controller {
     private final SegmentService segments;
     private final DraftEstimator estimator;
+    private final DraftPreviews previews;
     private final MemberExports exports;
 
     public SegmentsController(
-            SegmentService segments, DraftEstimator estimator, MemberExports exports) {
+            SegmentService segments,
+            DraftEstimator estimator,
+            DraftPreviews previews,
+            MemberExports exports) {
         this.segments = segments;
         this.estimator = estimator;
+        this.previews = previews;
         this.exports = exports;
     }
 
@@ -43,6 +49,7 @@ public final class SegmentsController implements Controller {
         r.route(ApiRoutes.CREATE_SEGMENT, this::create);
         r.route(ApiRoutes.VALIDATE, this::validate);
         r.route(ApiRoutes.ESTIMATE, this::estimate);
+        r.route(ApiRoutes.PREVIEW, this::preview);
         r.route(ApiRoutes.GET_SEGMENT, this::get);
         r.route(ApiRoutes.UPDATE_SEGMENT, this::update);
         r.route(ApiRoutes.DELETE_SEGMENT, this::delete);
@@ -225,6 +232,12 @@ public final class SegmentsController implements Controller {
                 estimator
                         .estimate(p.workspace(), draft, sample)
                         .thenAccept(e -> ctx.json(SegmentJson.estimate(e))));
+    }
+
+    /** What a draft would do for sample users' events: stateless, evaluated as the job would. */
+    private void preview(Context ctx) throws Exception {
+        Params.locale(ctx);
+        ctx.json(SegmentJson.preview(previews.preview(principal(ctx), Bodies.json(ctx))));
     }
 
     private void versions(Context ctx) {

@@ -239,9 +239,49 @@ public final class CompactedTable<V> implements AutoCloseable {
      * once this replica's reader has applied the write: the caller learns whether it won.
      */
     public CompletableFuture<Optional<V>> write(String key, @Nullable V value) {
-        CompletableFuture<Optional<V>> done = new CompletableFuture<>();
-        byte[] bytes = value == null ? null : Json.bytes(value);
         String recordKey = keyPerWrite ? key + "#" + java.util.UUID.randomUUID() : key;
+        return applied(recordKey, value == null ? null : Json.bytes(value))
+                .thenApply(v -> get(key));
+    }
+
+    /**
+     * Removes {@code key}: tombstones every record that holds or held a value for it (with a record
+     * key per write, the held one and those that lost to it), so that once compacted the log keeps
+     * nothing of it, and completes with whether it was there once this replica's reader has applied
+     * the removal.
+     */
+    public CompletableFuture<Boolean> remove(String key) {
+        List<String> records = new ArrayList<>();
+        if (!keyPerWrite) {
+            records.add(key);
+        } else {
+            String holder = holders.get(key);
+            if (holder != null) {
+                records.add(holder);
+            }
+            for (String r : superseded) {
+                if (tableKey(r).equals(key)) {
+                    records.add(r);
+                }
+            }
+        }
+        boolean held = view.containsKey(key);
+        if (records.isEmpty()) {
+            return CompletableFuture.completedFuture(held);
+        }
+        List<CompletableFuture<Void>> sent = new ArrayList<>();
+        for (String r : records) {
+            sent.add(applied(r, null));
+        }
+        return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).thenApply(v -> held);
+    }
+
+    /**
+     * Sends one record and completes once this replica's reader has applied its offset
+     * (read-your-writes), or fails after the write timeout.
+     */
+    private CompletableFuture<Void> applied(String recordKey, byte @Nullable [] bytes) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
         producer.send(
                 new ProducerRecord<>(topic, 0, recordKey, bytes),
                 (meta, error) -> {
@@ -250,7 +290,7 @@ public final class CompactedTable<V> implements AutoCloseable {
                         return;
                     }
                     long offset = meta.offset();
-                    Runnable complete = () -> done.complete(get(key));
+                    Runnable complete = () -> done.complete(null);
                     // Registering and the reader's draining exclude each other: registering
                     // into a list the reader had just taken out of the map lost the write's
                     // confirmation (a request then timed out although its binding was there).
@@ -277,6 +317,18 @@ public final class CompactedTable<V> implements AutoCloseable {
                                                             + writeTimeout)
                                             : c);
                         });
+    }
+
+    /** The keys whose value passes {@code test}, unordered. */
+    public List<String> keys(Predicate<V> test) {
+        List<String> out = new ArrayList<>();
+        view.forEach(
+                (k, v) -> {
+                    if (test.test(v)) {
+                        out.add(k);
+                    }
+                });
+        return out;
     }
 
     /**

@@ -118,6 +118,22 @@ public final class AliasBindings implements AutoCloseable {
         return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
     }
 
+    /**
+     * Removes every binding of {@code userId} in {@code workspace} (an erased user): a later
+     * request naming one of those aliases mints a new user. Completes with the number removed once
+     * this replica reads them gone. Scans the bindings held: erasure is rare, lookups are not.
+     */
+    public CompletableFuture<Integer> unbind(String workspace, String userId) {
+        List<String> keys =
+                table.keys(b -> b.workspace().equals(workspace) && b.userId().equals(userId));
+        List<CompletableFuture<Boolean>> removed = new ArrayList<>();
+        for (String k : keys) {
+            removed.add(table.remove(k));
+        }
+        return CompletableFuture.allOf(removed.toArray(CompletableFuture[]::new))
+                .thenApply(v -> keys.size());
+    }
+
     /** The table's reader, for readiness. */
     public io.cohortflow.service.kafka.Follower<String, byte[]> follower() {
         return table.follower();

@@ -56,6 +56,16 @@ final class Estimates implements DraftEstimator {
                         });
     }
 
+    @Override
+    public io.cohortflow.core.eval.EngineConfig engine() {
+        return job.eventTimeLimits().engine();
+    }
+
+    @Override
+    public io.cohortflow.core.event.EventLimits eventLimits() {
+        return config.eventLimits();
+    }
+
     static Estimate combine(List<EstimatePart> parts, Duration took) {
         List<AudienceEstimate.Stratum> strata = new ArrayList<>();
         Instant at = null;

@@ -7,6 +7,7 @@ import io.cohortflow.core.contract.EventEnvelope;
 import io.cohortflow.core.contract.Heartbeat;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.ReplyRecord;
+import io.cohortflow.core.eval.EngineConfig;
 import io.cohortflow.service.Failures;
 import io.cohortflow.service.kafka.Follower;
 import java.time.Duration;
@@ -107,8 +108,17 @@ public final class JobClient implements AutoCloseable {
     /** The service's own settings, until a heartbeat announces the job's. */
     private final EventTimeLimits configured;
 
-    /** How far ahead of the clock, and behind it, an event time may be. */
-    public record EventTimeLimits(Duration maxFutureSkew, Duration horizon) {}
+    /**
+     * How far ahead of the clock, and behind it, an event time may be, and how many events the job
+     * keeps per user: the job's engine settings.
+     */
+    public record EventTimeLimits(Duration maxFutureSkew, Duration horizon, int historyCap) {
+
+        /** The engine settings of the job, for evaluating drafts as it would (a preview). */
+        public EngineConfig engine() {
+            return new EngineConfig(horizon, historyCap, maxFutureSkew);
+        }
+    }
 
     private final AtomicLong lastRecordNanos =
             new AtomicLong(System.nanoTime() - 3_600_000_000_000L);
@@ -118,7 +128,11 @@ public final class JobClient implements AutoCloseable {
     public JobClient(String bootstrap, SegmentationConfig config) {
         this.bootstrap = bootstrap;
         this.config = config;
-        this.configured = new EventTimeLimits(config.maxFutureSkew(), config.horizon());
+        this.configured =
+                new EventTimeLimits(
+                        config.maxFutureSkew(),
+                        config.horizon(),
+                        EngineConfig.DEFAULT.historyCap());
     }
 
     public void start() {
@@ -251,7 +265,10 @@ public final class JobClient implements AutoCloseable {
                 announced =
                         new EventTimeLimits(
                                 Duration.ofMillis(h.maxFutureSkewMillis()),
-                                Duration.ofMillis(h.horizonMillis()));
+                                Duration.ofMillis(h.horizonMillis()),
+                                h.historyCap() != null
+                                        ? h.historyCap()
+                                        : EngineConfig.DEFAULT.historyCap());
             }
         } catch (java.io.IOException | RuntimeException e) {
             LOG.debug("unreadable heartbeat on the replies topic", e);

@@ -2,6 +2,7 @@ package io.cohortflow.service.segmentation;
 
 import io.cohortflow.service.api.Controller;
 import io.cohortflow.service.api.SegmentationController;
+import io.cohortflow.service.api.UsersController;
 import io.cohortflow.service.auth.ApiKeys;
 import io.cohortflow.service.config.ServiceConfig;
 import io.cohortflow.service.kafka.Follower;
@@ -29,6 +30,7 @@ public final class SegmentationModule implements AutoCloseable {
     private ExecutorService background;
     private java.util.concurrent.ScheduledExecutorService compaction;
     private SegmentationController controller;
+    private UsersController users;
     private Estimates estimates;
 
     public SegmentationModule(ServiceConfig service, SegmentationConfig config) {
@@ -85,9 +87,10 @@ public final class SegmentationModule implements AutoCloseable {
         WorkspaceLimits limits =
                 new WorkspaceLimits(
                         config.limit(), Duration.ofSeconds(1), config.workspaceLimits());
-        controller =
-                new SegmentationController(
-                        segmentation, schemas, new ApiKeys(service.apiKeys()), limits);
+        ApiKeys keys = new ApiKeys(service.apiKeys());
+        controller = new SegmentationController(segmentation, schemas, keys, limits);
+        // The same keys and limits: a lookup or erasure is a request of the workspace's too.
+        users = new UsersController(new Users(config, job, aliases), keys, limits);
         return this;
     }
 
@@ -97,7 +100,7 @@ public final class SegmentationModule implements AutoCloseable {
     }
 
     public List<Controller> controllers() {
-        return List.of(controller);
+        return List.of(controller, users);
     }
 
     /** The Kafka readers the segmentation API needs: readiness reports each. */

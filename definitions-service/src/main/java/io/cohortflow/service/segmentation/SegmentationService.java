@@ -150,15 +150,7 @@ public final class SegmentationService {
 
     private static Map<String, Object> answer(ReplyRecord reply, Options options) {
         if (reply.error() != null) {
-            ReplyRecord.Error e = reply.error();
-            int status = httpStatus(e.code());
-            throw ServiceException.withDetail(
-                    status,
-                    e.code(),
-                    status == 503
-                            ? "segmentation is not available yet: " + e.message()
-                            : e.message(),
-                    e.message());
+            throw failure(reply.error());
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("user_id", reply.userId());
@@ -169,11 +161,22 @@ public final class SegmentationService {
         return out;
     }
 
+    /** The job's error reply as the API answers it. */
+    static ServiceException failure(ReplyRecord.Error e) {
+        int status = httpStatus(e.code());
+        return ServiceException.withDetail(
+                status,
+                e.code(),
+                status == 503 ? "segmentation is not available yet: " + e.message() : e.message(),
+                e.message());
+    }
+
     /** The HTTP status of the job's answer: the job says what happened, the API what it means. */
     static int httpStatus(String code) {
         return switch (code == null ? "" : code) {
             case ReplyRecord.INVALID_REQUEST -> 400;
             case ReplyRecord.DEFINITIONS_LOADING -> 503;
+            case ReplyRecord.UNKNOWN_SEGMENT -> 404;
             case EstimatePart.BUSY -> 429;
             default -> 500;
         };
@@ -199,7 +202,7 @@ public final class SegmentationService {
         return unavailable("segmentation failed", c);
     }
 
-    private static ServiceException unavailable(String what, Throwable e) {
+    static ServiceException unavailable(String what, Throwable e) {
         Throwable c = Failures.cause(e);
         if (c instanceof ServiceException s) {
             return s;
@@ -434,7 +437,8 @@ public final class SegmentationService {
         return v == null || v.isNull() ? null : v;
     }
 
-    private static boolean isUuid(String s) {
+    /** The one rule for a user id: a UUID in its canonical text form. */
+    static boolean isUuid(String s) {
         try {
             return UUID.fromString(s).toString().equalsIgnoreCase(s);
         } catch (IllegalArgumentException e) {

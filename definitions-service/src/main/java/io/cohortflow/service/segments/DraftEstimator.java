@@ -2,6 +2,7 @@ package io.cohortflow.service.segments;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.estimate.AudienceEstimate;
+import io.cohortflow.core.eval.EngineConfig;
 import io.cohortflow.service.ServiceException;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,6 +29,20 @@ public interface DraftEstimator {
      */
     CompletableFuture<Estimate> estimate(
             String workspace, JsonNode definition, @Nullable Integer sample);
+
+    /**
+     * The engine settings the job evaluates with (horizon, history cap, future skew), as its
+     * heartbeats announce them: a preview evaluates drafts with the same. The defaults without a
+     * job.
+     */
+    default EngineConfig engine() {
+        return EngineConfig.DEFAULT;
+    }
+
+    /** The limits on one event's size the job and the segmentation API apply. */
+    default io.cohortflow.core.event.EventLimits eventLimits() {
+        return io.cohortflow.core.event.EventLimits.DEFAULT;
+    }
 
     /** A service without the segmentation job (the Segments API alone) cannot estimate. */
     DraftEstimator NONE =

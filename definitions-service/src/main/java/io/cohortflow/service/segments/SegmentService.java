@@ -2,8 +2,11 @@ package io.cohortflow.service.segments;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.AudienceRecord;
+import io.cohortflow.core.definition.Definition;
+import io.cohortflow.core.definition.DefinitionParser;
 import io.cohortflow.core.definition.DefinitionWriter;
 import io.cohortflow.core.definition.Problem;
+import io.cohortflow.core.definition.SegmentResolver;
 import io.cohortflow.core.eval.EngineConfig;
 import io.cohortflow.core.validation.DefinitionValidator;
 import io.cohortflow.core.validation.ValidationResult;
@@ -211,6 +214,27 @@ public final class SegmentService {
                                     "/definition", "required", "definition is required")));
         }
         return canonical(p.workspace(), null, definition);
+    }
+
+    /**
+     * A draft validated like {@link #draft} with its {@code segment-ref}s inlined from the
+     * workspace's live segments, as the job resolves them: what a preview evaluates.
+     */
+    public Definition resolvedDraft(Principal p, @Nullable JsonNode definition) {
+        JsonNode canonical = draft(p, definition);
+        DefinitionValidator.Target target = references.target(p.workspace(), null);
+        SegmentResolver.Result r =
+                SegmentResolver.resolve(
+                        DefinitionParser.parse(canonical).definition(), null, target.segments());
+        if (r.definition() == null) {
+            // Validation resolved it a moment ago: a referenced segment changed since.
+            throw new ServiceException(
+                    409,
+                    "conflict",
+                    "a segment the draft references changed while it was read; retry: "
+                            + r.problems().get(0).message());
+        }
+        return r.definition();
     }
 
     /** The compatibility of a stored or template segment, against the current store. */

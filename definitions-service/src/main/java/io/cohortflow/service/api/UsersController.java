@@ -1,0 +1,95 @@
+package io.cohortflow.service.api;
+
+import io.cohortflow.service.auth.ApiKeys;
+import io.cohortflow.service.auth.Principal;
+import io.cohortflow.service.auth.Role;
+import io.cohortflow.service.limits.WorkspaceLimits;
+import io.cohortflow.service.segmentation.Users;
+import io.javalin.http.Context;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * HTTP only: one user's memberships, the explanation of a segment for them, and their erasure,
+ * under {@code /ccs/v1/users/{user_id}} ({@code alias} with {@code tag} and {@code id} to name the
+ * user by an alias). Same keys, limits and error body as the segmentation API; erasure needs the
+ * admin role.
+ */
+public final class UsersController implements Controller {
+    private static final Set<String> USER = Set.of("k", "tag", "id");
+
+    public static final ApiRoutes.Route MEMBERSHIPS =
+            new ApiRoutes.Route(ApiRoutes.Method.GET, "/ccs/v1/users/{user_id}", USER, false);
+    public static final ApiRoutes.Route EXPLAIN =
+            new ApiRoutes.Route(
+                    ApiRoutes.Method.GET,
+                    "/ccs/v1/users/{user_id}/explain",
+                    Set.of("k", "tag", "id", "segment"),
+                    false);
+    public static final ApiRoutes.Route ERASE =
+            new ApiRoutes.Route(ApiRoutes.Method.DELETE, "/ccs/v1/users/{user_id}", USER, false);
+    public static final List<ApiRoutes.Route> ROUTES = List.of(MEMBERSHIPS, EXPLAIN, ERASE);
+
+    private final Users users;
+    private final CcsAccess access;
+
+    public UsersController(Users users, ApiKeys keys, WorkspaceLimits limits) {
+        this.users = users;
+        this.access = new CcsAccess(keys, limits);
+    }
+
+    @Override
+    public void register(Router router) {
+        router.route(
+                MEMBERSHIPS,
+                ctx ->
+                        limited(
+                                ctx,
+                                access.authenticate(ctx),
+                                (ws, id) -> users.memberships(ws, user(ctx), id)));
+        router.route(
+                EXPLAIN,
+                ctx ->
+                        limited(
+                                ctx,
+                                access.authenticate(ctx),
+                                (ws, id) ->
+                                        users.explain(
+                                                ws, user(ctx), ctx.queryParam("segment"), id)));
+        router.route(
+                ERASE,
+                ctx ->
+                        limited(
+                                ctx,
+                                access.authenticate(ctx, Role.ADMIN, "erasing a user"),
+                                (ws, id) -> users.erase(ws, user(ctx), id)));
+    }
+
+    private interface Call {
+        CompletableFuture<Map<String, Object>> run(String workspace, String requestId);
+    }
+
+    /** Runs {@code call} within the workspace's limits and answers its body as JSON. */
+    private void limited(Context ctx, Principal p, Call call) {
+        String requestId = CcsErrors.requestId(ctx);
+        String workspace = p.workspace();
+        access.enter(ctx, workspace);
+        try {
+            App.async(
+                    ctx,
+                    call.run(workspace, requestId)
+                            .whenComplete((body, failure) -> access.release(workspace))
+                            .thenAccept(ctx::json));
+        } catch (RuntimeException | Error e) {
+            access.release(workspace);
+            throw e;
+        }
+    }
+
+    private static Users.UserRef user(Context ctx) {
+        return new Users.UserRef(
+                ctx.pathParam("user_id"), ctx.queryParam("tag"), ctx.queryParam("id"));
+    }
+}
