@@ -13,6 +13,7 @@ import io.cohortflow.service.segments.SegmentService;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
+import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
 import java.io.IOException;
 import java.io.InputStream;
@@ -58,6 +59,9 @@ public final class App {
             Supplier<Map<String, Object>> ready,
             long maxBodyBytes) {}
 
+    /** Where the web console is served (its files are under {@code /console} on the classpath). */
+    public static final String CONSOLE = "/console";
+
     private App() {}
 
     public static Javalin create(Services s) {
@@ -95,6 +99,15 @@ public final class App {
                                                     s.maxBodyBytes(),
                                                     MAX_HEADER_BYTES)));
                     Errors.register(config, s.maxBodyBytes());
+                    // The web console: static files over the public API, nothing server-side.
+                    config.staticFiles.add(
+                            files -> {
+                                files.hostedPath = CONSOLE;
+                                files.directory = "/console";
+                                files.location = Location.CLASSPATH;
+                            });
+                    config.staticFiles.enableWebjars();
+                    config.routes.get("/", ctx -> ctx.redirect(CONSOLE + "/"));
                     config.routes.before(ctx -> ctx.attribute(STARTED, System.nanoTime()));
                     // After-handlers run once a request's future is done and its failure mapped,
                     // so the slot is held and the latency and status counted for the whole work.
