@@ -16,6 +16,7 @@ import java.util.UUID;
 import java.util.logging.Level;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
@@ -83,6 +84,14 @@ class ConsoleBrowserTest {
                         .build();
         browser = new ChromeDriver(service, o);
         Files.createDirectories(SHOTS);
+    }
+
+    /** Each test starts signed out, in a window of the size the console is made for. */
+    @BeforeEach
+    void signedOut() {
+        browser.manage().window().setSize(new Dimension(1280, 800));
+        browser.get(url("/console/"));
+        ((JavascriptExecutor) browser).executeScript("sessionStorage.clear();");
     }
 
     @AfterAll
@@ -260,10 +269,75 @@ class ConsoleBrowserTest {
     }
 
     @Test
-    void the_console_sends_no_key_in_a_url_and_a_wrong_key_is_refused() {
-        browser.manage().deleteAllCookies();
+    void the_editor_previews_estimates_and_diffs_and_rolls_back_versions() throws Exception {
+        String id = API.createSegment("Tech readers", streq("tech"), "{}");
+        signIn();
+        browser.get(url("/console/#/segments/" + id));
+        navigateFresh();
+        visible(By.xpath("//h1[text()='Tech readers']"));
+        await().until(
+                        ExpectedConditions.textToBePresentInElementLocated(
+                                By.id("validity"), "Valid"));
+
+        // Preview on the pasted sample (one tech page view now): a member, and why.
+        WebElement events = browser.findElement(By.cssSelector("section textarea.code"));
+        ((JavascriptExecutor) browser)
+                .executeScript(
+                        "arguments[0].value = arguments[0].value.replace('sport', 'tech');",
+                        events);
+        browser.findElement(By.xpath("//button[text()='Preview']")).click();
+        WebElement preview = visible(By.cssSelector(".preview .card"));
+        assertThat(preview.getText()).contains("member").doesNotContain("not a member");
+        assertThat(preview.findElements(By.cssSelector(".tree li.holds"))).isNotEmpty();
+
+        // The estimate over the users the job holds (none: exact zero).
+        browser.findElement(By.xpath("//button[text()='Estimate size']")).click();
+        assertThat(visible(By.cssSelector(".estimated-size")).getText()).isEqualTo("0");
+        screenshot("editor-preview-estimate");
+
+        // A second version, its diff against the first, and a roll back to the first.
+        WebElement area = browser.findElement(By.id("definition"));
+        ((JavascriptExecutor) browser)
+                .executeScript(
+                        "arguments[0].value = arguments[0].value.replace('\"tech\"', '\"science\"');"
+                                + "arguments[0].dispatchEvent(new Event('input'));",
+                        area);
+        await().until(
+                        ExpectedConditions.textToBePresentInElementLocated(
+                                By.id("validity"), "Valid"));
+        browser.findElement(By.cssSelector(".editor button[type=submit]")).click();
+        visible(By.xpath("//p[contains(., 'version 2')]"));
+        browser.findElement(By.xpath("//tr[td[1][starts-with(., '1')]]//button[text()='Diff']"))
+                .click();
+        WebElement diff = visible(By.cssSelector("pre.diff"));
+        assertThat(diff.findElement(By.cssSelector(".del")).getText()).contains("tech");
+        assertThat(diff.findElement(By.cssSelector(".add")).getText()).contains("science");
+        screenshot("editor-diff");
+        browser.findElement(By.xpath("//button[text()='Roll back']")).click();
+        await().until(ExpectedConditions.alertIsPresent()).accept();
+        visible(By.xpath("//p[contains(., 'version 3')]"));
+        assertThat(browser.findElement(By.id("definition")).getAttribute("value"))
+                .contains("\"tech\"");
+    }
+
+    /** Signs in through the form unless this browser tab already holds a session. */
+    static void signIn() {
         browser.get(url("/console/"));
-        ((JavascriptExecutor) browser).executeScript("sessionStorage.clear(); location.reload();");
+        if (!browser.findElements(By.name("key")).isEmpty()) {
+            browser.findElement(By.name("key")).sendKeys(ADMIN_KEY);
+            browser.findElement(By.name("org")).sendKeys(ORG, Keys.ENTER);
+            visible(By.xpath("//h1[text()='Segments']"));
+        }
+    }
+
+    /** Loads the current address again (a new fragment alone does not reload the page). */
+    static void navigateFresh() {
+        browser.navigate().refresh();
+    }
+
+    @Test
+    void the_console_sends_no_key_in_a_url_and_a_wrong_key_is_refused() {
+        browser.navigate().refresh();
         visible(By.name("key")).sendKeys("wrong-key");
         browser.findElement(By.name("org")).sendKeys(ORG, Keys.ENTER);
         assertThat(visible(By.cssSelector("form.login .error")).getText()).contains("refused");
