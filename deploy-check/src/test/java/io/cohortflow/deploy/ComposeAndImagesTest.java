@@ -39,7 +39,17 @@ class ComposeAndImagesTest {
         services.fieldNames().forEachRemaining(names::add);
         assertThat(names)
                 .containsExactlyInAnyOrder(
-                        "kafka", "topics", "jobmanager", "taskmanager", "service");
+                        "kafka", "topics", "jobmanager", "taskmanager", "service", "prometheus");
+        // Prometheus reads the repository's own scrape configuration and alert rules, and the
+        // Flink containers run the reporter it scrapes.
+        assertThat(services.at("/prometheus/volumes").toString())
+                .contains("../monitoring/prometheus.yml")
+                .contains("../monitoring/prometheus-alerts.yml");
+        for (String flink : List.of("jobmanager", "taskmanager")) {
+            assertThat(services.at("/" + flink + "/environment/FLINK_PROPERTIES").asText())
+                    .contains("metrics.reporter.prom.factory.class")
+                    .contains("metrics.reporter.prom.port: 9249");
+        }
         assertThat(services.at("/kafka/image").asText())
                 .isEqualTo("apache/kafka:" + Repo.KAFKA_VERSION);
         assertThat(services.at("/topics/image").asText())

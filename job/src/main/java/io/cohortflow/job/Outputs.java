@@ -34,8 +34,17 @@ final class Outputs implements Serializable {
 
     private final TopicNames topics;
 
+    /** What is written is counted here (see {@link JobMetrics}). */
+    private transient JobMetrics metrics = JobMetrics.NONE;
+
     Outputs(TopicNames topics) {
         this.topics = topics;
+    }
+
+    /** Counts what these outputs write in {@code m}. */
+    Outputs metered(JobMetrics m) {
+        this.metrics = m;
+        return this;
     }
 
     /** Writes one user's membership changes, keyed by the user (see {@link Keys#of}). */
@@ -47,6 +56,7 @@ final class Outputs implements Serializable {
         if (changes.isEmpty()) {
             return;
         }
+        metrics.changes(changes);
         String key = Keys.of(workspace, userId);
         MembershipRecord.Writer json = new MembershipRecord.Writer(workspace, userId);
         for (MembershipChange c : changes) {
@@ -77,10 +87,14 @@ final class Outputs implements Serializable {
             List<String> cohorts,
             @Nullable Map<String, List<String>> activations,
             boolean replayed) {
-        return KafkaMessage.json(
-                topics.replies(),
-                in.requestId,
+        return toReplies(
                 new ReplyRecord(in.requestId, in.userId, cohorts, activations, null, replayed));
+    }
+
+    /** Every reply goes out keyed by its request id, and is counted. */
+    private KafkaMessage toReplies(ReplyRecord r) {
+        metrics.reply();
+        return KafkaMessage.json(topics.replies(), r.requestId(), r);
     }
 
     /**
@@ -92,9 +106,8 @@ final class Outputs implements Serializable {
             boolean known,
             @Nullable List<UserMembership> memberships,
             @Nullable Explanation explanation) {
-        return KafkaMessage.json(
-                topics.replies(),
-                in.requestId,
+        metrics.userRequest();
+        return toReplies(
                 new ReplyRecord(
                         in.requestId,
                         in.userId,
@@ -128,9 +141,7 @@ final class Outputs implements Serializable {
     }
 
     KafkaMessage errorReply(Inbound in, String code, String message) {
-        return KafkaMessage.json(
-                topics.replies(),
-                in.requestId,
+        return toReplies(
                 new ReplyRecord(
                         in.requestId,
                         in.userId,
@@ -151,11 +162,13 @@ final class Outputs implements Serializable {
                         in.offset,
                         in.rawKey,
                         value);
+        metrics.deadLetter(reason);
         // Keyed by the record's key as cut in the body: a dead letter must fit in a record.
         return KafkaMessage.json(topics.deadLetter(), d.key(), d);
     }
 
     KafkaMessage definitionDeadLetter(DefinitionUpdate u, String reason, String detail) {
+        metrics.deadLetter(reason);
         return KafkaMessage.json(
                 topics.deadLetter(),
                 u.key,
@@ -177,6 +190,7 @@ final class Outputs implements Serializable {
     }
 
     KafkaMessage userDeadLetter(String key, String reason, String detail) {
+        metrics.deadLetter(reason);
         return KafkaMessage.json(
                 topics.deadLetter(),
                 key,

@@ -70,6 +70,7 @@ public class SegmentationFunction
     private transient LiveDefinitions definitions;
     private transient AudienceDeltas audiences;
     private transient UserRequests requests;
+    private transient JobMetrics metrics;
 
     public SegmentationFunction(SegmentationSettings settings) {
         this.settings = settings;
@@ -92,7 +93,8 @@ public class SegmentationFunction
                         .getMapState(
                                 Descriptors.answeredRequests(
                                         Duration.ofMillis(settings.idempotencyWindowMillis())));
-        outputs = new Outputs(settings.topics());
+        metrics = new JobMetrics(getRuntimeContext().getMetricGroup(), engine.stats());
+        outputs = new Outputs(settings.topics()).metered(metrics);
         definitions = new LiveDefinitions(settings.definitionsEndOffset(), outputs);
         audiences = new AudienceDeltas();
         requests = new UserRequests(engine, outputs);
@@ -227,6 +229,7 @@ public class SegmentationFunction
         UserProfile profile = stored == null ? new UserProfile() : stored;
         SegmentCatalog catalog = definitions.evaluating(in.workspace);
         SegmentEngine.Outcome outcome = engine.onEvents(profile, history, catalog, events);
+        metrics.events(events.size());
         List<MembershipChange> changes = new ArrayList<>(outcome.changes());
         if (definitions.isReady() && !settings.backfill()) {
             changes.addAll(
@@ -433,6 +436,11 @@ public class SegmentationFunction
     boolean holdsDraft(CompiledSegment draft, long at) throws IOException {
         UserProfile p = profileState.value();
         return p != null && engine.holdsAt(p, history, draft, at);
+    }
+
+    /** The subtask's metrics, for the operator's own (the sweep, the watermark). */
+    JobMetrics metrics() {
+        return metrics;
     }
 
     /** The records this function writes, for the operator's own (estimates). */

@@ -201,6 +201,18 @@ public class SegmentationOperator
         if (target != NONE || again) {
             schedule(0);
         }
+        JobMetrics m = function.metrics();
+        m.gauge("sweeping", () -> sweeping() ? 1 : 0);
+        m.gauge("sweep_users_visited", () -> visited);
+        // How far event time is behind the wall clock: lapses wait for it (docs/job.md, "Event
+        // time"); -1 before the first watermark.
+        m.gauge(
+                "watermark_lag_ms",
+                () ->
+                        timers.currentWatermark() == Long.MIN_VALUE
+                                ? -1
+                                : getProcessingTimeService().getCurrentProcessingTime()
+                                        - timers.currentWatermark());
         if (heartbeatMillis > 0) {
             heartbeatAfter(getProcessingTimeService().getCurrentProcessingTime());
         }

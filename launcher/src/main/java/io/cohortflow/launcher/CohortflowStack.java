@@ -40,6 +40,10 @@ public final class CohortflowStack implements AutoCloseable {
     private EmbeddedKafka kafka;
     private JobConfig jobConfig;
     private JobClient job;
+
+    /** The Flink REST port of the running (or last) job, 0 before the first start. */
+    private int restPort;
+
     private CohortflowServer service;
 
     private CohortflowStack(LauncherConfig config) {
@@ -97,12 +101,13 @@ public final class CohortflowStack implements AutoCloseable {
             throw new IllegalStateException("the job is already running");
         }
         Configuration conf = CohortflowJob.flinkConfiguration(jobConfig);
-        // The mini cluster's REST endpoint: loopback and a free port, named in the data directory
-        // for the commands run beside the system (the members export asks it for a savepoint).
-        int restPort = freePort();
+        // The mini cluster's REST endpoint and web UI: loopback, the configured port if free,
+        // named in the data directory for the commands run beside the system (the members export
+        // asks it for a savepoint).
+        int ui = uiPort(config.settings().get(LauncherConfig.FLINK_UI_PORT));
         conf.setString("rest.bind-address", "127.0.0.1");
         conf.setString("rest.address", "127.0.0.1");
-        conf.setString("rest.bind-port", Integer.toString(restPort));
+        conf.setString("rest.bind-port", Integer.toString(ui));
         // Flink's own options, for what the job's settings do not cover (metric reporters, say):
         // a property "flink.<option>" sets <option> on the mini cluster.
         config.settings()
@@ -137,7 +142,7 @@ public final class CohortflowStack implements AutoCloseable {
             job = env.executeAsync(ExportCommand.JOB_NAME);
             Files.writeString(
                     config.dataDir().resolve(LauncherConfig.FLINK_REST_FILE),
-                    "http://127.0.0.1:" + restPort);
+                    "http://127.0.0.1:" + ui);
             if (bootstrap) {
                 Files.writeString(used, cutover.savepoint());
             }
@@ -185,6 +190,34 @@ public final class CohortflowStack implements AutoCloseable {
             // A cancelled job ends exceptionally; all that matters is that it ended.
         }
         job = null;
+    }
+
+    /** The Flink web UI's address while the job runs (the port is the configured one if free). */
+    public synchronized String flinkUiUrl() {
+        return "http://127.0.0.1:" + restPort;
+    }
+
+    /** {@code wanted} when it is free on 127.0.0.1 (a restart keeps its address), else any. */
+    private int uiPort(int wanted) {
+        if (restPort > 0 && free(restPort)) {
+            return restPort;
+        }
+        if (wanted > 0 && free(wanted)) {
+            return restPort = wanted;
+        }
+        if (wanted > 0) {
+            LOG.warn("port {} is taken: Flink's web UI gets another one", wanted);
+        }
+        return restPort = freePort();
+    }
+
+    private static boolean free(int port) {
+        try (java.net.ServerSocket s =
+                new java.net.ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static int freePort() {

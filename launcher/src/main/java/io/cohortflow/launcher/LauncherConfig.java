@@ -51,10 +51,20 @@ public record LauncherConfig(Path dataDir, int kafkaPort, int eventPartitions, S
                                     + " useful parallelism).")
                     .deprecated("cohortflow.kafka.eventPartitions");
 
+    public static final Setting<Integer> FLINK_UI_PORT =
+            Setting.integer(
+                    "cohortflow.flink.ui-port",
+                    8081,
+                    0,
+                    65_535,
+                    "The port of Flink's web UI and REST API on 127.0.0.1 (the job's metrics,"
+                            + " checkpoints, backpressure); a free one when taken, 0 for any.");
+
     /** Properties with this prefix are Flink options, handed to the mini cluster. */
     public static final String FLINK_PREFIX = "flink.";
 
-    public static final List<Setting<?>> OWN = List.of(DATA_DIR, KAFKA_PORT, EVENT_PARTITIONS);
+    public static final List<Setting<?>> OWN =
+            List.of(DATA_DIR, KAFKA_PORT, EVENT_PARTITIONS, FLINK_UI_PORT);
 
     /** Every setting the one-process system reads, the parts' included (each once). */
     public static final List<Setting<?>> ALL = all();

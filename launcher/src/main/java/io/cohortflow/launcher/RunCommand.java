@@ -77,9 +77,12 @@ final class RunCommand implements Callable<Integer> {
         spec.commandLine()
                 .getOut()
                 .printf(
-                        "%ncohortflow is up: service http://127.0.0.1:%d  kafka %s  data %s%n"
-                                + "Ctrl-C stops it.%n%n",
-                        stack.httpPort(), stack.bootstrapServers(), config.dataDir());
+                        "%ncohortflow is up: console and API http://127.0.0.1:%d/  kafka %s%n"
+                                + "  Flink web UI %s  data %s%nCtrl-C stops it.%n%n",
+                        stack.httpPort(),
+                        stack.bootstrapServers(),
+                        stack.flinkUiUrl(),
+                        config.dataDir());
         spec.commandLine().getOut().flush();
         stopped.await();
         return 0;

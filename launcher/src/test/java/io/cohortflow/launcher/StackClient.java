@@ -44,6 +44,7 @@ final class StackClient {
         Map<String, String> p = new HashMap<>();
         p.put(LauncherConfig.DATA_DIR.key(), data.toString());
         p.put(LauncherConfig.KAFKA_PORT.key(), "0");
+        p.put(LauncherConfig.FLINK_UI_PORT.key(), "0");
         p.put("cohortflow.service.port", "0");
         p.put("cohortflow.segmentation.timeout", "5000 ms");
         p.put("cohortflow.job.checkpoint-interval", "PT1S");

@@ -21,6 +21,22 @@ public final class ServiceMetrics {
     private final PrometheusMeterRegistry registry =
             new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
+    /** The statuses the HTTP server refuses with before routing (see {@link #rejected}). */
+    static final int[] REFUSALS = {400, 413, 414, 431};
+
+    /**
+     * The refusal counters exist from the start at zero, so that a rate over them is defined (and
+     * the dashboard's queries find them) before the first refusal.
+     */
+    public ServiceMetrics() {
+        for (String kind : new String[] {"rate", "concurrency"}) {
+            limitedCounter(kind);
+        }
+        for (int status : REFUSALS) {
+            rejectedCounter(status);
+        }
+    }
+
     /**
      * Records one request.
      *
@@ -37,11 +53,14 @@ public final class ServiceMetrics {
 
     /** A request Jetty refused before the app saw it (malformed, too long, too large). */
     public void rejected(int status) {
-        Counter.builder("cohortflow.http.rejected")
+        rejectedCounter(status).increment();
+    }
+
+    private Counter rejectedCounter(int status) {
+        return Counter.builder("cohortflow.http.rejected")
                 .description("requests refused by the HTTP server before routing")
                 .tag("status", status(status))
-                .register(registry)
-                .increment();
+                .register(registry);
     }
 
     static String method(String method) {
@@ -54,11 +73,14 @@ public final class ServiceMetrics {
     }
 
     public void limited(String kind) {
-        Counter.builder("cohortflow.http.limited")
+        limitedCounter(kind).increment();
+    }
+
+    private Counter limitedCounter(String kind) {
+        return Counter.builder("cohortflow.http.limited")
                 .description("requests refused by a per-workspace limit")
                 .tag("limit", kind)
-                .register(registry)
-                .increment();
+                .register(registry);
     }
 
     /** Registers a gauge read at scrape time. */
