@@ -56,6 +56,13 @@ final class JobMetrics {
         }
     }
 
+    /** A gauge of a fraction (0 to 1) of the subtask. */
+    void ratio(String name, java.util.function.DoubleSupplier value) {
+        if (group != null) {
+            group.gauge(name, (Gauge<Double>) value::getAsDouble);
+        }
+    }
+
     void events(int n) {
         if (events != null) {
             events.inc(n);

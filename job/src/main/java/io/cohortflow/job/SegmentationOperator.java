@@ -204,6 +204,7 @@ public class SegmentationOperator
         JobMetrics m = function.metrics();
         m.gauge("sweeping", () -> sweeping() ? 1 : 0);
         m.gauge("sweep_users_visited", () -> visited);
+        m.ratio("sweep_progress", this::sweepProgress);
         // How far event time is behind the wall clock: lapses wait for it (docs/job.md, "Event
         // time"); -1 before the first watermark.
         m.gauge(
@@ -298,6 +299,20 @@ public class SegmentationOperator
     /** Users visited by sweeps since this operator was opened. */
     public long usersVisited() {
         return visited;
+    }
+
+    /**
+     * How far the running sweep is through this subtask's users, by key groups fully visited (its
+     * cursor): 0 to 1, and 1 with no sweep running. The rollout's progress, per subtask.
+     */
+    double sweepProgress() {
+        if (target == NONE) {
+            return again ? 0 : 1;
+        }
+        var range = getKeyedStateBackend().getKeyGroupRange();
+        int total = range.getEndKeyGroup() - range.getStartKeyGroup() + 1;
+        int done = doneGroup < range.getStartKeyGroup() ? 0 : doneGroup - range.getStartKeyGroup() + 1;
+        return Math.min(1.0, (double) done / total);
     }
 
     private void schedule(long delayMillis) {

@@ -28,6 +28,7 @@ import picocli.CommandLine.Parameters;
             RunCommand.class,
             BackfillCommand.class,
             SegmentsCommand.class,
+            UsersCommand.class,
             CommandLine.HelpCommand.class
         },
         exitCodeListHeading = "%nExit codes:%n",

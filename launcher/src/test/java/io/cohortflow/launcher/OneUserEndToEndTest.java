@@ -295,6 +295,52 @@ class OneUserEndToEndTest {
         assertThat(again).isNotEqualTo(id);
     }
 
+    @Test
+    @Order(5)
+    void the_users_command_gets_explains_and_erases_with_exit_codes() throws Exception {
+        String id =
+                API.awaitOk(
+                                "{\"alias\":{\"tag\":\"cli\",\"id\":\"u-7\"},\"events\":["
+                                        + event("sport", Instant.now())
+                                        + "]}",
+                                Duration.ofSeconds(60))
+                        .get("user_id")
+                        .asText();
+        String[] service = {
+            "--url", "http://127.0.0.1:" + stack.httpPort(), "--api-key", ADMIN_KEY, "--org",
+            StackClient.ORG
+        };
+        WholeStackEndToEndTest.Cli get =
+                WholeStackEndToEndTest.Cli.run(
+                        WholeStackEndToEndTest.concat(
+                                new String[] {"users", "get", "--alias", "cli:u-7"}, service));
+        assertThat(get.code()).as(get.err()).isZero();
+        assertThat(Json.MAPPER.readTree(get.out()).get("user_id").asText()).isEqualTo(id);
+        WholeStackEndToEndTest.Cli explain =
+                WholeStackEndToEndTest.Cli.run(
+                        WholeStackEndToEndTest.concat(
+                                new String[] {"users", "explain", id, "--segment", sport},
+                                service));
+        assertThat(explain.code()).as(explain.err()).isZero();
+        assertThat(Json.MAPPER.readTree(explain.out()).get("member").asBoolean()).isTrue();
+        // Erasure asks for --yes, then erases; the user is unknown after (exit 1, the 404).
+        WholeStackEndToEndTest.Cli unsure =
+                WholeStackEndToEndTest.Cli.run(
+                        WholeStackEndToEndTest.concat(new String[] {"users", "erase", id}, service));
+        assertThat(unsure.code()).isEqualTo(2);
+        assertThat(unsure.err()).contains("--yes");
+        WholeStackEndToEndTest.Cli erase =
+                WholeStackEndToEndTest.Cli.run(
+                        WholeStackEndToEndTest.concat(
+                                new String[] {"users", "erase", id, "--yes"}, service));
+        assertThat(erase.code()).as(erase.err()).isZero();
+        WholeStackEndToEndTest.Cli gone =
+                WholeStackEndToEndTest.Cli.run(
+                        WholeStackEndToEndTest.concat(new String[] {"users", "get", id}, service));
+        assertThat(gone.code()).isEqualTo(1);
+        assertThat(gone.err()).contains("user_not_found");
+    }
+
     /** The user's committed membership changes on the memberships topic, in order. */
     static List<String> changes(String userId) {
         List<String> out = new ArrayList<>();
