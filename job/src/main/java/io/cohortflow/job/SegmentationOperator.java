@@ -309,9 +309,15 @@ public class SegmentationOperator
         if (target == NONE) {
             return again ? 0 : 1;
         }
-        var range = getKeyedStateBackend().getKeyGroupRange();
+        var task = getRuntimeContext().getTaskInfo();
+        var range =
+                KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex(
+                        task.getMaxNumberOfParallelSubtasks(),
+                        task.getNumberOfParallelSubtasks(),
+                        task.getIndexOfThisSubtask());
         int total = range.getEndKeyGroup() - range.getStartKeyGroup() + 1;
-        int done = doneGroup < range.getStartKeyGroup() ? 0 : doneGroup - range.getStartKeyGroup() + 1;
+        int done =
+                doneGroup < range.getStartKeyGroup() ? 0 : doneGroup - range.getStartKeyGroup() + 1;
         return Math.min(1.0, (double) done / total);
     }
 

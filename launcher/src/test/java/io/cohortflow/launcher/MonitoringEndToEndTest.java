@@ -100,7 +100,18 @@ class MonitoringEndToEndTest {
                                         .as("the job's metrics")
                                         .contains(deadLetters));
 
+        // And they count what happened.
+        String job = "flink_taskmanager_job_task_operator_cohortflow_";
+        assertThat(PrometheusNames.count(job + "events")).isGreaterThanOrEqualTo(1);
+        assertThat(PrometheusNames.count(job + "memberships_entered")).isGreaterThanOrEqualTo(1);
+        assertThat(PrometheusNames.count(job + "user_requests")).isEqualTo(1);
+        assertThat(PrometheusNames.count(job + "replies")).isGreaterThanOrEqualTo(2);
+        assertThat(PrometheusNames.count(deadLetters)).isGreaterThanOrEqualTo(1);
+
         Set<String> exported = new TreeSet<>(PrometheusNames.NAMES);
+        exported.stream()
+                .filter(n -> n.contains("rocksdb") || n.contains("sweep"))
+                .forEach(n -> System.err.println("DEBUGNAME " + n));
         HttpResponse<String> scrape = API.send(HttpRequest.newBuilder(API.uri("/metrics")));
         for (String line : scrape.body().split("\n")) {
             if (!line.isBlank() && !line.startsWith("#")) {

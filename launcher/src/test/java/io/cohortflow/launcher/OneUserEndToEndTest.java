@@ -307,7 +307,11 @@ class OneUserEndToEndTest {
                         .get("user_id")
                         .asText();
         String[] service = {
-            "--url", "http://127.0.0.1:" + stack.httpPort(), "--api-key", ADMIN_KEY, "--org",
+            "--url",
+            "http://127.0.0.1:" + stack.httpPort(),
+            "--api-key",
+            ADMIN_KEY,
+            "--org",
             StackClient.ORG
         };
         WholeStackEndToEndTest.Cli get =
@@ -326,7 +330,8 @@ class OneUserEndToEndTest {
         // Erasure asks for --yes, then erases; the user is unknown after (exit 1, the 404).
         WholeStackEndToEndTest.Cli unsure =
                 WholeStackEndToEndTest.Cli.run(
-                        WholeStackEndToEndTest.concat(new String[] {"users", "erase", id}, service));
+                        WholeStackEndToEndTest.concat(
+                                new String[] {"users", "erase", id}, service));
         assertThat(unsure.code()).isEqualTo(2);
         assertThat(unsure.err()).contains("--yes");
         WholeStackEndToEndTest.Cli erase =

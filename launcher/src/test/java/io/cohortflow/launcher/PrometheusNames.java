@@ -20,6 +20,20 @@ public final class PrometheusNames implements MetricReporter {
     /** Every name recorded since the JVM started (reporters are made by Flink, not the test). */
     static final Set<String> NAMES = ConcurrentHashMap.newKeySet();
 
+    /** The metrics under each name (one per subtask, say), to read their values. */
+    static final java.util.Map<String, java.util.List<Metric>> METRICS = new ConcurrentHashMap<>();
+
+    /** The sum of the counters named {@code name} over every subtask. */
+    static long count(String name) {
+        long n = 0;
+        for (Metric m : METRICS.getOrDefault(name, java.util.List.of())) {
+            if (m instanceof org.apache.flink.metrics.Counter c) {
+                n += c.getCount();
+            }
+        }
+        return n;
+    }
+
     private static final Pattern UNALLOWED = Pattern.compile("[^a-zA-Z0-9:_]");
 
     private static String filter(String s) {
@@ -37,7 +51,10 @@ public final class PrometheusNames implements MetricReporter {
         String scope =
                 org.apache.flink.metrics.LogicalScopeProvider.castFrom(group)
                         .getLogicalScope(PrometheusNames::filter, '_');
-        NAMES.add("flink_" + scope + "_" + filter(name));
+        String prometheus = "flink_" + scope + "_" + filter(name);
+        NAMES.add(prometheus);
+        METRICS.computeIfAbsent(prometheus, k -> new java.util.concurrent.CopyOnWriteArrayList<>())
+                .add(metric);
     }
 
     @Override
