@@ -1,0 +1,445 @@
+package io.cohortflow.rehearsal;
+
+import io.cohortflow.core.contract.TopicNames;
+import io.cohortflow.kafka.CohortflowTopics;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
+import org.awaitility.Awaitility;
+
+/**
+ * Cohortflow as deployed, on one machine, every part a JVM of its own started from Maven-resolved
+ * jars: three KRaft brokers (each broker and controller; replication factor 3, min ISR 2), a Flink
+ * JobManager and two TaskManagers (standalone session cluster, RocksDB, checkpoints on local disk
+ * as the "durable" store), the service, and the deployable job jar submitted with Flink's command
+ * line. Everything listens on 127.0.0.1. The rehearsal of the k8s deployment (docs/operations.md):
+ * the parts talk over the network only.
+ */
+final class RehearsalCluster implements AutoCloseable {
+    static final String API_KEY = "rehearsal-key";
+    static final String ORG = "rehearsal";
+    private static final String JAVA =
+            Path.of(System.getProperty("java.home"), "bin", "java").toString();
+
+    /** What Flink's scripts pass (the distribution's env.java.default-opts.all). */
+    private static final List<String> FLINK_JVM_OPTS =
+            List.of(
+                    "--add-opens=java.base/java.lang=ALL-UNNAMED",
+                    "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+                    "--add-opens=java.base/java.util=ALL-UNNAMED",
+                    "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+                    "--add-opens=java.base/java.io=ALL-UNNAMED",
+                    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+                    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+                    "--add-opens=java.base/java.net=ALL-UNNAMED",
+                    "--add-opens=java.base/java.time=ALL-UNNAMED");
+
+    private final Path work;
+    private final String kafkaClasspath;
+    private final String flinkClasspath;
+    private final Path jobJar;
+    private final Path serviceLib;
+    private final Map<String, Process> processes = new LinkedHashMap<>();
+    private final int[] brokerPorts = new int[3];
+    private final int[] controllerPorts = new int[3];
+    private int restPort;
+    private int servicePort;
+    private Path flinkConf;
+
+    RehearsalCluster(Path work) throws IOException {
+        this.work = Files.createDirectories(work);
+        this.kafkaClasspath = read(System.getProperty("cohortflow.kafkaClasspath"));
+        this.flinkClasspath = read(System.getProperty("cohortflow.flinkLib"));
+        this.jobJar = Path.of(System.getProperty("cohortflow.jobJar"));
+        this.serviceLib = Path.of(System.getProperty("cohortflow.serviceLib"));
+    }
+
+    private static String read(String file) throws IOException {
+        return Files.readString(Path.of(file)).trim();
+    }
+
+    String bootstrap() {
+        List<String> out = new ArrayList<>();
+        for (int p : brokerPorts) {
+            out.add("127.0.0.1:" + p);
+        }
+        return String.join(",", out);
+    }
+
+    URI service(String path) {
+        return URI.create("http://127.0.0.1:" + servicePort + path);
+    }
+
+    URI flink(String path) {
+        return URI.create("http://127.0.0.1:" + restPort + path);
+    }
+
+    Path checkpoints() {
+        return work.resolve("checkpoints");
+    }
+
+    /** Starts every part, in dependency order, and submits the job. */
+    RehearsalCluster start() throws Exception {
+        startBrokers();
+        CohortflowTopics.ensure(bootstrap(), TopicNames.DEFAULT, 2);
+        startFlink();
+        startService();
+        submitJob();
+        return this;
+    }
+
+    // ---- Kafka -------------------------------------------------------------------------------
+
+    private void startBrokers() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            brokerPorts[i] = freePort();
+            controllerPorts[i] = freePort();
+        }
+        StringBuilder voters = new StringBuilder();
+        for (int i = 0; i < 3; i++) {
+            voters.append(i == 0 ? "" : ",")
+                    .append(i + 1)
+                    .append("@127.0.0.1:")
+                    .append(controllerPorts[i]);
+        }
+        String clusterId = Uuid.randomUuid().toString();
+        for (int i = 0; i < 3; i++) {
+            Path dir = Files.createDirectories(work.resolve("broker-" + (i + 1)));
+            Path props = dir.resolve("server.properties");
+            Files.writeString(
+                    props,
+                    String.join(
+                                    "\n",
+                                    "process.roles=broker,controller",
+                                    "node.id=" + (i + 1),
+                                    "controller.quorum.voters=" + voters,
+                                    "listeners=PLAINTEXT://127.0.0.1:"
+                                            + brokerPorts[i]
+                                            + ",CONTROLLER://127.0.0.1:"
+                                            + controllerPorts[i],
+                                    "advertised.listeners=PLAINTEXT://127.0.0.1:" + brokerPorts[i],
+                                    "controller.listener.names=CONTROLLER",
+                                    "inter.broker.listener.name=PLAINTEXT",
+                                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                                    "log.dirs=" + dir.resolve("log"),
+                                    // Cohortflow's topics as production has them: three replicas,
+                                    // two
+                                    // in sync for a write to count (docs/operations.md).
+                                    "default.replication.factor=3",
+                                    "min.insync.replicas=2",
+                                    "offsets.topic.replication.factor=3",
+                                    "transaction.state.log.replication.factor=3",
+                                    "transaction.state.log.min.isr=2",
+                                    "share.coordinator.state.topic.replication.factor=3",
+                                    "share.coordinator.state.topic.min.isr=2",
+                                    "group.initial.rebalance.delay.ms=0",
+                                    "auto.create.topics.enable=false",
+                                    "")
+                            + "\n");
+            Process format =
+                    java(
+                                    "format-broker-" + (i + 1),
+                                    kafkaClasspath,
+                                    List.of("-Xmx256m"),
+                                    "kafka.tools.StorageTool",
+                                    List.of(
+                                            "format",
+                                            "--config",
+                                            props.toString(),
+                                            "--cluster-id=" + clusterId),
+                                    Map.of())
+                            .start();
+            if (!format.waitFor(60, TimeUnit.SECONDS) || format.exitValue() != 0) {
+                throw new IllegalStateException("formatting broker " + (i + 1) + " failed");
+            }
+            start(
+                    "broker-" + (i + 1),
+                    java(
+                            "broker-" + (i + 1),
+                            kafkaClasspath,
+                            List.of("-Xmx512m"),
+                            "kafka.Kafka",
+                            List.of(props.toString()),
+                            Map.of()));
+        }
+        try (Admin admin =
+                Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()))) {
+            Awaitility.await("three brokers")
+                    .atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(500))
+                    .ignoreExceptions()
+                    .until(
+                            () ->
+                                    admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size()
+                                            == 3);
+        }
+    }
+
+    // ---- Flink -------------------------------------------------------------------------------
+
+    private void startFlink() throws Exception {
+        restPort = freePort();
+        flinkConf = Files.createDirectories(work.resolve("flink-conf"));
+        Files.writeString(
+                flinkConf.resolve("config.yaml"),
+                String.join(
+                                "\n",
+                                "jobmanager.rpc.address: 127.0.0.1",
+                                "jobmanager.rpc.port: " + freePort(),
+                                "jobmanager.bind-host: 127.0.0.1",
+                                "taskmanager.bind-host: 127.0.0.1",
+                                "taskmanager.host: 127.0.0.1",
+                                "rest.address: 127.0.0.1",
+                                "rest.bind-address: 127.0.0.1",
+                                "rest.port: " + restPort,
+                                "jobmanager.memory.process.size: 768m",
+                                "taskmanager.memory.process.size: 1024m",
+                                "taskmanager.memory.managed.size: 128m",
+                                "taskmanager.numberOfTaskSlots: 1",
+                                "parallelism.default: 2",
+                                "state.backend.type: rocksdb",
+                                "execution.checkpointing.dir: " + checkpoints().toUri(),
+                                "io.tmp.dirs: "
+                                        + Files.createDirectories(work.resolve("flink-tmp")),
+                                "")
+                        + "\n");
+        Files.writeString(
+                flinkConf.resolve("log4j.properties"),
+                "rootLogger.level = INFO\n"
+                        + "rootLogger.appenderRef.out.ref = out\n"
+                        + "appender.out.type = Console\n"
+                        + "appender.out.name = out\n"
+                        + "appender.out.layout.type = PatternLayout\n"
+                        + "appender.out.layout.pattern = %d{HH:mm:ss.SSS} %-5level %c{1} - %msg%n\n"
+                        + "logger.kafka.name = org.apache.kafka\n"
+                        + "logger.kafka.level = WARN\n");
+        startFlinkProcess(
+                "jobmanager",
+                "GET_JM_RESOURCE_PARAMS",
+                "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint");
+        startTaskManager(1);
+        startTaskManager(2);
+        HttpClient http = HttpClient.newHttpClient();
+        Awaitility.await("two TaskManagers registered")
+                .atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(500))
+                .ignoreExceptions()
+                .until(
+                        () ->
+                                http.send(
+                                                        HttpRequest.newBuilder(
+                                                                        flink("/taskmanagers"))
+                                                                .build(),
+                                                        HttpResponse.BodyHandlers.ofString())
+                                                .body()
+                                                .split("\"id\"")
+                                                .length
+                                        == 3);
+    }
+
+    /** Starts TaskManager {@code n} (again, after a kill). */
+    void startTaskManager(int n) throws Exception {
+        startFlinkProcess(
+                "taskmanager-" + n,
+                "GET_TM_RESOURCE_PARAMS",
+                "org.apache.flink.runtime.taskexecutor.TaskManagerRunner");
+    }
+
+    /**
+     * A Flink process as Flink's scripts start one: its JVM memory options and dynamic settings
+     * computed from the configuration by {@code BashJavaUtils}, then the entry point.
+     */
+    private void startFlinkProcess(String name, String resourceCommand, String main)
+            throws Exception {
+        Process utils =
+                java(
+                                name + "-resources",
+                                flinkClasspath,
+                                List.of("-Xmx128m"),
+                                "org.apache.flink.runtime.util.bash.BashJavaUtils",
+                                List.of(resourceCommand, "--configDir", flinkConf.toString()),
+                                Map.of())
+                        .redirectOutput(ProcessBuilder.Redirect.PIPE)
+                        .start();
+        String out = new String(utils.getInputStream().readAllBytes());
+        if (!utils.waitFor(60, TimeUnit.SECONDS) || utils.exitValue() != 0) {
+            throw new IllegalStateException(name + ": BashJavaUtils failed: " + out);
+        }
+        List<String> results = new ArrayList<>();
+        for (String line : out.split("\n")) {
+            if (line.startsWith("BASH_JAVA_UTILS_EXEC_RESULT:")) {
+                results.add(line.substring("BASH_JAVA_UTILS_EXEC_RESULT:".length()).trim());
+            }
+        }
+        List<String> jvm = new ArrayList<>(List.of(results.get(0).split("\\s+")));
+        jvm.addAll(FLINK_JVM_OPTS);
+        jvm.add("-Dlog4j.configurationFile=" + flinkConf.resolve("log4j.properties").toUri());
+        jvm.add("-Dlog.file=" + work.resolve(name + ".flink.log"));
+        List<String> args = new ArrayList<>(List.of("--configDir", flinkConf.toString()));
+        if (results.size() > 1 && !results.get(1).isBlank()) {
+            args.addAll(List.of(results.get(1).split("\\s+")));
+        }
+        start(
+                name,
+                java(
+                        name,
+                        flinkClasspath,
+                        jvm,
+                        main,
+                        args,
+                        Map.of("FLINK_CONF_DIR", flinkConf.toString())));
+    }
+
+    /** {@code flink run -d cohortflow-job.jar} against the cluster, settings by environment. */
+    private void submitJob() throws Exception {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("FLINK_CONF_DIR", flinkConf.toString());
+        env.put("COHORTFLOW_KAFKA_BOOTSTRAP_SERVERS", bootstrap());
+        env.put("COHORTFLOW_JOB_PARALLELISM", "2");
+        env.put("COHORTFLOW_JOB_CHECKPOINT_DIR", checkpoints().toUri().toString());
+        env.put("COHORTFLOW_JOB_CHECKPOINT_INTERVAL", "PT1S");
+        Process submit =
+                java(
+                                "submit",
+                                flinkClasspath,
+                                new ArrayList<>(FLINK_JVM_OPTS),
+                                "org.apache.flink.client.cli.CliFrontend",
+                                List.of(
+                                        "run",
+                                        "-m",
+                                        "127.0.0.1:" + restPort,
+                                        "-d",
+                                        jobJar.toAbsolutePath().toString()),
+                                env)
+                        .start();
+        if (!submit.waitFor(120, TimeUnit.SECONDS) || submit.exitValue() != 0) {
+            throw new IllegalStateException(
+                    "submitting the job failed; see " + work.resolve("submit.log"));
+        }
+    }
+
+    // ---- the service -------------------------------------------------------------------------
+
+    private void startService() throws Exception {
+        servicePort = freePort();
+        String cp =
+                serviceLib.resolve("cohortflow-service.jar")
+                        + File.pathSeparator
+                        + serviceLib.resolve("lib").resolve("*");
+        start(
+                "service",
+                java(
+                        "service",
+                        cp,
+                        List.of("-Xmx512m"),
+                        "io.cohortflow.servicedist.CohortflowService",
+                        List.of(),
+                        Map.of(
+                                "COHORTFLOW_KAFKA_BOOTSTRAP_SERVERS",
+                                bootstrap(),
+                                "COHORTFLOW_SERVICE_HOST",
+                                "127.0.0.1",
+                                "COHORTFLOW_SERVICE_PORT",
+                                Integer.toString(servicePort),
+                                "COHORTFLOW_API_KEY",
+                                API_KEY,
+                                "COHORTFLOW_ORG",
+                                ORG)));
+        HttpClient http = HttpClient.newHttpClient();
+        Awaitility.await("the service ready")
+                .atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(500))
+                .ignoreExceptions()
+                .until(
+                        () ->
+                                http.send(
+                                                        HttpRequest.newBuilder(service("/ready"))
+                                                                .build(),
+                                                        HttpResponse.BodyHandlers.ofString())
+                                                .statusCode()
+                                        == 200);
+    }
+
+    // ---- processes ---------------------------------------------------------------------------
+
+    private ProcessBuilder java(
+            String name,
+            String classpath,
+            List<String> jvm,
+            String main,
+            List<String> args,
+            Map<String, String> env) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(JAVA);
+        cmd.addAll(jvm);
+        cmd.add("-cp");
+        cmd.add(classpath);
+        cmd.add(main);
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.directory(work.toFile());
+        pb.environment()
+                .keySet()
+                .removeIf(k -> k.startsWith("COHORTFLOW_") || k.startsWith("FLINK_"));
+        pb.environment().putAll(env);
+        pb.redirectErrorStream(true);
+        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(work.resolve(name + ".log").toFile()));
+        return pb;
+    }
+
+    private void start(String name, ProcessBuilder pb) throws IOException {
+        processes.put(name, pb.start());
+    }
+
+    /** {@code kill -9} of one part (a fault test's crash). */
+    void kill(String name) throws InterruptedException {
+        Process p = processes.remove(name);
+        if (p != null) {
+            p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Override
+    public void close() {
+        List<String> names = new ArrayList<>(processes.keySet());
+        java.util.Collections.reverse(names);
+        for (String n : names) {
+            Process p = processes.get(n);
+            p.destroy();
+            try {
+                if (!p.waitFor(20, TimeUnit.SECONDS)) {
+                    p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                p.destroyForcibly();
+            }
+        }
+        processes.clear();
+    }
+
+    static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
