@@ -64,6 +64,8 @@ final class RehearsalCluster implements AutoCloseable {
     private Path flinkConf;
 
     RehearsalCluster(Path work) throws IOException {
+        // A fresh directory: brokers formatted by an earlier run would not join this cluster.
+        deleteTree(work);
         this.work = Files.createDirectories(work);
         this.kafkaClasspath = read(System.getProperty("cohortflow.kafkaClasspath"));
         this.flinkClasspath = read(System.getProperty("cohortflow.flinkLib"));
@@ -169,15 +171,7 @@ final class RehearsalCluster implements AutoCloseable {
             if (!format.waitFor(60, TimeUnit.SECONDS) || format.exitValue() != 0) {
                 throw new IllegalStateException("formatting broker " + (i + 1) + " failed");
             }
-            start(
-                    "broker-" + (i + 1),
-                    java(
-                            "broker-" + (i + 1),
-                            kafkaClasspath,
-                            List.of("-Xmx512m"),
-                            "kafka.Kafka",
-                            List.of(props.toString()),
-                            Map.of()));
+            startBroker(i + 1);
         }
         try (Admin admin =
                 Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()))) {
@@ -189,6 +183,35 @@ final class RehearsalCluster implements AutoCloseable {
                             () ->
                                     admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size()
                                             == 3);
+        }
+    }
+
+    /** Starts broker {@code n} (1 to 3) on its formatted log (again, after a kill). */
+    void startBroker(int n) throws IOException {
+        Path props = work.resolve("broker-" + n).resolve("server.properties");
+        start(
+                "broker-" + n,
+                java(
+                        "broker-" + n,
+                        kafkaClasspath,
+                        List.of("-Xmx512m"),
+                        "kafka.Kafka",
+                        List.of(props.toString()),
+                        Map.of()));
+    }
+
+    /** The broker (1 to 3) leading partition {@code partition} of {@code topic}. */
+    int leader(String topic, int partition) throws Exception {
+        try (Admin admin =
+                Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()))) {
+            return admin.describeTopics(List.of(topic))
+                    .allTopicNames()
+                    .get(30, TimeUnit.SECONDS)
+                    .get(topic)
+                    .partitions()
+                    .get(partition)
+                    .leader()
+                    .id();
         }
     }
 
@@ -236,22 +259,10 @@ final class RehearsalCluster implements AutoCloseable {
                 "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint");
         startTaskManager(1);
         startTaskManager(2);
-        HttpClient http = HttpClient.newHttpClient();
-        Awaitility.await("two TaskManagers registered")
-                .atMost(Duration.ofSeconds(90))
-                .pollInterval(Duration.ofMillis(500))
-                .ignoreExceptions()
-                .until(
-                        () ->
-                                http.send(
-                                                        HttpRequest.newBuilder(
-                                                                        flink("/taskmanagers"))
-                                                                .build(),
-                                                        HttpResponse.BodyHandlers.ofString())
-                                                .body()
-                                                .split("\"id\"")
-                                                .length
-                                        == 3);
+        awaitHttp(
+                "two TaskManagers registered",
+                flink("/taskmanagers"),
+                r -> r.body().split("\"id\"").length == 3);
     }
 
     /** Starts TaskManager {@code n} (again, after a kill). */
@@ -362,19 +373,24 @@ final class RehearsalCluster implements AutoCloseable {
                                 API_KEY,
                                 "COHORTFLOW_ORG",
                                 ORG)));
-        HttpClient http = HttpClient.newHttpClient();
-        Awaitility.await("the service ready")
+        awaitHttp("the service ready", service("/ready"), r -> r.statusCode() == 200);
+    }
+
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    /** Asks {@code uri} until its answer passes {@code done} (a part starting up). */
+    private static void awaitHttp(
+            String what, URI uri, java.util.function.Predicate<HttpResponse<String>> done) {
+        Awaitility.await(what)
                 .atMost(Duration.ofSeconds(90))
                 .pollInterval(Duration.ofMillis(500))
                 .ignoreExceptions()
                 .until(
                         () ->
-                                http.send(
-                                                        HttpRequest.newBuilder(service("/ready"))
-                                                                .build(),
-                                                        HttpResponse.BodyHandlers.ofString())
-                                                .statusCode()
-                                        == 200);
+                                done.test(
+                                        HTTP.send(
+                                                HttpRequest.newBuilder(uri).build(),
+                                                HttpResponse.BodyHandlers.ofString())));
     }
 
     // ---- processes ---------------------------------------------------------------------------
@@ -433,6 +449,17 @@ final class RehearsalCluster implements AutoCloseable {
             }
         }
         processes.clear();
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var s = Files.walk(dir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 
     static int freePort() {
