@@ -320,6 +320,44 @@ final class RehearsalCluster implements AutoCloseable {
 
     /** {@code flink run -d cohortflow-job.jar} against the cluster, settings by environment. */
     private void submitJob() throws Exception {
+        submitJob(null);
+    }
+
+    /**
+     * Starts the JobManager again after a crash (no HA: the job died with it; the TaskManagers
+     * register with the new one) and submits the job restored from {@code checkpoint}.
+     */
+    void restartJobManagerFrom(Path checkpoint) throws Exception {
+        startFlinkProcess(
+                "jobmanager",
+                "GET_JM_RESOURCE_PARAMS",
+                "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint");
+        awaitHttp(
+                "two TaskManagers registered again",
+                flink("/taskmanagers"),
+                r -> r.body().split("\"id\"").length == 3);
+        submitJob(checkpoint);
+    }
+
+    /** The newest completed checkpoint the job left (its {@code chk-N} directory). */
+    Path latestCheckpoint() throws IOException {
+        try (var s = Files.walk(checkpoints(), 3)) {
+            return s.filter(p -> p.getFileName().toString().equals("_metadata"))
+                    .max(
+                            java.util.Comparator.comparing(
+                                    p -> {
+                                        try {
+                                            return Files.getLastModifiedTime(p);
+                                        } catch (IOException e) {
+                                            throw new UncheckedIOException(e);
+                                        }
+                                    }))
+                    .map(Path::getParent)
+                    .orElseThrow(() -> new IllegalStateException("no completed checkpoint"));
+        }
+    }
+
+    private void submitJob(Path restoreFrom) throws Exception {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("FLINK_CONF_DIR", flinkConf.toString());
         env.put("COHORTFLOW_KAFKA_BOOTSTRAP_SERVERS", bootstrap());
@@ -332,12 +370,7 @@ final class RehearsalCluster implements AutoCloseable {
                                 flinkClasspath,
                                 new ArrayList<>(FLINK_JVM_OPTS),
                                 "org.apache.flink.client.cli.CliFrontend",
-                                List.of(
-                                        "run",
-                                        "-m",
-                                        "127.0.0.1:" + restPort,
-                                        "-d",
-                                        jobJar.toAbsolutePath().toString()),
+                                submitArguments(restoreFrom),
                                 env)
                         .start();
         if (!submit.waitFor(120, TimeUnit.SECONDS) || submit.exitValue() != 0) {
@@ -346,10 +379,22 @@ final class RehearsalCluster implements AutoCloseable {
         }
     }
 
+    private List<String> submitArguments(Path restoreFrom) {
+        List<String> args = new ArrayList<>(List.of("run", "-m", "127.0.0.1:" + restPort, "-d"));
+        if (restoreFrom != null) {
+            args.addAll(List.of("-s", restoreFrom.toUri().toString()));
+        }
+        args.add(jobJar.toAbsolutePath().toString());
+        return args;
+    }
+
     // ---- the service -------------------------------------------------------------------------
 
-    private void startService() throws Exception {
-        servicePort = freePort();
+    /** Starts the service (again, after a kill: on the same port). */
+    void startService() throws Exception {
+        if (servicePort == 0) {
+            servicePort = freePort();
+        }
         String cp =
                 serviceLib.resolve("cohortflow-service.jar")
                         + File.pathSeparator
