@@ -269,6 +269,106 @@ class ClusterRehearsalIT {
         }
     }
 
+    /**
+     * A rescale from 2 to 4 through a savepoint (two more TaskManagers): the users seen before keep
+     * their state and memberships (a lookup answers their cohort; nothing is entered twice), and
+     * new users are segmented by the four subtasks.
+     */
+    @Test
+    @org.junit.jupiter.api.Order(6)
+    void a_rescale_from_2_to_4_through_a_savepoint_keeps_state_and_memberships() throws Exception {
+        List<String> before = streamUsers(200);
+        awaitEachEnteredOnce(before);
+        cluster.startTaskManager(3);
+        cluster.startTaskManager(4);
+        cluster.awaitTaskManagers(4);
+        long started = System.nanoTime();
+        cluster.rescale(4);
+        // A user seen only before the rescale: their state came through the savepoint.
+        String probe = before.get(0);
+        Awaitility.await("the rescaled job answers from the restored state")
+                .atMost(Duration.ofSeconds(180))
+                .pollInterval(Duration.ofMillis(500))
+                .ignoreExceptions()
+                .untilAsserted(
+                        () -> {
+                            HttpResponse<String> r =
+                                    send(
+                                            HttpRequest.newBuilder(
+                                                            cluster.service(
+                                                                    "/ccs/v1/segmentation?k="
+                                                                            + RehearsalCluster
+                                                                                    .API_KEY))
+                                                    .POST(
+                                                            HttpRequest.BodyPublishers.ofString(
+                                                                    "{\"user_id\":\""
+                                                                            + probe
+                                                                            + "\"}")));
+                            assertThat(r.statusCode()).isEqualTo(200);
+                            assertThat(r.body()).contains(sport);
+                        });
+        double took = (System.nanoTime() - started) / 1e9;
+        assertThat(cluster.parallelisms()).contains(4);
+        List<String> after = streamUsers(200);
+        awaitEachEnteredOnce(after);
+        awaitEachEnteredOnce(before);
+        System.out.printf(
+                "REHEARSAL rescale 2 -> 4 through a savepoint: answering from restored state %.1f s"
+                        + " after the stop; 200 users before and 200 after, each entered once%n",
+                took);
+    }
+
+    /** One sport page view for each of {@code n} new users, on the events topic; their ids. */
+    private static List<String> streamUsers(int n) throws Exception {
+        List<String> ids = new ArrayList<>();
+        try (org.apache.kafka.clients.producer.KafkaProducer<String, String> p =
+                new org.apache.kafka.clients.producer.KafkaProducer<>(
+                        java.util.Map.of(
+                                org.apache.kafka.clients.producer.ProducerConfig
+                                        .BOOTSTRAP_SERVERS_CONFIG,
+                                cluster.bootstrap(),
+                                org.apache.kafka.clients.producer.ProducerConfig.ACKS_CONFIG,
+                                "all"),
+                        new org.apache.kafka.common.serialization.StringSerializer(),
+                        new org.apache.kafka.common.serialization.StringSerializer())) {
+            for (int i = 0; i < n; i++) {
+                // UUIDs: the synchronous API asks about some of them afterwards.
+                String u = UUID.randomUUID().toString();
+                ids.add(u);
+                p.send(
+                        new org.apache.kafka.clients.producer.ProducerRecord<>(
+                                TopicNames.DEFAULT.events(),
+                                RehearsalCluster.ORG + "/" + u,
+                                "{\"workspace\":\""
+                                        + RehearsalCluster.ORG
+                                        + "\",\"user_id\":\""
+                                        + u
+                                        + "\",\"events\":[{\"name\":\"Pageview\",\"time\":\""
+                                        + Instant.now()
+                                        + "\",\"properties\":{\"section\":\"sport\"}}]}"));
+            }
+            p.flush();
+        }
+        return ids;
+    }
+
+    /** Waits until every one of {@code users} has exactly one committed {@code entered}. */
+    private static void awaitEachEnteredOnce(List<String> users) throws Exception {
+        java.util.Map<String, List<String>> seen = new java.util.HashMap<>();
+        Awaitility.await("every user's membership committed")
+                .atMost(Duration.ofSeconds(120))
+                .pollInterval(Duration.ofSeconds(2))
+                .until(
+                        () -> {
+                            seen.clear();
+                            seen.putAll(changesOf(users));
+                            return seen.size() == users.size();
+                        });
+        for (String u : users) {
+            assertThat(seen.get(u)).as(u).containsExactly("entered");
+        }
+    }
+
     /** One segmentation request for {@code user} with its Idempotency-Key; its status (0: none). */
     private static int request(String user) {
         try {

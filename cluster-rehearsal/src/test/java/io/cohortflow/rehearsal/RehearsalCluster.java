@@ -358,10 +358,101 @@ final class RehearsalCluster implements AutoCloseable {
     }
 
     private void submitJob(Path restoreFrom) throws Exception {
+        submitJob(restoreFrom, 2);
+    }
+
+    /**
+     * Stops the job with a savepoint (Flink's REST API), and submits it again from the savepoint
+     * with {@code parallelism}: the rescale of docs/operations.md, "Scaling".
+     */
+    void rescale(int parallelism) throws Exception {
+        String job = runningJob();
+        HttpResponse<String> stop =
+                HTTP.send(
+                        HttpRequest.newBuilder(flink("/jobs/" + job + "/stop"))
+                                .header("Content-Type", "application/json")
+                                .POST(
+                                        HttpRequest.BodyPublishers.ofString(
+                                                "{\"drain\":false,\"targetDirectory\":\""
+                                                        + work.resolve("savepoints").toUri()
+                                                        + "\"}"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        String trigger =
+                io.cohortflow.core.contract.Json.MAPPER
+                        .readTree(stop.body())
+                        .get("request-id")
+                        .asText();
+        String[] location = new String[1];
+        Awaitility.await("the savepoint of the rescale")
+                .atMost(Duration.ofSeconds(120))
+                .pollInterval(Duration.ofMillis(500))
+                .until(
+                        () -> {
+                            var s =
+                                    io.cohortflow.core.contract.Json.MAPPER.readTree(
+                                            HTTP.send(
+                                                            HttpRequest.newBuilder(
+                                                                            flink(
+                                                                                    "/jobs/"
+                                                                                            + job
+                                                                                            + "/savepoints/"
+                                                                                            + trigger))
+                                                                    .build(),
+                                                            HttpResponse.BodyHandlers.ofString())
+                                                    .body());
+                            if (!s.at("/status/id").asText().equals("COMPLETED")) {
+                                return false;
+                            }
+                            location[0] = s.at("/operation/location").asText();
+                            return !location[0].isEmpty();
+                        });
+        submitJob(Path.of(URI.create(location[0])), parallelism);
+    }
+
+    /** The id of the job running on the cluster. */
+    String runningJob() throws Exception {
+        var jobs =
+                io.cohortflow.core.contract.Json.MAPPER.readTree(
+                        HTTP.send(
+                                        HttpRequest.newBuilder(flink("/jobs")).build(),
+                                        HttpResponse.BodyHandlers.ofString())
+                                .body());
+        for (var j : jobs.get("jobs")) {
+            if (j.get("status").asText().equals("RUNNING")) {
+                return j.get("id").asText();
+            }
+        }
+        throw new IllegalStateException("no running job: " + jobs);
+    }
+
+    /** The parallelism of each of the running job's vertices. */
+    List<Integer> parallelisms() throws Exception {
+        var job =
+                io.cohortflow.core.contract.Json.MAPPER.readTree(
+                        HTTP.send(
+                                        HttpRequest.newBuilder(flink("/jobs/" + runningJob()))
+                                                .build(),
+                                        HttpResponse.BodyHandlers.ofString())
+                                .body());
+        List<Integer> out = new ArrayList<>();
+        job.get("vertices").forEach(v -> out.add(v.get("parallelism").asInt()));
+        return out;
+    }
+
+    /** Waits until {@code n} TaskManagers are registered. */
+    void awaitTaskManagers(int n) {
+        awaitHttp(
+                n + " TaskManagers registered",
+                flink("/taskmanagers"),
+                r -> r.body().split("\"id\"").length == n + 1);
+    }
+
+    private void submitJob(Path restoreFrom, int parallelism) throws Exception {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("FLINK_CONF_DIR", flinkConf.toString());
         env.put("COHORTFLOW_KAFKA_BOOTSTRAP_SERVERS", bootstrap());
-        env.put("COHORTFLOW_JOB_PARALLELISM", "2");
+        env.put("COHORTFLOW_JOB_PARALLELISM", Integer.toString(parallelism));
         env.put("COHORTFLOW_JOB_CHECKPOINT_DIR", checkpoints().toUri().toString());
         env.put("COHORTFLOW_JOB_CHECKPOINT_INTERVAL", "PT1S");
         Process submit =
