@@ -1,12 +1,12 @@
 package io.cohortflow.launcher;
 
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,11 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Open-loop latency of {@code POST /ccs/v1/segmentation} through the whole embedded stack (broker,
@@ -31,13 +26,22 @@ import java.util.concurrent.locks.LockSupport;
  * the process spent per request (broker, job, service and this load generator share the JVM; the
  * machine's cores bound what it can do: {@code cpu %} is of all of them) per rate. The benchmark's
  * workspace has limits of its own: no rate limit, and 1 000 requests in flight, beyond which the
- * service answers 429 at once. The generator itself keeps at most {@link #MAX_IN_FLIGHT} requests
- * open (each holds a connection, two file descriptors in this one process: unbounded, an overloaded
- * stack ran the broker out of them); a request due while it is at that bound is not sent, and
- * counted as {@code unsent}.
+ * service answers 429 at once. The generator ({@link OpenLoop}) sends over {@link #CONNECTIONS}
+ * keep-alive connections; a request due while {@link OpenLoop#MAX_QUEUED} wait for one is not sent,
+ * and counted as {@code unsent}. Before the measured rates the stack is warmed up for {@code
+ * -Dwarmup} seconds (default 90) at 500/s.
  */
 public final class LatencyBenchmark {
-    static final int MAX_IN_FLIGHT = 1_500;
+    /** Keep-alive connections of the load generator: the most requests in flight at once. */
+    static final int CONNECTIONS = Integer.getInteger("connections", 64);
+
+    /**
+     * The warm-up before the measured rates (not measured): long enough for the JIT compilers of
+     * every part to settle (at 5 s they were still a sixth of the machine 40 s later).
+     */
+    static final int WARM_UP_SECONDS = Integer.getInteger("warmup", 90);
+
+    static final int WARM_UP_RATE = 500;
 
     public static void main(String[] args) throws Exception {
         int[] rates =
@@ -70,7 +74,7 @@ public final class LatencyBenchmark {
             for (int rate : rates) {
                 long cpu0 = os.getProcessCpuTime();
                 long wall0 = System.nanoTime();
-                Result r = run(http, base, users, rate, seconds);
+                Result r = run(base, users, rate, seconds);
                 double cpu = os.getProcessCpuTime() - cpu0;
                 double wall = System.nanoTime() - wall0;
                 System.out.printf(
@@ -95,7 +99,7 @@ public final class LatencyBenchmark {
                     "429s");
 
     /**
-     * Creates the segments, makes 10 000 user ids and warms the stack up for 5 s at 200/s (JIT,
+     * Creates the segments, makes 10 000 user ids and warms the stack up at 500/s (JIT,
      * connections, the job's first checkpoint; not measured); returns the users.
      */
     static List<String> prepare(HttpClient http, String base) throws Exception {
@@ -104,7 +108,7 @@ public final class LatencyBenchmark {
         for (int i = 0; i < 10_000; i++) {
             users.add(UUID.randomUUID().toString());
         }
-        run(http, base, users, 200, 5);
+        run(base, users, WARM_UP_RATE, WARM_UP_SECONDS);
         return users;
     }
 
@@ -169,56 +173,26 @@ public final class LatencyBenchmark {
         }
     }
 
-    static Result run(HttpClient http, String base, List<String> users, int rate, int seconds)
-            throws Exception {
-        int total = rate * seconds;
-        long interval = TimeUnit.SECONDS.toNanos(1) / rate;
+    /**
+     * Sends {@code rate * seconds} requests open-loop (see {@link OpenLoop}), each 1 to 10 events
+     * of a random one of {@code users}.
+     */
+    static Result run(String base, List<String> users, int rate, int seconds)
+            throws InterruptedException {
+        URI uri = URI.create(base);
         SplittableRandom random = new SplittableRandom(rate);
-        ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
-        AtomicInteger errors = new AtomicInteger();
-        AtomicInteger refused = new AtomicInteger();
-        java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(MAX_IN_FLIGHT);
-        int unsent = 0;
-        List<CompletableFuture<?>> inFlight = new ArrayList<>(total);
-        URI uri = URI.create(base + "/ccs/v1/segmentation?k=bench-key&activations=true");
-        long start = System.nanoTime();
-        for (int i = 0; i < total; i++) {
-            long scheduled = start + i * interval;
-            long wait = scheduled - System.nanoTime();
-            if (wait > 0) {
-                LockSupport.parkNanos(wait);
-            }
-            String body =
-                    body(users.get(random.nextInt(users.size())), 1 + random.nextInt(10), random);
-            if (!slots.tryAcquire()) {
-                unsent++;
-                continue;
-            }
-            inFlight.add(
-                    http.sendAsync(
-                                    HttpRequest.newBuilder(uri)
-                                            .header("Content-Type", "application/json")
-                                            .timeout(Duration.ofSeconds(30))
-                                            .POST(HttpRequest.BodyPublishers.ofString(body))
-                                            .build(),
-                                    HttpResponse.BodyHandlers.discarding())
-                            .handle(
-                                    (r, e) -> {
-                                        slots.release();
-                                        latencies.add(System.nanoTime() - scheduled);
-                                        if (e != null || r.statusCode() != 200) {
-                                            errors.incrementAndGet();
-                                        }
-                                        if (e == null && r.statusCode() == 429) {
-                                            refused.incrementAndGet();
-                                        }
-                                        return null;
-                                    }));
-        }
-        CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new))
-                .get(60, TimeUnit.SECONDS);
-        long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
-        return new Result(total - unsent, unsent, sorted, errors.get(), refused.get());
+        return new OpenLoop(
+                        new InetSocketAddress(uri.getHost(), uri.getPort()),
+                        "/ccs/v1/segmentation?k=bench-key&activations=true",
+                        CONNECTIONS)
+                .run(
+                        rate,
+                        seconds,
+                        i ->
+                                body(
+                                        users.get(random.nextInt(users.size())),
+                                        1 + random.nextInt(10),
+                                        random));
     }
 
     static String body(String user, int events, SplittableRandom random) {

@@ -86,7 +86,7 @@ public final class SeparateProcessesLatencyBenchmark {
                 Map<String, Long> before = cpuNanos(parts);
                 long self0 = os.getProcessCpuTime();
                 long wall0 = System.nanoTime();
-                LatencyBenchmark.Result r = LatencyBenchmark.run(http, base, users, rate, seconds);
+                LatencyBenchmark.Result r = LatencyBenchmark.run(base, users, rate, seconds);
                 double wall = System.nanoTime() - wall0;
                 Map<String, Long> after = cpuNanos(parts);
                 double self = os.getProcessCpuTime() - self0;
@@ -119,6 +119,12 @@ public final class SeparateProcessesLatencyBenchmark {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add(args[0].equals("job") ? "-Xmx3g" : "-Xmx1g");
+        // Settings for a child (-Dcohortflow.job.checkpoint-interval=10s) go to every child.
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith("cohortflow.")) {
+                cmd.add("-D" + name + "=" + System.getProperty(name));
+            }
+        }
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(SeparateProcessesLatencyBenchmark.class.getName());
@@ -210,6 +216,7 @@ public final class SeparateProcessesLatencyBenchmark {
                 s.put(CommonSettings.KAFKA_BOOTSTRAP_SERVERS.key(), args[1]);
                 s.put(JobConfig.CHECKPOINT_DIR.key(), Path.of(args[2]).toUri().toString());
                 s.put(JobConfig.PARALLELISM.key(), "2");
+                s.putAll(forwarded());
                 JobConfig c = JobConfig.from(s);
                 Configuration conf = CohortflowJob.flinkConfiguration(c);
                 conf.setString("rest.bind-address", "127.0.0.1");
@@ -231,6 +238,7 @@ public final class SeparateProcessesLatencyBenchmark {
                 p.put("cohortflow.api-keys.bench.role", "admin");
                 p.put("cohortflow.segmentation.workspace.bench.requests-per-second", "1000000");
                 p.put("cohortflow.segmentation.workspace.bench.max-in-flight", "1000");
+                p.putAll(forwarded());
                 // Wired as the service's own entry point wires it.
                 try (CohortflowServer service =
                         CohortflowServer.start(
@@ -240,6 +248,17 @@ public final class SeparateProcessesLatencyBenchmark {
             }
             default -> throw new IllegalArgumentException(args[0]);
         }
+    }
+
+    /** The settings the parent forwarded as system properties (see {@link #spawn}). */
+    private static Map<String, String> forwarded() {
+        Map<String, String> out = new HashMap<>();
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith("cohortflow.")) {
+                out.put(name, System.getProperty(name));
+            }
+        }
+        return out;
     }
 
     /** Says the child is ready, then waits for its standard input to close. */

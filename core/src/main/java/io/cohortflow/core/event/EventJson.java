@@ -1,9 +1,7 @@
 package io.cohortflow.core.event;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.time.DateTimeException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -107,7 +105,7 @@ public final class EventJson {
             // range must not wrap round into an ordinary-looking time.
             millis = t.canConvertToLong() ? t.longValue() : null;
         } else if (t.isTextual() && t.textValue().length() <= 64) {
-            millis = iso(t.textValue());
+            millis = IsoTimes.epochMillis(t.textValue());
         } else {
             millis = null;
         }
@@ -124,20 +122,6 @@ public final class EventJson {
             return null;
         }
         return millis;
-    }
-
-    @Nullable
-    private static Long iso(String s) {
-        try {
-            return OffsetDateTime.parse(s).toInstant().toEpochMilli();
-        } catch (DateTimeException | ArithmeticException e) {
-            try {
-                // Years beyond a long's milliseconds (+-292 million) overflow here: not a time.
-                return Instant.parse(s).toEpochMilli();
-            } catch (DateTimeException | ArithmeticException e2) {
-                return null;
-            }
-        }
     }
 
     @Nullable

@@ -39,39 +39,74 @@ public final class ApiKeys {
     }
 
     private static final SecureRandom RANDOM = new SecureRandom();
-    private final List<Entry> entries;
+
+    /** One digest per thread: looking the algorithm up per request showed in the profile. */
+    private static final ThreadLocal<MessageDigest> SHA_256 =
+            ThreadLocal.withInitial(
+                    () -> {
+                        try {
+                            return MessageDigest.getInstance("SHA-256");
+                        } catch (NoSuchAlgorithmException e) {
+                            throw new IllegalStateException("every JVM has SHA-256", e);
+                        }
+                    });
+
+    /** A stored {@code sha256:<salt>:<digest>}, parsed once. */
+    private record Stored(byte[] salt, byte[] digest) {
+        static Stored parse(String stored) {
+            String[] parts = stored.split(":");
+            if (parts.length != 3 || !parts[0].equals("sha256")) {
+                throw new IllegalArgumentException(
+                        "a stored key hash looks like sha256:<salt>:<hex>");
+            }
+            return new Stored(HexFormat.of().parseHex(parts[1]), HexFormat.of().parseHex(parts[2]));
+        }
+
+        boolean matches(String secret) {
+            return MessageDigest.isEqual(ApiKeys.digest(salt, secret), digest);
+        }
+    }
+
+    /** An entry with its hashes parsed. */
+    private record Key(Entry entry, Stored key, @Nullable Stored token) {}
+
+    private final List<Key> keys;
 
     public ApiKeys(List<Entry> entries) {
-        this.entries = List.copyOf(entries);
+        this.keys =
+                entries.stream()
+                        .map(
+                                e ->
+                                        new Key(
+                                                e,
+                                                Stored.parse(e.keyHash()),
+                                                e.tokenHash() == null
+                                                        ? null
+                                                        : Stored.parse(e.tokenHash())))
+                        .toList();
     }
 
     /** Hashes a secret with a fresh random salt. */
     public static String hash(String secret) {
         byte[] salt = new byte[16];
         RANDOM.nextBytes(salt);
-        return "sha256:" + HexFormat.of().formatHex(salt) + ":" + digestHex(salt, secret);
+        return "sha256:"
+                + HexFormat.of().formatHex(salt)
+                + ":"
+                + HexFormat.of().formatHex(digest(salt, secret));
     }
 
-    static boolean matches(String stored, String secret) {
-        String[] parts = stored.split(":");
-        if (parts.length != 3 || !parts[0].equals("sha256")) {
-            throw new IllegalArgumentException("a stored key hash looks like sha256:<salt>:<hex>");
-        }
-        byte[] salt = HexFormat.of().parseHex(parts[1]);
-        return MessageDigest.isEqual(
-                digestHex(salt, secret).getBytes(StandardCharsets.US_ASCII),
-                parts[2].toLowerCase().getBytes(StandardCharsets.US_ASCII));
+    private static byte[] digest(byte[] salt, String secret) {
+        MessageDigest md = SHA_256.get();
+        md.reset();
+        md.update(salt);
+        md.update(secret.getBytes(StandardCharsets.UTF_8));
+        return md.digest();
     }
 
-    private static String digestHex(byte[] salt, String secret) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            md.update(salt);
-            md.update(secret.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JVM has SHA-256", e);
-        }
+    private Optional<Key> find(String apiKey) {
+        String k = apiKey.trim();
+        return keys.stream().filter(e -> e.key().matches(k)).findFirst();
     }
 
     /**
@@ -86,12 +121,11 @@ public final class ApiKeys {
                     "missing_api_key",
                     "an API key is required: the k query parameter or the X-Api-Key header");
         }
-        Optional<Entry> found =
-                entries.stream().filter(e -> matches(e.keyHash(), apiKey.trim())).findFirst();
+        Optional<Key> found = find(apiKey);
         if (found.isEmpty()) {
             return new Outcome.Rejected(401, "invalid_api_key", "the API key is not valid");
         }
-        Entry e = found.get();
+        Entry e = found.get().entry();
         return new Outcome.Authenticated(
                 new Principal(
                         e.name(), e.org(), e.ownerId(), e.ownerName(), e.ownerLogin(), e.role()));
@@ -111,14 +145,14 @@ public final class ApiKeys {
                     401, "missing_token", "the Authorization: Bearer <token> header is required");
         }
         String token = authorization.substring(7).trim();
-        Optional<Entry> found =
-                entries.stream().filter(e -> matches(e.keyHash(), apiKey.trim())).findFirst();
+        Optional<Key> found = find(apiKey);
         if (found.isEmpty()) {
             return new Outcome.Rejected(401, "invalid_api_key", "the API key is not valid");
         }
-        Entry e = found.get();
+        Entry e = found.get().entry();
+        Stored tokenHash = found.get().token();
         boolean tokenOk =
-                e.tokenHash() == null ? token.equals(apiKey.trim()) : matches(e.tokenHash(), token);
+                tokenHash == null ? token.equals(apiKey.trim()) : tokenHash.matches(token);
         if (!tokenOk) {
             return new Outcome.Rejected(401, "invalid_token", "the bearer token is not valid");
         }
