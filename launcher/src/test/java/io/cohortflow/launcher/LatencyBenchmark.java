@@ -62,7 +62,15 @@ public final class LatencyBenchmark {
                         Map.entry("cohortflow.api-keys.bench.key", "bench-key"),
                         Map.entry("cohortflow.api-keys.bench.org", "bench"),
                         Map.entry("cohortflow.api-keys.bench.role", "admin"));
-        try (CohortflowStack stack = CohortflowStack.start(LauncherConfig.from(props, Map.of()))) {
+        // Settings on the command line (-Dcohortflow.job.checkpoint-interval=10s) over these.
+        Map<String, String> settings = new java.util.HashMap<>(props);
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith("cohortflow.")) {
+                settings.put(name, System.getProperty(name));
+            }
+        }
+        try (CohortflowStack stack =
+                CohortflowStack.start(LauncherConfig.from(settings, Map.of()))) {
             String base = "http://127.0.0.1:" + stack.httpPort();
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             List<String> users = prepare(http, base);
@@ -71,6 +79,7 @@ public final class LatencyBenchmark {
                     (com.sun.management.OperatingSystemMXBean)
                             java.lang.management.ManagementFactory.getOperatingSystemMXBean();
             int cores = Runtime.getRuntime().availableProcessors();
+            Map<Integer, Result> results = new java.util.LinkedHashMap<>();
             for (int rate : rates) {
                 long cpu0 = os.getProcessCpuTime();
                 long wall0 = System.nanoTime();
@@ -80,8 +89,38 @@ public final class LatencyBenchmark {
                 System.out.printf(
                         "%s %11.2f %6.0f%n",
                         r.row(rate), cpu / r.sent / 1e6, 100 * cpu / wall / cores);
+                results.put(rate, r);
+            }
+            System.out.println(summary(results));
+        }
+    }
+
+    /**
+     * Of the rates run: the highest whose p99 stayed under 50 ms and 20 ms, and the lowest at which
+     * the stack fell behind (requests left unsent, errors, or a median over a second).
+     */
+    static String summary(Map<Integer, Result> results) {
+        int under50 = 0;
+        int under20 = 0;
+        Integer saturated = null;
+        for (Map.Entry<Integer, Result> e : results.entrySet()) {
+            Result r = e.getValue();
+            boolean behind = r.unsent() > 0 || r.errors() > 0 || r.p(0.50) > 1_000;
+            if (behind && (saturated == null || e.getKey() < saturated)) {
+                saturated = e.getKey();
+            }
+            if (!behind && r.p(0.99) < 50) {
+                under50 = Math.max(under50, e.getKey());
+            }
+            if (!behind && r.p(0.99) < 20) {
+                under20 = Math.max(under20, e.getKey());
             }
         }
+        return String.format(
+                "SUMMARY highest rate with p99 < 50 ms: %s; with p99 < 20 ms: %s; saturated at: %s",
+                under50 == 0 ? "none of those run" : under50 + "/s",
+                under20 == 0 ? "none of those run" : under20 + "/s",
+                saturated == null ? "none of those run" : saturated + "/s");
     }
 
     /** The columns every shape prints first (see {@link Result#row}). */

@@ -82,6 +82,7 @@ public final class SeparateProcessesLatencyBenchmark {
                     (com.sun.management.OperatingSystemMXBean)
                             java.lang.management.ManagementFactory.getOperatingSystemMXBean();
             int cores = Runtime.getRuntime().availableProcessors();
+            Map<Integer, LatencyBenchmark.Result> results = new LinkedHashMap<>();
             for (int rate : rates) {
                 Map<String, Long> before = cpuNanos(parts);
                 long self0 = os.getProcessCpuTime();
@@ -102,7 +103,9 @@ public final class SeparateProcessesLatencyBenchmark {
                                 "%.2f; %.0f %%",
                                 self / r.sent() / 1e6, 100 * total / wall / cores));
                 System.out.printf("%s  %s%n", r.row(rate), perPart);
+                results.put(rate, r);
             }
+            System.out.println(LatencyBenchmark.summary(results));
         } finally {
             // Closing a child's standard input stops it cleanly; what does not stop is killed.
             for (int i = started.size() - 1; i >= 0; i--) {
@@ -119,9 +122,15 @@ public final class SeparateProcessesLatencyBenchmark {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add(args[0].equals("job") ? "-Xmx3g" : "-Xmx1g");
-        // Settings for a child (-Dcohortflow.job.checkpoint-interval=10s) go to every child.
+        // JVM options for one part: -Dopts.broker="-Xmx2g -XX:MaxGCPauseMillis=20".
+        String opts = System.getProperty("opts." + args[0], "").trim();
+        if (!opts.isEmpty()) {
+            cmd.addAll(Arrays.asList(opts.split("\\s+")));
+        }
+        // Settings for a child (-Dcohortflow.job.checkpoint-interval=10s, -Dflink.*) go to every
+        // child.
         for (String name : System.getProperties().stringPropertyNames()) {
-            if (name.startsWith("cohortflow.")) {
+            if (name.startsWith("cohortflow.") || name.startsWith("flink.")) {
                 cmd.add("-D" + name + "=" + System.getProperty(name));
             }
         }
@@ -219,6 +228,12 @@ public final class SeparateProcessesLatencyBenchmark {
                 s.putAll(forwarded());
                 JobConfig c = JobConfig.from(s);
                 Configuration conf = CohortflowJob.flinkConfiguration(c);
+                // Flink options to try (-Dflink.execution.checkpointing.unaligned.enabled=true).
+                for (String name : System.getProperties().stringPropertyNames()) {
+                    if (name.startsWith("flink.")) {
+                        conf.setString(name.substring("flink.".length()), System.getProperty(name));
+                    }
+                }
                 conf.setString("rest.bind-address", "127.0.0.1");
                 conf.setString("rest.bind-port", "0");
                 StreamExecutionEnvironment env =
