@@ -7,7 +7,8 @@ set -euo pipefail
 bootstrap="${BOOTSTRAP:-kafka:9092}"
 # Events are partitioned by user: the partition count bounds the job's useful parallelism.
 partitions="${EVENT_PARTITIONS:-4}"
-rf="${REPLICATION_FACTOR:-1}"
+# Three replicas (with the brokers' min.insync.replicas 2), as rehearsed: RehearsalSettingsTest.
+rf="${REPLICATION_FACTOR:-3}"
 
 topic() { # name partitions [config=value ...]
   local name=$1 parts=$2

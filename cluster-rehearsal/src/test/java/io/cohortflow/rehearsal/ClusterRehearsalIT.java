@@ -322,17 +322,7 @@ class ClusterRehearsalIT {
             for (int i = 0; i < n; i++) {
                 String u = UUID.randomUUID().toString();
                 ids.add(u);
-                p.send(
-                        new org.apache.kafka.clients.producer.ProducerRecord<>(
-                                TopicNames.DEFAULT.events(),
-                                RehearsalCluster.ORG + "/" + u,
-                                "{\"workspace\":\""
-                                        + RehearsalCluster.ORG
-                                        + "\",\"user_id\":\""
-                                        + u
-                                        + "\",\"events\":[{\"name\":\"Pageview\",\"time\":\""
-                                        + Instant.now()
-                                        + "\",\"properties\":{\"section\":\"sport\"}}]}"));
+                p.send(RehearsalCluster.pageView(u, "sport"));
                 if (i == n / 2 && halfway != null) {
                     p.flush();
                     halfway.run();

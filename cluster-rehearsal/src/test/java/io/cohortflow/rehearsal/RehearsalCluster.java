@@ -4,6 +4,7 @@ import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.kafka.CohortflowTopics;
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -18,6 +19,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -38,6 +41,12 @@ final class RehearsalCluster implements AutoCloseable {
     private static final String JAVA =
             Path.of(System.getProperty("java.home"), "bin", "java").toString();
 
+    /**
+     * The settings this rehearsal proves, shared with deploy-check's RehearsalSettingsTest, which
+     * holds docker/ and k8s/ to them ({@code rehearsal-settings.properties}).
+     */
+    static final Properties PROVEN = loadProven();
+
     /** What Flink's scripts pass (the distribution's env.java.default-opts.all). */
     private static final List<String> FLINK_JVM_OPTS =
             List.of(
@@ -57,8 +66,9 @@ final class RehearsalCluster implements AutoCloseable {
     private final Path jobJar;
     private final Path serviceLib;
     private final Map<String, Process> processes = new LinkedHashMap<>();
-    private final int[] brokerPorts = new int[3];
-    private final int[] controllerPorts = new int[3];
+    private final int[] brokerPorts =
+            new int[Integer.parseInt(PROVEN.getProperty("kafka.brokers"))];
+    private final int[] controllerPorts = new int[brokerPorts.length];
     private int restPort;
     private int servicePort;
     private Path flinkConf;
@@ -75,6 +85,33 @@ final class RehearsalCluster implements AutoCloseable {
 
     private static String read(String file) throws IOException {
         return Files.readString(Path.of(file)).trim();
+    }
+
+    private static Properties loadProven() {
+        Properties p = new Properties();
+        try (InputStream in =
+                RehearsalCluster.class.getResourceAsStream("/rehearsal-settings.properties")) {
+            p.load(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return p;
+    }
+
+    /** The proven settings under {@code prefix}, the prefix left out, sorted by name. */
+    static Map<String, String> proven(String prefix) {
+        Map<String, String> out = new TreeMap<>();
+        PROVEN.stringPropertyNames().stream()
+                .filter(k -> k.startsWith(prefix))
+                .forEach(k -> out.put(k.substring(prefix.length()), PROVEN.getProperty(k)));
+        return out;
+    }
+
+    /** {@link #proven} as lines {@code name<separator>value}. */
+    private static List<String> provenLines(String prefix, String separator) {
+        List<String> out = new ArrayList<>();
+        proven(prefix).forEach((k, v) -> out.add(k + separator + v));
+        return out;
     }
 
     String bootstrap() {
@@ -110,25 +147,24 @@ final class RehearsalCluster implements AutoCloseable {
     // ---- Kafka -------------------------------------------------------------------------------
 
     private void startBrokers() throws Exception {
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < brokerPorts.length; i++) {
             brokerPorts[i] = freePort();
             controllerPorts[i] = freePort();
         }
         StringBuilder voters = new StringBuilder();
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < brokerPorts.length; i++) {
             voters.append(i == 0 ? "" : ",")
                     .append(i + 1)
                     .append("@127.0.0.1:")
                     .append(controllerPorts[i]);
         }
         String clusterId = Uuid.randomUuid().toString();
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < brokerPorts.length; i++) {
             Path dir = Files.createDirectories(work.resolve("broker-" + (i + 1)));
             Path props = dir.resolve("server.properties");
-            Files.writeString(
-                    props,
-                    String.join(
-                                    "\n",
+            List<String> server =
+                    new ArrayList<>(
+                            List.of(
                                     "process.roles=broker,controller",
                                     "node.id=" + (i + 1),
                                     "controller.quorum.voters=" + voters,
@@ -141,20 +177,11 @@ final class RehearsalCluster implements AutoCloseable {
                                     "inter.broker.listener.name=PLAINTEXT",
                                     "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
                                     "log.dirs=" + dir.resolve("log"),
-                                    // Cohortflow's topics as production has them: three replicas,
-                                    // two
-                                    // in sync for a write to count (docs/operations.md).
-                                    "default.replication.factor=3",
-                                    "min.insync.replicas=2",
-                                    "offsets.topic.replication.factor=3",
-                                    "transaction.state.log.replication.factor=3",
-                                    "transaction.state.log.min.isr=2",
-                                    "share.coordinator.state.topic.replication.factor=3",
-                                    "share.coordinator.state.topic.min.isr=2",
-                                    "group.initial.rebalance.delay.ms=0",
-                                    "auto.create.topics.enable=false",
-                                    "")
-                            + "\n");
+                                    "group.initial.rebalance.delay.ms=0"));
+            // Cohortflow's topics as production has them: three replicas, two in sync for a
+            // write to count (the proven settings, docs/operations.md).
+            server.addAll(provenLines("kafka.broker.", "="));
+            Files.writeString(props, String.join("\n", server) + "\n");
             Process format =
                     java(
                                     "format-broker-" + (i + 1),
@@ -182,7 +209,7 @@ final class RehearsalCluster implements AutoCloseable {
                     .until(
                             () ->
                                     admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size()
-                                            == 3);
+                                            == brokerPorts.length);
         }
     }
 
@@ -220,10 +247,9 @@ final class RehearsalCluster implements AutoCloseable {
     private void startFlink() throws Exception {
         restPort = freePort();
         flinkConf = Files.createDirectories(work.resolve("flink-conf"));
-        Files.writeString(
-                flinkConf.resolve("config.yaml"),
-                String.join(
-                                "\n",
+        List<String> config =
+                new ArrayList<>(
+                        List.of(
                                 "jobmanager.rpc.address: 127.0.0.1",
                                 "jobmanager.rpc.port: " + freePort(),
                                 "jobmanager.bind-host: 127.0.0.1",
@@ -235,14 +261,15 @@ final class RehearsalCluster implements AutoCloseable {
                                 "jobmanager.memory.process.size: 768m",
                                 "taskmanager.memory.process.size: 1024m",
                                 "taskmanager.memory.managed.size: 128m",
-                                "taskmanager.numberOfTaskSlots: 1",
                                 "parallelism.default: 2",
-                                "state.backend.type: rocksdb",
                                 "execution.checkpointing.dir: " + checkpoints().toUri(),
+                                "execution.checkpointing.savepoint-dir: "
+                                        + work.resolve("savepoints").toUri(),
                                 "io.tmp.dirs: "
-                                        + Files.createDirectories(work.resolve("flink-tmp")),
-                                "")
-                        + "\n");
+                                        + Files.createDirectories(work.resolve("flink-tmp"))));
+        // Slots, state backend, checkpointing: the proven settings.
+        config.addAll(provenLines("flink.", ": "));
+        Files.writeString(flinkConf.resolve("config.yaml"), String.join("\n", config) + "\n");
         Files.writeString(
                 flinkConf.resolve("log4j.properties"),
                 "rootLogger.level = INFO\n"
@@ -455,6 +482,7 @@ final class RehearsalCluster implements AutoCloseable {
         env.put("COHORTFLOW_JOB_PARALLELISM", Integer.toString(parallelism));
         env.put("COHORTFLOW_JOB_CHECKPOINT_DIR", checkpoints().toUri().toString());
         env.put("COHORTFLOW_JOB_CHECKPOINT_INTERVAL", "PT1S");
+        env.putAll(proven("job."));
         Process submit =
                 java(
                                 "submit",
@@ -558,6 +586,38 @@ final class RehearsalCluster implements AutoCloseable {
 
     private void start(String name, ProcessBuilder pb) throws IOException {
         processes.put(name, pb.start());
+    }
+
+    /**
+     * One page view of {@code user} in {@code section} now, as the events topic holds it: the
+     * record the fault tests and the soak write (keyed workspace/user, as the service keys it).
+     */
+    static org.apache.kafka.clients.producer.ProducerRecord<String, String> pageView(
+            String user, String section) {
+        return new org.apache.kafka.clients.producer.ProducerRecord<>(
+                TopicNames.DEFAULT.events(),
+                ORG + "/" + user,
+                "{\"workspace\":\""
+                        + ORG
+                        + "\",\"user_id\":\""
+                        + user
+                        + "\",\"events\":[{\"name\":\"Pageview\",\"time\":\""
+                        + java.time.Instant.now()
+                        + "\",\"properties\":{\"section\":\""
+                        + section
+                        + "\"}}]}");
+    }
+
+    /** The process id of each part now running, by name (the soak's memory figures). */
+    Map<String, Long> pids() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        processes.forEach(
+                (name, p) -> {
+                    if (p.isAlive()) {
+                        out.put(name, p.pid());
+                    }
+                });
+        return out;
     }
 
     /** {@code kill -9} of one part (a fault test's crash). */

@@ -39,7 +39,14 @@ class ComposeAndImagesTest {
         services.fieldNames().forEachRemaining(names::add);
         assertThat(names)
                 .containsExactlyInAnyOrder(
-                        "kafka", "topics", "jobmanager", "taskmanager", "service", "prometheus");
+                        "kafka-1",
+                        "kafka-2",
+                        "kafka-3",
+                        "topics",
+                        "jobmanager",
+                        "taskmanager",
+                        "service",
+                        "prometheus");
         // Prometheus reads the repository's own scrape configuration and alert rules, and the
         // Flink containers run the reporter it scrapes.
         assertThat(services.at("/prometheus/volumes").toString())
@@ -50,12 +57,14 @@ class ComposeAndImagesTest {
                     .contains("metrics.reporter.prom.factory.class")
                     .contains("metrics.reporter.prom.port: 9249");
         }
-        assertThat(services.at("/kafka/image").asText())
-                .isEqualTo("apache/kafka:" + Repo.KAFKA_VERSION);
+        for (String kafka : List.of("kafka-1", "kafka-2", "kafka-3")) {
+            assertThat(services.at("/" + kafka + "/image").asText())
+                    .isEqualTo("apache/kafka:" + Repo.KAFKA_VERSION);
+            assertThat(services.at("/" + kafka + "/environment/KAFKA_PROCESS_ROLES").asText())
+                    .isEqualTo("broker,controller");
+        }
         assertThat(services.at("/topics/image").asText())
                 .isEqualTo("apache/kafka:" + Repo.KAFKA_VERSION);
-        assertThat(services.at("/kafka/environment/KAFKA_PROCESS_ROLES").asText())
-                .isEqualTo("broker,controller");
         // Job and service start once the topics exist with their configs.
         for (String s : List.of("jobmanager", "service")) {
             assertThat(services.at("/" + s + "/depends_on/topics/condition").asText())
@@ -106,9 +115,20 @@ class ComposeAndImagesTest {
         Map<String, String> service = env("service");
         assertThat(Repo.jobEnvNames()).containsAll(job.keySet());
         assertThat(Repo.serviceEnvNames()).containsAll(service.keySet());
-        String advertised = services.at("/kafka/environment/KAFKA_ADVERTISED_LISTENERS").asText();
-        assertThat(advertised).contains("//" + job.get("COHORTFLOW_KAFKA_BOOTSTRAP_SERVERS"));
-        assertThat(advertised).contains("//" + service.get("COHORTFLOW_KAFKA_BOOTSTRAP_SERVERS"));
+        // Every bootstrap address is a broker's advertised listener.
+        List<String> advertised = new ArrayList<>();
+        for (String kafka : List.of("kafka-1", "kafka-2", "kafka-3")) {
+            String listeners =
+                    services.at("/" + kafka + "/environment/KAFKA_ADVERTISED_LISTENERS").asText();
+            for (String l : listeners.split(",")) {
+                advertised.add(l.substring(l.indexOf("//") + 2));
+            }
+        }
+        for (Map<String, String> client : List.of(job, service)) {
+            assertThat(advertised)
+                    .containsAll(
+                            List.of(client.get("COHORTFLOW_KAFKA_BOOTSTRAP_SERVERS").split(",")));
+        }
         assertThat(services.at("/topics/environment/BOOTSTRAP").asText())
                 .isEqualTo(job.get("COHORTFLOW_KAFKA_BOOTSTRAP_SERVERS"));
         int parallelism = Integer.parseInt(job.get("COHORTFLOW_JOB_PARALLELISM"));
@@ -120,9 +140,12 @@ class ComposeAndImagesTest {
                                 .asText()
                                 .replace(": ", "=")));
         assertThat(parallelism).isLessThanOrEqualTo(partitions);
+        int taskManagers = services.at("/taskmanager/deploy/replicas").asInt(1);
         assertThat(parallelism)
                 .isLessThanOrEqualTo(
-                        Integer.parseInt(tm.getProperty("taskmanager.numberOfTaskSlots")));
+                        taskManagers
+                                * Integer.parseInt(
+                                        tm.getProperty("taskmanager.numberOfTaskSlots")));
         // Checkpoints on the volume both Flink containers mount.
         String dir = job.get("COHORTFLOW_JOB_CHECKPOINT_DIR");
         for (String s : List.of("jobmanager", "taskmanager")) {
