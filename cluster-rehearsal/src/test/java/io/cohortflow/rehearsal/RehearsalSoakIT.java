@@ -4,11 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.Json;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -93,20 +91,24 @@ class RehearsalSoakIT {
             drain(latencies);
             requestErrors.clear();
             // Checkpoints triggered while the tasks were still being deployed count as failed.
-            long failedBefore = checkpoints(cluster, job).path("counts").path("failed").asLong();
+            long failedBefore =
+                    ClusterReadings.checkpoints(cluster, job)
+                            .path("counts")
+                            .path("failed")
+                            .asLong();
 
             List<double[]> minutes = new ArrayList<>(); // hours, heap MB, state MB, ckpt ms, rss MB
             long start = System.nanoTime();
             long end = start + duration.toNanos();
             long nextEdit = start + editEvery.toNanos();
-            long lastRead = readRecords(cluster, job);
+            long lastRead = ClusterReadings.readRecords(cluster, job);
             long lastProduced = produced.get();
             long lastReport = start;
             double heapMin = Double.MAX_VALUE;
             int edits = 0;
             while (System.nanoTime() < end) {
                 Thread.sleep(10_000);
-                heapMin = Math.min(heapMin, taskManagerHeapMb(cluster));
+                heapMin = Math.min(heapMin, ClusterReadings.taskManagerHeapMb(cluster));
                 long now = System.nanoTime();
                 if (now >= nextEdit) {
                     edit(cluster, segments.get(edits % segments.size()), edits);
@@ -115,10 +117,13 @@ class RehearsalSoakIT {
                 }
                 if (now - lastReport >= TimeUnit.MINUTES.toNanos(1) || now >= end) {
                     double seconds = (now - lastReport) / 1e9;
-                    long read = readRecords(cluster, job);
+                    long read = ClusterReadings.readRecords(cluster, job);
                     long made = produced.get();
-                    JsonNode ckpt = checkpoints(cluster, job).path("latest").path("completed");
-                    double rss = rssMb(cluster);
+                    JsonNode ckpt =
+                            ClusterReadings.checkpoints(cluster, job)
+                                    .path("latest")
+                                    .path("completed");
+                    double rss = ClusterReadings.rssMb(cluster);
                     long[] lat = drain(latencies);
                     double hours = (now - start) / 3.6e12;
                     minutes.add(
@@ -165,12 +170,12 @@ class RehearsalSoakIT {
             Awaitility.await("the job reads every event produced")
                     .atMost(Duration.ofMinutes(5))
                     .pollInterval(Duration.ofSeconds(2))
-                    .until(() -> readRecords(cluster, job) >= total);
-            JsonNode counts = checkpoints(cluster, job).path("counts");
+                    .until(() -> ClusterReadings.readRecords(cluster, job) >= total);
+            JsonNode counts = ClusterReadings.checkpoints(cluster, job).path("counts");
             assertThat(counts.path("failed").asLong() - failedBefore)
                     .as("checkpoints failed during the soak")
                     .isZero();
-            assertThat(restarts(cluster, job)).as("job restarts").isZero();
+            assertThat(ClusterReadings.restarts(cluster, job)).as("job restarts").isZero();
             assertThat(requestErrors).as("synchronous requests that failed, by status").isEmpty();
         }
     }
@@ -371,67 +376,6 @@ class RehearsalSoakIT {
     private static HttpResponse<String> send(HttpRequest.Builder b) throws Exception {
         return HTTP.send(
                 b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static JsonNode flink(RehearsalCluster cluster, String path) throws Exception {
-        URI uri = cluster.flink(path);
-        return Json.MAPPER.readTree(
-                HTTP.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString())
-                        .body());
-    }
-
-    /** Records the segmentation operator has read (events and definitions), over its subtasks. */
-    private static long readRecords(RehearsalCluster cluster, String job) throws Exception {
-        for (JsonNode v : flink(cluster, "/jobs/" + job).path("vertices")) {
-            if (v.path("name").asText().startsWith("Segmentation")) {
-                return v.path("metrics").path("read-records").asLong();
-            }
-        }
-        throw new IllegalStateException("no segmentation vertex in job " + job);
-    }
-
-    private static JsonNode checkpoints(RehearsalCluster cluster, String job) throws Exception {
-        return flink(cluster, "/jobs/" + job + "/checkpoints");
-    }
-
-    private static long restarts(RehearsalCluster cluster, String job) throws Exception {
-        for (JsonNode m : flink(cluster, "/jobs/" + job + "/metrics?get=numRestarts")) {
-            return m.path("value").asLong();
-        }
-        return 0;
-    }
-
-    /** The heap in use on the TaskManagers, summed, in MB. */
-    private static double taskManagerHeapMb(RehearsalCluster cluster) throws Exception {
-        double sum = 0;
-        for (JsonNode tm : flink(cluster, "/taskmanagers").path("taskmanagers")) {
-            for (JsonNode m :
-                    flink(
-                            cluster,
-                            "/taskmanagers/"
-                                    + tm.path("id").asText()
-                                    + "/metrics?get=Status.JVM.Memory.Heap.Used")) {
-                sum += m.path("value").asDouble() / 1e6;
-            }
-        }
-        return sum;
-    }
-
-    /** The resident memory of every process of the cluster, summed, in MB (from /proc). */
-    private static double rssMb(RehearsalCluster cluster) throws Exception {
-        double sum = 0;
-        for (long pid : cluster.pids().values()) {
-            Path status = Path.of("/proc", Long.toString(pid), "status");
-            if (!Files.exists(status)) {
-                continue;
-            }
-            for (String line : Files.readAllLines(status)) {
-                if (line.startsWith("VmRSS:")) {
-                    sum += Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
-                }
-            }
-        }
-        return sum;
     }
 
     /** The least-squares slope of column {@code y} against hours (column 0): growth per hour. */
