@@ -6,13 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.kafka.KafkaTopics;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -32,13 +29,14 @@ import org.junit.jupiter.api.Test;
 @org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class ClusterRehearsalIT {
     static RehearsalCluster cluster;
-    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static RehearsalService service;
 
     @BeforeAll
     static void start() throws Exception {
         // Assigned first: a start that fails halfway is still stopped by stop().
         cluster = new RehearsalCluster(Path.of(System.getProperty("cohortflow.workDir")));
         cluster.start();
+        service = new RehearsalService(cluster);
     }
 
     @AfterAll
@@ -48,68 +46,17 @@ class ClusterRehearsalIT {
         }
     }
 
-    static HttpResponse<String> send(HttpRequest.Builder b) throws Exception {
-        return HTTP.send(
-                b.header("Content-Type", "application/json")
-                        .timeout(Duration.ofSeconds(30))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
-
-    static HttpRequest.Builder adobe(String path) {
-        return HttpRequest.newBuilder(cluster.service(path))
-                .header("x-api-key", RehearsalCluster.API_KEY)
-                .header("Authorization", "Bearer " + RehearsalCluster.API_KEY)
-                .header("x-gw-ims-org-id", RehearsalCluster.ORG);
-    }
-
-    /** {@code POST /ccs/v1/segmentation} with {@code body}, and an Idempotency-Key if given. */
-    static HttpRequest.Builder segmentation(String body, String idempotencyKey) {
-        HttpRequest.Builder b =
-                HttpRequest.newBuilder(
-                                cluster.service(
-                                        "/ccs/v1/segmentation?k=" + RehearsalCluster.API_KEY))
-                        .POST(HttpRequest.BodyPublishers.ofString(body));
-        return idempotencyKey == null ? b : b.header("Idempotency-Key", idempotencyKey);
-    }
-
-    /** A request body: one sport page view of {@code user} now. */
-    static String sportPageview(String user) {
-        return "{\"user_id\":\""
-                + user
-                + "\",\"events\":[{\"name\":\"Pageview\",\"time\":\""
-                + Instant.now()
-                + "\",\"properties\":{\"section\":\"sport\"}}]}";
-    }
-
     static String sport;
 
     @Test
     @org.junit.jupiter.api.Order(1)
     void a_segment_and_a_user_go_through_every_process_and_the_membership_is_committed_once()
             throws Exception {
-        HttpResponse<String> created =
-                send(
-                        adobe("/segments")
-                                .POST(
-                                        HttpRequest.BodyPublishers.ofString(
-                                                "{\"name\":\"Sport\",\"rsid\":\"default\",\"definition\":"
-                                                        + "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
-                                                        + "\"context\":\"visitors\",\"pred\":{\"func\":\"streq\",\"val\":{\"func\":\"attr\","
-                                                        + "\"name\":\"variables/section\"},\"str\":\"sport\"}}}}")));
-        assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
-        sport = Json.MAPPER.readTree(created.body()).get("id").asText();
-        Awaitility.await("the job applies the segment")
-                .atMost(Duration.ofSeconds(120))
-                .pollInterval(Duration.ofMillis(500))
-                .until(
-                        () ->
-                                Json.MAPPER
-                                        .readTree(
-                                                send(adobe("/segments/" + sport + "/propagation"))
-                                                        .body())
-                                        .path("applied")
-                                        .asBoolean());
+        sport =
+                service.createSegment(
+                        "Sport",
+                        "{\"func\":\"streq\",\"val\":{\"func\":\"attr\",\"name\":\"variables/section\"},\"str\":\"sport\"}");
+        service.awaitApplied(sport);
 
         String user = UUID.randomUUID().toString();
         HttpResponse<String> answer =
@@ -117,7 +64,11 @@ class ClusterRehearsalIT {
                         .atMost(Duration.ofSeconds(60))
                         .pollInterval(Duration.ofMillis(500))
                         .until(
-                                () -> send(segmentation(sportPageview(user), "r-" + user)),
+                                () ->
+                                        RehearsalService.send(
+                                                service.segmentation(
+                                                        RehearsalService.pageview(user, "sport"),
+                                                        "r-" + user)),
                                 r -> r.statusCode() == 200);
         JsonNode cohorts = Json.MAPPER.readTree(answer.body()).get("cohorts");
         assertThat(cohorts.toString()).contains(sport);
@@ -282,7 +233,9 @@ class ClusterRehearsalIT {
                 .untilAsserted(
                         () -> {
                             HttpResponse<String> r =
-                                    send(segmentation("{\"user_id\":\"" + probe + "\"}", null));
+                                    RehearsalService.send(
+                                            service.segmentation(
+                                                    "{\"user_id\":\"" + probe + "\"}", null));
                             assertThat(r.statusCode()).isEqualTo(200);
                             assertThat(r.body()).contains(sport);
                         });
@@ -322,7 +275,7 @@ class ClusterRehearsalIT {
             for (int i = 0; i < n; i++) {
                 String u = UUID.randomUUID().toString();
                 ids.add(u);
-                p.send(RehearsalCluster.pageView(u, "sport"));
+                p.send(RehearsalCluster.pageViewRecord(u, "sport"));
                 if (i == n / 2 && halfway != null) {
                     p.flush();
                     halfway.run();
@@ -359,7 +312,10 @@ class ClusterRehearsalIT {
     /** One segmentation request for {@code user} with its Idempotency-Key; its status (0: none). */
     private static int request(String user) {
         try {
-            return send(segmentation(sportPageview(user), "svc-" + user)).statusCode();
+            return RehearsalService.send(
+                            service.segmentation(
+                                    RehearsalService.pageview(user, "sport"), "svc-" + user))
+                    .statusCode();
         } catch (Exception e) {
             return 0; // the service is down: the client will retry
         }
@@ -389,7 +345,10 @@ class ClusterRehearsalIT {
                 .ignoreExceptions()
                 .until(
                         () ->
-                                send(segmentation("{\"user_id\":\"" + probe + "\"}", null))
+                                RehearsalService.send(
+                                                        service.segmentation(
+                                                                "{\"user_id\":\"" + probe + "\"}",
+                                                                null))
                                                 .statusCode()
                                         == 200);
         double recovery = (System.nanoTime() - crashed[0]) / 1e9;

@@ -592,7 +592,7 @@ final class RehearsalCluster implements AutoCloseable {
      * One page view of {@code user} in {@code section} now, as the events topic holds it: the
      * record the fault tests and the soak write (keyed workspace/user, as the service keys it).
      */
-    static org.apache.kafka.clients.producer.ProducerRecord<String, String> pageView(
+    static org.apache.kafka.clients.producer.ProducerRecord<String, String> pageViewRecord(
             String user, String section) {
         return new org.apache.kafka.clients.producer.ProducerRecord<>(
                 TopicNames.DEFAULT.events(),

@@ -3,13 +3,10 @@ package io.cohortflow.rehearsal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.cohortflow.core.contract.Json;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -42,7 +39,6 @@ import org.junit.jupiter.api.Test;
  * counted: the freshly started JVMs compile and the first checkpoints settle; default PT1M).
  */
 class RehearsalSoakIT {
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final String[] SECTIONS = {"sport", "news", "finance", "tech", "travel"};
 
     @Test
@@ -63,7 +59,8 @@ class RehearsalSoakIT {
         try (RehearsalCluster cluster =
                 new RehearsalCluster(Path.of(System.getProperty("cohortflow.workDir")))) {
             cluster.start();
-            List<String> segments = createSegments(cluster);
+            RehearsalService service = new RehearsalService(cluster);
+            List<String> segments = createSegments(service);
             String job = cluster.runningJob();
             System.out.printf(
                     "SOAK %s at %d events/s over %d users, %d requests/s, a definition edited"
@@ -80,7 +77,7 @@ class RehearsalSoakIT {
                             "soak-requests",
                             () ->
                                     requests(
-                                            cluster,
+                                            service,
                                             requests,
                                             users,
                                             stop,
@@ -111,7 +108,7 @@ class RehearsalSoakIT {
                 heapMin = Math.min(heapMin, ClusterReadings.taskManagerHeapMb(cluster));
                 long now = System.nanoTime();
                 if (now >= nextEdit) {
-                    edit(cluster, segments.get(edits % segments.size()), edits);
+                    edit(service, segments.get(edits % segments.size()), edits);
                     edits++;
                     nextEdit += editEvery.toNanos();
                 }
@@ -212,7 +209,8 @@ class RehearsalSoakIT {
             while (!stop.get()) {
                 String u = user(random.nextInt(users));
                 p.send(
-                        RehearsalCluster.pageView(u, SECTIONS[random.nextInt(SECTIONS.length)]),
+                        RehearsalCluster.pageViewRecord(
+                                u, SECTIONS[random.nextInt(SECTIONS.length)]),
                         (m, e) -> {
                             if (e == null) {
                                 sent.incrementAndGet();
@@ -230,7 +228,7 @@ class RehearsalSoakIT {
 
     /** Synchronous requests at {@code rate} a second, one at a time, until {@code stop}. */
     private static void requests(
-            RehearsalCluster cluster,
+            RehearsalService service,
             int rate,
             int users,
             AtomicBoolean stop,
@@ -243,25 +241,10 @@ class RehearsalSoakIT {
         long interval = TimeUnit.SECONDS.toNanos(1) / rate;
         long next = System.nanoTime();
         while (!stop.get()) {
-            String body =
-                    "{\"user_id\":\""
-                            + user(random.nextInt(users))
-                            + "\",\"events\":[{\"name\":\"Pageview\",\"time\":\""
-                            + Instant.now()
-                            + "\",\"properties\":{\"section\":\"sport\"}}]}";
+            String body = RehearsalService.pageview(user(random.nextInt(users)), "sport");
             long t0 = System.nanoTime();
             try {
-                HttpResponse<String> r =
-                        HTTP.send(
-                                HttpRequest.newBuilder(
-                                                cluster.service(
-                                                        "/ccs/v1/segmentation?k="
-                                                                + RehearsalCluster.API_KEY))
-                                        .header("Content-Type", "application/json")
-                                        .timeout(Duration.ofSeconds(30))
-                                        .POST(HttpRequest.BodyPublishers.ofString(body))
-                                        .build(),
-                                HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> r = RehearsalService.send(service.segmentation(body, null));
                 if (r.statusCode() != 200) {
                     errors.merge(r.statusCode(), 1L, Long::sum);
                 }
@@ -289,37 +272,20 @@ class RehearsalSoakIT {
      * Ten segments of the kinds users write: a section equality each (five) and page-view counts
      * with thresholds (five); the soak's edits move the thresholds.
      */
-    private static List<String> createSegments(RehearsalCluster cluster) throws Exception {
+    private static List<String> createSegments(RehearsalService service) throws Exception {
         List<String> ids = new ArrayList<>();
         for (String section : SECTIONS) {
             ids.add(
-                    create(
-                            cluster,
+                    service.createSegment(
                             "Soak " + section,
                             "{\"func\":\"streq\",\"val\":{\"func\":\"attr\",\"name\":\"variables/section\"},\"str\":\""
                                     + section
                                     + "\"}"));
         }
         for (int k = 2; k <= 10; k += 2) {
-            ids.add(create(cluster, "Soak " + k + " page views", countAtLeast(k)));
+            ids.add(service.createSegment("Soak " + k + " page views", countAtLeast(k)));
         }
-        for (String id : ids) {
-            Awaitility.await("the job applies " + id)
-                    .atMost(Duration.ofSeconds(120))
-                    .pollInterval(Duration.ofMillis(500))
-                    .until(
-                            () ->
-                                    Json.MAPPER
-                                            .readTree(
-                                                    send(adobe(
-                                                                    cluster,
-                                                                    "/segments/"
-                                                                            + id
-                                                                            + "/propagation"))
-                                                            .body())
-                                            .path("applied")
-                                            .asBoolean());
-        }
+        ids.forEach(service::awaitApplied);
         return ids;
     }
 
@@ -329,53 +295,18 @@ class RehearsalSoakIT {
                 + "}";
     }
 
-    private static String definition(String predicate) {
-        return "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
-                + "\"context\":\"visitors\",\"pred\":"
-                + predicate
-                + "}}";
-    }
-
-    private static String create(RehearsalCluster cluster, String name, String predicate)
-            throws Exception {
-        HttpResponse<String> r =
-                send(
-                        adobe(cluster, "/segments")
-                                .POST(
-                                        HttpRequest.BodyPublishers.ofString(
-                                                "{\"name\":\""
-                                                        + name
-                                                        + "\",\"rsid\":\"default\",\"definition\":"
-                                                        + definition(predicate)
-                                                        + "}")));
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        return Json.MAPPER.readTree(r.body()).get("id").asText();
-    }
-
     /** The {@code n}th edit: a page-view count with a threshold that changes with {@code n}. */
-    private static void edit(RehearsalCluster cluster, String id, int n) throws Exception {
+    private static void edit(RehearsalService service, String id, int n) throws Exception {
         HttpResponse<String> r =
-                send(
-                        adobe(cluster, "/segments/" + id)
+                RehearsalService.send(
+                        service.adobe("/segments/" + id)
                                 .PUT(
                                         HttpRequest.BodyPublishers.ofString(
                                                 "{\"definition\":"
-                                                        + definition(countAtLeast(2 + n % 9))
+                                                        + RehearsalService.definition(
+                                                                countAtLeast(2 + n % 9))
                                                         + "}")));
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    }
-
-    private static HttpRequest.Builder adobe(RehearsalCluster cluster, String path) {
-        return HttpRequest.newBuilder(cluster.service(path))
-                .header("x-api-key", RehearsalCluster.API_KEY)
-                .header("Authorization", "Bearer " + RehearsalCluster.API_KEY)
-                .header("x-gw-ims-org-id", RehearsalCluster.ORG)
-                .header("Content-Type", "application/json");
-    }
-
-    private static HttpResponse<String> send(HttpRequest.Builder b) throws Exception {
-        return HTTP.send(
-                b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** The least-squares slope of column {@code y} against hours (column 0): growth per hour. */
