@@ -17,6 +17,9 @@ import java.nio.file.Path;
 final class ClusterReadings {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
+    /** The prefix of the job's own metrics as Flink's Prometheus reporter names them. */
+    static final String JOB_METRICS = "flink_taskmanager_job_task_operator_cohortflow_";
+
     private ClusterReadings() {}
 
     private static JsonNode flink(RehearsalCluster cluster, String path) throws Exception {
@@ -63,20 +66,60 @@ final class ClusterReadings {
         return sum;
     }
 
-    /** The resident memory of every process of the cluster, summed, in MB (from /proc). */
-    static double rssMb(RehearsalCluster cluster) throws Exception {
-        double sum = 0;
-        for (long pid : cluster.pids().values()) {
-            Path status = Path.of("/proc", Long.toString(pid), "status");
+    /** The page Flink process {@code process}'s Prometheus reporter serves. */
+    static String scrape(RehearsalCluster cluster, String process) throws Exception {
+        HttpResponse<String> r =
+                HTTP.send(
+                        HttpRequest.newBuilder(cluster.metrics(process)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException(process + "'s reporter answered " + r.statusCode());
+        }
+        return r.body();
+    }
+
+    /**
+     * The samples of the reporters of {@code processes}, summed by metric name (over subtasks,
+     * operators and processes).
+     */
+    static java.util.Map<String, Double> prometheus(RehearsalCluster cluster, String... processes)
+            throws Exception {
+        java.util.Map<String, Double> out = new java.util.TreeMap<>();
+        for (String process : processes) {
+            for (String line : scrape(cluster, process).split("\n")) {
+                if (line.isBlank() || line.startsWith("#")) {
+                    continue;
+                }
+                String name = line.split("[{ ]", 2)[0];
+                out.merge(name, sample(line.substring(line.lastIndexOf(' ') + 1)), Double::sum);
+            }
+        }
+        return out;
+    }
+
+    /** A sample value in Prometheus's text format (no timestamps: Flink's reporter adds none). */
+    private static double sample(String value) {
+        return switch (value) {
+            case "+Inf" -> Double.POSITIVE_INFINITY;
+            case "-Inf" -> Double.NEGATIVE_INFINITY;
+            default -> Double.parseDouble(value); // NaN included
+        };
+    }
+
+    /** The resident memory of each process of the cluster, in MB (from /proc), by name. */
+    static java.util.Map<String, Double> rssMb(RehearsalCluster cluster) throws Exception {
+        java.util.Map<String, Double> out = new java.util.LinkedHashMap<>();
+        for (java.util.Map.Entry<String, Long> p : cluster.pids().entrySet()) {
+            Path status = Path.of("/proc", Long.toString(p.getValue()), "status");
             if (!Files.exists(status)) {
                 continue;
             }
             for (String line : Files.readAllLines(status)) {
                 if (line.startsWith("VmRSS:")) {
-                    sum += Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+                    out.put(p.getKey(), Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0);
                 }
             }
         }
-        return sum;
+        return out;
     }
 }

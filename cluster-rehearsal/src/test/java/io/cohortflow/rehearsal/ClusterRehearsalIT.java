@@ -75,6 +75,47 @@ class ClusterRehearsalIT {
         awaitEachEnteredOnce(List.of(user));
     }
 
+    @Test
+    @org.junit.jupiter.api.Order(2)
+    void flinks_prometheus_reporter_serves_the_jobs_metrics_from_the_taskmanagers()
+            throws Exception {
+        // The first test's user: an event read, a membership entered and a reply sent, by
+        // whichever subtask owns the user; the reporters read the counters at each scrape.
+        String job = ClusterReadings.JOB_METRICS;
+        Awaitility.await("the first test's user in the job's metrics")
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofSeconds(1))
+                .untilAsserted(
+                        () -> {
+                            java.util.Map<String, Double> total =
+                                    ClusterReadings.prometheus(
+                                            cluster, "taskmanager-1", "taskmanager-2");
+                            assertThat(total.get(job + "events")).isGreaterThanOrEqualTo(1);
+                            assertThat(total.get(job + "memberships_entered"))
+                                    .isGreaterThanOrEqualTo(1);
+                            assertThat(total.get(job + "replies")).isGreaterThanOrEqualTo(1);
+                        });
+        // What a deployment's Prometheus parses: every process's page passes promtool's parser.
+        Path promtool = Path.of(System.getProperty("cohortflow.promtool"));
+        assertThat(promtool).as("promtool, installed by the build").isExecutable();
+        for (String process : List.of("jobmanager", "taskmanager-1", "taskmanager-2")) {
+            String page = ClusterReadings.scrape(cluster, process);
+            assertThat(page).contains("flink_");
+            Process check =
+                    new ProcessBuilder(promtool.toString(), "check", "metrics")
+                            .redirectErrorStream(true)
+                            .start();
+            try (var in = check.getOutputStream()) {
+                in.write(page.getBytes(StandardCharsets.UTF_8));
+            }
+            String out = new String(check.getInputStream().readAllBytes());
+            // Exit 1: the page does not parse. Exit 3: style only (Flink's names keep the
+            // camelCase of its metric groups, which promtool's lint flags), still scraped.
+            assertThat(check.waitFor()).as(process + ": " + out).isIn(0, 3);
+            assertThat(out).as(process).doesNotContain("error while linting");
+        }
+    }
+
     /** A crash injected into the running system, and what brings the part back. */
     private interface Fault {
         void crash() throws Exception;
@@ -88,7 +129,7 @@ class ClusterRehearsalIT {
      * read_committed consumers exactly once.
      */
     @Test
-    @org.junit.jupiter.api.Order(2)
+    @org.junit.jupiter.api.Order(3)
     void a_taskmanager_killed_mid_stream_loses_and_duplicates_no_membership() throws Exception {
         streamThrough(
                 "taskmanager kill -9",
@@ -111,7 +152,7 @@ class ClusterRehearsalIT {
      * 2) until it is back.
      */
     @Test
-    @org.junit.jupiter.api.Order(3)
+    @org.junit.jupiter.api.Order(4)
     void the_broker_leading_the_memberships_killed_mid_stream_loses_and_duplicates_nothing()
             throws Exception {
         int leader = cluster.leader(TopicNames.DEFAULT.memberships(), 0);
@@ -136,7 +177,7 @@ class ClusterRehearsalIT {
      * events after it; the exactly-once sink commits nothing twice.
      */
     @Test
-    @org.junit.jupiter.api.Order(4)
+    @org.junit.jupiter.api.Order(5)
     void the_jobmanager_killed_and_the_job_resumed_from_its_latest_checkpoint_loses_nothing()
             throws Exception {
         streamThrough(
@@ -160,7 +201,7 @@ class ClusterRehearsalIT {
      * is counted once (one {@code entered}, the retry answered without applying twice).
      */
     @Test
-    @org.junit.jupiter.api.Order(5)
+    @org.junit.jupiter.api.Order(6)
     void a_service_killed_mid_write_and_retried_with_idempotency_keys_counts_each_user_once()
             throws Exception {
         int users = 60;
@@ -215,7 +256,7 @@ class ClusterRehearsalIT {
      * new users are segmented by the four subtasks.
      */
     @Test
-    @org.junit.jupiter.api.Order(6)
+    @org.junit.jupiter.api.Order(7)
     void a_rescale_from_2_to_4_through_a_savepoint_keeps_state_and_memberships() throws Exception {
         List<String> before = streamUsers(200, null);
         awaitEachEnteredOnce(before);

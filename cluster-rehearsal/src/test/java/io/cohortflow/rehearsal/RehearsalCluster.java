@@ -71,14 +71,32 @@ final class RehearsalCluster implements AutoCloseable {
     private final int[] controllerPorts = new int[brokerPorts.length];
     private int restPort;
     private int servicePort;
+
+    /** The port of each Flink process's Prometheus reporter, by process name. */
+    private final Map<String, Integer> metricsPorts = new LinkedHashMap<>();
+
     private Path flinkConf;
 
-    RehearsalCluster(Path work) throws IOException {
+    RehearsalCluster(Path work) throws IOException, java.net.URISyntaxException {
         // A fresh directory: brokers formatted by an earlier run would not join this cluster.
         deleteTree(work);
         this.work = Files.createDirectories(work);
         this.kafkaClasspath = read(System.getProperty("cohortflow.kafkaClasspath"));
-        this.flinkClasspath = read(System.getProperty("cohortflow.flinkLib"));
+        // The image's lib directory, and the Prometheus reporter (a plugin in the image) with the
+        // factory that binds it to loopback (this module's test classes).
+        this.flinkClasspath =
+                String.join(
+                        java.io.File.pathSeparator,
+                        read(System.getProperty("cohortflow.flinkLib")),
+                        read(System.getProperty("cohortflow.reporterClasspath")),
+                        Path.of(
+                                        org.apache.flink.metrics.prometheus
+                                                .LoopbackPrometheusReporterFactory.class
+                                                .getProtectionDomain()
+                                                .getCodeSource()
+                                                .getLocation()
+                                                .toURI())
+                                .toString());
         this.jobJar = Path.of(System.getProperty("cohortflow.jobJar"));
         this.serviceLib = Path.of(System.getProperty("cohortflow.serviceLib"));
     }
@@ -124,6 +142,15 @@ final class RehearsalCluster implements AutoCloseable {
 
     URI service(String path) {
         return URI.create("http://127.0.0.1:" + servicePort + path);
+    }
+
+    /** What Flink process {@code name}'s Prometheus reporter serves. */
+    URI metrics(String name) {
+        Integer port = metricsPorts.get(name);
+        if (port == null) {
+            throw new IllegalArgumentException("no Flink process " + name);
+        }
+        return URI.create("http://127.0.0.1:" + port + "/metrics");
     }
 
     URI flink(String path) {
@@ -266,7 +293,13 @@ final class RehearsalCluster implements AutoCloseable {
                                 "execution.checkpointing.savepoint-dir: "
                                         + work.resolve("savepoints").toUri(),
                                 "io.tmp.dirs: "
-                                        + Files.createDirectories(work.resolve("flink-tmp"))));
+                                        + Files.createDirectories(work.resolve("flink-tmp")),
+                                // Each process's port is its own: see startFlinkProcess.
+                                "metrics.reporters: prom",
+                                "metrics.reporter.prom.factory.class: "
+                                        + org.apache.flink.metrics.prometheus
+                                                .LoopbackPrometheusReporterFactory.class
+                                                .getName()));
         // Slots, state backend, checkpointing: the proven settings.
         config.addAll(provenLines("flink.", ": "));
         Files.writeString(flinkConf.resolve("config.yaml"), String.join("\n", config) + "\n");
@@ -334,6 +367,9 @@ final class RehearsalCluster implements AutoCloseable {
         if (results.size() > 1 && !results.get(1).isBlank()) {
             args.addAll(List.of(results.get(1).split("\\s+")));
         }
+        int metricsPort = freePort();
+        metricsPorts.put(name, metricsPort);
+        args.addAll(List.of("-D", "metrics.reporter.prom.port=" + metricsPort));
         start(
                 name,
                 java(

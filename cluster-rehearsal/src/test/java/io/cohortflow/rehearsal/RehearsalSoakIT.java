@@ -39,6 +39,7 @@ import org.junit.jupiter.api.Test;
  * counted: the freshly started JVMs compile and the first checkpoints settle; default PT1M).
  */
 class RehearsalSoakIT {
+    private static final String DEAD_LETTERS = ClusterReadings.JOB_METRICS + "reason_dead_letters";
     private static final String[] SECTIONS = {"sport", "news", "finance", "tech", "travel"};
 
     @Test
@@ -94,7 +95,9 @@ class RehearsalSoakIT {
                             .path("failed")
                             .asLong();
 
-            List<double[]> minutes = new ArrayList<>(); // hours, heap MB, state MB, ckpt ms, rss MB
+            // hours, heap MB, state MB, checkpoint ms, resident MB, then each part's resident MB
+            List<double[]> minutes = new ArrayList<>();
+            List<String> parts = new ArrayList<>(cluster.pids().keySet());
             long start = System.nanoTime();
             long end = start + duration.toNanos();
             long nextEdit = start + editEvery.toNanos();
@@ -102,6 +105,7 @@ class RehearsalSoakIT {
             long lastProduced = produced.get();
             long lastReport = start;
             double heapMin = Double.MAX_VALUE;
+            double deadLetters = 0;
             int edits = 0;
             while (System.nanoTime() < end) {
                 Thread.sleep(10_000);
@@ -120,23 +124,30 @@ class RehearsalSoakIT {
                             ClusterReadings.checkpoints(cluster, job)
                                     .path("latest")
                                     .path("completed");
-                    double rss = ClusterReadings.rssMb(cluster);
+                    java.util.Map<String, Double> resident = ClusterReadings.rssMb(cluster);
+                    double rss = resident.values().stream().mapToDouble(d -> d).sum();
                     long[] lat = drain(latencies);
                     double hours = (now - start) / 3.6e12;
-                    minutes.add(
-                            new double[] {
-                                hours,
-                                heapMin,
-                                ckpt.path("state_size").asLong() / 1e6,
-                                ckpt.path("end_to_end_duration").asDouble(),
-                                rss
-                            });
+                    double[] row = new double[5 + parts.size()];
+                    row[0] = hours;
+                    row[1] = heapMin;
+                    row[2] = ckpt.path("state_size").asLong() / 1e6;
+                    row[3] = ckpt.path("end_to_end_duration").asDouble();
+                    row[4] = rss;
+                    for (int i = 0; i < parts.size(); i++) {
+                        row[5 + i] = resident.getOrDefault(parts.get(i), 0.0);
+                    }
+                    minutes.add(row);
+                    // The job's own count of refused records, from Flink's Prometheus reporter.
+                    deadLetters =
+                            ClusterReadings.prometheus(cluster, "taskmanager-1", "taskmanager-2")
+                                    .getOrDefault(DEAD_LETTERS, 0.0);
                     System.out.printf(
                             "SOAK %6.1f min: events/s offered %.0f, read by the job %.0f;"
                                     + " checkpoint %d ms, %.1f MB added, %.1f MB whole;"
                                     + " TaskManager heap %.0f MB (lowest), processes %.0f MB"
                                     + " resident; requests p99 %d ms, errors by status %s; %d"
-                                    + " edits%n",
+                                    + " edits; %.0f dead letters%n",
                             hours * 60,
                             (made - lastProduced) / seconds,
                             (read - lastRead) / seconds,
@@ -147,7 +158,8 @@ class RehearsalSoakIT {
                             rss,
                             lat.length == 0 ? 0 : lat[(int) (lat.length * 0.99)],
                             requestErrors,
-                            edits);
+                            edits,
+                            deadLetters);
                     lastRead = read;
                     lastProduced = made;
                     lastReport = now;
@@ -162,6 +174,11 @@ class RehearsalSoakIT {
                     "SOAK growth per hour: TaskManager heap %+.1f MB, state %+.1f MB,"
                             + " checkpoint duration %+.0f ms, resident memory %+.1f MB%n",
                     slope(minutes, 1), slope(minutes, 2), slope(minutes, 3), slope(minutes, 4));
+            StringBuilder byPart = new StringBuilder("SOAK resident memory growth per hour:");
+            for (int i = 0; i < parts.size(); i++) {
+                byPart.append(String.format(" %s %+.1f MB,", parts.get(i), slope(minutes, 5 + i)));
+            }
+            System.out.println(byPart.substring(0, byPart.length() - 1));
 
             long total = produced.get();
             Awaitility.await("the job reads every event produced")
@@ -174,6 +191,7 @@ class RehearsalSoakIT {
                     .isZero();
             assertThat(ClusterReadings.restarts(cluster, job)).as("job restarts").isZero();
             assertThat(requestErrors).as("synchronous requests that failed, by status").isEmpty();
+            assertThat(deadLetters).as("events the job refused (all were valid)").isZero();
         }
     }
 
