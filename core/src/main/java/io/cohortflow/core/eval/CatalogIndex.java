@@ -16,10 +16,10 @@ import java.util.Set;
  * Immutable once built.
  */
 final class CatalogIndex {
-    final Map<Long, CounterSpec> counters = new HashMap<>();
-    final Map<Long, CounterStore> stores = new HashMap<>();
+    final LongTable<CounterSpec> counters = new LongTable<>();
+    final LongTable<CounterStore> stores = new LongTable<>();
     final AnchorIndex anchors;
-    final LongMap<Readers> readers = new LongMap<>();
+    final LongTable<Readers> readers = new LongTable<>();
 
     // History-evaluated segments by what can change them: any event, events of a name, or (visit
     // containers with a gate) an event whose visit holds one of the gate's names.
@@ -60,9 +60,9 @@ final class CatalogIndex {
         }
         gatedAnyEvent = anyEvent;
         for (CounterStore store : CounterStore.group(counters.values())) {
-            stores.put(store.id(), store);
+            stores.putIfAbsent(store.id(), store);
         }
         anchors = new AnchorIndex(stores.values());
-        Readers.of(segments).forEach(readers::put);
+        Readers.of(segments).forEach(readers::putIfAbsent);
     }
 }

@@ -18,6 +18,10 @@ final class Counters {
     private final long horizon;
     private final EngineStats stats;
 
+    // Scratch of onEvent, reused: an engine serves one thread (see SegmentEngine).
+    private final List<CounterStore> stores = new ArrayList<>();
+    private double[] before = new double[8];
+
     Counters(long horizon, EngineStats stats) {
         this.horizon = horizon;
         this.stats = stats;
@@ -30,7 +34,7 @@ final class Counters {
      */
     boolean onEvent(UserProfile p, SegmentCatalog catalog, Event e, Set<CompiledSegment> due) {
         boolean recompute = false;
-        List<CounterStore> stores = new ArrayList<>();
+        stores.clear();
         catalog.countersFor(e, stores);
         for (CounterStore store : stores) {
             // Unanchored counters are candidates for every event: test before allocating.
@@ -46,9 +50,12 @@ final class Counters {
             // Each reader's value as formulas read it (entries past their expiry may not have
             // been evicted yet), and the earliest wake-up of its readers.
             List<CounterSpec> views = store.views();
-            double[] before = new double[views.size()];
+            int n = views.size();
+            if (before.length < n) {
+                before = new double[n];
+            }
             long wakeBefore = Long.MAX_VALUE;
-            for (int i = 0; i < before.length; i++) {
+            for (int i = 0; i < n; i++) {
                 CounterSpec v = views.get(i);
                 int visible = s.firstVisible(v, p.now, p.floor, horizon);
                 before[i] = s.valueFrom(v.kind(), visible);
@@ -71,7 +78,7 @@ final class Counters {
                 p.counters.remove(store.id());
             }
             long wakeAfter = Long.MAX_VALUE;
-            for (int i = 0; i < before.length; i++) {
+            for (int i = 0; i < n; i++) {
                 CounterSpec v = views.get(i);
                 wakeAfter = Math.min(wakeAfter, wakeFor(p, catalog, v, s));
                 // Formulas read counter values only, and a test's outcome changes only where the
@@ -174,7 +181,7 @@ final class Counters {
                                 : store.anchors().get(0) instanceof Anchor.Equals e ? e : null;
         if (a != null && a.path().equals(Attributes.NAME)) {
             for (String v : a.values()) {
-                if (p.names.containsKey(v)) {
+                if (p.names.contains(v)) {
                     return false;
                 }
             }

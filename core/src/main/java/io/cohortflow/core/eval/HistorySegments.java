@@ -87,20 +87,28 @@ final class HistorySegments {
         return visible(p, h, p.now);
     }
 
-    /** The stored events still visible at {@code now} (no earlier than the user's now). */
+    /**
+     * The stored events still visible at {@code now} (no earlier than the user's now): those after
+     * the floor and inside the horizon, a suffix of the history as it is in time order. A view,
+     * valid until the history next changes (an operation reads it after its last change).
+     */
     List<Event> visible(UserProfile p, EventHistory h, long now) {
         List<Event> all = h.events();
-        List<Event> out = new ArrayList<>(all.size());
-        for (Event e : all) {
-            if (e.time() > p.floor && now < e.time() + horizon) {
-                out.add(e);
-            }
+        int from = 0;
+        // The engine evicts what the horizon and the cap take, so the invisible prefix is
+        // usually empty; it is short otherwise.
+        while (from < all.size() && !visibleAt(p, all.get(from).time(), now)) {
+            from++;
         }
-        return out;
+        return from == 0 ? all : all.subList(from, all.size());
+    }
+
+    private boolean visibleAt(UserProfile p, long time, long now) {
+        return time > p.floor && now < time + horizon;
     }
 
     private boolean visible(UserProfile p, Event e) {
-        return e.time() > p.floor && p.now < e.time() + horizon;
+        return visibleAt(p, e.time(), p.now);
     }
 
     /**
@@ -282,7 +290,7 @@ final class HistorySegments {
     /** Whether the user's history holds an event of one of {@code names} (a handful). */
     private static boolean holdsAny(UserProfile p, Set<String> names) {
         for (String n : names) {
-            if (p.names.containsKey(n)) {
+            if (p.names.contains(n)) {
                 return true;
             }
         }
@@ -301,8 +309,12 @@ final class HistorySegments {
 
     private static List<Event> ofVisit(List<Event> events, String visit) {
         List<Event> out = new ArrayList<>();
+        int hash = visit.hashCode();
         for (Event x : events) {
-            if (Metrics.visitKey(x).equals(visit)) {
+            // Most events of a user's history are of other visits: the cached hashes tell them
+            // apart without comparing the keys.
+            String key = Metrics.visitKey(x);
+            if (key.hashCode() == hash && key.equals(visit)) {
                 out.add(x);
             }
         }

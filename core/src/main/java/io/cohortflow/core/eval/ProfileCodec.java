@@ -66,9 +66,9 @@ public final class ProfileCodec {
         Varints.writeUnsigned(out, p.insertions);
         instant(out, p.scheduledWakeUp, base, relative);
         Varints.writeInt(out, p.names.size());
-        for (Map.Entry<String, Integer> e : p.names.entrySet()) {
-            Varints.writeString(out, e.getKey());
-            Varints.writeInt(out, e.getValue());
+        for (int i = 0; i < p.names.size(); i++) {
+            Varints.writeString(out, p.names.name(i));
+            Varints.writeInt(out, p.names.count(i));
         }
         Varints.writeInt(out, p.counters.size());
         for (int i = 0; i < p.counters.size(); i++) {

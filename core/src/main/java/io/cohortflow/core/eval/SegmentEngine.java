@@ -9,9 +9,10 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The operations the job, the backfill and the synchronous API call on one user's state. Stateless
- * itself: the caller loads the user's {@link UserProfile} and {@link EventHistory}, calls one
- * operation, and stores them back.
+ * The operations the job, the backfill and the synchronous API call on one user's state. Holds no
+ * user state itself: the caller loads the user's {@link UserProfile} and {@link EventHistory},
+ * calls one operation, and stores them back. An instance serves one thread at a time (its work
+ * counters and scratch space are its own); catalogs may be shared.
  *
  * <p>Time is event time: a user's "now" is the latest event time seen or the watermark passed to
  * {@link #advanceTo}, never the wall clock, so a replay of history gives the answers the live
@@ -95,7 +96,7 @@ public final class SegmentEngine {
         h.insert(e, p.insertions++);
         p.historySize++;
         p.historyOldest = Math.min(p.historyOldest, e.time());
-        p.names.merge(e.name(), 1, Integer::sum);
+        p.names.add(e.name());
         p.lastEventTime = Math.max(p.lastEventTime, e.time());
         boolean floorMoved = false;
         Set<CompiledSegment> due = new DueSet();
@@ -385,7 +386,7 @@ public final class SegmentEngine {
         p.historySize -= removal.removed().size();
         p.historyOldest = removal.oldestLeft();
         for (Event e : removal.removed()) {
-            p.names.computeIfPresent(e.name(), (n, c) -> c == 1 ? null : c - 1);
+            p.names.remove(e.name());
         }
     }
 

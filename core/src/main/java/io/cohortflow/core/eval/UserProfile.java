@@ -1,6 +1,5 @@
 package io.cohortflow.core.eval;
 
-import java.util.HashMap;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -21,7 +20,7 @@ public final class UserProfile {
      * build many counters of a new definition without reading the history (see {@code
      * SegmentEngine#catchUp}).
      */
-    final Map<String, Integer> names = new HashMap<>();
+    final NameCounts names = new NameCounts();
 
     long lastEventTime = Long.MIN_VALUE;
 
