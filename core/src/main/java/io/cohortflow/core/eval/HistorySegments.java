@@ -133,10 +133,12 @@ final class HistorySegments {
         // Visit containers are indexed by the names of their gates: probed with the names of the
         // event's visit, only those whose gate the visit holds are candidates.
         scope.visit = ofVisit(scope.view(), Metrics.visitKey(e));
-        Set<String> visitNames = new HashSet<>();
-        for (Event x : scope.visit) {
-            if (!visitNames.add(x.name())) {
-                continue;
+        // A visit holds a handful of events: its names are compared pair by pair, unless long.
+        Set<String> seen = scope.visit.size() > 16 ? new HashSet<>() : null;
+        for (int i = 0; i < scope.visit.size(); i++) {
+            Event x = scope.visit.get(i);
+            if (seen != null ? !seen.add(x.name()) : nameBefore(scope.visit, i)) {
+                continue; // its gate's segments were collected with the first event of its name
             }
             for (CompiledSegment s : catalog.gatedBy(x.name())) {
                 if (due.contains(s)
@@ -206,10 +208,8 @@ final class HistorySegments {
             // The recheck from every event the segment reads: events its visit gate skipped
             // were never counted in (their expiry matters once their visit holds the names it
             // needs). A scan for the oldest visible, not an evaluation.
-            events =
-                    s.relevantNames() == null
-                            ? scope.view()
-                            : named(scope.view(), s.relevantNames());
+            storeRecheck(p, s, recheckOf(p, s, scope.view(), s.relevantNames()));
+            return holds;
         } else {
             stats.historyEvaluations++;
             // The answer depends only on the events the segment is relevant to (see
@@ -225,7 +225,7 @@ final class HistorySegments {
             }
             holds = scope.ref().holds(s.definition().container(), events);
         }
-        storeRecheck(p, s, recheckOf(p, s, events));
+        storeRecheck(p, s, recheckOf(p, s, events, null));
         return holds;
     }
 
@@ -259,17 +259,21 @@ final class HistorySegments {
     }
 
     /**
-     * The next instant an event of {@code events} leaves one of the segment's windows or the
-     * horizon.
+     * The next instant an event of {@code events} (of {@code names} only, when given) leaves one of
+     * the segment's windows or the horizon.
      */
-    private long recheckOf(UserProfile p, CompiledSegment s, List<Event> events) {
+    private long recheckOf(
+            UserProfile p, CompiledSegment s, List<Event> events, @Nullable Set<String> names) {
         long next = Long.MAX_VALUE;
-        if (!events.isEmpty()) {
-            next = events.get(0).time() + horizon;
+        for (Event e : events) {
+            if (names == null || names.contains(e.name())) {
+                next = e.time() + horizon;
+                break;
+            }
         }
         for (Window w : s.windows()) {
             for (Event e : events) {
-                if (w.visible(e.time(), p.now)) {
+                if ((names == null || names.contains(e.name())) && w.visible(e.time(), p.now)) {
                     next = Math.min(next, w.expiry(e.time()));
                     break; // expiry grows with time: the oldest visible event expires first
                 }
@@ -291,6 +295,17 @@ final class HistorySegments {
     private static boolean holdsAny(UserProfile p, Set<String> names) {
         for (String n : names) {
             if (p.names.contains(n)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether an event before {@code i} of a visit (a handful of events) has i's name. */
+    private static boolean nameBefore(List<Event> visit, int i) {
+        String name = visit.get(i).name();
+        for (int j = 0; j < i; j++) {
+            if (visit.get(j).name().equals(name)) {
                 return true;
             }
         }
