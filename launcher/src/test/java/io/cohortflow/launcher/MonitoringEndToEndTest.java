@@ -109,9 +109,6 @@ class MonitoringEndToEndTest {
         assertThat(PrometheusNames.count(deadLetters)).isGreaterThanOrEqualTo(1);
 
         Set<String> exported = new TreeSet<>(PrometheusNames.NAMES);
-        exported.stream()
-                .filter(n -> n.contains("rocksdb") || n.contains("sweep"))
-                .forEach(n -> System.err.println("DEBUGNAME " + n));
         HttpResponse<String> scrape = API.send(HttpRequest.newBuilder(API.uri("/metrics")));
         for (String line : scrape.body().split("\n")) {
             if (!line.isBlank() && !line.startsWith("#")) {

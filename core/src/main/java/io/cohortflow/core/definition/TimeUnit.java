@@ -25,8 +25,13 @@ public enum TimeUnit {
 
     private final ChronoUnit chrono;
 
+    /** The fixed length of one unit, or 0 for the calendar units. */
+    private final long millis;
+
     TimeUnit(ChronoUnit chrono) {
         this.chrono = chrono;
+        boolean calendar = chrono == ChronoUnit.MONTHS || chrono == ChronoUnit.YEARS;
+        this.millis = calendar ? 0 : chrono.getDuration().toMillis();
     }
 
     public String json() {
@@ -56,17 +61,18 @@ public enum TimeUnit {
         if (count > MAX_COUNT) {
             return Long.MAX_VALUE;
         }
+        if (millis != 0) {
+            // Every expiry computed per event takes this path: plain arithmetic, saturating.
+            long length = millis * count; // count <= 1e9 and millis <= 1 week: no overflow
+            return epochMillis > Long.MAX_VALUE - length ? Long.MAX_VALUE : epochMillis + length;
+        }
         long amount = this == QUARTER ? count * 3 : count;
         try {
-            if (this == MONTH || this == QUARTER || this == YEAR) {
-                return Instant.ofEpochMilli(epochMillis)
-                        .atOffset(ZoneOffset.UTC)
-                        .plus(amount, chrono)
-                        .toInstant()
-                        .toEpochMilli();
-            }
-            return Math.addExact(
-                    epochMillis, Math.multiplyExact(chrono.getDuration().toMillis(), amount));
+            return Instant.ofEpochMilli(epochMillis)
+                    .atOffset(ZoneOffset.UTC)
+                    .plus(amount, chrono)
+                    .toInstant()
+                    .toEpochMilli();
         } catch (ArithmeticException | DateTimeException e) {
             return Long.MAX_VALUE;
         }

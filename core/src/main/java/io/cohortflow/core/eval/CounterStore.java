@@ -68,6 +68,15 @@ record CounterStore(
         return Long.hashCode(id);
     }
 
+    /** When an entry of {@code time} first stops counting for one of the readers. */
+    long firstExpiry(long time, long horizonMillis) {
+        long first = Long.MAX_VALUE;
+        for (CounterSpec v : views) {
+            first = Math.min(first, v.expiry(time, horizonMillis));
+        }
+        return first;
+    }
+
     /** An entry counts while some reader's window (and the horizon) still holds it. */
     @Override
     public long expiry(long time, long horizonMillis) {

@@ -114,6 +114,15 @@ final class Counters {
                 continue;
             }
             CounterState s = p.counters.value(i);
+            if (p.floor == previousFloor
+                    && s.size() > 0
+                    && s.time(0) > p.floor
+                    && store.firstExpiry(s.time(0), horizon) > p.now) {
+                // Its oldest entry still counts for every reader, so every later one does: no
+                // reader's value moved since formulas last read it, and nothing is evicted. Most
+                // of a user's counters at a wake-up, which is for one of them.
+                continue;
+            }
             for (CounterSpec v : store.views()) {
                 int was = s.firstVisible(v, previousNow, previousFloor, horizon);
                 int is = s.firstVisible(v, p.now, p.floor, horizon);

@@ -31,6 +31,20 @@ final class DueSet extends AbstractSet<CompiledSegment> {
         return true;
     }
 
+    /** Readers add whole lists per counter moved: by index, without an iterator each. */
+    @Override
+    public boolean addAll(java.util.Collection<? extends CompiledSegment> c) {
+        if (!(c instanceof List<? extends CompiledSegment> list
+                && c instanceof java.util.RandomAccess)) {
+            return super.addAll(c);
+        }
+        boolean changed = false;
+        for (int i = 0; i < list.size(); i++) {
+            changed |= add(list.get(i));
+        }
+        return changed;
+    }
+
     @Override
     public boolean contains(Object o) {
         if (!(o instanceof CompiledSegment s)) {
