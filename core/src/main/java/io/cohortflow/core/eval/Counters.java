@@ -64,7 +64,7 @@ final class Counters {
                 if (!fresh
                         && visible < s.size()
                         && s.expiryOf(visible, v, horizon) <= p.nextExpiry) {
-                    wakeBefore = Math.min(wakeBefore, wakeFor(p, catalog, v, s));
+                    wakeBefore = Math.min(wakeBefore, wakeFor(catalog, v, s, visible));
                 }
             }
             if (!store.add(e, s)) {
@@ -78,14 +78,22 @@ final class Counters {
                 p.counters.remove(store.id());
             }
             long wakeAfter = Long.MAX_VALUE;
+            // When this counter held the user's wake-up, whether it moved later must be known
+            // exactly; otherwise only a view that may wake the user before it matters.
+            boolean held = wakeBefore == p.nextExpiry;
             for (int i = 0; i < n; i++) {
                 CounterSpec v = views.get(i);
-                wakeAfter = Math.min(wakeAfter, wakeFor(p, catalog, v, s));
+                int visible = s.firstVisible(v, p.now, p.floor, horizon);
+                // A view's wake-up is the expiry of one of its visible entries, so never before
+                // its first one's.
+                if (visible < s.size()
+                        && (held || s.expiryOf(visible, v, horizon) < p.nextExpiry)) {
+                    wakeAfter = Math.min(wakeAfter, wakeFor(catalog, v, s, visible));
+                }
                 // Formulas read counter values only, and a test's outcome changes only where the
                 // value reaches one of its pivots: segments whose thresholds the value did not
                 // cross (or a count at its retention limit that kept its value) are not due.
-                double after = s.valueFrom(v.kind(), s.firstVisible(v, p.now, p.floor, horizon));
-                catalog.segmentsCrossing(v, before[i], after, due);
+                catalog.segmentsCrossing(v, before[i], s.valueFrom(v.kind(), visible), due);
             }
             // The user's wake-up is the earliest of all counters': when it was this counter's and
             // moved later (a count at its retention limit, a new maximum), find the next.
@@ -235,7 +243,14 @@ final class Counters {
             CounterState s = p.counters.value(i);
             if (store != null && s.size() > 0) {
                 for (CounterSpec v : store.views()) {
-                    next = Math.min(next, wakeFor(p, catalog, v, s));
+                    next =
+                            Math.min(
+                                    next,
+                                    wakeFor(
+                                            catalog,
+                                            v,
+                                            s,
+                                            s.firstVisible(v, p.now, p.floor, horizon)));
                 }
                 cleanup = Math.max(cleanup, s.expiryOf(s.size() - 1, store, horizon));
             }
@@ -245,11 +260,11 @@ final class Counters {
 
     /**
      * The first expiry instant of {@code s} at which a segment reading it through {@code spec} may
-     * answer differently than now, or {@link Long#MAX_VALUE}.
+     * answer differently than now, or {@link Long#MAX_VALUE}; {@code from} is its first entry
+     * visible now.
      */
-    private long wakeFor(UserProfile p, SegmentCatalog catalog, CounterSpec spec, CounterState s) {
+    private long wakeFor(SegmentCatalog catalog, CounterSpec spec, CounterState s, int from) {
         CounterSpec.Kind kind = spec.kind();
-        int from = s.firstVisible(spec, p.now, p.floor, horizon);
         Readers readers = catalog.readers(spec.id());
         if (from >= s.size() || readers == null) {
             return Long.MAX_VALUE;
