@@ -21,13 +21,18 @@ public final class ProfileCodec {
     /** Version 1 wrote strings with {@code writeUTF}, at most 65 535 bytes; still read. */
     private static final int LEGACY = 1;
 
-    private static final int VERSION = 7;
+    private static final int VERSION = 8;
 
     /** Version 5 had no definitions epoch (read as 0: brought up to date on first use). */
     private static final int EPOCHS = 6;
 
     /** Version 6 wrote memberships row by row (gap, version, entered, exited); still read. */
     private static final int COLUMNS = 7;
+
+    /**
+     * Version 7 wrote every membership's ordinal as a gap and every version on its own; still read.
+     */
+    private static final int RUNS = 8;
 
     /** Version 4 wrote the clock fields and each counter's first time as raw longs; still read. */
     private static final int ABSOLUTE_TIMES = 4;
@@ -105,24 +110,62 @@ public final class ProfileCodec {
 
     /**
      * Memberships by column, since a user holds hundreds and their entry times repeat: ordinals
-     * ascending as gaps (a byte each); segment versions (small numbers: a byte each); entry times
-     * as indices into the user's distinct entry instants (one event makes many segments true at
-     * once: a few dozen instants for hundreds of rows), the instants as distances from the user's
-     * now; exit times for the rows of former members only. About three bytes a membership, where
-     * row by row (version 6) took eight.
+     * ascending, as gaps (a byte each) or as a bitmap when that is shorter (a user in half of a
+     * thousand segments: 125 bytes instead of 500); segment versions one by one or, when shorter,
+     * as runs of equal ones (most segments are never edited); entry times as indices into the
+     * user's distinct entry instants (one event makes many segments true at once: a few dozen
+     * instants for hundreds of rows), packed in as few bits as their count needs, the instants as
+     * distances from the user's now; exit times for the rows of former members only. About two
+     * bytes a membership, where row by row (version 6) took eight and version 7 three.
      */
     private static void writeMemberships(UserProfile p, DataOutput out) throws IOException {
         long base = base(p);
         OrdinalRows m = p.memberships;
         int n = m.size();
-        Varints.writeInt(out, n);
+        int gapBytes = 0;
         int previous = -1;
         for (int row = 0; row < n; row++) {
-            Varints.writeInt(out, m.ordinal(row) - previous - 1);
+            gapBytes += Varints.sizeOfInt(m.ordinal(row) - previous - 1);
             previous = m.ordinal(row);
         }
+        int bitmapBytes = n == 0 ? 0 : m.ordinal(n - 1) / 8 + 1;
+        boolean bitmap = bitmapBytes + Varints.sizeOfInt(bitmapBytes) < gapBytes;
+        int versionBytes = 0;
+        int runBytes = 0;
         for (int row = 0; row < n; row++) {
-            Varints.writeUnsigned(out, m.get(row, UserProfile.VERSION));
+            long version = m.get(row, UserProfile.VERSION);
+            versionBytes += Varints.sizeOfUnsigned(version);
+            if (row == 0 || m.get(row - 1, UserProfile.VERSION) != version) {
+                runBytes += Varints.sizeOfUnsigned(version) + 1; // runs over 127 rows: rare
+            }
+        }
+        boolean runs = runBytes < versionBytes;
+        Varints.writeInt(out, n << 2 | (runs ? 2 : 0) | (bitmap ? 1 : 0));
+        if (bitmap) {
+            byte[] bits = new byte[bitmapBytes];
+            for (int row = 0; row < n; row++) {
+                bits[m.ordinal(row) >>> 3] |= (byte) (1 << (m.ordinal(row) & 7));
+            }
+            Varints.writeInt(out, bitmapBytes);
+            out.write(bits);
+        } else {
+            previous = -1;
+            for (int row = 0; row < n; row++) {
+                Varints.writeInt(out, m.ordinal(row) - previous - 1);
+                previous = m.ordinal(row);
+            }
+        }
+        for (int row = 0; row < n; ) {
+            long version = m.get(row, UserProfile.VERSION);
+            int run = 1;
+            while (runs && row + run < n && m.get(row + run, UserProfile.VERSION) == version) {
+                run++;
+            }
+            if (runs) {
+                Varints.writeInt(out, run);
+            }
+            Varints.writeUnsigned(out, version);
+            row += run;
         }
         // Entry instants: distinct distances from now, ascending, as gaps; then an index per row.
         // Written per event by the job: one array, sorted and de-duplicated in place.
@@ -143,9 +186,22 @@ public final class ProfileCodec {
             Varints.writeSigned(out, distinct[i] - last);
             last = distinct[i];
         }
+        // The indices packed in as few bits as the count of instants needs (5 for 32 of them).
+        int width = indexWidth(k);
+        long buffer = 0;
+        int buffered = 0;
         for (int r = 0; r < n; r++) {
             long d = base - m.get(r, UserProfile.ENTERED);
-            Varints.writeInt(out, java.util.Arrays.binarySearch(distinct, 0, k, d));
+            buffer |= (long) java.util.Arrays.binarySearch(distinct, 0, k, d) << buffered;
+            buffered += width;
+            while (buffered >= 8) {
+                out.writeByte((int) buffer);
+                buffer >>>= 8;
+                buffered -= 8;
+            }
+        }
+        if (buffered > 0) {
+            out.writeByte((int) buffer);
         }
         // Exits: how many, then (row gap, distance from now) for each former member.
         int exited = 0;
@@ -164,17 +220,46 @@ public final class ProfileCodec {
         }
     }
 
-    private static void readMemberships(UserProfile p, DataInput in, long base) throws IOException {
-        int n = Varints.readInt(in);
+    /** Bits per index into {@code count} entry instants (at least one). */
+    private static int indexWidth(int count) {
+        return Math.max(1, 32 - Integer.numberOfLeadingZeros(count - 1));
+    }
+
+    private static void readMemberships(UserProfile p, DataInput in, long base, int version)
+            throws IOException {
+        int header = Varints.readInt(in);
+        int n = version >= RUNS ? header >>> 2 : header;
+        boolean runs = version >= RUNS && (header & 2) != 0;
         int[] ordinals = new int[n];
-        int ordinal = -1;
-        for (int r = 0; r < n; r++) {
-            ordinal += Varints.readInt(in) + 1;
-            ordinals[r] = ordinal;
+        if (version >= RUNS && (header & 1) != 0) {
+            byte[] bits = new byte[Varints.readInt(in)];
+            in.readFully(bits);
+            int r = 0;
+            for (int i = 0; i < bits.length * 8 && r < n; i++) {
+                if ((bits[i >>> 3] & (1 << (i & 7))) != 0) {
+                    ordinals[r++] = i;
+                }
+            }
+            if (r != n) {
+                throw new IOException("membership bitmap holds " + r + " of " + n + " rows");
+            }
+        } else {
+            int ordinal = -1;
+            for (int r = 0; r < n; r++) {
+                ordinal += Varints.readInt(in) + 1;
+                ordinals[r] = ordinal;
+            }
         }
         long[] versions = new long[n];
-        for (int r = 0; r < n; r++) {
-            versions[r] = Varints.readUnsigned(in);
+        for (int r = 0; r < n; ) {
+            int run = runs ? Varints.readInt(in) : 1;
+            if (run < 1 || run > n - r) {
+                throw new IOException("a run of " + run + " versions where " + (n - r) + " remain");
+            }
+            long v = Varints.readUnsigned(in);
+            for (int i = 0; i < run; i++) {
+                versions[r++] = v;
+            }
         }
         long[] distinct = new long[Varints.readInt(in)];
         long last = 0;
@@ -183,8 +268,26 @@ public final class ProfileCodec {
             distinct[i] = last;
         }
         long[] entered = new long[n];
+        int width = indexWidth(distinct.length);
+        long buffer = 0;
+        int buffered = 0;
         for (int r = 0; r < n; r++) {
-            entered[r] = base - distinct[Varints.readInt(in)];
+            int index;
+            if (version >= RUNS) {
+                while (buffered < width) {
+                    buffer |= (long) in.readUnsignedByte() << buffered;
+                    buffered += 8;
+                }
+                index = (int) (buffer & ((1L << width) - 1));
+                buffer >>>= width;
+                buffered -= width;
+            } else {
+                index = Varints.readInt(in);
+            }
+            if (index >= distinct.length) {
+                throw new IOException("entry instant " + index + " of " + distinct.length);
+            }
+            entered[r] = base - distinct[index];
         }
         long[] exited = new long[n];
         java.util.Arrays.fill(exited, Long.MIN_VALUE);
@@ -245,7 +348,7 @@ public final class ProfileCodec {
         }
         if (version >= ABSOLUTE_TIMES) {
             if (version >= COLUMNS) {
-                readMemberships(p, in, base);
+                readMemberships(p, in, base, version);
             } else {
                 readMembershipRows(p, in, base);
             }

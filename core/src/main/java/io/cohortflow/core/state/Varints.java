@@ -46,6 +46,17 @@ public final class Varints {
         writeUnsigned(out, v & 0xFFFFFFFFL);
     }
 
+    /** How many bytes {@link #writeInt} takes for {@code v}. */
+    public static int sizeOfInt(int v) {
+        return sizeOfUnsigned(v & 0xFFFFFFFFL);
+    }
+
+    /** How many bytes {@link #writeUnsigned} takes for {@code v}. */
+    public static int sizeOfUnsigned(long v) {
+        int bits = 64 - Long.numberOfLeadingZeros(v);
+        return bits == 0 ? 1 : (bits + 6) / 7;
+    }
+
     public static int readInt(DataInput in) throws IOException {
         long v = readUnsigned(in);
         if (v > Integer.MAX_VALUE) {

@@ -69,4 +69,70 @@ final class PreviousProfileCodec {
         out.flush();
         return bytes.toByteArray();
     }
+
+    /**
+     * {@code p} in encoding version 7: memberships by column, every ordinal as a gap and every
+     * version on its own.
+     */
+    static byte[] writeColumns(UserProfile p) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeByte(7);
+        ProfileCodec.writeHead(p, out, true);
+        long base = p.now == Long.MIN_VALUE ? 0 : p.now;
+        OrdinalRows m = p.memberships;
+        int n = m.size();
+        Varints.writeInt(out, n);
+        int previous = -1;
+        for (int row = 0; row < n; row++) {
+            Varints.writeInt(out, m.ordinal(row) - previous - 1);
+            previous = m.ordinal(row);
+        }
+        for (int row = 0; row < n; row++) {
+            Varints.writeUnsigned(out, m.get(row, UserProfile.VERSION));
+        }
+        long[] distinct =
+                java.util.stream.LongStream.range(0, n)
+                        .map(r -> base - m.get((int) r, UserProfile.ENTERED))
+                        .sorted()
+                        .distinct()
+                        .toArray();
+        Varints.writeInt(out, distinct.length);
+        long last = 0;
+        for (long d : distinct) {
+            Varints.writeSigned(out, d - last);
+            last = d;
+        }
+        for (int r = 0; r < n; r++) {
+            long d = base - m.get(r, UserProfile.ENTERED);
+            Varints.writeInt(out, java.util.Arrays.binarySearch(distinct, d));
+        }
+        int exited = 0;
+        for (int r = 0; r < n; r++) {
+            exited += m.get(r, UserProfile.EXITED) == Long.MIN_VALUE ? 0 : 1;
+        }
+        Varints.writeInt(out, exited);
+        int previousRow = -1;
+        for (int r = 0; r < n; r++) {
+            long at = m.get(r, UserProfile.EXITED);
+            if (at != Long.MIN_VALUE) {
+                Varints.writeInt(out, r - previousRow - 1);
+                previousRow = r;
+                Varints.writeSigned(out, base - at);
+            }
+        }
+        Varints.writeInt(out, p.rechecks.size());
+        previous = -1;
+        for (int row = 0; row < p.rechecks.size(); row++) {
+            Varints.writeInt(out, p.rechecks.ordinal(row) - previous - 1);
+            previous = p.rechecks.ordinal(row);
+            Varints.writeSigned(out, p.rechecks.get(row, 0) - base);
+        }
+        Varints.writeInt(out, 0); // no legacy memberships
+        Varints.writeInt(out, 0); // nor rechecks
+        Varints.writeInt(out, p.countersVersion);
+        Varints.writeUnsigned(out, p.definitionsEpoch);
+        out.flush();
+        return bytes.toByteArray();
+    }
 }

@@ -101,4 +101,57 @@ class ProfileCodecTest {
         assertThat(p.rechecks.size()).isEqualTo(f.profile.rechecks.size());
         assertThat(p.definitionsEpoch).isEqualTo(f.profile.definitionsEpoch);
     }
+
+    @Test
+    void a_profile_written_in_version_7_is_still_read() throws Exception {
+        Fixture f = manyMemberships();
+        UserProfile p = ProfileCodec.fromBytes(PreviousProfileCodec.writeColumns(f.profile));
+        assertThat(p.memberships(f.catalog)).isEqualTo(f.profile.memberships(f.catalog));
+        assertThat(p.rechecks.size()).isEqualTo(f.profile.rechecks.size());
+        assertThat(p.definitionsEpoch).isEqualTo(f.profile.definitionsEpoch);
+    }
+
+    @Test
+    void memberships_dense_or_sparse_with_runs_of_versions_survive_the_round_trip()
+            throws Exception {
+        java.util.Random r = new java.util.Random(7);
+        for (int trial = 0; trial < 400; trial++) {
+            int n = r.nextInt(600);
+            int range = Math.max(1, n * (1 + r.nextInt(trial % 4 == 0 ? 200 : 3)));
+            UserProfile p = new UserProfile();
+            p.now = T0 + r.nextInt(1_000_000);
+            long[] instants = {p.now, p.now - DAY, p.now - 3 * DAY, T0 - 7 * DAY};
+            java.util.BitSet taken = new java.util.BitSet();
+            for (int i = 0; i < n; i++) {
+                int ordinal = r.nextInt(range);
+                if (taken.get(ordinal)) {
+                    continue;
+                }
+                taken.set(ordinal);
+                long version = r.nextInt(10) < 8 ? 1 : 1 + r.nextInt(5);
+                long entered = instants[r.nextInt(instants.length)];
+                long exited = r.nextBoolean() ? Long.MIN_VALUE : entered + r.nextInt(1000);
+                p.putMembership(ordinal, version, entered, exited);
+            }
+            UserProfile back = ProfileCodec.fromBytes(ProfileCodec.toBytes(p));
+            assertThat(back.memberships.size()).isEqualTo(p.memberships.size());
+            for (int row = 0; row < p.memberships.size(); row++) {
+                assertThat(back.memberships.ordinal(row)).isEqualTo(p.memberships.ordinal(row));
+                for (int c = 0; c < 3; c++) {
+                    assertThat(back.memberships.get(row, c))
+                            .as("trial %d row %d column %d", trial, row, c)
+                            .isEqualTo(p.memberships.get(row, c));
+                }
+                assertThat(back.isMember(p.memberships.ordinal(row))).isEqualTo(p.member(row));
+            }
+            // Never longer than version 7 but for the header's two flags, and a bitmap pays where
+            // ordinals are dense.
+            int now = ProfileCodec.toBytes(p).length;
+            int before = PreviousProfileCodec.writeColumns(p).length;
+            assertThat(now).as("trial %d", trial).isLessThanOrEqualTo(before + 1);
+            if (p.memberships.size() > 100 && range <= 2 * n) {
+                assertThat(now).as("trial %d", trial).isLessThan(before - p.memberships.size() / 2);
+            }
+        }
+    }
 }
