@@ -82,8 +82,8 @@ public final class ProfileCodec {
         }
     }
 
-    private static void writeRows(UserProfile p, DataOutput out) throws IOException {
-        writeMemberships(p, out);
+    /** Rechecks (versions 4 on): ordinals as gaps, instants as distances from the user's now. */
+    static void writeRechecks(UserProfile p, DataOutput out) throws IOException {
         long base = base(p);
         Varints.writeInt(out, p.rechecks.size());
         int previous = -1;
@@ -92,6 +92,11 @@ public final class ProfileCodec {
             previous = p.rechecks.ordinal(row);
             Varints.writeSigned(out, p.rechecks.get(row, 0) - base);
         }
+    }
+
+    private static void writeRows(UserProfile p, DataOutput out) throws IOException {
+        writeMemberships(p, out);
+        writeRechecks(p, out);
         // Rows of a version 3 profile no catalog has numbered yet.
         Map<String, Membership> legacy =
                 p.legacyMemberships == null ? Map.of() : p.legacyMemberships;
@@ -203,7 +208,12 @@ public final class ProfileCodec {
         if (buffered > 0) {
             out.writeByte((int) buffer);
         }
-        // Exits: how many, then (row gap, distance from now) for each former member.
+        writeExits(m, out, base);
+    }
+
+    /** Exits (versions 7 on): how many, then (row gap, distance from now) per former member. */
+    static void writeExits(OrdinalRows m, DataOutput out, long base) throws IOException {
+        int n = m.size();
         int exited = 0;
         for (int r = 0; r < n; r++) {
             exited += m.get(r, UserProfile.EXITED) == Long.MIN_VALUE ? 0 : 1;

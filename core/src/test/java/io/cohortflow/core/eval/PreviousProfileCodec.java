@@ -55,19 +55,7 @@ final class PreviousProfileCodec {
             long exited = m.get(row, UserProfile.EXITED);
             Varints.writeSigned(out, exited == Long.MIN_VALUE ? 0 : base - exited + 1);
         }
-        Varints.writeInt(out, p.rechecks.size());
-        previous = -1;
-        for (int row = 0; row < p.rechecks.size(); row++) {
-            Varints.writeInt(out, p.rechecks.ordinal(row) - previous - 1);
-            previous = p.rechecks.ordinal(row);
-            Varints.writeSigned(out, p.rechecks.get(row, 0) - base);
-        }
-        Varints.writeInt(out, 0); // no legacy memberships
-        Varints.writeInt(out, 0); // nor rechecks
-        Varints.writeInt(out, p.countersVersion);
-        Varints.writeUnsigned(out, p.definitionsEpoch);
-        out.flush();
-        return bytes.toByteArray();
+        return tail(p, out, bytes);
     }
 
     /**
@@ -107,27 +95,14 @@ final class PreviousProfileCodec {
             long d = base - m.get(r, UserProfile.ENTERED);
             Varints.writeInt(out, java.util.Arrays.binarySearch(distinct, d));
         }
-        int exited = 0;
-        for (int r = 0; r < n; r++) {
-            exited += m.get(r, UserProfile.EXITED) == Long.MIN_VALUE ? 0 : 1;
-        }
-        Varints.writeInt(out, exited);
-        int previousRow = -1;
-        for (int r = 0; r < n; r++) {
-            long at = m.get(r, UserProfile.EXITED);
-            if (at != Long.MIN_VALUE) {
-                Varints.writeInt(out, r - previousRow - 1);
-                previousRow = r;
-                Varints.writeSigned(out, base - at);
-            }
-        }
-        Varints.writeInt(out, p.rechecks.size());
-        previous = -1;
-        for (int row = 0; row < p.rechecks.size(); row++) {
-            Varints.writeInt(out, p.rechecks.ordinal(row) - previous - 1);
-            previous = p.rechecks.ordinal(row);
-            Varints.writeSigned(out, p.rechecks.get(row, 0) - base);
-        }
+        ProfileCodec.writeExits(m, out, base);
+        return tail(p, out, bytes);
+    }
+
+    /** What versions 6 and 7 write after the memberships: rechecks and the trailing fields. */
+    private static byte[] tail(UserProfile p, DataOutputStream out, ByteArrayOutputStream bytes)
+            throws IOException {
+        ProfileCodec.writeRechecks(p, out);
         Varints.writeInt(out, 0); // no legacy memberships
         Varints.writeInt(out, 0); // nor rechecks
         Varints.writeInt(out, p.countersVersion);
