@@ -13,8 +13,13 @@ import java.util.List;
  * every counter that crosses a threshold.
  */
 final class DueSet extends AbstractSet<CompiledSegment> {
-    private long[] bits = new long[2];
+    private long[] bits;
     private final List<CompiledSegment> order = new ArrayList<>();
+
+    /** A set for the segments of {@code catalog}: its bits sized once, for every ordinal. */
+    DueSet(SegmentCatalog catalog) {
+        bits = new long[(catalog.ordinals().size() >>> 6) + 1];
+    }
 
     @Override
     public boolean add(CompiledSegment s) {
