@@ -391,6 +391,7 @@ final class RehearsalCluster implements AutoCloseable {
      * register with the new one) and submits the job restored from {@code checkpoint}.
      */
     void restartJobManagerFrom(Path checkpoint) throws Exception {
+        long start = System.nanoTime();
         startFlinkProcess(
                 "jobmanager",
                 "GET_JM_RESOURCE_PARAMS",
@@ -399,7 +400,18 @@ final class RehearsalCluster implements AutoCloseable {
                 "two TaskManagers registered again",
                 flink("/taskmanagers"),
                 r -> r.body().split("\"id\"").length == 3);
+        double registered = (System.nanoTime() - start) / 1e9;
         submitJob(checkpoint);
+        // Where the recovery's time goes: the TaskManagers leave the dead JobManager only when
+        // its heartbeats time out, then register with the new one; the rest is the job's.
+        System.out.printf(
+                "REHEARSAL jobmanager restarted: TaskManagers registered with it %.1f s after its"
+                        + " start (heartbeat.timeout %s), the job submitted from %s %.1f s after"
+                        + " it%n",
+                registered,
+                PROVEN.getProperty("flink.heartbeat.timeout", "50000 ms, Flink's default"),
+                checkpoint.getFileName(),
+                (System.nanoTime() - start) / 1e9);
     }
 
     /** The newest completed checkpoint the job left (its {@code chk-N} directory). */

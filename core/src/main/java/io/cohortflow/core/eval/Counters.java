@@ -243,14 +243,8 @@ final class Counters {
             CounterState s = p.counters.value(i);
             if (store != null && s.size() > 0) {
                 for (CounterSpec v : store.views()) {
-                    next =
-                            Math.min(
-                                    next,
-                                    wakeFor(
-                                            catalog,
-                                            v,
-                                            s,
-                                            s.firstVisible(v, p.now, p.floor, horizon)));
+                    int from = s.firstVisible(v, p.now, p.floor, horizon);
+                    next = Math.min(next, wakeFor(catalog, v, s, from));
                 }
                 cleanup = Math.max(cleanup, s.expiryOf(s.size() - 1, store, horizon));
             }
