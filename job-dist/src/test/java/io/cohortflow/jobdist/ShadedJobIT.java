@@ -164,33 +164,14 @@ class ShadedJobIT {
                         + "jobmanager.bind-host: 127.0.0.1\n"
                         + "taskmanager.bind-host: 127.0.0.1\n");
         Path log4j = conf.resolve("log4j2.properties");
-        Files.writeString(
-                log4j,
-                "rootLogger.level = INFO\n"
-                        + "rootLogger.appenderRef.out.ref = out\n"
-                        + "appender.out.type = Console\n"
-                        + "appender.out.name = out\n"
-                        + "appender.out.layout.type = PatternLayout\n"
-                        + "appender.out.layout.pattern = %d{HH:mm:ss.SSS} %-5level %c{1} - %msg%n\n"
-                        + "logger.kafka.name = org.apache.kafka\n"
-                        + "logger.kafka.level = WARN\n");
+        try (var in = ShadedJobIT.class.getResourceAsStream("/flink-log4j.properties")) {
+            Files.copy(in, log4j);
+        }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb =
-                new ProcessBuilder(
-                        java,
-                        "-Xmx512m",
-                        // What Flink's own scripts pass (env.java.default-opts.all of the
-                        // distribution's config.yaml): Flink 2's DataStream translators reflect
-                        // into java.util.
-                        "--add-opens=java.base/java.lang=ALL-UNNAMED",
-                        "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
-                        "--add-opens=java.base/java.util=ALL-UNNAMED",
-                        "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
-                        "--add-opens=java.base/java.io=ALL-UNNAMED",
-                        "--add-opens=java.base/java.nio=ALL-UNNAMED",
-                        "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
-                        "--add-opens=java.base/java.net=ALL-UNNAMED",
-                        "--add-opens=java.base/java.time=ALL-UNNAMED",
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx512m"));
+        command.addAll(flinkJvmOptions());
+        command.addAll(
+                List.of(
                         "-Dlog4j2.configurationFile=" + log4j.toUri(),
                         "-cp",
                         flinkClasspath,
@@ -198,7 +179,8 @@ class ShadedJobIT {
                         "run",
                         "--target",
                         "local",
-                        JAR.toAbsolutePath().toString());
+                        JAR.toAbsolutePath().toString()));
+        ProcessBuilder pb = new ProcessBuilder(command);
         // No cohortflow.properties in the working directory: the environment is the whole
         // configuration, as in the image.
         pb.directory(run.toFile());
@@ -216,6 +198,17 @@ class ShadedJobIT {
         pb.redirectErrorStream(true);
         pb.redirectOutput(run.resolve("job.log").toFile());
         return pb.start();
+    }
+
+    /** What Flink's scripts pass to every Flink JVM (src/test/resources/flink-jvm.options). */
+    static List<String> flinkJvmOptions() throws IOException {
+        try (var in = ShadedJobIT.class.getResourceAsStream("/flink-jvm.options")) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+                    .lines()
+                    .map(String::strip)
+                    .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+                    .toList();
+        }
     }
 
     private static JsonNode awaitMembership(
