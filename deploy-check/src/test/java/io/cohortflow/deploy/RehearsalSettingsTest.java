@@ -32,9 +32,10 @@ import org.junit.jupiter.api.Test;
 class RehearsalSettingsTest {
     static final Path SETTINGS =
             Repo.ROOT.resolve("cluster-rehearsal/src/test/resources/rehearsal-settings.properties");
+
+    /** The rehearsal's sources (RehearsalCluster, RehearsalKafka, RehearsalFlink, ...). */
     private static final Path REHEARSAL =
-            Repo.ROOT.resolve(
-                    "cluster-rehearsal/src/test/java/io/cohortflow/rehearsal/RehearsalCluster.java");
+            Repo.ROOT.resolve("cluster-rehearsal/src/test/java/io/cohortflow/rehearsal");
 
     private static Properties proven;
     private static JsonNode compose;
@@ -65,12 +66,24 @@ class RehearsalSettingsTest {
         assertThat(brokers()).isPositive();
         assertThat(dirs()).isNotEmpty();
         // ... and the rehearsal writes every group into its brokers, Flink cluster and job.
-        assertThat(Repo.read(REHEARSAL))
+        assertThat(rehearsalSources())
                 .contains("\"/rehearsal-settings.properties\"")
                 .contains("provenLines(\"kafka.broker.\"")
                 .contains("provenLines(\"flink.\"")
                 .contains("proven(\"job.\")")
                 .contains("PROVEN.getProperty(\"kafka.brokers\")");
+    }
+
+    private static String rehearsalSources() {
+        StringBuilder all = new StringBuilder();
+        try (Stream<Path> files = Files.list(REHEARSAL)) {
+            files.filter(f -> f.toString().endsWith(".java"))
+                    .sorted()
+                    .forEach(f -> all.append(Repo.read(f)));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return all.toString();
     }
 
     // ---- Kafka ----
