@@ -8,8 +8,10 @@ import io.cohortflow.core.definition.Definition;
 import io.cohortflow.core.definition.DefinitionParser;
 import io.cohortflow.core.eval.CompiledSegment;
 import io.cohortflow.core.eval.EngineConfig;
+import io.cohortflow.core.eval.EventHistory;
 import io.cohortflow.core.eval.ListHistory;
 import io.cohortflow.core.eval.MembershipChange;
+import io.cohortflow.core.eval.ProfileHistory;
 import io.cohortflow.core.eval.SegmentCatalog;
 import io.cohortflow.core.eval.SegmentEngine;
 import io.cohortflow.core.eval.UserProfile;
@@ -86,6 +88,17 @@ public final class Fixture {
      */
     public boolean lazy;
 
+    /**
+     * The history held in the profile while small ({@link ProfileHistory}, as the job keeps it),
+     * {@link #history} taking it past that; else all of it in {@link #history}.
+     */
+    public boolean inline;
+
+    /** The user's history as the engine sees it (see {@link #inline}). */
+    public EventHistory h() {
+        return inline ? ProfileHistory.of(profile, history) : history;
+    }
+
     /** A change not yet applied to the user: the answers are the previous catalog's. */
     private boolean stale;
 
@@ -112,7 +125,7 @@ public final class Fixture {
 
     /** What the job's sweep does for a user with no events of their own. */
     public List<MembershipChange> catchUp() {
-        List<MembershipChange> c = engine.catchUp(profile, history, catalog);
+        List<MembershipChange> c = engine.catchUp(profile, h(), catalog);
         stale = false;
         checkAgreement();
         return c;
@@ -121,7 +134,7 @@ public final class Fixture {
     public List<MembershipChange> send(Event... events) {
         List<MembershipChange> all = new ArrayList<>();
         for (Event e : events) {
-            all.addAll(engine.onEvents(profile, history, catalog, List.of(e)).changes());
+            all.addAll(engine.onEvents(profile, h(), catalog, List.of(e)).changes());
             stale = false;
             checkAgreement();
         }
@@ -129,7 +142,7 @@ public final class Fixture {
     }
 
     public List<MembershipChange> advanceTo(long t) {
-        List<MembershipChange> c = engine.advanceTo(profile, history, catalog, t);
+        List<MembershipChange> c = engine.advanceTo(profile, h(), catalog, t);
         stale = false;
         checkAgreement();
         return c;
@@ -152,7 +165,7 @@ public final class Fixture {
             return;
         }
         for (CompiledSegment s : catalog.segments()) {
-            boolean scratch = engine.holdsFromScratch(profile, history, s);
+            boolean scratch = engine.holdsFromScratch(profile, h(), s);
             assertThat(member(s.id()))
                     .as(
                             "segment %s (incremental=%s) at now=%d",

@@ -2,6 +2,7 @@ package io.cohortflow.job;
 
 import io.cohortflow.core.eval.EventHistory;
 import io.cohortflow.core.eval.MembershipChange;
+import io.cohortflow.core.eval.ProfileHistory;
 import io.cohortflow.core.eval.SegmentCatalog;
 import io.cohortflow.core.eval.SegmentEngine;
 import io.cohortflow.core.eval.UserProfile;
@@ -15,6 +16,8 @@ import org.apache.flink.streaming.api.TimerService;
  */
 final class Lapses {
     private final SegmentEngine engine;
+
+    /** The users' history store: the events past what a profile holds ({@link ProfileHistory}). */
     private final EventHistory history;
 
     /** The end of a backfill's input ({@link Long#MAX_VALUE} for the streaming job). */
@@ -34,7 +37,7 @@ final class Lapses {
      * batch mode ignores the timers registered while a key's timers fire.
      */
     List<MembershipChange> apply(UserProfile p, SegmentCatalog catalog, long after, long through) {
-        return engine.lapsesThrough(p, history, catalog, after, through);
+        return engine.lapsesThrough(p, ProfileHistory.of(p, history), catalog, after, through);
     }
 
     /**

@@ -6,9 +6,11 @@ import io.cohortflow.core.contract.MembershipRecord;
 import io.cohortflow.core.contract.ReplyRecord;
 import io.cohortflow.core.eval.CompiledSegment;
 import io.cohortflow.core.eval.EngineConfig;
+import io.cohortflow.core.eval.EventHistory;
 import io.cohortflow.core.eval.Membership;
 import io.cohortflow.core.eval.MembershipChange;
 import io.cohortflow.core.eval.ProfileCodec;
+import io.cohortflow.core.eval.ProfileHistory;
 import io.cohortflow.core.eval.SegmentCatalog;
 import io.cohortflow.core.eval.SegmentEngine;
 import io.cohortflow.core.eval.UserProfile;
@@ -228,7 +230,8 @@ public class SegmentationFunction
         UserProfile stored = detached(profileState.value());
         UserProfile profile = stored == null ? new UserProfile() : stored;
         SegmentCatalog catalog = definitions.evaluating(in.workspace);
-        SegmentEngine.Outcome outcome = engine.onEvents(profile, history, catalog, events);
+        SegmentEngine.Outcome outcome =
+                engine.onEvents(profile, historyOf(profile), catalog, events);
         metrics.events(events.size());
         List<MembershipChange> changes = new ArrayList<>(outcome.changes());
         if (definitions.isReady() && !settings.backfill()) {
@@ -242,7 +245,7 @@ public class SegmentationFunction
         KafkaMessage reply = null;
         List<String> cohorts = null;
         if (in.requestId != null && definitions.isReady() && in.op != null) {
-            reply = requests.answer(in, stored != null, profile, history, catalog);
+            reply = requests.answer(in, stored != null, profile, historyOf(profile), catalog);
         } else if (in.requestId != null && definitions.isReady()) {
             cohorts = engine.cohorts(profile, catalog);
             reply = reply(in, cohorts, false);
@@ -357,7 +360,7 @@ public class SegmentationFunction
         history.begin(); // written with the profile, or not at all (see process)
         if (!end) {
             try {
-                changes.addAll(engine.advanceTo(profile, history, catalog, timestamp));
+                changes.addAll(engine.advanceTo(profile, historyOf(profile), catalog, timestamp));
             } catch (StateAccessException e) {
                 history.rollback();
                 throw e;
@@ -435,7 +438,7 @@ public class SegmentationFunction
      */
     boolean holdsDraft(CompiledSegment draft, long at) throws IOException {
         UserProfile p = profileState.value();
-        return p != null && engine.holdsAt(p, history, draft, at);
+        return p != null && engine.holdsAt(p, historyOf(p), draft, at);
     }
 
     /** The subtask's metrics, for the operator's own (the sweep, the watermark). */
@@ -486,7 +489,7 @@ public class SegmentationFunction
         long lapseBefore = profile.nextExpiry();
         history.begin(); // written with the profile, or not at all (see process)
         try {
-            changes = new ArrayList<>(engine.catchUp(profile, history, catalog));
+            changes = new ArrayList<>(engine.catchUp(profile, historyOf(profile), catalog));
             changes.addAll(
                     lapses.apply(profile, catalog, Long.MIN_VALUE, timers.currentWatermark()));
         } catch (StateAccessException e) {
@@ -518,6 +521,15 @@ public class SegmentationFunction
     }
 
     // ---- state -------------------------------------------------------------------------------
+
+    /**
+     * The user's history: in their profile while small, in the {@link Descriptors#HISTORY} map past
+     * that (core's {@link ProfileHistory}), so most users cost one state read and one write per
+     * event.
+     */
+    private EventHistory historyOf(UserProfile profile) {
+        return ProfileHistory.of(profile, history);
+    }
 
     /**
      * The stored profile, or a copy of it where the state backend hands out the stored object

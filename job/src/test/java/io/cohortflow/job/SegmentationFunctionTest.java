@@ -205,7 +205,10 @@ class SegmentationFunctionTest {
         assertThat(states).hasSize(1);
         UserState state = states.get(0).getValue();
         assertThat(state.key).isEqualTo("ws/u1");
-        assertThat(state.events()).hasSize(5); // the event at the end is left to the stream
+        // The event at the end is left to the stream; five events are held in the profile.
+        assertThat(state.profile().historySize()).isEqualTo(5);
+        assertThat(state.profile().historyInline()).isTrue();
+        assertThat(state.events()).isEmpty();
         // The user's clock stays at its last lapse, the readers' exit (the end does not move it;
         // entries that expire without changing anything wake nobody), and the next lapse, after
         // the end, is left to the streaming job as a timer of the savepoint: the purchase leaving
@@ -504,6 +507,60 @@ class SegmentationFunctionTest {
         restore(h.snapshot(1, 1));
         send(envelope("ws", "u1", null, event("Pageview", T0 + 2)), T0);
         assertThat(memberships()).hasSize(1);
+    }
+
+    /** Entries of the user's history map state (the events past what their profile holds). */
+    private int storedHistory(String key) throws Exception {
+        var backend = h.getOperator().getKeyedStateBackend();
+        backend.setCurrentKey(key);
+        var map =
+                backend.getPartitionedState(
+                        org.apache.flink.runtime.state.VoidNamespace.INSTANCE,
+                        org.apache.flink.runtime.state.VoidNamespaceSerializer.INSTANCE,
+                        Descriptors.HISTORY);
+        int n = 0;
+        for (var ignored : map.keys()) {
+            n++;
+        }
+        return n;
+    }
+
+    @Test
+    void a_users_few_events_stay_in_their_profile_and_many_go_to_the_history_map()
+            throws Exception {
+        harness(0);
+        h.processBroadcastElement(
+                segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 0), 0);
+        send(threePageviews("ws"), T0);
+        String[] many = new String[20];
+        for (int i = 0; i < many.length; i++) {
+            many[i] = event(i % 2 == 0 ? "Pageview" : "Click", T0 + i * 60_000L);
+        }
+        send(envelope("ws", "u2", null, many), T0);
+        assertThat(storedHistory("ws/u1")).isZero();
+        assertThat(storedHistory("ws/u2")).isEqualTo(20);
+        assertThat(memberships())
+                .extracting(m -> m.get("user_id").asText())
+                .containsExactlyInAnyOrder("u1", "u2");
+
+        // Both layouts survive a restore.
+        restore(h.snapshot(1, 1));
+        assertThat(storedHistory("ws/u1")).isZero();
+        assertThat(storedHistory("ws/u2")).isEqualTo(20);
+        assertThat(profile("ws/u1").historyInline()).isTrue();
+        assertThat(profile("ws/u1").historySize()).isEqualTo(3);
+        assertThat(profile("ws/u2").historyInline()).isFalse();
+        assertThat(profile("ws/u2").historySize()).isEqualTo(20);
+    }
+
+    private io.cohortflow.core.eval.UserProfile profile(String key) throws Exception {
+        var backend = h.getOperator().getKeyedStateBackend();
+        backend.setCurrentKey(key);
+        return backend.getPartitionedState(
+                        org.apache.flink.runtime.state.VoidNamespace.INSTANCE,
+                        org.apache.flink.runtime.state.VoidNamespaceSerializer.INSTANCE,
+                        Descriptors.PROFILE)
+                .value();
     }
 
     @Test

@@ -185,6 +185,19 @@ class UserRequestsTest {
     }
 
     @Test
+    void erasure_removes_a_history_past_what_the_profile_holds() throws Exception {
+        start();
+        String[] many = new String[30];
+        for (int i = 0; i < many.length; i++) {
+            many[i] = event("Pageview", T0 + i * HOUR);
+        }
+        h.processElement(inbound(envelope("ws", "u1", null, many)), T0);
+        assertThat(usersWithState()).isEqualTo(2); // a profile and a history map
+        assertThat(reply("erase", "u1", null).get("known").asBoolean()).isTrue();
+        assertThat(usersWithState()).isZero();
+    }
+
+    @Test
     void erasure_exits_every_membership_removes_the_state_and_its_timer() throws Exception {
         start();
         readerAndBuyer();

@@ -1,5 +1,6 @@
 package io.cohortflow.core.eval;
 
+import io.cohortflow.core.state.EventCodec;
 import io.cohortflow.core.state.Varints;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -21,7 +22,10 @@ public final class ProfileCodec {
     /** Version 1 wrote strings with {@code writeUTF}, at most 65 535 bytes; still read. */
     private static final int LEGACY = 1;
 
-    private static final int VERSION = 8;
+    private static final int VERSION = 9;
+
+    /** Version 8 had no inline history (its history is in the caller's store); still read. */
+    private static final int INLINE_HISTORY = 9;
 
     /** Version 5 had no definitions epoch (read as 0: brought up to date on first use). */
     private static final int EPOCHS = 6;
@@ -54,6 +58,22 @@ public final class ProfileCodec {
         writeRows(p, out);
         Varints.writeInt(out, p.countersVersion);
         Varints.writeUnsigned(out, p.definitionsEpoch);
+        writeInlineHistory(p, out);
+    }
+
+    /**
+     * The inline history ({@link ProfileHistory}): 0 for none (the history is in the caller's
+     * store), else 1 + the number of events, then the events in order.
+     */
+    private static void writeInlineHistory(UserProfile p, DataOutput out) throws IOException {
+        if (p.inlineHistory == null) {
+            Varints.writeInt(out, 0);
+            return;
+        }
+        Varints.writeInt(out, p.inlineHistory.size() + 1);
+        for (io.cohortflow.core.event.Event e : p.inlineHistory) {
+            EventCodec.write(e, out);
+        }
     }
 
     /**
@@ -388,6 +408,13 @@ public final class ProfileCodec {
         }
         p.countersVersion = version >= BY_SEGMENT_ID ? Varints.readInt(in) : 1;
         p.definitionsEpoch = version >= EPOCHS ? Varints.readUnsigned(in) : 0;
+        int inline = version >= INLINE_HISTORY ? Varints.readInt(in) : 0;
+        if (inline > 0) {
+            p.inlineHistory = new java.util.ArrayList<>(inline - 1);
+            for (int i = 1; i < inline; i++) {
+                p.inlineHistory.add(EventCodec.read(in));
+            }
+        }
         return p;
     }
 

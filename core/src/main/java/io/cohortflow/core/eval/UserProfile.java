@@ -1,5 +1,7 @@
 package io.cohortflow.core.eval;
 
+import io.cohortflow.core.event.Event;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -84,6 +86,14 @@ public final class UserProfile {
     @Nullable Map<String, Long> legacyRechecks;
 
     /**
+     * The user's events while their history is small, in time order (ties in arrival order), kept
+     * here so that a user with a few events costs the caller no reads or writes of a history store
+     * ({@link ProfileHistory}); null while the history is in the caller's store (past the inline
+     * limits, or stored by a caller that keeps it elsewhere).
+     */
+    @Nullable List<Event> inlineHistory;
+
+    /**
      * A lower bound of the next instant anything expires (a counter entry or a recheck), so that
      * timers fire in time; a sweep at a too-early instant just recomputes it.
      */
@@ -109,6 +119,11 @@ public final class UserProfile {
 
     public int historySize() {
         return historySize;
+    }
+
+    /** Whether the user's history is held in this profile (see {@link ProfileHistory}). */
+    public boolean historyInline() {
+        return inlineHistory != null;
     }
 
     public long scheduledWakeUp() {

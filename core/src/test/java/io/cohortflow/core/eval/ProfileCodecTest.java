@@ -7,6 +7,7 @@ import static io.cohortflow.core.Fixture.visitors;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cohortflow.core.Fixture;
+import io.cohortflow.core.event.Event;
 import org.junit.jupiter.api.Test;
 
 /** The profile's encoding keeps every field, the "none" instants included. */
@@ -108,6 +109,45 @@ class ProfileCodecTest {
         UserProfile p = ProfileCodec.fromBytes(PreviousProfileCodec.writeColumns(f.profile));
         assertThat(p.memberships(f.catalog)).isEqualTo(f.profile.memberships(f.catalog));
         assertThat(p.rechecks.size()).isEqualTo(f.profile.rechecks.size());
+        assertThat(p.definitionsEpoch).isEqualTo(f.profile.definitionsEpoch);
+    }
+
+    @Test
+    void an_inline_history_survives_the_round_trip_in_order() {
+        Fixture f = new Fixture();
+        f.inline = true;
+        f.define(
+                "ever",
+                visitors(
+                        "{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/B\"}}"));
+        f.send(
+                ev("A", T0, "n", 1),
+                ev("B", T0 + DAY, "s", "x"),
+                ev("C", T0 + DAY / 2),
+                ev("A", T0 + DAY, "late", true));
+        assertThat(f.profile.historyInline()).isTrue();
+        assertThat(f.history.events()).as("the store").isEmpty();
+        UserProfile p = ProfileCodec.fromBytes(ProfileCodec.toBytes(f.profile));
+        assertThat(p.historyInline()).isTrue();
+        assertThat(p.inlineHistory).isEqualTo(f.profile.inlineHistory);
+        assertThat(p.inlineHistory)
+                .extracting(Event::name)
+                .containsExactly("A", "C", "B", "A"); // ties keep their arrival order
+        assertThat(p.memberships(f.catalog)).isEqualTo(f.profile.memberships(f.catalog));
+    }
+
+    @Test
+    void a_profile_written_in_version_8_is_still_read_with_its_history_in_the_store() {
+        Fixture f = manyMemberships();
+        byte[] current = ProfileCodec.toBytes(f.profile);
+        // Version 8 is version 9 without the inline history's count (0: none) at the end.
+        assertThat(current[current.length - 1]).isZero();
+        byte[] v8 = java.util.Arrays.copyOf(current, current.length - 1);
+        v8[0] = 8;
+        UserProfile p = ProfileCodec.fromBytes(v8);
+        assertThat(p.historyInline()).isFalse();
+        assertThat(p.historySize()).isEqualTo(f.profile.historySize()).isPositive();
+        assertThat(p.memberships(f.catalog)).isEqualTo(f.profile.memberships(f.catalog));
         assertThat(p.definitionsEpoch).isEqualTo(f.profile.definitionsEpoch);
     }
 

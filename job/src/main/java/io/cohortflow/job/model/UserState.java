@@ -8,9 +8,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One user's whole keyed state, as the operator holds it at the end of a backfill: the profile and
- * the history entries with their map keys. The bootstrap savepoint is written from these, so the
- * streaming job restores exactly what the backfill computed. A Flink POJO of bytes (no Kryo).
+ * One user's whole keyed state, as the operator holds it at the end of a backfill: the profile
+ * (with the events it holds itself, core's {@code ProfileHistory}) and the history map's entries
+ * with their keys (none for a user whose events all fit in the profile). The bootstrap savepoint is
+ * written from these, so the streaming job restores exactly what the backfill computed. A Flink
+ * POJO of bytes (no Kryo).
  */
 public class UserState {
     public String key = "";
