@@ -63,6 +63,78 @@ final class OrdinalRows {
         return at;
     }
 
+    /** Rows held back by {@link #addLater}, in the order added, until {@link #flush}. */
+    private int[] laterKeys = new int[0];
+
+    private long[] laterValues = new long[0];
+    private int later;
+
+    /**
+     * Adds a row for {@code ordinal}, which has none, at the next {@link #flush}: an event can
+     * enter dozens of segments, and inserting each at its place shifts the rows after it each time,
+     * where one flush merges them all in one pass. Until then the row is not found.
+     */
+    void addLater(int ordinal, long... rowValues) {
+        if (later == laterKeys.length) {
+            int n = Math.max(8, later * 2);
+            laterKeys = Arrays.copyOf(laterKeys, n);
+            laterValues = Arrays.copyOf(laterValues, n * columns);
+        }
+        laterKeys[later] = ordinal;
+        System.arraycopy(rowValues, 0, laterValues, later * columns, columns);
+        later++;
+    }
+
+    /** Inserts the rows held back by {@link #addLater}, merging from the end. */
+    void flush() {
+        if (later == 0) {
+            return;
+        }
+        sortLater();
+        int total = size + later;
+        if (total > keys.length) {
+            int n = Math.max(total, size + (size >> 1));
+            keys = Arrays.copyOf(keys, n);
+            values = Arrays.copyOf(values, n * columns);
+        }
+        int i = size - 1;
+        int j = later - 1;
+        for (int w = total - 1; j >= 0; w--) {
+            if (i >= 0 && keys[i] > laterKeys[j]) {
+                keys[w] = keys[i];
+                System.arraycopy(values, i * columns, values, w * columns, columns);
+                i--;
+            } else {
+                keys[w] = laterKeys[j];
+                System.arraycopy(laterValues, j * columns, values, w * columns, columns);
+                j--;
+            }
+        }
+        size = total;
+        later = 0;
+    }
+
+    /** Insertion sort: the rows come in catalog order, which is mostly ordinal order already. */
+    private void sortLater() {
+        long[] row = new long[columns];
+        for (int k = 1; k < later; k++) {
+            int key = laterKeys[k];
+            if (laterKeys[k - 1] <= key) {
+                continue;
+            }
+            System.arraycopy(laterValues, k * columns, row, 0, columns);
+            int at = k;
+            while (at > 0 && laterKeys[at - 1] > key) {
+                laterKeys[at] = laterKeys[at - 1];
+                System.arraycopy(
+                        laterValues, (at - 1) * columns, laterValues, at * columns, columns);
+                at--;
+            }
+            laterKeys[at] = key;
+            System.arraycopy(row, 0, laterValues, at * columns, columns);
+        }
+    }
+
     void removeAt(int row) {
         System.arraycopy(keys, row + 1, keys, row, size - row - 1);
         System.arraycopy(

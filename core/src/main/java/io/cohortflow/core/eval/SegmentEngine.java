@@ -435,15 +435,19 @@ public final class SegmentEngine {
             Set<CompiledSegment> due,
             HistorySegments.Scope scope,
             List<MembershipChange> out) {
-        for (CompiledSegment s : due) {
-            boolean holds;
-            if (s.incremental()) {
-                stats.formulasEvaluated++;
-                holds = s.formula().holds(p, horizon);
-            } else {
-                holds = history.evaluate(p, s, scope);
+        try {
+            for (CompiledSegment s : due) {
+                boolean holds;
+                if (s.incremental()) {
+                    stats.formulasEvaluated++;
+                    holds = s.formula().holds(p, horizon);
+                } else {
+                    holds = history.evaluate(p, s, scope);
+                }
+                apply(p, s, holds, out);
             }
-            apply(p, s, holds, out);
+        } finally {
+            p.flushEntries(); // each segment is applied once per loop: none reads its own row
         }
     }
 
@@ -451,7 +455,11 @@ public final class SegmentEngine {
             UserProfile p, CompiledSegment s, boolean holds, List<MembershipChange> out) {
         boolean was = p.isMember(s.ordinal());
         if (holds && !was) {
-            p.putMembership(s.ordinal(), s.version(), p.now, Long.MIN_VALUE);
+            if (p.memberships.find(s.ordinal()) >= 0) {
+                p.putMembership(s.ordinal(), s.version(), p.now, Long.MIN_VALUE); // back again
+            } else {
+                p.enterLater(s.ordinal(), s.version(), p.now); // rows written after the loop
+            }
             out.add(
                     new MembershipChange(
                             s.id(), MembershipChange.Kind.ENTERED, p.now, s.version()));

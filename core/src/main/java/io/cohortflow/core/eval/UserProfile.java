@@ -173,6 +173,25 @@ public final class UserProfile {
         return row;
     }
 
+    /**
+     * Enters segment {@code ordinal}, of which the user has no row, at {@code at}; the row is
+     * written at the next {@link #flushEntries} (see {@link OrdinalRows#addLater}), the member bit
+     * at once.
+     */
+    void enterLater(int ordinal, long version, long at) {
+        memberships.addLater(ordinal, version, at, Long.MIN_VALUE);
+        int word = ordinal >>> 6;
+        if (word >= memberBits.length) {
+            memberBits = java.util.Arrays.copyOf(memberBits, word + 1);
+        }
+        memberBits[word] |= 1L << ordinal;
+    }
+
+    /** Writes the rows of {@link #enterLater}. */
+    void flushEntries() {
+        memberships.flush();
+    }
+
     /** Removes the membership rows {@code test} picks. */
     void removeMemberships(OrdinalRows.RowTest test) {
         memberships.removeIf(
