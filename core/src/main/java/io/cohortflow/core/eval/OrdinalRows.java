@@ -63,6 +63,25 @@ final class OrdinalRows {
         return at;
     }
 
+    /**
+     * Fills an empty table: {@code sortedKeys} ascending (the caller checks), and one array per
+     * column, by row. Takes ownership of {@code sortedKeys}.
+     */
+    void load(int[] sortedKeys, long[]... columnValues) {
+        if (size != 0 || later != 0) {
+            throw new IllegalStateException("rows already held");
+        }
+        int n = sortedKeys.length;
+        keys = sortedKeys;
+        values = new long[n * columns];
+        for (int c = 0; c < columns; c++) {
+            for (int r = 0; r < n; r++) {
+                values[r * columns + c] = columnValues[c][r];
+            }
+        }
+        size = n;
+    }
+
     /** Rows held back by {@link #addLater}, in the order added, until {@link #flush}. */
     private int[] laterKeys = new int[0];
 

@@ -174,6 +174,29 @@ public final class UserProfile {
     }
 
     /**
+     * Sets the membership rows of a profile being read, which has none yet: ordinals ascending, as
+     * the codec writes them (checked), one row each, without a search per row.
+     */
+    void loadMemberships(int[] ordinals, long[] versions, long[] entered, long[] exited)
+            throws java.io.IOException {
+        int n = ordinals.length;
+        for (int i = 1; i < n; i++) {
+            if (ordinals[i] <= ordinals[i - 1]) {
+                throw new java.io.IOException("membership ordinals out of order at row " + i);
+            }
+        }
+        memberships.load(ordinals, versions, entered, exited);
+        if (n > 0 && ordinals[n - 1] >>> 6 >= memberBits.length) {
+            memberBits = java.util.Arrays.copyOf(memberBits, (ordinals[n - 1] >>> 6) + 1);
+        }
+        for (int i = 0; i < n; i++) {
+            if (exited[i] == Long.MIN_VALUE) {
+                memberBits[ordinals[i] >>> 6] |= 1L << ordinals[i];
+            }
+        }
+    }
+
+    /**
      * Enters segment {@code ordinal}, of which the user has no row, at {@code at}; the row is
      * written at the next {@link #flushEntries} (see {@link OrdinalRows#addLater}), the member bit
      * at once.
