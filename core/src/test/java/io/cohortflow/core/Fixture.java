@@ -11,6 +11,7 @@ import io.cohortflow.core.eval.EngineConfig;
 import io.cohortflow.core.eval.EventHistory;
 import io.cohortflow.core.eval.ListHistory;
 import io.cohortflow.core.eval.MembershipChange;
+import io.cohortflow.core.eval.MemoryChunks;
 import io.cohortflow.core.eval.ProfileHistory;
 import io.cohortflow.core.eval.SegmentCatalog;
 import io.cohortflow.core.eval.SegmentEngine;
@@ -89,14 +90,16 @@ public final class Fixture {
     public boolean lazy;
 
     /**
-     * The history held in the profile while small ({@link ProfileHistory}, as the job keeps it),
-     * {@link #history} taking it past that; else all of it in {@link #history}.
+     * The history in chunks ({@link ProfileHistory}, as the job keeps it): the newest in the
+     * profile, sealed ones in {@link #chunks}; else one entry per event in {@link #history}.
      */
-    public boolean inline;
+    public boolean chunked;
 
-    /** The user's history as the engine sees it (see {@link #inline}). */
+    public final MemoryChunks chunks = new MemoryChunks();
+
+    /** The user's history as the engine sees it (see {@link #chunked}). */
     public EventHistory h() {
-        return inline ? ProfileHistory.of(profile, history) : history;
+        return chunked ? ProfileHistory.of(profile, history, chunks) : history;
     }
 
     /** A change not yet applied to the user: the answers are the previous catalog's. */

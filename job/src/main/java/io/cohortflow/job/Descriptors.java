@@ -26,9 +26,23 @@ public final class Descriptors {
     public static final ValueStateDescriptor<UserProfile> PROFILE =
             new ValueStateDescriptor<>("profile", ProfileSerializer.INSTANCE);
 
-    /** Per user: the event history, one entry per event. */
+    /**
+     * Per user: the history of a profile stored before history chunks, one entry per event (core's
+     * {@code ProfileHistory}; empty for every other user).
+     */
     public static final MapStateDescriptor<Long, Event> HISTORY =
             new MapStateDescriptor<>("history", LongSerializer.INSTANCE, EventSerializer.INSTANCE);
+
+    /**
+     * Per user: the sealed chunks of their history by chunk id, up to 16 events each (the open
+     * chunk is in the profile; core's {@code ProfileHistory}).
+     */
+    public static final MapStateDescriptor<Long, List<Event>> HISTORY_CHUNKS =
+            new MapStateDescriptor<>(
+                    "history-chunks",
+                    LongSerializer.INSTANCE,
+                    new org.apache.flink.api.common.typeutils.base.ListSerializer<>(
+                            EventSerializer.INSTANCE));
 
     /**
      * Per user: the cohorts answered to each request that carried an idempotency key, by key, kept

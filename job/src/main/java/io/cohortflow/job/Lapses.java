@@ -1,11 +1,11 @@
 package io.cohortflow.job;
 
-import io.cohortflow.core.eval.EventHistory;
 import io.cohortflow.core.eval.MembershipChange;
 import io.cohortflow.core.eval.ProfileHistory;
 import io.cohortflow.core.eval.SegmentCatalog;
 import io.cohortflow.core.eval.SegmentEngine;
 import io.cohortflow.core.eval.UserProfile;
+import io.cohortflow.job.state.MapStateHistory;
 import java.util.List;
 import org.apache.flink.streaming.api.TimerService;
 
@@ -17,13 +17,15 @@ import org.apache.flink.streaming.api.TimerService;
 final class Lapses {
     private final SegmentEngine engine;
 
-    /** The users' history store: the events past what a profile holds ({@link ProfileHistory}). */
-    private final EventHistory history;
+    /**
+     * The users' history state (what of it is not in their profiles, see {@link ProfileHistory}).
+     */
+    private final MapStateHistory history;
 
     /** The end of a backfill's input ({@link Long#MAX_VALUE} for the streaming job). */
     private final long asOf;
 
-    Lapses(SegmentEngine engine, EventHistory history, long asOf) {
+    Lapses(SegmentEngine engine, MapStateHistory history, long asOf) {
         this.engine = engine;
         this.history = history;
         this.asOf = asOf;
@@ -37,7 +39,8 @@ final class Lapses {
      * batch mode ignores the timers registered while a key's timers fire.
      */
     List<MembershipChange> apply(UserProfile p, SegmentCatalog catalog, long after, long through) {
-        return engine.lapsesThrough(p, ProfileHistory.of(p, history), catalog, after, through);
+        return engine.lapsesThrough(
+                p, ProfileHistory.of(p, history, history), catalog, after, through);
     }
 
     /**

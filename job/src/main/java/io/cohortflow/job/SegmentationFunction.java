@@ -87,8 +87,11 @@ public class SegmentationFunction
                                 settings.historyCap(),
                                 Duration.ofMillis(settings.maxFutureSkewMillis())));
         profileState = getRuntimeContext().getState(Descriptors.PROFILE);
-        MapState<Long, Event> map = getRuntimeContext().getMapState(Descriptors.HISTORY);
-        history = new MapStateHistory(map, settings.orderedState());
+        history =
+                new MapStateHistory(
+                        getRuntimeContext().getMapState(Descriptors.HISTORY),
+                        getRuntimeContext().getMapState(Descriptors.HISTORY_CHUNKS),
+                        settings.orderedState());
         lapses = new Lapses(engine, history, settings.asOf());
         answered =
                 getRuntimeContext()
@@ -415,7 +418,11 @@ public class SegmentationFunction
         }
         ctx.output(
                 Descriptors.STATE,
-                UserState.of(Keys.of(workspace, userId), profile, history.entries()));
+                UserState.of(
+                        Keys.of(workspace, userId),
+                        profile,
+                        history.entries(),
+                        history.chunkEntries()));
     }
 
     // ---- definitions ---------------------------------------------------------------------
@@ -523,12 +530,13 @@ public class SegmentationFunction
     // ---- state -------------------------------------------------------------------------------
 
     /**
-     * The user's history: in their profile while small, in the {@link Descriptors#HISTORY} map past
-     * that (core's {@link ProfileHistory}), so most users cost one state read and one write per
-     * event.
+     * The user's history: in chunks, the newest in their profile and sealed ones in the {@link
+     * Descriptors#HISTORY_CHUNKS} map (core's {@link ProfileHistory}), so most users cost one state
+     * read and one write per event; a profile stored before chunks has it in {@link
+     * Descriptors#HISTORY}.
      */
     private EventHistory historyOf(UserProfile profile) {
-        return ProfileHistory.of(profile, history);
+        return ProfileHistory.of(profile, history, history);
     }
 
     /**

@@ -207,8 +207,9 @@ class SegmentationFunctionTest {
         assertThat(state.key).isEqualTo("ws/u1");
         // The event at the end is left to the stream; five events are held in the profile.
         assertThat(state.profile().historySize()).isEqualTo(5);
-        assertThat(state.profile().historyInline()).isTrue();
+        assertThat(state.profile().historyInProfile()).isEqualTo(5);
         assertThat(state.events()).isEmpty();
+        assertThat(state.sealedChunks()).isEmpty();
         // The user's clock stays at its last lapse, the readers' exit (the end does not move it;
         // entries that expire without changing anything wake nobody), and the next lapse, after
         // the end, is left to the streaming job as a timer of the savepoint: the purchase leaving
@@ -509,24 +510,25 @@ class SegmentationFunctionTest {
         assertThat(memberships()).hasSize(1);
     }
 
-    /** Entries of the user's history map state (the events past what their profile holds). */
-    private int storedHistory(String key) throws Exception {
+    /** The user's sealed history chunks in state, by id (the open chunk is in the profile). */
+    private Map<Long, List<io.cohortflow.core.event.Event>> storedChunks(String key)
+            throws Exception {
         var backend = h.getOperator().getKeyedStateBackend();
         backend.setCurrentKey(key);
         var map =
                 backend.getPartitionedState(
                         org.apache.flink.runtime.state.VoidNamespace.INSTANCE,
                         org.apache.flink.runtime.state.VoidNamespaceSerializer.INSTANCE,
-                        Descriptors.HISTORY);
-        int n = 0;
-        for (var ignored : map.keys()) {
-            n++;
+                        Descriptors.HISTORY_CHUNKS);
+        Map<Long, List<io.cohortflow.core.event.Event>> out = new java.util.TreeMap<>();
+        for (var e : map.entries()) {
+            out.put(e.getKey(), e.getValue());
         }
-        return n;
+        return out;
     }
 
     @Test
-    void a_users_few_events_stay_in_their_profile_and_many_go_to_the_history_map()
+    void a_users_few_events_stay_in_their_profile_and_older_ones_go_to_chunks_of_sixteen()
             throws Exception {
         harness(0);
         h.processBroadcastElement(
@@ -537,19 +539,19 @@ class SegmentationFunctionTest {
             many[i] = event(i % 2 == 0 ? "Pageview" : "Click", T0 + i * 60_000L);
         }
         send(envelope("ws", "u2", null, many), T0);
-        assertThat(storedHistory("ws/u1")).isZero();
-        assertThat(storedHistory("ws/u2")).isEqualTo(20);
+        assertThat(storedChunks("ws/u1")).isEmpty();
+        assertThat(storedChunks("ws/u2").values()).singleElement().asList().hasSize(16);
         assertThat(memberships())
                 .extracting(m -> m.get("user_id").asText())
                 .containsExactlyInAnyOrder("u1", "u2");
 
         // Both layouts survive a restore.
         restore(h.snapshot(1, 1));
-        assertThat(storedHistory("ws/u1")).isZero();
-        assertThat(storedHistory("ws/u2")).isEqualTo(20);
-        assertThat(profile("ws/u1").historyInline()).isTrue();
-        assertThat(profile("ws/u1").historySize()).isEqualTo(3);
-        assertThat(profile("ws/u2").historyInline()).isFalse();
+        assertThat(storedChunks("ws/u1")).isEmpty();
+        assertThat(storedChunks("ws/u2").values()).singleElement().asList().hasSize(16);
+        assertThat(profile("ws/u1").historyInProfile()).isEqualTo(3);
+        assertThat(profile("ws/u2").historyInProfile()).isEqualTo(4);
+        assertThat(profile("ws/u2").historyChunks()).isEqualTo(1);
         assertThat(profile("ws/u2").historySize()).isEqualTo(20);
     }
 

@@ -110,11 +110,15 @@ class UserRequestsTest {
         return out;
     }
 
-    /** Keys holding a profile or history (a user erased holds neither). */
+    /** States holding something per key: profile, history (a user erased holds none). */
     private long usersWithState() throws Exception {
         var backend = h.getOperator().getKeyedStateBackend();
         long n = 0;
-        for (String state : List.of(Descriptors.PROFILE.getName(), Descriptors.HISTORY.getName())) {
+        for (String state :
+                List.of(
+                        Descriptors.PROFILE.getName(),
+                        Descriptors.HISTORY.getName(),
+                        Descriptors.HISTORY_CHUNKS.getName())) {
             try (var keys =
                     backend.getKeys(state, org.apache.flink.runtime.state.VoidNamespace.INSTANCE)) {
                 n += keys.count();
@@ -185,14 +189,14 @@ class UserRequestsTest {
     }
 
     @Test
-    void erasure_removes_a_history_past_what_the_profile_holds() throws Exception {
+    void erasure_removes_the_history_chunks_past_what_the_profile_holds() throws Exception {
         start();
         String[] many = new String[30];
         for (int i = 0; i < many.length; i++) {
             many[i] = event("Pageview", T0 + i * HOUR);
         }
         h.processElement(inbound(envelope("ws", "u1", null, many)), T0);
-        assertThat(usersWithState()).isEqualTo(2); // a profile and a history map
+        assertThat(usersWithState()).isEqualTo(2); // a profile and a sealed chunk
         assertThat(reply("erase", "u1", null).get("known").asBoolean()).isTrue();
         assertThat(usersWithState()).isZero();
     }

@@ -24,8 +24,8 @@ public final class ProfileCodec {
 
     private static final int VERSION = 9;
 
-    /** Version 8 had no inline history (its history is in the caller's store); still read. */
-    private static final int INLINE_HISTORY = 9;
+    /** Version 8 had no history chunks (its history is the caller's, per event); still read. */
+    private static final int CHUNKS = 9;
 
     /** Version 5 had no definitions epoch (read as 0: brought up to date on first use). */
     private static final int EPOCHS = 6;
@@ -58,22 +58,59 @@ public final class ProfileCodec {
         writeRows(p, out);
         Varints.writeInt(out, p.countersVersion);
         Varints.writeUnsigned(out, p.definitionsEpoch);
-        writeInlineHistory(p, out);
+        writeChunks(p, out);
     }
 
     /**
-     * The inline history ({@link ProfileHistory}): 0 for none (the history is in the caller's
-     * store), else 1 + the number of events, then the events in order.
+     * The history's chunks ({@link ProfileHistory}): 0 for a history kept one entry per event by
+     * the caller; else 1 + the number of events of the open chunk, those events, the sealed chunks
+     * (how many, then per chunk its id as a gap from the previous one and its oldest and newest
+     * event times) and the time up to which events were removed.
      */
-    private static void writeInlineHistory(UserProfile p, DataOutput out) throws IOException {
+    private static void writeChunks(UserProfile p, DataOutput out) throws IOException {
         if (p.inlineHistory == null) {
             Varints.writeInt(out, 0);
             return;
         }
+        long base = base(p);
         Varints.writeInt(out, p.inlineHistory.size() + 1);
         for (io.cohortflow.core.event.Event e : p.inlineHistory) {
             EventCodec.write(e, out);
         }
+        Varints.writeInt(out, p.chunks);
+        long previous = 0;
+        for (int c = 0; c < p.chunks; c++) {
+            Varints.writeUnsigned(out, p.chunkIds[c] - previous);
+            previous = p.chunkIds[c];
+            instant(out, p.chunkOldest[c], base, true);
+            instant(out, p.chunkNewest[c], base, true);
+        }
+        instant(out, p.historyRemovedUpTo, base, true);
+    }
+
+    private static void readChunks(UserProfile p, DataInput in) throws IOException {
+        int open = Varints.readInt(in);
+        if (open == 0) {
+            return;
+        }
+        long base = base(p);
+        p.inlineHistory = new java.util.ArrayList<>(open - 1);
+        for (int i = 1; i < open; i++) {
+            p.inlineHistory.add(EventCodec.read(in));
+        }
+        int n = Varints.readInt(in);
+        p.chunkIds = new long[n];
+        p.chunkOldest = new long[n];
+        p.chunkNewest = new long[n];
+        long id = 0;
+        for (int c = 0; c < n; c++) {
+            id += Varints.readUnsigned(in);
+            p.chunkIds[c] = id;
+            p.chunkOldest[c] = instant(in, base, true);
+            p.chunkNewest[c] = instant(in, base, true);
+        }
+        p.chunks = n;
+        p.historyRemovedUpTo = instant(in, base, true);
     }
 
     /**
@@ -435,12 +472,8 @@ public final class ProfileCodec {
         }
         p.countersVersion = version >= BY_SEGMENT_ID ? Varints.readInt(in) : 1;
         p.definitionsEpoch = version >= EPOCHS ? Varints.readUnsigned(in) : 0;
-        int inline = version >= INLINE_HISTORY ? Varints.readInt(in) : 0;
-        if (inline > 0) {
-            p.inlineHistory = new java.util.ArrayList<>(inline - 1);
-            for (int i = 1; i < inline; i++) {
-                p.inlineHistory.add(EventCodec.read(in));
-            }
+        if (version >= CHUNKS) {
+            readChunks(p, in);
         }
         return p;
     }

@@ -2,90 +2,169 @@ package io.cohortflow.core.eval;
 
 import io.cohortflow.core.event.Event;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A user's history kept inside their {@link UserProfile} while it is small, and in the caller's
- * store past that: most users have a few events, and for them reading the history from a store on
- * every event (the job's RocksDB iterator: a seek through every level) cost more than the profile
- * read itself, while a few hundred bytes more in the profile cost next to nothing.
+ * A user's history in chunks: the newest events, by arrival, in the user's profile (the open
+ * chunk), and older ones in sealed chunks of up to {@link #MAX_EVENTS} events (or about {@link
+ * #MAX_BYTES} bytes) in the caller's {@link HistoryChunks}. Most users have a few events and never
+ * seal a chunk, so their history costs the caller nothing beyond the profile it reads and writes
+ * anyway; a larger one costs a point read per sealed chunk when the history is read, and a write
+ * every {@link #MAX_EVENTS} events. The job's earlier layout, one store entry per event, read the
+ * whole history with an iterator (a seek through every level of RocksDB) and wrote an entry per
+ * event.
  *
- * <p>A history starts inline when the user has no events, and moves to the store, all of it at
- * once, when an insert would take it past {@link #MAX_EVENTS} events or about {@link #MAX_BYTES}
- * bytes; it comes back inline only once the store is empty again (every event evicted). A profile
- * that holds events but no inline history has them in the store, so profiles written before this
- * existed, or by a caller that does not use it, read as they were.
+ * <p>Chunks hold events by arrival, not by time, so a late event is never written into a sealed
+ * chunk: readers put the chunks together and sort by time, stably (ties keep their arrival order,
+ * as chunks are read in the order they were sealed). Removals (horizon, cap) take the events up to
+ * a time: the open chunk drops them, a sealed one is deleted once all of its events are gone and
+ * until then readers skip them ({@link UserProfile#historyRemovedUpTo}).
+ *
+ * <p>A profile that holds events but no open chunk has its history one entry per event in the
+ * caller's {@code perEvent} store (profiles stored before chunks, or by callers that keep the
+ * history themselves): it stays there, read and written as before, until it is empty; then the
+ * user's next event starts the chunked layout.
  *
  * <p>Make one per operation, around the profile being operated on: it holds no state of its own.
  */
 public final class ProfileHistory implements EventHistory {
-    /** At most this many events inline. */
+    /** At most this many events per chunk. */
     static final int MAX_EVENTS = 16;
 
-    /** At most about this many bytes of events inline (see {@link #approximateBytes}). */
+    /** At most about this many bytes of events per chunk (see {@link #approximateBytes}). */
     static final int MAX_BYTES = 2_048;
 
-    private final UserProfile p;
-    private final EventHistory store;
+    private static final Comparator<Event> BY_TIME = Comparator.comparingLong(Event::time);
 
-    private ProfileHistory(UserProfile p, EventHistory store) {
+    private final UserProfile p;
+    private final EventHistory perEvent;
+    private final HistoryChunks chunks;
+
+    private ProfileHistory(UserProfile p, EventHistory perEvent, HistoryChunks chunks) {
         this.p = p;
-        this.store = store;
+        this.perEvent = perEvent;
+        this.chunks = chunks;
     }
 
-    /** The history of the user whose profile is {@code p}, spilling to {@code store}. */
-    public static EventHistory of(UserProfile p, EventHistory store) {
-        return new ProfileHistory(p, store);
+    /**
+     * The history of the user whose profile is {@code p}: sealed chunks in {@code chunks}, and a
+     * history stored before chunks in {@code perEvent}.
+     */
+    public static EventHistory of(UserProfile p, EventHistory perEvent, HistoryChunks chunks) {
+        return new ProfileHistory(p, perEvent, chunks);
+    }
+
+    private boolean perEvent() {
+        return p.inlineHistory == null;
     }
 
     @Override
     public List<Event> events() {
-        return p.inlineHistory != null ? List.copyOf(p.inlineHistory) : store.events();
+        if (perEvent()) {
+            return perEvent.events();
+        }
+        if (p.chunks == 0) {
+            return List.copyOf(p.inlineHistory);
+        }
+        List<Event> all = new ArrayList<>();
+        for (int c = 0; c < p.chunks; c++) {
+            for (Event e : chunks.read(p.chunkIds[c])) {
+                if (e.time() > p.historyRemovedUpTo) {
+                    all.add(e);
+                }
+            }
+        }
+        all.addAll(p.inlineHistory);
+        all.sort(BY_TIME); // stable: ties stay in arrival order
+        return all;
     }
 
     @Override
     public void insert(Event e, long sequence) {
-        List<Event> inline = p.inlineHistory;
-        if (inline == null && p.historySize == 0) {
-            inline = p.inlineHistory = new ArrayList<>();
+        if (perEvent() && p.historySize == 0) {
+            p.inlineHistory = new ArrayList<>();
         }
-        if (inline == null) {
-            store.insert(e, sequence);
+        if (perEvent()) {
+            perEvent.insert(e, sequence);
             return;
         }
-        if (inline.size() + 1 > MAX_EVENTS
-                || approximateBytes(inline) + approximateBytes(e) > MAX_BYTES) {
-            // The store is empty while the history is inline: the events get the sequences just
-            // below this insert's, in their order, so ties keep their arrival order there too.
-            int n = inline.size();
-            for (int i = 0; i < n; i++) {
-                store.insert(inline.get(i), sequence - n + i);
-            }
-            p.inlineHistory = null;
-            store.insert(e, sequence);
-            return;
-        }
-        int at = inline.size();
-        while (at > 0 && inline.get(at - 1).time() > e.time()) {
+        List<Event> open = p.inlineHistory;
+        int at = open.size();
+        while (at > 0 && open.get(at - 1).time() > e.time()) {
             at--; // after events of the same time
         }
-        inline.add(at, e);
+        open.add(at, e);
+        if (open.size() >= MAX_EVENTS || approximateBytes(open) > MAX_BYTES) {
+            seal(sequence);
+        }
+    }
+
+    /** Writes the open chunk under {@code id} (an insert sequence: unique for the user). */
+    private void seal(long id) {
+        List<Event> open = p.inlineHistory;
+        chunks.write(id, List.copyOf(open));
+        if (p.chunks == p.chunkIds.length) {
+            int n = Math.max(4, p.chunks * 2);
+            p.chunkIds = java.util.Arrays.copyOf(p.chunkIds, n);
+            p.chunkOldest = java.util.Arrays.copyOf(p.chunkOldest, n);
+            p.chunkNewest = java.util.Arrays.copyOf(p.chunkNewest, n);
+        }
+        p.chunkIds[p.chunks] = id;
+        p.chunkOldest[p.chunks] = open.get(0).time();
+        p.chunkNewest[p.chunks] = open.get(open.size() - 1).time();
+        p.chunks++;
+        p.inlineHistory = new ArrayList<>();
     }
 
     @Override
     public Removal removeUpTo(long upTo) {
-        List<Event> inline = p.inlineHistory;
-        if (inline == null) {
-            return store.removeUpTo(upTo);
+        if (perEvent()) {
+            return perEvent.removeUpTo(upTo);
         }
+        List<Event> removed = new ArrayList<>();
+        long oldestLeft = Long.MAX_VALUE;
+        int kept = 0;
+        for (int c = 0; c < p.chunks; c++) {
+            long oldest = Math.max(p.chunkOldest[c], p.historyRemovedUpTo + 1);
+            if (oldest <= upTo) {
+                // Some of its events go: read them (the caller keeps counts by name), and the
+                // oldest that stays.
+                long left = Long.MAX_VALUE;
+                for (Event e : chunks.read(p.chunkIds[c])) {
+                    if (e.time() > p.historyRemovedUpTo && e.time() <= upTo) {
+                        removed.add(e);
+                    } else if (e.time() > upTo) {
+                        left = Math.min(left, e.time());
+                    }
+                }
+                if (left == Long.MAX_VALUE) {
+                    chunks.delete(p.chunkIds[c]);
+                    continue;
+                }
+                oldestLeft = Math.min(oldestLeft, left);
+            } else {
+                oldestLeft = Math.min(oldestLeft, oldest);
+            }
+            p.chunkIds[kept] = p.chunkIds[c];
+            p.chunkOldest[kept] = p.chunkOldest[c];
+            p.chunkNewest[kept] = p.chunkNewest[c];
+            kept++;
+        }
+        p.chunks = kept;
+        List<Event> open = p.inlineHistory;
         int n = 0;
-        while (n < inline.size() && inline.get(n).time() <= upTo) {
+        while (n < open.size() && open.get(n).time() <= upTo) {
             n++;
         }
-        List<Event> removed = new ArrayList<>(inline.subList(0, n));
-        inline.subList(0, n).clear();
-        return new Removal(removed, inline.isEmpty() ? Long.MAX_VALUE : inline.get(0).time());
+        removed.addAll(open.subList(0, n));
+        open.subList(0, n).clear();
+        if (!open.isEmpty()) {
+            oldestLeft = Math.min(oldestLeft, open.get(0).time());
+        }
+        p.historyRemovedUpTo = Math.max(p.historyRemovedUpTo, upTo);
+        return new Removal(removed, oldestLeft);
     }
 
     private static int approximateBytes(List<Event> events) {
@@ -97,7 +176,7 @@ public final class ProfileHistory implements EventHistory {
     }
 
     /**
-     * About the bytes of an event's encoding: a bound on what an inline history adds to the profile
+     * About the bytes of an event's encoding: a bound on what the open chunk adds to the profile
      * written per event, not an exact size.
      */
     static int approximateBytes(Event e) {

@@ -86,12 +86,28 @@ public final class UserProfile {
     @Nullable Map<String, Long> legacyRechecks;
 
     /**
-     * The user's events while their history is small, in time order (ties in arrival order), kept
-     * here so that a user with a few events costs the caller no reads or writes of a history store
-     * ({@link ProfileHistory}); null while the history is in the caller's store (past the inline
-     * limits, or stored by a caller that keeps it elsewhere).
+     * The user's newest events, by arrival, in time order (ties in arrival order): the open chunk
+     * of their history ({@link ProfileHistory}), sealed into {@link #chunkIds} once full. Null for
+     * a history kept one entry per event by the caller (profiles stored before chunks, or by a
+     * caller that does not use {@link ProfileHistory}).
      */
     @Nullable List<Event> inlineHistory;
+
+    /**
+     * The sealed chunks of the history, in the order they were sealed: each one's id in the
+     * caller's {@link HistoryChunks}, and its oldest and newest event time.
+     */
+    long[] chunkIds = new long[0];
+
+    long[] chunkOldest = new long[0];
+    long[] chunkNewest = new long[0];
+    int chunks;
+
+    /**
+     * Events at or before this time were removed from the history (horizon, cap): a sealed chunk
+     * keeps them until all of its events are, and readers skip them.
+     */
+    long historyRemovedUpTo = Long.MIN_VALUE;
 
     /**
      * A lower bound of the next instant anything expires (a counter entry or a recheck), so that
@@ -121,9 +137,22 @@ public final class UserProfile {
         return historySize;
     }
 
-    /** Whether the user's history is held in this profile (see {@link ProfileHistory}). */
-    public boolean historyInline() {
+    /**
+     * Whether the user's history is kept in chunks, the newest in this profile (see {@link
+     * ProfileHistory}), rather than one entry per event by the caller.
+     */
+    public boolean historyChunked() {
         return inlineHistory != null;
+    }
+
+    /** Events in the open chunk, held in this profile (0 for a history not chunked). */
+    public int historyInProfile() {
+        return inlineHistory == null ? 0 : inlineHistory.size();
+    }
+
+    /** The number of sealed chunks of the history, kept by the caller. */
+    public int historyChunks() {
+        return chunks;
     }
 
     public long scheduledWakeUp() {

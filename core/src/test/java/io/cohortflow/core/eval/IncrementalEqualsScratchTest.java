@@ -84,8 +84,8 @@ class IncrementalEqualsScratchTest {
                     "sequence-and",
                     "sequence-or",
                     "store read through several windows",
-                    "history moved from the profile to the store",
-                    "history inline again");
+                    "history in sealed chunks",
+                    "history chunk deleted");
 
     private static int[] runOnce(long seed, Set<String> seen) {
         Random r = new Random(seed);
@@ -94,9 +94,9 @@ class IncrementalEqualsScratchTest {
         // Half the runs apply definition changes lazily, as the job does: at the user's next
         // event or lapse, or when a sweep reaches them.
         f.lazy = r.nextBoolean();
-        // Half the runs keep the history in the profile while it is small, as the job does (drawn
-        // from the seed, so the runs draw the same definitions and events as before it existed).
-        f.inline = seed % 2 == 0;
+        // Half the runs keep the history in chunks, as the job does (drawn from the seed, so the
+        // runs draw the same definitions and events as before chunks existed).
+        f.chunked = seed % 2 == 0;
         List<String> ids = new ArrayList<>();
         List<String> removed = new ArrayList<>();
         int together = 0;
@@ -104,8 +104,6 @@ class IncrementalEqualsScratchTest {
         int[] kinds = new int[4];
         int defs = 1 + r.nextInt(5);
         long t = Fixture.T0;
-        boolean wasInline = false;
-        boolean spilled = false;
         for (int step = 0; step < 60; step++) {
             int action = r.nextInt(20);
             if (ids.size() < defs && (step == 0 || action == 0 || action == 4 || action == 5)) {
@@ -169,23 +167,19 @@ class IncrementalEqualsScratchTest {
             // Round-trip the state through its codec, as the job does at every access.
             f.profile = ProfileCodec.fromBytes(ProfileCodec.toBytes(f.profile));
             f.checkAgreement();
-            if (f.profile.historyInline()) {
-                assertThat(f.history.events())
-                        .as("the store while the history is inline")
-                        .isEmpty();
-                assertThat(f.profile.inlineHistory).hasSize(f.profile.historySize());
-                if (spilled) {
-                    seen.add("history inline again");
+            if (f.profile.historyChunked()) {
+                assertThat(f.history.events()).as("the per-event store of a chunked one").isEmpty();
+                assertThat(f.chunks.size()).isEqualTo(f.profile.historyChunks());
+                if (f.profile.historyChunks() > 0) {
+                    seen.add("history in sealed chunks");
                 }
-                spilled = false;
+                if (f.chunks.deletes > 0) {
+                    seen.add("history chunk deleted");
+                }
             } else {
                 assertThat(f.history.events()).hasSize(f.profile.historySize());
-                if (wasInline) {
-                    seen.add("history moved from the profile to the store");
-                    spilled = true;
-                }
             }
-            wasInline = f.profile.historyInline();
+            assertThat(f.h().events()).hasSize(f.profile.historySize());
         }
         kinds[2] = (int) f.engine.stats().historySkips();
         kinds[3] = together;

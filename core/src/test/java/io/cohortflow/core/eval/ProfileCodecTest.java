@@ -7,7 +7,6 @@ import static io.cohortflow.core.Fixture.visitors;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cohortflow.core.Fixture;
-import io.cohortflow.core.event.Event;
 import org.junit.jupiter.api.Test;
 
 /** The profile's encoding keeps every field, the "none" instants included. */
@@ -113,27 +112,56 @@ class ProfileCodecTest {
     }
 
     @Test
-    void an_inline_history_survives_the_round_trip_in_order() {
+    void a_chunked_history_survives_the_round_trip() {
         Fixture f = new Fixture();
-        f.inline = true;
+        f.chunked = true;
         f.define(
                 "ever",
                 visitors(
                         "{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/B\"}}"));
-        f.send(
-                ev("A", T0, "n", 1),
-                ev("B", T0 + DAY, "s", "x"),
-                ev("C", T0 + DAY / 2),
-                ev("A", T0 + DAY, "late", true));
-        assertThat(f.profile.historyInline()).isTrue();
-        assertThat(f.history.events()).as("the store").isEmpty();
+        for (int i = 0; i < ProfileHistory.MAX_EVENTS + 3; i++) {
+            f.send(ev(i % 2 == 0 ? "A" : "B", T0 + i * DAY / 10, "n", i, "s", "x" + i));
+        }
+        f.send(ev("C", T0 + DAY / 20)); // late
+        f.advanceTo(T0 + 91 * DAY); // the horizon removes some (90 days): all gone
+        f.send(ev("A", T0 + 91 * DAY + 1));
+        assertThat(f.profile.historyChunked()).isTrue();
         UserProfile p = ProfileCodec.fromBytes(ProfileCodec.toBytes(f.profile));
-        assertThat(p.historyInline()).isTrue();
         assertThat(p.inlineHistory).isEqualTo(f.profile.inlineHistory);
-        assertThat(p.inlineHistory)
-                .extracting(Event::name)
-                .containsExactly("A", "C", "B", "A"); // ties keep their arrival order
+        assertThat(p.historyChunks()).isEqualTo(f.profile.historyChunks());
+        assertThat(java.util.Arrays.copyOf(p.chunkIds, p.chunks))
+                .isEqualTo(java.util.Arrays.copyOf(f.profile.chunkIds, f.profile.chunks));
+        assertThat(p.historyRemovedUpTo).isEqualTo(f.profile.historyRemovedUpTo);
+        assertThat(ProfileHistory.of(p, f.history, f.chunks).events()).isEqualTo(f.h().events());
         assertThat(p.memberships(f.catalog)).isEqualTo(f.profile.memberships(f.catalog));
+
+        // And one with sealed chunks and events removed from one of them.
+        Fixture g =
+                new Fixture(
+                        new EngineConfig(
+                                java.time.Duration.ofDays(5),
+                                1_000,
+                                java.time.Duration.ofMinutes(5)));
+        g.chunked = true;
+        g.define(
+                "ever",
+                visitors(
+                        "{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/B\"}}"));
+        for (int i = 0; i < 3 * ProfileHistory.MAX_EVENTS + 3; i++) {
+            g.send(ev(i % 2 == 0 ? "A" : "B", T0 + i * DAY / 4));
+        }
+        // Four events a day, five days kept: the first chunk (its four days) deleted, the second
+        // one partly removed, the third whole.
+        assertThat(g.profile.historyChunks()).isEqualTo(2);
+        assertThat(g.chunks.deletes).isEqualTo(1);
+        assertThat(g.profile.historyRemovedUpTo).isGreaterThan(g.profile.chunkOldest[0]);
+        UserProfile q = ProfileCodec.fromBytes(ProfileCodec.toBytes(g.profile));
+        assertThat(java.util.Arrays.copyOf(q.chunkOldest, q.chunks))
+                .isEqualTo(java.util.Arrays.copyOf(g.profile.chunkOldest, g.profile.chunks));
+        assertThat(java.util.Arrays.copyOf(q.chunkNewest, q.chunks))
+                .isEqualTo(java.util.Arrays.copyOf(g.profile.chunkNewest, g.profile.chunks));
+        assertThat(q.historyRemovedUpTo).isEqualTo(g.profile.historyRemovedUpTo);
+        assertThat(ProfileHistory.of(q, g.history, g.chunks).events()).isEqualTo(g.h().events());
     }
 
     @Test
@@ -145,7 +173,7 @@ class ProfileCodecTest {
         byte[] v8 = java.util.Arrays.copyOf(current, current.length - 1);
         v8[0] = 8;
         UserProfile p = ProfileCodec.fromBytes(v8);
-        assertThat(p.historyInline()).isFalse();
+        assertThat(p.historyChunked()).isFalse();
         assertThat(p.historySize()).isEqualTo(f.profile.historySize()).isPositive();
         assertThat(p.memberships(f.catalog)).isEqualTo(f.profile.memberships(f.catalog));
         assertThat(p.definitionsEpoch).isEqualTo(f.profile.definitionsEpoch);

@@ -20,11 +20,13 @@ final class StateWriter extends KeyedStateBootstrapFunction<String, UserState> {
 
     private transient ValueState<UserProfile> profiles;
     private transient MapState<Long, Event> histories;
+    private transient MapState<Long, List<Event>> chunks;
 
     @Override
     public void open(OpenContext openContext) {
         profiles = getRuntimeContext().getState(Descriptors.PROFILE);
         histories = getRuntimeContext().getMapState(Descriptors.HISTORY);
+        chunks = getRuntimeContext().getMapState(Descriptors.HISTORY_CHUNKS);
     }
 
     @Override
@@ -34,6 +36,7 @@ final class StateWriter extends KeyedStateBootstrapFunction<String, UserState> {
         for (int i = 0; i < events.size(); i++) {
             histories.put(s.historyKeys[i], events.get(i));
         }
+        chunks.putAll(s.sealedChunks());
         long next = profile.nextExpiry();
         if (next != Long.MAX_VALUE) {
             ctx.timerService().registerEventTimeTimer(next);

@@ -1,8 +1,10 @@
 package io.cohortflow.job.state;
 
 import io.cohortflow.core.eval.EventHistory;
+import io.cohortflow.core.eval.HistoryChunks;
 import io.cohortflow.core.event.Event;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -12,23 +14,29 @@ import java.util.TreeMap;
 import org.apache.flink.api.common.state.MapState;
 
 /**
- * A user's event history in a {@link MapState}: one entry per event, keyed by {@code time << 16 |
- * (sequence & 0xFFFF)} with the engine's per-user insert sequence, so an insert is one write (no
- * read to find a free key) and events of the same millisecond keep their arrival order. Size and
- * oldest time are kept by the engine in the user's profile, so neither needs a read here.
+ * A user's history in keyed state: the sealed chunks of a history in chunks (core's {@code
+ * ProfileHistory}, which keeps the open chunk in the profile), one map entry per chunk; and the
+ * history of a profile stored before chunks, one map entry per event.
+ *
+ * <p>Per event: keyed by {@code time << 16 | (sequence & 0xFFFF)} with the engine's per-user insert
+ * sequence, so an insert is one write (no read to find a free key) and events of the same
+ * millisecond keep their arrival order. Size and oldest time are kept by the engine in the user's
+ * profile, so neither needs a read here.
  *
  * <p>On RocksDB the map iterates in key order (big-endian longs, non-negative times), which the
  * eviction relies on to stop early; on the heap backend it sorts.
  *
- * <p>Between {@link #begin} and {@link #commit} writes are held back and reads see them, so that a
- * record that fails halfway leaves the history as it was ({@link #rollback}), in step with the
- * profile, which is saved only when the record succeeds. Outside, writes go straight through.
+ * <p>Between {@link #begin} and {@link #commit} writes (of both maps) are held back and reads see
+ * them, so that a record that fails halfway leaves the history as it was ({@link #rollback}), in
+ * step with the profile, which is saved only when the record succeeds. Outside, writes go straight
+ * through.
  */
-public final class MapStateHistory implements EventHistory {
+public final class MapStateHistory implements EventHistory, HistoryChunks {
     private static final int SEQ_BITS = 16;
     private static final long SEQ_MASK = (1L << SEQ_BITS) - 1;
 
     private final MapState<Long, Event> map;
+    private final MapState<Long, List<Event>> chunks;
     private final boolean ordered;
 
     /** Between {@link #begin} and {@link #commit}: inserts and removals not yet written. */
@@ -37,8 +45,15 @@ public final class MapStateHistory implements EventHistory {
     private final TreeMap<Long, Event> inserted = new TreeMap<>();
     private final Set<Long> removed = new HashSet<>();
 
-    public MapStateHistory(MapState<Long, Event> map, boolean ordered) {
+    /**
+     * Between {@link #begin} and {@link #commit}: chunks written (null: deleted) not yet stored.
+     */
+    private final Map<Long, List<Event>> chunksWritten = new HashMap<>();
+
+    public MapStateHistory(
+            MapState<Long, Event> map, MapState<Long, List<Event>> chunks, boolean ordered) {
         this.map = map;
+        this.chunks = chunks;
         this.ordered = ordered;
     }
 
@@ -65,6 +80,13 @@ public final class MapStateHistory implements EventHistory {
             for (Map.Entry<Long, Event> e : inserted.entrySet()) {
                 map.put(e.getKey(), e.getValue());
             }
+            for (Map.Entry<Long, List<Event>> c : chunksWritten.entrySet()) {
+                if (c.getValue() == null) {
+                    chunks.remove(c.getKey());
+                } else {
+                    chunks.put(c.getKey(), c.getValue());
+                }
+            }
         } catch (Exception e) {
             throw new StateAccessException("writing history", e);
         } finally {
@@ -76,6 +98,7 @@ public final class MapStateHistory implements EventHistory {
     public void rollback() {
         inserted.clear();
         removed.clear();
+        chunksWritten.clear();
         buffering = false;
     }
 
@@ -83,6 +106,71 @@ public final class MapStateHistory implements EventHistory {
     public void clear() {
         rollback();
         map.clear();
+        chunks.clear();
+    }
+
+    @Override
+    public List<Event> read(long id) {
+        try {
+            List<Event> c = chunksWritten.containsKey(id) ? chunksWritten.get(id) : chunks.get(id);
+            if (c == null) {
+                // The profile names a chunk the state does not hold: this user's state is
+                // inconsistent, which the record's dead letter reports (the job goes on).
+                throw new IllegalStateException("history chunk " + id + " is missing");
+            }
+            return c;
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new StateAccessException("reading a history chunk", e);
+        }
+    }
+
+    @Override
+    public void write(long id, List<Event> events) {
+        if (buffering) {
+            chunksWritten.put(id, events);
+            return;
+        }
+        try {
+            chunks.put(id, events);
+        } catch (Exception e) {
+            throw new StateAccessException("writing a history chunk", e);
+        }
+    }
+
+    @Override
+    public void delete(long id) {
+        if (buffering) {
+            chunksWritten.put(id, null);
+            return;
+        }
+        try {
+            chunks.remove(id);
+        } catch (Exception e) {
+            throw new StateAccessException("deleting a history chunk", e);
+        }
+    }
+
+    /** The sealed chunks with their ids (a backfill's snapshot of the user). */
+    public List<Map.Entry<Long, List<Event>>> chunkEntries() {
+        try {
+            List<Map.Entry<Long, List<Event>>> out = new ArrayList<>();
+            for (Map.Entry<Long, List<Event>> e : chunks.entries()) {
+                if (!chunksWritten.containsKey(e.getKey())) {
+                    out.add(Map.entry(e.getKey(), e.getValue()));
+                }
+            }
+            chunksWritten.forEach(
+                    (id, events) -> {
+                        if (events != null) {
+                            out.add(Map.entry(id, events));
+                        }
+                    });
+            return out;
+        } catch (Exception e) {
+            throw new StateAccessException("reading history chunks", e);
+        }
     }
 
     /** The entries with their keys, oldest first. */

@@ -17,7 +17,9 @@ import org.junit.jupiter.api.Test;
  */
 class MapStateHistoryTest {
     private final TreeMap<Long, Event> stored = new TreeMap<>();
-    private final MapStateHistory history = new MapStateHistory(new SortedMapState(stored), true);
+    private final TreeMap<Long, List<Event>> chunks = new TreeMap<>();
+    private final MapStateHistory history =
+            new MapStateHistory(new SortedMapState<>(stored), new SortedMapState<>(chunks), true);
 
     private static Event ev(String name, long time) {
         return new Event(name, time, Map.of(), null, null);
@@ -64,20 +66,39 @@ class MapStateHistoryTest {
         assertThat(stored).hasSize(3);
     }
 
+    @Test
+    void chunks_written_or_deleted_in_a_record_land_with_it_or_not_at_all() {
+        history.write(1, List.of(ev("A", 10)));
+        history.begin();
+        history.write(2, List.of(ev("B", 20)));
+        history.delete(1);
+        assertThat(history.read(2)).extracting(Event::name).containsExactly("B");
+        assertThat(chunks).containsOnlyKeys(1L); // nothing written yet
+        history.rollback();
+        assertThat(history.read(1)).extracting(Event::name).containsExactly("A");
+        history.begin();
+        history.write(2, List.of(ev("B", 20)));
+        history.delete(1);
+        history.commit();
+        assertThat(chunks).containsOnlyKeys(2L);
+        history.clear();
+        assertThat(chunks).isEmpty();
+    }
+
     /** A {@link MapState} over a sorted map, as RocksDB iterates: by key. */
-    private record SortedMapState(TreeMap<Long, Event> map) implements MapState<Long, Event> {
+    private record SortedMapState<V>(TreeMap<Long, V> map) implements MapState<Long, V> {
         @Override
-        public Event get(Long key) {
+        public V get(Long key) {
             return map.get(key);
         }
 
         @Override
-        public void put(Long key, Event value) {
+        public void put(Long key, V value) {
             map.put(key, value);
         }
 
         @Override
-        public void putAll(Map<Long, Event> m) {
+        public void putAll(Map<Long, V> m) {
             map.putAll(m);
         }
 
@@ -92,7 +113,7 @@ class MapStateHistoryTest {
         }
 
         @Override
-        public Iterable<Map.Entry<Long, Event>> entries() {
+        public Iterable<Map.Entry<Long, V>> entries() {
             return List.copyOf(map.entrySet());
         }
 
@@ -102,12 +123,12 @@ class MapStateHistoryTest {
         }
 
         @Override
-        public Iterable<Event> values() {
+        public Iterable<V> values() {
             return List.copyOf(map.values());
         }
 
         @Override
-        public Iterator<Map.Entry<Long, Event>> iterator() {
+        public Iterator<Map.Entry<Long, V>> iterator() {
             return map.entrySet().iterator();
         }
 

@@ -1,0 +1,45 @@
+package io.cohortflow.core.eval;
+
+import io.cohortflow.core.event.Event;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** History chunks in memory, for tests; counts its reads, writes and deletes. */
+public final class MemoryChunks implements HistoryChunks {
+    private final Map<Long, List<Event>> chunks = new TreeMap<>();
+    public int reads;
+    public int writes;
+    public int deletes;
+
+    @Override
+    public List<Event> read(long id) {
+        reads++;
+        List<Event> c = chunks.get(id);
+        if (c == null) {
+            throw new IllegalStateException("no chunk " + id);
+        }
+        return c;
+    }
+
+    @Override
+    public void write(long id, List<Event> events) {
+        writes++;
+        if (chunks.put(id, List.copyOf(events)) != null) {
+            throw new IllegalStateException("chunk " + id + " written twice");
+        }
+    }
+
+    @Override
+    public void delete(long id) {
+        deletes++;
+        if (chunks.remove(id) == null) {
+            throw new IllegalStateException("no chunk " + id + " to delete");
+        }
+    }
+
+    /** The chunks held. */
+    public int size() {
+        return chunks.size();
+    }
+}
