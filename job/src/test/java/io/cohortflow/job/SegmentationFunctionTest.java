@@ -528,7 +528,7 @@ class SegmentationFunctionTest {
     }
 
     @Test
-    void a_users_few_events_stay_in_their_profile_and_older_ones_go_to_chunks_of_sixteen()
+    void a_users_few_events_stay_in_their_profile_and_older_ones_go_to_chunks_of_eight()
             throws Exception {
         harness(0);
         h.processBroadcastElement(
@@ -540,7 +540,9 @@ class SegmentationFunctionTest {
         }
         send(envelope("ws", "u2", null, many), T0);
         assertThat(storedChunks("ws/u1")).isEmpty();
-        assertThat(storedChunks("ws/u2").values()).singleElement().asList().hasSize(16);
+        assertThat(storedChunks("ws/u2").values())
+                .hasSize(2)
+                .allSatisfy(c -> assertThat(c).hasSize(8));
         assertThat(memberships())
                 .extracting(m -> m.get("user_id").asText())
                 .containsExactlyInAnyOrder("u1", "u2");
@@ -548,10 +550,12 @@ class SegmentationFunctionTest {
         // Both layouts survive a restore.
         restore(h.snapshot(1, 1));
         assertThat(storedChunks("ws/u1")).isEmpty();
-        assertThat(storedChunks("ws/u2").values()).singleElement().asList().hasSize(16);
+        assertThat(storedChunks("ws/u2").values())
+                .hasSize(2)
+                .allSatisfy(c -> assertThat(c).hasSize(8));
         assertThat(profile("ws/u1").historyInProfile()).isEqualTo(3);
         assertThat(profile("ws/u2").historyInProfile()).isEqualTo(4);
-        assertThat(profile("ws/u2").historyChunks()).isEqualTo(1);
+        assertThat(profile("ws/u2").historyChunks()).isEqualTo(2);
         assertThat(profile("ws/u2").historySize()).isEqualTo(20);
     }
 

@@ -196,7 +196,7 @@ class UserRequestsTest {
             many[i] = event("Pageview", T0 + i * HOUR);
         }
         h.processElement(inbound(envelope("ws", "u1", null, many)), T0);
-        assertThat(usersWithState()).isEqualTo(2); // a profile and a sealed chunk
+        assertThat(usersWithState()).isEqualTo(2); // a profile and sealed chunks
         assertThat(reply("erase", "u1", null).get("known").asBoolean()).isTrue();
         assertThat(usersWithState()).isZero();
     }

@@ -31,10 +31,10 @@ import java.util.Map;
  */
 public final class ProfileHistory implements EventHistory {
     /** At most this many events per chunk. */
-    static final int MAX_EVENTS = 16;
+    static final int MAX_EVENTS = 8;
 
     /** At most about this many bytes of events per chunk (see {@link #approximateBytes}). */
-    static final int MAX_BYTES = 2_048;
+    static final int MAX_BYTES = 1_024;
 
     private static final Comparator<Event> BY_TIME = Comparator.comparingLong(Event::time);
 

@@ -139,7 +139,9 @@ class ProfileCodecTest {
         Fixture g =
                 new Fixture(
                         new EngineConfig(
-                                java.time.Duration.ofDays(5),
+                                // Events a quarter of a day apart: the cut-off at the end falls
+                                // half-way through the second chunk.
+                                java.time.Duration.ofHours(9L * ProfileHistory.MAX_EVENTS + 12),
                                 1_000,
                                 java.time.Duration.ofMinutes(5)));
         g.chunked = true;
@@ -150,8 +152,7 @@ class ProfileCodecTest {
         for (int i = 0; i < 3 * ProfileHistory.MAX_EVENTS + 3; i++) {
             g.send(ev(i % 2 == 0 ? "A" : "B", T0 + i * DAY / 4));
         }
-        // Four events a day, five days kept: the first chunk (its four days) deleted, the second
-        // one partly removed, the third whole.
+        // The first chunk deleted, the second one partly removed, the third whole.
         assertThat(g.profile.historyChunks()).isEqualTo(2);
         assertThat(g.chunks.deletes).isEqualTo(1);
         assertThat(g.profile.historyRemovedUpTo).isGreaterThan(g.profile.chunkOldest[0]);
