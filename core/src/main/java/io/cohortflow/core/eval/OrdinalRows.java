@@ -133,25 +133,29 @@ final class OrdinalRows {
         later = 0;
     }
 
-    /** Insertion sort: the rows come in catalog order, which is mostly ordinal order already. */
+    /** Sorts the held-back rows by ordinal (they come in the order segments were evaluated). */
     private void sortLater() {
-        long[] row = new long[columns];
-        for (int k = 1; k < later; k++) {
-            int key = laterKeys[k];
-            if (laterKeys[k - 1] <= key) {
-                continue;
-            }
-            System.arraycopy(laterValues, k * columns, row, 0, columns);
-            int at = k;
-            while (at > 0 && laterKeys[at - 1] > key) {
-                laterKeys[at] = laterKeys[at - 1];
-                System.arraycopy(
-                        laterValues, (at - 1) * columns, laterValues, at * columns, columns);
-                at--;
-            }
-            laterKeys[at] = key;
-            System.arraycopy(row, 0, laterValues, at * columns, columns);
+        boolean sorted = true;
+        for (int k = 1; k < later && sorted; k++) {
+            sorted = laterKeys[k - 1] < laterKeys[k];
         }
+        if (sorted) {
+            return;
+        }
+        long[] order = new long[later]; // ordinal, then position: one primitive sort
+        for (int k = 0; k < later; k++) {
+            order[k] = (long) laterKeys[k] << 32 | k;
+        }
+        Arrays.sort(order);
+        int[] sortedKeys = new int[laterKeys.length];
+        long[] sortedValues = new long[laterValues.length];
+        for (int k = 0; k < later; k++) {
+            int from = (int) order[k];
+            sortedKeys[k] = laterKeys[from];
+            System.arraycopy(laterValues, from * columns, sortedValues, k * columns, columns);
+        }
+        laterKeys = sortedKeys;
+        laterValues = sortedValues;
     }
 
     void removeAt(int row) {
