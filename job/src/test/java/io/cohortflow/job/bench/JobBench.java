@@ -75,7 +75,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * definitions} (comma-separated, default 10,1000), {@code kafkaEvents} (500 000), {@code
  * only=kafka} for the Kafka run alone. Each figure is printed as soon as it is measured ({@code
  * FIGURE} lines), and the event rate every 10 s ({@code PROGRESS}). {@code checkpointInterval}
- * (default "5 s") sets the checkpoint interval of every run.
+ * (default "5 s") sets the checkpoint interval of every run; {@code flink.<key>} sets a Flink
+ * setting (an A/B of RocksDB's options, for example).
  */
 public final class JobBench {
     private static final long EVENTS = Long.getLong("events", 3_000_000);
@@ -194,6 +195,12 @@ public final class JobBench {
         c.setString("taskmanager.memory.managed.size", "1g");
         if (System.getProperty("bloom") != null) { // an A/B of the job's Bloom filters
             c.setString("state.backend.rocksdb.use-bloom-filter", System.getProperty("bloom"));
+        }
+        // Any other Flink setting for an A/B, as -Dflink.<key>=<value>.
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith("flink.")) {
+                c.setString(name.substring("flink.".length()), System.getProperty(name));
+            }
         }
         return c;
     }
