@@ -559,6 +559,64 @@ class SegmentationFunctionTest {
         assertThat(profile("ws/u2").historySize()).isEqualTo(20);
     }
 
+    @Test
+    void a_history_stored_one_entry_per_event_before_chunks_is_read_and_stays_there()
+            throws Exception {
+        harness(0);
+        h.processBroadcastElement(
+                segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 0), 0);
+        // A user as a job before chunks left them: two page views in the per-event map, and a
+        // profile without chunks (ProfileCodec version 8) that counts them.
+        var old = new io.cohortflow.core.eval.UserProfile();
+        var events =
+                io.cohortflow.job.model.EventsCodec.decode(
+                        inbound(
+                                        envelope(
+                                                "ws",
+                                                "u1",
+                                                null,
+                                                event("Pageview", T0),
+                                                event("Pageview", T0 + 1)))
+                                .events);
+        new io.cohortflow.core.eval.SegmentEngine(io.cohortflow.core.eval.EngineConfig.DEFAULT)
+                .onEvents(
+                        old,
+                        new io.cohortflow.core.eval.ListHistory(),
+                        io.cohortflow.core.eval.SegmentCatalog.empty(),
+                        events);
+        var backend = h.getOperator().getKeyedStateBackend();
+        backend.setCurrentKey("ws/u1");
+        backend.getPartitionedState(
+                        org.apache.flink.runtime.state.VoidNamespace.INSTANCE,
+                        org.apache.flink.runtime.state.VoidNamespaceSerializer.INSTANCE,
+                        Descriptors.PROFILE)
+                .update(
+                        io.cohortflow.core.eval.ProfileCodec.fromBytes(
+                                io.cohortflow.core.eval.ProfileCodec.toBytes(old)));
+        var perEvent =
+                backend.getPartitionedState(
+                        org.apache.flink.runtime.state.VoidNamespace.INSTANCE,
+                        org.apache.flink.runtime.state.VoidNamespaceSerializer.INSTANCE,
+                        Descriptors.HISTORY);
+        perEvent.put(T0 << 16, events.get(0));
+        perEvent.put((T0 + 1) << 16 | 1, events.get(1));
+        assertThat(profile("ws/u1").historyChunked()).isFalse();
+
+        // The third page view enters the user: the first two were read from the map.
+        send(envelope("ws", "u1", null, event("Pageview", T0 + 2)), T0);
+        assertThat(memberships())
+                .extracting(m -> m.get("segment_id").asText() + " " + m.get("change").asText())
+                .containsExactly("readers entered");
+        assertThat(profile("ws/u1").historyChunked()).isFalse();
+        backend.setCurrentKey("ws/u1");
+        int stored = 0;
+        for (var ignored : perEvent.keys()) {
+            stored++;
+        }
+        assertThat(stored).isEqualTo(3);
+        assertThat(storedChunks("ws/u1")).isEmpty();
+    }
+
     private io.cohortflow.core.eval.UserProfile profile(String key) throws Exception {
         var backend = h.getOperator().getKeyedStateBackend();
         backend.setCurrentKey(key);
