@@ -64,8 +64,8 @@ public final class ProfileCodec {
     /**
      * The history's chunks ({@link ProfileHistory}): 0 for a history kept one entry per event by
      * the caller; else 1 + the number of events of the open chunk, those events, the sealed chunks
-     * (how many, then per chunk its id as a gap from the previous one and its oldest and newest
-     * event times) and the time up to which events were removed.
+     * (how many, then per chunk its id as a gap from the previous one and the time of its oldest
+     * event not removed) and the time up to which events were removed.
      */
     private static void writeChunks(UserProfile p, DataOutput out) throws IOException {
         if (p.inlineHistory == null) {
@@ -83,7 +83,6 @@ public final class ProfileCodec {
             Varints.writeUnsigned(out, p.chunkIds[c] - previous);
             previous = p.chunkIds[c];
             instant(out, p.chunkOldest[c], base, true);
-            instant(out, p.chunkNewest[c], base, true);
         }
         instant(out, p.historyRemovedUpTo, base, true);
     }
@@ -101,13 +100,11 @@ public final class ProfileCodec {
         int n = Varints.readInt(in);
         p.chunkIds = new long[n];
         p.chunkOldest = new long[n];
-        p.chunkNewest = new long[n];
         long id = 0;
         for (int c = 0; c < n; c++) {
             id += Varints.readUnsigned(in);
             p.chunkIds[c] = id;
             p.chunkOldest[c] = instant(in, base, true);
-            p.chunkNewest[c] = instant(in, base, true);
         }
         p.chunks = n;
         p.historyRemovedUpTo = instant(in, base, true);

@@ -109,11 +109,9 @@ public final class ProfileHistory implements EventHistory {
             int n = Math.max(4, p.chunks * 2);
             p.chunkIds = java.util.Arrays.copyOf(p.chunkIds, n);
             p.chunkOldest = java.util.Arrays.copyOf(p.chunkOldest, n);
-            p.chunkNewest = java.util.Arrays.copyOf(p.chunkNewest, n);
         }
         p.chunkIds[p.chunks] = id;
         p.chunkOldest[p.chunks] = open.get(0).time();
-        p.chunkNewest[p.chunks] = open.get(open.size() - 1).time();
         p.chunks++;
         p.inlineHistory = new ArrayList<>();
     }
@@ -127,8 +125,7 @@ public final class ProfileHistory implements EventHistory {
         long oldestLeft = Long.MAX_VALUE;
         int kept = 0;
         for (int c = 0; c < p.chunks; c++) {
-            long oldest = Math.max(p.chunkOldest[c], p.historyRemovedUpTo + 1);
-            if (oldest <= upTo) {
+            if (p.chunkOldest[c] <= upTo) {
                 // Some of its events go: read them (the caller keeps counts by name), and the
                 // oldest that stays.
                 long left = Long.MAX_VALUE;
@@ -143,13 +140,11 @@ public final class ProfileHistory implements EventHistory {
                     chunks.delete(p.chunkIds[c]);
                     continue;
                 }
-                oldestLeft = Math.min(oldestLeft, left);
-            } else {
-                oldestLeft = Math.min(oldestLeft, oldest);
+                p.chunkOldest[c] = left; // what readers still see of it
             }
+            oldestLeft = Math.min(oldestLeft, p.chunkOldest[c]);
             p.chunkIds[kept] = p.chunkIds[c];
             p.chunkOldest[kept] = p.chunkOldest[c];
-            p.chunkNewest[kept] = p.chunkNewest[c];
             kept++;
         }
         p.chunks = kept;

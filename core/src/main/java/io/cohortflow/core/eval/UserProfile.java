@@ -95,12 +95,11 @@ public final class UserProfile {
 
     /**
      * The sealed chunks of the history, in the order they were sealed: each one's id in the
-     * caller's {@link HistoryChunks}, and its oldest and newest event time.
+     * caller's {@link HistoryChunks}, and the time of its oldest event not removed.
      */
     long[] chunkIds = new long[0];
 
     long[] chunkOldest = new long[0];
-    long[] chunkNewest = new long[0];
     int chunks;
 
     /**

@@ -179,7 +179,11 @@ class IncrementalEqualsScratchTest {
             } else {
                 assertThat(f.history.events()).hasSize(f.profile.historySize());
             }
-            assertThat(f.h().events()).hasSize(f.profile.historySize());
+            List<io.cohortflow.core.event.Event> held = f.h().events();
+            assertThat(held).hasSize(f.profile.historySize());
+            if (!held.isEmpty()) {
+                assertThat(f.profile.historyOldest).isEqualTo(held.get(0).time());
+            }
         }
         kinds[2] = (int) f.engine.stats().historySkips();
         kinds[3] = together;
