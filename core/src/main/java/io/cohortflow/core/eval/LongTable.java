@@ -50,7 +50,7 @@ final class LongTable<V> {
         return i;
     }
 
-    private static int mix(long key) {
+    static int mix(long key) {
         long h = key * 0x9E3779B97F4A7C15L; // Fibonacci hashing: ids may share their low bits
         return (int) (h ^ (h >>> 32));
     }

@@ -279,8 +279,7 @@ public final class ProfileCodec {
         int k = 0;
         for (int r = 0; r < n; r++) {
             long d = base - m.get(r, UserProfile.ENTERED);
-            long h = d * 0x9E3779B97F4A7C15L;
-            int i = (int) (h ^ (h >>> 32)) & mask;
+            int i = LongTable.mix(d) & mask;
             while (ids[i] != 0 && keys[i] != d) {
                 i = (i + 1) & mask;
             }

@@ -178,6 +178,22 @@ public final class UserProfile {
      */
     private long[] memberBits = new long[0];
 
+    /** Sets or clears segment {@code ordinal}'s member bit: the one place the bits change. */
+    private void memberBit(int ordinal, boolean member) {
+        int word = ordinal >>> 6;
+        if (word >= memberBits.length) {
+            if (!member) {
+                return;
+            }
+            memberBits = java.util.Arrays.copyOf(memberBits, word + 1);
+        }
+        if (member) {
+            memberBits[word] |= 1L << ordinal;
+        } else {
+            memberBits[word] &= ~(1L << ordinal);
+        }
+    }
+
     boolean isMember(int ordinal) {
         int word = ordinal >>> 6;
         return word < memberBits.length && (memberBits[word] & (1L << ordinal)) != 0;
@@ -189,15 +205,7 @@ public final class UserProfile {
         memberships.set(row, VERSION, version);
         memberships.set(row, ENTERED, enteredAt);
         memberships.set(row, EXITED, exitedAt);
-        int word = ordinal >>> 6;
-        if (word >= memberBits.length) {
-            memberBits = java.util.Arrays.copyOf(memberBits, word + 1);
-        }
-        if (exitedAt == Long.MIN_VALUE) {
-            memberBits[word] |= 1L << ordinal;
-        } else {
-            memberBits[word] &= ~(1L << ordinal);
-        }
+        memberBit(ordinal, exitedAt == Long.MIN_VALUE);
         return row;
     }
 
@@ -214,13 +222,8 @@ public final class UserProfile {
             }
         }
         memberships.load(ordinals, versions, entered, exited);
-        if (n > 0 && ordinals[n - 1] >>> 6 >= memberBits.length) {
-            memberBits = java.util.Arrays.copyOf(memberBits, (ordinals[n - 1] >>> 6) + 1);
-        }
-        for (int i = 0; i < n; i++) {
-            if (exited[i] == Long.MIN_VALUE) {
-                memberBits[ordinals[i] >>> 6] |= 1L << ordinals[i];
-            }
+        for (int i = n - 1; i >= 0; i--) { // the highest first: the bits grow once
+            memberBit(ordinals[i], exited[i] == Long.MIN_VALUE);
         }
     }
 
@@ -231,11 +234,7 @@ public final class UserProfile {
      */
     void enterLater(int ordinal, long version, long at) {
         memberships.addLater(ordinal, version, at, Long.MIN_VALUE);
-        int word = ordinal >>> 6;
-        if (word >= memberBits.length) {
-            memberBits = java.util.Arrays.copyOf(memberBits, word + 1);
-        }
-        memberBits[word] |= 1L << ordinal;
+        memberBit(ordinal, true);
     }
 
     /** Writes the rows of {@link #enterLater}. */
@@ -250,10 +249,7 @@ public final class UserProfile {
                     if (!test.test(row)) {
                         return false;
                     }
-                    int ordinal = memberships.ordinal(row);
-                    if (ordinal >>> 6 < memberBits.length) {
-                        memberBits[ordinal >>> 6] &= ~(1L << ordinal);
-                    }
+                    memberBit(memberships.ordinal(row), false);
                     return true;
                 });
     }

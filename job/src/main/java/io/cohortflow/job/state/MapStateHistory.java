@@ -111,19 +111,18 @@ public final class MapStateHistory implements EventHistory, HistoryChunks {
 
     @Override
     public List<Event> read(long id) {
+        List<Event> c;
         try {
-            List<Event> c = chunksWritten.containsKey(id) ? chunksWritten.get(id) : chunks.get(id);
-            if (c == null) {
-                // The profile names a chunk the state does not hold: this user's state is
-                // inconsistent, which the record's dead letter reports (the job goes on).
-                throw new IllegalStateException("history chunk " + id + " is missing");
-            }
-            return c;
-        } catch (IllegalStateException e) {
-            throw e;
+            c = chunksWritten.containsKey(id) ? chunksWritten.get(id) : chunks.get(id);
         } catch (Exception e) {
             throw new StateAccessException("reading a history chunk", e);
         }
+        if (c == null) {
+            // The profile names a chunk the state does not hold: this user's state is
+            // inconsistent, which the record's dead letter reports (the job goes on).
+            throw new IllegalStateException("history chunk " + id + " is missing");
+        }
+        return c;
     }
 
     @Override
