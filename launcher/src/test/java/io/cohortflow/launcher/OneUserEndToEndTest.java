@@ -161,6 +161,37 @@ class OneUserEndToEndTest {
 
     @Test
     @Order(3)
+    void explain_reads_every_event_of_a_user_past_one_history_chunk() throws Exception {
+        // Thirteen events: the job seals its first eight into a chunk of its own (RocksDB, the
+        // history-chunks state) and keeps the newest in the user's profile; the last one is late,
+        // older than all, and still counts. Explain reads the user's whole history.
+        Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        String id = UUID.randomUUID().toString();
+        for (int request = 0; request < 2; request++) {
+            StringBuilder events = new StringBuilder();
+            for (int i = 0; i < 6; i++) {
+                int minutesAgo = 13 - (request * 6 + i);
+                events.append(i == 0 ? "" : ",")
+                        .append(event("sport", now.minusSeconds(60L * minutesAgo)));
+            }
+            API.awaitOk(
+                    "{\"user_id\":\"" + id + "\",\"events\":[" + events + "]}",
+                    Duration.ofSeconds(60));
+        }
+        API.awaitOk(
+                "{\"user_id\":\""
+                        + id
+                        + "\",\"events\":["
+                        + event("sport", now.minusSeconds(3_600))
+                        + "]}",
+                Duration.ofSeconds(60));
+        JsonNode out = ok(user("GET", id + "/explain?segment=" + twoSport, ADMIN_KEY));
+        assertThat(out.get("member").asBoolean()).isTrue();
+        assertThat(out.at("/explanation/children/0/matching_units").asInt()).isEqualTo(13);
+    }
+
+    @Test
+    @Order(3)
     void explain_shows_why_a_user_is_in_a_segment_and_why_not() throws Exception {
         Instant now = Instant.now();
         String id = UUID.randomUUID().toString();
