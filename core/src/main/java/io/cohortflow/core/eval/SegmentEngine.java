@@ -126,7 +126,7 @@ public final class SegmentEngine {
             }
             history.collectDue(p, catalog, e, appended, due, scope);
         }
-        evaluate(p, due, scope, out);
+        evaluate(p, due, scope, false, out);
     }
 
     /**
@@ -159,22 +159,15 @@ public final class SegmentEngine {
             UserProfile p, EventHistory h, SegmentCatalog catalog, Set<String> changed) {
         List<MembershipChange> out = new ArrayList<>();
         adoptLegacyRows(p, catalog, out);
-        p.removeMemberships(
-                row -> {
-                    int ordinal = p.memberships.ordinal(row);
-                    if (catalog.segmentAt(ordinal) != null) {
-                        return false;
-                    }
+        p.removeRows(
+                ordinal -> catalog.segmentAt(ordinal) == null,
+                (ordinal, version, member) -> {
                     String id = catalog.ordinals().idOf(ordinal);
-                    if (p.member(row) && id != null) {
+                    if (member && id != null) {
                         out.add(
                                 new MembershipChange(
-                                        id,
-                                        MembershipChange.Kind.EXITED,
-                                        p.now,
-                                        p.memberships.get(row, UserProfile.VERSION)));
+                                        id, MembershipChange.Kind.EXITED, p.now, version));
                     }
-                    return true;
                 });
         HistorySegments.forgetRemoved(p, catalog);
         p.counters.removeIf(id -> catalog.counterStore(id) == null);
@@ -192,7 +185,7 @@ public final class SegmentEngine {
                 due.add(seg.get());
             }
         }
-        evaluate(p, due, scope, out);
+        evaluate(p, due, scope, true, out);
         recomputeNextExpiry(p, catalog);
         return out;
     }
@@ -214,7 +207,7 @@ public final class SegmentEngine {
         if (p.now >= p.nextExpiry) {
             Set<CompiledSegment> due = new DueSet(catalog);
             sweep(p, catalog, due, previousNow, p.floor);
-            evaluate(p, due, history.scope(p, h), out);
+            evaluate(p, due, history.scope(p, h), false, out);
         }
         return out;
     }
@@ -300,15 +293,16 @@ public final class SegmentEngine {
                 });
         p.legacyMemberships = null;
         p.legacyRechecks = null;
+        p.rowsChangedWholesale();
     }
 
     /** The ids of the segments the user is a member of, sorted. */
     public List<String> cohorts(UserProfile p, SegmentCatalog catalog) {
         // Answered per synchronous request: from the rows, without building every membership.
         TreeSet<String> ids = new TreeSet<>();
-        for (int row = 0; row < p.memberships.size(); row++) {
-            String id = catalog.ordinals().idOf(p.memberships.ordinal(row));
-            if (p.member(row) && id != null) {
+        for (int ordinal : p.memberOrdinals()) {
+            String id = catalog.ordinals().idOf(ordinal);
+            if (id != null) {
                 ids.add(id);
             }
         }
@@ -404,10 +398,7 @@ public final class SegmentEngine {
         stats.sweeps++;
         counters.sweep(p, catalog, due, previousNow, previousFloor);
         history.collectRechecks(p, catalog, due);
-        p.removeMemberships(
-                row ->
-                        !p.member(row)
-                                && p.memberships.get(row, UserProfile.EXITED) + horizon <= p.now);
+        p.dropExited(p.now, horizon);
         recomputeNextExpiry(p, catalog);
     }
 
@@ -422,18 +413,23 @@ public final class SegmentEngine {
         Counters.Instants c = counters.nextInstants(p, catalog);
         long next = Math.min(c.wake(), HistorySegments.nextRecheck(p));
         long cleanup = c.cleanup();
-        for (int row = 0; row < p.memberships.size(); row++) {
-            if (!p.member(row)) {
-                cleanup = Math.max(cleanup, p.memberships.get(row, UserProfile.EXITED) + horizon);
-            }
+        if (p.latestExit != Long.MIN_VALUE) {
+            cleanup = Math.max(cleanup, p.latestExit + horizon);
         }
         p.nextExpiry = Math.min(next, cleanup == Long.MIN_VALUE ? Long.MAX_VALUE : cleanup);
     }
 
+    /**
+     * Evaluates the {@code due} segments and applies their answers. {@code definitionsChanged}: the
+     * segments are ones whose definitions changed since the profile last saw them, so a member that
+     * stays one takes the new version (otherwise every member is at its segment's version already:
+     * the profile is brought up to the catalog before anything else is evaluated).
+     */
     private void evaluate(
             UserProfile p,
             Set<CompiledSegment> due,
             HistorySegments.Scope scope,
+            boolean definitionsChanged,
             List<MembershipChange> out) {
         try {
             for (CompiledSegment s : due) {
@@ -444,7 +440,7 @@ public final class SegmentEngine {
                 } else {
                     holds = history.evaluate(p, s, scope);
                 }
-                apply(p, s, holds, out);
+                apply(p, s, holds, definitionsChanged, out);
             }
         } finally {
             p.flushEntries(); // each segment is applied once per loop: none reads its own row
@@ -452,26 +448,24 @@ public final class SegmentEngine {
     }
 
     private static void apply(
-            UserProfile p, CompiledSegment s, boolean holds, List<MembershipChange> out) {
+            UserProfile p,
+            CompiledSegment s,
+            boolean holds,
+            boolean definitionChanged,
+            List<MembershipChange> out) {
         boolean was = p.isMember(s.ordinal());
         if (holds && !was) {
-            if (p.memberships.find(s.ordinal()) >= 0) {
-                p.putMembership(s.ordinal(), s.version(), p.now, Long.MIN_VALUE); // back again
-            } else {
-                p.enterLater(s.ordinal(), s.version(), p.now); // rows written after the loop
-            }
+            p.enter(s.ordinal(), s.version(), p.now);
             out.add(
                     new MembershipChange(
                             s.id(), MembershipChange.Kind.ENTERED, p.now, s.version()));
-        } else if (holds) {
+        } else if (holds && definitionChanged) {
             // Still a member: only an edit that moved it to a new version is stored. Status and
             // last qualification time of members are derived from the user's now.
-            p.memberships.set(p.memberships.find(s.ordinal()), UserProfile.VERSION, s.version());
-        } else if (was) {
+            p.refreshVersion(s.ordinal(), s.version());
+        } else if (!holds && was) {
             // It qualified up to now, the instant it stopped.
-            int row = p.memberships.find(s.ordinal());
-            p.putMembership(
-                    s.ordinal(), s.version(), p.memberships.get(row, UserProfile.ENTERED), p.now);
+            p.exit(s.ordinal(), s.version(), p.now);
             out.add(new MembershipChange(s.id(), MembershipChange.Kind.EXITED, p.now, s.version()));
         }
     }
