@@ -56,10 +56,12 @@ public final class MembershipOps {
         size++;
     }
 
-    void addAll(MembershipOps other) {
-        for (int i = 0; i < other.size; i++) {
-            add(other.kinds[i], other.ordinals[i], other.versions[i], other.instants[i]);
+    public MembershipOps copy() {
+        MembershipOps c = new MembershipOps();
+        for (int i = 0; i < size; i++) {
+            c.add(kinds[i], ordinals[i], versions[i], instants[i]);
         }
+        return c;
     }
 
     /** The entry that enters (and exits) every row of {@code rows}: a compacted log. */

@@ -85,7 +85,6 @@ public final class ProfileCodec {
             bits(p.memberBits, out);
             bits(p.rowBits, out);
             Varints.writeInt(out, p.logEntries);
-            Varints.writeUnsigned(out, p.nextLogId);
         }
     }
 
@@ -533,7 +532,6 @@ public final class ProfileCodec {
                 p.memberBits = bits(in);
                 p.rowBits = bits(in);
                 p.logEntries = Varints.readInt(in);
-                p.nextLogId = Varints.readUnsigned(in);
             }
         } else {
             p.rowsChangedWholesale(); // the latest exit, from the rows

@@ -101,10 +101,8 @@ public final class UserProfile {
      */
     long[] rowBits = new long[0];
 
-    /** With {@link #rowsInLog}: entries in the log, and the id the next one gets. */
+    /** With {@link #rowsInLog}: entries in the log, ids 0 to this one less. */
     int logEntries;
-
-    long nextLogId;
 
     /** Entries after which the log is compacted into one when next written. */
     static final int COMPACT_AFTER = 16;
@@ -421,7 +419,7 @@ public final class UserProfile {
         if (log == null) {
             return;
         }
-        if (!rowsInLog) {
+        if (!rowsInLog) { // the rows move out of the profile; it never had a log
             flushEntries();
             rowsInLog = true;
             rowsChangedWholesale();
@@ -431,32 +429,29 @@ public final class UserProfile {
         if (pending.isEmpty()) {
             return;
         }
-        if (!hasRows()) {
-            log.clear(); // no row left
-            logEntries = 0;
-            nextLogId = 0;
-            pending = new MembershipOps();
-            return;
-        }
-        if (logEntries >= COMPACT_AFTER) {
+        if (!hasRows() || logEntries >= COMPACT_AFTER) {
             loadRows();
             rewriteLog();
             return;
         }
-        log.append(nextLogId++, pending);
-        logEntries++;
+        log.write(logEntries++, pending);
         pending = new MembershipOps();
     }
 
+    /**
+     * Replaces the log by one entry that holds the rows (none when there are none): entry 0 is
+     * overwritten and the others deleted, by id, so that no write needs to list the log.
+     */
     private void rewriteLog() {
         flushEntries();
-        log.clear();
-        logEntries = 0;
-        nextLogId = 0;
-        if (!memberships.isEmpty()) {
-            log.append(nextLogId++, MembershipOps.of(memberships));
-            logEntries = 1;
+        boolean rows = !memberships.isEmpty();
+        if (rows) {
+            log.write(0, MembershipOps.of(memberships));
         }
+        for (int id = rows ? 1 : 0; id < logEntries; id++) {
+            log.delete(id);
+        }
+        logEntries = rows ? 1 : 0;
         pending = new MembershipOps();
     }
 
@@ -470,8 +465,8 @@ public final class UserProfile {
                     "this profile's membership rows are kept in a log none was attached for");
         }
         OrdinalRows rows = new OrdinalRows(3);
-        for (MembershipOps ops : log.entries()) {
-            ops.applyTo(rows);
+        for (int id = 0; id < logEntries; id++) {
+            log.read(id).applyTo(rows);
         }
         pending.applyTo(rows);
         memberships.replaceWith(rows);
@@ -486,6 +481,11 @@ public final class UserProfile {
         loadRows();
         UserProfile copy = ProfileCodec.fromBytes(ProfileCodec.toBytes(this, true));
         return copy;
+    }
+
+    /** The entries of the membership log (see {@link #keepMembershipsIn}); 0 for none. */
+    public int membershipLogEntries() {
+        return rowsInLog ? logEntries : 0;
     }
 
     /** Whether the rows are kept in a log (see {@link #keepMembershipsIn}). */

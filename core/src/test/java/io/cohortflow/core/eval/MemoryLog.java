@@ -6,43 +6,36 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A {@link MembershipLog} in memory, for tests: entries go through their binary form, and an id not
- * larger than every stored one fails.
+ * A {@link MembershipLog} in memory, for tests: entries go through their binary form, and a read of
+ * a missing entry fails.
  */
 public final class MemoryLog implements MembershipLog {
-    private final TreeMap<Long, byte[]> entries = new TreeMap<>();
+    private final Map<Long, byte[]> entries = new TreeMap<>();
     public int reads;
-    public int appends;
-    public int clears;
+    public int writes;
+    public int deletes;
 
     @Override
-    public List<MembershipOps> entries() {
+    public MembershipOps read(long id) {
         reads++;
-        List<MembershipOps> out = new ArrayList<>();
-        for (Map.Entry<Long, byte[]> e : entries.entrySet()) {
-            try {
-                out.add(
-                        MembershipOps.read(
-                                new DataInputStream(new ByteArrayInputStream(e.getValue()))));
-            } catch (IOException x) {
-                throw new UncheckedIOException(x);
-            }
+        byte[] b = entries.get(id);
+        if (b == null) {
+            throw new IllegalStateException("no membership log entry " + id);
         }
-        return out;
+        try {
+            return MembershipOps.read(new DataInputStream(new ByteArrayInputStream(b)));
+        } catch (IOException x) {
+            throw new UncheckedIOException(x);
+        }
     }
 
     @Override
-    public void append(long id, MembershipOps ops) {
-        appends++;
-        if (!entries.isEmpty() && entries.lastKey() >= id) {
-            throw new IllegalStateException("entry " + id + " after " + entries.lastKey());
-        }
+    public void write(long id, MembershipOps ops) {
+        writes++;
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(b)) {
             ops.write(out);
@@ -53,9 +46,11 @@ public final class MemoryLog implements MembershipLog {
     }
 
     @Override
-    public void clear() {
-        clears++;
-        entries.clear();
+    public void delete(long id) {
+        deletes++;
+        if (entries.remove(id) == null) {
+            throw new IllegalStateException("deleting membership log entry " + id + ", not held");
+        }
     }
 
     public int size() {
