@@ -10,11 +10,8 @@ import io.cohortflow.core.eval.CompiledSegment;
 import io.cohortflow.core.eval.EngineConfig;
 import io.cohortflow.core.eval.EventHistory;
 import io.cohortflow.core.eval.ListHistory;
-import io.cohortflow.core.eval.Membership;
 import io.cohortflow.core.eval.MembershipChange;
 import io.cohortflow.core.eval.MemoryChunks;
-import io.cohortflow.core.eval.MemoryLog;
-import io.cohortflow.core.eval.ProfileCodec;
 import io.cohortflow.core.eval.ProfileHistory;
 import io.cohortflow.core.eval.SegmentCatalog;
 import io.cohortflow.core.eval.SegmentEngine;
@@ -49,10 +46,7 @@ public final class Fixture {
         this(EngineConfig.DEFAULT);
     }
 
-    private final EngineConfig config;
-
     public Fixture(EngineConfig config) {
-        this.config = config;
         this.engine = new SegmentEngine(config);
     }
 
@@ -108,98 +102,25 @@ public final class Fixture {
         return chunked ? ProfileHistory.of(profile, history, chunks) : history;
     }
 
-    /**
-     * The membership rows kept in a log ({@link UserProfile#keepMembershipsIn}, as the job keeps
-     * them), or null: in the profile.
-     */
-    public MemoryLog log;
-
-    /**
-     * The same user with the rows in the profile, sent every operation this one is: the two must
-     * emit the same changes and hold the same memberships at every step. Null for none.
-     */
-    public Fixture twin;
-
-    /**
-     * A user with the rows in a log, and a twin holding them in the profile (see {@link #twin}).
-     */
-    public void logMemberships() {
-        log = new MemoryLog();
-        profile.keepMembershipsIn(log);
-        twin = new Fixture(config);
-        twin.lazy = lazy;
-        twin.chunked = chunked;
-    }
-
-    /**
-     * Stores the profile and reads it back, as the job does around every operation: its membership
-     * changes into the log, then its binary form. With a twin, checks that both hold the same
-     * memberships, read back from the log (the profile itself keeps them unread).
-     */
-    public void roundTrip() {
-        profile.storeMemberships();
-        profile = ProfileCodec.fromBytes(ProfileCodec.toBytes(profile));
-        if (log != null) {
-            profile.keepMembershipsIn(log);
-        }
-        if (twin != null) {
-            twin.roundTrip();
-            UserProfile reread = ProfileCodec.fromBytes(ProfileCodec.toBytes(profile));
-            reread.keepMembershipsIn(log);
-            Map<String, Membership> held = reread.memberships(catalog);
-            assertThat(held)
-                    .as("memberships read from the log")
-                    .isEqualTo(twin.profile.memberships(twin.catalog));
-            assertThat(
-                            held.entrySet().stream()
-                                    .filter(e -> e.getValue().member())
-                                    .map(Map.Entry::getKey)
-                                    .toList())
-                    .as("members by the log and by the profile's bits")
-                    .isEqualTo(cohorts());
-            assertThat(profile.nextExpiry()).isEqualTo(twin.profile.nextExpiry());
-            assertThat(profile.isEmpty()).isEqualTo(twin.profile.isEmpty());
-        }
-    }
-
-    private <T> T same(T mine, T twins) {
-        assertThat(mine).as("changes with the rows in a log and in the profile").isEqualTo(twins);
-        return mine;
-    }
-
     /** A change not yet applied to the user: the answers are the previous catalog's. */
     private boolean stale;
 
     public List<MembershipChange> define(String id, String json) {
-        if (twin != null) {
-            twin.put(id, json);
-        }
-        put(id, json);
+        SegmentCatalog.Update u = catalog.put(id, ++version, def(json));
+        assertThat(u.problems()).isEmpty();
+        catalog = u.catalog();
         return changed();
     }
 
     public List<MembershipChange> remove(String id) {
-        if (twin != null) {
-            twin.drop(id);
-        }
-        drop(id);
-        return changed();
-    }
-
-    private void put(String id, String json) {
-        SegmentCatalog.Update u = catalog.put(id, ++version, def(json));
-        assertThat(u.problems()).isEmpty();
+        SegmentCatalog.Update u = catalog.remove(id);
         catalog = u.catalog();
-        stale = true;
-    }
-
-    private void drop(String id) {
-        catalog = catalog.remove(id).catalog();
-        stale = true;
+        return changed();
     }
 
     private List<MembershipChange> changed() {
         if (lazy) {
+            stale = true;
             return List.of();
         }
         return catchUp();
@@ -207,18 +128,16 @@ public final class Fixture {
 
     /** What the job's sweep does for a user with no events of their own. */
     public List<MembershipChange> catchUp() {
-        List<MembershipChange> twins = twin == null ? null : twin.catchUp();
         List<MembershipChange> c = engine.catchUp(profile, h(), catalog);
         stale = false;
         checkAgreement();
-        return twin == null ? c : same(c, twins);
+        return c;
     }
 
     public List<MembershipChange> send(Event... events) {
         List<MembershipChange> all = new ArrayList<>();
         for (Event e : events) {
-            List<MembershipChange> c = engine.onEvents(profile, h(), catalog, List.of(e)).changes();
-            all.addAll(twin == null ? c : same(c, twin.send(e)));
+            all.addAll(engine.onEvents(profile, h(), catalog, List.of(e)).changes());
             stale = false;
             checkAgreement();
         }
@@ -226,11 +145,10 @@ public final class Fixture {
     }
 
     public List<MembershipChange> advanceTo(long t) {
-        List<MembershipChange> twins = twin == null ? null : twin.advanceTo(t);
         List<MembershipChange> c = engine.advanceTo(profile, h(), catalog, t);
         stale = false;
         checkAgreement();
-        return twin == null ? c : same(c, twins);
+        return c;
     }
 
     public boolean member(String id) {

@@ -1,6 +1,5 @@
 package io.cohortflow.job;
 
-import io.cohortflow.core.eval.MembershipOps;
 import io.cohortflow.core.eval.UserProfile;
 import io.cohortflow.core.event.Event;
 import io.cohortflow.job.model.AudienceDelta;
@@ -8,7 +7,6 @@ import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.KafkaMessage;
 import io.cohortflow.job.model.UserState;
 import io.cohortflow.job.state.EventSerializer;
-import io.cohortflow.job.state.MembershipOpsSerializer;
 import io.cohortflow.job.state.ProfileSerializer;
 import java.time.Duration;
 import java.util.List;
@@ -45,15 +43,6 @@ public final class Descriptors {
                     LongSerializer.INSTANCE,
                     new org.apache.flink.api.common.typeutils.base.ListSerializer<>(
                             EventSerializer.INSTANCE));
-
-    /**
-     * Per user: the details of their memberships (versions, entry and exit instants), one entry per
-     * operation that changed one, compacted after 16 (core's {@code MembershipLog}); the profile
-     * keeps only which segments the user is a member of.
-     */
-    public static final MapStateDescriptor<Long, MembershipOps> MEMBERSHIP_LOG =
-            new MapStateDescriptor<>(
-                    "membership-log", LongSerializer.INSTANCE, MembershipOpsSerializer.INSTANCE);
 
     /**
      * Per user: the cohorts answered to each request that carried an idempotency key, by key, kept

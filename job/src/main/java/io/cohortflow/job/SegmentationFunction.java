@@ -21,7 +21,6 @@ import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
 import io.cohortflow.job.model.UserState;
 import io.cohortflow.job.state.MapStateHistory;
-import io.cohortflow.job.state.MapStateMembershipLog;
 import io.cohortflow.job.state.StateAccessException;
 import java.io.IOException;
 import java.time.Duration;
@@ -67,7 +66,6 @@ public class SegmentationFunction
     private transient SegmentEngine engine;
     private transient ValueState<UserProfile> profileState;
     private transient MapStateHistory history;
-    private transient MapStateMembershipLog membershipLog;
     private transient Lapses lapses;
     private transient MapState<String, List<String>> answered;
     private transient Outputs outputs;
@@ -94,9 +92,6 @@ public class SegmentationFunction
                         getRuntimeContext().getMapState(Descriptors.HISTORY),
                         getRuntimeContext().getMapState(Descriptors.HISTORY_CHUNKS),
                         settings.orderedState());
-        membershipLog =
-                new MapStateMembershipLog(
-                        getRuntimeContext().getMapState(Descriptors.MEMBERSHIP_LOG));
         lapses = new Lapses(engine, history, settings.asOf());
         answered =
                 getRuntimeContext()
@@ -235,8 +230,8 @@ public class SegmentationFunction
         // writes are held back until the profile is saved, and what the record emits is sent
         // after both, so a record that fails halfway (a dead letter) changed nothing.
         history.begin();
-        UserProfile stored = stored();
-        UserProfile profile = stored == null ? attached(new UserProfile()) : stored;
+        UserProfile stored = detached(profileState.value());
+        UserProfile profile = stored == null ? new UserProfile() : stored;
         SegmentCatalog catalog = definitions.evaluating(in.workspace);
         SegmentEngine.Outcome outcome =
                 engine.onEvents(profile, historyOf(profile), catalog, events);
@@ -312,8 +307,8 @@ public class SegmentationFunction
                             "the job is still reading the segment definitions; retry shortly"));
             return;
         }
-        UserProfile stored = stored();
-        UserProfile profile = stored == null ? attached(new UserProfile()) : stored;
+        UserProfile stored = profileState.value();
+        UserProfile profile = stored == null ? new UserProfile() : stored;
         SegmentCatalog catalog = definitions.catalog(in.workspace);
         List<MembershipChange> exits =
                 UserRequests.exits(profile, catalog, ctx.timerService().currentWatermark());
@@ -330,7 +325,6 @@ public class SegmentationFunction
         }
         profileState.clear();
         history.clear();
-        membershipLog.clear();
         answered.clear();
     }
 
@@ -345,7 +339,7 @@ public class SegmentationFunction
         definitions.ready(
                 ctx.getBroadcastState(Descriptors.DEFINITIONS),
                 ctx.getBroadcastState(Descriptors.PROGRESS));
-        UserProfile profile = stored();
+        UserProfile profile = detached(profileState.value());
         if (profile == null) {
             return;
         }
@@ -426,7 +420,7 @@ public class SegmentationFunction
                 Descriptors.STATE,
                 UserState.of(
                         Keys.of(workspace, userId),
-                        profile.withMembershipsInProfile(),
+                        profile,
                         history.entries(),
                         history.chunkEntries()));
     }
@@ -451,7 +445,7 @@ public class SegmentationFunction
      */
     boolean holdsDraft(CompiledSegment draft, long at) throws IOException {
         UserProfile p = profileState.value();
-        return p != null && engine.holdsAt(attached(p), historyOf(p), draft, at);
+        return p != null && engine.holdsAt(p, historyOf(p), draft, at);
     }
 
     /** The subtask's metrics, for the operator's own (the sweep, the watermark). */
@@ -492,7 +486,7 @@ public class SegmentationFunction
         if (!definitions.ready(defs, progress)) {
             return false;
         }
-        UserProfile profile = stored();
+        UserProfile profile = detached(profileState.value());
         String workspace = Keys.workspace(key);
         SegmentCatalog catalog = definitions.catalog(workspace);
         if (profile == null || !engine.behind(profile, catalog)) {
@@ -558,29 +552,10 @@ public class SegmentationFunction
                 : ProfileCodec.fromBytes(ProfileCodec.toBytes(stored));
     }
 
-    /** The user's stored profile (see {@link #detached}) with their membership log, or null. */
-    @Nullable
-    private UserProfile stored() throws IOException {
-        UserProfile p = detached(profileState.value());
-        return p == null ? null : attached(p);
-    }
-
-    /**
-     * {@code p} with the user's membership details kept in {@link Descriptors#MEMBERSHIP_LOG}: an
-     * event that changes memberships appends what changed there, and the profile written per event
-     * carries only which segments the user is a member of.
-     */
-    private UserProfile attached(UserProfile p) {
-        p.keepMembershipsIn(membershipLog);
-        return p;
-    }
-
     private void save(UserProfile p) throws IOException {
         if (p.isEmpty() && p.historySize() == 0) {
             profileState.clear();
-            membershipLog.clear();
         } else {
-            p.storeMemberships();
             profileState.update(p);
         }
     }

@@ -2,7 +2,6 @@ package io.cohortflow.job;
 
 import static io.cohortflow.job.TestRecords.DAY;
 import static io.cohortflow.job.TestRecords.HOUR;
-import static io.cohortflow.job.TestRecords.MINUTE;
 import static io.cohortflow.job.TestRecords.T0;
 import static io.cohortflow.job.TestRecords.envelope;
 import static io.cohortflow.job.TestRecords.event;
@@ -18,7 +17,6 @@ import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -120,8 +118,7 @@ class UserRequestsTest {
                 List.of(
                         Descriptors.PROFILE.getName(),
                         Descriptors.HISTORY.getName(),
-                        Descriptors.HISTORY_CHUNKS.getName(),
-                        Descriptors.MEMBERSHIP_LOG.getName())) {
+                        Descriptors.HISTORY_CHUNKS.getName())) {
             try (var keys =
                     backend.getKeys(state, org.apache.flink.runtime.state.VoidNamespace.INSTANCE)) {
                 n += keys.count();
@@ -164,64 +161,6 @@ class UserRequestsTest {
         assertThat(readers.get("last_qualified_at").asText()).isEqualTo("2024-01-22T00:00:00Z");
     }
 
-    /** Entries of {@code key}'s membership log in state. */
-    private int logEntries(String key) throws Exception {
-        var backend = h.getOperator().getKeyedStateBackend();
-        backend.setCurrentKey(key);
-        int n = 0;
-        for (var ignored :
-                backend.getPartitionedState(
-                                org.apache.flink.runtime.state.VoidNamespace.INSTANCE,
-                                org.apache.flink.runtime.state.VoidNamespaceSerializer.INSTANCE,
-                                Descriptors.MEMBERSHIP_LOG)
-                        .entries()) {
-            n++;
-        }
-        return n;
-    }
-
-    @Test
-    void membership_details_are_logged_per_changing_record_compacted_and_read_by_a_lookup()
-            throws Exception {
-        start();
-        // A page view in the last minute: each page view two minutes after the last one exits
-        // the previous minute's membership and enters again, one logged entry per record.
-        h.processBroadcastElement(
-                segment(
-                        "ws",
-                        "just-reading",
-                        1,
-                        0,
-                        true,
-                        false,
-                        threePageviewsIn(7)
-                                .replace(
-                                        "\"count\":7,\"unit\":\"day\"",
-                                        "\"count\":1,\"unit\":\"minute\"")
-                                .replace("\"at_least\":3", "\"at_least\":1"),
-                        2),
-                0);
-        int most = 0;
-        long t = T0;
-        for (int i = 0; i < 20; i++) {
-            t = T0 + i * 2 * MINUTE;
-            h.processElement(inbound(envelope("ws", "u1", null, event("Pageview", t))), t);
-            most = Math.max(most, logEntries("ws/u1"));
-        }
-        assertThat(memberships())
-                .filteredOn(m -> m.get("change").asText().equals("exited"))
-                .hasSize(19);
-        assertThat(most).as("compacted before a 17th entry").isEqualTo(16);
-        assertThat(logEntries("ws/u1")).isBetween(1, 16);
-        JsonNode m = reply("memberships", "u1", "just-reading").at("/memberships/0");
-        assertThat(m.get("status").asText()).isEqualTo("realized");
-        assertThat(m.get("entered_at").asText()).isEqualTo(Instant.ofEpochMilli(t).toString());
-        // The readers entered on the third page view; buyers, never entered, has no row.
-        assertThat(reply("memberships", "u1", null).get("memberships"))
-                .extracting(j -> j.get("segment_id").asText())
-                .containsExactlyInAnyOrder("just-reading", "readers");
-    }
-
     @Test
     void a_lookup_of_a_user_the_job_never_saw_is_unknown_and_stores_nothing() throws Exception {
         start();
@@ -257,7 +196,7 @@ class UserRequestsTest {
             many[i] = event("Pageview", T0 + i * HOUR);
         }
         h.processElement(inbound(envelope("ws", "u1", null, many)), T0);
-        assertThat(usersWithState()).isEqualTo(3); // a profile, sealed chunks, a membership log
+        assertThat(usersWithState()).isEqualTo(2); // a profile and sealed chunks
         assertThat(reply("erase", "u1", null).get("known").asBoolean()).isTrue();
         assertThat(usersWithState()).isZero();
     }

@@ -158,16 +158,6 @@ final class OrdinalRows {
         laterValues = sortedValues;
     }
 
-    /** Takes the rows of {@code other} (which is not used after). */
-    void replaceWith(OrdinalRows other) {
-        if (other.columns != columns || other.later != 0 || later != 0) {
-            throw new IllegalStateException("rows of another shape, or rows held back");
-        }
-        keys = other.keys;
-        values = other.values;
-        size = other.size;
-    }
-
     void removeAt(int row) {
         System.arraycopy(keys, row + 1, keys, row, size - row - 1);
         System.arraycopy(

@@ -22,13 +22,7 @@ public final class ProfileCodec {
     /** Version 1 wrote strings with {@code writeUTF}, at most 65 535 bytes; still read. */
     private static final int LEGACY = 1;
 
-    private static final int VERSION = 10;
-
-    /**
-     * Version 9 had no membership log (its rows are in the profile; the latest exit is found from
-     * them); still read.
-     */
-    private static final int LOGS = 10;
+    private static final int VERSION = 9;
 
     /** Version 8 had no history chunks (its history is the caller's, per event); still read. */
     private static final int CHUNKS = 9;
@@ -59,58 +53,12 @@ public final class ProfileCodec {
     private ProfileCodec() {}
 
     public static void write(UserProfile p, DataOutput out) throws IOException {
-        write(p, out, false);
-    }
-
-    /**
-     * With {@code inline}, a profile whose membership rows are kept in a log (and were read from
-     * it) is written with its rows in it, as one that has no log.
-     */
-    private static void write(UserProfile p, DataOutput out, boolean inline) throws IOException {
-        boolean inLog = p.rowsInLog && !inline;
-        if (inLog && !p.pending.isEmpty()) {
-            throw new IllegalStateException(
-                    "membership changes not stored in their log (storeMemberships) before the"
-                            + " profile");
-        }
         out.writeByte(VERSION);
         writeHead(p, out, true);
-        writeRows(p, inLog ? NO_ROWS : p.memberships, out);
+        writeRows(p, out);
         Varints.writeInt(out, p.countersVersion);
         Varints.writeUnsigned(out, p.definitionsEpoch);
         writeChunks(p, out);
-        instant(out, p.latestExit, base(p), true);
-        out.writeBoolean(inLog);
-        if (inLog) {
-            bits(p.memberBits, out);
-            bits(p.rowBits, out);
-            Varints.writeInt(out, p.logEntries);
-        }
-    }
-
-    private static final OrdinalRows NO_ROWS = new OrdinalRows(3);
-
-    /** A bit set as bytes, up to its last set bit. */
-    private static void bits(long[] words, DataOutput out) throws IOException {
-        int bytes = 0;
-        for (int w = words.length - 1; w >= 0 && bytes == 0; w--) {
-            if (words[w] != 0) {
-                bytes = w * 8 + (63 - Long.numberOfLeadingZeros(words[w])) / 8 + 1;
-            }
-        }
-        Varints.writeInt(out, bytes);
-        for (int i = 0; i < bytes; i++) {
-            out.writeByte((int) (words[i >>> 3] >>> ((i & 7) * 8)));
-        }
-    }
-
-    private static long[] bits(DataInput in) throws IOException {
-        int bytes = Varints.readInt(in);
-        long[] words = new long[(bytes + 7) / 8];
-        for (int i = 0; i < bytes; i++) {
-            words[i >>> 3] |= (long) in.readUnsignedByte() << ((i & 7) * 8);
-        }
-        return words;
     }
 
     /**
@@ -200,9 +148,8 @@ public final class ProfileCodec {
         }
     }
 
-    private static void writeRows(UserProfile p, OrdinalRows memberships, DataOutput out)
-            throws IOException {
-        writeMemberships(p, memberships, out);
+    private static void writeRows(UserProfile p, DataOutput out) throws IOException {
+        writeMemberships(p, out);
         writeRechecks(p, out);
         // Rows of a version 3 profile no catalog has numbered yet.
         Map<String, Membership> legacy =
@@ -230,9 +177,9 @@ public final class ProfileCodec {
      * distances from the user's now; exit times for the rows of former members only. About two
      * bytes a membership, where row by row (version 6) took eight and version 7 three.
      */
-    private static void writeMemberships(UserProfile p, OrdinalRows m, DataOutput out)
-            throws IOException {
+    private static void writeMemberships(UserProfile p, DataOutput out) throws IOException {
         long base = base(p);
+        OrdinalRows m = p.memberships;
         int n = m.size();
         int gapBytes = 0;
         int previous = -1;
@@ -524,18 +471,6 @@ public final class ProfileCodec {
         if (version >= CHUNKS) {
             readChunks(p, in);
         }
-        if (version >= LOGS) {
-            p.latestExit = instant(in, base, true);
-            if (in.readBoolean()) {
-                p.rowsInLog = true;
-                p.rowsLoaded = false;
-                p.memberBits = bits(in);
-                p.rowBits = bits(in);
-                p.logEntries = Varints.readInt(in);
-            }
-        } else {
-            p.rowsChangedWholesale(); // the latest exit, from the rows
-        }
         return p;
     }
 
@@ -641,13 +576,9 @@ public final class ProfileCodec {
 
     /** Convenience for tests and size reports. */
     public static byte[] toBytes(UserProfile p) {
-        return toBytes(p, false);
-    }
-
-    static byte[] toBytes(UserProfile p, boolean inline) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
-            write(p, out, inline);
+            write(p, out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

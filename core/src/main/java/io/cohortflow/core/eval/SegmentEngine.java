@@ -293,7 +293,6 @@ public final class SegmentEngine {
                 });
         p.legacyMemberships = null;
         p.legacyRechecks = null;
-        p.rowsChangedWholesale();
     }
 
     /** The ids of the segments the user is a member of, sorted. */
@@ -413,8 +412,9 @@ public final class SegmentEngine {
         Counters.Instants c = counters.nextInstants(p, catalog);
         long next = Math.min(c.wake(), HistorySegments.nextRecheck(p));
         long cleanup = c.cleanup();
-        if (p.latestExit != Long.MIN_VALUE) {
-            cleanup = Math.max(cleanup, p.latestExit + horizon);
+        long latestExit = p.latestExit();
+        if (latestExit != Long.MIN_VALUE) {
+            cleanup = Math.max(cleanup, latestExit + horizon);
         }
         p.nextExpiry = Math.min(next, cleanup == Long.MIN_VALUE ? Long.MAX_VALUE : cleanup);
     }

@@ -71,43 +71,6 @@ public final class UserProfile {
     static final int EXITED = 2;
 
     /**
-     * The latest instant a membership exited since the rows of former members last all went ({@link
-     * Long#MIN_VALUE} for none): the user is woken once it is past the horizon, to clear them. Kept
-     * rather than searched for, so that it is known without the rows.
-     */
-    long latestExit = Long.MIN_VALUE;
-
-    /**
-     * Where the membership rows are kept when not in this profile (see {@link #keepMembershipsIn});
-     * null while they are. Not stored: the caller attaches it to every profile it reads.
-     */
-    @Nullable MembershipLog log;
-
-    /**
-     * Whether the rows are kept in {@link #log} rather than in this profile: this profile then
-     * stores the member bits, the ordinals that have a row, and the log's bookkeeping.
-     */
-    boolean rowsInLog;
-
-    /** With {@link #rowsInLog}: whether {@link #memberships} holds the rows (read from the log). */
-    boolean rowsLoaded = true;
-
-    /** With {@link #rowsInLog}: the changes made since the profile was read, not yet logged. */
-    MembershipOps pending = new MembershipOps();
-
-    /**
-     * With {@link #rowsInLog}: one bit per ordinal that may have a row (a member or a former
-     * member), so that most operations know without the rows that they need none of them.
-     */
-    long[] rowBits = new long[0];
-
-    /** With {@link #rowsInLog}: entries in the log, ids 0 to this one less. */
-    int logEntries;
-
-    /** Entries after which the log is compacted into one when next written. */
-    static final int COMPACT_AFTER = 16;
-
-    /**
      * History-evaluated segment ordinal to the instant its answer may change without a new event
      * (column 0).
      */
@@ -213,55 +176,30 @@ public final class UserProfile {
      * Derived from the rows (never stored); {@link #putMembership} and {@link #removeMemberships}
      * keep the two in step.
      */
-    long[] memberBits = new long[0];
+    private long[] memberBits = new long[0];
 
     /** Sets or clears segment {@code ordinal}'s member bit: the one place the bits change. */
     private void memberBit(int ordinal, boolean member) {
-        memberBits = bit(memberBits, ordinal, member);
-    }
-
-    private static long[] bit(long[] bits, int ordinal, boolean set) {
         int word = ordinal >>> 6;
-        if (word >= bits.length) {
-            if (!set) {
-                return bits;
+        if (word >= memberBits.length) {
+            if (!member) {
+                return;
             }
-            bits = java.util.Arrays.copyOf(bits, word + 1);
+            memberBits = java.util.Arrays.copyOf(memberBits, word + 1);
         }
-        if (set) {
-            bits[word] |= 1L << ordinal;
+        if (member) {
+            memberBits[word] |= 1L << ordinal;
         } else {
-            bits[word] &= ~(1L << ordinal);
+            memberBits[word] &= ~(1L << ordinal);
         }
-        return bits;
-    }
-
-    private static boolean bit(long[] bits, int ordinal) {
-        int word = ordinal >>> 6;
-        return word < bits.length && (bits[word] & (1L << ordinal)) != 0;
     }
 
     boolean isMember(int ordinal) {
-        return bit(memberBits, ordinal);
+        int word = ordinal >>> 6;
+        return word < memberBits.length && (memberBits[word] & (1L << ordinal)) != 0;
     }
 
-    /**
-     * Whether the user holds a membership row: a member, or a former member within the horizon (see
-     * {@link #latestExit}).
-     */
-    boolean hasRows() {
-        if (latestExit != Long.MIN_VALUE) {
-            return true;
-        }
-        for (long w : memberBits) {
-            if (w != 0) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** The ordinals of the segments the user is a member of, ascending. */
+    /** The ordinals of the segments the user is a member of, ascending (from the member bits). */
     int[] memberOrdinals() {
         int n = 0;
         for (long w : memberBits) {
@@ -277,93 +215,47 @@ public final class UserProfile {
         return out;
     }
 
-    // ---- membership changes: the engine's only way to change the rows ------------------------
+    // ---- membership changes: the engine changes the rows through these only ------------------
 
     /** The user enters segment {@code ordinal} (of which they are not a member) at {@code at}. */
     void enter(int ordinal, long version, long at) {
-        if (rowsLoaded) {
-            if (memberships.find(ordinal) >= 0) {
-                putMembership(ordinal, version, at, Long.MIN_VALUE); // back again
-            } else {
-                enterLater(ordinal, version, at); // rows written at flushEntries
-            }
+        if (memberships.find(ordinal) >= 0) {
+            putMembership(ordinal, version, at, Long.MIN_VALUE); // back again
         } else {
-            memberBit(ordinal, true);
-        }
-        if (rowsInLog) {
-            pending.add(MembershipOps.ENTER, ordinal, version, at);
-            rowBits = bit(rowBits, ordinal, true);
+            enterLater(ordinal, version, at); // rows written at flushEntries
         }
     }
 
     /** The user, a member of segment {@code ordinal}, leaves it at {@code at}. */
     void exit(int ordinal, long version, long at) {
-        if (rowsLoaded) {
-            int row = memberships.find(ordinal);
-            putMembership(ordinal, version, memberships.get(row, ENTERED), at);
-        } else {
-            memberBit(ordinal, false);
-        }
-        if (rowsInLog) {
-            pending.add(MembershipOps.EXIT, ordinal, version, at);
-        }
-        latestExit = Math.max(latestExit, at);
+        int row = memberships.find(ordinal);
+        putMembership(ordinal, version, memberships.get(row, ENTERED), at);
     }
 
     /** A member's segment is now at {@code version} (its definition changed, its answer not). */
     void refreshVersion(int ordinal, long version) {
-        if (rowsLoaded) {
-            memberships.set(memberships.find(ordinal), VERSION, version);
-        }
-        if (rowsInLog) {
-            pending.add(MembershipOps.VERSION, ordinal, version, 0);
-        }
+        memberships.set(memberships.find(ordinal), VERSION, version);
     }
 
     /** The rows of former members that exited {@code horizon} or more before {@code now} go. */
     void dropExited(long now, long horizon) {
-        if (latestExit == Long.MIN_VALUE) {
-            return; // no former member's row is held
-        }
-        if (rowsLoaded) {
-            memberships.removeIf(row -> exitedBy(memberships, row, now, horizon));
-        }
-        if (rowsInLog) {
-            pending.add(MembershipOps.DROP_EXITED, 0, horizon, now);
-        }
-        if (latestExit + horizon <= now) { // every former member's row went
-            latestExit = Long.MIN_VALUE;
-            rowBits = memberBits.clone();
-        }
+        removeMemberships(row -> !member(row) && memberships.get(row, EXITED) + horizon <= now);
     }
 
-    /**
-     * Whether row {@code row} is a former member's that exited {@code horizon} before {@code now}.
-     */
-    static boolean exitedBy(OrdinalRows rows, int row, long now, long horizon) {
-        long exited = rows.get(row, EXITED);
-        return exited != Long.MIN_VALUE && exited + horizon <= now;
+    /** The latest instant a former member whose row is held exited; MIN_VALUE if none. */
+    long latestExit() {
+        long latest = Long.MIN_VALUE;
+        for (int row = 0; row < memberships.size(); row++) {
+            latest = Math.max(latest, memberships.get(row, EXITED));
+        }
+        return latest;
     }
 
     /**
      * Removes the rows of the ordinals {@code gone} picks (segments no longer live), telling {@code
-     * removed} of each (ordinal, version, whether a member). Reads the rows only when one of those
-     * ordinals may have one.
+     * removed} of each (ordinal, version, whether a member).
      */
     void removeRows(java.util.function.IntPredicate gone, RemovedRow removed) {
-        if (!rowsLoaded) {
-            boolean any = false;
-            for (int word = 0; word < rowBits.length && !any; word++) {
-                for (long w = rowBits[word]; w != 0 && !any; w &= w - 1) {
-                    any = gone.test(word << 6 | Long.numberOfTrailingZeros(w));
-                }
-            }
-            if (!any) {
-                return;
-            }
-            loadRows();
-        }
-        boolean[] changed = {false};
         removeMemberships(
                 row -> {
                     int ordinal = memberships.ordinal(row);
@@ -371,126 +263,12 @@ public final class UserProfile {
                         return false;
                     }
                     removed.removed(ordinal, memberships.get(row, VERSION), member(row));
-                    if (rowsInLog) {
-                        pending.add(MembershipOps.REMOVE, ordinal, 0, 0);
-                    }
-                    changed[0] = true;
                     return true;
                 });
-        if (changed[0]) {
-            rowsChangedWholesale();
-        }
     }
 
     interface RemovedRow {
         void removed(int ordinal, long version, boolean member);
-    }
-
-    /** Recomputes what is kept beside the rows from them, after rows went other than one by one. */
-    void rowsChangedWholesale() {
-        long latest = Long.MIN_VALUE;
-        long[] rows = new long[0];
-        for (int row = 0; row < memberships.size(); row++) {
-            latest = Math.max(latest, memberships.get(row, EXITED));
-            rows = bit(rows, memberships.ordinal(row), true);
-        }
-        latestExit = latest;
-        rowBits = rows;
-    }
-
-    // ---- where the rows are kept --------------------------------------------------------------
-
-    /**
-     * Keeps this user's membership rows in {@code log} rather than in the profile: from the next
-     * {@link #storeMemberships} on (a profile that held them moves them there then). The caller
-     * attaches its log to every profile it reads, and calls {@link #storeMemberships} before it
-     * stores the profile.
-     */
-    public void keepMembershipsIn(MembershipLog log) {
-        this.log = log;
-    }
-
-    /**
-     * Writes this operation's membership changes to the log (one appended entry, or the log
-     * compacted into one after {@link #COMPACT_AFTER}); a profile that held its rows moves them
-     * there. Nothing without a log.
-     */
-    public void storeMemberships() {
-        if (log == null) {
-            return;
-        }
-        if (!rowsInLog) { // the rows move out of the profile; it never had a log
-            flushEntries();
-            rowsInLog = true;
-            rowsChangedWholesale();
-            rewriteLog();
-            return;
-        }
-        if (pending.isEmpty()) {
-            return;
-        }
-        if (!hasRows() || logEntries >= COMPACT_AFTER) {
-            loadRows();
-            rewriteLog();
-            return;
-        }
-        log.write(logEntries++, pending);
-        pending = new MembershipOps();
-    }
-
-    /**
-     * Replaces the log by one entry that holds the rows (none when there are none): entry 0 is
-     * overwritten and the others deleted, by id, so that no write needs to list the log.
-     */
-    private void rewriteLog() {
-        flushEntries();
-        boolean rows = !memberships.isEmpty();
-        if (rows) {
-            log.write(0, MembershipOps.of(memberships));
-        }
-        for (int id = rows ? 1 : 0; id < logEntries; id++) {
-            log.delete(id);
-        }
-        logEntries = rows ? 1 : 0;
-        pending = new MembershipOps();
-    }
-
-    /** Reads the rows from the log, where they are kept there and not read yet. */
-    void loadRows() {
-        if (rowsLoaded) {
-            return;
-        }
-        if (log == null) {
-            throw new IllegalStateException(
-                    "this profile's membership rows are kept in a log none was attached for");
-        }
-        OrdinalRows rows = new OrdinalRows(3);
-        for (int id = 0; id < logEntries; id++) {
-            log.read(id).applyTo(rows);
-        }
-        pending.applyTo(rows);
-        memberships.replaceWith(rows);
-        rowsLoaded = true;
-    }
-
-    /**
-     * A copy of this profile holding its membership rows itself, with no log: what a snapshot of
-     * the user (a backfill's output, an export) carries.
-     */
-    public UserProfile withMembershipsInProfile() {
-        loadRows();
-        UserProfile copy = ProfileCodec.fromBytes(ProfileCodec.toBytes(this, true));
-        return copy;
-    }
-
-    /** The entries of the membership log (see {@link #keepMembershipsIn}); 0 for none. */
-    public int membershipLogEntries() {
-        return rowsInLog ? logEntries : 0;
-    }
-
-    /** Whether the rows are kept in a log (see {@link #keepMembershipsIn}). */
-    public boolean membershipsInLog() {
-        return rowsInLog;
     }
 
     /** Stores segment {@code ordinal}'s membership ({@code exitedAt} MIN_VALUE: a member). */
@@ -554,7 +332,6 @@ public final class UserProfile {
      * last qualified at the instant it exited. {@code catalog} names the ordinals.
      */
     public Map<String, Membership> memberships(SegmentCatalog catalog) {
-        loadRows();
         Map<String, Membership> out = new java.util.TreeMap<>();
         for (int row = 0; row < memberships.size(); row++) {
             String id = catalog.ordinals().idOf(memberships.ordinal(row));
@@ -594,7 +371,7 @@ public final class UserProfile {
 
     public boolean isEmpty() {
         return counters.isEmpty()
-                && !hasRows()
+                && memberships.isEmpty()
                 && rechecks.isEmpty()
                 && names.isEmpty()
                 && legacyMemberships == null;

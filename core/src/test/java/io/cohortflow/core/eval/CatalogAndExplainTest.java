@@ -33,6 +33,30 @@ class CatalogAndExplainTest {
     }
 
     @Test
+    void a_member_takes_an_edited_segments_version_when_the_answer_stays_and_keeps_it_after() {
+        for (boolean lazy : new boolean[] {false, true}) {
+            Fixture f = new Fixture();
+            f.lazy = lazy; // the edit reaches the user with their next event, as in the job
+            f.define("buyer", BUYER);
+            f.send(ev("Purchase", T0));
+            assertThat(f.profile.memberships(f.catalog).get("buyer").version()).isEqualTo(1);
+            // An edit under which the user still qualifies: a purchase or a refund.
+            f.define(
+                    "buyer",
+                    visitors(
+                            "{\"func\":\"or\",\"preds\":[{\"func\":\"event-exists\",\"evt\":\"Purchase\"},"
+                                    + "{\"func\":\"event-exists\",\"evt\":\"Refund\"}]}"));
+            f.send(ev("Pageview", T0 + DAY));
+            assertThat(f.profile.memberships(f.catalog).get("buyer").version())
+                    .as("lazy=%s", lazy)
+                    .isEqualTo(2);
+            assertThat(f.profile.memberships(f.catalog).get("buyer").enteredAt()).isEqualTo(T0);
+            f.send(ev("Purchase", T0 + 2 * DAY));
+            assertThat(f.profile.memberships(f.catalog).get("buyer").version()).isEqualTo(2);
+        }
+    }
+
+    @Test
     void a_cycle_is_rejected_and_leaves_the_catalog_unchanged() {
         SegmentCatalog c = SegmentCatalog.empty().put("a", 1, def(BUYER)).catalog();
         c = c.put("b", 1, def(visitors("{\"func\":\"segment-ref\",\"id\":\"a\"}"))).catalog();

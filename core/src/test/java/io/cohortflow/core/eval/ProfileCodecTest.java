@@ -5,56 +5,12 @@ import static io.cohortflow.core.Fixture.T0;
 import static io.cohortflow.core.Fixture.ev;
 import static io.cohortflow.core.Fixture.visitors;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cohortflow.core.Fixture;
 import org.junit.jupiter.api.Test;
 
 /** The profile's encoding keeps every field, the "none" instants included. */
 class ProfileCodecTest {
-
-    @Test
-    void rows_kept_in_a_log_leave_the_profile_its_member_bits_and_are_read_back_only_when_asked() {
-        Fixture f = new Fixture();
-        f.define(
-                "a",
-                visitors(
-                        "{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/a\"}}"));
-        f.define(
-                "b",
-                visitors(
-                        "{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/b\"}}"));
-        MemoryLog log = new MemoryLog();
-        f.profile.keepMembershipsIn(log);
-        f.send(ev("a", T0));
-        f.profile.storeMemberships(); // moves the rows to the log
-        byte[] inLog = ProfileCodec.toBytes(f.profile);
-        f.send(ev("b", T0 + DAY));
-        assertThatThrownBy(() -> ProfileCodec.toBytes(f.profile))
-                .as("changes not yet in the log")
-                .isInstanceOf(IllegalStateException.class);
-        f.profile.storeMemberships();
-        assertThat(log.size()).isEqualTo(2);
-
-        UserProfile back = ProfileCodec.fromBytes(ProfileCodec.toBytes(f.profile));
-        assertThat(back.membershipsInLog()).isTrue();
-        assertThat(back.memberships.size()).as("no rows in the profile").isZero();
-        assertThat(f.engine.cohorts(back, f.catalog)).containsExactly("a", "b");
-        back.keepMembershipsIn(log);
-        int reads = log.reads;
-        assertThat(back.memberships(f.catalog).get("a").enteredAt()).isEqualTo(T0);
-        assertThat(back.memberships(f.catalog).get("b").enteredAt()).isEqualTo(T0 + DAY);
-        assertThat(log.reads).as("each entry read once, when asked").isEqualTo(reads + 2);
-        // A snapshot carries the rows itself, and needs no log.
-        UserProfile snapshot = back.withMembershipsInProfile();
-        assertThat(snapshot.membershipsInLog()).isFalse();
-        assertThat(snapshot.memberships(f.catalog)).isEqualTo(back.memberships(f.catalog));
-        assertThat(inLog.length).isLessThan(ProfileCodec.toBytes(snapshot).length);
-        // Without the log the rows cannot be named: an error, not an empty answer.
-        UserProfile orphan = ProfileCodec.fromBytes(inLog);
-        assertThatThrownBy(() -> orphan.memberships(f.catalog))
-                .isInstanceOf(IllegalStateException.class);
-    }
 
     @Test
     void a_profile_without_events_keeps_its_none_instants() {
@@ -257,15 +213,11 @@ class ProfileCodecTest {
                 }
                 assertThat(back.isMember(p.memberships.ordinal(row))).isEqualTo(p.member(row));
             }
-            // Never longer than version 7 but for the header's two flags, the empty history's
-            // byte and version 10's tail (the latest exit, the flag of a log), and a bitmap pays
-            // where ordinals are dense.
+            // Never longer than version 7 but for the header's two flags, and a bitmap pays where
+            // ordinals are dense.
             int now = ProfileCodec.toBytes(p).length;
             int before = PreviousProfileCodec.writeColumns(p).length;
-            long d = p.latestExit == Long.MIN_VALUE ? -1 : p.latestExit - p.now;
-            int tail =
-                    1 + io.cohortflow.core.state.Varints.sizeOfUnsigned(2 + ((d << 1) ^ (d >> 63)));
-            assertThat(now).as("trial %d", trial).isLessThanOrEqualTo(before + 2 + tail);
+            assertThat(now).as("trial %d", trial).isLessThanOrEqualTo(before + 1);
             if (p.memberships.size() > 100 && range <= 2 * n) {
                 assertThat(now).as("trial %d", trial).isLessThan(before - p.memberships.size() / 2);
             }

@@ -8,7 +8,6 @@ import io.cohortflow.core.eval.SegmentCatalog;
 import io.cohortflow.core.eval.SegmentOrdinals;
 import io.cohortflow.core.eval.UserProfile;
 import io.cohortflow.job.Descriptors;
-import io.cohortflow.job.state.MapStateMembershipLog;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -38,7 +37,6 @@ final class MemberReader extends KeyedStateReaderFunction<String, MemberLine> {
     private final String format;
 
     private transient ValueState<UserProfile> profile;
-    private transient MapStateMembershipLog log;
     private transient Map<String, SegmentCatalog> catalogs;
     private transient LongCounter users;
     private transient LongCounter members;
@@ -63,9 +61,6 @@ final class MemberReader extends KeyedStateReaderFunction<String, MemberLine> {
     @Override
     public void open(OpenContext context) {
         profile = getRuntimeContext().getState(Descriptors.PROFILE);
-        log =
-                new MapStateMembershipLog(
-                        getRuntimeContext().getMapState(Descriptors.MEMBERSHIP_LOG));
         catalogs = new HashMap<>();
         ordinals.forEach(
                 (ws, table) ->
@@ -89,7 +84,6 @@ final class MemberReader extends KeyedStateReaderFunction<String, MemberLine> {
             return; // no membership was ever numbered in this workspace
         }
         String userId = Keys.id(key);
-        p.keepMembershipsIn(log); // the entry instants and versions are there
         for (Map.Entry<String, Membership> e : p.memberships(catalog).entrySet()) {
             Membership m = e.getValue();
             if (!m.member() || (segments != null && !segments.contains(e.getKey()))) {
