@@ -82,6 +82,7 @@ public final class JobBench {
     private static final long EVENTS = Long.getLong("events", 3_000_000);
     private static final int USERS = Integer.getInteger("users", 1_000_000);
     private static final long KAFKA_EVENTS = Long.getLong("kafkaEvents", 500_000);
+    private static final boolean STATE_WRITES = Boolean.getBoolean("stateWrites");
 
     /**
      * How much event time the run's events span ({@code span}, a duration; default 10 days, inside
@@ -208,6 +209,11 @@ public final class JobBench {
         c.setString("taskmanager.memory.managed.size", "1g");
         if (System.getProperty("bloom") != null) { // an A/B of the job's Bloom filters
             c.setString("state.backend.rocksdb.use-bloom-filter", System.getProperty("bloom"));
+        }
+        // -DstateWrites=true: RocksDB's byte counters, for the bytes the job's state writes per
+        // event (RocksDB's statistics cost CPU, so they are off for the rates).
+        if (STATE_WRITES) {
+            StateWrites.SETTINGS.forEach(c::setString);
         }
         // Any other Flink setting for an A/B, as -Dflink.<key>=<value>.
         for (String name : System.getProperties().stringPropertyNames()) {
@@ -354,6 +360,7 @@ public final class JobBench {
         // start are read (the late one comes after them).
         generated(c, EVENTS, defSource, definitions, new AppliedCollector()).build(env);
         long start = System.currentTimeMillis();
+        StateWrites.reset();
         org.apache.flink.core.execution.JobClient client = env.executeAsync("job-" + definitions);
         // The sources never end (an ended source would release a final watermark and fire every
         // timer of every user): wait for every event and for the late definition applied on both
@@ -363,6 +370,9 @@ public final class JobBench {
                 && System.currentTimeMillis() < deadline) {
             Thread.sleep(100);
         }
+        // Read while the job runs: its RocksDB instances (and their counters) close with it.
+        long written = StateWrites.sum("bytes_written");
+        long compacted = StateWrites.sum("compact_write_bytes");
         client.cancel().get();
         long published = LATE_PUBLISHED_AT.get();
         Map.Entry<Long, Long> live = last(reports("late", "live"));
@@ -385,30 +395,39 @@ public final class JobBench {
         long memberships = MEMBERSHIPS.get();
         long stateBytes = size(dir);
         delete(dir);
-        return List.of(
-                String.format(
-                        "job, %d definitions%s: %.0f events/s (%.2f of the floor); %.1f membership changes out per event (%.0f/s); %.3f audience records per event; %d dead letters; checkpointed state %d MiB = %d bytes/user",
-                        definitions,
-                        audiences ? "" : " without audiences",
-                        rate,
-                        rate / floor,
-                        memberships / (double) EVENTS,
-                        memberships / ((DONE_AT.get() - start) / 1000.0),
-                        AUDIENCES.get() / (double) EVENTS,
-                        DEAD_LETTERS.get(),
-                        stateBytes >> 20,
-                        stateBytes / USERS),
-                String.format(
-                        "job, %d definitions: one new definition published mid-stream: live on every subtask in %.2f s, applied to all %d users in %.2f s; events/s while the sweeps ran %.0f = %.2f of the %.0f before, %.2f of the %.0f after",
-                        definitions,
-                        (live.getKey() - published) / 1000.0,
-                        USERS,
-                        (applied.getKey() - published) / 1000.0,
-                        duringRate,
-                        duringRate / before,
-                        before,
-                        duringRate / afterRate,
-                        afterRate));
+        List<String> figures = new ArrayList<>();
+        if (STATE_WRITES) {
+            figures.add(
+                    String.format(
+                            "job, %d definitions: state writes per event: %.0f bytes by the job (RocksDB puts and deletes, uncompressed), %.0f by compactions",
+                            definitions, written / (double) EVENTS, compacted / (double) EVENTS));
+        }
+        figures.addAll(
+                List.of(
+                        String.format(
+                                "job, %d definitions%s: %.0f events/s (%.2f of the floor); %.1f membership changes out per event (%.0f/s); %.3f audience records per event; %d dead letters; checkpointed state %d MiB = %d bytes/user",
+                                definitions,
+                                audiences ? "" : " without audiences",
+                                rate,
+                                rate / floor,
+                                memberships / (double) EVENTS,
+                                memberships / ((DONE_AT.get() - start) / 1000.0),
+                                AUDIENCES.get() / (double) EVENTS,
+                                DEAD_LETTERS.get(),
+                                stateBytes >> 20,
+                                stateBytes / USERS),
+                        String.format(
+                                "job, %d definitions: one new definition published mid-stream: live on every subtask in %.2f s, applied to all %d users in %.2f s; events/s while the sweeps ran %.0f = %.2f of the %.0f before, %.2f of the %.0f after",
+                                definitions,
+                                (live.getKey() - published) / 1000.0,
+                                USERS,
+                                (applied.getKey() - published) / 1000.0,
+                                duringRate,
+                                duringRate / before,
+                                before,
+                                duringRate / afterRate,
+                                afterRate)));
+        return figures;
     }
 
     /** The applied reports of segment {@code id} with {@code status}: (time, events generated). */
