@@ -309,10 +309,10 @@ public class SegmentationFunction
         }
         UserProfile stored = profileState.value();
         UserProfile profile = stored == null ? new UserProfile() : stored;
-        SegmentCatalog catalog = definitions.catalog(in.workspace);
+        Map<String, Membership> held = profile.memberships(definitions.catalog(in.workspace));
         List<MembershipChange> exits =
-                UserRequests.exits(profile, catalog, ctx.timerService().currentWatermark());
-        KafkaMessage reply = requests.erased(in, stored != null, profile, catalog, exits);
+                UserRequests.exits(profile, held, ctx.timerService().currentWatermark());
+        KafkaMessage reply = requests.erased(in, stored != null, held, exits);
         forget(profile, ctx.timerService());
         emit(in.workspace, in.userId, exits, out::collect);
         side.accept(reply);

@@ -69,28 +69,35 @@ final class UserRequests {
      * the watermark when later: erasure happens now, not in the user's past).
      */
     static List<MembershipChange> exits(UserProfile p, SegmentCatalog catalog, long at) {
+        return exits(p, p.memberships(catalog), at);
+    }
+
+    /**
+     * As {@link #exits(UserProfile, SegmentCatalog, long)}, of {@code p}'s memberships {@code
+     * held}.
+     */
+    static List<MembershipChange> exits(UserProfile p, Map<String, Membership> held, long at) {
+        long when = Math.max(at, p.now());
         List<MembershipChange> out = new ArrayList<>();
-        for (Map.Entry<String, Membership> m : p.memberships(catalog).entrySet()) {
+        for (Map.Entry<String, Membership> m : held.entrySet()) {
             if (m.getValue().member()) {
                 out.add(
                         new MembershipChange(
                                 m.getKey(),
                                 MembershipChange.Kind.EXITED,
-                                Math.max(at, p.now()),
+                                when,
                                 m.getValue().version()));
             }
         }
         return out;
     }
 
-    /** The reply to an erasure: whether the user was known, and the memberships it ended. */
+    /**
+     * The reply to an erasure: whether the user was known, and the memberships it ended ({@code
+     * exits} of {@code held}).
+     */
     KafkaMessage erased(
-            Inbound in,
-            boolean known,
-            UserProfile p,
-            SegmentCatalog catalog,
-            List<MembershipChange> exits) {
-        Map<String, Membership> held = p.memberships(catalog);
+            Inbound in, boolean known, Map<String, Membership> held, List<MembershipChange> exits) {
         List<UserMembership> ended = new ArrayList<>();
         for (MembershipChange c : exits) {
             ended.add(

@@ -137,32 +137,8 @@ final class AnchorIndex {
             }
         }
         if ((repeats || lists) && out.size() > 1) {
-            distinct(out);
+            FirstOccurrences.keepFirst(out, c -> c);
         }
-    }
-
-    /**
-     * Keeps the first of each store in {@code out}. An event probes a handful: comparing them pair
-     * by pair costs less than a set built per event.
-     */
-    private static void distinct(List<CounterStore> out) {
-        if (out.size() > 32) {
-            Set<CounterStore> seen = new HashSet<>();
-            out.removeIf(c -> !seen.add(c));
-            return;
-        }
-        int kept = 0;
-        for (int i = 0; i < out.size(); i++) {
-            CounterStore c = out.get(i);
-            boolean repeated = false;
-            for (int j = 0; j < kept && !repeated; j++) {
-                repeated = out.get(j) == c;
-            }
-            if (!repeated) {
-                out.set(kept++, c);
-            }
-        }
-        out.subList(kept, out.size()).clear();
     }
 
     /** Two values as one key; the separator cannot occur in JSON text from the parser. */

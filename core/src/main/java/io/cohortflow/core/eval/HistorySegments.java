@@ -133,11 +133,10 @@ final class HistorySegments {
         // Visit containers are indexed by the names of their gates: probed with the names of the
         // event's visit, only those whose gate the visit holds are candidates.
         scope.visit = ofVisit(scope.view(), Metrics.visitKey(e));
-        // A visit holds a handful of events: its names are compared pair by pair, unless long.
-        Set<String> seen = scope.visit.size() > 16 ? new HashSet<>() : null;
+        FirstOccurrences<Event> names = new FirstOccurrences<>(scope.visit, Event::name);
         for (int i = 0; i < scope.visit.size(); i++) {
             Event x = scope.visit.get(i);
-            if (seen != null ? !seen.add(x.name()) : nameBefore(scope.visit, i)) {
+            if (!names.first(i)) {
                 continue; // its gate's segments were collected with the first event of its name
             }
             for (CompiledSegment s : catalog.gatedBy(x.name())) {
@@ -295,17 +294,6 @@ final class HistorySegments {
     private static boolean holdsAny(UserProfile p, Set<String> names) {
         for (String n : names) {
             if (p.names.contains(n)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Whether an event before {@code i} of a visit (a handful of events) has i's name. */
-    private static boolean nameBefore(List<Event> visit, int i) {
-        String name = visit.get(i).name();
-        for (int j = 0; j < i; j++) {
-            if (visit.get(j).name().equals(name)) {
                 return true;
             }
         }
