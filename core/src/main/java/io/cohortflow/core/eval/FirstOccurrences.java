@@ -1,5 +1,6 @@
 package io.cohortflow.core.eval;
 
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
@@ -8,38 +9,43 @@ import java.util.function.Function;
 
 /**
  * Which elements of a list are the first of their key, asked in order of position: for the handful
- * an event brings (the counter stores it probes, the names of its visit) comparing pair by pair
- * costs less than a hash set built per event; a longer list gets the set.
+ * of keys an event brings (the counter stores it probes, the names of its visit) comparing with the
+ * keys seen so far costs less than a hash set built per event; past {@link #PAIRWISE_UP_TO}
+ * distinct keys the set takes over.
  */
 final class FirstOccurrences<T> {
-    /** Lists longer than this get a hash set. */
-    static final int PAIRWISE_UP_TO = 16;
+    /** Distinct keys compared one by one; past this many, a hash set. */
+    static final int PAIRWISE_UP_TO = 8;
 
     private final List<T> list;
     private final Function<T, ?> key;
-    private final Set<Object> seen;
+    private final Object[] firsts = new Object[PAIRWISE_UP_TO];
+    private int count;
+    private Set<Object> seen;
 
     FirstOccurrences(List<T> list, Function<T, ?> key) {
         this.list = list;
         this.key = key;
-        this.seen = list.size() > PAIRWISE_UP_TO ? new HashSet<>() : null;
     }
 
     /**
-     * Whether element {@code i} is the first of its key. Asked for each position in turn, from 0;
-     * the elements before {@code i} may since have been replaced by earlier ones (a list being
-     * deduplicated in place).
+     * Whether element {@code i} is the first of its key. Asked for each position in turn, from 0.
      */
     boolean first(int i) {
         Object k = key.apply(list.get(i));
         if (seen != null) {
             return seen.add(k);
         }
-        for (int j = 0; j < i; j++) {
-            if (Objects.equals(key.apply(list.get(j)), k)) {
+        for (int j = 0; j < count; j++) {
+            if (Objects.equals(firsts[j], k)) {
                 return false;
             }
         }
+        if (count == PAIRWISE_UP_TO) {
+            seen = new HashSet<>(Arrays.asList(firsts));
+            return seen.add(k);
+        }
+        firsts[count++] = k;
         return true;
     }
 

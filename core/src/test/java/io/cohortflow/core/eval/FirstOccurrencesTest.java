@@ -15,13 +15,13 @@ class FirstOccurrencesTest {
         Random r = new Random(7);
         boolean[] sizes = new boolean[2];
         for (int trial = 0; trial < 2_000; trial++) {
-            int n = r.nextInt(2 * FirstOccurrences.PAIRWISE_UP_TO + 2);
-            sizes[n > FirstOccurrences.PAIRWISE_UP_TO ? 1 : 0] = true;
+            int n = r.nextInt(4 * FirstOccurrences.PAIRWISE_UP_TO);
             List<String> list = new ArrayList<>();
             for (int i = 0; i < n; i++) {
-                list.add("k" + r.nextInt(1 + r.nextInt(12)));
+                list.add("k" + r.nextInt(1 + r.nextInt(3 * FirstOccurrences.PAIRWISE_UP_TO)));
             }
             List<String> expected = new ArrayList<>(new LinkedHashSet<>(list));
+            sizes[expected.size() > FirstOccurrences.PAIRWISE_UP_TO ? 1 : 0] = true;
 
             FirstOccurrences<String> f = new FirstOccurrences<>(list, s -> s);
             List<String> firsts = new ArrayList<>();
