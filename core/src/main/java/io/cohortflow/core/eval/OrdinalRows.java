@@ -104,7 +104,11 @@ final class OrdinalRows {
         later++;
     }
 
-    /** Inserts the rows held back by {@link #addLater}, merging from the end. */
+    /**
+     * Inserts the rows held back by {@link #addLater}, merging from the end: the rows already held
+     * move in runs, one copy per run between two inserted rows (a user in hundreds of segments
+     * enters a few per event; moving the rows one by one was a tenth of the engine's time).
+     */
     void flush() {
         if (later == 0) {
             return;
@@ -116,18 +120,20 @@ final class OrdinalRows {
             keys = Arrays.copyOf(keys, n);
             values = Arrays.copyOf(values, n * columns);
         }
-        int i = size - 1;
-        int j = later - 1;
-        for (int w = total - 1; j >= 0; w--) {
-            if (i >= 0 && keys[i] > laterKeys[j]) {
-                keys[w] = keys[i];
-                System.arraycopy(values, i * columns, values, w * columns, columns);
-                i--;
-            } else {
-                keys[w] = laterKeys[j];
-                System.arraycopy(laterValues, j * columns, values, w * columns, columns);
-                j--;
+        int placed = size; // the held rows [0, placed) are still where they were
+        for (int j = later - 1; j >= 0; j--) {
+            int at = Arrays.binarySearch(keys, 0, placed, laterKeys[j]);
+            if (at >= 0) {
+                throw new IllegalStateException("ordinal " + laterKeys[j] + " has a row already");
             }
+            at = -at - 1;
+            // The held rows above the new one have j + 1 new rows below them once merged.
+            int run = placed - at;
+            System.arraycopy(keys, at, keys, at + j + 1, run);
+            System.arraycopy(values, at * columns, values, (at + j + 1) * columns, run * columns);
+            keys[at + j] = laterKeys[j];
+            System.arraycopy(laterValues, j * columns, values, (at + j) * columns, columns);
+            placed = at;
         }
         size = total;
         later = 0;
