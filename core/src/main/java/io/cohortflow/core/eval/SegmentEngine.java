@@ -297,7 +297,8 @@ public final class SegmentEngine {
 
     /** The ids of the segments the user is a member of, sorted. */
     public List<String> cohorts(UserProfile p, SegmentCatalog catalog) {
-        // Answered per synchronous request: from the rows, without building every membership.
+        // Answered per synchronous request: from the member bits, without building every
+        // membership.
         TreeSet<String> ids = new TreeSet<>();
         for (int ordinal : p.memberOrdinals()) {
             String id = catalog.ordinals().idOf(ordinal);
