@@ -18,8 +18,12 @@ import io.cohortflow.kafka.CohortflowTopics;
 import io.cohortflow.kafka.EmbeddedKafka;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -760,10 +764,31 @@ public final class JobBench {
     // ---- files ---------------------------------------------------------------------------------
 
     private static long size(Path dir) throws IOException {
-        // The latest checkpoint's files: incremental checkpoints share files under "shared".
-        try (Stream<Path> files = Files.walk(dir)) {
-            return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
-        }
+        // The latest checkpoint's files: incremental checkpoints share files under "shared". The
+        // job runs on meanwhile and discards subsumed checkpoints, so a file listed a moment ago
+        // may be gone when visited: it no longer counts.
+        long[] total = {0};
+        Files.walkFileTree(
+                dir,
+                new SimpleFileVisitor<>() {
+                    @Override
+                    public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                        if (attrs.isRegularFile()) {
+                            total[0] += attrs.size();
+                        }
+                        return FileVisitResult.CONTINUE;
+                    }
+
+                    @Override
+                    public FileVisitResult visitFileFailed(Path file, IOException e)
+                            throws IOException {
+                        if (e instanceof NoSuchFileException) {
+                            return FileVisitResult.CONTINUE;
+                        }
+                        throw e;
+                    }
+                });
+        return total[0];
     }
 
     static void delete(Path dir) throws IOException {
