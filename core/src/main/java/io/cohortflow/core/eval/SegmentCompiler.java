@@ -75,8 +75,10 @@ final class SegmentCompiler {
                     null,
                     false,
                     null,
-                    false);
+                    false,
+                    null);
         } catch (NotIncremental e) {
+            Set<String> relevant = relevance(resolved.container());
             return new CompiledSegment(
                     id,
                     ordinal,
@@ -84,12 +86,13 @@ final class SegmentCompiler {
                     resolved,
                     null,
                     List.of(),
-                    relevance(resolved.container()),
+                    relevant,
                     List.copyOf(windows),
                     visitGate(resolved.container()),
                     AppendRules.monotone(resolved.container()),
                     AppendRules.completingNames(resolved.container()),
-                    AppendRules.visitLocal(resolved.container()));
+                    AppendRules.visitLocal(resolved.container()),
+                    SequenceProgress.of(resolved.container(), relevant));
         }
     }
 
