@@ -27,8 +27,6 @@ import org.jspecify.annotations.Nullable;
  *     AppendRules#completingNames})
  * @param visitLocal for a visit container: a non-member enters through an appended event only if
  *     the event's visit satisfies it (see {@link AppendRules#visitLocal})
- * @param sequence for a sequence matched as events arrive, its progress rule (see {@link
- *     SequenceProgress}); null otherwise
  */
 public record CompiledSegment(
         String id,
@@ -42,8 +40,7 @@ public record CompiledSegment(
         @Nullable Set<String> visitGate,
         boolean appendMonotone,
         @Nullable Set<String> completingNames,
-        boolean visitLocal,
-        @Nullable SequenceProgress sequence) {
+        boolean visitLocal) {
 
     public boolean incremental() {
         return formula != null;

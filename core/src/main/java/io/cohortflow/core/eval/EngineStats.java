@@ -15,8 +15,6 @@ public final class EngineStats {
     long sweeps;
     long visitEvaluations;
     long historyReads;
-    long sequenceAdvances;
-    long sequenceFallbacks;
 
     /** Counters whose hit predicate was tested against an event. */
     public long countersTested() {
@@ -59,20 +57,6 @@ public final class EngineStats {
         return historyReads;
     }
 
-    /** Sequences advanced by an appended event from the progress held, without the history. */
-    public long sequenceAdvances() {
-        return sequenceAdvances;
-    }
-
-    /**
-     * Sequences whose progress could not answer (a partial match kept left the window and another
-     * may remain) and were evaluated from the history: the bounded fallback of {@link
-     * #sequenceAdvances}.
-     */
-    public long sequenceFallbacks() {
-        return sequenceFallbacks;
-    }
-
     /** Full passes over a user's counters and rechecks (on lapses and history drops). */
     public long sweeps() {
         return sweeps;
@@ -87,8 +71,6 @@ public final class EngineStats {
         sweeps = 0;
         visitEvaluations = 0;
         historyReads = 0;
-        sequenceAdvances = 0;
-        sequenceFallbacks = 0;
     }
 
     @Override
@@ -106,10 +88,6 @@ public final class EngineStats {
                 + " sweeps="
                 + sweeps
                 + " reads="
-                + historyReads
-                + " sequence_advances="
-                + sequenceAdvances
-                + " sequence_fallbacks="
-                + sequenceFallbacks;
+                + historyReads;
     }
 }

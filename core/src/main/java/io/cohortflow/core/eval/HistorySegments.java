@@ -36,9 +36,6 @@ final class HistorySegments {
         /** The event this operation stored, if any. */
         @Nullable private Event stored;
 
-        /** Whether {@link #stored} is the newest of the history (see {@link AppendRules}). */
-        private boolean appended;
-
         /** The appended event's visit, and the segments to evaluate over it alone. */
         private List<Event> visit = List.of();
 
@@ -76,13 +73,10 @@ final class HistorySegments {
         return new Scope(p, h);
     }
 
-    /**
-     * The scope of an operation that stored {@code stored}, the newest event if {@code appended}.
-     */
-    Scope scope(UserProfile p, EventHistory h, Event stored, boolean appended) {
+    /** The scope of an operation that stored {@code stored}. */
+    Scope scope(UserProfile p, EventHistory h, Event stored) {
         Scope s = new Scope(p, h);
         s.stored = stored;
-        s.appended = appended;
         return s;
     }
 
@@ -110,14 +104,6 @@ final class HistorySegments {
     }
 
     private boolean visibleAt(UserProfile p, long time, long now) {
-        return visibleAt(p, time, now, horizon);
-    }
-
-    /**
-     * Whether a stored event at {@code time} is visible at {@code now}: after the floor, in the
-     * horizon.
-     */
-    static boolean visibleAt(UserProfile p, long time, long now, long horizon) {
         return time > p.floor && now < time + horizon;
     }
 
@@ -141,7 +127,7 @@ final class HistorySegments {
             Scope scope) {
         collectUngated(p, catalog.ungatedAnyEvent(), e, appended, due);
         collectUngated(p, catalog.ungatedFor(e), e, appended, due);
-        if (!catalog.mayChangeGated(e) || (appended && !someGatedMayChange(p, catalog, e, due))) {
+        if (!catalog.mayChangeGated(e)) {
             return;
         }
         // Visit containers are indexed by the names of their gates: probed with the names of the
@@ -175,26 +161,6 @@ final class HistorySegments {
         }
     }
 
-    /**
-     * Whether some visit container the appended event {@code e} may change is still open: not due
-     * already, not settled by {@link #unchangedByAppending}, and gated by a name the user's history
-     * holds (a visit can hold only names the history does). When none is, the event's visit, and so
-     * the history, need not be read: most of an active user's visit containers are settled (members
-     * of monotone ones), and reading the history costs a store read per sealed chunk.
-     */
-    private static boolean someGatedMayChange(
-            UserProfile p, SegmentCatalog catalog, Event e, Set<CompiledSegment> due) {
-        for (CompiledSegment s : catalog.gated()) {
-            if ((s.relevantNames() == null || s.relevantNames().contains(e.name()))
-                    && !due.contains(s)
-                    && !unchangedByAppending(p, s, e)
-                    && holdsAny(p, s.visitGate())) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     private void collectUngated(
             UserProfile p,
             List<CompiledSegment> candidates,
@@ -205,20 +171,12 @@ final class HistorySegments {
             if (due.contains(s)) {
                 continue;
             }
-            if (appended && unchangedByAppending(p, s, e) && !advancing(p, s)) {
+            if (appended && unchangedByAppending(p, s, e)) {
                 stats.historySkips++;
                 continue;
             }
             due.add(s);
         }
-    }
-
-    /**
-     * Whether {@code s} is a sequence whose progress the user holds: every event it reads advances
-     * it, completing or not.
-     */
-    private static boolean advancing(UserProfile p, CompiledSegment s) {
-        return s.sequence() != null && !p.isMember(s.ordinal()) && SequenceProgress.held(p);
     }
 
     /**
@@ -234,9 +192,6 @@ final class HistorySegments {
 
     /** Evaluates {@code s} at the user's now and schedules its next recheck. */
     boolean evaluate(UserProfile p, CompiledSegment s, Scope scope) {
-        if (s.sequence() != null) {
-            return evaluateSequence(p, s, s.sequence(), scope);
-        }
         List<Event> events;
         boolean holds;
         if (scope.local != null && scope.local.contains(s)) {
@@ -273,45 +228,6 @@ final class HistorySegments {
         return holds;
     }
 
-    /**
-     * A sequence matched as events arrive: from the progress held when the operation appended an
-     * event to a non-member's history, else (or when the progress cannot answer) replayed from the
-     * history, which holds the progress anew. A member is rechecked when the match found leaves the
-     * window; a non-member needs no recheck (a sequence cannot start to match by time alone).
-     */
-    private boolean evaluateSequence(
-            UserProfile p, CompiledSegment s, SequenceProgress q, Scope scope) {
-        int ordinal = s.ordinal();
-        long match = SequenceProgress.FALLBACK;
-        if (scope.appended
-                && scope.stored != null
-                && !p.isMember(ordinal)
-                && SequenceProgress.held(p)) {
-            match = q.advance(p, ordinal, scope.stored, horizon);
-            if (match == SequenceProgress.FALLBACK) {
-                stats.sequenceFallbacks++;
-            } else {
-                stats.sequenceAdvances++;
-            }
-        }
-        if (match == SequenceProgress.FALLBACK) {
-            stats.historyEvaluations++;
-            List<Event> events;
-            if (s.relevantNames() != null && !holdsAny(p, s.relevantNames())) {
-                events = List.of();
-            } else {
-                events =
-                        s.relevantNames() == null
-                                ? scope.view()
-                                : named(scope.view(), s.relevantNames());
-            }
-            match = q.replay(p, ordinal, events, horizon);
-        }
-        boolean holds = match != SequenceProgress.NONE;
-        storeRecheck(p, s, holds ? q.expiry(match, horizon) : Long.MAX_VALUE);
-        return holds;
-    }
-
     /** Adds the segments whose recheck is due by the user's now, and forgets those rechecks. */
     void collectRechecks(UserProfile p, SegmentCatalog catalog, Set<CompiledSegment> due) {
         p.rechecks.removeIf(
@@ -327,18 +243,9 @@ final class HistorySegments {
                 });
     }
 
-    /**
-     * Forgets the rechecks of segments no longer live, and the sequence progress of those no longer
-     * matched as events arrive (an edit may have changed the sequence's shape).
-     */
+    /** Forgets the rechecks of segments no longer live. */
     static void forgetRemoved(UserProfile p, SegmentCatalog catalog) {
         p.rechecks.removeIf(row -> catalog.segmentAt(p.rechecks.ordinal(row)) == null);
-        p.sequences.removeIf(
-                row -> {
-                    CompiledSegment s =
-                            catalog.segmentAt(SequenceProgress.ordinalOf(p.sequences.ordinal(row)));
-                    return s == null || s.sequence() == null;
-                });
     }
 
     /** The earliest recheck, or {@link Long#MAX_VALUE}. */

@@ -22,13 +22,7 @@ public final class ProfileCodec {
     /** Version 1 wrote strings with {@code writeUTF}, at most 65 535 bytes; still read. */
     private static final int LEGACY = 1;
 
-    private static final int VERSION = 10;
-
-    /**
-     * Version 9 held no sequence progress (read as none held: each sequence is evaluated from the
-     * history once, which holds it).
-     */
-    private static final int SEQUENCES = 10;
+    private static final int VERSION = 9;
 
     /** Version 8 had no history chunks (its history is the caller's, per event); still read. */
     private static final int CHUNKS = 9;
@@ -65,40 +59,6 @@ public final class ProfileCodec {
         Varints.writeInt(out, p.countersVersion);
         Varints.writeUnsigned(out, p.definitionsEpoch);
         writeChunks(p, out);
-        writeSequences(p, out);
-    }
-
-    /**
-     * Sequence progress ({@link SequenceProgress}): twice the number of rows, plus one when it is
-     * not held yet; then per row its key as a gap from the previous one, the first hit's time as a
-     * distance from the user's now and the last hit's as a distance from the first.
-     */
-    private static void writeSequences(UserProfile p, DataOutput out) throws IOException {
-        long base = base(p);
-        Varints.writeInt(out, p.sequences.size() << 1 | (p.sequencesHeld ? 0 : 1));
-        int previous = -1;
-        for (int row = 0; row < p.sequences.size(); row++) {
-            int key = p.sequences.ordinal(row);
-            Varints.writeInt(out, key - previous - 1);
-            previous = key;
-            long start = p.sequences.get(row, SequenceProgress.START);
-            Varints.writeSigned(out, start - base);
-            Varints.writeUnsigned(out, p.sequences.get(row, SequenceProgress.END) - start);
-        }
-    }
-
-    private static void readSequences(UserProfile p, DataInput in) throws IOException {
-        long base = base(p);
-        int head = Varints.readInt(in);
-        p.sequencesHeld = (head & 1) == 0;
-        int key = -1;
-        for (int i = 0; i < head >>> 1; i++) {
-            key += Varints.readInt(in) + 1;
-            int row = p.sequences.upsert(key);
-            long start = base + Varints.readSigned(in);
-            p.sequences.set(row, SequenceProgress.START, start);
-            p.sequences.set(row, SequenceProgress.END, start + Varints.readUnsigned(in));
-        }
     }
 
     /**
@@ -510,11 +470,6 @@ public final class ProfileCodec {
         p.definitionsEpoch = version >= EPOCHS ? Varints.readUnsigned(in) : 0;
         if (version >= CHUNKS) {
             readChunks(p, in);
-        }
-        if (version >= SEQUENCES) {
-            readSequences(p, in);
-        } else {
-            p.sequencesHeld = false;
         }
         return p;
     }

@@ -277,11 +277,6 @@ public final class SegmentCatalog {
         return x.gatedAnyEvent || x.gatedNames.contains(e.name());
     }
 
-    /** The visit containers with a gate. */
-    List<CompiledSegment> gated() {
-        return index().gated;
-    }
-
     /** The visit containers whose gate holds {@code name}. */
     List<CompiledSegment> gatedBy(String name) {
         return index().byVisitGate.getOrDefault(name, List.of());

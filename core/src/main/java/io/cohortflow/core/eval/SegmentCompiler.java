@@ -75,10 +75,8 @@ final class SegmentCompiler {
                     null,
                     false,
                     null,
-                    false,
-                    null);
+                    false);
         } catch (NotIncremental e) {
-            Set<String> relevant = relevance(resolved.container());
             return new CompiledSegment(
                     id,
                     ordinal,
@@ -86,13 +84,12 @@ final class SegmentCompiler {
                     resolved,
                     null,
                     List.of(),
-                    relevant,
+                    relevance(resolved.container()),
                     List.copyOf(windows),
                     visitGate(resolved.container()),
                     AppendRules.monotone(resolved.container()),
                     AppendRules.completingNames(resolved.container()),
-                    AppendRules.visitLocal(resolved.container()),
-                    SequenceProgress.of(resolved.container(), relevant));
+                    AppendRules.visitLocal(resolved.container()));
         }
     }
 

@@ -119,7 +119,7 @@ public final class SegmentEngine {
         if (floorMoved || p.now >= p.nextExpiry) {
             sweep(p, catalog, due, previousNow, previousFloor);
         }
-        HistorySegments.Scope scope = history.scope(p, h, e, appended);
+        HistorySegments.Scope scope = history.scope(p, h, e);
         if (e.time() > p.floor) {
             if (counters.onEvent(p, catalog, e, due)) {
                 recomputeNextExpiry(p, catalog);
@@ -148,8 +148,7 @@ public final class SegmentEngine {
         return catalog.epoch() != 0
                 && (p.definitionsEpoch < catalog.epoch()
                         || p.countersVersion != UserProfile.COUNTERS
-                        || p.legacyMemberships != null
-                        || !p.sequencesHeld);
+                        || p.legacyMemberships != null);
     }
 
     /**
@@ -260,16 +259,6 @@ public final class SegmentEngine {
         } else {
             changed = catalog.changedSince(p.definitionsEpoch);
         }
-        if (!p.sequencesHeld && p.now != Long.MIN_VALUE) {
-            // A profile from before sequence progress was held: its sequences are replayed once.
-            changed = new LinkedHashSet<>(changed);
-            for (CompiledSegment s : catalog.segments()) {
-                if (s.sequence() != null) {
-                    changed.add(s.id());
-                }
-            }
-        }
-        p.sequencesHeld = true;
         p.definitionsEpoch = catalog.epoch();
         out.addAll(definitionsChanged(p, h, catalog, changed));
     }

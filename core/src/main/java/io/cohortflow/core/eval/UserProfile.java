@@ -77,20 +77,6 @@ public final class UserProfile {
     final OrdinalRows rechecks = new OrdinalRows(1);
 
     /**
-     * The progress through the sequences matched as events arrive ({@link SequenceProgress}), of
-     * the segments the user is not a member of: per segment ordinal and step, the first and last
-     * hit times of the partial match kept, and a marker row saying the progress is held.
-     */
-    final OrdinalRows sequences = new OrdinalRows(2);
-
-    /**
-     * Whether {@link #sequences} holds the progress of every such sequence the user is not a member
-     * of. True from a profile's start (nothing to hold); false in one stored before progress was
-     * held, until the engine's catch-up has replayed it.
-     */
-    boolean sequencesHeld = true;
-
-    /**
      * Memberships and rechecks of a profile stored before segments had ordinals, keyed by segment
      * id; the engine moves them under ordinals on the profile's next use with a catalog. Null
      * otherwise.

@@ -213,11 +213,11 @@ class ProfileCodecTest {
                 }
                 assertThat(back.isMember(p.memberships.ordinal(row))).isEqualTo(p.member(row));
             }
-            // Never longer than version 7 but for the header's two flags and the (empty) sequence
-            // progress's count, and a bitmap pays where ordinals are dense.
+            // Never longer than version 7 but for the header's two flags, and a bitmap pays where
+            // ordinals are dense.
             int now = ProfileCodec.toBytes(p).length;
             int before = PreviousProfileCodec.writeColumns(p).length;
-            assertThat(now).as("trial %d", trial).isLessThanOrEqualTo(before + 2);
+            assertThat(now).as("trial %d", trial).isLessThanOrEqualTo(before + 1);
             if (p.memberships.size() > 100 && range <= 2 * n) {
                 assertThat(now).as("trial %d", trial).isLessThan(before - p.memberships.size() / 2);
             }

@@ -53,10 +53,6 @@ final class RandomDefinitions {
     }
 
     Definition definition() {
-        if (r.nextInt(8) == 0) {
-            seen.add("sequence matched as events arrive");
-            return new Definition(arrivingSequence(), Definition.CURRENT_VERSION, null);
-        }
         if (r.nextInt(6) == 0) {
             seen.add("visit container");
             return new Definition(visitOf(), Definition.CURRENT_VERSION, null);
@@ -98,40 +94,6 @@ final class RandomDefinitions {
                         null);
         return new Pred.Container(
                 Context.VISITORS, visits, r.nextInt(3) == 0 ? window() : null, 1, null);
-    }
-
-    /**
-     * {@code visitors{sequence}} of one to four hit checkpoints, each gap bounded by up to two time
-     * restrictions of one kind: the shape {@link SequenceProgress} matches as events arrive.
-     */
-    private Pred.Container arrivingSequence() {
-        List<SeqItem> items = new ArrayList<>();
-        int steps = 1 + r.nextInt(4);
-        for (int i = 0; i < steps; i++) {
-            if (i > 0) {
-                SeqItem.Limit limit = r.nextBoolean() ? SeqItem.Limit.WITHIN : SeqItem.Limit.AFTER;
-                for (int j = r.nextInt(3); j > 0; j--) {
-                    items.add(
-                            new SeqItem.TimeRestriction(
-                                    limit,
-                                    1 + r.nextInt(3),
-                                    pick(List.of(TimeUnit.MINUTE, TimeUnit.HOUR, TimeUnit.DAY)),
-                                    null));
-                }
-            }
-            items.add(
-                    new SeqItem.Checkpoint(
-                            r.nextInt(3) == 0
-                                    ? dimension()
-                                    : Pred.Compare.str(
-                                            Op.STREQ, new Val.Attr("variables/name"), name())));
-        }
-        return new Pred.Container(
-                Context.VISITORS,
-                new Pred.Sequence(Pred.SequenceKind.SEQUENCE, List.copyOf(items), null),
-                r.nextInt(3) == 0 ? window() : null,
-                1,
-                null);
     }
 
     private Pred.Container container(Context ctx, int depth, boolean top) {
