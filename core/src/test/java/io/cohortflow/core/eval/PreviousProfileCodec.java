@@ -95,7 +95,7 @@ final class PreviousProfileCodec {
             long d = base - m.get(r, UserProfile.ENTERED);
             Varints.writeInt(out, java.util.Arrays.binarySearch(distinct, d));
         }
-        ProfileCodec.writeExits(m, out, base);
+        MembershipCodec.writeExits(m, out, base);
         return tail(p, out, bytes);
     }
 
