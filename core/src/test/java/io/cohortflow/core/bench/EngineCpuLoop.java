@@ -1,0 +1,91 @@
+package io.cohortflow.core.bench;
+
+import io.cohortflow.core.eval.EngineConfig;
+import io.cohortflow.core.eval.EngineStats;
+import io.cohortflow.core.eval.ListHistory;
+import io.cohortflow.core.eval.ProfileCodec;
+import io.cohortflow.core.eval.SegmentCatalog;
+import io.cohortflow.core.eval.SegmentEngine;
+import io.cohortflow.core.eval.UserProfile;
+import io.cohortflow.core.event.Event;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * The engine's CPU time per event over a fixed stream, for comparing two commits on a shared, noisy
+ * machine: every pass replays the same users and events from empty profiles, and the figure is the
+ * thread's CPU time ({@link ThreadMXBean}), which time stolen by other processes does not inflate.
+ * Run twice per commit, alternating, it repeats within a few percent where {@link
+ * EngineBenchmark}'s intervals (its users' histories grow during a trial, and it times the wall
+ * clock) were as wide as its figures. Not a replacement for JMH's figures against the targets.
+ *
+ * <p>Settings as system properties: {@code definitions} (1000), {@code users} (5000), {@code
+ * eventsPerUser} (40), {@code codec} (false: with it, each event also reads and writes the profile
+ * through its codec, as the job does), {@code passes} (3, after two unmeasured ones).
+ */
+public final class EngineCpuLoop {
+    public static void main(String[] args) {
+        int definitions = Integer.getInteger("definitions", 1000);
+        int users = Integer.getInteger("users", 5000);
+        int perUser = Integer.getInteger("eventsPerUser", 40);
+        boolean codec = Boolean.getBoolean("codec");
+        int passes = Integer.getInteger("passes", 3);
+        SegmentCatalog catalog = Workload.catalog(definitions, false);
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        for (int pass = -2; pass < passes; pass++) {
+            SegmentEngine engine = new SegmentEngine(EngineConfig.DEFAULT);
+            long before = threads.getCurrentThreadCpuTime();
+            UserProfile[] profiles = run(engine, catalog, users, perUser, codec);
+            long cpu = threads.getCurrentThreadCpuTime() - before;
+            if (pass < 0) {
+                continue; // the JIT compilers' passes
+            }
+            long bytes = 0;
+            for (UserProfile p : profiles) {
+                bytes += ProfileCodec.toBytes(p).length;
+            }
+            double events = (double) users * perUser;
+            EngineStats w = engine.stats();
+            System.out.printf(
+                    "FIGURE engine loop, %d mixed definitions, %d users x %d events%s: %.2f µs"
+                            + " thread CPU/event (pass %d); profile %d bytes/user; per event:"
+                            + " %.2f history evaluations, %.2f history reads%n",
+                    definitions,
+                    users,
+                    perUser,
+                    codec ? ", profile through its codec per event" : "",
+                    cpu / 1e3 / events,
+                    pass + 1,
+                    bytes / users,
+                    w.historyEvaluations() / events,
+                    w.historyReads() / events);
+        }
+    }
+
+    /** The workload's events, 100 ms apart, round-robin over the users; the same every pass. */
+    private static UserProfile[] run(
+            SegmentEngine engine, SegmentCatalog catalog, int users, int perUser, boolean codec) {
+        UserProfile[] profiles = new UserProfile[users];
+        ListHistory[] histories = new ListHistory[users];
+        for (int i = 0; i < users; i++) {
+            profiles[i] = new UserProfile();
+            histories[i] = new ListHistory();
+        }
+        Random r = new Random(42);
+        long time = 1_700_000_000_000L;
+        for (int k = 0; k < users * perUser; k++) {
+            int u = k % users;
+            time += 100;
+            Event e = Workload.at(Workload.event(r, 0, r.nextInt(5)), time);
+            if (codec) {
+                profiles[u] = ProfileCodec.fromBytes(ProfileCodec.toBytes(profiles[u]));
+            }
+            engine.onEvents(profiles[u], histories[u], catalog, List.of(e));
+        }
+        return profiles;
+    }
+
+    private EngineCpuLoop() {}
+}
