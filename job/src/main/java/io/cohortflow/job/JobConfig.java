@@ -33,6 +33,7 @@ public record JobConfig(
         int maxParallelism,
         String checkpointDir,
         Duration checkpointInterval,
+        String stateLocalDir,
         Duration horizon,
         int historyCap,
         Duration maxFutureSkew,
@@ -123,6 +124,17 @@ public record JobConfig(
                             "How often the job checkpoints; memberships become visible to"
                                     + " read_committed consumers at each checkpoint.")
                     .deprecated("job.checkpoint-interval");
+
+    public static final Setting<String> STATE_LOCAL_DIR =
+            Setting.text(
+                    "cohortflow.job.state-local-dir",
+                    "",
+                    "RocksDB's working directory on each task manager (empty: the task manager's"
+                            + " temporary directories). Rebuilt from the last checkpoint after a"
+                            + " failure and never read back, so a memory-backed one (tmpfs) is"
+                            + " safe, and it keeps the disk's sync out of every checkpoint's"
+                            + " pause of the segmentation task; it then holds the whole state in"
+                            + " memory (docs/operations.md).");
 
     public static final Setting<Integer> HISTORY_CAP =
             Setting.integer(
@@ -229,6 +241,7 @@ public record JobConfig(
                     BOOTSTRAP_MANIFEST,
                     CHECKPOINT_DIR,
                     CHECKPOINT_INTERVAL,
+                    STATE_LOCAL_DIR,
                     HISTORY_CAP,
                     IDEMPOTENCY_WINDOW,
                     OUT_OF_ORDERNESS,
@@ -268,6 +281,7 @@ public record JobConfig(
                 s.get(MAX_PARALLELISM),
                 uri(s.get(CHECKPOINT_DIR)),
                 s.get(CHECKPOINT_INTERVAL),
+                s.get(STATE_LOCAL_DIR),
                 s.get(HORIZON),
                 s.get(HISTORY_CAP),
                 s.get(MAX_FUTURE_SKEW),

@@ -7,10 +7,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.job.kafka.KafkaConnectors;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
@@ -53,9 +57,15 @@ class RecoveryTest extends KafkaJobTest {
         }
     }
 
+    /**
+     * Also: RocksDB works where {@code cohortflow.job.state-local-dir} says, and a restore needs
+     * nothing from there (the savepoint holds the state).
+     */
     @Test
     void a_restart_from_a_savepoint_keeps_user_state() throws Exception {
-        JobConfig c = config("savepoint", Map.of());
+        Path working = dir.resolve("rocksdb-working");
+        JobConfig c =
+                config("savepoint", Map.of(JobConfig.STATE_LOCAL_DIR.key(), working.toString()));
         long t0 = Instant.now().minus(Duration.ofDays(1)).toEpochMilli();
         segment(c, "ws", "readers", 1, 0, true, false, threePageviewsIn(7));
         JobClient first = start(c);
@@ -69,6 +79,7 @@ class RecoveryTest extends KafkaJobTest {
                 event("Pageview", t0 + 1),
                 event("Pageview", t0 + 2));
         awaitCommitted(c.topics().memberships(), r -> count(r, "user_id", "grace") == 1, WAIT);
+        assertThat(rocksDbFiles(working)).as("RocksDB's files under %s", working).isNotEmpty();
         String savepoint =
                 first.stopWithSavepoint(
                                 false,
@@ -91,8 +102,19 @@ class RecoveryTest extends KafkaJobTest {
                     awaitCommitted(
                             c.topics().memberships(), r -> count(r, "user_id", "frank") == 1, WAIT);
             assertThat(m).hasSize(2);
+            assertThat(rocksDbFiles(working)).isNotEmpty();
         } finally {
             second.cancel().get();
+        }
+    }
+
+    /** The databases' CURRENT files: one per RocksDB instance open under {@code dir}. */
+    private static List<Path> rocksDbFiles(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.filter(f -> f.getFileName().toString().equals("CURRENT")).toList();
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.cohortflow.launcher;
 
+import io.cohortflow.job.JobConfig;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -10,10 +12,13 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.UUID;
+import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Open-loop latency of {@code POST /ccs/v1/segmentation} through the whole embedded stack (broker,
@@ -69,6 +74,10 @@ public final class LatencyBenchmark {
                 settings.put(name, System.getProperty(name));
             }
         }
+        Path stateDir = stateLocalDir();
+        if (stateDir != null) {
+            settings.put(JobConfig.STATE_LOCAL_DIR.key(), stateDir.toString());
+        }
         try (CohortflowStack stack =
                 CohortflowStack.start(LauncherConfig.from(settings, Map.of()))) {
             String base = "http://127.0.0.1:" + stack.httpPort();
@@ -92,6 +101,46 @@ public final class LatencyBenchmark {
                 results.put(rate, r);
             }
             System.out.println(summary(results));
+        } finally {
+            deleteTree(stateDir);
+            deleteTree(data);
+        }
+    }
+
+    /**
+     * RocksDB's working directory for a run, as the deployments set it (docs/operations.md,
+     * "RocksDB's working directory"): a new directory on the machine's tmpfs ({@code /dev/shm}), so
+     * that a checkpoint's pause does not wait on the disk's sync; null (the settings decide) when
+     * {@code -Dcohortflow.job.state-local-dir} is given (empty: the temporary directories, on disk)
+     * or the machine has no {@code /dev/shm}.
+     */
+    @Nullable
+    static Path stateLocalDir() throws IOException {
+        Path shm = Path.of("/dev/shm");
+        Path dir =
+                System.getProperty(JobConfig.STATE_LOCAL_DIR.key()) == null
+                                && Files.isDirectory(shm)
+                                && Files.isWritable(shm)
+                        ? Files.createTempDirectory(shm, "cohortflow-bench-rocksdb")
+                        : null;
+        System.out.println(
+                "RocksDB working directory: "
+                        + (dir != null
+                                ? dir + " (tmpfs)"
+                                : System.getProperty(JobConfig.STATE_LOCAL_DIR.key(), "")
+                                        + " (as set)"));
+        return dir;
+    }
+
+    /** Removes a directory the benchmark made, with what is left in it. */
+    static void deleteTree(@Nullable Path dir) throws IOException {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 

@@ -18,8 +18,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,6 +60,11 @@ public final class SeparateProcessesLatencyBenchmark {
                         .toArray();
         int seconds = Math.min(60, args.length > 1 ? Integer.parseInt(args[1]) : 10);
         Path data = Files.createTempDirectory("cohortflow-processes");
+        // The children take every -Dcohortflow.* property: the job's working directory too.
+        Path stateDir = LatencyBenchmark.stateLocalDir();
+        if (stateDir != null) {
+            System.setProperty(JobConfig.STATE_LOCAL_DIR.key(), stateDir.toString());
+        }
         List<Process> started = new ArrayList<>();
         try {
             Map<String, Process> parts = new LinkedHashMap<>();
@@ -112,9 +119,11 @@ public final class SeparateProcessesLatencyBenchmark {
                 Process p = started.get(i);
                 p.getOutputStream().close();
                 if (!p.waitFor(20, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
+                    p.destroyForcibly().waitFor(20, TimeUnit.SECONDS);
                 }
             }
+            LatencyBenchmark.deleteTree(stateDir);
+            LatencyBenchmark.deleteTree(data);
         }
     }
 
@@ -138,7 +147,8 @@ public final class SeparateProcessesLatencyBenchmark {
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(SeparateProcessesLatencyBenchmark.class.getName());
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        // One stream, so that a child that ends before it is ready can be told apart by its output.
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         started.add(p);
         return p;
     }
@@ -148,8 +158,13 @@ public final class SeparateProcessesLatencyBenchmark {
         BufferedReader out =
                 new BufferedReader(
                         new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        Deque<String> last = new ArrayDeque<>();
         String line;
         while ((line = out.readLine()) != null) {
+            last.addLast(line);
+            if (last.size() > 40) {
+                last.removeFirst();
+            }
             if (line.startsWith("READY ")) {
                 String address = line.substring("READY ".length());
                 // Keep draining the child's output, so that it never blocks on a full pipe.
@@ -169,7 +184,9 @@ public final class SeparateProcessesLatencyBenchmark {
                 return address;
             }
         }
-        throw new IllegalStateException("a child process ended before it was ready");
+        throw new IllegalStateException(
+                "a child process ended before it was ready; its last output:\n"
+                        + String.join("\n", last));
     }
 
     /** Waits until the job answers a lookup: it has read the definitions and runs. */
