@@ -165,7 +165,7 @@ public final class CohortflowJob {
         f.setString("state.backend.rocksdb.metrics.total-sst-files-size", "true");
         // Unset, a cluster's own setting (the Kubernetes manifest's volume) stays in force.
         if (!c.stateLocalDir().isEmpty()) {
-            // MUT f.setString("state.backend.rocksdb.localdir", c.stateLocalDir());
+            f.setString("state.backend.rocksdb.localdir", c.stateLocalDir());
         }
         f.setString("execution.checkpointing.dir", c.checkpointDir());
         f.setString("execution.checkpointing.interval", c.checkpointInterval().toMillis() + " ms");
