@@ -39,7 +39,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * p95 / p99 / max per interval ({@code FIGURE} lines).
  *
  * <p>System properties: {@code intervals} (ISO durations, comma-separated, default PT1S,PT10S),
- * {@code rate} (events/s, default 2000), {@code seconds} (default 30).
+ * {@code rate} (events/s, default 2000), {@code seconds} (default 30); {@code cohortflow.*} set the
+ * job's own settings.
  */
 public final class VisibilityBench {
     private static final int RATE = Integer.getInteger("rate", 2000);
@@ -65,6 +66,12 @@ public final class VisibilityBench {
             s.put(JobConfig.CHECKPOINT_DIR.key(), dir.toUri().toString());
             s.put(JobConfig.CHECKPOINT_INTERVAL.key(), interval.toString());
             s.put(JobConfig.PARALLELISM.key(), "2");
+            // The job's settings from the command line (-Dcohortflow.job.state-local-dir=...).
+            for (String name : System.getProperties().stringPropertyNames()) {
+                if (name.startsWith("cohortflow.")) {
+                    s.put(name, System.getProperty(name));
+                }
+            }
             JobConfig c = JobConfig.from(s);
             CohortflowTopics.ensure(kafka.bootstrapServers(), c.topics(), 2);
             Map<String, Object> pc = new HashMap<>();
