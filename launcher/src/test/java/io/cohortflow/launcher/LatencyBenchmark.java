@@ -12,12 +12,10 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.UUID;
-import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -132,15 +130,13 @@ public final class LatencyBenchmark {
         return dir;
     }
 
-    /** Removes a directory the benchmark made, with what is left in it. */
-    static void deleteTree(@Nullable Path dir) throws IOException {
-        if (dir == null || !Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+    /**
+     * Removes a directory the benchmark made, with what is left in it (the end-to-end tests' rule:
+     * files a stopped job discards meanwhile are skipped).
+     */
+    static void deleteTree(@Nullable Path dir) throws Exception {
+        if (dir != null) {
+            OneUserEndToEndTest.delete(dir);
         }
     }
 
