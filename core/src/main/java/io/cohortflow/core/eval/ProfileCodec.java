@@ -1,13 +1,11 @@
 package io.cohortflow.core.eval;
 
+import io.cohortflow.core.state.ByteArrayDataInput;
+import io.cohortflow.core.state.ByteArrayDataOutput;
 import io.cohortflow.core.state.EventCodec;
 import io.cohortflow.core.state.Varints;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInput;
-import java.io.DataInputStream;
 import java.io.DataOutput;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.HashMap;
@@ -351,18 +349,18 @@ public final class ProfileCodec {
 
     /** Convenience for tests and size reports. */
     public static byte[] toBytes(UserProfile p) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
+        ByteArrayDataOutput out = new ByteArrayDataOutput(1024);
+        try {
             write(p, out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return bytes.toByteArray();
+        return out.toByteArray();
     }
 
     public static UserProfile fromBytes(byte[] b) {
         try {
-            return read(new DataInputStream(new ByteArrayInputStream(b)));
+            return read(new ByteArrayDataInput(b));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

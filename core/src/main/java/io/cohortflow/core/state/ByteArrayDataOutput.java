@@ -1,0 +1,134 @@
+package io.cohortflow.core.state;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutput;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.Arrays;
+
+/**
+ * A {@link DataOutput} into a growing byte array, for the codecs' in-memory encodings (profile
+ * copies, event lists between operators). {@code DataOutputStream} over a {@code
+ * ByteArrayOutputStream} takes a lock for every byte it writes: a profile of a few kilobytes,
+ * written a varint at a time, cost the engine loop more than the engine itself.
+ */
+public final class ByteArrayDataOutput implements DataOutput {
+    private byte[] buf;
+    private int size;
+
+    public ByteArrayDataOutput() {
+        this(256);
+    }
+
+    public ByteArrayDataOutput(int capacity) {
+        buf = new byte[Math.max(16, capacity)];
+    }
+
+    /** The bytes written so far, as a new array. */
+    public byte[] toByteArray() {
+        return Arrays.copyOf(buf, size);
+    }
+
+    public int size() {
+        return size;
+    }
+
+    private void ensure(int more) {
+        if (size + more > buf.length) {
+            buf = Arrays.copyOf(buf, Math.max(buf.length * 2, size + more));
+        }
+    }
+
+    @Override
+    public void write(int b) {
+        ensure(1);
+        buf[size++] = (byte) b;
+    }
+
+    @Override
+    public void write(byte[] b) {
+        write(b, 0, b.length);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+        ensure(len);
+        System.arraycopy(b, off, buf, size, len);
+        size += len;
+    }
+
+    @Override
+    public void writeBoolean(boolean v) {
+        write(v ? 1 : 0);
+    }
+
+    @Override
+    public void writeByte(int v) {
+        write(v);
+    }
+
+    @Override
+    public void writeShort(int v) {
+        ensure(2);
+        buf[size++] = (byte) (v >>> 8);
+        buf[size++] = (byte) v;
+    }
+
+    @Override
+    public void writeChar(int v) {
+        writeShort(v);
+    }
+
+    @Override
+    public void writeInt(int v) {
+        ensure(4);
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            buf[size++] = (byte) (v >>> shift);
+        }
+    }
+
+    @Override
+    public void writeLong(long v) {
+        ensure(8);
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            buf[size++] = (byte) (v >>> shift);
+        }
+    }
+
+    @Override
+    public void writeFloat(float v) {
+        writeInt(Float.floatToIntBits(v));
+    }
+
+    @Override
+    public void writeDouble(double v) {
+        writeLong(Double.doubleToLongBits(v));
+    }
+
+    @Override
+    public void writeBytes(String s) {
+        ensure(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            buf[size++] = (byte) s.charAt(i);
+        }
+    }
+
+    @Override
+    public void writeChars(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            writeChar(s.charAt(i));
+        }
+    }
+
+    /**
+     * Modified UTF-8 as {@link DataOutputStream#writeUTF} writes it (only legacy encodings use it).
+     */
+    @Override
+    public void writeUTF(String s) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream(s.length() + 2);
+        try (DataOutputStream out = new DataOutputStream(b)) {
+            out.writeUTF(s);
+        }
+        write(b.toByteArray());
+    }
+}
