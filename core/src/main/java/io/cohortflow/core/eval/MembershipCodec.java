@@ -15,9 +15,12 @@ final class MembershipCodec {
             byte[] bits = new byte[Varints.readInt(in)];
             in.readFully(bits);
             int r = 0;
-            for (int i = 0; i < bits.length * 8 && r < n; i++) {
-                if ((bits[i >>> 3] & (1 << (i & 7))) != 0) {
-                    ordinals[r++] = i;
+            for (int b = 0; b < bits.length; b++) {
+                for (int set = bits[b] & 0xFF; set != 0; set &= set - 1) {
+                    if (r == n) {
+                        throw new IOException("membership bitmap holds more than " + n + " rows");
+                    }
+                    ordinals[r++] = b << 3 | Integer.numberOfTrailingZeros(set);
                 }
             }
             if (r != n) {
@@ -45,22 +48,30 @@ final class MembershipCodec {
      */
     static void writeSection(OrdinalRows m, long base, DataOutput out) throws IOException {
         int n = m.size();
-        int gapBytes = 0;
-        int previous = -1;
-        for (int row = 0; row < n; row++) {
-            gapBytes += Varints.sizeOfInt(m.ordinal(row) - previous - 1);
-            previous = m.ordinal(row);
-        }
         int bitmapBytes = n == 0 ? 0 : m.ordinal(n - 1) / 8 + 1;
-        boolean bitmap = bitmapBytes + Varints.sizeOfInt(bitmapBytes) < gapBytes;
+        // Gaps take at least a byte a row: a bitmap shorter than the rows wins without counting.
+        boolean bitmap = bitmapBytes + Varints.sizeOfInt(bitmapBytes) < n;
+        int previous = -1;
+        if (!bitmap && n > 0) {
+            int gapBytes = 0;
+            for (int row = 0; row < n; row++) {
+                gapBytes += Varints.sizeOfInt(m.ordinal(row) - previous - 1);
+                previous = m.ordinal(row);
+            }
+            bitmap = bitmapBytes + Varints.sizeOfInt(bitmapBytes) < gapBytes;
+        }
         int versionBytes = 0;
         int runBytes = 0;
-        for (int row = 0; row < n; row++) {
+        for (int row = 0; row < n; ) {
             long version = m.get(row, UserProfile.VERSION);
-            versionBytes += Varints.sizeOfUnsigned(version);
-            if (row == 0 || m.get(row - 1, UserProfile.VERSION) != version) {
-                runBytes += Varints.sizeOfUnsigned(version) + 1; // runs over 127 rows: rare
+            int run = 1;
+            while (row + run < n && m.get(row + run, UserProfile.VERSION) == version) {
+                run++;
             }
+            int size = Varints.sizeOfUnsigned(version);
+            versionBytes += size * run;
+            runBytes += size + Varints.sizeOfInt(run);
+            row += run;
         }
         boolean runs = runBytes < versionBytes;
         Varints.writeInt(out, n << 2 | (runs ? 2 : 0) | (bitmap ? 1 : 0));
@@ -191,7 +202,8 @@ final class MembershipCodec {
         int n = packed ? header >>> 2 : header;
         boolean runs = packed && (header & 2) != 0;
         int[] ordinals = readOrdinals(in, n, packed && (header & 1) != 0);
-        long[] versions = new long[n];
+        // The rows as the profile holds them: version, entered, exited, row after row.
+        long[] rows = new long[n * UserProfile.MEMBERSHIP_COLUMNS];
         for (int r = 0; r < n; ) {
             int run = runs ? Varints.readInt(in) : 1;
             if (run < 1 || run > n - r) {
@@ -199,7 +211,7 @@ final class MembershipCodec {
             }
             long v = Varints.readUnsigned(in);
             for (int i = 0; i < run; i++) {
-                versions[r++] = v;
+                rows[r++ * UserProfile.MEMBERSHIP_COLUMNS + UserProfile.VERSION] = v;
             }
         }
         long[] distinct = new long[Varints.readInt(in)];
@@ -208,7 +220,6 @@ final class MembershipCodec {
             last += Varints.readSigned(in);
             distinct[i] = last;
         }
-        long[] entered = new long[n];
         int width = indexWidth(distinct.length);
         long buffer = 0;
         int buffered = 0;
@@ -228,16 +239,19 @@ final class MembershipCodec {
             if (index >= distinct.length) {
                 throw new IOException("entry instant " + index + " of " + distinct.length);
             }
-            entered[r] = base - distinct[index];
+            rows[r * UserProfile.MEMBERSHIP_COLUMNS + UserProfile.ENTERED] = base - distinct[index];
+            rows[r * UserProfile.MEMBERSHIP_COLUMNS + UserProfile.EXITED] = Long.MIN_VALUE;
         }
-        long[] exited = new long[n];
-        java.util.Arrays.fill(exited, Long.MIN_VALUE);
         int exits = Varints.readInt(in);
         int r = -1;
         for (int i = 0; i < exits; i++) {
             r += Varints.readInt(in) + 1;
-            exited[r] = base - Varints.readSigned(in);
+            if (r >= n) {
+                throw new IOException("an exit for row " + r + " of " + n);
+            }
+            rows[r * UserProfile.MEMBERSHIP_COLUMNS + UserProfile.EXITED] =
+                    base - Varints.readSigned(in);
         }
-        p.loadMemberships(ordinals, versions, entered, exited);
+        p.loadMemberships(ordinals, rows);
     }
 }

@@ -64,22 +64,20 @@ final class OrdinalRows {
     }
 
     /**
-     * Fills an empty table: {@code sortedKeys} ascending (the caller checks), and one array per
-     * column, by row. Takes ownership of {@code sortedKeys}.
+     * Fills an empty table: {@code sortedKeys} ascending (the caller checks), and their values row
+     * after row. Takes ownership of both arrays.
      */
-    void load(int[] sortedKeys, long[]... columnValues) {
+    void load(int[] sortedKeys, long[] rowValues) {
         if (size != 0 || later != 0) {
             throw new IllegalStateException("rows already held");
         }
-        int n = sortedKeys.length;
-        keys = sortedKeys;
-        values = new long[n * columns];
-        for (int c = 0; c < columns; c++) {
-            for (int r = 0; r < n; r++) {
-                values[r * columns + c] = columnValues[c][r];
-            }
+        if (rowValues.length != sortedKeys.length * columns) {
+            throw new IllegalArgumentException(
+                    rowValues.length + " values for " + sortedKeys.length + " rows");
         }
-        size = n;
+        keys = sortedKeys;
+        values = rowValues;
+        size = sortedKeys.length;
     }
 
     /** Rows held back by {@link #addLater}, in the order added, until {@link #flush}. */

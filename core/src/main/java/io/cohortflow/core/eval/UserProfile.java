@@ -64,11 +64,12 @@ public final class UserProfile {
      * while a member). Status and last qualification time follow from these and the user's now.
      * Exited rows stay for the horizon, so a lookup can say when the user left.
      */
-    final OrdinalRows memberships = new OrdinalRows(3);
+    final OrdinalRows memberships = new OrdinalRows(MEMBERSHIP_COLUMNS);
 
     static final int VERSION = 0;
     static final int ENTERED = 1;
     static final int EXITED = 2;
+    static final int MEMBERSHIP_COLUMNS = 3;
 
     /**
      * History-evaluated segment ordinal to the instant its answer may change without a new event
@@ -285,17 +286,22 @@ public final class UserProfile {
      * Sets the membership rows of a profile being read, which has none yet: ordinals ascending, as
      * the codec writes them (checked), one row each, without a search per row.
      */
-    void loadMemberships(int[] ordinals, long[] versions, long[] entered, long[] exited)
-            throws java.io.IOException {
+    void loadMemberships(int[] ordinals, long[] rows) throws java.io.IOException {
         int n = ordinals.length;
         for (int i = 1; i < n; i++) {
             if (ordinals[i] <= ordinals[i - 1]) {
                 throw new java.io.IOException("membership ordinals out of order at row " + i);
             }
         }
-        memberships.load(ordinals, versions, entered, exited);
-        for (int i = n - 1; i >= 0; i--) { // the highest first: the bits grow once
-            memberBit(ordinals[i], exited[i] == Long.MIN_VALUE);
+        if (n > 0 && ordinals[0] < 0) {
+            throw new java.io.IOException("membership ordinal " + ordinals[0]);
+        }
+        memberships.load(ordinals, rows);
+        memberBits = n == 0 ? new long[0] : new long[(ordinals[n - 1] >>> 6) + 1];
+        for (int i = 0; i < n; i++) {
+            if (rows[i * MEMBERSHIP_COLUMNS + EXITED] == Long.MIN_VALUE) {
+                memberBits[ordinals[i] >>> 6] |= 1L << ordinals[i];
+            }
         }
     }
 
