@@ -108,12 +108,15 @@ final class MembershipCodec {
         // most of 1 000 segments).
         long[] instants = new long[n];
         int[] instantOf = new int[n];
-        int k = distinctInstants(m, base, instants, instantOf);
+        int mask = Integer.highestOneBit(Math.max(8, n * 2)) * 2 - 1;
+        long[] keys = new long[mask + 1];
+        int[] ids = new int[mask + 1]; // index + 1; 0 for an empty slot
+        int k = distinctInstants(m, base, keys, ids, instants, instantOf);
         long[] sorted = java.util.Arrays.copyOf(instants, k);
         java.util.Arrays.sort(sorted);
         int[] rank = new int[k];
         for (int i = 0; i < k; i++) {
-            rank[i] = java.util.Arrays.binarySearch(sorted, instants[i]);
+            rank[ids[slot(keys, ids, sorted[i])] - 1] = i;
         }
         Varints.writeInt(out, k);
         long last = 0;
@@ -143,21 +146,17 @@ final class MembershipCodec {
     /**
      * The distinct entry instants of the rows (as distances from {@code base}) into {@code
      * instants}, in order of first appearance, and each row's index among them into {@code
-     * instantOf}; returns how many there are. An open-addressing table over the rows' instants.
+     * instantOf}; returns how many there are. {@code keys} and {@code ids} (empty, a power of two
+     * long, at least twice the rows) become an open-addressing table from instant to its index + 1,
+     * which then also ranks the sorted instants without a search each.
      */
     private static int distinctInstants(
-            OrdinalRows m, long base, long[] instants, int[] instantOf) {
+            OrdinalRows m, long base, long[] keys, int[] ids, long[] instants, int[] instantOf) {
         int n = m.size();
-        int mask = Integer.highestOneBit(Math.max(8, n * 2)) * 2 - 1;
-        long[] keys = new long[mask + 1];
-        int[] ids = new int[mask + 1]; // index + 1; 0 for an empty slot
         int k = 0;
         for (int r = 0; r < n; r++) {
             long d = base - m.get(r, UserProfile.ENTERED);
-            int i = LongTable.mix(d) & mask;
-            while (ids[i] != 0 && keys[i] != d) {
-                i = (i + 1) & mask;
-            }
+            int i = slot(keys, ids, d);
             if (ids[i] == 0) {
                 keys[i] = d;
                 instants[k] = d;
@@ -166,6 +165,16 @@ final class MembershipCodec {
             instantOf[r] = ids[i] - 1;
         }
         return k;
+    }
+
+    /** The slot of {@code key} in the table, or the empty slot where it would go. */
+    private static int slot(long[] keys, int[] ids, long key) {
+        int mask = keys.length - 1;
+        int i = LongTable.mix(key) & mask;
+        while (ids[i] != 0 && keys[i] != key) {
+            i = (i + 1) & mask;
+        }
+        return i;
     }
 
     /** Exits (versions 7 on): how many, then (row gap, distance from now) per former member. */
