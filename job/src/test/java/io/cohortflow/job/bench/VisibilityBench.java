@@ -1,5 +1,6 @@
 package io.cohortflow.job.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.config.CommonSettings;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.job.CohortflowJob;
@@ -7,6 +8,13 @@ import io.cohortflow.job.JobConfig;
 import io.cohortflow.job.TestRecords;
 import io.cohortflow.kafka.CohortflowTopics;
 import io.cohortflow.kafka.EmbeddedKafka;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,6 +26,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -93,12 +102,16 @@ public final class VisibilityBench {
                                                 TestRecords.everPurchased())))
                         .get();
                 Configuration conf = CohortflowJob.flinkConfiguration(c);
+                int rest = freePort();
+                conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
+                conf.set(RestOptions.PORT, rest);
                 StreamExecutionEnvironment env =
                         StreamExecutionEnvironment.getExecutionEnvironment(conf);
                 CohortflowJob.onKafka(c).build(env);
                 JobClient job = env.executeAsync("visibility-" + interval);
                 try {
-                    return measure(kafka, c, p, interval);
+                    String visibility = measure(kafka, c, p, interval);
+                    return visibility + "; " + checkpoints(rest, job.getJobID().toString());
                 } finally {
                     job.cancel().get();
                 }
@@ -191,6 +204,44 @@ public final class VisibilityBench {
             }
         }
         return found;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    /**
+     * The checkpoints of the run as Flink's REST API summarises them: a membership waits for the
+     * next checkpoint to start and then for it to complete, so its duration is the part of the
+     * latency the interval does not explain.
+     */
+    private static String checkpoints(int port, String job) throws Exception {
+        HttpResponse<String> r =
+                HttpClient.newHttpClient()
+                        .send(
+                                HttpRequest.newBuilder(
+                                                URI.create(
+                                                        "http://127.0.0.1:"
+                                                                + port
+                                                                + "/jobs/"
+                                                                + job
+                                                                + "/checkpoints"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString());
+        JsonNode body = Json.MAPPER.readTree(r.body());
+        JsonNode duration = body.path("summary").path("end_to_end_duration");
+        JsonNode size = body.path("summary").path("checkpointed_size");
+        return String.format(
+                "checkpoints completed %d, failed %d, duration p50 %d ms, p99 %d ms, max %d ms,"
+                        + " checkpointed size avg %d KB",
+                body.path("counts").path("completed").asLong(),
+                body.path("counts").path("failed").asLong(),
+                duration.path("p50").asLong(),
+                duration.path("p99").asLong(),
+                duration.path("max").asLong(),
+                size.path("avg").asLong() / 1024);
     }
 
     private static long pct(long[] sorted, int p) {
