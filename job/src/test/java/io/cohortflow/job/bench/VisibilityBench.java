@@ -233,15 +233,26 @@ public final class VisibilityBench {
         JsonNode body = Json.MAPPER.readTree(r.body());
         JsonNode duration = body.path("summary").path("end_to_end_duration");
         JsonNode size = body.path("summary").path("checkpointed_size");
+        java.util.Set<String> failures = new java.util.TreeSet<>();
+        JsonNode latestFailed = body.path("latest").path("failed");
+        if (latestFailed.has("failure_message")) {
+            failures.add(latestFailed.path("failure_message").asText());
+        }
+        for (JsonNode h : body.path("history")) {
+            if ("FAILED".equals(h.path("status").asText())) {
+                failures.add(h.path("failure_message").asText());
+            }
+        }
         return String.format(
                 "checkpoints completed %d, failed %d, duration p50 %d ms, p99 %d ms, max %d ms,"
-                        + " checkpointed size avg %d KB",
+                        + " checkpointed size avg %d KB%s",
                 body.path("counts").path("completed").asLong(),
                 body.path("counts").path("failed").asLong(),
                 duration.path("p50").asLong(),
                 duration.path("p99").asLong(),
                 duration.path("max").asLong(),
-                size.path("avg").asLong() / 1024);
+                size.path("avg").asLong() / 1024,
+                failures.isEmpty() ? "" : "; failed: " + String.join(" | ", failures));
     }
 
     private static long pct(long[] sorted, int p) {
