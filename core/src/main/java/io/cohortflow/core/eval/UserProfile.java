@@ -174,25 +174,57 @@ public final class UserProfile {
     /**
      * One bit per segment ordinal, set while the user is a member: the engine asks "is the user a
      * member" for most segments an event touches, and a bit answers without searching the rows.
-     * Derived from the rows (never stored); {@link #putMembership} and {@link #removeMemberships}
-     * keep the two in step.
+     * Derived from the rows (never stored); {@link #putMembership}, {@link #loadMemberships},
+     * {@link #enterLater} and {@link #removeMemberships} keep the two in step.
      */
     private long[] memberBits = new long[0];
 
-    /** Sets or clears segment {@code ordinal}'s member bit: the one place the bits change. */
-    private void memberBit(int ordinal, boolean member) {
+    /**
+     * One bit per segment ordinal whose row is a former member's (exited, kept for the horizon):
+     * entering a segment then needs no search for a row to reuse (most users have none).
+     */
+    private long[] formerBits = new long[0];
+
+    /**
+     * Segment {@code ordinal}'s row now says member or former member: the one place the bits
+     * change, with {@link #clearBits}.
+     */
+    private void rowBits(int ordinal, boolean member) {
         int word = ordinal >>> 6;
-        if (word >= memberBits.length) {
-            if (!member) {
-                return;
-            }
-            memberBits = java.util.Arrays.copyOf(memberBits, word + 1);
+        int needed = word + 1;
+        if (member && memberBits.length < needed) {
+            memberBits = java.util.Arrays.copyOf(memberBits, needed);
+        }
+        if (!member && formerBits.length < needed) {
+            formerBits = java.util.Arrays.copyOf(formerBits, needed);
         }
         if (member) {
             memberBits[word] |= 1L << ordinal;
+            if (word < formerBits.length) {
+                formerBits[word] &= ~(1L << ordinal);
+            }
         } else {
+            formerBits[word] |= 1L << ordinal;
+            if (word < memberBits.length) {
+                memberBits[word] &= ~(1L << ordinal);
+            }
+        }
+    }
+
+    /** Segment {@code ordinal} has no row any more. */
+    private void clearBits(int ordinal) {
+        int word = ordinal >>> 6;
+        if (word < memberBits.length) {
             memberBits[word] &= ~(1L << ordinal);
         }
+        if (word < formerBits.length) {
+            formerBits[word] &= ~(1L << ordinal);
+        }
+    }
+
+    private boolean isFormer(int ordinal) {
+        int word = ordinal >>> 6;
+        return word < formerBits.length && (formerBits[word] & (1L << ordinal)) != 0;
     }
 
     boolean isMember(int ordinal) {
@@ -220,7 +252,7 @@ public final class UserProfile {
 
     /** The user enters segment {@code ordinal} (of which they are not a member) at {@code at}. */
     void enter(int ordinal, long version, long at) {
-        if (memberships.find(ordinal) >= 0) {
+        if (isFormer(ordinal) || isMember(ordinal)) {
             putMembership(ordinal, version, at, Long.MIN_VALUE); // back again
         } else {
             enterLater(ordinal, version, at); // rows written at flushEntries
@@ -278,7 +310,7 @@ public final class UserProfile {
         memberships.set(row, VERSION, version);
         memberships.set(row, ENTERED, enteredAt);
         memberships.set(row, EXITED, exitedAt);
-        memberBit(ordinal, exitedAt == Long.MIN_VALUE);
+        rowBits(ordinal, exitedAt == Long.MIN_VALUE);
         return row;
     }
 
@@ -297,11 +329,15 @@ public final class UserProfile {
             throw new java.io.IOException("membership ordinal " + ordinals[0]);
         }
         memberships.load(ordinals, rows);
-        memberBits = n == 0 ? new long[0] : new long[(ordinals[n - 1] >>> 6) + 1];
+        int words = n == 0 ? 0 : (ordinals[n - 1] >>> 6) + 1;
+        memberBits = new long[words];
+        formerBits = new long[words];
         for (int i = 0; i < n; i++) {
-            if (rows[i * MEMBERSHIP_COLUMNS + EXITED] == Long.MIN_VALUE) {
-                memberBits[ordinals[i] >>> 6] |= 1L << ordinals[i];
-            }
+            long[] bits =
+                    rows[i * MEMBERSHIP_COLUMNS + EXITED] == Long.MIN_VALUE
+                            ? memberBits
+                            : formerBits;
+            bits[ordinals[i] >>> 6] |= 1L << ordinals[i];
         }
     }
 
@@ -312,7 +348,7 @@ public final class UserProfile {
      */
     void enterLater(int ordinal, long version, long at) {
         memberships.addLater(ordinal, version, at, Long.MIN_VALUE);
-        memberBit(ordinal, true);
+        rowBits(ordinal, true);
     }
 
     /** Writes the rows of {@link #enterLater}. */
@@ -327,7 +363,7 @@ public final class UserProfile {
                     if (!test.test(row)) {
                         return false;
                     }
-                    memberBit(memberships.ordinal(row), false);
+                    clearBits(memberships.ordinal(row));
                     return true;
                 });
     }
