@@ -12,6 +12,7 @@ import io.cohortflow.core.contract.ReplyRecord;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.core.contract.UserMembership;
 import io.cohortflow.core.eval.Explanation;
+import io.cohortflow.core.eval.Membership;
 import io.cohortflow.core.eval.MembershipChange;
 import io.cohortflow.core.event.Event;
 import io.cohortflow.job.model.DefinitionUpdate;
@@ -66,6 +67,33 @@ final class Outputs implements Serializable {
                             key,
                             json.json(
                                     c.segmentId(), c.kind().json(), time(c.time()), c.version())));
+        }
+    }
+
+    /**
+     * A backfill's result for one user: an {@code entered} record per segment they are a member of
+     * at its end, stamped with the instant they entered.
+     */
+    void members(
+            String workspace,
+            String userId,
+            Map<String, Membership> memberships,
+            java.util.function.Consumer<KafkaMessage> out) {
+        String key = Keys.of(workspace, userId);
+        MembershipRecord.Writer json = new MembershipRecord.Writer(workspace, userId);
+        for (Map.Entry<String, Membership> m : memberships.entrySet()) {
+            Membership ms = m.getValue();
+            if (ms.member()) {
+                out.accept(
+                        new KafkaMessage(
+                                topics.memberships(),
+                                key,
+                                json.json(
+                                        m.getKey(),
+                                        MembershipChange.Kind.ENTERED.json(),
+                                        time(ms.enteredAt()),
+                                        ms.version())));
+            }
         }
     }
 
@@ -165,6 +193,30 @@ final class Outputs implements Serializable {
         metrics.deadLetter(reason);
         // Keyed by the record's key as cut in the body: a dead letter must fit in a record.
         return KafkaMessage.json(topics.deadLetter(), d.key(), d);
+    }
+
+    /** An event dead-lettered for a time more than {@code skewMillis} ahead of the clock. */
+    KafkaMessage futureEvent(Inbound in, Event e, long skewMillis) {
+        return deadLetter(
+                in,
+                "future_event",
+                "event time "
+                        + Instant.ofEpochMilli(e.time())
+                        + " is more than "
+                        + java.time.Duration.ofMillis(skewMillis)
+                        + " ahead of the clock",
+                eventJson(e));
+    }
+
+    /** An event the engine ignored ({@code reason}: older than the history horizon). */
+    KafkaMessage ignoredEvent(Inbound in, String reason, Event e) {
+        return deadLetter(
+                in,
+                reason,
+                "event time "
+                        + Instant.ofEpochMilli(e.time())
+                        + " is older than the history horizon; it changes nothing",
+                eventJson(e));
     }
 
     KafkaMessage definitionDeadLetter(DefinitionUpdate u, String reason, String detail) {

@@ -2,15 +2,11 @@ package io.cohortflow.job;
 
 import io.cohortflow.core.contract.EventEnvelope;
 import io.cohortflow.core.contract.Keys;
-import io.cohortflow.core.contract.MembershipRecord;
 import io.cohortflow.core.contract.ReplyRecord;
 import io.cohortflow.core.eval.CompiledSegment;
 import io.cohortflow.core.eval.EngineConfig;
-import io.cohortflow.core.eval.EventHistory;
 import io.cohortflow.core.eval.Membership;
 import io.cohortflow.core.eval.MembershipChange;
-import io.cohortflow.core.eval.ProfileCodec;
-import io.cohortflow.core.eval.ProfileHistory;
 import io.cohortflow.core.eval.SegmentCatalog;
 import io.cohortflow.core.eval.SegmentEngine;
 import io.cohortflow.core.eval.UserProfile;
@@ -19,20 +15,15 @@ import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.EventsCodec;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
-import io.cohortflow.job.model.UserState;
-import io.cohortflow.job.state.MapStateHistory;
 import io.cohortflow.job.state.StateAccessException;
 import java.io.IOException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
-import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.streaming.runtime.tasks.ExceptionInChainedOperatorException;
@@ -64,10 +55,8 @@ public class SegmentationFunction
     private final SegmentationSettings settings;
 
     private transient SegmentEngine engine;
-    private transient ValueState<UserProfile> profileState;
-    private transient MapStateHistory history;
+    private transient UserStore user;
     private transient Lapses lapses;
-    private transient MapState<String, List<String>> answered;
     private transient Outputs outputs;
     private transient LiveDefinitions definitions;
     private transient AudienceDeltas audiences;
@@ -86,18 +75,8 @@ public class SegmentationFunction
                                 Duration.ofMillis(settings.horizonMillis()),
                                 settings.historyCap(),
                                 Duration.ofMillis(settings.maxFutureSkewMillis())));
-        profileState = getRuntimeContext().getState(Descriptors.PROFILE);
-        history =
-                new MapStateHistory(
-                        getRuntimeContext().getMapState(Descriptors.HISTORY),
-                        getRuntimeContext().getMapState(Descriptors.HISTORY_CHUNKS),
-                        settings.orderedState());
-        lapses = new Lapses(engine, history, settings.asOf());
-        answered =
-                getRuntimeContext()
-                        .getMapState(
-                                Descriptors.answeredRequests(
-                                        Duration.ofMillis(settings.idempotencyWindowMillis())));
+        user = new UserStore(getRuntimeContext(), settings);
+        lapses = new Lapses(engine, user.history(), settings.asOf());
         metrics = new JobMetrics(getRuntimeContext().getMetricGroup(), engine.stats());
         outputs = new Outputs(settings.topics()).metered(metrics);
         definitions = new LiveDefinitions(settings.definitionsEndOffset(), outputs);
@@ -149,11 +128,11 @@ public class SegmentationFunction
         } catch (StateAccessException | ExceptionInChainedOperatorException e) {
             // The state backend or a chained sink failed: not the record's fault, so neither a
             // dead letter nor a strike against it; the task fails and restarts from a checkpoint.
-            history.rollback();
+            user.rollback();
             throw e;
         } catch (RuntimeException | StackOverflowError e) {
             // The record changed nothing (see process): the user's state is as it was.
-            history.rollback();
+            user.rollback();
             LOG.warn("record {} could not be evaluated; dead-lettered", position, e);
             side.accept(
                     outputs.deadLetter(
@@ -163,7 +142,7 @@ public class SegmentationFunction
                             in.rawValue == null ? Outputs.envelopeJson(in) : in.rawValue));
             replyFailed(in, side);
         } catch (Exception | Error e) {
-            history.rollback();
+            user.rollback();
             PoisonRecords.failed(position);
             throw e;
         }
@@ -199,7 +178,7 @@ public class SegmentationFunction
             erase(in, ctx, out, side);
             return;
         }
-        List<String> first = in.idempotencyKey == null ? null : answered.get(in.idempotencyKey);
+        List<String> first = in.idempotencyKey == null ? null : user.answered(in.idempotencyKey);
         if (first != null) {
             // A retry of a request already answered: its events were applied then.
             side.accept(reply(in, first, true));
@@ -212,29 +191,20 @@ public class SegmentationFunction
                 continue; // counted by the backfill this job was bootstrapped from, or out of range
             }
             if (engine.tooFarInFuture(e, wall)) {
-                side.accept(
-                        outputs.deadLetter(
-                                in,
-                                "future_event",
-                                "event time "
-                                        + Instant.ofEpochMilli(e.time())
-                                        + " is more than "
-                                        + Duration.ofMillis(settings.maxFutureSkewMillis())
-                                        + " ahead of the clock",
-                                Outputs.eventJson(e)));
+                side.accept(outputs.futureEvent(in, e, settings.maxFutureSkewMillis()));
             } else {
                 events.add(e);
             }
         }
-        // The record's changes to the user's state happen together or not at all: the history's
-        // writes are held back until the profile is saved, and what the record emits is sent
-        // after both, so a record that fails halfway (a dead letter) changed nothing.
-        history.begin();
-        UserProfile stored = detached(profileState.value());
+        // The record's changes to the user's state happen together or not at all (UserStore), and
+        // what the record emits is sent after they are stored, so a record that fails halfway (a
+        // dead letter) changed nothing.
+        user.begin();
+        UserProfile stored = user.profile();
         UserProfile profile = stored == null ? new UserProfile() : stored;
         SegmentCatalog catalog = definitions.evaluating(in.workspace);
         SegmentEngine.Outcome outcome =
-                engine.onEvents(profile, historyOf(profile), catalog, events);
+                engine.onEvents(profile, user.historyOf(profile), catalog, events);
         metrics.events(events.size());
         List<MembershipChange> changes = new ArrayList<>(outcome.changes());
         if (definitions.isReady() && !settings.backfill()) {
@@ -248,7 +218,7 @@ public class SegmentationFunction
         KafkaMessage reply = null;
         List<String> cohorts = null;
         if (in.requestId != null && definitions.isReady() && in.op != null) {
-            reply = requests.answer(in, stored != null, profile, historyOf(profile), catalog);
+            reply = requests.answer(in, stored != null, profile, user.historyOf(profile), catalog);
         } else if (in.requestId != null && definitions.isReady()) {
             cohorts = engine.cohorts(profile, catalog);
             reply = reply(in, cohorts, false);
@@ -265,21 +235,12 @@ public class SegmentationFunction
             // user's snapshot after every lapse up to the end has been applied.
             ctx.timerService().registerEventTimeTimer(settings.asOf());
         }
-        save(profile);
-        history.commit();
+        user.commit(profile);
         if (cohorts != null && in.idempotencyKey != null) {
-            answered.put(in.idempotencyKey, cohorts);
+            user.answer(in.idempotencyKey, cohorts);
         }
         for (SegmentEngine.Ignored ig : outcome.ignored()) {
-            Event e = events.get(ig.index());
-            side.accept(
-                    outputs.deadLetter(
-                            in,
-                            ig.reason(),
-                            "event time "
-                                    + Instant.ofEpochMilli(e.time())
-                                    + " is older than the history horizon; it changes nothing",
-                            Outputs.eventJson(e)));
+            side.accept(outputs.ignoredEvent(in, ig.reason(), events.get(ig.index())));
         }
         emit(in.workspace, in.userId, changes, out::collect);
         if (reply != null) {
@@ -307,25 +268,15 @@ public class SegmentationFunction
                             "the job is still reading the segment definitions; retry shortly"));
             return;
         }
-        UserProfile stored = profileState.value();
+        UserProfile stored = user.peek();
         UserProfile profile = stored == null ? new UserProfile() : stored;
         Map<String, Membership> held = profile.memberships(definitions.catalog(in.workspace));
         List<MembershipChange> exits =
                 UserRequests.exits(profile, held, ctx.timerService().currentWatermark());
         KafkaMessage reply = requests.erased(in, stored != null, held, exits);
-        forget(profile, ctx.timerService());
+        user.forget(profile, ctx.timerService());
         emit(in.workspace, in.userId, exits, out::collect);
         side.accept(reply);
-    }
-
-    /** Removes every piece of the user's state and their pending timer. */
-    private void forget(UserProfile profile, TimerService timers) throws Exception {
-        if (profile.scheduledWakeUp() != Long.MAX_VALUE) {
-            timers.deleteEventTimeTimer(profile.scheduledWakeUp());
-        }
-        profileState.clear();
-        history.clear();
-        answered.clear();
     }
 
     /** Registers the user's next wake-up: their next lapse, or their state's expiry if sooner. */
@@ -339,7 +290,7 @@ public class SegmentationFunction
         definitions.ready(
                 ctx.getBroadcastState(Descriptors.DEFINITIONS),
                 ctx.getBroadcastState(Descriptors.PROGRESS));
-        UserProfile profile = detached(profileState.value());
+        UserProfile profile = user.profile();
         if (profile == null) {
             return;
         }
@@ -353,24 +304,25 @@ public class SegmentationFunction
         if (!end && timestamp >= settings.expiry(workspace, profile.lastEventTime())) {
             // No event for the workspace's user TTL: the user goes, as an erasure does.
             List<MembershipChange> exits = UserRequests.exits(profile, catalog, timestamp);
-            forget(profile, ctx.timerService());
+            user.forget(profile, ctx.timerService());
             emit(workspace, Keys.id(key), exits, out::collect);
             return;
         }
         List<MembershipChange> changes = new ArrayList<>();
         // The end-of-backfill timer does not move the user's clock to the end: a streaming job's
         // clocks move with events and lapses only.
-        history.begin(); // written with the profile, or not at all (see process)
+        user.begin(); // written with the profile, or not at all (see process)
         if (!end) {
             try {
-                changes.addAll(engine.advanceTo(profile, historyOf(profile), catalog, timestamp));
+                changes.addAll(
+                        engine.advanceTo(profile, user.historyOf(profile), catalog, timestamp));
             } catch (StateAccessException e) {
-                history.rollback();
+                user.rollback();
                 throw e;
             } catch (RuntimeException | StackOverflowError e) {
                 // A lapse the engine cannot apply must not restart the job on every restore
                 // (the timer would fire again): the user keeps their state, and it is reported.
-                history.rollback();
+                user.rollback();
                 LOG.warn("lapse at {} of {} could not be applied", timestamp, key, e);
                 ctx.output(
                         Descriptors.SIDE,
@@ -388,8 +340,7 @@ public class SegmentationFunction
         } else {
             register(profile, workspace, ctx.timerService());
         }
-        save(profile);
-        history.commit();
+        user.commit(profile);
         emit(workspace, Keys.id(key), changes, out::collect);
         if (end) {
             snapshot(workspace, Keys.id(key), profile, ctx);
@@ -397,32 +348,14 @@ public class SegmentationFunction
     }
 
     /** A backfill's result for one user: memberships as of its end, and the whole state. */
-    private void snapshot(
-            String workspace, String userId, UserProfile profile, OnTimerContext ctx) {
-        for (Map.Entry<String, Membership> m :
-                profile.memberships(definitions.catalog(workspace)).entrySet()) {
-            Membership ms = m.getValue();
-            if (ms.member()) {
-                MembershipRecord r =
-                        new MembershipRecord(
-                                workspace,
-                                userId,
-                                m.getKey(),
-                                MembershipChange.Kind.ENTERED.json(),
-                                Instant.ofEpochMilli(ms.enteredAt()).toString(),
-                                ms.version());
-                ctx.output(
-                        Descriptors.SNAPSHOT,
-                        KafkaMessage.json(settings.topics().memberships(), r.key(), r));
-            }
-        }
-        ctx.output(
-                Descriptors.STATE,
-                UserState.of(
-                        Keys.of(workspace, userId),
-                        profile,
-                        history.entries(),
-                        history.chunkEntries()));
+    private void snapshot(String workspace, String userId, UserProfile profile, OnTimerContext ctx)
+            throws Exception {
+        outputs.members(
+                workspace,
+                userId,
+                profile.memberships(definitions.catalog(workspace)),
+                m -> ctx.output(Descriptors.SNAPSHOT, m));
+        ctx.output(Descriptors.STATE, user.state(Keys.of(workspace, userId), profile));
     }
 
     // ---- definitions ---------------------------------------------------------------------
@@ -444,8 +377,8 @@ public class SegmentationFunction
      * reads their state and changes none. For estimates ({@link DraftEstimates}).
      */
     boolean holdsDraft(CompiledSegment draft, long at) throws IOException {
-        UserProfile p = profileState.value();
-        return p != null && engine.holdsAt(p, historyOf(p), draft, at);
+        UserProfile p = user.peek();
+        return p != null && engine.holdsAt(p, user.historyOf(p), draft, at);
     }
 
     /** The subtask's metrics, for the operator's own (the sweep, the watermark). */
@@ -486,7 +419,7 @@ public class SegmentationFunction
         if (!definitions.ready(defs, progress)) {
             return false;
         }
-        UserProfile profile = detached(profileState.value());
+        UserProfile profile = user.profile();
         String workspace = Keys.workspace(key);
         SegmentCatalog catalog = definitions.catalog(workspace);
         if (profile == null || !engine.behind(profile, catalog)) {
@@ -494,18 +427,18 @@ public class SegmentationFunction
         }
         List<MembershipChange> changes;
         long lapseBefore = profile.nextExpiry();
-        history.begin(); // written with the profile, or not at all (see process)
+        user.begin(); // written with the profile, or not at all (see process)
         try {
-            changes = new ArrayList<>(engine.catchUp(profile, historyOf(profile), catalog));
+            changes = new ArrayList<>(engine.catchUp(profile, user.historyOf(profile), catalog));
             changes.addAll(
                     lapses.apply(profile, catalog, Long.MIN_VALUE, timers.currentWatermark()));
         } catch (StateAccessException e) {
-            history.rollback();
+            user.rollback();
             throw e;
         } catch (RuntimeException | StackOverflowError e) {
             // One user the engine cannot evaluate must not stop the others (nor fail the job on
             // every restart): they keep their state, and their next event is dead-lettered.
-            history.rollback();
+            user.rollback();
             if (failures[0]++ == 0) {
                 LOG.warn("bringing {} up to the definitions failed", key, e);
                 side.accept(outputs.userDeadLetter(key, "evaluation_failed", e.toString()));
@@ -517,47 +450,13 @@ public class SegmentationFunction
             // for most changes. Not writing their state keeps the sweep to reads (and out of the
             // stream's way); they catch up again, identically, at their next event, which
             // stores it.
-            history.rollback();
+            user.rollback();
             return true;
         }
         register(profile, workspace, timers);
-        save(profile);
-        history.commit();
+        user.commit(profile);
         emit(workspace, Keys.id(key), changes, out);
         return true;
-    }
-
-    // ---- state -------------------------------------------------------------------------------
-
-    /**
-     * The user's history: in chunks, the newest in their profile and sealed ones in the {@link
-     * Descriptors#HISTORY_CHUNKS} map (core's {@link ProfileHistory}), so most users cost one state
-     * read and one write per event; a profile stored before chunks has it in {@link
-     * Descriptors#HISTORY}.
-     */
-    private EventHistory historyOf(UserProfile profile) {
-        return ProfileHistory.of(profile, history, history);
-    }
-
-    /**
-     * The stored profile, or a copy of it where the state backend hands out the stored object
-     * itself (the heap backends: tests, the batch backfill): the engine changes the profile it is
-     * given, and a record that fails halfway must leave the stored one as it was (as RocksDB, which
-     * hands out a deserialized copy, does by itself).
-     */
-    @Nullable
-    private UserProfile detached(@Nullable UserProfile stored) {
-        return stored == null || settings.orderedState()
-                ? stored
-                : ProfileCodec.fromBytes(ProfileCodec.toBytes(stored));
-    }
-
-    private void save(UserProfile p) throws IOException {
-        if (p.isEmpty() && p.historySize() == 0) {
-            profileState.clear();
-        } else {
-            profileState.update(p);
-        }
     }
 
     // ---- outputs -----------------------------------------------------------------------------
