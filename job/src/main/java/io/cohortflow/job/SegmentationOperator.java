@@ -61,9 +61,6 @@ public class SegmentationOperator
     /** How often each subtask writes its heartbeat to the replies topic. */
     static final long HEARTBEAT_MILLIS = 1_000;
 
-    /** No sweep, or none reported yet. */
-    private static final long NONE = -2;
-
     private static final ListStateDescriptor<Long> SWEEP =
             new ListStateDescriptor<>("definitions-sweep", Types.LONG);
 
@@ -78,22 +75,14 @@ public class SegmentationOperator
     // Set in initializeState: the operator reaches its task serialized, and a deserialized
     // object's transient fields hold 0 and false whatever their declarations say.
 
-    /** The definitions offset the running sweep brings users up to; {@link #NONE} when idle. */
-    private transient long target;
+    /** Where the sweep is (checkpointed in {@link #SWEEP}). */
+    private transient SweepCursor cursor;
 
-    /** The offset through which sweeps have been reported applied to all users. */
-    private transient long reported;
-
-    /** The last key group the running sweep has fully visited (-1: none). */
-    private transient int doneGroup;
-
-    private transient boolean again;
     private transient boolean scheduled;
     private transient long recordsSinceSlice;
     private transient int failures;
     @Nullable private transient Stream<String> keyStream;
     @Nullable private transient Iterator<String> keys;
-    private transient int group;
     private transient long visited;
 
     private transient DraftEstimates estimates;
@@ -148,34 +137,17 @@ public class SegmentationOperator
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
-        target = NONE;
-        reported = NONE;
-        doneGroup = -1;
-        group = -1;
-        again = false;
         sweepState = context.getOperatorStateStore().getListState(SWEEP);
-        if (!context.isRestored()) {
-            return;
-        }
-        List<Long> saved = new java.util.ArrayList<>();
-        sweepState.get().forEach(saved::add);
-        var task = getRuntimeContext().getTaskInfo();
-        if (saved.size() == 6
-                && saved.get(4) == task.getNumberOfParallelSubtasks()
-                && saved.get(5) == task.getIndexOfThisSubtask()) {
-            target = saved.get(0);
-            reported = saved.get(1);
-            doneGroup = saved.get(2).intValue();
-            again = saved.get(3) != 0;
-        } else {
-            // State from before sweeps (its profiles carry no definitions epoch), or from another
-            // parallelism (this subtask's key groups were others' and their sweeps went as far as
-            // they went): one sweep brings every user held here up to date. What was reported
-            // applied everywhere stays so.
-            for (int i = 1; i < saved.size(); i += 6) {
-                reported = reported == NONE ? saved.get(i) : Math.min(reported, saved.get(i));
-            }
-            again = true;
+        cursor = new SweepCursor();
+        if (context.isRestored()) {
+            List<Long> saved = new java.util.ArrayList<>();
+            sweepState.get().forEach(saved::add);
+            var task = getRuntimeContext().getTaskInfo();
+            cursor =
+                    SweepCursor.restore(
+                            saved,
+                            task.getNumberOfParallelSubtasks(),
+                            task.getIndexOfThisSubtask());
         }
     }
 
@@ -198,7 +170,7 @@ public class SegmentationOperator
                 new SimpleTimerService(
                         getInternalTimerService(
                                 "user-timers", VoidNamespaceSerializer.INSTANCE, this));
-        if (target != NONE || again) {
+        if (cursor.sweeping()) {
             schedule(0);
         }
         JobMetrics m = function.metrics();
@@ -263,7 +235,7 @@ public class SegmentationOperator
         }
         super.processElement2(element);
         if (function.definitions().takeSweep()) {
-            again = true;
+            cursor.want();
             schedule(0);
         }
     }
@@ -273,13 +245,7 @@ public class SegmentationOperator
         super.snapshotState(context);
         var task = getRuntimeContext().getTaskInfo();
         sweepState.update(
-                List.of(
-                        target,
-                        reported,
-                        (long) doneGroup,
-                        again ? 1L : 0L,
-                        (long) task.getNumberOfParallelSubtasks(),
-                        (long) task.getIndexOfThisSubtask()));
+                cursor.state(task.getNumberOfParallelSubtasks(), task.getIndexOfThisSubtask()));
     }
 
     @Override
@@ -293,7 +259,7 @@ public class SegmentationOperator
 
     /** Whether a sweep is running or wanted. */
     public boolean sweeping() {
-        return target != NONE || again;
+        return cursor.sweeping();
     }
 
     /** Users visited by sweeps since this operator was opened. */
@@ -306,19 +272,13 @@ public class SegmentationOperator
      * cursor): 0 to 1, and 1 with no sweep running. The rollout's progress, per subtask.
      */
     double sweepProgress() {
-        if (target == NONE) {
-            return again ? 0 : 1;
-        }
         var task = getRuntimeContext().getTaskInfo();
         var range =
                 KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex(
                         task.getMaxNumberOfParallelSubtasks(),
                         task.getNumberOfParallelSubtasks(),
                         task.getIndexOfThisSubtask());
-        int total = range.getEndKeyGroup() - range.getStartKeyGroup() + 1;
-        int done =
-                doneGroup < range.getStartKeyGroup() ? 0 : doneGroup - range.getStartKeyGroup() + 1;
-        return Math.min(1.0, (double) done / total);
+        return cursor.progress(range.getStartKeyGroup(), range.getEndKeyGroup());
     }
 
     private void schedule(long delayMillis) {
@@ -340,7 +300,7 @@ public class SegmentationOperator
                 getOperatorStateBackend().getBroadcastState(Descriptors.DEFINITIONS);
         BroadcastState<String, Long> progress =
                 getOperatorStateBackend().getBroadcastState(Descriptors.PROGRESS);
-        if (target == NONE && !again) {
+        if (!cursor.sweeping()) {
             return;
         }
         if (!function.definitions().ready(defs, progress)) {
@@ -349,10 +309,8 @@ public class SegmentationOperator
             schedule(100);
             return;
         }
-        if (target == NONE) {
-            again = false;
-            target = LiveDefinitions.read(progress);
-            doneGroup = -1;
+        if (!cursor.running()) {
+            cursor.start(LiveDefinitions.read(progress));
             failures = 0;
         }
         if (keys == null) {
@@ -365,14 +323,9 @@ public class SegmentationOperator
         boolean first = true;
         while (keys.hasNext() && (first || System.nanoTime() < deadline)) {
             String key = keys.next();
-            int g = keyGroup(key);
-            if (g <= doneGroup) {
+            if (!cursor.visits(keyGroup(key))) {
                 continue; // visited before the restore
             }
-            if (group != -1 && g != group) {
-                doneGroup = group;
-            }
-            group = g;
             first = false;
             visited++;
             setCurrentKey(key);
@@ -392,26 +345,24 @@ public class SegmentationOperator
                     function.definitions()
                             .reports(
                                     AppliedRecord.APPLIED,
-                                    reported,
-                                    target,
+                                    cursor.reported(),
+                                    cursor.target(),
                                     getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
                                     getRuntimeContext()
                                             .getTaskInfo()
                                             .getNumberOfParallelSubtasks())) {
                 side.accept(m);
             }
-            reported = Math.max(reported, target);
         } else {
             // Not applied to all: those users keep their state until their next event, which
             // dead-letters the record that cannot be evaluated. The definitions stay in effect.
             LOG.warn(
                     "sweep to offset {}: {} users could not be evaluated; not reported applied",
-                    target,
+                    cursor.target(),
                     failures);
         }
-        target = NONE;
-        doneGroup = -1;
-        if (again) {
+        cursor.finish(failures == 0);
+        if (cursor.sweeping()) {
             schedule(0);
         }
     }
@@ -469,7 +420,7 @@ public class SegmentationOperator
         Stream<String> all = userKeys();
         keyStream = all;
         keys = all.iterator();
-        group = -1;
+        cursor.rewind();
     }
 
     /** The users held by this subtask, in key-group order. */
