@@ -67,11 +67,7 @@ public final class LatencyBenchmark {
                         Map.entry("cohortflow.api-keys.bench.role", "admin"));
         // Settings on the command line (-Dcohortflow.job.checkpoint-interval=10s) over these.
         Map<String, String> settings = new java.util.HashMap<>(props);
-        for (String name : System.getProperties().stringPropertyNames()) {
-            if (name.startsWith("cohortflow.")) {
-                settings.put(name, System.getProperty(name));
-            }
-        }
+        settings.putAll(commandLineSettings());
         Path stateDir = stateLocalDir();
         if (stateDir != null) {
             settings.put(JobConfig.STATE_LOCAL_DIR.key(), stateDir.toString());
@@ -103,6 +99,20 @@ public final class LatencyBenchmark {
             deleteTree(stateDir);
             deleteTree(data);
         }
+    }
+
+    /**
+     * The {@code -Dcohortflow.*} settings of this JVM's command line (a checkpoint interval, a
+     * working directory), which both benchmarks put over their own.
+     */
+    static Map<String, String> commandLineSettings() {
+        Map<String, String> out = new java.util.HashMap<>();
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith("cohortflow.")) {
+                out.put(name, System.getProperty(name));
+            }
+        }
+        return out;
     }
 
     /**

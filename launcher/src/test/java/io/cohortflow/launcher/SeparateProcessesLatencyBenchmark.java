@@ -284,13 +284,7 @@ public final class SeparateProcessesLatencyBenchmark {
 
     /** The settings the parent forwarded as system properties (see {@link #spawn}). */
     private static Map<String, String> forwarded() {
-        Map<String, String> out = new HashMap<>();
-        for (String name : System.getProperties().stringPropertyNames()) {
-            if (name.startsWith("cohortflow.")) {
-                out.put(name, System.getProperty(name));
-            }
-        }
-        return out;
+        return LatencyBenchmark.commandLineSettings();
     }
 
     /** Says the child is ready, then waits for its standard input to close. */
