@@ -61,12 +61,7 @@ final class Outputs implements Serializable {
         String key = Keys.of(workspace, userId);
         MembershipRecord.Writer json = new MembershipRecord.Writer(workspace, userId);
         for (MembershipChange c : changes) {
-            out.accept(
-                    new KafkaMessage(
-                            topics.memberships(),
-                            key,
-                            json.json(
-                                    c.segmentId(), c.kind().json(), time(c.time()), c.version())));
+            out.accept(membership(json, key, c.segmentId(), c.kind(), c.time(), c.version()));
         }
     }
 
@@ -85,16 +80,26 @@ final class Outputs implements Serializable {
             Membership ms = m.getValue();
             if (ms.member()) {
                 out.accept(
-                        new KafkaMessage(
-                                topics.memberships(),
+                        membership(
+                                json,
                                 key,
-                                json.json(
-                                        m.getKey(),
-                                        MembershipChange.Kind.ENTERED.json(),
-                                        time(ms.enteredAt()),
-                                        ms.version())));
+                                m.getKey(),
+                                MembershipChange.Kind.ENTERED,
+                                ms.enteredAt(),
+                                ms.version()));
             }
         }
+    }
+
+    private KafkaMessage membership(
+            MembershipRecord.Writer json,
+            String key,
+            String segmentId,
+            MembershipChange.Kind kind,
+            long at,
+            long version) {
+        return new KafkaMessage(
+                topics.memberships(), key, json.json(segmentId, kind.json(), time(at), version));
     }
 
     // The changes of one event or lapse share their instant: its text is made once.

@@ -347,7 +347,10 @@ public final class ProfileCodec {
         return legacy ? in.readUTF() : Varints.readString(in);
     }
 
-    /** Convenience for tests and size reports. */
+    /**
+     * The profile as bytes in memory: copies (where a state backend hands out the stored object), a
+     * backfill's savepoint, tests and size reports.
+     */
     public static byte[] toBytes(UserProfile p) {
         ByteArrayDataOutput out = new ByteArrayDataOutput(1024);
         try {
