@@ -9,8 +9,9 @@ import java.io.IOException;
 final class MembershipCodec {
     private MembershipCodec() {}
 
+    /** The {@code n} ordinals of a section, in an array with room for more (see readSection). */
     private static int[] readOrdinals(DataInput in, int n, boolean bitmap) throws IOException {
-        int[] ordinals = new int[n];
+        int[] ordinals = new int[OrdinalRows.roomFor(n)];
         if (bitmap) {
             byte[] bits = new byte[Varints.readInt(in)];
             in.readFully(bits);
@@ -105,19 +106,15 @@ final class MembershipCodec {
         // Written per event by the job, for hundreds of rows and a few dozen instants: the
         // instants are found with a small hash table and only they are sorted (sorting every
         // row's instant and searching it per row was a third of the job's time for users in
-        // most of 1 000 segments).
-        long[] instants = new long[n];
-        int[] instantOf = new int[n];
-        int mask = Integer.highestOneBit(Math.max(8, n * 2)) * 2 - 1;
-        long[] keys = new long[mask + 1];
-        int[] ids = new int[mask + 1]; // index + 1; 0 for an empty slot
-        int k = distinctInstants(m, base, keys, ids, instants, instantOf);
-        long[] sorted = java.util.Arrays.copyOf(instants, k);
+        // most of 1 000 segments). The table and arrays are the thread's, reused: sized for the
+        // rows, they were most of what the job allocated per event.
+        Instants scratch = SCRATCH.get();
+        int k = scratch.distinct(m, base);
+        long[] sorted = java.util.Arrays.copyOf(scratch.instants, k);
         java.util.Arrays.sort(sorted);
-        int[] rank = new int[k];
-        for (int i = 0; i < k; i++) {
-            rank[ids[slot(keys, ids, sorted[i])] - 1] = i;
-        }
+        int[] rank = scratch.rank(sorted);
+        int[] instantOf = scratch.instantOf;
+        scratch.clear();
         Varints.writeInt(out, k);
         long last = 0;
         for (int i = 0; i < k; i++) {
@@ -143,38 +140,89 @@ final class MembershipCodec {
         writeExits(m, out, base);
     }
 
-    /**
-     * The distinct entry instants of the rows (as distances from {@code base}) into {@code
-     * instants}, in order of first appearance, and each row's index among them into {@code
-     * instantOf}; returns how many there are. {@code keys} and {@code ids} (empty, a power of two
-     * long, at least twice the rows) become an open-addressing table from instant to its index + 1,
-     * which then also ranks the sorted instants without a search each.
-     */
-    private static int distinctInstants(
-            OrdinalRows m, long base, long[] keys, int[] ids, long[] instants, int[] instantOf) {
-        int n = m.size();
-        int k = 0;
-        for (int r = 0; r < n; r++) {
-            long d = base - m.get(r, UserProfile.ENTERED);
-            int i = slot(keys, ids, d);
-            if (ids[i] == 0) {
-                keys[i] = d;
-                instants[k] = d;
-                ids[i] = ++k;
-            }
-            instantOf[r] = ids[i] - 1;
-        }
-        return k;
-    }
+    private static final ThreadLocal<Instants> SCRATCH = ThreadLocal.withInitial(Instants::new);
 
-    /** The slot of {@code key} in the table, or the empty slot where it would go. */
-    private static int slot(long[] keys, int[] ids, long key) {
-        int mask = keys.length - 1;
-        int i = LongTable.mix(key) & mask;
-        while (ids[i] != 0 && keys[i] != key) {
-            i = (i + 1) & mask;
+    /**
+     * The distinct entry instants of a section's rows, as distances from its base, found with an
+     * open-addressing table that grows with the instants (not the rows) and is emptied after each
+     * use by clearing only the slots taken.
+     */
+    private static final class Instants {
+        private long[] keys = new long[64];
+        private int[] ids = new int[64]; // index + 1; 0 for an empty slot
+        private long[] instants = new long[32]; // in order of first appearance
+        private int[] slots = new int[32]; // the table slot of each
+        private int count;
+        private int[] instantOf = new int[256]; // per row, its instant's index
+
+        /** Finds the rows' instants; returns how many distinct ones there are. */
+        int distinct(OrdinalRows m, long base) {
+            int n = m.size();
+            if (instantOf.length < n) {
+                instantOf = new int[Math.max(n, instantOf.length * 2)];
+            }
+            for (int r = 0; r < n; r++) {
+                long d = base - m.get(r, UserProfile.ENTERED);
+                int i = slot(d);
+                if (ids[i] == 0) {
+                    if (2 * (count + 1) > keys.length) {
+                        grow();
+                        i = slot(d);
+                    }
+                    if (count == instants.length) {
+                        instants = java.util.Arrays.copyOf(instants, count * 2);
+                        slots = java.util.Arrays.copyOf(slots, count * 2);
+                    }
+                    keys[i] = d;
+                    instants[count] = d;
+                    slots[count] = i;
+                    ids[i] = ++count;
+                }
+                instantOf[r] = ids[i] - 1;
+            }
+            return count;
         }
-        return i;
+
+        /** Per instant (by index of first appearance), its rank among {@code sorted}. */
+        int[] rank(long[] sorted) {
+            int[] rank = new int[sorted.length];
+            for (int i = 0; i < sorted.length; i++) {
+                rank[ids[slot(sorted[i])] - 1] = i;
+            }
+            return rank;
+        }
+
+        /**
+         * Empties the table for the next section, slot by slot taken (probing for each instant
+         * would stop at a slot already emptied).
+         */
+        void clear() {
+            for (int i = 0; i < count; i++) {
+                ids[slots[i]] = 0;
+            }
+            count = 0;
+        }
+
+        /** The slot of {@code key} in the table, or the empty slot where it would go. */
+        private int slot(long key) {
+            int mask = keys.length - 1;
+            int i = LongTable.mix(key) & mask;
+            while (ids[i] != 0 && keys[i] != key) {
+                i = (i + 1) & mask;
+            }
+            return i;
+        }
+
+        private void grow() {
+            keys = new long[keys.length * 2];
+            ids = new int[ids.length * 2];
+            for (int i = 0; i < count; i++) {
+                int at = slot(instants[i]);
+                keys[at] = instants[i];
+                ids[at] = i + 1;
+                slots[i] = at;
+            }
+        }
     }
 
     /** Exits (versions 7 on): how many, then (row gap, distance from now) per former member. */
@@ -211,8 +259,9 @@ final class MembershipCodec {
         int n = packed ? header >>> 2 : header;
         boolean runs = packed && (header & 2) != 0;
         int[] ordinals = readOrdinals(in, n, packed && (header & 1) != 0);
-        // The rows as the profile holds them: version, entered, exited, row after row.
-        long[] rows = new long[n * UserProfile.MEMBERSHIP_COLUMNS];
+        // The rows as the profile holds them: version, entered, exited, row after row, with room
+        // for the few an event enters.
+        long[] rows = new long[ordinals.length * UserProfile.MEMBERSHIP_COLUMNS];
         for (int r = 0; r < n; ) {
             int run = runs ? Varints.readInt(in) : 1;
             if (run < 1 || run > n - r) {
@@ -261,6 +310,6 @@ final class MembershipCodec {
             rows[r * UserProfile.MEMBERSHIP_COLUMNS + UserProfile.EXITED] =
                     base - Varints.readSigned(in);
         }
-        p.loadMemberships(ordinals, rows);
+        p.loadMemberships(ordinals, rows, n);
     }
 }

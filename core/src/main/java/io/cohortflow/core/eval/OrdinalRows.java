@@ -64,20 +64,40 @@ final class OrdinalRows {
     }
 
     /**
-     * Fills an empty table: {@code sortedKeys} ascending (the caller checks), and their values row
-     * after row. Takes ownership of both arrays.
+     * Fills an empty table with {@code rows} rows: the first {@code rows} of {@code sortedKeys}
+     * ascending (the caller checks), and their values row after row. Takes ownership of both
+     * arrays, whose room past the rows is for rows added later (a profile read for one event and
+     * grown to hold its entries copied both arrays whole).
      */
-    void load(int[] sortedKeys, long[] rowValues) {
+    void load(int[] sortedKeys, long[] rowValues, int rows) {
         if (size != 0 || later != 0) {
             throw new IllegalStateException("rows already held");
         }
-        if (rowValues.length != sortedKeys.length * columns) {
+        if (sortedKeys.length < rows || rowValues.length < sortedKeys.length * columns) {
             throw new IllegalArgumentException(
-                    rowValues.length + " values for " + sortedKeys.length + " rows");
+                    sortedKeys.length
+                            + " keys and "
+                            + rowValues.length
+                            + " values for "
+                            + rows
+                            + " rows");
         }
         keys = sortedKeys;
         values = rowValues;
-        size = sortedKeys.length;
+        size = rows;
+    }
+
+    /** Makes room for {@code rows} rows in all, so that filling the table copies nothing. */
+    void reserve(int rows) {
+        if (rows > keys.length) {
+            keys = Arrays.copyOf(keys, rows);
+            values = Arrays.copyOf(values, rows * columns);
+        }
+    }
+
+    /** The rows a table read with {@code rows} rows has room for: a few more, for entries. */
+    static int roomFor(int rows) {
+        return rows + Math.max(4, rows >> 3);
     }
 
     /** Rows held back by {@link #addLater}, in the order added, until {@link #flush}. */

@@ -216,6 +216,7 @@ public final class ProfileCodec {
                 readMembershipRows(p, in, base);
             }
             int rechecks = Varints.readInt(in);
+            p.rechecks.reserve(Math.min(rechecks, 1 << 16)); // a count read, not yet trusted
             int ordinal = -1;
             for (int i = 0; i < rechecks; i++) {
                 ordinal += Varints.readInt(in) + 1;

@@ -39,8 +39,11 @@ final class SequenceMatcher {
     private final List<Step> steps = new ArrayList<>();
     private final List<Pred> trailingExclusions = new ArrayList<>();
     // By identity: checkpoints are the definition's own nodes, and a deep hash per lookup is waste.
-    private final Map<Pred, List<int[]>> intervalCache = new java.util.IdentityHashMap<>();
-    private final Set<Long> failed = new HashSet<>();
+    // Sized for the few checkpoints of a sequence: a matcher is made per evaluation.
+    private final Map<Pred, List<int[]>> intervalCache = new java.util.IdentityHashMap<>(4);
+
+    // Made on the first failure: most evaluations match or fail without a search.
+    private Set<Long> failed = Set.of();
     private int[] visitOrdinal;
 
     // The interval each step took in the match found (set as the search returns from it).
@@ -128,7 +131,7 @@ final class SequenceMatcher {
             return true;
         }
         long key = ((long) k << 32) | (prevEnd + 1);
-        if (failed.contains(key)) {
+        if (!failed.isEmpty() && failed.contains(key)) {
             return false;
         }
         Step step = steps.get(k);
@@ -143,6 +146,9 @@ final class SequenceMatcher {
                 chosen[k] = cand;
                 return true;
             }
+        }
+        if (failed.isEmpty()) {
+            failed = new HashSet<>();
         }
         failed.add(key);
         return false;

@@ -315,11 +315,11 @@ public final class UserProfile {
     }
 
     /**
-     * Sets the membership rows of a profile being read, which has none yet: ordinals ascending, as
-     * the codec writes them (checked), one row each, without a search per row.
+     * Sets the membership rows of a profile being read, which has none yet: the first {@code n}
+     * ordinals ascending, as the codec writes them (checked), one row each, without a search per
+     * row; the arrays' room past them is for rows added later.
      */
-    void loadMemberships(int[] ordinals, long[] rows) throws java.io.IOException {
-        int n = ordinals.length;
+    void loadMemberships(int[] ordinals, long[] rows, int n) throws java.io.IOException {
         for (int i = 1; i < n; i++) {
             if (ordinals[i] <= ordinals[i - 1]) {
                 throw new java.io.IOException("membership ordinals out of order at row " + i);
@@ -328,7 +328,7 @@ public final class UserProfile {
         if (n > 0 && ordinals[0] < 0) {
             throw new java.io.IOException("membership ordinal " + ordinals[0]);
         }
-        memberships.load(ordinals, rows);
+        memberships.load(ordinals, rows, n);
         int words = n == 0 ? 0 : (ordinals[n - 1] >>> 6) + 1;
         memberBits = new long[words];
         formerBits = new long[words];

@@ -9,7 +9,6 @@ import io.cohortflow.core.eval.SegmentEngine;
 import io.cohortflow.core.eval.UserProfile;
 import io.cohortflow.core.event.Event;
 import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.util.List;
 import java.util.Random;
 
@@ -22,7 +21,8 @@ import java.util.Random;
  * clock) were as wide as its figures. Not a replacement for JMH's figures against the targets.
  *
  * <p>Settings as system properties: {@code definitions} (1000), {@code users} (5000), {@code
- * eventsPerUser} (40), {@code codec} (false: with it, each event also reads and writes the profile
+ * eventsPerUser} (40), {@code mix} ({@code mixed}, or {@code incremental} as {@link
+ * EngineBenchmark}'s), {@code codec} (false: with it, each event also reads and writes the profile
  * through its codec, as the job does), {@code passes} (3, after two unmeasured ones).
  */
 public final class EngineCpuLoop {
@@ -32,16 +32,27 @@ public final class EngineCpuLoop {
         int perUser = Integer.getInteger("eventsPerUser", 40);
         boolean codec = Boolean.getBoolean("codec");
         int passes = Integer.getInteger("passes", 3);
-        SegmentCatalog catalog = Workload.catalog(definitions, false);
-        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        boolean incrementalOnly = System.getProperty("mix", "mixed").equals("incremental");
+        SegmentCatalog catalog = Workload.catalog(definitions, incrementalOnly);
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        var process =
+                (com.sun.management.OperatingSystemMXBean)
+                        ManagementFactory.getOperatingSystemMXBean();
         for (int pass = -2; pass < passes; pass++) {
             SegmentEngine engine = new SegmentEngine(EngineConfig.DEFAULT);
             long before = threads.getCurrentThreadCpuTime();
+            long processBefore = process.getProcessCpuTime();
+            long allocatedBefore = threads.getCurrentThreadAllocatedBytes();
             UserProfile[] profiles = run(engine, catalog, users, perUser, codec);
             long cpu = threads.getCurrentThreadCpuTime() - before;
+            long processCpu = process.getProcessCpuTime() - processBefore;
+            long allocated = threads.getCurrentThreadAllocatedBytes() - allocatedBefore;
             if (pass < 0) {
+                CHANGED[0] = 0;
                 continue; // the JIT compilers' passes
             }
+            System.out.println("CHANGED " + CHANGED[0] / ((double) users * perUser));
+            CHANGED[0] = 0;
             long bytes = 0;
             for (UserProfile p : profiles) {
                 bytes += ProfileCodec.toBytes(p).length;
@@ -49,16 +60,24 @@ public final class EngineCpuLoop {
             double events = (double) users * perUser;
             EngineStats w = engine.stats();
             System.out.printf(
-                    "FIGURE engine loop, %d mixed definitions, %d users x %d events%s: %.2f µs"
-                            + " thread CPU/event (pass %d); profile %d bytes/user; per event:"
-                            + " %.2f history evaluations, %.2f history reads%n",
+                    "FIGURE engine loop, %d %s definitions, %d users x %d events%s: %.2f µs"
+                            + " thread CPU/event, %.2f µs process CPU/event with the garbage"
+                            + " collector's (pass %d); profile %d bytes/user; per event:"
+                            + " %.0f bytes allocated,"
+                            + " %.2f counters updated, %.2f formulas, %.2f history evaluations,"
+                            + " %.2f history reads%n",
                     definitions,
+                    incrementalOnly ? "incremental" : "mixed",
                     users,
                     perUser,
                     codec ? ", profile through its codec per event" : "",
                     cpu / 1e3 / events,
+                    processCpu / 1e3 / events,
                     pass + 1,
                     bytes / users,
+                    allocated / events,
+                    w.countersUpdated() / events,
+                    w.formulasEvaluated() / events,
                     w.historyEvaluations() / events,
                     w.historyReads() / events);
         }
@@ -82,10 +101,16 @@ public final class EngineCpuLoop {
             if (codec) {
                 profiles[u] = ProfileCodec.fromBytes(ProfileCodec.toBytes(profiles[u]));
             }
-            engine.onEvents(profiles[u], histories[u], catalog, List.of(e));
+            if (!engine.onEvents(profiles[u], histories[u], catalog, List.of(e))
+                    .changes()
+                    .isEmpty()) {
+                CHANGED[0]++;
+            }
         }
         return profiles;
     }
+
+    static final long[] CHANGED = new long[1];
 
     private EngineCpuLoop() {}
 }
