@@ -48,11 +48,8 @@ public final class EngineCpuLoop {
             long processCpu = process.getProcessCpuTime() - processBefore;
             long allocated = threads.getCurrentThreadAllocatedBytes() - allocatedBefore;
             if (pass < 0) {
-                CHANGED[0] = 0;
                 continue; // the JIT compilers' passes
             }
-            System.out.println("CHANGED " + CHANGED[0] / ((double) users * perUser));
-            CHANGED[0] = 0;
             long bytes = 0;
             for (UserProfile p : profiles) {
                 bytes += ProfileCodec.toBytes(p).length;
@@ -101,16 +98,10 @@ public final class EngineCpuLoop {
             if (codec) {
                 profiles[u] = ProfileCodec.fromBytes(ProfileCodec.toBytes(profiles[u]));
             }
-            if (!engine.onEvents(profiles[u], histories[u], catalog, List.of(e))
-                    .changes()
-                    .isEmpty()) {
-                CHANGED[0]++;
-            }
+            engine.onEvents(profiles[u], histories[u], catalog, List.of(e));
         }
         return profiles;
     }
-
-    static final long[] CHANGED = new long[1];
 
     private EngineCpuLoop() {}
 }
