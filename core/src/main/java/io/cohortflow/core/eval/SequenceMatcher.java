@@ -34,6 +34,11 @@ final class SequenceMatcher {
             List<SeqItem> restrictions,
             List<Pred> exclusions) {}
 
+    /** The checkpoint any hit satisfies: the step before a prefix's sequence, after a suffix's. */
+    private static final Pred ANY_HIT =
+            new Pred.Exists(
+                    new io.cohortflow.core.definition.Val.Attr("variables/name"), false, null);
+
     private final ReferenceEvaluator eval;
     private final List<Event> hits;
     private final List<Step> steps = new ArrayList<>();
@@ -55,11 +60,8 @@ final class SequenceMatcher {
         List<SeqItem> restrictions = new ArrayList<>();
         List<Pred> exclusions = new ArrayList<>();
         boolean excludeNext = false;
-        Pred any =
-                new Pred.Exists(
-                        new io.cohortflow.core.definition.Val.Attr("variables/name"), false, null);
         if (s.kind() == Pred.SequenceKind.PREFIX) {
-            steps.add(new Step(any, null, List.of(), List.of()));
+            steps.add(new Step(ANY_HIT, null, List.of(), List.of()));
         }
         for (SeqItem it : s.stream()) {
             if (it instanceof SeqItem.ExcludeNext) {
@@ -86,7 +88,7 @@ final class SequenceMatcher {
         }
         trailingExclusions.addAll(exclusions);
         if (s.kind() == Pred.SequenceKind.SUFFIX) {
-            steps.add(new Step(any, null, List.of(), List.copyOf(trailingExclusions)));
+            steps.add(new Step(ANY_HIT, null, List.of(), List.copyOf(trailingExclusions)));
             trailingExclusions.clear();
         }
     }
