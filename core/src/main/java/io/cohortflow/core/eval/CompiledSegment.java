@@ -27,6 +27,8 @@ import org.jspecify.annotations.Nullable;
  *     AppendRules#completingNames})
  * @param visitLocal for a visit container: a non-member enters through an appended event only if
  *     the event's visit satisfies it (see {@link AppendRules#visitLocal})
+ * @param requiredNames for history-evaluated segments: name sets the user's history must hold a
+ *     name of each for the definition to hold (see {@link RequiredNames})
  */
 public record CompiledSegment(
         String id,
@@ -40,7 +42,8 @@ public record CompiledSegment(
         @Nullable Set<String> visitGate,
         boolean appendMonotone,
         @Nullable Set<String> completingNames,
-        boolean visitLocal) {
+        boolean visitLocal,
+        List<Set<String>> requiredNames) {
 
     public boolean incremental() {
         return formula != null;

@@ -192,6 +192,13 @@ final class HistorySegments {
 
     /** Evaluates {@code s} at the user's now and schedules its next recheck. */
     boolean evaluate(UserProfile p, CompiledSegment s, Scope scope) {
+        if (!RequiredNames.held(p, s.requiredNames())) {
+            // No, without reading the history; and time alone cannot make it yes (it only takes
+            // events away), so no recheck: only an event can, which the rules above make due.
+            stats.historySkips++;
+            storeRecheck(p, s, Long.MAX_VALUE);
+            return false;
+        }
         List<Event> events;
         boolean holds;
         if (scope.local != null && scope.local.contains(s)) {

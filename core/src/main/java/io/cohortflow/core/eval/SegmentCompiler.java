@@ -75,7 +75,8 @@ final class SegmentCompiler {
                     null,
                     false,
                     null,
-                    false);
+                    false,
+                    List.of());
         } catch (NotIncremental e) {
             return new CompiledSegment(
                     id,
@@ -89,7 +90,8 @@ final class SegmentCompiler {
                     visitGate(resolved.container()),
                     AppendRules.monotone(resolved.container()),
                     AppendRules.completingNames(resolved.container()),
-                    AppendRules.visitLocal(resolved.container()));
+                    AppendRules.visitLocal(resolved.container()),
+                    RequiredNames.of(resolved.container()));
         }
     }
 
