@@ -93,7 +93,7 @@ final class Counters {
                 // Formulas read counter values only, and a test's outcome changes only where the
                 // value reaches one of its pivots: segments whose thresholds the value did not
                 // cross (or a count at its retention limit that kept its value) are not due.
-                catalog.segmentsCrossing(v, before[i], s.valueFrom(v.kind(), visible), due);
+                catalog.segmentsCrossing(v, before[i], s.valueFrom(v.kind(), visible), p, due);
             }
             // The user's wake-up is the earliest of all counters': when it was this counter's and
             // moved later (a count at its retention limit, a new maximum), find the next.
@@ -148,10 +148,10 @@ final class Counters {
                         lo = Math.min(lo, x);
                         hi = Math.max(hi, x);
                     }
-                    catalog.segmentsCrossing(v, lo, hi, due);
+                    catalog.segmentsCrossing(v, lo, hi, p, due);
                 } else {
                     // The other kinds only fall (MIN: rise): the two ends span the range.
-                    catalog.segmentsCrossing(v, before, s.valueFrom(v.kind(), is), due);
+                    catalog.segmentsCrossing(v, before, s.valueFrom(v.kind(), is), p, due);
                 }
             }
             if (s.evict(store, p.now, p.floor, horizon) && s.size() == 0) {

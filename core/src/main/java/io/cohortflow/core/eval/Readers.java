@@ -20,15 +20,24 @@ final class Readers {
     private final Pivot[] pivots;
     private final CompiledSegment[] atPivot;
 
+    /**
+     * Per pivot, the other counters its segment cannot hold without (see {@link #guards}): a user's
+     * first event moves a largest page depth past half the catalogue's depth thresholds, while the
+     * category each of those filters also needs is one the user never saw.
+     */
+    private final long[][] guardsAt;
+
     Readers(
             List<CompiledSegment> all,
             List<CompiledSegment> always,
             Pivot[] pivots,
-            CompiledSegment[] atPivot) {
+            CompiledSegment[] atPivot,
+            long[][] guardsAt) {
         this.all = all;
         this.always = always;
         this.pivots = pivots;
         this.atPivot = atPivot;
+        this.guardsAt = guardsAt;
     }
 
     /** Every counter's readers among {@code segments} (the incremental ones). */
@@ -36,6 +45,7 @@ final class Readers {
         Map<Long, List<CompiledSegment>> all = new HashMap<>();
         Map<Long, List<CompiledSegment>> always = new HashMap<>();
         Map<Long, List<Map.Entry<Pivot, CompiledSegment>>> pivoted = new HashMap<>();
+        Map<Long, Long> storeOf = new HashMap<>();
         for (CompiledSegment s : segments) {
             if (!s.incremental()) {
                 continue;
@@ -45,6 +55,7 @@ final class Readers {
                     .tests(
                             t -> {
                                 long id = t.counter().id();
+                                storeOf.put(id, t.counter().store());
                                 if (seen.putIfAbsent(id, true) == null) {
                                     all.computeIfAbsent(id, k -> new ArrayList<>()).add(s);
                                 }
@@ -65,9 +76,12 @@ final class Readers {
             ps.sort(Comparator.comparingDouble(x -> x.getKey().at()));
             Pivot[] pivots = new Pivot[ps.size()];
             CompiledSegment[] at = new CompiledSegment[ps.size()];
+            long[][] guards = new long[ps.size()][];
+            long store = storeOf.get(e.getKey());
             for (int i = 0; i < ps.size(); i++) {
                 pivots[i] = ps.get(i).getKey();
                 at[i] = ps.get(i).getValue();
+                guards[i] = guards(at[i].formula(), store);
             }
             out.put(
                     e.getKey(),
@@ -75,9 +89,47 @@ final class Readers {
                             List.copyOf(e.getValue()),
                             List.copyOf(always.getOrDefault(e.getKey(), List.of())),
                             pivots,
-                            at));
+                            at,
+                            guards));
         }
         return out;
+    }
+
+    /**
+     * The stores other than {@code except} whose absence from a profile makes {@code f} false:
+     * those of the tests {@code f} needs (its own, or its conjuncts') that fail on an empty
+     * counter.
+     */
+    static long[] guards(Formula f, long except) {
+        java.util.Set<Long> out = new java.util.LinkedHashSet<>();
+        collectGuards(f, out);
+        out.remove(except);
+        return out.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    private static void collectGuards(Formula f, java.util.Set<Long> out) {
+        if (f instanceof Formula.All a) {
+            a.parts().forEach(x -> collectGuards(x, out));
+        } else if (f instanceof Formula.Test t && !t.test().test(t.counter().kind().empty())) {
+            out.add(t.counter().store());
+        }
+    }
+
+    /**
+     * Whether a segment at pivot {@code i} stays as it is for this user whatever the crossing: not
+     * a member, and a store its formula needs is absent, so the formula is false, as it was.
+     */
+    private boolean guardedOut(int i, UserProfile p) {
+        long[] g = guardsAt[i];
+        if (g.length == 0 || p.isMember(atPivot[i].ordinal())) {
+            return false;
+        }
+        for (long store : g) {
+            if (p.counter(store) == null) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -172,7 +224,11 @@ final class Readers {
      * a bound) stands below every pivot, an empty MIN above every pivot.
      */
     void crossing(
-            CounterSpec.Kind kind, double before, double after, Collection<CompiledSegment> out) {
+            CounterSpec.Kind kind,
+            double before,
+            double after,
+            UserProfile p,
+            Collection<CompiledSegment> out) {
         before = orderable(kind, before);
         after = orderable(kind, after);
         if (Double.isNaN(before) || Double.isNaN(after)) {
@@ -186,7 +242,7 @@ final class Readers {
         double lo = Math.min(before, after);
         double hi = Math.max(before, after);
         for (int i = firstAtLeast(lo); i < pivots.length && pivots[i].at() <= hi; i++) {
-            if (pivots[i].crossedBy(lo, hi)) {
+            if (pivots[i].crossedBy(lo, hi) && !guardedOut(i, p)) {
                 out.add(atPivot[i]);
             }
         }

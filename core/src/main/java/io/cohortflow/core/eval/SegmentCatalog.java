@@ -235,12 +235,19 @@ public final class SegmentCatalog {
         return index().readers.get(counterId);
     }
 
-    /** The segments whose answer may differ now that a counter moved from one value to another. */
+    /**
+     * The segments whose answer may differ, for this user, now that a counter moved from one value
+     * to another.
+     */
     void segmentsCrossing(
-            CounterSpec counter, double before, double after, Collection<CompiledSegment> out) {
+            CounterSpec counter,
+            double before,
+            double after,
+            UserProfile p,
+            Collection<CompiledSegment> out) {
         Readers r = index().readers.get(counter.id());
         if (r != null) {
-            r.crossing(counter.kind(), before, after, out);
+            r.crossing(counter.kind(), before, after, p, out);
         }
     }
 

@@ -22,7 +22,12 @@ class ReadersTest {
             }
             Arrays.sort(pivots, Comparator.comparingDouble(Pivot::at));
             Readers readers =
-                    new Readers(List.of(), List.of(), pivots, new CompiledSegment[pivots.length]);
+                    new Readers(
+                            List.of(),
+                            List.of(),
+                            pivots,
+                            new CompiledSegment[pivots.length],
+                            new long[pivots.length][]);
             long from = r.nextInt(15);
             long expected = -1;
             for (long v = from - 1; v >= 0; v--) {
