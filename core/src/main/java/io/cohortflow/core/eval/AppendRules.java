@@ -83,6 +83,50 @@ final class AppendRules {
                 && v.atLeast() == 1;
     }
 
+    /**
+     * For a {@link #visitLocal} container {@code visitors{visits{P}}}: the fewest events a visit
+     * satisfying P has (0 when P says nothing of it). "3+ hits in one visit" is asked at every
+     * event of a visit that has the name it needs, and most visits are shorter.
+     */
+    static int visitMinHits(Pred.Container top) {
+        return visitLocal(top) ? minHits(((Pred.Container) top.pred()).pred()) : 0;
+    }
+
+    private static int minHits(Pred p) {
+        if (p instanceof Pred.And a) {
+            int most = 0;
+            for (Pred x : a.preds()) {
+                most = Math.max(most, minHits(x));
+            }
+            return most;
+        }
+        if (p instanceof Pred.Or o && !o.preds().isEmpty()) {
+            int least = Integer.MAX_VALUE;
+            for (Pred x : o.preds()) {
+                least = Math.min(least, minHits(x));
+            }
+            return least;
+        }
+        if (p instanceof Pred.EventExists x && !x.negated()) {
+            return 1;
+        }
+        if (p instanceof Pred.Compare c
+                && c.num() != null
+                && c.val() instanceof Val.Attr a
+                && a.name().equals(Attributes.METRICS + Attributes.OCCURRENCES)) {
+            // The occurrences of a visit are its events.
+            double n = c.num();
+            double least =
+                    switch (c.op()) {
+                        case GE, EQ -> Math.ceil(n);
+                        case GT -> Math.floor(n) + 1;
+                        default -> 0;
+                    };
+            return (int) Math.max(0, Math.min(least, Integer.MAX_VALUE));
+        }
+        return 0;
+    }
+
     /** {@code >=}, {@code >} or an open-topped range of a count no event can lower. */
     private static boolean growingCount(Pred.Compare c) {
         boolean counts =

@@ -29,6 +29,8 @@ import org.jspecify.annotations.Nullable;
  *     the event's visit satisfies it (see {@link AppendRules#visitLocal})
  * @param requiredNames for history-evaluated segments: name sets the user's history must hold a
  *     name of each for the definition to hold (see {@link RequiredNames})
+ * @param visitMinHits for a visit container: the fewest events a satisfying visit has (see {@link
+ *     AppendRules#visitMinHits})
  */
 public record CompiledSegment(
         String id,
@@ -43,7 +45,8 @@ public record CompiledSegment(
         boolean appendMonotone,
         @Nullable Set<String> completingNames,
         boolean visitLocal,
-        List<Set<String>> requiredNames) {
+        List<Set<String>> requiredNames,
+        int visitMinHits) {
 
     public boolean incremental() {
         return formula != null;

@@ -202,15 +202,16 @@ final class HistorySegments {
         List<Event> events;
         boolean holds;
         if (scope.local != null && scope.local.contains(s)) {
-            stats.visitEvaluations++;
-            List<Event> visit = scope.visit;
-            holds =
-                    scope.ref()
-                            .holds(
-                                    s.definition().container(),
-                                    s.relevantNames() == null
-                                            ? visit
-                                            : named(visit, s.relevantNames()));
+            List<Event> visit =
+                    s.relevantNames() == null ? scope.visit : named(scope.visit, s.relevantNames());
+            if (visit.size() < s.visitMinHits()) {
+                // Too short for the predicate (a window would only take events away).
+                stats.historySkips++;
+                holds = false;
+            } else {
+                stats.visitEvaluations++;
+                holds = scope.ref().holds(s.definition().container(), visit);
+            }
             // The recheck from every event the segment reads: events its visit gate skipped
             // were never counted in (their expiry matters once their visit holds the names it
             // needs). A scan for the oldest visible, not an evaluation.

@@ -76,7 +76,8 @@ final class SegmentCompiler {
                     false,
                     null,
                     false,
-                    List.of());
+                    List.of(),
+                    0);
         } catch (NotIncremental e) {
             return new CompiledSegment(
                     id,
@@ -91,7 +92,8 @@ final class SegmentCompiler {
                     AppendRules.monotone(resolved.container()),
                     AppendRules.completingNames(resolved.container()),
                     AppendRules.visitLocal(resolved.container()),
-                    RequiredNames.of(resolved.container()));
+                    RequiredNames.of(resolved.container()),
+                    AppendRules.visitMinHits(resolved.container()));
         }
     }
 

@@ -62,7 +62,7 @@ public final class EngineCpuLoop {
                             + " collector's (pass %d); profile %d bytes/user; per event:"
                             + " %.0f bytes allocated,"
                             + " %.2f counters updated, %.2f formulas, %.2f history evaluations,"
-                            + " %.2f history reads%n",
+                            + " %.2f visit evaluations, %.2f history reads%n",
                     definitions,
                     incrementalOnly ? "incremental" : "mixed",
                     users,
@@ -76,6 +76,7 @@ public final class EngineCpuLoop {
                     w.countersUpdated() / events,
                     w.formulasEvaluated() / events,
                     w.historyEvaluations() / events,
+                    w.visitEvaluations() / events,
                     w.historyReads() / events);
         }
     }

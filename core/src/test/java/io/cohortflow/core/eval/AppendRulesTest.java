@@ -50,6 +50,29 @@ class AppendRulesTest {
         f.advanceTo(T0 + 2 * DAY + HOUR);
     }
 
+    /**
+     * "A and 3+ hits in one visit": visits shorter than three events are answered without an
+     * evaluation, and the third event of a visit with an A enters the user.
+     */
+    @Test
+    void a_visit_too_short_for_its_predicate_is_not_evaluated() {
+        Fixture f = new Fixture();
+        String visit =
+                "{\"func\":\"container\",\"context\":\"visits\",\"pred\":{\"func\":\"and\",\"preds\":["
+                        + "{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/A\"}},"
+                        + "{\"func\":\"gt\",\"val\":{\"func\":\"attr\",\"name\":\"metrics/occurrences\"},\"num\":2}]}}";
+        f.define("s", visitors(visit));
+        org.assertj.core.api.Assertions.assertThat(
+                        f.catalog.segment("s").orElseThrow().visitMinHits())
+                .isEqualTo(3);
+        f.send(ev("A", T0, "v1"), ev("B", T0 + 1, "v1"));
+        f.send(ev("A", T0 + 2, "v2"));
+        org.assertj.core.api.Assertions.assertThat(f.engine.stats().visitEvaluations()).isZero();
+        org.assertj.core.api.Assertions.assertThat(f.member("s")).isFalse();
+        f.send(ev("C", T0 + 3, "v1"));
+        org.assertj.core.api.Assertions.assertThat(f.member("s")).isTrue();
+    }
+
     /** Events at one instant: the appended one goes last. */
     @Test
     void ties_with_hit_gaps_and_prefix() {
