@@ -158,6 +158,8 @@ public final class CohortflowJob {
         // Every event gets its user's profile: a Bloom filter per SST file lets a get skip the
         // files that do not hold the key (most of them, and all of them for a new user).
         f.setString("state.backend.rocksdb.use-bloom-filter", "true");
+        // What Flink has no key for: atomic flushes (a checkpoint's pause) and a bounded manifest.
+        f.setString("state.backend.rocksdb.options-factory", RocksDbOptions.class.getName());
         // State size where operators look for it (the dashboard's state panel): RocksDB's own
         // estimates, read from its properties, cheap at the reporter's interval.
         f.setString("state.backend.rocksdb.metrics.estimate-num-keys", "true");
