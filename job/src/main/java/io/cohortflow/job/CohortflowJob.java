@@ -34,6 +34,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * events (Kafka) --keyBy user--> Segmentation (broadcast: definitions) --> memberships (EOS)
  *                                   |          \--> replies, dead letters, applied (ALO)
+ *                                   |          \--> replies straight to their replica
  *                                   \--> changes summed per segment and minute
  *                                         --keyBy segment--> Audiences --> audiences (EOS)
  * </pre>
@@ -46,6 +47,7 @@ public final class CohortflowJob {
     private final Sink<KafkaMessage> memberships;
     private final Sink<KafkaMessage> audiences;
     private final Sink<KafkaMessage> side;
+    private final Sink<KafkaMessage> replies;
     private final JobConfig config;
     private final SegmentationFunction function;
 
@@ -55,6 +57,7 @@ public final class CohortflowJob {
             Sink<KafkaMessage> memberships,
             Sink<KafkaMessage> audiences,
             Sink<KafkaMessage> side,
+            Sink<KafkaMessage> replies,
             JobConfig config,
             SegmentationFunction function) {
         this.events = events;
@@ -62,6 +65,7 @@ public final class CohortflowJob {
         this.memberships = memberships;
         this.audiences = audiences;
         this.side = side;
+        this.replies = replies;
         this.config = config;
         this.function = function;
     }
@@ -103,11 +107,22 @@ public final class CohortflowJob {
                     .uid(Uids.AUDIENCES_SINK)
                     .name("Audiences (exactly once)");
         }
-        segmented
-                .getSideOutput(Descriptors.SIDE)
+        DataStream<KafkaMessage> sideRecords = segmented.getSideOutput(Descriptors.SIDE);
+        sideRecords
+                .filter(m -> m.replyTo == null)
+                .uid(Uids.TO_TOPICS)
+                .name("To topics")
                 .sinkTo(side)
                 .uid(Uids.SIDE_SINK)
                 .name("Replies, dead letters, applied (at least once)");
+        // A reply whose replica named its listener goes there, the topic only when it cannot.
+        sideRecords
+                .filter(m -> m.replyTo != null)
+                .uid(Uids.TO_REPLICAS)
+                .name("To replicas")
+                .sinkTo(replies)
+                .uid(Uids.DIRECT_REPLIES_SINK)
+                .name("Replies straight to their replica");
     }
 
     /**
@@ -205,6 +220,7 @@ public final class CohortflowJob {
                 KafkaConnectors.memberships(c),
                 KafkaConnectors.audiences(c),
                 KafkaConnectors.side(c),
+                KafkaConnectors.directReplies(c),
                 c,
                 new SegmentationFunction(settings));
     }

@@ -121,13 +121,18 @@ final class Outputs implements Serializable {
             @Nullable Map<String, List<String>> activations,
             boolean replayed) {
         return toReplies(
-                new ReplyRecord(in.requestId, in.userId, cohorts, activations, null, replayed));
+                in, new ReplyRecord(in.requestId, in.userId, cohorts, activations, null, replayed));
     }
 
-    /** Every reply goes out keyed by its request id, and is counted. */
-    private KafkaMessage toReplies(ReplyRecord r) {
+    /**
+     * Every reply goes out keyed by its request id, to the replica that waits for it when the
+     * request named one, and is counted.
+     */
+    private KafkaMessage toReplies(Inbound in, ReplyRecord r) {
         metrics.reply();
-        return KafkaMessage.json(topics.replies(), r.requestId(), r);
+        KafkaMessage m = KafkaMessage.json(topics.replies(), r.requestId(), r);
+        m.replyTo = in.replyTo;
+        return m;
     }
 
     /**
@@ -141,6 +146,7 @@ final class Outputs implements Serializable {
             @Nullable Explanation explanation) {
         metrics.userRequest();
         return toReplies(
+                in,
                 new ReplyRecord(
                         in.requestId,
                         in.userId,
@@ -175,6 +181,7 @@ final class Outputs implements Serializable {
 
     KafkaMessage errorReply(Inbound in, String code, String message) {
         return toReplies(
+                in,
                 new ReplyRecord(
                         in.requestId,
                         in.userId,

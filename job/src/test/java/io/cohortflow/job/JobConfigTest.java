@@ -57,6 +57,7 @@ class JobConfigTest {
                             sink,
                             sink,
                             sink,
+                            sink,
                             c,
                             new SegmentationFunction(SegmentationSettings.of(c, 0, true)))
                     .build(env);

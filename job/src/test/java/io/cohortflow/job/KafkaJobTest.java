@@ -126,6 +126,7 @@ abstract class KafkaJobTest {
                         KafkaConnectors.memberships(c),
                         KafkaConnectors.audiences(c),
                         KafkaConnectors.side(c),
+                        KafkaConnectors.directReplies(c),
                         c,
                         function)
                 .build(env);

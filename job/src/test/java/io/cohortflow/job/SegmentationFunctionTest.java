@@ -476,6 +476,25 @@ class SegmentationFunctionTest {
     }
 
     @Test
+    void a_reply_names_the_replica_that_waits_for_it_when_the_envelope_does() throws Exception {
+        harness(0);
+        h.processBroadcastElement(
+                segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 0), 0);
+        String direct = envelope("ws", "u1", "r1", event("Pageview", T0));
+        send(direct.replace("\"request_id\"", "\"reply_to\":\"10.0.0.7:7070\",\"request_id\""), T0);
+        // An address the job cannot use loses nothing: the reply takes the topic.
+        send(
+                envelope("ws", "u2", "r2", event("Pageview", T0))
+                        .replace("\"request_id\"", "\"reply_to\":\"no port\",\"request_id\""),
+                T0);
+        send(envelope("ws", "u3", "r3", event("Pageview", T0)), T0);
+        assertThat(h.getSideOutput(Descriptors.SIDE))
+                .filteredOn(r -> r.getValue().topic.equals(TOPICS.replies()))
+                .extracting(r -> r.getValue().key + " " + r.getValue().replyTo)
+                .containsExactly("r1 10.0.0.7:7070", "r2 null", "r3 null");
+    }
+
+    @Test
     void each_subtask_writes_a_heartbeat_to_the_replies_topic_every_second() throws Exception {
         h = TestRecords.operator(0, SegmentationOperator.SLICE_NANOS, 2, 1, null, 1_000);
         long start = h.getProcessingTime();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.Json;
+import io.cohortflow.service.segmentation.JobClient;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -416,6 +417,22 @@ class WholeStackEndToEndTest {
         JsonNode noEvents = ok(segment("admin-key", "", "{\"user_id\":\"" + user + "\"}"));
         assertThat(cohorts(noEvents)).contains(sport);
         assertThat(noEvents.has("activations")).isFalse();
+    }
+
+    @Test
+    void answers_come_straight_from_the_job_to_the_waiting_replica() throws Exception {
+        JobClient job = stack.segmentation().jobClient();
+        assertThat(job.directRepliesAddress()).isNotNull();
+        long before = job.repliesHeardDirect();
+        // The job opens its connection to the replica on the first reply it sends there, which
+        // takes the topic meanwhile: every answer is right whichever way it came.
+        for (int i = 0; i < 10; i++) {
+            String user = UUID.randomUUID().toString();
+            JsonNode r = ok(segment("admin-key", "", userBody(user, event("Pageview", "sport"))));
+            assertThat(r.get("user_id").asText()).isEqualTo(user);
+            assertThat(cohorts(r)).contains(sport);
+        }
+        assertThat(job.repliesHeardDirect() - before).isGreaterThanOrEqualTo(5);
     }
 
     @Test

@@ -22,6 +22,9 @@ import org.jspecify.annotations.Nullable;
  *     segmentation): {@link #MEMBERSHIPS}, {@link #EXPLAIN} or {@link #ERASE}, each with a request
  *     id and no events
  * @param segment for {@link #EXPLAIN}: the segment to explain
+ * @param replyTo with a {@code request_id}: {@code host:port} of the waiting service replica's
+ *     reply listener; the job sends the reply there, and to the replies topic when it cannot (or
+ *     when this is null). See {@link #validReplyTo}.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record EventEnvelope(
@@ -34,7 +37,9 @@ public record EventEnvelope(
         @JsonProperty("idempotency_key") @Nullable String idempotencyKey,
         @JsonProperty("op") @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String op,
         @JsonProperty("segment") @JsonInclude(JsonInclude.Include.NON_NULL)
-                @Nullable String segment) {
+                @Nullable String segment,
+        @JsonProperty("reply_to") @JsonInclude(JsonInclude.Include.NON_NULL)
+                @Nullable String replyTo) {
 
     /** Answer with every membership of the user, with status and times (no events applied). */
     public static final String MEMBERSHIPS = "memberships";
@@ -63,6 +68,7 @@ public record EventEnvelope(
                 validate,
                 idempotencyKey,
                 null,
+                null,
                 null);
     }
 
@@ -76,7 +82,7 @@ public record EventEnvelope(
             String op,
             @Nullable String segment) {
         return new EventEnvelope(
-                workspace, userId, List.of(), requestId, false, false, null, op, segment);
+                workspace, userId, List.of(), requestId, false, false, null, op, segment, null);
     }
 
     /** The longest idempotency key accepted (the service refuses longer, the job ignores them). */
@@ -97,6 +103,57 @@ public record EventEnvelope(
             }
         }
         return true;
+    }
+
+    /** This envelope with its reply sent straight to {@code address} ({@code host:port}). */
+    public EventEnvelope withReplyTo(String address) {
+        return new EventEnvelope(
+                workspace,
+                userId,
+                events,
+                requestId,
+                activations,
+                validate,
+                idempotencyKey,
+                op,
+                segment,
+                address);
+    }
+
+    /**
+     * The one rule for a reply address, applied by the service to its own and by the job to what it
+     * reads: {@code host:port}, a host of at most 253 characters (a name, IPv4 or bracketed IPv6)
+     * and a port from 1 to 65535. Anything else is ignored by the job (the reply takes the topic).
+     */
+    public static boolean validReplyTo(String address) {
+        int colon = address.lastIndexOf(':');
+        if (colon <= 0 || colon > 253 || address.length() - colon - 1 > 5) {
+            return false;
+        }
+        for (int i = 0; i < colon; i++) {
+            char c = address.charAt(i);
+            boolean ok =
+                    (c >= 'a' && c <= 'z')
+                            || (c >= 'A' && c <= 'Z')
+                            || (c >= '0' && c <= '9')
+                            || c == '.'
+                            || c == '-'
+                            || c == ':'
+                            || c == '['
+                            || c == ']';
+            if (!ok) {
+                return false;
+            }
+        }
+        int port = 0;
+        for (int i = colon + 1; i < address.length(); i++) {
+            char c = address.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+            port = port * 10 + (c - '0');
+        }
+        return colon + 1 < address.length() && port >= 1 && port <= 65_535;
     }
 
     public String key() {

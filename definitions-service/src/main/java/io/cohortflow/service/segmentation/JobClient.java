@@ -40,7 +40,9 @@ import org.slf4j.LoggerFactory;
  * to the events topic keyed by workspace + user, and the job's {@link ReplyRecord} comes back on
  * the replies topic keyed by that id. One consumer thread follows every replies partition from the
  * end (no consumer group: each replica sees every reply and keeps those it waits for) and completes
- * the waiting future; no Jetty thread ever waits on Kafka.
+ * the waiting future; no Jetty thread ever waits on Kafka. With direct replies on (the default),
+ * each envelope also names this replica's {@link ReplyListener}, and the job answers there: the
+ * topic then carries only heartbeats, estimates and the answers the job could not deliver.
  */
 public final class JobClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(JobClient.class);
@@ -66,6 +68,7 @@ public final class JobClient implements AutoCloseable {
     }
 
     private final String bootstrap;
+    private final String host;
     private final SegmentationConfig config;
     private final Map<String, CompletableFuture<ReplyRecord>> pending = new ConcurrentHashMap<>();
 
@@ -124,9 +127,13 @@ public final class JobClient implements AutoCloseable {
             new AtomicLong(System.nanoTime() - 3_600_000_000_000L);
     private KafkaProducer<String, byte[]> producer;
     private Follower<String, byte[]> replies;
+    private @Nullable ReplyListener direct;
+    private final AtomicLong heardDirect = new AtomicLong();
 
-    public JobClient(String bootstrap, SegmentationConfig config) {
+    /** A client of the job; {@code host} is the service's, where direct replies are heard. */
+    public JobClient(String bootstrap, String host, SegmentationConfig config) {
         this.bootstrap = bootstrap;
+        this.host = host;
         this.config = config;
         this.configured =
                 new EventTimeLimits(
@@ -136,6 +143,40 @@ public final class JobClient implements AutoCloseable {
     }
 
     public void start() {
+        SegmentationConfig.DirectReplies d = config.directReplies();
+        if (d.enabled()) {
+            try {
+                direct =
+                        new ReplyListener(
+                                host,
+                                d.port(),
+                                d.advertisedHost(),
+                                (key, value) -> {
+                                    heardDirect.incrementAndGet();
+                                    read(key, value);
+                                });
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException(
+                        "cannot listen for direct replies on "
+                                + host
+                                + ":"
+                                + d.port()
+                                + " ("
+                                + SegmentationConfig.DIRECT_REPLIES_PORT.key()
+                                + "): "
+                                + e.getMessage(),
+                        e);
+            }
+            if (!EventEnvelope.validReplyTo(direct.address())) {
+                direct.close();
+                throw new IllegalStateException(
+                        "direct replies: "
+                                + direct.address()
+                                + " is not an address the job accepts; set "
+                                + SegmentationConfig.DIRECT_REPLIES_HOST.key());
+            }
+            LOG.info("direct replies: listening on {}", direct.address());
+        }
         Map<String, Object> p =
                 Map.of(
                         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
@@ -210,7 +251,7 @@ public final class JobClient implements AutoCloseable {
                                     ConsumerRecords<String, byte[]> records,
                                     KafkaConsumer<String, byte[]> consumer) {
                                 for (ConsumerRecord<String, byte[]> r : records) {
-                                    read(r);
+                                    read(r.key(), r.value());
                                 }
                             }
                         },
@@ -218,31 +259,31 @@ public final class JobClient implements AutoCloseable {
         replies.start();
     }
 
-    private void read(ConsumerRecord<String, byte[]> r) {
+    /** A record of the replies topic, or a frame of a direct reply: the same either way. */
+    private void read(@Nullable String key, byte[] value) {
         lastRecordNanos.set(System.nanoTime());
-        if (r.key() == null) {
+        if (key == null) {
             return;
         }
-        if (Heartbeat.isKey(r.key())) {
-            noteLimits(r.value());
+        if (Heartbeat.isKey(key)) {
+            noteLimits(value);
             return;
         }
-        if (r.key().startsWith(EstimatePart.KEY_PREFIX)) {
-            Parts parts = estimates.get(r.key().substring(EstimatePart.KEY_PREFIX.length()));
+        if (key.startsWith(EstimatePart.KEY_PREFIX)) {
+            Parts parts = estimates.get(key.substring(EstimatePart.KEY_PREFIX.length()));
             if (parts != null) {
                 try {
-                    parts.add(Json.read(r.value(), EstimatePart.class));
+                    parts.add(Json.read(value, EstimatePart.class));
                 } catch (java.io.IOException | RuntimeException e) {
-                    LOG.warn("unreadable estimate part {}", r.key(), e);
+                    LOG.warn("unreadable estimate part {}", key, e);
                 }
             }
             return;
         }
-        CompletableFuture<ReplyRecord> f = pending.remove(r.key());
+        CompletableFuture<ReplyRecord> f = pending.remove(key);
         if (f == null) {
             return; // another replica's, or one that already timed out
         }
-        byte[] value = r.value();
         answers.execute(
                 () -> {
                     try {
@@ -288,7 +329,8 @@ public final class JobClient implements AutoCloseable {
      * Sends the envelope and completes with the job's reply; fails with {@link NoReply} after the
      * configured timeout or when the envelope could not be written.
      */
-    public CompletableFuture<ReplyRecord> request(EventEnvelope envelope) {
+    public CompletableFuture<ReplyRecord> request(EventEnvelope request) {
+        EventEnvelope envelope = direct != null ? request.withReplyTo(direct.address()) : request;
         String id = envelope.requestId();
         long started = System.nanoTime();
         CompletableFuture<ReplyRecord> f = new CompletableFuture<>();
@@ -371,8 +413,21 @@ public final class JobClient implements AutoCloseable {
                 });
     }
 
+    /** Records heard straight from the job (replies, and nothing else goes that way). */
+    public long repliesHeardDirect() {
+        return heardDirect.get();
+    }
+
+    /** Where the job sends this replica's answers ({@code host:port}), or null without. */
+    public @Nullable String directRepliesAddress() {
+        return direct != null ? direct.address() : null;
+    }
+
     @Override
     public void close() {
+        if (direct != null) {
+            direct.close();
+        }
         if (replies != null) {
             replies.close();
         }

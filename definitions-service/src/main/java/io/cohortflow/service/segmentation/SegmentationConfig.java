@@ -50,7 +50,19 @@ public record SegmentationConfig(
         WorkspaceLimits.Limit limit,
         Duration estimateTimeout,
         int estimateSample,
-        Map<String, WorkspaceLimits.Limit> workspaceLimits) {
+        Map<String, WorkspaceLimits.Limit> workspaceLimits,
+        DirectReplies directReplies) {
+
+    /**
+     * Answers sent by the job straight to this replica (a TCP listener on the service's host)
+     * rather than through the replies topic, which stays the way for heartbeats, estimates and any
+     * answer the job cannot deliver.
+     *
+     * @param port 0: any free port
+     * @param advertisedHost the address the job connects to; empty: the service's host, or this
+     *     machine's address when the service listens on every interface
+     */
+    public record DirectReplies(boolean enabled, int port, String advertisedHost) {}
 
     public static final Setting<Duration> TIMEOUT =
             Setting.duration(
@@ -116,6 +128,27 @@ public record SegmentationConfig(
                     EstimateRequest.MAX_SAMPLE,
                     "Users an estimate evaluates when the request names no sample size.");
 
+    public static final Setting<Boolean> DIRECT_REPLIES =
+            Setting.bool(
+                    "cohortflow.segmentation.direct-replies",
+                    true,
+                    "The job sends each answer straight to the replica that waits for it (a TCP"
+                            + " listener on the service's host), two Kafka hops fewer; the"
+                            + " replies topic when it cannot.");
+    public static final Setting<Integer> DIRECT_REPLIES_PORT =
+            Setting.integer(
+                    "cohortflow.segmentation.direct-replies-port",
+                    0,
+                    0,
+                    65_535,
+                    "The port of the direct replies' listener; 0 picks a free one.");
+    public static final Setting<String> DIRECT_REPLIES_HOST =
+            Setting.text(
+                    "cohortflow.segmentation.direct-replies-host",
+                    "",
+                    "The address the job connects to for direct replies (a pod's IP); empty: the"
+                            + " service's host, or this machine's address when that is 0.0.0.0.");
+
     /**
      * Limits of one workspace: {@code cohortflow.segmentation.workspace.<org>.requests-per-second}
      * and {@code .max-in-flight} (properties only: a variable's name cannot spell every org).
@@ -132,7 +165,10 @@ public record SegmentationConfig(
                     REQUESTS_PER_SECOND,
                     MAX_IN_FLIGHT,
                     ESTIMATE_TIMEOUT,
-                    ESTIMATE_SAMPLE);
+                    ESTIMATE_SAMPLE,
+                    DIRECT_REPLIES,
+                    DIRECT_REPLIES_PORT,
+                    DIRECT_REPLIES_HOST);
 
     /**
      * Families of keys and variables the service process reads besides its settings: API keys,
@@ -177,7 +213,11 @@ public record SegmentationConfig(
                 new WorkspaceLimits.Limit(s.get(REQUESTS_PER_SECOND), s.get(MAX_IN_FLIGHT)),
                 s.get(ESTIMATE_TIMEOUT),
                 s.get(ESTIMATE_SAMPLE),
-                workspaceLimits(s));
+                workspaceLimits(s),
+                new DirectReplies(
+                        s.get(DIRECT_REPLIES),
+                        s.get(DIRECT_REPLIES_PORT),
+                        s.get(DIRECT_REPLIES_HOST).trim()));
     }
 
     /**

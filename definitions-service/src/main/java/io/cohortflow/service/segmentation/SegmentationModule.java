@@ -70,7 +70,7 @@ public final class SegmentationModule implements AutoCloseable {
                         config.topics().schemas(),
                         config.writeTimeout());
         schemas.start(startup);
-        job = new JobClient(service.bootstrapServers(), config);
+        job = new JobClient(service.bootstrapServers(), service.host(), config);
         job.start();
         // Asynchronous validation runs off the request path, on one thread of its own.
         background =
@@ -101,6 +101,11 @@ public final class SegmentationModule implements AutoCloseable {
 
     public List<Controller> controllers() {
         return List.of(controller, users);
+    }
+
+    /** The request/reply client of the job. */
+    public JobClient jobClient() {
+        return job;
     }
 
     /** The Kafka readers the segmentation API needs: readiness reports each. */

@@ -104,6 +104,12 @@ public final class InboundParser {
                             + " visible ASCII characters",
                     text);
         }
+        // An address the job cannot use is no reason to drop the request: its reply takes the
+        // topic.
+        String replyTo = text(root, "reply_to");
+        if (replyTo != null && in.requestId != null && EventEnvelope.validReplyTo(replyTo)) {
+            in.replyTo = replyTo;
+        }
         in.activations = root.path("activations").asBoolean(false);
         in.validate = root.path("validate").asBoolean(false);
         in.op = text(root, "op");

@@ -18,6 +18,11 @@ public class Inbound {
     /** The client's key for a request (see {@code EventEnvelope#idempotencyKey}), or null. */
     @Nullable public String idempotencyKey;
 
+    /**
+     * Where the waiting service replica hears its reply ({@code EventEnvelope#replyTo}), or null.
+     */
+    @Nullable public String replyTo;
+
     public boolean activations;
     public boolean validate;
 

@@ -10,6 +10,12 @@ public class KafkaMessage {
     @Nullable public String key;
     public byte[] value = new byte[0];
 
+    /**
+     * A reply's waiting service replica ({@code host:port}): the job sends it there, and to {@link
+     * #topic} only when it cannot. Null for every other record.
+     */
+    @Nullable public String replyTo;
+
     public KafkaMessage() {}
 
     public KafkaMessage(String topic, @Nullable String key, byte[] value) {
