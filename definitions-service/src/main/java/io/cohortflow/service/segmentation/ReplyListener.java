@@ -24,6 +24,12 @@ import org.slf4j.LoggerFactory;
 final class ReplyListener implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReplyListener.class);
 
+    /**
+     * Connections served at once: a job holds one per subtask that answers; what comes beyond is
+     * closed at once rather than given a thread.
+     */
+    static final int MAX_CONNECTIONS = 1_024;
+
     private final ServerSocket server;
     private final String address;
     private final BiConsumer<String, byte[]> replies;
@@ -66,6 +72,14 @@ final class ReplyListener implements AutoCloseable {
         while (!closed) {
             try {
                 Socket s = server.accept();
+                if (open.size() >= MAX_CONNECTIONS) {
+                    LOG.warn(
+                            "refusing a replies connection from {}: {} open already",
+                            s.getRemoteSocketAddress(),
+                            open.size());
+                    s.close();
+                    continue;
+                }
                 s.setTcpNoDelay(true);
                 open.add(s);
                 Thread reader = new Thread(() -> read(s), "segmentation-replies-" + s.getPort());

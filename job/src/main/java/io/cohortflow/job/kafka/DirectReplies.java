@@ -8,7 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -38,6 +38,12 @@ public final class DirectReplies implements Sink<KafkaMessage> {
 
     /** How long opening a connection may take. */
     static final int CONNECT_TIMEOUT_MILLIS = 1_000;
+
+    /**
+     * Replicas a writer keeps connections to; past this the least recently answered goes (replicas
+     * come and go with their addresses: a rolling restart is new pods).
+     */
+    static final int MAX_REPLICAS = 256;
 
     /** Where the replies go that cannot go straight: the replies topic. */
     public interface Fallback extends Serializable {
@@ -74,7 +80,19 @@ public final class DirectReplies implements Sink<KafkaMessage> {
         private final Counter direct;
         private final Counter viaTopic;
         private final LongSupplier clock;
-        private final Map<String, Connection> connections = new HashMap<>();
+        private final Map<String, Connection> connections =
+                new LinkedHashMap<>(16, 0.75f, true) {
+                    private static final long serialVersionUID = 1L;
+
+                    @Override
+                    protected boolean removeEldestEntry(Map.Entry<String, Connection> eldest) {
+                        if (size() <= MAX_REPLICAS) {
+                            return false;
+                        }
+                        eldest.getValue().close();
+                        return true;
+                    }
+                };
         private final ExecutorService connector =
                 Executors.newSingleThreadExecutor(
                         r -> {
