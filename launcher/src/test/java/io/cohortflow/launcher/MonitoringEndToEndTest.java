@@ -106,6 +106,11 @@ class MonitoringEndToEndTest {
         assertThat(PrometheusNames.count(job + "memberships_entered")).isGreaterThanOrEqualTo(1);
         assertThat(PrometheusNames.count(job + "user_requests")).isEqualTo(1);
         assertThat(PrometheusNames.count(job + "replies")).isGreaterThanOrEqualTo(2);
+        // Every reply went one way or the other: straight to the replica, or the topic.
+        assertThat(
+                        PrometheusNames.count(job + "replies_direct")
+                                + PrometheusNames.count(job + "replies_via_topic"))
+                .isEqualTo(PrometheusNames.count(job + "replies"));
         assertThat(PrometheusNames.count(deadLetters)).isGreaterThanOrEqualTo(1);
 
         Set<String> exported = new TreeSet<>(PrometheusNames.NAMES);

@@ -68,10 +68,12 @@ public final class DirectReplies implements Sink<KafkaMessage> {
 
     @Override
     public SinkWriter<KafkaMessage> createWriter(WriterInitContext context) {
+        // Beside the operator's (JobMetrics): ..._operator_cohortflow_replies_direct and so on.
+        var group = context.metricGroup().addGroup("cohortflow");
         return new Writer(
                 fallback.open(),
-                context.metricGroup().counter("repliesDirect"),
-                context.metricGroup().counter("repliesViaTopic"),
+                group.counter("replies_direct"),
+                group.counter("replies_via_topic"),
                 System::currentTimeMillis);
     }
 
