@@ -114,7 +114,13 @@ public final class DirectReplies implements Sink<KafkaMessage> {
         public void write(KafkaMessage m, Context context) {
             if (m.replyTo != null && m.key != null) {
                 Connection c = connections.computeIfAbsent(m.replyTo, Connection::new);
-                if (c.send(ReplyFrames.encode(m.key, m.value))) {
+                @Nullable ByteBuffer frame = null;
+                try {
+                    frame = ReplyFrames.encode(m.key, m.value);
+                } catch (IllegalArgumentException tooLarge) {
+                    // Past a frame's bounds: the topic's own limit decides what becomes of it.
+                }
+                if (frame != null && c.send(frame)) {
                     direct.inc();
                     return;
                 }

@@ -122,6 +122,18 @@ class DirectRepliesTest {
         }
     }
 
+    @Test
+    void a_reply_past_a_frames_bounds_takes_the_topic_instead_of_failing_the_task() {
+        try {
+            KafkaMessage huge = reply("big", "127.0.0.1:9");
+            huge.value = new byte[ReplyFrames.MAX_VALUE_BYTES + 1];
+            writer.write(huge, null);
+            assertThat(topic).containsExactly(huge);
+        } finally {
+            writer.close();
+        }
+    }
+
     private static KafkaMessage reply(String id, String address) {
         KafkaMessage m =
                 new KafkaMessage(
