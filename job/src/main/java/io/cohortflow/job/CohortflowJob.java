@@ -33,8 +33,8 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * events (Kafka) --keyBy user--> Segmentation (broadcast: definitions) --> memberships (EOS)
- *                                   |          \--> replies, dead letters, applied (ALO)
- *                                   |          \--> replies straight to their replica
+ *                                   |          \--> replies straight to their replica,
+ *                                   |               else: replies, dead letters, applied (ALO)
  *                                   \--> changes summed per segment and minute
  *                                         --keyBy segment--> Audiences --> audiences (EOS)
  * </pre>
@@ -47,7 +47,6 @@ public final class CohortflowJob {
     private final Sink<KafkaMessage> memberships;
     private final Sink<KafkaMessage> audiences;
     private final Sink<KafkaMessage> side;
-    private final Sink<KafkaMessage> replies;
     private final JobConfig config;
     private final SegmentationFunction function;
 
@@ -57,7 +56,6 @@ public final class CohortflowJob {
             Sink<KafkaMessage> memberships,
             Sink<KafkaMessage> audiences,
             Sink<KafkaMessage> side,
-            Sink<KafkaMessage> replies,
             JobConfig config,
             SegmentationFunction function) {
         this.events = events;
@@ -65,7 +63,6 @@ public final class CohortflowJob {
         this.memberships = memberships;
         this.audiences = audiences;
         this.side = side;
-        this.replies = replies;
         this.config = config;
         this.function = function;
     }
@@ -107,22 +104,15 @@ public final class CohortflowJob {
                     .uid(Uids.AUDIENCES_SINK)
                     .name("Audiences (exactly once)");
         }
-        DataStream<KafkaMessage> sideRecords = segmented.getSideOutput(Descriptors.SIDE);
-        sideRecords
-                .filter(m -> m.replyTo == null)
-                .uid(Uids.TO_TOPICS)
-                .name("To topics")
+        // A reply whose replica named its listener goes there; what cannot goes on to the topics.
+        segmented
+                .getSideOutput(Descriptors.SIDE)
+                .process(new DirectReplies())
+                .uid(Uids.DIRECT_REPLIES)
+                .name("Replies straight to their replica")
                 .sinkTo(side)
                 .uid(Uids.SIDE_SINK)
                 .name("Replies, dead letters, applied (at least once)");
-        // A reply whose replica named its listener goes there, the topic only when it cannot.
-        sideRecords
-                .filter(m -> m.replyTo != null)
-                .uid(Uids.TO_REPLICAS)
-                .name("To replicas")
-                .sinkTo(replies)
-                .uid(Uids.DIRECT_REPLIES_SINK)
-                .name("Replies straight to their replica");
     }
 
     /**
@@ -220,7 +210,6 @@ public final class CohortflowJob {
                 KafkaConnectors.memberships(c),
                 KafkaConnectors.audiences(c),
                 KafkaConnectors.side(c),
-                KafkaConnectors.directReplies(c),
                 c,
                 new SegmentationFunction(settings));
     }

@@ -19,9 +19,5 @@ public final class Uids {
     public static final String MEMBERSHIPS_SINK = "memberships-sink";
     public static final String SIDE_SINK = "side-sink";
     public static final String AUDIENCES_SINK = "audiences-sink";
-
-    // The side records' two ways: the topics, and replies straight to their service replica.
-    public static final String TO_TOPICS = "side-to-topics";
-    public static final String TO_REPLICAS = "side-to-replicas";
-    public static final String DIRECT_REPLIES_SINK = "direct-replies-sink";
+    public static final String DIRECT_REPLIES = "direct-replies";
 }

@@ -57,7 +57,6 @@ class JobConfigTest {
                             sink,
                             sink,
                             sink,
-                            sink,
                             c,
                             new SegmentationFunction(SegmentationSettings.of(c, 0, true)))
                     .build(env);

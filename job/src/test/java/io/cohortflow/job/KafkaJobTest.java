@@ -126,7 +126,6 @@ abstract class KafkaJobTest {
                         KafkaConnectors.memberships(c),
                         KafkaConnectors.audiences(c),
                         KafkaConnectors.side(c),
-                        KafkaConnectors.directReplies(c),
                         c,
                         function)
                 .build(env);

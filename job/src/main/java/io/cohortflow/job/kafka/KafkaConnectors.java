@@ -19,20 +19,13 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** The production sources and sinks: what {@code main} plugs into the topology. */
 public final class KafkaConnectors {
-    private static final Logger LOG = LoggerFactory.getLogger(KafkaConnectors.class);
-
     private KafkaConnectors() {}
 
     /**
@@ -160,60 +153,6 @@ public final class KafkaConnectors {
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                 .setProperty("linger.ms", "0")
                 .build();
-    }
-
-    /**
-     * Replies straight to the waiting service replica ({@link DirectReplies}); those that cannot go
-     * straight take the replies topic, at least once and at once, like the side sink's.
-     */
-    public static DirectReplies directReplies(JobConfig c) {
-        return new DirectReplies(new TopicFallback(c.bootstrap()));
-    }
-
-    /** The replies topic, for what {@link DirectReplies} cannot deliver; opened on first use. */
-    private record TopicFallback(String bootstrap) implements DirectReplies.Fallback {
-        @Override
-        public Topic open() {
-            return new Topic() {
-                private @Nullable KafkaProducer<byte[], byte[]> producer;
-
-                @Override
-                public void send(KafkaMessage m) {
-                    if (producer == null) {
-                        producer =
-                                new KafkaProducer<>(
-                                        Map.of(
-                                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                                                bootstrap,
-                                                ProducerConfig.LINGER_MS_CONFIG,
-                                                "0"),
-                                        new ByteArraySerializer(),
-                                        new ByteArraySerializer());
-                    }
-                    producer.send(
-                            MessageSerializer.record(m),
-                            (meta, e) -> {
-                                if (e != null) {
-                                    LOG.warn("a reply to {} was lost", m.key, e);
-                                }
-                            });
-                }
-
-                @Override
-                public void flush() {
-                    if (producer != null) {
-                        producer.flush();
-                    }
-                }
-
-                @Override
-                public void close() {
-                    if (producer != null) {
-                        producer.close(Duration.ofSeconds(5));
-                    }
-                }
-            };
-        }
     }
 
     /**

@@ -19,11 +19,6 @@ public final class MessageSerializer implements KafkaRecordSerializationSchema<K
     @Override
     public ProducerRecord<byte[], byte[]> serialize(
             KafkaMessage m, KafkaSinkContext ctx, Long timestamp) {
-        return record(m);
-    }
-
-    /** The record of a message, also for a reply that could not go straight to its replica. */
-    static ProducerRecord<byte[], byte[]> record(KafkaMessage m) {
         byte[] key = m.key == null ? null : m.key.getBytes(StandardCharsets.UTF_8);
         return new ProducerRecord<>(m.topic, null, null, key, m.value);
     }

@@ -576,7 +576,6 @@ public final class JobBench {
                 new MembershipCounter(),
                 new MembershipCounter(),
                 side,
-                side,
                 c,
                 new SegmentationFunction(SegmentationSettings.of(c, live, true)));
     }
@@ -712,7 +711,6 @@ public final class JobBench {
                             KafkaConnectors.memberships(c),
                             KafkaConnectors.audiences(c),
                             KafkaConnectors.side(c),
-                            KafkaConnectors.directReplies(c),
                             c,
                             new SegmentationFunction(SegmentationSettings.of(c, 10, true)))
                     .build(env);

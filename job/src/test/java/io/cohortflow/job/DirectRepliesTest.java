@@ -1,4 +1,4 @@
-package io.cohortflow.job.kafka;
+package io.cohortflow.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -13,43 +13,32 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.flink.metrics.SimpleCounter;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 class DirectRepliesTest {
+    /** What took the topic: the replies {@link DirectReplies.Replicas#send} did not write. */
     private final List<KafkaMessage> topic = new ArrayList<>();
-    private final SimpleCounter direct = new SimpleCounter();
-    private final SimpleCounter viaTopic = new SimpleCounter();
+
     private final AtomicLong clock = new AtomicLong(1_000);
-    private int flushes;
+    private final DirectReplies.Replicas replicas = new DirectReplies.Replicas(clock::get);
+    private int direct;
 
-    private final DirectReplies.Writer writer =
-            new DirectReplies.Writer(
-                    new DirectReplies.Fallback.Topic() {
-                        @Override
-                        public void send(KafkaMessage m) {
-                            topic.add(m);
-                        }
-
-                        @Override
-                        public void flush() {
-                            flushes++;
-                        }
-
-                        @Override
-                        public void close() {}
-                    },
-                    direct,
-                    viaTopic,
-                    clock::get);
+    private void offer(KafkaMessage m) {
+        if (replicas.send(m)) {
+            direct++;
+        } else {
+            topic.add(m);
+        }
+    }
 
     @Test
     void replies_go_straight_once_connected_and_take_the_topic_until_then() throws Exception {
         try (ServerSocket replica =
                 new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
             String address = "127.0.0.1:" + replica.getLocalPort();
-            writer.write(reply("r0", address), null);
+            offer(reply("r0", address));
             assertThat(topic).extracting(m -> m.key).containsExactly("r0");
             try (Socket s = replica.accept();
                     DataInputStream in =
@@ -59,11 +48,11 @@ class DirectRepliesTest {
                         .atMost(Duration.ofSeconds(10))
                         .until(
                                 () -> {
-                                    writer.write(reply("probe", address), null);
-                                    return direct.getCount() > 0;
+                                    offer(reply("probe", address));
+                                    return direct > 0;
                                 });
                 for (int i = 1; i <= 3; i++) {
-                    writer.write(reply("r" + i, address), null);
+                    offer(reply("r" + i, address));
                 }
                 List<String> heard = new ArrayList<>();
                 while (heard.size() < 3) {
@@ -82,24 +71,24 @@ class DirectRepliesTest {
                     .until(
                             () -> {
                                 int before = topic.size();
-                                writer.write(reply("after", address), null);
+                                offer(reply("after", address));
                                 return topic.size() > before;
                             });
-            long viaTopicBefore = viaTopic.getCount();
-            writer.write(reply("still", address), null);
-            assertThat(viaTopic.getCount()).isEqualTo(viaTopicBefore + 1);
+            int topicBefore = topic.size();
+            offer(reply("still", address));
+            assertThat(topic).hasSize(topicBefore + 1);
             clock.addAndGet(DirectReplies.RETRY_MILLIS);
-            writer.write(reply("retry", address), null);
+            offer(reply("retry", address));
             try (Socket again = acceptWithin(replica)) {
                 assertThat(again).isNotNull();
             }
         } finally {
-            writer.close();
+            replicas.close();
         }
     }
 
     @Test
-    void a_replica_that_cannot_be_reached_and_a_message_without_one_take_the_topic()
+    void a_replica_that_cannot_be_reached_takes_the_topic_and_is_not_retried_at_once()
             throws Exception {
         int closedPort;
         try (ServerSocket s = new ServerSocket(0)) {
@@ -108,17 +97,34 @@ class DirectRepliesTest {
         String address = "127.0.0.1:" + closedPort;
         try {
             for (int i = 0; i < 20; i++) {
-                writer.write(reply("r" + i, address), null);
+                offer(reply("r" + i, address));
                 Thread.sleep(10);
             }
-            KafkaMessage deadLetter = new KafkaMessage("cohortflow.dead-letter", "k", new byte[0]);
-            writer.write(deadLetter, null);
-            assertThat(topic).hasSize(21);
-            assertThat(direct.getCount()).isZero();
-            writer.flush(false);
-            assertThat(flushes).isEqualTo(1);
+            assertThat(topic).hasSize(20);
+            assertThat(direct).isZero();
         } finally {
-            writer.close();
+            replicas.close();
+        }
+    }
+
+    /** The function in the job: what it cannot write straight goes on to the side sink. */
+    @Test
+    void records_without_a_replica_and_replies_it_cannot_reach_go_on_to_the_side_sink()
+            throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        KafkaMessage deadLetter = new KafkaMessage("cohortflow.dead-letter", "k", new byte[0]);
+        KafkaMessage unreachable = reply("r1", "127.0.0.1:" + closedPort);
+        try (var h = ProcessFunctionTestHarnesses.forProcessFunction(new DirectReplies())) {
+            h.processElement(deadLetter, 0);
+            h.processElement(unreachable, 0);
+            // The harness hands on copies: compared by content, the reply with its address.
+            assertThat(h.extractOutputValues())
+                    .extracting(m -> m + " " + m.replyTo)
+                    .containsExactly(
+                            deadLetter + " null", unreachable + " 127.0.0.1:" + closedPort);
         }
     }
 
@@ -127,10 +133,10 @@ class DirectRepliesTest {
         try {
             KafkaMessage huge = reply("big", "127.0.0.1:9");
             huge.value = new byte[ReplyFrames.MAX_VALUE_BYTES + 1];
-            writer.write(huge, null);
+            offer(huge);
             assertThat(topic).containsExactly(huge);
         } finally {
-            writer.close();
+            replicas.close();
         }
     }
 

@@ -1,9 +1,8 @@
-package io.cohortflow.job.kafka;
+package io.cohortflow.job;
 
 import io.cohortflow.core.contract.ReplyFrames;
 import io.cohortflow.job.model.KafkaMessage;
 import java.io.IOException;
-import java.io.Serializable;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -13,23 +12,25 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.LongSupplier;
-import org.apache.flink.api.connector.sink2.Sink;
-import org.apache.flink.api.connector.sink2.SinkWriter;
-import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Replies sent straight to the service replica that waits for each ({@link KafkaMessage#replyTo}),
- * two Kafka hops fewer than the replies topic (docs/segmentation.md, "Replies"). The task thread
- * never waits on a replica: connections are opened on a thread of their own, writes do not block,
- * and a reply that cannot go out at once (no connection yet, a full socket buffer, a broken
- * connection) goes to the replies topic instead, where the replica's reader hears it too. A broken
- * connection is retried after {@link #RETRY_MILLIS}.
+ * The side records' first stop, chained between the operator and the side sink: a reply whose
+ * envelope named its waiting service replica ({@link KafkaMessage#replyTo}) is written straight
+ * there, two Kafka hops fewer than the replies topic (docs/segmentation.md, "Replies"); every other
+ * record, and a reply that cannot go out at once (no connection yet, a full socket buffer, a broken
+ * connection, a frame past its bounds), goes on to the side sink and the topic, where the replica's
+ * reader hears it too. The task thread never waits on a replica: connections are opened on a thread
+ * of their own and writes do not block; a broken connection is retried after {@link #RETRY_MILLIS}.
  */
-public final class DirectReplies implements Sink<KafkaMessage> {
+public final class DirectReplies extends ProcessFunction<KafkaMessage, KafkaMessage> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(DirectReplies.class);
 
@@ -40,47 +41,45 @@ public final class DirectReplies implements Sink<KafkaMessage> {
     static final int CONNECT_TIMEOUT_MILLIS = 1_000;
 
     /**
-     * Replicas a writer keeps connections to; past this the least recently answered goes (replicas
+     * Replicas a subtask keeps connections to; past this the least recently answered goes (replicas
      * come and go with their addresses: a rolling restart is new pods).
      */
     static final int MAX_REPLICAS = 256;
 
-    /** Where the replies go that cannot go straight: the replies topic. */
-    public interface Fallback extends Serializable {
-        Topic open();
+    private transient Replicas replicas;
+    private transient Counter direct;
+    private transient Counter viaTopic;
 
-        /** An open fallback: sends, flushes (at least once) and closes. */
-        interface Topic extends AutoCloseable {
-            void send(KafkaMessage m);
-
-            void flush();
-
-            @Override
-            void close();
-        }
-    }
-
-    private final Fallback fallback;
-
-    public DirectReplies(Fallback fallback) {
-        this.fallback = fallback;
+    @Override
+    public void open(OpenContext context) {
+        replicas = new Replicas(System::currentTimeMillis);
+        // Beside the operator's (JobMetrics): ..._operator_cohortflow_replies_direct and so on.
+        MetricGroup group = getRuntimeContext().getMetricGroup().addGroup("cohortflow");
+        direct = group.counter("replies_direct");
+        viaTopic = group.counter("replies_via_topic");
     }
 
     @Override
-    public SinkWriter<KafkaMessage> createWriter(WriterInitContext context) {
-        // Beside the operator's (JobMetrics): ..._operator_cohortflow_replies_direct and so on.
-        var group = context.metricGroup().addGroup("cohortflow");
-        return new Writer(
-                fallback.open(),
-                group.counter("replies_direct"),
-                group.counter("replies_via_topic"),
-                System::currentTimeMillis);
+    public void processElement(KafkaMessage m, Context ctx, Collector<KafkaMessage> out) {
+        if (m.replyTo == null) {
+            out.collect(m);
+        } else if (replicas.send(m)) {
+            direct.inc();
+        } else {
+            viaTopic.inc();
+            out.collect(m);
+        }
     }
 
-    static final class Writer implements SinkWriter<KafkaMessage> {
-        private final Fallback.Topic topic;
-        private final Counter direct;
-        private final Counter viaTopic;
+    @Override
+    public void close() {
+        if (replicas != null) {
+            replicas.close();
+        }
+    }
+
+    /** The connections to the replicas one subtask answers. */
+    static final class Replicas implements AutoCloseable {
         private final LongSupplier clock;
         private final Map<String, Connection> connections =
                 new LinkedHashMap<>(16, 0.75f, true) {
@@ -103,44 +102,29 @@ public final class DirectReplies implements Sink<KafkaMessage> {
                             return t;
                         });
 
-        Writer(Fallback.Topic topic, Counter direct, Counter viaTopic, LongSupplier clock) {
-            this.topic = topic;
-            this.direct = direct;
-            this.viaTopic = viaTopic;
+        Replicas(LongSupplier clock) {
             this.clock = clock;
         }
 
-        @Override
-        public void write(KafkaMessage m, Context context) {
-            if (m.replyTo != null && m.key != null) {
-                Connection c = connections.computeIfAbsent(m.replyTo, Connection::new);
-                @Nullable ByteBuffer frame = null;
-                try {
-                    frame = ReplyFrames.encode(m.key, m.value);
-                } catch (IllegalArgumentException tooLarge) {
-                    // Past a frame's bounds: the topic's own limit decides what becomes of it.
-                }
-                if (frame != null && c.send(frame)) {
-                    direct.inc();
-                    return;
-                }
+        /** True when the reply is written whole to its replica; false leaves it to the topic. */
+        boolean send(KafkaMessage m) {
+            if (m.replyTo == null || m.key == null) {
+                return false;
             }
-            topic.send(m);
-            viaTopic.inc();
-        }
-
-        @Override
-        public void flush(boolean endOfInput) {
-            // What went straight is written; what took the topic is acknowledged before a
-            // checkpoint completes, as on the topic's own sink.
-            topic.flush();
+            Connection c = connections.computeIfAbsent(m.replyTo, Connection::new);
+            ByteBuffer frame;
+            try {
+                frame = ReplyFrames.encode(m.key, m.value);
+            } catch (IllegalArgumentException tooLarge) {
+                return false; // past a frame's bounds: the topic's own limit decides
+            }
+            return c.send(frame);
         }
 
         @Override
         public void close() {
             connector.shutdownNow();
             connections.values().forEach(Connection::close);
-            topic.close();
         }
 
         /** One replica's connection, opened off the task thread. */
