@@ -433,6 +433,27 @@ class WholeStackEndToEndTest {
             assertThat(cohorts(r)).contains(sport);
         }
         assertThat(job.repliesHeardDirect() - before).isGreaterThanOrEqualTo(5);
+
+        // The listener answers requests and nothing else: a heartbeat sent to it announces no
+        // limits (those come from the topic, which only the job writes to).
+        JobClient.EventTimeLimits limits = job.eventTimeLimits();
+        String address = job.directRepliesAddress();
+        int colon = address.lastIndexOf(':');
+        try (java.net.Socket s =
+                new java.net.Socket(
+                        address.substring(0, colon),
+                        Integer.parseInt(address.substring(colon + 1)))) {
+            java.nio.ByteBuffer frame =
+                    io.cohortflow.core.contract.ReplyFrames.encode(
+                            io.cohortflow.core.contract.Heartbeat.key(9),
+                            Json.bytes(
+                                    new io.cohortflow.core.contract.Heartbeat(
+                                            9, Instant.now().toString(), 1L, 1L, 1)));
+            s.getOutputStream().write(frame.array(), frame.position(), frame.remaining());
+            s.getOutputStream().flush();
+        }
+        Thread.sleep(500);
+        assertThat(job.eventTimeLimits()).isEqualTo(limits);
     }
 
     @Test

@@ -153,7 +153,8 @@ public final class JobClient implements AutoCloseable {
                                 d.advertisedHost(),
                                 (key, value) -> {
                                     heardDirect.incrementAndGet();
-                                    read(key, value);
+                                    lastRecordNanos.set(System.nanoTime());
+                                    answer(key, value);
                                 });
             } catch (java.io.IOException e) {
                 throw new IllegalStateException(
@@ -259,7 +260,7 @@ public final class JobClient implements AutoCloseable {
         replies.start();
     }
 
-    /** A record of the replies topic, or a frame of a direct reply: the same either way. */
+    /** A record of the replies topic: a heartbeat, an estimate's part or a reply. */
     private void read(@Nullable String key, byte[] value) {
         lastRecordNanos.set(System.nanoTime());
         if (key == null) {
@@ -280,6 +281,14 @@ public final class JobClient implements AutoCloseable {
             }
             return;
         }
+        answer(key, value);
+    }
+
+    /**
+     * Completes the request waiting for this reply, if this replica has one. The only thing a
+     * direct reply can do: heartbeats and estimates come through the topic alone.
+     */
+    private void answer(String key, byte[] value) {
         CompletableFuture<ReplyRecord> f = pending.remove(key);
         if (f == null) {
             return; // another replica's, or one that already timed out
