@@ -48,6 +48,14 @@ public record CompiledSegment(
         List<Set<String>> requiredNames,
         int visitMinHits) {
 
+    public CompiledSegment {
+        // The sets the hot path probes with every stored event's name.
+        relevantNames = NameSet.of(relevantNames);
+        visitGate = NameSet.of(visitGate);
+        completingNames = NameSet.of(completingNames);
+        requiredNames = NameSet.each(requiredNames);
+    }
+
     public boolean incremental() {
         return formula != null;
     }

@@ -111,14 +111,20 @@ final class OrdinalRows {
      * enter dozens of segments, and inserting each at its place shifts the rows after it each time,
      * where one flush merges them all in one pass. Until then the row is not found.
      */
-    void addLater(int ordinal, long... rowValues) {
+    void addLater(int ordinal, long first, long second, long third) {
+        if (columns != 3) {
+            throw new IllegalStateException("rows of " + columns + " columns");
+        }
         if (later == laterKeys.length) {
             int n = Math.max(8, later * 2);
             laterKeys = Arrays.copyOf(laterKeys, n);
             laterValues = Arrays.copyOf(laterValues, n * columns);
         }
         laterKeys[later] = ordinal;
-        System.arraycopy(rowValues, 0, laterValues, later * columns, columns);
+        int at = later * 3;
+        laterValues[at] = first;
+        laterValues[at + 1] = second;
+        laterValues[at + 2] = third;
         later++;
     }
 
@@ -166,6 +172,32 @@ final class OrdinalRows {
         if (sorted) {
             return;
         }
+        if (later <= SORT_IN_PLACE) {
+            // An event enters a few segments: insertion in place beats a sort's allocations.
+            long[] row = new long[columns];
+            for (int k = 1; k < later; k++) {
+                int key = laterKeys[k];
+                int j = k - 1;
+                if (laterKeys[j] < key) {
+                    continue;
+                }
+                System.arraycopy(laterValues, k * columns, row, 0, columns);
+                while (j >= 0 && laterKeys[j] > key) {
+                    j--;
+                }
+                int at = j + 1;
+                System.arraycopy(laterKeys, at, laterKeys, at + 1, k - at);
+                System.arraycopy(
+                        laterValues,
+                        at * columns,
+                        laterValues,
+                        (at + 1) * columns,
+                        (k - at) * columns);
+                laterKeys[at] = key;
+                System.arraycopy(row, 0, laterValues, at * columns, columns);
+            }
+            return;
+        }
         long[] order = new long[later]; // ordinal, then position: one primitive sort
         for (int k = 0; k < later; k++) {
             order[k] = (long) laterKeys[k] << 32 | k;
@@ -181,6 +213,9 @@ final class OrdinalRows {
         laterKeys = sortedKeys;
         laterValues = sortedValues;
     }
+
+    /** Up to this many held-back rows are sorted by insertion, in place. */
+    private static final int SORT_IN_PLACE = 48;
 
     void removeAt(int row) {
         System.arraycopy(keys, row + 1, keys, row, size - row - 1);

@@ -16,21 +16,23 @@ class OrdinalRowsTest {
     void rows_added_later_and_flushed_equal_rows_upserted_one_by_one() {
         Random r = new Random(42);
         for (int run = 0; run < 500; run++) {
-            OrdinalRows merged = new OrdinalRows(2);
+            OrdinalRows merged = new OrdinalRows(3);
             TreeMap<Integer, long[]> expected = new TreeMap<>();
             for (int round = 0; round < 4; round++) {
                 // Some rows inserted at once, then a batch of new ones held back, in an order
-                // that is sorted, shuffled or reversed.
+                // that is sorted, shuffled or reversed; small batches are sorted in place,
+                // large ones through a sort of their own.
                 for (int k = r.nextInt(5); k > 0; k--) {
                     int ordinal = r.nextInt(200);
                     int row = merged.upsert(ordinal);
                     merged.set(row, 0, ordinal * 10L);
                     merged.set(row, 1, -ordinal);
-                    expected.put(ordinal, new long[] {ordinal * 10L, -ordinal});
+                    merged.set(row, 2, 7);
+                    expected.put(ordinal, new long[] {ordinal * 10L, -ordinal, 7});
                 }
                 List<Integer> batch = new ArrayList<>();
-                for (int k = r.nextInt(40); k > 0; k--) {
-                    int ordinal = r.nextInt(200);
+                for (int k = r.nextInt(r.nextBoolean() ? 40 : 160); k > 0; k--) {
+                    int ordinal = r.nextInt(400);
                     if (!expected.containsKey(ordinal) && !batch.contains(ordinal)) {
                         batch.add(ordinal);
                     }
@@ -41,8 +43,8 @@ class OrdinalRowsTest {
                     default -> batch.sort(Collections.reverseOrder());
                 }
                 for (int ordinal : batch) {
-                    merged.addLater(ordinal, ordinal * 10L + round, round);
-                    expected.put(ordinal, new long[] {ordinal * 10L + round, round});
+                    merged.addLater(ordinal, ordinal * 10L + round, round, -round);
+                    expected.put(ordinal, new long[] {ordinal * 10L + round, round, -round});
                 }
                 merged.flush();
                 assertThat(merged.size()).isEqualTo(expected.size());
@@ -51,6 +53,7 @@ class OrdinalRowsTest {
                     assertThat(merged.ordinal(row)).isEqualTo(e.getKey());
                     assertThat(merged.get(row, 0)).isEqualTo(e.getValue()[0]);
                     assertThat(merged.get(row, 1)).isEqualTo(e.getValue()[1]);
+                    assertThat(merged.get(row, 2)).isEqualTo(e.getValue()[2]);
                     assertThat(merged.find(e.getKey())).isEqualTo(row);
                     row++;
                 }
