@@ -95,14 +95,33 @@ final class PreviousProfileCodec {
             long d = base - m.get(r, UserProfile.ENTERED);
             Varints.writeInt(out, java.util.Arrays.binarySearch(distinct, d));
         }
-        MembershipCodec.writeExits(m, out, base);
+        RowsCodec.writeExits(m, out, base);
         return tail(p, out, bytes);
     }
 
-    /** What versions 6 and 7 write after the memberships: rechecks and the trailing fields. */
+    /**
+     * {@code p}, whose history is the caller's (no chunks), in encoding version 9: rechecks row by
+     * row.
+     */
+    static byte[] writeVersion9(UserProfile p) throws IOException {
+        if (p.historyChunked()) {
+            throw new IllegalArgumentException("a profile with chunks");
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeByte(9);
+        ProfileCodec.writeHead(p, out, true);
+        RowsCodec.writeSection(p.memberships, p.now == Long.MIN_VALUE ? 0 : p.now, out);
+        tail(p, out, bytes);
+        Varints.writeInt(out, 0); // no inline history
+        out.flush();
+        return bytes.toByteArray();
+    }
+
+    /** What versions 6 to 9 write after the memberships: rechecks and the trailing fields. */
     private static byte[] tail(UserProfile p, DataOutputStream out, ByteArrayOutputStream bytes)
             throws IOException {
-        ProfileCodec.writeRechecks(p, out);
+        ProfileCodec.writeRechecksRowByRow(p, out);
         Varints.writeInt(out, 0); // no legacy memberships
         Varints.writeInt(out, 0); // nor rechecks
         Varints.writeInt(out, p.countersVersion);

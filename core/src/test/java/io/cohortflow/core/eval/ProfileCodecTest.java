@@ -58,6 +58,63 @@ class ProfileCodecTest {
         assertThat(p.memberships(f.catalog)).isEqualTo(f.profile.memberships(f.catalog));
     }
 
+    @Test
+    void counter_values_survive_the_round_trip_to_the_bit_and_whole_ones_take_fewer_bytes() {
+        double[][] cases = {
+            {25, 40, 0, -3, 1L << 53, -(1L << 53)}, // whole: varints
+            {25, 40.5}, // one fraction: every value a double
+            {1, -0.0}, // -0 is not 0 to the bit
+            {1, Double.NaN, Double.POSITIVE_INFINITY},
+            {(1L << 53) + 2.0, 1}, // past 2^53
+            {1, 1, 1}, // the default value: none written
+        };
+        for (double[] values : cases) {
+            int n = values.length;
+            long[] times = new long[n];
+            for (int i = 0; i < n; i++) {
+                times[i] = T0 + i * 1000L;
+            }
+            UserProfile p = new UserProfile();
+            p.now = T0 + DAY;
+            p.counters.put(42L, new CounterState(times, values.clone(), new String[n], n));
+            // A distinct count: keys, their values 0 (not written).
+            p.counters.put(
+                    43L,
+                    new CounterState(
+                            times.clone(),
+                            new double[n],
+                            java.util.Collections.nCopies(n, "c").toArray(new String[0]),
+                            n));
+            UserProfile back = ProfileCodec.fromBytes(ProfileCodec.toBytes(p));
+            for (long id : new long[] {42L, 43L}) {
+                CounterState was = p.counters.get(id);
+                CounterState s = back.counters.get(id);
+                assertThat(s.size()).isEqualTo(n);
+                for (int i = 0; i < n; i++) {
+                    assertThat(Double.doubleToRawLongBits(s.value(i)))
+                            .as("%s value %d", java.util.Arrays.toString(values), i)
+                            .isEqualTo(Double.doubleToRawLongBits(was.value(i)));
+                    assertThat(s.time(i)).isEqualTo(was.time(i));
+                    assertThat(s.key(i)).isEqualTo(was.key(i));
+                }
+            }
+        }
+        UserProfile whole = new UserProfile();
+        whole.now = T0;
+        whole.counters.put(
+                7L,
+                new CounterState(
+                        new long[] {T0, T0 + 1}, new double[] {25, 140}, new String[2], 2));
+        UserProfile fraction = new UserProfile();
+        fraction.now = T0;
+        fraction.counters.put(
+                7L,
+                new CounterState(
+                        new long[] {T0, T0 + 1}, new double[] {25, 140.5}, new String[2], 2));
+        assertThat(ProfileCodec.toBytes(whole).length)
+                .isLessThanOrEqualTo(ProfileCodec.toBytes(fraction).length - 2 * 8 + 3);
+    }
+
     /** Many memberships entered by a few events, some exited, one at another version. */
     private static Fixture manyMemberships() {
         Fixture f = new Fixture();
@@ -166,9 +223,68 @@ class ProfileCodecTest {
     }
 
     @Test
-    void a_profile_written_in_version_8_is_still_read_with_its_history_in_the_store() {
+    void a_profile_written_in_version_9_is_still_read() throws Exception {
         Fixture f = manyMemberships();
-        byte[] current = ProfileCodec.toBytes(f.profile);
+        for (int ordinal = 0; ordinal < 40; ordinal += 3) {
+            f.profile.rechecks.set(f.profile.rechecks.upsert(ordinal), 0, T0 + ordinal % 4 * DAY);
+        }
+        UserProfile p = ProfileCodec.fromBytes(PreviousProfileCodec.writeVersion9(f.profile));
+        assertThat(p.memberships(f.catalog)).isEqualTo(f.profile.memberships(f.catalog));
+        assertThat(rechecks(p)).isEqualTo(rechecks(f.profile));
+        assertThat(p.definitionsEpoch).isEqualTo(f.profile.definitionsEpoch);
+        assertThat(ProfileCodec.toBytes(p)).isEqualTo(ProfileCodec.toBytes(f.profile));
+    }
+
+    /** A profile's rechecks, ordinal to instant. */
+    private static java.util.Map<Integer, Long> rechecks(UserProfile p) {
+        java.util.Map<Integer, Long> out = new java.util.TreeMap<>();
+        for (int row = 0; row < p.rechecks.size(); row++) {
+            out.put(p.rechecks.ordinal(row), p.rechecks.get(row, 0));
+        }
+        return out;
+    }
+
+    @Test
+    void rechecks_dense_or_sparse_survive_the_round_trip_in_fewer_bytes_than_row_by_row()
+            throws Exception {
+        java.util.Random r = new java.util.Random(11);
+        for (int trial = 0; trial < 400; trial++) {
+            int n = r.nextInt(300);
+            int range = Math.max(1, n * (1 + r.nextInt(trial % 4 == 0 ? 200 : 3)));
+            UserProfile p = new UserProfile();
+            p.now = T0 + r.nextInt(1_000_000);
+            // Window ends: a few shared by many rows (segments reading the same events), or up
+            // to one per row; ahead of now, or behind it (a recheck not yet taken).
+            long[] instants =
+                    trial % 3 == 0
+                            ? new long[] {
+                                p.now - DAY / 24, p.now + DAY, p.now + 7 * DAY, p.now + 30 * DAY
+                            }
+                            : r.longs(1 + r.nextInt(n + 1), p.now - DAY, p.now + 400 * DAY)
+                                    .toArray();
+            for (int i = 0; i < n; i++) {
+                p.rechecks.set(
+                        p.rechecks.upsert(r.nextInt(range)),
+                        0,
+                        instants[r.nextInt(instants.length)]);
+            }
+            UserProfile back = ProfileCodec.fromBytes(ProfileCodec.toBytes(p));
+            assertThat(rechecks(back)).as("trial %d", trial).isEqualTo(rechecks(p));
+            int now = ProfileCodec.toBytes(p).length;
+            int before = PreviousProfileCodec.writeVersion9(p).length;
+            assertThat(now).as("trial %d", trial).isLessThanOrEqualTo(before + 1);
+            if (trial % 3 == 0 && p.rechecks.size() > 20) {
+                // Four instants: an index is two bits, where a distance took three bytes or more.
+                assertThat(now).as("trial %d", trial).isLessThan(before - 2 * p.rechecks.size());
+            }
+        }
+    }
+
+    @Test
+    void a_profile_written_in_version_8_is_still_read_with_its_history_in_the_store()
+            throws Exception {
+        Fixture f = manyMemberships();
+        byte[] current = PreviousProfileCodec.writeVersion9(f.profile);
         // Version 8 is version 9 without the inline history's count (0: none) at the end.
         assertThat(current[current.length - 1]).isZero();
         byte[] v8 = java.util.Arrays.copyOf(current, current.length - 1);

@@ -5,9 +5,14 @@ import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
 
-/** A profile's membership rows in its binary form ({@link ProfileCodec}), versions 7 on. */
-final class MembershipCodec {
-    private MembershipCodec() {}
+/**
+ * A profile's rows in their binary form ({@link ProfileCodec}): memberships (versions 7 on) and
+ * rechecks (version 10 on), by column. Both are rows of a segment ordinal and instants, and both
+ * repeat their instants: one event makes many segments true at once, and the rechecks of the
+ * segments reading the same events fall on the same few window ends.
+ */
+final class RowsCodec {
+    private RowsCodec() {}
 
     /** The {@code n} ordinals of a section, in an array with room for more (see readSection). */
     private static int[] readOrdinals(DataInput in, int n, boolean bitmap) throws IOException {
@@ -49,18 +54,7 @@ final class MembershipCodec {
      */
     static void writeSection(OrdinalRows m, long base, DataOutput out) throws IOException {
         int n = m.size();
-        int bitmapBytes = n == 0 ? 0 : m.ordinal(n - 1) / 8 + 1;
-        // Gaps take at least a byte a row: a bitmap shorter than the rows wins without counting.
-        boolean bitmap = bitmapBytes + Varints.sizeOfInt(bitmapBytes) < n;
-        int previous = -1;
-        if (!bitmap && n > 0) {
-            int gapBytes = 0;
-            for (int row = 0; row < n; row++) {
-                gapBytes += Varints.sizeOfInt(m.ordinal(row) - previous - 1);
-                previous = m.ordinal(row);
-            }
-            bitmap = bitmapBytes + Varints.sizeOfInt(bitmapBytes) < gapBytes;
-        }
+        boolean bitmap = bitmapShorter(m);
         int versionBytes = 0;
         int runBytes = 0;
         for (int row = 0; row < n; ) {
@@ -76,20 +70,7 @@ final class MembershipCodec {
         }
         boolean runs = runBytes < versionBytes;
         Varints.writeInt(out, n << 2 | (runs ? 2 : 0) | (bitmap ? 1 : 0));
-        if (bitmap) {
-            byte[] bits = new byte[bitmapBytes];
-            for (int row = 0; row < n; row++) {
-                bits[m.ordinal(row) >>> 3] |= (byte) (1 << (m.ordinal(row) & 7));
-            }
-            Varints.writeInt(out, bitmapBytes);
-            out.write(bits);
-        } else {
-            previous = -1;
-            for (int row = 0; row < n; row++) {
-                Varints.writeInt(out, m.ordinal(row) - previous - 1);
-                previous = m.ordinal(row);
-            }
-        }
+        writeOrdinals(m, bitmap, out);
         for (int row = 0; row < n; ) {
             long version = m.get(row, UserProfile.VERSION);
             int run = 1;
@@ -102,26 +83,118 @@ final class MembershipCodec {
             Varints.writeUnsigned(out, version);
             row += run;
         }
-        // Entry instants: distinct distances from now, ascending, as gaps; then an index per row.
-        // Written per event by the job, for hundreds of rows and a few dozen instants: the
-        // instants are found with a small hash table and only they are sorted (sorting every
-        // row's instant and searching it per row was a third of the job's time for users in
-        // most of 1 000 segments). The table and arrays are the thread's, reused: sized for the
-        // rows, they were most of what the job allocated per event.
+        writeInstants(m, UserProfile.ENTERED, base, false, out);
+        writeExits(m, out, base);
+    }
+
+    /**
+     * Rechecks (version 10 on): the count and whether the ordinals are a bitmap, the ordinals, the
+     * instants as a column of {@link #writeInstants}. A user's rechecks are the next window ends of
+     * the segments evaluated over the history: 80 rows in about 10 distinct instants at 1 000
+     * definitions, where a distance per row took 6 bytes a row.
+     */
+    static void writeRechecks(OrdinalRows rechecks, long base, DataOutput out) throws IOException {
+        boolean bitmap = bitmapShorter(rechecks);
+        Varints.writeInt(out, rechecks.size() << 1 | (bitmap ? 1 : 0));
+        if (rechecks.isEmpty()) {
+            return; // most users: one byte
+        }
+        writeOrdinals(rechecks, bitmap, out);
+        writeInstants(rechecks, 0, base, true, out);
+    }
+
+    /** Reads what {@link #writeRechecks} wrote into {@code rechecks}, which is empty. */
+    static void readRechecks(OrdinalRows rechecks, DataInput in, long base) throws IOException {
+        int header = Varints.readInt(in);
+        int n = header >>> 1;
+        if (n == 0) {
+            return;
+        }
+        int[] ordinals = readOrdinals(in, n, (header & 1) != 0);
+        for (int i = 1; i < n; i++) {
+            if (ordinals[i] <= ordinals[i - 1]) {
+                throw new IOException("recheck ordinals out of order at row " + i);
+            }
+        }
+        long[] rows = new long[ordinals.length];
+        readInstants(in, n, rows, 1, 0, base, true, true);
+        rechecks.load(ordinals, rows, n);
+    }
+
+    /** Whether a bitmap of the rows' ordinals is shorter than their gaps. */
+    private static boolean bitmapShorter(OrdinalRows m) {
+        int n = m.size();
+        int bitmapBytes = n == 0 ? 0 : m.ordinal(n - 1) / 8 + 1;
+        // Gaps take at least a byte a row: a bitmap shorter than the rows wins without counting.
+        if (bitmapBytes + Varints.sizeOfInt(bitmapBytes) < n) {
+            return true;
+        }
+        if (n == 0) {
+            return false;
+        }
+        int gapBytes = 0;
+        int previous = -1;
+        for (int row = 0; row < n; row++) {
+            gapBytes += Varints.sizeOfInt(m.ordinal(row) - previous - 1);
+            previous = m.ordinal(row);
+        }
+        return bitmapBytes + Varints.sizeOfInt(bitmapBytes) < gapBytes;
+    }
+
+    /** The rows' ordinals, ascending: a bitmap (its length first) or gaps. */
+    private static void writeOrdinals(OrdinalRows m, boolean bitmap, DataOutput out)
+            throws IOException {
+        int n = m.size();
+        if (bitmap) {
+            byte[] bits = new byte[n == 0 ? 0 : m.ordinal(n - 1) / 8 + 1];
+            for (int row = 0; row < n; row++) {
+                bits[m.ordinal(row) >>> 3] |= (byte) (1 << (m.ordinal(row) & 7));
+            }
+            Varints.writeInt(out, bits.length);
+            out.write(bits);
+        } else {
+            int previous = -1;
+            for (int row = 0; row < n; row++) {
+                Varints.writeInt(out, m.ordinal(row) - previous - 1);
+                previous = m.ordinal(row);
+            }
+        }
+    }
+
+    /**
+     * Column {@code column} of the rows, instants, as their distinct distances from {@code base}
+     * ascending (as gaps), then an index per row into them, packed in as few bits as their count
+     * needs (5 for 32 of them). Written per event by the job, for hundreds of rows and a few dozen
+     * instants: the instants are found with a small hash table and only they are sorted (sorting
+     * every row's instant and searching it per row was a third of the job's time for users in most
+     * of 1 000 segments). The table and arrays are the thread's, reused: sized for the rows, they
+     * were most of what the job allocated per event. With {@code rowsWhenDistinct} (rechecks), a
+     * column whose every row has its own instant is written as distances in row order instead,
+     * without indices.
+     */
+    private static void writeInstants(
+            OrdinalRows m, int column, long base, boolean rowsWhenDistinct, DataOutput out)
+            throws IOException {
+        int n = m.size();
         Instants scratch = SCRATCH.get();
-        int k = scratch.distinct(m, base);
+        int k = scratch.distinct(m, column, base);
         long[] sorted = java.util.Arrays.copyOf(scratch.instants, k);
         java.util.Arrays.sort(sorted);
         int[] rank = scratch.rank(sorted);
         int[] instantOf = scratch.instantOf;
         scratch.clear();
         Varints.writeInt(out, k);
+        if (rowsWhenDistinct && k == n) {
+            for (int r = 0; r < n; r++) {
+                Varints.writeSigned(out, base - m.get(r, column));
+            }
+            return;
+        }
         long last = 0;
         for (int i = 0; i < k; i++) {
             Varints.writeSigned(out, sorted[i] - last);
             last = sorted[i];
         }
-        // The indices packed in as few bits as the count of instants needs (5 for 32 of them).
         int width = indexWidth(k);
         long buffer = 0;
         int buffered = 0;
@@ -137,13 +210,65 @@ final class MembershipCodec {
         if (buffered > 0) {
             out.writeByte((int) buffer);
         }
-        writeExits(m, out, base);
+    }
+
+    /**
+     * Reads a column of {@link #writeInstants} (or, not {@code packed}, of version 7: an index a
+     * varint) into column {@code column} of {@code n} rows of {@code columns} longs.
+     */
+    private static void readInstants(
+            DataInput in,
+            int n,
+            long[] rows,
+            int columns,
+            int column,
+            long base,
+            boolean packed,
+            boolean rowsWhenDistinct)
+            throws IOException {
+        int k = Varints.readInt(in);
+        if (k > n) {
+            throw new IOException(k + " distinct instants for " + n + " rows");
+        }
+        if (rowsWhenDistinct && k == n) {
+            for (int r = 0; r < n; r++) {
+                rows[r * columns + column] = base - Varints.readSigned(in);
+            }
+            return;
+        }
+        long[] distinct = new long[k];
+        long last = 0;
+        for (int i = 0; i < distinct.length; i++) {
+            last += Varints.readSigned(in);
+            distinct[i] = last;
+        }
+        int width = indexWidth(distinct.length);
+        long buffer = 0;
+        int buffered = 0;
+        for (int r = 0; r < n; r++) {
+            int index;
+            if (packed) {
+                while (buffered < width) {
+                    buffer |= (long) in.readUnsignedByte() << buffered;
+                    buffered += 8;
+                }
+                index = (int) (buffer & ((1L << width) - 1));
+                buffer >>>= width;
+                buffered -= width;
+            } else {
+                index = Varints.readInt(in);
+            }
+            if (index >= distinct.length) {
+                throw new IOException("instant " + index + " of " + distinct.length);
+            }
+            rows[r * columns + column] = base - distinct[index];
+        }
     }
 
     private static final ThreadLocal<Instants> SCRATCH = ThreadLocal.withInitial(Instants::new);
 
     /**
-     * The distinct entry instants of a section's rows, as distances from its base, found with an
+     * The distinct instants of a column of rows, as distances from its base, found with an
      * open-addressing table that grows with the instants (not the rows) and is emptied after each
      * use by clearing only the slots taken.
      */
@@ -155,14 +280,14 @@ final class MembershipCodec {
         private int count;
         private int[] instantOf = new int[256]; // per row, its instant's index
 
-        /** Finds the rows' instants; returns how many distinct ones there are. */
-        int distinct(OrdinalRows m, long base) {
+        /** Finds the instants of the rows' column; returns how many distinct ones there are. */
+        int distinct(OrdinalRows m, int column, long base) {
             int n = m.size();
             if (instantOf.length < n) {
                 instantOf = new int[Math.max(n, instantOf.length * 2)];
             }
             for (int r = 0; r < n; r++) {
-                long d = base - m.get(r, UserProfile.ENTERED);
+                long d = base - m.get(r, column);
                 int i = slot(d);
                 if (ids[i] == 0) {
                     if (2 * (count + 1) > keys.length) {
@@ -272,32 +397,16 @@ final class MembershipCodec {
                 rows[r++ * UserProfile.MEMBERSHIP_COLUMNS + UserProfile.VERSION] = v;
             }
         }
-        long[] distinct = new long[Varints.readInt(in)];
-        long last = 0;
-        for (int i = 0; i < distinct.length; i++) {
-            last += Varints.readSigned(in);
-            distinct[i] = last;
-        }
-        int width = indexWidth(distinct.length);
-        long buffer = 0;
-        int buffered = 0;
+        readInstants(
+                in,
+                n,
+                rows,
+                UserProfile.MEMBERSHIP_COLUMNS,
+                UserProfile.ENTERED,
+                base,
+                packed,
+                false);
         for (int r = 0; r < n; r++) {
-            int index;
-            if (packed) {
-                while (buffered < width) {
-                    buffer |= (long) in.readUnsignedByte() << buffered;
-                    buffered += 8;
-                }
-                index = (int) (buffer & ((1L << width) - 1));
-                buffer >>>= width;
-                buffered -= width;
-            } else {
-                index = Varints.readInt(in);
-            }
-            if (index >= distinct.length) {
-                throw new IOException("entry instant " + index + " of " + distinct.length);
-            }
-            rows[r * UserProfile.MEMBERSHIP_COLUMNS + UserProfile.ENTERED] = base - distinct[index];
             rows[r * UserProfile.MEMBERSHIP_COLUMNS + UserProfile.EXITED] = Long.MIN_VALUE;
         }
         int exits = Varints.readInt(in);
