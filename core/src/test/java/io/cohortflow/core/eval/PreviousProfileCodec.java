@@ -2,23 +2,90 @@ package io.cohortflow.core.eval;
 
 import io.cohortflow.core.state.Varints;
 import java.io.ByteArrayOutputStream;
+import java.io.DataOutput;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.Map;
 
 /**
- * Profiles as savepoints written before segment ordinals hold them (encoding versions 2 and 3:
- * memberships and rechecks under segment ids), for the tests of their upgrade.
+ * Profiles in the encodings of earlier versions, for the tests that they are still read: versions 2
+ * and 3 (memberships and rechecks under segment ids, as savepoints written before segment
+ * ordinals), 6, 7 and 9.
  */
 final class PreviousProfileCodec {
     private PreviousProfileCodec() {}
+
+    /**
+     * What versions 2 to 9 wrote first: clock, history bookkeeping, names, counters with their
+     * times inline. With {@code relative} (version 5 on) every instant but the user's now is a
+     * distance from it.
+     */
+    static void writeHead(UserProfile p, DataOutput out, boolean relative) throws IOException {
+        out.writeLong(p.now);
+        long base = ProfileCodec.base(p);
+        ProfileCodec.instant(out, p.floor, base, relative);
+        ProfileCodec.instant(out, p.nextExpiry, base, relative);
+        ProfileCodec.instant(out, p.lastEventTime, base, relative);
+        Varints.writeInt(out, p.historySize);
+        ProfileCodec.instant(out, p.historyOldest, base, relative);
+        Varints.writeUnsigned(out, p.insertions);
+        ProfileCodec.instant(out, p.scheduledWakeUp, base, relative);
+        Varints.writeInt(out, p.names.size());
+        for (int i = 0; i < p.names.size(); i++) {
+            Varints.writeString(out, p.names.name(i));
+            Varints.writeInt(out, p.names.count(i));
+        }
+        Varints.writeInt(out, p.counters.size());
+        for (int i = 0; i < p.counters.size(); i++) {
+            out.writeLong(p.counters.key(i));
+            CounterState s = p.counters.value(i);
+            int n = s.size();
+            boolean values = false;
+            boolean keys = false;
+            for (int e = 0; e < n; e++) {
+                values |= s.value(e) != 1 && s.key(e) == null;
+                keys |= s.key(e) != null;
+            }
+            Varints.writeInt(out, n);
+            out.writeByte(
+                    (values ? ProfileCodec.HAS_VALUES : 0) | (keys ? ProfileCodec.HAS_KEYS : 0));
+            long prev = 0;
+            for (int e = 0; e < n; e++) {
+                long t = s.time(e);
+                if (e == 0) {
+                    ProfileCodec.instant(out, t, base, relative);
+                } else {
+                    Varints.writeUnsigned(out, t - prev);
+                }
+                prev = t;
+                if (values) {
+                    out.writeDouble(s.value(e));
+                }
+                if (keys) {
+                    Varints.writeString(out, s.key(e));
+                }
+            }
+        }
+    }
+
+    /** Rechecks as versions 4 to 9 wrote them: per row an ordinal gap and a distance from now. */
+    static void writeRechecksRowByRow(UserProfile p, DataOutput out) throws IOException {
+        long base = ProfileCodec.base(p);
+        Varints.writeInt(out, p.rechecks.size());
+        int previous = -1;
+        for (int row = 0; row < p.rechecks.size(); row++) {
+            Varints.writeInt(out, p.rechecks.ordinal(row) - previous - 1);
+            previous = p.rechecks.ordinal(row);
+            Varints.writeSigned(out, p.rechecks.get(row, 0) - base);
+        }
+    }
 
     /** {@code p} in encoding version 3, or 2 without the trailing counters version. */
     static byte[] write(UserProfile p, SegmentCatalog catalog, int version) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
         out.writeByte(version);
-        ProfileCodec.writeHead(p, out, false);
+        writeHead(p, out, false);
         Map<String, Membership> memberships = p.memberships(catalog);
         Varints.writeInt(out, memberships.size());
         for (Map.Entry<String, Membership> e : memberships.entrySet()) {
@@ -42,7 +109,7 @@ final class PreviousProfileCodec {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
         out.writeByte(6);
-        ProfileCodec.writeHead(p, out, true);
+        writeHead(p, out, true);
         long base = p.now == Long.MIN_VALUE ? 0 : p.now;
         OrdinalRows m = p.memberships;
         Varints.writeInt(out, m.size());
@@ -66,7 +133,7 @@ final class PreviousProfileCodec {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
         out.writeByte(7);
-        ProfileCodec.writeHead(p, out, true);
+        writeHead(p, out, true);
         long base = p.now == Long.MIN_VALUE ? 0 : p.now;
         OrdinalRows m = p.memberships;
         int n = m.size();
@@ -110,8 +177,14 @@ final class PreviousProfileCodec {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
         out.writeByte(9);
-        ProfileCodec.writeHead(p, out, true);
-        RowsCodec.writeSection(p.memberships, p.now == Long.MIN_VALUE ? 0 : p.now, out);
+        writeHead(p, out, true);
+        // Memberships as versions 8 and 9 wrote them: a dictionary of their own entry instants.
+        long base = ProfileCodec.base(p);
+        RowsCodec.writeSection(p.memberships, out);
+        InstantDictionary.Writer instants = InstantDictionary.writer();
+        RowsCodec.addEntries(p.memberships, base, instants);
+        instants.write(out);
+        RowsCodec.writeEntries(p.memberships, base, instants, 0, out);
         tail(p, out, bytes);
         Varints.writeInt(out, 0); // no inline history
         out.flush();
@@ -121,7 +194,7 @@ final class PreviousProfileCodec {
     /** What versions 6 to 9 write after the memberships: rechecks and the trailing fields. */
     private static byte[] tail(UserProfile p, DataOutputStream out, ByteArrayOutputStream bytes)
             throws IOException {
-        ProfileCodec.writeRechecksRowByRow(p, out);
+        writeRechecksRowByRow(p, out);
         Varints.writeInt(out, 0); // no legacy memberships
         Varints.writeInt(out, 0); // nor rechecks
         Varints.writeInt(out, p.countersVersion);

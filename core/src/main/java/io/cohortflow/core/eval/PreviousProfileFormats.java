@@ -1,0 +1,131 @@
+package io.cohortflow.core.eval;
+
+import io.cohortflow.core.state.Varints;
+import java.io.DataInput;
+import java.io.IOException;
+
+/**
+ * Reads the profiles that versions 1 to 9 of {@link ProfileCodec} wrote: state restored from an
+ * older checkpoint or savepoint is read as it was written and written back in the current form.
+ */
+final class PreviousProfileFormats {
+    /** Version 1 wrote strings with {@code writeUTF}, at most 65 535 bytes. */
+    private static final int LEGACY = 1;
+
+    /**
+     * Version 3 keyed memberships and rechecks by segment id, as did version 2, which had no
+     * counters version either (its counters were compiled by engine v1).
+     */
+    private static final int BY_SEGMENT_ID = 3;
+
+    /** Version 4 wrote the clock fields and each counter's first time as raw longs. */
+    private static final int ABSOLUTE_TIMES = 4;
+
+    /** Version 5 had no definitions epoch (read as 0: brought up to date on first use). */
+    private static final int EPOCHS = 6;
+
+    /** Version 6 wrote memberships row by row (gap, version, entered, exited). */
+    private static final int COLUMNS = 7;
+
+    /** Version 7 wrote every membership's ordinal as a gap and every version on its own. */
+    private static final int RUNS = 8;
+
+    /** Version 8 had no history chunks (its history is the caller's, per event). */
+    private static final int CHUNKS = 9;
+
+    private PreviousProfileFormats() {}
+
+    /**
+     * A profile of version {@code version}, whose first byte was read. Versions 1 to 9 wrote each
+     * counter's times inline (the first as an instant, the rest as gaps) and, from 4 on, each
+     * recheck as an ordinal gap and a distance from now.
+     */
+    static UserProfile read(int version, DataInput in) throws IOException {
+        if (version < LEGACY || version >= ProfileCodec.VERSION) {
+            throw new IOException("unknown profile encoding version " + version);
+        }
+        boolean legacy = version == LEGACY;
+        boolean relative = version > ABSOLUTE_TIMES;
+        UserProfile p = new UserProfile();
+        ProfileCodec.readClock(p, in, relative);
+        long base = ProfileCodec.base(p);
+        ProfileCodec.readNames(p, in, legacy);
+        int counters = Varints.readInt(in);
+        for (int i = 0; i < counters; i++) {
+            long id = in.readLong();
+            p.counters.put(id, counter(in, legacy, base, relative));
+        }
+        if (version >= ABSOLUTE_TIMES) {
+            if (version >= COLUMNS) {
+                RowsCodec.readSection(
+                        p,
+                        in,
+                        base,
+                        version >= RUNS ? RowsCodec.Format.PACKED : RowsCodec.Format.COLUMNS,
+                        null);
+            } else {
+                readMembershipRows(p, in, base);
+            }
+            readRechecksRowByRow(p, in, base);
+        }
+        ProfileCodec.readUnnumbered(p, in, legacy);
+        p.countersVersion = version >= BY_SEGMENT_ID ? Varints.readInt(in) : 1;
+        p.definitionsEpoch = version >= EPOCHS ? Varints.readUnsigned(in) : 0;
+        if (version >= CHUNKS) {
+            ProfileCodec.readChunks(p, in);
+        }
+        return p;
+    }
+
+    /** Rechecks row by row (versions 4 to 9). */
+    private static void readRechecksRowByRow(UserProfile p, DataInput in, long base)
+            throws IOException {
+        int rechecks = Varints.readInt(in);
+        p.rechecks.reserve(Math.min(rechecks, 1 << 16)); // a count read, not yet trusted
+        int ordinal = -1;
+        for (int i = 0; i < rechecks; i++) {
+            ordinal += Varints.readInt(in) + 1;
+            p.rechecks.set(p.rechecks.upsert(ordinal), 0, base + Varints.readSigned(in));
+        }
+    }
+
+    /** Memberships row by row (versions 4 to 6). */
+    private static void readMembershipRows(UserProfile p, DataInput in, long base)
+            throws IOException {
+        int memberships = Varints.readInt(in);
+        int ordinal = -1;
+        for (int i = 0; i < memberships; i++) {
+            ordinal += Varints.readInt(in) + 1;
+            long segmentVersion = Varints.readUnsigned(in);
+            long entered = base - Varints.readSigned(in);
+            long exited = Varints.readSigned(in);
+            p.putMembership(
+                    ordinal,
+                    segmentVersion,
+                    entered,
+                    exited == 0 ? Long.MIN_VALUE : base - exited + 1);
+        }
+    }
+
+    /** A counter with its times inline. */
+    private static CounterState counter(DataInput in, boolean legacy, long base, boolean relative)
+            throws IOException {
+        int n = Varints.readInt(in);
+        int flags = in.readUnsignedByte();
+        long[] times = new long[Math.max(n, 2)];
+        double[] values = new double[Math.max(n, 2)];
+        String[] keys = new String[Math.max(n, 2)];
+        long prev = 0;
+        for (int i = 0; i < n; i++) {
+            long t =
+                    i == 0
+                            ? ProfileCodec.instant(in, base, relative)
+                            : prev + Varints.readUnsigned(in);
+            times[i] = t;
+            prev = t;
+            values[i] = ProfileCodec.value(in, flags);
+            keys[i] = (flags & ProfileCodec.HAS_KEYS) != 0 ? ProfileCodec.string(in, legacy) : null;
+        }
+        return new CounterState(times, values, keys, n);
+    }
+}
