@@ -16,6 +16,11 @@ public final class CounterState {
     private String[] keys;
     private int size;
     private double sum;
+
+    /**
+     * Per key, its entries (one: see {@link #add}), built from the entries on first use: a profile
+     * read for one event touches few of its counters.
+     */
     @Nullable private Map<String, Integer> distinct;
 
     CounterState() {
@@ -52,7 +57,7 @@ public final class CounterState {
      * whether the entry was kept.
      */
     boolean add(long time, double value, @Nullable String key, int retain) {
-        if (key != null && distinct != null && distinct.containsKey(key)) {
+        if (key != null && distinct().containsKey(key)) {
             // A distinct count needs only the newest entry of each value: a value counts while
             // its newest entry is visible. So the state holds at most one entry per value.
             int j = indexOfKey(key);
@@ -203,7 +208,7 @@ public final class CounterState {
         return switch (kind) {
             case COUNT -> size;
             case SUM -> sum;
-            case DISTINCT, VISITS -> distinct == null ? 0 : distinct.size();
+            case DISTINCT, VISITS -> distinct().size();
             case MAX -> size == 0 ? Double.NaN : values[0];
             case MIN -> size == 0 ? Double.NaN : -values[0];
         };
@@ -249,12 +254,7 @@ public final class CounterState {
 
     private void recompute() {
         recomputeSum();
-        distinct = null;
-        for (int i = 0; i < size; i++) {
-            if (keys[i] != null) {
-                distinct().merge(keys[i], 1, Integer::sum);
-            }
-        }
+        distinct = null; // built from the entries when first needed
     }
 
     private void recomputeSum() {
@@ -265,9 +265,18 @@ public final class CounterState {
         sum = s;
     }
 
+    /**
+     * The keys' entry counts, from the entries as they are now: called before any change to the
+     * keyed entries, which then keep it in step.
+     */
     private Map<String, Integer> distinct() {
         if (distinct == null) {
             distinct = new HashMap<>();
+            for (int i = 0; i < size; i++) {
+                if (keys[i] != null) {
+                    distinct.merge(keys[i], 1, Integer::sum);
+                }
+            }
         }
         return distinct;
     }

@@ -66,8 +66,20 @@ final class InstantDictionary {
         private int used;
         private int[] rank = new int[32];
 
+        /** The last instant added and its index: uses come in runs (a counter's, a batch's). */
+        private long lastDistance;
+
+        private int lastIndex = -1;
+
         /** Adds a use of the instant at distance {@code d}. */
         void add(long d) {
+            if (used == uses.length) {
+                uses = Arrays.copyOf(uses, used * 2);
+            }
+            if (lastIndex >= 0 && d == lastDistance) {
+                uses[used++] = lastIndex;
+                return;
+            }
             int i = slot(d);
             if (ids[i] == 0) {
                 if (2 * (count + 1) > keys.length) {
@@ -83,10 +95,9 @@ final class InstantDictionary {
                 slots[count] = i;
                 ids[i] = ++count;
             }
-            if (used == uses.length) {
-                uses = Arrays.copyOf(uses, used * 2);
-            }
-            uses[used++] = ids[i] - 1;
+            lastDistance = d;
+            lastIndex = ids[i] - 1;
+            uses[used++] = lastIndex;
         }
 
         /** How many uses were added. */
@@ -132,6 +143,7 @@ final class InstantDictionary {
             }
             count = 0;
             used = 0;
+            lastIndex = -1;
         }
 
         /** The slot of {@code key} in the table, or the empty slot where it would go. */

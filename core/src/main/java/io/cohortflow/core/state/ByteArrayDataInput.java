@@ -47,6 +47,17 @@ public final class ByteArrayDataInput implements DataInput {
         pos += len;
     }
 
+    /** The next {@code len} bytes as a UTF-8 string. */
+    public String readUtf8(int len) throws IOException {
+        if (len < 0) {
+            throw new IOException("a string of " + len + " bytes");
+        }
+        need(len);
+        String s = new String(buf, pos, len, java.nio.charset.StandardCharsets.UTF_8);
+        pos += len;
+        return s;
+    }
+
     @Override
     public int skipBytes(int n) {
         int skipped = Math.max(0, Math.min(n, end - pos));

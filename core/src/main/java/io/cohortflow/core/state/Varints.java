@@ -66,13 +66,32 @@ public final class Varints {
     }
 
     public static void writeString(DataOutput out, String s) throws IOException {
+        int n = s.length();
+        int i = 0;
+        while (i < n && s.charAt(i) < 0x80) {
+            i++;
+        }
+        if (i == n) {
+            // ASCII, as event names, property keys and most values are: its UTF-8 is its chars,
+            // written without an encoded copy.
+            writeInt(out, n);
+            out.writeBytes(s);
+            return;
+        }
         byte[] b = s.getBytes(StandardCharsets.UTF_8);
         writeInt(out, b.length);
         out.write(b);
     }
 
     public static String readString(DataInput in) throws IOException {
-        byte[] b = new byte[readInt(in)];
+        int n = readInt(in);
+        if (in instanceof ByteArrayDataInput bytes) {
+            return bytes.readUtf8(n); // decoded in place, without a copy of the bytes first
+        }
+        if (n < 0) {
+            throw new IOException("a string of " + n + " bytes");
+        }
+        byte[] b = new byte[n];
         in.readFully(b);
         return new String(b, StandardCharsets.UTF_8);
     }
