@@ -113,6 +113,28 @@ public final class ByteArrayDataOutput implements DataOutput {
         }
     }
 
+    /**
+     * Writes {@code s} as {@link Varints#writeString} does (its length, then its UTF-8) if it is
+     * ASCII, as event names, property keys and most values are: its UTF-8 is then its chars,
+     * written without an encoded copy. Returns false, having written nothing, otherwise. (Not
+     * through {@link #writeBytes} of any {@code DataOutput}: Flink's {@code DataOutputSerializer}
+     * advances twice per byte there.)
+     */
+    public boolean writeAscii(String s) throws IOException {
+        int n = s.length();
+        for (int i = 0; i < n; i++) {
+            if (s.charAt(i) >= 0x80) {
+                return false;
+            }
+        }
+        Varints.writeInt(this, n);
+        ensure(n);
+        for (int i = 0; i < n; i++) {
+            buf[size++] = (byte) s.charAt(i);
+        }
+        return true;
+    }
+
     @Override
     public void writeChars(String s) {
         for (int i = 0; i < s.length(); i++) {

@@ -66,16 +66,7 @@ public final class Varints {
     }
 
     public static void writeString(DataOutput out, String s) throws IOException {
-        int n = s.length();
-        int i = 0;
-        while (i < n && s.charAt(i) < 0x80) {
-            i++;
-        }
-        if (i == n) {
-            // ASCII, as event names, property keys and most values are: its UTF-8 is its chars,
-            // written without an encoded copy.
-            writeInt(out, n);
-            out.writeBytes(s);
+        if (out instanceof ByteArrayDataOutput bytes && bytes.writeAscii(s)) {
             return;
         }
         byte[] b = s.getBytes(StandardCharsets.UTF_8);

@@ -4,6 +4,7 @@ import io.cohortflow.core.eval.EngineConfig;
 import io.cohortflow.core.eval.EngineStats;
 import io.cohortflow.core.eval.ListHistory;
 import io.cohortflow.core.eval.ProfileCodec;
+import io.cohortflow.core.eval.ProfileSizes;
 import io.cohortflow.core.eval.SegmentCatalog;
 import io.cohortflow.core.eval.SegmentEngine;
 import io.cohortflow.core.eval.UserProfile;
@@ -132,5 +133,8 @@ public class EngineBenchmark {
                 historyEvents / USERS,
                 historyBytes / USERS,
                 historyEvents == 0 ? 0 : historyBytes / historyEvents);
+        System.out.printf(
+                "%nPROFILE mix=%s definitions=%d %s per user%n",
+                mix, definitions, ProfileSizes.average(java.util.Arrays.asList(profiles)));
     }
 }

@@ -4,6 +4,7 @@ import io.cohortflow.core.eval.EngineConfig;
 import io.cohortflow.core.eval.EngineStats;
 import io.cohortflow.core.eval.ListHistory;
 import io.cohortflow.core.eval.ProfileCodec;
+import io.cohortflow.core.eval.ProfileSizes;
 import io.cohortflow.core.eval.SegmentCatalog;
 import io.cohortflow.core.eval.SegmentEngine;
 import io.cohortflow.core.eval.UserProfile;
@@ -78,6 +79,14 @@ public final class EngineCpuLoop {
                     w.historyEvaluations() / events,
                     w.visitEvaluations() / events,
                     w.historyReads() / events);
+            if (pass == passes - 1) {
+                System.out.printf(
+                        "PROFILE %d %s definitions, %d events per user: %s per user%n",
+                        definitions,
+                        incrementalOnly ? "incremental" : "mixed",
+                        perUser,
+                        ProfileSizes.average(java.util.Arrays.asList(profiles)));
+            }
         }
     }
 

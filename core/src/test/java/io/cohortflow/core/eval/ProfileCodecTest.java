@@ -7,6 +7,7 @@ import static io.cohortflow.core.Fixture.visitors;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cohortflow.core.Fixture;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The profile's encoding keeps every field, the "none" instants included. */
@@ -113,6 +114,22 @@ class ProfileCodecTest {
                         new long[] {T0, T0 + 1}, new double[] {25, 140.5}, new String[2], 2));
         assertThat(ProfileCodec.toBytes(whole).length)
                 .isLessThanOrEqualTo(ProfileCodec.toBytes(fraction).length - 2 * 8 + 3);
+    }
+
+    @Test
+    void a_profiles_sizes_say_what_each_part_costs() {
+        Fixture f = manyMemberships();
+        f.profile.rechecks.set(f.profile.rechecks.upsert(3), 0, T0 + 20 * DAY);
+        ProfileSizes s = ProfileSizes.of(f.profile);
+        assertThat(s.total()).isEqualTo(ProfileCodec.toBytes(f.profile).length);
+        assertThat(s.counterIds()).isEqualTo(8 * f.profile.counters.size()).isPositive();
+        assertThat(s.counters()).isGreaterThan(s.counterIds());
+        assertThat(s.memberships()).isGreaterThan(41); // 41 rows: a bitmap and an index each
+        assertThat(s.rechecks()).isPositive();
+        assertThat(s.eventNames()).isPositive();
+        assertThat(s.counters() + s.memberships() + s.rechecks() + s.eventNames())
+                .isLessThan(s.total());
+        assertThat(ProfileSizes.average(List.of(f.profile, f.profile))).isEqualTo(s);
     }
 
     /** Many memberships entered by a few events, some exited, one at another version. */

@@ -29,6 +29,8 @@ class ByteArrayDataTest {
             Varints.writeUnsigned(out, r.nextLong());
             Varints.writeSigned(out, r.nextInt(2000) - 1000);
             Varints.writeString(out, "ü✓" + i);
+            Varints.writeString(out, "Event" + i); // ASCII: written without an encoded copy
+            Varints.writeString(out, "");
             out.writeUTF("modified ✓ \u0000 " + i);
             out.writeBytes("ascii" + i);
             out.writeChars("chars✓" + i);
@@ -67,6 +69,10 @@ class ByteArrayDataTest {
             assertThat(Varints.readUnsigned(ours)).isEqualTo(Varints.readUnsigned(jdk));
             assertThat(Varints.readSigned(ours)).isEqualTo(Varints.readSigned(jdk));
             assertThat(Varints.readString(ours)).isEqualTo(Varints.readString(jdk));
+            assertThat(Varints.readString(ours))
+                    .isEqualTo(Varints.readString(jdk))
+                    .isEqualTo("Event" + i);
+            assertThat(Varints.readString(ours)).isEqualTo(Varints.readString(jdk)).isEmpty();
             assertThat(ours.readUTF()).isEqualTo(jdk.readUTF());
             byte[] a = new byte[("ascii" + i).length()];
             byte[] j = new byte[a.length];
