@@ -6,7 +6,9 @@ import java.util.Arrays;
  * How many events of each name a user's history holds: updated by every event, read when a new
  * definition is applied (a counter of names the history lacks is built without reading it). A
  * user's history holds a handful of names, so they sit in flat arrays searched by their cached
- * hashes, which costs less per event than a hash map's boxed counts and nodes.
+ * hashes, which costs less per event than a hash map's boxed counts and nodes. Names an event adds
+ * go in sorted order, so that the codec writes each after the prefix it shares with the one before
+ * ({@code page.view}, {@code page.scroll}).
  */
 final class NameCounts {
     private String[] names = new String[4];
@@ -39,8 +41,17 @@ final class NameCounts {
         int i = indexOf(name);
         if (i >= 0) {
             counts[i]++;
-        } else {
-            put(name, 1);
+            return;
+        }
+        put(name, 1);
+        // A new name, rare after a user's first events: moved to its sorted place.
+        for (int at = size - 1; at > 0 && names[at - 1].compareTo(name) > 0; at--) {
+            names[at] = names[at - 1];
+            hashes[at] = hashes[at - 1];
+            counts[at] = counts[at - 1];
+            names[at - 1] = name;
+            hashes[at - 1] = name.hashCode();
+            counts[at - 1] = 1;
         }
     }
 
@@ -51,15 +62,16 @@ final class NameCounts {
             return;
         }
         if (--counts[i] == 0) {
+            // The names after it move down a place: they stay in order.
             size--;
-            names[i] = names[size];
-            hashes[i] = hashes[size];
-            counts[i] = counts[size];
+            System.arraycopy(names, i + 1, names, i, size - i);
+            System.arraycopy(hashes, i + 1, hashes, i, size - i);
+            System.arraycopy(counts, i + 1, counts, i, size - i);
             names[size] = null;
         }
     }
 
-    /** Sets the count of a name not held yet (a decoded profile). */
+    /** Sets the count of a name not held yet, after those held (a decoded profile). */
     void put(String name, int count) {
         if (size == names.length) {
             int n = size * 2;

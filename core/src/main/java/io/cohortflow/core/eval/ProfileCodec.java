@@ -80,7 +80,7 @@ public final class ProfileCodec {
         UserProfile p = new UserProfile();
         readClock(p, in, true);
         long base = base(p);
-        readNames(p, in, false);
+        readNames(p, in);
         long[] instants = InstantDictionary.read(in, MAX_INSTANTS);
         int counters = Varints.readInt(in);
         long[] ids = new long[Math.min(counters, 1 << 16)]; // a count read, not yet trusted
@@ -139,16 +139,55 @@ public final class ProfileCodec {
         p.scheduledWakeUp = instant(in, base, relative);
     }
 
-    /** The per-name event counts. */
-    private static void writeNames(UserProfile p, DataOutput out) throws IOException {
+    /**
+     * The per-name event counts (version 10 on): each name as the length of the prefix it shares
+     * with the name before and the rest, then its count. Names are held sorted ({@link
+     * NameCounts}), so {@code page.scroll} after {@code page.view} costs its last six characters.
+     */
+    static void writeNames(UserProfile p, DataOutput out) throws IOException {
         Varints.writeInt(out, p.names.size());
+        String previous = "";
         for (int i = 0; i < p.names.size(); i++) {
-            Varints.writeString(out, p.names.name(i));
+            String name = p.names.name(i);
+            int shared = sharedPrefix(previous, name);
+            Varints.writeInt(out, shared);
+            Varints.writeString(out, shared == 0 ? name : name.substring(shared));
             Varints.writeInt(out, p.names.count(i));
+            previous = name;
         }
     }
 
-    static void readNames(UserProfile p, DataInput in, boolean legacy) throws IOException {
+    /** The characters {@code b} shares with the start of {@code a}, never half a surrogate pair. */
+    static int sharedPrefix(String a, String b) {
+        int n = Math.min(a.length(), b.length());
+        int i = 0;
+        while (i < n && a.charAt(i) == b.charAt(i)) {
+            i++;
+        }
+        if (i > 0 && Character.isHighSurrogate(b.charAt(i - 1))) {
+            i--;
+        }
+        return i;
+    }
+
+    private static void readNames(UserProfile p, DataInput in) throws IOException {
+        int names = Varints.readInt(in);
+        String previous = "";
+        for (int i = 0; i < names; i++) {
+            int shared = Varints.readInt(in);
+            if (shared < 0 || shared > previous.length()) {
+                throw new IOException(
+                        "a name sharing " + shared + " characters with \"" + previous + "\"");
+            }
+            String rest = Varints.readString(in);
+            String name = shared == 0 ? rest : previous.substring(0, shared) + rest;
+            p.names.put(name, Varints.readInt(in));
+            previous = name;
+        }
+    }
+
+    /** The per-name event counts as versions 1 to 9 wrote them: each name whole. */
+    static void readWholeNames(UserProfile p, DataInput in, boolean legacy) throws IOException {
         int names = Varints.readInt(in);
         for (int i = 0; i < names; i++) {
             p.names.put(string(in, legacy), Varints.readInt(in));

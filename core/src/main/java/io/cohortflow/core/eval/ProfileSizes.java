@@ -1,7 +1,6 @@
 package io.cohortflow.core.eval;
 
 import io.cohortflow.core.state.ByteArrayDataOutput;
-import io.cohortflow.core.state.Varints;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -53,10 +52,7 @@ public record ProfileSizes(
     private static int namesBytes(UserProfile p) {
         ByteArrayDataOutput out = new ByteArrayDataOutput(256);
         try {
-            for (int i = 0; i < p.names.size(); i++) {
-                Varints.writeString(out, p.names.name(i));
-                Varints.writeInt(out, p.names.count(i));
-            }
+            ProfileCodec.writeNames(p, out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

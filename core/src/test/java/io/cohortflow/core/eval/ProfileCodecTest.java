@@ -132,6 +132,61 @@ class ProfileCodecTest {
         assertThat(ProfileSizes.average(List.of(f.profile, f.profile))).isEqualTo(s);
     }
 
+    @Test
+    void event_names_are_held_sorted_and_written_after_the_prefix_they_share() {
+        UserProfile p = new UserProfile();
+        p.now = T0;
+        String[] names = {
+            "page.view",
+            "page.scroll",
+            "cart.add",
+            "page.view",
+            "cart.remove",
+            "a",
+            "",
+            "😀x",
+            "😀y",
+            "😁z", // shares half of a surrogate pair with "😀y": written whole
+            "page",
+            "Ünïcode",
+            "Ünï"
+        };
+        for (String n : names) {
+            p.names.add(n);
+        }
+        List<String> held = new java.util.ArrayList<>();
+        for (int i = 0; i < p.names.size(); i++) {
+            held.add(p.names.name(i));
+        }
+        assertThat(held).isSorted().doesNotHaveDuplicates().hasSize(names.length - 1);
+        UserProfile back = ProfileCodec.fromBytes(ProfileCodec.toBytes(p));
+        for (int i = 0; i < p.names.size(); i++) {
+            assertThat(back.names.name(i)).isEqualTo(p.names.name(i));
+            assertThat(back.names.count(i)).isEqualTo(p.names.count(i));
+        }
+        assertThat(back.names.size()).isEqualTo(p.names.size());
+        // Removing keeps the order; a name whose events are all gone is forgotten.
+        p.names.remove("cart.add");
+        p.names.remove("page.view");
+        assertThat(p.names.contains("cart.add")).isFalse();
+        assertThat(p.names.contains("page.view")).isTrue();
+        held.clear();
+        for (int i = 0; i < p.names.size(); i++) {
+            held.add(p.names.name(i));
+        }
+        assertThat(held).isSorted().hasSize(names.length - 2);
+        // The shared prefixes pay: "page.scroll" after "page" costs ".scroll".
+        assertThat(ProfileSizes.of(p).eventNames())
+                .isLessThan(
+                        held.stream()
+                                .mapToInt(
+                                        n ->
+                                                n.getBytes(java.nio.charset.StandardCharsets.UTF_8)
+                                                                .length
+                                                        + 2)
+                                .sum());
+    }
+
     /** Many memberships entered by a few events, some exited, one at another version. */
     private static Fixture manyMemberships() {
         Fixture f = new Fixture();
