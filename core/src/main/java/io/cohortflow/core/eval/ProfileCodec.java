@@ -332,8 +332,8 @@ public final class ProfileCodec {
 
     /**
      * A counter's entries but their times (written after all counters, as indices into the
-     * profile's instants): how many, which of values and keys follow, then per entry its value and
-     * key.
+     * profile's instants): how many and which of values and keys follow, then per entry its value
+     * and key.
      */
     private static void counter(CounterState s, DataOutput out) throws IOException {
         int n = s.size();
@@ -347,9 +347,13 @@ public final class ProfileCodec {
         for (int i = 0; i < n && whole; i++) {
             whole = isWhole(s.value(i));
         }
-        Varints.writeInt(out, n);
-        out.writeByte(
-                (values ? HAS_VALUES : 0) | (keys ? HAS_KEYS : 0) | (whole ? WHOLE_VALUES : 0));
+        // The count and the three flags in one varint: a byte for most counters.
+        Varints.writeUnsigned(
+                out,
+                (long) n << 3
+                        | (values ? HAS_VALUES : 0)
+                        | (keys ? HAS_KEYS : 0)
+                        | (whole ? WHOLE_VALUES : 0));
         for (int i = 0; i < n; i++) {
             if (whole) {
                 Varints.writeSigned(out, (long) s.value(i));
@@ -367,11 +371,13 @@ public final class ProfileCodec {
 
     /** What {@link #counter(CounterState, DataOutput)} wrote. */
     private static Entries entries(DataInput in) throws IOException {
-        int n = Varints.readInt(in);
-        if (n < 0 || n > MAX_INSTANTS) {
-            throw new IOException("a counter of " + n + " entries");
+        long header = Varints.readUnsigned(in);
+        long entries = header >>> 3;
+        if (entries > MAX_INSTANTS) {
+            throw new IOException("a counter of " + entries + " entries");
         }
-        int flags = in.readUnsignedByte();
+        int n = (int) entries;
+        int flags = (int) (header & 7);
         long[] times = new long[Math.max(n, 2)];
         double[] values = new double[Math.max(n, 2)];
         String[] keys = new String[Math.max(n, 2)];
