@@ -46,6 +46,11 @@ final class InstantDictionary {
         if (k < 0 || k > uses) {
             throw new IOException(k + " distinct instants for " + uses + " uses");
         }
+        return distances(in, k);
+    }
+
+    /** The {@code k} distances {@link Writer#write} wrote after their count. */
+    static long[] distances(DataInput in, int k) throws IOException {
         long[] distinct = new long[k];
         long last = 0;
         for (int i = 0; i < k; i++) {

@@ -233,12 +233,7 @@ final class RowsCodec {
             if (k < 1 || k > n) {
                 throw new IOException(k + " distinct instants for " + n + " rechecks");
             }
-            long[] distinct = new long[k];
-            long last = 0;
-            for (int i = 0; i < k; i++) {
-                last += Varints.readSigned(in);
-                distinct[i] = last;
-            }
+            long[] distinct = InstantDictionary.distances(in, k);
             InstantDictionary.Bits bits = new InstantDictionary.Bits(InstantDictionary.width(k));
             for (int r = 0; r < n; r++) {
                 rows[r] = base - distinct[bits.read(in, k)];
