@@ -2,11 +2,16 @@ package io.cohortflow.core.eval;
 
 import io.cohortflow.core.state.Varints;
 import java.io.DataInput;
+import java.io.DataOutput;
 import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * Reads the profiles that versions 1 to 9 of {@link ProfileCodec} wrote: state restored from an
  * older checkpoint or savepoint is read as it was written and written back in the current form.
+ * Also the memberships of a version 3 profile no catalog has numbered yet, which the current form
+ * carries until the engine's next use of the profile moves them under ordinals.
  */
 final class PreviousProfileFormats {
     /** Version 1 wrote strings with {@code writeUTF}, at most 65 535 bytes. */
@@ -68,7 +73,7 @@ final class PreviousProfileFormats {
             }
             readRechecksRowByRow(p, in, base);
         }
-        ProfileCodec.readUnnumbered(p, in, legacy);
+        readUnnumbered(p, in, legacy);
         p.countersVersion = version >= BY_SEGMENT_ID ? Varints.readInt(in) : 1;
         p.definitionsEpoch = version >= EPOCHS ? Varints.readUnsigned(in) : 0;
         if (version >= CHUNKS) {
@@ -127,5 +132,63 @@ final class PreviousProfileFormats {
             keys[i] = (flags & ProfileCodec.HAS_KEYS) != 0 ? ProfileCodec.string(in, legacy) : null;
         }
         return new CounterState(times, values, keys, n);
+    }
+
+    /**
+     * Memberships and rechecks of a version 3 profile that no catalog has numbered yet (read with
+     * no catalog at hand, kept until the engine's next use of the profile).
+     */
+    static void writeUnnumbered(UserProfile p, DataOutput out) throws IOException {
+        Map<String, Membership> legacy =
+                p.legacyMemberships == null ? Map.of() : p.legacyMemberships;
+        Map<String, Long> legacyRechecks = p.legacyRechecks == null ? Map.of() : p.legacyRechecks;
+        Varints.writeInt(out, legacy.size());
+        for (Map.Entry<String, Membership> e : legacy.entrySet()) {
+            Varints.writeString(out, e.getKey());
+            legacyMembership(e.getValue(), out);
+        }
+        Varints.writeInt(out, legacyRechecks.size());
+        for (Map.Entry<String, Long> e : legacyRechecks.entrySet()) {
+            Varints.writeString(out, e.getKey());
+            out.writeLong(e.getValue());
+        }
+    }
+
+    static void readUnnumbered(UserProfile p, DataInput in, boolean legacy) throws IOException {
+        int legacyMemberships = Varints.readInt(in);
+        if (legacyMemberships > 0) {
+            p.legacyMemberships = new HashMap<>();
+        }
+        for (int i = 0; i < legacyMemberships; i++) {
+            p.legacyMemberships.put(ProfileCodec.string(in, legacy), legacyMembership(in));
+        }
+        int legacyRechecks = Varints.readInt(in);
+        if (legacyMemberships > 0 || legacyRechecks > 0) {
+            p.legacyRechecks = new HashMap<>();
+            if (p.legacyMemberships == null) {
+                p.legacyMemberships = new HashMap<>();
+            }
+        }
+        for (int i = 0; i < legacyRechecks; i++) {
+            p.legacyRechecks.put(ProfileCodec.string(in, legacy), in.readLong());
+        }
+    }
+
+    /** A membership as versions 1 to 3 stored it (under its segment id). */
+    static void legacyMembership(Membership m, DataOutput out) throws IOException {
+        out.writeByte(m.status().ordinal());
+        Varints.writeUnsigned(out, m.version());
+        out.writeLong(m.enteredAt());
+        Varints.writeSigned(out, m.lastQualifiedAt() - m.enteredAt());
+        out.writeLong(m.exitedAt());
+    }
+
+    static Membership legacyMembership(DataInput in) throws IOException {
+        Membership.Status status = Membership.Status.values()[in.readUnsignedByte()];
+        long v = Varints.readUnsigned(in);
+        long entered = in.readLong();
+        long last = entered + Varints.readSigned(in);
+        long exited = in.readLong();
+        return new Membership(status, v, entered, last, exited);
     }
 }

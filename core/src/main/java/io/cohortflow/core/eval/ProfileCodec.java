@@ -8,8 +8,6 @@ import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * The compact binary form of a {@link UserProfile}, versioned by its first byte. Instants are
@@ -66,7 +64,7 @@ public final class ProfileCodec {
         RowsCodec.writeEntries(p.memberships, base, instants, entriesFrom, out);
         instants.clear();
         RowsCodec.writeRechecks(p.rechecks, base, out);
-        writeUnnumbered(p, out);
+        PreviousProfileFormats.writeUnnumbered(p, out);
         Varints.writeInt(out, p.countersVersion);
         Varints.writeUnsigned(out, p.definitionsEpoch);
         writeChunks(p, out);
@@ -104,7 +102,7 @@ public final class ProfileCodec {
         }
         RowsCodec.readSection(p, in, base, RowsCodec.Format.SHARED, instants);
         RowsCodec.readRechecks(p.rechecks, in, base);
-        readUnnumbered(p, in, false);
+        PreviousProfileFormats.readUnnumbered(p, in, false);
         p.countersVersion = Varints.readInt(in);
         p.definitionsEpoch = Varints.readUnsigned(in);
         readChunks(p, in);
@@ -195,46 +193,6 @@ public final class ProfileCodec {
     }
 
     /**
-     * Memberships and rechecks of a version 3 profile that no catalog has numbered yet (read with
-     * no catalog at hand, kept until the engine's next use of the profile).
-     */
-    private static void writeUnnumbered(UserProfile p, DataOutput out) throws IOException {
-        Map<String, Membership> legacy =
-                p.legacyMemberships == null ? Map.of() : p.legacyMemberships;
-        Map<String, Long> legacyRechecks = p.legacyRechecks == null ? Map.of() : p.legacyRechecks;
-        Varints.writeInt(out, legacy.size());
-        for (Map.Entry<String, Membership> e : legacy.entrySet()) {
-            Varints.writeString(out, e.getKey());
-            legacyMembership(e.getValue(), out);
-        }
-        Varints.writeInt(out, legacyRechecks.size());
-        for (Map.Entry<String, Long> e : legacyRechecks.entrySet()) {
-            Varints.writeString(out, e.getKey());
-            out.writeLong(e.getValue());
-        }
-    }
-
-    static void readUnnumbered(UserProfile p, DataInput in, boolean legacy) throws IOException {
-        int legacyMemberships = Varints.readInt(in);
-        if (legacyMemberships > 0) {
-            p.legacyMemberships = new HashMap<>();
-        }
-        for (int i = 0; i < legacyMemberships; i++) {
-            p.legacyMemberships.put(string(in, legacy), legacyMembership(in));
-        }
-        int legacyRechecks = Varints.readInt(in);
-        if (legacyMemberships > 0 || legacyRechecks > 0) {
-            p.legacyRechecks = new HashMap<>();
-            if (p.legacyMemberships == null) {
-                p.legacyMemberships = new HashMap<>();
-            }
-        }
-        for (int i = 0; i < legacyRechecks; i++) {
-            p.legacyRechecks.put(string(in, legacy), in.readLong());
-        }
-    }
-
-    /**
      * The history's chunks ({@link ProfileHistory}): 0 for a history kept one entry per event by
      * the caller; else 1 + the number of events of the open chunk, those events, the sealed chunks
      * (how many, then per chunk its id as a gap from the previous one and the time of its oldest
@@ -310,24 +268,6 @@ public final class ProfileCodec {
         }
         long z = v - 2;
         return base + ((z >>> 1) ^ -(z & 1));
-    }
-
-    /** A membership as versions 1 to 3 stored it (under its segment id). */
-    static void legacyMembership(Membership m, DataOutput out) throws IOException {
-        out.writeByte(m.status().ordinal());
-        Varints.writeUnsigned(out, m.version());
-        out.writeLong(m.enteredAt());
-        Varints.writeSigned(out, m.lastQualifiedAt() - m.enteredAt());
-        out.writeLong(m.exitedAt());
-    }
-
-    static Membership legacyMembership(DataInput in) throws IOException {
-        Membership.Status status = Membership.Status.values()[in.readUnsignedByte()];
-        long v = Varints.readUnsigned(in);
-        long entered = in.readLong();
-        long last = entered + Varints.readSigned(in);
-        long exited = in.readLong();
-        return new Membership(status, v, entered, last, exited);
     }
 
     /**

@@ -90,7 +90,7 @@ final class PreviousProfileCodec {
         Varints.writeInt(out, memberships.size());
         for (Map.Entry<String, Membership> e : memberships.entrySet()) {
             Varints.writeString(out, e.getKey());
-            ProfileCodec.legacyMembership(e.getValue(), out);
+            PreviousProfileFormats.legacyMembership(e.getValue(), out);
         }
         Varints.writeInt(out, p.rechecks.size());
         for (int row = 0; row < p.rechecks.size(); row++) {
