@@ -81,6 +81,9 @@ public final class ProfileCodec {
         readNames(p, in);
         long[] instants = InstantDictionary.read(in, MAX_INSTANTS);
         int counters = Varints.readInt(in);
+        if (counters < 0) {
+            throw new IOException(counters + " counters");
+        }
         long[] ids = new long[Math.min(counters, 1 << 16)]; // a count read, not yet trusted
         Entries[] entries = new Entries[ids.length];
         for (int i = 0; i < counters; i++) {
@@ -149,7 +152,7 @@ public final class ProfileCodec {
             String name = p.names.name(i);
             int shared = sharedPrefix(previous, name);
             Varints.writeInt(out, shared);
-            Varints.writeString(out, shared == 0 ? name : name.substring(shared));
+            Varints.writeString(out, name, shared);
             Varints.writeInt(out, p.names.count(i));
             previous = name;
         }

@@ -33,6 +33,16 @@ public final class ByteArrayDataOutput implements DataOutput {
         return size;
     }
 
+    /** Forgets what was written, keeping the array for the next use. */
+    public void reset() {
+        size = 0;
+    }
+
+    /** Writes the bytes written so far to {@code out}, in one call. */
+    public void writeTo(DataOutput out) throws IOException {
+        out.write(buf, 0, size);
+    }
+
     private void ensure(int more) {
         if (size + more > buf.length) {
             buf = Arrays.copyOf(buf, Math.max(buf.length * 2, size + more));
@@ -121,15 +131,20 @@ public final class ByteArrayDataOutput implements DataOutput {
      * advances twice per byte there.)
      */
     public boolean writeAscii(String s) throws IOException {
+        return writeAscii(s, 0);
+    }
+
+    /** {@link #writeAscii(String)} of {@code s}'s characters from {@code from} on. */
+    public boolean writeAscii(String s, int from) throws IOException {
         int n = s.length();
-        for (int i = 0; i < n; i++) {
+        for (int i = from; i < n; i++) {
             if (s.charAt(i) >= 0x80) {
                 return false;
             }
         }
-        Varints.writeInt(this, n);
-        ensure(n);
-        for (int i = 0; i < n; i++) {
+        Varints.writeInt(this, n - from);
+        ensure(n - from);
+        for (int i = from; i < n; i++) {
             buf[size++] = (byte) s.charAt(i);
         }
         return true;

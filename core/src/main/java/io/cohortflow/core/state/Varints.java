@@ -66,10 +66,19 @@ public final class Varints {
     }
 
     public static void writeString(DataOutput out, String s) throws IOException {
-        if (out instanceof ByteArrayDataOutput bytes && bytes.writeAscii(s)) {
+        writeString(out, s, 0);
+    }
+
+    /**
+     * {@link #writeString(DataOutput, String)} of {@code s}'s characters from {@code from} on
+     * ({@code from} not inside a surrogate pair), without a copy of them when {@code out} is core's
+     * byte array and they are ASCII.
+     */
+    public static void writeString(DataOutput out, String s, int from) throws IOException {
+        if (out instanceof ByteArrayDataOutput bytes && bytes.writeAscii(s, from)) {
             return;
         }
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        byte[] b = (from == 0 ? s : s.substring(from)).getBytes(StandardCharsets.UTF_8);
         writeInt(out, b.length);
         out.write(b);
     }

@@ -31,6 +31,8 @@ class ByteArrayDataTest {
             Varints.writeString(out, "ü✓" + i);
             Varints.writeString(out, "Event" + i); // ASCII: written without an encoded copy
             Varints.writeString(out, "");
+            Varints.writeString(out, "page.Event" + i, 5); // the rest after a shared prefix
+            Varints.writeString(out, "ü✓ü" + i, 1);
             out.writeUTF("modified ✓ \u0000 " + i);
             out.writeBytes("ascii" + i);
             out.writeChars("chars✓" + i);
@@ -73,6 +75,12 @@ class ByteArrayDataTest {
                     .isEqualTo(Varints.readString(jdk))
                     .isEqualTo("Event" + i);
             assertThat(Varints.readString(ours)).isEqualTo(Varints.readString(jdk)).isEmpty();
+            assertThat(Varints.readString(ours))
+                    .isEqualTo(Varints.readString(jdk))
+                    .isEqualTo("Event" + i);
+            assertThat(Varints.readString(ours))
+                    .isEqualTo(Varints.readString(jdk))
+                    .isEqualTo("✓ü" + i);
             assertThat(ours.readUTF()).isEqualTo(jdk.readUTF());
             byte[] a = new byte[("ascii" + i).length()];
             byte[] j = new byte[a.length];

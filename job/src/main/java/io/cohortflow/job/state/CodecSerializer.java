@@ -1,5 +1,7 @@
 package io.cohortflow.job.state;
 
+import io.cohortflow.core.state.ByteArrayDataOutput;
+import java.io.DataOutput;
 import java.io.IOException;
 import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
 import org.apache.flink.core.memory.DataInputView;
@@ -11,7 +13,7 @@ import org.apache.flink.core.memory.DataOutputView;
  */
 abstract class CodecSerializer<T> extends TypeSerializerSingleton<T> {
 
-    abstract void write(T value, DataOutputView out) throws IOException;
+    abstract void write(T value, DataOutput out) throws IOException;
 
     abstract T read(DataInputView in) throws IOException;
 
@@ -20,9 +22,33 @@ abstract class CodecSerializer<T> extends TypeSerializerSingleton<T> {
         return -1;
     }
 
+    /**
+     * The thread's buffer: a value is written into core's byte array and handed to Flink's view in
+     * one call, so that the codecs' fast paths for it (ASCII strings without an encoded copy) hold
+     * in the state backend too. Null while in use (a codec that serialized a nested value would
+     * write it straight).
+     */
+    private static final int MAX_KEPT = 1 << 20;
+
+    private static final ThreadLocal<ByteArrayDataOutput> BUFFER =
+            ThreadLocal.withInitial(() -> new ByteArrayDataOutput(1024));
+
     @Override
     public void serialize(T value, DataOutputView out) throws IOException {
-        write(value, out);
+        ByteArrayDataOutput buffer = BUFFER.get();
+        if (buffer == null) {
+            write(value, out);
+            return;
+        }
+        BUFFER.set(null);
+        try {
+            buffer.reset();
+            write(value, buffer);
+            buffer.writeTo(out);
+        } finally {
+            // One outsized value (a profile of megabytes) does not stay on the thread for good.
+            BUFFER.set(buffer.size() > MAX_KEPT ? new ByteArrayDataOutput(1024) : buffer);
+        }
     }
 
     @Override

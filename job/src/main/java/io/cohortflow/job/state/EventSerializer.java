@@ -2,19 +2,19 @@ package io.cohortflow.job.state;
 
 import io.cohortflow.core.event.Event;
 import io.cohortflow.core.state.EventCodec;
+import java.io.DataOutput;
 import java.io.IOException;
 import java.util.Map;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.core.memory.DataInputView;
-import org.apache.flink.core.memory.DataOutputView;
 
 /** Flink serializer of a stored event (immutable), delegating to core's {@link EventCodec}. */
 public final class EventSerializer extends CodecSerializer<Event> {
     public static final EventSerializer INSTANCE = new EventSerializer();
 
     @Override
-    void write(Event e, DataOutputView out) throws IOException {
+    void write(Event e, DataOutput out) throws IOException {
         EventCodec.write(e, out);
     }
 

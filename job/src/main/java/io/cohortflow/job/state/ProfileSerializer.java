@@ -2,18 +2,18 @@ package io.cohortflow.job.state;
 
 import io.cohortflow.core.eval.ProfileCodec;
 import io.cohortflow.core.eval.UserProfile;
+import java.io.DataOutput;
 import java.io.IOException;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.core.memory.DataInputView;
-import org.apache.flink.core.memory.DataOutputView;
 
 /** Flink serializer of a user's profile (mutable), delegating to core's {@link ProfileCodec}. */
 public final class ProfileSerializer extends CodecSerializer<UserProfile> {
     public static final ProfileSerializer INSTANCE = new ProfileSerializer();
 
     @Override
-    void write(UserProfile p, DataOutputView out) throws IOException {
+    void write(UserProfile p, DataOutput out) throws IOException {
         ProfileCodec.write(p, out);
     }
 
