@@ -24,13 +24,14 @@ final class RowsCodec {
             for (int b = 0; b < bits.length; b++) {
                 for (int set = bits[b] & 0xFF; set != 0; set &= set - 1) {
                     if (r == n) {
-                        throw new IOException("membership bitmap holds more than " + n + " rows");
+                        throw new IOException(
+                                "a bitmap of ordinals holds more than " + n + " rows");
                     }
                     ordinals[r++] = b << 3 | Integer.numberOfTrailingZeros(set);
                 }
             }
             if (r != n) {
-                throw new IOException("membership bitmap holds " + r + " of " + n + " rows");
+                throw new IOException("a bitmap of ordinals holds " + r + " of " + n + " rows");
             }
         } else {
             int ordinal = -1;
