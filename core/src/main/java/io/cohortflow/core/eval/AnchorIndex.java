@@ -3,14 +3,14 @@ package io.cohortflow.core.eval;
 import io.cohortflow.core.event.Event;
 import io.cohortflow.core.event.Values;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The counters of a catalog indexed by their {@link Anchor}s, in the spirit of a rule engine's
@@ -19,20 +19,27 @@ import java.util.Set;
  * counters it can change, not the counters that exist. Immutable once built.
  */
 final class AnchorIndex {
-    private final Map<String, Map<String, List<CounterStore>>> equal = new HashMap<>();
-    private final Map<List<String>, Map<String, List<CounterStore>>> pairs = new HashMap<>();
-    private final Map<String, Thresholds> above = new HashMap<>();
-    private final Map<String, Thresholds> below = new HashMap<>();
-    private final Map<String, List<CounterStore>> present = new HashMap<>();
-    private final List<CounterStore> unanchored = new ArrayList<>();
-    private final Set<String> paths = new HashSet<>();
+    private static final CounterStore[] NONE = new CounterStore[0];
+
+    private final CounterStore[] unanchored;
+
+    /** One per dimension some anchor reads, probed in turn: an event's cost is the dimensions'. */
+    private final Dimension[] dimensions;
+
+    private final Pair[] pairs;
 
     /** Whether one event can reach a counter twice (several anchors of one counter). */
-    private boolean repeats;
+    private final boolean repeats;
 
     AnchorIndex(Collection<CounterStore> counters) {
+        Map<String, Map<String, List<CounterStore>>> equal = new HashMap<>();
+        Map<List<String>, Map<String, Map<String, List<CounterStore>>>> pairs = new HashMap<>();
         Map<String, List<Threshold>> up = new HashMap<>();
         Map<String, List<Threshold>> down = new HashMap<>();
+        Map<String, List<CounterStore>> present = new HashMap<>();
+        List<CounterStore> unanchored = new ArrayList<>();
+        Set<String> paths = new LinkedHashSet<>();
+        boolean repeats = false;
         for (CounterStore c : counters) {
             if (c.anchors().isEmpty()) {
                 unanchored.add(c);
@@ -43,13 +50,15 @@ final class AnchorIndex {
                 paths.add(a.path());
                 if (a instanceof Anchor.EqualsBoth b) {
                     paths.add(b.second().path());
-                    Map<String, List<CounterStore>> byKey =
+                    Map<String, Map<String, List<CounterStore>>> byFirst =
                             pairs.computeIfAbsent(
                                     List.of(b.first().path(), b.second().path()),
                                     k -> new HashMap<>());
                     for (String v1 : b.first().values()) {
+                        Map<String, List<CounterStore>> bySecond =
+                                byFirst.computeIfAbsent(v1, k -> new HashMap<>());
                         for (String v2 : b.second().values()) {
-                            byKey.computeIfAbsent(pairKey(v1, v2), k -> new ArrayList<>()).add(c);
+                            bySecond.computeIfAbsent(v2, k -> new ArrayList<>()).add(c);
                         }
                     }
                 } else if (a instanceof Anchor.Equals e) {
@@ -69,52 +78,69 @@ final class AnchorIndex {
                 }
             }
         }
-        up.forEach((p, ts) -> above.put(p, new Thresholds(ts)));
-        down.forEach((p, ts) -> below.put(p, new Thresholds(ts)));
+        this.unanchored = unanchored.toArray(NONE);
+        this.repeats = repeats;
+        this.dimensions =
+                paths.stream()
+                        .map(
+                                path ->
+                                        new Dimension(
+                                                path,
+                                                present.getOrDefault(path, List.of()).toArray(NONE),
+                                                arrays(equal.get(path)),
+                                                up.containsKey(path)
+                                                        ? new Thresholds(up.get(path))
+                                                        : null,
+                                                down.containsKey(path)
+                                                        ? new Thresholds(down.get(path))
+                                                        : null))
+                        .toArray(Dimension[]::new);
+        this.pairs =
+                pairs.entrySet().stream()
+                        .map(
+                                p -> {
+                                    Map<String, Map<String, CounterStore[]>> byFirst =
+                                            new HashMap<>();
+                                    p.getValue().forEach((v1, m) -> byFirst.put(v1, arrays(m)));
+                                    return new Pair(p.getKey().get(0), p.getKey().get(1), byFirst);
+                                })
+                        .toArray(Pair[]::new);
     }
 
-    /** The counters {@code e} may change: each at most once. */
+    private static Map<String, CounterStore[]> arrays(Map<String, List<CounterStore>> lists) {
+        if (lists == null) {
+            return null;
+        }
+        Map<String, CounterStore[]> out = new HashMap<>();
+        lists.forEach((k, v) -> out.put(k, v.toArray(NONE)));
+        return out;
+    }
+
+    /**
+     * The counters {@code e} may change: each at most once. Called for every event, so it allocates
+     * nothing for an event whose values are not lists.
+     */
     void probe(Event e, List<CounterStore> out) {
-        out.addAll(unanchored);
+        addAll(out, unanchored);
         boolean lists = false;
-        for (String path : paths) {
-            Object v = Values.dimension(e, path);
+        for (Dimension d : dimensions) {
+            Object v = Values.dimension(e, d.path);
             if (v == null) {
                 continue;
             }
-            List<CounterStore> p = present.get(path);
-            if (p != null) {
-                out.addAll(p);
-            }
-            List<?> elements = Values.elements(v);
-            lists |= elements.size() > 1;
-            Map<String, List<CounterStore>> byValue = equal.get(path);
-            Thresholds up = above.get(path);
-            Thresholds down = below.get(path);
-            for (Object x : elements) {
-                if (byValue != null) {
-                    String text = Values.text(x);
-                    List<CounterStore> cs = text == null ? null : byValue.get(text);
-                    if (cs != null) {
-                        out.addAll(cs);
-                    }
+            addAll(out, d.present);
+            if (v instanceof List<?> elements) {
+                lists |= elements.size() > 1;
+                for (int i = 0; i < elements.size(); i++) {
+                    d.probe(elements.get(i), out);
                 }
-                if (up != null || down != null) {
-                    Double d = x instanceof List ? null : Values.number(x);
-                    if (d != null) {
-                        if (up != null) {
-                            up.above(d, out);
-                        }
-                        if (down != null) {
-                            down.below(d, out);
-                        }
-                    }
-                }
+            } else {
+                d.probe(v, out);
             }
         }
-        for (Map.Entry<List<String>, Map<String, List<CounterStore>>> pair : pairs.entrySet()) {
-            Object v1 = Values.dimension(e, pair.getKey().get(0));
-            Object v2 = v1 == null ? null : Values.dimension(e, pair.getKey().get(1));
+        for (Pair pair : pairs) {
+            Object v1 = Values.dimension(e, pair.first);
+            Object v2 = v1 == null ? null : Values.dimension(e, pair.second);
             if (v2 == null) {
                 continue;
             }
@@ -123,15 +149,15 @@ final class AnchorIndex {
             lists |= xs.size() > 1 || ys.size() > 1;
             for (Object x : xs) {
                 String tx = Values.text(x);
-                if (tx == null) {
+                Map<String, CounterStore[]> bySecond = tx == null ? null : pair.values.get(tx);
+                if (bySecond == null) {
                     continue;
                 }
                 for (Object y : ys) {
                     String ty = Values.text(y);
-                    List<CounterStore> cs =
-                            ty == null ? null : pair.getValue().get(pairKey(tx, ty));
+                    CounterStore[] cs = ty == null ? null : bySecond.get(ty);
                     if (cs != null) {
-                        out.addAll(cs);
+                        addAll(out, cs);
                     }
                 }
             }
@@ -141,10 +167,46 @@ final class AnchorIndex {
         }
     }
 
-    /** Two values as one key; the separator cannot occur in JSON text from the parser. */
-    private static String pairKey(String first, String second) {
-        return first + '\u0000' + second;
+    private static void addAll(List<CounterStore> out, CounterStore[] cs) {
+        for (CounterStore c : cs) {
+            out.add(c);
+        }
     }
+
+    /** The anchors on one dimension: its presence, its values, its thresholds. */
+    private record Dimension(
+            String path,
+            CounterStore[] present,
+            @Nullable Map<String, CounterStore[]> equal,
+            @Nullable Thresholds up,
+            @Nullable Thresholds down) {
+
+        /** Adds the counters anchored on one of the dimension's values, {@code x}. */
+        void probe(Object x, List<CounterStore> out) {
+            if (equal != null) {
+                String text = Values.text(x);
+                CounterStore[] cs = text == null ? null : equal.get(text);
+                if (cs != null) {
+                    addAll(out, cs);
+                }
+            }
+            if (up != null || down != null) {
+                Double d = x instanceof List ? null : Values.number(x);
+                if (d != null) {
+                    if (up != null) {
+                        up.above(d, out);
+                    }
+                    if (down != null) {
+                        down.below(d, out);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Counters anchored on the values of two dimensions together, by the first then the second. */
+    private record Pair(
+            String first, String second, Map<String, Map<String, CounterStore[]>> values) {}
 
     private record Threshold(double bound, boolean inclusive, CounterStore counter) {}
 
@@ -169,7 +231,9 @@ final class AnchorIndex {
         /** Counters whose bound {@code d} is above (or at, when inclusive). */
         void above(double d, List<CounterStore> out) {
             int i = firstAtLeast(d);
-            out.addAll(Arrays.asList(counters).subList(0, i));
+            for (int k = 0; k < i; k++) {
+                out.add(counters[k]);
+            }
             for (; i < bounds.length && bounds[i] == d; i++) {
                 if (inclusive[i]) {
                     out.add(counters[i]);
@@ -186,7 +250,9 @@ final class AnchorIndex {
                     out.add(counters[j]);
                 }
             }
-            out.addAll(Arrays.asList(counters).subList(j, bounds.length));
+            for (int k = j; k < bounds.length; k++) {
+                out.add(counters[k]);
+            }
         }
 
         /** The first index whose bound is at least {@code d} (the length when none is). */

@@ -16,9 +16,13 @@ final class DueSet extends AbstractSet<CompiledSegment> {
     private long[] bits;
     private final List<CompiledSegment> order = new ArrayList<>();
 
-    /** A set for the segments of {@code catalog}: its bits sized once, for every ordinal. */
-    DueSet(SegmentCatalog catalog) {
-        bits = new long[(catalog.ordinals().size() >>> 6) + 1];
+    /**
+     * A set for the segments of one catalog. Its bits grow to the highest ordinal added, not to the
+     * catalog's size: most events make a few segments due, and a set sized for 10 000 segments
+     * zeroed over a kilobyte per event.
+     */
+    DueSet() {
+        bits = new long[1];
     }
 
     @Override

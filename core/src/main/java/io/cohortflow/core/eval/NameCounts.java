@@ -16,6 +16,14 @@ final class NameCounts {
     private int[] counts = new int[4];
     private int size;
 
+    /**
+     * Past {@link #SCANNED} names, positions by hash (position + 1, open addressing), built on the
+     * first search after the names changed: a user of dozens of names is searched per event.
+     */
+    private int[] slots;
+
+    private static final int SCANNED = 8;
+
     int size() {
         return size;
     }
@@ -43,15 +51,31 @@ final class NameCounts {
             counts[i]++;
             return;
         }
-        put(name, 1);
-        // A new name, rare after a user's first events: moved to its sorted place.
-        for (int at = size - 1; at > 0 && names[at - 1].compareTo(name) > 0; at--) {
-            names[at] = names[at - 1];
-            hashes[at] = hashes[at - 1];
-            counts[at] = counts[at - 1];
-            names[at - 1] = name;
-            hashes[at - 1] = name.hashCode();
-            counts[at - 1] = 1;
+        // A new name (a user meets a few dozen over time): inserted at its sorted place.
+        int at = size;
+        while (at > 0 && names[at - 1].compareTo(name) > 0) {
+            at--;
+        }
+        if (size == names.length) {
+            grow();
+        }
+        System.arraycopy(names, at, names, at + 1, size - at);
+        System.arraycopy(hashes, at, hashes, at + 1, size - at);
+        System.arraycopy(counts, at, counts, at + 1, size - at);
+        names[at] = name;
+        hashes[at] = name.hashCode();
+        counts[at] = 1;
+        size++;
+        if (slots != null && size * 2 <= slots.length) {
+            // The positions from the new one on moved up one: the index follows, no rehashing.
+            for (int k = 0; k < slots.length; k++) {
+                if (slots[k] > at) {
+                    slots[k]++;
+                }
+            }
+            slot(at);
+        } else {
+            slots = null;
         }
     }
 
@@ -68,30 +92,72 @@ final class NameCounts {
             System.arraycopy(hashes, i + 1, hashes, i, size - i);
             System.arraycopy(counts, i + 1, counts, i, size - i);
             names[size] = null;
+            slots = null;
         }
     }
 
     /** Sets the count of a name not held yet, after those held (a decoded profile). */
     void put(String name, int count) {
         if (size == names.length) {
-            int n = size * 2;
-            names = Arrays.copyOf(names, n);
-            hashes = Arrays.copyOf(hashes, n);
-            counts = Arrays.copyOf(counts, n);
+            grow();
         }
         names[size] = name;
         hashes[size] = name.hashCode();
         counts[size] = count;
         size++;
+        slots = null;
+    }
+
+    private void grow() {
+        int n = size * 2;
+        names = Arrays.copyOf(names, n);
+        hashes = Arrays.copyOf(hashes, n);
+        counts = Arrays.copyOf(counts, n);
     }
 
     private int indexOf(String name) {
         int h = name.hashCode();
-        for (int i = 0; i < size; i++) {
+        if (size <= SCANNED) {
+            for (int i = 0; i < size; i++) {
+                if (hashes[i] == h && names[i].equals(name)) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+        if (slots == null) {
+            index();
+        }
+        int mask = slots.length - 1;
+        for (int at = spread(h) & mask; ; at = (at + 1) & mask) {
+            int i = slots[at] - 1;
+            if (i < 0) {
+                return -1;
+            }
             if (hashes[i] == h && names[i].equals(name)) {
                 return i;
             }
         }
-        return -1;
+    }
+
+    private void index() {
+        slots = new int[Integer.highestOneBit(size * 4 - 1)]; // at most half full
+        for (int i = 0; i < size; i++) {
+            slot(i);
+        }
+    }
+
+    /** Enters position {@code i} in the index. */
+    private void slot(int i) {
+        int mask = slots.length - 1;
+        int at = spread(hashes[i]) & mask;
+        while (slots[at] != 0) {
+            at = (at + 1) & mask;
+        }
+        slots[at] = i + 1;
+    }
+
+    private static int spread(int h) {
+        return h ^ (h >>> 16);
     }
 }

@@ -128,94 +128,65 @@ final class OrdinalRows {
         later++;
     }
 
+    /** The held-back rows' order by ordinal: (ordinal << 32 | position), reused by each flush. */
+    private long[] order = new long[0];
+
     /**
      * Inserts the rows held back by {@link #addLater}, merging from the end: the rows already held
      * move in runs, one copy per run between two inserted rows (a user in hundreds of segments
-     * enters a few per event; moving the rows one by one was a tenth of the engine's time).
+     * enters a few per event; moving the rows one by one was a tenth of the engine's time). The
+     * held-back rows are ordered through packed keys, not moved; a table too small for them all is
+     * merged straight into its larger arrays (growing first copied every row twice).
      */
     void flush() {
         if (later == 0) {
             return;
         }
-        sortLater();
+        if (order.length < later) {
+            order = new long[Math.max(later, 2 * order.length)];
+        }
+        boolean sorted = true;
+        for (int k = 0; k < later; k++) {
+            order[k] = (long) laterKeys[k] << 32 | k;
+            sorted &= k == 0 || laterKeys[k - 1] < laterKeys[k];
+        }
+        if (!sorted) {
+            Arrays.sort(order, 0, later); // primitives: no allocation, insertion sort when few
+        }
         int total = size + later;
+        int[] toKeys = keys;
+        long[] toValues = values;
         if (total > keys.length) {
             int n = Math.max(total, size + (size >> 1));
-            keys = Arrays.copyOf(keys, n);
-            values = Arrays.copyOf(values, n * columns);
+            toKeys = new int[n];
+            toValues = new long[n * columns];
         }
-        int placed = size; // the held rows [0, placed) are still where they were
+        int placed = size; // the held rows [0, placed) are not yet in their final place
         for (int j = later - 1; j >= 0; j--) {
-            int at = Arrays.binarySearch(keys, 0, placed, laterKeys[j]);
+            int key = (int) (order[j] >>> 32);
+            int from = (int) order[j];
+            int at = Arrays.binarySearch(keys, 0, placed, key);
             if (at >= 0) {
-                throw new IllegalStateException("ordinal " + laterKeys[j] + " has a row already");
+                throw new IllegalStateException("ordinal " + key + " has a row already");
             }
             at = -at - 1;
             // The held rows above the new one have j + 1 new rows below them once merged.
             int run = placed - at;
-            System.arraycopy(keys, at, keys, at + j + 1, run);
-            System.arraycopy(values, at * columns, values, (at + j + 1) * columns, run * columns);
-            keys[at + j] = laterKeys[j];
-            System.arraycopy(laterValues, j * columns, values, (at + j) * columns, columns);
+            System.arraycopy(keys, at, toKeys, at + j + 1, run);
+            System.arraycopy(values, at * columns, toValues, (at + j + 1) * columns, run * columns);
+            toKeys[at + j] = key;
+            System.arraycopy(laterValues, from * columns, toValues, (at + j) * columns, columns);
             placed = at;
+        }
+        if (toKeys != keys) {
+            System.arraycopy(keys, 0, toKeys, 0, placed);
+            System.arraycopy(values, 0, toValues, 0, placed * columns);
+            keys = toKeys;
+            values = toValues;
         }
         size = total;
         later = 0;
     }
-
-    /** Sorts the held-back rows by ordinal (they come in the order segments were evaluated). */
-    private void sortLater() {
-        boolean sorted = true;
-        for (int k = 1; k < later && sorted; k++) {
-            sorted = laterKeys[k - 1] < laterKeys[k];
-        }
-        if (sorted) {
-            return;
-        }
-        if (later <= SORT_IN_PLACE) {
-            // An event enters a few segments: insertion in place beats a sort's allocations.
-            long[] row = new long[columns];
-            for (int k = 1; k < later; k++) {
-                int key = laterKeys[k];
-                int j = k - 1;
-                if (laterKeys[j] < key) {
-                    continue;
-                }
-                System.arraycopy(laterValues, k * columns, row, 0, columns);
-                while (j >= 0 && laterKeys[j] > key) {
-                    j--;
-                }
-                int at = j + 1;
-                System.arraycopy(laterKeys, at, laterKeys, at + 1, k - at);
-                System.arraycopy(
-                        laterValues,
-                        at * columns,
-                        laterValues,
-                        (at + 1) * columns,
-                        (k - at) * columns);
-                laterKeys[at] = key;
-                System.arraycopy(row, 0, laterValues, at * columns, columns);
-            }
-            return;
-        }
-        long[] order = new long[later]; // ordinal, then position: one primitive sort
-        for (int k = 0; k < later; k++) {
-            order[k] = (long) laterKeys[k] << 32 | k;
-        }
-        Arrays.sort(order);
-        int[] sortedKeys = new int[laterKeys.length];
-        long[] sortedValues = new long[laterValues.length];
-        for (int k = 0; k < later; k++) {
-            int from = (int) order[k];
-            sortedKeys[k] = laterKeys[from];
-            System.arraycopy(laterValues, from * columns, sortedValues, k * columns, columns);
-        }
-        laterKeys = sortedKeys;
-        laterValues = sortedValues;
-    }
-
-    /** Up to this many held-back rows are sorted by insertion, in place. */
-    private static final int SORT_IN_PLACE = 48;
 
     void removeAt(int row) {
         System.arraycopy(keys, row + 1, keys, row, size - row - 1);

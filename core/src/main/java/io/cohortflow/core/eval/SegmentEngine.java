@@ -99,7 +99,7 @@ public final class SegmentEngine {
         p.names.add(e.name());
         p.lastEventTime = Math.max(p.lastEventTime, e.time());
         boolean floorMoved = false;
-        Set<CompiledSegment> due = new DueSet(catalog);
+        Set<CompiledSegment> due = new DueSet();
         while (p.historySize > config.historyCap()) {
             long oldest = p.historyOldest;
             EventHistory.Removal removal = h.removeUpTo(oldest);
@@ -176,7 +176,7 @@ public final class SegmentEngine {
         }
         evictHistory(p, h);
         HistorySegments.Scope scope = history.scope(p, h);
-        Set<CompiledSegment> due = new DueSet(catalog);
+        Set<CompiledSegment> due = new DueSet();
         Set<Long> rebuilt = new java.util.HashSet<>();
         for (String id : changed) {
             Optional<CompiledSegment> seg = catalog.segment(id);
@@ -205,7 +205,7 @@ public final class SegmentEngine {
         p.now = Math.max(p.now, time);
         evictHistory(p, h);
         if (p.now >= p.nextExpiry) {
-            Set<CompiledSegment> due = new DueSet(catalog);
+            Set<CompiledSegment> due = new DueSet();
             sweep(p, catalog, due, previousNow, p.floor);
             evaluate(p, due, history.scope(p, h), false, out);
         }

@@ -48,7 +48,11 @@ public class EngineBenchmark {
     @Param({"10", "100", "1000"})
     public int definitions;
 
-    /** {@code mixed}: the workload's mix; {@code incremental}: without sequences and visits. */
+    /**
+     * {@code mixed}: the workload's mix; {@code incremental}: without sequences and visits; {@code
+     * padded}: the mix's first 10 and unrelated ones up to {@code definitions} (see {@link
+     * Workload#paddedCatalog}), for the cost of segments that exist but that no event can change.
+     */
     @Param({"mixed", "incremental"})
     public String mix;
 
@@ -63,7 +67,7 @@ public class EngineBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         engine = new SegmentEngine(EngineConfig.DEFAULT);
-        catalog = Workload.catalog(definitions, mix.equals("incremental"));
+        catalog = Workload.catalog(mix, definitions);
         profiles = new UserProfile[USERS];
         histories = new ListHistory[USERS];
         for (int i = 0; i < USERS; i++) {

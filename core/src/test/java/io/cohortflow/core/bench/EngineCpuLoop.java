@@ -33,8 +33,8 @@ public final class EngineCpuLoop {
         int perUser = Integer.getInteger("eventsPerUser", 40);
         boolean codec = Boolean.getBoolean("codec");
         int passes = Integer.getInteger("passes", 3);
-        boolean incrementalOnly = System.getProperty("mix", "mixed").equals("incremental");
-        SegmentCatalog catalog = Workload.catalog(definitions, incrementalOnly);
+        String mix = System.getProperty("mix", "mixed");
+        SegmentCatalog catalog = Workload.catalog(mix, definitions);
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         var process =
                 (com.sun.management.OperatingSystemMXBean)
@@ -63,9 +63,9 @@ public final class EngineCpuLoop {
                             + " collector's (pass %d); profile %d bytes/user; per event:"
                             + " %.0f bytes allocated,"
                             + " %.2f counters updated, %.2f formulas, %.2f history evaluations,"
-                            + " %.2f visit evaluations, %.2f history reads%n",
+                            + " %.2f history skips, %.2f visit evaluations, %.2f history reads%n",
                     definitions,
-                    incrementalOnly ? "incremental" : "mixed",
+                    mix,
                     users,
                     perUser,
                     codec ? ", profile through its codec per event" : "",
@@ -77,13 +77,14 @@ public final class EngineCpuLoop {
                     w.countersUpdated() / events,
                     w.formulasEvaluated() / events,
                     w.historyEvaluations() / events,
+                    w.historySkips() / events,
                     w.visitEvaluations() / events,
                     w.historyReads() / events);
             if (pass == passes - 1) {
                 System.out.printf(
                         "PROFILE %d %s definitions, %d events per user: %s per user%n",
                         definitions,
-                        incrementalOnly ? "incremental" : "mixed",
+                        mix,
                         perUser,
                         ProfileSizes.average(java.util.Arrays.asList(profiles)));
             }

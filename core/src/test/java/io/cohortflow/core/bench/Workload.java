@@ -104,16 +104,7 @@ public final class Workload {
         int kind = d.kind();
         String pred;
         if (kind < FIRST_FILTER) { // windowed "N+ events of a kind in the last D days"
-            pred =
-                    "{\"func\":\"container\",\"context\":\"hits\",\"window\":{\"count\":"
-                            + days
-                            + ",\"unit\":\"day\"},\"at_least\":"
-                            + d.number()
-                            + ",\"pred\":{\"func\":\"and\",\"preds\":["
-                            + eq("variables/name", name)
-                            + ","
-                            + eq("variables/category", cat)
-                            + "]}}";
+            pred = hits(name, cat, d.number(), days);
         } else if (kind < FIRST_SUM) { // property filters
             pred =
                     "{\"func\":\"and\",\"preds\":["
@@ -155,6 +146,128 @@ public final class Workload {
         return "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\",\"context\":\"visitors\",\"pred\":"
                 + pred
                 + "}}";
+    }
+
+    /** Of the {@code padded} mix, the definitions of the workload's mix before the unrelated. */
+    public static final int PADDED_RELATED = 10;
+
+    /**
+     * Unrelated definition {@code i}: of the mix's kinds (windowed counts, filters, sums, distinct
+     * counts or presence, sequences), on event names, categories and attributes ({@code refund},
+     * {@code region}) no event of the workload (or of {@code FlatCostTest}) has, or past thresholds
+     * its users never reach: 10 000 of them cost an event nothing if the engine's cost is the
+     * segments an event can change.
+     */
+    public static String unrelatedDefinition(int i) {
+        String name = "U" + i;
+        String pred =
+                switch (i % 5) {
+                    case 0 -> hits(name, "u" + i, 1 + i % 3, 7);
+                    case 1 ->
+                            "{\"func\":\"and\",\"preds\":["
+                                    + eq("variables/category", "u" + i)
+                                    + ",{\"func\":\"gt\",\"val\":{\"func\":\"attr\",\"name\":\"variables/depth\"},\"num\":"
+                                    + (1_000 + i)
+                                    + "}]}";
+                    case 2 ->
+                            "{\"func\":\"container\",\"context\":\"visitors\",\"window\":{\"count\":7,"
+                                    + "\"unit\":\"day\"},\"pred\":{\"func\":\"gt\",\"val\":{\"func\":\"attr\","
+                                    + "\"name\":\"metrics/refund\"},\"num\":"
+                                    + (1_000_000 + i)
+                                    + "}}";
+                    case 3 ->
+                            "{\"func\":\"or\",\"preds\":[{\"func\":\"ge\",\"val\":{\"func\":\"total-distinct\","
+                                    + "\"field\":{\"func\":\"attr\",\"name\":\"variables/region\"}},\"num\":"
+                                    + (1_000 + i)
+                                    + "},{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/"
+                                    + name
+                                    + "\"}}]}";
+                    default ->
+                            "{\"func\":\"sequence\",\"stream\":["
+                                    + eq("variables/name", name)
+                                    + ",{\"func\":\"time-restriction\",\"limit\":\"within\",\"count\":1,"
+                                    + "\"unit\":\"day\"},"
+                                    + eq("variables/name", "V" + i)
+                                    + "]}";
+                };
+        return "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
+                + "\"context\":\"visitors\",\"pred\":"
+                + pred
+                + "}}";
+    }
+
+    /** "At least {@code atLeast} events named {@code name} of {@code category} in D days." */
+    public static String hits(String name, String category, int atLeast, int days) {
+        return "{\"func\":\"container\",\"context\":\"hits\",\"window\":{\"count\":"
+                + days
+                + ",\"unit\":\"day\"},\"at_least\":"
+                + atLeast
+                + ",\"pred\":{\"func\":\"and\",\"preds\":["
+                + eq("variables/name", name)
+                + ","
+                + eq("variables/category", category)
+                + "]}}";
+    }
+
+    /**
+     * The {@code padded} mix: the mix's first {@link #PADDED_RELATED} definitions (ids {@code s0}
+     * ...) and {@code definitions - PADDED_RELATED} unrelated ones (ids {@code u0} ...).
+     */
+    public static SegmentCatalog paddedCatalog(int definitions) {
+        Map<String, String> defs = new LinkedHashMap<>();
+        for (int i = 0; i < definitions; i++) {
+            defs.put(id("padded", i), definition("padded", i));
+        }
+        return catalog(defs);
+    }
+
+    /** The id of definition {@code i} of {@code mix} in the benchmarks' catalogs. */
+    public static String id(String mix, int i) {
+        return mix.equals("padded") && i >= PADDED_RELATED ? "u" + (i - PADDED_RELATED) : "s" + i;
+    }
+
+    /**
+     * Definition {@code i} of {@code mix} ({@code mixed}, {@code incremental} or {@code padded}).
+     */
+    public static String definition(String mix, int i) {
+        return switch (mix) {
+            case "mixed" -> definition(i, false);
+            case "incremental" -> definition(i, true);
+            case "padded" ->
+                    i < PADDED_RELATED ? definition(i) : unrelatedDefinition(i - PADDED_RELATED);
+            default -> throw new IllegalArgumentException("mix: " + mix);
+        };
+    }
+
+    /**
+     * The catalog for a benchmark's {@code mix}: {@code mixed}, {@code incremental} (without
+     * sequences and visit containers) or {@code padded}.
+     */
+    public static SegmentCatalog catalog(String mix, int definitions) {
+        return switch (mix) {
+            case "mixed" -> catalog(definitions, false);
+            case "incremental" -> catalog(definitions, true);
+            case "padded" -> paddedCatalog(definitions);
+            default -> throw new IllegalArgumentException("mix: " + mix);
+        };
+    }
+
+    /** Definitions by id, as JSON, in one catalog (one epoch: built at once). */
+    public static SegmentCatalog catalog(Map<String, String> definitions) {
+        Map<String, Definition> parsed = new LinkedHashMap<>();
+        definitions.forEach(
+                (id, json) -> {
+                    try {
+                        parsed.put(id, DefinitionParser.parse(JSON.readTree(json)).definition());
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+        SegmentCatalog.Update u = SegmentCatalog.empty().putAll(parsed, 1);
+        if (!u.ok()) {
+            throw new IllegalStateException(u.problems().toString());
+        }
+        return u.catalog();
     }
 
     /**

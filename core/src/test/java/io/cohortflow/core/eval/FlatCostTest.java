@@ -3,12 +3,8 @@ package io.cohortflow.core.eval;
 import static io.cohortflow.core.bench.Workload.eq;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cohortflow.core.definition.Definition;
-import io.cohortflow.core.definition.DefinitionParser;
+import io.cohortflow.core.bench.Workload;
 import io.cohortflow.core.event.Event;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +20,6 @@ import org.junit.jupiter.api.Test;
  * other events.
  */
 class FlatCostTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final long T0 = 1_700_000_000_000L;
 
     @Test
@@ -33,11 +28,11 @@ class FlatCostTest {
         for (int i = 0; i < 10; i++) {
             defs.put("r" + i, relatedDefinition(i));
         }
-        SegmentCatalog related = catalog(defs);
+        SegmentCatalog related = Workload.catalog(defs);
         for (int i = 0; i < 10_000; i++) {
-            defs.put("u" + i, unrelatedDefinition(i));
+            defs.put("u" + i, Workload.unrelatedDefinition(i));
         }
-        SegmentCatalog crowded = catalog(defs);
+        SegmentCatalog crowded = Workload.catalog(defs);
         assertThat(crowded.size()).isEqualTo(10_010);
         EngineStats small = run(related);
         EngineStats large = run(crowded);
@@ -85,36 +80,12 @@ class FlatCostTest {
         String name = "E" + (i % 5);
         String cat = "c" + (i % 5);
         return switch (i % 5) {
-            case 0 -> hits(name, cat, 1 + i % 3, 7);
+            case 0 -> visitors(Workload.hits(name, cat, 1 + i % 3, 7));
             case 1 -> filter(cat, 10 + i);
             case 2 -> sum(7, 100 + i);
             case 3 -> distinctOrExists(2, name);
             default -> sequence(name, "E" + ((i + 1) % 5));
         };
-    }
-
-    private static String unrelatedDefinition(int i) {
-        String name = "U" + i;
-        return switch (i % 5) {
-            case 0 -> hits(name, "u" + i, 1 + i % 3, 7);
-            case 1 -> filter("u" + i, 1_000 + i);
-            case 2 -> sum(7, 1_000_000 + i);
-            case 3 -> distinctOrExists(1_000 + i, name);
-            default -> sequence(name, "V" + i);
-        };
-    }
-
-    private static String hits(String name, String cat, int atLeast, int days) {
-        return visitors(
-                "{\"func\":\"container\",\"context\":\"hits\",\"window\":{\"count\":"
-                        + days
-                        + ",\"unit\":\"day\"},\"at_least\":"
-                        + atLeast
-                        + ",\"pred\":{\"func\":\"and\",\"preds\":["
-                        + eq("variables/name", name)
-                        + ","
-                        + eq("variables/category", cat)
-                        + "]}}");
     }
 
     private static String filter(String cat, int depth) {
@@ -159,20 +130,5 @@ class FlatCostTest {
                 + "\"context\":\"visitors\",\"pred\":"
                 + pred
                 + "}}";
-    }
-
-    private static SegmentCatalog catalog(Map<String, String> defs) {
-        Map<String, Definition> parsed = new LinkedHashMap<>();
-        defs.forEach(
-                (id, json) -> {
-                    try {
-                        parsed.put(id, DefinitionParser.parse(JSON.readTree(json)).definition());
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                });
-        SegmentCatalog.Update u = SegmentCatalog.empty().putAll(parsed, 1);
-        assertThat(u.problems()).isEmpty();
-        return u.catalog();
     }
 }

@@ -76,11 +76,12 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *
  * System properties of the benchmark's JVM (pass them with {@code java -D...}; {@code mvn -D} does
  * not reach the forked JVM): {@code events} (default 3 000 000), {@code users} (1 000 000), {@code
- * definitions} (comma-separated, default 10,1000), {@code kafkaEvents} (500 000), {@code
- * only=kafka} for the Kafka run alone. Each figure is printed as soon as it is measured ({@code
- * FIGURE} lines), and the event rate every 10 s ({@code PROGRESS}). {@code checkpointInterval}
- * (default "5 s") sets the checkpoint interval of every run; {@code flink.<key>} sets a Flink
- * setting (an A/B of RocksDB's options, for example).
+ * definitions} (comma-separated, default 10,1000), {@code mix} ({@code mixed}, or {@code padded}:
+ * the mix's first 10 and unrelated ones, see {@code Workload.paddedCatalog}), {@code kafkaEvents}
+ * (500 000), {@code only=kafka} for the Kafka run alone. Each figure is printed as soon as it is
+ * measured ({@code FIGURE} lines), and the event rate every 10 s ({@code PROGRESS}). {@code
+ * checkpointInterval} (default "5 s") sets the checkpoint interval of every run; {@code
+ * flink.<key>} sets a Flink setting (an A/B of RocksDB's options, for example).
  */
 public final class JobBench {
     private static final long EVENTS = Long.getLong("events", 3_000_000);
@@ -95,6 +96,11 @@ public final class JobBench {
      * run, as a job catching up a backlog sees them.
      */
     private static final Duration SPAN = Duration.parse(System.getProperty("span", "P10D"));
+
+    /**
+     * The workload's definitions: {@code mixed}, or {@code padded} (see Workload#paddedCatalog).
+     */
+    private static final String MIX = System.getProperty("mix", "mixed");
 
     private static final long BASE = Instant.now().minus(SPAN.multipliedBy(2)).toEpochMilli();
 
@@ -403,13 +409,19 @@ public final class JobBench {
         if (STATE_WRITES) {
             figures.add(
                     String.format(
-                            "job, %d definitions: state writes per event: %.0f bytes by the job (RocksDB puts and deletes, uncompressed), %.0f by compactions",
-                            definitions, written / (double) EVENTS, compacted / (double) EVENTS));
+                            "job, %d "
+                                    + MIX
+                                    + " definitions: state writes per event: %.0f bytes by the job (RocksDB puts and deletes, uncompressed), %.0f by compactions",
+                            definitions,
+                            written / (double) EVENTS,
+                            compacted / (double) EVENTS));
         }
         figures.addAll(
                 List.of(
                         String.format(
-                                "job, %d definitions%s: %.0f events/s (%.2f of the floor); %.1f membership changes out per event (%.0f/s); %.3f audience records per event; %d dead letters; checkpointed state %d MiB = %d bytes/user",
+                                "job, %d "
+                                        + MIX
+                                        + " definitions%s: %.0f events/s (%.2f of the floor); %.1f membership changes out per event (%.0f/s); %.3f audience records per event; %d dead letters; checkpointed state %d MiB = %d bytes/user",
                                 definitions,
                                 audiences ? "" : " without audiences",
                                 rate,
@@ -421,7 +433,9 @@ public final class JobBench {
                                 stateBytes >> 20,
                                 stateBytes / USERS),
                         String.format(
-                                "job, %d definitions: one new definition published mid-stream: live on every subtask in %.2f s, applied to all %d users in %.2f s; events/s while the sweeps ran %.0f = %.2f of the %.0f before, %.2f of the %.0f after",
+                                "job, %d "
+                                        + MIX
+                                        + " definitions: one new definition published mid-stream: live on every subtask in %.2f s, applied to all %d users in %.2f s; events/s while the sweeps ran %.0f = %.2f of the %.0f before, %.2f of the %.0f after",
                                 definitions,
                                 (live.getKey() - published) / 1000.0,
                                 USERS,
@@ -496,7 +510,8 @@ public final class JobBench {
         @Override
         public DefinitionUpdate map(Long i) {
             if (i < definitions) {
-                return update("s" + i, Workload.definition(i.intValue()), i);
+                return update(
+                        Workload.id(MIX, i.intValue()), Workload.definition(MIX, i.intValue()), i);
             }
             LATE_PUBLISHED_AT.set(System.currentTimeMillis());
             GENERATED_AT_PUBLISH.set(GENERATED.get());

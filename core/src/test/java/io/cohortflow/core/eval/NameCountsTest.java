@@ -1,0 +1,87 @@
+package io.cohortflow.core.eval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The names a history holds, counted: the same answers as a sorted map, whether searched by scan (a
+ * few names) or through the index (many), across insertions, removals and decoding.
+ */
+class NameCountsTest {
+
+    @Test
+    void counts_and_order_as_a_sorted_map_through_growth_and_shrinking() {
+        Random r = new Random(7);
+        NameCounts names = new NameCounts();
+        TreeMap<String, Integer> expected = new TreeMap<>();
+        for (int step = 0; step < 20_000; step++) {
+            // Phases of growth and of shrinking, so the count crosses the scanned size often.
+            boolean growing = (step / 500) % 2 == 0;
+            String name = "Event" + r.nextInt(60);
+            if (growing || r.nextInt(4) == 0) {
+                names.add(new String(name)); // another instance than the one held
+                expected.merge(name, 1, Integer::sum);
+            } else {
+                names.remove(name);
+                expected.computeIfPresent(name, (k, n) -> n == 1 ? null : n - 1);
+            }
+            assertSame(names, expected, "step " + step);
+            String probe = "Event" + r.nextInt(70); // some never held
+            assertThat(names.contains(probe))
+                    .as("step %d, %s", step, probe)
+                    .isEqualTo(expected.containsKey(probe));
+        }
+    }
+
+    @Test
+    void equal_hashes_are_told_apart() {
+        NameCounts names = new NameCounts();
+        for (int i = 0; i < 20; i++) {
+            names.add("n" + i);
+        }
+        names.add("Aa");
+        assertThat(names.contains("Aa")).isTrue();
+        assertThat(names.contains("BB")).isFalse(); // "BB" hashes as "Aa" does
+        names.add("BB");
+        names.remove("Aa");
+        assertThat(names.contains("Aa")).isFalse();
+        assertThat(names.contains("BB")).isTrue();
+    }
+
+    @Test
+    void a_decoded_set_is_searched_like_a_built_one() {
+        NameCounts names = new NameCounts();
+        for (int i = 0; i < 30; i++) {
+            names.put(String.format("Event%02d", i), i + 1);
+        }
+        for (int i = 0; i < 30; i++) {
+            assertThat(names.contains(String.format("Event%02d", i))).isTrue();
+        }
+        names.add("Event15");
+        names.add("Event99");
+        names.add("Aardvark");
+        TreeMap<String, Integer> expected = new TreeMap<>();
+        for (int i = 0; i < 30; i++) {
+            expected.put(String.format("Event%02d", i), i + 1);
+        }
+        expected.merge("Event15", 1, Integer::sum);
+        expected.put("Event99", 1);
+        expected.put("Aardvark", 1);
+        assertSame(names, expected, "decoded, then added to");
+    }
+
+    private static void assertSame(NameCounts names, TreeMap<String, Integer> expected, String at) {
+        assertThat(names.size()).as(at).isEqualTo(expected.size());
+        int i = 0;
+        for (Map.Entry<String, Integer> e : expected.entrySet()) {
+            assertThat(names.name(i)).as(at).isEqualTo(e.getKey());
+            assertThat(names.count(i)).as(at).isEqualTo(e.getValue());
+            assertThat(names.contains(e.getKey())).as(at).isTrue();
+            i++;
+        }
+    }
+}
