@@ -33,9 +33,28 @@ final class CatalogIndex {
 
     final boolean gatedAnyEvent;
 
+    // For catch-ups over many changed segments (see CatchUpCandidates): incremental segments that
+    // hold on an empty profile (none while every definition is a visitors container, which needs
+    // the visitor present; kept so that the catch-up stays exact if that changes), and
+    // history-evaluated ones by a name of their first required set (or needing none).
+    final List<CompiledSegment> holdingOnEmpty = new ArrayList<>();
+    final Map<String, List<CompiledSegment>> historyRequiring = new HashMap<>();
+    final List<CompiledSegment> historyRequiringNothing = new ArrayList<>();
+
     CatalogIndex(Collection<CompiledSegment> segments) {
         boolean anyEvent = false;
         for (CompiledSegment s : segments) {
+            if (s.incremental()) {
+                if (SegmentCompiler.holdsOnEmpty(s.formula())) {
+                    holdingOnEmpty.add(s);
+                }
+            } else if (s.requiredNames().isEmpty()) {
+                historyRequiringNothing.add(s);
+            } else {
+                for (String n : s.requiredNames().get(0)) {
+                    historyRequiring.computeIfAbsent(n, k -> new ArrayList<>()).add(s);
+                }
+            }
             if (s.incremental()) {
                 for (CounterSpec c : s.counters()) {
                     counters.putIfAbsent(c.id(), c);

@@ -185,6 +185,51 @@ final class Counters {
     }
 
     /**
+     * A catch-up over many changed segments (see {@link CatchUpCandidates}): rebuilds the stores a
+     * changed segment reads that the user's events or counters reach, then adds to {@code due} the
+     * changed segments whose tests those stores' values crossed from an empty store's value (all
+     * stores built first: a crossing's guards read the user's other counters).
+     */
+    void rebuildReached(
+            UserProfile p,
+            SegmentCatalog catalog,
+            Set<String> changed,
+            Supplier<List<Event>> view,
+            Set<Long> rebuilt,
+            Set<CompiledSegment> due) {
+        List<CounterStore> built = new ArrayList<>();
+        for (long id : CatchUpCandidates.reachedStores(p, catalog, view)) {
+            CounterStore store = catalog.counterStore(id);
+            if (store == null || !CatchUpCandidates.readByChanged(store, catalog, changed)) {
+                continue;
+            }
+            if (rebuilt.add(id) && !buildWithoutHistory(p, store)) {
+                CounterState s = new CounterState();
+                for (Event e : view.get()) {
+                    store.contribute(e, s);
+                }
+                keep(p, store, s);
+            }
+            built.add(store);
+        }
+        CounterState empty = new CounterState();
+        List<CompiledSegment> crossed = new ArrayList<>();
+        for (CounterStore store : built) {
+            CounterState s = p.counters.get(store.id());
+            for (CounterSpec v : store.views()) {
+                double from = empty.valueFrom(v.kind(), 0);
+                double to =
+                        s == null
+                                ? from
+                                : s.valueFrom(v.kind(), s.firstVisible(v, p.now, p.floor, horizon));
+                crossed.clear();
+                catalog.segmentsCrossing(v, from, to, p, crossed);
+                CatchUpCandidates.addChanged(crossed, changed, due);
+            }
+        }
+    }
+
+    /**
      * Builds a store without reading the history when that is exact: a store anchored on event
      * names the history does not hold is empty, and a "latest event" store (any event, newest entry
      * only) holds just the latest event inserted. Returns false when the history is needed.

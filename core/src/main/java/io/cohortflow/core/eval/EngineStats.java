@@ -15,6 +15,7 @@ public final class EngineStats {
     long sweeps;
     long visitEvaluations;
     long historyReads;
+    long catchUpsByCandidates;
 
     /** Counters whose hit predicate was tested against an event. */
     public long countersTested() {
@@ -62,6 +63,14 @@ public final class EngineStats {
         return sweeps;
     }
 
+    /**
+     * Catch-ups over so many changed segments that they were looked for from the user's side (see
+     * {@code CatchUpCandidates}).
+     */
+    public long catchUpsByCandidates() {
+        return catchUpsByCandidates;
+    }
+
     public void reset() {
         countersTested = 0;
         countersUpdated = 0;
@@ -71,6 +80,7 @@ public final class EngineStats {
         sweeps = 0;
         visitEvaluations = 0;
         historyReads = 0;
+        catchUpsByCandidates = 0;
     }
 
     @Override
@@ -88,6 +98,8 @@ public final class EngineStats {
                 + " sweeps="
                 + sweeps
                 + " reads="
-                + historyReads;
+                + historyReads
+                + " catch-ups by candidates="
+                + catchUpsByCandidates;
     }
 }

@@ -38,6 +38,11 @@ final class SegmentCompiler {
     /** A profile without events: every counter reads 0. Never written. */
     private static final UserProfile EMPTY = new UserProfile();
 
+    /** Whether {@code f} holds for a user with no events: every counter it reads is zero. */
+    static boolean holdsOnEmpty(Formula f) {
+        return f.holds(EMPTY, 0);
+    }
+
     /** Counts compared with thresholds above this keep all their entries. */
     private static final int MAX_RETAIN = 1_000;
 
@@ -112,7 +117,7 @@ final class SegmentCompiler {
                 // is false on an empty profile the presence test is implied and dropped: exact,
                 // and it keeps a user's first event (or a lapse of presence) from making every
                 // such segment due.
-                if (!pred.holds(EMPTY, 0)) {
+                if (!holdsOnEmpty(pred)) {
                     return pred;
                 }
                 return new Formula.All(

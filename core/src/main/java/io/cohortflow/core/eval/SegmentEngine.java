@@ -178,16 +178,34 @@ public final class SegmentEngine {
         HistorySegments.Scope scope = history.scope(p, h);
         Set<CompiledSegment> due = new DueSet();
         Set<Long> rebuilt = new java.util.HashSet<>();
-        for (String id : changed) {
-            Optional<CompiledSegment> seg = catalog.segment(id);
-            if (seg.isPresent()) {
-                counters.rebuild(p, catalog, seg.get(), rebuilt, scope::view);
-                due.add(seg.get());
+        if (changed.size() > candidatesPast) {
+            // Found from the user's side: what the catalog changed costs what reaches the user.
+            stats.catchUpsByCandidates++;
+            counters.rebuildReached(p, catalog, changed, scope::view, rebuilt, due);
+            CatchUpCandidates.addOthers(p, catalog, changed, due);
+        } else {
+            for (String id : changed) {
+                Optional<CompiledSegment> seg = catalog.segment(id);
+                if (seg.isPresent()) {
+                    counters.rebuild(p, catalog, seg.get(), rebuilt, scope::view);
+                    due.add(seg.get());
+                }
             }
         }
         evaluate(p, due, scope, true, out);
         recomputeNextExpiry(p, catalog);
         return out;
+    }
+
+    /** Past this many changed segments a catch-up looks from the user's side. */
+    static final int CANDIDATES_PAST = 64;
+
+    private int candidatesPast = CANDIDATES_PAST;
+
+    /** This engine with another {@link #CANDIDATES_PAST} (tests run both paths). */
+    SegmentEngine candidatesPast(int n) {
+        candidatesPast = n;
+        return this;
     }
 
     /**
