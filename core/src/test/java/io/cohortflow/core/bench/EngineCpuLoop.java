@@ -22,9 +22,9 @@ import java.util.Random;
  * clock) were as wide as its figures. Not a replacement for JMH's figures against the targets.
  *
  * <p>Settings as system properties: {@code definitions} (1000), {@code users} (5000), {@code
- * eventsPerUser} (40), {@code mix} ({@code mixed}, or {@code incremental} as {@link
- * EngineBenchmark}'s), {@code codec} (false: with it, each event also reads and writes the profile
- * through its codec, as the job does), {@code passes} (3, after two unmeasured ones).
+ * eventsPerUser} (40), {@code mix} ({@code mixed}, or {@code incremental} or {@code padded} as
+ * {@link EngineBenchmark}'s), {@code codec} (false: with it, each event also reads and writes the
+ * profile through its codec, as the job does), {@code passes} (3, after two unmeasured ones).
  */
 public final class EngineCpuLoop {
     public static void main(String[] args) {
