@@ -173,15 +173,22 @@ final class Counters {
             Supplier<List<Event>> view) {
         for (CounterSpec spec : segment.counters()) {
             CounterStore store = catalog.counterStore(spec.store());
-            if (!rebuilt.add(store.id()) || buildWithoutHistory(p, store)) {
-                continue;
+            if (rebuilt.add(store.id())) {
+                build(p, store, view);
             }
-            CounterState s = new CounterState();
-            for (Event e : view.get()) {
-                store.contribute(e, s);
-            }
-            keep(p, store, s);
         }
+    }
+
+    /** Builds the user's {@code store} from their history (or without it, when that is exact). */
+    private void build(UserProfile p, CounterStore store, Supplier<List<Event>> view) {
+        if (buildWithoutHistory(p, store)) {
+            return;
+        }
+        CounterState s = new CounterState();
+        for (Event e : view.get()) {
+            store.contribute(e, s);
+        }
+        keep(p, store, s);
     }
 
     /**
@@ -203,12 +210,8 @@ final class Counters {
             if (store == null || !CatchUpCandidates.readByChanged(store, catalog, changed)) {
                 continue;
             }
-            if (rebuilt.add(id) && !buildWithoutHistory(p, store)) {
-                CounterState s = new CounterState();
-                for (Event e : view.get()) {
-                    store.contribute(e, s);
-                }
-                keep(p, store, s);
+            if (rebuilt.add(id)) {
+                build(p, store, view);
             }
             built.add(store);
         }
