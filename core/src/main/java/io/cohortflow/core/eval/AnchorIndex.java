@@ -49,7 +49,6 @@ final class AnchorIndex {
             for (Anchor a : c.anchors()) {
                 paths.add(a.path());
                 if (a instanceof Anchor.EqualsBoth b) {
-                    paths.add(b.second().path());
                     Map<String, Map<String, List<CounterStore>>> byFirst =
                             pairs.computeIfAbsent(
                                     List.of(b.first().path(), b.second().path()),
@@ -80,8 +79,15 @@ final class AnchorIndex {
         }
         this.unanchored = unanchored.toArray(NONE);
         this.repeats = repeats;
+        // A path read only as one of a pair is probed with the pair, not on its own.
         this.dimensions =
                 paths.stream()
+                        .filter(
+                                path ->
+                                        present.containsKey(path)
+                                                || equal.containsKey(path)
+                                                || up.containsKey(path)
+                                                || down.containsKey(path))
                         .map(
                                 path ->
                                         new Dimension(
@@ -107,7 +113,9 @@ final class AnchorIndex {
                         .toArray(Pair[]::new);
     }
 
-    private static Map<String, CounterStore[]> arrays(Map<String, List<CounterStore>> lists) {
+    @Nullable
+    private static Map<String, CounterStore[]> arrays(
+            @Nullable Map<String, List<CounterStore>> lists) {
         if (lists == null) {
             return null;
         }

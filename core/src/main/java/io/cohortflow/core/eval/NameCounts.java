@@ -1,6 +1,7 @@
 package io.cohortflow.core.eval;
 
 import java.util.Arrays;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How many events of each name a user's history holds: updated by every event, read when a new
@@ -20,7 +21,7 @@ final class NameCounts {
      * Past {@link #SCANNED} names, positions by hash (position + 1, open addressing), built on the
      * first search after the names changed: a user of dozens of names is searched per event.
      */
-    private int[] slots;
+    @Nullable private int[] slots;
 
     private static final int SCANNED = 8;
 
