@@ -23,9 +23,18 @@ public final class Comparisons {
         return positive(op, c, value);
     }
 
-    /** For aggregates: the comparison applied to one number. */
+    /**
+     * For aggregates: the comparison applied to one number, as {@link #test} would apply it,
+     * without boxing it (formulas test counter values on every evaluation).
+     */
     public static boolean testNumber(Pred.Compare c, double value) {
-        return test(c, value);
+        Op op = c.op();
+        Op positive = op.negationOf() != null ? op.negationOf() : op;
+        if (!positive.arg().numeric()) {
+            return test(c, value); // a string comparison reads the number's text
+        }
+        boolean holds = number(positive, c, value);
+        return positive == op ? holds : !holds;
     }
 
     private static boolean positive(Op op, Pred.Compare c, @Nullable Object value) {
