@@ -143,7 +143,13 @@ public final class Workload {
                             + "\"}},"
                             + "{\"func\":\"ge\",\"val\":{\"func\":\"attr\",\"name\":\"metrics/occurrences\"},\"num\":3}]}}";
         }
-        return "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\",\"context\":\"visitors\",\"pred\":"
+        return visitors(pred);
+    }
+
+    /** A definition whose top container (of visitors) holds {@code pred}, as JSON. */
+    public static String visitors(String pred) {
+        return "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
+                + "\"context\":\"visitors\",\"pred\":"
                 + pred
                 + "}}";
     }
@@ -190,10 +196,7 @@ public final class Workload {
                                     + eq("variables/name", "V" + i)
                                     + "]}";
                 };
-        return "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
-                + "\"context\":\"visitors\",\"pred\":"
-                + pred
-                + "}}";
+        return visitors(pred);
     }
 
     /** "At least {@code atLeast} events named {@code name} of {@code category} in D days." */

@@ -39,13 +39,13 @@ class CatchUpCandidatesTest {
         changes.put(
                 "never-event3",
                 parse(
-                        visitors(
+                        Workload.visitors(
                                 "{\"func\":\"not\",\"pred\":{\"func\":\"event-exists\",\"evt\":"
                                         + "{\"func\":\"event\",\"name\":\"metrics/Event3\"}}}")));
         changes.put(
                 "never-event1-then-event2",
                 parse(
-                        visitors(
+                        Workload.visitors(
                                 "{\"func\":\"not\",\"pred\":{\"func\":\"sequence\",\"stream\":["
                                         + Workload.eq("variables/name", "Event1")
                                         + ","
@@ -117,13 +117,6 @@ class CatchUpCandidatesTest {
             out.put("s" + i, parse(Workload.definition(i + shift)));
         }
         return out;
-    }
-
-    private static String visitors(String pred) {
-        return "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":"
-                + "\"container\",\"context\":\"visitors\",\"pred\":"
-                + pred
-                + "}}";
     }
 
     private static Definition parse(String json) {

@@ -80,7 +80,7 @@ class FlatCostTest {
         String name = "E" + (i % 5);
         String cat = "c" + (i % 5);
         return switch (i % 5) {
-            case 0 -> visitors(Workload.hits(name, cat, 1 + i % 3, 7));
+            case 0 -> Workload.visitors(Workload.hits(name, cat, 1 + i % 3, 7));
             case 1 -> filter(cat, 10 + i);
             case 2 -> sum(7, 100 + i);
             case 3 -> distinctOrExists(2, name);
@@ -89,7 +89,7 @@ class FlatCostTest {
     }
 
     private static String filter(String cat, int depth) {
-        return visitors(
+        return Workload.visitors(
                 "{\"func\":\"and\",\"preds\":["
                         + eq("variables/category", cat)
                         + ",{\"func\":\"gt\",\"val\":{\"func\":\"attr\",\"name\":\"variables/depth\"},\"num\":"
@@ -107,7 +107,7 @@ class FlatCostTest {
     }
 
     private static String distinctOrExists(int distinct, String name) {
-        return visitors(
+        return Workload.visitors(
                 "{\"func\":\"or\",\"preds\":[{\"func\":\"ge\",\"val\":{\"func\":\"total-distinct\",\"field\":"
                         + "{\"func\":\"attr\",\"name\":\"variables/category\"}},\"num\":"
                         + distinct
@@ -117,18 +117,11 @@ class FlatCostTest {
     }
 
     private static String sequence(String first, String then) {
-        return visitors(
+        return Workload.visitors(
                 "{\"func\":\"sequence\",\"stream\":["
                         + eq("variables/name", first)
                         + ",{\"func\":\"time-restriction\",\"limit\":\"within\",\"count\":1,\"unit\":\"day\"},"
                         + eq("variables/name", then)
                         + "]}");
-    }
-
-    private static String visitors(String pred) {
-        return "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
-                + "\"context\":\"visitors\",\"pred\":"
-                + pred
-                + "}}";
     }
 }
