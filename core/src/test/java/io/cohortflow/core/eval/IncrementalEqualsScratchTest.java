@@ -85,6 +85,7 @@ class IncrementalEqualsScratchTest {
                     "sequence-or",
                     "store read through several windows",
                     "history in sealed chunks",
+                    "catch-up from the user's side",
                     "history chunk deleted");
 
     private static int[] runOnce(long seed, Set<String> seen) {
@@ -97,6 +98,11 @@ class IncrementalEqualsScratchTest {
         // Half the runs keep the history in chunks, as the job does (drawn from the seed, so the
         // runs draw the same definitions and events as before chunks existed).
         f.chunked = seed % 2 == 0;
+        // A third of the runs catch up from the user's side whatever the number of changed
+        // segments (see CatchUpCandidates), which the job does past 64 of them.
+        if (seed % 3 == 1) {
+            f.engine.candidatesPast(0);
+        }
         List<String> ids = new ArrayList<>();
         List<String> removed = new ArrayList<>();
         int together = 0;
@@ -184,6 +190,9 @@ class IncrementalEqualsScratchTest {
             if (!held.isEmpty()) {
                 assertThat(f.profile.historyOldest).isEqualTo(held.get(0).time());
             }
+        }
+        if (f.engine.stats().catchUpsByCandidates() > 0) {
+            seen.add("catch-up from the user's side");
         }
         kinds[2] = (int) f.engine.stats().historySkips();
         kinds[3] = together;
