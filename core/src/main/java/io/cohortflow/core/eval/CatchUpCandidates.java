@@ -44,21 +44,6 @@ final class CatchUpCandidates {
         return stores;
     }
 
-    /** Whether a changed segment reads {@code store}: only then is it rebuilt. */
-    static boolean readByChanged(CounterStore store, SegmentCatalog catalog, Set<String> changed) {
-        for (CounterSpec v : store.views()) {
-            Readers r = catalog.readers(v.id());
-            if (r != null) {
-                for (CompiledSegment s : r.all()) {
-                    if (changed.contains(s.id())) {
-                        return true;
-                    }
-                }
-            }
-        }
-        return false;
-    }
-
     /**
      * Adds the changed segments the user has a row of, that hold on an empty profile, or that are
      * history-evaluated with their required names held.

@@ -205,10 +205,11 @@ final class Counters {
             Set<Long> rebuilt,
             Set<CompiledSegment> due) {
         List<CounterStore> built = new ArrayList<>();
+        Set<Long> read = catalog.storesReadBy(changed);
         for (long id : CatchUpCandidates.reachedStores(p, catalog, view)) {
             CounterStore store = catalog.counterStore(id);
-            if (store == null || !CatchUpCandidates.readByChanged(store, catalog, changed)) {
-                continue;
+            if (store == null || !read.contains(id)) {
+                continue; // read by unchanged segments only: kept in step by every event
             }
             if (rebuilt.add(id)) {
                 build(p, store, view);

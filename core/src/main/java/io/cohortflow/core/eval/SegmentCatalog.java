@@ -167,6 +167,41 @@ public final class SegmentCatalog {
         }
     }
 
+    /** The stores read by the segments changed after an epoch, for the last epoch asked. */
+    private record ChangedStores(long epoch, Set<Long> stores) {}
+
+    @Nullable private volatile ChangedStores changedStores;
+
+    /**
+     * The counter stores the live segments among {@code changed} read (see {@link
+     * CatchUpCandidates}). Users caught up together were mostly last brought up to one epoch (all
+     * of them at start-up), so for a {@link #changedSince} set it is made once per epoch asked, not
+     * once per user.
+     */
+    Set<Long> storesReadBy(Set<String> changed) {
+        if (!(changed instanceof ChangedSince since)) {
+            return storesOf(changed);
+        }
+        ChangedStores memo = changedStores;
+        if (memo == null || memo.epoch() != since.epoch) {
+            changedStores = memo = new ChangedStores(since.epoch, storesOf(changed));
+        }
+        return memo.stores();
+    }
+
+    private Set<Long> storesOf(Set<String> ids) {
+        Set<Long> stores = new java.util.HashSet<>();
+        for (String id : ids) {
+            CompiledSegment s = segments.get(id);
+            if (s != null) {
+                for (CounterSpec c : s.counters()) {
+                    stores.add(c.store());
+                }
+            }
+        }
+        return Set.copyOf(stores);
+    }
+
     /** The epoch of segment {@code id}'s last change, 0 for none. */
     public long changedAt(String id) {
         return changedAt.getOrDefault(id, 0L);
