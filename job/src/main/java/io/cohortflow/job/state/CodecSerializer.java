@@ -22,14 +22,15 @@ abstract class CodecSerializer<T> extends TypeSerializerSingleton<T> {
         return -1;
     }
 
+    /** A buffer that grew past this is not kept for the thread's next value. */
+    private static final int MAX_KEPT = 1 << 20;
+
     /**
      * The thread's buffer: a value is written into core's byte array and handed to Flink's view in
      * one call, so that the codecs' fast paths for it (ASCII strings without an encoded copy) hold
      * in the state backend too. Null while in use (a codec that serialized a nested value would
      * write it straight).
      */
-    private static final int MAX_KEPT = 1 << 20;
-
     private static final ThreadLocal<ByteArrayDataOutput> BUFFER =
             ThreadLocal.withInitial(() -> new ByteArrayDataOutput(1024));
 
