@@ -429,6 +429,37 @@ class SegmentationFunctionTest {
                 .containsExactlyInAnyOrder("buyers", "readers");
     }
 
+    @Test
+    void users_seen_before_a_hundred_definitions_were_read_catch_up_over_all_of_them()
+            throws Exception {
+        // Past 64 changed segments a user's catch-up looks from the user's side (core's
+        // CatchUpCandidates): the users' events were stored before any definition was read.
+        harness(100);
+        send(envelope("ws", "u1", null, event("Purchase", T0), event("Other7", T0 + 1)), T0 + 1);
+        send(envelope("ws", "u2", null, event("Pageview", T0 + 2)), T0 + 2);
+        for (int i = 0; i < 99; i++) {
+            String ever = everPurchased().replace("metrics/Purchase", "metrics/Other" + i);
+            h.processBroadcastElement(segment("ws", "other" + i, 1, 0, true, false, ever, i), 0);
+        }
+        h.processBroadcastElement(
+                segment("ws", "buyers", 1, 0, true, false, everPurchased(), 99), 0);
+        sweep();
+        assertThat(memberships())
+                .extracting(
+                        n ->
+                                n.get("user_id").asText()
+                                        + " "
+                                        + n.get("change").asText()
+                                        + " "
+                                        + n.get("segment_id").asText())
+                .containsExactlyInAnyOrder("u1 entered buyers", "u1 entered other7");
+        // And the users go on against all of them.
+        send(envelope("ws", "u2", null, event("Other42", T0 + 3)), T0 + 3);
+        assertThat(memberships())
+                .extracting(n -> n.get("user_id").asText() + " " + n.get("segment_id").asText())
+                .containsExactlyInAnyOrder("u1 buyers", "u1 other7", "u2 other42");
+    }
+
     private static String withKey(String envelope, String key) {
         return envelope.replace(
                 "\"request_id\"", "\"idempotency_key\":\"" + key + "\",\"request_id\"");
