@@ -159,17 +159,27 @@ final class Catalogs {
         }
         catalogs = new HashMap<>();
         Map<String, Map<String, Integer>> ordinals = new HashMap<>();
+        Map<String, Map<Long, Integer>> stores = new HashMap<>();
         for (Map.Entry<String, Long> e : progress.immutableEntries()) {
             if (e.getKey().startsWith(Descriptors.ORDINAL)) {
                 String key = e.getKey().substring(Descriptors.ORDINAL.length());
                 ordinals.computeIfAbsent(Keys.workspace(key), w -> new HashMap<>())
                         .put(Keys.id(key), e.getValue().intValue());
+            } else if (e.getKey().startsWith(Descriptors.STORE)) {
+                String key = e.getKey().substring(Descriptors.STORE.length());
+                stores.computeIfAbsent(Keys.workspace(key), w -> new HashMap<>())
+                        .put(Long.parseLong(Keys.id(key)), e.getValue().intValue());
             }
         }
+        // State from before stores were numbered has none stored: they are numbered afresh, and
+        // its profiles (counters under hashes) are rebuilt from their histories.
         ordinals.forEach(
                 (workspace, table) ->
                         catalogs.put(
-                                workspace, new CatalogBuilder(SegmentOrdinals.restore(table))));
+                                workspace,
+                                new CatalogBuilder(
+                                        SegmentOrdinals.restore(
+                                                table, stores.getOrDefault(workspace, Map.of())))));
         TreeMap<Long, DefinitionUpdate> byOffset = new TreeMap<>();
         for (Map.Entry<String, DefinitionUpdate> e : defs.immutableEntries()) {
             byOffset.put(e.getValue().offset, e.getValue());
@@ -232,14 +242,25 @@ final class Catalogs {
         builder(r.workspace()).remove(r.id(), epoch(u));
     }
 
-    /** Stores the numbers a catalog gave out since the last call, so that a restore keeps them. */
+    /**
+     * Stores the numbers a catalog gave out since the last call (segments' and counter stores'), so
+     * that a restore keeps them.
+     */
     private static void storeOrdinals(
             String workspace, CatalogBuilder ordinals, BroadcastState<String, Long> progress)
             throws Exception {
         for (int n = ordinals.ordinalCount() - 1; n >= 0; n--) {
             String key = Descriptors.ORDINAL + Keys.of(workspace, ordinals.idOf(n));
             if (progress.contains(key)) {
-                return; // numbers are given out in order: the older ones are stored
+                break; // numbers are given out in order: the older ones are stored
+            }
+            progress.put(key, (long) n);
+        }
+        for (int n = ordinals.storeCount() - 1; n >= 0; n--) {
+            String key =
+                    Descriptors.STORE + Keys.of(workspace, Long.toString(ordinals.storeHashOf(n)));
+            if (progress.contains(key)) {
+                break;
             }
             progress.put(key, (long) n);
         }

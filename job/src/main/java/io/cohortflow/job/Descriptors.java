@@ -70,8 +70,9 @@ public final class Descriptors {
     /**
      * Broadcast: the definitions-topic offset read so far, under {@link #OFFSET}, and each
      * segment's ordinal (core's {@code SegmentOrdinals}: profiles store memberships under it) under
-     * {@link #ORDINAL} + workspace/segment, and the offset of a segment's record the job refused
-     * under {@link #REFUSED} + workspace/segment.
+     * {@link #ORDINAL} + workspace/segment, each counter store's number (profiles store counters
+     * under it) under {@link #STORE} + workspace/store hash, and the offset of a segment's record
+     * the job refused under {@link #REFUSED} + workspace/segment.
      */
     public static final MapStateDescriptor<String, Long> PROGRESS =
             new MapStateDescriptor<>("definitions-progress", Types.STRING, Types.LONG);
@@ -79,6 +80,9 @@ public final class Descriptors {
     public static final String OFFSET = "offset";
 
     public static final String ORDINAL = "ordinal:";
+
+    /** Under it + workspace/store hash (decimal): the counter store's number. */
+    public static final String STORE = "store:";
 
     /** Under it + workspace/segment: the offset of a live record the job refused. */
     public static final String REFUSED = "refused:";

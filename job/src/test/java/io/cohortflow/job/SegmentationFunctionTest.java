@@ -699,6 +699,51 @@ class SegmentationFunctionTest {
     }
 
     @Test
+    void a_restore_numbers_counter_stores_as_the_profiles_were_stored_not_by_latest_record()
+            throws Exception {
+        String spenders =
+                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\",\"context\":\"visitors\","
+                        + "\"pred\":{\"func\":\"ge\",\"val\":{\"func\":\"attr\",\"name\":\"metrics/revenue\"},\"num\":100}}}";
+        String deep =
+                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\",\"context\":\"visitors\","
+                        + "\"pred\":{\"func\":\"gt\",\"val\":{\"func\":\"attr\",\"name\":\"variables/depth\"},\"num\":50}}}";
+        harness(0);
+        h.processBroadcastElement(segment("ws", "spenders", 1, 0, true, false, spenders, 0), 0);
+        h.processBroadcastElement(segment("ws", "deep", 1, 0, true, false, deep, 1), 0);
+        send(
+                envelope(
+                        "ws",
+                        "u1",
+                        null,
+                        withProperty(event("Pageview", T0), "depth", 80),
+                        withProperty(event("Purchase", T0 + 1), "revenue", 30)),
+                T0 + 1);
+        // An edit that keeps the revenue store: spenders' latest record now comes after deep's,
+        // so a restore replaying the latest records numbers deep's store (depth) first. The
+        // user's next event brings the profile up to the edit, so the restore has nothing to
+        // catch up and reads the counters as stored.
+        h.processBroadcastElement(
+                segment("ws", "spenders", 2, 1, true, false, spenders.replace("100", "99"), 2), 0);
+        send(envelope("ws", "u1", null, event("Signup", T0 + 2)), T0 + 2);
+        restore(h.snapshot(1, 1));
+
+        // Under swapped numbers the revenue would add to the depth (80 + 25 crosses 99): the
+        // stored numbers keep 30 + 25 and the depth 80 apart.
+        send(
+                envelope("ws", "u1", "r1", withProperty(event("Purchase", T0 + 3), "revenue", 25)),
+                T0 + 3);
+        assertThat(side(TOPICS.replies()).get(0).get("cohorts"))
+                .extracting(JsonNode::asText)
+                .containsExactly("deep");
+    }
+
+    /** {@code event} (as {@link TestRecords#event} writes it) with one numeric property. */
+    private static String withProperty(String event, String name, int value) {
+        return event.replace(
+                "\"properties\":{}", "\"properties\":{\"" + name + "\":" + value + "}");
+    }
+
+    @Test
     void a_restore_keeps_a_segment_that_references_one_edited_after_it() throws Exception {
         harness(0);
         h.processBroadcastElement(

@@ -43,6 +43,8 @@ public final class CatalogBuilder {
     private final Map<String, CompiledSegment> compiled;
     private final Map<String, Integer> ordinalById;
     private final List<String> ordinalIds;
+    private final Map<Long, Integer> storeByHash;
+    private final List<Long> storeHashes;
     private final Map<String, Long> changedAt;
     private long epoch;
 
@@ -73,6 +75,8 @@ public final class CatalogBuilder {
         this.compiled = new LinkedHashMap<>(from.segmentsById());
         this.ordinalById = new HashMap<>(from.ordinals().asMap());
         this.ordinalIds = new ArrayList<>(from.ordinals().ids());
+        this.storeByHash = new HashMap<>(from.ordinals().storesAsMap());
+        this.storeHashes = new ArrayList<>(from.ordinals().storeHashes());
         this.changedAt = new HashMap<>(from.changeStamps());
         this.epoch = from.epoch();
         this.ordinals = from.ordinals();
@@ -101,6 +105,16 @@ public final class CatalogBuilder {
         return ordinalIds.get(ordinal);
     }
 
+    /** How many counter stores are numbered (see {@link SegmentOrdinals}). */
+    public int storeCount() {
+        return storeHashes.size();
+    }
+
+    /** The hash of the counter store numbered {@code number}. */
+    public long storeHashOf(int number) {
+        return storeHashes.get(number);
+    }
+
     /**
      * The catalog as of the latest change: built (copied and, at its first evaluation, indexed)
      * once per burst of changes.
@@ -108,7 +122,7 @@ public final class CatalogBuilder {
     public SegmentCatalog build() {
         if (built == null) {
             if (ordinals == null) {
-                ordinals = SegmentOrdinals.of(ordinalById, ordinalIds);
+                ordinals = SegmentOrdinals.of(ordinalById, ordinalIds, storeByHash, storeHashes);
             }
             built =
                     new SegmentCatalog(
@@ -136,7 +150,7 @@ public final class CatalogBuilder {
             // segment carries its new version from now on.
             CompiledSegment s = compiled.get(id);
             sources.put(id, source);
-            compiled.put(id, SegmentCompiler.compile(id, s.ordinal(), version, s.definition()));
+            compiled.put(id, compile(id, s.ordinal(), version, s.definition()));
             built = null;
             return NONE;
         }
@@ -154,7 +168,7 @@ public final class CatalogBuilder {
                 return new Change(Set.of(), r.problems());
             }
             int n = s.equals(id) ? ordinal : ordinalById.get(s);
-            next.put(s, SegmentCompiler.compile(s, n, src.version(), r.definition()));
+            next.put(s, compile(s, n, src.version(), r.definition()));
         }
         if (held != null) {
             refer(id, held, false);
@@ -211,9 +225,7 @@ public final class CatalogBuilder {
                                 "segment " + s + " referenced " + id + " and was removed with it"));
                 continue;
             }
-            compiled.put(
-                    s,
-                    SegmentCompiler.compile(s, ordinalById.get(s), src.version(), r.definition()));
+            compiled.put(s, compile(s, ordinalById.get(s), src.version(), r.definition()));
         }
         stamp(changed, at);
         epoch = Math.max(epoch, at);
@@ -254,9 +266,7 @@ public final class CatalogBuilder {
                 problems.addAll(r.problems());
                 continue;
             }
-            compiled.put(
-                    s,
-                    SegmentCompiler.compile(s, ordinalById.get(s), src.version(), r.definition()));
+            compiled.put(s, compile(s, ordinalById.get(s), src.version(), r.definition()));
         }
         for (String s : changed) {
             if (!compiled.containsKey(s)) {
@@ -274,6 +284,27 @@ public final class CatalogBuilder {
     private Definition definitionOf(String id) {
         SegmentCatalog.Source s = sources.get(id);
         return s == null ? null : s.definition();
+    }
+
+    private CompiledSegment compile(String id, int ordinal, long version, Definition resolved) {
+        return SegmentCompiler.compile(id, ordinal, version, resolved, this::storeNumber);
+    }
+
+    /**
+     * The number of the counter store {@code hash}, given now if it has none. A compilation that
+     * fails half-way, or a segment evaluated from history after all, may leave numbers no profile
+     * uses: every reader of the log leaves the same ones.
+     */
+    private int storeNumber(long hash) {
+        Integer n = storeByHash.get(hash);
+        if (n != null) {
+            return n;
+        }
+        int next = storeHashes.size();
+        storeByHash.put(hash, next);
+        storeHashes.add(hash);
+        ordinals = null;
+        return next;
     }
 
     private void number(String id) {

@@ -4,6 +4,7 @@ import io.cohortflow.core.definition.Window;
 import io.cohortflow.core.event.Event;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.function.LongToIntFunction;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
@@ -17,8 +18,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Counters are shared by every definition that needs the same one: {@code id} is a hash of the
  * canonical description, stable across restarts. Counters that count the same events the same way,
- * through different windows or retentions, read one {@link CounterStore} ({@code store}, a hash of
- * the description without window and retention), which is what user state stores.
+ * through different windows or retentions, read one {@link CounterStore}, which is what user state
+ * stores: {@code store} is its number in the workspace ({@link SegmentOrdinals}), given to the hash
+ * of the description without window and retention.
  *
  * @param retain for a count that is only compared with small thresholds, how many of the newest
  *     entries are kept (the rest cannot change any answer); {@link Integer#MAX_VALUE} otherwise
@@ -58,7 +60,8 @@ record CounterSpec(
             Predicate<Event> hits,
             @Nullable Window window,
             List<Anchor> anchors,
-            int retain) {
+            int retain,
+            LongToIntFunction storeNumbers) {
         String stored = kind + "|" + (field == null ? "" : field) + "|" + hitKey;
         String key =
                 kind
@@ -72,7 +75,7 @@ record CounterSpec(
                         + hitKey;
         return new CounterSpec(
                 hash(key),
-                hash(stored),
+                storeNumbers.applyAsInt(hash(stored)),
                 key,
                 kind,
                 field,

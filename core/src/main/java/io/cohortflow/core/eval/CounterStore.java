@@ -17,7 +17,8 @@ import org.jspecify.annotations.Nullable;
  * and a user keeps one list of entries: those of the longest window that reads it, and as many of
  * the newest as the most demanding count needs.
  *
- * @param id the stored counter's key in a profile (a hash of kind, field and hit predicate)
+ * @param id the stored counter's key in a profile: its number in the workspace, given to the hash
+ *     of kind, field and hit predicate (see {@link SegmentOrdinals})
  * @param windows the windows its readers read through, or null when one reads up to the horizon
  * @param views the counters read through this store, one per window and retention
  */

@@ -9,9 +9,10 @@ import java.util.Map;
 
 /**
  * Reads the profiles that versions 1 to 9 of {@link ProfileCodec} wrote: state restored from an
- * older checkpoint or savepoint is read as it was written and written back in the current form.
- * Also the memberships of a version 3 profile no catalog has numbered yet, which the current form
- * carries until the engine's next use of the profile moves them under ordinals.
+ * older checkpoint or savepoint is read as it was written and written back in the current form, but
+ * for its counters, keyed by hash: rebuilt from the history on first use. Also the memberships of a
+ * version 3 profile no catalog has numbered yet, which the current form carries until the engine's
+ * next use of the profile moves them under ordinals.
  */
 final class PreviousProfileFormats {
     /** Version 1 wrote strings with {@code writeUTF}, at most 65 535 bytes. */
@@ -46,7 +47,7 @@ final class PreviousProfileFormats {
      * recheck as an ordinal gap and a distance from now.
      */
     static UserProfile read(int version, DataInput in) throws IOException {
-        if (version < LEGACY || version >= ProfileCodec.VERSION) {
+        if (version < LEGACY || version >= ProfileCodec.HASHED_STORES) {
             throw new IOException("unknown profile encoding version " + version);
         }
         boolean legacy = version == LEGACY;
@@ -79,6 +80,7 @@ final class PreviousProfileFormats {
         if (version >= CHUNKS) {
             ProfileCodec.readChunks(p, in);
         }
+        ProfileCodec.dropHashedCounters(p);
         return p;
     }
 

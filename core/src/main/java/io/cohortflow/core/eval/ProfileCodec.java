@@ -10,15 +10,24 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /**
- * The compact binary form of a {@link UserProfile}, versioned by its first byte. Instants are
- * distances from the user's now; the instants events stamp on counter entries and memberships are
- * written once, in an {@link InstantDictionary}, and used by index; counter values only for sums
- * (varints when whole), keys only for distinct counts; memberships and rechecks by column ({@link
- * RowsCodec}). Earlier versions are read by {@link PreviousProfileFormats}. The job's Flink
- * serializer delegates here, so no Kryo is involved.
+ * The compact binary form of a {@link UserProfile}, versioned by its first byte. Counters are keyed
+ * by their store's number in the workspace ({@link SegmentOrdinals}); instants are distances from
+ * the user's now; the instants events stamp on counter entries and memberships are written once, in
+ * an {@link InstantDictionary}, and used by index; counter values only for sums (varints when
+ * whole), keys only for distinct counts; memberships and rechecks by column ({@link RowsCodec}).
+ * Earlier versions are read by {@link PreviousProfileFormats}. The job's Flink serializer delegates
+ * here, so no Kryo is involved.
  */
 public final class ProfileCodec {
-    static final int VERSION = 10;
+    static final int VERSION = 11;
+
+    /**
+     * Version 10 keyed counters by a 64-bit hash of their store, where version 11 writes store
+     * numbers ({@link SegmentOrdinals}) as gaps, a byte each for most. A version 10 profile is read
+     * without its counters: its counters version makes the engine rebuild them from the history on
+     * the profile's next use (see {@link UserProfile#COUNTERS}).
+     */
+    static final int HASHED_STORES = 10;
 
     static final int HAS_VALUES = 1;
     static final int HAS_KEYS = 2;
@@ -50,8 +59,10 @@ public final class ProfileCodec {
         RowsCodec.addEntries(p.memberships, base, instants);
         instants.write(out);
         Varints.writeInt(out, p.counters.size());
+        long previous = -1; // store numbers ascend: each as its gap from the one before
         for (int i = 0; i < p.counters.size(); i++) {
-            out.writeLong(p.counters.key(i));
+            Varints.writeUnsigned(out, p.counters.key(i) - previous - 1);
+            previous = p.counters.key(i);
             counter(p.counters.value(i), out);
         }
         InstantDictionary.Bits times =
@@ -72,7 +83,7 @@ public final class ProfileCodec {
 
     public static UserProfile read(DataInput in) throws IOException {
         int version = in.readUnsignedByte();
-        if (version != VERSION) {
+        if (version != VERSION && version != HASHED_STORES) {
             return PreviousProfileFormats.read(version, in);
         }
         UserProfile p = new UserProfile();
@@ -86,12 +97,21 @@ public final class ProfileCodec {
         }
         long[] ids = new long[Math.min(counters, 1 << 16)]; // a count read, not yet trusted
         Entries[] entries = new Entries[ids.length];
+        long previous = -1;
         for (int i = 0; i < counters; i++) {
             if (i == ids.length) {
                 ids = java.util.Arrays.copyOf(ids, i * 2);
                 entries = java.util.Arrays.copyOf(entries, i * 2);
             }
-            ids[i] = in.readLong();
+            if (version == HASHED_STORES) {
+                ids[i] = in.readLong();
+            } else {
+                ids[i] = previous + 1 + Varints.readUnsigned(in);
+                if (ids[i] > Integer.MAX_VALUE || ids[i] <= previous) {
+                    throw new IOException("counter store number " + ids[i] + " after " + previous);
+                }
+                previous = ids[i];
+            }
             entries[i] = entries(in);
         }
         InstantDictionary.Bits times =
@@ -109,14 +129,27 @@ public final class ProfileCodec {
         p.countersVersion = Varints.readInt(in);
         p.definitionsEpoch = Varints.readUnsigned(in);
         readChunks(p, in);
+        if (version == HASHED_STORES) {
+            dropHashedCounters(p);
+        }
         return p;
+    }
+
+    /**
+     * Drops the counters of a profile written with them keyed by their store's hash (versions 10
+     * and earlier), which no catalog's numbers name, and marks them for a rebuild from the history
+     * on the profile's next use.
+     */
+    static void dropHashedCounters(UserProfile p) {
+        p.counters.clear();
+        p.countersVersion = Math.min(p.countersVersion, UserProfile.HASHED_COUNTERS);
     }
 
     /**
      * The clock and the history's bookkeeping: the user's now, then every instant as a distance
      * from it ({@code relative}, versions 5 on) or as it is.
      */
-    private static void writeClock(UserProfile p, DataOutput out) throws IOException {
+    static void writeClock(UserProfile p, DataOutput out) throws IOException {
         out.writeLong(p.now);
         long base = base(p);
         instant(out, p.floor, base, true);
@@ -201,7 +234,7 @@ public final class ProfileCodec {
      * (how many, then per chunk its id as a gap from the previous one and the time of its oldest
      * event not removed) and the time up to which events were removed.
      */
-    private static void writeChunks(UserProfile p, DataOutput out) throws IOException {
+    static void writeChunks(UserProfile p, DataOutput out) throws IOException {
         if (p.inlineHistory == null) {
             Varints.writeInt(out, 0);
             return;
@@ -278,7 +311,7 @@ public final class ProfileCodec {
      * profile's instants): how many and which of values and keys follow, then per entry its value
      * and key.
      */
-    private static void counter(CounterState s, DataOutput out) throws IOException {
+    static void counter(CounterState s, DataOutput out) throws IOException {
         int n = s.size();
         boolean values = false;
         boolean keys = false;

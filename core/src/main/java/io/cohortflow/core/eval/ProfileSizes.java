@@ -1,6 +1,7 @@
 package io.cohortflow.core.eval;
 
 import io.cohortflow.core.state.ByteArrayDataOutput;
+import io.cohortflow.core.state.Varints;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -12,7 +13,7 @@ import java.util.ArrayList;
  *
  * @param total the whole profile
  * @param counters the counters, their ids included
- * @param counterIds the counters' ids alone (8 bytes each)
+ * @param counterIds the counters' ids alone (store numbers as gaps, a byte each for most)
  * @param memberships the membership rows
  * @param rechecks the rechecks of history-evaluated segments
  * @param eventNames the per-name event counts
@@ -31,7 +32,12 @@ public record ProfileSizes(
         byte[] bytes = ProfileCodec.toBytes(p);
         int total = bytes.length;
         UserProfile q = ProfileCodec.fromBytes(bytes);
-        int ids = 8 * q.counters.size();
+        int ids = 0;
+        long previous = -1;
+        for (int i = 0; i < q.counters.size(); i++) {
+            ids += Varints.sizeOfUnsigned(q.counters.key(i) - previous - 1);
+            previous = q.counters.key(i);
+        }
         q.counters.clear();
         int counters = total - ProfileCodec.toBytes(q).length;
         q = ProfileCodec.fromBytes(bytes);

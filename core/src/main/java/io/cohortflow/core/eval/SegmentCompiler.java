@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.DoublePredicate;
 import java.util.function.Function;
+import java.util.function.LongToIntFunction;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
@@ -54,10 +55,24 @@ final class SegmentCompiler {
 
     private final Map<Long, CounterSpec> counters = new LinkedHashMap<>();
 
-    private SegmentCompiler() {}
+    /** The workspace's numbering of counter stores (see {@link SegmentOrdinals}). */
+    private final LongToIntFunction storeNumbers;
 
-    static CompiledSegment compile(String id, int ordinal, long version, Definition resolved) {
-        SegmentCompiler c = new SegmentCompiler();
+    private SegmentCompiler(LongToIntFunction storeNumbers) {
+        this.storeNumbers = storeNumbers;
+    }
+
+    /**
+     * Compiles a resolved definition; {@code storeNumbers} gives each counter store the segment
+     * reads its number in the workspace, from the store's hash.
+     */
+    static CompiledSegment compile(
+            String id,
+            int ordinal,
+            long version,
+            Definition resolved,
+            LongToIntFunction storeNumbers) {
+        SegmentCompiler c = new SegmentCompiler(storeNumbers);
         List<Window> windows = new ArrayList<>();
         Visitor.walk(
                 resolved.container(),
@@ -226,7 +241,8 @@ final class SegmentCompiler {
                         e -> true,
                         w,
                         presence(path).map(List::<Anchor>of).orElse(List.of()),
-                        Integer.MAX_VALUE));
+                        Integer.MAX_VALUE,
+                        storeNumbers));
     }
 
     private Formula aggregate(
@@ -242,7 +258,8 @@ final class SegmentCompiler {
                                     e -> true,
                                     w,
                                     presence(path).map(List::<Anchor>of).orElse(List.of()),
-                                    Integer.MAX_VALUE)),
+                                    Integer.MAX_VALUE,
+                                    storeNumbers)),
                     t,
                     pivots);
         }
@@ -273,7 +290,8 @@ final class SegmentCompiler {
                                         e -> true,
                                         w,
                                         sumAnchors(metric),
-                                        Integer.MAX_VALUE)),
+                                        Integer.MAX_VALUE,
+                                        storeNumbers)),
                         t,
                         pivots);
         }
@@ -387,7 +405,8 @@ final class SegmentCompiler {
                         hits,
                         w,
                         anchor == null ? List.of() : List.of(anchor),
-                        retain));
+                        retain,
+                        storeNumbers));
     }
 
     /** One counter per identity, shared by every part of the definition that needs it. */

@@ -41,14 +41,18 @@ public final class UserProfile {
     /**
      * How this profile's counters were compiled: {@link #COUNTERS}; 1 for profiles written before
      * engine v2 (a count per threshold where there is now one maximum, presence counters since
-     * dropped), 2 for those written before counters of different windows shared one store. A
-     * profile from an older compiler is rebuilt from its history on its next use (see {@code
-     * SegmentEngine}), so a savepoint taken before an upgrade restores right.
+     * dropped), 2 for those written before counters of different windows shared one store, 3 for
+     * those that keyed stores by hash rather than number. A profile from an older compiler is
+     * rebuilt from its history on its next use (see {@code SegmentEngine}), so a savepoint taken
+     * before an upgrade restores right.
      */
     int countersVersion = COUNTERS;
 
     /** The counter layout of this engine. */
-    static final int COUNTERS = 3;
+    static final int COUNTERS = 4;
+
+    /** Counters keyed by their store's hash (profile encoding 10 and earlier). */
+    static final int HASHED_COUNTERS = 3;
 
     /**
      * The catalog epoch this profile was last brought up to ({@link SegmentCatalog#epoch}): the

@@ -58,4 +58,59 @@ class EngineUpgradeTest {
         assertThat(f.profile.countersVersion).isEqualTo(UserProfile.COUNTERS);
         f.checkAgreement();
     }
+
+    /** Segments reading counters of every kind the version 10 test below drops and rebuilds. */
+    private static final String[][] COUNTING = {
+        {"deep", DEEP_READER},
+        {
+            "spender",
+            visitors(
+                    "{\"func\":\"ge\",\"val\":{\"func\":\"attr\",\"name\":\"metrics/revenue\"},\"num\":50}")
+        },
+        {
+            "regular",
+            visitors(
+                    "{\"func\":\"ge\",\"val\":{\"func\":\"attr\",\"name\":\"metrics/occurrences\"},\"num\":3}")
+        },
+    };
+
+    @Test
+    void a_profile_keying_counters_by_hash_is_read_without_them_and_rebuilt_on_its_next_event()
+            throws Exception {
+        Fixture upgraded = new Fixture();
+        Fixture control = new Fixture();
+        for (Fixture f : List.of(upgraded, control)) {
+            for (String[] d : COUNTING) {
+                f.define(d[0], d[1]);
+            }
+            f.send(
+                    ev("Pageview", T0, "depth", 80, "revenue", 30),
+                    ev("Pageview", T0 + 1000, "revenue", 25),
+                    ev("Pageview", T0 + 2000, "depth", 5));
+        }
+        assertThat(upgraded.cohorts()).containsExactlyInAnyOrder("deep", "spender", "regular");
+        assertThat(upgraded.profile.counters.size()).isGreaterThanOrEqualTo(3);
+
+        // As a checkpoint of encoding version 10 holds it: counters under 64-bit hashes.
+        upgraded.profile =
+                ProfileCodec.fromBytes(
+                        PreviousProfileCodec.writeVersion10(
+                                upgraded.profile,
+                                number ->
+                                        upgraded.catalog
+                                                .ordinals()
+                                                .storeHashes()
+                                                .get((int) number)));
+        assertThat(upgraded.profile.counters.isEmpty()).isTrue();
+        assertThat(upgraded.profile.countersVersion).isEqualTo(UserProfile.HASHED_COUNTERS);
+
+        // The next event rebuilds them from the history: the same answers, the same state.
+        for (Fixture f : List.of(upgraded, control)) {
+            assertThat(f.send(ev("Search", T0 + DAY))).isEmpty();
+            f.checkAgreement();
+        }
+        assertThat(upgraded.cohorts()).containsExactlyInAnyOrder("deep", "spender", "regular");
+        assertThat(ProfileCodec.toBytes(upgraded.profile))
+                .isEqualTo(ProfileCodec.toBytes(control.profile));
+    }
 }

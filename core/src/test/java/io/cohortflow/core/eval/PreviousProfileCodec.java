@@ -10,7 +10,7 @@ import java.util.Map;
 /**
  * Profiles in the encodings of earlier versions, for the tests that they are still read: versions 2
  * and 3 (memberships and rechecks under segment ids, as savepoints written before segment
- * ordinals), 6, 7 and 9.
+ * ordinals), 6, 7, 9 and 10 (counters under their store's hash).
  */
 final class PreviousProfileCodec {
     private PreviousProfileCodec() {}
@@ -187,6 +187,50 @@ final class PreviousProfileCodec {
         RowsCodec.writeEntries(p.memberships, base, instants, 0, out);
         tail(p, out, bytes);
         Varints.writeInt(out, 0); // no inline history
+        out.flush();
+        return bytes.toByteArray();
+    }
+
+    /**
+     * {@code p} in encoding version 10: as version 11 but each counter under a 64-bit hash of its
+     * store ({@code hashes}: store number to hash) rather than its number as a gap.
+     */
+    static byte[] writeVersion10(UserProfile p, java.util.function.LongUnaryOperator hashes)
+            throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeByte(ProfileCodec.HASHED_STORES);
+        long base = ProfileCodec.base(p);
+        ProfileCodec.writeClock(p, out);
+        ProfileCodec.writeNames(p, out);
+        InstantDictionary.Writer instants = InstantDictionary.writer();
+        for (int i = 0; i < p.counters.size(); i++) {
+            CounterState s = p.counters.value(i);
+            for (int e = 0; e < s.size(); e++) {
+                instants.add(base - s.time(e));
+            }
+        }
+        int entriesFrom = instants.used();
+        RowsCodec.addEntries(p.memberships, base, instants);
+        instants.write(out);
+        Varints.writeInt(out, p.counters.size());
+        for (int i = 0; i < p.counters.size(); i++) {
+            out.writeLong(hashes.applyAsLong(p.counters.key(i)));
+            ProfileCodec.counter(p.counters.value(i), out);
+        }
+        InstantDictionary.Bits times =
+                new InstantDictionary.Bits(InstantDictionary.width(instants.distinct()));
+        for (int use = 0; use < entriesFrom; use++) {
+            times.write(out, instants.rankOf(use));
+        }
+        times.finish(out);
+        RowsCodec.writeSection(p.memberships, out);
+        RowsCodec.writeEntries(p.memberships, base, instants, entriesFrom, out);
+        RowsCodec.writeRechecks(p.rechecks, base, out);
+        PreviousProfileFormats.writeUnnumbered(p, out);
+        Varints.writeInt(out, UserProfile.HASHED_COUNTERS);
+        Varints.writeUnsigned(out, p.definitionsEpoch);
+        ProfileCodec.writeChunks(p, out);
         out.flush();
         return bytes.toByteArray();
     }

@@ -116,4 +116,80 @@ class SegmentOrdinalsTest {
         // byte). Under segment ids and raw times it was about 11 KB.
         assertThat(bytes).isLessThan(300 * 4 + 300);
     }
+
+    private static final String DEEP =
+            visitors(
+                    "{\"func\":\"gt\",\"val\":{\"func\":\"attr\",\"name\":\"variables/depth\"},\"num\":50}");
+    private static final String SPENDER =
+            visitors(
+                    "{\"func\":\"ge\",\"val\":{\"func\":\"attr\",\"name\":\"metrics/revenue\"},\"num\":50}");
+
+    /** The store number of the one counter store segment {@code id} reads. */
+    private static long store(SegmentCatalog c, String id) {
+        List<CounterSpec> counters = c.segment(id).orElseThrow().counters();
+        assertThat(counters).hasSize(1);
+        return counters.get(0).store();
+    }
+
+    @Test
+    void counter_stores_are_numbered_as_compiled_and_keep_their_numbers_when_unread() {
+        Fixture f = new Fixture();
+        f.define("deep", DEEP);
+        f.define("spender", SPENDER);
+        f.define("deeper", DEEP.replace("50", "70")); // the same store, another threshold
+        assertThat(store(f.catalog, "deep")).isEqualTo(0);
+        assertThat(store(f.catalog, "spender")).isEqualTo(1);
+        assertThat(store(f.catalog, "deeper")).isEqualTo(0);
+        f.remove("deep");
+        f.remove("deeper");
+        f.define("news", NEWS); // its count of News events: a new store
+        assertThat(store(f.catalog, "news")).isEqualTo(2);
+        f.define("deep", DEEP); // back again: its store's old number
+        assertThat(store(f.catalog, "deep")).isEqualTo(0);
+        assertThat(f.catalog.ordinals().storeHashes()).hasSize(3).doesNotHaveDuplicates();
+
+        f.send(ev("Pageview", T0, "depth", 80, "revenue", 60));
+        assertThat(f.cohorts()).containsExactlyInAnyOrder("deep", "spender");
+        assertThat(f.profile.counters.key(0)).isEqualTo(0);
+        assertThat(f.profile.counters.key(1)).isEqualTo(1);
+    }
+
+    @Test
+    void a_restored_table_numbers_counter_stores_as_before_whatever_order_the_log_replays_in() {
+        Fixture f = new Fixture();
+        f.define("spender", SPENDER);
+        f.define("deep", DEEP);
+        f.send(ev("Pageview", T0, "depth", 80, "revenue", 30));
+        SegmentOrdinals stored = f.catalog.ordinals();
+
+        // A restore replays each segment's latest record in log order: an edit of "spender" puts
+        // it after "deep". Numbered afresh, the stores would swap numbers.
+        SegmentCatalog afresh =
+                SegmentCatalog.empty()
+                        .put("deep", 2, Fixture.def(DEEP))
+                        .catalog()
+                        .put("spender", 2, Fixture.def(SPENDER))
+                        .catalog();
+        assertThat(store(afresh, "spender")).isNotEqualTo(store(f.catalog, "spender"));
+        f.catalog =
+                SegmentCatalog.empty(SegmentOrdinals.restore(stored.asMap(), stored.storesAsMap()))
+                        .put("deep", 2, Fixture.def(DEEP))
+                        .catalog()
+                        .put("spender", 2, Fixture.def(SPENDER))
+                        .catalog();
+        assertThat(store(f.catalog, "spender")).isEqualTo(0);
+        assertThat(store(f.catalog, "deep")).isEqualTo(1);
+
+        // The stored profile reads its counters under the same stores: 30 + 25 crosses 50.
+        f.profile = ProfileCodec.fromBytes(ProfileCodec.toBytes(f.profile));
+        assertThat(f.send(ev("Pageview", T0 + 1000, "revenue", 25)))
+                .extracting(MembershipChange::segmentId)
+                .containsExactly("spender");
+        f.checkAgreement();
+
+        assertThatThrownBy(() -> SegmentOrdinals.restore(Map.of("a", 0), Map.of(7L, 1)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> SegmentOrdinals.restore(Map.of("a", 0), Map.of(7L, 0, 8L, 0)))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
 }
