@@ -70,7 +70,7 @@ final class OrdinalRows {
      * grown to hold its entries copied both arrays whole).
      */
     void load(int[] sortedKeys, long[] rowValues, int rows) {
-        if (size != 0 || later != 0) {
+        if (size != 0) {
             throw new IllegalStateException("rows already held");
         }
         if (sortedKeys.length < rows || rowValues.length < sortedKeys.length * columns) {
@@ -100,55 +100,62 @@ final class OrdinalRows {
         return rows + Math.max(4, rows >> 3);
     }
 
-    /** Rows held back by {@link #addLater}, in the order added, until {@link #flush}. */
-    private int[] laterKeys = new int[0];
-
-    private long[] laterValues = new long[0];
-    private int later;
-
     /**
-     * Adds a row for {@code ordinal}, which has none, at the next {@link #flush}: an event can
-     * enter dozens of segments, and inserting each at its place shifts the rows after it each time,
-     * where one flush merges them all in one pass. Until then the row is not found.
+     * Rows of three columns held back to be merged into a table in one pass ({@link #merge}): an
+     * event can enter dozens of segments, and inserting each at its place shifts the rows after it
+     * each time. A caller's scratch (an engine's, which serves one thread), reused for every
+     * profile it fills: held per profile, it was grown from nothing for each profile read, a
+     * kilobyte and a half per event at 25 entries.
      */
-    void addLater(int ordinal, long first, long second, long third) {
-        if (columns != 3) {
-            throw new IllegalStateException("rows of " + columns + " columns");
+    static final class Held {
+        private int[] keys = new int[16];
+        private long[] values = new long[16 * 3];
+        private int size;
+
+        /** Their order by ordinal: (ordinal << 32 | position), reused by each merge. */
+        private long[] order = new long[16];
+
+        /** Holds a row for {@code ordinal}, which the table it goes to has none of. */
+        void add(int ordinal, long first, long second, long third) {
+            if (size == keys.length) {
+                keys = Arrays.copyOf(keys, size * 2);
+                values = Arrays.copyOf(values, size * 2 * 3);
+                order = new long[size * 2];
+            }
+            keys[size] = ordinal;
+            int at = size * 3;
+            values[at] = first;
+            values[at + 1] = second;
+            values[at + 2] = third;
+            size++;
         }
-        if (later == laterKeys.length) {
-            int n = Math.max(8, later * 2);
-            laterKeys = Arrays.copyOf(laterKeys, n);
-            laterValues = Arrays.copyOf(laterValues, n * columns);
+
+        boolean isEmpty() {
+            return size == 0;
         }
-        laterKeys[later] = ordinal;
-        int at = later * 3;
-        laterValues[at] = first;
-        laterValues[at + 1] = second;
-        laterValues[at + 2] = third;
-        later++;
     }
 
-    /** The held-back rows' order by ordinal: (ordinal << 32 | position), reused by each flush. */
-    private long[] order = new long[0];
-
     /**
-     * Inserts the rows held back by {@link #addLater}, merging from the end: the rows already held
-     * move in runs, one copy per run between two inserted rows (a user in hundreds of segments
-     * enters a few per event; moving the rows one by one was a tenth of the engine's time). The
-     * held-back rows are ordered through packed keys, not moved; a table too small for them all is
-     * merged straight into its larger arrays (growing first copied every row twice).
+     * Inserts the rows {@code held} holds (which it then no longer does), merging from the end: the
+     * rows already held move in runs, one copy per run between two inserted rows (a user in
+     * hundreds of segments enters a few per event; moving the rows one by one was a tenth of the
+     * engine's time). The held rows are ordered through packed keys, not moved; a table too small
+     * for them all is merged straight into its larger arrays (growing first copied every row
+     * twice).
      */
-    void flush() {
+    void merge(Held held) {
+        int later = held.size;
         if (later == 0) {
             return;
         }
-        if (order.length < later) {
-            order = new long[Math.max(later, 2 * order.length)];
+        if (columns != 3) {
+            throw new IllegalStateException("rows of " + columns + " columns");
         }
+        long[] order = held.order;
         boolean sorted = true;
         for (int k = 0; k < later; k++) {
-            order[k] = (long) laterKeys[k] << 32 | k;
-            sorted &= k == 0 || laterKeys[k - 1] < laterKeys[k];
+            order[k] = (long) held.keys[k] << 32 | k;
+            sorted &= k == 0 || held.keys[k - 1] < held.keys[k];
         }
         if (!sorted) {
             Arrays.sort(order, 0, later); // primitives: no allocation, insertion sort when few
@@ -167,6 +174,7 @@ final class OrdinalRows {
             int from = (int) order[j];
             int at = Arrays.binarySearch(keys, 0, placed, key);
             if (at >= 0) {
+                held.size = 0;
                 throw new IllegalStateException("ordinal " + key + " has a row already");
             }
             at = -at - 1;
@@ -175,7 +183,7 @@ final class OrdinalRows {
             System.arraycopy(keys, at, toKeys, at + j + 1, run);
             System.arraycopy(values, at * columns, toValues, (at + j + 1) * columns, run * columns);
             toKeys[at + j] = key;
-            System.arraycopy(laterValues, from * columns, toValues, (at + j) * columns, columns);
+            System.arraycopy(held.values, from * columns, toValues, (at + j) * columns, columns);
             placed = at;
         }
         if (toKeys != keys) {
@@ -185,7 +193,7 @@ final class OrdinalRows {
             values = toValues;
         }
         size = total;
-        later = 0;
+        held.size = 0;
     }
 
     void removeAt(int row) {

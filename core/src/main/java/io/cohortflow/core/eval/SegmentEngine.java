@@ -41,6 +41,9 @@ public final class SegmentEngine {
     private final Counters counters;
     private final HistorySegments history;
 
+    /** The membership rows an evaluation holds back until its end (scratch: one thread). */
+    private final OrdinalRows.Held held = new OrdinalRows.Held();
+
     public SegmentEngine(EngineConfig config) {
         this.config = config;
         this.horizon = config.horizonMillis();
@@ -462,11 +465,11 @@ public final class SegmentEngine {
                 apply(p, s, holds, definitionsChanged, out);
             }
         } finally {
-            p.flushEntries(); // each segment is applied once per loop: none reads its own row
+            p.flushEntries(held); // each segment is applied once per loop: none reads its row
         }
     }
 
-    private static void apply(
+    private void apply(
             UserProfile p,
             CompiledSegment s,
             boolean holds,
@@ -474,7 +477,7 @@ public final class SegmentEngine {
             List<MembershipChange> out) {
         boolean was = p.isMember(s.ordinal());
         if (holds && !was) {
-            p.enter(s.ordinal(), s.version(), p.now);
+            p.enter(s.ordinal(), s.version(), p.now, held);
             out.add(
                     new MembershipChange(
                             s.id(), MembershipChange.Kind.ENTERED, p.now, s.version()));

@@ -179,7 +179,7 @@ public final class UserProfile {
      * One bit per segment ordinal, set while the user is a member: the engine asks "is the user a
      * member" for most segments an event touches, and a bit answers without searching the rows.
      * Derived from the rows (never stored); {@link #putMembership}, {@link #loadMemberships},
-     * {@link #enterLater} and {@link #removeMemberships} keep the two in step.
+     * {@link #enter} and {@link #removeMemberships} keep the two in step.
      */
     private long[] memberBits = new long[0];
 
@@ -254,12 +254,17 @@ public final class UserProfile {
 
     // ---- membership changes: the engine changes the rows through these only ------------------
 
-    /** The user enters segment {@code ordinal} (of which they are not a member) at {@code at}. */
-    void enter(int ordinal, long version, long at) {
+    /**
+     * The user enters segment {@code ordinal} (of which they are not a member) at {@code at}. A
+     * segment they have no row of gets one at the next {@link #flushEntries}, from {@code held}
+     * (see {@link OrdinalRows#merge}); the member bit is set at once.
+     */
+    void enter(int ordinal, long version, long at, OrdinalRows.Held held) {
         if (isFormer(ordinal) || isMember(ordinal)) {
             putMembership(ordinal, version, at, Long.MIN_VALUE); // back again
         } else {
-            enterLater(ordinal, version, at); // rows written at flushEntries
+            held.add(ordinal, version, at, Long.MIN_VALUE);
+            rowBits(ordinal, true);
         }
     }
 
@@ -345,19 +350,9 @@ public final class UserProfile {
         }
     }
 
-    /**
-     * Enters segment {@code ordinal}, of which the user has no row, at {@code at}; the row is
-     * written at the next {@link #flushEntries} (see {@link OrdinalRows#addLater}), the member bit
-     * at once.
-     */
-    void enterLater(int ordinal, long version, long at) {
-        memberships.addLater(ordinal, version, at, Long.MIN_VALUE);
-        rowBits(ordinal, true);
-    }
-
-    /** Writes the rows of {@link #enterLater}. */
-    void flushEntries() {
-        memberships.flush();
+    /** Writes the rows {@link #enter} held back in {@code held}. */
+    void flushEntries(OrdinalRows.Held held) {
+        memberships.merge(held);
     }
 
     /** Removes the membership rows {@code test} picks. */

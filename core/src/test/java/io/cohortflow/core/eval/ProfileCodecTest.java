@@ -380,6 +380,8 @@ class ProfileCodecTest {
     void memberships_dense_or_sparse_with_runs_of_versions_survive_the_round_trip()
             throws Exception {
         java.util.Random r = new java.util.Random(7);
+        OrdinalRows.Held held = new OrdinalRows.Held();
+        OrdinalRows.Held backHeld = new OrdinalRows.Held();
         for (int trial = 0; trial < 400; trial++) {
             int n = r.nextInt(600);
             int range = Math.max(1, n * (1 + r.nextInt(trial % 4 == 0 ? 200 : 3)));
@@ -426,12 +428,12 @@ class ProfileCodecTest {
             for (int i = 0; i < 1 + r.nextInt(20); i++) {
                 int ordinal = range + r.nextInt(range + 40);
                 if (!back.isMember(ordinal) && !p.isMember(ordinal)) {
-                    back.enter(ordinal, 3, p.now);
-                    p.enter(ordinal, 3, p.now);
+                    back.enter(ordinal, 3, p.now, backHeld);
+                    p.enter(ordinal, 3, p.now, held);
                 }
             }
-            back.flushEntries();
-            p.flushEntries();
+            back.flushEntries(backHeld);
+            p.flushEntries(held);
             assertThat(back.memberOrdinals()).isEqualTo(p.memberOrdinals());
             assertThat(ProfileCodec.toBytes(back)).isEqualTo(ProfileCodec.toBytes(p));
         }
