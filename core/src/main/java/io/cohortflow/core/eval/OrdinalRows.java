@@ -136,12 +136,12 @@ final class OrdinalRows {
     }
 
     /**
-     * Inserts the rows {@code held} holds (which it then no longer does), merging from the end: the
-     * rows already held move in runs, one copy per run between two inserted rows (a user in
-     * hundreds of segments enters a few per event; moving the rows one by one was a tenth of the
-     * engine's time). The held rows are ordered through packed keys, not moved; a table too small
-     * for them all is merged straight into its larger arrays (growing first copied every row
-     * twice).
+     * Inserts the rows {@code held} holds (which it then no longer does) in one pass from the end:
+     * the two sorted sequences merged row by row into the table's arrays, or straight into larger
+     * ones when it has no room for them all (growing first copied every row twice). The held rows
+     * are ordered through packed keys, not moved. An event enters a user into a few segments, or
+     * dozens at once: inserting each at its place shifted the rows after it each time, and a copy
+     * per run between two inserted rows cost a search and three copies per inserted row.
      */
     void merge(Held held) {
         int later = held.size;
@@ -166,29 +166,36 @@ final class OrdinalRows {
         if (total > keys.length) {
             int n = Math.max(total, size + (size >> 1));
             toKeys = new int[n];
-            toValues = new long[n * columns];
+            toValues = new long[n * 3];
         }
-        int placed = size; // the held rows [0, placed) are not yet in their final place
-        for (int j = later - 1; j >= 0; j--) {
+        long[] from = held.values;
+        int i = size - 1; // the table's rows not yet placed: [0, i]
+        int w = total - 1; // where the next row from the end goes
+        for (int j = later - 1; j >= 0; w--) {
             int key = (int) (order[j] >>> 32);
-            int from = (int) order[j];
-            int at = Arrays.binarySearch(keys, 0, placed, key);
-            if (at >= 0) {
-                held.size = 0;
-                throw new IllegalStateException("ordinal " + key + " has a row already");
+            if (i >= 0 && keys[i] >= key) {
+                if (keys[i] == key) {
+                    held.size = 0;
+                    throw new IllegalStateException("ordinal " + key + " has a row already");
+                }
+                toKeys[w] = keys[i];
+                toValues[w * 3] = values[i * 3];
+                toValues[w * 3 + 1] = values[i * 3 + 1];
+                toValues[w * 3 + 2] = values[i * 3 + 2];
+                i--;
+            } else {
+                int at = (int) order[j] * 3;
+                toKeys[w] = key;
+                toValues[w * 3] = from[at];
+                toValues[w * 3 + 1] = from[at + 1];
+                toValues[w * 3 + 2] = from[at + 2];
+                j--;
             }
-            at = -at - 1;
-            // The held rows above the new one have j + 1 new rows below them once merged.
-            int run = placed - at;
-            System.arraycopy(keys, at, toKeys, at + j + 1, run);
-            System.arraycopy(values, at * columns, toValues, (at + j + 1) * columns, run * columns);
-            toKeys[at + j] = key;
-            System.arraycopy(held.values, from * columns, toValues, (at + j) * columns, columns);
-            placed = at;
         }
         if (toKeys != keys) {
-            System.arraycopy(keys, 0, toKeys, 0, placed);
-            System.arraycopy(values, 0, toValues, 0, placed * columns);
+            // The rows below every inserted one: in place already, unless the arrays are new.
+            System.arraycopy(keys, 0, toKeys, 0, i + 1);
+            System.arraycopy(values, 0, toValues, 0, (i + 1) * 3);
             keys = toKeys;
             values = toValues;
         }

@@ -62,4 +62,22 @@ class OrdinalRowsTest {
             }
         }
     }
+
+    @Test
+    void a_held_row_for_an_ordinal_the_table_has_fails_the_merge_and_is_not_kept() {
+        OrdinalRows rows = new OrdinalRows(3);
+        rows.set(rows.upsert(5), 0, 50);
+        OrdinalRows.Held held = new OrdinalRows.Held();
+        held.add(9, 90, 0, 0);
+        held.add(5, 51, 0, 0);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> rows.merge(held))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("ordinal 5");
+        assertThat(held.isEmpty()).isTrue(); // the next profile's merge starts empty
+        held.add(7, 70, 0, 0);
+        OrdinalRows other = new OrdinalRows(3);
+        other.merge(held);
+        assertThat(other.size()).isEqualTo(1);
+        assertThat(other.get(other.find(7), 0)).isEqualTo(70);
+    }
 }
