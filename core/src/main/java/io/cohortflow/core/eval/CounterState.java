@@ -1,8 +1,8 @@
 package io.cohortflow.core.eval;
 
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.HashSet;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -18,10 +18,17 @@ public final class CounterState {
     private double sum;
 
     /**
-     * Per key, its entries (one: see {@link #add}), built from the entries on first use: a profile
-     * read for one event touches few of its counters.
+     * Past this many entries, a distinct count looks a value up in {@link #keySet} before scanning
+     * for its entry; below it a scan is cheaper than building the set for the one event a profile
+     * is read for.
      */
-    @Nullable private Map<String, Integer> distinct;
+    private static final int SCAN = 16;
+
+    /**
+     * The keys of the entries (each once: see {@link #add}), built on first use past {@link #SCAN}
+     * entries, then kept in step.
+     */
+    @Nullable private Set<String> keySet;
 
     CounterState() {
         this(new long[2], new double[2], new String[2], 0);
@@ -57,10 +64,10 @@ public final class CounterState {
      * whether the entry was kept.
      */
     boolean add(long time, double value, @Nullable String key, int retain) {
-        if (key != null && distinct().containsKey(key)) {
+        int j = key == null ? -1 : indexOfKey(key);
+        if (j >= 0) {
             // A distinct count needs only the newest entry of each value: a value counts while
             // its newest entry is visible. So the state holds at most one entry per value.
-            int j = indexOfKey(key);
             if (times[j] >= time) {
                 return false;
             }
@@ -94,8 +101,8 @@ public final class CounterState {
         } else {
             recomputeSum();
         }
-        if (key != null) {
-            distinct().merge(key, 1, Integer::sum);
+        if (key != null && keySet != null) {
+            keySet.add(key);
         }
         return true;
     }
@@ -208,25 +215,33 @@ public final class CounterState {
         return switch (kind) {
             case COUNT -> size;
             case SUM -> sum;
-            case DISTINCT, VISITS -> distinct().size();
+            case DISTINCT, VISITS -> size; // one entry per value or visit
             case MAX -> size == 0 ? Double.NaN : values[0];
             case MIN -> size == 0 ? Double.NaN : -values[0];
         };
     }
 
+    /** The entry of value {@code key}, or -1 when it has none. */
     private int indexOfKey(String key) {
-        for (int i = 0; i < size; i++) {
+        if (size > SCAN) {
+            if (keySet == null) {
+                keySet = new HashSet<>(Arrays.asList(keys).subList(0, size));
+            }
+            if (!keySet.contains(key)) {
+                return -1;
+            }
+        }
+        for (int i = size - 1; i >= 0; i--) {
             if (key.equals(keys[i])) {
                 return i;
             }
         }
-        throw new IllegalStateException("distinct value without an entry: " + key);
+        return -1;
     }
 
     private void removeAt(int j) {
-        String k = keys[j];
-        if (k != null) {
-            distinct().computeIfPresent(k, (x, c) -> c == 1 ? null : c - 1);
+        if (keys[j] != null && keySet != null) {
+            keySet.remove(keys[j]);
         }
         System.arraycopy(times, j + 1, times, j, size - j - 1);
         System.arraycopy(values, j + 1, values, j, size - j - 1);
@@ -237,10 +252,9 @@ public final class CounterState {
     }
 
     private void removeFirst(int n) {
-        for (int i = 0; i < n; i++) {
-            String k = keys[i];
-            if (k != null) {
-                distinct().computeIfPresent(k, (x, c) -> c == 1 ? null : c - 1);
+        for (int i = 0; keySet != null && i < n; i++) {
+            if (keys[i] != null) {
+                keySet.remove(keys[i]);
             }
         }
         System.arraycopy(times, n, times, 0, size - n);
@@ -254,7 +268,7 @@ public final class CounterState {
 
     private void recompute() {
         recomputeSum();
-        distinct = null; // built from the entries when first needed
+        keySet = null; // built from the entries when first needed
     }
 
     private void recomputeSum() {
@@ -263,21 +277,5 @@ public final class CounterState {
             s += values[i];
         }
         sum = s;
-    }
-
-    /**
-     * The keys' entry counts, from the entries as they are now: called before any change to the
-     * keyed entries, which then keep it in step.
-     */
-    private Map<String, Integer> distinct() {
-        if (distinct == null) {
-            distinct = new HashMap<>();
-            for (int i = 0; i < size; i++) {
-                if (keys[i] != null) {
-                    distinct.merge(keys[i], 1, Integer::sum);
-                }
-            }
-        }
-        return distinct;
     }
 }

@@ -1,0 +1,59 @@
+package io.cohortflow.core.eval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A distinct count keeps one entry per value, its newest: checked against a map of each value's
+ * latest time, through adds in and out of order and evictions, for few values (found by a scan) and
+ * many (found through a set of the keys, kept in step).
+ */
+class CounterStateTest {
+    private static final long WINDOW = 1_000;
+
+    @Test
+    void a_distinct_count_holds_the_newest_entry_of_each_value_and_counts_the_values() {
+        Random r = new Random(11);
+        Lifetime window = (time, horizon) -> time + WINDOW;
+        for (int run = 0; run < 300; run++) {
+            int values = 1 + r.nextInt(run % 2 == 0 ? 10 : 80);
+            CounterState s = new CounterState();
+            Map<String, Long> latest = new TreeMap<>();
+            long now = 0;
+            for (int step = 0; step < 400; step++) {
+                if (r.nextInt(10) == 0) {
+                    now += r.nextInt((int) WINDOW);
+                    s.evict(window, now, Long.MIN_VALUE, Long.MAX_VALUE);
+                    long n = now;
+                    latest.values().removeIf(t -> n >= t + WINDOW);
+                    continue;
+                }
+                String key = "v" + r.nextInt(values);
+                long time = now - r.nextInt(50); // some late
+                if (now >= time + WINDOW) {
+                    continue; // expired on arrival: the engine never adds it
+                }
+                boolean added = s.add(time, 0, key, Integer.MAX_VALUE);
+                Long held = latest.get(key);
+                assertThat(added).isEqualTo(held == null || held < time);
+                if (added) {
+                    latest.put(key, time);
+                }
+                assertThat(s.value(CounterSpec.Kind.DISTINCT)).isEqualTo(latest.size());
+                assertThat(s.value(CounterSpec.Kind.VISITS)).isEqualTo(latest.size());
+            }
+            Map<String, Long> held = new TreeMap<>();
+            for (int i = 0; i < s.size(); i++) {
+                assertThat(held.put(s.key(i), s.time(i))).as("one entry per value").isNull();
+                if (i > 0) {
+                    assertThat(s.time(i)).isGreaterThanOrEqualTo(s.time(i - 1));
+                }
+            }
+            assertThat(held).isEqualTo(latest);
+        }
+    }
+}
