@@ -304,6 +304,7 @@ public final class CatalogBuilder {
         storeByHash.put(hash, next);
         storeHashes.add(hash);
         ordinals = null;
+        built = null; // a catalog copied from the next one must not give the number again
         return next;
     }
 
