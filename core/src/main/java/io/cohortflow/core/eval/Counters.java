@@ -216,12 +216,11 @@ final class Counters {
             }
             built.add(store);
         }
-        CounterState empty = new CounterState();
         List<CompiledSegment> crossed = new ArrayList<>();
         for (CounterStore store : built) {
             CounterState s = p.counters.get(store.id());
             for (CounterSpec v : store.views()) {
-                double from = empty.valueFrom(v.kind(), 0);
+                double from = v.kind().empty();
                 double to =
                         s == null
                                 ? from

@@ -40,11 +40,6 @@ final class Readers {
         this.guardsAt = guardsAt;
     }
 
-    /** Every segment reading the counter. */
-    List<CompiledSegment> all() {
-        return all;
-    }
-
     /** Every counter's readers among {@code segments} (the incremental ones). */
     static Map<Long, Readers> of(Collection<CompiledSegment> segments) {
         Map<Long, List<CompiledSegment>> all = new HashMap<>();
