@@ -163,21 +163,40 @@ public final class CounterState {
     /**
      * The first entry still counting at {@code now}: the ones before it expired (window or horizon)
      * or lie at or below the floor, but may not have been evicted yet. Entries are in time order
-     * and a later entry expires no earlier, so the expired ones are a prefix: found by binary
-     * search, as a store kept for a long window may hold many entries a short one no longer sees.
+     * and a later entry expires no earlier, so the expired ones are a prefix. Expired entries leave
+     * at the store's next update, so a read mostly finds every entry visible (one probe); a store
+     * kept for a long window may hold many entries a short one no longer sees, which are found by
+     * galloping back from the newest entry, then a binary search between the last two probes: a
+     * probe per doubling of the visible entries rather than per halving of them all.
      */
     int firstVisible(Lifetime spec, long now, long floor, long horizonMillis) {
-        int lo = 0;
-        int hi = size;
+        if (size == 0 || visible(0, spec, now, floor, horizonMillis)) {
+            return 0;
+        }
+        int lo = 0; // an entry known not to count
+        int hi = size; // the entries from here on count
+        for (int step = 1; hi - step > lo; step <<= 1) {
+            int probe = hi - step;
+            if (!visible(probe, spec, now, floor, horizonMillis)) {
+                lo = probe;
+                break;
+            }
+            hi = probe;
+        }
+        lo++;
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;
-            if (times[mid] <= floor || now >= spec.expiry(times[mid], horizonMillis)) {
+            if (!visible(mid, spec, now, floor, horizonMillis)) {
                 lo = mid + 1;
             } else {
                 hi = mid;
             }
         }
         return lo;
+    }
+
+    private boolean visible(int i, Lifetime spec, long now, long floor, long horizonMillis) {
+        return times[i] > floor && now < spec.expiry(times[i], horizonMillis);
     }
 
     /** The value over the entries from {@code from} on (see {@link #value(CounterSpec.Kind)}). */

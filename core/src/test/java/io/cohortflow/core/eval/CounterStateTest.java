@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A distinct count keeps one entry per value, its newest: checked against a map of each value's
  * latest time, through adds in and out of order and evictions, for few values (found by a scan) and
- * many (found through a set of the keys, kept in step).
+ * many (found through a set of the keys, kept in step). The first entry a window still sees is the
+ * one a scan from the oldest finds, whatever the windows, floors and store sizes.
  */
 class CounterStateTest {
     private static final long WINDOW = 1_000;
@@ -54,6 +55,39 @@ class CounterStateTest {
                 }
             }
             assertThat(held).isEqualTo(latest);
+        }
+    }
+
+    @Test
+    void the_first_visible_entry_is_the_one_a_scan_finds() {
+        Random r = new Random(12);
+        for (int run = 0; run < 2_000; run++) {
+            long[] times = new long[r.nextInt(70)];
+            long t = 0;
+            for (int i = 0; i < times.length; i++) {
+                t += r.nextInt(4); // ties too
+                times[i] = t;
+            }
+            CounterState s =
+                    new CounterState(
+                            times,
+                            new double[times.length],
+                            new String[times.length],
+                            times.length);
+            long window = 1 + r.nextInt(60);
+            long horizon = 1 + r.nextInt(120);
+            Lifetime lifetime = (time, h) -> Math.min(time + window, time + h);
+            long now = r.nextInt((int) t + 80);
+            long floor = r.nextInt(4) == 0 ? r.nextInt((int) t + 2) - 1 : Long.MIN_VALUE;
+            int scanned = 0;
+            while (scanned < times.length
+                    && (times[scanned] <= floor
+                            || now >= lifetime.expiry(times[scanned], horizon))) {
+                scanned++;
+            }
+            assertThat(s.firstVisible(lifetime, now, floor, horizon))
+                    .as("times %s, now %d, floor %d", java.util.Arrays.toString(times), now, floor)
+                    .isEqualTo(scanned);
         }
     }
 }
