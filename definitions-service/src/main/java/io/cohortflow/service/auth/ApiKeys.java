@@ -6,7 +6,10 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -65,12 +68,26 @@ public final class ApiKeys {
         boolean matches(String secret) {
             return MessageDigest.isEqual(ApiKeys.digest(salt, secret), digest);
         }
+
+        static final byte[] NO_SALT = new byte[0];
     }
 
     /** An entry with its hashes parsed. */
     private record Key(Entry entry, Stored key, @Nullable Stored token) {}
 
     private final List<Key> keys;
+
+    /**
+     * The keys a secret was already checked against, by the secret's unsalted digest: each key has
+     * a salt of its own, so finding a key checked the secret against every key in turn, a digest
+     * each, on every request (a thousand provisioned keys: a thousand digests a request). At most
+     * one entry per key, since no two keys share a secret; a secret that matched none is not kept,
+     * so unknown ones cannot grow it. Digests only: secrets are never kept.
+     */
+    private final Map<String, Key> verified = new ConcurrentHashMap<>();
+
+    /** The salted comparisons made so far (a secret against one key's stored digest). */
+    private final AtomicLong comparisons = new AtomicLong();
 
     public ApiKeys(List<Entry> entries) {
         this.keys =
@@ -106,7 +123,24 @@ public final class ApiKeys {
 
     private Optional<Key> find(String apiKey) {
         String k = apiKey.trim();
-        return keys.stream().filter(e -> e.key().matches(k)).findFirst();
+        String fingerprint = HexFormat.of().formatHex(digest(Stored.NO_SALT, k));
+        Key known = verified.get(fingerprint);
+        if (known != null) {
+            return Optional.of(known);
+        }
+        for (Key key : keys) {
+            comparisons.incrementAndGet();
+            if (key.key().matches(k)) {
+                verified.put(fingerprint, key);
+                return Optional.of(key);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The salted comparisons made so far: one per provisioned key for a secret seen first. */
+    long comparisons() {
+        return comparisons.get();
     }
 
     /**
