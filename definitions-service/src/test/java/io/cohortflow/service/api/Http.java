@@ -101,26 +101,30 @@ public final class Http {
             } catch (IOException e) {
                 // The server may have answered and closed before reading everything: read on.
             }
-            InputStream in = s.getInputStream();
-            ByteArrayOutputStream head = new ByteArrayOutputStream();
-            while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
-                int b = in.read();
-                if (b < 0) {
-                    break;
-                }
-                head.write(b);
-            }
-            String h = head.toString(StandardCharsets.ISO_8859_1).strip();
-            Matcher length = Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(h);
-            byte[] body =
-                    length.find()
-                            ? in.readNBytes(Integer.parseInt(length.group(1)))
-                            : in.readAllBytes();
-            int status = Integer.parseInt(h.substring(9, 12));
-            return new Raw(status, h, new String(body, StandardCharsets.UTF_8));
+            return answer(s.getInputStream());
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /** Reads one answer: its head, then {@code Content-Length} bytes (or to the end). */
+    public static Raw answer(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                break;
+            }
+            head.write(b);
+        }
+        String h = head.toString(StandardCharsets.ISO_8859_1).strip();
+        Matcher length = Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(h);
+        byte[] body =
+                length.find()
+                        ? in.readNBytes(Integer.parseInt(length.group(1)))
+                        : in.readAllBytes();
+        int status = Integer.parseInt(h.substring(9, 12));
+        return new Raw(status, h, new String(body, StandardCharsets.UTF_8));
     }
 
     /** A raw answer: the status, the status line and headers as sent, the body. */
