@@ -48,13 +48,7 @@ public final class ProfileCodec {
         long base = base(p);
         writeClock(p, out);
         writeNames(p, out);
-        InstantDictionary.Writer instants = InstantDictionary.writer();
-        for (int i = 0; i < p.counters.size(); i++) {
-            CounterState s = p.counters.value(i);
-            for (int e = 0; e < s.size(); e++) {
-                instants.add(base - s.time(e));
-            }
-        }
+        InstantDictionary.Writer instants = counterInstants(p, base);
         int entriesFrom = instants.used();
         RowsCodec.addEntries(p.memberships, base, instants);
         instants.write(out);
@@ -65,12 +59,7 @@ public final class ProfileCodec {
             previous = p.counters.key(i);
             counter(p.counters.value(i), out);
         }
-        InstantDictionary.Bits times =
-                new InstantDictionary.Bits(InstantDictionary.width(instants.distinct()));
-        for (int use = 0; use < entriesFrom; use++) {
-            times.write(out, instants.rankOf(use));
-        }
-        times.finish(out);
+        writeCounterTimes(instants, entriesFrom, out);
         RowsCodec.writeSection(p.memberships, out);
         RowsCodec.writeEntries(p.memberships, base, instants, entriesFrom, out);
         instants.clear();
@@ -79,6 +68,29 @@ public final class ProfileCodec {
         Varints.writeInt(out, p.countersVersion);
         Varints.writeUnsigned(out, p.definitionsEpoch);
         writeChunks(p, out);
+    }
+
+    /** A dictionary holding the instant of every counter entry, in counter and entry order. */
+    static InstantDictionary.Writer counterInstants(UserProfile p, long base) {
+        InstantDictionary.Writer instants = InstantDictionary.writer();
+        for (int i = 0; i < p.counters.size(); i++) {
+            CounterState s = p.counters.value(i);
+            for (int e = 0; e < s.size(); e++) {
+                instants.add(base - s.time(e));
+            }
+        }
+        return instants;
+    }
+
+    /** The counter entries' instants (the first {@code uses} of the written dictionary), packed. */
+    static void writeCounterTimes(InstantDictionary.Writer instants, int uses, DataOutput out)
+            throws IOException {
+        InstantDictionary.Bits times =
+                new InstantDictionary.Bits(InstantDictionary.width(instants.distinct()));
+        for (int use = 0; use < uses; use++) {
+            times.write(out, instants.rankOf(use));
+        }
+        times.finish(out);
     }
 
     public static UserProfile read(DataInput in) throws IOException {

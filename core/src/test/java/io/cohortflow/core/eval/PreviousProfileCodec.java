@@ -203,13 +203,7 @@ final class PreviousProfileCodec {
         long base = ProfileCodec.base(p);
         ProfileCodec.writeClock(p, out);
         ProfileCodec.writeNames(p, out);
-        InstantDictionary.Writer instants = InstantDictionary.writer();
-        for (int i = 0; i < p.counters.size(); i++) {
-            CounterState s = p.counters.value(i);
-            for (int e = 0; e < s.size(); e++) {
-                instants.add(base - s.time(e));
-            }
-        }
+        InstantDictionary.Writer instants = ProfileCodec.counterInstants(p, base);
         int entriesFrom = instants.used();
         RowsCodec.addEntries(p.memberships, base, instants);
         instants.write(out);
@@ -218,12 +212,7 @@ final class PreviousProfileCodec {
             out.writeLong(hashes.applyAsLong(p.counters.key(i)));
             ProfileCodec.counter(p.counters.value(i), out);
         }
-        InstantDictionary.Bits times =
-                new InstantDictionary.Bits(InstantDictionary.width(instants.distinct()));
-        for (int use = 0; use < entriesFrom; use++) {
-            times.write(out, instants.rankOf(use));
-        }
-        times.finish(out);
+        ProfileCodec.writeCounterTimes(instants, entriesFrom, out);
         RowsCodec.writeSection(p.memberships, out);
         RowsCodec.writeEntries(p.memberships, base, instants, entriesFrom, out);
         RowsCodec.writeRechecks(p.rechecks, base, out);

@@ -12,8 +12,8 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.validation.ValidationException;
+import jakarta.servlet.ServletInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -215,7 +215,10 @@ public final class Errors {
             return;
         }
         try {
-            InputStream in = ctx.req().getInputStream();
+            ServletInputStream in = ctx.req().getInputStream();
+            if (in.isFinished()) {
+                return; // read whole by the handler, or none sent: most refusals
+            }
             byte[] dropped = new byte[8192];
             for (long left = DRAIN_BYTES; left > 0; ) {
                 int n = in.read(dropped, 0, (int) Math.min(dropped.length, left));
