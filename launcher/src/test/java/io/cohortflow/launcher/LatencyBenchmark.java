@@ -77,21 +77,27 @@ public final class LatencyBenchmark {
             String base = "http://127.0.0.1:" + stack.httpPort();
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             List<String> users = prepare(http, base);
-            System.out.printf("%n%s %11s %6s%n", HEADER, "cpu ms/req", "cpu %");
+            System.out.printf(
+                    "%n%s %11s %6s  %s%n",
+                    HEADER, "cpu ms/req", "cpu %", "service-side p50 / p99 / p99.9 ms");
             var os =
                     (com.sun.management.OperatingSystemMXBean)
                             java.lang.management.ManagementFactory.getOperatingSystemMXBean();
             int cores = Runtime.getRuntime().availableProcessors();
             Map<Integer, Result> results = new java.util.LinkedHashMap<>();
             for (int rate : rates) {
+                var served = ServiceSideLatency.scrape(http, base);
                 long cpu0 = os.getProcessCpuTime();
                 long wall0 = System.nanoTime();
                 Result r = run(base, users, rate, seconds);
                 double cpu = os.getProcessCpuTime() - cpu0;
                 double wall = System.nanoTime() - wall0;
                 System.out.printf(
-                        "%s %11.2f %6.0f%n",
-                        r.row(rate), cpu / r.sent / 1e6, 100 * cpu / wall / cores);
+                        "%s %11.2f %6.0f  %s%n",
+                        r.row(rate),
+                        cpu / r.sent / 1e6,
+                        100 * cpu / wall / cores,
+                        ServiceSideLatency.row(served, ServiceSideLatency.scrape(http, base)));
                 results.put(rate, r);
             }
             System.out.println(summary(results));

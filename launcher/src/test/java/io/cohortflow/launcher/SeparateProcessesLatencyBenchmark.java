@@ -82,15 +82,17 @@ public final class SeparateProcessesLatencyBenchmark {
             awaitAnswers(http, base);
             List<String> users = LatencyBenchmark.prepare(http, base);
             System.out.printf(
-                    "%n%s  %s%n",
+                    "%n%s  %s  %s%n",
                     LatencyBenchmark.HEADER,
-                    "cpu ms/request: broker / job / service / generator; machine cpu %");
+                    "cpu ms/request: broker / job / service / generator; machine cpu %",
+                    "service-side p50 / p99 / p99.9 ms");
             var os =
                     (com.sun.management.OperatingSystemMXBean)
                             java.lang.management.ManagementFactory.getOperatingSystemMXBean();
             int cores = Runtime.getRuntime().availableProcessors();
             Map<Integer, LatencyBenchmark.Result> results = new LinkedHashMap<>();
             for (int rate : rates) {
+                var served = ServiceSideLatency.scrape(http, base);
                 Map<String, Long> before = cpuNanos(parts);
                 long self0 = os.getProcessCpuTime();
                 long wall0 = System.nanoTime();
@@ -109,7 +111,11 @@ public final class SeparateProcessesLatencyBenchmark {
                         String.format(
                                 "%.2f; %.0f %%",
                                 self / r.sent() / 1e6, 100 * total / wall / cores));
-                System.out.printf("%s  %s%n", r.row(rate), perPart);
+                System.out.printf(
+                        "%s  %s  %s%n",
+                        r.row(rate),
+                        perPart,
+                        ServiceSideLatency.row(served, ServiceSideLatency.scrape(http, base)));
                 results.put(rate, r);
             }
             System.out.println(LatencyBenchmark.summary(results));
