@@ -169,7 +169,7 @@ final class AppendRules {
     /** Some part turned true: the union of the parts' names (none known without parts). */
     @Nullable
     private static Set<String> union(List<Pred> ps) {
-        return ps.isEmpty() ? null : SegmentCompiler.union(ps, AppendRules::completingNames);
+        return ps.isEmpty() ? null : RelevantNames.union(ps, AppendRules::completingNames);
     }
 
     /**
@@ -185,7 +185,7 @@ final class AppendRules {
         if (wider[0]) {
             return null;
         }
-        Anchor.Equals a = SegmentCompiler.equality(p);
+        Anchor.Equals a = Anchors.equality(p);
         return a != null && a.path().equals(Attributes.NAME) ? a.values() : null;
     }
 

@@ -220,7 +220,7 @@ final class HistorySegments {
         } else {
             stats.historyEvaluations++;
             // The answer depends only on the events the segment is relevant to (see
-            // SegmentCompiler.relevance), so the others need not even be looked at; when the
+            // RelevantNames.of), so the others need not even be looked at; when the
             // history holds none of them, it need not be read at all.
             if (s.relevantNames() != null && !holdsAny(p, s.relevantNames())) {
                 events = List.of();

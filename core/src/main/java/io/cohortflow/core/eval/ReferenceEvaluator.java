@@ -26,6 +26,9 @@ import org.jspecify.annotations.Nullable;
  * one of the unit's hits satisfies it; a metric comparison compares the aggregate over the unit.
  */
 public final class ReferenceEvaluator {
+    /** For predicates without windows, where "now" does not matter (hit predicates). */
+    static final ReferenceEvaluator TIMELESS = new ReferenceEvaluator(0);
+
     private final long now;
 
     // The visits of the last scope grouped: the engine evaluates many visit containers over the

@@ -54,7 +54,7 @@ final class RequiredNames {
             return;
         }
         // A hit satisfying p has one of these names (streq, streq-in, event-exists, their OR).
-        Anchor.Equals a = SegmentCompiler.equality(p);
+        Anchor.Equals a = Anchors.equality(p);
         if (a != null && a.path().equals(Attributes.NAME)) {
             out.add(a.values());
         }

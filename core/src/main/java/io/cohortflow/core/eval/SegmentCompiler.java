@@ -3,25 +3,20 @@ package io.cohortflow.core.eval;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohortflow.core.definition.Attributes;
-import io.cohortflow.core.definition.Context;
 import io.cohortflow.core.definition.Definition;
 import io.cohortflow.core.definition.DefinitionWriter;
 import io.cohortflow.core.definition.Op;
 import io.cohortflow.core.definition.Pred;
-import io.cohortflow.core.definition.SeqItem;
 import io.cohortflow.core.definition.Val;
 import io.cohortflow.core.definition.Visitor;
 import io.cohortflow.core.definition.Window;
 import io.cohortflow.core.event.Event;
-import io.cohortflow.core.event.Values;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.DoublePredicate;
-import java.util.function.Function;
 import java.util.function.LongToIntFunction;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
@@ -33,9 +28,6 @@ import org.jspecify.annotations.Nullable;
  * and order, are evaluated over the history instead.
  */
 final class SegmentCompiler {
-    /** Evaluator for predicates without windows, where "now" does not matter. */
-    private static final ReferenceEvaluator TIMELESS = new ReferenceEvaluator(0);
-
     /** A profile without events: every counter reads 0. Never written. */
     private static final UserProfile EMPTY = new UserProfile();
 
@@ -47,7 +39,8 @@ final class SegmentCompiler {
     /** Counts compared with thresholds above this keep all their entries. */
     private static final int MAX_RETAIN = 1_000;
 
-    private static final class NotIncremental extends RuntimeException {
+    /** Thrown where a definition needs its history: it is then evaluated over it. */
+    static final class NotIncremental extends RuntimeException {
         NotIncremental() {
             super(null, null, false, false);
         }
@@ -106,9 +99,9 @@ final class SegmentCompiler {
                     resolved,
                     null,
                     List.of(),
-                    relevance(resolved.container()),
+                    RelevantNames.of(resolved.container()),
                     List.copyOf(windows),
-                    visitGate(resolved.container()),
+                    RelevantNames.visitGate(resolved.container()),
                     AppendRules.monotone(resolved.container()),
                     AppendRules.completingNames(resolved.container()),
                     AppendRules.visitLocal(resolved.container()),
@@ -240,7 +233,7 @@ final class SegmentCompiler {
                         "*",
                         e -> true,
                         w,
-                        presence(path).map(List::<Anchor>of).orElse(List.of()),
+                        Anchors.presence(path).map(List::<Anchor>of).orElse(List.of()),
                         Integer.MAX_VALUE,
                         storeNumbers));
     }
@@ -257,7 +250,7 @@ final class SegmentCompiler {
                                     "*",
                                     e -> true,
                                     w,
-                                    presence(path).map(List::<Anchor>of).orElse(List.of()),
+                                    Anchors.presence(path).map(List::<Anchor>of).orElse(List.of()),
                                     Integer.MAX_VALUE,
                                     storeNumbers)),
                     t,
@@ -309,13 +302,6 @@ final class SegmentCompiler {
         }
         return List.of(
                 new Anchor.Equals(Attributes.NAME, Set.of(metric)), new Anchor.Present(metric));
-    }
-
-    /** A presence anchor on {@code path}, or none where every event has it (the name). */
-    private static java.util.Optional<Anchor> presence(String path) {
-        return path.equals(Attributes.NAME)
-                ? java.util.Optional.empty()
-                : java.util.Optional.of(new Anchor.Present(path));
     }
 
     private static boolean special(String path) {
@@ -394,9 +380,9 @@ final class SegmentCompiler {
             @Nullable Pred hitPred,
             @Nullable Window w,
             int retain) {
-        Predicate<Event> hits = hitPred == null ? e -> true : hit(hitPred);
+        Predicate<Event> hits = hitPred == null ? e -> true : HitPredicates.of(hitPred);
         String key = hitPred == null ? "*" : canonical(hitPred);
-        Anchor anchor = hitPred == null ? null : anchor(hitPred);
+        Anchor anchor = hitPred == null ? null : Anchors.of(hitPred);
         return register(
                 CounterSpec.of(
                         kind,
@@ -441,212 +427,6 @@ final class SegmentCompiler {
         };
     }
 
-    // ---- hit predicates --------------------------------------------------------------------
-
-    /** A predicate on one event, with the same meaning as the reference evaluator on one hit. */
-    static Predicate<Event> hit(Pred p) {
-        if (p instanceof Pred.Compare c && !c.val().aggregate()) {
-            String path = Attributes.dimension(((Val.Attr) c.val()).name());
-            if (path.equals(Attributes.NAME) && c.op() == Op.STREQ) {
-                String name = c.str();
-                return e -> e.name().equals(name);
-            }
-            return e -> Comparisons.test(c, Values.dimension(e, path));
-        }
-        if (p instanceof Pred.EventExists x) {
-            String name = x.event();
-            boolean neg = x.negated();
-            return e -> e.name().equals(name) != neg;
-        }
-        if (p instanceof Pred.And a) {
-            List<Predicate<Event>> parts = new ArrayList<>();
-            a.preds().forEach(x -> parts.add(hit(x)));
-            return e -> {
-                for (Predicate<Event> t : parts) {
-                    if (!t.test(e)) {
-                        return false;
-                    }
-                }
-                return true;
-            };
-        }
-        if (p instanceof Pred.Or o) {
-            List<Predicate<Event>> parts = new ArrayList<>();
-            o.preds().forEach(x -> parts.add(hit(x)));
-            return e -> {
-                for (Predicate<Event> t : parts) {
-                    if (t.test(e)) {
-                        return true;
-                    }
-                }
-                return false;
-            };
-        }
-        if (p instanceof Pred.Not n) {
-            return hit(n.pred()).negate();
-        }
-        if (p instanceof Pred.Without n) {
-            return hit(n.pred()).negate();
-        }
-        if (hasWindow(p)) {
-            throw new NotIncremental(); // a window inside a single hit depends on "now"
-        }
-        return e -> TIMELESS.pred(p, List.of(e));
-    }
-
-    private static boolean hasWindow(Pred p) {
-        boolean[] found = {false};
-        Visitor.walk(
-                p,
-                x -> {
-                    if (x instanceof Pred.Container c && c.window() != null) {
-                        found[0] = true;
-                    }
-                });
-        return found[0];
-    }
-
-    /**
-     * The most selective necessary condition on one dimension for {@code p} to hold for a hit: an
-     * equality (the event name first), else a numeric threshold, else the dimension's presence;
-     * null when there is none (negations, for which an absent value qualifies).
-     */
-    @Nullable
-    static Anchor anchor(Pred p) {
-        Anchor both = equalityPair(p);
-        if (both != null) {
-            return both;
-        }
-        Anchor.Equals eq = equality(p);
-        return eq != null ? eq : weaker(p);
-    }
-
-    /** Of the probe keys a pair of equalities may produce, the most the index takes. */
-    private static final int MAX_PAIR_KEYS = 64;
-
-    /**
-     * Two equalities of an AND on different dimensions, the event name first, else the two with the
-     * fewest values; null when there are not two, or they would make too many probe keys.
-     */
-    private static Anchor.@Nullable EqualsBoth equalityPair(Pred p) {
-        if (p instanceof Pred.Container c && c.window() == null && c.atLeast() == 1) {
-            return equalityPair(c.pred());
-        }
-        if (!(p instanceof Pred.And a)) {
-            return null;
-        }
-        List<Anchor.Equals> atoms = new ArrayList<>();
-        for (Pred x : a.preds()) {
-            Anchor.Equals e = equality(x);
-            if (e != null && atoms.stream().noneMatch(o -> o.path().equals(e.path()))) {
-                atoms.add(e);
-            }
-        }
-        if (atoms.size() < 2) {
-            return null;
-        }
-        atoms.sort(
-                java.util.Comparator.comparing(
-                                (Anchor.Equals e) -> !e.path().equals(Attributes.NAME))
-                        .thenComparingInt(e -> e.values().size()));
-        Anchor.Equals first = atoms.get(0);
-        Anchor.Equals second = atoms.get(1);
-        if ((long) first.values().size() * second.values().size() > MAX_PAIR_KEYS) {
-            return null;
-        }
-        return new Anchor.EqualsBoth(first, second);
-    }
-
-    /** An equality anchor: {@code streq}, {@code streq-in}, {@code event-exists}, or OR of them. */
-    static Anchor.@Nullable Equals equality(Pred p) {
-        if (p instanceof Pred.Compare c && !c.val().aggregate()) {
-            String path = Attributes.dimension(((Val.Attr) c.val()).name());
-            if (c.op() == Op.STREQ) {
-                return new Anchor.Equals(path, Set.of(c.str()));
-            }
-            if (c.op() == Op.STREQ_IN) {
-                return new Anchor.Equals(path, Set.copyOf(c.strs()));
-            }
-            return null;
-        }
-        if (p instanceof Pred.EventExists x && !x.negated()) {
-            return new Anchor.Equals(Attributes.NAME, Set.of(x.event()));
-        }
-        if (p instanceof Pred.And a) {
-            Anchor.Equals best = null;
-            for (Pred x : a.preds()) {
-                Anchor.Equals an = equality(x);
-                if (an != null && (best == null || an.path().equals(Attributes.NAME))) {
-                    best = an;
-                }
-            }
-            return best;
-        }
-        if (p instanceof Pred.Or o) {
-            String path = null;
-            Set<String> values = new HashSet<>();
-            for (Pred x : o.preds()) {
-                Anchor.Equals an = equality(x);
-                if (an == null || (path != null && !path.equals(an.path()))) {
-                    return null;
-                }
-                path = an.path();
-                values.addAll(an.values());
-            }
-            return new Anchor.Equals(path, Set.copyOf(values));
-        }
-        if (p instanceof Pred.Container c && c.window() == null && c.atLeast() == 1) {
-            return equality(c.pred());
-        }
-        return null;
-    }
-
-    /**
-     * A threshold or presence anchor: a positive comparison needs a value (a numeric one a number
-     * past its bound), a positive {@code exists} a value. Of an AND, a threshold before presence.
-     */
-    @Nullable
-    private static Anchor weaker(Pred p) {
-        if (p instanceof Pred.Compare c && !c.val().aggregate()) {
-            if (c.op().negationOf() != null) {
-                return null; // an absent value satisfies a negated comparison
-            }
-            String path = Attributes.dimension(((Val.Attr) c.val()).name());
-            Anchor threshold =
-                    switch (c.op()) {
-                        case GT -> new Anchor.Above(path, c.num(), false);
-                        case GE, EQ -> new Anchor.Above(path, c.num(), true);
-                        case LT -> new Anchor.Below(path, c.num(), false);
-                        case LE -> new Anchor.Below(path, c.num(), true);
-                        case RANGE ->
-                                c.low() != null
-                                        ? new Anchor.Above(path, c.low(), true)
-                                        : c.high() != null
-                                                ? new Anchor.Below(path, c.high(), true)
-                                                : null;
-                        default -> null;
-                    };
-            return threshold != null ? threshold : presence(path).orElse(null);
-        }
-        if (p instanceof Pred.Exists x && !x.val().aggregate() && !x.negated()) {
-            return presence(Attributes.dimension(((Val.Attr) x.val()).name())).orElse(null);
-        }
-        if (p instanceof Pred.And a) {
-            Anchor best = null;
-            for (Pred x : a.preds()) {
-                Anchor an = weaker(x);
-                if (an != null && (best == null || best instanceof Anchor.Present)) {
-                    best = an;
-                }
-            }
-            return best;
-        }
-        if (p instanceof Pred.Container c && c.window() == null && c.atLeast() == 1) {
-            return weaker(c.pred());
-        }
-        return null;
-    }
-
     /** The canonical JSON of a predicate without descriptions: what identifies a counter. */
     static String canonical(Pred p) {
         ObjectNode o = DefinitionWriter.pred(p);
@@ -659,128 +439,5 @@ final class SegmentCompiler {
             o.remove("description");
         }
         n.forEach(SegmentCompiler::stripDescriptions);
-    }
-
-    // ---- history plan ----------------------------------------------------------------------
-
-    /**
-     * The event names that can change a history-evaluated answer, or null when any event can. A
-     * predicate "depends only on names S" when its value on any set of events equals its value on
-     * the subset named in S; containers additionally need their predicate to be false on no events,
-     * or a unit of other events would satisfy it.
-     */
-    @Nullable
-    static Set<String> relevance(Pred p) {
-        if (p instanceof Pred.Container c) {
-            Set<String> r = relevance(c.pred());
-            return r != null && !TIMELESS.pred(c.pred(), List.of()) ? r : null;
-        }
-        if (p instanceof Pred.And a) {
-            return union(a.preds());
-        }
-        if (p instanceof Pred.Or o) {
-            return union(o.preds());
-        }
-        if (p instanceof Pred.Not n) {
-            return relevance(n.pred());
-        }
-        if (p instanceof Pred.Without n) {
-            return relevance(n.pred());
-        }
-        if (p instanceof Pred.EventExists x) {
-            return Set.of(x.event());
-        }
-        if (p instanceof Pred.Compare c && !c.val().aggregate()) {
-            Anchor.Equals a = equality(c);
-            return a != null && a.path().equals(Attributes.NAME) ? a.values() : null;
-        }
-        if (p instanceof Pred.Sequence s && s.kind() == Pred.SequenceKind.SEQUENCE) {
-            Set<String> out = new HashSet<>();
-            for (SeqItem it : s.stream()) {
-                List<Pred> checkpoints = new ArrayList<>();
-                if (it instanceof SeqItem.Checkpoint c) {
-                    checkpoints.add(c.pred());
-                } else if (it instanceof SeqItem.Group g) {
-                    checkpoints.addAll(g.checkpoints());
-                } else if (!(it instanceof SeqItem.TimeRestriction
-                        || it instanceof SeqItem.ExcludeNext)) {
-                    return null; // hit, visit and dimension gaps count every event
-                }
-                for (Pred cp : checkpoints) {
-                    if (cp instanceof Pred.Container k && k.context() != Context.HITS) {
-                        return null;
-                    }
-                    Anchor.Equals a = equality(cp);
-                    if (a == null || !a.path().equals(Attributes.NAME) || hasWindow(cp)) {
-                        return null;
-                    }
-                    out.addAll(a.values());
-                }
-            }
-            return Set.copyOf(out);
-        }
-        return null;
-    }
-
-    /**
-     * For {@code visitors{visits{P}}}: the event names one of which every visit satisfying P holds.
-     * A visit without them satisfies P neither before nor after an event joins it, so an event
-     * whose visit holds none of them leaves the answer as it was.
-     */
-    @Nullable
-    static Set<String> visitGate(Pred.Container top) {
-        if (top.context() == Context.VISITORS
-                && top.pred() instanceof Pred.Container v
-                && v.context() == Context.VISITS) {
-            return requiredNames(v.pred());
-        }
-        return null;
-    }
-
-    /** Names one of which any unit satisfying {@code p} contains an event of; null if unknown. */
-    @Nullable
-    private static Set<String> requiredNames(Pred p) {
-        if (p instanceof Pred.EventExists x) {
-            return x.negated() ? null : Set.of(x.event());
-        }
-        if (p instanceof Pred.Compare c && !c.val().aggregate()) {
-            Anchor.Equals a = equality(c);
-            return a != null && a.path().equals(Attributes.NAME) ? a.values() : null;
-        }
-        if (p instanceof Pred.And a) {
-            for (Pred x : a.preds()) {
-                Set<String> r = requiredNames(x);
-                if (r != null) {
-                    return r;
-                }
-            }
-            return null;
-        }
-        if (p instanceof Pred.Or o) {
-            return union(o.preds(), SegmentCompiler::requiredNames);
-        }
-        if (p instanceof Pred.Container c && c.context() == Context.HITS) {
-            return requiredNames(c.pred());
-        }
-        return null;
-    }
-
-    @Nullable
-    private static Set<String> union(List<Pred> ps) {
-        return union(ps, SegmentCompiler::relevance);
-    }
-
-    /** The union of {@code names} over {@code ps}, or null when it is null for any of them. */
-    @Nullable
-    static Set<String> union(List<Pred> ps, Function<Pred, Set<String>> names) {
-        Set<String> out = new HashSet<>();
-        for (Pred x : ps) {
-            Set<String> r = names.apply(x);
-            if (r == null) {
-                return null;
-            }
-            out.addAll(r);
-        }
-        return Set.copyOf(out);
     }
 }
