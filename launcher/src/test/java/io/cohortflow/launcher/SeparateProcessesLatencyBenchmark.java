@@ -133,10 +133,27 @@ public final class SeparateProcessesLatencyBenchmark {
         }
     }
 
+    static final List<String> BROKER_JVM =
+            List.of(
+                    "-Xms512m",
+                    "-Xmx512m",
+                    "-XX:+UseG1GC",
+                    "-XX:MaxGCPauseMillis=20",
+                    "-XX:InitiatingHeapOccupancyPercent=35",
+                    "-XX:+ExplicitGCInvokesConcurrent");
+
     private static Process spawn(List<Process> started, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add(args[0].equals("job") ? "-Xmx3g" : "-Xmx1g");
+        cmd.addAll(
+                switch (args[0]) {
+                    case "job" -> List.of("-Xmx3g");
+                    // As the deployed brokers run: the heap of docker/compose.yaml and the
+                    // collector
+                    // settings Kafka's own start script gives every broker (kafka-run-class.sh).
+                    case "broker" -> BROKER_JVM;
+                    default -> List.of("-Xmx1g");
+                });
         // JVM options for one part: -Dopts.broker="-Xmx2g -XX:MaxGCPauseMillis=20".
         String opts = System.getProperty("opts." + args[0], "").trim();
         if (!opts.isEmpty()) {
