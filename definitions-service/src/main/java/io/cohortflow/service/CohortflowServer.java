@@ -1,6 +1,7 @@
 package io.cohortflow.service;
 
 import io.cohortflow.core.config.Settings;
+import io.cohortflow.service.config.ApiKeySettings;
 import io.cohortflow.service.config.ServiceConfig;
 import io.cohortflow.service.segmentation.SegmentationConfig;
 import io.cohortflow.service.segmentation.SegmentationModule;
@@ -34,9 +35,9 @@ public final class CohortflowServer implements AutoCloseable {
         if (config.apiKeys().isEmpty()) {
             LOG.warn(
                     "no API key is provisioned: set {} and {} or configure {}*",
-                    ServiceConfig.ENV_API_KEY,
-                    ServiceConfig.ENV_ORG,
-                    ServiceConfig.API_KEYS);
+                    ApiKeySettings.ENV_API_KEY,
+                    ApiKeySettings.ENV_ORG,
+                    ApiKeySettings.API_KEYS);
         }
         SegmentationModule segmentation =
                 new SegmentationModule(config, segmentationConfig).start();

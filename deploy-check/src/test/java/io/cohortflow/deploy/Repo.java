@@ -1,7 +1,7 @@
 package io.cohortflow.deploy;
 
 import io.cohortflow.job.JobConfig;
-import io.cohortflow.service.config.ServiceConfig;
+import io.cohortflow.service.config.ApiKeySettings;
 import io.cohortflow.service.segmentation.SegmentationConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -47,9 +47,9 @@ final class Repo {
         SegmentationConfig.ALL.forEach(s -> out.add(s.envName()));
         out.addAll(
                 List.of(
-                        ServiceConfig.ENV_API_KEY,
-                        ServiceConfig.ENV_API_TOKEN,
-                        ServiceConfig.ENV_ORG,
+                        ApiKeySettings.ENV_API_KEY,
+                        ApiKeySettings.ENV_API_TOKEN,
+                        ApiKeySettings.ENV_ORG,
                         "COHORTFLOW_CONFIG"));
         return out;
     }

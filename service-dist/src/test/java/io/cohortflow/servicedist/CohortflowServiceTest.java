@@ -8,6 +8,7 @@ import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.kafka.CohortflowTopics;
 import io.cohortflow.kafka.EmbeddedKafka;
 import io.cohortflow.service.CohortflowServer;
+import io.cohortflow.service.config.ApiKeySettings;
 import io.cohortflow.service.config.ServiceConfig;
 import io.cohortflow.service.segmentation.SegmentationConfig;
 import java.net.URI;
@@ -47,9 +48,9 @@ class CohortflowServiceTest {
                                         CommonSettings.KAFKA_BOOTSTRAP_SERVERS.key(),
                                         kafka.bootstrapServers()),
                                 Map.of(
-                                        ServiceConfig.ENV_API_KEY,
+                                        ApiKeySettings.ENV_API_KEY,
                                         "test-key",
-                                        ServiceConfig.ENV_ORG,
+                                        ApiKeySettings.ENV_ORG,
                                         "acme",
                                         SegmentationConfig.TIMEOUT.envName(),
                                         "300 ms")));
