@@ -23,11 +23,15 @@ final class ServiceSideLatency {
 
     /** Answered requests by bucket bound (seconds), cumulative, over every status. */
     static TreeMap<Double, Long> scrape(HttpClient http, String base) throws Exception {
-        String text =
+        return buckets(
                 http.send(
                                 HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
                                 HttpResponse.BodyHandlers.ofString())
-                        .body();
+                        .body());
+    }
+
+    /** The segmentation route's buckets in a Prometheus text exposition. */
+    static TreeMap<Double, Long> buckets(String text) {
         TreeMap<Double, Long> buckets = new TreeMap<>();
         for (String line : text.split("\n")) {
             if (!line.startsWith(SERIES) || !line.contains(ROUTE)) {

@@ -64,12 +64,13 @@ final class HitPredicates {
             return of(n.pred()).negate();
         }
         if (hasWindow(p)) {
-            throw new SegmentCompiler
-                    .NotIncremental(); // a window inside a single hit depends on "now"
+            // A window inside a single hit depends on "now": the segment is evaluated over history.
+            throw new SegmentCompiler.NotIncremental();
         }
         return e -> ReferenceEvaluator.TIMELESS.pred(p, List.of(e));
     }
 
+    /** Whether {@code p} holds a container with a window anywhere inside it. */
     static boolean hasWindow(Pred p) {
         boolean[] found = {false};
         Visitor.walk(
