@@ -64,7 +64,11 @@ public final class LatencyBenchmark {
                         Map.entry("cohortflow.service.port", "0"),
                         Map.entry("cohortflow.api-keys.bench.key", "bench-key"),
                         Map.entry("cohortflow.api-keys.bench.org", "bench"),
-                        Map.entry("cohortflow.api-keys.bench.role", "admin"));
+                        Map.entry("cohortflow.api-keys.bench.role", "admin"),
+                        // Every checkpoint of a rate stays in the statistics read after it.
+                        Map.entry(
+                                LauncherConfig.FLINK_PREFIX + "web.checkpoints.history",
+                                Integer.toString(CheckpointPauses.HISTORY)));
         // Settings on the command line (-Dcohortflow.job.checkpoint-interval=10s) over these.
         Map<String, String> settings = new java.util.HashMap<>(props);
         settings.putAll(commandLineSettings());
@@ -78,8 +82,12 @@ public final class LatencyBenchmark {
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             List<String> users = prepare(http, base);
             System.out.printf(
-                    "%n%s %11s %6s  %s%n",
-                    HEADER, "cpu ms/req", "cpu %", "service-side p50 / p99 / p99.9 ms");
+                    "%n%s %11s %6s  %s  %s%n",
+                    HEADER,
+                    "cpu ms/req",
+                    "cpu %",
+                    "service-side p50 / p99 / p99.9 ms",
+                    SeparateProcessesLatencyBenchmark.CHECKPOINTS_HEADER);
             var os =
                     (com.sun.management.OperatingSystemMXBean)
                             java.lang.management.ManagementFactory.getOperatingSystemMXBean();
@@ -89,15 +97,22 @@ public final class LatencyBenchmark {
                 var served = ServiceSideLatency.scrape(http, base);
                 long cpu0 = os.getProcessCpuTime();
                 long wall0 = System.nanoTime();
+                long started = System.currentTimeMillis();
                 Result r = run(base, users, rate, seconds);
                 double cpu = os.getProcessCpuTime() - cpu0;
                 double wall = System.nanoTime() - wall0;
                 System.out.printf(
-                        "%s %11.2f %6.0f  %s%n",
+                        "%s %11.2f %6.0f  %s  %s%n",
                         r.row(rate),
                         cpu / r.sent / 1e6,
                         100 * cpu / wall / cores,
-                        ServiceSideLatency.row(served, ServiceSideLatency.scrape(http, base)));
+                        ServiceSideLatency.row(served, ServiceSideLatency.scrape(http, base)),
+                        CheckpointPauses.read(
+                                        http,
+                                        stack.flinkUiUrl(),
+                                        started,
+                                        System.currentTimeMillis())
+                                .row());
                 results.put(rate, r);
             }
             System.out.println(summary(results));
@@ -150,6 +165,14 @@ public final class LatencyBenchmark {
      * Removes a directory the benchmark made, with what is left in it (the end-to-end tests' rule:
      * files a stopped job discards meanwhile are skipped).
      */
+    /** A port free on loopback now (for a child's listener, named before it starts). */
+    static int freePort() throws IOException {
+        try (java.net.ServerSocket s =
+                new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
     static void deleteTree(@Nullable Path dir) throws Exception {
         if (dir != null) {
             OneUserEndToEndTest.delete(dir);

@@ -42,9 +42,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *   io.cohortflow.launcher.SeparateProcessesLatencyBenchmark 100,200,500 15
  * </pre>
  *
- * <p>The same class is each child's main: {@code broker <dir>}, {@code job <bootstrap> <dir>},
- * {@code service <bootstrap>}; each prints {@code READY <address>} and runs until its standard
- * input closes.
+ * <p>The same class is each child's main: {@code broker <dir>}, {@code job <bootstrap> <dir> <rest
+ * port>}, {@code service <bootstrap>}; each prints {@code READY <address>} and runs until its
+ * standard input closes.
  */
 public final class SeparateProcessesLatencyBenchmark {
     private static final long TICKS_PER_SECOND = 100; // Linux USER_HZ
@@ -71,8 +71,16 @@ public final class SeparateProcessesLatencyBenchmark {
             Process broker = spawn(started, "broker", data.resolve("kafka").toString());
             String bootstrap = ready(broker);
             parts.put("broker", broker);
-            Process job = spawn(started, "job", bootstrap, data.resolve("job").toString());
+            int flinkPort = LatencyBenchmark.freePort();
+            Process job =
+                    spawn(
+                            started,
+                            "job",
+                            bootstrap,
+                            data.resolve("job").toString(),
+                            Integer.toString(flinkPort));
             ready(job);
+            String flink = "http://127.0.0.1:" + flinkPort;
             parts.put("job", job);
             Process service = spawn(started, "service", bootstrap);
             String base = "http://127.0.0.1:" + ready(service);
@@ -82,10 +90,11 @@ public final class SeparateProcessesLatencyBenchmark {
             awaitAnswers(http, base);
             List<String> users = LatencyBenchmark.prepare(http, base);
             System.out.printf(
-                    "%n%s  %s  %s%n",
+                    "%n%s  %s  %s  %s%n",
                     LatencyBenchmark.HEADER,
                     "cpu ms/request: broker / job / service / generator; machine cpu %",
-                    "service-side p50 / p99 / p99.9 ms");
+                    "service-side p50 / p99 / p99.9 ms",
+                    CHECKPOINTS_HEADER);
             var os =
                     (com.sun.management.OperatingSystemMXBean)
                             java.lang.management.ManagementFactory.getOperatingSystemMXBean();
@@ -96,6 +105,7 @@ public final class SeparateProcessesLatencyBenchmark {
                 Map<String, Long> before = cpuNanos(parts);
                 long self0 = os.getProcessCpuTime();
                 long wall0 = System.nanoTime();
+                long started0 = System.currentTimeMillis();
                 LatencyBenchmark.Result r = LatencyBenchmark.run(base, users, rate, seconds);
                 double wall = System.nanoTime() - wall0;
                 Map<String, Long> after = cpuNanos(parts);
@@ -112,10 +122,12 @@ public final class SeparateProcessesLatencyBenchmark {
                                 "%.2f; %.0f %%",
                                 self / r.sent() / 1e6, 100 * total / wall / cores));
                 System.out.printf(
-                        "%s  %s  %s%n",
+                        "%s  %s  %s  %s%n",
                         r.row(rate),
                         perPart,
-                        ServiceSideLatency.row(served, ServiceSideLatency.scrape(http, base)));
+                        ServiceSideLatency.row(served, ServiceSideLatency.scrape(http, base)),
+                        CheckpointPauses.read(http, flink, started0, System.currentTimeMillis())
+                                .row());
                 results.put(rate, r);
             }
             System.out.println(LatencyBenchmark.summary(results));
@@ -132,6 +144,9 @@ public final class SeparateProcessesLatencyBenchmark {
             LatencyBenchmark.deleteTree(data);
         }
     }
+
+    static final String CHECKPOINTS_HEADER =
+            "checkpoints: segmentation task's pause, sync p50 / p90 / max ms, align p90";
 
     static final List<String> BROKER_JVM =
             List.of(
@@ -275,7 +290,10 @@ public final class SeparateProcessesLatencyBenchmark {
                     }
                 }
                 conf.setString("rest.bind-address", "127.0.0.1");
-                conf.setString("rest.bind-port", "0");
+                conf.setString("rest.bind-port", args[3]);
+                // Every checkpoint of a rate stays in the statistics the parent reads.
+                conf.setString(
+                        "web.checkpoints.history", Integer.toString(CheckpointPauses.HISTORY));
                 StreamExecutionEnvironment env =
                         StreamExecutionEnvironment.getExecutionEnvironment(conf);
                 CohortflowJob.onKafka(c).build(env);

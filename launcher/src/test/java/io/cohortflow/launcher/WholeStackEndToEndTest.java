@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.service.segmentation.JobClient;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -793,6 +794,24 @@ class WholeStackEndToEndTest {
                 401,
                 "missing_api_key");
         assertErrorBody(segment("nope", "", body), 401, "invalid_api_key");
+    }
+
+    @Test
+    void the_latency_benchmarks_read_the_segmentation_tasks_checkpoint_pauses() {
+        // What the benchmarks print beside each rate, read from this stack's Flink statistics.
+        long from = System.currentTimeMillis();
+        CheckpointPauses p =
+                Awaitility.await()
+                        .atMost(Duration.ofSeconds(30))
+                        .until(
+                                () ->
+                                        CheckpointPauses.read(
+                                                HttpClient.newHttpClient(),
+                                                stack.flinkUiUrl(),
+                                                from,
+                                                System.currentTimeMillis()),
+                                c -> c.pauses() > 0);
+        assertThat(p.row()).matches("\\d+: \\d+ / \\d+ / \\d+, align \\d+");
     }
 
     // ---- the job away -----------------------------------------------------------------------
