@@ -25,11 +25,22 @@ final class CheckpointPauses {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String TASK = "Segmentation";
 
+    /** Requests scheduled this long after a checkpoint's trigger count as following it. */
+    static final long AFTER_TRIGGER_MS = 400;
+
     private final List<Long> sync = new ArrayList<>();
+    private final List<Long> triggers = new ArrayList<>();
     private final List<Long> alignment = new ArrayList<>();
     private int checkpoints;
 
     private CheckpointPauses() {}
+
+    /** Pauses with only these checkpoints' trigger instants (epoch ms) known: tests. */
+    static CheckpointPauses triggeredAt(List<Long> triggers) {
+        CheckpointPauses p = new CheckpointPauses();
+        p.triggers.addAll(triggers);
+        return p;
+    }
 
     /**
      * The pauses of the running job's checkpoints triggered between the two instants (epoch ms),
@@ -58,6 +69,9 @@ final class CheckpointPauses {
         }
         for (JsonNode c : get(http, flink + "/jobs/" + job + "/checkpoints").path("history")) {
             long at = c.path("trigger_timestamp").asLong();
+            if (at >= from - AFTER_TRIGGER_MS && at <= to) {
+                p.triggers.add(at); // a checkpoint's burst comes whether or not it completes
+            }
             if (!c.path("status").asText().equals("COMPLETED") || at < from || at > to) {
                 continue;
             }
@@ -93,7 +107,15 @@ final class CheckpointPauses {
         return sync.size();
     }
 
-    /** "n, sync p50 / p90 / max, alignment p90" in ms; "none" when no checkpoint completed. */
+    /**
+     * "n: sync p50 / p90 / max, align p90; {@link #split}" in ms; "none" when no checkpoint
+     * completed.
+     */
+    String row(LatencyBenchmark.Result r) {
+        return row() + "; " + split(r);
+    }
+
+    /** "n: sync p50 / p90 / max, align p90" in ms; "none" when no checkpoint completed. */
     String row() {
         if (sync.isEmpty()) {
             return "none";
@@ -106,6 +128,34 @@ final class CheckpointPauses {
                 at(s, 0.9),
                 s.get(s.size() - 1),
                 at(sorted(alignment), 0.9));
+    }
+
+    /**
+     * "p99 of the requests scheduled in the {@value #AFTER_TRIGGER_MS} ms after a checkpoint's
+     * trigger / p99 of the others (their share of the requests)": whether a rate's tail is the
+     * checkpoints' bursts (every part at work at once: the task's pause and its backlog, the
+     * upload, the sinks' transactions) or spread over the run.
+     */
+    String split(LatencyBenchmark.Result r) {
+        List<Long> sortedTriggers = sorted(triggers);
+        List<Long> after = new ArrayList<>();
+        List<Long> others = new ArrayList<>();
+        for (int i = 0; i < r.scheduledMillis().length; i++) {
+            long t = r.scheduledMillis()[i];
+            int k = Collections.binarySearch(sortedTriggers, t);
+            int last = k >= 0 ? k : -k - 2; // the latest trigger at or before t
+            boolean following = last >= 0 && t - sortedTriggers.get(last) < AFTER_TRIGGER_MS;
+            (following ? after : others).add(r.latencyNanos()[i]);
+        }
+        return String.format(
+                "%s / %s (%.0f %%)",
+                p99(after),
+                p99(others),
+                100.0 * after.size() / Math.max(1, r.latencyNanos().length));
+    }
+
+    private static String p99(List<Long> nanos) {
+        return nanos.isEmpty() ? "-" : String.format("%.1f", at(sorted(nanos), 0.99) / 1e6);
     }
 
     private static List<Long> sorted(List<Long> values) {

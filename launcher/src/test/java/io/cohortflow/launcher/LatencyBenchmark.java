@@ -112,7 +112,7 @@ public final class LatencyBenchmark {
                                         stack.flinkUiUrl(),
                                         started,
                                         System.currentTimeMillis())
-                                .row());
+                                .row(r));
                 results.put(rate, r);
             }
             System.out.println(summary(results));
@@ -278,8 +278,20 @@ public final class LatencyBenchmark {
         }
     }
 
-    /** {@code errors}: every answer but 200 (timeouts included); {@code refused}: the 429s. */
-    record Result(int sent, int unsent, long[] nanos, int errors, int refused) {
+    /**
+     * {@code nanos}: the answered requests' latencies, sorted; {@code errors}: every answer but 200
+     * (timeouts included); {@code refused}: the 429s; {@code scheduledMillis} and {@code
+     * latencyNanos}: each answered request's scheduled instant (epoch ms) and latency, in schedule
+     * order.
+     */
+    record Result(
+            int sent,
+            int unsent,
+            long[] nanos,
+            int errors,
+            int refused,
+            long[] scheduledMillis,
+            long[] latencyNanos) {
         /** The {@link #HEADER} columns for this result at {@code rate}. */
         String row(int rate) {
             return String.format(

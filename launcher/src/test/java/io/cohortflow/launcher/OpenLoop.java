@@ -77,6 +77,7 @@ final class OpenLoop {
         }
         int unsent = 0;
         long start = System.nanoTime();
+        long startMillis = System.currentTimeMillis();
         for (int i = 0; i < total; i++) {
             long scheduled = start + i * interval;
             long wait = scheduled - System.nanoTime();
@@ -96,9 +97,19 @@ final class OpenLoop {
         if (Boolean.getBoolean("timeline")) {
             timeline(latencies, rate);
         }
-        long[] sorted = java.util.Arrays.stream(latencies).filter(l -> l >= 0).sorted().toArray();
+        int answered = (int) java.util.Arrays.stream(latencies).filter(l -> l >= 0).count();
+        long[] scheduled = new long[answered];
+        long[] inOrder = new long[answered];
+        for (int i = 0, k = 0; i < total; i++) {
+            if (latencies[i] >= 0) {
+                scheduled[k] = startMillis + TimeUnit.NANOSECONDS.toMillis(i * interval);
+                inOrder[k++] = latencies[i];
+            }
+        }
+        long[] sorted = inOrder.clone();
+        java.util.Arrays.sort(sorted);
         return new LatencyBenchmark.Result(
-                total - unsent, unsent, sorted, errors.get(), refused.get());
+                total - unsent, unsent, sorted, errors.get(), refused.get(), scheduled, inOrder);
     }
 
     /**

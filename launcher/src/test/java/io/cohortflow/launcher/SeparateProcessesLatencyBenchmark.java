@@ -127,7 +127,7 @@ public final class SeparateProcessesLatencyBenchmark {
                         perPart,
                         ServiceSideLatency.row(served, ServiceSideLatency.scrape(http, base)),
                         CheckpointPauses.read(http, flink, started0, System.currentTimeMillis())
-                                .row());
+                                .row(r));
                 results.put(rate, r);
             }
             System.out.println(LatencyBenchmark.summary(results));
@@ -146,7 +146,10 @@ public final class SeparateProcessesLatencyBenchmark {
     }
 
     static final String CHECKPOINTS_HEADER =
-            "checkpoints: segmentation task's pause, sync p50 / p90 / max ms, align p90";
+            "checkpoints: segmentation task's pause, sync p50 / p90 / max ms, align p90;"
+                    + " p99 ms in the "
+                    + CheckpointPauses.AFTER_TRIGGER_MS
+                    + " ms after a trigger / later (share)";
 
     static final List<String> BROKER_JVM =
             List.of(
