@@ -132,9 +132,9 @@ final class CheckpointPauses {
 
     /**
      * "p99 of the requests scheduled in the {@value #AFTER_TRIGGER_MS} ms after a checkpoint's
-     * trigger / p99 of the others (their share of the requests)": whether a rate's tail is the
-     * checkpoints' bursts (every part at work at once: the task's pause and its backlog, the
-     * upload, the sinks' transactions) or spread over the run.
+     * trigger / p99 of the others (their share of the requests)": whether a rate's tail follows the
+     * checkpoints (more than the task's synchronous pause: requests wait for a few hundred ms after
+     * a trigger, docs/segmentation.md) or is spread over the run.
      */
     String split(LatencyBenchmark.Result r) {
         List<Long> sortedTriggers = sorted(triggers);
