@@ -70,7 +70,7 @@ final class CheckpointPauses {
         for (JsonNode c : get(http, flink + "/jobs/" + job + "/checkpoints").path("history")) {
             long at = c.path("trigger_timestamp").asLong();
             if (at >= from - AFTER_TRIGGER_MS && at <= to) {
-                p.triggers.add(at); // a checkpoint's burst comes whether or not it completes
+                p.triggers.add(at); // requests wait after a trigger whether or not it completes
             }
             if (!c.path("status").asText().equals("COMPLETED") || at < from || at > to) {
                 continue;

@@ -13,8 +13,7 @@ class CheckpointPausesTest {
         // Triggers at 1 000 and 2 500 ms; the window is [trigger, trigger + 400).
         long[] scheduled = {900, 1000, 1399, 1400, 2000, 2600};
         long[] latency = {3 * MS, 100 * MS, 90 * MS, 1 * MS, 2 * MS, 80 * MS};
-        LatencyBenchmark.Result r =
-                new LatencyBenchmark.Result(6, 0, new long[0], 0, 0, scheduled, latency);
+        LatencyBenchmark.Result r = new LatencyBenchmark.Result(6, 0, 0, 0, scheduled, latency);
 
         String split = CheckpointPauses.triggeredAt(List.of(2500L, 1000L)).split(r);
 
@@ -25,7 +24,7 @@ class CheckpointPausesTest {
     void with_no_trigger_every_request_counts_as_later() {
         LatencyBenchmark.Result r =
                 new LatencyBenchmark.Result(
-                        2, 0, new long[0], 0, 0, new long[] {10, 20}, new long[] {5 * MS, 7 * MS});
+                        2, 0, 0, 0, new long[] {10, 20}, new long[] {5 * MS, 7 * MS});
 
         assertThat(CheckpointPauses.triggeredAt(List.of()).split(r)).isEqualTo("- / 7.0 (0 %)");
     }

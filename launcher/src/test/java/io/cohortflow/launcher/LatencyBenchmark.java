@@ -279,15 +279,13 @@ public final class LatencyBenchmark {
     }
 
     /**
-     * {@code nanos}: the answered requests' latencies, sorted; {@code errors}: every answer but 200
-     * (timeouts included); {@code refused}: the 429s; {@code scheduledMillis} and {@code
-     * latencyNanos}: each answered request's scheduled instant (epoch ms) and latency, in schedule
-     * order.
+     * {@code errors}: every answer but 200 (timeouts included); {@code refused}: the 429s; {@code
+     * scheduledMillis} and {@code latencyNanos}: each answered request's scheduled instant (epoch
+     * ms) and latency, in schedule order.
      */
     record Result(
             int sent,
             int unsent,
-            long[] nanos,
             int errors,
             int refused,
             long[] scheduledMillis,
@@ -299,12 +297,15 @@ public final class LatencyBenchmark {
                     rate, sent, unsent, p(0.50), p(0.99), p(0.999), p(1.0), errors, refused);
         }
 
+        /** The nearest-rank quantile {@code q} of the answered requests' latencies, in ms. */
         double p(double q) {
-            if (nanos.length == 0) {
+            if (latencyNanos.length == 0) {
                 return Double.NaN;
             }
-            int i = (int) Math.min(nanos.length - 1, Math.ceil(q * nanos.length) - 1);
-            return nanos[Math.max(0, i)] / 1e6;
+            long[] sorted = latencyNanos.clone();
+            Arrays.sort(sorted);
+            int i = (int) Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1);
+            return sorted[Math.max(0, i)] / 1e6;
         }
     }
 

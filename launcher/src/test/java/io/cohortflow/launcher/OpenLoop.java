@@ -106,10 +106,8 @@ final class OpenLoop {
                 inOrder[k++] = latencies[i];
             }
         }
-        long[] sorted = inOrder.clone();
-        java.util.Arrays.sort(sorted);
         return new LatencyBenchmark.Result(
-                total - unsent, unsent, sorted, errors.get(), refused.get(), scheduled, inOrder);
+                total - unsent, unsent, errors.get(), refused.get(), scheduled, inOrder);
     }
 
     /**
