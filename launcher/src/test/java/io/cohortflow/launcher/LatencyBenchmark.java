@@ -31,18 +31,38 @@ import org.jspecify.annotations.Nullable;
  * workspace has limits of its own: no rate limit, and 1 000 requests in flight, beyond which the
  * service answers 429 at once. The generator ({@link OpenLoop}) sends over {@link #CONNECTIONS}
  * keep-alive connections; a request due while {@link OpenLoop#MAX_QUEUED} wait for one is not sent,
- * and counted as {@code unsent}. Before the measured rates the stack is warmed up for {@code
- * -Dwarmup} seconds (default 90) at 500/s.
+ * and counted as {@code unsent}. Before the measured rates the stack is warmed up at 500/s (see
+ * {@link #warmUp}) until its JIT compilers have settled; each rate prints the compilers' share too.
  */
 public final class LatencyBenchmark {
     /** Keep-alive connections of the load generator: the most requests in flight at once. */
     static final int CONNECTIONS = Integer.getInteger("connections", 64);
 
     /**
-     * The warm-up before the measured rates (not measured): long enough for the JIT compilers of
-     * every part to settle (at 5 s they were still a sixth of the machine 40 s later).
+     * The shortest warm-up before the measured rates (not measured; at 5 s the JIT compilers were
+     * still a sixth of the machine 40 s later).
      */
     static final int WARM_UP_SECONDS = Integer.getInteger("warmup", 90);
+
+    /**
+     * A warm-up goes on, round after round, until the JIT compilers of every part used less than
+     * this many cores over a round: after 90 s at 500/s they still took a quarter of this 2-core
+     * machine through the next rate (p99 177-286 ms against 62 after 300 s, 2026-12-05), so a fixed
+     * warm-up measured the compilers as much as the stack.
+     */
+    static final double WARM_UP_JIT_CORES =
+            Double.parseDouble(System.getProperty("warmup.jit-cores", "0.1"));
+
+    /** The longest warm-up, whatever the compilers do (the benchmark stays bounded in time). */
+    static final int WARM_UP_MAX_SECONDS = Integer.getInteger("warmup.max", 600);
+
+    /**
+     * Each measured rate is first run unmeasured for at least this long, and until its compilers
+     * settle (at most a minute): a higher rate takes paths a lower one did not (full network
+     * buffers, larger fetches), and the switch from 500/s to 1 000/s set off about a thousand
+     * compilations in the job in the next 10 s, inside the measured window.
+     */
+    static final int SETTLE_SECONDS = Integer.getInteger("settle", 10);
 
     static final int WARM_UP_RATE = 500;
 
@@ -80,12 +100,14 @@ public final class LatencyBenchmark {
                 CohortflowStack.start(LauncherConfig.from(settings, Map.of()))) {
             String base = "http://127.0.0.1:" + stack.httpPort();
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-            List<String> users = prepare(http, base);
+            long self = ProcessHandle.current().pid();
+            List<String> users = prepare(http, base, List.of(self));
             System.out.printf(
-                    "%n%s %11s %6s  %s  %s%n",
+                    "%n%s %11s %6s %9s  %s  %s%n",
                     HEADER,
                     "cpu ms/req",
                     "cpu %",
+                    "JIT cores",
                     "service-side p50 / p99 / p99.9 ms",
                     SeparateProcessesLatencyBenchmark.CHECKPOINTS_HEADER);
             var os =
@@ -94,18 +116,22 @@ public final class LatencyBenchmark {
             int cores = Runtime.getRuntime().availableProcessors();
             Map<Integer, Result> results = new java.util.LinkedHashMap<>();
             for (int rate : rates) {
+                settle(base, users, List.of(self), rate);
                 var served = ServiceSideLatency.scrape(http, base);
                 long cpu0 = os.getProcessCpuTime();
+                Map<String, Long> jit0 = ProcessCpu.compilerNanos(List.of(self));
                 long wall0 = System.nanoTime();
                 long started = System.currentTimeMillis();
                 Result r = run(base, users, rate, seconds);
                 double cpu = os.getProcessCpuTime() - cpu0;
                 double wall = System.nanoTime() - wall0;
+                double jit = ProcessCpu.spent(jit0, ProcessCpu.compilerNanos(List.of(self)));
                 System.out.printf(
-                        "%s %11.2f %6.0f  %s  %s%n",
+                        "%s %11.2f %6.0f %9.2f  %s  %s%n",
                         r.row(rate),
                         cpu / r.sent / 1e6,
                         100 * cpu / wall / cores,
+                        jit / wall,
                         ServiceSideLatency.row(served, ServiceSideLatency.scrape(http, base)),
                         CheckpointPauses.read(
                                         http,
@@ -222,17 +248,66 @@ public final class LatencyBenchmark {
                     "429s");
 
     /**
-     * Creates the segments, makes 10 000 user ids and warms the stack up at 500/s (JIT,
-     * connections, the job's first checkpoint; not measured); returns the users.
+     * Creates the segments, makes 10 000 user ids and warms up the stack whose processes are {@code
+     * pids} (see {@link #warmUp}); returns the users.
      */
-    static List<String> prepare(HttpClient http, String base) throws Exception {
+    static List<String> prepare(HttpClient http, String base, List<Long> pids) throws Exception {
         createSegments(http, base);
         List<String> users = new ArrayList<>();
         for (int i = 0; i < 10_000; i++) {
             users.add(UUID.randomUUID().toString());
         }
-        run(base, users, WARM_UP_RATE, WARM_UP_SECONDS);
+        warmUp(base, users, pids);
         return users;
+    }
+
+    /**
+     * Sends {@link #WARM_UP_RATE} requests a second (not measured: JIT, connections, the job's
+     * first checkpoints) in rounds of 30 s: at least {@link #WARM_UP_SECONDS}, then until the
+     * compilers settle, at most {@link #WARM_UP_MAX_SECONDS}.
+     */
+    static void warmUp(String base, List<String> users, List<Long> pids) throws Exception {
+        warmUp(base, users, pids, WARM_UP_RATE, WARM_UP_SECONDS, WARM_UP_MAX_SECONDS, 30);
+    }
+
+    /**
+     * Runs {@code rate} unmeasured before it is measured, in rounds of 10 s: at least {@link
+     * #SETTLE_SECONDS}, then until the compilers settle, at most a minute.
+     */
+    static void settle(String base, List<String> users, List<Long> pids, int rate)
+            throws Exception {
+        if (SETTLE_SECONDS > 0) {
+            warmUp(base, users, pids, rate, SETTLE_SECONDS, Math.max(60, SETTLE_SECONDS), 10);
+        }
+    }
+
+    /**
+     * Sends {@code rate} requests a second in rounds of {@code round} seconds, for at least {@code
+     * min} and at most {@code max} seconds, stopping after the first round past {@code min} in
+     * which the JIT compilers of every one of {@code pids} used less than {@link
+     * #WARM_UP_JIT_CORES} cores; prints each round.
+     */
+    private static void warmUp(
+            String base, List<String> users, List<Long> pids, int rate, int min, int max, int round)
+            throws Exception {
+        int done = 0;
+        while (true) {
+            int seconds = Math.min(round, max - done);
+            Map<String, Long> jit0 = ProcessCpu.compilerNanos(pids);
+            long wall0 = System.nanoTime();
+            run(base, users, rate, seconds);
+            double cores =
+                    (double) ProcessCpu.spent(jit0, ProcessCpu.compilerNanos(pids))
+                            / (System.nanoTime() - wall0);
+            done += seconds;
+            System.out.printf(
+                    "WARM-UP (not a figure) %d s at %d/s: the JIT compilers used %.2f cores over"
+                            + " the last %d s%n",
+                    done, rate, cores, seconds);
+            if (done >= max || (done >= min && cores < WARM_UP_JIT_CORES)) {
+                return;
+            }
+        }
     }
 
     /** The three segments every run evaluates, created through the Segments API. */

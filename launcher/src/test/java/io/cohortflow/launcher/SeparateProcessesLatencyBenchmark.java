@@ -47,8 +47,6 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * standard input closes.
  */
 public final class SeparateProcessesLatencyBenchmark {
-    private static final long TICKS_PER_SECOND = 100; // Linux USER_HZ
-
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && List.of("broker", "job", "service").contains(args[0])) {
             child(args);
@@ -88,11 +86,14 @@ public final class SeparateProcessesLatencyBenchmark {
 
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             awaitAnswers(http, base);
-            List<String> users = LatencyBenchmark.prepare(http, base);
+            List<Long> pids = new ArrayList<>();
+            pids.add(ProcessHandle.current().pid());
+            parts.values().forEach(p -> pids.add(p.pid()));
+            List<String> users = LatencyBenchmark.prepare(http, base, pids);
             System.out.printf(
                     "%n%s  %s  %s  %s%n",
                     LatencyBenchmark.HEADER,
-                    "cpu ms/request: broker / job / service / generator; machine cpu %",
+                    "cpu ms/request: broker / job / service / generator; machine cpu %; JIT cores",
                     "service-side p50 / p99 / p99.9 ms",
                     CHECKPOINTS_HEADER);
             var os =
@@ -101,13 +102,16 @@ public final class SeparateProcessesLatencyBenchmark {
             int cores = Runtime.getRuntime().availableProcessors();
             Map<Integer, LatencyBenchmark.Result> results = new LinkedHashMap<>();
             for (int rate : rates) {
+                LatencyBenchmark.settle(base, users, pids, rate);
                 var served = ServiceSideLatency.scrape(http, base);
                 Map<String, Long> before = cpuNanos(parts);
                 long self0 = os.getProcessCpuTime();
+                Map<String, Long> jit0 = ProcessCpu.compilerNanos(pids);
                 long wall0 = System.nanoTime();
                 long started0 = System.currentTimeMillis();
                 LatencyBenchmark.Result r = LatencyBenchmark.run(base, users, rate, seconds);
                 double wall = System.nanoTime() - wall0;
+                double jit = ProcessCpu.spent(jit0, ProcessCpu.compilerNanos(pids));
                 Map<String, Long> after = cpuNanos(parts);
                 double self = os.getProcessCpuTime() - self0;
                 double total = self;
@@ -119,8 +123,8 @@ public final class SeparateProcessesLatencyBenchmark {
                 }
                 perPart.append(
                         String.format(
-                                "%.2f; %.0f %%",
-                                self / r.sent() / 1e6, 100 * total / wall / cores));
+                                "%.2f; %.0f %%; %.2f",
+                                self / r.sent() / 1e6, 100 * total / wall / cores, jit / wall));
                 System.out.printf(
                         "%s  %s  %s  %s%n",
                         r.row(rate),
@@ -254,15 +258,11 @@ public final class SeparateProcessesLatencyBenchmark {
         }
     }
 
-    /** CPU time (user + system) of each process, from /proc. */
+    /** CPU time (user + system) of each process. */
     private static Map<String, Long> cpuNanos(Map<String, Process> parts) throws IOException {
         Map<String, Long> out = new HashMap<>();
         for (Map.Entry<String, Process> e : parts.entrySet()) {
-            String stat =
-                    Files.readString(Path.of("/proc", Long.toString(e.getValue().pid()), "stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
-            out.put(e.getKey(), ticks * 1_000_000_000L / TICKS_PER_SECOND);
+            out.put(e.getKey(), ProcessCpu.totalNanos(e.getValue().pid()));
         }
         return out;
     }
