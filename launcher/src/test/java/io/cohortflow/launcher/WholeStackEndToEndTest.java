@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import org.awaitility.Awaitility;
@@ -418,6 +419,24 @@ class WholeStackEndToEndTest {
         JsonNode noEvents = ok(segment("admin-key", "", "{\"user_id\":\"" + user + "\"}"));
         assertThat(cohorts(noEvents)).contains(sport);
         assertThat(noEvents.has("activations")).isFalse();
+    }
+
+    @Test
+    void a_user_id_in_capitals_is_the_same_user_as_in_lower_case() throws Exception {
+        String user = UUID.randomUUID().toString();
+        JsonNode upper =
+                ok(
+                        segment(
+                                "admin-key",
+                                "",
+                                userBody(
+                                        user.toUpperCase(Locale.ROOT),
+                                        event("Pageview", "sport"))));
+        assertThat(upper.get("user_id").asText()).isEqualTo(user);
+        assertThat(cohorts(upper)).contains(sport);
+
+        JsonNode lower = ok(segment("admin-key", "", "{\"user_id\":\"" + user + "\"}"));
+        assertThat(cohorts(lower)).contains(sport);
     }
 
     @Test

@@ -34,8 +34,8 @@ import java.util.TreeMap;
  * @param estimateTimeout how long an estimate waits for every subtask's part
  * @param estimateSample users an estimate samples when the request does not say
  * @param workspaceLimits workspaces with limits of their own ({@code
- *     cohortflow.segmentation.workspace.<org>.requestsPerSecond} and {@code .maxInFlight}, from the
- *     properties only: an environment variable's name cannot spell every org)
+ *     cohortflow.segmentation.workspace.<org>.requests-per-second} and {@code .max-in-flight}, from
+ *     the properties only: an environment variable's name cannot spell every org)
  */
 public record SegmentationConfig(
         TopicNames topics,

@@ -6,6 +6,7 @@ import io.cohortflow.core.contract.EstimatePart;
 import io.cohortflow.core.contract.EventEnvelope;
 import io.cohortflow.core.contract.Keys;
 import io.cohortflow.core.contract.ReplyRecord;
+import io.cohortflow.core.contract.UserIds;
 import io.cohortflow.core.event.EventJson;
 import io.cohortflow.service.Failures;
 import io.cohortflow.service.ServiceException;
@@ -18,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -281,11 +281,12 @@ public final class SegmentationService {
                     given == 0 ? "none was given" : given + " were given");
         }
         if (userId != null) {
-            if (!userId.isTextual() || !isUuid(userId.textValue())) {
+            String uuid = userId.isTextual() ? UserIds.uuid(userId.textValue()) : null;
+            if (uuid == null) {
                 throw ServiceException.badRequest(
                         "invalid_user_identifier", "user_id must be a UUID", "user_id: not a UUID");
             }
-            return new Identity(userId.textValue(), null);
+            return new Identity(uuid, null);
         }
         if (alias != null) {
             return new Identity(null, List.of(alias(alias, "alias", false)));
@@ -435,14 +436,5 @@ public final class SegmentationService {
     private static JsonNode present(JsonNode body, String field) {
         JsonNode v = body.get(field);
         return v == null || v.isNull() ? null : v;
-    }
-
-    /** The one rule for a user id: a UUID in its canonical text form. */
-    static boolean isUuid(String s) {
-        try {
-            return UUID.fromString(s).toString().equalsIgnoreCase(s);
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
     }
 }

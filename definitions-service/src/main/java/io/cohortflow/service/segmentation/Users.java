@@ -2,6 +2,7 @@ package io.cohortflow.service.segmentation;
 
 import io.cohortflow.core.contract.EventEnvelope;
 import io.cohortflow.core.contract.ReplyRecord;
+import io.cohortflow.core.contract.UserIds;
 import io.cohortflow.core.contract.UserMembership;
 import io.cohortflow.service.ServiceException;
 import java.util.ArrayList;
@@ -146,13 +147,14 @@ public final class Users {
                         "tag and id name a user by alias: the path then says /users/" + BY_ALIAS,
                         "tag/id given with a user id");
             }
-            if (!SegmentationService.isUuid(ref.userId())) {
+            String uuid = UserIds.uuid(ref.userId());
+            if (uuid == null) {
                 throw ServiceException.badRequest(
                         "invalid_user_identifier",
                         "the user id must be a UUID (or " + BY_ALIAS + " with tag and id)",
                         "user_id: not a UUID");
             }
-            return ref.userId();
+            return uuid;
         }
         String tag = aliasPart(ref.tag(), "tag");
         String id = aliasPart(ref.id(), "id");

@@ -1,6 +1,7 @@
 package io.cohortflow.service.segments;
 
 import io.cohortflow.core.contract.Json;
+import io.cohortflow.core.contract.Keys;
 import io.cohortflow.core.contract.MembersExport;
 import io.cohortflow.service.ServiceException;
 import java.io.ByteArrayOutputStream;
@@ -39,6 +40,11 @@ public final class MemberExports {
 
     public Page page(String workspace, String segment, int limit, @Nullable String cursor) {
         Cursor at = cursor == null ? null : Cursor.decode(cursor);
+        if (at != null && !at.segment().equals(Keys.of(workspace, segment))) {
+            // Its file and offset are another segment's: read here they would skip or cut lines.
+            throw ServiceException.badRequest(
+                    "invalid_cursor", "this cursor pages over another segment's members");
+        }
         Path export = at == null ? newestCovering(workspace, segment) : dir.resolve(at.export());
         if (at != null && !Files.exists(export.resolve(MembersExport.MANIFEST))) {
             throw ServiceException.badRequest(
@@ -84,7 +90,12 @@ public final class MemberExports {
         }
         String next =
                 file < files.size()
-                        ? new Cursor(export.getFileName().toString(), file, offset).encode()
+                        ? new Cursor(
+                                        export.getFileName().toString(),
+                                        file,
+                                        offset,
+                                        Keys.of(workspace, segment))
+                                .encode()
                         : null;
         return new Page(manifest, out, next);
     }
@@ -149,22 +160,26 @@ public final class MemberExports {
         return c == -1 && b.size() == 0 ? null : b.toByteArray();
     }
 
-    /** Where a page stopped: export id, file number, byte offset; opaque to clients. */
-    record Cursor(String export, int file, long offset) {
+    /**
+     * Where a page stopped: export id, file number, byte offset, and the segment paged over (its
+     * key, last: an id may hold ':'); opaque to clients.
+     */
+    record Cursor(String export, int file, long offset, String segment) {
         String encode() {
             return Base64.getUrlEncoder()
                     .withoutPadding()
                     .encodeToString(
-                            (export + ":" + file + ":" + offset).getBytes(StandardCharsets.UTF_8));
+                            (export + ":" + file + ":" + offset + ":" + segment)
+                                    .getBytes(StandardCharsets.UTF_8));
         }
 
         static Cursor decode(String s) {
             try {
                 String[] p =
                         new String(Base64.getUrlDecoder().decode(s), StandardCharsets.UTF_8)
-                                .split(":");
-                Cursor c = new Cursor(p[0], Integer.parseInt(p[1]), Long.parseLong(p[2]));
-                if (p.length != 3 || c.file < 0 || c.offset < 0 || !c.export.matches("[0-9TZ]+")) {
+                                .split(":", 4);
+                Cursor c = new Cursor(p[0], Integer.parseInt(p[1]), Long.parseLong(p[2]), p[3]);
+                if (c.file < 0 || c.offset < 0 || !c.export.matches("[0-9TZ]+")) {
                     throw new IllegalArgumentException();
                 }
                 return c;

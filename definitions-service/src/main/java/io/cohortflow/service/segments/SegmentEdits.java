@@ -155,6 +155,9 @@ public final class SegmentEdits {
         if (in.definition() != null) {
             JsonNode def = segments.canonical(p.workspace(), id, in.definition());
             b.definition = def;
+        } else if (Boolean.TRUE.equals(in.published()) && cur.definition() != null) {
+            // Going live, as through publish: its references must still be live too.
+            segments.canonical(p.workspace(), id, cur.definition());
         }
         if (in.published() != null) {
             b.published = in.published();

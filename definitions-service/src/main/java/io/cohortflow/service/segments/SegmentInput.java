@@ -94,8 +94,16 @@ public record SegmentInput(
         }
         if (body.has("publishingStatus")) {
             JsonNode ps = body.get("publishingStatus");
-            if (ps.isObject() && ps.path("published").isBoolean()) {
-                published = ps.get("published").booleanValue();
+            JsonNode inner = ps.path("published");
+            if (ps.isObject() && inner.isBoolean()) {
+                published = inner.booleanValue();
+            } else if (ps.isObject() && !inner.isMissingNode() && !inner.isNull()) {
+                // Never coerced: {"published": "false"} must not leave a segment live unseen.
+                errors.add(
+                        problem(
+                                "/publishingStatus/published",
+                                "wrong_type",
+                                "published must be true or false"));
             } else if (!ps.isObject()) {
                 errors.add(
                         problem(

@@ -118,6 +118,14 @@ class MembersApiTest {
                                 .get("errorCode")
                                 .asText())
                 .isEqualTo("invalid_cursor");
+        // A cursor of this segment's pages, given for another segment (of which that export holds
+        // none).
+        String second =
+                alice.get("/segments/" + id + "/members?limit=2").json().get("nextCursor").asText();
+        String other = create("Also exported");
+        Http.Response crossed = alice.get("/segments/" + other + "/members?cursor=" + second);
+        assertThat(crossed.status()).as(crossed.toString()).isEqualTo(400);
+        assertThat(crossed.json().get("errorCode").asText()).isEqualTo("invalid_cursor");
         assertThat(alice.get("/segments/" + id + "/members?limit=0").status()).isEqualTo(400);
         // Another workspace's key sees no such segment.
         assertThat(eve.get("/segments/" + id + "/members").status()).isEqualTo(404);

@@ -253,6 +253,16 @@ class SegmentLimitsAndReferencesTest {
         Http.Response publish = alice.post("/segments/" + user + "/publish", null);
         assertThat(publish.status()).isEqualTo(400);
         assertThat(firstError(publish).get("code").asText()).isEqualTo("unpublished_segment");
+        // Going live through PUT is the same check, with no new definition in the body.
+        Http.Response put = alice.put("/segments/" + user, Defs.map("published", true));
+        assertThat(put.status()).as(put.toString()).isEqualTo(400);
+        assertThat(firstError(put).get("code").asText()).isEqualTo("unpublished_segment");
+        assertThat(
+                        alice.get("/segments/" + user)
+                                .json()
+                                .at("/publishingStatus/published")
+                                .asBoolean())
+                .isFalse();
     }
 
     @Test

@@ -420,6 +420,18 @@ class SegmentsApiTest {
                                 Defs.map("publishingStatus", Defs.map("published", false)))
                         .json();
         assertThat(viaPut.at("/publishingStatus/published").asBoolean()).isFalse();
+        Http.Response coerced =
+                alice.put(
+                        "/segments/" + id,
+                        Defs.map("publishingStatus", Defs.map("published", "true")));
+        assertThat(coerced.status()).as(coerced.toString()).isEqualTo(400);
+        assertThat(coerced.toString()).contains("/publishingStatus/published");
+        assertThat(
+                        alice.get("/segments/" + id + "?expansion=publishingStatus")
+                                .json()
+                                .at("/publishingStatus/published")
+                                .asBoolean())
+                .isFalse();
     }
 
     @Test

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.EventEnvelope;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.Keys;
+import io.cohortflow.core.contract.UserIds;
 import io.cohortflow.core.event.Event;
 import io.cohortflow.core.event.EventJson;
 import io.cohortflow.core.event.EventLimits;
@@ -88,6 +89,7 @@ public final class InboundParser {
         if (user == null || user.isEmpty()) {
             return reject(in, "invalid_envelope", "user_id: required", text);
         }
+        user = UserIds.canonical(user);
         in.workspace = workspace;
         in.userId = user;
         in.key = Keys.of(workspace, user);

@@ -1,0 +1,34 @@
+package io.cohortflow.core.contract;
+
+import java.util.UUID;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The one rule for a user id's text. A UUID names the same user whatever the case of its hex digits
+ * (RFC 9562: they are case-insensitive on input), so it is keyed, stored and answered in its
+ * canonical lower-case form; without that, one person sent as {@code 2008C38F-...} and as {@code
+ * 2008c38f-...} became two users with two states. Any other id (the events topic takes ids that are
+ * not UUIDs from producers of its own) is kept as it is.
+ */
+public final class UserIds {
+    private UserIds() {}
+
+    /** The key form of {@code id}: a UUID in lower case, anything else unchanged. */
+    public static String canonical(String id) {
+        String uuid = uuid(id);
+        return uuid != null ? uuid : id;
+    }
+
+    /** {@code id} as a canonical UUID (lower case), or null when it is not a UUID's text form. */
+    public static @Nullable String uuid(String id) {
+        if (id.length() != 36) {
+            return null; // UUID.fromString also takes "1-1-1-1-1"; the text form has 36 characters
+        }
+        try {
+            String canonical = UUID.fromString(id).toString();
+            return canonical.equalsIgnoreCase(id) ? canonical : null;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package io.cohortflow.core.contract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class UserIdsTest {
+
+    @Test
+    void a_uuid_in_any_case_is_one_user_in_lower_case() {
+        String lower = "2008c38f-dece-4570-976d-87593ed001c3";
+
+        assertThat(UserIds.uuid("2008C38F-DECE-4570-976D-87593ED001C3")).isEqualTo(lower);
+        assertThat(UserIds.uuid("2008c38f-DECE-4570-976d-87593ed001C3")).isEqualTo(lower);
+        assertThat(UserIds.uuid(lower)).isEqualTo(lower);
+        assertThat(UserIds.canonical("2008C38F-DECE-4570-976D-87593ED001C3")).isEqualTo(lower);
+    }
+
+    @Test
+    void only_the_36_character_text_form_is_a_uuid() {
+        // UUID.fromString takes these; as user ids they would be a second name for one UUID.
+        assertThat(UserIds.uuid("1-1-1-1-1")).isNull();
+        assertThat(UserIds.uuid("2008c38f-dece-4570-976d-87593ed001c")).isNull();
+        assertThat(UserIds.uuid("02008c38f-dece-4570-976d-87593ed001c")).isNull();
+        assertThat(UserIds.uuid("2008c38f+dece-4570-976d-87593ed001c3")).isNull();
+        assertThat(UserIds.uuid("")).isNull();
+    }
+
+    @Test
+    void other_ids_are_kept_as_they_are() {
+        assertThat(UserIds.canonical("Visitor-42")).isEqualTo("Visitor-42");
+        assertThat(UserIds.canonical("1-1-1-1-1")).isEqualTo("1-1-1-1-1");
+    }
+}
