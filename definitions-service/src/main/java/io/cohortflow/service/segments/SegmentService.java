@@ -18,11 +18,15 @@ import io.cohortflow.service.store.PropagationTracker;
 import io.cohortflow.service.store.StoredSegment;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
@@ -270,7 +274,61 @@ public final class SegmentService {
         }
         JsonNode canonical = DefinitionWriter.write(r.definition());
         limits.checkDefinition(canonical);
+        if (selfId != null) {
+            referrersWithinLimit(workspace, selfId, r.definition());
+        }
         return canonical;
+    }
+
+    /**
+     * The segments that reference {@code selfId}, directly or through others, inline its new
+     * definition: a definition that grows must not take one of them past the resolved-size
+     * guardrail, which each met against the old one when it was written (400 naming the first).
+     */
+    private void referrersWithinLimit(String workspace, String selfId, Definition edited) {
+        Function<String, Definition> current = references.target(workspace, null).segments();
+        Function<String, Definition> lookup =
+                ref -> ref.equals(selfId) ? edited : current.apply(ref);
+        int max = limits.guardrails().maxResolvedPredicates();
+        Set<String> seen = new HashSet<>();
+        Deque<String> todo = new ArrayDeque<>(List.of(selfId));
+        while (!todo.isEmpty()) {
+            for (StoredSegment referrer : dependents.of(workspace, todo.pop(), false)) {
+                if (!seen.add(referrer.id())) {
+                    continue;
+                }
+                todo.add(referrer.id());
+                Definition d = DefinitionParser.parse(referrer.definition()).definition();
+                boolean tooLarge =
+                        d != null
+                                && SegmentResolver.resolve(
+                                                d, referrer.id(), lookup, id -> null, max)
+                                        .problems()
+                                        .stream()
+                                        .anyMatch(
+                                                pr -> pr.code().equals(SegmentResolver.TOO_LARGE));
+                if (tooLarge) {
+                    throw new ServiceException(
+                            400,
+                            "invalid_definition",
+                            "segment "
+                                    + referrer.id()
+                                    + " references this one; with this definition inlined it would"
+                                    + " have more than "
+                                    + max
+                                    + " predicates (the limit)",
+                            List.of(
+                                    SegmentInput.problem(
+                                            "/definition",
+                                            SegmentResolver.TOO_LARGE,
+                                            "it would take segment "
+                                                    + referrer.id()
+                                                    + " past "
+                                                    + max
+                                                    + " resolved predicates")));
+                }
+            }
+        }
     }
 
     // ---- versions ----

@@ -187,12 +187,24 @@ class SegmentLimitsAndReferencesTest {
         assertThat(v.get("valid").asBoolean()).isFalse();
         assertThat(v.at("/errors/0/code").asText()).isEqualTo("too_many_resolved_predicates");
         assertThat(v.at("/errors/0/pointer").asText()).isEqualTo("/container/pred/preds/19");
+        String smaller =
+                create(alice, "Level 2, smaller", Defs.refs(Collections.nCopies(19, level1)));
+
+        // Level 2 inlines leaf 0 nineteen times: a leaf that grows takes it past the limit, which
+        // its own validation would refuse, so the leaf's edit is refused, naming it.
+        Http.Response grow =
+                alice.put(
+                        "/segments/" + leaves.get(0),
+                        Defs.map("definition", Defs.refs(List.of(leaves.get(1), leaves.get(2)))));
+        assertThat(grow.status()).as(grow.toString()).isEqualTo(400);
+        assertThat(firstError(grow).get("code").asText()).isEqualTo("too_many_resolved_predicates");
+        assertThat(grow.json().get("errorDescription").asText()).contains(smaller);
+        assertThat(alice.get("/segments/" + leaves.get(0)).json().get("version").asLong())
+                .isEqualTo(1);
         assertThat(
-                        alice.post(
-                                        "/segments",
-                                        Defs.body(
-                                                "Level 2, smaller",
-                                                Defs.refs(Collections.nCopies(19, level1))))
+                        alice.put(
+                                        "/segments/" + leaves.get(0),
+                                        Defs.map("definition", Defs.event("F")))
                                 .status())
                 .isEqualTo(200);
     }
