@@ -1,0 +1,204 @@
+package io.cohortflow.core.definition;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The parser's reading of JSON fields: each reader returns the field's value, or null after adding
+ * a {@link Problem} at the field's pointer (to the parse's one list), so the parser goes on and
+ * reports every problem of a definition at once. The tolerant spellings live here: numeric strings
+ * for numbers, numbers and booleans for text, singular or plural units.
+ */
+final class JsonFields {
+    private final List<Problem> problems;
+
+    JsonFields(List<Problem> problems) {
+        this.problems = problems;
+    }
+
+    @Nullable TimeUnit unit(JsonNode n, String ptr) {
+        String u = reqText(n, ptr, "unit");
+        if (u == null) {
+            return null;
+        }
+        TimeUnit unit = TimeUnit.fromJson(u).orElse(null);
+        if (unit == null) {
+            error(
+                    "invalid_value",
+                    Pointer.child(ptr, "unit"),
+                    "unit must be one of minute, hour, day, week, month, quarter, year; got \""
+                            + u
+                            + "\"");
+        }
+        return unit;
+    }
+
+    @Nullable Integer positiveInt(JsonNode n, String ptr, String field) {
+        JsonNode c = n.get(field);
+        String p = Pointer.child(ptr, field);
+        if (c == null || c.isNull()) {
+            error("missing_field", p, "\"" + field + "\" is required");
+            return null;
+        }
+        Double d = number(c);
+        if (d == null || d != Math.rint(d) || d < 1 || d > Integer.MAX_VALUE) {
+            error("invalid_value", p, "\"" + field + "\" must be a positive integer");
+            return null;
+        }
+        return d.intValue();
+    }
+
+    @Nullable
+    static Double number(JsonNode n) {
+        if (n.isNumber()) {
+            double d = n.doubleValue();
+            return Double.isFinite(d) ? d : null;
+        }
+        if (n.isTextual()) {
+            try {
+                double d = Double.parseDouble(n.textValue().trim());
+                return Double.isFinite(d) ? d : null;
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    @Nullable Double reqNumber(JsonNode n, String ptr, String field) {
+        JsonNode c = n.get(field);
+        String p = Pointer.child(ptr, field);
+        if (c == null || c.isNull()) {
+            error("missing_field", p, "\"" + field + "\" is required");
+            return null;
+        }
+        Double d = number(c);
+        if (d == null) {
+            error("wrong_type", p, "\"" + field + "\" must be a number (or a numeric string)");
+        }
+        return d;
+    }
+
+    @Nullable String scalarText(JsonNode n, String ptr, String field) {
+        JsonNode c = n.get(field);
+        String p = Pointer.child(ptr, field);
+        if (c == null || c.isNull()) {
+            error("missing_field", p, "\"" + field + "\" is required");
+            return null;
+        }
+        if (c.isTextual()) {
+            return c.textValue();
+        }
+        if (c.isNumber() || c.isBoolean()) {
+            return c.asText();
+        }
+        error("wrong_type", p, "\"" + field + "\" must be a string");
+        return null;
+    }
+
+    @Nullable List<String> stringList(JsonNode n, String ptr) {
+        JsonNode arr = n.get("list");
+        String p = Pointer.child(ptr, "list");
+        if (arr == null || !arr.isArray() || arr.isEmpty()) {
+            error("missing_field", p, "\"list\" must be a non-empty array of strings");
+            return null;
+        }
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < arr.size(); i++) {
+            JsonNode e = arr.get(i);
+            if (!(e.isTextual() || e.isNumber() || e.isBoolean())) {
+                error("wrong_type", Pointer.child(p, i), "list elements must be strings");
+                return null;
+            }
+            out.add(e.asText());
+        }
+        return List.copyOf(out);
+    }
+
+    @Nullable List<Double> numberList(JsonNode n, String ptr) {
+        JsonNode arr = n.get("list");
+        String p = Pointer.child(ptr, "list");
+        if (arr == null || !arr.isArray() || arr.isEmpty()) {
+            error("missing_field", p, "\"list\" must be a non-empty array of numbers");
+            return null;
+        }
+        List<Double> out = new ArrayList<>();
+        for (int i = 0; i < arr.size(); i++) {
+            Double d = number(arr.get(i));
+            if (d == null) {
+                error("wrong_type", Pointer.child(p, i), "list elements must be numbers");
+                return null;
+            }
+            out.add(d);
+        }
+        return List.copyOf(out);
+    }
+
+    @Nullable String reqText(JsonNode n, String ptr, String field) {
+        JsonNode c = n.get(field);
+        String p = Pointer.child(ptr, field);
+        if (c == null || c.isNull()) {
+            error("missing_field", p, "\"" + field + "\" is required");
+            return null;
+        }
+        if (!c.isTextual()) {
+            error("wrong_type", p, "\"" + field + "\" must be a string");
+            return null;
+        }
+        return c.textValue();
+    }
+
+    @Nullable String optText(JsonNode n, String ptr, String field) {
+        JsonNode c = n.get(field);
+        if (c == null || c.isNull()) {
+            return null;
+        }
+        if (!c.isTextual()) {
+            error("wrong_type", Pointer.child(ptr, field), "\"" + field + "\" must be a string");
+            return null;
+        }
+        return c.textValue();
+    }
+
+    void knownFields(JsonNode n, String ptr, String... known) {
+        Set<String> k = Set.of(known);
+        Iterator<Map.Entry<String, JsonNode>> it = n.fields();
+        while (it.hasNext()) {
+            String f = it.next().getKey();
+            if (!k.contains(f)) {
+                String hint =
+                        Suggestions.closest(f, k)
+                                .map(s -> "; did you mean \"" + s + "\"?")
+                                .orElse("");
+                problems.add(
+                        Problem.warning(
+                                "unknown_field",
+                                Pointer.child(ptr, f),
+                                "field \""
+                                        + f
+                                        + "\" is not part of this function and is ignored"
+                                        + hint));
+            }
+        }
+    }
+
+    void unknownFunction(String ptr, String func, Iterable<String> candidates) {
+        String hint =
+                Suggestions.closest(func, candidates)
+                        .map(s -> "; did you mean \"" + s + "\"?")
+                        .orElse("");
+        error(
+                "unknown_function",
+                Pointer.child(ptr, "func"),
+                "unknown function \"" + func + "\"" + hint);
+    }
+
+    void error(String code, String ptr, String message) {
+        problems.add(Problem.error(code, ptr, message));
+    }
+}
