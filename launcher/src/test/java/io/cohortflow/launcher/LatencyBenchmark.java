@@ -92,6 +92,13 @@ public final class LatencyBenchmark {
         // Settings on the command line (-Dcohortflow.job.checkpoint-interval=10s) over these.
         Map<String, String> settings = new java.util.HashMap<>(props);
         settings.putAll(commandLineSettings());
+        // Flink options to try, as the separate job takes them
+        // (-Dflink.state.changelog.enabled=true).
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith(LauncherConfig.FLINK_PREFIX)) {
+                settings.put(name, System.getProperty(name));
+            }
+        }
         Path stateDir = stateLocalDir();
         if (stateDir != null) {
             settings.put(JobConfig.STATE_LOCAL_DIR.key(), stateDir.toString());
