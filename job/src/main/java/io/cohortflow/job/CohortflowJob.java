@@ -175,6 +175,15 @@ public final class CohortflowJob {
             f.setString("state.backend.rocksdb.localdir", c.stateLocalDir());
         }
         f.setString("execution.checkpointing.dir", c.checkpointDir());
+        if (c.stateChangelog()) {
+            // The changes go where the checkpoints go; RocksDB is materialized in the background
+            // (Flink's default, every 10 minutes), which a restore then replays the log onto.
+            f.setString("state.changelog.enabled", "true");
+            f.setString("state.changelog.storage", "filesystem");
+            f.setString(
+                    "state.changelog.dstl.dfs.base-path",
+                    c.checkpointDir().replaceAll("/+$", "") + "/changelog");
+        }
         f.setString("execution.checkpointing.interval", c.checkpointInterval().toMillis() + " ms");
         f.setString("execution.checkpointing.mode", "EXACTLY_ONCE");
         f.setString(

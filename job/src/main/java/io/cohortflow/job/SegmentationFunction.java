@@ -118,7 +118,7 @@ public class SegmentationFunction
                             in,
                             "poison_record",
                             "the record failed the job " + failures + " times and was skipped",
-                            in.rawValue));
+                            in.rawValue == null ? Outputs.envelopeJson(in) : in.rawValue));
             replyFailed(in, side);
             PoisonRecords.forget(position);
             return;
@@ -182,6 +182,17 @@ public class SegmentationFunction
         if (first != null) {
             // A retry of a request already answered: its events were applied then.
             side.accept(reply(in, first, true));
+            return;
+        }
+        if (in.idempotencyKey != null && in.requestId != null && !definitions.isReady()) {
+            // No answer to remember yet, so nothing may be applied either: the client's retry
+            // with this key must apply its events once (docs/segmentation.md, "Retries").
+            side.accept(
+                    outputs.errorReply(
+                            in,
+                            ReplyRecord.DEFINITIONS_LOADING,
+                            "the job is still reading the segment definitions; nothing was"
+                                    + " applied: retry shortly with the same key"));
             return;
         }
         List<Event> events = new ArrayList<>();

@@ -26,7 +26,22 @@ class RecoveryTest extends KafkaJobTest {
 
     @Test
     void a_failure_mid_stream_loses_and_duplicates_no_membership_change() throws Exception {
-        JobConfig c = config("crash", Map.of());
+        crashMidStream(config("crash", Map.of()));
+    }
+
+    @Test
+    void with_the_state_changelog_a_failure_loses_and_duplicates_nothing_either() throws Exception {
+        JobConfig c = config("changelog", Map.of(JobConfig.STATE_CHANGELOG.key(), "true"));
+        crashMidStream(c);
+        // The setting took: the state's changes were written beside the checkpoints.
+        java.nio.file.Path changelog =
+                java.nio.file.Path.of(java.net.URI.create(c.checkpointDir())).resolve("changelog");
+        try (var files = java.nio.file.Files.walk(changelog)) {
+            assertThat(files.filter(java.nio.file.Files::isRegularFile).count()).isPositive();
+        }
+    }
+
+    private void crashMidStream(JobConfig c) throws Exception {
         long t0 = Instant.now().minus(Duration.ofDays(1)).toEpochMilli();
         segment(c, "ws", "buyers", 1, 0, true, false, everPurchased());
         int users = 120;

@@ -12,6 +12,7 @@ import static io.cohortflow.job.TestRecords.threePageviewsIn;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.EventEnvelope;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.core.eval.SegmentCatalog;
@@ -493,6 +494,65 @@ class SegmentationFunctionTest {
         // The first key still answers as it did, whatever happened since.
         send(first.replace("\"r1\"", "\"r4\""), T0 + 4);
         assertThat(side(TOPICS.replies()).get(2).get("cohorts")).isEmpty();
+    }
+
+    @Test
+    void a_keyed_request_answered_while_loading_applies_nothing_so_its_retry_counts_once()
+            throws Exception {
+        harness(1); // one definitions record still to read
+        String first =
+                withKey(
+                        envelope(
+                                "ws", "u1", "r1", event("Pageview", T0), event("Pageview", T0 + 1)),
+                        "k-1");
+        send(first, T0);
+        assertThat(side(TOPICS.replies()).get(0).at("/error/code").asText())
+                .isEqualTo("definitions_loading");
+        h.processBroadcastElement(
+                segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 0), 0);
+        sweep();
+        send(first.replace("\"r1\"", "\"r2\""), T0 + 2);
+        send(withKey(envelope("ws", "u1", "r3", event("Pageview", T0 + 3)), "k-2"), T0 + 3);
+
+        // Two page views then one: three, so the third enters; applied twice, the retry alone
+        // would have made four and entered the user a request earlier.
+        assertThat(side(TOPICS.replies()).get(1).get("cohorts")).isEmpty();
+        assertThat(side(TOPICS.replies()).get(2).get("cohorts"))
+                .extracting(JsonNode::asText)
+                .containsExactly("readers");
+    }
+
+    @Test
+    void a_definitions_record_whose_workspace_holds_a_slash_is_dead_lettered() throws Exception {
+        // Not the service's (it keys by org id), but any writer of the topic: the job replays the
+        // topic from its start after every restart, so this must not fail the task.
+        harness(0);
+        h.processBroadcastElement(
+                segment("a/b", "buyers", 1, 0, true, false, everPurchased(), 0), 0);
+        h.processBroadcastElement(
+                segment("ws", "buyers", 1, 0, true, false, everPurchased(), 1), 0);
+        send(envelope("ws", "u1", null, event("Purchase", T0)), T0);
+
+        assertThat(side(TOPICS.deadLetter()))
+                .extracting(n -> n.get("reason").asText())
+                .containsExactly("invalid_definition");
+        assertThat(memberships()).hasSize(1);
+    }
+
+    @Test
+    void ids_too_long_for_what_the_job_writes_make_an_invalid_envelope_without_a_reply()
+            throws Exception {
+        harness(0);
+        String longId = "x".repeat(EventEnvelope.MAX_ID + 1);
+        send(envelope("ws", longId, "r1", event("Pageview", T0)), T0);
+        send(envelope("ws", "u1", longId, event("Pageview", T0)), T0);
+
+        assertThat(side(TOPICS.deadLetter()))
+                .extracting(n -> n.get("reason").asText())
+                .containsExactly("invalid_envelope", "invalid_envelope");
+        // No reply: the second would carry the long id, and an envelope whose user cannot be
+        // named gets none, as without a user id at all.
+        assertThat(side(TOPICS.replies())).isEmpty();
     }
 
     @Test

@@ -89,6 +89,15 @@ public record EventEnvelope(
     public static final int MAX_IDEMPOTENCY_KEY = 128;
 
     /**
+     * The longest workspace, user id and request id an envelope may carry (characters): each goes
+     * into the key or body of what the job writes for it (memberships, the reply), and a record
+     * over the producers' size limit would fail the job on every replay, where a long id is the
+     * client's mistake and its envelope a dead letter. The service's own ids are far shorter
+     * (UUIDs, configured alias lengths).
+     */
+    public static final int MAX_ID = 512;
+
+    /**
      * The one rule for an idempotency key, applied by the service to the header and by the job to
      * the envelope: 1 to {@link #MAX_IDEMPOTENCY_KEY} visible ASCII characters.
      */

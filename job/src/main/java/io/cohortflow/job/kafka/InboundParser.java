@@ -89,11 +89,27 @@ public final class InboundParser {
         if (user == null || user.isEmpty()) {
             return reject(in, "invalid_envelope", "user_id: required", text);
         }
+        if (workspace.length() > EventEnvelope.MAX_ID || user.length() > EventEnvelope.MAX_ID) {
+            return reject(
+                    in,
+                    "invalid_envelope",
+                    "workspace and user_id: at most " + EventEnvelope.MAX_ID + " characters",
+                    text);
+        }
         user = UserIds.canonical(user);
         in.workspace = workspace;
         in.userId = user;
         in.key = Keys.of(workspace, user);
-        in.requestId = text(root, "request_id");
+        String requestId = text(root, "request_id");
+        if (requestId != null && requestId.length() > EventEnvelope.MAX_ID) {
+            // No reply: it would carry the id, and nobody waits for an id the service never makes.
+            return reject(
+                    in,
+                    "invalid_envelope",
+                    "request_id: at most " + EventEnvelope.MAX_ID + " characters",
+                    text);
+        }
+        in.requestId = requestId;
         in.idempotencyKey = text(root, "idempotency_key");
         if (in.idempotencyKey != null
                 && (in.requestId == null
