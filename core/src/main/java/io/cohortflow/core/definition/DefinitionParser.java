@@ -150,11 +150,7 @@ public final class DefinitionParser {
                     "definitions nest at most " + HARD_DEPTH_LIMIT + " levels deep");
             return null;
         }
-        if (n == null || !n.isObject()) {
-            fields.error("wrong_type", ptr, "expected a predicate object with a \"func\"");
-            return null;
-        }
-        String func = fields.reqText(n, ptr, "func");
+        String func = fields.func(n, ptr, "expected a predicate object with a \"func\"");
         if (func == null) {
             return null;
         }
@@ -291,12 +287,11 @@ public final class DefinitionParser {
     }
 
     @Nullable List<Pred> predList(JsonNode n, String ptr, String field, int depth) {
-        JsonNode arr = n.get(field);
-        String p = Pointer.child(ptr, field);
-        if (arr == null || arr.isNull()) {
-            fields.error("missing_field", p, "\"" + field + "\" is required");
+        JsonNode arr = fields.required(n, ptr, field);
+        if (arr == null) {
             return null;
         }
+        String p = Pointer.child(ptr, field);
         if (!arr.isArray() || arr.isEmpty()) {
             fields.error(
                     "wrong_type", p, "\"" + field + "\" must be a non-empty array of predicates");
@@ -314,13 +309,8 @@ public final class DefinitionParser {
 
     @Nullable
     private Pred required(JsonNode n, String ptr, String field, int depth) {
-        JsonNode c = n.get(field);
-        if (c == null || c.isNull()) {
-            fields.error(
-                    "missing_field", Pointer.child(ptr, field), "\"" + field + "\" is required");
-            return null;
-        }
-        return pred(c, Pointer.child(ptr, field), depth + 1);
+        JsonNode c = fields.required(n, ptr, field);
+        return c == null ? null : pred(c, Pointer.child(ptr, field), depth + 1);
     }
 
     @Nullable Val val(@Nullable JsonNode n, String ptr) {

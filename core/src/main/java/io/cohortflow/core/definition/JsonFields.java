@@ -38,13 +38,34 @@ final class JsonFields {
         return unit;
     }
 
-    @Nullable Integer positiveInt(JsonNode n, String ptr, String field) {
+    /** The field's node, or null after a {@code missing_field} problem (absent, or JSON null). */
+    @Nullable JsonNode required(JsonNode n, String ptr, String field) {
         JsonNode c = n.get(field);
-        String p = Pointer.child(ptr, field);
         if (c == null || c.isNull()) {
-            error("missing_field", p, "\"" + field + "\" is required");
+            error("missing_field", Pointer.child(ptr, field), "\"" + field + "\" is required");
             return null;
         }
+        return c;
+    }
+
+    /**
+     * The {@code func} of an object of the language, or null after a problem: {@code notAnObject}
+     * when {@code n} is not an object, or the field's own.
+     */
+    @Nullable String func(@Nullable JsonNode n, String ptr, String notAnObject) {
+        if (n == null || !n.isObject()) {
+            error("wrong_type", ptr, notAnObject);
+            return null;
+        }
+        return reqText(n, ptr, "func");
+    }
+
+    @Nullable Integer positiveInt(JsonNode n, String ptr, String field) {
+        JsonNode c = required(n, ptr, field);
+        if (c == null) {
+            return null;
+        }
+        String p = Pointer.child(ptr, field);
         Double d = number(c);
         if (d == null || d != Math.rint(d) || d < 1 || d > Integer.MAX_VALUE) {
             error("invalid_value", p, "\"" + field + "\" must be a positive integer");
@@ -71,12 +92,11 @@ final class JsonFields {
     }
 
     @Nullable Double reqNumber(JsonNode n, String ptr, String field) {
-        JsonNode c = n.get(field);
-        String p = Pointer.child(ptr, field);
-        if (c == null || c.isNull()) {
-            error("missing_field", p, "\"" + field + "\" is required");
+        JsonNode c = required(n, ptr, field);
+        if (c == null) {
             return null;
         }
+        String p = Pointer.child(ptr, field);
         Double d = number(c);
         if (d == null) {
             error("wrong_type", p, "\"" + field + "\" must be a number (or a numeric string)");
@@ -85,12 +105,11 @@ final class JsonFields {
     }
 
     @Nullable String scalarText(JsonNode n, String ptr, String field) {
-        JsonNode c = n.get(field);
-        String p = Pointer.child(ptr, field);
-        if (c == null || c.isNull()) {
-            error("missing_field", p, "\"" + field + "\" is required");
+        JsonNode c = required(n, ptr, field);
+        if (c == null) {
             return null;
         }
+        String p = Pointer.child(ptr, field);
         if (c.isTextual()) {
             return c.textValue();
         }
@@ -140,12 +159,11 @@ final class JsonFields {
     }
 
     @Nullable String reqText(JsonNode n, String ptr, String field) {
-        JsonNode c = n.get(field);
-        String p = Pointer.child(ptr, field);
-        if (c == null || c.isNull()) {
-            error("missing_field", p, "\"" + field + "\" is required");
+        JsonNode c = required(n, ptr, field);
+        if (c == null) {
             return null;
         }
+        String p = Pointer.child(ptr, field);
         if (!c.isTextual()) {
             error("wrong_type", p, "\"" + field + "\" must be a string");
             return null;

@@ -109,11 +109,7 @@ final class StreamParser {
 
     @Nullable
     private SeqItem seqItem(@Nullable JsonNode n, String ptr, int depth) {
-        if (n == null || !n.isObject()) {
-            fields.error("wrong_type", ptr, "a stream element is an object with a \"func\"");
-            return null;
-        }
-        String func = fields.reqText(n, ptr, "func");
+        String func = fields.func(n, ptr, "a stream element is an object with a \"func\"");
         if (func == null) {
             return null;
         }
