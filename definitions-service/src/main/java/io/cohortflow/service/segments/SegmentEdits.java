@@ -72,6 +72,7 @@ public final class SegmentEdits {
                     400, "missing_field", missing.get(0).get("message") + "", missing);
         }
         segments.requireDataView(in.rsid());
+        in.requireTagsUnchanged(List.of()); // a new segment has none
         limits.checkInput(in);
         String id = newId(p.workspace());
         JsonNode def = segments.canonical(p.workspace(), id, in.definition());
@@ -140,6 +141,7 @@ public final class SegmentEdits {
             dependents.requireNone(p, cur, "unpublish", true);
         }
         checkExpected(cur, in.expectedVersion());
+        in.requireTagsUnchanged(cur.tags());
         limits.checkInput(in);
         StoredSegment.Builder b = cur.next("update", owner(p), now());
         if (in.name() != null) {

@@ -1,7 +1,9 @@
 package io.cohortflow.service.segments;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.Json;
 import io.cohortflow.service.ServiceException;
+import io.cohortflow.service.store.StoredSegment;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,7 +25,8 @@ public record SegmentInput(
         @Nullable Boolean published,
         @Nullable List<String> categories,
         @Nullable Map<String, Boolean> activations,
-        @Nullable Long expectedVersion) {
+        @Nullable Long expectedVersion,
+        @Nullable JsonNode tags) {
 
     static final Set<String> WRITABLE =
             Set.of(
@@ -60,13 +63,10 @@ public record SegmentInput(
         body.fieldNames()
                 .forEachRemaining(
                         f -> {
-                            if (f.equals("tags")) {
-                                errors.add(
-                                        problem(
-                                                "/tags",
-                                                "read_only_field",
-                                                "tags are set with PUT /componentmetadata/tags/tagitems"));
-                            } else if (!WRITABLE.contains(f) && !READ_ONLY.contains(f)) {
+                            // tags: checked against the segment's own (requireTagsUnchanged).
+                            if (!f.equals("tags")
+                                    && !WRITABLE.contains(f)
+                                    && !READ_ONLY.contains(f)) {
                                 errors.add(problem("/" + f, "unknown_field", "unknown field " + f));
                             }
                         });
@@ -190,7 +190,26 @@ public record SegmentInput(
                 published,
                 categories,
                 activations,
-                version);
+                version,
+                body.get("tags"));
+    }
+
+    /**
+     * Tags are set with {@code PUT /componentmetadata/tags/tagitems}; a body may carry them only as
+     * the segment has them, so that what a read or a write answered (with its tags) can be sent
+     * back with a change elsewhere. Different ones are a 400 rather than a silent no-op.
+     */
+    void requireTagsUnchanged(List<StoredSegment.Tag> current) {
+        if (tags != null && !tags.equals(Json.MAPPER.valueToTree(current))) {
+            String message =
+                    "tags are set with PUT /componentmetadata/tags/tagitems; a segment's body may"
+                            + " carry them only as they are";
+            throw new ServiceException(
+                    400,
+                    "invalid_body",
+                    message,
+                    List.of(problem("/tags", "read_only_field", message)));
+        }
     }
 
     private static @Nullable String text(

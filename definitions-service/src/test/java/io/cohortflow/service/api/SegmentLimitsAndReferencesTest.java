@@ -59,6 +59,27 @@ class SegmentLimitsAndReferencesTest {
                 List.of(Defs.map("componentType", "segment", "componentId", id, "tags", tags)));
     }
 
+    @Test
+    void what_a_read_answered_goes_back_in_a_put_with_its_tags_unchanged() {
+        String id = create(alice, "Round trip", Defs.mobile());
+        assertThat(setTags(alice, id, 2, 10).status()).isEqualTo(200);
+        JsonNode read = alice.get("/segments/" + id + "?expansion=tags,definition").json();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) read).put("name", "Round trip, renamed");
+
+        Http.Response put = alice.put("/segments/" + id, read);
+        assertThat(put.status()).as(put.toString()).isEqualTo(200);
+        assertThat(put.json().get("name").asText()).isEqualTo("Round trip, renamed");
+
+        // (The version read is the one before that PUT: the next would be a version_conflict.)
+        ((com.fasterxml.jackson.databind.node.ObjectNode) read).remove("version");
+        ((com.fasterxml.jackson.databind.node.ObjectNode) read).putArray("tags");
+        Http.Response changed = alice.put("/segments/" + id, read);
+        assertThat(changed.status()).as(changed.toString()).isEqualTo(400);
+        assertThat(firstError(changed).get("code").asText()).isEqualTo("read_only_field");
+        assertThat(firstError(changed).get("pointer").asText()).isEqualTo("/tags");
+        assertThat(alice.get("/segments/" + id + "?expansion=tags").json().get("tags")).hasSize(2);
+    }
+
     static JsonNode firstError(Http.Response r) {
         return r.json().get("errors").get(0);
     }
