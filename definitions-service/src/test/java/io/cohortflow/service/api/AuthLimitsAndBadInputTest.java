@@ -145,10 +145,10 @@ class AuthLimitsAndBadInputTest {
                         400,
                         "invalid_body"),
                 Arguments.of(
-                        "tags in the body",
+                        "tags in a new segment's body",
                         "POST",
                         "/segments",
-                        "{\"name\":\"a\",\"rsid\":\"default\",\"definition\":{},\"tags\":[]}",
+                        "{\"name\":\"a\",\"rsid\":\"default\",\"definition\":{},\"tags\":[{\"name\":\"x\"}]}",
                         400,
                         "invalid_body"),
                 Arguments.of(
