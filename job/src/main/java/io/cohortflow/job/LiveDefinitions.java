@@ -169,10 +169,11 @@ final class LiveDefinitions {
             if (r.workspace() == null || r.id() == null || r.version() < 1) {
                 throw new IOException("a segment record needs workspace, id and a version >= 1");
             }
-            if (r.workspace().indexOf('/') >= 0) {
+            if (!Keys.validWorkspace(r.workspace())) {
                 // Keys join workspace and id at the first '/': such a record could not be keyed,
                 // and throwing there would fail the job on every replay of the topic.
-                throw new IOException("a workspace id cannot contain '/': " + r.workspace());
+                throw new IOException(
+                        "a workspace id is not empty and has no '/': " + r.workspace());
             }
             return r;
         } catch (IOException e) {

@@ -261,6 +261,12 @@ final class Outputs implements Serializable {
                 new DeadLetterRecord(reason, detail, topics.events(), -1, -1, key, null));
     }
 
+    /** The record a dead letter of {@code in} carries: its raw text, or the parsed envelope's. */
+    @Nullable
+    static String recordText(Inbound in) {
+        return in.rawValue != null ? in.rawValue : envelopeJson(in);
+    }
+
     /** A parsed envelope back as JSON, for its dead letter (the raw text is not kept). */
     @Nullable
     static String envelopeJson(Inbound in) {

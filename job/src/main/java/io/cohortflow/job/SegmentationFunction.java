@@ -118,7 +118,7 @@ public class SegmentationFunction
                             in,
                             "poison_record",
                             "the record failed the job " + failures + " times and was skipped",
-                            in.rawValue == null ? Outputs.envelopeJson(in) : in.rawValue));
+                            Outputs.recordText(in)));
             replyFailed(in, side);
             PoisonRecords.forget(position);
             return;
@@ -139,7 +139,7 @@ public class SegmentationFunction
                             in,
                             "evaluation_failed",
                             "the job could not evaluate this record: " + e,
-                            in.rawValue == null ? Outputs.envelopeJson(in) : in.rawValue));
+                            Outputs.recordText(in)));
             replyFailed(in, side);
         } catch (Exception | Error e) {
             user.rollback();

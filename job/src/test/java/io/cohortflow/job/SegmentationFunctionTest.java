@@ -962,6 +962,7 @@ class SegmentationFunctionTest {
         JsonNode dead = side(TOPICS.deadLetter()).get(0);
         assertThat(dead.get("reason").asText()).isEqualTo("poison_record");
         assertThat(dead.get("offset").asLong()).isEqualTo(41);
+        assertThat(dead.get("value").asText()).as("the record skipped").contains("\"u1\"");
         assertThat(side(TOPICS.replies()).get(0).at("/error/code").asText())
                 .isEqualTo("processing_failed");
         assertThat(PoisonRecords.failures(position)).isZero();

@@ -7,6 +7,11 @@ package io.cohortflow.core.contract;
 public final class Keys {
     private Keys() {}
 
+    /** Whether {@code workspace} can name a workspace in a key: not empty, without '/'. */
+    public static boolean validWorkspace(String workspace) {
+        return !workspace.isEmpty() && workspace.indexOf('/') < 0;
+    }
+
     public static String of(String workspace, String id) {
         if (workspace.indexOf('/') >= 0) {
             throw new IllegalArgumentException("a workspace id cannot contain '/': " + workspace);

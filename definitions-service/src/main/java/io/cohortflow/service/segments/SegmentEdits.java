@@ -157,9 +157,8 @@ public final class SegmentEdits {
         if (in.definition() != null) {
             JsonNode def = segments.canonical(p.workspace(), id, in.definition());
             b.definition = def;
-        } else if (Boolean.TRUE.equals(in.published()) && cur.definition() != null) {
-            // Going live, as through publish: its references must still be live too.
-            segments.canonical(p.workspace(), id, cur.definition());
+        } else if (Boolean.TRUE.equals(in.published())) {
+            requireLiveReferences(p, id, cur); // going live, as through publish
         }
         if (in.published() != null) {
             b.published = in.published();
@@ -171,6 +170,13 @@ public final class SegmentEdits {
             b.activations = in.activations();
         }
         return write(b.build(), cur);
+    }
+
+    /** Going live: its references must still be live too (they may have changed since). */
+    private void requireLiveReferences(Principal p, String id, StoredSegment cur) {
+        if (cur.definition() != null) {
+            segments.canonical(p.workspace(), id, cur.definition());
+        }
     }
 
     /** Soft delete; a segment that others reference needs {@code force}. */
@@ -193,9 +199,8 @@ public final class SegmentEdits {
         if (!published && !force && cur.published()) {
             dependents.requireNone(p, cur, "unpublish", true);
         }
-        if (published && cur.definition() != null) {
-            // Going live: its references must still be live too (they may have changed since).
-            segments.canonical(p.workspace(), id, cur.definition());
+        if (published) {
+            requireLiveReferences(p, id, cur);
         }
         StoredSegment.Builder b = cur.next(published ? "publish" : "unpublish", owner(p), now());
         b.published = published;

@@ -83,7 +83,7 @@ public final class InboundParser {
         }
         String workspace = text(root, "workspace");
         String user = text(root, "user_id");
-        if (workspace == null || workspace.isEmpty() || workspace.contains("/")) {
+        if (workspace == null || !Keys.validWorkspace(workspace)) {
             return reject(in, "invalid_envelope", "workspace: required, without '/'", text);
         }
         if (user == null || user.isEmpty()) {
