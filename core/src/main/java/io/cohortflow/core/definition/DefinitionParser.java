@@ -23,6 +23,9 @@ public final class DefinitionParser {
      */
     public static final int HARD_DEPTH_LIMIT = 200;
 
+    /** The code of the problem reported past {@link #HARD_DEPTH_LIMIT}. */
+    public static final String TOO_DEEP = "nesting_too_deep";
+
     static final Set<String> LOGICAL =
             Set.of(
                     "container",
@@ -145,9 +148,7 @@ public final class DefinitionParser {
     @Nullable Pred pred(@Nullable JsonNode n, String ptr, int depth) {
         if (depth > HARD_DEPTH_LIMIT) {
             fields.error(
-                    "nesting_too_deep",
-                    ptr,
-                    "definitions nest at most " + HARD_DEPTH_LIMIT + " levels deep");
+                    TOO_DEEP, ptr, "definitions nest at most " + HARD_DEPTH_LIMIT + " levels deep");
             return null;
         }
         String func = fields.func(n, ptr, "expected a predicate object with a \"func\"");

@@ -1,6 +1,7 @@
 package io.cohortflow.core.definition;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.event.Values;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -77,13 +78,11 @@ final class JsonFields {
     @Nullable
     static Double number(JsonNode n) {
         if (n.isNumber()) {
-            double d = n.doubleValue();
-            return Double.isFinite(d) ? d : null;
+            return Values.finite(n.doubleValue());
         }
         if (n.isTextual()) {
             try {
-                double d = Double.parseDouble(n.textValue().trim());
-                return Double.isFinite(d) ? d : null;
+                return Values.finite(Double.parseDouble(n.textValue().trim()));
             } catch (NumberFormatException e) {
                 return null;
             }

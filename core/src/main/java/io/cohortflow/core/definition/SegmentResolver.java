@@ -24,6 +24,14 @@ public final class SegmentResolver {
      */
     public static final int MAX_RESOLVED_NODES = 10_000;
 
+    /**
+     * The deepest nesting a resolved definition may have, references inlined: the parser's own
+     * limit on one definition. A chain of references each nesting a little nests without bound in
+     * few nodes, and compiling or evaluating it recurses once per level (2 500 levels of 5 000
+     * nodes overflowed a thread's stack, which in the job would fail every replay of the log).
+     */
+    public static final int MAX_RESOLVED_DEPTH = DefinitionParser.HARD_DEPTH_LIMIT;
+
     /** The code of the problem reported when the resolved definition exceeds its node budget. */
     public static final String TOO_LARGE = "too_many_resolved_predicates";
 
@@ -79,7 +87,7 @@ public final class SegmentResolver {
         if (selfId != null) {
             r.stack.add(selfId);
         }
-        Pred top = r.pred(d.container(), "/container");
+        Pred top = r.pred(d.container(), "/container", 0);
         if (!r.problems.isEmpty()) {
             return new Result(null, List.copyOf(r.problems));
         }
@@ -100,9 +108,22 @@ public final class SegmentResolver {
         return out;
     }
 
-    private Pred pred(Pred p, String ptr) {
+    private Pred pred(Pred p, String ptr, int depth) {
         if (overflow) {
             return p; // the result is refused anyway: stop expanding
+        }
+        // Only inlined parts can take a definition past the depth its parser allowed.
+        if (outerRef != null && depth > MAX_RESOLVED_DEPTH) {
+            overflow = true;
+            problems.add(
+                    Problem.error(
+                            DefinitionParser.TOO_DEEP,
+                            outerRef,
+                            "with its segment-refs inlined the definition nests more than "
+                                    + MAX_RESOLVED_DEPTH
+                                    + " levels deep once this reference is expanded; reference"
+                                    + " segments that nest less"));
+            return p;
         }
         if (p instanceof Pred.SegmentRef r) {
             if (stack.contains(r.id())) {
@@ -135,7 +156,7 @@ public final class SegmentResolver {
                 outerRef = ptr;
             }
             stack.add(r.id());
-            Pred inlined = pred(target.container(), ptr);
+            Pred inlined = pred(target.container(), ptr, depth);
             stack.remove(r.id());
             if (outermost) {
                 outerRef = null;
@@ -160,6 +181,6 @@ public final class SegmentResolver {
                                             + maxNodes));
             return p;
         }
-        return Visitor.mapChildren(p, (child, field) -> pred(child, ptr + field));
+        return Visitor.mapChildren(p, (child, field) -> pred(child, ptr + field, depth + 1));
     }
 }

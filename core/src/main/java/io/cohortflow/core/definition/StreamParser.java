@@ -62,11 +62,14 @@ final class StreamParser {
                         "a restriction must follow a checkpoint: it limits the gap to the next one");
                 ok = false;
             }
-            if (restriction && (i + 1 >= items.size() || !isCheckpointLike(items, i + 1))) {
+            if (restriction && !stepFollows(items, i + 1)) {
+                // Before only an excluded checkpoint at the end there is no gap to limit: the
+                // restriction would be accepted and mean nothing.
                 fields.error(
                         "misplaced_restriction",
                         Pointer.child(sp, i),
-                        "a restriction must be followed by a checkpoint");
+                        "a restriction must be followed by a checkpoint that is not excluded: it"
+                                + " limits the gap to it");
                 ok = false;
             }
             if (it instanceof SeqItem.ExcludeNext) {
@@ -93,12 +96,22 @@ final class StreamParser {
         return ok;
     }
 
-    private static boolean isCheckpointLike(List<SeqItem> items, int i) {
-        SeqItem it = items.get(i);
-        return it instanceof SeqItem.Checkpoint
-                || it instanceof SeqItem.Group
-                || it instanceof SeqItem.ExcludeNext
-                || isRestriction(it);
+    /**
+     * Whether a step (a checkpoint that is not excluded, or a group) comes at or after {@code i},
+     * past restrictions and excluded checkpoints only.
+     */
+    private static boolean stepFollows(List<SeqItem> items, int i) {
+        for (int j = i; j < items.size(); j++) {
+            SeqItem it = items.get(j);
+            if (it instanceof SeqItem.ExcludeNext) {
+                j++; // the excluded checkpoint
+            } else if (it instanceof SeqItem.Checkpoint || it instanceof SeqItem.Group) {
+                return true;
+            } else if (!isRestriction(it)) {
+                return false;
+            }
+        }
+        return false;
     }
 
     static boolean isRestriction(SeqItem it) {

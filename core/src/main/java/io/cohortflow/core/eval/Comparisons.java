@@ -107,6 +107,16 @@ public final class Comparisons {
         return false;
     }
 
+    /** {@code eq} against each: numeric equality, not {@link Double#equals}. */
+    private static boolean anyEqual(List<Double> nums, double d) {
+        for (double n : nums) {
+            if (n == d) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static boolean number(Op op, Pred.Compare c, double d) {
         return switch (op) {
             case EQ -> d == c.num();
@@ -114,7 +124,7 @@ public final class Comparisons {
             case LT -> d < c.num();
             case GE -> d >= c.num();
             case LE -> d <= c.num();
-            case EQ_IN -> c.nums().contains(d);
+            case EQ_IN -> anyEqual(c.nums(), d);
             case RANGE -> (c.low() == null || d >= c.low()) && (c.high() == null || d <= c.high());
             default -> throw new IllegalStateException("not a positive numeric comparison: " + op);
         };

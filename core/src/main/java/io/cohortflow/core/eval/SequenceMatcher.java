@@ -43,6 +43,11 @@ final class SequenceMatcher {
     private final List<Event> hits;
     private final List<Step> steps = new ArrayList<>();
     private final List<Pred> trailingExclusions = new ArrayList<>();
+    // The step whose leading exclusions are checked from the unit's first hit (a prefix's first
+    // step of its own), and the step before which the trailing exclusions are checked (a
+    // suffix's step of any hit comes after it).
+    private final int firstStepFromStart;
+    private final int trailingAt;
     // By identity: checkpoints are the definition's own nodes, and a deep hash per lookup is waste.
     // Sized for the few checkpoints of a sequence: a matcher is made per evaluation.
     private final Map<Pred, List<int[]>> intervalCache = new java.util.IdentityHashMap<>(4);
@@ -87,9 +92,13 @@ final class SequenceMatcher {
             }
         }
         trailingExclusions.addAll(exclusions);
+        // The step any hit satisfies sits outside the sequence: an exclusion at that open end
+        // still covers everything from the unit's edge to the sequence, not just the gap between
+        // the sequence and the hit chosen for that step (which could always be its neighbour).
+        firstStepFromStart = s.kind() == Pred.SequenceKind.PREFIX ? 1 : 0;
+        trailingAt = steps.size();
         if (s.kind() == Pred.SequenceKind.SUFFIX) {
-            steps.add(new Step(ANY_HIT, null, List.of(), List.copyOf(trailingExclusions)));
-            trailingExclusions.clear();
+            steps.add(new Step(ANY_HIT, null, List.of(), List.of()));
         }
     }
 
@@ -122,7 +131,7 @@ final class SequenceMatcher {
     }
 
     private boolean match(int k, int prevEnd) {
-        if (k == steps.size()) {
+        if (k == trailingAt) {
             for (Pred x : trailingExclusions) {
                 for (int[] iv : intervals(x)) {
                     if (iv[0] > prevEnd) {
@@ -130,6 +139,8 @@ final class SequenceMatcher {
                     }
                 }
             }
+        }
+        if (k == steps.size()) {
             return true;
         }
         long key = ((long) k << 32) | (prevEnd + 1);
@@ -137,15 +148,14 @@ final class SequenceMatcher {
             return false;
         }
         Step step = steps.get(k);
+        GroupStarts groupStarts = isAll(step) ? new GroupStarts(step, k, prevEnd) : null;
         for (int[] cand : candidates(step, prevEnd + 1)) {
-            if (k > 0 && !restrictionsHold(step.restrictions(), prevEnd, cand[0])) {
-                continue;
-            }
-            if (excluded(step.exclusions(), prevEnd, cand[0])) {
+            int start = groupStarts != null ? groupStarts.latest(cand) : cand[0];
+            if (start < 0 || (groupStarts == null && !gapAllows(step, k, prevEnd, start))) {
                 continue;
             }
             if (match(k + 1, cand[1])) {
-                chosen[k] = cand;
+                chosen[k] = new int[] {start, cand[1]};
                 return true;
             }
         }
@@ -156,6 +166,64 @@ final class SequenceMatcher {
         return false;
     }
 
+    /** Whether step {@code k} may start at {@code start} after the previous step ended. */
+    private boolean gapAllows(Step step, int k, int prevEnd, int start) {
+        if (k > 0 && !restrictionsHold(step.restrictions(), prevEnd, start)) {
+            return false;
+        }
+        return !excluded(step.exclusions(), k == firstStepFromStart ? -1 : prevEnd, start);
+    }
+
+    private static boolean isAll(Step step) {
+        return step.group() != null && step.group().all();
+    }
+
+    /**
+     * Where a {@code sequence-and} step may start, for one previous end. Its members may begin
+     * anywhere at or after that end, and a restriction before the step ({@code after N}, say) may
+     * need a later start than the earliest member's: every start that keeps all members inside the
+     * step is tried, the latest the gap allows first.
+     */
+    private final class GroupStarts {
+        private final Step step;
+        private final int k;
+        private final int prevEnd;
+        private final List<int[]> occurrences = new ArrayList<>();
+        private final Map<Integer, Boolean> allowed = new HashMap<>();
+
+        GroupStarts(Step step, int k, int prevEnd) {
+            this.step = step;
+            this.k = k;
+            this.prevEnd = prevEnd;
+            for (Pred p : step.group().checkpoints()) {
+                occurrences.addAll(from(intervals(p), prevEnd + 1));
+            }
+            occurrences.sort((a, b) -> Integer.compare(b[0], a[0])); // latest start first
+        }
+
+        /**
+         * The latest start, no later than {@code cand[0]} (the latest start that keeps every member
+         * inside the step), of a member occurrence that ends by {@code cand[1]} and that the gap
+         * before the step allows; -1 when there is none.
+         */
+        int latest(int[] cand) {
+            for (int[] iv : occurrences) {
+                if (iv[0] > cand[0] || iv[1] > cand[1]) {
+                    continue;
+                }
+                if (allowed.computeIfAbsent(iv[0], s -> gapAllows(step, k, prevEnd, s))) {
+                    return iv[0];
+                }
+            }
+            return -1;
+        }
+    }
+
+    /**
+     * The intervals a step can take from {@code lb} on. For {@code sequence-and}: one per end
+     * {@code e} at which every member has an occurrence ending by {@code e}, starting at the latest
+     * start that still holds an occurrence of every member.
+     */
     private List<int[]> candidates(Step step, int lb) {
         if (step.group() == null) {
             return from(intervals(step.checkpoint()), lb);
@@ -168,9 +236,6 @@ final class SequenceMatcher {
             }
             return out;
         }
-        // sequence-and: every member occurs at or after lb; the step spans from the earliest
-        // member start to any end e such that every member has an occurrence ending by e.
-        int start = Integer.MAX_VALUE;
         List<List<int[]>> members = new ArrayList<>();
         Set<Integer> ends = new java.util.TreeSet<>();
         for (Pred p : g.checkpoints()) {
@@ -180,25 +245,23 @@ final class SequenceMatcher {
             }
             members.add(m);
             for (int[] iv : m) {
-                start = Math.min(start, iv[0]);
                 ends.add(iv[1]);
             }
         }
         List<int[]> out = new ArrayList<>();
         for (int e : ends) {
-            boolean all = true;
+            int latestStart = Integer.MAX_VALUE;
             for (List<int[]> m : members) {
-                boolean some = false;
+                int memberLatest = -1;
                 for (int[] iv : m) {
                     if (iv[1] <= e) {
-                        some = true;
-                        break;
+                        memberLatest = Math.max(memberLatest, iv[0]);
                     }
                 }
-                all &= some;
+                latestStart = Math.min(latestStart, memberLatest);
             }
-            if (all) {
-                out.add(new int[] {start, e});
+            if (latestStart >= 0) {
+                out.add(new int[] {latestStart, e});
             }
         }
         return out;

@@ -1,12 +1,15 @@
 package io.cohortflow.core.event;
 
 import io.cohortflow.core.definition.Attributes;
+import java.math.BigDecimal;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /** Reading attributes of events and coercing JSON values, the same way everywhere. */
 public final class Values {
+    private static final Double ZERO = 0.0;
+
     private Values() {}
 
     /**
@@ -58,8 +61,13 @@ public final class Values {
             return s;
         }
         if (v instanceof Double d) {
-            return d == Math.rint(d) && Math.abs(d) < 1e15
-                    ? Long.toString(d.longValue())
+            if (d == Math.rint(d) && Math.abs(d) < 1e15) {
+                return Long.toString(d.longValue());
+            }
+            // As written, never in exponent form: 12345678.5 is "12345678.5", not "1.23456785E7",
+            // so a string comparison meets the digits a user typed.
+            return Double.isFinite(d)
+                    ? new BigDecimal(d.toString()).stripTrailingZeros().toPlainString()
                     : d.toString();
         }
         if (v instanceof Number n) {
@@ -75,10 +83,10 @@ public final class Values {
     @Nullable
     public static Double number(@Nullable Object v) {
         if (v instanceof Double d) {
-            return d;
+            return d != 0 ? d : ZERO;
         }
         if (v instanceof Number n) {
-            return n.doubleValue();
+            return n.doubleValue() + 0.0;
         }
         if (v instanceof String s) {
             if (s.isEmpty() || s.length() > 64) {
@@ -89,8 +97,7 @@ public final class Values {
                 return null; // fast rejection of ordinary words, without an exception
             }
             try {
-                double d = Double.parseDouble(s);
-                return Double.isFinite(d) ? d : null;
+                return finite(Double.parseDouble(s));
             } catch (NumberFormatException ex) {
                 return null;
             }
@@ -99,6 +106,15 @@ public final class Values {
             return b ? 1.0 : 0.0;
         }
         return null;
+    }
+
+    /**
+     * A finite number, with -0.0 read as 0.0 (they compare equal, so they must also index and match
+     * in lists alike); null for infinities and NaN.
+     */
+    @Nullable
+    public static Double finite(double d) {
+        return Double.isFinite(d) ? d + 0.0 : null;
     }
 
     /** Elements of a list value, or the value itself as a one-element list. */

@@ -2,6 +2,7 @@ package io.cohortflow.core.definition;
 
 import static io.cohortflow.core.Fixture.json;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.groups.Tuple.tuple;
 
 import io.cohortflow.core.Fixture;
 import java.util.List;
@@ -148,6 +149,36 @@ class DefinitionParserTest {
         assertThat(DefinitionParser.parse(json(s)).problems())
                 .extracting(Problem::code)
                 .contains("misplaced_restriction");
+    }
+
+    @Test
+    void a_restriction_before_only_an_excluded_checkpoint_limits_nothing_and_is_an_error() {
+        String within =
+                "{\"func\":\"time-restriction\",\"limit\":\"within\",\"count\":1,\"unit\":\"hour\"}";
+        String a = "{\"func\":\"event-exists\",\"evt\":\"A\"}";
+        String b = "{\"func\":\"event-exists\",\"evt\":\"B\"}";
+        String exclude = "{\"func\":\"exclude-next-checkpoint\"}";
+        String trailing =
+                Fixture.visitors(
+                        "{\"func\":\"sequence\",\"stream\":["
+                                + a
+                                + ","
+                                + within
+                                + ","
+                                + exclude
+                                + ","
+                                + b
+                                + "]}");
+        assertThat(DefinitionParser.parse(json(trailing)).problems())
+                .extracting(Problem::code, Problem::pointer)
+                .containsExactly(tuple("misplaced_restriction", "/container/pred/stream/1"));
+        // Before an exclusion and then a step, it limits the gap to that step.
+        String between =
+                Fixture.visitors(
+                        "{\"func\":\"sequence\",\"stream\":["
+                                + String.join(",", a, within, exclude, b, a)
+                                + "]}");
+        assertThat(DefinitionParser.parse(json(between)).problems()).isEmpty();
     }
 
     @Test

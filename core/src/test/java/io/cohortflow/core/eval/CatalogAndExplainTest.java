@@ -68,6 +68,41 @@ class CatalogAndExplainTest {
     }
 
     @Test
+    void a_chain_of_references_nesting_past_the_depth_limit_is_rejected_not_a_stack_overflow() {
+        // Each link nests its reference 19 levels deep in 39 nodes: 11 links fit the depth limit
+        // of 200, and 250 links (under 10 000 nodes, the node backstop) overflowed the stack.
+        SegmentCatalog c = SegmentCatalog.empty().put("s0", 1, def(BUYER)).catalog();
+        SegmentCatalog.Update refused = null;
+        int accepted = 0;
+        for (int i = 1; i < 250 && refused == null; i++) {
+            String inner = "{\"func\":\"segment-ref\",\"id\":\"s" + (i - 1) + "\"}";
+            for (int j = 0; j < 19; j++) {
+                inner =
+                        "{\"func\":\"and\",\"preds\":["
+                                + inner
+                                + ",{\"func\":\"event-exists\",\"evt\":\"A\"}]}";
+            }
+            SegmentCatalog.Update u = c.put("s" + i, 1, def(visitors(inner)));
+            if (u.ok()) {
+                c = u.catalog();
+                accepted = i;
+            } else {
+                refused = u;
+            }
+        }
+        assertThat(accepted).isBetween(9, 11);
+        assertThat(refused).isNotNull();
+        assertThat(refused.catalog()).isSameAs(c);
+        assertThat(refused.problems())
+                .singleElement()
+                .satisfies(
+                        p -> {
+                            assertThat(p.code()).isEqualTo("nesting_too_deep");
+                            assertThat(p.message()).contains("200");
+                        });
+    }
+
+    @Test
     void
             a_definition_that_inlines_past_the_backstop_is_rejected_and_leaves_the_catalog_unchanged() {
         StringBuilder hundred = new StringBuilder();

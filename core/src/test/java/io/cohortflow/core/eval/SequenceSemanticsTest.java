@@ -142,6 +142,39 @@ class SequenceSemanticsTest {
     }
 
     @Test
+    void a_sequence_and_may_start_later_than_its_earliest_member_to_meet_an_after_restriction() {
+        String def =
+                seq(
+                        "sequence",
+                        hit("A"),
+                        restriction("container-restriction", "after", 2, "\"context\":\"hits\""),
+                        "{\"func\":\"sequence-and\",\"checkpoints\":["
+                                + hit("B")
+                                + ","
+                                + hit("C")
+                                + "]}");
+        // The first B is one hit after A, too soon; the second B and the C start three hits after.
+        assertThat(holds(def, at("A", 0), at("B", 1), at("X", 2), at("B", 3), at("C", 4))).isTrue();
+        assertThat(holds(def, at("A", 0), at("B", 1), at("C", 2))).isFalse();
+    }
+
+    @Test
+    void a_sequence_and_keeps_every_member_inside_the_step_it_starts() {
+        String def =
+                seq(
+                        "sequence",
+                        hit("A"),
+                        restriction("container-restriction", "after", 3, "\"context\":\"hits\""),
+                        "{\"func\":\"sequence-and\",\"checkpoints\":["
+                                + hit("B")
+                                + ","
+                                + hit("C")
+                                + "]}");
+        // Only the B is far enough from A; the C is not after it, so the group cannot start there.
+        assertThat(holds(def, at("A", 0), at("C", 1), at("X", 2), at("B", 3))).isFalse();
+    }
+
+    @Test
     void sequence_or_takes_any_one_checkpoint() {
         String def =
                 seq(
@@ -164,6 +197,35 @@ class SequenceSemanticsTest {
         String suffix = seq("sequence-suffix", hit("A"), hit("B"));
         assertThat(holds(suffix, at("A", 1), at("B", 2), at("X", 3))).isTrue();
         assertThat(holds(suffix, at("A", 1), at("B", 2))).isFalse();
+    }
+
+    @Test
+    void an_exclusion_at_a_prefixs_open_end_covers_everything_before_the_sequence() {
+        String def =
+                seq(
+                        "sequence-prefix",
+                        "{\"func\":\"exclude-next-checkpoint\"}",
+                        hit("X"),
+                        hit("A"));
+        assertThat(holds(def, at("Y", 0), at("A", 1))).isTrue();
+        // The hit before the sequence could be Y, right before A: X still occurred before A.
+        assertThat(holds(def, at("X", 0), at("Y", 1), at("A", 2))).isFalse();
+        assertThat(holds(def, at("Y", 0), at("X", 1), at("A", 2))).isFalse();
+    }
+
+    @Test
+    void an_exclusion_at_a_suffixs_open_end_covers_everything_after_the_sequence() {
+        String def =
+                seq(
+                        "sequence-suffix",
+                        hit("A"),
+                        "{\"func\":\"exclude-next-checkpoint\"}",
+                        hit("X"));
+        assertThat(holds(def, at("A", 0), at("Y", 1))).isTrue();
+        assertThat(holds(def, at("A", 0), at("Y", 1), at("X", 2))).isFalse();
+        assertThat(holds(def, at("A", 0), at("X", 1), at("Y", 2))).isFalse();
+        // A later A with no X after it still makes a match.
+        assertThat(holds(def, at("A", 0), at("X", 1), at("A", 2), at("Y", 3))).isTrue();
     }
 
     @Test
