@@ -81,6 +81,8 @@ class IncrementalEqualsScratchTest {
                     "sequence container restriction after",
                     "sequence dimension restriction",
                     "sequence exclusion",
+                    "sequence leading exclusion",
+                    "sequence trailing exclusion",
                     "sequence-and",
                     "sequence-or",
                     "store read through several windows",

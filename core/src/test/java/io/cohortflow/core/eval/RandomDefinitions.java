@@ -238,6 +238,11 @@ final class RandomDefinitions {
     private Pred sequence(Context scope) {
         List<SeqItem> items = new ArrayList<>();
         int steps = 2 + r.nextInt(2);
+        if (r.nextInt(8) == 0) {
+            items.add(new SeqItem.ExcludeNext(null));
+            items.add(new SeqItem.Checkpoint(dimension()));
+            seen.add("sequence leading exclusion");
+        }
         for (int i = 0; i < steps; i++) {
             if (i > 0) {
                 switch (r.nextInt(7)) {
@@ -285,6 +290,11 @@ final class RandomDefinitions {
             } else {
                 items.add(new SeqItem.Checkpoint(dimension()));
             }
+        }
+        if (r.nextInt(8) == 0) {
+            items.add(new SeqItem.ExcludeNext(null));
+            items.add(new SeqItem.Checkpoint(dimension()));
+            seen.add("sequence trailing exclusion");
         }
         Pred.SequenceKind kind =
                 switch (r.nextInt(6)) {
