@@ -1,6 +1,7 @@
 package io.cohortflow.core.event;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.UserIds;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -8,7 +9,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -130,15 +130,13 @@ public final class EventJson {
         if (v == null || v.isNull()) {
             return null;
         }
-        if (v.isTextual() && v.textValue().length() <= 36) {
-            try {
-                UUID.fromString(v.textValue());
-                return v.textValue();
-            } catch (IllegalArgumentException e) {
-                // fall through to the error below
-            }
+        // The 36-character text form only (UUID.fromString also takes "1-1-1-1-1"), in lower
+        // case: the same visit's id in capitals is the same visit.
+        String canonical = v.isTextual() ? UserIds.uuid(v.textValue()) : null;
+        if (canonical != null) {
+            return canonical;
         }
-        errors.add(field + ": must be a UUID");
+        errors.add(field + ": must be a UUID (36 characters, as 8-4-4-4-12 hexadecimal digits)");
         return null;
     }
 

@@ -32,6 +32,33 @@ class EventJsonTest {
     }
 
     @Test
+    void view_and_session_ids_are_uuids_in_their_text_form_read_in_lower_case() throws IOException {
+        String upper = "6F1C2D3E-4A5B-4C6D-8E9F-0A1B2C3D4E5F";
+        JsonNode ok =
+                JSON.readTree(
+                        "{\"name\":\"P\",\"time\":0,\"properties\":{},\"session_id\":\""
+                                + upper
+                                + "\",\"view_id\":\""
+                                + upper.toLowerCase(java.util.Locale.ROOT)
+                                + "\"}");
+        Event e = EventJson.parse(ok).event();
+        assertThat(e.sessionId()).isEqualTo(upper.toLowerCase(java.util.Locale.ROOT));
+        assertThat(e.viewId()).isEqualTo(e.sessionId());
+        for (String lenient : new String[] {"1-1-1-1-1", "0-0-0-0-00000000000000000000000000000"}) {
+            JsonNode n =
+                    JSON.readTree(
+                            "{\"name\":\"P\",\"time\":0,\"properties\":{},\"session_id\":\""
+                                    + lenient
+                                    + "\"}");
+            assertThat(EventJson.parse(n).errors())
+                    .as(lenient)
+                    .singleElement()
+                    .asString()
+                    .startsWith("session_id: must be a UUID");
+        }
+    }
+
+    @Test
     void times_from_the_year_3000_or_a_long_are_refused_without_an_exception() throws IOException {
         assertThat(parse("\"3000-01-01T00:00:00Z\"", "{}").errors())
                 .containsExactly(
