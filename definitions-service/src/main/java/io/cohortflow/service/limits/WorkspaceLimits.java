@@ -3,19 +3,17 @@ package io.cohortflow.service.limits;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
 import io.github.resilience4j.bulkhead.BulkheadRegistry;
-import io.github.resilience4j.ratelimiter.RateLimiter;
-import io.github.resilience4j.ratelimiter.RateLimiterConfig;
-import io.github.resilience4j.ratelimiter.RateLimiterRegistry;
-import io.github.resilience4j.ratelimiter.internal.AtomicRateLimiter;
 import java.time.Duration;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Limits per workspace: requests a period (a resilience4j {@link RateLimiter}) and requests in
- * flight (a {@link Bulkhead}), the same for every workspace unless one has its own. Neither waits:
- * a request over a limit is refused at once, with how long to wait before retrying.
+ * Limits per workspace: requests in any span of one period (a {@link SlidingLog}) and requests in
+ * flight (a resilience4j {@link Bulkhead}), the same for every workspace unless one has its own.
+ * Neither waits: a request over a limit is refused at once, with how long to wait before retrying.
  */
 public final class WorkspaceLimits {
     /** One workspace's limits: requests a period and requests in flight. */
@@ -29,8 +27,10 @@ public final class WorkspaceLimits {
     }
 
     private final Duration period;
+    private final Limit limit;
     private final Map<String, Limit> own;
-    private final RateLimiterRegistry rates;
+    private final LongSupplier nanoClock;
+    private final Map<String, SlidingLog> rates = new ConcurrentHashMap<>();
     private final BulkheadRegistry bulkheads;
 
     public WorkspaceLimits(int requestsPerMinute, int concurrent) {
@@ -45,18 +45,16 @@ public final class WorkspaceLimits {
      * @param own workspaces with limits of their own
      */
     public WorkspaceLimits(Limit limit, Duration period, Map<String, Limit> own) {
-        this.period = period;
-        this.own = Map.copyOf(own);
-        rates = RateLimiterRegistry.of(rateConfig(limit));
-        bulkheads = BulkheadRegistry.of(bulkheadConfig(limit));
+        this(limit, period, own, System::nanoTime);
     }
 
-    private RateLimiterConfig rateConfig(Limit limit) {
-        return RateLimiterConfig.custom()
-                .limitForPeriod(limit.permitsPerPeriod())
-                .limitRefreshPeriod(period)
-                .timeoutDuration(Duration.ZERO)
-                .build();
+    /** ... reading the time from {@code nanoClock} (monotonic nanoseconds). */
+    WorkspaceLimits(Limit limit, Duration period, Map<String, Limit> own, LongSupplier nanoClock) {
+        this.period = period;
+        this.limit = limit;
+        this.own = Map.copyOf(own);
+        this.nanoClock = nanoClock;
+        bulkheads = BulkheadRegistry.of(bulkheadConfig(limit));
     }
 
     private static BulkheadConfig bulkheadConfig(Limit limit) {
@@ -68,20 +66,12 @@ public final class WorkspaceLimits {
 
     /** The limits {@code workspace} runs under. */
     public Limit limitOf(String workspace) {
-        Limit l = own.get(workspace);
-        if (l != null) {
-            return l;
-        }
-        RateLimiterConfig r = rates.getDefaultConfig();
-        return new Limit(
-                r.getLimitForPeriod(), bulkheads.getDefaultConfig().getMaxConcurrentCalls());
+        return own.getOrDefault(workspace, limit);
     }
 
-    private RateLimiter rateLimiter(String workspace) {
-        Limit l = own.get(workspace);
-        return l == null
-                ? rates.rateLimiter(workspace)
-                : rates.rateLimiter(workspace, () -> rateConfig(l));
+    private SlidingLog rate(String workspace) {
+        return rates.computeIfAbsent(
+                workspace, w -> new SlidingLog(limitOf(w).permitsPerPeriod(), period.toNanos()));
     }
 
     private Bulkhead bulkhead(String workspace) {
@@ -99,15 +89,28 @@ public final class WorkspaceLimits {
     public record Refusal(boolean inFlight, long retryAfterSeconds, String message) {}
 
     /**
-     * The one admission rule of every limited route: takes a request permit of {@code workspace},
-     * then a slot in flight (which the caller must {@link #release}), or refuses at once. {@code
+     * The one admission rule of every limited route: takes a slot in flight of {@code workspace}
+     * (which the caller must {@link #release}), then a request permit, or refuses at once and holds
+     * neither: a request refused for being one too many in flight does not use up the rate. {@code
      * what} names the requests in the message ("segmentation requests").
      *
      * @return null when admitted
      */
     public @Nullable Refusal admit(String workspace, String what) {
+        if (!tryEnter(workspace)) {
+            return new Refusal(
+                    true,
+                    1,
+                    "more than "
+                            + limitOf(workspace).concurrent()
+                            + " "
+                            + what
+                            + " in flight for org "
+                            + workspace);
+        }
         OptionalLong wait = tryRequest(workspace);
         if (wait.isPresent()) {
+            release(workspace);
             return new Refusal(
                     false,
                     wait.getAsLong(),
@@ -126,17 +129,6 @@ public final class WorkspaceLimits {
                             + wait.getAsLong()
                             + " s");
         }
-        if (!tryEnter(workspace)) {
-            return new Refusal(
-                    true,
-                    1,
-                    "more than "
-                            + limitOf(workspace).concurrent()
-                            + " "
-                            + what
-                            + " in flight for org "
-                            + workspace);
-        }
         return null;
     }
 
@@ -146,16 +138,10 @@ public final class WorkspaceLimits {
      * @return empty when allowed, else the seconds to wait before a retry can succeed
      */
     public OptionalLong tryRequest(String workspace) {
-        RateLimiter rl = rateLimiter(workspace);
-        if (rl.acquirePermission()) {
-            return OptionalLong.empty();
-        }
-        // The default implementation knows when the next permit frees up; Retry-After says so.
-        long nanos =
-                rl instanceof AtomicRateLimiter a
-                        ? a.getDetailedMetrics().getNanosToWait()
-                        : rl.getRateLimiterConfig().getLimitRefreshPeriod().toNanos();
-        return OptionalLong.of(Math.max(1, (nanos + 999_999_999L) / 1_000_000_000L));
+        long nanos = rate(workspace).tryAcquire(nanoClock.getAsLong());
+        return nanos == 0
+                ? OptionalLong.empty()
+                : OptionalLong.of(Math.max(1, (nanos + 999_999_999L) / 1_000_000_000L));
     }
 
     /** Takes one in-flight slot; the caller must {@link #release} it when the response is done. */
