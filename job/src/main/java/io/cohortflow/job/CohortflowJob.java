@@ -10,7 +10,6 @@ import io.cohortflow.job.model.KafkaMessage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
@@ -84,7 +83,8 @@ public final class CohortflowJob {
                         .transform(
                                 "Segmentation",
                                 TypeInformation.of(KafkaMessage.class),
-                                new SegmentationOperator(function, config.audiences()))
+                                new SegmentationOperator(
+                                        function, config.audiences(), IdleTime.of(config)))
                         .uid(Uids.SEGMENTATION)
                         .name("Segmentation");
         // The memberships sink stays chained to the operator: 18 records an event at 1 000
@@ -123,12 +123,9 @@ public final class CohortflowJob {
      */
     static WatermarkStrategy<Inbound> eventTime(JobConfig c) {
         long skew = c.maxFutureSkew().toMillis();
-        Duration outOfOrderness = c.outOfOrderness(); // the strategy is serialized: no config
-        Duration idleness = c.idleness();
+        IdleTime idle = IdleTime.of(c); // the strategy is serialized: no config
         return WatermarkStrategy.<Inbound>forGenerator(
-                        ctx ->
-                                new IdleAwareWatermarks(
-                                        outOfOrderness, idleness, System::currentTimeMillis))
+                        ctx -> new IdleAwareWatermarks(idle, System::currentTimeMillis))
                 .withTimestampAssigner(
                         (in, ts) -> Math.min(in.eventTime, System.currentTimeMillis() + skew));
     }

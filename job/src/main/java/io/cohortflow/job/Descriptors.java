@@ -10,6 +10,7 @@ import io.cohortflow.job.state.EventSerializer;
 import io.cohortflow.job.state.ProfileSerializer;
 import java.time.Duration;
 import java.util.List;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
@@ -74,6 +75,13 @@ public final class Descriptors {
      * under it) under {@link #STORE} + workspace/store hash, and the offset of a segment's record
      * the job refused under {@link #REFUSED} + workspace/segment.
      */
+    /**
+     * The segmentation operator's event time when checkpointed, if it was live (union: a restored
+     * subtask reads every subtask's): see {@link RestoredEventTime}.
+     */
+    public static final ListStateDescriptor<Long> LIVE_WATERMARK =
+            new ListStateDescriptor<>("live-watermark", Types.LONG);
+
     public static final MapStateDescriptor<String, Long> PROGRESS =
             new MapStateDescriptor<>("definitions-progress", Types.STRING, Types.LONG);
 

@@ -22,6 +22,7 @@ import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.SimpleTimerService;
 import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -61,15 +62,21 @@ public class SegmentationOperator
     /** How often each subtask writes its heartbeat to the replies topic. */
     static final long HEARTBEAT_MILLIS = 1_000;
 
+    /** How often a restored subtask looks whether the clock must move event time. */
+    static final long CLOCK_TIME_MILLIS = 1_000;
+
     private static final ListStateDescriptor<Long> SWEEP =
             new ListStateDescriptor<>("definitions-sweep", Types.LONG);
 
     private final SegmentationFunction function;
     private final long sliceNanos;
     private final long heartbeatMillis;
+    private final IdleTime idleTime;
     private boolean countAudiences = true;
 
     private transient ListState<Long> sweepState;
+    private transient ListState<Long> liveWatermarkState;
+    private transient RestoredEventTime restoredTime;
     private transient TimerService timers;
 
     // Set in initializeState: the operator reaches its task serialized, and a deserialized
@@ -94,9 +101,13 @@ public class SegmentationOperator
         this(function, SLICE_NANOS);
     }
 
-    /** ... counting audiences or not (see {@link JobConfig#AUDIENCES}). */
-    public SegmentationOperator(SegmentationFunction function, boolean countAudiences) {
-        this(function, SLICE_NANOS, HEARTBEAT_MILLIS);
+    /**
+     * ... counting audiences or not (see {@link JobConfig#AUDIENCES}), event time on an idle stream
+     * by {@code idleTime}.
+     */
+    public SegmentationOperator(
+            SegmentationFunction function, boolean countAudiences, IdleTime idleTime) {
+        this(function, SLICE_NANOS, HEARTBEAT_MILLIS, idleTime);
         this.countAudiences = countAudiences;
     }
 
@@ -107,10 +118,19 @@ public class SegmentationOperator
 
     /** ... and a heartbeat every {@code heartbeatMillis} (0: none). */
     SegmentationOperator(SegmentationFunction function, long sliceNanos, long heartbeatMillis) {
+        this(function, sliceNanos, heartbeatMillis, IdleTime.of(JobConfig.defaults()));
+    }
+
+    SegmentationOperator(
+            SegmentationFunction function,
+            long sliceNanos,
+            long heartbeatMillis,
+            IdleTime idleTime) {
         super(function, List.of(Descriptors.DEFINITIONS, Descriptors.PROGRESS));
         this.function = function;
         this.sliceNanos = sliceNanos;
         this.heartbeatMillis = heartbeatMillis;
+        this.idleTime = idleTime;
     }
 
     /**
@@ -138,6 +158,12 @@ public class SegmentationOperator
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
         sweepState = context.getOperatorStateStore().getListState(SWEEP);
+        liveWatermarkState =
+                context.getOperatorStateStore().getUnionListState(Descriptors.LIVE_WATERMARK);
+        restoredTime = new RestoredEventTime(idleTime);
+        if (context.isRestored()) {
+            restoredTime.restore(liveWatermarkState.get());
+        }
         cursor = new SweepCursor();
         if (context.isRestored()) {
             List<Long> saved = new java.util.ArrayList<>();
@@ -188,6 +214,40 @@ public class SegmentationOperator
                                         - timers.currentWatermark());
         if (heartbeatMillis > 0) {
             heartbeatAfter(getProcessingTimeService().getCurrentProcessingTime());
+        }
+        restoredTime.opened(getProcessingTimeService().getCurrentProcessingTime());
+        if (restoredTime.waiting()) {
+            clockTimeAfter(getProcessingTimeService().getCurrentProcessingTime());
+        }
+    }
+
+    /** See {@link RestoredEventTime}: until the sources speak, the clock may move event time. */
+    private void clockTimeAfter(long now) {
+        getProcessingTimeService()
+                .registerTimer(
+                        now + CLOCK_TIME_MILLIS,
+                        t -> {
+                            long at = getProcessingTimeService().getCurrentProcessingTime();
+                            long due = restoredTime.due(at);
+                            if (due != Long.MIN_VALUE) {
+                                super.processWatermark(new Watermark(due));
+                            }
+                            if (restoredTime.waiting()) {
+                                clockTimeAfter(at);
+                            }
+                        });
+    }
+
+    @Override
+    public void processWatermark1(Watermark mark) throws Exception {
+        restoredTime.sourcesSpoke();
+        super.processWatermark1(mark);
+    }
+
+    @Override
+    public void processWatermark(Watermark mark) throws Exception {
+        if (restoredTime.accepts(mark.getTimestamp())) {
+            super.processWatermark(mark);
         }
     }
 
@@ -246,6 +306,10 @@ public class SegmentationOperator
         var task = getRuntimeContext().getTaskInfo();
         sweepState.update(
                 cursor.state(task.getNumberOfParallelSubtasks(), task.getIndexOfThisSubtask()));
+        liveWatermarkState.update(
+                restoredTime.snapshot(
+                        timers.currentWatermark(),
+                        getProcessingTimeService().getCurrentProcessingTime()));
     }
 
     @Override

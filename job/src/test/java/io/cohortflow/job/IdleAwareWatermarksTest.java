@@ -32,7 +32,8 @@ class IdleAwareWatermarksTest {
                 public void markActive() {}
             };
     private final IdleAwareWatermarks w =
-            new IdleAwareWatermarks(Duration.ofSeconds(5), Duration.ofSeconds(30), clock::get);
+            new IdleAwareWatermarks(
+                    IdleTime.of(Duration.ofSeconds(5), Duration.ofSeconds(30)), clock::get);
 
     private long last() {
         return emitted.get(emitted.size() - 1);

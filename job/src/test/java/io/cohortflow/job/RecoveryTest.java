@@ -123,6 +123,56 @@ class RecoveryTest extends KafkaJobTest {
         }
     }
 
+    /**
+     * Flink restores no watermark: after a restart of a quiet deployment, event time must still
+     * pass with the clock, or a window would hold its users until the next event.
+     */
+    @Test
+    void restarted_from_a_savepoint_with_no_traffic_a_window_still_lapses_on_time()
+            throws Exception {
+        JobConfig c = config("idle-restore", Map.of(JobConfig.IDLENESS.key(), "PT1S"));
+        String pageviewInTheLastMinute =
+                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
+                        + "\"context\":\"hits\",\"window\":{\"count\":1,\"unit\":\"minute\"},\"at_least\":1,"
+                        + "\"pred\":{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/Pageview\"}}}}";
+        segment(c, "ws", "just-now", 1, 0, true, false, pageviewInTheLastMinute);
+        JobClient first = start(c);
+        long at = System.currentTimeMillis();
+        events(c, "ws", "erin", event("Pageview", at));
+        awaitCommitted(c.topics().memberships(), r -> count(r, "change", "entered") == 1, WAIT);
+        String savepoint =
+                first.stopWithSavepoint(
+                                false,
+                                dir.resolve("idle-savepoints").toUri().toString(),
+                                SavepointFormatType.CANONICAL)
+                        .get();
+        assertThat(System.currentTimeMillis())
+                .as("stopped before the window's end, so the lapse is the restored job's")
+                .isLessThan(at + 60_000);
+
+        Configuration restore = new Configuration();
+        restore.setString("execution.state-recovery.path", savepoint);
+        JobClient second =
+                start(
+                        c,
+                        new SegmentationFunction(
+                                SegmentationSettings.of(
+                                        c, KafkaConnectors.definitionsEndOffset(c), true)),
+                        restore);
+        try {
+            List<JsonNode> all =
+                    awaitCommitted(
+                            c.topics().memberships(), m -> count(m, "change", "exited") == 1, WAIT);
+            assertThat(all)
+                    .extracting(m -> m.get("change").asText())
+                    .containsExactly("entered", "exited");
+            assertThat(Instant.parse(all.get(1).get("time").asText()).toEpochMilli())
+                    .isEqualTo(at + 60_000);
+        } finally {
+            second.cancel().get();
+        }
+    }
+
     /** The databases' CURRENT files: one per RocksDB instance open under {@code dir}. */
     private static List<Path> rocksDbFiles(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {

@@ -31,8 +31,9 @@ class SourceWatermarksTest {
                 WatermarkStrategy.<Inbound>forGenerator(
                                 ctx ->
                                         new IdleAwareWatermarks(
-                                                Duration.ofSeconds(5),
-                                                Duration.ofSeconds(30),
+                                                IdleTime.of(
+                                                        Duration.ofSeconds(5),
+                                                        Duration.ofSeconds(30)),
                                                 wall::get))
                         .withTimestampAssigner((in, ts) -> in.eventTime);
         TestProcessingTimeService pts = new TestProcessingTimeService();
