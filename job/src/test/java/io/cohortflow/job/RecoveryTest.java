@@ -2,6 +2,7 @@ package io.cohortflow.job;
 
 import static io.cohortflow.job.TestRecords.event;
 import static io.cohortflow.job.TestRecords.everPurchased;
+import static io.cohortflow.job.TestRecords.pageviewInTheLastMinute;
 import static io.cohortflow.job.TestRecords.threePageviewsIn;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -95,22 +96,7 @@ class RecoveryTest extends KafkaJobTest {
                 event("Pageview", t0 + 2));
         awaitCommitted(c.topics().memberships(), r -> count(r, "user_id", "grace") == 1, WAIT);
         assertThat(rocksDbFiles(working)).as("RocksDB's files under %s", working).isNotEmpty();
-        String savepoint =
-                first.stopWithSavepoint(
-                                false,
-                                dir.resolve("savepoints").toUri().toString(),
-                                SavepointFormatType.CANONICAL)
-                        .get();
-
-        Configuration restore = new Configuration();
-        restore.setString("execution.state-recovery.path", savepoint);
-        JobClient second =
-                start(
-                        c,
-                        new SegmentationFunction(
-                                SegmentationSettings.of(
-                                        c, KafkaConnectors.definitionsEndOffset(c), true)),
-                        restore);
+        JobClient second = restart(c, stopWithSavepoint(first, "savepoints"));
         try {
             events(c, "ws", "frank", event("Pageview", t0 + 2000));
             List<JsonNode> m =
@@ -131,34 +117,16 @@ class RecoveryTest extends KafkaJobTest {
     void restarted_from_a_savepoint_with_no_traffic_a_window_still_lapses_on_time()
             throws Exception {
         JobConfig c = config("idle-restore", Map.of(JobConfig.IDLENESS.key(), "PT1S"));
-        String pageviewInTheLastMinute =
-                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
-                        + "\"context\":\"hits\",\"window\":{\"count\":1,\"unit\":\"minute\"},\"at_least\":1,"
-                        + "\"pred\":{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/Pageview\"}}}}";
-        segment(c, "ws", "just-now", 1, 0, true, false, pageviewInTheLastMinute);
+        segment(c, "ws", "just-now", 1, 0, true, false, pageviewInTheLastMinute());
         JobClient first = start(c);
         long at = System.currentTimeMillis();
         events(c, "ws", "erin", event("Pageview", at));
         awaitCommitted(c.topics().memberships(), r -> count(r, "change", "entered") == 1, WAIT);
-        String savepoint =
-                first.stopWithSavepoint(
-                                false,
-                                dir.resolve("idle-savepoints").toUri().toString(),
-                                SavepointFormatType.CANONICAL)
-                        .get();
+        String savepoint = stopWithSavepoint(first, "idle-savepoints");
         assertThat(System.currentTimeMillis())
                 .as("stopped before the window's end, so the lapse is the restored job's")
                 .isLessThan(at + 60_000);
-
-        Configuration restore = new Configuration();
-        restore.setString("execution.state-recovery.path", savepoint);
-        JobClient second =
-                start(
-                        c,
-                        new SegmentationFunction(
-                                SegmentationSettings.of(
-                                        c, KafkaConnectors.definitionsEndOffset(c), true)),
-                        restore);
+        JobClient second = restart(c, savepoint);
         try {
             List<JsonNode> all =
                     awaitCommitted(
@@ -171,6 +139,25 @@ class RecoveryTest extends KafkaJobTest {
         } finally {
             second.cancel().get();
         }
+    }
+
+    private String stopWithSavepoint(JobClient job, String directory) throws Exception {
+        return job.stopWithSavepoint(
+                        false,
+                        dir.resolve(directory).toUri().toString(),
+                        SavepointFormatType.CANONICAL)
+                .get();
+    }
+
+    /** The job again, restored from {@code savepoint}, reading the definitions log to its end. */
+    private JobClient restart(JobConfig c, String savepoint) throws Exception {
+        Configuration restore = new Configuration();
+        restore.setString("execution.state-recovery.path", savepoint);
+        return start(
+                c,
+                new SegmentationFunction(
+                        SegmentationSettings.of(c, KafkaConnectors.definitionsEndOffset(c), true)),
+                restore);
     }
 
     /** The databases' CURRENT files: one per RocksDB instance open under {@code dir}. */

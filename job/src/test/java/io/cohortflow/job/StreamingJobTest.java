@@ -97,11 +97,7 @@ class StreamingJobTest extends KafkaJobTest {
     void on_an_idle_stream_a_one_minute_window_lapses_on_time_with_no_other_traffic()
             throws Exception {
         JobConfig c = config("idle", Map.of(JobConfig.IDLENESS.key(), "PT1S"));
-        String pageviewInTheLastMinute =
-                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
-                        + "\"context\":\"hits\",\"window\":{\"count\":1,\"unit\":\"minute\"},\"at_least\":1,"
-                        + "\"pred\":{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/Pageview\"}}}}";
-        segment(c, "ws", "just-now", 1, 0, true, false, pageviewInTheLastMinute);
+        segment(c, "ws", "just-now", 1, 0, true, false, TestRecords.pageviewInTheLastMinute());
         JobClient job = start(c);
         try {
             long at = System.currentTimeMillis() - 45_000;

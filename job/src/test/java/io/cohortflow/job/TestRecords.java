@@ -35,6 +35,13 @@ public final class TestRecords {
                 + "\"pred\":{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/Pageview\"}}}}";
     }
 
+    /** "A page view in the last minute." */
+    public static String pageviewInTheLastMinute() {
+        return "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
+                + "\"context\":\"hits\",\"window\":{\"count\":1,\"unit\":\"minute\"},\"at_least\":1,"
+                + "\"pred\":{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/Pageview\"}}}}";
+    }
+
     public static String everPurchased() {
         return "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\",\"context\":\"visitors\","
                 + "\"pred\":{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/Purchase\"}}}}";
