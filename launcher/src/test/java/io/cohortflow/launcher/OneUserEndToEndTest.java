@@ -279,6 +279,21 @@ class OneUserEndToEndTest {
                                                         + ",\"events\":[]}")));
         assertThat(bad.statusCode()).as(bad.body()).isEqualTo(400);
         assertThat(bad.body()).contains("/definition/container/pred/func");
+        // An instant past event times' range is a 400 at its pointer, not a 500.
+        for (String at : new String[] {"+300000000-01-01T00:00:00Z", "1969-12-31T23:59:59Z"}) {
+            HttpResponse<String> far =
+                    API.send(
+                            adobe(HttpRequest.newBuilder(API.uri("/segments/preview")))
+                                    .POST(
+                                            body(
+                                                    "{\"definition\":"
+                                                            + StackClient.definition(streq("x"))
+                                                            + ",\"at\":\""
+                                                            + at
+                                                            + "\",\"events\":[]}")));
+            assertThat(far.statusCode()).as(far.body()).isEqualTo(400);
+            assertThat(far.body()).contains("/at");
+        }
         // The sample users were never sent to the job.
         error(
                 user("GET", UUID.nameUUIDFromBytes("both".getBytes()).toString(), ADMIN_KEY),

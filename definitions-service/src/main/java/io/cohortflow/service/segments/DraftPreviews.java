@@ -77,11 +77,24 @@ public final class DraftPreviews {
         if (at == null || at.isNull()) {
             return clock.instant();
         }
+        Instant parsed;
         try {
-            return Instant.parse(at.asText());
+            parsed = Instant.parse(at.asText());
         } catch (DateTimeParseException e) {
             throw invalid("/at", "at must be an ISO-8601 instant, like 2024-01-15T10:30:00Z");
         }
+        // The range event times have: beyond it the instant has no epoch milliseconds at all.
+        if (parsed.isBefore(Instant.ofEpochMilli(EventJson.EARLIEST))
+                || parsed.isAfter(Instant.ofEpochMilli(EventJson.LATEST))) {
+            throw invalid(
+                    "/at",
+                    "at must be from "
+                            + Instant.ofEpochMilli(EventJson.EARLIEST)
+                            + " to "
+                            + Instant.ofEpochMilli(EventJson.LATEST)
+                            + ", as event times are");
+        }
+        return parsed;
     }
 
     /** The users and their events, in the request's order, within {@link Preview#MAX_EVENTS}. */
