@@ -109,17 +109,30 @@ public final class TableHistory {
                 .name("Rows to events");
     }
 
-    /** The statements of a SQL text, split at semicolons outside quotes; blank ones dropped. */
+    /**
+     * The statements of a SQL text, split at semicolons outside quotes and comments; comments
+     * dropped (an apostrophe in "-- the visitor's export" opens no quote), blank statements too.
+     */
     static List<String> statements(String sql) {
         List<String> out = new ArrayList<>();
         StringBuilder b = new StringBuilder();
         char quote = 0;
         for (int i = 0; i < sql.length(); i++) {
             char c = sql.charAt(i);
+            char next = i + 1 < sql.length() ? sql.charAt(i + 1) : 0;
             if (quote != 0) {
                 if (c == quote) {
                     quote = 0;
                 }
+            } else if (c == '-' && next == '-') {
+                int end = sql.indexOf('\n', i);
+                i = (end < 0 ? sql.length() : end) - 1; // the line's end is kept
+                continue;
+            } else if (c == '/' && next == '*') {
+                int end = sql.indexOf("*/", i + 2);
+                i = end < 0 ? sql.length() : end + 1;
+                b.append(' ');
+                continue;
             } else if (c == '\'' || c == '`' || c == '"') {
                 quote = c;
             } else if (c == ';') {

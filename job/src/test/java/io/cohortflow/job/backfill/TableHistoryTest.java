@@ -149,5 +149,12 @@ class TableHistoryTest {
                         TableHistory.statements(
                                 "CREATE TABLE t (s STRING) WITH ('a' = ';');\nSELECT 1;"))
                 .hasSize(2);
+        // Comments open no quote and end no statement; a comment alone is no statement.
+        assertThat(
+                        TableHistory.statements(
+                                "-- the visitor's export; one row a hit\n"
+                                        + "CREATE TABLE t (s STRING) /* it's; csv */ WITH ('a' = '--');\n"
+                                        + "SELECT 1 -- the end's near\n;\n-- done"))
+                .containsExactly("CREATE TABLE t (s STRING)   WITH ('a' = '--')", "SELECT 1");
     }
 }
