@@ -44,6 +44,15 @@ final class Lapses {
     }
 
     /**
+     * Whether the user has a wake-up due (a lapse, or their state's {@code expiry}) and no timer
+     * for it: their timer fired while the definitions were being read, and was deferred.
+     */
+    boolean unscheduled(UserProfile p, long expiry) {
+        long next = Math.min(p.nextExpiry(), expiry);
+        return p.scheduledWakeUp() == Long.MAX_VALUE && next != Long.MAX_VALUE && next <= asOf;
+    }
+
+    /**
      * Registers the user's next lapse instant once (the profile remembers what is registered), and
      * deletes the timer it supersedes. A backfill leaves lapses after its end to the streaming job
      * it bootstraps (the savepoint holds them as timers), rather than firing them all as its input

@@ -298,15 +298,24 @@ public class SegmentationFunction
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<KafkaMessage> out)
             throws Exception {
-        definitions.ready(
-                ctx.getBroadcastState(Descriptors.DEFINITIONS),
-                ctx.getBroadcastState(Descriptors.PROGRESS));
+        boolean ready =
+                definitions.ready(
+                        ctx.getBroadcastState(Descriptors.DEFINITIONS),
+                        ctx.getBroadcastState(Descriptors.PROGRESS));
         UserProfile profile = user.profile();
         if (profile == null) {
             return;
         }
         if (timestamp == profile.scheduledWakeUp()) {
             profile.scheduledWakeUp(Long.MAX_VALUE); // this timer is spent
+        }
+        if (!ready) {
+            // Restored before the definitions were read to their end: the catalog is empty, so
+            // an expiry would forget the user without the exits of their memberships. The
+            // wake-up waits, its timer spent: the sweep that follows the definitions' end
+            // registers it again (see visit).
+            user.commit(profile);
+            return;
         }
         String key = ctx.getCurrentKey();
         String workspace = Keys.workspace(key);
@@ -433,7 +442,15 @@ public class SegmentationFunction
         UserProfile profile = user.profile();
         String workspace = Keys.workspace(key);
         SegmentCatalog catalog = definitions.catalog(workspace);
-        if (profile == null || !engine.behind(profile, catalog)) {
+        if (profile == null) {
+            return false;
+        }
+        long expiry = settings.expiry(workspace, profile.lastEventTime());
+        if (!engine.behind(profile, catalog)) {
+            if (lapses.unscheduled(profile, expiry)) {
+                register(profile, workspace, timers); // deferred by onTimer
+                user.commit(profile);
+            }
             return false;
         }
         List<MembershipChange> changes;
@@ -456,7 +473,9 @@ public class SegmentationFunction
             }
             return true;
         }
-        if (changes.isEmpty() && profile.nextExpiry() == lapseBefore) {
+        if (changes.isEmpty()
+                && profile.nextExpiry() == lapseBefore
+                && !lapses.unscheduled(profile, expiry)) {
             // Nothing a reader of the user's state could tell: most users of a large catalog,
             // for most changes. Not writing their state keeps the sweep to reads (and out of the
             // stream's way); they catch up again, identically, at their next event, which
