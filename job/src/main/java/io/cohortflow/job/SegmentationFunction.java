@@ -347,6 +347,13 @@ public class SegmentationFunction
                 ctx.output(
                         Descriptors.SIDE,
                         outputs.userDeadLetter(key, "evaluation_failed", "a lapse failed: " + e));
+                UserProfile stored = user.profile(); // as it was: the engine changed profile
+                lapses.failed(
+                        stored,
+                        ctx.timerService(),
+                        timestamp,
+                        settings.expiry(workspace, stored.lastEventTime()));
+                user.commit(stored);
                 return;
             }
         }
