@@ -15,8 +15,8 @@ import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.EventsCodec;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
+import io.cohortflow.job.state.CorruptStateException;
 import io.cohortflow.job.state.StateAccessException;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -302,7 +302,19 @@ public class SegmentationFunction
                 definitions.ready(
                         ctx.getBroadcastState(Descriptors.DEFINITIONS),
                         ctx.getBroadcastState(Descriptors.PROGRESS));
-        UserProfile profile = user.profile();
+        String key = ctx.getCurrentKey();
+        UserProfile profile;
+        try {
+            profile = user.profile();
+        } catch (CorruptStateException e) {
+            // Not to fail the job on every restore, as the timer would fire again (UserStore).
+            LOG.warn("the state of {} could not be read at {}", key, timestamp, e);
+            ctx.output(
+                    Descriptors.SIDE,
+                    outputs.userDeadLetter(
+                            key, "evaluation_failed", "the stored state could not be read: " + e));
+            return;
+        }
         if (profile == null) {
             return;
         }
@@ -317,7 +329,6 @@ public class SegmentationFunction
             user.commit(profile);
             return;
         }
-        String key = ctx.getCurrentKey();
         String workspace = Keys.workspace(key);
         SegmentCatalog catalog = definitions.evaluating(workspace);
         boolean end = timestamp == settings.asOf();
@@ -403,7 +414,7 @@ public class SegmentationFunction
      * Whether a draft holds for the current user at {@code at} (see {@link SegmentEngine#holdsAt}):
      * reads their state and changes none. For estimates ({@link DraftEstimates}).
      */
-    boolean holdsDraft(CompiledSegment draft, long at) throws IOException {
+    boolean holdsDraft(CompiledSegment draft, long at) {
         UserProfile p = user.peek();
         return p != null && engine.holdsAt(p, user.historyOf(p), draft, at);
     }
@@ -446,7 +457,13 @@ public class SegmentationFunction
         if (!definitions.ready(defs, progress)) {
             return false;
         }
-        UserProfile profile = user.profile();
+        UserProfile profile;
+        try {
+            profile = user.profile();
+        } catch (CorruptStateException e) {
+            failed(key, e, side, failures);
+            return true;
+        }
         String workspace = Keys.workspace(key);
         SegmentCatalog catalog = definitions.catalog(workspace);
         if (profile == null) {
@@ -471,13 +488,8 @@ public class SegmentationFunction
             user.rollback();
             throw e;
         } catch (RuntimeException | StackOverflowError e) {
-            // One user the engine cannot evaluate must not stop the others (nor fail the job on
-            // every restart): they keep their state, and their next event is dead-lettered.
             user.rollback();
-            if (failures[0]++ == 0) {
-                LOG.warn("bringing {} up to the definitions failed", key, e);
-                side.accept(outputs.userDeadLetter(key, "evaluation_failed", e.toString()));
-            }
+            failed(key, e, side, failures);
             return true;
         }
         if (changes.isEmpty()
@@ -494,6 +506,18 @@ public class SegmentationFunction
         user.commit(profile);
         emit(workspace, Keys.id(key), changes, out);
         return true;
+    }
+
+    /**
+     * One user the engine cannot evaluate (or whose state cannot be read) must not stop the others
+     * (nor fail the job on every restart): they keep their state, and their next event is
+     * dead-lettered. Reported once per sweep.
+     */
+    private void failed(String key, Throwable e, Consumer<KafkaMessage> side, int[] failures) {
+        if (failures[0]++ == 0) {
+            LOG.warn("bringing {} up to the definitions failed", key, e);
+            side.accept(outputs.userDeadLetter(key, "evaluation_failed", e.toString()));
+        }
     }
 
     // ---- outputs -----------------------------------------------------------------------------
