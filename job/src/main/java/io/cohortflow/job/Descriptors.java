@@ -72,7 +72,8 @@ public final class Descriptors {
      * segment's ordinal (core's {@code SegmentOrdinals}: profiles store memberships under it) under
      * {@link #ORDINAL} + workspace/segment, each counter store's number (profiles store counters
      * under it) under {@link #STORE} + workspace/store hash, and the offset of a segment's record
-     * the job refused under {@link #REFUSED} + workspace/segment.
+     * the job refused (or removed with a segment it references) under {@link #REFUSED} +
+     * workspace/segment.
      */
     public static final MapStateDescriptor<String, Long> PROGRESS =
             new MapStateDescriptor<>("definitions-progress", Types.STRING, Types.LONG);
@@ -84,7 +85,10 @@ public final class Descriptors {
     /** Under it + workspace/store hash (decimal): the counter store's number. */
     public static final String STORE = "store:";
 
-    /** Under it + workspace/segment: the offset of a live record the job refused. */
+    /**
+     * Under it + workspace/segment: the offset of a live record the job refused, or took out of its
+     * catalog later with a segment it references.
+     */
     public static final String REFUSED = "refused:";
 
     /** Replies, dead letters and applied reports: the at-least-once outputs. */
