@@ -10,6 +10,7 @@ import io.cohortflow.job.state.EventSerializer;
 import io.cohortflow.job.state.ProfileSerializer;
 import java.time.Duration;
 import java.util.List;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
@@ -90,6 +91,20 @@ public final class Descriptors {
      * catalog later with a segment it references.
      */
     public static final String REFUSED = "refused:";
+
+    /**
+     * Operator state: each subtask's definitions sweep ({@link SweepCursor}). Union: a subtask
+     * restored under another parallelism reports from what every old subtask had reported.
+     */
+    public static final ListStateDescriptor<Long> SWEEP =
+            new ListStateDescriptor<>("definitions-sweep-cursor", Types.LONG);
+
+    /**
+     * Operator state of jobs before {@link #SWEEP}: a sweep's cursor without its failures, split
+     * among subtasks (a rescale handed out pieces of cursors). Read on restore, then emptied.
+     */
+    public static final ListStateDescriptor<Long> SWEEP_BEFORE_FAILURES =
+            new ListStateDescriptor<>("definitions-sweep", Types.LONG);
 
     /** Replies, dead letters and applied reports: the at-least-once outputs. */
     public static final OutputTag<KafkaMessage> SIDE =
