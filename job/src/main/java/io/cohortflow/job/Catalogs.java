@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -44,10 +45,16 @@ final class Catalogs {
      * @param effective whether some user may answer differently: false for a write that lost and
      *     for a new version that changes only metadata (name, tags, activations), which no user
      *     needs to see
+     * @param dropped the segments of {@code changed} the record took out of the catalog with its
+     *     own (they reference it, and it is no longer live), with why
      */
-    record Applied(Set<String> changed, @Nullable String refused, boolean effective) {}
+    record Applied(
+            Set<String> changed,
+            @Nullable String refused,
+            boolean effective,
+            Map<String, String> dropped) {}
 
-    static final Applied NOTHING = new Applied(Set.of(), null, false);
+    static final Applied NOTHING = new Applied(Set.of(), null, false, Map.of());
 
     @Nullable private Map<String, CatalogBuilder> catalogs;
     private final Map<String, Map<String, Boolean>> activations = new HashMap<>();
@@ -128,6 +135,17 @@ final class Catalogs {
         if (update == null || problem != null) {
             update = catalog.remove(r.id(), epoch(u));
         }
+        Map<String, String> dropped = new LinkedHashMap<>();
+        for (String id : update.changed()) {
+            if (!id.equals(r.id()) && !catalog.holds(id)) {
+                // A referrer removed with the segment it references stays removed here, even if
+                // that segment comes back: remembered as refused, so that a restore, which
+                // retries every referrer, does not put it back either.
+                String other = Keys.of(r.workspace(), id);
+                progress.put(Descriptors.REFUSED + other, defs.get(other).offset);
+                dropped.put(id, "it references " + r.id() + ", which is no longer live");
+            }
+        }
         storeOrdinals(r.workspace(), catalog, progress);
         // A refusal is remembered, so that a restore refuses the record too (it might compile
         // then, a segment it references having come since, but no user ever saw it live).
@@ -140,7 +158,7 @@ final class Catalogs {
         Set<String> changed = new LinkedHashSet<>(update.changed());
         boolean effective = !changed.isEmpty() || problem != null;
         changed.add(r.id());
-        return new Applied(changed, problem, effective);
+        return new Applied(changed, problem, effective, dropped);
     }
 
     /**
@@ -204,9 +222,10 @@ final class Catalogs {
                 activations.put(r.key(), r.activations() == null ? Map.of() : r.activations());
                 Long refusedAt = progress.get(Descriptors.REFUSED + r.key());
                 if (!r.live() || (refusedAt != null && refusedAt == u.offset)) {
-                    // Deleted, unpublished, or refused when it arrived (it may compile now that
-                    // a segment it references exists, but the users never saw it live): its
-                    // removal still stamps the catalog, as a profile may hold a membership of it.
+                    // Deleted, unpublished, refused when it arrived or removed later with a
+                    // segment it references (it may compile now that a segment it references
+                    // exists, but the live job did not hold it): its removal still stamps the
+                    // catalog, as a profile may hold a membership of it.
                     remove(r, u);
                     continue;
                 }

@@ -73,7 +73,8 @@ public final class Descriptors {
      * segment's ordinal (core's {@code SegmentOrdinals}: profiles store memberships under it) under
      * {@link #ORDINAL} + workspace/segment, each counter store's number (profiles store counters
      * under it) under {@link #STORE} + workspace/store hash, and the offset of a segment's record
-     * the job refused under {@link #REFUSED} + workspace/segment.
+     * the job refused (or removed with a segment it references) under {@link #REFUSED} +
+     * workspace/segment.
      */
     /**
      * The segmentation operator's event time when checkpointed, if it was live (union: a restored
@@ -92,8 +93,25 @@ public final class Descriptors {
     /** Under it + workspace/store hash (decimal): the counter store's number. */
     public static final String STORE = "store:";
 
-    /** Under it + workspace/segment: the offset of a live record the job refused. */
+    /**
+     * Under it + workspace/segment: the offset of a live record the job refused, or took out of its
+     * catalog later with a segment it references.
+     */
     public static final String REFUSED = "refused:";
+
+    /**
+     * Operator state: each subtask's definitions sweep ({@link SweepCursor}). Union: a subtask
+     * restored under another parallelism reports from what every old subtask had reported.
+     */
+    public static final ListStateDescriptor<Long> SWEEP =
+            new ListStateDescriptor<>("definitions-sweep-cursor", Types.LONG);
+
+    /**
+     * Operator state of jobs before {@link #SWEEP}: a sweep's cursor without its failures, split
+     * among subtasks (a rescale handed out pieces of cursors). Read on restore, then emptied.
+     */
+    public static final ListStateDescriptor<Long> SWEEP_BEFORE_FAILURES =
+            new ListStateDescriptor<>("definitions-sweep", Types.LONG);
 
     /** Replies, dead letters and applied reports: the at-least-once outputs. */
     public static final OutputTag<KafkaMessage> SIDE =

@@ -44,6 +44,35 @@ final class Lapses {
     }
 
     /**
+     * Whether the user has a wake-up due (a lapse, or their state's {@code expiry}) and no timer
+     * for it: their timer fired while the definitions were being read, and was deferred.
+     */
+    boolean unscheduled(UserProfile p, long expiry) {
+        long next = Math.min(p.nextExpiry(), expiry);
+        return p.scheduledWakeUp() == Long.MAX_VALUE && next != Long.MAX_VALUE && next <= asOf;
+    }
+
+    /**
+     * After the lapse at {@code failedAt} failed (the user keeps their state as it was): its timer
+     * is spent, and not registered again, as it would fail again at every watermark; the user's
+     * next event (which registers their next wake-up) or a sweep tries it again. Their state's
+     * {@code expiry} gets the timer instead, so that a user who never comes back still goes.
+     */
+    void failed(UserProfile p, TimerService timers, long failedAt, long expiry) {
+        if (p.scheduledWakeUp() == failedAt) {
+            p.scheduledWakeUp(Long.MAX_VALUE);
+        }
+        long scheduled = p.scheduledWakeUp();
+        if (expiry > failedAt && expiry <= asOf && expiry < scheduled) {
+            if (scheduled != Long.MAX_VALUE && scheduled != asOf) {
+                timers.deleteEventTimeTimer(scheduled);
+            }
+            timers.registerEventTimeTimer(expiry);
+            p.scheduledWakeUp(expiry);
+        }
+    }
+
+    /**
      * Registers the user's next lapse instant once (the profile remembers what is registered), and
      * deletes the timer it supersedes. A backfill leaves lapses after its end to the streaming job
      * it bootstraps (the savepoint holds them as timers), rather than firing them all as its input

@@ -131,8 +131,9 @@ final class LiveDefinitions {
             sweepWanted = true;
         }
         for (String id : applied.changed()) {
-            // The record's own segment may be refused; those it changed with it are live.
-            String rejected = id.equals(record.id()) ? applied.refused() : null;
+            // The record's own segment may be refused, and those it changed with it removed.
+            String rejected =
+                    id.equals(record.id()) ? applied.refused() : applied.dropped().get(id);
             if (rejected == null && !wasReady) {
                 continue; // reported live (above) once the definitions are read to their end
             }

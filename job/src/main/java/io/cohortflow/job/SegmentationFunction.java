@@ -15,8 +15,8 @@ import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.EventsCodec;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
+import io.cohortflow.job.state.CorruptStateException;
 import io.cohortflow.job.state.StateAccessException;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -298,17 +298,37 @@ public class SegmentationFunction
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<KafkaMessage> out)
             throws Exception {
-        definitions.ready(
-                ctx.getBroadcastState(Descriptors.DEFINITIONS),
-                ctx.getBroadcastState(Descriptors.PROGRESS));
-        UserProfile profile = user.profile();
+        boolean ready =
+                definitions.ready(
+                        ctx.getBroadcastState(Descriptors.DEFINITIONS),
+                        ctx.getBroadcastState(Descriptors.PROGRESS));
+        String key = ctx.getCurrentKey();
+        UserProfile profile;
+        try {
+            profile = user.profile();
+        } catch (CorruptStateException e) {
+            // Not to fail the job on every restore, as the timer would fire again (UserStore).
+            LOG.warn("the state of {} could not be read at {}", key, timestamp, e);
+            ctx.output(
+                    Descriptors.SIDE,
+                    outputs.userDeadLetter(
+                            key, "evaluation_failed", "the stored state could not be read: " + e));
+            return;
+        }
         if (profile == null) {
             return;
         }
         if (timestamp == profile.scheduledWakeUp()) {
             profile.scheduledWakeUp(Long.MAX_VALUE); // this timer is spent
         }
-        String key = ctx.getCurrentKey();
+        if (!ready) {
+            // Restored before the definitions were read to their end: the catalog is empty, so
+            // an expiry would forget the user without the exits of their memberships. The
+            // wake-up waits, its timer spent: the sweep that follows the definitions' end
+            // registers it again (see visit).
+            user.commit(profile);
+            return;
+        }
         String workspace = Keys.workspace(key);
         SegmentCatalog catalog = definitions.evaluating(workspace);
         boolean end = timestamp == settings.asOf();
@@ -338,6 +358,13 @@ public class SegmentationFunction
                 ctx.output(
                         Descriptors.SIDE,
                         outputs.userDeadLetter(key, "evaluation_failed", "a lapse failed: " + e));
+                UserProfile stored = user.profile(); // as it was: the engine changed profile
+                lapses.failed(
+                        stored,
+                        ctx.timerService(),
+                        timestamp,
+                        settings.expiry(workspace, stored.lastEventTime()));
+                user.commit(stored);
                 return;
             }
         }
@@ -387,7 +414,7 @@ public class SegmentationFunction
      * Whether a draft holds for the current user at {@code at} (see {@link SegmentEngine#holdsAt}):
      * reads their state and changes none. For estimates ({@link DraftEstimates}).
      */
-    boolean holdsDraft(CompiledSegment draft, long at) throws IOException {
+    boolean holdsDraft(CompiledSegment draft, long at) {
         UserProfile p = user.peek();
         return p != null && engine.holdsAt(p, user.historyOf(p), draft, at);
     }
@@ -430,10 +457,24 @@ public class SegmentationFunction
         if (!definitions.ready(defs, progress)) {
             return false;
         }
-        UserProfile profile = user.profile();
+        UserProfile profile;
+        try {
+            profile = user.profile();
+        } catch (CorruptStateException e) {
+            failed(key, e, side, failures);
+            return true;
+        }
         String workspace = Keys.workspace(key);
         SegmentCatalog catalog = definitions.catalog(workspace);
-        if (profile == null || !engine.behind(profile, catalog)) {
+        if (profile == null) {
+            return false;
+        }
+        long expiry = settings.expiry(workspace, profile.lastEventTime());
+        if (!engine.behind(profile, catalog)) {
+            if (lapses.unscheduled(profile, expiry)) {
+                register(profile, workspace, timers); // deferred by onTimer
+                user.commit(profile);
+            }
             return false;
         }
         List<MembershipChange> changes;
@@ -447,16 +488,13 @@ public class SegmentationFunction
             user.rollback();
             throw e;
         } catch (RuntimeException | StackOverflowError e) {
-            // One user the engine cannot evaluate must not stop the others (nor fail the job on
-            // every restart): they keep their state, and their next event is dead-lettered.
             user.rollback();
-            if (failures[0]++ == 0) {
-                LOG.warn("bringing {} up to the definitions failed", key, e);
-                side.accept(outputs.userDeadLetter(key, "evaluation_failed", e.toString()));
-            }
+            failed(key, e, side, failures);
             return true;
         }
-        if (changes.isEmpty() && profile.nextExpiry() == lapseBefore) {
+        if (changes.isEmpty()
+                && profile.nextExpiry() == lapseBefore
+                && !lapses.unscheduled(profile, expiry)) {
             // Nothing a reader of the user's state could tell: most users of a large catalog,
             // for most changes. Not writing their state keeps the sweep to reads (and out of the
             // stream's way); they catch up again, identically, at their next event, which
@@ -468,6 +506,18 @@ public class SegmentationFunction
         user.commit(profile);
         emit(workspace, Keys.id(key), changes, out);
         return true;
+    }
+
+    /**
+     * One user the engine cannot evaluate (or whose state cannot be read) must not stop the others
+     * (nor fail the job on every restart): they keep their state, and their next event is
+     * dead-lettered. Reported once per sweep.
+     */
+    private void failed(String key, Throwable e, Consumer<KafkaMessage> side, int[] failures) {
+        if (failures[0]++ == 0) {
+            LOG.warn("bringing {} up to the definitions failed", key, e);
+            side.accept(outputs.userDeadLetter(key, "evaluation_failed", e.toString()));
+        }
     }
 
     // ---- outputs -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import io.cohortflow.core.contract.AppliedRecord;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
@@ -11,8 +12,6 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.runtime.state.KeyedStateBackend;
 import org.apache.flink.runtime.state.StateInitializationContext;
@@ -42,8 +41,10 @@ import org.slf4j.LoggerFactory;
  * meanwhile is covered by another sweep right after.
  *
  * <p>Keys are visited in key-group order (RocksDB iterates its keys so; the heap backend's are
- * sorted so): the last key group fully visited is checkpointed, and a restored sweep skips the
- * groups before it. Restored under another parallelism, it starts over.
+ * sorted so): the last key group fully visited is checkpointed, with the users the sweep could not
+ * evaluate so far (a sweep that failed on one before a restore does not report applied after it),
+ * and a restored sweep skips the groups before it. Restored under another parallelism, it starts
+ * over ({@link SweepCursor}).
  */
 public class SegmentationOperator
         extends CoBroadcastWithKeyedOperator<String, Inbound, DefinitionUpdate, KafkaMessage> {
@@ -65,9 +66,6 @@ public class SegmentationOperator
     /** How often a restored subtask looks whether the clock must move event time. */
     static final long CLOCK_TIME_MILLIS = 1_000;
 
-    private static final ListStateDescriptor<Long> SWEEP =
-            new ListStateDescriptor<>("definitions-sweep", Types.LONG);
-
     private final SegmentationFunction function;
     private final long sliceNanos;
     private final long heartbeatMillis;
@@ -82,12 +80,11 @@ public class SegmentationOperator
     // Set in initializeState: the operator reaches its task serialized, and a deserialized
     // object's transient fields hold 0 and false whatever their declarations say.
 
-    /** Where the sweep is (checkpointed in {@link #SWEEP}). */
+    /** Where the sweep is (checkpointed in {@link Descriptors#SWEEP}). */
     private transient SweepCursor cursor;
 
     private transient boolean scheduled;
     private transient long recordsSinceSlice;
-    private transient int failures;
     @Nullable private transient Stream<String> keyStream;
     @Nullable private transient Iterator<String> keys;
     private transient long visited;
@@ -157,23 +154,32 @@ public class SegmentationOperator
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
-        sweepState = context.getOperatorStateStore().getListState(SWEEP);
-        liveWatermarkState =
-                context.getOperatorStateStore().getUnionListState(Descriptors.LIVE_WATERMARK);
+        var store = context.getOperatorStateStore();
+        sweepState = store.getUnionListState(Descriptors.SWEEP);
+        liveWatermarkState = store.getUnionListState(Descriptors.LIVE_WATERMARK);
         restoredTime = new RestoredEventTime(idleTime);
         if (context.isRestored()) {
             restoredTime.restore(liveWatermarkState.get());
         }
         cursor = new SweepCursor();
         if (context.isRestored()) {
-            List<Long> saved = new java.util.ArrayList<>();
-            sweepState.get().forEach(saved::add);
             var task = getRuntimeContext().getTaskInfo();
-            cursor =
-                    SweepCursor.restore(
-                            saved,
-                            task.getNumberOfParallelSubtasks(),
-                            task.getIndexOfThisSubtask());
+            int parallelism = task.getNumberOfParallelSubtasks();
+            int subtask = task.getIndexOfThisSubtask();
+            List<Long> saved = new ArrayList<>();
+            sweepState.get().forEach(saved::add);
+            cursor = SweepCursor.restore(saved, parallelism, subtask);
+            // Held only in state of a job from before the union cursor (emptied here at once).
+            String before = Descriptors.SWEEP_BEFORE_FAILURES.getName();
+            if (store.getRegisteredStateNames().contains(before)) {
+                ListState<Long> old = store.getListState(Descriptors.SWEEP_BEFORE_FAILURES);
+                List<Long> oldSaved = new ArrayList<>();
+                old.get().forEach(oldSaved::add);
+                old.clear();
+                if (!oldSaved.isEmpty()) {
+                    cursor = SweepCursor.restoreBeforeFailures(oldSaved, parallelism, subtask);
+                }
+            }
         }
     }
 
@@ -375,14 +381,15 @@ public class SegmentationOperator
         }
         if (!cursor.running()) {
             cursor.start(LiveDefinitions.read(progress));
-            failures = 0;
         }
         if (keys == null) {
             openKeys();
         }
         Consumer<KafkaMessage> out = m -> output.collect(new StreamRecord<>(m));
         Consumer<KafkaMessage> side = m -> output.collect(Descriptors.SIDE, new StreamRecord<>(m));
-        int[] failed = {failures};
+        // Counted in the cursor, so that a sweep that failed on a user before a restore is not
+        // reported applied after it.
+        int[] failed = {cursor.failures()};
         long deadline = System.nanoTime() + sliceNanos;
         boolean first = true;
         while (keys.hasNext() && (first || System.nanoTime() < deadline)) {
@@ -395,7 +402,7 @@ public class SegmentationOperator
             setCurrentKey(key);
             function.visit(key, defs, progress, timers, out, side, failed);
         }
-        failures = failed[0];
+        cursor.failures(failed[0]);
         if (function.audiences().full()) {
             flushAudiences();
         }
@@ -404,7 +411,7 @@ public class SegmentationOperator
             return;
         }
         closeKeys();
-        if (failures == 0) {
+        if (cursor.failures() == 0) {
             for (KafkaMessage m :
                     function.definitions()
                             .reports(
@@ -423,9 +430,9 @@ public class SegmentationOperator
             LOG.warn(
                     "sweep to offset {}: {} users could not be evaluated; not reported applied",
                     cursor.target(),
-                    failures);
+                    cursor.failures());
         }
-        cursor.finish(failures == 0);
+        cursor.finish();
         if (cursor.sweeping()) {
             schedule(0);
         }

@@ -4,45 +4,78 @@ import java.util.List;
 
 /**
  * Where one subtask's definitions sweep is ({@link SegmentationOperator}): the definitions offset
- * the running sweep brings users up to, the last key group it has fully visited, the offset through
- * which sweeps were reported applied to all users, and whether another sweep is wanted. Plain
- * logic, so its rules (what a restore resumes, what a visit skips) are tested without Flink.
+ * the running sweep brings users up to, the last key group it has fully visited, the users it could
+ * not bring up to it so far, the offset through which sweeps were reported applied to all users,
+ * and whether another sweep is wanted. Plain logic, so its rules (what a restore resumes, what a
+ * visit skips) are tested without Flink.
  *
- * <p>Checkpointed as six longs with the parallelism and subtask it belongs to: a key-group position
- * means something only among the key groups of that subtask, so a cursor restored elsewhere starts
- * a new sweep instead.
+ * <p>Checkpointed as {@link #SIZE} longs with the parallelism and subtask it belongs to, in union
+ * list state ({@link Descriptors#SWEEP}): every subtask is handed every subtask's cursor on
+ * restore. A key-group position means something only among the key groups of its subtask, so a
+ * subtask resumes its own cursor, and under another parallelism starts a new sweep that reports
+ * from what all the old subtasks had reported.
  */
 final class SweepCursor {
     /** No sweep, or none reported yet. */
     static final long NONE = -2;
+
+    /** The longs of one saved cursor (see {@link #state}). */
+    static final int SIZE = 7;
 
     private long target = NONE;
     private long reported = NONE;
     private int doneGroup = -1;
     private boolean again;
 
+    /** Users the running sweep could not bring up to its target, before a restore too. */
+    private int failures;
+
     /** The key group being visited (-1: none yet); not checkpointed, see {@link #visits}. */
     private int group = -1;
 
     /**
-     * The cursor saved by {@link #state}, or a new sweep over every user held here when it was
-     * saved by another parallelism or subtask, or by a job from before sweeps (an empty or foreign
-     * list; their profiles carry no definitions epoch). What was reported applied everywhere stays
-     * so: the smallest offset any saved cursor reported.
+     * This subtask's cursor among those saved by {@link #state} (every subtask's, one after the
+     * other), or a new sweep over every user held here when it is not there: saved under another
+     * parallelism, or by a job from before sweeps (an empty list; their profiles carry no
+     * definitions epoch). What was reported applied everywhere stays so: the smallest offset any
+     * saved cursor reported.
      */
     static SweepCursor restore(List<Long> saved, int parallelism, int subtask) {
         SweepCursor c = new SweepCursor();
-        if (saved.size() == 6 && saved.get(4) == parallelism && saved.get(5) == subtask) {
-            c.target = saved.get(0);
-            c.reported = saved.get(1);
-            c.doneGroup = saved.get(2).intValue();
-            c.again = saved.get(3) != 0;
-            return c;
+        for (int i = 0; i + SIZE <= saved.size(); i += SIZE) {
+            if (saved.get(i + 4) == parallelism && saved.get(i + 5) == subtask) {
+                c.target = saved.get(i);
+                c.reported = saved.get(i + 1);
+                c.doneGroup = saved.get(i + 2).intValue();
+                c.again = saved.get(i + 3) != 0;
+                c.failures = saved.get(i + 6).intValue();
+                return c;
+            }
         }
-        for (int i = 1; i < saved.size(); i += 6) {
-            c.reported = c.reported == NONE ? saved.get(i) : Math.min(c.reported, saved.get(i));
+        // NONE, a subtask that had reported nothing, is the least of all.
+        long least = Long.MAX_VALUE;
+        for (int i = 1; i < saved.size(); i += SIZE) {
+            least = Math.min(least, saved.get(i));
         }
+        c.reported = least == Long.MAX_VALUE ? NONE : least;
         c.again = true;
+        return c;
+    }
+
+    /**
+     * A cursor saved before failures were counted: six longs in split list state ({@link
+     * Descriptors#SWEEP_BEFORE_FAILURES}), each subtask handed its own back at the same
+     * parallelism. Its report stands, but its running sweep starts over, since whom it failed on is
+     * not known. Under another parallelism the list holds pieces of several cursors: a new sweep,
+     * and everything reported again (a report repeated is harmless, one missing is not).
+     */
+    static SweepCursor restoreBeforeFailures(List<Long> saved, int parallelism, int subtask) {
+        SweepCursor c = new SweepCursor();
+        c.again = true;
+        if (saved.size() == 6 && saved.get(4) == parallelism && saved.get(5) == subtask) {
+            c.reported = saved.get(1);
+            c.again = saved.get(0) != NONE || saved.get(3) != 0;
+        }
         return c;
     }
 
@@ -54,7 +87,8 @@ final class SweepCursor {
                 (long) doneGroup,
                 again ? 1L : 0L,
                 (long) parallelism,
-                (long) subtask);
+                (long) subtask,
+                (long) failures);
     }
 
     /** Whether a sweep is running or wanted. */
@@ -76,6 +110,7 @@ final class SweepCursor {
         again = false;
         target = offset;
         doneGroup = -1;
+        failures = 0;
     }
 
     /** The keys are read again from the first: no key group is being visited. */
@@ -109,16 +144,27 @@ final class SweepCursor {
         return reported;
     }
 
+    /** Users the running sweep could not bring up to its target so far. */
+    int failures() {
+        return failures;
+    }
+
+    /** The running sweep has failed on {@code n} users so far. */
+    void failures(int n) {
+        failures = n;
+    }
+
     /**
-     * The running sweep visited every key; {@code applied}: every user was brought up to its
-     * target, which is then reported (a sweep with failures is not).
+     * The running sweep visited every key: its target is reported applied if every user was brought
+     * up to it (a sweep with failures is not).
      */
-    void finish(boolean applied) {
-        if (applied) {
+    void finish() {
+        if (failures == 0) {
             reported = Math.max(reported, target);
         }
         target = NONE;
         doneGroup = -1;
+        failures = 0;
     }
 
     /**

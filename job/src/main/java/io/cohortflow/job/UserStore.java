@@ -5,8 +5,9 @@ import io.cohortflow.core.eval.ProfileCodec;
 import io.cohortflow.core.eval.ProfileHistory;
 import io.cohortflow.core.eval.UserProfile;
 import io.cohortflow.job.model.UserState;
+import io.cohortflow.job.state.CorruptStateException;
 import io.cohortflow.job.state.MapStateHistory;
-import java.io.IOException;
+import io.cohortflow.job.state.StateAccessException;
 import java.time.Duration;
 import java.util.List;
 import org.apache.flink.api.common.functions.RuntimeContext;
@@ -21,6 +22,15 @@ import org.jspecify.annotations.Nullable;
  * change is all or nothing: between {@link #begin} and {@link #commit} the history's writes are
  * held back, and {@link #rollback} drops them, so a record that fails halfway (a dead letter, a
  * lapse the engine cannot apply) leaves the user as they were.
+ *
+ * <p>Whatever the state backend throws comes out as {@link StateAccessException}, which fails the
+ * task (Flink restarts it from a checkpoint and the record is read again: nothing is lost), and is
+ * never taken for the record's fault (a dead letter, or a strike of {@link PoisonRecords}). A
+ * stored profile that cannot be decoded comes out as {@link CorruptStateException}: that user's
+ * data, not the backend, since a restart would read the same bytes and fail the task for ever. The
+ * function dead-letters what concerns the user and leaves their bytes as they are, rather than
+ * starting them afresh: a new profile would drop their memberships without the {@code exited}
+ * records their consumers wait for.
  */
 final class UserStore {
     private final ValueState<UserProfile> profile;
@@ -58,11 +68,15 @@ final class UserStore {
     }
 
     /** Stores {@code p} (or nothing, when it holds nothing) and the history's held-back writes. */
-    void commit(UserProfile p) throws IOException {
-        if (p.isEmpty() && p.historySize() == 0) {
-            profile.clear();
-        } else {
-            profile.update(p);
+    void commit(UserProfile p) {
+        try {
+            if (p.isEmpty() && p.historySize() == 0) {
+                profile.clear();
+            } else {
+                profile.update(p);
+            }
+        } catch (Exception e) {
+            throw new StateAccessException("writing a profile", e);
         }
         history.commit();
     }
@@ -73,16 +87,22 @@ final class UserStore {
      * profile it is given and a change may be rolled back (RocksDB hands out a deserialized copy by
      * itself).
      */
-    @Nullable UserProfile profile() throws IOException {
-        UserProfile stored = profile.value();
+    @Nullable UserProfile profile() {
+        UserProfile stored = peek();
         return stored == null || ordered
                 ? stored
                 : ProfileCodec.fromBytes(ProfileCodec.toBytes(stored));
     }
 
     /** The stored profile to read only, or null. */
-    @Nullable UserProfile peek() throws IOException {
-        return profile.value();
+    @Nullable UserProfile peek() {
+        try {
+            return profile.value();
+        } catch (CorruptStateException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new StateAccessException("reading a profile", e);
+        }
     }
 
     /**
@@ -96,22 +116,34 @@ final class UserStore {
     }
 
     /** The cohorts first answered to the request with this idempotency key, or null. */
-    @Nullable List<String> answered(String idempotencyKey) throws Exception {
-        return answered.get(idempotencyKey);
+    @Nullable List<String> answered(String idempotencyKey) {
+        try {
+            return answered.get(idempotencyKey);
+        } catch (Exception e) {
+            throw new StateAccessException("reading an answered request", e);
+        }
     }
 
-    void answer(String idempotencyKey, List<String> cohorts) throws Exception {
-        answered.put(idempotencyKey, cohorts);
+    void answer(String idempotencyKey, List<String> cohorts) {
+        try {
+            answered.put(idempotencyKey, cohorts);
+        } catch (Exception e) {
+            throw new StateAccessException("writing an answered request", e);
+        }
     }
 
     /** Removes every piece of the user's state and their pending timer. */
-    void forget(UserProfile p, TimerService timers) throws Exception {
+    void forget(UserProfile p, TimerService timers) {
         if (p.scheduledWakeUp() != Long.MAX_VALUE) {
             timers.deleteEventTimeTimer(p.scheduledWakeUp());
         }
-        profile.clear();
-        history.clear();
-        answered.clear();
+        try {
+            profile.clear();
+            history.clear();
+            answered.clear();
+        } catch (RuntimeException e) {
+            throw new StateAccessException("removing a user", e);
+        }
     }
 
     /** The user's whole state, for a backfill's bootstrap savepoint. */

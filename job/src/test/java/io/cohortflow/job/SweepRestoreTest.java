@@ -170,4 +170,153 @@ class SweepRestoreTest {
         assertThat(appliedStatuses(n0)).contains("applied");
         n0.close();
     }
+
+    private static int deadLetters(
+            KeyedBroadcastOperatorTestHarness<String, Inbound, DefinitionUpdate, KafkaMessage> h) {
+        var q = h.getSideOutput(Descriptors.SIDE);
+        return q == null
+                ? 0
+                : (int)
+                        q.stream()
+                                .filter(r -> r.getValue().topic.equals(TOPICS.deadLetter()))
+                                .count();
+    }
+
+    /** The applied reports of the harness, as "segment offset". */
+    private static List<String> applied(
+            KeyedBroadcastOperatorTestHarness<String, Inbound, DefinitionUpdate, KafkaMessage> h)
+            throws Exception {
+        List<String> out = new ArrayList<>();
+        var q = h.getSideOutput(Descriptors.SIDE);
+        if (q != null) {
+            for (StreamRecord<KafkaMessage> r : q) {
+                if (r.getValue().topic.equals(TOPICS.applied())) {
+                    JsonNode n = Json.MAPPER.readTree(r.getValue().value);
+                    if (n.get("status").asText().equals("applied")) {
+                        out.add(n.get("id").asText() + " " + n.get("offset").asLong());
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A user the sweep cannot bring up to the definitions is visited before a failure: the sweep
+     * resumed after the restore does not visit them again, and still does not report applied.
+     */
+    @Test
+    void a_sweep_that_failed_on_a_user_before_a_restore_is_not_reported_applied_after_it()
+            throws Exception {
+        var h = harness(0, 1, 0, null);
+        String broken = userIn(0, 10);
+        List<String> others =
+                List.of(userIn(20, 40), userIn(50, 70), userIn(80, 100), userIn(110, 127));
+        String[] events = new String[10];
+        for (int i = 0; i < events.length; i++) {
+            events[i] = event("Purchase", T0 + i);
+        }
+        h.processElement(inbound(envelope("ws", broken, null, events)), T0);
+        for (String u : others) {
+            h.processElement(inbound(envelope("ws", u, null, event("Purchase", T0))), T0);
+        }
+        // The broken user's sealed history chunks are lost: bringing them up to a new definition
+        // reads them, and throws.
+        var backend = h.getOperator().getKeyedStateBackend();
+        backend.setCurrentKey("ws/" + broken);
+        backend.getPartitionedState(
+                        org.apache.flink.runtime.state.VoidNamespace.INSTANCE,
+                        org.apache.flink.runtime.state.VoidNamespaceSerializer.INSTANCE,
+                        Descriptors.HISTORY_CHUNKS)
+                .clear();
+        h.processBroadcastElement(
+                segment("ws", "buyers", 1, 0, true, false, everPurchased(), 0), 0);
+        // One user per slice, records between them, until the sweep is past the broken user's
+        // key group (it entered a user of a later one).
+        for (int i = 0; entered(h).isEmpty(); i++) {
+            h.processElement(inbound(envelope("other", "x" + i, null, event("Pageview", T0))), T0);
+            h.setProcessingTime(h.getProcessingTime() + SegmentationOperator.BUSY_PAUSE_MILLIS);
+        }
+        assertThat(deadLetters(h)).isEqualTo(1);
+        int before = entered(h).size();
+        OperatorSubtaskState snap = h.snapshot(1, 1);
+        h.close();
+
+        var r = harness(0, 1, 0, snap);
+        TestRecords.sweep(r);
+        assertThat(before + entered(r).size()).isEqualTo(others.size());
+        assertThat(deadLetters(r)).as("the broken user is not visited again").isZero();
+        assertThat(appliedStatuses(r)).doesNotContain("applied");
+        r.close();
+    }
+
+    /**
+     * Rescaled 2 -> 3 after old subtask 0 reported the second record applied and old subtask 1 only
+     * the first: each new subtask holds users of both, sweeps, and reports the second, the first no
+     * more.
+     */
+    @Test
+    void after_a_rescale_each_subtask_reports_what_not_every_old_subtask_had_reported()
+            throws Exception {
+        OperatorSubtaskState[] snaps = new OperatorSubtaskState[2];
+        for (int s = 0; s < 2; s++) {
+            var h = harness(0, 2, s, null);
+            h.processBroadcastElement(
+                    segment("ws", "buyers", 1, 0, true, false, everPurchased(), 0), 0);
+            TestRecords.sweep(h);
+            h.processBroadcastElement(
+                    segment("ws", "other", 1, 0, true, false, everPurchased(), 1), 0);
+            if (s == 0) {
+                TestRecords.sweep(h);
+                assertThat(applied(h)).containsExactly("buyers 0", "other 1");
+            } else {
+                assertThat(applied(h)).containsExactly("buyers 0"); // its sweep to 1 not run yet
+            }
+            snaps[s] = h.snapshot(1, 1);
+            h.close();
+        }
+        OperatorSubtaskState all = AbstractStreamOperatorTestHarness.repackageState(snaps);
+        for (int s = 0; s < 3; s++) {
+            var n =
+                    harness(
+                            0,
+                            3,
+                            s,
+                            AbstractStreamOperatorTestHarness.repartitionOperatorState(
+                                    all, 128, 2, 3, s));
+            TestRecords.sweep(n);
+            assertThat(applied(n)).as("subtask %d of 3", s).containsExactly("other 1");
+            n.close();
+        }
+    }
+
+    @Test
+    void a_cursor_saved_before_failures_were_counted_sweeps_again_and_keeps_its_report()
+            throws Exception {
+        var h = harness(0, 1, 0, null);
+        h.processElement(inbound(envelope("ws", "u1", null, event("Purchase", T0))), T0);
+        h.processBroadcastElement(
+                segment("ws", "buyers", 1, 0, true, false, everPurchased(), 0), 0);
+        h.processBroadcastElement(segment("ws", "other", 1, 0, true, false, everPurchased(), 1), 0);
+        // As a job from before the union cursor left it: reported through 0, a sweep to 1 under
+        // way, past key group 5.
+        h.getOperator()
+                .getOperatorStateBackend()
+                .getListState(Descriptors.SWEEP_BEFORE_FAILURES)
+                .update(List.of(1L, 0L, 5L, 0L, 1L, 0L));
+        OperatorSubtaskState snap = h.snapshot(1, 1);
+        h.close();
+
+        var r = harness(0, 1, 0, snap);
+        assertThat(
+                        r.getOperator()
+                                .getOperatorStateBackend()
+                                .getListState(Descriptors.SWEEP_BEFORE_FAILURES)
+                                .get())
+                .isEmpty();
+        TestRecords.sweep(r);
+        assertThat(entered(r)).containsExactly("u1", "u1"); // the sweep started over
+        assertThat(applied(r)).containsExactly("other 1");
+        r.close();
+    }
 }

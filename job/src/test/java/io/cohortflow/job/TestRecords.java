@@ -188,12 +188,19 @@ public final class TestRecords {
     /** The streaming operator with {@code settings}, open, as {@link #operator} otherwise. */
     static KeyedBroadcastOperatorTestHarness<String, Inbound, DefinitionUpdate, KafkaMessage>
             operator(SegmentationSettings settings) throws Exception {
+        return operator(settings, null);
+    }
+
+    /** ... restored from {@code snapshot} when not null. */
+    static KeyedBroadcastOperatorTestHarness<String, Inbound, DefinitionUpdate, KafkaMessage>
+            operator(SegmentationSettings settings, @Nullable OperatorSubtaskState snapshot)
+                    throws Exception {
         return open(
                 new SegmentationOperator(
                         new SegmentationFunction(settings), SegmentationOperator.SLICE_NANOS, 0),
                 1,
                 0,
-                null);
+                snapshot);
     }
 
     /** ... writing a heartbeat every {@code heartbeatMillis} of processing time (0: none). */

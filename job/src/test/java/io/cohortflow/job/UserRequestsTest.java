@@ -257,6 +257,36 @@ class UserRequestsTest {
     }
 
     @Test
+    void a_ttl_expiry_due_while_a_restored_job_reads_its_definitions_exits_once_they_are_read()
+            throws Exception {
+        JobConfig twoDays = JobConfig.from(Map.of("cohortflow.job.workspace.ws.user-ttl", "P2D"));
+        start(SegmentationSettings.of(twoDays, 0, false));
+        readerAndBuyer();
+        var snapshot = h.snapshot(1, 1);
+        h.close();
+        // Restored where the definitions topic holds one more record than was read: the user's
+        // expiry comes due while nothing can be evaluated.
+        h = TestRecords.operator(SegmentationSettings.of(twoDays, 3, false), snapshot);
+        long expiry = T0 + 2 * HOUR + 2 * DAY;
+        watermark(expiry);
+        assertThat(memberships()).isEmpty();
+        assertThat(usersWithState()).as("kept until it can exit").isPositive();
+
+        // The last record is another workspace's: the user is up to date, and the sweep that
+        // follows the definitions' end registers the deferred expiry again all the same.
+        h.processBroadcastElement(
+                segment("ws2", "other", 1, 0, true, false, everPurchased(), 2), 0);
+        TestRecords.sweep(h);
+        watermark(expiry + 1);
+        List<JsonNode> exits = memberships();
+        assertThat(exits)
+                .extracting(m -> m.get("segment_id").asText() + " " + m.get("change").asText())
+                .containsExactlyInAnyOrder("readers exited", "buyers exited");
+        assertThat(exits.get(0).get("time").asText()).isEqualTo("2024-01-17T02:00:00Z");
+        assertThat(usersWithState()).isZero();
+    }
+
+    @Test
     void a_request_about_a_user_is_checked_like_any_envelope() {
         assertThat(inbound(ask("u1", "r", "drop", null)).detail).contains("op: one of");
         assertThat(inbound("{\"workspace\":\"ws\",\"user_id\":\"u1\",\"op\":\"erase\"}").detail)

@@ -89,6 +89,11 @@ public final class CatalogBuilder {
         return epoch;
     }
 
+    /** Whether segment {@code id} is in the catalog (live and compiled). */
+    public boolean holds(String id) {
+        return compiled.containsKey(id);
+    }
+
     /** The number of segment {@code id}, or -1 when it has none. */
     public int ordinal(String id) {
         Integer n = ordinalById.get(id);

@@ -17,9 +17,18 @@ public final class ProfileSerializer extends CodecSerializer<UserProfile> {
         ProfileCodec.write(p, out);
     }
 
+    /**
+     * The state backends decode from bytes in memory (RocksDB hands over the value it read), so a
+     * failure here is the stored bytes', whatever the codec threw: {@link CorruptStateException},
+     * which is not taken for the backend failing (see {@code UserStore}).
+     */
     @Override
-    UserProfile read(DataInputView in) throws IOException {
-        return ProfileCodec.read(in);
+    UserProfile read(DataInputView in) {
+        try {
+            return ProfileCodec.read(in);
+        } catch (IOException | RuntimeException e) {
+            throw new CorruptStateException("a stored profile could not be decoded", e);
+        }
     }
 
     @Override

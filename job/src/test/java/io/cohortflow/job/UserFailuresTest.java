@@ -1,0 +1,256 @@
+package io.cohortflow.job;
+
+import static io.cohortflow.job.TestRecords.DAY;
+import static io.cohortflow.job.TestRecords.T0;
+import static io.cohortflow.job.TestRecords.envelope;
+import static io.cohortflow.job.TestRecords.event;
+import static io.cohortflow.job.TestRecords.everPurchased;
+import static io.cohortflow.job.TestRecords.inbound;
+import static io.cohortflow.job.TestRecords.segment;
+import static io.cohortflow.job.TestRecords.threePageviewsIn;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.core.contract.TopicNames;
+import io.cohortflow.core.eval.UserProfile;
+import io.cohortflow.job.model.DefinitionUpdate;
+import io.cohortflow.job.model.Inbound;
+import io.cohortflow.job.model.KafkaMessage;
+import io.cohortflow.job.state.StateAccessException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
+import org.apache.flink.util.InstantiationUtil;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Users the job cannot evaluate: the job goes on, and what they are owed still happens. */
+class UserFailuresTest {
+    private static final TopicNames TOPICS = TopicNames.DEFAULT;
+    private KeyedBroadcastOperatorTestHarness<String, Inbound, DefinitionUpdate, KafkaMessage> h;
+
+    @AfterEach
+    void close() throws Exception {
+        if (h != null) {
+            h.close();
+        }
+    }
+
+    /** "A page view, then a purchase, within a day": evaluated over the user's stored events. */
+    private static String viewThenPurchaseInADay() {
+        return "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
+                + "\"context\":\"visitors\",\"window\":{\"count\":1,\"unit\":\"day\"},"
+                + "\"pred\":{\"func\":\"sequence\",\"stream\":["
+                + hit("Pageview")
+                + ","
+                + hit("Purchase")
+                + "]}}}";
+    }
+
+    private static String hit(String name) {
+        return "{\"func\":\"container\",\"context\":\"hits\",\"pred\":{\"func\":\"event-exists\","
+                + "\"evt\":{\"func\":\"event\",\"name\":\"metrics/"
+                + name
+                + "\"}}}";
+    }
+
+    /**
+     * u1 of workspace ws, a member of the sequence segment "seq" from ten events up to {@code T0 +
+     * 9}, whose sealed history chunks are then lost: the lapse of the segment, which reads them,
+     * throws.
+     */
+    private void aMemberWhoseLapseFails() throws Exception {
+        h.processBroadcastElement(
+                segment("ws", "seq", 1, 0, true, false, viewThenPurchaseInADay(), 0), 0);
+        String[] events = new String[10];
+        for (int i = 0; i < 9; i++) {
+            events[i] = event("Pageview", T0 + i);
+        }
+        events[9] = event("Purchase", T0 + 9);
+        h.processElement(inbound(envelope("ws", "u1", null, events)), T0);
+        assertThat(memberships())
+                .extracting(m -> m.get("segment_id").asText() + " " + m.get("change").asText())
+                .containsExactly("seq entered");
+        assertThat(profile().historyChunks()).isPositive();
+        var backend = h.getOperator().getKeyedStateBackend();
+        backend.setCurrentKey("ws/u1");
+        backend.getPartitionedState(
+                        VoidNamespace.INSTANCE,
+                        VoidNamespaceSerializer.INSTANCE,
+                        Descriptors.HISTORY_CHUNKS)
+                .clear();
+        h.getOutput().clear();
+    }
+
+    @Test
+    void a_user_whose_lapse_fails_keeps_their_next_wake_up_and_still_expires() throws Exception {
+        h =
+                TestRecords.operator(
+                        SegmentationSettings.of(
+                                JobConfig.from(Map.of("cohortflow.state.user-ttl", "P30D")),
+                                0,
+                                false));
+        aMemberWhoseLapseFails();
+        long expiry = T0 + 9 + 30 * DAY;
+        long lapse = profile().scheduledWakeUp();
+        assertThat(lapse).isBetween(T0 + 9, T0 + 9 + DAY);
+
+        watermark(lapse);
+        assertThat(side(TOPICS.deadLetter()))
+                .extracting(n -> n.get("reason").asText())
+                .containsExactly("evaluation_failed");
+        assertThat(memberships()).isEmpty(); // the user keeps their state ...
+        // ... and a timer for their expiry: the failed lapse's instant is spent.
+        assertThat(profile().scheduledWakeUp()).isEqualTo(expiry);
+        assertThat(h.numEventTimeTimers()).isEqualTo(1);
+
+        watermark(expiry);
+        assertThat(memberships())
+                .extracting(m -> m.get("segment_id").asText() + " " + m.get("change").asText())
+                .containsExactly("seq exited");
+        assertThat(profile()).isNull();
+    }
+
+    /**
+     * The streaming operator, one user per sweep slice, its users' profiles in {@code f}'s hands.
+     */
+    private FaultyProfiles faultyProfiles() throws Exception {
+        SegmentationOperator op =
+                InstantiationUtil.clone(
+                        new SegmentationOperator(
+                                new SegmentationFunction(TestRecords.streaming(0)), 0, 0));
+        h = new KeyedBroadcastOperatorTestHarness<>(op, Inbound::getKey, Types.STRING, 128, 1, 0);
+        h.setProcessingTime(T0 + 30 * DAY);
+        h.initializeEmptyState();
+        FaultyProfiles f = new FaultyProfiles(op.getKeyedStateBackend());
+        op.getRuntimeContext().setKeyedStateStore(f);
+        h.open();
+        return f;
+    }
+
+    @Test
+    void a_state_backend_failure_fails_the_task_and_is_never_held_against_the_record()
+            throws Exception {
+        FaultyProfiles f = faultyProfiles();
+        h.processBroadcastElement(
+                segment("ws", "buyers", 1, 0, true, false, everPurchased(), 0), 0);
+        Inbound in = inbound(envelope("ws", "u1", "r1", event("Purchase", T0)));
+        in.offset = 7;
+        String position =
+                PoisonRecords.position(
+                        h.getEnvironment().getJobID().toString(), in.topic, in.partition, 7);
+        for (boolean reads : new boolean[] {true, false}) {
+            f.failReads = reads;
+            f.failWrites = !reads;
+            // More often than a poisoned record is allowed to fail the task.
+            for (int i = 0; i <= SegmentationSettings.DEFAULT_POISON_ATTEMPTS; i++) {
+                assertThatThrownBy(() -> h.processElement(in, T0))
+                        .isInstanceOf(StateAccessException.class);
+            }
+            assertThat(PoisonRecords.failures(position)).isZero();
+        }
+        assertThat(side(TOPICS.deadLetter())).isEmpty();
+        assertThat(side(TOPICS.replies())).isEmpty();
+        assertThat(memberships()).isEmpty();
+
+        f.failWrites = false; // the restarted task reads the record again
+        h.processElement(in, T0);
+        assertThat(memberships())
+                .extracting(m -> m.get("segment_id").asText() + " " + m.get("change").asText())
+                .containsExactly("buyers entered");
+    }
+
+    @Test
+    void a_user_whose_stored_profile_cannot_be_decoded_is_dead_lettered_and_the_job_goes_on()
+            throws Exception {
+        FaultyProfiles f = faultyProfiles();
+        h.processBroadcastElement(
+                segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 0), 0);
+        for (String u : List.of("u1", "u2")) {
+            h.processElement(
+                    inbound(
+                            envelope(
+                                    "ws",
+                                    u,
+                                    null,
+                                    event("Pageview", T0),
+                                    event("Pageview", T0 + 1),
+                                    event("Pageview", T0 + 2))),
+                    T0);
+        }
+        assertThat(memberships()).hasSize(2);
+        h.getOutput().clear();
+        f.corrupt.add("ws/u1");
+
+        // A record of the user, a lapse of theirs and a sweep that visits them: none fails the
+        // task (a restart would read the same bytes), each is reported.
+        h.processElement(inbound(envelope("ws", "u1", "r1", event("Pageview", T0 + 3))), T0);
+        watermark(T0 + 7 * DAY + 2);
+        h.processBroadcastElement(
+                segment("ws", "buyers", 1, 0, true, false, everPurchased(), 1), 0);
+        TestRecords.sweep(h);
+
+        assertThat(side(TOPICS.deadLetter()))
+                .extracting(n -> n.get("reason").asText())
+                .containsExactly("evaluation_failed", "evaluation_failed", "evaluation_failed");
+        assertThat(side(TOPICS.replies()).get(0).at("/error/code").asText())
+                .isEqualTo("processing_failed");
+        assertThat(memberships())
+                .extracting(m -> m.get("user_id").asText() + " " + m.get("change").asText())
+                .containsExactly("u2 exited");
+        assertThat(side(TOPICS.applied()))
+                .extracting(n -> n.get("status").asText())
+                .containsOnly("live"); // not applied to every user
+        // The user's bytes are left as they were, for whoever repairs them.
+        f.corrupt.clear();
+        assertThat(profile().historySize()).isEqualTo(3);
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    /** Event time moves to {@code t} (the definitions source's watermark is at the end). */
+    private void watermark(long t) throws Exception {
+        h.processBroadcastWatermark(new Watermark(Long.MAX_VALUE));
+        h.processWatermark(new Watermark(t));
+    }
+
+    /** u1's stored profile, read past any fake (see {@link FaultyProfiles}). */
+    private UserProfile profile() throws Exception {
+        var backend = h.getOperator().getKeyedStateBackend();
+        backend.setCurrentKey("ws/u1");
+        return backend.getPartitionedState(
+                        VoidNamespace.INSTANCE,
+                        VoidNamespaceSerializer.INSTANCE,
+                        Descriptors.PROFILE)
+                .value();
+    }
+
+    private List<JsonNode> memberships() throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        for (KafkaMessage m : h.extractOutputValues()) {
+            out.add(Json.MAPPER.readTree(m.value));
+        }
+        return out;
+    }
+
+    private List<JsonNode> side(String topic) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        var q = h.getSideOutput(Descriptors.SIDE);
+        if (q != null) {
+            for (StreamRecord<KafkaMessage> r : q) {
+                if (r.getValue().topic.equals(topic)) {
+                    out.add(Json.MAPPER.readTree(r.getValue().value));
+                }
+            }
+        }
+        return out;
+    }
+}
