@@ -217,7 +217,12 @@ class BackfillTest extends KafkaJobTest {
                         + TestRecords.envelope(
                                 "other", "cy", null, TestRecords.event("Purchase", t))
                         + "\n"
-                        + "{\"workspace\":\"ws\"}\n");
+                        + "{\"workspace\":\"ws\"}\n"
+                        // Erased after buying: the erasure comes after her events whatever their
+                        // times, as it did on the topic.
+                        + TestRecords.envelope("ws", "dee", null, TestRecords.event("Purchase", t))
+                        + "\n{\"workspace\":\"ws\",\"user_id\":\"dee\",\"events\":[],"
+                        + "\"op\":\"erase\",\"request_id\":\"r-erase\"}\n");
         BackfillOptions o =
                 new BackfillOptions(
                         List.of(input.toString()),
@@ -245,7 +250,7 @@ class BackfillTest extends KafkaJobTest {
         // --transitions: what the streaming job would have emitted over the history
         assertThat(jsonLines(dir.resolve("pub-out").resolve("transitions")))
                 .extracting(j -> j.get("user_id").asText() + " " + j.get("change").asText())
-                .containsExactly("ann entered");
+                .containsExactlyInAnyOrder("ann entered", "dee entered", "dee exited");
     }
 
     // ---- generation -------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 package io.cohortflow.job.backfill;
 
+import io.cohortflow.core.contract.EventEnvelope;
 import io.cohortflow.core.event.EventLimits;
 import io.cohortflow.job.CohortflowJob;
 import io.cohortflow.job.Descriptors;
@@ -198,10 +199,17 @@ public final class Backfill {
                 .write(path);
     }
 
-    /** Batch mode needs no watermarks, but it sorts each key's records by these timestamps. */
+    /**
+     * Batch mode needs no watermarks, but it sorts each key's records by these timestamps: events
+     * by their time, an erasure after every event of its user (history has no arrival order to
+     * place it by, and sorted first, as a record without events is, it would erase nothing while
+     * every event it was to erase counted), other records without events first.
+     */
     static WatermarkStrategy<Inbound> eventTimestamps() {
         return WatermarkStrategy.<Inbound>noWatermarks()
-                .withTimestampAssigner((in, ts) -> in.eventTime);
+                .withTimestampAssigner(
+                        (in, ts) ->
+                                EventEnvelope.ERASE.equals(in.op) ? Long.MAX_VALUE : in.eventTime);
     }
 
     /** The streaming job's configuration, in BATCH mode. */
