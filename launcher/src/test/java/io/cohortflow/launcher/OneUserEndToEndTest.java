@@ -23,7 +23,11 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -153,7 +157,9 @@ class OneUserEndToEndTest {
                 user("GET", "alias?tag=email&id=nobody@example.com", ADMIN_KEY),
                 404,
                 "user_not_found");
-        error(user("GET", "not-a-uuid", ADMIN_KEY), 400, "invalid_user_identifier");
+        // An id that is not a UUID may be a producer's own (see the test below): unknown, not bad.
+        error(user("GET", "not-a-uuid", ADMIN_KEY), 404, "user_not_found");
+        error(user("GET", "x".repeat(513), ADMIN_KEY), 400, "invalid_user_identifier");
         error(user("GET", "alias?tag=email", ADMIN_KEY), 400, "invalid_user_identifier");
         error(user("GET", UUID.randomUUID() + "?colour=red", ADMIN_KEY), 400, "unknown_parameter");
         error(user("GET", UUID.randomUUID().toString(), "wrong"), 401, "invalid_api_key");
@@ -390,6 +396,47 @@ class OneUserEndToEndTest {
                         WholeStackEndToEndTest.concat(new String[] {"users", "get", id}, service));
         assertThat(gone.code()).isEqualTo(1);
         assertThat(gone.err()).contains("user_not_found");
+    }
+
+    @Test
+    @Order(5)
+    void a_user_a_producer_named_without_a_uuid_is_found_and_erased_too() throws Exception {
+        // Written straight to the events topic by a producer of the publisher's own, as the
+        // events topic allows (and as a backfill's history may name its users).
+        String visitor = "visitor-42";
+        try (KafkaProducer<String, String> p =
+                new KafkaProducer<>(
+                        Map.<String, Object>of(
+                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers()),
+                        new StringSerializer(),
+                        new StringSerializer())) {
+            p.send(
+                            new ProducerRecord<>(
+                                    stack.topics().events(),
+                                    StackClient.ORG + "/" + visitor,
+                                    "{\"workspace\":\""
+                                            + StackClient.ORG
+                                            + "\",\"user_id\":\""
+                                            + visitor
+                                            + "\",\"events\":["
+                                            + event("sport", Instant.now())
+                                            + "]}"))
+                    .get();
+        }
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(500))
+                .untilAsserted(
+                        () ->
+                                assertThat(StackClient.cohorts(ok(user("GET", visitor, ADMIN_KEY))))
+                                        .containsExactly(sport));
+        JsonNode erased = ok(user("DELETE", visitor, ADMIN_KEY));
+        assertThat(erased.get("user_id").asText()).isEqualTo(visitor);
+        assertThat(erased.get("erased").asBoolean()).isTrue();
+        assertThat(erased.get("exited"))
+                .extracting(m -> m.get("segment_id").asText())
+                .containsExactly(sport);
+        error(user("GET", visitor, ADMIN_KEY), 404, "user_not_found");
     }
 
     /** The user's committed membership changes on the memberships topic, in order. */

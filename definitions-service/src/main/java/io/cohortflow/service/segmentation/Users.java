@@ -147,14 +147,21 @@ public final class Users {
                         "tag and id name a user by alias: the path then says /users/" + BY_ALIAS,
                         "tag/id given with a user id");
             }
-            String uuid = UserIds.uuid(ref.userId());
-            if (uuid == null) {
+            // Any id the job may hold: the service mints UUIDs, but producers writing to the
+            // events topic (and backfills) key users by ids of their own, and those users too
+            // must be found and erased. A UUID is read in lower case, as the job keys it.
+            String userId = ref.userId();
+            if (userId.isBlank() || userId.length() > EventEnvelope.MAX_ID) {
                 throw ServiceException.badRequest(
                         "invalid_user_identifier",
-                        "the user id must be a UUID (or " + BY_ALIAS + " with tag and id)",
-                        "user_id: not a UUID");
+                        "the user id must be 1 to "
+                                + EventEnvelope.MAX_ID
+                                + " characters (or "
+                                + BY_ALIAS
+                                + " with tag and id)",
+                        "user_id: empty or too long");
             }
-            return uuid;
+            return UserIds.canonical(userId);
         }
         String tag = aliasPart(ref.tag(), "tag");
         String id = aliasPart(ref.id(), "id");
