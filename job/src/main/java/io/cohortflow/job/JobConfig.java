@@ -341,6 +341,20 @@ public record JobConfig(
                 : Path.of(location).toAbsolutePath().toUri().toString();
     }
 
+    /**
+     * Where the processes beside the job look for its newest snapshot (the launcher restarting it,
+     * the members export) and where the launcher writes its stop savepoints: the checkpoint
+     * directory and the {@code savepoints} directory beside it, when the checkpoint directory is
+     * local (a {@code file:} URI); empty otherwise (an {@code s3://} one: name the snapshot).
+     */
+    public List<Path> localSnapshotDirs() {
+        if (!checkpointDir.startsWith("file:")) {
+            return List.of();
+        }
+        Path checkpoints = Path.of(java.net.URI.create(checkpointDir));
+        return List.of(checkpoints, checkpoints.resolveSibling("savepoints"));
+    }
+
     public EngineConfig engine() {
         return new EngineConfig(horizon, historyCap, maxFutureSkew);
     }

@@ -546,10 +546,11 @@ class SegmentationFunctionTest {
         String longId = "x".repeat(EventEnvelope.MAX_ID + 1);
         send(envelope("ws", longId, "r1", event("Pageview", T0)), T0);
         send(envelope("ws", "u1", longId, event("Pageview", T0)), T0);
+        send(envelope("ws", "line\\nbreak", "r3", event("Pageview", T0)), T0);
 
         assertThat(side(TOPICS.deadLetter()))
                 .extracting(n -> n.get("reason").asText())
-                .containsExactly("invalid_envelope", "invalid_envelope");
+                .containsExactly("invalid_envelope", "invalid_envelope", "invalid_envelope");
         // No reply: the second would carry the long id, and an envelope whose user cannot be
         // named gets none, as without a user id at all.
         assertThat(side(TOPICS.replies())).isEmpty();

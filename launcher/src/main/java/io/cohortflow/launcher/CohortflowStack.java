@@ -17,6 +17,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -165,7 +166,9 @@ public final class CohortflowStack implements AutoCloseable {
         } catch (IOException e) {
             LOG.warn("could not remove {}", LauncherConfig.FLINK_REST_FILE, e);
         }
-        Path savepoints = config.dataDir().resolve("savepoints");
+        List<Path> snapshots = jobConfig.localSnapshotDirs();
+        Path savepoints =
+                snapshots.isEmpty() ? config.dataDir().resolve("savepoints") : snapshots.get(1);
         try {
             String where =
                     job.stopWithSavepoint(
@@ -228,12 +231,23 @@ public final class CohortflowStack implements AutoCloseable {
         }
     }
 
-    /** The newest {@code _metadata} under checkpoints/ and savepoints/, by modification time. */
+    /**
+     * The newest {@code _metadata}, by modification time, under the job's checkpoint directory and
+     * the savepoints beside it ({@link JobConfig#localSnapshotDirs}, where the job writes them
+     * whatever the data directory), and the data directory's own (a checkpoint directory moved
+     * elsewhere still finds the snapshots taken before).
+     */
     Optional<Path> latestSnapshot() {
-        Path root = config.dataDir();
+        return latestSnapshot(jobConfig, config.dataDir());
+    }
+
+    static Optional<Path> latestSnapshot(JobConfig jobConfig, Path root) {
         Optional<Path> best = Optional.empty();
         FileTime bestTime = null;
-        for (Path dir : new Path[] {root.resolve("checkpoints"), root.resolve("savepoints")}) {
+        java.util.Set<Path> dirs = new java.util.LinkedHashSet<>(jobConfig.localSnapshotDirs());
+        dirs.add(root.resolve("checkpoints"));
+        dirs.add(root.resolve("savepoints"));
+        for (Path dir : dirs) {
             if (!Files.isDirectory(dir)) {
                 continue;
             }

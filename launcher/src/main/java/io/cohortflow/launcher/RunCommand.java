@@ -2,7 +2,6 @@ package io.cohortflow.launcher;
 
 import io.cohortflow.core.config.Settings;
 import io.cohortflow.service.segmentation.SegmentationConfig;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -93,17 +92,9 @@ final class RunCommand implements Callable<Integer> {
      * environment; a usage error (exit 2) naming the file or the key otherwise.
      */
     LauncherConfig configuration() {
-        Path file = config;
-        String fromEnv = System.getenv("COHORTFLOW_CONFIG");
-        if (file == null && fromEnv != null && !fromEnv.isBlank()) {
-            file = Path.of(fromEnv);
-        }
-        if (file != null && !Files.isRegularFile(file)) {
-            throw new CommandLine.ParameterException(
-                    spec.commandLine(), "no configuration file " + file);
-        }
         try {
-            Settings settings = Settings.load(file, System.getenv());
+            Settings settings =
+                    Settings.load(Settings.file(config, System.getenv()), System.getenv());
             LauncherConfig c = LauncherConfig.from(settings);
             settings.warnings(LauncherConfig.ALL, FAMILIES).forEach(LOG::warn);
             return c;

@@ -56,6 +56,25 @@ public final class Settings {
         return of(Map.of(), Map.of());
     }
 
+    /** The environment variable naming the settings file of a command given none. */
+    public static final String CONFIG_ENV = "COHORTFLOW_CONFIG";
+
+    /**
+     * The settings file a command reads: the one it was given, else the one {@link #CONFIG_ENV}
+     * names, else none; an error naming it when it is not a file.
+     */
+    public static @Nullable Path file(@Nullable Path given, Map<String, String> env) {
+        Path file = given;
+        String fromEnv = env.get(CONFIG_ENV);
+        if (file == null && fromEnv != null && !fromEnv.isBlank()) {
+            file = Path.of(fromEnv);
+        }
+        if (file != null && !Files.isRegularFile(file)) {
+            throw new InvalidSettingException("no configuration file " + file);
+        }
+        return file;
+    }
+
     /** A properties file ({@code null}: none) and the environment. */
     public static Settings load(@Nullable Path file, Map<String, String> env) {
         return of(file == null ? Map.of() : readProperties(file), env);

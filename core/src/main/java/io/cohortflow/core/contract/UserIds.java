@@ -13,6 +13,23 @@ import org.jspecify.annotations.Nullable;
 public final class UserIds {
     private UserIds() {}
 
+    /**
+     * What is wrong with {@code id} as a user id, or null: 1 to {@link EventEnvelope#MAX_ID}
+     * characters, none of them a control character (a line break in an id broke every line-based
+     * reader of the users: the members exports' CSV, logs).
+     */
+    public static @Nullable String problem(String id) {
+        if (id.isEmpty() || id.length() > EventEnvelope.MAX_ID) {
+            return "1 to " + EventEnvelope.MAX_ID + " characters";
+        }
+        for (int i = 0; i < id.length(); i++) {
+            if (Character.isISOControl(id.charAt(i))) {
+                return "no control characters (line breaks, tabs, ...)";
+            }
+        }
+        return null;
+    }
+
     /** The key form of {@code id}: a UUID in lower case, anything else unchanged. */
     public static String canonical(String id) {
         String uuid = uuid(id);

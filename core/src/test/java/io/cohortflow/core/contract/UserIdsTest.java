@@ -31,4 +31,15 @@ class UserIdsTest {
         assertThat(UserIds.canonical("Visitor-42")).isEqualTo("Visitor-42");
         assertThat(UserIds.canonical("1-1-1-1-1")).isEqualTo("1-1-1-1-1");
     }
+
+    @Test
+    void an_id_has_1_to_512_characters_and_no_control_character() {
+        assertThat(UserIds.problem("visitor-42")).isNull();
+        assertThat(UserIds.problem("x".repeat(512))).isNull();
+        assertThat(UserIds.problem("")).contains("1 to 512");
+        assertThat(UserIds.problem("x".repeat(513))).contains("1 to 512");
+        // A line break in an id split the user across two lines of a CSV export's reader.
+        assertThat(UserIds.problem("a\nb")).contains("control");
+        assertThat(UserIds.problem("a\tb")).contains("control");
+    }
 }

@@ -151,15 +151,12 @@ public final class Users {
             // events topic (and backfills) key users by ids of their own, and those users too
             // must be found and erased. A UUID is read in lower case, as the job keys it.
             String userId = ref.userId();
-            if (userId.isBlank() || userId.length() > EventEnvelope.MAX_ID) {
+            String problem = UserIds.problem(userId);
+            if (problem != null) {
                 throw ServiceException.badRequest(
                         "invalid_user_identifier",
-                        "the user id must be 1 to "
-                                + EventEnvelope.MAX_ID
-                                + " characters (or "
-                                + BY_ALIAS
-                                + " with tag and id)",
-                        "user_id: empty or too long");
+                        "a user id has " + problem + " (or is " + BY_ALIAS + " with tag and id)",
+                        "user_id: " + problem);
             }
             return UserIds.canonical(userId);
         }

@@ -5,7 +5,6 @@ import io.cohortflow.core.config.Settings;
 import io.cohortflow.core.contract.MembersExport;
 import io.cohortflow.job.JobConfig;
 import java.io.PrintWriter;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -89,7 +88,8 @@ public final class ExportCommand implements Callable<Integer> {
             names = "--config",
             paramLabel = "<cohortflow.properties>",
             description =
-                    "The settings (docs/configuration.md); COHORTFLOW_* variables override them.")
+                    "The settings (docs/configuration.md; default: $COHORTFLOW_CONFIG, else"
+                            + " none); COHORTFLOW_* variables override them.")
     @Nullable Path config;
 
     /** The streaming job's name, as {@code CohortflowJob.main} and the launcher submit it. */
@@ -99,6 +99,11 @@ public final class ExportCommand implements Callable<Integer> {
 
     public ExportCommand() {
         this(UnaryOperator.identity());
+    }
+
+    /** The export on a Flink host: {@code java -cp cohortflow-job.jar ...ExportCommand ...}. */
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new ExportCommand()).execute(args));
     }
 
     /** With defaults the caller adds to the settings (the launcher's data directory). */
@@ -119,7 +124,9 @@ public final class ExportCommand implements Callable<Integer> {
         Settings settings;
         JobConfig c;
         try {
-            settings = defaults.apply(Settings.load(config, System.getenv()));
+            settings =
+                    defaults.apply(
+                            Settings.load(Settings.file(config, System.getenv()), System.getenv()));
             c = JobConfig.from(settings);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
@@ -127,8 +134,14 @@ public final class ExportCommand implements Callable<Integer> {
         List<Path> roots = state;
         String rest = null;
         if (roots.isEmpty()) {
-            Path checkpoints = path(c.checkpointDir());
-            roots = List.of(checkpoints, checkpoints.resolveSibling("savepoints"));
+            roots = c.localSnapshotDirs();
+            if (roots.isEmpty()) {
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(),
+                        "the checkpoint directory "
+                                + c.checkpointDir()
+                                + " is not local: name a checkpoint or savepoint with --state");
+            }
             rest = settings.get(JobConfig.FLINK_REST_URL);
         }
         Path out = output != null ? output : Path.of(settings.get(CommonSettings.EXPORT_DIR));
@@ -156,20 +169,5 @@ public final class ExportCommand implements Callable<Integer> {
                 m.members(), m.users(), m.durationMs(), out.resolve(m.id()), m.snapshotAt());
         o.flush();
         return 0;
-    }
-
-    /**
-     * The job's checkpoint directory as a local path; a remote one (s3://...) cannot be searched
-     * here: name the snapshot with --state.
-     */
-    private Path path(String dir) {
-        if (dir.startsWith("file:")) {
-            return Path.of(URI.create(dir));
-        }
-        throw new CommandLine.ParameterException(
-                spec.commandLine(),
-                "the checkpoint directory "
-                        + dir
-                        + " is not local: name a checkpoint or savepoint with --state");
     }
 }

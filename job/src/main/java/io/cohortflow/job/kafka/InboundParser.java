@@ -89,12 +89,16 @@ public final class InboundParser {
         if (user == null || user.isEmpty()) {
             return reject(in, "invalid_envelope", "user_id: required", text);
         }
-        if (workspace.length() > EventEnvelope.MAX_ID || user.length() > EventEnvelope.MAX_ID) {
+        if (workspace.length() > EventEnvelope.MAX_ID) {
             return reject(
                     in,
                     "invalid_envelope",
-                    "workspace and user_id: at most " + EventEnvelope.MAX_ID + " characters",
+                    "workspace: at most " + EventEnvelope.MAX_ID + " characters",
                     text);
+        }
+        String badUser = UserIds.problem(user);
+        if (badUser != null) {
+            return reject(in, "invalid_envelope", "user_id: " + badUser, text);
         }
         user = UserIds.canonical(user);
         in.workspace = workspace;
