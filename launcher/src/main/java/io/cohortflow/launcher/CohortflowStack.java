@@ -5,6 +5,7 @@ import io.cohortflow.core.config.Settings;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.job.CohortflowJob;
 import io.cohortflow.job.JobConfig;
+import io.cohortflow.job.Snapshots;
 import io.cohortflow.job.backfill.Cutover;
 import io.cohortflow.job.export.ExportCommand;
 import io.cohortflow.kafka.EmbeddedKafka;
@@ -16,11 +17,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
@@ -242,29 +241,10 @@ public final class CohortflowStack implements AutoCloseable {
     }
 
     static Optional<Path> latestSnapshot(JobConfig jobConfig, Path root) {
-        Optional<Path> best = Optional.empty();
-        FileTime bestTime = null;
         java.util.Set<Path> dirs = new java.util.LinkedHashSet<>(jobConfig.localSnapshotDirs());
         dirs.add(root.resolve("checkpoints"));
         dirs.add(root.resolve("savepoints"));
-        for (Path dir : dirs) {
-            if (!Files.isDirectory(dir)) {
-                continue;
-            }
-            try (Stream<Path> s = Files.walk(dir, 3)) {
-                for (Path m :
-                        s.filter(p -> p.getFileName().toString().equals("_metadata")).toList()) {
-                    FileTime t = Files.getLastModifiedTime(m);
-                    if (bestTime == null || t.compareTo(bestTime) > 0) {
-                        bestTime = t;
-                        best = Optional.of(m.getParent());
-                    }
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-        return best;
+        return Snapshots.newest(List.copyOf(dirs));
     }
 
     public int httpPort() {

@@ -4,15 +4,14 @@ import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.Keys;
 import io.cohortflow.core.contract.MembersExport;
 import io.cohortflow.job.Descriptors;
+import io.cohortflow.job.Snapshots;
 import io.cohortflow.job.Uids;
 import java.io.FileNotFoundException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -22,7 +21,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.JobExecutionResult;
@@ -99,7 +97,7 @@ public final class MembersExporter {
         }
         for (int attempt = 1; ; attempt++) {
             Path snapshot =
-                    newestSnapshot(o.state())
+                    Snapshots.newest(o.state())
                             .orElseThrow(
                                     () ->
                                             new IllegalArgumentException(
@@ -319,42 +317,13 @@ public final class MembersExporter {
         }
     }
 
-    /**
-     * The newest snapshot: each path that holds {@code _metadata} is one; under any other, the
-     * newest {@code _metadata} within three levels ({@code <job>/chk-<n>/_metadata}), by time.
-     */
-    public static Optional<Path> newestSnapshot(List<Path> roots) {
-        Optional<Path> best = Optional.empty();
-        FileTime bestTime = null;
-        for (Path root : roots) {
-            if (!Files.isDirectory(root)) {
-                continue;
-            }
-            try (Stream<Path> s = Files.walk(root, 3)) {
-                for (Path m :
-                        s.filter(p -> p.getFileName().toString().equals("_metadata")).toList()) {
-                    FileTime t;
-                    try {
-                        t = Files.getLastModifiedTime(m);
-                    } catch (java.nio.file.NoSuchFileException gone) {
-                        continue; // subsumed while listed
-                    }
-                    if (bestTime == null || t.compareTo(bestTime) > 0) {
-                        bestTime = t;
-                        best = Optional.of(m.getParent());
-                    }
-                }
-            } catch (IOException | UncheckedIOException e) {
-                // A directory deleted while walked (a subsumed checkpoint): walk again.
-                return newestSnapshot(roots);
-            }
-        }
-        return best;
-    }
-
     private static void prune(Path dir, int keep) throws IOException {
         List<Path> all = new ArrayList<>(MembersExport.complete(dir));
         for (int i = 0; i < all.size() - keep; i++) {
+            // The manifest first: an export without one is never read, so the service, paging it
+            // meanwhile, answers from the newer export or invalid_cursor, never from a half-deleted
+            // one (an empty last page, or a part file gone between listing and reading).
+            Files.deleteIfExists(all.get(i).resolve(MembersExport.MANIFEST));
             deleteTree(all.get(i));
         }
     }
