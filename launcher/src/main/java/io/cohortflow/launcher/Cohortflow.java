@@ -71,7 +71,35 @@ public final class Cohortflow implements Callable<Integer> {
                     cmd.getErr().flush();
                     return cmd.getCommandSpec().exitCodeOnInvalidInput();
                 });
+        // A command that fails says why in a line (with its causes), not with a stack trace:
+        // input it cannot use (a file that is not there, JSON it cannot read, a setting or option
+        // out of range) is a usage error (2), anything else a failure (1).
+        cli.setExecutionExceptionHandler(
+                (e, cmd, parsed) -> {
+                    cmd.getErr().println("cohortflow: " + Cohortflow.reasons(e));
+                    cmd.getErr().flush();
+                    return wrongInput(e) ? cmd.getCommandSpec().exitCodeOnInvalidInput() : 1;
+                });
         return cli;
+    }
+
+    /** The messages of {@code e} and its causes, each once. */
+    static String reasons(Throwable e) {
+        StringBuilder b = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+            if (b.indexOf(m) < 0) {
+                b.append(b.length() == 0 ? "" : ": ").append(m);
+            }
+        }
+        return b.toString();
+    }
+
+    private static boolean wrongInput(Throwable e) {
+        return e instanceof IllegalArgumentException
+                || e instanceof java.nio.file.NoSuchFileException
+                || e instanceof java.nio.file.AccessDeniedException
+                || e instanceof com.fasterxml.jackson.core.JsonProcessingException;
     }
 
     @Override

@@ -64,7 +64,9 @@ public final class CohortflowStack implements AutoCloseable {
 
     private void startAll() {
         Settings settings = config.settings();
+        // Every setting read before anything starts, so that a wrong one is named at once.
         ServiceConfig serviceConfig = ServiceConfig.from(settings);
+        JobConfig.from(config.withDataDirDefaults());
         // Fail before anything starts when a port is taken, naming the port.
         EmbeddedKafka.requireFree(config.kafkaPort());
         if (serviceConfig.port() != 0) {

@@ -1,5 +1,6 @@
 package io.cohortflow.launcher;
 
+import io.cohortflow.core.config.InvalidSettingException;
 import io.cohortflow.core.config.Settings;
 import io.cohortflow.service.segmentation.SegmentationConfig;
 import java.nio.file.Path;
@@ -58,8 +59,17 @@ final class RunCommand implements Callable<Integer> {
         try {
             stack = CohortflowStack.start(config);
         } catch (RuntimeException e) {
-            spec.commandLine().getErr().println("cohortflow could not start: " + e.getMessage());
+            // The causes too: "the job did not start" alone hides the bootstrap file that is
+            // missing or the setting that is wrong.
+            spec.commandLine()
+                    .getErr()
+                    .println("cohortflow could not start: " + Cohortflow.reasons(e));
             LOG.debug("start failed", e);
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof InvalidSettingException) {
+                    return spec.exitCodeOnInvalidInput(); // a setting read only at start
+                }
+            }
             return 1;
         }
         CountDownLatch stopped = new CountDownLatch(1);

@@ -110,4 +110,41 @@ class CohortflowCliTest {
                 .isEqualTo(3);
         assertThat(err.toString()).contains("no answer from http://127.0.0.1:" + closed);
     }
+
+    @Test
+    void a_command_that_cannot_use_its_input_says_why_in_a_line_not_a_stack_trace(@TempDir Path dir)
+            throws Exception {
+        // A file that is not there, and a snapshot that is not there: usage errors (2).
+        assertThat(
+                        run(
+                                "segments",
+                                "validate",
+                                dir.resolve("missing.json").toString(),
+                                "--api-key",
+                                "k",
+                                "--org",
+                                "o"))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains("cohortflow: ", "missing.json").doesNotContain("\tat ");
+        assertThat(run("export-members", "--state", dir.resolve("nothing").toString()))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains("cohortflow: ", "no checkpoint or savepoint");
+        assertThat(err.toString()).doesNotContain("\tat ");
+    }
+
+    @Test
+    void a_job_setting_that_does_not_parse_exits_2_naming_it_before_anything_starts(
+            @TempDir Path dir) throws Exception {
+        Path file =
+                Files.writeString(
+                        dir.resolve("c.properties"),
+                        "cohortflow.data-dir="
+                                + dir.resolve("data").toString().replace("\\", "/")
+                                + "\ncohortflow.job.checkpoint-interval=ten\n");
+        assertThat(run(file.toString())).isEqualTo(2);
+        assertThat(err.toString())
+                .contains("cohortflow could not start: ", "cohortflow.job.checkpoint-interval")
+                .doesNotContain("\tat ");
+        assertThat(dir.resolve("data").resolve("kafka")).doesNotExist();
+    }
 }
