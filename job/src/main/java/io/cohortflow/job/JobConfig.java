@@ -285,6 +285,7 @@ public record JobConfig(
     }
 
     public static JobConfig from(Settings s) {
+        transactionsOutliveCheckpoints(s.get(TRANSACTION_TIMEOUT), s.get(CHECKPOINT_INTERVAL));
         return new JobConfig(
                 s.get(KAFKA_BOOTSTRAP_SERVERS),
                 CommonSettings.topics(s),
@@ -310,6 +311,33 @@ public record JobConfig(
                 s.get(AUDIENCES),
                 s.get(USER_TTL),
                 workspaceUserTtl(s));
+    }
+
+    /**
+     * Kafka takes the transaction timeout as an int of milliseconds, and a transaction open longer
+     * than it is aborted by the broker: one that cannot outlive a checkpoint interval would fail
+     * the sink at every checkpoint, inside the running job. Both are named at start instead.
+     */
+    private static void transactionsOutliveCheckpoints(Duration timeout, Duration interval) {
+        if (timeout.toMillis() > Integer.MAX_VALUE) {
+            throw new io.cohortflow.core.config.InvalidSettingException(
+                    TRANSACTION_TIMEOUT.key()
+                            + " must be at most "
+                            + Integer.MAX_VALUE
+                            + " ms (Kafka's limit), got "
+                            + timeout);
+        }
+        if (interval.compareTo(timeout) >= 0) {
+            throw new io.cohortflow.core.config.InvalidSettingException(
+                    CHECKPOINT_INTERVAL.key()
+                            + " ("
+                            + interval
+                            + ") must be shorter than "
+                            + TRANSACTION_TIMEOUT.key()
+                            + " ("
+                            + timeout
+                            + "): a transaction stays open from one checkpoint to the next");
+        }
     }
 
     /**

@@ -134,6 +134,19 @@ class JobConfigTest {
                         () -> JobConfig.from(Map.of("cohortflow.job.checkpoint-interval", "soon")))
                 .hasMessageStartingWith(
                         "cohortflow.job.checkpoint-interval must be a duration (e.g. 500 ms");
+        // Values that parse but that Kafka or the sink's transactions cannot take.
+        assertThatThrownBy(
+                        () ->
+                                JobConfig.from(
+                                        Map.of("cohortflow.kafka.transaction-timeout", "90 d")))
+                .isInstanceOf(InvalidSettingException.class)
+                .hasMessageContaining("cohortflow.kafka.transaction-timeout must be at most");
+        assertThatThrownBy(
+                        () ->
+                                JobConfig.from(
+                                        Map.of("cohortflow.job.checkpoint-interval", "15 min")))
+                .isInstanceOf(InvalidSettingException.class)
+                .hasMessageContaining("must be shorter than cohortflow.kafka.transaction-timeout");
     }
 
     @Test
