@@ -72,6 +72,8 @@ final class RunCommand implements Callable<Integer> {
             }
             return 1;
         }
+        // Once everything has read its settings: deprecated names are known only once read.
+        config.settings().warnings(LauncherConfig.ALL, FAMILIES).forEach(LOG::warn);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(
@@ -105,9 +107,7 @@ final class RunCommand implements Callable<Integer> {
         try {
             Settings settings =
                     Settings.load(Settings.file(config, System.getenv()), System.getenv());
-            LauncherConfig c = LauncherConfig.from(settings);
-            settings.warnings(LauncherConfig.ALL, FAMILIES).forEach(LOG::warn);
-            return c;
+            return LauncherConfig.from(settings);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }

@@ -22,10 +22,14 @@ public final class CohortflowService {
 
     private CohortflowService() {}
 
-    /** Starts the service on these settings, warning once about names it does not know. */
+    /**
+     * Starts the service on these settings, then warns once about names it does not know and
+     * deprecated ones it read (known only once read: hence after the start).
+     */
     public static CohortflowServer start(Settings settings) {
+        CohortflowServer server = CohortflowServer.start(settings);
         settings.warnings(SegmentationConfig.ALL, SegmentationConfig.FAMILIES).forEach(LOG::warn);
-        return CohortflowServer.start(settings);
+        return server;
     }
 
     public static void main(String[] args) {

@@ -30,22 +30,27 @@ public final class Settings {
     private final Map<String, String> env;
     private final Map<String, String> overrides;
     private final Map<String, String> defaults;
-    private final Set<String> deprecationsUsed = ConcurrentHashMap.newKeySet();
+    // Shared by the copies {@link #with} and {@link #withDefault} make: a deprecated name read
+    // through a copy is the process's to warn about all the same.
+    private final Set<String> deprecationsUsed;
 
     private Settings(
             Map<String, String> properties,
             Map<String, String> env,
             Map<String, String> overrides,
-            Map<String, String> defaults) {
+            Map<String, String> defaults,
+            Set<String> deprecationsUsed) {
         this.properties = Map.copyOf(properties);
         this.env = Map.copyOf(env);
         this.overrides = Map.copyOf(overrides);
         this.defaults = Map.copyOf(defaults);
+        this.deprecationsUsed = deprecationsUsed;
     }
 
     /** Properties (a file's, or a test's) and the environment to read them under. */
     public static Settings of(Map<String, String> properties, Map<String, String> env) {
-        return new Settings(trimmed(properties), env, Map.of(), Map.of());
+        return new Settings(
+                trimmed(properties), env, Map.of(), Map.of(), ConcurrentHashMap.newKeySet());
     }
 
     public static Settings of(Map<String, String> properties) {
@@ -176,7 +181,7 @@ public final class Settings {
         s.parse(value);
         Map<String, String> o = new HashMap<>(overrides);
         o.put(s.key(), value);
-        return new Settings(properties, env, o, defaults);
+        return new Settings(properties, env, o, defaults, deprecationsUsed);
     }
 
     /** A copy where {@code s} defaults to {@code value} unless the file or environment say more. */
@@ -184,7 +189,7 @@ public final class Settings {
         s.parse(value);
         Map<String, String> d = new HashMap<>(defaults);
         d.put(s.key(), value);
-        return new Settings(properties, env, overrides, d);
+        return new Settings(properties, env, overrides, d, deprecationsUsed);
     }
 
     /** The properties under a prefix, for settings keyed by a name of the user's (API keys). */

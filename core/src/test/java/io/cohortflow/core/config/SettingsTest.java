@@ -54,6 +54,19 @@ class SettingsTest {
     }
 
     @Test
+    void a_deprecated_name_read_through_a_copy_is_reported_by_the_original() {
+        // The launcher and the service read most settings through copies with defaults added;
+        // the process warns from the settings it started with.
+        Settings started = Settings.of(Map.of("cohortflow.test.timeoutMs", "2500"));
+        Settings copy = started.withDefault(SIZE, "20").with(SIZE, "30");
+        assertThat(copy.get(TIMEOUT)).isEqualTo(Duration.ofMillis(2500));
+        assertThat(started.deprecationsUsed())
+                .containsExactly(
+                        "cohortflow.test.timeoutMs is deprecated: use cohortflow.test.timeout"
+                                + " (COHORTFLOW_TEST_TIMEOUT)");
+    }
+
+    @Test
     void errors_name_the_key_the_variable_and_what_the_setting_takes() {
         assertThatThrownBy(() -> Settings.of(Map.of("cohortflow.test.size", "1000")).get(SIZE))
                 .isInstanceOf(InvalidSettingException.class)
