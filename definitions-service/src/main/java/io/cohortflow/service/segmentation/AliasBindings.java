@@ -68,10 +68,13 @@ public final class AliasBindings implements AutoCloseable {
      * none is bound. Every unbound alias is bound to that user before the future completes, so the
      * answer is durable.
      *
-     * <p>A new user is minted in two steps: the strongest alias is bound first, and the others are
-     * bound to whichever user won it. Two replicas minting for the same new aliases at once thus
-     * bind every alias to one user (the first binding of the strongest alias in log order), where
-     * binding them all at once could give each alias to whichever replica wrote it first.
+     * <p>When the strongest alias of the request is unbound, it is bound first (to the user a
+     * weaker alias names, or to a new UUID), then read back, and the others are bound to whichever
+     * user won it: another replica may have bound it meanwhile (its copy of the table ahead of this
+     * one's), and the answer is then that replica's user, as every later request with these aliases
+     * will say. Binding them all at once could give each alias to whichever replica wrote it first,
+     * and answering the weaker alias's user after losing the stronger one answered a user the next
+     * request would not (a retry's idempotency key then went to another user).
      */
     public CompletableFuture<String> resolve(String workspace, List<Alias> aliases) {
         List<Alias> byPriority = new ArrayList<>(aliases);
@@ -89,13 +92,13 @@ public final class AliasBindings implements AutoCloseable {
         if (unbound.isEmpty()) {
             return CompletableFuture.completedFuture(user);
         }
-        if (user != null) {
+        Alias strongest = byPriority.get(0);
+        if (unbound.get(0) != strongest) {
+            // The strongest alias is bound, and a binding never moves: its user is the answer.
             String bound = user;
             return bind(workspace, unbound, bound).thenApply(v -> bound);
         }
-        // None is bound: the strongest alias is unbound[0].
-        Alias strongest = unbound.get(0);
-        String candidate = UUID.randomUUID().toString();
+        String candidate = user != null ? user : UUID.randomUUID().toString();
         return bind(workspace, List.of(strongest), candidate)
                 .thenCompose(
                         v -> {

@@ -90,6 +90,45 @@ class AliasRaceTest {
         }
     }
 
+    @Test
+    void a_replica_that_loses_the_strongest_alias_answers_the_user_that_won_it() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 40; round++) {
+                // The weaker alias is bound already; the stronger one is new to both replicas.
+                AliasBindings.Alias weak = new AliasBindings.Alias("cookie", "w" + round, 1);
+                String weakUser = one.resolve("acme", List.of(weak)).get();
+                AliasBindings.Alias strong = new AliasBindings.Alias("crm", "s" + round, 0);
+                CyclicBarrier together = new CyclicBarrier(2);
+                CompletableFuture<String> alone =
+                        CompletableFuture.supplyAsync(
+                                () -> {
+                                    await(together);
+                                    return one.resolve("acme", List.of(strong)).join();
+                                },
+                                pool);
+                CompletableFuture<String> both =
+                        CompletableFuture.supplyAsync(
+                                () -> {
+                                    await(together);
+                                    return two.resolve("acme", List.of(strong, weak)).join();
+                                },
+                                pool);
+                String answered = alone.get();
+                // Read back by the time its answer came: whichever of the two bindings is first.
+                String won = one.lookup("acme", strong).orElseThrow();
+                assertThat(answered).as("round %d", round).isEqualTo(won);
+                // Whoever won the strong alias, the request naming both answers that user, as
+                // every later one with the same aliases does.
+                assertThat(both.get()).as("round %d", round).isEqualTo(won);
+                assertThat(two.resolve("acme", List.of(strong, weak)).get()).isEqualTo(won);
+                assertThat(List.of(weakUser, alone.get())).contains(won);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     private static void await(CyclicBarrier b) {
         try {
             b.await();
