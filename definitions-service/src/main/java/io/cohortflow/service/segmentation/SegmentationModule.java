@@ -22,6 +22,14 @@ import java.util.concurrent.Executors;
  * close it after.
  */
 public final class SegmentationModule implements AutoCloseable {
+    private static final org.slf4j.Logger LOG =
+            org.slf4j.LoggerFactory.getLogger(SegmentationModule.class);
+
+    /** Asynchronous validations waiting at most; past it they are skipped (see start). */
+    static final int VALIDATIONS_QUEUED = 1_000;
+
+    private final java.util.concurrent.atomic.AtomicLong validationsSkipped =
+            new java.util.concurrent.atomic.AtomicLong();
     private final ServiceConfig service;
     private final SegmentationConfig config;
     private AliasBindings aliases;
@@ -72,13 +80,32 @@ public final class SegmentationModule implements AutoCloseable {
         schemas.start(startup);
         job = new JobClient(service.bootstrapServers(), service.host(), config);
         job.start();
-        // Asynchronous validation runs off the request path, on one thread of its own.
+        // Asynchronous validation runs off the request path, on one thread of its own, behind a
+        // bounded queue: requests can outpace one thread (costly schema patterns, a workspace at
+        // its rate limit), and an unbounded queue held every request's events until the heap ran
+        // out. Past the bound a validation is skipped (its events were applied and answered
+        // already; only their dead letters are lost) and the skips are logged.
         background =
-                Executors.newSingleThreadExecutor(
+                new java.util.concurrent.ThreadPoolExecutor(
+                        1,
+                        1,
+                        0,
+                        java.util.concurrent.TimeUnit.MILLISECONDS,
+                        new java.util.concurrent.ArrayBlockingQueue<>(VALIDATIONS_QUEUED),
                         r -> {
                             Thread t = new Thread(r, "segmentation-async-validation");
                             t.setDaemon(true);
                             return t;
+                        },
+                        (r, pool) -> {
+                            long n = validationsSkipped.incrementAndGet();
+                            if (n == 1 || n % 10_000 == 0) {
+                                LOG.warn(
+                                        "{} asynchronous event validations skipped so far: more"
+                                                + " than {} waiting",
+                                        n,
+                                        VALIDATIONS_QUEUED);
+                            }
                         });
         SegmentationService segmentation =
                 new SegmentationService(
