@@ -53,11 +53,14 @@ public final class SegmentationModule implements AutoCloseable {
             // either may start first.
             Topics.ensure(service.bootstrapServers(), service.topics().tables());
         }
+        // A binding is written on the request's path: it waits no longer than the request may.
         aliases =
                 new AliasBindings(
                         service.bootstrapServers(),
                         config.topics().aliases(),
-                        config.writeTimeout());
+                        config.timeout().compareTo(config.writeTimeout()) < 0
+                                ? config.timeout()
+                                : config.writeTimeout());
         aliases.start(startup);
         compaction =
                 Executors.newSingleThreadScheduledExecutor(

@@ -207,10 +207,11 @@ public final class SegmentationService {
         if (c instanceof ServiceException s) {
             return s;
         }
-        // What failed is logged; the client is told only what it can act on (retry).
+        // What failed is logged; the client is told only what it can act on (retry). The job was
+        // never asked, so this is not the job's timeout (504): the system cannot serve, 503.
         LOG.warn("{}", what, c);
         return ServiceException.withDetail(
-                c instanceof TimeoutException ? 504 : 503,
+                503,
                 "segmentation_unavailable",
                 what + "; retry shortly",
                 c instanceof TimeoutException

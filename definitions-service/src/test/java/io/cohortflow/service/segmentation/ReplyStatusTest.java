@@ -27,4 +27,19 @@ class ReplyStatusTest {
         assertThat(r.error().code()).isEqualTo(ReplyRecord.DEFINITIONS_LOADING);
         assertThat(SegmentationService.httpStatus(r.error().code())).isEqualTo(503);
     }
+
+    @Test
+    void a_broker_that_did_not_answer_before_the_job_was_asked_is_a_503_not_the_jobs_504() {
+        var e =
+                SegmentationService.unavailable(
+                        "the alias bindings could not be written",
+                        new java.util.concurrent.TimeoutException("write"));
+        assertThat(e.status()).isEqualTo(503);
+        assertThat(e.code()).isEqualTo("segmentation_unavailable");
+        assertThat(
+                        SegmentationService.unavailable(
+                                        "x", new org.apache.kafka.common.KafkaException("down"))
+                                .status())
+                .isEqualTo(503);
+    }
 }
