@@ -216,13 +216,14 @@ public final class EventSchemas implements AutoCloseable {
         }
         EventSchema es = s.get();
         String key = Keys.of(workspace, es.name());
-        Compiled c = compiled.get(key);
-        if (c == null || c.version() != es.version() || !c.modified().equals(es.modified())) {
-            Schema schema = registry.getSchema(es.schema().toString(), InputFormat.JSON);
-            c = new Compiled(es.version(), es.modified(), schema);
-            compiled.put(key, c);
-        }
         try {
+            // Compiled inside the try: a schema stored before a check was added may not load.
+            Compiled c = compiled.get(key);
+            if (c == null || c.version() != es.version() || !c.modified().equals(es.modified())) {
+                Schema schema = registry.getSchema(es.schema().toString(), InputFormat.JSON);
+                c = new Compiled(es.version(), es.modified(), schema);
+                compiled.put(key, c);
+            }
             List<Error> errors = c.schema().validate(event.toString(), InputFormat.JSON);
             return errors.stream().map(EventSchemas::describe).toList();
         } catch (BoundedRegex.TooCostly e) {

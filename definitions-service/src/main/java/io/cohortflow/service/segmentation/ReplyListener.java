@@ -81,6 +81,11 @@ final class ReplyListener implements AutoCloseable {
                     continue;
                 }
                 s.setTcpNoDelay(true);
+                // A job host gone without a goodbye (a node lost, a partition) would otherwise
+                // hold its reader thread and its slot for good: the kernel's keep-alive probes find
+                // it (after its idle time, two hours by default). No read timeout: a connection
+                // closed under a quiet sender would take its next reply with it.
+                s.setKeepAlive(true);
                 open.add(s);
                 Thread reader = new Thread(() -> read(s), "segmentation-replies-" + s.getPort());
                 reader.setDaemon(true);
