@@ -344,18 +344,28 @@ public final class JobClient implements AutoCloseable {
         long started = System.nanoTime();
         CompletableFuture<ReplyRecord> f = new CompletableFuture<>();
         pending.put(id, f);
-        producer.send(
-                new ProducerRecord<>(
-                        config.topics().events(), envelope.key(), Json.bytes(envelope)),
-                (meta, error) -> {
-                    if (error != null) {
-                        pending.remove(id);
-                        // The producer's message is for the log (the caller logs the cause).
-                        f.completeExceptionally(
-                                new NoReply(
-                                        "the events could not be written to Kafka", true, error));
-                    }
-                });
+        try {
+            producer.send(
+                    new ProducerRecord<>(
+                            config.topics().events(), envelope.key(), Json.bytes(envelope)),
+                    (meta, error) -> {
+                        if (error != null) {
+                            pending.remove(id);
+                            // The producer's message is for the log (the caller logs the cause).
+                            f.completeExceptionally(
+                                    new NoReply(
+                                            "the events could not be written to Kafka",
+                                            true,
+                                            error));
+                        }
+                    });
+        } catch (RuntimeException thrown) {
+            // Thrown rather than called back (a closed producer, an interrupt): no callback
+            // will remove the entry, and the caller has no future to time out yet.
+            pending.remove(id);
+            return CompletableFuture.failedFuture(
+                    new NoReply("the events could not be written to Kafka", true, thrown));
+        }
         return awaited(f, started, config.timeout(), () -> pending.remove(id));
     }
 
@@ -369,16 +379,24 @@ public final class JobClient implements AutoCloseable {
         long started = System.nanoTime();
         Parts parts = new Parts();
         estimates.put(id, parts);
-        producer.send(
-                new ProducerRecord<>(config.topics().estimates(), id, Json.bytes(r)),
-                (meta, error) -> {
-                    if (error != null) {
-                        estimates.remove(id);
-                        parts.done.completeExceptionally(
-                                new NoReply(
-                                        "the estimate could not be written to Kafka", true, error));
-                    }
-                });
+        try {
+            producer.send(
+                    new ProducerRecord<>(config.topics().estimates(), id, Json.bytes(r)),
+                    (meta, error) -> {
+                        if (error != null) {
+                            estimates.remove(id);
+                            parts.done.completeExceptionally(
+                                    new NoReply(
+                                            "the estimate could not be written to Kafka",
+                                            true,
+                                            error));
+                        }
+                    });
+        } catch (RuntimeException thrown) {
+            estimates.remove(id); // as in request: thrown, not called back
+            return CompletableFuture.failedFuture(
+                    new NoReply("the estimate could not be written to Kafka", true, thrown));
+        }
         // Completed off the reader thread, like replies (see answers).
         return awaited(parts.done.thenApplyAsync(p -> p, answers), started, timeout, () -> {})
                 .whenComplete((p, e) -> estimates.remove(id));
