@@ -450,6 +450,11 @@ public final class JobClient implements AutoCloseable {
         return direct != null ? direct.address() : null;
     }
 
+    /** Requests and estimates waiting for the job's answer (each is removed however it ends). */
+    int waiting() {
+        return pending.size() + estimates.size();
+    }
+
     @Override
     public void close() {
         if (direct != null) {

@@ -1,0 +1,41 @@
+package io.cohortflow.service.segmentation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.cohortflow.core.contract.EventEnvelope;
+import io.cohortflow.kafka.EmbeddedKafka;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import org.junit.jupiter.api.Test;
+
+class JobClientTest {
+    @Test
+    void a_request_the_producer_refuses_by_throwing_leaves_nothing_waiting() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            JobClient job =
+                    new JobClient(
+                            kafka.bootstrapServers(),
+                            "127.0.0.1",
+                            SegmentationConfig.from(Map.of(), Map.of()));
+            job.start();
+            job.close(); // its producer closed: a send now throws instead of calling back
+            var answer =
+                    job.request(
+                            new EventEnvelope(
+                                    "ws",
+                                    UUID.randomUUID().toString(),
+                                    List.of(),
+                                    "r1",
+                                    false,
+                                    false,
+                                    null));
+            assertThatThrownBy(answer::get)
+                    .isInstanceOf(ExecutionException.class)
+                    .hasCauseInstanceOf(JobClient.NoReply.class);
+            assertThat(job.waiting()).isZero();
+        }
+    }
+}
