@@ -125,16 +125,32 @@ public final class AliasBindings implements AutoCloseable {
      * Removes every binding of {@code userId} in {@code workspace} (an erased user): a later
      * request naming one of those aliases mints a new user. Completes with the number removed once
      * this replica reads them gone. Scans the bindings held: erasure is rare, lookups are not.
+     *
+     * <p>Scans again once its tombstones are read back, until a scan finds nothing: a binding
+     * another replica wrote before them (a request naming one of the user's aliases and a new one)
+     * may not have been read here at the first scan, and would have kept the erased user.
      */
     public CompletableFuture<Integer> unbind(String workspace, String userId) {
+        return unbind(workspace, userId, 0, MAX_UNBIND_SCANS);
+    }
+
+    /** Scans at most: a client binding new aliases to the user as fast as they go ends it. */
+    private static final int MAX_UNBIND_SCANS = 5;
+
+    private CompletableFuture<Integer> unbind(
+            String workspace, String userId, int removedSoFar, int scansLeft) {
         List<String> keys =
                 table.keys(b -> b.workspace().equals(workspace) && b.userId().equals(userId));
+        if (keys.isEmpty() || scansLeft == 0) {
+            return CompletableFuture.completedFuture(removedSoFar);
+        }
         List<CompletableFuture<Boolean>> removed = new ArrayList<>();
         for (String k : keys) {
             removed.add(table.remove(k));
         }
         return CompletableFuture.allOf(removed.toArray(CompletableFuture[]::new))
-                .thenApply(v -> keys.size());
+                .thenCompose(
+                        v -> unbind(workspace, userId, removedSoFar + keys.size(), scansLeft - 1));
     }
 
     /** The table's reader, for readiness. */

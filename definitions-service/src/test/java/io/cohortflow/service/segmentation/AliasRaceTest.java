@@ -129,6 +129,25 @@ class AliasRaceTest {
         }
     }
 
+    @Test
+    void an_erasure_on_one_replica_unbinds_what_another_bound_to_the_user_just_before()
+            throws Exception {
+        for (int round = 0; round < 40; round++) {
+            AliasBindings.Alias known = new AliasBindings.Alias("crm", "e" + round, 0);
+            String user = one.resolve("acme", List.of(known)).get();
+            // Both replicas know the user by now; one binds a new alias to it ...
+            while (two.lookup("acme", known).isEmpty()) {
+                Thread.sleep(1);
+            }
+            AliasBindings.Alias fresh = new AliasBindings.Alias("cookie", "e" + round, 1);
+            assertThat(one.resolve("acme", List.of(known, fresh)).get()).isEqualTo(user);
+            // ... and the other erases the user at once, before it may have read that binding.
+            two.unbind("acme", user).get();
+            assertThat(two.lookup("acme", known)).as("round %d", round).isEmpty();
+            assertThat(two.lookup("acme", fresh)).as("round %d", round).isEmpty();
+        }
+    }
+
     private static void await(CyclicBarrier b) {
         try {
             b.await();
