@@ -9,7 +9,6 @@ import static io.cohortflow.job.TestRecords.segment;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.core.eval.CompiledSegment;
 import io.cohortflow.job.model.DefinitionUpdate;
@@ -18,7 +17,6 @@ import io.cohortflow.job.model.KafkaMessage;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
@@ -103,15 +101,6 @@ class DefinitionsReplayTest {
             KeyedBroadcastOperatorTestHarness<String, Inbound, DefinitionUpdate, KafkaMessage> h,
             String topic)
             throws Exception {
-        List<JsonNode> out = new ArrayList<>();
-        var q = h.getSideOutput(Descriptors.SIDE);
-        if (q != null) {
-            for (StreamRecord<KafkaMessage> r : q) {
-                if (r.getValue().topic.equals(topic)) {
-                    out.add(Json.MAPPER.readTree(r.getValue().value));
-                }
-            }
-        }
-        return out;
+        return TestRecords.side(h, topic);
     }
 }

@@ -146,6 +146,25 @@ public final class TestRecords {
 
     private TestRecords() {}
 
+    /** What the harness's operator wrote to its side output for {@code topic}, as JSON. */
+    static List<com.fasterxml.jackson.databind.JsonNode> side(
+            org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness<
+                            String, Inbound, DefinitionUpdate, KafkaMessage>
+                    h,
+            String topic)
+            throws Exception {
+        List<com.fasterxml.jackson.databind.JsonNode> out = new ArrayList<>();
+        var q = h.getSideOutput(Descriptors.SIDE);
+        if (q != null) {
+            for (org.apache.flink.streaming.runtime.streamrecord.StreamRecord<KafkaMessage> r : q) {
+                if (r.getValue().topic.equals(topic)) {
+                    out.add(Json.MAPPER.readTree(r.getValue().value));
+                }
+            }
+        }
+        return out;
+    }
+
     /**
      * Runs the sweep of the harness's {@link SegmentationOperator} (its processing-time slices)
      * until it has visited every user.

@@ -26,7 +26,6 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.watermark.Watermark;
-import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
 import org.apache.flink.util.InstantiationUtil;
 import org.junit.jupiter.api.AfterEach;
@@ -242,15 +241,6 @@ class UserFailuresTest {
     }
 
     private List<JsonNode> side(String topic) throws Exception {
-        List<JsonNode> out = new ArrayList<>();
-        var q = h.getSideOutput(Descriptors.SIDE);
-        if (q != null) {
-            for (StreamRecord<KafkaMessage> r : q) {
-                if (r.getValue().topic.equals(topic)) {
-                    out.add(Json.MAPPER.readTree(r.getValue().value));
-                }
-            }
-        }
-        return out;
+        return TestRecords.side(h, topic);
     }
 }

@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.streaming.api.watermark.Watermark;
-import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -98,16 +97,7 @@ class UserRequestsTest {
     }
 
     private List<JsonNode> side(String topic) throws Exception {
-        List<JsonNode> out = new ArrayList<>();
-        var q = h.getSideOutput(Descriptors.SIDE);
-        if (q != null) {
-            for (StreamRecord<KafkaMessage> r : q) {
-                if (r.getValue().topic.equals(topic)) {
-                    out.add(Json.MAPPER.readTree(r.getValue().value));
-                }
-            }
-        }
-        return out;
+        return TestRecords.side(h, topic);
     }
 
     /** States holding something per key: profile, history (a user erased holds none). */
