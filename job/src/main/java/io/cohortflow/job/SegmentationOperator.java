@@ -6,9 +6,7 @@ import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.List;
-import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.ListState;
@@ -23,39 +21,23 @@ import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The segmentation operator: {@link SegmentationFunction} for records, timers and definitions, plus
- * the sweep that brings quiet users up to changed definitions without stopping the stream.
+ * what runs between records from processing-time callbacks: the {@link DefinitionsSweep} that
+ * brings quiet users up to changed definitions without stopping the stream, draft estimates ({@link
+ * DraftEstimates}), each subtask's heartbeat, and event time after a restore ({@link
+ * RestoredEventTime}).
  *
  * <p>A definitions change touches no user when it is applied (see {@link SegmentationFunction}).
- * Users with events or lapses catch up on their own; the others are visited by a sweep over this
- * subtask's keys: slices of at most {@link #SLICE_NANOS} run from processing-time callbacks, which
- * the task runs between records, and while records keep arriving each slice is followed by a pause
- * four times as long, so the stream keeps four fifths of the task's time. With no records the sweep
- * runs back to back. When a sweep has visited every key it reports the changes it covered as
- * applied to all users ({@code cohortflow.applied}, status {@code applied}); a change that arrives
- * meanwhile is covered by another sweep right after.
- *
- * <p>Keys are visited in key-group order (RocksDB iterates its keys so; the heap backend's are
- * sorted so): the last key group fully visited is checkpointed, with the users the sweep could not
- * evaluate so far (a sweep that failed on one before a restore does not report applied after it),
- * and a restored sweep skips the groups before it. Restored under another parallelism, it starts
- * over ({@link SweepCursor}).
+ * Users with events or lapses catch up on their own; the others are visited by the sweep.
  */
 public class SegmentationOperator
         extends CoBroadcastWithKeyedOperator<String, Inbound, DefinitionUpdate, KafkaMessage> {
     private static final long serialVersionUID = 1L;
-    private static final Logger LOG = LoggerFactory.getLogger(SegmentationOperator.class);
 
     /** The longest a slice of the sweep holds the task. */
     static final long SLICE_NANOS = 5_000_000;
-
-    /** The pause after a slice while records arrive: the stream keeps 4/5 of the time. */
-    static final long BUSY_PAUSE_MILLIS = 20;
 
     /** The pause after an estimate's slice while records arrive: the stream keeps half. */
     static final long ESTIMATE_PAUSE_MILLIS = 5;
@@ -73,21 +55,13 @@ public class SegmentationOperator
     private boolean countAudiences = true;
 
     private transient ListState<Long> sweepState;
+    private transient DefinitionsSweep sweep;
     private transient ListState<Long> liveWatermarkState;
     private transient RestoredEventTime restoredTime;
     private transient TimerService timers;
 
     // Set in initializeState: the operator reaches its task serialized, and a deserialized
     // object's transient fields hold 0 and false whatever their declarations say.
-
-    /** Where the sweep is (checkpointed in {@link Descriptors#SWEEP}). */
-    private transient SweepCursor cursor;
-
-    private transient boolean scheduled;
-    private transient long recordsSinceSlice;
-    @Nullable private transient Stream<String> keyStream;
-    @Nullable private transient Iterator<String> keys;
-    private transient long visited;
 
     private transient DraftEstimates estimates;
     private transient DraftEstimates.Users users;
@@ -161,26 +135,28 @@ public class SegmentationOperator
         if (context.isRestored()) {
             restoredTime.restore(liveWatermarkState.get());
         }
-        cursor = new SweepCursor();
+        SweepCursor cursor = new SweepCursor();
         if (context.isRestored()) {
             var task = getRuntimeContext().getTaskInfo();
-            int parallelism = task.getNumberOfParallelSubtasks();
-            int subtask = task.getIndexOfThisSubtask();
             List<Long> saved = new ArrayList<>();
             sweepState.get().forEach(saved::add);
-            cursor = SweepCursor.restore(saved, parallelism, subtask);
             // Held only in state of a job from before the union cursor (emptied here at once).
+            List<Long> beforeFailures = null;
             String before = Descriptors.SWEEP_BEFORE_FAILURES.getName();
             if (store.getRegisteredStateNames().contains(before)) {
                 ListState<Long> old = store.getListState(Descriptors.SWEEP_BEFORE_FAILURES);
-                List<Long> oldSaved = new ArrayList<>();
-                old.get().forEach(oldSaved::add);
+                beforeFailures = new ArrayList<>();
+                old.get().forEach(beforeFailures::add);
                 old.clear();
-                if (!oldSaved.isEmpty()) {
-                    cursor = SweepCursor.restoreBeforeFailures(oldSaved, parallelism, subtask);
-                }
             }
+            cursor =
+                    DefinitionsSweep.restore(
+                            saved,
+                            beforeFailures,
+                            task.getNumberOfParallelSubtasks(),
+                            task.getIndexOfThisSubtask());
         }
+        sweep = new DefinitionsSweep(new SweepHost(), sliceNanos, cursor);
     }
 
     @Override
@@ -202,12 +178,10 @@ public class SegmentationOperator
                 new SimpleTimerService(
                         getInternalTimerService(
                                 "user-timers", VoidNamespaceSerializer.INSTANCE, this));
-        if (cursor.sweeping()) {
-            schedule(0);
-        }
+        sweep.open();
         JobMetrics m = function.metrics();
         m.gauge("sweeping", () -> sweeping() ? 1 : 0);
-        m.gauge("sweep_users_visited", () -> visited);
+        m.gauge("sweep_users_visited", sweep::visited);
         m.ratio("sweep_progress", this::sweepProgress);
         // How far event time is behind the wall clock: lapses wait for it (docs/job.md, "Event
         // time"); -1 before the first watermark.
@@ -281,7 +255,7 @@ public class SegmentationOperator
 
     @Override
     public void processElement1(StreamRecord<Inbound> element) throws Exception {
-        recordsSinceSlice++;
+        sweep.recordArrived();
         recordsSinceEstimate++;
         super.processElement1(element);
         if (function.audiences().full()) {
@@ -301,8 +275,7 @@ public class SegmentationOperator
         }
         super.processElement2(element);
         if (function.definitions().takeSweep()) {
-            cursor.want();
-            schedule(0);
+            sweep.want();
         }
     }
 
@@ -311,7 +284,7 @@ public class SegmentationOperator
         super.snapshotState(context);
         var task = getRuntimeContext().getTaskInfo();
         sweepState.update(
-                cursor.state(task.getNumberOfParallelSubtasks(), task.getIndexOfThisSubtask()));
+                sweep.state(task.getNumberOfParallelSubtasks(), task.getIndexOfThisSubtask()));
         liveWatermarkState.update(
                 restoredTime.snapshot(
                         timers.currentWatermark(),
@@ -320,7 +293,9 @@ public class SegmentationOperator
 
     @Override
     public void close() throws Exception {
-        closeKeys();
+        if (sweep != null) {
+            sweep.close();
+        }
         if (estimates != null) {
             estimates.close();
         }
@@ -329,12 +304,12 @@ public class SegmentationOperator
 
     /** Whether a sweep is running or wanted. */
     public boolean sweeping() {
-        return cursor.sweeping();
+        return sweep.sweeping();
     }
 
     /** Users visited by sweeps since this operator was opened. */
     public long usersVisited() {
-        return visited;
+        return sweep.visited();
     }
 
     /**
@@ -348,93 +323,82 @@ public class SegmentationOperator
                         task.getMaxNumberOfParallelSubtasks(),
                         task.getNumberOfParallelSubtasks(),
                         task.getIndexOfThisSubtask());
-        return cursor.progress(range.getStartKeyGroup(), range.getEndKeyGroup());
+        return sweep.progress(range.getStartKeyGroup(), range.getEndKeyGroup());
     }
 
-    private void schedule(long delayMillis) {
-        if (scheduled) {
-            return;
+    /** The operator's users, clock, state and outputs, lent to the sweep. */
+    private final class SweepHost implements DefinitionsSweep.Host {
+        @Override
+        public long now() {
+            return getProcessingTimeService().getCurrentProcessingTime();
         }
-        scheduled = true;
-        long now = getProcessingTimeService().getCurrentProcessingTime();
-        getProcessingTimeService().registerTimer(now + delayMillis, t -> slice());
-    }
 
-    /** One slice of the sweep: users visited until the slice's time is up or the keys end. */
-    private void slice() throws Exception {
-        scheduled = false;
-        // Records arrived since the last slice: the stream is busy, and gets its pause.
-        boolean busy = recordsSinceSlice > 0;
-        recordsSinceSlice = 0;
-        BroadcastState<String, DefinitionUpdate> defs =
-                getOperatorStateBackend().getBroadcastState(Descriptors.DEFINITIONS);
-        BroadcastState<String, Long> progress =
-                getOperatorStateBackend().getBroadcastState(Descriptors.PROGRESS);
-        if (!cursor.sweeping()) {
-            return;
+        @Override
+        public void at(long at, DefinitionsSweep.Slice slice) {
+            getProcessingTimeService().registerTimer(at, t -> slice.run());
         }
-        if (!function.definitions().ready(defs, progress)) {
-            // Restored before the definitions were read to their end: no user can be evaluated
-            // yet, and a sweep that visited them now would report what it did not do.
-            schedule(100);
-            return;
+
+        @Override
+        public Stream<String> users() {
+            return userKeys();
         }
-        if (!cursor.running()) {
-            cursor.start(LiveDefinitions.read(progress));
+
+        @Override
+        public int keyGroup(String key) {
+            return SegmentationOperator.this.keyGroup(key);
         }
-        if (keys == null) {
-            openKeys();
+
+        @Override
+        public boolean ready() throws Exception {
+            return function.definitions().ready(definitions(), progress());
         }
-        Consumer<KafkaMessage> out = m -> output.collect(new StreamRecord<>(m));
-        Consumer<KafkaMessage> side = m -> output.collect(Descriptors.SIDE, new StreamRecord<>(m));
-        // Counted in the cursor, so that a sweep that failed on a user before a restore is not
-        // reported applied after it.
-        int[] failed = {cursor.failures()};
-        long deadline = System.nanoTime() + sliceNanos;
-        boolean first = true;
-        while (keys.hasNext() && (first || System.nanoTime() < deadline)) {
-            String key = keys.next();
-            if (!cursor.visits(keyGroup(key))) {
-                continue; // visited before the restore
-            }
-            first = false;
-            visited++;
+
+        @Override
+        public long offsetRead() throws Exception {
+            return LiveDefinitions.read(progress());
+        }
+
+        @Override
+        public void visit(String key, int[] failed) throws Exception {
             setCurrentKey(key);
-            function.visit(key, defs, progress, timers, out, side, failed);
+            function.visit(
+                    key,
+                    definitions(),
+                    progress(),
+                    timers,
+                    m -> output.collect(new StreamRecord<>(m)),
+                    m -> output.collect(Descriptors.SIDE, new StreamRecord<>(m)),
+                    failed);
         }
-        cursor.failures(failed[0]);
-        if (function.audiences().full()) {
-            flushAudiences();
+
+        @Override
+        public void sliced() {
+            if (function.audiences().full()) {
+                flushAudiences();
+            }
         }
-        if (keys.hasNext()) {
-            schedule(busy ? BUSY_PAUSE_MILLIS : 0);
-            return;
-        }
-        closeKeys();
-        if (cursor.failures() == 0) {
+
+        @Override
+        public void applied(long reported, long target) {
+            var task = getRuntimeContext().getTaskInfo();
             for (KafkaMessage m :
                     function.definitions()
                             .reports(
                                     AppliedRecord.APPLIED,
-                                    cursor.reported(),
-                                    cursor.target(),
-                                    getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
-                                    getRuntimeContext()
-                                            .getTaskInfo()
-                                            .getNumberOfParallelSubtasks())) {
-                side.accept(m);
+                                    reported,
+                                    target,
+                                    task.getIndexOfThisSubtask(),
+                                    task.getNumberOfParallelSubtasks())) {
+                output.collect(Descriptors.SIDE, new StreamRecord<>(m));
             }
-        } else {
-            // Not applied to all: those users keep their state until their next event, which
-            // dead-letters the record that cannot be evaluated. The definitions stay in effect.
-            LOG.warn(
-                    "sweep to offset {}: {} users could not be evaluated; not reported applied",
-                    cursor.target(),
-                    cursor.failures());
         }
-        cursor.finish();
-        if (cursor.sweeping()) {
-            schedule(0);
+
+        private BroadcastState<String, DefinitionUpdate> definitions() throws Exception {
+            return getOperatorStateBackend().getBroadcastState(Descriptors.DEFINITIONS);
+        }
+
+        private BroadcastState<String, Long> progress() throws Exception {
+            return getOperatorStateBackend().getBroadcastState(Descriptors.PROGRESS);
         }
     }
 
@@ -487,13 +451,6 @@ public class SegmentationOperator
         }
     }
 
-    private void openKeys() {
-        Stream<String> all = userKeys();
-        keyStream = all;
-        keys = all.iterator();
-        cursor.rewind();
-    }
-
     /** The users held by this subtask, in key-group order. */
     private Stream<String> userKeys() {
         KeyedStateBackend<String> backend = getKeyedStateBackend();
@@ -506,14 +463,6 @@ public class SegmentationOperator
             all = copy.stream();
         }
         return all;
-    }
-
-    private void closeKeys() {
-        if (keyStream != null) {
-            keyStream.close();
-        }
-        keyStream = null;
-        keys = null;
     }
 
     private int keyGroup(String key) {

@@ -836,7 +836,7 @@ class SegmentationFunctionTest {
      */
     private void sliceBetweenRecords(int i) throws Exception {
         send(envelope("other", "x" + i, null, event("Pageview", T0)), T0);
-        h.setProcessingTime(h.getProcessingTime() + SegmentationOperator.BUSY_PAUSE_MILLIS);
+        h.setProcessingTime(h.getProcessingTime() + DefinitionsSweep.BUSY_PAUSE_MILLIS);
     }
 
     @Test

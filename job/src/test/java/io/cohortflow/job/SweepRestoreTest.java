@@ -235,7 +235,7 @@ class SweepRestoreTest {
         // key group (it entered a user of a later one).
         for (int i = 0; entered(h).isEmpty(); i++) {
             h.processElement(inbound(envelope("other", "x" + i, null, event("Pageview", T0))), T0);
-            h.setProcessingTime(h.getProcessingTime() + SegmentationOperator.BUSY_PAUSE_MILLIS);
+            h.setProcessingTime(h.getProcessingTime() + DefinitionsSweep.BUSY_PAUSE_MILLIS);
         }
         assertThat(deadLetters(h)).isEqualTo(1);
         int before = entered(h).size();

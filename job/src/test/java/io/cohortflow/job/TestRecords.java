@@ -174,7 +174,7 @@ public final class TestRecords {
             throws Exception {
         SegmentationOperator op = (SegmentationOperator) h.getOperator();
         for (int i = 0; i < 100_000 && op.sweeping(); i++) {
-            h.setProcessingTime(h.getProcessingTime() + SegmentationOperator.BUSY_PAUSE_MILLIS);
+            h.setProcessingTime(h.getProcessingTime() + DefinitionsSweep.BUSY_PAUSE_MILLIS);
         }
         if (op.sweeping()) {
             throw new AssertionError("the sweep did not end");
