@@ -1,5 +1,6 @@
 package io.cohortflow.job;
 
+import io.cohortflow.core.contract.AudienceRecord;
 import io.cohortflow.core.eval.MembershipChange;
 import io.cohortflow.job.model.AudienceDelta;
 import java.util.HashMap;
@@ -14,14 +15,16 @@ import java.util.function.Consumer;
  * are in the same checkpoint as the changes they count and need no state.
  *
  * <p>Every change counts in its hour; only changes within {@link #MINUTE_DETAIL_MILLIS} of the
- * newest this subtask has seen count in their minute too. Live traffic is all recent, so nothing is
- * lost; a job catching up a backlog (event time running far faster than the clock) would otherwise
- * carry a sum per segment and minute it crossed, and the minute series of the past day are then
- * hourly for what it caught up.
+ * newest this subtask has seen count in their minute too: the span the minute series keeps (a day),
+ * beyond which the series drops them anyway. Within it every change must count, a late one too: the
+ * service works each minute's size back from the size now, so a change left out of its minute put
+ * every earlier minute's size off by one. A job catching up days of backlog sums at most a day of
+ * minutes per segment between two barriers ({@link #MAX_PENDING} bounds them).
  */
 final class AudienceDeltas {
-    /** How far behind the newest change a change still counts in its minute. */
-    static final long MINUTE_DETAIL_MILLIS = 3_600_000L;
+    /** How far behind the newest change a change still counts in its minute: the series' span. */
+    static final long MINUTE_DETAIL_MILLIS =
+            AudienceRecord.Granularity.MINUTE.kept * AudienceRecord.Granularity.MINUTE.millis;
 
     /** Past this many sums pending they are handed on at once: memory stays bounded. */
     static final int MAX_PENDING = 200_000;
