@@ -65,6 +65,17 @@ public final class CompactedTable<V> implements AutoCloseable {
     private final Map<String, String> holders = new ConcurrentHashMap<>();
     private final Set<String> superseded = ConcurrentHashMap.newKeySet();
 
+    // What a writer chains on its confirmation (a request sent on to the job, whose send may block
+    // while the producer's buffer is full) runs here, never on the table's reader (every replica's
+    // lookups wait on it) nor on a producer's I/O thread (which frees that buffer).
+    private final java.util.concurrent.ExecutorService confirmations =
+            java.util.concurrent.Executors.newSingleThreadExecutor(
+                    r -> {
+                        Thread t = new Thread(r, "table-confirmations");
+                        t.setDaemon(true);
+                        return t;
+                    });
+
     /**
      * @param merge the value to hold given the current one (never null when called) and a newer
      *     record's; a null record value (tombstone) removes the key
@@ -310,6 +321,7 @@ public final class CompactedTable<V> implements AutoCloseable {
                     }
                 });
         return done.orTimeout(writeTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                .whenCompleteAsync((v, e) -> {}, confirmations)
                 .exceptionallyCompose(
                         e -> {
                             Throwable c = Failures.cause(e);
@@ -373,5 +385,6 @@ public final class CompactedTable<V> implements AutoCloseable {
         if (producer != null) {
             producer.close(Duration.ofSeconds(5));
         }
+        confirmations.shutdown();
     }
 }
