@@ -46,6 +46,7 @@ export async function editor(main, id) {
   area.addEventListener("scroll", () => { gutter.scrollTop = area.scrollTop; });
 
   let seq = 0;
+  let unchecked = false; // the last validation failed to run (429, 504...): nothing is known
   const validate = async () => {
     const mine = ++seq;
     let parsed;
@@ -63,10 +64,19 @@ export async function editor(main, id) {
     try {
       c = (await segments("POST", "/segments/validate?rsid=default", parsed)).json;
     } catch (e) {
-      if (mine === seq) show(problems, h("li", {}, errorBox(e)));
+      if (mine === seq) {
+        // Not "Valid" from an older text, nor its facts and marks: this text is unchecked.
+        unchecked = true;
+        status.className = "validity bad";
+        show(status, "Not checked — the validation did not answer");
+        show(facts, []);
+        show(problems, h("li", {}, errorBox(e)));
+        redrawGutter(null);
+      }
       return null;
     }
     if (mine !== seq) return null; // a newer keystroke's answer will come
+    unchecked = false;
     const where = locate(area.value);
     const marks = new Set();
     const items = [];
@@ -108,10 +118,14 @@ export async function editor(main, id) {
 
   const save = async () => {
     const def = await validate();
-    if (!def) { toast("Fix the definition first: it is not valid.", "bad"); return; }
+    if (!def) {
+      toast(unchecked ? "The definition could not be checked: try again." : "Fix the definition first: it is not valid.", "bad");
+      return;
+    }
     try {
       if (segment) {
-        const r = (await segments("PUT", "/segments/" + enc(segment.id), { name: name.value, definition: def })).json;
+        // The version this page was opened on: someone else's save since is a 409, not lost.
+        const r = (await segments("PUT", "/segments/" + enc(segment.id), { name: name.value, definition: def, version: segment.version })).json;
         toast("Saved as version " + r.version + ".", "good");
         editor(main, segment.id);
       } else {

@@ -319,6 +319,47 @@ class ConsoleBrowserTest {
         visible(By.xpath("//p[contains(., 'version 3')]"));
         assertThat(browser.findElement(By.id("definition")).getAttribute("value"))
                 .contains("\"tech\"");
+
+        // Someone else saves meanwhile: this page's save is refused, not written over theirs.
+        java.net.http.HttpResponse<String> theirs =
+                API.send(
+                        StackClient.adobe(
+                                        java.net.http.HttpRequest.newBuilder(
+                                                API.uri("/segments/" + id)))
+                                .PUT(StackClient.body("{\"name\":\"Tech readers, theirs\"}")));
+        assertThat(theirs.statusCode()).as(theirs.body()).isEqualTo(200);
+        area = browser.findElement(By.id("definition"));
+        ((JavascriptExecutor) browser)
+                .executeScript(
+                        "arguments[0].value = arguments[0].value.replace('\"tech\"', '\"gadgets\"');"
+                                + "arguments[0].dispatchEvent(new Event('input'));",
+                        area);
+        await().until(
+                        ExpectedConditions.textToBePresentInElementLocated(
+                                By.id("validity"), "Valid"));
+        browser.findElement(By.cssSelector(".editor button[type=submit]")).click();
+        assertThat(visible(By.cssSelector(".editor .error")).getText()).contains("409");
+        assertThat(
+                        API.send(
+                                        StackClient.adobe(
+                                                java.net.http.HttpRequest.newBuilder(
+                                                        API.uri(
+                                                                "/segments/"
+                                                                        + id
+                                                                        + "?expansion=definition"))))
+                                .body())
+                .contains("Tech readers, theirs")
+                .doesNotContain("gadgets");
+        // The refused save is the browser console's only error (read here, so that it is not
+        // another test's).
+        assertThat(
+                        browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+                                .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
+                                .map(LogEntry::getMessage)
+                                .filter(m -> !(m.contains("/segments/" + id) && m.contains("409")))
+                                .toList())
+                .as("errors in the browser's console")
+                .isEmpty();
     }
 
     /** Signs in through the form unless this browser tab already holds a session. */
