@@ -108,6 +108,11 @@ public final class DefinitionsService implements AutoCloseable {
                 "cohortflow.store.lag",
                 "definitions records not yet applied by this replica",
                 () -> store.lag());
+        // A reader that stopped leaves the lag where it was: this says so (and /ready fails).
+        metrics.gauge(
+                "cohortflow.readers.stopped",
+                "Kafka readers of this replica that no longer follow their topic",
+                () -> readers().stream().filter(f -> !f.healthy()).count());
         metrics.gauge(
                 "cohortflow.store.segments",
                 "segments in the store, deleted included",
@@ -187,18 +192,7 @@ public final class DefinitionsService implements AutoCloseable {
     private Map<String, Object> readiness() {
         Map<String, Object> r = new LinkedHashMap<>();
         Map<String, Boolean> readers = new LinkedHashMap<>();
-        List<Follower<?, ?>> all = new ArrayList<>();
-        if (log != null && log.follower() != null) {
-            all.add(log.follower());
-        }
-        if (tracker != null && tracker.follower() != null) {
-            all.add(tracker.follower());
-        }
-        if (audiences != null && audiences.follower() != null) {
-            all.add(audiences.follower());
-        }
-        all.addAll(extraReaders);
-        for (Follower<?, ?> f : all) {
+        for (Follower<?, ?> f : readers()) {
             readers.put(f.name(), f.healthy());
         }
         boolean ready =
@@ -213,6 +207,22 @@ public final class DefinitionsService implements AutoCloseable {
         r.put("lag", store == null ? -1 : store.lag());
         r.put("segments", store == null ? 0 : store.size());
         return r;
+    }
+
+    /** Every Kafka reader of this replica: the definitions log, the applied reports, ... */
+    private List<Follower<?, ?>> readers() {
+        List<Follower<?, ?>> all = new ArrayList<>();
+        if (log != null && log.follower() != null) {
+            all.add(log.follower());
+        }
+        if (tracker != null && tracker.follower() != null) {
+            all.add(tracker.follower());
+        }
+        if (audiences != null && audiences.follower() != null) {
+            all.add(audiences.follower());
+        }
+        all.addAll(extraReaders);
+        return all;
     }
 
     public int port() {
