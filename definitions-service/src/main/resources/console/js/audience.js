@@ -11,6 +11,7 @@ export async function audience(main, id) {
   const body = h("div", { "aria-live": "polite" }, "Loading…");
   show(main, h("h1", {}, "Audience"), h("p", { class: "sub" }, h("a", { href: "#/segments/" + enc(id) }, id)),
     h("div", { class: "toolbar" }, field("Per", pick)), body);
+  const at = location.hash;
   let a, s;
   try {
     [a, s] = await Promise.all([
@@ -21,6 +22,7 @@ export async function audience(main, id) {
     show(body, errorBox(e));
     return;
   }
+  if (location.hash !== at) return; // navigated elsewhere meanwhile: not this page any more
   main.querySelector("h1").textContent = "Audience of " + s.name;
   const t = a.series.map(p => Date.parse(p.start) / 1000);
   const sizeBox = h("div", { class: "chart", role: "img", "aria-label": "size over time" });

@@ -22,12 +22,16 @@ const SAMPLE_EVENTS = () => JSON.stringify([
 export async function editor(main, id) {
   let segment = null;
   if (id) {
+    const at = location.hash;
     try {
       segment = (await segments("GET", "/segments/" + enc(id) + "?expansion=definition,publishingStatus,tags,modified")).json;
     } catch (e) {
-      show(main, h("h1", {}, "Segment " + id), errorBox(e));
+      if (location.hash === at) show(main, h("h1", {}, "Segment " + id), errorBox(e));
       return;
     }
+    // Navigated elsewhere meanwhile: the page there is drawing, not this one (a Save here would
+    // write to the segment the address no longer names).
+    if (location.hash !== at) return;
   }
   const name = h("input", { type: "text", value: segment ? segment.name : "", required: true });
   const text = JSON.stringify(segment ? segment.definition : STARTER, null, 2);

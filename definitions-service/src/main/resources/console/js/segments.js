@@ -45,6 +45,12 @@ export async function segmentList(main) {
   const list = page.json;
   const total = Number(page.headers.get("X-Total-Count") || list.length);
   const pages = Number(page.headers.get("X-Total-Pages") || 1);
+  if (!list.length && total > 0) {
+    // A page past the last (a bookmark, or after deletes): say so, and lead back to the first.
+    show(body, h("p", {}, "No segments on this page: there are " + total + ". ",
+      h("button", { type: "button", class: "link", onclick: () => go({ ...q, page: 0 }) }, "First page")));
+    return;
+  }
   if (!list.length) {
     show(body, h("p", {}, q.name ? "No segment's name contains “" + q.name + "”." : "No segments yet. ",
       h("a", { href: "#/segments/new" }, "Create one")));
