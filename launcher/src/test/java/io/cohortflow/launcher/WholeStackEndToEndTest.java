@@ -137,6 +137,20 @@ class WholeStackEndToEndTest {
                                                 uri(
                                                         "/segments?expansion=audienceSize&name=Audience%20readers")))));
         assertThat(listed.get(0).get("audienceSize").asLong()).isEqualTo(members);
+        // Each row's last day comes with the list: one request, not one per row.
+        awaitAudience(
+                id,
+                "granularity=hour",
+                a -> a.get("series").size() > 0 && a.get("size").asLong() == members);
+        JsonNode withDay =
+                ok(
+                        send(
+                                adobe(
+                                        HttpRequest.newBuilder(
+                                                uri(
+                                                        "/segments?expansion=audienceLastDay&name=Audience%20readers")))));
+        assertThat(withDay.get(0).at("/audienceLastDay/entered").asLong()).isEqualTo(members);
+        assertThat(withDay.get(0).at("/audienceLastDay/exited").asLong()).isZero();
 
         HttpResponse<String> badGranularity =
                 send(

@@ -33,7 +33,8 @@ final class Params {
                     "categories",
                     "activations",
                     "propagation",
-                    "audienceSize");
+                    "audienceSize",
+                    "audienceLastDay");
 
     /** Validates {@code locale} and sets Content-Language. */
     static String locale(Context ctx) {

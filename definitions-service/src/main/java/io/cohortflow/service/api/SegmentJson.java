@@ -87,6 +87,10 @@ final class SegmentJson {
         if (expansion.contains("audienceSize") && !v.template()) {
             o.put("audienceSize", svc.audienceSize(v));
         }
+        if (expansion.contains("audienceLastDay") && !v.template()) {
+            Audiences.Day d = svc.audienceLastDay(v);
+            o.putObject("audienceLastDay").put("entered", d.entered()).put("exited", d.exited());
+        }
         if (expansion.contains("propagation") && !v.template()) {
             o.set("propagation", propagation(svc.propagationOf(v)));
         }

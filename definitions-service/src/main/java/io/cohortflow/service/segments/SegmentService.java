@@ -381,6 +381,13 @@ public final class SegmentService {
         return v.template() ? 0 : audiences.size(v.segment().workspace(), v.segment().id());
     }
 
+    /** What entered and exited a visible segment over its last day (none for a template). */
+    public Audiences.Day audienceLastDay(View v) {
+        return v.template()
+                ? new Audiences.Day(0, 0)
+                : audiences.lastDay(v.segment().workspace(), v.segment().id());
+    }
+
     /** The audience of a segment the caller may see: the size now and a series of periods. */
     public Audiences.Audience audience(
             Principal p,
