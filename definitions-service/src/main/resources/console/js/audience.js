@@ -58,6 +58,16 @@ export async function audience(main, id) {
       { label: "exited", stroke: "#dc2626", fill: "rgba(220,38,38,0.5)", paths: bars }],
     axes: [{}, { label: "users" }],
   }, [t, a.series.map(p => p.entered), a.series.map(p => p.exited)], flowBox);
-  const resize = () => { size.setSize({ width: width(), height: 240 }); flow.setSize({ width: width(), height: 240 }); };
-  window.addEventListener("resize", resize, { once: false });
+  // One listener, removed with the charts: each visit added one that kept its charts alive.
+  const resize = () => {
+    if (!sizeBox.isConnected) {
+      window.removeEventListener("resize", resize);
+      size.destroy();
+      flow.destroy();
+      return;
+    }
+    size.setSize({ width: width(), height: 240 });
+    flow.setSize({ width: width(), height: 240 });
+  };
+  window.addEventListener("resize", resize);
 }
