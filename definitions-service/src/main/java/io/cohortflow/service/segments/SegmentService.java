@@ -282,8 +282,10 @@ public final class SegmentService {
 
     /**
      * The segments that reference {@code selfId}, directly or through others, inline its new
-     * definition: a definition that grows must not take one of them past the resolved-size
-     * guardrail, which each met against the old one when it was written (400 naming the first).
+     * definition: a definition that grows or nests deeper must not take one of them past the
+     * resolved-size guardrail or the resolver's depth limit, which each met against the old one
+     * when it was written (400 naming the first). The job resolves them the same way, and would
+     * otherwise drop the referrer and every segment referring to it.
      */
     private void referrersWithinLimit(String workspace, String selfId, Definition edited) {
         Function<String, Definition> current = references.target(workspace, null).segments();
@@ -299,33 +301,44 @@ public final class SegmentService {
                 }
                 todo.add(referrer.id());
                 Definition d = DefinitionParser.parse(referrer.definition()).definition();
-                boolean tooLarge =
-                        d != null
-                                && SegmentResolver.resolve(
-                                                d, referrer.id(), lookup, id -> null, max)
-                                        .problems()
-                                        .stream()
-                                        .anyMatch(
-                                                pr -> pr.code().equals(SegmentResolver.TOO_LARGE));
-                if (tooLarge) {
+                if (d == null) {
+                    continue;
+                }
+                Problem limit =
+                        SegmentResolver.resolve(d, referrer.id(), lookup, id -> null, max)
+                                .problems()
+                                .stream()
+                                .filter(
+                                        pr ->
+                                                pr.code().equals(SegmentResolver.TOO_LARGE)
+                                                        || pr.code()
+                                                                .equals(DefinitionParser.TOO_DEEP))
+                                .findFirst()
+                                .orElse(null);
+                if (limit != null) {
+                    boolean large = limit.code().equals(SegmentResolver.TOO_LARGE);
+                    String past =
+                            large
+                                    ? max + " resolved predicates"
+                                    : SegmentResolver.MAX_RESOLVED_DEPTH
+                                            + " levels of nesting once inlined";
                     throw new ServiceException(
                             400,
                             "invalid_definition",
                             "segment "
                                     + referrer.id()
                                     + " references this one; with this definition inlined it would"
-                                    + " have more than "
-                                    + max
-                                    + " predicates (the limit)",
+                                    + " go past "
+                                    + past
+                                    + " (the limit)",
                             List.of(
                                     SegmentInput.problem(
                                             "/definition",
-                                            SegmentResolver.TOO_LARGE,
+                                            limit.code(),
                                             "it would take segment "
                                                     + referrer.id()
                                                     + " past "
-                                                    + max
-                                                    + " resolved predicates")));
+                                                    + past)));
                 }
             }
         }

@@ -230,6 +230,52 @@ class SegmentLimitsAndReferencesTest {
                 .isEqualTo(200);
     }
 
+    /** A visitors segment: {@code nots} nested nots around {@code inner}. */
+    private static JsonNode nots(int nots, String inner) {
+        String pred = inner;
+        for (int i = 0; i < nots; i++) {
+            pred = "{\"func\":\"not\",\"pred\":" + pred + "}";
+        }
+        return Defs.parse(
+                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
+                        + "\"context\":\"visitors\",\"pred\":"
+                        + pred
+                        + "}}");
+    }
+
+    private static String ref(String id) {
+        return "{\"func\":\"segment-ref\",\"id\":\"" + id + "\"}";
+    }
+
+    @Test
+    void
+            an_edit_nesting_a_referenced_segment_deeper_is_refused_when_a_referrer_would_pass_the_depth_limit() {
+        String leaf = create(alice, "Deep leaf", Defs.event("A"));
+        String deep =
+                create(alice, "Ten nots", nots(10, "{\"func\":\"event-exists\",\"evt\":\"B\"}"));
+        // Links of ten nots each on top of the leaf, until the next would nest past the limit.
+        String top = leaf;
+        List<String> links = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            Http.Response r = alice.post("/segments", Defs.body("Link " + i, nots(10, ref(top))));
+            if (r.status() == 400) {
+                assertThat(firstError(r).get("code").asText()).isEqualTo("nesting_too_deep");
+                break;
+            }
+            top = r.json().get("id").asText();
+            links.add(top);
+        }
+        assertThat(links).isNotEmpty();
+        // The leaf, valid on its own, would take the top link past the limit: the job would drop
+        // that link and every segment above it, so the edit is refused, naming it.
+        Http.Response deeper =
+                alice.put("/segments/" + leaf, Defs.map("definition", nots(9, ref(deep))));
+        assertThat(deeper.status()).as(deeper.toString()).isEqualTo(400);
+        assertThat(firstError(deeper).get("code").asText()).isEqualTo("nesting_too_deep");
+        String named = deeper.json().get("errorDescription").asText();
+        assertThat(links).anyMatch(named::contains);
+    }
+
     @Test
     void a_rollback_that_would_close_a_reference_cycle_is_400_like_the_edit_it_repeats() {
         String a = create(alice, "A", Defs.event("A"));
