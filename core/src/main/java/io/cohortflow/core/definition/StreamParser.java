@@ -48,13 +48,37 @@ final class StreamParser {
         return new Pred.Sequence(kind, List.copyOf(items), desc);
     }
 
+    /**
+     * The most restrictions between two steps: a within and an after of each kind. Each one is
+     * checked for every pair of places the two steps can take, so hundreds in one gap (they fit in
+     * a request) made one user's evaluation take seconds.
+     */
+    static final int MAX_RESTRICTIONS_PER_GAP = 6;
+
     /** Restrictions sit between checkpoints; an exclusion precedes a checkpoint it excludes. */
     private boolean streamShapeOk(List<SeqItem> items, String sp) {
         boolean ok = true;
         boolean sawStep = false;
+        int inGap = 0;
         for (int i = 0; i < items.size(); i++) {
             SeqItem it = items.get(i);
             boolean restriction = isRestriction(it);
+            boolean excludedHere = i > 0 && items.get(i - 1) instanceof SeqItem.ExcludeNext;
+            if (restriction) {
+                inGap++;
+            } else if (!(it instanceof SeqItem.ExcludeNext) && !excludedHere) {
+                inGap = 0; // a step: the next gap begins
+            }
+            if (inGap == MAX_RESTRICTIONS_PER_GAP + 1) {
+                fields.error(
+                        "too_many_restrictions",
+                        Pointer.child(sp, i),
+                        "at most "
+                                + MAX_RESTRICTIONS_PER_GAP
+                                + " restrictions between two steps (a within and an after of each"
+                                + " kind)");
+                ok = false;
+            }
             if (restriction && !sawStep) {
                 fields.error(
                         "misplaced_restriction",

@@ -51,6 +51,8 @@ final class SequenceMatcher {
     // By identity: checkpoints are the definition's own nodes, and a deep hash per lookup is waste.
     // Sized for the few checkpoints of a sequence: a matcher is made per evaluation.
     private final Map<Pred, List<int[]>> intervalCache = new java.util.IdentityHashMap<>(4);
+    private final Map<Pred, int[]> earliestEndCache = new java.util.IdentityHashMap<>(2);
+    private final Map<String, int[]> changeCounts = new HashMap<>(2);
 
     // Made on the first failure: most evaluations match or fail without a search.
     private Set<Long> failed = Set.of();
@@ -313,13 +315,40 @@ final class SequenceMatcher {
 
     private boolean excluded(List<Pred> exclusions, int prevEnd, int nextStart) {
         for (Pred x : exclusions) {
-            for (int[] iv : intervals(x)) {
-                if (iv[0] > prevEnd && iv[1] < nextStart) {
-                    return true;
+            // Of the intervals starting after prevEnd, the one ending first: a binary search and
+            // a suffix minimum, not a scan per pair of steps (which made the search cubic).
+            List<int[]> all = intervals(x);
+            int lo = 0;
+            int hi = all.size();
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (all.get(mid)[0] > prevEnd) {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
                 }
+            }
+            if (lo < all.size() && earliestEnds(x)[lo] < nextStart) {
+                return true;
             }
         }
         return false;
+    }
+
+    /** Per interval of {@code x} (in start order), the least end from it on. */
+    private int[] earliestEnds(Pred x) {
+        return earliestEndCache.computeIfAbsent(
+                x,
+                k -> {
+                    List<int[]> all = intervals(k);
+                    int[] out = new int[all.size()];
+                    int least = Integer.MAX_VALUE;
+                    for (int i = all.size() - 1; i >= 0; i--) {
+                        least = Math.min(least, all.get(i)[1]);
+                        out[i] = least;
+                    }
+                    return out;
+                });
     }
 
     private boolean restrictionsHold(List<SeqItem> restrictions, int prevEnd, int nextStart) {
@@ -357,15 +386,22 @@ final class SequenceMatcher {
     }
 
     private int changes(String path, int from, int to) {
-        int n = 0;
-        for (int i = from + 1; i <= to; i++) {
+        int[] before = changeCounts.computeIfAbsent(path, this::changeCounts);
+        return before[to] - before[from];
+    }
+
+    /**
+     * Per hit, the changes of the dimension's value up to it: a gap's changes are a difference, not
+     * a rescan of the gap for every pair of steps (which made the search cubic).
+     */
+    private int[] changeCounts(String path) {
+        int[] out = new int[hits.size()];
+        for (int i = 1; i < hits.size(); i++) {
             String a = Values.text(Values.dimension(hits.get(i - 1), path));
             String b = Values.text(Values.dimension(hits.get(i), path));
-            if (!Objects.equals(a, b)) {
-                n++;
-            }
+            out[i] = out[i - 1] + (Objects.equals(a, b) ? 0 : 1);
         }
-        return n;
+        return out;
     }
 
     /** The ordinal of each hit's visit, by first appearance. */

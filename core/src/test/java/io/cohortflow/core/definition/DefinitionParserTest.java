@@ -182,6 +182,35 @@ class DefinitionParserTest {
     }
 
     @Test
+    void more_than_six_restrictions_between_two_steps_is_an_error() {
+        String within =
+                "{\"func\":\"time-restriction\",\"limit\":\"within\",\"count\":1,\"unit\":\"year\"}";
+        String a = "{\"func\":\"event-exists\",\"evt\":\"A\"}";
+        String six = String.join(",", java.util.Collections.nCopies(6, within));
+        String seven = String.join(",", java.util.Collections.nCopies(7, within));
+        assertThat(
+                        DefinitionParser.parse(
+                                        json(
+                                                Fixture.visitors(
+                                                        "{\"func\":\"sequence\",\"stream\":["
+                                                                + String.join(
+                                                                        ",", a, six, a, six, a)
+                                                                + "]}")))
+                                .problems())
+                .isEmpty();
+        assertThat(
+                        DefinitionParser.parse(
+                                        json(
+                                                Fixture.visitors(
+                                                        "{\"func\":\"sequence\",\"stream\":["
+                                                                + String.join(",", a, seven, a)
+                                                                + "]}")))
+                                .problems())
+                .extracting(Problem::code, Problem::pointer)
+                .containsExactly(tuple("too_many_restrictions", "/container/pred/stream/7"));
+    }
+
+    @Test
     void deep_nesting_is_an_error_not_a_stack_overflow() {
         StringBuilder s = new StringBuilder();
         int depth = 5_000;
