@@ -229,6 +229,13 @@ public final class DefinitionValidator {
                                             + " container: containers nest visitors > visits >"
                                             + " hits"));
                 }
+                if (c.atLeast() > 1 && c.context() == Context.HITS && scope == Context.HITS) {
+                    problems.add(
+                            Problem.error(
+                                    "invalid_value",
+                                    ptr + "/at_least",
+                                    "inside a hits container there is one hit: at_least must be 1"));
+                }
                 if (c.atLeast() > 1 && c.context() == Context.VISITORS) {
                     problems.add(
                             Problem.error(
@@ -370,6 +377,16 @@ public final class DefinitionValidator {
         }
 
         private void checkpoint(Pred p, String ptr, Context scope, int depth) {
+            if (p instanceof Pred.Container c && c.atLeast() > 1) {
+                // Matched against one hit or one visit at a time: a count above 1 never holds
+                // (hits) or was ignored (visits).
+                problems.add(
+                        Problem.error(
+                                "invalid_value",
+                                ptr + "/at_least",
+                                "a sequence checkpoint is one hit or one visit: at_least must be"
+                                        + " 1"));
+            }
             if (p instanceof Pred.Container c && c.context() == Context.VISITORS) {
                 problems.add(
                         Problem.error(

@@ -44,6 +44,33 @@ class DefinitionValidatorTest {
     }
 
     @Test
+    void at_least_on_one_hit_or_one_visit_is_an_error() {
+        String checkpoint =
+                visitors(
+                        "{\"func\":\"sequence\",\"stream\":[{\"func\":\"container\",\"context\":\"visits\","
+                                + "\"at_least\":2,\"pred\":{\"func\":\"event-exists\",\"evt\":\"A\"}},"
+                                + "{\"func\":\"event-exists\",\"evt\":\"B\"}]}");
+        assertThat(validate(checkpoint).errors())
+                .extracting(Problem::code, Problem::pointer)
+                .containsExactly(tuple("invalid_value", "/container/pred/stream/0/at_least"));
+        String hitInHit =
+                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
+                        + "\"context\":\"hits\",\"pred\":{\"func\":\"container\",\"context\":\"hits\","
+                        + "\"at_least\":2,\"pred\":{\"func\":\"event-exists\",\"evt\":\"A\"}}}}";
+        assertThat(validate(hitInHit).errors())
+                .extracting(Problem::code, Problem::pointer)
+                .containsExactly(tuple("invalid_value", "/container/pred/at_least"));
+        // Hits in a visitor may be counted.
+        assertThat(
+                        validate(
+                                        visitors(
+                                                "{\"func\":\"container\",\"context\":\"hits\",\"at_least\":2,"
+                                                        + "\"pred\":{\"func\":\"event-exists\",\"evt\":\"A\"}}"))
+                                .valid())
+                .isTrue();
+    }
+
+    @Test
     void sequences_are_evaluated_over_history() {
         ValidationResult v =
                 validate(
