@@ -81,8 +81,12 @@ final class JsonFields {
             return Values.finite(n.doubleValue());
         }
         if (n.isTextual()) {
+            String text = n.textValue().trim();
+            if (!Values.decimal(text)) {
+                return null; // "30d" is not thirty (Double.parseDouble's type suffixes)
+            }
             try {
-                return Values.finite(Double.parseDouble(n.textValue().trim()));
+                return Values.finite(Double.parseDouble(text));
             } catch (NumberFormatException e) {
                 return null;
             }

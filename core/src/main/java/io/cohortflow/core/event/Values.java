@@ -96,6 +96,9 @@ public final class Values {
             if (!(c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9'))) {
                 return null; // fast rejection of ordinary words, without an exception
             }
+            if (!decimal(s)) {
+                return null; // Java's extras: "30d", "1f", "0x1p3" are not numbers to a user
+            }
             try {
                 return finite(Double.parseDouble(s));
             } catch (NumberFormatException ex) {
@@ -115,6 +118,26 @@ public final class Values {
     @Nullable
     public static Double finite(double d) {
         return Double.isFinite(d) ? d + 0.0 : null;
+    }
+
+    /**
+     * Whether {@code s} is written as a decimal number ({@code -12}, {@code 3.5}, {@code 1e6}):
+     * only digits, signs, a point and an exponent mark. {@link Double#parseDouble} also takes type
+     * suffixes and hexadecimal, which would make {@code "30d"} thirty.
+     */
+    public static boolean decimal(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!((c >= '0' && c <= '9')
+                    || c == '.'
+                    || c == '-'
+                    || c == '+'
+                    || c == 'e'
+                    || c == 'E')) {
+                return false;
+            }
+        }
+        return !s.isEmpty();
     }
 
     /** Elements of a list value, or the value itself as a one-element list. */

@@ -58,4 +58,17 @@ class NumbersAsValuesTest {
         assertThat(Double.compare(Values.number(-0.0), 0.0)).isZero();
         assertThat(Double.compare(Values.number("-0"), 0.0)).isZero();
     }
+
+    @Test
+    void text_is_a_number_only_when_written_as_a_decimal_one() {
+        assertThat(Values.number("12")).isEqualTo(12.0);
+        assertThat(Values.number("-3.5e2")).isEqualTo(-350.0);
+        for (String javaOnly : new String[] {"30d", "1f", "2D", "0x1p3", "7F"}) {
+            assertThat(Values.number(javaOnly)).as(javaOnly).isNull();
+        }
+        String gt =
+                "{\"func\":\"gt\",\"val\":{\"func\":\"attr\",\"name\":\"variables/x\"},\"num\":7}";
+        assertThat(holds(hitWith(gt), "30d")).isFalse();
+        assertThat(holds(hitWith(gt), "30")).isTrue();
+    }
 }
