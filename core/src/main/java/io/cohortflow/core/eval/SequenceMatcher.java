@@ -397,11 +397,17 @@ final class SequenceMatcher {
     private int[] changeCounts(String path) {
         int[] out = new int[hits.size()];
         for (int i = 1; i < hits.size(); i++) {
-            String a = Values.text(Values.dimension(hits.get(i - 1), path));
-            String b = Values.text(Values.dimension(hits.get(i), path));
+            Object a = comparable(Values.dimension(hits.get(i - 1), path));
+            Object b = comparable(Values.dimension(hits.get(i), path));
             out[i] = out[i - 1] + (Objects.equals(a, b) ? 0 : 1);
         }
         return out;
+    }
+
+    /** A scalar by its text (1 and 1.0 are one value); a list or object as it is. */
+    private static Object comparable(Object v) {
+        String text = Values.text(v);
+        return text != null ? text : v;
     }
 
     /** The ordinal of each hit's visit, by first appearance. */

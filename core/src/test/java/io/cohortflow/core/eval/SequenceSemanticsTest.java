@@ -282,6 +282,23 @@ class SequenceSemanticsTest {
     }
 
     @Test
+    void a_dimension_restriction_counts_changes_of_list_values_too() {
+        String def =
+                seq(
+                        "sequence",
+                        hit("A"),
+                        restriction(
+                                "dimension-restriction",
+                                "after",
+                                1,
+                                "\"attr\":{\"func\":\"attr\",\"name\":\"variables/tags\"}"),
+                        hit("B"));
+        Event a = ev("A", T0, "tags", java.util.List.of("x"));
+        assertThat(holds(def, a, ev("B", T0 + MINUTE, "tags", java.util.List.of("y")))).isTrue();
+        assertThat(holds(def, a, ev("B", T0 + MINUTE, "tags", java.util.List.of("x")))).isFalse();
+    }
+
+    @Test
     void a_sequence_inside_a_visit_stays_within_the_visit() {
         String def =
                 "{\"func\":\"segment-def\",\"container\":{\"func\":\"container\",\"context\":\"visits\",\"pred\":"
