@@ -135,10 +135,11 @@ final class SequenceMatcher {
     private boolean match(int k, int prevEnd) {
         if (k == trailingAt) {
             for (Pred x : trailingExclusions) {
-                for (int[] iv : intervals(x)) {
-                    if (iv[0] > prevEnd) {
-                        return false;
-                    }
+                // In start order: the last interval tells whether any starts after prevEnd (a
+                // scan here ran for every pair of steps, like the exclusions between them did).
+                List<int[]> all = intervals(x);
+                if (!all.isEmpty() && all.get(all.size() - 1)[0] > prevEnd) {
+                    return false;
                 }
             }
         }
