@@ -8,11 +8,16 @@ import java.util.List;
  *
  * <p>The job samples each subtask's users separately (a stratum each: {@link Stratum}), so the size
  * is the stratified estimate {@code sum(N_i * m_i / n_i)}. The interval is Wilson's score interval
- * for the pooled proportion, with the finite-population correction applied through the effective
- * sample size {@code n / (1 - n/N)}: it does not collapse to a point when no sampled user matched
- * (as the normal approximation does), and it narrows to the exact count as the sample approaches
- * the whole population. It is then clamped to what the sample proves: at least the matched users
- * are members, and at most everyone but the sampled users who did not match.
+ * for that proportion, at the stratified design's effective sample size {@code N^2 / sum(N_i^2 (1 -
+ * f_i) / n_i)} (with {@code f_i = n_i / N_i}; Kish's, finite-population corrected per stratum): the
+ * sample size at which a simple random sample's proportion would vary as the stratified one does.
+ * Where every stratum samples the same share it is the pooled {@code n / (1 - n/N)}; where they do
+ * not (subtasks holding very different numbers of users), a fully sampled small stratum adds no
+ * certainty about a large one, and the pooled size made the interval too narrow. It does not
+ * collapse to a point when no sampled user matched (as the normal approximation does), and it
+ * narrows to the exact count as the sample approaches the whole population. It is then clamped to
+ * what the sample proves: at least the matched users are members, and at most everyone but the
+ * sampled users who did not match.
  *
  * @param exact every user was evaluated: the size is the count, not an estimate
  */
@@ -66,8 +71,7 @@ public record AudienceEstimate(
         long lowest = matched;
         long highest = population - (sampled - matched);
         double p = size / population;
-        double f = (double) sampled / population;
-        double n = sampled / (1 - f);
+        double n = effectiveSampleSize(strata, population);
         double z2 = Z * Z;
         double center = (p + z2 / (2 * n)) / (1 + z2 / n);
         double half = Z / (1 + z2 / n) * Math.sqrt(p * (1 - p) / n + z2 / (4 * n * n));
@@ -76,5 +80,21 @@ public record AudienceEstimate(
         long estimate = Math.max(low, Math.min(high, Math.round(size)));
         return new AudienceEstimate(
                 estimate, low, high, CONFIDENCE, population, sampled, matched, false);
+    }
+
+    /**
+     * Kish's effective sample size of the stratified sample (see the class comment). Strata not
+     * sampled at all carry no information and are left out, as they are of the size.
+     */
+    private static double effectiveSampleSize(List<Stratum> strata, long population) {
+        double spread = 0;
+        for (Stratum s : strata) {
+            if (s.sampled() > 0) {
+                double share = (double) s.sampled() / s.population();
+                spread += (double) s.population() * s.population() * (1 - share) / s.sampled();
+            }
+        }
+        // Zero when every sampled stratum was sampled whole: only unsampled strata are unknown.
+        return spread > 0 ? (double) population * population / spread : Double.MAX_VALUE;
     }
 }

@@ -2,6 +2,7 @@ package io.cohortflow.core.estimate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import io.cohortflow.core.estimate.AudienceEstimate.Stratum;
 import java.util.ArrayList;
@@ -74,6 +75,26 @@ class AudienceEstimateTest {
         assertThat(all.low()).isEqualTo(9);
         assertThat(all.high()).isEqualTo(10);
         assertThat(all.size()).isEqualTo(10);
+    }
+
+    @Test
+    void a_small_stratum_sampled_whole_adds_no_certainty_about_a_large_one() {
+        // Subtasks of very different sizes: 100 of 100 000 users sampled in one, all 100 in the
+        // other. What is unknown is the large one's share, known from 100 users, not 200.
+        AudienceEstimate both =
+                AudienceEstimate.of(
+                        List.of(new Stratum(100_000, 100, 30), new Stratum(100, 100, 30)));
+        AudienceEstimate large = AudienceEstimate.of(List.of(new Stratum(100_000, 100, 30)));
+        long bothWidth = both.high() - both.low();
+        long largeWidth = large.high() - large.low();
+        assertThat((double) bothWidth / largeWidth).isCloseTo(1.0, within(0.02));
+        // Equal shares sampled: the pooled size, as before.
+        AudienceEstimate even =
+                AudienceEstimate.of(
+                        List.of(new Stratum(50_000, 500, 150), new Stratum(50_000, 500, 150)));
+        AudienceEstimate pooled = AudienceEstimate.of(List.of(new Stratum(100_000, 1_000, 300)));
+        assertThat(even.low()).isEqualTo(pooled.low());
+        assertThat(even.high()).isEqualTo(pooled.high());
     }
 
     @Test
