@@ -120,10 +120,15 @@ export async function editor(main, id) {
       code ? h("span", { class: "sub" }, " (" + code + ")") : null);
   }
 
+  // Why an action on the definition did not run: it is not valid, or could not be checked.
+  const notReady = () => unchecked
+    ? "The definition could not be checked: try again."
+    : "Fix the definition first: it is not valid.";
+
   const save = async () => {
     const def = await validate();
     if (!def) {
-      toast(unchecked ? "The definition could not be checked: try again." : "Fix the definition first: it is not valid.", "bad");
+      toast(notReady(), "bad");
       return;
     }
     try {
@@ -147,7 +152,10 @@ export async function editor(main, id) {
   const estimateOut = h("div", { class: "estimate", "aria-live": "polite" });
   const estimate = async () => {
     const def = await validate();
-    if (!def) return;
+    if (!def) {
+      show(estimateOut, h("p", { class: "error" }, notReady()));
+      return;
+    }
     show(estimateOut, "Estimating…");
     try {
       const e = (await segments("POST", "/segments/estimate", { definition: def })).json;
@@ -165,7 +173,10 @@ export async function editor(main, id) {
   const previewOut = h("div", { class: "preview", "aria-live": "polite" });
   const preview = async () => {
     const def = await validate();
-    if (!def) return;
+    if (!def) {
+      show(previewOut, h("p", { class: "error" }, notReady()));
+      return;
+    }
     let sample;
     try {
       sample = JSON.parse(events.value);

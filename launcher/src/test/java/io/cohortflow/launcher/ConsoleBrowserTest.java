@@ -162,6 +162,13 @@ class ConsoleBrowserTest {
                 .extracting(WebElement::getText)
                 .containsExactly("7");
         screenshot("editor-error");
+        // Neither the estimate nor the preview runs on it, and each says why.
+        browser.findElement(By.xpath("//button[text()='Estimate size']")).click();
+        assertThat(visible(By.cssSelector(".estimate .error")).getText())
+                .isEqualTo("Fix the definition first: it is not valid.");
+        browser.findElement(By.xpath("//button[text()='Preview']")).click();
+        assertThat(visible(By.cssSelector(".preview .error")).getText())
+                .isEqualTo("Fix the definition first: it is not valid.");
 
         // Fixed: valid, with the products and evaluation mode; saved.
         ((JavascriptExecutor) browser)
