@@ -5,12 +5,14 @@ import io.cohortflow.core.definition.SegmentResolver;
 
 /**
  * Complexity limits on definitions. Exceeding one is an error or, when {@code severity} is {@code
- * WARNING}, a warning only.
+ * WARNING}, a warning only. Depth, sequence steps and aggregates hold for a definition as written
+ * and once its {@code segment-ref}s are inlined (what the engine evaluates); the predicate count
+ * has a limit for each: {@code maxPredicates} as written, {@code maxResolvedPredicates} inlined.
  *
  * @param maxDepth deepest nesting of predicates (containers and logic)
  * @param maxSequenceSteps most checkpoints in one sequence
  * @param maxAggregates most aggregate comparisons (metrics, total, total-distinct) in a definition
- * @param maxPredicates most predicate nodes in a definition
+ * @param maxPredicates most predicate nodes in a definition as written
  * @param maxResolvedPredicates most predicate nodes once its {@code segment-ref}s are inlined
  *     (references multiply: small definitions can expand exponentially). Always an error whatever
  *     {@code severity} says, since past it nothing is inlined; at most {@link

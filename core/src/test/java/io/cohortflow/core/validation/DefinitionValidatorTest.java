@@ -296,4 +296,222 @@ class DefinitionValidatorTest {
                             assertThat(p.message()).isEqualTo("draft is a draft");
                         });
     }
+
+    /** {@code n} nested nots around an event. */
+    private static String nots(int n, String inner) {
+        String pred = inner;
+        for (int i = 0; i < n; i++) {
+            pred = "{\"func\":\"not\",\"pred\":" + pred + "}";
+        }
+        return pred;
+    }
+
+    private static String ref(String id) {
+        return "{\"func\":\"segment-ref\",\"id\":\"" + id + "\"}";
+    }
+
+    /** A definition whose top container has {@code context}, around one predicate. */
+    private static String top(String context, String pred) {
+        return "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
+                + "\"context\":\""
+                + context
+                + "\",\"pred\":"
+                + pred
+                + "}}";
+    }
+
+    private static String container(String context, String pred) {
+        return "{\"func\":\"container\",\"context\":\"" + context + "\",\"pred\":" + pred + "}";
+    }
+
+    @Test
+    void a_reference_nesting_the_inlined_definition_past_the_depth_guardrail_is_too_deep_at_it() {
+        // Eleven levels alone, twelve (the limit) referenced from a visitors container.
+        Map<String, Definition> store =
+                Map.of(
+                        "deep",
+                        Fixture.def(
+                                visitors(nots(9, "{\"func\":\"event-exists\",\"evt\":\"A\"}"))));
+        DefinitionValidator.Target target = new DefinitionValidator.Target(null, store::get, null);
+        assertThat(validator.validate(json(visitors(ref("deep"))), target).valid()).isTrue();
+
+        // Three levels as written, thirteen inlined.
+        ValidationResult v = validator.validate(json(visitors(nots(1, ref("deep")))), target);
+
+        assertThat(v.valid()).isFalse();
+        assertThat(v.errors())
+                .singleElement()
+                .satisfies(
+                        p -> {
+                            assertThat(p.code()).isEqualTo("too_deep");
+                            assertThat(p.pointer()).isEqualTo("/container/pred/pred");
+                            assertThat(p.message())
+                                    .contains("segment deep inlined here")
+                                    .contains("limit is 12");
+                        });
+    }
+
+    @Test
+    void
+            aggregates_of_referenced_segments_count_towards_the_guardrail_at_the_reference_crossing_it() {
+        StringBuilder fifteen = new StringBuilder();
+        for (int i = 0; i < 15; i++) {
+            fifteen.append(i == 0 ? "" : ",")
+                    .append(
+                            "{\"func\":\"gt\",\"val\":{\"func\":\"attr\",\"name\":\"metrics/revenue\"},\"num\":")
+                    .append(i)
+                    .append("}");
+        }
+        Map<String, Definition> store =
+                Map.of(
+                        "money",
+                        Fixture.def(visitors("{\"func\":\"or\",\"preds\":[" + fifteen + "]}")));
+        DefinitionValidator.Target target = new DefinitionValidator.Target(null, store::get, null);
+
+        ValidationResult v = validator.validate(json(refs("money", 3)), target);
+
+        // 15 fit the limit of 20; the second reference brings 30.
+        assertThat(v.errors())
+                .extracting(Problem::code, Problem::pointer)
+                .containsExactly(tuple("too_many_aggregates", "/container/pred/preds/1"));
+        assertThat(v.errors().get(0).message())
+                .contains("45 aggregate comparisons")
+                .contains("segment money, inlined here");
+        DefinitionValidator lenient =
+                new DefinitionValidator(
+                        new Guardrails(12, 10, 20, 200, 1000, Problem.Severity.WARNING),
+                        EngineConfig.DEFAULT);
+        ValidationResult warned = lenient.validate(json(refs("money", 3)), target);
+        assertThat(warned.valid()).isTrue();
+        assertThat(warned.warnings())
+                .extracting(Problem::code)
+                .containsExactly("too_many_aggregates");
+    }
+
+    @Test
+    void a_referenced_sequence_past_the_steps_guardrail_is_reported_at_the_reference() {
+        // Stored under looser guardrails: what is evaluated is judged by today's.
+        StringBuilder stream = new StringBuilder();
+        for (int i = 0; i < 11; i++) {
+            stream.append(i == 0 ? "" : ",").append("{\"func\":\"event-exists\",\"evt\":\"A\"}");
+        }
+        Map<String, Definition> store =
+                Map.of(
+                        "long",
+                        Fixture.def(
+                                visitors("{\"func\":\"sequence\",\"stream\":[" + stream + "]}")));
+
+        ValidationResult v =
+                validator.validate(
+                        json(refs("long", 2)),
+                        new DefinitionValidator.Target(null, store::get, null));
+
+        assertThat(v.errors())
+                .extracting(Problem::code, Problem::pointer)
+                .containsExactly(
+                        tuple("too_many_sequence_steps", "/container/pred/preds/0"),
+                        tuple("too_many_sequence_steps", "/container/pred/preds/1"));
+    }
+
+    @Test
+    void the_predicate_count_of_the_inlined_definition_is_bounded_by_the_resolved_limit_only() {
+        // 150 predicates each: 300 inlined pass maxPredicates (200, one definition as written),
+        // since the inlined whole has its own limit, maxResolvedPredicates.
+        StringBuilder many = new StringBuilder();
+        for (int i = 0; i < 148; i++) {
+            many.append(i == 0 ? "" : ",").append("{\"func\":\"event-exists\",\"evt\":\"A\"}");
+        }
+        Map<String, Definition> store =
+                Map.of("big", Fixture.def(visitors("{\"func\":\"or\",\"preds\":[" + many + "]}")));
+        assertThat(
+                        validator
+                                .validate(
+                                        json(refs("big", 2)),
+                                        new DefinitionValidator.Target(null, store::get, null))
+                                .valid())
+                .isTrue();
+    }
+
+    @Test
+    void a_reference_whose_segment_became_visitors_level_is_a_context_error_at_the_reference() {
+        // r counts hits of s in a visit: s was a hits segment when r was written.
+        Definition r = Fixture.def(visitors(container("visits", ref("s"))));
+        Map<String, Definition> before =
+                Map.of("s", Fixture.def(top("hits", "{\"func\":\"event-exists\",\"evt\":\"A\"}")));
+        Map<String, Definition> after =
+                Map.of(
+                        "s",
+                        Fixture.def(top("visitors", "{\"func\":\"event-exists\",\"evt\":\"A\"}")));
+
+        assertThat(validator.inlinedProblems(r, "r", before::get)).isEmpty();
+        assertThat(validator.inlinedProblems(r, "r", after::get))
+                .extracting(Problem::code, Problem::pointer)
+                .containsExactly(tuple("context_nesting", "/container/pred/pred"));
+    }
+
+    @Test
+    void a_context_error_deeper_in_the_references_is_reported_at_the_reference_that_brings_it_in() {
+        // r counts hits of s, s of t: t, now a visitors segment, sits two references down.
+        Map<String, Definition> store =
+                Map.of(
+                        "s",
+                        Fixture.def(top("hits", ref("t"))),
+                        "t",
+                        Fixture.def(top("visitors", "{\"func\":\"event-exists\",\"evt\":\"A\"}")));
+        String r = visitors(container("visits", ref("s")));
+
+        ValidationResult v =
+                validator.validate(json(r), new DefinitionValidator.Target("r", store::get, null));
+
+        assertThat(v.errors())
+                .singleElement()
+                .satisfies(
+                        p -> {
+                            assertThat(p.code()).isEqualTo("context_nesting");
+                            assertThat(p.pointer()).isEqualTo("/container/pred/pred");
+                            assertThat(p.message())
+                                    .contains("segment s inlined here")
+                                    .contains("visitors container cannot sit inside a hits");
+                        });
+        assertThat(validator.inlinedProblems(Fixture.def(r), "r", store::get))
+                .extracting(Problem::code, Problem::pointer)
+                .containsExactly(tuple("context_nesting", "/container/pred/pred"));
+    }
+
+    @Test
+    void a_segment_counting_hits_is_an_error_where_a_reference_puts_it_in_one_hit() {
+        // At least two hits of a visitor; inside a hits container there is one.
+        Map<String, Definition> store =
+                Map.of(
+                        "twice",
+                        Fixture.def(
+                                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
+                                        + "\"context\":\"hits\",\"at_least\":2,\"pred\":{\"func\":\"event-exists\",\"evt\":\"A\"}}}"));
+        DefinitionValidator.Target target = new DefinitionValidator.Target(null, store::get, null);
+        assertThat(validator.validate(json(visitors(ref("twice"))), target).valid()).isTrue();
+
+        ValidationResult v =
+                validator.validate(json(visitors(container("hits", ref("twice")))), target);
+
+        assertThat(v.errors())
+                .extracting(Problem::code, Problem::pointer)
+                .containsExactly(tuple("invalid_value", "/container/pred/pred"));
+    }
+
+    @Test
+    void problems_of_a_referrer_as_written_are_not_inlined_problems() {
+        // Too deep as written (and so refused when written): not the reference's doing.
+        Map<String, Definition> store =
+                Map.of("a", Fixture.def(visitors("{\"func\":\"event-exists\",\"evt\":\"A\"}")));
+        Definition deep = Fixture.def(visitors(nots(15, ref("a"))));
+        assertThat(
+                        validator
+                                .validate(
+                                        json(visitors(nots(15, ref("a")))),
+                                        new DefinitionValidator.Target(null, store::get, null))
+                                .errors())
+                .extracting(Problem::code, Problem::pointer)
+                .containsExactly(tuple("too_deep", "/container/pred" + "/pred".repeat(11)));
+        assertThat(validator.inlinedProblems(deep, null, store::get)).isEmpty();
+    }
 }

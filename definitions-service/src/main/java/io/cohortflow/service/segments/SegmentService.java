@@ -282,10 +282,12 @@ public final class SegmentService {
 
     /**
      * The segments that reference {@code selfId}, directly or through others, inline its new
-     * definition: a definition that grows or nests deeper must not take one of them past the
-     * resolved-size guardrail or the resolver's depth limit, which each met against the old one
-     * when it was written (400 naming the first). The job resolves them the same way, and would
-     * otherwise drop the referrer and every segment referring to it.
+     * definition: a definition that grows, nests deeper or changes its context must not take one of
+     * them past the resolved-size guardrail or the resolver's depth limit, past another guardrail
+     * once inlined, or into a context where it may not sit (a hits segment counted inside a visit,
+     * now a visitors one), each of which it met against the old one when it was written (400 naming
+     * the first). The job resolves them the same way, and would otherwise drop the referrer and
+     * every segment referring to it, or evaluate it with another meaning.
      */
     private void referrersWithinLimit(String workspace, String selfId, Definition edited) {
         Function<String, Definition> current = references.target(workspace, null).segments();
@@ -305,40 +307,37 @@ public final class SegmentService {
                     continue;
                 }
                 Problem limit =
-                        SegmentResolver.resolve(d, referrer.id(), lookup, id -> null, max)
-                                .problems()
-                                .stream()
-                                .filter(
-                                        pr ->
-                                                pr.code().equals(SegmentResolver.TOO_LARGE)
-                                                        || pr.code()
-                                                                .equals(DefinitionParser.TOO_DEEP))
+                        validator.inlinedProblems(d, referrer.id(), lookup).stream()
+                                .filter(Problem::isError)
                                 .findFirst()
                                 .orElse(null);
                 if (limit != null) {
-                    boolean large = limit.code().equals(SegmentResolver.TOO_LARGE);
                     String past =
-                            large
-                                    ? max + " resolved predicates"
-                                    : SegmentResolver.MAX_RESOLVED_DEPTH
-                                            + " levels of nesting once inlined";
+                            switch (limit.code()) {
+                                case SegmentResolver.TOO_LARGE ->
+                                        " go past " + max + " resolved predicates (the limit)";
+                                case DefinitionParser.TOO_DEEP ->
+                                        " go past "
+                                                + SegmentResolver.MAX_RESOLVED_DEPTH
+                                                + " levels of nesting once inlined (the limit)";
+                                default ->
+                                        " be invalid, at "
+                                                + limit.pointer()
+                                                + " of its definition: "
+                                                + limit.message();
+                            };
                     throw new ServiceException(
                             400,
                             "invalid_definition",
                             "segment "
                                     + referrer.id()
                                     + " references this one; with this definition inlined it would"
-                                    + " go past "
-                                    + past
-                                    + " (the limit)",
+                                    + past,
                             List.of(
                                     SegmentInput.problem(
                                             "/definition",
                                             limit.code(),
-                                            "it would take segment "
-                                                    + referrer.id()
-                                                    + " past "
-                                                    + past)));
+                                            "segment " + referrer.id() + " would" + past)));
                 }
             }
         }

@@ -249,31 +249,131 @@ class SegmentLimitsAndReferencesTest {
 
     @Test
     void
-            an_edit_nesting_a_referenced_segment_deeper_is_refused_when_a_referrer_would_pass_the_depth_limit() {
+            an_edit_nesting_a_referenced_segment_deeper_is_refused_when_a_referrer_would_pass_the_depth_guardrail() {
+        // The depth guardrail (12) holds for the inlined definition: nine nots around a reference
+        // to a segment of two levels nest twelve deep, ten nots thirteen.
         String leaf = create(alice, "Deep leaf", Defs.event("A"));
-        String deep =
-                create(alice, "Ten nots", nots(10, "{\"func\":\"event-exists\",\"evt\":\"B\"}"));
-        // Links of ten nots each on top of the leaf, until the next would nest past the limit.
-        String top = leaf;
-        List<String> links = new ArrayList<>();
-        for (int i = 0; i < 40; i++) {
-            Http.Response r = alice.post("/segments", Defs.body("Link " + i, nots(10, ref(top))));
-            if (r.status() == 400) {
-                assertThat(firstError(r).get("code").asText()).isEqualTo("nesting_too_deep");
-                break;
-            }
-            top = r.json().get("id").asText();
-            links.add(top);
-        }
-        assertThat(links).isNotEmpty();
-        // The leaf, valid on its own, would take the top link past the limit: the job would drop
-        // that link and every segment above it, so the edit is refused, naming it.
+        String link = create(alice, "Nine nots", nots(9, ref(leaf)));
+        Http.Response ten = alice.post("/segments", Defs.body("Ten nots", nots(10, ref(leaf))));
+        assertThat(ten.status()).as(ten.toString()).isEqualTo(400);
+        assertThat(firstError(ten).get("code").asText()).isEqualTo("too_deep");
+        assertThat(firstError(ten).get("pointer").asText())
+                .isEqualTo("/definition/container" + "/pred".repeat(11));
+
+        // The leaf, valid on its own, would take the link past it: the edit is refused, naming it.
         Http.Response deeper =
-                alice.put("/segments/" + leaf, Defs.map("definition", nots(9, ref(deep))));
+                alice.put(
+                        "/segments/" + leaf,
+                        Defs.map(
+                                "definition",
+                                nots(1, "{\"func\":\"event-exists\",\"evt\":\"B\"}")));
         assertThat(deeper.status()).as(deeper.toString()).isEqualTo(400);
-        assertThat(firstError(deeper).get("code").asText()).isEqualTo("nesting_too_deep");
-        String named = deeper.json().get("errorDescription").asText();
-        assertThat(links).anyMatch(named::contains);
+        assertThat(firstError(deeper).get("code").asText()).isEqualTo("too_deep");
+        assertThat(deeper.json().get("errorDescription").asText())
+                .contains("segment " + link + " references this one");
+        assertThat(alice.get("/segments/" + leaf).json().get("version").asLong()).isEqualTo(1);
+    }
+
+    /** A definition whose top container has {@code context}, around one predicate. */
+    private static JsonNode top(String context, String pred) {
+        return Defs.parse(
+                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
+                        + "\"context\":\""
+                        + context
+                        + "\",\"pred\":"
+                        + pred
+                        + "}}");
+    }
+
+    @Test
+    void
+            an_edit_making_a_segment_counted_inside_a_visit_visitors_level_is_refused_naming_the_referrer() {
+        String hits =
+                create(
+                        alice,
+                        "Hits of A",
+                        top("hits", "{\"func\":\"event-exists\",\"evt\":\"A\"}"));
+        // Visitors with a visit that has a hit of the segment: valid while it is a hits segment.
+        String visit =
+                create(
+                        alice,
+                        "A visit with a hit of A",
+                        top(
+                                "visitors",
+                                "{\"func\":\"container\",\"context\":\"visits\",\"pred\":"
+                                        + ref(hits)
+                                        + "}"));
+
+        // As a visitors segment it can no longer sit in the visit: what the referrer means would
+        // change (or the job refuse it), so the edit is refused, naming the referrer.
+        Http.Response widen =
+                alice.put("/segments/" + hits, Defs.map("definition", Defs.event("A")));
+
+        assertThat(widen.status()).as(widen.toString()).isEqualTo(400);
+        assertThat(widen.json().get("errorCode").asText()).isEqualTo("invalid_definition");
+        assertThat(widen.json().get("errorDescription").asText())
+                .contains("segment " + visit + " references this one")
+                .contains("/container/pred/pred")
+                .contains("visitors segment");
+        assertThat(firstError(widen).get("code").asText()).isEqualTo("context_nesting");
+        assertThat(firstError(widen).get("pointer").asText()).isEqualTo("/definition");
+        assertThat(firstError(widen).get("message").asText()).contains(visit);
+        assertThat(alice.get("/segments/" + hits).json().get("version").asLong()).isEqualTo(1);
+        // A visits segment still fits in a visit, and a hits one again.
+        Http.Response visits =
+                alice.put(
+                        "/segments/" + hits,
+                        Defs.map(
+                                "definition",
+                                top("visits", "{\"func\":\"event-exists\",\"evt\":\"A\"}")));
+        assertThat(visits.status()).as(visits.toString()).isEqualTo(200);
+        assertThat(
+                        alice.put(
+                                        "/segments/" + hits,
+                                        Defs.map(
+                                                "definition",
+                                                top(
+                                                        "hits",
+                                                        "{\"func\":\"event-exists\",\"evt\":\"B\"}")))
+                                .status())
+                .isEqualTo(200);
+    }
+
+    /** A visitors segment: an or of {@code n} aggregate comparisons. */
+    private static JsonNode amounts(int n) {
+        StringBuilder preds = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            preds.append(i == 0 ? "" : ",")
+                    .append("{\"func\":\"gt\",\"val\":{\"func\":\"attr\",")
+                    .append("\"name\":\"metrics/revenue\"},\"num\":")
+                    .append(i)
+                    .append("}");
+        }
+        return top("visitors", "{\"func\":\"or\",\"preds\":[" + preds + "]}");
+    }
+
+    @Test
+    void an_edit_taking_a_referrer_past_the_aggregates_guardrail_once_inlined_is_refused() {
+        String money = create(alice, "Ten amounts", amounts(10));
+        // Twenty aggregates inlined: the limit.
+        String both = create(alice, "Twice the amounts", Defs.refs(List.of(money, money)));
+
+        Http.Response eleven = alice.put("/segments/" + money, Defs.map("definition", amounts(11)));
+
+        assertThat(eleven.status()).as(eleven.toString()).isEqualTo(400);
+        assertThat(firstError(eleven).get("code").asText()).isEqualTo("too_many_aggregates");
+        assertThat(eleven.json().get("errorDescription").asText())
+                .contains("segment " + both + " references this one")
+                .contains("22 aggregate comparisons");
+        assertThat(alice.get("/segments/" + money).json().get("version").asLong()).isEqualTo(1);
+        // Written directly, the same inlined definition is refused at the reference crossing it.
+        Http.Response direct =
+                alice.post(
+                        "/segments", Defs.body("Thrice", Defs.refs(List.of(money, money, money))));
+        assertThat(direct.status()).isEqualTo(400);
+        assertThat(firstError(direct).get("code").asText()).isEqualTo("too_many_aggregates");
+        assertThat(firstError(direct).get("pointer").asText())
+                .isEqualTo("/definition/container/pred/preds/2");
     }
 
     @Test
