@@ -306,9 +306,16 @@ public final class SegmentService {
                 if (d == null) {
                     continue;
                 }
+                // Only what this edit would break: a referrer stored before a rule was added may
+                // already be past it, and that must not block every edit of what it references.
+                Set<String> already = new HashSet<>();
+                for (Problem p : validator.inlinedProblems(d, referrer.id(), current)) {
+                    already.add(p.code() + " " + p.pointer());
+                }
                 Problem limit =
                         validator.inlinedProblems(d, referrer.id(), lookup).stream()
                                 .filter(Problem::isError)
+                                .filter(p -> !already.contains(p.code() + " " + p.pointer()))
                                 .findFirst()
                                 .orElse(null);
                 if (limit != null) {
