@@ -28,13 +28,8 @@ final class DefinitionsSweep {
     /** The pause after a slice while records arrive: the stream keeps 4/5 of the time. */
     static final long BUSY_PAUSE_MILLIS = 20;
 
-    /** What the sweep needs of the operator it runs in. */
-    interface Host {
-        long now();
-
-        /** Runs {@code slice} from a processing-time callback at {@code at}. */
-        void at(long at, Slice slice);
-
+    /** What the sweep needs of the operator it runs in, besides its clock. */
+    interface Host extends TaskClock {
         /** This subtask's users, in key-group order. */
         Stream<String> users();
 
@@ -47,8 +42,8 @@ final class DefinitionsSweep {
         long offsetRead() throws Exception;
 
         /**
-         * Brings {@code key} up to the definitions (see {@link SegmentationFunction#visit}); counts
-         * a user it cannot evaluate in {@code failed[0]}.
+         * Brings {@code key} up to the definitions (see {@link WakeUps#visit}); counts a user it
+         * cannot evaluate in {@code failed[0]}.
          */
         void visit(String key, int[] failed) throws Exception;
 
@@ -57,11 +52,6 @@ final class DefinitionsSweep {
 
         /** The {@code applied} reports from {@code reported} (exclusive) to {@code target}. */
         void applied(long reported, long target);
-    }
-
-    /** A slice, run from a processing-time callback. */
-    interface Slice {
-        void run() throws Exception;
     }
 
     private final Host host;
@@ -131,7 +121,7 @@ final class DefinitionsSweep {
             return;
         }
         scheduled = true;
-        host.at(host.now() + delayMillis, this::slice);
+        host.at(host.now() + delayMillis, t -> slice());
     }
 
     /** One slice: users visited until the slice's time is up or the keys end. */

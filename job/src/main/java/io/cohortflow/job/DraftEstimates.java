@@ -17,7 +17,6 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.List;
-import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -29,13 +28,14 @@ import org.slf4j.LoggerFactory;
  * their state without changing it, and answers with its part ({@link EstimatePart}); the requester
  * combines the parts.
  *
- * <p>An estimate runs in two passes, in the operator's slices between records (see {@link
- * SegmentationOperator}): the subtask's keys are scanned once, counting the workspace's users and
- * keeping a reservoir sample of them; then each sampled user's profile and history are read and the
- * draft evaluated by core at the watermark (or the user's own now, when later: see {@link
- * io.cohortflow.core.eval.SegmentEngine#holdsAt}). Estimates run one at a time, oldest first; they
- * are not checkpointed (a restarted job re-reads a request whose deadline has not passed, else the
- * requester has stopped waiting).
+ * <p>An estimate runs in two passes, in slices between records run from processing-time callbacks,
+ * as the {@link DefinitionsSweep}'s are: the subtask's keys are scanned once, counting the
+ * workspace's users and keeping a reservoir sample of them; then each sampled user's profile and
+ * history are read and the draft evaluated by core at the watermark (or the user's own now, when
+ * later: see {@link io.cohortflow.core.eval.SegmentEngine#holdsAt}). While records keep arriving
+ * each slice is followed by a pause as long ({@link #PAUSE_MILLIS}): the stream keeps half of the
+ * task's time. Estimates run one at a time, oldest first; they are not checkpointed (a restarted
+ * job re-reads a request whose deadline has not passed, else the requester has stopped waiting).
  */
 final class DraftEstimates {
     private static final Logger LOG = LoggerFactory.getLogger(DraftEstimates.class);
@@ -43,16 +43,25 @@ final class DraftEstimates {
     /** Requests a subtask holds at once; one more is answered busy. */
     static final int MAX_QUEUED = 4;
 
-    /** What the operator lends an estimate: its users and its clock. */
-    interface Users {
+    /** The pause after a slice while records arrive: the stream keeps half of the time. */
+    static final long PAUSE_MILLIS = 5;
+
+    /** What estimates need of the operator they run in, besides its clock. */
+    interface Host extends TaskClock {
         /** This subtask's users' keys, in the state backend's order; the caller closes it. */
-        Stream<String> keys();
+        Stream<String> users();
 
         /** Makes {@code key} the current key, for reading that user's state. */
         void select(String key);
 
         /** The operator's event-time watermark. */
         long watermark();
+
+        /** Whether the definitions are read far enough for users to be evaluated. */
+        boolean ready() throws Exception;
+
+        /** Writes to the at-least-once outputs (the answers, dead letters). */
+        void side(KafkaMessage m);
     }
 
     /** One request in progress. */
@@ -81,29 +90,49 @@ final class DraftEstimates {
         }
     }
 
+    private final Host host;
     private final SegmentationFunction function;
     private final Outputs outputs;
     private final int subtask;
     private final int subtasks;
+    private final long sliceNanos;
     private final ArrayDeque<Run> queue = new ArrayDeque<>();
 
-    DraftEstimates(SegmentationFunction function, Outputs outputs, int subtask, int subtasks) {
+    private boolean scheduled;
+    private long recordsSinceSlice;
+
+    /** With slices of {@code sliceNanos} (each works on at least one user). */
+    DraftEstimates(
+            Host host,
+            SegmentationFunction function,
+            Outputs outputs,
+            int subtask,
+            int subtasks,
+            long sliceNanos) {
+        this.host = host;
         this.function = function;
         this.outputs = outputs;
         this.subtask = subtask;
         this.subtasks = subtasks;
+        this.sliceNanos = sliceNanos;
     }
 
-    /** Whether an estimate waits or runs. */
-    boolean pending() {
-        return !queue.isEmpty();
+    /** A record arrived: the stream is busy, and the next slice is followed by its pause. */
+    void recordArrived() {
+        recordsSinceSlice++;
+    }
+
+    /** Takes a request off the broadcast side ({@link #enqueue}); a slice follows at once. */
+    void submit(DefinitionUpdate u) {
+        enqueue(u, host.now());
+        schedule(0);
     }
 
     /**
-     * Takes a request off the broadcast side: queued, or answered at once (busy), or dropped when
-     * no one waits for it any more; an unreadable one goes to the dead-letter topic.
+     * Queues a request, or answers it at once (busy), or drops it when no one waits for it any
+     * more; an unreadable one goes to the dead-letter topic.
      */
-    void submit(DefinitionUpdate u, long now, Consumer<KafkaMessage> side) {
+    private void enqueue(DefinitionUpdate u, long now) {
         EstimateRequest r;
         try {
             r = Json.read(u.value, EstimateRequest.class);
@@ -111,7 +140,7 @@ final class DraftEstimates {
                 throw new IOException("an estimate needs request_id, workspace and definition");
             }
         } catch (IOException e) {
-            side.accept(outputs.definitionDeadLetter(u, "invalid_request", e.getMessage()));
+            host.side(outputs.definitionDeadLetter(u, "invalid_request", e.getMessage()));
             return;
         }
         if (r.deadline() < now) {
@@ -119,12 +148,32 @@ final class DraftEstimates {
             return;
         }
         if (queue.size() >= MAX_QUEUED) {
-            side.accept(error(r, EstimatePart.BUSY, "estimates are running; retry shortly"));
+            host.side(error(r, EstimatePart.BUSY, "estimates are running; retry shortly"));
             return;
         }
         int sample = Math.max(1, Math.min(r.sample(), EstimateRequest.MAX_SAMPLE));
         // Each subtask samples its share; together they sample about what was asked.
         queue.add(new Run(r, Math.max(1, (sample + subtasks - 1) / subtasks)));
+    }
+
+    private void schedule(long delayMillis) {
+        if (scheduled) {
+            return;
+        }
+        scheduled = true;
+        host.at(host.now() + delayMillis, this::slice);
+    }
+
+    /** One slice of the running estimates, and the next one's if any is left. */
+    private void slice(long now) throws Exception {
+        scheduled = false;
+        boolean busy = recordsSinceSlice > 0;
+        recordsSinceSlice = 0;
+        boolean ready = host.ready();
+        work(System.nanoTime() + sliceNanos, ready, now);
+        if (!queue.isEmpty()) {
+            schedule(busy ? PAUSE_MILLIS : 0);
+        }
     }
 
     /**
@@ -133,8 +182,7 @@ final class DraftEstimates {
      *
      * @param ready whether the definitions are read far enough for users to be evaluated
      */
-    void work(long deadlineNanos, boolean ready, long now, Users users, Consumer<KafkaMessage> side)
-            throws Exception {
+    private void work(long deadlineNanos, boolean ready, long now) throws Exception {
         while (!queue.isEmpty() && System.nanoTime() < deadlineNanos) {
             Run run = queue.peek();
             EstimateRequest r = run.request;
@@ -144,7 +192,7 @@ final class DraftEstimates {
                 continue;
             }
             if (!ready) {
-                side.accept(
+                host.side(
                         error(
                                 r,
                                 ReplyRecord.DEFINITIONS_LOADING,
@@ -157,23 +205,23 @@ final class DraftEstimates {
                 try {
                     run.draft = Drafts.compile(catalog, r.definition());
                 } catch (IllegalArgumentException e) {
-                    side.accept(error(r, ReplyRecord.INVALID_REQUEST, e.getMessage()));
+                    host.side(error(r, ReplyRecord.INVALID_REQUEST, e.getMessage()));
                     finish(run);
                     continue;
                 }
             }
-            if (run.sample == null && !scan(run, users, deadlineNanos)) {
+            if (run.sample == null && !scan(run, deadlineNanos)) {
                 return; // more keys in the next slice
             }
             try {
-                if (!evaluate(run, users, deadlineNanos)) {
+                if (!evaluate(run, deadlineNanos)) {
                     return;
                 }
             } catch (StateAccessException e) {
                 throw e; // the state backend failed: not the request's fault
             } catch (RuntimeException | StackOverflowError e) {
                 LOG.warn("estimate {} failed", r.requestId(), e);
-                side.accept(
+                host.side(
                         error(
                                 r,
                                 ReplyRecord.PROCESSING_FAILED,
@@ -181,7 +229,7 @@ final class DraftEstimates {
                 finish(run);
                 continue;
             }
-            side.accept(
+            host.side(
                     outputs.estimatePart(
                             new EstimatePart(
                                     r.requestId(),
@@ -199,9 +247,9 @@ final class DraftEstimates {
     }
 
     /** Counts and samples the workspace's users; true when every key has been read. */
-    private boolean scan(Run run, Users users, long deadlineNanos) {
+    private boolean scan(Run run, long deadlineNanos) {
         if (run.keys == null) {
-            run.keyStream = users.keys();
+            run.keyStream = host.users();
             run.keys = run.keyStream.iterator();
         }
         String workspace = run.request.workspace();
@@ -214,26 +262,26 @@ final class DraftEstimates {
             }
             // The clock is read every 256 keys: a key costs well under a microsecond.
             if ((++read & 255) == 0 && System.nanoTime() >= deadlineNanos) {
-                return !keys.hasNext() && done(run, users);
+                return !keys.hasNext() && done(run);
             }
         }
-        return done(run, users);
+        return done(run);
     }
 
-    private static boolean done(Run run, Users users) {
+    private boolean done(Run run) {
         run.closeKeys();
         run.sample = run.reservoir.sample();
         // One instant for every sampled user: the watermark when the scan ended.
-        run.at = users.watermark();
+        run.at = host.watermark();
         return true;
     }
 
     /** Evaluates the draft for sampled users; true when all are done. */
-    private boolean evaluate(Run run, Users users, long deadlineNanos) throws Exception {
+    private boolean evaluate(Run run, long deadlineNanos) throws Exception {
         List<String> sample = run.sample;
         while (run.next < sample.size()) {
             String key = sample.get(run.next++);
-            users.select(key);
+            host.select(key);
             if (function.holdsDraft(run.draft, run.at)) {
                 run.matched++;
             }

@@ -14,8 +14,19 @@ import java.util.List;
  * idle partition would have. The first watermark from the sources ends this for good; watermarks of
  * theirs that are not past what it emitted are dropped, so event time never goes back. A stream
  * that was replaying older events when checkpointed was not live and keeps waiting for its events.
+ * A subtask restored live looks at the clock every {@link #CHECK_MILLIS}, from a processing-time
+ * callback, until the sources speak.
  */
 final class RestoredEventTime {
+    /** How often a restored subtask looks whether the clock must move event time. */
+    static final long CHECK_MILLIS = 1_000;
+
+    /** The operator's event time, which the clock's watermarks move. */
+    interface EventTime {
+        /** Moves event time to {@code watermark} (not dropped as {@link #accepts} would). */
+        void advance(long watermark) throws Exception;
+    }
+
     private final IdleTime rule;
     private boolean restoredLive;
     private boolean sourcesSpoke;
@@ -39,12 +50,34 @@ final class RestoredEventTime {
         return live ? List.of(watermark) : List.of();
     }
 
-    void opened(long now) {
-        openedAt = now;
+    /**
+     * After the operator opened: while the sources are silent, the clock moves {@code eventTime}
+     * once they have been silent for the idleness period.
+     */
+    void start(TaskClock clock, EventTime eventTime) {
+        openedAt = clock.now();
+        if (waiting()) {
+            checkAfter(openedAt, clock, eventTime);
+        }
+    }
+
+    private void checkAfter(long now, TaskClock clock, EventTime eventTime) {
+        clock.at(
+                now + CHECK_MILLIS,
+                t -> {
+                    long at = clock.now();
+                    long due = due(at);
+                    if (due != Long.MIN_VALUE) {
+                        eventTime.advance(due);
+                    }
+                    if (waiting()) {
+                        checkAfter(at, clock, eventTime);
+                    }
+                });
     }
 
     /** Whether the clock may still have to move event time: restored live, sources silent. */
-    boolean waiting() {
+    private boolean waiting() {
         return restoredLive && !sourcesSpoke;
     }
 
@@ -57,7 +90,7 @@ final class RestoredEventTime {
      * The watermark to advance to at {@code now} on the clock's account, or {@code Long.MIN_VALUE}
      * for none.
      */
-    long due(long now) {
+    private long due(long now) {
         if (!waiting() || !rule.idle(openedAt, now)) {
             return Long.MIN_VALUE;
         }

@@ -1,7 +1,6 @@
 package io.cohortflow.job;
 
 import io.cohortflow.core.contract.EventEnvelope;
-import io.cohortflow.core.contract.Keys;
 import io.cohortflow.core.contract.ReplyRecord;
 import io.cohortflow.core.eval.CompiledSegment;
 import io.cohortflow.core.eval.EngineConfig;
@@ -15,7 +14,6 @@ import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.EventsCodec;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
-import io.cohortflow.job.state.CorruptStateException;
 import io.cohortflow.job.state.StateAccessException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,12 +21,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
-import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.streaming.runtime.tasks.ExceptionInChainedOperatorException;
 import org.apache.flink.util.Collector;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,10 +37,11 @@ import org.slf4j.LoggerFactory;
  * evaluated (until then events are stored in each user's history, not evaluated, and synchronous
  * requests get a 503 reply). Applying a record touches no user: each user is brought up to the
  * catalog by the engine on their next event or timer, and {@link SegmentationOperator}'s sweep
- * visits the quiet ones ({@link #visit}) in slices between records.
+ * visits the quiet ones in slices between records.
  *
  * <p>Timers: a user's next lapse instant is an event-time timer ({@link Lapses}). Lapses already at
- * or before the watermark when a user is visited (a late event, a sweep) are applied at once.
+ * or before the watermark when a user is visited (a late event, a sweep) are applied at once. What
+ * a timer or a sweep's visit does is {@link WakeUps}'s: this class takes records.
  */
 public class SegmentationFunction
         extends KeyedBroadcastProcessFunction<String, Inbound, DefinitionUpdate, KafkaMessage> {
@@ -62,6 +58,7 @@ public class SegmentationFunction
     private transient AudienceDeltas audiences;
     private transient UserRequests requests;
     private transient JobMetrics metrics;
+    private transient WakeUps wakeUps;
 
     public SegmentationFunction(SegmentationSettings settings) {
         this.settings = settings;
@@ -82,6 +79,7 @@ public class SegmentationFunction
         definitions = new LiveDefinitions(settings.definitionsEndOffset(), outputs);
         audiences = new AudienceDeltas();
         requests = new UserRequests(engine, outputs);
+        wakeUps = new WakeUps(settings, engine, user, lapses, definitions, outputs, this::emit);
     }
 
     /** The membership changes of this subtask not yet handed to the audience counts. */
@@ -240,7 +238,7 @@ public class SegmentationFunction
                             ReplyRecord.DEFINITIONS_LOADING,
                             "the job is still reading the segment definitions; retry shortly");
         }
-        register(profile, in.workspace, ctx.timerService());
+        wakeUps.register(profile, in.workspace, ctx.timerService());
         if (settings.backfill()) {
             // Batch mode fires a key's timers once its records are done: this one takes the
             // user's snapshot after every lapse up to the end has been applied.
@@ -290,11 +288,7 @@ public class SegmentationFunction
         side.accept(reply);
     }
 
-    /** Registers the user's next wake-up: their next lapse, or their state's expiry if sooner. */
-    private void register(UserProfile profile, String workspace, TimerService timers) {
-        lapses.register(profile, timers, settings.expiry(workspace, profile.lastEventTime()));
-    }
-
+    /** See {@link WakeUps#onTimer}. */
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<KafkaMessage> out)
             throws Exception {
@@ -302,98 +296,7 @@ public class SegmentationFunction
                 definitions.ready(
                         ctx.getBroadcastState(Descriptors.DEFINITIONS),
                         ctx.getBroadcastState(Descriptors.PROGRESS));
-        String key = ctx.getCurrentKey();
-        UserProfile profile;
-        try {
-            profile = user.profile();
-        } catch (CorruptStateException e) {
-            // Not to fail the job on every restore, as the timer would fire again (UserStore).
-            LOG.warn("the state of {} could not be read at {}", key, timestamp, e);
-            ctx.output(
-                    Descriptors.SIDE,
-                    outputs.userDeadLetter(
-                            key, "evaluation_failed", "the stored state could not be read: " + e));
-            return;
-        }
-        if (profile == null) {
-            return;
-        }
-        if (timestamp == profile.scheduledWakeUp()) {
-            profile.scheduledWakeUp(Long.MAX_VALUE); // this timer is spent
-        }
-        if (!ready) {
-            // Restored before the definitions were read to their end: the catalog is empty, so
-            // an expiry would forget the user without the exits of their memberships. The
-            // wake-up waits, its timer spent: the sweep that follows the definitions' end
-            // registers it again (see visit).
-            user.commit(profile);
-            return;
-        }
-        String workspace = Keys.workspace(key);
-        SegmentCatalog catalog = definitions.evaluating(workspace);
-        boolean end = timestamp == settings.asOf();
-        if (!end && timestamp >= settings.expiry(workspace, profile.lastEventTime())) {
-            // No event for the workspace's user TTL: the user goes, as an erasure does.
-            List<MembershipChange> exits = UserRequests.exits(profile, catalog, timestamp);
-            user.forget(profile, ctx.timerService());
-            emit(workspace, Keys.id(key), exits, out::collect);
-            return;
-        }
-        List<MembershipChange> changes = new ArrayList<>();
-        // The end-of-backfill timer does not move the user's clock to the end: a streaming job's
-        // clocks move with events and lapses only.
-        user.begin(); // written with the profile, or not at all (see process)
-        if (!end) {
-            try {
-                changes.addAll(
-                        engine.advanceTo(profile, user.historyOf(profile), catalog, timestamp));
-            } catch (StateAccessException e) {
-                user.rollback();
-                throw e;
-            } catch (RuntimeException | StackOverflowError e) {
-                // A lapse the engine cannot apply must not restart the job on every restore
-                // (the timer would fire again): the user keeps their state, and it is reported.
-                user.rollback();
-                LOG.warn("lapse at {} of {} could not be applied", timestamp, key, e);
-                ctx.output(
-                        Descriptors.SIDE,
-                        outputs.userDeadLetter(key, "evaluation_failed", "a lapse failed: " + e));
-                UserProfile stored = user.profile(); // as it was: the engine changed profile
-                lapses.failed(
-                        stored,
-                        ctx.timerService(),
-                        timestamp,
-                        settings.expiry(workspace, stored.lastEventTime()));
-                user.commit(stored);
-                return;
-            }
-        }
-        if (settings.backfill()) {
-            // Batch mode ignores timers registered while a key's timers fire (its watermark is at
-            // the end of time then), so the lapses that follow, up to the end, are applied here,
-            // each at its own instant as a streaming job's timers would.
-            changes.addAll(
-                    lapses.apply(
-                            profile, catalog, end ? Long.MIN_VALUE : timestamp, settings.asOf()));
-        } else {
-            register(profile, workspace, ctx.timerService());
-        }
-        user.commit(profile);
-        emit(workspace, Keys.id(key), changes, out::collect);
-        if (end) {
-            snapshot(workspace, Keys.id(key), profile, ctx);
-        }
-    }
-
-    /** A backfill's result for one user: memberships as of its end, and the whole state. */
-    private void snapshot(String workspace, String userId, UserProfile profile, OnTimerContext ctx)
-            throws Exception {
-        outputs.members(
-                workspace,
-                userId,
-                profile.memberships(definitions.catalog(workspace)),
-                m -> ctx.output(Descriptors.SNAPSHOT, m));
-        ctx.output(Descriptors.STATE, user.state(Keys.of(workspace, userId), profile));
+        wakeUps.onTimer(timestamp, ready, ctx, out);
     }
 
     // ---- definitions ---------------------------------------------------------------------
@@ -424,7 +327,7 @@ public class SegmentationFunction
         return metrics;
     }
 
-    /** The records this function writes, for the operator's own (estimates). */
+    /** The records this function writes, for the operator's own (estimates, heartbeats). */
     Outputs outputs() {
         return outputs;
     }
@@ -434,90 +337,14 @@ public class SegmentationFunction
         return definitions;
     }
 
-    /** Keyed state is RocksDB's (see {@link SegmentationSettings#orderedState}). */
-    boolean orderedState() {
-        return settings.orderedState();
+    /** The settings, for the operator's own (heartbeats, the order of its users). */
+    SegmentationSettings settings() {
+        return settings;
     }
 
-    /**
-     * The sweep's visit to the current user: brings them up to their workspace's catalog, as their
-     * next event or timer would, registers their next lapse and emits what changed. A user the
-     * engine cannot evaluate keeps their state (reported once per sweep by the caller's {@code
-     * failures}); returns whether the user was behind.
-     */
-    boolean visit(
-            String key,
-            ReadOnlyBroadcastState<String, DefinitionUpdate> defs,
-            ReadOnlyBroadcastState<String, Long> progress,
-            TimerService timers,
-            Consumer<KafkaMessage> out,
-            Consumer<KafkaMessage> side,
-            int[] failures)
-            throws Exception {
-        if (!definitions.ready(defs, progress)) {
-            return false;
-        }
-        UserProfile profile;
-        try {
-            profile = user.profile();
-        } catch (CorruptStateException e) {
-            failed(key, e, side, failures);
-            return true;
-        }
-        String workspace = Keys.workspace(key);
-        SegmentCatalog catalog = definitions.catalog(workspace);
-        if (profile == null) {
-            return false;
-        }
-        long expiry = settings.expiry(workspace, profile.lastEventTime());
-        if (!engine.behind(profile, catalog)) {
-            if (lapses.unscheduled(profile, expiry)) {
-                register(profile, workspace, timers); // deferred by onTimer
-                user.commit(profile);
-            }
-            return false;
-        }
-        List<MembershipChange> changes;
-        long lapseBefore = profile.nextExpiry();
-        user.begin(); // written with the profile, or not at all (see process)
-        try {
-            changes = new ArrayList<>(engine.catchUp(profile, user.historyOf(profile), catalog));
-            changes.addAll(
-                    lapses.apply(profile, catalog, Long.MIN_VALUE, timers.currentWatermark()));
-        } catch (StateAccessException e) {
-            user.rollback();
-            throw e;
-        } catch (RuntimeException | StackOverflowError e) {
-            user.rollback();
-            failed(key, e, side, failures);
-            return true;
-        }
-        if (changes.isEmpty()
-                && profile.nextExpiry() == lapseBefore
-                && !lapses.unscheduled(profile, expiry)) {
-            // Nothing a reader of the user's state could tell: most users of a large catalog,
-            // for most changes. Not writing their state keeps the sweep to reads (and out of the
-            // stream's way); they catch up again, identically, at their next event, which
-            // stores it.
-            user.rollback();
-            return true;
-        }
-        register(profile, workspace, timers);
-        user.commit(profile);
-        emit(workspace, Keys.id(key), changes, out);
-        return true;
-    }
-
-    /**
-     * One user the engine cannot evaluate (or whose state cannot be read) must not stop the others
-     * (nor fail the job on every restart): they keep their state, and their next event is
-     * dead-lettered. Reported once per sweep.
-     */
-    private void failed(String key, Throwable e, Consumer<KafkaMessage> side, int[] failures) {
-        if (failures[0]++ == 0) {
-            LOG.warn("bringing {} up to the definitions failed", key, e);
-            side.accept(outputs.userDeadLetter(key, "evaluation_failed", e.toString()));
-        }
+    /** What happens to users without an event of theirs: timers and the sweep's visits. */
+    WakeUps wakeUps() {
+        return wakeUps;
     }
 
     // ---- outputs -----------------------------------------------------------------------------
@@ -529,21 +356,6 @@ public class SegmentationFunction
             Consumer<KafkaMessage> out) {
         outputs.memberships(workspace, userId, changes, out);
         audiences.add(workspace, changes);
-    }
-
-    /**
-     * This subtask's heartbeat at {@code at}, or null for a backfill (no one waits for its
-     * replies).
-     */
-    @Nullable KafkaMessage heartbeat(int subtask, long at) {
-        return settings.backfill()
-                ? null
-                : outputs.heartbeat(
-                        subtask,
-                        at,
-                        settings.maxFutureSkewMillis(),
-                        settings.horizonMillis(),
-                        settings.historyCap());
     }
 
     private KafkaMessage reply(Inbound in, List<String> cohorts, boolean replayed) {

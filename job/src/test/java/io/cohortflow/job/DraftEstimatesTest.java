@@ -85,7 +85,7 @@ class DraftEstimatesTest {
     /** Runs the estimates' slices and returns the parts answered, in order. */
     private List<EstimatePart> parts() throws Exception {
         for (int i = 0; i < 1_000; i++) {
-            h.setProcessingTime(h.getProcessingTime() + SegmentationOperator.ESTIMATE_PAUSE_MILLIS);
+            h.setProcessingTime(h.getProcessingTime() + DraftEstimates.PAUSE_MILLIS);
         }
         List<EstimatePart> out = new ArrayList<>();
         for (StreamRecord<KafkaMessage> r : h.getSideOutput(Descriptors.SIDE)) {

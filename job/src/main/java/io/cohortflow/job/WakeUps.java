@@ -1,0 +1,266 @@
+package io.cohortflow.job;
+
+import io.cohortflow.core.contract.Keys;
+import io.cohortflow.core.eval.MembershipChange;
+import io.cohortflow.core.eval.SegmentCatalog;
+import io.cohortflow.core.eval.SegmentEngine;
+import io.cohortflow.core.eval.UserProfile;
+import io.cohortflow.job.model.DefinitionUpdate;
+import io.cohortflow.job.model.KafkaMessage;
+import io.cohortflow.job.state.CorruptStateException;
+import io.cohortflow.job.state.StateAccessException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
+import org.apache.flink.streaming.api.TimerService;
+import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What happens to a user without an event of theirs, for {@link SegmentationFunction}: their timer
+ * fires (their next lapse, the end of their state's time to live, a backfill's end), or the {@link
+ * DefinitionsSweep} visits them to bring them up to changed definitions. Both load the user's
+ * state, move it forward with core's {@link SegmentEngine}, register their next wake-up ({@link
+ * Lapses}: one event-time timer a user) and emit what changed, as an event would.
+ *
+ * <p>A timer that fires before the definitions are read to their end is deferred: its wake-up
+ * waits, unscheduled, for the sweep that follows the definitions' end, which registers it again. A
+ * user the engine cannot move forward keeps their state and is reported, rather than failing the
+ * job on every restore (the timer would fire again).
+ */
+final class WakeUps {
+    private static final Logger LOG = LoggerFactory.getLogger(WakeUps.class);
+
+    /** Where a user's membership changes go: the memberships output and the audience counts. */
+    interface Emitter {
+        void emit(
+                String workspace,
+                String userId,
+                List<MembershipChange> changes,
+                Consumer<KafkaMessage> out);
+    }
+
+    private final SegmentationSettings settings;
+    private final SegmentEngine engine;
+    private final UserStore user;
+    private final Lapses lapses;
+    private final LiveDefinitions definitions;
+    private final Outputs outputs;
+    private final Emitter emitter;
+
+    WakeUps(
+            SegmentationSettings settings,
+            SegmentEngine engine,
+            UserStore user,
+            Lapses lapses,
+            LiveDefinitions definitions,
+            Outputs outputs,
+            Emitter emitter) {
+        this.settings = settings;
+        this.engine = engine;
+        this.user = user;
+        this.lapses = lapses;
+        this.definitions = definitions;
+        this.outputs = outputs;
+        this.emitter = emitter;
+    }
+
+    /**
+     * The current user's timer at {@code timestamp}: their lapses up to it, or their state's end
+     * (the user goes, as an erasure does), or a backfill's end (their snapshot).
+     *
+     * @param ready whether the definitions are read to their end
+     */
+    void onTimer(
+            long timestamp,
+            boolean ready,
+            SegmentationFunction.OnTimerContext ctx,
+            Collector<KafkaMessage> out)
+            throws Exception {
+        String key = ctx.getCurrentKey();
+        UserProfile profile;
+        try {
+            profile = user.profile();
+        } catch (CorruptStateException e) {
+            // Not to fail the job on every restore, as the timer would fire again (UserStore).
+            LOG.warn("the state of {} could not be read at {}", key, timestamp, e);
+            ctx.output(
+                    Descriptors.SIDE,
+                    outputs.userDeadLetter(
+                            key, "evaluation_failed", "the stored state could not be read: " + e));
+            return;
+        }
+        if (profile == null) {
+            return;
+        }
+        if (timestamp == profile.scheduledWakeUp()) {
+            profile.scheduledWakeUp(Long.MAX_VALUE); // this timer is spent
+        }
+        if (!ready) {
+            // Restored before the definitions were read to their end: the catalog is empty, so
+            // an expiry would forget the user without the exits of their memberships. The
+            // wake-up waits, its timer spent: the sweep that follows the definitions' end
+            // registers it again (see visit).
+            user.commit(profile);
+            return;
+        }
+        String workspace = Keys.workspace(key);
+        SegmentCatalog catalog = definitions.evaluating(workspace);
+        boolean end = timestamp == settings.asOf();
+        if (!end && timestamp >= settings.expiry(workspace, profile.lastEventTime())) {
+            // No event for the workspace's user TTL: the user goes, as an erasure does.
+            List<MembershipChange> exits = UserRequests.exits(profile, catalog, timestamp);
+            user.forget(profile, ctx.timerService());
+            emitter.emit(workspace, Keys.id(key), exits, out::collect);
+            return;
+        }
+        List<MembershipChange> changes = new ArrayList<>();
+        // The end-of-backfill timer does not move the user's clock to the end: a streaming job's
+        // clocks move with events and lapses only.
+        user.begin(); // written with the profile, or not at all (see SegmentationFunction)
+        if (!end) {
+            try {
+                changes.addAll(
+                        engine.advanceTo(profile, user.historyOf(profile), catalog, timestamp));
+            } catch (StateAccessException e) {
+                user.rollback();
+                throw e;
+            } catch (RuntimeException | StackOverflowError e) {
+                // A lapse the engine cannot apply must not restart the job on every restore
+                // (the timer would fire again): the user keeps their state, and it is reported.
+                user.rollback();
+                LOG.warn("lapse at {} of {} could not be applied", timestamp, key, e);
+                ctx.output(
+                        Descriptors.SIDE,
+                        outputs.userDeadLetter(key, "evaluation_failed", "a lapse failed: " + e));
+                UserProfile stored = user.profile(); // as it was: the engine changed profile
+                lapses.failed(
+                        stored,
+                        ctx.timerService(),
+                        timestamp,
+                        settings.expiry(workspace, stored.lastEventTime()));
+                user.commit(stored);
+                return;
+            }
+        }
+        if (settings.backfill()) {
+            // Batch mode ignores timers registered while a key's timers fire (its watermark is at
+            // the end of time then), so the lapses that follow, up to the end, are applied here,
+            // each at its own instant as a streaming job's timers would.
+            changes.addAll(
+                    lapses.apply(
+                            profile, catalog, end ? Long.MIN_VALUE : timestamp, settings.asOf()));
+        } else {
+            register(profile, workspace, ctx.timerService());
+        }
+        user.commit(profile);
+        emitter.emit(workspace, Keys.id(key), changes, out::collect);
+        if (end) {
+            snapshot(workspace, Keys.id(key), profile, ctx);
+        }
+    }
+
+    /** A backfill's result for one user: memberships as of its end, and the whole state. */
+    private void snapshot(
+            String workspace,
+            String userId,
+            UserProfile profile,
+            SegmentationFunction.OnTimerContext ctx)
+            throws Exception {
+        outputs.members(
+                workspace,
+                userId,
+                profile.memberships(definitions.catalog(workspace)),
+                m -> ctx.output(Descriptors.SNAPSHOT, m));
+        ctx.output(Descriptors.STATE, user.state(Keys.of(workspace, userId), profile));
+    }
+
+    /**
+     * The sweep's visit to the current user: brings them up to their workspace's catalog, as their
+     * next event or timer would, registers their next lapse (and a wake-up deferred by {@link
+     * #onTimer}) and emits what changed. A user the engine cannot evaluate keeps their state
+     * (reported once per sweep by the caller's {@code failures}); returns whether the user was
+     * behind.
+     */
+    boolean visit(
+            String key,
+            ReadOnlyBroadcastState<String, DefinitionUpdate> defs,
+            ReadOnlyBroadcastState<String, Long> progress,
+            TimerService timers,
+            Consumer<KafkaMessage> out,
+            Consumer<KafkaMessage> side,
+            int[] failures)
+            throws Exception {
+        if (!definitions.ready(defs, progress)) {
+            return false;
+        }
+        UserProfile profile;
+        try {
+            profile = user.profile();
+        } catch (CorruptStateException e) {
+            failed(key, e, side, failures);
+            return true;
+        }
+        String workspace = Keys.workspace(key);
+        SegmentCatalog catalog = definitions.catalog(workspace);
+        if (profile == null) {
+            return false;
+        }
+        long expiry = settings.expiry(workspace, profile.lastEventTime());
+        if (!engine.behind(profile, catalog)) {
+            if (lapses.unscheduled(profile, expiry)) {
+                register(profile, workspace, timers); // deferred by onTimer
+                user.commit(profile);
+            }
+            return false;
+        }
+        List<MembershipChange> changes;
+        long lapseBefore = profile.nextExpiry();
+        user.begin(); // written with the profile, or not at all (see SegmentationFunction)
+        try {
+            changes = new ArrayList<>(engine.catchUp(profile, user.historyOf(profile), catalog));
+            changes.addAll(
+                    lapses.apply(profile, catalog, Long.MIN_VALUE, timers.currentWatermark()));
+        } catch (StateAccessException e) {
+            user.rollback();
+            throw e;
+        } catch (RuntimeException | StackOverflowError e) {
+            user.rollback();
+            failed(key, e, side, failures);
+            return true;
+        }
+        if (changes.isEmpty()
+                && profile.nextExpiry() == lapseBefore
+                && !lapses.unscheduled(profile, expiry)) {
+            // Nothing a reader of the user's state could tell: most users of a large catalog,
+            // for most changes. Not writing their state keeps the sweep to reads (and out of the
+            // stream's way); they catch up again, identically, at their next event, which
+            // stores it.
+            user.rollback();
+            return true;
+        }
+        register(profile, workspace, timers);
+        user.commit(profile);
+        emitter.emit(workspace, Keys.id(key), changes, out);
+        return true;
+    }
+
+    /**
+     * One user the engine cannot evaluate (or whose state cannot be read) must not stop the others
+     * (nor fail the job on every restart): they keep their state, and their next event is
+     * dead-lettered. Reported once per sweep.
+     */
+    private void failed(String key, Throwable e, Consumer<KafkaMessage> side, int[] failures) {
+        if (failures[0]++ == 0) {
+            LOG.warn("bringing {} up to the definitions failed", key, e);
+            side.accept(outputs.userDeadLetter(key, "evaluation_failed", e.toString()));
+        }
+    }
+
+    /** Registers the user's next wake-up: their next lapse, or their state's expiry if sooner. */
+    void register(UserProfile profile, String workspace, TimerService timers) {
+        lapses.register(profile, timers, settings.expiry(workspace, profile.lastEventTime()));
+    }
+}
