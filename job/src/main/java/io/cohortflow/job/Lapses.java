@@ -25,10 +25,20 @@ final class Lapses {
     /** The end of a backfill's input ({@link Long#MAX_VALUE} for the streaming job). */
     private final long asOf;
 
+    /**
+     * The latest instant a lapse is applied at here: a backfill leaves the lapses at its end, like
+     * the events there, to the streaming job it bootstraps. A streaming job applies the events at
+     * an instant before the lapses at it (a timer fires once the watermark reaches its instant,
+     * after every event at it), so a lapse applied by the backfill would exit a member whom an
+     * event at that very instant keeps in, and the bootstrapped job would enter them again.
+     */
+    private final long lastLapse;
+
     Lapses(SegmentEngine engine, MapStateHistory history, long asOf) {
         this.engine = engine;
         this.history = history;
         this.asOf = asOf;
+        this.lastLapse = asOf == Long.MAX_VALUE ? Long.MAX_VALUE : asOf - 1;
     }
 
     /**
@@ -40,7 +50,11 @@ final class Lapses {
      */
     List<MembershipChange> apply(UserProfile p, SegmentCatalog catalog, long after, long through) {
         return engine.lapsesThrough(
-                p, ProfileHistory.of(p, history, history), catalog, after, through);
+                p,
+                ProfileHistory.of(p, history, history),
+                catalog,
+                after,
+                Math.min(through, lastLapse));
     }
 
     /**
@@ -49,7 +63,7 @@ final class Lapses {
      */
     boolean unscheduled(UserProfile p, long expiry) {
         long next = Math.min(p.nextExpiry(), expiry);
-        return p.scheduledWakeUp() == Long.MAX_VALUE && next != Long.MAX_VALUE && next <= asOf;
+        return p.scheduledWakeUp() == Long.MAX_VALUE && next != Long.MAX_VALUE && next <= lastLapse;
     }
 
     /**
@@ -63,7 +77,7 @@ final class Lapses {
             p.scheduledWakeUp(Long.MAX_VALUE);
         }
         long scheduled = p.scheduledWakeUp();
-        if (expiry > failedAt && expiry <= asOf && expiry < scheduled) {
+        if (expiry > failedAt && expiry <= lastLapse && expiry < scheduled) {
             if (scheduled != Long.MAX_VALUE && scheduled != asOf) {
                 timers.deleteEventTimeTimer(scheduled);
             }
@@ -74,9 +88,9 @@ final class Lapses {
 
     /**
      * Registers the user's next lapse instant once (the profile remembers what is registered), and
-     * deletes the timer it supersedes. A backfill leaves lapses after its end to the streaming job
-     * it bootstraps (the savepoint holds them as timers), rather than firing them all as its input
-     * ends.
+     * deletes the timer it supersedes. A backfill leaves lapses from its end on to the streaming
+     * job it bootstraps (which evaluates every user once, registering their timers), rather than
+     * firing them all as its input ends.
      *
      * @param expiry when the user's state expires for want of new events ({@link Long#MAX_VALUE}:
      *     never), woken for like a lapse
@@ -84,7 +98,7 @@ final class Lapses {
     void register(UserProfile p, TimerService timers, long expiry) {
         long next = Math.min(p.nextExpiry(), expiry);
         long scheduled = p.scheduledWakeUp();
-        if (next != Long.MAX_VALUE && next <= asOf && next < scheduled) {
+        if (next != Long.MAX_VALUE && next <= lastLapse && next < scheduled) {
             if (scheduled != Long.MAX_VALUE && scheduled != asOf) {
                 timers.deleteEventTimeTimer(scheduled); // not the backfill's end-of-input timer
             }

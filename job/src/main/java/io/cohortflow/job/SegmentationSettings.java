@@ -13,9 +13,10 @@ import java.io.Serializable;
  * @param countFrom events before this instant are skipped: a backfill counted them (the cut-over of
  *     a bootstrapped job), or they are outside a backfill's range
  * @param countUntil events at or after this instant are skipped (a backfill's end)
- * @param asOf a backfill's end: lapses up to it are applied, later ones left to the streaming job,
- *     and at it each user's memberships and state are emitted ({@link Descriptors#SNAPSHOT}, {@link
- *     Descriptors#STATE}); {@code Long.MAX_VALUE} when streaming
+ * @param asOf a backfill's end: lapses before it are applied, those from it on left to the
+ *     streaming job (as the events from it on are), and at it each user's memberships and state are
+ *     emitted ({@link Descriptors#SNAPSHOT}, {@link Descriptors#STATE}); {@code Long.MAX_VALUE}
+ *     when streaming
  * @param idempotencyWindowMillis how long a request's answer is kept for a retry with the same
  *     idempotency key
  * @param userTtlMillis how long a user with no new event is kept (0: for ever), and per workspace
@@ -64,9 +65,10 @@ public record SegmentationSettings(
     }
 
     /**
-     * A backfill over events in {@code [from, until)}, with memberships as of {@code until}. In
-     * batch mode definitions are read before any event, so nothing waits for them (end offset 0),
-     * and keyed state is an unordered hash map.
+     * A backfill over events in {@code [from, until)}, with memberships as of just before {@code
+     * until} (lapses at it are the streaming job's, see Lapses). In batch mode definitions are read
+     * before any event, so nothing waits for them (end offset 0), and keyed state is an unordered
+     * hash map.
      */
     public static SegmentationSettings backfill(JobConfig c, long from, long until) {
         return of(c, 0, false).counting(from, until, until);

@@ -75,6 +75,114 @@ class BackfillEqualsStreamingTest {
     }
 
     /**
+     * A lapse at the backfill's end instant, and an event at that very instant: the streaming job
+     * applies the event first (the lapse's timer fires once the watermark reaches the instant,
+     * after every event at it), so the member stays in. The backfill leaves that lapse to the job
+     * it bootstraps, as it leaves it the event: were the backfill to apply it, the bootstrapped job
+     * would report the user exited and entered again at that instant, which the streaming job alone
+     * never does.
+     */
+    @Test
+    void a_lapse_at_the_end_instant_is_left_with_the_events_there_to_the_bootstrapped_job()
+            throws Exception {
+        DefinitionUpdate minute =
+                TestRecords.segment(
+                        "ws",
+                        "minute",
+                        1,
+                        0,
+                        true,
+                        false,
+                        TestRecords.pageviewInTheLastMinute(),
+                        0);
+        long first = Instant.parse("2026-10-01T00:00:00Z").toEpochMilli();
+        Event pageview = new Event("Pageview", first, java.util.Map.of(), null, null);
+        // The instant the first page view's membership lapses, found by the streaming job.
+        long lapse;
+        try (var h = harness(SegmentationSettings.of(JobConfig.defaults(), 0, false))) {
+            broadcast(h, minute);
+            h.processBroadcastWatermark(new Watermark(Long.MAX_VALUE));
+            h.processElement(inbound("u", pageview), first);
+            h.processWatermark(new Watermark(first + DAY));
+            lapse =
+                    changes(h.extractOutputValues()).stream()
+                            .filter(c -> c.startsWith("exited"))
+                            .map(c -> Instant.parse(c.substring("exited ".length())).toEpochMilli())
+                            .findFirst()
+                            .orElseThrow();
+        }
+        Event again = new Event("Pageview", lapse, java.util.Map.of(), null, null);
+
+        // The streaming job alone: entered at the first page view, and no change at the second.
+        List<String> streaming;
+        try (var h = harness(SegmentationSettings.of(JobConfig.defaults(), 0, false))) {
+            broadcast(h, minute);
+            h.processBroadcastWatermark(new Watermark(Long.MAX_VALUE));
+            h.processElement(inbound("u", pageview), first);
+            h.processElement(inbound("u", again), lapse);
+            h.processWatermark(new Watermark(lapse));
+            streaming = changes(h.extractOutputValues());
+        }
+        assertThat(streaming).containsExactly("entered " + Instant.ofEpochMilli(first));
+
+        // A backfill up to that instant, then the job it bootstraps takes the second page view.
+        org.apache.flink.runtime.checkpoint.OperatorSubtaskState savepoint;
+        List<String> backfilled;
+        try (var h =
+                harness(
+                        SegmentationSettings.backfill(
+                                JobConfig.defaults(), Long.MIN_VALUE, lapse))) {
+            broadcast(h, minute);
+            h.processBroadcastWatermark(new Watermark(Long.MAX_VALUE));
+            h.processElement(inbound("u", pageview), first);
+            h.processWatermark(new Watermark(lapse)); // its timers up to its end
+            backfilled = changes(h.extractOutputValues());
+            assertThat(h.getSideOutput(Descriptors.SNAPSHOT))
+                    .as("a member just before the end")
+                    .hasSize(1);
+            savepoint = h.snapshot(1, 1);
+        }
+        assertThat(backfilled).containsExactly("entered " + Instant.ofEpochMilli(first));
+        var boot =
+                new KeyedBroadcastOperatorTestHarness<>(
+                        new SegmentationOperator(
+                                new SegmentationFunction(
+                                        SegmentationSettings.of(JobConfig.defaults(), 0, false)
+                                                .countingFrom(lapse))),
+                        Inbound::getKey,
+                        Types.STRING,
+                        1,
+                        1,
+                        0);
+        try (boot) {
+            boot.setProcessingTime(Instant.parse("2026-12-01T00:00:00Z").toEpochMilli());
+            boot.initializeState(savepoint);
+            boot.open();
+            boot.processBroadcastWatermark(new Watermark(Long.MAX_VALUE));
+            boot.processElement(inbound("u", again), lapse);
+            boot.processWatermark(new Watermark(lapse));
+            assertThat(changes(boot.extractOutputValues())).isEmpty();
+            boot.processWatermark(new Watermark(lapse + DAY));
+            assertThat(changes(boot.extractOutputValues()))
+                    .as("the second page view's lapse, as streaming would")
+                    .hasSize(1)
+                    .allMatch(c -> c.startsWith("exited "));
+        }
+    }
+
+    /** The membership transitions among the operator's output, as "change time". */
+    private static List<String> changes(List<KafkaMessage> out) throws Exception {
+        List<String> changes = new ArrayList<>();
+        for (KafkaMessage m : out) {
+            JsonNode j = Json.MAPPER.readTree(m.value);
+            if (j.has("change")) {
+                changes.add(j.get("change").asText() + " " + j.get("time").asText());
+            }
+        }
+        return changes;
+    }
+
+    /**
      * Streaming where half the events arrive before the definitions are read to their end (the job
      * buffers them; then users catch up at their next event or when the sweep visits them).
      */
@@ -99,7 +207,8 @@ class BackfillEqualsStreamingTest {
                 max = Math.max(max, a.event().time());
                 h.processWatermark(new Watermark(max - 1));
             }
-            h.processWatermark(new Watermark(until));
+            // Through the instant before the end: what is at the end is the next job's (below).
+            h.processWatermark(new Watermark(until - 1));
             return members(h.extractOutputValues());
         }
     }
@@ -134,7 +243,8 @@ class BackfillEqualsStreamingTest {
                 max = Math.max(max, a.event().time());
                 h.processWatermark(new Watermark(max - 1)); // no out-of-orderness allowed
             }
-            h.processWatermark(new Watermark(until));
+            // Through the instant before the end: what is at the end is the next job's (below).
+            h.processWatermark(new Watermark(until - 1));
             return members(h.extractOutputValues());
         }
     }

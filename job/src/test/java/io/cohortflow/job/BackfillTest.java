@@ -88,10 +88,11 @@ class BackfillTest extends KafkaJobTest {
                                     TestRecords.envelope("ws", rec.user(), List.of(rec.event()))))
                     .get();
         }
-        // A tick in every partition one millisecond after the end: the watermark (no
-        // out-of-orderness in tests) reaches `until` exactly, the backfill's as-of instant.
+        // A tick in every partition at the end: the watermark (no out-of-orderness in tests)
+        // reaches the instant before `until`, as far as the backfill applies lapses (those at
+        // `until` are the next job's, like the events there).
         for (int p = 0; p < 2; p++) {
-            long t = until + 1;
+            long t = until;
             producer.send(
                             new ProducerRecord<>(
                                     all.topics().events(),
