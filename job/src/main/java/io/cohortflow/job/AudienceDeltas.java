@@ -6,6 +6,7 @@ import io.cohortflow.job.model.AudienceDelta;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiPredicate;
 import java.util.function.Consumer;
 
 /**
@@ -20,6 +21,13 @@ import java.util.function.Consumer;
  * service works each minute's size back from the size now, so a change left out of its minute put
  * every earlier minute's size off by one. A job catching up days of backlog sums at most a day of
  * minutes per segment between two barriers ({@link #MAX_PENDING} bounds them).
+ *
+ * <p>A deleted segment's audience is forgotten once its size is 0: each record says whether its
+ * segment was deleted when it was handed on, and a subtask that applies a deletion hands on a
+ * record for the segment even with nothing counted ({@link #removed}). Its members' exits are
+ * counted as ever, so the size stays exact (a rollback can bring the segment back, and a member
+ * whose state was not visited in between stays one), and the record that brings it to 0, or the
+ * last subtask's after that, lets it go ({@link AudienceFunction}).
  */
 final class AudienceDeltas {
     /** How far behind the newest change a change still counts in its minute: the series' span. */
@@ -32,9 +40,16 @@ final class AudienceDeltas {
     /** Per workspace, per segment id (their hash codes are cached: no key is built per change). */
     private final Map<String, Map<String, Pending>> pending = new HashMap<>();
 
+    /** Whether a segment (workspace, id) is deleted when its sums are handed on. */
+    private final BiPredicate<String, String> deleted;
+
     private int sums;
     private long newest = Long.MIN_VALUE;
     private boolean counting;
+
+    AudienceDeltas(BiPredicate<String, String> deleted) {
+        this.deleted = deleted;
+    }
 
     private static final class Pending {
         final String workspace;
@@ -148,11 +163,7 @@ final class AudienceDeltas {
         }
         Map<String, Pending> segments = pending.computeIfAbsent(workspace, w -> new HashMap<>());
         for (MembershipChange c : changes) {
-            Pending p = segments.get(c.segmentId());
-            if (p == null) {
-                p = new Pending(workspace, c.segmentId());
-                segments.put(c.segmentId(), p);
-            }
+            Pending p = pending(segments, workspace, c.segmentId());
             int kind = c.kind() == MembershipChange.Kind.ENTERED ? 0 : 1;
             long t = c.time();
             newest = Math.max(newest, t);
@@ -164,6 +175,27 @@ final class AudienceDeltas {
                     && p.minutes.count(Math.floorDiv(t, 60_000L) * 60_000L, kind)) {
                 sums++;
             }
+        }
+    }
+
+    private static Pending pending(
+            Map<String, Pending> segments, String workspace, String segmentId) {
+        Pending p = segments.get(segmentId);
+        if (p == null) {
+            p = new Pending(workspace, segmentId);
+            segments.put(segmentId, p);
+        }
+        return p;
+    }
+
+    /**
+     * This subtask applied the deletion of the segment: it hands a record on for it at the next
+     * barrier, sums or none, after every sum it counted before. So each subtask's last record of a
+     * deleted segment says it is deleted, and the last of them all finds its size 0.
+     */
+    void removed(String workspace, String segmentId) {
+        if (counting) {
+            pending(pending.computeIfAbsent(workspace, w -> new HashMap<>()), workspace, segmentId);
         }
     }
 
@@ -189,6 +221,7 @@ final class AudienceDeltas {
                 d.minuteEntered = c[1];
                 d.minuteExited = c[2];
                 d.newest = p.newest;
+                d.deleted = deleted.test(p.workspace, p.segmentId);
                 out.accept(d);
             }
         }

@@ -21,6 +21,11 @@ import org.apache.flink.util.Collector;
  * processing time, so its records follow the segments that change, not the changes. Its state and
  * records go with the memberships' checkpoints, so the size is exact through failures and
  * rescaling.
+ *
+ * <p>A deleted segment's audience goes once its size is 0 (see {@link AudienceDeltas}): its state
+ * and timers are cleared, and a tombstone under each of its keys tells the topic's readers (the
+ * service) to forget it too. Should the segment come back (a rollback), its audience starts again
+ * from 0, which is then its size.
  */
 public class AudienceFunction extends KeyedProcessFunction<String, AudienceDelta, KafkaMessage> {
     private static final long serialVersionUID = 1L;
@@ -53,7 +58,22 @@ public class AudienceFunction extends KeyedProcessFunction<String, AudienceDelta
     @Override
     public void processElement(AudienceDelta d, Context ctx, Collector<KafkaMessage> out)
             throws Exception {
-        audience.add(d);
+        long size = d.counts() ? audience.add(d) : audience.size();
+        if (d.deleted && size == 0) {
+            // Only at 0: a subtask that has not yet handed on the exits it counts would take
+            // the size below 0 otherwise. Each subtask's last record of the segment says it is
+            // deleted, so the last of them finds it 0.
+            if (audience.forget(ctx.timerService())) {
+                String key = ctx.getCurrentKey();
+                for (String k : AudienceRecord.keys(Keys.workspace(key), Keys.id(key))) {
+                    out.collect(KafkaMessage.tombstone(topic, k));
+                }
+            }
+            return;
+        }
+        if (!d.counts()) {
+            return;
+        }
         long now = ctx.timerService().currentProcessingTime();
         audience.schedule(
                 ctx.timerService(),

@@ -85,6 +85,29 @@ public final class AudienceState {
         }
     }
 
+    /**
+     * Forgets the segment's audience: every value and series, and the publication timers pending.
+     * Returns whether anything was held.
+     */
+    boolean forget(TimerService timers) throws Exception {
+        boolean held = size.value() != null;
+        Long sizeAt = nextSize.value();
+        if (sizeAt != null) {
+            timers.deleteProcessingTimeTimer(sizeAt);
+        }
+        Long seriesAt = nextSeries.value();
+        if (seriesAt != null) {
+            timers.deleteProcessingTimeTimer(seriesAt);
+        }
+        size.clear();
+        asOf.clear();
+        nextSize.clear();
+        nextSeries.clear();
+        minutes.clear();
+        hours.clear();
+        return held;
+    }
+
     /** Whether the timer at {@code at} publishes the size (and forgets that it is pending). */
     boolean takeSize(long at) throws IOException {
         return take(nextSize, at);

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -60,6 +61,13 @@ final class Catalogs {
     private final Map<String, Map<String, Boolean>> activations = new HashMap<>();
 
     /**
+     * Per workspace, the segments whose latest record is a deletion (a rollback can bring one
+     * back): their audiences are forgotten (see {@link AudienceDeltas#removed}). From broadcast
+     * state, as the catalogs are; one id per deleted segment, as that state holds its record.
+     */
+    private final Map<String, Set<String>> deleted = new HashMap<>();
+
+    /**
      * A record's epoch in the catalogs: its offset plus one, since epoch 0 means "no change" (see
      * {@link SegmentCatalog#epoch}) and the first record of a topic is at offset 0.
      */
@@ -92,6 +100,25 @@ final class Catalogs {
         return catalogs.computeIfAbsent(workspace, w -> new CatalogBuilder());
     }
 
+    /** Whether segment {@code id}'s latest record is a deletion. */
+    boolean deleted(String workspace, String id) {
+        Set<String> ids = deleted.get(workspace);
+        return ids != null && ids.contains(id);
+    }
+
+    /** Per workspace, the segments whose latest record is a deletion. */
+    Map<String, Set<String>> deleted() {
+        return Collections.unmodifiableMap(deleted);
+    }
+
+    private void deleted(SegmentRecord r) {
+        if (r.deleted()) {
+            deleted.computeIfAbsent(r.workspace(), w -> new HashSet<>()).add(r.id());
+        } else if (deleted.containsKey(r.workspace())) {
+            deleted.get(r.workspace()).remove(r.id());
+        }
+    }
+
     /** Platform to enabled for segment {@code key} (workspace/segment). */
     Map<String, Boolean> activations(String key) {
         return activations.getOrDefault(key, Map.of());
@@ -113,6 +140,7 @@ final class Catalogs {
             return NOTHING; // a concurrent write that lost: every reader ignores it alike
         }
         defs.put(key, u);
+        deleted(r);
         CatalogBuilder catalog = builder(r.workspace());
         CatalogBuilder.Change update = null;
         String problem = null;
@@ -167,13 +195,14 @@ final class Catalogs {
      * log order, as every subtask does alike; its profiles name segments by id), and stamping each
      * segment as the live job did (see docs/job.md): its record's epoch, for a referrer the latest
      * of what it references, and a removal for a record that is not a live, compilable definition.
+     * Returns whether it built them now.
      */
-    void load(
+    boolean load(
             ReadOnlyBroadcastState<String, DefinitionUpdate> defs,
             ReadOnlyBroadcastState<String, Long> progress)
             throws Exception {
         if (catalogs != null) {
-            return;
+            return false;
         }
         catalogs = new HashMap<>();
         Map<String, Map<String, Integer>> ordinals = new HashMap<>();
@@ -220,6 +249,7 @@ final class Catalogs {
                     continue;
                 }
                 activations.put(r.key(), r.activations() == null ? Map.of() : r.activations());
+                deleted(r);
                 Long refusedAt = progress.get(Descriptors.REFUSED + r.key());
                 if (!r.live() || (refusedAt != null && refusedAt == u.offset)) {
                     // Deleted, unpublished, refused when it arrived or removed later with a
@@ -254,6 +284,7 @@ final class Catalogs {
             LOG.warn("definition at offset {} not restored: its references are not live", u.offset);
             remove(Json.read(u.value, SegmentRecord.class), u);
         }
+        return true;
     }
 
     /** The record's segment out of its catalog, stamped (a profile may hold a membership of it). */

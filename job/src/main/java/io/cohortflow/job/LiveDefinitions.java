@@ -10,6 +10,7 @@ import io.cohortflow.job.model.KafkaMessage;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -43,6 +44,9 @@ final class LiveDefinitions {
     /** A change since the last {@link #takeSweep} that every user of this subtask must see. */
     private boolean sweepWanted;
 
+    /** The segments deleted before a restore, until {@link #takeRestoredDeletions}. */
+    @Nullable private Map<String, Set<String>> restoredDeletions;
+
     /**
      * @param endOffset the definitions topic's end offset when the job was built: users are
      *     evaluated once the log is read that far
@@ -60,9 +64,28 @@ final class LiveDefinitions {
             ReadOnlyBroadcastState<String, DefinitionUpdate> defs,
             ReadOnlyBroadcastState<String, Long> progress)
             throws Exception {
-        catalogs.load(defs, progress);
+        if (catalogs.load(defs, progress)) {
+            restoredDeletions = new HashMap<>();
+            catalogs.deleted().forEach((w, ids) -> restoredDeletions.put(w, Set.copyOf(ids)));
+        }
         checkReady(progress);
         return ready;
+    }
+
+    /** Whether segment {@code id}'s latest record is a deletion. */
+    boolean deleted(String workspace, String id) {
+        return catalogs.deleted(workspace, id);
+    }
+
+    /**
+     * Once, after the catalogs are built from broadcast state (a restore): per workspace, the
+     * segments deleted before it. Their audiences may still be held, by a job from before deletions
+     * forgot them (see {@link AudienceDeltas#removed}). Empty before and after.
+     */
+    Map<String, Set<String>> takeRestoredDeletions() {
+        Map<String, Set<String>> taken = restoredDeletions;
+        restoredDeletions = null;
+        return taken == null ? Map.of() : taken;
     }
 
     /** Whether users are evaluated: the log has been read to its end offset at start. */
@@ -99,9 +122,9 @@ final class LiveDefinitions {
      * agree), and reports what it changed: {@code live} for a change users must see, {@code
      * applied} for a metadata-only version, {@code rejected} for a definition the job cannot
      * compile. During start-up, once the log is read to its end, every segment read so far is
-     * reported live at once.
+     * reported live at once. Returns the segment (workspace/segment) the record deleted, or null.
      */
-    void apply(
+    @Nullable String apply(
             DefinitionUpdate u,
             BroadcastState<String, DefinitionUpdate> defs,
             BroadcastState<String, Long> progress,
@@ -150,6 +173,9 @@ final class LiveDefinitions {
                                     status(applied, rejected),
                                     rejected)));
         }
+        return record != null && record.deleted() && !applied.changed().isEmpty()
+                ? record.key()
+                : null;
     }
 
     /** A metadata-only version needs no user visited: it is applied as soon as it is live. */

@@ -5,6 +5,8 @@ import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.KafkaMessage;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.TaskInfo;
 import org.apache.flink.api.common.state.BroadcastState;
@@ -137,10 +139,20 @@ final class OperatorHost implements DefinitionsSweep.Host, DraftEstimates.Host, 
         output.collect(Descriptors.SIDE, new StreamRecord<>(m));
     }
 
-    /** Hands the audience sums on (see {@link AudienceDeltas}). */
+    /**
+     * Hands the audience sums on (see {@link AudienceDeltas}). After a restore, subtask 0 also
+     * hands on a record for each segment deleted before it, once: a job from before deletions
+     * forgot audiences kept theirs. One subtask's record is enough there: every subtask had applied
+     * those deletions, and handed on what it counted before them, by the checkpoint.
+     */
     void flushAudiences() {
-        function.audiences()
-                .drain(d -> output.collect(Descriptors.AUDIENCE, new StreamRecord<>(d)));
+        AudienceDeltas audiences = function.audiences();
+        Map<String, Set<String>> restored = function.definitions().takeRestoredDeletions();
+        if (task.getIndexOfThisSubtask() == 0) {
+            restored.forEach(
+                    (workspace, ids) -> ids.forEach(id -> audiences.removed(workspace, id)));
+        }
+        audiences.drain(d -> output.collect(Descriptors.AUDIENCE, new StreamRecord<>(d)));
     }
 
     private BroadcastState<String, DefinitionUpdate> definitions() throws Exception {

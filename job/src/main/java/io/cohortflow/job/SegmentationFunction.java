@@ -1,6 +1,7 @@
 package io.cohortflow.job;
 
 import io.cohortflow.core.contract.EventEnvelope;
+import io.cohortflow.core.contract.Keys;
 import io.cohortflow.core.contract.ReplyRecord;
 import io.cohortflow.core.eval.CompiledSegment;
 import io.cohortflow.core.eval.EngineConfig;
@@ -77,7 +78,7 @@ public class SegmentationFunction
         metrics = new JobMetrics(getRuntimeContext().getMetricGroup(), engine.stats());
         outputs = new Outputs(settings.topics()).metered(metrics);
         definitions = new LiveDefinitions(settings.definitionsEndOffset(), outputs);
-        audiences = new AudienceDeltas();
+        audiences = new AudienceDeltas(definitions::deleted);
         requests = new UserRequests(engine, outputs);
         wakeUps = new WakeUps(settings, engine, user, lapses, definitions, outputs, this::emit);
     }
@@ -304,13 +305,17 @@ public class SegmentationFunction
     @Override
     public void processBroadcastElement(
             DefinitionUpdate u, Context ctx, Collector<KafkaMessage> out) throws Exception {
-        definitions.apply(
-                u,
-                ctx.getBroadcastState(Descriptors.DEFINITIONS),
-                ctx.getBroadcastState(Descriptors.PROGRESS),
-                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
-                getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(),
-                m -> ctx.output(Descriptors.SIDE, m));
+        String deleted =
+                definitions.apply(
+                        u,
+                        ctx.getBroadcastState(Descriptors.DEFINITIONS),
+                        ctx.getBroadcastState(Descriptors.PROGRESS),
+                        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                        getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks(),
+                        m -> ctx.output(Descriptors.SIDE, m));
+        if (deleted != null) {
+            audiences.removed(Keys.workspace(deleted), Keys.id(deleted));
+        }
     }
 
     /**

@@ -16,7 +16,7 @@ class AudienceDeltasTest {
 
     @Test
     void a_late_change_within_the_minute_series_span_counts_in_its_minute() {
-        AudienceDeltas d = new AudienceDeltas();
+        AudienceDeltas d = new AudienceDeltas((workspace, segment) -> false);
         d.start();
         d.add(
                 "ws",

@@ -1,6 +1,7 @@
 package io.cohortflow.core.contract;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -58,7 +59,25 @@ public record AudienceRecord(
 
     /** The topic key of this record: the segment's own for {@link #NOW}, else suffixed. */
     public String key() {
+        return key(workspace, segmentId, granularity);
+    }
+
+    /** The topic key of a segment's record of {@code granularity}. */
+    public static String key(String workspace, String segmentId, String granularity) {
         String segment = Keys.of(workspace, segmentId);
         return granularity.equals(NOW) ? segment : segment + "/" + granularity;
+    }
+
+    /**
+     * Every key a segment's audience is written under ({@link #NOW} and each granularity): what a
+     * deleted segment's tombstones name, so that readers of the topic forget it.
+     */
+    public static List<String> keys(String workspace, String segmentId) {
+        List<String> keys = new ArrayList<>();
+        keys.add(key(workspace, segmentId, NOW));
+        for (Granularity g : Granularity.values()) {
+            keys.add(key(workspace, segmentId, g.json()));
+        }
+        return keys;
     }
 }

@@ -27,6 +27,13 @@ public class AudienceDelta {
     /** The event time of the newest change counted. */
     public long newest = Long.MIN_VALUE;
 
+    /**
+     * Whether the segment was deleted when the subtask handed these sums on: once its size is 0
+     * (every member exited), its audience is forgotten (see {@code AudienceFunction}). A deleted
+     * segment's record with no sums says so at least once per subtask.
+     */
+    public boolean deleted;
+
     public AudienceDelta() {}
 
     public AudienceDelta(String workspace, String segmentId) {
@@ -37,6 +44,11 @@ public class AudienceDelta {
     /** The segment's key: the audience is counted per workspace and segment. */
     public String key() {
         return Keys.of(workspace, segmentId);
+    }
+
+    /** Whether it counts any change (every change is in one hour). */
+    public boolean counts() {
+        return hours.length > 0;
     }
 
     /** Members gained: every change is in one hour. */
@@ -63,6 +75,13 @@ public class AudienceDelta {
 
     @Override
     public String toString() {
-        return key() + " " + hours.length + " hours, " + minutes.length + " minutes, net " + net();
+        return key()
+                + " "
+                + hours.length
+                + " hours, "
+                + minutes.length
+                + " minutes, net "
+                + net()
+                + (deleted ? ", deleted" : "");
     }
 }

@@ -8,7 +8,9 @@ import org.jspecify.annotations.Nullable;
 public class KafkaMessage {
     public String topic = "";
     @Nullable public String key;
-    public byte[] value = new byte[0];
+
+    /** The record's value; null for a tombstone (on a compacted topic: the key is forgotten). */
+    public byte @Nullable [] value = new byte[0];
 
     /**
      * A reply's waiting service replica ({@code host:port}): the job sends it there, and to {@link
@@ -18,7 +20,7 @@ public class KafkaMessage {
 
     public KafkaMessage() {}
 
-    public KafkaMessage(String topic, @Nullable String key, byte[] value) {
+    public KafkaMessage(String topic, @Nullable String key, byte @Nullable [] value) {
         this.topic = topic;
         this.key = key;
         this.value = value;
@@ -29,8 +31,14 @@ public class KafkaMessage {
         return new KafkaMessage(topic, key, Json.bytes(record));
     }
 
+    /** A tombstone: the compacted {@code topic}'s readers forget {@code key}. */
+    public static KafkaMessage tombstone(String topic, String key) {
+        return new KafkaMessage(topic, key, null);
+    }
+
+    /** The value as text; "null" for a tombstone. */
     public String valueText() {
-        return new String(value, StandardCharsets.UTF_8);
+        return value == null ? "null" : new String(value, StandardCharsets.UTF_8);
     }
 
     @Override

@@ -1,0 +1,268 @@
+package io.cohortflow.job;
+
+import static io.cohortflow.job.TestRecords.T0;
+import static io.cohortflow.job.TestRecords.envelope;
+import static io.cohortflow.job.TestRecords.event;
+import static io.cohortflow.job.TestRecords.everPurchased;
+import static io.cohortflow.job.TestRecords.inbound;
+import static io.cohortflow.job.TestRecords.segment;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cohortflow.core.contract.AudienceRecord;
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.core.contract.TopicNames;
+import io.cohortflow.job.model.AudienceDelta;
+import io.cohortflow.job.model.DefinitionUpdate;
+import io.cohortflow.job.model.Inbound;
+import io.cohortflow.job.model.KafkaMessage;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A deleted segment's audience goes: from the audience counts' keyed state (values, series and
+ * timers) and, by tombstones under each of its keys, from the compacted audiences topic. The
+ * segmentation operator's records are handed to the audience counts as a job's barrier would.
+ */
+class AudienceDeletionTest {
+    private static final String TOPIC = TopicNames.DEFAULT.audiences();
+
+    /** Every keyed state of the audience counts ({@link AudienceState}). */
+    private static final List<String> STATES =
+            List.of(
+                    Descriptors.AUDIENCE_SIZE.getName(),
+                    Descriptors.AUDIENCE_AS_OF.getName(),
+                    Descriptors.AUDIENCE_NEXT_SIZE.getName(),
+                    Descriptors.AUDIENCE_NEXT_SERIES.getName(),
+                    Descriptors.audienceSeries("minute").getName(),
+                    Descriptors.audienceSeries("hour").getName());
+
+    private KeyedBroadcastOperatorTestHarness<String, Inbound, DefinitionUpdate, KafkaMessage> h;
+    private final KeyedOneInputStreamOperatorTestHarness<String, AudienceDelta, KafkaMessage> a =
+            audiences();
+    private long checkpoint;
+    private long offset;
+
+    AudienceDeletionTest() throws Exception {}
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, AudienceDelta, KafkaMessage>
+            audiences() throws Exception {
+        return ProcessFunctionTestHarnesses.forKeyedProcessFunction(
+                new AudienceFunction(TOPIC, 1_000), AudienceDelta::key, Types.STRING);
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        if (h != null) {
+            h.close();
+        }
+        a.close();
+    }
+
+    /** Hands the operator's audience records to the counts, as a job's barrier would. */
+    private void barrier() throws Exception {
+        h.prepareSnapshotPreBarrier(++checkpoint);
+        var q = h.getSideOutput(Descriptors.AUDIENCE);
+        if (q != null) {
+            for (StreamRecord<AudienceDelta> r : q) {
+                a.processElement(r.getValue(), 0);
+            }
+            q.clear();
+        }
+    }
+
+    /**
+     * What the counts wrote since the last call, after their publication timers: per key, the size
+     * of the latest record, or null for a tombstone.
+     */
+    private Map<String, @Nullable Long> published() throws Exception {
+        a.setProcessingTime(a.getProcessingTime() + 60_000);
+        Map<String, @Nullable Long> out = new HashMap<>();
+        for (KafkaMessage m : a.extractOutputValues()) {
+            assertThat(m.topic).isEqualTo(TOPIC);
+            out.put(
+                    m.key,
+                    m.value == null ? null : Json.read(m.value, AudienceRecord.class).size());
+        }
+        a.getOutput().clear();
+        return out;
+    }
+
+    /** The segments (workspace/segment) the counts hold any state of. */
+    private TreeSet<String> held() throws Exception {
+        TreeSet<String> keys = new TreeSet<>();
+        for (String state : STATES) {
+            try (var k =
+                    a.getOperator().getKeyedStateBackend().getKeys(state, VoidNamespace.INSTANCE)) {
+                k.forEach(key -> keys.add((String) key));
+            }
+        }
+        return keys;
+    }
+
+    private void purchase(String user) throws Exception {
+        h.processElement(inbound(envelope("ws", user, null, event("Purchase", T0))), T0);
+    }
+
+    private void define(String id, long version, long replaces, boolean deleted) throws Exception {
+        h.processBroadcastElement(
+                segment("ws", id, version, replaces, true, deleted, everPurchased(), offset++), 0);
+    }
+
+    @Test
+    void a_deleted_segments_audience_goes_from_state_and_the_topic_once_its_members_exited()
+            throws Exception {
+        h = TestRecords.operator(0, SegmentationOperator.SLICE_NANOS, 1, 0, null);
+        define("buyers", 1, 0, false);
+        define("kept", 1, 0, false);
+        purchase("u1");
+        purchase("u2");
+        barrier();
+        assertThat(published()).containsEntry("ws/buyers", 2L).containsEntry("ws/kept", 2L);
+        assertThat(held()).containsExactly("ws/buyers", "ws/kept");
+
+        define("buyers", 2, 1, true);
+        TestRecords.sweep(h); // the members exit
+        barrier();
+
+        Map<String, @Nullable Long> after = published();
+        assertThat(after.keySet())
+                .containsExactlyInAnyOrderElementsOf(AudienceRecord.keys("ws", "buyers"));
+        assertThat(after.values()).containsOnlyNulls();
+        assertThat(held()).containsExactly("ws/kept");
+        assertThat(a.numProcessingTimeTimers()).isZero();
+    }
+
+    @Test
+    void a_deleted_segment_with_no_member_left_goes_at_the_deletion() throws Exception {
+        h = TestRecords.operator(0, SegmentationOperator.SLICE_NANOS, 1, 0, null);
+        define("buyers", 1, 0, false);
+        purchase("u1");
+        barrier();
+        h.processBroadcastElement(
+                segment("ws", "buyers", 2, 1, false, false, everPurchased(), offset++), 0);
+        TestRecords.sweep(h); // unpublished: the member exits, the series stays
+        barrier();
+        assertThat(published()).containsEntry("ws/buyers", 0L);
+        assertThat(held()).containsExactly("ws/buyers");
+
+        h.processBroadcastElement(
+                segment("ws", "buyers", 3, 2, false, true, everPurchased(), offset++), 0);
+        barrier();
+
+        assertThat(published().values()).hasSize(4).containsOnlyNulls();
+        assertThat(held()).isEmpty();
+    }
+
+    @Test
+    void a_deleted_segment_is_forgotten_only_once_every_subtasks_exits_are_counted()
+            throws Exception {
+        long hour = T0;
+        // Two subtasks counted a member each; one of them hands on its exit first.
+        a.processElement(delta("ws", "buyers", hour, 1, 0, false), 0);
+        a.processElement(delta("ws", "buyers", hour, 1, 0, false), 0);
+        a.processElement(delta("ws", "buyers", hour, 0, 1, true), 0);
+        assertThat(held()).containsExactly("ws/buyers");
+        // A size forgotten now would go below 0 with the other subtask's exit.
+        a.processElement(delta("ws", "buyers", hour, 0, 1, true), 0);
+        assertThat(held()).isEmpty();
+        assertThat(published().values()).hasSize(4).containsOnlyNulls();
+        // The other subtasks' records of the deletion find nothing left.
+        AudienceDelta none = new AudienceDelta("ws", "buyers");
+        none.deleted = true;
+        a.processElement(none, 0);
+        assertThat(a.extractOutputValues()).isEmpty();
+    }
+
+    @Test
+    void a_segment_rolled_back_after_its_deletion_counts_again_from_0() throws Exception {
+        h = TestRecords.operator(0, SegmentationOperator.SLICE_NANOS, 1, 0, null);
+        define("buyers", 1, 0, false);
+        purchase("u1");
+        purchase("u2");
+        barrier();
+        define("buyers", 2, 1, true);
+        TestRecords.sweep(h);
+        barrier();
+        assertThat(held()).isEmpty();
+        a.getOutput().clear();
+
+        define("buyers", 3, 2, false); // a rollback to version 1
+        TestRecords.sweep(h);
+        barrier();
+
+        assertThat(published()).containsEntry("ws/buyers", 2L);
+    }
+
+    @Test
+    void a_segment_deleted_and_rolled_back_between_two_barriers_keeps_its_audience()
+            throws Exception {
+        h = TestRecords.operator(0, SegmentationOperator.SLICE_NANOS, 1, 0, null);
+        define("buyers", 1, 0, false);
+        purchase("u1");
+        barrier();
+        published();
+        define("buyers", 2, 1, true);
+        define("buyers", 3, 2, false);
+        TestRecords.sweep(h);
+        purchase("u2");
+        barrier();
+
+        assertThat(published()).containsEntry("ws/buyers", 2L);
+        assertThat(held()).containsExactly("ws/buyers");
+    }
+
+    @Test
+    void a_restored_job_forgets_the_audiences_of_segments_deleted_before_it() throws Exception {
+        h = TestRecords.operator(0, SegmentationOperator.SLICE_NANOS, 1, 0, null);
+        define("buyers", 1, 0, false);
+        purchase("u1");
+        barrier();
+        define("buyers", 2, 1, true);
+        TestRecords.sweep(h);
+        // Counted as a job from before deletions forgot audiences did: the exit, no more.
+        h.prepareSnapshotPreBarrier(++checkpoint);
+        for (StreamRecord<AudienceDelta> r : h.getSideOutput(Descriptors.AUDIENCE)) {
+            r.getValue().deleted = false;
+            a.processElement(r.getValue(), 0);
+        }
+        OperatorSubtaskState snapshot = h.snapshot(checkpoint, checkpoint);
+        h.close();
+        assertThat(held()).containsExactly("ws/buyers");
+        published();
+
+        h = TestRecords.operator(0, SegmentationOperator.SLICE_NANOS, 1, 0, snapshot);
+        purchase("u3"); // the definitions are loaded with the first record
+        barrier();
+
+        assertThat(held()).isEmpty();
+        assertThat(published().values()).hasSize(4).containsOnlyNulls();
+    }
+
+    private static AudienceDelta delta(
+            String workspace,
+            String segment,
+            long hour,
+            long entered,
+            long exited,
+            boolean deleted) {
+        AudienceDelta d = new AudienceDelta(workspace, segment);
+        d.hours = new long[] {hour};
+        d.hourEntered = new long[] {entered};
+        d.hourExited = new long[] {exited};
+        d.newest = hour;
+        d.deleted = deleted;
+        return d;
+    }
+}
