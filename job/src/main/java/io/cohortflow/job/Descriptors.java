@@ -69,6 +69,13 @@ public final class Descriptors {
                     "definitions", Types.STRING, TypeInformation.of(DefinitionUpdate.class));
 
     /**
+     * The segmentation operator's event time when checkpointed, if it was live (union: a restored
+     * subtask reads every subtask's): see {@link RestoredEventTime}.
+     */
+    public static final ListStateDescriptor<Long> LIVE_WATERMARK =
+            new ListStateDescriptor<>("live-watermark", Types.LONG);
+
+    /**
      * Broadcast: the definitions-topic offset read so far, under {@link #OFFSET}, and each
      * segment's ordinal (core's {@code SegmentOrdinals}: profiles store memberships under it) under
      * {@link #ORDINAL} + workspace/segment, each counter store's number (profiles store counters
@@ -76,13 +83,6 @@ public final class Descriptors {
      * the job refused (or removed with a segment it references) under {@link #REFUSED} +
      * workspace/segment.
      */
-    /**
-     * The segmentation operator's event time when checkpointed, if it was live (union: a restored
-     * subtask reads every subtask's): see {@link RestoredEventTime}.
-     */
-    public static final ListStateDescriptor<Long> LIVE_WATERMARK =
-            new ListStateDescriptor<>("live-watermark", Types.LONG);
-
     public static final MapStateDescriptor<String, Long> PROGRESS =
             new MapStateDescriptor<>("definitions-progress", Types.STRING, Types.LONG);
 
