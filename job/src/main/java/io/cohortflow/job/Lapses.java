@@ -89,8 +89,8 @@ final class Lapses {
     /**
      * Registers the user's next lapse instant once (the profile remembers what is registered), and
      * deletes the timer it supersedes. A backfill leaves lapses from its end on to the streaming
-     * job it bootstraps (which evaluates every user once, registering their timers), rather than
-     * firing them all as its input ends.
+     * job it bootstraps (its savepoint holds each user's next lapse as a timer: StateWriter),
+     * rather than firing them all as its input ends.
      *
      * @param expiry when the user's state expires for want of new events ({@link Long#MAX_VALUE}:
      *     never), woken for like a lapse

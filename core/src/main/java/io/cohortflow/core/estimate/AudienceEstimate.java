@@ -87,14 +87,20 @@ public record AudienceEstimate(
      * sampled at all carry no information and are left out, as they are of the size.
      */
     private static double effectiveSampleSize(List<Stratum> strata, long population) {
+        long sampled = 0;
         double spread = 0;
         for (Stratum s : strata) {
+            sampled += s.sampled();
             if (s.sampled() > 0) {
                 double share = (double) s.sampled() / s.population();
                 spread += (double) s.population() * s.population() * (1 - share) / s.sampled();
             }
         }
-        // Zero when every sampled stratum was sampled whole: only unsampled strata are unknown.
-        return spread > 0 ? (double) population * population / spread : Double.MAX_VALUE;
+        // Zero when every sampled stratum was sampled whole and only unsampled ones are unknown
+        // (the job samples every subtask that holds users): then the pooled size, which does not
+        // claim to know them.
+        return spread > 0
+                ? (double) population * population / spread
+                : sampled / (1 - (double) sampled / population);
     }
 }

@@ -289,6 +289,23 @@ public final class SegmentService {
      * the first). The job resolves them the same way, and would otherwise drop the referrer and
      * every segment referring to it, or evaluate it with another meaning.
      */
+    /**
+     * A problem's identity across an edit: a limit of the whole definition (size, depth,
+     * aggregates) is placed where the count first went over, which an edit elsewhere moves, so it
+     * is one problem wherever it is; any other problem is its code at its place.
+     */
+    private static String problemKey(Problem p) {
+        return WHOLE_DEFINITION_LIMITS.contains(p.code()) ? p.code() : p.code() + " " + p.pointer();
+    }
+
+    private static final Set<String> WHOLE_DEFINITION_LIMITS =
+            Set.of(
+                    SegmentResolver.TOO_LARGE,
+                    DefinitionParser.TOO_DEEP,
+                    "too_deep",
+                    "too_many_aggregates",
+                    "too_many_sequence_steps");
+
     private void referrersWithinLimit(String workspace, String selfId, Definition edited) {
         Function<String, Definition> current = references.target(workspace, null).segments();
         Function<String, Definition> lookup =
@@ -310,12 +327,18 @@ public final class SegmentService {
                 // already be past it, and that must not block every edit of what it references.
                 Set<String> already = new HashSet<>();
                 for (Problem p : validator.inlinedProblems(d, referrer.id(), current)) {
-                    already.add(p.code() + " " + p.pointer());
+                    already.add(problemKey(p));
+                }
+                if (already.contains(SegmentResolver.TOO_LARGE)
+                        || already.contains(DefinitionParser.TOO_DEEP)) {
+                    // Its resolution stops there, so what else it has is unknown: an edit can
+                    // only leave it past what the job resolves, or bring it back.
+                    continue;
                 }
                 Problem limit =
                         validator.inlinedProblems(d, referrer.id(), lookup).stream()
                                 .filter(Problem::isError)
-                                .filter(p -> !already.contains(p.code() + " " + p.pointer()))
+                                .filter(p -> !already.contains(problemKey(p)))
                                 .findFirst()
                                 .orElse(null);
                 if (limit != null) {
