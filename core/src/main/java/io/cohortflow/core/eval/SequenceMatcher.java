@@ -69,13 +69,13 @@ final class SequenceMatcher {
     private long[] times;
     private boolean timesRead;
 
-    // Per step, made when first asked: the interval the step takes after each previous end in the
-    // first match found (indexed by previous end + 1; NONE when there is none).
-    private final int[][][] taken;
-    // Per step other than sequence-and: its candidates in start order, whether each leads on to a
-    // match (0 not asked, 1 yes, 2 no), and from each, the first that does (UNKNOWN not asked).
-    private final int[][][] candidates;
-    private final byte[][] leadsOn;
+    // Per sequence-and step, made when first asked: the interval it takes after each previous end
+    // in the first match found (indexed by previous end + 1; NONE when there is none).
+    private int[][][] groupTaken;
+    // Per step other than sequence-and, made when first asked: its candidates in start order, and
+    // from each, the first that leads on to a match (UNKNOWN: not asked yet). The other steps need
+    // no memo of their own: a range and this answer them in a few binary searches.
+    private final List<List<int[]>> candidates;
     private final int[][] firstLeadingOn;
 
     private static final int[] NONE = new int[0];
@@ -122,9 +122,7 @@ final class SequenceMatcher {
         if (s.kind() == Pred.SequenceKind.SUFFIX) {
             steps.add(new Step(ANY_HIT, null, List.of(), List.of()));
         }
-        taken = new int[steps.size()][][];
-        candidates = new int[steps.size()][][];
-        leadsOn = new byte[steps.size()][];
+        candidates = new ArrayList<>(java.util.Collections.nCopies(steps.size(), null));
         firstLeadingOn = new int[steps.size()][];
     }
 
@@ -156,7 +154,7 @@ final class SequenceMatcher {
             int candidateCount =
                     isAll(steps.get(k))
                             ? groupCandidates(steps.get(k), 0).size()
-                            : candidates(k).length;
+                            : candidates(k).size();
             out.add(new Explanation.Step(candidateCount, hitsOfStep));
         }
         return out;
@@ -178,13 +176,19 @@ final class SequenceMatcher {
 
     /** The interval step {@code k} takes after {@code prevEnd} in the first match, or NONE. */
     private int[] take(int k, int prevEnd) {
-        int[][] memo = taken[k];
+        if (!isAll(steps.get(k))) {
+            return takeInRange(k, prevEnd);
+        }
+        if (groupTaken == null) {
+            groupTaken = new int[steps.size()][][];
+        }
+        int[][] memo = groupTaken[k];
         if (memo == null) {
-            memo = taken[k] = new int[hits.size() + 1][];
+            memo = groupTaken[k] = new int[hits.size() + 1][];
         }
         int[] t = memo[prevEnd + 1];
         if (t == null) {
-            t = isAll(steps.get(k)) ? takeGroup(k, prevEnd) : takeInRange(k, prevEnd);
+            t = takeGroup(k, prevEnd);
             memo[prevEnd + 1] = t;
         }
         return t;
@@ -226,7 +230,7 @@ final class SequenceMatcher {
                 }
             }
         }
-        int[][] cands = candidates(k);
+        List<int[]> cands = candidates(k);
         int a = firstStartAtLeast(cands, lo);
         int b = firstStartAtLeast(cands, hi + 1) - 1;
         if (lo > hi || a > b) {
@@ -234,11 +238,12 @@ final class SequenceMatcher {
         }
         if (ranged) {
             int j = firstLeadingOn(k, a);
-            return j <= b ? cands[j] : NONE;
+            return j <= b ? cands.get(j) : NONE;
         }
         for (int j = a; j <= b; j++) {
-            if (restrictionsHold(step.restrictions(), prevEnd, cands[j][0]) && leadsOn(k, j)) {
-                return cands[j];
+            if (restrictionsHold(step.restrictions(), prevEnd, cands.get(j)[0])
+                    && firstLeadingOn(k, j) == j) {
+                return cands.get(j);
             }
         }
         return NONE;
@@ -323,12 +328,12 @@ final class SequenceMatcher {
         return lo;
     }
 
-    private static int firstStartAtLeast(int[][] cands, long start) {
+    private static int firstStartAtLeast(List<int[]> cands, long start) {
         int lo = 0;
-        int hi = cands.length;
+        int hi = cands.size();
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;
-            if (cands[mid][0] >= start) {
+            if (cands.get(mid)[0] >= start) {
                 hi = mid;
             } else {
                 lo = mid + 1;
@@ -337,35 +342,27 @@ final class SequenceMatcher {
         return lo;
     }
 
-    /** The first candidate of step {@code k} from {@code i} on that leads on to a match. */
+    /**
+     * The first candidate of step {@code k} from {@code i} on that leads on to a match (the rest of
+     * the sequence matches after it), or the number of candidates when none does. Each candidate is
+     * asked once per evaluation, and every one passed over remembers the answer.
+     */
     private int firstLeadingOn(int k, int i) {
-        int[][] cands = candidates(k);
+        List<int[]> cands = candidates(k);
         int[] first = firstLeadingOn[k];
         if (first == null) {
-            first = firstLeadingOn[k] = new int[cands.length];
+            first = firstLeadingOn[k] = new int[cands.size()];
             java.util.Arrays.fill(first, UNKNOWN);
         }
         int j = i;
-        while (j < cands.length && first[j] == UNKNOWN && !leadsOn(k, j)) {
+        while (j < cands.size() && first[j] == UNKNOWN && !match(k + 1, cands.get(j)[1])) {
             j++;
         }
-        int found = j == cands.length ? cands.length : first[j] != UNKNOWN ? first[j] : j;
-        for (int m = i; m <= j && m < cands.length; m++) {
+        int found = j == cands.size() ? j : first[j] != UNKNOWN ? first[j] : j;
+        for (int m = i; m <= j && m < cands.size(); m++) {
             first[m] = found;
         }
         return found;
-    }
-
-    /** Whether the rest of the sequence matches after candidate {@code j} of step {@code k}. */
-    private boolean leadsOn(int k, int j) {
-        byte[] known = leadsOn[k];
-        if (known == null) {
-            known = leadsOn[k] = new byte[candidates(k).length];
-        }
-        if (known[j] == 0) {
-            known[j] = match(k + 1, candidates(k)[j][1]) ? (byte) 1 : (byte) 2;
-        }
-        return known[j] == 1;
     }
 
     /** Whether step {@code k} may start at {@code start} after the previous step ended. */
@@ -422,10 +419,10 @@ final class SequenceMatcher {
     }
 
     /** The intervals step {@code k} (one checkpoint or {@code sequence-or}) can take, by start. */
-    private int[][] candidates(int k) {
-        if (candidates[k] == null) {
+    private List<int[]> candidates(int k) {
+        List<int[]> out = candidates.get(k);
+        if (out == null) {
             Step step = steps.get(k);
-            List<int[]> out;
             if (step.group() == null) {
                 out = intervals(step.checkpoint());
             } else {
@@ -435,9 +432,9 @@ final class SequenceMatcher {
                 }
                 out.sort((a, b) -> Integer.compare(a[0], b[0])); // stable: members' order in a tie
             }
-            candidates[k] = out.toArray(new int[0][]);
+            candidates.set(k, out);
         }
-        return candidates[k];
+        return out;
     }
 
     /**
