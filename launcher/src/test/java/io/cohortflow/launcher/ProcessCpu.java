@@ -3,7 +3,6 @@ package io.cohortflow.launcher;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -40,8 +39,11 @@ final class ProcessCpu {
                     String stat;
                     try {
                         stat = Files.readString(task.resolve("stat"));
-                    } catch (NoSuchFileException gone) {
-                        continue; // the thread ended while the directory was read
+                    } catch (IOException gone) {
+                        // The thread ended while the directory was read: the file is gone, or
+                        // still listed and its read fails with ESRCH ("No such process", which
+                        // stopped a benchmark run after its warm-up, 2026-12-05).
+                        continue;
                     }
                     if (isCompiler(stat)) {
                         out.put(pid + "/" + task.getFileName(), ticksToNanos(ticks(stat)));
