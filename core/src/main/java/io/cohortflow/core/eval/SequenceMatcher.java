@@ -4,12 +4,10 @@ import io.cohortflow.core.definition.Context;
 import io.cohortflow.core.definition.Pred;
 import io.cohortflow.core.definition.SeqItem;
 import io.cohortflow.core.event.Event;
-import io.cohortflow.core.event.Values;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -30,8 +28,12 @@ import java.util.Set;
  * so a step costs a pass over its candidates however many previous ends try it (a search per pair
  * of ends was quadratic: 11 ms an event at 1 000 events for a restriction that never held). Where a
  * measure does not grow with the start (visits whose hits interleave, hits out of time order), the
- * candidates in range are checked one by one. A {@code sequence-and} step's start depends on which
- * members it takes, so it is searched candidate by candidate, remembered per previous end.
+ * candidates in range are checked one by one. A {@code sequence-and} step of hit checkpoints takes
+ * its candidate ends from its members' hits, each with the latest start that still holds every
+ * member (it grows with the end), so the same range and memo serve it (searched candidate by
+ * candidate it cost 67 s for 400 events of one user); one with a visit among its members is
+ * searched that way still, remembered per previous end (a visit's interval ends after it starts,
+ * which the rest of that search is about).
  */
 final class SequenceMatcher {
 
@@ -49,6 +51,7 @@ final class SequenceMatcher {
 
     private final ReferenceEvaluator eval;
     private final List<Event> hits;
+    private final SequenceGaps gaps;
     private final List<Step> steps = new ArrayList<>();
     private final List<Pred> trailingExclusions = new ArrayList<>();
     // The step whose leading exclusions are checked from the unit's first hit (a prefix's first
@@ -60,14 +63,6 @@ final class SequenceMatcher {
     // Sized for the few checkpoints of a sequence: a matcher is made per evaluation.
     private final Map<Pred, List<int[]>> intervalCache = new java.util.IdentityHashMap<>(4);
     private final Map<Pred, int[]> earliestEndCache = new java.util.IdentityHashMap<>(2);
-    private final Map<String, long[]> changeCounts = new HashMap<>(2);
-
-    private int[] visitOrdinal;
-    // The visit ordinals as a measure when they never go down (no visit's hits interleave with
-    // another's), else null; the hits' times when in order, else null. Made when first needed.
-    private long[] visitsInOrder;
-    private long[] times;
-    private boolean timesRead;
 
     // Per sequence-and step, made when first asked: the interval it takes after each previous end
     // in the first match found (indexed by previous end + 1; NONE when there is none).
@@ -84,6 +79,7 @@ final class SequenceMatcher {
     SequenceMatcher(ReferenceEvaluator eval, Pred.Sequence s, List<Event> hits) {
         this.eval = eval;
         this.hits = hits;
+        this.gaps = new SequenceGaps(hits);
         List<SeqItem> restrictions = new ArrayList<>();
         List<Pred> exclusions = new ArrayList<>();
         boolean excludeNext = false;
@@ -195,6 +191,10 @@ final class SequenceMatcher {
     }
 
     private int[] takeGroup(int k, int prevEnd) {
+        int[] ranged = takeGroupInRange(k, prevEnd);
+        if (ranged != null) {
+            return ranged;
+        }
         Step step = steps.get(k);
         GroupStarts groupStarts = new GroupStarts(step, k, prevEnd);
         for (int[] cand : groupCandidates(step, prevEnd + 1)) {
@@ -211,6 +211,36 @@ final class SequenceMatcher {
      * of the candidates in it the first that leads on to a match is taken.
      */
     private int[] takeInRange(int k, int prevEnd) {
+        long[] range = startRange(k, prevEnd);
+        long lo = range[0];
+        long hi = range[1];
+        List<int[]> cands = candidates(k);
+        int a = firstAtLeast(cands, 0, lo);
+        int b = firstAtLeast(cands, 0, hi + 1) - 1;
+        if (lo > hi || a > b) {
+            return NONE;
+        }
+        if (range[2] == RANGED) {
+            int j = firstLeadingOn(k, a);
+            return j <= b ? cands.get(j) : NONE;
+        }
+        for (int j = a; j <= b; j++) {
+            if (gaps.restrictionsHold(steps.get(k).restrictions(), prevEnd, cands.get(j)[0])
+                    && firstLeadingOn(k, j) == j) {
+                return cands.get(j);
+            }
+        }
+        return NONE;
+    }
+
+    private static final long RANGED = 1;
+
+    /**
+     * The least and greatest start the gap before step {@code k} allows after {@code prevEnd}, and
+     * {@link #RANGED} when that is all there is to it; otherwise a restriction whose measure does
+     * not grow with the start is left out of the range and must be checked per start.
+     */
+    private long[] startRange(int k, int prevEnd) {
         Step step = steps.get(k);
         long lo = prevEnd + 1;
         long hi = hits.size() - 1;
@@ -218,35 +248,61 @@ final class SequenceMatcher {
         for (Pred x : step.exclusions()) {
             hi = Math.min(hi, latestStartBesides(x, from));
         }
-        boolean ranged = true;
+        long ranged = RANGED;
         if (k > 0) {
             for (SeqItem r : step.restrictions()) {
-                long[] bounds = startBounds(r, prevEnd);
+                long[] bounds = gaps.startBounds(r, prevEnd);
                 if (bounds == null) {
-                    ranged = false;
+                    ranged = 0;
                 } else {
                     lo = Math.max(lo, bounds[0]);
                     hi = Math.min(hi, bounds[1]);
                 }
             }
         }
-        List<int[]> cands = candidates(k);
-        int a = firstStartAtLeast(cands, lo);
-        int b = firstStartAtLeast(cands, hi + 1) - 1;
-        if (lo > hi || a > b) {
+        return new long[] {lo, hi, ranged};
+    }
+
+    /**
+     * A {@code sequence-and} step of hit checkpoints whose gap is a range: its candidate ends are
+     * the members' hits, each with the latest start that still holds every member, which grows with
+     * the end ({@link #candidates}). The step must start at a member's hit inside the gap's range,
+     * so the earliest such hit {@code A} decides: the ends whose latest start reaches {@code A} are
+     * a suffix, of which the first that leads on is taken, starting at the latest member hit the
+     * range and that end allow. Null when the step is not of that kind.
+     */
+    private int[] takeGroupInRange(int k, int prevEnd) {
+        if (!hitsOnly(steps.get(k))) {
+            return null;
+        }
+        long[] range = startRange(k, prevEnd);
+        if (range[2] != RANGED) {
+            return null;
+        }
+        long lo = range[0];
+        long hi = range[1];
+        List<int[]> cands = candidates(k); // {latest start, end}, by end
+        int first = firstAtLeast(cands, 1, lo);
+        if (lo > hi || first == cands.size() || cands.get(first)[1] > hi) {
             return NONE;
         }
-        if (ranged) {
-            int j = firstLeadingOn(k, a);
-            return j <= b ? cands.get(j) : NONE;
+        int earliest = cands.get(first)[1];
+        int j = firstLeadingOn(k, firstAtLeast(cands, 0, earliest));
+        if (j == cands.size()) {
+            return NONE;
         }
-        for (int j = a; j <= b; j++) {
-            if (restrictionsHold(step.restrictions(), prevEnd, cands.get(j)[0])
-                    && firstLeadingOn(k, j) == j) {
-                return cands.get(j);
+        long latest = Math.min(hi, cands.get(j)[0]);
+        int start = cands.get(firstAtLeast(cands, 1, latest + 1) - 1)[1];
+        return new int[] {start, cands.get(j)[1]};
+    }
+
+    private static boolean hitsOnly(Step step) {
+        for (Pred p : step.group().checkpoints()) {
+            if (p instanceof Pred.Container c && c.context() == Context.VISITS) {
+                return false;
             }
         }
-        return NONE;
+        return true;
     }
 
     /**
@@ -268,72 +324,13 @@ final class SequenceMatcher {
         return lo < all.size() ? earliestEnds(x)[lo] : Long.MAX_VALUE;
     }
 
-    /**
-     * The least and greatest start a restriction allows after {@code prevEnd}, or null when its
-     * measure does not grow with the start in this unit (visits interleaved, times out of order).
-     */
-    private long[] startBounds(SeqItem r, int prevEnd) {
-        long[] measure;
-        long limit;
-        SeqItem.Limit kind;
-        long base;
-        if (r instanceof SeqItem.TimeRestriction t) {
-            measure = times();
-            if (measure == null) {
-                return null;
-            }
-            base = 0;
-            limit = t.unit().plus(measure[prevEnd], t.count());
-            kind = t.limit();
-        } else if (r instanceof SeqItem.ContainerRestriction c && c.context() == Context.HITS) {
-            return c.limit() == SeqItem.Limit.WITHIN
-                    ? new long[] {0, (long) prevEnd + c.count()}
-                    : new long[] {(long) prevEnd + c.count(), Long.MAX_VALUE};
-        } else if (r instanceof SeqItem.ContainerRestriction c) {
-            int[] ordinals = visitOrdinals();
-            measure = visitsInOrder;
-            if (measure == null) {
-                return null;
-            }
-            base = ordinals[prevEnd];
-            limit = c.count();
-            kind = c.limit();
-        } else {
-            SeqItem.DimensionRestriction d = (SeqItem.DimensionRestriction) r;
-            measure =
-                    changeCounts.computeIfAbsent(
-                            d.attr().substring("variables/".length()), this::changeCounts);
-            base = measure[prevEnd];
-            limit = d.count();
-            kind = d.limit();
-        }
-        // measure[start] - base within the limit, or at least it: a prefix or a suffix of starts.
-        return kind == SeqItem.Limit.WITHIN
-                ? new long[] {0, firstAbove(measure, base + limit) - 1}
-                : new long[] {firstAbove(measure, base + limit - 1), Long.MAX_VALUE};
-    }
-
-    /** The first position whose (non-decreasing) measure exceeds {@code value}. */
-    private static int firstAbove(long[] measure, long value) {
-        int lo = 0;
-        int hi = measure.length;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (measure[mid] > value) {
-                hi = mid;
-            } else {
-                lo = mid + 1;
-            }
-        }
-        return lo;
-    }
-
-    private static int firstStartAtLeast(List<int[]> cands, long start) {
+    /** The first of {@code cands} whose {@code column} is at least {@code value} (it grows). */
+    private static int firstAtLeast(List<int[]> cands, int column, long value) {
         int lo = 0;
         int hi = cands.size();
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;
-            if (cands.get(mid)[0] >= start) {
+            if (cands.get(mid)[column] >= value) {
                 hi = mid;
             } else {
                 lo = mid + 1;
@@ -367,7 +364,7 @@ final class SequenceMatcher {
 
     /** Whether step {@code k} may start at {@code start} after the previous step ended. */
     private boolean gapAllows(Step step, int k, int prevEnd, int start) {
-        if (k > 0 && !restrictionsHold(step.restrictions(), prevEnd, start)) {
+        if (k > 0 && !gaps.restrictionsHold(step.restrictions(), prevEnd, start)) {
             return false;
         }
         return !excluded(step.exclusions(), k == firstStepFromStart ? -1 : prevEnd, start);
@@ -418,13 +415,19 @@ final class SequenceMatcher {
         }
     }
 
-    /** The intervals step {@code k} (one checkpoint or {@code sequence-or}) can take, by start. */
+    /**
+     * The intervals step {@code k} (one checkpoint or {@code sequence-or}) can take, by start; for
+     * a {@code sequence-and} of hit checkpoints, per hit of a member (by position) the latest start
+     * that holds every member by then ({@code -1} before every member has occurred) and the hit.
+     */
     private List<int[]> candidates(int k) {
         List<int[]> out = candidates.get(k);
         if (out == null) {
             Step step = steps.get(k);
             if (step.group() == null) {
                 out = intervals(step.checkpoint());
+            } else if (step.group().all()) {
+                out = latestStarts(step.group().checkpoints());
             } else {
                 out = new ArrayList<>();
                 for (Pred p : step.group().checkpoints()) {
@@ -433,6 +436,29 @@ final class SequenceMatcher {
                 out.sort((a, b) -> Integer.compare(a[0], b[0])); // stable: members' order in a tie
             }
             candidates.set(k, out);
+        }
+        return out;
+    }
+
+    private List<int[]> latestStarts(List<Pred> members) {
+        int[] latest = new int[members.size()];
+        java.util.Arrays.fill(latest, -1);
+        java.util.TreeMap<Integer, List<Integer>> byHit = new java.util.TreeMap<>();
+        for (int m = 0; m < members.size(); m++) {
+            for (int[] iv : intervals(members.get(m))) {
+                byHit.computeIfAbsent(iv[0], x -> new ArrayList<>(2)).add(m);
+            }
+        }
+        List<int[]> out = new ArrayList<>(byHit.size());
+        for (Map.Entry<Integer, List<Integer>> e : byHit.entrySet()) {
+            for (int m : e.getValue()) {
+                latest[m] = e.getKey();
+            }
+            int start = Integer.MAX_VALUE;
+            for (int l : latest) {
+                start = Math.min(start, l);
+            }
+            out.add(new int[] {start, e.getKey()});
         }
         return out;
     }
@@ -542,98 +568,5 @@ final class SequenceMatcher {
                     }
                     return out;
                 });
-    }
-
-    private boolean restrictionsHold(List<SeqItem> restrictions, int prevEnd, int nextStart) {
-        for (SeqItem r : restrictions) {
-            long gap;
-            long limit;
-            SeqItem.Limit kind;
-            if (r instanceof SeqItem.TimeRestriction t) {
-                long from = hits.get(prevEnd).time();
-                long to = hits.get(nextStart).time();
-                long bound = t.unit().plus(from, t.count());
-                boolean ok = t.limit() == SeqItem.Limit.WITHIN ? to <= bound : to >= bound;
-                if (!ok) {
-                    return false;
-                }
-                continue;
-            } else if (r instanceof SeqItem.ContainerRestriction c) {
-                gap =
-                        c.context() == Context.HITS
-                                ? nextStart - prevEnd
-                                : visitOrdinals()[nextStart] - visitOrdinals()[prevEnd];
-                limit = c.count();
-                kind = c.limit();
-            } else {
-                SeqItem.DimensionRestriction d = (SeqItem.DimensionRestriction) r;
-                gap = changes(d.attr().substring("variables/".length()), prevEnd, nextStart);
-                limit = d.count();
-                kind = d.limit();
-            }
-            if (kind == SeqItem.Limit.WITHIN ? gap > limit : gap < limit) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private long changes(String path, int from, int to) {
-        long[] before = changeCounts.computeIfAbsent(path, this::changeCounts);
-        return before[to] - before[from];
-    }
-
-    /**
-     * Per hit, the changes of the dimension's value up to it: a gap's changes are a difference, not
-     * a rescan of the gap for every pair of steps (which made the search cubic).
-     */
-    private long[] changeCounts(String path) {
-        long[] out = new long[hits.size()];
-        for (int i = 1; i < hits.size(); i++) {
-            Object a = comparable(Values.dimension(hits.get(i - 1), path));
-            Object b = comparable(Values.dimension(hits.get(i), path));
-            out[i] = out[i - 1] + (Objects.equals(a, b) ? 0 : 1);
-        }
-        return out;
-    }
-
-    /** A scalar by its text (1 and 1.0 are one value); a list or object as it is. */
-    private static Object comparable(Object v) {
-        String text = Values.text(v);
-        return text != null ? text : v;
-    }
-
-    /** The ordinal of each hit's visit, by first appearance. */
-    private int[] visitOrdinals() {
-        if (visitOrdinal == null) {
-            visitOrdinal = new int[hits.size()];
-            Map<String, Integer> seen = new HashMap<>();
-            long[] inOrder = new long[hits.size()];
-            boolean ordered = true;
-            for (int i = 0; i < hits.size(); i++) {
-                visitOrdinal[i] =
-                        seen.computeIfAbsent(Metrics.visitKey(hits.get(i)), k -> seen.size());
-                inOrder[i] = visitOrdinal[i];
-                ordered &= i == 0 || inOrder[i] >= inOrder[i - 1];
-            }
-            visitsInOrder = ordered ? inOrder : null;
-        }
-        return visitOrdinal;
-    }
-
-    /** The hits' times, or null when they are not in order. */
-    private long[] times() {
-        if (!timesRead) {
-            timesRead = true;
-            long[] out = new long[hits.size()];
-            for (int i = 0; i < hits.size(); i++) {
-                out[i] = hits.get(i).time();
-                if (i > 0 && out[i] < out[i - 1]) {
-                    return null;
-                }
-            }
-            times = out;
-        }
-        return times;
     }
 }
