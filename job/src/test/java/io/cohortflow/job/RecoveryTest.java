@@ -122,6 +122,11 @@ class RecoveryTest extends KafkaJobTest {
         long at = System.currentTimeMillis();
         events(c, "ws", "erin", event("Pageview", at));
         awaitCommitted(c.topics().memberships(), r -> count(r, "change", "entered") == 1, WAIT);
+        // Event time is live once every partition has had an event or been idle for the idleness
+        // period: until then the operator's watermark is Long.MIN_VALUE, a savepoint records it
+        // as not live, and the restored job rightly waits for events (it timed out so once, the
+        // savepoint taken within a second of the partitions' assignment).
+        Thread.sleep(3 * 1_000);
         String savepoint = stopWithSavepoint(first, "idle-savepoints");
         assertThat(System.currentTimeMillis())
                 .as("stopped before the window's end, so the lapse is the restored job's")
