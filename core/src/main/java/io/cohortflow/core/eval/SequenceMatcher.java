@@ -31,9 +31,10 @@ import java.util.Set;
  * candidates in range are checked one by one. A {@code sequence-and} step of hit checkpoints takes
  * its candidate ends from its members' hits, each with the latest start that still holds every
  * member (it grows with the end), so the same range and memo serve it (searched candidate by
- * candidate it cost 67 s for 400 events of one user); one with a visit among its members is
- * searched that way still, remembered per previous end (a visit's interval ends after it starts,
- * which the rest of that search is about).
+ * candidate it cost 67 s for 400 events of one user); one with a visit among its members too, with
+ * the least end of an occurrence starting in the range as a further bound ({@link
+ * #takeGroupOfVisitsInRange}). Where the gap is not a range, a {@code sequence-and} is searched
+ * candidate by candidate, remembered per previous end.
  */
 final class SequenceMatcher {
 
@@ -72,6 +73,7 @@ final class SequenceMatcher {
     // no memo of their own: a range and this answer them in a few binary searches.
     private final List<List<int[]>> candidates;
     private final int[][] firstLeadingOn;
+    private Occurrences[] occurrences;
 
     private static final int[] NONE = new int[0];
     private static final int UNKNOWN = -1;
@@ -272,15 +274,15 @@ final class SequenceMatcher {
      * range and that end allow. Null when the step is not of that kind.
      */
     private int[] takeGroupInRange(int k, int prevEnd) {
-        if (!hitsOnly(steps.get(k))) {
-            return null;
-        }
         long[] range = startRange(k, prevEnd);
         if (range[2] != RANGED) {
             return null;
         }
         long lo = range[0];
         long hi = range[1];
+        if (!hitsOnly(steps.get(k))) {
+            return takeGroupOfVisitsInRange(k, prevEnd + 1, lo, hi);
+        }
         List<int[]> cands = candidates(k); // {latest start, end}, by end
         int first = firstAtLeast(cands, 1, lo);
         if (lo > hi || first == cands.size() || cands.get(first)[1] > hi) {
@@ -294,6 +296,123 @@ final class SequenceMatcher {
         long latest = Math.min(hi, cands.get(j)[0]);
         int start = cands.get(firstAtLeast(cands, 1, latest + 1) - 1)[1];
         return new int[] {start, cands.get(j)[1]};
+    }
+
+    /**
+     * As {@link #takeGroupInRange}, for a {@code sequence-and} with a visit among its members,
+     * whose occurrences end after they start. An end qualifies when every member has an occurrence
+     * inside the range ending by it (its latest start reaches the range) and some occurrence
+     * starting in the range ends by it (from the least such end {@code mu} on): a suffix of the
+     * ends. Of those, only ends of occurrences that start after the previous end are the step's (a
+     * visit straddling the previous end is not), which the search skips.
+     */
+    private int[] takeGroupOfVisitsInRange(int k, int lb, long lo, long hi) {
+        if (lo > hi) {
+            return NONE;
+        }
+        List<int[]> cands = candidates(k); // {latest start, end, latest start ending there}
+        Occurrences occ = occurrences(k);
+        int a = occ.firstStartAtLeast(lo);
+        int b = occ.firstStartAtLeast(hi + 1) - 1;
+        if (a > b) {
+            return NONE;
+        }
+        int mu = occ.leastEnd(a, b);
+        int i = Math.max(firstAtLeast(cands, 0, lo), firstAtLeast(cands, 1, mu));
+        while (i < cands.size()) {
+            if (cands.get(i)[2] < lb) {
+                i++;
+                continue;
+            }
+            int f = firstLeadingOn(k, i);
+            if (f == cands.size()) {
+                return NONE;
+            }
+            if (cands.get(f)[2] >= lb) {
+                int end = cands.get(f)[1];
+                int latest = cands.get(f)[0];
+                return new int[] {latest <= hi ? latest : occ.latestStartEndingBy(a, b, end), end};
+            }
+            i = f + 1;
+        }
+        return NONE;
+    }
+
+    /** Step {@code k}'s members' occurrences by start, made when first asked. */
+    private Occurrences occurrences(int k) {
+        if (occurrences == null) {
+            occurrences = new Occurrences[steps.size()];
+        }
+        if (occurrences[k] == null) {
+            List<int[]> all = new ArrayList<>();
+            for (Pred p : steps.get(k).group().checkpoints()) {
+                all.addAll(intervals(p));
+            }
+            occurrences[k] = new Occurrences(all);
+        }
+        return occurrences[k];
+    }
+
+    /** Intervals by start, with the least end over any run of them (a sparse table). */
+    private static final class Occurrences {
+        private final int[] starts;
+        private final int[] ends;
+        private final int[][] leastEnds;
+
+        Occurrences(List<int[]> intervals) {
+            intervals.sort((x, y) -> Integer.compare(x[0], y[0]));
+            int n = intervals.size();
+            starts = new int[n];
+            ends = new int[n];
+            for (int i = 0; i < n; i++) {
+                starts[i] = intervals.get(i)[0];
+                ends[i] = intervals.get(i)[1];
+            }
+            int levels = 1;
+            while ((1 << levels) <= n) {
+                levels++;
+            }
+            leastEnds = new int[levels][];
+            leastEnds[0] = ends;
+            for (int j = 1; j < levels; j++) {
+                int width = 1 << j;
+                leastEnds[j] = new int[n - width + 1];
+                for (int i = 0; i + width <= n; i++) {
+                    leastEnds[j][i] =
+                            Math.min(leastEnds[j - 1][i], leastEnds[j - 1][i + (width >> 1)]);
+                }
+            }
+        }
+
+        int firstStartAtLeast(long value) {
+            int lo = 0;
+            int hi = starts.length;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (starts[mid] >= value) {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            return lo;
+        }
+
+        /** The least end of the occurrences {@code a..b} (in start order, inclusive). */
+        int leastEnd(int a, int b) {
+            int j = 31 - Integer.numberOfLeadingZeros(b - a + 1);
+            return Math.min(leastEnds[j][a], leastEnds[j][b - (1 << j) + 1]);
+        }
+
+        /** The latest start among occurrences {@code a..b} that end by {@code end}. */
+        int latestStartEndingBy(int a, int b, int end) {
+            for (int i = b; i >= a; i--) {
+                if (ends[i] <= end) {
+                    return starts[i];
+                }
+            }
+            throw new IllegalStateException("no occurrence ends by " + end);
+        }
     }
 
     private static boolean hitsOnly(Step step) {
@@ -443,22 +562,25 @@ final class SequenceMatcher {
     private List<int[]> latestStarts(List<Pred> members) {
         int[] latest = new int[members.size()];
         java.util.Arrays.fill(latest, -1);
-        java.util.TreeMap<Integer, List<Integer>> byHit = new java.util.TreeMap<>();
+        // By end: each member's occurrences ending there (member, start).
+        java.util.TreeMap<Integer, List<int[]>> byEnd = new java.util.TreeMap<>();
         for (int m = 0; m < members.size(); m++) {
             for (int[] iv : intervals(members.get(m))) {
-                byHit.computeIfAbsent(iv[0], x -> new ArrayList<>(2)).add(m);
+                byEnd.computeIfAbsent(iv[1], x -> new ArrayList<>(2)).add(new int[] {m, iv[0]});
             }
         }
-        List<int[]> out = new ArrayList<>(byHit.size());
-        for (Map.Entry<Integer, List<Integer>> e : byHit.entrySet()) {
-            for (int m : e.getValue()) {
-                latest[m] = e.getKey();
+        List<int[]> out = new ArrayList<>(byEnd.size());
+        for (Map.Entry<Integer, List<int[]>> e : byEnd.entrySet()) {
+            int latestHere = -1;
+            for (int[] ms : e.getValue()) {
+                latest[ms[0]] = Math.max(latest[ms[0]], ms[1]);
+                latestHere = Math.max(latestHere, ms[1]);
             }
             int start = Integer.MAX_VALUE;
             for (int l : latest) {
                 start = Math.min(start, l);
             }
-            out.add(new int[] {start, e.getKey()});
+            out.add(new int[] {start, e.getKey(), latestHere});
         }
         return out;
     }
