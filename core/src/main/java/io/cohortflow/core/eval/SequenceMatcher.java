@@ -28,13 +28,11 @@ import java.util.Set;
  * so a step costs a pass over its candidates however many previous ends try it (a search per pair
  * of ends was quadratic: 11 ms an event at 1 000 events for a restriction that never held). Where a
  * measure does not grow with the start (visits whose hits interleave, hits out of time order), the
- * candidates in range are checked one by one. A {@code sequence-and} step of hit checkpoints takes
- * its candidate ends from its members' hits, each with the latest start that still holds every
- * member (it grows with the end), so the same range and memo serve it (searched candidate by
- * candidate it cost 67 s for 400 events of one user); one with a visit among its members too, with
- * the least end of an occurrence starting in the range as a further bound ({@link
- * #takeGroupOfVisitsInRange}). Where the gap is not a range, a {@code sequence-and} is searched
- * candidate by candidate, remembered per previous end.
+ * candidates in range are checked one by one. A {@code sequence-and} step takes its candidate ends
+ * from its members' occurrences, each with the latest start that still holds every member (it grows
+ * with the end), so the same range and memo serve it ({@link #takeGroupInRange}; searched candidate
+ * by candidate it cost 67 s for 400 events of one user). Where the gap is not a range, a {@code
+ * sequence-and} is still searched candidate by candidate, remembered per previous end.
  */
 final class SequenceMatcher {
 
@@ -68,9 +66,10 @@ final class SequenceMatcher {
     // Per sequence-and step, made when first asked: the interval it takes after each previous end
     // in the first match found (indexed by previous end + 1; NONE when there is none).
     private int[][][] groupTaken;
-    // Per step other than sequence-and, made when first asked: its candidates in start order, and
-    // from each, the first that leads on to a match (UNKNOWN: not asked yet). The other steps need
-    // no memo of their own: a range and this answer them in a few binary searches.
+    // Per step, made when first asked: its candidates (see candidates), and from each, the first
+    // that leads on to a match (UNKNOWN: not asked yet). With them a step whose gap is a range
+    // needs
+    // no memo of its own: a few binary searches answer it again.
     private final List<List<int[]>> candidates;
     private final int[][] firstLeadingOn;
     private Occurrences[] occurrences;
@@ -266,12 +265,14 @@ final class SequenceMatcher {
     }
 
     /**
-     * A {@code sequence-and} step of hit checkpoints whose gap is a range: its candidate ends are
-     * the members' hits, each with the latest start that still holds every member, which grows with
-     * the end ({@link #candidates}). The step must start at a member's hit inside the gap's range,
-     * so the earliest such hit {@code A} decides: the ends whose latest start reaches {@code A} are
-     * a suffix, of which the first that leads on is taken, starting at the latest member hit the
-     * range and that end allow. Null when the step is not of that kind.
+     * A {@code sequence-and} step whose gap is a range. Its candidate ends are its members'
+     * occurrences' ends, each with the latest start that still holds every member by then, which
+     * grows with the end ({@link #candidates}). An end qualifies when that latest start reaches the
+     * range and some occurrence starting in the range ends by it (from the least such end {@code
+     * mu} on): a suffix of the ends. Of those, only ends of occurrences that start after the
+     * previous end are the step's (a visit straddling the previous end is not), which the search
+     * skips; the first that leads on is taken, starting at the latest member occurrence the range
+     * and that end allow. Null when the gap is not a range.
      */
     private int[] takeGroupInRange(int k, int prevEnd) {
         long[] range = startRange(k, prevEnd);
@@ -280,33 +281,7 @@ final class SequenceMatcher {
         }
         long lo = range[0];
         long hi = range[1];
-        if (!hitsOnly(steps.get(k))) {
-            return takeGroupOfVisitsInRange(k, prevEnd + 1, lo, hi);
-        }
-        List<int[]> cands = candidates(k); // {latest start, end}, by end
-        int first = firstAtLeast(cands, 1, lo);
-        if (lo > hi || first == cands.size() || cands.get(first)[1] > hi) {
-            return NONE;
-        }
-        int earliest = cands.get(first)[1];
-        int j = firstLeadingOn(k, firstAtLeast(cands, 0, earliest));
-        if (j == cands.size()) {
-            return NONE;
-        }
-        long latest = Math.min(hi, cands.get(j)[0]);
-        int start = cands.get(firstAtLeast(cands, 1, latest + 1) - 1)[1];
-        return new int[] {start, cands.get(j)[1]};
-    }
-
-    /**
-     * As {@link #takeGroupInRange}, for a {@code sequence-and} with a visit among its members,
-     * whose occurrences end after they start. An end qualifies when every member has an occurrence
-     * inside the range ending by it (its latest start reaches the range) and some occurrence
-     * starting in the range ends by it (from the least such end {@code mu} on): a suffix of the
-     * ends. Of those, only ends of occurrences that start after the previous end are the step's (a
-     * visit straddling the previous end is not), which the search skips.
-     */
-    private int[] takeGroupOfVisitsInRange(int k, int lb, long lo, long hi) {
+        int lb = prevEnd + 1;
         if (lo > hi) {
             return NONE;
         }
@@ -351,77 +326,6 @@ final class SequenceMatcher {
             occurrences[k] = new Occurrences(all);
         }
         return occurrences[k];
-    }
-
-    /** Intervals by start, with the least end over any run of them (a sparse table). */
-    private static final class Occurrences {
-        private final int[] starts;
-        private final int[] ends;
-        private final int[][] leastEnds;
-
-        Occurrences(List<int[]> intervals) {
-            intervals.sort((x, y) -> Integer.compare(x[0], y[0]));
-            int n = intervals.size();
-            starts = new int[n];
-            ends = new int[n];
-            for (int i = 0; i < n; i++) {
-                starts[i] = intervals.get(i)[0];
-                ends[i] = intervals.get(i)[1];
-            }
-            int levels = 1;
-            while ((1 << levels) <= n) {
-                levels++;
-            }
-            leastEnds = new int[levels][];
-            leastEnds[0] = ends;
-            for (int j = 1; j < levels; j++) {
-                int width = 1 << j;
-                leastEnds[j] = new int[n - width + 1];
-                for (int i = 0; i + width <= n; i++) {
-                    leastEnds[j][i] =
-                            Math.min(leastEnds[j - 1][i], leastEnds[j - 1][i + (width >> 1)]);
-                }
-            }
-        }
-
-        int firstStartAtLeast(long value) {
-            int lo = 0;
-            int hi = starts.length;
-            while (lo < hi) {
-                int mid = (lo + hi) >>> 1;
-                if (starts[mid] >= value) {
-                    hi = mid;
-                } else {
-                    lo = mid + 1;
-                }
-            }
-            return lo;
-        }
-
-        /** The least end of the occurrences {@code a..b} (in start order, inclusive). */
-        int leastEnd(int a, int b) {
-            int j = 31 - Integer.numberOfLeadingZeros(b - a + 1);
-            return Math.min(leastEnds[j][a], leastEnds[j][b - (1 << j) + 1]);
-        }
-
-        /** The latest start among occurrences {@code a..b} that end by {@code end}. */
-        int latestStartEndingBy(int a, int b, int end) {
-            for (int i = b; i >= a; i--) {
-                if (ends[i] <= end) {
-                    return starts[i];
-                }
-            }
-            throw new IllegalStateException("no occurrence ends by " + end);
-        }
-    }
-
-    private static boolean hitsOnly(Step step) {
-        for (Pred p : step.group().checkpoints()) {
-            if (p instanceof Pred.Container c && c.context() == Context.VISITS) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /**
