@@ -171,14 +171,7 @@ class ConsoleBrowserTest {
                 .isEqualTo("Fix the definition first: it is not valid.");
 
         // Fixed: valid, with the products and evaluation mode; saved.
-        ((JavascriptExecutor) browser)
-                .executeScript(
-                        "arguments[0].value = arguments[0].value.replace('streqq', 'streq');"
-                                + "arguments[0].dispatchEvent(new Event('input'));",
-                        area);
-        await().until(
-                        ExpectedConditions.textToBePresentInElementLocated(
-                                By.id("validity"), "Valid"));
+        editUntilValid("streqq", "streq");
         assertThat(browser.findElement(By.cssSelector(".facts")).getText())
                 .contains("incremental")
                 .contains("streaming");
@@ -304,15 +297,7 @@ class ConsoleBrowserTest {
         screenshot("editor-preview-estimate");
 
         // A second version, its diff against the first, and a roll back to the first.
-        WebElement area = browser.findElement(By.id("definition"));
-        ((JavascriptExecutor) browser)
-                .executeScript(
-                        "arguments[0].value = arguments[0].value.replace('\"tech\"', '\"science\"');"
-                                + "arguments[0].dispatchEvent(new Event('input'));",
-                        area);
-        await().until(
-                        ExpectedConditions.textToBePresentInElementLocated(
-                                By.id("validity"), "Valid"));
+        editUntilValid("\"tech\"", "\"science\"");
         browser.findElement(By.cssSelector(".editor button[type=submit]")).click();
         visible(By.xpath("//p[contains(., 'version 2')]"));
         browser.findElement(By.xpath("//tr[td[1][starts-with(., '1')]]//button[text()='Diff']"))
@@ -335,15 +320,7 @@ class ConsoleBrowserTest {
                                                 API.uri("/segments/" + id)))
                                 .PUT(StackClient.body("{\"name\":\"Tech readers, theirs\"}")));
         assertThat(theirs.statusCode()).as(theirs.body()).isEqualTo(200);
-        area = browser.findElement(By.id("definition"));
-        ((JavascriptExecutor) browser)
-                .executeScript(
-                        "arguments[0].value = arguments[0].value.replace('\"tech\"', '\"gadgets\"');"
-                                + "arguments[0].dispatchEvent(new Event('input'));",
-                        area);
-        await().until(
-                        ExpectedConditions.textToBePresentInElementLocated(
-                                By.id("validity"), "Valid"));
+        editUntilValid("\"tech\"", "\"gadgets\"");
         browser.findElement(By.cssSelector(".editor button[type=submit]")).click();
         assertThat(visible(By.cssSelector(".editor .error")).getText()).contains("409");
         assertThat(
@@ -367,6 +344,23 @@ class ConsoleBrowserTest {
                                 .toList())
                 .as("errors in the browser's console")
                 .isEmpty();
+    }
+
+    /**
+     * Replaces {@code from} with {@code to} in the editor's definition as typing would (an input
+     * event), and waits for the validation to call it valid.
+     */
+    static void editUntilValid(String from, String to) {
+        ((JavascriptExecutor) browser)
+                .executeScript(
+                        "arguments[0].value = arguments[0].value.replace(arguments[1], arguments[2]);"
+                                + "arguments[0].dispatchEvent(new Event('input'));",
+                        browser.findElement(By.id("definition")),
+                        from,
+                        to);
+        await().until(
+                        ExpectedConditions.textToBePresentInElementLocated(
+                                By.id("validity"), "Valid"));
     }
 
     /** Signs in through the form unless this browser tab already holds a session. */
