@@ -549,25 +549,47 @@ public final class DefinitionValidator {
                                 "a sequence checkpoint is one hit or one visit: at_least must be"
                                         + " 1"));
             }
-            if (p instanceof Pred.Container c && c.context() == Context.VISITORS) {
+            // A segment-ref is inlined as its segment's top container: a checkpoint of that
+            // container's context (a visits segment is a visit checkpoint).
+            Context own = checkpointContext(p);
+            String at = p instanceof Pred.SegmentRef ? ptr : ptr + "/context";
+            if (own == Context.VISITORS) {
                 problems.add(
                         Problem.error(
                                 "context_nesting",
-                                ptr + "/context",
-                                "a sequence checkpoint is a hit or a visit, not a visitor"));
+                                at,
+                                "a sequence checkpoint is a hit or a visit, not a visitor"
+                                        + (p instanceof Pred.SegmentRef r
+                                                ? " (segment " + r.id() + " is a visitors segment)"
+                                                : "")));
             }
-            Context cpScope =
-                    p instanceof Pred.Container c && c.context() == Context.VISITS
-                            ? Context.VISITS
-                            : Context.HITS;
-            if (cpScope == Context.VISITS && scope == Context.VISITS) {
+            if (own == Context.VISITS && scope == Context.VISITS) {
                 problems.add(
                         Problem.error(
                                 "context_nesting",
-                                ptr + "/context",
+                                at,
                                 "a visit checkpoint cannot sit in a sequence within one visit"));
             }
-            pred(p, ptr, p instanceof Pred.Container ? scope : Context.HITS, depth + 1);
+            // A container (or a reference to one) moves to its own context from the sequence's;
+            // anything else is tested against one hit.
+            boolean container =
+                    p instanceof Pred.Container || (p instanceof Pred.SegmentRef && own != null);
+            pred(p, ptr, container ? scope : Context.HITS, depth + 1);
+        }
+
+        /**
+         * The context of a checkpoint that is a container, or a reference to a known segment (whose
+         * top container it becomes); null for a hit predicate or an unknown reference.
+         */
+        private @Nullable Context checkpointContext(Pred p) {
+            if (p instanceof Pred.Container c) {
+                return c.context();
+            }
+            if (p instanceof Pred.SegmentRef r) {
+                Definition referenced = target.segments().apply(r.id());
+                return referenced == null ? null : referenced.container().context();
+            }
+            return null;
         }
 
         private void val(Val v, String ptr) {

@@ -33,6 +33,44 @@ class CatalogAndExplainTest {
     }
 
     @Test
+    void a_referenced_visits_segment_is_a_visit_checkpoint_of_a_sequence() {
+        String cartVisit = "{\"func\":\"event-exists\",\"evt\":\"Cart\"}";
+        String purchase = "{\"func\":\"event-exists\",\"evt\":\"Purchase\"}";
+        Fixture f = new Fixture();
+        f.define(
+                "cart-visit",
+                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":"
+                        + "\"container\",\"context\":\"visits\",\"pred\":"
+                        + cartVisit
+                        + "}}");
+        f.define(
+                "referenced",
+                visitors(
+                        "{\"func\":\"sequence\",\"stream\":[{\"func\":\"segment-ref\",\"id\":"
+                                + "\"cart-visit\"},"
+                                + purchase
+                                + "]}"));
+        f.define(
+                "inlined",
+                visitors(
+                        "{\"func\":\"sequence\",\"stream\":[{\"func\":\"container\","
+                                + "\"context\":\"visits\",\"pred\":"
+                                + cartVisit
+                                + "},"
+                                + purchase
+                                + "]}"));
+        // A purchase in the cart's own visit does not follow the visit; one in the next does.
+        f.send(visitEvent("Cart", T0, "v1"), visitEvent("Purchase", T0 + 1, "v1"));
+        assertThat(f.cohorts()).containsExactly("cart-visit");
+        f.send(visitEvent("Purchase", T0 + DAY, "v2"));
+        assertThat(f.cohorts()).containsExactlyInAnyOrder("cart-visit", "referenced", "inlined");
+    }
+
+    private static io.cohortflow.core.event.Event visitEvent(String name, long at, String visit) {
+        return ev(name, at).withSession(visit);
+    }
+
+    @Test
     void a_member_takes_an_edited_segments_version_when_the_answer_stays_and_keeps_it_after() {
         for (boolean lazy : new boolean[] {false, true}) {
             Fixture f = new Fixture();

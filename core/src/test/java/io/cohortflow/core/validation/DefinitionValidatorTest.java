@@ -11,6 +11,7 @@ import io.cohortflow.core.definition.Definition;
 import io.cohortflow.core.definition.Problem;
 import io.cohortflow.core.eval.EngineConfig;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -386,6 +387,60 @@ class DefinitionValidatorTest {
         assertThat(warned.warnings())
                 .extracting(Problem::code)
                 .containsExactly("too_many_aggregates");
+    }
+
+    @Test
+    void a_referenced_segment_is_a_checkpoint_of_its_own_context() {
+        String event = "{\"func\":\"event-exists\",\"evt\":\"A\"}";
+        Map<String, Definition> store =
+                Map.of(
+                        "visit", Fixture.def(top("visits", event)),
+                        "hit", Fixture.def(top("hits", event)),
+                        "visitor", Fixture.def(top("visitors", event)));
+        DefinitionValidator.Target target = new DefinitionValidator.Target(null, store::get, null);
+        String then = ",{\"func\":\"event-exists\",\"evt\":\"B\"}";
+
+        // Inlined, a visits segment is a visit checkpoint and a hits segment a hit checkpoint.
+        for (String id : List.of("visit", "hit")) {
+            ValidationResult v =
+                    validator.validate(
+                            json(
+                                    visitors(
+                                            "{\"func\":\"sequence\",\"stream\":["
+                                                    + ref(id)
+                                                    + then
+                                                    + "]}")),
+                            target);
+            assertThat(v.errors()).as(id).isEmpty();
+        }
+        // A visitor is no checkpoint, and a visit none within one visit.
+        assertThat(
+                        validator
+                                .validate(
+                                        json(
+                                                visitors(
+                                                        "{\"func\":\"sequence\",\"stream\":["
+                                                                + ref("visitor")
+                                                                + then
+                                                                + "]}")),
+                                        target)
+                                .errors())
+                .extracting(Problem::code, Problem::pointer)
+                .containsExactly(tuple("context_nesting", "/container/pred/stream/0"));
+        assertThat(
+                        validator
+                                .validate(
+                                        json(
+                                                top(
+                                                        "visits",
+                                                        "{\"func\":\"sequence\",\"stream\":["
+                                                                + ref("visit")
+                                                                + then
+                                                                + "]}")),
+                                        target)
+                                .errors())
+                .extracting(Problem::code, Problem::pointer)
+                .containsExactly(tuple("context_nesting", "/container/pred/stream/0"));
     }
 
     @Test
