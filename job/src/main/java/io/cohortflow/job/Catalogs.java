@@ -61,6 +61,22 @@ final class Catalogs {
     private final Map<String, Map<String, Boolean>> activations = new HashMap<>();
 
     /**
+     * The numbers a bootstrap savepoint's profiles were written under (the backfill's {@link
+     * #numbering}), for each workspace broadcast state holds none of: the bootstrapped job reads
+     * the definitions log afresh, and the order it would number them in may differ from the
+     * backfill's (a definitions file in another order, records compacted away meanwhile).
+     */
+    private final Map<String, Long> bootstrapNumbering;
+
+    Catalogs() {
+        this(Map.of());
+    }
+
+    Catalogs(Map<String, Long> bootstrapNumbering) {
+        this.bootstrapNumbering = bootstrapNumbering;
+    }
+
+    /**
      * Per workspace, the segments whose latest record is a deletion (a rollback can bring one
      * back): their audiences are forgotten (see {@link AudienceDeltas#removed}). From broadcast
      * state, as the catalogs are; one id per deleted segment, as that state holds its record.
@@ -208,16 +224,16 @@ final class Catalogs {
         Map<String, Map<String, Integer>> ordinals = new HashMap<>();
         Map<String, Map<Long, Integer>> stores = new HashMap<>();
         for (Map.Entry<String, Long> e : progress.immutableEntries()) {
-            if (e.getKey().startsWith(Descriptors.ORDINAL)) {
-                String key = e.getKey().substring(Descriptors.ORDINAL.length());
-                ordinals.computeIfAbsent(Keys.workspace(key), w -> new HashMap<>())
-                        .put(Keys.id(key), e.getValue().intValue());
-            } else if (e.getKey().startsWith(Descriptors.STORE)) {
-                String key = e.getKey().substring(Descriptors.STORE.length());
-                stores.computeIfAbsent(Keys.workspace(key), w -> new HashMap<>())
-                        .put(Long.parseLong(Keys.id(key)), e.getValue().intValue());
-            }
+            number(e.getKey(), e.getValue(), ordinals, stores);
         }
+        // A bootstrapped job's profiles are the backfill's: its numbers, where none are stored.
+        Set<String> stored = new HashSet<>(ordinals.keySet());
+        bootstrapNumbering.forEach(
+                (key, n) -> {
+                    if (!stored.contains(workspaceOf(key))) {
+                        number(key, n, ordinals, stores);
+                    }
+                });
         // State from before stores were numbered has none stored: they are numbered afresh, and
         // its profiles (counters under hashes) are rebuilt from their histories.
         ordinals.forEach(
@@ -293,6 +309,61 @@ final class Catalogs {
     }
 
     /**
+     * Every number the catalogs gave out, as broadcast state stores them ({@link #storeOrdinals}):
+     * what a backfill hands the job it bootstraps, whose profiles it wrote under them.
+     */
+    Map<String, Long> numbering() {
+        Map<String, Long> out = new HashMap<>();
+        if (catalogs != null) {
+            catalogs.forEach(
+                    (workspace, b) -> {
+                        for (int n = 0; n < b.ordinalCount(); n++) {
+                            out.put(ordinalKey(workspace, b.idOf(n)), (long) n);
+                        }
+                        for (int n = 0; n < b.storeCount(); n++) {
+                            out.put(storeKey(workspace, b.storeHashOf(n)), (long) n);
+                        }
+                    });
+        }
+        return out;
+    }
+
+    private static String ordinalKey(String workspace, String id) {
+        return Descriptors.ORDINAL + Keys.of(workspace, id);
+    }
+
+    private static String storeKey(String workspace, long hash) {
+        return Descriptors.STORE + Keys.of(workspace, Long.toString(hash));
+    }
+
+    /** The workspace of a stored number's key, or "" for another kind of key. */
+    private static String workspaceOf(String key) {
+        for (String prefix : List.of(Descriptors.ORDINAL, Descriptors.STORE)) {
+            if (key.startsWith(prefix)) {
+                return Keys.workspace(key.substring(prefix.length()));
+            }
+        }
+        return "";
+    }
+
+    /** A stored number read into its workspace's tables (other keys of the state are skipped). */
+    private static void number(
+            String key,
+            long n,
+            Map<String, Map<String, Integer>> ordinals,
+            Map<String, Map<Long, Integer>> stores) {
+        if (key.startsWith(Descriptors.ORDINAL)) {
+            String k = key.substring(Descriptors.ORDINAL.length());
+            ordinals.computeIfAbsent(Keys.workspace(k), w -> new HashMap<>())
+                    .put(Keys.id(k), (int) n);
+        } else if (key.startsWith(Descriptors.STORE)) {
+            String k = key.substring(Descriptors.STORE.length());
+            stores.computeIfAbsent(Keys.workspace(k), w -> new HashMap<>())
+                    .put(Long.parseLong(Keys.id(k)), (int) n);
+        }
+    }
+
+    /**
      * Stores the numbers a catalog gave out since the last call (segments' and counter stores'), so
      * that a restore keeps them.
      */
@@ -300,15 +371,14 @@ final class Catalogs {
             String workspace, CatalogBuilder ordinals, BroadcastState<String, Long> progress)
             throws Exception {
         for (int n = ordinals.ordinalCount() - 1; n >= 0; n--) {
-            String key = Descriptors.ORDINAL + Keys.of(workspace, ordinals.idOf(n));
+            String key = ordinalKey(workspace, ordinals.idOf(n));
             if (progress.contains(key)) {
                 break; // numbers are given out in order: the older ones are stored
             }
             progress.put(key, (long) n);
         }
         for (int n = ordinals.storeCount() - 1; n >= 0; n--) {
-            String key =
-                    Descriptors.STORE + Keys.of(workspace, Long.toString(ordinals.storeHashOf(n)));
+            String key = storeKey(workspace, ordinals.storeHashOf(n));
             if (progress.contains(key)) {
                 break;
             }

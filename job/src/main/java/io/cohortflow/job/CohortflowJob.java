@@ -208,7 +208,8 @@ public final class CohortflowJob {
         SegmentationSettings settings =
                 SegmentationSettings.of(c, KafkaConnectors.definitionsEndOffset(c), true);
         if (cutover != null) {
-            settings = settings.countingFrom(cutover.cutoverMillis());
+            settings =
+                    settings.countingFrom(cutover.cutoverMillis()).numberedAs(cutover.numbering());
         }
         return new CohortflowJob(
                 KafkaConnectors.events(c, cutover),

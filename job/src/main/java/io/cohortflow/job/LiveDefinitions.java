@@ -38,7 +38,7 @@ final class LiveDefinitions {
 
     private final long endOffset;
     private final Outputs outputs;
-    private final Catalogs catalogs = new Catalogs();
+    private final Catalogs catalogs;
     private boolean ready;
 
     /** A change since the last {@link #takeSweep} that every user of this subtask must see. */
@@ -52,8 +52,24 @@ final class LiveDefinitions {
      *     evaluated once the log is read that far
      */
     LiveDefinitions(long endOffset, Outputs outputs) {
+        this(endOffset, outputs, Map.of());
+    }
+
+    /**
+     * @param bootstrapNumbering the numbers of the backfill that bootstrapped the job (see {@link
+     *     Catalogs#numbering}), empty for none
+     */
+    LiveDefinitions(long endOffset, Outputs outputs, Map<String, Long> bootstrapNumbering) {
         this.endOffset = endOffset;
         this.outputs = outputs;
+        this.catalogs = new Catalogs(bootstrapNumbering);
+    }
+
+    /**
+     * Every number the catalogs gave segments and counter stores (see {@link Catalogs#numbering}).
+     */
+    Map<String, Long> numbering() {
+        return catalogs.numbering();
     }
 
     /**

@@ -18,9 +18,11 @@ import io.cohortflow.job.model.KafkaMessage;
 import io.cohortflow.job.state.StateAccessException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import org.apache.flink.api.common.accumulators.ListAccumulator;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.streaming.runtime.tasks.ExceptionInChainedOperatorException;
@@ -77,10 +79,38 @@ public class SegmentationFunction
         lapses = new Lapses(engine, user.history(), settings.asOf());
         metrics = new JobMetrics(getRuntimeContext().getMetricGroup(), engine.stats());
         outputs = new Outputs(settings.topics()).metered(metrics);
-        definitions = new LiveDefinitions(settings.definitionsEndOffset(), outputs);
+        definitions =
+                new LiveDefinitions(
+                        settings.definitionsEndOffset(), outputs, settings.bootstrapNumbering());
+        if (settings.backfill()) {
+            numbering = new ListAccumulator<>();
+            getRuntimeContext().addAccumulator(NUMBERING, numbering);
+        }
         audiences = new AudienceDeltas(definitions::deleted);
         requests = new UserRequests(engine, outputs);
         wakeUps = new WakeUps(settings, engine, user, lapses, definitions, outputs, this::emit);
+    }
+
+    /**
+     * A backfill's numbering of segments and counter stores ({@link LiveDefinitions#numbering}),
+     * under which its savepoint's profiles are written: the job it bootstraps takes it from the
+     * cut-over file. Every subtask holds the same; the first reports it as its input ends.
+     */
+    public static final String NUMBERING = "cohortflow-numbering";
+
+    private transient ListAccumulator<HashMap<String, Long>> numbering;
+
+    @Override
+    public void close() throws Exception {
+        if (numbering != null && getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0) {
+            numbering.add(new HashMap<>(numbering()));
+        }
+        super.close();
+    }
+
+    /** The numbers this subtask's catalogs gave segments and counter stores. */
+    Map<String, Long> numbering() {
+        return definitions.numbering();
     }
 
     /** The membership changes of this subtask not yet handed to the audience counts. */

@@ -3,6 +3,7 @@ package io.cohortflow.job;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.core.event.Event;
 import java.io.Serializable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What {@link SegmentationFunction} needs from the job's configuration; serializable with the
@@ -21,6 +22,9 @@ import java.io.Serializable;
  *     idempotency key
  * @param userTtlMillis how long a user with no new event is kept (0: for ever), and per workspace
  *     where it differs
+ * @param bootstrapNumbering the numbers the backfill that bootstrapped this job gave segments and
+ *     counter stores (its cut-over's, see {@link Catalogs#numbering}), which its profiles are
+ *     written under; empty for none
  */
 public record SegmentationSettings(
         long horizonMillis,
@@ -35,7 +39,8 @@ public record SegmentationSettings(
         int poisonAttempts,
         long idempotencyWindowMillis,
         long userTtlMillis,
-        java.util.HashMap<String, Long> workspaceUserTtlMillis)
+        java.util.HashMap<String, Long> workspaceUserTtlMillis,
+        java.util.HashMap<String, Long> bootstrapNumbering)
         implements Serializable {
 
     /** Failed attempts after which a record that keeps failing its task is skipped. */
@@ -61,7 +66,8 @@ public record SegmentationSettings(
                 c.poisonAttempts(),
                 c.idempotencyWindow().toMillis(),
                 c.userTtl().toMillis(),
-                userTtls(c));
+                userTtls(c),
+                new java.util.HashMap<>());
     }
 
     /**
@@ -79,6 +85,28 @@ public record SegmentationSettings(
         return counting(t, countUntil, asOf);
     }
 
+    /**
+     * The streaming job bootstrapped by a backfill that numbered segments and counter stores so
+     * (its cut-over's {@code numbering}; null for a cut-over written before it was kept).
+     */
+    public SegmentationSettings numberedAs(java.util.@Nullable Map<String, Long> numbering) {
+        return new SegmentationSettings(
+                horizonMillis,
+                historyCap,
+                maxFutureSkewMillis,
+                topics,
+                definitionsEndOffset,
+                orderedState,
+                countFrom,
+                countUntil,
+                asOf,
+                poisonAttempts,
+                idempotencyWindowMillis,
+                userTtlMillis,
+                workspaceUserTtlMillis,
+                numbering == null ? new java.util.HashMap<>() : new java.util.HashMap<>(numbering));
+    }
+
     private SegmentationSettings counting(long from, long until, long end) {
         return new SegmentationSettings(
                 horizonMillis,
@@ -93,7 +121,8 @@ public record SegmentationSettings(
                 poisonAttempts,
                 idempotencyWindowMillis,
                 userTtlMillis,
-                workspaceUserTtlMillis);
+                workspaceUserTtlMillis,
+                bootstrapNumbering);
     }
 
     private static java.util.HashMap<String, Long> userTtls(JobConfig c) {

@@ -170,6 +170,89 @@ class BackfillEqualsStreamingTest {
         }
     }
 
+    /**
+     * The job a backfill bootstraps reads the definitions log afresh; the backfill may have read
+     * them in another order (a definitions file, records compacted away meanwhile). Its profiles
+     * are written under the backfill's numbers of segments and counter stores, so the job takes
+     * those (the cut-over's numbering): numbered in its own reading order, the buyer below would
+     * read the reader's counter and be answered a reader.
+     */
+    @Test
+    void a_bootstrapped_job_numbers_segments_as_its_backfill_did_whatever_order_it_reads_them()
+            throws Exception {
+        String reads = TestRecords.threePageviewsIn(30).replace("\"at_least\":3", "\"at_least\":1");
+        long t = Instant.parse("2026-10-01T00:00:00Z").toEpochMilli();
+        long until = t + DAY;
+        // The backfill's file: the reader first.
+        SegmentationFunction backfill =
+                new SegmentationFunction(
+                        SegmentationSettings.backfill(JobConfig.defaults(), Long.MIN_VALUE, until));
+        org.apache.flink.runtime.checkpoint.OperatorSubtaskState snapshot;
+        try (var h = harness(backfill)) {
+            broadcast(h, TestRecords.segment("ws", "reader", 1, 0, true, false, reads, 0));
+            broadcast(
+                    h,
+                    TestRecords.segment(
+                            "ws", "buyer", 1, 0, true, false, TestRecords.everPurchased(), 1));
+            h.processBroadcastWatermark(new Watermark(Long.MAX_VALUE));
+            h.processElement(
+                    inbound("u", new Event("Purchase", t, java.util.Map.of(), null, null)), t);
+            h.processWatermark(new Watermark(until));
+            snapshot = h.snapshot(1, 1);
+        }
+        // A bootstrap savepoint holds keyed state and timers only, no broadcast state.
+        var keyed =
+                org.apache.flink.runtime.checkpoint.OperatorSubtaskState.builder()
+                        .setManagedKeyedState(snapshot.getManagedKeyedState())
+                        .setRawKeyedState(snapshot.getRawKeyedState())
+                        .build();
+
+        // The topic: the buyer first.
+        var boot =
+                new KeyedBroadcastOperatorTestHarness<>(
+                        new SegmentationOperator(
+                                new SegmentationFunction(
+                                        SegmentationSettings.of(JobConfig.defaults(), 0, false)
+                                                .countingFrom(until)
+                                                .numberedAs(backfill.numbering()))),
+                        Inbound::getKey,
+                        Types.STRING,
+                        1,
+                        1,
+                        0);
+        try (boot) {
+            boot.setProcessingTime(Instant.parse("2026-12-01T00:00:00Z").toEpochMilli());
+            boot.initializeState(keyed);
+            boot.open();
+            broadcast(
+                    boot,
+                    TestRecords.segment(
+                            "ws", "buyer", 1, 0, true, false, TestRecords.everPurchased(), 0));
+            broadcast(boot, TestRecords.segment("ws", "reader", 1, 0, true, false, reads, 1));
+            boot.processBroadcastWatermark(new Watermark(Long.MAX_VALUE));
+            boot.processElement(
+                    TestRecords.inbound(
+                            TestRecords.envelope(
+                                    "ws", "u", "request-1", TestRecords.event("Other", until))),
+                    until);
+            List<String> cohorts = new ArrayList<>();
+            for (KafkaMessage m : boot.extractOutputValues()) {
+                JsonNode j = Json.MAPPER.readTree(m.value);
+                if (j.has("change")) {
+                    cohorts.add(j.get("change").asText() + " " + j.get("segment_id").asText());
+                } else if (j.has("cohorts")) {
+                    j.get("cohorts").forEach(c -> cohorts.add("reply " + c.asText()));
+                }
+            }
+            for (JsonNode reply : TestRecords.side(boot, JobConfig.defaults().topics().replies())) {
+                if (reply.has("cohorts")) {
+                    reply.get("cohorts").forEach(c -> cohorts.add("reply " + c.asText()));
+                }
+            }
+            assertThat(cohorts).containsExactly("reply buyer");
+        }
+    }
+
     /** The membership transitions among the operator's output, as "change time". */
     private static List<String> changes(List<KafkaMessage> out) throws Exception {
         List<String> changes = new ArrayList<>();
@@ -277,14 +360,15 @@ class BackfillEqualsStreamingTest {
     private static KeyedBroadcastOperatorTestHarness<
                     String, Inbound, DefinitionUpdate, KafkaMessage>
             harness(SegmentationSettings settings) throws Exception {
+        return harness(new SegmentationFunction(settings));
+    }
+
+    private static KeyedBroadcastOperatorTestHarness<
+                    String, Inbound, DefinitionUpdate, KafkaMessage>
+            harness(SegmentationFunction function) throws Exception {
         var h =
                 new KeyedBroadcastOperatorTestHarness<>(
-                        new SegmentationOperator(new SegmentationFunction(settings)),
-                        Inbound::getKey,
-                        Types.STRING,
-                        1,
-                        1,
-                        0);
+                        new SegmentationOperator(function), Inbound::getKey, Types.STRING, 1, 1, 0);
         h.setProcessingTime(Instant.parse("2026-12-01T00:00:00Z").toEpochMilli());
         h.open();
         return h;

@@ -183,6 +183,13 @@ class BackfillTest extends KafkaJobTest {
         assertThat(written.cutoverMillis()).isEqualTo(cutover);
         long skipped = written.offsets().values().stream().mapToLong(Long::longValue).sum();
         assertThat(skipped).isPositive().isLessThan(h.records().size());
+        // The numbers its profiles are written under, for the job it bootstraps: every segment's.
+        assertThat(written.numbering())
+                .isNotEmpty()
+                .allSatisfy((key, n) -> assertThat(key).matches("(ordinal|store):ws/.+"));
+        assertThat(written.numbering().keySet().stream().filter(k -> k.startsWith("ordinal:")))
+                .isNotEmpty()
+                .hasSizeLessThanOrEqualTo(DEFINITIONS);
 
         // 4. The streaming job from that savepoint, reading the live tail from the cut-over.
         Map<String, String> tail = new HashMap<>();

@@ -324,8 +324,19 @@ public final class Backfill {
         of(o, c).build(env);
         JobExecutionResult result = env.execute("cohortflow-backfill");
         if (cutover != null) {
-            cutover.write();
+            cutover.numbered(numbering(result)).write();
         }
         return result;
+    }
+
+    /** The numbering the backfill's segmentation ran with (its first subtask's report). */
+    private static Map<String, Long> numbering(JobExecutionResult result) {
+        List<Map<String, Long>> reported =
+                result.getAccumulatorResult(SegmentationFunction.NUMBERING);
+        if (reported == null || reported.isEmpty()) {
+            throw new IllegalStateException(
+                    "the backfill's segmentation reported no numbering of its definitions");
+        }
+        return reported.get(0);
     }
 }

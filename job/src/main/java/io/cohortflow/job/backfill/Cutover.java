@@ -10,6 +10,7 @@ import java.util.Map;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 import org.apache.kafka.common.TopicPartition;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where a backfill hands over to the streaming job, written next to its savepoint as {@value
@@ -23,13 +24,33 @@ import org.apache.kafka.common.TopicPartition;
  * @param eventsTopic the topic the offsets belong to
  * @param offsets partition to the first offset the streaming job reads
  * @param maxParallelism key groups of the savepoint: the streaming job must use the same
+ * @param numbering the numbers the backfill gave segments and counter stores, under which the
+ *     savepoint's profiles are written: the streaming job numbers them alike, whatever the order it
+ *     reads the definitions in (null in a file written before it was kept)
  */
 public record Cutover(
         String savepoint,
         String cutover,
         String eventsTopic,
         Map<Integer, Long> offsets,
-        int maxParallelism) {
+        int maxParallelism,
+        @Nullable Map<String, Long> numbering) {
+
+    /** A cut-over before its run: the numbering is the run's ({@link #numbered}). */
+    public Cutover(
+            String savepoint,
+            String cutover,
+            String eventsTopic,
+            Map<Integer, Long> offsets,
+            int maxParallelism) {
+        this(savepoint, cutover, eventsTopic, offsets, maxParallelism, null);
+    }
+
+    /** This cut-over with the numbering its backfill ran with. */
+    public Cutover numbered(Map<String, Long> numbering) {
+        return new Cutover(
+                savepoint, cutover, eventsTopic, offsets, maxParallelism, Map.copyOf(numbering));
+    }
 
     public static final String FILE = "cohortflow-cutover.json";
 
