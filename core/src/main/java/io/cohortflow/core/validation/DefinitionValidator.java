@@ -385,12 +385,18 @@ public final class DefinitionValidator {
                                             + " container: containers nest visitors > visits >"
                                             + " hits"));
                 }
-                if (c.atLeast() > 1 && c.context() == Context.HITS && scope == Context.HITS) {
+                if (c.atLeast() > 1 && c.context() == scope && scope != Context.VISITORS) {
+                    // Its units are those of the container around it, of which it sees one.
+                    String unit = scope == Context.HITS ? "hit" : "visit";
                     problems.add(
                             Problem.error(
                                     "invalid_value",
                                     ptr + "/at_least",
-                                    "inside a hits container there is one hit: at_least must be 1"));
+                                    "inside a "
+                                            + scope.json()
+                                            + " container there is one "
+                                            + unit
+                                            + ": at_least must be 1"));
                 }
                 if (c.atLeast() > 1 && c.context() == Context.VISITORS) {
                     problems.add(
@@ -447,31 +453,43 @@ public final class DefinitionValidator {
                                                 + " is a number; use eq, gt, lt, ge, le, range or"
                                                 + " eq-in"));
                     }
-                } else if (c.op().negationOf() != null && scope != Context.HITS) {
-                    problems.add(
-                            Problem.warning(
-                                    "negation_scope",
-                                    ptr + "/func",
-                                    "\""
-                                            + c.op().json()
-                                            + "\" in a "
-                                            + scope.json()
-                                            + " container holds when any one hit differs; to"
-                                            + " exclude "
-                                            + scope.json()
-                                            + " with a matching hit, use \"without\" around the"
-                                            + " positive comparison"));
+                } else if (c.op().negationOf() != null) {
+                    negationScope(c.op().json(), ptr, scope);
                 }
             } else if (p instanceof Pred.Exists x) {
                 val(x.val(), ptr + "/val");
                 if (x.val().aggregate()) {
                     aggregate(ptr);
+                } else if (x.negated()) {
+                    negationScope("not-exists", ptr, scope);
                 }
             } else if (p instanceof Pred.EventExists) {
                 features.add("function_event");
             } else if (p instanceof Pred.Sequence s) {
                 sequence(s, ptr, scope, depth);
             }
+        }
+
+        /**
+         * A negation tested per hit ({@code func}) in a larger container holds when any one hit
+         * lacks what it negates, which is seldom what was meant.
+         */
+        private void negationScope(String func, String ptr, Context scope) {
+            if (scope == Context.HITS) {
+                return;
+            }
+            problems.add(
+                    Problem.warning(
+                            "negation_scope",
+                            ptr + "/func",
+                            "\""
+                                    + func
+                                    + "\" in a "
+                                    + scope.json()
+                                    + " container holds when any one hit differs; to exclude "
+                                    + scope.json()
+                                    + " with a matching hit, use \"without\" around the positive"
+                                    + " form"));
         }
 
         private void aggregate(String ptr) {

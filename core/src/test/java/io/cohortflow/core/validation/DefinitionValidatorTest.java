@@ -61,6 +61,14 @@ class DefinitionValidatorTest {
         assertThat(validate(hitInHit).errors())
                 .extracting(Problem::code, Problem::pointer)
                 .containsExactly(tuple("invalid_value", "/container/pred/at_least"));
+        String visitInVisit =
+                visitors(
+                        "{\"func\":\"container\",\"context\":\"visits\",\"pred\":{\"func\":\"container\","
+                                + "\"context\":\"visits\",\"at_least\":2,\"pred\":{\"func\":\"event-exists\","
+                                + "\"evt\":\"A\"}}}");
+        assertThat(validate(visitInVisit).errors())
+                .extracting(Problem::code, Problem::pointer)
+                .containsExactly(tuple("invalid_value", "/container/pred/pred/at_least"));
         // Hits in a visitor may be counted.
         assertThat(
                         validate(
@@ -116,6 +124,17 @@ class DefinitionValidatorTest {
                                 "{\"func\":\"not-streq\",\"val\":{\"func\":\"attr\",\"name\":\"variables/category\"},\"str\":\"news\"}"));
         assertThat(v.valid()).isTrue();
         assertThat(v.warnings()).extracting(Problem::code).containsExactly("negation_scope");
+        // not-exists is tested per hit too: any hit without the attribute satisfies it.
+        ValidationResult absent =
+                validate(
+                        visitors(
+                                "{\"func\":\"not-exists\",\"val\":{\"func\":\"attr\",\"name\":\"variables/coupon\"}}"));
+        assertThat(absent.warnings())
+                .extracting(Problem::code, Problem::pointer)
+                .containsExactly(tuple("negation_scope", "/container/pred/func"));
+        // not-event-exists is a unit's: no event of the name in it.
+        assertThat(validate(visitors("{\"func\":\"not-event-exists\",\"evt\":\"A\"}")).warnings())
+                .isEmpty();
     }
 
     @Test

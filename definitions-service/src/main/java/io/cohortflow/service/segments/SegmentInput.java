@@ -50,7 +50,9 @@ public record SegmentInput(
                     "definitionLastModified",
                     "template",
                     "deleted",
-                    "propagation");
+                    "propagation",
+                    "audienceSize",
+                    "audienceLastDay");
     // Lengths of name and description are configurable limits (SegmentLimits), checked by the
     // service; the rsid names a configured data view, so any longer one is unknown anyway.
     private static final int MAX_RSID = 255;

@@ -63,7 +63,15 @@ class SegmentLimitsAndReferencesTest {
     void what_a_read_answered_goes_back_in_a_put_with_its_tags_unchanged() {
         String id = create(alice, "Round trip", Defs.mobile());
         assertThat(setTags(alice, id, 2, 10).status()).isEqualTo(200);
-        JsonNode read = alice.get("/segments/" + id + "?expansion=tags,definition").json();
+        // Every expansion: whatever a read can answer goes back.
+        JsonNode read =
+                alice.get(
+                                "/segments/"
+                                        + id
+                                        + "?expansion="
+                                        + String.join(
+                                                ",", new java.util.TreeSet<>(Params.EXPANSIONS)))
+                        .json();
         ((com.fasterxml.jackson.databind.node.ObjectNode) read).put("name", "Round trip, renamed");
 
         Http.Response put = alice.put("/segments/" + id, read);
