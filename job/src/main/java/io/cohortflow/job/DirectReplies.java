@@ -134,6 +134,9 @@ public final class DirectReplies extends ProcessFunction<KafkaMessage, KafkaMess
             private volatile boolean connecting;
             private volatile long retryAt;
 
+            /** Where a read that should find nothing goes (see {@link #send}). */
+            private final ByteBuffer probe = ByteBuffer.allocate(1);
+
             Connection(String address) {
                 this.address = address;
             }
@@ -146,6 +149,13 @@ public final class DirectReplies extends ProcessFunction<KafkaMessage, KafkaMess
                     return false;
                 }
                 try {
+                    if (ch.read(probe.clear()) != 0) {
+                        // The replica never writes: the end of its stream means it closed (say
+                        // it restarted at the same address), and a write would still land in the
+                        // local buffer and be lost with no error until the next one.
+                        broken(new IOException("the replica closed the connection"));
+                        return false;
+                    }
                     while (frame.hasRemaining()) {
                         if (ch.write(frame) == 0) {
                             // The replica does not keep up: a frame cut short would corrupt the

@@ -87,6 +87,39 @@ class DirectRepliesTest {
         }
     }
 
+    /**
+     * A replica that closed its end (restarted at the same address, as a service container in its
+     * pod does): the next reply takes the topic. Written to the closed connection, it landed in the
+     * local socket buffer, counted as sent, and was lost; only the write after it failed.
+     */
+    @Test
+    void the_first_reply_after_the_replica_closed_its_end_takes_the_topic() throws Exception {
+        try (ServerSocket replica =
+                new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            String address = "127.0.0.1:" + replica.getLocalPort();
+            offer(reply("r0", address));
+            try (Socket s = replica.accept();
+                    DataInputStream in =
+                            new DataInputStream(new BufferedInputStream(s.getInputStream()))) {
+                Awaitility.await()
+                        .atMost(Duration.ofSeconds(10))
+                        .until(
+                                () -> {
+                                    offer(reply("probe", address));
+                                    return direct > 0;
+                                });
+                assertThat(ReplyFrames.read(in).key()).isEqualTo("probe");
+            }
+            Thread.sleep(200); // the end of stream reaches the job's side
+            int directBefore = direct;
+            offer(reply("after", address));
+            assertThat(direct).isEqualTo(directBefore);
+            assertThat(topic).extracting(m -> m.key).contains("after");
+        } finally {
+            replicas.close();
+        }
+    }
+
     @Test
     void a_replica_that_cannot_be_reached_takes_the_topic_and_is_not_retried_at_once()
             throws Exception {
