@@ -89,6 +89,12 @@ public record EventEnvelope(
     public static final int MAX_IDEMPOTENCY_KEY = 128;
 
     /**
+     * The most events one envelope carries: the job refuses more, so no reader's limit (the
+     * segmentation API's {@code max-events}) may be set above it.
+     */
+    public static final int MAX_EVENTS = 1_000;
+
+    /**
      * The longest workspace, user id and request id an envelope may carry (characters): each goes
      * into the key or body of what the job writes for it (memberships, the reply), and a record
      * over the producers' size limit would fail the job on every replay, where a long id is the

@@ -5,6 +5,7 @@ import io.cohortflow.core.config.InvalidSettingException;
 import io.cohortflow.core.config.Setting;
 import io.cohortflow.core.config.Settings;
 import io.cohortflow.core.contract.EstimateRequest;
+import io.cohortflow.core.contract.EventEnvelope;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.core.event.EventLimits;
 import io.cohortflow.service.config.ServiceConfig;
@@ -77,8 +78,9 @@ public record SegmentationConfig(
                             "cohortflow.segmentation.max-events",
                             10,
                             0,
-                            10_000,
-                            "Events one request may carry (the spec's 10).")
+                            EventEnvelope.MAX_EVENTS,
+                            "Events one request may carry (the spec's 10; the job takes at most"
+                                    + " 1000 in one record).")
                     .deprecated("cohortflow.segmentation.maxEvents");
     public static final Setting<Integer> MAX_ALIASES =
             Setting.integer(

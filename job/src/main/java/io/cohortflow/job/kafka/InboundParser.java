@@ -24,7 +24,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class InboundParser {
     /** More events than this in one envelope is not a user's behaviour but a producer bug. */
-    public static final int MAX_EVENTS = 1_000;
+    public static final int MAX_EVENTS = EventEnvelope.MAX_EVENTS;
 
     private InboundParser() {}
 
