@@ -58,6 +58,12 @@ public final class MemberExports {
         List<MembersExport.Member> out = new ArrayList<>();
         int file = at == null ? 0 : at.file();
         long offset = at == null ? 0 : at.offset();
+        if (at != null && !atLineStart(files, file, offset)) {
+            // An offset this API gave out starts a line of the file it names; any other would
+            // read half a line.
+            throw ServiceException.badRequest(
+                    "invalid_cursor", "cursor is not one this API gave out: " + cursor);
+        }
         try {
             while (file < files.size() && out.size() < limit) {
                 try (FileChannel ch = FileChannel.open(files.get(file), StandardOpenOption.READ)) {
@@ -158,6 +164,25 @@ public final class MemberExports {
             b.write(c);
         }
         return c == -1 && b.size() == 0 ? null : b.toByteArray();
+    }
+
+    /** Whether {@code offset} starts a line of file {@code file} (or is its end). */
+    private static boolean atLineStart(List<Path> files, int file, long offset) {
+        if (file >= files.size()) {
+            return file == files.size() && offset == 0;
+        }
+        try (FileChannel ch = FileChannel.open(files.get(file), StandardOpenOption.READ)) {
+            if (offset == 0 || offset == ch.size()) {
+                return offset <= ch.size();
+            }
+            if (offset > ch.size()) {
+                return false;
+            }
+            java.nio.ByteBuffer before = java.nio.ByteBuffer.allocate(1);
+            return ch.read(before, offset - 1) == 1 && before.get(0) == '\n';
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**

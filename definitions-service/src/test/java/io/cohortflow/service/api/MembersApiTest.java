@@ -126,6 +126,26 @@ class MembersApiTest {
         Http.Response crossed = alice.get("/segments/" + other + "/members?cursor=" + second);
         assertThat(crossed.status()).as(crossed.toString()).isEqualTo(400);
         assertThat(crossed.json().get("errorCode").asText()).isEqualTo("invalid_cursor");
+        // The same cursor edited to start mid-line, or past the file's end: not one given out.
+        String decoded =
+                new String(
+                        java.util.Base64.getUrlDecoder().decode(second),
+                        java.nio.charset.StandardCharsets.UTF_8);
+        String[] parts = decoded.split(":", 4);
+        for (String offset :
+                List.of(
+                        Long.toString(Long.parseLong(parts[2]) + 1),
+                        Long.toString(Long.parseLong(parts[2]) + 1_000_000))) {
+            String edited =
+                    java.util.Base64.getUrlEncoder()
+                            .withoutPadding()
+                            .encodeToString(
+                                    (parts[0] + ":" + parts[1] + ":" + offset + ":" + parts[3])
+                                            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            Http.Response r = alice.get("/segments/" + id + "/members?cursor=" + edited);
+            assertThat(r.status()).as(r.toString()).isEqualTo(400);
+            assertThat(r.json().get("errorCode").asText()).isEqualTo("invalid_cursor");
+        }
         assertThat(alice.get("/segments/" + id + "/members?limit=0").status()).isEqualTo(400);
         // Another workspace's key sees no such segment.
         assertThat(eve.get("/segments/" + id + "/members").status()).isEqualTo(404);
