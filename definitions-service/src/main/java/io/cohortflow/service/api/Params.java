@@ -51,17 +51,19 @@ final class Params {
         return l;
     }
 
-    /** A comma-delimited list; null when the parameter is absent. */
+    /**
+     * A comma-delimited list; null when the parameter is absent or names nothing ({@code rsids=}),
+     * as the other parameters fall back to their defaults when empty: an empty filter would match
+     * nothing.
+     */
     static @Nullable List<String> list(Context ctx, String name) {
-        List<String> values = ctx.queryParams(name);
-        if (values.isEmpty()) {
-            return null;
-        }
-        return values.stream()
-                .flatMap(v -> Arrays.stream(v.split(",")))
-                .map(String::trim)
-                .filter(s -> !s.isEmpty())
-                .toList();
+        List<String> values =
+                ctx.queryParams(name).stream()
+                        .flatMap(v -> Arrays.stream(v.split(",")))
+                        .map(String::trim)
+                        .filter(s -> !s.isEmpty())
+                        .toList();
+        return values.isEmpty() ? null : values;
     }
 
     static Set<String> expansion(Context ctx, Set<String> whenAbsent) {

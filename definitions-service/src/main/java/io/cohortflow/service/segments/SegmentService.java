@@ -109,6 +109,9 @@ public final class SegmentService {
         if (include.contains(SegmentList.IncludeType.ALL) && !p.can(Role.ADMIN)) {
             throw ServiceException.forbidden("includeType=all needs the admin role");
         }
+        if (q.rsids() != null) {
+            q.rsids().forEach(this::requireDataView); // a typo would answer an empty list
+        }
         Stream<View> own =
                 store.all(p.workspace()).stream()
                         .map(e -> new View(e.segment(), e.offset(), false))

@@ -284,6 +284,12 @@ class SegmentsApiTest {
                 .hasSize(3);
         assertThat(ids(bob.get("/segments?rsids=web&segmentFilter=" + a + "," + b + "," + c)))
                 .containsExactly(c);
+        // An unknown data view is an error, not an empty list; an empty filter filters nothing.
+        Http.Response unknownView = bob.get("/segments?rsids=web,nope");
+        assertThat(unknownView.status()).as(unknownView.toString()).isEqualTo(400);
+        assertThat(unknownView.json().get("errorCode").asText()).isEqualTo("unknown_rsid");
+        assertThat(ids(bob.get("/segments?rsids=&segmentFilter=" + a + "," + b + "," + c)))
+                .hasSize(3);
         Http.Response tag =
                 bob.put(
                         "/componentmetadata/tags/tagitems",
