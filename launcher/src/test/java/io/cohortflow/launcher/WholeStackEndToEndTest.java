@@ -760,6 +760,9 @@ class WholeStackEndToEndTest {
                                 "invalid_user_identifier"),
                         Map.entry("{\"aliases\":[]}", "invalid_user_identifier"),
                         Map.entry(
+                                "{\"aliases\":[{\"priority\":-1,\"tag\":\"t\",\"id\":\"i\"}]}",
+                                "invalid_user_identifier"),
+                        Map.entry(
                                 "{" + user + ",\"events\":[{\"name\":\"P\",\"properties\":{}}]}",
                                 "invalid_event"),
                         Map.entry(
@@ -792,6 +795,10 @@ class WholeStackEndToEndTest {
             assertThat(r.statusCode()).as(c.getKey()).isEqualTo(400);
             assertErrorBody(r, 400, c.getValue());
         }
+        // An empty list of aliases says nothing, as null does: the user_id is the one given.
+        HttpResponse<String> unusedAliases =
+                segment("admin-key", "", "{" + user + ",\"aliases\":[],\"alias\":null}");
+        assertThat(unusedAliases.statusCode()).as(unusedAliases.body()).isEqualTo(200);
         assertErrorBody(
                 segment("admin-key", "&activations=maybe", "{" + user + "}"),
                 400,

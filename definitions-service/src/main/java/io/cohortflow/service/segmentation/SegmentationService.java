@@ -331,10 +331,10 @@ public final class SegmentationService {
         int priority = 0;
         if (prioritised) {
             JsonNode p = n.get("priority");
-            if (p == null || !p.canConvertToInt() || !p.isIntegralNumber()) {
+            if (p == null || !p.canConvertToInt() || !p.isIntegralNumber() || p.intValue() < 0) {
                 throw ServiceException.badRequest(
                         "invalid_user_identifier",
-                        where + ".priority is required, an integer (0 is the strongest)",
+                        where + ".priority is required, an integer from 0 (the strongest)",
                         where + ".priority: " + (p == null ? "missing" : p.toString()));
             }
             priority = p.intValue();
@@ -434,8 +434,9 @@ public final class SegmentationService {
         return s.length() <= 64 ? s : s.substring(0, 64) + "...";
     }
 
+    /** A field that says something: absent, null and (for aliases) an empty list do not. */
     private static JsonNode present(JsonNode body, String field) {
         JsonNode v = body.get(field);
-        return v == null || v.isNull() ? null : v;
+        return v == null || v.isNull() || (v.isArray() && v.isEmpty()) ? null : v;
     }
 }
