@@ -67,6 +67,11 @@ public final class ApiKeySettings {
         for (String name : names) {
             String p = API_KEYS + name + ".";
             String org = require(props, p + "org");
+            if (org.indexOf('/') >= 0) {
+                // The org is the workspace, the first part of every key the system writes
+                // (workspace/segment, workspace/user): a '/' would split it.
+                throw new InvalidSettingException(p + "org cannot contain '/', got '" + org + "'");
+            }
             String keyHash = props.get(p + "key-hash");
             String key = props.get(p + "key");
             if ((keyHash == null) == (key == null)) {

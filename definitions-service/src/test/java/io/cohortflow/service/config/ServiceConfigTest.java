@@ -182,5 +182,14 @@ class ServiceConfigTest {
                                 ServiceConfig.from(
                                         Map.of("cohortflow.api-keys.x.org", "acme"), Map.of()))
                 .hasMessageContaining("key or key-hash");
+        // The org is the workspace, the first part of the keys the system writes.
+        assertThatThrownBy(
+                        () ->
+                                ServiceConfig.from(
+                                        Map.of(
+                                                "cohortflow.api-keys.x.org", "acme/eu",
+                                                "cohortflow.api-keys.x.key", "k"),
+                                        Map.of()))
+                .hasMessageContaining("cohortflow.api-keys.x.org cannot contain '/'");
     }
 }
