@@ -9,7 +9,9 @@ import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.ReplyRecord;
 import io.cohortflow.core.eval.EngineConfig;
 import io.cohortflow.service.Failures;
+import io.cohortflow.service.ServiceException;
 import io.cohortflow.service.kafka.Follower;
+import io.cohortflow.service.segments.SegmentLimits;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -343,11 +345,26 @@ public final class JobClient implements AutoCloseable {
         String id = envelope.requestId();
         long started = System.nanoTime();
         CompletableFuture<ReplyRecord> f = new CompletableFuture<>();
+        byte[] value = Json.bytes(envelope);
+        if (value.length > SegmentLimits.BROKER_LIMIT) {
+            // Kafka would refuse the record whatever the retry: the client's to make smaller
+            // (possible only with cohortflow.service.max-body-bytes raised past the default).
+            f.completeExceptionally(
+                    ServiceException.withDetail(
+                            413,
+                            "body_too_large",
+                            "the request's events take "
+                                    + value.length
+                                    + " bytes as one record, past the "
+                                    + SegmentLimits.BROKER_LIMIT
+                                    + " a Kafka record may take; send them in several requests",
+                            "record of " + value.length + " bytes"));
+            return f;
+        }
         pending.put(id, f);
         try {
             producer.send(
-                    new ProducerRecord<>(
-                            config.topics().events(), envelope.key(), Json.bytes(envelope)),
+                    new ProducerRecord<>(config.topics().events(), envelope.key(), value),
                     (meta, error) -> {
                         if (error != null) {
                             pending.remove(id);

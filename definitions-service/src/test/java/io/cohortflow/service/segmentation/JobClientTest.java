@@ -12,6 +12,48 @@ import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.Test;
 
 class JobClientTest {
+    /**
+     * A request whose record Kafka would refuse (possible with the body limit raised) is the
+     * client's to make smaller: a 413 at once, not a 503 telling it to retry the same for ever.
+     */
+    @Test
+    void a_request_past_what_a_kafka_record_takes_is_413_at_once() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            JobClient job =
+                    new JobClient(
+                            kafka.bootstrapServers(),
+                            "127.0.0.1",
+                            SegmentationConfig.from(Map.of(), Map.of()));
+            job.start();
+            try {
+                var big =
+                        io.cohortflow.core.contract.Json.MAPPER
+                                .createObjectNode()
+                                .put("name", "P")
+                                .put("text", "x".repeat(1_100_000));
+                var answer =
+                        job.request(
+                                new EventEnvelope(
+                                        "ws",
+                                        UUID.randomUUID().toString(),
+                                        List.of(big),
+                                        "r1",
+                                        false,
+                                        false,
+                                        null));
+                assertThatThrownBy(answer::get)
+                        .isInstanceOf(ExecutionException.class)
+                        .cause()
+                        .isInstanceOfSatisfying(
+                                io.cohortflow.service.ServiceException.class,
+                                e -> assertThat(e.status()).isEqualTo(413));
+                assertThat(job.waiting()).isZero();
+            } finally {
+                job.close();
+            }
+        }
+    }
+
     @Test
     void a_request_the_producer_refuses_by_throwing_leaves_nothing_waiting() throws Exception {
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
