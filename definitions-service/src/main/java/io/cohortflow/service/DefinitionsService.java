@@ -145,6 +145,7 @@ public final class DefinitionsService implements AutoCloseable {
                         config.dataViews(),
                         config.segmentLimits(),
                         audiences,
+                        config.horizon(),
                         Clock.systemUTC());
         App.Services services =
                 new App.Services(

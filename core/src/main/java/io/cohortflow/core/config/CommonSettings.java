@@ -92,7 +92,8 @@ public final class CommonSettings {
                             EngineConfig.DEFAULT.horizon(),
                             false,
                             "How long an event stays in a user's history; no window sees further"
-                                    + " back, and an older event is refused.")
+                                    + " back (validation reports a longer one batch only), and an"
+                                    + " older event is refused.")
                     .deprecated("state.horizon")
                     .deprecated("cohortflow.segmentation.horizon");
 

@@ -36,6 +36,8 @@ import java.util.Map;
  * @param apiKeys the provisioned keys, already hashed
  * @param exportDir where members exports are read from (the newest covering a segment)
  * @param compactInterval how often the store tombstones the definitions records no reader needs
+ * @param horizon how far back the job's state reaches ({@code cohortflow.state.horizon}, shared
+ *     with the job): a window past it is batch only, which validation reports
  */
 public record ServiceConfig(
         String host,
@@ -53,7 +55,8 @@ public record ServiceConfig(
         Map<String, String> dataViews,
         List<ApiKeys.Entry> apiKeys,
         Path exportDir,
-        Duration compactInterval) {
+        Duration compactInterval,
+        Duration horizon) {
 
     public static final Setting<String> HOST =
             Setting.text(
@@ -305,7 +308,8 @@ public record ServiceConfig(
                 dataViews(s.get(DATA_VIEWS)),
                 ApiKeySettings.read(s),
                 Path.of(s.get(CommonSettings.EXPORT_DIR)),
-                s.get(COMPACT_INTERVAL));
+                s.get(COMPACT_INTERVAL),
+                s.get(CommonSettings.HORIZON));
     }
 
     private static Map<String, String> dataViews(String spec) {
@@ -341,7 +345,8 @@ public record ServiceConfig(
                 dataViews,
                 apiKeys,
                 exportDir,
-                compactInterval);
+                compactInterval,
+                horizon);
     }
 
     public ServiceConfig withBootstrap(String b) {
@@ -361,7 +366,8 @@ public record ServiceConfig(
                 dataViews,
                 apiKeys,
                 exportDir,
-                compactInterval);
+                compactInterval,
+                horizon);
     }
 
     public ServiceConfig withLimits(int perMinute, int concurrent) {
@@ -381,7 +387,8 @@ public record ServiceConfig(
                 dataViews,
                 apiKeys,
                 exportDir,
-                compactInterval);
+                compactInterval,
+                horizon);
     }
 
     public ServiceConfig withApiKeys(List<ApiKeys.Entry> keys) {
@@ -401,6 +408,7 @@ public record ServiceConfig(
                 dataViews,
                 keys,
                 exportDir,
-                compactInterval);
+                compactInterval,
+                horizon);
     }
 }

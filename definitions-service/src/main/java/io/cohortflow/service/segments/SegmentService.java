@@ -17,6 +17,7 @@ import io.cohortflow.service.store.DefinitionStore;
 import io.cohortflow.service.store.PropagationTracker;
 import io.cohortflow.service.store.StoredSegment;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -77,13 +78,20 @@ public final class SegmentService {
             Map<String, String> dataViews,
             SegmentLimits limits,
             Audiences audiences,
+            Duration horizon,
             Clock clock) {
         this.store = store;
         this.audiences = audiences;
         this.propagation = propagation;
         this.templates = templates;
         this.dataViews = Map.copyOf(dataViews);
-        this.validator = new DefinitionValidator(limits.guardrails(), EngineConfig.DEFAULT);
+        this.validator =
+                new DefinitionValidator(
+                        limits.guardrails(),
+                        new EngineConfig(
+                                horizon,
+                                EngineConfig.DEFAULT.historyCap(),
+                                EngineConfig.DEFAULT.maxFutureSkew()));
         this.references = new References(store, templates);
         this.dependents = new Dependents(store);
         this.limits = limits;

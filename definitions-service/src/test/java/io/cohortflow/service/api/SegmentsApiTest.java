@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohortflow.core.contract.AppliedRecord;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -190,6 +191,38 @@ class SegmentsApiTest {
         JsonNode bad = alice.post("/segments/validate?rsid=default", Defs.unknownFunction()).json();
         assertThat(bad.get("valid").asBoolean()).isFalse();
         assertThat(bad.get("errors").get(0).get("pointer").asText()).startsWith("/container/pred");
+    }
+
+    /**
+     * A window past the state's horizon ({@code cohortflow.state.horizon}, shared with the job) is
+     * batch only: validation judges it by the configured horizon, not the default 90 days.
+     */
+    @Test
+    void validate_judges_windows_by_the_configured_horizon() throws Exception {
+        String sixtyDays =
+                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
+                        + "\"context\":\"hits\",\"window\":{\"count\":60,\"unit\":\"day\"},"
+                        + "\"pred\":{\"func\":\"event-exists\",\"evt\":\"Purchase\"}}}";
+        JsonNode definition =
+                com.fasterxml.jackson.databind.json.JsonMapper.builder()
+                        .build()
+                        .readTree(sixtyDays);
+        JsonNode byDefault = alice.post("/segments/validate?rsid=default", definition).json();
+        assertThat(byDefault.get("warnings")).isEmpty();
+        TestApp thirtyDays = new TestApp(Duration.ofDays(30));
+        try {
+            JsonNode short_ =
+                    thirtyDays
+                            .as("alice")
+                            .post("/segments/validate?rsid=default", definition)
+                            .json();
+            assertThat(short_.get("warnings").get(0).get("code").asText())
+                    .isEqualTo("window_exceeds_horizon");
+            assertThat(short_.get("warnings").get(0).get("message").asText()).contains("30 days");
+            assertThat(short_.get("supported_products").toString()).isEqualTo("[\"batch\"]");
+        } finally {
+            thirtyDays.close();
+        }
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.cohortflow.service.api;
 
+import io.cohortflow.core.eval.EngineConfig;
 import io.cohortflow.service.auth.ApiKeys;
 import io.cohortflow.service.auth.Role;
 import io.cohortflow.service.limits.WorkspaceLimits;
@@ -61,6 +62,16 @@ public final class TestApp implements AutoCloseable {
     }
 
     public TestApp(WorkspaceLimits limits, long maxBody, SegmentLimits segmentLimits) {
+        this(limits, maxBody, segmentLimits, EngineConfig.DEFAULT.horizon());
+    }
+
+    /** Default limits, and the state's horizon as {@code cohortflow.state.horizon} sets it. */
+    public TestApp(Duration horizon) {
+        this(new WorkspaceLimits(100_000, 100), 64 * 1024, SegmentLimits.DEFAULT, horizon);
+    }
+
+    public TestApp(
+            WorkspaceLimits limits, long maxBody, SegmentLimits segmentLimits, Duration horizon) {
         store = new DefinitionStore(log, Duration.ofSeconds(5), callbacks, 5);
         store.start(Duration.ofSeconds(5));
         SegmentService svc =
@@ -72,6 +83,7 @@ public final class TestApp implements AutoCloseable {
                         segmentLimits,
                         // Never started: no job here, so every segment's audience is empty.
                         new Audiences("127.0.0.1:1", "cohortflow.audiences", Duration.ofSeconds(1)),
+                        horizon,
                         Clock.systemUTC());
         ApiKeys keys =
                 new ApiKeys(
