@@ -47,7 +47,8 @@ public final class CohortflowServer implements AutoCloseable {
                                     config,
                                     segmentation.controllers(),
                                     segmentation.readers(),
-                                    segmentation.estimator())
+                                    segmentation.estimator(),
+                                    segmentation.attributes())
                             .start();
             return new CohortflowServer(segmentation, service);
         } catch (RuntimeException e) {

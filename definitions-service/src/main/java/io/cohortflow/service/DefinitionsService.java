@@ -10,6 +10,7 @@ import io.cohortflow.service.limits.WorkspaceLimits;
 import io.cohortflow.service.metrics.ServiceMetrics;
 import io.cohortflow.service.segments.Audiences;
 import io.cohortflow.service.segments.DraftEstimator;
+import io.cohortflow.service.segments.EventAttributes;
 import io.cohortflow.service.segments.MemberExports;
 import io.cohortflow.service.segments.SegmentService;
 import io.cohortflow.service.segments.Templates;
@@ -40,6 +41,7 @@ public final class DefinitionsService implements AutoCloseable {
     private final List<Controller> extra;
     private final List<Follower<?, ?>> extraReaders;
     private final DraftEstimator estimator;
+    private final EventAttributes attributes;
     private DefinitionStore store;
     private KafkaSegmentLog log;
     private PropagationTracker tracker;
@@ -49,7 +51,7 @@ public final class DefinitionsService implements AutoCloseable {
     private Javalin app;
 
     public DefinitionsService(ServiceConfig config) {
-        this(config, List.of(), List.of(), DraftEstimator.NONE);
+        this(config, List.of(), List.of(), DraftEstimator.NONE, EventAttributes.NONE);
     }
 
     /**
@@ -57,16 +59,19 @@ public final class DefinitionsService implements AutoCloseable {
      * @param extraReaders the Kafka readers those controllers need: the replica is ready only while
      *     every one follows its topic
      * @param estimator draft estimates through the segmentation job
+     * @param attributes what the workspaces' event schemas declare, for validation
      */
     public DefinitionsService(
             ServiceConfig config,
             List<Controller> extra,
             List<Follower<?, ?>> extraReaders,
-            DraftEstimator estimator) {
+            DraftEstimator estimator,
+            EventAttributes attributes) {
         this.config = config;
         this.extra = List.copyOf(extra);
         this.extraReaders = List.copyOf(extraReaders);
         this.estimator = estimator;
+        this.attributes = attributes;
     }
 
     /** Creates missing topics, rebuilds the store from the log, then listens. */
@@ -146,6 +151,7 @@ public final class DefinitionsService implements AutoCloseable {
                         config.segmentLimits(),
                         audiences,
                         config.horizon(),
+                        attributes,
                         Clock.systemUTC());
         App.Services services =
                 new App.Services(

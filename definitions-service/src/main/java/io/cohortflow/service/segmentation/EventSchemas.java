@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -94,6 +95,40 @@ public final class EventSchemas implements AutoCloseable {
         List<EventSchema> out = table.values(k -> k.startsWith(prefix));
         out.sort(Comparator.comparing(EventSchema::name));
         return out;
+    }
+
+    /**
+     * The property paths ({@code a}, {@code a.b}) the schemas of {@code workspace} declare under an
+     * event's {@code properties}, nested objects (and the objects of arrays) included; null when
+     * the workspace has no schema (schemas are opt-in: nothing is then unknown).
+     */
+    public @Nullable Set<String> declaredAttributes(String workspace) {
+        List<EventSchema> all = list(workspace);
+        if (all.isEmpty()) {
+            return null;
+        }
+        Set<String> out = new java.util.HashSet<>();
+        for (EventSchema s : all) {
+            declared(s.schema().path("properties").path("properties"), "", out, 0);
+        }
+        return out;
+    }
+
+    /** The paths under {@code schema} (an object schema), each after {@code prefix}. */
+    private static void declared(JsonNode schema, String prefix, Set<String> out, int depth) {
+        JsonNode props = schema.path("properties");
+        if (!props.isObject() || depth > 16) {
+            return; // a schema is the client's: its nesting is bounded here too
+        }
+        props.fields()
+                .forEachRemaining(
+                        p -> {
+                            String path = prefix + p.getKey();
+                            out.add(path);
+                            JsonNode child = p.getValue();
+                            declared(child, path + ".", out, depth + 1);
+                            declared(child.path("items"), path + ".", out, depth + 1);
+                        });
     }
 
     /** Compiles {@code schema} or throws a 400 saying why it is not a usable JSON Schema. */

@@ -9,6 +9,7 @@ import io.cohortflow.service.kafka.Follower;
 import io.cohortflow.service.kafka.Topics;
 import io.cohortflow.service.limits.WorkspaceLimits;
 import io.cohortflow.service.segments.DraftEstimator;
+import io.cohortflow.service.segments.EventAttributes;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -125,6 +126,11 @@ public final class SegmentationModule implements AutoCloseable {
     }
 
     /** Draft estimates through the job, for the Segments API's {@code POST /segments/estimate}. */
+    /** The attributes each workspace's event schemas declare (see {@link EventSchemas}). */
+    public EventAttributes attributes() {
+        return workspace -> schemas == null ? null : schemas.declaredAttributes(workspace);
+    }
+
     public DraftEstimator estimator() {
         return estimates;
     }

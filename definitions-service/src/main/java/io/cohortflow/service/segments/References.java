@@ -9,10 +9,11 @@ import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What a {@code segment-ref} may name: a segment of the same workspace that is published and not
- * deleted. The job evaluates only such segments and resolves references among them alone, so a
- * reference to anything else would pass here and fail there (a dead letter, the referring segment
- * never evaluated):
+ * The validation target of a segment: what its {@code segment-ref}s name, and the attributes its
+ * workspace's event schemas declare ({@link EventAttributes}). What a {@code segment-ref} may name:
+ * a segment of the same workspace that is published and not deleted. The job evaluates only such
+ * segments and resolves references among them alone, so a reference to anything else would pass
+ * here and fail there (a dead letter, the referring segment never evaluated):
  *
  * <ul>
  *   <li>templates are never written to the log, so the job never sees them ({@code
@@ -25,10 +26,12 @@ import org.jspecify.annotations.Nullable;
 final class References {
     private final DefinitionStore store;
     private final Templates templates;
+    private final EventAttributes attributes;
 
-    References(DefinitionStore store, Templates templates) {
+    References(DefinitionStore store, Templates templates, EventAttributes attributes) {
         this.store = store;
         this.templates = templates;
+        this.attributes = attributes;
     }
 
     /**
@@ -50,7 +53,7 @@ final class References {
                             ? null
                             : DefinitionParser.parse(s.get().definition()).definition();
                 },
-                null,
+                template ? null : attributes.declared(workspace),
                 ref -> template ? null : refusal(workspace, ref));
     }
 

@@ -79,6 +79,7 @@ public final class SegmentService {
             SegmentLimits limits,
             Audiences audiences,
             Duration horizon,
+            EventAttributes attributes,
             Clock clock) {
         this.store = store;
         this.audiences = audiences;
@@ -92,7 +93,7 @@ public final class SegmentService {
                                 horizon,
                                 EngineConfig.DEFAULT.historyCap(),
                                 EngineConfig.DEFAULT.maxFutureSkew()));
-        this.references = new References(store, templates);
+        this.references = new References(store, templates, attributes);
         this.dependents = new Dependents(store);
         this.limits = limits;
         this.edits = new SegmentEdits(this, store, limits, dependents, clock);

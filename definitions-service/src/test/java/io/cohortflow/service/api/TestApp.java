@@ -84,6 +84,7 @@ public final class TestApp implements AutoCloseable {
                         // Never started: no job here, so every segment's audience is empty.
                         new Audiences("127.0.0.1:1", "cohortflow.audiences", Duration.ofSeconds(1)),
                         horizon,
+                        io.cohortflow.service.segments.EventAttributes.NONE,
                         Clock.systemUTC());
         ApiKeys keys =
                 new ApiKeys(

@@ -71,6 +71,55 @@ class SegmentationHostileInputTest {
         return http.put("/schemas/" + name + "?k=ci-key", schema);
     }
 
+    /**
+     * Validation warns of an attribute no event schema of the workspace declares (a typo, most
+     * likely); a workspace without schemas declares nothing and gets no such warning.
+     */
+    @Test
+    void definitions_are_warned_of_attributes_no_event_schema_declares() throws Exception {
+        Http segments = http.as("ci-key", "acme");
+        java.util.function.Function<String, JsonNode> validate =
+                attribute -> {
+                    try {
+                        return segments.post(
+                                        "/segments/validate?rsid=default",
+                                        io.cohortflow.core.contract.Json.MAPPER.readTree(
+                                                "{\"func\":\"segment-def\",\"version\":[1,0,0],"
+                                                        + "\"container\":{\"func\":\"container\","
+                                                        + "\"context\":\"hits\",\"pred\":{\"func\":"
+                                                        + "\"streq\",\"val\":{\"func\":\"attr\","
+                                                        + "\"name\":\"variables/"
+                                                        + attribute
+                                                        + "\"},\"str\":\"x\"}}}"))
+                                .json();
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                };
+        assertThat(validate.apply("catgory").get("warnings")).as("no schema yet").isEmpty();
+
+        Http.Response put =
+                putSchema(
+                        "Article",
+                        "{\"type\":\"object\",\"properties\":{\"properties\":{\"type\":\"object\","
+                                + "\"properties\":{\"category\":{\"type\":\"string\"},\"page\":{"
+                                + "\"type\":\"object\",\"properties\":{\"url\":{\"type\":\"string\"}}}}}}}");
+        assertThat(put.status()).as(put.toString()).isIn(200, 201);
+        try {
+            JsonNode typo = validate.apply("catgory");
+            assertThat(typo.get("valid").asBoolean()).isTrue();
+            assertThat(typo.get("warnings").get(0).get("code").asText())
+                    .isEqualTo("unknown_attribute");
+            assertThat(typo.get("warnings").get(0).get("pointer").asText())
+                    .isEqualTo("/container/pred/val/name");
+            for (String declared : List.of("category", "page.url")) {
+                assertThat(validate.apply(declared).get("warnings")).as(declared).isEmpty();
+            }
+        } finally {
+            http.delete("/schemas/Article?k=ci-key");
+        }
+    }
+
     static Stream<Arguments> outsideReferences() {
         return Stream.of(
                 Arguments.of("/$ref", "{\"$ref\": \"file:///etc/passwd\"}"),

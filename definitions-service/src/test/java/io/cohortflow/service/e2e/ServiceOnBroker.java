@@ -45,7 +45,8 @@ final class ServiceOnBroker implements AutoCloseable {
                                 c,
                                 segmentation.controllers(),
                                 segmentation.readers(),
-                                segmentation.estimator())
+                                segmentation.estimator(),
+                                segmentation.attributes())
                         .start();
         http = new Http(service.port());
     }
