@@ -52,9 +52,13 @@ class BootstrapFromBackfillTest {
                 history.resolve("events.jsonl"),
                 envelope(fan, "sport", t) + "\n" + envelope(reader, "news", t) + "\n");
         String savepoint = work.resolve("bootstrap").toUri().toString();
+        // The backfill reads its definitions from a file in another order than the topic's: the
+        // job it bootstraps must still read its profiles under the backfill's numbers.
+        Path definitions = work.resolve("definitions.jsonl");
+        Files.writeString(definitions, readers("news") + "\n" + readers("sport") + "\n");
 
         try (CohortflowStack stack = CohortflowStack.start(config(Map.of()))) {
-            defineSportReaders(stack);
+            define(stack, List.of(readers("sport"), readers("news")));
             JobConfig job =
                     JobConfig.from(
                             Map.of(
@@ -71,25 +75,26 @@ class BootstrapFromBackfillTest {
                             false,
                             false,
                             savepoint,
-                            null,
+                            definitions.toString(),
                             null,
                             io.cohortflow.job.backfill.BackfillOptions.JSON_LINES),
                     job,
                     new Configuration());
         }
         assertThat(lines(work.resolve("out").resolve("memberships")))
-                .singleElement()
-                .asString()
-                .contains(fan, "sport-readers");
+                .hasSize(2)
+                .anySatisfy(l -> assertThat(l).contains(fan, "sport-readers"))
+                .anySatisfy(l -> assertThat(l).contains(reader, "news-readers"));
 
         Map<String, String> bootstrap = Map.of(JobConfig.BOOTSTRAP_MANIFEST.key(), savepoint);
         try (CohortflowStack stack = CohortflowStack.start(config(bootstrap))) {
             assertThat(cohorts(stack, fan, null)).containsExactly("sport-readers");
-            assertThat(cohorts(stack, reader, null)).isEmpty();
+            assertThat(cohorts(stack, reader, null)).containsExactly("news-readers");
             // The audience counts start from the backfilled members, not from zero.
             awaitAudience(stack, 1);
             // A live event on top of the backfilled history.
-            assertThat(cohorts(stack, reader, event("sport"))).containsExactly("sport-readers");
+            assertThat(cohorts(stack, reader, event("sport")))
+                    .containsExactlyInAnyOrder("news-readers", "sport-readers");
             awaitAudience(stack, 2);
             stack.stopJob(); // a final savepoint: the job's own state, newer than the backfill
         }
@@ -97,7 +102,8 @@ class BootstrapFromBackfillTest {
 
         try (CohortflowStack stack = CohortflowStack.start(config(bootstrap))) {
             // Started from its own savepoint: the live event is still counted.
-            assertThat(cohorts(stack, reader, null)).containsExactly("sport-readers");
+            assertThat(cohorts(stack, reader, null))
+                    .containsExactlyInAnyOrder("news-readers", "sport-readers");
             assertThat(cohorts(stack, fan, null)).containsExactly("sport-readers");
         }
     }
@@ -141,26 +147,36 @@ class BootstrapFromBackfillTest {
         return out;
     }
 
-    /** A segment record on the definitions topic, as the service writes it. */
-    private static void defineSportReaders(CohortflowStack stack) throws Exception {
-        String record =
-                "{\"workspace\":\"acme\",\"id\":\"sport-readers\",\"version\":1,\"replaces\":0,"
-                        + "\"published\":true,\"deleted\":false,\"name\":\"Sport readers\","
-                        + "\"definition\":{\"func\":\"segment-def\",\"version\":[1,0,0],"
-                        + "\"container\":{\"func\":\"container\",\"context\":\"visitors\","
-                        + "\"pred\":{\"func\":\"streq\",\"val\":{\"func\":\"attr\","
-                        + "\"name\":\"variables/section\"},\"str\":\"sport\"}}}}";
+    /** "Readers of {@code section}", a segment record as the service writes it. */
+    private static String readers(String section) {
+        return "{\"workspace\":\"acme\",\"id\":\""
+                + section
+                + "-readers\",\"version\":1,\"replaces\":0,"
+                + "\"published\":true,\"deleted\":false,\"name\":\"Readers\","
+                + "\"definition\":{\"func\":\"segment-def\",\"version\":[1,0,0],"
+                + "\"container\":{\"func\":\"container\",\"context\":\"visitors\","
+                + "\"pred\":{\"func\":\"streq\",\"val\":{\"func\":\"attr\","
+                + "\"name\":\"variables/section\"},\"str\":\""
+                + section
+                + "\"}}}}";
+    }
+
+    /** The records on the definitions topic, in this order. */
+    private static void define(CohortflowStack stack, List<String> records) throws Exception {
         try (KafkaProducer<String, String> p =
                 new KafkaProducer<>(
                         Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers()),
                         new StringSerializer(),
                         new StringSerializer())) {
-            p.send(
-                            new ProducerRecord<>(
-                                    stack.topics().definitions(),
-                                    "acme/sport-readers@1/" + UUID.randomUUID(),
-                                    record))
-                    .get();
+            for (String record : records) {
+                String id = Json.MAPPER.readTree(record).get("id").asText();
+                p.send(
+                                new ProducerRecord<>(
+                                        stack.topics().definitions(),
+                                        "acme/" + id + "@1/" + UUID.randomUUID(),
+                                        record))
+                        .get();
+            }
         }
     }
 
