@@ -8,6 +8,7 @@ import io.cohortflow.core.contract.Heartbeat;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.Keys;
 import io.cohortflow.core.contract.MembershipRecord;
+import io.cohortflow.core.contract.RecordLimits;
 import io.cohortflow.core.contract.ReplyRecord;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.core.contract.UserMembership;
@@ -131,6 +132,28 @@ final class Outputs implements Serializable {
     private KafkaMessage toReplies(Inbound in, ReplyRecord r) {
         metrics.reply();
         KafkaMessage m = KafkaMessage.json(topics.replies(), r.requestId(), r);
+        if (m.size() > RecordLimits.MAX_BYTES) {
+            // An answer that grew with the client's definitions (the explanation of a segment
+            // that inlines a large one many times, thousands of memberships): an error the
+            // client can read, where the record itself would fail the job's sink.
+            m =
+                    KafkaMessage.json(
+                            topics.replies(),
+                            r.requestId(),
+                            new ReplyRecord(
+                                    r.requestId(),
+                                    r.userId(),
+                                    null,
+                                    null,
+                                    new ReplyRecord.Error(
+                                            ReplyRecord.TOO_LARGE,
+                                            "the answer takes "
+                                                    + m.size()
+                                                    + " bytes, past the "
+                                                    + RecordLimits.MAX_BYTES
+                                                    + " one record may"),
+                                    false));
+        }
         m.replyTo = in.replyTo;
         return m;
     }

@@ -178,6 +178,96 @@ class UserRequestsTest {
         assertThat(error.at("/error/code").asText()).isEqualTo("unknown_segment");
     }
 
+    /**
+     * The explanation of a segment that inlines a large one many times grows past what a record
+     * takes (a valid definition: 5 000 strings in one streq-in, referenced 190 times, made 12 MB):
+     * the reply says so instead, and the segment named in a request is bounded like every id.
+     * Written as they were, either record failed the job's sink on every replay.
+     */
+    @Test
+    void an_answer_past_what_a_record_takes_is_an_error_reply_and_stays_a_record()
+            throws Exception {
+        StringBuilder values = new StringBuilder();
+        for (int i = 0; i < 5_000; i++) {
+            values.append(i == 0 ? "" : ",").append("\"value-").append(i).append('"');
+        }
+        String large =
+                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
+                        + "\"context\":\"hits\",\"pred\":{\"func\":\"streq-in\",\"val\":{\"func\":"
+                        + "\"attr\",\"name\":\"variables/x\"},\"list\":["
+                        + values
+                        + "]}}}";
+        StringBuilder refs = new StringBuilder();
+        for (int i = 0; i < 190; i++) {
+            refs.append(i == 0 ? "" : ",").append("{\"func\":\"segment-ref\",\"id\":\"large\"}");
+        }
+        String referrer =
+                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
+                        + "\"context\":\"visitors\",\"pred\":{\"func\":\"or\",\"preds\":["
+                        + refs
+                        + "]}}}";
+        start();
+        h.processBroadcastElement(segment("ws", "large", 1, 0, true, false, large, 2), 0);
+        h.processBroadcastElement(segment("ws", "referrer", 1, 0, true, false, referrer, 3), 0);
+        readerAndBuyer();
+
+        String id = "r-large";
+        h.processElement(inbound(ask("u1", id, "explain", "referrer")), T0);
+        KafkaMessage answer =
+                h.getSideOutput(Descriptors.SIDE).stream()
+                        .map(r -> r.getValue())
+                        .filter(m -> id.equals(m.key))
+                        .findFirst()
+                        .orElseThrow();
+        assertThat(answer.size()).isLessThan(io.cohortflow.core.contract.RecordLimits.MAX_BYTES);
+        assertThat(Json.MAPPER.readTree(answer.value).at("/error/code").asText())
+                .isEqualTo(io.cohortflow.core.contract.ReplyRecord.TOO_LARGE);
+
+        // A segment name of 100 000 emoji (a 1.2 MB error reply quoting it): a dead letter.
+        h.processElement(
+                inbound(ask("u1", "r-emoji", "explain", "\uD83D\uDE00".repeat(100_000))), T0);
+        assertThat(side(TOPICS.deadLetter()))
+                .anySatisfy(
+                        d -> assertThat(d.get("detail").asText()).startsWith("segment: at most"));
+        for (var r : h.getSideOutput(Descriptors.SIDE)) {
+            assertThat(r.getValue().size())
+                    .as(r.getValue().topic)
+                    .isLessThan(io.cohortflow.core.contract.RecordLimits.MAX_BYTES);
+        }
+    }
+
+    /**
+     * A definition the job refuses is reported with why; a large one of 70 000 unknown functions
+     * listed every problem (a 10 MB applied record, written again on every replay of the
+     * definitions topic).
+     */
+    @Test
+    void a_refused_definitions_report_stays_a_record() throws Exception {
+        StringBuilder unknown = new StringBuilder();
+        for (int i = 0; i < 70_000; i++) {
+            unknown.append(i == 0 ? "" : ",").append("{\"func\":\"x\"}");
+        }
+        String bad =
+                "{\"func\":\"segment-def\",\"version\":[1,0,0],\"container\":{\"func\":\"container\","
+                        + "\"context\":\"visitors\",\"pred\":{\"func\":\"and\",\"preds\":["
+                        + unknown
+                        + "]}}}";
+        start();
+        h.processBroadcastElement(segment("ws", "bad", 1, 0, true, false, bad, 2), 0);
+        List<JsonNode> applied = side(TOPICS.applied());
+        assertThat(applied)
+                .anySatisfy(
+                        a -> {
+                            assertThat(a.get("id").asText()).isEqualTo("bad");
+                            assertThat(a.get("status").asText()).isEqualTo("rejected");
+                        });
+        for (var r : h.getSideOutput(Descriptors.SIDE)) {
+            assertThat(r.getValue().size())
+                    .as(r.getValue().topic)
+                    .isLessThan(io.cohortflow.core.contract.RecordLimits.MAX_BYTES);
+        }
+    }
+
     @Test
     void erasure_removes_the_history_chunks_past_what_the_profile_holds() throws Exception {
         start();

@@ -38,6 +38,9 @@ public record AppliedRecord(
 
     public AppliedRecord {
         status = status == null ? APPLIED : status; // records written before the status existed
+        // Why a definition was refused may list every problem of a large one: cut, so that the
+        // report stays a record.
+        reason = RecordLimits.cut(reason, RecordLimits.MAX_MESSAGE);
     }
 
     /** A version applied. */

@@ -28,7 +28,7 @@ public record DeadLetterRecord(
 
     public static final int MAX_DETAIL = 4 * 1024;
     public static final int MAX_KEY = 1024;
-    public static final String CUT = "...[cut]";
+    public static final String CUT = RecordLimits.CUT;
 
     public DeadLetterRecord {
         reason = cut(reason, 128);
@@ -39,6 +39,6 @@ public record DeadLetterRecord(
 
     @Nullable
     private static String cut(@Nullable String s, int max) {
-        return s == null || s.length() <= max ? s : s.substring(0, max) + CUT;
+        return RecordLimits.cut(s, max);
     }
 }

@@ -59,11 +59,21 @@ public record ReplyRecord(
     public static final String DEFINITIONS_LOADING = "definitions_loading";
 
     /**
+     * The answer would not fit in a record (see {@link RecordLimits}); asking again will not help.
+     */
+    public static final String TOO_LARGE = "reply_too_large";
+
+    /**
      * What went wrong, as a machine-readable {@code code} (the constants above) and a message for
      * people. The job says what happened; the service chooses the HTTP status. ({@code status} was
      * the job's choice of HTTP status in records written before; it is not read.)
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Error(
-            @JsonProperty("code") String code, @JsonProperty("message") String message) {}
+            @JsonProperty("code") String code, @JsonProperty("message") String message) {
+        /** A message may quote the client's input: cut, so that the reply stays a record. */
+        public Error {
+            message = RecordLimits.cut(message, RecordLimits.MAX_MESSAGE);
+        }
+    }
 }

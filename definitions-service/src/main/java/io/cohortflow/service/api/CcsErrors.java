@@ -51,6 +51,7 @@ public final class CcsErrors {
                     Map.entry("too_many_requests", 4291),
                     Map.entry("internal_error", 5001),
                     Map.entry("processing_failed", 5002),
+                    Map.entry("reply_too_large", 5003),
                     Map.entry("segmentation_unavailable", 5031),
                     Map.entry("definitions_loading", 5032),
                     Map.entry("store_unavailable", 5033),

@@ -34,6 +34,7 @@ class CcsErrorsTest {
                         ReplyRecord.INVALID_REQUEST,
                         ReplyRecord.PROCESSING_FAILED,
                         ReplyRecord.DEFINITIONS_LOADING,
+                        ReplyRecord.TOO_LARGE,
                         "user_not_found")) {
             assertThat(CcsErrors.CODES).containsKey(jobCode);
         }

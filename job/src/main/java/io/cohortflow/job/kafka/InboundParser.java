@@ -194,6 +194,10 @@ public final class InboundParser {
         if (in.op.equals(EventEnvelope.EXPLAIN) && (in.segment == null || in.segment.isEmpty())) {
             return "op explain: needs a segment";
         }
+        if (in.segment != null && in.segment.length() > EventEnvelope.MAX_ID) {
+            // Quoted in the reply when unknown: bounded like every other id.
+            return "segment: at most " + EventEnvelope.MAX_ID + " characters";
+        }
         return null;
     }
 

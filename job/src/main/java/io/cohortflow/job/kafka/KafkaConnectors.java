@@ -118,7 +118,7 @@ public final class KafkaConnectors {
     public static KafkaSink<KafkaMessage> memberships(JobConfig c) {
         return KafkaSink.<KafkaMessage>builder()
                 .setBootstrapServers(c.bootstrap())
-                .setRecordSerializer(new MessageSerializer())
+                .setRecordSerializer(new MessageSerializer(c.topics().deadLetter()))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix(c.transactionalIdPrefix())
                 .setProperty(
@@ -133,7 +133,7 @@ public final class KafkaConnectors {
     public static KafkaSink<KafkaMessage> audiences(JobConfig c) {
         return KafkaSink.<KafkaMessage>builder()
                 .setBootstrapServers(c.bootstrap())
-                .setRecordSerializer(new MessageSerializer())
+                .setRecordSerializer(new MessageSerializer(c.topics().deadLetter()))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix(c.transactionalIdPrefix() + "-audiences")
                 .setProperty(
@@ -149,7 +149,7 @@ public final class KafkaConnectors {
     public static KafkaSink<KafkaMessage> side(JobConfig c) {
         return KafkaSink.<KafkaMessage>builder()
                 .setBootstrapServers(c.bootstrap())
-                .setRecordSerializer(new MessageSerializer())
+                .setRecordSerializer(new MessageSerializer(c.topics().deadLetter()))
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                 .setProperty("linger.ms", "0")
                 .build();

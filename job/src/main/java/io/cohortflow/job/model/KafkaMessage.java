@@ -36,6 +36,12 @@ public class KafkaMessage {
         return new KafkaMessage(topic, key, null);
     }
 
+    /** The bytes of key and value (what a record's size limit counts, less its framing). */
+    public int size() {
+        return (key == null ? 0 : key.getBytes(StandardCharsets.UTF_8).length)
+                + (value == null ? 0 : value.length);
+    }
+
     /** The value as text; "null" for a tombstone. */
     public String valueText() {
         return value == null ? "null" : new String(value, StandardCharsets.UTF_8);

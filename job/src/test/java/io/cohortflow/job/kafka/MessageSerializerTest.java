@@ -2,6 +2,7 @@ package io.cohortflow.job.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cohortflow.core.contract.RecordLimits;
 import io.cohortflow.job.model.KafkaMessage;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -18,10 +19,53 @@ class MessageSerializerTest {
         long old = Instant.now().minus(Duration.ofDays(20)).toEpochMilli();
         KafkaMessage m =
                 KafkaMessage.json("cohortflow.memberships", "ws/u1", Map.of("user_id", "u1"));
-        ProducerRecord<byte[], byte[]> r = new MessageSerializer().serialize(m, null, old);
+        ProducerRecord<byte[], byte[]> r =
+                new MessageSerializer("cohortflow.dead-letter").serialize(m, null, old);
         assertThat(r.timestamp()).isNull(); // the producer's clock when it sends
         assertThat(r.topic()).isEqualTo("cohortflow.memberships");
         assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo("ws/u1");
-        assertThat(new MessageSerializer().serialize(m, null, -5L).timestamp()).isNull();
+        assertThat(
+                        new MessageSerializer("cohortflow.dead-letter")
+                                .serialize(m, null, -5L)
+                                .timestamp())
+                .isNull();
+    }
+
+    /**
+     * A record the producer would refuse fails the task, and the replay writes it again: it goes to
+     * the dead-letter topic instead, cut, saying why, and the job goes on.
+     */
+    @Test
+    void an_output_past_what_a_record_takes_becomes_a_dead_letter_that_fits() throws Exception {
+        MessageSerializer s = new MessageSerializer("cohortflow.dead-letter");
+        byte[] fits = new byte[RecordLimits.MAX_BYTES - 5];
+        java.util.Arrays.fill(fits, (byte) 'x');
+        ProducerRecord<byte[], byte[]> kept =
+                s.serialize(new KafkaMessage("cohortflow.replies", "r1", fits), null, 0L);
+        assertThat(kept.topic()).isEqualTo("cohortflow.replies");
+
+        byte[] big = new byte[RecordLimits.MAX_BYTES + 1];
+        java.util.Arrays.fill(big, (byte) 'x');
+        ProducerRecord<byte[], byte[]> r =
+                s.serialize(new KafkaMessage("cohortflow.replies", "r1", big), null, 0L);
+        assertThat(r.topic()).isEqualTo("cohortflow.dead-letter");
+        assertThat(r.value().length + r.key().length).isLessThan(RecordLimits.MAX_BYTES);
+        var d = io.cohortflow.core.contract.Json.MAPPER.readTree(r.value());
+        assertThat(d.get("reason").asText()).isEqualTo(MessageSerializer.TOO_LARGE);
+        assertThat(d.get("topic").asText()).isEqualTo("cohortflow.replies");
+        assertThat(d.get("detail").asText())
+                .contains(Integer.toString(big.length + 2)); // and the key
+        // Quoted characters each escaped in six bytes still fit.
+        String emoji = "\uD83D\uDE00".repeat(RecordLimits.MAX_BYTES / 4 + 1);
+        ProducerRecord<byte[], byte[]> escaped =
+                s.serialize(
+                        new KafkaMessage(
+                                "cohortflow.applied",
+                                "ws/s#0",
+                                emoji.getBytes(StandardCharsets.UTF_8)),
+                        null,
+                        0L);
+        assertThat(escaped.topic()).isEqualTo("cohortflow.dead-letter");
+        assertThat(escaped.value().length).isLessThan(RecordLimits.MAX_BYTES);
     }
 }
