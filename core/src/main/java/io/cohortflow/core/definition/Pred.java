@@ -59,6 +59,11 @@ public sealed interface Pred {
             @Nullable String description)
             implements Pred {
 
+        public Compare {
+            // Searched per event: in time independent of the list's length.
+            strs = strs == null ? null : StringList.of(strs);
+        }
+
         public static Compare str(Op op, Val val, String s) {
             return new Compare(op, val, s, null, null, null, null, null, null);
         }

@@ -2,6 +2,7 @@ package io.cohortflow.core.eval;
 
 import io.cohortflow.core.definition.Op;
 import io.cohortflow.core.definition.Pred;
+import io.cohortflow.core.definition.StringList;
 import io.cohortflow.core.event.Values;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
@@ -42,12 +43,15 @@ public final class Comparisons {
             return false;
         }
         if (op == Op.CONTAINS_ALL_OF) {
-            for (String s : c.strs()) {
-                if (!anyElementContains(value, s)) {
-                    return false;
+            StringList wanted = StringList.of(c.strs());
+            java.util.BitSet found = new java.util.BitSet(wanted.distinct());
+            for (Object e : Values.elements(value)) {
+                String t = Values.text(e);
+                if (t != null) {
+                    wanted.findIn(t, found);
                 }
             }
-            return true;
+            return found.cardinality() == wanted.distinct();
         }
         if (value instanceof List<?> list) {
             for (Object e : list) {
@@ -58,16 +62,6 @@ public final class Comparisons {
             return false;
         }
         return scalar(op, c, value);
-    }
-
-    private static boolean anyElementContains(Object value, String s) {
-        for (Object e : Values.elements(value)) {
-            String t = Values.text(e);
-            if (t != null && t.contains(s)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static boolean scalar(Op op, Pred.Compare c, Object value) {
@@ -90,21 +84,12 @@ public final class Comparisons {
             case STRGE -> s.compareTo(c.str()) >= 0;
             case STREQ_IN -> c.strs().contains(s);
             case CONTAINS -> s.contains(c.str());
-            case CONTAINS_ANY_OF -> containsAny(s, c.strs());
+            case CONTAINS_ANY_OF -> StringList.of(c.strs()).anyIn(s);
             case STARTS_WITH -> s.startsWith(c.str());
             case ENDS_WITH -> s.endsWith(c.str());
             case MATCHES -> Glob.matches(c.str(), s);
             default -> throw new IllegalStateException("not a positive string comparison: " + op);
         };
-    }
-
-    private static boolean containsAny(String s, List<String> list) {
-        for (String x : list) {
-            if (s.contains(x)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** {@code eq} against each: numeric equality, not {@link Double#equals}. */
