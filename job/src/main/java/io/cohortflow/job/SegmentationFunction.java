@@ -38,9 +38,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Definitions: {@link LiveDefinitions} applies the definitions log and says when users can be
  * evaluated (until then events are stored in each user's history, not evaluated, and synchronous
- * requests get a 503 reply). Applying a record touches no user: each user is brought up to the
- * catalog by the engine on their next event or timer, and {@link SegmentationOperator}'s sweep
- * visits the quiet ones in slices between records.
+ * requests get a 503 reply; an erasure, which evaluates nothing, is applied at once). Applying a
+ * record touches no user: each user is brought up to the catalog by the engine on their next event
+ * or timer, and {@link SegmentationOperator}'s sweep visits the quiet ones in slices between
+ * records.
  *
  * <p>Timers: a user's next lapse instant is an event-time timer ({@link Lapses}). Lapses already at
  * or before the watermark when a user is visited (a late event, a sweep) are applied at once. What
@@ -291,8 +292,15 @@ public class SegmentationFunction
     /**
      * Erases the user: every membership they hold ends ({@code exited} records, audience counts
      * down), then their profile, history, answered requests and pending lapse timer go, and the
-     * reply says so. Refused while the definitions are loading (the memberships could not all be
-     * named). A replay of the record after a restore from an earlier checkpoint erases again.
+     * reply says so. A replay of the record after a restore from an earlier checkpoint erases
+     * again.
+     *
+     * <p>Also while the definitions are loading, at once: erasing evaluates nothing, and the
+     * memberships are named by the workspace's catalog ready or not, whose numbering is restored
+     * with the state (or taken from the backfill that bootstrapped the job), so it names every
+     * membership a stored profile holds, as it will once the definitions are read. Refusing the
+     * record then lost the erasure for good when it was a replay after a restore (no client retries
+     * it), and the user came back.
      */
     private void erase(
             Inbound in,
@@ -300,14 +308,6 @@ public class SegmentationFunction
             Collector<KafkaMessage> out,
             Consumer<KafkaMessage> side)
             throws Exception {
-        if (!definitions.isReady()) {
-            side.accept(
-                    outputs.errorReply(
-                            in,
-                            ReplyRecord.DEFINITIONS_LOADING,
-                            "the job is still reading the segment definitions; retry shortly"));
-            return;
-        }
         UserProfile stored = user.peek();
         UserProfile profile = stored == null ? new UserProfile() : stored;
         Map<String, Membership> held = profile.memberships(definitions.catalog(in.workspace));

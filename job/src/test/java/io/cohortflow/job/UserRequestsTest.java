@@ -14,16 +14,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.TopicNames;
+import io.cohortflow.job.model.AudienceDelta;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Requests about one user's state on the operator: memberships with status and times, explain,
@@ -364,6 +369,108 @@ class UserRequestsTest {
                 .containsExactlyInAnyOrder("readers exited", "buyers exited");
         assertThat(exits.get(0).get("time").asText()).isEqualTo("2024-01-17T02:00:00Z");
         assertThat(usersWithState()).isZero();
+    }
+
+    /** The exits counted per segment since the last call, handed on as before a barrier. */
+    private Map<String, Long> exitsCounted() throws Exception {
+        h.prepareSnapshotPreBarrier(++checkpoint);
+        Map<String, Long> out = new TreeMap<>();
+        var q = h.getSideOutput(Descriptors.AUDIENCE);
+        if (q != null) {
+            for (StreamRecord<AudienceDelta> r : q) {
+                for (long n : r.getValue().hourExited) {
+                    out.merge(r.getValue().segmentId, n, Long::sum);
+                }
+            }
+            q.clear();
+        }
+        return out;
+    }
+
+    private long checkpoint;
+
+    /** Every entry of every keyed state, of every user (heap state in these tests). */
+    private int keyedStateEntries() {
+        return ((org.apache.flink.runtime.state.heap.HeapKeyedStateBackend<?>)
+                        h.getOperator().getKeyedStateBackend())
+                .numKeyValueStateEntries();
+    }
+
+    /**
+     * A job restored from a checkpoint taken before an erasure reads the erasure again, maybe while
+     * it still reads its definitions: the erasure takes effect all the same (the memberships are
+     * named by the numbering restored with the state), also across a checkpoint taken before the
+     * definitions are read to their end.
+     */
+    @ParameterizedTest(name = "restored again in between: {0}")
+    @ValueSource(booleans = {false, true})
+    void an_erasure_read_while_a_restored_job_reads_its_definitions_takes_effect(
+            boolean restoredInBetween) throws Exception {
+        start();
+        readerAndBuyer();
+        exitsCounted(); // the entries
+        var snapshot = h.snapshot(++checkpoint, checkpoint);
+        h.close();
+        // Restored where the definitions topic holds one more record than was read.
+        h = TestRecords.operator(TestRecords.streaming(3), snapshot);
+        h.processElement(inbound(envelope("ws", "u2", null, event("Pageview", T0))), T0);
+        assertThat(reply("memberships", "u2", null).at("/error/code").asText())
+                .isEqualTo("definitions_loading");
+
+        JsonNode r = reply("erase", "u1", null);
+        assertThat(r.get("known").asBoolean()).isTrue();
+        assertThat(r.get("memberships"))
+                .extracting(m -> m.get("segment_id").asText() + " " + m.get("status").asText())
+                .containsExactlyInAnyOrder("readers exited", "buyers exited");
+        List<JsonNode> exits = memberships();
+        assertThat(exits)
+                .extracting(m -> m.get("segment_id").asText() + " " + m.get("change").asText())
+                .containsExactlyInAnyOrder("readers exited", "buyers exited");
+        assertThat(exitsCounted()).containsOnly(Map.entry("buyers", 1L), Map.entry("readers", 1L));
+        assertThat(h.numEventTimeTimers()).isZero();
+        if (restoredInBetween) {
+            snapshot = h.snapshot(++checkpoint, checkpoint);
+            h.close();
+            h = TestRecords.operator(TestRecords.streaming(3), snapshot);
+        }
+
+        h.processBroadcastElement(
+                segment("ws2", "other", 1, 0, true, false, everPurchased(), 2), 0);
+        TestRecords.sweep(h);
+        watermark(T0 + 7 * DAY);
+        h.getOutput().clear();
+        assertThat(usersWithState()).as("u2 only").isEqualTo(1);
+        JsonNode after = reply("memberships", "u1", null);
+        assertThat(after.get("known").asBoolean()).isFalse();
+        assertThat(after.get("memberships")).isEmpty();
+        assertThat(reply("memberships", "u2", null).get("known").asBoolean()).isTrue();
+        assertThat(memberships()).as("nothing more of u1").isEmpty();
+        assertThat(exitsCounted()).isEmpty();
+        // Of u1 nothing: u2's profile is the one entry left.
+        assertThat(keyedStateEntries()).isEqualTo(1);
+    }
+
+    /** Events after an erasure read while the definitions load are a new user's, and kept. */
+    @Test
+    void events_after_an_erasure_read_while_the_definitions_load_start_a_new_user()
+            throws Exception {
+        start();
+        readerAndBuyer();
+        var snapshot = h.snapshot(1, 1);
+        h.close();
+        h = TestRecords.operator(TestRecords.streaming(3), snapshot);
+        assertThat(reply("erase", "u1", null).get("known").asBoolean()).isTrue();
+        h.processElement(inbound(envelope("ws", "u1", null, event("Purchase", T0 + 3 * HOUR))), T0);
+        h.getOutput().clear();
+
+        h.processBroadcastElement(
+                segment("ws2", "other", 1, 0, true, false, everPurchased(), 2), 0);
+        TestRecords.sweep(h);
+        JsonNode r = reply("memberships", "u1", null);
+        assertThat(r.get("known").asBoolean()).isTrue();
+        assertThat(r.get("memberships"))
+                .extracting(m -> m.get("segment_id").asText() + " " + m.get("entered_at").asText())
+                .containsExactly("buyers 2024-01-15T03:00:00Z");
     }
 
     @Test
