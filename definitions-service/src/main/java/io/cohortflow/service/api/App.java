@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
+import org.eclipse.jetty.http.UriCompliance;
 
 /**
  * The app factory: takes the services, returns the configured (not started) {@link Javalin}. Every
@@ -88,7 +89,22 @@ public final class App {
                     config.http.prefer405over404 = true;
                     config.startup.showJavalinBanner = false;
                     config.jetty.modifyHttpConfiguration(
-                            http -> http.setRequestHeaderSize(MAX_HEADER_BYTES));
+                            http -> {
+                                http.setRequestHeaderSize(MAX_HEADER_BYTES);
+                                // A user id is the producer's own (docs/segmentation.md,
+                                // Identity) and may hold '/', '%' or ';': encoded in a path
+                                // segment they are ambiguous to Jetty, which refused them with
+                                // a 400, so such a user could be neither looked up nor erased.
+                                // No route here maps a path to a file: nothing to traverse.
+                                http.setUriCompliance(
+                                        UriCompliance.DEFAULT.with(
+                                                "cohortflow-ids",
+                                                UriCompliance.Violation.AMBIGUOUS_PATH_SEPARATOR,
+                                                UriCompliance.Violation.AMBIGUOUS_PATH_ENCODING,
+                                                UriCompliance.Violation.AMBIGUOUS_PATH_PARAMETER));
+                            });
+                    config.jetty.modifyServletContextHandler(
+                            handler -> handler.getServletHandler().setDecodeAmbiguousURIs(true));
                     // Jetty answers some requests before Javalin sees them; without this its
                     // answers are HTML pages naming the server.
                     config.jetty.modifyServer(

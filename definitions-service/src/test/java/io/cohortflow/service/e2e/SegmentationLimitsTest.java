@@ -62,6 +62,26 @@ class SegmentationLimitsTest {
         return http.post("/ccs/v1/segmentation?k=" + key, body);
     }
 
+    /**
+     * A producer's own user id may hold '/', '%' or ';' (docs/segmentation.md, Identity). Encoded
+     * in the path, Jetty refused them as ambiguous (400 before any handler), so such a user could
+     * be neither looked up nor erased: now the request reaches the job, the id decoded.
+     */
+    @Test
+    void a_user_id_with_reserved_characters_is_looked_up_by_its_encoded_path() throws Exception {
+        String id = "crm/42;a%b";
+        String encoded = java.net.URLEncoder.encode(id, java.nio.charset.StandardCharsets.UTF_8);
+        Http.Response r = http.get("/ccs/v1/users/" + encoded + "?k=third-key");
+        // No job here: the request went as far as the job (503, nothing answered it).
+        error(r, 503, "segmentation_unavailable");
+        List<String> asked =
+                io.cohortflow.kafka.KafkaTopics.drainValues(
+                        stack.kafka.bootstrapServers(),
+                        io.cohortflow.core.contract.TopicNames.DEFAULT.events(),
+                        org.apache.kafka.common.IsolationLevel.READ_UNCOMMITTED);
+        assertThat(asked).anySatisfy(v -> assertThat(v).contains("\"user_id\":\"" + id + "\""));
+    }
+
     @Test
     void a_workspace_over_its_requests_a_second_gets_429_with_retry_after_and_others_do_not() {
         // Seven quick requests span at most two one-second windows: at most six get through.
