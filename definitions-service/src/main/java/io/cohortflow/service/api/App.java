@@ -80,6 +80,7 @@ public final class App {
                         s.exports()));
         controllers.add(new MetadataController(s.segments().metadata()));
         controllers.addAll(more);
+        controllers.forEach(c -> c.segments(s.segments()));
         return Javalin.create(
                 config -> {
                     config.jsonMapper(new JavalinJackson(Json.MAPPER, false));

@@ -75,7 +75,7 @@ public final class SegmentEdits {
         in.requireTagsUnchanged(List.of()); // a new segment has none
         limits.checkInput(in);
         String id = newId(p.workspace());
-        JsonNode def = segments.canonical(p.workspace(), id, in.definition());
+        JsonNode def = segments.canonical(p, id, in.definition());
         String now = now();
         StoredSegment s =
                 new StoredSegment(
@@ -155,7 +155,7 @@ public final class SegmentEdits {
             b.rsid = in.rsid();
         }
         if (in.definition() != null) {
-            JsonNode def = segments.canonical(p.workspace(), id, in.definition());
+            JsonNode def = segments.canonical(p, id, in.definition());
             b.definition = def;
         } else if (Boolean.TRUE.equals(in.published())) {
             requireLiveReferences(p, id, cur); // going live, as through publish
@@ -172,10 +172,13 @@ public final class SegmentEdits {
         return write(b.build(), cur);
     }
 
-    /** Going live: its references must still be live too (they may have changed since). */
+    /**
+     * Going live: its references must still be live too (they may have changed since). The
+     * definition is the stored one, unchanged: judged as stored, not for who may see what now.
+     */
     private void requireLiveReferences(Principal p, String id, StoredSegment cur) {
         if (cur.definition() != null) {
-            segments.canonical(p.workspace(), id, cur.definition());
+            segments.canonicalStored(p.workspace(), id, cur.definition());
         }
     }
 
@@ -210,7 +213,8 @@ public final class SegmentEdits {
     /**
      * A new version whose content (not tags or shares) is that of {@code version}, validated like
      * any write: the other segments have changed since, so the old definition may now close a
-     * cycle, name a segment that is gone or unpublished, or exceed the guardrails.
+     * cycle, name a segment that is gone or unpublished, or exceed the guardrails; and the caller
+     * restores it, so it may name only segments the caller may see now.
      */
     public CompletableFuture<View> rollback(Principal p, String id, long version, boolean force) {
         StoredSegment cur = segments.editable(p, id).segment();
@@ -241,7 +245,7 @@ public final class SegmentEdits {
         b.categories = old.categories();
         b.activations = old.activations();
         if (old.definition() != null) {
-            b.definition = segments.canonical(p.workspace(), id, old.definition());
+            b.definition = segments.canonical(p, id, old.definition());
         }
         return write(b.build(), cur);
     }

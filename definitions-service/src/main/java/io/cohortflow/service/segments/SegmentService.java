@@ -147,11 +147,25 @@ public final class SegmentService {
         DefinitionStore.Entry e =
                 store.get(p.workspace(), id)
                         .orElseThrow(() -> ServiceException.notFound("segment " + id));
-        if (!canSee(p, e.segment())) {
-            throw ServiceException.forbidden(
-                    "segment " + id + " is neither yours nor shared with you");
-        }
+        requireVisible(p, e.segment());
         return new View(e.segment(), e.offset(), false);
+    }
+
+    /**
+     * For an API that answers about a segment of the caller's workspace by id and would show its
+     * definition (the explanation of {@code GET /ccs/v1/users/{u}/explain}): 403 as {@link #get}
+     * answers when the workspace has segment {@code id} and the caller may not see it; nothing
+     * otherwise, an id the workspace does not have being that API's to answer (unknown there).
+     */
+    public void requireVisibleIfStored(Principal p, String id) {
+        store.get(p.workspace(), id).ifPresent(e -> requireVisible(p, e.segment()));
+    }
+
+    private static void requireVisible(Principal p, StoredSegment s) {
+        if (!canSee(p, s)) {
+            throw ServiceException.forbidden(
+                    "segment " + s.id() + " is neither yours nor shared with you");
+        }
     }
 
     public String reportSuiteName(String rsid) {
@@ -175,6 +189,10 @@ public final class SegmentService {
                 || sh.shareToType().equals("user") && sh.shareToId() == p.ownerId();
     }
 
+    /**
+     * The one access rule of a segment: its owner, an admin of its workspace, and those it is
+     * shared with may see it (read it, and name it in a {@code segment-ref}: {@link References}).
+     */
     static boolean canSee(Principal p, StoredSegment s) {
         return s.owner().id() == p.ownerId() || p.can(Role.ADMIN) || sharedWith(s, p);
     }
@@ -209,10 +227,13 @@ public final class SegmentService {
 
     // ---- validation ----
 
-    /** POST /segments/validate: the definition as a draft of the workspace. */
+    /**
+     * POST /segments/validate: the definition as a draft of the workspace, as the caller sends it
+     * (its {@code segment-ref}s may name only segments the caller may see: {@link References}).
+     */
     public ValidationResult validate(Principal p, String rsid, @Nullable JsonNode definition) {
         requireDataView(rsid);
-        return validator.validate(definition, references.target(p.workspace(), null));
+        return validator.validate(definition, references.target(p, null, definition));
     }
 
     /**
@@ -229,19 +250,20 @@ public final class SegmentService {
                             SegmentInput.problem(
                                     "/definition", "required", "definition is required")));
         }
-        return canonical(p.workspace(), null, definition);
+        return canonical(p, null, definition);
     }
 
     /**
      * A draft validated like {@link #draft} with its {@code segment-ref}s inlined from the
-     * workspace's live segments, as the job resolves them: what a preview evaluates.
+     * workspace's live segments, as the job resolves them: what a preview evaluates. Its own
+     * references name segments the caller may see, as {@link #draft} checked.
      */
     public Definition resolvedDraft(Principal p, @Nullable JsonNode definition) {
         JsonNode canonical = draft(p, definition);
-        DefinitionValidator.Target target = references.target(p.workspace(), null);
-        SegmentResolver.Result r =
-                SegmentResolver.resolve(
-                        DefinitionParser.parse(canonical).definition(), null, target.segments());
+        Definition d = DefinitionParser.parse(canonical).definition();
+        DefinitionValidator.Target target =
+                references.target(p, null, SegmentResolver.references(d.container()));
+        SegmentResolver.Result r = SegmentResolver.resolve(d, null, target.segments());
         if (r.definition() == null) {
             // Validation resolved it a moment ago: a referenced segment changed since.
             throw new ServiceException(
@@ -272,9 +294,32 @@ public final class SegmentService {
         }
     }
 
-    /** Validates for a write and returns the canonical form, or throws 400/413 with pointers. */
-    JsonNode canonical(String workspace, @Nullable String selfId, JsonNode definition) {
-        ValidationResult r = validator.validate(definition, references.target(workspace, selfId));
+    /**
+     * Validates a definition the caller sends or restores (create, update, rollback, a draft) and
+     * returns the canonical form, or throws 400/413 with pointers. Its {@code segment-ref}s may
+     * name only segments the caller may see; any other is an {@code unknown_segment}.
+     */
+    JsonNode canonical(Principal p, @Nullable String selfId, JsonNode definition) {
+        return canonical(
+                p.workspace(), selfId, definition, references.target(p, selfId, definition));
+    }
+
+    /**
+     * Validates the stored definition of segment {@code selfId} going live (publish) as {@link
+     * #canonical(Principal, String, JsonNode)} does, but as stored: its references were the
+     * caller's to check when it was written, and are judged now only for what the job needs (live,
+     * within the limits), whoever may see them today.
+     */
+    JsonNode canonicalStored(String workspace, String selfId, JsonNode definition) {
+        return canonical(workspace, selfId, definition, references.target(workspace, selfId));
+    }
+
+    private JsonNode canonical(
+            String workspace,
+            @Nullable String selfId,
+            JsonNode definition,
+            DefinitionValidator.Target target) {
+        ValidationResult r = validator.validate(definition, target);
         if (!r.valid()) {
             List<Map<String, Object>> details = new ArrayList<>();
             for (Problem pr : r.errors()) {

@@ -72,6 +72,25 @@ public final class TestApp implements AutoCloseable {
 
     public TestApp(
             WorkspaceLimits limits, long maxBody, SegmentLimits segmentLimits, Duration horizon) {
+        this(limits, maxBody, segmentLimits, horizon, List.of());
+    }
+
+    /** Default limits, and more controllers served by the app (as the segmentation API's). */
+    public TestApp(List<Controller> more) {
+        this(
+                new WorkspaceLimits(100_000, 100),
+                64 * 1024,
+                SegmentLimits.DEFAULT,
+                EngineConfig.DEFAULT.horizon(),
+                more);
+    }
+
+    public TestApp(
+            WorkspaceLimits limits,
+            long maxBody,
+            SegmentLimits segmentLimits,
+            Duration horizon,
+            List<Controller> more) {
         store = new DefinitionStore(log, Duration.ofSeconds(5), callbacks, 5);
         store.start(Duration.ofSeconds(5));
         SegmentService svc =
@@ -86,14 +105,7 @@ public final class TestApp implements AutoCloseable {
                         horizon,
                         io.cohortflow.service.segments.EventAttributes.NONE,
                         Clock.systemUTC());
-        ApiKeys keys =
-                new ApiKeys(
-                        List.of(
-                                key("alice", "acme", 1, Role.WRITE),
-                                key("bob", "acme", 2, Role.WRITE),
-                                key("reader", "acme", 3, Role.READ),
-                                key("admin", "acme", 4, Role.ADMIN),
-                                key("eve", "other", 5, Role.ADMIN)));
+        ApiKeys keys = keys();
         app =
                 App.create(
                         new App.Services(
@@ -105,7 +117,8 @@ public final class TestApp implements AutoCloseable {
                                 limits,
                                 new ServiceMetrics(),
                                 () -> Map.of("ready", store.ready()),
-                                maxBody));
+                                maxBody),
+                        more);
         app.start("127.0.0.1", 0);
         http = new Http(app.port());
     }
@@ -120,6 +133,17 @@ public final class TestApp implements AutoCloseable {
                 name + " Name",
                 name + "@example.com",
                 role);
+    }
+
+    /** The keys above (the segmentation API's controllers authenticate with them too). */
+    public static ApiKeys keys() {
+        return new ApiKeys(
+                List.of(
+                        key("alice", "acme", 1, Role.WRITE),
+                        key("bob", "acme", 2, Role.WRITE),
+                        key("reader", "acme", 3, Role.READ),
+                        key("admin", "acme", 4, Role.ADMIN),
+                        key("eve", "other", 5, Role.ADMIN)));
     }
 
     /** A client authenticated as one of the keys above. */
