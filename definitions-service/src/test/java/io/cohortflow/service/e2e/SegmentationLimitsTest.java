@@ -79,7 +79,15 @@ class SegmentationLimitsTest {
                         stack.kafka.bootstrapServers(),
                         io.cohortflow.core.contract.TopicNames.DEFAULT.events(),
                         org.apache.kafka.common.IsolationLevel.READ_UNCOMMITTED);
-        assertThat(asked).anySatisfy(v -> assertThat(v).contains("\"user_id\":\"" + id + "\""));
+        assertThat(asked)
+                .anySatisfy(
+                        v ->
+                                assertThat(
+                                                io.cohortflow.core.contract.Json.MAPPER
+                                                        .readTree(v)
+                                                        .path("user_id")
+                                                        .asText())
+                                        .isEqualTo(id));
     }
 
     @Test
