@@ -23,8 +23,21 @@ public final class UserIds {
             return "1 to " + EventEnvelope.MAX_ID + " characters";
         }
         for (int i = 0; i < id.length(); i++) {
-            if (Character.isISOControl(id.charAt(i))) {
+            char c = id.charAt(i);
+            if (Character.isISOControl(c)) {
                 return "no control characters (line breaks, tabs, ...)";
+            }
+            if (Character.isSurrogate(c)) {
+                // Half a character is not text: in UTF-8 (a Kafka key, a URL) it becomes '?',
+                // so two such ids would share a key, and neither could be named in a path.
+                boolean paired =
+                        Character.isHighSurrogate(c)
+                                && i + 1 < id.length()
+                                && Character.isLowSurrogate(id.charAt(i + 1));
+                if (!paired) {
+                    return "whole characters only (an unpaired surrogate at " + i + ")";
+                }
+                i++;
             }
         }
         return null;

@@ -41,5 +41,10 @@ class UserIdsTest {
         // A line break in an id split the user across two lines of a CSV export's reader.
         assertThat(UserIds.problem("a\nb")).contains("control");
         assertThat(UserIds.problem("a\tb")).contains("control");
+        // Whole characters: an emoji is two chars, half of one is not text.
+        assertThat(UserIds.problem("fan-\uD83D\uDE00")).isNull();
+        assertThat(UserIds.problem("\uD800x")).contains("unpaired surrogate at 0");
+        assertThat(UserIds.problem("x\uDC00")).contains("unpaired surrogate at 1");
+        assertThat(UserIds.problem("x\uD83D")).contains("unpaired surrogate at 1");
     }
 }
