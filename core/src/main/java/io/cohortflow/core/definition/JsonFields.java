@@ -117,10 +117,19 @@ final class JsonFields {
             return c.textValue();
         }
         if (c.isNumber() || c.isBoolean()) {
-            return c.asText();
+            return text(c);
         }
         error("wrong_type", p, "\"" + field + "\" must be a string");
         return null;
+    }
+
+    /**
+     * A number or boolean written where a string is compared, as an event's value of it reads
+     * ({@link Values#text}): {@code 0.0001} is "0.0001" and {@code 42.0} is "42", as the event's
+     * value would be, not Java's "1.0E-4" and "42.0", which no event value ever equals.
+     */
+    private static String text(JsonNode c) {
+        return c.isNumber() ? Values.text(c.doubleValue()) : c.asText();
     }
 
     @Nullable List<String> stringList(JsonNode n, String ptr) {
@@ -137,7 +146,7 @@ final class JsonFields {
                 error("wrong_type", Pointer.child(p, i), "list elements must be strings");
                 return null;
             }
-            out.add(e.asText());
+            out.add(e.isTextual() ? e.textValue() : text(e));
         }
         return List.copyOf(out);
     }

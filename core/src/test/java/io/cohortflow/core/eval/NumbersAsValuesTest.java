@@ -39,6 +39,29 @@ class NumbersAsValuesTest {
         assertThat(holds(hitWith(startsWith), 0.0001)).isTrue();
     }
 
+    /**
+     * A number written where a string is compared (str, a streq-in list) reads as an event's value
+     * of it does: Java's own text ("1.0E-4", "42.0") was kept, which no event value equals.
+     */
+    @Test
+    void a_number_written_as_a_string_operand_reads_as_the_events_value_does() {
+        for (double v : new double[] {0.0001, 42.0, 12345678.5, -2.5e-7}) {
+            String streq =
+                    "{\"func\":\"streq\",\"val\":{\"func\":\"attr\",\"name\":\"variables/x\"},\"str\":"
+                            + v
+                            + "}";
+            String inList =
+                    "{\"func\":\"streq-in\",\"val\":{\"func\":\"attr\",\"name\":\"variables/x\"},"
+                            + "\"list\":[\"other\","
+                            + v
+                            + "]}";
+            for (String def : new String[] {streq, inList}) {
+                assertThat(holds(hitWith(def), v)).as(def).isTrue();
+                assertThat(holds(hitWith(def), Values.text(v))).as(def).isTrue();
+            }
+        }
+    }
+
     @Test
     void minus_zero_is_zero_in_a_list_as_in_eq() {
         String inListOfZero =
