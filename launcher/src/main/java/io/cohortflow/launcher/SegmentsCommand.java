@@ -160,6 +160,14 @@ final class SegmentsCommand {
                 : Files.readString(Path.of(file));
     }
 
+    /**
+     * {@code s} as one segment of a URL's path. {@link URLEncoder} encodes for forms, where a space
+     * is '+'; in a path '+' is itself, so "user 42" was looked up as "user+42".
+     */
+    static String pathSegment(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
     static String query(Map<String, Object> params) {
         StringJoiner q = new StringJoiner("&", "?", "");
         q.setEmptyValue("");
@@ -241,7 +249,7 @@ final class SegmentsCommand {
         public Integer call() {
             Map<String, Object> p = new LinkedHashMap<>();
             p.put("expansion", expansion);
-            String path = "/segments/" + URLEncoder.encode(id, StandardCharsets.UTF_8) + query(p);
+            String path = "/segments/" + pathSegment(id) + query(p);
             return service.send(spec.commandLine(), "GET", path, null);
         }
     }

@@ -1,7 +1,5 @@
 package io.cohortflow.launcher;
 
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -60,7 +58,7 @@ final class UsersCommand {
                 q.put("id", alias.substring(colon + 1));
                 user = "alias";
             } else {
-                user = URLEncoder.encode(userId, StandardCharsets.UTF_8);
+                user = SegmentsCommand.pathSegment(userId);
             }
             q.putAll(query);
             return "/ccs/v1/users/" + user + suffix + SegmentsCommand.query(q);

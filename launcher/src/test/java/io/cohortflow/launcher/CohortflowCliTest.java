@@ -43,6 +43,13 @@ class CohortflowCliTest {
         assertThat(out.toString()).startsWith("cohortflow ");
     }
 
+    /** An id in a path: a space is %20 there ('+' is a plus sign), '/' one segment's. */
+    @Test
+    void ids_go_into_a_path_as_one_segment() {
+        assertThat(SegmentsCommand.pathSegment("user 42/crm;x")).isEqualTo("user%2042%2Fcrm%3Bx");
+        assertThat(SegmentsCommand.pathSegment("a+b")).isEqualTo("a%2Bb");
+    }
+
     @Test
     void wrong_arguments_exit_2_saying_what_is_wrong() {
         assertThat(run("--port", "8080")).isEqualTo(2);
