@@ -26,7 +26,7 @@ topic cohortflow.replies "$partitions" retention.ms=3600000
 topic cohortflow.dead-letter 1
 topic cohortflow.estimates 1 retention.ms=3600000
 topic cohortflow.applied 1 cleanup.policy=compact
-topic cohortflow.aliases 1 cleanup.policy=compact
+topic cohortflow.aliases 1 cleanup.policy=compact segment.ms=3600000
 topic cohortflow.schemas 1 cleanup.policy=compact
 topic cohortflow.audiences 1 cleanup.policy=compact
 echo "cohortflow topics ready on $bootstrap"

@@ -73,14 +73,15 @@ public record TopicNames(
      */
     public List<TopicSpec> tables() {
         Map<String, String> compact = Map.of("cleanup.policy", "compact");
-        // The service tombstones the definitions records no reader needs; a segment rolled every
-        // hour lets compaction take them within the hour (the active segment is never cleaned).
-        Map<String, String> definitionsLog =
+        // The service tombstones the definitions records no reader needs, and an erasure an
+        // alias's bindings; a segment rolled every hour lets compaction take them within the
+        // hour (the active segment is never cleaned).
+        Map<String, String> rolledHourly =
                 Map.of("cleanup.policy", "compact", "segment.ms", "3600000");
         return List.of(
-                new TopicSpec(definitions, 1, definitionsLog),
+                new TopicSpec(definitions, 1, rolledHourly),
                 new TopicSpec(applied, 1, compact),
-                new TopicSpec(aliases, 1, compact),
+                new TopicSpec(aliases, 1, rolledHourly),
                 new TopicSpec(schemas, 1, compact),
                 new TopicSpec(audiences, 1, compact));
     }
