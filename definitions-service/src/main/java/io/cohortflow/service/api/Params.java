@@ -139,8 +139,10 @@ final class Params {
         }
     }
 
+    /** An integer parameter; its default when absent or empty ({@code limit=}), as others. */
     static int integer(Context ctx, String name, int dflt, int min, int max) {
-        if (ctx.queryParam(name) == null) {
+        String v = ctx.queryParam(name);
+        if (v == null || v.isBlank()) {
             return dflt;
         }
         return ctx.queryParamAsClass(name, Integer.class)

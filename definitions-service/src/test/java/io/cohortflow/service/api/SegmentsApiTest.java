@@ -323,6 +323,7 @@ class SegmentsApiTest {
         assertThat(unknownView.json().get("errorCode").asText()).isEqualTo("unknown_rsid");
         assertThat(ids(bob.get("/segments?rsids=&segmentFilter=" + a + "," + b + "," + c)))
                 .hasSize(3);
+        assertThat(bob.get("/segments?limit=&page=").status()).isEqualTo(200);
         Http.Response tag =
                 bob.put(
                         "/componentmetadata/tags/tagitems",
