@@ -141,8 +141,8 @@ final class Params {
 
     /** An integer parameter; its default when absent or empty ({@code limit=}), as others. */
     static int integer(Context ctx, String name, int dflt, int min, int max) {
-        String v = ctx.queryParam(name);
-        if (v == null || v.isBlank()) {
+        String text = ctx.queryParam(name);
+        if (text == null || text.isBlank()) {
             return dflt;
         }
         return ctx.queryParamAsClass(name, Integer.class)
