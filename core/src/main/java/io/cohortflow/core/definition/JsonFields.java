@@ -195,6 +195,10 @@ final class JsonFields {
         return c.textValue();
     }
 
+    void warn(String code, String ptr, String message) {
+        problems.add(Problem.warning(code, ptr, message));
+    }
+
     void knownFields(JsonNode n, String ptr, String... known) {
         Set<String> k = Set.of(known);
         Iterator<Map.Entry<String, JsonNode>> it = n.fields();

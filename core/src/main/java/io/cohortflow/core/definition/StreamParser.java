@@ -26,6 +26,15 @@ final class StreamParser {
     @Nullable Pred sequence(
             JsonNode n, String ptr, int depth, Pred.SequenceKind kind, @Nullable String desc) {
         fields.knownFields(n, ptr, "func", "stream", "context", "description");
+        if (n.has("context")) {
+            // Adobe's sequence carries the context of the hits it returns (a report's rows, e.g.
+            // "only the hits after the sequence"); a membership has no rows to return.
+            fields.warn(
+                    "ignored_field",
+                    Pointer.child(ptr, "context"),
+                    "a sequence's \"context\" chooses the hits a report returns; a membership"
+                            + " does not depend on it, so it is ignored");
+        }
         JsonNode arr = n.get("stream");
         String sp = Pointer.child(ptr, "stream");
         if (arr == null || !arr.isArray() || arr.isEmpty()) {

@@ -137,6 +137,19 @@ class DefinitionParserTest {
                             assertThat(p.pointer()).isEqualTo("/container/contxt");
                             assertThat(p.message()).contains("did you mean \"context\"");
                         });
+        // Adobe's sequence context picks the hits a report returns: no part of a membership.
+        DefinitionParser.Result sequence =
+                DefinitionParser.parse(
+                        json(
+                                "{\"func\":\"segment-def\",\"container\":{\"func\":\"container\",\"context\":\"visitors\","
+                                        + "\"pred\":{\"func\":\"sequence\",\"context\":\"hits\",\"stream\":["
+                                        + "{\"func\":\"event-exists\",\"evt\":\"A\"},{\"func\":\"event-exists\",\"evt\":\"B\"}]}}}"));
+        assertThat(sequence.ok()).isTrue();
+        assertThat(sequence.problems())
+                .extracting(Problem::code, Problem::pointer)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(
+                                "ignored_field", "/container/pred/context"));
     }
 
     @Test
