@@ -16,11 +16,14 @@ import java.util.function.Consumer;
  * are in the same checkpoint as the changes they count and need no state.
  *
  * <p>Every change counts in its hour; only changes within {@link #MINUTE_DETAIL_MILLIS} of the
- * newest this subtask has seen count in their minute too: the span the minute series keeps (a day),
- * beyond which the series drops them anyway. Within it every change must count, a late one too: the
- * service works each minute's size back from the size now, so a change left out of its minute put
- * every earlier minute's size off by one. A job catching up days of backlog sums at most a day of
- * minutes per segment between two barriers ({@link #MAX_PENDING} bounds them).
+ * newest change of their segment this subtask has seen count in their minute too: the span the
+ * segment's minute series keeps (a day back from its newest change), beyond which the series drops
+ * them anyway. The segment's own newest, not the subtask's: a workspace whose events run a day
+ * behind another's (a delayed upload, a replay) would otherwise have no minute counted at all.
+ * Within it every change must count, a late one too: the service works each minute's size back from
+ * the size now, so a change left out of its minute put every earlier minute's size off by one. A
+ * job catching up days of backlog sums at most a day of minutes per segment between two barriers
+ * ({@link #MAX_PENDING} bounds them).
  *
  * <p>A deleted segment's audience is forgotten once its size is 0: each record says whether its
  * segment was deleted when it was handed on, and a subtask that applies a deletion hands on a
@@ -44,7 +47,6 @@ final class AudienceDeltas {
     private final BiPredicate<String, String> deleted;
 
     private int sums;
-    private long newest = Long.MIN_VALUE;
     private boolean counting;
 
     AudienceDeltas(BiPredicate<String, String> deleted) {
@@ -166,12 +168,11 @@ final class AudienceDeltas {
             Pending p = pending(segments, workspace, c.segmentId());
             int kind = c.kind() == MembershipChange.Kind.ENTERED ? 0 : 1;
             long t = c.time();
-            newest = Math.max(newest, t);
             p.newest = Math.max(p.newest, t);
             if (p.hours.count(Math.floorDiv(t, 3_600_000L) * 3_600_000L, kind)) {
                 sums++;
             }
-            if (t >= newest - MINUTE_DETAIL_MILLIS
+            if (t >= p.newest - MINUTE_DETAIL_MILLIS
                     && p.minutes.count(Math.floorDiv(t, 60_000L) * 60_000L, kind)) {
                 sums++;
             }

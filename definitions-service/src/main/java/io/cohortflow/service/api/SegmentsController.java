@@ -221,8 +221,10 @@ public final class SegmentsController implements Controller {
         var body = Bodies.json(ctx);
         JsonNode definition =
                 body.isObject() && body.has("definition") ? body.get("definition") : body;
+        // Absent or empty: the configured sample (estimate-sample).
+        String given = ctx.queryParam("sample");
         Integer sample =
-                ctx.queryParam("sample") == null
+                given == null || given.isBlank()
                         ? null
                         : Params.integer(ctx, "sample", 0, 1, EstimateRequest.MAX_SAMPLE);
         Principal p = principal(ctx);

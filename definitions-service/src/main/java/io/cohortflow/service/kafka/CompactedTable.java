@@ -139,7 +139,12 @@ public final class CompactedTable<V> implements AutoCloseable {
                         // A write is read back as soon as it lands (a parked fetch is answered
                         // then): the wait only spares the broker an idle reader's polling.
                         ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
-                        500);
+                        500,
+                        // The job writes the audiences exactly once, in transactions: what an
+                        // aborted one held (a size the job then rolled back) is not the table's.
+                        // The other tables are written outside transactions: all visible at once.
+                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                        "read_committed");
         TopicPartition tp = new TopicPartition(topic, 0);
         follower =
                 new Follower<>(

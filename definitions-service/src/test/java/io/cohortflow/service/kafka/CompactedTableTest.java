@@ -76,6 +76,48 @@ class CompactedTableTest {
         }
     }
 
+    /**
+     * The audiences table is written by the job in transactions: what an aborted one held (a size
+     * the job rolled back when its task failed) is not the table's, nor what a later read of the
+     * log rebuilds.
+     */
+    @Test
+    void what_an_aborted_transaction_wrote_is_not_read() throws Exception {
+        var props =
+                java.util.Map.<String, Object>of(
+                        org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        kafka.bootstrapServers(),
+                        org.apache.kafka.clients.producer.ProducerConfig.TRANSACTIONAL_ID_CONFIG,
+                        "table-test-" + System.nanoTime());
+        try (var producer =
+                new org.apache.kafka.clients.producer.KafkaProducer<String, String>(
+                        props,
+                        new org.apache.kafka.common.serialization.StringSerializer(),
+                        new org.apache.kafka.common.serialization.StringSerializer())) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(
+                    new org.apache.kafka.clients.producer.ProducerRecord<>(
+                            TOPIC, "aborted", "{\"v\":\"rolled back\"}"));
+            producer.flush();
+            producer.abortTransaction();
+            producer.beginTransaction();
+            producer.send(
+                    new org.apache.kafka.clients.producer.ProducerRecord<>(
+                            TOPIC, "committed", "{\"v\":\"kept\"}"));
+            producer.commitTransaction();
+        }
+        CompactedTable<Value> t = table();
+        try {
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> t.get("committed").isPresent());
+            assertThat(t.get("aborted")).isEmpty();
+        } finally {
+            t.close();
+        }
+    }
+
     @Test
     void reading_the_log_again_marks_no_held_value_superseded() throws Exception {
         String topic = TOPIC + ".reread";
