@@ -78,11 +78,14 @@ public final class JobClient implements AutoCloseable {
     private final Map<String, Parts> estimates = new ConcurrentHashMap<>();
 
     /** An estimate's parts as they arrive: complete with one per subtask, or at the first error. */
-    private static final class Parts {
+    static final class Parts {
         final CompletableFuture<List<EstimatePart>> done = new CompletableFuture<>();
         private final Map<Integer, EstimatePart> bySubtask = new java.util.TreeMap<>();
 
         synchronized void add(EstimatePart part) {
+            // A job restarted at another parallelism answers the request again with other
+            // strata: parts of two parallelisms describe no one population, so the older go.
+            bySubtask.values().removeIf(p -> p.subtasks() != part.subtasks());
             bySubtask.put(part.subtask(), part);
             if (part.error() != null || bySubtask.size() >= part.subtasks()) {
                 done.complete(List.copyOf(bySubtask.values()));

@@ -80,4 +80,27 @@ class JobClientTest {
             assertThat(job.waiting()).isZero();
         }
     }
+
+    /**
+     * Parts of a job that restarted at another parallelism mid-request: the earlier ones are
+     * another stratification and go; the estimate completes with one parallelism's parts only.
+     */
+    @Test
+    void estimate_parts_of_two_parallelisms_are_not_mixed() throws Exception {
+        JobClient.Parts parts = new JobClient.Parts();
+        parts.add(part(0, 4));
+        parts.add(part(1, 4));
+        parts.add(part(2, 4));
+        parts.add(part(0, 2)); // restarted at 2: three parts held would have "completed" 2
+        assertThat(parts.done).isNotDone();
+        parts.add(part(1, 2));
+        assertThat(parts.done.get())
+                .extracting(io.cohortflow.core.contract.EstimatePart::subtasks)
+                .containsExactly(2, 2);
+    }
+
+    private static io.cohortflow.core.contract.EstimatePart part(int subtask, int subtasks) {
+        return new io.cohortflow.core.contract.EstimatePart(
+                "r", subtask, subtasks, 100, 10, 1, null, null);
+    }
 }
