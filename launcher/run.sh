@@ -22,7 +22,8 @@ fi
 starts=no
 case "${1:-}" in
   backfill) heap=-Xmx2g ;;
-  segments | help | -h | --help | -V | --version) heap=-Xmx256m ;;
+  export-members) heap=-Xmx1g ;;
+  segments | users | help | -h | --help | -V | --version) heap=-Xmx256m ;;
   *) heap=-Xmx1g starts=yes ;;
 esac
 # A key with full rights for the first five minutes, unless you provision your own; the segments

@@ -134,7 +134,9 @@ public record ServiceConfig(
             segmentLimit(
                     "cohortflow.store.max-record-bytes",
                     SegmentLimits.DEFAULT.maxRecordBytes(),
-                    "Largest definitions record, in bytes.");
+                    SegmentLimits.BROKER_LIMIT,
+                    "Largest definitions record, in bytes (at least max-definition-bytes; what a"
+                            + " Kafka record takes at most).");
     public static final Setting<Integer> MAX_NAME_CHARS =
             segmentLimit(
                     "cohortflow.segments.max-name-chars",
@@ -189,6 +191,7 @@ public record ServiceConfig(
             segmentLimit(
                     "cohortflow.segments.max-resolved-predicates",
                     SegmentLimits.DEFAULT.maxResolvedPredicates(),
+                    io.cohortflow.core.definition.SegmentResolver.MAX_RESOLVED_NODES,
                     "Most predicates of a definition once its segment references are inlined.");
     public static final Setting<String> DATA_VIEWS =
             Setting.text(
@@ -236,9 +239,14 @@ public record ServiceConfig(
 
     /** A segment limit; its old key was the same in camel case. */
     private static Setting<Integer> segmentLimit(String key, int defaultValue, String description) {
+        return segmentLimit(key, defaultValue, Integer.MAX_VALUE, description);
+    }
+
+    private static Setting<Integer> segmentLimit(
+            String key, int defaultValue, int max, String description) {
         String area = key.substring(0, key.lastIndexOf('.') + 1);
         String name = key.substring(area.length());
-        return Setting.integer(key, defaultValue, 1, Integer.MAX_VALUE, description)
+        return Setting.integer(key, defaultValue, 1, max, description)
                 .deprecated(area + Setting.camelCase(name));
     }
 

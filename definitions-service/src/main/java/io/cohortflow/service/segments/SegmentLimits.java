@@ -53,7 +53,7 @@ public record SegmentLimits(
      * budget above it would let through records the broker refuses (503 for ever, the bug these
      * limits prevent).
      */
-    public static final int BROKER_LIMIT = 1_000_000;
+    public static final int BROKER_LIMIT = io.cohortflow.core.contract.RecordLimits.MAX_BYTES;
 
     public static final SegmentLimits DEFAULT =
             new SegmentLimits(255, 4000, 50, 100, 500, 50, 100, 20, 200, 65_536, 262_144, 1000);

@@ -52,7 +52,7 @@ class ServiceConfigTest {
                                         Map.of("cohortflow.store.max-record-bytes", "2000000"),
                                         Map.of()))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("broker");
+                .hasMessageContaining("from 1 to 1000000");
         assertThatThrownBy(
                         () ->
                                 ServiceConfig.from(
