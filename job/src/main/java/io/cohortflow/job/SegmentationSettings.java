@@ -90,24 +90,19 @@ public record SegmentationSettings(
      * (its cut-over's {@code numbering}; null for a cut-over written before it was kept).
      */
     public SegmentationSettings numberedAs(java.util.@Nullable Map<String, Long> numbering) {
-        return new SegmentationSettings(
-                horizonMillis,
-                historyCap,
-                maxFutureSkewMillis,
-                topics,
-                definitionsEndOffset,
-                orderedState,
+        return copy(
                 countFrom,
                 countUntil,
                 asOf,
-                poisonAttempts,
-                idempotencyWindowMillis,
-                userTtlMillis,
-                workspaceUserTtlMillis,
                 numbering == null ? new java.util.HashMap<>() : new java.util.HashMap<>(numbering));
     }
 
     private SegmentationSettings counting(long from, long until, long end) {
+        return copy(from, until, end, bootstrapNumbering);
+    }
+
+    private SegmentationSettings copy(
+            long from, long until, long end, java.util.HashMap<String, Long> numbering) {
         return new SegmentationSettings(
                 horizonMillis,
                 historyCap,
@@ -122,7 +117,7 @@ public record SegmentationSettings(
                 idempotencyWindowMillis,
                 userTtlMillis,
                 workspaceUserTtlMillis,
-                bootstrapNumbering);
+                numbering);
     }
 
     private static java.util.HashMap<String, Long> userTtls(JobConfig c) {

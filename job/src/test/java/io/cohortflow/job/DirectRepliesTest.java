@@ -25,6 +25,17 @@ class DirectRepliesTest {
     private final DirectReplies.Replicas replicas = new DirectReplies.Replicas(clock::get);
     private int direct;
 
+    /** Offers probes until one goes straight: the connection, opened off the caller, is up. */
+    private void awaitConnected(String address) {
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(10))
+                .until(
+                        () -> {
+                            offer(reply("probe", address));
+                            return direct > 0;
+                        });
+    }
+
     private void offer(KafkaMessage m) {
         if (replicas.send(m)) {
             direct++;
@@ -44,13 +55,7 @@ class DirectRepliesTest {
                     DataInputStream in =
                             new DataInputStream(new BufferedInputStream(s.getInputStream()))) {
                 // Connected: the next replies go straight, whole and in order.
-                Awaitility.await()
-                        .atMost(Duration.ofSeconds(10))
-                        .until(
-                                () -> {
-                                    offer(reply("probe", address));
-                                    return direct > 0;
-                                });
+                awaitConnected(address);
                 for (int i = 1; i <= 3; i++) {
                     offer(reply("r" + i, address));
                 }
@@ -101,13 +106,7 @@ class DirectRepliesTest {
             try (Socket s = replica.accept();
                     DataInputStream in =
                             new DataInputStream(new BufferedInputStream(s.getInputStream()))) {
-                Awaitility.await()
-                        .atMost(Duration.ofSeconds(10))
-                        .until(
-                                () -> {
-                                    offer(reply("probe", address));
-                                    return direct > 0;
-                                });
+                awaitConnected(address);
                 assertThat(ReplyFrames.read(in).key()).isEqualTo("probe");
             }
             Thread.sleep(200); // the end of stream reaches the job's side

@@ -12,6 +12,16 @@ import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.Test;
 
 class JobClientTest {
+    private static JobClient started(EmbeddedKafka kafka) {
+        JobClient job =
+                new JobClient(
+                        kafka.bootstrapServers(),
+                        "127.0.0.1",
+                        SegmentationConfig.from(Map.of(), Map.of()));
+        job.start();
+        return job;
+    }
+
     /**
      * A request whose record Kafka would refuse (possible with the body limit raised) is the
      * client's to make smaller: a 413 at once, not a 503 telling it to retry the same for ever.
@@ -19,12 +29,7 @@ class JobClientTest {
     @Test
     void a_request_past_what_a_kafka_record_takes_is_413_at_once() throws Exception {
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-            JobClient job =
-                    new JobClient(
-                            kafka.bootstrapServers(),
-                            "127.0.0.1",
-                            SegmentationConfig.from(Map.of(), Map.of()));
-            job.start();
+            JobClient job = started(kafka);
             try {
                 var big =
                         io.cohortflow.core.contract.Json.MAPPER
@@ -57,12 +62,7 @@ class JobClientTest {
     @Test
     void a_request_the_producer_refuses_by_throwing_leaves_nothing_waiting() throws Exception {
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-            JobClient job =
-                    new JobClient(
-                            kafka.bootstrapServers(),
-                            "127.0.0.1",
-                            SegmentationConfig.from(Map.of(), Map.of()));
-            job.start();
+            JobClient job = started(kafka);
             job.close(); // its producer closed: a send now throws instead of calling back
             var answer =
                     job.request(
