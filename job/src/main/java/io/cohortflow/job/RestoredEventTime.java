@@ -43,11 +43,18 @@ final class RestoredEventTime {
     }
 
     /**
-     * What to checkpoint for the current watermark at {@code now}: itself if live, else nothing.
+     * What to checkpoint for the current watermark at {@code now}: itself if live, else nothing;
+     * and while restored live but still waiting for the sources (or the idleness period, before the
+     * clock moves anything), the clock's watermark: that subtask is live, and a restore from a
+     * checkpoint taken in its first seconds must know it (read as "not live", the restored job
+     * waited for events an idle stream never sends, and no window lapsed).
      */
     List<Long> snapshot(long watermark, long now) {
         boolean live = watermark != Long.MIN_VALUE && rule.live(now - watermark);
-        return live ? List.of(watermark) : List.of();
+        if (live) {
+            return List.of(watermark);
+        }
+        return waiting() ? List.of(rule.clockWatermark(now)) : List.of();
     }
 
     /**

@@ -119,4 +119,23 @@ class RestoredEventTimeTest {
         assertThat(changes(r2)).containsExactly("exited");
         r2.close();
     }
+
+    /**
+     * Checkpointed within the idleness period after a restore (no watermark yet: the clock has not
+     * moved event time, the sources have said nothing), the subtask is still live, and a restore
+     * from that checkpoint lets windows lapse with the clock too. It recorded "not live", and the
+     * job restored from it waited for events the idle stream never sent.
+     */
+    @Test
+    void a_checkpoint_in_the_first_seconds_after_a_restore_keeps_the_liveness() throws Exception {
+        OperatorSubtaskState snap = readerCheckpointed(60_000);
+        var r = TestRecords.operator(0, 0, 1, 0, snap);
+        r.setProcessingTime(WALL + 5_000); // inside the idleness period: no watermark yet
+        OperatorSubtaskState early = r.snapshot(2, 2);
+        r.close();
+        var r2 = TestRecords.operator(0, 0, 1, 0, early);
+        r2.setProcessingTime(WALL + 7 * DAY);
+        assertThat(changes(r2)).containsExactly("exited");
+        r2.close();
+    }
 }
