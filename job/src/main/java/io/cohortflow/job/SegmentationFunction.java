@@ -15,6 +15,7 @@ import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.EventsCodec;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
+import io.cohortflow.job.state.CorruptStateException;
 import io.cohortflow.job.state.StateAccessException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -308,7 +309,25 @@ public class SegmentationFunction
             Collector<KafkaMessage> out,
             Consumer<KafkaMessage> side)
             throws Exception {
-        UserProfile stored = user.peek();
+        UserProfile stored;
+        try {
+            stored = user.peek();
+        } catch (CorruptStateException e) {
+            // The bytes are kept for whoever repairs them (UserStore), but not past an erasure,
+            // whose point is that they go: what they held cannot be named, so no exits.
+            LOG.warn("erasing {}, whose stored state could not be read", in.getKey(), e);
+            user.forgetUnreadable();
+            side.accept(
+                    outputs.userDeadLetter(
+                            in.getKey(),
+                            "evaluation_failed",
+                            "erased a user whose stored state could not be read: the exits of"
+                                    + " their memberships could not be written ("
+                                    + e.getMessage()
+                                    + ")"));
+            side.accept(requests.erased(in, true, Map.of(), List.of()));
+            return;
+        }
         UserProfile profile = stored == null ? new UserProfile() : stored;
         Map<String, Membership> held = profile.memberships(definitions.catalog(in.workspace));
         List<MembershipChange> exits =

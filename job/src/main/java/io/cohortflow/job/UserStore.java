@@ -137,6 +137,14 @@ final class UserStore {
         if (p.scheduledWakeUp() != Long.MAX_VALUE) {
             timers.deleteEventTimeTimer(p.scheduledWakeUp());
         }
+        forgetUnreadable();
+    }
+
+    /**
+     * Removes a user whose stored profile cannot be read (an erasure: see {@link #forget}); the
+     * pending timer it named is unknown, and finds nothing when it fires.
+     */
+    void forgetUnreadable() {
         try {
             profile.clear();
             history.clear();

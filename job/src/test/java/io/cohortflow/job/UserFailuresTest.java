@@ -213,6 +213,42 @@ class UserFailuresTest {
         assertThat(profile().historySize()).isEqualTo(3);
     }
 
+    /**
+     * An erasure goes through even when the user's stored state cannot be read: its bytes are kept
+     * for repair otherwise, but an erasure's point is that they go. The exits it cannot name are
+     * reported. It was dead-lettered, and the state (history included) stayed for good.
+     */
+    @Test
+    void a_user_whose_stored_profile_cannot_be_decoded_can_still_be_erased() throws Exception {
+        FaultyProfiles f = faultyProfiles();
+        h.processBroadcastElement(
+                segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 0), 0);
+        h.processElement(
+                inbound(
+                        envelope(
+                                "ws",
+                                "u1",
+                                null,
+                                event("Pageview", T0),
+                                event("Pageview", T0 + 1),
+                                event("Pageview", T0 + 2))),
+                T0);
+        f.corrupt.add("ws/u1");
+        h.processElement(
+                inbound(
+                        "{\"workspace\":\"ws\",\"user_id\":\"u1\",\"request_id\":\"e1\","
+                                + "\"op\":\"erase\"}"),
+                T0);
+        JsonNode reply = side(TOPICS.replies()).get(0);
+        assertThat(reply.has("error")).as(reply.toString()).isFalse();
+        assertThat(reply.get("known").asBoolean()).isTrue();
+        assertThat(side(TOPICS.deadLetter()))
+                .singleElement()
+                .satisfies(d -> assertThat(d.get("detail").asText()).contains("erased a user"));
+        f.corrupt.clear();
+        assertThat(profile()).isNull();
+    }
+
     // ---- helpers -----------------------------------------------------------------------------
 
     /** Event time moves to {@code t} (the definitions source's watermark is at the end). */
