@@ -165,8 +165,27 @@ public final class DefinitionStore implements AutoCloseable {
         Entry current = ws.get(s.id());
         long held = current == null ? 0 : current.segment().version();
         if (!SegmentRecord.follows(s.replaces(), s.version(), held)) {
-            // The log-ordered compare-and-set: a write based on a version we no longer hold lost.
             rejected.incrementAndGet();
+            java.util.ArrayDeque<String> kept = keptRecords.get(s.key());
+            if (kept != null && kept.contains(recordKey)) {
+                // Read again (a reader that resumed from an earlier offset): the version is ours,
+                // perhaps the current one; tombstoned, it would be gone from the log for good.
+                return;
+            }
+            if (s.replaces() > held) {
+                // Based on a version this replica never saw: a gap in its reading (versions
+                // compacted away while it was cut off), not a write that lost. Never tombstoned.
+                LOG.warn(
+                        "definitions record {} of {} version {} replaces {}, and this replica holds"
+                                + " {}: versions between were not read",
+                        recordKey,
+                        s.key(),
+                        s.version(),
+                        s.replaces(),
+                        held);
+                return;
+            }
+            // The log-ordered compare-and-set: a write based on a version we no longer hold lost.
             superseded.add(recordKey);
             return;
         }
@@ -187,9 +206,12 @@ public final class DefinitionStore implements AutoCloseable {
         kept.addAll(older.subList(0, Math.min(older.size(), maxVersions - 1)));
         versions.put(s.key(), List.copyOf(kept));
         ws.put(s.id(), new Entry(s, offset));
-        versionOffsets
-                .computeIfAbsent(s.key(), k -> new ConcurrentHashMap<>())
-                .put(s.version(), offset);
+        Map<Long, Long> offsets =
+                versionOffsets.computeIfAbsent(s.key(), k -> new ConcurrentHashMap<>());
+        offsets.put(s.version(), offset);
+        long newest = s.version();
+        // Read only for the version a write just made: the kept ones bound it, not every edit.
+        offsets.keySet().removeIf(v -> v <= newest - maxVersions);
         applied.incrementAndGet();
     }
 
