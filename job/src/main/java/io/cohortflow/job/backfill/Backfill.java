@@ -183,20 +183,26 @@ public final class Backfill {
             DataStream<UserState> states,
             DataStream<AudienceDelta> held,
             String path) {
-        SavepointWriter.newSavepoint(env, config.maxParallelism())
-                .withOperator(
-                        OperatorIdentifier.forUid(STREAMING_OPERATOR),
-                        OperatorTransformation.bootstrapWith(states)
-                                .setMaxParallelism(config.maxParallelism())
-                                .keyBy(UserState::getKey, Types.STRING)
-                                .transform(new StateWriter()))
-                .withOperator(
-                        OperatorIdentifier.forUid(Uids.AUDIENCES),
-                        OperatorTransformation.bootstrapWith(held)
-                                .setMaxParallelism(config.maxParallelism())
-                                .keyBy(AudienceDelta::key, Types.STRING)
-                                .transform(new AudienceBootstrap()))
-                .write(path);
+        SavepointWriter writer =
+                SavepointWriter.newSavepoint(env, config.maxParallelism())
+                        .withOperator(
+                                OperatorIdentifier.forUid(STREAMING_OPERATOR),
+                                OperatorTransformation.bootstrapWith(states)
+                                        .setMaxParallelism(config.maxParallelism())
+                                        .keyBy(UserState::getKey, Types.STRING)
+                                        .transform(new StateWriter()));
+        if (config.audiences()) {
+            // A job without audience counting has no such operator, and would refuse the
+            // savepoint's state for it.
+            writer =
+                    writer.withOperator(
+                            OperatorIdentifier.forUid(Uids.AUDIENCES),
+                            OperatorTransformation.bootstrapWith(held)
+                                    .setMaxParallelism(config.maxParallelism())
+                                    .keyBy(AudienceDelta::key, Types.STRING)
+                                    .transform(new AudienceBootstrap()));
+        }
+        writer.write(path);
     }
 
     /**

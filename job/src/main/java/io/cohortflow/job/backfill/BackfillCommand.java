@@ -138,6 +138,14 @@ public final class BackfillCommand implements Callable<Integer> {
                             + ", got "
                             + outputFormat);
         }
+        if (workspace != null && savepoint != null) {
+            // The bootstrapped job's whole state is the savepoint, and it skips every event
+            // before the cut-over: every other workspace's users and history would be gone.
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "--savepoint replaces the streaming job's whole state: it cannot be written"
+                            + " for one --workspace (back fill every workspace for a bootstrap)");
+        }
         if (inputs.isEmpty() == (inputTable == null)) {
             throw new CommandLine.ParameterException(
                     spec.commandLine(), "give either --input or --input-table (one of them)");

@@ -194,17 +194,18 @@ public final class TableHistory {
             ObjectNode event = Json.MAPPER.createObjectNode();
             String problem = null;
             try {
-                Object ws = field(r, "workspace");
+                Object ws = present(field(r, "workspace"));
                 envelope.put("workspace", ws == null ? workspace : ws.toString());
                 envelope.set("user_id", text(field(r, "user_id")));
                 event.set("name", text(field(r, "name")));
                 event.set("time", time(field(r, "time")));
-                Object props = field(r, "properties");
-                if (props != null) {
-                    event.set("properties", properties(props));
-                }
+                // Optional: no column, NULL (a Kafka record without it) or "" is no property.
+                Object props = present(field(r, "properties"));
+                event.set(
+                        "properties",
+                        props == null ? Json.MAPPER.createObjectNode() : properties(props));
                 for (String id : List.of("session_id", "view_id")) {
-                    Object v = field(r, id);
+                    Object v = present(field(r, id));
                     if (v != null) {
                         event.put(id, v.toString());
                     }
@@ -217,11 +218,18 @@ public final class TableHistory {
             byte[] value = Json.bytes(envelope);
             Inbound in =
                     InboundParser.parse(null, value, source, 0, position, Long.MIN_VALUE, limits);
-            if (problem != null && in.valid()) {
+            if (problem != null) {
+                // Why the row could not be read (a properties text that is not JSON, say) says
+                // more than what the envelope built without it lacks.
                 in.reason = "invalid_row";
                 in.detail = problem;
             }
             return in;
+        }
+
+        /** An optional column's value, null when absent: a CSV reads an empty cell as "". */
+        private static @Nullable Object present(@Nullable Object v) {
+            return v instanceof String t && t.isEmpty() ? null : v;
         }
 
         @Nullable

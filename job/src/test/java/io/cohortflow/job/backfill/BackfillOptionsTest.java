@@ -26,8 +26,6 @@ class BackfillOptionsTest {
                             "2026-10-01T00:00:00Z",
                             "--until",
                             "2026-11-01T00:00:00Z",
-                            "--workspace",
-                            "ws",
                             "--savepoint",
                             "file:///tmp/sp",
                             "--definitions-file",
@@ -42,8 +40,16 @@ class BackfillOptionsTest {
         assertThat(o.output()).isEqualTo("out");
         assertThat(o.from()).isEqualTo(Instant.parse("2026-10-01T00:00:00Z").toEpochMilli());
         assertThat(o.until()).isEqualTo(Instant.parse("2026-11-01T00:00:00Z").toEpochMilli());
-        assertThat(o.workspace()).isEqualTo("ws");
+        assertThat(o.workspace()).isNull();
         assertThat(o.savepoint()).isEqualTo("file:///tmp/sp");
+        assertThat(
+                        BackfillOptions.parse(
+                                        new String[] {
+                                            "--input", "h", "--output", "o", "--workspace", "ws"
+                                        },
+                                        NOW)
+                                .workspace())
+                .isEqualTo("ws");
         assertThat(o.definitionsFile()).isEqualTo("segments.jsonl");
         assertThat(o.config()).isEqualTo(Path.of("cohortflow.properties"));
         assertThat(o.transitions()).isTrue();
@@ -68,6 +74,22 @@ class BackfillOptionsTest {
     void bad_command_lines_say_what_is_wrong() {
         assertThatThrownBy(() -> BackfillOptions.parse(new String[] {"--output", "o"}, NOW))
                 .hasMessageContaining("give either --input or --input-table");
+        // A bootstrap savepoint of one workspace would drop every other's state.
+        assertThatThrownBy(
+                        () ->
+                                BackfillOptions.parse(
+                                        new String[] {
+                                            "--input",
+                                            "h",
+                                            "--output",
+                                            "o",
+                                            "--workspace",
+                                            "ws",
+                                            "--savepoint",
+                                            "file:///tmp/sp"
+                                        },
+                                        NOW))
+                .hasMessageContaining("cannot be written for one --workspace");
         assertThatThrownBy(
                         () ->
                                 BackfillOptions.parse(

@@ -49,6 +49,30 @@ class JsonLinesFormatTest {
         assertThat(read.get(2).getRecordSkipCount()).isEqualTo(3);
     }
 
+    /** The compressions docs/backfill.md names, each by its extension: xz needed a codec. */
+    @Test
+    void xz_and_bzip2_files_are_read_as_their_extension_says() throws Exception {
+        String text = GOOD.formatted(1) + "\n" + GOOD.formatted(2) + "\n";
+        Path xz = dir.resolve("h.jsonl.xz");
+        try (OutputStream out =
+                new org.tukaani.xz.XZOutputStream(
+                        Files.newOutputStream(xz), new org.tukaani.xz.LZMA2Options())) {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+        }
+        Path bz2 = dir.resolve("h.jsonl.bz2");
+        try (OutputStream out =
+                new org.apache.commons.compress.compressors.bzip2.BZip2CompressorOutputStream(
+                        Files.newOutputStream(bz2))) {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+        }
+        for (Path file : List.of(xz, bz2)) {
+            assertThat(read(JsonLinesFormat.events(), split(file, null)))
+                    .as(file.toString())
+                    .extracting(r -> r.getRecord().userId)
+                    .containsExactly("u1", "u2");
+        }
+    }
+
     @Test
     void a_restored_reader_resumes_after_the_records_already_emitted() throws Exception {
         Path file = dir.resolve("h.jsonl");

@@ -34,6 +34,29 @@ class TableHistoryTest {
         return out;
     }
 
+    /**
+     * properties, session_id and view_id are optional: no column, NULL, or (a CSV cell) "" is none.
+     * Without a properties column every row was dead-lettered ("properties: required").
+     */
+    @Test
+    void optional_columns_may_be_missing_null_or_empty() throws Exception {
+        Path csv = dir.resolve("visits.csv");
+        java.nio.file.Files.writeString(
+                csv, "v1,1764547200000,\nv2,1764547260000,2008c38f-dece-4570-976d-87593ed001c3\n");
+        String sql =
+                "CREATE TABLE visits (visitor STRING, ts BIGINT, session STRING)\n"
+                        + "  WITH ('connector' = 'filesystem', 'path' = '"
+                        + csv.toUri()
+                        + "', 'format' = 'csv');\n"
+                        + "SELECT visitor AS user_id, 'Pageview' AS name, ts AS `time`,"
+                        + " session AS session_id FROM visits;\n";
+        List<Inbound> in = read(sql, "demo");
+        assertThat(in).hasSize(2).allSatisfy(i -> assertThat(i.valid()).as(i.detail).isTrue());
+        Event first = EventsCodec.decode(in.get(0).events).get(0);
+        assertThat(first.properties()).isEmpty();
+        assertThat(first.sessionId()).isNull();
+    }
+
     @Test
     void a_parquet_export_with_its_own_columns_becomes_events_and_a_bad_row_a_dead_letter()
             throws Exception {
