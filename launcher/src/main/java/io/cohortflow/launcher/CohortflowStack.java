@@ -122,10 +122,7 @@ public final class CohortflowStack implements AutoCloseable {
             Optional<Path> snapshot = latestSnapshot();
             Cutover cutover = CohortflowJob.cutover(jobConfig);
             Path used = config.dataDir().resolve("bootstrap-used");
-            boolean bootstrap =
-                    cutover != null
-                            && !(Files.exists(used)
-                                    && Files.readString(used).equals(cutover.savepoint()));
+            boolean bootstrap = fromBootstrap(cutover, used, snapshot);
             if (bootstrap) {
                 // A backfill not started from yet: it replaces the job's state, left in place
                 // (NO_CLAIM). Later starts, with the setting still there, use the job's own.
@@ -240,6 +237,32 @@ public final class CohortflowStack implements AutoCloseable {
      */
     Optional<Path> latestSnapshot() {
         return latestSnapshot(jobConfig, config.dataDir());
+    }
+
+    /**
+     * Whether to start from the backfill's savepoint: a cut-over is set, and the job has no state
+     * of its own since it last started from that savepoint ({@code marker}, written at each such
+     * start, names it; a snapshot of the job's newer than the marker is its own). Taken as used
+     * once submitted, a first start that failed before its first checkpoint restored the state from
+     * before the backfill next time, and skipped every event the backfill had counted.
+     */
+    static boolean fromBootstrap(
+            @org.jspecify.annotations.Nullable Cutover cutover,
+            Path marker,
+            Optional<Path> snapshot)
+            throws java.io.IOException {
+        if (cutover == null) {
+            return false;
+        }
+        if (!Files.exists(marker) || !Files.readString(marker).equals(cutover.savepoint())) {
+            return true;
+        }
+        if (snapshot.isEmpty()) {
+            return true;
+        }
+        Path metadata = snapshot.get().resolve("_metadata");
+        Path stamped = Files.exists(metadata) ? metadata : snapshot.get();
+        return Files.getLastModifiedTime(stamped).compareTo(Files.getLastModifiedTime(marker)) <= 0;
     }
 
     static Optional<Path> latestSnapshot(JobConfig jobConfig, Path root) {

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,5 +62,41 @@ class LatestSnapshotTest {
                         data.resolve("savepoints").resolve("savepoint-1"),
                         Instant.parse("2026-12-05T10:00:00Z"));
         assertThat(CohortflowStack.latestSnapshot(c, data)).contains(sp);
+    }
+
+    /**
+     * The backfill's savepoint is used until the job has a snapshot of its own taken after its
+     * start from it: a first start that failed before any checkpoint starts from it again, instead
+     * of from the state before the backfill (which would skip every event the backfill counted).
+     */
+    @Test
+    void a_bootstrap_counts_as_used_once_the_job_has_state_of_its_own_after_it() throws Exception {
+        io.cohortflow.job.backfill.Cutover cutover =
+                new io.cohortflow.job.backfill.Cutover(
+                        "file:///backfill/sp", "2026-12-01T00:00:00Z", "events", Map.of(), 128);
+        Path marker = tmp.resolve("bootstrap-used");
+        Instant t = Instant.parse("2026-12-05T10:00:00Z");
+        Path before = snapshot(tmp.resolve("savepoints").resolve("savepoint-old"), t);
+
+        assertThat(CohortflowStack.fromBootstrap(null, marker, Optional.of(before))).isFalse();
+        assertThat(CohortflowStack.fromBootstrap(cutover, marker, Optional.of(before))).isTrue();
+
+        // Started from it at t + 1 min; failed before its first checkpoint.
+        Files.writeString(marker, cutover.savepoint());
+        Files.setLastModifiedTime(marker, FileTime.from(t.plusSeconds(60)));
+        assertThat(CohortflowStack.fromBootstrap(cutover, marker, Optional.of(before)))
+                .as("only the state from before the backfill")
+                .isTrue();
+        assertThat(CohortflowStack.fromBootstrap(cutover, marker, Optional.empty())).isTrue();
+
+        // A checkpoint of its own after that start: from now on the job's own state.
+        Path own = snapshot(tmp.resolve("checkpoints").resolve("chk-1"), t.plusSeconds(90));
+        assertThat(CohortflowStack.fromBootstrap(cutover, marker, Optional.of(own))).isFalse();
+
+        // Another backfill's savepoint: used.
+        io.cohortflow.job.backfill.Cutover next =
+                new io.cohortflow.job.backfill.Cutover(
+                        "file:///backfill/sp2", "2026-12-04T00:00:00Z", "events", Map.of(), 128);
+        assertThat(CohortflowStack.fromBootstrap(next, marker, Optional.of(own))).isTrue();
     }
 }
