@@ -259,7 +259,26 @@ public final class TableHistory {
                         .getNodeFactory()
                         .textNode(Instant.ofEpochMilli(n.longValue()).toString());
             }
+            if (v instanceof String t) {
+                LocalDateTime local = zoneless(t);
+                if (local != null) {
+                    return time(local); // as a TIMESTAMP column is read: UTC
+                }
+            }
             return text(v);
+        }
+
+        /**
+         * A text time without an offset, ISO ("2026-12-01T10:00:17") or SQL ("2026-12-01
+         * 10:00:17.5"), as a warehouse writes it; null for any other text (an offset's or not a
+         * time, which the event parser judges).
+         */
+        private static @Nullable LocalDateTime zoneless(String t) {
+            try {
+                return LocalDateTime.parse(t.trim().replace(' ', 'T'));
+            } catch (java.time.format.DateTimeParseException e) {
+                return null;
+            }
         }
 
         private static JsonNode properties(Object v) {

@@ -57,6 +57,27 @@ class TableHistoryTest {
         assertThat(first.sessionId()).isNull();
     }
 
+    /** A text time without an offset (ISO or SQL) is UTC, as a TIMESTAMP column is. */
+    @Test
+    void zoneless_text_times_are_utc() throws Exception {
+        Path csv = dir.resolve("times.csv");
+        java.nio.file.Files.writeString(
+                csv, "v1,2025-12-01T00:00:00\nv2,2025-12-01 00:01:00.5\nv3,yesterday\n");
+        String sql =
+                "CREATE TABLE times (visitor STRING, ts STRING)\n"
+                        + "  WITH ('connector' = 'filesystem', 'path' = '"
+                        + csv.toUri()
+                        + "', 'format' = 'csv');\n"
+                        + "SELECT visitor AS user_id, 'Pageview' AS name, ts AS `time` FROM times;\n";
+        List<Inbound> in = read(sql, "demo");
+        assertThat(in).hasSize(3);
+        assertThat(EventsCodec.decode(in.get(0).events).get(0).time())
+                .isEqualTo(java.time.Instant.parse("2025-12-01T00:00:00Z").toEpochMilli());
+        assertThat(EventsCodec.decode(in.get(1).events).get(0).time())
+                .isEqualTo(java.time.Instant.parse("2025-12-01T00:01:00.500Z").toEpochMilli());
+        assertThat(in.get(2).valid()).as("not a time").isFalse();
+    }
+
     @Test
     void a_parquet_export_with_its_own_columns_becomes_events_and_a_bad_row_a_dead_letter()
             throws Exception {
