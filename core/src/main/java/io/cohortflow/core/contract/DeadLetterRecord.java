@@ -9,9 +9,9 @@ import org.jspecify.annotations.Nullable;
  * older_than_horizon}, {@code schema_violation}, {@code invalid_definition}, ...), {@code detail}
  * says it for people, and the raw key and value are kept as received (UTF-8 text).
  *
- * <p>Key, value and detail are cut to fixed sizes (the cut ends with {@link #CUT}): a dead letter
- * must always fit in a Kafka record, or the one record meant to absorb bad input would fail the
- * job's sink instead. The whole raw record stays in its own topic at {@code topic}/{@code
+ * <p>Key, value and detail are cut to fixed sizes (the cut ends with {@link RecordLimits#CUT}): a
+ * dead letter must always fit in a Kafka record, or the one record meant to absorb bad input would
+ * fail the job's sink instead. The whole raw record stays in its own topic at {@code topic}/{@code
  * partition}/{@code offset}.
  */
 public record DeadLetterRecord(
@@ -26,19 +26,13 @@ public record DeadLetterRecord(
     /** Characters kept of the raw value (at most 4 bytes each in UTF-8: under 1 MB). */
     public static final int MAX_VALUE = 128 * 1024;
 
-    public static final int MAX_DETAIL = 4 * 1024;
+    public static final int MAX_DETAIL = RecordLimits.MAX_MESSAGE;
     public static final int MAX_KEY = 1024;
-    public static final String CUT = RecordLimits.CUT;
 
     public DeadLetterRecord {
-        reason = cut(reason, 128);
-        detail = cut(detail, MAX_DETAIL);
-        key = cut(key, MAX_KEY);
-        value = cut(value, MAX_VALUE);
-    }
-
-    @Nullable
-    private static String cut(@Nullable String s, int max) {
-        return RecordLimits.cut(s, max);
+        reason = RecordLimits.cut(reason, 128);
+        detail = RecordLimits.cut(detail, MAX_DETAIL);
+        key = RecordLimits.cut(key, MAX_KEY);
+        value = RecordLimits.cut(value, MAX_VALUE);
     }
 }
