@@ -347,6 +347,25 @@ class SegmentationFunctionTest {
     }
 
     @Test
+    void a_job_restored_after_versions_were_compacted_away_applies_the_next_kept_one()
+            throws Exception {
+        harness(0);
+        h.processBroadcastElement(
+                segment("ws", "buyers", 1, 0, true, false, threePageviewsIn(1), 0), 0);
+        restore(h.snapshot(1, 1));
+        // While the job was stopped the segment was edited 60 times and the log's cleaner took
+        // versions 2-10: the first record the restored job reads replaces a version it never saw.
+        h.processBroadcastElement(
+                segment("ws", "buyers", 11, 10, true, false, everPurchased(), 1), 0);
+        h.processBroadcastElement(
+                segment("ws", "buyers", 12, 11, true, false, everPurchased(), 2), 0);
+        send(envelope("ws", "u1", null, event("Purchase", T0)), T0);
+        List<JsonNode> m = memberships();
+        assertThat(m).hasSize(1);
+        assertThat(m.get(0).get("version").asLong()).isEqualTo(12);
+    }
+
+    @Test
     void a_lapse_that_moves_earlier_replaces_the_users_timer() throws Exception {
         harness(0);
         h.processBroadcastElement(

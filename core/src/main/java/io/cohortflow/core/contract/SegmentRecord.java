@@ -42,9 +42,19 @@ public record SegmentRecord(
      * first version, and in a log whose older records were compacted away (the service tombstones
      * the versions past those it keeps, and the writes that lost: docs/service.md, "Compaction") it
      * is the oldest version kept, which every reader then starts from alike.
+     *
+     * <p>For the same reason a record based on a version newer than the one held ({@code replaces >
+     * held}) is applied too: the versions between were compacted away while this reader was not
+     * reading (a job restored from an old checkpoint, a replica whose replay the cleaner overtook).
+     * It cannot be a write that lost: a writer bases its edit on a version read from this log, so a
+     * reader that missed nothing holds that version, or a later one. Refused, the segment would
+     * stay at the held version for good, since every later record names a version the reader will
+     * never hold. A write that lost whose winner was compacted away is applied transiently by such
+     * a reader, and the versions after it (at least the kept ones, which the log still has) replace
+     * it.
      */
     public static boolean follows(long replaces, long version, long held) {
-        return held == 0 ? version >= 1 : replaces == held && version == held + 1;
+        return held == 0 ? version >= 1 : replaces >= held && version == replaces + 1;
     }
 
     /** {@link #follows(long, long, long)} for this record. */

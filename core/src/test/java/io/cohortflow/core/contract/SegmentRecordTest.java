@@ -19,4 +19,11 @@ class SegmentRecordTest {
         assertThat(SegmentRecord.follows(45, 46, 0)).as("the oldest version kept").isTrue();
         assertThat(SegmentRecord.follows(0, 0, 0)).as("no version 0").isFalse();
     }
+
+    @Test
+    void a_reader_that_missed_compacted_versions_applies_the_next_it_reads() {
+        assertThat(SegmentRecord.follows(20, 21, 10)).as("versions 11 to 20 compacted").isTrue();
+        assertThat(SegmentRecord.follows(20, 22, 10)).as("not a version's successor").isFalse();
+        assertThat(SegmentRecord.follows(9, 10, 10)).as("a write that lost a race").isFalse();
+    }
 }

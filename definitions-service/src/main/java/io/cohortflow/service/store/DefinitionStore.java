@@ -173,16 +173,15 @@ public final class DefinitionStore implements AutoCloseable {
                 return;
             }
             if (s.replaces() > held) {
-                // Based on a version this replica never saw: a gap in its reading (versions
-                // compacted away while it was cut off), not a write that lost. Never tombstoned.
+                // Past the version held yet not its successor: no writer makes such a record (a
+                // record past a compacted gap is applied, see SegmentRecord.follows). Not a write
+                // that lost either, so it is left alone rather than tombstoned.
                 LOG.warn(
-                        "definitions record {} of {} version {} replaces {}, and this replica holds"
-                                + " {}: versions between were not read",
+                        "definitions record {} of {} has version {} and replaces {}; skipped",
                         recordKey,
                         s.key(),
                         s.version(),
-                        s.replaces(),
-                        held);
+                        s.replaces());
                 return;
             }
             // The log-ordered compare-and-set: a write based on a version we no longer hold lost.

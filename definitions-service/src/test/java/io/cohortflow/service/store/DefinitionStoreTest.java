@@ -91,13 +91,16 @@ class DefinitionStoreTest {
     }
 
     @Test
-    void a_version_past_a_gap_in_the_reading_is_not_a_lost_write() throws Exception {
+    void a_version_past_a_gap_in_the_reading_is_applied_not_a_lost_write() throws Exception {
         Replayed log = new Replayed();
         log.add("acme/s1@1", record(1, 0, "first"));
         // Versions 2 to 6 compacted away while this replica was cut off.
         log.add("acme/s1@7", record(7, 6, "seventh"));
+        log.add("acme/s1@8", record(8, 7, "eighth"));
         DefinitionStore store = started(log);
         assertThat(store.supersededCount()).isZero();
+        assertThat(store.get("acme", "s1").orElseThrow().segment().name()).isEqualTo("eighth");
+        assertThat(store.get("acme", "s1").orElseThrow().segment().version()).isEqualTo(8);
     }
 
     @Test
