@@ -13,12 +13,23 @@ const main = document.getElementById("main");
 const ROUTES = [
   [/^#\/segments$/, () => segmentList(main)],
   [/^#\/segments\/new$/, () => editor(main, null)],
-  [/^#\/segments\/([^/]+)$/, m => editor(main, decodeURIComponent(m[1]))],
-  [/^#\/segments\/([^/]+)\/audience$/, m => audience(main, decodeURIComponent(m[1]))],
+  [/^#\/segments\/([^/]+)$/, m => editor(main, decoded(m[1]))],
+  [/^#\/segments\/([^/]+)\/audience$/, m => audience(main, decoded(m[1]))],
   [/^#\/users$/, () => users(main, null)],
-  [/^#\/users\/([^/]+)$/, m => users(main, decodeURIComponent(m[1]))],
+  [/^#\/users\/([^/]+)$/, m => users(main, decoded(m[1]))],
   [/^#\/schemas$/, () => schemas(main)],
 ];
+
+/** A path segment of the address decoded; a malformed escape ("50%") matches no page. */
+function decoded(segment) {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new NotFound();
+  }
+}
+
+class NotFound extends Error {}
 
 function route() {
   if (!session()) {
@@ -33,7 +44,12 @@ function route() {
   for (const [re, page] of ROUTES) {
     const m = hash.match(re);
     if (m) {
-      page(m);
+      try {
+        page(m);
+      } catch (e) {
+        if (!(e instanceof NotFound)) throw e;
+        break;
+      }
       main.focus();
       return;
     }

@@ -4,12 +4,16 @@ import { ccs, enc } from "./api.js";
 
 export async function schemas(main) {
   const body = h("div", { "aria-live": "polite" }, "Loading…");
-  const name = h("input", { type: "text", placeholder: "Pageview" });
+  const name = h("input", { type: "text", placeholder: "Pageview", required: true });
   const text = h("textarea", { class: "code", rows: 14, spellcheck: "false" });
   text.value = JSON.stringify({ type: "object", required: ["name", "time", "properties"], properties: { properties: { type: "object" } } }, null, 2);
   const result = h("div", { "aria-live": "polite" });
   const save = async ev => {
     ev.preventDefault();
+    if (!name.value.trim()) {
+      show(result, h("p", { class: "error", role: "alert" }, "An event name is needed."));
+      return;
+    }
     let schema;
     try {
       schema = JSON.parse(text.value);

@@ -6,7 +6,7 @@ import { explainTree } from "./tree.js";
 
 export async function users(main, userPath) {
   const params = new URLSearchParams(location.hash.split("?")[1] || "");
-  const id = h("input", { type: "text", value: userPath && userPath !== "alias" ? userPath : "", placeholder: "a UUID" });
+  const id = h("input", { type: "text", value: userPath && userPath !== "alias" ? userPath : "", placeholder: "the id the events carry" });
   const tag = h("input", { type: "text", value: params.get("tag") || "" });
   const aliasId = h("input", { type: "text", value: params.get("id") || "" });
   const byId = h("form", { class: "toolbar" }, field("User id", id), h("button", { type: "submit" }, "Look up"));
@@ -46,7 +46,9 @@ export async function users(main, userPath) {
   const erase = async () => {
     if (!confirm("Erase user " + u.user_id + "? Their state and alias bindings are removed and every membership ends. This cannot be undone.")) return;
     try {
-      const r = (await ccs("DELETE", path + query)).json;
+      // By the id shown and confirmed, not the alias again: the alias may name another user by
+      // now (this one erased meanwhile, and a new one minted for it).
+      const r = (await ccs("DELETE", "/ccs/v1/users/" + enc(u.user_id))).json;
       toast("Erased " + r.user_id + ": " + r.exited.length + " memberships ended, " + r.aliases_removed + " aliases removed.", "good");
       show(body, h("p", { class: "erased" }, "User " + r.user_id + " is erased."));
     } catch (e) {

@@ -36,7 +36,9 @@ final class UsersCommand {
 
     /** The user: an id, or an alias as {@code tag:id}. */
     static final class Who {
-        @Parameters(paramLabel = "<user-id>", description = "The user's id (a UUID).")
+        @Parameters(
+                paramLabel = "<user-id>",
+                description = "The user's id, as the events carry it.")
         @Nullable String userId;
 
         @Option(
