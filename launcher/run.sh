@@ -6,7 +6,8 @@
 #
 #   launcher/run.sh [cohortflow.properties]                          the whole system
 #   launcher/run.sh backfill --input <files> --output <dir> [...]   (docs/backfill.md)
-#   launcher/run.sh segments list|get|validate|create [...]         a client for scripts
+#   launcher/run.sh segments list|get|validate|estimate|create [...] a client for scripts
+#   launcher/run.sh users get|explain|erase [...]                   (the same, for one user)
 #   launcher/run.sh --help                                          every command and option
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -7,8 +7,10 @@ import java.io.PrintWriter;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -80,16 +82,29 @@ final class SegmentsCommand {
                 description = "The workspace (default: $COHORTFLOW_ORG).")
         @Nullable String org;
 
+        // Above the service's own deadlines (an estimate's is 30 s): its answer, a 504 saying what
+        // timed out, should reach the user rather than this client's guess.
         @Option(
                 names = "--timeout",
-                defaultValue = "30",
+                defaultValue = "60",
                 description = "Seconds to wait for an answer (default: ${DEFAULT-VALUE}).")
         int timeoutSeconds;
 
         /** The service's answer, or null after saying on standard error that none came. */
         @Nullable HttpResponse<String> request(
                 CommandLine cmd, String method, String path, @Nullable String body) {
-            if (apiKey == null || apiKey.isBlank() || org == null || org.isBlank()) {
+            // The Segments API names the workspace in a header; the segmentation and users API
+            // (/ccs) takes it from the key alone.
+            boolean segmentsApi = !path.startsWith("/ccs/");
+            if (apiKey == null || apiKey.isBlank()) {
+                throw new CommandLine.ParameterException(
+                        cmd,
+                        segmentsApi
+                                ? "an API key and a workspace are needed: --api-key and --org, or"
+                                        + " COHORTFLOW_API_KEY and COHORTFLOW_ORG"
+                                : "an API key is needed: --api-key, or COHORTFLOW_API_KEY");
+            }
+            if (segmentsApi && (org == null || org.isBlank())) {
                 throw new CommandLine.ParameterException(
                         cmd,
                         "an API key and a workspace are needed: --api-key and --org, or"
@@ -100,8 +115,10 @@ final class SegmentsCommand {
                             .timeout(Duration.ofSeconds(timeoutSeconds))
                             .header("x-api-key", apiKey)
                             .header("Authorization", "Bearer " + (token == null ? apiKey : token))
-                            .header("x-gw-ims-org-id", org)
                             .header("Accept", "application/json");
+            if (org != null && !org.isBlank()) {
+                b.header("x-gw-ims-org-id", org);
+            }
             if (body == null) {
                 b.method(method, HttpRequest.BodyPublishers.noBody());
             } else {
@@ -110,6 +127,22 @@ final class SegmentsCommand {
             }
             try {
                 return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            } catch (HttpTimeoutException e) {
+                if (e instanceof HttpConnectTimeoutException) {
+                    cmd.getErr().println("cohortflow: no answer from " + url + ": " + e);
+                    cmd.getErr().flush();
+                    return null;
+                }
+                // Sent, and perhaps applied: "could not be reached" (3) would invite a retry that
+                // creates a second segment or applies the events twice.
+                throw new SentWithoutAnswer(
+                        method
+                                + " "
+                                + path
+                                + " was sent and got no answer within "
+                                + timeoutSeconds
+                                + " s: it may have been applied (check before retrying; --timeout"
+                                + " waits longer)");
             } catch (IOException e) {
                 cmd.getErr().println("cohortflow: no answer from " + url + ": " + e);
                 cmd.getErr().flush();
@@ -126,22 +159,46 @@ final class SegmentsCommand {
         }
     }
 
+    /** A request sent whose answer did not come in time: a failure (1), not "unreachable" (3). */
+    static final class SentWithoutAnswer extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        SentWithoutAnswer(String message) {
+            super(message);
+        }
+    }
+
     private static final HttpClient HTTP =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     /**
-     * Prints an answer: 0 with its JSON on standard output, 1 with an error's body on standard
-     * error, 3 when there was none.
+     * Prints an answer: 0 with its JSON on standard output for a 2xx, otherwise 1 with the status
+     * and the body on standard error (a redirect too: this client follows none, so a create sent to
+     * an address that redirects created nothing), 3 when there was none.
      */
     static int print(CommandLine cmd, @Nullable HttpResponse<String> r) {
         if (r == null) {
             return UNREACHABLE;
         }
-        boolean ok = r.statusCode() < 400;
-        PrintWriter out = ok ? cmd.getOut() : cmd.getErr();
-        out.println(pretty(r.body()));
-        out.flush();
-        return ok ? 0 : 1;
+        int status = r.statusCode();
+        if (status >= 200 && status < 300) {
+            cmd.getOut().println(pretty(r.body()));
+            cmd.getOut().flush();
+            return 0;
+        }
+        PrintWriter err = cmd.getErr();
+        err.println(
+                "cohortflow: HTTP "
+                        + status
+                        + r.headers()
+                                .firstValue("Location")
+                                .map(l -> " (redirected to " + l + "; not followed)")
+                                .orElse(""));
+        if (!r.body().isBlank()) {
+            err.println(pretty(r.body()));
+        }
+        err.flush();
+        return 1;
     }
 
     static String pretty(String body) {

@@ -2,10 +2,13 @@ package io.cohortflow.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -116,6 +119,91 @@ class CohortflowCliTest {
                                 "o"))
                 .isEqualTo(3);
         assertThat(err.toString()).contains("no answer from http://127.0.0.1:" + closed);
+    }
+
+    /**
+     * What the service answered decides the exit code: only a 2xx is done; a redirect (not
+     * followed) or an error is a failure with its status; a request sent that got no answer in time
+     * may have been applied, so it is a failure (1), not "could not be reached" (3).
+     */
+    @Test
+    void only_a_2xx_is_done_and_a_request_sent_without_an_answer_is_no_unreachable_service(
+            @TempDir Path dir) throws Exception {
+        String segment = Files.writeString(dir.resolve("s.json"), "{\"name\":\"n\"}").toString();
+        java.util.List<String> orgs = new java.util.concurrent.CopyOnWriteArrayList<>();
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext(
+                "/segments",
+                x -> {
+                    x.getResponseHeaders().add("Location", "https://cohortflow.example/segments");
+                    x.sendResponseHeaders(301, -1);
+                    x.close();
+                });
+        server.createContext(
+                "/ccs/v1/users/",
+                x -> {
+                    orgs.add(String.valueOf(x.getRequestHeaders().getFirst("x-gw-ims-org-id")));
+                    byte[] body =
+                            x.getRequestURI().getPath().endsWith("/slow")
+                                    ? null
+                                    : "{\"user_id\":\"u1\"}".getBytes(StandardCharsets.UTF_8);
+                    if (body == null) {
+                        return; // never answers
+                    }
+                    x.sendResponseHeaders(200, body.length);
+                    x.getResponseBody().write(body);
+                    x.close();
+                });
+        server.createContext(
+                "/ccs/v1/users/gone",
+                x -> {
+                    x.sendResponseHeaders(502, -1);
+                    x.close();
+                });
+        server.start();
+        String url = "http://127.0.0.1:" + server.getAddress().getPort();
+        try {
+            assertThat(
+                            run(
+                                    "segments",
+                                    "create",
+                                    segment,
+                                    "--url",
+                                    url,
+                                    "--api-key",
+                                    "k",
+                                    "--org",
+                                    "o"))
+                    .isEqualTo(1);
+            assertThat(err.toString())
+                    .contains("HTTP 301", "https://cohortflow.example/segments", "not followed");
+
+            // The users API takes the workspace from the key: no --org needed, none sent.
+            assertThat(run("users", "get", "u1", "--url", url, "--api-key", "k")).isZero();
+            assertThat(out.toString()).contains("\"user_id\" : \"u1\"");
+            assertThat(orgs).containsExactly("null");
+
+            assertThat(run("users", "get", "gone", "--url", url, "--api-key", "k")).isEqualTo(1);
+            assertThat(err.toString()).contains("HTTP 502");
+
+            assertThat(
+                            run(
+                                    "users",
+                                    "get",
+                                    "slow",
+                                    "--url",
+                                    url,
+                                    "--api-key",
+                                    "k",
+                                    "--timeout",
+                                    "1"))
+                    .isEqualTo(1);
+            assertThat(err.toString())
+                    .contains("was sent and got no answer within 1 s", "may have been applied")
+                    .doesNotContain("\tat ");
+        } finally {
+            server.stop(0);
+        }
     }
 
     @Test
