@@ -16,11 +16,16 @@ public final class UserIds {
     /**
      * What is wrong with {@code id} as a user id, or null: 1 to {@link EventEnvelope#MAX_ID}
      * characters, none of them a control character (a line break in an id broke every line-based
-     * reader of the users: the members exports' CSV, logs).
+     * reader of the users: the members exports' CSV, logs), and not {@code .} or {@code ..}.
      */
     public static @Nullable String problem(String id) {
         if (id.isEmpty() || id.length() > EventEnvelope.MAX_ID) {
             return "1 to " + EventEnvelope.MAX_ID + " characters";
+        }
+        if (id.equals(".") || id.equals("..")) {
+            // As a path segment, encoded or not, it is the path's own dot segment: clients and
+            // servers normalise it away, so such a user could be neither looked up nor erased.
+            return "not '.' or '..' (they cannot be named in a URL path)";
         }
         for (int i = 0; i < id.length(); i++) {
             char c = id.charAt(i);

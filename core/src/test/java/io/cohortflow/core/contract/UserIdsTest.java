@@ -38,6 +38,10 @@ class UserIdsTest {
         assertThat(UserIds.problem("x".repeat(512))).isNull();
         assertThat(UserIds.problem("")).contains("1 to 512");
         assertThat(UserIds.problem("x".repeat(513))).contains("1 to 512");
+        assertThat(UserIds.problem(".")).contains("'.' or '..'");
+        assertThat(UserIds.problem("..")).contains("'.' or '..'");
+        assertThat(UserIds.problem("...")).isNull();
+        assertThat(UserIds.problem(".x")).isNull();
         // A line break in an id split the user across two lines of a CSV export's reader.
         assertThat(UserIds.problem("a\nb")).contains("control");
         assertThat(UserIds.problem("a\tb")).contains("control");
