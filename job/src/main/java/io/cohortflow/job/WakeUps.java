@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * <p>A timer that fires before the definitions are read to their end is deferred: its wake-up
  * waits, unscheduled, for the sweep that follows the definitions' end, which registers it again. A
  * user the engine cannot move forward keeps their state and is reported, rather than failing the
- * job on every restore (the timer would fire again).
+ * job on every restore (the timer would fire again); but for the end of their user TTL, a retention
+ * promise, which removes even a user whose state cannot be read.
  */
 final class WakeUps {
     private static final Logger LOG = LoggerFactory.getLogger(WakeUps.class);
@@ -84,6 +85,10 @@ final class WakeUps {
         try {
             profile = user.profile();
         } catch (CorruptStateException e) {
+            if (timestamp != settings.asOf() && settings.expires(Keys.workspace(key))) {
+                expireUnreadable(key, timestamp, e, ctx);
+                return;
+            }
             // Not to fail the job on every restore, as the timer would fire again (UserStore).
             LOG.warn("the state of {} could not be read at {}", key, timestamp, e);
             ctx.output(
@@ -160,6 +165,40 @@ final class WakeUps {
         if (end) {
             snapshot(workspace, Keys.id(key), profile, ctx);
         }
+    }
+
+    /**
+     * The timer of a user whose stored profile cannot be read, in a workspace whose users expire:
+     * the user goes, as an erasure of them does (see {@code SegmentationFunction.erase}). The TTL
+     * is a retention promise, and this timer may be the user's last chance to keep it: their events
+     * are dead-lettered from now on (none registers a timer) and the timer is spent, so a user kept
+     * here stayed for good.
+     *
+     * <p>Their TTL instant (latest event plus the TTL) is in the profile that cannot be read, but
+     * no timer of a user falls after it (a user holds one timer, at the earlier of their next lapse
+     * and that instant, and an event moves the instant later only), so the user goes at this one:
+     * on time when it is their TTL's, before it when it is a lapse's, never after it. (A user
+     * restored from a backfill's bootstrap holds their next lapse until their first wake-up, maybe
+     * later than the instant: a readable one goes at that timer too.) What they held cannot be
+     * named, so there are no exits: the dead letter says so. The bytes are still in the checkpoints
+     * and savepoints taken before, for whoever repairs them.
+     */
+    private void expireUnreadable(
+            String key,
+            long timestamp,
+            CorruptStateException e,
+            SegmentationFunction.OnTimerContext ctx) {
+        LOG.warn("expiring {} at {}, whose stored state could not be read", key, timestamp, e);
+        user.forgetUnreadable();
+        ctx.output(
+                Descriptors.SIDE,
+                outputs.userDeadLetter(
+                        key,
+                        "evaluation_failed",
+                        "expired a user whose stored state could not be read (user TTL): the"
+                                + " exits of their memberships could not be written ("
+                                + e.getMessage()
+                                + ")"));
     }
 
     /** A backfill's result for one user: memberships as of its end, and the whole state. */
