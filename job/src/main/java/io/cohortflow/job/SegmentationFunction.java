@@ -39,10 +39,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Definitions: {@link LiveDefinitions} applies the definitions log and says when users can be
  * evaluated (until then events are stored in each user's history, not evaluated, and synchronous
- * requests get a 503 reply; an erasure, which evaluates nothing, is applied at once). Applying a
- * record touches no user: each user is brought up to the catalog by the engine on their next event
- * or timer, and {@link SegmentationOperator}'s sweep visits the quiet ones in slices between
- * records.
+ * requests get a 503 reply; an erasure, which evaluates nothing, is applied at once, and so is a
+ * user's TTL expiry: {@link WakeUps#onTimer}). Applying a record touches no user: each user is
+ * brought up to the catalog by the engine on their next event or timer, and {@link
+ * SegmentationOperator}'s sweep visits the quiet ones in slices between records.
  *
  * <p>Timers: a user's next lapse instant is an event-time timer ({@link Lapses}). Lapses already at
  * or before the watermark when a user is visited (a late event, a sweep) are applied at once. What

@@ -139,6 +139,11 @@ public record SegmentationSettings(
         return lastEvent > Long.MAX_VALUE - ttl ? Long.MAX_VALUE : lastEvent + ttl;
     }
 
+    /** Whether users of {@code workspace} expire at all (a TTL above 0, not a backfill). */
+    boolean expires(String workspace) {
+        return workspaceUserTtlMillis.getOrDefault(workspace, userTtlMillis) > 0 && !backfill();
+    }
+
     boolean backfill() {
         return asOf != Long.MAX_VALUE;
     }

@@ -30,7 +30,8 @@ import org.jspecify.annotations.Nullable;
  * data, not the backend, since a restart would read the same bytes and fail the task for ever. The
  * function dead-letters what concerns the user and leaves their bytes as they are, rather than
  * starting them afresh: a new profile would drop their memberships without the {@code exited}
- * records their consumers wait for.
+ * records their consumers wait for. An erasure, or the end of their user TTL, removes them all the
+ * same ({@link #forgetUnreadable}): the point of both is that the data goes.
  */
 final class UserStore {
     private final ValueState<UserProfile> profile;
@@ -141,8 +142,9 @@ final class UserStore {
     }
 
     /**
-     * Removes a user whose stored profile cannot be read (an erasure: see {@link #forget}); the
-     * pending timer it named is unknown, and finds nothing when it fires.
+     * Removes a user whose stored profile cannot be read (an erasure, or their timer in a workspace
+     * whose users expire: see {@link #forget}); the pending timer it named is unknown, and finds
+     * nothing when it fires.
      */
     void forgetUnreadable() {
         try {

@@ -26,9 +26,11 @@ import org.slf4j.LoggerFactory;
  * Lapses}: one event-time timer a user) and emit what changed, as an event would.
  *
  * <p>A timer that fires before the definitions are read to their end is deferred: its wake-up
- * waits, unscheduled, for the sweep that follows the definitions' end, which registers it again. A
- * user the engine cannot move forward keeps their state and is reported, rather than failing the
- * job on every restore (the timer would fire again).
+ * waits, unscheduled, for the sweep that follows the definitions' end, which registers it again;
+ * but for the user's expiry, which needs no definitions and happens at once. A user the engine
+ * cannot move forward keeps their state and is reported, rather than failing the job on every
+ * restore (the timer would fire again); but for the end of their user TTL, a retention promise,
+ * which removes even a user whose state cannot be read.
  */
 final class WakeUps {
     private static final Logger LOG = LoggerFactory.getLogger(WakeUps.class);
@@ -71,7 +73,8 @@ final class WakeUps {
      * The current user's timer at {@code timestamp}: their lapses up to it, or their state's end
      * (the user goes, as an erasure does), or a backfill's end (their snapshot).
      *
-     * @param ready whether the definitions are read to their end
+     * @param ready whether the definitions are read to their end: lapses wait for them, the user's
+     *     expiry does not
      */
     void onTimer(
             long timestamp,
@@ -84,6 +87,10 @@ final class WakeUps {
         try {
             profile = user.profile();
         } catch (CorruptStateException e) {
+            if (timestamp != settings.asOf() && settings.expires(Keys.workspace(key))) {
+                expireUnreadable(key, timestamp, e, ctx);
+                return;
+            }
             // Not to fail the job on every restore, as the timer would fire again (UserStore).
             LOG.warn("the state of {} could not be read at {}", key, timestamp, e);
             ctx.output(
@@ -98,24 +105,43 @@ final class WakeUps {
         if (timestamp == profile.scheduledWakeUp()) {
             profile.scheduledWakeUp(Long.MAX_VALUE); // this timer is spent
         }
-        if (!ready) {
-            // Restored before the definitions were read to their end: the catalog is empty, so
-            // an expiry would forget the user without the exits of their memberships. The
-            // wake-up waits, its timer spent: the sweep that follows the definitions' end
-            // registers it again (see visit).
-            user.commit(profile);
-            return;
-        }
         String workspace = Keys.workspace(key);
-        SegmentCatalog catalog = definitions.evaluating(workspace);
         boolean end = timestamp == settings.asOf();
-        if (!end && timestamp >= settings.expiry(workspace, profile.lastEventTime())) {
-            // No event for the workspace's user TTL: the user goes, as an erasure does.
-            List<MembershipChange> exits = UserRequests.exits(profile, catalog, timestamp);
+        long expiry = settings.expiry(workspace, profile.lastEventTime());
+        if (!end && timestamp >= expiry) {
+            // No event for the workspace's user TTL: the user goes, as an erasure does, also
+            // while the definitions are still being read (a restore): the TTL is a retention
+            // promise, and expiring evaluates nothing. The exits are those of the memberships the
+            // profile holds, named by the workspace's catalog ready or not (its numbering is
+            // restored with the state, as for an erasure: SegmentationFunction.erase), so they
+            // are the ones a job that has read its definitions writes; the user's state goes in
+            // the same checkpoint as they are written, so a replay from an earlier checkpoint
+            // writes them once again only where the first ones were never committed. This
+            // expiry waited for the definitions' end (after the sweep that follows it), keeping
+            // the user past their TTL meanwhile, and for ever if the definitions never ended.
+            List<MembershipChange> exits =
+                    UserRequests.exits(profile, definitions.catalog(workspace), timestamp);
             user.forget(profile, ctx.timerService());
             emitter.emit(workspace, Keys.id(key), exits, out::collect);
             return;
         }
+        if (!ready) {
+            // A lapse, restored before the definitions were read to their end: the catalog it
+            // needs is not there yet. The wake-up waits, its timer spent: the sweep that follows
+            // the definitions' end registers it again (see visit). The user's expiry does not
+            // wait for that sweep: it gets a timer of its own now (not recorded as the user's
+            // wake-up, so that the sweep still finds the lapse unscheduled), or an expiry coming
+            // due while the definitions are read would wait for them after all. A membership whose
+            // lapse is still waiting then exits at the expiry instant, once, with the others.
+            // Should
+            // the user be back or gone by then, that timer finds them up to date, or nothing.
+            if (expiry != Long.MAX_VALUE) {
+                ctx.timerService().registerEventTimeTimer(expiry);
+            }
+            user.commit(profile);
+            return;
+        }
+        SegmentCatalog catalog = definitions.evaluating(workspace);
         List<MembershipChange> changes = new ArrayList<>();
         // The end-of-backfill timer does not move the user's clock to the end: a streaming job's
         // clocks move with events and lapses only.
@@ -160,6 +186,40 @@ final class WakeUps {
         if (end) {
             snapshot(workspace, Keys.id(key), profile, ctx);
         }
+    }
+
+    /**
+     * The timer of a user whose stored profile cannot be read, in a workspace whose users expire:
+     * the user goes, as an erasure of them does (see {@code SegmentationFunction.erase}). The TTL
+     * is a retention promise, and this timer may be the user's last chance to keep it: their events
+     * are dead-lettered from now on (none registers a timer) and the timer is spent, so a user kept
+     * here stayed for good.
+     *
+     * <p>Their TTL instant (latest event plus the TTL) is in the profile that cannot be read, but
+     * no timer of a user falls after it (a user holds one timer, at the earlier of their next lapse
+     * and that instant, and an event moves the instant later only), so the user goes at this one:
+     * on time when it is their TTL's, before it when it is a lapse's, never after it. (A user
+     * restored from a backfill's bootstrap holds their next lapse until their first wake-up, maybe
+     * later than the instant: a readable one goes at that timer too.) What they held cannot be
+     * named, so there are no exits: the dead letter says so. The bytes are still in the checkpoints
+     * and savepoints taken before, for whoever repairs them.
+     */
+    private void expireUnreadable(
+            String key,
+            long timestamp,
+            CorruptStateException e,
+            SegmentationFunction.OnTimerContext ctx) {
+        LOG.warn("expiring {} at {}, whose stored state could not be read", key, timestamp, e);
+        user.forgetUnreadable();
+        ctx.output(
+                Descriptors.SIDE,
+                outputs.userDeadLetter(
+                        key,
+                        "evaluation_failed",
+                        "expired a user whose stored state could not be read (user TTL): the"
+                                + " exits of their memberships could not be written ("
+                                + e.getMessage()
+                                + ")"));
     }
 
     /** A backfill's result for one user: memberships as of its end, and the whole state. */

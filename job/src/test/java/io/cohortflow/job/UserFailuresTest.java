@@ -122,10 +122,14 @@ class UserFailuresTest {
      * The streaming operator, one user per sweep slice, its users' profiles in {@code f}'s hands.
      */
     private FaultyProfiles faultyProfiles() throws Exception {
+        return faultyProfiles(TestRecords.streaming(0));
+    }
+
+    /** As {@link #faultyProfiles()}, with {@code settings}. */
+    private FaultyProfiles faultyProfiles(SegmentationSettings settings) throws Exception {
         SegmentationOperator op =
                 InstantiationUtil.clone(
-                        new SegmentationOperator(
-                                new SegmentationFunction(TestRecords.streaming(0)), 0, 0));
+                        new SegmentationOperator(new SegmentationFunction(settings), 0, 0));
         h = new KeyedBroadcastOperatorTestHarness<>(op, Inbound::getKey, Types.STRING, 128, 1, 0);
         h.setProcessingTime(T0 + 30 * DAY);
         h.initializeEmptyState();
@@ -249,6 +253,59 @@ class UserFailuresTest {
         assertThat(profile()).isNull();
     }
 
+    /**
+     * The user TTL is a retention promise: a user whose stored state cannot be read still goes when
+     * their TTL timer fires, with everything of theirs (profile, history, remembered answers), and
+     * the exits it cannot name are reported. Their state stayed for good: the TTL read their latest
+     * event from the profile that could not be read, and the timer was spent on a dead letter.
+     */
+    @Test
+    void a_user_whose_stored_profile_cannot_be_decoded_still_goes_when_their_ttl_ends()
+            throws Exception {
+        FaultyProfiles f =
+                faultyProfiles(
+                        SegmentationSettings.of(
+                                JobConfig.from(
+                                        Map.of("cohortflow.job.workspace.ws.user-ttl", "P2D")),
+                                0,
+                                false));
+        h.processBroadcastElement(
+                segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 0), 0);
+        String[] views = new String[30]; // past what the profile holds: sealed history chunks
+        for (int i = 0; i < views.length; i++) {
+            views[i] = event("Pageview", T0 + i);
+        }
+        h.processElement(
+                inbound(
+                        envelope("ws", "u1", "r1", views)
+                                .replace(
+                                        "\"request_id\"",
+                                        "\"idempotency_key\":\"k-1\",\"request_id\"")),
+                T0);
+        assertThat(memberships()).hasSize(1); // readers entered
+        assertThat(profile().historyChunks()).isPositive();
+        long expiry = T0 + 29 + 2 * DAY; // before the readers' lapse, a week on
+        assertThat(profile().scheduledWakeUp()).isEqualTo(expiry);
+        h.getOutput().clear();
+        f.corrupt.add("ws/u1");
+
+        watermark(expiry - 1);
+        assertThat(side(TOPICS.deadLetter())).isEmpty();
+        watermark(expiry);
+        assertThat(side(TOPICS.deadLetter()))
+                .singleElement()
+                .satisfies(
+                        d -> {
+                            assertThat(d.get("reason").asText()).isEqualTo("evaluation_failed");
+                            assertThat(d.get("detail").asText()).contains("expired a user");
+                        });
+        assertThat(memberships()).as("the exits cannot be named").isEmpty();
+        assertThat(h.numEventTimeTimers()).isZero();
+        f.corrupt.clear();
+        assertThat(profile()).isNull();
+        assertThat(keyedStateEntries()).as("history, answers: nothing of u1 left").isZero();
+    }
+
     // ---- helpers -----------------------------------------------------------------------------
 
     /** Event time moves to {@code t} (the definitions source's watermark is at the end). */
@@ -266,6 +323,13 @@ class UserFailuresTest {
                         VoidNamespaceSerializer.INSTANCE,
                         Descriptors.PROFILE)
                 .value();
+    }
+
+    /** Every entry of every keyed state, of every user (heap state in these tests). */
+    private int keyedStateEntries() {
+        return ((org.apache.flink.runtime.state.heap.HeapKeyedStateBackend<?>)
+                        h.getOperator().getKeyedStateBackend())
+                .numKeyValueStateEntries();
     }
 
     private List<JsonNode> memberships() throws Exception {

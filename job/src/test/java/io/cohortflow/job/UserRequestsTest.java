@@ -2,11 +2,13 @@ package io.cohortflow.job;
 
 import static io.cohortflow.job.TestRecords.DAY;
 import static io.cohortflow.job.TestRecords.HOUR;
+import static io.cohortflow.job.TestRecords.MINUTE;
 import static io.cohortflow.job.TestRecords.T0;
 import static io.cohortflow.job.TestRecords.envelope;
 import static io.cohortflow.job.TestRecords.event;
 import static io.cohortflow.job.TestRecords.everPurchased;
 import static io.cohortflow.job.TestRecords.inbound;
+import static io.cohortflow.job.TestRecords.pageviewInTheLastMinute;
 import static io.cohortflow.job.TestRecords.segment;
 import static io.cohortflow.job.TestRecords.threePageviewsIn;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -341,34 +343,107 @@ class UserRequestsTest {
         assertThat(usersWithState()).isZero();
     }
 
-    @Test
-    void a_ttl_expiry_due_while_a_restored_job_reads_its_definitions_exits_once_they_are_read()
-            throws Exception {
+    /**
+     * A restored job still reading its definitions (the clock moves event time on an idle stream
+     * meanwhile: RestoredEventTime) expires a user whose TTL ends then, at once: expiring evaluates
+     * nothing, and the memberships are named by the numbering restored with the state, so the exits
+     * and their counts are a ready job's. Once, also across a checkpoint taken before the
+     * definitions are read. The expiry waited for the definitions' end (and the sweep after it),
+     * keeping the user past their TTL.
+     */
+    @ParameterizedTest(name = "restored again in between: {0}")
+    @ValueSource(booleans = {false, true})
+    void a_ttl_expiry_due_while_a_restored_job_reads_its_definitions_removes_the_user_at_once(
+            boolean restoredInBetween) throws Exception {
         JobConfig twoDays = JobConfig.from(Map.of("cohortflow.job.workspace.ws.user-ttl", "P2D"));
         start(SegmentationSettings.of(twoDays, 0, false));
         readerAndBuyer();
-        var snapshot = h.snapshot(1, 1);
+        exitsCounted(); // the entries
+        var snapshot = h.snapshot(++checkpoint, checkpoint);
         h.close();
         // Restored where the definitions topic holds one more record than was read: the user's
         // expiry comes due while nothing can be evaluated.
-        h = TestRecords.operator(SegmentationSettings.of(twoDays, 3, false), snapshot);
-        long expiry = T0 + 2 * HOUR + 2 * DAY;
-        watermark(expiry);
+        SegmentationSettings loading = SegmentationSettings.of(twoDays, 3, false);
+        h = TestRecords.operator(loading, snapshot);
+        long expiry = T0 + 2 * HOUR + 2 * DAY; // before the readers' lapse, a week on
+        watermark(expiry - 1);
         assertThat(memberships()).isEmpty();
-        assertThat(usersWithState()).as("kept until it can exit").isPositive();
-
-        // The last record is another workspace's: the user is up to date, and the sweep that
-        // follows the definitions' end registers the deferred expiry again all the same.
-        h.processBroadcastElement(
-                segment("ws2", "other", 1, 0, true, false, everPurchased(), 2), 0);
-        TestRecords.sweep(h);
-        watermark(expiry + 1);
+        watermark(expiry);
         List<JsonNode> exits = memberships();
         assertThat(exits)
                 .extracting(m -> m.get("segment_id").asText() + " " + m.get("change").asText())
                 .containsExactlyInAnyOrder("readers exited", "buyers exited");
-        assertThat(exits.get(0).get("time").asText()).isEqualTo("2024-01-17T02:00:00Z");
+        assertThat(exits)
+                .extracting(m -> m.get("time").asText())
+                .containsOnly("2024-01-17T02:00:00Z");
+        assertThat(exitsCounted()).containsOnly(Map.entry("buyers", 1L), Map.entry("readers", 1L));
         assertThat(usersWithState()).isZero();
+        assertThat(h.numEventTimeTimers()).isZero();
+        if (restoredInBetween) {
+            snapshot = h.snapshot(++checkpoint, checkpoint);
+            h.close();
+            h = TestRecords.operator(loading, snapshot);
+        }
+
+        // The definitions are read to their end and a sweep follows: nothing more of the user.
+        h.getOutput().clear();
+        h.processBroadcastElement(
+                segment("ws2", "other", 1, 0, true, false, everPurchased(), 2), 0);
+        TestRecords.sweep(h);
+        watermark(T0 + 30 * DAY);
+        assertThat(memberships()).as("nothing more of u1").isEmpty();
+        assertThat(exitsCounted()).isEmpty();
+        assertThat(reply("memberships", "u1", null).get("known").asBoolean()).isFalse();
+        assertThat(usersWithState()).isZero();
+    }
+
+    /**
+     * A lapse due while a restored job reads its definitions waits for them (it needs its segment's
+     * definition), but the user's expiry, later still within the reading, does not wait behind it:
+     * it takes the user at its instant, the membership whose lapse was waiting with the others. The
+     * deferred lapse left the user without a timer, so the expiry waited for the definitions' end.
+     */
+    @Test
+    void a_ttl_expiry_after_a_lapse_deferred_while_a_restored_job_reads_its_definitions_is_on_time()
+            throws Exception {
+        JobConfig twoDays = JobConfig.from(Map.of("cohortflow.job.workspace.ws.user-ttl", "P2D"));
+        start(SegmentationSettings.of(twoDays, 0, false));
+        h.processBroadcastElement(
+                segment("ws", "minute", 1, 0, true, false, pageviewInTheLastMinute(), 2), 0);
+        readerAndBuyer();
+        assertThat(reply("memberships", "u1", null).get("memberships")).hasSize(3);
+        var snapshot = h.snapshot(1, 1);
+        h.close();
+        h = TestRecords.operator(SegmentationSettings.of(twoDays, 4, false), snapshot);
+        long lapse = T0 + 2 * HOUR + MINUTE; // the minute segment's
+        long expiry = T0 + 2 * HOUR + 2 * DAY;
+        watermark(lapse);
+        assertThat(memberships()).as("the lapse waits for the definitions").isEmpty();
+        assertThat(usersWithState()).isPositive();
+
+        watermark(expiry);
+        assertThat(memberships())
+                .extracting(
+                        m ->
+                                m.get("segment_id").asText()
+                                        + " "
+                                        + m.get("change").asText()
+                                        + " "
+                                        + m.get("time").asText())
+                .containsExactlyInAnyOrder(
+                        "readers exited 2024-01-17T02:00:00Z",
+                        "buyers exited 2024-01-17T02:00:00Z",
+                        "minute exited 2024-01-17T02:00:00Z");
+        assertThat(usersWithState()).isZero();
+        assertThat(h.numEventTimeTimers()).isZero();
+
+        h.getOutput().clear();
+        h.processBroadcastElement(
+                segment("ws2", "other", 1, 0, true, false, everPurchased(), 3), 0);
+        TestRecords.sweep(h);
+        watermark(T0 + 30 * DAY);
+        assertThat(memberships()).as("nothing more of u1").isEmpty();
+        assertThat(reply("memberships", "u1", null).get("known").asBoolean()).isFalse();
     }
 
     /** The exits counted per segment since the last call, handed on as before a barrier. */
