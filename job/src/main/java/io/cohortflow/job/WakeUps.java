@@ -133,8 +133,8 @@ final class WakeUps {
             // wake-up, so that the sweep still finds the lapse unscheduled), or an expiry coming
             // due while the definitions are read would wait for them after all. A membership whose
             // lapse is still waiting then exits at the expiry instant, once, with the others.
-            // Should
-            // the user be back or gone by then, that timer finds them up to date, or nothing.
+            // Should the user be back or gone by then, that timer finds them up to date, or
+            // nothing.
             if (expiry != Long.MAX_VALUE) {
                 ctx.timerService().registerEventTimeTimer(expiry);
             }
