@@ -15,6 +15,7 @@ import io.cohortflow.job.model.AudienceDelta;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -348,21 +349,23 @@ class AudienceDeletionTest {
         assertThat(held()).containsExactly("ws/buyers");
     }
 
+    /**
+     * State that does not say its deletions were handed on (a job from before deleted audiences
+     * were forgotten, here one not counting audiences) may hold the audience of a segment deleted
+     * before the restore: the restored job forgets it, once.
+     */
     @Test
     void a_restored_job_forgets_the_audiences_of_segments_deleted_before_it() throws Exception {
-        h = TestRecords.operator(0, SegmentationOperator.SLICE_NANOS, 1, 0, null);
+        h = notCountingAudiences(null);
         define("buyers", 1, 0, false);
         purchase("u1");
-        barrier();
         define("buyers", 2, 1, true);
         TestRecords.sweep(h);
-        // Counted as a job from before deletions forgot audiences did: the exit, no more.
-        h.prepareSnapshotPreBarrier(++checkpoint);
-        for (StreamRecord<AudienceDelta> r : h.getSideOutput(Descriptors.AUDIENCE)) {
-            r.getValue().deleted = false;
-            a.processElement(r.getValue(), 0);
-        }
-        OperatorSubtaskState snapshot = h.snapshot(checkpoint, checkpoint);
+        // Counted as a job from before deletions forgot audiences did: the entry and the exit,
+        // no more.
+        a.processElement(delta("ws", "buyers", T0, 1, 0, false), 0);
+        a.processElement(delta("ws", "buyers", T0, 0, 1, false), 0);
+        OperatorSubtaskState snapshot = h.snapshot(++checkpoint, checkpoint);
         h.close();
         assertThat(held()).containsExactly("ws/buyers");
         published();
@@ -373,6 +376,96 @@ class AudienceDeletionTest {
 
         assertThat(held()).isEmpty();
         assertThat(published().values()).hasSize(4).containsOnlyNulls();
+
+        // Once: the restored job's state says so.
+        restore();
+        purchase("u4");
+        assertThat(handedOn()).isEmpty();
+    }
+
+    /**
+     * A job that hands each deletion on as it applies it hands none of them on again after a
+     * restore, however many restores: subtask 0 handed on one record per segment ever deleted after
+     * each.
+     */
+    @Test
+    void a_restored_job_hands_on_nothing_for_the_deletions_it_handled_before_it() throws Exception {
+        h = TestRecords.operator(0, SegmentationOperator.SLICE_NANOS, 1, 0, null);
+        define("buyers", 1, 0, false);
+        define("readers", 1, 0, false);
+        purchase("u1");
+        barrier();
+        define("buyers", 2, 1, true);
+        define("readers", 2, 1, true);
+        TestRecords.sweep(h);
+        barrier();
+        assertThat(held()).isEmpty();
+
+        for (int i = 0; i < 2; i++) {
+            restore();
+            purchase("u" + (i + 3)); // the definitions are loaded with the first record
+            assertThat(handedOn()).isEmpty();
+        }
+    }
+
+    /**
+     * Restored, the deletions not handed on before a checkpoint (no record came to load the
+     * definitions) are handed on after the next restore.
+     */
+    @Test
+    void deletions_not_yet_handed_on_at_a_checkpoint_are_handed_on_after_the_next_restore()
+            throws Exception {
+        h = notCountingAudiences(null);
+        define("buyers", 1, 0, false);
+        define("buyers", 2, 1, true);
+        OperatorSubtaskState snapshot = h.snapshot(++checkpoint, checkpoint);
+        h.close();
+        h = TestRecords.operator(0, SegmentationOperator.SLICE_NANOS, 1, 0, snapshot);
+        restore(); // a checkpoint with no record since the restore: nothing handed on yet
+
+        purchase("u1");
+        assertThat(handedOn()).containsExactly("buyers");
+    }
+
+    /** The operator's snapshot at a barrier, restored into a new operator. */
+    private void restore() throws Exception {
+        handedOn();
+        OperatorSubtaskState snapshot = h.snapshot(checkpoint, checkpoint);
+        h.close();
+        h = TestRecords.operator(0, SegmentationOperator.SLICE_NANOS, 1, 0, snapshot);
+    }
+
+    /** The segments the operator hands audience records on for at the next barrier. */
+    private List<String> handedOn() throws Exception {
+        h.prepareSnapshotPreBarrier(++checkpoint);
+        var q = h.getSideOutput(Descriptors.AUDIENCE);
+        List<String> ids = new ArrayList<>();
+        if (q != null) {
+            q.forEach(r -> ids.add(r.getValue().segmentId));
+            q.clear();
+        }
+        return ids;
+    }
+
+    /** The streaming operator not counting audiences, restored from {@code snapshot} if any. */
+    private static KeyedBroadcastOperatorTestHarness<
+                    String, Inbound, DefinitionUpdate, KafkaMessage>
+            notCountingAudiences(@Nullable OperatorSubtaskState snapshot) throws Exception {
+        SegmentationOperator op =
+                InstantiationUtil.clone(
+                        new SegmentationOperator(
+                                new SegmentationFunction(TestRecords.streaming(0)),
+                                false,
+                                IdleTime.of(JobConfig.defaults())));
+        var harness =
+                new KeyedBroadcastOperatorTestHarness<>(
+                        op, Inbound::getKey, Types.STRING, 128, 1, 0);
+        harness.setProcessingTime(T0 + 30 * TestRecords.DAY);
+        if (snapshot != null) {
+            harness.initializeState(snapshot);
+        }
+        harness.open();
+        return harness;
     }
 
     private static AudienceDelta delta(
