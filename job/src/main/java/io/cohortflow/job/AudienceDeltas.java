@@ -25,12 +25,13 @@ import java.util.function.Consumer;
  * job catching up days of backlog sums at most a day of minutes per segment between two barriers
  * ({@link #MAX_PENDING} bounds them).
  *
- * <p>A deleted segment's audience is forgotten once its size is 0: each record says whether its
- * segment was deleted when it was handed on, and a subtask that applies a deletion hands on a
- * record for the segment even with nothing counted ({@link #removed}). Its members' exits are
- * counted as ever, so the size stays exact (a rollback can bring the segment back, and a member
- * whose state was not visited in between stays one), and the record that brings it to 0, or the
- * last subtask's after that, lets it go ({@link AudienceFunction}).
+ * <p>A deleted segment's audience is forgotten: each record says whether its segment was deleted
+ * when it was handed on, and a subtask that applies a deletion hands on a record for the segment
+ * even with nothing counted ({@link #removed}), so the first subtask's such record takes the
+ * audience off the topic, whether or not every member has exited ({@link AudienceFunction}). Its
+ * members' exits are counted as ever in the size it keeps unpublished, so the size stays exact (a
+ * rollback can bring the segment back, and a member whose state was not visited in between stays
+ * one).
  */
 final class AudienceDeltas {
     /** How far behind the newest change a change still counts in its minute: the series' span. */
@@ -192,7 +193,9 @@ final class AudienceDeltas {
     /**
      * This subtask applied the deletion of the segment: it hands a record on for it at the next
      * barrier, sums or none, after every sum it counted before. So each subtask's last record of a
-     * deleted segment says it is deleted, and the last of them all finds its size 0.
+     * deleted segment says it is deleted: a record counted before the deletion that reaches the
+     * audience counts after another subtask's deletion (and publishes the segment again) is
+     * followed by its own subtask's, which takes the audience off again.
      */
     void removed(String workspace, String segmentId) {
         if (counting) {

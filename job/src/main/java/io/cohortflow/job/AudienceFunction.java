@@ -22,10 +22,12 @@ import org.apache.flink.util.Collector;
  * records go with the memberships' checkpoints, so the size is exact through failures and
  * rescaling.
  *
- * <p>A deleted segment's audience goes once its size is 0 (see {@link AudienceDeltas}): its state
- * and timers are cleared, and a tombstone under each of its keys tells the topic's readers (the
- * service) to forget it too. Should the segment come back (a rollback), its audience starts again
- * from 0, which is then its size.
+ * <p>A deleted segment's audience goes with the first record that says it is deleted (see {@link
+ * AudienceDeltas}): its series, newest change and timers are cleared, and a tombstone under each of
+ * its keys tells the topic's readers (the service) to forget it too. Its size alone is kept,
+ * unpublished, until the exits of its members still to come bring it to 0. Should the segment come
+ * back (a rollback), its audience starts again from that size: 0 once every member exited, else the
+ * members that never did.
  */
 public class AudienceFunction extends KeyedProcessFunction<String, AudienceDelta, KafkaMessage> {
     private static final long serialVersionUID = 1L;
@@ -58,11 +60,17 @@ public class AudienceFunction extends KeyedProcessFunction<String, AudienceDelta
     @Override
     public void processElement(AudienceDelta d, Context ctx, Collector<KafkaMessage> out)
             throws Exception {
-        long size = d.counts() ? audience.add(d) : audience.size();
-        if (d.deleted && size == 0) {
-            // Only at 0: a subtask that has not yet handed on the exits it counts would take
-            // the size below 0 otherwise. Each subtask's last record of the segment says it is
-            // deleted, so the last of them finds it 0.
+        if (d.deleted) {
+            // A deleted segment has no audience: it goes from the topic at once, whatever the
+            // size. Waiting for the size to reach 0 kept it there for good when a member never
+            // exits: one erased while their state could not be read (no exit can be written), or
+            // one whose state the sweep cannot evaluate. The size alone stays, unpublished, while
+            // it is not 0: the exits still to come count against it (it would go below 0 and be
+            // published again otherwise), and a rollback before the sweep has visited the members
+            // finds them still members (their membership goes on without a record), so it counts
+            // them. State that can leak: that one number, for a member whose exit is never
+            // counted (the erased one).
+            audience.addDeleted(d);
             if (audience.forget(ctx.timerService())) {
                 String key = ctx.getCurrentKey();
                 for (String k : AudienceRecord.keys(Keys.workspace(key), Keys.id(key))) {
@@ -74,6 +82,7 @@ public class AudienceFunction extends KeyedProcessFunction<String, AudienceDelta
         if (!d.counts()) {
             return;
         }
+        audience.add(d);
         long now = ctx.timerService().currentProcessingTime();
         audience.schedule(
                 ctx.timerService(),

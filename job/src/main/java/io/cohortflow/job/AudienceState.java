@@ -86,11 +86,28 @@ public final class AudienceState {
     }
 
     /**
-     * Forgets the segment's audience: every value and series, and the publication timers pending.
-     * Returns whether anything was held.
+     * Counts a deleted segment's sums in its size only: the size, not published while the segment
+     * is deleted, keeps the members that have not exited yet (see {@link AudienceFunction}); at 0
+     * it goes too. Returns the size now.
+     */
+    long addDeleted(AudienceDelta d) throws IOException {
+        long now = size() + d.net();
+        if (now == 0) {
+            size.clear();
+        } else {
+            size.update(now);
+        }
+        return now;
+    }
+
+    /**
+     * Forgets the segment's published audience: the series, the newest change and the publication
+     * timers pending; the size too when it is 0, else it stays (unpublished) for the members that
+     * have not exited. Returns whether an audience was held to forget (any change counted since it
+     * was last forgotten: its records may be on the topic).
      */
     boolean forget(TimerService timers) throws Exception {
-        boolean held = size.value() != null;
+        boolean held = asOf.value() != null;
         Long sizeAt = nextSize.value();
         if (sizeAt != null) {
             timers.deleteProcessingTimeTimer(sizeAt);
@@ -99,7 +116,9 @@ public final class AudienceState {
         if (seriesAt != null) {
             timers.deleteProcessingTimeTimer(seriesAt);
         }
-        size.clear();
+        if (size() == 0) {
+            size.clear();
+        }
         asOf.clear();
         nextSize.clear();
         nextSeries.clear();

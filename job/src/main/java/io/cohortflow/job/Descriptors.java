@@ -113,6 +113,18 @@ public final class Descriptors {
     public static final ListStateDescriptor<Long> SWEEP_BEFORE_FAILURES =
             new ListStateDescriptor<>("definitions-sweep", Types.LONG);
 
+    /**
+     * Operator state: 1 from each subtask that has nothing of its broadcast state's deletions left
+     * to hand to the audience counts, 0 from one that has (subtask 0 restored from state without
+     * it, until it has handed them on); nothing when audiences are not counted. Union: whichever
+     * subtask is 0 after a restore reads every old subtask's. A job counting audiences hands each
+     * deletion on as it applies it, so only state without this (a job from before it, one that did
+     * not count audiences, a backfill's bootstrap) has deletions to hand on after a restore. One
+     * number per subtask however many segments were ever deleted.
+     */
+    public static final ListStateDescriptor<Long> AUDIENCE_DELETIONS =
+            new ListStateDescriptor<>("audience-deletions-handed-on", Types.LONG);
+
     /** Replies, dead letters and applied reports: the at-least-once outputs. */
     public static final OutputTag<KafkaMessage> SIDE =
             new OutputTag<>("side", TypeInformation.of(KafkaMessage.class));

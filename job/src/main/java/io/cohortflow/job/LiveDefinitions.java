@@ -44,6 +44,12 @@ final class LiveDefinitions {
     /** A change since the last {@link #takeSweep} that every user of this subtask must see. */
     private boolean sweepWanted;
 
+    /**
+     * Whether the segments deleted before a restore are to be handed to the audience counts, until
+     * {@link #takeRestoredDeletions} has taken them.
+     */
+    private boolean handOnDeletions;
+
     /** The segments deleted before a restore, until {@link #takeRestoredDeletions}. */
     @Nullable private Map<String, Set<String>> restoredDeletions;
 
@@ -80,7 +86,7 @@ final class LiveDefinitions {
             ReadOnlyBroadcastState<String, DefinitionUpdate> defs,
             ReadOnlyBroadcastState<String, Long> progress)
             throws Exception {
-        if (catalogs.load(defs, progress)) {
+        if (catalogs.load(defs, progress) && handOnDeletions) {
             restoredDeletions = new HashMap<>();
             catalogs.deleted().forEach((w, ids) -> restoredDeletions.put(w, Set.copyOf(ids)));
         }
@@ -94,14 +100,36 @@ final class LiveDefinitions {
     }
 
     /**
-     * Once, after the catalogs are built from broadcast state (a restore): per workspace, the
-     * segments deleted before it. Their audiences may still be held, by a job from before deletions
-     * forgot them (see {@link AudienceDeltas#removed}). Empty before and after.
+     * The segments deleted before the restore are to be handed to the audience counts ({@link
+     * #takeRestoredDeletions}): the restored state says they were not (see {@link
+     * Descriptors#AUDIENCE_DELETIONS}). Before the catalogs are built.
+     */
+    void handOnRestoredDeletions() {
+        handOnDeletions = true;
+    }
+
+    /** Whether segments deleted before the restore are still to be handed on. */
+    boolean restoredDeletionsPending() {
+        return handOnDeletions;
+    }
+
+    /**
+     * Once, after the catalogs are built from broadcast state (a restore), if {@link
+     * #handOnRestoredDeletions}: per workspace, the segments deleted before it. Their audiences may
+     * still be held, by a job from before deletions forgot them (see {@link
+     * AudienceDeltas#removed}). Empty before and after, and always without {@link
+     * #handOnRestoredDeletions}: a job that hands each deletion on as it applies it has nothing of
+     * them to hand on again (handing them all on after every restore cost a record per segment ever
+     * deleted).
      */
     Map<String, Set<String>> takeRestoredDeletions() {
         Map<String, Set<String>> taken = restoredDeletions;
+        if (taken == null) {
+            return Map.of();
+        }
         restoredDeletions = null;
-        return taken == null ? Map.of() : taken;
+        handOnDeletions = false;
+        return taken;
     }
 
     /** Whether users are evaluated: the log has been read to its end offset at start. */

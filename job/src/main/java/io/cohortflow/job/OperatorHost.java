@@ -140,18 +140,17 @@ final class OperatorHost implements DefinitionsSweep.Host, DraftEstimates.Host, 
     }
 
     /**
-     * Hands the audience sums on (see {@link AudienceDeltas}). After a restore, subtask 0 also
-     * hands on a record for each segment deleted before it, once: a job from before deletions
-     * forgot audiences kept theirs. One subtask's record is enough there: every subtask had applied
-     * those deletions, and handed on what it counted before them, by the checkpoint.
+     * Hands the audience sums on (see {@link AudienceDeltas}). Restored from state that says its
+     * deletions were not handed on (a job from before deletions forgot audiences kept theirs),
+     * subtask 0 also hands on a record for each segment deleted before the restore, once (see
+     * {@link SegmentationOperator#initializeState}). One subtask's record is enough there: every
+     * subtask had applied those deletions, and handed on what it counted before them, by the
+     * checkpoint.
      */
     void flushAudiences() {
         AudienceDeltas audiences = function.audiences();
         Map<String, Set<String>> restored = function.definitions().takeRestoredDeletions();
-        if (task.getIndexOfThisSubtask() == 0) {
-            restored.forEach(
-                    (workspace, ids) -> ids.forEach(id -> audiences.removed(workspace, id)));
-        }
+        restored.forEach((workspace, ids) -> ids.forEach(id -> audiences.removed(workspace, id)));
         audiences.drain(d -> output.collect(Descriptors.AUDIENCE, new StreamRecord<>(d)));
     }
 

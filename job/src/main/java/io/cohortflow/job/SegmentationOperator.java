@@ -43,6 +43,11 @@ public class SegmentationOperator
 
     private transient ListState<Long> sweepState;
     private transient ListState<Long> liveWatermarkState;
+    private transient ListState<Long> audienceDeletionsState;
+
+    /** Whether this subtask hands on the deletions of the restored state (see initializeState). */
+    private transient boolean handOnRestoredDeletions;
+
     private transient SweepCursor cursor;
     private transient RestoredEventTime restoredTime;
     private transient OperatorHost host;
@@ -107,6 +112,18 @@ public class SegmentationOperator
         var store = context.getOperatorStateStore();
         sweepState = store.getUnionListState(Descriptors.SWEEP);
         liveWatermarkState = store.getUnionListState(Descriptors.LIVE_WATERMARK);
+        audienceDeletionsState = store.getUnionListState(Descriptors.AUDIENCE_DELETIONS);
+        // A job counting audiences hands each deletion on as it applies it, in the checkpoint
+        // that applies it: restored from its own state, it has none to hand on again. Only state
+        // that does not say so (a job from before this, one not counting audiences, a backfill's
+        // bootstrap) may hold audiences of deleted segments: subtask 0 hands those deletions on
+        // once, and says so from its next checkpoint on. (It handed on one record per segment
+        // ever deleted after every restore.)
+        handOnRestoredDeletions =
+                countAudiences
+                        && context.isRestored()
+                        && getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0
+                        && !deletionsHandedOn(audienceDeletionsState.get());
         restoredTime = new RestoredEventTime(idleTime);
         if (context.isRestored()) {
             restoredTime.restore(liveWatermarkState.get());
@@ -134,11 +151,26 @@ public class SegmentationOperator
         }
     }
 
+    /** Whether every subtask of the restored state said its deletions were handed on. */
+    private static boolean deletionsHandedOn(Iterable<Long> saved) {
+        boolean any = false;
+        for (long handed : saved) {
+            if (handed != 1) {
+                return false;
+            }
+            any = true;
+        }
+        return any;
+    }
+
     @Override
     public void open() throws Exception {
         super.open();
         if (countAudiences) {
             function.audiences().start();
+        }
+        if (handOnRestoredDeletions) {
+            function.definitions().handOnRestoredDeletions();
         }
         var task = getRuntimeContext().getTaskInfo();
         host = new OperatorHost(this, output, function);
@@ -214,6 +246,13 @@ public class SegmentationOperator
         sweepState.update(
                 sweep.state(task.getNumberOfParallelSubtasks(), task.getIndexOfThisSubtask()));
         liveWatermarkState.update(restoredTime.snapshot(host.watermark(), host.now()));
+        // After the audience sums went out (prepareSnapshotPreBarrier): 0 only while subtask 0
+        // has not yet handed on the restored deletions (no record since the restore built the
+        // catalogs), so that the next restore hands them on then.
+        audienceDeletionsState.update(
+                countAudiences
+                        ? List.of(function.definitions().restoredDeletionsPending() ? 0L : 1L)
+                        : List.of());
     }
 
     @Override

@@ -28,9 +28,9 @@ public class AudienceDelta {
     public long newest = Long.MIN_VALUE;
 
     /**
-     * Whether the segment was deleted when the subtask handed these sums on: once its size is 0
-     * (every member exited), its audience is forgotten (see {@code AudienceFunction}). A deleted
-     * segment's record with no sums says so at least once per subtask.
+     * Whether the segment was deleted when the subtask handed these sums on: its audience is
+     * forgotten, and these sums count in its unpublished size only (see {@code AudienceFunction}).
+     * A deleted segment's record with no sums says so at least once per subtask.
      */
     public boolean deleted;
 
