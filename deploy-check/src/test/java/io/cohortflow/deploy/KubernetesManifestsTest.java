@@ -285,6 +285,93 @@ class KubernetesManifestsTest {
                 .isTrue();
     }
 
+    /**
+     * The Kubernetes scrape configuration gives the compose configuration's job names (the alerts
+     * name them: `up{job="cohortflow-service"}`), and its keep rules match the pods these manifests
+     * make. Pod annotations alone leave the job name to the cluster's generic pod job, and the
+     * service-down alert fired for good.
+     */
+    @Test
+    void prometheus_on_kubernetes_scrapes_these_pods_under_the_job_names_the_alerts_use()
+            throws IOException {
+        Path monitoring = Repo.ROOT.resolve("monitoring");
+        JsonNode k8s =
+                KubernetesSchemas.YAML.readTree(
+                        monitoring.resolve("prometheus-kubernetes.yml").toFile());
+        JsonNode compose =
+                KubernetesSchemas.YAML.readTree(monitoring.resolve("prometheus.yml").toFile());
+        Map<String, JsonNode> jobs = new java.util.TreeMap<>();
+        k8s.path("scrape_configs").forEach(j -> jobs.put(j.path("job_name").asText(), j));
+        List<String> composeJobs = new ArrayList<>();
+        compose.path("scrape_configs").forEach(j -> composeJobs.add(j.path("job_name").asText()));
+        assertThat(jobs.keySet()).containsExactlyInAnyOrderElementsOf(composeJobs);
+        assertThat(k8s.path("rule_files").toString()).contains("prometheus-alerts.yml");
+        java.util.regex.Matcher named =
+                java.util.regex.Pattern.compile("job=\"([^\"]+)\"")
+                        .matcher(Files.readString(monitoring.resolve("prometheus-alerts.yml")));
+        while (named.find()) {
+            assertThat(jobs).containsKey(named.group(1));
+        }
+
+        JsonNode service =
+                objects.get("Deployment/cohortflow-service").at("/spec/template/metadata");
+        assertThat(keeps(jobs.get("cohortflow-service"), service.path("labels"), service))
+                .as("the service's pods are scraped")
+                .isTrue();
+        JsonNode flink = objects.get("FlinkDeployment/cohortflow");
+        // The Flink operator labels the cluster's pods app=<FlinkDeployment name>.
+        JsonNode flinkLabels =
+                KubernetesSchemas.YAML
+                        .createObjectNode()
+                        .put("app", flink.at("/metadata/name").asText());
+        assertThat(
+                        keeps(
+                                jobs.get("cohortflow-flink"),
+                                flinkLabels,
+                                flink.at("/spec/podTemplate/metadata")))
+                .as("the Flink pods are scraped")
+                .isTrue();
+    }
+
+    /** Whether {@code job}'s keep rule keeps a pod of these labels and annotations. */
+    private static boolean keeps(JsonNode job, JsonNode labels, JsonNode metadata) {
+        for (JsonNode rule : job.path("relabel_configs")) {
+            if (!rule.path("action").asText().equals("keep")) {
+                continue;
+            }
+            List<String> values = new ArrayList<>();
+            for (JsonNode source : rule.path("source_labels")) {
+                String name = source.asText();
+                String label = "__meta_kubernetes_pod_label_";
+                String annotation = "__meta_kubernetes_pod_annotation_";
+                String value = "";
+                if (name.startsWith(label)) {
+                    value = sanitised(labels, name.substring(label.length()));
+                } else if (name.startsWith(annotation)) {
+                    value =
+                            sanitised(
+                                    metadata.path("annotations"),
+                                    name.substring(annotation.length()));
+                }
+                values.add(value);
+            }
+            return String.join(";", values).matches(rule.path("regex").asText());
+        }
+        return false;
+    }
+
+    /** The value of the key that Prometheus's discovery turns into {@code name}. */
+    private static String sanitised(JsonNode map, String name) {
+        var fields = map.fields();
+        while (fields.hasNext()) {
+            var e = fields.next();
+            if (e.getKey().replaceAll("[^a-zA-Z0-9_]", "_").equals(name)) {
+                return e.getValue().asText();
+            }
+        }
+        return "";
+    }
+
     @Test
     void probes_use_the_services_health_and_readiness_routes_on_its_port() throws IOException {
         JsonNode pod = objects.get("Deployment/cohortflow-service").at("/spec/template/spec");
