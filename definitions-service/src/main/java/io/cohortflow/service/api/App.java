@@ -36,6 +36,14 @@ import org.eclipse.jetty.http.UriCompliance;
 public final class App {
     public static final String PRINCIPAL = "cohortflow.principal";
     private static final String ROUTE = "cohortflow.route";
+
+    /**
+     * The limit that refused the request ({@link WorkspaceLimits.Refusal#kind}), set by whichever
+     * check refused it (this app's for the Segments API, {@link CcsAccess} for the /ccs APIs) and
+     * counted once, with the request, in {@link #record}.
+     */
+    static final String LIMITED = "cohortflow.limited";
+
     private static final String STARTED = "cohortflow.started";
     private static final String HELD = "cohortflow.bulkhead";
 
@@ -165,7 +173,7 @@ public final class App {
                 Principal p = authenticate(s, ctx);
                 WorkspaceLimits.Refusal no = s.limits().admit(p.workspace(), "requests");
                 if (no != null) {
-                    s.metrics().limited(no.inFlight() ? "concurrency" : "rate");
+                    ctx.attribute(LIMITED, no.kind());
                     ctx.header("Retry-After", Long.toString(no.retryAfterSeconds()));
                     throw new ServiceException(429, "too_many_requests", no.message());
                 }
@@ -209,6 +217,10 @@ public final class App {
 
     private static void record(Services s, Context ctx, Long started) {
         String route = ctx.attribute(ROUTE);
+        String limited = ctx.attribute(LIMITED);
+        if (limited != null) {
+            s.metrics().limited(limited);
+        }
         if (started != null) {
             s.metrics()
                     .request(

@@ -54,6 +54,7 @@ final class CcsAccess {
     void enter(Context ctx, String workspace) {
         WorkspaceLimits.Refusal no = limits.admit(workspace, "segmentation requests");
         if (no != null) {
+            ctx.attribute(App.LIMITED, no.kind()); // counted as the Segments API's refusals are
             ctx.header("Retry-After", Long.toString(no.retryAfterSeconds()));
             throw ServiceException.withDetail(429, "too_many_requests", no.message(), null);
         }

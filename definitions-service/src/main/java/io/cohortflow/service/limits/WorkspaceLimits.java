@@ -86,7 +86,12 @@ public final class WorkspaceLimits {
      * in flight; {@code retryAfterSeconds} for the Retry-After header; {@code message} for the
      * error body.
      */
-    public record Refusal(boolean inFlight, long retryAfterSeconds, String message) {}
+    public record Refusal(boolean inFlight, long retryAfterSeconds, String message) {
+        /** The limit that refused, as the metrics name it: {@code concurrency} or {@code rate}. */
+        public String kind() {
+            return inFlight ? "concurrency" : "rate";
+        }
+    }
 
     /**
      * The one admission rule of every limited route: takes a slot in flight of {@code workspace}

@@ -243,6 +243,8 @@ class AuthLimitsAndBadInputTest {
             assertThat(r.status()).isEqualTo(429);
             assertThat(r.json().get("errorCode").asText()).isEqualTo("too_many_requests");
             assertThat(Long.parseLong(r.header("Retry-After"))).isBetween(1L, 60L);
+            assertThat(limited.http.get("/metrics").body())
+                    .contains("cohortflow_http_limited_total{limit=\"rate\"} 1.0");
             // Another org has its own budget.
             assertThat(limited.as("eve").get("/segments").status()).isEqualTo(200);
         }

@@ -90,8 +90,20 @@ class SegmentationLimitsTest {
                                         .isEqualTo(id));
     }
 
+    /** The service's count of requests refused by a limit of this kind ({@code /metrics}). */
+    static double limited(String kind) {
+        String series = "cohortflow_http_limited_total{limit=\"" + kind + "\"}";
+        for (String line : http.get("/metrics").body().split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1).trim());
+            }
+        }
+        throw new AssertionError(series + " is not exported");
+    }
+
     @Test
     void a_workspace_over_its_requests_a_second_gets_429_with_retry_after_and_others_do_not() {
+        double before = limited("rate");
         // Seven quick requests span at most two one-second windows: at most six get through.
         List<Http.Response> answers = new ArrayList<>();
         for (int i = 0; i < 7; i++) {
@@ -105,6 +117,8 @@ class SegmentationLimitsTest {
         assertThat(r.json().get("error").get("message").asText())
                 .contains("3 segmentation requests a second");
         assertThat(Integer.parseInt(r.header("Retry-After"))).isBetween(1, 1);
+        // Counted where the dashboard's refusals panel reads them, as the Segments API's are.
+        assertThat(limited("rate") - before).isEqualTo(refused.size());
 
         // Another workspace's requests are its own.
         for (int i = 0; i < 7; i++) {
@@ -118,8 +132,10 @@ class SegmentationLimitsTest {
         CompletableFuture<Http.Response> first =
                 CompletableFuture.supplyAsync(() -> segment("other-key", waits));
         Thread.sleep(500); // the first waits for a reply no job sends (1.5 s)
+        double before = limited("concurrency");
         Http.Response second = segment("other-key", waits);
         error(second, 429, "too_many_requests");
+        assertThat(limited("concurrency") - before).isEqualTo(1);
         assertThat(second.header("Retry-After")).isEqualTo("1");
         assertThat(second.json().get("error").get("message").asText())
                 .contains("1 segmentation requests in flight");
