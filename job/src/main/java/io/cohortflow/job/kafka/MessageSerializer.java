@@ -5,8 +5,11 @@ import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.RecordLimits;
 import io.cohortflow.job.model.KafkaMessage;
 import java.nio.charset.StandardCharsets;
+import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.metrics.Counter;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,9 +35,25 @@ public final class MessageSerializer implements KafkaRecordSerializationSchema<K
 
     private final String deadLetterTopic;
 
+    /**
+     * The dead letters written here, counted as the operator's are ({@code
+     * cohortflow.dead_letters{reason="output_too_large"}}, JobMetrics): the dashboard's panel and
+     * the dead-letter alert read that name, and missed these.
+     */
+    private transient @Nullable Counter tooLarge;
+
     /** With {@code deadLetterTopic}, where an output too large to write goes instead. */
     public MessageSerializer(String deadLetterTopic) {
         this.deadLetterTopic = deadLetterTopic;
+    }
+
+    @Override
+    public void open(SerializationSchema.InitializationContext context, KafkaSinkContext sink) {
+        tooLarge =
+                context.getMetricGroup()
+                        .addGroup("cohortflow")
+                        .addGroup("reason", TOO_LARGE)
+                        .counter("dead_letters");
     }
 
     @Override
@@ -44,6 +63,9 @@ public final class MessageSerializer implements KafkaRecordSerializationSchema<K
         int size = (key == null ? 0 : key.length) + (m.value == null ? 0 : m.value.length);
         if (size <= RecordLimits.MAX_BYTES) {
             return new ProducerRecord<>(m.topic, null, null, key, m.value);
+        }
+        if (tooLarge != null) {
+            tooLarge.inc();
         }
         LOG.warn(
                 "a {} record of {} bytes (key {}) is past the {} a record may take; it goes to {}",

@@ -35,9 +35,50 @@ class MessageSerializerTest {
      * A record the producer would refuse fails the task, and the replay writes it again: it goes to
      * the dead-letter topic instead, cut, saying why, and the job goes on.
      */
+    /** A metric group that hands out one counter per name, whatever the groups on the way. */
+    static final class Counters extends org.apache.flink.metrics.groups.UnregisteredMetricsGroup {
+        final java.util.Map<String, org.apache.flink.metrics.SimpleCounter> named =
+                new java.util.HashMap<>();
+        final java.util.List<String> path = new java.util.ArrayList<>();
+
+        @Override
+        public org.apache.flink.metrics.MetricGroup addGroup(String name) {
+            path.add(name);
+            return this;
+        }
+
+        @Override
+        public org.apache.flink.metrics.MetricGroup addGroup(String key, String value) {
+            path.add(key + "=" + value);
+            return this;
+        }
+
+        @Override
+        public org.apache.flink.metrics.Counter counter(String name) {
+            return named.computeIfAbsent(
+                    String.join(".", path) + "." + name,
+                    n -> new org.apache.flink.metrics.SimpleCounter());
+        }
+    }
+
     @Test
     void an_output_past_what_a_record_takes_becomes_a_dead_letter_that_fits() throws Exception {
         MessageSerializer s = new MessageSerializer("cohortflow.dead-letter");
+        Counters metrics = new Counters();
+        s.open(
+                new org.apache.flink.api.common.serialization.SerializationSchema
+                        .InitializationContext() {
+                    @Override
+                    public org.apache.flink.metrics.MetricGroup getMetricGroup() {
+                        return metrics;
+                    }
+
+                    @Override
+                    public org.apache.flink.util.UserCodeClassLoader getUserCodeClassLoader() {
+                        throw new UnsupportedOperationException();
+                    }
+                },
+                null);
         byte[] fits = new byte[RecordLimits.MAX_BYTES - 5];
         java.util.Arrays.fill(fits, (byte) 'x');
         ProducerRecord<byte[], byte[]> kept =
@@ -67,5 +108,10 @@ class MessageSerializerTest {
                         0L);
         assertThat(escaped.topic()).isEqualTo("cohortflow.dead-letter");
         assertThat(escaped.value().length).isLessThan(RecordLimits.MAX_BYTES);
+        // Counted under the name the dead-letter alert and panel read (JobMetrics.deadLetter).
+        assertThat(metrics.named)
+                .containsOnlyKeys("cohortflow.reason=output_too_large.dead_letters");
+        assertThat(metrics.named.get("cohortflow.reason=output_too_large.dead_letters").getCount())
+                .isEqualTo(2);
     }
 }
