@@ -39,9 +39,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Definitions: {@link LiveDefinitions} applies the definitions log and says when users can be
  * evaluated (until then events are stored in each user's history, not evaluated, and synchronous
- * requests get a 503 reply; an erasure, which evaluates nothing, is applied at once, and so is a
- * user's TTL expiry: {@link WakeUps#onTimer}). Applying a record touches no user: each user is
- * brought up to the catalog by the engine on their next event or timer, and {@link
+ * requests get a 503 reply and apply nothing; an erasure, which evaluates nothing, is applied at
+ * once, and so is a user's TTL expiry: {@link WakeUps#onTimer}). Applying a record touches no user:
+ * each user is brought up to the catalog by the engine on their next event or timer, and {@link
  * SegmentationOperator}'s sweep visits the quiet ones in slices between records.
  *
  * <p>Timers: a user's next lapse instant is an event-time timer ({@link Lapses}). Lapses already at
@@ -215,15 +215,16 @@ public class SegmentationFunction
             side.accept(reply(in, first, true));
             return;
         }
-        if (in.idempotencyKey != null && in.requestId != null && !definitions.isReady()) {
-            // No answer to remember yet, so nothing may be applied either: the client's retry
-            // with this key must apply its events once (docs/segmentation.md, "Retries").
+        if (in.requestId != null && !definitions.isReady()) {
+            // A 503 tells the client to retry (and proxies retry it for them): so nothing may be
+            // applied, keyed or not, or the retry applies the events a second time; with a key,
+            // there is no answer to remember yet either (docs/segmentation.md, "Retries").
             side.accept(
                     outputs.errorReply(
                             in,
                             ReplyRecord.DEFINITIONS_LOADING,
                             "the job is still reading the segment definitions; nothing was"
-                                    + " applied: retry shortly with the same key"));
+                                    + " applied: retry shortly"));
             return;
         }
         List<Event> events = new ArrayList<>();
@@ -259,17 +260,12 @@ public class SegmentationFunction
         }
         KafkaMessage reply = null;
         List<String> cohorts = null;
-        if (in.requestId != null && definitions.isReady() && in.op != null) {
+        // A request reaches here only with the definitions read (see above).
+        if (in.requestId != null && in.op != null) {
             reply = requests.answer(in, stored != null, profile, user.historyOf(profile), catalog);
-        } else if (in.requestId != null && definitions.isReady()) {
+        } else if (in.requestId != null) {
             cohorts = engine.cohorts(profile, catalog);
             reply = reply(in, cohorts, false);
-        } else if (in.requestId != null) {
-            reply =
-                    outputs.errorReply(
-                            in,
-                            ReplyRecord.DEFINITIONS_LOADING,
-                            "the job is still reading the segment definitions; retry shortly");
         }
         wakeUps.register(profile, in.workspace, ctx.timerService());
         if (settings.backfill()) {

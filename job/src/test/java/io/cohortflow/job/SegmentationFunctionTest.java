@@ -432,16 +432,21 @@ class SegmentationFunctionTest {
         harness(2); // the definitions topic had two records when the job was built
         h.processBroadcastElement(
                 segment("ws", "buyers", 1, 0, true, false, everPurchased(), 0), 0);
-        send(envelope("ws", "u1", "r1", event("Purchase", T0)), T0);
+        send(envelope("ws", "u1", null, event("Purchase", T0)), T0);
+        // A request's events are not applied meanwhile: its 503 says "retry", and a retry would
+        // apply them a second time (with an idempotency key or without).
+        send(envelope("ws", "u2", "r1", event("Purchase", T0)), T0);
         assertThat(memberships()).isEmpty();
         assertThat(side(TOPICS.replies()).get(0).at("/error/code").asText())
                 .isEqualTo("definitions_loading");
+        assertThat(side(TOPICS.replies()).get(0).at("/error/message").asText())
+                .contains("nothing was applied");
         h.processBroadcastElement(
                 segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 1), 0);
         sweep();
         assertThat(memberships())
-                .extracting(n -> n.get("segment_id").asText())
-                .containsExactly("buyers");
+                .extracting(n -> n.get("user_id").asText() + " " + n.get("segment_id").asText())
+                .containsExactly("u1 buyers");
         // The first sweep covers every definition read so far.
         assertThat(side(TOPICS.applied()))
                 .filteredOn(n -> n.get("status").asText().equals("applied"))
