@@ -260,7 +260,8 @@ async function showDiff(segment, version, current, box) {
 async function rollback(segment, version, main) {
   if (!confirm("Roll " + segment.name + " back to version " + version + "? This saves a new version with its content.")) return;
   try {
-    const r = (await segments("POST", "/segments/" + enc(segment.id) + "/versions/" + version + "/rollback")).json;
+    // With the version this page shows as current: someone's save since is a 409, not undone.
+    const r = (await segments("POST", "/segments/" + enc(segment.id) + "/versions/" + version + "/rollback", { version: segment.version })).json;
     toast("Rolled back: now version " + r.version + ".", "good");
     editor(main, segment.id);
   } catch (e) {

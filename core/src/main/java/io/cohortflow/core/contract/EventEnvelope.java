@@ -13,8 +13,10 @@ import org.jspecify.annotations.Nullable;
  * {@code request_id}, the job answers on the replies topic with the user's full cohort list after
  * these events (an empty list is a pure lookup).
  *
- * @param validate when false, the job validates the events against their schemas after segmentation
- *     and sends invalid ones to the dead-letter topic
+ * @param validate whether the service checked the events against their schemas before the request
+ *     (its {@code synchronous-validation}); when false the service checks them after answering and
+ *     dead-letters the ones that break their schema. The job does not validate: the flag says how
+ *     the events were checked
  * @param idempotencyKey with a {@code request_id}: the client's key for the request; a later
  *     request of the same user with the same key, within the job's idempotency window, is answered
  *     with this one's cohorts and its events are not applied again

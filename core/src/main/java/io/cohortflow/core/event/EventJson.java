@@ -30,6 +30,10 @@ public final class EventJson {
      */
     public static final long LATEST = Instant.parse("3000-01-01T00:00:00Z").toEpochMilli() - 1;
 
+    /** The fields an event may have (the synchronous API refuses any other: a typo in one). */
+    public static final List<String> FIELDS =
+            List.of("name", "time", "properties", "view_id", "session_id");
+
     private static final String TIME_FORMAT =
             "time: must be an ISO 8601 date-time such as 2024-01-15T10:30:00Z";
 

@@ -44,6 +44,12 @@ public final class SegmentationController implements Controller {
     /** On an answer given to an earlier request with the same key. */
     public static final String REPLAYED = "Idempotent-Replayed";
 
+    /**
+     * The indices of the request's events older than the history horizon: not applied (they could
+     * change no state), written to the dead-letter topic instead.
+     */
+    public static final String EVENTS_TOO_OLD = "Cohortflow-Events-Too-Old";
+
     private final SegmentationService segmentation;
     private final EventSchemas schemas;
     private final CcsAccess access;
@@ -88,6 +94,15 @@ public final class SegmentationController implements Controller {
                                     answer -> {
                                         if (answer.replayed()) {
                                             ctx.header(REPLAYED, "true");
+                                        }
+                                        if (!answer.tooOld().isEmpty()) {
+                                            ctx.header(
+                                                    EVENTS_TOO_OLD,
+                                                    answer.tooOld().stream()
+                                                            .map(String::valueOf)
+                                                            .collect(
+                                                                    java.util.stream.Collectors
+                                                                            .joining(",")));
                                         }
                                         ctx.json(answer.body());
                                     }));

@@ -280,6 +280,18 @@ public final class SegmentsController implements Controller {
     private void rollback(Context ctx) {
         Params.locale(ctx);
         Set<String> expansion = Params.expansion(ctx, SegmentJson.EVERYTHING);
+        // An optional body {"version": n}, as a PUT's: roll back only if n is still current.
+        Long expected = null;
+        if (!ctx.body().isBlank()) {
+            var body = Bodies.json(ctx);
+            var v = body.isObject() ? body.get("version") : null;
+            if (!body.isObject() || (v != null && !v.isIntegralNumber())) {
+                throw ServiceException.badRequest(
+                        "invalid_body",
+                        "a rollback's body, when given, is {\"version\": <the current version>}");
+            }
+            expected = v == null ? null : v.longValue();
+        }
         answer(
                 ctx,
                 segments.edits()
@@ -287,6 +299,7 @@ public final class SegmentsController implements Controller {
                                 principal(ctx),
                                 id(ctx),
                                 versionParam(ctx),
+                                expected,
                                 Params.flag(ctx, "force")),
                 expansion,
                 200);

@@ -80,25 +80,27 @@ public final class SegmentationService {
 
     /**
      * An answer: the response body ({@code user_id}, {@code cohorts}, and {@code activations} when
-     * asked), and whether it is an earlier request's (same idempotency key: nothing was applied).
+     * asked), whether it is an earlier request's (same idempotency key: nothing was applied), and
+     * the indices of the request's events that were too old to apply (dead-lettered).
      */
-    public record Answer(Map<String, Object> body, boolean replayed) {}
+    public record Answer(Map<String, Object> body, boolean replayed, Set<Integer> tooOld) {}
 
     /** Segments one user. */
     public CompletableFuture<Answer> segment(
             String workspace, JsonNode body, Options options, String requestId) {
         Identity identity = identity(body);
-        List<JsonNode> events = events(body);
+        Events in = events(body);
+        List<JsonNode> events = in.applied();
         if (options.synchronousValidation()) {
-            for (int i = 0; i < events.size(); i++) {
-                List<String> v = schemas.violations(workspace, events.get(i));
+            for (int i = 0; i < in.all().size(); i++) {
+                List<String> v = schemas.violations(workspace, in.all().get(i));
                 if (!v.isEmpty()) {
                     throw ServiceException.badRequest(
                             "schema_violation",
                             "events["
                                     + i
                                     + "] ("
-                                    + events.get(i).path("name").asText()
+                                    + in.all().get(i).path("name").asText()
                                     + ") does not match its event schema",
                             "events[" + i + "]" + String.join("; events[" + i + "]", v));
                 }
@@ -132,20 +134,49 @@ public final class SegmentationService {
                                 throw new CompletionException(translate(error));
                             }
                             Map<String, Object> out = answer(reply, options);
-                            // A replay applied nothing: its events are not checked either.
-                            if (!options.synchronousValidation()
-                                    && !events.isEmpty()
-                                    && !reply.replayed()) {
-                                background.execute(
-                                        () ->
-                                                validateLater(
-                                                        workspace,
-                                                        reply.userId(),
-                                                        events,
-                                                        requestId));
+                            // A replay applied nothing: its events are not checked either, and
+                            // the first answer set its too old events aside already.
+                            if (!reply.replayed()) {
+                                if (!options.synchronousValidation() && !events.isEmpty()) {
+                                    background.execute(
+                                            () ->
+                                                    validateLater(
+                                                            workspace,
+                                                            reply.userId(),
+                                                            events,
+                                                            requestId));
+                                }
+                                tooOld(workspace, reply.userId(), in, requestId);
                             }
-                            return new Answer(out, reply.replayed());
+                            return new Answer(out, reply.replayed(), in.tooOld());
                         });
+    }
+
+    /**
+     * Events older than the history horizon could change no state (the job keeps that much
+     * history): the others are applied, and these go to the dead-letter topic with their reason, so
+     * nothing the client sent is lost. Refusing the request for them refused its other events too,
+     * and the spec's own examples, whose times are years back.
+     */
+    private void tooOld(String workspace, String userId, Events in, String requestId) {
+        for (int i : in.tooOld()) {
+            job.deadLetter(
+                    Keys.of(workspace, userId),
+                    new DeadLetterRecord(
+                            "older_than_horizon",
+                            "request "
+                                    + requestId
+                                    + " events["
+                                    + i
+                                    + "] is older than the history horizon of "
+                                    + job.eventTimeLimits().horizon().toDays()
+                                    + " days: it could change no state",
+                            config.topics().events(),
+                            -1,
+                            -1,
+                            Keys.of(workspace, userId),
+                            in.all().get(i).toString()));
+        }
     }
 
     private static Map<String, Object> answer(ReplyRecord reply, Options options) {
@@ -326,6 +357,21 @@ public final class SegmentationService {
                     where + " must be an object with tag and id",
                     where + ": not an object");
         }
+        Iterator<String> fields = n.fieldNames();
+        while (fields.hasNext()) {
+            String f = fields.next();
+            if (!(f.equals("tag") || f.equals("id") || (prioritised && f.equals("priority")))) {
+                // A typo ("Tag", "prio") must not silently change who the request is about.
+                throw ServiceException.badRequest(
+                        "invalid_user_identifier",
+                        where
+                                + " has an unknown field '"
+                                + shorten(f)
+                                + "'; it has tag, id"
+                                + (prioritised ? " and priority" : ""),
+                        where + "." + shorten(f) + ": unknown field");
+            }
+        }
         String tag = nonEmpty(n, "tag", where);
         String id = nonEmpty(n, "id", where);
         int priority = 0;
@@ -364,10 +410,31 @@ public final class SegmentationService {
         return v.textValue();
     }
 
-    private List<JsonNode> events(JsonNode body) {
+    /**
+     * A request's events: those to apply, and those older than the history horizon, which could
+     * change no state (docs/segmentation.md, "Event time"), by their index in the request.
+     */
+    record Events(List<JsonNode> all, Set<Integer> tooOld) {
+        static final Events NONE = new Events(List.of(), Set.of());
+
+        List<JsonNode> applied() {
+            if (tooOld.isEmpty()) {
+                return all;
+            }
+            List<JsonNode> out = new ArrayList<>(all.size() - tooOld.size());
+            for (int i = 0; i < all.size(); i++) {
+                if (!tooOld.contains(i)) {
+                    out.add(all.get(i));
+                }
+            }
+            return out;
+        }
+    }
+
+    private Events events(JsonNode body) {
         JsonNode events = present(body, "events");
         if (events == null) {
-            return List.of(); // a pure lookup
+            return Events.NONE; // a pure lookup
         }
         if (!events.isArray()) {
             throw ServiceException.badRequest(
@@ -380,6 +447,7 @@ public final class SegmentationService {
                     "events: " + events.size() + " given");
         }
         List<JsonNode> out = new ArrayList<>(events.size());
+        Set<Integer> tooOld = new java.util.TreeSet<>();
         long now = clock.millis();
         for (int i = 0; i < events.size(); i++) {
             EventJson.Parsed p = EventJson.parse(events.get(i), config.eventLimits());
@@ -390,43 +458,47 @@ public final class SegmentationService {
                         "events[" + i + "] is not a valid event: " + p.errors().get(0),
                         prefix + String.join("; " + prefix, p.errors()));
             }
-            String late = timeProblem(p.event().time(), now);
-            if (late != null) {
+            Iterator<String> fields = events.get(i).fieldNames();
+            while (fields.hasNext()) {
+                String f = fields.next();
+                if (!EventJson.FIELDS.contains(f)) {
+                    // A typo ("sessionId") must not silently change what is counted (visits).
+                    throw ServiceException.badRequest(
+                            "invalid_event",
+                            "events["
+                                    + i
+                                    + "] has an unknown field '"
+                                    + shorten(f)
+                                    + "'; an event has "
+                                    + String.join(", ", EventJson.FIELDS),
+                            "events[" + i + "]." + shorten(f) + ": unknown field");
+                }
+            }
+            long time = p.event().time();
+            JobClient.EventTimeLimits limits = job.eventTimeLimits();
+            if (time > now + limits.maxFutureSkew().toMillis()) {
+                // A wrong client clock: applied, it would hold memberships in the future.
                 throw ServiceException.badRequest(
                         "invalid_event",
-                        "events[" + i + "] is " + late,
+                        "events["
+                                + i
+                                + "] is more than "
+                                + limits.maxFutureSkew()
+                                + " in the future",
                         "events["
                                 + i
                                 + "].time: "
-                                + Instant.ofEpochMilli(p.event().time())
+                                + Instant.ofEpochMilli(time)
                                 + " (now "
                                 + Instant.ofEpochMilli(now)
                                 + ")");
             }
+            if (time < now - limits.horizon().toMillis()) {
+                tooOld.add(i);
+            }
             out.add(events.get(i));
         }
-        return out;
-    }
-
-    /**
-     * The accepted window of event times at the edge: from {@code now - horizon} (an older event
-     * could change no state) to {@code now + maxFutureSkew} (client clocks are not trusted). Both
-     * are the running job's, from its heartbeats (the configured ones until the first): an event
-     * the service accepts is one the job counts. The job holds the same skew against its clock, and
-     * the horizon against each user's latest event.
-     */
-    @Nullable
-    private String timeProblem(long time, long now) {
-        JobClient.EventTimeLimits limits = job.eventTimeLimits();
-        if (time > now + limits.maxFutureSkew().toMillis()) {
-            return "more than " + limits.maxFutureSkew() + " in the future";
-        }
-        if (time < now - limits.horizon().toMillis()) {
-            return "older than the history horizon of "
-                    + limits.horizon().toDays()
-                    + " days: it could change no state";
-        }
-        return null;
+        return new Events(out, tooOld);
     }
 
     /** A client's text quoted in an error, cut so an error body stays small. */
@@ -434,9 +506,14 @@ public final class SegmentationService {
         return s.length() <= 64 ? s : s.substring(0, 64) + "...";
     }
 
-    /** A field that says something: absent, null and (for aliases) an empty list do not. */
+    /**
+     * A field that says something: absent and null do not, nor an empty list where a list belongs
+     * ({@code aliases}, {@code events}). A {@code user_id} or {@code alias} of {@code []} is given,
+     * and wrong.
+     */
     private static JsonNode present(JsonNode body, String field) {
         JsonNode v = body.get(field);
-        return v == null || v.isNull() || (v.isArray() && v.isEmpty()) ? null : v;
+        boolean list = field.equals("aliases") || field.equals("events");
+        return v == null || v.isNull() || (list && v.isArray() && v.isEmpty()) ? null : v;
     }
 }

@@ -214,10 +214,13 @@ public final class SegmentEdits {
      * A new version whose content (not tags or shares) is that of {@code version}, validated like
      * any write: the other segments have changed since, so the old definition may now close a
      * cycle, name a segment that is gone or unpublished, or exceed the guardrails; and the caller
-     * restores it, so it may name only segments the caller may see now.
+     * restores it, so it may name only segments the caller may see now. With {@code expected}, a
+     * 409 unless the segment is still at that version (someone saved since the caller looked).
      */
-    public CompletableFuture<View> rollback(Principal p, String id, long version, boolean force) {
+    public CompletableFuture<View> rollback(
+            Principal p, String id, long version, @Nullable Long expected, boolean force) {
         StoredSegment cur = segments.editable(p, id).segment();
+        checkExpected(cur, expected);
         StoredSegment old =
                 store.versions(p.workspace(), id).stream()
                         .filter(s -> s.version() == version)

@@ -509,7 +509,20 @@ class SegmentsApiTest {
         JsonNode v1 = alice.get("/segments/" + id + "/versions/1").json();
         assertThat(v1.get("name").asText()).isEqualTo("Versioned");
         assertThat(v1.at("/definition/container/pred/func").asText()).isEqualTo("exists");
-        Http.Response rb = alice.post("/segments/" + id + "/versions/1/rollback", null);
+        // With the version the caller saw as current, a rollback is refused if someone saved
+        // since, as a PUT with its version is.
+        Http.Response stale =
+                alice.post("/segments/" + id + "/versions/1/rollback", Defs.map("version", 2));
+        assertThat(stale.status()).as(stale.toString()).isEqualTo(409);
+        assertThat(stale.json().get("errorCode").asText()).isEqualTo("version_conflict");
+        assertThat(
+                        alice.post(
+                                        "/segments/" + id + "/versions/1/rollback",
+                                        Defs.map("version", "3"))
+                                .status())
+                .isEqualTo(400);
+        Http.Response rb =
+                alice.post("/segments/" + id + "/versions/1/rollback", Defs.map("version", 3));
         assertThat(rb.status()).as(rb.toString()).isEqualTo(200);
         assertThat(rb.json().get("version").asLong()).isEqualTo(4);
         assertThat(rb.json().get("name").asText()).isEqualTo("Versioned");

@@ -97,11 +97,15 @@ class JobLivenessTest {
     }
 
     static Http.Response withEventAt(Instant time) {
+        return withEventAt(UUID.randomUUID().toString(), time);
+    }
+
+    static Http.Response withEventAt(String user, Instant time) {
         return http.post(
                 "/ccs/v1/segmentation?k=ci-key",
                 Defs.map(
                         "user_id",
-                        UUID.randomUUID().toString(),
+                        user,
                         "events",
                         List.of(
                                 Map.of(
@@ -143,14 +147,23 @@ class JobLivenessTest {
                                 r -> r.status() == 400);
         assertThat(error(ahead, 400, "invalid_event").get("message").asText())
                 .contains("more than PT1M in the future");
-        // And its horizon: three days back is older than the job keeps.
-        assertThat(
-                        error(
-                                        withEventAt(Instant.now().minus(Duration.ofDays(3))),
-                                        400,
-                                        "invalid_event")
-                                .get("message")
-                                .asText())
-                .contains("older than the history horizon of 2 days");
+        // And its horizon: three days back is older than the job keeps, so the event is not
+        // sent to the job (it could change no state; answered, it would be dead-lettered).
+        String user = UUID.randomUUID().toString();
+        withEventAt(user, Instant.now().minus(Duration.ofDays(3)));
+        List<String> sent =
+                io.cohortflow.kafka.KafkaTopics.drainValues(
+                        stack.kafka.bootstrapServers(),
+                        TopicNames.DEFAULT.events(),
+                        org.apache.kafka.common.IsolationLevel.READ_UNCOMMITTED);
+        List<com.fasterxml.jackson.databind.JsonNode> envelopes = new java.util.ArrayList<>();
+        for (String v : sent) {
+            com.fasterxml.jackson.databind.JsonNode n = Json.MAPPER.readTree(v);
+            if (user.equals(n.path("user_id").asText())) {
+                envelopes.add(n);
+            }
+        }
+        assertThat(envelopes).hasSize(1);
+        assertThat(envelopes.get(0).path("events")).isEmpty();
     }
 }
