@@ -1,6 +1,8 @@
 package io.cohortflow.core.estimate;
 
 import io.cohortflow.core.definition.Definition;
+import io.cohortflow.core.definition.SegmentResolver;
+import io.cohortflow.core.definition.Visitor;
 import io.cohortflow.core.eval.CompiledSegment;
 import io.cohortflow.core.eval.EngineConfig;
 import io.cohortflow.core.eval.Explanation;
@@ -24,6 +26,21 @@ import org.jspecify.annotations.Nullable;
 public final class Preview {
     /** The most events one preview request may carry, over all its users. */
     public static final int MAX_EVENTS = 1_000;
+
+    /**
+     * The most users one preview request may carry. Each gets a profile of its own and an
+     * explanation of the whole draft, whether or not it has events: the events' cap alone let a
+     * request of thousands of users without events build millions of explanation nodes.
+     */
+    public static final int MAX_USERS = 100;
+
+    /**
+     * The most explanation nodes one preview answers over all its users: its users times the
+     * draft's {@link #nodes}, so the answer is bounded whatever the draft. At least {@link
+     * SegmentResolver#MAX_RESOLVED_NODES}, the most a resolved draft may have, so that one user's
+     * preview of any valid draft always fits.
+     */
+    public static final int MAX_EXPLAINED_NODES = SegmentResolver.MAX_RESOLVED_NODES;
 
     /**
      * How many lapses past the preview instant are followed to find when a membership would end
@@ -61,6 +78,45 @@ public final class Preview {
     }
 
     /**
+     * A resolved draft compiled once, to preview it for many users: compiling is the same work for
+     * each of them.
+     */
+    public static final class Compiled {
+        private final Drafts.Alone alone;
+        private final int nodes;
+
+        private Compiled(Drafts.Alone alone, int nodes) {
+            this.alone = alone;
+            this.nodes = nodes;
+        }
+
+        /** See {@link Preview#nodes}. */
+        public int nodes() {
+            return nodes;
+        }
+    }
+
+    /**
+     * Compiles a resolved draft (no {@code segment-ref} left: see {@code SegmentResolver}) for
+     * {@link #preview(Compiled, List, long)}.
+     *
+     * @throws IllegalArgumentException when the draft does not compile
+     */
+    public static Compiled compile(Definition draft) {
+        return new Compiled(Drafts.alone(draft), nodes(draft));
+    }
+
+    /**
+     * The predicates of a draft, the checkpoints of its sequences included: at most the nodes of
+     * one user's explanation of it (a container's predicate is explained on one witness unit).
+     */
+    public static int nodes(Definition draft) {
+        int[] n = {0};
+        Visitor.walk(draft.container(), p -> n[0]++);
+        return n[0];
+    }
+
+    /**
      * Previews a resolved draft (no {@code segment-ref} left: see {@code SegmentResolver}) for one
      * user's events at instant {@code at}. Events more than the engine's future skew past {@code
      * at} are ignored, as the job ignores events that far ahead of its clock.
@@ -68,10 +124,17 @@ public final class Preview {
      * @throws IllegalArgumentException when the draft does not compile
      */
     public Result preview(Definition draft, List<Event> events, long at) {
+        return preview(compile(draft), events, at);
+    }
+
+    /**
+     * Previews a compiled draft for one user's events at instant {@code at}, as {@link
+     * #preview(Definition, List, long)}; the draft is only read, so one serves every user.
+     */
+    public Result preview(Compiled draft, List<Event> events, long at) {
         SegmentEngine engine = new SegmentEngine(config);
-        Drafts.Alone alone = Drafts.alone(draft);
-        CompiledSegment segment = alone.segment();
-        SegmentCatalog catalog = alone.catalog();
+        CompiledSegment segment = draft.alone.segment();
+        SegmentCatalog catalog = draft.alone.catalog();
         UserProfile profile = new UserProfile();
         ListHistory history = new ListHistory();
         List<Event> applied = new ArrayList<>(events.size());

@@ -129,6 +129,24 @@ class PreviewTest {
         assertThat(lapses).isGreaterThan(10);
     }
 
+    @Test
+    void a_draft_compiled_once_previews_every_user_as_a_draft_compiled_for_each() {
+        Preview.Compiled once = Preview.compile(TWO_SPORT_IN_A_DAY);
+        // container, container, streq
+        assertThat(once.nodes()).isEqualTo(3);
+        List<List<Event>> users =
+                List.of(
+                        List.of(
+                                ev("Pageview", T0, "section", "sport"),
+                                ev("Pageview", T0 + HOUR, "section", "sport")),
+                        List.of(),
+                        List.of(ev("Pageview", T0, "section", "news")));
+        for (List<Event> events : users) {
+            assertThat(preview.preview(once, events, T0 + 2 * HOUR))
+                    .isEqualTo(preview.preview(TWO_SPORT_IN_A_DAY, events, T0 + 2 * HOUR));
+        }
+    }
+
     /** The reference evaluator over the events, the user's lapses applied up to {@code at}. */
     private static boolean reference(Definition d, List<Event> events, long at) {
         SegmentEngine engine = new SegmentEngine(CONFIG);

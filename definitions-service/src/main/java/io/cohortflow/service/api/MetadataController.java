@@ -9,10 +9,10 @@ import io.cohortflow.service.segments.SegmentMetadata;
 import io.cohortflow.service.store.StoredSegment;
 import io.javalin.http.Context;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * The Tags and Shares endpoints the spec points to (Adobe's componentmetadata API), for segments.
@@ -44,13 +44,27 @@ public final class MetadataController implements Controller {
         }
     }
 
+    /**
+     * {@code componentIds}, each once, in order: at most {@link SegmentMetadata#MAX_COMPONENTS}.
+     */
     private static List<String> ids(Context ctx) {
         segmentType(ctx.queryParam("componentType"));
         List<String> ids = Params.list(ctx, "componentIds");
         if (ids == null || ids.isEmpty()) {
             throw ServiceException.badRequest("invalid_parameter", "componentIds is required");
         }
-        return ids;
+        // A repeated id names the same segment: once is the same answer, and one write at most.
+        List<String> distinct = List.copyOf(new LinkedHashSet<>(ids));
+        if (distinct.size() > SegmentMetadata.MAX_COMPONENTS) {
+            throw ServiceException.badRequest(
+                    "invalid_parameter",
+                    "componentIds names "
+                            + distinct.size()
+                            + " segments; at most "
+                            + SegmentMetadata.MAX_COMPONENTS
+                            + " per request");
+        }
+        return distinct;
     }
 
     private void listTags(Context ctx) {
@@ -98,7 +112,7 @@ public final class MetadataController implements Controller {
                     "invalid_body",
                     "the body is a non-empty array of {componentType, componentId, tags: [{name}]}");
         }
-        List<Object[]> items = new ArrayList<>();
+        List<SegmentMetadata.TagItemInput> items = new ArrayList<>();
         for (int i = 0; i < body.size(); i++) {
             JsonNode item = body.get(i);
             String at = "/" + i;
@@ -132,27 +146,9 @@ public final class MetadataController implements Controller {
                                         ? t.get("description").asText()
                                         : null));
             }
-            items.add(new Object[] {item.get("componentId").asText(), tags});
+            items.add(new SegmentMetadata.TagItemInput(item.get("componentId").asText(), tags));
         }
-        var p = SegmentsController.principal(ctx);
-        // One write per segment, in order; each is its own compare-and-set.
-        CompletableFuture<List<SegmentMetadata.TagItem>> all =
-                CompletableFuture.completedFuture(new ArrayList<>());
-        for (Object[] it : items) {
-            @SuppressWarnings("unchecked")
-            List<SegmentMetadata.TagInput> tags = (List<SegmentMetadata.TagInput>) it[1];
-            String id = (String) it[0];
-            all =
-                    all.thenCompose(
-                            acc ->
-                                    segments.setTags(p, id, tags)
-                                            .thenApply(
-                                                    t -> {
-                                                        acc.add(t);
-                                                        return acc;
-                                                    }));
-        }
-        CompletableFuture<List<SegmentMetadata.TagItem>> done = all;
+        var done = segments.setTags(SegmentsController.principal(ctx), items);
         App.async(
                 ctx,
                 done.thenAccept(
@@ -164,13 +160,7 @@ public final class MetadataController implements Controller {
     }
 
     private void removeTags(Context ctx) {
-        var p = SegmentsController.principal(ctx);
-        List<String> ids = ids(ctx);
-        CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
-        for (String id : ids) {
-            all = all.thenCompose(v -> segments.setTags(p, id, List.of()).thenApply(t -> null));
-        }
-        CompletableFuture<Void> done = all;
+        var done = segments.removeTags(SegmentsController.principal(ctx), ids(ctx));
         App.async(
                 ctx,
                 done.thenAccept(

@@ -63,14 +63,46 @@ public final class DraftPreviews {
         Definition draft = segments.resolvedDraft(p, body.get("definition"));
         Instant at = at(body.get("at"));
         Map<String, List<Event>> users = users(body);
+        // Compiled once: the same work for every user.
+        Preview.Compiled compiled = Preview.compile(draft);
+        explained(users.size(), compiled.nodes());
         Preview preview = new Preview(job.engine());
         List<UserPreview> out = new ArrayList<>();
         users.forEach(
                 (user, events) ->
                         out.add(
                                 new UserPreview(
-                                        user, preview.preview(draft, events, at.toEpochMilli()))));
+                                        user,
+                                        preview.preview(compiled, events, at.toEpochMilli()))));
         return new Answer(at, out);
+    }
+
+    /**
+     * Refuses a preview whose explanations, one tree of the draft per user, would exceed {@link
+     * Preview#MAX_EXPLAINED_NODES} in all (one user always fits: see there).
+     */
+    private static void explained(int users, int nodes) {
+        long total = (long) users * nodes;
+        if (total > Preview.MAX_EXPLAINED_NODES) {
+            int most = Math.max(1, Preview.MAX_EXPLAINED_NODES / nodes);
+            throw tooManyUsers(
+                    "this draft has "
+                            + nodes
+                            + " predicates and a preview explains at most "
+                            + Preview.MAX_EXPLAINED_NODES
+                            + " in all, over its users: at most "
+                            + most
+                            + " users with this draft",
+                    users);
+        }
+    }
+
+    private static ServiceException tooManyUsers(String message, int users) {
+        return new ServiceException(
+                400,
+                "too_many_users",
+                message,
+                List.of(SegmentInput.problem("/users", "too_many_users", users + " users given")));
     }
 
     private Instant at(JsonNode at) {
@@ -97,7 +129,10 @@ public final class DraftPreviews {
         return parsed;
     }
 
-    /** The users and their events, in the request's order, within {@link Preview#MAX_EVENTS}. */
+    /**
+     * The users and their events, in the request's order, within {@link Preview#MAX_USERS} and
+     * {@link Preview#MAX_EVENTS}.
+     */
     private Map<String, List<Event>> users(JsonNode body) {
         JsonNode users = body.get("users");
         JsonNode single = body.get("events");
@@ -111,6 +146,11 @@ public final class DraftPreviews {
         }
         if (!users.isArray() || users.isEmpty()) {
             throw invalid("/users", "users must be a non-empty array of {userId, events}");
+        }
+        // Before any user is read: each costs a profile and an explanation, events or not.
+        if (users.size() > Preview.MAX_USERS) {
+            throw tooManyUsers(
+                    "a preview carries at most " + Preview.MAX_USERS + " users", users.size());
         }
         int total = 0;
         for (int i = 0; i < users.size(); i++) {

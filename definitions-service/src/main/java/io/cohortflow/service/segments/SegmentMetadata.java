@@ -10,10 +10,12 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
 
@@ -96,9 +98,105 @@ public final class SegmentMetadata {
     /** Tag input: a name and optional description. */
     public record TagInput(String name, @Nullable String description) {}
 
-    /** Replaces the tags of one segment. */
-    public CompletableFuture<TagItem> setTags(Principal p, String id, List<TagInput> tags) {
+    /** One item of a tags write: the tags one segment is to have. */
+    public record TagItemInput(String componentId, List<TagInput> tags) {}
+
+    /**
+     * The most segments one tags request may name (the items of {@code PUT .../tagitems}, the
+     * {@code componentIds} of the others): each named segment is a write of its own, chained after
+     * the one before.
+     */
+    public static final int MAX_COMPONENTS = 100;
+
+    /**
+     * Replaces the tags of each segment of {@code items}, one write per segment in order, each its
+     * own compare-and-set. At most {@link #MAX_COMPONENTS} items (400 {@code limit_exceeded}), each
+     * segment named once (400 {@code invalid_body}: two items for one segment would leave it
+     * whichever came last, after a useless write). Every item is checked (access, limits) before
+     * any is written.
+     */
+    public CompletableFuture<List<TagItem>> setTags(Principal p, List<TagItemInput> items) {
+        if (items.size() > MAX_COMPONENTS) {
+            String message =
+                    items.size()
+                            + " items; a tags write sets at most "
+                            + MAX_COMPONENTS
+                            + " segments";
+            throw new ServiceException(
+                    400,
+                    "limit_exceeded",
+                    message,
+                    List.of(SegmentInput.problem("", "too_many", message)));
+        }
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < items.size(); i++) {
+            String id = items.get(i).componentId();
+            if (!seen.add(id)) {
+                String pointer = "/" + i + "/componentId";
+                String message = "segment " + id + " is named twice; give each segment one item";
+                throw new ServiceException(
+                        400,
+                        "invalid_body",
+                        message,
+                        List.of(SegmentInput.problem(pointer, "duplicate", message)));
+            }
+        }
+        for (TagItemInput item : items) {
+            tagged(p, segments.editable(p, item.componentId()).segment(), item.tags());
+        }
+        CompletableFuture<List<TagItem>> all = CompletableFuture.completedFuture(new ArrayList<>());
+        for (TagItemInput item : items) {
+            all =
+                    all.thenCompose(
+                            acc ->
+                                    setTags(p, item.componentId(), item.tags())
+                                            .thenApply(
+                                                    t -> {
+                                                        acc.add(t);
+                                                        return acc;
+                                                    }));
+        }
+        return all;
+    }
+
+    /**
+     * Removes every tag of each segment named, one write per segment that has tags; every segment
+     * is checked before any is written.
+     *
+     * @param ids distinct, at most {@link #MAX_COMPONENTS} (the request's parameter is bounded so)
+     */
+    public CompletableFuture<Void> removeTags(Principal p, List<String> ids) {
+        for (String id : ids) {
+            tagged(p, segments.editable(p, id).segment(), List.of());
+        }
+        CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
+        for (String id : ids) {
+            all = all.thenCompose(v -> setTags(p, id, List.of()).thenApply(t -> null));
+        }
+        return all;
+    }
+
+    /** Replaces the tags of one segment; no new version when it has those tags already. */
+    private CompletableFuture<TagItem> setTags(Principal p, String id, List<TagInput> tags) {
         StoredSegment cur = segments.editable(p, id).segment();
+        List<StoredSegment.Tag> next = tagged(p, cur, tags);
+        if (next.equals(cur.tags())) {
+            // A version per unchanged write would only grow the log and push real versions out
+            // of the kept ones; the answer is the same as a write's.
+            return CompletableFuture.completedFuture(new TagItem(id, cur.tags()));
+        }
+        StoredSegment.Builder b = cur.next("tags", SegmentEdits.owner(p), edits.now());
+        b.tags = next;
+        return edits.writeWithinBudget(b.build(), cur)
+                .thenApply(e -> new TagItem(id, e.segment().tags()));
+    }
+
+    /**
+     * The tags segment {@code cur} (one the caller may edit) would have once set to {@code tags},
+     * checked (it is not deleted, the tags are within the limits): one tag per name, ignoring case,
+     * the last given winning.
+     */
+    private List<StoredSegment.Tag> tagged(Principal p, StoredSegment cur, List<TagInput> tags) {
         SegmentService.notDeleted(cur);
         limits.checkTags(tags);
         Map<String, StoredSegment.Tag> byName = new LinkedHashMap<>();
@@ -108,10 +206,7 @@ public final class SegmentMetadata {
                     name.toLowerCase(Locale.ROOT),
                     new StoredSegment.Tag(tagId(p.workspace(), name), name, t.description()));
         }
-        StoredSegment.Builder b = cur.next("tags", SegmentEdits.owner(p), edits.now());
-        b.tags = List.copyOf(byName.values());
-        return edits.writeWithinBudget(b.build(), cur)
-                .thenApply(e -> new TagItem(id, e.segment().tags()));
+        return List.copyOf(byName.values());
     }
 
     // ---- shares ----
