@@ -422,10 +422,16 @@ public final class JobClient implements AutoCloseable {
                 .whenComplete((p, e) -> estimates.remove(id));
     }
 
-    /** {@code f} within {@code timeout}, else {@link NoReply} saying whether the job is silent. */
+    /**
+     * {@code f} within {@code timeout} of {@code started}, else {@link NoReply} saying whether the
+     * job is silent. The deadline counts from the request's start, not from here: a send that
+     * blocked (no metadata for the topic, the producer's buffer full: up to {@code max.block.ms})
+     * used part of it, and a fresh timeout after it made the wait twice the one configured.
+     */
     private <T> CompletableFuture<T> awaited(
             CompletableFuture<T> f, long started, Duration timeout, Runnable forget) {
-        return f.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        long left = timeout.toNanos() - (System.nanoTime() - started);
+        return f.orTimeout(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)), TimeUnit.MILLISECONDS)
                 .exceptionallyCompose(
                         e -> {
                             forget.run();
