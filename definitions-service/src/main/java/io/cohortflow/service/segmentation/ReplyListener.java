@@ -11,6 +11,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -28,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * <p>Anything that reaches the port can connect, so what a sender may cost is bounded ({@link
  * Limits}): the frames being read hold at most {@link Limits#maxHeldBytes} together (a frame past
  * that closes its connection), and a frame must be whole within {@link Limits#frameTimeout} of its
- * first byte. Between two frames a connection may stay quiet for good: the job keeps its own open.
+ * first byte. Between two frames a connection may stay quiet for good: the job keeps its own open,
+ * so what keeps idle senders from taking every connection is {@link Limits#maxConnectionsPerPeer}.
  */
 final class ReplyListener implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReplyListener.class);
@@ -44,6 +46,8 @@ final class ReplyListener implements AutoCloseable {
      *
      * @param maxConnections connections served at once: a job holds one per subtask that answers;
      *     what comes beyond is closed at once rather than given a thread
+     * @param maxConnectionsPerPeer connections served at once from one address: a task manager
+     *     holds one per slot, a job on one machine one per subtask
      * @param maxHeldBytes the bytes all frames being read may hold together (their buffers, not the
      *     read buffers of {@link #READ_BUFFER_BYTES} each connection has): a frame that would take
      *     more closes its connection
@@ -51,12 +55,19 @@ final class ReplyListener implements AutoCloseable {
      *     each whole into its socket at once, so its bytes follow each other within the network's
      *     round trips; a sender that stalls inside a frame is closed after this
      */
-    record Limits(int maxConnections, long maxHeldBytes, Duration frameTimeout) {
+    record Limits(
+            int maxConnections,
+            int maxConnectionsPerPeer,
+            long maxHeldBytes,
+            Duration frameTimeout) {
         /**
-         * 32 MiB are 32 of the largest replies (1 MB) at once, where a job has one frame at a time
-         * per subtask on its way, most of a few hundred bytes; 5 s is the requests' own wait.
+         * 64 connections from one address: a task manager in Kubernetes has one slot, a job on one
+         * machine (the launcher) one subtask per partition of the events topic, 2 by default (past
+         * 64, the subtasks beyond answer through the topic); it takes 16 addresses to fill the 1
+         * 024. 32 MiB are 32 of the largest replies (1 MB) at once, where a job has one frame at a
+         * time per subtask on its way, most of a few hundred bytes; 5 s is the requests' own wait.
          */
-        static final Limits DEFAULT = new Limits(1_024, 32L << 20, Duration.ofSeconds(5));
+        static final Limits DEFAULT = new Limits(1_024, 64, 32L << 20, Duration.ofSeconds(5));
     }
 
     private final ServerSocket server;
@@ -64,6 +75,7 @@ final class ReplyListener implements AutoCloseable {
     private final BiConsumer<String, byte[]> replies;
     private final Limits limits;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final Map<InetAddress, Integer> perPeer = new ConcurrentHashMap<>();
     private final AtomicLong held = new AtomicLong();
     private final ReplyFrames.Allowance allowance =
             new ReplyFrames.Allowance() {
@@ -151,17 +163,37 @@ final class ReplyListener implements AutoCloseable {
                     s.close();
                     continue;
                 }
-                s.setTcpNoDelay(true);
-                // A job host gone without a goodbye (a node lost, a partition) would otherwise
-                // hold its reader thread and its slot for good: the kernel's keep-alive probes find
-                // it (after its idle time, two hours by default). No read timeout between frames: a
-                // connection closed under a quiet sender would take its next reply with it.
-                s.setKeepAlive(true);
-                open.add(s);
-                Thread reader = new Thread(() -> read(s), "segmentation-replies-" + s.getPort());
-                reader.setDaemon(true);
-                reader.start();
-            } catch (IOException e) {
+                InetAddress peer = s.getInetAddress();
+                if (perPeer.merge(peer, 1, Integer::sum) > limits.maxConnectionsPerPeer()) {
+                    leave(peer);
+                    LOG.warn(
+                            "refusing a replies connection from {}: {} open from there already",
+                            s.getRemoteSocketAddress(),
+                            limits.maxConnectionsPerPeer());
+                    s.close();
+                    continue;
+                }
+                try {
+                    s.setTcpNoDelay(true);
+                    // A job host gone without a goodbye (a node lost, a partition) would otherwise
+                    // hold its reader thread and its slot for good: the kernel's keep-alive probes
+                    // find it (after its idle time, two hours by default). No read timeout between
+                    // frames: a connection closed under a quiet sender would take its next reply
+                    // with it.
+                    s.setKeepAlive(true);
+                    open.add(s);
+                    Thread reader =
+                            new Thread(() -> read(s), "segmentation-replies-" + s.getPort());
+                    reader.setDaemon(true);
+                    reader.start();
+                } catch (IOException | RuntimeException e) {
+                    // Not served: its slot and its address's share go back.
+                    open.remove(s);
+                    leave(peer);
+                    s.close();
+                    throw e;
+                }
+            } catch (IOException | RuntimeException e) {
                 if (!closed) {
                     LOG.warn("the replies listener could not accept a connection", e);
                 }
@@ -204,7 +236,13 @@ final class ReplyListener implements AutoCloseable {
             }
         } finally {
             open.remove(s);
+            leave(s.getInetAddress());
         }
+    }
+
+    /** One connection fewer from {@code peer}. */
+    private void leave(InetAddress peer) {
+        perPeer.compute(peer, (p, n) -> n == null || n <= 1 ? null : n - 1);
     }
 
     /**

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.cohortflow.core.contract.ReplyFrames;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
@@ -45,7 +46,12 @@ class ReplyListenerTest {
     void values_announced_and_not_sent_hold_only_what_arrived_and_replies_still_arrive()
             throws Exception {
         int senders = 64;
-        try (ReplyListener listener = listener(ReplyListener.Limits.DEFAULT)) {
+        ReplyListener.Limits d = ReplyListener.Limits.DEFAULT;
+        // All from one address here: its share of the connections is not what this is about.
+        ReplyListener.Limits limits =
+                new ReplyListener.Limits(
+                        d.maxConnections(), d.maxConnections(), d.maxHeldBytes(), d.frameTimeout());
+        try (ReplyListener listener = listener(limits)) {
             List<Socket> stalled = new ArrayList<>();
             long expected = 0; // each: its key, and the value's first chunk
             try {
@@ -81,7 +87,7 @@ class ReplyListenerTest {
                     throws Exception {
         Duration frameTimeout = Duration.ofMillis(300);
         try (ReplyListener listener =
-                        listener(new ReplyListener.Limits(1_024, 32L << 20, frameTimeout));
+                        listener(new ReplyListener.Limits(1_024, 64, 32L << 20, frameTimeout));
                 Socket quiet = connect(listener);
                 Socket stalled = connect(listener);
                 Socket trickling = connect(listener)) {
@@ -119,7 +125,7 @@ class ReplyListenerTest {
     void frames_past_the_memory_budget_close_their_connections_and_give_it_back() throws Exception {
         long budget = 100 * 1024;
         try (ReplyListener listener =
-                listener(new ReplyListener.Limits(1_024, budget, Duration.ofMinutes(1)))) {
+                listener(new ReplyListener.Limits(1_024, 64, budget, Duration.ofMinutes(1)))) {
             List<Socket> senders = new ArrayList<>();
             try {
                 for (int i = 0; i < 3; i++) {
@@ -155,6 +161,46 @@ class ReplyListenerTest {
         }
     }
 
+    @Test
+    void one_address_holds_only_its_share_of_the_connections() throws Exception {
+        try (ReplyListener listener =
+                listener(new ReplyListener.Limits(1_024, 3, 32L << 20, Duration.ofMinutes(1)))) {
+            List<Socket> idle = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    idle.add(connect(listener));
+                }
+                Awaitility.await().atMost(WAIT).until(() -> listener.connections() == 3);
+                try (Socket fourth = connect(listener)) {
+                    assertThat(closedByListener(fourth, WAIT)).isTrue();
+                }
+                // Another address still gets in (all of 127/8 is this machine's).
+                try (Socket other =
+                        new Socket(
+                                "127.0.0.1",
+                                port(listener),
+                                InetAddress.getByName("127.0.0.2"),
+                                0)) {
+                    send(other, "r1");
+                    Awaitility.await().atMost(WAIT).until(() -> heard.size() == 1);
+                }
+                for (Socket s : idle) {
+                    assertThat(closedByListener(s, Duration.ofMillis(50))).isFalse();
+                }
+                idle.remove(0).close();
+                Awaitility.await().atMost(WAIT).until(() -> listener.connections() == 2);
+                try (Socket again = connect(listener)) {
+                    send(again, "r2");
+                    Awaitility.await().atMost(WAIT).until(() -> heard.size() == 2);
+                }
+            } finally {
+                for (Socket s : idle) {
+                    s.close();
+                }
+            }
+        }
+    }
+
     private ReplyListener listener(ReplyListener.Limits limits) throws IOException {
         return new ReplyListener(
                 "127.0.0.1",
@@ -165,8 +211,12 @@ class ReplyListenerTest {
     }
 
     private static Socket connect(ReplyListener listener) throws IOException {
+        return new Socket("127.0.0.1", port(listener));
+    }
+
+    private static int port(ReplyListener listener) {
         String a = listener.address();
-        return new Socket("127.0.0.1", Integer.parseInt(a.substring(a.lastIndexOf(':') + 1)));
+        return Integer.parseInt(a.substring(a.lastIndexOf(':') + 1));
     }
 
     /** A frame as the job writes it: {@code {"id":1}} under the key {@code id}. */
