@@ -238,9 +238,23 @@ public final class EventSchemas implements AutoCloseable {
 
     /**
      * The violations of {@code event} against its name's schema ("/properties/url: required
-     * property ... not found"), empty when valid or when the name has no schema.
+     * property ... not found"), empty when valid or when the name has no schema. The event's
+     * patterns may read {@link ValidationBudget#REQUEST_READS} characters in all: validating a
+     * request's events one by one this way costs up to that many times its events; {@link
+     * #violations(String, JsonNode, ValidationBudget)} with one budget for all of them bounds the
+     * request as a whole.
      */
     public List<String> violations(String workspace, JsonNode event) {
+        return violations(workspace, event, new ValidationBudget());
+    }
+
+    /**
+     * The violations of {@code event}, its patterns drawing on {@code budget}, which the caller
+     * shares between the events of one request. When the budget runs out (now, or on an earlier
+     * event) the event is not checked, or not to the end, and its one violation says so: refused
+     * rather than let through unchecked, since the schema's author asked for a check.
+     */
+    public List<String> violations(String workspace, JsonNode event, ValidationBudget budget) {
         JsonNode name = event.get("name");
         if (name == null || !name.isTextual()) {
             return List.of();
@@ -249,8 +263,17 @@ public final class EventSchemas implements AutoCloseable {
         if (s.isEmpty()) {
             return List.of();
         }
-        EventSchema es = s.get();
-        String key = Keys.of(workspace, es.name());
+        return violations(s.get(), event, budget);
+    }
+
+    /**
+     * The violations of {@code event} against {@code es}, its patterns drawing on {@code budget}.
+     */
+    List<String> violations(EventSchema es, JsonNode event, ValidationBudget budget) {
+        if (budget.exhausted()) {
+            return List.of(overBudget(budget, null));
+        }
+        String key = Keys.of(es.workspace(), es.name());
         try {
             // Compiled inside the try: a schema stored before a check was added may not load.
             Compiled c = compiled.get(key);
@@ -259,10 +282,19 @@ public final class EventSchemas implements AutoCloseable {
                 c = new Compiled(es.version(), es.modified(), schema);
                 compiled.put(key, c);
             }
-            List<Error> errors = c.schema().validate(event.toString(), InputFormat.JSON);
+            Schema schema = c.schema();
+            List<Error> errors =
+                    BoundedRegex.within(
+                            budget, () -> schema.validate(event.toString(), InputFormat.JSON));
+            if (budget.exhausted()) {
+                // A keyword that caught the refusal and went on: its answer is not a check.
+                return List.of(overBudget(budget, null));
+            }
             return errors.stream().map(EventSchemas::describe).toList();
         } catch (BoundedRegex.TooCostly e) {
-            // Refused rather than let through unchecked: the schema's author asked for a check.
+            if (e.budget()) {
+                return List.of(overBudget(budget, e.pattern()));
+            }
             return List.of(
                     ": the schema's pattern "
                             + e.pattern()
@@ -275,6 +307,14 @@ public final class EventSchemas implements AutoCloseable {
             LOG.warn("the event schema {} could not be used", key, e);
             return List.of(": its event schema could not be used; write the schema again");
         }
+    }
+
+    private static String overBudget(ValidationBudget budget, @Nullable String pattern) {
+        return ": validation exceeded its budget: the schemas' patterns may read "
+                + budget.total()
+                + " characters of one request's values in all"
+                + (pattern == null ? "" : ", and the schema's pattern " + pattern + " needed more")
+                + ", so the event could not be checked";
     }
 
     private static String describe(Error e) {
