@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class EventSchemasTest {
     /** Never started: nothing here reads or writes the topic. */
     private final EventSchemas schemas =
-            new EventSchemas("127.0.0.1:1", "unused", Duration.ofSeconds(1));
+            new EventSchemas("127.0.0.1:1", "unused", Duration.ofSeconds(1), 1_000);
 
     @AfterEach
     void close() {
@@ -145,5 +145,20 @@ class EventSchemasTest {
                 .asString()
                 .contains("needs more than " + BoundedRegex.MAX_READS + " steps");
         assertThat(budget.exhausted()).isFalse();
+    }
+
+    /**
+     * A schema put, used and deleted left its compiled form behind for good: a loop of them grew
+     * the cache without bound. The table here holds none of these schemas, as after their deletes:
+     * the compiled forms go, and the cache stays within its sweep's floor.
+     */
+    @Test
+    void compiled_forms_of_schemas_no_longer_held_do_not_accumulate() {
+        for (int i = 0; i < 1_000; i++) {
+            EventSchemas.EventSchema es = everyValueMatches("Gone" + i, "^[a-z]+$");
+            assertThat(schemas.violations(es, event("Gone" + i, 1, "ok"), new ValidationBudget()))
+                    .isEmpty();
+        }
+        assertThat(schemas.compiledCount()).isLessThanOrEqualTo(EventSchemas.SWEEP_FLOOR + 1);
     }
 }
