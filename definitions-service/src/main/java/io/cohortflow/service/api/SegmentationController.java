@@ -112,57 +112,89 @@ public final class SegmentationController implements Controller {
         }
     }
 
+    // The schema routes take the workspace's limits as segmentation does (requests a second and in
+    // flight, 429 beyond): a schema is compiled and checked on the request's thread, and without
+    // them one workspace could hold every thread with writes and reads of schemas.
+
     private void listSchemas(Context ctx) {
         CcsErrors.requestId(ctx);
         Principal p = authenticate(ctx);
-        ctx.json(Map.of("schemas", schemas.list(p.workspace())));
+        String workspace = p.workspace();
+        access.enter(ctx, workspace);
+        try {
+            ctx.json(Map.of("schemas", schemas.list(workspace)));
+        } finally {
+            access.release(workspace);
+        }
     }
 
     private void getSchema(Context ctx) {
         CcsErrors.requestId(ctx);
         Principal p = authenticate(ctx);
-        String name = ctx.pathParam("name");
-        ctx.json(
-                schemas.get(p.workspace(), name)
-                        .orElseThrow(
-                                () ->
-                                        ServiceException.withDetail(
-                                                404,
-                                                "not_found",
-                                                "no schema for event " + name,
-                                                null)));
+        String workspace = p.workspace();
+        access.enter(ctx, workspace);
+        try {
+            String name = ctx.pathParam("name");
+            ctx.json(
+                    schemas.get(workspace, name)
+                            .orElseThrow(
+                                    () ->
+                                            ServiceException.withDetail(
+                                                    404,
+                                                    "not_found",
+                                                    "no schema for event " + name,
+                                                    null)));
+        } finally {
+            access.release(workspace);
+        }
     }
 
     private void putSchema(Context ctx) throws Exception {
         CcsErrors.requestId(ctx);
         Principal p = writer(ctx);
-        String name = ctx.pathParam("name");
-        JsonNode schema = body(ctx);
-        boolean exists = schemas.get(p.workspace(), name).isPresent();
-        App.async(
-                ctx,
-                schemas.put(p.workspace(), name, schema)
-                        .thenAccept(s -> ctx.status(exists ? 200 : 201).json(s)));
+        String workspace = p.workspace();
+        access.enter(ctx, workspace);
+        try {
+            String name = ctx.pathParam("name");
+            JsonNode schema = body(ctx);
+            boolean exists = schemas.get(workspace, name).isPresent();
+            App.async(
+                    ctx,
+                    schemas.put(workspace, name, schema)
+                            .whenComplete((stored, failure) -> access.release(workspace))
+                            .thenAccept(s -> ctx.status(exists ? 200 : 201).json(s)));
+        } catch (Exception | Error e) {
+            access.release(workspace);
+            throw e;
+        }
     }
 
     private void deleteSchema(Context ctx) {
         CcsErrors.requestId(ctx);
         Principal p = writer(ctx);
-        String name = ctx.pathParam("name");
-        App.async(
-                ctx,
-                schemas.delete(p.workspace(), name)
-                        .thenAccept(
-                                deleted -> {
-                                    if (!deleted) {
-                                        throw ServiceException.withDetail(
-                                                404,
-                                                "not_found",
-                                                "no schema for event " + name,
-                                                null);
-                                    }
-                                    ctx.status(204);
-                                }));
+        String workspace = p.workspace();
+        access.enter(ctx, workspace);
+        try {
+            String name = ctx.pathParam("name");
+            App.async(
+                    ctx,
+                    schemas.delete(workspace, name)
+                            .whenComplete((deleted, failure) -> access.release(workspace))
+                            .thenAccept(
+                                    deleted -> {
+                                        if (!deleted) {
+                                            throw ServiceException.withDetail(
+                                                    404,
+                                                    "not_found",
+                                                    "no schema for event " + name,
+                                                    null);
+                                        }
+                                        ctx.status(204);
+                                    }));
+        } catch (RuntimeException | Error e) {
+            access.release(workspace);
+            throw e;
+        }
     }
 
     private Principal writer(Context ctx) {

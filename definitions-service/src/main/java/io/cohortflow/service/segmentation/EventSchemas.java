@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,7 +68,21 @@ public final class EventSchemas implements AutoCloseable {
                                                     .regularExpressionFactory(new BoundedRegex())
                                                     .build()));
 
+    /**
+     * Compiled schemas by {@code workspace/name}. An entry whose schema was deleted or replaced
+     * (here or on another replica) is stale: {@link #sweep} removes those whenever the map has
+     * doubled since the last sweep, so it holds at most about twice the live schemas (plus {@link
+     * #SWEEP_FLOOR}) however many are put, used and deleted.
+     */
     private final Map<String, Compiled> compiled = new ConcurrentHashMap<>();
+
+    /** Entries below which the compiled schemas are never swept. */
+    static final int SWEEP_FLOOR = 64;
+
+    /** The size of {@link #compiled} past which the next compilation sweeps it. */
+    private final AtomicInteger sweepAt = new AtomicInteger(SWEEP_FLOOR);
+
+    private final int maxSchemas;
 
     private static final Set<String> REFERENCES = Set.of("$ref", "$dynamicRef", "$recursiveRef");
 
@@ -76,7 +91,11 @@ public final class EventSchemas implements AutoCloseable {
             registry.getSchema(
                     SchemaLocation.of(SpecificationVersion.DRAFT_2020_12.getDialectId()));
 
-    public EventSchemas(String bootstrap, String topic, Duration writeTimeout) {
+    /**
+     * @param maxSchemas schemas one workspace may hold; a {@link #put} of one more is refused
+     */
+    public EventSchemas(String bootstrap, String topic, Duration writeTimeout, int maxSchemas) {
+        this.maxSchemas = maxSchemas;
         this.table =
                 new CompactedTable<>(
                         bootstrap, topic, EventSchema.class, (cur, inc) -> inc, writeTimeout);
@@ -213,11 +232,28 @@ public final class EventSchemas implements AutoCloseable {
                 || s.startsWith("http://json-schema.org/draft-");
     }
 
-    /** Creates or replaces; completes with the stored record once this replica has read it back. */
+    /**
+     * Creates or replaces; completes with the stored record once this replica has read it back. A
+     * new name in a workspace that holds {@code maxSchemas} already is a 409 {@code
+     * too_many_schemas}. The count is this replica's view: writes racing on several replicas (or on
+     * one) may pass it by their number, as many as there are at once.
+     */
     public CompletableFuture<EventSchema> put(String workspace, String name, JsonNode schema) {
+        EventSchema prev = get(workspace, name).orElse(null);
+        if (prev == null) {
+            int held = list(workspace).size();
+            if (held >= maxSchemas) {
+                throw ServiceException.withDetail(
+                        409,
+                        "too_many_schemas",
+                        "a workspace holds at most "
+                                + maxSchemas
+                                + " event schemas; delete one before adding another",
+                        "workspace " + workspace + ": " + held + " schemas");
+            }
+        }
         check(schema);
         String now = Instant.now().toString();
-        EventSchema prev = get(workspace, name).orElse(null);
         EventSchema s =
                 new EventSchema(
                         workspace,
@@ -233,14 +269,35 @@ public final class EventSchemas implements AutoCloseable {
         if (get(workspace, name).isEmpty()) {
             return CompletableFuture.completedFuture(false);
         }
-        return table.write(Keys.of(workspace, name), null).thenApply(o -> true);
+        String key = Keys.of(workspace, name);
+        // Other replicas' compiled forms go at their next sweep.
+        return table.write(key, null)
+                .thenApply(
+                        o -> {
+                            compiled.remove(key);
+                            return true;
+                        });
     }
 
     /**
      * The violations of {@code event} against its name's schema ("/properties/url: required
-     * property ... not found"), empty when valid or when the name has no schema.
+     * property ... not found"), empty when valid or when the name has no schema. The event's
+     * patterns may read {@link ValidationBudget#REQUEST_READS} characters in all: validating a
+     * request's events one by one this way costs up to that many times its events; {@link
+     * #violations(String, JsonNode, ValidationBudget)} with one budget for all of them bounds the
+     * request as a whole.
      */
     public List<String> violations(String workspace, JsonNode event) {
+        return violations(workspace, event, new ValidationBudget());
+    }
+
+    /**
+     * The violations of {@code event}, its patterns drawing on {@code budget}, which the caller
+     * shares between the events of one request. When the budget runs out (now, or on an earlier
+     * event) the event is not checked, or not to the end, and its one violation says so: refused
+     * rather than let through unchecked, since the schema's author asked for a check.
+     */
+    public List<String> violations(String workspace, JsonNode event, ValidationBudget budget) {
         JsonNode name = event.get("name");
         if (name == null || !name.isTextual()) {
             return List.of();
@@ -249,8 +306,17 @@ public final class EventSchemas implements AutoCloseable {
         if (s.isEmpty()) {
             return List.of();
         }
-        EventSchema es = s.get();
-        String key = Keys.of(workspace, es.name());
+        return violations(s.get(), event, budget);
+    }
+
+    /**
+     * The violations of {@code event} against {@code es}, its patterns drawing on {@code budget}.
+     */
+    List<String> violations(EventSchema es, JsonNode event, ValidationBudget budget) {
+        if (budget.exhausted()) {
+            return List.of(overBudget(budget, null));
+        }
+        String key = Keys.of(es.workspace(), es.name());
         try {
             // Compiled inside the try: a schema stored before a check was added may not load.
             Compiled c = compiled.get(key);
@@ -258,11 +324,23 @@ public final class EventSchemas implements AutoCloseable {
                 Schema schema = registry.getSchema(es.schema().toString(), InputFormat.JSON);
                 c = new Compiled(es.version(), es.modified(), schema);
                 compiled.put(key, c);
+                if (compiled.size() > sweepAt.get()) {
+                    sweep();
+                }
             }
-            List<Error> errors = c.schema().validate(event.toString(), InputFormat.JSON);
+            Schema schema = c.schema();
+            List<Error> errors =
+                    BoundedRegex.within(
+                            budget, () -> schema.validate(event.toString(), InputFormat.JSON));
+            if (budget.exhausted()) {
+                // A keyword that caught the refusal and went on: its answer is not a check.
+                return List.of(overBudget(budget, null));
+            }
             return errors.stream().map(EventSchemas::describe).toList();
         } catch (BoundedRegex.TooCostly e) {
-            // Refused rather than let through unchecked: the schema's author asked for a check.
+            if (e.budget()) {
+                return List.of(overBudget(budget, e.pattern()));
+            }
             return List.of(
                     ": the schema's pattern "
                             + e.pattern()
@@ -275,6 +353,37 @@ public final class EventSchemas implements AutoCloseable {
             LOG.warn("the event schema {} could not be used", key, e);
             return List.of(": its event schema could not be used; write the schema again");
         }
+    }
+
+    /**
+     * Removes the compiled schemas whose schema is no longer the table's (deleted, or replaced by a
+     * later version), then lets the map double before the next sweep: amortised, a compilation pays
+     * for it. Racing compilations may sweep twice; nothing is lost but a compiled form, which is
+     * compiled again when next needed.
+     */
+    private void sweep() {
+        compiled.entrySet()
+                .removeIf(
+                        e -> {
+                            EventSchema live = table.get(e.getKey()).orElse(null);
+                            return live == null
+                                    || live.version() != e.getValue().version()
+                                    || !live.modified().equals(e.getValue().modified());
+                        });
+        sweepAt.set(Math.max(SWEEP_FLOOR, 2 * compiled.size()));
+    }
+
+    /** Compiled schemas held, for tests. */
+    int compiledCount() {
+        return compiled.size();
+    }
+
+    private static String overBudget(ValidationBudget budget, @Nullable String pattern) {
+        return ": validation exceeded its budget: the schemas' patterns may read "
+                + budget.total()
+                + " characters of one request's values in all"
+                + (pattern == null ? "" : ", and the schema's pattern " + pattern + " needed more")
+                + ", so the event could not be checked";
     }
 
     private static String describe(Error e) {

@@ -37,6 +37,7 @@ import java.util.TreeMap;
  * @param workspaceLimits workspaces with limits of their own ({@code
  *     cohortflow.segmentation.workspace.<org>.requests-per-second} and {@code .max-in-flight}, from
  *     the properties only: an environment variable's name cannot spell every org)
+ * @param maxSchemas event schemas one workspace may hold
  */
 public record SegmentationConfig(
         TopicNames topics,
@@ -52,7 +53,8 @@ public record SegmentationConfig(
         Duration estimateTimeout,
         int estimateSample,
         Map<String, WorkspaceLimits.Limit> workspaceLimits,
-        DirectReplies directReplies) {
+        DirectReplies directReplies,
+        int maxSchemas) {
 
     /**
      * Answers sent by the job straight to this replica (a TCP listener on the service's host)
@@ -115,6 +117,15 @@ public record SegmentationConfig(
                             "Segmentation requests in flight per workspace, beyond which 429.")
                     .deprecated("cohortflow.segmentation.maxInFlight");
 
+    public static final Setting<Integer> MAX_SCHEMAS =
+            Setting.integer(
+                    "cohortflow.segmentation.max-schemas",
+                    1_000,
+                    1,
+                    100_000,
+                    "Event schemas one workspace may hold (one per event name); a PUT of one more"
+                            + " is a 409.");
+
     public static final Setting<Duration> ESTIMATE_TIMEOUT =
             Setting.duration(
                     "cohortflow.segmentation.estimate-timeout",
@@ -166,6 +177,7 @@ public record SegmentationConfig(
                     MAX_ALIAS_LENGTH,
                     REQUESTS_PER_SECOND,
                     MAX_IN_FLIGHT,
+                    MAX_SCHEMAS,
                     ESTIMATE_TIMEOUT,
                     ESTIMATE_SAMPLE,
                     DIRECT_REPLIES,
@@ -219,7 +231,8 @@ public record SegmentationConfig(
                 new DirectReplies(
                         s.get(DIRECT_REPLIES),
                         s.get(DIRECT_REPLIES_PORT),
-                        s.get(DIRECT_REPLIES_HOST).trim()));
+                        s.get(DIRECT_REPLIES_HOST).trim()),
+                s.get(MAX_SCHEMAS));
     }
 
     /**

@@ -80,7 +80,8 @@ public final class SegmentationModule implements AutoCloseable {
                 new EventSchemas(
                         service.bootstrapServers(),
                         config.topics().schemas(),
-                        config.writeTimeout());
+                        config.writeTimeout(),
+                        config.maxSchemas());
         schemas.start(startup);
         job = new JobClient(service.bootstrapServers(), service.host(), config);
         job.start();

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.service.api.Defs;
 import io.cohortflow.service.api.HostileInputTest;
 import io.cohortflow.service.api.Http;
+import io.cohortflow.service.segmentation.ValidationBudget;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -207,6 +208,48 @@ class SegmentationHostileInputTest {
         assertThat(e.get("cause").asText())
                 .contains("pattern '^(.*a){10}$'")
                 .contains("could not be checked");
+    }
+
+    /**
+     * Each value costs {@code a.*a.*b} about a million reads, under one match's bound; with a
+     * budget per match, an event of 300 such values held the request's thread for seconds (and 1
+     * 300 values over a request, about 10 s). The event's matches share one budget now: the event
+     * is refused once they have read that much, saying so.
+     */
+    @Test
+    void an_event_whose_matches_together_exceed_the_validation_budget_is_refused_saying_so() {
+        String schema =
+                "{\"properties\": {\"properties\": {\"additionalProperties\":"
+                        + " {\"type\": \"string\", \"pattern\": \"a.*a.*b\"}}}}";
+        Http.Response put = putSchema("costly", schema);
+        assertThat(put.status()).as(put.toString()).isIn(200, 201);
+        Map<String, Object> properties = new java.util.TreeMap<>();
+        for (int i = 0; i < 300; i++) {
+            properties.put("p" + i, "a".repeat(190));
+        }
+        Map<String, Object> event =
+                Map.of(
+                        "name",
+                        "costly",
+                        "time",
+                        Instant.now().toString(),
+                        "properties",
+                        properties);
+        Http.Response r =
+                http.post(
+                        "/ccs/v1/segmentation?k=ci-key&synchronous-validation=true",
+                        Defs.map(
+                                "user_id", UUID.randomUUID().toString(), "events", List.of(event)));
+        http.delete("/schemas/costly?k=ci-key"); // other tests expect the workspace without it
+        JsonNode e = error(r, 400, "schema_violation");
+        assertThat(e.get("message").asText()).contains("events[0] (costly)");
+        assertThat(e.get("cause").asText())
+                .isEqualTo(
+                        "events[0]: validation exceeded its budget: the schemas' patterns may read "
+                                + ValidationBudget.REQUEST_READS
+                                + " characters of one request's values in all, and the schema's"
+                                + " pattern 'a.*a.*b' needed more, so the event could not be"
+                                + " checked");
     }
 
     @Test

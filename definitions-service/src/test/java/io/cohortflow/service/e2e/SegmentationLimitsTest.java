@@ -3,6 +3,7 @@ package io.cohortflow.service.e2e;
 import static io.cohortflow.service.e2e.SegmentationHostileInputTest.error;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.service.api.Http;
 import io.cohortflow.service.auth.ApiKeys;
 import io.cohortflow.service.auth.Role;
@@ -18,9 +19,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The segmentation API's limits per workspace, on the real service over an in-JVM broker with no
- * job: acme may make 3 requests a second, globex have 1 in flight; every other limit is the
- * default. Requests the limits let through fail later (a bad body, or no job to answer), which is
- * what makes them quick or slow at will.
+ * job: acme may make 3 requests a second, globex have 1 in flight, a workspace may hold 2 event
+ * schemas; every other limit is the default. Requests the limits let through fail later (a bad
+ * body, or no job to answer), which is what makes them quick or slow at will.
  */
 class SegmentationLimitsTest {
     static ServiceOnBroker stack;
@@ -42,7 +43,9 @@ class SegmentationLimitsTest {
                                 SegmentationConfig.WORKSPACE + "acme.requests-per-second",
                                 "3",
                                 SegmentationConfig.WORKSPACE + "globex.max-in-flight",
-                                "1"));
+                                "1",
+                                SegmentationConfig.MAX_SCHEMAS.key(),
+                                "2"));
         http = stack.http;
     }
 
@@ -143,5 +146,76 @@ class SegmentationLimitsTest {
 
         assertThat(first.get().status()).isEqualTo(503);
         assertThat(segment("other-key", "{}").status()).as("the slot is free again").isEqualTo(400);
+    }
+
+    /**
+     * The schemas API takes the workspace's limits as segmentation does: with globex's one request
+     * in flight held by a segmentation request, every schema route is a 429; each schema request
+     * gives its slot back however it ends (answered, 400, 404), or the next would be refused.
+     */
+    @Test
+    void schema_requests_count_against_the_workspace_limits_and_give_their_slot_back()
+            throws Exception {
+        String waits = "{\"user_id\":\"" + UUID.randomUUID() + "\"}";
+        CompletableFuture<Http.Response> first =
+                CompletableFuture.supplyAsync(() -> segment("other-key", waits));
+        Thread.sleep(500); // the first waits for a reply no job sends (1.5 s)
+        double before = limited("concurrency");
+        List<Http.Response> refused =
+                List.of(
+                        http.get("/schemas?k=other-key"),
+                        http.get("/schemas/Page?k=other-key"),
+                        http.put("/schemas/Page?k=other-key", "{\"type\": \"object\"}"),
+                        http.delete("/schemas/Page?k=other-key"));
+        for (Http.Response r : refused) {
+            error(r, 429, "too_many_requests");
+            assertThat(r.header("Retry-After")).isEqualTo("1");
+        }
+        assertThat(limited("concurrency") - before).isEqualTo(refused.size());
+        assertThat(http.get("/schemas?k=third-key").status())
+                .as("another workspace")
+                .isEqualTo(200);
+        assertThat(first.get().status()).isEqualTo(503);
+
+        // One in flight: each of these would be a 429 had the one before kept its slot.
+        for (int i = 0; i < 3; i++) {
+            error(http.put("/schemas/Bad?k=other-key", "{\"type\": 12}"), 400, "invalid_schema");
+            error(http.put("/schemas/Bad?k=other-key", "not json"), 400, "malformed_json");
+            error(http.get("/schemas/Missing?k=other-key"), 404, "not_found");
+            error(http.delete("/schemas/Missing?k=other-key"), 404, "not_found");
+            assertThat(http.get("/schemas?k=other-key").status()).isEqualTo(200);
+        }
+        Http.Response put = http.put("/schemas/Page?k=other-key", "{\"type\": \"object\"}");
+        assertThat(put.status()).as(put.toString()).isEqualTo(201);
+        assertThat(http.get("/schemas/Page?k=other-key").status()).isEqualTo(200);
+        assertThat(http.delete("/schemas/Page?k=other-key").status()).isEqualTo(204);
+        assertThat(segment("other-key", "{}").status()).as("the slot is free").isEqualTo(400);
+    }
+
+    /** A workspace holds at most max-schemas (2 here); replacing one is not adding one. */
+    @Test
+    void a_schema_past_the_workspace_cap_is_a_409_and_replacing_or_deleting_one_is_not() {
+        String schema = "{\"type\": \"object\"}";
+        assertThat(http.put("/schemas/A?k=third-key", schema).status()).isEqualTo(201);
+        assertThat(http.put("/schemas/B?k=third-key", schema).status()).isEqualTo(201);
+
+        JsonNode e = error(http.put("/schemas/C?k=third-key", schema), 409, "too_many_schemas");
+        assertThat(e.get("code").asInt()).isEqualTo(4091);
+        assertThat(e.get("message").asText()).contains("at most 2 event schemas");
+        assertThat(http.get("/schemas/C?k=third-key").status()).isEqualTo(404);
+
+        assertThat(http.put("/schemas/B?k=third-key", schema).status())
+                .as("replaced")
+                .isEqualTo(200);
+        assertThat(http.put("/schemas/C?k=ci-key", schema).status())
+                .as("another workspace")
+                .isEqualTo(201);
+        assertThat(http.delete("/schemas/A?k=third-key").status()).isEqualTo(204);
+        assertThat(http.put("/schemas/C?k=third-key", schema).status()).isEqualTo(201);
+
+        for (String name : List.of("B", "C")) {
+            http.delete("/schemas/" + name + "?k=third-key");
+        }
+        http.delete("/schemas/C?k=ci-key");
     }
 }

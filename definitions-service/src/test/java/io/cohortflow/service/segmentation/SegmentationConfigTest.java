@@ -29,4 +29,19 @@ class SegmentationConfigTest {
                                         Map.of()))
                 .hasMessageContaining(key);
     }
+
+    @Test
+    void schemas_a_workspace_may_hold_default_to_1000_and_can_be_set() {
+        assertThat(SegmentationConfig.from(Map.of(), Map.of()).maxSchemas()).isEqualTo(1_000);
+        String key = SegmentationConfig.MAX_SCHEMAS.key();
+        assertThat(SegmentationConfig.from(Map.of(key, "25"), Map.of()).maxSchemas()).isEqualTo(25);
+        assertThat(
+                        SegmentationConfig.from(
+                                        Map.of(),
+                                        Map.of("COHORTFLOW_SEGMENTATION_MAX_SCHEMAS", "7"))
+                                .maxSchemas())
+                .isEqualTo(7);
+        assertThatThrownBy(() -> SegmentationConfig.from(Map.of(key, "0"), Map.of()))
+                .hasMessageContaining(key);
+    }
 }
