@@ -92,8 +92,9 @@ public final class SegmentationService {
         Events in = events(body);
         List<JsonNode> events = in.applied();
         if (options.synchronousValidation()) {
+            ValidationBudget budget = new ValidationBudget(); // one for the whole request
             for (int i = 0; i < in.all().size(); i++) {
-                List<String> v = schemas.violations(workspace, in.all().get(i));
+                List<String> v = schemas.violations(workspace, in.all().get(i), budget);
                 if (!v.isEmpty()) {
                     throw ServiceException.badRequest(
                             "schema_violation",
@@ -254,8 +255,9 @@ public final class SegmentationService {
     private void validateLater(
             String workspace, String userId, List<JsonNode> events, String requestId) {
         try {
+            ValidationBudget budget = new ValidationBudget(); // one for the whole request
             for (int i = 0; i < events.size(); i++) {
-                List<String> v = schemas.violations(workspace, events.get(i));
+                List<String> v = schemas.violations(workspace, events.get(i), budget);
                 if (!v.isEmpty()) {
                     job.deadLetter(
                             Keys.of(workspace, userId),
