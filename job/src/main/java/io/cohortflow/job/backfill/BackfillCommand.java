@@ -106,6 +106,13 @@ public final class BackfillCommand implements Callable<Integer> {
     boolean publish;
 
     @Option(
+            names = "--overwrite",
+            description =
+                    "Delete memberships/, dead-letters/ and transitions/ under --output first"
+                            + " (without it, a run into an earlier run's output is refused).")
+    boolean overwrite;
+
+    @Option(
             names = "--output-format",
             defaultValue = BackfillOptions.JSON_LINES,
             paramLabel = "jsonl|csv|parquet|json",
@@ -211,6 +218,11 @@ public final class BackfillCommand implements Callable<Integer> {
         JobConfig c;
         try {
             c = JobConfig.from(Settings.load(o.config(), System.getenv()));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+        try {
+            Backfill.prepareOutput(o.output(), overwrite);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }
