@@ -61,7 +61,8 @@ public final class MembersExporter {
      * @param keep exports to keep in {@code output}, this one included; older ones are deleted
      * @param flinkRest the running job's Flink REST endpoint: when set (and {@code state} names no
      *     snapshot of its own), the export takes a savepoint of the job named {@code jobName}
-     *     through it and reads that
+     *     through it and reads that; {@code state} is then only the fallback, and may be empty (a
+     *     remote checkpoint directory), which makes a failed savepoint a failed export
      */
     public record Options(
             List<Path> state,
@@ -94,6 +95,14 @@ public final class MembersExporter {
             } finally {
                 deleteTree(savepoint); // taken for this export alone
             }
+        }
+        if (o.state().isEmpty()) {
+            // The REST endpoint was the only way to a snapshot (a remote checkpoint directory).
+            throw new IllegalStateException(
+                    "no savepoint through "
+                            + o.flinkRest()
+                            + ", and no local checkpoint or savepoint to read instead: name one"
+                            + " with --state");
         }
         for (int attempt = 1; ; attempt++) {
             Path snapshot =
@@ -145,7 +154,9 @@ public final class MembersExporter {
                             + o.flinkRest()
                             + " ("
                             + e.getMessage()
-                            + "); reading the newest checkpoint or savepoint instead");
+                            + (o.state().isEmpty()
+                                    ? ")"
+                                    : "); reading the newest checkpoint or savepoint instead"));
             return null;
         }
     }
