@@ -12,6 +12,7 @@ import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -45,13 +46,78 @@ public final class MemberExports {
             throw ServiceException.badRequest(
                     "invalid_cursor", "this cursor pages over another segment's members");
         }
-        Path export = at == null ? newestCovering(workspace, segment) : dir.resolve(at.export());
-        if (at != null && !Files.exists(export.resolve(MembersExport.MANIFEST))) {
-            throw ServiceException.badRequest(
-                    "invalid_cursor",
-                    "the export this cursor pages over is gone (a newer export replaced it);"
-                            + " start again without a cursor");
+        try {
+            return read(workspace, segment, limit, at, cursor);
+        } catch (Gone e) {
+            if (at != null) {
+                throw cursorGone();
+            }
         }
+        // The newest export was pruned while read: a newer complete one replaced it.
+        try {
+            return read(workspace, segment, limit, null, null);
+        } catch (Gone e) {
+            throw new ServiceException(
+                    404,
+                    "no_export",
+                    "no members export covering segment "
+                            + segment
+                            + " could be read: the exports were being replaced; try again");
+        }
+    }
+
+    private static ServiceException cursorGone() {
+        return ServiceException.badRequest(
+                "invalid_cursor",
+                "the export this cursor pages over is gone (a newer export replaced it);"
+                        + " start again without a cursor");
+    }
+
+    /**
+     * An export deleted (by the export command's prune) while this request read it: its manifest
+     * goes first, then its files, so a file or the manifest not found, or the manifest gone once
+     * the page is read (the files listed may have been incomplete), all say so.
+     */
+    private static final class Gone extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Gone() {
+            super(null, null, false, false);
+        }
+    }
+
+    private Page read(
+            String workspace,
+            String segment,
+            int limit,
+            @Nullable Cursor at,
+            @Nullable String cursor) {
+        try {
+            Path export =
+                    at == null ? newestCovering(workspace, segment) : dir.resolve(at.export());
+            if (at != null && !Files.exists(export.resolve(MembersExport.MANIFEST))) {
+                throw new Gone();
+            }
+            Page page = read(export, workspace, segment, limit, at, cursor);
+            if (!Files.exists(export.resolve(MembersExport.MANIFEST))) {
+                throw new Gone();
+            }
+            return page;
+        } catch (UncheckedIOException e) {
+            if (e.getCause() instanceof NoSuchFileException) {
+                throw new Gone();
+            }
+            throw e;
+        }
+    }
+
+    private static Page read(
+            Path export,
+            String workspace,
+            String segment,
+            int limit,
+            @Nullable Cursor at,
+            @Nullable String cursor) {
         MembersExport manifest = manifest(export);
         List<Path> files = files(MembersExport.segmentDir(export, workspace, segment));
         boolean csv = manifest.format().equals(MembersExport.CSV);

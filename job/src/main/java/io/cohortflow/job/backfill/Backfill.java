@@ -14,6 +14,7 @@ import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
 import io.cohortflow.job.model.UserState;
+import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +28,8 @@ import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.file.sink.FileSink;
 import org.apache.flink.connector.file.src.FileSource;
+import org.apache.flink.core.fs.FileStatus;
+import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.state.api.OperatorIdentifier;
 import org.apache.flink.state.api.OperatorTransformation;
@@ -56,6 +59,13 @@ import picocli.CommandLine;
 public final class Backfill {
     /** The streaming operator's uid: the savepoint's state must land on it. */
     static final String STREAMING_OPERATOR = io.cohortflow.job.Uids.SEGMENTATION;
+
+    static final String MEMBERSHIPS = "memberships";
+    static final String DEAD_LETTERS = "dead-letters";
+    static final String TRANSITIONS = "transitions";
+
+    /** The directories a run writes under {@code --output}. */
+    static final List<String> OUTPUTS = List.of(MEMBERSHIPS, DEAD_LETTERS, TRANSITIONS);
 
     private final History history;
     private final Source<DefinitionUpdate, ?, ?> definitions;
@@ -277,6 +287,44 @@ public final class Backfill {
                 .build();
     }
 
+    /**
+     * Makes {@code output} ready for a run: its {@link #OUTPUTS} are deleted when {@code
+     * overwrite}, else any that holds something is refused. A run's part files get new names and a
+     * table insert appends, so a run into an earlier run's output would mix both runs' records.
+     *
+     * @throws IllegalArgumentException naming the directories that hold something (without {@code
+     *     overwrite})
+     */
+    static void prepareOutput(String output, boolean overwrite) throws IOException {
+        List<String> used = new ArrayList<>();
+        for (String name : OUTPUTS) {
+            Path dir = new Path(output, name);
+            FileSystem fs = dir.getFileSystem();
+            if (!fs.exists(dir)) {
+                continue;
+            }
+            if (overwrite) {
+                fs.delete(dir, true);
+            } else if (!fs.getFileStatus(dir).isDir()) {
+                used.add(dir.toString());
+            } else {
+                FileStatus[] in = fs.listStatus(dir);
+                if (in != null && in.length > 0) {
+                    used.add(dir.toString());
+                }
+            }
+        }
+        if (!used.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "--output "
+                            + output
+                            + " holds an earlier run's results ("
+                            + String.join(", ", used)
+                            + "): this run's would be mixed into them; give another --output, or"
+                            + " --overwrite to delete them first");
+        }
+    }
+
     /** Runs a backfill from its command line ({@link BackfillCommand}, docs/backfill.md). */
     public static void main(String[] args) {
         System.exit(new CommandLine(new BackfillCommand()).execute(args));
@@ -293,10 +341,10 @@ public final class Backfill {
                         ? KafkaConnectors.definitionsNow(c)
                         : definitionsFile(o.definitionsFile()),
                 o.outputFormat().equals(BackfillOptions.JSON_LINES)
-                        ? Output.sink(jsonLines(out + "/memberships"))
-                        : Output.table(out + "/memberships", o.outputFormat()),
-                o.transitions() ? jsonLines(out + "/transitions") : null,
-                jsonLines(out + "/dead-letters"),
+                        ? Output.sink(jsonLines(out + "/" + MEMBERSHIPS))
+                        : Output.table(out + "/" + MEMBERSHIPS, o.outputFormat()),
+                o.transitions() ? jsonLines(out + "/" + TRANSITIONS) : null,
+                jsonLines(out + "/" + DEAD_LETTERS),
                 o.publish() ? KafkaConnectors.side(c) : null,
                 o.savepoint(),
                 o,

@@ -73,7 +73,8 @@ public final class BackfillCommand implements Callable<Integer> {
             paramLabel = "<instant>",
             description =
                     "The end of history: memberships as of it, events at or after it left out,"
-                            + " the cut-over of a bootstrap (default: now).")
+                            + " the cut-over of a bootstrap (default: now; required with"
+                            + " --savepoint, and never later than now).")
     @Nullable String until;
 
     @Option(
@@ -105,6 +106,13 @@ public final class BackfillCommand implements Callable<Integer> {
     boolean publish;
 
     @Option(
+            names = "--overwrite",
+            description =
+                    "Delete memberships/, dead-letters/ and transitions/ under --output first"
+                            + " (without it, a run into an earlier run's output is refused).")
+    boolean overwrite;
+
+    @Option(
             names = "--output-format",
             defaultValue = BackfillOptions.JSON_LINES,
             paramLabel = "jsonl|csv|parquet|json",
@@ -122,10 +130,24 @@ public final class BackfillCommand implements Callable<Integer> {
                             + " them.")
     @Nullable Path config;
 
-    /** The options as one run's value; {@code now} stands in for a missing {@code --until}. */
+    /**
+     * The options as one run's value; {@code now} stands in for a missing {@code --until} (not with
+     * {@code --savepoint}) and bounds a given one.
+     */
     BackfillOptions options(Instant now) {
         long fromMillis = instant("--from", from, Long.MIN_VALUE);
         long untilMillis = instant("--until", until, now.toEpochMilli());
+        if (untilMillis > now.toEpochMilli()) {
+            // Lapses up to --until would be applied before they happen, and a cut-over in the
+            // future skips (as counted by the backfill) events the files cannot hold.
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "--until "
+                            + until
+                            + " is later than now ("
+                            + now
+                            + "): history ends at the newest event the files hold");
+        }
         if (fromMillis >= untilMillis) {
             throw new CommandLine.ParameterException(
                     spec.commandLine(), "--from must be before --until");
@@ -145,6 +167,18 @@ public final class BackfillCommand implements Callable<Integer> {
                     spec.commandLine(),
                     "--savepoint replaces the streaming job's whole state: it cannot be written"
                             + " for one --workspace (back fill every workspace for a bootstrap)");
+        }
+        if (savepoint != null && until == null) {
+            // The cut-over must be no later than the newest event the files hold: the
+            // bootstrapped job skips every event before it, and reads the topic only from the
+            // offsets at it, so the events between the files' export and the run's start would be
+            // counted by neither (docs/backfill.md, "the cut-over").
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "--savepoint needs --until: the cut-over instant, no later than the newest"
+                            + " event the history files hold (the start of the run would drop"
+                            + " every event between the files' export and now: the bootstrapped"
+                            + " job skips events before the cut-over)");
         }
         if (inputs.isEmpty() == (inputTable == null)) {
             throw new CommandLine.ParameterException(
@@ -184,6 +218,11 @@ public final class BackfillCommand implements Callable<Integer> {
         JobConfig c;
         try {
             c = JobConfig.from(Settings.load(o.config(), System.getenv()));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+        try {
+            Backfill.prepareOutput(o.output(), overwrite);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }

@@ -14,7 +14,8 @@ import picocli.CommandLine;
  *     TableHistory}), read instead of {@code inputs}
  * @param from events before this instant are left out (none by default)
  * @param until the end of history: events at or after it are left out, memberships are as of it,
- *     and it is the cut-over instant of a bootstrap (default: the start of the run)
+ *     and it is the cut-over instant of a bootstrap (default: the start of the run, never with a
+ *     savepoint; never later than the start of the run)
  * @param workspace only this workspace's events (all by default)
  * @param output directory for {@code memberships/}, {@code dead-letters/} and, when asked, {@code
  *     transitions/}

@@ -7,6 +7,7 @@ import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.event.EventLimits;
 import io.cohortflow.job.kafka.InboundParser;
 import io.cohortflow.job.model.Inbound;
+import java.math.BigInteger;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
@@ -33,12 +34,12 @@ import org.jspecify.annotations.Nullable;
  *        JSON_OBJECT('section' VALUE section) AS properties FROM history
  * </pre>
  *
- * <p>Columns: {@code user_id}, {@code name} and {@code time} (a timestamp, epoch milliseconds or
- * ISO-8601 text) are required; {@code workspace} (else the backfill's {@code --workspace}), {@code
- * properties} (a JSON object's text, a map or a row), {@code session_id} and {@code view_id} are
- * optional. Each row becomes the envelope of one event and is read by the same parser as the JSON
- * lines input ({@link InboundParser}), so the same rules hold and a row that breaks them goes to
- * the dead letters with its row number.
+ * <p>Columns: {@code user_id}, {@code name} and {@code time} (a timestamp, epoch milliseconds as a
+ * number or as text of digits, or ISO-8601 text) are required; {@code workspace} (else the
+ * backfill's {@code --workspace}), {@code properties} (a JSON object's text, a map or a row),
+ * {@code session_id} and {@code view_id} are optional. Each row becomes the envelope of one event
+ * and is read by the same parser as the JSON lines input ({@link InboundParser}), so the same rules
+ * hold and a row that breaks them goes to the dead letters with its row number.
  */
 public final class TableHistory {
     /** Columns the mapping must produce. */
@@ -244,7 +245,11 @@ public final class TableHistory {
                     : Json.MAPPER.getNodeFactory().textNode(v.toString());
         }
 
-        /** A timestamp as ISO-8601 (a zone-less one read as UTC), epoch millis as they are. */
+        /**
+         * A timestamp as ISO-8601 (a zone-less one read as UTC), epoch millis as they are, and text
+         * of digits alone as epoch millis: handed to the event parser as a number, whose one rule
+         * for event times (range included) then judges it as it judges a JSON line's.
+         */
         private static JsonNode time(@Nullable Object v) {
             if (v instanceof Instant i) {
                 return Json.MAPPER.getNodeFactory().textNode(i.toString());
@@ -260,6 +265,12 @@ public final class TableHistory {
                         .textNode(Instant.ofEpochMilli(n.longValue()).toString());
             }
             if (v instanceof String t) {
+                String digits = t.strip();
+                if (!digits.isEmpty() && digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                    // A STRING column of epoch milliseconds (a CSV's "1764583217000"); a number
+                    // past a long stays one, for the parser to refuse rather than wrap round.
+                    return Json.MAPPER.getNodeFactory().numberNode(new BigInteger(digits));
+                }
                 LocalDateTime local = zoneless(t);
                 if (local != null) {
                     return time(local); // as a TIMESTAMP column is read: UTC

@@ -43,9 +43,9 @@ public final class ExportCommand implements Callable<Integer> {
             description =
                     "A checkpoint or savepoint, or directories to take the newest one from."
                             + " Default: a savepoint of the running job when"
-                            + " cohortflow.job.flink-rest-url is set, else the newest snapshot in"
-                            + " the job's checkpoint directory and the savepoints directory beside"
-                            + " it.")
+                            + " cohortflow.job.flink-rest-url is set (whatever the checkpoint"
+                            + " directory), else the newest snapshot in the job's local checkpoint"
+                            + " directory and the savepoints directory beside it.")
     List<Path> state = new ArrayList<>();
 
     @Option(
@@ -134,15 +134,21 @@ public final class ExportCommand implements Callable<Integer> {
         List<Path> roots = state;
         String rest = null;
         if (roots.isEmpty()) {
+            rest = settings.get(JobConfig.FLINK_REST_URL);
             roots = c.localSnapshotDirs();
-            if (roots.isEmpty()) {
+            // With a REST endpoint the savepoint is written under the exports directory, wherever
+            // the checkpoints are: a remote (s3:) checkpoint directory only leaves no snapshot to
+            // fall back on.
+            if (roots.isEmpty() && (rest == null || rest.isBlank())) {
                 throw new CommandLine.ParameterException(
                         spec.commandLine(),
                         "the checkpoint directory "
                                 + c.checkpointDir()
-                                + " is not local: name a checkpoint or savepoint with --state");
+                                + " is not local and "
+                                + JobConfig.FLINK_REST_URL.key()
+                                + " is not set: name a checkpoint or savepoint with --state, or"
+                                + " set the running job's Flink REST endpoint");
             }
-            rest = settings.get(JobConfig.FLINK_REST_URL);
         }
         Path out = output != null ? output : Path.of(settings.get(CommonSettings.EXPORT_DIR));
         PrintWriter err = spec.commandLine().getErr();

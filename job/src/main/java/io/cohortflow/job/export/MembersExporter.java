@@ -61,7 +61,8 @@ public final class MembersExporter {
      * @param keep exports to keep in {@code output}, this one included; older ones are deleted
      * @param flinkRest the running job's Flink REST endpoint: when set (and {@code state} names no
      *     snapshot of its own), the export takes a savepoint of the job named {@code jobName}
-     *     through it and reads that
+     *     through it and reads that; {@code state} is then only the fallback, and may be empty (a
+     *     remote checkpoint directory), which makes a failed savepoint a failed export
      */
     public record Options(
             List<Path> state,
@@ -94,6 +95,14 @@ public final class MembersExporter {
             } finally {
                 deleteTree(savepoint); // taken for this export alone
             }
+        }
+        if (o.state().isEmpty()) {
+            // The REST endpoint was the only way to a snapshot (a remote checkpoint directory).
+            throw new IllegalStateException(
+                    "no savepoint through "
+                            + o.flinkRest()
+                            + ", and no local checkpoint or savepoint to read instead: name one"
+                            + " with --state");
         }
         for (int attempt = 1; ; attempt++) {
             Path snapshot =
@@ -145,7 +154,9 @@ public final class MembersExporter {
                             + o.flinkRest()
                             + " ("
                             + e.getMessage()
-                            + "); reading the newest checkpoint or savepoint instead");
+                            + (o.state().isEmpty()
+                                    ? ")"
+                                    : "); reading the newest checkpoint or savepoint instead"));
             return null;
         }
     }
@@ -157,76 +168,106 @@ public final class MembersExporter {
         Instant now = Instant.now();
         String id = ID.format(now);
         Path dir = o.output().resolve(id);
-        Files.createDirectories(dir);
-        progress.accept("exporting members from " + snapshot + " into " + dir);
-        HashMap<String, HashMap<String, Integer>> ordinals = ordinals(snapshot, flink);
+        Files.createDirectories(o.output());
+        Files.createDirectory(dir); // this export's alone: a failure deletes it
+        JobClient job = null;
+        MembersExport manifest;
+        try {
+            progress.accept("exporting members from " + snapshot + " into " + dir);
+            HashMap<String, HashMap<String, Integer>> ordinals = ordinals(snapshot, flink);
 
-        StreamExecutionEnvironment env = environment(flink);
-        SavepointReader reader =
-                SavepointReader.read(
-                        env, snapshot.toUri().toString(), new EmbeddedRocksDBStateBackend());
-        boolean parquet = o.format().equals(MembersExport.PARQUET);
-        DataStream<MemberLine> lines =
-                reader.readKeyedState(
-                                OperatorIdentifier.forUid(Uids.SEGMENTATION),
-                                new MemberReader(
-                                        ordinals,
-                                        o.workspace(),
-                                        o.segments(),
-                                        parquet ? MembersExport.JSON_LINES : o.format()),
-                                Types.STRING,
-                                TypeInformation.of(MemberLine.class))
-                        // The state reader's source hands on a null for a key that yields no
-                        // record (a user without a membership held): not a member line.
-                        .filter(m -> m != null)
-                        .name("Members");
-        if (parquet) {
-            MemberTable.write(lines, dir.resolve("members"));
-        } else {
-            lines.sinkTo(files(dir.resolve("members"), o.format())).name("Member files");
-        }
-        JobClient job = env.executeAsync("cohortflow-export-members");
-        while (true) {
-            try {
-                job.getJobExecutionResult()
-                        .get(
-                                o.progressEvery().toMillis(),
-                                java.util.concurrent.TimeUnit.MILLISECONDS);
-                break;
-            } catch (java.util.concurrent.TimeoutException e) {
-                Map<String, Object> acc = job.getAccumulators().get();
-                progress.accept(
-                        String.format(
-                                "%d users read, %d members written, %.0f s",
-                                count(acc.get(MemberReader.USERS)),
-                                count(acc.get(MemberReader.MEMBERS)),
-                                (System.nanoTime() - started) / 1e9));
-            } catch (java.util.concurrent.ExecutionException e) {
-                deleteTree(dir);
-                throw ExceptionUtils.stripExecutionException(e) instanceof Exception x ? x : e;
+            StreamExecutionEnvironment env = environment(flink);
+            SavepointReader reader =
+                    SavepointReader.read(
+                            env, snapshot.toUri().toString(), new EmbeddedRocksDBStateBackend());
+            boolean parquet = o.format().equals(MembersExport.PARQUET);
+            DataStream<MemberLine> lines =
+                    reader.readKeyedState(
+                                    OperatorIdentifier.forUid(Uids.SEGMENTATION),
+                                    new MemberReader(
+                                            ordinals,
+                                            o.workspace(),
+                                            o.segments(),
+                                            parquet ? MembersExport.JSON_LINES : o.format()),
+                                    Types.STRING,
+                                    TypeInformation.of(MemberLine.class))
+                            // The state reader's source hands on a null for a key that yields no
+                            // record (a user without a membership held): not a member line.
+                            .filter(m -> m != null)
+                            .name("Members");
+            if (parquet) {
+                MemberTable.write(lines, dir.resolve("members"));
+            } else {
+                lines.sinkTo(files(dir.resolve("members"), o.format())).name("Member files");
             }
+            job = env.executeAsync("cohortflow-export-members");
+            while (true) {
+                try {
+                    job.getJobExecutionResult()
+                            .get(
+                                    o.progressEvery().toMillis(),
+                                    java.util.concurrent.TimeUnit.MILLISECONDS);
+                    break;
+                } catch (java.util.concurrent.TimeoutException e) {
+                    Map<String, Object> acc = job.getAccumulators().get();
+                    progress.accept(
+                            String.format(
+                                    "%d users read, %d members written, %.0f s",
+                                    count(acc.get(MemberReader.USERS)),
+                                    count(acc.get(MemberReader.MEMBERS)),
+                                    (System.nanoTime() - started) / 1e9));
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw ExceptionUtils.stripExecutionException(e) instanceof Exception x ? x : e;
+                }
+            }
+            JobExecutionResult result = job.getJobExecutionResult().get();
+            manifest =
+                    new MembersExport(
+                            id,
+                            Instant.now().toString(),
+                            snapshot.toString(),
+                            Files.getLastModifiedTime(snapshot.resolve("_metadata"))
+                                    .toInstant()
+                                    .toString(),
+                            o.format(),
+                            o.workspace(),
+                            o.segments(),
+                            count(result.getAccumulatorResult(MemberReader.USERS)),
+                            count(result.getAccumulatorResult(MemberReader.MEMBERS)),
+                            Duration.ofNanos(System.nanoTime() - started).toMillis());
+            // Written last, and atomically: a reader takes an export with a manifest as complete.
+            Path tmp = dir.resolve(MembersExport.MANIFEST + ".tmp");
+            Files.write(tmp, Json.bytes(manifest));
+            Files.move(tmp, dir.resolve(MembersExport.MANIFEST), StandardCopyOption.ATOMIC_MOVE);
+        } catch (Throwable e) {
+            // Whatever failed (the snapshot's metadata, the job, the manifest), an incomplete
+            // export is never read: it would only take up space, one directory per attempt.
+            discard(job, dir, e);
+            throw e;
         }
-        JobExecutionResult result = job.getJobExecutionResult().get();
-        MembersExport manifest =
-                new MembersExport(
-                        id,
-                        Instant.now().toString(),
-                        snapshot.toString(),
-                        Files.getLastModifiedTime(snapshot.resolve("_metadata"))
-                                .toInstant()
-                                .toString(),
-                        o.format(),
-                        o.workspace(),
-                        o.segments(),
-                        count(result.getAccumulatorResult(MemberReader.USERS)),
-                        count(result.getAccumulatorResult(MemberReader.MEMBERS)),
-                        Duration.ofNanos(System.nanoTime() - started).toMillis());
-        // Written last, and atomically: a reader takes an export with a manifest as complete.
-        Path tmp = dir.resolve(MembersExport.MANIFEST + ".tmp");
-        Files.write(tmp, Json.bytes(manifest));
-        Files.move(tmp, dir.resolve(MembersExport.MANIFEST), StandardCopyOption.ATOMIC_MOVE);
         prune(o.output(), o.keep());
         return manifest;
+    }
+
+    /**
+     * Stops {@code job} if it still runs (it writes into {@code dir}), then deletes {@code dir}.
+     */
+    private static void discard(@Nullable JobClient job, Path dir, Throwable failure) {
+        try {
+            if (job != null && !job.getJobExecutionResult().isDone()) {
+                job.cancel().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failure.addSuppressed(e);
+        } catch (Exception e) {
+            failure.addSuppressed(e);
+        }
+        try {
+            deleteTree(dir);
+        } catch (IOException e) {
+            failure.addSuppressed(e);
+        }
     }
 
     /** Per workspace, segment id to ordinal: the table the snapshot's profiles were written by. */

@@ -70,6 +70,67 @@ class BackfillOptionsTest {
         assertThat(o.publish()).isFalse();
     }
 
+    /**
+     * A bootstrap's cut-over defaulting to the run's start dropped every event between the files'
+     * export and the run: the bootstrapped job skips events before the cut-over, and the files do
+     * not hold them. A cut-over in the future drops more.
+     */
+    @Test
+    void a_savepoint_needs_an_until_and_no_until_is_later_than_now() {
+        assertThatThrownBy(
+                        () ->
+                                BackfillOptions.parse(
+                                        new String[] {
+                                            "--input", "h", "--output", "o", "--savepoint", "sp"
+                                        },
+                                        NOW))
+                .hasMessageContaining("--savepoint needs --until")
+                .hasMessageContaining("no later than the newest event the history files hold");
+        for (String savepoint : new String[] {null, "sp"}) {
+            List<String> args =
+                    new java.util.ArrayList<>(
+                            List.of(
+                                    "--input",
+                                    "h",
+                                    "--output",
+                                    "o",
+                                    "--until",
+                                    "2026-11-23T12:00:01Z"));
+            if (savepoint != null) {
+                args.addAll(List.of("--savepoint", savepoint));
+            }
+            assertThatThrownBy(() -> BackfillOptions.parse(args.toArray(String[]::new), NOW))
+                    .hasMessageContaining("--until 2026-11-23T12:00:01Z is later than now");
+        }
+        assertThat(
+                        BackfillOptions.parse(
+                                        new String[] {
+                                            "--input",
+                                            "h",
+                                            "--output",
+                                            "o",
+                                            "--until",
+                                            NOW.toString(),
+                                            "--savepoint",
+                                            "sp"
+                                        },
+                                        NOW)
+                                .until())
+                .isEqualTo(NOW.toEpochMilli());
+    }
+
+    /** The command line's wrong options exit 2, as docs/backfill.md says. */
+    @Test
+    void a_savepoint_without_until_exits_2_before_reading_anything() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine cli = new picocli.CommandLine(new BackfillCommand());
+        cli.setErr(new java.io.PrintWriter(err, true));
+        cli.setOut(new java.io.PrintWriter(new java.io.StringWriter(), true));
+        assertThat(cli.execute("--input", "missing", "--output", "missing", "--savepoint", "sp"))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains("--savepoint needs --until");
+    }
+
     @Test
     void bad_command_lines_say_what_is_wrong() {
         assertThatThrownBy(() -> BackfillOptions.parse(new String[] {"--output", "o"}, NOW))

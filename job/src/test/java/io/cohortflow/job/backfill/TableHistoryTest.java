@@ -78,6 +78,41 @@ class TableHistoryTest {
         assertThat(in.get(2).valid()).as("not a time").isFalse();
     }
 
+    /**
+     * A STRING column of epoch milliseconds (a CSV read as text) is epoch milliseconds, judged by
+     * the event parser's rule as a JSON line's number is: every such row was a dead letter.
+     */
+    @Test
+    void text_of_digits_is_epoch_milliseconds_under_the_event_time_rules() throws Exception {
+        Path csv = dir.resolve("millis.csv");
+        java.nio.file.Files.writeString(
+                csv,
+                "v1,1764583217000\n"
+                        + "v2,0\n"
+                        + "v3,32503680000000\n"
+                        + "v4,99999999999999999999\n"
+                        + "v5,-1000\n");
+        String sql =
+                "CREATE TABLE millis (visitor STRING, ts STRING)\n"
+                        + "  WITH ('connector' = 'filesystem', 'path' = '"
+                        + csv.toUri()
+                        + "', 'format' = 'csv');\n"
+                        + "SELECT visitor AS user_id, 'Pageview' AS name, ts AS `time` FROM millis;\n";
+        List<Inbound> in = read(sql, "demo");
+        assertThat(in).hasSize(5);
+        assertThat(in.get(0).valid()).as(in.get(0).detail).isTrue();
+        assertThat(EventsCodec.decode(in.get(0).events).get(0).time()).isEqualTo(1764583217000L);
+        assertThat(EventsCodec.decode(in.get(1).events).get(0).time()).as("1970").isZero();
+        // The parser's range: after 2999, and past a long (not wrapped round into a time).
+        assertThat(in.get(2).valid()).isFalse();
+        assertThat(in.get(2).detail).contains("after 2999-12-31T23:59:59.999Z");
+        assertThat(in.get(3).valid()).isFalse();
+        assertThat(in.get(3).detail).contains("time:");
+        // Not digits alone: text, and not ISO-8601 (before 1970 is refused anyway).
+        assertThat(in.get(4).valid()).isFalse();
+        assertThat(in.get(4).detail).contains("time:");
+    }
+
     @Test
     void a_parquet_export_with_its_own_columns_becomes_events_and_a_bad_row_a_dead_letter()
             throws Exception {

@@ -1,0 +1,129 @@
+package io.cohortflow.job.export;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.job.JobConfig;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code export-members} beside a job whose checkpoints are remote (s3:): the savepoint through the
+ * Flink REST endpoint is the default there, as docs/exports.md says; the command refused before
+ * asking for it. A fake endpoint answers as Flink's REST API does, with a savepoint that fails, so
+ * that no cluster is needed.
+ */
+class ExportCommandTest {
+    @TempDir Path dir;
+
+    private HttpServer rest;
+    private final List<String> requests = new CopyOnWriteArrayList<>();
+    private final List<String> savepointBodies = new CopyOnWriteArrayList<>();
+    private final StringWriter err = new StringWriter();
+
+    @BeforeEach
+    void startFakeFlinkRest() throws IOException {
+        rest = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        rest.createContext(
+                "/",
+                x -> {
+                    String path = x.getRequestURI().getPath();
+                    requests.add(x.getRequestMethod() + " " + path);
+                    if (path.equals("/jobs/overview")) {
+                        answer(
+                                x,
+                                "{\"jobs\":[{\"jid\":\"j1\",\"name\":\"cohortflow\","
+                                        + "\"state\":\"RUNNING\"}]}");
+                    } else if (path.equals("/jobs/j1/savepoints")) {
+                        savepointBodies.add(
+                                new String(
+                                        x.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+                        answer(x, "{\"request-id\":\"r1\"}");
+                    } else if (path.equals("/jobs/j1/savepoints/r1")) {
+                        answer(
+                                x,
+                                "{\"status\":{\"id\":\"COMPLETED\"},\"operation\":"
+                                        + "{\"failure-cause\":{\"stack-trace\":"
+                                        + "\"java.io.IOException: the fake cluster takes none\"}}}");
+                    } else {
+                        x.sendResponseHeaders(404, -1);
+                        x.close();
+                    }
+                });
+        rest.start();
+    }
+
+    @AfterEach
+    void stop() {
+        rest.stop(0);
+    }
+
+    private static void answer(HttpExchange x, String json) throws IOException {
+        byte[] b = json.getBytes(StandardCharsets.UTF_8);
+        x.getResponseHeaders().add("Content-Type", "application/json");
+        x.sendResponseHeaders(200, b.length);
+        x.getResponseBody().write(b);
+        x.close();
+    }
+
+    private int export(String restUrl) throws IOException {
+        Path config = dir.resolve("cohortflow.properties");
+        Files.writeString(
+                config,
+                JobConfig.CHECKPOINT_DIR.key()
+                        + "=s3://bucket/checkpoints\n"
+                        + JobConfig.FLINK_REST_URL.key()
+                        + "="
+                        + restUrl
+                        + "\n");
+        CommandLine cli = new CommandLine(new ExportCommand());
+        cli.setOut(new PrintWriter(new StringWriter(), true));
+        cli.setErr(new PrintWriter(err, true));
+        return cli.execute(
+                "--config", config.toString(), "--output", dir.resolve("exports").toString());
+    }
+
+    @Test
+    void remote_checkpoints_with_a_rest_url_take_the_savepoint_into_the_exports_directory()
+            throws Exception {
+        int exit = export("http://127.0.0.1:" + rest.getAddress().getPort());
+        assertThat(requests)
+                .as(err.toString())
+                .contains("GET /jobs/overview", "POST /jobs/j1/savepoints");
+        JsonNode body = Json.MAPPER.readTree(savepointBodies.get(0));
+        assertThat(body.get("target-directory").asText())
+                .isEqualTo(dir.resolve("exports").resolve(".savepoints").toUri().toString());
+        // The savepoint failed and a remote checkpoint directory leaves nothing to fall back on:
+        // the export failed (1), saying why, not a wrong setting (2).
+        assertThat(exit).isEqualTo(1);
+        assertThat(err.toString())
+                .contains("the fake cluster takes none")
+                .contains("no local checkpoint or savepoint to read instead")
+                .doesNotContain("is not local and");
+    }
+
+    @Test
+    void remote_checkpoints_without_a_rest_url_are_refused_naming_both() throws Exception {
+        assertThat(export("")).isEqualTo(2);
+        assertThat(err.toString())
+                .contains("s3://bucket/checkpoints is not local")
+                .contains(JobConfig.FLINK_REST_URL.key() + " is not set")
+                .contains("--state");
+        assertThat(requests).isEmpty();
+    }
+}
