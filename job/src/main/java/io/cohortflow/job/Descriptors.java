@@ -4,6 +4,7 @@ import io.cohortflow.core.eval.UserProfile;
 import io.cohortflow.core.event.Event;
 import io.cohortflow.job.model.AudienceDelta;
 import io.cohortflow.job.model.DefinitionUpdate;
+import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
 import io.cohortflow.job.model.UserState;
 import io.cohortflow.job.state.EventSerializer;
@@ -160,6 +161,13 @@ public final class Descriptors {
                 org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo
                         .LONG_PRIMITIVE_ARRAY_TYPE_INFO);
     }
+
+    /**
+     * Backfill only, per user: the records of the instant being read, held until it ends so that
+     * they are evaluated in the input's order ({@link BackfillTies}); empty between instants.
+     */
+    public static final ListStateDescriptor<Inbound> BACKFILL_TIES =
+            new ListStateDescriptor<>("backfill-ties", TypeInformation.of(Inbound.class));
 
     /** Backfill only: each user's memberships as of the end of the input. */
     public static final OutputTag<KafkaMessage> SNAPSHOT =

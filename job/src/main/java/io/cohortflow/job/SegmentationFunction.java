@@ -25,9 +25,11 @@ import java.util.Map;
 import java.util.function.Consumer;
 import org.apache.flink.api.common.accumulators.ListAccumulator;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.streaming.runtime.tasks.ExceptionInChainedOperatorException;
 import org.apache.flink.util.Collector;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,6 +67,9 @@ public class SegmentationFunction
     private transient JobMetrics metrics;
     private transient WakeUps wakeUps;
 
+    /** A backfill's records held until their instant ends; null in the streaming job. */
+    private transient @Nullable BackfillTies ties;
+
     public SegmentationFunction(SegmentationSettings settings) {
         this.settings = settings;
     }
@@ -87,6 +92,7 @@ public class SegmentationFunction
         if (settings.backfill()) {
             numbering = new ListAccumulator<>();
             getRuntimeContext().addAccumulator(NUMBERING, numbering);
+            ties = new BackfillTies(getRuntimeContext());
         }
         audiences = new AudienceDeltas(definitions::deleted);
         requests = new UserRequests(engine, outputs);
@@ -134,6 +140,25 @@ public class SegmentationFunction
         definitions.ready(
                 ctx.getBroadcastState(Descriptors.DEFINITIONS),
                 ctx.getBroadcastState(Descriptors.PROGRESS));
+        if (ties == null) {
+            isolated(in, ctx, ctx.timerService(), out);
+            return;
+        }
+        // A backfill: the records of one instant wait for its end, to be evaluated in the input's
+        // order (BackfillTies); the user's end-of-input timer evaluates the last instant's.
+        for (Inbound now : ties.add(in)) {
+            isolated(now, ctx, ctx.timerService(), out);
+        }
+        ctx.timerService().registerEventTimeTimer(settings.asOf());
+    }
+
+    /**
+     * Evaluates one record, isolated (see {@link #processElement}), with {@code timers} for its
+     * clocks and the timers it registers.
+     */
+    private void isolated(
+            Inbound in, ReadOnlyContext ctx, TimerService timers, Collector<KafkaMessage> out)
+            throws Exception {
         Consumer<KafkaMessage> side = m -> ctx.output(Descriptors.SIDE, m);
         String position =
                 PoisonRecords.position(
@@ -155,7 +180,7 @@ public class SegmentationFunction
             return;
         }
         try {
-            process(in, ctx, out, side);
+            process(in, ctx, timers, out, side);
         } catch (StateAccessException | ExceptionInChainedOperatorException e) {
             // The state backend or a chained sink failed: not the record's fault, so neither a
             // dead letter nor a strike against it; the task fails and restarts from a checkpoint.
@@ -193,6 +218,7 @@ public class SegmentationFunction
     private void process(
             Inbound in,
             ReadOnlyContext ctx,
+            TimerService timers,
             Collector<KafkaMessage> out,
             Consumer<KafkaMessage> side)
             throws Exception {
@@ -228,7 +254,7 @@ public class SegmentationFunction
             return;
         }
         List<Event> events = new ArrayList<>();
-        long wall = ctx.timerService().currentProcessingTime();
+        long wall = timers.currentProcessingTime();
         for (Event e : EventsCodec.decode(in.events)) {
             if (!settings.counts(e)) {
                 continue; // counted by the backfill this job was bootstrapped from, or out of range
@@ -252,11 +278,7 @@ public class SegmentationFunction
         List<MembershipChange> changes = new ArrayList<>(outcome.changes());
         if (definitions.isReady() && !settings.backfill()) {
             changes.addAll(
-                    lapses.apply(
-                            profile,
-                            catalog,
-                            Long.MIN_VALUE,
-                            ctx.timerService().currentWatermark()));
+                    lapses.apply(profile, catalog, Long.MIN_VALUE, timers.currentWatermark()));
         }
         KafkaMessage reply = null;
         List<String> cohorts = null;
@@ -267,11 +289,11 @@ public class SegmentationFunction
             cohorts = engine.cohorts(profile, catalog);
             reply = reply(in, cohorts, false);
         }
-        wakeUps.register(profile, in.workspace, ctx.timerService());
+        wakeUps.register(profile, in.workspace, timers);
         if (settings.backfill()) {
             // Batch mode fires a key's timers once its records are done: this one takes the
             // user's snapshot after every lapse up to the end has been applied.
-            ctx.timerService().registerEventTimeTimer(settings.asOf());
+            timers.registerEventTimeTimer(settings.asOf());
         }
         user.commit(profile);
         if (cohorts != null && in.idempotencyKey != null) {
@@ -342,7 +364,44 @@ public class SegmentationFunction
                 definitions.ready(
                         ctx.getBroadcastState(Descriptors.DEFINITIONS),
                         ctx.getBroadcastState(Descriptors.PROGRESS));
+        if (ties != null && lastInstant(timestamp, ready, ctx, out)) {
+            return;
+        }
         wakeUps.onTimer(timestamp, ready, ctx, out);
+    }
+
+    /**
+     * A backfill's user's first timer, after all of their records (batch mode): evaluates the
+     * records of their last instant, held until now (BackfillTies), and then the timers those
+     * records would have registered, which batch mode ignores at this point: when they brought the
+     * user's next lapse before this timer's instant (their one wake-up, which supersedes the lapse
+     * timer firing, if this is one), that lapse is applied first, at its own instant. Returns
+     * whether this timer was so superseded, and is done.
+     */
+    private boolean lastInstant(
+            long timestamp, boolean ready, OnTimerContext ctx, Collector<KafkaMessage> out)
+            throws Exception {
+        List<Inbound> last = ties.release();
+        if (last.isEmpty()) {
+            return false;
+        }
+        TimerService asWhileReading = BackfillTies.asWhileReading(ctx.timerService());
+        for (Inbound in : last) {
+            isolated(in, ctx, asWhileReading, out);
+        }
+        long next;
+        try {
+            UserProfile p = user.peek();
+            next = p == null ? Long.MAX_VALUE : p.scheduledWakeUp();
+        } catch (CorruptStateException e) {
+            next = Long.MAX_VALUE; // the timer below reports it
+        }
+        if (next >= timestamp) {
+            return false;
+        }
+        wakeUps.onTimer(next, ready, ctx, out);
+        // The end-of-input timer stays; a lapse timer was deleted by the records' registration.
+        return timestamp != settings.asOf();
     }
 
     // ---- definitions ---------------------------------------------------------------------

@@ -52,9 +52,10 @@ import picocli.CommandLine;
  *     --> every user's state, each segment's members --> bootstrap savepoint (optional)
  * </pre>
  *
- * Batch mode sorts each user's events by time and fires a user's timers once the user's events are
- * done; the operator applies lapses up to the end of history and leaves later ones, as timers in
- * the savepoint, to the streaming job.
+ * Batch mode sorts each user's events by time (records at one instant are evaluated in the input's
+ * order: docs/backfill.md, "Ties") and fires a user's timers once the user's events are done; the
+ * operator applies lapses up to the end of history and leaves later ones, as timers in the
+ * savepoint, to the streaming job.
  */
 public final class Backfill {
     /** The streaming operator's uid: the savepoint's state must land on it. */
@@ -219,7 +220,9 @@ public final class Backfill {
      * Batch mode needs no watermarks, but it sorts each key's records by these timestamps: events
      * by their time, an erasure after every event of its user (history has no arrival order to
      * place it by, and sorted first, as a record without events is, it would erase nothing while
-     * every event it was to erase counted), other records without events first.
+     * every event it was to erase counted), other records without events first. The sort is not
+     * stable: a user's records at one instant come in any order, and the operator evaluates them in
+     * the input's order (file, then line: {@code BackfillTies}, docs/backfill.md "Ties").
      */
     static WatermarkStrategy<Inbound> eventTimestamps() {
         return WatermarkStrategy.<Inbound>noWatermarks()
