@@ -264,6 +264,69 @@ class SegmentationHostileInputTest {
         }
     }
 
+    /**
+     * The spec's smaller promises, each as a client would try it: a duplicate priority, too many
+     * aliases, a boolean parameter that is no boolean, an idempotency key with a space, the key in
+     * {@code k} winning over the header, and the request id both in the body and the header.
+     */
+    @Test
+    void the_specs_smaller_promises_hold() {
+        String user = "\"user_id\":\"" + java.util.UUID.randomUUID() + "\"";
+        JsonNode dup =
+                error(
+                        http.post(
+                                "/ccs/v1/segmentation?k=ci-key",
+                                "{\"aliases\":[{\"priority\":0,\"tag\":\"a\",\"id\":\"1\"},"
+                                        + "{\"priority\":0,\"tag\":\"b\",\"id\":\"2\"}]}"),
+                        400,
+                        "invalid_user_identifier");
+        assertThat(dup.get("cause").asText()).isEqualTo("aliases[1].priority: duplicate");
+
+        StringBuilder many = new StringBuilder("[");
+        for (int i = 0; i < 17; i++) {
+            many.append(i == 0 ? "" : ",")
+                    .append("{\"priority\":")
+                    .append(i)
+                    .append(",\"tag\":\"t\",\"id\":\"a")
+                    .append(i)
+                    .append("\"}");
+        }
+        JsonNode tooMany =
+                error(
+                        http.post("/ccs/v1/segmentation?k=ci-key", "{\"aliases\":" + many + "]}"),
+                        400,
+                        "too_many_aliases");
+        assertThat(tooMany.get("code").asInt()).isPositive();
+
+        error(
+                http.post(
+                        "/ccs/v1/segmentation?k=ci-key&synchronous-validation=maybe",
+                        "{" + user + "}"),
+                400,
+                "invalid_parameter");
+
+        error(
+                http.header("Idempotency-Key", "two words")
+                        .post("/ccs/v1/segmentation?k=ci-key", "{" + user + "}"),
+                400,
+                "invalid_request");
+
+        // k wins over the header: a good k with a bad header reaches the body's checks (400),
+        // a bad k with a good header is refused (401).
+        error(
+                http.header("X-Api-Key", "not-a-key").post("/ccs/v1/segmentation?k=ci-key", "{}"),
+                400,
+                "invalid_user_identifier");
+        Http.Response refused =
+                http.header("X-Api-Key", "ci-key")
+                        .post("/ccs/v1/segmentation?k=not-a-key", "{" + user + "}");
+        assertThat(refused.status()).as(refused.toString()).isEqualTo(401);
+
+        // The request id is in the body and in the X-Request-Id header alike.
+        Http.Response r = http.post("/ccs/v1/segmentation?k=ci-key", "{}");
+        assertThat(r.header("X-Request-Id")).isEqualTo(r.json().get("request_id").asText());
+    }
+
     @ParameterizedTest(name = "{0} gives a clear 4xx in the segmentation shape")
     @MethodSource("io.cohortflow.service.api.HostileInputTest#hostileBodies")
     void a_hostile_body_gives_a_clear_4xx_in_the_segmentation_shape(
