@@ -17,7 +17,7 @@ import org.apache.flink.metrics.MetricGroup;
  * {@code flink_taskmanager_job_task_operator_cohortflow_<name>}). Docs/operations.md lists them
  * with the dashboard and alerts built on them.
  */
-final class JobMetrics {
+public final class JobMetrics {
     private final MetricGroup group;
     private final Counter events;
     private final Counter entered;
@@ -30,7 +30,7 @@ final class JobMetrics {
     static final JobMetrics NONE = new JobMetrics(null, null);
 
     JobMetrics(MetricGroup operator, EngineStats stats) {
-        this.group = operator == null ? null : operator.addGroup("cohortflow");
+        this.group = operator == null ? null : group(operator);
         if (group == null) {
             events = entered = exited = replies = userRequests = null;
             return;
@@ -93,10 +93,21 @@ final class JobMetrics {
     /** A dead letter, counted by its reason ({@code dead_letters{reason="..."}}). */
     void deadLetter(String reason) {
         if (group != null) {
-            deadLetters
-                    .computeIfAbsent(
-                            reason, r -> group.addGroup("reason", r).counter("dead_letters"))
-                    .inc();
+            deadLetters.computeIfAbsent(reason, r -> deadLetters(group, r)).inc();
         }
+    }
+
+    /**
+     * The counter of dead letters of {@code reason} in a Cohortflow group ({@code operator}'s
+     * "cohortflow" group): the one name the dead-letter alert and panel read, whichever operator or
+     * sink writes the dead letter.
+     */
+    public static Counter deadLetters(MetricGroup cohortflow, String reason) {
+        return cohortflow.addGroup("reason", reason).counter("dead_letters");
+    }
+
+    /** {@code operator}'s Cohortflow group, under which every metric of the job's own is. */
+    public static MetricGroup group(MetricGroup operator) {
+        return operator.addGroup("cohortflow");
     }
 }

@@ -147,17 +147,45 @@ class HostileInputEndToEndTest {
     @Test
     @Order(1)
     void an_event_older_than_the_horizon_is_set_aside_and_the_others_applied() throws Exception {
+        assertThat(
+                        schema(
+                                        "Checked",
+                                        "{\"type\":\"object\",\"properties\":{\"properties\":"
+                                                + "{\"type\":\"object\",\"required\":[\"needed\"]}}}")
+                                .statusCode())
+                .isIn(200, 201);
         String user = UUID.randomUUID().toString();
         String old = eventWithTime("\"2024-01-15T10:30:00Z\"", "{\"section\":\"old\"}");
         String current = eventWithTime(now(), "{\"section\":\"sport\"}");
+        String unchecked = "{\"name\":\"Checked\",\"time\":" + now() + ",\"properties\":{}}";
         HttpResponse<String> r =
                 segmentation(
-                        "{\"user_id\":\"" + user + "\",\"events\":[" + old + "," + current + "]}");
+                        "{\"user_id\":\""
+                                + user
+                                + "\",\"events\":["
+                                + old
+                                + ","
+                                + current
+                                + ","
+                                + unchecked
+                                + "]}");
         assertThat(StackClient.cohorts(StackClient.ok(r))).containsExactly(sport);
         assertThat(r.headers().firstValue("Cohortflow-Events-Too-Old")).hasValue("0");
-        JsonNode dead = awaitDeadLetters(user, 1).get(0);
-        assertThat(dead.get("reason").asText()).isEqualTo("older_than_horizon");
-        assertThat(dead.get("value").asText()).contains("2024-01-15T10:30:00Z", "\"old\"");
+        List<JsonNode> dead = awaitDeadLetters(user, 2);
+        JsonNode tooOld =
+                dead.stream()
+                        .filter(d -> d.get("reason").asText().equals("older_than_horizon"))
+                        .findFirst()
+                        .orElseThrow();
+        assertThat(tooOld.get("value").asText()).contains("2024-01-15T10:30:00Z", "\"old\"");
+        // The schema's violation names the event by its index in the request, not among the
+        // events applied.
+        JsonNode violation =
+                dead.stream()
+                        .filter(d -> d.get("reason").asText().equals("schema_violation"))
+                        .findFirst()
+                        .orElseThrow();
+        assertThat(violation.get("detail").asText()).contains("events[2] (Checked)");
         assertServed();
     }
 

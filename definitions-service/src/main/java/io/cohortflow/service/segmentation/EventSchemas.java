@@ -281,21 +281,12 @@ public final class EventSchemas implements AutoCloseable {
 
     /**
      * The violations of {@code event} against its name's schema ("/properties/url: required
-     * property ... not found"), empty when valid or when the name has no schema. The event's
-     * patterns may read {@link ValidationBudget#REQUEST_READS} characters in all: validating a
-     * request's events one by one this way costs up to that many times its events; {@link
-     * #violations(String, JsonNode, ValidationBudget)} with one budget for all of them bounds the
-     * request as a whole.
-     */
-    public List<String> violations(String workspace, JsonNode event) {
-        return violations(workspace, event, new ValidationBudget());
-    }
-
-    /**
-     * The violations of {@code event}, its patterns drawing on {@code budget}, which the caller
-     * shares between the events of one request. When the budget runs out (now, or on an earlier
-     * event) the event is not checked, or not to the end, and its one violation says so: refused
-     * rather than let through unchecked, since the schema's author asked for a check.
+     * property ... not found"), empty when valid or when the name has no schema; its patterns draw
+     * on {@code budget}, which the caller shares between the events of one request (there is no
+     * entry point with a budget of its own: one per event let a request cost that many budgets).
+     * When the budget runs out (now, or on an earlier event) the event is not checked, or not to
+     * the end, and its one violation says so: refused rather than let through unchecked, since the
+     * schema's author asked for a check.
      */
     public List<String> violations(String workspace, JsonNode event, ValidationBudget budget) {
         JsonNode name = event.get("name");

@@ -137,17 +137,22 @@ public final class SegmentationService {
                             Map<String, Object> out = answer(reply, options);
                             // A replay applied nothing: its events are not checked either, and
                             // the first answer set its too old events aside already.
-                            if (!reply.replayed()) {
-                                if (!options.synchronousValidation() && !events.isEmpty()) {
-                                    background.execute(
-                                            () ->
-                                                    validateLater(
-                                                            workspace,
-                                                            reply.userId(),
-                                                            events,
-                                                            requestId));
-                                }
-                                tooOld(workspace, reply.userId(), in, requestId);
+                            if (!reply.replayed()
+                                    && (!in.tooOld().isEmpty()
+                                            || (!options.synchronousValidation()
+                                                    && !events.isEmpty()))) {
+                                // Off the thread that hands out replies: a send to Kafka may
+                                // block (no metadata, a full buffer), and must not hold the
+                                // answers of other requests, nor turn this applied one into an
+                                // error.
+                                background.execute(
+                                        () -> {
+                                            tooOld(workspace, reply.userId(), in, requestId);
+                                            if (!options.synchronousValidation()) {
+                                                validateLater(
+                                                        workspace, reply.userId(), in, requestId);
+                                            }
+                                        });
                             }
                             return new Answer(out, reply.replayed(), in.tooOld());
                         });
@@ -160,6 +165,14 @@ public final class SegmentationService {
      * and the spec's own examples, whose times are years back.
      */
     private void tooOld(String workspace, String userId, Events in, String requestId) {
+        try {
+            deadLetterTooOld(workspace, userId, in, requestId);
+        } catch (RuntimeException e) {
+            LOG.warn("the too old events of request {} could not be dead-lettered", requestId, e);
+        }
+    }
+
+    private void deadLetterTooOld(String workspace, String userId, Events in, String requestId) {
         for (int i : in.tooOld()) {
             job.deadLetter(
                     Keys.of(workspace, userId),
@@ -251,12 +264,18 @@ public final class SegmentationService {
                         : "the broker could not be reached");
     }
 
-    /** After the answer: events that break their schema go to the dead-letter topic. */
-    private void validateLater(
-            String workspace, String userId, List<JsonNode> events, String requestId) {
+    /**
+     * After the answer: applied events that break their schema go to the dead-letter topic, named
+     * by their index in the request (the too old ones, not applied, are not checked).
+     */
+    private void validateLater(String workspace, String userId, Events in, String requestId) {
+        List<JsonNode> events = in.all();
         try {
             ValidationBudget budget = new ValidationBudget(); // one for the whole request
             for (int i = 0; i < events.size(); i++) {
+                if (in.tooOld().contains(i)) {
+                    continue;
+                }
                 List<String> v = schemas.violations(workspace, events.get(i), budget);
                 if (!v.isEmpty()) {
                     job.deadLetter(

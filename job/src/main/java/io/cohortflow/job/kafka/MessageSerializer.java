@@ -3,6 +3,7 @@ package io.cohortflow.job.kafka;
 import io.cohortflow.core.contract.DeadLetterRecord;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.RecordLimits;
+import io.cohortflow.job.JobMetrics;
 import io.cohortflow.job.model.KafkaMessage;
 import java.nio.charset.StandardCharsets;
 import org.apache.flink.api.common.serialization.SerializationSchema;
@@ -49,11 +50,7 @@ public final class MessageSerializer implements KafkaRecordSerializationSchema<K
 
     @Override
     public void open(SerializationSchema.InitializationContext context, KafkaSinkContext sink) {
-        tooLarge =
-                context.getMetricGroup()
-                        .addGroup("cohortflow")
-                        .addGroup("reason", TOO_LARGE)
-                        .counter("dead_letters");
+        tooLarge = JobMetrics.deadLetters(JobMetrics.group(context.getMetricGroup()), TOO_LARGE);
     }
 
     @Override
