@@ -6,6 +6,7 @@ import io.cohortflow.service.auth.Principal;
 import io.cohortflow.service.auth.Role;
 import io.cohortflow.service.limits.WorkspaceLimits;
 import io.javalin.http.Context;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Who may call the {@code /ccs/v1} APIs and how often: the key from the {@code k} query parameter
@@ -62,5 +63,28 @@ final class CcsAccess {
 
     void release(String workspace) {
         limits.release(workspace);
+    }
+
+    /** The work of a limited request: parsing included, so that what it throws releases too. */
+    interface Work<T> {
+        CompletableFuture<T> start() throws Exception;
+    }
+
+    /**
+     * Runs {@code work} within one of {@code workspace}'s requests this second and slots in flight
+     * ({@link #enter}, 429 beyond): the slot is released when its future completes, or at once when
+     * starting it throws. The one place every limited /ccs and /schemas route takes and gives back
+     * its slot.
+     */
+    <T> CompletableFuture<T> limited(Context ctx, String workspace, Work<T> work) throws Exception {
+        enter(ctx, workspace);
+        CompletableFuture<T> started;
+        try {
+            started = work.start();
+        } catch (Exception | Error e) {
+            release(workspace);
+            throw e;
+        }
+        return started.whenComplete((value, failure) -> release(workspace));
     }
 }

@@ -14,6 +14,8 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
 
 /**
  * HTTP only: {@code POST /ccs/v1/segmentation} and the event-schemas API. Keys come from the {@code
@@ -75,126 +77,105 @@ public final class SegmentationController implements Controller {
 
     private void segment(Context ctx) throws Exception {
         String requestId = CcsErrors.requestId(ctx);
-        Principal p = authenticate(ctx);
-        String workspace = p.workspace();
-        access.enter(ctx, workspace);
-        try {
-            SegmentationService.Options options =
-                    new SegmentationService.Options(
-                            Params.flag(ctx, "activations"),
-                            Params.flag(ctx, "synchronous-validation"),
-                            ctx.header(IDEMPOTENCY_KEY));
-            JsonNode body = body(ctx);
-            App.async(
-                    ctx,
-                    segmentation
-                            .segment(workspace, body, options, requestId)
-                            .whenComplete((answer, failure) -> access.release(workspace))
-                            .thenAccept(
-                                    answer -> {
-                                        if (answer.replayed()) {
-                                            ctx.header(REPLAYED, "true");
-                                        }
-                                        if (!answer.tooOld().isEmpty()) {
-                                            ctx.header(
-                                                    EVENTS_TOO_OLD,
-                                                    answer.tooOld().stream()
-                                                            .map(String::valueOf)
-                                                            .collect(
-                                                                    java.util.stream.Collectors
-                                                                            .joining(",")));
-                                        }
-                                        ctx.json(answer.body());
-                                    }));
-        } catch (Exception | Error e) {
-            access.release(workspace);
-            throw e;
-        }
+        String workspace = authenticate(ctx).workspace();
+        App.async(
+                ctx,
+                access.limited(
+                                ctx,
+                                workspace,
+                                () ->
+                                        segmentation.segment(
+                                                workspace,
+                                                body(ctx),
+                                                new SegmentationService.Options(
+                                                        Params.flag(ctx, "activations"),
+                                                        Params.flag(ctx, "synchronous-validation"),
+                                                        ctx.header(IDEMPOTENCY_KEY)),
+                                                requestId))
+                        .thenAccept(
+                                answer -> {
+                                    if (answer.replayed()) {
+                                        ctx.header(REPLAYED, "true");
+                                    }
+                                    if (!answer.tooOld().isEmpty()) {
+                                        ctx.header(
+                                                EVENTS_TOO_OLD,
+                                                answer.tooOld().stream()
+                                                        .map(String::valueOf)
+                                                        .collect(Collectors.joining(",")));
+                                    }
+                                    ctx.json(answer.body());
+                                }));
     }
 
     // The schema routes take the workspace's limits as segmentation does (requests a second and in
     // flight, 429 beyond): a schema is compiled and checked on the request's thread, and without
     // them one workspace could hold every thread with writes and reads of schemas.
 
-    private void listSchemas(Context ctx) {
+    private void listSchemas(Context ctx) throws Exception {
         CcsErrors.requestId(ctx);
-        Principal p = authenticate(ctx);
-        String workspace = p.workspace();
-        access.enter(ctx, workspace);
-        try {
-            ctx.json(Map.of("schemas", schemas.list(workspace)));
-        } finally {
-            access.release(workspace);
-        }
+        String workspace = authenticate(ctx).workspace();
+        App.async(
+                ctx,
+                access.limited(
+                                ctx,
+                                workspace,
+                                () -> CompletableFuture.completedFuture(schemas.list(workspace)))
+                        .thenAccept(list -> ctx.json(Map.of("schemas", list))));
     }
 
-    private void getSchema(Context ctx) {
+    private void getSchema(Context ctx) throws Exception {
         CcsErrors.requestId(ctx);
-        Principal p = authenticate(ctx);
-        String workspace = p.workspace();
-        access.enter(ctx, workspace);
-        try {
-            String name = ctx.pathParam("name");
-            ctx.json(
-                    schemas.get(workspace, name)
-                            .orElseThrow(
-                                    () ->
-                                            ServiceException.withDetail(
-                                                    404,
-                                                    "not_found",
-                                                    "no schema for event " + name,
-                                                    null)));
-        } finally {
-            access.release(workspace);
-        }
+        String workspace = authenticate(ctx).workspace();
+        String name = ctx.pathParam("name");
+        App.async(
+                ctx,
+                access.limited(
+                                ctx,
+                                workspace,
+                                () ->
+                                        CompletableFuture.completedFuture(
+                                                schemas.get(workspace, name)
+                                                        .orElseThrow(() -> noSchema(name))))
+                        .thenAccept(ctx::json));
     }
 
     private void putSchema(Context ctx) throws Exception {
         CcsErrors.requestId(ctx);
-        Principal p = writer(ctx);
-        String workspace = p.workspace();
-        access.enter(ctx, workspace);
-        try {
-            String name = ctx.pathParam("name");
-            JsonNode schema = body(ctx);
-            boolean exists = schemas.get(workspace, name).isPresent();
-            App.async(
-                    ctx,
-                    schemas.put(workspace, name, schema)
-                            .whenComplete((stored, failure) -> access.release(workspace))
-                            .thenAccept(s -> ctx.status(exists ? 200 : 201).json(s)));
-        } catch (Exception | Error e) {
-            access.release(workspace);
-            throw e;
-        }
+        String workspace = writer(ctx).workspace();
+        String name = ctx.pathParam("name");
+        boolean[] existed = new boolean[1];
+        App.async(
+                ctx,
+                access.limited(
+                                ctx,
+                                workspace,
+                                () -> {
+                                    JsonNode schema = body(ctx);
+                                    existed[0] = schemas.get(workspace, name).isPresent();
+                                    return schemas.put(workspace, name, schema);
+                                })
+                        .thenAccept(stored -> ctx.status(existed[0] ? 200 : 201).json(stored)));
     }
 
-    private void deleteSchema(Context ctx) {
+    private void deleteSchema(Context ctx) throws Exception {
         CcsErrors.requestId(ctx);
-        Principal p = writer(ctx);
-        String workspace = p.workspace();
-        access.enter(ctx, workspace);
-        try {
-            String name = ctx.pathParam("name");
-            App.async(
-                    ctx,
-                    schemas.delete(workspace, name)
-                            .whenComplete((deleted, failure) -> access.release(workspace))
-                            .thenAccept(
-                                    deleted -> {
-                                        if (!deleted) {
-                                            throw ServiceException.withDetail(
-                                                    404,
-                                                    "not_found",
-                                                    "no schema for event " + name,
-                                                    null);
-                                        }
-                                        ctx.status(204);
-                                    }));
-        } catch (RuntimeException | Error e) {
-            access.release(workspace);
-            throw e;
-        }
+        String workspace = writer(ctx).workspace();
+        String name = ctx.pathParam("name");
+        App.async(
+                ctx,
+                access.limited(ctx, workspace, () -> schemas.delete(workspace, name))
+                        .thenAccept(
+                                deleted -> {
+                                    if (!deleted) {
+                                        throw noSchema(name);
+                                    }
+                                    ctx.status(204);
+                                }));
+    }
+
+    private static ServiceException noSchema(String name) {
+        return ServiceException.withDetail(404, "not_found", "no schema for event " + name, null);
     }
 
     private Principal writer(Context ctx) {

@@ -89,20 +89,13 @@ public final class UsersController implements Controller {
     }
 
     /** Runs {@code call} within the workspace's limits and answers its body as JSON. */
-    private void limited(Context ctx, Principal p, Call call) {
+    private void limited(Context ctx, Principal p, Call call) throws Exception {
         String requestId = CcsErrors.requestId(ctx);
         String workspace = p.workspace();
-        access.enter(ctx, workspace);
-        try {
-            App.async(
-                    ctx,
-                    call.run(workspace, requestId)
-                            .whenComplete((body, failure) -> access.release(workspace))
-                            .thenAccept(ctx::json));
-        } catch (RuntimeException | Error e) {
-            access.release(workspace);
-            throw e;
-        }
+        App.async(
+                ctx,
+                access.limited(ctx, workspace, () -> call.run(workspace, requestId))
+                        .thenAccept(ctx::json));
     }
 
     private static Users.UserRef user(Context ctx) {
