@@ -54,7 +54,7 @@ public final class DirectReplies extends ProcessFunction<KafkaMessage, KafkaMess
     public void open(OpenContext context) {
         replicas = new Replicas(System::currentTimeMillis);
         // Beside the operator's (JobMetrics): ..._operator_cohortflow_replies_direct and so on.
-        MetricGroup group = getRuntimeContext().getMetricGroup().addGroup("cohortflow");
+        MetricGroup group = JobMetrics.group(getRuntimeContext().getMetricGroup());
         direct = group.counter("replies_direct");
         viaTopic = group.counter("replies_via_topic");
     }

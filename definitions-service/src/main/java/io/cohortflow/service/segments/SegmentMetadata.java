@@ -141,6 +141,22 @@ public final class SegmentMetadata {
                         List.of(SegmentInput.problem(pointer, "duplicate", message)));
             }
         }
+        return inOrder(p, items);
+    }
+
+    /**
+     * Removes every tag of each segment named, one write per segment that has tags; every segment
+     * is checked before any is written.
+     *
+     * @param ids distinct, at most {@link #MAX_COMPONENTS} (the request's parameter is bounded so)
+     */
+    public CompletableFuture<Void> removeTags(Principal p, List<String> ids) {
+        return inOrder(p, ids.stream().map(id -> new TagItemInput(id, List.of())).toList())
+                .thenApply(t -> null);
+    }
+
+    /** Checks every item (access, limits), then writes them one after the other. */
+    private CompletableFuture<List<TagItem>> inOrder(Principal p, List<TagItemInput> items) {
         for (TagItemInput item : items) {
             tagged(p, segments.editable(p, item.componentId()).segment(), item.tags());
         }
@@ -155,23 +171,6 @@ public final class SegmentMetadata {
                                                         acc.add(t);
                                                         return acc;
                                                     }));
-        }
-        return all;
-    }
-
-    /**
-     * Removes every tag of each segment named, one write per segment that has tags; every segment
-     * is checked before any is written.
-     *
-     * @param ids distinct, at most {@link #MAX_COMPONENTS} (the request's parameter is bounded so)
-     */
-    public CompletableFuture<Void> removeTags(Principal p, List<String> ids) {
-        for (String id : ids) {
-            tagged(p, segments.editable(p, id).segment(), List.of());
-        }
-        CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
-        for (String id : ids) {
-            all = all.thenCompose(v -> setTags(p, id, List.of()).thenApply(t -> null));
         }
         return all;
     }
