@@ -159,19 +159,23 @@ public final class JobBench {
                     .forEach(f -> System.out.println("WARM-UP (not a figure) " + f));
         }
         double floor = floor(new GetPut());
-        report.add(String.format("floor (one MapState get+put per event): %.0f events/s", floor));
+        report.add(
+                String.format(
+                        "floor (one MapState get+put per event): %.0f events/s; %s",
+                        floor, lastFloorCpu));
         System.out.println("FIGURE " + report.get(report.size() - 1));
         if (!"false".equals(System.getProperty("floorPlus"))) {
             for (boolean history : new boolean[] {false, true}) {
                 double plus = floor(new ValueGetPut(history));
                 report.add(
                         String.format(
-                                "floor plus: %s: %.0f events/s (%.2f of the floor)",
+                                "floor plus: %s: %.0f events/s (%.2f of the floor); %s",
                                 history
                                         ? "a 400-byte value get+put and a blind 50-byte MapState put"
                                         : "a 400-byte value get+put per event",
                                 plus,
-                                plus / floor));
+                                plus / floor,
+                                lastFloorCpu));
                 System.out.println("FIGURE " + report.get(report.size() - 1));
             }
         }
@@ -305,6 +309,9 @@ public final class JobBench {
         }
     }
 
+    /** The CPU per event of the last floor run ({@link TaskCpu#figure}). */
+    private static String lastFloorCpu = "";
+
     private static double floor(KeyedProcessFunction<String, Inbound, Long> function)
             throws Exception {
         GENERATED.set(0);
@@ -320,8 +327,10 @@ public final class JobBench {
                 .process(function)
                 .sinkTo(new DiscardingSink<>());
         long t = System.nanoTime();
+        TaskCpu cpu = TaskCpu.start("KeyedProcess", EVENTS, GENERATED::get);
         env.execute("floor");
         double secs = (System.nanoTime() - t) / 1e9;
+        lastFloorCpu = cpu.figure();
         delete(dir);
         return EVENTS / secs;
     }
@@ -372,6 +381,7 @@ public final class JobBench {
         long start = System.currentTimeMillis();
         StateWrites.reset();
         org.apache.flink.core.execution.JobClient client = env.executeAsync("job-" + definitions);
+        TaskCpu cpu = TaskCpu.start("Segmentation", EVENTS, GENERATED::get);
         // The sources never end (an ended source would release a final watermark and fire every
         // timer of every user): wait for every event and for the late definition applied on both
         // subtasks, then cancel.
@@ -383,6 +393,7 @@ public final class JobBench {
         // Read while the job runs: its RocksDB instances (and their counters) close with it.
         long written = StateWrites.sum("bytes_written");
         long compacted = StateWrites.sum("compact_write_bytes");
+        String cpuFigure = cpu.figure();
         client.cancel().get();
         long published = LATE_PUBLISHED_AT.get();
         Map.Entry<Long, Long> live = last(reports("late", "live"));
@@ -421,7 +432,7 @@ public final class JobBench {
                         String.format(
                                 "job, %d "
                                         + MIX
-                                        + " definitions%s: %.0f events/s (%.2f of the floor); %.1f membership changes out per event (%.0f/s); %.3f audience records per event; %d dead letters; checkpointed state %d MiB = %d bytes/user",
+                                        + " definitions%s: %.0f events/s (%.2f of the floor); %.1f membership changes out per event (%.0f/s); %.3f audience records per event; %d dead letters; checkpointed state %d MiB = %d bytes/user; %s",
                                 definitions,
                                 audiences ? "" : " without audiences",
                                 rate,
@@ -431,7 +442,8 @@ public final class JobBench {
                                 AUDIENCES.get() / (double) EVENTS,
                                 DEAD_LETTERS.get(),
                                 stateBytes >> 20,
-                                stateBytes / USERS),
+                                stateBytes / USERS,
+                                cpuFigure),
                         String.format(
                                 "job, %d "
                                         + MIX
