@@ -360,6 +360,24 @@ public final class Backfill {
      */
     public static JobExecutionResult run(BackfillOptions o, JobConfig c, Configuration extra)
             throws Exception {
+        return run(o, c, extra, () -> {});
+    }
+
+    /** What a run does once everything it reads is known to be there, before it starts. */
+    @FunctionalInterface
+    public interface BeforeStart {
+        void run() throws IOException;
+    }
+
+    /**
+     * As {@link #run(BackfillOptions, JobConfig, Configuration)}, with {@code beforeStart} (the
+     * command's {@code --overwrite}: the earlier results deleted) called once the cut-over's
+     * offsets are read and the definitions and inputs found, so a run that cannot start leaves them
+     * as they were.
+     */
+    public static JobExecutionResult run(
+            BackfillOptions o, JobConfig c, Configuration extra, BeforeStart beforeStart)
+            throws Exception {
         Cutover cutover = null;
         if (o.savepoint() != null) {
             // A producer's record timestamp is its clock when it sent; an event is accepted up to
@@ -379,6 +397,7 @@ public final class Backfill {
         f.addAll(extra);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(f);
         of(o, c).build(env);
+        beforeStart.run();
         JobExecutionResult result = env.execute("cohortflow-backfill");
         if (cutover != null) {
             cutover.numbered(numbering(result)).write();

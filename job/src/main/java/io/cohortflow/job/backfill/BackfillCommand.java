@@ -2,6 +2,7 @@ package io.cohortflow.job.backfill;
 
 import io.cohortflow.core.config.Settings;
 import io.cohortflow.job.JobConfig;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -108,7 +109,8 @@ public final class BackfillCommand implements Callable<Integer> {
     @Option(
             names = "--overwrite",
             description =
-                    "Delete memberships/, dead-letters/ and transitions/ under --output first"
+                    "Delete memberships/, dead-letters/ and transitions/ under --output once the"
+                            + " run's inputs and definitions are found, before it starts"
                             + " (without it, a run into an earlier run's output is refused).")
     boolean overwrite;
 
@@ -212,6 +214,27 @@ public final class BackfillCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * Every --input and the --definitions-file exist: the file sources would fail only once the run
+     * started.
+     */
+    private void requireFiles(BackfillOptions o) throws IOException {
+        for (String input : o.inputs()) {
+            require("--input", input);
+        }
+        if (o.definitionsFile() != null) {
+            require("--definitions-file", o.definitionsFile());
+        }
+    }
+
+    private void require(String option, String file) throws IOException {
+        org.apache.flink.core.fs.Path p = new org.apache.flink.core.fs.Path(file);
+        if (!p.getFileSystem().exists(p)) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), option + " " + file + ": no such file or directory");
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         BackfillOptions o = options(Instant.now());
@@ -221,12 +244,26 @@ public final class BackfillCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }
-        try {
-            Backfill.prepareOutput(o.output(), overwrite);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        if (!overwrite) {
+            try {
+                Backfill.prepareOutput(o.output(), false);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+            }
         }
-        JobExecutionResult result = Backfill.run(o, c, new Configuration());
+        // The earlier results go only once all the run reads is found: a run that cannot start
+        // leaves them as they were.
+        JobExecutionResult result =
+                Backfill.run(
+                        o,
+                        c,
+                        new Configuration(),
+                        () -> {
+                            requireFiles(o);
+                            if (overwrite) {
+                                Backfill.prepareOutput(o.output(), true);
+                            }
+                        });
         PrintWriter out = spec.commandLine().getOut();
         out.printf(
                 "backfill done in %d ms: memberships as of %s in %s%s%n",

@@ -83,16 +83,81 @@ class BackfillOutputTest {
     }
 
     /**
-     * The command deletes them before the run starts (this run then fails at once: its table file
-     * is missing, which keeps the test from running a backfill).
+     * A run that cannot start (its table file, an input or its definitions missing) leaves the
+     * earlier results where they were: --overwrite deleted them before anything was read.
      */
     @Test
-    void the_command_with_overwrite_deletes_them_before_the_run() throws Exception {
+    void a_run_that_cannot_start_keeps_the_earlier_results() throws Exception {
         Path part = earlier(Backfill.MEMBERSHIPS);
+        Files.writeString(dir.resolve("segments.jsonl"), "");
+        Files.writeString(dir.resolve("history.jsonl"), "");
+        String[][] cases = {
+            {"--input-table", dir.resolve("missing.sql").toString()},
+            {"--input", dir.resolve("missing.jsonl").toString()},
+            {
+                "--input",
+                dir.resolve("history.jsonl").toString(),
+                "--definitions-file",
+                dir.resolve("missing-segments.jsonl").toString()
+            },
+        };
+        String[] expected = {
+            "cannot read --input-table",
+            "--input " + dir.resolve("missing.jsonl") + ": no such file or directory",
+            "--definitions-file "
+                    + dir.resolve("missing-segments.jsonl")
+                    + ": no such file or directory"
+        };
+        for (int i = 0; i < cases.length; i++) {
+            err.getBuffer().setLength(0);
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(cases[i]));
+            if (!args.contains("--definitions-file")) {
+                args.addAll(
+                        java.util.List.of(
+                                "--definitions-file", dir.resolve("segments.jsonl").toString()));
+            }
+            args.addAll(
+                    java.util.List.of(
+                            "--output",
+                            dir.resolve("out").toString(),
+                            "--until",
+                            "2026-01-01T00:00:00Z",
+                            "--overwrite"));
+            int exit = backfill(args.toArray(String[]::new));
+            assertThat(err.toString()).as(cases[i][1]).contains(expected[i]);
+            assertThat(exit).as(cases[i][1]).isEqualTo(i == 0 ? 1 : 2);
+            assertThat(part).as(cases[i][1]).exists();
+        }
+    }
+
+    /** A run that starts replaces them: the earlier part file gone, this run's there. */
+    @Test
+    void the_command_with_overwrite_replaces_them() throws Exception {
+        Path part = earlier(Backfill.MEMBERSHIPS);
+        long t = java.time.Instant.parse("2025-12-01T00:00:00Z").toEpochMilli();
+        Files.writeString(
+                dir.resolve("history.jsonl"),
+                io.cohortflow.job.TestRecords.envelope(
+                                "ws",
+                                "ann",
+                                null,
+                                io.cohortflow.job.TestRecords.event("Purchase", t))
+                        + "\n");
+        Files.writeString(
+                dir.resolve("segments.jsonl"),
+                io.cohortflow.job.TestRecords.segmentJson(
+                                "ws",
+                                "buyers",
+                                1,
+                                0,
+                                true,
+                                false,
+                                io.cohortflow.job.TestRecords.everPurchased())
+                        + "\n");
         int exit =
                 backfill(
-                        "--input-table",
-                        dir.resolve("missing.sql").toString(),
+                        "--input",
+                        dir.resolve("history.jsonl").toString(),
                         "--definitions-file",
                         dir.resolve("segments.jsonl").toString(),
                         "--output",
@@ -100,8 +165,21 @@ class BackfillOutputTest {
                         "--until",
                         "2026-01-01T00:00:00Z",
                         "--overwrite");
-        assertThat(err.toString()).contains("cannot read --input-table");
-        assertThat(exit).isEqualTo(1);
+        assertThat(exit).as(err.toString()).isZero();
         assertThat(part).doesNotExist();
+        try (var files = Files.walk(dir.resolve("out").resolve(Backfill.MEMBERSHIPS))) {
+            String written =
+                    files.filter(Files::isRegularFile)
+                            .map(
+                                    f -> {
+                                        try {
+                                            return Files.readString(f);
+                                        } catch (java.io.IOException e) {
+                                            throw new java.io.UncheckedIOException(e);
+                                        }
+                                    })
+                            .reduce("", String::concat);
+            assertThat(written).contains("\"user_id\":\"ann\"", "\"segment_id\":\"buyers\"");
+        }
     }
 }
