@@ -148,6 +148,46 @@ class EventSchemasTest {
     }
 
     /**
+     * networknt logged each stopped match at ERROR (pattern, path and message) before passing the
+     * refusal on: a client's costly schema and one request a millisecond made an ERROR line each,
+     * in the service's log and whatever alerts on it. The answer says it; the log does not.
+     */
+    @Test
+    void a_stopped_match_writes_no_error_to_the_log() {
+        var context =
+                (org.apache.logging.log4j.core.LoggerContext)
+                        org.apache.logging.log4j.LogManager.getContext(false);
+        List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        var capture =
+                new org.apache.logging.log4j.core.appender.AbstractAppender(
+                        "capture",
+                        null,
+                        null,
+                        true,
+                        org.apache.logging.log4j.core.config.Property.EMPTY_ARRAY) {
+                    @Override
+                    public void append(org.apache.logging.log4j.core.LogEvent e) {
+                        logged.add(e.getLevel() + " " + e.getLoggerName());
+                    }
+                };
+        capture.start();
+        var root = context.getConfiguration().getRootLogger();
+        root.addAppender(capture, org.apache.logging.log4j.Level.ALL, null);
+        context.updateLoggers();
+        try {
+            EventSchemas.EventSchema es = everyValueMatches("Runaway", "^(.*a){10}$");
+            List<String> v =
+                    schemas.violations(
+                            es, event("Runaway", 1, "a".repeat(40) + "!"), new ValidationBudget());
+            assertThat(v).singleElement().asString().contains("needs more than");
+        } finally {
+            root.removeAppender("capture");
+            context.updateLoggers();
+        }
+        assertThat(logged).noneMatch(l -> l.contains("networknt"));
+    }
+
+    /**
      * A schema put, used and deleted left its compiled form behind for good: a loop of them grew
      * the cache without bound. The table here holds none of these schemas, as after their deletes:
      * the compiled forms go, and the cache stays within its sweep's floor.
