@@ -50,7 +50,7 @@ final class Estimates implements DraftEstimator {
                 .handle(
                         (parts, error) -> {
                             if (error != null) {
-                                throw new CompletionException(SegmentationService.translate(error));
+                                throw new CompletionException(JobErrors.translate(error));
                             }
                             return combine(parts, Duration.ofNanos(System.nanoTime() - started));
                         });
@@ -72,7 +72,7 @@ final class Estimates implements DraftEstimator {
         for (EstimatePart p : parts) {
             ReplyRecord.Error e = p.error();
             if (e != null) {
-                int status = SegmentationService.httpStatus(e.code());
+                int status = JobErrors.httpStatus(e.code());
                 throw ServiceException.withDetail(
                         status,
                         status == 400 ? "invalid_definition" : e.code(),

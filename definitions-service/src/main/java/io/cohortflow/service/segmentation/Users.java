@@ -101,7 +101,7 @@ public final class Users {
                                         .exceptionallyCompose(
                                                 e ->
                                                         CompletableFuture.failedFuture(
-                                                                SegmentationService.unavailable(
+                                                                JobErrors.unavailable(
                                                                         "the user's state is erased"
                                                                                 + " but their alias"
                                                                                 + " bindings could"
@@ -130,10 +130,10 @@ public final class Users {
                 .handle(
                         (reply, error) -> {
                             if (error != null) {
-                                throw new CompletionException(SegmentationService.translate(error));
+                                throw new CompletionException(JobErrors.translate(error));
                             }
                             if (reply.error() != null) {
-                                throw SegmentationService.failure(reply.error());
+                                throw JobErrors.failure(reply.error());
                             }
                             return reply;
                         });

@@ -10,10 +10,10 @@ import org.junit.jupiter.api.Test;
 class ReplyStatusTest {
     @Test
     void the_service_chooses_the_status_of_each_code_the_job_replies_with() {
-        assertThat(SegmentationService.httpStatus(ReplyRecord.INVALID_REQUEST)).isEqualTo(400);
-        assertThat(SegmentationService.httpStatus(ReplyRecord.DEFINITIONS_LOADING)).isEqualTo(503);
-        assertThat(SegmentationService.httpStatus(ReplyRecord.PROCESSING_FAILED)).isEqualTo(500);
-        assertThat(SegmentationService.httpStatus("a_code_from_a_newer_job")).isEqualTo(500);
+        assertThat(JobErrors.httpStatus(ReplyRecord.INVALID_REQUEST)).isEqualTo(400);
+        assertThat(JobErrors.httpStatus(ReplyRecord.DEFINITIONS_LOADING)).isEqualTo(503);
+        assertThat(JobErrors.httpStatus(ReplyRecord.PROCESSING_FAILED)).isEqualTo(500);
+        assertThat(JobErrors.httpStatus("a_code_from_a_newer_job")).isEqualTo(500);
     }
 
     @Test
@@ -25,19 +25,19 @@ class ReplyStatusTest {
                                 .getBytes(StandardCharsets.UTF_8),
                         ReplyRecord.class);
         assertThat(r.error().code()).isEqualTo(ReplyRecord.DEFINITIONS_LOADING);
-        assertThat(SegmentationService.httpStatus(r.error().code())).isEqualTo(503);
+        assertThat(JobErrors.httpStatus(r.error().code())).isEqualTo(503);
     }
 
     @Test
     void a_broker_that_did_not_answer_before_the_job_was_asked_is_a_503_not_the_jobs_504() {
         var e =
-                SegmentationService.unavailable(
+                JobErrors.unavailable(
                         "the alias bindings could not be written",
                         new java.util.concurrent.TimeoutException("write"));
         assertThat(e.status()).isEqualTo(503);
         assertThat(e.code()).isEqualTo("segmentation_unavailable");
         assertThat(
-                        SegmentationService.unavailable(
+                        JobErrors.unavailable(
                                         "x", new org.apache.kafka.common.KafkaException("down"))
                                 .status())
                 .isEqualTo(503);
