@@ -1,7 +1,9 @@
 package io.cohortflow.job;
 
 import io.cohortflow.core.contract.EventEnvelope;
+import io.cohortflow.core.eval.UserProfile;
 import io.cohortflow.job.model.Inbound;
+import io.cohortflow.job.state.CorruptStateException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -38,10 +40,28 @@ final class BackfillTies {
                     .thenComparingInt(in -> in.partition)
                     .thenComparingLong(in -> in.offset);
 
-    private final ListState<Inbound> held;
+    /**
+     * Evaluates one held record, with {@code timers} for its clocks and the timers it registers.
+     */
+    interface Evaluation {
+        void evaluate(Inbound in, TimerService timers) throws Exception;
+    }
 
-    BackfillTies(RuntimeContext ctx) {
+    /** Fires the user's timer at {@code instant} (see {@link WakeUps#onTimer}). */
+    interface WakeUp {
+        void fire(long instant) throws Exception;
+    }
+
+    private final ListState<Inbound> held;
+    private final UserStore user;
+
+    /** The backfill's end, where each user's end-of-input timer is. */
+    private final long asOf;
+
+    BackfillTies(RuntimeContext ctx, UserStore user, long asOf) {
         held = ctx.getListState(Descriptors.BACKFILL_TIES);
+        this.user = user;
+        this.asOf = asOf;
     }
 
     /**
@@ -66,7 +86,7 @@ final class BackfillTies {
     }
 
     /** The held records in input order, no longer held (none: an empty list). */
-    List<Inbound> release() throws Exception {
+    private List<Inbound> release() throws Exception {
         List<Inbound> out = new ArrayList<>();
         Iterable<Inbound> current = held.get();
         if (current == null) {
@@ -80,6 +100,40 @@ final class BackfillTies {
         return out;
     }
 
+    /**
+     * A timer of the current user's, at {@code timestamp}. The first comes after all of their
+     * records (batch mode): it evaluates the records of their last instant, held until now, and
+     * then the timers those records would have registered, which batch mode ignores at this point:
+     * when they brought the user's next lapse before this timer's instant (their one wake-up, which
+     * supersedes the lapse timer firing, if this is one), that lapse is fired first, at its own
+     * instant. Returns whether this timer was so superseded, and is done (false when nothing was
+     * held: a later timer, or a user whose last record was an erasure).
+     */
+    boolean lastInstant(long timestamp, TimerService timers, Evaluation evaluate, WakeUp wakeUp)
+            throws Exception {
+        List<Inbound> last = release();
+        if (last.isEmpty()) {
+            return false;
+        }
+        TimerService asWhileReading = asWhileReading(timers);
+        for (Inbound in : last) {
+            evaluate.evaluate(in, asWhileReading);
+        }
+        long next;
+        try {
+            UserProfile p = user.peek();
+            next = p == null ? Long.MAX_VALUE : p.scheduledWakeUp();
+        } catch (CorruptStateException e) {
+            next = Long.MAX_VALUE; // the caller's timer, which fires next, reports it
+        }
+        if (next >= timestamp) {
+            return false;
+        }
+        wakeUp.fire(next);
+        // The end-of-input timer stays; a lapse timer was deleted by the records' registration.
+        return timestamp != asOf;
+    }
+
     private static @Nullable Inbound first(Iterable<Inbound> records) {
         var it = records.iterator();
         return it.hasNext() ? it.next() : null;
@@ -89,9 +143,9 @@ final class BackfillTies {
      * {@code timers} as they were while the user's records were read, for the records evaluated as
      * the user's timers fire: the watermark at the start of time, and timers neither registered nor
      * deleted (batch mode ignores those registered while a user's timers fire; the caller fires
-     * what the records asked for itself).
+     * what the records asked for itself: {@link #lastInstant}).
      */
-    static TimerService asWhileReading(TimerService timers) {
+    private static TimerService asWhileReading(TimerService timers) {
         return new TimerService() {
             @Override
             public long currentProcessingTime() {

@@ -2,22 +2,15 @@ package io.cohortflow.job;
 
 import io.cohortflow.core.contract.EventEnvelope;
 import io.cohortflow.core.contract.Keys;
-import io.cohortflow.core.contract.ReplyRecord;
 import io.cohortflow.core.eval.CompiledSegment;
-import io.cohortflow.core.eval.EngineConfig;
-import io.cohortflow.core.eval.Membership;
 import io.cohortflow.core.eval.MembershipChange;
 import io.cohortflow.core.eval.SegmentCatalog;
 import io.cohortflow.core.eval.SegmentEngine;
 import io.cohortflow.core.eval.UserProfile;
 import io.cohortflow.core.event.Event;
 import io.cohortflow.job.model.DefinitionUpdate;
-import io.cohortflow.job.model.EventsCodec;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
-import io.cohortflow.job.state.CorruptStateException;
-import io.cohortflow.job.state.StateAccessException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -27,11 +20,8 @@ import org.apache.flink.api.common.accumulators.ListAccumulator;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
-import org.apache.flink.streaming.runtime.tasks.ExceptionInChainedOperatorException;
 import org.apache.flink.util.Collector;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The one stateful operator: per user, it loads state, hands events, timers and definition changes
@@ -49,11 +39,17 @@ import org.slf4j.LoggerFactory;
  * <p>Timers: a user's next lapse instant is an event-time timer ({@link Lapses}). Lapses already at
  * or before the watermark when a user is visited (a late event, a sweep) are applied at once. What
  * a timer or a sweep's visit does is {@link WakeUps}'s: this class takes records.
+ *
+ * <p>This class is the operator's thin side: it loads the user's state, calls the engine, stores
+ * and emits. The rest is in classes of its own, so that each rule is written once: which records
+ * and events reach the engine ({@link RecordChecks}), what becomes of a record that fails ({@link
+ * RecordFailures}), erasing a user ({@link Erasures}), a backfill's records at one instant ({@link
+ * BackfillTies}), the state ({@link UserStore}), the records written ({@link Outputs}) and the
+ * settings ({@link SegmentationSettings}).
  */
 public class SegmentationFunction
         extends KeyedBroadcastProcessFunction<String, Inbound, DefinitionUpdate, KafkaMessage> {
     private static final long serialVersionUID = 1L;
-    private static final Logger LOG = LoggerFactory.getLogger(SegmentationFunction.class);
 
     private final SegmentationSettings settings;
 
@@ -66,6 +62,9 @@ public class SegmentationFunction
     private transient UserRequests requests;
     private transient JobMetrics metrics;
     private transient WakeUps wakeUps;
+    private transient Erasures erasures;
+    private transient RecordFailures failures;
+    private transient RecordChecks checks;
 
     /** A backfill's records held until their instant ends; null in the streaming job. */
     private transient @Nullable BackfillTies ties;
@@ -76,12 +75,7 @@ public class SegmentationFunction
 
     @Override
     public void open(OpenContext openContext) {
-        engine =
-                new SegmentEngine(
-                        new EngineConfig(
-                                Duration.ofMillis(settings.horizonMillis()),
-                                settings.historyCap(),
-                                Duration.ofMillis(settings.maxFutureSkewMillis())));
+        engine = new SegmentEngine(settings.engine());
         user = new UserStore(getRuntimeContext(), settings);
         lapses = new Lapses(engine, user.history(), settings.asOf());
         metrics = new JobMetrics(getRuntimeContext().getMetricGroup(), engine.stats());
@@ -92,11 +86,19 @@ public class SegmentationFunction
         if (settings.backfill()) {
             numbering = new ListAccumulator<>();
             getRuntimeContext().addAccumulator(NUMBERING, numbering);
-            ties = new BackfillTies(getRuntimeContext());
+            ties = new BackfillTies(getRuntimeContext(), user, settings.asOf());
         }
         audiences = new AudienceDeltas(definitions::deleted);
         requests = new UserRequests(engine, outputs);
         wakeUps = new WakeUps(settings, engine, user, lapses, definitions, outputs, this::emit);
+        erasures = new Erasures(user, definitions, requests, outputs, this::emit);
+        failures =
+                new RecordFailures(
+                        getRuntimeContext().getJobInfo().getJobId().toString(),
+                        settings.poisonAttempts(),
+                        user,
+                        outputs);
+        checks = new RecordChecks(settings, engine, definitions, outputs);
     }
 
     /**
@@ -129,10 +131,9 @@ public class SegmentationFunction
     // ---- events --------------------------------------------------------------------------
 
     /**
-     * One record, isolated: whatever the record makes the engine throw goes to the dead-letter
-     * topic (and a waiting request gets an error reply) and the job goes on, so no client input can
-     * fail the task. What escapes (the state backend failing) fails the task as it should, and
-     * {@link PoisonRecords} skips a record that keeps doing so.
+     * One record, isolated ({@link RecordFailures}): whatever the record makes the engine throw
+     * goes to the dead-letter topic (and a waiting request gets an error reply) and the job goes
+     * on, so no client input can fail the task.
      */
     @Override
     public void processElement(Inbound in, ReadOnlyContext ctx, Collector<KafkaMessage> out)
@@ -160,61 +161,13 @@ public class SegmentationFunction
             Inbound in, ReadOnlyContext ctx, TimerService timers, Collector<KafkaMessage> out)
             throws Exception {
         Consumer<KafkaMessage> side = m -> ctx.output(Descriptors.SIDE, m);
-        String position =
-                PoisonRecords.position(
-                        getRuntimeContext().getJobInfo().getJobId().toString(),
-                        in.topic,
-                        in.partition,
-                        in.offset);
-        int failures = PoisonRecords.failures(position);
-        if (failures >= settings.poisonAttempts()) {
-            LOG.error("skipping {} after it failed the task {} times", position, failures);
-            side.accept(
-                    outputs.deadLetter(
-                            in,
-                            "poison_record",
-                            "the record failed the job " + failures + " times and was skipped",
-                            Outputs.recordText(in)));
-            replyFailed(in, side);
-            PoisonRecords.forget(position);
-            return;
-        }
-        try {
-            process(in, ctx, timers, out, side);
-        } catch (StateAccessException | ExceptionInChainedOperatorException e) {
-            // The state backend or a chained sink failed: not the record's fault, so neither a
-            // dead letter nor a strike against it; the task fails and restarts from a checkpoint.
-            user.rollback();
-            throw e;
-        } catch (RuntimeException | StackOverflowError e) {
-            // The record changed nothing (see process): the user's state is as it was.
-            user.rollback();
-            LOG.warn("record {} could not be evaluated; dead-lettered", position, e);
-            side.accept(
-                    outputs.deadLetter(
-                            in,
-                            "evaluation_failed",
-                            "the job could not evaluate this record: " + e,
-                            Outputs.recordText(in)));
-            replyFailed(in, side);
-        } catch (Exception | Error e) {
-            user.rollback();
-            PoisonRecords.failed(position);
-            throw e;
-        }
+        failures.isolate(in, side, () -> process(in, ctx, timers, out, side));
     }
 
-    private void replyFailed(Inbound in, Consumer<KafkaMessage> side) {
-        if (in.requestId != null) {
-            side.accept(
-                    outputs.errorReply(
-                            in,
-                            ReplyRecord.PROCESSING_FAILED,
-                            "the events could not be processed; they were sent to the dead-letter"
-                                    + " topic"));
-        }
-    }
-
+    /**
+     * One record: checked ({@link RecordChecks}), an erasure ({@link Erasures}), a retry answered
+     * again, or its events evaluated with the user's state loaded, stored and what changed emitted.
+     */
     private void process(
             Inbound in,
             ReadOnlyContext ctx,
@@ -222,17 +175,11 @@ public class SegmentationFunction
             Collector<KafkaMessage> out,
             Consumer<KafkaMessage> side)
             throws Exception {
-        if (!in.valid()) {
-            side.accept(outputs.deadLetter(in, in.reason, in.detail, in.rawValue));
-            if (in.requestId != null) {
-                side.accept(
-                        outputs.errorReply(
-                                in, ReplyRecord.INVALID_REQUEST, String.valueOf(in.detail)));
-            }
+        if (checks.unreadable(in, side)) {
             return;
         }
         if (EventEnvelope.ERASE.equals(in.op)) {
-            erase(in, ctx, out, side);
+            erasures.erase(in, ctx.timerService(), out::collect, side);
             return;
         }
         List<String> first = in.idempotencyKey == null ? null : user.answered(in.idempotencyKey);
@@ -241,30 +188,10 @@ public class SegmentationFunction
             side.accept(reply(in, first, true));
             return;
         }
-        if (in.requestId != null && !definitions.isReady()) {
-            // A 503 tells the client to retry (and proxies retry it for them): so nothing may be
-            // applied, keyed or not, or the retry applies the events a second time; with a key,
-            // there is no answer to remember yet either (docs/segmentation.md, "Retries").
-            side.accept(
-                    outputs.errorReply(
-                            in,
-                            ReplyRecord.DEFINITIONS_LOADING,
-                            "the job is still reading the segment definitions; nothing was"
-                                    + " applied: retry shortly"));
+        if (checks.tooEarly(in, side)) {
             return;
         }
-        List<Event> events = new ArrayList<>();
-        long wall = timers.currentProcessingTime();
-        for (Event e : EventsCodec.decode(in.events)) {
-            if (!settings.counts(e)) {
-                continue; // counted by the backfill this job was bootstrapped from, or out of range
-            }
-            if (engine.tooFarInFuture(e, wall)) {
-                side.accept(outputs.futureEvent(in, e, settings.maxFutureSkewMillis()));
-            } else {
-                events.add(e);
-            }
-        }
+        List<Event> events = checks.events(in, timers.currentProcessingTime(), side);
         // The record's changes to the user's state happen together or not at all (UserStore), and
         // what the record emits is sent after they are stored, so a record that fails halfway (a
         // dead letter) changed nothing.
@@ -282,7 +209,7 @@ public class SegmentationFunction
         }
         KafkaMessage reply = null;
         List<String> cohorts = null;
-        // A request reaches here only with the definitions read (see above).
+        // A request reaches here only with the definitions read (RecordChecks#tooEarly).
         if (in.requestId != null && in.op != null) {
             reply = requests.answer(in, stored != null, profile, user.historyOf(profile), catalog);
         } else if (in.requestId != null) {
@@ -308,54 +235,6 @@ public class SegmentationFunction
         }
     }
 
-    /**
-     * Erases the user: every membership they hold ends ({@code exited} records, audience counts
-     * down), then their profile, history, answered requests and pending lapse timer go, and the
-     * reply says so. A replay of the record after a restore from an earlier checkpoint erases
-     * again.
-     *
-     * <p>Also while the definitions are loading, at once: erasing evaluates nothing, and the
-     * memberships are named by the workspace's catalog ready or not, whose numbering is restored
-     * with the state (or taken from the backfill that bootstrapped the job), so it names every
-     * membership a stored profile holds, as it will once the definitions are read. Refusing the
-     * record then lost the erasure for good when it was a replay after a restore (no client retries
-     * it), and the user came back.
-     */
-    private void erase(
-            Inbound in,
-            ReadOnlyContext ctx,
-            Collector<KafkaMessage> out,
-            Consumer<KafkaMessage> side)
-            throws Exception {
-        UserProfile stored;
-        try {
-            stored = user.peek();
-        } catch (CorruptStateException e) {
-            // The bytes are kept for whoever repairs them (UserStore), but not past an erasure,
-            // whose point is that they go: what they held cannot be named, so no exits.
-            LOG.warn("erasing {}, whose stored state could not be read", in.getKey(), e);
-            user.forgetUnreadable();
-            side.accept(
-                    outputs.userDeadLetter(
-                            in.getKey(),
-                            "evaluation_failed",
-                            "erased a user whose stored state could not be read: the exits of"
-                                    + " their memberships could not be written ("
-                                    + e.getMessage()
-                                    + ")"));
-            side.accept(requests.erased(in, true, Map.of(), List.of()));
-            return;
-        }
-        UserProfile profile = stored == null ? new UserProfile() : stored;
-        Map<String, Membership> held = profile.memberships(definitions.catalog(in.workspace));
-        List<MembershipChange> exits =
-                UserRequests.exits(profile, held, ctx.timerService().currentWatermark());
-        KafkaMessage reply = requests.erased(in, stored != null, held, exits);
-        user.forget(profile, ctx.timerService());
-        emit(in.workspace, in.userId, exits, out::collect);
-        side.accept(reply);
-    }
-
     /** See {@link WakeUps#onTimer}. */
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<KafkaMessage> out)
@@ -364,44 +243,17 @@ public class SegmentationFunction
                 definitions.ready(
                         ctx.getBroadcastState(Descriptors.DEFINITIONS),
                         ctx.getBroadcastState(Descriptors.PROGRESS));
-        if (ties != null && lastInstant(timestamp, ready, ctx, out)) {
+        // A backfill's first timer of a user evaluates their last instant's records first, and
+        // may find a lapse of theirs due before it (BackfillTies).
+        if (ties != null
+                && ties.lastInstant(
+                        timestamp,
+                        ctx.timerService(),
+                        (in, timers) -> isolated(in, ctx, timers, out),
+                        next -> wakeUps.onTimer(next, ready, ctx, out))) {
             return;
         }
         wakeUps.onTimer(timestamp, ready, ctx, out);
-    }
-
-    /**
-     * A backfill's user's first timer, after all of their records (batch mode): evaluates the
-     * records of their last instant, held until now (BackfillTies), and then the timers those
-     * records would have registered, which batch mode ignores at this point: when they brought the
-     * user's next lapse before this timer's instant (their one wake-up, which supersedes the lapse
-     * timer firing, if this is one), that lapse is applied first, at its own instant. Returns
-     * whether this timer was so superseded, and is done.
-     */
-    private boolean lastInstant(
-            long timestamp, boolean ready, OnTimerContext ctx, Collector<KafkaMessage> out)
-            throws Exception {
-        List<Inbound> last = ties.release();
-        if (last.isEmpty()) {
-            return false;
-        }
-        TimerService asWhileReading = BackfillTies.asWhileReading(ctx.timerService());
-        for (Inbound in : last) {
-            isolated(in, ctx, asWhileReading, out);
-        }
-        long next;
-        try {
-            UserProfile p = user.peek();
-            next = p == null ? Long.MAX_VALUE : p.scheduledWakeUp();
-        } catch (CorruptStateException e) {
-            next = Long.MAX_VALUE; // the timer below reports it
-        }
-        if (next >= timestamp) {
-            return false;
-        }
-        wakeUps.onTimer(next, ready, ctx, out);
-        // The end-of-input timer stays; a lapse timer was deleted by the records' registration.
-        return timestamp != settings.asOf();
     }
 
     // ---- definitions ---------------------------------------------------------------------

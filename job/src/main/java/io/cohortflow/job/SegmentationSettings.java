@@ -1,6 +1,7 @@
 package io.cohortflow.job;
 
 import io.cohortflow.core.contract.TopicNames;
+import io.cohortflow.core.eval.EngineConfig;
 import io.cohortflow.core.event.Event;
 import java.io.Serializable;
 import org.jspecify.annotations.Nullable;
@@ -124,6 +125,14 @@ public record SegmentationSettings(
         java.util.HashMap<String, Long> out = new java.util.HashMap<>();
         c.workspaceUserTtl().forEach((ws, d) -> out.put(ws, d.toMillis()));
         return out;
+    }
+
+    /** The engine's limits, as configured (see {@link JobConfig#engine}). */
+    EngineConfig engine() {
+        return new EngineConfig(
+                java.time.Duration.ofMillis(horizonMillis),
+                historyCap,
+                java.time.Duration.ofMillis(maxFutureSkewMillis));
     }
 
     /**

@@ -113,7 +113,7 @@ final class WakeUps {
             // while the definitions are still being read (a restore): the TTL is a retention
             // promise, and expiring evaluates nothing. The exits are those of the memberships the
             // profile holds, named by the workspace's catalog ready or not (its numbering is
-            // restored with the state, as for an erasure: SegmentationFunction.erase), so they
+            // restored with the state, as for an erasure: Erasures), so they
             // are the ones a job that has read its definitions writes; the user's state goes in
             // the same checkpoint as they are written, so a replay from an earlier checkpoint
             // writes them once again only where the first ones were never committed. This
@@ -190,9 +190,9 @@ final class WakeUps {
 
     /**
      * The timer of a user whose stored profile cannot be read, in a workspace whose users expire:
-     * the user goes, as an erasure of them does (see {@code SegmentationFunction.erase}). The TTL
-     * is a retention promise, and this timer may be the user's last chance to keep it: their events
-     * are dead-lettered from now on (none registers a timer) and the timer is spent, so a user kept
+     * the user goes, as an erasure of them does (see {@link Erasures}). The TTL is a retention
+     * promise, and this timer may be the user's last chance to keep it: their events are
+     * dead-lettered from now on (none registers a timer) and the timer is spent, so a user kept
      * here stayed for good.
      *
      * <p>Their TTL instant (latest event plus the TTL) is in the profile that cannot be read, but
