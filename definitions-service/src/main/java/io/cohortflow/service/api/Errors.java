@@ -103,6 +103,12 @@ public final class Errors {
      */
     private static void javalin(Context ctx, HttpResponseException e, long maxBodyBytes) {
         int status = e.getStatus();
+        if (status == 405) {
+            // RFC 9110 (15.5.6): a 405 must say which methods the path has. Javalin found them
+            // among the registered routes to decide on the 405, and hands them over as its one
+            // detail, already in Allow's form ("GET, POST").
+            ctx.header("Allow", String.join(", ", e.getDetails().values()));
+        }
         String message =
                 switch (status) {
                     case 405 -> "method " + ctx.method() + " is not allowed on " + ctx.path();

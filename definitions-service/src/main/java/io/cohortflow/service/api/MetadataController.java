@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.service.ServiceException;
+import io.cohortflow.service.segments.SegmentInput;
 import io.cohortflow.service.segments.SegmentMetadata;
 import io.cohortflow.service.store.StoredSegment;
 import io.javalin.http.Context;
@@ -12,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -105,6 +107,9 @@ public final class MetadataController implements Controller {
         ctx.json(out);
     }
 
+    /** The fields of a tag object: {@code id} as a read answered it, ignored (the name sets it). */
+    private static final Set<String> TAG_FIELDS = Set.of("name", "description", "id");
+
     private void setTags(Context ctx) throws Exception {
         JsonNode body = Bodies.json(ctx);
         if (!body.isArray() || body.isEmpty()) {
@@ -112,33 +117,52 @@ public final class MetadataController implements Controller {
                     "invalid_body",
                     "the body is a non-empty array of {componentType, componentId, tags: [{name}]}");
         }
-        List<SegmentMetadata.TagItemInput> items = new ArrayList<>();
+        // Types and fields here; what a tag's name may be, and the limits, are the service's.
+        Problems problems = new Problems();
         for (int i = 0; i < body.size(); i++) {
             JsonNode item = body.get(i);
             String at = "/" + i;
-            if (!item.isObject()
-                    || !item.path("componentId").isTextual()
-                    || !item.path("tags").isArray()) {
-                throw ServiceException.badRequest(
-                        "invalid_body", at + " needs componentType, componentId and tags[]");
+            if (!item.isObject()) {
+                problems.add(
+                        at,
+                        "wrong_type",
+                        "an item is an object {componentType, componentId, tags}");
+                continue;
             }
-            item.fieldNames()
-                    .forEachRemaining(
-                            f -> {
-                                if (!Set.of("componentType", "componentId", "tags").contains(f)) {
-                                    throw ServiceException.badRequest(
-                                            "invalid_body", at + "/" + f + " is not a known field");
-                                }
-                            });
-            segmentType(item.path("componentType").asText(null));
-            List<SegmentMetadata.TagInput> tags = new ArrayList<>();
+            problems.unknownFields(item, at, Set.of("componentType", "componentId", "tags"));
+            if (!item.path("componentId").isTextual()) {
+                problems.add(at + "/componentId", "wrong_type", "componentId must be a string");
+            }
+            if (!item.path("tags").isArray()) {
+                problems.add(at + "/tags", "wrong_type", "tags must be an array of {name}");
+                continue;
+            }
             for (int j = 0; j < item.get("tags").size(); j++) {
                 JsonNode t = item.get("tags").get(j);
-                // Lengths and counts are the service's configurable limits (SegmentLimits).
-                if (!t.path("name").isTextual() || t.get("name").asText().isBlank()) {
-                    throw ServiceException.badRequest(
-                            "invalid_body", at + "/tags/" + j + "/name must be a non-empty string");
+                String tat = at + "/tags/" + j;
+                if (!t.isObject()) {
+                    problems.add(tat, "wrong_type", "a tag is an object {name, description}");
+                    continue;
                 }
+                problems.unknownFields(t, tat, TAG_FIELDS);
+                if (!t.path("name").isTextual()) {
+                    problems.add(tat + "/name", "wrong_type", "a tag's name must be a string");
+                }
+                JsonNode d = t.path("description");
+                if (!d.isMissingNode() && !d.isNull() && !d.isTextual()) {
+                    problems.add(
+                            tat + "/description",
+                            "wrong_type",
+                            "a tag's description must be a string");
+                }
+            }
+        }
+        problems.throwIfAny();
+        List<SegmentMetadata.TagItemInput> items = new ArrayList<>();
+        for (JsonNode item : body) {
+            segmentType(item.path("componentType").asText(null));
+            List<SegmentMetadata.TagInput> tags = new ArrayList<>();
+            for (JsonNode t : item.get("tags")) {
                 tags.add(
                         new SegmentMetadata.TagInput(
                                 t.get("name").asText(),
@@ -187,29 +211,31 @@ public final class MetadataController implements Controller {
                     "invalid_body",
                     "the body is {componentType, componentId, shareToId, shareToType}");
         }
-        b.fieldNames()
-                .forEachRemaining(
-                        f -> {
-                            if (!Set.of("componentType", "componentId", "shareToId", "shareToType")
-                                    .contains(f)) {
-                                throw ServiceException.badRequest(
-                                        "invalid_body", "/" + f + " is not a known field");
-                            }
-                        });
-        segmentType(b.path("componentType").asText(null));
+        // Types and fields here; which ids and types may be shared to is the service's.
+        Problems problems = new Problems();
+        problems.unknownFields(
+                b, "", Set.of("componentType", "componentId", "shareToId", "shareToType"));
         if (!b.path("componentId").isTextual()) {
-            throw ServiceException.badRequest("invalid_body", "/componentId must be a string");
+            problems.add("/componentId", "wrong_type", "componentId must be a string");
         }
-        String type = b.path("shareToType").isTextual() ? b.get("shareToType").asText() : "user";
-        if (type.equals("user") && !b.path("shareToId").isIntegralNumber()) {
-            throw ServiceException.badRequest(
-                    "invalid_body", "/shareToId must be the integer id of a user");
+        JsonNode typeNode = b.path("shareToType");
+        if (!typeNode.isMissingNode() && !typeNode.isTextual()) {
+            problems.add("/shareToType", "wrong_type", "shareToType must be user or all");
         }
+        String type = typeNode.isTextual() ? typeNode.asText() : "user";
+        JsonNode to = b.path("shareToId");
+        if (to.isMissingNode()
+                ? type.equals("user")
+                : !(to.isIntegralNumber() && to.canConvertToLong())) {
+            problems.add("/shareToId", "wrong_type", "shareToId must be the integer id of a user");
+        }
+        problems.throwIfAny();
+        segmentType(b.path("componentType").asText(null));
         var done =
                 segments.share(
                         SegmentsController.principal(ctx),
                         b.get("componentId").asText(),
-                        b.path("shareToId").asLong(0),
+                        to.asLong(0),
                         type);
         App.async(ctx, done.thenAccept(s -> ctx.json(SegmentJson.share(s))));
     }
@@ -237,5 +263,41 @@ public final class MetadataController implements Controller {
         segments.sharedToMe(SegmentsController.principal(ctx))
                 .forEach(s -> out.add(SegmentJson.share(s)));
         ctx.json(out);
+    }
+
+    /**
+     * A body's problems, each with its pointer, answered together as one 400 {@code invalid_body}
+     * as {@link SegmentInput} answers a segment's body; at most ten are kept.
+     */
+    private static final class Problems {
+        private final List<Map<String, Object>> list = new ArrayList<>();
+
+        void add(String pointer, String code, String message) {
+            if (list.size() < 10) {
+                list.add(SegmentInput.problem(pointer, code, message));
+            }
+        }
+
+        void unknownFields(JsonNode object, String at, Set<String> known) {
+            object.fieldNames()
+                    .forEachRemaining(
+                            f -> {
+                                if (!known.contains(f)) {
+                                    add(at + "/" + f, "unknown_field", "unknown field " + f);
+                                }
+                            });
+        }
+
+        void throwIfAny() {
+            if (list.isEmpty()) {
+                return;
+            }
+            String first = (String) list.get(0).get("message");
+            throw new ServiceException(
+                    400,
+                    "invalid_body",
+                    list.size() == 1 ? first : "problems in the body; the first: " + first,
+                    list);
+        }
     }
 }

@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
@@ -52,11 +53,28 @@ final class Params {
     }
 
     /**
+     * The parameters that are lists (read by {@link #list}): each may be repeated, its values
+     * adding up. Every other parameter is one value, and {@link #onlyDeclared} refuses it repeated.
+     */
+    static final Set<String> LISTS =
+            Set.of(
+                    "segmentFilter",
+                    "rsids",
+                    "tagNames",
+                    "includeType",
+                    "expansion",
+                    "componentIds");
+
+    /**
      * A comma-delimited list; null when the parameter is absent or names nothing ({@code rsids=}),
      * as the other parameters fall back to their defaults when empty: an empty filter would match
      * nothing.
      */
     static @Nullable List<String> list(Context ctx, String name) {
+        if (!LISTS.contains(name)) {
+            // Read as a list it may be repeated, which onlyDeclared refuses unless it is in LISTS.
+            throw new IllegalArgumentException(name + " is read as a list but not in Params.LISTS");
+        }
         List<String> values =
                 ctx.queryParams(name).stream()
                         .flatMap(v -> Arrays.stream(v.split(",")))
@@ -150,16 +168,27 @@ final class Params {
                 .get();
     }
 
-    /** Rejects query parameters the route does not declare. */
+    /**
+     * Rejects query parameters the route does not declare, and a one-value parameter given more
+     * than once ({@code ?limit=1&limit=1000}): which one was meant is unknown, and the handlers
+     * read the first only. Lists ({@link #LISTS}) may be repeated.
+     */
     static void onlyDeclared(Context ctx, Set<String> declared) {
-        for (String q : ctx.queryParamMap().keySet()) {
-            if (!declared.contains(q)) {
+        for (Map.Entry<String, List<String>> q : ctx.queryParamMap().entrySet()) {
+            String name = q.getKey();
+            if (!declared.contains(name)) {
                 throw ServiceException.badRequest(
                         "unknown_parameter",
                         "unknown query parameter '"
-                                + q
+                                + name
                                 + "'; this endpoint accepts "
                                 + declared.stream().sorted().toList());
+            }
+            if (q.getValue().size() > 1 && !LISTS.contains(name)) {
+                throw ServiceException.badRequest(
+                        "invalid_parameter",
+                        name + " is given " + q.getValue().size() + " times; give it once",
+                        name);
             }
         }
     }

@@ -51,6 +51,14 @@ public final class SegmentList {
     /** A page of a list and the total it was cut from. */
     public record Page<T>(List<T> items, int total) {}
 
+    /**
+     * Oldest change first. {@code modified} is compared as the instant it is, never as text: an
+     * instant on a whole second is written without millis ({@code ...:45Z}), which as text sorts
+     * after {@code ...:45.826Z}.
+     */
+    static final Comparator<StoredSegment> BY_MODIFIED =
+            Comparator.comparing(s -> Instant.parse(s.modified()));
+
     /** The candidates the query's filters keep, in its order, cut to its page. */
     static <T> Page<T> page(Stream<T> candidates, Function<T, StoredSegment> segment, Query q) {
         Comparator<T> order =
@@ -61,8 +69,7 @@ public final class SegmentList {
                                             v -> segment.apply(v).name().toLowerCase(Locale.ROOT))
                                     .thenComparing(v -> segment.apply(v).id());
                     case MODIFIED_DATE ->
-                            Comparator.<T, Instant>comparing(
-                                            v -> Instant.parse(segment.apply(v).modified()))
+                            Comparator.comparing(segment, BY_MODIFIED)
                                     .thenComparing(v -> segment.apply(v).id());
                 };
         if (!q.ascending()) {

@@ -75,7 +75,8 @@ public final class SegmentMetadata {
         store.all(p.workspace()).stream()
                 .map(DefinitionStore.Entry::segment)
                 .filter(s -> !s.deleted() && SegmentService.canSee(p, s))
-                .sorted(Comparator.comparing(StoredSegment::modified))
+                // The most recently changed segment's spelling and description of a name win.
+                .sorted(SegmentList.BY_MODIFIED)
                 .forEach(
                         s ->
                                 s.tags()
@@ -112,8 +113,8 @@ public final class SegmentMetadata {
      * Replaces the tags of each segment of {@code items}, one write per segment in order, each its
      * own compare-and-set. At most {@link #MAX_COMPONENTS} items (400 {@code limit_exceeded}), each
      * segment named once (400 {@code invalid_body}: two items for one segment would leave it
-     * whichever came last, after a useless write). Every item is checked (access, limits) before
-     * any is written.
+     * whichever came last, after a useless write), tag names as {@link #checkTagNames} requires.
+     * Every item is checked (access, limits) before any is written.
      */
     public CompletableFuture<List<TagItem>> setTags(Principal p, List<TagItemInput> items) {
         if (items.size() > MAX_COMPONENTS) {
@@ -141,7 +142,46 @@ public final class SegmentMetadata {
                         List.of(SegmentInput.problem(pointer, "duplicate", message)));
             }
         }
+        checkTagNames(items);
         return inOrder(p, items);
+    }
+
+    /**
+     * The one rule for a tag's name: not blank, and without a comma. Tags are found by name through
+     * comma-delimited lists ({@code tagNames} of {@code GET /segments} and {@code GET
+     * /componentmetadata/tags/tagnames}), so a name with a comma could be written but never found.
+     * (Its length is a limit: {@link SegmentLimits#checkTags}.)
+     */
+    private static void checkTagNames(List<TagItemInput> items) {
+        List<Map<String, Object>> problems = new ArrayList<>();
+        // Ten tell what is wrong; a body of thousands of bad names need not be echoed whole.
+        for (int i = 0; i < items.size() && problems.size() < 10; i++) {
+            List<TagInput> tags = items.get(i).tags();
+            for (int j = 0; j < tags.size() && problems.size() < 10; j++) {
+                String name = tags.get(j).name();
+                String pointer = "/" + i + "/tags/" + j + "/name";
+                if (name.isBlank()) {
+                    problems.add(
+                            SegmentInput.problem(
+                                    pointer, "invalid_value", "a tag's name cannot be blank"));
+                } else if (name.indexOf(',') >= 0) {
+                    problems.add(
+                            SegmentInput.problem(
+                                    pointer,
+                                    "invalid_value",
+                                    "a tag's name cannot contain ',': tagNames lists are"
+                                            + " comma-delimited, so it could not be found"));
+                }
+            }
+        }
+        if (!problems.isEmpty()) {
+            String first = (String) problems.get(0).get("message");
+            throw new ServiceException(
+                    400,
+                    "invalid_body",
+                    problems.size() == 1 ? first : "tag names are refused; the first: " + first,
+                    problems);
+        }
     }
 
     /**
@@ -215,22 +255,36 @@ public final class SegmentMetadata {
         return v.segment().shares().stream().map(s -> new ShareView(id, s)).toList();
     }
 
+    /**
+     * Shares segment {@code id} with a user ({@code shareToType} {@code user}, {@code shareToId} a
+     * positive owner id) or the whole workspace ({@code all}, {@code shareToId} ignored). Sharing
+     * again with the same target answers the share made first and writes nothing: its {@code
+     * shareId} is what a client keeps to unshare, and a new one would invalidate it.
+     */
     public CompletableFuture<ShareView> share(
             Principal p, String id, long shareToId, String shareToType) {
         if (!shareToType.equals("user") && !shareToType.equals("all")) {
             throw ServiceException.badRequest("invalid_value", "shareToType must be user or all");
         }
+        if (shareToType.equals("user") && shareToId < 1) {
+            String message = "shareToId must be the positive id of a user, got " + shareToId;
+            throw new ServiceException(
+                    400,
+                    "invalid_body",
+                    message,
+                    List.of(SegmentInput.problem("/shareToId", "invalid_value", message)));
+        }
         StoredSegment cur = segments.editable(p, id).segment();
         SegmentService.notDeleted(cur);
+        long target = shareType(shareToType, shareToId);
+        for (StoredSegment.Share s : cur.shares()) {
+            if (s.shareToType().equals(shareToType) && s.shareToId() == target) {
+                return CompletableFuture.completedFuture(new ShareView(id, s));
+            }
+        }
         long sid = (RANDOM.nextLong() >>> 12) + 1;
-        StoredSegment.Share share =
-                new StoredSegment.Share(
-                        sid, shareType(shareToType, shareToId), shareToType, edits.now());
+        StoredSegment.Share share = new StoredSegment.Share(sid, target, shareToType, edits.now());
         List<StoredSegment.Share> list = new ArrayList<>(cur.shares());
-        list.removeIf(
-                s ->
-                        s.shareToType().equals(share.shareToType())
-                                && s.shareToId() == share.shareToId());
         list.add(share);
         limits.checkShares(list.size());
         StoredSegment.Builder b = cur.next("shares", SegmentEdits.owner(p), edits.now());
@@ -242,6 +296,7 @@ public final class SegmentMetadata {
         return type.equals("all") ? 0 : id;
     }
 
+    /** Removes a share; its segment must not be deleted (404 {@code deleted}), as for any write. */
     public CompletableFuture<Void> unshare(Principal p, long shareId) {
         DefinitionStore.Entry holder =
                 store.all(p.workspace()).stream()
@@ -252,6 +307,7 @@ public final class SegmentMetadata {
                         .findFirst()
                         .orElseThrow(() -> ServiceException.notFound("share " + shareId));
         StoredSegment cur = segments.editable(p, holder.segment().id()).segment();
+        SegmentService.notDeleted(cur);
         StoredSegment.Builder b = cur.next("shares", SegmentEdits.owner(p), edits.now());
         b.shares = cur.shares().stream().filter(s -> s.shareId() != shareId).toList();
         return edits.writeWithinBudget(b.build(), cur).thenApply(e -> null);

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.cohortflow.service.limits.WorkspaceLimits;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 import org.awaitility.Awaitility;
@@ -219,6 +221,55 @@ class AuthLimitsAndBadInputTest {
         assertThat(r.status()).as(r.toString()).isEqualTo(status);
         assertThat(r.json().get("errorCode").asText()).as(r.toString()).isEqualTo(code);
         assertThat(r.json().get("errorDescription").asText()).isNotBlank();
+    }
+
+    @Test
+    void a_method_a_path_does_not_have_gives_405_with_Allow_naming_the_methods_it_has() {
+        Http alice = t.as("alice");
+        Map<String, String[]> cases = new LinkedHashMap<>();
+        cases.put("PATCH /segments", new String[] {"GET", "POST"});
+        cases.put("PATCH /segments/s_1", new String[] {"GET", "PUT", "DELETE"});
+        cases.put("GET /componentmetadata/tags/tagitems", new String[] {"PUT"});
+        cases.put("PUT /componentmetadata/shares/123", new String[] {"DELETE"});
+        cases.put("DELETE /health", new String[] {"GET"});
+        cases.forEach(
+                (request, allowed) -> {
+                    String[] mp = request.split(" ");
+                    Http.Response r = alice.send(mp[0], mp[1], null);
+                    assertThat(r.status()).as(request + ": " + r).isEqualTo(405);
+                    assertThat(r.json().get("errorCode").asText()).isEqualTo("method_not_allowed");
+                    assertThat(r.header("Allow")).as(request).isNotNull();
+                    assertThat(r.header("Allow").split(",\\s*"))
+                            .as(request)
+                            .containsExactlyInAnyOrder(allowed);
+                });
+        // Whatever the client accepts, and for a method HTTP does not define.
+        assertThat(
+                        alice.header("Accept", "text/html")
+                                .send("PATCH", "/segments", null)
+                                .header("Allow"))
+                .isEqualTo("GET, POST");
+        assertThat(alice.send("FOO", "/segments", null).header("Allow")).isEqualTo("GET, POST");
+    }
+
+    @Test
+    void a_one_value_query_parameter_given_twice_gives_400_naming_it_and_a_list_may_repeat() {
+        Http alice = t.as("alice");
+        for (String query :
+                List.of(
+                        "/segments?limit=1&limit=1000",
+                        "/segments?name=a&name=b",
+                        "/segments?sortDirection=ASC&sortDirection=ASC",
+                        "/componentmetadata/tags?page=0&page=1")) {
+            Http.Response r = alice.get(query);
+            assertThat(r.status()).as(query + ": " + r).isEqualTo(400);
+            assertThat(r.json().get("errorCode").asText()).isEqualTo("invalid_parameter");
+            String name = query.substring(query.indexOf('?') + 1, query.indexOf('='));
+            assertThat(r.json().get("errorDescription").asText()).as(query).startsWith(name + " ");
+        }
+        Http.Response lists =
+                alice.get("/segments?tagNames=a&tagNames=b&expansion=tags&expansion=modified");
+        assertThat(lists.status()).as(lists.toString()).isEqualTo(200);
     }
 
     @Test

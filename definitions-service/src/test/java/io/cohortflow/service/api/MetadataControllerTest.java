@@ -2,6 +2,7 @@ package io.cohortflow.service.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -51,6 +52,10 @@ class MetadataControllerTest {
             list.add(Defs.map("name", tag, "description", "about " + tag));
         }
         return Defs.map("componentType", "segment", "componentId", id, "tags", list);
+    }
+
+    static Map<String, Object> item(String id, Map<String, Object> tag) {
+        return Defs.map("componentType", "segment", "componentId", id, "tags", List.of(tag));
     }
 
     static Http.Response put(Http who, List<Map<String, Object>> items) {
@@ -177,5 +182,182 @@ class MetadataControllerTest {
         Http.Response repeated = delete(Collections.nCopies(150, id));
         assertThat(repeated.status()).as(repeated.toString()).isEqualTo(200);
         assertThat(version(id)).isEqualTo(tagged + 1);
+    }
+
+    static Http.Response share(String id, Object shareToId, String shareToType) {
+        return alice.post(
+                "/componentmetadata/shares",
+                Defs.map(
+                        "componentType",
+                        "segment",
+                        "componentId",
+                        id,
+                        "shareToId",
+                        shareToId,
+                        "shareToType",
+                        shareToType));
+    }
+
+    @Test
+    void POST_shares_again_to_the_same_target_answers_the_first_share_and_writes_no_version() {
+        String id = create(alice, "Shared twice");
+        Http.Response first = share(id, 2, "user");
+        assertThat(first.status()).as(first.toString()).isEqualTo(200);
+        Http.Response everyone = share(id, 0, "all");
+        assertThat(everyone.status()).as(everyone.toString()).isEqualTo(200);
+        long shared = version(id);
+
+        Http.Response again = share(id, 2, "user");
+        assertThat(again.status()).as(again.toString()).isEqualTo(200);
+        assertThat(again.json()).isEqualTo(first.json());
+        // shareToId means nothing for all: any one names the same share.
+        assertThat(share(id, 9, "all").json()).isEqualTo(everyone.json());
+        assertThat(version(id)).isEqualTo(shared);
+        assertThat(alice.get("/componentmetadata/shares/component/segment/" + id).json())
+                .hasSize(2);
+
+        // The shareId first answered still unshares.
+        Http.Response unshare =
+                alice.delete("/componentmetadata/shares/" + first.json().get("shareId").asLong());
+        assertThat(unshare.status()).as(unshare.toString()).isEqualTo(200);
+        Http.Response left = alice.get("/componentmetadata/shares/component/segment/" + id);
+        assertThat(left.json()).hasSize(1);
+        assertThat(left.json().at("/0/shareToType").asText()).isEqualTo("all");
+    }
+
+    @Test
+    void POST_shares_to_a_user_id_that_is_not_positive_gives_400_at_shareToId_writing_nothing() {
+        String id = create(alice, "Shared badly");
+        long before = version(id);
+        for (Object bad : List.of(-7, 0)) {
+            Http.Response r = share(id, bad, "user");
+            assertThat(r.status()).as(r.toString()).isEqualTo(400);
+            assertThat(r.json().get("errorCode").asText()).isEqualTo("invalid_body");
+            assertThat(r.json().at("/errors/0/pointer").asText()).isEqualTo("/shareToId");
+        }
+        Http.Response text = share(id, "2", "user");
+        assertThat(text.status()).as(text.toString()).isEqualTo(400);
+        assertThat(text.json().at("/errors/0/pointer").asText()).isEqualTo("/shareToId");
+        assertThat(text.json().at("/errors/0/code").asText()).isEqualTo("wrong_type");
+        assertThat(version(id)).isEqualTo(before);
+    }
+
+    @Test
+    void DELETE_share_of_a_deleted_segment_gives_404_deleted_and_writes_no_version() {
+        String id = create(alice, "Deleted then unshared");
+        long shareId = share(id, 2, "user").json().get("shareId").asLong();
+        assertThat(alice.delete("/segments/" + id).status()).isEqualTo(200);
+        long deleted = version(id);
+
+        Http.Response r = alice.delete("/componentmetadata/shares/" + shareId);
+        assertThat(r.status()).as(r.toString()).isEqualTo(404);
+        assertThat(r.json().get("errorCode").asText()).isEqualTo("deleted");
+        assertThat(version(id)).isEqualTo(deleted);
+        // As sharing it is refused.
+        assertThat(share(id, 3, "user").json().get("errorCode").asText()).isEqualTo("deleted");
+    }
+
+    @Test
+    void PUT_tagitems_with_a_comma_in_a_tag_name_gives_400_at_that_name_writing_nothing() {
+        String first = create(alice, "Comma 1");
+        String second = create(alice, "Comma 2");
+        long before = version(first);
+        Http.Response r = put(alice, List.of(item(first, "Fine"), item(second, "Ok", "Q4,2026")));
+        assertThat(r.status()).as(r.toString()).isEqualTo(400);
+        assertThat(r.json().get("errorCode").asText()).isEqualTo("invalid_body");
+        assertThat(r.json().at("/errors/0/pointer").asText()).isEqualTo("/1/tags/1/name");
+        assertThat(r.json().at("/errors/0/code").asText()).isEqualTo("invalid_value");
+        assertThat(r.json().get("errorDescription").asText()).contains(",");
+        assertThat(version(first)).isEqualTo(before);
+
+        // A blank name is refused by the same rule, at its pointer.
+        Http.Response blank = put(alice, List.of(item(first, " ")));
+        assertThat(blank.status()).as(blank.toString()).isEqualTo(400);
+        assertThat(blank.json().at("/errors/0/pointer").asText()).isEqualTo("/0/tags/0/name");
+    }
+
+    @Test
+    void PUT_tagitems_with_a_tag_field_of_the_wrong_type_or_unknown_gives_400_at_its_pointer() {
+        String id = create(alice, "Typed tags");
+        long before = version(id);
+        Http.Response wrongType =
+                put(
+                        alice,
+                        List.of(
+                                Defs.map(
+                                        "componentType",
+                                        "segment",
+                                        "componentId",
+                                        id,
+                                        "tags",
+                                        List.of(Defs.map("name", "A", "description", 5)))));
+        assertThat(wrongType.status()).as(wrongType.toString()).isEqualTo(400);
+        assertThat(wrongType.json().get("errorCode").asText()).isEqualTo("invalid_body");
+        assertThat(wrongType.json().at("/errors/0/pointer").asText())
+                .isEqualTo("/0/tags/0/description");
+        assertThat(wrongType.json().at("/errors/0/code").asText()).isEqualTo("wrong_type");
+
+        Http.Response unknown =
+                put(
+                        alice,
+                        List.of(
+                                Defs.map(
+                                        "componentType",
+                                        "segment",
+                                        "componentId",
+                                        id,
+                                        "tags",
+                                        List.of(
+                                                Defs.map("name", "A"),
+                                                Defs.map("name", "B", "colour", "red")))));
+        assertThat(unknown.status()).as(unknown.toString()).isEqualTo(400);
+        assertThat(unknown.json().at("/errors/0/pointer").asText()).isEqualTo("/0/tags/1/colour");
+        assertThat(unknown.json().at("/errors/0/code").asText()).isEqualTo("unknown_field");
+        assertThat(version(id)).isEqualTo(before);
+
+        // Tags as a read answered them (with their id) can be sent back.
+        Http.Response set = put(alice, List.of(item(id, "A")));
+        assertThat(set.status()).as(set.toString()).isEqualTo(200);
+        Http.Response back =
+                put(
+                        alice,
+                        List.of(
+                                Defs.map(
+                                        "componentType",
+                                        "segment",
+                                        "componentId",
+                                        id,
+                                        "tags",
+                                        set.json().get(0).get("tags"))));
+        assertThat(back.status()).as(back.toString()).isEqualTo(200);
+        assertThat(back.json()).isEqualTo(set.json());
+    }
+
+    @Test
+    void GET_tags_spells_a_name_as_the_segment_modified_last_comparing_instants_not_text() {
+        // 12:00:45Z is written without millis: as text it sorts after 12:00:45.826Z.
+        SettableClock clock = new SettableClock(Instant.parse("2026-03-01T12:00:45Z"));
+        try (TestApp app = new TestApp(clock)) {
+            Http a = app.as("alice");
+            String older = create(a, "Older");
+            Map<String, Object> old = Defs.map("name", "Mobile", "description", "old");
+            assertThat(put(a, List.of(item(older, old))).status()).isEqualTo(200);
+            clock.set(Instant.parse("2026-03-01T12:00:45.826Z"));
+            String newer = create(a, "Newer");
+            Map<String, Object> nu = Defs.map("name", "mobile", "description", "new");
+            assertThat(put(a, List.of(item(newer, nu))).status()).isEqualTo(200);
+            assertThat(
+                            a.get("/segments/" + older + "?expansion=modified")
+                                    .json()
+                                    .get("modified")
+                                    .asText())
+                    .isEqualTo("2026-03-01T12:00:45Z");
+
+            Http.Response tags = a.get("/componentmetadata/tags");
+            assertThat(tags.status()).as(tags.toString()).isEqualTo(200);
+            assertThat(tags.json()).hasSize(1);
+            assertThat(tags.json().at("/0/name").asText()).isEqualTo("mobile");
+            assertThat(tags.json().at("/0/description").asText()).isEqualTo("new");
+        }
     }
 }
