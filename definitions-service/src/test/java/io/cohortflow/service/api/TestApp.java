@@ -85,12 +85,33 @@ public final class TestApp implements AutoCloseable {
                 more);
     }
 
+    /** Default limits, and the service's clock (the one its timestamps are read from). */
+    public TestApp(Clock clock) {
+        this(
+                new WorkspaceLimits(100_000, 100),
+                64 * 1024,
+                SegmentLimits.DEFAULT,
+                EngineConfig.DEFAULT.horizon(),
+                List.of(),
+                clock);
+    }
+
     public TestApp(
             WorkspaceLimits limits,
             long maxBody,
             SegmentLimits segmentLimits,
             Duration horizon,
             List<Controller> more) {
+        this(limits, maxBody, segmentLimits, horizon, more, Clock.systemUTC());
+    }
+
+    public TestApp(
+            WorkspaceLimits limits,
+            long maxBody,
+            SegmentLimits segmentLimits,
+            Duration horizon,
+            List<Controller> more,
+            Clock clock) {
         store = new DefinitionStore(log, Duration.ofSeconds(5), callbacks, 5);
         store.start(Duration.ofSeconds(5));
         SegmentService svc =
@@ -104,7 +125,7 @@ public final class TestApp implements AutoCloseable {
                         new Audiences("127.0.0.1:1", "cohortflow.audiences", Duration.ofSeconds(1)),
                         horizon,
                         io.cohortflow.service.segments.EventAttributes.NONE,
-                        Clock.systemUTC());
+                        clock);
         ApiKeys keys = keys();
         app =
                 App.create(
