@@ -135,7 +135,8 @@ export async function editor(main, id) {
       if (segment) {
         // The version this page was opened on: someone else's save since is a 409, not lost.
         const r = (await segments("PUT", "/segments/" + enc(segment.id), { name: name.value, definition: def, version: segment.version })).json;
-        toast("Saved as version " + r.version + ".", "good");
+        // A save that changes nothing writes no version: the answer is the version it was.
+        toast(r.version === segment.version ? "Nothing to save: unchanged." : "Saved as version " + r.version + ".", "good");
         editor(main, segment.id);
       } else {
         const r = (await segments("POST", "/segments", { name: name.value, rsid: "default", definition: def })).json;

@@ -13,6 +13,7 @@ import io.cohortflow.service.segments.Audiences;
 import io.cohortflow.service.segments.DraftEstimator;
 import io.cohortflow.service.segments.DraftPreviews;
 import io.cohortflow.service.segments.MemberExports;
+import io.cohortflow.service.segments.SegmentInput;
 import io.cohortflow.service.segments.SegmentMetadata;
 import io.cohortflow.service.segments.SegmentService;
 import io.cohortflow.service.store.StoredSegment;
@@ -76,7 +77,7 @@ final class SegmentJson {
         if (expansion.contains("publishingStatus")) {
             ObjectNode ps = o.putObject("publishingStatus");
             ps.put("published", s.published());
-            ps.put("status", s.published() ? "published" : "unpublished");
+            ps.put("status", SegmentInput.status(s.published()));
         }
         if (expansion.contains("activations")) {
             o.set(

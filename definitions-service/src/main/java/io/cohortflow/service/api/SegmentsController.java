@@ -139,9 +139,12 @@ public final class SegmentsController implements Controller {
     private void get(Context ctx) {
         Params.locale(ctx);
         Set<String> expansion = Params.expansion(ctx, Set.of());
-        ctx.json(SegmentJson.segment(segments, segments.get(principal(ctx), id(ctx)), expansion));
+        SegmentService.View v = segments.get(principal(ctx), id(ctx));
+        EntityTags.send(ctx, v.segment());
+        ctx.json(SegmentJson.segment(segments, v, expansion));
     }
 
+    /** A write's answer: the segment as the write left it, with its entity tag. */
     private void answer(
             Context ctx,
             CompletableFuture<SegmentService.View> write,
@@ -150,7 +153,10 @@ public final class SegmentsController implements Controller {
         App.async(
                 ctx,
                 write.thenAccept(
-                        v -> ctx.status(status).json(SegmentJson.segment(segments, v, expansion))));
+                        v -> {
+                            EntityTags.send(ctx, v.segment());
+                            ctx.status(status).json(SegmentJson.segment(segments, v, expansion));
+                        }));
     }
 
     private void create(Context ctx) throws Exception {
@@ -173,7 +179,13 @@ public final class SegmentsController implements Controller {
         SegmentInput in = SegmentInput.parse(body);
         answer(
                 ctx,
-                segments.edits().update(principal(ctx), id, in, Params.flag(ctx, "force")),
+                segments.edits()
+                        .update(
+                                principal(ctx),
+                                id,
+                                in,
+                                EntityTags.ifMatch(ctx),
+                                Params.flag(ctx, "force")),
                 expansion,
                 200);
     }
@@ -181,11 +193,18 @@ public final class SegmentsController implements Controller {
     private void delete(Context ctx) {
         Params.locale(ctx);
         CompletableFuture<SegmentService.View> done =
-                segments.edits().delete(principal(ctx), id(ctx), Params.flag(ctx, "force"));
+                segments.edits()
+                        .delete(
+                                principal(ctx),
+                                id(ctx),
+                                EntityTags.ifMatch(ctx),
+                                Params.flag(ctx, "force"));
         App.async(
                 ctx,
                 done.thenAccept(
                         v -> {
+                            // Still readable by id: its tag lets a client restore it conditionally.
+                            EntityTags.send(ctx, v.segment());
                             ObjectNode o = Json.MAPPER.createObjectNode();
                             o.put("status", "ok");
                             o.put("message", "Segment deleted successfully");
@@ -201,7 +220,9 @@ public final class SegmentsController implements Controller {
         boolean force = !published && Params.flag(ctx, "force");
         answer(
                 ctx,
-                segments.edits().publish(principal(ctx), id(ctx), published, force),
+                segments.edits()
+                        .publish(
+                                principal(ctx), id(ctx), published, EntityTags.ifMatch(ctx), force),
                 expansion,
                 200);
     }
@@ -281,17 +302,7 @@ public final class SegmentsController implements Controller {
         Params.locale(ctx);
         Set<String> expansion = Params.expansion(ctx, SegmentJson.EVERYTHING);
         // An optional body {"version": n}, as a PUT's: roll back only if n is still current.
-        Long expected = null;
-        if (!ctx.body().isBlank()) {
-            var body = Bodies.json(ctx);
-            var v = body.isObject() ? body.get("version") : null;
-            if (!body.isObject() || (v != null && !v.isIntegralNumber())) {
-                throw ServiceException.badRequest(
-                        "invalid_body",
-                        "a rollback's body, when given, is {\"version\": <the current version>}");
-            }
-            expected = v == null ? null : v.longValue();
-        }
+        Long expected = ctx.body().isBlank() ? null : SegmentInput.parseRollback(Bodies.json(ctx));
         answer(
                 ctx,
                 segments.edits()
@@ -300,6 +311,7 @@ public final class SegmentsController implements Controller {
                                 id(ctx),
                                 versionParam(ctx),
                                 expected,
+                                EntityTags.ifMatch(ctx),
                                 Params.flag(ctx, "force")),
                 expansion,
                 200);

@@ -2,6 +2,7 @@ package io.cohortflow.service.segments;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.service.ServiceException;
+import io.cohortflow.service.Timestamps;
 import io.cohortflow.service.auth.Principal;
 import io.cohortflow.service.auth.Role;
 import io.cohortflow.service.segments.SegmentService.View;
@@ -10,18 +11,26 @@ import io.cohortflow.service.store.StoredSegment;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The Segments API's edits, free of HTTP: each a new immutable version written through the {@link
  * DefinitionStore} after the checks its kind needs (permissions, validation against the workspace,
- * limits, referential integrity), under the visibility rules of {@link SegmentService}.
+ * limits, referential integrity), under the visibility rules of {@link SegmentService}. An update
+ * or (un)publish that would leave the segment as it is writes nothing and answers the current
+ * version.
+ *
+ * <p>An edit of an existing segment may state which version it is based on, twice over: the body's
+ * {@code version} (409 {@code version_conflict} when it is not current) and the versions an {@code
+ * If-Match} names ({@code ifMatch}: 412 {@code precondition_failed} when none is current; null when
+ * there is no condition). Both are checked in {@link #checkExpected}, before anything else about
+ * the edit, a no-op included.
  */
 public final class SegmentEdits {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -46,7 +55,7 @@ public final class SegmentEdits {
     }
 
     String now() {
-        return Instant.now(clock).truncatedTo(ChronoUnit.MILLIS).toString();
+        return Timestamps.format(Instant.now(clock));
     }
 
     static StoredSegment.Owner owner(Principal p) {
@@ -72,7 +81,9 @@ public final class SegmentEdits {
                     400, "missing_field", missing.get(0).get("message") + "", missing);
         }
         segments.requireDataView(in.rsid());
+        boolean published = in.published() == null || in.published();
         in.requireTagsUnchanged(List.of()); // a new segment has none
+        in.requireStatusUnchanged(published);
         limits.checkInput(in);
         String id = newId(p.workspace());
         JsonNode def = segments.canonical(p, id, in.definition());
@@ -83,7 +94,7 @@ public final class SegmentEdits {
                         id,
                         1,
                         0,
-                        in.published() == null || in.published(),
+                        published,
                         false,
                         def,
                         in.activations(),
@@ -116,7 +127,27 @@ public final class SegmentEdits {
                 .thenApply(e -> new View(e.segment(), e.offset(), false));
     }
 
-    private static void checkExpected(StoredSegment current, @Nullable Long expected) {
+    /**
+     * The one rule of an edit's expectations: the segment must still be at the version the caller
+     * based the edit on, as {@code If-Match} names it (412) and as the body's {@code version} does
+     * (409).
+     *
+     * @param ifMatch the versions an If-Match names; null when there is no condition
+     */
+    private static void checkExpected(
+            StoredSegment current, @Nullable Long expected, @Nullable Set<Long> ifMatch) {
+        if (ifMatch != null && !ifMatch.contains(current.version())) {
+            throw new ServiceException(
+                    412,
+                    "precondition_failed",
+                    "segment "
+                            + current.id()
+                            + " is at version "
+                            + current.version()
+                            + " (ETag \""
+                            + current.version()
+                            + "\"), which If-Match does not name; nothing was changed");
+        }
         if (expected != null && expected != current.version()) {
             throw new ServiceException(
                     409,
@@ -131,17 +162,35 @@ public final class SegmentEdits {
     }
 
     /**
+     * Writes {@code next} unless it changes nothing (see {@link StoredSegment.Builder#changes}):
+     * then the answer is the current version, as a write's would be.
+     */
+    private CompletableFuture<View> writeIfChanged(
+            StoredSegment.Builder next, DefinitionStore.Entry current) {
+        if (!next.changes()) {
+            return CompletableFuture.completedFuture(
+                    new View(current.segment(), current.offset(), false));
+        }
+        return write(next.build(), current.segment());
+    }
+
+    /**
      * PUT: a partial update; only the fields present change. Unpublishing a segment that published
      * segments reference needs {@code force}.
      */
-    public CompletableFuture<View> update(Principal p, String id, SegmentInput in, boolean force) {
-        StoredSegment cur = segments.editable(p, id).segment();
+    public CompletableFuture<View> update(
+            Principal p, String id, SegmentInput in, @Nullable Set<Long> ifMatch, boolean force) {
+        DefinitionStore.Entry entry = segments.editable(p, id);
+        StoredSegment cur = entry.segment();
         SegmentService.notDeleted(cur);
+        // Before any other check: a caller whose view is stale learns that first, not what the
+        // segments referencing this one or the body's content would make of the edit now.
+        checkExpected(cur, in.expectedVersion(), ifMatch);
         if (!force && cur.published() && Boolean.FALSE.equals(in.published())) {
             dependents.requireNone(p, cur, "unpublish", true);
         }
-        checkExpected(cur, in.expectedVersion());
         in.requireTagsUnchanged(cur.tags());
+        in.requireStatusUnchanged(cur.published());
         limits.checkInput(in);
         StoredSegment.Builder b = cur.next("update", owner(p), now());
         if (in.name() != null) {
@@ -157,7 +206,7 @@ public final class SegmentEdits {
         if (in.definition() != null) {
             JsonNode def = segments.canonical(p, id, in.definition());
             b.definition = def;
-        } else if (Boolean.TRUE.equals(in.published())) {
+        } else if (Boolean.TRUE.equals(in.published()) && !cur.published()) {
             requireLiveReferences(p, id, cur); // going live, as through publish
         }
         if (in.published() != null) {
@@ -169,7 +218,7 @@ public final class SegmentEdits {
         if (in.activations() != null) {
             b.activations = in.activations();
         }
-        return write(b.build(), cur);
+        return writeIfChanged(b, entry);
     }
 
     /**
@@ -183,9 +232,11 @@ public final class SegmentEdits {
     }
 
     /** Soft delete; a segment that others reference needs {@code force}. */
-    public CompletableFuture<View> delete(Principal p, String id, boolean force) {
+    public CompletableFuture<View> delete(
+            Principal p, String id, @Nullable Set<Long> ifMatch, boolean force) {
         StoredSegment cur = segments.editable(p, id).segment();
         SegmentService.notDeleted(cur);
+        checkExpected(cur, null, ifMatch);
         if (!force) {
             dependents.requireNone(p, cur, "delete", false);
         }
@@ -194,20 +245,25 @@ public final class SegmentEdits {
         return write(b.build(), cur);
     }
 
-    /** Publish or unpublish; unpublishing one that published segments reference needs force. */
+    /**
+     * Publish or unpublish; unpublishing one that published segments reference needs force. A
+     * segment that is so already is left as it is (no new version).
+     */
     public CompletableFuture<View> publish(
-            Principal p, String id, boolean published, boolean force) {
-        StoredSegment cur = segments.editable(p, id).segment();
+            Principal p, String id, boolean published, @Nullable Set<Long> ifMatch, boolean force) {
+        DefinitionStore.Entry entry = segments.editable(p, id);
+        StoredSegment cur = entry.segment();
         SegmentService.notDeleted(cur);
+        checkExpected(cur, null, ifMatch);
         if (!published && !force && cur.published()) {
             dependents.requireNone(p, cur, "unpublish", true);
         }
-        if (published) {
-            requireLiveReferences(p, id, cur);
+        if (published && !cur.published()) {
+            requireLiveReferences(p, id, cur); // going live
         }
         StoredSegment.Builder b = cur.next(published ? "publish" : "unpublish", owner(p), now());
         b.published = published;
-        return write(b.build(), cur);
+        return writeIfChanged(b, entry);
     }
 
     /**
@@ -215,12 +271,18 @@ public final class SegmentEdits {
      * any write: the other segments have changed since, so the old definition may now close a
      * cycle, name a segment that is gone or unpublished, or exceed the guardrails; and the caller
      * restores it, so it may name only segments the caller may see now. With {@code expected}, a
-     * 409 unless the segment is still at that version (someone saved since the caller looked).
+     * 409 unless the segment is still at that version (someone saved since the caller looked); with
+     * {@code ifMatch}, a 412 unless it names that version.
      */
     public CompletableFuture<View> rollback(
-            Principal p, String id, long version, @Nullable Long expected, boolean force) {
+            Principal p,
+            String id,
+            long version,
+            @Nullable Long expected,
+            @Nullable Set<Long> ifMatch,
+            boolean force) {
         StoredSegment cur = segments.editable(p, id).segment();
-        checkExpected(cur, expected);
+        checkExpected(cur, expected, ifMatch);
         StoredSegment old =
                 store.versions(p.workspace(), id).stream()
                         .filter(s -> s.version() == version)

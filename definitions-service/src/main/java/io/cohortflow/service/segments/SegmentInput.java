@@ -14,7 +14,10 @@ import org.jspecify.annotations.Nullable;
 /**
  * A POST or PUT body, checked field by field: unknown fields and wrong types are errors with a JSON
  * pointer, never silently coerced. Read-only fields that a GET returns (id, owner, created, ...)
- * are accepted and ignored so a client can send back what it read.
+ * are accepted and ignored so a client can send back what it read; those that could be mistaken for
+ * an edit ({@code tags}, {@code publishingStatus.status}) only as the segment has them.
+ *
+ * @param status {@code publishingStatus.status} as sent, checked by {@link #requireStatusUnchanged}
  */
 public record SegmentInput(
         @Nullable String name,
@@ -26,7 +29,8 @@ public record SegmentInput(
         @Nullable List<String> categories,
         @Nullable Map<String, Boolean> activations,
         @Nullable Long expectedVersion,
-        @Nullable JsonNode tags) {
+        @Nullable JsonNode tags,
+        @Nullable String status) {
 
     static final Set<String> WRITABLE =
             Set.of(
@@ -94,24 +98,60 @@ public record SegmentInput(
                 errors.add(problem("/published", "wrong_type", "published must be true or false"));
             }
         }
+        String status = null;
         if (body.has("publishingStatus")) {
             JsonNode ps = body.get("publishingStatus");
-            JsonNode inner = ps.path("published");
-            if (ps.isObject() && inner.isBoolean()) {
-                published = inner.booleanValue();
-            } else if (ps.isObject() && !inner.isMissingNode() && !inner.isNull()) {
-                // Never coerced: {"published": "false"} must not leave a segment live unseen.
-                errors.add(
-                        problem(
-                                "/publishingStatus/published",
-                                "wrong_type",
-                                "published must be true or false"));
-            } else if (!ps.isObject()) {
+            if (!ps.isObject()) {
                 errors.add(
                         problem(
                                 "/publishingStatus",
                                 "wrong_type",
                                 "publishingStatus must be an object like {\"published\": true}"));
+            } else {
+                ps.fieldNames()
+                        .forEachRemaining(
+                                f -> {
+                                    if (!f.equals("published") && !f.equals("status")) {
+                                        errors.add(
+                                                problem(
+                                                        "/publishingStatus/" + f,
+                                                        "unknown_field",
+                                                        "unknown field publishingStatus." + f));
+                                    }
+                                });
+                JsonNode inner = ps.path("published");
+                if (inner.isBoolean()) {
+                    if (published != null && published != inner.booleanValue()) {
+                        // Either could be meant: neither wins silently.
+                        errors.add(
+                                problem(
+                                        "/publishingStatus/published",
+                                        "conflicting_value",
+                                        "publishingStatus.published is "
+                                                + inner.booleanValue()
+                                                + " but published is "
+                                                + published
+                                                + "; send one of them"));
+                    }
+                    published = inner.booleanValue();
+                } else if (!inner.isMissingNode() && !inner.isNull()) {
+                    // Never coerced: {"published": "false"} must not leave a segment live unseen.
+                    errors.add(
+                            problem(
+                                    "/publishingStatus/published",
+                                    "wrong_type",
+                                    "published must be true or false"));
+                }
+                JsonNode st = ps.path("status");
+                if (st.isTextual()) {
+                    status = st.asText();
+                } else if (!st.isMissingNode()) {
+                    errors.add(
+                            problem(
+                                    "/publishingStatus/status",
+                                    "wrong_type",
+                                    "status must be published or unpublished"));
+                }
             }
         }
         List<String> categories = null;
@@ -163,15 +203,71 @@ public record SegmentInput(
                 }
             }
         }
-        Long version = null;
-        if (body.has("version")) {
-            JsonNode v = body.get("version");
-            if (v.canConvertToExactIntegral() && v.isIntegralNumber() && v.asLong() >= 1) {
-                version = v.asLong();
-            } else {
-                errors.add(problem("/version", "wrong_type", "version must be a positive integer"));
-            }
+        Long version = version(body, errors);
+        fail(errors);
+        return new SegmentInput(
+                name,
+                body.has("description"),
+                description,
+                rsid,
+                definition,
+                published,
+                categories,
+                activations,
+                version,
+                body.get("tags"),
+                status);
+    }
+
+    /**
+     * The optional body of a rollback, {@code {"version": n}}: the version the caller saw as
+     * current, checked as a PUT's. Refused as a PUT body's fields are: an unknown field (a typo
+     * such as {@code versoin} would otherwise drop the check unseen) or a version that is not a
+     * positive integer is a 400 {@code invalid_body} with its pointer.
+     *
+     * @return the expected version, null when the body names none
+     */
+    public static @Nullable Long parseRollback(JsonNode body) {
+        if (!body.isObject()) {
+            throw ServiceException.badRequest(
+                    "invalid_body",
+                    "a rollback's body, when given, is {\"version\": <the current version>}");
         }
+        List<Map<String, Object>> errors = new ArrayList<>();
+        body.fieldNames()
+                .forEachRemaining(
+                        f -> {
+                            if (!f.equals("version")) {
+                                errors.add(
+                                        problem(
+                                                "/" + f,
+                                                "unknown_field",
+                                                "unknown field "
+                                                        + f
+                                                        + "; a rollback's body is {\"version\":"
+                                                        + " n}"));
+                            }
+                        });
+        Long version = version(body, errors);
+        fail(errors);
+        return version;
+    }
+
+    /** The expected {@code version} of an edit, if the body has one: a positive integer. */
+    private static @Nullable Long version(JsonNode body, List<Map<String, Object>> errors) {
+        if (!body.has("version")) {
+            return null;
+        }
+        JsonNode v = body.get("version");
+        if (v.canConvertToExactIntegral() && v.isIntegralNumber() && v.asLong() >= 1) {
+            return v.asLong();
+        }
+        errors.add(problem("/version", "wrong_type", "version must be a positive integer"));
+        return null;
+    }
+
+    /** The body's problems, if any, as one 400 {@code invalid_body}. */
+    private static void fail(List<Map<String, Object>> errors) {
         if (!errors.isEmpty()) {
             throw new ServiceException(
                     400,
@@ -183,17 +279,35 @@ public record SegmentInput(
                                     + errors.get(0).get("message"),
                     errors);
         }
-        return new SegmentInput(
-                name,
-                body.has("description"),
-                description,
-                rsid,
-                definition,
-                published,
-                categories,
-                activations,
-                version,
-                body.get("tags"));
+    }
+
+    /** A segment's {@code publishingStatus.status} as answered: published or unpublished. */
+    public static String status(boolean published) {
+        return published ? "published" : "unpublished";
+    }
+
+    /**
+     * {@code publishingStatus.status} is read-only, answered with {@code published}: a body may
+     * carry it as the segment has it before the edit, or as the edit leaves it, so that what a read
+     * answered can be sent back with {@code published} changed or not. Any other value would be an
+     * edit by a read-only field, silently ignored; it is a 400 instead.
+     *
+     * @param current whether the segment is published before the edit (for a new segment: as it is
+     *     created)
+     */
+    void requireStatusUnchanged(boolean current) {
+        boolean next = published == null ? current : published;
+        if (status != null && !status.equals(status(current)) && !status.equals(status(next))) {
+            String message =
+                    "publishingStatus.status is read-only (it follows published); it may be sent"
+                            + " only as "
+                            + status(next);
+            throw new ServiceException(
+                    400,
+                    "invalid_body",
+                    message,
+                    List.of(problem("/publishingStatus/status", "read_only_field", message)));
+        }
     }
 
     /**

@@ -5,6 +5,7 @@ import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.definition.SegmentResolver;
 import io.cohortflow.core.validation.Guardrails;
 import io.cohortflow.service.ServiceException;
+import io.cohortflow.service.config.ServiceConfig;
 import io.cohortflow.service.store.StoredSegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -151,7 +152,9 @@ public record SegmentLimits(
                             + bytes
                             + " bytes; the limit is "
                             + maxDefinitionBytes
-                            + " (cohortflow.segments.maxDefinitionBytes)",
+                            + " ("
+                            + ServiceConfig.MAX_DEFINITION_BYTES.key()
+                            + ")",
                     List.of(
                             SegmentInput.problem(
                                     "/definition",
@@ -178,8 +181,9 @@ public record SegmentLimits(
                             + bytes
                             + " bytes; the limit is "
                             + maxRecordBytes
-                            + " (cohortflow.store.maxRecordBytes): shorten its description, tags"
-                            + " or definition");
+                            + " ("
+                            + ServiceConfig.MAX_RECORD_BYTES.key()
+                            + "): shorten its description, tags or definition");
         }
     }
 

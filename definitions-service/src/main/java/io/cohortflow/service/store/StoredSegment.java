@@ -3,7 +3,9 @@ package io.cohortflow.service.store;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.Keys;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -112,6 +114,25 @@ public record StoredSegment(
         return new Builder(this, change, by, now);
     }
 
+    /**
+     * Whether two definitions are the same JSON. A definition read back from the log and the
+     * canonical form of the same one sent again may hold a number in different node types (an int
+     * and a long are unequal nodes), so unequal trees are compared as their JSON.
+     */
+    static boolean sameDefinition(@Nullable JsonNode a, @Nullable JsonNode b) {
+        return Objects.equals(a, b)
+                || a != null && b != null && Arrays.equals(Json.bytes(a), Json.bytes(b));
+    }
+
+    /**
+     * Whether two activations are the same; none is the empty map, as a read answers it ({@code
+     * {}}), so that sending back what a read answered is no change.
+     */
+    private static boolean sameActivations(
+            @Nullable Map<String, Boolean> a, @Nullable Map<String, Boolean> b) {
+        return Objects.equals(a == null ? Map.of() : a, b == null ? Map.of() : b);
+    }
+
     /** Mutable only while one edit is composed. */
     public static final class Builder {
         private final StoredSegment base;
@@ -146,6 +167,26 @@ public record StoredSegment(
             shares = base.shares;
         }
 
+        /**
+         * Whether the version {@link #build} would make differs from the one it replaces in what a
+         * version stores (its content, tags and shares), leaving out the bookkeeping every version
+         * has of its own (version, replaces, modified, modifiedBy, change). An edit that changes
+         * nothing is not written: a version per unchanged write would only grow the log and push
+         * real versions out of the kept ones.
+         */
+        public boolean changes() {
+            return published != base.published
+                    || deleted != base.deleted
+                    || !sameDefinition(definition, base.definition)
+                    || !sameActivations(activations, base.activations)
+                    || !Objects.equals(name, base.name)
+                    || !Objects.equals(description, base.description)
+                    || !Objects.equals(rsid, base.rsid)
+                    || !Objects.equals(tags, base.tags)
+                    || !Objects.equals(categories, base.categories)
+                    || !Objects.equals(shares, base.shares);
+        }
+
         public StoredSegment build() {
             return new StoredSegment(
                     base.workspace,
@@ -165,7 +206,7 @@ public record StoredSegment(
                     shares,
                     base.created,
                     now,
-                    Objects.equals(definition, base.definition) ? base.definitionLastModified : now,
+                    sameDefinition(definition, base.definition) ? base.definitionLastModified : now,
                     by,
                     change);
         }

@@ -165,6 +165,9 @@ class SegmentLimitsAndReferencesTest {
         assertThat(r.status()).as(r.toString()).isEqualTo(413);
         assertThat(r.json().get("errorCode").asText()).isEqualTo("definition_too_large");
         assertThat(firstError(r).get("pointer").asText()).isEqualTo("/definition");
+        // The key to raise it by, as configured now (not its deprecated camel-case name).
+        assertThat(r.json().get("errorDescription").asText())
+                .endsWith("the limit is 1000 (cohortflow.segments.max-definition-bytes)");
     }
 
     @Test
@@ -188,6 +191,8 @@ class SegmentLimitsAndReferencesTest {
         Http.Response tags = setTags(a, id, 10, 500);
         assertThat(tags.status()).isEqualTo(413);
         assertThat(tags.json().get("errorCode").asText()).isEqualTo("segment_too_large");
+        assertThat(tags.json().get("errorDescription").asText())
+                .contains("the limit is 6000 (cohortflow.store.max-record-bytes)");
         assertThat(a.put("/segments/" + id, Defs.map("name", "Still editable")).status())
                 .isEqualTo(200);
         assertThat(a.delete("/segments/" + id).status()).isEqualTo(200);

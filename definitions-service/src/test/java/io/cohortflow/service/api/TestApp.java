@@ -85,18 +85,7 @@ public final class TestApp implements AutoCloseable {
                 more);
     }
 
-    public TestApp(
-            WorkspaceLimits limits,
-            long maxBody,
-            SegmentLimits segmentLimits,
-            Duration horizon,
-            List<Controller> more) {
-        this(limits, maxBody, segmentLimits, horizon, more, Clock.systemUTC());
-    }
-
-    /**
-     * Default limits, and the service's clock (the segments' {@code created}, {@code modified}).
-     */
+    /** Default limits, and the service's clock (the one its timestamps are read from). */
     public TestApp(Clock clock) {
         this(
                 new WorkspaceLimits(100_000, 100),
@@ -105,6 +94,15 @@ public final class TestApp implements AutoCloseable {
                 EngineConfig.DEFAULT.horizon(),
                 List.of(),
                 clock);
+    }
+
+    public TestApp(
+            WorkspaceLimits limits,
+            long maxBody,
+            SegmentLimits segmentLimits,
+            Duration horizon,
+            List<Controller> more) {
+        this(limits, maxBody, segmentLimits, horizon, more, Clock.systemUTC());
     }
 
     public TestApp(
