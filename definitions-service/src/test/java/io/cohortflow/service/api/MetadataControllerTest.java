@@ -335,7 +335,8 @@ class MetadataControllerTest {
 
     @Test
     void GET_tags_spells_a_name_as_the_segment_modified_last_comparing_instants_not_text() {
-        // 12:00:45Z is written without millis: as text it sorts after 12:00:45.826Z.
+        // Written before timestamps had three fraction digits, 12:00:45 was "12:00:45Z", which as
+        // text sorts after "12:00:45.826Z": the order is the instants', whatever the spelling.
         SettableClock clock = new SettableClock(Instant.parse("2026-03-01T12:00:45Z"));
         try (TestApp app = new TestApp(clock)) {
             Http a = app.as("alice");
@@ -351,7 +352,7 @@ class MetadataControllerTest {
                                     .json()
                                     .get("modified")
                                     .asText())
-                    .isEqualTo("2026-03-01T12:00:45Z");
+                    .isEqualTo("2026-03-01T12:00:45.000Z");
 
             Http.Response tags = a.get("/componentmetadata/tags");
             assertThat(tags.status()).as(tags.toString()).isEqualTo(200);
