@@ -191,7 +191,14 @@ public record SegmentInput(
                 activations = new LinkedHashMap<>();
                 for (var it = a.fields(); it.hasNext(); ) {
                     var e = it.next();
-                    if (!e.getValue().isBoolean()) {
+                    if (e.getKey().isBlank()) {
+                        // A platform the replies would name "" (activations per platform).
+                        errors.add(
+                                problem(
+                                        "/activations/" + e.getKey(),
+                                        "invalid_value",
+                                        "an activation platform is a non-empty name"));
+                    } else if (!e.getValue().isBoolean()) {
                         errors.add(
                                 problem(
                                         "/activations/" + e.getKey(),

@@ -222,6 +222,22 @@ class SegmentWritesTest {
                 .isEqualTo(3);
     }
 
+    /** A platform named "" was stored, and the segmentation API's replies then named it so. */
+    @Test
+    void an_activation_platform_with_a_blank_name_is_400_at_its_pointer() {
+        String id = create("Activated", Defs.mobile());
+        assertInvalidBody(
+                alice.put("/segments/" + id, Defs.map("activations", Defs.map("", true))),
+                "/activations/",
+                "invalid_value");
+        assertInvalidBody(
+                alice.put("/segments/" + id, Defs.map("activations", Defs.map(" ", true))),
+                "/activations/ ",
+                "invalid_value");
+        assertThat(version(id)).isEqualTo(1);
+        ok(alice.put("/segments/" + id, Defs.map("activations", Defs.map("gam", true))));
+    }
+
     @Test
     void publishingStatus_that_contradicts_published_or_edits_by_a_read_only_field_is_400() {
         String id = create("Status", Defs.mobile());
