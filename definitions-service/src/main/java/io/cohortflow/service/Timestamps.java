@@ -3,6 +3,8 @@ package io.cohortflow.service;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeFormatterBuilder;
+import java.time.format.DateTimeParseException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The one format of the timestamps the service stores and answers ({@code created}, {@code
@@ -20,5 +22,21 @@ public final class Timestamps {
     /** {@code t} truncated to the millisecond, always with its three fraction digits. */
     public static String format(Instant t) {
         return MILLIS.format(t);
+    }
+
+    /**
+     * A stored timestamp as answered: in this format, whenever it was written (records written
+     * before it have {@code 2025-11-30T09:00:00Z}, and keep it in the log); text that is not an
+     * instant is answered as stored.
+     */
+    public static @Nullable String answer(@Nullable String stored) {
+        if (stored == null) {
+            return null;
+        }
+        try {
+            return format(Instant.parse(stored));
+        } catch (DateTimeParseException e) {
+            return stored;
+        }
     }
 }

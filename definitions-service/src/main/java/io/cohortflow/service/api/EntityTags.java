@@ -3,6 +3,7 @@ package io.cohortflow.service.api;
 import io.cohortflow.service.ServiceException;
 import io.cohortflow.service.store.StoredSegment;
 import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
@@ -23,9 +24,30 @@ final class EntityTags {
         return "\"" + version + "\"";
     }
 
-    /** Sends the segment's entity tag. */
-    static void send(Context ctx, StoredSegment s) {
-        ctx.header("ETag", of(s.version()));
+    /**
+     * What a segment's answer may hold that changes without a new version: answers with any of it
+     * are not described by the version alone.
+     */
+    static final Set<String> UNVERSIONED =
+            Set.of("compatibility", "propagation", "audienceSize", "audienceLastDay");
+
+    /**
+     * Sends the segment's entity tag with an answer that shows {@code expansion}. Javalin answers
+     * 304, with no body, whenever the request's {@code If-None-Match} equals the {@code ETag} sent,
+     * whatever the method: right for a read whose body the version alone determines, wrong for a
+     * write (it happened; its answer would be lost) and for a read of fields that change without a
+     * new version (the compatibility, propagation or audience a client cached would stay). There
+     * the tag is left out of that one answer: the client sent it, so it has it.
+     */
+    static void send(Context ctx, StoredSegment s, Set<String> expansion) {
+        String tag = of(s.version());
+        boolean versioned =
+                ctx.method() == HandlerType.GET
+                        && expansion.stream().noneMatch(UNVERSIONED::contains);
+        if (!versioned && tag.equals(ctx.header("If-None-Match"))) {
+            return;
+        }
+        ctx.header("ETag", tag);
     }
 
     /**

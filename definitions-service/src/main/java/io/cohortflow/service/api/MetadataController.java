@@ -224,9 +224,9 @@ public final class MetadataController implements Controller {
         }
         String type = typeNode.isTextual() ? typeNode.asText() : "user";
         JsonNode to = b.path("shareToId");
-        if (to.isMissingNode()
-                ? type.equals("user")
-                : !(to.isIntegralNumber() && to.canConvertToLong())) {
+        // With the whole org ("all") there is no user: the id is ignored, whatever it holds.
+        if (type.equals("user")
+                && (to.isMissingNode() || !(to.isIntegralNumber() && to.canConvertToLong()))) {
             problems.add("/shareToId", "wrong_type", "shareToId must be the integer id of a user");
         }
         problems.throwIfAny();

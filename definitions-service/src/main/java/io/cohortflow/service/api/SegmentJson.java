@@ -9,6 +9,7 @@ import io.cohortflow.core.estimate.AudienceEstimate;
 import io.cohortflow.core.estimate.Preview;
 import io.cohortflow.core.eval.MembershipChange;
 import io.cohortflow.core.validation.ValidationResult;
+import io.cohortflow.service.Timestamps;
 import io.cohortflow.service.segments.Audiences;
 import io.cohortflow.service.segments.DraftEstimator;
 import io.cohortflow.service.segments.DraftPreviews;
@@ -96,11 +97,11 @@ final class SegmentJson {
             o.set("propagation", propagation(svc.propagationOf(v)));
         }
         if (expansion.contains("modified")) {
-            o.put("modified", s.modified());
+            o.put("modified", Timestamps.answer(s.modified()));
         }
-        o.put("created", s.created());
+        o.put("created", Timestamps.answer(s.created()));
         if (expansion.contains("definitionLastModified")) {
-            o.put("definitionLastModified", s.definitionLastModified());
+            o.put("definitionLastModified", Timestamps.answer(s.definitionLastModified()));
         }
         o.put("version", s.version());
         if (v.template()) {
@@ -291,7 +292,7 @@ final class SegmentJson {
         o.put("componentId", s.componentId());
         o.put("shareToId", s.share().shareToId());
         o.put("shareToType", s.share().shareToType());
-        o.put("created", s.share().created());
+        o.put("created", Timestamps.answer(s.share().created()));
         return o;
     }
 }

@@ -7,6 +7,7 @@ import io.cohortflow.core.contract.AudienceRecord;
 import io.cohortflow.core.contract.EstimateRequest;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.service.ServiceException;
+import io.cohortflow.service.Timestamps;
 import io.cohortflow.service.auth.Principal;
 import io.cohortflow.service.segments.DraftEstimator;
 import io.cohortflow.service.segments.DraftPreviews;
@@ -140,7 +141,7 @@ public final class SegmentsController implements Controller {
         Params.locale(ctx);
         Set<String> expansion = Params.expansion(ctx, Set.of());
         SegmentService.View v = segments.get(principal(ctx), id(ctx));
-        EntityTags.send(ctx, v.segment());
+        EntityTags.send(ctx, v.segment(), expansion);
         ctx.json(SegmentJson.segment(segments, v, expansion));
     }
 
@@ -154,7 +155,7 @@ public final class SegmentsController implements Controller {
                 ctx,
                 write.thenAccept(
                         v -> {
-                            EntityTags.send(ctx, v.segment());
+                            EntityTags.send(ctx, v.segment(), expansion);
                             ctx.status(status).json(SegmentJson.segment(segments, v, expansion));
                         }));
     }
@@ -204,7 +205,7 @@ public final class SegmentsController implements Controller {
                 done.thenAccept(
                         v -> {
                             // Still readable by id: its tag lets a client restore it conditionally.
-                            EntityTags.send(ctx, v.segment());
+                            EntityTags.send(ctx, v.segment(), Set.of());
                             ObjectNode o = Json.MAPPER.createObjectNode();
                             o.put("status", "ok");
                             o.put("message", "Segment deleted successfully");
@@ -270,7 +271,7 @@ public final class SegmentsController implements Controller {
             ObjectNode o = out.addObject();
             o.put("version", v.version());
             o.put("change", v.change());
-            o.put("modified", v.modified());
+            o.put("modified", Timestamps.answer(v.modified()));
             o.putObject("modifiedBy")
                     .put("id", v.modifiedBy().id())
                     .put("name", v.modifiedBy().name());

@@ -210,8 +210,11 @@ class MetadataControllerTest {
         Http.Response again = share(id, 2, "user");
         assertThat(again.status()).as(again.toString()).isEqualTo(200);
         assertThat(again.json()).isEqualTo(first.json());
-        // shareToId means nothing for all: any one names the same share.
+        // shareToId means nothing for all: any one names the same share, whatever it holds.
         assertThat(share(id, 9, "all").json()).isEqualTo(everyone.json());
+        Http.Response text = share(id, "x", "all");
+        assertThat(text.status()).as(text.toString()).isEqualTo(200);
+        assertThat(text.json()).isEqualTo(everyone.json());
         assertThat(version(id)).isEqualTo(shared);
         assertThat(alice.get("/componentmetadata/shares/component/segment/" + id).json())
                 .hasSize(2);
@@ -334,9 +337,9 @@ class MetadataControllerTest {
     }
 
     @Test
-    void GET_tags_spells_a_name_as_the_segment_modified_last_comparing_instants_not_text() {
-        // Written before timestamps had three fraction digits, 12:00:45 was "12:00:45Z", which as
-        // text sorts after "12:00:45.826Z": the order is the instants', whatever the spelling.
+    void GET_tags_spells_a_name_as_the_segment_modified_last() {
+        // Within one second. (Written before timestamps had three fraction digits, 12:00:45 was
+        // "12:00:45Z", which as text sorts after "12:00:45.826Z": the order is the instants'.)
         SettableClock clock = new SettableClock(Instant.parse("2026-03-01T12:00:45Z"));
         try (TestApp app = new TestApp(clock)) {
             Http a = app.as("alice");

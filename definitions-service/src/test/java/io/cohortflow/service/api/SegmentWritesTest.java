@@ -222,6 +222,39 @@ class SegmentWritesTest {
                 .isEqualTo(3);
     }
 
+    /**
+     * Javalin answers 304 with no body whenever If-None-Match equals the ETag sent, whatever the
+     * method: a write that happened lost its answer, and a read of fields that change without a new
+     * version (compatibility) kept a client's stale copy.
+     */
+    @Test
+    void if_none_match_answers_304_only_for_a_read_the_version_alone_describes() {
+        String id = create("Cached", Defs.mobile());
+        Http cached = alice.header("If-None-Match", "\"2\"");
+        Http.Response put = cached.put("/segments/" + id, Defs.map("name", "Cached v2"));
+        assertThat(put.status()).as(put.toString()).isEqualTo(200);
+        assertThat(put.json().get("version").asLong()).isEqualTo(2);
+        assertThat(version(id)).isEqualTo(2);
+
+        Http.Response live = cached.get("/segments/" + id + "?expansion=compatibility");
+        assertThat(live.status()).as(live.toString()).isEqualTo(200);
+        assertThat(live.json().get("compatibility")).isNotNull();
+
+        Http.Response plain = cached.get("/segments/" + id + "?expansion=definition");
+        assertThat(plain.status()).as(plain.toString()).isEqualTo(304);
+        assertThat(alice.get("/segments/" + id).header("ETag")).isEqualTo("\"2\"");
+    }
+
+    /** A record written before timestamps had a fixed format is answered in it all the same. */
+    @Test
+    void a_stored_timestamp_of_another_spelling_is_answered_with_three_fraction_digits() {
+        assertThat(io.cohortflow.service.Timestamps.answer("2025-11-30T09:00:00Z"))
+                .isEqualTo("2025-11-30T09:00:00.000Z");
+        assertThat(io.cohortflow.service.Timestamps.answer("2025-11-30T09:00:00.123456Z"))
+                .isEqualTo("2025-11-30T09:00:00.123Z");
+        assertThat(io.cohortflow.service.Timestamps.answer("not a time")).isEqualTo("not a time");
+    }
+
     /** A platform named "" was stored, and the segmentation API's replies then named it so. */
     @Test
     void an_activation_platform_with_a_blank_name_is_400_at_its_pointer() {
