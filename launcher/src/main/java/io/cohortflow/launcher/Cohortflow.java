@@ -56,6 +56,9 @@ public final class Cohortflow implements Callable<Integer> {
         cli.addSubcommand(
                 "export-members",
                 new ExportCommand(s -> LauncherConfig.from(s).withDataDirDefaults()));
+        // Every command has -V (mixinStandardHelpOptions), and picocli does not inherit the
+        // version provider: without it 'cohortflow segments -V' printed nothing.
+        useVersion(cli, new Version());
         // What is wrong and where to read more, not the whole usage under every mistake.
         cli.setParameterExceptionHandler(
                 (e, args) -> {
@@ -72,8 +75,10 @@ public final class Cohortflow implements Callable<Integer> {
                     return cmd.getCommandSpec().exitCodeOnInvalidInput();
                 });
         // A command that fails says why in a line (with its causes), not with a stack trace:
-        // input it cannot use (a file that is not there, JSON it cannot read, a setting or option
-        // out of range) is a usage error (2), anything else a failure (1).
+        // input it cannot use (a file that is not there, JSON the user gave that it cannot read,
+        // a setting or option out of range) is a usage error (2), anything else a failure (1):
+        // an answer of the service (or of Flink's REST API) that does not parse is no user's
+        // mistake, so a JsonProcessingException as such is not "wrong input".
         cli.setExecutionExceptionHandler(
                 (e, cmd, parsed) -> {
                     cmd.getErr().println("cohortflow: " + Cohortflow.reasons(e));
@@ -81,6 +86,12 @@ public final class Cohortflow implements Callable<Integer> {
                     return wrongInput(e) ? cmd.getCommandSpec().exitCodeOnInvalidInput() : 1;
                 });
         return cli;
+    }
+
+    /** {@code version} for {@code cmd} and all its subcommands, however deep. */
+    private static void useVersion(CommandLine cmd, CommandLine.IVersionProvider version) {
+        cmd.getCommandSpec().versionProvider(version);
+        cmd.getSubcommands().values().forEach(sub -> useVersion(sub, version));
     }
 
     /** The messages of {@code e} and its causes, each once. */
@@ -99,7 +110,7 @@ public final class Cohortflow implements Callable<Integer> {
         return e instanceof IllegalArgumentException
                 || e instanceof java.nio.file.NoSuchFileException
                 || e instanceof java.nio.file.AccessDeniedException
-                || e instanceof com.fasterxml.jackson.core.JsonProcessingException;
+                || e instanceof SegmentsCommand.WrongInput;
     }
 
     @Override

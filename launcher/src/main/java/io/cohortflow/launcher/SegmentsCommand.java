@@ -93,6 +93,7 @@ final class SegmentsCommand {
         /** The service's answer, or null after saying on standard error that none came. */
         @Nullable HttpResponse<String> request(
                 CommandLine cmd, String method, String path, @Nullable String body) {
+            check(cmd);
             // The Segments API names the workspace in a header; the segmentation and users API
             // (/ccs) takes it from the key alone.
             boolean segmentsApi = !path.startsWith("/ccs/");
@@ -153,6 +154,24 @@ final class SegmentsCommand {
             }
         }
 
+        /**
+         * Refuses, as wrong arguments (2), a --timeout the HTTP client would reject (0 or less) and
+         * a --url it cannot send to ("localhost:8080" parses as a URI whose scheme is "localhost").
+         */
+        void check(CommandLine cmd) {
+            if (timeoutSeconds <= 0) {
+                throw new CommandLine.ParameterException(
+                        cmd, "--timeout must be positive, got " + timeoutSeconds);
+            }
+            String scheme = url.getScheme();
+            if (scheme == null
+                    || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
+                    || url.getHost() == null) {
+                throw new CommandLine.ParameterException(
+                        cmd, "--url must be an http:// or https:// URL, got " + url);
+            }
+        }
+
         /** Sends and prints: see {@link #print}. */
         int send(CommandLine cmd, String method, String path, @Nullable String body) {
             return print(cmd, request(cmd, method, path, body));
@@ -210,11 +229,64 @@ final class SegmentsCommand {
         }
     }
 
-    /** A JSON document from a file, or standard input for {@code -}. */
-    static String read(String file) throws IOException {
-        return file.equals("-")
-                ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
-                : Files.readString(Path.of(file));
+    /**
+     * Input the user gave that cannot be used (a file that is not there, a directory, an empty
+     * document, text that is not JSON): wrong arguments (2), unlike an answer of the service that
+     * cannot be read, which is a failure (1).
+     */
+    static final class WrongInput extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        WrongInput(String message) {
+            super(message);
+        }
+    }
+
+    /** A JSON document as the user gave it: its text (sent as it is) and its tree. */
+    record Document(String text, JsonNode json) {}
+
+    /**
+     * The JSON document in a file, or standard input for {@code -}: a missing file, a directory, an
+     * empty document or one that is not JSON is {@link WrongInput} naming the file (and, for JSON
+     * it cannot read, the line and column).
+     */
+    static Document read(String file) throws IOException {
+        String name = file.equals("-") ? "standard input" : file;
+        String text;
+        if (file.equals("-")) {
+            text = new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
+        } else {
+            Path p = Path.of(file);
+            if (Files.isDirectory(p)) {
+                throw new WrongInput(file + ": is a directory");
+            }
+            try {
+                text = Files.readString(p);
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new WrongInput(file + ": no such file");
+            } catch (java.nio.file.AccessDeniedException e) {
+                throw new WrongInput(file + ": permission denied");
+            } catch (java.nio.charset.MalformedInputException e) {
+                throw new WrongInput(file + ": not UTF-8 text");
+            }
+        }
+        if (text.isBlank()) {
+            throw new WrongInput(name + ": empty");
+        }
+        try {
+            return new Document(text, Json.MAPPER.readTree(text));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            // The parser's own words, without its "Source: ..." and location suffix.
+            com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+            throw new WrongInput(
+                    name
+                            + ": not JSON"
+                            + (at == null
+                                    ? ""
+                                    : " at line " + at.getLineNr() + ", column " + at.getColumnNr())
+                            + ": "
+                            + e.getOriginalMessage());
+        }
     }
 
     /**
@@ -328,28 +400,54 @@ final class SegmentsCommand {
                                 + " standard input.")
         String file;
 
+        // No default here: a whole segment's own rsid wins over "default", not over --rsid given.
         @Option(
                 names = "--rsid",
-                defaultValue = "default",
-                description = "The data view to validate against (default: ${DEFAULT-VALUE}).")
-        String rsid;
+                description =
+                        "The data view to validate against (default: the document's 'rsid' when"
+                                + " it is a whole segment, else 'default').")
+        @Nullable String rsid;
 
         @Override
         public Integer call() throws IOException {
-            JsonNode doc = Json.MAPPER.readTree(read(file));
-            JsonNode definition = doc.has("definition") ? doc.get("definition") : doc;
+            JsonNode doc = read(file).json();
+            boolean segment = doc.has("definition");
+            JsonNode definition = segment ? doc.get("definition") : doc;
+            String dataView =
+                    rsid != null
+                            ? rsid
+                            : segment && doc.path("rsid").isTextual()
+                                    ? doc.get("rsid").asText()
+                                    : "default";
             CommandLine cmd = spec.commandLine();
             HttpResponse<String> r =
                     service.request(
                             cmd,
                             "POST",
-                            "/segments/validate" + query(Map.of("rsid", rsid)),
+                            "/segments/validate" + query(Map.of("rsid", dataView)),
                             Json.MAPPER.writeValueAsString(definition));
             int code = print(cmd, r);
             if (code != 0) {
                 return code;
             }
-            return Json.MAPPER.readTree(r.body()).path("valid").asBoolean(false) ? 0 : 1;
+            JsonNode answer;
+            try {
+                answer = Json.MAPPER.readTree(r.body());
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                answer = null;
+            }
+            if (answer == null || !answer.isObject()) {
+                // The service's fault (or a proxy's), not the user's: a failure, not exit 2.
+                cmd.getErr()
+                        .println(
+                                "cohortflow: the service answered HTTP "
+                                        + r.statusCode()
+                                        + " with a body that is not a JSON object: cannot tell"
+                                        + " whether the definition is valid");
+                cmd.getErr().flush();
+                return 1;
+            }
+            return answer.path("valid").asBoolean(false) ? 0 : 1;
         }
     }
 
@@ -359,7 +457,7 @@ final class SegmentsCommand {
             description =
                     "Estimates a draft's audience (POST /segments/estimate): the job evaluates it"
                             + " over a uniform sample of the users it holds; prints the size, its"
-                            + " 95 % interval and the sample.")
+                            + " 95 %% interval and the sample.")
     static final class Estimate implements Callable<Integer> {
         @Mixin Service service;
         @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -379,8 +477,7 @@ final class SegmentsCommand {
 
         @Override
         public Integer call() throws IOException {
-            String body = read(file);
-            Json.MAPPER.readTree(body); // refuse what is not JSON here, with the parser's words
+            String body = read(file).text(); // refuses what is not JSON here
             Map<String, Object> q = new LinkedHashMap<>();
             q.put("sample", sample);
             return service.send(spec.commandLine(), "POST", "/segments/estimate" + query(q), body);
@@ -404,8 +501,7 @@ final class SegmentsCommand {
 
         @Override
         public Integer call() throws IOException {
-            String body = read(file);
-            Json.MAPPER.readTree(body); // refuse what is not JSON here, with the parser's words
+            String body = read(file).text(); // refuses what is not JSON here
             return service.send(spec.commandLine(), "POST", "/segments", body);
         }
     }

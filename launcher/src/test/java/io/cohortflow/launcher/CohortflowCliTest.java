@@ -242,4 +242,223 @@ class CohortflowCliTest {
                 .doesNotContain("\tat ");
         assertThat(dir.resolve("data").resolve("kafka")).doesNotExist();
     }
+
+    /** A server answering POST /segments/validate with {@code body}, recording the queries. */
+    static HttpServer validateServer(String body, java.util.List<String> queries)
+            throws java.io.IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext(
+                "/segments/validate",
+                x -> {
+                    queries.add(String.valueOf(x.getRequestURI().getQuery()));
+                    x.getRequestBody().readAllBytes();
+                    byte[] b = body.getBytes(StandardCharsets.UTF_8);
+                    x.sendResponseHeaders(200, b.length);
+                    x.getResponseBody().write(b);
+                    x.close();
+                });
+        server.start();
+        return server;
+    }
+
+    int validate(HttpServer server, String... args) {
+        String[] all = new String[args.length + 8];
+        all[0] = "segments";
+        all[1] = "validate";
+        System.arraycopy(args, 0, all, 2, args.length);
+        int i = args.length + 2;
+        all[i++] = "--url";
+        all[i++] = "http://127.0.0.1:" + server.getAddress().getPort();
+        all[i++] = "--api-key";
+        all[i++] = "k";
+        all[i++] = "--org";
+        all[i] = "o";
+        return run(all);
+    }
+
+    /** A 2xx whose body is not JSON is the service's fault: a failure (1), not wrong arguments. */
+    @Test
+    void a_validate_answer_that_is_not_json_is_a_failure_not_wrong_arguments(@TempDir Path dir)
+            throws Exception {
+        String definition =
+                Files.writeString(dir.resolve("d.json"), "{\"func\":\"segment\"}").toString();
+        java.util.List<String> queries = new java.util.concurrent.CopyOnWriteArrayList<>();
+        HttpServer server = validateServer("<html>proxy says hello</html>", queries);
+        try {
+            assertThat(validate(server, definition)).isEqualTo(1);
+            assertThat(err.toString())
+                    .contains("cohortflow: the service answered HTTP 200")
+                    .contains("not a JSON object")
+                    .doesNotContain("Try 'cohortflow")
+                    .doesNotContain("\tat ");
+        } finally {
+            server.stop(0);
+        }
+        HttpServer valid = validateServer("{\"valid\":true}", queries);
+        try {
+            assertThat(validate(valid, definition)).isZero();
+        } finally {
+            valid.stop(0);
+        }
+    }
+
+    /** A whole segment's own rsid is the data view, unless --rsid names one. */
+    @Test
+    void validate_takes_a_whole_segments_rsid_unless_rsid_is_given(@TempDir Path dir)
+            throws Exception {
+        String segment =
+                Files.writeString(
+                                dir.resolve("s.json"),
+                                "{\"name\":\"n\",\"rsid\":\"web-prod\",\"definition\":{}}")
+                        .toString();
+        String definition = Files.writeString(dir.resolve("d.json"), "{}").toString();
+        java.util.List<String> queries = new java.util.concurrent.CopyOnWriteArrayList<>();
+        HttpServer server = validateServer("{\"valid\":true}", queries);
+        try {
+            assertThat(validate(server, segment)).isZero();
+            assertThat(validate(server, segment, "--rsid", "other")).isZero();
+            assertThat(validate(server, segment, "--rsid", "default")).isZero();
+            assertThat(validate(server, definition)).isZero();
+            assertThat(queries)
+                    .containsExactly("rsid=web-prod", "rsid=other", "rsid=default", "rsid=default");
+        } finally {
+            server.stop(0);
+        }
+        assertThat(run("segments", "validate", "--help")).isZero();
+        assertThat(out.toString().replaceAll("\\s+", " "))
+                .contains("the document's 'rsid' when it is a whole segment, else 'default'");
+    }
+
+    /** Input the user gave that cannot be used: exit 2 naming the file and what is wrong. */
+    @Test
+    void a_file_that_cannot_be_used_exits_2_saying_what_is_wrong_with_it(@TempDir Path dir)
+            throws Exception {
+        String[] key = {"--api-key", "k", "--org", "o", "--url", "http://127.0.0.1:9"};
+        java.util.function.Function<String, Integer> validate =
+                f -> {
+                    String[] a = new String[key.length + 3];
+                    a[0] = "segments";
+                    a[1] = "validate";
+                    a[2] = f;
+                    System.arraycopy(key, 0, a, 3, key.length);
+                    return run(a);
+                };
+        assertThat(validate.apply(dir.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("cohortflow: " + dir + ": is a directory");
+
+        String missing = dir.resolve("missing.json").toString();
+        assertThat(validate.apply(missing)).isEqualTo(2);
+        assertThat(err.toString()).contains("cohortflow: " + missing + ": no such file");
+
+        String bad = Files.writeString(dir.resolve("bad.json"), "{\n  \"a\": tru\n}").toString();
+        assertThat(validate.apply(bad)).isEqualTo(2);
+        assertThat(err.toString())
+                .contains("cohortflow: " + bad + ": not JSON at line 2, column")
+                .doesNotContain("Source:")
+                .doesNotContain("REDACTED")
+                .doesNotContain("\tat ");
+
+        String empty = Files.writeString(dir.resolve("empty.json"), "  \n").toString();
+        assertThat(validate.apply(empty)).isEqualTo(2);
+        assertThat(err.toString()).contains("cohortflow: " + empty + ": empty");
+        assertThat(run("segments", "create", empty, "--api-key", "k", "--org", "o")).isEqualTo(2);
+        assertThat(err.toString()).contains(empty + ": empty");
+
+        java.io.InputStream in = System.in;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream(new byte[0]));
+            assertThat(validate.apply("-")).isEqualTo(2);
+            assertThat(err.toString()).contains("cohortflow: standard input: empty");
+        } finally {
+            System.setIn(in);
+        }
+    }
+
+    @Test
+    void a_timeout_that_is_not_positive_or_a_url_without_http_exits_2_naming_the_option() {
+        assertThat(run("segments", "list", "--api-key", "k", "--org", "o", "--timeout", "0"))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains("--timeout must be positive, got 0");
+        assertThat(run("users", "get", "u", "--api-key", "k", "--timeout", "-5")).isEqualTo(2);
+        assertThat(err.toString()).contains("--timeout must be positive, got -5");
+        assertThat(
+                        run(
+                                "segments",
+                                "list",
+                                "--api-key",
+                                "k",
+                                "--org",
+                                "o",
+                                "--url",
+                                "localhost:8080"))
+                .isEqualTo(2);
+        assertThat(err.toString())
+                .contains("--url must be an http:// or https:// URL, got localhost:8080");
+        assertThat(run("users", "get", "u", "--api-key", "k", "--url", "ftp://h/")).isEqualTo(2);
+        assertThat(err.toString()).contains("--url must be an http:// or https:// URL");
+    }
+
+    /**
+     * Every description is a format string (picocli formats it, and warns on every help when it
+     * cannot); the export's and the backfill's name the formats they take.
+     */
+    @Test
+    void help_texts_format_and_name_every_format() {
+        CommandLine cli = Cohortflow.commandLine();
+        java.util.List<String> broken = new java.util.ArrayList<>();
+        java.util.ArrayDeque<CommandLine> todo = new java.util.ArrayDeque<>(java.util.List.of(cli));
+        while (!todo.isEmpty()) {
+            CommandLine c = todo.pop();
+            todo.addAll(c.getSubcommands().values());
+            java.util.List<String> texts =
+                    new java.util.ArrayList<>(
+                            java.util.List.of(c.getCommandSpec().usageMessage().description()));
+            c.getCommandSpec()
+                    .options()
+                    .forEach(o -> texts.addAll(java.util.List.of(o.description())));
+            for (String t : texts) {
+                try {
+                    String.format(t);
+                } catch (java.util.IllegalFormatException e) {
+                    broken.add(c.getCommandSpec().qualifiedName() + ": " + t);
+                }
+            }
+        }
+        assertThat(broken).isEmpty();
+        assertThat(
+                        String.join(
+                                " ",
+                                cli.getSubcommands()
+                                        .get("export-members")
+                                        .getCommandSpec()
+                                        .usageMessage()
+                                        .description()))
+                .contains("Parquet");
+        assertThat(
+                        String.join(
+                                " ",
+                                cli.getSubcommands()
+                                        .get("backfill")
+                                        .getCommandSpec()
+                                        .findOption("--input-table")
+                                        .description()))
+                .contains("'avro'", "'parquet'");
+    }
+
+    @Test
+    void every_command_prints_the_version() {
+        for (String[] cmd :
+                new String[][] {
+                    {"-V"},
+                    {"run", "-V"},
+                    {"segments", "-V"},
+                    {"segments", "validate", "--version"},
+                    {"users", "get", "-V"},
+                    {"backfill", "-V"},
+                    {"export-members", "-V"}
+                }) {
+            assertThat(run(cmd)).as(String.join(" ", cmd)).isZero();
+            assertThat(out.toString()).as(String.join(" ", cmd)).startsWith("cohortflow ");
+        }
+    }
 }

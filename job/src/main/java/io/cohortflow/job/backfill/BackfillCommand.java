@@ -51,7 +51,8 @@ public final class BackfillCommand implements Callable<Integer> {
             paramLabel = "<history.sql>",
             description =
                     "Instead of --input: a SQL file defining tables (CREATE TABLE ... WITH"
-                            + " ('connector' = 'filesystem', 'format' = 'csv' | 'json', ...)) and,"
+                            + " ('connector' = 'filesystem', 'format' = 'csv' | 'json' | 'avro' |"
+                            + " 'parquet', ...)) and,"
                             + " last, the query mapping their columns to user_id, name, time"
                             + " [, workspace, properties, session_id, view_id] (docs/backfill.md).")
     @Nullable String inputTable;

@@ -27,7 +27,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {
             "Writes the members of one or all segments, as the job's newest checkpoint or a"
-                    + " savepoint holds them, as JSON lines or CSV (a Flink batch job reading the"
+                    + " savepoint holds them, as JSON lines, CSV or Parquet (--format; a Flink"
+                    + " batch job reading the"
                     + " snapshot: the running job is not disturbed). The service's"
                     + " GET /segments/{id}/members pages over the newest export."
         },
