@@ -52,9 +52,9 @@ public final class SegmentList {
     public record Page<T>(List<T> items, int total) {}
 
     /**
-     * Oldest change first. {@code modified} is compared as the instant it is, never as text: an
-     * instant on a whole second is written without millis ({@code ...:45Z}), which as text sorts
-     * after {@code ...:45.826Z}.
+     * Oldest change first. {@code modified} is compared as the instant it is, never as text: a
+     * record written before timestamps had a fixed format holds a whole second without millis
+     * ({@code ...:45Z}), which as text sorts after {@code ...:45.826Z}.
      */
     static final Comparator<StoredSegment> BY_MODIFIED =
             Comparator.comparing(s -> Instant.parse(s.modified()));

@@ -218,14 +218,13 @@ public final class SegmentMetadata {
     /** Replaces the tags of one segment; no new version when it has those tags already. */
     private CompletableFuture<TagItem> setTags(Principal p, String id, List<TagInput> tags) {
         StoredSegment cur = segments.editable(p, id).segment();
-        List<StoredSegment.Tag> next = tagged(p, cur, tags);
-        if (next.equals(cur.tags())) {
-            // A version per unchanged write would only grow the log and push real versions out
-            // of the kept ones; the answer is the same as a write's.
+        StoredSegment.Builder b = cur.next("tags", SegmentEdits.owner(p), edits.now());
+        b.tags = tagged(p, cur, tags);
+        if (!b.changes()) {
+            // Unchanged tags write no version, as no other edit that changes nothing does (the
+            // rule is Builder.changes); the answer is the same as a write's.
             return CompletableFuture.completedFuture(new TagItem(id, cur.tags()));
         }
-        StoredSegment.Builder b = cur.next("tags", SegmentEdits.owner(p), edits.now());
-        b.tags = next;
         return edits.writeWithinBudget(b.build(), cur)
                 .thenApply(e -> new TagItem(id, e.segment().tags()));
     }
