@@ -299,7 +299,9 @@ class ConsoleBrowserTest {
         // A second version, its diff against the first, and a roll back to the first.
         editUntilValid("\"tech\"", "\"science\"");
         browser.findElement(By.cssSelector(".editor button[type=submit]")).click();
-        visible(By.xpath("//p[contains(., 'version 2')]"));
+        // The page's own line, drawn once it has read the segment again: the toast says the
+        // version first, and a write of the API's before that read would be the page's version.
+        visible(By.xpath("//p[@class='sub' and contains(., 'version 2 ')]"));
         browser.findElement(By.xpath("//tr[td[1][starts-with(., '1')]]//button[text()='Diff']"))
                 .click();
         WebElement diff = visible(By.cssSelector("pre.diff"));
@@ -308,7 +310,9 @@ class ConsoleBrowserTest {
         screenshot("editor-diff");
         browser.findElement(By.xpath("//button[text()='Roll back']")).click();
         await().until(ExpectedConditions.alertIsPresent()).accept();
-        visible(By.xpath("//p[contains(., 'version 3')]"));
+        // The page's own line, drawn once it has read the segment again: the toast says the
+        // version first, and a write of the API's before that read would be the page's version.
+        visible(By.xpath("//p[@class='sub' and contains(., 'version 3 ')]"));
         assertThat(browser.findElement(By.id("definition")).getAttribute("value"))
                 .contains("\"tech\"");
 
