@@ -73,6 +73,22 @@ class ClusterRehearsalIT {
         JsonNode cohorts = Json.MAPPER.readTree(answer.body()).get("cohorts");
         assertThat(cohorts.toString()).contains(sport);
         awaitEachEnteredOnce(List.of(user));
+        // The job's default state backend took in a real cluster, the job's jar leaving Flink's
+        // modules to its lib directory: the state's changes are uploaded beside the checkpoints.
+        Path changelog = cluster.checkpoints().resolve("changelog");
+        Awaitility.await("the state changelog written under " + changelog)
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(500))
+                .until(() -> regularFiles(changelog) > 0);
+    }
+
+    private static long regularFiles(Path dir) throws java.io.IOException {
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (var files = java.nio.file.Files.walk(dir)) {
+            return files.filter(java.nio.file.Files::isRegularFile).count();
+        }
     }
 
     @Test

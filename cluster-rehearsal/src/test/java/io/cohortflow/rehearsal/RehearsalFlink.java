@@ -115,6 +115,8 @@ final class RehearsalFlink {
                                 "execution.checkpointing.dir: " + checkpoints().toUri(),
                                 "execution.checkpointing.savepoint-dir: "
                                         + work.resolve("savepoints").toUri(),
+                                "state.changelog.dstl.dfs.base-path: "
+                                        + checkpoints().resolve("changelog").toUri(),
                                 "io.tmp.dirs: "
                                         + Files.createDirectories(work.resolve("flink-tmp")),
                                 // Each process's port is its own: see startFlinkProcess.

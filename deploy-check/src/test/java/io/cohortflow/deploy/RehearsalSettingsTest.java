@@ -187,6 +187,10 @@ class RehearsalSettingsTest {
             assertThat(jobmanager.get(dir))
                     .as("docker/compose.yaml jobmanager FLINK_PROPERTIES %s", dir)
                     .isNotBlank();
+            // The taskmanagers write the checkpoints and the changelog: the same places.
+            assertThat(taskmanager.get(dir))
+                    .as("docker/compose.yaml taskmanager FLINK_PROPERTIES %s", dir)
+                    .isEqualTo(jobmanager.get(dir));
         }
         JsonNode env = compose.at("/services/jobmanager/environment");
         assertThat(env.path("COHORTFLOW_JOB_CHECKPOINT_DIR").asText())

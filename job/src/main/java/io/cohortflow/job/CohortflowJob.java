@@ -181,14 +181,25 @@ public final class CohortflowJob {
             f.setString("state.backend.rocksdb.localdir", c.stateLocalDir());
         }
         f.setString("execution.checkpointing.dir", c.checkpointDir());
+        // Set either way, so that the job's setting wins over a cluster's.
+        f.setString("state.changelog.enabled", Boolean.toString(c.stateChangelog()));
         if (c.stateChangelog()) {
             // The changes go where the checkpoints go; RocksDB is materialized in the background
             // (Flink's default, every 10 minutes), which a restore then replays the log onto.
-            f.setString("state.changelog.enabled", "true");
+            // These two reach the task managers of a mini cluster (the launcher, the tests) only:
+            // a cluster's task managers create the log's storage from their own configuration,
+            // and without these keys there keep it in memory and in every checkpoint's metadata
+            // (the rehearsal's logs showed it), so every deployment sets them (docker/, k8s/).
             f.setString("state.changelog.storage", "filesystem");
             f.setString(
                     "state.changelog.dstl.dfs.base-path",
                     c.checkpointDir().replaceAll("/+$", "") + "/changelog");
+            // A restore in Flink's default NO_CLAIM mode needs a full first checkpoint, which the
+            // changelog cannot take: every checkpoint after it fails, and the memberships, which
+            // commit with checkpoints, never appear (RecoveryTest, the rehearsal's restarts). So
+            // every restore claims its snapshot, whoever asked for it (`flink run -s`, the
+            // operator, the launcher): Flink owns it and deletes it once newer ones subsume it.
+            f.setString("execution.state-recovery.claim-mode", "CLAIM");
         }
         f.setString("execution.checkpointing.interval", c.checkpointInterval().toMillis() + " ms");
         f.setString("execution.checkpointing.mode", "EXACTLY_ONCE");

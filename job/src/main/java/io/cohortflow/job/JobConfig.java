@@ -140,12 +140,13 @@ public record JobConfig(
     public static final Setting<Boolean> STATE_CHANGELOG =
             Setting.bool(
                     "cohortflow.job.state-changelog",
-                    false,
+                    true,
                     "Flink's changelog state backend over RocksDB: a checkpoint uploads the state's"
                             + " changes (under the checkpoint directory, in changelog/) instead of"
                             + " flushing RocksDB, so it pauses the segmentation task for about 5 ms"
-                            + " instead of 30-60 and synchronous requests wait less (docs/job.md,"
-                            + " \"Configuration\"); every state write is then also logged.");
+                            + " instead of 20-60 and synchronous requests wait less (docs/job.md,"
+                            + " \"Configuration\"); every state write is then also logged. false:"
+                            + " RocksDB's own incremental checkpoints alone.");
 
     public static final Setting<Integer> HISTORY_CAP =
             Setting.integer(

@@ -19,6 +19,7 @@ import java.util.stream.Stream;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /** Failure and restart: exactly-once memberships across a crash, state across a savepoint. */
@@ -27,19 +28,20 @@ class RecoveryTest extends KafkaJobTest {
 
     @Test
     void a_failure_mid_stream_loses_and_duplicates_no_membership_change() throws Exception {
-        crashMidStream(config("crash", Map.of()));
+        JobConfig c = config("crash", Map.of());
+        crashMidStream(c);
+        // The default took: the state's changes were written beside the checkpoints.
+        Path changelog = Path.of(java.net.URI.create(c.checkpointDir())).resolve("changelog");
+        assertThat(regularFiles(changelog)).isPositive();
     }
 
     @Test
-    void with_the_state_changelog_a_failure_loses_and_duplicates_nothing_either() throws Exception {
-        JobConfig c = config("changelog", Map.of(JobConfig.STATE_CHANGELOG.key(), "true"));
+    void without_the_state_changelog_a_failure_loses_and_duplicates_nothing_either()
+            throws Exception {
+        JobConfig c = config("no-changelog", Map.of(JobConfig.STATE_CHANGELOG.key(), "false"));
         crashMidStream(c);
-        // The setting took: the state's changes were written beside the checkpoints.
-        java.nio.file.Path changelog =
-                java.nio.file.Path.of(java.net.URI.create(c.checkpointDir())).resolve("changelog");
-        try (var files = java.nio.file.Files.walk(changelog)) {
-            assertThat(files.filter(java.nio.file.Files::isRegularFile).count()).isPositive();
-        }
+        assertThat(Path.of(java.net.URI.create(c.checkpointDir())).resolve("changelog"))
+                .doesNotExist();
     }
 
     private void crashMidStream(JobConfig c) throws Exception {
@@ -106,6 +108,64 @@ class RecoveryTest extends KafkaJobTest {
             assertThat(rocksDbFiles(working)).isNotEmpty();
         } finally {
             second.cancel().get();
+        }
+    }
+
+    /**
+     * The upgrade to the changelog default: a job that ran without it stops with a native savepoint
+     * (RocksDB's own files, as its retained checkpoints are) and the new job, with it, resumes from
+     * there with its users' state.
+     */
+    @Test
+    void a_savepoint_taken_without_the_changelog_restores_into_a_job_with_it() throws Exception {
+        JobConfig c = config("upgrade", Map.of());
+        long t0 = Instant.now().minus(Duration.ofDays(1)).toEpochMilli();
+        segment(c, "ws", "readers", 1, 0, true, false, threePageviewsIn(7));
+        Configuration without = new Configuration();
+        without.setString("state.changelog.enabled", "false");
+        JobClient first =
+                start(
+                        c,
+                        new SegmentationFunction(
+                                SegmentationSettings.of(
+                                        c, KafkaConnectors.definitionsEndOffset(c), true)),
+                        without);
+        events(c, "ws", "frank", event("Pageview", t0), event("Pageview", t0 + 1000));
+        events(
+                c,
+                "ws",
+                "grace",
+                event("Pageview", t0),
+                event("Pageview", t0 + 1),
+                event("Pageview", t0 + 2));
+        awaitCommitted(c.topics().memberships(), r -> count(r, "user_id", "grace") == 1, WAIT);
+        String savepoint =
+                first.stopWithSavepoint(
+                                false,
+                                dir.resolve("native-savepoints").toUri().toString(),
+                                SavepointFormatType.NATIVE)
+                        .get();
+        Path changelog = Path.of(java.net.URI.create(c.checkpointDir())).resolve("changelog");
+        assertThat(changelog).as("the first job ran without the changelog").doesNotExist();
+        JobClient second = restart(c, savepoint);
+        try {
+            // frank's third view counts only with his first two restored.
+            events(c, "ws", "frank", event("Pageview", t0 + 2000));
+            List<JsonNode> m =
+                    awaitCommitted(
+                            c.topics().memberships(), r -> count(r, "user_id", "frank") == 1, WAIT);
+            assertThat(m).hasSize(2);
+            Awaitility.await("the restored job logs its state's changes")
+                    .atMost(WAIT)
+                    .until(() -> Files.isDirectory(changelog) && regularFiles(changelog) > 0);
+        } finally {
+            second.cancel().get();
+        }
+    }
+
+    private static long regularFiles(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile).count();
         }
     }
 

@@ -124,8 +124,10 @@ public final class CohortflowStack implements AutoCloseable {
             Path used = config.dataDir().resolve("bootstrap-used");
             boolean bootstrap = fromBootstrap(cutover, used, snapshot);
             if (bootstrap) {
-                // A backfill not started from yet: it replaces the job's state, left in place
-                // (NO_CLAIM). Later starts, with the setting still there, use the job's own.
+                // A backfill not started from yet: it replaces the job's state. Later starts,
+                // with the setting still there, use the job's own. The job claims the savepoint
+                // with its state changelog on (CohortflowJob.flinkConfiguration), and leaves it
+                // in place (Flink's NO_CLAIM) with it off.
                 conf.setString("execution.state-recovery.path", cutover.savepoint());
                 LOG.info("starting the job from the backfill savepoint {}", cutover.savepoint());
             } else if (snapshot.isPresent()) {
