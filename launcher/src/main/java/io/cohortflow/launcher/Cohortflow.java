@@ -3,6 +3,7 @@ package io.cohortflow.launcher;
 import io.cohortflow.job.backfill.BackfillCommand;
 import io.cohortflow.job.export.ExportCommand;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
@@ -48,6 +49,20 @@ public final class Cohortflow implements Callable<Integer> {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+    /**
+     * The first argument as a mistyped command, or null when it is none (no argument, an existing
+     * file, a path, a name with an extension). {@code cohortflow segmnets list} read 'segmnets' as
+     * the settings file of {@code run}, and the user learnt of a file that is not there (or, with
+     * 'list' after it, of an unmatched argument) instead of the typo.
+     */
+    @Nullable UnknownCommand mistyped() {
+        if (config == null || !UnknownCommand.isMistypedCommand(config.toString())) {
+            return null;
+        }
+        return UnknownCommand.of(
+                spec.commandLine(), config.toString(), "and no settings file of that name");
+    }
+
     /** The command line, ready to execute; tests give it their own output streams. */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Cohortflow());
@@ -63,8 +78,16 @@ public final class Cohortflow implements Callable<Integer> {
         cli.setParameterExceptionHandler(
                 (e, args) -> {
                     CommandLine cmd = e.getCommandLine();
+                    if (e instanceof CommandLine.UnmatchedArgumentException u) {
+                        e = unknownCommand(u, args);
+                    }
                     cmd.getErr().println("cohortflow: " + e.getMessage());
-                    if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, cmd.getErr())) {
+                    if (e instanceof UnknownCommand u) {
+                        u.hints().forEach(cmd.getErr()::println);
+                    }
+                    if (e instanceof UnknownCommand
+                            || !CommandLine.UnmatchedArgumentException.printSuggestions(
+                                    e, cmd.getErr())) {
                         cmd.getErr()
                                 .println(
                                         "Try '"
@@ -86,6 +109,33 @@ public final class Cohortflow implements Callable<Integer> {
                     return wrongInput(e) ? cmd.getCommandSpec().exitCodeOnInvalidInput() : 1;
                 });
         return cli;
+    }
+
+    /**
+     * {@code e} as an {@link UnknownCommand} when the first argument it left unmatched is a
+     * mistyped command, else {@code e} as it is: {@code cohortflow segmnets list} (the word taken
+     * for the settings file, 'list' left over), {@code cohortflow segments lsit} (a command that
+     * takes only commands). Picocli's message listed every argument from there on, and its
+     * suggestions compare letter pairs, so they miss two letters swapped.
+     */
+    private static CommandLine.ParameterException unknownCommand(
+            CommandLine.UnmatchedArgumentException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        List<String> unmatched = e.getUnmatched();
+        if (cmd.getCommand() instanceof Cohortflow top) {
+            // Only as the first argument: in 'cohortflow --port 8080' the option is the mistake.
+            UnknownCommand mistyped = top.mistyped();
+            return mistyped != null && args.length > 0 && args[0].equals(top.config.toString())
+                    ? mistyped
+                    : e;
+        }
+        if (cmd.getSubcommands().isEmpty()
+                || !cmd.getCommandSpec().positionalParameters().isEmpty()
+                || unmatched.isEmpty()
+                || !UnknownCommand.looksLikeCommand(unmatched.get(0))) {
+            return e;
+        }
+        return UnknownCommand.of(cmd, unmatched.get(0), "");
     }
 
     /** {@code version} for {@code cmd} and all its subcommands, however deep. */
@@ -115,6 +165,10 @@ public final class Cohortflow implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        UnknownCommand mistyped = mistyped();
+        if (mistyped != null) {
+            throw mistyped;
+        }
         CommandLine run = spec.commandLine().getSubcommands().get("run");
         RunCommand command = run.getCommand();
         command.config = config;

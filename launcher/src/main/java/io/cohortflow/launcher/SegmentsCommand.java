@@ -130,27 +130,102 @@ final class SegmentsCommand {
                 return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
             } catch (HttpTimeoutException e) {
                 if (e instanceof HttpConnectTimeoutException) {
-                    cmd.getErr().println("cohortflow: no answer from " + url + ": " + e);
-                    cmd.getErr().flush();
-                    return null;
+                    return unreachable(cmd, e);
                 }
                 // Sent, and perhaps applied: "could not be reached" (3) would invite a retry that
                 // creates a second segment or applies the events twice.
+                boolean reads = method.equals("GET") || method.equals("HEAD");
                 throw new SentWithoutAnswer(
-                        method
+                        "no answer from "
+                                + url
+                                + ": "
+                                + method
                                 + " "
                                 + path
-                                + " was sent and got no answer within "
+                                + " timed out after "
                                 + timeoutSeconds
-                                + " s: it may have been applied (check before retrying; --timeout"
-                                + " waits longer)");
+                                + " s (--timeout)"
+                                + (reads
+                                        ? ""
+                                        : "; it was sent, so it may have been applied: check"
+                                                + " before retrying"));
             } catch (IOException e) {
-                cmd.getErr().println("cohortflow: no answer from " + url + ": " + e);
-                cmd.getErr().flush();
-                return null;
+                return unreachable(cmd, e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return null;
+            }
+        }
+
+        /** Says on standard error why nothing answered and where; null (exit 3) to return. */
+        private @Nullable HttpResponse<String> unreachable(CommandLine cmd, IOException e) {
+            cmd.getErr().println("cohortflow: no answer from " + url + ": " + whyNoAnswer(e));
+            cmd.getErr().flush();
+            return null;
+        }
+
+        /**
+         * What happened, in words: the connection refused (with where to start the system when it
+         * is this machine's), not made in time, the host unknown, or the connection closed without
+         * an answer.
+         */
+        String whyNoAnswer(IOException e) {
+            if (e instanceof HttpConnectTimeoutException) {
+                // A request's timeout bounds its connection too.
+                long within = Math.min(CONNECT_TIMEOUT.toSeconds(), timeoutSeconds);
+                return "no connection within "
+                        + within
+                        + " s"
+                        + (within == timeoutSeconds ? " (--timeout)" : "");
+            }
+            if (causedBy(e, java.nio.channels.UnresolvedAddressException.class)) {
+                return "unknown host " + url.getHost();
+            }
+            if (e instanceof java.net.ConnectException) {
+                String why = connectFailure(e);
+                if (!why.startsWith("connection refused")) {
+                    return why;
+                }
+                // Nothing listens there: the likely mistake is a system not started, or an
+                // address that is not the service's.
+                return why
+                        + (isLoopback(url.getHost())
+                                ? " (is the system running? start it with launcher/run.sh)"
+                                : " (is the service running there? --url or COHORTFLOW_URL"
+                                        + " names it)");
+            }
+            if (causedBy(e, java.io.EOFException.class)) {
+                return "the connection was closed without an answer";
+            }
+            return Cohortflow.reasons(e);
+        }
+
+        /**
+         * Why a connection failed, as the system said it ("connection refused", "no route to
+         * host"). The JDK 17 HttpClient loses that: it retries a failed connect on the channel the
+         * failure closed and reports the retry's ClosedChannelException without a message
+         * (JDK-8361249), so a plain connect to the same address asks again.
+         */
+        private String connectFailure(IOException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof java.net.SocketException && t.getMessage() != null) {
+                    return lowerFirst(t.getMessage());
+                }
+            }
+            int port =
+                    url.getPort() >= 0
+                            ? url.getPort()
+                            : url.getScheme().equalsIgnoreCase("https") ? 443 : 80;
+            long within = Math.min(CONNECT_TIMEOUT.toMillis(), timeoutSeconds * 1000L);
+            try (java.net.Socket s = new java.net.Socket()) {
+                s.connect(new java.net.InetSocketAddress(url.getHost(), port), (int) within);
+                return "could not connect (it accepts connections now: try again)";
+            } catch (java.net.UnknownHostException u) {
+                return "unknown host " + url.getHost();
+            } catch (java.net.SocketTimeoutException t) {
+                return "no connection within " + within / 1000 + " s";
+            } catch (IOException io) {
+                return io.getMessage() == null ? "could not connect" : lowerFirst(io.getMessage());
             }
         }
 
@@ -187,8 +262,34 @@ final class SegmentsCommand {
         }
     }
 
+    /** How long a connection may take, whatever --timeout (which bounds it too) allows. */
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+
     private static final HttpClient HTTP =
-            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
+
+    private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** "Connection refused" as "connection refused", to follow a colon. */
+    private static String lowerFirst(String s) {
+        return s.isEmpty() ? s : Character.toLowerCase(s.charAt(0)) + s.substring(1);
+    }
+
+    /** Whether {@code host} is this machine (by name or address, without asking DNS). */
+    static boolean isLoopback(String host) {
+        String h = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+        return h.equalsIgnoreCase("localhost")
+                || h.startsWith("127.")
+                || h.equals("::1")
+                || h.equals("0:0:0:0:0:0:0:1");
+    }
 
     /**
      * Prints an answer: 0 with its JSON on standard output for a 2xx, otherwise 1 with the status

@@ -118,7 +118,212 @@ class CohortflowCliTest {
                                 "--org",
                                 "o"))
                 .isEqualTo(3);
-        assertThat(err.toString()).contains("no answer from http://127.0.0.1:" + closed);
+        assertThat(err.toString())
+                .contains(
+                        "cohortflow: no answer from http://127.0.0.1:"
+                                + closed
+                                + ": connection refused (is the system running? start it with"
+                                + " launcher/run.sh)")
+                .doesNotContain("java.net.");
+    }
+
+    /**
+     * No answer says what happened and where: a server that accepts and never answers times out
+     * after --timeout (a failure, 1: the request was sent; one that writes may have been applied),
+     * one that closes the connection says so, and a connection not made in time says within what
+     * (3: the service could not be reached).
+     */
+    @Test
+    void no_answer_says_what_happened_and_where(@TempDir Path dir) throws Exception {
+        String segment = Files.writeString(dir.resolve("s.json"), "{\"name\":\"n\"}").toString();
+        java.util.List<java.net.Socket> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                ServerSocket closing = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread silentAccepts =
+                    new Thread(
+                            () -> {
+                                try {
+                                    while (true) {
+                                        held.add(silent.accept()); // reads nothing, answers nothing
+                                    }
+                                } catch (java.io.IOException closed) {
+                                    // the test is over
+                                }
+                            });
+            Thread closingAccepts =
+                    new Thread(
+                            () -> {
+                                try {
+                                    while (true) {
+                                        closing.accept().close();
+                                    }
+                                } catch (java.io.IOException closed) {
+                                    // the test is over
+                                }
+                            });
+            silentAccepts.setDaemon(true);
+            closingAccepts.setDaemon(true);
+            silentAccepts.start();
+            closingAccepts.start();
+            String silentUrl = "http://127.0.0.1:" + silent.getLocalPort();
+            String[] key = {"--api-key", "k", "--org", "o", "--timeout", "1"};
+
+            assertThat(run(concat(new String[] {"segments", "list", "--url", silentUrl}, key)))
+                    .isEqualTo(1);
+            assertThat(err.toString())
+                    .contains(
+                            "cohortflow: no answer from "
+                                    + silentUrl
+                                    + ": GET /segments timed out after 1 s (--timeout)")
+                    .doesNotContain("may have been applied", "\tat ");
+
+            assertThat(
+                            run(
+                                    concat(
+                                            new String[] {
+                                                "segments", "create", segment, "--url", silentUrl
+                                            },
+                                            key)))
+                    .isEqualTo(1);
+            assertThat(err.toString())
+                    .contains(
+                            "cohortflow: no answer from "
+                                    + silentUrl
+                                    + ": POST /segments timed out after 1 s (--timeout); it was"
+                                    + " sent, so it may have been applied: check before retrying");
+
+            String closingUrl = "http://127.0.0.1:" + closing.getLocalPort();
+            assertThat(run(concat(new String[] {"segments", "list", "--url", closingUrl}, key)))
+                    .isEqualTo(3);
+            assertThat(err.toString())
+                    .contains(
+                            "cohortflow: no answer from "
+                                    + closingUrl
+                                    + ": the connection was closed without an answer");
+
+            // A listening socket whose queue is full (it accepts nobody): Linux drops the next
+            // connection's SYN, so it is not made in time. Elsewhere the queue may not fill.
+            boolean filled = false;
+            for (int i = 0; i < 8 && !filled; i++) {
+                java.net.Socket s = new java.net.Socket();
+                held.add(s);
+                try {
+                    s.connect(new InetSocketAddress("127.0.0.1", full.getLocalPort()), 200);
+                } catch (java.net.SocketTimeoutException e) {
+                    filled = true;
+                }
+            }
+            org.junit.jupiter.api.Assumptions.assumeTrue(filled, "the accept queue did not fill");
+            String fullUrl = "http://127.0.0.1:" + full.getLocalPort();
+            assertThat(run(concat(new String[] {"segments", "list", "--url", fullUrl}, key)))
+                    .isEqualTo(3);
+            assertThat(err.toString())
+                    .contains(
+                            "cohortflow: no answer from "
+                                    + fullUrl
+                                    + ": no connection within 1 s (--timeout)");
+        } finally {
+            for (java.net.Socket s : held) {
+                s.close();
+            }
+        }
+    }
+
+    static String[] concat(String[] a, String[] b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
+    /**
+     * A word that is neither a command nor an existing file is a mistyped command (exit 2), named
+     * with the commands close to it and all there are; not a settings file that is not there.
+     */
+    @Test
+    void a_mistyped_command_exits_2_naming_it_and_the_commands() {
+        String commands = "Commands: run, backfill, segments, users, help, export-members";
+        assertThat(run("segmnets", "list")).isEqualTo(2);
+        assertThat(err.toString())
+                .contains(
+                        "cohortflow: unknown command 'segmnets' (and no settings file of that name)",
+                        "Did you mean 'cohortflow segments'?",
+                        commands,
+                        "Try 'cohortflow --help' for more information.")
+                .doesNotContain("configuration file", "Unmatched", "\tat ");
+        assertThat(run("lsit")).isEqualTo(2);
+        assertThat(err.toString())
+                .contains(
+                        "cohortflow: unknown command 'lsit'",
+                        "Did you mean 'cohortflow segments list'?",
+                        commands);
+        assertThat(run("get", "u1")).isEqualTo(2);
+        assertThat(err.toString())
+                .contains(
+                        "Did you mean one of: 'cohortflow segments get', 'cohortflow users get'?");
+        assertThat(run("bakfill", "--input", "h")).isEqualTo(2);
+        assertThat(err.toString()).contains("Did you mean 'cohortflow backfill'?");
+        assertThat(run("xyzzy")).isEqualTo(2);
+        assertThat(err.toString())
+                .contains("cohortflow: unknown command 'xyzzy'", commands)
+                .doesNotContain("Did you mean");
+
+        // One level down: a command that takes only commands.
+        assertThat(run("segments", "lsit", "--api-key", "k")).isEqualTo(2);
+        assertThat(err.toString())
+                .contains(
+                        "cohortflow: unknown command 'lsit'",
+                        "Did you mean 'cohortflow segments list'?",
+                        "Commands: list, get, validate, estimate, create",
+                        "Try 'cohortflow segments --help' for more information.")
+                .doesNotContain("Unmatched");
+        assertThat(run("users", "eras", "u1")).isEqualTo(2);
+        assertThat(err.toString()).contains("Did you mean 'cohortflow users erase'?");
+    }
+
+    /**
+     * What is not a word, or is an existing file, is still the settings file to start with: a path,
+     * a name with an extension, a file of a word's name in the working directory.
+     */
+    @Test
+    void a_path_a_name_with_an_extension_or_an_existing_file_is_still_the_settings_file(
+            @TempDir Path dir) throws Exception {
+        assertThat(run("prod.conf")).isEqualTo(2);
+        assertThat(err.toString())
+                .contains("no configuration file prod.conf")
+                .doesNotContain("unknown command");
+        String missing = dir.resolve("settings").toString();
+        assertThat(run(missing)).isEqualTo(2);
+        assertThat(err.toString())
+                .contains("no configuration file " + missing)
+                .doesNotContain("unknown command");
+
+        // A file named like a word: read as settings (its bad port stops the start).
+        Path word = Path.of("cohortflow-cli-test-" + ProcessHandle.current().pid());
+        assertThat(UnknownCommand.isMistypedCommand(word.toString())).isTrue();
+        try {
+            Files.writeString(word, "cohortflow.kafka.port=ninety\n");
+            assertThat(UnknownCommand.isMistypedCommand(word.toString())).isFalse();
+            assertThat(run(word.toString())).isEqualTo(2);
+            assertThat(err.toString())
+                    .contains("cohortflow.kafka.port must be an integer from 0 to 65535")
+                    .doesNotContain("unknown command");
+        } finally {
+            Files.deleteIfExists(word);
+        }
+    }
+
+    @Test
+    void close_commands_are_one_edit_away_or_two_for_long_names_or_a_beginning() {
+        assertThat(UnknownCommand.close("lsit", "list")).isTrue(); // two letters swapped
+        assertThat(UnknownCommand.close("Segments", "segments")).isTrue();
+        assertThat(UnknownCommand.close("segmnts", "segments")).isTrue();
+        assertThat(UnknownCommand.close("sgemnets", "segments")).isTrue(); // two edits, long
+        assertThat(UnknownCommand.close("exp", "export-members")).isTrue();
+        assertThat(UnknownCommand.close("rn", "run")).isTrue();
+        assertThat(UnknownCommand.close("xyzzy", "users")).isFalse();
+        assertThat(UnknownCommand.close("gt", "list")).isFalse();
+        assertThat(UnknownCommand.close("ls", "list")).isFalse(); // two edits, short
     }
 
     /**
@@ -199,7 +404,10 @@ class CohortflowCliTest {
                                     "1"))
                     .isEqualTo(1);
             assertThat(err.toString())
-                    .contains("was sent and got no answer within 1 s", "may have been applied")
+                    .contains(
+                            "cohortflow: no answer from "
+                                    + url
+                                    + ": GET /ccs/v1/users/slow timed out after 1 s (--timeout)")
                     .doesNotContain("\tat ");
         } finally {
             server.stop(0);
