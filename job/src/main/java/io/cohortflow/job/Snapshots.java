@@ -1,5 +1,6 @@
 package io.cohortflow.job;
 
+import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -8,6 +9,9 @@ import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.apache.flink.runtime.checkpoint.Checkpoints;
+import org.apache.flink.runtime.checkpoint.metadata.CheckpointMetadata;
+import org.apache.flink.runtime.state.changelog.ChangelogStateBackendHandle;
 
 /**
  * The job's snapshots on a local filesystem, as the processes beside it find them: the launcher
@@ -47,5 +51,27 @@ public final class Snapshots {
             }
         }
         return best;
+    }
+
+    /**
+     * Whether part of the snapshot's keyed state is still in Flink's state changelog (a checkpoint
+     * of a job with {@link JobConfig#STATE_CHANGELOG} on: the changes since the last
+     * materialization), which Flink's State Processor API refuses to read ("does not support
+     * changelog"). A savepoint of such a job holds only materialized state, so it reads.
+     */
+    public static boolean inStateChangelog(Path snapshot) throws IOException {
+        try (DataInputStream in =
+                new DataInputStream(Files.newInputStream(snapshot.resolve("_metadata")))) {
+            CheckpointMetadata m =
+                    Checkpoints.loadCheckpointMetadata(
+                            in, Snapshots.class.getClassLoader(), snapshot.toString());
+            return m.getOperatorStates().stream()
+                    .flatMap(o -> o.getStates().stream())
+                    .flatMap(s -> s.getManagedKeyedState().stream())
+                    .anyMatch(
+                            h ->
+                                    h instanceof ChangelogStateBackendHandle c
+                                            && !c.getNonMaterializedStateHandles().isEmpty());
+        }
     }
 }

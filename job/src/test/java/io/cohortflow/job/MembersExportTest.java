@@ -4,6 +4,7 @@ import static io.cohortflow.job.TestRecords.event;
 import static io.cohortflow.job.TestRecords.everPurchased;
 import static io.cohortflow.job.TestRecords.threePageviewsIn;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.Json;
@@ -101,6 +102,20 @@ class MembersExportTest extends KafkaJobTest {
                                                     null,
                                                     null)),
                             members::equals);
+            // Without the endpoint the newest snapshot is a checkpoint of the state changelog,
+            // which the State Processor API cannot read: said so, not RocksDB's restore errors.
+            assertThatThrownBy(
+                            () ->
+                                    export(
+                                            null,
+                                            dir.resolve("checkpoints"),
+                                            exports,
+                                            MembersExport.JSON_LINES,
+                                            null,
+                                            null))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("is a checkpoint holding the job's state changelog")
+                    .hasMessageContaining("name a savepoint with --state");
         } finally {
             job.stopWithSavepoint(
                             false,

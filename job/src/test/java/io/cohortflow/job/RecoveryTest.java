@@ -87,24 +87,11 @@ class RecoveryTest extends KafkaJobTest {
         long t0 = Instant.now().minus(Duration.ofDays(1)).toEpochMilli();
         segment(c, "ws", "readers", 1, 0, true, false, threePageviewsIn(7));
         JobClient first = start(c);
-        events(c, "ws", "frank", event("Pageview", t0), event("Pageview", t0 + 1000));
-        // The second user's three views prove the first job processed what came before them.
-        events(
-                c,
-                "ws",
-                "grace",
-                event("Pageview", t0),
-                event("Pageview", t0 + 1),
-                event("Pageview", t0 + 2));
-        awaitCommitted(c.topics().memberships(), r -> count(r, "user_id", "grace") == 1, WAIT);
+        frankViewsTwiceAndGraceEnters(c, t0);
         assertThat(rocksDbFiles(working)).as("RocksDB's files under %s", working).isNotEmpty();
         JobClient second = restart(c, stopWithSavepoint(first, "savepoints"));
         try {
-            events(c, "ws", "frank", event("Pageview", t0 + 2000));
-            List<JsonNode> m =
-                    awaitCommitted(
-                            c.topics().memberships(), r -> count(r, "user_id", "frank") == 1, WAIT);
-            assertThat(m).hasSize(2);
+            frankEntersOnHisThirdView(c, t0);
             assertThat(rocksDbFiles(working)).isNotEmpty();
         } finally {
             second.cancel().get();
@@ -130,31 +117,14 @@ class RecoveryTest extends KafkaJobTest {
                                 SegmentationSettings.of(
                                         c, KafkaConnectors.definitionsEndOffset(c), true)),
                         without);
-        events(c, "ws", "frank", event("Pageview", t0), event("Pageview", t0 + 1000));
-        events(
-                c,
-                "ws",
-                "grace",
-                event("Pageview", t0),
-                event("Pageview", t0 + 1),
-                event("Pageview", t0 + 2));
-        awaitCommitted(c.topics().memberships(), r -> count(r, "user_id", "grace") == 1, WAIT);
+        frankViewsTwiceAndGraceEnters(c, t0);
         String savepoint =
-                first.stopWithSavepoint(
-                                false,
-                                dir.resolve("native-savepoints").toUri().toString(),
-                                SavepointFormatType.NATIVE)
-                        .get();
+                stopWithSavepoint(first, "native-savepoints", SavepointFormatType.NATIVE);
         Path changelog = Path.of(java.net.URI.create(c.checkpointDir())).resolve("changelog");
         assertThat(changelog).as("the first job ran without the changelog").doesNotExist();
         JobClient second = restart(c, savepoint);
         try {
-            // frank's third view counts only with his first two restored.
-            events(c, "ws", "frank", event("Pageview", t0 + 2000));
-            List<JsonNode> m =
-                    awaitCommitted(
-                            c.topics().memberships(), r -> count(r, "user_id", "frank") == 1, WAIT);
-            assertThat(m).hasSize(2);
+            frankEntersOnHisThirdView(c, t0);
             Awaitility.await("the restored job logs its state's changes")
                     .atMost(WAIT)
                     .until(() -> Files.isDirectory(changelog) && regularFiles(changelog) > 0);
@@ -207,11 +177,38 @@ class RecoveryTest extends KafkaJobTest {
     }
 
     private String stopWithSavepoint(JobClient job, String directory) throws Exception {
-        return job.stopWithSavepoint(
-                        false,
-                        dir.resolve(directory).toUri().toString(),
-                        SavepointFormatType.CANONICAL)
+        return stopWithSavepoint(job, directory, SavepointFormatType.CANONICAL);
+    }
+
+    private String stopWithSavepoint(JobClient job, String directory, SavepointFormatType format)
+            throws Exception {
+        return job.stopWithSavepoint(false, dir.resolve(directory).toUri().toString(), format)
                 .get();
+    }
+
+    /**
+     * frank views twice, short of the readers' three; grace's three views, and her entry, prove the
+     * job processed frank's before them.
+     */
+    private void frankViewsTwiceAndGraceEnters(JobConfig c, long t0) throws Exception {
+        events(c, "ws", "frank", event("Pageview", t0), event("Pageview", t0 + 1000));
+        events(
+                c,
+                "ws",
+                "grace",
+                event("Pageview", t0),
+                event("Pageview", t0 + 1),
+                event("Pageview", t0 + 2));
+        awaitCommitted(c.topics().memberships(), r -> count(r, "user_id", "grace") == 1, WAIT);
+    }
+
+    /** frank's third view makes him a reader only with his first two still in his state. */
+    private void frankEntersOnHisThirdView(JobConfig c, long t0) throws Exception {
+        events(c, "ws", "frank", event("Pageview", t0 + 2000));
+        List<JsonNode> m =
+                awaitCommitted(
+                        c.topics().memberships(), r -> count(r, "user_id", "frank") == 1, WAIT);
+        assertThat(m).hasSize(2);
     }
 
     /** The job again, restored from {@code savepoint}, reading the definitions log to its end. */

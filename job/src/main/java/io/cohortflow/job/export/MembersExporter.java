@@ -164,6 +164,15 @@ public final class MembersExporter {
     private static MembersExport export(
             Path snapshot, Options o, Configuration flink, Consumer<String> progress)
             throws Exception {
+        if (Snapshots.inStateChangelog(snapshot)) {
+            throw new IllegalArgumentException(
+                    "the snapshot "
+                            + snapshot
+                            + " is a checkpoint holding the job's state changelog, which Flink's"
+                            + " State Processor API cannot read: export while the job runs (a"
+                            + " savepoint of it is taken through its REST endpoint), or name a"
+                            + " savepoint with --state");
+        }
         long started = System.nanoTime();
         Instant now = Instant.now();
         String id = ID.format(now);
