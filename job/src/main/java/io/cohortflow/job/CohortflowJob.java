@@ -279,7 +279,10 @@ public final class CohortflowJob {
                 FlinkSettings.layered(
                         env.getConfiguration(), JobConfig.ALL, properties, System.getenv());
         JobConfig c = JobConfig.from(settings);
-        settings.warnings(JobConfig.ALL, List.of("COHORTFLOW_JAVA_OPTS", JobConfig.WORKSPACE))
+        // COHORTFLOW_VERBOSE is the commands' (CommandErrors), set in the same shells.
+        settings.warnings(
+                        JobConfig.ALL,
+                        List.of("COHORTFLOW_JAVA_OPTS", JobConfig.WORKSPACE, CommandErrors.VERBOSE))
                 .forEach(LOG::warn);
         env.configure(flinkConfiguration(c));
         onKafka(c).build(env);

@@ -236,21 +236,30 @@ final class LiveDefinitions {
             return null; // a tombstone: segments are deleted by a record with deleted=true
         }
         try {
-            SegmentRecord r = Json.read(u.value, SegmentRecord.class);
-            if (r.workspace() == null || r.id() == null || r.version() < 1) {
-                throw new IOException("a segment record needs workspace, id and a version >= 1");
-            }
-            if (!Keys.validWorkspace(r.workspace())) {
-                // Keys join workspace and id at the first '/': such a record could not be keyed,
-                // and throwing there would fail the job on every replay of the topic.
-                throw new IOException(
-                        "a workspace id is not empty and has no '/': " + r.workspace());
-            }
-            return r;
+            return record(u.value);
         } catch (IOException e) {
             side.accept(outputs.definitionDeadLetter(u, "invalid_definition", e.getMessage()));
             return null;
         }
+    }
+
+    /**
+     * A record of the log as a segment record the job can key, or why not (JSON that does not
+     * parse: a {@link com.fasterxml.jackson.core.JsonParseException}).
+     */
+    static SegmentRecord record(byte[] value) throws IOException {
+        SegmentRecord r = Json.read(value, SegmentRecord.class);
+        // JSON's null reads as no record at all: refused like one without fields, where the
+        // operator would otherwise fail on it at every replay of the topic.
+        if (r == null || r.workspace() == null || r.id() == null || r.version() < 1) {
+            throw new IOException("a segment record needs workspace, id and a version >= 1");
+        }
+        if (!Keys.validWorkspace(r.workspace())) {
+            // Keys join workspace and id at the first '/': such a record could not be keyed,
+            // and throwing there would fail the job on every replay of the topic.
+            throw new IOException("a workspace id is not empty and has no '/': " + r.workspace());
+        }
+        return r;
     }
 
     /**

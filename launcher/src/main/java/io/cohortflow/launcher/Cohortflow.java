@@ -1,5 +1,6 @@
 package io.cohortflow.launcher;
 
+import io.cohortflow.job.CommandErrors;
 import io.cohortflow.job.backfill.BackfillCommand;
 import io.cohortflow.job.export.ExportCommand;
 import java.nio.file.Path;
@@ -74,28 +75,17 @@ public final class Cohortflow implements Callable<Integer> {
         // Every command has -V (mixinStandardHelpOptions), and picocli does not inherit the
         // version provider: without it 'cohortflow segments -V' printed nothing.
         useVersion(cli, new Version());
-        // What is wrong and where to read more, not the whole usage under every mistake.
+        // What is wrong and where to read more, not the whole usage under every mistake: the
+        // rule of the job's standalone commands (CommandErrors), with a mistyped command named
+        // as one.
         cli.setParameterExceptionHandler(
                 (e, args) -> {
-                    CommandLine cmd = e.getCommandLine();
                     if (e instanceof CommandLine.UnmatchedArgumentException u) {
                         e = unknownCommand(u, args);
                     }
-                    cmd.getErr().println("cohortflow: " + e.getMessage());
-                    if (e instanceof UnknownCommand u) {
-                        u.hints().forEach(cmd.getErr()::println);
-                    }
-                    if (e instanceof UnknownCommand
-                            || !CommandLine.UnmatchedArgumentException.printSuggestions(
-                                    e, cmd.getErr())) {
-                        cmd.getErr()
-                                .println(
-                                        "Try '"
-                                                + cmd.getCommandSpec().qualifiedName()
-                                                + " --help' for more information.");
-                    }
-                    cmd.getErr().flush();
-                    return cmd.getCommandSpec().exitCodeOnInvalidInput();
+                    return e instanceof UnknownCommand u
+                            ? CommandErrors.usage(u, u.hints(), false)
+                            : CommandErrors.usage(e, List.of(), true);
                 });
         // A command that fails says why in a line (with its causes), not with a stack trace:
         // input it cannot use (a file that is not there, JSON the user gave that it cannot read,
@@ -103,11 +93,7 @@ public final class Cohortflow implements Callable<Integer> {
         // an answer of the service (or of Flink's REST API) that does not parse is no user's
         // mistake, so a JsonProcessingException as such is not "wrong input".
         cli.setExecutionExceptionHandler(
-                (e, cmd, parsed) -> {
-                    cmd.getErr().println("cohortflow: " + Cohortflow.reasons(e));
-                    cmd.getErr().flush();
-                    return wrongInput(e) ? cmd.getCommandSpec().exitCodeOnInvalidInput() : 1;
-                });
+                (e, cmd, parsed) -> CommandErrors.failure(e, cmd, System.getenv()));
         return cli;
     }
 
@@ -142,25 +128,6 @@ public final class Cohortflow implements Callable<Integer> {
     private static void useVersion(CommandLine cmd, CommandLine.IVersionProvider version) {
         cmd.getCommandSpec().versionProvider(version);
         cmd.getSubcommands().values().forEach(sub -> useVersion(sub, version));
-    }
-
-    /** The messages of {@code e} and its causes, each once. */
-    static String reasons(Throwable e) {
-        StringBuilder b = new StringBuilder();
-        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-            if (b.indexOf(m) < 0) {
-                b.append(b.length() == 0 ? "" : ": ").append(m);
-            }
-        }
-        return b.toString();
-    }
-
-    private static boolean wrongInput(Throwable e) {
-        return e instanceof IllegalArgumentException
-                || e instanceof java.nio.file.NoSuchFileException
-                || e instanceof java.nio.file.AccessDeniedException
-                || e instanceof SegmentsCommand.WrongInput;
     }
 
     @Override

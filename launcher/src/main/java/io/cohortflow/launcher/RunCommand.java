@@ -63,7 +63,9 @@ final class RunCommand implements Callable<Integer> {
             // missing or the setting that is wrong.
             spec.commandLine()
                     .getErr()
-                    .println("cohortflow could not start: " + Cohortflow.reasons(e));
+                    .println(
+                            "cohortflow could not start: "
+                                    + io.cohortflow.job.CommandErrors.reasons(e));
             LOG.debug("start failed", e);
             for (Throwable t = e; t != null; t = t.getCause()) {
                 if (t instanceof InvalidSettingException) {
@@ -118,6 +120,7 @@ final class RunCommand implements Callable<Integer> {
         out.add(LauncherConfig.FLINK_PREFIX);
         out.add(io.cohortflow.job.JobConfig.WORKSPACE);
         out.add(SegmentsCommand.ENV_URL);
+        out.add(io.cohortflow.job.CommandErrors.VERBOSE);
         return List.copyOf(out);
     }
 }

@@ -197,7 +197,7 @@ final class SegmentsCommand {
             if (causedBy(e, java.io.EOFException.class)) {
                 return "the connection was closed without an answer";
             }
-            return Cohortflow.reasons(e);
+            return io.cohortflow.job.CommandErrors.reasons(e);
         }
 
         /**
@@ -333,9 +333,10 @@ final class SegmentsCommand {
     /**
      * Input the user gave that cannot be used (a file that is not there, a directory, an empty
      * document, text that is not JSON): wrong arguments (2), unlike an answer of the service that
-     * cannot be read, which is a failure (1).
+     * cannot be read, which is a failure (1). An {@link IllegalArgumentException}, the family
+     * {@link io.cohortflow.job.CommandErrors} takes as wrong input.
      */
-    static final class WrongInput extends RuntimeException {
+    static final class WrongInput extends IllegalArgumentException {
         private static final long serialVersionUID = 1L;
 
         WrongInput(String message) {

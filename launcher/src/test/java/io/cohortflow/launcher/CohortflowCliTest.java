@@ -433,6 +433,25 @@ class CohortflowCliTest {
                 .isEqualTo(2);
         assertThat(err.toString()).contains("cohortflow: ", "no checkpoint or savepoint");
         assertThat(err.toString()).doesNotContain("\tat ");
+        // The backfill's check of its definitions file, as the standalone command says it
+        // (io.cohortflow.job.CommandErrors: one rule for both).
+        Path defs = Files.writeString(dir.resolve("segments.jsonl"), "not json\n");
+        assertThat(
+                        run(
+                                "backfill",
+                                "--input",
+                                Files.writeString(dir.resolve("h.jsonl"), "").toString(),
+                                "--definitions-file",
+                                defs.toString(),
+                                "--output",
+                                dir.resolve("out").toString(),
+                                "--until",
+                                "2026-01-01T00:00:00Z"))
+                .isEqualTo(2);
+        assertThat(err.toString())
+                .startsWith("cohortflow: --definitions-file " + defs + ", line 1: not JSON: ")
+                .doesNotContain("\tat ");
+        assertThat(err.toString().lines()).hasSize(1);
     }
 
     @Test

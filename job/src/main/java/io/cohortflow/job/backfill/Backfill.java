@@ -3,6 +3,7 @@ package io.cohortflow.job.backfill;
 import io.cohortflow.core.contract.EventEnvelope;
 import io.cohortflow.core.event.EventLimits;
 import io.cohortflow.job.CohortflowJob;
+import io.cohortflow.job.CommandErrors;
 import io.cohortflow.job.Descriptors;
 import io.cohortflow.job.JobConfig;
 import io.cohortflow.job.SegmentationFunction;
@@ -334,7 +335,12 @@ public final class Backfill {
 
     /** Runs a backfill from its command line ({@link BackfillCommand}, docs/backfill.md). */
     public static void main(String[] args) {
-        System.exit(new CommandLine(new BackfillCommand()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The backfill's command line as {@link #main} runs it, ending by {@link CommandErrors}. */
+    public static CommandLine commandLine() {
+        return CommandErrors.commandLine(new BackfillCommand());
     }
 
     /** The backfill the options describe: files, the topic or a file of definitions, sinks. */
@@ -388,7 +394,11 @@ public final class Backfill {
             // the allowed skew ahead of that clock. So every event at or after the cut-over has a
             // record timestamp after cut-over minus skew.
             long earliest = o.until() - c.maxFutureSkew().toMillis();
-            Map<Integer, Long> offsets = KafkaConnectors.eventOffsetsAt(c, earliest);
+            Map<Integer, Long> offsets =
+                    KafkaConnectors.ask(
+                            c,
+                            "the cut-over's offsets on " + c.topics().events(),
+                            () -> KafkaConnectors.eventOffsetsAt(c, earliest));
             cutover =
                     new Cutover(
                             o.savepoint(),
@@ -396,6 +406,14 @@ public final class Backfill {
                             c.topics().events(),
                             offsets,
                             c.maxParallelism());
+        } else if (o.definitionsFile() == null) {
+            // The definitions source would find a broker that does not answer only inside the
+            // run, a minute later, under four layers of Flink's wrappers. (With a savepoint the
+            // offsets above asked the same broker.)
+            KafkaConnectors.ask(
+                    c,
+                    "the definitions on " + c.topics().definitions(),
+                    () -> KafkaConnectors.definitionsEndOffset(c));
         }
         Configuration f = flinkConfiguration(c, o.savepoint() != null);
         f.addAll(extra);

@@ -1,6 +1,7 @@
 package io.cohortflow.job.backfill;
 
 import io.cohortflow.core.config.Settings;
+import io.cohortflow.job.DefinitionsCheck;
 import io.cohortflow.job.JobConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -22,7 +23,8 @@ import picocli.CommandLine.Spec;
  * {@code cohortflow backfill}: the backfill's command line (docs/backfill.md). The launcher's CLI
  * mounts it as a subcommand and {@link Backfill#main} runs it alone (a cluster's {@code flink run
  * -c ...Backfill}), so both read the same options. Exit codes: 0 done, 1 the run failed, 2 the
- * command line or the settings are wrong.
+ * command line, the settings or a file it names are wrong; either said in a line ({@link
+ * io.cohortflow.job.CommandErrors}).
  */
 @Command(
         name = "backfill",
@@ -216,15 +218,26 @@ public final class BackfillCommand implements Callable<Integer> {
     }
 
     /**
-     * Every --input and the --definitions-file exist: the file sources would fail only once the run
-     * started.
+     * What the run reads is there and what it writes can be: every --input and the
+     * --definitions-file exist, each of the file's records is one the operator takes, and the
+     * --output and --savepoint directories can be made. The file source, the operator and the
+     * savepoint writer would find each only once the run started (the savepoint writer at its very
+     * end), and the operator dead-letters a record it refuses and goes on without its segment.
      */
-    private void requireFiles(BackfillOptions o) throws IOException {
+    private void requireFiles(BackfillOptions o) throws Exception {
         for (String input : o.inputs()) {
             require("--input", input);
         }
+        if (o.inputTable() != null) {
+            require("--input-table", o.inputTable());
+        }
         if (o.definitionsFile() != null) {
             require("--definitions-file", o.definitionsFile());
+            checkDefinitions(o.definitionsFile());
+        }
+        directory("--output", o.output());
+        if (o.savepoint() != null) {
+            directory("--savepoint", o.savepoint());
         }
     }
 
@@ -233,6 +246,63 @@ public final class BackfillCommand implements Callable<Integer> {
         if (!p.getFileSystem().exists(p)) {
             throw new CommandLine.ParameterException(
                     spec.commandLine(), option + " " + file + ": no such file or directory");
+        }
+    }
+
+    /**
+     * @throws IllegalArgumentException naming the file, the line and why the operator refuses it
+     */
+    private static void checkDefinitions(String file) throws Exception {
+        org.apache.flink.core.fs.Path p = new org.apache.flink.core.fs.Path(file);
+        if (p.getFileSystem().getFileStatus(p).isDir()) {
+            // The file source would read its files in an order of its own, not a log's.
+            throw new IllegalArgumentException(
+                    "--definitions-file " + file + ": a directory, not a file of segment records");
+        }
+        DefinitionsCheck check = new DefinitionsCheck();
+        try {
+            JsonLinesFormat.definitions()
+                    .readAll(
+                            file,
+                            u -> {
+                                String refusal = check.refusal(u);
+                                if (refusal != null) {
+                                    throw new IllegalArgumentException(
+                                            "--definitions-file "
+                                                    + file
+                                                    + ", line "
+                                                    + u.offset
+                                                    + ": "
+                                                    + refusal);
+                                }
+                            });
+        } catch (IOException e) {
+            // Not readable, a corrupt archive.
+            throw new IllegalArgumentException(
+                    "--definitions-file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * @throws IllegalArgumentException when {@code dir} cannot be made a directory
+     */
+    private static void directory(String option, String dir) {
+        org.apache.flink.core.fs.Path p = new org.apache.flink.core.fs.Path(dir);
+        String why;
+        try {
+            org.apache.flink.core.fs.FileSystem fs = p.getFileSystem();
+            if (fs.exists(p) && !fs.getFileStatus(p).isDir()) {
+                why = "a file, not a directory";
+            } else {
+                why = fs.mkdirs(p) ? null : "cannot create the directory";
+            }
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            why = "cannot create the directory: " + e.getFile() + " is a file";
+        } catch (IOException e) {
+            why = "cannot create the directory: " + e.getMessage();
+        }
+        if (why != null) {
+            throw new IllegalArgumentException(option + " " + dir + ": " + why);
         }
     }
 
@@ -252,6 +322,8 @@ public final class BackfillCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
             }
         }
+        // Before anything is asked of Kafka (the cut-over's offsets, up to 30 s without a broker).
+        requireFiles(o);
         // The earlier results go only once all the run reads is found: a run that cannot start
         // leaves them as they were.
         JobExecutionResult result =
@@ -260,7 +332,6 @@ public final class BackfillCommand implements Callable<Integer> {
                         c,
                         new Configuration(),
                         () -> {
-                            requireFiles(o);
                             if (overwrite) {
                                 Backfill.prepareOutput(o.output(), true);
                             }

@@ -19,8 +19,11 @@ import org.apache.flink.connector.file.src.compression.StandardDeCompressors;
 import org.apache.flink.connector.file.src.reader.BulkFormat;
 import org.apache.flink.connector.file.src.util.CheckpointedPosition;
 import org.apache.flink.connector.file.src.util.IteratorResultIterator;
+import org.apache.flink.connector.file.src.util.RecordAndPosition;
 import org.apache.flink.core.fs.FSDataInputStream;
+import org.apache.flink.core.fs.FileStatus;
 import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.Path;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -68,6 +71,40 @@ public final class JsonLinesFormat<T> implements BulkFormat<T, FileSourceSplit> 
                 TypeInformation.of(DefinitionUpdate.class));
     }
 
+    /** What {@link #readAll} hands each record to; it may refuse one by throwing. */
+    @FunctionalInterface
+    public interface RecordConsumer<T> {
+        void accept(T record) throws Exception;
+    }
+
+    /**
+     * Every record of {@code file}, in order, as a source of this format reads them (the same
+     * lines, the same numbers): for a check before a run starts. One file: a directory cannot be
+     * read as one, and is an {@link IOException} naming it.
+     */
+    public void readAll(String file, RecordConsumer<T> each) throws Exception {
+        Path path = new Path(file);
+        FileStatus status = path.getFileSystem().getFileStatus(path);
+        FileSourceSplit split =
+                new FileSourceSplit(
+                        "check",
+                        path,
+                        0,
+                        status.getLen(),
+                        status.getModificationTime(),
+                        status.getLen());
+        try (LineReader<T> reader = new LineReader<>(parser, split, 0)) {
+            RecordIterator<T> batch;
+            while ((batch = reader.readBatch()) != null) {
+                RecordAndPosition<T> r;
+                while ((r = batch.next()) != null) {
+                    each.accept(r.getRecord());
+                }
+                batch.releaseBatch();
+            }
+        }
+    }
+
     @Override
     public Reader<T> createReader(Configuration config, FileSourceSplit split) throws IOException {
         return new LineReader<>(parser, split, 0);
@@ -102,11 +139,15 @@ public final class JsonLinesFormat<T> implements BulkFormat<T, FileSourceSplit> 
         LineReader(LineParser<T> parser, FileSourceSplit split, long skip) throws IOException {
             this.parser = parser;
             this.file = split.path().toString();
-            FileSystem fs = split.path().getFileSystem();
-            FSDataInputStream raw = fs.open(split.path());
-            var decompressor = StandardDeCompressors.getDecompressorForFileName(file);
-            InputStream stream = decompressor == null ? raw : decompressor.create(raw);
-            this.in = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8));
+            try {
+                FileSystem fs = split.path().getFileSystem();
+                FSDataInputStream raw = fs.open(split.path());
+                var decompressor = StandardDeCompressors.getDecompressorForFileName(file);
+                InputStream stream = decompressor == null ? raw : decompressor.create(raw);
+                this.in = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw unreadable(e);
+            }
             while (records < skip && nextLine() != null) {
                 records++;
             }
@@ -115,11 +156,30 @@ public final class JsonLinesFormat<T> implements BulkFormat<T, FileSourceSplit> 
         @Nullable
         private String nextLine() throws IOException {
             String s;
-            do {
-                s = in.readLine();
-                line++;
-            } while (s != null && s.isBlank());
+            try {
+                do {
+                    s = in.readLine();
+                    line++;
+                } while (s != null && s.isBlank());
+            } catch (IOException e) {
+                throw unreadable(e);
+            }
             return s;
+        }
+
+        /**
+         * {@code e} naming the file (and line): a corrupt archive's "Not in GZIP format" alone,
+         * deep in a failed run's causes, left the user to guess which of a directory's files it
+         * was.
+         */
+        private IOException unreadable(IOException e) {
+            return new IOException(
+                    "cannot read "
+                            + file
+                            + (line == 0 ? "" : " at line " + line)
+                            + ": "
+                            + e.getMessage(),
+                    e);
         }
 
         @Nullable

@@ -3,6 +3,7 @@ package io.cohortflow.job.export;
 import io.cohortflow.core.config.CommonSettings;
 import io.cohortflow.core.config.Settings;
 import io.cohortflow.core.contract.MembersExport;
+import io.cohortflow.job.CommandErrors;
 import io.cohortflow.job.JobConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -20,7 +21,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code cohortflow export-members}: the members export's command line (docs/exports.md). Exit
- * codes: 0 done, 1 the export failed, 2 the command line or the settings are wrong.
+ * codes: 0 done, 1 the export failed, 2 the command line, the settings or the snapshot named are
+ * wrong; either said in a line ({@link CommandErrors}).
  */
 @Command(
         name = "export-members",
@@ -104,7 +106,12 @@ public final class ExportCommand implements Callable<Integer> {
 
     /** The export on a Flink host: {@code java -cp cohortflow-job.jar ...ExportCommand ...}. */
     public static void main(String[] args) {
-        System.exit(new CommandLine(new ExportCommand()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The export's command line as {@link #main} runs it, ending by {@link CommandErrors}. */
+    public static CommandLine commandLine() {
+        return CommandErrors.commandLine(new ExportCommand());
     }
 
     /** With defaults the caller adds to the settings (the launcher's data directory). */

@@ -3,6 +3,7 @@ package io.cohortflow.job.export;
 import io.cohortflow.core.contract.Json;
 import io.cohortflow.core.contract.Keys;
 import io.cohortflow.core.contract.MembersExport;
+import io.cohortflow.job.CommandErrors;
 import io.cohortflow.job.Descriptors;
 import io.cohortflow.job.Snapshots;
 import io.cohortflow.job.Uids;
@@ -153,7 +154,8 @@ public final class MembersExporter {
                     "no savepoint through "
                             + o.flinkRest()
                             + " ("
-                            + e.getMessage()
+                            // A refused connection's message is null: "(null)" said nothing.
+                            + CommandErrors.reasons(e)
                             + (o.state().isEmpty()
                                     ? ")"
                                     : "); reading the newest checkpoint or savepoint instead"));
@@ -283,9 +285,19 @@ public final class MembersExporter {
     private static HashMap<String, HashMap<String, Integer>> ordinals(
             Path snapshot, Configuration flink) throws Exception {
         StreamExecutionEnvironment env = environment(flink);
-        SavepointReader reader =
-                SavepointReader.read(
-                        env, snapshot.toUri().toString(), new EmbeddedRocksDBStateBackend());
+        SavepointReader reader;
+        try {
+            reader =
+                    SavepointReader.read(
+                            env, snapshot.toUri().toString(), new EmbeddedRocksDBStateBackend());
+        } catch (FileNotFoundException | java.nio.file.NoSuchFileException e) {
+            throw e; // a checkpoint deleted while read: run() starts over from the newest
+        } catch (IOException e) {
+            // The snapshot's _metadata, read first: a directory that only looks like a snapshot
+            // (a --state named wrongly, a copy cut short) is input the export cannot use.
+            throw new IllegalArgumentException(
+                    snapshot + " is not a checkpoint or savepoint the export can read", e);
+        }
         HashMap<String, HashMap<String, Integer>> out = new HashMap<>();
         try (CloseableIterator<Tuple2<String, Long>> it =
                 reader.<String, Long>readBroadcastState(

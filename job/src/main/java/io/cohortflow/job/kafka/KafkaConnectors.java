@@ -1,5 +1,6 @@
 package io.cohortflow.job.kafka;
 
+import io.cohortflow.core.config.CommonSettings;
 import io.cohortflow.job.JobConfig;
 import io.cohortflow.job.backfill.Cutover;
 import io.cohortflow.job.model.DefinitionUpdate;
@@ -11,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
@@ -19,8 +21,10 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.jspecify.annotations.Nullable;
 
@@ -167,6 +171,28 @@ public final class KafkaConnectors {
                 end = Math.max(end, e);
             }
             return end;
+        }
+    }
+
+    /**
+     * {@code question}'s answer, or an {@link IllegalStateException} saying which broker did not
+     * answer {@code what} (or failed it): the client's own "Timeout expired while fetching topic
+     * metadata" names neither the broker nor the setting that chose it.
+     */
+    public static <T> T ask(JobConfig c, String what, Supplier<T> question) {
+        try {
+            return question.get();
+        } catch (KafkaException e) {
+            throw new IllegalStateException(
+                    what
+                            + ": "
+                            + (e instanceof TimeoutException ? "no answer from " : "")
+                            + "Kafka at "
+                            + c.bootstrap()
+                            + " ("
+                            + CommonSettings.KAFKA_BOOTSTRAP_SERVERS.key()
+                            + ")",
+                    e);
         }
     }
 

@@ -3,10 +3,15 @@ package io.cohortflow.job.backfill;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 class BackfillOptionsTest {
     private static final Instant NOW = Instant.parse("2026-11-23T12:00:00Z");
@@ -122,13 +127,170 @@ class BackfillOptionsTest {
     /** The command line's wrong options exit 2, as docs/backfill.md says. */
     @Test
     void a_savepoint_without_until_exits_2_before_reading_anything() {
-        java.io.StringWriter err = new java.io.StringWriter();
-        picocli.CommandLine cli = new picocli.CommandLine(new BackfillCommand());
-        cli.setErr(new java.io.PrintWriter(err, true));
-        cli.setOut(new java.io.PrintWriter(new java.io.StringWriter(), true));
-        assertThat(cli.execute("--input", "missing", "--output", "missing", "--savepoint", "sp"))
+        assertThat(backfill("--input", "missing", "--output", "missing", "--savepoint", "sp"))
                 .isEqualTo(2);
         assertThat(err.toString()).contains("--savepoint needs --until");
+    }
+
+    // The command as Backfill.main runs it: a user's mistake is one line naming the option (and
+    // the file and line) and why, exit 2, never a stack trace (CommandErrors). A definitions
+    // file that is not JSON, or holds a definition the job refuses, was a run that went through
+    // with exit 0 and the segment's records in the dead letters; a wrong option printed the whole
+    // usage after the line.
+
+    @TempDir Path dir;
+
+    private final StringWriter err = new StringWriter();
+
+    private int backfill(String... args) {
+        CommandLine cli = Backfill.commandLine();
+        cli.setOut(new PrintWriter(new StringWriter(), true));
+        cli.setErr(new PrintWriter(err, true));
+        return cli.execute(args);
+    }
+
+    /** A run over {@code definitions}, as a file, of an empty history. */
+    private int withDefinitions(String definitions) throws Exception {
+        Path file = Files.writeString(dir.resolve("segments.jsonl"), definitions);
+        return backfill(
+                "--input",
+                Files.writeString(dir.resolve("history.jsonl"), "").toString(),
+                "--definitions-file",
+                file.toString(),
+                "--output",
+                dir.resolve("out").toString(),
+                "--until",
+                "2026-01-01T00:00:00Z");
+    }
+
+    private void assertOneLine(String line) {
+        assertThat(err.toString()).isEqualTo(line + System.lineSeparator());
+        assertThat(err.toString()).doesNotContain("\tat ").doesNotContain("Exception");
+    }
+
+    private static String segment(String id, String definition) {
+        return io.cohortflow.job.TestRecords.segmentJson("ws", id, 1, 0, true, false, definition);
+    }
+
+    @Test
+    void a_definitions_file_that_is_not_json_exits_2_naming_its_line() throws Exception {
+        assertThat(withDefinitions("\n" + "not json {\n")).isEqualTo(2);
+        assertOneLine(
+                "backfill: --definitions-file "
+                        + dir.resolve("segments.jsonl")
+                        + ", line 2: not JSON: Unrecognized token 'not': was expecting (JSON"
+                        + " String, Number, Array, Object or token 'null', 'true' or 'false')");
+        assertThat(dir.resolve("out")).as("nothing started").doesNotExist();
+    }
+
+    @Test
+    void a_definition_the_job_refuses_exits_2_naming_segment_line_and_problem() throws Exception {
+        String buyers = segment("buyers", io.cohortflow.job.TestRecords.everPurchased());
+        String broken =
+                segment(
+                        "broken",
+                        "{\"func\":\"segment-def\",\"version\":[1,0,0],"
+                                + "\"container\":{\"func\":\"nonsense\"}}");
+        assertThat(withDefinitions(buyers + "\n" + broken + "\n")).isEqualTo(2);
+        assertOneLine(
+                "backfill: --definitions-file "
+                        + dir.resolve("segments.jsonl")
+                        + ", line 2: segment ws/broken version 1 refused: [Problem[severity=ERROR,"
+                        + " code=unknown_function, pointer=/container/func, message=unknown"
+                        + " function \"nonsense\"]]");
+        err.getBuffer().setLength(0);
+        // JSON's null: no record at all (the operator failed on it with a NullPointerException).
+        assertThat(withDefinitions(buyers + "\nnull\n")).isEqualTo(2);
+        assertOneLine(
+                "backfill: --definitions-file "
+                        + dir.resolve("segments.jsonl")
+                        + ", line 2: not a segment record: a segment record needs workspace, id"
+                        + " and a version >= 1");
+    }
+
+    @Test
+    void a_definitions_directory_exits_2() throws Exception {
+        Files.createDirectories(dir.resolve("defs"));
+        assertThat(
+                        backfill(
+                                "--input",
+                                Files.writeString(dir.resolve("history.jsonl"), "").toString(),
+                                "--definitions-file",
+                                dir.resolve("defs").toString(),
+                                "--output",
+                                dir.resolve("out").toString(),
+                                "--until",
+                                "2026-01-01T00:00:00Z"))
+                .isEqualTo(2);
+        assertOneLine(
+                "backfill: --definitions-file "
+                        + dir.resolve("defs")
+                        + ": a directory, not a file of segment records");
+    }
+
+    @Test
+    void an_until_that_does_not_parse_exits_2_in_a_line_and_where_the_help_is() {
+        assertThat(backfill("--input", "h", "--output", "o", "--until", "yesterday")).isEqualTo(2);
+        assertThat(err.toString())
+                .isEqualTo(
+                        "backfill: --until: not an ISO-8601 instant (e.g. 2026-11-01T00:00:00Z):"
+                                + " yesterday"
+                                + System.lineSeparator()
+                                + "Try 'backfill --help' for more information."
+                                + System.lineSeparator());
+    }
+
+    @Test
+    void a_missing_input_exits_2_naming_it() throws Exception {
+        Path defs =
+                Files.writeString(
+                        dir.resolve("segments.jsonl"),
+                        segment("buyers", io.cohortflow.job.TestRecords.everPurchased()));
+        assertThat(
+                        backfill(
+                                "--input",
+                                dir.resolve("missing.jsonl").toString(),
+                                "--definitions-file",
+                                defs.toString(),
+                                "--output",
+                                dir.resolve("out").toString(),
+                                "--until",
+                                "2026-01-01T00:00:00Z"))
+                .isEqualTo(2);
+        assertThat(err.toString())
+                .isEqualTo(
+                        "backfill: --input "
+                                + dir.resolve("missing.jsonl")
+                                + ": no such file or directory"
+                                + System.lineSeparator()
+                                + "Try 'backfill --help' for more information."
+                                + System.lineSeparator());
+    }
+
+    /** The savepoint writer found it only at the run's end, after the whole backfill. */
+    @Test
+    void a_savepoint_directory_that_cannot_be_made_exits_2_before_the_run() throws Exception {
+        Path history = Files.writeString(dir.resolve("history.jsonl"), "");
+        Path defs = Files.writeString(dir.resolve("segments.jsonl"), "");
+        assertThat(
+                        backfill(
+                                "--input",
+                                history.toString(),
+                                "--definitions-file",
+                                defs.toString(),
+                                "--output",
+                                dir.resolve("out").toString(),
+                                "--until",
+                                "2026-01-01T00:00:00Z",
+                                "--savepoint",
+                                history.resolve("bootstrap").toString()))
+                .isEqualTo(2);
+        assertOneLine(
+                "backfill: --savepoint "
+                        + history.resolve("bootstrap")
+                        + ": cannot create the directory: "
+                        + history
+                        + " is a file");
     }
 
     @Test

@@ -91,11 +91,20 @@ class ExportCommandTest {
                         + "="
                         + restUrl
                         + "\n");
-        CommandLine cli = new CommandLine(new ExportCommand());
+        return exportWith(
+                "--config", config.toString(), "--output", dir.resolve("exports").toString());
+    }
+
+    /** The command as ExportCommand.main runs it. */
+    private int exportWith(String... args) {
+        CommandLine cli = ExportCommand.commandLine();
         cli.setOut(new PrintWriter(new StringWriter(), true));
         cli.setErr(new PrintWriter(err, true));
-        return cli.execute(
-                "--config", config.toString(), "--output", dir.resolve("exports").toString());
+        return cli.execute(args);
+    }
+
+    private void assertNoStackTrace() {
+        assertThat(err.toString()).doesNotContain("\tat ").doesNotContain("Exception");
     }
 
     @Test
@@ -115,6 +124,74 @@ class ExportCommandTest {
                 .contains("the fake cluster takes none")
                 .contains("no local checkpoint or savepoint to read instead")
                 .doesNotContain("is not local and");
+        assertThat(err.toString().lines().reduce((a, b) -> b).orElseThrow())
+                .isEqualTo(
+                        "export-members: no savepoint through http://127.0.0.1:"
+                                + rest.getAddress().getPort()
+                                + ", and no local checkpoint or savepoint to read instead: name"
+                                + " one with --state");
+        assertThat(err.toString()).doesNotContain("\tat ");
+    }
+
+    // Mistakes end in one line and exit 2 (CommandErrors), as the launcher's export-members did;
+    // run alone, a wrong option printed the whole usage after its line, and a --state without a
+    // snapshot a stack trace with exit 1.
+
+    @Test
+    void a_bad_argument_exits_2_in_a_line_and_where_the_help_is() {
+        assertThat(exportWith("--format", "xml")).isEqualTo(2);
+        assertThat(err.toString())
+                .isEqualTo(
+                        "export-members: --format must be jsonl, csv or parquet, got xml"
+                                + System.lineSeparator()
+                                + "Try 'export-members --help' for more information."
+                                + System.lineSeparator());
+        err.getBuffer().setLength(0);
+        assertThat(exportWith("--kep", "3")).isEqualTo(2);
+        assertThat(err.toString())
+                .isEqualTo(
+                        "export-members: Unknown options: '--kep', '3'"
+                                + System.lineSeparator()
+                                + "Possible solutions: --keep"
+                                + System.lineSeparator());
+        assertThat(requests).isEmpty();
+    }
+
+    @Test
+    void a_state_without_a_snapshot_exits_2_naming_it() {
+        Path nothing = dir.resolve("nothing");
+        assertThat(
+                        exportWith(
+                                "--state",
+                                nothing.toString(),
+                                "--output",
+                                dir.resolve("exports").toString()))
+                .isEqualTo(2);
+        assertThat(err.toString())
+                .isEqualTo(
+                        "export-members: no checkpoint or savepoint (a directory with _metadata)"
+                                + " in ["
+                                + nothing
+                                + "]"
+                                + System.lineSeparator());
+        assertNoStackTrace();
+    }
+
+    @Test
+    void a_state_that_only_looks_like_a_snapshot_exits_2_naming_it() throws Exception {
+        Path fake = Files.createDirectories(dir.resolve("fake"));
+        Files.writeString(fake.resolve("_metadata"), "not a snapshot");
+        assertThat(exportWith("--state", fake.toString(), "--output", dir.resolve("e").toString()))
+                .isEqualTo(2);
+        // The progress line, then the error's.
+        assertThat(err.toString().lines().reduce((a, b) -> b).orElseThrow())
+                .startsWith(
+                        "export-members: "
+                                + fake
+                                + " is not a checkpoint or savepoint the export can read:"
+                                + " Unexpected magic number.");
+        assertThat(err.toString().lines()).hasSize(2);
+        assertNoStackTrace();
     }
 
     @Test
