@@ -140,7 +140,10 @@ final class DraftEstimates {
                 throw new IOException("an estimate needs request_id, workspace and definition");
             }
         } catch (IOException e) {
-            host.side(outputs.definitionDeadLetter(u, "invalid_request", e.getMessage()));
+            // Every subtask gets the request and refuses it alike: one dead letter is enough.
+            if (subtask == 0) {
+                host.side(outputs.definitionDeadLetter(u, "invalid_request", e.getMessage()));
+            }
             return;
         }
         if (r.deadline() < now) {

@@ -177,12 +177,14 @@ final class LiveDefinitions {
             Consumer<KafkaMessage> side)
             throws Exception {
         boolean wasReady = ready(defs, progress);
-        SegmentRecord record = parse(u, side);
+        // Every subtask reads the log and refuses the same records: one dead letter is enough.
+        Consumer<KafkaMessage> deadLetters = subtask == 0 ? side : m -> {};
+        SegmentRecord record = parse(u, deadLetters);
         Catalogs.Applied applied = Catalogs.NOTHING;
         if (record != null) {
             applied = catalogs.apply(record, u, defs, progress);
             if (applied.refused() != null) {
-                side.accept(
+                deadLetters.accept(
                         outputs.definitionDeadLetter(u, "invalid_definition", applied.refused()));
             }
         }

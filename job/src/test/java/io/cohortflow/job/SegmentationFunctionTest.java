@@ -564,6 +564,28 @@ class SegmentationFunctionTest {
     }
 
     @Test
+    void a_refused_definitions_record_is_dead_lettered_by_the_first_subtask_alone()
+            throws Exception {
+        // Each subtask reads the whole log: at parallelism 2 the topic held every refusal twice.
+        for (int subtask = 0; subtask < 2; subtask++) {
+            h = TestRecords.operator(0, SegmentationOperator.SLICE_NANOS, 2, subtask, null);
+            h.processBroadcastElement(
+                    segment("a/b", "buyers", 1, 0, true, false, everPurchased(), 0), 0);
+            h.processBroadcastElement(
+                    new DefinitionUpdate(
+                            "ws/broken",
+                            "{not json".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                            1),
+                    0);
+            assertThat(side(TOPICS.deadLetter()))
+                    .as("subtask %d of 2", subtask)
+                    .hasSize(subtask == 0 ? 2 : 0);
+            h.close();
+            h = null;
+        }
+    }
+
+    @Test
     void ids_too_long_for_what_the_job_writes_make_an_invalid_envelope_without_a_reply()
             throws Exception {
         harness(0);

@@ -166,15 +166,6 @@ public final class MembersExporter {
     private static MembersExport export(
             Path snapshot, Options o, Configuration flink, Consumer<String> progress)
             throws Exception {
-        if (Snapshots.inStateChangelog(snapshot)) {
-            throw new IllegalArgumentException(
-                    "the snapshot "
-                            + snapshot
-                            + " is a checkpoint holding the job's state changelog, which Flink's"
-                            + " State Processor API cannot read: export while the job runs (a"
-                            + " savepoint of it is taken through its REST endpoint), or name a"
-                            + " savepoint with --state");
-        }
         long started = System.nanoTime();
         Instant now = Instant.now();
         String id = ID.format(now);
@@ -297,6 +288,15 @@ public final class MembersExporter {
             // (a --state named wrongly, a copy cut short) is input the export cannot use.
             throw new IllegalArgumentException(
                     snapshot + " is not a checkpoint or savepoint the export can read", e);
+        }
+        if (Snapshots.inStateChangelog(snapshot)) {
+            throw new IllegalArgumentException(
+                    "the snapshot "
+                            + snapshot
+                            + " is a checkpoint holding the job's state changelog, which Flink's"
+                            + " State Processor API cannot read: export while the job runs (a"
+                            + " savepoint of it is taken through its REST endpoint), or name a"
+                            + " savepoint with --state");
         }
         HashMap<String, HashMap<String, Integer>> out = new HashMap<>();
         try (CloseableIterator<Tuple2<String, Long>> it =
