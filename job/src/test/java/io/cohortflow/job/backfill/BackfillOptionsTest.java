@@ -3,7 +3,6 @@ package io.cohortflow.job.backfill;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +10,6 @@ import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class BackfillOptionsTest {
     private static final Instant NOW = Instant.parse("2026-11-23T12:00:00Z");
@@ -140,13 +138,11 @@ class BackfillOptionsTest {
 
     @TempDir Path dir;
 
-    private final StringWriter err = new StringWriter();
+    private final BackfillCli cli = new BackfillCli();
+    private final StringWriter err = cli.err;
 
     private int backfill(String... args) {
-        CommandLine cli = Backfill.commandLine();
-        cli.setOut(new PrintWriter(new StringWriter(), true));
-        cli.setErr(new PrintWriter(err, true));
-        return cli.execute(args);
+        return cli.run(args);
     }
 
     /** A run over {@code definitions}, as a file, of an empty history. */

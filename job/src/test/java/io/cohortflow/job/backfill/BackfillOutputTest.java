@@ -3,13 +3,11 @@ package io.cohortflow.job.backfill;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * A run into an earlier run's --output: refused, or with --overwrite the earlier results deleted
@@ -19,13 +17,11 @@ import picocli.CommandLine;
 class BackfillOutputTest {
     @TempDir Path dir;
 
-    private final StringWriter err = new StringWriter();
+    private final BackfillCli cli = new BackfillCli();
+    private final StringWriter err = cli.err;
 
     private int backfill(String... args) {
-        CommandLine cli = Backfill.commandLine();
-        cli.setOut(new PrintWriter(new StringWriter(), true));
-        cli.setErr(new PrintWriter(err, true));
-        return cli.execute(args);
+        return cli.run(args);
     }
 
     private Path earlier(String name) throws Exception {
