@@ -140,10 +140,7 @@ final class DraftEstimates {
                 throw new IOException("an estimate needs request_id, workspace and definition");
             }
         } catch (IOException e) {
-            // Every subtask gets the request and refuses it alike: one dead letter is enough.
-            if (subtask == 0) {
-                host.side(outputs.definitionDeadLetter(u, "invalid_request", e.getMessage()));
-            }
+            outputs.definitionDeadLetter(u, "invalid_request", e.getMessage(), subtask, host::side);
             return;
         }
         if (r.deadline() < now) {

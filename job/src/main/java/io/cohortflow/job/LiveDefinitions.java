@@ -177,15 +177,13 @@ final class LiveDefinitions {
             Consumer<KafkaMessage> side)
             throws Exception {
         boolean wasReady = ready(defs, progress);
-        // Every subtask reads the log and refuses the same records: one dead letter is enough.
-        Consumer<KafkaMessage> deadLetters = subtask == 0 ? side : m -> {};
-        SegmentRecord record = parse(u, deadLetters);
+        SegmentRecord record = parse(u, subtask, side);
         Catalogs.Applied applied = Catalogs.NOTHING;
         if (record != null) {
             applied = catalogs.apply(record, u, defs, progress);
             if (applied.refused() != null) {
-                deadLetters.accept(
-                        outputs.definitionDeadLetter(u, "invalid_definition", applied.refused()));
+                outputs.definitionDeadLetter(
+                        u, "invalid_definition", applied.refused(), subtask, side);
             }
         }
         progress.put(Descriptors.OFFSET, u.offset);
@@ -233,14 +231,14 @@ final class LiveDefinitions {
     }
 
     @Nullable
-    private SegmentRecord parse(DefinitionUpdate u, Consumer<KafkaMessage> side) {
+    private SegmentRecord parse(DefinitionUpdate u, int subtask, Consumer<KafkaMessage> side) {
         if (u.value == null) {
             return null; // a tombstone: segments are deleted by a record with deleted=true
         }
         try {
             return record(u.value);
         } catch (IOException e) {
-            side.accept(outputs.definitionDeadLetter(u, "invalid_definition", e.getMessage()));
+            outputs.definitionDeadLetter(u, "invalid_definition", e.getMessage(), subtask, side);
             return null;
         }
     }

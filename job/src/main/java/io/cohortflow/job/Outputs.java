@@ -254,7 +254,23 @@ final class Outputs implements Serializable {
                 eventJson(e));
     }
 
-    KafkaMessage definitionDeadLetter(DefinitionUpdate u, String reason, String detail) {
+    /**
+     * A record of the broadcast side (the definitions log, an estimate request) refused, to {@code
+     * side}: by subtask 0 alone, since every subtask reads each record and refuses it alike (at
+     * parallelism 2 the topic held every refusal twice, and the metric counted it twice).
+     */
+    void definitionDeadLetter(
+            DefinitionUpdate u,
+            String reason,
+            String detail,
+            int subtask,
+            java.util.function.Consumer<KafkaMessage> side) {
+        if (subtask == 0) {
+            side.accept(definitionDeadLetter(u, reason, detail));
+        }
+    }
+
+    private KafkaMessage definitionDeadLetter(DefinitionUpdate u, String reason, String detail) {
         metrics.deadLetter(reason);
         return KafkaMessage.json(
                 topics.deadLetter(),
