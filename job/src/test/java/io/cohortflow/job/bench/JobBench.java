@@ -196,6 +196,11 @@ public final class JobBench {
         System.out.println();
         System.out.println("==== Cohortflow job benchmark ====");
         report.forEach(System.out::println);
+        // The phases' local clusters leave threads behind that are not daemons (pools of
+        // Flink's or its libraries', idle): without an exit the JVM waited for them for good,
+        // its progress thread printing on, and the next benchmark ran beside it.
+        System.out.flush();
+        System.exit(0);
     }
 
     /** Prints the generation rate every 10 s: held to the processing rate by backpressure. */
