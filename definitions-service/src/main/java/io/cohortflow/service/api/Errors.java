@@ -136,10 +136,11 @@ public final class Errors {
     }
 
     /**
-     * A failure of the one family, in the shape of the API called; a 503 or 504 says when to retry.
+     * A failure of the one family, in the shape of the API called; a 429, 503 or 504 says when to
+     * retry (a refusal of the limits says its own; an estimate's busy subtasks, a second).
      */
     static void write(Context ctx, ServiceException e) {
-        if ((e.status() == 503 || e.status() == 504)
+        if ((e.status() == 429 || e.status() == 503 || e.status() == 504)
                 && ctx.res().getHeader("Retry-After") == null) {
             ctx.header("Retry-After", "1");
         }

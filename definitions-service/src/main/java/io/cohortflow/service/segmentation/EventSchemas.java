@@ -13,6 +13,7 @@ import com.networknt.schema.SpecificationVersion;
 import io.cohortflow.core.contract.Keys;
 import io.cohortflow.service.ServiceException;
 import io.cohortflow.service.kafka.CompactedTable;
+import io.cohortflow.service.store.StoreUnavailableException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
@@ -262,7 +263,24 @@ public final class EventSchemas implements AutoCloseable {
                         prev == null ? 1 : prev.version() + 1,
                         prev == null ? now : prev.created(),
                         now);
-        return table.write(Keys.of(workspace, name), s).thenApply(o -> o.orElse(s));
+        return confirmed(table.write(Keys.of(workspace, name), s)).thenApply(o -> o.orElse(s));
+    }
+
+    /**
+     * A write the log did not confirm (in time, or at all) fails as the store's, whose outcome the
+     * client must re-read: 503 {@code store_unavailable}, not a 500.
+     */
+    private static <T> CompletableFuture<T> confirmed(CompletableFuture<T> write) {
+        return write.exceptionallyCompose(
+                e -> {
+                    Throwable c = io.cohortflow.service.Failures.cause(e);
+                    return CompletableFuture.failedFuture(
+                            new StoreUnavailableException(
+                                    c instanceof java.util.concurrent.TimeoutException
+                                            ? "the schemas log did not confirm the write in time"
+                                            : "the schemas log refused the write",
+                                    c));
+                });
     }
 
     public CompletableFuture<Boolean> delete(String workspace, String name) {
@@ -271,7 +289,7 @@ public final class EventSchemas implements AutoCloseable {
         }
         String key = Keys.of(workspace, name);
         // Other replicas' compiled forms go at their next sweep.
-        return table.write(key, null)
+        return confirmed(table.write(key, null))
                 .thenApply(
                         o -> {
                             compiled.remove(key);

@@ -69,6 +69,19 @@ public final class JobClient implements AutoCloseable {
         }
     }
 
+    /**
+     * The job answered, but its reply could not be read (a job and a service that disagree on the
+     * reply's shape): neither "not running" nor "not in time", since the events were applied; the
+     * caller's 500, so that a client does not retry them without an idempotency key.
+     */
+    public static final class UnreadableReply extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        UnreadableReply(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     private final String bootstrap;
     private final String host;
     private final SegmentationConfig config;
@@ -303,7 +316,10 @@ public final class JobClient implements AutoCloseable {
                     try {
                         f.complete(Json.read(value, ReplyRecord.class));
                     } catch (Exception e) {
-                        f.completeExceptionally(e);
+                        f.completeExceptionally(
+                                new UnreadableReply(
+                                        "the job's reply to request " + key + " could not be read",
+                                        e));
                     }
                 });
     }
@@ -436,7 +452,7 @@ public final class JobClient implements AutoCloseable {
                         e -> {
                             forget.run();
                             Throwable c = Failures.cause(e);
-                            if (c instanceof NoReply) {
+                            if (c instanceof NoReply || c instanceof UnreadableReply) {
                                 return CompletableFuture.failedFuture(c);
                             }
                             boolean silent = lastRecordNanos.get() < started;

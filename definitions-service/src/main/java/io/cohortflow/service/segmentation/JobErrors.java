@@ -57,6 +57,9 @@ final class JobErrors {
                     : ServiceException.withDetail(
                             504, "segmentation_timeout", n.getMessage(), "no reply in time");
         }
+        if (c instanceof JobClient.UnreadableReply u) {
+            return u; // the events were applied: a 500 (logged with its id), not "retry"
+        }
         return unavailable("segmentation failed", c);
     }
 

@@ -25,6 +25,43 @@ class EventSchemasTest {
         schemas.close();
     }
 
+    /**
+     * A schema write the log does not confirm (here: no broker at all) is the store's 503 {@code
+     * store_unavailable}, whose outcome the client re-reads, not a 500.
+     */
+    @Test
+    void a_write_the_log_does_not_confirm_fails_as_the_stores() throws Exception {
+        var schema =
+                io.cohortflow.core.contract.Json.MAPPER.createObjectNode().put("type", "object");
+        io.cohortflow.kafka.EmbeddedKafka kafka = io.cohortflow.kafka.EmbeddedKafka.start();
+        boolean stopped = false;
+        io.cohortflow.kafka.CohortflowTopics.ensure(
+                kafka.bootstrapServers(), io.cohortflow.core.contract.TopicNames.DEFAULT, 1);
+        try (EventSchemas onBroker =
+                new EventSchemas(
+                        kafka.bootstrapServers(),
+                        "cohortflow.schemas",
+                        Duration.ofSeconds(1),
+                        10)) {
+            onBroker.start(Duration.ofSeconds(30));
+            onBroker.put("acme", "Click", schema).get(); // confirmed while the broker runs
+            kafka.close(); // the broker gone: the next write is never confirmed
+            stopped = true;
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                            () -> onBroker.put("acme", "Pageview", schema).get())
+                    .hasCauseInstanceOf(
+                            io.cohortflow.service.store.StoreUnavailableException.class);
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                            () -> onBroker.delete("acme", "Click").get())
+                    .hasCauseInstanceOf(
+                            io.cohortflow.service.store.StoreUnavailableException.class);
+        } finally {
+            if (!stopped) {
+                kafka.close();
+            }
+        }
+    }
+
     /** Every string property of the event must match {@code pattern}. */
     static EventSchemas.EventSchema everyValueMatches(String name, String pattern) {
         JsonNode schema =

@@ -82,6 +82,63 @@ class JobClientTest {
     }
 
     /**
+     * A reply that arrived but cannot be read: the job applied the events, so the client gets a
+     * 500, not a 503 or 504 that tells it to retry them.
+     */
+    @Test
+    void an_unreadable_reply_is_an_internal_error_not_a_timeout() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            io.cohortflow.kafka.CohortflowTopics.ensure(
+                    kafka.bootstrapServers(), io.cohortflow.core.contract.TopicNames.DEFAULT, 1);
+            JobClient job = started(kafka);
+            try (var producer =
+                    new org.apache.kafka.clients.producer.KafkaProducer<String, String>(
+                            Map.of(
+                                    "bootstrap.servers",
+                                    kafka.bootstrapServers(),
+                                    "key.serializer",
+                                    org.apache.kafka.common.serialization.StringSerializer.class
+                                            .getName(),
+                                    "value.serializer",
+                                    org.apache.kafka.common.serialization.StringSerializer.class
+                                            .getName()))) {
+                var answer =
+                        job.request(
+                                new EventEnvelope(
+                                        "ws",
+                                        UUID.randomUUID().toString(),
+                                        List.of(),
+                                        "r-unreadable",
+                                        false,
+                                        false,
+                                        null));
+                String replies = SegmentationConfig.from(Map.of(), Map.of()).topics().replies();
+                producer.send(
+                                new org.apache.kafka.clients.producer.ProducerRecord<>(
+                                        replies, "r-unreadable", "{\"request_id\": [not json"))
+                        .get();
+                assertThatThrownBy(answer::get)
+                        .isInstanceOf(ExecutionException.class)
+                        .cause()
+                        .isInstanceOf(JobClient.UnreadableReply.class);
+                try {
+                    answer.get();
+                } catch (ExecutionException e) {
+                    // As the controller hands it over: the future's failure.
+                    assertThat(
+                                    JobErrors.translate(
+                                            new java.util.concurrent.CompletionException(
+                                                    e.getCause())))
+                            .isInstanceOf(JobClient.UnreadableReply.class);
+                }
+                assertThat(job.waiting()).isZero();
+            } finally {
+                job.close();
+            }
+        }
+    }
+
+    /**
      * Parts of a job that restarted at another parallelism mid-request: the earlier ones are
      * another stratification and go; the estimate completes with one parallelism's parts only.
      */
