@@ -18,9 +18,14 @@ public final class EventSerializer extends CodecSerializer<Event> {
         EventCodec.write(e, out);
     }
 
+    /** As {@link ProfileSerializer#read}: a failure here is the stored bytes'. */
     @Override
-    Event read(DataInputView in) throws IOException {
-        return EventCodec.read(in);
+    Event read(DataInputView in) {
+        try {
+            return EventCodec.read(in);
+        } catch (IOException | RuntimeException e) {
+            throw new CorruptStateException("a stored event could not be decoded", e);
+        }
     }
 
     @Override

@@ -88,7 +88,7 @@ public final class MapStateHistory implements EventHistory, HistoryChunks {
                 }
             }
         } catch (Exception e) {
-            throw new StateAccessException("writing history", e);
+            throw failed("writing history", e);
         } finally {
             rollback();
         }
@@ -115,7 +115,7 @@ public final class MapStateHistory implements EventHistory, HistoryChunks {
         try {
             c = chunksWritten.containsKey(id) ? chunksWritten.get(id) : chunks.get(id);
         } catch (Exception e) {
-            throw new StateAccessException("reading a history chunk", e);
+            throw failed("reading a history chunk", e);
         }
         if (c == null) {
             // The profile names a chunk the state does not hold: this user's state is
@@ -134,7 +134,7 @@ public final class MapStateHistory implements EventHistory, HistoryChunks {
         try {
             chunks.put(id, events);
         } catch (Exception e) {
-            throw new StateAccessException("writing a history chunk", e);
+            throw failed("writing a history chunk", e);
         }
     }
 
@@ -147,7 +147,7 @@ public final class MapStateHistory implements EventHistory, HistoryChunks {
         try {
             chunks.remove(id);
         } catch (Exception e) {
-            throw new StateAccessException("deleting a history chunk", e);
+            throw failed("deleting a history chunk", e);
         }
     }
 
@@ -168,7 +168,7 @@ public final class MapStateHistory implements EventHistory, HistoryChunks {
                     });
             return out;
         } catch (Exception e) {
-            throw new StateAccessException("reading history chunks", e);
+            throw failed("reading history chunks", e);
         }
     }
 
@@ -187,7 +187,7 @@ public final class MapStateHistory implements EventHistory, HistoryChunks {
             }
             return entries;
         } catch (Exception e) {
-            throw new StateAccessException("reading history", e);
+            throw failed("reading history", e);
         }
     }
 
@@ -233,7 +233,7 @@ public final class MapStateHistory implements EventHistory, HistoryChunks {
                 }
             }
         } catch (Exception e) {
-            throw new StateAccessException("evicting history", e);
+            throw failed("evicting history", e);
         }
         // Events inserted in this record and not written yet.
         Iterator<Map.Entry<Long, Event>> pending = inserted.entrySet().iterator();
@@ -248,5 +248,16 @@ public final class MapStateHistory implements EventHistory, HistoryChunks {
             }
         }
         return new Removal(gone, oldest == Long.MAX_VALUE ? Long.MAX_VALUE : oldest >> SEQ_BITS);
+    }
+
+    /**
+     * A state access that failed: the backend's ({@link StateAccessException}, which fails the
+     * task), unless stored bytes did not decode ({@link CorruptStateException}, this user's data: a
+     * restart would read the same bytes and fail the task for ever).
+     */
+    private static RuntimeException failed(String what, Exception e) {
+        return e instanceof CorruptStateException corrupt
+                ? corrupt
+                : new StateAccessException(what, e);
     }
 }

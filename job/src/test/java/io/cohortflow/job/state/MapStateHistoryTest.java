@@ -85,6 +85,39 @@ class MapStateHistoryTest {
         assertThat(chunks).isEmpty();
     }
 
+    /**
+     * A chunk whose stored bytes do not decode is this user's data, not the state backend failing:
+     * a restart would read the same bytes and fail the task for ever, so it is not a {@link
+     * StateAccessException} (which fails the task) but a {@link CorruptStateException}, which the
+     * function dead-letters for the user and goes on.
+     */
+    @Test
+    void a_chunk_whose_bytes_do_not_decode_is_the_users_corrupt_state_not_a_backend_failure() {
+        var serializer =
+                new org.apache.flink.api.common.typeutils.base.ListSerializer<>(
+                        EventSerializer.INSTANCE);
+        @SuppressWarnings("unchecked")
+        MapState<Long, List<Event>> damaged =
+                (MapState<Long, List<Event>>)
+                        java.lang.reflect.Proxy.newProxyInstance(
+                                getClass().getClassLoader(),
+                                new Class<?>[] {MapState.class},
+                                (proxy, method, args) -> {
+                                    if (!method.getName().equals("get")) {
+                                        throw new UnsupportedOperationException(method.getName());
+                                    }
+                                    // As RocksDB reads a value: its bytes through the state's
+                                    // serializer (one event, in a format no codec wrote).
+                                    return serializer.deserialize(
+                                            new org.apache.flink.core.memory.DataInputDeserializer(
+                                                    new byte[] {0, 0, 0, 1, 99, 1, 2, 3}));
+                                });
+        MapStateHistory h = new MapStateHistory(new SortedMapState<>(stored), damaged, true);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> h.read(7))
+                .isInstanceOf(CorruptStateException.class)
+                .hasMessageContaining("stored event");
+    }
+
     /** A {@link MapState} over a sorted map, as RocksDB iterates: by key. */
     private record SortedMapState<V>(TreeMap<Long, V> map) implements MapState<Long, V> {
         @Override
