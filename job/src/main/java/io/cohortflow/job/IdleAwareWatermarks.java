@@ -43,7 +43,15 @@ final class IdleAwareWatermarks implements WatermarkGenerator<Inbound> {
         }
         maxTimestamp = Math.max(maxTimestamp, timestamp);
         lastEventAt = clock.getAsLong();
-        lagAtLastEvent = lastEventAt - maxTimestamp;
+        if (timestamp > emitted) {
+            lagAtLastEvent = lastEventAt - maxTimestamp;
+        }
+        // An event at or below the watermark this partition emitted is late whatever the
+        // partition does, and says nothing of whether it is replaying older events (a backlog's
+        // events are ahead of its watermark): it leaves the partition live or not as it was. A
+        // partition that followed the clock and then got one straggler from a mobile client
+        // would otherwise have stopped following it, and held back event time for every user
+        // until its next fresh event.
     }
 
     @Override

@@ -83,6 +83,26 @@ class IdleAwareWatermarksTest {
         assertThat(last()).isEqualTo(old - 5_001);
     }
 
+    /**
+     * A partition quiet for a quarter of an hour follows the clock; one event of twelve minutes ago
+     * (a mobile client's, sent late) is late, and must not take it off the clock: the operator's
+     * watermark is the least of its partitions', so every user's lapses would stop.
+     */
+    @Test
+    void a_late_event_does_not_take_a_partition_that_follows_the_clock_off_it() {
+        w.onEvent(new Inbound(), WALL - 1_000, out);
+        clock.addAndGet(Duration.ofMinutes(15).toMillis());
+        w.onPeriodicEmit(out);
+        long following = WALL + Duration.ofMinutes(15).toMillis() - 5_001;
+        assertThat(last()).isEqualTo(following);
+        w.onEvent(new Inbound(), WALL + Duration.ofMinutes(3).toMillis(), out);
+        w.onPeriodicEmit(out); // busy again for the idleness period: time holds
+        assertThat(last()).isEqualTo(following);
+        clock.addAndGet(30_000);
+        w.onPeriodicEmit(out);
+        assertThat(last()).isEqualTo(following + 30_000);
+    }
+
     @Test
     void a_generator_without_events_declares_itself_idle_and_moves_nothing() {
         clock.addAndGet(30_000);
