@@ -282,6 +282,59 @@ class CohortflowCliTest {
     }
 
     /**
+     * Through launcher/run.sh, the key it provisions when none is set is announced by a start
+     * alone: a mistyped command or option is its one-line mistake, with no start-up warning before
+     * it (the script printed the warning for every argument that was not a known command).
+     */
+    @Test
+    void run_sh_warns_of_the_dev_key_only_when_the_system_starts(@TempDir Path dir)
+            throws Exception {
+        RunScript script = new RunScript(dir);
+        String warning = "no COHORTFLOW_API_KEY set: using API key 'dev-key' for workspace 'demo'";
+
+        RunScript.Result mistyped = script.run(java.util.Map.of(), "segmnets", "list");
+        assertThat(mistyped.exit()).as(mistyped.err()).isEqualTo(2);
+        assertThat(mistyped.err())
+                .startsWith(
+                        "cohortflow: unknown command 'segmnets' (and no settings file of that"
+                                + " name)")
+                .contains("Did you mean 'cohortflow segments'?")
+                .doesNotContain(warning, "\tat ");
+        RunScript.Result option = script.run(java.util.Map.of(), "--port", "8080");
+        assertThat(option.exit()).isEqualTo(2);
+        assertThat(option.err())
+                .startsWith("cohortflow: Unknown option: '--port'")
+                .doesNotContain(warning);
+
+        // A start says it, before anything else: here one stopped by a port in use.
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Path settings =
+                    Files.writeString(
+                            dir.resolve("c.properties"),
+                            "cohortflow.data-dir="
+                                    + dir.resolve("data").toString().replace("\\", "/")
+                                    + "\ncohortflow.kafka.port="
+                                    + taken.getLocalPort()
+                                    + "\n");
+            RunScript.Result start = script.run(java.util.Map.of(), settings.toString());
+            assertThat(start.exit()).as(start.err()).isEqualTo(1);
+            assertThat(start.err())
+                    .startsWith(warning + " (loopback only)")
+                    .contains(
+                            "cohortflow could not start: port "
+                                    + taken.getLocalPort()
+                                    + " on 127.0.0.1 is already in use");
+            // A key of one's own: no warning.
+            RunScript.Result own =
+                    script.run(
+                            java.util.Map.of("COHORTFLOW_API_KEY", "k", "COHORTFLOW_ORG", "o"),
+                            settings.toString());
+            assertThat(own.exit()).isEqualTo(1);
+            assertThat(own.err()).doesNotContain("COHORTFLOW_API_KEY");
+        }
+    }
+
+    /**
      * What is not a word, or is an existing file, is still the settings file to start with: a path,
      * a name with an extension, a file of a word's name in the working directory.
      */
