@@ -282,6 +282,35 @@ class CohortflowCliTest {
     }
 
     /**
+     * A command that only groups others ({@code segments}, {@code users}), given none of them, is a
+     * mistake named as a mistyped command is (exit 2), with the commands it has; picocli said
+     * "Missing required subcommand" and left the user to find them. It lists nothing: {@code
+     * segments list} does, and {@code users} has no list.
+     */
+    @Test
+    void a_command_given_without_its_subcommand_exits_2_naming_its_commands() {
+        String nl = System.lineSeparator();
+        assertThat(run("segments")).isEqualTo(2);
+        assertThat(err.toString())
+                .isEqualTo(
+                        "cohortflow: 'segments' needs a command"
+                                + nl
+                                + "Commands: list, get, validate, estimate, create"
+                                + nl
+                                + "Try 'cohortflow segments --help' for more information."
+                                + nl);
+        assertThat(out.toString()).isEmpty();
+        assertThat(run("users")).isEqualTo(2);
+        assertThat(err.toString())
+                .startsWith("cohortflow: 'users' needs a command" + nl)
+                .contains("Commands: get, explain, erase" + nl)
+                .contains("Try 'cohortflow users --help' for more information.");
+        // Options of the group itself still work.
+        assertThat(run("segments", "--help")).isZero();
+        assertThat(run("segments", "-V")).isZero();
+    }
+
+    /**
      * Through launcher/run.sh, the key it provisions when none is set is announced by a start
      * alone: a mistyped command or option is its one-line mistake, with no start-up warning before
      * it (the script printed the warning for every argument that was not a known command).
