@@ -200,7 +200,8 @@ class CohortflowCliTest {
                     .contains(
                             "cohortflow: no answer from "
                                     + closingUrl
-                                    + ": the connection was closed without an answer");
+                                    + ": the connection was closed before GET /segments was"
+                                    + " answered (was the service stopped or restarted?)");
 
             // A listening socket whose queue is full (it accepts nobody): Linux drops the next
             // connection's SYN, so it is not made in time. Elsewhere the queue may not fill.
@@ -227,6 +228,167 @@ class CohortflowCliTest {
             for (java.net.Socket s : held) {
                 s.close();
             }
+        }
+    }
+
+    /**
+     * A service stopped in the middle of a request closes the connection, at any point: one line
+     * naming the address and what was sent (a write may have been applied), exit 3, as README
+     * defines a connection closed without an answer. The JDK's client said "HTTP/1.1 header parser
+     * received no bytes: Connection reset" or "fixed content-length: 100, bytes received: 4".
+     */
+    @Test
+    void a_connection_closed_mid_request_is_one_line_naming_the_address_and_what_was_sent(
+            @TempDir Path dir) throws Exception {
+        String segment = Files.writeString(dir.resolve("s.json"), "{\"name\":\"n\"}").toString();
+        String[] key = {"--api-key", "k", "--org", "o"};
+        String stopped = " was answered (was the service stopped or restarted?)";
+
+        // A real server, stopped while its handler holds the request.
+        for (String[] command :
+                new String[][] {{"segments", "list"}, {"segments", "create", segment}}) {
+            HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            java.util.concurrent.ExecutorService handlers =
+                    java.util.concurrent.Executors.newCachedThreadPool();
+            java.util.concurrent.CountDownLatch received =
+                    new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release =
+                    new java.util.concurrent.CountDownLatch(1);
+            server.createContext(
+                    "/",
+                    x -> {
+                        x.getRequestBody().readAllBytes();
+                        received.countDown();
+                        try {
+                            release.await();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        x.close();
+                    });
+            server.setExecutor(handlers);
+            server.start();
+            String url = "http://127.0.0.1:" + server.getAddress().getPort();
+            Thread stopper =
+                    new Thread(
+                            () -> {
+                                try {
+                                    received.await();
+                                    server.stop(0);
+                                } catch (InterruptedException e) {
+                                    Thread.currentThread().interrupt();
+                                } finally {
+                                    release.countDown();
+                                }
+                            });
+            stopper.start();
+            try {
+                int exit = run(concat(concat(command, new String[] {"--url", url}), key));
+                assertThat(exit).as(err.toString()).isEqualTo(3);
+            } finally {
+                release.countDown();
+                stopper.join(10_000);
+                server.stop(0);
+                handlers.shutdownNow();
+            }
+            // The JDK's client sends a read again once on a new connection, and finds the
+            // service gone; a write it does not repeat.
+            assertThat(err.toString())
+                    .isEqualTo(
+                            "cohortflow: no answer from "
+                                    + url
+                                    + (command[1].equals("list")
+                                            ? ": connection refused (is the system running? start"
+                                                    + " it with launcher/run.sh)"
+                                            : ": the connection was closed before POST /segments"
+                                                    + stopped
+                                                    + "; it may have been applied: check before"
+                                                    + " retrying")
+                                    + System.lineSeparator());
+        }
+
+        // A connection reset once the request is read, and one closed in the middle of the answer
+        // (every connection alike: the client sends a read again once).
+        for (String answer :
+                new String[] {null, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"}) {
+            try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+                Thread t =
+                        new Thread(
+                                () -> {
+                                    while (true) {
+                                        try (java.net.Socket c = server.accept()) {
+                                            c.getInputStream().read(new byte[65536]);
+                                            if (answer == null) {
+                                                c.setSoLinger(true, 0); // RST, not FIN
+                                            } else {
+                                                c.getOutputStream()
+                                                        .write(
+                                                                answer.getBytes(
+                                                                        StandardCharsets.US_ASCII));
+                                                c.getOutputStream().flush();
+                                            }
+                                        } catch (java.io.IOException e) {
+                                            if (server.isClosed()) {
+                                                return; // the test is over
+                                            }
+                                        }
+                                    }
+                                });
+                t.setDaemon(true);
+                t.start();
+                String url = "http://127.0.0.1:" + server.getLocalPort();
+                String[] args = {"users", "get", "u1", "--url", url, "--timeout", "10"};
+                assertThat(run(concat(args, key))).as(err.toString()).isEqualTo(3);
+                assertThat(err.toString())
+                        .isEqualTo(
+                                "cohortflow: no answer from "
+                                        + url
+                                        + ": the connection was closed before GET"
+                                        + " /ccs/v1/users/u1"
+                                        + stopped
+                                        + System.lineSeparator());
+            }
+        }
+    }
+
+    /**
+     * COHORTFLOW_VERBOSE=1 adds the stack trace under the line of a connection closed without an
+     * answer, as under every other line of the CLI (CommandErrors); without it, the line alone.
+     */
+    @Test
+    void a_closed_connection_shows_its_stack_only_with_cohortflow_verbose(@TempDir Path dir)
+            throws Exception {
+        RunScript script = new RunScript(dir);
+        try (ServerSocket closing = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread t =
+                    new Thread(
+                            () -> {
+                                try {
+                                    while (true) {
+                                        closing.accept().close();
+                                    }
+                                } catch (java.io.IOException closed) {
+                                    // the test is over
+                                }
+                            });
+            t.setDaemon(true);
+            t.start();
+            String url = "http://127.0.0.1:" + closing.getLocalPort();
+            String[] args = {"segments", "list", "--url", url, "--api-key", "k", "--org", "o"};
+            String line =
+                    "cohortflow: no answer from "
+                            + url
+                            + ": the connection was closed before GET /segments was answered";
+
+            RunScript.Result quiet = script.run(java.util.Map.of(), args);
+            assertThat(quiet.exit()).as(quiet.err()).isEqualTo(3);
+            assertThat(quiet.err()).startsWith(line).doesNotContain("\tat ");
+            assertThat(quiet.err().lines()).hasSize(1);
+
+            RunScript.Result verbose =
+                    script.run(java.util.Map.of("COHORTFLOW_VERBOSE", "1"), args);
+            assertThat(verbose.exit()).isEqualTo(3);
+            assertThat(verbose.err()).startsWith(line).contains("java.io.", "\tat ");
         }
     }
 
