@@ -20,20 +20,20 @@ if [[ -z "$jar" || ! -d launcher/target/lib ]] \
   mvn -q -B -ntp package -DskipTests -pl launcher -am
 fi
 # The JVM's memory by command: a backfill sorts history, the client and the help need little.
-starts=no
 case "${1:-}" in
   backfill) heap=-Xmx2g ;;
   export-members) heap=-Xmx1g ;;
   segments | users | help | -h | --help | -V | --version) heap=-Xmx256m ;;
-  *) heap=-Xmx1g starts=yes ;;
+  *) heap=-Xmx1g ;;
 esac
 # A key with full rights for the first five minutes, unless you provision your own; the segments
-# client uses the same one against the system started here.
+# client uses the same one against the system started here. The system says so when it starts
+# (RunCommand): only the command line knows whether the arguments start it, so a mistyped command
+# or option gets its one-line mistake alone, not a start-up warning before it.
+dev_key=false
 if [[ -z "${COHORTFLOW_API_KEY:-}" && "${1:-}" != backfill ]]; then
   export COHORTFLOW_API_KEY=dev-key COHORTFLOW_ORG="${COHORTFLOW_ORG:-demo}"
-  if [[ $starts == yes ]]; then
-    echo "no COHORTFLOW_API_KEY set: using API key 'dev-key' for workspace '$COHORTFLOW_ORG' (loopback only)" >&2
-  fi
+  dev_key=true
 fi
-exec java ${COHORTFLOW_JAVA_OPTS:-$heap} \
+exec java ${COHORTFLOW_JAVA_OPTS:-$heap} -Dcohortflow.launcher.dev-key="$dev_key" \
   -cp "launcher/target/classes:launcher/target/lib/*" io.cohortflow.launcher.Cohortflow "$@"

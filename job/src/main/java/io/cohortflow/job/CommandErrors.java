@@ -122,7 +122,8 @@ public final class CommandErrors {
         return b.length() == 0 ? e.getClass().getName() : b.toString();
     }
 
-    static boolean verbose(Map<String, String> env) {
+    /** Whether {@code env} asks for stack traces ({@link #VERBOSE}). */
+    public static boolean verbose(Map<String, String> env) {
         String v = env.get(VERBOSE);
         return v != null && !v.isBlank() && !v.equals("0") && !v.equalsIgnoreCase("false");
     }

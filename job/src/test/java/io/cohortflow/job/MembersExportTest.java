@@ -123,15 +123,31 @@ class MembersExportTest extends KafkaJobTest {
                             SavepointFormatType.CANONICAL)
                     .get();
         }
-        // From the final savepoint, as CSV: one workspace's one segment.
+        // From the final savepoint, as CSV: one workspace's one segment. Through an endpoint that
+        // no longer answers (a launcher killed leaves its flink-rest-url behind): the export reads
+        // the newest snapshot instead, and says why in a line, in the system's words.
+        int gone;
+        try (java.net.ServerSocket socket =
+                new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            gone = socket.getLocalPort();
+        }
+        List<String> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
         MembersExport csv =
                 export(
-                        null,
+                        "http://127.0.0.1:" + gone,
                         dir.resolve("savepoints"),
                         exports,
                         MembersExport.CSV,
                         "ws",
-                        List.of("buyers"));
+                        List.of("buyers"),
+                        progress::add);
+        assertThat(progress)
+                .first()
+                .isEqualTo(
+                        "no savepoint through http://127.0.0.1:"
+                                + gone
+                                + " (connection refused); reading the newest checkpoint or"
+                                + " savepoint instead");
         TreeSet<String> buyers = new TreeSet<>();
         members.stream().filter(m -> m.startsWith("ws/buyers/")).forEach(buyers::add);
         assertThat(exported(exports, csv)).isEqualTo(buyers);
@@ -194,6 +210,18 @@ class MembersExportTest extends KafkaJobTest {
             @Nullable String workspace,
             @Nullable List<String> segments)
             throws Exception {
+        return export(rest, state, exports, format, workspace, segments, line -> {});
+    }
+
+    private static MembersExport export(
+            @Nullable String rest,
+            Path state,
+            Path exports,
+            String format,
+            @Nullable String workspace,
+            @Nullable List<String> segments,
+            java.util.function.Consumer<String> progress)
+            throws Exception {
         return MembersExporter.run(
                 new MembersExporter.Options(
                         List.of(state),
@@ -206,7 +234,7 @@ class MembersExportTest extends KafkaJobTest {
                         rest,
                         "cohortflow-test"),
                 new Configuration(),
-                line -> {});
+                progress);
     }
 
     /** An export's members as {@code workspace/segment/user@entered}. */

@@ -82,6 +82,8 @@ public final class Cohortflow implements Callable<Integer> {
                 (e, args) -> {
                     if (e instanceof CommandLine.UnmatchedArgumentException u) {
                         e = unknownCommand(u, args);
+                    } else if (groupWithoutCommand(e)) {
+                        e = UnknownCommand.missing(e.getCommandLine());
                     }
                     return e instanceof UnknownCommand u
                             ? CommandErrors.usage(u, u.hints(), false)
@@ -122,6 +124,20 @@ public final class Cohortflow implements Callable<Integer> {
             return e;
         }
         return UnknownCommand.of(cmd, unmatched.get(0), "");
+    }
+
+    /**
+     * Whether {@code e} is picocli's "Missing required subcommand": a command that only groups
+     * others ({@code segments}, {@code users}: it runs nothing itself) given none of them.
+     */
+    private static boolean groupWithoutCommand(CommandLine.ParameterException e) {
+        CommandLine cmd = e.getCommandLine();
+        Object command = cmd.getCommand();
+        return e.getClass() == CommandLine.ParameterException.class
+                && !cmd.getSubcommands().isEmpty()
+                && !(command instanceof Callable<?> || command instanceof Runnable)
+                && cmd.getParseResult() != null
+                && !cmd.getParseResult().hasSubcommand();
     }
 
     /** {@code version} for {@code cmd} and all its subcommands, however deep. */

@@ -52,9 +52,29 @@ final class RunCommand implements Callable<Integer> {
             description = "The settings file (default: $COHORTFLOW_CONFIG, else none).")
     @Nullable Path config;
 
+    /**
+     * The system property {@code launcher/run.sh} sets to {@code true} when it provisioned the key
+     * {@code dev-key} itself (no {@code COHORTFLOW_API_KEY} was set): the start says so. The script
+     * cannot tell whether its arguments start the system ({@code run.sh segmnets} is a mistyped
+     * command, {@code run.sh settings.properties} a start), so the warning is printed here, once
+     * the command line and the settings are known good.
+     */
+    static final String DEV_KEY_PROPERTY = "cohortflow.launcher.dev-key";
+
     @Override
     public Integer call() throws InterruptedException {
         LauncherConfig config = configuration();
+        if (Boolean.getBoolean(DEV_KEY_PROPERTY)) {
+            spec.commandLine()
+                    .getErr()
+                    .println(
+                            "no COHORTFLOW_API_KEY set: using API key '"
+                                    + System.getenv().getOrDefault("COHORTFLOW_API_KEY", "dev-key")
+                                    + "' for workspace '"
+                                    + System.getenv().getOrDefault("COHORTFLOW_ORG", "demo")
+                                    + "' (loopback only)");
+            spec.commandLine().getErr().flush();
+        }
         CohortflowStack stack;
         try {
             stack = CohortflowStack.start(config);

@@ -2,6 +2,8 @@ package io.cohortflow.launcher;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.Json;
+import io.cohortflow.job.CommandErrors;
+import io.cohortflow.job.NoAnswer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -150,6 +152,23 @@ final class SegmentsCommand {
                                         : "; it was sent, so it may have been applied: check"
                                                 + " before retrying"));
             } catch (IOException e) {
+                if (NoAnswer.closed(e)) {
+                    // The service was reached and took the request, perhaps all of it: a write
+                    // may have been applied, as after a timeout.
+                    boolean reads = method.equals("GET") || method.equals("HEAD");
+                    return unreachable(
+                            cmd,
+                            e,
+                            "the connection was closed before "
+                                    + method
+                                    + " "
+                                    + path
+                                    + " was answered (was the service stopped or restarted?)"
+                                    + (reads
+                                            ? ""
+                                            : "; it may have been applied: check before"
+                                                    + " retrying"));
+                }
                 return unreachable(cmd, e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -157,17 +176,29 @@ final class SegmentsCommand {
             }
         }
 
-        /** Says on standard error why nothing answered and where; null (exit 3) to return. */
         private @Nullable HttpResponse<String> unreachable(CommandLine cmd, IOException e) {
-            cmd.getErr().println("cohortflow: no answer from " + url + ": " + whyNoAnswer(e));
+            return unreachable(cmd, e, whyNoAnswer(e));
+        }
+
+        /**
+         * Says on standard error, in one line, why nothing answered and where (the stack trace
+         * after it only with COHORTFLOW_VERBOSE set, as CommandErrors has it); null (exit 3) to
+         * return.
+         */
+        private @Nullable HttpResponse<String> unreachable(
+                CommandLine cmd, IOException e, String why) {
+            cmd.getErr().println("cohortflow: no answer from " + url + ": " + why);
+            if (CommandErrors.verbose(System.getenv())) {
+                e.printStackTrace(cmd.getErr());
+            }
             cmd.getErr().flush();
             return null;
         }
 
         /**
          * What happened, in words: the connection refused (with where to start the system when it
-         * is this machine's), not made in time, the host unknown, or the connection closed without
-         * an answer.
+         * is this machine's), not made in time, the host unknown. (A connection closed without an
+         * answer is said by {@link #request}, which knows what was sent.)
          */
         String whyNoAnswer(IOException e) {
             if (e instanceof HttpConnectTimeoutException) {
@@ -194,39 +225,16 @@ final class SegmentsCommand {
                                 : " (is the service running there? --url or COHORTFLOW_URL"
                                         + " names it)");
             }
-            if (causedBy(e, java.io.EOFException.class)) {
-                return "the connection was closed without an answer";
-            }
-            return io.cohortflow.job.CommandErrors.reasons(e);
+            return CommandErrors.reasons(e);
         }
 
-        /**
-         * Why a connection failed, as the system said it ("connection refused", "no route to
-         * host"). The JDK 17 HttpClient loses that: it retries a failed connect on the channel the
-         * failure closed and reports the retry's ClosedChannelException without a message
-         * (JDK-8361249), so a plain connect to the same address asks again.
-         */
+        /** Why a connection failed, as the system said it: {@link NoAnswer#connectFailure}. */
         private String connectFailure(IOException e) {
-            for (Throwable t = e; t != null; t = t.getCause()) {
-                if (t instanceof java.net.SocketException && t.getMessage() != null) {
-                    return lowerFirst(t.getMessage());
-                }
-            }
-            int port =
-                    url.getPort() >= 0
-                            ? url.getPort()
-                            : url.getScheme().equalsIgnoreCase("https") ? 443 : 80;
-            long within = Math.min(CONNECT_TIMEOUT.toMillis(), timeoutSeconds * 1000L);
-            try (java.net.Socket s = new java.net.Socket()) {
-                s.connect(new java.net.InetSocketAddress(url.getHost(), port), (int) within);
-                return "could not connect (it accepts connections now: try again)";
-            } catch (java.net.UnknownHostException u) {
-                return "unknown host " + url.getHost();
-            } catch (java.net.SocketTimeoutException t) {
-                return "no connection within " + within / 1000 + " s";
-            } catch (IOException io) {
-                return io.getMessage() == null ? "could not connect" : lowerFirst(io.getMessage());
-            }
+            return NoAnswer.connectFailure(
+                    e,
+                    url,
+                    Duration.ofMillis(
+                            Math.min(CONNECT_TIMEOUT.toMillis(), timeoutSeconds * 1000L)));
         }
 
         /**
@@ -275,11 +283,6 @@ final class SegmentsCommand {
             }
         }
         return false;
-    }
-
-    /** "Connection refused" as "connection refused", to follow a colon. */
-    private static String lowerFirst(String s) {
-        return s.isEmpty() ? s : Character.toLowerCase(s.charAt(0)) + s.substring(1);
     }
 
     /** Whether {@code host} is this machine (by name or address, without asking DNS). */

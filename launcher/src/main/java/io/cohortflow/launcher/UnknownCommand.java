@@ -10,10 +10,11 @@ import java.util.regex.Pattern;
 import picocli.CommandLine;
 
 /**
- * A word where a command was expected that names none: a usage error (2) whose message names the
- * word, and whose hints are the commands that are close ("Did you mean ...") and the ones there
- * are. Picocli's own suggestions compare letter pairs, so the commonest typo, two letters swapped
- * ({@code lsit}), got none.
+ * A word where a command was expected that names none, or no word at all: a usage error (2) whose
+ * message names the word, and whose hints are the commands that are close ("Did you mean ...") and
+ * the ones there are. Picocli's own suggestions compare letter pairs, so the commonest typo, two
+ * letters swapped ({@code lsit}), got none; and a command given without its subcommand ({@code
+ * cohortflow segments}) said only "Missing required subcommand".
  */
 final class UnknownCommand extends CommandLine.ParameterException {
     private static final long serialVersionUID = 1L;
@@ -68,6 +69,17 @@ final class UnknownCommand extends CommandLine.ParameterException {
                 cmd,
                 "unknown command '" + word + "'" + (detail.isEmpty() ? "" : " (" + detail + ")"),
                 hints);
+    }
+
+    /**
+     * {@code cmd}, a command that only groups others ({@code cohortflow segments}), given none of
+     * them: the commands it has, as a mistyped one's are listed.
+     */
+    static UnknownCommand missing(CommandLine cmd) {
+        return new UnknownCommand(
+                cmd,
+                "'" + cmd.getCommandName() + "' needs a command",
+                List.of("Commands: " + String.join(", ", cmd.getSubcommands().keySet())));
     }
 
     /**

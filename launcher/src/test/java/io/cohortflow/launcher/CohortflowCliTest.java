@@ -200,7 +200,8 @@ class CohortflowCliTest {
                     .contains(
                             "cohortflow: no answer from "
                                     + closingUrl
-                                    + ": the connection was closed without an answer");
+                                    + ": the connection was closed before GET /segments was"
+                                    + " answered (was the service stopped or restarted?)");
 
             // A listening socket whose queue is full (it accepts nobody): Linux drops the next
             // connection's SYN, so it is not made in time. Elsewhere the queue may not fill.
@@ -227,6 +228,167 @@ class CohortflowCliTest {
             for (java.net.Socket s : held) {
                 s.close();
             }
+        }
+    }
+
+    /**
+     * A service stopped in the middle of a request closes the connection, at any point: one line
+     * naming the address and what was sent (a write may have been applied), exit 3, as README
+     * defines a connection closed without an answer. The JDK's client said "HTTP/1.1 header parser
+     * received no bytes: Connection reset" or "fixed content-length: 100, bytes received: 4".
+     */
+    @Test
+    void a_connection_closed_mid_request_is_one_line_naming_the_address_and_what_was_sent(
+            @TempDir Path dir) throws Exception {
+        String segment = Files.writeString(dir.resolve("s.json"), "{\"name\":\"n\"}").toString();
+        String[] key = {"--api-key", "k", "--org", "o"};
+        String stopped = " was answered (was the service stopped or restarted?)";
+
+        // A real server, stopped while its handler holds the request.
+        for (String[] command :
+                new String[][] {{"segments", "list"}, {"segments", "create", segment}}) {
+            HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            java.util.concurrent.ExecutorService handlers =
+                    java.util.concurrent.Executors.newCachedThreadPool();
+            java.util.concurrent.CountDownLatch received =
+                    new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release =
+                    new java.util.concurrent.CountDownLatch(1);
+            server.createContext(
+                    "/",
+                    x -> {
+                        x.getRequestBody().readAllBytes();
+                        received.countDown();
+                        try {
+                            release.await();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        x.close();
+                    });
+            server.setExecutor(handlers);
+            server.start();
+            String url = "http://127.0.0.1:" + server.getAddress().getPort();
+            Thread stopper =
+                    new Thread(
+                            () -> {
+                                try {
+                                    received.await();
+                                    server.stop(0);
+                                } catch (InterruptedException e) {
+                                    Thread.currentThread().interrupt();
+                                } finally {
+                                    release.countDown();
+                                }
+                            });
+            stopper.start();
+            try {
+                int exit = run(concat(concat(command, new String[] {"--url", url}), key));
+                assertThat(exit).as(err.toString()).isEqualTo(3);
+            } finally {
+                release.countDown();
+                stopper.join(10_000);
+                server.stop(0);
+                handlers.shutdownNow();
+            }
+            // The JDK's client sends a read again once on a new connection, and finds the
+            // service gone; a write it does not repeat.
+            assertThat(err.toString())
+                    .isEqualTo(
+                            "cohortflow: no answer from "
+                                    + url
+                                    + (command[1].equals("list")
+                                            ? ": connection refused (is the system running? start"
+                                                    + " it with launcher/run.sh)"
+                                            : ": the connection was closed before POST /segments"
+                                                    + stopped
+                                                    + "; it may have been applied: check before"
+                                                    + " retrying")
+                                    + System.lineSeparator());
+        }
+
+        // A connection reset once the request is read, and one closed in the middle of the answer
+        // (every connection alike: the client sends a read again once).
+        for (String answer :
+                new String[] {null, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"}) {
+            try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+                Thread t =
+                        new Thread(
+                                () -> {
+                                    while (true) {
+                                        try (java.net.Socket c = server.accept()) {
+                                            c.getInputStream().read(new byte[65536]);
+                                            if (answer == null) {
+                                                c.setSoLinger(true, 0); // RST, not FIN
+                                            } else {
+                                                c.getOutputStream()
+                                                        .write(
+                                                                answer.getBytes(
+                                                                        StandardCharsets.US_ASCII));
+                                                c.getOutputStream().flush();
+                                            }
+                                        } catch (java.io.IOException e) {
+                                            if (server.isClosed()) {
+                                                return; // the test is over
+                                            }
+                                        }
+                                    }
+                                });
+                t.setDaemon(true);
+                t.start();
+                String url = "http://127.0.0.1:" + server.getLocalPort();
+                String[] args = {"users", "get", "u1", "--url", url, "--timeout", "10"};
+                assertThat(run(concat(args, key))).as(err.toString()).isEqualTo(3);
+                assertThat(err.toString())
+                        .isEqualTo(
+                                "cohortflow: no answer from "
+                                        + url
+                                        + ": the connection was closed before GET"
+                                        + " /ccs/v1/users/u1"
+                                        + stopped
+                                        + System.lineSeparator());
+            }
+        }
+    }
+
+    /**
+     * COHORTFLOW_VERBOSE=1 adds the stack trace under the line of a connection closed without an
+     * answer, as under every other line of the CLI (CommandErrors); without it, the line alone.
+     */
+    @Test
+    void a_closed_connection_shows_its_stack_only_with_cohortflow_verbose(@TempDir Path dir)
+            throws Exception {
+        RunScript script = new RunScript(dir);
+        try (ServerSocket closing = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread t =
+                    new Thread(
+                            () -> {
+                                try {
+                                    while (true) {
+                                        closing.accept().close();
+                                    }
+                                } catch (java.io.IOException closed) {
+                                    // the test is over
+                                }
+                            });
+            t.setDaemon(true);
+            t.start();
+            String url = "http://127.0.0.1:" + closing.getLocalPort();
+            String[] args = {"segments", "list", "--url", url, "--api-key", "k", "--org", "o"};
+            String line =
+                    "cohortflow: no answer from "
+                            + url
+                            + ": the connection was closed before GET /segments was answered";
+
+            RunScript.Result quiet = script.run(java.util.Map.of(), args);
+            assertThat(quiet.exit()).as(quiet.err()).isEqualTo(3);
+            assertThat(quiet.err()).startsWith(line).doesNotContain("\tat ");
+            assertThat(quiet.err().lines()).hasSize(1);
+
+            RunScript.Result verbose =
+                    script.run(java.util.Map.of("COHORTFLOW_VERBOSE", "1"), args);
+            assertThat(verbose.exit()).isEqualTo(3);
+            assertThat(verbose.err()).startsWith(line).contains("java.io.", "\tat ");
         }
     }
 
@@ -279,6 +441,88 @@ class CohortflowCliTest {
                 .doesNotContain("Unmatched");
         assertThat(run("users", "eras", "u1")).isEqualTo(2);
         assertThat(err.toString()).contains("Did you mean 'cohortflow users erase'?");
+    }
+
+    /**
+     * A command that only groups others ({@code segments}, {@code users}), given none of them, is a
+     * mistake named as a mistyped command is (exit 2), with the commands it has; picocli said
+     * "Missing required subcommand" and left the user to find them. It lists nothing: {@code
+     * segments list} does, and {@code users} has no list.
+     */
+    @Test
+    void a_command_given_without_its_subcommand_exits_2_naming_its_commands() {
+        String nl = System.lineSeparator();
+        assertThat(run("segments")).isEqualTo(2);
+        assertThat(err.toString())
+                .isEqualTo(
+                        "cohortflow: 'segments' needs a command"
+                                + nl
+                                + "Commands: list, get, validate, estimate, create"
+                                + nl
+                                + "Try 'cohortflow segments --help' for more information."
+                                + nl);
+        assertThat(out.toString()).isEmpty();
+        assertThat(run("users")).isEqualTo(2);
+        assertThat(err.toString())
+                .startsWith("cohortflow: 'users' needs a command" + nl)
+                .contains("Commands: get, explain, erase" + nl)
+                .contains("Try 'cohortflow users --help' for more information.");
+        // Options of the group itself still work.
+        assertThat(run("segments", "--help")).isZero();
+        assertThat(run("segments", "-V")).isZero();
+    }
+
+    /**
+     * Through launcher/run.sh, the key it provisions when none is set is announced by a start
+     * alone: a mistyped command or option is its one-line mistake, with no start-up warning before
+     * it (the script printed the warning for every argument that was not a known command).
+     */
+    @Test
+    void run_sh_warns_of_the_dev_key_only_when_the_system_starts(@TempDir Path dir)
+            throws Exception {
+        RunScript script = new RunScript(dir);
+        String warning = "no COHORTFLOW_API_KEY set: using API key 'dev-key' for workspace 'demo'";
+
+        RunScript.Result mistyped = script.run(java.util.Map.of(), "segmnets", "list");
+        assertThat(mistyped.exit()).as(mistyped.err()).isEqualTo(2);
+        assertThat(mistyped.err())
+                .startsWith(
+                        "cohortflow: unknown command 'segmnets' (and no settings file of that"
+                                + " name)")
+                .contains("Did you mean 'cohortflow segments'?")
+                .doesNotContain(warning, "\tat ");
+        RunScript.Result option = script.run(java.util.Map.of(), "--port", "8080");
+        assertThat(option.exit()).isEqualTo(2);
+        assertThat(option.err())
+                .startsWith("cohortflow: Unknown option: '--port'")
+                .doesNotContain(warning);
+
+        // A start says it, before anything else: here one stopped by a port in use.
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Path settings =
+                    Files.writeString(
+                            dir.resolve("c.properties"),
+                            "cohortflow.data-dir="
+                                    + dir.resolve("data").toString().replace("\\", "/")
+                                    + "\ncohortflow.kafka.port="
+                                    + taken.getLocalPort()
+                                    + "\n");
+            RunScript.Result start = script.run(java.util.Map.of(), settings.toString());
+            assertThat(start.exit()).as(start.err()).isEqualTo(1);
+            assertThat(start.err())
+                    .startsWith(warning + " (loopback only)")
+                    .contains(
+                            "cohortflow could not start: port "
+                                    + taken.getLocalPort()
+                                    + " on 127.0.0.1 is already in use");
+            // A key of one's own: no warning.
+            RunScript.Result own =
+                    script.run(
+                            java.util.Map.of("COHORTFLOW_API_KEY", "k", "COHORTFLOW_ORG", "o"),
+                            settings.toString());
+            assertThat(own.exit()).isEqualTo(1);
+            assertThat(own.err()).doesNotContain("COHORTFLOW_API_KEY");
+        }
     }
 
     /**

@@ -2,11 +2,16 @@ package io.cohortflow.job.export;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.Json;
+import io.cohortflow.job.CommandErrors;
+import io.cohortflow.job.NoAnswer;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,8 +24,10 @@ import java.util.List;
  * otherwise, where a retained checkpoint may be deleted while it is read.
  */
 final class FlinkRest {
-    private final HttpClient http =
-            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
     private final String base;
 
     FlinkRest(String url) {
@@ -82,6 +89,34 @@ final class FlinkRest {
         throw new IOException("the savepoint did not complete in " + timeout);
     }
 
+    /**
+     * Why a request to the endpoint failed, in words: the connection refused (or what else the
+     * system said), not made in time, the host unknown, the connection closed without an answer, no
+     * answer in time; else the messages of {@code e} and its causes (an answer that was not 2xx, no
+     * such job, a savepoint that failed). The JDK's client alone said "ConnectException:
+     * ClosedChannelException" for a refused connection (JDK-8361249).
+     */
+    String why(IOException e) {
+        if (e instanceof HttpConnectTimeoutException) {
+            return "no connection within " + CONNECT_TIMEOUT.toSeconds() + " s";
+        }
+        if (e instanceof HttpTimeoutException) {
+            return "no answer within " + REQUEST_TIMEOUT.toSeconds() + " s";
+        }
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.nio.channels.UnresolvedAddressException) {
+                return "unknown host " + URI.create(base).getHost();
+            }
+        }
+        if (e instanceof ConnectException) {
+            return NoAnswer.connectFailure(e, URI.create(base), CONNECT_TIMEOUT);
+        }
+        if (NoAnswer.closed(e)) {
+            return "the connection was closed without an answer";
+        }
+        return CommandErrors.reasons(e);
+    }
+
     private JsonNode get(String path) throws IOException, InterruptedException {
         return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
     }
@@ -95,9 +130,7 @@ final class FlinkRest {
 
     private JsonNode send(HttpRequest.Builder b) throws IOException, InterruptedException {
         HttpResponse<String> r =
-                http.send(
-                        b.timeout(Duration.ofSeconds(30)).build(),
-                        HttpResponse.BodyHandlers.ofString());
+                http.send(b.timeout(REQUEST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() / 100 != 2) {
             throw new IOException(base + " answered " + r.statusCode() + ": " + r.body());
         }

@@ -88,23 +88,46 @@ public final class MembersExporter {
     /** Runs the export; {@code progress} gets a line at every {@code progressEvery}. */
     public static MembersExport run(Options o, Configuration flink, Consumer<String> progress)
             throws Exception {
-        Path savepoint =
-                o.flinkRest() == null || o.flinkRest().isBlank() ? null : savepoint(o, progress);
-        if (savepoint != null) {
+        if (o.flinkRest() == null || o.flinkRest().isBlank()) {
+            return newest(o, flink, progress);
+        }
+        Savepoint savepoint = savepoint(o, progress);
+        if (savepoint.path() != null) {
             try {
-                return export(savepoint, o, flink, progress);
+                return export(savepoint.path(), o, flink, progress);
             } finally {
-                deleteTree(savepoint); // taken for this export alone
+                deleteTree(savepoint.path()); // taken for this export alone
             }
         }
+        String noSavepoint = "no savepoint through " + o.flinkRest() + " (" + savepoint.why() + ")";
         if (o.state().isEmpty()) {
             // The REST endpoint was the only way to a snapshot (a remote checkpoint directory).
             throw new IllegalStateException(
-                    "no savepoint through "
-                            + o.flinkRest()
+                    noSavepoint
                             + ", and no local checkpoint or savepoint to read instead: name one"
                             + " with --state");
         }
+        try {
+            return newest(o, flink, progress);
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            // The line that ends the command names why the endpoint was not used too, not only
+            // what went wrong with the snapshot read instead; as wrong input (2) when that was.
+            String message =
+                    noSavepoint + ", and reading the newest checkpoint or savepoint instead failed";
+            throw CommandErrors.wrongInput(e)
+                    ? new IllegalArgumentException(message, e)
+                    : new IllegalStateException(message, e);
+        }
+    }
+
+    /**
+     * The export of the newest snapshot in {@code o.state()}, started over from the newest when the
+     * one read is deleted meanwhile.
+     */
+    private static MembersExport newest(Options o, Configuration flink, Consumer<String> progress)
+            throws Exception {
         for (int attempt = 1; ; attempt++) {
             Path snapshot =
                     Snapshots.newest(o.state())
@@ -136,30 +159,35 @@ public final class MembersExporter {
         }
     }
 
+    /** A savepoint taken for the export, or why there is none. */
+    private record Savepoint(@Nullable Path path, @Nullable String why) {}
+
     /**
-     * A savepoint of the running job through its REST endpoint, into the exports directory; null
-     * (and why, to {@code progress}) when the endpoint does not answer or runs no such job, e.g. a
-     * launcher that has stopped: its final savepoint is then the newest snapshot.
+     * A savepoint of the running job through its REST endpoint, into the exports directory; else
+     * why not (also said to {@code progress} at once, before a fallback that may take long) when
+     * the endpoint does not answer or runs no such job, e.g. a launcher that has stopped: its final
+     * savepoint is then the newest snapshot.
      */
-    @Nullable
-    private static Path savepoint(Options o, Consumer<String> progress)
+    private static Savepoint savepoint(Options o, Consumer<String> progress)
             throws InterruptedException {
         FlinkRest rest = new FlinkRest(o.flinkRest());
         try {
             String job = rest.runningJob(o.jobName());
             progress.accept("taking a savepoint of job " + job + " through " + o.flinkRest());
-            return rest.savepoint(job, o.output().resolve(".savepoints"), SAVEPOINT_TIMEOUT);
+            return new Savepoint(
+                    rest.savepoint(job, o.output().resolve(".savepoints"), SAVEPOINT_TIMEOUT),
+                    null);
         } catch (IOException e) {
+            String why = rest.why(e);
             progress.accept(
                     "no savepoint through "
                             + o.flinkRest()
                             + " ("
-                            // A refused connection's message is null: "(null)" said nothing.
-                            + CommandErrors.reasons(e)
+                            + why
                             + (o.state().isEmpty()
                                     ? ")"
                                     : "); reading the newest checkpoint or savepoint instead"));
-            return null;
+            return new Savepoint(null, why);
         }
     }
 

@@ -191,9 +191,8 @@ class BackfillOptionsTest {
         assertOneLine(
                 "backfill: --definitions-file "
                         + dir.resolve("segments.jsonl")
-                        + ", line 2: segment ws/broken version 1 refused: [Problem[severity=ERROR,"
-                        + " code=unknown_function, pointer=/container/func, message=unknown"
-                        + " function \"nonsense\"]]");
+                        + ", line 2: segment ws/broken version 1 refused: unknown function"
+                        + " \"nonsense\" at /container/func (unknown_function)");
         err.getBuffer().setLength(0);
         // JSON's null: no record at all (the operator failed on it with a NullPointerException).
         assertThat(withDefinitions(buyers + "\nnull\n")).isEqualTo(2);

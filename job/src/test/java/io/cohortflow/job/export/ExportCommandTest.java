@@ -128,9 +128,60 @@ class ExportCommandTest {
                 .isEqualTo(
                         "export-members: no savepoint through http://127.0.0.1:"
                                 + rest.getAddress().getPort()
-                                + ", and no local checkpoint or savepoint to read instead: name"
-                                + " one with --state");
+                                + " (the savepoint failed: java.io.IOException: the fake cluster"
+                                + " takes none), and no local checkpoint or savepoint to read"
+                                + " instead: name one with --state");
         assertThat(err.toString()).doesNotContain("\tat ");
+    }
+
+    /**
+     * A REST endpoint that does not answer (a launcher killed, its flink-rest-url left behind) is
+     * named with the reason as the system gives it, "connection refused", not the JDK client's
+     * "ConnectException: ClosedChannelException"; when the newest local snapshot read instead fails
+     * too, the line that ends the command says both why the endpoint was not used and what was
+     * wrong with the fallback (here: no snapshot, exit 2).
+     */
+    @Test
+    void an_endpoint_that_does_not_answer_is_named_with_why_in_the_fallbacks_lines()
+            throws Exception {
+        int closed;
+        try (java.net.ServerSocket s =
+                new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        String url = "http://127.0.0.1:" + closed;
+        Path checkpoints = dir.resolve("data").resolve("checkpoints");
+        Path config = dir.resolve("cohortflow.properties");
+        Files.writeString(
+                config,
+                JobConfig.CHECKPOINT_DIR.key()
+                        + "="
+                        + checkpoints.toUri()
+                        + "\n"
+                        + JobConfig.FLINK_REST_URL.key()
+                        + "="
+                        + url
+                        + "\n");
+        int exit =
+                exportWith("--config", config.toString(), "--output", dir.resolve("e").toString());
+        assertThat(exit).as(err.toString()).isEqualTo(2);
+        List<String> lines = err.toString().lines().toList();
+        assertThat(lines)
+                .containsExactly(
+                        "no savepoint through "
+                                + url
+                                + " (connection refused); reading the newest checkpoint or"
+                                + " savepoint instead",
+                        "export-members: no savepoint through "
+                                + url
+                                + " (connection refused), and reading the newest checkpoint or"
+                                + " savepoint instead failed: no checkpoint or savepoint (a"
+                                + " directory with _metadata) in ["
+                                + checkpoints
+                                + ", "
+                                + checkpoints.resolveSibling("savepoints")
+                                + "]");
+        assertNoStackTrace();
     }
 
     // Mistakes end in one line and exit 2 (CommandErrors), as the launcher's export-members did;
