@@ -5,6 +5,7 @@ import io.cohortflow.core.eval.ProfileCodec;
 import io.cohortflow.core.eval.ProfileHistory;
 import io.cohortflow.core.eval.UserProfile;
 import io.cohortflow.job.model.UserState;
+import io.cohortflow.job.state.CodecSerializer;
 import io.cohortflow.job.state.CorruptStateException;
 import io.cohortflow.job.state.MapStateHistory;
 import io.cohortflow.job.state.StateAccessException;
@@ -74,7 +75,8 @@ final class UserStore {
             if (p.isEmpty() && p.historySize() == 0) {
                 profile.clear();
             } else {
-                profile.update(p);
+                // Encoded once for the state and, with the changelog, its log of changes.
+                CodecSerializer.encodingOnce(() -> profile.update(p));
             }
         } catch (Exception e) {
             throw new StateAccessException("writing a profile", e);
