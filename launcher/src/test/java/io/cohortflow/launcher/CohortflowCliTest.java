@@ -140,32 +140,8 @@ class CohortflowCliTest {
         try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
                 ServerSocket closing = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
                 ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            Thread silentAccepts =
-                    new Thread(
-                            () -> {
-                                try {
-                                    while (true) {
-                                        held.add(silent.accept()); // reads nothing, answers nothing
-                                    }
-                                } catch (java.io.IOException closed) {
-                                    // the test is over
-                                }
-                            });
-            Thread closingAccepts =
-                    new Thread(
-                            () -> {
-                                try {
-                                    while (true) {
-                                        closing.accept().close();
-                                    }
-                                } catch (java.io.IOException closed) {
-                                    // the test is over
-                                }
-                            });
-            silentAccepts.setDaemon(true);
-            closingAccepts.setDaemon(true);
-            silentAccepts.start();
-            closingAccepts.start();
+            accepting(silent, held::add); // reads nothing, answers nothing
+            accepting(closing, java.net.Socket::close);
             String silentUrl = "http://127.0.0.1:" + silent.getLocalPort();
             String[] key = {"--api-key", "k", "--org", "o", "--timeout", "1"};
 
@@ -360,19 +336,7 @@ class CohortflowCliTest {
             throws Exception {
         RunScript script = new RunScript(dir);
         try (ServerSocket closing = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            Thread t =
-                    new Thread(
-                            () -> {
-                                try {
-                                    while (true) {
-                                        closing.accept().close();
-                                    }
-                                } catch (java.io.IOException closed) {
-                                    // the test is over
-                                }
-                            });
-            t.setDaemon(true);
-            t.start();
+            accepting(closing, java.net.Socket::close);
             String url = "http://127.0.0.1:" + closing.getLocalPort();
             String[] args = {"segments", "list", "--url", url, "--api-key", "k", "--org", "o"};
             String line =
@@ -931,5 +895,27 @@ class CohortflowCliTest {
             assertThat(run(cmd)).as(String.join(" ", cmd)).isZero();
             assertThat(out.toString()).as(String.join(" ", cmd)).startsWith("cohortflow ");
         }
+    }
+
+    /** What a server does with each connection it accepts. */
+    private interface OnAccept {
+        void accept(java.net.Socket s) throws java.io.IOException;
+    }
+
+    /** Accepts connections on {@code server} until it closes, handing each to {@code then}. */
+    private static void accepting(ServerSocket server, OnAccept then) {
+        Thread t =
+                new Thread(
+                        () -> {
+                            try {
+                                while (true) {
+                                    then.accept(server.accept());
+                                }
+                            } catch (java.io.IOException closed) {
+                                // the test is over
+                            }
+                        });
+        t.setDaemon(true);
+        t.start();
     }
 }

@@ -64,16 +64,7 @@ class JobClientTest {
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             JobClient job = started(kafka);
             job.close(); // its producer closed: a send now throws instead of calling back
-            var answer =
-                    job.request(
-                            new EventEnvelope(
-                                    "ws",
-                                    UUID.randomUUID().toString(),
-                                    List.of(),
-                                    "r1",
-                                    false,
-                                    false,
-                                    null));
+            var answer = job.request(envelope("r1"));
             assertThatThrownBy(answer::get)
                     .isInstanceOf(ExecutionException.class)
                     .hasCauseInstanceOf(JobClient.NoReply.class);
@@ -102,16 +93,7 @@ class JobClientTest {
                                     "value.serializer",
                                     org.apache.kafka.common.serialization.StringSerializer.class
                                             .getName()))) {
-                var answer =
-                        job.request(
-                                new EventEnvelope(
-                                        "ws",
-                                        UUID.randomUUID().toString(),
-                                        List.of(),
-                                        "r-unreadable",
-                                        false,
-                                        false,
-                                        null));
+                var answer = job.request(envelope("r-unreadable"));
                 String replies = SegmentationConfig.from(Map.of(), Map.of()).topics().replies();
                 producer.send(
                                 new org.apache.kafka.clients.producer.ProducerRecord<>(
@@ -159,5 +141,11 @@ class JobClientTest {
     private static io.cohortflow.core.contract.EstimatePart part(int subtask, int subtasks) {
         return new io.cohortflow.core.contract.EstimatePart(
                 "r", subtask, subtasks, 100, 10, 1, null, null);
+    }
+
+    /** A request without events from a new user, under {@code requestId}. */
+    private static EventEnvelope envelope(String requestId) {
+        return new EventEnvelope(
+                "ws", UUID.randomUUID().toString(), List.of(), requestId, false, false, null);
     }
 }
