@@ -239,10 +239,11 @@ final class WakeUps {
 
     /**
      * The sweep's visit to the current user: brings them up to their workspace's catalog, as their
-     * next event or timer would, registers their next lapse (and a wake-up deferred by {@link
-     * #onTimer}) and emits what changed. A user the engine cannot evaluate keeps their state
-     * (reported once per sweep by the caller's {@code failures}); returns whether the user was
-     * behind.
+     * next event or timer would, registers their next wake-up when it is earlier than their timer
+     * (a lapse the definitions moved, a wake-up deferred by {@link #onTimer}, the end of a user TTL
+     * shortened or turned on since their timer was registered) and emits what changed. A user the
+     * engine cannot evaluate keeps their state (reported once per sweep by the caller's {@code
+     * failures}); returns whether the user was behind.
      */
     boolean visit(
             String key,
@@ -270,8 +271,9 @@ final class WakeUps {
         }
         long expiry = settings.expiry(workspace, profile.lastEventTime());
         if (!engine.behind(profile, catalog)) {
-            if (lapses.unscheduled(profile, expiry)) {
-                register(profile, workspace, timers); // deferred by onTimer
+            if (lapses.earlier(profile, expiry)) {
+                // Deferred by onTimer, or registered under a longer user TTL than the job's now.
+                register(profile, workspace, timers);
                 user.commit(profile);
             }
             return false;
@@ -293,7 +295,7 @@ final class WakeUps {
         }
         if (changes.isEmpty()
                 && profile.nextExpiry() == lapseBefore
-                && !lapses.unscheduled(profile, expiry)) {
+                && !lapses.earlier(profile, expiry)) {
             // Nothing a reader of the user's state could tell: most users of a large catalog,
             // for most changes. Not writing their state keeps the sweep to reads (and out of the
             // stream's way); they catch up again, identically, at their next event, which
