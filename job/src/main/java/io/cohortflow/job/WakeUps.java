@@ -198,11 +198,13 @@ final class WakeUps {
      * <p>Their TTL instant (latest event plus the TTL) is in the profile that cannot be read, but
      * no timer of a user falls after it (a user holds one timer, at the earlier of their next lapse
      * and that instant, and an event moves the instant later only), so the user goes at this one:
-     * on time when it is their TTL's, before it when it is a lapse's, never after it. (A user
-     * restored from a backfill's bootstrap holds their next lapse until their first wake-up, maybe
-     * later than the instant: a readable one goes at that timer too.) What they held cannot be
-     * named, so there are no exits: the dead letter says so. The bytes are still in the checkpoints
-     * and savepoints taken before, for whoever repairs them.
+     * on time when it is their TTL's, before it when it is a lapse's, never after it; but for a TTL
+     * shortened since the timer was registered: the sweep that moves everybody else's timer earlier
+     * cannot read when the shorter one ends ({@link UserTtls}), so the user goes at the longer
+     * one's instant. (So does a user restored from a backfill's bootstrap, whose timer is their
+     * next lapse, maybe later than the instant, until the sweep after the start moves it.) What
+     * they held cannot be named, so there are no exits: the dead letter says so. The bytes are
+     * still in the checkpoints and savepoints taken before, for whoever repairs them.
      */
     private void expireUnreadable(
             String key,

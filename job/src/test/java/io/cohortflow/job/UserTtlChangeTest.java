@@ -29,9 +29,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A workspace's user TTL changed between runs (stop with a savepoint, restart with other settings)
- * reaches the users who send nothing more: a sweep moves the timer of a user registered under a
- * longer TTL earlier; a TTL turned off or lengthened leaves each user's earlier timer to fire,
- * which registers the later one.
+ * reaches the users who send nothing more: a TTL turned on or shortened sweeps every user, who gets
+ * the earlier timer; a TTL turned off or lengthened leaves each user's earlier timer to fire, which
+ * registers the later one.
  */
 class UserTtlChangeTest {
     private KeyedBroadcastOperatorTestHarness<String, Inbound, DefinitionUpdate, KafkaMessage> h;
@@ -123,6 +123,29 @@ class UserTtlChangeTest {
         assertThat(h.numEventTimeTimers()).isZero();
     }
 
+    @Test
+    void a_ttl_turned_on_between_runs_removes_a_user_who_sends_nothing_more() throws Exception {
+        OperatorSubtaskState snapshot = firstRun(ttl("0 ms", null));
+        restart(snapshot, ttl("0 ms", "P2D"));
+        u1GoesAfterTwoDays();
+    }
+
+    @Test
+    void a_default_ttl_turned_on_between_runs_removes_a_user_who_sends_nothing_more()
+            throws Exception {
+        OperatorSubtaskState snapshot = firstRun(ttl("0 ms", null));
+        restart(snapshot, ttl("P2D", null));
+        u1GoesAfterTwoDays();
+    }
+
+    @Test
+    void a_ttl_shortened_between_runs_removes_a_user_who_sends_nothing_more_at_the_shorter_one()
+            throws Exception {
+        OperatorSubtaskState snapshot = firstRun(ttl("P30D", null));
+        restart(snapshot, ttl("P30D", "P2D"));
+        u1GoesAfterTwoDays();
+    }
+
     /**
      * A sweep that visits a user whose timer is later than their next wake-up (registered under a
      * longer TTL) moves it earlier, whether the user is behind the definitions (a change in their
@@ -170,5 +193,48 @@ class UserTtlChangeTest {
         watermark(T0 + 80 * DAY); // within the 90-day horizon: "buyers" holds
         assertThat(changes()).isEmpty();
         assertThat(users()).isOne();
+    }
+
+    /** Only a TTL that some user now reaches sooner costs a sweep of every user. */
+    @Test
+    void a_restore_under_the_same_or_longer_ttls_sweeps_nobody() throws Exception {
+        OperatorSubtaskState snapshot = firstRun(ttl("P30D", "P2D"));
+        h = TestRecords.operator(ttl("P30D", "P2D"), snapshot);
+        assertThat(sweeping()).as("the same TTLs").isFalse();
+        h.close();
+        h = TestRecords.operator(ttl("0 ms", "P3D"), snapshot);
+        assertThat(sweeping()).as("longer TTLs").isFalse();
+        h.close();
+        h = TestRecords.operator(ttl("P30D", "P1D"), snapshot);
+        assertThat(sweeping()).as("a shorter one").isTrue();
+    }
+
+    /** The TTLs a run kept are those it ran under, so a later restore compares with them. */
+    @Test
+    void a_ttl_shortened_twice_sweeps_each_time() throws Exception {
+        OperatorSubtaskState snapshot = firstRun(ttl("0 ms", null));
+        restart(snapshot, ttl("0 ms", "P10D"));
+        snapshot = h.snapshot(2, 2);
+        h.close();
+        h = TestRecords.operator(ttl("0 ms", "P10D"), snapshot);
+        assertThat(sweeping()).isFalse();
+        h.close();
+        restart(snapshot, ttl("0 ms", "P2D"));
+        u1GoesAfterTwoDays();
+    }
+
+    /**
+     * The TTLs a run checkpoints are those it runs under, also before the sweep they wanted has
+     * run: that sweep is in the checkpoint's sweep cursor, and a restore from it sweeps.
+     */
+    @Test
+    void a_checkpoint_taken_before_the_sweep_of_a_shorter_ttl_ran_still_sweeps() throws Exception {
+        OperatorSubtaskState snapshot = firstRun(ttl("0 ms", null));
+        h = TestRecords.operator(ttl("0 ms", "P2D"), snapshot);
+        assertThat(sweeping()).isTrue();
+        snapshot = h.snapshot(2, 2); // no slice of the sweep ran
+        h.close();
+        restart(snapshot, ttl("0 ms", "P2D"));
+        u1GoesAfterTwoDays();
     }
 }
