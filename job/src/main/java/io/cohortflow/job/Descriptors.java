@@ -115,6 +115,14 @@ public final class Descriptors {
             new ListStateDescriptor<>("definitions-sweep", Types.LONG);
 
     /**
+     * Operator state: the user TTL settings the job ran under ({@link UserTtls#state}), so that a
+     * restore under a shorter TTL sweeps every user to give them the earlier timer. Union: every
+     * subtask saves the same, and a restored one reads it whatever the parallelism.
+     */
+    public static final ListStateDescriptor<String> USER_TTLS =
+            new ListStateDescriptor<>("user-ttls", Types.STRING);
+
+    /**
      * Operator state: 1 from each subtask that has nothing of its broadcast state's deletions left
      * to hand to the audience counts, 0 from one that has (subtask 0 restored from state without
      * it, until it has handed them on); nothing when audiences are not counted. Union: whichever

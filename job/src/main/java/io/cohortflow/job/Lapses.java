@@ -58,12 +58,15 @@ final class Lapses {
     }
 
     /**
-     * Whether the user has a wake-up due (a lapse, or their state's {@code expiry}) and no timer
-     * for it: their timer fired while the definitions were being read, and was deferred.
+     * Whether the user's next wake-up (their next lapse, or their state's {@code expiry}) is
+     * earlier than the timer their profile records, or they have none: their timer fired while the
+     * definitions were being read, and was deferred; or it was registered under a longer user TTL
+     * than the job runs with now (the setting was changed between runs). {@link #register} then
+     * registers it.
      */
-    boolean unscheduled(UserProfile p, long expiry) {
+    boolean earlier(UserProfile p, long expiry) {
         long next = Math.min(p.nextExpiry(), expiry);
-        return p.scheduledWakeUp() == Long.MAX_VALUE && next != Long.MAX_VALUE && next <= lastLapse;
+        return next != Long.MAX_VALUE && next <= lastLapse && next < p.scheduledWakeUp();
     }
 
     /**
@@ -96,14 +99,15 @@ final class Lapses {
      *     never), woken for like a lapse
      */
     void register(UserProfile p, TimerService timers, long expiry) {
+        if (!earlier(p, expiry)) {
+            return;
+        }
         long next = Math.min(p.nextExpiry(), expiry);
         long scheduled = p.scheduledWakeUp();
-        if (next != Long.MAX_VALUE && next <= lastLapse && next < scheduled) {
-            if (scheduled != Long.MAX_VALUE && scheduled != asOf) {
-                timers.deleteEventTimeTimer(scheduled); // not the backfill's end-of-input timer
-            }
-            timers.registerEventTimeTimer(next);
-            p.scheduledWakeUp(next);
+        if (scheduled != Long.MAX_VALUE && scheduled != asOf) {
+            timers.deleteEventTimeTimer(scheduled); // not the backfill's end-of-input timer
         }
+        timers.registerEventTimeTimer(next);
+        p.scheduledWakeUp(next);
     }
 }

@@ -12,6 +12,8 @@ import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The segmentation operator: {@link SegmentationFunction} for records, timers and definitions, plus
@@ -28,6 +30,7 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 public class SegmentationOperator
         extends CoBroadcastWithKeyedOperator<String, Inbound, DefinitionUpdate, KafkaMessage> {
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(SegmentationOperator.class);
 
     /** The longest a slice of the sweep or of an estimate holds the task. */
     static final long SLICE_NANOS = 5_000_000;
@@ -44,6 +47,7 @@ public class SegmentationOperator
     private transient ListState<Long> sweepState;
     private transient ListState<Long> liveWatermarkState;
     private transient ListState<Long> audienceDeletionsState;
+    private transient ListState<String> userTtlsState;
 
     /** Whether this subtask hands on the deletions of the restored state (see initializeState). */
     private transient boolean handOnRestoredDeletions;
@@ -113,6 +117,7 @@ public class SegmentationOperator
         sweepState = store.getUnionListState(Descriptors.SWEEP);
         liveWatermarkState = store.getUnionListState(Descriptors.LIVE_WATERMARK);
         audienceDeletionsState = store.getUnionListState(Descriptors.AUDIENCE_DELETIONS);
+        userTtlsState = store.getUnionListState(Descriptors.USER_TTLS);
         // A job counting audiences hands each deletion on as it applies it, in the checkpoint
         // that applies it: restored from its own state, it has none to hand on again. Only state
         // that does not say so (a job from before this, one not counting audiences, a backfill's
@@ -148,6 +153,14 @@ public class SegmentationOperator
                             beforeFailures,
                             task.getNumberOfParallelSubtasks(),
                             task.getIndexOfThisSubtask());
+            // Users' timers were registered under the TTLs of the restored state: where one is
+            // shorter now, only a sweep reaches the users who send nothing more (UserTtls).
+            List<String> ttls = new ArrayList<>();
+            userTtlsState.get().forEach(ttls::add);
+            if (UserTtls.shortened(function.settings(), ttls)) {
+                LOG.info("a user TTL is shorter than the restored state's: sweeping every user");
+                cursor.want();
+            }
         }
     }
 
@@ -246,6 +259,9 @@ public class SegmentationOperator
         sweepState.update(
                 sweep.state(task.getNumberOfParallelSubtasks(), task.getIndexOfThisSubtask()));
         liveWatermarkState.update(restoredTime.snapshot(host.watermark(), host.now()));
+        // The TTLs a restore compares with: every user's timer follows them once the sweep a
+        // restore under shorter ones wanted is over, and that sweep is in the cursor until then.
+        userTtlsState.update(UserTtls.state(function.settings()));
         // After the audience sums went out (prepareSnapshotPreBarrier): 0 only while subtask 0
         // has not yet handed on the restored deletions (no record since the restore built the
         // catalogs), so that the next restore hands them on then.

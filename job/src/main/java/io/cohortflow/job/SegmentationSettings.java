@@ -141,7 +141,7 @@ public record SegmentationSettings(
      * streaming job whole).
      */
     long expiry(String workspace, long lastEvent) {
-        long ttl = workspaceUserTtlMillis.getOrDefault(workspace, userTtlMillis);
+        long ttl = ttlOf(workspace);
         if (ttl <= 0 || lastEvent == Long.MIN_VALUE || backfill()) {
             return Long.MAX_VALUE;
         }
@@ -150,7 +150,12 @@ public record SegmentationSettings(
 
     /** Whether users of {@code workspace} expire at all (a TTL above 0, not a backfill). */
     boolean expires(String workspace) {
-        return workspaceUserTtlMillis.getOrDefault(workspace, userTtlMillis) > 0 && !backfill();
+        return ttlOf(workspace) > 0 && !backfill();
+    }
+
+    /** The user TTL of {@code workspace} in milliseconds: its own, or the default (0: none). */
+    long ttlOf(String workspace) {
+        return workspaceUserTtlMillis.getOrDefault(workspace, userTtlMillis);
     }
 
     boolean backfill() {

@@ -198,11 +198,13 @@ final class WakeUps {
      * <p>Their TTL instant (latest event plus the TTL) is in the profile that cannot be read, but
      * no timer of a user falls after it (a user holds one timer, at the earlier of their next lapse
      * and that instant, and an event moves the instant later only), so the user goes at this one:
-     * on time when it is their TTL's, before it when it is a lapse's, never after it. (A user
-     * restored from a backfill's bootstrap holds their next lapse until their first wake-up, maybe
-     * later than the instant: a readable one goes at that timer too.) What they held cannot be
-     * named, so there are no exits: the dead letter says so. The bytes are still in the checkpoints
-     * and savepoints taken before, for whoever repairs them.
+     * on time when it is their TTL's, before it when it is a lapse's, never after it; but for a TTL
+     * shortened since the timer was registered: the sweep that moves everybody else's timer earlier
+     * cannot read when the shorter one ends ({@link UserTtls}), so the user goes at the longer
+     * one's instant. (So does a user restored from a backfill's bootstrap, whose timer is their
+     * next lapse, maybe later than the instant, until the sweep after the start moves it.) What
+     * they held cannot be named, so there are no exits: the dead letter says so. The bytes are
+     * still in the checkpoints and savepoints taken before, for whoever repairs them.
      */
     private void expireUnreadable(
             String key,
@@ -239,10 +241,11 @@ final class WakeUps {
 
     /**
      * The sweep's visit to the current user: brings them up to their workspace's catalog, as their
-     * next event or timer would, registers their next lapse (and a wake-up deferred by {@link
-     * #onTimer}) and emits what changed. A user the engine cannot evaluate keeps their state
-     * (reported once per sweep by the caller's {@code failures}); returns whether the user was
-     * behind.
+     * next event or timer would, registers their next wake-up when it is earlier than their timer
+     * (a lapse the definitions moved, a wake-up deferred by {@link #onTimer}, the end of a user TTL
+     * shortened or turned on since their timer was registered) and emits what changed. A user the
+     * engine cannot evaluate keeps their state (reported once per sweep by the caller's {@code
+     * failures}); returns whether the user was behind.
      */
     boolean visit(
             String key,
@@ -270,8 +273,9 @@ final class WakeUps {
         }
         long expiry = settings.expiry(workspace, profile.lastEventTime());
         if (!engine.behind(profile, catalog)) {
-            if (lapses.unscheduled(profile, expiry)) {
-                register(profile, workspace, timers); // deferred by onTimer
+            if (lapses.earlier(profile, expiry)) {
+                // Deferred by onTimer, or registered under a longer user TTL than the job's now.
+                register(profile, workspace, timers);
                 user.commit(profile);
             }
             return false;
@@ -293,7 +297,7 @@ final class WakeUps {
         }
         if (changes.isEmpty()
                 && profile.nextExpiry() == lapseBefore
-                && !lapses.unscheduled(profile, expiry)) {
+                && !lapses.earlier(profile, expiry)) {
             // Nothing a reader of the user's state could tell: most users of a large catalog,
             // for most changes. Not writing their state keeps the sweep to reads (and out of the
             // stream's way); they catch up again, identically, at their next event, which
