@@ -107,9 +107,10 @@ public final class JobClient implements AutoCloseable {
     }
 
     /**
-     * Completes requests off the reader thread: whatever is chained on a request (building and
-     * writing its response) runs where its future completes, and one slow response must not hold
-     * back every other reply behind it.
+     * Completes requests off the reader thread: whatever is chained on a request (building its
+     * response) runs where its future completes, and one slow response must not hold back every
+     * other reply behind it. The response is written elsewhere, on a server thread ({@code
+     * App.async}): a client that does not read its answer must not hold one of these two.
      */
     private final java.util.concurrent.ExecutorService answers =
             java.util.concurrent.Executors.newFixedThreadPool(
