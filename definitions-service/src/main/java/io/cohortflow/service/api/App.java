@@ -11,6 +11,7 @@ import io.cohortflow.service.segments.DraftPreviews;
 import io.cohortflow.service.segments.MemberExports;
 import io.cohortflow.service.segments.SegmentService;
 import io.javalin.Javalin;
+import io.javalin.config.Key;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.staticfiles.Location;
@@ -24,8 +25,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
 import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The app factory: takes the services, returns the configured (not started) {@link Javalin}. Every
@@ -46,6 +50,9 @@ public final class App {
 
     private static final String STARTED = "cohortflow.started";
     private static final String HELD = "cohortflow.bulkhead";
+
+    /** Where {@link #async} writes its responses: the server's own threads (see there). */
+    private static final Key<Executor> RESPONSES = new Key<>("cohortflow.responses");
 
     /**
      * The request line and headers together (Jetty's default, stated so the 414 and 431 answers can
@@ -89,8 +96,24 @@ public final class App {
         controllers.add(new MetadataController(s.segments().metadata()));
         controllers.addAll(more);
         controllers.forEach(c -> c.segments(s.segments()));
+        // The server's threads, made here so that async can hand responses to them: Javalin's
+        // own defaults (8 to 250 threads, an idle one stopped after 60 s, the same name).
+        QueuedThreadPool threads = new QueuedThreadPool(250, 8, 60_000);
+        threads.setName("JettyServerThreadPool");
+        Executor responses =
+                task -> {
+                    try {
+                        threads.execute(task);
+                    } catch (RejectedExecutionException stopping) {
+                        // The server is stopping: answer where the work ended rather than not
+                        // at all (the connection is closing, so the write does not wait).
+                        task.run();
+                    }
+                };
         return Javalin.create(
                 config -> {
+                    config.jetty.threadPool = threads;
+                    config.appData(RESPONSES, responses);
                     config.jsonMapper(new JavalinJackson(Json.MAPPER, false));
                     config.http.maxRequestSize = s.maxBodyBytes();
                     // An existing path with another method (or an invented one) is a 405, not a
@@ -201,9 +224,26 @@ public final class App {
         return ((ApiKeys.Outcome.Authenticated) o).principal();
     }
 
-    /** Answers with {@code work}'s outcome without holding a Jetty thread. */
+    /**
+     * Answers with {@code work}'s outcome without holding a Jetty thread while it runs.
+     *
+     * <p>Javalin writes the response (its after-handlers, then a blocking write) on the thread that
+     * completes the future, and {@code work} completes on whatever thread finished it: the job's
+     * two reply threads ({@code segmentation-answers}), a table's confirmation thread. A client
+     * that does not read a large answer (an explanation of a large segment) blocks that write until
+     * Jetty's idle timeout, and two such clients held both reply threads, so that every workspace's
+     * replies waited behind them and timed out. The response is written on a server thread instead,
+     * as a blocking handler's would be: a client that does not read holds one of those (of 250),
+     * never the threads that complete other requests.
+     */
     public static void async(Context ctx, CompletableFuture<?> work) {
-        ctx.future(() -> work);
+        if (work.isDone()) {
+            // Done on this (a server) thread already: answered here, without a hand-over.
+            ctx.future(() -> work);
+            return;
+        }
+        Executor responses = ctx.appData(RESPONSES);
+        ctx.future(() -> work.whenCompleteAsync((v, e) -> {}, responses));
     }
 
     /** Frees the workspace's concurrency slot and records the request. */

@@ -259,8 +259,16 @@ public final class CompactedTable<V> implements AutoCloseable {
      * once this replica's reader has applied the write: the caller learns whether it won.
      */
     public CompletableFuture<Optional<V>> write(String key, @Nullable V value) {
+        return write(key, value, writeTimeout);
+    }
+
+    /**
+     * {@link #write(String, Object)} within {@code timeout} (the send included) rather than the
+     * table's write timeout: what is left of a request's time.
+     */
+    public CompletableFuture<Optional<V>> write(String key, @Nullable V value, Duration timeout) {
         String recordKey = keyPerWrite ? key + "#" + java.util.UUID.randomUUID() : key;
-        return applied(recordKey, value == null ? null : Json.bytes(value))
+        return applied(recordKey, value == null ? null : Json.bytes(value), timeout)
                 .thenApply(v -> get(key));
     }
 
@@ -291,16 +299,18 @@ public final class CompactedTable<V> implements AutoCloseable {
         }
         List<CompletableFuture<Void>> sent = new ArrayList<>();
         for (String r : records) {
-            sent.add(applied(r, null));
+            sent.add(applied(r, null, writeTimeout));
         }
         return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).thenApply(v -> held);
     }
 
     /**
      * Sends one record and completes once this replica's reader has applied its offset
-     * (read-your-writes), or fails after the write timeout.
+     * (read-your-writes), or fails {@code timeout} after the send began.
      */
-    private CompletableFuture<Void> applied(String recordKey, byte @Nullable [] bytes) {
+    private CompletableFuture<Void> applied(
+            String recordKey, byte @Nullable [] bytes, Duration timeout) {
+        long started = System.nanoTime();
         CompletableFuture<Void> done = new CompletableFuture<>();
         producer.send(
                 new ProducerRecord<>(topic, 0, recordKey, bytes),
@@ -325,7 +335,11 @@ public final class CompactedTable<V> implements AutoCloseable {
                         complete.run();
                     }
                 });
-        return done.orTimeout(writeTimeout.toMillis(), TimeUnit.MILLISECONDS)
+        // The clock runs from before the send: one that blocked (no metadata for the topic, up to
+        // max.block.ms) used part of the time.
+        long left = timeout.toNanos() - (System.nanoTime() - started);
+        return done.orTimeout(
+                        Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)), TimeUnit.MILLISECONDS)
                 .whenCompleteAsync((v, e) -> {}, confirmations)
                 .exceptionallyCompose(
                         e -> {
@@ -335,7 +349,7 @@ public final class CompactedTable<V> implements AutoCloseable {
                                             ? new TimeoutException(
                                                     topic
                                                             + " did not confirm a write in "
-                                                            + writeTimeout)
+                                                            + timeout)
                                             : c);
                         });
     }

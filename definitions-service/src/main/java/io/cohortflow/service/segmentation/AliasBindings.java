@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Which user an alias names (docs/architecture.md). Bindings live in a compacted topic ({@link
@@ -32,8 +33,10 @@ public final class AliasBindings implements AutoCloseable {
     public record Alias(String tag, String id, int priority) {}
 
     private final CompactedTable<Binding> table;
+    private final Duration writeTimeout;
 
     public AliasBindings(String bootstrap, String topic, Duration writeTimeout) {
+        this.writeTimeout = writeTimeout;
         // First writer wins: a later record for a bound alias never rebinds it.
         this.table =
                 new CompactedTable<>(
@@ -75,8 +78,20 @@ public final class AliasBindings implements AutoCloseable {
      * will say. Binding them all at once could give each alias to whichever replica wrote it first,
      * and answering the weaker alias's user after losing the stronger one answered a user the next
      * request would not (a retry's idempotency key then went to another user).
+     *
+     * <p>Both steps together take at most the write timeout this was made with.
      */
     public CompletableFuture<String> resolve(String workspace, List<Alias> aliases) {
+        return resolve(workspace, aliases, Deadline.after(writeTimeout));
+    }
+
+    /**
+     * {@link #resolve(String, List)} by {@code deadline}: the bindings' writes, however many steps
+     * they take, share what is left of it (a request's time), and fail with a {@link
+     * TimeoutException} once it has passed.
+     */
+    public CompletableFuture<String> resolve(
+            String workspace, List<Alias> aliases, Deadline deadline) {
         List<Alias> byPriority = new ArrayList<>(aliases);
         byPriority.sort(Comparator.comparingInt(Alias::priority));
         String user = null;
@@ -96,27 +111,46 @@ public final class AliasBindings implements AutoCloseable {
         if (unbound.get(0) != strongest) {
             // The strongest alias is bound, and a binding never moves: its user is the answer.
             String bound = user;
-            return bind(workspace, unbound, bound).thenApply(v -> bound);
+            return bind(workspace, unbound, bound, deadline).thenApply(v -> bound);
         }
         String candidate = user != null ? user : UUID.randomUUID().toString();
-        return bind(workspace, List.of(strongest), candidate)
+        return bind(workspace, List.of(strongest), candidate, deadline)
                 .thenCompose(
                         v -> {
                             String winner = lookup(workspace, strongest).orElse(candidate);
-                            return bind(workspace, unbound.subList(1, unbound.size()), winner)
+                            return bind(
+                                            workspace,
+                                            unbound.subList(1, unbound.size()),
+                                            winner,
+                                            deadline)
                                     .thenApply(w -> winner);
                         });
     }
 
-    /** Binds each of {@code aliases} to {@code user} unless bound already (first writer wins). */
-    private CompletableFuture<Void> bind(String workspace, List<Alias> aliases, String user) {
+    /**
+     * Binds each of {@code aliases} to {@code user} unless bound already (first writer wins), each
+     * write waiting no longer than {@code deadline}.
+     */
+    private CompletableFuture<Void> bind(
+            String workspace, List<Alias> aliases, String user, Deadline deadline) {
+        if (aliases.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        Duration left = deadline.left();
+        if (left.isZero()) {
+            // Written now, a binding would only be confirmed after the request had failed.
+            return CompletableFuture.failedFuture(
+                    new TimeoutException(
+                            "no time left of the request's " + deadline.timeout() + " to bind"));
+        }
         String now = Instant.now().toString();
         List<CompletableFuture<Optional<Binding>>> writes = new ArrayList<>();
         for (Alias a : aliases) {
             writes.add(
                     table.write(
                             key(workspace, a.tag(), a.id()),
-                            new Binding(workspace, a.tag(), a.id(), user, now)));
+                            new Binding(workspace, a.tag(), a.id(), user, now),
+                            left));
         }
         return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
     }

@@ -107,9 +107,10 @@ public final class JobClient implements AutoCloseable {
     }
 
     /**
-     * Completes requests off the reader thread: whatever is chained on a request (building and
-     * writing its response) runs where its future completes, and one slow response must not hold
-     * back every other reply behind it.
+     * Completes requests off the reader thread: whatever is chained on a request (building its
+     * response) runs where its future completes, and one slow response must not hold back every
+     * other reply behind it. The response is written elsewhere, on a server thread ({@code
+     * App.async}): a client that does not read its answer must not hold one of these two.
      */
     private final java.util.concurrent.ExecutorService answers =
             java.util.concurrent.Executors.newFixedThreadPool(
@@ -360,9 +361,18 @@ public final class JobClient implements AutoCloseable {
      * configured timeout or when the envelope could not be written.
      */
     public CompletableFuture<ReplyRecord> request(EventEnvelope request) {
+        return request(request, Deadline.after(config.timeout()));
+    }
+
+    /**
+     * {@link #request(EventEnvelope)} by the request's {@code deadline}, taken as it arrived: what
+     * came before (binding new aliases) used part of its time, and the job gets what is left. The
+     * job counts as silent (503) when nothing arrived on the replies topic since the deadline's
+     * start.
+     */
+    public CompletableFuture<ReplyRecord> request(EventEnvelope request, Deadline deadline) {
         EventEnvelope envelope = direct != null ? request.withReplyTo(direct.address()) : request;
         String id = envelope.requestId();
-        long started = System.nanoTime();
         CompletableFuture<ReplyRecord> f = new CompletableFuture<>();
         byte[] value = Json.bytes(envelope);
         if (value.length > SegmentLimits.BROKER_LIMIT) {
@@ -402,7 +412,7 @@ public final class JobClient implements AutoCloseable {
             return CompletableFuture.failedFuture(
                     new NoReply("the events could not be written to Kafka", true, thrown));
         }
-        return awaited(f, started, config.timeout(), () -> pending.remove(id));
+        return awaited(f, deadline.startNanos(), deadline.timeout(), () -> pending.remove(id));
     }
 
     /**

@@ -72,8 +72,9 @@ public record SegmentationConfig(
                             "cohortflow.segmentation.timeout",
                             Duration.ofSeconds(5),
                             false,
-                            "How long a request waits for the job's answer before 504 (503 when"
-                                    + " the job is not running).")
+                            "How long a request waits, from its arrival (binding new aliases"
+                                    + " included), for the job's answer before 504 (503 when the"
+                                    + " job is not running).")
                     .deprecatedMillis("cohortflow.segmentation.timeoutMs");
     public static final Setting<Integer> MAX_EVENTS =
             Setting.integer(

@@ -5,6 +5,7 @@ import io.cohortflow.core.contract.EventEnvelope;
 import io.cohortflow.core.contract.ReplyRecord;
 import io.cohortflow.service.ServiceException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +47,7 @@ public final class SegmentationService {
     }
 
     private final RequestChecks checks;
+    private final Duration timeout;
     private final JobClient job;
     private final AliasBindings aliases;
     private final EventSchemas schemas;
@@ -64,6 +66,7 @@ public final class SegmentationService {
             Executor background,
             Clock clock) {
         this.checks = new RequestChecks(config, job, clock);
+        this.timeout = config.timeout();
         this.job = job;
         this.aliases = aliases;
         this.schemas = schemas;
@@ -77,9 +80,13 @@ public final class SegmentationService {
      */
     public record Answer(Map<String, Object> body, boolean replayed, Set<Integer> tooOld) {}
 
-    /** Segments one user. */
+    /**
+     * Segments one user, within the configured timeout from now: binding the request's new aliases
+     * and the job's answer share it (each step gets what the ones before left).
+     */
     public CompletableFuture<Answer> segment(
             String workspace, JsonNode body, Options options, String requestId) {
+        Deadline deadline = Deadline.after(timeout);
         RequestChecks.Identity identity = checks.identity(body);
         RequestChecks.Events in = checks.events(body);
         List<JsonNode> events = in.applied();
@@ -89,7 +96,7 @@ public final class SegmentationService {
         CompletableFuture<String> user =
                 identity.userId() != null
                         ? CompletableFuture.completedFuture(identity.userId())
-                        : aliases.resolve(workspace, identity.aliases())
+                        : aliases.resolve(workspace, identity.aliases(), deadline)
                                 .exceptionallyCompose(
                                         e ->
                                                 CompletableFuture.failedFuture(
@@ -107,7 +114,8 @@ public final class SegmentationService {
                                                 requestId,
                                                 options.activations(),
                                                 options.synchronousValidation(),
-                                                options.idempotencyKey())))
+                                                options.idempotencyKey()),
+                                        deadline))
                 .handle(
                         (reply, error) -> {
                             if (error != null) {
