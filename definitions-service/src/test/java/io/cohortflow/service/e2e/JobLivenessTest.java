@@ -120,9 +120,10 @@ class JobLivenessTest {
     @Test
     void events_are_checked_against_the_limits_the_running_job_announces() throws Exception {
         // Before any heartbeat: the configured limit (5 minutes), so 3 minutes ahead passes the
-        // service and waits for a job that is not there.
+        // service and waits for a job that is not there: no answer, 503 (or 504, when a heartbeat
+        // of this class's other test is read while it waits), never the 400 of a refused time.
         Http.Response before = withEventAt(Instant.now().plus(Duration.ofMinutes(3)));
-        assertThat(before.status()).as(before.toString()).isEqualTo(503);
+        assertThat(before.status()).as(before.toString()).isIn(503, 504);
 
         // A job whose limit is one minute says so in its heartbeats: the same event is refused at
         // the edge, as the job would have dead-lettered it after answering.
