@@ -58,25 +58,6 @@ final class Catalogs {
 
     static final Applied NOTHING = new Applied(Set.of(), null, false, Map.of());
 
-    /**
-     * Why a definition is refused, for people: each error's message, where it is and its code
-     * ({@code unknown function "nonsense" at /container/func (unknown_function)}), separated by ";
-     * ". The problems' own toString, {@code [Problem[severity=ERROR, code=..., ...]]}, reached the
-     * backfill's command line, the dead letters and the propagation reports as it was.
-     */
-    static String describe(List<Problem> problems) {
-        List<Problem> errors = problems.stream().filter(Problem::isError).toList();
-        StringBuilder b = new StringBuilder();
-        for (Problem p : errors.isEmpty() ? problems : errors) {
-            b.append(b.length() == 0 ? "" : "; ").append(p.message());
-            if (p.pointer() != null && !p.pointer().isEmpty()) {
-                b.append(" at ").append(p.pointer());
-            }
-            b.append(" (").append(p.code()).append(')');
-        }
-        return b.toString();
-    }
-
     @Nullable private Map<String, CatalogBuilder> catalogs;
     private final Map<String, Map<String, Boolean>> activations = new HashMap<>();
 
@@ -185,9 +166,9 @@ final class Catalogs {
                 DefinitionParser.Result parsed = DefinitionParser.parse(r.definition());
                 if (parsed.ok()) {
                     update = catalog.put(r.id(), r.version(), parsed.definition(), epoch(u));
-                    problem = update.ok() ? null : describe(update.problems());
+                    problem = update.ok() ? null : Problem.describe(update.problems());
                 } else {
-                    problem = describe(parsed.problems());
+                    problem = Problem.describe(parsed.problems());
                 }
             } catch (RuntimeException | StackOverflowError e) {
                 // The service validates before it writes; a definition the engine still cannot

@@ -6,7 +6,6 @@ import io.cohortflow.core.definition.DefinitionParser;
 import io.cohortflow.core.definition.Problem;
 import io.cohortflow.core.eval.CompiledSegment;
 import io.cohortflow.core.eval.SegmentCatalog;
-import java.util.stream.Collectors;
 
 /** Definitions not saved, compiled against a workspace's live catalog. */
 public final class Drafts {
@@ -24,11 +23,11 @@ public final class Drafts {
     public static CompiledSegment compile(SegmentCatalog catalog, JsonNode definition) {
         DefinitionParser.Result parsed = DefinitionParser.parse(definition);
         if (!parsed.ok()) {
-            throw new IllegalArgumentException(describe(parsed.problems()));
+            throw new IllegalArgumentException(Problem.describe(parsed.problems()));
         }
         SegmentCatalog.Update u = catalog.put(DRAFT_ID, 1, parsed.definition());
         if (!u.ok()) {
-            throw new IllegalArgumentException(describe(u.problems()));
+            throw new IllegalArgumentException(Problem.describe(u.problems()));
         }
         return u.catalog().segment(DRAFT_ID).orElseThrow();
     }
@@ -45,15 +44,8 @@ public final class Drafts {
     public static Alone alone(Definition resolved) {
         SegmentCatalog.Update u = SegmentCatalog.empty().put(DRAFT_ID, 1, resolved);
         if (!u.ok()) {
-            throw new IllegalArgumentException(describe(u.problems()));
+            throw new IllegalArgumentException(Problem.describe(u.problems()));
         }
         return new Alone(u.catalog(), u.catalog().segment(DRAFT_ID).orElseThrow());
-    }
-
-    private static String describe(java.util.List<Problem> problems) {
-        return problems.stream()
-                .filter(Problem::isError)
-                .map(Problem::message)
-                .collect(Collectors.joining("; "));
     }
 }
