@@ -412,7 +412,7 @@ public final class JobClient implements AutoCloseable {
             return CompletableFuture.failedFuture(
                     new NoReply("the events could not be written to Kafka", true, thrown));
         }
-        return awaited(f, deadline.startNanos(), deadline.timeout(), () -> pending.remove(id));
+        return awaited(f, deadline, () -> pending.remove(id));
     }
 
     /**
@@ -422,7 +422,7 @@ public final class JobClient implements AutoCloseable {
      */
     public CompletableFuture<List<EstimatePart>> estimate(EstimateRequest r, Duration timeout) {
         String id = r.requestId();
-        long started = System.nanoTime();
+        Deadline deadline = Deadline.after(timeout);
         Parts parts = new Parts();
         estimates.put(id, parts);
         try {
@@ -444,20 +444,21 @@ public final class JobClient implements AutoCloseable {
                     new NoReply("the estimate could not be written to Kafka", true, thrown));
         }
         // Completed off the reader thread, like replies (see answers).
-        return awaited(parts.done.thenApplyAsync(p -> p, answers), started, timeout, () -> {})
+        return awaited(parts.done.thenApplyAsync(p -> p, answers), deadline, () -> {})
                 .whenComplete((p, e) -> estimates.remove(id));
     }
 
     /**
-     * {@code f} within {@code timeout} of {@code started}, else {@link NoReply} saying whether the
-     * job is silent. The deadline counts from the request's start, not from here: a send that
-     * blocked (no metadata for the topic, the producer's buffer full: up to {@code max.block.ms})
-     * used part of it, and a fresh timeout after it made the wait twice the one configured.
+     * {@code f} by {@code deadline}, else {@link NoReply} saying whether the job is silent. The
+     * deadline counts from the request's start, not from here: a send that blocked (no metadata for
+     * the topic, the producer's buffer full: up to {@code max.block.ms}) used part of it, and a
+     * fresh timeout after it made the wait twice the one configured.
      */
     private <T> CompletableFuture<T> awaited(
-            CompletableFuture<T> f, long started, Duration timeout, Runnable forget) {
-        long left = timeout.toNanos() - (System.nanoTime() - started);
-        return f.orTimeout(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)), TimeUnit.MILLISECONDS)
+            CompletableFuture<T> f, Deadline deadline, Runnable forget) {
+        long started = deadline.startNanos();
+        Duration timeout = deadline.timeout();
+        return f.orTimeout(Math.max(1, deadline.left().toMillis()), TimeUnit.MILLISECONDS)
                 .exceptionallyCompose(
                         e -> {
                             forget.run();
