@@ -156,6 +156,7 @@ final class Catalogs {
         if (!r.follows(versionOf(defs, key))) {
             return NOTHING; // a concurrent write that lost: every reader ignores it alike
         }
+        DefinitionUpdate held = defs.get(key);
         defs.put(key, u);
         deleted(r);
         CatalogBuilder catalog = builder(r.workspace());
@@ -198,6 +199,12 @@ final class Catalogs {
             progress.put(Descriptors.REFUSED + key, u.offset);
         } else {
             progress.remove(Descriptors.REFUSED + key);
+        }
+        boolean metadataOnly = problem == null && r.live() && update.changed().isEmpty();
+        if (!metadataOnly) {
+            progress.remove(Descriptors.CHANGED_AT + key);
+        } else if (held != null && !progress.contains(Descriptors.CHANGED_AT + key)) {
+            progress.put(Descriptors.CHANGED_AT + key, epoch(held));
         }
         activations.put(key, r.activations() == null ? Map.of() : r.activations());
         Set<String> changed = new LinkedHashSet<>(update.changed());
@@ -278,10 +285,14 @@ final class Catalogs {
                 }
                 try {
                     DefinitionParser.Result parsed = DefinitionParser.parse(r.definition());
+                    // Stamped as the live job stamped it: at the record that last changed its
+                    // evaluation, where the latest changed only metadata.
+                    Long changedAt = progress.get(Descriptors.CHANGED_AT + r.key());
+                    long at = changedAt == null ? epoch(u) : changedAt;
                     CatalogBuilder.Change up =
                             parsed.ok()
                                     ? builder(r.workspace())
-                                            .put(r.id(), r.version(), parsed.definition(), epoch(u))
+                                            .put(r.id(), r.version(), parsed.definition(), at)
                                     : null;
                     if (up == null) {
                         remove(r, u);

@@ -82,7 +82,8 @@ public final class Descriptors {
      * {@link #ORDINAL} + workspace/segment, each counter store's number (profiles store counters
      * under it) under {@link #STORE} + workspace/store hash, and the offset of a segment's record
      * the job refused (or removed with a segment it references) under {@link #REFUSED} +
-     * workspace/segment.
+     * workspace/segment, and the epoch a segment's evaluation last changed at, while its latest
+     * record changed only metadata, under {@link #CHANGED_AT} + workspace/segment.
      */
     public static final MapStateDescriptor<String, Long> PROGRESS =
             new MapStateDescriptor<>("definitions-progress", Types.STRING, Types.LONG);
@@ -99,6 +100,14 @@ public final class Descriptors {
      * catalog later with a segment it references.
      */
     public static final String REFUSED = "refused:";
+
+    /**
+     * Under it + workspace/segment: the epoch of the last record that changed the segment's
+     * evaluation, while a later one changed only its metadata (name, tags, activations). A restore
+     * replays the latest record only, and must stamp the segment as the live job did: otherwise
+     * every user would evaluate it again from their history.
+     */
+    public static final String CHANGED_AT = "changed-at:";
 
     /**
      * Operator state: each subtask's definitions sweep ({@link SweepCursor}). Union: a subtask

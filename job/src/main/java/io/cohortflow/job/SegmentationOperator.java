@@ -1,5 +1,6 @@
 package io.cohortflow.job;
 
+import io.cohortflow.core.eval.SegmentCatalog;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
@@ -280,6 +281,11 @@ public class SegmentationOperator
             estimates.close();
         }
         super.close();
+    }
+
+    /** The catalog users of {@code workspace} are evaluated against: empty until ready. */
+    SegmentCatalog catalog(String workspace) {
+        return function.definitions().catalog(workspace);
     }
 
     /** Whether a sweep is running or wanted. */

@@ -409,6 +409,42 @@ class SegmentationFunctionTest {
     }
 
     @Test
+    void a_restore_stamps_a_metadata_only_version_where_its_definition_last_changed()
+            throws Exception {
+        harness(0);
+        h.processBroadcastElement(
+                segment("ws", "buyers", 1, 0, true, false, everPurchased(), 0), 0);
+        h.processBroadcastElement(
+                segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 1), 0);
+        // Two versions that change only metadata: the first record still stamps buyers.
+        h.processBroadcastElement(
+                segment("ws", "buyers", 2, 1, true, false, everPurchased(), 2), 0);
+        h.processBroadcastElement(
+                segment("ws", "buyers", 3, 2, true, false, everPurchased(), 3), 0);
+        send(envelope("ws", "u1", null, event("Purchase", T0)), T0);
+        SegmentCatalog live = op.catalog("ws");
+        assertThat(live.changedAt("buyers")).isEqualTo(1);
+
+        restore(h.snapshot(1, 1));
+        send(envelope("ws", "u1", "r1", event("Signup", T0 + 1)), T0 + 1);
+        SegmentCatalog restored = op.catalog("ws");
+        // Stamped at its record's offset, buyers would be evaluated again from every user's
+        // history at their next event, though no answer changed.
+        assertThat(restored.changedAt("buyers")).isEqualTo(1);
+        assertThat(restored.changedAt("readers")).isEqualTo(2);
+        assertThat(restored.epoch()).isEqualTo(live.epoch());
+        assertThat(restored.segment("buyers").orElseThrow().version()).isEqualTo(3);
+
+        // An edit of the definition stamps it at its own record, before and after a restore.
+        h.processBroadcastElement(
+                segment("ws", "buyers", 4, 3, true, false, threePageviewsIn(7), 4), 0);
+        assertThat(op.catalog("ws").changedAt("buyers")).isEqualTo(5);
+        restore(h.snapshot(2, 2));
+        send(envelope("ws", "u1", "r2", event("Signup", T0 + 2)), T0 + 2);
+        assertThat(op.catalog("ws").changedAt("buyers")).isEqualTo(5);
+    }
+
+    @Test
     void bad_input_goes_to_the_dead_letter_topic_with_its_reason() throws Exception {
         harness(0);
         send("{not json", 0);
