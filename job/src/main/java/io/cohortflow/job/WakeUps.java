@@ -245,7 +245,8 @@ final class WakeUps {
      * (a lapse the definitions moved, a wake-up deferred by {@link #onTimer}, the end of a user TTL
      * shortened or turned on since their timer was registered) and emits what changed. A user the
      * engine cannot evaluate keeps their state (reported once per sweep by the caller's {@code
-     * failures}); returns whether the user was behind.
+     * failures}); one whose state does not decode is reported apart ({@link #unreadable}). Returns
+     * whether the user was behind.
      */
     boolean visit(
             String key,
@@ -263,7 +264,7 @@ final class WakeUps {
         try {
             profile = user.profile();
         } catch (CorruptStateException e) {
-            failed(key, e, side, failures);
+            unreadable(key, e, side);
             return true;
         }
         String workspace = Keys.workspace(key);
@@ -290,6 +291,10 @@ final class WakeUps {
         } catch (StateAccessException e) {
             user.rollback();
             throw e;
+        } catch (CorruptStateException e) {
+            user.rollback();
+            unreadable(key, e, side);
+            return true;
         } catch (RuntimeException | StackOverflowError e) {
             user.rollback();
             failed(key, e, side, failures);
@@ -321,6 +326,21 @@ final class WakeUps {
             LOG.warn("bringing {} up to the definitions failed", key, e);
             side.accept(outputs.userDeadLetter(key, "evaluation_failed", e.toString()));
         }
+    }
+
+    /**
+     * A user whose stored state does not decode (a profile, a history chunk) is dead-lettered, each
+     * sweep, and does not hold back the sweep's {@code applied} report: no definition can evaluate
+     * them, the next no more than this one, so counting them as failures would keep every later
+     * definition from being reported applied on this subtask until they are erased or their TTL
+     * ends. Their events are dead-lettered as they come ({@link RecordFailures}).
+     */
+    private void unreadable(String key, CorruptStateException e, Consumer<KafkaMessage> side) {
+        LOG.warn(
+                "the stored state of {} could not be read; the sweep goes on without them", key, e);
+        side.accept(
+                outputs.userDeadLetter(
+                        key, "evaluation_failed", "the stored state could not be read: " + e));
     }
 
     /** Registers the user's next wake-up: their next lapse, or their state's expiry if sooner. */
