@@ -178,5 +178,15 @@ public final class TestApp implements AutoCloseable {
         app.stop();
         store.close();
         callbacks.shutdownNow();
+        // Each app made its own directory: left behind, every test run added a score of them.
+        try (java.util.stream.Stream<java.nio.file.Path> files =
+                java.nio.file.Files.walk(exportDir)) {
+            for (java.nio.file.Path f :
+                    files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.deleteIfExists(f);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 }
