@@ -279,6 +279,14 @@ public final class CompactedTable<V> implements AutoCloseable {
      * the removal.
      */
     public CompletableFuture<Boolean> remove(String key) {
+        return remove(key, writeTimeout);
+    }
+
+    /**
+     * {@link #remove(String)} within {@code timeout} (the sends included) rather than the table's
+     * write timeout: what is left of a request's time.
+     */
+    public CompletableFuture<Boolean> remove(String key, Duration timeout) {
         List<String> records = new ArrayList<>();
         if (!keyPerWrite) {
             records.add(key);
@@ -299,7 +307,7 @@ public final class CompactedTable<V> implements AutoCloseable {
         }
         List<CompletableFuture<Void>> sent = new ArrayList<>();
         for (String r : records) {
-            sent.add(applied(r, null, writeTimeout));
+            sent.add(applied(r, null, timeout));
         }
         return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).thenApply(v -> held);
     }

@@ -163,28 +163,53 @@ public final class AliasBindings implements AutoCloseable {
      * <p>Scans again once its tombstones are read back, until a scan finds nothing: a binding
      * another replica wrote before them (a request naming one of the user's aliases and a new one)
      * may not have been read here at the first scan, and would have kept the erased user.
+     *
+     * <p>Every scan together takes at most the write timeout this was made with.
      */
     public CompletableFuture<Integer> unbind(String workspace, String userId) {
-        return unbind(workspace, userId, 0, MAX_UNBIND_SCANS);
+        return unbind(workspace, userId, Deadline.after(writeTimeout));
+    }
+
+    /**
+     * {@link #unbind(String, String)} by {@code deadline}: the scans share what is left of it (a
+     * request's time; each had a write timeout of its own, so an erasure could take five of them
+     * past its request's), and fail with a {@link TimeoutException} once it has passed.
+     */
+    public CompletableFuture<Integer> unbind(String workspace, String userId, Deadline deadline) {
+        return unbind(workspace, userId, 0, MAX_UNBIND_SCANS, deadline);
     }
 
     /** Scans at most: a client binding new aliases to the user as fast as they go ends it. */
     private static final int MAX_UNBIND_SCANS = 5;
 
     private CompletableFuture<Integer> unbind(
-            String workspace, String userId, int removedSoFar, int scansLeft) {
+            String workspace, String userId, int removedSoFar, int scansLeft, Deadline deadline) {
         List<String> keys =
                 table.keys(b -> b.workspace().equals(workspace) && b.userId().equals(userId));
         if (keys.isEmpty() || scansLeft == 0) {
             return CompletableFuture.completedFuture(removedSoFar);
         }
+        Duration left = deadline.left();
+        if (left.isZero()) {
+            return CompletableFuture.failedFuture(
+                    new TimeoutException(
+                            "no time left of the request's "
+                                    + deadline.timeout()
+                                    + " to remove the user's alias bindings"));
+        }
         List<CompletableFuture<Boolean>> removed = new ArrayList<>();
         for (String k : keys) {
-            removed.add(table.remove(k));
+            removed.add(table.remove(k, left));
         }
         return CompletableFuture.allOf(removed.toArray(CompletableFuture[]::new))
                 .thenCompose(
-                        v -> unbind(workspace, userId, removedSoFar + keys.size(), scansLeft - 1));
+                        v ->
+                                unbind(
+                                        workspace,
+                                        userId,
+                                        removedSoFar + keys.size(),
+                                        scansLeft - 1,
+                                        deadline));
     }
 
     /** The table's reader, for readiness. */

@@ -94,10 +94,13 @@ public final class Users {
      */
     public CompletableFuture<Map<String, Object>> erase(
             String workspace, UserRef ref, String requestId) {
-        return ask(workspace, ref, requestId, EventEnvelope.ERASE, null)
+        // One timeout for the job's erasure and the bindings' removal after it, as for a
+        // segmentation request's steps: the removal had a write timeout per scan of its own.
+        Deadline deadline = Deadline.after(config.timeout());
+        return ask(workspace, ref, requestId, EventEnvelope.ERASE, null, deadline)
                 .thenCompose(
                         reply ->
-                                aliases.unbind(workspace, reply.userId())
+                                aliases.unbind(workspace, reply.userId(), deadline)
                                         .exceptionallyCompose(
                                                 e ->
                                                         CompletableFuture.failedFuture(
@@ -125,8 +128,18 @@ public final class Users {
     /** Resolves the user, asks the job, and turns its error reply into the API's. */
     private CompletableFuture<ReplyRecord> ask(
             String workspace, UserRef ref, String requestId, String op, @Nullable String segment) {
+        return ask(workspace, ref, requestId, op, segment, Deadline.after(config.timeout()));
+    }
+
+    private CompletableFuture<ReplyRecord> ask(
+            String workspace,
+            UserRef ref,
+            String requestId,
+            String op,
+            @Nullable String segment,
+            Deadline deadline) {
         String user = resolve(workspace, ref);
-        return job.request(EventEnvelope.about(workspace, user, requestId, op, segment))
+        return job.request(EventEnvelope.about(workspace, user, requestId, op, segment), deadline)
                 .handle(
                         (reply, error) -> {
                             if (error != null) {

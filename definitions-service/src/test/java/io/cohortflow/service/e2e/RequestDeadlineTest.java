@@ -3,20 +3,31 @@ package io.cohortflow.service.e2e;
 import static io.cohortflow.service.e2e.SegmentationHostileInputTest.error;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.Json;
+import io.cohortflow.core.contract.ReplyRecord;
 import io.cohortflow.core.contract.TopicNames;
 import io.cohortflow.service.api.Http;
 import io.cohortflow.service.segmentation.SegmentationConfig;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -63,6 +74,115 @@ class RequestDeadlineTest {
                         new ByteArraySerializer());
         p.initTransactions();
         return p;
+    }
+
+    /**
+     * A stand-in for the job: answers each request on the events topic, an erasure after {@code
+     * eraseDelay} (a segmentation request at once, in no cohort).
+     */
+    static Thread standInJob(Duration eraseDelay, AtomicBoolean stop) throws InterruptedException {
+        java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
+        Thread t =
+                new Thread(
+                        () -> {
+                            try (KafkaConsumer<String, byte[]> events =
+                                            new KafkaConsumer<>(
+                                                    Map.of(
+                                                            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                                            stack.kafka.bootstrapServers()),
+                                                    new StringDeserializer(),
+                                                    new ByteArrayDeserializer());
+                                    KafkaProducer<String, byte[]> replies =
+                                            new KafkaProducer<>(
+                                                    Map.of(
+                                                            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                                            stack.kafka.bootstrapServers()),
+                                                    new StringSerializer(),
+                                                    new ByteArraySerializer())) {
+                                List<TopicPartition> parts = new ArrayList<>();
+                                for (var i : events.partitionsFor(TopicNames.DEFAULT.events())) {
+                                    parts.add(new TopicPartition(i.topic(), i.partition()));
+                                }
+                                events.assign(parts);
+                                events.seekToEnd(parts);
+                                parts.forEach(events::position);
+                                reading.countDown();
+                                while (!stop.get()) {
+                                    for (var r : events.poll(Duration.ofMillis(50))) {
+                                        JsonNode e = Json.MAPPER.readTree(r.value());
+                                        boolean erase = e.path("op").asText().equals("erase");
+                                        if (erase) {
+                                            Thread.sleep(eraseDelay.toMillis());
+                                        }
+                                        String id = e.path("request_id").asText();
+                                        String user = e.path("user_id").asText();
+                                        ReplyRecord reply =
+                                                erase
+                                                        ? new ReplyRecord(
+                                                                id, user, null, null, null, false,
+                                                                true, List.of(), null)
+                                                        : new ReplyRecord(
+                                                                id, user, List.of(), null, null,
+                                                                false);
+                                        replies.send(
+                                                new ProducerRecord<>(
+                                                        TopicNames.DEFAULT.replies(),
+                                                        id,
+                                                        Json.bytes(reply)));
+                                    }
+                                }
+                            } catch (Exception e) {
+                                if (!stop.get()) {
+                                    throw new IllegalStateException(e);
+                                }
+                            }
+                        },
+                        "stand-in-job");
+        t.setDaemon(true);
+        t.start();
+        assertThat(reading.await(30, TimeUnit.SECONDS)).as("the stand-in job reads").isTrue();
+        return t;
+    }
+
+    /**
+     * An erasure waits for the job, then for its alias bindings' removal: both within the one
+     * timeout. The removal had a write timeout of its own (per scan), so an erasure whose job took
+     * most of the timeout answered a whole write timeout late.
+     */
+    @Test
+    void erasing_a_user_and_removing_their_aliases_share_one_timeout() throws Exception {
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread job = standInJob(TIMEOUT.multipliedBy(2).dividedBy(3), stop);
+        try {
+            String id = UUID.randomUUID().toString();
+            Http.Response bound =
+                    http.post(
+                            "/ccs/v1/segmentation?k=ci-key",
+                            "{\"aliases\": [{\"priority\": 0, \"tag\": \"crm\", \"id\": \""
+                                    + id
+                                    + "\"}]}");
+            assertThat(bound.status()).as("%s", bound).isEqualTo(200);
+            try (KafkaProducer<String, byte[]> hold = transactional()) {
+                // The bindings' tombstones are written but never read back.
+                hold.beginTransaction();
+                hold.send(new ProducerRecord<>(TopicNames.DEFAULT.aliases(), 0, "hold#0", null))
+                        .get();
+                long sent = System.nanoTime();
+                Http.Response r = http.delete("/ccs/v1/users/alias?tag=crm&id=" + id + "&k=ci-key");
+                Duration took = Duration.ofNanos(System.nanoTime() - sent);
+                hold.abortTransaction();
+
+                error(r, 503, "segmentation_unavailable");
+                assertThat(r.json().at("/error/message").asText())
+                        .contains("alias bindings could not be removed");
+                // Within the one timeout (and a margin for a busy machine), not the job's two
+                // thirds of it and then a whole write timeout (5 s).
+                assertThat(took).as("%s", r).isLessThan(TIMEOUT.plusMillis(1_200));
+            }
+        } finally {
+            stop.set(true);
+            job.join(5_000);
+        }
     }
 
     @Test
