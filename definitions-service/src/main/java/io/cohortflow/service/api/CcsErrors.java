@@ -46,6 +46,7 @@ public final class CcsErrors {
                     Map.entry("user_not_found", 4002),
                     Map.entry("unknown_segment", 4003),
                     Map.entry("too_many_schemas", 4091),
+                    Map.entry("too_many_bindings", 4092),
                     Map.entry("method_not_allowed", 4051),
                     Map.entry("uri_too_long", 4141),
                     Map.entry("headers_too_large", 4311),

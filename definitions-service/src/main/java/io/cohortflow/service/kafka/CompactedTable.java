@@ -52,6 +52,12 @@ public final class CompactedTable<V> implements AutoCloseable {
     private final boolean keyPerWrite;
     private final Map<String, V> view = new ConcurrentHashMap<>();
 
+    /** The group of a key, for {@link #count}: keys of one group are counted together. */
+    private java.util.function.Function<String, String> groupOf = k -> "";
+
+    private final Map<String, java.util.concurrent.atomic.AtomicInteger> counts =
+            new ConcurrentHashMap<>();
+
     /** Offset to the futures waiting until the reader has applied it. */
     private final ConcurrentSkipListMap<Long, List<Runnable>> waiting =
             new ConcurrentSkipListMap<>();
@@ -110,6 +116,27 @@ public final class CompactedTable<V> implements AutoCloseable {
         this.type = type;
         this.merge = merge;
         this.writeTimeout = writeTimeout;
+    }
+
+    /**
+     * Counts the keys held by their group ({@code groupOf}, a prefix say), for {@link #count}. Set
+     * before {@link #start}.
+     */
+    public CompactedTable<V> countedBy(java.util.function.Function<String, String> groupOf) {
+        this.groupOf = groupOf;
+        return this;
+    }
+
+    /** How many keys of {@code group} the table holds (see {@link #countedBy}). */
+    public int count(String group) {
+        java.util.concurrent.atomic.AtomicInteger n = counts.get(group);
+        return n == null ? 0 : n.get();
+    }
+
+    private void counted(String key, int delta) {
+        counts.computeIfAbsent(
+                        groupOf.apply(key), g -> new java.util.concurrent.atomic.AtomicInteger())
+                .addAndGet(delta);
     }
 
     /** Reads the topic to its end offset, then follows it. */
@@ -206,7 +233,9 @@ public final class CompactedTable<V> implements AutoCloseable {
         String key = tableKey(r.key());
         if (r.value() == null) {
             if (!keyPerWrite || r.key().equals(holders.get(key))) {
-                view.remove(key);
+                if (view.remove(key) != null) {
+                    counted(key, -1);
+                }
                 holders.remove(key);
             }
             superseded.remove(r.key());
@@ -214,7 +243,11 @@ public final class CompactedTable<V> implements AutoCloseable {
         }
         try {
             V incoming = Json.read(r.value(), type);
+            boolean added = !view.containsKey(key); // the reader is the view's one writer
             V held = view.merge(key, incoming, merge);
+            if (added) {
+                counted(key, 1);
+            }
             // The holder's own record read again (a reader that starts over from the log's
             // beginning while its table is full: an offset gone after a broker failure) holds the
             // key still; marked superseded, compaction would tombstone every live entry.

@@ -2,6 +2,7 @@ package io.cohortflow.service.segmentation;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.cohortflow.core.contract.Keys;
+import io.cohortflow.service.ServiceException;
 import io.cohortflow.service.kafka.CompactedTable;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,13 +35,34 @@ public final class AliasBindings implements AutoCloseable {
 
     private final CompactedTable<Binding> table;
     private final Duration writeTimeout;
+    private final int maxBindings;
 
     public AliasBindings(String bootstrap, String topic, Duration writeTimeout) {
+        this(bootstrap, topic, writeTimeout, Integer.MAX_VALUE);
+    }
+
+    /**
+     * @param maxBindings bindings one workspace may hold: every replica holds every binding in its
+     *     heap, so a client minting aliases without end would exhaust it (a 409 beyond)
+     */
+    public AliasBindings(String bootstrap, String topic, Duration writeTimeout, int maxBindings) {
         this.writeTimeout = writeTimeout;
+        this.maxBindings = maxBindings;
         // First writer wins: a later record for a bound alias never rebinds it.
         this.table =
                 new CompactedTable<>(
-                        bootstrap, topic, Binding.class, (cur, inc) -> cur, writeTimeout, true);
+                                bootstrap,
+                                topic,
+                                Binding.class,
+                                (cur, inc) -> cur,
+                                writeTimeout,
+                                true)
+                        .countedBy(Keys::workspace);
+    }
+
+    /** How many bindings {@code workspace} holds, as this replica has read them. */
+    public int count(String workspace) {
+        return table.count(workspace);
     }
 
     public void start(Duration timeout) {
@@ -106,6 +128,24 @@ public final class AliasBindings implements AutoCloseable {
         }
         if (unbound.isEmpty()) {
             return CompletableFuture.completedFuture(user);
+        }
+        int held = table.count(workspace);
+        if (held + unbound.size() > maxBindings) {
+            // Refused before anything is written or sent. The count is this replica's view:
+            // bindings racing on several replicas may pass it by their number.
+            throw ServiceException.withDetail(
+                    409,
+                    "too_many_bindings",
+                    "a workspace holds at most "
+                            + maxBindings
+                            + " alias bindings; erase users, or name them by user_id",
+                    "workspace "
+                            + workspace
+                            + ": "
+                            + held
+                            + " bindings, "
+                            + unbound.size()
+                            + " new");
         }
         Alias strongest = byPriority.get(0);
         if (unbound.get(0) != strongest) {

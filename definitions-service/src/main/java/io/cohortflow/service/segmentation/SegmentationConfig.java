@@ -38,6 +38,7 @@ import java.util.TreeMap;
  *     cohortflow.segmentation.workspace.<org>.requests-per-second} and {@code .max-in-flight}, from
  *     the properties only: an environment variable's name cannot spell every org)
  * @param maxSchemas event schemas one workspace may hold
+ * @param maxBindings alias bindings one workspace may hold (every replica holds them all)
  */
 public record SegmentationConfig(
         TopicNames topics,
@@ -54,7 +55,8 @@ public record SegmentationConfig(
         int estimateSample,
         Map<String, WorkspaceLimits.Limit> workspaceLimits,
         DirectReplies directReplies,
-        int maxSchemas) {
+        int maxSchemas,
+        int maxBindings) {
 
     /**
      * Answers sent by the job straight to this replica (a TCP listener on the service's host)
@@ -127,6 +129,16 @@ public record SegmentationConfig(
                     "Event schemas one workspace may hold (one per event name); a PUT of one more"
                             + " is a 409.");
 
+    public static final Setting<Integer> MAX_BINDINGS =
+            Setting.integer(
+                    "cohortflow.segmentation.max-bindings",
+                    200_000,
+                    1,
+                    Integer.MAX_VALUE,
+                    "Alias bindings one workspace may hold: every replica keeps every binding in"
+                            + " its heap (0.5-3 KB each), so a client minting aliases without end"
+                            + " would exhaust it; a request that would bind one more is a 409.");
+
     public static final Setting<Duration> ESTIMATE_TIMEOUT =
             Setting.duration(
                     "cohortflow.segmentation.estimate-timeout",
@@ -179,6 +191,7 @@ public record SegmentationConfig(
                     REQUESTS_PER_SECOND,
                     MAX_IN_FLIGHT,
                     MAX_SCHEMAS,
+                    MAX_BINDINGS,
                     ESTIMATE_TIMEOUT,
                     ESTIMATE_SAMPLE,
                     DIRECT_REPLIES,
@@ -233,7 +246,8 @@ public record SegmentationConfig(
                         s.get(DIRECT_REPLIES),
                         s.get(DIRECT_REPLIES_PORT),
                         s.get(DIRECT_REPLIES_HOST).trim()),
-                s.get(MAX_SCHEMAS));
+                s.get(MAX_SCHEMAS),
+                s.get(MAX_BINDINGS));
     }
 
     /**

@@ -61,7 +61,8 @@ public final class SegmentationModule implements AutoCloseable {
                         config.topics().aliases(),
                         config.timeout().compareTo(config.writeTimeout()) < 0
                                 ? config.timeout()
-                                : config.writeTimeout());
+                                : config.writeTimeout(),
+                        config.maxBindings());
         aliases.start(startup);
         compaction =
                 Executors.newSingleThreadScheduledExecutor(

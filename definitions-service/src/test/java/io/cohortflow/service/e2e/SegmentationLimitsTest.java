@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The segmentation API's limits per workspace, on the real service over an in-JVM broker with no
  * job: acme may make 3 requests a second, globex have 1 in flight, a workspace may hold 2 event
- * schemas; every other limit is the default. Requests the limits let through fail later (a bad
- * body, or no job to answer), which is what makes them quick or slow at will.
+ * schemas and 3 alias bindings; every other limit is the default. Requests the limits let through
+ * fail later (a bad body, or no job to answer), which is what makes them quick or slow at will.
  */
 class SegmentationLimitsTest {
     static ServiceOnBroker stack;
@@ -36,7 +36,8 @@ class SegmentationLimitsTest {
                                         List.of(
                                                 key("ci", "ci-key", "acme"),
                                                 key("other", "other-key", "globex"),
-                                                key("third", "third-key", "initech"))),
+                                                key("third", "third-key", "initech"),
+                                                key("fourth", "fourth-key", "umbrella"))),
                         Map.of(
                                 SegmentationConfig.TIMEOUT.key(),
                                 "1500 ms",
@@ -45,7 +46,9 @@ class SegmentationLimitsTest {
                                 SegmentationConfig.WORKSPACE + "globex.max-in-flight",
                                 "1",
                                 SegmentationConfig.MAX_SCHEMAS.key(),
-                                "2"));
+                                "2",
+                                SegmentationConfig.MAX_BINDINGS.key(),
+                                "3"));
         http = stack.http;
     }
 
@@ -91,6 +94,46 @@ class SegmentationLimitsTest {
                                                         .path("user_id")
                                                         .asText())
                                         .isEqualTo(id));
+    }
+
+    private static String aliases(String... tagIds) {
+        StringBuilder b = new StringBuilder("{\"aliases\": [");
+        for (int i = 0; i < tagIds.length; i++) {
+            String[] t = tagIds[i].split(":");
+            b.append(i == 0 ? "" : ",")
+                    .append("{\"priority\": ")
+                    .append(i)
+                    .append(", \"tag\": \"")
+                    .append(t[0])
+                    .append("\", \"id\": \"")
+                    .append(t[1])
+                    .append("\"}");
+        }
+        return b.append("]}").toString();
+    }
+
+    /**
+     * Every replica holds every alias binding in its heap: a client minting aliases without end
+     * grew it until it failed (and a replica restarted past its heap could not read the table
+     * back). A workspace holds at most {@code max-bindings}; a request that would bind one more is
+     * a 409 before anything is written or sent, while requests naming bound aliases, and other
+     * workspaces, go on.
+     */
+    @Test
+    void a_workspace_binds_at_most_max_bindings_aliases() {
+        // No job: each request binds its new aliases, then waits in vain (503).
+        error(segment("fourth-key", aliases("crm:a", "cookie:a")), 503, "segmentation_unavailable");
+        error(segment("fourth-key", aliases("crm:b")), 503, "segmentation_unavailable");
+
+        JsonNode full = error(segment("fourth-key", aliases("crm:c")), 409, "too_many_bindings");
+        assertThat(full.get("code").asInt()).isEqualTo(4092);
+        assertThat(full.get("message").asText()).contains("at most 3 alias bindings");
+        // A bound alias with a new one would bind one more: refused too.
+        error(segment("fourth-key", aliases("crm:a", "web:a")), 409, "too_many_bindings");
+        // Bound aliases alone bind nothing: on to the job.
+        error(segment("fourth-key", aliases("cookie:a")), 503, "segmentation_unavailable");
+        // Another workspace's bindings are its own.
+        error(segment("third-key", aliases("crm:c")), 503, "segmentation_unavailable");
     }
 
     /** The service's count of requests refused by a limit of this kind ({@code /metrics}). */
