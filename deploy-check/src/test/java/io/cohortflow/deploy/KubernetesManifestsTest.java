@@ -69,6 +69,7 @@ class KubernetesManifestsTest {
                         "Service/cohortflow-service",
                         "HorizontalPodAutoscaler/cohortflow-service",
                         "PodDisruptionBudget/cohortflow-service",
+                        "NetworkPolicy/cohortflow-service",
                         "Secret/cohortflow-service-admin");
         objects.values()
                 .forEach(
@@ -79,6 +80,52 @@ class KubernetesManifestsTest {
                                                         o.path("kind").asText()))
                                         .as(o.path("kind").asText())
                                         .isTrue());
+    }
+
+    /**
+     * The direct-replies listener does not authenticate its peers: the policy lets the job's task
+     * managers alone reach its port, on the pods the service's Deployment makes, and leaves the
+     * HTTP port open. Ports and labels as the other manifests give them.
+     */
+    @Test
+    void only_the_task_managers_reach_the_direct_replies_port() {
+        JsonNode policy = objects.get("NetworkPolicy/cohortflow-service");
+        JsonNode deployment = objects.get("Deployment/cohortflow-service");
+        assertThat(policy.at("/spec/podSelector/matchLabels"))
+                .isEqualTo(deployment.at("/spec/selector/matchLabels"));
+        assertThat(policy.at("/spec/policyTypes").toString()).isEqualTo("[\"Ingress\"]");
+        String replies =
+                objects.get("ConfigMap/cohortflow-service")
+                        .at("/data/COHORTFLOW_SEGMENTATION_DIRECT_REPLIES_PORT")
+                        .asText();
+        String http =
+                objects.get("ConfigMap/cohortflow-service")
+                        .at("/data/COHORTFLOW_SERVICE_PORT")
+                        .asText();
+        Map<String, JsonNode> ruleByPort = new HashMap<>();
+        for (JsonNode rule : policy.at("/spec/ingress")) {
+            for (JsonNode port : rule.path("ports")) {
+                ruleByPort.put(port.path("port").asText(), rule);
+            }
+        }
+        assertThat(ruleByPort).containsOnlyKeys(http, replies);
+        assertThat(ruleByPort.get(http).has("from")).as("HTTP from anywhere").isFalse();
+        JsonNode from = ruleByPort.get(replies).at("/from");
+        assertThat(from).hasSize(1);
+        // The Flink operator labels a FlinkDeployment's task manager pods so.
+        assertThat(from.at("/0/podSelector/matchLabels/app").asText())
+                .isEqualTo(objects.get("FlinkDeployment/cohortflow").at("/metadata/name").asText());
+        assertThat(from.at("/0/podSelector/matchLabels/component").asText())
+                .isEqualTo("taskmanager");
+        assertThat(from.at("/0/namespaceSelector").isMissingNode()).isTrue();
+    }
+
+    @Test
+    void a_network_policy_with_a_misspelt_rule_is_an_error() {
+        ObjectNode policy = copy("NetworkPolicy/cohortflow-service");
+        ObjectNode rule = (ObjectNode) policy.at("/spec/ingress/1");
+        rule.set("form", rule.remove("from"));
+        assertThat(schemas.validate(policy)).anyMatch(m -> m.contains("form"));
     }
 
     // ---- negative cases: the validation does reject what a cluster would ----

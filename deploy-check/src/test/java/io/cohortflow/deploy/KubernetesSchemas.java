@@ -55,6 +55,10 @@ final class KubernetesSchemas {
                     "crds/v1/045-Crd-kafkanodepool.yaml");
     private static final String OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 
+    /** API groups whose apiVersion names their domain ({@code networking.k8s.io/v1}). */
+    private static final java.util.Set<String> DOMAIN_GROUPS =
+            java.util.Set.of("networking", "rbac", "storage", "scheduling", "certificates");
+
     /**
      * Flink versions the FlinkDeployment CRD accepts beyond those of the newest operator API on
      * Maven Central (1.10.0). Operator 1.11 added v2_0, 1.13 added v2_1 and v2_2 (FlinkVersion in
@@ -77,12 +81,16 @@ final class KubernetesSchemas {
                 .forEach(
                         e -> {
                             definitions.set(e.getKey(), strict(e.getValue(), e.getKey()));
-                            // io.k8s.api.<group>.<version>.<Kind>; "core" is the empty group.
-                            // (Groups named by domain, networking.k8s.io and the like, would
-                            // need their domain added; no manifest here uses one.)
+                            // io.k8s.api.<group>.<version>.<Kind>; "core" is the empty group,
+                            // and groups named by domain carry it in their apiVersion.
                             String[] p = e.getKey().split("\\.");
                             if (e.getKey().startsWith("io.k8s.api.") && p.length == 6) {
-                                String group = p[3].equals("core") ? "" : p[3];
+                                String group =
+                                        p[3].equals("core")
+                                                ? ""
+                                                : DOMAIN_GROUPS.contains(p[3])
+                                                        ? p[3] + ".k8s.io"
+                                                        : p[3];
                                 coreKinds.put(key(apiVersion(group, p[4]), p[5]), e.getKey());
                             }
                         });
