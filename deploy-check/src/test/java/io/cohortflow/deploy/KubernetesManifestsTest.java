@@ -120,6 +120,8 @@ class KubernetesManifestsTest {
         assertThat(from.at("/0/namespaceSelector").isMissingNode()).isTrue();
     }
 
+    // ---- negative cases: the validation does reject what a cluster would ----
+
     @Test
     void a_network_policy_with_a_misspelt_rule_is_an_error() {
         ObjectNode policy = copy("NetworkPolicy/cohortflow-service");
@@ -127,8 +129,6 @@ class KubernetesManifestsTest {
         rule.set("form", rule.remove("from"));
         assertThat(schemas.validate(policy)).anyMatch(m -> m.contains("form"));
     }
-
-    // ---- negative cases: the validation does reject what a cluster would ----
 
     @Test
     void a_misspelt_field_of_the_flink_deployment_is_an_error() {
