@@ -43,9 +43,10 @@ final class DefinitionsSweep {
 
         /**
          * Brings {@code key} up to the definitions (see {@link WakeUps#visit}); counts a user it
-         * cannot evaluate in {@code failed[0]}.
+         * cannot evaluate in {@code tally[0]}, one whose stored state does not decode in {@code
+         * tally[1]}.
          */
-        void visit(String key, int[] failed) throws Exception;
+        void visit(String key, int[] tally) throws Exception;
 
         /** After each slice (the audience counts flushed if full). */
         void sliced();
@@ -63,6 +64,13 @@ final class DefinitionsSweep {
     @Nullable private Stream<String> keyStream;
     @Nullable private Iterator<String> keys;
     private long visited;
+
+    /**
+     * Users of the running sweep whose stored state does not decode: they do not hold back its
+     * report (see {@link WakeUps#visit}), the first is dead-lettered, the count logged at its end.
+     * Not checkpointed: a sweep resumed after a restore dead-letters its first again.
+     */
+    private int unreadable;
 
     DefinitionsSweep(Host host, long sliceNanos, SweepCursor cursor) {
         this.host = host;
@@ -141,6 +149,7 @@ final class DefinitionsSweep {
         }
         if (!cursor.running()) {
             cursor.start(host.offsetRead());
+            unreadable = 0;
         }
         if (keys == null) {
             keyStream = host.users();
@@ -149,7 +158,7 @@ final class DefinitionsSweep {
         }
         // Counted in the cursor, so that a sweep that failed on a user before a restore is not
         // reported applied after it.
-        int[] failed = {cursor.failures()};
+        int[] tally = {cursor.failures(), unreadable};
         long deadline = System.nanoTime() + sliceNanos;
         boolean first = true;
         while (keys.hasNext() && (first || System.nanoTime() < deadline)) {
@@ -159,15 +168,24 @@ final class DefinitionsSweep {
             }
             first = false;
             visited++;
-            host.visit(key, failed);
+            host.visit(key, tally);
         }
-        cursor.failures(failed[0]);
+        cursor.failures(tally[0]);
+        unreadable = tally[1];
         host.sliced();
         if (keys.hasNext()) {
             schedule(busy ? BUSY_PAUSE_MILLIS : 0);
             return;
         }
         close();
+        if (unreadable > 0) {
+            LOG.warn(
+                    "sweep to offset {}: the stored state of {} users could not be read (the first"
+                            + " dead-lettered); reported to the others",
+                    cursor.target(),
+                    unreadable);
+            unreadable = 0;
+        }
         if (cursor.failures() == 0) {
             host.applied(cursor.reported(), cursor.target());
         } else {

@@ -100,7 +100,7 @@ final class OperatorHost implements DefinitionsSweep.Host, DraftEstimates.Host, 
     }
 
     @Override
-    public void visit(String key, int[] failed) throws Exception {
+    public void visit(String key, int[] tally) throws Exception {
         operator.setCurrentKey(key);
         function.wakeUps()
                 .visit(
@@ -110,7 +110,7 @@ final class OperatorHost implements DefinitionsSweep.Host, DraftEstimates.Host, 
                         timers,
                         m -> output.collect(new StreamRecord<>(m)),
                         this::side,
-                        failed);
+                        tally);
     }
 
     @Override

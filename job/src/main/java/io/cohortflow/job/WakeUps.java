@@ -244,8 +244,8 @@ final class WakeUps {
      * next event or timer would, registers their next wake-up when it is earlier than their timer
      * (a lapse the definitions moved, a wake-up deferred by {@link #onTimer}, the end of a user TTL
      * shortened or turned on since their timer was registered) and emits what changed. A user the
-     * engine cannot evaluate keeps their state (reported once per sweep by the caller's {@code
-     * failures}); one whose state does not decode is reported apart ({@link #unreadable}). Returns
+     * engine cannot evaluate keeps their state (counted in {@code tally[0]}, reported once per
+     * sweep); one whose state does not decode is counted apart ({@link #unreadable}). Returns
      * whether the user was behind.
      */
     boolean visit(
@@ -255,7 +255,7 @@ final class WakeUps {
             TimerService timers,
             Consumer<KafkaMessage> out,
             Consumer<KafkaMessage> side,
-            int[] failures)
+            int[] tally)
             throws Exception {
         if (!definitions.ready(defs, progress)) {
             return false;
@@ -264,7 +264,7 @@ final class WakeUps {
         try {
             profile = user.profile();
         } catch (CorruptStateException e) {
-            unreadable(key, e, side);
+            unreadable(key, e, side, tally);
             return true;
         }
         String workspace = Keys.workspace(key);
@@ -293,11 +293,11 @@ final class WakeUps {
             throw e;
         } catch (CorruptStateException e) {
             user.rollback();
-            unreadable(key, e, side);
+            unreadable(key, e, side, tally);
             return true;
         } catch (RuntimeException | StackOverflowError e) {
             user.rollback();
-            failed(key, e, side, failures);
+            failed(key, e, side, tally);
             return true;
         }
         if (changes.isEmpty()
@@ -329,18 +329,22 @@ final class WakeUps {
     }
 
     /**
-     * A user whose stored state does not decode (a profile, a history chunk) is dead-lettered, each
-     * sweep, and does not hold back the sweep's {@code applied} report: no definition can evaluate
-     * them, the next no more than this one, so counting them as failures would keep every later
-     * definition from being reported applied on this subtask until they are erased or their TTL
-     * ends. Their events are dead-lettered as they come ({@link RecordFailures}).
+     * A user whose stored state does not decode (a profile, a history chunk) does not hold back the
+     * sweep's {@code applied} report: no definition can evaluate them, the next no more than this
+     * one, so counting them as failures kept every later definition from being reported applied on
+     * this subtask until they were erased or their TTL ended. Counted in {@code tally[1]}, the
+     * first of a sweep dead-lettered (one per user could be thousands a change); their events are
+     * dead-lettered as they come ({@link RecordFailures}). A later build's encoding is not taken
+     * for this: it fails the task ({@code ProfileSerializer}).
      */
-    private void unreadable(String key, CorruptStateException e, Consumer<KafkaMessage> side) {
-        LOG.warn(
-                "the stored state of {} could not be read; the sweep goes on without them", key, e);
-        side.accept(
-                outputs.userDeadLetter(
-                        key, "evaluation_failed", "the stored state could not be read: " + e));
+    private void unreadable(
+            String key, CorruptStateException e, Consumer<KafkaMessage> side, int[] tally) {
+        if (tally[1]++ == 0) {
+            LOG.warn("the stored state of {} could not be read; the sweep goes on", key, e);
+            side.accept(
+                    outputs.userDeadLetter(
+                            key, "evaluation_failed", "the stored state could not be read: " + e));
+        }
     }
 
     /** Registers the user's next wake-up: their next lapse, or their state's expiry if sooner. */

@@ -27,6 +27,9 @@ final class FaultyProfiles extends DefaultKeyedStateStore {
     boolean failWrites;
     final Set<String> corrupt = new HashSet<>();
 
+    /** Users whose stored profile a later build wrote (its encoding version one past ours). */
+    final Set<String> laterBuild = new HashSet<>();
+
     FaultyProfiles(KeyedStateBackend<?> backend) {
         super(
                 backend,
@@ -64,6 +67,10 @@ final class FaultyProfiles extends DefaultKeyedStateStore {
                 // Bytes no version of the codec wrote.
                 byte[] garbage = {(byte) 0xEE, 1, 2, 3};
                 return ProfileSerializer.INSTANCE.deserialize(new DataInputDeserializer(garbage));
+            }
+            if (laterBuild.contains((String) keyedStateBackend.getCurrentKey())) {
+                byte[] later = {(byte) (io.cohortflow.core.eval.ProfileCodec.VERSION + 1), 1, 2};
+                return ProfileSerializer.INSTANCE.deserialize(new DataInputDeserializer(later));
             }
             return stored.value();
         }

@@ -223,6 +223,56 @@ class UserFailuresTest {
         assertThat(profile().historySize()).isEqualTo(3);
     }
 
+    /** A sweep dead-letters the first user whose state does not decode, not one per user. */
+    @Test
+    void a_sweep_dead_letters_its_first_unreadable_user_only() throws Exception {
+        FaultyProfiles f = faultyProfiles();
+        for (String u : List.of("u1", "u2", "u3")) {
+            h.processElement(inbound(envelope("ws", u, null, event("Pageview", T0))), T0);
+        }
+        f.corrupt.add("ws/u1");
+        f.corrupt.add("ws/u2");
+        h.processBroadcastElement(
+                segment("ws", "buyers", 1, 0, true, false, everPurchased(), 0), 0);
+        TestRecords.sweep(h);
+        assertThat(side(TOPICS.deadLetter())).hasSize(1);
+        assertThat(side(TOPICS.applied()))
+                .extracting(n -> n.get("status").asText())
+                .containsExactly("live", "applied");
+    }
+
+    /**
+     * A profile a later build wrote (a job downgraded onto its state) is not one user's damage:
+     * every such user reads so, and setting each aside as corrupt reported definitions applied to
+     * all with none evaluated. The task fails instead, naming the cause, and nothing is
+     * dead-lettered or held against the record.
+     */
+    @Test
+    void a_profile_a_later_build_wrote_fails_the_task_rather_than_being_set_aside()
+            throws Exception {
+        FaultyProfiles f = faultyProfiles();
+        h.processBroadcastElement(
+                segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 0), 0);
+        h.processElement(inbound(envelope("ws", "u1", null, event("Pageview", T0))), T0);
+        f.laterBuild.add("ws/u1");
+        assertThatThrownBy(
+                        () ->
+                                h.processElement(
+                                        inbound(envelope("ws", "u1", null, event("Pageview", T0))),
+                                        T0))
+                .isInstanceOf(StateAccessException.class)
+                .hasStackTraceContaining("written by a later build");
+        // The sweep of a new definition fails alike: it no longer reports the definition applied.
+        h.processBroadcastElement(
+                segment("ws", "buyers", 1, 0, true, false, everPurchased(), 1), 0);
+        assertThatThrownBy(() -> TestRecords.sweep(h))
+                .hasStackTraceContaining("written by a later build");
+        assertThat(side(TOPICS.applied()))
+                .extracting(n -> n.get("status").asText())
+                .doesNotContain("applied");
+        assertThat(side(TOPICS.deadLetter())).isEmpty();
+    }
+
     /**
      * An erasure goes through even when the user's stored state cannot be read: its bytes are kept
      * for repair otherwise, but an erasure's point is that they go. The exits it cannot name are

@@ -47,6 +47,11 @@ final class PreviousProfileFormats {
      * recheck as an ordinal gap and a distance from now.
      */
     static UserProfile read(int version, DataInput in) throws IOException {
+        if (io.cohortflow.core.state.NewerEncodingException.laterBuild(
+                version, ProfileCodec.VERSION)) {
+            throw new io.cohortflow.core.state.NewerEncodingException(
+                    "a profile", version, ProfileCodec.VERSION);
+        }
         if (version < LEGACY || version >= ProfileCodec.HASHED_STORES) {
             throw new IOException("unknown profile encoding version " + version);
         }

@@ -19,7 +19,8 @@ import java.io.UncheckedIOException;
  * here, so no Kryo is involved.
  */
 public final class ProfileCodec {
-    static final int VERSION = 11;
+    /** The encoding version this build writes (the first byte of every profile). */
+    public static final int VERSION = 11;
 
     /**
      * Version 10 keyed counters by a 64-bit hash of their store, where version 11 writes store

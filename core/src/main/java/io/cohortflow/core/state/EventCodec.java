@@ -42,6 +42,9 @@ public final class EventCodec {
 
     public static Event read(DataInput in) throws IOException {
         int version = in.readUnsignedByte();
+        if (NewerEncodingException.laterBuild(version, VERSION)) {
+            throw new NewerEncodingException("an event", version, VERSION);
+        }
         if (version != VERSION && version != LEGACY) {
             throw new IOException("unknown event encoding version " + version);
         }

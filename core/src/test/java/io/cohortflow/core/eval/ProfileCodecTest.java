@@ -14,6 +14,24 @@ import org.junit.jupiter.api.Test;
 class ProfileCodecTest {
 
     @Test
+    void a_profile_of_a_later_encoding_is_not_taken_for_damage() {
+        byte[] bytes = ProfileCodec.toBytes(new UserProfile());
+        bytes[0] = (byte) (ProfileCodec.VERSION + 1);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ProfileCodec.fromBytes(bytes))
+                .hasRootCauseInstanceOf(io.cohortflow.core.state.NewerEncodingException.class);
+        bytes[0] = (byte) 0xEE;
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ProfileCodec.fromBytes(bytes))
+                .satisfies(
+                        e ->
+                                assertThat(e)
+                                        .hasRootCauseInstanceOf(java.io.IOException.class)
+                                        .rootCause()
+                                        .isNotInstanceOf(
+                                                io.cohortflow.core.state.NewerEncodingException
+                                                        .class));
+    }
+
+    @Test
     void a_profile_without_events_keeps_its_none_instants() {
         UserProfile p = ProfileCodec.fromBytes(ProfileCodec.toBytes(new UserProfile()));
         assertThat(p.now).isEqualTo(Long.MIN_VALUE);

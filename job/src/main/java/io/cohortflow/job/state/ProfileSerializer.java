@@ -2,6 +2,7 @@ package io.cohortflow.job.state;
 
 import io.cohortflow.core.eval.ProfileCodec;
 import io.cohortflow.core.eval.UserProfile;
+import io.cohortflow.core.state.NewerEncodingException;
 import java.io.DataOutput;
 import java.io.IOException;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
@@ -26,6 +27,10 @@ public final class ProfileSerializer extends CodecSerializer<UserProfile> {
     UserProfile read(DataInputView in) {
         try {
             return ProfileCodec.read(in);
+        } catch (NewerEncodingException e) {
+            // Every value a later build wrote reads so: the task fails (and restarts, failing
+            // again) rather than every such user being set aside as corrupt.
+            throw new StateAccessException(e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
             throw new CorruptStateException("a stored profile could not be decoded", e);
         }
