@@ -19,6 +19,8 @@ import org.jspecify.annotations.Nullable;
  * segmentation (no events applied); an alias names the user it is bound to and never mints one.
  */
 public final class Users {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Users.class);
+
     /** The path segment that names the user by an alias ({@code tag} and {@code id}) instead. */
     public static final String BY_ALIAS = "alias";
 
@@ -104,12 +106,7 @@ public final class Users {
                                         .exceptionallyCompose(
                                                 e ->
                                                         CompletableFuture.failedFuture(
-                                                                JobErrors.unavailable(
-                                                                        "the user's state is erased"
-                                                                                + " but their alias"
-                                                                                + " bindings could"
-                                                                                + " not be removed",
-                                                                        e)))
+                                                                bindingsLeft(reply.userId(), e)))
                                         .thenApply(
                                                 removed -> {
                                                     if (!Boolean.TRUE.equals(reply.known())
@@ -123,6 +120,30 @@ public final class Users {
                                                     out.put("aliases_removed", removed);
                                                     return out;
                                                 }));
+    }
+
+    /**
+     * The erasure's answer when the job erased the user but their alias bindings were not all
+     * removed in time (what the job's erasure left of the timeout, or the broker): the erasure
+     * cannot be undone, so the answer names the user to retry by. A retry by alias could find the
+     * alias already gone (404) while other bindings of the user remain.
+     */
+    private static ServiceException bindingsLeft(String userId, Throwable e) {
+        Throwable c = io.cohortflow.service.Failures.cause(e);
+        if (c instanceof ServiceException s) {
+            return s;
+        }
+        LOG.warn("user {} erased, alias bindings left", userId, c);
+        return ServiceException.withDetail(
+                503,
+                "segmentation_unavailable",
+                "the state of user "
+                        + userId
+                        + " is erased, but their alias bindings could not all be removed in"
+                        + " time; retry the erasure by that user_id",
+                c instanceof java.util.concurrent.TimeoutException
+                        ? "the alias bindings' removal was not confirmed within the request's time"
+                        : "the broker could not be reached");
     }
 
     /** Resolves the user, asks the job, and turns its error reply into the API's. */
