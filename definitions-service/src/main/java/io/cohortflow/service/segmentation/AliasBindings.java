@@ -131,8 +131,14 @@ public final class AliasBindings implements AutoCloseable {
         }
         int held = table.count(workspace);
         if (held + unbound.size() > maxBindings) {
-            // Refused before anything is written or sent. The count is this replica's view:
-            // bindings racing on several replicas may pass it by their number.
+            if (user != null) {
+                // A known user (a rotated cookie beside their CRM id, say) still gets their
+                // events applied; only their new aliases stay unbound.
+                return CompletableFuture.completedFuture(user);
+            }
+            // A new user: refused before anything is written or sent. The count is this
+            // replica's view, moved as bindings are read back: requests binding at once, here
+            // or on other replicas, may pass it by their number.
             throw ServiceException.withDetail(
                     409,
                     "too_many_bindings",

@@ -175,10 +175,20 @@ public final class TestApp implements AutoCloseable {
 
     @Override
     public void close() {
-        app.stop();
-        store.close();
-        callbacks.shutdownNow();
-        // Each app made its own directory: left behind, every test run added a score of them.
+        try {
+            app.stop();
+            store.close();
+            callbacks.shutdownNow();
+        } finally {
+            deleteExportDir();
+        }
+    }
+
+    /** Each app made its own directory: left behind, every test run added a score of them. */
+    private void deleteExportDir() {
+        if (!java.nio.file.Files.exists(exportDir)) {
+            return; // closed before
+        }
         try (java.util.stream.Stream<java.nio.file.Path> files =
                 java.nio.file.Files.walk(exportDir)) {
             for (java.nio.file.Path f :

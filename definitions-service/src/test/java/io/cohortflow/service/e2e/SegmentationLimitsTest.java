@@ -115,9 +115,9 @@ class SegmentationLimitsTest {
     /**
      * Every replica holds every alias binding in its heap: a client minting aliases without end
      * grew it until it failed (and a replica restarted past its heap could not read the table
-     * back). A workspace holds at most {@code max-bindings}; a request that would bind one more is
-     * a 409 before anything is written or sent, while requests naming bound aliases, and other
-     * workspaces, go on.
+     * back). A workspace holds at most {@code max-bindings}: past them a request naming no bound
+     * alias (a new user) is a 409 before anything is written or sent, one naming a bound alias goes
+     * on for its user with its new aliases unbound, and other workspaces go on.
      */
     @Test
     void a_workspace_binds_at_most_max_bindings_aliases() {
@@ -128,10 +128,12 @@ class SegmentationLimitsTest {
         JsonNode full = error(segment("fourth-key", aliases("crm:c")), 409, "too_many_bindings");
         assertThat(full.get("code").asInt()).isEqualTo(4092);
         assertThat(full.get("message").asText()).contains("at most 3 alias bindings");
-        // A bound alias with a new one would bind one more: refused too.
-        error(segment("fourth-key", aliases("crm:a", "web:a")), 409, "too_many_bindings");
-        // Bound aliases alone bind nothing: on to the job.
-        error(segment("fourth-key", aliases("cookie:a")), 503, "segmentation_unavailable");
+        // A known user's request goes on to the job (503: none here), its new alias left
+        // unbound, whether the bound alias is its strongest or not.
+        error(segment("fourth-key", aliases("crm:a", "web:a")), 503, "segmentation_unavailable");
+        error(segment("fourth-key", aliases("web:b", "cookie:a")), 503, "segmentation_unavailable");
+        error(segment("fourth-key", aliases("web:a")), 409, "too_many_bindings");
+        error(segment("fourth-key", aliases("web:b")), 409, "too_many_bindings");
         // Another workspace's bindings are its own.
         error(segment("third-key", aliases("crm:c")), 503, "segmentation_unavailable");
     }
