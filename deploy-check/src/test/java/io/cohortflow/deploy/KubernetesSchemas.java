@@ -55,9 +55,25 @@ final class KubernetesSchemas {
                     "crds/v1/045-Crd-kafkanodepool.yaml");
     private static final String OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 
-    /** API groups whose apiVersion names their domain ({@code networking.k8s.io/v1}). */
-    private static final java.util.Set<String> DOMAIN_GROUPS =
-            java.util.Set.of("networking", "rbac", "storage", "scheduling", "certificates");
+    /**
+     * The API groups whose apiVersion names a domain ({@code networking.k8s.io/v1}), by the short
+     * name their OpenAPI definitions carry ({@code io.k8s.api.networking.v1.NetworkPolicy}); the
+     * document has no group-version-kind of its own to read it from.
+     */
+    private static final Map<String, String> DOMAIN_GROUPS =
+            Map.ofEntries(
+                    Map.entry("admissionregistration", "admissionregistration.k8s.io"),
+                    Map.entry("certificates", "certificates.k8s.io"),
+                    Map.entry("coordination", "coordination.k8s.io"),
+                    Map.entry("discovery", "discovery.k8s.io"),
+                    Map.entry("events", "events.k8s.io"),
+                    Map.entry("flowcontrol", "flowcontrol.apiserver.k8s.io"),
+                    Map.entry("networking", "networking.k8s.io"),
+                    Map.entry("node", "node.k8s.io"),
+                    Map.entry("rbac", "rbac.authorization.k8s.io"),
+                    Map.entry("resource", "resource.k8s.io"),
+                    Map.entry("scheduling", "scheduling.k8s.io"),
+                    Map.entry("storage", "storage.k8s.io"));
 
     /**
      * Flink versions the FlinkDeployment CRD accepts beyond those of the newest operator API on
@@ -88,9 +104,7 @@ final class KubernetesSchemas {
                                 String group =
                                         p[3].equals("core")
                                                 ? ""
-                                                : DOMAIN_GROUPS.contains(p[3])
-                                                        ? p[3] + ".k8s.io"
-                                                        : p[3];
+                                                : DOMAIN_GROUPS.getOrDefault(p[3], p[3]);
                                 coreKinds.put(key(apiVersion(group, p[4]), p[5]), e.getKey());
                             }
                         });
