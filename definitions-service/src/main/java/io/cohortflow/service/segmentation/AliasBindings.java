@@ -235,8 +235,7 @@ public final class AliasBindings implements AutoCloseable {
         if (keys.isEmpty() || scansLeft == 0) {
             return CompletableFuture.completedFuture(removedSoFar);
         }
-        Duration left = deadline.left();
-        if (left.isZero()) {
+        if (deadline.left().isZero()) {
             return CompletableFuture.failedFuture(
                     new TimeoutException(
                             "no time left of the request's "
@@ -245,7 +244,8 @@ public final class AliasBindings implements AutoCloseable {
         }
         List<CompletableFuture<Boolean>> removed = new ArrayList<>();
         for (String k : keys) {
-            removed.add(table.remove(k, left));
+            // What is left at each send: one that blocked (max.block.ms) used part of it.
+            removed.add(table.remove(k, deadline.left()));
         }
         return CompletableFuture.allOf(removed.toArray(CompletableFuture[]::new))
                 .thenCompose(
