@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,8 +17,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code cohortflow run [file]}: starts the whole system in this process and stops it cleanly on
- * Ctrl-C (SIGINT/SIGTERM run the shutdown hook: service, then the job with a final savepoint, then
- * the broker). Also what {@code cohortflow} alone does.
+ * Ctrl-C or SIGTERM ({@link OrderlyStop}: service, then the job with a final savepoint, then the
+ * broker, before the JVM shuts down). Also what {@code cohortflow} alone does.
  */
 @Command(
         name = "run",
@@ -96,17 +95,7 @@ final class RunCommand implements Callable<Integer> {
         }
         // Once everything has read its settings: deprecated names are known only once read.
         config.settings().warnings(LauncherConfig.ALL, FAMILIES).forEach(LOG::warn);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime()
-                .addShutdownHook(
-                        new Thread(
-                                () -> {
-                                    LOG.info("stopping");
-                                    stack.close();
-                                    LOG.info("stopped");
-                                    stopped.countDown();
-                                },
-                                "cohortflow-shutdown"));
+        OrderlyStop stop = OrderlyStop.install(stack);
         spec.commandLine()
                 .getOut()
                 .printf(
@@ -117,7 +106,7 @@ final class RunCommand implements Callable<Integer> {
                         stack.flinkUiUrl(),
                         config.dataDir());
         spec.commandLine().getOut().flush();
-        stopped.await();
+        stop.awaitStopped();
         return 0;
     }
 

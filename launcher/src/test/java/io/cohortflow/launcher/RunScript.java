@@ -64,6 +64,34 @@ final class RunScript {
      * environment but {@code env}'s; waits for it to end (at most 60 s).
      */
     Result run(Map<String, String> env, String... args) throws Exception {
+        Running r = start(env, args);
+        Process p = r.process();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("launcher/run.sh " + String.join(" ", args) + " ran on");
+        }
+        return r.result();
+    }
+
+    /** A run under way: the process (the JVM: the script execs it) and where its output goes. */
+    record Running(Process process, Path out, Path err) {
+        /** What it printed so far. */
+        String printed() throws IOException {
+            return Files.readString(out, StandardCharsets.UTF_8)
+                    + Files.readString(err, StandardCharsets.UTF_8);
+        }
+
+        /** How it ended; once it has. */
+        Result result() throws IOException {
+            return new Result(
+                    process.exitValue(),
+                    Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
+        }
+    }
+
+    /** Starts {@code launcher/run.sh args} as {@link #run} does, without waiting for it. */
+    Running start(Map<String, String> env, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of("bash", "launcher/run.sh"));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).directory(root.toFile());
@@ -78,14 +106,6 @@ final class RunScript {
         Path out = Files.createTempFile(root, "out", ".txt");
         Path err = Files.createTempFile(root, "err", ".txt");
         pb.redirectOutput(out.toFile()).redirectError(err.toFile());
-        Process p = pb.start();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("launcher/run.sh " + String.join(" ", args) + " ran on");
-        }
-        return new Result(
-                p.exitValue(),
-                Files.readString(out, StandardCharsets.UTF_8),
-                Files.readString(err, StandardCharsets.UTF_8));
+        return new Running(pb.start(), out, err);
     }
 }
