@@ -20,10 +20,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code launcher/run.sh} stopped as {@code kill} or Ctrl-C stop it, with requests arriving: the
- * job stops with its final savepoint within seconds. Stopped from a shutdown hook, beside Flink's
- * own (which delete the mini cluster's working directories), that savepoint never completed with
- * requests arriving (4 of 4 stops on 2026-12-06): the launcher waited 30 s, cancelled the job and
- * kept its last checkpoint.
+ * job stops with its final savepoint within seconds. Stopped from a shutdown hook, beside the mini
+ * cluster's own, that savepoint never completed with requests arriving (4 of 4 stops on 2026-12-06;
+ * this test took 41 s and failed): the launcher waited 30 s, cancelled the job and kept its last
+ * checkpoint.
  */
 class OrderlyStopTest {
     private static final Pattern UP =
