@@ -68,19 +68,27 @@ final class JobErrors {
      * and the client may retry.
      */
     static ServiceException unavailable(String what, Throwable e) {
+        // The job was never asked, so this is not the job's timeout (504): the system cannot
+        // serve, 503.
+        return unavailable(what + "; retry shortly", e, "the broker did not answer in time");
+    }
+
+    /**
+     * A 503 {@code segmentation_unavailable} saying {@code message} for a write to Kafka that
+     * failed with {@code e}, its cause {@code timedOut} when it was not confirmed in time (the
+     * broker unreachable otherwise); a {@link ServiceException} among the causes stands as it is.
+     */
+    static ServiceException unavailable(String message, Throwable e, String timedOut) {
         Throwable c = Failures.cause(e);
         if (c instanceof ServiceException s) {
             return s;
         }
-        // What failed is logged; the client is told only what it can act on (retry). The job was
-        // never asked, so this is not the job's timeout (504): the system cannot serve, 503.
-        LOG.warn("{}", what, c);
+        // What failed is logged; the client is told only what it can act on.
+        LOG.warn("{}", message, c);
         return ServiceException.withDetail(
                 503,
                 "segmentation_unavailable",
-                what + "; retry shortly",
-                c instanceof TimeoutException
-                        ? "the broker did not answer in time"
-                        : "the broker could not be reached");
+                message,
+                c instanceof TimeoutException ? timedOut : "the broker could not be reached");
     }
 }

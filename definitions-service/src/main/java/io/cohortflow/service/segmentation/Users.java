@@ -19,8 +19,6 @@ import org.jspecify.annotations.Nullable;
  * segmentation (no events applied); an alias names the user it is bound to and never mints one.
  */
 public final class Users {
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Users.class);
-
     /** The path segment that names the user by an alias ({@code tag} and {@code id}) instead. */
     public static final String BY_ALIAS = "alias";
 
@@ -129,21 +127,13 @@ public final class Users {
      * alias already gone (404) while other bindings of the user remain.
      */
     private static ServiceException bindingsLeft(String userId, Throwable e) {
-        Throwable c = io.cohortflow.service.Failures.cause(e);
-        if (c instanceof ServiceException s) {
-            return s;
-        }
-        LOG.warn("user {} erased, alias bindings left", userId, c);
-        return ServiceException.withDetail(
-                503,
-                "segmentation_unavailable",
+        return JobErrors.unavailable(
                 "the state of user "
                         + userId
                         + " is erased, but their alias bindings could not all be removed in"
                         + " time; retry the erasure by that user_id",
-                c instanceof java.util.concurrent.TimeoutException
-                        ? "the alias bindings' removal was not confirmed within the request's time"
-                        : "the broker could not be reached");
+                e,
+                "the alias bindings' removal was not confirmed within the request's time");
     }
 
     /** Resolves the user, asks the job, and turns its error reply into the API's. */
