@@ -1,16 +1,24 @@
 package io.cohortflow.job;
 
 import io.cohortflow.core.eval.UserProfile;
+import io.cohortflow.core.event.Event;
+import io.cohortflow.job.state.EventSerializer;
 import io.cohortflow.job.state.ProfileSerializer;
 import java.io.IOException;
 import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.flink.api.common.functions.SerializerFactory;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.common.typeutils.base.ListSerializer;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.runtime.state.DefaultKeyedStateStore;
 import org.apache.flink.runtime.state.KeyedStateBackend;
@@ -26,6 +34,9 @@ final class FaultyProfiles extends DefaultKeyedStateStore {
     boolean failReads;
     boolean failWrites;
     final Set<String> corrupt = new HashSet<>();
+
+    /** Users whose sealed history chunks do not decode (read through the real serializers). */
+    final Set<String> corruptHistory = new HashSet<>();
 
     /** Users whose stored profile a later build wrote (its encoding version one past ours). */
     final Set<String> laterBuild = new HashSet<>();
@@ -49,6 +60,96 @@ final class FaultyProfiles extends DefaultKeyedStateStore {
             return state;
         }
         return (ValueState<T>) new Profiles((ValueState<UserProfile>) state);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <K, V> MapState<K, V> getMapState(MapStateDescriptor<K, V> descriptor) {
+        MapState<K, V> state = super.getMapState(descriptor);
+        if (!descriptor.getName().equals(Descriptors.HISTORY_CHUNKS.getName())) {
+            return state;
+        }
+        return (MapState<K, V>) new Chunks((MapState<Long, List<Event>>) state);
+    }
+
+    /** The history's chunks, those of {@link #corruptHistory} users' bytes no codec wrote. */
+    private final class Chunks implements MapState<Long, List<Event>> {
+        private final MapState<Long, List<Event>> stored;
+
+        Chunks(MapState<Long, List<Event>> stored) {
+            this.stored = stored;
+        }
+
+        private boolean corrupt() {
+            return corruptHistory.contains((String) keyedStateBackend.getCurrentKey());
+        }
+
+        private List<Event> garbage() throws IOException {
+            byte[] bytes = {0, 0, 0, 1, (byte) 0xEE, 1, 2, 3}; // one event, of no encoding
+            return new ListSerializer<>(EventSerializer.INSTANCE)
+                    .deserialize(new DataInputDeserializer(bytes));
+        }
+
+        @Override
+        public List<Event> get(Long key) throws Exception {
+            return corrupt() && stored.contains(key) ? garbage() : stored.get(key);
+        }
+
+        @Override
+        public Iterable<Map.Entry<Long, List<Event>>> entries() throws Exception {
+            if (corrupt() && !stored.isEmpty()) {
+                garbage();
+            }
+            return stored.entries();
+        }
+
+        @Override
+        public void put(Long key, List<Event> value) throws Exception {
+            stored.put(key, value);
+        }
+
+        @Override
+        public void putAll(Map<Long, List<Event>> map) throws Exception {
+            stored.putAll(map);
+        }
+
+        @Override
+        public void remove(Long key) throws Exception {
+            stored.remove(key);
+        }
+
+        @Override
+        public boolean contains(Long key) throws Exception {
+            return stored.contains(key);
+        }
+
+        @Override
+        public Iterable<Long> keys() throws Exception {
+            return stored.keys();
+        }
+
+        @Override
+        public Iterable<List<Event>> values() throws Exception {
+            if (corrupt() && !stored.isEmpty()) {
+                garbage();
+            }
+            return stored.values();
+        }
+
+        @Override
+        public Iterator<Map.Entry<Long, List<Event>>> iterator() throws Exception {
+            return entries().iterator();
+        }
+
+        @Override
+        public boolean isEmpty() throws Exception {
+            return stored.isEmpty();
+        }
+
+        @Override
+        public void clear() {
+            stored.clear();
+        }
     }
 
     private final class Profiles implements ValueState<UserProfile> {

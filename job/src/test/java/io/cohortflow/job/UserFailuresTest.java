@@ -223,6 +223,42 @@ class UserFailuresTest {
         assertThat(profile().historySize()).isEqualTo(3);
     }
 
+    /**
+     * A user whose sealed history chunks do not decode cannot be brought up to a segment evaluated
+     * over their history; like an unreadable profile it is their data, not the definition's: the
+     * sweep dead-letters them, leaves their state as it was and reports the definition applied. A
+     * lost chunk, by contrast, is a failure the sweep reports (SweepRestoreTest).
+     */
+    @Test
+    void a_user_whose_history_does_not_decode_does_not_hold_back_a_sweep() throws Exception {
+        FaultyProfiles f = faultyProfiles();
+        String[] events = new String[10];
+        for (int i = 0; i < 9; i++) {
+            events[i] = event("Pageview", T0 + i);
+        }
+        events[9] = event("Purchase", T0 + 9);
+        h.processElement(inbound(envelope("ws", "u1", null, events)), T0);
+        assertThat(profile().historyChunks()).isPositive();
+        f.corruptHistory.add("ws/u1");
+
+        h.processBroadcastElement(
+                segment("ws", "seq", 1, 0, true, false, viewThenPurchaseInADay(), 0), 0);
+        TestRecords.sweep(h);
+
+        assertThat(side(TOPICS.deadLetter()))
+                .singleElement()
+                .satisfies(
+                        d ->
+                                assertThat(d.get("detail").asText())
+                                        .contains("the stored state could not be read"));
+        assertThat(side(TOPICS.applied()))
+                .extracting(n -> n.get("status").asText())
+                .containsExactly("live", "applied");
+        assertThat(memberships()).isEmpty();
+        f.corruptHistory.clear();
+        assertThat(profile().historySize()).isEqualTo(10); // left for whoever repairs it
+    }
+
     /** A sweep dead-letters the first user whose state does not decode, not one per user. */
     @Test
     void a_sweep_dead_letters_its_first_unreadable_user_only() throws Exception {
