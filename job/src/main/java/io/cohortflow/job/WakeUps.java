@@ -93,10 +93,7 @@ final class WakeUps {
             }
             // Not to fail the job on every restore, as the timer would fire again (UserStore).
             LOG.warn("the state of {} could not be read at {}", key, timestamp, e);
-            ctx.output(
-                    Descriptors.SIDE,
-                    outputs.userDeadLetter(
-                            key, "evaluation_failed", "the stored state could not be read: " + e));
+            ctx.output(Descriptors.SIDE, unreadableLetter(key, e));
             return;
         }
         if (profile == null) {
@@ -335,16 +332,20 @@ final class WakeUps {
      * this subtask until they were erased or their TTL ended. Counted in {@code tally[1]}, the
      * first of a sweep dead-lettered (one per user could be thousands a change); their events are
      * dead-lettered as they come ({@link RecordFailures}). A later build's encoding is not taken
-     * for this: it fails the task ({@code ProfileSerializer}).
+     * for this: it fails the task ({@code CodecSerializer}).
      */
     private void unreadable(
             String key, CorruptStateException e, Consumer<KafkaMessage> side, int[] tally) {
         if (tally[1]++ == 0) {
             LOG.warn("the stored state of {} could not be read; the sweep goes on", key, e);
-            side.accept(
-                    outputs.userDeadLetter(
-                            key, "evaluation_failed", "the stored state could not be read: " + e));
+            side.accept(unreadableLetter(key, e));
         }
+    }
+
+    /** The dead letter of a user whose stored state does not decode. */
+    private KafkaMessage unreadableLetter(String key, CorruptStateException e) {
+        return outputs.userDeadLetter(
+                key, "evaluation_failed", "the stored state could not be read: " + e);
     }
 
     /** Registers the user's next wake-up: their next lapse, or their state's expiry if sooner. */

@@ -1,6 +1,7 @@
 package io.cohortflow.job.state;
 
 import io.cohortflow.core.state.ByteArrayDataOutput;
+import io.cohortflow.core.state.NewerEncodingException;
 import java.io.DataOutput;
 import java.io.IOException;
 import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
@@ -17,6 +18,11 @@ public abstract class CodecSerializer<T> extends TypeSerializerSingleton<T> {
     abstract void write(T value, DataOutput out) throws IOException;
 
     abstract T read(DataInputView in) throws IOException;
+
+    /** What a value is, for the error when stored bytes do not decode ("profile", "event"). */
+    String what() {
+        return "value";
+    }
 
     @Override
     public int getLength() {
@@ -109,13 +115,31 @@ public abstract class CodecSerializer<T> extends TypeSerializerSingleton<T> {
     }
 
     @Override
-    public T deserialize(DataInputView in) throws IOException {
-        return read(in);
+    public T deserialize(DataInputView in) {
+        return decode(in);
     }
 
     @Override
-    public T deserialize(T reuse, DataInputView in) throws IOException {
-        return read(in);
+    public T deserialize(T reuse, DataInputView in) {
+        return decode(in);
+    }
+
+    /**
+     * The state backends decode from bytes in memory (RocksDB hands over the value it read), so a
+     * failure here is the stored bytes', whatever the codec threw: {@link CorruptStateException},
+     * one user's data, which is not taken for the backend failing (see {@code UserStore}). Bytes a
+     * later build wrote are not damage: every value it wrote reads so, and the task fails ({@link
+     * StateAccessException}, restarting and failing again) rather than every such user being set
+     * aside.
+     */
+    private T decode(DataInputView in) {
+        try {
+            return read(in);
+        } catch (NewerEncodingException e) {
+            throw new StateAccessException(e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            throw new CorruptStateException("a stored " + what() + " could not be decoded", e);
+        }
     }
 
     @Override
@@ -125,6 +149,6 @@ public abstract class CodecSerializer<T> extends TypeSerializerSingleton<T> {
 
     @Override
     public void copy(DataInputView in, DataOutputView out) throws IOException {
-        write(read(in), out);
+        write(decode(in), out);
     }
 }

@@ -2,7 +2,6 @@ package io.cohortflow.job.state;
 
 import io.cohortflow.core.event.Event;
 import io.cohortflow.core.state.EventCodec;
-import io.cohortflow.core.state.NewerEncodingException;
 import java.io.DataOutput;
 import java.io.IOException;
 import java.util.Map;
@@ -19,18 +18,14 @@ public final class EventSerializer extends CodecSerializer<Event> {
         EventCodec.write(e, out);
     }
 
-    /** As {@link ProfileSerializer#read}: a failure here is the stored bytes'. */
     @Override
-    Event read(DataInputView in) {
-        try {
-            return EventCodec.read(in);
-        } catch (NewerEncodingException e) {
-            // Every value a later build wrote reads so: the task fails (and restarts, failing
-            // again) rather than every such user being set aside as corrupt.
-            throw new StateAccessException(e.getMessage(), e);
-        } catch (IOException | RuntimeException e) {
-            throw new CorruptStateException("a stored event could not be decoded", e);
-        }
+    Event read(DataInputView in) throws IOException {
+        return EventCodec.read(in);
+    }
+
+    @Override
+    String what() {
+        return "event";
     }
 
     @Override

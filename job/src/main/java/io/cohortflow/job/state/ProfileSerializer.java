@@ -2,7 +2,6 @@ package io.cohortflow.job.state;
 
 import io.cohortflow.core.eval.ProfileCodec;
 import io.cohortflow.core.eval.UserProfile;
-import io.cohortflow.core.state.NewerEncodingException;
 import java.io.DataOutput;
 import java.io.IOException;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
@@ -18,22 +17,14 @@ public final class ProfileSerializer extends CodecSerializer<UserProfile> {
         ProfileCodec.write(p, out);
     }
 
-    /**
-     * The state backends decode from bytes in memory (RocksDB hands over the value it read), so a
-     * failure here is the stored bytes', whatever the codec threw: {@link CorruptStateException},
-     * which is not taken for the backend failing (see {@code UserStore}).
-     */
     @Override
-    UserProfile read(DataInputView in) {
-        try {
-            return ProfileCodec.read(in);
-        } catch (NewerEncodingException e) {
-            // Every value a later build wrote reads so: the task fails (and restarts, failing
-            // again) rather than every such user being set aside as corrupt.
-            throw new StateAccessException(e.getMessage(), e);
-        } catch (IOException | RuntimeException e) {
-            throw new CorruptStateException("a stored profile could not be decoded", e);
-        }
+    UserProfile read(DataInputView in) throws IOException {
+        return ProfileCodec.read(in);
+    }
+
+    @Override
+    String what() {
+        return "profile";
     }
 
     @Override
