@@ -60,11 +60,6 @@ public final class AliasBindings implements AutoCloseable {
                         .countedBy(Keys::workspace);
     }
 
-    /** How many bindings {@code workspace} holds, as this replica has read them. */
-    public int count(String workspace) {
-        return table.count(workspace);
-    }
-
     public void start(Duration timeout) {
         table.start(timeout);
     }
@@ -182,8 +177,7 @@ public final class AliasBindings implements AutoCloseable {
         if (aliases.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
-        Duration left = deadline.left();
-        if (left.isZero()) {
+        if (deadline.left().isZero()) {
             // Written now, a binding would only be confirmed after the request had failed.
             return CompletableFuture.failedFuture(
                     new TimeoutException(
@@ -196,7 +190,7 @@ public final class AliasBindings implements AutoCloseable {
                     table.write(
                             key(workspace, a.tag(), a.id()),
                             new Binding(workspace, a.tag(), a.id(), user, now),
-                            left));
+                            deadline.left())); // what is left at each send (see unbind)
         }
         return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
     }
