@@ -463,14 +463,7 @@ class CohortflowCliTest {
 
         // A start says it, before anything else: here one stopped by a port in use.
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            Path settings =
-                    Files.writeString(
-                            dir.resolve("c.properties"),
-                            "cohortflow.data-dir="
-                                    + dir.resolve("data").toString().replace("\\", "/")
-                                    + "\ncohortflow.kafka.port="
-                                    + taken.getLocalPort()
-                                    + "\n");
+            Path settings = script.settings("cohortflow.kafka.port=" + taken.getLocalPort());
             RunScript.Result start = script.run(java.util.Map.of(), settings.toString());
             assertThat(start.exit()).as(start.err()).isEqualTo(1);
             assertThat(start.err())

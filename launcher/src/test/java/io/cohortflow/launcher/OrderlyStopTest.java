@@ -6,7 +6,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,12 +33,10 @@ class OrderlyStopTest {
             throws Exception {
         RunScript script = new RunScript(dir);
         Path settings =
-                Files.writeString(
-                        dir.resolve("c.properties"),
-                        "cohortflow.data-dir="
-                                + dir.resolve("data").toString().replace("\\", "/")
-                                + "\ncohortflow.kafka.port=0\ncohortflow.service.port=0"
-                                + "\ncohortflow.flink.ui-port=0\n");
+                script.settings(
+                        "cohortflow.kafka.port=0",
+                        "cohortflow.service.port=0",
+                        "cohortflow.flink.ui-port=0");
         RunScript.Running run =
                 script.start(
                         Map.of("COHORTFLOW_API_KEY", "k", "COHORTFLOW_ORG", "o"),

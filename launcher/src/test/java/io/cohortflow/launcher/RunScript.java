@@ -73,6 +73,21 @@ final class RunScript {
         return r.result();
     }
 
+    /**
+     * A settings file for a start: the data under this run's directory, then {@code lines} ({@code
+     * cohortflow.kafka.port=0}, say).
+     */
+    Path settings(String... lines) throws IOException {
+        StringBuilder b =
+                new StringBuilder("cohortflow.data-dir=")
+                        .append(root.resolve("data").toString().replace("\\", "/"))
+                        .append('\n');
+        for (String line : lines) {
+            b.append(line).append('\n');
+        }
+        return Files.writeString(root.resolve("c.properties"), b.toString());
+    }
+
     /** A run under way: the process (the JVM: the script execs it) and where its output goes. */
     record Running(Process process, Path out, Path err) {
         /** What it printed so far. */
