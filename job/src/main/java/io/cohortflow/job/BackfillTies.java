@@ -2,8 +2,8 @@ package io.cohortflow.job;
 
 import io.cohortflow.core.contract.EventEnvelope;
 import io.cohortflow.core.eval.UserProfile;
+import io.cohortflow.core.state.CorruptStateException;
 import io.cohortflow.job.model.Inbound;
-import io.cohortflow.job.state.CorruptStateException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;

@@ -1,7 +1,11 @@
 package io.cohortflow.job;
 
+import io.cohortflow.core.eval.ProfileCodec;
+import io.cohortflow.core.eval.ProfileHistory;
 import io.cohortflow.core.eval.UserProfile;
 import io.cohortflow.core.event.Event;
+import io.cohortflow.core.state.ByteArrayDataOutput;
+import io.cohortflow.core.state.EventCodec;
 import io.cohortflow.job.state.EventSerializer;
 import io.cohortflow.job.state.ProfileSerializer;
 import java.io.IOException;
@@ -37,6 +41,12 @@ final class FaultyProfiles extends DefaultKeyedStateStore {
 
     /** Users whose sealed history chunks do not decode (read through the real serializers). */
     final Set<String> corruptHistory = new HashSet<>();
+
+    /**
+     * Users whose stored profile reads but whose newest event in it does not decode once read (its
+     * properties, which must be none, cut short): core decodes the open chunk's events on use.
+     */
+    final Set<String> corruptOpenChunk = new HashSet<>();
 
     /** Users whose stored profile a later build wrote (its encoding version one past ours). */
     final Set<String> laterBuild = new HashSet<>();
@@ -173,7 +183,34 @@ final class FaultyProfiles extends DefaultKeyedStateStore {
                 byte[] later = {(byte) (io.cohortflow.core.eval.ProfileCodec.VERSION + 1), 1, 2};
                 return ProfileSerializer.INSTANCE.deserialize(new DataInputDeserializer(later));
             }
+            if (corruptOpenChunk.contains((String) keyedStateBackend.getCurrentKey())) {
+                return withNewestEventDamaged(stored.value());
+            }
             return stored.value();
+        }
+
+        private UserProfile withNewestEventDamaged(UserProfile p) throws IOException {
+            List<Event> events = ProfileHistory.of(p, null, null).events();
+            ByteArrayDataOutput event = new ByteArrayDataOutput();
+            EventCodec.write(events.get(events.size() - 1), event);
+            byte[] e = event.toByteArray();
+            byte[] b = ProfileCodec.toBytes(p);
+            int at = indexOf(b, e);
+            if (at < 0 || e[e.length - 1] != 0) {
+                throw new IllegalStateException(
+                        "no newest event without properties in the profile");
+            }
+            b[at + e.length - 1] = 1; // one property, and no bytes left for it
+            return ProfileSerializer.INSTANCE.deserialize(new DataInputDeserializer(b));
+        }
+
+        private static int indexOf(byte[] in, byte[] part) {
+            for (int i = 0; i + part.length <= in.length; i++) {
+                if (java.util.Arrays.equals(in, i, i + part.length, part, 0, part.length)) {
+                    return i;
+                }
+            }
+            return -1;
         }
 
         @Override

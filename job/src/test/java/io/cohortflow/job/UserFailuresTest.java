@@ -259,6 +259,44 @@ class UserFailuresTest {
         assertThat(profile().historySize()).isEqualTo(10); // left for whoever repairs it
     }
 
+    /**
+     * The same for an event of the profile's open chunk (the newest events, which core decodes only
+     * when the history is read): the profile reads, the catch-up that reads the event finds it
+     * damaged, and the user is set aside as unreadable, not counted as a failure.
+     */
+    @Test
+    void a_user_whose_newest_event_does_not_decode_does_not_hold_back_a_sweep() throws Exception {
+        FaultyProfiles f = faultyProfiles();
+        h.processElement(
+                inbound(
+                        envelope(
+                                "ws",
+                                "u1",
+                                null,
+                                event("Pageview", T0),
+                                event("Purchase", T0 + 1))),
+                T0);
+        assertThat(profile().historyChunks()).isZero();
+        f.corruptOpenChunk.add("ws/u1");
+
+        h.processBroadcastElement(
+                segment("ws", "seq", 1, 0, true, false, viewThenPurchaseInADay(), 0), 0);
+        TestRecords.sweep(h);
+
+        assertThat(side(TOPICS.deadLetter()))
+                .singleElement()
+                .satisfies(
+                        d ->
+                                assertThat(d.get("detail").asText())
+                                        .contains("the stored state could not be read"));
+        assertThat(side(TOPICS.applied()))
+                .extracting(n -> n.get("status").asText())
+                .containsExactly("live", "applied");
+        assertThat(memberships()).isEmpty();
+        f.corruptOpenChunk.clear();
+        assertThat(profile().historySize()).isEqualTo(2); // left for whoever repairs it
+    }
+
     /** A sweep dead-letters the first user whose state does not decode, not one per user. */
     @Test
     void a_sweep_dead_letters_its_first_unreadable_user_only() throws Exception {

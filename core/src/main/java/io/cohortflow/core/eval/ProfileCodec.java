@@ -8,6 +8,7 @@ import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.List;
 
 /**
  * The compact binary form of a {@link UserProfile}, versioned by its first byte. Counters are keyed
@@ -20,7 +21,13 @@ import java.io.UncheckedIOException;
  */
 public final class ProfileCodec {
     /** The encoding version this build writes (the first byte of every profile). */
-    public static final int VERSION = 11;
+    public static final int VERSION = 12;
+
+    /**
+     * Version 11 wrote the open chunk's events one after the other, to be decoded to be read past;
+     * version 12 writes their lengths first, so the chunk is read as bytes ({@link OpenChunk}).
+     */
+    static final int EVENTS_UNSIZED = 11;
 
     /**
      * Version 10 keyed counters by a 64-bit hash of their store, where version 11 writes store
@@ -41,6 +48,14 @@ public final class ProfileCodec {
 
     /** The most instants a profile's dictionary may hold: a bound on what damaged input costs. */
     private static final int MAX_INSTANTS = 1 << 20;
+
+    /**
+     * Bounds on the open chunk read, for the same reason: it is sealed past a few events or a
+     * kilobyte ({@link ProfileHistory}), so these are far above what is written.
+     */
+    private static final int MAX_OPEN_EVENTS = 1 << 16;
+
+    private static final int MAX_OPEN_BYTES = 1 << 24;
 
     private ProfileCodec() {}
 
@@ -96,7 +111,7 @@ public final class ProfileCodec {
 
     public static UserProfile read(DataInput in) throws IOException {
         int version = in.readUnsignedByte();
-        if (version != VERSION && version != HASHED_STORES) {
+        if (version != VERSION && version != EVENTS_UNSIZED && version != HASHED_STORES) {
             return PreviousProfileFormats.read(version, in);
         }
         UserProfile p = new UserProfile();
@@ -141,7 +156,7 @@ public final class ProfileCodec {
         PreviousProfileFormats.readUnnumbered(p, in, false);
         p.countersVersion = Varints.readInt(in);
         p.definitionsEpoch = Varints.readUnsigned(in);
-        readChunks(p, in);
+        readChunks(p, in, version == VERSION);
         if (version == HASHED_STORES) {
             dropHashedCounters(p);
         }
@@ -243,9 +258,10 @@ public final class ProfileCodec {
 
     /**
      * The history's chunks ({@link ProfileHistory}): 0 for a history kept one entry per event by
-     * the caller; else 1 + the number of events of the open chunk, those events, the sealed chunks
-     * (how many, then per chunk its id as a gap from the previous one and the time of its oldest
-     * event not removed) and the time up to which events were removed.
+     * the caller; else 1 + the number of events of the open chunk, those events ({@link
+     * OpenChunk#write}), the sealed chunks (how many, then per chunk its id as a gap from the
+     * previous one and the time of its oldest event not removed) and the time up to which events
+     * were removed.
      */
     static void writeChunks(UserProfile p, DataOutput out) throws IOException {
         if (p.inlineHistory == null) {
@@ -254,9 +270,7 @@ public final class ProfileCodec {
         }
         long base = base(p);
         Varints.writeInt(out, p.inlineHistory.size() + 1);
-        for (io.cohortflow.core.event.Event e : p.inlineHistory) {
-            EventCodec.write(e, out);
-        }
+        p.inlineHistory.write(out);
         Varints.writeInt(out, p.chunks);
         long previous = 0;
         for (int c = 0; c < p.chunks; c++) {
@@ -267,15 +281,27 @@ public final class ProfileCodec {
         instant(out, p.historyRemovedUpTo, base, true);
     }
 
-    static void readChunks(UserProfile p, DataInput in) throws IOException {
+    /**
+     * What {@link #writeChunks} wrote; {@code sized}: the open chunk's events with their lengths
+     * (version 12 on), else one after the other, decoded here.
+     */
+    static void readChunks(UserProfile p, DataInput in, boolean sized) throws IOException {
         int open = Varints.readInt(in);
         if (open == 0) {
             return;
         }
+        if (open < 0 || open - 1 > MAX_OPEN_EVENTS) {
+            throw new IOException("an open chunk of " + (open - 1) + " events");
+        }
         long base = base(p);
-        p.inlineHistory = new java.util.ArrayList<>(open - 1);
-        for (int i = 1; i < open; i++) {
-            p.inlineHistory.add(EventCodec.read(in));
+        if (sized) {
+            p.inlineHistory = OpenChunk.read(in, open - 1, MAX_OPEN_BYTES);
+        } else {
+            List<io.cohortflow.core.event.Event> events = new java.util.ArrayList<>(open - 1);
+            for (int i = 1; i < open; i++) {
+                events.add(EventCodec.read(in));
+            }
+            p.inlineHistory = OpenChunk.of(events);
         }
         int n = Varints.readInt(in);
         p.chunkIds = new long[n];

@@ -4,7 +4,6 @@ import io.cohortflow.core.event.Event;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A user's history in chunks: the newest events, by arrival, in the user's profile (the open
@@ -33,7 +32,7 @@ public final class ProfileHistory implements EventHistory {
     /** At most this many events per chunk. */
     static final int MAX_EVENTS = 8;
 
-    /** At most about this many bytes of events per chunk (see {@link #approximateBytes}). */
+    /** At most about this many bytes of events per chunk (their encodings: {@link OpenChunk}). */
     static final int MAX_BYTES = 1_024;
 
     private static final Comparator<Event> BY_TIME = Comparator.comparingLong(Event::time);
@@ -66,7 +65,7 @@ public final class ProfileHistory implements EventHistory {
             return perEvent.events();
         }
         if (p.chunks == 0) {
-            return List.copyOf(p.inlineHistory);
+            return p.inlineHistory.events();
         }
         List<Event> all = new ArrayList<>();
         for (int c = 0; c < p.chunks; c++) {
@@ -76,7 +75,7 @@ public final class ProfileHistory implements EventHistory {
                 }
             }
         }
-        all.addAll(p.inlineHistory);
+        all.addAll(p.inlineHistory.events());
         all.sort(BY_TIME); // stable: ties stay in arrival order
         return all;
     }
@@ -84,36 +83,36 @@ public final class ProfileHistory implements EventHistory {
     @Override
     public void insert(Event e, long sequence) {
         if (perEvent() && p.historySize == 0) {
-            p.inlineHistory = new ArrayList<>();
+            p.inlineHistory = new OpenChunk();
         }
         if (perEvent()) {
             perEvent.insert(e, sequence);
             return;
         }
-        List<Event> open = p.inlineHistory;
+        OpenChunk open = p.inlineHistory;
         int at = open.size();
-        while (at > 0 && open.get(at - 1).time() > e.time()) {
+        while (at > 0 && open.time(at - 1) > e.time()) {
             at--; // after events of the same time
         }
-        open.add(at, e);
-        if (open.size() >= MAX_EVENTS || approximateBytes(open) > MAX_BYTES) {
+        open.insert(at, e);
+        if (open.size() >= MAX_EVENTS || open.bytes() > MAX_BYTES) {
             seal(sequence);
         }
     }
 
     /** Writes the open chunk under {@code id} (an insert sequence: unique for the user). */
     private void seal(long id) {
-        List<Event> open = p.inlineHistory;
-        chunks.write(id, List.copyOf(open));
+        OpenChunk open = p.inlineHistory;
+        chunks.write(id, open.events());
         if (p.chunks == p.chunkIds.length) {
             int n = Math.max(4, p.chunks * 2);
             p.chunkIds = java.util.Arrays.copyOf(p.chunkIds, n);
             p.chunkOldest = java.util.Arrays.copyOf(p.chunkOldest, n);
         }
         p.chunkIds[p.chunks] = id;
-        p.chunkOldest[p.chunks] = open.get(0).time();
+        p.chunkOldest[p.chunks] = open.time(0);
         p.chunks++;
-        p.inlineHistory = new ArrayList<>();
+        p.inlineHistory = new OpenChunk();
     }
 
     @Override
@@ -148,58 +147,16 @@ public final class ProfileHistory implements EventHistory {
             kept++;
         }
         p.chunks = kept;
-        List<Event> open = p.inlineHistory;
+        OpenChunk open = p.inlineHistory;
         int n = 0;
-        while (n < open.size() && open.get(n).time() <= upTo) {
+        while (n < open.size() && open.time(n) <= upTo) {
             n++;
         }
-        removed.addAll(open.subList(0, n));
-        open.subList(0, n).clear();
+        removed.addAll(open.removeFirst(n));
         if (!open.isEmpty()) {
-            oldestLeft = Math.min(oldestLeft, open.get(0).time());
+            oldestLeft = Math.min(oldestLeft, open.time(0));
         }
         p.historyRemovedUpTo = Math.max(p.historyRemovedUpTo, upTo);
         return new Removal(removed, oldestLeft);
-    }
-
-    private static int approximateBytes(List<Event> events) {
-        int total = 0;
-        for (Event e : events) {
-            total += approximateBytes(e);
-        }
-        return total;
-    }
-
-    /**
-     * About the bytes of an event's encoding: a bound on what the open chunk adds to the profile
-     * written per event, not an exact size.
-     */
-    static int approximateBytes(Event e) {
-        int total = 12 + e.name().length();
-        total += e.sessionId() == null ? 0 : e.sessionId().length();
-        total += e.viewId() == null ? 0 : e.viewId().length();
-        return total + approximateBytes((Object) e.properties());
-    }
-
-    private static int approximateBytes(Object value) {
-        if (value instanceof String s) {
-            return 2 + s.length();
-        }
-        if (value instanceof Map<?, ?> m) {
-            int total = 1;
-            for (Map.Entry<?, ?> entry : m.entrySet()) {
-                total += 1 + String.valueOf(entry.getKey()).length();
-                total += approximateBytes(entry.getValue());
-            }
-            return total;
-        }
-        if (value instanceof List<?> l) {
-            int total = 1;
-            for (Object o : l) {
-                total += approximateBytes(o);
-            }
-            return total;
-        }
-        return value instanceof Number ? 9 : 1;
     }
 }

@@ -4,7 +4,6 @@ import io.cohortflow.core.state.ByteArrayDataOutput;
 import io.cohortflow.core.state.Varints;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
 
 /**
  * What a profile's encoded bytes ({@link ProfileCodec}) are made of, for the benchmarks' reports
@@ -49,7 +48,7 @@ public record ProfileSizes(
         q = ProfileCodec.fromBytes(bytes);
         int open = 0;
         if (q.inlineHistory != null) {
-            q.inlineHistory = new ArrayList<>();
+            q.inlineHistory = new OpenChunk();
             open = total - ProfileCodec.toBytes(q).length;
         }
         return new ProfileSizes(total, counters, ids, memberships, rechecks, namesBytes(p), open);

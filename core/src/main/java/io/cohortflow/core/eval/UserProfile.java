@@ -1,7 +1,5 @@
 package io.cohortflow.core.eval;
 
-import io.cohortflow.core.event.Event;
-import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -96,7 +94,7 @@ public final class UserProfile {
      * a history kept one entry per event by the caller (profiles stored before chunks, or by a
      * caller that does not use {@link ProfileHistory}).
      */
-    @Nullable List<Event> inlineHistory;
+    @Nullable OpenChunk inlineHistory;
 
     /**
      * The sealed chunks of the history, in the order they were sealed: each one's id in the

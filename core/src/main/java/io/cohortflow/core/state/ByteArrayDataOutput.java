@@ -38,6 +38,11 @@ public final class ByteArrayDataOutput implements DataOutput {
         size = 0;
     }
 
+    /** Copies the bytes written into {@code dest} from {@code at}. */
+    public void copyTo(byte[] dest, int at) {
+        System.arraycopy(buf, 0, dest, at, size);
+    }
+
     /** Writes the bytes written so far to {@code out}, in one call. */
     public void writeTo(DataOutput out) throws IOException {
         out.write(buf, 0, size);

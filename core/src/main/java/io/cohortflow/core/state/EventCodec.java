@@ -58,6 +58,27 @@ public final class EventCodec {
         return new Event(name, time, props, view, session);
     }
 
+    /**
+     * The time of the event encoded in {@code length} bytes of {@code b} from {@code offset}, read
+     * without decoding the rest: its name is skipped, its properties not reached. A later build's
+     * encoding fails here as {@link #read} would.
+     */
+    public static long time(byte[] b, int offset, int length) throws IOException {
+        ByteArrayDataInput in = new ByteArrayDataInput(b, offset, length);
+        int version = in.readUnsignedByte();
+        if (NewerEncodingException.laterBuild(version, VERSION)) {
+            throw new NewerEncodingException("an event", version, VERSION);
+        }
+        if (version != VERSION && version != LEGACY) {
+            throw new IOException("unknown event encoding version " + version);
+        }
+        int name = version == LEGACY ? in.readUnsignedShort() : Varints.readInt(in);
+        if (in.skipBytes(name) != name) {
+            throw new IOException("an event's name of " + name + " bytes past its end");
+        }
+        return in.readLong();
+    }
+
     private static void nullableString(@Nullable String s, DataOutput out) throws IOException {
         out.writeBoolean(s != null);
         if (s != null) {

@@ -235,4 +235,30 @@ final class PreviousProfileCodec {
         out.flush();
         return bytes.toByteArray();
     }
+
+    /**
+     * Version 11: the current encoding but for the open chunk's events, written one after the other
+     * without their lengths.
+     */
+    static byte[] writeVersion11(UserProfile p) throws IOException {
+        byte[] current = ProfileCodec.toBytes(p);
+        io.cohortflow.core.state.ByteArrayDataOutput chunks =
+                new io.cohortflow.core.state.ByteArrayDataOutput();
+        ProfileCodec.writeChunks(p, chunks);
+        io.cohortflow.core.state.ByteArrayDataOutput open =
+                new io.cohortflow.core.state.ByteArrayDataOutput();
+        Varints.writeInt(open, p.inlineHistory.size() + 1);
+        p.inlineHistory.write(open);
+        byte[] section = chunks.toByteArray();
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(b);
+        out.writeByte(ProfileCodec.EVENTS_UNSIZED);
+        out.write(current, 1, current.length - 1 - section.length);
+        Varints.writeInt(out, p.inlineHistory.size() + 1);
+        for (io.cohortflow.core.event.Event e : p.inlineHistory.events()) {
+            io.cohortflow.core.state.EventCodec.write(e, out);
+        }
+        out.write(section, open.size(), section.length - open.size()); // the sealed chunks
+        return b.toByteArray();
+    }
 }

@@ -275,7 +275,7 @@ class ProfileCodecTest {
         f.send(ev("A", T0 + 91 * DAY + 1));
         assertThat(f.profile.historyChunked()).isTrue();
         UserProfile p = ProfileCodec.fromBytes(ProfileCodec.toBytes(f.profile));
-        assertThat(p.inlineHistory).isEqualTo(f.profile.inlineHistory);
+        assertThat(p.inlineHistory.events()).isEqualTo(f.profile.inlineHistory.events());
         assertThat(p.historyChunks()).isEqualTo(f.profile.historyChunks());
         assertThat(java.util.Arrays.copyOf(p.chunkIds, p.chunks))
                 .isEqualTo(java.util.Arrays.copyOf(f.profile.chunkIds, f.profile.chunks));
@@ -311,6 +311,27 @@ class ProfileCodecTest {
                 .isEqualTo(java.util.Arrays.copyOf(g.profile.chunkOldest, g.profile.chunks));
         assertThat(q.historyRemovedUpTo).isEqualTo(g.profile.historyRemovedUpTo);
         assertThat(ProfileHistory.of(q, g.history, g.chunks).events()).isEqualTo(g.h().events());
+    }
+
+    @Test
+    void a_profile_written_in_version_11_is_still_read_with_its_open_chunk() throws Exception {
+        Fixture f = new Fixture();
+        f.chunked = true;
+        f.define(
+                "ever",
+                visitors(
+                        "{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/B\"}}"));
+        for (int i = 0; i < ProfileHistory.MAX_EVENTS + 3; i++) {
+            f.send(ev(i % 2 == 0 ? "A" : "B", T0 + i * DAY / 10, "n", i, "s", "x" + i));
+        }
+        assertThat(f.profile.historyChunks()).isEqualTo(1);
+        assertThat(f.profile.historyInProfile()).isEqualTo(3);
+        byte[] v11 = PreviousProfileCodec.writeVersion11(f.profile);
+        assertThat(v11[0]).isEqualTo((byte) 11);
+        UserProfile p = ProfileCodec.fromBytes(v11);
+        assertThat(p.inlineHistory.events()).isEqualTo(f.profile.inlineHistory.events());
+        assertThat(ProfileHistory.of(p, f.history, f.chunks).events()).isEqualTo(f.h().events());
+        assertThat(ProfileCodec.toBytes(p)).isEqualTo(ProfileCodec.toBytes(f.profile));
     }
 
     @Test

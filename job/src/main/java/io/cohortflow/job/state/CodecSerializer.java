@@ -1,6 +1,7 @@
 package io.cohortflow.job.state;
 
 import io.cohortflow.core.state.ByteArrayDataOutput;
+import io.cohortflow.core.state.CorruptStateException;
 import io.cohortflow.core.state.NewerEncodingException;
 import java.io.DataOutput;
 import java.io.IOException;

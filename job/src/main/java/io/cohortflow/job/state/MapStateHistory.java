@@ -3,6 +3,7 @@ package io.cohortflow.job.state;
 import io.cohortflow.core.eval.EventHistory;
 import io.cohortflow.core.eval.HistoryChunks;
 import io.cohortflow.core.event.Event;
+import io.cohortflow.core.state.CorruptStateException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cohortflow.core.eval.EventHistory;
 import io.cohortflow.core.event.Event;
+import io.cohortflow.core.state.CorruptStateException;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
