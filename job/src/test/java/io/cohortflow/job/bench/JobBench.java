@@ -33,7 +33,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
@@ -128,6 +127,21 @@ public final class JobBench {
             new ConcurrentLinkedQueue<>();
 
     public static void main(String[] args) throws Exception {
+        try {
+            run();
+        } catch (Throwable e) {
+            // As below, and the more so here: a phase that failed left its cluster's threads.
+            e.printStackTrace();
+            System.exit(1);
+        }
+        // The phases' local clusters leave threads behind that are not daemons (pools of
+        // Flink's or its libraries', idle): without an exit the JVM waited for them for good,
+        // its progress thread printing on, and the next benchmark ran beside it.
+        System.out.flush();
+        System.exit(0);
+    }
+
+    private static void run() throws Exception {
         List<String> report = new ArrayList<>();
         report.add(
                 String.format(
@@ -196,11 +210,6 @@ public final class JobBench {
         System.out.println();
         System.out.println("==== Cohortflow job benchmark ====");
         report.forEach(System.out::println);
-        // The phases' local clusters leave threads behind that are not daemons (pools of
-        // Flink's or its libraries', idle): without an exit the JVM waited for them for good,
-        // its progress thread printing on, and the next benchmark ran beside it.
-        System.out.flush();
-        System.exit(0);
     }
 
     /** Prints the generation rate every 10 s: held to the processing rate by backpressure. */
@@ -823,10 +832,36 @@ public final class JobBench {
         return total[0];
     }
 
+    /**
+     * Deletes {@code dir}. The cancelled job may still be cleaning up its changelog and
+     * checkpoints: a file it removed meanwhile is gone, not an error (the walk failed on one, and
+     * the benchmark with it).
+     */
     static void delete(Path dir) throws IOException {
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        Files.walkFileTree(
+                dir,
+                new SimpleFileVisitor<>() {
+                    @Override
+                    public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                        file.toFile().delete();
+                        return FileVisitResult.CONTINUE;
+                    }
+
+                    @Override
+                    public FileVisitResult visitFileFailed(Path file, IOException e)
+                            throws IOException {
+                        if (e instanceof java.nio.file.NoSuchFileException) {
+                            return FileVisitResult.CONTINUE;
+                        }
+                        throw e;
+                    }
+
+                    @Override
+                    public FileVisitResult postVisitDirectory(Path d, IOException e) {
+                        d.toFile().delete();
+                        return FileVisitResult.CONTINUE;
+                    }
+                });
     }
 
     private JobBench() {}
