@@ -143,39 +143,47 @@ final class WakeUps {
         // The end-of-backfill timer does not move the user's clock to the end: a streaming job's
         // clocks move with events and lapses only.
         user.begin(); // written with the profile, or not at all (see SegmentationFunction)
-        if (!end) {
-            try {
+        try {
+            if (!end) {
                 changes.addAll(
                         engine.advanceTo(profile, user.historyOf(profile), catalog, timestamp));
-            } catch (StateAccessException e) {
-                user.rollback();
-                throw e;
-            } catch (RuntimeException | StackOverflowError e) {
-                // A lapse the engine cannot apply must not restart the job on every restore
-                // (the timer would fire again): the user keeps their state, and it is reported.
-                user.rollback();
-                LOG.warn("lapse at {} of {} could not be applied", timestamp, key, e);
-                ctx.output(
-                        Descriptors.SIDE,
-                        outputs.userDeadLetter(key, "evaluation_failed", "a lapse failed: " + e));
-                UserProfile stored = user.profile(); // as it was: the engine changed profile
-                lapses.failed(
-                        stored,
-                        ctx.timerService(),
-                        timestamp,
-                        settings.expiry(workspace, stored.lastEventTime()));
-                user.commit(stored);
-                return;
             }
+            if (settings.backfill()) {
+                // Batch mode ignores timers registered while a key's timers fire (its watermark
+                // is at the end of time then), so the lapses that follow, up to the end, are
+                // applied here, each at its own instant as a streaming job's timers would.
+                changes.addAll(
+                        lapses.apply(
+                                profile,
+                                catalog,
+                                end ? Long.MIN_VALUE : timestamp,
+                                settings.asOf()));
+            }
+        } catch (StateAccessException e) {
+            user.rollback();
+            throw e;
+        } catch (RuntimeException | StackOverflowError e) {
+            // A lapse the engine cannot apply must not restart the job on every restore (the
+            // timer would fire again), nor fail a backfill: the user keeps their state, and it is
+            // reported.
+            user.rollback();
+            LOG.warn("lapse at {} of {} could not be applied", timestamp, key, e);
+            ctx.output(
+                    Descriptors.SIDE,
+                    outputs.userDeadLetter(key, "evaluation_failed", "a lapse failed: " + e));
+            UserProfile stored = user.profile(); // as it was: the engine changed profile
+            lapses.failed(
+                    stored,
+                    ctx.timerService(),
+                    timestamp,
+                    settings.expiry(workspace, stored.lastEventTime()));
+            user.commit(stored);
+            if (end) {
+                snapshot(workspace, Keys.id(key), stored, ctx); // the backfill's result holds them
+            }
+            return;
         }
-        if (settings.backfill()) {
-            // Batch mode ignores timers registered while a key's timers fire (its watermark is at
-            // the end of time then), so the lapses that follow, up to the end, are applied here,
-            // each at its own instant as a streaming job's timers would.
-            changes.addAll(
-                    lapses.apply(
-                            profile, catalog, end ? Long.MIN_VALUE : timestamp, settings.asOf()));
-        } else {
+        if (!settings.backfill()) {
             register(profile, workspace, ctx.timerService());
         }
         user.commit(profile);

@@ -79,6 +79,11 @@ class UserFailuresTest {
                 .extracting(m -> m.get("segment_id").asText() + " " + m.get("change").asText())
                 .containsExactly("seq entered");
         assertThat(profile().historyChunks()).isPositive();
+        loseTheHistoryChunks();
+        h.getOutput().clear();
+    }
+
+    private void loseTheHistoryChunks() throws Exception {
         var backend = h.getOperator().getKeyedStateBackend();
         backend.setCurrentKey("ws/u1");
         backend.getPartitionedState(
@@ -86,7 +91,6 @@ class UserFailuresTest {
                         VoidNamespaceSerializer.INSTANCE,
                         Descriptors.HISTORY_CHUNKS)
                 .clear();
-        h.getOutput().clear();
     }
 
     @Test
@@ -116,6 +120,41 @@ class UserFailuresTest {
                 .extracting(m -> m.get("segment_id").asText() + " " + m.get("change").asText())
                 .containsExactly("seq exited");
         assertThat(profile()).isNull();
+    }
+
+    /**
+     * A backfill applies the lapses up to its end as each user's timers fire; one the engine cannot
+     * apply is the user's, as in the streaming job: dead-lettered, and the user is in the
+     * backfill's result as stored (it failed the whole backfill).
+     */
+    @Test
+    void a_backfill_keeps_a_user_whose_lapse_fails_and_finishes() throws Exception {
+        long until = T0 + 10 * DAY;
+        h = TestRecords.operator(SegmentationSettings.backfill(JobConfig.defaults(), T0, until));
+        h.processBroadcastWatermark(new Watermark(Long.MAX_VALUE));
+        h.processBroadcastElement(
+                segment("ws", "seq", 1, 0, true, false, viewThenPurchaseInADay(), 0), 0);
+        String[] events = new String[10];
+        for (int i = 0; i < 9; i++) {
+            events[i] = event("Pageview", T0 + i);
+        }
+        events[9] = event("Purchase", T0 + 9);
+        h.processElement(inbound(envelope("ws", "u1", null, events)), T0 + 9);
+        // A record of a later instant: the one before is evaluated (BackfillTies).
+        h.processElement(inbound(envelope("ws", "u1", null, event("Other", T0 + 10))), T0 + 10);
+        assertThat(profile().historyChunks()).isPositive();
+        loseTheHistoryChunks(); // the lapse, a day after the last event, reads them
+
+        h.processWatermark(new Watermark(until));
+
+        assertThat(side(TOPICS.deadLetter()))
+                .extracting(n -> n.get("detail").asText())
+                .isNotEmpty()
+                .allSatisfy(d -> assertThat(d).startsWith("a lapse failed"));
+        assertThat(h.getSideOutput(Descriptors.SNAPSHOT))
+                .extracting(
+                        r -> Json.MAPPER.readTree(r.getValue().value).get("segment_id").asText())
+                .containsExactly("seq");
     }
 
     /**

@@ -74,7 +74,11 @@ final class OpenChunk {
         if (e == null) {
             int from = i == 0 ? 0 : ends[i - 1];
             try {
-                e = EventCodec.read(new ByteArrayDataInput(bytes, from, ends[i] - from));
+                ByteArrayDataInput in = new ByteArrayDataInput(bytes, from, ends[i] - from);
+                e = EventCodec.read(in);
+                if (in.available() != 0) {
+                    throw new IOException(in.available() + " bytes left after the event");
+                }
             } catch (IOException | RuntimeException ex) {
                 throw new CorruptStateException(
                         "a stored event of the profile's open chunk could not be decoded", ex);

@@ -57,6 +57,11 @@ public final class ProfileCodec {
 
     private static final int MAX_OPEN_BYTES = 1 << 24;
 
+    /**
+     * And on the sealed chunks' count: a history of at most a few thousand events has far fewer.
+     */
+    private static final int MAX_CHUNKS = 1 << 20;
+
     private ProfileCodec() {}
 
     public static void write(UserProfile p, DataOutput out) throws IOException {
@@ -304,6 +309,9 @@ public final class ProfileCodec {
             p.inlineHistory = OpenChunk.of(events);
         }
         int n = Varints.readInt(in);
+        if (n > MAX_CHUNKS) {
+            throw new IOException(n + " sealed chunks");
+        }
         p.chunkIds = new long[n];
         p.chunkOldest = new long[n];
         long id = 0;

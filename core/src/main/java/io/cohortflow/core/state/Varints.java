@@ -59,8 +59,8 @@ public final class Varints {
 
     public static int readInt(DataInput in) throws IOException {
         long v = readUnsigned(in);
-        if (v > Integer.MAX_VALUE) {
-            throw new IOException("length out of range: " + v);
+        if (v < 0 || v > Integer.MAX_VALUE) { // < 0: a tenth byte set the sign bit
+            throw new IOException("length out of range: " + Long.toUnsignedString(v));
         }
         return (int) v;
     }

@@ -93,6 +93,17 @@ class OpenChunkTest {
     }
 
     @Test
+    void an_encoding_longer_than_its_event_is_damage_too() throws IOException {
+        byte[] one = written(OpenChunk.of(List.of(event("a", 1, 1))));
+        byte[] b = java.util.Arrays.copyOf(one, one.length + 1); // a byte more than the event
+        b[0]++; // its length, which says so
+        OpenChunk damaged = read(b, 1);
+        assertThatThrownBy(() -> damaged.get(0))
+                .isInstanceOf(CorruptStateException.class)
+                .hasRootCauseMessage("1 bytes left after the event");
+    }
+
+    @Test
     void a_later_builds_event_encoding_fails_the_read() throws IOException {
         byte[] b = written(OpenChunk.of(List.of(event("a", 1, 1))));
         b[1] = 3; // after the length: the event's version byte, one past the newest

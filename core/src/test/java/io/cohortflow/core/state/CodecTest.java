@@ -77,6 +77,15 @@ class CodecTest {
     }
 
     @Test
+    void a_length_whose_tenth_byte_sets_the_sign_bit_is_refused() {
+        byte[] b = {-1, -1, -1, -1, -1, -1, -1, -1, -1, 1}; // 2^64 - 1: negative as a long
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> Varints.readInt(new ByteArrayDataInput(b)))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("out of range");
+    }
+
+    @Test
     void strings_longer_than_64_kib_round_trip() throws IOException {
         String big = "ü".repeat(70_000); // 140 000 bytes of UTF-8
         Event e = new Event(big, 0L, Map.of(big, big, "l", List.of(big)), big, null);
