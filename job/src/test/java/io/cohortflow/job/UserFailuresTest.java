@@ -61,6 +61,37 @@ class UserFailuresTest {
                 + "\"}}}";
     }
 
+    /** Events of u1 from {@link #T0} on, a millisecond apart: nine page views, then a purchase. */
+    private static String[] nineViewsThenAPurchase() {
+        String[] events = new String[10];
+        for (int i = 0; i < 9; i++) {
+            events[i] = event("Pageview", T0 + i);
+        }
+        events[9] = event("Purchase", T0 + 9);
+        return events;
+    }
+
+    /**
+     * "seq" published and swept over u1, whose state does not decode: u1 is dead-lettered as
+     * unreadable, and the segment reported applied all the same.
+     */
+    private void aSweepSetsTheUserAside() throws Exception {
+        h.processBroadcastElement(
+                segment("ws", "seq", 1, 0, true, false, viewThenPurchaseInADay(), 0), 0);
+        TestRecords.sweep(h);
+
+        assertThat(side(TOPICS.deadLetter()))
+                .singleElement()
+                .satisfies(
+                        d ->
+                                assertThat(d.get("detail").asText())
+                                        .contains("the stored state could not be read"));
+        assertThat(side(TOPICS.applied()))
+                .extracting(n -> n.get("status").asText())
+                .containsExactly("live", "applied");
+        assertThat(memberships()).isEmpty();
+    }
+
     /**
      * u1 of workspace ws, a member of the sequence segment "seq" from ten events up to {@code T0 +
      * 9}, whose sealed history chunks are then lost: the lapse of the segment, which reads them,
@@ -69,11 +100,7 @@ class UserFailuresTest {
     private void aMemberWhoseLapseFails() throws Exception {
         h.processBroadcastElement(
                 segment("ws", "seq", 1, 0, true, false, viewThenPurchaseInADay(), 0), 0);
-        String[] events = new String[10];
-        for (int i = 0; i < 9; i++) {
-            events[i] = event("Pageview", T0 + i);
-        }
-        events[9] = event("Purchase", T0 + 9);
+        String[] events = nineViewsThenAPurchase();
         h.processElement(inbound(envelope("ws", "u1", null, events)), T0);
         assertThat(memberships())
                 .extracting(m -> m.get("segment_id").asText() + " " + m.get("change").asText())
@@ -134,11 +161,7 @@ class UserFailuresTest {
         h.processBroadcastWatermark(new Watermark(Long.MAX_VALUE));
         h.processBroadcastElement(
                 segment("ws", "seq", 1, 0, true, false, viewThenPurchaseInADay(), 0), 0);
-        String[] events = new String[10];
-        for (int i = 0; i < 9; i++) {
-            events[i] = event("Pageview", T0 + i);
-        }
-        events[9] = event("Purchase", T0 + 9);
+        String[] events = nineViewsThenAPurchase();
         h.processElement(inbound(envelope("ws", "u1", null, events)), T0 + 9);
         // A record of a later instant: the one before is evaluated (BackfillTies).
         h.processElement(inbound(envelope("ws", "u1", null, event("Other", T0 + 10))), T0 + 10);
@@ -271,29 +294,12 @@ class UserFailuresTest {
     @Test
     void a_user_whose_history_does_not_decode_does_not_hold_back_a_sweep() throws Exception {
         FaultyProfiles f = faultyProfiles();
-        String[] events = new String[10];
-        for (int i = 0; i < 9; i++) {
-            events[i] = event("Pageview", T0 + i);
-        }
-        events[9] = event("Purchase", T0 + 9);
+        String[] events = nineViewsThenAPurchase();
         h.processElement(inbound(envelope("ws", "u1", null, events)), T0);
         assertThat(profile().historyChunks()).isPositive();
         f.corruptHistory.add("ws/u1");
 
-        h.processBroadcastElement(
-                segment("ws", "seq", 1, 0, true, false, viewThenPurchaseInADay(), 0), 0);
-        TestRecords.sweep(h);
-
-        assertThat(side(TOPICS.deadLetter()))
-                .singleElement()
-                .satisfies(
-                        d ->
-                                assertThat(d.get("detail").asText())
-                                        .contains("the stored state could not be read"));
-        assertThat(side(TOPICS.applied()))
-                .extracting(n -> n.get("status").asText())
-                .containsExactly("live", "applied");
-        assertThat(memberships()).isEmpty();
+        aSweepSetsTheUserAside();
         f.corruptHistory.clear();
         assertThat(profile().historySize()).isEqualTo(10); // left for whoever repairs it
     }
@@ -318,20 +324,7 @@ class UserFailuresTest {
         assertThat(profile().historyChunks()).isZero();
         f.corruptOpenChunk.add("ws/u1");
 
-        h.processBroadcastElement(
-                segment("ws", "seq", 1, 0, true, false, viewThenPurchaseInADay(), 0), 0);
-        TestRecords.sweep(h);
-
-        assertThat(side(TOPICS.deadLetter()))
-                .singleElement()
-                .satisfies(
-                        d ->
-                                assertThat(d.get("detail").asText())
-                                        .contains("the stored state could not be read"));
-        assertThat(side(TOPICS.applied()))
-                .extracting(n -> n.get("status").asText())
-                .containsExactly("live", "applied");
-        assertThat(memberships()).isEmpty();
+        aSweepSetsTheUserAside();
         f.corruptOpenChunk.clear();
         assertThat(profile().historySize()).isEqualTo(2); // left for whoever repairs it
     }

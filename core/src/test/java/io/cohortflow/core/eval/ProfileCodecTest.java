@@ -259,8 +259,8 @@ class ProfileCodecTest {
         assertThat(p.definitionsEpoch).isEqualTo(f.profile.definitionsEpoch);
     }
 
-    @Test
-    void a_chunked_history_survives_the_round_trip() {
+    /** A chunked history of one sealed chunk and three events in the profile's open chunk. */
+    private static Fixture chunkedPastOneChunk() {
         Fixture f = new Fixture();
         f.chunked = true;
         f.define(
@@ -270,6 +270,12 @@ class ProfileCodecTest {
         for (int i = 0; i < ProfileHistory.MAX_EVENTS + 3; i++) {
             f.send(ev(i % 2 == 0 ? "A" : "B", T0 + i * DAY / 10, "n", i, "s", "x" + i));
         }
+        return f;
+    }
+
+    @Test
+    void a_chunked_history_survives_the_round_trip() {
+        Fixture f = chunkedPastOneChunk();
         f.send(ev("C", T0 + DAY / 20)); // late
         f.advanceTo(T0 + 91 * DAY); // the horizon removes some (90 days): all gone
         f.send(ev("A", T0 + 91 * DAY + 1));
@@ -315,15 +321,7 @@ class ProfileCodecTest {
 
     @Test
     void a_profile_written_in_version_11_is_still_read_with_its_open_chunk() throws Exception {
-        Fixture f = new Fixture();
-        f.chunked = true;
-        f.define(
-                "ever",
-                visitors(
-                        "{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/B\"}}"));
-        for (int i = 0; i < ProfileHistory.MAX_EVENTS + 3; i++) {
-            f.send(ev(i % 2 == 0 ? "A" : "B", T0 + i * DAY / 10, "n", i, "s", "x" + i));
-        }
+        Fixture f = chunkedPastOneChunk();
         assertThat(f.profile.historyChunks()).isEqualTo(1);
         assertThat(f.profile.historyInProfile()).isEqualTo(3);
         byte[] v11 = PreviousProfileCodec.writeVersion11(f.profile);
