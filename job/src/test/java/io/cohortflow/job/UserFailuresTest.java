@@ -305,9 +305,9 @@ class UserFailuresTest {
     }
 
     /**
-     * The same for an event of the profile's open chunk (the newest events, which core decodes only
-     * when the history is read): the profile reads, the catch-up that reads the event finds it
-     * damaged, and the user is set aside as unreadable, not counted as a failure.
+     * The same for an event of the profile's open chunk (the newest events, which core decodes when
+     * it reads them, not with the profile): the profile reads, the catch-up that reads the event
+     * finds it damaged, and the user is set aside as unreadable, not counted as a failure.
      */
     @Test
     void a_user_whose_newest_event_does_not_decode_does_not_hold_back_a_sweep() throws Exception {

@@ -13,7 +13,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -53,10 +55,9 @@ public final class CompactedTable<V> implements AutoCloseable {
     private final Map<String, V> view = new ConcurrentHashMap<>();
 
     /** The group of a key, for {@link #count}: keys of one group are counted together. */
-    private java.util.function.Function<String, String> groupOf = k -> "";
+    private Function<String, String> groupOf = k -> "";
 
-    private final Map<String, java.util.concurrent.atomic.AtomicInteger> counts =
-            new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
 
     /** Offset to the futures waiting until the reader has applied it. */
     private final ConcurrentSkipListMap<Long, List<Runnable>> waiting =
@@ -122,21 +123,19 @@ public final class CompactedTable<V> implements AutoCloseable {
      * Counts the keys held by their group ({@code groupOf}, a prefix say), for {@link #count}. Set
      * before {@link #start}.
      */
-    public CompactedTable<V> countedBy(java.util.function.Function<String, String> groupOf) {
+    public CompactedTable<V> countedBy(Function<String, String> groupOf) {
         this.groupOf = groupOf;
         return this;
     }
 
     /** How many keys of {@code group} the table holds (see {@link #countedBy}). */
     public int count(String group) {
-        java.util.concurrent.atomic.AtomicInteger n = counts.get(group);
+        AtomicInteger n = counts.get(group);
         return n == null ? 0 : n.get();
     }
 
     private void counted(String key, int delta) {
-        counts.computeIfAbsent(
-                        groupOf.apply(key), g -> new java.util.concurrent.atomic.AtomicInteger())
-                .addAndGet(delta);
+        counts.computeIfAbsent(groupOf.apply(key), g -> new AtomicInteger()).addAndGet(delta);
     }
 
     /** Reads the topic to its end offset, then follows it. */
