@@ -75,7 +75,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     public static EmbeddedKafka start(Settings settings) {
         try {
             int port = settings.port() == 0 ? freePort() : requireFree(settings.port());
-            int controllerPort = freePort();
+            int controllerPort = freePortOtherThan(port);
             boolean ephemeral = settings.dataDir() == null;
             Path dir =
                     ephemeral
@@ -243,6 +243,18 @@ public final class EmbeddedKafka implements AutoCloseable {
             s.setReuseAddress(true);
             return s.getLocalPort();
         }
+    }
+
+    /**
+     * A free port other than {@code taken}: the system may hand out the port just given and closed
+     * again (a test run got the broker's port for its controller, and Kafka refused to start).
+     */
+    static int freePortOtherThan(int taken) throws IOException {
+        int port = freePort();
+        while (port == taken) {
+            port = freePort();
+        }
+        return port;
     }
 
     /** Fails with a clear message when something already listens on the port. */
