@@ -74,8 +74,11 @@ public final class EmbeddedKafka implements AutoCloseable {
      */
     public static EmbeddedKafka start(Settings settings) {
         try {
-            int port = settings.port() == 0 ? freePort() : requireFree(settings.port());
-            int controllerPort = freePortOtherThan(port);
+            int port = settings.port() == 0 ? FreePorts.next() : requireFree(settings.port());
+            int controllerPort = FreePorts.next();
+            while (controllerPort == port) { // a fixed port the system hands out too
+                controllerPort = FreePorts.next();
+            }
             boolean ephemeral = settings.dataDir() == null;
             Path dir =
                     ephemeral
@@ -236,25 +239,6 @@ public final class EmbeddedKafka implements AutoCloseable {
         } catch (IOException e) {
             LOG.warn("could not delete {}", dir, e);
         }
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        }
-    }
-
-    /**
-     * A free port other than {@code taken}: the system may hand out the port just given and closed
-     * again (a test run got the broker's port for its controller, and Kafka refused to start).
-     */
-    static int freePortOtherThan(int taken) throws IOException {
-        int port = freePort();
-        while (port == taken) {
-            port = freePort();
-        }
-        return port;
     }
 
     /** Fails with a clear message when something already listens on the port. */

@@ -14,7 +14,6 @@ import io.cohortflow.service.config.ServiceConfig;
 import io.cohortflow.service.kafka.Topics;
 import io.cohortflow.service.segmentation.SegmentationModule;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -224,11 +223,7 @@ public final class CohortflowStack implements AutoCloseable {
     }
 
     private static int freePort() {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return io.cohortflow.kafka.FreePorts.next();
     }
 
     /**

@@ -199,11 +199,8 @@ public final class LatencyBenchmark {
      * files a stopped job discards meanwhile are skipped).
      */
     /** A port free on loopback now (for a child's listener, named before it starts). */
-    static int freePort() throws IOException {
-        try (java.net.ServerSocket s =
-                new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+    static int freePort() {
+        return io.cohortflow.kafka.FreePorts.next();
     }
 
     static void deleteTree(@Nullable Path dir) throws Exception {

@@ -8,9 +8,6 @@ import io.cohortflow.job.JobConfig;
 import io.cohortflow.job.TestRecords;
 import io.cohortflow.kafka.CohortflowTopics;
 import io.cohortflow.kafka.EmbeddedKafka;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -206,10 +203,8 @@ public final class VisibilityBench {
         return found;
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+    private static int freePort() {
+        return io.cohortflow.kafka.FreePorts.next();
     }
 
     /**
