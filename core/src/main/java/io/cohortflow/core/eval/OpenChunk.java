@@ -75,7 +75,7 @@ final class OpenChunk {
             int from = i == 0 ? 0 : ends[i - 1];
             try {
                 ByteArrayDataInput in = new ByteArrayDataInput(bytes, from, ends[i] - from);
-                e = EventCodec.read(in);
+                e = EventCodec.readStored(in);
                 if (in.available() != 0) {
                     throw new IOException(in.available() + " bytes left after the event");
                 }

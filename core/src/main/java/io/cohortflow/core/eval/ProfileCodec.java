@@ -304,7 +304,7 @@ public final class ProfileCodec {
         } else {
             List<io.cohortflow.core.event.Event> events = new java.util.ArrayList<>(open - 1);
             for (int i = 1; i < open; i++) {
-                events.add(EventCodec.read(in));
+                events.add(EventCodec.readStored(in));
             }
             p.inlineHistory = OpenChunk.of(events);
         }

@@ -1,6 +1,7 @@
 package io.cohortflow.core.state;
 
 import java.io.ByteArrayOutputStream;
+import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -51,6 +52,20 @@ public final class ByteArrayDataOutput implements DataOutput {
     private void ensure(int more) {
         if (size + more > buf.length) {
             buf = Arrays.copyOf(buf, Math.max(buf.length * 2, size + more));
+        }
+    }
+
+    /**
+     * Appends the next {@code n} bytes of {@code in}. The room grows as they arrive, so that a
+     * damaged length fails at the input's end rather than by allocating it.
+     */
+    public void copyFrom(DataInput in, int n) throws IOException {
+        for (int left = n; left > 0; ) {
+            int block = Math.min(left, 8_192);
+            ensure(block);
+            in.readFully(buf, size, block);
+            size += block;
+            left -= block;
         }
     }
 

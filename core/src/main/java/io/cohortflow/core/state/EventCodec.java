@@ -16,6 +16,10 @@ import org.jspecify.annotations.Nullable;
  * varints. Versioned by its first byte so stored state can evolve: version 1 wrote strings with
  * {@code writeUTF} (at most 65 535 bytes) and is still read; version 2 writes length-prefixed UTF-8
  * of any length.
+ *
+ * <p>An event read back from state ({@link #readStored}) keeps its properties as their encoding
+ * until one is asked for: a read of a user's history decodes every stored event, and most are
+ * passed over for their name or visit before any property is looked at.
  */
 public final class EventCodec {
     private static final int LEGACY = 1;
@@ -37,10 +41,28 @@ public final class EventCodec {
         out.writeLong(e.time());
         nullableString(e.viewId(), out);
         nullableString(e.sessionId(), out);
-        map(e.properties(), out);
+        if (e.properties() instanceof StoredProperties stored) {
+            stored.writeTo(out); // as it was read: a sealed chunk is written without decoding it
+        } else {
+            map(e.properties(), out);
+        }
     }
 
+    /** An event, every property decoded: one about to be evaluated. */
     public static Event read(DataInput in) throws IOException {
+        return read(in, false);
+    }
+
+    /**
+     * An event stored in state, its properties decoded when first read. Their encoding is checked
+     * here (every tag and length), so damaged bytes fail this read as they fail {@link #read}, and
+     * a later decoding of them cannot fail.
+     */
+    public static Event readStored(DataInput in) throws IOException {
+        return read(in, true);
+    }
+
+    private static Event read(DataInput in, boolean stored) throws IOException {
         int version = in.readUnsignedByte();
         if (NewerEncodingException.laterBuild(version, VERSION)) {
             throw new NewerEncodingException("an event", version, VERSION);
@@ -53,9 +75,75 @@ public final class EventCodec {
         long time = in.readLong();
         String view = nullableString(in, legacy);
         String session = nullableString(in, legacy);
+        return new Event(name, time, properties(in, stored && !legacy, legacy), view, session);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> properties(DataInput in, boolean stored, boolean legacy)
+            throws IOException {
+        if (!stored) {
+            return (Map<String, Object>) value(in, MAP, legacy);
+        }
+        ByteArrayDataOutput encoding = new ByteArrayDataOutput(64);
+        skip(in, MAP, encoding);
+        // One byte is the count of none: nothing to keep.
+        return encoding.size() == 1 ? Map.of() : new StoredProperties(encoding.toByteArray());
+    }
+
+    /** The properties that {@link #readStored} kept as their {@code encoding}. */
+    static Map<String, Object> properties(byte[] encoding) throws IOException {
+        ByteArrayDataInput in = new ByteArrayDataInput(encoding);
         @SuppressWarnings("unchecked")
-        Map<String, Object> props = (Map<String, Object>) value(in, MAP, legacy);
-        return new Event(name, time, props, view, session);
+        Map<String, Object> m = (Map<String, Object>) value(in, MAP, false);
+        if (in.available() != 0) {
+            throw new IOException(in.available() + " bytes left after the properties");
+        }
+        return m;
+    }
+
+    /**
+     * Copies the encoding of a value tagged {@code tag} (its tag already read) from {@code in} to
+     * {@code to}, checking it as {@link #value(DataInput, int, boolean)} would without decoding it.
+     */
+    private static void skip(DataInput in, int tag, ByteArrayDataOutput to) throws IOException {
+        switch (tag) {
+            case NULL, TRUE, FALSE -> {}
+            case STRING -> to.copyFrom(in, copyLength(in, to));
+            case INTEGRAL -> copyVarint(in, to);
+            case DOUBLE -> to.copyFrom(in, Double.BYTES);
+            case LIST -> {
+                for (int i = copyLength(in, to); i > 0; i--) {
+                    skip(in, copyTag(in, to), to);
+                }
+            }
+            case MAP -> {
+                for (int i = copyLength(in, to); i > 0; i--) {
+                    to.copyFrom(in, copyLength(in, to));
+                    skip(in, copyTag(in, to), to);
+                }
+            }
+            default -> throw new IOException("unknown value tag " + tag);
+        }
+    }
+
+    private static int copyTag(DataInput in, ByteArrayDataOutput to) throws IOException {
+        int tag = in.readUnsignedByte();
+        to.writeByte(tag);
+        return tag;
+    }
+
+    private static long copyVarint(DataInput in, ByteArrayDataOutput to) throws IOException {
+        long v = Varints.readUnsigned(in);
+        Varints.writeUnsigned(to, v);
+        return v;
+    }
+
+    private static int copyLength(DataInput in, ByteArrayDataOutput to) throws IOException {
+        long v = copyVarint(in, to);
+        if (v < 0 || v > Integer.MAX_VALUE) { // as Varints.readInt refuses it
+            throw new IOException("length out of range: " + Long.toUnsignedString(v));
+        }
+        return (int) v;
     }
 
     /**

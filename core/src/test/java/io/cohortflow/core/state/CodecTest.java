@@ -110,9 +110,98 @@ class CodecTest {
         out.writeUTF("section");
         out.writeByte(1); // a string
         out.writeUTF("sport");
-        Event back =
-                EventCodec.read(new DataInputStream(new ByteArrayInputStream(b.toByteArray())));
-        assertThat(back)
-                .isEqualTo(new Event("Pageview", 42L, Map.of("section", "sport"), null, "s1"));
+        Event expected = new Event("Pageview", 42L, Map.of("section", "sport"), null, "s1");
+        assertThat(EventCodec.read(new DataInputStream(new ByteArrayInputStream(b.toByteArray()))))
+                .isEqualTo(expected);
+        assertThat(EventCodec.readStored(new ByteArrayDataInput(b.toByteArray())))
+                .isEqualTo(expected);
+    }
+
+    private static Event nested() {
+        return new Event(
+                "Pageview",
+                1_705_276_800_123L,
+                Map.of(
+                        "title",
+                        "Ünïcode ✓",
+                        "n",
+                        42.0,
+                        "x",
+                        -0.5,
+                        "big",
+                        -1e300,
+                        "ok",
+                        true,
+                        "no",
+                        false,
+                        "none",
+                        new java.util.HashMap<String, Object>(),
+                        "tags",
+                        List.of("a", 1.0, false, List.of()),
+                        "obj",
+                        Map.of("inner", Map.of("deep", 7.0, "long", "x".repeat(20_000)))),
+                "a55a9c8b-4a0b-4fe7-99a9-170624850501",
+                "s1");
+    }
+
+    private static byte[] encoded(Event e) throws IOException {
+        ByteArrayDataOutput out = new ByteArrayDataOutput();
+        EventCodec.write(e, out);
+        return out.toByteArray();
+    }
+
+    /**
+     * A stored event keeps its properties' encoding: equal to the event decoded at once, from
+     * either kind of input, and written back as the very bytes it was read from.
+     */
+    @Test
+    void a_stored_event_reads_as_the_decoded_one_and_writes_back_its_bytes() throws IOException {
+        for (Event e :
+                List.of(
+                        nested(),
+                        Event.of("Purchase", -5L, Map.of()),
+                        Event.of("Purchase", 7L, Map.of("revenue", 12.5)))) {
+            byte[] bytes = encoded(e);
+            Event fromArray = EventCodec.readStored(new ByteArrayDataInput(bytes));
+            Event fromStream =
+                    EventCodec.readStored(new DataInputStream(new ByteArrayInputStream(bytes)));
+            assertThat(encoded(fromArray)).isEqualTo(bytes); // before any property is read
+            assertThat(fromArray).isEqualTo(e).isEqualTo(fromStream);
+            assertThat(fromArray.properties()).isEqualTo(e.properties());
+            assertThat(fromArray.properties().get("n")).isEqualTo(e.properties().get("n"));
+            assertThat(fromArray.properties().isEmpty()).isEqualTo(e.properties().isEmpty());
+            assertThat(encoded(fromArray)).isEqualTo(bytes); // and after
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                            () -> fromArray.properties().put("n", 1.0))
+                    .isInstanceOf(UnsupportedOperationException.class);
+        }
+    }
+
+    /**
+     * Damage in a stored event's properties fails its read, as it fails an event decoded at once,
+     * and not some later look at a property: every cut of the encoding, and an unknown tag.
+     */
+    @Test
+    void damaged_properties_fail_the_stored_read() throws IOException {
+        byte[] bytes = encoded(nested());
+        for (int cut = 0; cut < bytes.length; cut++) {
+            byte[] shorter = java.util.Arrays.copyOf(bytes, cut);
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                            () -> EventCodec.readStored(new ByteArrayDataInput(shorter)))
+                    .as("cut at %d of %d", cut, bytes.length)
+                    .isInstanceOf(IOException.class);
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                            () ->
+                                    EventCodec.readStored(
+                                            new DataInputStream(new ByteArrayInputStream(shorter))))
+                    .isInstanceOf(IOException.class);
+        }
+        Event one = Event.of("Pageview", 1L, Map.of("k", true));
+        byte[] tagged = encoded(one);
+        tagged[tagged.length - 1] = 42; // the value's tag: none such
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> EventCodec.readStored(new ByteArrayDataInput(tagged)))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("unknown value tag 42");
     }
 }

@@ -20,7 +20,7 @@ public final class EventSerializer extends CodecSerializer<Event> {
 
     @Override
     Event read(DataInputView in) throws IOException {
-        return EventCodec.read(in);
+        return EventCodec.readStored(in);
     }
 
     @Override

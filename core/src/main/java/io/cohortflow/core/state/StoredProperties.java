@@ -1,0 +1,67 @@
+package io.cohortflow.core.state;
+
+import java.io.DataOutput;
+import java.io.IOException;
+import java.util.AbstractMap;
+import java.util.Map;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A stored event's properties, kept as {@link EventCodec} encoded them until one is read (see
+ * {@link EventCodec#readStored}). Read-only, as every event's properties are. Written back as the
+ * same bytes, decoded or not.
+ */
+final class StoredProperties extends AbstractMap<String, Object> {
+    /** The body of a map value: the count, then per entry the key and the tagged value. */
+    private final byte[] encoding;
+
+    @Nullable private Map<String, Object> decoded;
+
+    StoredProperties(byte[] encoding) {
+        this.encoding = encoding;
+    }
+
+    private Map<String, Object> decoded() {
+        Map<String, Object> m = decoded;
+        if (m == null) {
+            try {
+                m = EventCodec.properties(encoding);
+            } catch (IOException | RuntimeException e) {
+                // Not expected: readStored checked every tag and length of these bytes.
+                throw new CorruptStateException("a stored event's properties did not decode", e);
+            }
+            decoded = m;
+        }
+        return m;
+    }
+
+    void writeTo(DataOutput out) throws IOException {
+        out.write(encoding);
+    }
+
+    @Override
+    public Set<Entry<String, Object>> entrySet() {
+        return decoded().entrySet();
+    }
+
+    @Override
+    public @Nullable Object get(Object key) {
+        return decoded().get(key);
+    }
+
+    @Override
+    public boolean containsKey(Object key) {
+        return decoded().containsKey(key);
+    }
+
+    @Override
+    public int size() {
+        return decoded().size();
+    }
+
+    @Override
+    public boolean isEmpty() {
+        return false; // a map of none is not kept: Map.of() stands for it
+    }
+}
