@@ -721,21 +721,20 @@ class SegmentationFunctionTest {
     }
 
     @Test
-    void a_users_few_events_stay_in_their_profile_and_older_ones_go_to_chunks_of_eight()
+    void a_users_few_events_stay_in_their_profile_and_older_ones_go_to_chunks_of_up_to_32()
             throws Exception {
         harness(0);
         h.processBroadcastElement(
                 segment("ws", "readers", 1, 0, true, false, threePageviewsIn(7), 0), 0);
         send(threePageviews("ws"), T0);
-        String[] many = new String[20];
+        String[] many = new String[44];
         for (int i = 0; i < many.length; i++) {
             many[i] = event(i % 2 == 0 ? "Pageview" : "Click", T0 + i * 60_000L);
         }
         send(envelope("ws", "u2", null, many), T0);
+        // Sealed every 8th event: four times into the first chunk, then into a second.
         assertThat(storedChunks("ws/u1")).isEmpty();
-        assertThat(storedChunks("ws/u2").values())
-                .hasSize(2)
-                .allSatisfy(c -> assertThat(c).hasSize(8));
+        assertThat(storedChunks("ws/u2").values()).extracting(List::size).containsExactly(32, 8);
         assertThat(memberships())
                 .extracting(m -> m.get("user_id").asText())
                 .containsExactlyInAnyOrder("u1", "u2");
@@ -743,13 +742,11 @@ class SegmentationFunctionTest {
         // Both layouts survive a restore.
         restore(h.snapshot(1, 1));
         assertThat(storedChunks("ws/u1")).isEmpty();
-        assertThat(storedChunks("ws/u2").values())
-                .hasSize(2)
-                .allSatisfy(c -> assertThat(c).hasSize(8));
+        assertThat(storedChunks("ws/u2").values()).extracting(List::size).containsExactly(32, 8);
         assertThat(profile("ws/u1").historyInProfile()).isEqualTo(3);
         assertThat(profile("ws/u2").historyInProfile()).isEqualTo(4);
         assertThat(profile("ws/u2").historyChunks()).isEqualTo(2);
-        assertThat(profile("ws/u2").historySize()).isEqualTo(20);
+        assertThat(profile("ws/u2").historySize()).isEqualTo(44);
     }
 
     @Test

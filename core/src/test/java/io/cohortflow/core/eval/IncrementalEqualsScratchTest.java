@@ -88,7 +88,8 @@ class IncrementalEqualsScratchTest {
                     "store read through several windows",
                     "history in sealed chunks",
                     "catch-up from the user's side",
-                    "history chunk deleted");
+                    "history chunk deleted",
+                    "history chunk appended to");
 
     private static int[] runOnce(long seed, Set<String> seen) {
         Random r = new Random(seed);
@@ -183,6 +184,9 @@ class IncrementalEqualsScratchTest {
                 }
                 if (f.chunks.deletes > 0) {
                     seen.add("history chunk deleted");
+                }
+                if (f.chunks.rewrites > 0) {
+                    seen.add("history chunk appended to");
                 }
             } else {
                 assertThat(f.history.events()).hasSize(f.profile.historySize());

@@ -5,11 +5,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** History chunks in memory, for tests; counts its reads, writes and deletes. */
+/** History chunks in memory, for tests; counts its reads, writes, rewrites and deletes. */
 public final class MemoryChunks implements HistoryChunks {
     private final Map<Long, List<Event>> chunks = new TreeMap<>();
     public int reads;
     public int writes;
+
+    /** Writes of a chunk that was there: events appended to it. */
+    public int rewrites;
+
     public int deletes;
 
     @Override
@@ -26,7 +30,7 @@ public final class MemoryChunks implements HistoryChunks {
     public void write(long id, List<Event> events) {
         writes++;
         if (chunks.put(id, List.copyOf(events)) != null) {
-            throw new IllegalStateException("chunk " + id + " written twice");
+            rewrites++; // events appended to it
         }
     }
 
@@ -41,5 +45,10 @@ public final class MemoryChunks implements HistoryChunks {
     /** The chunks held. */
     public int size() {
         return chunks.size();
+    }
+
+    /** The events the chunks hold, all of them. */
+    public int events() {
+        return chunks.values().stream().mapToInt(List::size).sum();
     }
 }

@@ -295,7 +295,8 @@ class ProfileCodecTest {
                         new EngineConfig(
                                 // Events a quarter of a day apart: the cut-off at the end falls
                                 // half-way through the second chunk.
-                                java.time.Duration.ofHours(9L * ProfileHistory.MAX_EVENTS + 12),
+                                java.time.Duration.ofHours(
+                                        9L * ProfileHistory.MAX_SEALED_EVENTS + 12),
                                 1_000,
                                 java.time.Duration.ofMinutes(5)));
         g.chunked = true;
@@ -303,7 +304,7 @@ class ProfileCodecTest {
                 "ever",
                 visitors(
                         "{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\",\"name\":\"metrics/B\"}}"));
-        for (int i = 0; i < 3 * ProfileHistory.MAX_EVENTS + 3; i++) {
+        for (int i = 0; i < 3 * ProfileHistory.MAX_SEALED_EVENTS + 3; i++) {
             g.send(ev(i % 2 == 0 ? "A" : "B", T0 + i * DAY / 4));
         }
         // The first chunk deleted, the second one partly removed, the third whole.

@@ -122,4 +122,73 @@ class ProfileHistoryTest {
         assertThat(perEvent.events()).isEmpty();
         assertThat(names()).containsExactly("again");
     }
+
+    /**
+     * Open chunks are appended to the newest sealed one until it is full, and the order is the one
+     * separate chunks gave: time, ties by arrival (late events and ties across every seal).
+     */
+    @Test
+    void sealed_chunks_take_open_ones_until_full_in_time_then_arrival_order() {
+        int events = ProfileHistory.MAX_SEALED_EVENTS + ProfileHistory.MAX_EVENTS + 3;
+        List<Event> arrived = new ArrayList<>();
+        java.util.Random r = new java.util.Random(7);
+        for (int i = 0; i < events; i++) {
+            // Mostly later, some late, many ties.
+            long t = T0 + (i / 3) * MINUTE - (r.nextInt(5) == 0 ? r.nextInt(4) * MINUTE : 0);
+            Event e = ev("e" + i, t);
+            arrived.add(e);
+            insert(e);
+            if (i + 1 == ProfileHistory.MAX_SEALED_EVENTS) {
+                assertThat(p.historyChunks()).isEqualTo(1);
+                assertThat(chunks.rewrites).isEqualTo(3);
+            }
+        }
+        assertThat(p.historyChunks()).isEqualTo(2);
+        List<Event> expected = new ArrayList<>(arrived);
+        expected.sort(java.util.Comparator.comparingLong(Event::time)); // stable: by arrival
+        assertThat(history().events()).containsExactlyElementsOf(expected);
+        for (int c = 0; c < p.chunks; c++) {
+            List<Event> chunk = chunks.read(p.chunkIds[c]);
+            assertThat(chunk).isSortedAccordingTo(java.util.Comparator.comparingLong(Event::time));
+            assertThat(p.chunkOldest[c]).isEqualTo(chunk.get(0).time());
+        }
+    }
+
+    /** What the horizon took from the newest chunk is not carried into it again. */
+    @Test
+    void an_append_drops_what_removals_took_from_the_chunk() {
+        for (int i = 0; i < ProfileHistory.MAX_EVENTS; i++) {
+            insert(ev("e" + i, T0 + i * MINUTE));
+        }
+        removeUpTo(T0 + 2 * MINUTE); // e0-e2 go; the chunk keeps them until all are gone
+        assertThat(chunks.events()).isEqualTo(ProfileHistory.MAX_EVENTS);
+        for (int i = ProfileHistory.MAX_EVENTS; i < 2 * ProfileHistory.MAX_EVENTS; i++) {
+            insert(ev("e" + i, T0 + i * MINUTE));
+        }
+        assertThat(p.historyChunks()).isEqualTo(1);
+        assertThat(chunks.events()).isEqualTo(2 * ProfileHistory.MAX_EVENTS - 3);
+        assertThat(p.chunkOldest[0]).isEqualTo(T0 + 3 * MINUTE);
+        assertThat(names()).first().isEqualTo("e3");
+    }
+
+    /**
+     * A sealed chunk takes no more open ones once it holds about {@link
+     * ProfileHistory#MAX_SEALED_BYTES}.
+     */
+    @Test
+    void a_chunk_of_large_events_is_not_appended_to_past_its_bytes() {
+        insert(ev("large", T0, "p", "x".repeat(2 * ProfileHistory.MAX_BYTES))); // sealed alone
+        assertThat(p.historyChunks()).isEqualTo(1);
+        for (int i = 0; i < ProfileHistory.MAX_EVENTS; i++) {
+            insert(ev("s" + i, T0 + 1 + i));
+        }
+        assertThat(chunks.rewrites).as("appended: room left").isEqualTo(1);
+        insert(ev("larger", T0 + 100, "p", "x".repeat(ProfileHistory.MAX_SEALED_BYTES)));
+        for (int i = 0; i < ProfileHistory.MAX_EVENTS; i++) {
+            insert(ev("t" + i, T0 + 101 + i));
+        }
+        assertThat(chunks.rewrites).as("not appended: no room").isEqualTo(1);
+        assertThat(p.historyChunks()).isEqualTo(3);
+        assertThat(names()).hasSize(2 + 2 * ProfileHistory.MAX_EVENTS);
+    }
 }
