@@ -36,8 +36,8 @@ public final class Descriptors {
             new MapStateDescriptor<>("history", LongSerializer.INSTANCE, EventSerializer.INSTANCE);
 
     /**
-     * Per user: the sealed chunks of their history by chunk id, up to 8 events each (the open chunk
-     * is in the profile; core's {@code ProfileHistory}).
+     * Per user: the sealed chunks of their history by chunk id, up to 32 events (about 4 KB) each
+     * (the open chunk is in the profile; core's {@code ProfileHistory}).
      */
     public static final MapStateDescriptor<Long, List<Event>> HISTORY_CHUNKS =
             new MapStateDescriptor<>(

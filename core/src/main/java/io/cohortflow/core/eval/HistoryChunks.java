@@ -11,7 +11,12 @@ import java.util.List;
  */
 public interface HistoryChunks {
 
-    /** The events of chunk {@code id}, in time order (ties in arrival order). */
+    /**
+     * The events of chunk {@code id}, in time order (ties in arrival order).
+     *
+     * @throws io.cohortflow.core.state.CorruptStateException when its stored bytes do not decode
+     * @throws IllegalStateException when the store holds no chunk {@code id}
+     */
     List<Event> read(long id);
 
     /** Writes chunk {@code id}, or rewrites it with events appended. */

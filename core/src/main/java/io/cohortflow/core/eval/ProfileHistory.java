@@ -1,6 +1,7 @@
 package io.cohortflow.core.eval;
 
 import io.cohortflow.core.event.Event;
+import io.cohortflow.core.state.CorruptStateException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -140,8 +141,16 @@ public final class ProfileHistory implements EventHistory {
      */
     private boolean appendedToNewest(OpenChunk open) {
         int newest = p.chunks - 1;
+        List<Event> stored;
+        try {
+            stored = chunks.read(p.chunkIds[newest]);
+        } catch (CorruptStateException | IllegalStateException damagedOrMissing) {
+            // Left as it is for the history's readers (who set the user aside, as before): the
+            // user's events go on into a new chunk, rather than failing every 8th one for good.
+            return false;
+        }
         List<Event> kept = new ArrayList<>();
-        for (Event e : chunks.read(p.chunkIds[newest])) {
+        for (Event e : stored) {
             if (e.time() > p.historyRemovedUpTo) {
                 kept.add(e);
             }

@@ -2,12 +2,11 @@ package io.cohortflow.core.eval;
 
 import io.cohortflow.core.event.Event;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeMap;
 
 /** History chunks in memory, for tests; counts its reads, writes, rewrites and deletes. */
 public final class MemoryChunks implements HistoryChunks {
-    private final Map<Long, List<Event>> chunks = new TreeMap<>();
+    private final TreeMap<Long, List<Event>> chunks = new TreeMap<>();
     public int reads;
     public int writes;
 
@@ -16,9 +15,16 @@ public final class MemoryChunks implements HistoryChunks {
 
     public int deletes;
 
+    /** A chunk whose reads fail as damaged stored bytes do (none: -1). */
+    public long damaged = -1;
+
     @Override
     public List<Event> read(long id) {
         reads++;
+        if (id == damaged) {
+            throw new io.cohortflow.core.state.CorruptStateException(
+                    "chunk " + id, new java.io.IOException("damaged in the test"));
+        }
         List<Event> c = chunks.get(id);
         if (c == null) {
             throw new IllegalStateException("no chunk " + id);
@@ -29,9 +35,14 @@ public final class MemoryChunks implements HistoryChunks {
     @Override
     public void write(long id, List<Event> events) {
         writes++;
-        if (chunks.put(id, List.copyOf(events)) != null) {
-            rewrites++; // events appended to it
+        if (chunks.containsKey(id)) {
+            // Only the newest chunk (ids are insert sequences) takes events appended.
+            if (id != chunks.lastKey()) {
+                throw new IllegalStateException("chunk " + id + " written twice");
+            }
+            rewrites++;
         }
+        chunks.put(id, List.copyOf(events));
     }
 
     @Override

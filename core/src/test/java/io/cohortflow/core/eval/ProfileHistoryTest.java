@@ -191,4 +191,23 @@ class ProfileHistoryTest {
         assertThat(p.historyChunks()).isEqualTo(3);
         assertThat(names()).hasSize(2 + 2 * ProfileHistory.MAX_EVENTS);
     }
+
+    /**
+     * A newest sealed chunk that cannot be read is not appended to: the user's events go on into a
+     * new chunk, and what reads the history meets the damage as before.
+     */
+    @Test
+    void a_newest_chunk_that_cannot_be_read_is_not_appended_to() {
+        for (int i = 0; i < ProfileHistory.MAX_EVENTS; i++) {
+            insert(ev("e" + i, T0 + i));
+        }
+        chunks.damaged = p.chunkIds[0];
+        for (int i = ProfileHistory.MAX_EVENTS; i < 2 * ProfileHistory.MAX_EVENTS; i++) {
+            insert(ev("e" + i, T0 + i));
+        }
+        assertThat(p.historyChunks()).isEqualTo(2);
+        assertThat(chunks.rewrites).isZero();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> history().events())
+                .isInstanceOf(io.cohortflow.core.state.CorruptStateException.class);
+    }
 }
