@@ -196,11 +196,11 @@ final class FaultyProfiles extends DefaultKeyedStateStore {
             byte[] e = event.toByteArray();
             byte[] b = ProfileCodec.toBytes(p);
             int at = indexOf(b, e);
-            if (at < 0 || e[e.length - 1] != 0) {
+            if (at < 0 || e[e.length - 2] != 1 || e[e.length - 1] != 0) {
                 throw new IllegalStateException(
                         "no newest event without properties in the profile");
             }
-            b[at + e.length - 1] = 1; // one property, and no bytes left for it
+            b[at + e.length - 2] = 2; // properties of two bytes, where one is left for them
             return ProfileSerializer.INSTANCE.deserialize(new DataInputDeserializer(b));
         }
 

@@ -44,6 +44,25 @@ public final class ByteArrayDataOutput implements DataOutput {
         System.arraycopy(buf, 0, dest, at, size);
     }
 
+    /**
+     * Inserts before the bytes written since position {@code from} their count, as a varint ({@link
+     * Varints#writeInt}): a length prefix for what was written without knowing it first.
+     */
+    public void prefixLength(int from) {
+        int length = size - from;
+        int k = Varints.sizeOfInt(length);
+        ensure(k);
+        System.arraycopy(buf, from, buf, from + k, length);
+        int at = from;
+        long v = length & 0xFFFFFFFFL;
+        while ((v & ~0x7FL) != 0) {
+            buf[at++] = (byte) ((v & 0x7F) | 0x80);
+            v >>>= 7;
+        }
+        buf[at] = (byte) v;
+        size += k;
+    }
+
     /** Writes the bytes written so far to {@code out}, in one call. */
     public void writeTo(DataOutput out) throws IOException {
         out.write(buf, 0, size);

@@ -15,15 +15,18 @@ import org.jspecify.annotations.Nullable;
  * The compact binary form of an event in user state: tagged property values, integral numbers as
  * varints. Versioned by its first byte so stored state can evolve: version 1 wrote strings with
  * {@code writeUTF} (at most 65 535 bytes) and is still read; version 2 writes length-prefixed UTF-8
- * of any length.
+ * of any length; version 3 writes the properties' length before them.
  *
  * <p>An event read back from state ({@link #readStored}) keeps its properties as their encoding
  * until one is asked for: a read of a user's history decodes every stored event, and most are
- * passed over for their name or visit before any property is looked at.
+ * passed over for their name or visit before any property is looked at. Their length lets the read
+ * take them as one block; version 2's had to be walked value by value to find their end, which was
+ * most of a history read's decoding for users of a thousand events.
  */
 public final class EventCodec {
     private static final int LEGACY = 1;
-    private static final int VERSION = 2;
+    private static final int UNSIZED = 2;
+    private static final int VERSION = 3;
     private static final int NULL = 0;
     private static final int STRING = 1;
     private static final int INTEGRAL = 2;
@@ -42,9 +45,18 @@ public final class EventCodec {
         nullableString(e.viewId(), out);
         nullableString(e.sessionId(), out);
         if (e.properties() instanceof StoredProperties stored) {
-            stored.writeTo(out); // as it was read: a sealed chunk is written without decoding it
+            // As it was read: a sealed chunk is written without decoding its events.
+            Varints.writeInt(out, stored.length());
+            stored.writeTo(out);
+        } else if (out instanceof ByteArrayDataOutput bytes) {
+            int from = bytes.size();
+            map(e.properties(), bytes);
+            bytes.prefixLength(from);
         } else {
-            map(e.properties(), out);
+            ByteArrayDataOutput body = new ByteArrayDataOutput(64);
+            map(e.properties(), body);
+            Varints.writeInt(out, body.size());
+            body.writeTo(out);
         }
     }
 
@@ -54,9 +66,9 @@ public final class EventCodec {
     }
 
     /**
-     * An event stored in state, its properties decoded when first read. Their encoding is checked
-     * here (every tag and length), so damaged bytes fail this read as they fail {@link #read}, and
-     * a later decoding of them cannot fail.
+     * An event stored in state, its properties decoded when first read. Damage in them is found
+     * then ({@link CorruptStateException}); in the rest of the event, or bytes missing, here.
+     * Version 2's properties, whose length was not written, are checked here as they are walked.
      */
     public static Event readStored(DataInput in) throws IOException {
         return read(in, true);
@@ -67,7 +79,7 @@ public final class EventCodec {
         if (NewerEncodingException.laterBuild(version, VERSION)) {
             throw new NewerEncodingException("an event", version, VERSION);
         }
-        if (version != VERSION && version != LEGACY) {
+        if (version != VERSION && version != UNSIZED && version != LEGACY) {
             throw new IOException("unknown event encoding version " + version);
         }
         boolean legacy = version == LEGACY;
@@ -75,22 +87,30 @@ public final class EventCodec {
         long time = in.readLong();
         String view = nullableString(in, legacy);
         String session = nullableString(in, legacy);
-        return new Event(name, time, properties(in, stored && !legacy, legacy), view, session);
+        return new Event(name, time, properties(in, version, stored), view, session);
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> properties(DataInput in, boolean stored, boolean legacy)
+    private static Map<String, Object> properties(DataInput in, int version, boolean stored)
             throws IOException {
-        if (!stored) {
-            return (Map<String, Object>) value(in, MAP, legacy);
+        if (version != VERSION) {
+            if (!stored || version == LEGACY) {
+                return (Map<String, Object>) value(in, MAP, version == LEGACY);
+            }
+            ByteArrayDataOutput walked = new ByteArrayDataOutput(64);
+            skip(in, MAP, walked);
+            return kept(walked.toByteArray());
         }
-        ByteArrayDataOutput encoding = new ByteArrayDataOutput(64);
-        skip(in, MAP, encoding);
-        // One byte is the count of none: nothing to keep.
-        return encoding.size() == 1 ? Map.of() : new StoredProperties(encoding.toByteArray());
+        byte[] encoding = Varints.readBytes(in, Varints.readInt(in));
+        return stored ? kept(encoding) : properties(encoding);
     }
 
-    /** The properties that {@link #readStored} kept as their {@code encoding}. */
+    private static Map<String, Object> kept(byte[] encoding) {
+        // One byte of zero is the count of none: nothing to keep.
+        return encoding.length == 1 && encoding[0] == 0 ? Map.of() : new StoredProperties(encoding);
+    }
+
+    /** The properties encoded in {@code encoding}, whole: {@link #readStored} kept them so. */
     static Map<String, Object> properties(byte[] encoding) throws IOException {
         ByteArrayDataInput in = new ByteArrayDataInput(encoding);
         @SuppressWarnings("unchecked")
@@ -157,7 +177,7 @@ public final class EventCodec {
         if (NewerEncodingException.laterBuild(version, VERSION)) {
             throw new NewerEncodingException("an event", version, VERSION);
         }
-        if (version != VERSION && version != LEGACY) {
+        if (version != VERSION && version != UNSIZED && version != LEGACY) {
             throw new IOException("unknown event encoding version " + version);
         }
         int name = version == LEGACY ? in.readUnsignedShort() : Varints.readInt(in);

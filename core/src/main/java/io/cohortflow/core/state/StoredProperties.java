@@ -9,8 +9,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A stored event's properties, kept as {@link EventCodec} encoded them until one is read (see
- * {@link EventCodec#readStored}). Read-only, as every event's properties are. Written back as the
- * same bytes, decoded or not.
+ * {@link EventCodec#readStored}); bytes that turn out not to decode then are {@link
+ * CorruptStateException}. Read-only, as every event's properties are. Written back as the same
+ * bytes, decoded or not.
  */
 final class StoredProperties extends AbstractMap<String, Object> {
     /** The body of a map value: the count, then per entry the key and the tagged value. */
@@ -28,12 +29,19 @@ final class StoredProperties extends AbstractMap<String, Object> {
             try {
                 m = EventCodec.properties(encoding);
             } catch (IOException | RuntimeException e) {
-                // Not expected: readStored checked every tag and length of these bytes.
-                throw new CorruptStateException("a stored event's properties did not decode", e);
+                // The user's stored data: whoever reads it sets the user aside (the job: a dead
+                // letter), as for a stored event that does not decode at all.
+                throw new CorruptStateException(
+                        "a stored event's properties could not be decoded", e);
             }
             decoded = m;
         }
         return m;
+    }
+
+    /** The bytes of their encoding. */
+    int length() {
+        return encoding.length;
     }
 
     void writeTo(DataOutput out) throws IOException {

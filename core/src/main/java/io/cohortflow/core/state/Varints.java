@@ -83,6 +83,24 @@ public final class Varints {
         out.write(b);
     }
 
+    /**
+     * The next {@code n} bytes of {@code in}. A damaged length fails at the input's end rather than
+     * by allocating it: past a few kilobytes, the bytes are taken as they arrive.
+     */
+    public static byte[] readBytes(DataInput in, int n) throws IOException {
+        if (n < 0) {
+            throw new IOException(n + " bytes");
+        }
+        if (n <= 8_192) {
+            byte[] b = new byte[n];
+            in.readFully(b);
+            return b;
+        }
+        ByteArrayDataOutput block = new ByteArrayDataOutput(8_192);
+        block.copyFrom(in, n);
+        return block.toByteArray();
+    }
+
     public static String readString(DataInput in) throws IOException {
         int n = readInt(in);
         if (in instanceof ByteArrayDataInput bytes) {
@@ -91,8 +109,6 @@ public final class Varints {
         if (n < 0) {
             throw new IOException("a string of " + n + " bytes");
         }
-        byte[] b = new byte[n];
-        in.readFully(b);
-        return new String(b, StandardCharsets.UTF_8);
+        return new String(readBytes(in, n), StandardCharsets.UTF_8);
     }
 }

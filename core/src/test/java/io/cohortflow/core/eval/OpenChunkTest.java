@@ -106,7 +106,7 @@ class OpenChunkTest {
     @Test
     void a_later_builds_event_encoding_fails_the_read() throws IOException {
         byte[] b = written(OpenChunk.of(List.of(event("a", 1, 1))));
-        b[1] = 3; // after the length: the event's version byte, one past the newest
+        b[1] = 4; // after the length: the event's version byte, one past the newest
         assertThatThrownBy(() -> read(b, 1)).isInstanceOf(NewerEncodingException.class);
     }
 

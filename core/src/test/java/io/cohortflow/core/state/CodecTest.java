@@ -178,11 +178,12 @@ class CodecTest {
     }
 
     /**
-     * Damage in a stored event's properties fails its read, as it fails an event decoded at once,
-     * and not some later look at a property: every cut of the encoding, and an unknown tag.
+     * Bytes missing anywhere fail a stored event's read; damage inside its properties fails the
+     * first look at one, as the user's stored data ({@link CorruptStateException}), and an event
+     * decoded at once at its read.
      */
     @Test
-    void damaged_properties_fail_the_stored_read() throws IOException {
+    void damage_fails_the_stored_read_or_the_first_look_at_a_property() throws IOException {
         byte[] bytes = encoded(nested());
         for (int cut = 0; cut < bytes.length; cut++) {
             byte[] shorter = java.util.Arrays.copyOf(bytes, cut);
@@ -199,9 +200,79 @@ class CodecTest {
         Event one = Event.of("Pageview", 1L, Map.of("k", true));
         byte[] tagged = encoded(one);
         tagged[tagged.length - 1] = 42; // the value's tag: none such
+        Event stored = EventCodec.readStored(new ByteArrayDataInput(tagged));
+        assertThat(stored.name()).isEqualTo("Pageview");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> stored.properties().get("k"))
+                .isInstanceOf(CorruptStateException.class)
+                .hasRootCauseMessage("unknown value tag 42");
         org.assertj.core.api.Assertions.assertThatThrownBy(
-                        () -> EventCodec.readStored(new ByteArrayDataInput(tagged)))
+                        () -> EventCodec.read(new ByteArrayDataInput(tagged)))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("unknown value tag 42");
+    }
+
+    /**
+     * Events stored by version 2 (the properties' length not written) are still read, checked as
+     * their properties are walked, and written back in the present version.
+     */
+    @Test
+    void events_stored_without_their_properties_length_are_still_read() throws IOException {
+        Event e = nested();
+        byte[] now = encoded(e);
+        // The present encoding: the header, the properties' length, then the properties.
+        int header =
+                encoded(new Event(e.name(), e.time(), Map.of(), e.viewId(), e.sessionId())).length
+                        - 2;
+        int length =
+                (int)
+                        Varints.readUnsigned(
+                                new ByteArrayDataInput(now, header, now.length - header));
+        ByteArrayDataOutput v2 = new ByteArrayDataOutput();
+        v2.writeByte(2);
+        v2.write(now, 1, header - 1);
+        v2.write(now, now.length - length, length);
+        byte[] old = v2.toByteArray();
+        assertThat(EventCodec.read(new ByteArrayDataInput(old))).isEqualTo(e);
+        Event stored = EventCodec.readStored(new ByteArrayDataInput(old));
+        assertThat(encoded(stored)).isEqualTo(now);
+        assertThat(stored).isEqualTo(e);
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> EventCodec.readStored(new ByteArrayDataInput(cutLast(old))))
+                .isInstanceOf(IOException.class);
+    }
+
+    private static byte[] cutLast(byte[] b) {
+        return java.util.Arrays.copyOf(b, b.length - 1);
+    }
+
+    /**
+     * Strings read through a plain input, the state backend's, come back as written: repeated ones
+     * (found among those read last), ones sharing a slot there, long ones and non-ASCII ones.
+     */
+    @Test
+    void strings_read_from_a_plain_input_are_the_ones_written() throws IOException {
+        java.util.Random r = new java.util.Random(11);
+        List<String> written = new java.util.ArrayList<>();
+        for (int i = 0; i < 5_000; i++) {
+            int kind = r.nextInt(4);
+            String s =
+                    switch (kind) {
+                        case 0 -> "metrics/name" + r.nextInt(8);
+                        case 1 -> "s" + r.nextInt(100_000);
+                        case 2 -> "é✓".repeat(r.nextInt(40));
+                        default -> "x".repeat(8_000 + r.nextInt(400));
+                    };
+            written.add(s);
+        }
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(b);
+        for (String s : written) {
+            Varints.writeString(out, s);
+        }
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(b.toByteArray()));
+        for (String s : written) {
+            assertThat(Varints.readString(in)).isEqualTo(s);
+        }
+        assertThat(in.available()).isZero();
     }
 }
