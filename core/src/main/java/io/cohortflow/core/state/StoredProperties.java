@@ -70,6 +70,6 @@ final class StoredProperties extends AbstractMap<String, Object> {
 
     @Override
     public boolean isEmpty() {
-        return false; // a map of none is not kept: Map.of() stands for it
+        return decoded().isEmpty(); // none is kept as Map.of() when written as this codec writes
     }
 }

@@ -256,7 +256,7 @@ final class PreviousProfileCodec {
         out.write(current, 1, current.length - 1 - section.length);
         Varints.writeInt(out, p.inlineHistory.size() + 1);
         for (io.cohortflow.core.event.Event e : p.inlineHistory.events()) {
-            io.cohortflow.core.state.EventCodec.write(e, out);
+            out.write(io.cohortflow.core.state.PreviousEventCodec.version2(e)); // as it wrote them
         }
         out.write(section, open.size(), section.length - open.size()); // the sealed chunks
         return b.toByteArray();
