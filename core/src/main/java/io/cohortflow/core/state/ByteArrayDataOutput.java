@@ -48,19 +48,14 @@ public final class ByteArrayDataOutput implements DataOutput {
      * Inserts before the bytes written since position {@code from} their count, as a varint ({@link
      * Varints#writeInt}): a length prefix for what was written without knowing it first.
      */
-    public void prefixLength(int from) {
+    public void prefixLength(int from) throws IOException {
         int length = size - from;
         int k = Varints.sizeOfInt(length);
         ensure(k);
         System.arraycopy(buf, from, buf, from + k, length);
-        int at = from;
-        long v = length & 0xFFFFFFFFL;
-        while ((v & ~0x7FL) != 0) {
-            buf[at++] = (byte) ((v & 0x7F) | 0x80);
-            v >>>= 7;
-        }
-        buf[at] = (byte) v;
-        size += k;
+        size = from; // the varint goes into the gap just made
+        Varints.writeInt(this, length);
+        size += length;
     }
 
     /** Writes the bytes written so far to {@code out}, in one call. */

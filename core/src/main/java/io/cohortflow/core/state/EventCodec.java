@@ -101,7 +101,18 @@ public final class EventCodec {
             skip(in, MAP, walked);
             return kept(walked.toByteArray());
         }
-        byte[] encoding = Varints.readBytes(in, Varints.readInt(in));
+        int length = Varints.readInt(in);
+        if (!stored && in instanceof ByteArrayDataInput bytes) {
+            // Decoded where they lie, without a copy: every inbound event comes this way.
+            int before = bytes.available();
+            Map<String, Object> m = (Map<String, Object>) value(in, MAP, false);
+            if (before - bytes.available() != length) {
+                throw new IOException(
+                        "properties of " + length + " bytes took " + (before - bytes.available()));
+            }
+            return m;
+        }
+        byte[] encoding = Varints.readBytes(in, length);
         return stored ? kept(encoding) : properties(encoding);
     }
 

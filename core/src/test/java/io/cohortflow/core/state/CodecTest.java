@@ -1,6 +1,7 @@
 package io.cohortflow.core.state;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cohortflow.core.event.Event;
 import java.io.ByteArrayInputStream;
@@ -23,12 +24,12 @@ class CodecTest {
         EventCodec.write(Event.of("Pageview", 1L, Map.of()), new DataOutputStream(b));
         byte[] bytes = b.toByteArray();
         bytes[0] = (byte) (bytes[0] + 1);
-        org.assertj.core.api.Assertions.assertThatThrownBy(
+        assertThatThrownBy(
                         () -> EventCodec.read(new DataInputStream(new ByteArrayInputStream(bytes))))
                 .isInstanceOf(NewerEncodingException.class)
                 .hasMessageContaining("written by a later build");
         bytes[0] = (byte) 0xEE;
-        org.assertj.core.api.Assertions.assertThatThrownBy(
+        assertThatThrownBy(
                         () -> EventCodec.read(new DataInputStream(new ByteArrayInputStream(bytes))))
                 .isInstanceOf(IOException.class)
                 .isNotInstanceOf(NewerEncodingException.class);
@@ -36,25 +37,7 @@ class CodecTest {
 
     @Test
     void events_round_trip_with_nested_properties() throws IOException {
-        Event e =
-                new Event(
-                        "Pageview",
-                        1_705_276_800_123L,
-                        Map.of(
-                                "title",
-                                "Ünïcode ✓",
-                                "n",
-                                42.0,
-                                "x",
-                                -0.5,
-                                "ok",
-                                true,
-                                "tags",
-                                List.of("a", 1.0, false),
-                                "obj",
-                                Map.of("inner", Map.of("deep", 7.0))),
-                        "a55a9c8b-4a0b-4fe7-99a9-170624850501",
-                        null);
+        Event e = nested();
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         EventCodec.write(e, new DataOutputStream(b));
         Event back =
@@ -79,8 +62,7 @@ class CodecTest {
     @Test
     void a_length_whose_tenth_byte_sets_the_sign_bit_is_refused() {
         byte[] b = {-1, -1, -1, -1, -1, -1, -1, -1, -1, 1}; // 2^64 - 1: negative as a long
-        org.assertj.core.api.Assertions.assertThatThrownBy(
-                        () -> Varints.readInt(new ByteArrayDataInput(b)))
+        assertThatThrownBy(() -> Varints.readInt(new ByteArrayDataInput(b)))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("out of range");
     }
@@ -171,8 +153,7 @@ class CodecTest {
             assertThat(fromArray.properties().get("n")).isEqualTo(e.properties().get("n"));
             assertThat(fromArray.properties().isEmpty()).isEqualTo(e.properties().isEmpty());
             assertThat(encoded(fromArray)).isEqualTo(bytes); // and after
-            org.assertj.core.api.Assertions.assertThatThrownBy(
-                            () -> fromArray.properties().put("n", 1.0))
+            assertThatThrownBy(() -> fromArray.properties().put("n", 1.0))
                     .isInstanceOf(UnsupportedOperationException.class);
         }
     }
@@ -187,11 +168,10 @@ class CodecTest {
         byte[] bytes = encoded(nested());
         for (int cut = 0; cut < bytes.length; cut++) {
             byte[] shorter = java.util.Arrays.copyOf(bytes, cut);
-            org.assertj.core.api.Assertions.assertThatThrownBy(
-                            () -> EventCodec.readStored(new ByteArrayDataInput(shorter)))
+            assertThatThrownBy(() -> EventCodec.readStored(new ByteArrayDataInput(shorter)))
                     .as("cut at %d of %d", cut, bytes.length)
                     .isInstanceOf(IOException.class);
-            org.assertj.core.api.Assertions.assertThatThrownBy(
+            assertThatThrownBy(
                             () ->
                                     EventCodec.readStored(
                                             new DataInputStream(new ByteArrayInputStream(shorter))))
@@ -202,11 +182,10 @@ class CodecTest {
         tagged[tagged.length - 1] = 42; // the value's tag: none such
         Event stored = EventCodec.readStored(new ByteArrayDataInput(tagged));
         assertThat(stored.name()).isEqualTo("Pageview");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> stored.properties().get("k"))
+        assertThatThrownBy(() -> stored.properties().get("k"))
                 .isInstanceOf(CorruptStateException.class)
                 .hasRootCauseMessage("unknown value tag 42");
-        org.assertj.core.api.Assertions.assertThatThrownBy(
-                        () -> EventCodec.read(new ByteArrayDataInput(tagged)))
+        assertThatThrownBy(() -> EventCodec.read(new ByteArrayDataInput(tagged)))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("unknown value tag 42");
     }
@@ -225,8 +204,7 @@ class CodecTest {
         Event stored = EventCodec.readStored(new ByteArrayDataInput(old));
         assertThat(encoded(stored)).isEqualTo(now);
         assertThat(stored).isEqualTo(e);
-        org.assertj.core.api.Assertions.assertThatThrownBy(
-                        () -> EventCodec.readStored(new ByteArrayDataInput(cutLast(old))))
+        assertThatThrownBy(() -> EventCodec.readStored(new ByteArrayDataInput(cutLast(old))))
                 .isInstanceOf(IOException.class);
     }
 
@@ -263,5 +241,31 @@ class CodecTest {
             assertThat(Varints.readString(in)).isEqualTo(s);
         }
         assertThat(in.available()).isZero();
+    }
+
+    /**
+     * Properties shorter than the length written before them: an event decoded at once fails its
+     * read, from either kind of input; a stored one fails the first look at a property.
+     */
+    @Test
+    void properties_that_do_not_fill_their_length_are_damage() throws IOException {
+        byte[] one = encoded(Event.of("Pageview", 1L, Map.of("k", true)));
+        // The properties' body here is 4 bytes (count, key length, key, tag) after a 1-byte length.
+        int lengthAt = one.length - 5;
+        assertThat(one[lengthAt]).isEqualTo((byte) 4);
+        byte[] longer = java.util.Arrays.copyOf(one, one.length + 1); // a stray byte inside
+        longer[lengthAt] = 5;
+        assertThatThrownBy(() -> EventCodec.read(new ByteArrayDataInput(longer)))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("properties of 5 bytes took 4");
+        assertThatThrownBy(
+                        () ->
+                                EventCodec.read(
+                                        new DataInputStream(new ByteArrayInputStream(longer))))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("1 bytes left after the properties");
+        Event stored = EventCodec.readStored(new ByteArrayDataInput(longer));
+        assertThatThrownBy(() -> stored.properties().get("k"))
+                .isInstanceOf(CorruptStateException.class);
     }
 }
