@@ -15,6 +15,7 @@ public final class EngineStats {
     long sweeps;
     long visitEvaluations;
     long historyReads;
+    long visitsMarked;
     long catchUpsByCandidates;
 
     /** Counters whose hit predicate was tested against an event. */
@@ -58,6 +59,15 @@ public final class EngineStats {
         return historyReads;
     }
 
+    /**
+     * Events whose visit is another than the one the profile marks (see {@code NameCounts}): the
+     * visit's names were read from the stored events, for the visit containers' gates. An event of
+     * the visit marked asks nothing of the history for them.
+     */
+    public long visitsMarked() {
+        return visitsMarked;
+    }
+
     /** Full passes over a user's counters and rechecks (on lapses and history drops). */
     public long sweeps() {
         return sweeps;
@@ -80,6 +90,7 @@ public final class EngineStats {
         sweeps = 0;
         visitEvaluations = 0;
         historyReads = 0;
+        visitsMarked = 0;
         catchUpsByCandidates = 0;
     }
 

@@ -36,8 +36,11 @@ final class HistorySegments {
         /** The event this operation stored, if any. */
         @Nullable private Event stored;
 
-        /** The appended event's visit, and the segments to evaluate over it alone. */
-        private List<Event> visit = List.of();
+        /** The event's visit ({@link Metrics#visitKey}), once the gates asked for it. */
+        @Nullable private String visitKey;
+
+        /** That visit's visible events, read when needed, and the segments evaluated over them. */
+        @Nullable private List<Event> visit;
 
         @Nullable private Set<CompiledSegment> local;
 
@@ -59,6 +62,14 @@ final class HistorySegments {
                 }
             }
             return view;
+        }
+
+        /** The visible events of the event's visit, oldest first. */
+        private List<Event> visit() {
+            if (visit == null) {
+                visit = ofVisit(view(), java.util.Objects.requireNonNull(visitKey));
+            }
+            return visit;
         }
 
         private ReferenceEvaluator ref() {
@@ -131,15 +142,23 @@ final class HistorySegments {
             return;
         }
         // Visit containers are indexed by the names of their gates: probed with the names of the
-        // event's visit, only those whose gate the visit holds are candidates.
-        scope.visit = ofVisit(scope.view(), Metrics.visitKey(e));
-        FirstOccurrences<Event> names = new FirstOccurrences<>(scope.visit, Event::name);
-        for (int i = 0; i < scope.visit.size(); i++) {
-            Event x = scope.visit.get(i);
-            if (!names.first(i)) {
-                continue; // its gate's segments were collected with the first event of its name
+        // event's visit, only those whose gate the visit holds are candidates. The names are
+        // those the profile marks; the history is read for them only when the event's visit is
+        // another than the one marked (see NameCounts).
+        scope.visitKey = Metrics.visitKey(e);
+        if (!scope.visitKey.equals(p.visit)) {
+            stats.visitsMarked++;
+            p.names.clearMarks();
+            for (Event x : scope.visit()) {
+                p.names.mark(x.name());
             }
-            for (CompiledSegment s : catalog.gatedBy(x.name())) {
+            p.visit = scope.visitKey;
+        }
+        for (int i = 0; i < p.names.size(); i++) {
+            if (!p.names.marked(i)) {
+                continue;
+            }
+            for (CompiledSegment s : catalog.gatedBy(p.names.name(i))) {
                 if (due.contains(s)
                         || (s.relevantNames() != null && !s.relevantNames().contains(e.name()))) {
                     continue;
@@ -203,7 +222,9 @@ final class HistorySegments {
         boolean holds;
         if (scope.local != null && scope.local.contains(s)) {
             List<Event> visit =
-                    s.relevantNames() == null ? scope.visit : named(scope.visit, s.relevantNames());
+                    s.relevantNames() == null
+                            ? scope.visit()
+                            : named(scope.visit(), s.relevantNames());
             if (visit.size() < s.visitMinHits()) {
                 // Too short for the predicate (a window would only take events away).
                 stats.historySkips++;

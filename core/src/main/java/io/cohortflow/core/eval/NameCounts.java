@@ -10,11 +10,18 @@ import org.jspecify.annotations.Nullable;
  * hashes, which costs less per event than a hash map's boxed counts and nodes. Names an event adds
  * go in sorted order, so that the codec writes each after the prefix it shares with the one before
  * ({@code page.view}, {@code page.scroll}).
+ *
+ * <p>A name is also marked when an event of it belongs to the user's current visit ({@link
+ * UserProfile#visit}): the names a visit holds, which the visit containers' gates ask for on every
+ * event, known without reading the history. A mark outlives the visit's events of its name that
+ * left the history while others of the name stay (the gates take a name too many, never one too
+ * few), and goes with the name's last event.
  */
 final class NameCounts {
     private String[] names = new String[4];
     private int[] hashes = new int[4];
     private int[] counts = new int[4];
+    private boolean[] marked = new boolean[4];
     private int size;
 
     /**
@@ -41,15 +48,34 @@ final class NameCounts {
         return counts[i];
     }
 
+    /** Whether the name at {@code i} has an event in the user's current visit. */
+    boolean marked(int i) {
+        return marked[i];
+    }
+
+    /** Marks {@code name}, one the history holds, as having an event in the current visit. */
+    void mark(String name) {
+        int i = indexOf(name);
+        if (i >= 0) {
+            marked[i] = true;
+        }
+    }
+
+    /** Unmarks every name: the current visit is another one now. */
+    void clearMarks() {
+        Arrays.fill(marked, 0, size, false);
+    }
+
     boolean contains(String name) {
         return indexOf(name) >= 0;
     }
 
-    /** One more event of {@code name}. */
-    void add(String name) {
+    /** One more event of {@code name}; {@code mark}: one of the current visit. */
+    void add(String name, boolean mark) {
         int i = indexOf(name);
         if (i >= 0) {
             counts[i]++;
+            marked[i] |= mark;
             return;
         }
         // A new name (a user meets a few dozen over time): inserted at its sorted place.
@@ -63,9 +89,11 @@ final class NameCounts {
         System.arraycopy(names, at, names, at + 1, size - at);
         System.arraycopy(hashes, at, hashes, at + 1, size - at);
         System.arraycopy(counts, at, counts, at + 1, size - at);
+        System.arraycopy(marked, at, marked, at + 1, size - at);
         names[at] = name;
         hashes[at] = name.hashCode();
         counts[at] = 1;
+        marked[at] = mark;
         size++;
         if (slots != null && size * 2 <= slots.length) {
             // The positions from the new one on moved up one: the index follows, no rehashing.
@@ -92,19 +120,22 @@ final class NameCounts {
             System.arraycopy(names, i + 1, names, i, size - i);
             System.arraycopy(hashes, i + 1, hashes, i, size - i);
             System.arraycopy(counts, i + 1, counts, i, size - i);
+            System.arraycopy(marked, i + 1, marked, i, size - i);
             names[size] = null;
+            marked[size] = false;
             slots = null;
         }
     }
 
-    /** Sets the count of a name not held yet, after those held (a decoded profile). */
-    void put(String name, int count) {
+    /** Sets the count and mark of a name not held yet, after those held (a decoded profile). */
+    void put(String name, int count, boolean mark) {
         if (size == names.length) {
             grow();
         }
         names[size] = name;
         hashes[size] = name.hashCode();
         counts[size] = count;
+        marked[size] = mark;
         size++;
         slots = null;
     }
@@ -114,6 +145,7 @@ final class NameCounts {
         names = Arrays.copyOf(names, n);
         hashes = Arrays.copyOf(hashes, n);
         counts = Arrays.copyOf(counts, n);
+        marked = Arrays.copyOf(marked, n);
     }
 
     private int indexOf(String name) {

@@ -21,7 +21,13 @@ import java.util.List;
  */
 public final class ProfileCodec {
     /** The encoding version this build writes (the first byte of every profile). */
-    public static final int VERSION = 12;
+    public static final int VERSION = 13;
+
+    /**
+     * Version 12 wrote no visit ({@link UserProfile#visit}) and no names marked as of it: a profile
+     * read from it has none, and the gates read its visit from the history once.
+     */
+    static final int UNMARKED = 12;
 
     /**
      * Version 11 wrote the open chunk's events one after the other, to be decoded to be read past;
@@ -116,13 +122,16 @@ public final class ProfileCodec {
 
     public static UserProfile read(DataInput in) throws IOException {
         int version = in.readUnsignedByte();
-        if (version != VERSION && version != EVENTS_UNSIZED && version != HASHED_STORES) {
+        if (version != VERSION
+                && version != UNMARKED
+                && version != EVENTS_UNSIZED
+                && version != HASHED_STORES) {
             return PreviousProfileFormats.read(version, in);
         }
         UserProfile p = new UserProfile();
         readClock(p, in, true);
         long base = base(p);
-        readNames(p, in);
+        readNames(p, in, version == VERSION);
         long[] instants = InstantDictionary.read(in, MAX_INSTANTS);
         int counters = Varints.readInt(in);
         if (counters < 0) {
@@ -161,7 +170,7 @@ public final class ProfileCodec {
         PreviousProfileFormats.readUnnumbered(p, in, false);
         p.countersVersion = Varints.readInt(in);
         p.definitionsEpoch = Varints.readUnsigned(in);
-        readChunks(p, in, version == VERSION);
+        readChunks(p, in, version >= UNMARKED);
         if (version == HASHED_STORES) {
             dropHashedCounters(p);
         }
@@ -210,6 +219,8 @@ public final class ProfileCodec {
      * The per-name event counts (version 10 on): each name as the length of the prefix it shares
      * with the name before and the rest, then its count. Names are held sorted ({@link
      * NameCounts}), so {@code page.scroll} after {@code page.view} costs its last six characters.
+     * Version 13 on: the count doubled, plus one for a name marked as of the visit, and the visit
+     * after the names (a 0, or a 1 and its key).
      */
     static void writeNames(UserProfile p, DataOutput out) throws IOException {
         Varints.writeInt(out, p.names.size());
@@ -219,8 +230,14 @@ public final class ProfileCodec {
             int shared = sharedPrefix(previous, name);
             Varints.writeInt(out, shared);
             Varints.writeString(out, name, shared);
-            Varints.writeInt(out, p.names.count(i));
+            Varints.writeInt(out, p.names.count(i) << 1 | (p.names.marked(i) ? 1 : 0));
             previous = name;
+        }
+        if (p.visit == null) {
+            out.writeByte(0);
+        } else {
+            out.writeByte(1);
+            Varints.writeString(out, p.visit);
         }
     }
 
@@ -237,7 +254,7 @@ public final class ProfileCodec {
         return i;
     }
 
-    private static void readNames(UserProfile p, DataInput in) throws IOException {
+    private static void readNames(UserProfile p, DataInput in, boolean marked) throws IOException {
         int names = Varints.readInt(in);
         String previous = "";
         for (int i = 0; i < names; i++) {
@@ -248,8 +265,20 @@ public final class ProfileCodec {
             }
             String rest = Varints.readString(in);
             String name = shared == 0 ? rest : previous.substring(0, shared) + rest;
-            p.names.put(name, Varints.readInt(in));
+            int count = Varints.readInt(in);
+            if (marked) {
+                p.names.put(name, count >>> 1, (count & 1) != 0);
+            } else {
+                p.names.put(name, count, false);
+            }
             previous = name;
+        }
+        if (marked) {
+            int visit = in.readUnsignedByte();
+            if (visit > 1) {
+                throw new IOException("a visit flag of " + visit);
+            }
+            p.visit = visit == 1 ? Varints.readString(in) : null;
         }
     }
 
@@ -257,7 +286,7 @@ public final class ProfileCodec {
     static void readWholeNames(UserProfile p, DataInput in, boolean legacy) throws IOException {
         int names = Varints.readInt(in);
         for (int i = 0; i < names; i++) {
-            p.names.put(string(in, legacy), Varints.readInt(in));
+            p.names.put(string(in, legacy), Varints.readInt(in), false);
         }
     }
 

@@ -15,7 +15,7 @@ import java.io.UncheckedIOException;
  * @param counterIds the counters' ids alone (store numbers as gaps, a byte each for most)
  * @param memberships the membership rows
  * @param rechecks the rechecks of history-evaluated segments
- * @param eventNames the per-name event counts
+ * @param eventNames the per-name event counts, and the visit whose names are marked
  * @param openChunk the history's open chunk (the newest events, when the profile holds them)
  */
 public record ProfileSizes(

@@ -22,6 +22,14 @@ public final class UserProfile {
      */
     final NameCounts names = new NameCounts();
 
+    /**
+     * The visit ({@link Metrics#visitKey}) whose names {@link #names} marks, so that the visit
+     * containers' gates learn what an event's visit holds without reading the history while the
+     * user's events stay in one visit: the visit of the latest event the gates were asked about.
+     * Null while none is marked (a new profile, one stored before marks).
+     */
+    @Nullable String visit;
+
     long lastEventTime = Long.MIN_VALUE;
 
     /** Events in the history, the oldest one's time, and inserts so far (for store keys). */

@@ -24,7 +24,10 @@ import java.util.Random;
  * <p>Settings as system properties: {@code definitions} (1000), {@code users} (5000), {@code
  * eventsPerUser} (40), {@code mix} ({@code mixed}, or {@code incremental} or {@code padded} as
  * {@link EngineBenchmark}'s), {@code codec} (false: with it, each event also reads and writes the
- * profile through its codec, as the job does), {@code passes} (3, after two unmeasured ones).
+ * profile through its codec, as the job does), {@code passes} (3, after two unmeasured ones),
+ * {@code visitEvents} (0: each event in one of five visits an hour, at random, so that a user's
+ * visits interleave event by event; n: a user's events in visits of n in a row, as one visitor's
+ * are).
  */
 public final class EngineCpuLoop {
     public static void main(String[] args) {
@@ -32,6 +35,7 @@ public final class EngineCpuLoop {
         int users = Integer.getInteger("users", 5000);
         int perUser = Integer.getInteger("eventsPerUser", 40);
         boolean codec = Boolean.getBoolean("codec");
+        int visitEvents = Integer.getInteger("visitEvents", 0);
         int passes = Integer.getInteger("passes", 3);
         String mix = System.getProperty("mix", "mixed");
         SegmentCatalog catalog = Workload.catalog(mix, definitions);
@@ -44,7 +48,7 @@ public final class EngineCpuLoop {
             long before = threads.getCurrentThreadCpuTime();
             long processBefore = process.getProcessCpuTime();
             long allocatedBefore = threads.getCurrentThreadAllocatedBytes();
-            UserProfile[] profiles = run(engine, catalog, users, perUser, codec);
+            UserProfile[] profiles = run(engine, catalog, users, perUser, codec, visitEvents);
             long cpu = threads.getCurrentThreadCpuTime() - before;
             long processCpu = process.getProcessCpuTime() - processBefore;
             long allocated = threads.getCurrentThreadAllocatedBytes() - allocatedBefore;
@@ -93,7 +97,12 @@ public final class EngineCpuLoop {
 
     /** The workload's events, 100 ms apart, round-robin over the users; the same every pass. */
     private static UserProfile[] run(
-            SegmentEngine engine, SegmentCatalog catalog, int users, int perUser, boolean codec) {
+            SegmentEngine engine,
+            SegmentCatalog catalog,
+            int users,
+            int perUser,
+            boolean codec,
+            int visitEvents) {
         UserProfile[] profiles = new UserProfile[users];
         ListHistory[] histories = new ListHistory[users];
         for (int i = 0; i < users; i++) {
@@ -105,7 +114,11 @@ public final class EngineCpuLoop {
         for (int k = 0; k < users * perUser; k++) {
             int u = k % users;
             time += 100;
-            Event e = Workload.at(Workload.event(r, 0, r.nextInt(5)), time);
+            int visit = r.nextInt(5); // drawn either way: the same events in both forms
+            if (visitEvents > 0) {
+                visit = k / users / visitEvents;
+            }
+            Event e = Workload.at(Workload.event(r, 0, visit), time);
             if (codec) {
                 profiles[u] = ProfileCodec.fromBytes(ProfileCodec.toBytes(profiles[u]));
             }

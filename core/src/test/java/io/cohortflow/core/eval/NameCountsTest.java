@@ -2,34 +2,57 @@ package io.cohortflow.core.eval;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
- * The names a history holds, counted: the same answers as a sorted map, whether searched by scan (a
- * few names) or through the index (many), across insertions, removals and decoding.
+ * The names a history holds, counted and marked as of the current visit: the same answers as a
+ * sorted map and a set, whether searched by scan (a few names) or through the index (many), across
+ * insertions, removals and decoding.
  */
 class NameCountsTest {
 
     @Test
-    void counts_and_order_as_a_sorted_map_through_growth_and_shrinking() {
+    void counts_marks_and_order_as_a_sorted_map_through_growth_and_shrinking() {
         Random r = new Random(7);
         NameCounts names = new NameCounts();
         TreeMap<String, Integer> expected = new TreeMap<>();
+        Set<String> marked = new HashSet<>();
         for (int step = 0; step < 20_000; step++) {
             // Phases of growth and of shrinking, so the count crosses the scanned size often.
             boolean growing = (step / 500) % 2 == 0;
             String name = "Event" + r.nextInt(60);
-            if (growing || r.nextInt(4) == 0) {
-                names.add(new String(name)); // another instance than the one held
+            int what = r.nextInt(100);
+            if (what < 2) {
+                names.clearMarks(); // another visit
+                marked.clear();
+            } else if (what < 6) {
+                names.mark(name); // one of the visit's events read
+                if (expected.containsKey(name)) {
+                    marked.add(name);
+                }
+            } else if (growing || r.nextInt(4) == 0) {
+                boolean mark = r.nextBoolean();
+                names.add(new String(name), mark); // another instance than the one held
                 expected.merge(name, 1, Integer::sum);
+                if (mark) {
+                    marked.add(name);
+                }
             } else {
                 names.remove(name);
                 expected.computeIfPresent(name, (k, n) -> n == 1 ? null : n - 1);
+                marked.retainAll(expected.keySet()); // a mark goes with the name's last event
             }
             assertSame(names, expected, "step " + step);
+            for (int i = 0; i < names.size(); i++) {
+                assertThat(names.marked(i))
+                        .as("step %d, %s", step, names.name(i))
+                        .isEqualTo(marked.contains(names.name(i)));
+            }
             String probe = "Event" + r.nextInt(70); // some never held
             assertThat(names.contains(probe))
                     .as("step %d, %s", step, probe)
@@ -41,12 +64,12 @@ class NameCountsTest {
     void equal_hashes_are_told_apart() {
         NameCounts names = new NameCounts();
         for (int i = 0; i < 20; i++) {
-            names.add("n" + i);
+            names.add("n" + i, false);
         }
-        names.add("Aa");
+        names.add("Aa", false);
         assertThat(names.contains("Aa")).isTrue();
         assertThat(names.contains("BB")).isFalse(); // "BB" hashes as "Aa" does
-        names.add("BB");
+        names.add("BB", false);
         names.remove("Aa");
         assertThat(names.contains("Aa")).isFalse();
         assertThat(names.contains("BB")).isTrue();
@@ -56,14 +79,14 @@ class NameCountsTest {
     void a_decoded_set_is_searched_like_a_built_one() {
         NameCounts names = new NameCounts();
         for (int i = 0; i < 30; i++) {
-            names.put(String.format("Event%02d", i), i + 1);
+            names.put(String.format("Event%02d", i), i + 1, false);
         }
         for (int i = 0; i < 30; i++) {
             assertThat(names.contains(String.format("Event%02d", i))).isTrue();
         }
-        names.add("Event15");
-        names.add("Event99");
-        names.add("Aardvark");
+        names.add("Event15", false);
+        names.add("Event99", false);
+        names.add("Aardvark", false);
         TreeMap<String, Integer> expected = new TreeMap<>();
         for (int i = 0; i < 30; i++) {
             expected.put(String.format("Event%02d", i), i + 1);

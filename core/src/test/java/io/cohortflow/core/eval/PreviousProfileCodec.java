@@ -10,7 +10,7 @@ import java.util.Map;
 /**
  * Profiles in the encodings of earlier versions, for the tests that they are still read: versions 2
  * and 3 (memberships and rechecks under segment ids, as savepoints written before segment
- * ordinals), 6, 7, 9 and 10 (counters under their store's hash).
+ * ordinals), 6, 7, 9 and 10 (counters under their store's hash), 11 and 12.
  */
 final class PreviousProfileCodec {
     private PreviousProfileCodec() {}
@@ -202,7 +202,7 @@ final class PreviousProfileCodec {
         out.writeByte(ProfileCodec.HASHED_STORES);
         long base = ProfileCodec.base(p);
         ProfileCodec.writeClock(p, out);
-        ProfileCodec.writeNames(p, out);
+        writeUnmarkedNames(p, out);
         InstantDictionary.Writer instants = ProfileCodec.counterInstants(p, base);
         int entriesFrom = instants.used();
         RowsCodec.addEntries(p.memberships, base, instants);
@@ -241,7 +241,7 @@ final class PreviousProfileCodec {
      * without their lengths.
      */
     static byte[] writeVersion11(UserProfile p) throws IOException {
-        byte[] current = ProfileCodec.toBytes(p);
+        byte[] current = writeVersion12(p);
         io.cohortflow.core.state.ByteArrayDataOutput chunks =
                 new io.cohortflow.core.state.ByteArrayDataOutput();
         ProfileCodec.writeChunks(p, chunks);
@@ -260,5 +260,41 @@ final class PreviousProfileCodec {
         }
         out.write(section, open.size(), section.length - open.size()); // the sealed chunks
         return b.toByteArray();
+    }
+
+    /**
+     * Version 12: the current encoding but for the visit and the names marked as of it (see {@link
+     * UserProfile#visit}): each name's count as it is, and no visit after the names.
+     */
+    static byte[] writeVersion12(UserProfile p) throws IOException {
+        byte[] current = ProfileCodec.toBytes(p);
+        io.cohortflow.core.state.ByteArrayDataOutput clock =
+                new io.cohortflow.core.state.ByteArrayDataOutput();
+        ProfileCodec.writeClock(p, clock);
+        io.cohortflow.core.state.ByteArrayDataOutput names =
+                new io.cohortflow.core.state.ByteArrayDataOutput();
+        ProfileCodec.writeNames(p, names);
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(b);
+        out.writeByte(ProfileCodec.UNMARKED);
+        out.write(current, 1, clock.size());
+        writeUnmarkedNames(p, out);
+        int rest = 1 + clock.size() + names.size();
+        out.write(current, rest, current.length - rest);
+        return b.toByteArray();
+    }
+
+    /** The names as versions 10 to 12 wrote them: counts as they are, and no visit after them. */
+    private static void writeUnmarkedNames(UserProfile p, DataOutput out) throws IOException {
+        Varints.writeInt(out, p.names.size());
+        String previous = "";
+        for (int i = 0; i < p.names.size(); i++) {
+            String name = p.names.name(i);
+            int shared = ProfileCodec.sharedPrefix(previous, name);
+            Varints.writeInt(out, shared);
+            Varints.writeString(out, name, shared);
+            Varints.writeInt(out, p.names.count(i));
+            previous = name;
+        }
     }
 }

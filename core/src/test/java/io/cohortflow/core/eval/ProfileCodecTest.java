@@ -171,8 +171,9 @@ class ProfileCodecTest {
             "Ünï"
         };
         for (String n : names) {
-            p.names.add(n);
+            p.names.add(n, n.startsWith("p"));
         }
+        p.visit = "s-😀";
         List<String> held = new java.util.ArrayList<>();
         for (int i = 0; i < p.names.size(); i++) {
             held.add(p.names.name(i));
@@ -182,7 +183,9 @@ class ProfileCodecTest {
         for (int i = 0; i < p.names.size(); i++) {
             assertThat(back.names.name(i)).isEqualTo(p.names.name(i));
             assertThat(back.names.count(i)).isEqualTo(p.names.count(i));
+            assertThat(back.names.marked(i)).isEqualTo(p.names.marked(i));
         }
+        assertThat(back.visit).isEqualTo(p.visit);
         assertThat(back.names.size()).isEqualTo(p.names.size());
         // Removing keeps the order; a name whose events are all gone is forgotten.
         p.names.remove("cart.add");
@@ -195,6 +198,7 @@ class ProfileCodecTest {
         }
         assertThat(held).isSorted().hasSize(names.length - 2);
         // The shared prefixes pay: "page.scroll" after "page" costs ".scroll".
+        p.visit = null; // its key aside
         assertThat(ProfileSizes.of(p).eventNames())
                 .isLessThan(
                         held.stream()
@@ -330,6 +334,22 @@ class ProfileCodecTest {
         UserProfile p = ProfileCodec.fromBytes(v11);
         assertThat(p.inlineHistory.events()).isEqualTo(f.profile.inlineHistory.events());
         assertThat(ProfileHistory.of(p, f.history, f.chunks).events()).isEqualTo(f.h().events());
+        assertThat(ProfileCodec.toBytes(p)).isEqualTo(ProfileCodec.toBytes(f.profile));
+    }
+
+    @Test
+    void a_profile_written_in_version_12_is_read_with_no_visit_marked() throws Exception {
+        Fixture f = chunkedPastOneChunk();
+        f.profile.visit = "x3";
+        f.profile.names.mark("B");
+        byte[] v12 = PreviousProfileCodec.writeVersion12(f.profile);
+        assertThat(v12[0]).isEqualTo((byte) 12);
+        UserProfile p = ProfileCodec.fromBytes(v12);
+        assertThat(p.visit).isNull(); // the gates read the visit's names once, and mark them
+        assertThat(p.names.marked(0) || p.names.marked(1)).isFalse();
+        assertThat(ProfileHistory.of(p, f.history, f.chunks).events()).isEqualTo(f.h().events());
+        f.profile.visit = null;
+        f.profile.names.clearMarks();
         assertThat(ProfileCodec.toBytes(p)).isEqualTo(ProfileCodec.toBytes(f.profile));
     }
 

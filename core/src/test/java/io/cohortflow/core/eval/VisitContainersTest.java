@@ -46,6 +46,37 @@ class VisitContainersTest {
     }
 
     @Test
+    void the_gates_read_a_visit_from_the_history_only_when_the_visit_changes() {
+        Fixture f = new Fixture();
+        f.define("ab", VISIT_WITH_A_AND_B);
+        long t = T0;
+        f.send(ev("A", t += MINUTE, "s1"), ev("B", t += MINUTE, "s1"));
+        assertThat(f.member("ab")).isTrue();
+        EngineStats stats = f.engine.stats();
+        stats.reset();
+        // A member stays one whatever the visit's names: the gates ask, the profile's marks
+        // answer, nothing is evaluated.
+        f.send(ev("A", t += MINUTE, "s1"), ev("B", t += MINUTE, "s1"));
+        assertThat(stats.historyReads()).isZero();
+        assertThat(stats.visitsMarked()).isZero();
+        // Another visit: its names are read once, then marked.
+        f.send(ev("A", t += MINUTE, "s2"));
+        assertThat(stats.visitsMarked()).isEqualTo(1);
+        long reads = stats.historyReads();
+        f.send(ev("B", t += MINUTE, "s2"), ev("A", t += MINUTE, "s2"));
+        assertThat(stats.visitsMarked()).isEqualTo(1);
+        assertThat(stats.historyReads()).isEqualTo(reads);
+        // A late event of the first visit: read again, through the codec as the job stores it.
+        f.profile = ProfileCodec.fromBytes(ProfileCodec.toBytes(f.profile));
+        f.send(ev("B", T0 + MINUTE / 2, "s1"));
+        assertThat(stats.visitsMarked()).isEqualTo(2);
+        f.profile = ProfileCodec.fromBytes(ProfileCodec.toBytes(f.profile));
+        f.send(ev("A", t += MINUTE, "s1"));
+        assertThat(stats.visitsMarked()).isEqualTo(2);
+        assertThat(f.member("ab")).isTrue();
+    }
+
+    @Test
     void a_visit_cut_by_the_history_cap_counts_only_the_events_left() {
         Fixture f = new Fixture(new EngineConfig(Duration.ofDays(30), 3, Duration.ofMinutes(5)));
         f.define(

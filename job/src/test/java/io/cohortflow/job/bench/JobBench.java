@@ -77,8 +77,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * not reach the forked JVM): {@code events} (default 3 000 000), {@code users} (1 000 000), {@code
  * definitions} (comma-separated, default 10,1000), {@code mix} ({@code mixed}, or {@code padded}:
  * the mix's first 10 and unrelated ones, see {@code Workload.paddedCatalog}), {@code kafkaEvents}
- * (500 000), {@code only=kafka} for the Kafka run alone. Each figure is printed as soon as it is
- * measured ({@code FIGURE} lines), and the event rate every 10 s ({@code PROGRESS}). {@code
+ * (500 000), {@code only=kafka} for the Kafka run alone, {@code visitEvents} (how a user's events
+ * fall into visits, see {@link #VISIT_EVENTS}). Each figure is printed as soon as it is measured
+ * ({@code FIGURE} lines), and the event rate every 10 s ({@code PROGRESS}). {@code
  * checkpointInterval} (default "5 s") sets the checkpoint interval of every run; {@code
  * flink.<key>} sets a Flink setting (an A/B of RocksDB's options, for example).
  */
@@ -100,6 +101,13 @@ public final class JobBench {
      * The workload's definitions: {@code mixed}, or {@code padded} (see Workload#paddedCatalog).
      */
     private static final String MIX = System.getProperty("mix", "mixed");
+
+    /**
+     * How a user's events fall into visits ({@code visitEvents}): 0 (the default), the k-th event
+     * in visit k mod 5, so that every event is of another visit than the one before; n, visits of n
+     * events in a row, as one visitor's are.
+     */
+    private static final int VISIT_EVENTS = Integer.getInteger("visitEvents", 0);
 
     private static final long BASE = Instant.now().minus(SPAN.multipliedBy(2)).toEpochMilli();
 
@@ -361,7 +369,9 @@ public final class JobBench {
         }
         Random r = new Random(i * 31 + 7);
         int user = (int) (i % USERS);
-        Event e = Workload.event(r, eventTime(i), (int) (i / USERS) % 5);
+        long k = i / USERS; // the user's k-th event
+        int visit = (int) (VISIT_EVENTS == 0 ? k % 5 : k / VISIT_EVENTS);
+        Event e = Workload.event(r, eventTime(i), visit);
         Inbound in = new Inbound();
         in.workspace = "ws";
         in.userId = "u" + user;
