@@ -31,6 +31,8 @@ import org.jspecify.annotations.Nullable;
  *     name of each for the definition to hold (see {@link RequiredNames})
  * @param visitMinHits for a visit container: the fewest events a satisfying visit has (see {@link
  *     AppendRules#visitMinHits})
+ * @param pair for a sequence of two checkpoints of event names: a non-member's answer for an
+ *     appended event without the history (see {@link PairSequence}); else null
  */
 public record CompiledSegment(
         String id,
@@ -46,7 +48,8 @@ public record CompiledSegment(
         @Nullable Set<String> completingNames,
         boolean visitLocal,
         List<Set<String>> requiredNames,
-        int visitMinHits) {
+        int visitMinHits,
+        @Nullable PairSequence pair) {
 
     public CompiledSegment {
         // The sets the hot path probes with every stored event's name.

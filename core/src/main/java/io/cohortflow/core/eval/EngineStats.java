@@ -16,6 +16,7 @@ public final class EngineStats {
     long visitEvaluations;
     long historyReads;
     long visitsMarked;
+    long pairAnswers;
     long catchUpsByCandidates;
 
     /** Counters whose hit predicate was tested against an event. */
@@ -68,6 +69,14 @@ public final class EngineStats {
         return visitsMarked;
     }
 
+    /**
+     * Sequences of two named steps answered for an appended event from the user's newest event
+     * times, without reading the history (see {@code PairSequence}).
+     */
+    public long pairAnswers() {
+        return pairAnswers;
+    }
+
     /** Full passes over a user's counters and rechecks (on lapses and history drops). */
     public long sweeps() {
         return sweeps;
@@ -91,6 +100,7 @@ public final class EngineStats {
         visitEvaluations = 0;
         historyReads = 0;
         visitsMarked = 0;
+        pairAnswers = 0;
         catchUpsByCandidates = 0;
     }
 

@@ -36,6 +36,9 @@ final class HistorySegments {
         /** The event this operation stored, if any. */
         @Nullable private Event stored;
 
+        /** Whether {@link #stored} was appended, the newest of the history (see collectDue). */
+        private boolean appended;
+
         /** The event's visit ({@link Metrics#visitKey}), once the gates asked for it. */
         @Nullable private String visitKey;
 
@@ -59,6 +62,7 @@ final class HistorySegments {
                 } else {
                     stats.historyReads++;
                     view = visible(p, h);
+                    p.names.learnNewest(view); // a profile stored before they were kept
                 }
             }
             return view;
@@ -136,6 +140,7 @@ final class HistorySegments {
             boolean appended,
             Set<CompiledSegment> due,
             Scope scope) {
+        scope.appended = appended;
         collectUngated(p, catalog.ungatedAnyEvent(), e, appended, due);
         collectUngated(p, catalog.ungatedFor(e), e, appended, due);
         if (!catalog.mayChangeGated(e)) {
@@ -217,6 +222,21 @@ final class HistorySegments {
             stats.historySkips++;
             storeRecheck(p, s, Long.MAX_VALUE);
             return false;
+        }
+        if (s.pair() != null && scope.appended && !p.isMember(s.ordinal())) {
+            Boolean completes = s.pair().completes(p, scope.stored, horizon);
+            if (completes != null) {
+                stats.pairAnswers++;
+                // A match lasts until its first step leaves the horizon: no earlier than the
+                // oldest visible event does. A non-member stays one until an event.
+                storeRecheck(
+                        p,
+                        s,
+                        completes
+                                ? Math.max(p.historyOldest, p.floor + 1) + horizon
+                                : Long.MAX_VALUE);
+                return completes;
+            }
         }
         List<Event> events;
         boolean holds;

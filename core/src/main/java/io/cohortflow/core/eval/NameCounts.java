@@ -1,6 +1,8 @@
 package io.cohortflow.core.eval;
 
+import io.cohortflow.core.event.Event;
 import java.util.Arrays;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -16,13 +18,25 @@ import org.jspecify.annotations.Nullable;
  * event, known without reading the history. A mark outlives the visit's events of its name that
  * left the history while others of the name stay (the gates take a name too many, never one too
  * few), and goes with the name's last event.
+ *
+ * <p>And each name's newest event time, exact because the history loses its events oldest first (a
+ * name's newest goes with its last event), or {@link #UNKNOWN} for a profile stored before these
+ * times were kept, until a read of the history tells it ({@link #learnNewest}). {@link
+ * PairSequence} reads it.
  */
 final class NameCounts {
     private String[] names = new String[4];
     private int[] hashes = new int[4];
     private int[] counts = new int[4];
     private boolean[] marked = new boolean[4];
+    private long[] newest = new long[4];
     private int size;
+
+    /** A newest time not known (see above). */
+    static final long UNKNOWN = Long.MAX_VALUE;
+
+    /** How many names' newest times are {@link #UNKNOWN}. */
+    private int unknown;
 
     /**
      * Past {@link #SCANNED} names, positions by hash (position + 1, open addressing), built on the
@@ -48,6 +62,56 @@ final class NameCounts {
         return counts[i];
     }
 
+    /** The time of the newest event of the name at {@code i}, or {@link #UNKNOWN}. */
+    long newest(int i) {
+        return newest[i];
+    }
+
+    /**
+     * The time of the newest event of {@code name}, {@link Long#MIN_VALUE} when the history holds
+     * none, or {@link #UNKNOWN}.
+     */
+    long newest(String name) {
+        int i = indexOf(name);
+        return i < 0 ? Long.MIN_VALUE : newest[i];
+    }
+
+    /** Sets a decoded name's newest time. */
+    void newest(int i, long time) {
+        if (newest[i] == UNKNOWN) {
+            unknown--;
+        }
+        newest[i] = time;
+        if (time == UNKNOWN) {
+            unknown++;
+        }
+    }
+
+    /**
+     * Learns the newest times not known from {@code visible}, the history's visible events; a name
+     * without one there has none visible, which is what its time is read for ({@link
+     * Long#MIN_VALUE}).
+     */
+    void learnNewest(List<Event> visible) {
+        if (unknown == 0) {
+            return;
+        }
+        long[] learnt = new long[size];
+        Arrays.fill(learnt, Long.MIN_VALUE);
+        for (Event e : visible) {
+            int i = indexOf(e.name());
+            if (i >= 0) {
+                learnt[i] = Math.max(learnt[i], e.time());
+            }
+        }
+        for (int i = 0; i < size; i++) {
+            if (newest[i] == UNKNOWN) {
+                newest[i] = learnt[i];
+            }
+        }
+        unknown = 0;
+    }
+
     /** Whether the name at {@code i} has an event in the user's current visit. */
     boolean marked(int i) {
         return marked[i];
@@ -70,12 +134,15 @@ final class NameCounts {
         return indexOf(name) >= 0;
     }
 
-    /** One more event of {@code name}; {@code mark}: one of the current visit. */
-    void add(String name, boolean mark) {
+    /** One more event of {@code name}, at {@code time}; {@code mark}: one of the current visit. */
+    void add(String name, boolean mark, long time) {
         int i = indexOf(name);
         if (i >= 0) {
             counts[i]++;
             marked[i] |= mark;
+            if (newest[i] != UNKNOWN) {
+                newest[i] = Math.max(newest[i], time);
+            }
             return;
         }
         // A new name (a user meets a few dozen over time): inserted at its sorted place.
@@ -90,10 +157,12 @@ final class NameCounts {
         System.arraycopy(hashes, at, hashes, at + 1, size - at);
         System.arraycopy(counts, at, counts, at + 1, size - at);
         System.arraycopy(marked, at, marked, at + 1, size - at);
+        System.arraycopy(newest, at, newest, at + 1, size - at);
         names[at] = name;
         hashes[at] = name.hashCode();
         counts[at] = 1;
         marked[at] = mark;
+        newest[at] = time;
         size++;
         if (slots != null && size * 2 <= slots.length) {
             // The positions from the new one on moved up one: the index follows, no rehashing.
@@ -116,18 +185,25 @@ final class NameCounts {
         }
         if (--counts[i] == 0) {
             // The names after it move down a place: they stay in order.
+            if (newest[i] == UNKNOWN) {
+                unknown--;
+            }
             size--;
             System.arraycopy(names, i + 1, names, i, size - i);
             System.arraycopy(hashes, i + 1, hashes, i, size - i);
             System.arraycopy(counts, i + 1, counts, i, size - i);
             System.arraycopy(marked, i + 1, marked, i, size - i);
+            System.arraycopy(newest, i + 1, newest, i, size - i);
             names[size] = null;
             marked[size] = false;
             slots = null;
         }
     }
 
-    /** Sets the count and mark of a name not held yet, after those held (a decoded profile). */
+    /**
+     * Sets the count and mark of a name not held yet, after those held (a decoded profile); its
+     * newest time {@link #UNKNOWN} until set.
+     */
     void put(String name, int count, boolean mark) {
         if (size == names.length) {
             grow();
@@ -136,6 +212,8 @@ final class NameCounts {
         hashes[size] = name.hashCode();
         counts[size] = count;
         marked[size] = mark;
+        newest[size] = UNKNOWN;
+        unknown++;
         size++;
         slots = null;
     }
@@ -146,6 +224,7 @@ final class NameCounts {
         hashes = Arrays.copyOf(hashes, n);
         counts = Arrays.copyOf(counts, n);
         marked = Arrays.copyOf(marked, n);
+        newest = Arrays.copyOf(newest, n);
     }
 
     private int indexOf(String name) {

@@ -60,7 +60,7 @@ final class PreviousProfileFormats {
         UserProfile p = new UserProfile();
         ProfileCodec.readClock(p, in, relative);
         long base = ProfileCodec.base(p);
-        ProfileCodec.readWholeNames(p, in, legacy);
+        NamesCodec.readWhole(p, in, legacy);
         int counters = Varints.readInt(in);
         for (int i = 0; i < counters; i++) {
             long id = in.readLong();

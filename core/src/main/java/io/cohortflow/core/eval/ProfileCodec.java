@@ -24,8 +24,9 @@ public final class ProfileCodec {
     public static final int VERSION = 13;
 
     /**
-     * Version 12 wrote no visit ({@link UserProfile#visit}) and no names marked as of it: a profile
-     * read from it has none, and the gates read its visit from the history once.
+     * Version 12 wrote no visit ({@link UserProfile#visit}), no names marked as of it and no newest
+     * time per name: a profile read from it has none, its gates read its visit from the history
+     * once, and its names' newest times are learnt at its next history read ({@link NameCounts}).
      */
     static final int UNMARKED = 12;
 
@@ -74,10 +75,12 @@ public final class ProfileCodec {
         out.writeByte(VERSION);
         long base = base(p);
         writeClock(p, out);
-        writeNames(p, out);
+        NamesCodec.write(p, out);
         InstantDictionary.Writer instants = counterInstants(p, base);
         int entriesFrom = instants.used();
         RowsCodec.addEntries(p.memberships, base, instants);
+        int namesFrom = instants.used();
+        NamesCodec.addTimes(p, base, instants);
         instants.write(out);
         Varints.writeInt(out, p.counters.size());
         long previous = -1; // store numbers ascend: each as its gap from the one before
@@ -89,6 +92,7 @@ public final class ProfileCodec {
         writeCounterTimes(instants, entriesFrom, out);
         RowsCodec.writeSection(p.memberships, out);
         RowsCodec.writeEntries(p.memberships, base, instants, entriesFrom, out);
+        writeUses(instants, namesFrom, instants.used(), out);
         instants.clear();
         RowsCodec.writeRechecks(p.rechecks, base, out);
         PreviousProfileFormats.writeUnnumbered(p, out);
@@ -112,9 +116,15 @@ public final class ProfileCodec {
     /** The counter entries' instants (the first {@code uses} of the written dictionary), packed. */
     static void writeCounterTimes(InstantDictionary.Writer instants, int uses, DataOutput out)
             throws IOException {
+        writeUses(instants, 0, uses, out);
+    }
+
+    /** The instants of uses {@code from} to {@code to} of the written dictionary, packed. */
+    static void writeUses(InstantDictionary.Writer instants, int from, int to, DataOutput out)
+            throws IOException {
         InstantDictionary.Bits times =
                 new InstantDictionary.Bits(InstantDictionary.width(instants.distinct()));
-        for (int use = 0; use < uses; use++) {
+        for (int use = from; use < to; use++) {
             times.write(out, instants.rankOf(use));
         }
         times.finish(out);
@@ -131,7 +141,7 @@ public final class ProfileCodec {
         UserProfile p = new UserProfile();
         readClock(p, in, true);
         long base = base(p);
-        readNames(p, in, version == VERSION);
+        boolean[] timed = NamesCodec.read(p, in, version == VERSION);
         long[] instants = InstantDictionary.read(in, MAX_INSTANTS);
         int counters = Varints.readInt(in);
         if (counters < 0) {
@@ -166,6 +176,9 @@ public final class ProfileCodec {
             p.counters.put(ids[i], new CounterState(e.times, e.values, e.keys, e.size));
         }
         RowsCodec.readSection(p, in, base, RowsCodec.Format.SHARED, instants);
+        if (timed != null) {
+            NamesCodec.readTimes(p, in, base, instants, timed);
+        }
         RowsCodec.readRechecks(p.rechecks, in, base);
         PreviousProfileFormats.readUnnumbered(p, in, false);
         p.countersVersion = Varints.readInt(in);
@@ -213,81 +226,6 @@ public final class ProfileCodec {
         p.historyOldest = instant(in, base, relative);
         p.insertions = Varints.readUnsigned(in);
         p.scheduledWakeUp = instant(in, base, relative);
-    }
-
-    /**
-     * The per-name event counts (version 10 on): each name as the length of the prefix it shares
-     * with the name before and the rest, then its count. Names are held sorted ({@link
-     * NameCounts}), so {@code page.scroll} after {@code page.view} costs its last six characters.
-     * Version 13 on: the count doubled, plus one for a name marked as of the visit, and the visit
-     * after the names (a 0, or a 1 and its key).
-     */
-    static void writeNames(UserProfile p, DataOutput out) throws IOException {
-        Varints.writeInt(out, p.names.size());
-        String previous = "";
-        for (int i = 0; i < p.names.size(); i++) {
-            String name = p.names.name(i);
-            int shared = sharedPrefix(previous, name);
-            Varints.writeInt(out, shared);
-            Varints.writeString(out, name, shared);
-            Varints.writeInt(out, p.names.count(i) << 1 | (p.names.marked(i) ? 1 : 0));
-            previous = name;
-        }
-        if (p.visit == null) {
-            out.writeByte(0);
-        } else {
-            out.writeByte(1);
-            Varints.writeString(out, p.visit);
-        }
-    }
-
-    /** The characters {@code b} shares with the start of {@code a}, never half a surrogate pair. */
-    static int sharedPrefix(String a, String b) {
-        int n = Math.min(a.length(), b.length());
-        int i = 0;
-        while (i < n && a.charAt(i) == b.charAt(i)) {
-            i++;
-        }
-        if (i > 0 && Character.isHighSurrogate(b.charAt(i - 1))) {
-            i--;
-        }
-        return i;
-    }
-
-    private static void readNames(UserProfile p, DataInput in, boolean marked) throws IOException {
-        int names = Varints.readInt(in);
-        String previous = "";
-        for (int i = 0; i < names; i++) {
-            int shared = Varints.readInt(in);
-            if (shared < 0 || shared > previous.length()) {
-                throw new IOException(
-                        "a name sharing " + shared + " characters with \"" + previous + "\"");
-            }
-            String rest = Varints.readString(in);
-            String name = shared == 0 ? rest : previous.substring(0, shared) + rest;
-            int count = Varints.readInt(in);
-            if (marked) {
-                p.names.put(name, count >>> 1, (count & 1) != 0);
-            } else {
-                p.names.put(name, count, false);
-            }
-            previous = name;
-        }
-        if (marked) {
-            int visit = in.readUnsignedByte();
-            if (visit > 1) {
-                throw new IOException("a visit flag of " + visit);
-            }
-            p.visit = visit == 1 ? Varints.readString(in) : null;
-        }
-    }
-
-    /** The per-name event counts as versions 1 to 9 wrote them: each name whole. */
-    static void readWholeNames(UserProfile p, DataInput in, boolean legacy) throws IOException {
-        int names = Varints.readInt(in);
-        for (int i = 0; i < names; i++) {
-            p.names.put(string(in, legacy), Varints.readInt(in), false);
-        }
     }
 
     /**

@@ -57,7 +57,7 @@ public record ProfileSizes(
     private static int namesBytes(UserProfile p) {
         ByteArrayDataOutput out = new ByteArrayDataOutput(256);
         try {
-            ProfileCodec.writeNames(p, out);
+            NamesCodec.write(p, out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -90,7 +90,8 @@ final class SegmentCompiler {
                     null,
                     false,
                     List.of(),
-                    0);
+                    0,
+                    null);
         } catch (NotIncremental e) {
             return new CompiledSegment(
                     id,
@@ -106,7 +107,8 @@ final class SegmentCompiler {
                     AppendRules.completingNames(resolved.container()),
                     AppendRules.visitLocal(resolved.container()),
                     RequiredNames.of(resolved.container()),
-                    AppendRules.visitMinHits(resolved.container()));
+                    AppendRules.visitMinHits(resolved.container()),
+                    PairSequence.of(resolved.container()));
         }
     }
 

@@ -263,17 +263,23 @@ final class PreviousProfileCodec {
     }
 
     /**
-     * Version 12: the current encoding but for the visit and the names marked as of it (see {@link
-     * UserProfile#visit}): each name's count as it is, and no visit after the names.
+     * Version 12: the current encoding but for the visit, the names marked as of it (see {@link
+     * UserProfile#visit}) and their newest times: each name's count as it is, no visit after the
+     * names, no instants of theirs.
      */
     static byte[] writeVersion12(UserProfile p) throws IOException {
+        // The current encoding of the profile with no newest times known has no instants of them.
+        p = ProfileCodec.fromBytes(ProfileCodec.toBytes(p));
+        for (int i = 0; i < p.names.size(); i++) {
+            p.names.newest(i, NameCounts.UNKNOWN);
+        }
         byte[] current = ProfileCodec.toBytes(p);
         io.cohortflow.core.state.ByteArrayDataOutput clock =
                 new io.cohortflow.core.state.ByteArrayDataOutput();
         ProfileCodec.writeClock(p, clock);
         io.cohortflow.core.state.ByteArrayDataOutput names =
                 new io.cohortflow.core.state.ByteArrayDataOutput();
-        ProfileCodec.writeNames(p, names);
+        NamesCodec.write(p, names);
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(b);
         out.writeByte(ProfileCodec.UNMARKED);
@@ -290,7 +296,7 @@ final class PreviousProfileCodec {
         String previous = "";
         for (int i = 0; i < p.names.size(); i++) {
             String name = p.names.name(i);
-            int shared = ProfileCodec.sharedPrefix(previous, name);
+            int shared = NamesCodec.sharedPrefix(previous, name);
             Varints.writeInt(out, shared);
             Varints.writeString(out, name, shared);
             Varints.writeInt(out, p.names.count(i));
