@@ -5,6 +5,7 @@ import io.cohortflow.core.event.Event;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -62,7 +63,9 @@ final class HistorySegments {
                 } else {
                     stats.historyReads++;
                     view = visible(p, h);
-                    p.names.learnNewest(view); // a profile stored before they were kept
+                    // The newest time per name of a profile stored before they were kept
+                    // (see NameCounts), learnt here, where the history is read anyway.
+                    p.names.learnNewest(view);
                 }
             }
             return view;
@@ -71,7 +74,7 @@ final class HistorySegments {
         /** The visible events of the event's visit, oldest first. */
         private List<Event> visit() {
             if (visit == null) {
-                visit = ofVisit(view(), java.util.Objects.requireNonNull(visitKey));
+                visit = ofVisit(view(), Objects.requireNonNull(visitKey));
             }
             return visit;
         }
@@ -119,6 +122,14 @@ final class HistorySegments {
     }
 
     private boolean visibleAt(UserProfile p, long time, long now) {
+        return visibleAt(p, time, now, horizon);
+    }
+
+    /**
+     * Whether a stored event at {@code time} is visible at {@code now}: after the floor, inside the
+     * horizon.
+     */
+    static boolean visibleAt(UserProfile p, long time, long now, long horizon) {
         return time > p.floor && now < time + horizon;
     }
 
@@ -151,13 +162,9 @@ final class HistorySegments {
         // those the profile marks; the history is read for them only when the event's visit is
         // another than the one marked (see NameCounts).
         scope.visitKey = Metrics.visitKey(e);
-        if (!scope.visitKey.equals(p.visit)) {
+        if (!p.inMarkedVisit(e)) {
             stats.visitsMarked++;
-            p.names.clearMarks();
-            for (Event x : scope.visit()) {
-                p.names.mark(x.name());
-            }
-            p.visit = scope.visitKey;
+            p.markVisit(scope.visitKey, scope.visit());
         }
         for (int i = 0; i < p.names.size(); i++) {
             if (!p.names.marked(i)) {
@@ -227,14 +234,9 @@ final class HistorySegments {
             Boolean completes = s.pair().completes(p, scope.stored, horizon);
             if (completes != null) {
                 stats.pairAnswers++;
-                // A match lasts until its first step leaves the horizon: no earlier than the
-                // oldest visible event does. A non-member stays one until an event.
-                storeRecheck(
-                        p,
-                        s,
-                        completes
-                                ? Math.max(p.historyOldest, p.floor + 1) + horizon
-                                : Long.MAX_VALUE);
+                // A match lasts until its first step leaves the horizon, the newest first step
+                // the last to; a non-member stays one until an event.
+                storeRecheck(p, s, completes ? s.pair().newestFirst(p) + horizon : Long.MAX_VALUE);
                 return completes;
             }
         }

@@ -211,7 +211,7 @@ final class InstantDictionary {
             int index = (int) (buffer & ((1L << width) - 1));
             buffer >>>= width;
             buffered -= width;
-            if (index >= count) {
+            if (index < 0 || index >= count) { // negative: 32 bits read past the int's sign
                 throw new IOException("instant " + index + " of " + count);
             }
             return index;

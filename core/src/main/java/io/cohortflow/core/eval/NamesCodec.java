@@ -4,6 +4,7 @@ import io.cohortflow.core.state.Varints;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
+import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -72,10 +73,10 @@ final class NamesCodec {
     private static final int NO_TIME = 2;
 
     /**
-     * Reads what {@link #write} wrote; {@code marked}: version 13 on. Returns, for version 13 on,
-     * which names' newest times are instants of the dictionary, read after it.
+     * Reads what {@link #write} wrote; {@code current}: version 13 on (else 10 to 12). Returns, for
+     * version 13 on, which names' newest times are instants of the dictionary, read after it.
      */
-    static boolean @Nullable [] read(UserProfile p, DataInput in, boolean marked)
+    static boolean @Nullable [] read(UserProfile p, DataInput in, boolean current)
             throws IOException {
         int names = Varints.readInt(in);
         boolean[] timed = new boolean[Math.min(Math.max(names, 0), 1 << 16)];
@@ -89,14 +90,14 @@ final class NamesCodec {
             String rest = Varints.readString(in);
             String name = shared == 0 ? rest : previous.substring(0, shared) + rest;
             int count = Varints.readInt(in);
-            if (marked) {
+            if (current) {
                 p.names.put(name, count >>> 3, (count & 4) != 0);
                 int kind = count & 3;
                 if (kind == NO_TIME) {
                     p.names.newest(i, Long.MIN_VALUE);
                 } else if (kind == TIMED) {
                     if (i >= timed.length) {
-                        timed = java.util.Arrays.copyOf(timed, i * 2);
+                        timed = Arrays.copyOf(timed, i * 2);
                     }
                     timed[i] = true;
                 } else if (kind != UNKNOWN_TIME) {
@@ -107,7 +108,7 @@ final class NamesCodec {
             }
             previous = name;
         }
-        if (!marked) {
+        if (!current) {
             return null;
         }
         int visit = in.readUnsignedByte();
@@ -115,7 +116,7 @@ final class NamesCodec {
             throw new IOException("a visit flag of " + visit);
         }
         p.visit = visit == 1 ? Varints.readString(in) : null;
-        return java.util.Arrays.copyOf(timed, p.names.size());
+        return Arrays.copyOf(timed, p.names.size());
     }
 
     /** The per-name event counts as versions 1 to 9 wrote them: each name whole. */

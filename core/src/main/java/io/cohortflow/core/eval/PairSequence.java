@@ -116,18 +116,29 @@ record PairSequence(
         if (!second.contains(e.name())) {
             return false; // a first step, or an event of neither: the last step of no match
         }
+        long newest = newestFirst(p);
+        if (newest == NameCounts.UNKNOWN) {
+            return null;
+        }
+        if (newest == Long.MIN_VALUE || !HistorySegments.visibleAt(p, newest, p.now, horizon)) {
+            return false; // every first-step event is older still
+        }
+        return within == null || SequenceGaps.within(within, newest, e.time());
+    }
+
+    /**
+     * The time of the user's newest first-step event: {@link Long#MIN_VALUE} for none, {@link
+     * NameCounts#UNKNOWN} when a name's is not known.
+     */
+    long newestFirst(UserProfile p) {
         long newest = Long.MIN_VALUE;
         for (String n : first) {
             long t = p.names.newest(n);
             if (t == NameCounts.UNKNOWN) {
-                return null;
+                return NameCounts.UNKNOWN;
             }
             newest = Math.max(newest, t);
         }
-        // Visible as HistorySegments#visible has it: after the floor, inside the horizon.
-        if (newest == Long.MIN_VALUE || newest <= p.floor || p.now >= newest + horizon) {
-            return false; // every first-step event is older still
-        }
-        return within == null || e.time() <= within.unit().plus(newest, within.count());
+        return newest;
     }
 }

@@ -99,8 +99,10 @@ final class SequenceGaps {
             if (r instanceof SeqItem.TimeRestriction t) {
                 long from = hits.get(prevEnd).time();
                 long to = hits.get(nextStart).time();
-                long bound = t.unit().plus(from, t.count());
-                boolean ok = t.limit() == SeqItem.Limit.WITHIN ? to <= bound : to >= bound;
+                boolean ok =
+                        t.limit() == SeqItem.Limit.WITHIN
+                                ? within(t, from, to)
+                                : to >= t.unit().plus(from, t.count());
                 if (!ok) {
                     return false;
                 }
@@ -123,6 +125,11 @@ final class SequenceGaps {
             }
         }
         return true;
+    }
+
+    /** Whether {@code to} is within {@code t}'s limit of {@code from}: at most its length after. */
+    static boolean within(SeqItem.TimeRestriction t, long from, long to) {
+        return to <= t.unit().plus(from, t.count());
     }
 
     private long changes(String path, int from, int to) {

@@ -1,5 +1,7 @@
 package io.cohortflow.core.eval;
 
+import io.cohortflow.core.event.Event;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -29,6 +31,20 @@ public final class UserProfile {
      * Null while none is marked (a new profile, one stored before marks).
      */
     @Nullable String visit;
+
+    /** Whether {@code e} belongs to the visit whose names are marked. */
+    boolean inMarkedVisit(Event e) {
+        return Metrics.visitKey(e).equals(visit);
+    }
+
+    /** Marks the names of {@code events}, those of visit {@code key}, as the current visit's. */
+    void markVisit(String key, List<Event> events) {
+        names.clearMarks();
+        for (Event x : events) {
+            names.mark(x.name());
+        }
+        visit = key;
+    }
 
     long lastEventTime = Long.MIN_VALUE;
 
