@@ -436,6 +436,46 @@ class WholeStackEndToEndTest {
     }
 
     @Test
+    void a_sequence_of_two_named_events_takes_in_those_who_did_them_in_time() throws Exception {
+        String id =
+                createSegment(
+                        "Viewed then bought within an hour",
+                        "{\"func\":\"sequence\",\"stream\":["
+                                + "{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\","
+                                + "\"name\":\"metrics/View\"}},"
+                                + "{\"func\":\"time-restriction\",\"limit\":\"within\","
+                                + "\"count\":1,\"unit\":\"hour\"},"
+                                + "{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\","
+                                + "\"name\":\"metrics/Buy\"}}]}",
+                        "{}");
+        awaitApplied(id);
+        Instant now = Instant.now();
+        // One request per event, so the job answers the Buy from the state the View left.
+        String inTime = UUID.randomUUID().toString();
+        String late = UUID.randomUUID().toString();
+        for (String[] step :
+                new String[][] {
+                    {inTime, "View", "PT20M"},
+                    {inTime, "Buy", "PT10M"},
+                    {late, "View", "PT3H"},
+                    {late, "Buy", "PT10M"}
+                }) {
+            String event =
+                    "{\"name\":\""
+                            + step[1]
+                            + "\",\"time\":\""
+                            + now.minus(Duration.parse(step[2]))
+                            + "\",\"properties\":{}}";
+            ok(segment("admin-key", "", userBody(step[0], event)));
+        }
+        assertThat(cohorts(ok(segment("admin-key", "", "{\"user_id\":\"" + inTime + "\"}"))))
+                .contains(id);
+        assertThat(cohorts(ok(segment("admin-key", "", "{\"user_id\":\"" + late + "\"}"))))
+                .as("bought three hours after viewing")
+                .doesNotContain(id);
+    }
+
+    @Test
     void a_user_id_in_capitals_is_the_same_user_as_in_lower_case() throws Exception {
         String user = UUID.randomUUID().toString();
         JsonNode upper =
