@@ -16,6 +16,7 @@ public final class EngineStats {
     long visitEvaluations;
     long historyReads;
     long visitsMarked;
+    long visitsFromRun;
     long pairAnswers;
     long catchUpsByCandidates;
 
@@ -70,6 +71,14 @@ public final class EngineStats {
     }
 
     /**
+     * Visits the visit containers read from the newest events the history holds in memory, known to
+     * be the whole visit (see {@code UserProfile#visitRun}), rather than from the history.
+     */
+    public long visitsFromRun() {
+        return visitsFromRun;
+    }
+
+    /**
      * Sequences of two named steps answered for an appended event from the user's newest event
      * times, without reading the history (see {@code PairSequence}).
      */
@@ -100,6 +109,7 @@ public final class EngineStats {
         visitEvaluations = 0;
         historyReads = 0;
         visitsMarked = 0;
+        visitsFromRun = 0;
         pairAnswers = 0;
         catchUpsByCandidates = 0;
     }

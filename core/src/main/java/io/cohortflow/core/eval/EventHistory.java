@@ -2,6 +2,7 @@ package io.cohortflow.core.eval;
 
 import io.cohortflow.core.event.Event;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A user's stored events in time order (ties in arrival order). The engine decides what is kept;
@@ -12,6 +13,15 @@ public interface EventHistory {
 
     /** The events, oldest first. May read the whole store: only the engine's slow paths call it. */
     List<Event> events();
+
+    /**
+     * The {@code n} newest of the events the store holds without reading (a store's newest
+     * arrivals, in memory), oldest first; null when it holds fewer. Events that arrived late may be
+     * among them while newer ones are not: the caller checks that these are the ones it wants.
+     */
+    default @Nullable List<Event> inMemory(int n) {
+        return null;
+    }
 
     /**
      * Adds an event at its place in time order, after events of the same time. {@code sequence}

@@ -74,9 +74,37 @@ final class HistorySegments {
         /** The visible events of the event's visit, oldest first. */
         private List<Event> visit() {
             if (visit == null) {
+                visit = fromRun();
+            }
+            if (visit == null) {
                 visit = ofVisit(view(), Objects.requireNonNull(visitKey));
             }
             return visit;
+        }
+
+        /**
+         * The marked visit's events as the newest ones the history holds in memory, when the
+         * profile knows how many they are ({@link UserProfile#visitRun}) and the store holds them
+         * all; else null. Each is checked to be of the visit and visible: as the visit has exactly
+         * that many visible events, those found are all of them.
+         */
+        private @Nullable List<Event> fromRun() {
+            if (p.visitRun <= 0 || !Objects.requireNonNull(visitKey).equals(p.visit)) {
+                return null;
+            }
+            List<Event> newest = h.inMemory(p.visitRun);
+            if (newest == null) {
+                return null;
+            }
+            int hash = visitKey.hashCode();
+            for (Event x : newest) {
+                String key = Metrics.visitKey(x);
+                if (key.hashCode() != hash || !key.equals(visitKey) || !visible(p, x)) {
+                    return null;
+                }
+            }
+            stats.visitsFromRun++;
+            return newest;
         }
 
         private ReferenceEvaluator ref() {
@@ -164,7 +192,8 @@ final class HistorySegments {
         scope.visitKey = Metrics.visitKey(e);
         if (!p.inMarkedVisit(e)) {
             stats.visitsMarked++;
-            p.markVisit(scope.visitKey, scope.visit());
+            List<Event> visit = scope.visit();
+            p.markVisit(scope.visitKey, visit, isTail(visit, scope.view()));
         }
         for (int i = 0; i < p.names.size(); i++) {
             if (!p.names.marked(i)) {
@@ -255,10 +284,19 @@ final class HistorySegments {
                 stats.visitEvaluations++;
                 holds = scope.ref().holds(s.definition().container(), visit);
             }
-            // The recheck from every event the segment reads: events its visit gate skipped
-            // were never counted in (their expiry matters once their visit holds the names it
-            // needs). A scan for the oldest visible, not an evaluation.
-            storeRecheck(p, s, recheckOf(p, s, scope.view(), s.relevantNames()));
+            long next;
+            if (s.appendMonotone()) {
+                // Events leaving only take hits away from a visit: no visit starts to satisfy the
+                // container, so a non-member stays one until an event, and a member through this
+                // visit (no other satisfied it) stays one until one of its events leaves.
+                next = holds ? recheckOf(p, s, visit, null) : Long.MAX_VALUE;
+            } else {
+                // The recheck from every event the segment reads: events its visit gate skipped
+                // were never counted in (their expiry matters once their visit holds the names it
+                // needs). A scan for the oldest visible, not an evaluation.
+                next = recheckOf(p, s, scope.view(), s.relevantNames());
+            }
+            storeRecheck(p, s, next);
             return holds;
         } else {
             stats.historyEvaluations++;
@@ -359,6 +397,20 @@ final class HistorySegments {
             }
         }
         return out;
+    }
+
+    /** Whether {@code tail} is the end of {@code events}, the same instances in the same order. */
+    private static boolean isTail(List<Event> tail, List<Event> events) {
+        int from = events.size() - tail.size();
+        if (from < 0) {
+            return false;
+        }
+        for (int i = 0; i < tail.size(); i++) {
+            if (tail.get(i) != events.get(from + i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static List<Event> ofVisit(List<Event> events, String visit) {

@@ -4,6 +4,7 @@ import io.cohortflow.core.event.Event;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /** An in-memory {@link EventHistory}, for the synchronous preview, tests and benchmarks. */
 public final class ListHistory implements EventHistory {
@@ -12,6 +13,13 @@ public final class ListHistory implements EventHistory {
     @Override
     public List<Event> events() {
         return Collections.unmodifiableList(events);
+    }
+
+    @Override
+    public @Nullable List<Event> inMemory(int n) {
+        return n > events.size()
+                ? null
+                : Collections.unmodifiableList(events.subList(events.size() - n, events.size()));
     }
 
     @Override

@@ -23,7 +23,8 @@ final class NamesCodec {
      * Version 13 on: the count times 8, plus 4 for a name marked as of the visit, plus what its
      * newest time is ({@link #timeKind}: an instant of the profile's dictionary, its index written
      * after the memberships'; not known; none visible), and the visit after the names (a 0, or a 1
-     * and its key).
+     * and its key). Version 14 on: a 2 and the visit's key and run ({@link UserProfile#visitRun})
+     * for a visit whose run is known.
      */
     static void write(UserProfile p, DataOutput out) throws IOException {
         Varints.writeInt(out, p.names.size());
@@ -41,10 +42,14 @@ final class NamesCodec {
             previous = name;
         }
         if (p.visit == null) {
-            out.writeByte(0);
-        } else {
-            out.writeByte(1);
+            out.writeByte(NO_VISIT);
+        } else if (p.visitRun < 0) {
+            out.writeByte(VISIT);
             Varints.writeString(out, p.visit);
+        } else {
+            out.writeByte(VISIT_RUN);
+            Varints.writeString(out, p.visit);
+            Varints.writeInt(out, p.visitRun);
         }
     }
 
@@ -68,16 +73,20 @@ final class NamesCodec {
                 : newest == Long.MIN_VALUE ? NO_TIME : TIMED;
     }
 
+    private static final int NO_VISIT = 0;
+    private static final int VISIT = 1;
+    private static final int VISIT_RUN = 2;
+
     private static final int TIMED = 0;
     private static final int UNKNOWN_TIME = 1;
     private static final int NO_TIME = 2;
 
     /**
-     * Reads what {@link #write} wrote; {@code current}: version 13 on (else 10 to 12). Returns, for
-     * version 13 on, which names' newest times are instants of the dictionary, read after it.
+     * Reads what {@link #write} wrote in {@code version} (10 on). Returns, for version 13 on, which
+     * names' newest times are instants of the dictionary, read after it.
      */
-    static boolean @Nullable [] read(UserProfile p, DataInput in, boolean current)
-            throws IOException {
+    static boolean @Nullable [] read(UserProfile p, DataInput in, int version) throws IOException {
+        boolean current = version > ProfileCodec.UNMARKED;
         int names = Varints.readInt(in);
         boolean[] timed = new boolean[Math.min(Math.max(names, 0), 1 << 16)];
         String previous = "";
@@ -112,10 +121,16 @@ final class NamesCodec {
             return null;
         }
         int visit = in.readUnsignedByte();
-        if (visit > 1) {
+        if (visit > (version > ProfileCodec.RUNLESS ? VISIT_RUN : VISIT)) {
             throw new IOException("a visit flag of " + visit);
         }
-        p.visit = visit == 1 ? Varints.readString(in) : null;
+        p.visit = visit == NO_VISIT ? null : Varints.readString(in);
+        if (visit == VISIT_RUN) {
+            p.visitRun = Varints.readInt(in);
+            if (p.visitRun < 0) {
+                throw new IOException("a visit's run of " + p.visitRun + " events");
+            }
+        }
         return Arrays.copyOf(timed, p.names.size());
     }
 

@@ -13,6 +13,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The open chunk of a user's history ({@link ProfileHistory}): the newest events, in time order,
@@ -92,6 +93,18 @@ final class OpenChunk {
     List<Event> events() {
         List<Event> out = new ArrayList<>(size);
         for (int i = 0; i < size; i++) {
+            out.add(get(i));
+        }
+        return out;
+    }
+
+    /** Its {@code n} newest events, decoded, oldest first; null when it holds fewer. */
+    @Nullable List<Event> newest(int n) {
+        if (n > size) {
+            return null;
+        }
+        List<Event> out = new ArrayList<>(n);
+        for (int i = size - n; i < size; i++) {
             out.add(get(i));
         }
         return out;

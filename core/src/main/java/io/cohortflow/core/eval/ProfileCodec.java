@@ -21,7 +21,13 @@ import java.util.List;
  */
 public final class ProfileCodec {
     /** The encoding version this build writes (the first byte of every profile). */
-    public static final int VERSION = 13;
+    public static final int VERSION = 14;
+
+    /**
+     * Version 13 wrote no run of the marked visit ({@link UserProfile#visitRun}): a profile read
+     * from it has none known, and learns it when its next visit is marked.
+     */
+    static final int RUNLESS = 13;
 
     /**
      * Version 12 wrote no visit ({@link UserProfile#visit}), no names marked as of it and no newest
@@ -133,6 +139,7 @@ public final class ProfileCodec {
     public static UserProfile read(DataInput in) throws IOException {
         int version = in.readUnsignedByte();
         if (version != VERSION
+                && version != RUNLESS
                 && version != UNMARKED
                 && version != EVENTS_UNSIZED
                 && version != HASHED_STORES) {
@@ -141,7 +148,7 @@ public final class ProfileCodec {
         UserProfile p = new UserProfile();
         readClock(p, in, true);
         long base = base(p);
-        boolean[] timed = NamesCodec.read(p, in, version == VERSION);
+        boolean[] timed = NamesCodec.read(p, in, version);
         long[] instants = InstantDictionary.read(in, MAX_INSTANTS);
         int counters = Varints.readInt(in);
         if (counters < 0) {

@@ -5,6 +5,7 @@ import io.cohortflow.core.state.CorruptStateException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A user's history in chunks: the newest events, by arrival, in the user's profile (the open
@@ -89,6 +90,12 @@ public final class ProfileHistory implements EventHistory {
         all.addAll(p.inlineHistory.events());
         all.sort(BY_TIME); // stable: ties stay in arrival order
         return all;
+    }
+
+    /** The open chunk's newest events: the user's latest arrivals, in their profile. */
+    @Override
+    public @Nullable List<Event> inMemory(int n) {
+        return perEvent() ? perEvent.inMemory(n) : p.inlineHistory.newest(n);
     }
 
     @Override

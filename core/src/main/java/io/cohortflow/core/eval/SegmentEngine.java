@@ -99,7 +99,7 @@ public final class SegmentEngine {
         h.insert(e, p.insertions++);
         p.historySize++;
         p.historyOldest = Math.min(p.historyOldest, e.time());
-        p.names.add(e.name(), p.inMarkedVisit(e), e.time());
+        p.counted(e, appended);
         p.lastEventTime = Math.max(p.lastEventTime, e.time());
         boolean floorMoved = false;
         Set<CompiledSegment> due = new DueSet();

@@ -37,13 +37,37 @@ public final class UserProfile {
         return Metrics.visitKey(e).equals(visit);
     }
 
-    /** Marks the names of {@code events}, those of visit {@code key}, as the current visit's. */
-    void markVisit(String key, List<Event> events) {
+    /**
+     * How many of the newest visible events are the marked visit's, which are then all of its
+     * visible events; -1 when not known. Kept while the visit's events are appended one after the
+     * other (another visit's event or a late one ends it), so that the visit containers read the
+     * visit from the newest events a store holds in memory rather than from the whole history.
+     * Events leave the history oldest first: with fewer visible than this, the visit lost some, and
+     * its events are read from the history again.
+     */
+    int visitRun = -1;
+
+    /**
+     * Marks the names of {@code events}, those of visit {@code key}, as the current visit's; {@code
+     * run}: whether they are the newest visible events (see {@link #visitRun}).
+     */
+    void markVisit(String key, List<Event> events, boolean run) {
         names.clearMarks();
         for (Event x : events) {
             names.mark(x.name());
         }
         visit = key;
+        visitRun = run ? events.size() : -1;
+    }
+
+    /**
+     * Counts a stored event: its name, marked when it is of the marked visit, and the visit's run,
+     * which an {@code appended} event of the visit extends and any other event ends.
+     */
+    void counted(Event e, boolean appended) {
+        boolean inVisit = inMarkedVisit(e);
+        names.add(e.name(), inVisit, e.time());
+        visitRun = inVisit && appended && visitRun >= 0 ? visitRun + 1 : -1;
     }
 
     long lastEventTime = Long.MIN_VALUE;

@@ -67,7 +67,8 @@ public final class EngineCpuLoop {
                             + " collector's (pass %d); profile %d bytes/user; per event:"
                             + " %.0f bytes allocated,"
                             + " %.2f counters updated, %.2f formulas, %.2f history evaluations,"
-                            + " %.2f history skips, %.2f visit evaluations, %.2f history reads%n",
+                            + " %.2f history skips, %.2f visit evaluations (%.2f visits from"
+                            + " their run), %.2f history reads%n",
                     definitions,
                     mix,
                     users,
@@ -83,6 +84,7 @@ public final class EngineCpuLoop {
                     w.historyEvaluations() / events,
                     w.historySkips() / events,
                     w.visitEvaluations() / events,
+                    w.visitsFromRun() / events,
                     w.historyReads() / events);
             if (pass == passes - 1) {
                 System.out.printf(

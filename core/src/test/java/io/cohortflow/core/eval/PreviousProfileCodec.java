@@ -263,6 +263,19 @@ final class PreviousProfileCodec {
     }
 
     /**
+     * Version 13: the current encoding but for the run of the visit marked (see {@link
+     * UserProfile#visitRun}), which it did not write: a visit's key, when there is one, follows the
+     * flag 1.
+     */
+    static byte[] writeVersion13(UserProfile p) {
+        p = ProfileCodec.fromBytes(ProfileCodec.toBytes(p));
+        p.visitRun = -1;
+        byte[] b = ProfileCodec.toBytes(p);
+        b[0] = ProfileCodec.RUNLESS;
+        return b;
+    }
+
+    /**
      * Version 12: the current encoding but for the visit, the names marked as of it (see {@link
      * UserProfile#visit}) and their newest times: each name's count as it is, no visit after the
      * names, no instants of theirs.

@@ -5,6 +5,7 @@ import static io.cohortflow.core.Fixture.T0;
 import static io.cohortflow.core.Fixture.ev;
 import static io.cohortflow.core.Fixture.visitors;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cohortflow.core.Fixture;
 import java.util.List;
@@ -357,6 +358,29 @@ class ProfileCodecTest {
         f.profile.names.clearMarks();
         forgetNewest(f.profile);
         assertThat(ProfileCodec.toBytes(p)).isEqualTo(ProfileCodec.toBytes(f.profile));
+    }
+
+    @Test
+    void a_visits_run_survives_the_round_trip_and_version_13_is_read_without_one() {
+        Fixture f = chunkedPastOneChunk();
+        f.profile.visit = "x3";
+        f.profile.visitRun = 2;
+        UserProfile back = ProfileCodec.fromBytes(ProfileCodec.toBytes(f.profile));
+        assertThat(back.visit).isEqualTo("x3");
+        assertThat(back.visitRun).isEqualTo(2);
+        byte[] v13 = PreviousProfileCodec.writeVersion13(f.profile);
+        assertThat(v13[0]).isEqualTo((byte) 13);
+        UserProfile old = ProfileCodec.fromBytes(v13);
+        assertThat(old.visit).isEqualTo("x3");
+        assertThat(old.visitRun).as("learnt when its next visit is marked").isEqualTo(-1);
+        f.profile.visitRun = -1;
+        assertThat(ProfileCodec.toBytes(old)).isEqualTo(ProfileCodec.toBytes(f.profile));
+        // Version 13 wrote no run: one in its bytes is damage, not a run.
+        f.profile.visitRun = 2;
+        byte[] damaged = ProfileCodec.toBytes(f.profile);
+        damaged[0] = (byte) ProfileCodec.RUNLESS;
+        assertThatThrownBy(() -> ProfileCodec.fromBytes(damaged))
+                .hasMessageContaining("a visit flag of 2");
     }
 
     /** What a profile of a version before 13 is read without: its names' newest times. */

@@ -54,6 +54,20 @@ class ProfileHistoryTest {
     }
 
     @Test
+    void the_newest_events_held_in_memory_are_the_open_chunks() {
+        for (int i = 0; i < ProfileHistory.MAX_EVENTS + 2; i++) {
+            insert(ev("e" + i, T0 + i * MINUTE)); // the first eight sealed
+        }
+        int reads = chunks.reads;
+        assertThat(history().inMemory(2).stream().map(Event::name)).containsExactly("e8", "e9");
+        assertThat(history().inMemory(3)).as("e7 is sealed").isNull();
+        assertThat(chunks.reads).as("no chunk read").isEqualTo(reads);
+        insert(ev("late", T0)); // the newest arrival, not the newest in time
+        assertThat(history().inMemory(3).stream().map(Event::name))
+                .containsExactly("late", "e8", "e9");
+    }
+
+    @Test
     void a_full_chunk_is_sealed_and_late_events_and_ties_keep_their_order_across_chunks() {
         List<String> expected = new ArrayList<>();
         for (int i = 0; i < ProfileHistory.MAX_EVENTS; i++) {

@@ -77,6 +77,55 @@ class VisitContainersTest {
     }
 
     @Test
+    void a_visit_whose_events_came_one_after_another_is_read_from_the_newest_events() {
+        Fixture f = new Fixture();
+        f.define("ab", VISIT_WITH_A_AND_B);
+        long t = T0;
+        f.send(ev("X", t += MINUTE, "s0"), ev("A", t += MINUTE, "s1"));
+        assertThat(f.profile.visitRun).as("the visit marked is the newest events").isEqualTo(1);
+        EngineStats stats = f.engine.stats();
+        stats.reset();
+        f.profile = ProfileCodec.fromBytes(ProfileCodec.toBytes(f.profile));
+        f.send(ev("C", t += MINUTE, "s1"), ev("B", t += MINUTE, "s1"));
+        assertThat(f.member("ab")).isTrue();
+        assertThat(f.profile.visitRun).isEqualTo(3);
+        assertThat(stats.visitsFromRun()).isPositive();
+        assertThat(stats.historyReads()).as("neither the visit nor its recheck").isZero();
+        // A late event of the visit ends the run: the visit is read from the history again.
+        f.send(ev("D", t - MINUTE / 2, "s1"));
+        assertThat(f.profile.visitRun).isEqualTo(-1);
+        f.send(ev("E", t += MINUTE, "s1"));
+        assertThat(f.profile.visitRun).isEqualTo(-1);
+        // Another visit is marked with its run, which another visit's event ends.
+        f.send(ev("A", t += MINUTE, "s2"));
+        assertThat(f.profile.visitRun).isEqualTo(1);
+        f.send(ev("F", t += MINUTE, "s3"));
+        assertThat(f.profile.visitRun).as("no gate asks of F: s3 is not marked").isEqualTo(-1);
+    }
+
+    @Test
+    void a_run_that_does_not_hold_is_found_out_and_the_visit_read_from_the_history() {
+        Fixture f = new Fixture();
+        f.define(
+                "three",
+                visitors(
+                        "{\"func\":\"container\",\"context\":\"visits\",\"pred\":{\"func\":\"and\",\"preds\":["
+                                + exists("B")
+                                + ",{\"func\":\"ge\",\"val\":{\"func\":\"attr\",\"name\":\"metrics/occurrences\"},\"num\":3}]}}"));
+        long t = T0;
+        f.send(ev("X", t += MINUTE, "s0"), ev("B", t += MINUTE, "s1"));
+        // As if the profile were damaged: a run reaching past the visit, into s0's X.
+        f.profile.visitRun = 2;
+        EngineStats stats = f.engine.stats();
+        stats.reset();
+        f.send(ev("A", t += MINUTE, "s1")); // checked against evaluation from scratch
+        assertThat(f.member("three")).as("two events of s1, and X of s0").isFalse();
+        assertThat(stats.visitsFromRun()).isZero();
+        f.send(ev("C", t += MINUTE, "s1"));
+        assertThat(f.member("three")).isTrue();
+    }
+
+    @Test
     void a_visit_cut_by_the_history_cap_counts_only_the_events_left() {
         Fixture f = new Fixture(new EngineConfig(Duration.ofDays(30), 3, Duration.ofMinutes(5)));
         f.define(

@@ -15,9 +15,10 @@ import java.util.function.LongSupplier;
 /**
  * CPU time per event of one phase of {@link JobBench}, by part: the keyed task's threads (the job's
  * {@code Segmentation} task, the floor's {@code KeyedProcess}), RocksDB's background threads, the
- * JIT compilers and the whole process. Events per second move with the VM's neighbours (the floor
- * gave 187 000 to 256 000 events/s in runs minutes apart, 2026-12-06); a thread's CPU time per
- * event does much less, so it is the figure for telling a change of a few percent from noise.
+ * JIT compilers, the garbage collector and the whole process. Events per second move with the VM's
+ * neighbours (the floor gave 187 000 to 256 000 events/s in runs minutes apart, 2026-12-06); a
+ * thread's CPU time per event does much less, so it is the figure for telling a change of a few
+ * percent from noise.
  *
  * <p>A sampler reads every part's CPU time every 100 ms with the events generated so far; the
  * figure is taken between the first sample at a tenth of the events (the task's start, its
@@ -55,10 +56,11 @@ final class TaskCpu implements AutoCloseable {
         while (!Thread.currentThread().isInterrupted()) {
             try {
                 long n = generated.getAsLong();
-                long[] s = {n, taskNanos(), 0, 0, processNanos()};
+                long[] s = {n, taskNanos(), 0, 0, processNanos(), 0};
                 long[] proc = procNanos();
                 s[2] = proc[0];
                 s[3] = proc[1];
+                s[5] = proc[2];
                 synchronized (samples) {
                     samples.add(s);
                 }
@@ -97,10 +99,14 @@ final class TaskCpu implements AutoCloseable {
                 .getProcessCpuTime();
     }
 
-    /** RocksDB's background threads and the JIT compilers, from /proc (not Java threads). */
+    /**
+     * RocksDB's background threads, the JIT compilers and the garbage collector's threads, from
+     * /proc (none of them Java threads).
+     */
     private static long[] procNanos() throws IOException {
         long rocks = 0;
         long compilers = 0;
+        long collector = 0;
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
             for (Path task : tasks) {
                 String stat;
@@ -116,10 +122,12 @@ final class TaskCpu implements AutoCloseable {
                     rocks += nanos;
                 } else if (comm.matches("C[12] CompilerThre.*")) {
                     compilers += nanos;
+                } else if (comm.startsWith("GC Thread") || comm.startsWith("G1 ")) {
+                    collector += nanos; // G1's workers, marker, refinement and service threads
                 }
             }
         }
-        return new long[] {rocks, compilers};
+        return new long[] {rocks, compilers, collector};
     }
 
     @Override
@@ -153,10 +161,11 @@ final class TaskCpu implements AutoCloseable {
         double n = to[0] - from[0];
         return String.format(
                 "CPU per event: task %.1f µs (process %.1f µs, of which RocksDB's background"
-                        + " threads %.1f, JIT compilers %.1f)",
+                        + " threads %.1f, JIT compilers %.1f, garbage collector %.1f)",
                 (to[1] - from[1]) / 1e3 / n,
                 (to[4] - from[4]) / 1e3 / n,
                 (to[2] - from[2]) / 1e3 / n,
-                (to[3] - from[3]) / 1e3 / n);
+                (to[3] - from[3]) / 1e3 / n,
+                (to[5] - from[5]) / 1e3 / n);
     }
 }
