@@ -17,6 +17,7 @@ public final class EngineStats {
     long historyReads;
     long visitsMarked;
     long visitsFromRun;
+    long visitsStarted;
     long pairAnswers;
     long catchUpsByCandidates;
 
@@ -71,6 +72,14 @@ public final class EngineStats {
     }
 
     /**
+     * Events that started a visit of which the history holds no other event (see {@code
+     * VisitCounts}): marked as the current visit without reading the history.
+     */
+    public long visitsStarted() {
+        return visitsStarted;
+    }
+
+    /**
      * Visits the visit containers read from the newest events the history holds in memory, known to
      * be the whole visit (see {@code UserProfile#visitRun}), rather than from the history.
      */
@@ -110,6 +119,7 @@ public final class EngineStats {
         historyReads = 0;
         visitsMarked = 0;
         visitsFromRun = 0;
+        visitsStarted = 0;
         pairAnswers = 0;
         catchUpsByCandidates = 0;
     }

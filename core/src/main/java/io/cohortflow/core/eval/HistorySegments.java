@@ -62,7 +62,11 @@ final class HistorySegments {
                     view = visible(p, stored) ? List.of(stored) : List.of();
                 } else {
                     stats.historyReads++;
-                    view = visible(p, h);
+                    List<Event> stored = h.events();
+                    if (!p.visitCounts.known()) {
+                        p.visitCounts.recount(stored); // where the history is read anyway
+                    }
+                    view = visible(p, stored, p.now);
                     // The newest time per name of a profile stored before they were kept
                     // (see NameCounts), learnt here, where the history is read anyway.
                     p.names.learnNewest(view);
@@ -139,7 +143,11 @@ final class HistorySegments {
      * valid until the history next changes (an operation reads it after its last change).
      */
     List<Event> visible(UserProfile p, EventHistory h, long now) {
-        List<Event> all = h.events();
+        return visible(p, h.events(), now);
+    }
+
+    /** The visible suffix of {@code all}, the stored events in time order. */
+    private List<Event> visible(UserProfile p, List<Event> all, long now) {
         int from = 0;
         // The engine evicts what the horizon and the cap take, so the invisible prefix is
         // usually empty; it is short otherwise.
@@ -191,9 +199,16 @@ final class HistorySegments {
         // another than the one marked (see NameCounts).
         scope.visitKey = Metrics.visitKey(e);
         if (!p.inMarkedVisit(e)) {
-            stats.visitsMarked++;
-            List<Event> visit = scope.visit();
-            p.markVisit(scope.visitKey, visit, isTail(visit, scope.view()));
+            if (p.visitCounts.count(scope.visitKey) == 1 && visible(p, e)) {
+                // The event starts its visit: no other stored event is of it.
+                stats.visitsStarted++;
+                scope.visit = List.of(e);
+                p.markVisit(scope.visitKey, scope.visit, appended);
+            } else {
+                stats.visitsMarked++;
+                List<Event> visit = scope.visit();
+                p.markVisit(scope.visitKey, visit, isTail(visit, scope.view()));
+            }
         }
         for (int i = 0; i < p.names.size(); i++) {
             if (!p.names.marked(i)) {

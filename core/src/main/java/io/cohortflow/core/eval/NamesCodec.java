@@ -24,7 +24,7 @@ final class NamesCodec {
      * newest time is ({@link #timeKind}: an instant of the profile's dictionary, its index written
      * after the memberships'; not known; none visible), and the visit after the names (a 0, or a 1
      * and its key). Version 14 on: a 2 and the visit's key and run ({@link UserProfile#visitRun})
-     * for a visit whose run is known.
+     * for a visit whose run is known, and the stored events per visit ({@link VisitCounts}).
      */
     static void write(UserProfile p, DataOutput out) throws IOException {
         Varints.writeInt(out, p.names.size());
@@ -51,6 +51,7 @@ final class NamesCodec {
             Varints.writeString(out, p.visit);
             Varints.writeInt(out, p.visitRun);
         }
+        p.visitCounts.write(out);
     }
 
     /** The characters {@code b} shares with the start of {@code a}, never half a surrogate pair. */
@@ -130,6 +131,9 @@ final class NamesCodec {
             if (p.visitRun < 0) {
                 throw new IOException("a visit's run of " + p.visitRun + " events");
             }
+        }
+        if (version > ProfileCodec.RUNLESS) {
+            p.visitCounts.read(in);
         }
         return Arrays.copyOf(timed, p.names.size());
     }

@@ -58,6 +58,7 @@ final class PreviousProfileFormats {
         boolean legacy = version == LEGACY;
         boolean relative = version > ABSOLUTE_TIMES;
         UserProfile p = new UserProfile();
+        p.visitCounts.forget(); // until read (version 14 on) or counted from the history
         ProfileCodec.readClock(p, in, relative);
         long base = ProfileCodec.base(p);
         NamesCodec.readWhole(p, in, legacy);

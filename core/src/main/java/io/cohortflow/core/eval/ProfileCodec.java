@@ -24,8 +24,9 @@ public final class ProfileCodec {
     public static final int VERSION = 14;
 
     /**
-     * Version 13 wrote no run of the marked visit ({@link UserProfile#visitRun}): a profile read
-     * from it has none known, and learns it when its next visit is marked.
+     * Version 13 wrote no run of the marked visit ({@link UserProfile#visitRun}) and no counts of
+     * the visits ({@link VisitCounts}): a profile read from it has neither known, and learns them
+     * at its next read of the history.
      */
     static final int RUNLESS = 13;
 
@@ -146,6 +147,7 @@ public final class ProfileCodec {
             return PreviousProfileFormats.read(version, in);
         }
         UserProfile p = new UserProfile();
+        p.visitCounts.forget(); // until read (version 14 on) or counted from the history
         readClock(p, in, true);
         long base = base(p);
         boolean[] timed = NamesCodec.read(p, in, version);

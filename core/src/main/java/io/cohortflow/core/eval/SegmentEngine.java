@@ -402,6 +402,7 @@ public final class SegmentEngine {
         p.historyOldest = removal.oldestLeft();
         for (Event e : removal.removed()) {
             p.names.remove(e.name());
+            p.visitCounts.remove(Metrics.visitKey(e));
         }
     }
 

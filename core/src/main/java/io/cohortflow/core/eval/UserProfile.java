@@ -61,14 +61,20 @@ public final class UserProfile {
     }
 
     /**
-     * Counts a stored event: its name, marked when it is of the marked visit, and the visit's run,
-     * which an {@code appended} event of the visit extends and any other event ends.
+     * Counts a stored event: its name, marked when it is of the marked visit, its visit's events,
+     * and the marked visit's run, which an {@code appended} event of the visit extends and any
+     * other event ends.
      */
     void counted(Event e, boolean appended) {
-        boolean inVisit = inMarkedVisit(e);
+        String key = Metrics.visitKey(e);
+        boolean inVisit = key.equals(visit);
         names.add(e.name(), inVisit, e.time());
+        visitCounts.add(key);
         visitRun = inVisit && appended && visitRun >= 0 ? visitRun + 1 : -1;
     }
+
+    /** The stored events per visit, while the history holds few visits. */
+    final VisitCounts visitCounts = new VisitCounts();
 
     long lastEventTime = Long.MIN_VALUE;
 

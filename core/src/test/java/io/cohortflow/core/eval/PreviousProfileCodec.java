@@ -267,12 +267,23 @@ final class PreviousProfileCodec {
      * UserProfile#visitRun}), which it did not write: a visit's key, when there is one, follows the
      * flag 1.
      */
-    static byte[] writeVersion13(UserProfile p) {
+    static byte[] writeVersion13(UserProfile p) throws IOException {
         p = ProfileCodec.fromBytes(ProfileCodec.toBytes(p));
         p.visitRun = -1;
-        byte[] b = ProfileCodec.toBytes(p);
-        b[0] = ProfileCodec.RUNLESS;
-        return b;
+        p.visitCounts.forget(); // written as one byte, the names section's last
+        byte[] current = ProfileCodec.toBytes(p);
+        io.cohortflow.core.state.ByteArrayDataOutput clock =
+                new io.cohortflow.core.state.ByteArrayDataOutput();
+        ProfileCodec.writeClock(p, clock);
+        io.cohortflow.core.state.ByteArrayDataOutput names =
+                new io.cohortflow.core.state.ByteArrayDataOutput();
+        NamesCodec.write(p, names);
+        int countsAt = 1 + clock.size() + names.size() - 1;
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.write(ProfileCodec.RUNLESS);
+        b.write(current, 1, countsAt - 1);
+        b.write(current, countsAt + 1, current.length - countsAt - 1);
+        return b.toByteArray();
     }
 
     /**

@@ -361,30 +361,53 @@ class ProfileCodecTest {
     }
 
     @Test
-    void a_visits_run_survives_the_round_trip_and_version_13_is_read_without_one() {
+    void a_visits_run_and_counts_survive_the_round_trip_and_version_13_is_read_without_them()
+            throws Exception {
         Fixture f = chunkedPastOneChunk();
         f.profile.visit = "x3";
         f.profile.visitRun = 2;
+        f.profile.visitCounts.add("x3");
+        f.profile.visitCounts.add("y");
+        f.profile.visitCounts.add("x3");
         UserProfile back = ProfileCodec.fromBytes(ProfileCodec.toBytes(f.profile));
         assertThat(back.visit).isEqualTo("x3");
         assertThat(back.visitRun).isEqualTo(2);
+        assertThat(back.visitCounts.count("x3")).isEqualTo(f.profile.visitCounts.count("x3"));
+        assertThat(back.visitCounts.count("y")).isEqualTo(f.profile.visitCounts.count("y"));
+        assertThat(ProfileCodec.toBytes(back)).isEqualTo(ProfileCodec.toBytes(f.profile));
         byte[] v13 = PreviousProfileCodec.writeVersion13(f.profile);
         assertThat(v13[0]).isEqualTo((byte) 13);
         UserProfile old = ProfileCodec.fromBytes(v13);
         assertThat(old.visit).isEqualTo("x3");
         assertThat(old.visitRun).as("learnt when its next visit is marked").isEqualTo(-1);
+        assertThat(old.visitCounts.known()).as("counted at its next history read").isFalse();
         f.profile.visitRun = -1;
+        f.profile.visitCounts.forget();
         assertThat(ProfileCodec.toBytes(old)).isEqualTo(ProfileCodec.toBytes(f.profile));
         // Version 13 wrote no run: one in its bytes is damage, not a run.
-        f.profile.visitRun = 2;
-        byte[] damaged = ProfileCodec.toBytes(f.profile);
-        damaged[0] = (byte) ProfileCodec.RUNLESS;
+        byte[] damaged = PreviousProfileCodec.writeVersion13(f.profile);
+        f.profile.visit = null;
+        int flag = indexOfDifference(damaged, PreviousProfileCodec.writeVersion13(f.profile));
+        assertThat(damaged[flag]).isEqualTo((byte) 1);
+        damaged[flag] = 2;
         assertThatThrownBy(() -> ProfileCodec.fromBytes(damaged))
                 .hasMessageContaining("a visit flag of 2");
     }
 
-    /** What a profile of a version before 13 is read without: its names' newest times. */
+    private static int indexOfDifference(byte[] a, byte[] b) {
+        int i = 0;
+        while (a[i] == b[i]) {
+            i++;
+        }
+        return i;
+    }
+
+    /**
+     * What a profile of a version before 13 is read without: its names' newest times (and, as every
+     * version before 14, the counts of its visits).
+     */
     private static void forgetNewest(UserProfile p) {
+        p.visitCounts.forget();
         for (int i = 0; i < p.names.size(); i++) {
             p.names.newest(i, NameCounts.UNKNOWN);
         }
@@ -448,7 +471,8 @@ class ProfileCodecTest {
             assertThat(rechecks(back)).as("trial %d", trial).isEqualTo(rechecks(p));
             int now = ProfileCodec.toBytes(p).length;
             int before = PreviousProfileCodec.writeVersion9(p).length;
-            assertThat(now).as("trial %d", trial).isLessThanOrEqualTo(before + 1);
+            // One byte more for the header's flags, one for the visits' counts (none).
+            assertThat(now).as("trial %d", trial).isLessThanOrEqualTo(before + 2);
             if (trial % 3 == 0 && p.rechecks.size() > 20) {
                 // Four instants: an index is two bits, where a distance took three bytes or more.
                 assertThat(now).as("trial %d", trial).isLessThan(before - 2 * p.rechecks.size());
@@ -516,7 +540,8 @@ class ProfileCodecTest {
             // ordinals are dense.
             int now = ProfileCodec.toBytes(p).length;
             int before = PreviousProfileCodec.writeColumns(p).length;
-            assertThat(now).as("trial %d", trial).isLessThanOrEqualTo(before + 1);
+            // One byte more for the header's flags, one for the visits' counts (none).
+            assertThat(now).as("trial %d", trial).isLessThanOrEqualTo(before + 2);
             if (p.memberships.size() > 100 && range <= 2 * n) {
                 assertThat(now).as("trial %d", trial).isLessThan(before - p.memberships.size() / 2);
             }
