@@ -71,10 +71,36 @@ public record MembershipRecord(
                 put(lastTimeBytes);
             }
             put(VERSION);
-            text(Long.toString(version));
+            digits(version);
             room(1);
             buffer[size++] = '}';
             return java.util.Arrays.copyOf(buffer, size);
+        }
+
+        /**
+         * {@code v} in decimal, as {@link Long#toString} writes it, without making the string: one
+         * per membership change otherwise.
+         */
+        private void digits(long v) {
+            if (v == Long.MIN_VALUE) {
+                text(Long.toString(v)); // its negation overflows
+                return;
+            }
+            if (v < 0) {
+                room(1);
+                buffer[size++] = '-';
+                v = -v;
+            }
+            int n = 1;
+            for (long x = v; x >= 10; x /= 10) {
+                n++;
+            }
+            room(n);
+            for (int i = size + n - 1; i >= size; i--) {
+                buffer[i] = (byte) ('0' + v % 10);
+                v /= 10;
+            }
+            size += n;
         }
 
         /** {@code s} quoted for a JSON string: copied when plain ASCII, else escaped. */

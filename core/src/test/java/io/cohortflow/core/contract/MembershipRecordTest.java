@@ -45,6 +45,8 @@ class MembershipRecordTest {
     @Test
     void one_writer_writes_many_records_of_a_user_each_as_its_own() throws Exception {
         Random r = new Random(5);
+        String[] pool = {text(r), text(r), "seg-1", "\"quoted\" \\ \u00e9", "x".repeat(300)};
+        long[] versions = {0, 1, -1, 9, 10, Long.MAX_VALUE, Long.MIN_VALUE, Long.MIN_VALUE + 1};
         for (int u = 0; u < 200; u++) {
             String workspace = text(r);
             String user = text(r);
@@ -57,10 +59,12 @@ class MembershipRecordTest {
                         new MembershipRecord(
                                 workspace,
                                 user,
-                                i % 7 == 0 ? "x".repeat(300) + text(r) : text(r),
+                                i % 7 == 0
+                                        ? "x".repeat(300) + text(r)
+                                        : i % 2 == 0 ? pool[r.nextInt(pool.length)] : text(r),
                                 r.nextBoolean() ? "entered" : "exited",
                                 times[r.nextInt(times.length)],
-                                r.nextLong());
+                                i % 3 == 0 ? versions[r.nextInt(versions.length)] : r.nextLong());
                 assertThat(
                                 Json.read(
                                         w.json(m.segmentId(), m.change(), m.time(), m.version()),
