@@ -60,6 +60,9 @@ final class HistorySegments {
                     // The event just stored is the only one (a user's first, say): nothing to
                     // read. (Had the cap or the horizon taken it, the one left would be older.)
                     view = visible(p, stored) ? List.of(stored) : List.of();
+                    if (!p.visitCounts.known()) {
+                        p.visitCounts.recount(List.of(stored));
+                    }
                 } else {
                     stats.historyReads++;
                     List<Event> stored = h.events();
@@ -97,15 +100,19 @@ final class HistorySegments {
                 return null;
             }
             List<Event> newest = h.inMemory(p.visitRun);
-            if (newest == null) {
-                return null;
-            }
             int hash = visitKey.hashCode();
-            for (Event x : newest) {
+            for (int i = 0; newest != null && i < newest.size(); i++) {
+                Event x = newest.get(i);
                 String key = Metrics.visitKey(x);
                 if (key.hashCode() != hash || !key.equals(visitKey) || !visible(p, x)) {
-                    return null;
+                    newest = null;
                 }
+            }
+            if (newest == null) {
+                // Past the store's memory (a sealed chunk holds some), or the visit lost events
+                // as the oldest left: it cannot be found so again, so no event tries.
+                p.visitRun = -1;
+                return null;
             }
             stats.visitsFromRun++;
             return newest;

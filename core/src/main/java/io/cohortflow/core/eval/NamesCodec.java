@@ -134,6 +134,11 @@ final class NamesCodec {
         }
         if (version > ProfileCodec.RUNLESS) {
             p.visitCounts.read(in);
+            if (p.visitCounts.known() && p.visitCounts.total() != p.historySize) {
+                // Not the history's counts (damaged bytes): a count too low would mark a visit
+                // with less than it holds. Counted again at the next read of the history.
+                p.visitCounts.forget();
+            }
         }
         return Arrays.copyOf(timed, p.names.size());
     }

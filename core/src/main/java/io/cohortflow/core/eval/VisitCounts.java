@@ -109,6 +109,15 @@ final class VisitCounts {
         size = 0;
     }
 
+    /** The events counted, all visits': the history's size when known. */
+    long total() {
+        long n = 0;
+        for (int i = 0; i < size; i++) {
+            n += counts[i];
+        }
+        return n;
+    }
+
     private int find(char h) {
         return Arrays.binarySearch(hashes, 0, size, h);
     }

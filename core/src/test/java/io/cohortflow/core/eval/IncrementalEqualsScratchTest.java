@@ -89,7 +89,9 @@ class IncrementalEqualsScratchTest {
                     "history in sealed chunks",
                     "catch-up from the user's side",
                     "history chunk deleted",
-                    "history chunk appended to");
+                    "history chunk appended to",
+                    "visit read from its run",
+                    "visit started without a read");
 
     private static int[] runOnce(long seed, Set<String> seen) {
         Random r = new Random(seed);
@@ -199,6 +201,12 @@ class IncrementalEqualsScratchTest {
         }
         if (f.engine.stats().catchUpsByCandidates() > 0) {
             seen.add("catch-up from the user's side");
+        }
+        if (f.engine.stats().visitsFromRun() > 0) {
+            seen.add("visit read from its run");
+        }
+        if (f.engine.stats().visitsStarted() > 0) {
+            seen.add("visit started without a read");
         }
         kinds[2] = (int) f.engine.stats().historySkips();
         kinds[3] = together;

@@ -132,6 +132,90 @@ class VisitContainersTest {
     }
 
     @Test
+    void visits_sharing_a_hash_are_read_not_taken_for_new_ones() {
+        assertThat(VisitCounts.hash("Aa")).isEqualTo(VisitCounts.hash("BB"));
+        Fixture f = new Fixture();
+        f.chunked = true;
+        f.define("ab", VISIT_WITH_A_AND_B);
+        long t = T0;
+        f.send(ev("A", t += MINUTE, "Aa"));
+        EngineStats stats = f.engine.stats();
+        stats.reset();
+        f.send(ev("B", t += MINUTE, "BB")); // checked against evaluation from scratch
+        assertThat(stats.visitsStarted()).isZero();
+        assertThat(stats.visitsMarked()).isEqualTo(1);
+        assertThat(f.member("ab")).as("A and B are of two visits").isFalse();
+    }
+
+    @Test
+    void past_the_visits_counted_the_history_is_read_and_counted_again_once_it_holds_fewer() {
+        Fixture f = new Fixture(new EngineConfig(Duration.ofDays(1), 1000, Duration.ofMinutes(5)));
+        f.chunked = true;
+        f.define("ab", VISIT_WITH_A_AND_B);
+        long t = T0;
+        for (int i = 0; i <= VisitCounts.MAX; i++) {
+            f.send(ev("A", t += MINUTE, "s" + i));
+        }
+        assertThat(f.profile.visitCounts.known()).isFalse();
+        EngineStats stats = f.engine.stats();
+        stats.reset();
+        t += Duration.ofDays(2).toMillis(); // every earlier visit leaves the horizon
+        f.send(ev("A", t, "late"));
+        assertThat(stats.visitsMarked()).as("not known: read, and counted").isEqualTo(1);
+        assertThat(f.profile.visitCounts.known()).isTrue();
+        f.send(ev("B", t += MINUTE, "new"));
+        assertThat(stats.visitsStarted()).isEqualTo(1);
+        f.send(ev("A", t += MINUTE, "new"));
+        assertThat(f.member("ab")).isTrue();
+        assertThat(stats.visitsMarked()).isEqualTo(1);
+    }
+
+    @Test
+    void a_profile_of_version_13_counts_its_visits_at_its_next_read() throws Exception {
+        Fixture f = new Fixture();
+        f.chunked = true;
+        f.define("ab", VISIT_WITH_A_AND_B);
+        long t = T0;
+        f.send(ev("A", t += MINUTE, "s1"), ev("C", t += MINUTE, "s2"));
+        f.profile = ProfileCodec.fromBytes(PreviousProfileCodec.writeVersion13(f.profile));
+        assertThat(f.profile.visitCounts.known()).isFalse();
+        assertThat(f.profile.visitRun).isEqualTo(-1);
+        f.send(ev("B", t += MINUTE, "s1")); // checked against evaluation from scratch
+        assertThat(f.member("ab")).isTrue();
+        assertThat(f.profile.visitCounts.known()).isTrue();
+        assertThat(f.profile.visitCounts.count("s1")).isEqualTo(2);
+    }
+
+    @Test
+    void a_monotone_container_rechecks_a_member_when_its_visit_leaves_and_a_non_member_never() {
+        Fixture f = new Fixture(new EngineConfig(Duration.ofDays(1), 1000, Duration.ofMinutes(5)));
+        f.chunked = true;
+        f.define("ab", VISIT_WITH_A_AND_B);
+        f.define(
+                "four",
+                visitors(
+                        "{\"func\":\"container\",\"context\":\"visits\",\"pred\":{\"func\":\"and\",\"preds\":["
+                                + exists("B")
+                                + ",{\"func\":\"ge\",\"val\":{\"func\":\"attr\",\"name\":\"metrics/occurrences\"},\"num\":4}]}}"));
+        int four = f.catalog.segment("four").orElseThrow().ordinal();
+        long t = T0;
+        f.send(ev("X", t += MINUTE, "s0"), ev("A", t += MINUTE, "s1"));
+        long first = t;
+        f.send(ev("C", t += MINUTE, "s1"), ev("B", t += MINUTE, "s1"));
+        assertThat(f.member("ab")).isTrue();
+        // Three events with a B: not a member, and, as events leaving only take hits away,
+        // nothing to recheck for it.
+        assertThat(f.member("four")).isFalse();
+        assertThat(f.profile.rechecks.find(four)).isNegative();
+        // A member goes when its visit's first event leaves the horizon: checked at that instant
+        // against evaluation from scratch.
+        f.advanceTo(first + Duration.ofDays(1).toMillis() - 1);
+        assertThat(f.member("ab")).isTrue();
+        f.advanceTo(first + Duration.ofDays(1).toMillis());
+        assertThat(f.member("ab")).isFalse();
+    }
+
+    @Test
     void a_visit_cut_by_the_history_cap_counts_only_the_events_left() {
         Fixture f = new Fixture(new EngineConfig(Duration.ofDays(30), 3, Duration.ofMinutes(5)));
         f.define(
