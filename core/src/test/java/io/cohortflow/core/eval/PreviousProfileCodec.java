@@ -264,21 +264,15 @@ final class PreviousProfileCodec {
 
     /**
      * Version 13: the current encoding but for the run of the visit marked (see {@link
-     * UserProfile#visitRun}), which it did not write: a visit's key, when there is one, follows the
-     * flag 1.
+     * UserProfile#visitRun}) and the counts of the visits ({@link VisitCounts}), which it did not
+     * write: a visit's key, when there is one, follows the flag 1, and nothing follows it.
      */
     static byte[] writeVersion13(UserProfile p) throws IOException {
         p = ProfileCodec.fromBytes(ProfileCodec.toBytes(p));
         p.visitRun = -1;
         p.visitCounts.forget(); // written as one byte, the names section's last
         byte[] current = ProfileCodec.toBytes(p);
-        io.cohortflow.core.state.ByteArrayDataOutput clock =
-                new io.cohortflow.core.state.ByteArrayDataOutput();
-        ProfileCodec.writeClock(p, clock);
-        io.cohortflow.core.state.ByteArrayDataOutput names =
-                new io.cohortflow.core.state.ByteArrayDataOutput();
-        NamesCodec.write(p, names);
-        int countsAt = 1 + clock.size() + names.size() - 1;
+        int countsAt = namesEnd(p) - 1;
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         b.write(ProfileCodec.RUNLESS);
         b.write(current, 1, countsAt - 1);
@@ -298,20 +292,31 @@ final class PreviousProfileCodec {
             p.names.newest(i, NameCounts.UNKNOWN);
         }
         byte[] current = ProfileCodec.toBytes(p);
-        io.cohortflow.core.state.ByteArrayDataOutput clock =
-                new io.cohortflow.core.state.ByteArrayDataOutput();
-        ProfileCodec.writeClock(p, clock);
-        io.cohortflow.core.state.ByteArrayDataOutput names =
-                new io.cohortflow.core.state.ByteArrayDataOutput();
-        NamesCodec.write(p, names);
+        int clock = clockSize(p);
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(b);
         out.writeByte(ProfileCodec.UNMARKED);
-        out.write(current, 1, clock.size());
+        out.write(current, 1, clock);
         writeUnmarkedNames(p, out);
-        int rest = 1 + clock.size() + names.size();
+        int rest = namesEnd(p);
         out.write(current, rest, current.length - rest);
         return b.toByteArray();
+    }
+
+    /** The bytes of the current encoding's clock, after the version byte. */
+    private static int clockSize(UserProfile p) throws IOException {
+        io.cohortflow.core.state.ByteArrayDataOutput clock =
+                new io.cohortflow.core.state.ByteArrayDataOutput();
+        ProfileCodec.writeClock(p, clock);
+        return clock.size();
+    }
+
+    /** Where the current encoding's names section ends: the version byte, the clock, the names. */
+    private static int namesEnd(UserProfile p) throws IOException {
+        io.cohortflow.core.state.ByteArrayDataOutput names =
+                new io.cohortflow.core.state.ByteArrayDataOutput();
+        NamesCodec.write(p, names);
+        return 1 + clockSize(p) + names.size();
     }
 
     /** The names as versions 10 to 12 wrote them: counts as they are, and no visit after them. */

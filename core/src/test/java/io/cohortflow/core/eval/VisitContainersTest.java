@@ -30,6 +30,16 @@ class VisitContainersTest {
                 + "\"}}";
     }
 
+    /** A visit with an event named {@code name} and at least {@code occurrences} events. */
+    private static String visitWith(String name, int occurrences) {
+        return visitors(
+                "{\"func\":\"container\",\"context\":\"visits\",\"pred\":{\"func\":\"and\",\"preds\":["
+                        + exists(name)
+                        + ",{\"func\":\"ge\",\"val\":{\"func\":\"attr\",\"name\":\"metrics/occurrences\"},\"num\":"
+                        + occurrences
+                        + "}]}}");
+    }
+
     private static Event ev(String name, long time, String session) {
         return new Event(name, time, Map.of(), null, session);
     }
@@ -112,12 +122,7 @@ class VisitContainersTest {
     @Test
     void a_run_that_does_not_hold_is_found_out_and_the_visit_read_from_the_history() {
         Fixture f = new Fixture();
-        f.define(
-                "three",
-                visitors(
-                        "{\"func\":\"container\",\"context\":\"visits\",\"pred\":{\"func\":\"and\",\"preds\":["
-                                + exists("B")
-                                + ",{\"func\":\"ge\",\"val\":{\"func\":\"attr\",\"name\":\"metrics/occurrences\"},\"num\":3}]}}"));
+        f.define("three", visitWith("B", 3));
         long t = T0;
         f.send(ev("X", t += MINUTE, "s0"), ev("B", t += MINUTE, "s1"));
         // As if the profile were damaged: a run reaching past the visit, into s0's X.
@@ -191,12 +196,7 @@ class VisitContainersTest {
         Fixture f = new Fixture(new EngineConfig(Duration.ofDays(1), 1000, Duration.ofMinutes(5)));
         f.chunked = true;
         f.define("ab", VISIT_WITH_A_AND_B);
-        f.define(
-                "four",
-                visitors(
-                        "{\"func\":\"container\",\"context\":\"visits\",\"pred\":{\"func\":\"and\",\"preds\":["
-                                + exists("B")
-                                + ",{\"func\":\"ge\",\"val\":{\"func\":\"attr\",\"name\":\"metrics/occurrences\"},\"num\":4}]}}"));
+        f.define("four", visitWith("B", 4));
         int four = f.catalog.segment("four").orElseThrow().ordinal();
         long t = T0;
         f.send(ev("X", t += MINUTE, "s0"), ev("A", t += MINUTE, "s1"));
@@ -218,12 +218,7 @@ class VisitContainersTest {
     @Test
     void a_visit_cut_by_the_history_cap_counts_only_the_events_left() {
         Fixture f = new Fixture(new EngineConfig(Duration.ofDays(30), 3, Duration.ofMinutes(5)));
-        f.define(
-                "four",
-                visitors(
-                        "{\"func\":\"container\",\"context\":\"visits\",\"pred\":{\"func\":\"and\",\"preds\":["
-                                + exists("D")
-                                + ",{\"func\":\"ge\",\"val\":{\"func\":\"attr\",\"name\":\"metrics/occurrences\"},\"num\":4}]}}"));
+        f.define("four", visitWith("D", 4));
         long t = T0;
         f.send(ev("A", t += MINUTE, "s1"), ev("B", t += MINUTE, "s1"), ev("C", t += MINUTE, "s1"));
         f.send(ev("D", t += MINUTE, "s1"));
@@ -233,12 +228,7 @@ class VisitContainersTest {
     @Test
     void a_visit_cut_by_the_horizon_counts_only_the_events_left() {
         Fixture f = new Fixture(new EngineConfig(Duration.ofDays(1), 100, Duration.ofMinutes(5)));
-        f.define(
-                "two",
-                visitors(
-                        "{\"func\":\"container\",\"context\":\"visits\",\"pred\":{\"func\":\"and\",\"preds\":["
-                                + exists("D")
-                                + ",{\"func\":\"ge\",\"val\":{\"func\":\"attr\",\"name\":\"metrics/occurrences\"},\"num\":2}]}}"));
+        f.define("two", visitWith("D", 2));
         f.send(ev("A", T0, "s1"));
         f.send(ev("D", T0 + Duration.ofDays(2).toMillis(), "s1"));
         assertThat(f.member("two")).as("the first event left the horizon").isFalse();
