@@ -84,38 +84,19 @@ final class HistorySegments {
                 visit = fromRun();
             }
             if (visit == null) {
-                visit = ofVisit(view(), Objects.requireNonNull(visitKey));
+                visit = VisitEvents.of(view(), Objects.requireNonNull(visitKey));
             }
             return visit;
         }
 
-        /**
-         * The marked visit's events as the newest ones the history holds in memory, when the
-         * profile knows how many they are ({@link UserProfile#visitRun}) and the store holds them
-         * all; else null. Each is checked to be of the visit and visible: as the visit has exactly
-         * that many visible events, those found are all of them.
-         */
+        /** The marked visit's events from the newest held in memory (see {@link VisitEvents}). */
         private @Nullable List<Event> fromRun() {
-            if (p.visitRun <= 0 || !Objects.requireNonNull(visitKey).equals(p.visit)) {
-                return null;
+            List<Event> events =
+                    VisitEvents.fromRun(p, h, Objects.requireNonNull(visitKey), horizon);
+            if (events != null) {
+                stats.visitsFromRun++;
             }
-            List<Event> newest = h.inMemory(p.visitRun);
-            int hash = visitKey.hashCode();
-            for (int i = 0; newest != null && i < newest.size(); i++) {
-                Event x = newest.get(i);
-                String key = Metrics.visitKey(x);
-                if (key.hashCode() != hash || !key.equals(visitKey) || !visible(p, x)) {
-                    newest = null;
-                }
-            }
-            if (newest == null) {
-                // Past the store's memory (a sealed chunk holds some), or the visit lost events
-                // as the oldest left: it cannot be found so again, so no event tries.
-                p.visitRun = -1;
-                return null;
-            }
-            stats.visitsFromRun++;
-            return newest;
+            return events;
         }
 
         private ReferenceEvaluator ref() {
@@ -214,7 +195,7 @@ final class HistorySegments {
             } else {
                 stats.visitsMarked++;
                 List<Event> visit = scope.visit();
-                p.markVisit(scope.visitKey, visit, isTail(visit, scope.view()));
+                p.markVisit(scope.visitKey, visit, VisitEvents.isTail(visit, scope.view()));
             }
         }
         for (int i = 0; i < p.names.size(); i++) {
@@ -416,34 +397,6 @@ final class HistorySegments {
         for (Event e : events) {
             if (names.contains(e.name())) {
                 out.add(e);
-            }
-        }
-        return out;
-    }
-
-    /** Whether {@code tail} is the end of {@code events}, the same instances in the same order. */
-    private static boolean isTail(List<Event> tail, List<Event> events) {
-        int from = events.size() - tail.size();
-        if (from < 0) {
-            return false;
-        }
-        for (int i = 0; i < tail.size(); i++) {
-            if (tail.get(i) != events.get(from + i)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static List<Event> ofVisit(List<Event> events, String visit) {
-        List<Event> out = new ArrayList<>();
-        int hash = visit.hashCode();
-        for (Event x : events) {
-            // Most events of a user's history are of other visits: the cached hashes tell them
-            // apart without comparing the keys.
-            String key = Metrics.visitKey(x);
-            if (key.hashCode() == hash && key.equals(visit)) {
-                out.add(x);
             }
         }
         return out;
