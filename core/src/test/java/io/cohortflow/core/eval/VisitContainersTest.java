@@ -10,6 +10,8 @@ import io.cohortflow.core.event.Event;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Visit containers over visits that interleave or lose events to the history cap and the horizon:
@@ -92,9 +94,13 @@ class VisitContainersTest {
         assertThat(stats.visitsStarted()).isEqualTo(1);
     }
 
-    @Test
-    void a_visit_whose_events_came_one_after_another_is_read_from_the_newest_events() {
+    /** In a list, and in chunks as the job holds it: the open chunk is what is in memory. */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void a_visit_whose_events_came_one_after_another_is_read_from_the_newest_events(
+            boolean chunked) {
         Fixture f = new Fixture();
+        f.chunked = chunked;
         f.define("ab", VISIT_WITH_A_AND_B);
         long t = T0;
         f.send(ev("X", t += MINUTE, "s0"), ev("A", t += MINUTE, "s1"));
