@@ -476,6 +476,58 @@ class WholeStackEndToEndTest {
     }
 
     @Test
+    void a_visit_container_takes_in_those_who_did_both_in_one_visit() throws Exception {
+        String id =
+                createSegment(
+                        "Viewed and bought in one visit",
+                        "{\"func\":\"container\",\"context\":\"visits\",\"pred\":"
+                                + "{\"func\":\"and\",\"preds\":["
+                                + "{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\","
+                                + "\"name\":\"metrics/View\"}},"
+                                + "{\"func\":\"event-exists\",\"evt\":{\"func\":\"event\","
+                                + "\"name\":\"metrics/Buy\"}}]}}",
+                        "{}");
+        awaitApplied(id);
+        Instant now = Instant.now();
+        // One request per event, so the job answers each from the state the one before left: a
+        // visit that starts, one read from the newest events, and one resumed after another.
+        String oneVisit = UUID.randomUUID().toString();
+        String twoVisits = UUID.randomUUID().toString();
+        String resumed = UUID.randomUUID().toString();
+        String first = UUID.randomUUID().toString();
+        String second = UUID.randomUUID().toString();
+        for (String[] step :
+                new String[][] {
+                    {oneVisit, "View", first, "PT30M"},
+                    {oneVisit, "Scroll", first, "PT20M"},
+                    {oneVisit, "Buy", first, "PT10M"},
+                    {twoVisits, "View", first, "PT30M"},
+                    {twoVisits, "Buy", second, "PT10M"},
+                    {resumed, "View", first, "PT30M"},
+                    {resumed, "View", second, "PT20M"}, // marks the second visit
+                    {resumed, "Buy", first, "PT10M"}
+                }) {
+            String event =
+                    "{\"name\":\""
+                            + step[1]
+                            + "\",\"time\":\""
+                            + now.minus(Duration.parse(step[3]))
+                            + "\",\"session_id\":\""
+                            + step[2]
+                            + "\",\"properties\":{}}";
+            ok(segment("admin-key", "", userBody(step[0], event)));
+        }
+        assertThat(cohorts(ok(segment("admin-key", "", "{\"user_id\":\"" + oneVisit + "\"}"))))
+                .contains(id);
+        assertThat(cohorts(ok(segment("admin-key", "", "{\"user_id\":\"" + twoVisits + "\"}"))))
+                .as("viewed in one visit, bought in another")
+                .doesNotContain(id);
+        assertThat(cohorts(ok(segment("admin-key", "", "{\"user_id\":\"" + resumed + "\"}"))))
+                .as("bought in the visit they came back to")
+                .contains(id);
+    }
+
+    @Test
     void a_user_id_in_capitals_is_the_same_user_as_in_lower_case() throws Exception {
         String user = UUID.randomUUID().toString();
         JsonNode upper =

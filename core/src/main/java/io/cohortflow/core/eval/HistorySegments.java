@@ -59,23 +59,27 @@ final class HistorySegments {
                 if (stored != null && p.historySize == 1 && p.historyOldest == stored.time()) {
                     // The event just stored is the only one (a user's first, say): nothing to
                     // read. (Had the cap or the horizon taken it, the one left would be older.)
-                    view = visible(p, stored) ? List.of(stored) : List.of();
-                    if (!p.visitCounts.known()) {
-                        p.visitCounts.recount(List.of(stored));
-                    }
+                    List<Event> all = List.of(stored);
+                    recountVisits(all);
+                    view = visible(p, stored) ? all : List.of();
                 } else {
                     stats.historyReads++;
-                    List<Event> stored = h.events();
-                    if (!p.visitCounts.known()) {
-                        p.visitCounts.recount(stored); // where the history is read anyway
-                    }
-                    view = visible(p, stored, p.now);
+                    List<Event> all = h.events();
+                    recountVisits(all);
+                    view = visible(p, all, p.now);
                     // The newest time per name of a profile stored before they were kept
                     // (see NameCounts), learnt here, where the history is read anyway.
                     p.names.learnNewest(view);
                 }
             }
             return view;
+        }
+
+        /** Counts the visits of {@code all}, the stored events, when the profile does not. */
+        private void recountVisits(List<Event> all) {
+            if (!p.visitCounts.known()) {
+                p.visitCounts.recount(all); // where the history is in hand anyway
+            }
         }
 
         /** The visible events of the event's visit, oldest first. */

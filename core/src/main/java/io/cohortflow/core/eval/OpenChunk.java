@@ -91,20 +91,18 @@ final class OpenChunk {
 
     /** Every event, decoded, in order. */
     List<Event> events() {
-        List<Event> out = new ArrayList<>(size);
-        for (int i = 0; i < size; i++) {
-            out.add(get(i));
-        }
-        return out;
+        return from(0);
     }
 
     /** Its {@code n} newest events, decoded, oldest first; null when it holds fewer. */
     @Nullable List<Event> newest(int n) {
-        if (n > size) {
-            return null;
-        }
-        List<Event> out = new ArrayList<>(n);
-        for (int i = size - n; i < size; i++) {
+        return n > size ? null : from(size - n);
+    }
+
+    /** Its events from position {@code first} on, decoded. */
+    private List<Event> from(int first) {
+        List<Event> out = new ArrayList<>(size - first);
+        for (int i = first; i < size; i++) {
             out.add(get(i));
         }
         return out;

@@ -96,7 +96,7 @@ public final class ProfileCodec {
             previous = p.counters.key(i);
             counter(p.counters.value(i), out);
         }
-        writeCounterTimes(instants, entriesFrom, out);
+        writeUses(instants, 0, entriesFrom, out); // the counter entries'
         RowsCodec.writeSection(p.memberships, out);
         RowsCodec.writeEntries(p.memberships, base, instants, entriesFrom, out);
         writeUses(instants, namesFrom, instants.used(), out);
@@ -118,12 +118,6 @@ public final class ProfileCodec {
             }
         }
         return instants;
-    }
-
-    /** The counter entries' instants (the first {@code uses} of the written dictionary), packed. */
-    static void writeCounterTimes(InstantDictionary.Writer instants, int uses, DataOutput out)
-            throws IOException {
-        writeUses(instants, 0, uses, out);
     }
 
     /** The instants of uses {@code from} to {@code to} of the written dictionary, packed. */

@@ -212,7 +212,7 @@ final class PreviousProfileCodec {
             out.writeLong(hashes.applyAsLong(p.counters.key(i)));
             ProfileCodec.counter(p.counters.value(i), out);
         }
-        ProfileCodec.writeCounterTimes(instants, entriesFrom, out);
+        ProfileCodec.writeUses(instants, 0, entriesFrom, out);
         RowsCodec.writeSection(p.memberships, out);
         RowsCodec.writeEntries(p.memberships, base, instants, entriesFrom, out);
         RowsCodec.writeRechecks(p.rechecks, base, out);
