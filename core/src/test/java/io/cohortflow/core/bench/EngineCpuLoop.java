@@ -66,7 +66,7 @@ public final class EngineCpuLoop {
                             + " thread CPU/event, %.2f µs process CPU/event with the garbage"
                             + " collector's (pass %d); profile %d bytes/user; per event:"
                             + " %.0f bytes allocated,"
-                            + " %.2f counters updated, %.2f formulas, %.2f history evaluations,"
+                            + " %.2f counters tested, %.2f updated, %.2f formulas, %.2f history evaluations,"
                             + " %.2f history skips, %.2f visit evaluations (%.2f visits from"
                             + " their run), %.2f history reads%n",
                     definitions,
@@ -79,6 +79,7 @@ public final class EngineCpuLoop {
                     pass + 1,
                     bytes / users,
                     allocated / events,
+                    w.countersTested() / events,
                     w.countersUpdated() / events,
                     w.formulasEvaluated() / events,
                     w.historyEvaluations() / events,
