@@ -15,10 +15,12 @@ import org.jspecify.annotations.Nullable;
  */
 final class StreamParser {
     private final DefinitionParser parser;
+    private final LeafParser leaves;
     private final JsonFields fields;
 
-    StreamParser(DefinitionParser parser, JsonFields fields) {
+    StreamParser(DefinitionParser parser, LeafParser leaves, JsonFields fields) {
         this.parser = parser;
+        this.leaves = leaves;
         this.fields = fields;
     }
 
@@ -208,7 +210,7 @@ final class StreamParser {
                     SeqItem.Limit limit = limit(n, ptr);
                     Integer count = fields.positiveInt(n, ptr, "count");
                     String field = n.has("attr") ? "attr" : "val";
-                    Val v = parser.val(n.get(field), Pointer.child(ptr, field));
+                    Val v = leaves.val(n.get(field), Pointer.child(ptr, field));
                     if (v != null && !(v instanceof Val.Attr a && a.isDimension())) {
                         fields.error(
                                 "invalid_value",

@@ -1,6 +1,5 @@
 package io.cohortflow.core.eval;
 
-import io.cohortflow.core.definition.Context;
 import io.cohortflow.core.definition.Pred;
 import io.cohortflow.core.definition.SeqItem;
 import io.cohortflow.core.event.Event;
@@ -8,7 +7,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Whether a unit's hits contain a sequence. A step matches an interval of hit positions: one hit
@@ -32,12 +30,14 @@ import java.util.Set;
  * from its members' occurrences, each with the latest start that still holds every member (it grows
  * with the end), so the same range and memo serve it ({@link #takeGroupInRange}; searched candidate
  * by candidate it cost 67 s for 400 events of one user). Where the gap is not a range, a {@code
- * sequence-and} is still searched candidate by candidate, remembered per previous end.
+ * sequence-and} is still searched candidate by candidate, remembered per previous end. Where the
+ * checkpoints and steps occur is {@link SequenceIntervals}'s to find, and the gaps between them
+ * {@link SequenceGaps}'s to measure; this class searches.
  */
 final class SequenceMatcher {
 
     /** One step of the sequence, and what constrains the gap before it. */
-    private record Step(
+    record Step(
             Pred checkpoint,
             SeqItem.Group group,
             List<SeqItem> restrictions,
@@ -48,7 +48,6 @@ final class SequenceMatcher {
             new Pred.Exists(
                     new io.cohortflow.core.definition.Val.Attr("variables/name"), false, null);
 
-    private final ReferenceEvaluator eval;
     private final List<Event> hits;
     private final SequenceGaps gaps;
     private final List<Step> steps = new ArrayList<>();
@@ -58,27 +57,20 @@ final class SequenceMatcher {
     // suffix's step of any hit comes after it).
     private final int firstStepFromStart;
     private final int trailingAt;
-    // By identity: checkpoints are the definition's own nodes, and a deep hash per lookup is waste.
-    // Sized for the few checkpoints of a sequence: a matcher is made per evaluation.
-    private final Map<Pred, List<int[]>> intervalCache = new java.util.IdentityHashMap<>(4);
-    private final Map<Pred, int[]> earliestEndCache = new java.util.IdentityHashMap<>(2);
+    private final SequenceIntervals intervals;
 
     // Per sequence-and step, made when first asked: the interval it takes after each previous end
     // in the first match found (indexed by previous end + 1; NONE when there is none).
     private int[][][] groupTaken;
-    // Per step, made when first asked: its candidates (see candidates), and from each, the first
-    // that leads on to a match (UNKNOWN: not asked yet). With them a step whose gap is a range
-    // needs
-    // no memo of its own: a few binary searches answer it again.
-    private final List<List<int[]>> candidates;
+    // Per step, made when first asked: from each of its candidates (SequenceIntervals.candidates),
+    // the first that leads on to a match (UNKNOWN: not asked yet). With them a step whose gap is a
+    // range needs no memo of its own: a few binary searches answer it again.
     private final int[][] firstLeadingOn;
-    private Occurrences[] occurrences;
 
     private static final int[] NONE = new int[0];
     private static final int UNKNOWN = -1;
 
     SequenceMatcher(ReferenceEvaluator eval, Pred.Sequence s, List<Event> hits) {
-        this.eval = eval;
         this.hits = hits;
         this.gaps = new SequenceGaps(hits);
         List<SeqItem> restrictions = new ArrayList<>();
@@ -119,7 +111,7 @@ final class SequenceMatcher {
         if (s.kind() == Pred.SequenceKind.SUFFIX) {
             steps.add(new Step(ANY_HIT, null, List.of(), List.of()));
         }
-        candidates = new ArrayList<>(java.util.Collections.nCopies(steps.size(), null));
+        intervals = new SequenceIntervals(eval, hits, steps);
         firstLeadingOn = new int[steps.size()][];
     }
 
@@ -150,8 +142,8 @@ final class SequenceMatcher {
             }
             int candidateCount =
                     isAll(steps.get(k))
-                            ? groupCandidates(steps.get(k), 0).size()
-                            : candidates(k).size();
+                            ? intervals.groupCandidates(steps.get(k).group(), 0).size()
+                            : intervals.candidates(k).size();
             out.add(new Explanation.Step(candidateCount, hitsOfStep));
         }
         return out;
@@ -162,7 +154,7 @@ final class SequenceMatcher {
             for (Pred x : trailingExclusions) {
                 // In start order: the last interval tells whether any starts after prevEnd (a
                 // scan here ran for every pair of steps, like the exclusions between them did).
-                List<int[]> all = intervals(x);
+                List<int[]> all = intervals.of(x);
                 if (!all.isEmpty() && all.get(all.size() - 1)[0] > prevEnd) {
                     return false;
                 }
@@ -198,7 +190,7 @@ final class SequenceMatcher {
         }
         Step step = steps.get(k);
         GroupStarts groupStarts = new GroupStarts(step, k, prevEnd);
-        for (int[] cand : groupCandidates(step, prevEnd + 1)) {
+        for (int[] cand : intervals.groupCandidates(step.group(), prevEnd + 1)) {
             int start = groupStarts.latest(cand);
             if (start >= 0 && match(k + 1, cand[1])) {
                 return new int[] {start, cand[1]};
@@ -215,7 +207,7 @@ final class SequenceMatcher {
         long[] range = startRange(k, prevEnd);
         long lo = range[0];
         long hi = range[1];
-        List<int[]> cands = candidates(k);
+        List<int[]> cands = intervals.candidates(k);
         int a = firstAtLeast(cands, 0, lo);
         int b = firstAtLeast(cands, 0, hi + 1) - 1;
         if (lo > hi || a > b) {
@@ -247,7 +239,7 @@ final class SequenceMatcher {
         long hi = hits.size() - 1;
         int from = k == firstStepFromStart ? -1 : prevEnd;
         for (Pred x : step.exclusions()) {
-            hi = Math.min(hi, latestStartBesides(x, from));
+            hi = Math.min(hi, intervals.latestStartBesides(x, from));
         }
         long ranged = RANGED;
         if (k > 0) {
@@ -267,12 +259,12 @@ final class SequenceMatcher {
     /**
      * A {@code sequence-and} step whose gap is a range. Its candidate ends are its members'
      * occurrences' ends, each with the latest start that still holds every member by then, which
-     * grows with the end ({@link #candidates}). An end qualifies when that latest start reaches the
-     * range and some occurrence starting in the range ends by it (from the least such end {@code
-     * mu} on): a suffix of the ends. Of those, only ends of occurrences that start after the
-     * previous end are the step's (a visit straddling the previous end is not), which the search
-     * skips; the first that leads on is taken, starting at the latest member occurrence the range
-     * and that end allow. Null when the gap is not a range.
+     * grows with the end ({@link SequenceIntervals#candidates}). An end qualifies when that latest
+     * start reaches the range and some occurrence starting in the range ends by it (from the least
+     * such end {@code mu} on): a suffix of the ends. Of those, only ends of occurrences that start
+     * after the previous end are the step's (a visit straddling the previous end is not), which the
+     * search skips; the first that leads on is taken, starting at the latest member occurrence the
+     * range and that end allow. Null when the gap is not a range.
      */
     private int[] takeGroupInRange(int k, int prevEnd) {
         long[] range = startRange(k, prevEnd);
@@ -285,8 +277,9 @@ final class SequenceMatcher {
         if (lo > hi) {
             return NONE;
         }
-        List<int[]> cands = candidates(k); // {latest start, end, latest start ending there}
-        Occurrences occ = occurrences(k);
+        // {latest start, end, latest start ending there}
+        List<int[]> cands = intervals.candidates(k);
+        Occurrences occ = intervals.occurrences(k);
         int a = occ.firstStartAtLeast(lo);
         int b = occ.firstStartAtLeast(hi + 1) - 1;
         if (a > b) {
@@ -313,40 +306,6 @@ final class SequenceMatcher {
         return NONE;
     }
 
-    /** Step {@code k}'s members' occurrences by start, made when first asked. */
-    private Occurrences occurrences(int k) {
-        if (occurrences == null) {
-            occurrences = new Occurrences[steps.size()];
-        }
-        if (occurrences[k] == null) {
-            List<int[]> all = new ArrayList<>();
-            for (Pred p : steps.get(k).group().checkpoints()) {
-                all.addAll(intervals(p));
-            }
-            occurrences[k] = new Occurrences(all);
-        }
-        return occurrences[k];
-    }
-
-    /**
-     * The latest start an exclusion allows after {@code from}: before the earliest end of its
-     * intervals that start after it (one of those wholly inside the gap excludes the step).
-     */
-    private long latestStartBesides(Pred x, int from) {
-        List<int[]> all = intervals(x);
-        int lo = 0;
-        int hi = all.size();
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (all.get(mid)[0] > from) {
-                hi = mid;
-            } else {
-                lo = mid + 1;
-            }
-        }
-        return lo < all.size() ? earliestEnds(x)[lo] : Long.MAX_VALUE;
-    }
-
     /** The first of {@code cands} whose {@code column} is at least {@code value} (it grows). */
     private static int firstAtLeast(List<int[]> cands, int column, long value) {
         int lo = 0;
@@ -368,7 +327,7 @@ final class SequenceMatcher {
      * asked once per evaluation, and every one passed over remembers the answer.
      */
     private int firstLeadingOn(int k, int i) {
-        List<int[]> cands = candidates(k);
+        List<int[]> cands = intervals.candidates(k);
         int[] first = firstLeadingOn[k];
         if (first == null) {
             first = firstLeadingOn[k] = new int[cands.size()];
@@ -390,7 +349,8 @@ final class SequenceMatcher {
         if (k > 0 && !gaps.restrictionsHold(step.restrictions(), prevEnd, start)) {
             return false;
         }
-        return !excluded(step.exclusions(), k == firstStepFromStart ? -1 : prevEnd, start);
+        return !intervals.excluded(
+                step.exclusions(), k == firstStepFromStart ? -1 : prevEnd, start);
     }
 
     private static boolean isAll(Step step) {
@@ -415,7 +375,7 @@ final class SequenceMatcher {
             this.k = k;
             this.prevEnd = prevEnd;
             for (Pred p : step.group().checkpoints()) {
-                occurrences.addAll(from(intervals(p), prevEnd + 1));
+                occurrences.addAll(SequenceIntervals.from(intervals.of(p), prevEnd + 1));
             }
             occurrences.sort((a, b) -> Integer.compare(b[0], a[0])); // latest start first
         }
@@ -436,163 +396,5 @@ final class SequenceMatcher {
             }
             return -1;
         }
-    }
-
-    /**
-     * The intervals step {@code k} (one checkpoint or {@code sequence-or}) can take, by start; for
-     * a {@code sequence-and} of hit checkpoints, per hit of a member (by position) the latest start
-     * that holds every member by then ({@code -1} before every member has occurred) and the hit.
-     */
-    private List<int[]> candidates(int k) {
-        List<int[]> out = candidates.get(k);
-        if (out == null) {
-            Step step = steps.get(k);
-            if (step.group() == null) {
-                out = intervals(step.checkpoint());
-            } else if (step.group().all()) {
-                out = latestStarts(step.group().checkpoints());
-            } else {
-                out = new ArrayList<>();
-                for (Pred p : step.group().checkpoints()) {
-                    out.addAll(intervals(p));
-                }
-                out.sort((a, b) -> Integer.compare(a[0], b[0])); // stable: members' order in a tie
-            }
-            candidates.set(k, out);
-        }
-        return out;
-    }
-
-    private List<int[]> latestStarts(List<Pred> members) {
-        int[] latest = new int[members.size()];
-        java.util.Arrays.fill(latest, -1);
-        // By end: each member's occurrences ending there (member, start).
-        java.util.TreeMap<Integer, List<int[]>> byEnd = new java.util.TreeMap<>();
-        for (int m = 0; m < members.size(); m++) {
-            for (int[] iv : intervals(members.get(m))) {
-                byEnd.computeIfAbsent(iv[1], x -> new ArrayList<>(2)).add(new int[] {m, iv[0]});
-            }
-        }
-        List<int[]> out = new ArrayList<>(byEnd.size());
-        for (Map.Entry<Integer, List<int[]>> e : byEnd.entrySet()) {
-            int latestHere = -1;
-            for (int[] ms : e.getValue()) {
-                latest[ms[0]] = Math.max(latest[ms[0]], ms[1]);
-                latestHere = Math.max(latestHere, ms[1]);
-            }
-            int start = Integer.MAX_VALUE;
-            for (int l : latest) {
-                start = Math.min(start, l);
-            }
-            out.add(new int[] {start, e.getKey(), latestHere});
-        }
-        return out;
-    }
-
-    /**
-     * The intervals a {@code sequence-and} step can take from {@code lb} on: one per end {@code e}
-     * at which every member has an occurrence ending by {@code e}, starting at the latest start
-     * that still holds an occurrence of every member.
-     */
-    private List<int[]> groupCandidates(Step step, int lb) {
-        SeqItem.Group g = step.group();
-        List<List<int[]>> members = new ArrayList<>();
-        Set<Integer> ends = new java.util.TreeSet<>();
-        for (Pred p : g.checkpoints()) {
-            List<int[]> m = from(intervals(p), lb);
-            if (m.isEmpty()) {
-                return List.of();
-            }
-            members.add(m);
-            for (int[] iv : m) {
-                ends.add(iv[1]);
-            }
-        }
-        List<int[]> out = new ArrayList<>();
-        for (int e : ends) {
-            int latestStart = Integer.MAX_VALUE;
-            for (List<int[]> m : members) {
-                int memberLatest = -1;
-                for (int[] iv : m) {
-                    if (iv[1] <= e) {
-                        memberLatest = Math.max(memberLatest, iv[0]);
-                    }
-                }
-                latestStart = Math.min(latestStart, memberLatest);
-            }
-            if (latestStart >= 0) {
-                out.add(new int[] {latestStart, e});
-            }
-        }
-        return out;
-    }
-
-    private static List<int[]> from(List<int[]> all, int lb) {
-        List<int[]> out = new ArrayList<>();
-        for (int[] iv : all) {
-            if (iv[0] >= lb) {
-                out.add(iv);
-            }
-        }
-        return out;
-    }
-
-    /** Every interval where the checkpoint holds, in start order. */
-    private List<int[]> intervals(Pred checkpoint) {
-        List<int[]> cached = intervalCache.get(checkpoint);
-        if (cached != null) {
-            return cached;
-        }
-        List<int[]> out = new ArrayList<>();
-        if (checkpoint instanceof Pred.Container c && c.context() == Context.VISITS) {
-            Map<String, int[]> span = new java.util.LinkedHashMap<>();
-            Map<String, List<Event>> visitHits = new HashMap<>();
-            for (int i = 0; i < hits.size(); i++) {
-                String v = Metrics.visitKey(hits.get(i));
-                int idx = i;
-                span.computeIfAbsent(v, x -> new int[] {idx, idx})[1] = i;
-                visitHits.computeIfAbsent(v, x -> new ArrayList<>()).add(hits.get(i));
-            }
-            for (Map.Entry<String, int[]> e : span.entrySet()) {
-                List<Event> visit = eval.windowed(c, visitHits.get(e.getKey()));
-                if (!visit.isEmpty() && eval.pred(c.pred(), visit)) {
-                    out.add(e.getValue());
-                }
-            }
-            out.sort((a, b) -> Integer.compare(a[0], b[0]));
-        } else {
-            for (int i = 0; i < hits.size(); i++) {
-                if (eval.pred(checkpoint, List.of(hits.get(i)))) {
-                    out.add(new int[] {i, i});
-                }
-            }
-        }
-        intervalCache.put(checkpoint, out);
-        return out;
-    }
-
-    private boolean excluded(List<Pred> exclusions, int prevEnd, int nextStart) {
-        for (Pred x : exclusions) {
-            if (nextStart > latestStartBesides(x, prevEnd)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Per interval of {@code x} (in start order), the least end from it on. */
-    private int[] earliestEnds(Pred x) {
-        return earliestEndCache.computeIfAbsent(
-                x,
-                k -> {
-                    List<int[]> all = intervals(k);
-                    int[] out = new int[all.size()];
-                    int least = Integer.MAX_VALUE;
-                    for (int i = all.size() - 1; i >= 0; i--) {
-                        least = Math.min(least, all.get(i)[1]);
-                        out[i] = least;
-                    }
-                    return out;
-                });
     }
 }
