@@ -38,7 +38,7 @@ import picocli.CommandLine.Parameters;
             "0:done",
             "1:failed (the system could not start, the service refused)",
             "2:wrong arguments or settings",
-            "3:the service could not be reached"
+            AnswerPrinter.UNREACHABLE_HELP
         })
 public final class Cohortflow implements Callable<Integer> {
 

@@ -128,7 +128,7 @@ final class RunCommand implements Callable<Integer> {
         List<String> out = new ArrayList<>(SegmentationConfig.FAMILIES);
         out.add(LauncherConfig.FLINK_PREFIX);
         out.add(io.cohortflow.job.JobConfig.WORKSPACE);
-        out.add(SegmentsCommand.ENV_URL);
+        out.add(ServiceClient.ENV_URL);
         out.add(io.cohortflow.job.CommandErrors.VERBOSE);
         return List.copyOf(out);
     }

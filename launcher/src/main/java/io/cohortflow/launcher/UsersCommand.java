@@ -29,7 +29,7 @@ import picocli.CommandLine.Parameters;
             "0:done",
             "1:the service answered an error (404: the user is unknown)",
             "2:wrong arguments",
-            "3:the service could not be reached"
+            AnswerPrinter.UNREACHABLE_HELP
         })
 final class UsersCommand {
     private UsersCommand() {}
@@ -72,7 +72,7 @@ final class UsersCommand {
             mixinStandardHelpOptions = true,
             description = "The user's memberships with status and times (GET /ccs/v1/users/{id}).")
     static final class Get implements Callable<Integer> {
-        @Mixin SegmentsCommand.Service service;
+        @Mixin ServiceClient service;
         @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
         @ArgGroup(multiplicity = "1")
@@ -90,7 +90,7 @@ final class UsersCommand {
             mixinStandardHelpOptions = true,
             description = "Why the user is or is not in a segment, as a tree (GET .../explain).")
     static final class Explain implements Callable<Integer> {
-        @Mixin SegmentsCommand.Service service;
+        @Mixin ServiceClient service;
         @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
         @ArgGroup(multiplicity = "1")
@@ -113,7 +113,7 @@ final class UsersCommand {
                     "Erases the user: state, memberships (exited) and alias bindings (DELETE"
                             + " /ccs/v1/users/{id}; an admin key). Asks for --yes.")
     static final class Erase implements Callable<Integer> {
-        @Mixin SegmentsCommand.Service service;
+        @Mixin ServiceClient service;
         @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
         @ArgGroup(multiplicity = "1")
