@@ -13,26 +13,12 @@ import io.cohortflow.service.ServiceException;
 import io.cohortflow.service.kafka.Follower;
 import io.cohortflow.service.segments.SegmentLimits;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,14 +68,6 @@ public final class JobClient implements AutoCloseable {
         }
     }
 
-    private final String bootstrap;
-    private final String host;
-    private final SegmentationConfig config;
-    private final Map<String, CompletableFuture<ReplyRecord>> pending = new ConcurrentHashMap<>();
-
-    /** Estimates waiting for their parts, by request id. */
-    private final Map<String, Parts> estimates = new ConcurrentHashMap<>();
-
     /** An estimate's parts as they arrive: complete with one per subtask, or at the first error. */
     static final class Parts {
         final CompletableFuture<List<EstimatePart>> done = new CompletableFuture<>();
@@ -107,30 +85,6 @@ public final class JobClient implements AutoCloseable {
     }
 
     /**
-     * Completes requests off the reader thread: whatever is chained on a request (building its
-     * response) runs where its future completes, and one slow response must not hold back every
-     * other reply behind it. The response is written elsewhere, on a server thread ({@code
-     * App.async}): a client that does not read its answer must not hold one of these two.
-     */
-    private final java.util.concurrent.ExecutorService answers =
-            java.util.concurrent.Executors.newFixedThreadPool(
-                    2,
-                    r -> {
-                        Thread t = new Thread(r, "segmentation-answers");
-                        t.setDaemon(true);
-                        return t;
-                    });
-
-    /**
-     * The limits on event times the running job announced in its latest heartbeat, or null before
-     * one carrying them arrived: requests are checked against the job's own limits.
-     */
-    private volatile @Nullable EventTimeLimits announced;
-
-    /** The service's own settings, until a heartbeat announces the job's. */
-    private final EventTimeLimits configured;
-
-    /**
      * How far ahead of the clock, and behind it, an event time may be, and how many events the job
      * keeps per user: the job's engine settings.
      */
@@ -142,187 +96,35 @@ public final class JobClient implements AutoCloseable {
         }
     }
 
-    private final AtomicLong lastRecordNanos =
-            new AtomicLong(System.nanoTime() - 3_600_000_000_000L);
+    private final String bootstrap;
+    private final String host;
+    private final SegmentationConfig config;
+    private final ReplyRouter router;
     private KafkaProducer<String, byte[]> producer;
     private Follower<String, byte[]> replies;
     private @Nullable ReplyListener direct;
-    private final AtomicLong heardDirect = new AtomicLong();
 
     /** A client of the job; {@code host} is the service's, where direct replies are heard. */
     public JobClient(String bootstrap, String host, SegmentationConfig config) {
         this.bootstrap = bootstrap;
         this.host = host;
         this.config = config;
-        this.configured =
-                new EventTimeLimits(
-                        config.maxFutureSkew(),
-                        config.horizon(),
-                        EngineConfig.DEFAULT.historyCap());
+        this.router =
+                new ReplyRouter(
+                        new EventTimeLimits(
+                                config.maxFutureSkew(),
+                                config.horizon(),
+                                EngineConfig.DEFAULT.historyCap()));
     }
 
     public void start() {
         SegmentationConfig.DirectReplies d = config.directReplies();
         if (d.enabled()) {
-            try {
-                direct =
-                        new ReplyListener(
-                                host,
-                                d.port(),
-                                d.advertisedHost(),
-                                (key, value) -> {
-                                    heardDirect.incrementAndGet();
-                                    lastRecordNanos.set(System.nanoTime());
-                                    answer(key, value);
-                                });
-            } catch (java.io.IOException e) {
-                throw new IllegalStateException(
-                        "cannot listen for direct replies on "
-                                + host
-                                + ":"
-                                + d.port()
-                                + " ("
-                                + SegmentationConfig.DIRECT_REPLIES_PORT.key()
-                                + "): "
-                                + e.getMessage(),
-                        e);
-            }
-            if (!EventEnvelope.validReplyTo(direct.address())) {
-                direct.close();
-                throw new IllegalStateException(
-                        "direct replies: "
-                                + direct.address()
-                                + " is not an address the job accepts; set "
-                                + SegmentationConfig.DIRECT_REPLIES_HOST.key());
-            }
-            LOG.info("direct replies: listening on {}", direct.address());
+            direct = JobConnections.directReplies(host, d, router::readDirect);
         }
-        Map<String, Object> p =
-                Map.of(
-                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        bootstrap,
-                        // Latency first: send each record at once rather than wait for a batch.
-                        ProducerConfig.LINGER_MS_CONFIG,
-                        "0",
-                        ProducerConfig.ACKS_CONFIG,
-                        "all",
-                        // Fail a send fast when the broker is gone: the request has a deadline.
-                        ProducerConfig.MAX_BLOCK_MS_CONFIG,
-                        Long.toString(config.timeout().toMillis()),
-                        ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG,
-                        Long.toString(Math.max(config.timeout().toMillis(), 1_000) + 1_000),
-                        ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG,
-                        Long.toString(Math.max(config.timeout().toMillis(), 1_000)));
-        producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
-        Map<String, Object> c =
-                Map.of(
-                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        bootstrap,
-                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-                        false,
-                        // The broker answers a parked fetch as soon as a reply lands (min bytes 1):
-                        // a long wait costs no latency, a short one has the idle reader ask again
-                        // and again (at 5 ms, a good share of an idle stack's CPU).
-                        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
-                        500,
-                        ConsumerConfig.FETCH_MIN_BYTES_CONFIG,
-                        1);
-        replies =
-                new Follower<>(
-                        "replies",
-                        () ->
-                                new KafkaConsumer<>(
-                                        c, new StringDeserializer(), new ByteArrayDeserializer()),
-                        new Follower.Reader<>() {
-                            private boolean started;
-
-                            @Override
-                            public void open(
-                                    KafkaConsumer<String, byte[]> consumer,
-                                    Map<TopicPartition, Long> positions) {
-                                List<TopicPartition> parts = new ArrayList<>();
-                                for (PartitionInfo i :
-                                        consumer.partitionsFor(
-                                                config.topics().replies(),
-                                                Duration.ofSeconds(30))) {
-                                    parts.add(new TopicPartition(i.topic(), i.partition()));
-                                }
-                                consumer.assign(parts);
-                                for (TopicPartition tp : parts) {
-                                    Long at = positions.get(tp);
-                                    if (at != null) {
-                                        consumer.seek(tp, at);
-                                    } else if (!started) {
-                                        // At start only what comes next matters (the follower
-                                        // resolves the position before start() returns, so no
-                                        // reply sent after it can be skipped).
-                                        consumer.seekToEnd(List.of(tp));
-                                    } else {
-                                        // A partition that appeared since start holds nothing
-                                        // older than this client.
-                                        consumer.seekToBeginning(List.of(tp));
-                                    }
-                                }
-                                started = true;
-                            }
-
-                            @Override
-                            public void accept(
-                                    ConsumerRecords<String, byte[]> records,
-                                    KafkaConsumer<String, byte[]> consumer) {
-                                for (ConsumerRecord<String, byte[]> r : records) {
-                                    read(r.key(), r.value());
-                                }
-                            }
-                        },
-                        Duration.ofMillis(100));
+        producer = JobConnections.producer(bootstrap, config.timeout());
+        replies = JobConnections.replies(bootstrap, config.topics().replies(), router::read);
         replies.start();
-    }
-
-    /** A record of the replies topic: a heartbeat, an estimate's part or a reply. */
-    private void read(@Nullable String key, byte[] value) {
-        lastRecordNanos.set(System.nanoTime());
-        if (key == null) {
-            return;
-        }
-        if (Heartbeat.isKey(key)) {
-            noteLimits(value);
-            return;
-        }
-        if (key.startsWith(EstimatePart.KEY_PREFIX)) {
-            Parts parts = estimates.get(key.substring(EstimatePart.KEY_PREFIX.length()));
-            if (parts != null) {
-                try {
-                    parts.add(Json.read(value, EstimatePart.class));
-                } catch (java.io.IOException | RuntimeException e) {
-                    LOG.warn("unreadable estimate part {}", key, e);
-                }
-            }
-            return;
-        }
-        answer(key, value);
-    }
-
-    /**
-     * Completes the request waiting for this reply, if this replica has one. The only thing a
-     * direct reply can do: heartbeats and estimates come through the topic alone.
-     */
-    private void answer(String key, byte[] value) {
-        CompletableFuture<ReplyRecord> f = pending.remove(key);
-        if (f == null) {
-            return; // another replica's, or one that already timed out
-        }
-        answers.execute(
-                () -> {
-                    try {
-                        f.complete(Json.read(value, ReplyRecord.class));
-                    } catch (Exception e) {
-                        f.completeExceptionally(
-                                new UnreadableReply(
-                                        "the job's reply to request " + key + " could not be read",
-                                        e));
-                    }
-                });
     }
 
     /** The reader of the replies topic, for readiness. */
@@ -330,30 +132,12 @@ public final class JobClient implements AutoCloseable {
         return replies;
     }
 
-    private void noteLimits(byte[] value) {
-        try {
-            Heartbeat h = Json.read(value, Heartbeat.class);
-            if (h.maxFutureSkewMillis() != null && h.horizonMillis() != null) {
-                announced =
-                        new EventTimeLimits(
-                                Duration.ofMillis(h.maxFutureSkewMillis()),
-                                Duration.ofMillis(h.horizonMillis()),
-                                h.historyCap() != null
-                                        ? h.historyCap()
-                                        : EngineConfig.DEFAULT.historyCap());
-            }
-        } catch (java.io.IOException | RuntimeException e) {
-            LOG.debug("unreadable heartbeat on the replies topic", e);
-        }
-    }
-
     /**
      * The limits the job announced (see {@link Heartbeat}), or the configured ones until a
      * heartbeat carrying them has arrived.
      */
     public EventTimeLimits eventTimeLimits() {
-        EventTimeLimits a = announced;
-        return a != null ? a : configured;
+        return router.eventTimeLimits();
     }
 
     /**
@@ -390,13 +174,13 @@ public final class JobClient implements AutoCloseable {
                             "record of " + value.length + " bytes"));
             return f;
         }
-        pending.put(id, f);
+        router.expect(id, f);
         try {
             producer.send(
                     new ProducerRecord<>(config.topics().events(), envelope.key(), value),
                     (meta, error) -> {
                         if (error != null) {
-                            pending.remove(id);
+                            router.forget(id);
                             // The producer's message is for the log (the caller logs the cause).
                             f.completeExceptionally(
                                     new NoReply(
@@ -408,11 +192,11 @@ public final class JobClient implements AutoCloseable {
         } catch (RuntimeException thrown) {
             // Thrown rather than called back (a closed producer, an interrupt): no callback
             // will remove the entry, and the caller has no future to time out yet.
-            pending.remove(id);
+            router.forget(id);
             return CompletableFuture.failedFuture(
                     new NoReply("the events could not be written to Kafka", true, thrown));
         }
-        return awaited(f, deadline, () -> pending.remove(id));
+        return awaited(f, deadline, () -> router.forget(id));
     }
 
     /**
@@ -424,13 +208,13 @@ public final class JobClient implements AutoCloseable {
         String id = r.requestId();
         Deadline deadline = Deadline.after(timeout);
         Parts parts = new Parts();
-        estimates.put(id, parts);
+        router.expectEstimate(id, parts);
         try {
             producer.send(
                     new ProducerRecord<>(config.topics().estimates(), id, Json.bytes(r)),
                     (meta, error) -> {
                         if (error != null) {
-                            estimates.remove(id);
+                            router.forgetEstimate(id);
                             parts.done.completeExceptionally(
                                     new NoReply(
                                             "the estimate could not be written to Kafka",
@@ -439,13 +223,13 @@ public final class JobClient implements AutoCloseable {
                         }
                     });
         } catch (RuntimeException thrown) {
-            estimates.remove(id); // as in request: thrown, not called back
+            router.forgetEstimate(id); // as in request: thrown, not called back
             return CompletableFuture.failedFuture(
                     new NoReply("the estimate could not be written to Kafka", true, thrown));
         }
-        // Completed off the reader thread, like replies (see answers).
-        return awaited(parts.done.thenApplyAsync(p -> p, answers), deadline, () -> {})
-                .whenComplete((p, e) -> estimates.remove(id));
+        // Completed off the reader thread, like replies (see ReplyRouter's answers).
+        return awaited(router.offReader(parts.done), deadline, () -> {})
+                .whenComplete((p, e) -> router.forgetEstimate(id));
     }
 
     /**
@@ -466,7 +250,7 @@ public final class JobClient implements AutoCloseable {
                             if (c instanceof NoReply || c instanceof UnreadableReply) {
                                 return CompletableFuture.failedFuture(c);
                             }
-                            boolean silent = lastRecordNanos.get() < started;
+                            boolean silent = router.silentSince(started);
                             return CompletableFuture.failedFuture(
                                     new NoReply(
                                             silent
@@ -495,7 +279,7 @@ public final class JobClient implements AutoCloseable {
 
     /** Records heard straight from the job (replies, and nothing else goes that way). */
     public long repliesHeardDirect() {
-        return heardDirect.get();
+        return router.heardDirect();
     }
 
     /** Where the job sends this replica's answers ({@code host:port}), or null without. */
@@ -505,7 +289,7 @@ public final class JobClient implements AutoCloseable {
 
     /** Requests and estimates waiting for the job's answer (each is removed however it ends). */
     int waiting() {
-        return pending.size() + estimates.size();
+        return router.waiting();
     }
 
     @Override
@@ -519,14 +303,6 @@ public final class JobClient implements AutoCloseable {
         if (producer != null) {
             producer.close(Duration.ofSeconds(5));
         }
-        answers.shutdown();
-        pending.values()
-                .forEach(f -> f.completeExceptionally(new NoReply("shutting down", true, null)));
-        estimates
-                .values()
-                .forEach(
-                        p ->
-                                p.done.completeExceptionally(
-                                        new NoReply("shutting down", true, null)));
+        router.close();
     }
 }

@@ -21,10 +21,10 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The Segments API's edits, free of HTTP: each a new immutable version written through the {@link
- * DefinitionStore} after the checks its kind needs (permissions, validation against the workspace,
- * limits, referential integrity), under the visibility rules of {@link SegmentService}. An update
- * or (un)publish that would leave the segment as it is writes nothing and answers the current
- * version.
+ * DefinitionStore} after the checks its kind needs (permissions, validation against the workspace
+ * ({@link DefinitionChecks}), limits, referential integrity), under the visibility rules of {@link
+ * SegmentService}. An update or (un)publish that would leave the segment as it is writes nothing
+ * and answers the current version.
  *
  * <p>An edit of an existing segment may state which version it is based on, twice over: the body's
  * {@code version} (409 {@code version_conflict} when it is not current) and the versions an {@code
@@ -36,6 +36,7 @@ public final class SegmentEdits {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final SegmentService segments;
+    private final DefinitionChecks checks;
     private final DefinitionStore store;
     private final SegmentLimits limits;
     private final Dependents dependents;
@@ -43,11 +44,13 @@ public final class SegmentEdits {
 
     SegmentEdits(
             SegmentService segments,
+            DefinitionChecks checks,
             DefinitionStore store,
             SegmentLimits limits,
             Dependents dependents,
             Clock clock) {
         this.segments = segments;
+        this.checks = checks;
         this.store = store;
         this.limits = limits;
         this.dependents = dependents;
@@ -86,7 +89,7 @@ public final class SegmentEdits {
         in.requireStatusUnchanged(published);
         limits.checkInput(in);
         String id = newId(p.workspace());
-        JsonNode def = segments.canonical(p, id, in.definition());
+        JsonNode def = checks.canonical(p, id, in.definition());
         String now = now();
         StoredSegment s =
                 new StoredSegment(
@@ -204,7 +207,7 @@ public final class SegmentEdits {
             b.rsid = in.rsid();
         }
         if (in.definition() != null) {
-            JsonNode def = segments.canonical(p, id, in.definition());
+            JsonNode def = checks.canonical(p, id, in.definition());
             b.definition = def;
         } else if (Boolean.TRUE.equals(in.published()) && !cur.published()) {
             requireLiveReferences(p, id, cur); // going live, as through publish
@@ -227,7 +230,7 @@ public final class SegmentEdits {
      */
     private void requireLiveReferences(Principal p, String id, StoredSegment cur) {
         if (cur.definition() != null) {
-            segments.canonicalStored(p.workspace(), id, cur.definition());
+            checks.canonicalStored(p.workspace(), id, cur.definition());
         }
     }
 
@@ -310,7 +313,7 @@ public final class SegmentEdits {
         b.categories = old.categories();
         b.activations = old.activations();
         if (old.definition() != null) {
-            b.definition = segments.canonical(p, id, old.definition());
+            b.definition = checks.canonical(p, id, old.definition());
         }
         return write(b.build(), cur);
     }

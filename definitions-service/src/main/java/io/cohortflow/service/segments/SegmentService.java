@@ -3,12 +3,6 @@ package io.cohortflow.service.segments;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.AudienceRecord;
 import io.cohortflow.core.definition.Definition;
-import io.cohortflow.core.definition.DefinitionParser;
-import io.cohortflow.core.definition.DefinitionWriter;
-import io.cohortflow.core.definition.Problem;
-import io.cohortflow.core.definition.SegmentResolver;
-import io.cohortflow.core.eval.EngineConfig;
-import io.cohortflow.core.validation.DefinitionValidator;
 import io.cohortflow.core.validation.ValidationResult;
 import io.cohortflow.service.ServiceException;
 import io.cohortflow.service.auth.Principal;
@@ -19,22 +13,17 @@ import io.cohortflow.service.store.StoredSegment;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Deque;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Function;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The Segments API's reads, free of HTTP: visibility and permissions, listing, validation,
- * versions, audiences, dependents and propagation status. Edits are {@link SegmentEdits}', tags and
- * shares {@link SegmentMetadata}'s.
+ * The Segments API's reads, free of HTTP: visibility and permissions, listing, validation (judged
+ * by {@link DefinitionChecks}), versions, audiences, dependents and propagation status. Edits are
+ * {@link SegmentEdits}', tags and shares {@link SegmentMetadata}'s.
  *
  * <p>Visibility: a principal sees its own segments, those shared with it (to its owner id or to the
  * whole workspace) and the templates; an admin sees every segment of its workspace. Editing needs
@@ -65,11 +54,9 @@ public final class SegmentService {
     private final PropagationTracker propagation;
     private final Templates templates;
     private final Map<String, String> dataViews;
-    private final DefinitionValidator validator;
-    private final References references;
+    private final DefinitionChecks checks;
     private final Dependents dependents;
     private final Audiences audiences;
-    private final SegmentLimits limits;
 
     public SegmentService(
             DefinitionStore store,
@@ -86,17 +73,11 @@ public final class SegmentService {
         this.propagation = propagation;
         this.templates = templates;
         this.dataViews = Map.copyOf(dataViews);
-        this.validator =
-                new DefinitionValidator(
-                        limits.guardrails(),
-                        new EngineConfig(
-                                horizon,
-                                EngineConfig.DEFAULT.historyCap(),
-                                EngineConfig.DEFAULT.maxFutureSkew()));
-        this.references = new References(store, templates, attributes);
         this.dependents = new Dependents(store);
-        this.limits = limits;
-        this.edits = new SegmentEdits(this, store, limits, dependents, clock);
+        this.checks =
+                new DefinitionChecks(
+                        limits, horizon, new References(store, templates, attributes), dependents);
+        this.edits = new SegmentEdits(this, checks, store, limits, dependents, clock);
         this.metadata = new SegmentMetadata(this, edits, store, limits);
     }
 
@@ -233,7 +214,7 @@ public final class SegmentService {
      */
     public ValidationResult validate(Principal p, String rsid, @Nullable JsonNode definition) {
         requireDataView(rsid);
-        return validator.validate(definition, references.target(p, null, definition));
+        return checks.validate(p, definition);
     }
 
     /**
@@ -241,16 +222,7 @@ public final class SegmentService {
      * with pointers), in its canonical form.
      */
     public JsonNode draft(Principal p, @Nullable JsonNode definition) {
-        if (definition == null || definition.isNull() || definition.isMissingNode()) {
-            throw new ServiceException(
-                    400,
-                    "invalid_definition",
-                    "definition is required",
-                    List.of(
-                            SegmentInput.problem(
-                                    "/definition", "required", "definition is required")));
-        }
-        return canonical(p, null, definition);
+        return checks.draft(p, definition);
     }
 
     /**
@@ -259,27 +231,12 @@ public final class SegmentService {
      * references name segments the caller may see, as {@link #draft} checked.
      */
     public Definition resolvedDraft(Principal p, @Nullable JsonNode definition) {
-        JsonNode canonical = draft(p, definition);
-        Definition d = DefinitionParser.parse(canonical).definition();
-        DefinitionValidator.Target target =
-                references.target(p, null, SegmentResolver.references(d.container()));
-        SegmentResolver.Result r = SegmentResolver.resolve(d, null, target.segments());
-        if (r.definition() == null) {
-            // Validation resolved it a moment ago: a referenced segment changed since.
-            throw new ServiceException(
-                    409,
-                    "conflict",
-                    "a segment the draft references changed while it was read; retry: "
-                            + r.problems().get(0).message());
-        }
-        return r.definition();
+        return checks.resolvedDraft(p, definition);
     }
 
     /** The compatibility of a stored or template segment, against the current store. */
     public ValidationResult compatibility(View v) {
-        return validator.validate(
-                v.segment().definition(),
-                references.target(v.template() ? "*" : v.segment().workspace(), v.segment().id()));
+        return checks.compatibility(v);
     }
 
     void requireDataView(@Nullable String rsid) {
@@ -291,142 +248,6 @@ public final class SegmentService {
             throw ServiceException.badRequest(
                     "unknown_rsid",
                     "unknown data view '" + rsid + "'; this workspace has " + dataViews.keySet());
-        }
-    }
-
-    /**
-     * Validates a definition the caller sends or restores (create, update, rollback, a draft) and
-     * returns the canonical form, or throws 400/413 with pointers. Its {@code segment-ref}s may
-     * name only segments the caller may see; any other is an {@code unknown_segment}.
-     */
-    JsonNode canonical(Principal p, @Nullable String selfId, JsonNode definition) {
-        return canonical(
-                p.workspace(), selfId, definition, references.target(p, selfId, definition));
-    }
-
-    /**
-     * Validates the stored definition of segment {@code selfId} going live (publish) as {@link
-     * #canonical(Principal, String, JsonNode)} does, but as stored: its references were the
-     * caller's to check when it was written, and are judged now only for what the job needs (live,
-     * within the limits), whoever may see them today.
-     */
-    JsonNode canonicalStored(String workspace, String selfId, JsonNode definition) {
-        return canonical(workspace, selfId, definition, references.target(workspace, selfId));
-    }
-
-    private JsonNode canonical(
-            String workspace,
-            @Nullable String selfId,
-            JsonNode definition,
-            DefinitionValidator.Target target) {
-        ValidationResult r = validator.validate(definition, target);
-        if (!r.valid()) {
-            List<Map<String, Object>> details = new ArrayList<>();
-            for (Problem pr : r.errors()) {
-                details.add(
-                        SegmentInput.problem(
-                                "/definition" + pr.pointer(), pr.code(), pr.message()));
-            }
-            throw new ServiceException(400, "invalid_definition", r.message(), details);
-        }
-        JsonNode canonical = DefinitionWriter.write(r.definition());
-        limits.checkDefinition(canonical);
-        if (selfId != null) {
-            referrersWithinLimit(workspace, selfId, r.definition());
-        }
-        return canonical;
-    }
-
-    /**
-     * The segments that reference {@code selfId}, directly or through others, inline its new
-     * definition: a definition that grows, nests deeper or changes its context must not take one of
-     * them past the resolved-size guardrail or the resolver's depth limit, past another guardrail
-     * once inlined, or into a context where it may not sit (a hits segment counted inside a visit,
-     * now a visitors one), each of which it met against the old one when it was written (400 naming
-     * the first). The job resolves them the same way, and would otherwise drop the referrer and
-     * every segment referring to it, or evaluate it with another meaning.
-     */
-    /**
-     * A problem's identity across an edit: a limit of the whole definition (size, depth,
-     * aggregates) is placed where the count first went over, which an edit elsewhere moves, so it
-     * is one problem wherever it is; any other problem is its code at its place.
-     */
-    private static String problemKey(Problem p) {
-        return WHOLE_DEFINITION_LIMITS.contains(p.code()) ? p.code() : p.code() + " " + p.pointer();
-    }
-
-    private static final Set<String> WHOLE_DEFINITION_LIMITS =
-            Set.of(
-                    SegmentResolver.TOO_LARGE,
-                    DefinitionParser.TOO_DEEP,
-                    "too_deep",
-                    "too_many_aggregates",
-                    "too_many_sequence_steps");
-
-    private void referrersWithinLimit(String workspace, String selfId, Definition edited) {
-        Function<String, Definition> current = references.target(workspace, null).segments();
-        Function<String, Definition> lookup =
-                ref -> ref.equals(selfId) ? edited : current.apply(ref);
-        int max = limits.guardrails().maxResolvedPredicates();
-        Set<String> seen = new HashSet<>();
-        Deque<String> todo = new ArrayDeque<>(List.of(selfId));
-        while (!todo.isEmpty()) {
-            for (StoredSegment referrer : dependents.of(workspace, todo.pop(), false)) {
-                if (!seen.add(referrer.id())) {
-                    continue;
-                }
-                todo.add(referrer.id());
-                Definition d = DefinitionParser.parse(referrer.definition()).definition();
-                if (d == null) {
-                    continue;
-                }
-                // Only what this edit would break: a referrer stored before a rule was added may
-                // already be past it, and that must not block every edit of what it references.
-                Set<String> already = new HashSet<>();
-                for (Problem p : validator.inlinedProblems(d, referrer.id(), current)) {
-                    already.add(problemKey(p));
-                }
-                if (already.contains(SegmentResolver.TOO_LARGE)
-                        || already.contains(DefinitionParser.TOO_DEEP)) {
-                    // Its resolution stops there, so what else it has is unknown: an edit can
-                    // only leave it past what the job resolves, or bring it back.
-                    continue;
-                }
-                Problem limit =
-                        validator.inlinedProblems(d, referrer.id(), lookup).stream()
-                                .filter(Problem::isError)
-                                .filter(p -> !already.contains(problemKey(p)))
-                                .findFirst()
-                                .orElse(null);
-                if (limit != null) {
-                    String past =
-                            switch (limit.code()) {
-                                case SegmentResolver.TOO_LARGE ->
-                                        " go past " + max + " resolved predicates (the limit)";
-                                case DefinitionParser.TOO_DEEP ->
-                                        " go past "
-                                                + SegmentResolver.MAX_RESOLVED_DEPTH
-                                                + " levels of nesting once inlined (the limit)";
-                                default ->
-                                        " be invalid, at "
-                                                + limit.pointer()
-                                                + " of its definition: "
-                                                + limit.message();
-                            };
-                    throw new ServiceException(
-                            400,
-                            "invalid_definition",
-                            "segment "
-                                    + referrer.id()
-                                    + " references this one; with this definition inlined it would"
-                                    + past,
-                            List.of(
-                                    SegmentInput.problem(
-                                            "/definition",
-                                            limit.code(),
-                                            "segment " + referrer.id() + " would" + past)));
-                }
-            }
         }
     }
 
