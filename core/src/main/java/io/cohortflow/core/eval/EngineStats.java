@@ -81,7 +81,7 @@ public final class EngineStats {
 
     /**
      * Visits the visit containers read from the newest events the history holds in memory, known to
-     * be the whole visit (see {@code UserProfile#visitRun}), rather than from the history.
+     * be the whole visit (see {@code Visits#run}), rather than from the history.
      */
     public long visitsFromRun() {
         return visitsFromRun;

@@ -77,8 +77,8 @@ final class HistorySegments {
 
         /** Counts the visits of {@code all}, the stored events, when the profile does not. */
         private void recountVisits(List<Event> all) {
-            if (!p.visitCounts.known()) {
-                p.visitCounts.recount(all); // where the history is in hand anyway
+            if (!p.visits.counts.known()) {
+                p.visits.counts.recount(all); // where the history is in hand anyway
             }
         }
 
@@ -190,18 +190,19 @@ final class HistorySegments {
         // those the profile marks; the history is read for them only when the event's visit is
         // another than the one marked (see NameCounts).
         scope.visitKey = Metrics.visitKey(e);
-        if (!p.inMarkedVisit(e)) {
-            if (p.visitCounts.count(scope.visitKey) == 1 && visible(p, e)) {
+        if (!p.visits.inMarked(e)) {
+            if (p.visits.counts.count(scope.visitKey) == 1 && visible(p, e)) {
                 // The event starts its visit: no other stored event is of it.
                 stats.visitsStarted++;
                 scope.visit = List.of(e);
-                p.markVisit(scope.visitKey, scope.visit, appended);
+                p.visits.mark(scope.visitKey, scope.visit, appended);
             } else {
                 stats.visitsMarked++;
                 List<Event> visit = scope.visit();
-                p.markVisit(scope.visitKey, visit, VisitEvents.isTail(visit, scope.view()));
+                p.visits.mark(scope.visitKey, visit, VisitEvents.isTail(visit, scope.view()));
             }
         }
+        MembershipRows memberships = p.memberships;
         for (int i = 0; i < p.names.size(); i++) {
             if (!p.names.marked(i)) {
                 continue;
@@ -211,12 +212,12 @@ final class HistorySegments {
                         || (s.relevantNames() != null && !s.relevantNames().contains(e.name()))) {
                     continue;
                 }
-                if (appended && unchangedByAppending(p, s, e)) {
+                if (appended && unchangedByAppending(memberships, s, e)) {
                     stats.historySkips++;
                     continue;
                 }
                 due.add(s);
-                if (appended && s.visitLocal() && !p.isMember(s.ordinal())) {
+                if (appended && s.visitLocal() && !memberships.isMember(s.ordinal())) {
                     // The event changed its own visit only, and no other visit satisfied the
                     // container: the answer is that visit's.
                     if (scope.local == null) {
@@ -234,11 +235,12 @@ final class HistorySegments {
             Event e,
             boolean appended,
             Set<CompiledSegment> due) {
+        MembershipRows memberships = p.memberships;
         for (CompiledSegment s : candidates) {
             if (due.contains(s)) {
                 continue;
             }
-            if (appended && unchangedByAppending(p, s, e)) {
+            if (appended && unchangedByAppending(memberships, s, e)) {
                 stats.historySkips++;
                 continue;
             }
@@ -250,8 +252,9 @@ final class HistorySegments {
      * A member of a monotone definition stays one, and a non-member can enter only through an event
      * with a completing name.
      */
-    private static boolean unchangedByAppending(UserProfile p, CompiledSegment s, Event e) {
-        if (p.isMember(s.ordinal())) {
+    private static boolean unchangedByAppending(
+            MembershipRows memberships, CompiledSegment s, Event e) {
+        if (memberships.isMember(s.ordinal())) {
             return s.appendMonotone();
         }
         return s.completingNames() != null && !s.completingNames().contains(e.name());
@@ -266,7 +269,7 @@ final class HistorySegments {
             storeRecheck(p, s, Long.MAX_VALUE);
             return false;
         }
-        if (s.pair() != null && scope.appended && !p.isMember(s.ordinal())) {
+        if (s.pair() != null && scope.appended && !p.memberships.isMember(s.ordinal())) {
             Boolean completes = s.pair().completes(p, scope.stored, horizon);
             if (completes != null) {
                 stats.pairAnswers++;

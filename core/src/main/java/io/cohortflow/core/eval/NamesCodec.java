@@ -9,8 +9,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The names section of {@link ProfileCodec}: the user's event names ({@link NameCounts}) with their
- * counts, marks of the current visit and newest times, and the visit ({@link UserProfile#visit}).
- * The newest times are instants of the profile's dictionary ({@link InstantDictionary}), which is
+ * counts, marks of the current visit and newest times, and the visit ({@link Visits#marked}). The
+ * newest times are instants of the profile's dictionary ({@link InstantDictionary}), which is
  * written after the names: their indices follow the memberships'.
  */
 final class NamesCodec {
@@ -23,8 +23,8 @@ final class NamesCodec {
      * Version 13 on: the count times 8, plus 4 for a name marked as of the visit, plus what its
      * newest time is ({@link #timeKind}: an instant of the profile's dictionary, its index written
      * after the memberships'; not known; none visible), and the visit after the names (a 0, or a 1
-     * and its key). Version 14 on: a 2 and the visit's key and run ({@link UserProfile#visitRun})
-     * for a visit whose run is known, and the stored events per visit ({@link VisitCounts}).
+     * and its key). Version 14 on: a 2 and the visit's key and run ({@link Visits#run}) for a visit
+     * whose run is known, and the stored events per visit ({@link VisitCounts}).
      */
     static void write(UserProfile p, DataOutput out) throws IOException {
         Varints.writeInt(out, p.names.size());
@@ -41,17 +41,17 @@ final class NamesCodec {
                             | timeKind(p.names.newest(i)));
             previous = name;
         }
-        if (p.visit == null) {
+        if (p.visits.marked == null) {
             out.writeByte(NO_VISIT);
-        } else if (p.visitRun < 0) {
+        } else if (p.visits.run < 0) {
             out.writeByte(VISIT);
-            Varints.writeString(out, p.visit);
+            Varints.writeString(out, p.visits.marked);
         } else {
             out.writeByte(VISIT_RUN);
-            Varints.writeString(out, p.visit);
-            Varints.writeInt(out, p.visitRun);
+            Varints.writeString(out, p.visits.marked);
+            Varints.writeInt(out, p.visits.run);
         }
-        p.visitCounts.write(out);
+        p.visits.counts.write(out);
     }
 
     /** The characters {@code b} shares with the start of {@code a}, never half a surrogate pair. */
@@ -125,19 +125,19 @@ final class NamesCodec {
         if (visit > (version > ProfileCodec.RUNLESS ? VISIT_RUN : VISIT)) {
             throw new IOException("a visit flag of " + visit);
         }
-        p.visit = visit == NO_VISIT ? null : Varints.readString(in);
+        p.visits.marked = visit == NO_VISIT ? null : Varints.readString(in);
         if (visit == VISIT_RUN) {
-            p.visitRun = Varints.readInt(in);
-            if (p.visitRun < 0) {
-                throw new IOException("a visit's run of " + p.visitRun + " events");
+            p.visits.run = Varints.readInt(in);
+            if (p.visits.run < 0) {
+                throw new IOException("a visit's run of " + p.visits.run + " events");
             }
         }
         if (version > ProfileCodec.RUNLESS) {
-            p.visitCounts.read(in);
-            if (p.visitCounts.known() && p.visitCounts.total() != p.historySize) {
+            p.visits.counts.read(in);
+            if (p.visits.counts.known() && p.visits.counts.total() != p.historySize) {
                 // Not the history's counts (damaged bytes): a count too low would mark a visit
                 // with less than it holds. Counted again at the next read of the history.
-                p.visitCounts.forget();
+                p.visits.counts.forget();
             }
         }
         return Arrays.copyOf(timed, p.names.size());

@@ -58,7 +58,7 @@ final class PreviousProfileFormats {
         boolean legacy = version == LEGACY;
         boolean relative = version > ABSOLUTE_TIMES;
         UserProfile p = new UserProfile();
-        p.visitCounts.forget(); // until read (version 14 on) or counted from the history
+        p.visits.counts.forget(); // until read (version 14 on) or counted from the history
         ProfileCodec.readClock(p, in, relative);
         long base = ProfileCodec.base(p);
         NamesCodec.readWhole(p, in, legacy);
@@ -112,7 +112,7 @@ final class PreviousProfileFormats {
             long segmentVersion = Varints.readUnsigned(in);
             long entered = base - Varints.readSigned(in);
             long exited = Varints.readSigned(in);
-            p.putMembership(
+            p.memberships.put(
                     ordinal,
                     segmentVersion,
                     entered,

@@ -24,14 +24,14 @@ public final class ProfileCodec {
     public static final int VERSION = 14;
 
     /**
-     * Version 13 wrote no run of the marked visit ({@link UserProfile#visitRun}) and no counts of
-     * the visits ({@link VisitCounts}): a profile read from it has neither known, and learns them
-     * at its next read of the history.
+     * Version 13 wrote no run of the marked visit ({@link Visits#run}) and no counts of the visits
+     * ({@link VisitCounts}): a profile read from it has neither known, and learns them at its next
+     * read of the history.
      */
     static final int RUNLESS = 13;
 
     /**
-     * Version 12 wrote no visit ({@link UserProfile#visit}), no names marked as of it and no newest
+     * Version 12 wrote no visit ({@link Visits#marked}), no names marked as of it and no newest
      * time per name: a profile read from it has none, its gates read its visit from the history
      * once, and its names' newest times are learnt at its next history read ({@link NameCounts}).
      */
@@ -85,7 +85,7 @@ public final class ProfileCodec {
         NamesCodec.write(p, out);
         InstantDictionary.Writer instants = counterInstants(p, base);
         int entriesFrom = instants.used();
-        RowsCodec.addEntries(p.memberships, base, instants);
+        RowsCodec.addEntries(p.memberships.rows, base, instants);
         int namesFrom = instants.used();
         NamesCodec.addTimes(p, base, instants);
         instants.write(out);
@@ -97,8 +97,8 @@ public final class ProfileCodec {
             counter(p.counters.value(i), out);
         }
         writeUses(instants, 0, entriesFrom, out); // the counter entries'
-        RowsCodec.writeSection(p.memberships, out);
-        RowsCodec.writeEntries(p.memberships, base, instants, entriesFrom, out);
+        RowsCodec.writeSection(p.memberships.rows, out);
+        RowsCodec.writeEntries(p.memberships.rows, base, instants, entriesFrom, out);
         writeUses(instants, namesFrom, instants.used(), out);
         instants.clear();
         RowsCodec.writeRechecks(p.rechecks, base, out);
@@ -141,7 +141,7 @@ public final class ProfileCodec {
             return PreviousProfileFormats.read(version, in);
         }
         UserProfile p = new UserProfile();
-        p.visitCounts.forget(); // until read (version 14 on) or counted from the history
+        p.visits.counts.forget(); // until read (version 14 on) or counted from the history
         readClock(p, in, true);
         long base = base(p);
         boolean[] timed = NamesCodec.read(p, in, version);

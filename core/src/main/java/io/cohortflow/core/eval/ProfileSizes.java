@@ -40,7 +40,7 @@ public record ProfileSizes(
         q.counters.clear();
         int counters = total - ProfileCodec.toBytes(q).length;
         q = ProfileCodec.fromBytes(bytes);
-        q.removeMemberships(row -> true);
+        q.memberships.removeIf(row -> true);
         int memberships = total - ProfileCodec.toBytes(q).length;
         q = ProfileCodec.fromBytes(bytes);
         q.rechecks.removeIf(row -> true);

@@ -119,9 +119,9 @@ final class Readers {
      * Whether a segment at pivot {@code i} stays as it is for this user whatever the crossing: not
      * a member, and a store its formula needs is absent, so the formula is false, as it was.
      */
-    private boolean guardedOut(int i, UserProfile p) {
+    private boolean guardedOut(int i, UserProfile p, MembershipRows memberships) {
         long[] g = guardsAt[i];
-        if (g.length == 0 || p.isMember(atPivot[i].ordinal())) {
+        if (g.length == 0 || memberships.isMember(atPivot[i].ordinal())) {
             return false;
         }
         for (long store : g) {
@@ -241,8 +241,9 @@ final class Readers {
         out.addAll(always);
         double lo = Math.min(before, after);
         double hi = Math.max(before, after);
+        MembershipRows memberships = p.memberships;
         for (int i = firstAtLeast(lo); i < pivots.length && pivots[i].at() <= hi; i++) {
-            if (pivots[i].crossedBy(lo, hi) && !guardedOut(i, p)) {
+            if (pivots[i].crossedBy(lo, hi) && !guardedOut(i, p, memberships)) {
                 out.add(atPivot[i]);
             }
         }

@@ -59,9 +59,9 @@ final class RowsCodec {
         int versionBytes = 0;
         int runBytes = 0;
         for (int row = 0; row < n; ) {
-            long version = m.get(row, UserProfile.VERSION);
+            long version = m.get(row, MembershipRows.VERSION);
             int run = 1;
-            while (row + run < n && m.get(row + run, UserProfile.VERSION) == version) {
+            while (row + run < n && m.get(row + run, MembershipRows.VERSION) == version) {
                 run++;
             }
             int size = Varints.sizeOfUnsigned(version);
@@ -73,9 +73,9 @@ final class RowsCodec {
         Varints.writeInt(out, n << 2 | (runs ? 2 : 0) | (bitmap ? 1 : 0));
         writeOrdinals(m, bitmap, out);
         for (int row = 0; row < n; ) {
-            long version = m.get(row, UserProfile.VERSION);
+            long version = m.get(row, MembershipRows.VERSION);
             int run = 1;
-            while (runs && row + run < n && m.get(row + run, UserProfile.VERSION) == version) {
+            while (runs && row + run < n && m.get(row + run, MembershipRows.VERSION) == version) {
                 run++;
             }
             if (runs) {
@@ -92,7 +92,7 @@ final class RowsCodec {
      */
     static void addEntries(OrdinalRows m, long base, InstantDictionary.Writer dictionary) {
         for (int r = 0; r < m.size(); r++) {
-            dictionary.add(base - m.get(r, UserProfile.ENTERED));
+            dictionary.add(base - m.get(r, MembershipRows.ENTERED));
         }
     }
 
@@ -135,7 +135,7 @@ final class RowsCodec {
         int[] ordinals = readOrdinals(in, n, !columns && (header & 1) != 0);
         // The rows as the profile holds them: version, entered, exited, row after row, with room
         // for the few an event enters.
-        long[] rows = new long[ordinals.length * UserProfile.MEMBERSHIP_COLUMNS];
+        long[] rows = new long[ordinals.length * MembershipRows.COLUMNS];
         for (int r = 0; r < n; ) {
             int run = runs ? Varints.readInt(in) : 1;
             if (run < 1 || run > n - r) {
@@ -143,7 +143,7 @@ final class RowsCodec {
             }
             long v = Varints.readUnsigned(in);
             for (int i = 0; i < run; i++) {
-                rows[r++ * UserProfile.MEMBERSHIP_COLUMNS + UserProfile.VERSION] = v;
+                rows[r++ * MembershipRows.COLUMNS + MembershipRows.VERSION] = v;
             }
         }
         long[] distinct = format == Format.SHARED ? shared : InstantDictionary.read(in, n);
@@ -159,8 +159,8 @@ final class RowsCodec {
             } else {
                 index = bits.read(in, distinct.length);
             }
-            rows[r * UserProfile.MEMBERSHIP_COLUMNS + UserProfile.ENTERED] = base - distinct[index];
-            rows[r * UserProfile.MEMBERSHIP_COLUMNS + UserProfile.EXITED] = Long.MIN_VALUE;
+            rows[r * MembershipRows.COLUMNS + MembershipRows.ENTERED] = base - distinct[index];
+            rows[r * MembershipRows.COLUMNS + MembershipRows.EXITED] = Long.MIN_VALUE;
         }
         int exits = Varints.readInt(in);
         int r = -1;
@@ -169,10 +169,10 @@ final class RowsCodec {
             if (r >= n) {
                 throw new IOException("an exit for row " + r + " of " + n);
             }
-            rows[r * UserProfile.MEMBERSHIP_COLUMNS + UserProfile.EXITED] =
+            rows[r * MembershipRows.COLUMNS + MembershipRows.EXITED] =
                     base - Varints.readSigned(in);
         }
-        p.loadMemberships(ordinals, rows, n);
+        p.memberships.load(ordinals, rows, n);
     }
 
     /**
@@ -288,12 +288,12 @@ final class RowsCodec {
         int n = m.size();
         int exited = 0;
         for (int r = 0; r < n; r++) {
-            exited += m.get(r, UserProfile.EXITED) == Long.MIN_VALUE ? 0 : 1;
+            exited += m.get(r, MembershipRows.EXITED) == Long.MIN_VALUE ? 0 : 1;
         }
         Varints.writeInt(out, exited);
         int previousRow = -1;
         for (int r = 0; r < n; r++) {
-            long at = m.get(r, UserProfile.EXITED);
+            long at = m.get(r, MembershipRows.EXITED);
             if (at != Long.MIN_VALUE) {
                 Varints.writeInt(out, r - previousRow - 1);
                 previousRow = r;

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohortflow.core.definition.Attributes;
 import io.cohortflow.core.definition.Definition;
 import io.cohortflow.core.definition.DefinitionWriter;
-import io.cohortflow.core.definition.Op;
 import io.cohortflow.core.definition.Pred;
 import io.cohortflow.core.definition.Val;
 import io.cohortflow.core.definition.Visitor;
@@ -35,9 +34,6 @@ final class SegmentCompiler {
     static boolean holdsOnEmpty(Formula f) {
         return f.holds(EMPTY, 0);
     }
-
-    /** Counts compared with thresholds above this keep all their entries. */
-    private static final int MAX_RETAIN = 1_000;
 
     /** Thrown where a definition needs its history: it is then evaluated over it. */
     static final class NotIncremental extends RuntimeException {
@@ -174,7 +170,11 @@ final class SegmentCompiler {
         if (p instanceof Pred.Compare c) {
             if (c.val().aggregate()) {
                 return aggregate(
-                        c.val(), w, v -> Comparisons.testNumber(c, v), pivots(c), retainFor(c));
+                        c.val(),
+                        w,
+                        v -> Comparisons.testNumber(c, v),
+                        Thresholds.pivots(c),
+                        Thresholds.retainFor(c));
             }
             Formula extreme = extreme(c, w);
             if (extreme != null) {
@@ -312,31 +312,6 @@ final class SegmentCompiler {
                 || path.equals(Attributes.SESSION_ID);
     }
 
-    /** How many newest entries a count needs so every comparison in {@code c} stays exact. */
-    private static int retainFor(Pred.Compare c) {
-        double max = 0;
-        List<Double> all = new ArrayList<>();
-        if (c.num() != null) {
-            all.add(c.num());
-        }
-        if (c.nums() != null) {
-            all.addAll(c.nums());
-        }
-        if (c.low() != null) {
-            all.add(c.low());
-        }
-        if (c.high() != null) {
-            all.add(c.high());
-        }
-        for (double d : all) {
-            max = Math.max(max, d);
-        }
-        if (max >= MAX_RETAIN) {
-            return Integer.MAX_VALUE;
-        }
-        return (int) Math.floor(max) + 2;
-    }
-
     /**
      * A test of a counter's value whose outcome can change only when the value reaches or passes
      * one of {@code pivots} (null: at any change), so that a counter that moved re-evaluates just
@@ -344,36 +319,6 @@ final class SegmentCompiler {
      */
     private static Formula test(CounterSpec c, DoublePredicate t, @Nullable Pivot... pivots) {
         return new Formula.Test(c, t, pivots);
-    }
-
-    /** The values a comparison's outcome can change at, each with its side. */
-    private static Pivot[] pivots(Pred.Compare c) {
-        Op op = c.op().negationOf() != null ? c.op().negationOf() : c.op();
-        List<Pivot> out = new ArrayList<>();
-        switch (op) {
-            case GT -> out.add(Pivot.lower(c.num()));
-            case GE -> out.add(Pivot.upper(c.num()));
-            case LT -> out.add(Pivot.upper(c.num()));
-            case LE -> out.add(Pivot.lower(c.num()));
-            case RANGE -> {
-                if (c.low() != null) {
-                    out.add(Pivot.upper(c.low()));
-                }
-                if (c.high() != null) {
-                    out.add(Pivot.lower(c.high()));
-                }
-            }
-            case EQ_IN -> c.nums().forEach(n -> out.add(Pivot.point(n)));
-            default -> {
-                if (c.num() != null) {
-                    out.add(Pivot.point(c.num()));
-                }
-                if (c.nums() != null) {
-                    c.nums().forEach(n -> out.add(Pivot.point(n)));
-                }
-            }
-        }
-        return out.toArray(Pivot[]::new);
     }
 
     private CounterSpec counter(

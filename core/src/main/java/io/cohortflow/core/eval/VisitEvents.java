@@ -8,7 +8,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * The events of one visit ({@link Metrics#visitKey}) for the visit containers ({@link
  * HistorySegments}): found among the visible events, or taken from the newest events a store holds
- * in memory when the profile knows the visit is those ({@link UserProfile#visitRun}).
+ * in memory when the profile knows the visit is those ({@link Visits#run}).
  */
 final class VisitEvents {
     private VisitEvents() {}
@@ -34,10 +34,10 @@ final class VisitEvents {
      * are all of them. One not found so ends the run: it cannot be found so again.
      */
     static @Nullable List<Event> fromRun(UserProfile p, EventHistory h, String key, long horizon) {
-        if (p.visitRun <= 0 || !key.equals(p.visit)) {
+        if (p.visits.run <= 0 || !key.equals(p.visits.marked)) {
             return null;
         }
-        List<Event> newest = h.inMemory(p.visitRun);
+        List<Event> newest = h.inMemory(p.visits.run);
         int hash = key.hashCode();
         for (int i = 0; newest != null && i < newest.size(); i++) {
             Event x = newest.get(i);
@@ -48,7 +48,7 @@ final class VisitEvents {
         if (newest == null) {
             // Past the store's memory (a sealed chunk holds some), or the visit lost events as
             // the oldest left.
-            p.visitRun = -1;
+            p.visits.run = -1;
         }
         return newest;
     }

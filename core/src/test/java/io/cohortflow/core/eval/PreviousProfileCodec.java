@@ -111,15 +111,15 @@ final class PreviousProfileCodec {
         out.writeByte(6);
         writeHead(p, out, true);
         long base = p.now == Long.MIN_VALUE ? 0 : p.now;
-        OrdinalRows m = p.memberships;
+        OrdinalRows m = p.memberships.rows;
         Varints.writeInt(out, m.size());
         int previous = -1;
         for (int row = 0; row < m.size(); row++) {
             Varints.writeInt(out, m.ordinal(row) - previous - 1);
             previous = m.ordinal(row);
-            Varints.writeUnsigned(out, m.get(row, UserProfile.VERSION));
-            Varints.writeSigned(out, base - m.get(row, UserProfile.ENTERED));
-            long exited = m.get(row, UserProfile.EXITED);
+            Varints.writeUnsigned(out, m.get(row, MembershipRows.VERSION));
+            Varints.writeSigned(out, base - m.get(row, MembershipRows.ENTERED));
+            long exited = m.get(row, MembershipRows.EXITED);
             Varints.writeSigned(out, exited == Long.MIN_VALUE ? 0 : base - exited + 1);
         }
         return tail(p, out, bytes);
@@ -135,7 +135,7 @@ final class PreviousProfileCodec {
         out.writeByte(7);
         writeHead(p, out, true);
         long base = p.now == Long.MIN_VALUE ? 0 : p.now;
-        OrdinalRows m = p.memberships;
+        OrdinalRows m = p.memberships.rows;
         int n = m.size();
         Varints.writeInt(out, n);
         int previous = -1;
@@ -144,11 +144,11 @@ final class PreviousProfileCodec {
             previous = m.ordinal(row);
         }
         for (int row = 0; row < n; row++) {
-            Varints.writeUnsigned(out, m.get(row, UserProfile.VERSION));
+            Varints.writeUnsigned(out, m.get(row, MembershipRows.VERSION));
         }
         long[] distinct =
                 java.util.stream.LongStream.range(0, n)
-                        .map(r -> base - m.get((int) r, UserProfile.ENTERED))
+                        .map(r -> base - m.get((int) r, MembershipRows.ENTERED))
                         .sorted()
                         .distinct()
                         .toArray();
@@ -159,7 +159,7 @@ final class PreviousProfileCodec {
             last = d;
         }
         for (int r = 0; r < n; r++) {
-            long d = base - m.get(r, UserProfile.ENTERED);
+            long d = base - m.get(r, MembershipRows.ENTERED);
             Varints.writeInt(out, java.util.Arrays.binarySearch(distinct, d));
         }
         RowsCodec.writeExits(m, out, base);
@@ -180,11 +180,11 @@ final class PreviousProfileCodec {
         writeHead(p, out, true);
         // Memberships as versions 8 and 9 wrote them: a dictionary of their own entry instants.
         long base = ProfileCodec.base(p);
-        RowsCodec.writeSection(p.memberships, out);
+        RowsCodec.writeSection(p.memberships.rows, out);
         InstantDictionary.Writer instants = InstantDictionary.writer();
-        RowsCodec.addEntries(p.memberships, base, instants);
+        RowsCodec.addEntries(p.memberships.rows, base, instants);
         instants.write(out);
-        RowsCodec.writeEntries(p.memberships, base, instants, 0, out);
+        RowsCodec.writeEntries(p.memberships.rows, base, instants, 0, out);
         tail(p, out, bytes);
         Varints.writeInt(out, 0); // no inline history
         out.flush();
@@ -205,7 +205,7 @@ final class PreviousProfileCodec {
         writeUnmarkedNames(p, out);
         InstantDictionary.Writer instants = ProfileCodec.counterInstants(p, base);
         int entriesFrom = instants.used();
-        RowsCodec.addEntries(p.memberships, base, instants);
+        RowsCodec.addEntries(p.memberships.rows, base, instants);
         instants.write(out);
         Varints.writeInt(out, p.counters.size());
         for (int i = 0; i < p.counters.size(); i++) {
@@ -213,8 +213,8 @@ final class PreviousProfileCodec {
             ProfileCodec.counter(p.counters.value(i), out);
         }
         ProfileCodec.writeUses(instants, 0, entriesFrom, out);
-        RowsCodec.writeSection(p.memberships, out);
-        RowsCodec.writeEntries(p.memberships, base, instants, entriesFrom, out);
+        RowsCodec.writeSection(p.memberships.rows, out);
+        RowsCodec.writeEntries(p.memberships.rows, base, instants, entriesFrom, out);
         RowsCodec.writeRechecks(p.rechecks, base, out);
         PreviousProfileFormats.writeUnnumbered(p, out);
         Varints.writeInt(out, UserProfile.HASHED_COUNTERS);
@@ -263,14 +263,14 @@ final class PreviousProfileCodec {
     }
 
     /**
-     * Version 13: the current encoding but for the run of the visit marked (see {@link
-     * UserProfile#visitRun}) and the counts of the visits ({@link VisitCounts}), which it did not
-     * write: a visit's key, when there is one, follows the flag 1, and nothing follows it.
+     * Version 13: the current encoding but for the run of the visit marked (see {@link Visits#run})
+     * and the counts of the visits ({@link VisitCounts}), which it did not write: a visit's key,
+     * when there is one, follows the flag 1, and nothing follows it.
      */
     static byte[] writeVersion13(UserProfile p) throws IOException {
         p = ProfileCodec.fromBytes(ProfileCodec.toBytes(p));
-        p.visitRun = -1;
-        p.visitCounts.forget(); // written as one byte, the names section's last
+        p.visits.run = -1;
+        p.visits.counts.forget(); // written as one byte, the names section's last
         byte[] current = ProfileCodec.toBytes(p);
         int countsAt = namesEnd(p) - 1;
         ByteArrayOutputStream b = new ByteArrayOutputStream();
@@ -282,8 +282,8 @@ final class PreviousProfileCodec {
 
     /**
      * Version 12: the current encoding but for the visit, the names marked as of it (see {@link
-     * UserProfile#visit}) and their newest times: each name's count as it is, no visit after the
-     * names, no instants of theirs.
+     * Visits#marked}) and their newest times: each name's count as it is, no visit after the names,
+     * no instants of theirs.
      */
     static byte[] writeVersion12(UserProfile p) throws IOException {
         // The current encoding of the profile with no newest times known has no instants of them.

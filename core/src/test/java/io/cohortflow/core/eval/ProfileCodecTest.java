@@ -177,7 +177,7 @@ class ProfileCodecTest {
         }
         p.names.newest(1, NameCounts.UNKNOWN); // of a profile stored before they were kept
         p.names.newest(2, Long.MIN_VALUE); // none visible
-        p.visit = "s-😀";
+        p.visits.marked = "s-😀";
         List<String> held = new java.util.ArrayList<>();
         for (int i = 0; i < p.names.size(); i++) {
             held.add(p.names.name(i));
@@ -190,7 +190,7 @@ class ProfileCodecTest {
             assertThat(back.names.marked(i)).isEqualTo(p.names.marked(i));
             assertThat(back.names.newest(i)).isEqualTo(p.names.newest(i));
         }
-        assertThat(back.visit).isEqualTo(p.visit);
+        assertThat(back.visits.marked).isEqualTo(p.visits.marked);
         assertThat(back.names.size()).isEqualTo(p.names.size());
         // Removing keeps the order; a name whose events are all gone is forgotten.
         p.names.remove("cart.add");
@@ -203,7 +203,7 @@ class ProfileCodecTest {
         }
         assertThat(held).isSorted().hasSize(names.length - 2);
         // The shared prefixes pay: "page.scroll" after "page" costs ".scroll".
-        p.visit = null; // its key aside
+        p.visits.marked = null; // its key aside
         assertThat(ProfileSizes.of(p).eventNames())
                 .isLessThan(
                         held.stream()
@@ -244,7 +244,7 @@ class ProfileCodecTest {
         UserProfile p = ProfileCodec.fromBytes(ProfileCodec.toBytes(f.profile));
         assertThat(p.memberships(f.catalog)).isEqualTo(f.profile.memberships(f.catalog));
         assertThat(p.memberships(f.catalog).get("week").member()).isFalse();
-        assertThat(p.memberships.size()).isEqualTo(41);
+        assertThat(p.memberships.rows.size()).isEqualTo(41);
         int columns = ProfileCodec.toBytes(f.profile).length;
         int rows = PreviousProfileCodec.writeRowByRow(f.profile).length;
         assertThat(columns).isLessThan(rows - 41 * 3);
@@ -346,15 +346,16 @@ class ProfileCodecTest {
     @Test
     void a_profile_written_in_version_12_is_read_with_no_visit_marked() throws Exception {
         Fixture f = chunkedPastOneChunk();
-        f.profile.visit = "x3";
+        f.profile.visits.marked = "x3";
         f.profile.names.mark("B");
         byte[] v12 = PreviousProfileCodec.writeVersion12(f.profile);
         assertThat(v12[0]).isEqualTo((byte) 12);
         UserProfile p = ProfileCodec.fromBytes(v12);
-        assertThat(p.visit).isNull(); // the gates read the visit's names once, and mark them
+        // the gates read the visit's names once, and mark them
+        assertThat(p.visits.marked).isNull();
         assertThat(p.names.marked(0) || p.names.marked(1)).isFalse();
         assertThat(ProfileHistory.of(p, f.history, f.chunks).events()).isEqualTo(f.h().events());
-        f.profile.visit = null;
+        f.profile.visits.marked = null;
         f.profile.names.clearMarks();
         forgetNewest(f.profile);
         assertThat(ProfileCodec.toBytes(p)).isEqualTo(ProfileCodec.toBytes(f.profile));
@@ -364,31 +365,31 @@ class ProfileCodecTest {
     void a_visits_run_and_counts_survive_the_round_trip_and_version_13_is_read_without_them()
             throws Exception {
         Fixture f = chunkedPastOneChunk();
-        f.profile.visit = "x3";
-        f.profile.visitRun = 2;
-        assertThat(f.profile.visitCounts.known()).isTrue();
+        f.profile.visits.marked = "x3";
+        f.profile.visits.run = 2;
+        assertThat(f.profile.visits.counts.known()).isTrue();
         UserProfile back = ProfileCodec.fromBytes(ProfileCodec.toBytes(f.profile));
-        assertThat(back.visit).isEqualTo("x3");
-        assertThat(back.visitRun).isEqualTo(2);
-        assertThat(back.visitCounts.total()).isEqualTo(f.profile.historySize()).isPositive();
+        assertThat(back.visits.marked).isEqualTo("x3");
+        assertThat(back.visits.run).isEqualTo(2);
+        assertThat(back.visits.counts.total()).isEqualTo(f.profile.historySize()).isPositive();
         assertThat(ProfileCodec.toBytes(back)).isEqualTo(ProfileCodec.toBytes(f.profile));
         // Counts that are not the history's (damaged bytes) are not taken: counted again.
-        f.profile.visitCounts.add("x3");
-        assertThat(ProfileCodec.fromBytes(ProfileCodec.toBytes(f.profile)).visitCounts.known())
+        f.profile.visits.counts.add("x3");
+        assertThat(ProfileCodec.fromBytes(ProfileCodec.toBytes(f.profile)).visits.counts.known())
                 .isFalse();
-        f.profile.visitCounts.remove("x3");
+        f.profile.visits.counts.remove("x3");
         byte[] v13 = PreviousProfileCodec.writeVersion13(f.profile);
         assertThat(v13[0]).isEqualTo((byte) 13);
         UserProfile old = ProfileCodec.fromBytes(v13);
-        assertThat(old.visit).isEqualTo("x3");
-        assertThat(old.visitRun).as("learnt when its next visit is marked").isEqualTo(-1);
-        assertThat(old.visitCounts.known()).as("counted at its next history read").isFalse();
-        f.profile.visitRun = -1;
-        f.profile.visitCounts.forget();
+        assertThat(old.visits.marked).isEqualTo("x3");
+        assertThat(old.visits.run).as("learnt when its next visit is marked").isEqualTo(-1);
+        assertThat(old.visits.counts.known()).as("counted at its next history read").isFalse();
+        f.profile.visits.run = -1;
+        f.profile.visits.counts.forget();
         assertThat(ProfileCodec.toBytes(old)).isEqualTo(ProfileCodec.toBytes(f.profile));
         // Version 13 wrote no run: one in its bytes is damage, not a run.
         byte[] damaged = PreviousProfileCodec.writeVersion13(f.profile);
-        f.profile.visit = null;
+        f.profile.visits.marked = null;
         int flag = indexOfDifference(damaged, PreviousProfileCodec.writeVersion13(f.profile));
         assertThat(damaged[flag]).isEqualTo((byte) 1);
         damaged[flag] = 2;
@@ -409,7 +410,7 @@ class ProfileCodecTest {
      * version before 14, the counts of its visits).
      */
     private static void forgetNewest(UserProfile p) {
-        p.visitCounts.forget();
+        p.visits.counts.forget();
         for (int i = 0; i < p.names.size(); i++) {
             p.names.newest(i, NameCounts.UNKNOWN);
         }
@@ -525,18 +526,20 @@ class ProfileCodecTest {
                 long version = r.nextInt(10) < 8 ? 1 : 1 + r.nextInt(5);
                 long entered = instants[r.nextInt(instants.length)];
                 long exited = r.nextBoolean() ? Long.MIN_VALUE : entered + r.nextInt(1000);
-                p.putMembership(ordinal, version, entered, exited);
+                p.memberships.put(ordinal, version, entered, exited);
             }
             UserProfile back = ProfileCodec.fromBytes(ProfileCodec.toBytes(p));
-            assertThat(back.memberships.size()).isEqualTo(p.memberships.size());
-            for (int row = 0; row < p.memberships.size(); row++) {
-                assertThat(back.memberships.ordinal(row)).isEqualTo(p.memberships.ordinal(row));
+            assertThat(back.memberships.rows.size()).isEqualTo(p.memberships.rows.size());
+            for (int row = 0; row < p.memberships.rows.size(); row++) {
+                assertThat(back.memberships.rows.ordinal(row))
+                        .isEqualTo(p.memberships.rows.ordinal(row));
                 for (int c = 0; c < 3; c++) {
-                    assertThat(back.memberships.get(row, c))
+                    assertThat(back.memberships.rows.get(row, c))
                             .as("trial %d row %d column %d", trial, row, c)
-                            .isEqualTo(p.memberships.get(row, c));
+                            .isEqualTo(p.memberships.rows.get(row, c));
                 }
-                assertThat(back.isMember(p.memberships.ordinal(row))).isEqualTo(p.member(row));
+                assertThat(back.memberships.isMember(p.memberships.rows.ordinal(row)))
+                        .isEqualTo(p.memberships.member(row));
             }
             // Never longer than version 7 but for the header's two flags, and a bitmap pays where
             // ordinals are dense.
@@ -544,20 +547,22 @@ class ProfileCodecTest {
             int before = PreviousProfileCodec.writeColumns(p).length;
             // One byte more for the header's flags, one for the visits' counts (none).
             assertThat(now).as("trial %d", trial).isLessThanOrEqualTo(before + 2);
-            if (p.memberships.size() > 100 && range <= 2 * n) {
-                assertThat(now).as("trial %d", trial).isLessThan(before - p.memberships.size() / 2);
+            if (p.memberships.rows.size() > 100 && range <= 2 * n) {
+                assertThat(now)
+                        .as("trial %d", trial)
+                        .isLessThan(before - p.memberships.rows.size() / 2);
             }
             // Rows entered after a read land where they belong (in the room the reader left).
             for (int i = 0; i < 1 + r.nextInt(20); i++) {
                 int ordinal = range + r.nextInt(range + 40);
-                if (!back.isMember(ordinal) && !p.isMember(ordinal)) {
-                    back.enter(ordinal, 3, p.now, backHeld);
-                    p.enter(ordinal, 3, p.now, held);
+                if (!back.memberships.isMember(ordinal) && !p.memberships.isMember(ordinal)) {
+                    back.memberships.enter(ordinal, 3, p.now, backHeld);
+                    p.memberships.enter(ordinal, 3, p.now, held);
                 }
             }
-            back.flushEntries(backHeld);
-            p.flushEntries(held);
-            assertThat(back.memberOrdinals()).isEqualTo(p.memberOrdinals());
+            back.memberships.flushEntries(backHeld);
+            p.memberships.flushEntries(held);
+            assertThat(back.memberships.memberOrdinals()).isEqualTo(p.memberships.memberOrdinals());
             assertThat(ProfileCodec.toBytes(back)).isEqualTo(ProfileCodec.toBytes(p));
         }
     }

@@ -104,25 +104,25 @@ class VisitContainersTest {
         f.define("ab", VISIT_WITH_A_AND_B);
         long t = T0;
         f.send(ev("X", t += MINUTE, "s0"), ev("A", t += MINUTE, "s1"));
-        assertThat(f.profile.visitRun).as("the visit marked is the newest events").isEqualTo(1);
+        assertThat(f.profile.visits.run).as("the visit marked is the newest events").isEqualTo(1);
         EngineStats stats = f.engine.stats();
         stats.reset();
         f.profile = ProfileCodec.fromBytes(ProfileCodec.toBytes(f.profile));
         f.send(ev("C", t += MINUTE, "s1"), ev("B", t += MINUTE, "s1"));
         assertThat(f.member("ab")).isTrue();
-        assertThat(f.profile.visitRun).isEqualTo(3);
+        assertThat(f.profile.visits.run).isEqualTo(3);
         assertThat(stats.visitsFromRun()).isPositive();
         assertThat(stats.historyReads()).as("neither the visit nor its recheck").isZero();
         // A late event of the visit ends the run: the visit is read from the history again.
         f.send(ev("D", t - MINUTE / 2, "s1"));
-        assertThat(f.profile.visitRun).isEqualTo(-1);
+        assertThat(f.profile.visits.run).isEqualTo(-1);
         f.send(ev("E", t += MINUTE, "s1"));
-        assertThat(f.profile.visitRun).isEqualTo(-1);
+        assertThat(f.profile.visits.run).isEqualTo(-1);
         // Another visit is marked with its run, which another visit's event ends.
         f.send(ev("A", t += MINUTE, "s2"));
-        assertThat(f.profile.visitRun).isEqualTo(1);
+        assertThat(f.profile.visits.run).isEqualTo(1);
         f.send(ev("F", t += MINUTE, "s3"));
-        assertThat(f.profile.visitRun).as("no gate asks of F: s3 is not marked").isEqualTo(-1);
+        assertThat(f.profile.visits.run).as("no gate asks of F: s3 is not marked").isEqualTo(-1);
     }
 
     @Test
@@ -132,7 +132,7 @@ class VisitContainersTest {
         long t = T0;
         f.send(ev("X", t += MINUTE, "s0"), ev("B", t += MINUTE, "s1"));
         // As if the profile were damaged: a run reaching past the visit, into s0's X.
-        f.profile.visitRun = 2;
+        f.profile.visits.run = 2;
         EngineStats stats = f.engine.stats();
         stats.reset();
         f.send(ev("A", t += MINUTE, "s1")); // checked against evaluation from scratch
@@ -167,13 +167,13 @@ class VisitContainersTest {
         for (int i = 0; i <= VisitCounts.MAX; i++) {
             f.send(ev("A", t += MINUTE, "s" + i));
         }
-        assertThat(f.profile.visitCounts.known()).isFalse();
+        assertThat(f.profile.visits.counts.known()).isFalse();
         EngineStats stats = f.engine.stats();
         stats.reset();
         t += Duration.ofDays(2).toMillis(); // every earlier visit leaves the horizon
         f.send(ev("A", t, "late"));
         assertThat(stats.visitsMarked()).as("not known: read, and counted").isEqualTo(1);
-        assertThat(f.profile.visitCounts.known()).isTrue();
+        assertThat(f.profile.visits.counts.known()).isTrue();
         f.send(ev("B", t += MINUTE, "new"));
         assertThat(stats.visitsStarted()).isEqualTo(1);
         f.send(ev("A", t += MINUTE, "new"));
@@ -189,12 +189,12 @@ class VisitContainersTest {
         long t = T0;
         f.send(ev("A", t += MINUTE, "s1"), ev("C", t += MINUTE, "s2"));
         f.profile = ProfileCodec.fromBytes(PreviousProfileCodec.writeVersion13(f.profile));
-        assertThat(f.profile.visitCounts.known()).isFalse();
-        assertThat(f.profile.visitRun).isEqualTo(-1);
+        assertThat(f.profile.visits.counts.known()).isFalse();
+        assertThat(f.profile.visits.run).isEqualTo(-1);
         f.send(ev("B", t += MINUTE, "s1")); // checked against evaluation from scratch
         assertThat(f.member("ab")).isTrue();
-        assertThat(f.profile.visitCounts.known()).isTrue();
-        assertThat(f.profile.visitCounts.count("s1")).isEqualTo(2);
+        assertThat(f.profile.visits.counts.known()).isTrue();
+        assertThat(f.profile.visits.counts.count("s1")).isEqualTo(2);
     }
 
     @Test

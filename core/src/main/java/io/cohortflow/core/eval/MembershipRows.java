@@ -1,0 +1,219 @@
+package io.cohortflow.core.eval;
+
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.function.IntPredicate;
+
+/**
+ * A user's memberships by segment ordinal ({@link UserProfile#memberships}): version, entered at,
+ * and exited at ({@link Long#MIN_VALUE} while a member). Status and last qualification time follow
+ * from these and the user's now. Exited rows stay for the horizon, so a lookup can say when the
+ * user left. The engine changes the rows through the operations here only, which keep the member
+ * and former-member bits in step with them.
+ */
+final class MembershipRows {
+    static final int VERSION = 0;
+    static final int ENTERED = 1;
+    static final int EXITED = 2;
+    static final int COLUMNS = 3;
+
+    /** The rows, for the codec and the catch-up to read; changed only through this class. */
+    final OrdinalRows rows = new OrdinalRows(COLUMNS);
+
+    /**
+     * One bit per segment ordinal, set while the user is a member: the engine asks "is the user a
+     * member" for most segments an event touches, and a bit answers without searching the rows.
+     * Derived from the rows (never stored); {@link #put}, {@link #load}, {@link #enter} and {@link
+     * #removeIf} keep the two in step.
+     */
+    private long[] memberBits = new long[0];
+
+    /**
+     * One bit per segment ordinal whose row is a former member's (exited, kept for the horizon):
+     * entering a segment then needs no search for a row to reuse (most users have none).
+     */
+    private long[] formerBits = new long[0];
+
+    boolean isEmpty() {
+        return rows.isEmpty();
+    }
+
+    boolean member(int row) {
+        return rows.get(row, EXITED) == Long.MIN_VALUE;
+    }
+
+    /**
+     * Segment {@code ordinal}'s row now says member or former member: the one place the bits
+     * change, with {@link #clearBits}.
+     */
+    private void rowBits(int ordinal, boolean member) {
+        int word = ordinal >>> 6;
+        int needed = word + 1;
+        if (member && memberBits.length < needed) {
+            memberBits = Arrays.copyOf(memberBits, needed);
+        }
+        if (!member && formerBits.length < needed) {
+            formerBits = Arrays.copyOf(formerBits, needed);
+        }
+        if (member) {
+            memberBits[word] |= 1L << ordinal;
+            if (word < formerBits.length) {
+                formerBits[word] &= ~(1L << ordinal);
+            }
+        } else {
+            formerBits[word] |= 1L << ordinal;
+            if (word < memberBits.length) {
+                memberBits[word] &= ~(1L << ordinal);
+            }
+        }
+    }
+
+    /** Segment {@code ordinal} has no row any more. */
+    private void clearBits(int ordinal) {
+        int word = ordinal >>> 6;
+        if (word < memberBits.length) {
+            memberBits[word] &= ~(1L << ordinal);
+        }
+        if (word < formerBits.length) {
+            formerBits[word] &= ~(1L << ordinal);
+        }
+    }
+
+    private boolean isFormer(int ordinal) {
+        int word = ordinal >>> 6;
+        return word < formerBits.length && (formerBits[word] & (1L << ordinal)) != 0;
+    }
+
+    boolean isMember(int ordinal) {
+        int word = ordinal >>> 6;
+        return word < memberBits.length && (memberBits[word] & (1L << ordinal)) != 0;
+    }
+
+    /** The ordinals of the segments the user is a member of, ascending (from the member bits). */
+    int[] memberOrdinals() {
+        int n = 0;
+        for (long w : memberBits) {
+            n += Long.bitCount(w);
+        }
+        int[] out = new int[n];
+        int k = 0;
+        for (int word = 0; word < memberBits.length; word++) {
+            for (long w = memberBits[word]; w != 0; w &= w - 1) {
+                out[k++] = word << 6 | Long.numberOfTrailingZeros(w);
+            }
+        }
+        return out;
+    }
+
+    // ---- membership changes: the engine changes the rows through these only ------------------
+
+    /**
+     * The user enters segment {@code ordinal} (of which they are not a member) at {@code at}. A
+     * segment they have no row of gets one at the next {@link #flushEntries}, from {@code held}
+     * (see {@link OrdinalRows#merge}); the member bit is set at once.
+     */
+    void enter(int ordinal, long version, long at, OrdinalRows.Held held) {
+        if (isFormer(ordinal) || isMember(ordinal)) {
+            put(ordinal, version, at, Long.MIN_VALUE); // back again
+        } else {
+            held.add(ordinal, version, at, Long.MIN_VALUE);
+            rowBits(ordinal, true);
+        }
+    }
+
+    /** The user, a member of segment {@code ordinal}, leaves it at {@code at}. */
+    void exit(int ordinal, long version, long at) {
+        int row = rows.find(ordinal);
+        put(ordinal, version, rows.get(row, ENTERED), at);
+    }
+
+    /** A member's segment is now at {@code version} (its definition changed, its answer not). */
+    void refreshVersion(int ordinal, long version) {
+        rows.set(rows.find(ordinal), VERSION, version);
+    }
+
+    /** The rows of former members that exited {@code horizon} or more before {@code now} go. */
+    void dropExited(long now, long horizon) {
+        removeIf(row -> !member(row) && rows.get(row, EXITED) + horizon <= now);
+    }
+
+    /** The latest instant a former member whose row is held exited; MIN_VALUE if none. */
+    long latestExit() {
+        long latest = Long.MIN_VALUE;
+        for (int row = 0; row < rows.size(); row++) {
+            latest = Math.max(latest, rows.get(row, EXITED));
+        }
+        return latest;
+    }
+
+    /**
+     * Removes the rows of the ordinals {@code gone} picks (segments no longer live), telling {@code
+     * removed} of each (ordinal, version, whether a member).
+     */
+    void removeRows(IntPredicate gone, RemovedRow removed) {
+        removeIf(
+                row -> {
+                    int ordinal = rows.ordinal(row);
+                    if (!gone.test(ordinal)) {
+                        return false;
+                    }
+                    removed.removed(ordinal, rows.get(row, VERSION), member(row));
+                    return true;
+                });
+    }
+
+    interface RemovedRow {
+        void removed(int ordinal, long version, boolean member);
+    }
+
+    /** Stores segment {@code ordinal}'s membership ({@code exitedAt} MIN_VALUE: a member). */
+    int put(int ordinal, long version, long enteredAt, long exitedAt) {
+        int row = rows.upsert(ordinal);
+        rows.set(row, VERSION, version);
+        rows.set(row, ENTERED, enteredAt);
+        rows.set(row, EXITED, exitedAt);
+        rowBits(ordinal, exitedAt == Long.MIN_VALUE);
+        return row;
+    }
+
+    /**
+     * Sets the membership rows of a profile being read, which has none yet: the first {@code n}
+     * ordinals ascending, as the codec writes them (checked), one row each, without a search per
+     * row; the arrays' room past them is for rows added later.
+     */
+    void load(int[] ordinals, long[] values, int n) throws IOException {
+        for (int i = 1; i < n; i++) {
+            if (ordinals[i] <= ordinals[i - 1]) {
+                throw new IOException("membership ordinals out of order at row " + i);
+            }
+        }
+        if (n > 0 && ordinals[0] < 0) {
+            throw new IOException("membership ordinal " + ordinals[0]);
+        }
+        rows.load(ordinals, values, n);
+        int words = n == 0 ? 0 : (ordinals[n - 1] >>> 6) + 1;
+        memberBits = new long[words];
+        formerBits = new long[words];
+        for (int i = 0; i < n; i++) {
+            long[] bits = values[i * COLUMNS + EXITED] == Long.MIN_VALUE ? memberBits : formerBits;
+            bits[ordinals[i] >>> 6] |= 1L << ordinals[i];
+        }
+    }
+
+    /** Writes the rows {@link #enter} held back in {@code held}. */
+    void flushEntries(OrdinalRows.Held held) {
+        rows.merge(held);
+    }
+
+    /** Removes the membership rows {@code test} picks. */
+    void removeIf(OrdinalRows.RowTest test) {
+        rows.removeIf(
+                row -> {
+                    if (!test.test(row)) {
+                        return false;
+                    }
+                    clearBits(rows.ordinal(row));
+                    return true;
+                });
+    }
+}
