@@ -7,13 +7,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -48,16 +45,10 @@ public final class CompactedTable<V> implements AutoCloseable {
 
     private final String bootstrap;
     private final String topic;
-    private final Class<V> type;
-    private final BiFunction<V, V, V> merge;
     private final Duration writeTimeout;
-    private final boolean keyPerWrite;
-    private final Map<String, V> view = new ConcurrentHashMap<>();
 
-    /** The group of a key, for {@link #count}: keys of one group are counted together. */
-    private Function<String, String> groupOf = k -> "";
-
-    private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
+    /** What the log folds into on this replica: its reader writes it, any thread reads it. */
+    private final TableView<V> view;
 
     /** Offset to the futures waiting until the reader has applied it. */
     private final ConcurrentSkipListMap<Long, List<Runnable>> waiting =
@@ -66,11 +57,6 @@ public final class CompactedTable<V> implements AutoCloseable {
     private volatile long applied = -1;
     private KafkaProducer<String, byte[]> producer;
     private Follower<String, byte[]> follower;
-
-    // With a record key per write: the record key of each key's held value, and the records whose
-    // value no key holds (writes that lost to the one held), for compact() to tombstone.
-    private final Map<String, String> holders = new ConcurrentHashMap<>();
-    private final Set<String> superseded = ConcurrentHashMap.newKeySet();
 
     // What a writer chains on its confirmation (a request sent on to the job, whose send may block
     // while the producer's buffer is full) runs here, never on the table's reader (every replica's
@@ -111,12 +97,10 @@ public final class CompactedTable<V> implements AutoCloseable {
             BiFunction<V, V, V> merge,
             Duration writeTimeout,
             boolean keyPerWrite) {
-        this.keyPerWrite = keyPerWrite;
         this.bootstrap = bootstrap;
         this.topic = topic;
-        this.type = type;
-        this.merge = merge;
         this.writeTimeout = writeTimeout;
+        this.view = new TableView<>(topic, type, merge, keyPerWrite);
     }
 
     /**
@@ -124,18 +108,13 @@ public final class CompactedTable<V> implements AutoCloseable {
      * before {@link #start}.
      */
     public CompactedTable<V> countedBy(Function<String, String> groupOf) {
-        this.groupOf = groupOf;
+        view.countedBy(groupOf);
         return this;
     }
 
     /** How many keys of {@code group} the table holds (see {@link #countedBy}). */
     public int count(String group) {
-        AtomicInteger n = counts.get(group);
-        return n == null ? 0 : n.get();
-    }
-
-    private void counted(String key, int delta) {
-        counts.computeIfAbsent(groupOf.apply(key), g -> new AtomicInteger()).addAndGet(delta);
+        return view.count(group);
     }
 
     /** Reads the topic to its end offset, then follows it. */
@@ -226,64 +205,16 @@ public final class CompactedTable<V> implements AutoCloseable {
 
     /** One record of the log; package-private for the test that reads the log again. */
     void apply(ConsumerRecord<String, byte[]> r) {
-        if (r.key() == null) {
-            return;
-        }
-        String key = tableKey(r.key());
-        if (r.value() == null) {
-            if (!keyPerWrite || r.key().equals(holders.get(key))) {
-                if (view.remove(key) != null) {
-                    counted(key, -1);
-                }
-                holders.remove(key);
-            }
-            superseded.remove(r.key());
-            return;
-        }
-        try {
-            V incoming = Json.read(r.value(), type);
-            boolean added = !view.containsKey(key); // the reader is the view's one writer
-            V held = view.merge(key, incoming, merge);
-            if (added) {
-                counted(key, 1);
-            }
-            // The holder's own record read again (a reader that starts over from the log's
-            // beginning while its table is full: an offset gone after a broker failure) holds the
-            // key still; marked superseded, compaction would tombstone every live entry.
-            if (keyPerWrite && !r.key().equals(holders.get(key))) {
-                if (held == incoming) {
-                    String before = holders.put(key, r.key());
-                    if (before != null) {
-                        superseded.add(before);
-                    }
-                } else {
-                    superseded.add(r.key());
-                }
-            }
-        } catch (Exception e) {
-            LOG.warn("{}: skipping unreadable record at offset {}", topic, r.offset(), e);
-        }
-    }
-
-    private String tableKey(String recordKey) {
-        int hash = keyPerWrite ? recordKey.lastIndexOf('#') : -1;
-        return hash < 0 ? recordKey : recordKey.substring(0, hash);
+        view.apply(r);
     }
 
     public Optional<V> get(String key) {
-        return Optional.ofNullable(view.get(key));
+        return view.get(key);
     }
 
     /** The values whose key passes {@code keys}, unordered. */
     public List<V> values(Predicate<String> keys) {
-        List<V> out = new ArrayList<>();
-        view.forEach(
-                (k, v) -> {
-                    if (keys.test(k)) {
-                        out.add(v);
-                    }
-                });
-        return out;
+        return view.values(keys);
     }
 
     /**
@@ -299,7 +230,7 @@ public final class CompactedTable<V> implements AutoCloseable {
      * table's write timeout: what is left of a request's time.
      */
     public CompletableFuture<Optional<V>> write(String key, @Nullable V value, Duration timeout) {
-        String recordKey = keyPerWrite ? key + "#" + java.util.UUID.randomUUID() : key;
+        String recordKey = view.recordKey(key);
         return applied(recordKey, value == null ? null : Json.bytes(value), timeout)
                 .thenApply(v -> get(key));
     }
@@ -319,21 +250,8 @@ public final class CompactedTable<V> implements AutoCloseable {
      * write timeout: what is left of a request's time.
      */
     public CompletableFuture<Boolean> remove(String key, Duration timeout) {
-        List<String> records = new ArrayList<>();
-        if (!keyPerWrite) {
-            records.add(key);
-        } else {
-            String holder = holders.get(key);
-            if (holder != null) {
-                records.add(holder);
-            }
-            for (String r : superseded) {
-                if (tableKey(r).equals(key)) {
-                    records.add(r);
-                }
-            }
-        }
-        boolean held = view.containsKey(key);
+        List<String> records = view.recordsOf(key);
+        boolean held = view.holds(key);
         if (records.isEmpty()) {
             return CompletableFuture.completedFuture(held);
         }
@@ -396,14 +314,7 @@ public final class CompactedTable<V> implements AutoCloseable {
 
     /** The keys whose value passes {@code test}, unordered. */
     public List<String> keys(Predicate<V> test) {
-        List<String> out = new ArrayList<>();
-        view.forEach(
-                (k, v) -> {
-                    if (test.test(v)) {
-                        out.add(k);
-                    }
-                });
-        return out;
+        return view.keys(test);
     }
 
     /**
@@ -412,7 +323,7 @@ public final class CompactedTable<V> implements AutoCloseable {
      * record per key. Safe from any replica at any time. Completes with the number written.
      */
     public CompletableFuture<Integer> compact() {
-        List<String> keys = List.copyOf(superseded);
+        List<String> keys = view.superseded();
         List<CompletableFuture<Void>> sent = new ArrayList<>();
         for (String k : keys) {
             CompletableFuture<Void> done = new CompletableFuture<>();
@@ -433,7 +344,7 @@ public final class CompactedTable<V> implements AutoCloseable {
 
     /** Records compaction may remove that this replica has not tombstoned yet. */
     public int supersededCount() {
-        return superseded.size();
+        return view.supersededCount();
     }
 
     @Override

@@ -2,14 +2,9 @@ package io.cohortflow.service.segmentation;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.networknt.schema.AbsoluteIri;
 import com.networknt.schema.Error;
 import com.networknt.schema.InputFormat;
 import com.networknt.schema.Schema;
-import com.networknt.schema.SchemaLocation;
-import com.networknt.schema.SchemaRegistry;
-import com.networknt.schema.SchemaRegistryConfig;
-import com.networknt.schema.SpecificationVersion;
 import io.cohortflow.core.contract.Keys;
 import io.cohortflow.service.ServiceException;
 import io.cohortflow.service.kafka.CompactedTable;
@@ -17,7 +12,6 @@ import io.cohortflow.service.store.StoreUnavailableException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -31,9 +25,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Event schemas: one JSON Schema per event name per workspace, checked with networknt's
- * json-schema-validator (draft 2020-12 unless the schema's {@code $schema} says otherwise). Stored
- * like definitions, in a compacted topic read back by every replica; the last write wins and a
- * delete is a tombstone. An event whose name has no schema is not checked: schemas are opt-in.
+ * json-schema-validator (draft 2020-12 unless the schema's {@code $schema} says otherwise; see
+ * {@link SchemaCompiler}). Stored like definitions, in a compacted topic read back by every
+ * replica; the last write wins and a delete is a tombstone. An event whose name has no schema is
+ * not checked: schemas are opt-in.
  */
 public final class EventSchemas implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EventSchemas.class);
@@ -53,21 +48,8 @@ public final class EventSchemas implements AutoCloseable {
 
     private final CompactedTable<EventSchema> table;
 
-    /**
-     * The registry every schema is compiled by. Its loader may read only the meta-schemas shipped
-     * inside the library: a schema is written by a client, so anything it names must never be
-     * fetched (a file, a URL, a resource on the classpath). {@link #check} refuses such references
-     * first; this is the second wall. Its patterns run on {@link BoundedRegex}.
-     */
-    private final SchemaRegistry registry =
-            SchemaRegistry.withDefaultDialect(
-                    SpecificationVersion.DRAFT_2020_12,
-                    b ->
-                            b.schemaLoader(l -> l.allow(EventSchemas::isMetaSchema))
-                                    .schemaRegistryConfig(
-                                            SchemaRegistryConfig.builder()
-                                                    .regularExpressionFactory(new BoundedRegex())
-                                                    .build()));
+    /** Checks what clients write and compiles what is stored. */
+    private final SchemaCompiler compiler = new SchemaCompiler();
 
     /**
      * Compiled schemas by {@code workspace/name}. An entry whose schema was deleted or replaced
@@ -84,13 +66,6 @@ public final class EventSchemas implements AutoCloseable {
     private final AtomicInteger sweepAt = new AtomicInteger(SWEEP_FLOOR);
 
     private final int maxSchemas;
-
-    private static final Set<String> REFERENCES = Set.of("$ref", "$dynamicRef", "$recursiveRef");
-
-    /** The 2020-12 meta-schema (shipped inside the library): a schema must validate against it. */
-    private final Schema meta =
-            registry.getSchema(
-                    SchemaLocation.of(SpecificationVersion.DRAFT_2020_12.getDialectId()));
 
     /**
      * @param maxSchemas schemas one workspace may hold; a {@link #put} of one more is refused
@@ -153,84 +128,7 @@ public final class EventSchemas implements AutoCloseable {
 
     /** Compiles {@code schema} or throws a 400 saying why it is not a usable JSON Schema. */
     public void check(JsonNode schema) {
-        if (schema == null || !(schema.isObject() || schema.isBoolean())) {
-            throw ServiceException.badRequest(
-                    "invalid_schema", "a JSON Schema is a JSON object", "body: not an object");
-        }
-        selfContained(schema, "");
-        List<Error> wrong = meta.validate(schema.toString(), InputFormat.JSON);
-        if (!wrong.isEmpty()) {
-            throw ServiceException.badRequest(
-                    "invalid_schema",
-                    "the body is not a valid JSON Schema (draft 2020-12)",
-                    String.join("; ", wrong.stream().map(EventSchemas::describe).toList()));
-        }
-        try {
-            registry.getSchema(schema.toString(), InputFormat.JSON).initializeValidators();
-        } catch (RuntimeException e) {
-            for (Throwable c = e; c != null; c = c.getCause()) {
-                if (c instanceof BoundedRegex.Invalid) {
-                    throw ServiceException.badRequest(
-                            "invalid_schema",
-                            "the body is not a usable JSON Schema",
-                            c.getMessage());
-                }
-            }
-            // The library's messages name its classes and internals: log them, answer in ours.
-            LOG.debug("schema refused by the validator", e);
-            throw ServiceException.badRequest(
-                    "invalid_schema",
-                    "the body is not a usable JSON Schema",
-                    "the validator could not compile it");
-        }
-    }
-
-    /**
-     * Refuses what would make the validator read anything but the schema itself: a reference
-     * ({@code $ref}, {@code $dynamicRef}, {@code $recursiveRef}) that is not a {@code #...} pointer
-     * into the same document, and a {@code $schema} that is not one of the drafts shipped with the
-     * library. Walks the whole tree, so a reference hidden in an unknown keyword is refused too.
-     */
-    private static void selfContained(JsonNode node, String pointer) {
-        if (node.isArray()) {
-            for (int i = 0; i < node.size(); i++) {
-                selfContained(node.get(i), pointer + "/" + i);
-            }
-            return;
-        }
-        if (!node.isObject()) {
-            return;
-        }
-        Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
-        while (fields.hasNext()) {
-            Map.Entry<String, JsonNode> f = fields.next();
-            String at = pointer + "/" + f.getKey().replace("~", "~0").replace("/", "~1");
-            JsonNode v = f.getValue();
-            if (REFERENCES.contains(f.getKey())
-                    && v.isTextual()
-                    && !v.textValue().startsWith("#")) {
-                throw ServiceException.badRequest(
-                        "invalid_schema",
-                        "a schema may only refer within itself ('#/...'); it is never resolved"
-                                + " against files or URLs",
-                        at + ": " + BoundedRegex.quote(v.textValue()));
-            }
-            if (f.getKey().equals("$schema")
-                    && v.isTextual()
-                    && SpecificationVersion.fromDialectId(v.textValue()).isEmpty()) {
-                throw ServiceException.badRequest(
-                        "invalid_schema",
-                        "$schema must name a JSON Schema draft (4, 6, 7, 2019-09 or 2020-12)",
-                        at + ": " + BoundedRegex.quote(v.textValue()));
-            }
-            selfContained(v, at);
-        }
-    }
-
-    private static boolean isMetaSchema(AbsoluteIri iri) {
-        String s = iri.toString();
-        return s.startsWith("https://json-schema.org/draft/")
-                || s.startsWith("http://json-schema.org/draft-");
+        compiler.check(schema);
     }
 
     /**
@@ -330,7 +228,7 @@ public final class EventSchemas implements AutoCloseable {
             // Compiled inside the try: a schema stored before a check was added may not load.
             Compiled c = compiled.get(key);
             if (c == null || c.version() != es.version() || !c.modified().equals(es.modified())) {
-                Schema schema = registry.getSchema(es.schema().toString(), InputFormat.JSON);
+                Schema schema = compiler.compile(es.schema());
                 c = new Compiled(es.version(), es.modified(), schema);
                 compiled.put(key, c);
                 if (compiled.size() > sweepAt.get()) {
@@ -345,7 +243,7 @@ public final class EventSchemas implements AutoCloseable {
                 // A keyword that caught the refusal and went on: its answer is not a check.
                 return List.of(overBudget(budget, null));
             }
-            return errors.stream().map(EventSchemas::describe).toList();
+            return errors.stream().map(SchemaCompiler::describe).toList();
         } catch (BoundedRegex.TooCostly e) {
             if (e.budget()) {
                 return List.of(overBudget(budget, e.pattern()));
@@ -393,10 +291,6 @@ public final class EventSchemas implements AutoCloseable {
                 + " characters of one request's values in all"
                 + (pattern == null ? "" : ", and the schema's pattern " + pattern + " needed more")
                 + ", so the event could not be checked";
-    }
-
-    private static String describe(Error e) {
-        return e.toString(); // "/properties/words: string found, integer expected"
     }
 
     /** The table's reader, for readiness. */
