@@ -102,7 +102,7 @@ final class CatchUp {
                                         id, MembershipChange.Kind.EXITED, p.now, version));
                     }
                 });
-        HistorySegments.forgetRemoved(p, catalog);
+        HistoryRechecks.forgetRemoved(p, catalog);
         p.counters.removeIf(id -> catalog.counterStore(id) == null);
         if (p.now == Long.MIN_VALUE) {
             return out; // no events yet: nothing to evaluate

@@ -12,13 +12,11 @@ final class Expiry {
     private final long horizon;
     private final EngineStats stats;
     private final Counters counters;
-    private final HistorySegments history;
 
-    Expiry(long horizon, EngineStats stats, Counters counters, HistorySegments history) {
+    Expiry(long horizon, EngineStats stats, Counters counters) {
         this.horizon = horizon;
         this.stats = stats;
         this.counters = counters;
-        this.history = history;
     }
 
     /** Removes the events the user's now has put outside the horizon. */
@@ -53,7 +51,7 @@ final class Expiry {
             long previousFloor) {
         stats.sweeps++;
         counters.sweep(p, catalog, due, previousNow, previousFloor);
-        history.collectRechecks(p, catalog, due);
+        HistoryRechecks.collectDue(p, catalog, due);
         p.memberships.dropExited(p.now, horizon);
         recomputeNextExpiry(p, catalog);
     }
@@ -67,7 +65,7 @@ final class Expiry {
      */
     void recomputeNextExpiry(UserProfile p, SegmentCatalog catalog) {
         Counters.Instants c = counters.nextInstants(p, catalog);
-        long next = Math.min(c.wake(), HistorySegments.nextRecheck(p));
+        long next = Math.min(c.wake(), HistoryRechecks.earliest(p));
         long cleanup = c.cleanup();
         long latestExit = p.memberships.latestExit();
         if (latestExit != Long.MIN_VALUE) {

@@ -1,6 +1,5 @@
 package io.cohortflow.core.eval;
 
-import io.cohortflow.core.definition.Window;
 import io.cohortflow.core.event.Event;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -12,8 +11,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * The segments evaluated over a user's stored events (sequences, visit containers): which of them
  * an event can change, evaluation over the fewest events that decide the answer, and the instants
- * (rechecks) at which an answer can change without an event, as events leave a window or the
- * horizon.
+ * (rechecks, kept by {@link HistoryRechecks}) at which an answer can change without an event, as
+ * events leave a window or the horizon.
  */
 final class HistorySegments {
     private final long horizon;
@@ -266,7 +265,7 @@ final class HistorySegments {
             // No, without reading the history; and time alone cannot make it yes (it only takes
             // events away), so no recheck: only an event can, which the rules above make due.
             stats.historySkips++;
-            storeRecheck(p, s, Long.MAX_VALUE);
+            HistoryRechecks.store(p, s, Long.MAX_VALUE);
             return false;
         }
         if (s.pair() != null && scope.appended && !p.memberships.isMember(s.ordinal())) {
@@ -275,7 +274,8 @@ final class HistorySegments {
                 stats.pairAnswers++;
                 // A match lasts until its first step leaves the horizon, the newest first step
                 // the last to; a non-member stays one until an event.
-                storeRecheck(p, s, completes ? s.pair().newestFirst(p) + horizon : Long.MAX_VALUE);
+                HistoryRechecks.store(
+                        p, s, completes ? s.pair().newestFirst(p) + horizon : Long.MAX_VALUE);
                 return completes;
             }
         }
@@ -299,14 +299,14 @@ final class HistorySegments {
                 // Events leaving only take hits away from a visit: no visit starts to satisfy the
                 // container, so a non-member stays one until an event, and a member through this
                 // visit (no other satisfied it) stays one until one of its events leaves.
-                next = holds ? recheckOf(p, s, visit, null) : Long.MAX_VALUE;
+                next = holds ? HistoryRechecks.next(p, s, visit, null, horizon) : Long.MAX_VALUE;
             } else {
                 // The recheck from every event the segment reads: events its visit gate skipped
                 // were never counted in (their expiry matters once their visit holds the names it
                 // needs). A scan for the oldest visible, not an evaluation.
-                next = recheckOf(p, s, scope.view(), s.relevantNames());
+                next = HistoryRechecks.next(p, s, scope.view(), s.relevantNames(), horizon);
             }
-            storeRecheck(p, s, next);
+            HistoryRechecks.store(p, s, next);
             return holds;
         } else {
             stats.historyEvaluations++;
@@ -323,70 +323,8 @@ final class HistorySegments {
             }
             holds = scope.ref().holds(s.definition().container(), events);
         }
-        storeRecheck(p, s, recheckOf(p, s, events, null));
+        HistoryRechecks.store(p, s, HistoryRechecks.next(p, s, events, null, horizon));
         return holds;
-    }
-
-    /** Adds the segments whose recheck is due by the user's now, and forgets those rechecks. */
-    void collectRechecks(UserProfile p, SegmentCatalog catalog, Set<CompiledSegment> due) {
-        p.rechecks.removeIf(
-                row -> {
-                    if (p.rechecks.get(row, 0) > p.now) {
-                        return false;
-                    }
-                    CompiledSegment s = catalog.segmentAt(p.rechecks.ordinal(row));
-                    if (s != null) {
-                        due.add(s);
-                    }
-                    return true;
-                });
-    }
-
-    /** Forgets the rechecks of segments no longer live. */
-    static void forgetRemoved(UserProfile p, SegmentCatalog catalog) {
-        p.rechecks.removeIf(row -> catalog.segmentAt(p.rechecks.ordinal(row)) == null);
-    }
-
-    /** The earliest recheck, or {@link Long#MAX_VALUE}. */
-    static long nextRecheck(UserProfile p) {
-        long next = Long.MAX_VALUE;
-        for (int row = 0; row < p.rechecks.size(); row++) {
-            next = Math.min(next, p.rechecks.get(row, 0));
-        }
-        return next;
-    }
-
-    /**
-     * The next instant an event of {@code events} (of {@code names} only, when given) leaves one of
-     * the segment's windows or the horizon.
-     */
-    private long recheckOf(
-            UserProfile p, CompiledSegment s, List<Event> events, @Nullable Set<String> names) {
-        long next = Long.MAX_VALUE;
-        for (Event e : events) {
-            if (names == null || names.contains(e.name())) {
-                next = e.time() + horizon;
-                break;
-            }
-        }
-        for (Window w : s.windows()) {
-            for (Event e : events) {
-                if ((names == null || names.contains(e.name())) && w.visible(e.time(), p.now)) {
-                    next = Math.min(next, w.expiry(e.time()));
-                    break; // expiry grows with time: the oldest visible event expires first
-                }
-            }
-        }
-        return next;
-    }
-
-    private static void storeRecheck(UserProfile p, CompiledSegment s, long next) {
-        if (next == Long.MAX_VALUE) {
-            p.rechecks.remove(s.ordinal());
-        } else {
-            p.rechecks.set(p.rechecks.upsert(s.ordinal()), 0, next);
-            p.nextExpiry = Math.min(p.nextExpiry, next);
-        }
     }
 
     /** Whether the user's history holds an event of one of {@code names} (a handful). */

@@ -84,7 +84,7 @@ final class PreviousProfileFormats {
         p.countersVersion = version >= BY_SEGMENT_ID ? Varints.readInt(in) : 1;
         p.definitionsEpoch = version >= EPOCHS ? Varints.readUnsigned(in) : 0;
         if (version >= CHUNKS) {
-            ProfileCodec.readChunks(p, in, false);
+            ChunksCodec.read(p, in, false);
         }
         ProfileCodec.dropHashedCounters(p);
         return p;

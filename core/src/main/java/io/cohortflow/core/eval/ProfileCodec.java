@@ -2,22 +2,20 @@ package io.cohortflow.core.eval;
 
 import io.cohortflow.core.state.ByteArrayDataInput;
 import io.cohortflow.core.state.ByteArrayDataOutput;
-import io.cohortflow.core.state.EventCodec;
 import io.cohortflow.core.state.Varints;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.List;
 
 /**
  * The compact binary form of a {@link UserProfile}, versioned by its first byte. Counters are keyed
  * by their store's number in the workspace ({@link SegmentOrdinals}); instants are distances from
  * the user's now; the instants events stamp on counter entries and memberships are written once, in
  * an {@link InstantDictionary}, and used by index; counter values only for sums (varints when
- * whole), keys only for distinct counts; memberships and rechecks by column ({@link RowsCodec}).
- * Earlier versions are read by {@link PreviousProfileFormats}. The job's Flink serializer delegates
- * here, so no Kryo is involved.
+ * whole), keys only for distinct counts; memberships and rechecks by column ({@link RowsCodec});
+ * the history's chunks last ({@link ChunksCodec}). Earlier versions are read by {@link
+ * PreviousProfileFormats}. The job's Flink serializer delegates here, so no Kryo is involved.
  */
 public final class ProfileCodec {
     /** The encoding version this build writes (the first byte of every profile). */
@@ -63,19 +61,6 @@ public final class ProfileCodec {
     /** The most instants a profile's dictionary may hold: a bound on what damaged input costs. */
     private static final int MAX_INSTANTS = 1 << 20;
 
-    /**
-     * Bounds on the open chunk read, for the same reason: it is sealed past a few events or a
-     * kilobyte ({@link ProfileHistory}), so these are far above what is written.
-     */
-    private static final int MAX_OPEN_EVENTS = 1 << 16;
-
-    private static final int MAX_OPEN_BYTES = 1 << 24;
-
-    /**
-     * And on the sealed chunks' count: a history of at most a few thousand events has far fewer.
-     */
-    private static final int MAX_CHUNKS = 1 << 20;
-
     private ProfileCodec() {}
 
     public static void write(UserProfile p, DataOutput out) throws IOException {
@@ -105,7 +90,7 @@ public final class ProfileCodec {
         PreviousProfileFormats.writeUnnumbered(p, out);
         Varints.writeInt(out, p.countersVersion);
         Varints.writeUnsigned(out, p.definitionsEpoch);
-        writeChunks(p, out);
+        ChunksCodec.write(p, out);
     }
 
     /** A dictionary holding the instant of every counter entry, in counter and entry order. */
@@ -186,7 +171,7 @@ public final class ProfileCodec {
         PreviousProfileFormats.readUnnumbered(p, in, false);
         p.countersVersion = Varints.readInt(in);
         p.definitionsEpoch = Varints.readUnsigned(in);
-        readChunks(p, in, version >= UNMARKED);
+        ChunksCodec.read(p, in, version >= UNMARKED);
         if (version == HASHED_STORES) {
             dropHashedCounters(p);
         }
@@ -229,69 +214,6 @@ public final class ProfileCodec {
         p.historyOldest = instant(in, base, relative);
         p.insertions = Varints.readUnsigned(in);
         p.scheduledWakeUp = instant(in, base, relative);
-    }
-
-    /**
-     * The history's chunks ({@link ProfileHistory}): 0 for a history kept one entry per event by
-     * the caller; else 1 + the number of events of the open chunk, those events ({@link
-     * OpenChunk#write}), the sealed chunks (how many, then per chunk its id as a gap from the
-     * previous one and the time of its oldest event not removed) and the time up to which events
-     * were removed.
-     */
-    static void writeChunks(UserProfile p, DataOutput out) throws IOException {
-        if (p.inlineHistory == null) {
-            Varints.writeInt(out, 0);
-            return;
-        }
-        long base = base(p);
-        Varints.writeInt(out, p.inlineHistory.size() + 1);
-        p.inlineHistory.write(out);
-        Varints.writeInt(out, p.chunks);
-        long previous = 0;
-        for (int c = 0; c < p.chunks; c++) {
-            Varints.writeUnsigned(out, p.chunkIds[c] - previous);
-            previous = p.chunkIds[c];
-            instant(out, p.chunkOldest[c], base, true);
-        }
-        instant(out, p.historyRemovedUpTo, base, true);
-    }
-
-    /**
-     * What {@link #writeChunks} wrote; {@code sized}: the open chunk's events with their lengths
-     * (version 12 on), else one after the other, decoded here.
-     */
-    static void readChunks(UserProfile p, DataInput in, boolean sized) throws IOException {
-        int open = Varints.readInt(in);
-        if (open == 0) {
-            return;
-        }
-        if (open < 0 || open - 1 > MAX_OPEN_EVENTS) {
-            throw new IOException("an open chunk of " + (open - 1) + " events");
-        }
-        long base = base(p);
-        if (sized) {
-            p.inlineHistory = OpenChunk.read(in, open - 1, MAX_OPEN_BYTES);
-        } else {
-            List<io.cohortflow.core.event.Event> events = new java.util.ArrayList<>(open - 1);
-            for (int i = 1; i < open; i++) {
-                events.add(EventCodec.readStored(in));
-            }
-            p.inlineHistory = OpenChunk.of(events);
-        }
-        int n = Varints.readInt(in);
-        if (n > MAX_CHUNKS) {
-            throw new IOException(n + " sealed chunks");
-        }
-        p.chunkIds = new long[n];
-        p.chunkOldest = new long[n];
-        long id = 0;
-        for (int c = 0; c < n; c++) {
-            id += Varints.readUnsigned(in);
-            p.chunkIds[c] = id;
-            p.chunkOldest[c] = instant(in, base, true);
-        }
-        p.chunks = n;
-        p.historyRemovedUpTo = instant(in, base, true);
     }
 
     /** Memberships and rechecks are stored relative to the user's now. */

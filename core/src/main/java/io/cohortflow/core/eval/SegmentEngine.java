@@ -48,7 +48,7 @@ public final class SegmentEngine {
         this.horizon = config.horizonMillis();
         this.counters = new Counters(horizon, stats);
         this.history = new HistorySegments(horizon, stats);
-        this.expiry = new Expiry(horizon, stats, counters, history);
+        this.expiry = new Expiry(horizon, stats, counters);
         this.evaluation = new Evaluation(horizon, stats, history);
         this.catchUps = new CatchUp(stats, counters, history, expiry, evaluation);
     }

@@ -219,7 +219,7 @@ final class PreviousProfileCodec {
         PreviousProfileFormats.writeUnnumbered(p, out);
         Varints.writeInt(out, UserProfile.HASHED_COUNTERS);
         Varints.writeUnsigned(out, p.definitionsEpoch);
-        ProfileCodec.writeChunks(p, out);
+        ChunksCodec.write(p, out);
         out.flush();
         return bytes.toByteArray();
     }
@@ -244,7 +244,7 @@ final class PreviousProfileCodec {
         byte[] current = writeVersion12(p);
         io.cohortflow.core.state.ByteArrayDataOutput chunks =
                 new io.cohortflow.core.state.ByteArrayDataOutput();
-        ProfileCodec.writeChunks(p, chunks);
+        ChunksCodec.write(p, chunks);
         io.cohortflow.core.state.ByteArrayDataOutput open =
                 new io.cohortflow.core.state.ByteArrayDataOutput();
         Varints.writeInt(open, p.inlineHistory.size() + 1);
