@@ -17,21 +17,15 @@ import io.cohortflow.job.model.KafkaMessage;
 import io.cohortflow.job.model.UserState;
 import java.io.IOException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.api.common.serialization.Encoder;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.connector.file.sink.FileSink;
 import org.apache.flink.connector.file.src.FileSource;
-import org.apache.flink.core.fs.FileStatus;
-import org.apache.flink.core.fs.FileSystem;
-import org.apache.flink.core.fs.Path;
 import org.apache.flink.state.api.OperatorIdentifier;
 import org.apache.flink.state.api.OperatorTransformation;
 import org.apache.flink.state.api.SavepointWriter;
@@ -39,7 +33,6 @@ import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.api.functions.sink.filesystem.OutputFileConfig;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 
@@ -87,7 +80,10 @@ public final class Backfill {
         /** JSON lines files of event envelopes (plain or compressed). */
         static History files(List<String> inputs, EventLimits limits) {
             return env ->
-                    env.fromSource(historyFiles(inputs, limits), eventTimestamps(), "History")
+                    env.fromSource(
+                                    BackfillFiles.historyFiles(inputs, limits),
+                                    eventTimestamps(),
+                                    "History")
                             .uid("history-source");
         }
 
@@ -258,79 +254,14 @@ public final class Backfill {
         return f;
     }
 
-    private static String readTable(String file) {
-        try {
-            return java.nio.file.Files.readString(java.nio.file.Path.of(file));
-        } catch (java.io.IOException e) {
-            throw new IllegalArgumentException("cannot read --input-table " + file + ": " + e, e);
-        }
-    }
-
     /** JSON lines files of event envelopes (plain or compressed). */
     public static FileSource<Inbound> historyFiles(List<String> inputs, EventLimits limits) {
-        List<Path> paths = new ArrayList<>();
-        inputs.forEach(i -> paths.add(new Path(i)));
-        return FileSource.forBulkFileFormat(
-                        JsonLinesFormat.events(limits), paths.toArray(Path[]::new))
-                .build();
+        return BackfillFiles.historyFiles(inputs, limits);
     }
 
-    public static FileSource<DefinitionUpdate> definitionsFile(String file) {
-        return FileSource.forBulkFileFormat(JsonLinesFormat.definitions(), new Path(file)).build();
-    }
-
-    /** One JSON record per line, under {@code dir}, in files named {@code part-*.jsonl}. */
-    public static FileSink<KafkaMessage> jsonLines(String dir) {
-        Encoder<KafkaMessage> encoder =
-                (m, out) -> {
-                    out.write(m.value);
-                    out.write('\n');
-                };
-        return FileSink.forRowFormat(new Path(dir), encoder)
-                .withOutputFileConfig(
-                        OutputFileConfig.builder()
-                                .withPartPrefix("part")
-                                .withPartSuffix(".jsonl")
-                                .build())
-                .build();
-    }
-
-    /**
-     * Makes {@code output} ready for a run: its {@link #OUTPUTS} are deleted when {@code
-     * overwrite}, else any that holds something is refused. A run's part files get new names and a
-     * table insert appends, so a run into an earlier run's output would mix both runs' records.
-     *
-     * @throws IllegalArgumentException naming the directories that hold something (without {@code
-     *     overwrite})
-     */
+    /** Makes {@code output} ready for a run, as {@link BackfillFiles#prepareOutput} states. */
     static void prepareOutput(String output, boolean overwrite) throws IOException {
-        List<String> used = new ArrayList<>();
-        for (String name : OUTPUTS) {
-            Path dir = new Path(output, name);
-            FileSystem fs = dir.getFileSystem();
-            if (!fs.exists(dir)) {
-                continue;
-            }
-            if (overwrite) {
-                fs.delete(dir, true);
-            } else if (!fs.getFileStatus(dir).isDir()) {
-                used.add(dir.toString());
-            } else {
-                FileStatus[] in = fs.listStatus(dir);
-                if (in != null && in.length > 0) {
-                    used.add(dir.toString());
-                }
-            }
-        }
-        if (!used.isEmpty()) {
-            throw new IllegalArgumentException(
-                    "--output "
-                            + output
-                            + " holds an earlier run's results ("
-                            + String.join(", ", used)
-                            + "): this run's would be mixed into them; give another --output, or"
-                            + " --overwrite to delete them first");
-        }
+        BackfillFiles.prepareOutput(output, overwrite);
     }
 
     /** Runs a backfill from its command line ({@link BackfillCommand}, docs/backfill.md). */
@@ -349,15 +280,18 @@ public final class Backfill {
         return new Backfill(
                 o.inputTable() == null
                         ? History.files(o.inputs(), c.eventLimits())
-                        : History.table(readTable(o.inputTable()), o.workspace(), c.eventLimits()),
+                        : History.table(
+                                BackfillFiles.readTable(o.inputTable()),
+                                o.workspace(),
+                                c.eventLimits()),
                 o.definitionsFile() == null
                         ? KafkaConnectors.definitionsNow(c)
-                        : definitionsFile(o.definitionsFile()),
+                        : BackfillFiles.definitionsFile(o.definitionsFile()),
                 o.outputFormat().equals(BackfillOptions.JSON_LINES)
-                        ? Output.sink(jsonLines(out + "/" + MEMBERSHIPS))
+                        ? Output.sink(BackfillFiles.jsonLines(out + "/" + MEMBERSHIPS))
                         : Output.table(out + "/" + MEMBERSHIPS, o.outputFormat()),
-                o.transitions() ? jsonLines(out + "/" + TRANSITIONS) : null,
-                jsonLines(out + "/" + DEAD_LETTERS),
+                o.transitions() ? BackfillFiles.jsonLines(out + "/" + TRANSITIONS) : null,
+                BackfillFiles.jsonLines(out + "/" + DEAD_LETTERS),
                 o.publish() ? KafkaConnectors.side(c) : null,
                 o.savepoint(),
                 o,
