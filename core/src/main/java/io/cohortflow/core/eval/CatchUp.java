@@ -109,7 +109,7 @@ final class CatchUp {
         }
         expiry.evictHistory(p, h);
         HistorySegments.Scope scope = history.scope(p, h);
-        Set<CompiledSegment> due = new DueSet();
+        DueSet due = new DueSet();
         Set<Long> rebuilt = new HashSet<>();
         if (changed.size() > candidatesPast) {
             // Found from the user's side: what the catalog changed costs what reaches the user.

@@ -73,4 +73,23 @@ final class DueSet extends AbstractSet<CompiledSegment> {
     public int size() {
         return order.size();
     }
+
+    /** The {@code i}-th segment added: the engine walks its due segments without an iterator. */
+    CompiledSegment get(int i) {
+        return order.get(i);
+    }
+
+    /**
+     * Empties the set for the next operation, bit by bit of the segments it holds: an engine keeps
+     * one for its events (it serves one thread), where a set per event grew its bits and its list
+     * from nothing each time, a few hundred bytes per event at 1 000 segments.
+     */
+    @Override
+    public void clear() {
+        for (int i = 0; i < order.size(); i++) {
+            int ordinal = order.get(i).ordinal();
+            bits[ordinal >>> 6] &= ~(1L << ordinal);
+        }
+        order.clear();
+    }
 }

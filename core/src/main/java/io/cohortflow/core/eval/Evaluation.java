@@ -1,7 +1,6 @@
 package io.cohortflow.core.eval;
 
 import java.util.List;
-import java.util.Set;
 
 /**
  * Evaluates the segments an operation of {@link SegmentEngine} made due and applies their answers
@@ -30,13 +29,15 @@ final class Evaluation {
      */
     void evaluate(
             UserProfile p,
-            Set<CompiledSegment> due,
+            DueSet due,
             HistorySegments.Scope scope,
             boolean definitionsChanged,
             List<MembershipChange> out) {
         MembershipRows memberships = p.memberships;
         try {
-            for (CompiledSegment s : due) {
+            // By index, without an iterator per evaluation: evaluating adds nothing to the set.
+            for (int i = 0; i < due.size(); i++) {
+                CompiledSegment s = due.get(i);
                 boolean holds;
                 if (s.incremental()) {
                     stats.formulasEvaluated++;

@@ -2,7 +2,6 @@ package io.cohortflow.core.eval;
 
 import io.cohortflow.core.event.Event;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -220,7 +219,7 @@ final class HistorySegments {
                     // The event changed its own visit only, and no other visit satisfied the
                     // container: the answer is that visit's.
                     if (scope.local == null) {
-                        scope.local = new HashSet<>();
+                        scope.local = new DueSet();
                     }
                     scope.local.add(s);
                 }

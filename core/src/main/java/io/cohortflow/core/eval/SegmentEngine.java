@@ -4,7 +4,6 @@ import io.cohortflow.core.event.Event;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -42,6 +41,12 @@ public final class SegmentEngine {
     private final Expiry expiry;
     private final Evaluation evaluation;
     private final CatchUp catchUps;
+
+    /**
+     * The segments an event makes due, emptied for each event: an engine serves one thread, and
+     * nothing keeps an event's set past the event.
+     */
+    private final DueSet eventDue = new DueSet();
 
     public SegmentEngine(EngineConfig config) {
         this.config = config;
@@ -104,7 +109,8 @@ public final class SegmentEngine {
         p.visits.counted(e, appended);
         p.lastEventTime = Math.max(p.lastEventTime, e.time());
         boolean floorMoved = false;
-        Set<CompiledSegment> due = new DueSet();
+        DueSet due = eventDue;
+        due.clear();
         while (p.historySize > config.historyCap()) {
             long oldest = p.historyOldest;
             EventHistory.Removal removal = h.removeUpTo(oldest);
@@ -174,7 +180,7 @@ public final class SegmentEngine {
         p.now = Math.max(p.now, time);
         expiry.evictHistory(p, h);
         if (p.now >= p.nextExpiry) {
-            Set<CompiledSegment> due = new DueSet();
+            DueSet due = new DueSet();
             expiry.sweep(p, catalog, due, previousNow, p.floor);
             evaluation.evaluate(p, due, history.scope(p, h), false, out);
         }
