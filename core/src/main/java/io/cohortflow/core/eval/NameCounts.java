@@ -14,7 +14,7 @@ import org.jspecify.annotations.Nullable;
  * ({@code page.view}, {@code page.scroll}).
  *
  * <p>A name is also marked when an event of it belongs to the user's current visit ({@link
- * UserProfile#visit}): the names a visit holds, which the visit containers' gates ask for on every
+ * Visits#marked}): the names a visit holds, which the visit containers' gates ask for on every
  * event, known without reading the history. A mark outlives the visit's events of its name that
  * left the history while others of the name stay (the gates take a name too many, never one too
  * few), and goes with the name's last event.
