@@ -49,8 +49,12 @@ class VisitCountsTest {
         assertThat(c.count("s0")).isEqualTo(-1);
         c.recount(stored);
         assertThat(c.known()).as("still too many").isFalse();
-        stored.remove(0);
-        stored.remove(0);
+        c.recount(List.of(ev("s1")));
+        assertThat(c.known())
+                .as("no event left since the history held too many: not counted again")
+                .isFalse();
+        c.remove(stored.remove(0).sessionId());
+        c.remove(stored.remove(0).sessionId());
         stored.add(ev("s5"));
         c.recount(stored);
         assertThat(c.known()).isTrue();
