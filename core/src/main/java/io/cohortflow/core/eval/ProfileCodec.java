@@ -19,7 +19,13 @@ import java.io.UncheckedIOException;
  */
 public final class ProfileCodec {
     /** The encoding version this build writes (the first byte of every profile). */
-    public static final int VERSION = 14;
+    public static final int VERSION = 15;
+
+    /**
+     * Version 14 did not mark a history of more visits than {@link VisitCounts} counts: a profile
+     * read from it counts its visits in vain once more, at its next read of the history.
+     */
+    static final int UNMARKED_OVERFLOW = 14;
 
     /**
      * Version 13 wrote no run of the marked visit ({@link Visits#run}) and no counts of the visits
@@ -119,6 +125,7 @@ public final class ProfileCodec {
     public static UserProfile read(DataInput in) throws IOException {
         int version = in.readUnsignedByte();
         if (version != VERSION
+                && version != UNMARKED_OVERFLOW
                 && version != RUNLESS
                 && version != UNMARKED
                 && version != EVENTS_UNSIZED

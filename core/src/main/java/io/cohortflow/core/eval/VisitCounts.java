@@ -30,8 +30,8 @@ final class VisitCounts {
      * Whether the history was found to hold more than {@link #MAX} visits since an event last left
      * it: adding events cannot bring it back under, so it is not counted again until one leaves (a
      * user of many visits had the whole history counted in vain at every read of it, a fifth of the
-     * engine's time in JMH's users of some 80 visits). Not stored: a profile read back counts once,
-     * at its first read of the history.
+     * engine's time in JMH's users of some 80 visits). Stored (profile version 15 on), so that the
+     * job, which reads a profile for each event, does not count it in vain either.
      */
     private boolean overflowed;
 
@@ -120,9 +120,10 @@ final class VisitCounts {
         }
     }
 
-    /** Not known from now on, until a {@link #recount}. */
+    /** Not known from now on, until a {@link #recount}, which may then count. */
     void forget() {
         known = false;
+        overflowed = false;
         size = 0;
     }
 
@@ -139,10 +140,13 @@ final class VisitCounts {
         return Arrays.binarySearch(hashes, 0, size, h);
     }
 
-    /** The count of visits plus one (0: not known), then each hash as its gap and its count. */
+    /**
+     * The count of visits plus one (0: not known; {@link #MAX} + 2: more than that many, see {@link
+     * #overflowed}), then each hash as its gap and its count.
+     */
     void write(DataOutput out) throws IOException {
         if (!known) {
-            Varints.writeInt(out, 0);
+            Varints.writeInt(out, overflowed ? MAX + 2 : 0);
             return;
         }
         Varints.writeInt(out, size + 1);
@@ -154,14 +158,22 @@ final class VisitCounts {
         }
     }
 
-    /** Reads what {@link #write} wrote into this, which is new. */
-    void read(DataInput in) throws IOException {
+    /**
+     * Reads what {@link #write} wrote into this, which is new; {@code overflowMarked}: written by a
+     * version that marks a history of too many visits (15 on).
+     */
+    void read(DataInput in, boolean overflowMarked) throws IOException {
         int n = Varints.readInt(in) - 1;
-        if (n < -1 || n > MAX) {
+        if (n < -1 || n > (overflowMarked ? MAX + 1 : MAX)) {
             throw new IOException((n + 1) + " as a count of visits");
         }
         if (n == -1) {
             forget();
+            return;
+        }
+        if (n == MAX + 1) {
+            forget();
+            overflowed = true;
             return;
         }
         hashes = new char[Math.max(4, n)];

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cohortflow.core.Fixture;
+import io.cohortflow.core.event.Event;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -395,6 +396,38 @@ class ProfileCodecTest {
         damaged[flag] = 2;
         assertThatThrownBy(() -> ProfileCodec.fromBytes(damaged))
                 .hasMessageContaining("a visit flag of 2");
+    }
+
+    @Test
+    void a_history_of_too_many_visits_to_count_is_marked_and_version_14_is_read_without_the_mark()
+            throws Exception {
+        Fixture f = chunkedPastOneChunk();
+        List<Event> stored = f.h().events();
+        for (int i = 0; i <= VisitCounts.MAX; i++) {
+            f.profile.visits.counts.add("many-" + i);
+        }
+        assertThat(f.profile.visits.counts.known()).isFalse();
+        byte[] bytes = ProfileCodec.toBytes(f.profile);
+        UserProfile back = ProfileCodec.fromBytes(bytes);
+        // Marked: the history is not counted in vain at the next read, until an event leaves it.
+        back.visits.counts.recount(stored);
+        assertThat(back.visits.counts.known()).isFalse();
+        back.visits.counts.remove("many-0");
+        back.visits.counts.recount(stored);
+        assertThat(back.visits.counts.known()).isTrue();
+        assertThat(back.visits.counts.total()).isEqualTo(stored.size());
+        // Version 14 knew no mark: the same bytes under its number are damaged.
+        bytes[0] = ProfileCodec.UNMARKED_OVERFLOW;
+        assertThatThrownBy(() -> ProfileCodec.fromBytes(bytes))
+                .hasMessageContaining("as a count of visits");
+        // Its profiles otherwise read as before: counted at the next read of the history.
+        f.profile.visits.counts.forget();
+        byte[] v14 = ProfileCodec.toBytes(f.profile);
+        v14[0] = ProfileCodec.UNMARKED_OVERFLOW;
+        UserProfile old = ProfileCodec.fromBytes(v14);
+        assertThat(ProfileCodec.toBytes(old)).isEqualTo(ProfileCodec.toBytes(f.profile));
+        old.visits.counts.recount(stored);
+        assertThat(old.visits.counts.known()).isTrue();
     }
 
     private static int indexOfDifference(byte[] a, byte[] b) {

@@ -74,7 +74,7 @@ class VisitCountsTest {
         }
         c.forget();
         assertThat(roundTrip(c).known()).isFalse();
-        assertThatThrownBy(() -> read(new byte[] {(byte) (VisitCounts.MAX + 2)}))
+        assertThatThrownBy(() -> read(new byte[] {(byte) (VisitCounts.MAX + 3)}))
                 .hasMessageContaining("as a count of visits");
         assertThatThrownBy(() -> read(new byte[] {2, 5, 0}))
                 .as("a visit counted 0 times")
@@ -89,7 +89,7 @@ class VisitCountsTest {
 
     private static VisitCounts read(byte[] b) throws Exception {
         VisitCounts c = new VisitCounts();
-        c.read(new ByteArrayDataInput(b));
+        c.read(new ByteArrayDataInput(b), true);
         return c;
     }
 }
