@@ -27,13 +27,15 @@ final class VisitCounts {
     private boolean known = true; // a new user's history holds no visit
 
     /**
-     * Whether the history was found to hold more than {@link #MAX} visits since an event last left
-     * it: adding events cannot bring it back under, so it is not counted again until one leaves (a
-     * user of many visits had the whole history counted in vain at every read of it, a fifth of the
-     * engine's time in JMH's users of some 80 visits). Stored (profile version 15 on), so that the
-     * job, which reads a profile for each event, does not count it in vain either.
+     * How many visits past {@link #MAX} the history holds at least (0: not known to hold too many):
+     * adding events cannot bring it back under, and each event that leaves takes at most one visit
+     * with it, so the history is not counted again until as many have left (a user of many visits
+     * had the whole history counted in vain at every read of it, a fifth of the engine's time in
+     * JMH's users of some 80 visits; a user at the history's cap has one event leave per event).
+     * Stored (profile version 15 on), so that the job, which reads a profile for each event, does
+     * not count in vain either.
      */
-    private boolean overflowed;
+    private int excess;
 
     static char hash(String visitKey) {
         int h = visitKey.hashCode();
@@ -69,7 +71,7 @@ final class VisitCounts {
         }
         if (size == MAX) {
             forget();
-            overflowed = true;
+            excess = 1;
             return;
         }
         at = -at - 1;
@@ -87,7 +89,9 @@ final class VisitCounts {
     /** A stored event of visit {@code visitKey} left the history. */
     void remove(String visitKey) {
         if (!known) {
-            overflowed = false; // maybe few enough visits left to count
+            if (excess > 0) {
+                excess--; // one visit fewer at the most
+            }
             return;
         }
         int at = find(hash(visitKey));
@@ -107,7 +111,7 @@ final class VisitCounts {
      * to hold too many.
      */
     void recount(List<Event> stored) {
-        if (overflowed) {
+        if (excess > 0) {
             return;
         }
         size = 0;
@@ -115,15 +119,32 @@ final class VisitCounts {
         for (Event e : stored) {
             add(Metrics.visitKey(e));
             if (!known) {
+                excess = distinct(stored) - MAX; // how many must leave before a count can succeed
                 return;
             }
         }
     }
 
+    /** The distinct visit hashes of {@code stored}. */
+    private static int distinct(List<Event> stored) {
+        char[] all = new char[stored.size()];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = hash(Metrics.visitKey(stored.get(i)));
+        }
+        Arrays.sort(all);
+        int n = all.length == 0 ? 0 : 1;
+        for (int i = 1; i < all.length; i++) {
+            if (all[i] != all[i - 1]) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** Not known from now on, until a {@link #recount}, which may then count. */
     void forget() {
         known = false;
-        overflowed = false;
+        excess = 0;
         size = 0;
     }
 
@@ -141,12 +162,12 @@ final class VisitCounts {
     }
 
     /**
-     * The count of visits plus one (0: not known; {@link #MAX} + 2: more than that many, see {@link
-     * #overflowed}), then each hash as its gap and its count.
+     * The count of visits plus one (0: not known; past {@link #MAX} + 1: {@link #excess} visits
+     * more than that many), then each hash as its gap and its count.
      */
     void write(DataOutput out) throws IOException {
         if (!known) {
-            Varints.writeInt(out, overflowed ? MAX + 2 : 0);
+            Varints.writeInt(out, excess > 0 ? MAX + 1 + excess : 0);
             return;
         }
         Varints.writeInt(out, size + 1);
@@ -164,16 +185,17 @@ final class VisitCounts {
      */
     void read(DataInput in, boolean overflowMarked) throws IOException {
         int n = Varints.readInt(in) - 1;
-        if (n < -1 || n > (overflowMarked ? MAX + 1 : MAX)) {
+        // Past MAX, visits as many as there are 16-bit hashes at the most.
+        if (n < -1 || n > (overflowMarked ? Character.MAX_VALUE + 1 : MAX)) {
             throw new IOException((n + 1) + " as a count of visits");
         }
         if (n == -1) {
             forget();
             return;
         }
-        if (n == MAX + 1) {
+        if (n > MAX) {
             forget();
-            overflowed = true;
+            excess = n - MAX;
             return;
         }
         hashes = new char[Math.max(4, n)];

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.cohortflow.core.event.Event;
 import io.cohortflow.core.state.ByteArrayDataInput;
 import io.cohortflow.core.state.ByteArrayDataOutput;
+import io.cohortflow.core.state.Varints;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +48,7 @@ class VisitCountsTest {
         assertThat(c.known()).isFalse();
         c.add("s0");
         assertThat(c.count("s0")).isEqualTo(-1);
+        c.forget(); // counted again from nothing, as a profile read back without counts is
         c.recount(stored);
         assertThat(c.known()).as("still too many").isFalse();
         c.recount(List.of(ev("s1")));
@@ -63,6 +65,36 @@ class VisitCountsTest {
     }
 
     @Test
+    void a_history_of_too_many_visits_is_counted_again_once_enough_events_have_left()
+            throws Exception {
+        VisitCounts c = new VisitCounts();
+        List<Event> stored = new ArrayList<>();
+        for (int i = 0; i < VisitCounts.MAX + 8; i++) {
+            stored.add(ev("s" + i));
+        }
+        c.forget();
+        c.recount(stored);
+        assertThat(c.known()).isFalse();
+        // Eight visits too many: each event leaving takes one at the most, so seven are not enough.
+        for (int i = 0; i < 7; i++) {
+            c.remove(stored.remove(0).sessionId());
+            c.recount(stored);
+            assertThat(c.known()).as("after %d left", i + 1).isFalse();
+        }
+        VisitCounts back = roundTrip(c);
+        c.remove(stored.remove(0).sessionId());
+        c.recount(stored);
+        assertThat(c.known()).isTrue();
+        assertThat(c.total()).isEqualTo(stored.size());
+        // The excess survives the profile's encoding: the copy needs its eighth too.
+        back.recount(stored);
+        assertThat(back.known()).isFalse();
+        back.remove("s7");
+        back.recount(stored);
+        assertThat(back.known()).isTrue();
+    }
+
+    @Test
     void counts_survive_their_encoding_and_damage_is_an_error() throws Exception {
         VisitCounts c = new VisitCounts();
         for (int i = 0; i < 20; i++) {
@@ -74,7 +106,9 @@ class VisitCountsTest {
         }
         c.forget();
         assertThat(roundTrip(c).known()).isFalse();
-        assertThatThrownBy(() -> read(new byte[] {(byte) (VisitCounts.MAX + 3)}))
+        ByteArrayDataOutput tooMany = new ByteArrayDataOutput();
+        Varints.writeInt(tooMany, Character.MAX_VALUE + 3);
+        assertThatThrownBy(() -> read(tooMany.toByteArray()))
                 .hasMessageContaining("as a count of visits");
         assertThatThrownBy(() -> read(new byte[] {2, 5, 0}))
                 .as("a visit counted 0 times")
