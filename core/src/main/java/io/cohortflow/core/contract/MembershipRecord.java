@@ -79,28 +79,11 @@ public record MembershipRecord(
 
         /**
          * {@code v} in decimal, as {@link Long#toString} writes it, without making the string: one
-         * per membership change otherwise.
+         * per membership change otherwise. Jackson's own number writer, as the JSON elsewhere.
          */
         private void digits(long v) {
-            if (v == Long.MIN_VALUE) {
-                text(Long.toString(v)); // its negation overflows
-                return;
-            }
-            if (v < 0) {
-                room(1);
-                buffer[size++] = '-';
-                v = -v;
-            }
-            int n = 1;
-            for (long x = v; x >= 10; x /= 10) {
-                n++;
-            }
-            room(n);
-            for (int i = size + n - 1; i >= size; i--) {
-                buffer[i] = (byte) ('0' + v % 10);
-                v /= 10;
-            }
-            size += n;
+            room(20); // Long.MIN_VALUE's length
+            size = com.fasterxml.jackson.core.io.NumberOutput.outputLong(v, buffer, size);
         }
 
         /** {@code s} quoted for a JSON string: copied when plain ASCII, else escaped. */
