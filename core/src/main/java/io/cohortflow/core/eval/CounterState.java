@@ -1,8 +1,6 @@
 package io.cohortflow.core.eval;
 
 import java.util.Arrays;
-import java.util.HashSet;
-import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -18,17 +16,12 @@ public final class CounterState {
     private double sum;
 
     /**
-     * Past this many entries, a distinct count looks a value up in {@link #keySet} before scanning
-     * for its entry; below it a scan is cheaper than building the set for the one event a profile
-     * is read for.
+     * The hash of each entry's key, in step with {@link #keys} once built (by the first look-up of
+     * a profile read for one event; null until then): a distinct count finds a value's entry by
+     * comparing ints side by side, where comparing the keys reached a string per entry, each
+     * somewhere else on the heap.
      */
-    private static final int SCAN = 16;
-
-    /**
-     * The keys of the entries (each once: see {@link #add}), built on first use past {@link #SCAN}
-     * entries, then kept in step.
-     */
-    @Nullable private Set<String> keySet;
+    private int @Nullable [] hashes;
 
     CounterState() {
         this(new long[2], new double[2], new String[2], 0);
@@ -84,6 +77,9 @@ public final class CounterState {
             times = Arrays.copyOf(times, n);
             values = Arrays.copyOf(values, n);
             keys = Arrays.copyOf(keys, n);
+            if (hashes != null) {
+                hashes = Arrays.copyOf(hashes, n);
+            }
         }
         int i = size;
         while (i > 0 && times[i - 1] > time) {
@@ -92,6 +88,10 @@ public final class CounterState {
         System.arraycopy(times, i, times, i + 1, size - i);
         System.arraycopy(values, i, values, i + 1, size - i);
         System.arraycopy(keys, i, keys, i + 1, size - i);
+        if (hashes != null) {
+            System.arraycopy(hashes, i, hashes, i + 1, size - i);
+            hashes[i] = key == null ? 0 : key.hashCode();
+        }
         times[i] = time;
         values[i] = value;
         keys[i] = key;
@@ -100,9 +100,6 @@ public final class CounterState {
             sum += value; // appended: the same left-to-right sum as over the history
         } else {
             recomputeSum();
-        }
-        if (key != null && keySet != null) {
-            keySet.add(key);
         }
         return true;
     }
@@ -133,6 +130,7 @@ public final class CounterState {
             times = Arrays.copyOf(times, n);
             values = Arrays.copyOf(values, n);
             keys = Arrays.copyOf(keys, n);
+            hashes = null; // an extreme keeps no keys
         }
         int shift = 1 - removed;
         if (shift != 0) {
@@ -242,16 +240,17 @@ public final class CounterState {
 
     /** The entry of value {@code key}, or -1 when it has none. */
     private int indexOfKey(String key) {
-        if (size > SCAN) {
-            if (keySet == null) {
-                keySet = new HashSet<>(Arrays.asList(keys).subList(0, size));
+        int[] h = hashes;
+        if (h == null) {
+            h = new int[keys.length];
+            for (int i = 0; i < size; i++) {
+                h[i] = keys[i] == null ? 0 : keys[i].hashCode();
             }
-            if (!keySet.contains(key)) {
-                return -1;
-            }
+            hashes = h;
         }
+        int hash = key.hashCode();
         for (int i = size - 1; i >= 0; i--) {
-            if (key.equals(keys[i])) {
+            if (h[i] == hash && key.equals(keys[i])) {
                 return i;
             }
         }
@@ -259,26 +258,24 @@ public final class CounterState {
     }
 
     private void removeAt(int j) {
-        if (keys[j] != null && keySet != null) {
-            keySet.remove(keys[j]);
-        }
         System.arraycopy(times, j + 1, times, j, size - j - 1);
         System.arraycopy(values, j + 1, values, j, size - j - 1);
         System.arraycopy(keys, j + 1, keys, j, size - j - 1);
+        if (hashes != null) {
+            System.arraycopy(hashes, j + 1, hashes, j, size - j - 1);
+        }
         keys[size - 1] = null;
         size--;
         recomputeSum();
     }
 
     private void removeFirst(int n) {
-        for (int i = 0; keySet != null && i < n; i++) {
-            if (keys[i] != null) {
-                keySet.remove(keys[i]);
-            }
-        }
         System.arraycopy(times, n, times, 0, size - n);
         System.arraycopy(values, n, values, 0, size - n);
         System.arraycopy(keys, n, keys, 0, size - n);
+        if (hashes != null) {
+            System.arraycopy(hashes, n, hashes, 0, size - n);
+        }
         Arrays.fill(keys, size - n, size, null);
         size -= n;
         // Recomputed rather than decremented, so floating-point error never accumulates.
@@ -287,7 +284,7 @@ public final class CounterState {
 
     private void recompute() {
         recomputeSum();
-        keySet = null; // built from the entries when first needed
+        hashes = null; // built from the entries when first needed
     }
 
     private void recomputeSum() {

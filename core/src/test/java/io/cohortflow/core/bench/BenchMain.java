@@ -21,8 +21,10 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  *
  * <p>The first argument selects: {@code engine} (the default: {@link EngineBenchmark}), {@code
  * peer} ({@link PeerBenchmark}, a few minutes more, mostly Esper compiling and filling its per-user
- * state), or {@code all}. Further arguments are JMH's own options ({@code -wi 1 -i 1 -w 1s -r 1s -p
- * definitions=10} for a smoke run), applied over the classes' annotations.
+ * state), {@code codec} ({@link CodecBenchmark}: a profile written and read, the job's cost per
+ * event besides the engine's) or {@code all} (engine and peer). Further arguments are JMH's own
+ * options ({@code -wi 1 -i 1 -w 1s -r 1s -p definitions=10} for a smoke run), applied over the
+ * classes' annotations.
  */
 public final class BenchMain {
     private static final double ENGINE_BUDGET_MICROS = 20.0;
@@ -43,25 +45,60 @@ public final class BenchMain {
         switch (which) {
             case "engine" -> opts.include(EngineBenchmark.class.getSimpleName());
             case "peer" -> opts.include(PeerBenchmark.class.getSimpleName());
+            case "codec" -> opts.include(CodecBenchmark.class.getSimpleName());
             case "all" ->
                     opts.include(EngineBenchmark.class.getSimpleName())
                             .include(PeerBenchmark.class.getSimpleName());
             default ->
                     throw new IllegalArgumentException(
-                            "first argument: engine, peer or all, not " + which);
+                            "first argument: engine, peer, codec or all, not " + which);
         }
         Collection<RunResult> results = new Runner(opts.build()).run();
         List<RunResult> engine = new ArrayList<>();
         List<RunResult> peer = new ArrayList<>();
+        List<RunResult> codec = new ArrayList<>();
         for (RunResult r : results) {
             String name = r.getParams().getBenchmark();
-            (name.contains(PeerBenchmark.class.getSimpleName()) ? peer : engine).add(r);
+            if (name.contains(PeerBenchmark.class.getSimpleName())) {
+                peer.add(r);
+            } else if (name.contains(CodecBenchmark.class.getSimpleName())) {
+                codec.add(r);
+            } else {
+                engine.add(r);
+            }
         }
         if (!engine.isEmpty()) {
             printEngine(engine);
         }
         if (!peer.isEmpty()) {
             printPeer(peer);
+        }
+        if (!codec.isEmpty()) {
+            printCodec(codec);
+        }
+    }
+
+    /** A profile's write and read per number of definitions, beside the engine's per event. */
+    private static void printCodec(List<RunResult> results) {
+        Map<Integer, Map<String, Double>> byDefinitions = new TreeMap<>();
+        for (RunResult r : results) {
+            String name = r.getParams().getBenchmark();
+            byDefinitions
+                    .computeIfAbsent(
+                            Integer.parseInt(r.getParams().getParam("definitions")),
+                            k -> new TreeMap<>())
+                    .put(
+                            name.substring(name.lastIndexOf('.') + 1),
+                            r.getPrimaryResult().getScore());
+        }
+        System.out.println();
+        System.out.println(
+                "definitions  read µs/profile  read+write µs/profile  write µs/profile (difference)");
+        for (Map.Entry<Integer, Map<String, Double>> e : byDefinitions.entrySet()) {
+            double read = e.getValue().getOrDefault("read", Double.NaN);
+            double both = e.getValue().getOrDefault("readWrite", Double.NaN);
+            System.out.printf(
+                    "%11d  %15.2f  %21.2f  %16.2f%n", e.getKey(), read, both, both - read);
         }
     }
 
