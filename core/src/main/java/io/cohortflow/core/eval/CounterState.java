@@ -11,7 +11,13 @@ import org.jspecify.annotations.Nullable;
 public final class CounterState {
     private long[] times;
     private double[] values;
-    private String[] keys;
+
+    /**
+     * The entries' keys (distinct counts and visits); null while no entry has one, as for most
+     * counters: a profile read for one event allocated an array of nulls per counter.
+     */
+    private String @Nullable [] keys;
+
     private int size;
     private double sum;
 
@@ -24,10 +30,14 @@ public final class CounterState {
     private int @Nullable [] hashes;
 
     CounterState() {
-        this(new long[2], new double[2], new String[2], 0);
+        this(new long[2], new double[2], null, 0);
     }
 
-    CounterState(long[] times, double[] values, String[] keys, int size) {
+    /**
+     * The entries of a profile read: {@code keys} null when none has one; the times may be set
+     * after ({@link #setDecodedTime}).
+     */
+    CounterState(long[] times, double[] values, String @Nullable [] keys, int size) {
         this.times = times;
         this.values = values;
         this.keys = keys;
@@ -49,7 +59,7 @@ public final class CounterState {
 
     @Nullable
     public String key(int i) {
-        return keys[i];
+        return keys == null ? null : keys[i];
     }
 
     /**
@@ -76,10 +86,15 @@ public final class CounterState {
             int n = Math.max(4, size * 2);
             times = Arrays.copyOf(times, n);
             values = Arrays.copyOf(values, n);
-            keys = Arrays.copyOf(keys, n);
+            if (keys != null) {
+                keys = Arrays.copyOf(keys, n);
+            }
             if (hashes != null) {
                 hashes = Arrays.copyOf(hashes, n);
             }
+        }
+        if (key != null && keys == null) {
+            keys = new String[times.length];
         }
         int i = size;
         while (i > 0 && times[i - 1] > time) {
@@ -87,14 +102,16 @@ public final class CounterState {
         }
         System.arraycopy(times, i, times, i + 1, size - i);
         System.arraycopy(values, i, values, i + 1, size - i);
-        System.arraycopy(keys, i, keys, i + 1, size - i);
+        if (keys != null) {
+            System.arraycopy(keys, i, keys, i + 1, size - i);
+            keys[i] = key;
+        }
         if (hashes != null) {
             System.arraycopy(hashes, i, hashes, i + 1, size - i);
             hashes[i] = key == null ? 0 : key.hashCode();
         }
         times[i] = time;
         values[i] = value;
-        keys[i] = key;
         size++;
         if (i == size - 1) {
             sum += value; // appended: the same left-to-right sum as over the history
@@ -129,8 +146,8 @@ public final class CounterState {
             int n = Math.max(4, size * 2);
             times = Arrays.copyOf(times, n);
             values = Arrays.copyOf(values, n);
-            keys = Arrays.copyOf(keys, n);
-            hashes = null; // an extreme keeps no keys
+            keys = null; // an extreme keeps no keys
+            hashes = null;
         }
         int shift = 1 - removed;
         if (shift != 0) {
@@ -238,8 +255,17 @@ public final class CounterState {
         };
     }
 
+    /** Sets entry {@code i}'s time, decoded after its value and key (see {@link ProfileCodec}). */
+    void setDecodedTime(int i, long time) {
+        times[i] = time;
+    }
+
     /** The entry of value {@code key}, or -1 when it has none. */
     private int indexOfKey(String key) {
+        String[] keys = this.keys;
+        if (keys == null) {
+            return -1; // no entry has a key
+        }
         int[] h = hashes;
         if (h == null) {
             h = new int[keys.length];
@@ -260,11 +286,13 @@ public final class CounterState {
     private void removeAt(int j) {
         System.arraycopy(times, j + 1, times, j, size - j - 1);
         System.arraycopy(values, j + 1, values, j, size - j - 1);
-        System.arraycopy(keys, j + 1, keys, j, size - j - 1);
+        if (keys != null) {
+            System.arraycopy(keys, j + 1, keys, j, size - j - 1);
+            keys[size - 1] = null;
+        }
         if (hashes != null) {
             System.arraycopy(hashes, j + 1, hashes, j, size - j - 1);
         }
-        keys[size - 1] = null;
         size--;
         recomputeSum();
     }
@@ -272,11 +300,13 @@ public final class CounterState {
     private void removeFirst(int n) {
         System.arraycopy(times, n, times, 0, size - n);
         System.arraycopy(values, n, values, 0, size - n);
-        System.arraycopy(keys, n, keys, 0, size - n);
+        if (keys != null) {
+            System.arraycopy(keys, n, keys, 0, size - n);
+            Arrays.fill(keys, size - n, size, null);
+        }
         if (hashes != null) {
             System.arraycopy(hashes, n, hashes, 0, size - n);
         }
-        Arrays.fill(keys, size - n, size, null);
         size -= n;
         // Recomputed rather than decremented, so floating-point error never accumulates.
         recomputeSum();

@@ -39,6 +39,15 @@ final class LongMap<V> {
         return i >= 0 ? (V) values[i] : null;
     }
 
+    /** Makes room for {@code n} entries in all (a count read, bounded: the map grows past it). */
+    void reserve(int n) {
+        int room = Math.min(n, 1 << 16);
+        if (room > keys.length) {
+            keys = Arrays.copyOf(keys, room);
+            values = Arrays.copyOf(values, room);
+        }
+    }
+
     void put(long key, V value) {
         int i = Arrays.binarySearch(keys, 0, size, key);
         if (i >= 0) {

@@ -6,19 +6,26 @@ import java.util.function.IntPredicate;
 
 /**
  * A user's memberships by segment ordinal ({@link UserProfile#memberships}): version, entered at,
- * and exited at ({@link Long#MIN_VALUE} while a member). Status and last qualification time follow
- * from these and the user's now. Exited rows stay for the horizon, so a lookup can say when the
- * user left. The engine changes the rows through the operations here only, which keep the member
- * and former-member bits in step with them.
+ * and exited at ({@link Long#MIN_VALUE} while a member), the last apart, for former members only.
+ * Status and last qualification time follow from these and the user's now. Exited rows stay for the
+ * horizon, so a lookup can say when the user left. The engine changes the rows through the
+ * operations here only, which keep the member and former-member bits in step with them.
  */
 final class MembershipRows {
     static final int VERSION = 0;
     static final int ENTERED = 1;
-    static final int EXITED = 2;
-    static final int COLUMNS = 3;
+    static final int COLUMNS = 2;
 
     /** The rows, for the codec and the catch-up to read; changed only through this class. */
     final OrdinalRows rows = new OrdinalRows(COLUMNS);
+
+    /**
+     * When the former members' rows exited, by ordinal: a column of their own, since most rows are
+     * a member's (a user in hundreds of segments left few of them within the horizon), and a column
+     * of the rows held {@link Long#MIN_VALUE} for each, read, written and allocated with every
+     * profile. Changed only through this class, in step with the rows and bits.
+     */
+    final OrdinalRows exits = new OrdinalRows(1);
 
     /**
      * One bit per segment ordinal, set while the user is a member: the engine asks "is the user a
@@ -39,7 +46,13 @@ final class MembershipRows {
     }
 
     boolean member(int row) {
-        return rows.get(row, EXITED) == Long.MIN_VALUE;
+        return isMember(rows.ordinal(row));
+    }
+
+    /** When row {@code row}'s former member exited; {@link Long#MIN_VALUE} for a member. */
+    long exitedAt(int row) {
+        int ordinal = rows.ordinal(row);
+        return isFormer(ordinal) ? exits.get(exits.find(ordinal), 0) : Long.MIN_VALUE;
     }
 
     /**
@@ -116,7 +129,7 @@ final class MembershipRows {
         if (isFormer(ordinal) || isMember(ordinal)) {
             put(ordinal, version, at, Long.MIN_VALUE); // back again
         } else {
-            held.add(ordinal, version, at, Long.MIN_VALUE);
+            held.add(ordinal, version, at);
             rowBits(ordinal, true);
         }
     }
@@ -134,14 +147,16 @@ final class MembershipRows {
 
     /** The rows of former members that exited {@code horizon} or more before {@code now} go. */
     void dropExited(long now, long horizon) {
-        removeIf(row -> !member(row) && rows.get(row, EXITED) + horizon <= now);
+        if (!exits.isEmpty()) {
+            removeIf(row -> !member(row) && exitedAt(row) + horizon <= now);
+        }
     }
 
     /** The latest instant a former member whose row is held exited; MIN_VALUE if none. */
     long latestExit() {
         long latest = Long.MIN_VALUE;
-        for (int row = 0; row < rows.size(); row++) {
-            latest = Math.max(latest, rows.get(row, EXITED));
+        for (int i = 0; i < exits.size(); i++) {
+            latest = Math.max(latest, exits.get(i, 0));
         }
         return latest;
     }
@@ -171,7 +186,11 @@ final class MembershipRows {
         int row = rows.upsert(ordinal);
         rows.set(row, VERSION, version);
         rows.set(row, ENTERED, enteredAt);
-        rows.set(row, EXITED, exitedAt);
+        if (exitedAt != Long.MIN_VALUE) {
+            exits.set(exits.upsert(ordinal), 0, exitedAt);
+        } else if (isFormer(ordinal)) {
+            exits.remove(ordinal);
+        }
         rowBits(ordinal, exitedAt == Long.MIN_VALUE);
         return row;
     }
@@ -179,9 +198,11 @@ final class MembershipRows {
     /**
      * Sets the membership rows of a profile being read, which has none yet: the first {@code n}
      * ordinals ascending, as the codec writes them (checked), one row each, without a search per
-     * row; the arrays' room past them is for rows added later.
+     * row; the arrays' room past them is for rows added later. The first {@code exited} of {@code
+     * exitOrdinals}, ascending and each one of the rows', exited at {@code exitedAt}.
      */
-    void load(int[] ordinals, long[] values, int n) throws IOException {
+    void load(int[] ordinals, long[] values, int n, int[] exitOrdinals, long[] exitedAt, int exited)
+            throws IOException {
         for (int i = 1; i < n; i++) {
             if (ordinals[i] <= ordinals[i - 1]) {
                 throw new IOException("membership ordinals out of order at row " + i);
@@ -191,12 +212,19 @@ final class MembershipRows {
             throw new IOException("membership ordinal " + ordinals[0]);
         }
         rows.load(ordinals, values, n);
+        exits.load(exitOrdinals, exitedAt, exited);
         int words = n == 0 ? 0 : (ordinals[n - 1] >>> 6) + 1;
         memberBits = new long[words];
         formerBits = new long[words];
         for (int i = 0; i < n; i++) {
-            long[] bits = values[i * COLUMNS + EXITED] == Long.MIN_VALUE ? memberBits : formerBits;
-            bits[ordinals[i] >>> 6] |= 1L << ordinals[i];
+            memberBits[ordinals[i] >>> 6] |= 1L << ordinals[i];
+        }
+        for (int i = 0; i < exited; i++) {
+            int ordinal = exitOrdinals[i];
+            if (!isMember(ordinal) || (i > 0 && ordinal <= exitOrdinals[i - 1])) {
+                throw new IOException("an exit of membership ordinal " + ordinal);
+            }
+            rowBits(ordinal, false);
         }
     }
 
@@ -212,7 +240,11 @@ final class MembershipRows {
                     if (!test.test(row)) {
                         return false;
                     }
-                    clearBits(rows.ordinal(row));
+                    int ordinal = rows.ordinal(row);
+                    if (isFormer(ordinal)) {
+                        exits.remove(ordinal);
+                    }
+                    clearBits(ordinal);
                     return true;
                 });
     }

@@ -101,32 +101,31 @@ final class OrdinalRows {
     }
 
     /**
-     * Rows of three columns held back to be merged into a table in one pass ({@link #merge}): an
-     * event can enter dozens of segments, and inserting each at its place shifts the rows after it
-     * each time. A caller's scratch (an engine's, which serves one thread), reused for every
-     * profile it fills: held per profile, it was grown from nothing for each profile read, a
-     * kilobyte and a half per event at 25 entries.
+     * Rows of two columns (a membership's version and entry) held back to be merged into a table in
+     * one pass ({@link #merge}): an event can enter dozens of segments, and inserting each at its
+     * place shifts the rows after it each time. A caller's scratch (an engine's, which serves one
+     * thread), reused for every profile it fills: held per profile, it was grown from nothing for
+     * each profile read, a kilobyte and a half per event at 25 entries.
      */
     static final class Held {
         private int[] keys = new int[16];
-        private long[] values = new long[16 * 3];
+        private long[] values = new long[16 * 2];
         private int size;
 
         /** Their order by ordinal: (ordinal << 32 | position), reused by each merge. */
         private long[] order = new long[16];
 
         /** Holds a row for {@code ordinal}, which the table it goes to has none of. */
-        void add(int ordinal, long first, long second, long third) {
+        void add(int ordinal, long first, long second) {
             if (size == keys.length) {
                 keys = Arrays.copyOf(keys, size * 2);
-                values = Arrays.copyOf(values, size * 2 * 3);
+                values = Arrays.copyOf(values, size * 2 * 2);
                 order = new long[size * 2];
             }
             keys[size] = ordinal;
-            int at = size * 3;
+            int at = size * 2;
             values[at] = first;
             values[at + 1] = second;
-            values[at + 2] = third;
             size++;
         }
 
@@ -148,7 +147,7 @@ final class OrdinalRows {
         if (later == 0) {
             return;
         }
-        if (columns != 3) {
+        if (columns != 2) {
             throw new IllegalStateException("rows of " + columns + " columns");
         }
         long[] order = held.order;
@@ -166,7 +165,7 @@ final class OrdinalRows {
         if (total > keys.length) {
             int n = Math.max(total, size + (size >> 1));
             toKeys = new int[n];
-            toValues = new long[n * 3];
+            toValues = new long[n * 2];
         }
         long[] from = held.values;
         int i = size - 1; // the table's rows not yet placed: [0, i]
@@ -179,23 +178,21 @@ final class OrdinalRows {
                     throw new IllegalStateException("ordinal " + key + " has a row already");
                 }
                 toKeys[w] = keys[i];
-                toValues[w * 3] = values[i * 3];
-                toValues[w * 3 + 1] = values[i * 3 + 1];
-                toValues[w * 3 + 2] = values[i * 3 + 2];
+                toValues[w * 2] = values[i * 2];
+                toValues[w * 2 + 1] = values[i * 2 + 1];
                 i--;
             } else {
-                int at = (int) order[j] * 3;
+                int at = (int) order[j] * 2;
                 toKeys[w] = key;
-                toValues[w * 3] = from[at];
-                toValues[w * 3 + 1] = from[at + 1];
-                toValues[w * 3 + 2] = from[at + 2];
+                toValues[w * 2] = from[at];
+                toValues[w * 2 + 1] = from[at + 1];
                 j--;
             }
         }
         if (toKeys != keys) {
             // The rows below every inserted one: in place already, unless the arrays are new.
             System.arraycopy(keys, 0, toKeys, 0, i + 1);
-            System.arraycopy(values, 0, toValues, 0, (i + 1) * 3);
+            System.arraycopy(values, 0, toValues, 0, (i + 1) * 2);
             keys = toKeys;
             values = toValues;
         }

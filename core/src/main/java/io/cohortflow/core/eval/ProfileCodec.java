@@ -89,7 +89,7 @@ public final class ProfileCodec {
         }
         writeUses(instants, 0, entriesFrom, out); // the counter entries'
         RowsCodec.writeSection(p.memberships.rows, out);
-        RowsCodec.writeEntries(p.memberships.rows, base, instants, entriesFrom, out);
+        RowsCodec.writeEntries(p.memberships, base, instants, entriesFrom, out);
         writeUses(instants, namesFrom, instants.used(), out);
         instants.clear();
         RowsCodec.writeRechecks(p.rechecks, base, out);
@@ -143,12 +143,12 @@ public final class ProfileCodec {
             throw new IOException(counters + " counters");
         }
         long[] ids = new long[Math.min(counters, 1 << 16)]; // a count read, not yet trusted
-        Entries[] entries = new Entries[ids.length];
+        CounterState[] states = new CounterState[ids.length];
         long previous = -1;
         for (int i = 0; i < counters; i++) {
             if (i == ids.length) {
                 ids = java.util.Arrays.copyOf(ids, i * 2);
-                entries = java.util.Arrays.copyOf(entries, i * 2);
+                states = java.util.Arrays.copyOf(states, i * 2);
             }
             if (version == HASHED_STORES) {
                 ids[i] = in.readLong();
@@ -159,16 +159,17 @@ public final class ProfileCodec {
                 }
                 previous = ids[i];
             }
-            entries[i] = entries(in);
+            states[i] = entries(in);
         }
+        p.counters.reserve(counters);
         InstantDictionary.Bits times =
                 new InstantDictionary.Bits(InstantDictionary.width(instants.length));
         for (int i = 0; i < counters; i++) {
-            Entries e = entries[i];
-            for (int k = 0; k < e.size; k++) {
-                e.times[k] = base - instants[times.read(in, instants.length)];
+            CounterState s = states[i];
+            for (int k = 0; k < s.size(); k++) {
+                s.setDecodedTime(k, base - instants[times.read(in, instants.length)]);
             }
-            p.counters.put(ids[i], new CounterState(e.times, e.values, e.keys, e.size));
+            p.counters.put(ids[i], s); // ascending: appended
         }
         RowsCodec.readSection(p, in, base, RowsCodec.Format.SHARED, instants);
         if (timed != null) {
@@ -288,11 +289,12 @@ public final class ProfileCodec {
         }
     }
 
-    /** A counter's entries as read, their times still to be filled in. */
-    private record Entries(long[] times, double[] values, String[] keys, int size) {}
-
-    /** What {@link #counter(CounterState, DataOutput)} wrote. */
-    private static Entries entries(DataInput in) throws IOException {
+    /**
+     * A counter's entries as {@link #counter} wrote them, their times to be read after (from the
+     * dictionary's indices, which follow every counter); keys only for a counter whose entries have
+     * them.
+     */
+    private static CounterState entries(DataInput in) throws IOException {
         long header = Varints.readUnsigned(in);
         long entries = header >>> 3;
         if (entries > MAX_INSTANTS) {
@@ -300,14 +302,17 @@ public final class ProfileCodec {
         }
         int n = (int) entries;
         int flags = (int) (header & 7);
+        boolean keyed = (flags & HAS_KEYS) != 0;
         long[] times = new long[Math.max(n, 2)];
         double[] values = new double[Math.max(n, 2)];
-        String[] keys = new String[Math.max(n, 2)];
+        String[] keys = keyed ? new String[Math.max(n, 2)] : null;
         for (int i = 0; i < n; i++) {
             values[i] = value(in, flags);
-            keys[i] = (flags & HAS_KEYS) != 0 ? Varints.readString(in) : null;
+            if (keys != null) {
+                keys[i] = Varints.readString(in);
+            }
         }
-        return new Entries(times, values, keys, n);
+        return new CounterState(times, values, keys, n);
     }
 
     /** An entry's value as the counter's {@code flags} say it was written. */

@@ -101,11 +101,15 @@ final class RowsCodec {
      * from} on in the written {@code dictionary}, then the exits.
      */
     static void writeEntries(
-            OrdinalRows m, long base, InstantDictionary.Writer dictionary, int from, DataOutput out)
+            MembershipRows m,
+            long base,
+            InstantDictionary.Writer dictionary,
+            int from,
+            DataOutput out)
             throws IOException {
         InstantDictionary.Bits bits =
                 new InstantDictionary.Bits(InstantDictionary.width(dictionary.distinct()));
-        for (int r = 0; r < m.size(); r++) {
+        for (int r = 0; r < m.rows.size(); r++) {
             bits.write(out, dictionary.rankOf(from + r));
         }
         bits.finish(out);
@@ -160,19 +164,23 @@ final class RowsCodec {
                 index = bits.read(in, distinct.length);
             }
             rows[r * MembershipRows.COLUMNS + MembershipRows.ENTERED] = base - distinct[index];
-            rows[r * MembershipRows.COLUMNS + MembershipRows.EXITED] = Long.MIN_VALUE;
         }
         int exits = Varints.readInt(in);
+        if (exits > n) {
+            throw new IOException(exits + " exits of " + n + " rows");
+        }
+        int[] exitOrdinals = new int[exits];
+        long[] exitedAt = new long[exits];
         int r = -1;
         for (int i = 0; i < exits; i++) {
             r += Varints.readInt(in) + 1;
             if (r >= n) {
                 throw new IOException("an exit for row " + r + " of " + n);
             }
-            rows[r * MembershipRows.COLUMNS + MembershipRows.EXITED] =
-                    base - Varints.readSigned(in);
+            exitOrdinals[i] = ordinals[r];
+            exitedAt[i] = base - Varints.readSigned(in);
         }
-        p.memberships.load(ordinals, rows, n);
+        p.memberships.load(ordinals, rows, n, exitOrdinals, exitedAt, exits);
     }
 
     /**
@@ -284,21 +292,18 @@ final class RowsCodec {
     }
 
     /** Exits (versions 7 on): how many, then (row gap, distance from now) per former member. */
-    static void writeExits(OrdinalRows m, DataOutput out, long base) throws IOException {
-        int n = m.size();
-        int exited = 0;
-        for (int r = 0; r < n; r++) {
-            exited += m.get(r, MembershipRows.EXITED) == Long.MIN_VALUE ? 0 : 1;
-        }
-        Varints.writeInt(out, exited);
+    static void writeExits(MembershipRows m, DataOutput out, long base) throws IOException {
+        OrdinalRows exits = m.exits;
+        Varints.writeInt(out, exits.size());
         int previousRow = -1;
-        for (int r = 0; r < n; r++) {
-            long at = m.get(r, MembershipRows.EXITED);
-            if (at != Long.MIN_VALUE) {
-                Varints.writeInt(out, r - previousRow - 1);
-                previousRow = r;
-                Varints.writeSigned(out, base - at);
+        int row = 0;
+        for (int i = 0; i < exits.size(); i++) {
+            while (m.rows.ordinal(row) < exits.ordinal(i)) {
+                row++; // every exit is of a row
             }
+            Varints.writeInt(out, row - previousRow - 1);
+            previousRow = row;
+            Varints.writeSigned(out, base - exits.get(i, 0));
         }
     }
 }

@@ -192,8 +192,8 @@ public final class UserProfile {
                                 : Membership.Status.EXITED,
                         rows.get(row, MembershipRows.VERSION),
                         rows.get(row, MembershipRows.ENTERED),
-                        rows.get(row, MembershipRows.EXITED),
-                        rows.get(row, MembershipRows.EXITED)));
+                        memberships.exitedAt(row),
+                        memberships.exitedAt(row)));
     }
 
     private Membership asOfNow(Membership m) {

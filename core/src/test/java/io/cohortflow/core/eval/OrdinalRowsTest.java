@@ -17,7 +17,7 @@ class OrdinalRowsTest {
         Random r = new Random(42);
         OrdinalRows.Held held = new OrdinalRows.Held(); // one for every table, as an engine's
         for (int run = 0; run < 500; run++) {
-            OrdinalRows merged = new OrdinalRows(3);
+            OrdinalRows merged = new OrdinalRows(2);
             TreeMap<Integer, long[]> expected = new TreeMap<>();
             for (int round = 0; round < 4; round++) {
                 // Some rows inserted at once, then a batch of new ones held back, in an order
@@ -28,8 +28,7 @@ class OrdinalRowsTest {
                     int row = merged.upsert(ordinal);
                     merged.set(row, 0, ordinal * 10L);
                     merged.set(row, 1, -ordinal);
-                    merged.set(row, 2, 7);
-                    expected.put(ordinal, new long[] {ordinal * 10L, -ordinal, 7});
+                    expected.put(ordinal, new long[] {ordinal * 10L, -ordinal});
                 }
                 List<Integer> batch = new ArrayList<>();
                 for (int k = r.nextInt(r.nextBoolean() ? 40 : 160); k > 0; k--) {
@@ -44,8 +43,8 @@ class OrdinalRowsTest {
                     default -> batch.sort(Collections.reverseOrder());
                 }
                 for (int ordinal : batch) {
-                    held.add(ordinal, ordinal * 10L + round, round, -round);
-                    expected.put(ordinal, new long[] {ordinal * 10L + round, round, -round});
+                    held.add(ordinal, ordinal * 10L + round, -round);
+                    expected.put(ordinal, new long[] {ordinal * 10L + round, -round});
                 }
                 merged.merge(held);
                 assertThat(held.isEmpty()).isTrue();
@@ -55,7 +54,6 @@ class OrdinalRowsTest {
                     assertThat(merged.ordinal(row)).isEqualTo(e.getKey());
                     assertThat(merged.get(row, 0)).isEqualTo(e.getValue()[0]);
                     assertThat(merged.get(row, 1)).isEqualTo(e.getValue()[1]);
-                    assertThat(merged.get(row, 2)).isEqualTo(e.getValue()[2]);
                     assertThat(merged.find(e.getKey())).isEqualTo(row);
                     row++;
                 }
@@ -65,17 +63,17 @@ class OrdinalRowsTest {
 
     @Test
     void a_held_row_for_an_ordinal_the_table_has_fails_the_merge_and_is_not_kept() {
-        OrdinalRows rows = new OrdinalRows(3);
+        OrdinalRows rows = new OrdinalRows(2);
         rows.set(rows.upsert(5), 0, 50);
         OrdinalRows.Held held = new OrdinalRows.Held();
-        held.add(9, 90, 0, 0);
-        held.add(5, 51, 0, 0);
+        held.add(9, 90, 0);
+        held.add(5, 51, 0);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> rows.merge(held))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("ordinal 5");
         assertThat(held.isEmpty()).isTrue(); // the next profile's merge starts empty
-        held.add(7, 70, 0, 0);
-        OrdinalRows other = new OrdinalRows(3);
+        held.add(7, 70, 0);
+        OrdinalRows other = new OrdinalRows(2);
         other.merge(held);
         assertThat(other.size()).isEqualTo(1);
         assertThat(other.get(other.find(7), 0)).isEqualTo(70);

@@ -119,7 +119,7 @@ final class PreviousProfileCodec {
             previous = m.ordinal(row);
             Varints.writeUnsigned(out, m.get(row, MembershipRows.VERSION));
             Varints.writeSigned(out, base - m.get(row, MembershipRows.ENTERED));
-            long exited = m.get(row, MembershipRows.EXITED);
+            long exited = p.memberships.exitedAt(row);
             Varints.writeSigned(out, exited == Long.MIN_VALUE ? 0 : base - exited + 1);
         }
         return tail(p, out, bytes);
@@ -162,7 +162,7 @@ final class PreviousProfileCodec {
             long d = base - m.get(r, MembershipRows.ENTERED);
             Varints.writeInt(out, java.util.Arrays.binarySearch(distinct, d));
         }
-        RowsCodec.writeExits(m, out, base);
+        RowsCodec.writeExits(p.memberships, out, base);
         return tail(p, out, bytes);
     }
 
@@ -184,7 +184,7 @@ final class PreviousProfileCodec {
         InstantDictionary.Writer instants = InstantDictionary.writer();
         RowsCodec.addEntries(p.memberships.rows, base, instants);
         instants.write(out);
-        RowsCodec.writeEntries(p.memberships.rows, base, instants, 0, out);
+        RowsCodec.writeEntries(p.memberships, base, instants, 0, out);
         tail(p, out, bytes);
         Varints.writeInt(out, 0); // no inline history
         out.flush();
@@ -214,7 +214,7 @@ final class PreviousProfileCodec {
         }
         ProfileCodec.writeUses(instants, 0, entriesFrom, out);
         RowsCodec.writeSection(p.memberships.rows, out);
-        RowsCodec.writeEntries(p.memberships.rows, base, instants, entriesFrom, out);
+        RowsCodec.writeEntries(p.memberships, base, instants, entriesFrom, out);
         RowsCodec.writeRechecks(p.rechecks, base, out);
         PreviousProfileFormats.writeUnnumbered(p, out);
         Varints.writeInt(out, UserProfile.HASHED_COUNTERS);

@@ -566,11 +566,14 @@ class ProfileCodecTest {
             for (int row = 0; row < p.memberships.rows.size(); row++) {
                 assertThat(back.memberships.rows.ordinal(row))
                         .isEqualTo(p.memberships.rows.ordinal(row));
-                for (int c = 0; c < 3; c++) {
+                for (int c = 0; c < MembershipRows.COLUMNS; c++) {
                     assertThat(back.memberships.rows.get(row, c))
                             .as("trial %d row %d column %d", trial, row, c)
                             .isEqualTo(p.memberships.rows.get(row, c));
                 }
+                assertThat(back.memberships.exitedAt(row))
+                        .as("trial %d row %d exit", trial, row)
+                        .isEqualTo(p.memberships.exitedAt(row));
                 assertThat(back.memberships.isMember(p.memberships.rows.ordinal(row)))
                         .isEqualTo(p.memberships.member(row));
             }

@@ -1,0 +1,113 @@
+package io.cohortflow.core.eval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The rows, their exits (a column apart, for former members only) and the member bits stay in step
+ * with a plain map through every change the engine makes, and through the codec.
+ */
+class MembershipRowsTest {
+
+    /** A membership as the map holds it. */
+    private record Row(long version, long entered, long exited) {
+        boolean member() {
+            return exited == Long.MIN_VALUE;
+        }
+    }
+
+    @Test
+    void rows_exits_and_bits_agree_with_a_map_through_every_change_and_the_codec()
+            throws Exception {
+        Random r = new Random(11);
+        OrdinalRows.Held held = new OrdinalRows.Held();
+        for (int run = 0; run < 200; run++) {
+            UserProfile p = new UserProfile();
+            p.now = 1_000_000;
+            MembershipRows m = p.memberships;
+            TreeMap<Integer, Row> expected = new TreeMap<>();
+            for (int step = 0; step < 60; step++) {
+                p.now += r.nextInt(100);
+                // An evaluation: entries held back until its end, exits and versions at once;
+                // each segment applied once (none reads a row held back).
+                java.util.Set<Integer> applied = new java.util.HashSet<>();
+                for (int k = r.nextInt(12); k > 0; k--) {
+                    int ordinal = r.nextInt(150);
+                    if (!applied.add(ordinal)) {
+                        continue;
+                    }
+                    Row was = expected.get(ordinal);
+                    long version = 1 + r.nextInt(3);
+                    if (was == null || !was.member()) {
+                        m.enter(ordinal, version, p.now, held);
+                        expected.put(ordinal, new Row(version, p.now, Long.MIN_VALUE));
+                    } else if (r.nextBoolean()) {
+                        m.exit(ordinal, version, p.now);
+                        expected.put(ordinal, new Row(version, was.entered(), p.now));
+                    } else {
+                        m.refreshVersion(ordinal, version);
+                        expected.put(ordinal, new Row(version, was.entered(), Long.MIN_VALUE));
+                    }
+                }
+                m.flushEntries(held);
+                switch (r.nextInt(4)) {
+                    case 0 -> {
+                        long horizon = r.nextInt(300);
+                        long now = p.now;
+                        m.dropExited(now, horizon);
+                        expected.entrySet()
+                                .removeIf(
+                                        e ->
+                                                !e.getValue().member()
+                                                        && e.getValue().exited() + horizon <= now);
+                    }
+                    case 1 -> {
+                        int gone = r.nextInt(150);
+                        m.removeRows(o -> o % 7 == gone % 7, (o, v, member) -> {});
+                        expected.keySet().removeIf(o -> o % 7 == gone % 7);
+                    }
+                    case 2 -> p = roundTrip(p);
+                    default -> {}
+                }
+                m = p.memberships;
+                assertAgree(m, expected, "run " + run + " step " + step);
+            }
+        }
+    }
+
+    private static UserProfile roundTrip(UserProfile p) {
+        return ProfileCodec.fromBytes(ProfileCodec.toBytes(p));
+    }
+
+    private static void assertAgree(MembershipRows m, TreeMap<Integer, Row> expected, String at) {
+        assertThat(m.rows.size()).as(at).isEqualTo(expected.size());
+        int row = 0;
+        long latestExit = Long.MIN_VALUE;
+        int exits = 0;
+        for (Map.Entry<Integer, Row> e : expected.entrySet()) {
+            Row x = e.getValue();
+            assertThat(m.rows.ordinal(row)).as(at).isEqualTo(e.getKey());
+            assertThat(m.rows.get(row, MembershipRows.VERSION)).as(at).isEqualTo(x.version());
+            assertThat(m.rows.get(row, MembershipRows.ENTERED)).as(at).isEqualTo(x.entered());
+            assertThat(m.exitedAt(row)).as(at).isEqualTo(x.exited());
+            assertThat(m.member(row)).as(at).isEqualTo(x.member());
+            assertThat(m.isMember(e.getKey())).as(at).isEqualTo(x.member());
+            latestExit = Math.max(latestExit, x.exited());
+            exits += x.member() ? 0 : 1;
+            row++;
+        }
+        assertThat(m.exits.size()).as(at + ": an exit per former member only").isEqualTo(exits);
+        assertThat(m.latestExit()).as(at).isEqualTo(latestExit);
+        assertThat(m.memberOrdinals())
+                .as(at)
+                .containsExactly(
+                        expected.entrySet().stream()
+                                .filter(e -> e.getValue().member())
+                                .mapToInt(Map.Entry::getKey)
+                                .toArray());
+    }
+}
