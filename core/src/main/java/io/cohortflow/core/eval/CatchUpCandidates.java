@@ -50,7 +50,7 @@ final class CatchUpCandidates {
      */
     static void addOthers(
             UserProfile p, SegmentCatalog catalog, Set<String> changed, Set<CompiledSegment> due) {
-        addRows(p.memberships.rows, catalog, changed, due);
+        addRows(p.memberships.rows(), catalog, changed, due);
         addRows(p.rechecks, catalog, changed, due);
         addChanged(catalog.holdingOnEmpty(), changed, due);
         for (int i = 0; i < p.names.size(); i++) {

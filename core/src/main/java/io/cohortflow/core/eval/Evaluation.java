@@ -12,9 +12,6 @@ final class Evaluation {
     private final EngineStats stats;
     private final HistorySegments history;
 
-    /** The membership rows an evaluation holds back until its end (scratch: one thread). */
-    private final OrdinalRows.Held held = new OrdinalRows.Held();
-
     Evaluation(long horizon, EngineStats stats, HistorySegments history) {
         this.horizon = horizon;
         this.stats = stats;
@@ -48,8 +45,7 @@ final class Evaluation {
                 apply(p, memberships, s, holds, definitionsChanged, out);
             }
         } finally {
-            // each segment is applied once per loop: none reads its row
-            memberships.flushEntries(held);
+            memberships.mergeIfMany();
         }
     }
 
@@ -62,7 +58,7 @@ final class Evaluation {
             List<MembershipChange> out) {
         boolean was = memberships.isMember(s.ordinal());
         if (holds && !was) {
-            memberships.enter(s.ordinal(), s.version(), p.now, held);
+            memberships.enter(s.ordinal(), s.version(), p.now);
             out.add(
                     new MembershipChange(
                             s.id(), MembershipChange.Kind.ENTERED, p.now, s.version()));

@@ -3,6 +3,7 @@ package io.cohortflow.core.eval;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.function.IntPredicate;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A user's memberships by segment ordinal ({@link UserProfile#memberships}): version, entered at,
@@ -16,8 +17,19 @@ final class MembershipRows {
     static final int ENTERED = 1;
     static final int COLUMNS = 2;
 
-    /** The rows, for the codec and the catch-up to read; changed only through this class. */
-    final OrdinalRows rows = new OrdinalRows(COLUMNS);
+    /** The rows, but for the {@link #entered} ones; see {@link #rows()}. */
+    private final OrdinalRows rows = new OrdinalRows(COLUMNS);
+
+    /**
+     * Rows of segments entered lately, not yet merged into {@link #rows} (null while none): held
+     * back until {@link #ENTERED_HELD} of them make a merge worth its copy of the rows, or the rows
+     * are read. A user in hundreds of segments enters a dozen per event, and merging each event's
+     * entries copied most of their rows per event, a tenth of the engine's time.
+     */
+    private OrdinalRows.@Nullable Held entered;
+
+    /** How many entered rows are held back at most. */
+    static final int ENTERED_HELD = 64;
 
     /**
      * When the former members' rows exited, by ordinal: a column of their own, since most rows are
@@ -42,7 +54,18 @@ final class MembershipRows {
     private long[] formerBits = new long[0];
 
     boolean isEmpty() {
-        return rows.isEmpty();
+        return rows.isEmpty() && (entered == null || entered.isEmpty());
+    }
+
+    /**
+     * The rows, every one merged in, for the codec and the readers; changed only through this
+     * class.
+     */
+    OrdinalRows rows() {
+        if (entered != null && !entered.isEmpty()) {
+            rows.merge(entered);
+        }
+        return rows;
     }
 
     boolean member(int row) {
@@ -122,27 +145,51 @@ final class MembershipRows {
 
     /**
      * The user enters segment {@code ordinal} (of which they are not a member) at {@code at}. A
-     * segment they have no row of gets one at the next {@link #flushEntries}, from {@code held}
-     * (see {@link OrdinalRows#merge}); the member bit is set at once.
+     * segment they have no row of gets one held back ({@link #entered}); the member bit is set at
+     * once.
      */
-    void enter(int ordinal, long version, long at, OrdinalRows.Held held) {
+    void enter(int ordinal, long version, long at) {
         if (isFormer(ordinal) || isMember(ordinal)) {
             put(ordinal, version, at, Long.MIN_VALUE); // back again
         } else {
-            held.add(ordinal, version, at);
+            if (entered == null) {
+                entered = new OrdinalRows.Held();
+            }
+            entered.add(ordinal, version, at);
             rowBits(ordinal, true);
+        }
+    }
+
+    /** Merges the rows held back once they are many (see {@link #entered}). */
+    void mergeIfMany() {
+        if (entered != null && entered.size() >= ENTERED_HELD) {
+            rows.merge(entered);
         }
     }
 
     /** The user, a member of segment {@code ordinal}, leaves it at {@code at}. */
     void exit(int ordinal, long version, long at) {
         int row = rows.find(ordinal);
-        put(ordinal, version, rows.get(row, ENTERED), at);
+        long enteredAt =
+                row >= 0
+                        ? rows.get(row, ENTERED)
+                        : heldBack().get(heldBack().find(ordinal), ENTERED);
+        put(ordinal, version, enteredAt, at);
     }
 
     /** A member's segment is now at {@code version} (its definition changed, its answer not). */
     void refreshVersion(int ordinal, long version) {
-        rows.set(rows.find(ordinal), VERSION, version);
+        int row = rows.find(ordinal);
+        if (row >= 0) {
+            rows.set(row, VERSION, version);
+        } else {
+            heldBack().set(heldBack().find(ordinal), VERSION, version);
+        }
+    }
+
+    /** The rows held back, where a segment with a row not in {@link #rows} has it. */
+    private OrdinalRows.Held heldBack() {
+        return java.util.Objects.requireNonNull(entered, "a row neither held nor held back");
     }
 
     /** The rows of former members that exited {@code horizon} or more before {@code now} go. */
@@ -182,17 +229,22 @@ final class MembershipRows {
     }
 
     /** Stores segment {@code ordinal}'s membership ({@code exitedAt} MIN_VALUE: a member). */
-    int put(int ordinal, long version, long enteredAt, long exitedAt) {
-        int row = rows.upsert(ordinal);
-        rows.set(row, VERSION, version);
-        rows.set(row, ENTERED, enteredAt);
+    void put(int ordinal, long version, long enteredAt, long exitedAt) {
+        int held = entered == null ? -1 : entered.find(ordinal);
+        if (held >= 0) {
+            entered.set(held, VERSION, version);
+            entered.set(held, ENTERED, enteredAt);
+        } else {
+            int row = rows.upsert(ordinal);
+            rows.set(row, VERSION, version);
+            rows.set(row, ENTERED, enteredAt);
+        }
         if (exitedAt != Long.MIN_VALUE) {
             exits.set(exits.upsert(ordinal), 0, exitedAt);
         } else if (isFormer(ordinal)) {
             exits.remove(ordinal);
         }
         rowBits(ordinal, exitedAt == Long.MIN_VALUE);
-        return row;
     }
 
     /**
@@ -228,24 +280,19 @@ final class MembershipRows {
         }
     }
 
-    /** Writes the rows {@link #enter} held back in {@code held}. */
-    void flushEntries(OrdinalRows.Held held) {
-        rows.merge(held);
-    }
-
-    /** Removes the membership rows {@code test} picks. */
+    /** Removes the membership rows {@code test} picks (rows of {@link #rows()}). */
     void removeIf(OrdinalRows.RowTest test) {
-        rows.removeIf(
-                row -> {
-                    if (!test.test(row)) {
-                        return false;
-                    }
-                    int ordinal = rows.ordinal(row);
-                    if (isFormer(ordinal)) {
-                        exits.remove(ordinal);
-                    }
-                    clearBits(ordinal);
-                    return true;
-                });
+        rows().removeIf(
+                        row -> {
+                            if (!test.test(row)) {
+                                return false;
+                            }
+                            int ordinal = rows.ordinal(row);
+                            if (isFormer(ordinal)) {
+                                exits.remove(ordinal);
+                            }
+                            clearBits(ordinal);
+                            return true;
+                        });
     }
 }

@@ -103,17 +103,16 @@ final class OrdinalRows {
     /**
      * Rows of two columns (a membership's version and entry) held back to be merged into a table in
      * one pass ({@link #merge}): an event can enter dozens of segments, and inserting each at its
-     * place shifts the rows after it each time. A caller's scratch (an engine's, which serves one
-     * thread), reused for every profile it fills: held per profile, it was grown from nothing for
-     * each profile read, a kilobyte and a half per event at 25 entries.
+     * place shifts the rows after it each time, and merging each event's entries copied most of a
+     * user's rows for every event that entered one (see {@link MembershipRows#entered}).
      */
     static final class Held {
-        private int[] keys = new int[16];
-        private long[] values = new long[16 * 2];
+        private int[] keys = new int[4];
+        private long[] values = new long[4 * 2];
         private int size;
 
         /** Their order by ordinal: (ordinal << 32 | position), reused by each merge. */
-        private long[] order = new long[16];
+        private long[] order = new long[4];
 
         /** Holds a row for {@code ordinal}, which the table it goes to has none of. */
         void add(int ordinal, long first, long second) {
@@ -131,6 +130,28 @@ final class OrdinalRows {
 
         boolean isEmpty() {
             return size == 0;
+        }
+
+        int size() {
+            return size;
+        }
+
+        /** The position of {@code ordinal}'s row, or -1: a scan, as they are few. */
+        int find(int ordinal) {
+            for (int i = 0; i < size; i++) {
+                if (keys[i] == ordinal) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        long get(int at, int column) {
+            return values[at * 2 + column];
+        }
+
+        void set(int at, int column, long value) {
+            values[at * 2 + column] = value;
         }
     }
 

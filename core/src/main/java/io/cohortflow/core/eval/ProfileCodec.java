@@ -76,7 +76,7 @@ public final class ProfileCodec {
         NamesCodec.write(p, out);
         InstantDictionary.Writer instants = counterInstants(p, base);
         int entriesFrom = instants.used();
-        RowsCodec.addEntries(p.memberships.rows, base, instants);
+        RowsCodec.addEntries(p.memberships.rows(), base, instants);
         int namesFrom = instants.used();
         NamesCodec.addTimes(p, base, instants);
         instants.write(out);
@@ -88,7 +88,7 @@ public final class ProfileCodec {
             counter(p.counters.value(i), out);
         }
         writeUses(instants, 0, entriesFrom, out); // the counter entries'
-        RowsCodec.writeSection(p.memberships.rows, out);
+        RowsCodec.writeSection(p.memberships.rows(), out);
         RowsCodec.writeEntries(p.memberships, base, instants, entriesFrom, out);
         writeUses(instants, namesFrom, instants.used(), out);
         instants.clear();

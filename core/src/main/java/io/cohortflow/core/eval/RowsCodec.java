@@ -109,7 +109,8 @@ final class RowsCodec {
             throws IOException {
         InstantDictionary.Bits bits =
                 new InstantDictionary.Bits(InstantDictionary.width(dictionary.distinct()));
-        for (int r = 0; r < m.rows.size(); r++) {
+        OrdinalRows rows = m.rows();
+        for (int r = 0; r < rows.size(); r++) {
             bits.write(out, dictionary.rankOf(from + r));
         }
         bits.finish(out);
@@ -293,12 +294,13 @@ final class RowsCodec {
 
     /** Exits (versions 7 on): how many, then (row gap, distance from now) per former member. */
     static void writeExits(MembershipRows m, DataOutput out, long base) throws IOException {
+        OrdinalRows rows = m.rows();
         OrdinalRows exits = m.exits;
         Varints.writeInt(out, exits.size());
         int previousRow = -1;
         int row = 0;
         for (int i = 0; i < exits.size(); i++) {
-            while (m.rows.ordinal(row) < exits.ordinal(i)) {
+            while (rows.ordinal(row) < exits.ordinal(i)) {
                 row++; // every exit is of a row
             }
             Varints.writeInt(out, row - previousRow - 1);

@@ -170,7 +170,7 @@ public final class UserProfile {
      */
     public Map<String, Membership> memberships(SegmentCatalog catalog) {
         Map<String, Membership> out = new java.util.TreeMap<>();
-        OrdinalRows rows = memberships.rows;
+        OrdinalRows rows = memberships.rows();
         for (int row = 0; row < rows.size(); row++) {
             String id = catalog.ordinals().idOf(rows.ordinal(row));
             if (id != null) {
@@ -184,7 +184,7 @@ public final class UserProfile {
     }
 
     Membership membership(int row) {
-        OrdinalRows rows = memberships.rows;
+        OrdinalRows rows = memberships.rows();
         return asOfNow(
                 new Membership(
                         memberships.member(row)

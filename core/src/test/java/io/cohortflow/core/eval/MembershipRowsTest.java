@@ -8,8 +8,9 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
- * The rows, their exits (a column apart, for former members only) and the member bits stay in step
- * with a plain map through every change the engine makes, and through the codec.
+ * The rows (some held back after their entry), their exits (a column apart, for former members
+ * only) and the member bits stay in step with a plain map through every change the engine makes,
+ * and through the codec.
  */
 class MembershipRowsTest {
 
@@ -24,7 +25,6 @@ class MembershipRowsTest {
     void rows_exits_and_bits_agree_with_a_map_through_every_change_and_the_codec()
             throws Exception {
         Random r = new Random(11);
-        OrdinalRows.Held held = new OrdinalRows.Held();
         for (int run = 0; run < 200; run++) {
             UserProfile p = new UserProfile();
             p.now = 1_000_000;
@@ -43,7 +43,7 @@ class MembershipRowsTest {
                     Row was = expected.get(ordinal);
                     long version = 1 + r.nextInt(3);
                     if (was == null || !was.member()) {
-                        m.enter(ordinal, version, p.now, held);
+                        m.enter(ordinal, version, p.now);
                         expected.put(ordinal, new Row(version, p.now, Long.MIN_VALUE));
                     } else if (r.nextBoolean()) {
                         m.exit(ordinal, version, p.now);
@@ -53,7 +53,11 @@ class MembershipRowsTest {
                         expected.put(ordinal, new Row(version, was.entered(), Long.MIN_VALUE));
                     }
                 }
-                m.flushEntries(held);
+                m.mergeIfMany();
+                // Held back or merged, a member is one at once.
+                for (Map.Entry<Integer, Row> e : expected.entrySet()) {
+                    assertThat(m.isMember(e.getKey())).isEqualTo(e.getValue().member());
+                }
                 switch (r.nextInt(4)) {
                     case 0 -> {
                         long horizon = r.nextInt(300);
@@ -74,7 +78,9 @@ class MembershipRowsTest {
                     default -> {}
                 }
                 m = p.memberships;
-                assertAgree(m, expected, "run " + run + " step " + step);
+                if (r.nextInt(3) == 0) { // rows held back stay so over steps until then
+                    assertAgree(m, expected, "run " + run + " step " + step);
+                }
             }
         }
     }
@@ -84,15 +90,16 @@ class MembershipRowsTest {
     }
 
     private static void assertAgree(MembershipRows m, TreeMap<Integer, Row> expected, String at) {
-        assertThat(m.rows.size()).as(at).isEqualTo(expected.size());
+        OrdinalRows rows = m.rows();
+        assertThat(rows.size()).as(at).isEqualTo(expected.size());
         int row = 0;
         long latestExit = Long.MIN_VALUE;
         int exits = 0;
         for (Map.Entry<Integer, Row> e : expected.entrySet()) {
             Row x = e.getValue();
-            assertThat(m.rows.ordinal(row)).as(at).isEqualTo(e.getKey());
-            assertThat(m.rows.get(row, MembershipRows.VERSION)).as(at).isEqualTo(x.version());
-            assertThat(m.rows.get(row, MembershipRows.ENTERED)).as(at).isEqualTo(x.entered());
+            assertThat(rows.ordinal(row)).as(at).isEqualTo(e.getKey());
+            assertThat(rows.get(row, MembershipRows.VERSION)).as(at).isEqualTo(x.version());
+            assertThat(rows.get(row, MembershipRows.ENTERED)).as(at).isEqualTo(x.entered());
             assertThat(m.exitedAt(row)).as(at).isEqualTo(x.exited());
             assertThat(m.member(row)).as(at).isEqualTo(x.member());
             assertThat(m.isMember(e.getKey())).as(at).isEqualTo(x.member());

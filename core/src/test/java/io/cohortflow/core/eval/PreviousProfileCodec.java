@@ -111,7 +111,7 @@ final class PreviousProfileCodec {
         out.writeByte(6);
         writeHead(p, out, true);
         long base = p.now == Long.MIN_VALUE ? 0 : p.now;
-        OrdinalRows m = p.memberships.rows;
+        OrdinalRows m = p.memberships.rows();
         Varints.writeInt(out, m.size());
         int previous = -1;
         for (int row = 0; row < m.size(); row++) {
@@ -135,7 +135,7 @@ final class PreviousProfileCodec {
         out.writeByte(7);
         writeHead(p, out, true);
         long base = p.now == Long.MIN_VALUE ? 0 : p.now;
-        OrdinalRows m = p.memberships.rows;
+        OrdinalRows m = p.memberships.rows();
         int n = m.size();
         Varints.writeInt(out, n);
         int previous = -1;
@@ -180,9 +180,9 @@ final class PreviousProfileCodec {
         writeHead(p, out, true);
         // Memberships as versions 8 and 9 wrote them: a dictionary of their own entry instants.
         long base = ProfileCodec.base(p);
-        RowsCodec.writeSection(p.memberships.rows, out);
+        RowsCodec.writeSection(p.memberships.rows(), out);
         InstantDictionary.Writer instants = InstantDictionary.writer();
-        RowsCodec.addEntries(p.memberships.rows, base, instants);
+        RowsCodec.addEntries(p.memberships.rows(), base, instants);
         instants.write(out);
         RowsCodec.writeEntries(p.memberships, base, instants, 0, out);
         tail(p, out, bytes);
@@ -205,7 +205,7 @@ final class PreviousProfileCodec {
         writeUnmarkedNames(p, out);
         InstantDictionary.Writer instants = ProfileCodec.counterInstants(p, base);
         int entriesFrom = instants.used();
-        RowsCodec.addEntries(p.memberships.rows, base, instants);
+        RowsCodec.addEntries(p.memberships.rows(), base, instants);
         instants.write(out);
         Varints.writeInt(out, p.counters.size());
         for (int i = 0; i < p.counters.size(); i++) {
@@ -213,7 +213,7 @@ final class PreviousProfileCodec {
             ProfileCodec.counter(p.counters.value(i), out);
         }
         ProfileCodec.writeUses(instants, 0, entriesFrom, out);
-        RowsCodec.writeSection(p.memberships.rows, out);
+        RowsCodec.writeSection(p.memberships.rows(), out);
         RowsCodec.writeEntries(p.memberships, base, instants, entriesFrom, out);
         RowsCodec.writeRechecks(p.rechecks, base, out);
         PreviousProfileFormats.writeUnnumbered(p, out);

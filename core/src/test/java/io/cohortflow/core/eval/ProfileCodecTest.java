@@ -245,7 +245,7 @@ class ProfileCodecTest {
         UserProfile p = ProfileCodec.fromBytes(ProfileCodec.toBytes(f.profile));
         assertThat(p.memberships(f.catalog)).isEqualTo(f.profile.memberships(f.catalog));
         assertThat(p.memberships(f.catalog).get("week").member()).isFalse();
-        assertThat(p.memberships.rows.size()).isEqualTo(41);
+        assertThat(p.memberships.rows().size()).isEqualTo(41);
         int columns = ProfileCodec.toBytes(f.profile).length;
         int rows = PreviousProfileCodec.writeRowByRow(f.profile).length;
         assertThat(columns).isLessThan(rows - 41 * 3);
@@ -536,8 +536,6 @@ class ProfileCodecTest {
     void memberships_dense_or_sparse_with_runs_of_versions_survive_the_round_trip()
             throws Exception {
         java.util.Random r = new java.util.Random(7);
-        OrdinalRows.Held held = new OrdinalRows.Held();
-        OrdinalRows.Held backHeld = new OrdinalRows.Held();
         for (int trial = 0; trial < 400; trial++) {
             int n = r.nextInt(600);
             int range = Math.max(1, n * (1 + r.nextInt(trial % 4 == 0 ? 200 : 3)));
@@ -562,19 +560,19 @@ class ProfileCodecTest {
                 p.memberships.put(ordinal, version, entered, exited);
             }
             UserProfile back = ProfileCodec.fromBytes(ProfileCodec.toBytes(p));
-            assertThat(back.memberships.rows.size()).isEqualTo(p.memberships.rows.size());
-            for (int row = 0; row < p.memberships.rows.size(); row++) {
-                assertThat(back.memberships.rows.ordinal(row))
-                        .isEqualTo(p.memberships.rows.ordinal(row));
+            assertThat(back.memberships.rows().size()).isEqualTo(p.memberships.rows().size());
+            for (int row = 0; row < p.memberships.rows().size(); row++) {
+                assertThat(back.memberships.rows().ordinal(row))
+                        .isEqualTo(p.memberships.rows().ordinal(row));
                 for (int c = 0; c < MembershipRows.COLUMNS; c++) {
-                    assertThat(back.memberships.rows.get(row, c))
+                    assertThat(back.memberships.rows().get(row, c))
                             .as("trial %d row %d column %d", trial, row, c)
-                            .isEqualTo(p.memberships.rows.get(row, c));
+                            .isEqualTo(p.memberships.rows().get(row, c));
                 }
                 assertThat(back.memberships.exitedAt(row))
                         .as("trial %d row %d exit", trial, row)
                         .isEqualTo(p.memberships.exitedAt(row));
-                assertThat(back.memberships.isMember(p.memberships.rows.ordinal(row)))
+                assertThat(back.memberships.isMember(p.memberships.rows().ordinal(row)))
                         .isEqualTo(p.memberships.member(row));
             }
             // Never longer than version 7 but for the header's two flags, and a bitmap pays where
@@ -583,21 +581,19 @@ class ProfileCodecTest {
             int before = PreviousProfileCodec.writeColumns(p).length;
             // One byte more for the header's flags, one for the visits' counts (none).
             assertThat(now).as("trial %d", trial).isLessThanOrEqualTo(before + 2);
-            if (p.memberships.rows.size() > 100 && range <= 2 * n) {
+            if (p.memberships.rows().size() > 100 && range <= 2 * n) {
                 assertThat(now)
                         .as("trial %d", trial)
-                        .isLessThan(before - p.memberships.rows.size() / 2);
+                        .isLessThan(before - p.memberships.rows().size() / 2);
             }
             // Rows entered after a read land where they belong (in the room the reader left).
             for (int i = 0; i < 1 + r.nextInt(20); i++) {
                 int ordinal = range + r.nextInt(range + 40);
                 if (!back.memberships.isMember(ordinal) && !p.memberships.isMember(ordinal)) {
-                    back.memberships.enter(ordinal, 3, p.now, backHeld);
-                    p.memberships.enter(ordinal, 3, p.now, held);
+                    back.memberships.enter(ordinal, 3, p.now);
+                    p.memberships.enter(ordinal, 3, p.now);
                 }
             }
-            back.memberships.flushEntries(backHeld);
-            p.memberships.flushEntries(held);
             assertThat(back.memberships.memberOrdinals()).isEqualTo(p.memberships.memberOrdinals());
             assertThat(ProfileCodec.toBytes(back)).isEqualTo(ProfileCodec.toBytes(p));
         }

@@ -82,7 +82,7 @@ class SegmentOrdinalsTest {
         // Stored again, in the current encoding, under ordinals.
         UserProfile again = ProfileCodec.fromBytes(ProfileCodec.toBytes(f.profile));
         assertThat(again.memberships(f.catalog)).isEqualTo(after);
-        assertThat(again.memberships.rows.ordinal(0)).isEqualTo(0);
+        assertThat(again.memberships.rows().ordinal(0)).isEqualTo(0);
     }
 
     @Test
