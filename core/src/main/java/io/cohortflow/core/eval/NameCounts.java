@@ -158,7 +158,7 @@ final class NameCounts {
         System.arraycopy(counts, at, counts, at + 1, size - at);
         System.arraycopy(marked, at, marked, at + 1, size - at);
         System.arraycopy(newest, at, newest, at + 1, size - at);
-        names[at] = name;
+        names[at] = CanonicalNames.of(name);
         hashes[at] = name.hashCode();
         counts[at] = 1;
         marked[at] = mark;
@@ -208,7 +208,7 @@ final class NameCounts {
         if (size == names.length) {
             grow();
         }
-        names[size] = name;
+        names[size] = CanonicalNames.of(name);
         hashes[size] = name.hashCode();
         counts[size] = count;
         marked[size] = mark;
