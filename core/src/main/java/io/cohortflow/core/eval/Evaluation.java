@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * Evaluates the segments an operation of {@link SegmentEngine} made due and applies their answers
- * to the user's memberships, reporting each entry and exit. An instance serves one thread at a time
- * (its scratch space is its own), as its engine does.
+ * to the user's memberships, reporting each entry and exit. An instance serves one thread at a
+ * time, as its engine does.
  */
 final class Evaluation {
     private final long horizon;

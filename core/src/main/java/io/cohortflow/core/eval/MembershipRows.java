@@ -59,9 +59,11 @@ final class MembershipRows {
 
     /**
      * The rows, every one merged in, for the codec and the readers; changed only through this
-     * class.
+     * class. Synchronized: writing a profile merges the rows held back, and Flink's heap state
+     * backends write one object from two threads at once (an asynchronous snapshot, and the copy
+     * that the task's next access to it makes), each taking the write for a read.
      */
-    OrdinalRows rows() {
+    synchronized OrdinalRows rows() {
         if (entered != null && !entered.isEmpty()) {
             rows.merge(entered);
         }
@@ -199,7 +201,7 @@ final class MembershipRows {
         }
     }
 
-    /** The latest instant a former member whose row is held exited; MIN_VALUE if none. */
+    /** The latest instant a former member exited, of the exits held; MIN_VALUE if none. */
     long latestExit() {
         long latest = Long.MIN_VALUE;
         for (int i = 0; i < exits.size(); i++) {

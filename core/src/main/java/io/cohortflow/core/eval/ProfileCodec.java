@@ -169,7 +169,7 @@ public final class ProfileCodec {
             for (int k = 0; k < s.size(); k++) {
                 s.setDecodedTime(k, base - instants[times.read(in, instants.length)]);
             }
-            p.counters.put(ids[i], s); // ascending: appended
+            p.counters.put(ids[i], s);
         }
         RowsCodec.readSection(p, in, base, RowsCodec.Format.SHARED, instants);
         if (timed != null) {

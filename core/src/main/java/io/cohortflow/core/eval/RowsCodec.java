@@ -138,8 +138,8 @@ final class RowsCodec {
         int n = columns ? header : header >>> 2;
         boolean runs = !columns && (header & 2) != 0;
         int[] ordinals = readOrdinals(in, n, !columns && (header & 1) != 0);
-        // The rows as the profile holds them: version, entered, exited, row after row, with room
-        // for the few an event enters.
+        // The rows as the profile holds them: version and entered, row after row, with room for
+        // the few an event enters; the exits apart (MembershipRows#exits).
         long[] rows = new long[ordinals.length * MembershipRows.COLUMNS];
         for (int r = 0; r < n; ) {
             int run = runs ? Varints.readInt(in) : 1;

@@ -32,8 +32,9 @@ class MembershipRowsTest {
             TreeMap<Integer, Row> expected = new TreeMap<>();
             for (int step = 0; step < 60; step++) {
                 p.now += r.nextInt(100);
-                // An evaluation: entries held back until its end, exits and versions at once;
-                // each segment applied once (none reads a row held back).
+                // An evaluation: entries held back (until many, or the rows are read), exits and
+                // versions at once, each segment applied once; rows held back from earlier
+                // evaluations exit, re-enter and take versions where they are.
                 java.util.Set<Integer> applied = new java.util.HashSet<>();
                 for (int k = r.nextInt(12); k > 0; k--) {
                     int ordinal = r.nextInt(150);
@@ -45,6 +46,12 @@ class MembershipRowsTest {
                     if (was == null || !was.member()) {
                         m.enter(ordinal, version, p.now);
                         expected.put(ordinal, new Row(version, p.now, Long.MIN_VALUE));
+                    } else if (r.nextInt(4) == 0) {
+                        // A catch-up adopting a row as it was (see CatchUp).
+                        long enteredAt = p.now - r.nextInt(50);
+                        long exitedAt = r.nextBoolean() ? Long.MIN_VALUE : p.now;
+                        m.put(ordinal, version, enteredAt, exitedAt);
+                        expected.put(ordinal, new Row(version, enteredAt, exitedAt));
                     } else if (r.nextBoolean()) {
                         m.exit(ordinal, version, p.now);
                         expected.put(ordinal, new Row(version, was.entered(), p.now));
@@ -83,6 +90,47 @@ class MembershipRowsTest {
                 }
             }
         }
+    }
+
+    @Test
+    void a_profile_written_from_two_threads_at_once_is_written_whole_by_both() throws Exception {
+        // As Flink's heap backends do: an asynchronous snapshot and a copy of the same object.
+        for (int trial = 0; trial < 300; trial++) {
+            UserProfile p = withRowsHeldBack(trial);
+            byte[] expected = ProfileCodec.toBytes(withRowsHeldBack(trial));
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+            java.util.concurrent.Callable<byte[]> write =
+                    () -> {
+                        start.await();
+                        return ProfileCodec.toBytes(p);
+                    };
+            java.util.concurrent.ExecutorService two =
+                    java.util.concurrent.Executors.newFixedThreadPool(2);
+            try {
+                var a = two.submit(write);
+                var b = two.submit(write);
+                assertThat(a.get()).as("trial %d", trial).isEqualTo(expected);
+                assertThat(b.get()).as("trial %d", trial).isEqualTo(expected);
+            } finally {
+                two.shutdownNow();
+            }
+        }
+    }
+
+    /** A profile of a few thousand rows, then {@link MembershipRows#ENTERED_HELD} - 1 held back. */
+    private static UserProfile withRowsHeldBack(int seed) {
+        Random r = new Random(seed);
+        UserProfile p = new UserProfile();
+        p.now = 1_000_000;
+        for (int i = 0; i < 3000; i++) {
+            p.memberships.enter(2 * i, 1, p.now);
+            p.memberships.mergeIfMany();
+        }
+        p.memberships.rows(); // all merged
+        for (int i = 0; i < MembershipRows.ENTERED_HELD - 1; i++) {
+            p.memberships.enter(2 * r.nextInt(3000) + 1, 2, p.now);
+        }
+        return p;
     }
 
     private static UserProfile roundTrip(UserProfile p) {

@@ -15,7 +15,7 @@ class OrdinalRowsTest {
     @Test
     void rows_added_later_and_flushed_equal_rows_upserted_one_by_one() {
         Random r = new Random(42);
-        OrdinalRows.Held held = new OrdinalRows.Held(); // one for every table, as an engine's
+        OrdinalRows.Held held = new OrdinalRows.Held(); // reused: each merge empties it
         for (int run = 0; run < 500; run++) {
             OrdinalRows merged = new OrdinalRows(2);
             TreeMap<Integer, long[]> expected = new TreeMap<>();
