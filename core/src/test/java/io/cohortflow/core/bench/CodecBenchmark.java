@@ -1,14 +1,9 @@
 package io.cohortflow.core.bench;
 
 import io.cohortflow.core.eval.EngineConfig;
-import io.cohortflow.core.eval.ListHistory;
 import io.cohortflow.core.eval.ProfileCodec;
-import io.cohortflow.core.eval.SegmentCatalog;
 import io.cohortflow.core.eval.SegmentEngine;
 import io.cohortflow.core.eval.UserProfile;
-import io.cohortflow.core.event.Event;
-import java.util.List;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -47,22 +42,14 @@ public class CodecBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        SegmentEngine engine = new SegmentEngine(EngineConfig.DEFAULT);
-        SegmentCatalog catalog = Workload.catalog("mixed", definitions);
-        UserProfile[] profiles = new UserProfile[USERS];
-        ListHistory[] histories = new ListHistory[USERS];
-        for (int i = 0; i < USERS; i++) {
-            profiles[i] = new UserProfile();
-            histories[i] = new ListHistory();
-        }
-        Random r = new Random(42);
-        long time = 1_700_000_000_000L;
-        for (int k = 0; k < USERS * EVENTS_PER_USER; k++) {
-            int u = k % USERS;
-            time += 100;
-            Event e = Workload.at(Workload.event(r, 0, r.nextInt(5)), time);
-            engine.onEvents(profiles[u], histories[u], catalog, List.of(e));
-        }
+        UserProfile[] profiles =
+                EngineCpuLoop.run(
+                        new SegmentEngine(EngineConfig.DEFAULT),
+                        Workload.catalog("mixed", definitions),
+                        USERS,
+                        EVENTS_PER_USER,
+                        false,
+                        0);
         bytes = new byte[USERS][];
         long total = 0;
         for (int i = 0; i < USERS; i++) {

@@ -98,8 +98,11 @@ public final class EngineCpuLoop {
         }
     }
 
-    /** The workload's events, 100 ms apart, round-robin over the users; the same every pass. */
-    private static UserProfile[] run(
+    /**
+     * The workload's events, 100 ms apart, round-robin over the users; the same every pass (and
+     * {@link CodecBenchmark}'s profiles).
+     */
+    static UserProfile[] run(
             SegmentEngine engine,
             SegmentCatalog catalog,
             int users,
