@@ -172,10 +172,9 @@ final class MembershipRows {
     /** The user, a member of segment {@code ordinal}, leaves it at {@code at}. */
     void exit(int ordinal, long version, long at) {
         int row = rows.find(ordinal);
+        OrdinalRows.Held held = row >= 0 ? null : heldBack();
         long enteredAt =
-                row >= 0
-                        ? rows.get(row, ENTERED)
-                        : heldBack().get(heldBack().find(ordinal), ENTERED);
+                held == null ? rows.get(row, ENTERED) : held.get(held.find(ordinal), ENTERED);
         put(ordinal, version, enteredAt, at);
     }
 
@@ -185,7 +184,8 @@ final class MembershipRows {
         if (row >= 0) {
             rows.set(row, VERSION, version);
         } else {
-            heldBack().set(heldBack().find(ordinal), VERSION, version);
+            OrdinalRows.Held held = heldBack();
+            held.set(held.find(ordinal), VERSION, version);
         }
     }
 
@@ -232,12 +232,14 @@ final class MembershipRows {
 
     /** Stores segment {@code ordinal}'s membership ({@code exitedAt} MIN_VALUE: a member). */
     void put(int ordinal, long version, long enteredAt, long exitedAt) {
-        int held = entered == null ? -1 : entered.find(ordinal);
+        // Most rows are merged: the few held back are scanned only for a row not among them.
+        int row = rows.find(ordinal);
+        int held = row >= 0 || entered == null ? -1 : entered.find(ordinal);
         if (held >= 0) {
             entered.set(held, VERSION, version);
             entered.set(held, ENTERED, enteredAt);
         } else {
-            int row = rows.upsert(ordinal);
+            row = row >= 0 ? row : rows.upsert(ordinal);
             rows.set(row, VERSION, version);
             rows.set(row, ENTERED, enteredAt);
         }

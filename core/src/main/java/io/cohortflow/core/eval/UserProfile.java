@@ -185,6 +185,7 @@ public final class UserProfile {
 
     Membership membership(int row) {
         OrdinalRows rows = memberships.rows();
+        long exitedAt = memberships.exitedAt(row);
         return asOfNow(
                 new Membership(
                         memberships.member(row)
@@ -192,8 +193,8 @@ public final class UserProfile {
                                 : Membership.Status.EXITED,
                         rows.get(row, MembershipRows.VERSION),
                         rows.get(row, MembershipRows.ENTERED),
-                        memberships.exitedAt(row),
-                        memberships.exitedAt(row)));
+                        exitedAt,
+                        exitedAt));
     }
 
     private Membership asOfNow(Membership m) {
