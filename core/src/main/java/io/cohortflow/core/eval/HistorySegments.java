@@ -75,7 +75,7 @@ final class HistorySegments {
 
         /** Counts the visits of {@code all}, the stored events, when the profile does not. */
         private void recountVisits(List<Event> all) {
-            if (!p.visits.counts.known()) {
+            if (!p.visits.counts.kept()) {
                 p.visits.counts.recount(all); // where the history is in hand anyway
             }
         }
@@ -189,7 +189,7 @@ final class HistorySegments {
         // another than the one marked (see NameCounts).
         scope.visitKey = Metrics.visitKey(e);
         if (!p.visits.inMarked(e)) {
-            if (p.visits.counts.count(scope.visitKey) == 1 && visible(p, e)) {
+            if (p.visits.counts.startsVisit(scope.visitKey) && visible(p, e)) {
                 // The event starts its visit: no other stored event is of it.
                 stats.visitsStarted++;
                 scope.visit = List.of(e);

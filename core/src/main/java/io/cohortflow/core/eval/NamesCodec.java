@@ -133,7 +133,7 @@ final class NamesCodec {
             }
         }
         if (version > ProfileCodec.RUNLESS) {
-            p.visits.counts.read(in, version > ProfileCodec.UNMARKED_OVERFLOW);
+            p.visits.counts.read(in, version);
             if (p.visits.counts.known() && p.visits.counts.total() != p.historySize) {
                 // Not the history's counts (damaged bytes): a count too low would mark a visit
                 // with less than it holds. Counted again at the next read of the history.

@@ -19,7 +19,14 @@ import java.io.UncheckedIOException;
  */
 public final class ProfileCodec {
     /** The encoding version this build writes (the first byte of every profile). */
-    public static final int VERSION = 15;
+    public static final int VERSION = 16;
+
+    /**
+     * Version 15 marked a history of more visits than {@link VisitCounts} counts by how many more,
+     * where version 16 keeps a filter of them: a profile read from it has its visits not known, and
+     * filters them at its next read of the history.
+     */
+    static final int UNFILTERED = 15;
 
     /**
      * Version 14 did not mark a history of more visits than {@link VisitCounts} counts: a profile
@@ -125,6 +132,7 @@ public final class ProfileCodec {
     public static UserProfile read(DataInput in) throws IOException {
         int version = in.readUnsignedByte();
         if (version != VERSION
+                && version != UNFILTERED
                 && version != UNMARKED_OVERFLOW
                 && version != RUNLESS
                 && version != UNMARKED

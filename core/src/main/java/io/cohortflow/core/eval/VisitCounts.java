@@ -7,48 +7,88 @@ import java.io.DataOutput;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
- * How many stored events each visit of a user's history has, by a 16-bit hash of the visit's key
- * ({@link Metrics#visitKey}), while the history holds at most {@link #MAX} visits. An event whose
- * visit's hash counts only itself starts a visit the history holds nothing else of: the visit
- * containers' gates mark it without reading the history (see {@link HistorySegments#collectDue}).
- * Two visits may share a hash, which only makes a count larger: the history is then read, as
- * before. Not known (a user past {@link #MAX} visits, or a profile stored before version 14) until
- * the next read of the history counts them again.
+ * Whether an event starts its visit: no other stored event of the user's history is of its visit
+ * ({@link Metrics#visitKey}). The visit containers' gates then mark it without reading the history
+ * (see {@link HistorySegments#collectDue}).
+ *
+ * <p>Known in one of two forms. While the history holds at most {@link #MAX} visits, how many
+ * stored events each has, by a 16-bit hash of the visit's key: exact as visits come and go. Past
+ * that, a Bloom filter of the visits' hashes, a few bits per visit: it answers "maybe stored" for
+ * every stored visit and for a few others, and cannot forget a visit that left, so it is built
+ * again from the history when it has taken as many visits as it was sized for (a daily visitor has
+ * some 90 visits in the horizon, and before the filter read the whole history at each one's first
+ * event). Two visits sharing a hash, a visit that left but is still in the filter and the filter's
+ * false positives all only make an event look as if its visit had more: the history is then read,
+ * as without either form. Not known (a profile stored before version 14, a filter full) until the
+ * next read of the history counts the visits again.
  */
 final class VisitCounts {
     /** At most this many visits are counted: a few bytes each in the profile. */
     static final int MAX = 32;
+
+    /** Bits of the filter per visit it is sized for, and the bits each visit sets. */
+    private static final int FILTER_BITS = 5;
+
+    private static final int FILTER_PROBES = 3;
 
     private char[] hashes = new char[4]; // ascending
     private int[] counts = new int[4];
     private int size;
     private boolean known = true; // a new user's history holds no visit
 
+    /** The filter past {@link #MAX} visits, or null. */
+    private long @Nullable [] filter;
+
+    /** How many new visits the filter may still take before its false positives grow too many. */
+    private int room;
+
     /**
-     * How many visits past {@link #MAX} the history holds at least (0: not known to hold too many):
-     * adding events cannot bring it back under, and each event that leaves takes at most one visit
-     * with it, so the history is not counted again until as many have left (a user of many visits
-     * had the whole history counted in vain at every read of it, a fifth of the engine's time in
-     * JMH's users of some 80 visits; a user at the history's cap has one event leave per event).
-     * Stored (profile version 15 on), so that the job, which reads a profile for each event, does
-     * not count in vain either.
+     * Whether events left the history since the filter was built: it may hold visits the history no
+     * longer does, and is built again at the next read of the history.
      */
-    private int excess;
+    private boolean stale;
+
+    /**
+     * The visit of the last event added when the filter held nothing of it, else null: what {@link
+     * #startsVisit} answers from. Not stored: it speaks of the event the engine is handling.
+     */
+    private @Nullable String fresh;
 
     static char hash(String visitKey) {
         int h = visitKey.hashCode();
         return (char) (h ^ (h >>> 16));
     }
 
+    /** Whether the visits are counted exactly (not filtered, not unknown). */
     boolean known() {
         return known;
     }
 
     /**
-     * The stored events of the visit {@code visitKey}, or of another visit that shares its hash; -1
-     * when not known.
+     * Whether the visits are counted, or filtered as the history holds them: not to be counted
+     * again at a read of the history.
+     */
+    boolean kept() {
+        return known || filter != null && !stale;
+    }
+
+    /**
+     * Whether the event just added of visit {@code visitKey} is its visit's only stored event;
+     * false when that is not known.
+     */
+    boolean startsVisit(String visitKey) {
+        if (known) {
+            return count(visitKey) == 1;
+        }
+        return filter != null && visitKey.equals(fresh);
+    }
+
+    /**
+     * The stored events of the visit {@code visitKey}, or of another visit that shares its hash,
+     * while the visits are counted; -1 otherwise.
      */
     int count(String visitKey) {
         if (!known) {
@@ -60,18 +100,29 @@ final class VisitCounts {
 
     /** An event of visit {@code visitKey} was stored. */
     void add(String visitKey) {
+        fresh = null;
+        char h = hash(visitKey);
+        if (filter != null) {
+            if (!mayHold(filter, h)) {
+                fresh = visitKey;
+                set(filter, h);
+                if (--room < 0) {
+                    forget(); // too full to tell new visits apart: built again at a history read
+                }
+            }
+            return;
+        }
         if (!known) {
             return;
         }
-        char h = hash(visitKey);
         int at = find(h);
         if (at >= 0) {
             counts[at]++;
             return;
         }
         if (size == MAX) {
-            forget();
-            excess = 1;
+            filterCounted(h);
+            fresh = visitKey;
             return;
         }
         at = -at - 1;
@@ -86,12 +137,13 @@ final class VisitCounts {
         size++;
     }
 
-    /** A stored event of visit {@code visitKey} left the history. */
+    /**
+     * A stored event of visit {@code visitKey} left the history. The filter keeps it (a later event
+     * of that visit is read from the history, which may no longer hold it) until built again.
+     */
     void remove(String visitKey) {
         if (!known) {
-            if (excess > 0) {
-                excess--; // one visit fewer at the most
-            }
+            stale = filter != null;
             return;
         }
         int at = find(hash(visitKey));
@@ -106,45 +158,43 @@ final class VisitCounts {
         }
     }
 
-    /**
-     * Counts the visits of {@code stored}, the whole stored history, again; not while it is known
-     * to hold too many.
-     */
+    /** Counts the visits of {@code stored}, the whole stored history, again. */
     void recount(List<Event> stored) {
-        if (excess > 0) {
-            return;
-        }
-        size = 0;
+        forget();
         known = true;
         for (Event e : stored) {
             add(Metrics.visitKey(e));
             if (!known) {
-                excess = distinct(stored) - MAX; // how many must leave before a count can succeed
-                return;
+                break; // past MAX
             }
         }
-    }
-
-    /** The distinct visit hashes of {@code stored}. */
-    private static int distinct(List<Event> stored) {
+        fresh = null;
+        if (known) {
+            return;
+        }
         char[] all = new char[stored.size()];
         for (int i = 0; i < all.length; i++) {
             all[i] = hash(Metrics.visitKey(stored.get(i)));
         }
         Arrays.sort(all);
-        int n = all.length == 0 ? 0 : 1;
-        for (int i = 1; i < all.length; i++) {
-            if (all[i] != all[i - 1]) {
-                n++;
-            }
+        int distinct = 0;
+        for (int i = 0; i < all.length; i++) {
+            distinct += i == 0 || all[i] != all[i - 1] ? 1 : 0;
         }
-        return n;
+        long[] f = sizedFor(distinct);
+        for (char h : all) {
+            set(f, h);
+        }
+        filter = f;
+        room = capacity(f) - distinct;
     }
 
-    /** Not known from now on, until a {@link #recount}, which may then count. */
+    /** Not known from now on, until a {@link #recount}. */
     void forget() {
         known = false;
-        excess = 0;
+        filter = null;
+        stale = false;
+        fresh = null;
         size = 0;
     }
 
@@ -157,17 +207,85 @@ final class VisitCounts {
         return n;
     }
 
+    /** The counted visits, and {@code h}, a new one past {@link #MAX}, moved into a filter. */
+    private void filterCounted(char h) {
+        long[] f = sizedFor(size + 1);
+        for (int i = 0; i < size; i++) {
+            set(f, hashes[i]);
+        }
+        set(f, h);
+        int visits = size + 1;
+        forget();
+        filter = f;
+        room = capacity(f) - visits;
+    }
+
+    /**
+     * A filter for {@code visits} and half as many more (new visits keep coming while the history
+     * is not read): at {@link #FILTER_BITS} bits per visit and {@link #FILTER_PROBES} probes, one
+     * new visit in 30 to 12 is taken for a stored one (full: one in 12), and read from the history.
+     */
+    private static long[] sizedFor(int visits) {
+        int capacity = visits + visits / 2 + 8;
+        return new long[Math.min((capacity * FILTER_BITS + 63) / 64, 1 << 10)];
+    }
+
+    private static int capacity(long[] filter) {
+        return filter.length * 64 / FILTER_BITS;
+    }
+
+    private static boolean mayHold(long[] filter, char h) {
+        int bits = filter.length * 64;
+        int x = mix(h);
+        int step = (x >>> 16) | 1;
+        for (int i = 0; i < FILTER_PROBES; i++, x += step) {
+            int bit = Integer.remainderUnsigned(x, bits);
+            if ((filter[bit >>> 6] & (1L << bit)) == 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void set(long[] filter, char h) {
+        int bits = filter.length * 64;
+        int x = mix(h);
+        int step = (x >>> 16) | 1;
+        for (int i = 0; i < FILTER_PROBES; i++, x += step) {
+            int bit = Integer.remainderUnsigned(x, bits);
+            filter[bit >>> 6] |= 1L << bit;
+        }
+    }
+
+    /** Spreads a 16-bit hash over 32 bits, so that probes of near hashes land far apart. */
+    private static int mix(char h) {
+        int x = h * 0x9E3779B1;
+        x ^= x >>> 15;
+        x *= 0x85EBCA77;
+        return x ^ (x >>> 13);
+    }
+
     private int find(char h) {
         return Arrays.binarySearch(hashes, 0, size, h);
     }
 
     /**
-     * The count of visits plus one (0: not known; past {@link #MAX} + 1: {@link #excess} visits
-     * more than that many), then each hash as its gap and its count.
+     * The count of visits plus one (0: not known), then each hash as its gap and its count; or, for
+     * a filter, {@link #MAX} + 2 ({@link #MAX} + 3 when stale), the room left, the filter's words
+     * and the words.
      */
     void write(DataOutput out) throws IOException {
+        if (filter != null) {
+            Varints.writeInt(out, stale ? MAX + 3 : MAX + 2);
+            Varints.writeInt(out, room);
+            Varints.writeInt(out, filter.length);
+            for (long word : filter) {
+                out.writeLong(word);
+            }
+            return;
+        }
         if (!known) {
-            Varints.writeInt(out, excess > 0 ? MAX + 1 + excess : 0);
+            Varints.writeInt(out, 0);
             return;
         }
         Varints.writeInt(out, size + 1);
@@ -180,22 +298,36 @@ final class VisitCounts {
     }
 
     /**
-     * Reads what {@link #write} wrote into this, which is new; {@code overflowMarked}: written by a
-     * version that marks a history of too many visits (15 on).
+     * Reads what {@link #write} wrote into this, which is new; {@code version}: the profile's, 14
+     * on. Version 15 wrote a count past {@link #MAX} + 1 for a history of too many visits, and
+     * version 14 did not mark those: both read as not known.
      */
-    void read(DataInput in, boolean overflowMarked) throws IOException {
+    void read(DataInput in, int version) throws IOException {
         int n = Varints.readInt(in) - 1;
-        // Past MAX, visits as many as there are 16-bit hashes at the most.
-        if (n < -1 || n > (overflowMarked ? Character.MAX_VALUE + 1 : MAX)) {
+        boolean filtered = version > ProfileCodec.UNFILTERED;
+        // Version 15: past MAX, visits as many as there are 16-bit hashes at the most.
+        int most = filtered ? MAX + 2 : version == ProfileCodec.UNFILTERED ? 1 << 16 : MAX;
+        if (n < -1 || n > most) {
             throw new IOException((n + 1) + " as a count of visits");
         }
-        if (n == -1) {
+        if (n == -1 || n > MAX && !filtered) {
             forget();
             return;
         }
         if (n > MAX) {
+            int left = Varints.readInt(in);
+            int words = Varints.readInt(in);
+            if (words < 1 || words > 1 << 10 || left < 0 || left > words * 64 / FILTER_BITS) {
+                throw new IOException("a visit filter of " + words + " words, room " + left);
+            }
+            long[] f = new long[words];
+            for (int i = 0; i < words; i++) {
+                f[i] = in.readLong();
+            }
             forget();
-            excess = n - MAX;
+            filter = f;
+            room = left;
+            stale = n == MAX + 2;
             return;
         }
         hashes = new char[Math.max(4, n)];
@@ -213,5 +345,6 @@ final class VisitCounts {
         }
         size = n;
         known = true;
+        filter = null;
     }
 }

@@ -399,35 +399,37 @@ class ProfileCodecTest {
     }
 
     @Test
-    void a_history_of_too_many_visits_to_count_is_marked_and_version_14_is_read_without_the_mark()
+    void a_history_of_too_many_visits_to_count_is_filtered_and_versions_14_and_15_read_without_it()
             throws Exception {
         Fixture f = chunkedPastOneChunk();
         List<Event> stored = f.h().events();
         for (int i = 0; i <= VisitCounts.MAX; i++) {
             f.profile.visits.counts.add("many-" + i);
         }
-        assertThat(f.profile.visits.counts.known()).isFalse();
+        assertThat(f.profile.visits.counts.kept()).isTrue();
         byte[] bytes = ProfileCodec.toBytes(f.profile);
         UserProfile back = ProfileCodec.fromBytes(bytes);
-        // Marked: the history is not counted in vain at the next read, until an event leaves it.
-        back.visits.counts.recount(stored);
-        assertThat(back.visits.counts.known()).isFalse();
-        back.visits.counts.remove("many-0");
-        back.visits.counts.recount(stored);
-        assertThat(back.visits.counts.known()).isTrue();
-        assertThat(back.visits.counts.total()).isEqualTo(stored.size());
-        // Version 14 knew no mark: the same bytes under its number are damaged.
-        bytes[0] = ProfileCodec.UNMARKED_OVERFLOW;
-        assertThatThrownBy(() -> ProfileCodec.fromBytes(bytes))
+        assertThat(ProfileCodec.toBytes(back)).isEqualTo(bytes);
+        // The filter tells a new visit from one it holds, with no history read.
+        back.visits.counts.add("many-3");
+        assertThat(back.visits.counts.startsVisit("many-3")).isFalse();
+        back.visits.counts.add("another");
+        assertThat(back.visits.counts.startsVisit("another")).isTrue();
+        // Version 14 knew neither a filter nor a mark: the same bytes under its number are damaged.
+        byte[] damaged = bytes.clone();
+        damaged[0] = ProfileCodec.UNMARKED_OVERFLOW;
+        assertThatThrownBy(() -> ProfileCodec.fromBytes(damaged))
                 .hasMessageContaining("as a count of visits");
-        // Its profiles otherwise read as before: counted at the next read of the history.
+        // Their profiles otherwise read as before: counted at the next read of the history.
         f.profile.visits.counts.forget();
-        byte[] v14 = ProfileCodec.toBytes(f.profile);
-        v14[0] = ProfileCodec.UNMARKED_OVERFLOW;
-        UserProfile old = ProfileCodec.fromBytes(v14);
-        assertThat(ProfileCodec.toBytes(old)).isEqualTo(ProfileCodec.toBytes(f.profile));
-        old.visits.counts.recount(stored);
-        assertThat(old.visits.counts.known()).isTrue();
+        for (int version : new int[] {ProfileCodec.UNFILTERED, ProfileCodec.UNMARKED_OVERFLOW}) {
+            byte[] previous = ProfileCodec.toBytes(f.profile);
+            previous[0] = (byte) version;
+            UserProfile old = ProfileCodec.fromBytes(previous);
+            assertThat(ProfileCodec.toBytes(old)).isEqualTo(ProfileCodec.toBytes(f.profile));
+            old.visits.counts.recount(stored);
+            assertThat(old.visits.counts.known()).isTrue();
+        }
     }
 
     private static int indexOfDifference(byte[] a, byte[] b) {

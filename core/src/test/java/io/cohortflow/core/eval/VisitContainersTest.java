@@ -159,7 +159,7 @@ class VisitContainersTest {
     }
 
     @Test
-    void past_the_visits_counted_the_history_is_read_and_counted_again_once_it_holds_fewer() {
+    void past_the_visits_counted_a_filter_tells_new_visits_and_is_built_again_once_full() {
         Fixture f = new Fixture(new EngineConfig(Duration.ofDays(1), 1000, Duration.ofMinutes(5)));
         f.chunked = true;
         f.define("ab", VISIT_WITH_A_AND_B);
@@ -168,17 +168,31 @@ class VisitContainersTest {
             f.send(ev("A", t += MINUTE, "s" + i));
         }
         assertThat(f.profile.visits.counts.known()).isFalse();
+        assertThat(f.profile.visits.counts.kept()).isTrue();
         EngineStats stats = f.engine.stats();
         stats.reset();
+        f.send(ev("B", t += MINUTE, "new")); // checked against evaluation from scratch
+        assertThat(stats.visitsStarted()).as("told new by the filter").isEqualTo(1);
+        assertThat(stats.historyReads()).isZero();
+        f.send(ev("B", t += MINUTE, "s3"));
+        assertThat(stats.visitsMarked()).as("a stored visit: read").isEqualTo(1);
+        assertThat(f.member("ab")).isTrue();
+        // New visits until the filter is full: forgotten, then built again at the next read.
+        int i = 0;
+        while (f.profile.visits.counts.kept()) {
+            f.send(ev("C", t += MINUTE, "more-" + i++));
+        }
         t += Duration.ofDays(2).toMillis(); // every earlier visit leaves the horizon
         f.send(ev("A", t, "late"));
-        assertThat(stats.visitsMarked()).as("not known: read, and counted").isEqualTo(1);
+        // A visit that left is still in the filter, now stale: read, and counted again.
+        f.send(ev("B", t += MINUTE, "s3"));
         assertThat(f.profile.visits.counts.known()).isTrue();
-        f.send(ev("B", t += MINUTE, "new"));
-        assertThat(stats.visitsStarted()).isEqualTo(1);
-        f.send(ev("A", t += MINUTE, "new"));
+        assertThat(f.member("ab")).isFalse();
+        stats.reset();
+        f.send(ev("B", t += MINUTE, "late"));
         assertThat(f.member("ab")).isTrue();
-        assertThat(stats.visitsMarked()).isEqualTo(1);
+        f.send(ev("B", t += MINUTE, "newer"));
+        assertThat(stats.visitsStarted()).isEqualTo(1);
     }
 
     @Test

@@ -9,11 +9,16 @@ import io.cohortflow.core.state.ByteArrayDataInput;
 import io.cohortflow.core.state.ByteArrayDataOutput;
 import io.cohortflow.core.state.Varints;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** The stored events per visit: counted while few, forgotten past the limit, counted again. */
+/**
+ * Whether an event starts its visit: counted exactly while the visits are few, filtered past that,
+ * and never a visit taken for new while the history holds another of its events.
+ */
 class VisitCountsTest {
     private static Event ev(String session) {
         return new Event("A", T0, Map.of(), null, session);
@@ -24,8 +29,10 @@ class VisitCountsTest {
         VisitCounts c = new VisitCounts();
         assertThat(c.count("s1")).isZero();
         c.add("s1");
+        assertThat(c.startsVisit("s1")).isTrue();
         c.add("s2");
         c.add("s1");
+        assertThat(c.startsVisit("s1")).isFalse();
         assertThat(c.count("s1")).isEqualTo(2);
         assertThat(c.count("s2")).isEqualTo(1);
         c.remove("s1");
@@ -34,96 +41,164 @@ class VisitCountsTest {
         assertThat(c.count("s2")).isZero();
         c.remove("never");
         assertThat(c.known()).as("a removal never counted: not the history's").isFalse();
+        assertThat(c.kept()).isFalse();
         assertThat(c.count("s1")).isEqualTo(-1);
+        assertThat(c.startsVisit("s1")).isFalse();
     }
 
     @Test
-    void past_the_limit_nothing_is_known_until_the_history_is_counted_again() {
+    void past_the_limit_the_visits_are_filtered_and_new_ones_still_told_apart() {
         VisitCounts c = new VisitCounts();
-        List<Event> stored = new ArrayList<>();
         for (int i = 0; i <= VisitCounts.MAX; i++) {
             c.add("s" + i);
-            stored.add(ev("s" + i));
+            assertThat(c.startsVisit("s" + i)).as("visit %d", i).isTrue();
         }
         assertThat(c.known()).isFalse();
-        c.add("s0");
-        assertThat(c.count("s0")).isEqualTo(-1);
-        c.forget(); // counted again from nothing, as a profile read back without counts is
-        c.recount(stored);
-        assertThat(c.known()).as("still too many").isFalse();
-        c.recount(List.of(ev("s1")));
-        assertThat(c.known())
-                .as("no event left since the history held too many: not counted again")
-                .isFalse();
-        c.remove(stored.remove(0).sessionId());
-        c.remove(stored.remove(0).sessionId());
-        stored.add(ev("s5"));
-        c.recount(stored);
-        assertThat(c.known()).isTrue();
-        assertThat(c.count("s5")).isEqualTo(2);
-        assertThat(c.count("s0")).isZero();
+        assertThat(c.kept()).as("filtered, not to be counted from the history").isTrue();
+        for (int i = 0; i <= VisitCounts.MAX; i++) {
+            c.add("s" + i);
+            assertThat(c.startsVisit("s" + i)).as("visit %d again", i).isFalse();
+        }
+        c.add("new");
+        assertThat(c.startsVisit("new")).isTrue();
+        assertThat(c.startsVisit("s1")).as("only the event just added").isFalse();
+        c.remove("new");
+        assertThat(c.kept()).as("stale: built again at the next history read").isFalse();
+        c.add("new");
+        assertThat(c.startsVisit("new")).as("a visit that left stays in the filter").isFalse();
     }
 
     @Test
-    void a_history_of_too_many_visits_is_counted_again_once_enough_events_have_left()
-            throws Exception {
+    void a_full_filter_is_forgotten_and_built_again_for_the_history_it_is_counted_from() {
         VisitCounts c = new VisitCounts();
         List<Event> stored = new ArrayList<>();
-        for (int i = 0; i < VisitCounts.MAX + 8; i++) {
+        int i = 0;
+        while (c.known() || c.kept()) {
             stored.add(ev("s" + i));
+            c.add("s" + i++);
         }
-        c.forget();
+        assertThat(i).as("room for half as many new visits again").isGreaterThan(48);
+        assertThat(c.startsVisit("s" + (i - 1))).isFalse();
         c.recount(stored);
-        assertThat(c.known()).isFalse();
-        // Eight visits too many: each event leaving takes one at the most, so seven are not enough.
-        for (int i = 0; i < 7; i++) {
-            c.remove(stored.remove(0).sessionId());
-            c.recount(stored);
-            assertThat(c.known()).as("after %d left", i + 1).isFalse();
-        }
-        VisitCounts back = roundTrip(c);
-        c.remove(stored.remove(0).sessionId());
-        c.recount(stored);
+        assertThat(c.kept()).isTrue();
+        c.add("next");
+        assertThat(c.startsVisit("next")).isTrue();
+        c.add("s3");
+        assertThat(c.startsVisit("s3")).isFalse();
+        // A history back under the limit is counted exactly again.
+        c.recount(stored.subList(0, VisitCounts.MAX));
         assertThat(c.known()).isTrue();
-        assertThat(c.total()).isEqualTo(stored.size());
-        // The excess survives the profile's encoding: the copy needs its eighth too.
-        back.recount(stored);
-        assertThat(back.known()).isFalse();
-        back.remove("s7");
-        back.recount(stored);
-        assertThat(back.known()).isTrue();
+        assertThat(c.total()).isEqualTo(VisitCounts.MAX);
     }
 
     @Test
-    void counts_survive_their_encoding_and_damage_is_an_error() throws Exception {
+    void false_positives_stay_few_as_the_filter_fills() throws Exception {
+        VisitCounts c = new VisitCounts();
+        List<Event> stored = new ArrayList<>();
+        for (int i = 0; i < 80; i++) {
+            stored.add(ev("old-" + i));
+        }
+        c.recount(stored);
+        byte[] filtered = bytes(c);
+        int takenForStored = 0;
+        for (int i = 0; i < 2000; i++) {
+            VisitCounts copy = read(filtered, ProfileCodec.VERSION);
+            copy.add("other-" + i);
+            takenForStored += copy.startsVisit("other-" + i) ? 0 : 1;
+        }
+        assertThat(takenForStored).as("new visits taken for stored ones, of 2000").isLessThan(100);
+    }
+
+    /**
+     * Random visits come and go, the history is counted again now and then, the state goes through
+     * its encoding: whenever an event is said to start its visit, the history holds no other event
+     * of it, and while counted, every count is the history's.
+     */
+    @Test
+    void an_event_said_to_start_its_visit_is_its_visits_only_stored_one() throws Exception {
+        Random r = new Random(7);
+        int claimed = 0;
+        for (int run = 0; run < 20; run++) {
+            VisitCounts c = new VisitCounts();
+            List<Event> stored = new ArrayList<>();
+            Map<String, Integer> reference = new HashMap<>();
+            int visits = 10 + r.nextInt(200);
+            for (int step = 0; step < 600; step++) {
+                int op = r.nextInt(10);
+                if (op < 6 || stored.isEmpty()) {
+                    String key = "v" + r.nextInt(visits);
+                    stored.add(ev(key));
+                    reference.merge(key, 1, Integer::sum);
+                    c.add(key);
+                    if (c.startsVisit(key)) {
+                        claimed++;
+                        assertThat(reference.get(key)).as("run %d step %d", run, step).isOne();
+                    }
+                } else if (op < 9) {
+                    String key = stored.remove(0).sessionId();
+                    reference.merge(key, -1, Integer::sum);
+                    c.remove(key);
+                } else if (!c.kept() || r.nextBoolean()) {
+                    c.recount(stored);
+                } else {
+                    c = read(bytes(c), ProfileCodec.VERSION);
+                }
+                if (c.known()) {
+                    for (var e : reference.entrySet()) {
+                        assertThat(c.count(e.getKey())).isGreaterThanOrEqualTo(e.getValue());
+                    }
+                    assertThat(c.total()).isEqualTo(stored.size());
+                }
+            }
+        }
+        assertThat(claimed).as("visits told new without the history").isGreaterThan(2000);
+    }
+
+    @Test
+    void counts_and_filters_survive_their_encoding_and_damage_is_an_error() throws Exception {
         VisitCounts c = new VisitCounts();
         for (int i = 0; i < 20; i++) {
             c.add("visit-" + i % 7);
         }
-        VisitCounts back = roundTrip(c);
+        VisitCounts back = read(bytes(c), ProfileCodec.VERSION);
         for (int i = 0; i < 7; i++) {
             assertThat(back.count("visit-" + i)).isEqualTo(c.count("visit-" + i));
         }
+        for (int i = 0; i < 50; i++) {
+            c.add("more-" + i);
+        }
+        assertThat(c.kept()).isTrue();
+        back = read(bytes(c), ProfileCodec.VERSION);
+        assertThat(bytes(back)).isEqualTo(bytes(c));
+        back.add("more-3");
+        assertThat(back.startsVisit("more-3")).isFalse();
         c.forget();
-        assertThat(roundTrip(c).known()).isFalse();
+        assertThat(read(bytes(c), ProfileCodec.VERSION).kept()).isFalse();
         ByteArrayDataOutput tooMany = new ByteArrayDataOutput();
-        Varints.writeInt(tooMany, Character.MAX_VALUE + 3);
-        assertThatThrownBy(() -> read(tooMany.toByteArray()))
+        Varints.writeInt(tooMany, VisitCounts.MAX + 5);
+        assertThatThrownBy(() -> read(tooMany.toByteArray(), ProfileCodec.VERSION))
                 .hasMessageContaining("as a count of visits");
-        assertThatThrownBy(() -> read(new byte[] {2, 5, 0}))
+        assertThatThrownBy(() -> read(new byte[] {2, 5, 0}, ProfileCodec.VERSION))
                 .as("a visit counted 0 times")
                 .hasMessageContaining("a visit hash");
+        assertThatThrownBy(() -> read(new byte[] {VisitCounts.MAX + 2, 0, 0}, ProfileCodec.VERSION))
+                .hasMessageContaining("a visit filter of 0 words");
+        // Version 15 marked too many visits by how many: read as not known, filtered when counted.
+        ByteArrayDataOutput excess = new ByteArrayDataOutput();
+        Varints.writeInt(excess, VisitCounts.MAX + 1 + 40);
+        VisitCounts old = read(excess.toByteArray(), ProfileCodec.UNFILTERED);
+        assertThat(old.kept()).isFalse();
     }
 
-    private static VisitCounts roundTrip(VisitCounts c) throws Exception {
+    private static byte[] bytes(VisitCounts c) throws Exception {
         ByteArrayDataOutput out = new ByteArrayDataOutput();
         c.write(out);
-        return read(out.toByteArray());
+        return out.toByteArray();
     }
 
-    private static VisitCounts read(byte[] b) throws Exception {
+    private static VisitCounts read(byte[] b, int version) throws Exception {
         VisitCounts c = new VisitCounts();
-        c.read(new ByteArrayDataInput(b), true);
+        c.read(new ByteArrayDataInput(b), version);
         return c;
     }
 }
