@@ -38,7 +38,7 @@ final class Evaluation {
                 boolean holds;
                 if (s.incremental()) {
                     stats.formulasEvaluated++;
-                    holds = s.formula().holds(p, horizon);
+                    holds = Formula.holds(s.formula(), p, horizon);
                 } else {
                     holds = history.evaluate(p, s, scope);
                 }

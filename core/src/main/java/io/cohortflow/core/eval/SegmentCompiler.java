@@ -193,7 +193,9 @@ final class SegmentCompiler {
         }
         if (p instanceof Pred.EventExists x) {
             Pred positive = new Pred.EventExists(x.event(), false, null);
-            DoublePredicate t = x.negated() ? v -> v == 0 : v -> v >= 1;
+            // "< 1", not "== 0": the same on a count, and constant on each side of the pivot as a
+            // test's outcomes are taken to be (see Formula.Outcomes).
+            DoublePredicate t = x.negated() ? v -> v < 1 : v -> v >= 1;
             return test(counter(CounterSpec.Kind.COUNT, null, positive, w, 1), t, Pivot.upper(1));
         }
         throw new NotIncremental(); // sequences

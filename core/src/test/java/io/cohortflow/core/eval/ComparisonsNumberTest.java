@@ -33,17 +33,66 @@ class ComparisonsNumberTest {
         assertThat(compared).isEqualTo(Op.values().length * 2 * values.length);
     }
 
+    /**
+     * A numeric comparison compiled to its outcome per part of its pivots answers as the comparison
+     * does at every pivot, next to it, between and beyond them, for NaN and the infinities.
+     */
+    @Test
+    void outcomes_by_pivot_answer_as_the_comparison() {
+        java.util.Random r = new java.util.Random(11);
+        int compared = 0;
+        for (int round = 0; round < 200; round++) {
+            for (Pred.Compare c : comparisons(r.nextInt(20) - 5 + (r.nextBoolean() ? 0.5 : 0))) {
+                if (!c.op().arg().numeric()) {
+                    continue; // refused on aggregates (DefinitionChecker)
+                }
+                Pivot[] pivots = Thresholds.pivots(c);
+                Formula.Outcomes o = Formula.Outcomes.of(v -> Comparisons.testNumber(c, v), pivots);
+                List<Double> values =
+                        new ArrayList<>(
+                                List.of(
+                                        Double.NaN,
+                                        Double.NEGATIVE_INFINITY,
+                                        Double.POSITIVE_INFINITY,
+                                        -0.0,
+                                        0.0,
+                                        1e300,
+                                        -1e300));
+                for (Pivot p : pivots) {
+                    double at = p.at();
+                    values.addAll(
+                            List.of(at, Math.nextUp(at), Math.nextDown(at), at + 0.25, at - 1));
+                }
+                for (int k = 0; k < 20; k++) {
+                    values.add(r.nextInt(400) / 8.0 - 10);
+                }
+                for (double v : values) {
+                    assertThat(o.of(v))
+                            .as("%s %s at %s", c.op(), c, v)
+                            .isEqualTo(Comparisons.testNumber(c, v));
+                    compared++;
+                }
+            }
+        }
+        assertThat(compared).isGreaterThan(20_000);
+    }
+
     private static List<Pred.Compare> comparisons() {
+        return comparisons(3);
+    }
+
+    /** Every operator on a sum, around {@code n}. */
+    private static List<Pred.Compare> comparisons(double n0) {
         List<Pred.Compare> out = new ArrayList<>();
         for (Op op : Op.values()) {
             for (int k = 0; k < 2; k++) {
-                double n = k == 0 ? 3 : 2.5;
+                double n = k == 0 ? n0 : n0 - 0.5;
                 String s = k == 0 ? "1" : "2.5";
                 out.add(
                         switch (op.arg()) {
                             case NUM -> Pred.Compare.num(op, SUM, n);
-                            case NUM_LIST -> Pred.Compare.nums(op, SUM, List.of(n, 100.0));
-                            case RANGE -> Pred.Compare.range(SUM, k == 0 ? 1.0 : null, n);
+                            case NUM_LIST -> Pred.Compare.nums(op, SUM, List.of(n, n + 97));
+                            case RANGE -> Pred.Compare.range(SUM, k == 0 ? n - 2 : null, n);
                             case STR_LIST -> Pred.Compare.strs(op, SUM, List.of(s, "10"));
                             default -> Pred.Compare.str(op, SUM, k == 0 ? s : "1*");
                         });
