@@ -18,6 +18,13 @@ final class Readers {
     private final List<CompiledSegment> all;
     private final List<CompiledSegment> always;
     private final Pivot[] pivots;
+
+    /**
+     * The pivots' values, ascending: searched on every change of the counter, as numbers side by
+     * side rather than a record each, somewhere else on the heap.
+     */
+    private final double[] pivotAt;
+
     private final CompiledSegment[] atPivot;
 
     /**
@@ -36,6 +43,10 @@ final class Readers {
         this.all = all;
         this.always = always;
         this.pivots = pivots;
+        this.pivotAt = new double[pivots.length];
+        for (int i = 0; i < pivots.length; i++) {
+            pivotAt[i] = pivots[i].at();
+        }
         this.atPivot = atPivot;
         this.guardsAt = guardsAt;
     }
@@ -150,7 +161,7 @@ final class Readers {
         }
         double lo = Math.min(a, b);
         double hi = Math.max(a, b);
-        for (int i = firstAtLeast(lo); i < pivots.length && pivots[i].at() <= hi; i++) {
+        for (int i = firstAtLeast(lo); i < pivotAt.length && pivotAt[i] <= hi; i++) {
             if (pivots[i].crossedBy(lo, hi)) {
                 return true;
             }
@@ -176,7 +187,7 @@ final class Readers {
         // walk down the sorted pivots stops once they lie at or below the best found.
         long best = -1;
         for (int i = firstAtLeast(Math.nextUp((double) from)) - 1;
-                i >= 0 && pivots[i].at() > best;
+                i >= 0 && pivotAt[i] > best;
                 i--) {
             Pivot p = pivots[i];
             long at =
@@ -195,10 +206,10 @@ final class Readers {
     /** The first pivot at or above {@code v}. */
     private int firstAtLeast(double v) {
         int lo = 0;
-        int hi = pivots.length;
+        int hi = pivotAt.length;
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;
-            if (pivots[mid].at() < v) {
+            if (pivotAt[mid] < v) {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -242,7 +253,7 @@ final class Readers {
         double lo = Math.min(before, after);
         double hi = Math.max(before, after);
         MembershipRows memberships = p.memberships;
-        for (int i = firstAtLeast(lo); i < pivots.length && pivots[i].at() <= hi; i++) {
+        for (int i = firstAtLeast(lo); i < pivotAt.length && pivotAt[i] <= hi; i++) {
             if (pivots[i].crossedBy(lo, hi) && !guardedOut(i, p, memberships)) {
                 out.add(atPivot[i]);
             }
