@@ -290,9 +290,15 @@ final class Counters {
             CounterStore store = catalog.counterStore(p.counters.key(i));
             CounterState s = p.counters.value(i);
             if (store != null && s.size() > 0) {
-                for (CounterSpec v : store.views()) {
+                List<CounterSpec> views = store.views();
+                for (int k = 0; k < views.size(); k++) {
+                    CounterSpec v = views.get(k);
                     int from = s.firstVisible(v, p.now, p.floor, horizon);
-                    next = Math.min(next, wakeFor(catalog, v, s, from));
+                    // A view's wake-up is the expiry of one of its visible entries, so never
+                    // before its first one's: most views are passed over once one is found.
+                    if (from < s.size() && s.expiryOf(from, v, horizon) < next) {
+                        next = Math.min(next, wakeFor(catalog, v, s, from));
+                    }
                 }
                 cleanup = Math.max(cleanup, s.expiryOf(s.size() - 1, store, horizon));
             }
