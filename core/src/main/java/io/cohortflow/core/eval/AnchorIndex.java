@@ -1,5 +1,6 @@
 package io.cohortflow.core.eval;
 
+import io.cohortflow.core.event.CanonicalNames;
 import io.cohortflow.core.event.Event;
 import io.cohortflow.core.event.Values;
 import java.util.ArrayList;
@@ -107,7 +108,12 @@ final class AnchorIndex {
                                 p -> {
                                     Map<String, Map<String, CounterStore[]>> byFirst =
                                             new HashMap<>();
-                                    p.getValue().forEach((v1, m) -> byFirst.put(v1, arrays(m)));
+                                    p.getValue()
+                                            .forEach(
+                                                    (v1, m) ->
+                                                            byFirst.put(
+                                                                    CanonicalNames.of(v1),
+                                                                    arrays(m)));
                                     return new Pair(p.getKey().get(0), p.getKey().get(1), byFirst);
                                 })
                         .toArray(Pair[]::new);
@@ -120,7 +126,8 @@ final class AnchorIndex {
             return null;
         }
         Map<String, CounterStore[]> out = new HashMap<>();
-        lists.forEach((k, v) -> out.put(k, v.toArray(NONE)));
+        // Keys shared with events' names (see CanonicalNames): a probe by name matches by identity.
+        lists.forEach((k, v) -> out.put(CanonicalNames.of(k), v.toArray(NONE)));
         return out;
     }
 

@@ -1,5 +1,6 @@
 package io.cohortflow.core.eval;
 
+import io.cohortflow.core.event.CanonicalNames;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -52,7 +53,9 @@ final class CatalogIndex {
                 historyRequiringNothing.add(s);
             } else {
                 for (String n : s.requiredNames().get(0)) {
-                    historyRequiring.computeIfAbsent(n, k -> new ArrayList<>()).add(s);
+                    historyRequiring
+                            .computeIfAbsent(CanonicalNames.of(n), k -> new ArrayList<>())
+                            .add(s);
                 }
             }
             if (s.incremental()) {
@@ -62,7 +65,9 @@ final class CatalogIndex {
             } else if (s.visitGate() != null) {
                 gated.add(s);
                 for (String n : s.visitGate()) {
-                    byVisitGate.computeIfAbsent(n, k -> new ArrayList<>()).add(s);
+                    byVisitGate
+                            .computeIfAbsent(CanonicalNames.of(n), k -> new ArrayList<>())
+                            .add(s);
                 }
                 if (s.relevantNames() == null) {
                     anyEvent = true;
@@ -73,7 +78,9 @@ final class CatalogIndex {
                 historyAnyEvent.add(s);
             } else {
                 for (String n : s.relevantNames()) {
-                    historyByName.computeIfAbsent(n, k -> new ArrayList<>()).add(s);
+                    historyByName
+                            .computeIfAbsent(CanonicalNames.of(n), k -> new ArrayList<>())
+                            .add(s);
                 }
             }
         }

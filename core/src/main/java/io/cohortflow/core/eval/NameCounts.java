@@ -1,5 +1,6 @@
 package io.cohortflow.core.eval;
 
+import io.cohortflow.core.event.CanonicalNames;
 import io.cohortflow.core.event.Event;
 import java.util.Arrays;
 import java.util.List;

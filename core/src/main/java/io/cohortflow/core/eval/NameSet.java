@@ -1,5 +1,6 @@
 package io.cohortflow.core.eval;
 
+import io.cohortflow.core.event.CanonicalNames;
 import java.util.AbstractSet;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -25,6 +26,7 @@ final class NameSet extends AbstractSet<String> {
         this.names = names;
         this.hashes = new int[names.length];
         for (int i = 0; i < names.length; i++) {
+            names[i] = CanonicalNames.of(names[i]); // an event's name matches by identity
             hashes[i] = names[i].hashCode();
         }
         this.large = names.length > SCAN ? Set.of(names) : null;

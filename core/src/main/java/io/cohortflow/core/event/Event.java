@@ -17,7 +17,8 @@ public record Event(
         @Nullable String sessionId) {
 
     public Event {
-        Objects.requireNonNull(name, "name");
+        // Shared: the engine looks the name up in several maps per event.
+        name = CanonicalNames.of(Objects.requireNonNull(name, "name"));
         properties = properties == null ? Map.of() : properties;
     }
 

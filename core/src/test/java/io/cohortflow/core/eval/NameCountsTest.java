@@ -134,4 +134,17 @@ class NameCountsTest {
             i++;
         }
     }
+
+    @Test
+    void a_profile_holds_the_shared_instance_of_each_name_its_events_had() {
+        NameCounts a = new NameCounts();
+        NameCounts b = new NameCounts();
+        String name = "NameCountsTest-" + System.nanoTime();
+        a.add(new String(name), false, 1);
+        b.add(new String(name), false, 2);
+        b.put(new String(name + "-decoded"), 1, false);
+        a.put(new String(name + "-decoded"), 1, false);
+        assertThat(b.name(0)).isSameAs(a.name(0));
+        assertThat(b.name(1)).isSameAs(a.name(1));
+    }
 }

@@ -1,4 +1,4 @@
-package io.cohortflow.core.eval;
+package io.cohortflow.core.event;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,15 +21,10 @@ class CanonicalNamesTest {
     }
 
     @Test
-    void a_profile_holds_the_shared_instance_of_each_name_its_events_had() {
-        NameCounts a = new NameCounts();
-        NameCounts b = new NameCounts();
+    void events_carry_the_shared_instance_of_their_name() {
         String name = "CanonicalNamesTest-" + System.nanoTime();
-        a.add(new String(name), false, 1);
-        b.add(new String(name), false, 2);
-        b.put(new String(name + "-decoded"), 1, false);
-        a.put(new String(name + "-decoded"), 1, false);
-        assertThat(b.name(0)).isSameAs(a.name(0));
-        assertThat(b.name(1)).isSameAs(a.name(1));
+        Event a = Event.of(new String(name), 1, java.util.Map.of());
+        Event b = new Event(new String(name), 2, java.util.Map.of(), null, "s");
+        assertThat(b.name()).isSameAs(a.name()).isEqualTo(name);
     }
 }
