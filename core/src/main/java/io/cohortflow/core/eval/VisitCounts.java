@@ -234,27 +234,32 @@ final class VisitCounts {
         return filter.length * 64 / FILTER_BITS;
     }
 
+    /** Whether {@code filter} has every bit of {@code h} set: it may hold the visit. */
     private static boolean mayHold(long[] filter, char h) {
-        int bits = filter.length * 64;
-        int x = mix(h);
-        int step = (x >>> 16) | 1;
-        for (int i = 0; i < FILTER_PROBES; i++, x += step) {
-            int bit = Integer.remainderUnsigned(x, bits);
-            if ((filter[bit >>> 6] & (1L << bit)) == 0) {
-                return false;
-            }
-        }
-        return true;
+        return probe(filter, h, false);
     }
 
     private static void set(long[] filter, char h) {
+        probe(filter, h, true);
+    }
+
+    /** Whether every bit of {@code h} was set in {@code filter}; sets them when {@code set}. */
+    private static boolean probe(long[] filter, char h, boolean set) {
         int bits = filter.length * 64;
         int x = mix(h);
         int step = (x >>> 16) | 1;
+        boolean all = true;
         for (int i = 0; i < FILTER_PROBES; i++, x += step) {
             int bit = Integer.remainderUnsigned(x, bits);
-            filter[bit >>> 6] |= 1L << bit;
+            long mask = 1L << bit;
+            all &= (filter[bit >>> 6] & mask) != 0;
+            if (set) {
+                filter[bit >>> 6] |= mask;
+            } else if (!all) {
+                return false;
+            }
         }
+        return all;
     }
 
     /** Spreads a 16-bit hash over 32 bits, so that probes of near hashes land far apart. */
