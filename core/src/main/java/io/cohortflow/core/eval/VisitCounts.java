@@ -186,7 +186,9 @@ final class VisitCounts {
             set(f, h);
         }
         filter = f;
-        room = capacity(f) - distinct;
+        // More visits than the largest filter is sized for (a history cap past 13 000 events):
+        // full from the start, forgotten at the next new visit, never a negative room stored.
+        room = Math.max(0, capacity(f) - distinct);
     }
 
     /** Not known from now on, until a {@link #recount}. */

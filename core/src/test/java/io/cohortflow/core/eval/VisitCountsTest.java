@@ -92,6 +92,24 @@ class VisitCountsTest {
     }
 
     @Test
+    void more_visits_than_the_largest_filter_holds_are_filtered_full_and_survive_the_codec()
+            throws Exception {
+        List<Event> stored = new ArrayList<>();
+        for (int i = 0; i < 20_000; i++) {
+            stored.add(ev("bot-" + i));
+        }
+        VisitCounts c = new VisitCounts();
+        c.recount(stored);
+        assertThat(c.kept()).isTrue();
+        VisitCounts back = read(bytes(c), ProfileCodec.VERSION);
+        assertThat(bytes(back)).isEqualTo(bytes(c));
+        back.add("bot-1");
+        assertThat(back.startsVisit("bot-1")).isFalse();
+        back.add("another");
+        assertThat(back.kept()).as("full: forgotten at the first new visit").isFalse();
+    }
+
+    @Test
     void false_positives_stay_few_as_the_filter_fills() throws Exception {
         VisitCounts c = new VisitCounts();
         List<Event> stored = new ArrayList<>();
