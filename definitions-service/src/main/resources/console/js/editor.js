@@ -104,6 +104,10 @@ export async function editor(main, id) {
   };
   let timer;
   area.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(validate, 350); redrawGutter(); });
+  // What a button needs checked now: the keystrokes' pending check is dropped, since it would
+  // start after this one and make its answer stale (a save within 350 ms of typing was refused as
+  // not ready, and more often so on a slow server).
+  const validateNow = () => { clearTimeout(timer); return validate(); };
 
   /** A problem placed at its line; choosing it puts the caret there. */
   function problem(at, pointer, message, kind, code) {
@@ -126,7 +130,7 @@ export async function editor(main, id) {
     : "Fix the definition first: it is not valid.";
 
   const save = async () => {
-    const def = await validate();
+    const def = await validateNow();
     if (!def) {
       toast(notReady(), "bad");
       return;
@@ -152,7 +156,7 @@ export async function editor(main, id) {
   // Estimate of the draft's size over the users the job holds.
   const estimateOut = h("div", { class: "estimate", "aria-live": "polite" });
   const estimate = async () => {
-    const def = await validate();
+    const def = await validateNow();
     if (!def) {
       show(estimateOut, h("p", { class: "error" }, notReady()));
       return;
@@ -173,7 +177,7 @@ export async function editor(main, id) {
   events.value = SAMPLE_EVENTS();
   const previewOut = h("div", { class: "preview", "aria-live": "polite" });
   const preview = async () => {
-    const def = await validate();
+    const def = await validateNow();
     if (!def) {
       show(previewOut, h("p", { class: "error" }, notReady()));
       return;
