@@ -12,18 +12,12 @@ import org.jspecify.annotations.Nullable;
 sealed interface Formula {
 
     /**
-     * Whether the formula holds at the user's now. Counters are read as of now: entries past their
-     * expiry that were not evicted yet (no membership could flip when they expired, so nothing woke
-     * the user) do not count.
-     */
-    default boolean holds(UserProfile profile, long horizonMillis) {
-        return holds(this, profile, horizonMillis);
-    }
-
-    /**
-     * {@link #holds} by the node's type: a catalogue's formulas mix the four, so a call per node
-     * through the interface went through an interface dispatch stub (8 % of the engine in the job
-     * at 1 000 segments), where these type checks are a compare each.
+     * Whether formula {@code f} holds at the user's now. Counters are read as of now: entries past
+     * their expiry that were not evicted yet (no membership could flip when they expired, so
+     * nothing woke the user) do not count. By the node's type, not a method per node: a catalogue's
+     * formulas mix the four, so a call per node through the interface went through an interface
+     * dispatch stub (8 % of the engine in the job at 1 000 segments), where these type checks are a
+     * compare each.
      */
     static boolean holds(Formula f, UserProfile profile, long horizonMillis) {
         if (f instanceof Test t) {

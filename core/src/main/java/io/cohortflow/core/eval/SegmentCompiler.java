@@ -32,7 +32,7 @@ final class SegmentCompiler {
 
     /** Whether {@code f} holds for a user with no events: every counter it reads is zero. */
     static boolean holdsOnEmpty(Formula f) {
-        return f.holds(EMPTY, 0);
+        return Formula.holds(f, EMPTY, 0);
     }
 
     /** Thrown where a definition needs its history: it is then evaluated over it. */

@@ -49,11 +49,10 @@ class EngineUpgradeTest {
         // What the next evaluation will read: the largest depth of the history, not of the one
         // event seen since the restore.
         assertThat(
-                        f.catalog
-                                .segment("deep")
-                                .orElseThrow()
-                                .formula()
-                                .holds(f.profile, EngineConfig.DEFAULT.horizonMillis()))
+                        Formula.holds(
+                                f.catalog.segment("deep").orElseThrow().formula(),
+                                f.profile,
+                                EngineConfig.DEFAULT.horizonMillis()))
                 .isTrue();
         assertThat(f.profile.countersVersion).isEqualTo(UserProfile.COUNTERS);
         f.checkAgreement();
