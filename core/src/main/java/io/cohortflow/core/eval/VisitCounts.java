@@ -158,20 +158,12 @@ final class VisitCounts {
         }
     }
 
-    /** Counts the visits of {@code stored}, the whole stored history, again. */
+    /**
+     * Counts the visits of {@code stored}, the whole stored history, again: their hashes sorted
+     * once, counted in runs while few, filtered past {@link #MAX}.
+     */
     void recount(List<Event> stored) {
         forget();
-        known = true;
-        for (Event e : stored) {
-            add(Metrics.visitKey(e));
-            if (!known) {
-                break; // past MAX
-            }
-        }
-        fresh = null;
-        if (known) {
-            return;
-        }
         char[] all = new char[stored.size()];
         for (int i = 0; i < all.length; i++) {
             all[i] = hash(Metrics.visitKey(stored.get(i)));
@@ -180,6 +172,18 @@ final class VisitCounts {
         int distinct = 0;
         for (int i = 0; i < all.length; i++) {
             distinct += i == 0 || all[i] != all[i - 1] ? 1 : 0;
+        }
+        if (distinct <= MAX) {
+            hashes = new char[Math.max(4, distinct)];
+            counts = new int[hashes.length];
+            for (int i = 0; i < all.length; i++) {
+                if (i == 0 || all[i] != all[i - 1]) {
+                    hashes[size++] = all[i];
+                }
+                counts[size - 1]++;
+            }
+            known = true;
+            return;
         }
         long[] f = sizedFor(distinct);
         for (char h : all) {
