@@ -49,7 +49,8 @@ public class CodecBenchmark {
                         USERS,
                         EVENTS_PER_USER,
                         false,
-                        0);
+                        0,
+                        "chunks");
         bytes = new byte[USERS][];
         long total = 0;
         for (int i = 0; i < USERS; i++) {

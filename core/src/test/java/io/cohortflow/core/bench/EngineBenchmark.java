@@ -2,7 +2,6 @@ package io.cohortflow.core.bench;
 
 import io.cohortflow.core.eval.EngineConfig;
 import io.cohortflow.core.eval.EngineStats;
-import io.cohortflow.core.eval.ListHistory;
 import io.cohortflow.core.eval.ProfileCodec;
 import io.cohortflow.core.eval.ProfileSizes;
 import io.cohortflow.core.eval.SegmentCatalog;
@@ -56,10 +55,17 @@ public class EngineBenchmark {
     @Param({"mixed", "incremental"})
     public String mix;
 
+    /**
+     * How the users' histories are held: {@code objects}, as earlier figures were taken, or {@code
+     * chunks}, as the job holds them (see {@link BenchHistories}).
+     */
+    @Param({"objects"})
+    public String history;
+
     private SegmentEngine engine;
     private SegmentCatalog catalog;
     private UserProfile[] profiles;
-    private ListHistory[] histories;
+    private BenchHistories histories;
     private Event[] events;
     private long time;
     private int next;
@@ -69,10 +75,9 @@ public class EngineBenchmark {
         engine = new SegmentEngine(EngineConfig.DEFAULT);
         catalog = Workload.catalog(mix, definitions);
         profiles = new UserProfile[USERS];
-        histories = new ListHistory[USERS];
+        histories = new BenchHistories(history, USERS);
         for (int i = 0; i < USERS; i++) {
             profiles[i] = new UserProfile();
-            histories[i] = new ListHistory();
         }
         Random r = new Random(42);
         events = new Event[EVENTS];
@@ -92,7 +97,9 @@ public class EngineBenchmark {
         Event proto = events[next & (EVENTS - 1)];
         time += 100;
         Event e = Workload.at(proto, time);
-        return engine.onEvents(profiles[u], histories[u], catalog, List.of(e)).changes().size();
+        return engine.onEvents(profiles[u], histories.of(u, profiles[u]), catalog, List.of(e))
+                .changes()
+                .size();
     }
 
     @Benchmark
@@ -109,17 +116,19 @@ public class EngineBenchmark {
             profileBytes += ProfileCodec.toBytes(profiles[i]).length;
             ByteArrayOutputStream b = new ByteArrayOutputStream();
             DataOutputStream out = new DataOutputStream(b);
-            for (Event e : histories[i].events()) {
+            List<Event> events = histories.events(i, profiles[i]);
+            for (Event e : events) {
                 EventCodec.write(e, out);
             }
             historyBytes += b.size();
-            historyEvents += histories[i].size();
+            historyEvents += events.size();
         }
         double n = next;
         EngineStats w = engine.stats();
         System.out.printf(
-                "%nWORK mix=%s definitions=%d per_event: counters_tested=%.1f counters_updated=%.1f formulas=%.1f history_evaluations=%.2f visit_evaluations=%.2f history_reads=%.2f sweeps=%.3f%n",
+                "%nWORK mix=%s history=%s definitions=%d per_event: counters_tested=%.1f counters_updated=%.1f formulas=%.1f history_evaluations=%.2f visit_evaluations=%.2f history_reads=%.2f sweeps=%.3f%n",
                 mix,
+                history,
                 definitions,
                 w.countersTested() / n,
                 w.countersUpdated() / n,
@@ -129,8 +138,9 @@ public class EngineBenchmark {
                 w.historyReads() / n,
                 w.sweeps() / n);
         System.out.printf(
-                "%nSTATE mix=%s definitions=%d users=%d avg_profile_bytes=%d avg_history_events=%d avg_history_bytes=%d avg_event_bytes=%d%n",
+                "%nSTATE mix=%s history=%s definitions=%d users=%d avg_profile_bytes=%d avg_history_events=%d avg_history_bytes=%d avg_event_bytes=%d%n",
                 mix,
+                history,
                 definitions,
                 USERS,
                 profileBytes / USERS,

@@ -2,7 +2,6 @@ package io.cohortflow.core.bench;
 
 import io.cohortflow.core.eval.EngineConfig;
 import io.cohortflow.core.eval.EngineStats;
-import io.cohortflow.core.eval.ListHistory;
 import io.cohortflow.core.eval.ProfileCodec;
 import io.cohortflow.core.eval.ProfileSizes;
 import io.cohortflow.core.eval.SegmentCatalog;
@@ -23,11 +22,11 @@ import java.util.Random;
  *
  * <p>Settings as system properties: {@code definitions} (1000), {@code users} (5000), {@code
  * eventsPerUser} (40), {@code mix} ({@code mixed}, or {@code incremental} or {@code padded} as
- * {@link EngineBenchmark}'s), {@code codec} (false: with it, each event also reads and writes the
- * profile through its codec, as the job does), {@code passes} (3, after two unmeasured ones),
- * {@code visitEvents} (0: each event in one of five visits an hour, at random, so that a user's
- * visits interleave event by event; n: a user's events in visits of n in a row, as one visitor's
- * are).
+ * {@link EngineBenchmark}'s), {@code history} ({@code objects}, or {@code chunks}: see {@link
+ * BenchHistories}), {@code codec} (false: with it, each event also reads and writes the profile
+ * through its codec, as the job does), {@code passes} (3, after two unmeasured ones), {@code
+ * visitEvents} (0: each event in one of five visits an hour, at random, so that a user's visits
+ * interleave event by event; n: a user's events in visits of n in a row, as one visitor's are).
  */
 public final class EngineCpuLoop {
     public static void main(String[] args) {
@@ -38,6 +37,7 @@ public final class EngineCpuLoop {
         int visitEvents = Integer.getInteger("visitEvents", 0);
         int passes = Integer.getInteger("passes", 3);
         String mix = System.getProperty("mix", "mixed");
+        String history = System.getProperty("history", "objects");
         SegmentCatalog catalog = Workload.catalog(mix, definitions);
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         var process =
@@ -48,7 +48,8 @@ public final class EngineCpuLoop {
             long before = threads.getCurrentThreadCpuTime();
             long processBefore = process.getProcessCpuTime();
             long allocatedBefore = threads.getCurrentThreadAllocatedBytes();
-            UserProfile[] profiles = run(engine, catalog, users, perUser, codec, visitEvents);
+            UserProfile[] profiles =
+                    run(engine, catalog, users, perUser, codec, visitEvents, history);
             long cpu = threads.getCurrentThreadCpuTime() - before;
             long processCpu = process.getProcessCpuTime() - processBefore;
             long allocated = threads.getCurrentThreadAllocatedBytes() - allocatedBefore;
@@ -62,7 +63,7 @@ public final class EngineCpuLoop {
             double events = (double) users * perUser;
             EngineStats w = engine.stats();
             System.out.printf(
-                    "FIGURE engine loop, %d %s definitions, %d users x %d events%s: %.2f µs"
+                    "FIGURE engine loop, %d %s definitions, %s histories, %d users x %d events%s: %.2f µs"
                             + " thread CPU/event, %.2f µs process CPU/event with the garbage"
                             + " collector's (pass %d); profile %d bytes/user; per event:"
                             + " %.0f bytes allocated,"
@@ -71,6 +72,7 @@ public final class EngineCpuLoop {
                             + " their run), %.2f history reads%n",
                     definitions,
                     mix,
+                    history,
                     users,
                     perUser,
                     codec ? ", profile through its codec per event" : "",
@@ -108,12 +110,12 @@ public final class EngineCpuLoop {
             int users,
             int perUser,
             boolean codec,
-            int visitEvents) {
+            int visitEvents,
+            String history) {
         UserProfile[] profiles = new UserProfile[users];
-        ListHistory[] histories = new ListHistory[users];
+        BenchHistories histories = new BenchHistories(history, users);
         for (int i = 0; i < users; i++) {
             profiles[i] = new UserProfile();
-            histories[i] = new ListHistory();
         }
         Random r = new Random(42);
         long time = 1_700_000_000_000L;
@@ -128,7 +130,7 @@ public final class EngineCpuLoop {
             if (codec) {
                 profiles[u] = ProfileCodec.fromBytes(ProfileCodec.toBytes(profiles[u]));
             }
-            engine.onEvents(profiles[u], histories[u], catalog, List.of(e));
+            engine.onEvents(profiles[u], histories.of(u, profiles[u]), catalog, List.of(e));
         }
         return profiles;
     }

@@ -1,0 +1,131 @@
+package io.cohortflow.core.bench;
+
+import io.cohortflow.core.eval.EventHistory;
+import io.cohortflow.core.eval.HistoryChunks;
+import io.cohortflow.core.eval.ListHistory;
+import io.cohortflow.core.eval.ProfileHistory;
+import io.cohortflow.core.eval.UserProfile;
+import io.cohortflow.core.event.Event;
+import io.cohortflow.core.state.ByteArrayDataInput;
+import io.cohortflow.core.state.ByteArrayDataOutput;
+import io.cohortflow.core.state.EventCodec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The benchmarks' users' histories, in one of two layouts.
+ *
+ * <p>{@code chunks} (the default) is the one the job and the service keep: the newest events in the
+ * profile's open chunk, older ones in sealed chunks held as their encodings, decoded when read
+ * ({@link ProfileHistory}; the job's history-chunks state holds the same bytes in RocksDB). The
+ * engine then pays what it pays in production for a history read and a seal.
+ *
+ * <p>{@code objects} is each user's events as objects in a list ({@link ListHistory}), the layout
+ * figures before 2026-12-07 were taken with. It is no production layout: 20 000 users' 100 events
+ * each held some 1.5 GB of live objects, which the collector copied as they aged, its pauses a
+ * tenth of a trial and more.
+ */
+final class BenchHistories {
+    private final boolean chunked;
+    private final ListHistory[] lists;
+    private final EncodedChunks[] chunks;
+
+    BenchHistories(String layout, int users) {
+        switch (layout.toLowerCase(Locale.ROOT)) {
+            case "chunks" -> chunked = true;
+            case "objects" -> chunked = false;
+            default ->
+                    throw new IllegalArgumentException(
+                            "history layout " + layout + ": chunks or objects");
+        }
+        lists = new ListHistory[chunked ? 0 : users];
+        chunks = new EncodedChunks[chunked ? users : 0];
+        for (int i = 0; i < users; i++) {
+            if (chunked) {
+                chunks[i] = new EncodedChunks();
+            } else {
+                lists[i] = new ListHistory();
+            }
+        }
+    }
+
+    /** User {@code user}'s history, around their profile {@code p} (made per operation). */
+    EventHistory of(int user, UserProfile p) {
+        return chunked ? ProfileHistory.of(p, NO_EVENTS, chunks[user]) : lists[user];
+    }
+
+    /** Every event of user {@code user}'s history, in time order. */
+    List<Event> events(int user, UserProfile p) {
+        return of(user, p).events();
+    }
+
+    /**
+     * The history of profiles stored before chunks: none here, as every profile starts empty and so
+     * chunked.
+     */
+    private static final EventHistory NO_EVENTS =
+            new EventHistory() {
+                @Override
+                public List<Event> events() {
+                    return List.of();
+                }
+
+                @Override
+                public void insert(Event e, long sequence) {
+                    throw new IllegalStateException("a benchmark profile without chunks");
+                }
+
+                @Override
+                public Removal removeUpTo(long upTo) {
+                    return new Removal(List.of(), Long.MAX_VALUE);
+                }
+            };
+
+    /** One user's sealed chunks as their encodings, as the job's state holds them. */
+    private static final class EncodedChunks implements HistoryChunks {
+        private final Map<Long, byte[]> chunks = new HashMap<>(4);
+
+        @Override
+        public List<Event> read(long id) {
+            byte[] b = chunks.get(id);
+            if (b == null) {
+                throw new IllegalStateException("no chunk " + id);
+            }
+            try {
+                ByteArrayDataInput in = new ByteArrayDataInput(b);
+                int n = in.readInt();
+                List<Event> events = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    events.add(EventCodec.readStored(in));
+                }
+                return events;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void write(long id, List<Event> events) {
+            try {
+                ByteArrayDataOutput out = new ByteArrayDataOutput(64 * events.size());
+                out.writeInt(events.size());
+                for (Event e : events) {
+                    EventCodec.write(e, out);
+                }
+                chunks.put(id, out.toByteArray());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void delete(long id) {
+            chunks.remove(id);
+        }
+    }
+}
