@@ -28,6 +28,11 @@ record Pivot(double at, Side side) {
 
     /** Whether values {@code lo <= hi} lie in different parts. */
     boolean crossedBy(double lo, double hi) {
+        return crossedBy(at, side, lo, hi);
+    }
+
+    /** {@link #crossedBy(double, double)} of the pivot at {@code at} on {@code side}. */
+    static boolean crossedBy(double at, Side side, double lo, double hi) {
         return switch (side) {
             case UPPER -> lo < at && at <= hi;
             case LOWER -> lo <= at && at < hi;

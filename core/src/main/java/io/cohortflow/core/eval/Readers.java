@@ -6,6 +6,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The segments that read one counter, indexed by the values at which their tests of it can change
@@ -17,22 +18,24 @@ import java.util.Map;
 final class Readers {
     private final List<CompiledSegment> all;
     private final List<CompiledSegment> always;
-    private final Pivot[] pivots;
 
     /**
-     * The pivots' values, ascending: searched on every change of the counter, as numbers side by
-     * side rather than a record each, somewhere else on the heap.
+     * The pivots, ascending, as columns side by side: value, side, segment, the segment's ordinal.
+     * They are searched and tested on every change of the counter, and a record per pivot (and the
+     * segment behind it, for its ordinal) lay each somewhere else on the heap.
      */
     private final double[] pivotAt;
 
+    private final Pivot.Side[] sideAt;
     private final CompiledSegment[] atPivot;
+    private final int[] ordinalAt;
 
     /**
-     * Per pivot, the other counters its segment cannot hold without (see {@link #guards}): a user's
-     * first event moves a largest page depth past half the catalogue's depth thresholds, while the
-     * category each of those filters also needs is one the user never saw.
+     * Per pivot, the other counters its segment cannot hold without (see {@link #guards}), null for
+     * none: a user's first event moves a largest page depth past half the catalogue's depth
+     * thresholds, while the category each of those filters also needs is one the user never saw.
      */
-    private final long[][] guardsAt;
+    private final long[] @Nullable [] guardsAt;
 
     Readers(
             List<CompiledSegment> all,
@@ -42,13 +45,18 @@ final class Readers {
             long[][] guardsAt) {
         this.all = all;
         this.always = always;
-        this.pivots = pivots;
-        this.pivotAt = new double[pivots.length];
-        for (int i = 0; i < pivots.length; i++) {
+        int n = pivots.length;
+        this.pivotAt = new double[n];
+        this.sideAt = new Pivot.Side[n];
+        this.ordinalAt = new int[n];
+        this.guardsAt = new long[n][];
+        for (int i = 0; i < n; i++) {
             pivotAt[i] = pivots[i].at();
+            sideAt[i] = pivots[i].side();
+            ordinalAt[i] = atPivot[i].ordinal();
+            this.guardsAt[i] = guardsAt[i].length == 0 ? null : guardsAt[i];
         }
         this.atPivot = atPivot;
-        this.guardsAt = guardsAt;
     }
 
     /** Every counter's readers among {@code segments} (the incremental ones). */
@@ -132,7 +140,7 @@ final class Readers {
      */
     private boolean guardedOut(int i, UserProfile p, MembershipRows memberships) {
         long[] g = guardsAt[i];
-        if (g.length == 0 || memberships.isMember(atPivot[i].ordinal())) {
+        if (g == null || memberships.isMember(ordinalAt[i])) {
             return false;
         }
         for (long store : g) {
@@ -162,7 +170,7 @@ final class Readers {
         double lo = Math.min(a, b);
         double hi = Math.max(a, b);
         for (int i = firstAtLeast(lo); i < pivotAt.length && pivotAt[i] <= hi; i++) {
-            if (pivots[i].crossedBy(lo, hi)) {
+            if (Pivot.crossedBy(pivotAt[i], sideAt[i], lo, hi)) {
                 return true;
             }
         }
@@ -189,13 +197,14 @@ final class Readers {
         for (int i = firstAtLeast(Math.nextUp((double) from)) - 1;
                 i >= 0 && pivotAt[i] > best;
                 i--) {
-            Pivot p = pivots[i];
+            double pivot = pivotAt[i];
+            Pivot.Side side = sideAt[i];
             long at =
-                    p.side() == Pivot.Side.UPPER
-                            ? (long) Math.ceil(p.at()) - 1
-                            : (long) Math.floor(p.at());
+                    side == Pivot.Side.UPPER
+                            ? (long) Math.ceil(pivot) - 1
+                            : (long) Math.floor(pivot);
             // A count at a POINT's value flips on leaving it, whatever it falls to.
-            boolean reached = p.side() == Pivot.Side.LOWER ? p.at() < from : p.at() <= from;
+            boolean reached = side == Pivot.Side.LOWER ? pivot < from : pivot <= from;
             if (reached) {
                 best = Math.max(best, Math.min(at, from - 1));
             }
@@ -254,7 +263,7 @@ final class Readers {
         double hi = Math.max(before, after);
         MembershipRows memberships = p.memberships;
         for (int i = firstAtLeast(lo); i < pivotAt.length && pivotAt[i] <= hi; i++) {
-            if (pivots[i].crossedBy(lo, hi) && !guardedOut(i, p, memberships)) {
+            if (Pivot.crossedBy(pivotAt[i], sideAt[i], lo, hi) && !guardedOut(i, p, memberships)) {
                 out.add(atPivot[i]);
             }
         }

@@ -14,6 +14,9 @@ class ReadersTest {
     @Test
     void first_flip_of_a_falling_count_is_the_first_value_that_may_flip() {
         Random r = new Random(7);
+        // The pivots' segment: any, as a falling count's flips depend on the pivots alone.
+        CompiledSegment segment =
+                io.cohortflow.core.bench.Workload.catalog("mixed", 1).segments().iterator().next();
         for (int run = 0; run < 5_000; run++) {
             Pivot[] pivots = new Pivot[r.nextInt(6)];
             for (int i = 0; i < pivots.length; i++) {
@@ -26,8 +29,8 @@ class ReadersTest {
                             List.of(),
                             List.of(),
                             pivots,
-                            new CompiledSegment[pivots.length],
-                            new long[pivots.length][]);
+                            filled(new CompiledSegment[pivots.length], segment),
+                            new long[pivots.length][0]);
             long from = r.nextInt(15);
             long expected = -1;
             for (long v = from - 1; v >= 0; v--) {
@@ -40,5 +43,10 @@ class ReadersTest {
                     .as("from %d over %s", from, Arrays.toString(pivots))
                     .isEqualTo(expected);
         }
+    }
+
+    private static CompiledSegment[] filled(CompiledSegment[] a, CompiledSegment s) {
+        Arrays.fill(a, s);
+        return a;
     }
 }
