@@ -159,21 +159,16 @@ final class AnchorIndex {
             if (v2 == null) {
                 continue;
             }
+            if (!(v1 instanceof List) && !(v2 instanceof List)) {
+                pair.probe(v1, v2, out); // most events: one value each, no list to walk
+                continue;
+            }
             List<?> xs = Values.elements(v1);
             List<?> ys = Values.elements(v2);
             lists |= xs.size() > 1 || ys.size() > 1;
             for (Object x : xs) {
-                String tx = Values.text(x);
-                Map<String, CounterStore[]> bySecond = tx == null ? null : pair.values.get(tx);
-                if (bySecond == null) {
-                    continue;
-                }
                 for (Object y : ys) {
-                    String ty = Values.text(y);
-                    CounterStore[] cs = ty == null ? null : bySecond.get(ty);
-                    if (cs != null) {
-                        addAll(out, cs);
-                    }
+                    pair.probe(x, y, out);
                 }
             }
         }
@@ -221,7 +216,19 @@ final class AnchorIndex {
 
     /** Counters anchored on the values of two dimensions together, by the first then the second. */
     private record Pair(
-            String first, String second, Map<String, Map<String, CounterStore[]>> values) {}
+            String first, String second, Map<String, Map<String, CounterStore[]>> values) {
+
+        /** Adds the counters anchored on the value pair ({@code x}, {@code y}). */
+        void probe(Object x, Object y, List<CounterStore> out) {
+            String tx = Values.text(x);
+            Map<String, CounterStore[]> bySecond = tx == null ? null : values.get(tx);
+            String ty = bySecond == null ? null : Values.text(y);
+            CounterStore[] cs = ty == null ? null : bySecond.get(ty);
+            if (cs != null) {
+                addAll(out, cs);
+            }
+        }
+    }
 
     private record Threshold(double bound, boolean inclusive, CounterStore counter) {}
 
