@@ -3,9 +3,9 @@ package io.cohortflow.job;
 import io.cohortflow.core.contract.AudienceRecord;
 import io.cohortflow.core.contract.AudienceRecord.Granularity;
 import io.cohortflow.core.contract.Keys;
+import io.cohortflow.core.event.IsoTimes;
 import io.cohortflow.job.model.AudienceDelta;
 import io.cohortflow.job.model.KafkaMessage;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -110,9 +110,7 @@ public class AudienceFunction extends KeyedProcessFunction<String, AudienceDelta
             for (Map.Entry<Long, long[]> e : audience.series(g).entrySet()) {
                 points.add(
                         new AudienceRecord.Point(
-                                Instant.ofEpochMilli(e.getKey()).toString(),
-                                e.getValue()[0],
-                                e.getValue()[1]));
+                                IsoTimes.format(e.getKey()), e.getValue()[0], e.getValue()[1]));
             }
             out.collect(message(key, members, newest, g.json(), points));
         }
@@ -129,7 +127,7 @@ public class AudienceFunction extends KeyedProcessFunction<String, AudienceDelta
                         Keys.workspace(segmentKey),
                         Keys.id(segmentKey),
                         members,
-                        Instant.ofEpochMilli(newest).toString(),
+                        IsoTimes.format(newest),
                         granularity,
                         points);
         return KafkaMessage.json(topic, r.key(), r);

@@ -16,6 +16,7 @@ import io.cohortflow.core.eval.Explanation;
 import io.cohortflow.core.eval.Membership;
 import io.cohortflow.core.eval.MembershipChange;
 import io.cohortflow.core.event.Event;
+import io.cohortflow.core.event.IsoTimes;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.EventsCodec;
 import io.cohortflow.job.model.Inbound;
@@ -109,7 +110,7 @@ final class Outputs implements Serializable {
 
     private String time(long millis) {
         if (millis != lastMillis || lastText == null) {
-            lastText = Instant.ofEpochMilli(millis).toString();
+            lastText = IsoTimes.format(millis);
             lastMillis = millis;
         }
         return lastText;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.cohortflow.core.eval.Membership;
-import java.time.Instant;
+import io.cohortflow.core.event.IsoTimes;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;
 
@@ -27,9 +27,9 @@ public record UserMembership(
         return new UserMembership(
                 segmentId,
                 m.status().name().toLowerCase(Locale.ROOT),
-                Instant.ofEpochMilli(m.enteredAt()).toString(),
-                Instant.ofEpochMilli(m.lastQualifiedAt()).toString(),
-                m.member() ? null : Instant.ofEpochMilli(m.exitedAt()).toString(),
+                IsoTimes.format(m.enteredAt()),
+                IsoTimes.format(m.lastQualifiedAt()),
+                m.member() ? null : IsoTimes.format(m.exitedAt()),
                 m.version());
     }
 

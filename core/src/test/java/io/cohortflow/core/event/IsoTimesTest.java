@@ -8,7 +8,10 @@ import java.time.OffsetDateTime;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** The hand-read path of {@link IsoTimes} answers exactly as the general parsers it stands for. */
+/**
+ * The hand-read path of {@link IsoTimes} answers exactly as the general parsers it stands for, and
+ * its text of an instant is {@link Instant#toString}'s.
+ */
 class IsoTimesTest {
 
     /** What the general parsers answer (the rule {@link IsoTimes} must keep). */
@@ -119,5 +122,43 @@ class IsoTimesTest {
             }
         }
         return s.toString();
+    }
+
+    @Test
+    void an_instant_is_written_as_instant_writes_it() {
+        SplittableRandom random = new SplittableRandom(11);
+        long[] edges = {
+            0L,
+            -1L,
+            1L,
+            Instant.parse("0000-01-01T00:00:00Z").toEpochMilli(),
+            Instant.parse("0000-01-01T00:00:00Z").toEpochMilli() - 1,
+            Instant.parse("9999-12-31T23:59:59.999Z").toEpochMilli(),
+            Instant.parse("9999-12-31T23:59:59.999Z").toEpochMilli() + 1,
+            Instant.parse("2000-02-29T12:00:00Z").toEpochMilli(),
+            Instant.parse("1900-03-01T00:00:00.001Z").toEpochMilli(),
+            Long.MIN_VALUE,
+            Long.MAX_VALUE
+        };
+        for (long millis : edges) {
+            assertThat(IsoTimes.format(millis))
+                    .as("%d", millis)
+                    .isEqualTo(Instant.ofEpochMilli(millis).toString());
+        }
+        long year = 365L * 86_400_000L;
+        for (int i = 0; i < 200_000; i++) {
+            long millis =
+                    switch (random.nextInt(4)) {
+                        // Around now, whole seconds and not; the years 0 to 9999; any long.
+                        case 0 -> 1_700_000_000_000L + random.nextLong(-50 * year, 50 * year);
+                        case 1 ->
+                                (1_700_000_000_000L + random.nextLong(0, 10 * year)) / 1000 * 1000;
+                        case 2 -> random.nextLong(-1970 * year, 8030 * year);
+                        default -> random.nextLong();
+                    };
+            assertThat(IsoTimes.format(millis))
+                    .as("%d", millis)
+                    .isEqualTo(Instant.ofEpochMilli(millis).toString());
+        }
     }
 }

@@ -7,8 +7,8 @@ import io.cohortflow.core.eval.Membership;
 import io.cohortflow.core.eval.SegmentCatalog;
 import io.cohortflow.core.eval.SegmentOrdinals;
 import io.cohortflow.core.eval.UserProfile;
+import io.cohortflow.core.event.IsoTimes;
 import io.cohortflow.job.Descriptors;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -91,11 +91,7 @@ final class MemberReader extends KeyedStateReaderFunction<String, MemberLine> {
             }
             MembersExport.Member member =
                     new MembersExport.Member(
-                            ws,
-                            userId,
-                            e.getKey(),
-                            Instant.ofEpochMilli(m.enteredAt()).toString(),
-                            m.version());
+                            ws, userId, e.getKey(), IsoTimes.format(m.enteredAt()), m.version());
             out.collect(
                     new MemberLine(
                             MembersExport.bucket(ws, e.getKey()),
