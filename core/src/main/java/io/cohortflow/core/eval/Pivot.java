@@ -26,12 +26,10 @@ record Pivot(double at, Side side) {
         return new Pivot(at, Side.POINT);
     }
 
-    /** Whether values {@code lo <= hi} lie in different parts. */
-    boolean crossedBy(double lo, double hi) {
-        return crossedBy(at, side, lo, hi);
-    }
-
-    /** {@link #crossedBy(double, double)} of the pivot at {@code at} on {@code side}. */
+    /**
+     * Whether values {@code lo <= hi} lie in different parts of the pivot at {@code at} on {@code
+     * side} (static: readers hold their pivots as columns, see {@link Readers}).
+     */
     static boolean crossedBy(double at, Side side, double lo, double hi) {
         return switch (side) {
             case UPPER -> lo < at && at <= hi;

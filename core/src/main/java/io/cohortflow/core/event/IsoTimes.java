@@ -1,5 +1,6 @@
 package io.cohortflow.core.event;
 
+import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -57,7 +58,7 @@ public final class IsoTimes {
             put(b, 20, ms, 3);
         }
         b[b.length - 1] = 'Z';
-        return new String(b, java.nio.charset.StandardCharsets.ISO_8859_1);
+        return new String(b, StandardCharsets.ISO_8859_1);
     }
 
     /** {@code v} in {@code width} decimal digits, zero-padded, at {@code at}. */

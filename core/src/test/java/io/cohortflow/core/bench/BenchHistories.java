@@ -20,15 +20,14 @@ import java.util.Map;
 /**
  * The benchmarks' users' histories, in one of two layouts.
  *
- * <p>{@code chunks} (the default) is the one the job and the service keep: the newest events in the
- * profile's open chunk, older ones in sealed chunks held as their encodings, decoded when read
- * ({@link ProfileHistory}; the job's history-chunks state holds the same bytes in RocksDB). The
- * engine then pays what it pays in production for a history read and a seal.
+ * <p>{@code objects} (the default, as every figure so far was taken) is each user's events as
+ * objects in a list ({@link ListHistory}): a history read costs the walk and nothing else.
  *
- * <p>{@code objects} is each user's events as objects in a list ({@link ListHistory}), the layout
- * figures before 2026-12-07 were taken with. It is no production layout: 20 000 users' 100 events
- * each held some 1.5 GB of live objects, which the collector copied as they aged, its pauses a
- * tenth of a trial and more.
+ * <p>{@code chunks} is the layout the job keeps: the newest events in the profile's open chunk,
+ * older ones in sealed chunks held as their encodings and decoded when read ({@link
+ * ProfileHistory}; the job's history-chunks state holds the same bytes in RocksDB). The engine then
+ * pays for a history read and for sealing a chunk what it pays in the job, short of RocksDB's own
+ * work. A profile's bytes then include its open chunk, whose events the history's bytes count too.
  */
 final class BenchHistories {
     private final boolean chunked;

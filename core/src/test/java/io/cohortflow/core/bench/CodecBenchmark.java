@@ -22,7 +22,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * What the job pays for a profile on every event besides the engine: reading it ({@link
  * ProfileCodec#fromBytes}) and writing it back ({@link ProfileCodec#toBytes}), for profiles the
  * engine built from the mixed workload's events (40 per user, as {@link EngineCpuLoop} replays
- * them), at 10, 100 and 1000 definitions. Prints the average profile's bytes.
+ * them), at 10, 100 and 1000 definitions. Their histories are chunked as the job's are (see {@link
+ * BenchHistories}), so each profile carries its open chunk, the newest events (since 2026-12-07;
+ * before, none). Prints the average profile's bytes.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

@@ -2,6 +2,7 @@ package io.cohortflow.core.eval;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cohortflow.core.bench.Workload;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
@@ -15,8 +16,7 @@ class ReadersTest {
     void first_flip_of_a_falling_count_is_the_first_value_that_may_flip() {
         Random r = new Random(7);
         // The pivots' segment: any, as a falling count's flips depend on the pivots alone.
-        CompiledSegment segment =
-                io.cohortflow.core.bench.Workload.catalog("mixed", 1).segments().iterator().next();
+        CompiledSegment segment = Workload.catalog("mixed", 1).segments().iterator().next();
         for (int run = 0; run < 5_000; run++) {
             Pivot[] pivots = new Pivot[r.nextInt(6)];
             for (int i = 0; i < pivots.length; i++) {

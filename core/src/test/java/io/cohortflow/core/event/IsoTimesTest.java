@@ -146,14 +146,17 @@ class IsoTimesTest {
                     .isEqualTo(Instant.ofEpochMilli(millis).toString());
         }
         long year = 365L * 86_400_000L;
+        long gregorianYear = 365_2425L * 8_640L; // 365.2425 days of 86 400 000 ms
         for (int i = 0; i < 200_000; i++) {
             long millis =
                     switch (random.nextInt(4)) {
-                        // Around now, whole seconds and not; the years 0 to 9999; any long.
+                        // Around now, whole seconds and not; the years 0 to 9999 and a year past
+                        // each end;
+                        // any long.
                         case 0 -> 1_700_000_000_000L + random.nextLong(-50 * year, 50 * year);
                         case 1 ->
                                 (1_700_000_000_000L + random.nextLong(0, 10 * year)) / 1000 * 1000;
-                        case 2 -> random.nextLong(-1970 * year, 8030 * year);
+                        case 2 -> random.nextLong(-1971 * gregorianYear, 8031 * gregorianYear);
                         default -> random.nextLong();
                     };
             assertThat(IsoTimes.format(millis))
