@@ -7,6 +7,7 @@ import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.Inbound;
 import io.cohortflow.job.model.KafkaMessage;
 import io.cohortflow.job.model.UserState;
+import io.cohortflow.job.state.ChunkSerializer;
 import io.cohortflow.job.state.EventSerializer;
 import io.cohortflow.job.state.ProfileSerializer;
 import java.time.Duration;
@@ -37,14 +38,12 @@ public final class Descriptors {
 
     /**
      * Per user: the sealed chunks of their history by chunk id, up to 32 events (about 4 KB) each
-     * (the open chunk is in the profile; core's {@code ProfileHistory}).
+     * (the open chunk is in the profile; core's {@code ProfileHistory}), each value core's {@code
+     * EventChunk}, or a list a state restored into the heap held before.
      */
     public static final MapStateDescriptor<Long, List<Event>> HISTORY_CHUNKS =
             new MapStateDescriptor<>(
-                    "history-chunks",
-                    LongSerializer.INSTANCE,
-                    new org.apache.flink.api.common.typeutils.base.ListSerializer<>(
-                            EventSerializer.INSTANCE));
+                    "history-chunks", LongSerializer.INSTANCE, ChunkSerializer.INSTANCE);
 
     /**
      * Per user: the cohorts answered to each request that carried an idempotency key, by key, kept

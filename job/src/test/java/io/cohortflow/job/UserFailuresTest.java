@@ -322,10 +322,10 @@ class UserFailuresTest {
                                 event("Purchase", T0 + 1))),
                 T0);
         assertThat(profile().historyChunks()).isZero();
-        f.corruptOpenChunk.add("ws/u1");
+        f.corruptEventChunk.add("ws/u1");
 
         aSweepSetsTheUserAside();
-        f.corruptOpenChunk.clear();
+        f.corruptEventChunk.clear();
         assertThat(profile().historySize()).isEqualTo(2); // left for whoever repairs it
     }
 

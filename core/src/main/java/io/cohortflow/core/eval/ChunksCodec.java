@@ -34,7 +34,7 @@ final class ChunksCodec {
     /**
      * The history's chunks ({@link ProfileHistory}): 0 for a history kept one entry per event by
      * the caller; else 1 + the number of events of the open chunk, those events ({@link
-     * OpenChunk#write}), the sealed chunks (how many, then per chunk its id as a gap from the
+     * EventChunk#write}), the sealed chunks (how many, then per chunk its id as a gap from the
      * previous one and the time of its oldest event not removed) and the time up to which events
      * were removed.
      */
@@ -70,13 +70,13 @@ final class ChunksCodec {
         }
         long base = ProfileCodec.base(p);
         if (sized) {
-            p.inlineHistory = OpenChunk.read(in, open - 1, MAX_OPEN_BYTES);
+            p.inlineHistory = EventChunk.read(in, open - 1, MAX_OPEN_BYTES);
         } else {
             List<Event> events = new ArrayList<>(open - 1);
             for (int i = 1; i < open; i++) {
                 events.add(EventCodec.readStored(in));
             }
-            p.inlineHistory = OpenChunk.of(events);
+            p.inlineHistory = EventChunk.of(events);
         }
         int n = Varints.readInt(in);
         if (n > MAX_CHUNKS) {

@@ -1,8 +1,5 @@
 package io.cohortflow.core.eval;
 
-import io.cohortflow.core.event.Event;
-import java.util.List;
-
 /**
  * Where the sealed chunks of a user's history are kept (see {@link ProfileHistory}): the caller's
  * store, by a chunk id unique for the user. The job keeps them in a RocksDB map, one entry per
@@ -12,15 +9,16 @@ import java.util.List;
 public interface HistoryChunks {
 
     /**
-     * The events of chunk {@code id}, in time order (ties in arrival order).
+     * Chunk {@code id}, as {@link #write} was given it (or its stored form read back: {@link
+     * EventChunk#readSealed}).
      *
      * @throws io.cohortflow.core.state.CorruptStateException when its stored bytes do not decode
      * @throws IllegalStateException when the store holds no chunk {@code id}
      */
-    List<Event> read(long id);
+    EventChunk read(long id);
 
     /** Writes chunk {@code id}, or rewrites it with events appended. */
-    void write(long id, List<Event> events);
+    void write(long id, EventChunk events);
 
     void delete(long id);
 }

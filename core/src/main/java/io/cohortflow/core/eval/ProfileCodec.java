@@ -50,7 +50,7 @@ public final class ProfileCodec {
 
     /**
      * Version 11 wrote the open chunk's events one after the other, to be decoded to be read past;
-     * version 12 writes their lengths first, so the chunk is read as bytes ({@link OpenChunk}).
+     * version 12 writes their lengths first, so the chunk is read as bytes ({@link EventChunk}).
      */
     static final int EVENTS_UNSIZED = 11;
 

@@ -38,7 +38,7 @@ public final class ProfileHistory implements EventHistory {
     /** At most this many events per chunk. */
     static final int MAX_EVENTS = 8;
 
-    /** At most about this many bytes of events per chunk (their encodings: {@link OpenChunk}). */
+    /** At most about this many bytes of events per chunk (their encodings: {@link EventChunk}). */
     static final int MAX_BYTES = 1_024;
 
     /** A sealed chunk takes open chunks until it holds this many events ... */
@@ -81,10 +81,9 @@ public final class ProfileHistory implements EventHistory {
         }
         List<Event> all = new ArrayList<>();
         for (int c = 0; c < p.chunks; c++) {
-            for (Event e : chunks.read(p.chunkIds[c])) {
-                if (e.time() > p.historyRemovedUpTo) {
-                    all.add(e);
-                }
+            EventChunk chunk = chunks.read(p.chunkIds[c]);
+            for (int i = chunk.countUpTo(p.historyRemovedUpTo); i < chunk.size(); i++) {
+                all.add(chunk.get(i)); // in time order: the removed ones are its first
             }
         }
         all.addAll(p.inlineHistory.events());
@@ -101,13 +100,13 @@ public final class ProfileHistory implements EventHistory {
     @Override
     public void insert(Event e, long sequence) {
         if (perEvent() && p.historySize == 0) {
-            p.inlineHistory = new OpenChunk();
+            p.inlineHistory = new EventChunk();
         }
         if (perEvent()) {
             perEvent.insert(e, sequence);
             return;
         }
-        OpenChunk open = p.inlineHistory;
+        EventChunk open = p.inlineHistory;
         int at = open.size();
         while (at > 0 && open.time(at - 1) > e.time()) {
             at--; // after events of the same time
@@ -123,12 +122,12 @@ public final class ProfileHistory implements EventHistory {
      * under {@code id} (an insert sequence: unique for the user).
      */
     private void seal(long id) {
-        OpenChunk open = p.inlineHistory;
+        EventChunk open = p.inlineHistory;
         if (p.chunks > 0 && open.bytes() <= MAX_BYTES && appendedToNewest(open)) {
-            p.inlineHistory = new OpenChunk();
+            p.inlineHistory = new EventChunk();
             return;
         }
-        chunks.write(id, open.events());
+        chunks.write(id, open);
         if (p.chunks == p.chunkIds.length) {
             int n = Math.max(4, p.chunks * 2);
             p.chunkIds = java.util.Arrays.copyOf(p.chunkIds, n);
@@ -137,18 +136,19 @@ public final class ProfileHistory implements EventHistory {
         p.chunkIds[p.chunks] = id;
         p.chunkOldest[p.chunks] = open.time(0);
         p.chunks++;
-        p.inlineHistory = new OpenChunk();
+        p.inlineHistory = new EventChunk();
     }
 
     /**
      * Appends {@code open}'s events to the newest sealed chunk, rewritten under its id, if it then
      * holds at most {@link #MAX_SEALED_EVENTS} events and about {@link #MAX_SEALED_BYTES} bytes: a
      * read of the history costs a point read per chunk, so fewer, larger chunks make it cheaper,
-     * for a read of that chunk every seal. Events the horizon or the cap took from it go.
+     * for a read of that chunk every seal. Events the horizon or the cap took from it go. Both
+     * chunks are appended as their encodings ({@link EventChunk#appended}).
      */
-    private boolean appendedToNewest(OpenChunk open) {
+    private boolean appendedToNewest(EventChunk open) {
         int newest = p.chunks - 1;
-        List<Event> stored;
+        EventChunk stored;
         try {
             stored = chunks.read(p.chunkIds[newest]);
         } catch (CorruptStateException | IllegalStateException damagedOrMissing) {
@@ -156,21 +156,14 @@ public final class ProfileHistory implements EventHistory {
             // user's events go on into a new chunk, rather than failing every 8th one for good.
             return false;
         }
-        List<Event> kept = new ArrayList<>();
-        for (Event e : stored) {
-            if (e.time() > p.historyRemovedUpTo) {
-                kept.add(e);
-            }
-        }
-        if (kept.size() + open.size() > MAX_SEALED_EVENTS
-                || OpenChunk.of(kept).bytes() + open.bytes() > MAX_SEALED_BYTES) {
+        int removed = stored.countUpTo(p.historyRemovedUpTo); // its oldest: it is in time order
+        if (stored.size() - removed + open.size() > MAX_SEALED_EVENTS
+                || stored.bytesFrom(removed) + open.bytes() > MAX_SEALED_BYTES) {
             return false;
         }
-        List<Event> events = open.events();
-        kept.addAll(events);
-        kept.sort(BY_TIME); // stable: the chunk's own events before the later arrivals they tie
-        chunks.write(p.chunkIds[newest], kept);
-        p.chunkOldest[newest] = kept.get(0).time();
+        EventChunk appended = stored.appended(removed, open);
+        chunks.write(p.chunkIds[newest], appended);
+        p.chunkOldest[newest] = appended.time(0);
         return true;
     }
 
@@ -187,11 +180,13 @@ public final class ProfileHistory implements EventHistory {
                 // Some of its events go: read them (the caller keeps counts by name), and the
                 // oldest that stays.
                 long left = Long.MAX_VALUE;
-                for (Event e : chunks.read(p.chunkIds[c])) {
-                    if (e.time() > p.historyRemovedUpTo && e.time() <= upTo) {
-                        removed.add(e);
-                    } else if (e.time() > upTo) {
-                        left = Math.min(left, e.time());
+                EventChunk chunk = chunks.read(p.chunkIds[c]);
+                for (int i = 0; i < chunk.size(); i++) {
+                    long t = chunk.time(i);
+                    if (t > p.historyRemovedUpTo && t <= upTo) {
+                        removed.add(chunk.get(i)); // decoded: only the events that go
+                    } else if (t > upTo) {
+                        left = Math.min(left, t);
                     }
                 }
                 if (left == Long.MAX_VALUE) {
@@ -206,7 +201,7 @@ public final class ProfileHistory implements EventHistory {
             kept++;
         }
         p.chunks = kept;
-        OpenChunk open = p.inlineHistory;
+        EventChunk open = p.inlineHistory;
         int n = 0;
         while (n < open.size() && open.time(n) <= upTo) {
             n++;

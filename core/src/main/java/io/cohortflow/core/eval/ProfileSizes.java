@@ -48,7 +48,7 @@ public record ProfileSizes(
         q = ProfileCodec.fromBytes(bytes);
         int open = 0;
         if (q.inlineHistory != null) {
-            q.inlineHistory = new OpenChunk();
+            q.inlineHistory = new EventChunk();
             open = total - ProfileCodec.toBytes(q).length;
         }
         return new ProfileSizes(total, counters, ids, memberships, rechecks, namesBytes(p), open);

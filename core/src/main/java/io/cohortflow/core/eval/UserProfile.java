@@ -88,7 +88,7 @@ public final class UserProfile {
      * a history kept one entry per event by the caller (profiles stored before chunks, or by a
      * caller that does not use {@link ProfileHistory}).
      */
-    @Nullable OpenChunk inlineHistory;
+    @Nullable EventChunk inlineHistory;
 
     /**
      * The sealed chunks of the history, in the order they were sealed: each one's id in the

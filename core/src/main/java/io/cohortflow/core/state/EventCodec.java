@@ -75,7 +75,10 @@ public final class EventCodec {
     }
 
     private static Event read(DataInput in, boolean stored) throws IOException {
-        int version = in.readUnsignedByte();
+        return read(in, in.readUnsignedByte(), stored);
+    }
+
+    private static Event read(DataInput in, int version, boolean stored) throws IOException {
         if (NewerEncodingException.laterBuild(version, VERSION)) {
             throw new NewerEncodingException("an event", version, VERSION);
         }
@@ -196,6 +199,43 @@ public final class EventCodec {
             throw new IOException("an event's name of " + name + " bytes past its end");
         }
         return in.readLong();
+    }
+
+    /**
+     * Copies one stored event's encoding from {@code in} to {@code out} as it is, without decoding
+     * it, and returns its time: a history chunk is read as its events' encodings, each decoded only
+     * when it is read. An encoding of an earlier version is decoded and written in this one.
+     */
+    public static long copyStored(DataInput in, ByteArrayDataOutput out) throws IOException {
+        int version = in.readUnsignedByte();
+        if (version != VERSION) {
+            Event e = read(in, version, true);
+            write(e, out);
+            return e.time();
+        }
+        out.writeByte(VERSION);
+        copyLengthPrefixed(in, out); // name
+        long time = in.readLong();
+        out.writeLong(time);
+        for (int s = 0; s < 2; s++) { // view and session ids
+            boolean present = in.readBoolean();
+            out.writeBoolean(present);
+            if (present) {
+                copyLengthPrefixed(in, out);
+            }
+        }
+        copyLengthPrefixed(in, out); // properties
+        return time;
+    }
+
+    private static void copyLengthPrefixed(DataInput in, ByteArrayDataOutput out)
+            throws IOException {
+        int n = Varints.readInt(in);
+        if (n < 0) {
+            throw new IOException("a length of " + n + " bytes");
+        }
+        Varints.writeInt(out, n);
+        out.copyFrom(in, n);
     }
 
     private static void nullableString(@Nullable String s, DataOutput out) throws IOException {

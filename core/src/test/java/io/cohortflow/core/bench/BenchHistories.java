@@ -1,5 +1,6 @@
 package io.cohortflow.core.bench;
 
+import io.cohortflow.core.eval.EventChunk;
 import io.cohortflow.core.eval.EventHistory;
 import io.cohortflow.core.eval.HistoryChunks;
 import io.cohortflow.core.eval.ListHistory;
@@ -8,10 +9,8 @@ import io.cohortflow.core.eval.UserProfile;
 import io.cohortflow.core.event.Event;
 import io.cohortflow.core.state.ByteArrayDataInput;
 import io.cohortflow.core.state.ByteArrayDataOutput;
-import io.cohortflow.core.state.EventCodec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -90,32 +89,23 @@ final class BenchHistories {
         private final Map<Long, byte[]> chunks = new HashMap<>(4);
 
         @Override
-        public List<Event> read(long id) {
+        public EventChunk read(long id) {
             byte[] b = chunks.get(id);
             if (b == null) {
                 throw new IllegalStateException("no chunk " + id);
             }
             try {
-                ByteArrayDataInput in = new ByteArrayDataInput(b);
-                int n = in.readInt();
-                List<Event> events = new ArrayList<>(n);
-                for (int i = 0; i < n; i++) {
-                    events.add(EventCodec.readStored(in));
-                }
-                return events;
+                return EventChunk.readSealed(new ByteArrayDataInput(b), b.length);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         }
 
         @Override
-        public void write(long id, List<Event> events) {
+        public void write(long id, EventChunk events) {
             try {
                 ByteArrayDataOutput out = new ByteArrayDataOutput(64 * events.size());
-                out.writeInt(events.size());
-                for (Event e : events) {
-                    EventCodec.write(e, out);
-                }
+                events.writeSealed(out);
                 chunks.put(id, out.toByteArray());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

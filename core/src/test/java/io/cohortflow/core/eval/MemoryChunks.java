@@ -1,12 +1,10 @@
 package io.cohortflow.core.eval;
 
-import io.cohortflow.core.event.Event;
-import java.util.List;
 import java.util.TreeMap;
 
 /** History chunks in memory, for tests; counts its reads, writes, rewrites and deletes. */
 public final class MemoryChunks implements HistoryChunks {
-    private final TreeMap<Long, List<Event>> chunks = new TreeMap<>();
+    private final TreeMap<Long, EventChunk> chunks = new TreeMap<>();
     public int reads;
     public int writes;
 
@@ -19,13 +17,13 @@ public final class MemoryChunks implements HistoryChunks {
     public long damaged = -1;
 
     @Override
-    public List<Event> read(long id) {
+    public EventChunk read(long id) {
         reads++;
         if (id == damaged) {
             throw new io.cohortflow.core.state.CorruptStateException(
                     "chunk " + id, new java.io.IOException("damaged in the test"));
         }
-        List<Event> c = chunks.get(id);
+        EventChunk c = chunks.get(id);
         if (c == null) {
             throw new IllegalStateException("no chunk " + id);
         }
@@ -33,7 +31,7 @@ public final class MemoryChunks implements HistoryChunks {
     }
 
     @Override
-    public void write(long id, List<Event> events) {
+    public void write(long id, EventChunk events) {
         writes++;
         if (chunks.containsKey(id)) {
             // Only the newest chunk (ids are insert sequences) takes events appended.
@@ -42,7 +40,7 @@ public final class MemoryChunks implements HistoryChunks {
             }
             rewrites++;
         }
-        chunks.put(id, List.copyOf(events));
+        chunks.put(id, events); // never changed once written (see EventChunk)
     }
 
     @Override
@@ -60,6 +58,6 @@ public final class MemoryChunks implements HistoryChunks {
 
     /** The events the chunks hold, all of them. */
     public int events() {
-        return chunks.values().stream().mapToInt(List::size).sum();
+        return chunks.values().stream().mapToInt(EventChunk::size).sum();
     }
 }

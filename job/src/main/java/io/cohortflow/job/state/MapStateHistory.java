@@ -1,5 +1,6 @@
 package io.cohortflow.job.state;
 
+import io.cohortflow.core.eval.EventChunk;
 import io.cohortflow.core.eval.EventHistory;
 import io.cohortflow.core.eval.HistoryChunks;
 import io.cohortflow.core.event.Event;
@@ -49,7 +50,7 @@ public final class MapStateHistory implements EventHistory, HistoryChunks {
     /**
      * Between {@link #begin} and {@link #commit}: chunks written (null: deleted) not yet stored.
      */
-    private final Map<Long, List<Event>> chunksWritten = new HashMap<>();
+    private final Map<Long, EventChunk> chunksWritten = new HashMap<>();
 
     public MapStateHistory(
             MapState<Long, Event> map, MapState<Long, List<Event>> chunks, boolean ordered) {
@@ -81,7 +82,7 @@ public final class MapStateHistory implements EventHistory, HistoryChunks {
             for (Map.Entry<Long, Event> e : inserted.entrySet()) {
                 map.put(e.getKey(), e.getValue());
             }
-            for (Map.Entry<Long, List<Event>> c : chunksWritten.entrySet()) {
+            for (Map.Entry<Long, EventChunk> c : chunksWritten.entrySet()) {
                 if (c.getValue() == null) {
                     chunks.remove(c.getKey());
                 } else {
@@ -111,7 +112,7 @@ public final class MapStateHistory implements EventHistory, HistoryChunks {
     }
 
     @Override
-    public List<Event> read(long id) {
+    public EventChunk read(long id) {
         List<Event> c;
         try {
             c = chunksWritten.containsKey(id) ? chunksWritten.get(id) : chunks.get(id);
@@ -123,11 +124,12 @@ public final class MapStateHistory implements EventHistory, HistoryChunks {
             // inconsistent, which the record's dead letter reports (the job goes on).
             throw new IllegalStateException("history chunk " + id + " is missing");
         }
-        return c;
+        // A list, not a chunk: a chunk restored into the heap from a state stored as lists.
+        return EventChunk.from(c);
     }
 
     @Override
-    public void write(long id, List<Event> events) {
+    public void write(long id, EventChunk events) {
         if (buffering) {
             chunksWritten.put(id, events);
             return;

@@ -2,6 +2,7 @@ package io.cohortflow.job.state;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cohortflow.core.eval.EventChunk;
 import io.cohortflow.core.eval.EventHistory;
 import io.cohortflow.core.event.Event;
 import io.cohortflow.core.state.CorruptStateException;
@@ -69,16 +70,16 @@ class MapStateHistoryTest {
 
     @Test
     void chunks_written_or_deleted_in_a_record_land_with_it_or_not_at_all() {
-        history.write(1, List.of(ev("A", 10)));
+        history.write(1, EventChunk.of(List.of(ev("A", 10))));
         history.begin();
-        history.write(2, List.of(ev("B", 20)));
+        history.write(2, EventChunk.of(List.of(ev("B", 20))));
         history.delete(1);
         assertThat(history.read(2)).extracting(Event::name).containsExactly("B");
         assertThat(chunks).containsOnlyKeys(1L); // nothing written yet
         history.rollback();
         assertThat(history.read(1)).extracting(Event::name).containsExactly("A");
         history.begin();
-        history.write(2, List.of(ev("B", 20)));
+        history.write(2, EventChunk.of(List.of(ev("B", 20))));
         history.delete(1);
         history.commit();
         assertThat(chunks).containsOnlyKeys(2L);
@@ -94,9 +95,7 @@ class MapStateHistoryTest {
      */
     @Test
     void a_chunk_whose_bytes_do_not_decode_is_the_users_corrupt_state_not_a_backend_failure() {
-        var serializer =
-                new org.apache.flink.api.common.typeutils.base.ListSerializer<>(
-                        EventSerializer.INSTANCE);
+        var serializer = ChunkSerializer.INSTANCE;
         @SuppressWarnings("unchecked")
         MapState<Long, List<Event>> damaged =
                 (MapState<Long, List<Event>>)
@@ -116,7 +115,19 @@ class MapStateHistoryTest {
         MapStateHistory h = new MapStateHistory(new SortedMapState<>(stored), damaged, true);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> h.read(7))
                 .isInstanceOf(CorruptStateException.class)
-                .hasMessageContaining("stored event");
+                .hasMessageContaining("stored history chunk");
+    }
+
+    /**
+     * A heap state backend restored from state stored as lists of events holds lists: they are read
+     * as chunks.
+     */
+    @Test
+    void a_chunk_held_as_a_list_reads_as_a_chunk() {
+        chunks.put(3L, new java.util.ArrayList<>(List.of(ev("A", 10), ev("B", 20))));
+        EventChunk c = history.read(3);
+        assertThat(c).extracting(Event::name).containsExactly("A", "B");
+        assertThat(c.size()).isEqualTo(2);
     }
 
     /** A {@link MapState} over a sorted map, as RocksDB iterates: by key. */
