@@ -46,7 +46,7 @@ final class FaultyProfiles extends DefaultKeyedStateStore {
      * Users whose stored profile reads but whose newest event in it does not decode once read (its
      * properties, which must be none, cut short): core decodes the open chunk's events on use.
      */
-    final Set<String> corruptEventChunk = new HashSet<>();
+    final Set<String> corruptOpenChunk = new HashSet<>();
 
     /** Users whose stored profile a later build wrote (its encoding version one past ours). */
     final Set<String> laterBuild = new HashSet<>();
@@ -183,7 +183,7 @@ final class FaultyProfiles extends DefaultKeyedStateStore {
                 byte[] later = {(byte) (io.cohortflow.core.eval.ProfileCodec.VERSION + 1), 1, 2};
                 return ProfileSerializer.INSTANCE.deserialize(new DataInputDeserializer(later));
             }
-            if (corruptEventChunk.contains((String) keyedStateBackend.getCurrentKey())) {
+            if (corruptOpenChunk.contains((String) keyedStateBackend.getCurrentKey())) {
                 return withNewestEventDamaged(stored.value());
             }
             return stored.value();

@@ -322,10 +322,10 @@ class UserFailuresTest {
                                 event("Purchase", T0 + 1))),
                 T0);
         assertThat(profile().historyChunks()).isZero();
-        f.corruptEventChunk.add("ws/u1");
+        f.corruptOpenChunk.add("ws/u1");
 
         aSweepSetsTheUserAside();
-        f.corruptEventChunk.clear();
+        f.corruptOpenChunk.clear();
         assertThat(profile().historySize()).isEqualTo(2); // left for whoever repairs it
     }
 

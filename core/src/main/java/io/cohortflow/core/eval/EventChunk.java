@@ -5,6 +5,7 @@ import io.cohortflow.core.state.ByteArrayDataInput;
 import io.cohortflow.core.state.ByteArrayDataOutput;
 import io.cohortflow.core.state.CorruptStateException;
 import io.cohortflow.core.state.EventCodec;
+import io.cohortflow.core.state.NewerEncodingException;
 import io.cohortflow.core.state.Varints;
 import java.io.DataInput;
 import java.io.DataOutput;
@@ -198,12 +199,16 @@ public final class EventChunk extends AbstractList<Event> implements RandomAcces
      */
     static EventChunk read(DataInput in, int n, int maxBytes) throws IOException {
         EventChunk c = new EventChunk();
-        c.ends = new int[Math.max(n, 4)];
+        // Grown as lengths are read: a damaged count costs no more than the bytes there are.
+        c.ends = new int[Math.max(Math.min(n, 64), 4)];
         int total = 0;
         for (int i = 0; i < n; i++) {
             int length = Varints.readInt(in);
             if (length <= 0 || length > maxBytes - total) {
-                throw new IOException("an event of " + length + " bytes in the open chunk");
+                throw new IOException("an event of " + length + " bytes in a history chunk");
+            }
+            if (i == c.ends.length) {
+                c.ends = Arrays.copyOf(c.ends, 2 * i);
             }
             total += length;
             c.ends[i] = total;
@@ -216,7 +221,7 @@ public final class EventChunk extends AbstractList<Event> implements RandomAcces
         for (int i = 0; i < n; i++) {
             c.times[i] = EventCodec.time(c.bytes, from, c.ends[i] - from);
             if (i > 0 && c.times[i] < c.times[i - 1]) {
-                throw new IOException("the open chunk's events out of time order");
+                throw new IOException("a history chunk's events out of time order");
             }
             from = c.ends[i];
         }
@@ -277,25 +282,42 @@ public final class EventChunk extends AbstractList<Event> implements RandomAcces
     }
 
     /**
-     * Writes it as a sealed chunk is stored: the number of events as a four-byte int, then each
-     * event's encoding ({@link EventCodec}). That is also how the job stored a sealed chunk before
-     * chunks were kept as bytes (a list of events, its size first), so either reads as the other.
+     * The version byte of a sealed chunk as {@link #writeSealed} writes it. The job stored a chunk
+     * as a list of events before (its size as a four-byte int, then each event's encoding), whose
+     * first byte is 0 for any chunk of fewer than 16 million events: {@link #readSealed} reads
+     * both.
+     */
+    private static final int SEALED = 1;
+
+    /**
+     * Writes it as a sealed chunk is stored: {@link #SEALED}, the number of events, each encoding's
+     * length, then the encodings ({@link EventCodec}) as they are, so that a read takes them as one
+     * block.
      */
     public void writeSealed(DataOutput out) throws IOException {
-        out.writeInt(size);
-        out.write(bytes, 0, bytes());
+        out.writeByte(SEALED);
+        Varints.writeInt(out, size);
+        write(out);
     }
 
     /**
-     * What {@link #writeSealed} wrote, at most {@code maxBytes} of encodings. Each encoding is
-     * copied as it is ({@link EventCodec#copyStored}: one of an earlier version is written in this
-     * one), its time read; the rest of each event is decoded when it is read.
+     * What {@link #writeSealed} wrote, at most {@code maxBytes} of encodings, or a list of events
+     * as the job stored a chunk before (see {@link #SEALED}): each encoding copied as it is ({@link
+     * EventCodec#copyStored}: one of an earlier version is written in this one). Either way each
+     * event's time is read, the rest of the event when it is read.
      */
     public static EventChunk readSealed(DataInput in, int maxBytes) throws IOException {
-        int n = in.readInt();
-        if (n < 0) {
-            throw new IOException("a history chunk of " + n + " events");
+        int version = in.readUnsignedByte();
+        if (version == SEALED) {
+            return read(in, Varints.readInt(in), maxBytes);
         }
+        if (version != 0) {
+            if (NewerEncodingException.laterBuild(version, SEALED)) {
+                throw new NewerEncodingException("a history chunk", version, SEALED);
+            }
+            throw new IOException("unknown history chunk encoding version " + version);
+        }
+        int n = in.readUnsignedByte() << 16 | in.readUnsignedShort(); // the list's size
         EventChunk c = new EventChunk();
         // Grown as events are read: a damaged count costs no more than the bytes there are.
         int room = Math.min(n, 64);

@@ -115,7 +115,7 @@ class EventChunkTest {
         byte[] b = written(EventChunk.of(List.of(event("a", 5, 1), event("b", 6, 2))));
         assertThatThrownBy(() -> EventChunk.read(new ByteArrayDataInput(b), 2, 10))
                 .isInstanceOf(IOException.class)
-                .hasMessageContaining("bytes in the open chunk");
+                .hasMessageContaining("bytes in a history chunk");
         // The same two events, written in the other order.
         EventChunk swapped = new EventChunk();
         swapped.insert(0, event("b", 6, 2));
@@ -176,7 +176,7 @@ class EventChunkTest {
     }
 
     @Test
-    void a_sealed_chunk_reads_as_the_list_of_events_the_job_stored_before() throws IOException {
+    void a_chunk_stored_as_a_list_of_events_reads_as_a_sealed_chunk() throws IOException {
         List<Event> events = List.of(event("a", 1, 1), event("b", 1, 2), event("page.view", 7, 3));
         // A list of events as the job's state wrote it: its size as an int, then each event,
         // the second one in the encoding of an earlier build (version 2).
@@ -190,47 +190,52 @@ class EventChunkTest {
                 EventChunk.readSealed(new ByteArrayDataInput(earlier.toByteArray()), 1 << 20);
         assertThat(c).isEqualTo(events);
         assertThat(c.time(2)).isEqualTo(7);
-        // Written again, every event in this build's encoding: as a list of them would be.
-        ByteArrayDataOutput now = new ByteArrayDataOutput();
-        now.writeInt(3);
-        for (Event e : events) {
-            EventCodec.write(e, now);
-        }
-        assertThat(sealed(c)).isEqualTo(now.toByteArray());
-        assertThat(EventChunk.readSealed(new ByteArrayDataInput(sealed(c)), 1 << 20))
-                .isEqualTo(events);
+        // Written again in the sealed form, every event in this build's encoding.
+        assertThat(sealed(c)).isEqualTo(sealed(EventChunk.of(events)));
+        assertThat(readSealed(sealed(c))).isEqualTo(events);
     }
 
     @Test
     void a_damaged_sealed_chunk_is_refused_when_read() throws IOException {
         byte[] whole = sealed(EventChunk.of(List.of(event("a", 5, 1), event("b", 6, 2))));
+        assertThat(whole[0]).isEqualTo((byte) 1); // its version
+        assertThat(whole[1]).isEqualTo((byte) 2); // its count
         // Cut short.
-        assertThatThrownBy(
-                        () ->
-                                EventChunk.readSealed(
-                                        new ByteArrayDataInput(
-                                                java.util.Arrays.copyOf(whole, whole.length - 3)),
-                                        1 << 20))
+        assertThatThrownBy(() -> readSealed(java.util.Arrays.copyOf(whole, whole.length - 3)))
                 .isInstanceOf(IOException.class);
-        // A count of more events than there are, or fewer than none.
+        // A count of more events than there are.
         byte[] more = whole.clone();
-        more[3] = 3;
-        assertThatThrownBy(() -> EventChunk.readSealed(new ByteArrayDataInput(more), 1 << 20))
-                .isInstanceOf(IOException.class);
-        byte[] negative = whole.clone();
-        negative[0] = (byte) 0x80;
-        assertThatThrownBy(() -> EventChunk.readSealed(new ByteArrayDataInput(negative), 1 << 20))
-                .hasMessageContaining("events");
+        more[1] = 3;
+        assertThatThrownBy(() -> readSealed(more)).isInstanceOf(IOException.class);
+        // A later build's, or no known version.
+        byte[] later = whole.clone();
+        later[0] = 2;
+        assertThatThrownBy(() -> readSealed(later)).isInstanceOf(NewerEncodingException.class);
+        byte[] unknown = whole.clone();
+        unknown[0] = (byte) 0xF0;
+        assertThatThrownBy(() -> readSealed(unknown)).hasMessageContaining("unknown");
         // Past the bound, and out of time order.
         assertThatThrownBy(() -> EventChunk.readSealed(new ByteArrayDataInput(whole), 20))
-                .hasMessageContaining("more than 20 bytes");
+                .hasMessageContaining("bytes in a history chunk");
         EventChunk swapped = new EventChunk();
         swapped.insert(0, event("b", 6, 2));
         swapped.insert(1, event("a", 5, 1));
-        assertThatThrownBy(
-                        () ->
-                                EventChunk.readSealed(
-                                        new ByteArrayDataInput(sealed(swapped)), 1 << 20))
+        assertThatThrownBy(() -> readSealed(sealed(swapped)))
                 .hasMessageContaining("out of time order");
+        // The list form too: cut short, past the bound, out of time order.
+        ByteArrayDataOutput list = new ByteArrayDataOutput();
+        list.writeInt(2);
+        EventCodec.write(event("b", 6, 2), list);
+        EventCodec.write(event("a", 5, 1), list);
+        byte[] l = list.toByteArray();
+        assertThatThrownBy(() -> readSealed(java.util.Arrays.copyOf(l, l.length - 3)))
+                .isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> EventChunk.readSealed(new ByteArrayDataInput(l), 20))
+                .hasMessageContaining("more than 20 bytes");
+        assertThatThrownBy(() -> readSealed(l)).hasMessageContaining("out of time order");
+    }
+
+    private static EventChunk readSealed(byte[] b) throws IOException {
+        return EventChunk.readSealed(new ByteArrayDataInput(b), 1 << 20);
     }
 }

@@ -17,9 +17,10 @@ import org.apache.flink.core.memory.DataInputView;
  * decoding and encoding its events there were a sixth of the engine's time for users of a hundred
  * events.
  *
- * <p>The bytes are those the job wrote before, a list of events serialized one by one after its
- * size, so state written either way reads the other way, and a checkpoint or savepoint taken with
- * the list's serializer restores as it is ({@link Snapshot}).
+ * <p>It reads what the job wrote before, a list of events serialized one by one after its size
+ * ({@link EventChunk#readSealed}), so a checkpoint or savepoint taken with the list's serializer
+ * restores as it is ({@link Snapshot}); a chunk is written in its own form when events are next
+ * appended to it.
  */
 public final class ChunkSerializer extends CodecSerializer<List<Event>> {
     public static final ChunkSerializer INSTANCE = new ChunkSerializer();
