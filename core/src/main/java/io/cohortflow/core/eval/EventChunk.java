@@ -40,6 +40,14 @@ import org.jspecify.annotations.Nullable;
 public final class EventChunk extends AbstractList<Event> implements RandomAccess {
     private static final byte[] NO_BYTES = new byte[0];
 
+    /**
+     * The version byte of a sealed chunk as {@link #writeSealed} writes it. The job stored a chunk
+     * as a list of events before (its size as a four-byte int, then each event's encoding), whose
+     * first byte is 0 for any chunk of fewer than 16 million events: {@link #readSealed} reads
+     * both.
+     */
+    private static final int SEALED = 1;
+
     /** The events' encodings, one after the other, in time order (ties in arrival order). */
     private byte[] bytes = NO_BYTES;
 
@@ -55,10 +63,13 @@ public final class EventChunk extends AbstractList<Event> implements RandomAcces
 
     EventChunk() {}
 
-    /** A chunk holding {@code events}, in their order (which must be by time). */
+    /** A chunk holding {@code events}, in their order, which must be by time. */
     public static EventChunk of(List<Event> events) {
         EventChunk c = new EventChunk();
         for (Event e : events) {
+            if (c.size > 0 && e.time() < c.times[c.size - 1]) {
+                throw new IllegalArgumentException("a chunk's events out of time order");
+            }
             c.insert(c.size, e);
         }
         return c;
@@ -113,16 +124,16 @@ public final class EventChunk extends AbstractList<Event> implements RandomAcces
 
     /** Every event, decoded, in order. */
     List<Event> events() {
-        return from(0);
+        return decodedFrom(0);
     }
 
     /** Its {@code n} newest events, decoded, oldest first; null when it holds fewer. */
     @Nullable List<Event> newest(int n) {
-        return n > size ? null : from(size - n);
+        return n > size ? null : decodedFrom(size - n);
     }
 
     /** Its events from position {@code first} on, decoded. */
-    private List<Event> from(int first) {
+    private List<Event> decodedFrom(int first) {
         List<Event> out = new ArrayList<>(size - first);
         for (int i = first; i < size; i++) {
             out.add(get(i));
@@ -213,8 +224,7 @@ public final class EventChunk extends AbstractList<Event> implements RandomAcces
             total += length;
             c.ends[i] = total;
         }
-        c.bytes = new byte[total];
-        in.readFully(c.bytes);
+        c.bytes = Varints.readBytes(in, total); // as they arrive: a damaged length costs no more
         c.times = new long[c.ends.length];
         c.decoded = new Event[c.ends.length];
         int from = 0;
@@ -232,7 +242,8 @@ public final class EventChunk extends AbstractList<Event> implements RandomAcces
     /**
      * Its events from position {@code from} on, then {@code later}'s merged in by time, {@code
      * later}'s after this one's where they tie (they arrived after them): a new chunk, made from
-     * the encodings without decoding an event. Neither chunk changes.
+     * the encodings without decoding an event, and holding none decoded (it is stored, and a state
+     * backend on the heap keeps what it holds). Neither chunk changes.
      */
     EventChunk appended(int from, EventChunk later) {
         int skipped = from == 0 ? 0 : ends[from - 1];
@@ -261,7 +272,6 @@ public final class EventChunk extends AbstractList<Event> implements RandomAcces
             at += length;
             c.ends[k] = at;
             c.times[k] = source.times[e];
-            c.decoded[k] = source.decoded[e];
         }
         c.size = n;
         return c;
@@ -280,14 +290,6 @@ public final class EventChunk extends AbstractList<Event> implements RandomAcces
     int bytesFrom(int from) {
         return bytes() - (from == 0 ? 0 : ends[from - 1]);
     }
-
-    /**
-     * The version byte of a sealed chunk as {@link #writeSealed} writes it. The job stored a chunk
-     * as a list of events before (its size as a four-byte int, then each event's encoding), whose
-     * first byte is 0 for any chunk of fewer than 16 million events: {@link #readSealed} reads
-     * both.
-     */
-    private static final int SEALED = 1;
 
     /**
      * Writes it as a sealed chunk is stored: {@link #SEALED}, the number of events, each encoding's

@@ -18,7 +18,7 @@ public interface HistoryChunks {
     EventChunk read(long id);
 
     /** Writes chunk {@code id}, or rewrites it with events appended. */
-    void write(long id, EventChunk events);
+    void write(long id, EventChunk chunk);
 
     void delete(long id);
 }

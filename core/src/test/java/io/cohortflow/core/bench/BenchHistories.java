@@ -102,10 +102,10 @@ final class BenchHistories {
         }
 
         @Override
-        public void write(long id, EventChunk events) {
+        public void write(long id, EventChunk chunk) {
             try {
-                ByteArrayDataOutput out = new ByteArrayDataOutput(64 * events.size());
-                events.writeSealed(out);
+                ByteArrayDataOutput out = new ByteArrayDataOutput(64 * chunk.size());
+                chunk.writeSealed(out);
                 chunks.put(id, out.toByteArray());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

@@ -133,6 +133,12 @@ class EventChunkTest {
         return events;
     }
 
+    @Test
+    void a_chunk_of_events_out_of_time_order_is_refused() {
+        assertThatThrownBy(() -> EventChunk.of(List.of(event("b", 6, 2), event("a", 5, 1))))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
     private static byte[] sealed(EventChunk c) throws IOException {
         ByteArrayDataOutput out = new ByteArrayDataOutput();
         c.writeSealed(out);

@@ -31,7 +31,7 @@ public final class MemoryChunks implements HistoryChunks {
     }
 
     @Override
-    public void write(long id, EventChunk events) {
+    public void write(long id, EventChunk chunk) {
         writes++;
         if (chunks.containsKey(id)) {
             // Only the newest chunk (ids are insert sequences) takes events appended.
@@ -40,7 +40,7 @@ public final class MemoryChunks implements HistoryChunks {
             }
             rewrites++;
         }
-        chunks.put(id, events); // never changed once written (see EventChunk)
+        chunks.put(id, chunk); // never changed once written (see EventChunk)
     }
 
     @Override

@@ -19,17 +19,19 @@ import org.apache.flink.core.memory.DataInputView;
  *
  * <p>It reads what the job wrote before, a list of events serialized one by one after its size
  * ({@link EventChunk#readSealed}), so a checkpoint or savepoint taken with the list's serializer
- * restores as it is ({@link Snapshot}); a chunk is written in its own form when events are next
- * appended to it.
+ * restores as it is ({@link Snapshot}); such a chunk stays in that form until it is written again
+ * (the newest, when events are appended to it) or deleted. A build before this serializer cannot
+ * restore state written with it.
  */
 public final class ChunkSerializer extends CodecSerializer<List<Event>> {
     public static final ChunkSerializer INSTANCE = new ChunkSerializer();
 
     /**
-     * The most bytes a chunk read may take: a bound on what damaged input costs. A chunk holds
-     * about four kilobytes, or one larger event alone.
+     * The most bytes of events a chunk read takes: a bound on what damaged input costs. A chunk
+     * holds about four kilobytes, or one larger event alone (the profile's open chunk, which it
+     * was, is bounded alike).
      */
-    private static final int MAX_BYTES = 1 << 26;
+    private static final int MAX_BYTES = 1 << 24;
 
     @Override
     void write(List<Event> events, DataOutput out) throws IOException {

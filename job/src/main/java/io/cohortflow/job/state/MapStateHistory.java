@@ -129,13 +129,13 @@ public final class MapStateHistory implements EventHistory, HistoryChunks {
     }
 
     @Override
-    public void write(long id, EventChunk events) {
+    public void write(long id, EventChunk chunk) {
         if (buffering) {
-            chunksWritten.put(id, events);
+            chunksWritten.put(id, chunk);
             return;
         }
         try {
-            chunks.put(id, events);
+            chunks.put(id, chunk);
         } catch (Exception e) {
             throw failed("writing a history chunk", e);
         }

@@ -138,20 +138,24 @@ class ChunkSerializerTest {
             h.processElement("put", 1);
             earlier = h.snapshot(1, 1);
         }
-        try (var h = harness(ChunkSerializer.INSTANCE, backend(backend))) {
-            h.initializeState(earlier);
-            h.open();
+        try (var h = restored(earlier, backend)) {
             h.processElement("read", 2);
             assertThat(h.extractOutputValues()).containsExactly("true 3 4000");
             // Written again in the new build, and restored again.
             h.processElement("put", 3);
             earlier = h.snapshot(2, 2);
         }
-        try (var h = harness(ChunkSerializer.INSTANCE, backend(backend))) {
-            h.initializeState(earlier);
-            h.open();
+        try (var h = restored(earlier, backend)) {
             h.processElement("read", 4);
             assertThat(h.extractOutputValues()).containsExactly("true 3 4000");
         }
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, String, String> restored(
+            OperatorSubtaskState state, String backend) throws Exception {
+        var h = harness(ChunkSerializer.INSTANCE, backend(backend));
+        h.initializeState(state);
+        h.open();
+        return h;
     }
 }

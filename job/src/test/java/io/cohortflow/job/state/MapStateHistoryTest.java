@@ -93,9 +93,20 @@ class MapStateHistoryTest {
      * StateAccessException} (which fails the task) but a {@link CorruptStateException}, which the
      * function dead-letters for the user and goes on.
      */
-    @Test
-    void a_chunk_whose_bytes_do_not_decode_is_the_users_corrupt_state_not_a_backend_failure() {
-        var serializer = ChunkSerializer.INSTANCE;
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(
+            strings = {
+                "0 0 0 1 99 1 2 3", // the list form: one event, in a format no codec wrote
+                "1 1 4 99 1 2 3", // the chunk's own form: the same event, its length first
+                "1 1 9 3 1" // an event's length past the bytes there are
+            })
+    void a_chunk_whose_bytes_do_not_decode_is_the_users_corrupt_state_not_a_backend_failure(
+            String stored) {
+        String[] b = stored.split(" ");
+        byte[] bytes = new byte[b.length];
+        for (int i = 0; i < b.length; i++) {
+            bytes[i] = (byte) Integer.parseInt(b[i]);
+        }
         @SuppressWarnings("unchecked")
         MapState<Long, List<Event>> damaged =
                 (MapState<Long, List<Event>>)
@@ -107,12 +118,12 @@ class MapStateHistoryTest {
                                         throw new UnsupportedOperationException(method.getName());
                                     }
                                     // As RocksDB reads a value: its bytes through the state's
-                                    // serializer (one event, in a format no codec wrote).
-                                    return serializer.deserialize(
+                                    // serializer.
+                                    return ChunkSerializer.INSTANCE.deserialize(
                                             new org.apache.flink.core.memory.DataInputDeserializer(
-                                                    new byte[] {0, 0, 0, 1, 99, 1, 2, 3}));
+                                                    bytes));
                                 });
-        MapStateHistory h = new MapStateHistory(new SortedMapState<>(stored), damaged, true);
+        MapStateHistory h = new MapStateHistory(new SortedMapState<>(this.stored), damaged, true);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> h.read(7))
                 .isInstanceOf(CorruptStateException.class)
                 .hasMessageContaining("stored history chunk");
