@@ -204,36 +204,46 @@ public final class EventChunk extends AbstractList<Event> implements RandomAcces
     }
 
     /**
-     * What {@link #write} wrote of {@code n} events, at most {@code maxBytes} of encodings: each
-     * event's time is read from its encoding (a later build's encoding fails here), the rest when
-     * the event is read.
+     * What {@link #write} wrote of {@code n} events, at most {@code maxBytes} of encodings (see
+     * {@link #indexed}).
      */
     static EventChunk read(DataInput in, int n, int maxBytes) throws IOException {
-        EventChunk c = new EventChunk();
         // Grown as lengths are read: a damaged count costs no more than the bytes there are.
-        c.ends = new int[Math.max(Math.min(n, 64), 4)];
+        int[] ends = new int[Math.min(n, 64)];
         int total = 0;
         for (int i = 0; i < n; i++) {
             int length = Varints.readInt(in);
             if (length <= 0 || length > maxBytes - total) {
                 throw new IOException("an event of " + length + " bytes in a history chunk");
             }
-            if (i == c.ends.length) {
-                c.ends = Arrays.copyOf(c.ends, 2 * i);
+            if (i == ends.length) {
+                ends = Arrays.copyOf(ends, 2 * i);
             }
             total += length;
-            c.ends[i] = total;
+            ends[i] = total;
         }
-        c.bytes = Varints.readBytes(in, total); // as they arrive: a damaged length costs no more
-        c.times = new long[c.ends.length];
-        c.decoded = new Event[c.ends.length];
+        // The bytes as they arrive: a damaged length costs no more either.
+        return indexed(Varints.readBytes(in, total), ends, n);
+    }
+
+    /**
+     * The chunk of the {@code n} encodings in {@code bytes} that end at {@code ends}: each event's
+     * time read from its encoding (a later build's encoding fails here), the times checked to be in
+     * order, the rest of each event decoded when it is read.
+     */
+    private static EventChunk indexed(byte[] bytes, int[] ends, int n) throws IOException {
+        EventChunk c = new EventChunk();
+        c.bytes = bytes;
+        c.ends = ends;
+        c.times = new long[ends.length];
+        c.decoded = new Event[ends.length];
         int from = 0;
         for (int i = 0; i < n; i++) {
-            c.times[i] = EventCodec.time(c.bytes, from, c.ends[i] - from);
+            c.times[i] = EventCodec.time(bytes, from, ends[i] - from);
             if (i > 0 && c.times[i] < c.times[i - 1]) {
                 throw new IOException("a history chunk's events out of time order");
             }
-            from = c.ends[i];
+            from = ends[i];
         }
         c.size = n;
         return c;
@@ -320,29 +330,19 @@ public final class EventChunk extends AbstractList<Event> implements RandomAcces
             throw new IOException("unknown history chunk encoding version " + version);
         }
         int n = in.readUnsignedByte() << 16 | in.readUnsignedShort(); // the list's size
-        EventChunk c = new EventChunk();
         // Grown as events are read: a damaged count costs no more than the bytes there are.
-        int room = Math.min(n, 64);
-        c.ends = new int[room];
-        c.times = new long[room];
-        ByteArrayDataOutput out = new ByteArrayDataOutput(96 * room + 16);
+        int[] ends = new int[Math.min(n, 64)];
+        ByteArrayDataOutput out = new ByteArrayDataOutput(96 * ends.length + 16);
         for (int i = 0; i < n; i++) {
-            if (i == c.ends.length) {
-                c.ends = Arrays.copyOf(c.ends, 2 * i);
-                c.times = Arrays.copyOf(c.times, 2 * i);
+            if (i == ends.length) {
+                ends = Arrays.copyOf(ends, 2 * i);
             }
-            c.times[i] = EventCodec.copyStored(in, out);
+            EventCodec.copyStored(in, out);
             if (out.size() > maxBytes) {
                 throw new IOException("a history chunk of more than " + maxBytes + " bytes");
             }
-            if (i > 0 && c.times[i] < c.times[i - 1]) {
-                throw new IOException("a history chunk's events out of time order");
-            }
-            c.ends[i] = out.size();
+            ends[i] = out.size();
         }
-        c.bytes = out.toByteArray();
-        c.decoded = new Event[c.ends.length];
-        c.size = n;
-        return c;
+        return indexed(out.toByteArray(), ends, n);
     }
 }

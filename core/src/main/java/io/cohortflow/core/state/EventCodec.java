@@ -203,20 +203,18 @@ public final class EventCodec {
 
     /**
      * Copies one stored event's encoding from {@code in} to {@code out} as it is, without decoding
-     * it, and returns its time: a history chunk is read as its events' encodings, each decoded only
-     * when it is read. An encoding of an earlier version is decoded and written in this one.
+     * it: a history chunk is read as its events' encodings, each decoded only when it is read. An
+     * encoding of an earlier version is decoded and written in this one.
      */
-    public static long copyStored(DataInput in, ByteArrayDataOutput out) throws IOException {
+    public static void copyStored(DataInput in, ByteArrayDataOutput out) throws IOException {
         int version = in.readUnsignedByte();
         if (version != VERSION) {
-            Event e = read(in, version, true);
-            write(e, out);
-            return e.time();
+            write(read(in, version, true), out);
+            return;
         }
         out.writeByte(VERSION);
         copyLengthPrefixed(in, out); // name
-        long time = in.readLong();
-        out.writeLong(time);
+        out.writeLong(in.readLong()); // time
         for (int s = 0; s < 2; s++) { // view and session ids
             boolean present = in.readBoolean();
             out.writeBoolean(present);
@@ -225,7 +223,6 @@ public final class EventCodec {
             }
         }
         copyLengthPrefixed(in, out); // properties
-        return time;
     }
 
     private static void copyLengthPrefixed(DataInput in, ByteArrayDataOutput out)

@@ -205,22 +205,13 @@ class EventChunkTest {
     void a_chunk_stored_as_a_list_reads_events_of_the_first_encoding_too() throws IOException {
         ByteArrayDataOutput list = new ByteArrayDataOutput();
         list.writeInt(2);
-        list.writeByte(1); // version 1: strings by writeUTF
-        list.writeUTF("Pageview");
-        list.writeLong(42L);
-        list.writeBoolean(false);
-        list.writeBoolean(true);
-        list.writeUTF("s1");
-        io.cohortflow.core.state.Varints.writeInt(list, 1);
-        list.writeUTF("section");
-        list.writeByte(1); // a string
-        list.writeUTF("sport");
+        list.write(io.cohortflow.core.state.PreviousEventCodec.version1Example());
         Event later = event("b", 50, 2);
         EventCodec.write(later, list);
 
         EventChunk c = readSealed(list.toByteArray());
         List<Event> expected =
-                List.of(new Event("Pageview", 42L, Map.of("section", "sport"), null, "s1"), later);
+                List.of(io.cohortflow.core.state.PreviousEventCodec.VERSION_1_EXAMPLE, later);
         assertThat(c).isEqualTo(expected);
         assertThat(c.time(0)).isEqualTo(42L);
         assertThat(readSealed(sealed(c))).isEqualTo(expected);

@@ -80,23 +80,13 @@ class CodecTest {
 
     @Test
     void events_stored_by_the_first_encoding_are_still_read() throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        DataOutputStream out = new DataOutputStream(b);
-        out.writeByte(1); // version 1: strings by writeUTF
-        out.writeUTF("Pageview");
-        out.writeLong(42L);
-        out.writeBoolean(false);
-        out.writeBoolean(true);
-        out.writeUTF("s1");
-        Varints.writeInt(out, 1);
-        out.writeUTF("section");
-        out.writeByte(1); // a string
-        out.writeUTF("sport");
-        Event expected = new Event("Pageview", 42L, Map.of("section", "sport"), null, "s1");
-        assertThat(EventCodec.read(new DataInputStream(new ByteArrayInputStream(b.toByteArray()))))
+        byte[] b = PreviousEventCodec.version1Example();
+        Event expected = PreviousEventCodec.VERSION_1_EXAMPLE;
+        assertThat(EventCodec.read(new DataInputStream(new ByteArrayInputStream(b))))
                 .isEqualTo(expected);
-        assertThat(EventCodec.readStored(new ByteArrayDataInput(b.toByteArray())))
-                .isEqualTo(expected);
+        assertThat(EventCodec.readStored(new ByteArrayDataInput(b))).isEqualTo(expected);
+        assertThat(expected)
+                .isEqualTo(new Event("Pageview", 42L, Map.of("section", "sport"), null, "s1"));
     }
 
     private static Event nested() {

@@ -34,6 +34,30 @@ public final class PreviousEventCodec {
         }
     }
 
+    /** A sport page view, time 42 and session "s1", as version 1 wrote it (strings by writeUTF). */
+    public static final Event VERSION_1_EXAMPLE =
+            new Event("Pageview", 42L, Map.of("section", "sport"), null, "s1");
+
+    /** {@link #VERSION_1_EXAMPLE}'s encoding in version 1. */
+    public static byte[] version1Example() {
+        ByteArrayDataOutput out = new ByteArrayDataOutput();
+        try {
+            out.writeByte(1);
+            out.writeUTF("Pageview");
+            out.writeLong(42L);
+            out.writeBoolean(false); // no view
+            out.writeBoolean(true);
+            out.writeUTF("s1");
+            Varints.writeInt(out, 1); // one property
+            out.writeUTF("section");
+            out.writeByte(1); // a string
+            out.writeUTF("sport");
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
+        return out.toByteArray();
+    }
+
     private static byte[] encoded(Event e) {
         ByteArrayDataOutput out = new ByteArrayDataOutput();
         try {

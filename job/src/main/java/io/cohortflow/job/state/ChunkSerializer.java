@@ -75,8 +75,8 @@ public final class ChunkSerializer extends CodecSerializer<List<Event>> {
         }
 
         /**
-         * State written by the serializer of a list of events ({@link EventSerializer}'s): the same
-         * bytes, so as it is.
+         * State written by the serializer of a list of events ({@link EventSerializer}'s): {@link
+         * EventChunk#readSealed} reads that form too, so as it is.
          */
         @Override
         public TypeSerializerSchemaCompatibility<List<Event>> resolveSchemaCompatibility(
