@@ -72,8 +72,10 @@ record CounterStore(
     /** When an entry of {@code time} first stops counting for one of the readers. */
     long firstExpiry(long time, long horizonMillis) {
         long first = Long.MAX_VALUE;
-        for (CounterSpec v : views) {
-            first = Math.min(first, v.expiry(time, horizonMillis));
+        // By index, here and in expiry: asked per counter per event and per wake-up, an
+        // iterator each was a sixth of the engine's garbage.
+        for (int i = 0; i < views.size(); i++) {
+            first = Math.min(first, views.get(i).expiry(time, horizonMillis));
         }
         return first;
     }
@@ -86,8 +88,8 @@ record CounterStore(
             return byHorizon;
         }
         long latest = Long.MIN_VALUE;
-        for (Window w : windows) {
-            latest = Math.max(latest, w.expiry(time));
+        for (int i = 0; i < windows.size(); i++) {
+            latest = Math.max(latest, windows.get(i).expiry(time));
         }
         return Math.min(byHorizon, latest);
     }
@@ -121,31 +123,40 @@ record CounterStore(
                     double sign = kind == CounterSpec.Kind.MAX ? 1 : -1;
                     double best = Double.NaN;
                     Object v = Values.dimension(e, field);
-                    if (v != null) {
-                        for (Object x : Values.elements(v)) {
-                            Double d = x instanceof List ? null : Values.number(x);
-                            if (d != null && !(sign * d <= best)) {
-                                best = sign * d;
-                            }
+                    if (v instanceof List<?> xs) {
+                        for (int i = 0; i < xs.size(); i++) {
+                            best = extreme(sign, best, xs.get(i));
                         }
+                    } else if (v != null) {
+                        best = extreme(sign, best, v); // most values: no list to make
                     }
                     return !Double.isNaN(best) && state.addExtreme(e.time(), best);
                 }
             default:
                 {
                     Object v = Values.dimension(e, field);
+                    if (!(v instanceof List<?> xs)) {
+                        return v != null && addDistinct(e, v, state);
+                    }
                     boolean added = false;
-                    if (v != null) {
-                        for (Object x : Values.elements(v)) {
-                            String k = Metrics.distinctKey(x);
-                            if (k != null) {
-                                added |= state.add(e.time(), 0, k, retain);
-                            }
-                        }
+                    for (int i = 0; i < xs.size(); i++) {
+                        added |= addDistinct(e, xs.get(i), state);
                     }
                     return added;
                 }
         }
+    }
+
+    /** The larger of {@code best} and {@code sign * x} when x is a number, else {@code best}. */
+    private static double extreme(double sign, double best, Object x) {
+        Double d = x instanceof List ? null : Values.number(x);
+        return d != null && !(sign * d <= best) ? sign * d : best;
+    }
+
+    /** Adds one value of a distinct count's dimension (none for a value it does not count). */
+    private boolean addDistinct(Event e, Object x, CounterState state) {
+        String k = Metrics.distinctKey(x);
+        return k != null && state.add(e.time(), 0, k, retain);
     }
 
     /** Groups counters by store, in their order. */

@@ -16,6 +16,7 @@ import org.jspecify.annotations.Nullable;
 final class HistorySegments {
     private final long horizon;
     private final EngineStats stats;
+    private final DueSet localScratch = new DueSet();
 
     HistorySegments(long horizon, EngineStats stats) {
         this.horizon = horizon;
@@ -44,11 +45,18 @@ final class HistorySegments {
         /** That visit's visible events, read when needed, and the segments evaluated over them. */
         @Nullable private List<Event> visit;
 
-        @Nullable private Set<CompiledSegment> local;
+        /**
+         * The visit containers answered from the event's visit alone (see collectDue): the engine's
+         * one set, emptied for each scope, as an operation's scope is the only one in use (an
+         * engine serves one thread). A set per event grew its bits to the highest ordinal.
+         */
+        private final DueSet local;
 
         private Scope(UserProfile p, EventHistory h) {
             this.p = p;
             this.h = h;
+            this.local = localScratch;
+            local.clear();
         }
 
         /** The events still visible at the user's now, oldest first. */
@@ -205,7 +213,9 @@ final class HistorySegments {
             if (!p.names.marked(i)) {
                 continue;
             }
-            for (CompiledSegment s : catalog.gatedBy(p.names.name(i))) {
+            List<CompiledSegment> gated = catalog.gatedBy(p.names.name(i));
+            for (int k = 0; k < gated.size(); k++) {
+                CompiledSegment s = gated.get(k);
                 if (due.contains(s)
                         || (s.relevantNames() != null && !s.relevantNames().contains(e.name()))) {
                     continue;
@@ -218,9 +228,6 @@ final class HistorySegments {
                 if (appended && s.visitLocal() && !memberships.isMember(s.ordinal())) {
                     // The event changed its own visit only, and no other visit satisfied the
                     // container: the answer is that visit's.
-                    if (scope.local == null) {
-                        scope.local = new DueSet();
-                    }
                     scope.local.add(s);
                 }
             }
@@ -234,7 +241,9 @@ final class HistorySegments {
             boolean appended,
             Set<CompiledSegment> due) {
         MembershipRows memberships = p.memberships;
-        for (CompiledSegment s : candidates) {
+        // By index: an iterator per list per event was a tenth of the engine's garbage.
+        for (int i = 0; i < candidates.size(); i++) {
+            CompiledSegment s = candidates.get(i);
             if (due.contains(s)) {
                 continue;
             }
@@ -280,7 +289,7 @@ final class HistorySegments {
         }
         List<Event> events;
         boolean holds;
-        if (scope.local != null && scope.local.contains(s)) {
+        if (scope.local.contains(s)) {
             List<Event> visit =
                     s.relevantNames() == null
                             ? scope.visit()
