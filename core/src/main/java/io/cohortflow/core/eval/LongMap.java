@@ -11,9 +11,26 @@ import org.jspecify.annotations.Nullable;
  * in key order.
  */
 final class LongMap<V> {
+    private static final long[] NO_BITS = new long[0];
+
+    /**
+     * Keys below this many words of bits are looked up by bit (see {@link #bits}): counter stores
+     * are numbered from 0 as a workspace's definitions first need them (see {@code
+     * CatalogBuilder#storeNumber}), so a user's keys lie far below it.
+     */
+    static final int MAX_WORDS = 256;
+
     private long[] keys = new long[0];
     private Object[] values = new Object[0];
     private int size;
+
+    /**
+     * One bit per key held while every key is in {@code [0, 64 * MAX_WORDS)}, else null (keys of
+     * profiles from before stores were numbered are hashes): a look-up is a bit test, and the
+     * entry's position the count of the bits below it, where a binary search over a hundred keys
+     * took seven unpredictable branches, for each of the few dozen look-ups of every event.
+     */
+    private long @Nullable [] bits = NO_BITS;
 
     int size() {
         return size;
@@ -35,8 +52,48 @@ final class LongMap<V> {
     @Nullable
     @SuppressWarnings("unchecked")
     V get(long key) {
-        int i = Arrays.binarySearch(keys, 0, size, key);
-        return i >= 0 ? (V) values[i] : null;
+        long[] b = bits;
+        if (b == null) {
+            int i = Arrays.binarySearch(keys, 0, size, key);
+            return i >= 0 ? (V) values[i] : null;
+        }
+        if (key < 0 || key >= (long) b.length << 6) {
+            return null;
+        }
+        int word = (int) (key >>> 6);
+        long below = b[word] & ((1L << key) - 1);
+        if ((b[word] & (1L << key)) == 0) {
+            return null;
+        }
+        int rank = Long.bitCount(below);
+        for (int w = 0; w < word; w++) {
+            rank += Long.bitCount(b[w]);
+        }
+        return (V) values[rank];
+    }
+
+    /** Sets {@code key}'s bit, growing the bits, or gives them up for a key outside their range. */
+    private void setBit(long key) {
+        long[] b = bits;
+        if (b == null) {
+            return;
+        }
+        if (key < 0 || key >= (long) MAX_WORDS << 6) {
+            bits = null;
+            return;
+        }
+        int word = (int) (key >>> 6);
+        if (word >= b.length) {
+            b = Arrays.copyOf(b, Math.min(MAX_WORDS, Math.max(word + 1, b.length * 2)));
+            bits = b;
+        }
+        b[word] |= 1L << key;
+    }
+
+    private void clearBit(long key) {
+        if (bits != null) {
+            bits[(int) (key >>> 6)] &= ~(1L << key);
+        }
     }
 
     /** Makes room for {@code n} entries in all (a count read, bounded: the map grows past it). */
@@ -65,6 +122,7 @@ final class LongMap<V> {
         keys[i] = key;
         values[i] = value;
         size++;
+        setBit(key);
     }
 
     void remove(long key) {
@@ -82,6 +140,8 @@ final class LongMap<V> {
                 keys[kept] = keys[i];
                 values[kept] = values[i];
                 kept++;
+            } else {
+                clearBit(keys[i]);
             }
         }
         Arrays.fill(values, kept, size, null);
@@ -90,6 +150,7 @@ final class LongMap<V> {
 
     /** Removes entry {@code i}; the entries after it move down one place. */
     void removeAt(int i) {
+        clearBit(keys[i]);
         System.arraycopy(keys, i + 1, keys, i, size - i - 1);
         System.arraycopy(values, i + 1, values, i, size - i - 1);
         values[--size] = null;
@@ -98,5 +159,6 @@ final class LongMap<V> {
     void clear() {
         Arrays.fill(values, 0, size, null);
         size = 0;
+        bits = NO_BITS; // keys of any range again
     }
 }

@@ -47,4 +47,69 @@ class LongMapTest {
             assertThat(map.get(range + 1L)).isNull();
         }
     }
+
+    /**
+     * Counter stores are numbered from 0, and such keys are looked up by bit: through insertions,
+     * removals (one, by test, all) and keys past the bits' range, which must fall back to the
+     * search without losing an entry.
+     */
+    @Test
+    void keys_looked_up_by_bit_agree_with_a_sorted_map() {
+        Random r = new Random(11);
+        long limit = (long) LongMap.MAX_WORDS << 6;
+        for (int round = 0; round < 300; round++) {
+            LongMap<Long> map = new LongMap<>();
+            TreeMap<Long, Long> expected = new TreeMap<>();
+            // Most rounds within the bits' range, dense or sparse; some reach past it.
+            long range =
+                    switch (round % 4) {
+                        case 0 -> 1 + r.nextInt(130);
+                        case 1 -> 1 + r.nextInt(3_000);
+                        case 2 -> limit;
+                        default -> limit + 1 + r.nextInt(100);
+                    };
+            for (int step = 0; step < 400; step++) {
+                long key = (long) (r.nextDouble() * range);
+                switch (r.nextInt(12)) {
+                    case 0, 1, 2, 3 -> {
+                        map.put(key, (long) step);
+                        expected.put(key, (long) step);
+                    }
+                    case 4 -> {
+                        map.remove(key);
+                        expected.remove(key);
+                    }
+                    case 5 -> {
+                        if (map.size() > 0) {
+                            int i = r.nextInt(map.size());
+                            expected.remove(map.key(i));
+                            map.removeAt(i);
+                        }
+                    }
+                    case 6 -> {
+                        long mod = 2 + r.nextInt(5);
+                        map.removeIf(k -> k % mod == 0);
+                        expected.keySet().removeIf(k -> k % mod == 0);
+                    }
+                    case 7 -> {
+                        if (r.nextInt(20) == 0) {
+                            map.clear();
+                            expected.clear();
+                        }
+                    }
+                    default -> {
+                        assertThat(map.get(key)).isEqualTo(expected.get(key));
+                        assertThat(map.get(key + 1)).isEqualTo(expected.get(key + 1));
+                    }
+                }
+                assertThat(map.size()).isEqualTo(expected.size());
+            }
+            for (Map.Entry<Long, Long> e : expected.entrySet()) {
+                assertThat(map.get(e.getKey())).isEqualTo(e.getValue());
+            }
+            assertThat(map.get(-1)).isNull();
+            assertThat(map.get(limit)).isEqualTo(expected.get(limit));
+            assertThat(map.get(Long.MAX_VALUE)).isNull();
+        }
+    }
 }
