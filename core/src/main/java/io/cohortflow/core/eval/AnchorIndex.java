@@ -182,7 +182,7 @@ final class AnchorIndex {
      * they are compared pairwise by id (as {@link CounterStore#equals}), in place, where {@link
      * FirstOccurrences} allocated per event; it takes over for the rare long list.
      */
-    private static void keepFirst(List<CounterStore> out) {
+    static void keepFirst(List<CounterStore> out) {
         int n = out.size();
         if (n > FirstOccurrences.PAIRWISE_UP_TO) {
             FirstOccurrences.keepFirst(out, c -> c);

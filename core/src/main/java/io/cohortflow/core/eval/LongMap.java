@@ -16,9 +16,10 @@ final class LongMap<V> {
     /**
      * Keys below this many words of bits are looked up by bit (see {@link #bits}): counter stores
      * are numbered from 0 as a workspace's definitions first need them (see {@code
-     * CatalogBuilder#storeNumber}), so a user's keys lie far below it.
+     * CatalogBuilder#storeNumber}), so a user's keys lie far below it. Bounded so that a key's rank
+     * (a count of the words below it) costs no more than the search it replaces.
      */
-    static final int MAX_WORDS = 256;
+    static final int MAX_WORDS = 64;
 
     private long[] keys = new long[0];
     private Object[] values = new Object[0];

@@ -48,6 +48,48 @@ class LongMapTest {
         }
     }
 
+    /** The bits' edges: the first and last key of a word and of the range, then one past it. */
+    @Test
+    void keys_at_the_edges_of_words_and_of_the_range() {
+        long limit = (long) LongMap.MAX_WORDS << 6;
+        long[] edges = {0, 1, 62, 63, 64, 65, 127, 128, limit - 65, limit - 64, limit - 1};
+        LongMap<Long> map = new LongMap<>();
+        for (int i = edges.length - 1; i >= 0; i--) {
+            map.put(edges[i], edges[i] * 10);
+        }
+        for (long k : edges) {
+            assertThat(map.get(k)).isEqualTo(k * 10);
+            assertThat(map.get(k == 0 ? -1 : k - 1))
+                    .isEqualTo(contains(edges, k - 1) ? (k - 1) * 10 : null);
+        }
+        assertThat(map.get(limit)).isNull();
+        map.remove(63);
+        assertThat(map.get(63)).isNull();
+        assertThat(map.get(64)).isEqualTo(640L);
+        // A key past the range: every entry still found, by the search.
+        map.put(limit, -1L);
+        map.put(-5, -5L);
+        for (long k : edges) {
+            assertThat(map.get(k)).isEqualTo(k == 63 ? null : k * 10);
+        }
+        assertThat(map.get(limit)).isEqualTo(-1L);
+        assertThat(map.get(-5)).isEqualTo(-5L);
+        // Emptied, small keys are looked up by bit again.
+        map.clear();
+        map.put(64, 1L);
+        assertThat(map.get(64)).isEqualTo(1L);
+        assertThat(map.get(0)).isNull();
+    }
+
+    private static boolean contains(long[] keys, long key) {
+        for (long k : keys) {
+            if (k == key) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /**
      * Counter stores are numbered from 0, and such keys are looked up by bit: through insertions,
      * removals (one, by test, all) and keys past the bits' range, which must fall back to the
