@@ -173,34 +173,7 @@ final class AnchorIndex {
             }
         }
         if ((repeats || lists) && out.size() > 1) {
-            keepFirst(out);
-        }
-    }
-
-    /**
-     * Keeps the first occurrence of each counter of {@code out}. An event reaches a handful, so
-     * they are compared pairwise by id (as {@link CounterStore#equals}), in place, where {@link
-     * FirstOccurrences} allocated per event; it takes over for the rare long list.
-     */
-    static void keepFirst(List<CounterStore> out) {
-        int n = out.size();
-        if (n > FirstOccurrences.PAIRWISE_UP_TO) {
             FirstOccurrences.keepFirst(out, c -> c);
-            return;
-        }
-        int kept = 0;
-        next:
-        for (int i = 0; i < n; i++) {
-            CounterStore c = out.get(i);
-            for (int j = 0; j < kept; j++) {
-                if (out.get(j).id() == c.id()) {
-                    continue next;
-                }
-            }
-            out.set(kept++, c);
-        }
-        while (out.size() > kept) {
-            out.remove(out.size() - 1);
         }
     }
 

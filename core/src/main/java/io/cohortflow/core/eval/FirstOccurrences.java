@@ -49,8 +49,31 @@ final class FirstOccurrences<T> {
         return true;
     }
 
-    /** Keeps the first element of each key of {@code list}, in order. */
+    /**
+     * Keeps the first element of each key of {@code list}, in order. A list of at most {@link
+     * #PAIRWISE_UP_TO} is compared pairwise in place, allocating nothing: the counter stores one
+     * event reaches are a handful, and a {@link FirstOccurrences} per event was garbage.
+     */
     static <T> void keepFirst(List<T> list, Function<T, ?> key) {
+        int n = list.size();
+        if (n <= PAIRWISE_UP_TO) {
+            int kept = 0;
+            next:
+            for (int i = 0; i < n; i++) {
+                T x = list.get(i);
+                Object k = key.apply(x);
+                for (int j = 0; j < kept; j++) {
+                    if (Objects.equals(key.apply(list.get(j)), k)) {
+                        continue next;
+                    }
+                }
+                list.set(kept++, x);
+            }
+            while (list.size() > kept) {
+                list.remove(list.size() - 1); // from the end: no view made, nothing shifted
+            }
+            return;
+        }
         FirstOccurrences<T> f = new FirstOccurrences<>(list, key);
         int kept = 0;
         for (int i = 0; i < list.size(); i++) {
