@@ -26,7 +26,12 @@ import java.util.Random;
  * BenchHistories}), {@code codec} (false: with it, each event also reads and writes the profile
  * through its codec, as the job does), {@code passes} (3, after two unmeasured ones), {@code
  * visitEvents} (0: each event in one of five visits an hour, at random, so that a user's visits
- * interleave event by event; n: a user's events in visits of n in a row, as one visitor's are).
+ * interleave event by event; n: a user's events in visits of n in a row, as one visitor's are),
+ * {@code order} ({@code round-robin}; {@code user}: the same events, drawn round-robin first, then
+ * applied user by user, each user's in their order, so that the user's state stays in the caches
+ * from one event to the next: the difference between the two is what the round-robin pays for cache
+ * misses on the users' state, the rest being the engine's instructions; the events are made before
+ * the pass, so theirs are misses here that the round-robin does not have).
  */
 public final class EngineCpuLoop {
     public static void main(String[] args) {
@@ -63,7 +68,7 @@ public final class EngineCpuLoop {
             double events = (double) users * perUser;
             EngineStats w = engine.stats();
             System.out.printf(
-                    "FIGURE engine loop, %d %s definitions, %s histories, %d users x %d events%s: %.2f µs"
+                    "FIGURE engine loop, %d %s definitions, %s histories, %d users x %d events%s%s: %.2f µs"
                             + " thread CPU/event, %.2f µs process CPU/event with the garbage"
                             + " collector's (pass %d); profile %d bytes/user; per event:"
                             + " %.0f bytes allocated,"
@@ -76,6 +81,7 @@ public final class EngineCpuLoop {
                     users,
                     perUser,
                     codec ? ", profile through its codec per event" : "",
+                    "user".equals(System.getProperty("order")) ? ", user by user" : "",
                     cpu / 1e3 / events,
                     processCpu / 1e3 / events,
                     pass + 1,
@@ -119,6 +125,10 @@ public final class EngineCpuLoop {
         }
         Random r = new Random(42);
         long time = 1_700_000_000_000L;
+        if ("user".equals(System.getProperty("order"))) {
+            return byUser(
+                    engine, catalog, profiles, histories, perUser, codec, visitEvents, r, time);
+        }
         for (int k = 0; k < users * perUser; k++) {
             int u = k % users;
             time += 100;
@@ -131,6 +141,41 @@ public final class EngineCpuLoop {
                 profiles[u] = ProfileCodec.fromBytes(ProfileCodec.toBytes(profiles[u]));
             }
             engine.onEvents(profiles[u], histories.of(u, profiles[u]), catalog, List.of(e));
+        }
+        return profiles;
+    }
+
+    /** {@link #run}'s events, drawn in its order, applied user after user (see {@code order}). */
+    private static UserProfile[] byUser(
+            SegmentEngine engine,
+            SegmentCatalog catalog,
+            UserProfile[] profiles,
+            BenchHistories histories,
+            int perUser,
+            boolean codec,
+            int visitEvents,
+            Random r,
+            long time) {
+        int users = profiles.length;
+        Event[] drawn = new Event[users * perUser];
+        long[] times = new long[drawn.length];
+        for (int k = 0; k < drawn.length; k++) {
+            time += 100;
+            int visit = r.nextInt(5);
+            if (visitEvents > 0) {
+                visit = k / users / visitEvents;
+            }
+            drawn[k] = Workload.event(r, 0, visit);
+            times[k] = time;
+        }
+        for (int u = 0; u < users; u++) {
+            for (int k = u; k < drawn.length; k += users) {
+                Event e = Workload.at(drawn[k], times[k]);
+                if (codec) {
+                    profiles[u] = ProfileCodec.fromBytes(ProfileCodec.toBytes(profiles[u]));
+                }
+                engine.onEvents(profiles[u], histories.of(u, profiles[u]), catalog, List.of(e));
+            }
         }
         return profiles;
     }
