@@ -9,8 +9,13 @@ import org.jspecify.annotations.Nullable;
  * entries; other counters keep the matching events within their window.
  */
 public final class CounterState {
-    private long[] times;
-    private double[] values;
+    /**
+     * The entries side by side, two longs each: its time, then its value's bits. A counter holds an
+     * entry or two for most users, and their state is cold when their next event comes: a time and
+     * its value in one array cost one cache miss where an array each cost two (and a profile read
+     * for one event allocated both).
+     */
+    private long[] entries;
 
     /**
      * The entries' keys (distinct counts and visits); null while no entry has one, as for most
@@ -30,19 +35,38 @@ public final class CounterState {
     private int @Nullable [] hashes;
 
     CounterState() {
-        this(new long[2], new double[2], null, 0);
+        this(new long[2 * 2], null, 0);
     }
 
     /**
-     * The entries of a profile read: {@code keys} null when none has one; the times may be set
-     * after ({@link #setDecodedTime}).
+     * The entries of a profile read, laid out as {@link #entries} ({@link #entries(int)} makes the
+     * array, {@link #setDecoded} fills it): {@code keys} null when none has one, else as long as
+     * the entries' room.
      */
-    CounterState(long[] times, double[] values, String @Nullable [] keys, int size) {
-        this.times = times;
-        this.values = values;
+    CounterState(long[] entries, String @Nullable [] keys, int size) {
+        this.entries = entries;
         this.keys = keys;
         this.size = size;
         recompute();
+    }
+
+    /**
+     * An array for {@code n} entries (room for two at least), for {@link #CounterState(long[],
+     * String[], int)}.
+     */
+    static long[] entries(int n) {
+        return new long[2 * Math.max(n, 2)];
+    }
+
+    /** Sets entry {@code i}'s time and value in {@code entries}, before the state is made. */
+    static void setDecoded(long[] entries, int i, long time, double value) {
+        entries[2 * i] = time;
+        entries[2 * i + 1] = Double.doubleToRawLongBits(value);
+    }
+
+    /** The entries' room. */
+    private int capacity() {
+        return entries.length >> 1;
     }
 
     public int size() {
@@ -50,11 +74,39 @@ public final class CounterState {
     }
 
     public long time(int i) {
-        return times[i];
+        return entries[2 * i];
     }
 
     public double value(int i) {
-        return values[i];
+        return Double.longBitsToDouble(entries[2 * i + 1]);
+    }
+
+    private void set(int i, long time, double value) {
+        entries[2 * i] = time;
+        entries[2 * i + 1] = Double.doubleToRawLongBits(value);
+    }
+
+    /** Moves {@code n} entries from {@code from} to {@code to}, keys and hashes with them. */
+    private void move(int from, int to, int n) {
+        System.arraycopy(entries, 2 * from, entries, 2 * to, 2 * n);
+        if (keys != null) {
+            System.arraycopy(keys, from, keys, to, n);
+        }
+        if (hashes != null) {
+            System.arraycopy(hashes, from, hashes, to, n);
+        }
+    }
+
+    /** Makes room for twice the entries (four at least). */
+    private void grow() {
+        int n = Math.max(4, size * 2);
+        entries = Arrays.copyOf(entries, 2 * n);
+        if (keys != null) {
+            keys = Arrays.copyOf(keys, n);
+        }
+        if (hashes != null) {
+            hashes = Arrays.copyOf(hashes, n);
+        }
     }
 
     @Nullable
@@ -71,47 +123,35 @@ public final class CounterState {
         if (j >= 0) {
             // A distinct count needs only the newest entry of each value: a value counts while
             // its newest entry is visible. So the state holds at most one entry per value.
-            if (times[j] >= time) {
+            if (time(j) >= time) {
                 return false;
             }
             removeAt(j);
         }
         if (size >= retain) {
-            if (time < times[0]) {
+            if (time < time(0)) {
                 return false; // older than everything kept: it can never matter
             }
             removeFirst(1);
         }
-        if (size == times.length) {
-            int n = Math.max(4, size * 2);
-            times = Arrays.copyOf(times, n);
-            values = Arrays.copyOf(values, n);
-            if (keys != null) {
-                keys = Arrays.copyOf(keys, n);
-            }
-            if (hashes != null) {
-                hashes = Arrays.copyOf(hashes, n);
-            }
+        if (size == capacity()) {
+            grow();
         }
         if (key != null && keys == null) {
-            keys = new String[times.length];
+            keys = new String[capacity()];
         }
         int i = size;
-        while (i > 0 && times[i - 1] > time) {
+        while (i > 0 && time(i - 1) > time) {
             i--;
         }
-        System.arraycopy(times, i, times, i + 1, size - i);
-        System.arraycopy(values, i, values, i + 1, size - i);
+        move(i, i + 1, size - i);
         if (keys != null) {
-            System.arraycopy(keys, i, keys, i + 1, size - i);
             keys[i] = key;
         }
         if (hashes != null) {
-            System.arraycopy(hashes, i, hashes, i + 1, size - i);
             hashes[i] = key == null ? 0 : key.hashCode();
         }
-        times[i] = time;
-        values[i] = value;
+        set(i, time, value);
         size++;
         if (i == size - 1) {
             sum += value; // appended: the same left-to-right sum as over the history
@@ -130,32 +170,28 @@ public final class CounterState {
      */
     boolean addExtreme(long time, double value) {
         int pos = 0;
-        while (pos < size && times[pos] < time) {
+        while (pos < size && time(pos) < time) {
             pos++;
         }
-        if (pos < size && values[pos] >= value) {
+        if (pos < size && value(pos) >= value) {
             return false; // a later (or same-time) entry at least as large
         }
         int from = pos;
-        while (from > 0 && values[from - 1] <= value) {
+        while (from > 0 && value(from - 1) <= value) {
             from--;
         }
-        int to = pos < size && times[pos] == time ? pos + 1 : pos; // same time, smaller value
+        int to = pos < size && time(pos) == time ? pos + 1 : pos; // same time, smaller value
         int removed = to - from;
-        if (removed == 0 && size == times.length) {
-            int n = Math.max(4, size * 2);
-            times = Arrays.copyOf(times, n);
-            values = Arrays.copyOf(values, n);
-            keys = null; // an extreme keeps no keys
-            hashes = null;
+        keys = null; // an extreme keeps no keys
+        hashes = null;
+        if (removed == 0 && size == capacity()) {
+            grow();
         }
         int shift = 1 - removed;
         if (shift != 0) {
-            System.arraycopy(times, to, times, to + shift, size - to);
-            System.arraycopy(values, to, values, to + shift, size - to);
+            move(to, to + shift, size - to);
         }
-        times[from] = time;
-        values[from] = value;
+        set(from, time, value);
         size += shift;
         return true;
     }
@@ -166,7 +202,7 @@ public final class CounterState {
      */
     boolean evict(Lifetime spec, long now, long floor, long horizonMillis) {
         int n = 0;
-        while (n < size && (times[n] <= floor || now >= spec.expiry(times[n], horizonMillis))) {
+        while (n < size && (time(n) <= floor || now >= spec.expiry(time(n), horizonMillis))) {
             n++;
         }
         if (n > 0) {
@@ -211,7 +247,8 @@ public final class CounterState {
     }
 
     private boolean visible(int i, Lifetime spec, long now, long floor, long horizonMillis) {
-        return times[i] > floor && now < spec.expiry(times[i], horizonMillis);
+        long t = time(i);
+        return t > floor && now < spec.expiry(t, horizonMillis);
     }
 
     /** The value over the entries from {@code from} on (see {@link #value(CounterSpec.Kind)}). */
@@ -225,23 +262,23 @@ public final class CounterState {
             case SUM -> {
                 double s = 0;
                 for (int i = from; i < size; i++) {
-                    s += values[i];
+                    s += value(i);
                 }
                 yield s;
             }
-            case MAX -> from >= size ? Double.NaN : values[from];
-            case MIN -> from >= size ? Double.NaN : -values[from];
+            case MAX -> from >= size ? Double.NaN : value(from);
+            case MIN -> from >= size ? Double.NaN : -value(from);
         };
     }
 
     /** When entry {@code i} stops counting. */
     long expiryOf(int i, Lifetime spec, long horizonMillis) {
-        return spec.expiry(times[i], horizonMillis);
+        return spec.expiry(time(i), horizonMillis);
     }
 
     /** When the oldest entry stops counting, or {@link Long#MAX_VALUE} when empty. */
     long nextExpiry(Lifetime spec, long horizonMillis) {
-        return size == 0 ? Long.MAX_VALUE : spec.expiry(times[0], horizonMillis);
+        return size == 0 ? Long.MAX_VALUE : spec.expiry(time(0), horizonMillis);
     }
 
     /** The counter's value: count, sum or distinct count. */
@@ -250,14 +287,14 @@ public final class CounterState {
             case COUNT -> size;
             case SUM -> sum;
             case DISTINCT, VISITS -> size; // one entry per value or visit
-            case MAX -> size == 0 ? Double.NaN : values[0];
-            case MIN -> size == 0 ? Double.NaN : -values[0];
+            case MAX -> size == 0 ? Double.NaN : value(0);
+            case MIN -> size == 0 ? Double.NaN : -value(0);
         };
     }
 
     /** Sets entry {@code i}'s time, decoded after its value and key (see {@link ProfileCodec}). */
     void setDecodedTime(int i, long time) {
-        times[i] = time;
+        entries[2 * i] = time;
     }
 
     /** The entry of value {@code key}, or -1 when it has none. */
@@ -284,28 +321,18 @@ public final class CounterState {
     }
 
     private void removeAt(int j) {
-        System.arraycopy(times, j + 1, times, j, size - j - 1);
-        System.arraycopy(values, j + 1, values, j, size - j - 1);
+        move(j + 1, j, size - j - 1);
         if (keys != null) {
-            System.arraycopy(keys, j + 1, keys, j, size - j - 1);
             keys[size - 1] = null;
-        }
-        if (hashes != null) {
-            System.arraycopy(hashes, j + 1, hashes, j, size - j - 1);
         }
         size--;
         recomputeSum();
     }
 
     private void removeFirst(int n) {
-        System.arraycopy(times, n, times, 0, size - n);
-        System.arraycopy(values, n, values, 0, size - n);
+        move(n, 0, size - n);
         if (keys != null) {
-            System.arraycopy(keys, n, keys, 0, size - n);
             Arrays.fill(keys, size - n, size, null);
-        }
-        if (hashes != null) {
-            System.arraycopy(hashes, n, hashes, 0, size - n);
         }
         size -= n;
         // Recomputed rather than decremented, so floating-point error never accumulates.
@@ -320,7 +347,7 @@ public final class CounterState {
     private void recomputeSum() {
         double s = 0;
         for (int i = 0; i < size; i++) {
-            s += values[i];
+            s += value(i);
         }
         sum = s;
     }

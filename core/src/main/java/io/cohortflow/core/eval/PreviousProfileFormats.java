@@ -125,8 +125,7 @@ final class PreviousProfileFormats {
             throws IOException {
         int n = Varints.readInt(in);
         int flags = in.readUnsignedByte();
-        long[] times = new long[Math.max(n, 2)];
-        double[] values = new double[Math.max(n, 2)];
+        long[] entries = CounterState.entries(n);
         String[] keys = new String[Math.max(n, 2)];
         long prev = 0;
         for (int i = 0; i < n; i++) {
@@ -134,12 +133,11 @@ final class PreviousProfileFormats {
                     i == 0
                             ? ProfileCodec.instant(in, base, relative)
                             : prev + Varints.readUnsigned(in);
-            times[i] = t;
             prev = t;
-            values[i] = ProfileCodec.value(in, flags);
+            CounterState.setDecoded(entries, i, t, ProfileCodec.value(in, flags));
             keys[i] = (flags & ProfileCodec.HAS_KEYS) != 0 ? ProfileCodec.string(in, legacy) : null;
         }
-        return new CounterState(times, values, keys, n);
+        return new CounterState(entries, keys, n);
     }
 
     /**

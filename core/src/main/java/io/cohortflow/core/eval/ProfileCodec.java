@@ -311,16 +311,15 @@ public final class ProfileCodec {
         int n = (int) entries;
         int flags = (int) (header & 7);
         boolean keyed = (flags & HAS_KEYS) != 0;
-        long[] times = new long[Math.max(n, 2)];
-        double[] values = new double[Math.max(n, 2)];
+        long[] held = CounterState.entries(n);
         String[] keys = keyed ? new String[Math.max(n, 2)] : null;
         for (int i = 0; i < n; i++) {
-            values[i] = value(in, flags);
+            CounterState.setDecoded(held, i, 0, value(in, flags));
             if (keys != null) {
                 keys[i] = Varints.readString(in);
             }
         }
-        return new CounterState(times, values, keys, n);
+        return new CounterState(held, keys, n);
     }
 
     /** An entry's value as the counter's {@code flags} say it was written. */

@@ -14,6 +14,15 @@ import org.junit.jupiter.api.Test;
  * one a scan from the oldest finds, whatever the windows, floors and store sizes.
  */
 class CounterStateTest {
+    /** A state of these columns, laid out as a profile read lays one out. */
+    static CounterState of(long[] times, double[] values, String[] keys, int n) {
+        long[] entries = CounterState.entries(n);
+        for (int i = 0; i < n; i++) {
+            CounterState.setDecoded(entries, i, times[i], values[i]);
+        }
+        return new CounterState(entries, java.util.Arrays.copyOf(keys, Math.max(n, 2)), n);
+    }
+
     private static final long WINDOW = 1_000;
 
     @Test
@@ -69,11 +78,7 @@ class CounterStateTest {
                 times[i] = t;
             }
             CounterState s =
-                    new CounterState(
-                            times,
-                            new double[times.length],
-                            new String[times.length],
-                            times.length);
+                    of(times, new double[times.length], new String[times.length], times.length);
             long window = 1 + r.nextInt(60);
             long horizon = 1 + r.nextInt(120);
             Lifetime lifetime = (time, h) -> Math.min(time + window, time + h);

@@ -97,11 +97,11 @@ class ProfileCodecTest {
             }
             UserProfile p = new UserProfile();
             p.now = T0 + DAY;
-            p.counters.put(42L, new CounterState(times, values.clone(), new String[n], n));
+            p.counters.put(42L, CounterStateTest.of(times, values.clone(), new String[n], n));
             // A distinct count: keys, their values 0 (not written).
             p.counters.put(
                     43L,
-                    new CounterState(
+                    CounterStateTest.of(
                             times.clone(),
                             new double[n],
                             java.util.Collections.nCopies(n, "c").toArray(new String[0]),
@@ -124,13 +124,13 @@ class ProfileCodecTest {
         whole.now = T0;
         whole.counters.put(
                 7L,
-                new CounterState(
+                CounterStateTest.of(
                         new long[] {T0, T0 + 1}, new double[] {25, 140}, new String[2], 2));
         UserProfile fraction = new UserProfile();
         fraction.now = T0;
         fraction.counters.put(
                 7L,
-                new CounterState(
+                CounterStateTest.of(
                         new long[] {T0, T0 + 1}, new double[] {25, 140.5}, new String[2], 2));
         assertThat(ProfileCodec.toBytes(whole).length)
                 .isLessThanOrEqualTo(ProfileCodec.toBytes(fraction).length - 2 * 8 + 3);
