@@ -130,19 +130,32 @@ public final class EngineCpuLoop {
                     engine, catalog, profiles, histories, perUser, codec, visitEvents, r, time);
         }
         for (int k = 0; k < users * perUser; k++) {
-            int u = k % users;
             time += 100;
-            int visit = r.nextInt(5); // drawn either way: the same events in both forms
-            if (visitEvents > 0) {
-                visit = k / users / visitEvents;
-            }
-            Event e = Workload.at(Workload.event(r, 0, visit), time);
-            if (codec) {
-                profiles[u] = ProfileCodec.fromBytes(ProfileCodec.toBytes(profiles[u]));
-            }
-            engine.onEvents(profiles[u], histories.of(u, profiles[u]), catalog, List.of(e));
+            Event e = Workload.at(Workload.event(r, 0, visit(r, k, users, visitEvents)), time);
+            apply(engine, catalog, profiles, histories, k % users, e, codec);
         }
         return profiles;
+    }
+
+    /** Event {@code k}'s visit (see {@code visitEvents}), drawn either way: the same events. */
+    private static int visit(Random r, int k, int users, int visitEvents) {
+        int drawn = r.nextInt(5);
+        return visitEvents > 0 ? k / users / visitEvents : drawn;
+    }
+
+    /** Applies {@code e} to user {@code u}, their profile through its codec first with it. */
+    private static void apply(
+            SegmentEngine engine,
+            SegmentCatalog catalog,
+            UserProfile[] profiles,
+            BenchHistories histories,
+            int u,
+            Event e,
+            boolean codec) {
+        if (codec) {
+            profiles[u] = ProfileCodec.fromBytes(ProfileCodec.toBytes(profiles[u]));
+        }
+        engine.onEvents(profiles[u], histories.of(u, profiles[u]), catalog, List.of(e));
     }
 
     /** {@link #run}'s events, drawn in its order, applied user after user (see {@code order}). */
@@ -161,20 +174,19 @@ public final class EngineCpuLoop {
         long[] times = new long[drawn.length];
         for (int k = 0; k < drawn.length; k++) {
             time += 100;
-            int visit = r.nextInt(5);
-            if (visitEvents > 0) {
-                visit = k / users / visitEvents;
-            }
-            drawn[k] = Workload.event(r, 0, visit);
+            drawn[k] = Workload.event(r, 0, visit(r, k, users, visitEvents));
             times[k] = time;
         }
         for (int u = 0; u < users; u++) {
             for (int k = u; k < drawn.length; k += users) {
-                Event e = Workload.at(drawn[k], times[k]);
-                if (codec) {
-                    profiles[u] = ProfileCodec.fromBytes(ProfileCodec.toBytes(profiles[u]));
-                }
-                engine.onEvents(profiles[u], histories.of(u, profiles[u]), catalog, List.of(e));
+                apply(
+                        engine,
+                        catalog,
+                        profiles,
+                        histories,
+                        u,
+                        Workload.at(drawn[k], times[k]),
+                        codec);
             }
         }
         return profiles;
