@@ -121,9 +121,9 @@ final class PreviousProfileFormats {
     }
 
     /** A counter with its times inline. */
-    private static CounterState counter(DataInput in, boolean legacy, long base, boolean relative)
+    static CounterState counter(DataInput in, boolean legacy, long base, boolean relative)
             throws IOException {
-        int n = Varints.readInt(in);
+        int n = ProfileCodec.entryCount(Varints.readInt(in));
         int flags = in.readUnsignedByte();
         long[] entries = CounterState.entries(n);
         String[] keys = new String[Math.max(n, 2)];

@@ -304,11 +304,7 @@ public final class ProfileCodec {
      */
     private static CounterState entries(DataInput in) throws IOException {
         long header = Varints.readUnsigned(in);
-        long entries = header >>> 3;
-        if (entries > MAX_INSTANTS) {
-            throw new IOException("a counter of " + entries + " entries");
-        }
-        int n = (int) entries;
+        int n = entryCount(header >>> 3);
         int flags = (int) (header & 7);
         boolean keyed = (flags & HAS_KEYS) != 0;
         long[] held = CounterState.entries(n);
@@ -320,6 +316,17 @@ public final class ProfileCodec {
             }
         }
         return new CounterState(held, keys, n);
+    }
+
+    /**
+     * A counter's entry count as read, checked (every version's): no counter holds more entries
+     * than a profile has instants, and damaged bytes must fail the read, not allocate for them.
+     */
+    static int entryCount(long entries) throws IOException {
+        if (entries < 0 || entries > MAX_INSTANTS) {
+            throw new IOException("a counter of " + entries + " entries");
+        }
+        return (int) entries;
     }
 
     /** An entry's value as the counter's {@code flags} say it was written. */

@@ -14,6 +14,22 @@ import org.junit.jupiter.api.Test;
 
 /** The profile's encoding keeps every field, the "none" instants included. */
 class ProfileCodecTest {
+    @Test
+    void a_damaged_counter_of_an_earlier_format_fails_the_read_without_allocating_for_it()
+            throws java.io.IOException {
+        for (int entries : new int[] {(1 << 20) + 1, 1 << 30, Integer.MAX_VALUE}) {
+            java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+            java.io.DataOutputStream out = new java.io.DataOutputStream(b);
+            io.cohortflow.core.state.Varints.writeInt(out, entries);
+            out.writeByte(0); // flags
+            java.io.DataInputStream in =
+                    new java.io.DataInputStream(new java.io.ByteArrayInputStream(b.toByteArray()));
+            assertThatThrownBy(() -> PreviousProfileFormats.counter(in, false, T0, true))
+                    .as("%d entries", entries)
+                    .isInstanceOf(java.io.IOException.class)
+                    .hasMessage("a counter of " + entries + " entries");
+        }
+    }
 
     @Test
     void a_profile_of_a_later_encoding_is_not_taken_for_damage() {
