@@ -9,8 +9,11 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
@@ -45,6 +48,14 @@ public final class DirectReplies extends ProcessFunction<KafkaMessage, KafkaMess
      * come and go with their addresses: a rolling restart is new pods).
      */
     static final int MAX_REPLICAS = 256;
+
+    /**
+     * Connections being opened at most, one at a time: past this, a reply to a replica not yet
+     * connected takes the topic and its connection waits for a later one. The addresses come from
+     * the envelopes, so without a bound a stream of new ones would queue connection attempts
+     * without end, each waiting out its timeout in turn.
+     */
+    static final int MAX_PENDING_CONNECTS = 16;
 
     private transient Replicas replicas;
     private transient Counter direct;
@@ -90,20 +101,28 @@ public final class DirectReplies extends ProcessFunction<KafkaMessage, KafkaMess
                         if (size() <= MAX_REPLICAS) {
                             return false;
                         }
-                        eldest.getValue().close();
+                        eldest.getValue().evict();
                         return true;
                     }
                 };
-        private final ExecutorService connector =
-                Executors.newSingleThreadExecutor(
-                        r -> {
-                            Thread t = new Thread(r, "direct-replies-connector");
-                            t.setDaemon(true);
-                            return t;
-                        });
+        private final Executor connector;
+        private final AtomicInteger pendingConnects = new AtomicInteger();
 
         Replicas(LongSupplier clock) {
+            this(
+                    clock,
+                    Executors.newSingleThreadExecutor(
+                            r -> {
+                                Thread t = new Thread(r, "direct-replies-connector");
+                                t.setDaemon(true);
+                                return t;
+                            }));
+        }
+
+        /** With connections opened on {@code connector} (a test runs them when it chooses). */
+        Replicas(LongSupplier clock, Executor connector) {
             this.clock = clock;
+            this.connector = connector;
         }
 
         /** True when the reply is written whole to its replica; false leaves it to the topic. */
@@ -123,8 +142,10 @@ public final class DirectReplies extends ProcessFunction<KafkaMessage, KafkaMess
 
         @Override
         public void close() {
-            connector.shutdownNow();
-            connections.values().forEach(Connection::close);
+            if (connector instanceof ExecutorService service) {
+                service.shutdownNow();
+            }
+            connections.values().forEach(Connection::evict);
         }
 
         /** One replica's connection, opened off the task thread. */
@@ -133,6 +154,12 @@ public final class DirectReplies extends ProcessFunction<KafkaMessage, KafkaMess
             private volatile @Nullable SocketChannel channel;
             private volatile boolean connecting;
             private volatile long retryAt;
+
+            /**
+             * Set once the connection left the table (or the function closed): a connection still
+             * being opened then is closed as soon as it is open, else nothing would ever close it.
+             */
+            private volatile boolean evicted;
 
             /** Where a read that should find nothing goes (see {@link #send}). */
             private final ByteBuffer probe = ByteBuffer.allocate(1);
@@ -172,31 +199,51 @@ public final class DirectReplies extends ProcessFunction<KafkaMessage, KafkaMess
             }
 
             private void connectLater() {
-                if (connecting || clock.getAsLong() < retryAt) {
+                if (connecting || evicted || clock.getAsLong() < retryAt) {
+                    return;
+                }
+                if (pendingConnects.incrementAndGet() > MAX_PENDING_CONNECTS) {
+                    pendingConnects.decrementAndGet();
+                    retryAt = clock.getAsLong() + RETRY_MILLIS;
                     return;
                 }
                 connecting = true;
-                connector.execute(
-                        () -> {
-                            SocketChannel ch = null;
-                            try {
-                                ch = SocketChannel.open();
-                                ch.socket().connect(socketAddress(address), CONNECT_TIMEOUT_MILLIS);
-                                ch.configureBlocking(false);
-                                ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                                channel = ch;
-                            } catch (IOException | RuntimeException e) {
-                                closeQuietly(ch);
-                                retryAt = clock.getAsLong() + RETRY_MILLIS;
-                                LOG.info(
-                                        "cannot reach {} for direct replies ({}); its replies take"
-                                                + " the topic",
-                                        address,
-                                        e.toString());
-                            } finally {
-                                connecting = false;
-                            }
-                        });
+                try {
+                    connector.execute(this::connect);
+                } catch (RejectedExecutionException shutDown) {
+                    pendingConnects.decrementAndGet();
+                    connecting = false;
+                }
+            }
+
+            /** On the connector's thread. */
+            private void connect() {
+                SocketChannel ch = null;
+                try {
+                    if (evicted) {
+                        return; // left the table while it waited its turn
+                    }
+                    ch = SocketChannel.open();
+                    ch.socket().connect(socketAddress(address), CONNECT_TIMEOUT_MILLIS);
+                    ch.configureBlocking(false);
+                    ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                    channel = ch;
+                    if (evicted) {
+                        // Evicted while it connected: evict() may have seen no channel to close
+                        // (both fields are volatile, so one of the two sides closes it).
+                        close();
+                    }
+                } catch (IOException | RuntimeException e) {
+                    closeQuietly(ch);
+                    retryAt = clock.getAsLong() + RETRY_MILLIS;
+                    LOG.info(
+                            "cannot reach {} for direct replies ({}); its replies take the topic",
+                            address,
+                            e.toString());
+                } finally {
+                    connecting = false;
+                    pendingConnects.decrementAndGet();
+                }
             }
 
             private void broken(IOException e) {
@@ -212,6 +259,12 @@ public final class DirectReplies extends ProcessFunction<KafkaMessage, KafkaMess
             void close() {
                 closeQuietly(channel);
                 channel = null;
+            }
+
+            /** For good: out of the table, its connection closed even if still being opened. */
+            void evict() {
+                evicted = true;
+                close();
             }
         }
     }

@@ -172,6 +172,62 @@ class DirectRepliesTest {
         }
     }
 
+    /**
+     * Envelopes name the addresses, so a stream of new ones must not queue connection attempts
+     * without end: past {@link DirectReplies#MAX_PENDING_CONNECTS} waiting, a new replica's replies
+     * take the topic and its connection is tried after the retry delay.
+     */
+    @Test
+    void connection_attempts_waiting_their_turn_are_bounded() {
+        List<Runnable> waiting = new ArrayList<>();
+        DirectReplies.Replicas bounded = new DirectReplies.Replicas(clock::get, waiting::add);
+        for (int i = 0; i < 3 * DirectReplies.MAX_PENDING_CONNECTS; i++) {
+            assertThat(bounded.send(reply("r" + i, "127.0.0.1:" + (40_000 + i)))).isFalse();
+        }
+        assertThat(waiting).hasSize(DirectReplies.MAX_PENDING_CONNECTS);
+        bounded.close();
+    }
+
+    /**
+     * A replica that leaves the table (past {@link DirectReplies#MAX_REPLICAS}) has its connection
+     * closed, whether it was open already or still waiting to be opened: one opened after its
+     * eviction was never closed, a socket leaked per evicted replica.
+     */
+    @Test
+    void a_replica_evicted_from_the_table_keeps_no_connection_open() throws Exception {
+        List<Runnable> waiting = new ArrayList<>();
+        DirectReplies.Replicas table = new DirectReplies.Replicas(clock::get, waiting::add);
+        try (ServerSocket open =
+                        new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+                ServerSocket queued =
+                        new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            String openAddress = "127.0.0.1:" + open.getLocalPort();
+            String queuedAddress = "127.0.0.1:" + queued.getLocalPort();
+            table.send(reply("a", openAddress));
+            waiting.remove(0).run(); // connected
+            try (Socket accepted = acceptWithin(open)) {
+                assertThat(table.send(reply("b", openAddress))).isTrue();
+                table.send(reply("c", queuedAddress)); // its connection waits its turn
+                // Newer replicas push both out of the table, the connected one first.
+                for (int i = 0; i < DirectReplies.MAX_REPLICAS; i++) {
+                    table.send(reply("x" + i, "127.0.0.1:" + (40_000 + i)));
+                }
+                // The open connection is closed: the replica reads its frame, then the end.
+                DataInputStream in = new DataInputStream(accepted.getInputStream());
+                assertThat(ReplyFrames.read(in).key()).isEqualTo("b");
+                accepted.setSoTimeout(10_000);
+                assertThat(in.read()).isEqualTo(-1);
+            }
+            // The waiting one, run after its eviction, opens nothing.
+            waiting.remove(0).run();
+            queued.setSoTimeout(500);
+            org.assertj.core.api.Assertions.assertThatThrownBy(queued::accept)
+                    .isInstanceOf(java.net.SocketTimeoutException.class);
+        } finally {
+            table.close();
+        }
+    }
+
     private static KafkaMessage reply(String id, String address) {
         KafkaMessage m =
                 new KafkaMessage(
