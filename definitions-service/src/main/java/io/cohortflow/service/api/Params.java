@@ -2,6 +2,10 @@ package io.cohortflow.service.api;
 
 import io.cohortflow.service.ServiceException;
 import io.javalin.http.Context;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
@@ -174,6 +178,7 @@ final class Params {
      * read the first only. Lists ({@link #LISTS}) may be repeated.
      */
     static void onlyDeclared(Context ctx, Set<String> declared) {
+        wellEncoded(ctx.queryString());
         for (Map.Entry<String, List<String>> q : ctx.queryParamMap().entrySet()) {
             String name = q.getKey();
             if (!declared.contains(name)) {
@@ -191,5 +196,46 @@ final class Params {
                         name);
             }
         }
+    }
+
+    /**
+     * Refuses a query string whose %-encoding is broken ({@code %ZZ}, a lone {@code %}, bytes that
+     * are not UTF-8): Javalin drops such a key or value without a word, so the parameter would take
+     * its default, or slip past {@link #onlyDeclared}'s check of the names.
+     */
+    static void wellEncoded(@Nullable String query) {
+        if (query == null || query.indexOf('%') < 0) {
+            return;
+        }
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(query.length());
+        for (int i = 0; i < query.length(); i++) {
+            char c = query.charAt(i);
+            if (c != '%') {
+                bytes.writeBytes(String.valueOf(c).getBytes(StandardCharsets.UTF_8));
+                continue;
+            }
+            int hi = i + 2 < query.length() ? Character.digit(query.charAt(i + 1), 16) : -1;
+            int lo = hi < 0 ? -1 : Character.digit(query.charAt(i + 2), 16);
+            if (lo < 0) {
+                throw brokenEncoding(
+                        "'%' at position " + i + " is not followed by two hexadecimal digits");
+            }
+            bytes.write(hi << 4 | lo);
+            i += 2;
+        }
+        try {
+            StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes.toByteArray()));
+        } catch (CharacterCodingException e) {
+            throw brokenEncoding("its %-encoded bytes are not UTF-8");
+        }
+    }
+
+    private static ServiceException brokenEncoding(String why) {
+        return ServiceException.badRequest(
+                "invalid_parameter", "the query string's %-encoding is broken: " + why);
     }
 }

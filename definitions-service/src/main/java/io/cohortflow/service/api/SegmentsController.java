@@ -105,12 +105,9 @@ public final class SegmentsController implements Controller {
                 }
             }
         }
-        String dir = ctx.queryParam("sortDirection");
-        boolean asc = dir == null || dir.isBlank() || dir.equalsIgnoreCase("ASC");
-        if (!asc && !dir.equalsIgnoreCase("DESC")) {
-            throw ServiceException.badRequest(
-                    "invalid_parameter", "sortDirection must be ASC or DESC, got " + dir);
-        }
+        boolean asc =
+                Params.enumValue(ctx, "sortDirection", SortDirection.class, SortDirection.ASC)
+                        == SortDirection.ASC;
         SegmentList.Query q =
                 new SegmentList.Query(
                         ids == null ? null : new HashSet<>(ids),
@@ -365,5 +362,11 @@ public final class SegmentsController implements Controller {
     private void propagation(Context ctx) {
         Params.locale(ctx);
         ctx.json(SegmentJson.propagation(segments.propagation(principal(ctx), id(ctx))));
+    }
+
+    /** The list's order: read as the other enumerated parameters are (trimmed, any case). */
+    private enum SortDirection {
+        ASC,
+        DESC
     }
 }

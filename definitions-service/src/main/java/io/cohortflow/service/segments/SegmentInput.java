@@ -266,7 +266,8 @@ public record SegmentInput(
             return null;
         }
         JsonNode v = body.get("version");
-        if (v.canConvertToExactIntegral() && v.isIntegralNumber() && v.asLong() >= 1) {
+        // canConvertToLong: asLong keeps the low 64 bits of a larger integer (2^64 + 1 read as 1).
+        if (v.isIntegralNumber() && v.canConvertToLong() && v.asLong() >= 1) {
             return v.asLong();
         }
         errors.add(problem("/version", "wrong_type", "version must be a positive integer"));

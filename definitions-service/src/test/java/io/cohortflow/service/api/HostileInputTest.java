@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * What a hostile client can send to the HTTP edge, on a real server: every answer is the API's JSON
@@ -234,6 +235,32 @@ public class HostileInputTest {
         assertThat(json.get("status").asInt()).isEqualTo(status);
         assertThat(json.get("errorCode").asText()).isNotBlank();
         assertThat(json.get("errorDescription").asText()).isNotBlank();
+        assertNoLeak(r.body());
+    }
+
+    /**
+     * A query whose %-encoding is broken is refused, not read without the broken parameter (which
+     * would apply its default, or pass the unknown-parameter check).
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(
+            strings = {
+                "/segments?limit=%ZZ",
+                "/segments?limit=5&sortDirection=%",
+                "/segments?bogus%ZZ=1",
+                "/segments?limit=%E2%82"
+            })
+    void a_query_with_broken_percent_encoding_is_a_400(String target) {
+        Http.Raw r =
+                Http.raw(
+                        t.app.port(),
+                        "GET "
+                                + target
+                                + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                + "x-api-key: alice-key\r\nAuthorization: Bearer alice-key\r\n"
+                                + "x-gw-ims-org-id: acme\r\n\r\n");
+        assertThat(r.status()).as(target + ": " + r).isEqualTo(400);
+        assertThat(r.json().get("errorCode").asText()).as(r.toString()).isNotBlank();
         assertNoLeak(r.body());
     }
 

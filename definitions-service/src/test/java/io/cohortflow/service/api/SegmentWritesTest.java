@@ -111,6 +111,17 @@ class SegmentWritesTest {
                 alice.put("/segments/" + id, Defs.map("name", "Unchanged", "version", 1));
         assertThat(stale.status()).as(stale.toString()).isEqualTo(409);
         assertThat(stale.json().get("errorCode").asText()).isEqualTo("version_conflict");
+        // 2^64 + 2 is not the current version 2 (its low 64 bits): a bad body, not a match.
+        Http.Response wrapped =
+                alice.put(
+                        "/segments/" + id,
+                        Defs.map(
+                                "name",
+                                "Wrapped",
+                                "version",
+                                new java.math.BigInteger("18446744073709551618")));
+        assertThat(wrapped.status()).as(wrapped.toString()).isEqualTo(400);
+        assertThat(wrapped.json().get("errorCode").asText()).isEqualTo("invalid_body");
         Http.Response staleTag = ifMatch("\"1\"").post("/segments/" + id + "/unpublish", null);
         assertThat(staleTag.status()).as(staleTag.toString()).isEqualTo(412);
         assertThat(versions(id)).isEqualTo(2);

@@ -357,6 +357,9 @@ class SegmentsApiTest {
                 .containsExactly("sort-Apple", "sort-mango", "sort-pear");
         assertThat(names(carol.get("/segments?sortProperty=name&sortDirection=DESC" + filter)))
                 .containsExactly("sort-pear", "sort-mango", "sort-Apple");
+        // Read as the other enumerated parameters are: any case, trimmed.
+        assertThat(names(carol.get("/segments?sortProperty=name&sortDirection=desc%20" + filter)))
+                .containsExactly("sort-pear", "sort-mango", "sort-Apple");
         assertThat(names(carol.get("/segments?sortProperty=modified_date" + filter)))
                 .containsExactly("sort-pear", "sort-Apple", "sort-mango");
         List<String> byId = new ArrayList<>(made);
