@@ -185,6 +185,15 @@ class DirectRepliesTest {
             assertThat(bounded.send(reply("r" + i, "127.0.0.1:" + (40_000 + i)))).isFalse();
         }
         assertThat(waiting).hasSize(DirectReplies.MAX_PENDING_CONNECTS);
+        // Once those are done, a replica turned away is tried again after the retry delay.
+        waiting.forEach(Runnable::run);
+        waiting.clear();
+        String turnedAway = "127.0.0.1:" + (40_000 + 2 * DirectReplies.MAX_PENDING_CONNECTS);
+        bounded.send(reply("again", turnedAway));
+        assertThat(waiting).isEmpty();
+        clock.addAndGet(DirectReplies.RETRY_MILLIS);
+        bounded.send(reply("again", turnedAway));
+        assertThat(waiting).hasSize(1);
         bounded.close();
     }
 

@@ -207,30 +207,31 @@ final class Params {
         if (query == null || query.indexOf('%') < 0) {
             return;
         }
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(query.length());
-        for (int i = 0; i < query.length(); i++) {
-            char c = query.charAt(i);
-            if (c != '%') {
-                bytes.writeBytes(String.valueOf(c).getBytes(StandardCharsets.UTF_8));
-                continue;
+        int i = query.indexOf('%');
+        while (i >= 0) {
+            // A run of escapes is one text's bytes (a character may take several): decoded whole.
+            byte[] run = new byte[query.length() / 3 + 1];
+            int n = 0;
+            while (i < query.length() && query.charAt(i) == '%') {
+                int hi = i + 2 < query.length() ? Character.digit(query.charAt(i + 1), 16) : -1;
+                int lo = hi < 0 ? -1 : Character.digit(query.charAt(i + 2), 16);
+                if (lo < 0) {
+                    throw brokenEncoding(
+                            "'%' at position " + i + " is not followed by two hexadecimal digits");
+                }
+                run[n++] = (byte) (hi << 4 | lo);
+                i += 3;
             }
-            int hi = i + 2 < query.length() ? Character.digit(query.charAt(i + 1), 16) : -1;
-            int lo = hi < 0 ? -1 : Character.digit(query.charAt(i + 2), 16);
-            if (lo < 0) {
-                throw brokenEncoding(
-                        "'%' at position " + i + " is not followed by two hexadecimal digits");
+            try {
+                StandardCharsets.UTF_8
+                        .newDecoder()
+                        .onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT)
+                        .decode(ByteBuffer.wrap(run, 0, n));
+            } catch (CharacterCodingException e) {
+                throw brokenEncoding("the bytes escaped before position " + i + " are not UTF-8");
             }
-            bytes.write(hi << 4 | lo);
-            i += 2;
-        }
-        try {
-            StandardCharsets.UTF_8
-                    .newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes.toByteArray()));
-        } catch (CharacterCodingException e) {
-            throw brokenEncoding("its %-encoded bytes are not UTF-8");
+            i = query.indexOf('%', i);
         }
     }
 

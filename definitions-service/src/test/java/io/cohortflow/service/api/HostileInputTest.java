@@ -260,8 +260,18 @@ public class HostileInputTest {
                                 + "x-api-key: alice-key\r\nAuthorization: Bearer alice-key\r\n"
                                 + "x-gw-ims-org-id: acme\r\n\r\n");
         assertThat(r.status()).as(target + ": " + r).isEqualTo(400);
-        assertThat(r.json().get("errorCode").asText()).as(r.toString()).isNotBlank();
+        assertThat(r.json().get("errorCode").asText())
+                .as(r.toString())
+                .isEqualTo("invalid_parameter");
+        assertThat(r.json().get("errorDescription").asText()).contains("%-encoding is broken");
         assertNoLeak(r.body());
+    }
+
+    /** Escapes that decode to UTF-8, one character's bytes or several, are read as before. */
+    @Test
+    void a_query_with_well_formed_escapes_is_read() {
+        Http.Response r = t.as("alice").get("/segments?name=%C3%A9t%C3%A9%20%E2%82%AC&limit=%35");
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
     }
 
     @Test
