@@ -139,14 +139,18 @@ final class Counters {
                 }
                 double before = s.valueFrom(v.kind(), was);
                 if (v.kind() == CounterSpec.Kind.SUM) {
-                    // A sum may rise and fall on the way: its range is taken over every step.
+                    // A sum may rise and fall on the way: its range is taken over every step,
+                    // each step's sum by subtraction and widened by how far that can lie from the
+                    // sum a formula reads (see sumSlack), and the end's as formulas read it.
+                    double slack = sumSlack(s, was);
+                    double after = s.valueFrom(v.kind(), is);
                     double x = before;
-                    double lo = before;
-                    double hi = before;
-                    for (int j = was; j < is; j++) {
+                    double lo = Math.min(before, after);
+                    double hi = Math.max(before, after);
+                    for (int j = was; j < is - 1; j++) {
                         x -= s.value(j);
-                        lo = Math.min(lo, x);
-                        hi = Math.max(hi, x);
+                        lo = Math.min(lo, x - slack);
+                        hi = Math.max(hi, x + slack);
                     }
                     catalog.segmentsCrossing(v, lo, hi, p, due);
                 } else {
@@ -307,6 +311,27 @@ final class Counters {
     }
 
     /**
+     * How far a sum of {@code s}'s entries from {@code from} on, computed by subtracting the
+     * leaving entries one by one from their total, may lie from the same sum added up from left to
+     * right, which is what a formula reads ({@link CounterState#valueFrom}): in floating point the
+     * two differ (19.99 + 5.01 less both is 1.8e-15, not 0), and a range built from the first
+     * missed a threshold the second crosses, so a membership lapsed late or never. Each of the
+     * {@code m} additions and subtractions is off by at most half an ulp of the sum of the
+     * magnitudes; four ulps per entry covers both sums. Infinite when the entries overflow (every
+     * threshold may then be crossed, and is tested).
+     */
+    private static double sumSlack(CounterState s, int from) {
+        double magnitude = 0;
+        for (int j = from; j < s.size(); j++) {
+            magnitude += Math.abs(s.value(j));
+        }
+        if (!Double.isFinite(magnitude)) {
+            return Double.POSITIVE_INFINITY;
+        }
+        return 4.0 * (s.size() - from + 1) * Math.ulp(magnitude);
+    }
+
+    /**
      * The first expiry instant of {@code s} at which a segment reading it through {@code spec} may
      * answer differently than now, or {@link Long#MAX_VALUE}; {@code from} is its first entry
      * visible now.
@@ -318,14 +343,17 @@ final class Counters {
             return Long.MAX_VALUE;
         }
         if (kind == CounterSpec.Kind.SUM) {
-            // Not monotone: the values passed through since now, as entries leave one by one.
+            // Not monotone: the values passed through since now, as entries leave one by one,
+            // each by subtraction and widened as in the sweep; with none left, exactly 0.
+            double slack = sumSlack(s, from);
             double v = s.valueFrom(kind, from);
             double lo = v;
             double hi = v;
             for (int j = from; j < s.size(); j++) {
-                v -= s.value(j);
-                lo = Math.min(lo, v);
-                hi = Math.max(hi, v);
+                boolean last = j == s.size() - 1;
+                v = last ? 0 : v - s.value(j);
+                lo = Math.min(lo, last ? v : v - slack);
+                hi = Math.max(hi, last ? v : v + slack);
                 if (readers.mayFlip(kind, lo, hi)) {
                     return s.expiryOf(j, spec, horizon);
                 }

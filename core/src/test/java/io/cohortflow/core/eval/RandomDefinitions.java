@@ -226,7 +226,13 @@ final class RandomDefinitions {
         return switch (r.nextInt(8)) {
             case 0 -> Pred.Compare.num(Op.GE, new Val.Attr("metrics/occurrences"), 1 + t);
             case 1 -> Pred.Compare.num(Op.LT, new Val.Attr("metrics/occurrences"), 1 + t);
-            case 2 -> Pred.Compare.num(Op.GE, new Val.Attr("metrics/n"), 2 + t * 2);
+            // Sums of fractions (see event's n): 0.1 + 0.2 + 0.3 is not 0.6, and taking the
+            // leaving entries off a total is not the sum of those left.
+            case 2 ->
+                    t < 2
+                            ? Pred.Compare.num(Op.GE, new Val.Attr("metrics/n"), 2 + t * 2)
+                            : Pred.Compare.num(
+                                    t == 2 ? Op.EQ : Op.GT, new Val.Attr("metrics/n"), 0.5);
             case 3 -> Pred.Compare.num(Op.EQ, new Val.Attr("metrics/" + name()), t);
             case 4 -> Pred.Compare.num(Op.GE, new Val.Attr("metrics/visits"), 1 + t);
             case 5 -> Pred.Compare.num(Op.GE, new Val.TotalDistinct("variables/cat"), 1 + t % 3);
@@ -315,13 +321,16 @@ final class RandomDefinitions {
         return new Pred.Sequence(kind, List.copyOf(items), null);
     }
 
+    /** Values of the events' {@code n}: small integers, and tenths that doubles hold inexactly. */
+    private static final double[] N_VALUES = {0, 1, 2, 3, 0.1, 0.2, 0.3, 0.7};
+
     Event event(long time) {
         Map<String, Object> props = new java.util.LinkedHashMap<>();
         if (r.nextInt(5) > 0) {
             props.put("cat", pick(CATS));
         }
         if (r.nextInt(3) > 0) {
-            props.put("n", (double) r.nextInt(4));
+            props.put("n", N_VALUES[r.nextInt(N_VALUES.length)]);
         }
         if (r.nextInt(3) == 0) {
             props.put("tags", List.of("t" + r.nextInt(3), "t" + r.nextInt(3)));
