@@ -27,8 +27,15 @@ import java.util.concurrent.ConcurrentHashMap;
 final class Dependents {
     private final DefinitionStore store;
 
-    /** Direct references by definition, so a delete does not parse every segment again. */
-    private final Map<JsonNode, Set<String>> referencesByDefinition = new ConcurrentHashMap<>();
+    /**
+     * Each segment's direct references, with the definition they were read from, so a delete does
+     * not parse every segment again. One entry per segment (by workspace and id), replaced when its
+     * definition is another object: keyed by definition, it kept every definition ever checked,
+     * edited ones the store had let go included, up to 100 000 of any size.
+     */
+    private final Map<String, Parsed> references = new ConcurrentHashMap<>();
+
+    private record Parsed(JsonNode definition, Set<String> references) {}
 
     Dependents(DefinitionStore store) {
         this.store = store;
@@ -48,7 +55,7 @@ final class Dependents {
                     || s.definition() == null) {
                 continue;
             }
-            if (references(s.definition()).contains(id)) {
+            if (references(s).contains(id)) {
                 out.add(s);
             }
         }
@@ -56,18 +63,25 @@ final class Dependents {
         return out;
     }
 
-    private Set<String> references(JsonNode definition) {
-        if (referencesByDefinition.size() > 100_000) {
-            referencesByDefinition.clear(); // a bound, not a policy: definitions are re-parsed
+    private Set<String> references(StoredSegment s) {
+        String key = s.workspace() + "/" + s.id();
+        JsonNode definition = s.definition();
+        Parsed known = references.get(key);
+        if (known != null && known.definition() == definition) {
+            return known.references();
         }
-        return referencesByDefinition.computeIfAbsent(
-                definition,
-                d -> {
-                    var parsed = DefinitionParser.parse(d).definition();
-                    return parsed == null
-                            ? Set.of()
-                            : Set.copyOf(SegmentResolver.references(parsed.container()));
-                });
+        var parsed = DefinitionParser.parse(definition).definition();
+        Set<String> refs =
+                parsed == null
+                        ? Set.of()
+                        : Set.copyOf(SegmentResolver.references(parsed.container()));
+        references.put(key, new Parsed(definition, refs));
+        return refs;
+    }
+
+    /** How many segments' references are held (one entry per segment at most). */
+    int held() {
+        return references.size();
     }
 
     /**

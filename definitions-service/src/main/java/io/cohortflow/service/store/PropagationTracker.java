@@ -171,14 +171,13 @@ public final class PropagationTracker implements AutoCloseable {
 
     /** The status of the version written at {@code offset}. */
     public Status status(String workspace, String id, long version, long offset) {
-        Map<Integer, Reports> bySubtask = reports.getOrDefault(workspace + "/" + id, Map.of());
-        int parallelism =
-                bySubtask.values().stream()
-                        .map(Reports::live)
-                        .filter(r -> r != null)
-                        .mapToInt(AppliedRecord::parallelism)
-                        .max()
-                        .orElse(0);
+        Map<Integer, Reports> all = reports.getOrDefault(workspace + "/" + id, Map.of());
+        int parallelism = parallelismNow(all);
+        // A subtask at or past it is one of an earlier run with more subtasks (the job rescaled
+        // down from a savepoint): its last reports stay on the compacted topic for good, and would
+        // otherwise be waited for at every later version.
+        Map<Integer, Reports> bySubtask = new java.util.HashMap<>(all);
+        bySubtask.keySet().removeIf(subtask -> subtask >= parallelism);
         List<AppliedRecord> live = reached(bySubtask, Reports::live, version, offset);
         List<AppliedRecord> applied = reached(bySubtask, Reports::applied, version, offset);
         String rejected =
@@ -197,6 +196,26 @@ public final class PropagationTracker implements AutoCloseable {
                 parallelism,
                 done ? latest(applied) : null,
                 rejected);
+    }
+
+    /**
+     * The job's parallelism as its newest live report (by definitions offset) says; of reports at
+     * the same offset, the fewest subtasks' (a run rescaled down re-reports what an earlier run's
+     * subtasks reported there too). 0 when nothing was reported.
+     */
+    private static int parallelismNow(Map<Integer, Reports> bySubtask) {
+        AppliedRecord newest = null;
+        for (Reports r : bySubtask.values()) {
+            AppliedRecord l = r.live();
+            if (l != null
+                    && (newest == null
+                            || l.offset() > newest.offset()
+                            || (l.offset() == newest.offset()
+                                    && l.parallelism() < newest.parallelism()))) {
+                newest = l;
+            }
+        }
+        return newest == null ? 0 : newest.parallelism();
     }
 
     /** The reports of the given kind for this version or a later one, one per subtask. */
