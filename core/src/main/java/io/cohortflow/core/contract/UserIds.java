@@ -28,24 +28,13 @@ public final class UserIds {
             return "not '.' or '..' (they cannot be named in a URL path)";
         }
         for (int i = 0; i < id.length(); i++) {
-            char c = id.charAt(i);
-            if (Character.isISOControl(c)) {
+            if (Character.isISOControl(id.charAt(i))) {
                 return "no control characters (line breaks, tabs, ...)";
             }
-            if (Character.isSurrogate(c)) {
-                // Half a character is not text: in UTF-8 (a Kafka key, a URL) it becomes '?',
-                // so two such ids would share a key, and neither could be named in a path.
-                boolean paired =
-                        Character.isHighSurrogate(c)
-                                && i + 1 < id.length()
-                                && Character.isLowSurrogate(id.charAt(i + 1));
-                if (!paired) {
-                    return "whole characters only (an unpaired surrogate at " + i + ")";
-                }
-                i++;
-            }
         }
-        return null;
+        // Two ids with half a character where they differ would share a key, and neither could
+        // be named in a path.
+        return WholeText.problem(id);
     }
 
     /** The key form of {@code id}: a UUID in lower case, anything else unchanged. */

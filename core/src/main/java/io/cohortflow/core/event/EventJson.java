@@ -2,6 +2,7 @@ package io.cohortflow.core.event;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.UserIds;
+import io.cohortflow.core.contract.WholeText;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -73,6 +74,8 @@ public final class EventJson {
             errors.add("name: must be a non-empty string");
         } else if (nameNode.textValue().length() > limits.maxNameLength()) {
             errors.add("name: longer than " + limits.maxNameLength() + " characters");
+        } else if (WholeText.problem(nameNode.textValue()) != null) {
+            errors.add("name: " + WholeText.problem(nameNode.textValue()));
         } else {
             name = nameNode.textValue();
         }

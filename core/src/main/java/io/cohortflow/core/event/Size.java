@@ -1,6 +1,7 @@
 package io.cohortflow.core.event;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.contract.WholeText;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -76,6 +77,10 @@ final class Size {
                             + limits.maxKeyLength()
                             + " characters";
                 }
+                String half = WholeText.problem(key);
+                if (half != null) {
+                    return path + ": a property name: " + half;
+                }
                 String problem = value(e.getValue(), path + "." + key, depth, limits, values);
                 if (problem != null) {
                     return problem;
@@ -99,6 +104,10 @@ final class Size {
         }
         if (v.isTextual() && v.textValue().length() > limits.maxStringLength()) {
             return path + ": longer than " + limits.maxStringLength() + " characters";
+        }
+        String half = v.isTextual() ? WholeText.problem(v.textValue()) : null;
+        if (half != null) {
+            return path + ": " + half;
         }
         if (v.isNumber() && !Double.isFinite(v.doubleValue())) {
             return path + ": a number out of range";

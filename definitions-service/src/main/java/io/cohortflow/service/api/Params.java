@@ -1,5 +1,6 @@
 package io.cohortflow.service.api;
 
+import io.cohortflow.core.event.EventJson;
 import io.cohortflow.service.ServiceException;
 import io.javalin.http.Context;
 import java.nio.ByteBuffer;
@@ -152,13 +153,23 @@ final class Params {
         if (v == null || v.isBlank()) {
             return null;
         }
+        Instant at;
         try {
-            return Instant.parse(v.trim());
+            at = Instant.parse(v.trim());
         } catch (DateTimeParseException e) {
             throw ServiceException.badRequest(
                     "invalid_parameter",
                     name + ": not an ISO-8601 instant (e.g. 2026-11-01T00:00:00Z): " + v);
         }
+        // The times the system holds (events' too): past them an instant is no bound of any
+        // series, and one past a long's milliseconds made the callers' arithmetic throw (a 500).
+        if (at.isBefore(Instant.ofEpochMilli(EventJson.EARLIEST))
+                || at.isAfter(Instant.ofEpochMilli(EventJson.LATEST))) {
+            throw ServiceException.badRequest(
+                    "invalid_parameter",
+                    name + ": from 1970-01-01T00:00:00Z to before 3000-01-01T00:00:00Z: " + v);
+        }
+        return at;
     }
 
     /** An integer parameter; its default when absent or empty ({@code limit=}), as others. */

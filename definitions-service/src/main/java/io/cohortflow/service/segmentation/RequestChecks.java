@@ -2,6 +2,7 @@ package io.cohortflow.service.segmentation;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.contract.UserIds;
+import io.cohortflow.core.contract.WholeText;
 import io.cohortflow.core.event.EventJson;
 import io.cohortflow.service.ServiceException;
 import java.time.Clock;
@@ -187,6 +188,15 @@ final class RequestChecks {
                             + config.maxAliasLength()
                             + " characters",
                     where + "." + field + ": " + v.textValue().length() + " characters");
+        }
+        String half = WholeText.problem(v.textValue());
+        if (half != null) {
+            // Keyed on the aliases topic as UTF-8, half a character reads back as '?': the alias
+            // would never find its own binding, and another alias would.
+            throw ServiceException.badRequest(
+                    "invalid_user_identifier",
+                    where + "." + field + ": " + half,
+                    where + "." + field + ": " + half);
         }
         return v.textValue();
     }

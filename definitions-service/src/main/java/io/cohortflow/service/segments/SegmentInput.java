@@ -319,12 +319,25 @@ public record SegmentInput(
     }
 
     /**
+     * JSON leaves compared with numbers by value: a tag's id is a long, read back from a body as an
+     * int when it fits one, and an int node never equals a long node of the same number.
+     */
+    private static final java.util.Comparator<JsonNode> NUMBERS_BY_VALUE =
+            (a, b) ->
+                    a.equals(b)
+                                    || a.isNumber()
+                                            && b.isNumber()
+                                            && a.decimalValue().compareTo(b.decimalValue()) == 0
+                            ? 0
+                            : 1;
+
+    /**
      * Tags are set with {@code PUT /componentmetadata/tags/tagitems}; a body may carry them only as
      * the segment has them, so that what a read or a write answered (with its tags) can be sent
      * back with a change elsewhere. Different ones are a 400 rather than a silent no-op.
      */
     void requireTagsUnchanged(List<StoredSegment.Tag> current) {
-        if (tags != null && !tags.equals(Json.MAPPER.valueToTree(current))) {
+        if (tags != null && !tags.equals(NUMBERS_BY_VALUE, Json.MAPPER.valueToTree(current))) {
             String message =
                     "tags are set with PUT /componentmetadata/tags/tagitems; a segment's body may"
                             + " carry them only as they are";

@@ -267,6 +267,23 @@ public class HostileInputTest {
         assertNoLeak(r.body());
     }
 
+    /** An audience's bounds past the times the system holds: a 400, not an overflow's 500. */
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "from=%2B300000000-01-01T00:00:00Z",
+                "to=%2B300000000-01-01T00:00:00Z",
+                "from=-300000000-01-01T00:00:00Z",
+                "to=1969-12-31T23:59:59Z",
+                "from=3000-01-01T00:00:00Z"
+            })
+    void an_audience_bound_out_of_range_is_a_400(String query) {
+        Http.Response r = t.as("alice").get("/segments/any/audience?" + query);
+        assertThat(r.status()).as(r.toString()).isEqualTo(400);
+        assertThat(r.json().get("errorCode").asText()).isEqualTo("invalid_parameter");
+        assertThat(r.json().get("errorDescription").asText()).contains("from 1970-01-01");
+    }
+
     /** Escapes that decode to UTF-8, one character's bytes or several, are read as before. */
     @Test
     void a_query_with_well_formed_escapes_is_read() {

@@ -68,6 +68,32 @@ class MetadataControllerTest {
                         + String.join(",", ids));
     }
 
+    /**
+     * A read's tags sent back with an edit elsewhere are no change, whatever the tag's id: one
+     * below 2^31 is read from the body as an int, the stored one is a long.
+     */
+    @Test
+    void a_read_sent_back_with_its_tags_is_accepted_whatever_the_tag_ids() {
+        String small = null;
+        for (int i = 0; small == null; i++) {
+            if (io.cohortflow.service.segments.SegmentMetadata.tagId("acme", "Tag" + i)
+                    <= Integer.MAX_VALUE) {
+                small = "Tag" + i;
+            }
+        }
+        String id = create(alice, "Tags sent back");
+        assertThat(put(alice, List.of(item(id, small, "Other"))).status()).isEqualTo(200);
+        com.fasterxml.jackson.databind.node.ObjectNode read =
+                (com.fasterxml.jackson.databind.node.ObjectNode)
+                        alice.get("/segments/" + id + "?expansion=tags").json();
+        assertThat(read.get("tags")).hasSize(2);
+        read.put("name", "Tags sent back, renamed");
+        Http.Response r = alice.put("/segments/" + id, read);
+        assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        assertThat(alice.get("/segments/" + id).json().get("name").asText())
+                .isEqualTo("Tags sent back, renamed");
+    }
+
     @Test
     void PUT_tagitems_with_100_items_sets_each_and_101_gives_400_limit_exceeded_writing_nothing() {
         List<Map<String, Object>> items = new ArrayList<>();

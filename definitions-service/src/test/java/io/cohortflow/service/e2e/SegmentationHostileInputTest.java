@@ -265,6 +265,38 @@ class SegmentationHostileInputTest {
     }
 
     /**
+     * Half a character (a lone surrogate, which JSON's escapes can write) in an alias or an event
+     * is refused: stored or keyed as UTF-8 it reads back as '?', so the alias would never find its
+     * own binding (a new user at every request) while the alias "?" found it, and an event's name
+     * or values would change between the request that carried them and the next.
+     */
+    @Test
+    void half_a_character_in_an_alias_or_an_event_is_a_400() {
+        JsonNode alias =
+                error(
+                        http.post(
+                                "/ccs/v1/segmentation?k=ci-key",
+                                "{\"alias\":{\"tag\":\"crm\",\"id\":\"a\\ud800b\"}}"),
+                        400,
+                        "invalid_user_identifier");
+        assertThat(alias.get("message").asText()).contains("unpaired surrogate at 1");
+        String user = "\"user_id\":\"" + java.util.UUID.randomUUID() + "\"";
+        for (String event :
+                List.of(
+                        "{\"name\":\"Page\\ud800\",\"time\":0,\"properties\":{}}",
+                        "{\"name\":\"Page\",\"time\":0,\"properties\":{\"k\":[\"\\udc00\"]}}")) {
+            JsonNode e =
+                    error(
+                            http.post(
+                                    "/ccs/v1/segmentation?k=ci-key",
+                                    "{" + user + ",\"events\":[" + event + "]}"),
+                            400,
+                            "invalid_event");
+            assertThat(e.get("message").asText()).as(event).contains("unpaired surrogate");
+        }
+    }
+
+    /**
      * The spec's smaller promises, each as a client would try it: a duplicate priority, too many
      * aliases, a boolean parameter that is no boolean, an idempotency key with a space, the key in
      * {@code k} winning over the header, and the request id both in the body and the header.
