@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ForkJoinPool;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -41,6 +42,7 @@ public final class SegmentEdits {
     private final SegmentLimits limits;
     private final Dependents dependents;
     private final Clock clock;
+    private final WorkspaceTurns turns = new WorkspaceTurns(ForkJoinPool.commonPool());
 
     SegmentEdits(
             SegmentService segments,
@@ -66,6 +68,10 @@ public final class SegmentEdits {
     }
 
     public CompletableFuture<View> create(Principal p, SegmentInput in) {
+        return turns.next(p.workspace(), () -> createNow(p, in));
+    }
+
+    private CompletableFuture<View> createNow(Principal p, SegmentInput in) {
         if (!p.can(Role.WRITE)) {
             throw ServiceException.forbidden("this API key has the read role only");
         }
@@ -183,6 +189,15 @@ public final class SegmentEdits {
      */
     public CompletableFuture<View> update(
             Principal p, String id, SegmentInput in, @Nullable Set<Long> ifMatch, boolean force) {
+        if (in.definition() == null && in.published() == null) {
+            // Names, descriptions, activations: no other segment's check reads them.
+            return updateNow(p, id, in, ifMatch, force);
+        }
+        return turns.next(p.workspace(), () -> updateNow(p, id, in, ifMatch, force));
+    }
+
+    private CompletableFuture<View> updateNow(
+            Principal p, String id, SegmentInput in, @Nullable Set<Long> ifMatch, boolean force) {
         DefinitionStore.Entry entry = segments.editable(p, id);
         StoredSegment cur = entry.segment();
         SegmentService.notDeleted(cur);
@@ -237,6 +252,11 @@ public final class SegmentEdits {
     /** Soft delete; a segment that others reference needs {@code force}. */
     public CompletableFuture<View> delete(
             Principal p, String id, @Nullable Set<Long> ifMatch, boolean force) {
+        return turns.next(p.workspace(), () -> deleteNow(p, id, ifMatch, force));
+    }
+
+    private CompletableFuture<View> deleteNow(
+            Principal p, String id, @Nullable Set<Long> ifMatch, boolean force) {
         StoredSegment cur = segments.editable(p, id).segment();
         SegmentService.notDeleted(cur);
         checkExpected(cur, null, ifMatch);
@@ -253,6 +273,11 @@ public final class SegmentEdits {
      * segment that is so already is left as it is (no new version).
      */
     public CompletableFuture<View> publish(
+            Principal p, String id, boolean published, @Nullable Set<Long> ifMatch, boolean force) {
+        return turns.next(p.workspace(), () -> publishNow(p, id, published, ifMatch, force));
+    }
+
+    private CompletableFuture<View> publishNow(
             Principal p, String id, boolean published, @Nullable Set<Long> ifMatch, boolean force) {
         DefinitionStore.Entry entry = segments.editable(p, id);
         StoredSegment cur = entry.segment();
@@ -278,6 +303,17 @@ public final class SegmentEdits {
      * {@code ifMatch}, a 412 unless it names that version.
      */
     public CompletableFuture<View> rollback(
+            Principal p,
+            String id,
+            long version,
+            @Nullable Long expected,
+            @Nullable Set<Long> ifMatch,
+            boolean force) {
+        return turns.next(
+                p.workspace(), () -> rollbackNow(p, id, version, expected, ifMatch, force));
+    }
+
+    private CompletableFuture<View> rollbackNow(
             Principal p,
             String id,
             long version,

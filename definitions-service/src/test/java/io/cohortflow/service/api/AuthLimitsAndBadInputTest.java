@@ -353,12 +353,22 @@ class AuthLimitsAndBadInputTest {
     void more_concurrent_requests_than_allowed_gives_429_and_slots_are_freed() throws Exception {
         try (TestApp limited = new TestApp(1000, 2)) {
             Http alice = limited.as("alice");
-            limited.log.hold();
-            List<CompletableFuture<Http.Response>> inFlight = new ArrayList<>();
+            List<String> ids = new ArrayList<>();
             for (int i = 0; i < 2; i++) {
+                ids.add(
+                        alice.post("/segments", Defs.body("held " + i, Defs.mobile()))
+                                .json()
+                                .get("id")
+                                .asText());
+            }
+            limited.log.hold();
+            // Renames: edits that read no other segment, so neither waits for the other's write
+            // (a workspace's creates, deletes and definition changes go one at a time).
+            List<CompletableFuture<Http.Response>> inFlight = new ArrayList<>();
+            for (String id : ids) {
                 inFlight.add(
                         CompletableFuture.supplyAsync(
-                                () -> alice.post("/segments", Defs.body("held", Defs.mobile()))));
+                                () -> alice.put("/segments/" + id, Defs.map("name", id + "!"))));
             }
             Awaitility.await()
                     .atMost(Duration.ofSeconds(5))

@@ -457,6 +457,43 @@ class SegmentLimitsAndReferencesTest {
                 .isFalse();
     }
 
+    /**
+     * A delete checked while a create naming the segment is being written waits for it, and finds
+     * the new referrer: checked at once, each against a view without the other, both answered 200
+     * and left a published segment referencing a deleted one.
+     */
+    @Test
+    void a_delete_racing_a_create_that_references_the_segment_is_refused() throws Exception {
+        try (TestApp app = new TestApp()) {
+            Http a = app.as("alice");
+            String base = create(a, "Raced base", Defs.event("B"));
+            app.log.hold();
+            var creating =
+                    java.util.concurrent.CompletableFuture.supplyAsync(
+                            () ->
+                                    a.post(
+                                            "/segments",
+                                            Defs.body("Raced user", Defs.refs(List.of(base)))));
+            org.awaitility.Awaitility.await()
+                    .atMost(java.time.Duration.ofSeconds(5))
+                    .until(() -> app.log.heldCount() == 1);
+            var deleting =
+                    java.util.concurrent.CompletableFuture.supplyAsync(
+                            () -> a.delete("/segments/" + base));
+            // Time for the delete to reach the log too, were it not made to wait.
+            Thread.sleep(500);
+            app.log.release();
+            Http.Response created = creating.get();
+            assertThat(created.status()).as(created.toString()).isEqualTo(200);
+            Http.Response deleted = deleting.get();
+            assertThat(deleted.status()).as(deleted.toString()).isEqualTo(409);
+            assertThat(deleted.json().get("errorCode").asText()).isEqualTo("referenced_segment");
+            assertThat(a.get("/segments/" + base).json().get("version").asLong())
+                    .as("not deleted")
+                    .isEqualTo(1);
+        }
+    }
+
     @Test
     void a_referenced_segment_is_not_deleted_or_unpublished_without_force() {
         String base = create(alice, "Base", Defs.event("B"));
