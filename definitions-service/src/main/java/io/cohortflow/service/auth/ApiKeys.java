@@ -8,6 +8,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
@@ -86,6 +87,16 @@ public final class ApiKeys {
      */
     private final Map<String, Key> verified = new ConcurrentHashMap<>();
 
+    /**
+     * Unsalted digests of secrets that matched no key: a client retrying a revoked or mistyped key
+     * in a loop cost a digest per provisioned key per request, before any workspace's rate limit
+     * (it names no workspace); now one. Forgotten all at once past {@link #REFUSED_HELD}, so a
+     * stream of made-up secrets cannot grow it (each still costs what it did).
+     */
+    private final Set<String> refused = ConcurrentHashMap.newKeySet();
+
+    static final int REFUSED_HELD = 10_000;
+
     /** The salted comparisons made so far (a secret against one key's stored digest). */
     private final AtomicLong comparisons = new AtomicLong();
 
@@ -128,6 +139,9 @@ public final class ApiKeys {
         if (known != null) {
             return Optional.of(known);
         }
+        if (refused.contains(fingerprint)) {
+            return Optional.empty(); // the keys are fixed for this instance's life
+        }
         for (Key key : keys) {
             comparisons.incrementAndGet();
             if (key.key().matches(k)) {
@@ -135,7 +149,16 @@ public final class ApiKeys {
                 return Optional.of(key);
             }
         }
+        if (refused.size() >= REFUSED_HELD) {
+            refused.clear();
+        }
+        refused.add(fingerprint);
         return Optional.empty();
+    }
+
+    /** How many refused secrets' digests are remembered. */
+    int refusedHeld() {
+        return refused.size();
     }
 
     /** The salted comparisons made so far: one per provisioned key for a secret seen first. */

@@ -63,7 +63,19 @@ class ApiKeysTest {
             assertThat(o).isInstanceOf(ApiKeys.Outcome.Rejected.class);
             assertThat(((ApiKeys.Outcome.Rejected) o).code()).isEqualTo("invalid_api_key");
         }
-        assertThat(keys.comparisons()).isEqualTo(6 + 3L * KEYS);
+        // The first sight of it was compared with every key; the next two with none.
+        assertThat(keys.comparisons()).isEqualTo(6 + KEYS);
+    }
+
+    @Test
+    void made_up_secrets_cannot_grow_what_is_remembered_of_refused_ones() {
+        ApiKeys keys = new ApiKeys(entries());
+        for (int i = 0; i < ApiKeys.REFUSED_HELD + 10; i++) {
+            assertThat(keys.authenticateKey("made-up-" + i))
+                    .isInstanceOf(ApiKeys.Outcome.Rejected.class);
+        }
+        assertThat(keys.refusedHeld()).isLessThanOrEqualTo(ApiKeys.REFUSED_HELD);
+        assertThat(keyNameOf(keys.authenticateKey("secret-5"))).isEqualTo("key-5");
     }
 
     @Test
