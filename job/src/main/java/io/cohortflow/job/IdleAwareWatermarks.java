@@ -42,16 +42,17 @@ final class IdleAwareWatermarks implements WatermarkGenerator<Inbound> {
             return;
         }
         maxTimestamp = Math.max(maxTimestamp, timestamp);
-        lastEventAt = clock.getAsLong();
-        if (timestamp > emitted) {
-            lagAtLastEvent = lastEventAt - maxTimestamp;
+        if (timestamp <= emitted) {
+            // Late whatever the partition does: it says nothing of whether the partition is
+            // replaying older events (a backlog's events are ahead of its watermark), nor that it
+            // is busy. It leaves the partition live or not, and idle or not, as it was. A partition
+            // following the clock that got a straggler from a mobile client would otherwise have
+            // stopped following it (and held back event time for every user until its next fresh
+            // event), and one that got a straggler every few seconds would have held it for good.
+            return;
         }
-        // An event at or below the watermark this partition emitted is late whatever the
-        // partition does, and says nothing of whether it is replaying older events (a backlog's
-        // events are ahead of its watermark): it leaves the partition live or not as it was. A
-        // partition that followed the clock and then got one straggler from a mobile client
-        // would otherwise have stopped following it, and held back event time for every user
-        // until its next fresh event.
+        lastEventAt = clock.getAsLong();
+        lagAtLastEvent = lastEventAt - maxTimestamp;
     }
 
     @Override

@@ -96,11 +96,31 @@ class IdleAwareWatermarksTest {
         long following = WALL + Duration.ofMinutes(15).toMillis() - 5_001;
         assertThat(last()).isEqualTo(following);
         w.onEvent(new Inbound(), WALL + Duration.ofMinutes(3).toMillis(), out);
-        w.onPeriodicEmit(out); // busy again for the idleness period: time holds
+        w.onPeriodicEmit(out);
         assertThat(last()).isEqualTo(following);
         clock.addAndGet(30_000);
         w.onPeriodicEmit(out);
         assertThat(last()).isEqualTo(following + 30_000);
+    }
+
+    /**
+     * Nor does a straggler every few seconds: counted as activity, each held the partition off the
+     * clock for another idleness period, and with it every user's lapses, for as long as they kept
+     * coming.
+     */
+    @Test
+    void late_events_keep_coming_and_the_partition_still_follows_the_clock() {
+        w.onEvent(new Inbound(), WALL - 1_000, out);
+        clock.addAndGet(Duration.ofMinutes(15).toMillis());
+        w.onPeriodicEmit(out);
+        long following = WALL + Duration.ofMinutes(15).toMillis() - 5_001;
+        assertThat(last()).isEqualTo(following);
+        for (int i = 1; i <= 12; i++) {
+            clock.addAndGet(10_000);
+            w.onEvent(new Inbound(), WALL + Duration.ofMinutes(3).toMillis(), out);
+            w.onPeriodicEmit(out);
+            assertThat(last()).as("after %d stragglers", i).isEqualTo(following + i * 10_000L);
+        }
     }
 
     @Test

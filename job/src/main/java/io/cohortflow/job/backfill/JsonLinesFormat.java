@@ -4,12 +4,9 @@ import io.cohortflow.core.event.EventLimits;
 import io.cohortflow.job.kafka.InboundParser;
 import io.cohortflow.job.model.DefinitionUpdate;
 import io.cohortflow.job.model.Inbound;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.Serializable;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -28,10 +25,13 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * JSON lines files, plain or compressed (by extension: {@code .gz}, {@code .bz2}, {@code .xz},
- * {@code .deflate}), one record per non-blank line. A bulk format rather than a stream format
- * because the parser needs the file's path: a malformed line is dead-lettered as {@code file:line},
- * so whoever wrote the file can find it. Files are not split (compressed ones cannot be, and line
- * numbers need the whole file).
+ * {@code .deflate}), one record per non-blank line. A line is the bytes up to a {@code \n}, handed
+ * to the parser as they are, as a topic's value would be: bytes that are not UTF-8 are the parser's
+ * {@code malformed_json}, as on the stream (a reader decoding text replaced them and counted a user
+ * the stream never had), and a bare {@code \r}, whitespace to JSON, ends no line. A bulk format
+ * rather than a stream format because the parser needs the file's path: a malformed line is
+ * dead-lettered as {@code file:line}, so whoever wrote the file can find it. Files are not split
+ * (compressed ones cannot be, and line numbers need the whole file).
  */
 public final class JsonLinesFormat<T> implements BulkFormat<T, FileSourceSplit> {
     private static final long serialVersionUID = 1L;
@@ -132,7 +132,10 @@ public final class JsonLinesFormat<T> implements BulkFormat<T, FileSourceSplit> 
     private static final class LineReader<T> implements Reader<T> {
         private final LineParser<T> parser;
         private final String file;
-        private final BufferedReader in;
+        private final InputStream in;
+        private final byte[] buffer = new byte[1 << 16];
+        private int at;
+        private int end;
         private long line; // lines read, blank ones included: records name their line
         private long records; // records emitted: the position a restore skips to
 
@@ -144,7 +147,7 @@ public final class JsonLinesFormat<T> implements BulkFormat<T, FileSourceSplit> 
                 FSDataInputStream raw = fs.open(split.path());
                 var decompressor = StandardDeCompressors.getDecompressorForFileName(file);
                 InputStream stream = decompressor == null ? raw : decompressor.create(raw);
-                this.in = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8));
+                this.in = stream;
             } catch (IOException e) {
                 throw unreadable(e);
             }
@@ -153,18 +156,60 @@ public final class JsonLinesFormat<T> implements BulkFormat<T, FileSourceSplit> 
             }
         }
 
-        @Nullable
-        private String nextLine() throws IOException {
-            String s;
+        /** The next line that is not blank, without its {@code \n}; null at the end. */
+        private byte @Nullable [] nextLine() throws IOException {
+            byte[] s;
             try {
                 do {
-                    s = in.readLine();
+                    s = rawLine();
                     line++;
-                } while (s != null && s.isBlank());
+                } while (s != null && blank(s));
             } catch (IOException e) {
                 throw unreadable(e);
             }
             return s;
+        }
+
+        private byte @Nullable [] rawLine() throws IOException {
+            java.io.ByteArrayOutputStream longer = null; // a line past the buffer's end
+            while (true) {
+                if (at == end) {
+                    int n = in.read(buffer, 0, buffer.length);
+                    if (n <= 0) {
+                        return longer == null ? null : longer.toByteArray();
+                    }
+                    at = 0;
+                    end = n;
+                }
+                int nl = at;
+                while (nl < end && buffer[nl] != '\n') {
+                    nl++;
+                }
+                if (nl < end) {
+                    byte[] part = java.util.Arrays.copyOfRange(buffer, at, nl);
+                    at = nl + 1;
+                    if (longer == null) {
+                        return part;
+                    }
+                    longer.write(part);
+                    return longer.toByteArray();
+                }
+                if (longer == null) {
+                    longer = new java.io.ByteArrayOutputStream();
+                }
+                longer.write(buffer, at, end - at);
+                at = end;
+            }
+        }
+
+        /** Only JSON's whitespace (a CRLF file's blank lines hold a {@code \r}). */
+        private static boolean blank(byte[] line) {
+            for (byte b : line) {
+                if (b != ' ' && b != '\t' && b != '\r') {
+                    return false;
+                }
+            }
+            return true;
         }
 
         /**
@@ -187,9 +232,9 @@ public final class JsonLinesFormat<T> implements BulkFormat<T, FileSourceSplit> 
         public RecordIterator<T> readBatch() throws IOException {
             List<T> batch = new ArrayList<>(BATCH);
             long first = records;
-            String s;
+            byte[] s;
             while (batch.size() < BATCH && (s = nextLine()) != null) {
-                batch.add(parser.parse(file, line, s.getBytes(StandardCharsets.UTF_8)));
+                batch.add(parser.parse(file, line, s));
                 records++;
             }
             if (batch.isEmpty()) {

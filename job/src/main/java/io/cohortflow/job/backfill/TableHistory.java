@@ -260,9 +260,7 @@ public final class TableHistory {
                         .textNode(t.toInstant(ZoneOffset.UTC).toString());
             }
             if (v instanceof Number n) {
-                return Json.MAPPER
-                        .getNodeFactory()
-                        .textNode(Instant.ofEpochMilli(n.longValue()).toString());
+                return millis(n);
             }
             if (v instanceof String t) {
                 String digits = t.strip();
@@ -277,6 +275,33 @@ public final class TableHistory {
                 }
             }
             return text(v);
+        }
+
+        /**
+         * A numeric column as epoch milliseconds, handed to the event parser as the number it is
+         * when whole, for its rule to judge: a fraction, NaN or a value past a long is refused
+         * there, as in a JSON line, where {@code longValue()} truncated, made NaN 1970 and wrapped
+         * a DECIMAL past a long round into an ordinary-looking time.
+         */
+        private static JsonNode millis(Number n) {
+            var nodes = Json.MAPPER.getNodeFactory();
+            if (n instanceof BigInteger b) {
+                return nodes.numberNode(b);
+            }
+            if (n instanceof java.math.BigDecimal d) {
+                try {
+                    return nodes.numberNode(d.toBigIntegerExact());
+                } catch (ArithmeticException fraction) {
+                    return nodes.numberNode(d);
+                }
+            }
+            if (n instanceof Double || n instanceof Float) {
+                double d = n.doubleValue();
+                return Double.isFinite(d) && d == Math.rint(d)
+                        ? nodes.numberNode(new java.math.BigDecimal(d).toBigInteger())
+                        : nodes.numberNode(d);
+            }
+            return nodes.numberNode(n.longValue()); // byte, short, int, long: exact
         }
 
         /**

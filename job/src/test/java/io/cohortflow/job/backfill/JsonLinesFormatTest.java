@@ -49,6 +49,33 @@ class JsonLinesFormatTest {
         assertThat(read.get(2).getRecordSkipCount()).isEqualTo(3);
     }
 
+    /**
+     * A line is its bytes, as a topic's value is: bytes that are not UTF-8 are malformed JSON (as
+     * on the stream, not a user id with U+FFFD in it), a bare CR is whitespace inside a record, and
+     * CRLF files read as LF ones.
+     */
+    @Test
+    void lines_are_bytes_as_on_the_topic() throws Exception {
+        Path file = dir.resolve("h.jsonl");
+        java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+        text.write((GOOD.formatted(1) + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+        text.write("{\"workspace\":\"ws\",\"user_id\":\"caf".getBytes(StandardCharsets.UTF_8));
+        text.write(0xE9); // Latin-1's é: not UTF-8
+        text.write(GOOD.formatted(0).substring(29).getBytes(StandardCharsets.UTF_8));
+        text.write('\n');
+        text.write(GOOD.formatted(2).replace(",", ",\r").getBytes(StandardCharsets.UTF_8));
+        Files.write(file, text.toByteArray());
+        List<RecordAndPosition<Inbound>> read = read(JsonLinesFormat.events(), split(file, null));
+        assertThat(read).hasSize(3);
+        assertThat(read.get(0).getRecord().userId).isEqualTo("u1");
+        Inbound latin = read.get(1).getRecord();
+        assertThat(latin.valid()).as(latin.userId).isFalse();
+        assertThat(latin.reason).isEqualTo("malformed_json");
+        assertThat(latin.offset).isEqualTo(3);
+        assertThat(read.get(2).getRecord().userId).isEqualTo("u2");
+        assertThat(read.get(2).getRecord().offset).isEqualTo(4);
+    }
+
     /** The compressions docs/backfill.md names, each by its extension: xz needed a codec. */
     @Test
     void xz_and_bzip2_files_are_read_as_their_extension_says() throws Exception {

@@ -113,6 +113,41 @@ class TableHistoryTest {
         assertThat(in.get(4).detail).contains("time:");
     }
 
+    /**
+     * Numeric time columns are epoch milliseconds under the same rule: a whole DOUBLE is one, a
+     * fraction or NaN is a bad time, and a DECIMAL past a long is refused rather than wrapped round
+     * into an ordinary-looking time.
+     */
+    @Test
+    void numeric_times_are_judged_as_a_json_lines_number_is() throws Exception {
+        Path csv = dir.resolve("numbers.csv");
+        java.nio.file.Files.writeString(
+                csv,
+                "v1,1764583217000,1764583217000\n"
+                        + "v2,1764583217000.5,1.5\n"
+                        + "v3,NaN,18446744073709551617\n");
+        String sql =
+                "CREATE TABLE numbers (visitor STRING, d STRING, m STRING)\n"
+                        + "  WITH ('connector' = 'filesystem', 'path' = '"
+                        + csv.toUri()
+                        + "', 'format' = 'csv');\n"
+                        + "SELECT visitor AS user_id, 'Pageview' AS name,"
+                        + " CAST(d AS DOUBLE) AS `time` FROM numbers\n"
+                        + "UNION ALL SELECT visitor AS user_id, 'Pageview' AS name,"
+                        + " CAST(m AS DECIMAL(38, 1)) AS `time` FROM numbers;\n";
+        List<Inbound> in = read(sql, "demo");
+        assertThat(in).hasSize(6);
+        List<String> valid = new java.util.ArrayList<>();
+        for (Inbound i : in) {
+            if (i.valid()) {
+                valid.add(i.userId + "@" + EventsCodec.decode(i.events).get(0).time());
+            } else {
+                assertThat(i.detail).as(i.userId).contains("time:");
+            }
+        }
+        assertThat(valid).containsExactlyInAnyOrder("v1@1764583217000", "v1@1764583217000");
+    }
+
     @Test
     void a_parquet_export_with_its_own_columns_becomes_events_and_a_bad_row_a_dead_letter()
             throws Exception {
