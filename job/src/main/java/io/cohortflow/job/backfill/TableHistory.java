@@ -70,6 +70,10 @@ public final class TableHistory {
         }
         String query = statements.get(statements.size() - 1);
         StreamTableEnvironment tables = StreamTableEnvironment.create(env);
+        // Zone-less times are UTC here (see RowToEvent), and so in the mapping's own SQL: a
+        // session in the machine's zone read CAST('2026-12-01 10:00:00' AS TIMESTAMP_LTZ) as that
+        // zone's 10:00, so the same history gave other times on another machine.
+        tables.getConfig().setLocalTimeZone(ZoneOffset.UTC);
         for (String statement : statements.subList(0, statements.size() - 1)) {
             try {
                 tables.executeSql(statement);

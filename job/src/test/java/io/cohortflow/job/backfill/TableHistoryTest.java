@@ -78,6 +78,32 @@ class TableHistoryTest {
         assertThat(in.get(2).valid()).as("not a time").isFalse();
     }
 
+    /** The mapping's SQL reads zone-less text as UTC too, whatever the machine's zone. */
+    @Test
+    void the_mappings_sql_runs_in_utc_whatever_the_machines_zone() throws Exception {
+        Path csv = dir.resolve("local.csv");
+        java.nio.file.Files.writeString(csv, "v1,2026-12-01 10:00:00\n");
+        String sql =
+                "CREATE TABLE local_times (visitor STRING, ts STRING)\n"
+                        + "  WITH ('connector' = 'filesystem', 'path' = '"
+                        + csv.toUri()
+                        + "', 'format' = 'csv');\n"
+                        + "SELECT visitor AS user_id, 'Pageview' AS name,"
+                        + " CAST(ts AS TIMESTAMP_LTZ(3)) AS `time` FROM local_times;\n";
+        java.util.TimeZone machine = java.util.TimeZone.getDefault();
+        java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone("America/New_York"));
+        List<Inbound> in;
+        try {
+            in = read(sql, "demo");
+        } finally {
+            java.util.TimeZone.setDefault(machine);
+        }
+        assertThat(in).hasSize(1);
+        assertThat(in.get(0).valid()).as(in.get(0).detail).isTrue();
+        assertThat(EventsCodec.decode(in.get(0).events).get(0).time())
+                .isEqualTo(java.time.Instant.parse("2026-12-01T10:00:00Z").toEpochMilli());
+    }
+
     /**
      * A STRING column of epoch milliseconds (a CSV read as text) is epoch milliseconds, judged by
      * the event parser's rule as a JSON line's number is: every such row was a dead letter.
