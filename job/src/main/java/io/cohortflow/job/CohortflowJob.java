@@ -10,7 +10,6 @@ import io.cohortflow.job.model.KafkaMessage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;
@@ -279,11 +278,7 @@ public final class CohortflowJob {
                 FlinkSettings.layered(
                         env.getConfiguration(), JobConfig.ALL, properties, System.getenv());
         JobConfig c = JobConfig.from(settings);
-        // COHORTFLOW_VERBOSE is the commands' (CommandErrors), set in the same shells.
-        settings.warnings(
-                        JobConfig.ALL,
-                        List.of("COHORTFLOW_JAVA_OPTS", JobConfig.WORKSPACE, CommandErrors.VERBOSE))
-                .forEach(LOG::warn);
+        JobConfig.warnings(settings).forEach(LOG::warn);
         env.configure(flinkConfiguration(c));
         onKafka(c).build(env);
         env.execute("cohortflow");

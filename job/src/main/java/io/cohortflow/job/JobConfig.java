@@ -285,6 +285,16 @@ public record JobConfig(
         return from(Settings.of(properties));
     }
 
+    /**
+     * What a process reading the job's settings warns of at start: deprecated keys used, and keys
+     * or {@code COHORTFLOW_*} variables that are no setting of it (a typo keeps the default
+     * silently otherwise). The job, the backfill and the members export say the same.
+     */
+    public static List<String> warnings(Settings s) {
+        // COHORTFLOW_VERBOSE is the commands' (CommandErrors), set in the same shells.
+        return s.warnings(ALL, List.of("COHORTFLOW_JAVA_OPTS", WORKSPACE, CommandErrors.VERBOSE));
+    }
+
     public static JobConfig from(Settings s) {
         transactionsOutliveCheckpoints(s.get(TRANSACTION_TIMEOUT), s.get(CHECKPOINT_INTERVAL));
         return new JobConfig(

@@ -311,7 +311,10 @@ public final class BackfillCommand implements Callable<Integer> {
         BackfillOptions o = options(Instant.now());
         JobConfig c;
         try {
-            c = JobConfig.from(Settings.load(o.config(), System.getenv()));
+            Settings settings = Settings.load(o.config(), System.getenv());
+            c = JobConfig.from(settings);
+            JobConfig.warnings(settings)
+                    .forEach(w -> spec.commandLine().getErr().println("backfill: warning: " + w));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }

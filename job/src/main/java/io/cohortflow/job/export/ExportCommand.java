@@ -136,6 +136,12 @@ public final class ExportCommand implements Callable<Integer> {
                     defaults.apply(
                             Settings.load(Settings.file(config, System.getenv()), System.getenv()));
             c = JobConfig.from(settings);
+            JobConfig.warnings(settings)
+                    .forEach(
+                            w ->
+                                    spec.commandLine()
+                                            .getErr()
+                                            .println("export-members: warning: " + w));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }

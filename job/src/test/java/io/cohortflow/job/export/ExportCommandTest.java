@@ -107,6 +107,24 @@ class ExportCommandTest {
         assertThat(err.toString()).doesNotContain("\tat ").doesNotContain("Exception");
     }
 
+    /** A mistyped key is said, as the job says it: it kept its default silently before. */
+    @Test
+    void a_setting_that_is_none_of_the_jobs_is_warned_of() throws Exception {
+        Path config = dir.resolve("typo.properties");
+        Files.writeString(
+                config,
+                "cohortflow.job.max-paralelism=256\n"
+                        + JobConfig.CHECKPOINT_DIR.key()
+                        + "="
+                        + dir.resolve("none").toUri()
+                        + "\n");
+        exportWith("--config", config.toString(), "--output", dir.resolve("e").toString());
+        assertThat(err.toString())
+                .contains(
+                        "export-members: warning: cohortflow.job.max-paralelism is not a setting"
+                                + " of this process");
+    }
+
     @Test
     void remote_checkpoints_with_a_rest_url_take_the_savepoint_into_the_exports_directory()
             throws Exception {
@@ -165,7 +183,9 @@ class ExportCommandTest {
         int exit =
                 exportWith("--config", config.toString(), "--output", dir.resolve("e").toString());
         assertThat(exit).as(err.toString()).isEqualTo(2);
-        List<String> lines = err.toString().lines().toList();
+        // (Warnings of the shell's own COHORTFLOW_* variables aside.)
+        List<String> lines =
+                err.toString().lines().filter(l -> !l.contains(": warning: ")).toList();
         assertThat(lines)
                 .containsExactly(
                         "no savepoint through "
