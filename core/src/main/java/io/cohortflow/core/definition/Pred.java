@@ -62,6 +62,7 @@ public sealed interface Pred {
         public Compare {
             // Searched per event: in time independent of the list's length.
             strs = strs == null ? null : StringList.of(strs);
+            nums = nums == null ? null : NumberList.of(nums);
         }
 
         public static Compare str(Op op, Val val, String s) {

@@ -1,5 +1,6 @@
 package io.cohortflow.core.eval;
 
+import io.cohortflow.core.definition.NumberList;
 import io.cohortflow.core.definition.Op;
 import io.cohortflow.core.definition.Pred;
 import io.cohortflow.core.definition.StringList;
@@ -94,12 +95,7 @@ public final class Comparisons {
 
     /** {@code eq} against each: numeric equality, not {@link Double#equals}. */
     private static boolean anyEqual(List<Double> nums, double d) {
-        for (double n : nums) {
-            if (n == d) {
-                return true;
-            }
-        }
-        return false;
+        return NumberList.of(nums).containsNumber(d); // one already: Pred.Compare makes it so
     }
 
     private static boolean number(Op op, Pred.Compare c, double d) {

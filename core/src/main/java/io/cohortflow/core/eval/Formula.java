@@ -130,8 +130,21 @@ sealed interface Formula {
             }
             double[] at = this.at;
             int i = 0;
-            while (i < at.length && v > at[i]) {
-                i++;
+            if (at.length <= 8) {
+                while (i < at.length && v > at[i]) {
+                    i++;
+                }
+            } else {
+                // An eq-in's thousands of pivots: the first not below v, by halves.
+                int hi = at.length;
+                while (i < hi) {
+                    int mid = (i + hi) >>> 1;
+                    if (v > at[mid]) {
+                        i = mid + 1;
+                    } else {
+                        hi = mid;
+                    }
+                }
             }
             return parts[i < at.length && v == at[i] ? 2 * i + 1 : 2 * i];
         }

@@ -77,6 +77,36 @@ class ComparisonsNumberTest {
         assertThat(compared).isGreaterThan(20_000);
     }
 
+    /**
+     * An eq-in of a hundred thousand numbers on an aggregate compiles in a moment and answers as
+     * the comparison: its outcomes tested each pivot against the whole list (10^10 compares, the
+     * validator's and the job's compile), and every evaluation scanned the pivots one by one.
+     */
+    @Test
+    void a_long_eq_in_compiles_and_answers_in_time_independent_of_its_length() {
+        List<Double> nums = new ArrayList<>();
+        for (int i = 0; i < 100_000; i++) {
+            nums.add(i * 2.0);
+        }
+        nums.add(-0.0);
+        nums.add(Double.NaN);
+        Pred.Compare c = Pred.Compare.nums(Op.EQ_IN, new Val.Attr("metrics/occurrences"), nums);
+        Formula.Outcomes[] o = new Formula.Outcomes[1];
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+                java.time.Duration.ofSeconds(5),
+                () ->
+                        o[0] =
+                                Formula.Outcomes.of(
+                                        v -> Comparisons.testNumber(c, v), Thresholds.pivots(c)));
+        for (double v :
+                new double[] {0, -0.0, 1, 2, 3, 199_998, 199_999, 200_000, -2, Double.NaN}) {
+            assertThat(o[0].of(v)).as("%s", v).isEqualTo(Comparisons.testNumber(c, v));
+        }
+        assertThat(Comparisons.testNumber(c, 1_000)).isTrue();
+        assertThat(Comparisons.testNumber(c, 1_001)).isFalse();
+        assertThat(Comparisons.testNumber(c, Double.NaN)).isFalse();
+    }
+
     private static List<Pred.Compare> comparisons() {
         return comparisons(3);
     }
