@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Where a sequence's checkpoints and steps occur in one unit's hits, for {@link SequenceMatcher}'s
@@ -127,28 +126,45 @@ final class SequenceIntervals {
      */
     List<int[]> groupCandidates(SeqItem.Group g, int lb) {
         List<List<int[]>> members = new ArrayList<>();
-        Set<Integer> ends = new java.util.TreeSet<>();
+        int count = 0;
         for (Pred p : g.checkpoints()) {
-            List<int[]> m = from(of(p), lb);
+            List<int[]> m = new ArrayList<>(from(of(p), lb));
             if (m.isEmpty()) {
                 return List.of();
             }
+            m.sort((a, b) -> Integer.compare(a[1], b[1]));
             members.add(m);
+            count += m.size();
+        }
+        int[] ends = new int[count];
+        int n = 0;
+        for (List<int[]> m : members) {
             for (int[] iv : m) {
-                ends.add(iv[1]);
+                ends[n++] = iv[1];
             }
         }
+        java.util.Arrays.sort(ends);
+        // The ends in order, each member's occurrences by end: each member's latest start among
+        // those ended so far grows as the sweep goes, so every occurrence is read once. A scan of
+        // every occurrence per end made this quadratic, and the search that asks it per previous
+        // end cubic in the history (interleaved visits, where the gaps are no range).
+        int[] next = new int[members.size()];
+        int[] latest = new int[members.size()];
+        java.util.Arrays.fill(latest, -1);
         List<int[]> out = new ArrayList<>();
-        for (int e : ends) {
+        for (int i = 0; i < ends.length; i++) {
+            int e = ends[i];
+            if (i > 0 && e == ends[i - 1]) {
+                continue; // each end once
+            }
             int latestStart = Integer.MAX_VALUE;
-            for (List<int[]> m : members) {
-                int memberLatest = -1;
-                for (int[] iv : m) {
-                    if (iv[1] <= e) {
-                        memberLatest = Math.max(memberLatest, iv[0]);
-                    }
+            for (int j = 0; j < members.size(); j++) {
+                List<int[]> m = members.get(j);
+                while (next[j] < m.size() && m.get(next[j])[1] <= e) {
+                    latest[j] = Math.max(latest[j], m.get(next[j])[0]);
+                    next[j]++;
                 }
-                latestStart = Math.min(latestStart, memberLatest);
+                latestStart = Math.min(latestStart, latest[j]);
             }
             if (latestStart >= 0) {
                 out.add(new int[] {latestStart, e});

@@ -4,9 +4,7 @@ import io.cohortflow.core.definition.Pred;
 import io.cohortflow.core.definition.SeqItem;
 import io.cohortflow.core.event.Event;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Whether a unit's hits contain a sequence. A step matches an interval of hit positions: one hit
@@ -361,40 +359,51 @@ final class SequenceMatcher {
      * Where a {@code sequence-and} step may start, for one previous end. Its members may begin
      * anywhere at or after that end, and a restriction before the step ({@code after N}, say) may
      * need a later start than the earliest member's: every start that keeps all members inside the
-     * step is tried, the latest the gap allows first.
+     * step is tried, the latest the gap allows first. Asked for candidates in order of their ends
+     * (and so of their latest starts too), it takes in each member occurrence once, as the ends
+     * pass it, and keeps the starts the gap allows in order: a scan of every occurrence per
+     * candidate made the search cubic in the history where the gaps are no range.
      */
     private final class GroupStarts {
         private final Step step;
         private final int k;
         private final int prevEnd;
-        private final List<int[]> occurrences = new ArrayList<>();
-        private final Map<Integer, Boolean> allowed = new HashMap<>();
+        private final List<int[]> byEnd = new ArrayList<>();
+        private final java.util.BitSet checked = new java.util.BitSet();
+        private final java.util.BitSet allowedStarts = new java.util.BitSet();
+        private int taken;
+        private int lastEnd = Integer.MIN_VALUE;
 
         GroupStarts(Step step, int k, int prevEnd) {
             this.step = step;
             this.k = k;
             this.prevEnd = prevEnd;
             for (Pred p : step.group().checkpoints()) {
-                occurrences.addAll(SequenceIntervals.from(intervals.of(p), prevEnd + 1));
+                byEnd.addAll(SequenceIntervals.from(intervals.of(p), prevEnd + 1));
             }
-            occurrences.sort((a, b) -> Integer.compare(b[0], a[0])); // latest start first
+            byEnd.sort((a, b) -> Integer.compare(a[1], b[1]));
         }
 
         /**
          * The latest start, no later than {@code cand[0]} (the latest start that keeps every member
          * inside the step), of a member occurrence that ends by {@code cand[1]} and that the gap
-         * before the step allows; -1 when there is none.
+         * before the step allows; -1 when there is none. Candidates come with ends that grow.
          */
         int latest(int[] cand) {
-            for (int[] iv : occurrences) {
-                if (iv[0] > cand[0] || iv[1] > cand[1]) {
-                    continue;
-                }
-                if (allowed.computeIfAbsent(iv[0], s -> gapAllows(step, k, prevEnd, s))) {
-                    return iv[0];
+            if (cand[1] < lastEnd) {
+                throw new IllegalStateException("candidates out of order of their ends");
+            }
+            lastEnd = cand[1];
+            while (taken < byEnd.size() && byEnd.get(taken)[1] <= cand[1]) {
+                int start = byEnd.get(taken++)[0];
+                if (!checked.get(start)) {
+                    checked.set(start);
+                    if (gapAllows(step, k, prevEnd, start)) {
+                        allowedStarts.set(start);
+                    }
                 }
             }
-            return -1;
+            return cand[0] < 0 ? -1 : allowedStarts.previousSetBit(cand[0]);
         }
     }
 }

@@ -141,6 +141,30 @@ class SequenceSearchTest {
         assertThat(matchesAfterEndlessChanges(both, 20_000, true)).isFalse();
     }
 
+    @Test
+    @Timeout(15)
+    void a_sequence_and_after_a_visits_restriction_over_interleaved_visits_is_no_cubic_search() {
+        // "any hit, after 100000 visits, all of (any hit, any hit)" over 2 000 hits whose visits
+        // alternate (a, b, a, ...): the gap in visits is then no range, and the search by
+        // candidate scanned every occurrence per candidate end per previous end (n^3: 50 s here).
+        List<Event> hits = new ArrayList<>();
+        for (int i = 0; i < 2_000; i++) {
+            hits.add(
+                    new Event("A", i * MINUTE, Map.of(), null, null)
+                            .withSession(String.format("00000000-0000-4000-8000-%012d", i % 2)));
+        }
+        Pred.Sequence s =
+                new Pred.Sequence(
+                        Pred.SequenceKind.SEQUENCE,
+                        List.of(
+                                new SeqItem.Checkpoint(ANY),
+                                new SeqItem.ContainerRestriction(
+                                        SeqItem.Limit.AFTER, 100_000, Context.VISITS, null),
+                                new SeqItem.Group(true, List.of(ANY, ANY), null)),
+                        null);
+        assertThat(new SequenceMatcher(new ReferenceEvaluator(0), s, hits).matches()).isFalse();
+    }
+
     private static final Pred ANY =
             new Pred.Exists(
                     new io.cohortflow.core.definition.Val.Attr("variables/name"), false, null);
