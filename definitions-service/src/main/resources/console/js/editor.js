@@ -19,6 +19,15 @@ const SAMPLE_EVENTS = () => JSON.stringify([
   { name: "Pageview", time: new Date().toISOString(), properties: { section: "sport" } },
 ], null, 2);
 
+/**
+ * A request body of `fields` and the definition as its text (valid JSON, checked), not as
+ * JSON.parse read it: the service's reader then sees what the user typed.
+ */
+function withDefinition(fields, text) {
+  const mark = "\u0000definition\u0000";
+  return JSON.stringify({ ...fields, definition: mark }).replace(JSON.stringify(mark), () => text);
+}
+
 export async function editor(main, id) {
   let segment = null;
   if (id) {
@@ -51,11 +60,14 @@ export async function editor(main, id) {
 
   let seq = 0;
   let unchecked = false; // the last validation failed to run (429, 504...): nothing is known
+  // Answers the text as typed when it is valid: that text is what Save, Estimate and Preview send
+  // (withDefinition), since JSON.parse's reading of it keeps the last of a key given twice and
+  // rounds integers past 2^53, where the service refuses the first and keeps the second exact.
   const validate = async () => {
     const mine = ++seq;
-    let parsed;
+    const text = area.value;
     try {
-      parsed = JSON.parse(area.value);
+      JSON.parse(text);
     } catch (e) {
       const at = syntaxPlace(area.value, e);
       status.className = "validity bad";
@@ -66,9 +78,17 @@ export async function editor(main, id) {
     }
     let c;
     try {
-      c = (await segments("POST", "/segments/validate?rsid=default", parsed)).json;
+      c = (await segments("POST", "/segments/validate?rsid=default", text)).json;
     } catch (e) {
-      if (mine === seq) {
+      if (mine === seq && e.status === 400 && e.code === "malformed_json") {
+        // JSON to the browser, not to the service's strict reader (a key given twice): not valid.
+        unchecked = false;
+        status.className = "validity bad";
+        show(status, "Not valid");
+        show(facts, []);
+        show(problems, problem(null, "", e.message, "error", e.code));
+        redrawGutter(null);
+      } else if (mine === seq) {
         // Not "Valid" from an older text, nor its facts and marks: this text is unchecked.
         unchecked = true;
         status.className = "validity bad";
@@ -100,7 +120,7 @@ export async function editor(main, id) {
       : []);
     show(problems, items);
     redrawGutter(marks);
-    return c.valid ? parsed : null;
+    return c.valid ? text : null;
   };
   let timer;
   area.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(validate, 350); redrawGutter(); });
@@ -138,12 +158,12 @@ export async function editor(main, id) {
     try {
       if (segment) {
         // The version this page was opened on: someone else's save since is a 409, not lost.
-        const r = (await segments("PUT", "/segments/" + enc(segment.id), { name: name.value, definition: def, version: segment.version })).json;
+        const r = (await segments("PUT", "/segments/" + enc(segment.id), withDefinition({ name: name.value, version: segment.version }, def))).json;
         // A save that changes nothing writes no version: the answer is the version it was.
         toast(r.version === segment.version ? "Nothing to save: unchanged." : "Saved as version " + r.version + ".", "good");
         editor(main, segment.id);
       } else {
-        const r = (await segments("POST", "/segments", { name: name.value, rsid: "default", definition: def })).json;
+        const r = (await segments("POST", "/segments", withDefinition({ name: name.value, rsid: "default" }, def))).json;
         toast("Created " + r.name + ".", "good");
         location.hash = "#/segments/" + enc(r.id);
       }
@@ -163,7 +183,7 @@ export async function editor(main, id) {
     }
     show(estimateOut, "Estimating…");
     try {
-      const e = (await segments("POST", "/segments/estimate", { definition: def })).json;
+      const e = (await segments("POST", "/segments/estimate", withDefinition({}, def))).json;
       show(estimateOut, h("strong", { class: "estimated-size" }, e.size.toLocaleString()), " users",
         e.exact ? " (exact)" : " (95 % interval " + e.interval.low + "–" + e.interval.high + ")",
         h("span", { class: "sub" }, " · sampled " + e.sample.users + " of " + e.sample.population + " in " + e.durationMs + " ms"));
@@ -189,9 +209,10 @@ export async function editor(main, id) {
       show(previewOut, h("p", { class: "error" }, "The sample events are not JSON: " + e.message));
       return;
     }
-    const body = Array.isArray(sample) ? { definition: def, events: sample } : { ...sample, definition: def };
+    const fields = Array.isArray(sample) ? { events: sample } : { ...sample };
+    delete fields.definition;
     try {
-      const r = (await segments("POST", "/segments/preview", body)).json;
+      const r = (await segments("POST", "/segments/preview", withDefinition(fields, def))).json;
       show(previewOut, r.users.map(u => h("section", { class: "card" },
         h("h3", {}, u.userId, ": ", u.member ? h("span", { class: "good" }, "member") : h("span", { class: "bad" }, "not a member")),
         h("p", {}, "Entered ", when(u.enteredAt), " · lapses ", u.lapsesAt ? when(u.lapsesAt) : "never (with no new events)",
