@@ -3,8 +3,10 @@ package io.cohortflow.service.segmentation;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.networknt.schema.Error;
+import com.networknt.schema.ExecutionContext;
 import com.networknt.schema.InputFormat;
 import com.networknt.schema.Schema;
+import com.networknt.schema.ValidationLimitExceededException;
 import io.cohortflow.core.contract.Keys;
 import io.cohortflow.service.ServiceException;
 import io.cohortflow.service.kafka.CompactedTable;
@@ -196,6 +198,17 @@ public final class EventSchemas implements AutoCloseable {
     }
 
     /**
+     * The keywords one event's validation may evaluate, and how deep: a schema of a few KB whose
+     * {@code allOf}s each name the next level twice evaluated 2^40 keywords per event (and, where a
+     * leaf fails, gathered as many errors: the heap's end), and {@code {"$ref":"#"}} recursed until
+     * the stack overflowed. The library counts both once asked to; events of the sizes the limits
+     * allow take a few thousand steps.
+     */
+    static final long MAX_EVALUATION_STEPS = 200_000;
+
+    static final int MAX_EVALUATION_DEPTH = 256;
+
+    /**
      * The violations of {@code event} against its name's schema ("/properties/url: required
      * property ... not found"), empty when valid or when the name has no schema; its patterns draw
      * on {@code budget}, which the caller shares between the events of one request (there is no
@@ -238,12 +251,32 @@ public final class EventSchemas implements AutoCloseable {
             Schema schema = c.schema();
             List<Error> errors =
                     BoundedRegex.within(
-                            budget, () -> schema.validate(event.toString(), InputFormat.JSON));
+                            budget,
+                            () ->
+                                    schema.validate(
+                                            event.toString(),
+                                            InputFormat.JSON,
+                                            (ExecutionContext x) ->
+                                                    x.executionConfig(
+                                                            b ->
+                                                                    b.maxEvaluationSteps(
+                                                                                    MAX_EVALUATION_STEPS)
+                                                                            .maxEvaluationDepth(
+                                                                                    MAX_EVALUATION_DEPTH))));
             if (budget.exhausted()) {
                 // A keyword that caught the refusal and went on: its answer is not a check.
                 return List.of(overBudget(budget, null));
             }
             return errors.stream().map(SchemaCompiler::describe).toList();
+        } catch (ValidationLimitExceededException e) {
+            return List.of(
+                    ": the schema needs more than "
+                            + (e.getLimitKind()
+                                            == ValidationLimitExceededException.LimitKind
+                                                    .EVALUATION_DEPTH
+                                    ? MAX_EVALUATION_DEPTH + " nested evaluations"
+                                    : MAX_EVALUATION_STEPS + " evaluation steps")
+                            + " on this event, so the event could not be checked");
         } catch (BoundedRegex.TooCostly e) {
             if (e.budget()) {
                 return List.of(overBudget(budget, e.pattern()));

@@ -62,6 +62,48 @@ class EventSchemasTest {
         }
     }
 
+    /**
+     * A schema of a few KB whose every level names the next twice ({@code allOf}) is 2^40
+     * evaluations per event, and one that names itself recurses until the stack overflows: each is
+     * one violation saying the event could not be checked, in a moment.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(20)
+    void a_schema_that_would_evaluate_without_end_is_one_violation_saying_so() throws Exception {
+        StringBuilder defs = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+            defs.append(i == 0 ? "" : ",")
+                    .append("\"n")
+                    .append(i)
+                    .append("\":{\"allOf\":[{\"$ref\":\"#/$defs/n")
+                    .append(i + 1)
+                    .append("\"},{\"$ref\":\"#/$defs/n")
+                    .append(i + 1)
+                    .append("\"}]}");
+        }
+        defs.append(",\"n40\":{\"type\":\"string\"}");
+        JsonNode doubling =
+                Json.MAPPER.readTree("{\"$ref\":\"#/$defs/n1\",\"$defs\":{" + defs + "}}");
+        JsonNode itself = Json.MAPPER.readTree("{\"properties\":{\"a\":{\"$ref\":\"#\"}}}");
+        ObjectNode deep = Json.MAPPER.createObjectNode().put("name", "Boom");
+        ObjectNode at = deep;
+        for (int i = 0; i < 300; i++) {
+            at = at.putObject("a");
+        }
+        for (var c :
+                List.of(
+                        java.util.Map.entry(doubling, event("Boom", 1, "x")),
+                        java.util.Map.entry(itself, (JsonNode) deep))) {
+            List<String> v =
+                    schemas.violations(
+                            new EventSchemas.EventSchema("acme", "Boom", c.getKey(), 1, "t0", "t0"),
+                            c.getValue(),
+                            new ValidationBudget());
+            assertThat(v).hasSize(1);
+            assertThat(v.get(0)).contains("so the event could not be checked");
+        }
+    }
+
     /** Every string property of the event must match {@code pattern}. */
     static EventSchemas.EventSchema everyValueMatches(String name, String pattern) {
         JsonNode schema =
