@@ -3,6 +3,7 @@ package io.cohortflow.service.segmentation;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.networknt.schema.regex.RegularExpression;
 import org.junit.jupiter.api.Test;
 
@@ -23,6 +24,27 @@ class BoundedRegexTest {
         // Spent means spent: even a trivial match is refused now.
         assertThatThrownBy(() -> BoundedRegex.within(budget, () -> costly.matches("aab")))
                 .isInstanceOf(BoundedRegex.TooCostly.class);
+    }
+
+    /**
+     * A schema whose pattern nests 100 000 groups is a 400 at its PUT (the JDK reports the depth),
+     * not a stack overflow.
+     */
+    @Test
+    void a_pattern_nested_past_the_stack_is_an_invalid_schema() {
+        JsonNode schema =
+                io.cohortflow.core.contract.Json.MAPPER
+                        .createObjectNode()
+                        .put("type", "string")
+                        .put("pattern", "(".repeat(100_000) + "a" + ")".repeat(100_000));
+        assertThatThrownBy(() -> new SchemaCompiler().check(schema))
+                .isInstanceOfSatisfying(
+                        io.cohortflow.service.ServiceException.class,
+                        e -> {
+                            assertThat(e.status()).isEqualTo(400);
+                            assertThat(e.code()).isEqualTo("invalid_schema");
+                            assertThat(e.detail()).contains("is not a valid regular expression");
+                        });
     }
 
     @Test
