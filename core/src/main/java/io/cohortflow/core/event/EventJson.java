@@ -68,14 +68,18 @@ public final class EventJson {
         }
         String name = null;
         JsonNode nameNode = n.get("name");
+        String half =
+                nameNode != null && nameNode.isTextual()
+                        ? WholeText.problem(nameNode.textValue())
+                        : null;
         if (nameNode == null || nameNode.isNull()) {
             errors.add("name: required");
         } else if (!nameNode.isTextual() || nameNode.textValue().isBlank()) {
             errors.add("name: must be a non-empty string");
         } else if (nameNode.textValue().length() > limits.maxNameLength()) {
             errors.add("name: longer than " + limits.maxNameLength() + " characters");
-        } else if (WholeText.problem(nameNode.textValue()) != null) {
-            errors.add("name: " + WholeText.problem(nameNode.textValue()));
+        } else if (half != null) {
+            errors.add("name: " + half);
         } else {
             name = nameNode.textValue();
         }
